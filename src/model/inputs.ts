@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { parseString } from 'fast-csv';
+import { InputError } from '../errors.js';
+import type { InputSequence } from './network.js';
+
+/**
+ * Parse an input sequence CSV: one row per frame, one column per feature, an optional header row
+ * (recognised by a cell that is not a number). Errors name the file, the row (1-based, as an editor shows it)
+ * and the column.
+ */
+export async function parseInputsCsv(text: string, file?: string): Promise<InputSequence & { header?: string[] }> {
+  const rows = await new Promise<string[][]>((resolve, reject) => {
+    const acc: string[][] = [];
+    parseString(text, { ignoreEmpty: true, trim: true })
+      .on('error', (e) => reject(new InputError(`malformed CSV (${e.message})`, { file })))
+      .on('data', (row: string[]) => acc.push(row))
+      .on('end', () => resolve(acc));
+  });
+  if (rows.length === 0) throw new InputError('expected at least one frame, the file is empty', { file });
+  const hasHeader = rows[0].some((cell) => cell === '' || !Number.isFinite(Number(cell)));
+  const header = hasHeader ? rows[0] : undefined;
+  const body = hasHeader ? rows.slice(1) : rows;
+  const features = rows[0].length;
+  if (body.length === 0) throw new InputError('expected at least one frame after the header', { file });
+  const data = new Float64Array(body.length * features);
+  body.forEach((row, t) => {
+    const line = t + 1 + (hasHeader ? 1 : 0);
+    if (row.length !== features) {
+      throw new InputError(`expected ${features} columns, got ${row.length}`, { file, field: `row ${line}` });
+    }
+    row.forEach((cell, f) => {
+      const v = Number(cell);
+      if (cell === '' || !Number.isFinite(v)) {
+        throw new InputError(`expected a finite number, got '${cell}'`, { file, field: `row ${line}, column ${header?.[f] ?? f + 1}` });
+      }
+      data[t * features + f] = v;
+    });
+  });
+  return { frames: body.length, features, data, header };
+}
+
+/** Load an input sequence CSV file. */
+export async function loadInputs(path: string): Promise<InputSequence & { header?: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read inputs file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+  return parseInputsCsv(text, path);
+}

@@ -1,0 +1,114 @@
+/**
+ * safetensors reader/writer (the format PyTorch/JAX training scripts write):
+ *   bytes 0..7   little-endian u64 N: length of the JSON header
+ *   bytes 8..8+N JSON object: { "__metadata__"?: {string: string}, name: {dtype, shape, data_offsets: [begin, end]} }
+ *   then the data section; offsets are relative to its start, tensors are little-endian, row-major.
+ * Only F32 and F64 are part of the interchange contract (DESIGN §1b). Small enough that a dependency
+ * would add more surface than it saves.
+ */
+import { InputError } from '../errors.js';
+import type { ModelMetadata, Tensor } from './tensors.js';
+
+const HEADER_LEN_BYTES = 8;
+/** Guard against a corrupt length field making us allocate gigabytes (the format caps headers at 100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+const DTYPE_BYTES = { F32: 4, F64: 8 } as const;
+type DType = keyof typeof DTYPE_BYTES;
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/** Parse a safetensors file's bytes into float64 tensors and string metadata. */
+export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map<string, Tensor>; metadata: ModelMetadata } {
+  if (buf.byteLength < HEADER_LEN_BYTES) throw new InputError('expected a safetensors file (8-byte header length), file too short', { file });
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES || HEADER_LEN_BYTES + headerLen > buf.byteLength) {
+    throw new InputError(`header length ${headerLen} exceeds the file size ${buf.byteLength}`, { file, field: 'header' });
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(HEADER_LEN_BYTES, HEADER_LEN_BYTES + headerLen)));
+  } catch (e) {
+    throw new InputError(`header is not valid JSON (${(e as Error).message})`, { file, field: 'header' });
+  }
+  const dataStart = HEADER_LEN_BYTES + headerLen;
+  const dataLen = buf.byteLength - dataStart;
+  const tensors = new Map<string, Tensor>();
+  let metadata: ModelMetadata = {};
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = raw as ModelMetadata;
+      continue;
+    }
+    const entry = checkEntry(raw, name, file);
+    const [begin, end] = entry.data_offsets;
+    const dtype = entry.dtype as DType;
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    if (end - begin !== count * DTYPE_BYTES[dtype] || end > dataLen || begin < 0) {
+      throw new InputError(
+        `data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the ${dataLen}-byte data section`,
+        { file, field: name },
+      );
+    }
+    tensors.set(name, { shape: entry.shape, data: decode(view, dataStart + begin, count, dtype) });
+  }
+  return { tensors, metadata };
+}
+
+function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {
+  const e = raw as Partial<HeaderEntry>;
+  if (typeof e !== 'object' || e === null) throw new InputError('expected a header entry object', { file, field: name });
+  if (!(e.dtype! in DTYPE_BYTES)) throw new InputError(`expected dtype F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new InputError(`expected shape as a list of non-negative integers, got ${JSON.stringify(e.shape)}`, { file, field: name });
+  }
+  if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(Number.isInteger)) {
+    throw new InputError(`expected data_offsets [begin, end], got ${JSON.stringify(e.data_offsets)}`, { file, field: name });
+  }
+  return e as HeaderEntry;
+}
+
+function decode(view: DataView, offset: number, count: number, dtype: DType): Float64Array {
+  const out = new Float64Array(count);
+  const step = DTYPE_BYTES[dtype];
+  for (let i = 0; i < count; i++) {
+    out[i] = dtype === 'F32' ? view.getFloat32(offset + i * step, true) : view.getFloat64(offset + i * step, true);
+  }
+  return out;
+}
+
+/** Serialise tensors (as F32 or F64) plus string metadata into safetensors bytes. */
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, Tensor>,
+  metadata: Record<string, string>,
+  dtype: DType = 'F32',
+): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const bytes = t.data.length * DTYPE_BYTES[dtype];
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+  json += ' '.repeat((8 - ((HEADER_LEN_BYTES + Buffer.byteLength(json)) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(HEADER_LEN_BYTES + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, HEADER_LEN_BYTES);
+  let pos = HEADER_LEN_BYTES + headerBytes.length;
+  for (const t of tensors.values()) {
+    for (const v of t.data) {
+      if (dtype === 'F32') view.setFloat32(pos, v, true);
+      else view.setFloat64(pos, v, true);
+      pos += DTYPE_BYTES[dtype];
+    }
+  }
+  return out;
+}

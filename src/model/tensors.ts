@@ -1,0 +1,161 @@
+import { InputError } from '../errors.js';
+import type { Block, CellParamConvention, Linear, Matrix, Network } from './types.js';
+
+/** A named tensor as read from a file: shape plus float64 values in row-major order. */
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+export type TensorMap = ReadonlyMap<string, Tensor>;
+
+/** String metadata of the interchange contract (DESIGN §1b `__metadata__`). */
+export interface ModelMetadata {
+  readonly arch?: string;
+  readonly blocks?: string;
+  readonly skip?: string;
+  readonly unit_current_a?: string;
+  readonly frame_s?: string;
+  readonly cell_params?: string;
+}
+
+/** DESIGN §1b defaults. */
+export const DEFAULT_UNIT_CURRENT_A = 1e-9;
+export const DEFAULT_FRAME_S = 0.01;
+
+const CELL_TENSORS = ['alpha', 'beta1', 'delta', 's0'] as const;
+
+/** Every tensor name a network of `blocks` blocks must carry, in file order. */
+export function expectedTensorNames(blocks: number): string[] {
+  const names = ['pre.weight', 'pre.bias'];
+  for (let k = 0; k < blocks; k++) {
+    names.push(`blocks.${k}.cand.weight`, `blocks.${k}.cand.bias`);
+    for (const c of CELL_TENSORS) names.push(`blocks.${k}.cell.${c}`);
+    names.push(`blocks.${k}.post.weight`, `blocks.${k}.post.bias`);
+  }
+  names.push('out.weight', 'out.bias');
+  return names;
+}
+
+/**
+ * Validate tensors + metadata against the interchange contract (names, shapes, finiteness, signs)
+ * and build the network. Every error names the file, the tensor, the index and the rule.
+ */
+export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: string): Network {
+  const at = (field: string, index?: number | number[]) => ({ file, field, index });
+  if ((meta.arch ?? 'fq-bmru') !== 'fq-bmru') {
+    throw new InputError(`expected arch 'fq-bmru', got '${meta.arch}'`, at('__metadata__.arch'));
+  }
+  const blocks = parseIntMeta(meta.blocks, 'blocks', file) ?? countBlocks(tensors);
+  const skip = parseBoolMeta(meta.skip, file) ?? true;
+  const unitCurrentA = parsePositiveMeta(meta.unit_current_a, 'unit_current_a', file) ?? DEFAULT_UNIT_CURRENT_A;
+  const frameS = parsePositiveMeta(meta.frame_s, 'frame_s', file) ?? DEFAULT_FRAME_S;
+  const cellParams = (meta.cell_params ?? 'raw') as CellParamConvention;
+  if (cellParams !== 'raw' && cellParams !== 'realised') {
+    throw new InputError(`expected 'raw' or 'realised', got '${meta.cell_params}'`, at('__metadata__.cell_params'));
+  }
+
+  const expected = expectedTensorNames(blocks);
+  const unknown = [...tensors.keys()].filter((n) => !expected.includes(n));
+  if (unknown.length > 0) {
+    throw new InputError(`unknown tensor (a ${blocks}-block network has: ${expected.join(', ')})`, at(unknown[0]));
+  }
+  const missing = expected.filter((n) => !tensors.has(n));
+  if (missing.length > 0) throw new InputError('missing tensor', at(missing[0]));
+  for (const name of expected) checkFinite(tensors.get(name)!, name, file);
+
+  const preW = tensors.get('pre.weight')!;
+  if (preW.shape.length !== 2) throw new InputError(`expected shape [H, F], got [${preW.shape}]`, at('pre.weight'));
+  const [width, inputs] = preW.shape;
+  const outW = tensors.get('out.weight')!;
+  if (outW.shape.length !== 2) throw new InputError(`expected shape [C, H], got [${outW.shape}]`, at('out.weight'));
+  const classes = outW.shape[0];
+  const cells = blocks > 0 ? (tensors.get('blocks.0.cand.weight')!.shape[0] ?? 0) : width;
+
+  const take = (name: string, shape: number[]) => expectShape(tensors.get(name)!, name, shape, file);
+  const linear = (prefix: string, outN: number, inN: number): Linear => ({
+    weight: toMatrix(take(`${prefix}.weight`, [outN, inN]), outN, inN),
+    bias: take(`${prefix}.bias`, [outN]).data,
+  });
+
+  const pre = linear('pre', width, inputs);
+  const blockList: Block[] = [];
+  for (let k = 0; k < blocks; k++) {
+    const cand = linear(`blocks.${k}.cand`, cells, width);
+    const cellT = Object.fromEntries(
+      CELL_TENSORS.map((c) => [c, take(`blocks.${k}.cell.${c}`, [cells]).data]),
+    ) as Record<(typeof CELL_TENSORS)[number], Float64Array>;
+    if (cellParams === 'realised') {
+      for (const c of ['alpha', 'beta1', 'delta'] as const) checkNonNegative(cellT[c], `blocks.${k}.cell.${c}`, file);
+    }
+    const post = linear(`blocks.${k}.post`, width, cells);
+    blockList.push({ cand, cell: cellT, post });
+  }
+  const out = linear('out', classes, width);
+  return { arch: 'fq-bmru', inputs, width, cells, classes, skip, unitCurrentA, frameS, cellParams, pre, blocks: blockList, out };
+}
+
+function countBlocks(tensors: TensorMap): number {
+  let n = 0;
+  while (tensors.has(`blocks.${n}.cand.weight`)) n++;
+  return n;
+}
+
+function parseIntMeta(value: string | undefined, key: string, file?: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InputError(`expected a non-negative integer, got '${value}'`, { file, field: `__metadata__.${key}` });
+  }
+  return n;
+}
+
+function parsePositiveMeta(value: string | undefined, key: string, file?: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InputError(`expected a positive number, got '${value}'`, { file, field: `__metadata__.${key}` });
+  }
+  return n;
+}
+
+function parseBoolMeta(value: string | undefined, file?: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InputError(`expected 'true' or 'false', got '${value}'`, { file, field: '__metadata__.skip' });
+}
+
+function expectShape(t: Tensor, name: string, shape: number[], file?: string): Tensor {
+  const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!same) throw new InputError(`expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`, { file, field: name });
+  return t;
+}
+
+function checkFinite(t: Tensor, name: string, file?: string): void {
+  const i = t.data.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) throw new InputError(`expected a finite number, got ${t.data[i]}`, { file, field: name, index: unravel(i, t.shape) });
+}
+
+function checkNonNegative(data: Float64Array, name: string, file?: string): void {
+  const i = data.findIndex((v) => v < 0);
+  if (i >= 0) {
+    throw new InputError(`expected >= 0 (cell_params = 'realised'), got ${data[i]}`, { file, field: name, index: i });
+  }
+}
+
+function toMatrix(t: Tensor, rows: number, cols: number): Matrix {
+  return { rows, cols, data: t.data };
+}
+
+/** Flat index -> multi-index, so errors point at [row, col] rather than a flat offset. */
+export function unravel(flat: number, shape: readonly number[]): number | number[] {
+  if (shape.length <= 1) return flat;
+  const idx: number[] = new Array(shape.length);
+  let rest = flat;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = rest % shape[d];
+    rest = Math.floor(rest / shape[d]);
+  }
+  return idx;
+}
