@@ -1,0 +1,3 @@
+export * from './sample.js';
+export * from './metrics.js';
+export * from './tolerance.js';

@@ -1,0 +1,176 @@
+/**
+ * Scores circuit frames against the software model fed the realised parameters (DESIGN §4). Disagreements
+ * are classified by how far the software candidate sat from the nearest threshold: near-threshold cases are
+ * where circuit and model legitimately differ, so a miss at a 0.1% margin means something else than one at 20%.
+ */
+import type { Network } from '../model/types.js';
+import { cellThresholds } from '../model/types.js';
+import { majority, type Trace } from '../model/network.js';
+import type { CircuitFrames } from './sample.js';
+
+/** Margin classes as fractions of the threshold crossed: upper bounds, the last class is open. */
+export const MARGIN_CLASSES = [0.01, 0.05, 0.2] as const;
+export type MarginClass = '<1%' | '1-5%' | '5-20%' | '>=20%';
+
+export interface Disagreement {
+  readonly block: number;
+  readonly frame: number;
+  readonly unit: number;
+  readonly software: number;
+  readonly circuit: number;
+  readonly candidate: number;
+  readonly circuitCandidate: number;
+  /** |candidate - nearest threshold| in software units. */
+  readonly margin: number;
+  /** margin / that threshold. */
+  readonly relMargin: number;
+  readonly marginClass: MarginClass;
+  /** True when an earlier block already disagreed in this frame (the error came in from upstream). */
+  readonly upstream: boolean;
+}
+
+export interface UnitSwitching {
+  readonly block: number;
+  readonly unit: number;
+  readonly switches: number;
+  readonly medianDelayS: number | null;
+  readonly maxDelayS: number | null;
+}
+
+/** Per cell boundary: how much of the input discrepancy survives at the output. */
+export interface Boundary {
+  readonly block: number;
+  /** Mean |c_circuit - c_software| / mean |c_software| over all frames. */
+  readonly candidateRelError: number;
+  /** Mean |I_state,circuit - alpha*s_software| / mean(alpha) over all frames. */
+  readonly stateRelError: number;
+  /** The same for frames where the states agree (switching-edge frames excluded). */
+  readonly stateRelErrorAgreeing: number;
+  /** candidateRelError / stateRelErrorAgreeing: >= 20x in the reference work. */
+  readonly suppression: number;
+}
+
+export interface Comparison {
+  readonly frames: number;
+  readonly unitFrames: number;
+  readonly stateAgreement: number;
+  readonly firstDivergence: { block: number; frame: number; unit: number } | null;
+  readonly disagreements: Disagreement[];
+  readonly disagreementsByMargin: Record<MarginClass, number>;
+  readonly switching: UnitSwitching[];
+  readonly boundaries: Boundary[];
+  readonly voteAgreement: number;
+  readonly softwareDecision: number;
+  readonly circuitDecision: number;
+  readonly decisionMatch: boolean;
+  /** Mean |logit_circuit - logit_software| over frames and classes (software units). */
+  readonly logitMeanAbsError: number;
+}
+
+function marginClass(rel: number): MarginClass {
+  if (rel < MARGIN_CLASSES[0]) return '<1%';
+  if (rel < MARGIN_CLASSES[1]) return '1-5%';
+  if (rel < MARGIN_CLASSES[2]) return '5-20%';
+  return '>=20%';
+}
+
+function median(v: number[]): number | null {
+  if (v.length === 0) return null;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/** Compare a circuit run with the software trace of the realised network on the same inputs. */
+export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Comparison {
+  const T = sw.frames;
+  const S = net.cells;
+  const C = net.classes;
+  let agree = 0;
+  let total = 0;
+  const disagreements: Disagreement[] = [];
+  const upstreamAt = new Set<number>();
+  const boundaries: Boundary[] = [];
+  net.blocks.forEach((block, k) => {
+    const th = cellThresholds(block.cell);
+    let candErr = 0;
+    let candSum = 0;
+    let stateErr = 0;
+    let stateErrAgree = 0;
+    let agreeCount = 0;
+    const blockDisagreeFrames = new Set<number>();
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < S; j++) {
+        const i = t * S + j;
+        const s = sw.states[k][i];
+        const cs = circ.states[k][i];
+        const c = sw.candidates[k][i];
+        candErr += Math.abs(circ.candidates[k][i] - c);
+        candSum += Math.abs(c);
+        const dI = Math.abs(circ.stateCurrents[k][i] - th.alpha[j] * s);
+        stateErr += dI;
+        total++;
+        if (s === cs) {
+          agree++;
+          agreeCount++;
+          stateErrAgree += dI;
+          continue;
+        }
+        const dHi = Math.abs(c - th.betaHi[j]);
+        const dLo = Math.abs(c - th.betaLo[j]);
+        const margin = Math.min(dHi, dLo);
+        const ref = dHi <= dLo ? th.betaHi[j] : th.betaLo[j];
+        const relMargin = ref > 0 ? margin / ref : margin;
+        disagreements.push({
+          block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],
+          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t),
+        });
+        blockDisagreeFrames.add(t);
+      }
+    }
+    for (const t of blockDisagreeFrames) upstreamAt.add(t);
+    const meanAlpha = th.alpha.reduce((a, b) => a + b, 0) / Math.max(S, 1);
+    const candidateRelError = candErr / Math.max(candSum, Number.MIN_VALUE);
+    const stateRelError = stateErr / (T * S) / meanAlpha;
+    const stateRelErrorAgreeing = agreeCount > 0 ? stateErrAgree / agreeCount / meanAlpha : 0;
+    boundaries.push({ block: k, candidateRelError, stateRelError, stateRelErrorAgreeing, suppression: candidateRelError / stateRelErrorAgreeing });
+  });
+  disagreements.sort((a, b) => a.frame - b.frame || a.block - b.block || a.unit - b.unit);
+  const byMargin: Record<MarginClass, number> = { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 };
+  for (const d of disagreements) byMargin[d.marginClass]++;
+
+  const switching: UnitSwitching[] = [];
+  circ.switchDelaysS.forEach((block, k) =>
+    block.forEach((delays, j) =>
+      switching.push({ block: k, unit: j, switches: delays.length, medianDelayS: median(delays), maxDelayS: delays.length ? Math.max(...delays) : null }),
+    ),
+  );
+
+  const circVotes = new Int32Array(T);
+  let voteAgree = 0;
+  let logitErr = 0;
+  for (let t = 0; t < T; t++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (circ.logits[t * C + c] > circ.logits[t * C + best]) best = c;
+    circVotes[t] = best;
+    if (best === sw.votes[t]) voteAgree++;
+    for (let c = 0; c < C; c++) logitErr += Math.abs(circ.logits[t * C + c] - sw.logits[t * C + c]);
+  }
+  const circuitDecision = majority(circVotes, C);
+  const first = disagreements[0];
+  return {
+    frames: T,
+    unitFrames: total,
+    stateAgreement: total > 0 ? agree / total : 1,
+    firstDivergence: first ? { block: first.block, frame: first.frame, unit: first.unit } : null,
+    disagreements,
+    disagreementsByMargin: byMargin,
+    switching,
+    boundaries,
+    voteAgreement: T > 0 ? voteAgree / T : 1,
+    softwareDecision: sw.decision,
+    circuitDecision,
+    decisionMatch: circuitDecision === sw.decision,
+    logitMeanAbsError: T * C > 0 ? logitErr / (T * C) : 0,
+  };
+}

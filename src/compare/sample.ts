@@ -1,0 +1,119 @@
+/**
+ * Circuit waveforms -> per-frame values in software units. Inputs are held per frame, so each quantity is
+ * read once per frame, late enough for the circuit to have settled (DESIGN §4).
+ */
+import type { RawPlot } from '../spice/rawfile.js';
+import { vector } from '../spice/rawfile.js';
+import type { Probes } from '../netlist/generate.js';
+
+/** Where in a frame the circuit is read: 98% through, i.e. 0.2 ms before the next edge of a 10 ms frame. */
+export const DEFAULT_SAMPLE_FRACTION = 0.98;
+
+/** Per-frame circuit values (row-major [T x S] / [T x C], software units; states from the V0 node). */
+export interface CircuitFrames {
+  readonly frames: number;
+  readonly candidates: Float64Array[];
+  readonly stateCurrents: Float64Array[];
+  readonly states: Uint8Array[];
+  readonly logits: Float64Array;
+  /** Per block, per unit: the time (s) from each frame start to the first V0 crossing of VDD/2, for frames where the state changed. */
+  readonly switchDelaysS: number[][][];
+  /** Average supply current per domain (A), over the whole run. */
+  readonly supplyMeanA: Record<string, number>;
+}
+
+export interface SampleOptions {
+  readonly frames: number;
+  readonly frameS: number;
+  readonly unitA: number;
+  readonly vddV: number;
+  readonly sampleFraction?: number;
+}
+
+/** Linear interpolation of a waveform at time t (time strictly increasing). */
+export function valueAt(time: Float64Array, y: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = time.length - 1;
+  if (t <= time[0]) return y[0];
+  if (t >= time[hi]) return y[hi];
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (time[mid] <= t) lo = mid;
+    else hi = mid;
+  }
+  const f = (t - time[lo]) / (time[hi] - time[lo]);
+  return y[lo] + f * (y[hi] - y[lo]);
+}
+
+/** First time in [t0, t1) at which y crosses `level` (either direction), or undefined. */
+export function firstCrossing(time: Float64Array, y: Float64Array, level: number, t0: number, t1: number): number | undefined {
+  let i = 1;
+  while (i < time.length && time[i] <= t0) i++;
+  const start = valueAt(time, y, t0) >= level;
+  for (; i < time.length && time[i - 1] < t1; i++) {
+    if (y[i] >= level !== start) {
+      const f = (level - y[i - 1]) / (y[i] - y[i - 1]);
+      return Math.max(time[i - 1] + f * (time[i] - time[i - 1]), t0);
+    }
+  }
+  return undefined;
+}
+
+/** Sample every probed quantity once per frame. */
+export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions): CircuitFrames {
+  const time = vector(plot, 'time');
+  const T = opts.frames;
+  const frac = opts.sampleFraction ?? DEFAULT_SAMPLE_FRACTION;
+  const perFrame = (name: string, scale: number): Float64Array => {
+    const y = vector(plot, name);
+    return Float64Array.from({ length: T }, (_, t) => valueAt(time, y, (t + frac) * opts.frameS) * scale);
+  };
+  const interleave = (cols: Float64Array[]): Float64Array => {
+    const out = new Float64Array(T * cols.length);
+    cols.forEach((c, j) => c.forEach((v, t) => (out[t * cols.length + j] = v)));
+    return out;
+  };
+  const toUnits = 1 / opts.unitA;
+  const candidates = probes.candidates.map((block) => interleave(block.map((n) => perFrame(n, toUnits))));
+  const stateCurrents = probes.stateCurrents.map((block) => interleave(block.map((n) => perFrame(n, toUnits))));
+  const half = opts.vddV / 2;
+  const states = probes.cellNodes.map((block) => {
+    const v = interleave(block.map((n) => perFrame(n, 1)));
+    return Uint8Array.from(v, (x) => (x >= half ? 1 : 0));
+  });
+  const switchDelaysS = probes.cellNodes.map((block, k) =>
+    block.map((n, j) => {
+      const y = vector(plot, n);
+      const delays: number[] = [];
+      const S = block.length;
+      for (let t = 0; t < T; t++) {
+        const prev = t === 0 ? valueAt(time, y, 0) >= half : states[k][(t - 1) * S + j] === 1;
+        if ((states[k][t * S + j] === 1) === prev) continue;
+        const tc = firstCrossing(time, y, half, t * opts.frameS, (t + 1) * opts.frameS);
+        if (tc !== undefined) delays.push(tc - t * opts.frameS);
+      }
+      return delays;
+    }),
+  );
+  const C = probes.logitPos.length;
+  const logitCols = probes.logitPos.map((p, c) => {
+    const pos = perFrame(p, toUnits);
+    const neg = perFrame(probes.logitNeg[c], toUnits);
+    return pos.map((v, t) => v - neg[t]);
+  });
+  const logits = C > 0 ? interleave(logitCols) : new Float64Array(0);
+  const supplyMeanA: Record<string, number> = {};
+  for (const [domain, name] of Object.entries(probes.supplies)) {
+    // A supply source's branch current is negative when it delivers power; report delivered current.
+    supplyMeanA[domain] = -timeAverage(time, vector(plot, name));
+  }
+  return { frames: T, candidates, stateCurrents, states, logits, switchDelaysS, supplyMeanA };
+}
+
+/** Trapezoidal time average of a waveform over its whole span. */
+export function timeAverage(time: Float64Array, y: Float64Array): number {
+  let area = 0;
+  for (let i = 1; i < time.length; i++) area += 0.5 * (y[i] + y[i - 1]) * (time[i] - time[i - 1]);
+  const span = time[time.length - 1] - time[0];
+  return span > 0 ? area / span : y[0];
+}

@@ -1,0 +1,67 @@
+/** Pass/fail of a comparison against a tolerance file (JSON); every check reports what it measured. */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import type { Comparison, MarginClass } from './metrics.js';
+
+const ToleranceSchema = z.object({
+  /** Fraction of unit-frames whose circuit state equals the model's (issue 2: >= 99.5%). */
+  minStateAgreement: z.number().min(0).max(1).default(0.995),
+  /** The clip-level majority decision must match. */
+  requireDecisionMatch: z.boolean().default(true),
+  /** Fraction of frames whose argmax matches. */
+  minVoteAgreement: z.number().min(0).max(1).default(0.95),
+  /** Largest number of disagreements allowed per margin class (absent = unlimited). */
+  maxDisagreements: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({ '>=20%': 0 }),
+  /** Largest switching delay of any unit (s): a state must settle well inside a frame. */
+  maxSwitchDelayS: z.number().positive().optional(),
+});
+
+export type Tolerances = z.infer<typeof ToleranceSchema>;
+export const DEFAULT_TOLERANCES: Tolerances = ToleranceSchema.parse({});
+
+export interface Check {
+  readonly name: string;
+  readonly measured: number | boolean;
+  readonly limit: string;
+  readonly pass: boolean;
+}
+
+export interface Verdict {
+  readonly pass: boolean;
+  readonly checks: Check[];
+}
+
+/** Load a tolerance file; absent keys take the defaults above. */
+export async function loadTolerances(path: string): Promise<Tolerances> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`cannot read tolerance JSON (${(e as Error).message})`, { file: path });
+  }
+  const parsed = ToleranceSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(issue.message, { file: path, field: issue.path.join('.') || '(root)' });
+  }
+  return parsed.data;
+}
+
+/** Judge a comparison. */
+export function judge(c: Comparison, tol: Tolerances = DEFAULT_TOLERANCES): Verdict {
+  const checks: Check[] = [
+    { name: 'state agreement', measured: c.stateAgreement, limit: `>= ${tol.minStateAgreement}`, pass: c.stateAgreement >= tol.minStateAgreement },
+    { name: 'vote agreement', measured: c.voteAgreement, limit: `>= ${tol.minVoteAgreement}`, pass: c.voteAgreement >= tol.minVoteAgreement },
+  ];
+  if (tol.requireDecisionMatch) checks.push({ name: 'decision match', measured: c.decisionMatch, limit: 'true', pass: c.decisionMatch });
+  for (const [cls, max] of Object.entries(tol.maxDisagreements) as [MarginClass, number][]) {
+    const n = c.disagreementsByMargin[cls];
+    checks.push({ name: `disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
+  }
+  if (tol.maxSwitchDelayS !== undefined) {
+    const worst = Math.max(0, ...c.switching.map((s) => s.maxDelayS ?? 0));
+    checks.push({ name: 'max switching delay (s)', measured: worst, limit: `<= ${tol.maxSwitchDelayS}`, pass: worst <= tol.maxSwitchDelayS });
+  }
+  return { pass: checks.every((k) => k.pass), checks };
+}

@@ -1,0 +1,78 @@
+/**
+ * SPICE elements as plain data with one printer each, so the generator builds a list of typed records and
+ * only `toSpice` knows ngspice's syntax.
+ */
+import type { Process } from './process.js';
+
+export interface Mosfet {
+  readonly type: 'mos';
+  readonly name: string;
+  readonly polarity: 'n' | 'p';
+  readonly drain: string;
+  readonly gate: string;
+  readonly source: string;
+  readonly bulk: string;
+  readonly widthUm: number;
+  readonly lengthUm: number;
+}
+
+/** Ideal current source; SPICE convention: the current flows from `from` through the source into `to`. */
+export interface CurrentSource {
+  readonly type: 'isrc';
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** Constant value (A), or a piecewise-linear waveform of (time s, current A) points. */
+  readonly dcA?: number;
+  readonly pwl?: readonly (readonly [number, number])[];
+}
+
+export interface VoltageSource {
+  readonly type: 'vsrc';
+  readonly name: string;
+  readonly plus: string;
+  readonly minus: string;
+  readonly dcV: number;
+}
+
+export interface Instance {
+  readonly type: 'inst';
+  readonly name: string;
+  readonly nodes: readonly string[];
+  readonly subckt: string;
+}
+
+export interface Comment {
+  readonly type: 'comment';
+  readonly text: string;
+}
+
+export type Element = Mosfet | CurrentSource | VoltageSource | Instance | Comment;
+
+/** Number in a form ngspice reads back to the same double. */
+export function num(v: number): string {
+  return String(Number(v.toPrecision(12)));
+}
+
+/** Print one element as a netlist line (long PWL lists are continued with '+'). */
+export function toSpice(e: Element, process: Process): string {
+  switch (e.type) {
+    case 'comment':
+      return `* ${e.text}`;
+    case 'mos': {
+      const model = e.polarity === 'n' ? process.nmos : process.pmos;
+      return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u`;
+    }
+    case 'vsrc':
+      return `V${e.name} ${e.plus} ${e.minus} dc ${num(e.dcV)}`;
+    case 'inst':
+      return `X${e.name} ${e.nodes.join(' ')} ${e.subckt}`;
+    case 'isrc': {
+      if (!e.pwl) return `I${e.name} ${e.from} ${e.to} dc ${num(e.dcA ?? 0)}`;
+      const pts = e.pwl.map(([t, i]) => `${num(t)} ${num(i)}`);
+      const lines: string[] = [];
+      for (let k = 0; k < pts.length; k += 8) lines.push(pts.slice(k, k + 8).join(' '));
+      return `I${e.name} ${e.from} ${e.to} pwl(\n+ ${lines.join('\n+ ')} )`;
+    }
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * Network -> ngspice deck. Every signal is a unipolar current held on a diode-connected transistor; its gate
+ * voltage (its "rail") is what mirrors copy. An `n` rail (NMOS diode to ground) lets NMOS mirrors sink copies,
+ * a `p` rail (PMOS diode from VDD) lets PMOS mirrors source copies. A summing node adds sourced and sunk copies
+ * and its own diode takes the net current when positive: that diode is the ReLU. Signed values (pre-projection,
+ * skip path, logits) travel as (pos, neg) pairs. Weights are width ratios, biases are current sources, cell
+ * parameters are the cell's three bias currents (DESIGN §2); every element is listed in the mapping table.
+ */
+import type { Block, Network } from '../model/types.js';
+import { cellThresholds } from '../model/types.js';
+import type { InputSequence } from '../model/network.js';
+import { forward, inverse, type Calibration } from './calibration.js';
+import { CELL_SUBCKT, cellSubckt } from './cell.js';
+import { num, toSpice, type Element } from './elements.js';
+import type { MappingRow } from './mapping.js';
+import type { Process } from './process.js';
+
+/** Supply domains, separate so that power can be split (issue 3). */
+export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
+export type Domain = (typeof DOMAINS)[number];
+const SUPPLY: Record<Domain, string> = { cell: 'vdd_cell', ff: 'vdd_ff', bias: 'vdd_bias', in: 'vdd_in' };
+
+/**
+ * ngspice options for pA-level currents (DESIGN §7): ngspice's default abstol and gmin (1e-12) are as large as
+ * the signals; gear integration damps the ringing trapezoidal shows on the stiff diode nodes.
+ */
+export const DEFAULT_SPICE_OPTIONS: Readonly<Record<string, string | number>> = {
+  abstol: 1e-15,
+  gmin: 1e-15,
+  reltol: 1e-4,
+  vntol: 1e-7,
+  method: 'gear',
+};
+
+/** Rise time of the sample-and-hold input edges (s): short against a 10 ms frame, long enough to step cheaply. */
+export const DEFAULT_INPUT_EDGE_S = 1e-6;
+/** Largest transient step as a fraction of a frame, so each frame's end is resolved. */
+const MAX_STEPS_PER_FRAME = 50;
+
+export interface GenerateOptions {
+  readonly process: Process;
+  readonly calibration?: Calibration;
+  readonly inputEdgeS?: number;
+  /** Extra or overriding `.options` entries. */
+  readonly spiceOptions?: Readonly<Record<string, string | number>>;
+  /** Deck lines selecting a corner (replace the process's deckLines). */
+  readonly deckLines?: readonly string[];
+  readonly title?: string;
+}
+
+/** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
+export interface Probes {
+  readonly candidates: string[][];
+  readonly stateCurrents: string[][];
+  readonly cellNodes: string[][];
+  readonly hPos: string[][];
+  readonly hNeg: (string | undefined)[][];
+  readonly logitPos: string[];
+  readonly logitNeg: string[];
+  readonly supplies: Record<Domain, string>;
+}
+
+export interface GeneratedNetlist {
+  readonly deck: string;
+  readonly mapping: MappingRow[];
+  readonly probes: Probes;
+  /** The network with the parameter values the circuit realises: feed this to the software model to compare. */
+  readonly realised: Network;
+  readonly tStopS: number;
+  readonly frames: number;
+  readonly transistors: number;
+}
+
+interface Signal {
+  readonly label: string;
+  n?: string;
+  p?: string;
+}
+
+interface Term {
+  readonly signal: Signal | undefined;
+  readonly weight: number;
+  readonly parameter: string;
+  /** weight = paramSign * parameter value: the neg half of a signed pair carries the parameter negated. */
+  readonly paramSign: 1 | -1;
+}
+
+/** Accumulates elements and mapping rows; owns the conventions for mirrors, diodes and summing nodes. */
+class Builder {
+  readonly elements: Element[] = [];
+  readonly mapping: MappingRow[] = [];
+  readonly saves: string[] = [];
+  transistors = 0;
+
+  constructor(
+    readonly process: Process,
+    readonly calibration: Calibration | undefined,
+    readonly unitA: number,
+  ) {}
+
+  mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm?: number): void {
+    const bulk = polarity === 'n' ? '0' : source;
+    this.elements.push({ type: 'mos', name, polarity, drain, gate, source, bulk, widthUm, lengthUm: lengthUm ?? this.process.sizing.mirrorLengthUm });
+    this.transistors++;
+  }
+
+  /** Width for a wanted mirror gain: calibration-inverted, snapped to the grid, at least the minimum width. */
+  mirrorWidth(gain: number, polarity: 'n' | 'p'): { widthUm: number; realisedGain: number } {
+    const { unitWidthUm } = this.process.sizing;
+    const table = this.calibration?.mirror[polarity];
+    const ratio = inverse(table, gain);
+    const grid = this.process.widthGridUm;
+    const widthUm = Math.max(this.process.minWidthUm, Math.round((ratio * unitWidthUm) / grid) * grid);
+    return { widthUm: Number(widthUm.toFixed(6)), realisedGain: forward(table, widthUm / unitWidthUm) };
+  }
+
+  /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
+  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string): void {
+    this.mos(name, polarity, drainNode, node, polarity === 'n' ? '0' : supply, this.process.sizing.unitWidthUm);
+  }
+
+  /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
+  rail(sig: Signal, polarity: 'n' | 'p'): string {
+    const have = polarity === 'n' ? sig.n : sig.p;
+    if (have) return have;
+    const node = `${sig.label}_${polarity}`;
+    const { widthUm } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
+    if (polarity === 'n') {
+      this.diode(`d_${node}`, 'n', node, node, SUPPLY.ff);
+      this.mos(`cv_${node}`, 'p', node, sig.p!, SUPPLY.ff, widthUm);
+      sig.n = node;
+    } else {
+      this.diode(`d_${node}`, 'p', node, node, SUPPLY.ff);
+      this.mos(`cv_${node}`, 'n', node, sig.n!, '0', widthUm);
+      sig.p = node;
+    }
+    return node;
+  }
+
+  /**
+   * A summing node with its ReLU diode. `polarity` 'n': an NMOS diode takes the net current sourced into the node
+   * (positive terms are PMOS copies sourcing in); 'p': a PMOS diode supplies the net current sunk from it
+   * (positive terms are NMOS copies sinking out). Returns the signal and the probe vector of its current.
+   */
+  sumNode(label: string, polarity: 'n' | 'p', terms: readonly Term[], bias: number, biasParameter: string | undefined, supply: string, biasSign: 1 | -1 = 1): { signal: Signal; probe: string } {
+    const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
+    const drainNode = `${label}_d`;
+    this.diode(`d_${label}`, polarity, label, drainNode, supply);
+    this.elements.push(
+      polarity === 'n'
+        ? { type: 'vsrc', name: probe, plus: label, minus: drainNode, dcV: 0 }
+        : { type: 'vsrc', name: probe, plus: drainNode, minus: label, dcV: 0 },
+    );
+    for (const t of terms) {
+      if (!t.signal || t.weight === 0) continue;
+      const sourcing = (polarity === 'n') === t.weight > 0;
+      const devPol = sourcing ? 'p' : 'n';
+      const { widthUm, realisedGain } = this.mirrorWidth(Math.abs(t.weight), devPol);
+      const name = `w_${label}_${t.signal.label}`;
+      this.mos(name, devPol, label, this.rail(t.signal, devPol), sourcing ? supply : '0', widthUm);
+      const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
+      this.map(t.parameter, `${this.process.instance}${name}`, `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`, t.weight * t.paramSign, realised, `w=${num(widthUm)}u`);
+    }
+    if (bias !== 0) this.biasInto(label, polarity, bias, biasParameter!, biasSign);
+    this.saves.push(`i(v${probe})`);
+    return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: `i(v${probe})` };
+  }
+
+  /** A bias current into a summing node: an ideal reference (bias DAC) into a diode, mirrored at unity. */
+  private biasInto(node: string, polarity: 'n' | 'p', bias: number, parameter: string, biasSign: 1 | -1): void {
+    const sourcing = (polarity === 'n') === bias > 0;
+    const ref = `bias_${node}`;
+    const iA = Math.abs(bias) * this.unitA;
+    const devPol = sourcing ? 'p' : 'n';
+    this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
+    this.elements.push(
+      sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA },
+    );
+    const { widthUm, realisedGain } = this.mirrorWidth(1, devPol);
+    this.mos(`b_${node}`, devPol, node, ref, sourcing ? SUPPLY.bias : '0', widthUm);
+    this.map(parameter, `I${ref}`, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
+  }
+
+  /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node. */
+  cellBias(node: string, iA: number): string {
+    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
+    this.elements.push({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA });
+    return node;
+  }
+
+  map(parameter: string, element: string, realisation: string, target: number, realised: number, setting: string): void {
+    this.mapping.push({ parameter, element, realisation, target, realised, setting, error: realised - target });
+  }
+}
+
+/** The (pos, neg) pair of a signed value; `neg` is absent where the value cannot be negative. */
+interface Pair {
+  pos: Signal;
+  neg?: Signal;
+  posProbe: string;
+  negProbe?: string;
+}
+
+/** Terms of W * (pos - neg) for one output row. */
+function rowTerms(weight: Float64Array, cols: number, row: number, inputs: readonly Pair[], parameter: string): Term[] {
+  const terms: Term[] = [];
+  for (let i = 0; i < cols; i++) {
+    const w = weight[row * cols + i];
+    const p = `${parameter}[${row},${i}]`;
+    terms.push({ signal: inputs[i].pos, weight: w, parameter: p, paramSign: 1 });
+    if (inputs[i].neg) terms.push({ signal: inputs[i].neg, weight: -w, parameter: p, paramSign: -1 });
+  }
+  return terms;
+}
+
+const negate = (terms: Term[]): Term[] => terms.map((t) => ({ ...t, weight: -t.weight, paramSign: t.paramSign === 1 ? -1 : 1 }));
+
+/** A signed sum as a pair of ReLU nodes: pos = max(sum, 0), neg = max(-sum, 0). */
+function signedNode(b: Builder, label: string, terms: Term[], bias: number, biasParameter: string): Pair {
+  const pos = b.sumNode(`${label}p`, 'n', terms, bias, biasParameter, SUPPLY.ff);
+  const neg = b.sumNode(`${label}n`, 'n', negate(terms), -bias, biasParameter, SUPPLY.ff, -1);
+  return { pos: pos.signal, neg: neg.signal, posProbe: pos.probe, negProbe: neg.probe };
+}
+
+/** Sample-and-hold input waveforms: one PWL current per (feature, sign) and rail. */
+function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: number): Pair[] {
+  const pairs: Pair[] = [];
+  for (let f = 0; f < inputs.features; f++) {
+    const mk = (sign: 1 | -1): Signal => {
+      const label = `x${f}${sign > 0 ? 'p' : 'n'}`;
+      const values = Array.from({ length: inputs.frames }, (_, t) => Math.max(sign * inputs.data[t * inputs.features + f], 0) * b.unitA);
+      const pwl = holdWaveform(values, frameS, edgeS);
+      // Two copies of the front end's output, one per rail, so input mirrors of both polarities see the same current.
+      b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in);
+      b.elements.push({ type: 'isrc', name: `${label}_n`, from: SUPPLY.in, to: `${label}_n`, pwl });
+      b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in);
+      b.elements.push({ type: 'isrc', name: `${label}_p`, from: `${label}_p`, to: '0', pwl });
+      return { label, n: `${label}_n`, p: `${label}_p` };
+    };
+    pairs.push({ pos: mk(1), neg: mk(-1), posProbe: '', negProbe: '' });
+  }
+  return pairs;
+}
+
+/** Piecewise-linear points holding each frame's value, with a short edge at each frame boundary. */
+export function holdWaveform(values: readonly number[], frameS: number, edgeS: number): [number, number][] {
+  const pts: [number, number][] = [[0, values[0]]];
+  for (let t = 1; t < values.length; t++) {
+    if (values[t] === values[t - 1]) continue;
+    pts.push([t * frameS, values[t - 1]], [t * frameS + edgeS, values[t]]);
+  }
+  pts.push([values.length * frameS, values[values.length - 1]]);
+  return pts;
+}
+
+/** Cell bank of one block; returns the cells' output signals and writes the realised cell parameters. */
+function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: string[]): Signal[] {
+  const th = cellThresholds(block.cell);
+  const cal = b.calibration?.cell;
+  const outs: Signal[] = [];
+  const u = b.unitA;
+  for (let j = 0; j < cands.length; j++) {
+    const tag = `b${k}c${j}`;
+    const deltaU = th.betaHi[j] - th.betaLo[j];
+    const iThrA = inverse(cal?.thresh, th.betaHi[j] * u);
+    const iWidA = deltaU > 0 ? inverse(cal?.width, deltaU * u) : 0;
+    const iGainA = inverse(cal?.gain, th.alpha[j] * u);
+    const vthr = b.cellBias(`${tag}_thr`, iThrA);
+    const vwid = b.cellBias(`${tag}_wid`, iWidA);
+    const vgain = b.cellBias(`${tag}_gain`, iGainA);
+    const out = `${tag}_out`;
+    const m3d = `${tag}_m3d`;
+    const v0 = `${tag}_v0`;
+    b.elements.push({ type: 'inst', name: tag, nodes: [SUPPLY.cell, '0', cands[j].p!, out, m3d, vthr, vwid, vgain, v0], subckt: CELL_SUBCKT });
+    b.transistors += 9;
+    b.elements.push({ type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 });
+    b.saves.push(`i(vm_${tag})`, `v(${v0})`);
+    probes.stateCurrents[k].push(`i(vm_${tag})`);
+    probes.cellNodes[k].push(`v(${v0})`);
+    ics.push(`v(${v0})=${th.s0[j] ? num(b.process.vddV) : 0}`);
+
+    const betaHiR = forward(cal?.thresh, iThrA) / u;
+    const deltaR = iWidA > 0 ? forward(cal?.width, iWidA) / u : 0;
+    const alphaR = forward(cal?.gain, iGainA) / u;
+    realisedCell.alpha[j] = alphaR;
+    realisedCell.delta[j] = deltaR;
+    realisedCell.beta1[j] = Math.max(betaHiR - deltaR, 0);
+    realisedCell.s0[j] = th.s0[j];
+    const p = `blocks.${k}.cell`;
+    b.map(`${p}.beta_hi[${j}]`, `I${tag}_thr`, 'cell bias I_thresh (M2)', th.betaHi[j], betaHiR, `I=${num(iThrA)}`);
+    b.map(`${p}.delta[${j}]`, `I${tag}_wid`, 'cell bias I_width (M8)', deltaU, deltaR, `I=${num(iWidA)}`);
+    b.map(`${p}.alpha[${j}]`, `I${tag}_gain`, 'cell bias I_gain (M5)', th.alpha[j], alphaR, `I=${num(iGainA)}`);
+    b.map(`${p}.s0[${j}]`, `.ic v(${v0})`, 'initial state of V0', th.s0[j], th.s0[j], `${th.s0[j] ? num(b.process.vddV) : 0} V`);
+    outs.push({ label: `${tag}y`, p: out });
+  }
+  return outs;
+}
+
+/**
+ * Realised values of a parameter tensor from the mapping table. A signed pair realises one weight several
+ * times (sourcing and sinking copies); the model gets their mean, the best single number for what the circuit does.
+ */
+function realisedValues(mapping: readonly MappingRow[], name: string, fallback: Float64Array, cols: number): Float64Array {
+  const sum = new Float64Array(fallback.length);
+  const count = new Int32Array(fallback.length);
+  const re = cols > 0 ? /\[(\d+),(\d+)\]$/ : /\[(\d+)\]$/;
+  for (const r of mapping) {
+    if (!r.parameter.startsWith(`${name}[`)) continue;
+    const m = re.exec(r.parameter);
+    if (!m) continue;
+    const i = cols > 0 ? Number(m[1]) * cols + Number(m[2]) : Number(m[1]);
+    sum[i] += r.realised;
+    count[i]++;
+  }
+  return fallback.map((v, i) => (count[i] > 0 ? sum[i] / count[i] : v));
+}
+
+/** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
+export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
+  const b = new Builder(opts.process, opts.calibration, net.unitCurrentA);
+  const probes: Probes = {
+    candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
+    supplies: Object.fromEntries(DOMAINS.map((d) => [d, `i(v${SUPPLY[d]})`])) as Record<Domain, string>,
+  };
+  const ics: string[] = [];
+  const realisedCells = net.blocks.map(() => ({
+    alpha: new Float64Array(net.cells), beta1: new Float64Array(net.cells), delta: new Float64Array(net.cells), s0: new Float64Array(net.cells),
+  }));
+
+  b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
+  const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
+  b.elements.push({ type: 'comment', text: 'pre-projection h = W_pre x + b_pre as a (pos, neg) pair' });
+  let h: Pair[] = Array.from({ length: net.width }, (_, i) =>
+    signedNode(b, `h0_${i}`, rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'), net.pre.bias[i], `pre.bias[${i}]`),
+  );
+
+  net.blocks.forEach((block, k) => {
+    b.elements.push({ type: 'comment', text: `block ${k}: candidates, cells, post-projection${net.skip ? ', skip' : ''}` });
+    const hIn = h.map((pair) => ({ pos: pair.pos, posProbe: pair.posProbe })); // ReLU(h) is the pos rail
+    probes.candidates.push([]);
+    probes.stateCurrents.push([]);
+    probes.cellNodes.push([]);
+    const cands = Array.from({ length: net.cells }, (_, j) => {
+      const node = b.sumNode(`b${k}c${j}_in`, 'p', rowTerms(block.cand.weight.data, net.width, j, hIn, `blocks.${k}.cand.weight`), block.cand.bias[j], `blocks.${k}.cand.bias[${j}]`, SUPPLY.ff);
+      probes.candidates[k].push(node.probe);
+      return node.signal;
+    });
+    const ys = cellBank(b, k, block, cands, probes, realisedCells[k], ics);
+    const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
+    const us = Array.from({ length: net.width }, (_, i) =>
+      b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), block.post.bias[i], `blocks.${k}.post.bias[${i}]`, SUPPLY.ff),
+    );
+    h = us.map((u, i) => {
+      if (!net.skip) return { pos: u.signal, posProbe: u.probe };
+      const terms: Term[] = [
+        { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+        { signal: h[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+        { signal: h[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
+      ];
+      return signedNode(b, `h${k + 1}_${i}`, terms, 0, '');
+    });
+    probes.hPos.push(h.map((p) => p.posProbe));
+    probes.hNeg.push(h.map((p) => p.negProbe));
+  });
+
+  b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
+  for (let c = 0; c < net.classes; c++) {
+    const terms = rowTerms(net.out.weight.data, net.width, c, h, 'out.weight');
+    const bias = net.out.bias[c];
+    const pos = b.sumNode(`o${c}p`, 'n', terms.filter((t) => t.weight > 0), Math.max(bias, 0), `out.bias[${c}]`, SUPPLY.ff);
+    const neg = b.sumNode(`o${c}n`, 'n', negate(terms.filter((t) => t.weight < 0)), Math.max(-bias, 0), `out.bias[${c}]`, SUPPLY.ff, -1);
+    probes.logitPos.push(pos.probe);
+    probes.logitNeg.push(neg.probe);
+  }
+
+  const realised: Network = {
+    ...net,
+    cellParams: 'realised',
+    pre: realisedLinear(b.mapping, 'pre', net.pre),
+    blocks: net.blocks.map((blk, k) => ({
+      cand: realisedLinear(b.mapping, `blocks.${k}.cand`, blk.cand),
+      cell: realisedCells[k],
+      post: realisedLinear(b.mapping, `blocks.${k}.post`, blk.post),
+    })),
+    out: realisedLinear(b.mapping, 'out', net.out),
+  };
+  const tStopS = inputs.frames * net.frameS;
+  const deck = assembleDeck(b, opts, net, ics, tStopS);
+  return { deck, mapping: b.mapping, probes, realised, tStopS, frames: inputs.frames, transistors: b.transistors };
+}
+
+function realisedLinear(mapping: readonly MappingRow[], prefix: string, lin: Block['cand']): Block['cand'] {
+  const { rows, cols } = lin.weight;
+  return {
+    weight: { rows, cols, data: realisedValues(mapping, `${prefix}.weight`, lin.weight.data, cols) },
+    bias: realisedValues(mapping, `${prefix}.bias`, lin.bias, 0),
+  };
+}
+
+/** Order the deck's sections: header, models, options, supplies, cell subckt, circuit, initial state, saves, analysis. */
+function assembleDeck(b: Builder, opts: GenerateOptions, net: Network, ics: string[], tStopS: number): string {
+  const p = opts.process;
+  const options = { ...DEFAULT_SPICE_OPTIONS, ...opts.spiceOptions };
+  const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
+  const lines = [
+    `* ${opts.title ?? 'bmru-cosim FQ-BMRU network'}`,
+    `* generated by bmru-cosim; process ${p.name} (${p.description}); ${b.transistors} transistors`,
+    `* ${net.inputs} inputs, width ${net.width}, ${net.blocks.length} blocks x ${net.cells} cells, ${net.classes} classes, skip ${net.skip}; I_unit = ${num(net.unitCurrentA)} A`,
+    ...(opts.deckLines ?? p.deckLines),
+    `.options acct ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    ...DOMAINS.map((d) => `V${SUPPLY[d]} ${SUPPLY[d]} 0 dc ${num(p.vddV)}`),
+    cellSubckt(p),
+    ...b.elements.map((e) => toSpice(e, p)),
+    ...(ics.length > 0 ? [`.ic ${ics.join(' ')}`] : []),
+    `.save ${[...b.saves, ...DOMAINS.map((d) => `i(v${SUPPLY[d]})`)].join(' ')}`,
+    `.tran ${num(tMaxS / 10)} ${num(tStopS)} 0 ${num(tMaxS)}`,
+    '.end',
+  ];
+  return lines.join('\n') + '\n';
+}

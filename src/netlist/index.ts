@@ -1,0 +1,6 @@
+export * from './process.js';
+export * from './elements.js';
+export * from './cell.js';
+export * from './calibration.js';
+export * from './mapping.js';
+export * from './generate.js';

@@ -1,0 +1,109 @@
+/**
+ * A process description (`models/<name>/process.json`): which device models to instantiate, how to pull
+ * them into a deck, the supply, the layout grid and the default device sizes of the generated circuit.
+ * `{dir}` in deck lines is the folder of the process.json; `{kit}` is a user-given kit folder (so a user points
+ * the generator at their own copy of a PDK without code changes).
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+
+const SizingSchema = z.object({
+  /** Width of a unity-gain mirror device (um); weight W is realised as output width |W| * unitWidthUm. */
+  unitWidthUm: z.number().positive(),
+  /** Channel length of mirrors and bias devices (um). */
+  mirrorLengthUm: z.number().positive(),
+  /** Width (um) and length (um) of the cell's switch devices M3, M6 (gate = V0). */
+  switchWidthUm: z.number().positive(),
+  switchLengthUm: z.number().positive(),
+});
+
+const ProcessSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  notes: z.string().optional(),
+  vddV: z.number().positive(),
+  nmos: z.string().min(1),
+  pmos: z.string().min(1),
+  instance: z.enum(['M', 'X']),
+  deckLines: z.array(z.string()),
+  ngspiceArgs: z.array(z.string()).default([]),
+  minWidthUm: z.number().positive(),
+  widthGridUm: z.number().positive(),
+  minLengthUm: z.number().positive(),
+  corners: z.record(z.string(), z.array(z.string())).optional(),
+  sizing: SizingSchema.partial().optional(),
+  /** Default kit folder, relative to the process.json, used when the user gives none. */
+  defaultKitDir: z.string().optional(),
+});
+
+export type Sizing = z.infer<typeof SizingSchema>;
+
+/** Device sizes of the feasibility check in DESIGN §3 (2 um wide, L = 2 um mirrors, 0.5 um switches). */
+export const DEFAULT_SIZING: Sizing = { unitWidthUm: 2, mirrorLengthUm: 2, switchWidthUm: 2, switchLengthUm: 0.5 };
+
+/** A loaded process: deck lines with {dir}/{kit} resolved to absolute paths. */
+export interface Process {
+  readonly name: string;
+  readonly description: string;
+  readonly vddV: number;
+  readonly nmos: string;
+  readonly pmos: string;
+  readonly instance: 'M' | 'X';
+  readonly deckLines: readonly string[];
+  readonly ngspiceArgs: readonly string[];
+  readonly minWidthUm: number;
+  readonly widthGridUm: number;
+  readonly minLengthUm: number;
+  readonly corners: Readonly<Record<string, readonly string[]>>;
+  readonly sizing: Sizing;
+  /** Folder holding process.json (calibration tables live beside it). */
+  readonly dir: string;
+}
+
+/** Load and validate `process.json`; `kitDir` replaces `{kit}` (default: the file's `defaultKitDir`). */
+export async function loadProcess(path: string, kitDir?: string): Promise<Process> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read process file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`expected valid JSON (${(e as Error).message})`, { file: path });
+  }
+  const parsed = ProcessSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(issue.message, { file: path, field: issue.path.join('.') || '(root)' });
+  }
+  const p = parsed.data;
+  const dir = dirname(resolve(path));
+  const kit = kitDir ? resolve(kitDir) : p.defaultKitDir ? resolve(dir, p.defaultKitDir) : undefined;
+  const fill = (line: string): string => {
+    if (line.includes('{kit}') && !kit) {
+      throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR)', { file: path, field: 'deckLines' });
+    }
+    return line.replaceAll('{dir}', dir).replaceAll('{kit}', kit ?? '');
+  };
+  return {
+    name: p.name,
+    description: p.description ?? p.name,
+    vddV: p.vddV,
+    nmos: p.nmos,
+    pmos: p.pmos,
+    instance: p.instance,
+    deckLines: p.deckLines.map(fill),
+    ngspiceArgs: p.ngspiceArgs,
+    minWidthUm: p.minWidthUm,
+    widthGridUm: p.widthGridUm,
+    minLengthUm: p.minLengthUm,
+    corners: Object.fromEntries(Object.entries(p.corners ?? {}).map(([k, v]) => [k, v.map(fill)])),
+    sizing: { ...DEFAULT_SIZING, ...p.sizing },
+    dir,
+  };
+}

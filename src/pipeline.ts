@@ -1,0 +1,49 @@
+/**
+ * The one-way data flow of the toolkit: parameters -> netlist -> ngspice -> waveforms -> comparison -> verdict.
+ */
+import type { Network } from './model/types.js';
+import { runNetwork, type InputSequence, type Trace } from './model/network.js';
+import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
+import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
+import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { compareRun, type Comparison } from './compare/metrics.js';
+import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
+
+export interface CosimOptions extends GenerateOptions {
+  readonly tolerances?: Tolerances;
+  /** Runner settings (timeout, work directory policy, binary...). */
+  readonly run?: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'>;
+  readonly sampleFraction?: number;
+}
+
+export interface CosimResult {
+  readonly generated: GeneratedNetlist;
+  readonly run: RunResult;
+  readonly software: Trace;
+  readonly circuit: CircuitFrames;
+  readonly comparison: Comparison;
+  readonly verdict: Verdict;
+}
+
+/** Generate, simulate and score one network on one input sequence. */
+export async function cosimulate(net: Network, inputs: InputSequence, opts: CosimOptions): Promise<CosimResult> {
+  const generated = generateNetlist(net, inputs, opts);
+  const run = await runNgspice({
+    ...opts.run,
+    netlist: generated.deck,
+    extraArgs: [...opts.process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
+    expectTStopS: generated.tStopS,
+  });
+  const plot = run.plots.find((p) => /transient/i.test(p.plotname)) ?? run.plots[run.plots.length - 1];
+  const circuit = sampleCircuit(plot, generated.probes, {
+    frames: generated.frames,
+    frameS: net.frameS,
+    unitA: net.unitCurrentA,
+    vddV: opts.process.vddV,
+    sampleFraction: opts.sampleFraction,
+  });
+  // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
+  const software = runNetwork(generated.realised, inputs);
+  const comparison = compareRun(generated.realised, software, circuit);
+  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES) };
+}
