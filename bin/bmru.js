@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Entry point; the TypeScript sources are compiled to dist/ by `npm install` (prepare) or `npm run build`.
+import '../dist/cli/main.js';

@@ -1,0 +1,84 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Argv } from 'yargs';
+import { writeToPath } from 'fast-csv';
+import { cosimulate, type CosimResult } from '../../pipeline.js';
+import { writeMappingCsv } from '../../netlist/mapping.js';
+import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
+import { progress } from '../progress.js';
+import { formatCosim } from '../report.js';
+import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
+
+export const command = 'compare';
+export const describe = 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail';
+
+export function builder(y: Argv) {
+  return processOptions(modelOptions(y))
+    .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON (minStateAgreement, requireDecisionMatch, minVoteAgreement, maxDisagreements, maxSwitchDelayS)', defaultDescription: '>= 99.5% states, same decision, >= 95% votes, no miss at >= 20% margin' })
+    .option('out', { alias: 'o', type: 'string', describe: 'folder for report.json, frames.csv, deck.cir, mapping.csv', defaultDescription: 'out/compare-<model>' })
+    .option('timeout', { type: 'number', default: 1800, describe: 'kill ngspice after this many seconds' })
+    .option('keep', { type: 'boolean', default: false, describe: 'keep ngspice work directory (also kept on failure)' })
+    .example('$0 compare', 'the shipped example on the embedded 180 nm card')
+    .example('$0 compare -p gf180mcu -m my.safetensors -i clip.csv -t tol.json', 'your model on the GF180MCU kit with your tolerances')
+    .epilogue('Exit code: 0 pass, 1 fidelity below tolerance, 2 error (bad input, ngspice failure).');
+}
+
+interface Args {
+  model: string;
+  inputs: string;
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+  tolerances?: string;
+  out?: string;
+  timeout: number;
+  keep: boolean;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const { net, inputs } = await loadModelAndInputs(a);
+  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
+  let r: CosimResult;
+  try {
+    r = await cosimulate(net, inputs, {
+      process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
+      run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure' },
+    });
+  } finally {
+    p.done();
+  }
+  const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
+  await mkdir(out, { recursive: true });
+  await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) });
+  console.log(formatCosim(r, proc.vddV));
+  console.log(`report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}`);
+  if (!r.verdict.pass) process.exitCode = 1;
+}
+
+async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>): Promise<void> {
+  const report = {
+    ...meta,
+    ngspiceVersion: r.run.ngspiceVersion,
+    ngspiceSeconds: r.run.durationMs / 1000,
+    transistors: r.generated.transistors,
+    verdict: r.verdict,
+    comparison: r.comparison,
+    supplyMeanA: r.circuit.supplyMeanA,
+  };
+  await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  await writeFile(join(out, 'deck.cir'), r.generated.deck);
+  await writeMappingCsv(join(out, 'mapping.csv'), r.generated.mapping);
+  const rows: (string | number)[][] = [['frame', 'block', 'unit', 'candidate_model', 'candidate_circuit', 'state_model', 'state_circuit', 'state_current_circuit']];
+  const S = r.generated.realised.cells;
+  for (let t = 0; t < r.software.frames; t++) {
+    r.software.states.forEach((states, k) => {
+      for (let j = 0; j < S; j++) {
+        const i = t * S + j;
+        rows.push([t, k, j, r.software.candidates[k][i], r.circuit.candidates[k][i], states[i], r.circuit.states[k][i], r.circuit.stateCurrents[k][i]]);
+      }
+    });
+  }
+  await new Promise<void>((resolve, reject) => writeToPath(join(out, 'frames.csv'), rows).on('error', reject).on('finish', () => resolve()));
+}

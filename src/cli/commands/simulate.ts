@@ -1,0 +1,27 @@
+import { writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { runNetwork } from '../../model/network.js';
+import { traceToJson, writeTraceCsv } from '../../model/trace.js';
+import { loadModelAndInputs, modelOptions } from '../common.js';
+
+export const command = 'simulate';
+export const describe = 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)';
+
+export function builder(y: Argv) {
+  return modelOptions(y)
+    .option('out', { alias: 'o', type: 'string', describe: 'write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit)' })
+    .example('$0 simulate', 'the shipped example clip; prints votes and the decision')
+    .example('$0 simulate -m model.safetensors -i clip.csv -o trace.csv', 'a trained model, trace as CSV');
+}
+
+export async function handler(a: { model: string; inputs: string; out?: string }): Promise<void> {
+  const { net, inputs } = await loadModelAndInputs(a);
+  const tr = runNetwork(net, inputs);
+  if (a.out?.endsWith('.csv')) await writeTraceCsv(a.out, net, tr);
+  else if (a.out) await writeFile(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
+  const ones = tr.states.map((s) => s.reduce((x, y) => x + y, 0));
+  console.log(`${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells; ON unit-frames per block: ${ones.join(', ')}`);
+  console.log(`votes: ${Array.from(tr.votes).join('')}`);
+  console.log(`decision: class ${tr.decision}`);
+  if (a.out) console.log(`trace written to ${a.out}`);
+}

@@ -1,0 +1,43 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { runNgspice } from '../../spice/runner.js';
+import { progress } from '../progress.js';
+import { table } from '../format.js';
+
+export const command = 'spice <deck>';
+export const describe = 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)';
+
+export function builder(y: Argv) {
+  return y
+    .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); no .control block; includes with absolute paths' })
+    .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' })
+    .option('timeout', { type: 'number', default: 600, describe: 'kill ngspice after this many seconds' })
+    .option('keep', { type: 'boolean', default: false, describe: 'keep the work directory (deck, rawfile) even on success' })
+    .option('hsa', { type: 'boolean', default: false, describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers' })
+    .example('$0 spice netlists/example/deck.cir --csv waves.csv', 'simulate an exported deck');
+}
+
+export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean }): Promise<void> {
+  const netlist = await readFile(a.deck, 'utf8');
+  const p = progress(`ngspice ${a.deck}`);
+  const r = await runNgspice({
+    netlist, name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
+  }).finally(() => p.done());
+  for (const plot of r.plots) {
+    console.log(`${plot.plotname}: ${plot.numPoints} points, ${plot.vectors.length} vectors${plot.complex ? ' (complex)' : ''}`);
+  }
+  const last = r.plots[r.plots.length - 1];
+  if (last) {
+    console.log(table(['vector', 'type', 'first', 'last'], last.vectors.slice(0, 40).map((v, i) => [v.name, v.type, last.real[i][0].toExponential(4), last.real[i][last.numPoints - 1].toExponential(4)])));
+    if (last.vectors.length > 40) console.log(`... ${last.vectors.length - 40} more vectors`);
+  }
+  const warnings = r.messages.filter((m) => m.severity === 'warning');
+  if (warnings.length > 0) console.log(`${warnings.length} warnings, e.g. ${warnings[0].text}`);
+  console.log(`ngspice ${r.ngspiceVersion}, ${(r.durationMs / 1000).toFixed(2)} s${r.workDir ? `, kept in ${r.workDir}` : ''}`);
+  if (a.csv && last) {
+    const lines = [last.vectors.map((v) => v.name).join(',')];
+    for (let i = 0; i < last.numPoints; i++) lines.push(last.real.map((col) => col[i]).join(','));
+    await writeFile(a.csv, lines.join('\n') + '\n');
+    console.log(`wrote ${a.csv}`);
+  }
+}

@@ -1,0 +1,38 @@
+import type { Argv } from 'yargs';
+import { loadModel } from '../model/load.js';
+import { loadInputs } from '../model/inputs.js';
+import { loadProcess, type Process } from '../netlist/process.js';
+import { loadCalibration, type Calibration } from '../netlist/calibration.js';
+import type { Network } from '../model/types.js';
+import type { InputSequence } from '../model/network.js';
+import { DEFAULTS, resolveProcessPath } from './paths.js';
+
+/** Options shared by every command that reads a model and an input clip. */
+export function modelOptions<T>(y: Argv<T>) {
+  return y
+    .option('model', { alias: 'm', type: 'string', default: DEFAULTS.model, describe: 'model file (.json or .safetensors, DESIGN §1b tensor names)', defaultDescription: 'shipped example' })
+    .option('inputs', { alias: 'i', type: 'string', default: DEFAULTS.inputs, describe: 'input CSV: one row per frame, one column per feature', defaultDescription: 'shipped 101-frame clip' });
+}
+
+/** Options shared by every command that builds a circuit. */
+export function processOptions<T>(y: Argv<T>) {
+  return y
+    .option('process', { alias: 'p', type: 'string', default: 'c180', describe: 'process: a shipped name (c180, gf180mcu) or a path to a process.json' })
+    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (e.g. your GF180MCU ngspice models)' })
+    .option('calibrated', { type: 'boolean', default: true, describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist' });
+}
+
+export async function loadModelAndInputs(a: { model: string; inputs: string }): Promise<{ net: Network; inputs: InputSequence }> {
+  const net = await loadModel(a.model);
+  const inputs = await loadInputs(a.inputs);
+  if (inputs.features !== net.inputs) {
+    throw new (await import('../errors.js')).InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, { file: a.inputs });
+  }
+  return { net, inputs };
+}
+
+export async function loadProcessAndCalibration(a: { process: string; kit?: string; calibrated: boolean }): Promise<{ process: Process; calibration?: Calibration }> {
+  const process = await loadProcess(resolveProcessPath(a.process), a.kit);
+  const calibration = a.calibrated ? await loadCalibration(process.dir) : undefined;
+  return { process, calibration };
+}

@@ -1,0 +1,407 @@
+/**
+ * Reader for ngspice rawfiles (the file `ngspice -b -r out.raw deck.cir` writes).
+ *
+ * A rawfile is a sequence of plots, one per analysis that ran (`.op`, `.dc`, `.tran`, `.ac`, ...), written
+ * back to back with no separator. Each plot is a text header followed by its data:
+ *
+ *     Title: * rc step                  <- the deck's first line (ngspice 39 lower-cases it)
+ *     Date: Wed Nov 25 12:54:01  2026
+ *     Plotname: Transient Analysis      <- what kind of analysis the plot holds
+ *     Flags: real                       <- `real` or `complex`
+ *     No. Variables: 4
+ *     No. Points: 526                   <- 0 in a file left by an aborted run (see below)
+ *     Variables:
+ *     	0	time	time                  <- tab, index, name, type [, extra key=value fields such as grid=3]
+ *     	1	v(out)	voltage
+ *     	...
+ *     Binary:                           <- or `Values:` for an ascii file
+ *     <data>
+ *
+ * ngspice may add `Dimensions:`, `Command:` or `Option:` lines before `Variables:`; they are skipped. The
+ * header is plain text, one `Key: value` per line; the index of the first variable is 0 and the first
+ * variable is the scale (time, frequency or the swept source).
+ *
+ * Binary data is point-major: for each point, one value per variable in variable order. A value is a
+ * little-endian IEEE-754 float64, or, when the plot's flags say `complex`, a pair of them (real, imaginary)
+ * for *every* variable, the scale included. ngspice (unlike LTspice) never writes float32 values. The next
+ * plot's `Title:` line follows the last byte of data directly, without a newline.
+ *
+ * Ascii data (`Values:`) has one value per line: the first value of each point is preceded by the point's
+ * index, the others by a tab; a complex value is written `re,im`. The next plot's header starts on a new line.
+ *
+ * In a complex plot the scale (`frequency`) is real; ngspice 39 writes uninitialised memory as its imaginary
+ * part (a different value each run, e.g. -6.1e157), so the reader sets that part to 0.
+ *
+ * ngspice writes `No. Points` when a plot starts and rewrites it when the analysis ends, so a run that
+ * aborted (e.g. "Timestep too small") leaves `No. Points: 0` in front of real data. The number of points
+ * is then counted from the data itself, up to the end of the file or the next plot's header, and a last
+ * point cut short by the abort is dropped. With a non-zero count, missing data is an error: the file was
+ * damaged after ngspice wrote it.
+ */
+import { readFile } from 'node:fs/promises';
+
+/** One saved quantity of a plot, as listed under `Variables:`. */
+export interface RawVector {
+  /** As ngspice wrote it, e.g. `time`, `v(out)`, `i(v1)`, `v1#branch`, `frequency`. */
+  name: string;
+  /** `time`, `frequency`, `voltage`, `current`, ... */
+  type: string;
+}
+
+/** One analysis of a rawfile. */
+export interface RawPlot {
+  title: string;
+  date: string;
+  /** E.g. `Transient Analysis`, `AC Analysis`, `Operating Point`, `DC transfer characteristic`. */
+  plotname: string;
+  complex: boolean;
+  vectors: RawVector[];
+  numPoints: number;
+  /** One array per vector, in `vectors` order: the values, or the real parts when `complex`. */
+  real: Float64Array[];
+  /** The imaginary parts, one array per vector; present only when `complex`. */
+  imag?: Float64Array[];
+}
+
+/** A rawfile that does not follow the format: names the file, the place and what was expected there. */
+export class RawfileError extends Error {
+  override name = 'RawfileError';
+  constructor(
+    /** File path, or `<buffer>` when parsing bytes of unknown origin. */
+    readonly source: string,
+    /** Where in the file: `line 6 (byte 120)`, or `byte 1234` past binary data where lines mean nothing. */
+    readonly where: string,
+    readonly expected: string,
+    readonly found?: string,
+  ) {
+    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found ${JSON.stringify(found)}`}`);
+  }
+}
+
+const BYTES_PER_DOUBLE = 8;
+const NEWLINE = 0x0a;
+
+/** What the header says; `dataStart` is the byte offset just past the `Binary:`/`Values:` line. */
+interface Header {
+  fields: Map<string, string>;
+  vectors: RawVector[];
+  complex: boolean;
+  numPoints: number;
+  format: 'binary' | 'ascii';
+  dataStart: number;
+  /** 1-based line number of the first data line; undefined once binary data has made lines meaningless. */
+  dataLine: number | undefined;
+}
+
+/** Data of one plot: values per vector and where the plot ended. */
+interface PlotData {
+  real: Float64Array[];
+  imag?: Float64Array[];
+  numPoints: number;
+  end: number;
+  endLine: number | undefined;
+}
+
+/**
+ * Parses every plot of an ngspice rawfile, binary or ascii.
+ *
+ * @param buf the whole file
+ * @param source the file's path, used in error messages
+ * @throws RawfileError when the bytes are not a rawfile
+ * @example
+ *   const [tran] = parseRawfile(await readFile('out.raw'), 'out.raw');
+ *   const vOut = vector(tran, 'v(out)');
+ */
+export function parseRawfile(buf: Uint8Array, source = '<buffer>'): RawPlot[] {
+  const plots: RawPlot[] = [];
+  let offset = 0;
+  let line: number | undefined = 1;
+  while (!onlyWhitespace(buf, offset)) {
+    const header = readHeader(buf, offset, line, source);
+    const data = header.format === 'binary' ? readBinary(buf, header, source) : readAscii(buf, header, source);
+    plots.push(makePlot(header, data));
+    offset = data.end;
+    line = data.endLine;
+  }
+  if (plots.length === 0) {
+    throw new RawfileError(source, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
+  }
+  return plots;
+}
+
+/**
+ * Reads and parses a rawfile from disk.
+ *
+ * @throws RawfileError when the file is not a rawfile (and the usual fs errors when it cannot be read)
+ */
+export async function readRawfile(path: string): Promise<RawPlot[]> {
+  return parseRawfile(await readFile(path), path);
+}
+
+/**
+ * The values (real parts, for complex plots) of one vector, found by name case-insensitively and in any
+ * of ngspice's spellings: `v(out)` or `out` for a node voltage, `i(vdd)` or `vdd#branch` for the current
+ * through a voltage source.
+ *
+ * @throws Error listing the plot's vector names when there is no such vector
+ * @example vector(tran, 'V(OUT)') // same as vector(tran, 'out')
+ */
+export function vector(plot: RawPlot, name: string): Float64Array {
+  const wanted = canonicalVectorName(name);
+  const index = plot.vectors.findIndex((v) => canonicalVectorName(v.name) === wanted);
+  if (index < 0) {
+    const available = plot.vectors.map((v) => v.name).join(', ');
+    throw new Error(`no vector "${name}" in plot "${plot.plotname}"; available: ${available}`);
+  }
+  return plot.real[index];
+}
+
+/** One spelling per quantity: `v(x)` -> `x`, `i(x)` -> `x#branch`, lower case. */
+function canonicalVectorName(name: string): string {
+  const n = name.trim().toLowerCase();
+  const voltage = /^v\((.+)\)$/.exec(n);
+  if (voltage) return voltage[1].trim();
+  const current = /^i\((.+)\)$/.exec(n);
+  if (current) return `${current[1].trim()}#branch`;
+  return n;
+}
+
+function makePlot(header: Header, data: PlotData): RawPlot {
+  const plot: RawPlot = {
+    title: header.fields.get('title') ?? '',
+    date: header.fields.get('date') ?? '',
+    plotname: header.fields.get('plotname') ?? '',
+    complex: header.complex,
+    vectors: header.vectors,
+    numPoints: data.numPoints,
+    real: data.real,
+  };
+  if (data.imag) {
+    for (const [i, v] of header.vectors.entries()) if (v.type === 'frequency') data.imag[i].fill(0);
+    plot.imag = data.imag;
+  }
+  return plot;
+}
+
+// ---------------------------------------------------------------------------------------------- header
+
+/** Reads `Key: value` lines from `offset` up to and including `Binary:` or `Values:`. */
+function readHeader(buf: Uint8Array, start: number, startLine: number | undefined, source: string): Header {
+  const fields = new Map<string, string>();
+  let vectors: RawVector[] | undefined;
+  let offset = start;
+  let line = startLine;
+  for (;;) {
+    const here = place(line, offset);
+    if (offset >= buf.length) {
+      throw new RawfileError(source, here, 'a "Binary:" or "Values:" line ending the header', 'end of file');
+    }
+    const { text, next } = readLine(buf, offset);
+    offset = next;
+    line = line === undefined ? undefined : line + 1;
+    if (text.trim() === '') continue;
+    const colon = text.indexOf(':');
+    if (colon < 0) throw new RawfileError(source, here, 'a "Key: value" header line', text);
+    const key = text.slice(0, colon).trim().toLowerCase();
+    const value = text.slice(colon + 1).trim();
+    if (key === 'variables') {
+      const count = headerInt(fields, 'no. variables', source, here);
+      ({ vectors, offset, line } = readVariables(buf, offset, line, count, source));
+    } else if (key === 'binary' || key === 'values') {
+      if (!vectors) throw new RawfileError(source, here, 'a "Variables:" section before the data', text);
+      return {
+        fields,
+        vectors,
+        complex: parseFlags(fields, source, here),
+        numPoints: headerInt(fields, 'no. points', source, here),
+        format: key === 'binary' ? 'binary' : 'ascii',
+        dataStart: offset,
+        dataLine: line,
+      };
+    } else {
+      fields.set(key, value);
+    }
+  }
+}
+
+/** Reads the `count` lines `<tab>index<tab>name<tab>type[<tab>extra...]` after `Variables:`. */
+function readVariables(buf: Uint8Array, start: number, startLine: number | undefined, count: number, source: string) {
+  const vectors: RawVector[] = [];
+  let offset = start;
+  let line = startLine;
+  while (vectors.length < count) {
+    const { text, next } = readLine(buf, offset);
+    const fields = text.trim().split(/\s+/);
+    if (offset >= buf.length || fields.length < 3 || Number(fields[0]) !== vectors.length) {
+      const expected = `variable ${vectors.length} of ${count} as "<index> <name> <type>"`;
+      throw new RawfileError(source, place(line, offset), expected, offset >= buf.length ? 'end of file' : text);
+    }
+    vectors.push({ name: fields[1], type: fields[2] });
+    offset = next;
+    line = line === undefined ? undefined : line + 1;
+  }
+  return { vectors, offset, line };
+}
+
+function headerInt(fields: Map<string, string>, key: string, source: string, where: string): number {
+  const text = fields.get(key);
+  const value = Number(text);
+  if (text === undefined || text === '' || !Number.isInteger(value) || value < 0) {
+    throw new RawfileError(source, where, `a "${key}:" header line with a non-negative integer before this line`, text);
+  }
+  return value;
+}
+
+/** `Flags: real` or `Flags: complex`, possibly with more words (e.g. `real forward`). */
+function parseFlags(fields: Map<string, string>, source: string, where: string): boolean {
+  const words = (fields.get('flags') ?? '').toLowerCase().split(/\s+/);
+  if (words.includes('complex')) return true;
+  if (words.includes('real')) return false;
+  throw new RawfileError(source, where, 'a "Flags:" header line saying real or complex', fields.get('flags'));
+}
+
+/** `line 6 (byte 120)` while lines can be counted, else `byte 120`. */
+function place(line: number | undefined, offset: number): string {
+  return line === undefined ? `byte ${offset}` : `line ${line} (byte ${offset})`;
+}
+
+/** The text of the line at `offset` (without its newline) and the offset of the next line. */
+function readLine(buf: Uint8Array, offset: number): { text: string; next: number } {
+  let end = buf.indexOf(NEWLINE, offset);
+  if (end < 0) end = buf.length;
+  const text = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset).toString('utf8');
+  return { text: text.replace(/\r$/, ''), next: Math.min(end + 1, buf.length) };
+}
+
+function onlyWhitespace(buf: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < buf.length; i++) {
+    if (buf[i] !== 0x20 && buf[i] !== 0x09 && buf[i] !== 0x0a && buf[i] !== 0x0d) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------- binary
+
+function readBinary(buf: Uint8Array, header: Header, source: string): PlotData {
+  const doublesPerValue = header.complex ? 2 : 1;
+  const pointBytes = header.vectors.length * doublesPerValue * BYTES_PER_DOUBLE;
+  const start = header.dataStart;
+  const counted = header.numPoints > 0 ? undefined : countBinaryPoints(buf, start, pointBytes);
+  const numPoints = counted?.numPoints ?? header.numPoints;
+  const end = counted?.end ?? start + numPoints * pointBytes;
+  if (end > buf.length) {
+    const expected = `${numPoints} points of ${pointBytes} bytes (as "No. Points" says)`;
+    throw new RawfileError(source, `byte ${start}`, expected, `only ${buf.length - start} bytes of data`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const real = header.vectors.map(() => new Float64Array(numPoints));
+  const imag = header.complex ? header.vectors.map(() => new Float64Array(numPoints)) : undefined;
+  let pos = start;
+  for (let p = 0; p < numPoints; p++) {
+    for (let v = 0; v < header.vectors.length; v++) {
+      real[v][p] = view.getFloat64(pos, true);
+      pos += BYTES_PER_DOUBLE;
+      if (imag) {
+        imag[v][p] = view.getFloat64(pos, true);
+        pos += BYTES_PER_DOUBLE;
+      }
+    }
+  }
+  // Binary data holds arbitrary 0x0a bytes: line numbers mean nothing past it, so later errors give bytes.
+  return { real, imag, numPoints, end, endLine: undefined };
+}
+
+/**
+ * Whole points between `start` and the next plot's header, or the end of the file (where the bytes of a
+ * point cut short are skipped). The next header can only begin on a point boundary, so only those offsets
+ * are checked for `Title:`/`Plotname:`: doubles whose bytes happen to spell one elsewhere do not end the data.
+ */
+function countBinaryPoints(buf: Uint8Array, start: number, pointBytes: number): { numPoints: number; end: number } {
+  let numPoints = 0;
+  for (let pos = start; pos < buf.length; pos += pointBytes) {
+    if (startsPlotHeader(buf, pos)) return { numPoints, end: pos };
+    if (pointBytes === 0 || pos + pointBytes > buf.length) break;
+    numPoints += 1;
+  }
+  return { numPoints, end: buf.length };
+}
+
+const HEADER_STARTS = ['Title:', 'Plotname:'].map((s) => Buffer.from(s, 'latin1'));
+
+function startsPlotHeader(buf: Uint8Array, pos: number): boolean {
+  return HEADER_STARTS.some((word) => word.every((byte, i) => buf[pos + i] === byte));
+}
+
+// ---------------------------------------------------------------------------------------------- ascii
+
+/**
+ * Reads `Values:` data token by token: each point is its index followed by one value per vector, however
+ * the tokens are spread over lines. Stops at the end of the file or at a line starting with a letter (the
+ * next plot's header); values themselves (`nan`, `inf`) never start a line.
+ */
+function readAscii(buf: Uint8Array, header: Header, source: string): PlotData {
+  const numVectors = header.vectors.length;
+  const columns: { re: number[]; im: number[] }[] = header.vectors.map(() => ({ re: [], im: [] }));
+  let point: { re: number; im: number }[] = [];
+  let complete = 0;
+  let expectIndex = true;
+  let offset = header.dataStart;
+  let line = header.dataLine ?? 0;
+  while (offset < buf.length && (header.numPoints === 0 || complete < header.numPoints)) {
+    const { text, next } = readLine(buf, offset);
+    if (/^[A-Za-z]/.test(text)) break;
+    for (const token of text.split(/\s+/).filter((t) => t !== '')) {
+      const where = place(line, offset);
+      if (expectIndex) {
+        if (Number(token) !== complete) {
+          throw new RawfileError(source, where, `the index ${complete} of the next point`, token);
+        }
+        expectIndex = false;
+        continue;
+      }
+      point.push(parseAsciiValue(token, header.complex, source, where));
+      if (point.length === numVectors) {
+        point.forEach((value, v) => {
+          columns[v].re.push(value.re);
+          columns[v].im.push(value.im);
+        });
+        point = [];
+        complete += 1;
+        expectIndex = true;
+      }
+    }
+    offset = next;
+    line += 1;
+  }
+  if (header.numPoints > 0 && complete < header.numPoints) {
+    const expected = `${header.numPoints} points (as "No. Points" says)`;
+    throw new RawfileError(source, place(line, offset), expected, `only ${complete} points before the end of the data`);
+  }
+  return {
+    real: columns.map((c) => Float64Array.from(c.re)),
+    imag: header.complex ? columns.map((c) => Float64Array.from(c.im)) : undefined,
+    numPoints: complete,
+    end: offset,
+    endLine: line,
+  };
+}
+
+function parseAsciiValue(token: string, complex: boolean, source: string, where: string): { re: number; im: number } {
+  const parts = token.split(',');
+  if (parts.length !== (complex ? 2 : 1)) {
+    throw new RawfileError(source, where, complex ? 'a complex value "re,im"' : 'a real value', token);
+  }
+  const [re, im] = parts.map((part) => parseAsciiNumber(part, source, where));
+  return { re, im: im ?? 0 };
+}
+
+/** A C `%e` number; glibc prints non-finite values as `nan`, `inf`, `-inf`. */
+function parseAsciiNumber(text: string, source: string, where: string): number {
+  const lower = text.toLowerCase();
+  if (lower === 'nan' || lower === '-nan') return Number.NaN;
+  if (lower === 'inf' || lower === '+inf') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf') return Number.NEGATIVE_INFINITY;
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw new RawfileError(source, where, 'a number', text);
+  return value;
+}

@@ -1,0 +1,410 @@
+/**
+ * Runs one deck through ngspice in batch mode and returns its plots, or throws a typed `SpiceError`.
+ *
+ * The run follows a fixed template: make a work directory, write `deck.cir`, spawn
+ * `ngspice -b -n -r out.raw -D filetype=binary -D num_threads=N [extraArgs] deck.cir` (no shell), read
+ * `out.raw`, and delete the directory in `finally` unless it is to be kept. On ngspice 39 the exit code
+ * alone is no verdict (DESIGN.md §7), so a run is judged from its exit code, its classified messages and
+ * its rawfile together.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { classifyNgspiceOutput, primaryError, type SpiceMessage } from './classify.js';
+import {
+  NgspiceNotFoundError,
+  SpiceConvergenceError,
+  SpiceCrashError,
+  SpiceIncludeError,
+  SpiceModelError,
+  SpiceNetlistError,
+  SpiceTimeoutError,
+  type SpiceError,
+  type SpiceErrorContext,
+} from './errors.js';
+import { parseRawfile, vector, type RawPlot } from './rawfile.js';
+
+/** What to run and how. */
+export interface RunOptions {
+  /**
+   * The deck: title line first, `.end` last, with analysis (`.tran`/`.dc`/`.op`/`.ac`) and `.save` lines
+   * and no `.control` block. It runs from its own work directory, so `.include` paths must be absolute.
+   */
+  netlist: string;
+  /** Label used in the work directory's name. Default: `run`. */
+  name?: string;
+  /** Kill ngspice after this long (ms). Default: 600_000 (10 min). */
+  timeoutMs?: number;
+  /** OpenMP threads for BSIM device evaluation (`-D num_threads=N`). Default: 1, for one process per core. */
+  threads?: number;
+  /** More ngspice arguments, placed before the deck (e.g. `['-D', 'ngbehavior=hsa']`). Default: none. */
+  extraArgs?: string[];
+  /** Where work directories are made. Default: `os.tmpdir()`. */
+  workRoot?: string;
+  /** When to keep the work directory (deck, rawfile). Default: `onFailure`. */
+  keepWorkDir?: 'never' | 'onFailure' | 'always';
+  /** The ngspice binary. Default: env `BMRU_NGSPICE`, else `ngspice` on PATH. */
+  ngspiceBin?: string;
+  /** If set, the last transient time point must reach this tstop (s), within 1e-9 relative. Default: unchecked. */
+  expectTStopS?: number;
+  /** Vectors the last plot must hold (`v(out)`, `i(vdd)`): ngspice drops a `.save` of an unknown node silently. */
+  expectVectors?: string[];
+  /** Aborting kills ngspice and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A successful run. */
+export interface RunResult {
+  /** Every plot of the rawfile, in the order ngspice ran the analyses. */
+  plots: RawPlot[];
+  exitCode: number;
+  /** Wall time from spawn to exit (ms). */
+  durationMs: number;
+  /** As `ngspice -v` prints it, e.g. `39`. */
+  ngspiceVersion: string;
+  /** Everything ngspice said that classifies (warnings and notes; errors that did not fail the run). */
+  messages: SpiceMessage[];
+  /** The last lines of stdout and stderr. */
+  stdoutTail: string;
+  stderrTail: string;
+  /** Present when the work directory was kept (`keepWorkDir: 'always'`). */
+  workDir?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** Time between SIGTERM and SIGKILL (ms); ngspice 39 exits at once on SIGTERM, so this is a fallback. */
+const KILL_GRACE_MS = 2000;
+/** Output kept per stream for classification (bytes); failures are reported at the end of the output. */
+const MAX_OUTPUT_BYTES = 1 << 20;
+const TAIL_LINES = 40;
+const TSTOP_REL_TOL = 1e-9;
+const DECK_FILE = 'deck.cir';
+const RAW_FILE = 'out.raw';
+
+type OptionalOptions = 'expectTStopS' | 'signal';
+type ResolvedOptions = Required<Omit<RunOptions, OptionalOptions>> & Pick<RunOptions, OptionalOptions>;
+
+/** The files of one run. */
+interface RunFiles {
+  workDir: string;
+  deck: string;
+  raw: string;
+}
+
+/** How the ngspice process ended. */
+interface ProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+/**
+ * Runs a deck through ngspice and returns its plots.
+ *
+ * @throws NgspiceNotFoundError, SpiceTimeoutError, SpiceConvergenceError, SpiceModelError,
+ *   SpiceIncludeError, SpiceNetlistError or SpiceCrashError (each with the kept work directory);
+ *   the signal's reason when aborted; RangeError for invalid options.
+ * @example
+ *   const netlist = '* rc\nV1 in 0 PWL(0 0 1n 1)\nR1 in out 1k\nC1 out 0 1u\n.tran 10u 5m\n.end\n';
+ *   const { plots } = await runNgspice({ netlist, expectTStopS: 5e-3 });
+ *   const vOut = vector(plots[0], 'v(out)');
+ */
+export async function runNgspice(options: RunOptions): Promise<RunResult> {
+  const o = resolveOptions(options);
+  o.signal?.throwIfAborted();
+  const version = await ngspiceVersion(o.ngspiceBin);
+  const workDir = await mkdtemp(path.join(o.workRoot, `bmru-ngspice-${safeName(o.name)}-`));
+  const files = { workDir, deck: path.join(workDir, DECK_FILE), raw: path.join(workDir, RAW_FILE) };
+  // Errors point at the work directory only if it will still be there.
+  const where: SpiceErrorContext = o.keepWorkDir === 'never' ? {} : { workDir, netlistPath: files.deck };
+  let outcome: 'ok' | 'failed' | 'aborted' = 'failed';
+  try {
+    await writeFile(files.deck, o.netlist);
+    const run = await spawnNgspice(o, files, where);
+    if (run.aborted) {
+      outcome = 'aborted';
+      throw o.signal?.reason;
+    }
+    const result = await judge(o, run, version, files.raw, { ...where, stderrTail: tail(run.stderr) });
+    outcome = 'ok';
+    return o.keepWorkDir === 'always' ? { ...result, workDir } : result;
+  } finally {
+    if (!keepWorkDir(o.keepWorkDir, outcome)) {
+      // A failed clean-up must not replace the run's own result or error.
+      await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
+const versionCache = new Map<string, Promise<string>>();
+
+/**
+ * The version of an ngspice binary as `ngspice -v` prints it (`ngspice-39 : ...` -> `39`), asked once per
+ * binary and cached; a failed look-up is not cached.
+ *
+ * @throws NgspiceNotFoundError when the binary cannot be started
+ */
+export function ngspiceVersion(bin: string = defaultNgspiceBin()): Promise<string> {
+  let version = versionCache.get(bin);
+  if (!version) {
+    version = queryVersion(bin);
+    versionCache.set(bin, version);
+    version.catch(() => versionCache.delete(bin));
+  }
+  return version;
+}
+
+async function queryVersion(bin: string): Promise<string> {
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)(bin, ['-v'], { timeout: 30_000 }));
+  } catch (error) {
+    throw isNotFound(error) ? new NgspiceNotFoundError(bin, { cause: error }) : error;
+  }
+  const version = /ngspice-(\S+)\s*:/.exec(stdout)?.[1];
+  if (version === undefined) {
+    const said = stdout.trim().slice(0, 200);
+    throw new SpiceCrashError('crash', `"${bin} -v" printed no ngspice version: ${said}`, 0, null);
+  }
+  return version;
+}
+
+function defaultNgspiceBin(): string {
+  return process.env.BMRU_NGSPICE || 'ngspice';
+}
+
+function resolveOptions(options: RunOptions): ResolvedOptions {
+  const o: ResolvedOptions = {
+    name: 'run',
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    threads: 1,
+    extraArgs: [],
+    workRoot: os.tmpdir(),
+    keepWorkDir: 'onFailure',
+    ngspiceBin: defaultNgspiceBin(),
+    expectVectors: [],
+    ...withoutUndefined(options),
+    netlist: options.netlist,
+  };
+  if (!(o.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
+  if (!Number.isInteger(o.threads) || o.threads < 1) {
+    throw new RangeError(`threads must be an integer >= 1, got ${o.threads}`);
+  }
+  if (o.expectTStopS !== undefined && !(o.expectTStopS > 0)) {
+    throw new RangeError(`expectTStopS must be > 0, got ${o.expectTStopS}`);
+  }
+  if (/^\s*\.control\b/im.test(o.netlist)) {
+    // With a .control block the exit code and the rawfile mean something else (DESIGN.md §7).
+    throw new SpiceNetlistError('runNgspice takes decks without a .control block; the runner drives ngspice itself');
+  }
+  return o;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A name that is safe inside a directory name. */
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'run';
+}
+
+function keepWorkDir(policy: ResolvedOptions['keepWorkDir'], outcome: 'ok' | 'failed' | 'aborted'): boolean {
+  return policy === 'always' || (policy === 'onFailure' && outcome === 'failed');
+}
+
+/**
+ * `-n` skips .spiceinit files so a user's or a kit's init file cannot change results. `-D filetype=binary`
+ * overrides SPICE_ASCIIRAWFILE (checked on 39); only a site-wide spinit that sets filetype can still win,
+ * and the parser reads ascii too.
+ */
+function ngspiceArgs(o: ResolvedOptions, files: RunFiles): string[] {
+  const defines = ['-D', 'filetype=binary', '-D', `num_threads=${o.threads}`];
+  return ['-b', '-n', '-r', files.raw, ...defines, ...o.extraArgs, files.deck];
+}
+
+/** Spawns ngspice and waits for it to end, killing it on timeout or abort. Rejects only if it cannot start. */
+function spawnNgspice(o: ResolvedOptions, files: RunFiles, where: SpiceErrorContext): Promise<ProcessOutcome> {
+  return new Promise((resolve, reject) => {
+    const startedMs = performance.now();
+    const child = spawn(o.ngspiceBin, ngspiceArgs(o, files), {
+      cwd: files.workDir,
+      env: { ...process.env, SPICE_ASCIIRAWFILE: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout = new OutputTail();
+    const stderr = new OutputTail();
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill('SIGTERM');
+      killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    };
+    const timeoutTimer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, o.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (o.signal?.aborted) onAbort(); // aborted while the work directory was being made: no event will come
+    const cleanUp = () => {
+      clearTimeout(timeoutTimer);
+      clearTimeout(killTimer);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+
+    child.once('error', (error) => {
+      cleanUp();
+      reject(isNotFound(error) ? new NgspiceNotFoundError(o.ngspiceBin, { ...where, cause: error }) : error);
+    });
+    child.once('close', (exitCode, signal) => {
+      cleanUp();
+      const durationMs = performance.now() - startedMs;
+      resolve({ exitCode, signal, stdout: stdout.text(), stderr: stderr.text(), durationMs, timedOut, aborted });
+    });
+  });
+}
+
+/** Turns a finished process into a result, or throws the error that explains its failure. */
+async function judge(
+  o: ResolvedOptions,
+  run: ProcessOutcome,
+  version: string,
+  rawPath: string,
+  context: SpiceErrorContext,
+): Promise<RunResult> {
+  // stderr first: it carries the error messages, stdout only echoes some of them ("DC solution failed").
+  const messages = [...classifyNgspiceOutput(run.stderr), ...classifyNgspiceOutput(run.stdout)];
+  if (run.timedOut) throw new SpiceTimeoutError(o.timeoutMs, context);
+  const failure = processFailure(run, messages, context);
+  if (failure) throw failure;
+  const plots = await readPlots(rawPath, run, context);
+  const missing = incompleteReason(plots, o);
+  if (missing) {
+    throw new SpiceCrashError('incomplete', `ngspice run incomplete: ${missing}`, run.exitCode, null, context);
+  }
+  return {
+    plots,
+    exitCode: run.exitCode ?? 0,
+    durationMs: run.durationMs,
+    ngspiceVersion: version,
+    messages,
+    stdoutTail: tail(run.stdout),
+    stderrTail: context.stderrTail ?? '',
+  };
+}
+
+/** The error of a run that died or reported a failure, judged before its rawfile is read. */
+function processFailure(
+  run: ProcessOutcome,
+  messages: SpiceMessage[],
+  context: SpiceErrorContext,
+): SpiceError | undefined {
+  if (run.signal) return new SpiceCrashError('crash', `ngspice was killed by ${run.signal}`, null, run.signal, context);
+  // 'other' and 'simulation-aborted' say that something failed, not what: the exit code decides below.
+  const primary = primaryError(messages);
+  if (primary && primary.kind !== 'other' && primary.kind !== 'simulation-aborted') {
+    return errorFromMessage(primary, context);
+  }
+  if (run.exitCode !== 0) {
+    // An unexplained failing exit: name every error line ngspice printed, if any.
+    const said = messages.filter((m) => m.severity === 'error').map((m) => m.text);
+    const why = said.length > 0 ? `: ${said.join('; ')}` : ' without an error message';
+    return new SpiceCrashError('crash', `ngspice exited with code ${run.exitCode}${why}`, run.exitCode, null, context);
+  }
+  return undefined;
+}
+
+function errorFromMessage(m: SpiceMessage, context: SpiceErrorContext): SpiceError {
+  switch (m.kind) {
+    case 'missing-include':
+      return new SpiceIncludeError(m.subject ?? m.text, context);
+    case 'unknown-model':
+    case 'unknown-subckt':
+      return new SpiceModelError(m.kind, m.subject, m.line, context);
+    case 'timestep-too-small':
+    case 'operating-point':
+      return new SpiceConvergenceError(m.kind, { timeS: m.timeS, timestepS: m.timestepS, node: m.subject }, context);
+    default:
+      // 'netlist', and 'not-run' when nothing more specific explains why the circuit was not run.
+      return new SpiceNetlistError(m.text, m.line, m.lineText, context);
+  }
+}
+
+async function readPlots(rawPath: string, run: ProcessOutcome, context: SpiceErrorContext): Promise<RawPlot[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(rawPath);
+  } catch (error) {
+    const message = 'ngspice exited 0 but wrote no rawfile (does the deck have an analysis line?)';
+    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { ...context, cause: error });
+  }
+  try {
+    return parseRawfile(bytes, rawPath);
+  } catch (error) {
+    const message = `ngspice exited 0 but its rawfile is unreadable: ${(error as Error).message}`;
+    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { ...context, cause: error });
+  }
+}
+
+/** Why the plots fall short of what the caller expects, if they do. */
+function incompleteReason(plots: RawPlot[], o: ResolvedOptions): string | undefined {
+  const lastPlot = plots[plots.length - 1];
+  if (o.expectTStopS !== undefined) {
+    const tran = [...plots].reverse().find((p) => p.vectors[0]?.type === 'time');
+    if (!tran) return `no transient plot, expected one reaching tstop = ${o.expectTStopS} s`;
+    const lastS = tran.real[0][tran.numPoints - 1];
+    if (!(lastS >= o.expectTStopS * (1 - TSTOP_REL_TOL))) {
+      return `the transient stops at t = ${lastS} s, before tstop = ${o.expectTStopS} s`;
+    }
+  }
+  for (const name of o.expectVectors) {
+    try {
+      vector(lastPlot, name);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'EACCES';
+}
+
+/** The last `TAIL_LINES` lines of a text. */
+function tail(text: string): string {
+  return text.split('\n').slice(-TAIL_LINES - 1).join('\n');
+}
+
+/** Keeps the last MAX_OUTPUT_BYTES (and at most one chunk more) of a stream. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0].length >= MAX_OUTPUT_BYTES) {
+      this.bytes -= this.chunks.shift()!.length;
+    }
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}

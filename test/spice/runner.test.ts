@@ -1,0 +1,324 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  NgspiceNotFoundError,
+  SpiceConvergenceError,
+  SpiceCrashError,
+  SpiceIncludeError,
+  SpiceModelError,
+  SpiceNetlistError,
+  SpiceTimeoutError,
+  ngspiceVersion,
+  runMany,
+  runNgspice,
+  vector,
+  type SpiceError,
+} from '../../src/spice/index.js';
+
+// These tests run the real ngspice. It is required unless BMRU_NGSPICE_TESTS=if_available, so a machine
+// without it fails loudly instead of passing on skipped tests.
+const ngspiceRequired = process.env.BMRU_NGSPICE_TESTS !== 'if_available';
+const ngspiceAvailable = await ngspiceVersion().then(
+  () => true,
+  () => false,
+);
+
+const decksDir = fileURLToPath(new URL('./decks/', import.meta.url));
+const deck = (name: string) => readFileSync(`${decksDir}${name}.cir`, 'utf8');
+const rcFixture = fileURLToPath(new URL('../fixtures/raw/rc_tran.bin.raw', import.meta.url));
+
+const TAU_S = 1e3 * 1e-6;
+const rcDeck = (tStop: string) =>
+  `* rc step\nV1 in 0 PWL(0 0 1n 1)\nR1 in out 1k\nC1 out 0 1u\n.tran 10u ${tStop}\n.save v(in) v(out) i(v1)\n.end\n`;
+/** About 1e10 time steps: runs for hours unless killed. */
+const LONG_DECK = '* long transient\nV1 in 0 SIN(0 1 1k)\nR1 in out 1k\nC1 out 0 1u\n.tran 1n 10\n.save v(out)\n.end\n';
+
+let workRoot: string;
+beforeAll(async () => {
+  workRoot = await mkdtemp(path.join(os.tmpdir(), 'bmru-spice-test-'));
+});
+afterAll(async () => {
+  await rm(workRoot, { recursive: true, force: true });
+});
+
+/** The error a run rejects with, checked to be of the given class. */
+async function failureOf<E extends Error>(run: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+  const error = await run.then(
+    () => new Error('expected the run to fail'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as E;
+}
+
+/** Work directories left under workRoot (failed runs keep theirs by default). */
+async function workDirs(): Promise<string[]> {
+  return readdir(workRoot);
+}
+
+async function removeWorkDirs(): Promise<void> {
+  for (const dir of await workDirs()) await rm(path.join(workRoot, dir), { recursive: true, force: true });
+}
+
+describe('ngspice availability', () => {
+  it.runIf(ngspiceRequired)('finds ngspice (set BMRU_NGSPICE_TESTS=if_available to skip the runner tests without it)', () => {
+    expect(ngspiceAvailable).toBe(true);
+  });
+});
+
+describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
+  afterEach(removeWorkDirs);
+
+  it('runs an RC transient whose v(out) follows 1 - exp(-t/RC), and removes its work directory', async () => {
+    const expectations = { expectTStopS: 5e-3, expectVectors: ['v(out)', 'i(v1)'] };
+    const result = await runNgspice({ netlist: rcDeck('5m'), name: 'rc', workRoot, ...expectations });
+    expect(result.exitCode).toBe(0);
+    expect(result.ngspiceVersion).toMatch(/^\d+/);
+    expect(result.durationMs).toBeGreaterThan(0);
+    expect(result.workDir).toBeUndefined();
+    expect(await workDirs()).toEqual([]);
+    const [tran] = result.plots;
+    const time = vector(tran, 'time');
+    expect(time[time.length - 1]).toBe(5e-3);
+    const vOut = vector(tran, 'v(out)');
+    time.forEach((t, k) => expect(Math.abs(vOut[k] - (1 - Math.exp(-t / TAU_S)))).toBeLessThan(1e-3));
+    // i(v1) is the current into V1's + terminal: minus the capacitor's charging current (V - v(out)) / R.
+    const iV1 = vector(tran, 'i(v1)');
+    const k = time.findIndex((t) => t >= 1e-3);
+    expect(iV1[k]).toBeCloseTo(-(1 - vOut[k]) / 1e3, 7);
+    expect(result.messages.filter((m) => m.severity === 'error')).toEqual([]);
+  });
+
+  it('runs the example of its doc comment', async () => {
+    const netlist = '* rc\nV1 in 0 PWL(0 0 1n 1)\nR1 in out 1k\nC1 out 0 1u\n.tran 10u 5m\n.end\n';
+    const { plots } = await runNgspice({ netlist, expectTStopS: 5e-3 });
+    const vOut = vector(plots[0], 'v(out)');
+    expect(vOut.at(-1)).toBeCloseTo(1 - Math.exp(-5), 3);
+  });
+
+  it('keeps the work directory with the deck and the rawfile when asked to', async () => {
+    const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, keepWorkDir: 'always' });
+    expect(result.workDir).toBeDefined();
+    expect((await readdir(result.workDir!)).sort()).toEqual(['deck.cir', 'out.raw']);
+    expect(await readFile(path.join(result.workDir!, 'deck.cir'), 'utf8')).toBe(rcDeck('1m'));
+  });
+
+  it('kills a run that exceeds its timeout and raises SpiceTimeoutError with the kept work directory', async () => {
+    const startedMs = Date.now();
+    const error = await failureOf(runNgspice({ netlist: LONG_DECK, workRoot, timeoutMs: 500 }), SpiceTimeoutError);
+    expect(Date.now() - startedMs).toBeLessThan(5000);
+    expect(error.kind).toBe('timeout');
+    expect(error.timeoutMs).toBe(500);
+    expect(error.message).toContain('within 500 ms');
+    expect(existsSync(path.join(error.workDir!, 'deck.cir'))).toBe(true);
+    expect(error.netlistPath).toBe(path.join(error.workDir!, 'deck.cir'));
+  });
+
+  it('kills the run when its AbortSignal fires and rejects with the abort reason, leaving no work directory', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const error = await failureOf(runNgspice({ netlist: LONG_DECK, workRoot, signal: controller.signal }), Error);
+    expect(error.name).toBe('AbortError');
+    expect(await workDirs()).toEqual([]);
+  });
+
+  it('raises SpiceConvergenceError with time, time step and node when the time step gets too small', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('timestep_too_small'), workRoot }), SpiceConvergenceError);
+    expect(error).toMatchObject({ kind: 'timestep-too-small', timeS: 4.00948e-7, timestepS: 1.25e-18, node: 'x' });
+    expect(error.message).toContain('timestep too small at t = 4.00948e-7 s');
+    expect(error.stderrTail).toContain('run simulation(s) aborted');
+    // The partial rawfile stays in the kept work directory for a look at how far the run got.
+    expect(existsSync(path.join(error.workDir!, 'out.raw'))).toBe(true);
+  });
+
+  it('raises SpiceConvergenceError of kind operating-point when no operating point is found', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('op_failure'), workRoot }), SpiceConvergenceError);
+    expect(error.kind).toBe('operating-point');
+  });
+
+  it('raises SpiceModelError naming an unknown model and its line', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('unknown_model'), workRoot }), SpiceModelError);
+    expect(error).toMatchObject({ kind: 'unknown-model', modelName: 'nosuchmodel', line: 4 });
+  });
+
+  it('raises SpiceModelError naming an unknown subckt', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('unknown_subckt'), workRoot }), SpiceModelError);
+    expect(error).toMatchObject({ kind: 'unknown-subckt', modelName: 'nosuchcell' });
+  });
+
+  it('raises SpiceIncludeError with the path of a missing include file', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('missing_include'), workRoot }), SpiceIncludeError);
+    expect(error.includePath).toBe('/nonexistent/models/card.lib');
+  });
+
+  it('raises SpiceNetlistError with the line number and text of a syntax error', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('syntax_error'), workRoot }), SpiceNetlistError);
+    expect(error).toMatchObject({ kind: 'netlist', line: 4, lineText: '.tran 1u foo', reason: 'TSTOP is invalid, must be greater than zero.' });
+  });
+
+  it('raises SpiceNetlistError for an undefined parameter', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('undefined_param'), workRoot }), SpiceNetlistError);
+    expect(error).toMatchObject({ line: 3, reason: 'Undefined parameter [rval]' });
+  });
+
+  it('accepts a floating node that gmin stepping resolves, reporting the singular-matrix warnings', async () => {
+    const result = await runNgspice({ netlist: deck('floating_node'), workRoot, expectTStopS: 1e-3 });
+    expect(result.messages).toContainEqual(expect.objectContaining({ severity: 'warning', kind: 'singular-matrix', subject: 'b' }));
+  });
+
+  it('raises an incomplete-run SpiceCrashError when the transient stops before the expected tstop', async () => {
+    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, expectTStopS: 2e-3 }), SpiceCrashError);
+    expect(error.kind).toBe('incomplete');
+    expect(error.message).toContain('the transient stops at t = 0.001 s, before tstop = 0.002 s');
+  });
+
+  it('raises an incomplete-run SpiceCrashError when a saved vector is missing (ngspice drops it silently)', async () => {
+    const error = await failureOf(
+      runNgspice({ netlist: deck('save_unknown_node'), workRoot, expectVectors: ['v(a)', 'v(nonexist)'] }),
+      SpiceCrashError,
+    );
+    expect(error.kind).toBe('incomplete');
+    expect(error.message).toContain('no vector "v(nonexist)"');
+  });
+
+  it('raises an incomplete-run SpiceCrashError when ngspice exits 0 without a rawfile (no analysis)', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('no_analysis'), workRoot }), SpiceCrashError);
+    expect(error).toMatchObject({ kind: 'incomplete', exitCode: 0 });
+    expect(error.message).toContain('wrote no rawfile');
+  });
+
+  it('removes the work directory of a failed run with keepWorkDir "never"', async () => {
+    const run = runNgspice({ netlist: deck('unknown_subckt'), workRoot, keepWorkDir: 'never' });
+    const error = await failureOf(run, SpiceModelError);
+    expect(error.workDir).toBeUndefined();
+    expect(error.netlistPath).toBeUndefined();
+    expect(await workDirs()).toEqual([]);
+  });
+
+  it('names the kept work directory in the message of a failed run', async () => {
+    const error = await failureOf(runNgspice({ netlist: deck('missing_include'), workRoot }), SpiceIncludeError);
+    expect(error.workDir?.startsWith(path.join(workRoot, 'bmru-ngspice-run-'))).toBe(true);
+    expect(error.message).toContain(`(work dir kept: ${error.workDir})`);
+  });
+
+  it('runs decks through runMany two at a time, results in input order', async () => {
+    const tStops = ['1m', '2m', '3m', '4m'];
+    const completed: number[] = [];
+    const results = await runMany(tStops, (tStop) => runNgspice({ netlist: rcDeck(tStop), workRoot }), {
+      concurrency: 2,
+      onDone: (c) => completed.push(c.completed),
+    });
+    expect(results.map((r) => vector(r.plots[0], 'time').at(-1))).toEqual([1e-3, 2e-3, 3e-3, 4e-3]);
+    expect(completed).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('runNgspice without a usable ngspice', () => {
+  let fakeDir: string;
+  beforeAll(async () => {
+    fakeDir = await mkdtemp(path.join(os.tmpdir(), 'bmru-fake-ngspice-'));
+  });
+  afterAll(async () => {
+    await rm(fakeDir, { recursive: true, force: true });
+  });
+  afterEach(removeWorkDirs);
+
+  /** A stand-in for ngspice: answers `-v` like ngspice 99, runs `body` otherwise. */
+  async function fakeNgspice(name: string, body: string): Promise<string> {
+    const bin = path.join(fakeDir, name);
+    await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-99 : fake"; exit 0; fi\n${body}\n`);
+    await chmod(bin, 0o755);
+    return bin;
+  }
+
+  it('raises NgspiceNotFoundError, saying how to install ngspice, when the binary does not exist', async () => {
+    const run = runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: '/nonexistent/ngspice' });
+    const error = await failureOf(run, NgspiceNotFoundError);
+    expect(error.kind).toBe('not-found');
+    expect(error.message).toContain('apt-get install -y ngspice');
+    expect(error.message).toContain('BMRU_NGSPICE');
+    expect(await workDirs()).toEqual([]);
+  });
+
+  it('passes -b -n -r, binary filetype, the thread count and extra arguments, with SPICE_ASCIIRAWFILE=0', async () => {
+    const script = `printf '%s\\n' "$@" > args.txt\necho "$SPICE_ASCIIRAWFILE" > env.txt\ncp ${rcFixture} "$4"`;
+    const bin = await fakeNgspice('ngspice-args', script);
+    const extraArgs = ['-D', 'ngbehavior=hsa'];
+    const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, threads: 3, extraArgs, keepWorkDir: 'always' });
+    const dir = result.workDir!;
+    const args = (await readFile(path.join(dir, 'args.txt'), 'utf8')).trim().split('\n');
+    const [raw, deckPath] = [path.join(dir, 'out.raw'), path.join(dir, 'deck.cir')];
+    expect(args).toEqual(['-b', '-n', '-r', raw, '-D', 'filetype=binary', '-D', 'num_threads=3', ...extraArgs, deckPath]);
+    expect((await readFile(path.join(dir, 'env.txt'), 'utf8')).trim()).toBe('0');
+    expect(result.ngspiceVersion).toBe('99');
+    expect(result.plots[0].numPoints).toBe(79);
+  });
+
+  it('uses the binary named by BMRU_NGSPICE when no ngspiceBin is given', async () => {
+    const bin = await fakeNgspice('ngspice-env', 'cp ' + rcFixture + ' "$4"');
+    const saved = process.env.BMRU_NGSPICE;
+    process.env.BMRU_NGSPICE = bin;
+    try {
+      const result = await runNgspice({ netlist: rcDeck('1m'), workRoot });
+      expect(result.ngspiceVersion).toBe('99');
+    } finally {
+      if (saved === undefined) delete process.env.BMRU_NGSPICE;
+      else process.env.BMRU_NGSPICE = saved;
+    }
+  });
+
+  it('raises a crash SpiceCrashError when ngspice is killed by a signal', async () => {
+    const bin = await fakeNgspice('ngspice-segv', 'echo "starting" >&2\nkill -SEGV $$');
+    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin }), SpiceCrashError);
+    expect(error).toMatchObject({ kind: 'crash', signal: 'SIGSEGV', exitCode: null });
+    expect(error.stderrTail).toContain('starting');
+  });
+
+  it('sends SIGKILL after the grace period to an ngspice that ignores SIGTERM', async () => {
+    // A busy loop in the shell itself: no child process would keep the output pipes open after the kill.
+    const bin = await fakeNgspice('ngspice-stubborn', "trap '' TERM\nwhile :; do :; done");
+    const startedMs = Date.now();
+    await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 200 }), SpiceTimeoutError);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(2000); // KILL_GRACE_MS
+    expect(Date.now() - startedMs).toBeLessThan(6000);
+  });
+
+  it('asks each binary for its version once', async () => {
+    const bin = await fakeNgspice('ngspice-version', 'exit 0');
+    const first = ngspiceVersion(bin);
+    expect(ngspiceVersion(bin)).toBe(first);
+    expect(await first).toBe('99');
+  });
+
+  it('raises a crash SpiceCrashError for a failing exit code with no recognised message', async () => {
+    const bin = await fakeNgspice('ngspice-exit3', 'exit 3');
+    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin }), SpiceCrashError);
+    expect(error).toMatchObject({ kind: 'crash', exitCode: 3 });
+    expect(error.message).toContain('exited with code 3 without an error message');
+  });
+
+  it('raises an incomplete-run SpiceCrashError for an unreadable rawfile', async () => {
+    const bin = await fakeNgspice('ngspice-garbage', 'echo garbage > "$4"');
+    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin }), SpiceCrashError);
+    expect(error.kind).toBe('incomplete');
+    expect(error.message).toContain('rawfile is unreadable');
+  });
+
+  it('refuses a deck with a .control block before running anything', async () => {
+    const netlist = '* c\nR1 a 0 1k\n.control\nrun\n.endc\n.end\n';
+    // A missing binary would fail differently: the deck is refused before ngspice is looked for.
+    const run = runNgspice({ netlist, workRoot, ngspiceBin: '/nonexistent/ngspice' });
+    const error: SpiceError = await failureOf(run, SpiceNetlistError);
+    expect(error.message).toContain('.control');
+  });
+
+  it('rejects invalid options with RangeError', async () => {
+    await expect(runNgspice({ netlist: rcDeck('1m'), timeoutMs: 0 })).rejects.toThrow(RangeError);
+    await expect(runNgspice({ netlist: rcDeck('1m'), threads: 0 })).rejects.toThrow(RangeError);
+    await expect(runNgspice({ netlist: rcDeck('1m'), expectTStopS: -1 })).rejects.toThrow(RangeError);
+  });
+});
