@@ -22,6 +22,13 @@ export function processOptions<T>(y: Argv<T>) {
     .option('calibrated', { type: 'boolean', default: true, describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist' });
 }
 
+/** `--timeout`: seconds before ngspice is killed, checked to be > 0. */
+export function timeoutOption<T>(y: Argv<T>, defaultS: number) {
+  return y
+    .option('timeout', { type: 'number', default: defaultS, describe: 'kill ngspice after this many seconds' })
+    .check((a) => a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`);
+}
+
 export async function loadModelAndInputs(a: { model: string; inputs: string }): Promise<{ net: Network; inputs: InputSequence }> {
   const net = await loadModel(a.model);
   const inputs = await loadInputs(a.inputs);

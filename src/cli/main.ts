@@ -2,7 +2,9 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BmruError } from '../errors.js';
-import { SpiceError } from '../spice/errors.js';
+import { SpiceError, SpiceTimeoutError } from '../spice/errors.js';
+import { RawfileError } from '../spice/rawfile.js';
+import * as calibrateCmd from './commands/calibrate.js';
 import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
 import * as simulate from './commands/simulate.js';
@@ -11,7 +13,10 @@ import * as spice from './commands/spice.js';
 /** Exit code for errors (bad input, ngspice failure); 1 is reserved for "fidelity below tolerance". */
 export const EXIT_ERROR = 2;
 
+/** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
+  const named = [simulate, exportCmd, spice, compare].some((c) => c.command.split(' ')[0] === argv[0]);
+  const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
     .usage('$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.')
@@ -19,25 +24,34 @@ export async function main(argv: string[]): Promise<void> {
     .command(exportCmd)
     .command(spice)
     .command(compare)
+    .command(calibrateCmd)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()
     .help()
     .alias('h', 'help')
     .wrap(null)
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      console.error(`${y.help()}\n\n${msg}`);
+    .fail((msg, err) => {
+      // A usage error comes as a message (a failed .check also as err, a string); a command's error as an Error.
+      if (err instanceof Error && err.name !== 'YError') throw err;
+      console.error(`error: ${msg ?? String(err)} (see ${help})`);
       process.exit(EXIT_ERROR);
     })
     .parseAsync();
 }
 
+/**
+ * One line for a failure: the message of an expected error (bad input, ngspice failure, an unreadable or
+ * unwritable file), the stack of anything else, which is a bug.
+ */
+function describeFailure(e: unknown): string {
+  if (e instanceof SpiceTimeoutError) return `${e.message}; allow more time with --timeout <seconds>`;
+  if (e instanceof BmruError || e instanceof SpiceError || e instanceof RawfileError) return e.message;
+  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') return e.message; // fs errors
+  return `internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+}
+
 main(hideBin(process.argv)).catch((e: unknown) => {
-  if (e instanceof BmruError || e instanceof SpiceError) {
-    console.error(`error: ${e.message}`);
-  } else {
-    console.error(e);
-  }
+  console.error(`error: ${describeFailure(e)}`);
   process.exitCode = EXIT_ERROR;
 });

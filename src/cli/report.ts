@@ -31,7 +31,7 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   out.push('');
   out.push(`average power: ${Object.entries(r.circuit.supplyMeanA).map(([d, i]) => `${d} ${watts(i * vddV)}`).join(', ')}`);
   out.push('');
-  out.push(table(['check', 'measured', 'limit', 'result'], r.verdict.checks.map((k) => [k.name, typeof k.measured === 'number' && k.measured <= 1 && k.name.includes('agreement') ? pct(k.measured) : String(k.measured), k.limit, k.pass ? 'pass' : 'FAIL'])));
+  out.push(table(['check', 'measured', 'limit', 'result'], r.verdict.checks.map((k) => [k.name, typeof k.measured === 'number' && k.name.endsWith(' agreement') ? pct(k.measured) : String(k.measured), k.limit, k.pass ? 'pass' : 'FAIL'])));
   out.push(`verdict: ${r.verdict.pass ? 'PASS' : 'FAIL'}`);
   return out.join('\n');
 }

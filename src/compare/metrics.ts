@@ -3,6 +3,7 @@
  * are classified by how far the software candidate sat from the nearest threshold: near-threshold cases are
  * where circuit and model legitimately differ, so a miss at a 0.1% margin means something else than one at 20%.
  */
+import { median } from 'mathjs';
 import type { Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { majority, type Trace } from '../model/network.js';
@@ -74,12 +75,7 @@ function marginClass(rel: number): MarginClass {
   return '>=20%';
 }
 
-function median(v: number[]): number | null {
-  if (v.length === 0) return null;
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
+const medianOrNull = (v: number[]): number | null => (v.length === 0 ? null : median(v));
 
 /** Compare a circuit run with the software trace of the realised network on the same inputs. */
 export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Comparison {
@@ -142,7 +138,7 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Compar
   const switching: UnitSwitching[] = [];
   circ.switchDelaysS.forEach((block, k) =>
     block.forEach((delays, j) =>
-      switching.push({ block: k, unit: j, switches: delays.length, medianDelayS: median(delays), maxDelayS: delays.length ? Math.max(...delays) : null }),
+      switching.push({ block: k, unit: j, switches: delays.length, medianDelayS: medianOrNull(delays), maxDelayS: delays.length ? Math.max(...delays) : null }),
     ),
   );
 

@@ -17,8 +17,23 @@ const CalibrationSchema = z.object({
   process: z.string(),
   ngspiceVersion: z.string().optional(),
   createdAt: z.string().optional(),
-  /** Cell: bias current (A) -> measured beta_hi (A) for I_thresh, measured beta_hi - beta_lo (A) for I_width, ON level (A) for I_gain. */
-  cell: z.object({ thresh: TableSchema, width: TableSchema, gain: TableSchema }).partial(),
+  /**
+   * Cell. `grid`: beta_hi and beta_hi - beta_lo (both divided by I_thresh) measured on a grid of I_thresh rows x
+   * I_width / I_thresh fractions, because the two biases interact: the feedback current starts to flow before the
+   * switch (beta_hi falls ~4% at I_width = 7% of I_thresh) and the width a feedback current buys depends on the
+   * threshold it works against. `gain`: I_gain (A) -> ON level (A).
+   */
+  cell: z
+    .object({
+      grid: z.object({
+        thresh: z.array(z.number()).min(1),
+        fractions: z.array(z.number()).min(2),
+        betaHi: z.array(z.array(z.number())),
+        delta: z.array(z.array(z.number())),
+      }),
+      gain: TableSchema,
+    })
+    .partial(),
   /** Mirrors: nominal width ratio -> measured current gain, per polarity. */
   mirror: z.object({ n: TableSchema, p: TableSchema }).partial(),
   /** Residual error after inversion, for the report (fraction or A, as named). */
@@ -43,7 +58,7 @@ export async function loadCalibration(processDir: string): Promise<Calibration |
 
 function tables(c: Calibration): [string, Table][] {
   const out: [string, Table][] = [];
-  for (const [k, t] of Object.entries(c.cell)) if (t) out.push([`cell.${k}`, t]);
+  if (c.cell.gain) out.push(['cell.gain', c.cell.gain]);
   for (const [k, t] of Object.entries(c.mirror)) if (t) out.push([`mirror.${k}`, t]);
   return out;
 }
@@ -73,4 +88,46 @@ export function forward(table: Table | undefined, x: number): number {
 /** Inverse transfer (wanted parameter -> element value); identity without a table. */
 export function inverse(table: Table | undefined, y: number): number {
   return table ? interpolate(table.y, table.x, y) : y;
+}
+
+export type CellGrid = NonNullable<Calibration['cell']['grid']>;
+
+/**
+ * The bracketing rows of the grid and the weight of the upper one (linear in log I_thresh, clamped at the ends:
+ * thresholds outside the measured rows use the nearest row's normalised values).
+ */
+function bracket(rowsAtA: readonly number[], threshA: number): [number, number, number] {
+  if (rowsAtA.length === 1 || threshA <= rowsAtA[0]) return [0, 0, 0];
+  const last = rowsAtA.length - 1;
+  if (threshA >= rowsAtA[last]) return [last, last, 0];
+  let i = 1;
+  while (threshA > rowsAtA[i]) i++;
+  const f = Math.log(threshA / rowsAtA[i - 1]) / Math.log(rowsAtA[i] / rowsAtA[i - 1]);
+  return [i - 1, i, f];
+}
+
+/** What a cell realises (A) for biases I_thresh and I_width; identity (beta_hi = I_thresh, delta = I_width) without a grid. */
+export function cellForward(grid: CellGrid | undefined, threshA: number, widthA: number): { betaHiA: number; deltaA: number } {
+  if (!grid) return { betaHiA: threshA, deltaA: widthA };
+  const [lo, hi, w] = bracket(grid.thresh, threshA);
+  const frac = widthA / threshA;
+  const at = (table: number[][], r: number) => interpolate(grid.fractions, table[r], frac);
+  const mix = (table: number[][]) => at(table, lo) + w * (at(table, hi) - at(table, lo));
+  return { betaHiA: mix(grid.betaHi) * threshA, deltaA: widthA > 0 ? mix(grid.delta) * threshA : 0 };
+}
+
+/** Iterations of the 2x2 inverse; the map is close to diagonal, so a few steps converge to ~1e-6. */
+const INVERSE_ITERATIONS = 40;
+
+/** Biases (A) that make a cell realise beta_hi and delta, by fixed-point iteration on cellForward. */
+export function cellInverse(grid: CellGrid | undefined, betaHiA: number, deltaA: number): { threshA: number; widthA: number } {
+  let threshA = betaHiA;
+  let widthA = deltaA;
+  if (!grid) return { threshA, widthA };
+  for (let i = 0; i < INVERSE_ITERATIONS; i++) {
+    const f = cellForward(grid, threshA, widthA);
+    threshA = Math.max(threshA + (betaHiA - f.betaHiA), betaHiA * 0.1);
+    if (deltaA > 0) widthA = Math.max(widthA + (deltaA - f.deltaA), 0);
+  }
+  return { threshA, widthA };
 }

@@ -9,7 +9,7 @@
 import type { Block, Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
-import { forward, inverse, type Calibration } from './calibration.js';
+import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
 import { CELL_SUBCKT, cellSubckt } from './cell.js';
 import { num, toSpice, type Element } from './elements.js';
 import type { MappingRow } from './mapping.js';
@@ -262,8 +262,7 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
   for (let j = 0; j < cands.length; j++) {
     const tag = `b${k}c${j}`;
     const deltaU = th.betaHi[j] - th.betaLo[j];
-    const iThrA = inverse(cal?.thresh, th.betaHi[j] * u);
-    const iWidA = deltaU > 0 ? inverse(cal?.width, deltaU * u) : 0;
+    const { threshA: iThrA, widthA: iWidA } = cellInverse(cal?.grid, th.betaHi[j] * u, deltaU * u);
     const iGainA = inverse(cal?.gain, th.alpha[j] * u);
     const vthr = b.cellBias(`${tag}_thr`, iThrA);
     const vwid = b.cellBias(`${tag}_wid`, iWidA);
@@ -279,8 +278,9 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     probes.cellNodes[k].push(`v(${v0})`);
     ics.push(`v(${v0})=${th.s0[j] ? num(b.process.vddV) : 0}`);
 
-    const betaHiR = forward(cal?.thresh, iThrA) / u;
-    const deltaR = iWidA > 0 ? forward(cal?.width, iWidA) / u : 0;
+    const got = cellForward(cal?.grid, iThrA, iWidA);
+    const betaHiR = got.betaHiA / u;
+    const deltaR = got.deltaA / u;
     const alphaR = forward(cal?.gain, iGainA) / u;
     realisedCell.alpha[j] = alphaR;
     realisedCell.delta[j] = deltaR;

@@ -40,8 +40,12 @@ const ProcessSchema = z.object({
 
 export type Sizing = z.infer<typeof SizingSchema>;
 
-/** Device sizes of the feasibility check in DESIGN §3 (2 um wide, L = 2 um mirrors, 0.5 um switches). */
-export const DEFAULT_SIZING: Sizing = { unitWidthUm: 2, mirrorLengthUm: 2, switchWidthUm: 2, switchLengthUm: 0.5 };
+/**
+ * Default device sizes. Mirrors and bias devices use L = 8 um: a copy sourcing into a diode node sees ~1.5 V
+ * more drain voltage than its reference, and DIBL then adds 6% (NMOS) / 2% (PMOS) of gain at L = 4 um but
+ * 3% / 1% at L = 8 um (c180, 0.1-10 nA), flat enough for one calibration point to hold over the range.
+ */
+export const DEFAULT_SIZING: Sizing = { unitWidthUm: 2, mirrorLengthUm: 8, switchWidthUm: 0.5, switchLengthUm: 2 };
 
 /** A loaded process: deck lines with {dir}/{kit} resolved to absolute paths. */
 export interface Process {

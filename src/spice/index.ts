@@ -1,5 +1,14 @@
 // ngspice stage: run a deck, classify what ngspice says, read its rawfile.
-export { parseRawfile, RawfileError, readRawfile, vector, type RawPlot, type RawVector } from './rawfile.js';
+export {
+  parseRawfile,
+  parseRawHeader,
+  RawfileError,
+  readRawfile,
+  vector,
+  type RawHeader,
+  type RawPlot,
+  type RawVector,
+} from './rawfile.js';
 export {
   NgspiceNotFoundError,
   SpiceConvergenceError,
@@ -14,5 +23,7 @@ export {
   type SpiceErrorKind,
 } from './errors.js';
 export { classifyNgspiceOutput, primaryError, type MessageKind, type Severity, type SpiceMessage } from './classify.js';
-export { ngspiceVersion, runNgspice, type RunOptions, type RunResult } from './runner.js';
+export { ngspiceVersion, runNgspice, type RunOptions, type RunProgress, type RunResult } from './runner.js';
+export { spiceNumber, transientStopS } from './deck.js';
+export { watchTransient, type RawfileWatcher } from './watch.js';
 export { runMany, type Completion, type RunManyOptions } from './pool.js';

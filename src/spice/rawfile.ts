@@ -138,6 +138,39 @@ export async function readRawfile(path: string): Promise<RawPlot[]> {
   return parseRawfile(await readFile(path), path);
 }
 
+/** What the header of a rawfile's first plot says: enough to read its data piecemeal while ngspice writes it. */
+export interface RawHeader {
+  plotname: string;
+  vectors: RawVector[];
+  complex: boolean;
+  format: 'binary' | 'ascii';
+  /** As the header says when read: 0 while ngspice is still running the analysis. */
+  numPoints: number;
+  /** Byte offset of the first data byte, just past the `Binary:` or `Values:` line. */
+  dataStart: number;
+  /** Bytes per point of binary data: 8 per vector, 16 when complex. */
+  pointBytes: number;
+}
+
+/**
+ * Parses the header of the first plot from the start of a rawfile that may be cut anywhere after it
+ * (a file ngspice is still writing).
+ *
+ * @throws RawfileError when the bytes hold no complete header (yet)
+ * @example
+ *   const h = parseRawHeader(firstBytes, 'out.raw');
+ *   const points = Math.floor((fileBytes - h.dataStart) / h.pointBytes);
+ */
+export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader {
+  const h = readHeader(buf, 0, 1, source);
+  if (buf[h.dataStart - 1] !== NEWLINE) {
+    throw new RawfileError(source, `byte ${h.dataStart}`, 'a newline ending the "Binary:" or "Values:" line', 'end of file');
+  }
+  const pointBytes = h.vectors.length * (h.complex ? 2 : 1) * BYTES_PER_DOUBLE;
+  const { vectors, complex, format, numPoints, dataStart } = h;
+  return { plotname: h.fields.get('plotname') ?? '', vectors, complex, format, numPoints, dataStart, pointBytes };
+}
+
 /**
  * The values (real parts, for complex plots) of one vector, found by name case-insensitively and in any
  * of ngspice's spellings: `v(out)` or `out` for a node voltage, `i(vdd)` or `vdd#branch` for the current

@@ -25,6 +25,9 @@ import {
   type SpiceErrorContext,
 } from './errors.js';
 import { parseRawfile, vector, type RawPlot } from './rawfile.js';
+import { watchTransient, type RunProgress } from './watch.js';
+
+export type { RunProgress } from './watch.js';
 
 /** What to run and how. */
 export interface RunOptions {
@@ -53,6 +56,12 @@ export interface RunOptions {
   expectVectors?: string[];
   /** Aborting kills ngspice and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Called about every `PROGRESS_INTERVAL_MS` (1 s) while a transient advances, with the time of the last
+   * point ngspice has written and, when `expectTStopS` is set, the fraction done. Read from the growing
+   * rawfile (see watch.ts); never called once `runNgspice` has settled. Default: no reports.
+   */
+  onProgress?: (p: RunProgress) => void;
 }
 
 /** A successful run. */
@@ -80,10 +89,12 @@ const KILL_GRACE_MS = 2000;
 const MAX_OUTPUT_BYTES = 1 << 20;
 const TAIL_LINES = 40;
 const TSTOP_REL_TOL = 1e-9;
+/** Time between looks at the growing rawfile for `onProgress` (ms). */
+const PROGRESS_INTERVAL_MS = 1000;
 const DECK_FILE = 'deck.cir';
 const RAW_FILE = 'out.raw';
 
-type OptionalOptions = 'expectTStopS' | 'signal';
+type OptionalOptions = 'expectTStopS' | 'signal' | 'onProgress';
 type ResolvedOptions = Required<Omit<RunOptions, OptionalOptions>> & Pick<RunOptions, OptionalOptions>;
 
 /** The files of one run. */
@@ -126,7 +137,10 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
   let outcome: 'ok' | 'failed' | 'aborted' = 'failed';
   try {
     await writeFile(files.deck, o.netlist);
-    const run = await spawnNgspice(o, files, where);
+    const watcher = o.onProgress
+      ? watchTransient(files.raw, o.onProgress, { intervalMs: PROGRESS_INTERVAL_MS, tStopS: o.expectTStopS })
+      : undefined;
+    const run = await spawnNgspice(o, files, where).finally(() => watcher?.stop());
     if (run.aborted) {
       outcome = 'aborted';
       throw o.signal?.reason;

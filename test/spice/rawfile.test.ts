@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseRawfile, RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
+import { parseRawfile, parseRawHeader, RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
 
 // Every rawfile here was written by ngspice 39.3: see test/fixtures/raw/README.md.
 const fixtureDir = fileURLToPath(new URL('../fixtures/raw/', import.meta.url));
@@ -243,5 +243,32 @@ describe('parseRawfile errors', () => {
 
   it('readRawfile reports the path of a missing file', async () => {
     await expect(readRawfile('/nonexistent/out.raw')).rejects.toThrow(/ENOENT.*\/nonexistent\/out\.raw/);
+  });
+});
+
+describe('parseRawHeader on the start of a rawfile ngspice is still writing', () => {
+  const bytes = fixtureBytes('rc_tran.bin.raw');
+  const header = parseRawHeader(bytes, 'rc_tran.bin.raw');
+
+  it('gives the plot, its vectors, where the data starts and the size of a point', () => {
+    expect(header).toMatchObject({ plotname: 'Transient Analysis', complex: false, format: 'binary', numPoints: 79 });
+    expect(header.vectors.map((v) => v.name)).toEqual(['time', 'v(in)', 'v(out)', 'i(v1)']);
+    expect(header.pointBytes).toBe(4 * 8);
+    expect(bytes.subarray(header.dataStart - 8, header.dataStart).toString('latin1')).toBe('Binary:\n');
+    expect(header.dataStart + 79 * header.pointBytes).toBe(bytes.length);
+  });
+
+  it('reads a header followed by a cut point', () => {
+    expect(parseRawHeader(bytes.subarray(0, header.dataStart + 5)).dataStart).toBe(header.dataStart);
+  });
+
+  it('counts 16 bytes per vector in a complex plot', () => {
+    const ac = parseRawHeader(fixtureBytes('ac_rc.bin.raw'));
+    expect(ac.pointBytes).toBe(ac.vectors.length * 16);
+  });
+
+  it('raises RawfileError while the header is incomplete, even when only its last newline is missing', () => {
+    expect(() => parseRawHeader(bytes.subarray(0, 40))).toThrow(RawfileError);
+    expect(() => parseRawHeader(bytes.subarray(0, header.dataStart - 1))).toThrow(/newline ending the "Binary:"/);
   });
 });

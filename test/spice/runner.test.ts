@@ -16,6 +16,7 @@ import {
   runMany,
   runNgspice,
   vector,
+  type RunProgress,
   type SpiceError,
 } from '../../src/spice/index.js';
 
@@ -98,6 +99,26 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
     const { plots } = await runNgspice({ netlist, expectTStopS: 5e-3 });
     const vOut = vector(plots[0], 'v(out)');
     expect(vOut.at(-1)).toBeCloseTo(1 - Math.exp(-5), 3);
+  });
+
+  it('reports the progress of a transient about once a second, from the rawfile ngspice is writing', async () => {
+    // 1e6 forced 1 us steps: about 4 s on one core, enough for several reports.
+    const netlist = '* progress\nV1 in 0 SIN(0 1 1k)\nR1 in out 1k\nC1 out 0 1u\n.tran 1u 1 0 1u\n.save v(out)\n.end\n';
+    const reports: RunProgress[] = [];
+    const result = await runNgspice({ netlist, workRoot, expectTStopS: 1, onProgress: (p) => reports.push(p) });
+    const reportsAtEnd = reports.length;
+    expect(reportsAtEnd).toBeGreaterThanOrEqual(2);
+    expect(reportsAtEnd).toBeLessThanOrEqual(Math.ceil(result.durationMs / 1000) + 1);
+    // Each report is a point of the finished plot, read where the file ended at the time.
+    const time = vector(result.plots[0], 'time');
+    for (const r of reports) {
+      expect(r.timeS).toBe(time[r.points - 1]);
+      expect(r.fraction).toBe(r.timeS); // tstop = 1 s
+    }
+    for (let k = 1; k < reports.length; k++) expect(reports[k].points).toBeGreaterThan(reports[k - 1].points);
+    expect(reports[0].timeS).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(reports).toHaveLength(reportsAtEnd); // no report after the run settled
   });
 
   it('keeps the work directory with the deck and the rawfile when asked to', async () => {

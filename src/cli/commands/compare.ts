@@ -5,18 +5,17 @@ import { writeToPath } from 'fast-csv';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
-import { progress } from '../progress.js';
+import { progress, transientProgress } from '../progress.js';
 import { formatCosim } from '../report.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
+import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption } from '../common.js';
 
 export const command = 'compare';
 export const describe = 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail';
 
 export function builder(y: Argv) {
-  return processOptions(modelOptions(y))
+  return timeoutOption(processOptions(modelOptions(y)), 1800)
     .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON (minStateAgreement, requireDecisionMatch, minVoteAgreement, maxDisagreements, maxSwitchDelayS)', defaultDescription: '>= 99.5% states, same decision, >= 95% votes, no miss at >= 20% margin' })
     .option('out', { alias: 'o', type: 'string', describe: 'folder for report.json, frames.csv, deck.cir, mapping.csv', defaultDescription: 'out/compare-<model>' })
-    .option('timeout', { type: 'number', default: 1800, describe: 'kill ngspice after this many seconds' })
     .option('keep', { type: 'boolean', default: false, describe: 'keep ngspice work directory (also kept on failure)' })
     .example('$0 compare', 'the shipped example on the embedded 180 nm card')
     .example('$0 compare -p gf180mcu -m my.safetensors -i clip.csv -t tol.json', 'your model on the GF180MCU kit with your tolerances')
@@ -40,15 +39,14 @@ export async function handler(a: Args): Promise<void> {
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
-  let r: CosimResult;
-  try {
-    r = await cosimulate(net, inputs, {
-      process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
-      run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure' },
-    });
-  } finally {
-    p.done();
-  }
+  const r: CosimResult = await cosimulate(net, inputs, {
+    process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
+    run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', onProgress: transientProgress(p) },
+  }).catch((e: unknown) => {
+    p.stop();
+    throw e;
+  });
+  p.done();
   const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
   await mkdir(out, { recursive: true });
   await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) });

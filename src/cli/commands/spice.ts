@@ -1,28 +1,38 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import { transientStopS } from '../../spice/deck.js';
 import { runNgspice } from '../../spice/runner.js';
-import { progress } from '../progress.js';
+import { progress, transientProgress } from '../progress.js';
 import { table } from '../format.js';
+import { timeoutOption } from '../common.js';
 
 export const command = 'spice <deck>';
 export const describe = 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)';
 
 export function builder(y: Argv) {
-  return y
+  const deck = y
     .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); no .control block; includes with absolute paths' })
-    .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' })
-    .option('timeout', { type: 'number', default: 600, describe: 'kill ngspice after this many seconds' })
+    .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' });
+  return timeoutOption(deck, 600)
     .option('keep', { type: 'boolean', default: false, describe: 'keep the work directory (deck, rawfile) even on success' })
     .option('hsa', { type: 'boolean', default: false, describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers' })
     .example('$0 spice netlists/example/deck.cir --csv waves.csv', 'simulate an exported deck');
 }
 
 export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean }): Promise<void> {
-  const netlist = await readFile(a.deck, 'utf8');
+  const netlist = await readFile(a.deck, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot read deck file (${e.code ?? e.message})`, { file: a.deck });
+  });
   const p = progress(`ngspice ${a.deck}`);
   const r = await runNgspice({
     netlist, name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
-  }).finally(() => p.done());
+    onProgress: transientProgress(p, transientStopS(netlist)),
+  }).catch((e: unknown) => {
+    p.stop();
+    throw e;
+  });
+  p.done();
   for (const plot of r.plots) {
     console.log(`${plot.plotname}: ${plot.numPoints} points, ${plot.vectors.length} vectors${plot.complex ? ' (complex)' : ''}`);
   }

@@ -1,0 +1,8 @@
+/** bmru-cosim: parameters -> netlist -> ngspice -> waveforms -> comparison -> report. */
+export * from './errors.js';
+export * from './model/index.js';
+export * from './netlist/index.js';
+export * from './spice/index.js';
+export * from './compare/index.js';
+export * from './pipeline.js';
+export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';

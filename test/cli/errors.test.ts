@@ -1,0 +1,107 @@
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFixture, exampleClip, exampleModelJson, expectOneErrorLine, type CliFixture } from './fixture.js';
+
+// Each bad input must give exit code 2 and one line on stderr naming the file, the field and the rule.
+// The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
+let cli: CliFixture;
+beforeAll(async () => {
+  cli = await cliFixture();
+});
+afterAll(() => cli.cleanUp());
+
+/** Writes the shipped example model with one change made by `edit`, and returns its file name. */
+async function brokenModel(name: string, edit: (model: ReturnType<typeof exampleModelJson>) => void): Promise<string> {
+  const model = exampleModelJson();
+  edit(model);
+  return cli.write(name, JSON.stringify(model));
+}
+
+const tensor = (model: ReturnType<typeof exampleModelJson>, name: string) => model.tensors[name] as number[][];
+
+describe('bmru with a bad model or inputs file', () => {
+  it('names the file and says it is not valid JSON when the model JSON is malformed', async () => {
+    const text = JSON.stringify(exampleModelJson());
+    const file = await cli.write('malformed.json', text.slice(0, text.length / 2));
+    expectOneErrorLine(await cli.run(['simulate', '-m', file]), 'malformed.json', 'valid JSON');
+  });
+
+  it('names the tensor and both shapes when a tensor has the wrong shape', async () => {
+    const file = await brokenModel('shape.json', (m) => tensor(m, 'blocks.0.cand.weight').forEach((row) => row.pop()));
+    expectOneErrorLine(await cli.run(['simulate', '-m', file]), 'shape.json', "'blocks.0.cand.weight'", 'expected shape [4, 4], got [4, 3]');
+  });
+
+  it('names the tensor and the index of a NaN (which JSON writes as null)', async () => {
+    const file = await brokenModel('nan.json', (m) => (tensor(m, 'blocks.0.cand.weight')[1][2] = Number.NaN));
+    const line = expectOneErrorLine(await cli.run(['simulate', '-m', file]), 'nan.json', "'blocks.0.cand.weight'", '[1, 2]');
+    expect(line).toContain('expected a finite number');
+  });
+
+  it("names the tensor, the index and the rule of a negative alpha when cellParams is 'realised'", async () => {
+    const file = await brokenModel('alpha.json', (m) => {
+      expect(m.cellParams).toBe('realised');
+      (m.tensors['blocks.1.cell.alpha'] as number[])[2] = -0.5;
+    });
+    const line = expectOneErrorLine(await cli.run(['export', '-m', file]), 'alpha.json', "'blocks.1.cell.alpha'", 'index 2');
+    expect(line).toContain(">= 0 (cell_params = 'realised'), got -0.5");
+  });
+
+  it('names the inputs file and both column counts when the clip has the wrong number of columns', async () => {
+    const clip = exampleClip(5).split('\n').map((row) => row.split(',').slice(0, 12).join(',')).join('\n');
+    const file = await cli.write('cols.csv', clip);
+    expectOneErrorLine(await cli.run(['simulate', '-i', file]), 'cols.csv', '12 columns', 'expects 13');
+  });
+
+  it.each([
+    ['simulate', '-m', 'nope.json', 'cannot read model file'],
+    ['simulate', '-i', 'nope.csv', 'cannot read inputs file'],
+    ['spice', 'nope.cir', '', 'cannot read deck file'],
+  ])('names a missing file and says it cannot be read (%s %s %s)', async (command, flag, file, rule) => {
+    const args = [command, flag, file].filter((a) => a !== '');
+    expectOneErrorLine(await cli.run(args), args.at(-1)!, rule, 'ENOENT');
+  });
+
+  it('says why a command line is not understood, and where to look', async () => {
+    expectOneErrorLine(await cli.run(['simulate', '--bogus']), 'Unknown argument: bogus', 'bmru simulate --help');
+    expectOneErrorLine(await cli.run(['spice', 'x.cir', '--timeout', '-1']), '--timeout must be', '> 0');
+  });
+});
+
+describe('bmru when ngspice fails', () => {
+  const RC_DECK = '* rc step\nV1 in 0 PWL(0 0 1n 1)\nR1 in out 1k\nC1 out 0 1u\n.tran 10u 5m\n.end\n';
+  /** Runs for hours unless killed. */
+  const LONG_DECK = '* long transient\nV1 in 0 SIN(0 1 1k)\nR1 in out 1k\nC1 out 0 1u\n.tran 1n 10\n.save v(out)\n.end\n';
+  const NO_NGSPICE = { BMRU_NGSPICE: '/nonexistent/ngspice' };
+
+  it('says how to install ngspice or point BMRU_NGSPICE at it when it is missing (spice, compare)', async () => {
+    const deck = await cli.write('rc.cir', RC_DECK);
+    const spice = await cli.run(['spice', deck], NO_NGSPICE);
+    expectOneErrorLine(spice, '/nonexistent/ngspice', 'apt-get install -y ngspice', 'BMRU_NGSPICE');
+    const clip = await cli.write('clip5.csv', exampleClip(5));
+    const compare = await cli.run(['compare', '-i', clip, '-o', 'cmp'], NO_NGSPICE);
+    expectOneErrorLine(compare, '/nonexistent/ngspice', 'BMRU_NGSPICE');
+  });
+
+  it('names the unknown model and its netlist line when the deck makes ngspice fail', async () => {
+    const deck = await cli.write('bad.cir', '* unknown model\nV1 in 0 1\nR1 in out 1k\nM1 out in 0 0 nosuchmodel W=1u L=1u\n.op\n.end\n');
+    const line = expectOneErrorLine(await cli.run(['spice', deck]), 'unknown model "nosuchmodel"', 'netlist line 4');
+    expect(line).toContain(`work dir kept: ${cli.dir}`); // in TMPDIR
+  });
+
+  it('reports an ngspice killed by a signal', async () => {
+    // A stand-in that answers -v like ngspice, then dies as a segfaulting ngspice would.
+    const bin = await cli.write('ngspice-segv', '#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : fake"; exit 0; fi\nkill -SEGV $$\n');
+    await chmod(path.join(cli.dir, bin), 0o755);
+    const deck = await cli.write('rc-segv.cir', RC_DECK);
+    expectOneErrorLine(await cli.run(['spice', deck], { BMRU_NGSPICE: path.join(cli.dir, bin) }), 'killed by SIGSEGV');
+  });
+
+  it('kills ngspice after --timeout seconds and says how to allow more time', async () => {
+    const deck = await cli.write('long.cir', LONG_DECK);
+    const startedMs = Date.now();
+    const r = await cli.run(['spice', deck, '--timeout', '1']);
+    expect(Date.now() - startedMs).toBeLessThan(8000);
+    expectOneErrorLine(r, 'did not finish within 1000 ms', '--timeout');
+  });
+});

@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFixture, type CliFixture } from './fixture.js';
+
+// The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
+let cli: CliFixture;
+beforeAll(async () => {
+  cli = await cliFixture();
+});
+afterAll(() => cli.cleanUp());
+
+describe('bmru simulate', () => {
+  it('runs the shipped example clip and prints the frame count, votes and decision', async () => {
+    const r = await cli.run(['simulate']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^101 frames, 2 blocks x 4 cells; ON unit-frames per block: \d+, \d+$/);
+    expect(lines[1]).toMatch(/^votes: [01]{101}$/);
+    expect(lines[2]).toMatch(/^decision: class [01]$/);
+    expect(lines).toHaveLength(3);
+  });
+
+  it('writes the trace as nested JSON with -o x.json', async () => {
+    const r = await cli.run(['simulate', '-o', 'trace.json']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(r.stdout).toContain('trace written to trace.json');
+    const trace = JSON.parse(await readFile(path.join(cli.dir, 'trace.json'), 'utf8'));
+    expect(trace.candidates).toHaveLength(2); // blocks
+    expect(trace.candidates[0]).toHaveLength(101); // frames
+    expect(trace.candidates[0][0]).toHaveLength(4); // cells
+  });
+
+  it('writes the trace as CSV, one row per frame x block x unit, with -o x.csv', async () => {
+    const r = await cli.run(['simulate', '-o', 'trace.csv']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(r.stdout).toContain('trace written to trace.csv');
+    const rows = (await readFile(path.join(cli.dir, 'trace.csv'), 'utf8')).trimEnd().split('\n');
+    expect(rows[0]).toBe('frame,block,unit,candidate,state,state_current,vote');
+    expect(rows).toHaveLength(1 + 101 * 2 * 4);
+  });
+});
+
+describe('bmru <command> --help', () => {
+  it.each(['simulate', 'export', 'spice', 'compare'])('shows the usage and examples of %s', async (command) => {
+    const r = await cli.run([command, '--help']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(r.stdout).toContain(`bmru ${command}`);
+    const examples = r.stdout.split('Examples:')[1];
+    expect(examples, r.stdout).toBeDefined();
+    expect(examples).toMatch(new RegExp(`^\\s+bmru ${command}\\b`, 'm'));
+  });
+
+  it('lists every command in the top-level help', async () => {
+    const r = await cli.run(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const command of ['simulate', 'export', 'spice <deck>', 'compare']) expect(r.stdout).toContain(`bmru ${command}`);
+  });
+});
