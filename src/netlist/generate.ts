@@ -21,12 +21,14 @@ export type Domain = (typeof DOMAINS)[number];
 const SUPPLY: Record<Domain, string> = { cell: 'vdd_cell', ff: 'vdd_ff', bias: 'vdd_bias', in: 'vdd_in' };
 
 /**
- * ngspice options for pA-level currents (DESIGN §7): ngspice's default abstol and gmin (1e-12) are as large as
- * the signals; gear integration damps the ringing trapezoidal shows on the stiff diode nodes.
+ * ngspice options for pA-level currents (DESIGN §7, measured in docs/circuit-notes.md §3): ngspice's default
+ * gmin (1e-12 S) adds ~3.5 pA of false OFF leakage to a cell; with these values, 10x smaller abstol/gmin/chgtol
+ * move thresholds by < 0.1 pA. Gear integration damps the ringing trapezoidal shows on the stiff diode nodes.
  */
 export const DEFAULT_SPICE_OPTIONS: Readonly<Record<string, string | number>> = {
   abstol: 1e-15,
   gmin: 1e-15,
+  chgtol: 1e-18,
   reltol: 1e-4,
   vntol: 1e-7,
   method: 'gear',

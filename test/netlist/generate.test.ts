@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectedTensorNames, loadInputs, loadModel, networkTensors, randomInputs, randomNetwork } from '../../src/model/index.js';
+import { cellForward, cellInverse, generateNetlist, holdWaveform, loadProcess, num } from '../../src/netlist/index.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
+
+describe('netlist generator', () => {
+  const net = randomNetwork({ inputs: 3, width: 4, blocks: 2, classes: 2, seed: 11 });
+  const x = randomInputs(6, 3, 2);
+  const g = generateNetlist(net, x, { process: c180 });
+
+  it('maps every non-zero trained parameter to at least one element', () => {
+    const mapped = new Set(g.mapping.map((r) => r.parameter));
+    for (const name of expectedTensorNames(net.blocks.length)) {
+      const t = networkTensors(net).get(name)!;
+      t.data.forEach((v, i) => {
+        if (v === 0 || name.endsWith('.s0') || name.includes('.cell.')) return;
+        const idx = t.shape.length === 2 ? `[${Math.floor(i / t.shape[1])},${i % t.shape[1]}]` : `[${i}]`;
+        expect(mapped.has(`${name}${idx}`), `${name}${idx}`).toBe(true);
+      });
+    }
+    for (let k = 0; k < net.blocks.length; k++) {
+      for (let j = 0; j < net.cells; j++) {
+        for (const p of ['beta_hi', 'delta', 'alpha', 's0']) expect(mapped.has(`blocks.${k}.cell.${p}[${j}]`)).toBe(true);
+      }
+    }
+  });
+
+  it('realises weights as snapped width ratios and reports the quantisation error', () => {
+    for (const r of g.mapping.filter((m) => m.realisation.includes('mirror width'))) {
+      const widthUm = Number(/w=([\d.e+-]+)u/.exec(r.setting)![1]);
+      expect(Math.abs(r.realised)).toBeCloseTo(widthUm / c180.sizing.unitWidthUm, 9);
+      expect(r.error).toBeCloseTo(r.realised - r.target, 12);
+      expect(Math.abs(r.error)).toBeLessThanOrEqual(c180.widthGridUm / c180.sizing.unitWidthUm / 2 + 1e-12);
+    }
+  });
+
+  it('writes a batch deck: models, options for pA currents, initial states, saves, transient to the last frame', () => {
+    expect(g.deck).toMatch(/^\.include .*c180\.lib$/m);
+    expect(g.deck).toMatch(/^\.options .*abstol=1e-15 .*gmin=1e-15/m);
+    expect(g.deck).toMatch(new RegExp(`^\\.tran \\S+ ${g.tStopS} 0 \\S+$`, 'm'));
+    expect(g.deck.trimEnd().endsWith('.end')).toBe(true);
+    expect(g.deck).not.toMatch(/^\.control/m);
+    const on = net.blocks.flatMap((b, k) => Array.from(b.cell.s0, (s, j) => [k, j, Math.abs(s) > 0.5] as const));
+    for (const [k, j, isOn] of on) expect(g.deck).toContain(`v(b${k}c${j}_v0)=${isOn ? 1.8 : 0}`);
+  });
+
+  it('counts 9 transistors per cell inside the total', () => {
+    const cellInstances = (g.deck.match(/^Xb\d+c\d+ /gm) ?? []).length;
+    expect(cellInstances).toBe(net.blocks.length * net.cells);
+    const mosLines = (g.deck.match(/^M\S+ /gm) ?? []).length;
+    expect(g.transistors).toBe(mosLines - 9 + 9 * cellInstances);
+  });
+
+  it('the shipped example has the reference shape', async () => {
+    const ex = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'));
+    const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
+    expect([ex.inputs, ex.width, ex.blocks.length, ex.classes, clip.frames]).toEqual([13, 4, 2, 2, 101]);
+  });
+});
+
+describe('netlist helpers', () => {
+  it('holds each frame value with a short edge at frame boundaries and skips unchanged frames', () => {
+    expect(holdWaveform([1, 1, 2], 0.01, 1e-6)).toEqual([[0, 1], [0.02, 1], [0.02 + 1e-6, 2], [0.03, 2]]);
+  });
+
+  it('prints numbers that ngspice reads back unchanged to 12 digits', () => {
+    for (const v of [8.23890555014e-10, 1e-15, 0.5, 2, 1.8, 3.3e-12]) expect(Number(num(v))).toBe(Number(v.toPrecision(12)));
+    expect(num(8.2389e-10)).toBe('8.2389e-10');
+  });
+
+  it('cell inverse undoes cell forward on a calibration grid', () => {
+    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.5, 1], betaHi: [[0.95, 0.9, 0.85], [0.97, 0.93, 0.9]], delta: [[0, 0.4, 0.85], [0, 0.45, 0.9]] };
+    const { threshA, widthA } = cellInverse(grid, 5e-10, 2e-10);
+    const f = cellForward(grid, threshA, widthA);
+    expect(f.betaHiA).toBeCloseTo(5e-10, 16);
+    expect(f.deltaA).toBeCloseTo(2e-10, 16);
+  });
+});
