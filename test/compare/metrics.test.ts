@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareRun, firstCrossing, judge, loadTolerances, timeAverage, valueAt, type CircuitFrames } from '../../src/compare/index.js';
+import { randomInputs, randomNetwork, runNetwork, cellThresholds } from '../../src/model/index.js';
+
+/** Circuit frames that reproduce a software trace exactly (the starting point for injected faults). */
+function mirrorOf(tr: ReturnType<typeof runNetwork>, alpha: Float64Array[]): CircuitFrames {
+  return {
+    frames: tr.frames,
+    candidates: tr.candidates.map((c) => Float64Array.from(c)),
+    stateCurrents: tr.states.map((s, k) => Float64Array.from(s, (v, i) => v * alpha[k][i % alpha[k].length])),
+    states: tr.states.map((s) => Uint8Array.from(s)),
+    logits: Float64Array.from(tr.logits),
+    switchDelaysS: tr.states.map((_, k) => Array.from({ length: alpha[k].length }, () => [1e-4])),
+    supplyMeanA: {},
+  };
+}
+
+describe('comparator', () => {
+  const net = randomNetwork({ inputs: 3, width: 3, blocks: 2, classes: 2, seed: 5 });
+  const tr = runNetwork(net, randomInputs(40, 3, 9));
+  const alpha = net.blocks.map((b) => cellThresholds(b.cell).alpha);
+
+  it('scores a perfect circuit as full agreement and passes the default tolerances', () => {
+    const c = compareRun(net, tr, mirrorOf(tr, alpha));
+    expect(c.stateAgreement).toBe(1);
+    expect(c.firstDivergence).toBeNull();
+    expect(c.decisionMatch).toBe(true);
+    expect(judge(c).pass).toBe(true);
+  });
+
+  it('reports a flipped state with its margin class and first divergence, and fails a 100% agreement rule', () => {
+    const circ = mirrorOf(tr, alpha);
+    const th = cellThresholds(net.blocks[1].cell);
+    const i = 17 * net.cells + 2;
+    circ.states[1][i] ^= 1;
+    const c = compareRun(net, tr, circ);
+    expect(c.disagreements).toHaveLength(1);
+    const d = c.disagreements[0];
+    expect([d.block, d.frame, d.unit]).toEqual([1, 17, 2]);
+    const cand = tr.candidates[1][i];
+    const margin = Math.min(Math.abs(cand - th.betaHi[2]), Math.abs(cand - th.betaLo[2]));
+    expect(d.margin).toBeCloseTo(margin, 12);
+    expect(c.firstDivergence).toEqual({ block: 1, frame: 17, unit: 2 });
+    expect(c.stateAgreement).toBeCloseTo(1 - 1 / (2 * 40 * net.cells), 12);
+    expect(judge(c, { ...DEFAULT, minStateAgreement: 1 }).pass).toBe(false);
+  });
+
+  it('measures suppression as candidate error over state error on agreeing frames', () => {
+    const circ = mirrorOf(tr, alpha);
+    circ.candidates[0].forEach((v, i) => (circ.candidates[0][i] = v * 1.1)); // 10% at the cell input
+    circ.stateCurrents[0].forEach((v, i) => (circ.stateCurrents[0][i] = v * 1.002)); // 0.2% at its output
+    const b = compareRun(net, tr, circ).boundaries[0];
+    expect(b.candidateRelError).toBeCloseTo(0.1, 9);
+    const S = net.cells;
+    const meanAlpha = alpha[0].reduce((a, v) => a + v, 0) / S;
+    const outErr = tr.states[0].reduce((a, s, i) => a + 0.002 * alpha[0][i % S] * s, 0) / tr.states[0].length / meanAlpha;
+    expect(b.stateRelErrorAgreeing).toBeCloseTo(outErr, 12);
+    expect(b.suppression).toBeCloseTo(0.1 / outErr, 6);
+  });
+
+  it('flags a different majority decision', () => {
+    const circ = mirrorOf(tr, alpha);
+    for (let t = 0; t < tr.frames; t++) {
+      circ.logits[t * 2 + tr.decision] = -10;
+      circ.logits[t * 2 + (1 - tr.decision)] = 10;
+    }
+    const c = compareRun(net, tr, circ);
+    expect(c.decisionMatch).toBe(false);
+    expect(judge(c).checks.find((k) => k.name === 'decision match')?.pass).toBe(false);
+  });
+});
+
+const DEFAULT = { minStateAgreement: 0.995, requireDecisionMatch: true, minVoteAgreement: 0.95, maxDisagreements: {} };
+
+describe('waveform helpers', () => {
+  const t = Float64Array.of(0, 1, 2, 3);
+  const y = Float64Array.of(0, 2, 2, 0);
+  it('interpolates linearly and clamps at the ends', () => {
+    expect(valueAt(t, y, 0.5)).toBe(1);
+    expect(valueAt(t, y, 5)).toBe(0);
+  });
+  it('finds the first crossing in a window', () => {
+    expect(firstCrossing(t, y, 1, 0, 3)).toBeCloseTo(0.5, 12);
+    expect(firstCrossing(t, y, 1, 1.5, 3)).toBeCloseTo(2.5, 12);
+    expect(firstCrossing(t, y, 5, 0, 3)).toBeUndefined();
+  });
+  it('averages over time with the trapezoid rule', () => {
+    expect(timeAverage(t, y)).toBeCloseTo(4 / 3, 12);
+  });
+});
+
+describe('tolerance files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bmru-tol-'));
+  it('fills absent keys with defaults', async () => {
+    writeFileSync(join(dir, 't.json'), '{"minStateAgreement": 0.9}');
+    const t = await loadTolerances(join(dir, 't.json'));
+    expect(t.minStateAgreement).toBe(0.9);
+    expect(t.requireDecisionMatch).toBe(true);
+  });
+  it('names the file and field of a bad value', async () => {
+    writeFileSync(join(dir, 'bad.json'), '{"minStateAgreement": 1.5}');
+    await expect(loadTolerances(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json 'minStateAgreement'/);
+  });
+});
