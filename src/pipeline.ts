@@ -44,6 +44,6 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   });
   // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
   const software = runNetwork(generated.realised, inputs);
-  const comparison = compareRun(generated.realised, software, circuit);
+  const comparison = compareRun(generated.realised, software, circuit, inputs);
   return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES) };
 }

@@ -9,6 +9,9 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   out.push(`ngspice ${r.run.ngspiceVersion}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`);
   out.push('');
   out.push(`state agreement   ${pct(c.stateAgreement)} of ${c.unitFrames} unit-frames (${c.disagreements.length} disagree)`);
+  if (c.disagreements.length > 0) {
+    out.push(`                  ${c.transitionDisagreements} of them frame-transition latching (the model on a continuous input path between frames ends in the circuit's state)`);
+  }
   out.push(`first divergence  ${c.firstDivergence ? `frame ${c.firstDivergence.frame}, block ${c.firstDivergence.block}, unit ${c.firstDivergence.unit}` : 'none'}`);
   out.push(`frame votes       ${pct(c.voteAgreement)} agree; decision software ${c.softwareDecision}, circuit ${c.circuitDecision} (${c.decisionMatch ? 'same' : 'DIFFERENT'})`);
   out.push(`logit error       ${c.logitMeanAbsError.toFixed(4)} units mean |circuit - model|`);
@@ -21,8 +24,8 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   if (c.disagreements.length > 0) {
     out.push('');
     out.push(`disagreements by margin to the nearest threshold: ${Object.entries(c.disagreementsByMargin).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
-    out.push(table(['frame', 'block', 'unit', 'model', 'circuit', 'candidate (model)', 'candidate (circuit)', 'margin', 'upstream'],
-      c.disagreements.slice(0, 12).map((d) => [d.frame, d.block, d.unit, d.software, d.circuit, d.candidate.toFixed(4), d.circuitCandidate.toFixed(4), pct(d.relMargin), d.upstream ? 'yes' : ''])));
+    out.push(table(['frame', 'block', 'unit', 'model', 'circuit', 'candidate (model)', 'candidate (circuit)', 'margin', 'upstream', 'transition'],
+      c.disagreements.slice(0, 12).map((d) => [d.frame, d.block, d.unit, d.software, d.circuit, d.candidate.toFixed(4), d.circuitCandidate.toFixed(4), pct(d.relMargin), d.upstream ? 'yes' : '', d.transition ? 'yes' : ''])));
     if (c.disagreements.length > 12) out.push(`... ${c.disagreements.length - 12} more in report.json`);
   }
   out.push('');

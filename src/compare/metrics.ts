@@ -6,7 +6,7 @@
 import { median } from 'mathjs';
 import type { Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
-import { majority, type Trace } from '../model/network.js';
+import { majority, runNetwork, type InputSequence, type Trace } from '../model/network.js';
 import type { CircuitFrames } from './sample.js';
 
 /** Margin classes as fractions of the threshold crossed: upper bounds, the last class is open. */
@@ -28,6 +28,12 @@ export interface Disagreement {
   readonly marginClass: MarginClass;
   /** True when an earlier block already disagreed in this frame (the error came in from upstream). */
   readonly upstream: boolean;
+  /**
+   * True when the model itself ends in the circuit's state if the inputs move continuously (linearly) from the
+   * previous frame to this one instead of jumping: a candidate that crosses a threshold on the way latches the
+   * cell. The circuit follows a continuous path; the discrete model does not see it.
+   */
+  readonly transition: boolean;
 }
 
 export interface UnitSwitching {
@@ -66,6 +72,31 @@ export interface Comparison {
   readonly decisionMatch: boolean;
   /** Mean |logit_circuit - logit_software| over frames and classes (software units). */
   readonly logitMeanAbsError: number;
+  /** Disagreements explained by a threshold crossing on the continuous path between frames. */
+  readonly transitionDisagreements: number;
+}
+
+/** Points on the path between two frames at which the model is evaluated for transition latching. */
+export const TRANSITION_PATH_STEPS = 32;
+
+/**
+ * Model states at frame t when the inputs move linearly from frame t-1 to frame t, starting from the model's
+ * states at t-1: per block, the final state of every unit.
+ */
+export function pathStates(net: Network, inputs: InputSequence, sw: Trace, t: number, steps = TRANSITION_PATH_STEPS): Uint8Array[] {
+  const F = inputs.features;
+  const S = net.cells;
+  const data = new Float64Array(steps * F);
+  for (let i = 1; i <= steps; i++) {
+    const tau = i / steps;
+    for (let f = 0; f < F; f++) data[(i - 1) * F + f] = (1 - tau) * inputs.data[(t - 1) * F + f] + tau * inputs.data[t * F + f];
+  }
+  const fromPrev: Network = {
+    ...net,
+    blocks: net.blocks.map((b, k) => ({ ...b, cell: { ...b.cell, s0: Float64Array.from({ length: S }, (_, j) => sw.states[k][(t - 1) * S + j]) } })),
+  };
+  const tr = runNetwork(fromPrev, { frames: steps, features: F, data });
+  return tr.states.map((st) => st.subarray((steps - 1) * S, steps * S));
 }
 
 function marginClass(rel: number): MarginClass {
@@ -77,8 +108,11 @@ function marginClass(rel: number): MarginClass {
 
 const medianOrNull = (v: number[]): number | null => (v.length === 0 ? null : median(v));
 
-/** Compare a circuit run with the software trace of the realised network on the same inputs. */
-export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Comparison {
+/**
+ * Compare a circuit run with the software trace of the realised network on the same inputs. With `inputs`,
+ * each disagreement is also checked for transition latching (see Disagreement.transition).
+ */
+export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?: InputSequence): Comparison {
   const T = sw.frames;
   const S = net.cells;
   const C = net.classes;
@@ -117,9 +151,10 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Compar
         const margin = Math.min(dHi, dLo);
         const ref = dHi <= dLo ? th.betaHi[j] : th.betaLo[j];
         const relMargin = ref > 0 ? margin / ref : margin;
+        const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
         disagreements.push({
           block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],
-          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t),
+          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t), transition,
         });
         blockDisagreeFrames.add(t);
       }
@@ -168,5 +203,6 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames): Compar
     circuitDecision,
     decisionMatch: circuitDecision === sw.decision,
     logitMeanAbsError: T * C > 0 ? logitErr / (T * C) : 0,
+    transitionDisagreements: disagreements.filter((d) => d.transition).length,
   };
 }

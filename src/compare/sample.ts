@@ -98,8 +98,9 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   const C = probes.logitPos.length;
   const logitCols = probes.logitPos.map((p, c) => {
     const pos = perFrame(p, toUnits);
-    const neg = perFrame(probes.logitNeg[c], toUnits);
-    return pos.map((v, t) => v - neg[t]);
+    const negName = probes.logitNeg[c];
+    const neg = negName ? perFrame(negName, toUnits) : undefined;
+    return pos.map((v, t) => v - (neg ? neg[t] : 0));
   });
   const logits = C > 0 ? interleave(logitCols) : new Float64Array(0);
   const supplyMeanA: Record<string, number> = {};

@@ -3,7 +3,10 @@
  * voltage (its "rail") is what mirrors copy. An `n` rail (NMOS diode to ground) lets NMOS mirrors sink copies,
  * a `p` rail (PMOS diode from VDD) lets PMOS mirrors source copies. A summing node adds sourced and sunk copies
  * and its own diode takes the net current when positive: that diode is the ReLU. Signed values (pre-projection,
- * skip path, logits) travel as (pos, neg) pairs. Weights are width ratios, biases are current sources, cell
+ * skip path, logits) travel as linear (pos, neg) pairs, value = pos - neg, each the sum of same-signed terms;
+ * only where the model rectifies (the cell bank's input) does one ReLU node take pos - neg. Two complementary
+ * ReLU nodes (max(v,0), max(-v,0)) would both conduct near v = 0 whenever the sourcing and sinking copies differ
+ * by a few percent, doubling the signal there (measured: h = 0.10 read as 0.24 - 0.06). Weights are width ratios, biases are current sources, cell
  * parameters are the cell's three bias currents (DESIGN §2); every element is listed in the mapping table.
  */
 import type { Block, Network } from '../model/types.js';
@@ -58,7 +61,8 @@ export interface Probes {
   readonly hPos: string[][];
   readonly hNeg: (string | undefined)[][];
   readonly logitPos: string[];
-  readonly logitNeg: string[];
+  /** Absent where a class has no negative terms (its logit is the pos current alone). */
+  readonly logitNeg: (string | undefined)[];
   readonly supplies: Record<Domain, string>;
 }
 
@@ -195,7 +199,7 @@ class Builder {
   }
 }
 
-/** The (pos, neg) pair of a signed value; `neg` is absent where the value cannot be negative. */
+/** A signed value as a linear pair, value = pos - neg; `neg` is absent where the value cannot be negative. */
 interface Pair {
   pos: Signal;
   neg?: Signal;
@@ -217,10 +221,13 @@ function rowTerms(weight: Float64Array, cols: number, row: number, inputs: reado
 
 const negate = (terms: Term[]): Term[] => terms.map((t) => ({ ...t, weight: -t.weight, paramSign: t.paramSign === 1 ? -1 : 1 }));
 
-/** A signed sum as a pair of ReLU nodes: pos = max(sum, 0), neg = max(-sum, 0). */
-function signedNode(b: Builder, label: string, terms: Term[], bias: number, biasParameter: string): Pair {
-  const pos = b.sumNode(`${label}p`, 'n', terms, bias, biasParameter, SUPPLY.ff);
-  const neg = b.sumNode(`${label}n`, 'n', negate(terms), -bias, biasParameter, SUPPLY.ff, -1);
+/** A signed sum as a linear pair: pos takes the positive terms (and bias), neg the negative ones; no cancellation. */
+function linearPair(b: Builder, label: string, terms: Term[], bias: number, biasParameter: string): Pair {
+  const posTerms = terms.filter((t) => t.signal && t.weight > 0);
+  const negTerms = negate(terms.filter((t) => t.signal && t.weight < 0));
+  const pos = b.sumNode(`${label}p`, 'n', posTerms, Math.max(bias, 0), biasParameter, SUPPLY.ff);
+  if (negTerms.length === 0 && bias >= 0) return { pos: pos.signal, posProbe: pos.probe };
+  const neg = b.sumNode(`${label}n`, 'n', negTerms, Math.max(-bias, 0), biasParameter, SUPPLY.ff, -1);
   return { pos: pos.signal, neg: neg.signal, posProbe: pos.probe, negProbe: neg.probe };
 }
 
@@ -331,14 +338,15 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
 
   b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
-  b.elements.push({ type: 'comment', text: 'pre-projection h = W_pre x + b_pre as a (pos, neg) pair' });
-  let h: Pair[] = Array.from({ length: net.width }, (_, i) =>
-    signedNode(b, `h0_${i}`, rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'), net.pre.bias[i], `pre.bias[${i}]`),
-  );
+  b.elements.push({ type: 'comment', text: 'pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0' });
+  const preTerms = Array.from({ length: net.width }, (_, i) => rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'));
+  let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
+  // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
+  let hRelu: Signal[] = preTerms.map((terms, i) => b.sumNode(`r0_${i}`, 'n', terms, net.pre.bias[i], `pre.bias[${i}]`, SUPPLY.ff).signal);
 
   net.blocks.forEach((block, k) => {
     b.elements.push({ type: 'comment', text: `block ${k}: candidates, cells, post-projection${net.skip ? ', skip' : ''}` });
-    const hIn = h.map((pair) => ({ pos: pair.pos, posProbe: pair.posProbe })); // ReLU(h) is the pos rail
+    const hIn: Pair[] = hRelu.map((r) => ({ pos: r, posProbe: '' }));
     probes.candidates.push([]);
     probes.stateCurrents.push([]);
     probes.cellNodes.push([]);
@@ -352,27 +360,40 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
     const us = Array.from({ length: net.width }, (_, i) =>
       b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), block.post.bias[i], `blocks.${k}.post.bias[${i}]`, SUPPLY.ff),
     );
-    h = us.map((u, i) => {
-      if (!net.skip) return { pos: u.signal, posProbe: u.probe };
-      const terms: Term[] = [
-        { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-        { signal: h[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-        { signal: h[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
-      ];
-      return signedNode(b, `h${k + 1}_${i}`, terms, 0, '');
-    });
+    if (!net.skip) {
+      h = us.map((u) => ({ pos: u.signal, posProbe: u.probe }));
+      hRelu = us.map((u) => u.signal); // already rectified
+    } else {
+      const last = k === net.blocks.length - 1;
+      const prev = h;
+      // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
+      h = us.map((u, i) => {
+        const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
+          { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+          { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+        ], 0, undefined, SUPPLY.ff);
+        return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
+      });
+      // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
+      if (!last) {
+        hRelu = us.map((u, i) =>
+          b.sumNode(`r${k + 1}_${i}`, 'n', [
+            { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+            { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+            { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
+          ], 0, undefined, SUPPLY.ff).signal,
+        );
+      }
+    }
     probes.hPos.push(h.map((p) => p.posProbe));
     probes.hNeg.push(h.map((p) => p.negProbe));
   });
 
   b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
   for (let c = 0; c < net.classes; c++) {
-    const terms = rowTerms(net.out.weight.data, net.width, c, h, 'out.weight');
-    const bias = net.out.bias[c];
-    const pos = b.sumNode(`o${c}p`, 'n', terms.filter((t) => t.weight > 0), Math.max(bias, 0), `out.bias[${c}]`, SUPPLY.ff);
-    const neg = b.sumNode(`o${c}n`, 'n', negate(terms.filter((t) => t.weight < 0)), Math.max(-bias, 0), `out.bias[${c}]`, SUPPLY.ff, -1);
-    probes.logitPos.push(pos.probe);
-    probes.logitNeg.push(neg.probe);
+    const logit = linearPair(b, `o${c}`, rowTerms(net.out.weight.data, net.width, c, h, 'out.weight'), net.out.bias[c], `out.bias[${c}]`);
+    probes.logitPos.push(logit.posProbe);
+    probes.logitNeg.push(logit.negProbe);
   }
 
   const realised: Network = {

@@ -105,3 +105,35 @@ describe('tolerance files', () => {
     await expect(loadTolerances(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json 'minStateAgreement'/);
   });
 });
+
+describe('transition latching', () => {
+  // One cell fed c = relu(1.3 - relu(x0) - relu(x1)): from x = (1, -1) to (-1, 1) the candidate sits at 0.3 in
+  // the hold band at both frames, but passes 1.3 (above beta_hi = 0.5) half-way along a continuous path.
+  const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+  const net = {
+    arch: 'fq-bmru' as const, inputs: 2, width: 2, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+    pre: lin(2, 2, [1, 0, 0, 1], [0, 0]),
+    blocks: [{ cand: lin(1, 2, [-1, -1], [1.3]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.2), delta: Float64Array.of(0.3), s0: Float64Array.of(0) }, post: lin(2, 1, [1, -1], [0, 0]) }],
+    out: lin(2, 2, [1, 0, 0, 1], [0, 0]),
+  };
+  const inputs = { frames: 2, features: 2, data: Float64Array.of(1, -1, -1, 1) };
+  const tr = runNetwork(net, inputs);
+
+  it('marks a circuit that latched on the way between frames as a transition disagreement', () => {
+    expect(Array.from(tr.states[0])).toEqual([0, 0]);
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][1] = 1;
+    const c = compareRun(net, tr, circ, inputs);
+    expect(c.disagreements).toHaveLength(1);
+    expect(c.disagreements[0].transition).toBe(true);
+    expect(c.transitionDisagreements).toBe(1);
+  });
+
+  it('does not excuse a flip that no path between the frames explains', () => {
+    const still = { frames: 2, features: 2, data: Float64Array.of(1, -1, 1, -1) };
+    const tr2 = runNetwork(net, still);
+    const circ = mirrorOf(tr2, [Float64Array.of(1)]);
+    circ.states[0][1] = 1;
+    expect(compareRun(net, tr2, circ, still).disagreements[0].transition).toBe(false);
+  });
+});
