@@ -42,3 +42,16 @@ function formatInputMessage(rule: string, where: InputLocation): string {
   }
   return parts.length > 0 ? `${parts.join(' ')}: ${rule}` : rule;
 }
+
+/** The parts of a schema we need: zod's safeParse result shape, without tying this file to zod's types. */
+interface SafeParser<T> {
+  safeParse(raw: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] } };
+}
+
+/** Validate data at a boundary; the first schema issue becomes an InputError naming the file and the field. */
+export function parseWith<T>(schema: SafeParser<T>, raw: unknown, file?: string): T {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InputError(issue.message, { file, field: issue.path.map(String).join('.') || '(root)' });
+}

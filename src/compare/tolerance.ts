@@ -1,7 +1,7 @@
 /** Pass/fail of a comparison against a tolerance file (JSON); every check reports what it measured. */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, parseWith } from '../errors.js';
 import type { Comparison, MarginClass } from './metrics.js';
 
 const ToleranceSchema = z.object({
@@ -40,12 +40,7 @@ export async function loadTolerances(path: string): Promise<Tolerances> {
   } catch (e) {
     throw new InputError(`cannot read tolerance JSON (${(e as Error).message})`, { file: path });
   }
-  const parsed = ToleranceSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.message, { file: path, field: issue.path.join('.') || '(root)' });
-  }
-  return parsed.data;
+  return parseWith(ToleranceSchema, raw, path);
 }
 
 /** Judge a comparison. */

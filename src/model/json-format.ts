@@ -5,7 +5,7 @@
  *     "frameS": 0.01, "cellParams": "raw", "tensors": { "pre.weight": [[0.1, -0.2], ...], ... } }
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, parseWith } from '../errors.js';
 import type { ModelMetadata, Tensor } from './tensors.js';
 import { expectedTensorNames } from './tensors.js';
 import type { Network } from './types.js';
@@ -36,12 +36,7 @@ export function parseJsonModel(text: string, file?: string): { tensors: Map<stri
   } catch (e) {
     throw new InputError(`expected valid JSON (${(e as Error).message})`, { file });
   }
-  const parsed = JsonModelSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.message, { file, field: issue.path.join('.') || '(root)' });
-  }
-  const m = parsed.data;
+  const m = parseWith(JsonModelSchema, raw, file);
   const tensors = new Map<string, Tensor>();
   for (const [name, value] of Object.entries(m.tensors)) tensors.set(name, nestedToTensor(value, name, file));
   const metadata: ModelMetadata = {

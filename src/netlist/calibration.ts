@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, parseWith } from '../errors.js';
 
 /** A monotone transfer y = f(x) sampled at increasing x (both in the units named by the owner). */
 const TableSchema = z.object({ x: z.array(z.number()).min(2), y: z.array(z.number()).min(2) });
@@ -47,13 +47,9 @@ export const CALIBRATION_FILE = 'calibration.json';
 export async function loadCalibration(processDir: string): Promise<Calibration | undefined> {
   const path = join(processDir, CALIBRATION_FILE);
   if (!existsSync(path)) return undefined;
-  const parsed = CalibrationSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.message, { file: path, field: issue.path.join('.') });
-  }
-  for (const [name, t] of tables(parsed.data)) checkTable(t, name, path);
-  return parsed.data;
+  const calibration = parseWith(CalibrationSchema, JSON.parse(await readFile(path, 'utf8')), path);
+  for (const [name, t] of tables(calibration)) checkTable(t, name, path);
+  return calibration;
 }
 
 function tables(c: Calibration): [string, Table][] {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError, parseWith } from '../errors.js';
 
 const SizingSchema = z.object({
   /** Width of a unity-gain mirror device (um); weight W is realised as output width |W| * unitWidthUm. */
@@ -80,12 +80,7 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
   } catch (e) {
     throw new InputError(`expected valid JSON (${(e as Error).message})`, { file: path });
   }
-  const parsed = ProcessSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue.message, { file: path, field: issue.path.join('.') || '(root)' });
-  }
-  const p = parsed.data;
+  const p = parseWith(ProcessSchema, raw, path);
   const dir = dirname(resolve(path));
   const kit = kitDir ? resolve(kitDir) : p.defaultKitDir ? resolve(dir, p.defaultKitDir) : undefined;
   const fill = (line: string): string => {
