@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// `npm run bench`: speed figures that must not live in timed unit tests (issue 4 §4 a, b).
+//  (a) software model throughput, unit-frames per second (blocks x cells x frames / s), widths 4..256, both forms;
+//  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here.
+// Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomInputs, randomNetwork, runNetwork, runNetworkScan } from '../dist/model/index.js';
+import { parseRawfile } from '../dist/spice/rawfile.js';
+
+const REPEATS = 5;
+const FRAMES = 2000;
+
+function best(fn) {
+  let bestS = Infinity;
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    bestS = Math.min(bestS, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return bestS;
+}
+
+console.log('(a) software model: unit-frames per second (2 blocks, 13 inputs, 2000 frames)');
+console.log('width   frame loop      scan');
+for (const width of [4, 16, 64, 256]) {
+  const net = randomNetwork({ inputs: 13, width, blocks: 2, classes: 2, seed: width });
+  const x = randomInputs(FRAMES, 13, 1);
+  const unitFrames = 2 * width * FRAMES;
+  const loopS = best(() => runNetwork(net, x));
+  const scanS = best(() => runNetworkScan(net, x));
+  console.log(`${String(width).padEnd(6)}  ${(unitFrames / loopS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / scanS / 1e6).toFixed(2).padStart(8)} M/s`);
+}
+
+console.log('\n(b) rawfile parse throughput');
+const dir = mkdtempSync(join(tmpdir(), 'bmru-bench-'));
+try {
+  // An RC ladder with 100 saved nodes and a fine fixed step: ~100 MB of binary data.
+  const n = 100;
+  const lines = ['* bench ladder', 'V1 n0 0 pulse(0 1 0 1u 1u 50u 100u)'];
+  for (let i = 1; i <= n; i++) lines.push(`R${i} n${i - 1} n${i} 1k`, `C${i} n${i} 0 1n`);
+  lines.push(`.save ${Array.from({ length: n }, (_, i) => `v(n${i + 1})`).join(' ')}`, '.tran 0.01u 1.25m 0 0.01u', '.end');
+  writeFileSync(join(dir, 'deck.cir'), lines.join('\n') + '\n');
+  execFileSync('ngspice', ['-b', '-n', '-D', 'filetype=binary', '-r', join(dir, 'big.raw'), join(dir, 'deck.cir')], { stdio: 'ignore' });
+  const bytes = readFileSync(join(dir, 'big.raw'));
+  const mb = statSync(join(dir, 'big.raw')).size / 1e6;
+  let points = 0;
+  const s = best(() => (points = parseRawfile(bytes)[0].numPoints));
+  console.log(`${mb.toFixed(1)} MB, ${points} points x ${n + 1} vectors: ${(mb / s).toFixed(0)} MB/s (best of ${REPEATS}: ${(s * 1e3).toFixed(0)} ms)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
