@@ -140,7 +140,7 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
       },
       gain: monotoneTable(plan.gainA, mG.map((m) => m.onA)),
     },
-    mirror: { p: mirrorTable(mirrors.p), n: mirrorTable(mirrors.n) },
+    mirror: { p: mirrorTable(mirrors.p), n: mirrorTable(mirrors.n), pSame: mirrorTable(mirrors.ps), nSame: mirrorTable(mirrors.ns) },
   };
   return { calibration, cells: cells.map((bias, k) => ({ bias, measured: measured[k] })), mirrors: { ratios, ...mirrors } };
 }

@@ -68,8 +68,10 @@ export function snappedWidthUm(process: Process, ratio: number): number {
 }
 
 /**
- * Width-coded mirrors of both polarities at the given width ratios, each copying a swept reference into a
- * diode of the opposite type (the load a summing node presents). Probes: i(vm_p<k>), i(vm_n<k>).
+ * Width-coded mirrors of both polarities at the given width ratios, copying a swept reference into the two loads
+ * a summing node presents: a diode of the opposite type (probes i(vm_p<k>), i(vm_n<k>); the copy sees most of
+ * the supply across it) and a node held by a diode of its own type that another branch feeds (i(vm_ps<k>),
+ * i(vm_ns<k>); the copy sees about one V_GS). The gains differ by the drain-voltage effect, up to ~14% on GF180.
  */
 export function mirrorSweepDeck(process: Process, ratios: readonly number[], currentsA: readonly number[], deckLines?: readonly string[]): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
@@ -79,15 +81,22 @@ export function mirrorSweepDeck(process: Process, ratios: readonly number[], cur
     mos('refn', 'n', 'rn', 'rn', '0', w, l),
   ];
   const saves: string[] = [];
+  const pulls: string[] = [];
   ratios.forEach((r, k) => {
     const wu = snappedWidthUm(process, r);
     els.push(mos(`p${k}`, 'p', `sp${k}`, 'rp', `vp${k}`, wu, l), { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 });
     els.push(mos(`lp${k}`, 'n', `sp${k}`, `sp${k}`, '0', w, l));
     els.push(mos(`n${k}`, 'n', `sn${k}`, 'rn', `vn${k}`, wu, l), { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 });
     els.push(mos(`ln${k}`, 'p', `sn${k}`, `sn${k}`, 'vdd', w, l));
-    saves.push(`i(vm_p${k})`, `i(vm_n${k})`);
+    // Same-type loads: the node's own diode takes (1 + r) x I_ref from a VCCS minus what the copy takes away.
+    els.push(mos(`ps${k}`, 'p', `yp${k}`, 'rp', `vps${k}`, wu, l), { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 });
+    els.push(mos(`lps${k}`, 'p', `yp${k}`, `yp${k}`, 'vdd', w, l));
+    els.push(mos(`ns${k}`, 'n', `yn${k}`, 'rn', `vns${k}`, wu, l), { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 });
+    els.push(mos(`lns${k}`, 'n', `yn${k}`, `yn${k}`, '0', w, l));
+    pulls.push(`Gps${k} yp${k} 0 ctl 0 ${num((1 + r) * SWEEP_A_PER_V)}`, `Gns${k} vdd yn${k} ctl 0 ${num((1 + r) * SWEEP_A_PER_V)}`);
+    saves.push(`i(vm_p${k})`, `i(vm_n${k})`, `i(vm_ps${k})`, `i(vm_ns${k})`);
   });
-  lines.push(...els.map((e) => toSpice(e, process)));
+  lines.push(...els.map((e) => toSpice(e, process)), ...pulls);
   // One swept control drives both references; a VCCS per reference keeps them equal by construction.
   lines.push('vctl ctl 0 dc 0', `Grefp rp 0 ctl 0 ${num(SWEEP_A_PER_V)}`, `Grefn vdd rn ctl 0 ${num(SWEEP_A_PER_V)}`);
   const values = currentsA.map((i) => i / SWEEP_A_PER_V);

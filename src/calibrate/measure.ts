@@ -42,12 +42,15 @@ export function measureCells(up: RawPlot, down: RawPlot, count: number, vddV: nu
 }
 
 /** Mirror gain (I_out / I_ref) per ratio and polarity, at each requested reference current. */
-export function measureMirrors(plot: RawPlot, ratios: readonly number[], currentsA: readonly number[]): { p: number[][]; n: number[][] } {
+export type MirrorLoad = 'p' | 'n' | 'ps' | 'ns';
+
+/** Mirror gain (I_out / I_ref) per load (see mirrorSweepDeck), ratio and reference current. */
+export function measureMirrors(plot: RawPlot, ratios: readonly number[], currentsA: readonly number[]): Record<MirrorLoad, number[][]> {
   const x = plot.real[0];
-  const gains = (pol: 'p' | 'n') =>
+  const gains = (pol: MirrorLoad) =>
     ratios.map((_, k) => {
       const y = vector(plot, `i(vm_${pol}${k})`);
       return currentsA.map((iA) => valueAt(x, y, iA / SWEEP_A_PER_V) / iA);
     });
-  return { p: gains('p'), n: gains('n') };
+  return { p: gains('p'), n: gains('n'), ps: gains('ps'), ns: gains('ns') };
 }

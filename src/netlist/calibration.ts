@@ -34,8 +34,11 @@ const CalibrationSchema = z.object({
       gain: TableSchema,
     })
     .partial(),
-  /** Mirrors: nominal width ratio -> measured current gain, per polarity. */
-  mirror: z.object({ n: TableSchema, p: TableSchema }).partial(),
+  /**
+   * Mirrors: nominal width ratio -> measured current gain, per device polarity and load: `n`/`p` copy into a
+   * diode of the opposite type, `nSame`/`pSame` into a node held by a diode of their own type.
+   */
+  mirror: z.object({ n: TableSchema, p: TableSchema, nSame: TableSchema, pSame: TableSchema }).partial(),
   /** Residual error after inversion, for the report (fraction or A, as named). */
   residual: z.record(z.string(), z.number()).optional(),
 });

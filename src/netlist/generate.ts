@@ -110,10 +110,14 @@ class Builder {
     this.transistors++;
   }
 
-  /** Width for a wanted mirror gain: calibration-inverted, snapped to the grid, at least the minimum width. */
-  mirrorWidth(gain: number, polarity: 'n' | 'p'): { widthUm: number; realisedGain: number } {
+  /**
+   * Width for a wanted mirror gain: calibration-inverted, snapped to the grid, at least the minimum width.
+   * `sameTypeLoad`: the copy feeds a node whose diode has the copy's own polarity (small drain voltage).
+   */
+  mirrorWidth(gain: number, polarity: 'n' | 'p', sameTypeLoad = false): { widthUm: number; realisedGain: number } {
     const { unitWidthUm } = this.process.sizing;
-    const table = this.calibration?.mirror[polarity];
+    const m = this.calibration?.mirror;
+    const table = sameTypeLoad ? (polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[polarity] : m?.[polarity];
     const ratio = inverse(table, gain);
     const grid = this.process.widthGridUm;
     const widthUm = Math.max(this.process.minWidthUm, Math.round((ratio * unitWidthUm) / grid) * grid);
@@ -161,7 +165,7 @@ class Builder {
       if (!t.signal || t.weight === 0) continue;
       const sourcing = (polarity === 'n') === t.weight > 0;
       const devPol = sourcing ? 'p' : 'n';
-      const { widthUm, realisedGain } = this.mirrorWidth(Math.abs(t.weight), devPol);
+      const { widthUm, realisedGain } = this.mirrorWidth(Math.abs(t.weight), devPol, devPol === polarity);
       const name = `w_${label}_${t.signal.label}`;
       this.mos(name, devPol, label, this.rail(t.signal, devPol), sourcing ? supply : '0', widthUm);
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
@@ -182,7 +186,7 @@ class Builder {
     this.elements.push(
       sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA },
     );
-    const { widthUm, realisedGain } = this.mirrorWidth(1, devPol);
+    const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
     this.mos(`b_${node}`, devPol, node, ref, sourcing ? SUPPLY.bias : '0', widthUm);
     this.map(parameter, `I${ref}`, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
   }

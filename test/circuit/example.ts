@@ -9,11 +9,10 @@ const net = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'
 const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
 
 // The circuit claim itself: the generated transistor netlist computes what the software model computes, on the
-// whole 101-frame clip (about 20 s of ngspice per kit on an idle core). Issue 2 asks >= 99.5% of unit-frames;
-// the embedded card meets it. On GF180MCU the measured agreement is 98.6% (mirror copy gain there moves ~14%
-// with drain voltage, so candidate currents carry ~9% error): the floor below records that level so that a
-// regression still fails, and the gap is reported, not hidden.
-const MIN_STATE_AGREEMENT = { c180: 0.995, gf180mcu: 0.98 } as const;
+// whole 101-frame clip (about 20-30 s of ngspice per kit on an idle core). Issue 2 asks >= 99.5% of unit-frames:
+// the embedded card measures 99.50% (4 of 808 differ), GF180MCU 99.13% (7 of 808), below the target; the floors
+// record those levels so that a regression fails, and the gap is reported, not hidden.
+const MIN_STATE_AGREEMENT = { c180: 0.995, gf180mcu: 0.99 } as const;
 
 /** The full-clip co-simulation test for one kit (one file per kit, so vitest runs the kits on separate cores). */
 export function exampleAgrees(name: 'c180' | 'gf180mcu'): void {
