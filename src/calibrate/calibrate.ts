@@ -135,7 +135,7 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
         // No hysteresis current means no width, whatever the sweep resolution shows; a cell that never turns
         // off above zero input (beta_lo below the sweep) holds down to 0, so its width is all of beta_hi.
         delta: plan.threshA.map((_, r) =>
-          norm(r, (m) => m.betaHiA - (Number.isNaN(m.betaLoA) ? 0 : m.betaLoA)).map((d, c) => (plan.widthFractions[c] === 0 ? 0 : d)),
+          norm(r, (m) => m.betaHiA - (Number.isNaN(m.betaLoA) ? 0 : m.betaLoA)).map((d, c) => (plan.widthFractions[c] === 0 ? 0 : Math.max(d, 0))),
         ),
       },
       gain: monotoneTable(plan.gainA, mG.map((m) => m.onA)),

@@ -146,10 +146,11 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
           stateErrAgree += dI;
           continue;
         }
-        const dHi = Math.abs(c - th.betaHi[j]);
-        const dLo = Math.abs(c - th.betaLo[j]);
-        const margin = Math.min(dHi, dLo);
-        const ref = dHi <= dLo ? th.betaHi[j] : th.betaLo[j];
+        // Inside the band the model holds, and the circuit must have crossed the threshold of its own state
+        // (beta_hi to be ON, beta_lo to be OFF); outside it, the nearest threshold is the one in question.
+        const inBand = c >= th.betaLo[j] && c < th.betaHi[j];
+        const ref = inBand ? (cs ? th.betaHi[j] : th.betaLo[j]) : Math.abs(c - th.betaHi[j]) <= Math.abs(c - th.betaLo[j]) ? th.betaHi[j] : th.betaLo[j];
+        const margin = Math.abs(c - ref);
         const relMargin = ref > 0 ? margin / ref : margin;
         const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
         disagreements.push({
@@ -164,7 +165,9 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     const candidateRelError = candErr / Math.max(candSum, Number.MIN_VALUE);
     const stateRelError = stateErr / (T * S) / meanAlpha;
     const stateRelErrorAgreeing = agreeCount > 0 ? stateErrAgree / agreeCount / meanAlpha : 0;
-    boundaries.push({ block: k, candidateRelError, stateRelError, stateRelErrorAgreeing, suppression: candidateRelError / stateRelErrorAgreeing });
+    // A perfect output (zero error) makes the ratio unbounded; report it as such rather than as Infinity/NaN.
+    const suppression = stateRelErrorAgreeing > 0 ? candidateRelError / stateRelErrorAgreeing : Number.MAX_VALUE;
+    boundaries.push({ block: k, candidateRelError, stateRelError: meanAlpha > 0 ? stateRelError : 0, stateRelErrorAgreeing: meanAlpha > 0 ? stateRelErrorAgreeing : 0, suppression });
   });
   disagreements.sort((a, b) => a.frame - b.frame || a.block - b.block || a.unit - b.unit);
   const byMargin: Record<MarginClass, number> = { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 };

@@ -89,8 +89,11 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
       for (let t = 0; t < T; t++) {
         const prev = t === 0 ? valueAt(time, y, 0) >= half : states[k][(t - 1) * S + j] === 1;
         if ((states[k][t * S + j] === 1) === prev) continue;
-        const tc = firstCrossing(time, y, half, t * opts.frameS, (t + 1) * opts.frameS);
-        if (tc !== undefined) delays.push(tc - t * opts.frameS);
+        // The change happened between the previous sample and this one (a slow switch may cross after the next
+        // frame edge); the delay counts from the input edge that precedes the crossing.
+        const from = t === 0 ? 0 : (t - 1 + frac) * opts.frameS;
+        const tc = firstCrossing(time, y, half, from, (t + frac) * opts.frameS);
+        if (tc !== undefined) delays.push(tc - Math.floor(tc / opts.frameS + 1e-9) * opts.frameS);
       }
       return delays;
     }),

@@ -108,11 +108,13 @@ function bracket(rowsAtA: readonly number[], threshA: number): [number, number, 
 /** What a cell realises (A) for biases I_thresh and I_width; identity (beta_hi = I_thresh, delta = I_width) without a grid. */
 export function cellForward(grid: CellGrid | undefined, threshA: number, widthA: number): { betaHiA: number; deltaA: number } {
   if (!grid) return { betaHiA: threshA, deltaA: widthA };
+  if (threshA <= 0) return { betaHiA: 0, deltaA: 0 };
   const [lo, hi, w] = bracket(grid.thresh, threshA);
   const frac = widthA / threshA;
   const at = (table: number[][], r: number) => interpolate(grid.fractions, table[r], frac);
   const mix = (table: number[][]) => at(table, lo) + w * (at(table, hi) - at(table, lo));
-  return { betaHiA: mix(grid.betaHi) * threshA, deltaA: widthA > 0 ? mix(grid.delta) * threshA : 0 };
+  // Widths below the sweep resolution interpolate to tiny negatives; a hysteresis width cannot be negative.
+  return { betaHiA: mix(grid.betaHi) * threshA, deltaA: widthA > 0 ? Math.max(mix(grid.delta) * threshA, 0) : 0 };
 }
 
 /** Iterations of the 2x2 inverse; the map is close to diagonal, so a few steps converge to ~1e-6. */
@@ -122,7 +124,7 @@ const INVERSE_ITERATIONS = 40;
 export function cellInverse(grid: CellGrid | undefined, betaHiA: number, deltaA: number): { threshA: number; widthA: number } {
   let threshA = betaHiA;
   let widthA = deltaA;
-  if (!grid) return { threshA, widthA };
+  if (!grid || betaHiA <= 0) return { threshA: Math.max(threshA, 0), widthA: Math.max(widthA, 0) };
   for (let i = 0; i < INVERSE_ITERATIONS; i++) {
     const f = cellForward(grid, threshA, widthA);
     threshA = Math.max(threshA + (betaHiA - f.betaHiA), betaHiA * 0.1);

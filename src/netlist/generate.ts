@@ -276,7 +276,8 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     const tag = `b${k}c${j}`;
     const deltaU = th.betaHi[j] - th.betaLo[j];
     const { threshA: iThrA, widthA: iWidA } = cellInverse(cal?.grid, th.betaHi[j] * u, deltaU * u);
-    const iGainA = inverse(cal?.gain, th.alpha[j] * u);
+    // Extrapolating below the table can ask for a negative current; a bias source cannot sink its own reference.
+    const iGainA = Math.max(inverse(cal?.gain, th.alpha[j] * u), 0);
     const vthr = b.cellBias(`${tag}_thr`, iThrA);
     const vwid = b.cellBias(`${tag}_wid`, iWidA);
     const vgain = b.cellBias(`${tag}_gain`, iGainA);

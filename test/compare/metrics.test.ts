@@ -41,7 +41,10 @@ describe('comparator', () => {
     const d = c.disagreements[0];
     expect([d.block, d.frame, d.unit]).toEqual([1, 17, 2]);
     const cand = tr.candidates[1][i];
-    const margin = Math.min(Math.abs(cand - th.betaHi[2]), Math.abs(cand - th.betaLo[2]));
+    const inBand = cand >= th.betaLo[2] && cand < th.betaHi[2];
+    const margin = inBand
+      ? Math.abs(cand - (circ.states[1][i] ? th.betaHi[2] : th.betaLo[2]))
+      : Math.min(Math.abs(cand - th.betaHi[2]), Math.abs(cand - th.betaLo[2]));
     expect(d.margin).toBeCloseTo(margin, 12);
     expect(c.firstDivergence).toEqual({ block: 1, frame: 17, unit: 2 });
     expect(c.stateAgreement).toBeCloseTo(1 - 1 / (2 * 40 * net.cells), 12);
@@ -137,3 +140,41 @@ describe('transition latching', () => {
     expect(compareRun(net, tr2, circ, still).disagreements[0].transition).toBe(false);
   });
 });
+
+describe('margin of a disagreement inside the hysteresis band', () => {
+  it('is measured to the threshold the circuit must have crossed, not the nearest one', () => {
+    // Band [0.9, 1.0], candidate 0.995: the model holds ON; a circuit reading OFF must have seen < 0.9 (10% off).
+    const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+    const net = {
+      arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+      pre: lin(1, 1, [1], [0]),
+      blocks: [{ cand: lin(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.9), delta: Float64Array.of(0.1), s0: Float64Array.of(1) }, post: lin(1, 1, [1], [0]) }],
+      out: lin(2, 1, [1, -1], [0, 0]),
+    };
+    const tr = runNetwork(net, { frames: 1, features: 1, data: Float64Array.of(0.995) });
+    expect(tr.states[0][0]).toBe(1);
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][0] = 0;
+    const d = compareRun(net, tr, circ).disagreements[0];
+    expect(d.margin).toBeCloseTo(0.095, 12);
+    expect(d.marginClass).toBe('5-20%');
+  });
+});
+
+describe('switching delay', () => {
+  it('keeps a switch that crosses after the sample point, charged to the frame that caused it', async () => {
+    const { sampleCircuit } = await import('../../src/compare/sample.js');
+    // V0 of one cell rises 9.9 ms after the edge at 10 ms: after the 98% sample of frame 1, before frame 2's.
+    const time = Float64Array.of(0, 0.0199, 0.02, 0.03);
+    const v0 = Float64Array.of(0, 0, 1.8, 1.8);
+    const zero = new Float64Array(4);
+    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: 4,
+      vectors: ['time', 'v(c)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, v0, zero, zero] };
+    const probes = { candidates: [['i(a)']], stateCurrents: [['i(a)']], cellNodes: [['v(c)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' } };
+    const c = sampleCircuit(plot, probes, { frames: 3, frameS: 0.01, unitA: 1e-9, vddV: 1.8 });
+    expect(Array.from(c.states[0])).toEqual([0, 0, 1]);
+    expect(c.switchDelaysS[0][0]).toHaveLength(1);
+    expect(c.switchDelaysS[0][0][0]).toBeCloseTo(0.00995, 6);
+  });
+});
+

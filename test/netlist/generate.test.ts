@@ -78,4 +78,13 @@ describe('netlist helpers', () => {
     expect(f.betaHiA).toBeCloseTo(5e-10, 16);
     expect(f.deltaA).toBeCloseTo(2e-10, 16);
   });
+
+  it('never realises a negative hysteresis width or a NaN threshold', () => {
+    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.05, 0.5], betaHi: [[0.95, 0.94, 0.9], [0.97, 0.96, 0.93]], delta: [[0, -0.001, 0.4], [0, -0.0005, 0.45]] };
+    expect(cellForward(grid, 5e-10, 1e-12).deltaA).toBe(0);
+    const zero = cellInverse(grid, 0, 0);
+    expect([zero.threshA, zero.widthA]).toEqual([0, 0]);
+    expect(cellForward(grid, 0, 0)).toEqual({ betaHiA: 0, deltaA: 0 });
+  });
 });
+
