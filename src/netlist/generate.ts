@@ -134,7 +134,9 @@ class Builder {
     const have = polarity === 'n' ? sig.n : sig.p;
     if (have) return have;
     const node = `${sig.label}_${polarity}`;
-    const { widthUm } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
+    const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
+    // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
+    this.map(`(rail ${polarity}) ${sig.label}`, `${this.process.instance}cv_${node}`, 'unity mirror (rail conversion)', 1, realisedGain, `w=${num(widthUm)}u`);
     if (polarity === 'n') {
       this.diode(`d_${node}`, 'n', node, node, SUPPLY.ff);
       this.mos(`cv_${node}`, 'p', node, sig.p!, SUPPLY.ff, widthUm);
