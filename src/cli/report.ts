@@ -11,6 +11,7 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   out.push(`state agreement   ${pct(c.stateAgreement)} of ${c.unitFrames} unit-frames (${c.disagreements.length} disagree)`);
   if (c.disagreements.length > 0) {
     out.push(`                  ${c.transitionDisagreements} of them frame-transition latching (the model on a continuous input path between frames ends in the circuit's state)`);
+    out.push(`                  ${c.glitchDisagreements} of them edge glitches (the circuit's candidate crossed the threshold transiently after the frame edge)`);
   }
   out.push(`first divergence  ${c.firstDivergence ? `frame ${c.firstDivergence.frame}, block ${c.firstDivergence.block}, unit ${c.firstDivergence.unit}` : 'none'}`);
   out.push(`frame votes       ${pct(c.voteAgreement)} agree; decision software ${c.softwareDecision}, circuit ${c.circuitDecision} (${c.decisionMatch ? 'same' : 'DIFFERENT'})`);
@@ -24,8 +25,8 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   if (c.disagreements.length > 0) {
     out.push('');
     out.push(`disagreements by margin to the nearest threshold: ${Object.entries(c.disagreementsByMargin).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
-    out.push(table(['frame', 'block', 'unit', 'model', 'circuit', 'candidate (model)', 'candidate (circuit)', 'margin', 'upstream', 'transition'],
-      c.disagreements.slice(0, 12).map((d) => [d.frame, d.block, d.unit, d.software, d.circuit, d.candidate.toFixed(4), d.circuitCandidate.toFixed(4), pct(d.relMargin), d.upstream ? 'yes' : '', d.transition ? 'yes' : ''])));
+    out.push(table(['frame', 'block', 'unit', 'model', 'circuit', 'candidate (model)', 'candidate (circuit)', 'margin', 'upstream', 'transition', 'glitch'],
+      c.disagreements.slice(0, 12).map((d) => [d.frame, d.block, d.unit, d.software, d.circuit, d.candidate.toFixed(4), d.circuitCandidate.toFixed(4), pct(d.relMargin), d.upstream ? 'yes' : '', d.transition ? 'yes' : '', d.glitch ? 'yes' : ''])));
     if (c.disagreements.length > 12) out.push(`... ${c.disagreements.length - 12} more in report.json`);
   }
   out.push('');

@@ -34,6 +34,12 @@ export interface Disagreement {
    * cell. The circuit follows a continuous path; the discrete model does not see it.
    */
   readonly transition: boolean;
+  /**
+   * True when the circuit's own candidate crossed the threshold of the circuit's state transiently after the
+   * frame edge (mirror chains of different speed meet at the summing node) and then settled back: the
+   * hysteresis cell latched a glitch.
+   */
+  readonly glitch: boolean;
 }
 
 export interface UnitSwitching {
@@ -74,6 +80,8 @@ export interface Comparison {
   readonly logitMeanAbsError: number;
   /** Disagreements explained by a threshold crossing on the continuous path between frames. */
   readonly transitionDisagreements: number;
+  /** Disagreements where the circuit's candidate glitched across the threshold after the frame edge. */
+  readonly glitchDisagreements: number;
 }
 
 /** Points on the path between two frames at which the model is evaluated for transition latching. */
@@ -153,9 +161,10 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
         const margin = Math.abs(c - ref);
         const relMargin = ref > 0 ? margin / ref : margin;
         const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
+        const glitch = cs === 1 ? (circ.candidateMax?.[k][i] ?? -Infinity) >= th.betaHi[j] : (circ.candidateMin?.[k][i] ?? Infinity) < th.betaLo[j];
         disagreements.push({
           block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],
-          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t), transition,
+          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t), transition, glitch,
         });
         blockDisagreeFrames.add(t);
       }
@@ -207,5 +216,6 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     decisionMatch: circuitDecision === sw.decision,
     logitMeanAbsError: T * C > 0 ? logitErr / (T * C) : 0,
     transitionDisagreements: disagreements.filter((d) => d.transition).length,
+    glitchDisagreements: disagreements.filter((d) => d.glitch).length,
   };
 }

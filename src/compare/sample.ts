@@ -13,6 +13,9 @@ export const DEFAULT_SAMPLE_FRACTION = 0.98;
 export interface CircuitFrames {
   readonly frames: number;
   readonly candidates: Float64Array[];
+  /** Extremes of each candidate waveform within each frame (from its edge to the sample point): edge glitches. */
+  readonly candidateMax: Float64Array[];
+  readonly candidateMin: Float64Array[];
   readonly stateCurrents: Float64Array[];
   readonly states: Uint8Array[];
   readonly logits: Float64Array;
@@ -75,6 +78,12 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   };
   const toUnits = 1 / opts.unitA;
   const candidates = probes.candidates.map((block) => interleave(block.map((n) => perFrame(n, toUnits))));
+  const extremes = (pick: (a: number, b: number) => number) =>
+    probes.candidates.map((block) =>
+      interleave(block.map((n) => frameExtreme(time, vector(plot, n), T, opts.frameS, frac, pick).map((v) => v * toUnits))),
+    );
+  const candidateMax = extremes(Math.max);
+  const candidateMin = extremes(Math.min);
   const stateCurrents = probes.stateCurrents.map((block) => interleave(block.map((n) => perFrame(n, toUnits))));
   const half = opts.vddV / 2;
   const states = probes.cellNodes.map((block) => {
@@ -111,7 +120,22 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
     // A supply source's branch current is negative when it delivers power; report delivered current.
     supplyMeanA[domain] = -timeAverage(time, vector(plot, name));
   }
-  return { frames: T, candidates, stateCurrents, states, logits, switchDelaysS, supplyMeanA };
+  return { frames: T, candidates, candidateMax, candidateMin, stateCurrents, states, logits, switchDelaysS, supplyMeanA };
+}
+
+/** Per frame, the extreme (max or min) of a waveform between the frame's edge and its sample point. */
+export function frameExtreme(time: Float64Array, y: Float64Array, frames: number, frameS: number, frac: number, pick: (a: number, b: number) => number): Float64Array {
+  const out = new Float64Array(frames);
+  let i = 0;
+  for (let t = 0; t < frames; t++) {
+    const t0 = t * frameS;
+    const t1 = (t + frac) * frameS;
+    let ext = valueAt(time, y, t1);
+    while (i < time.length && time[i] < t0) i++;
+    for (let k = i; k < time.length && time[k] <= t1; k++) ext = pick(ext, y[k]);
+    out[t] = ext;
+  }
+  return out;
 }
 
 /** Trapezoidal time average of a waveform over its whole span. */

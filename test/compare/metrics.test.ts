@@ -10,6 +10,8 @@ function mirrorOf(tr: ReturnType<typeof runNetwork>, alpha: Float64Array[]): Cir
   return {
     frames: tr.frames,
     candidates: tr.candidates.map((c) => Float64Array.from(c)),
+    candidateMax: tr.candidates.map((c) => Float64Array.from(c)),
+    candidateMin: tr.candidates.map((c) => Float64Array.from(c)),
     stateCurrents: tr.states.map((s, k) => Float64Array.from(s, (v, i) => v * alpha[k][i % alpha[k].length])),
     states: tr.states.map((s) => Uint8Array.from(s)),
     logits: Float64Array.from(tr.logits),
@@ -141,10 +143,20 @@ describe('transition latching', () => {
   });
 });
 
+const lin1 = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+/** One cell with band [0.9, 1.0], starting ON. */
+const net0 = {
+  arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+  pre: lin1(1, 1, [1], [0]),
+  blocks: [{ cand: lin1(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.9), delta: Float64Array.of(0.1), s0: Float64Array.of(1) }, post: lin1(1, 1, [1], [0]) }],
+  out: lin1(2, 1, [1, -1], [0, 0]),
+};
+const tr0 = () => runNetwork(net0, { frames: 1, features: 1, data: Float64Array.of(0.995) });
+
 describe('margin of a disagreement inside the hysteresis band', () => {
   it('is measured to the threshold the circuit must have crossed, not the nearest one', () => {
     // Band [0.9, 1.0], candidate 0.995: the model holds ON; a circuit reading OFF must have seen < 0.9 (10% off).
-    const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+    const lin = lin1;
     const net = {
       arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
       pre: lin(1, 1, [1], [0]),
@@ -158,6 +170,14 @@ describe('margin of a disagreement inside the hysteresis band', () => {
     const d = compareRun(net, tr, circ).disagreements[0];
     expect(d.margin).toBeCloseTo(0.095, 12);
     expect(d.marginClass).toBe('5-20%');
+    expect(d.glitch).toBe(false);
+  });
+
+  it('marks an edge glitch when the circuit candidate dipped below beta_lo within the frame', () => {
+    const circ2 = mirrorOf(tr0(), [Float64Array.of(1)]);
+    circ2.states[0][0] = 0;
+    circ2.candidateMin[0][0] = 0.85;
+    expect(compareRun(net0, tr0(), circ2).disagreements[0].glitch).toBe(true);
   });
 });
 
