@@ -12,7 +12,12 @@ const ToleranceSchema = z.object({
   /** Fraction of frames whose argmax matches. */
   minVoteAgreement: z.number().min(0).max(1).default(0.95),
   /** Largest number of disagreements allowed per margin class (absent = unlimited). */
-  maxDisagreements: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({ '>=20%': 0 }),
+  maxDisagreements: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({}),
+  /**
+   * The same for disagreements that neither an edge glitch nor frame-transition latching explains: at a large
+   * margin those point at a wrong element value, so by default none is allowed at >= 20%.
+   */
+  maxUnexplained: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({ '>=20%': 0 }),
   /** Largest switching delay of any unit (s): a state must settle well inside a frame. */
   maxSwitchDelayS: z.number().positive().optional(),
 });
@@ -53,6 +58,10 @@ export function judge(c: Comparison, tol: Tolerances = DEFAULT_TOLERANCES): Verd
   for (const [cls, max] of Object.entries(tol.maxDisagreements) as [MarginClass, number][]) {
     const n = c.disagreementsByMargin[cls];
     checks.push({ name: `disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
+  }
+  for (const [cls, max] of Object.entries(tol.maxUnexplained) as [MarginClass, number][]) {
+    const n = c.disagreements.filter((d) => d.marginClass === cls && !d.glitch && !d.transition).length;
+    checks.push({ name: `unexplained disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
   }
   if (tol.maxSwitchDelayS !== undefined) {
     const worst = Math.max(0, ...c.switching.map((s) => s.maxDelayS ?? 0));

@@ -78,7 +78,7 @@ describe('comparator', () => {
   });
 });
 
-const DEFAULT = { minStateAgreement: 0.995, requireDecisionMatch: true, minVoteAgreement: 0.95, maxDisagreements: {} };
+const DEFAULT = { minStateAgreement: 0.995, requireDecisionMatch: true, minVoteAgreement: 0.95, maxDisagreements: {}, maxUnexplained: {} };
 
 describe('waveform helpers', () => {
   const t = Float64Array.of(0, 1, 2, 3);
