@@ -2,6 +2,13 @@ import type { CosimResult } from '../pipeline.js';
 import { mappingSummary } from '../netlist/mapping.js';
 import { pct, seconds, table, watts } from './format.js';
 
+function formatMeasured(name: string, v: number | boolean): string {
+  if (typeof v !== 'number') return String(v);
+  if (name.endsWith(' agreement')) return pct(v);
+  if (name.includes('(s)')) return seconds(v);
+  return String(v);
+}
+
 /** The terminal report of a co-simulation: agreement, errors by boundary, switching, power, verdict. */
 export function formatCosim(r: CosimResult, vddV: number): string {
   const c = r.comparison;
@@ -35,7 +42,7 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   out.push('');
   out.push(`average power: ${Object.entries(r.circuit.supplyMeanA).map(([d, i]) => `${d} ${watts(i * vddV)}`).join(', ')}`);
   out.push('');
-  out.push(table(['check', 'measured', 'limit', 'result'], r.verdict.checks.map((k) => [k.name, typeof k.measured === 'number' && k.name.endsWith(' agreement') ? pct(k.measured) : String(k.measured), k.limit, k.pass ? 'pass' : 'FAIL'])));
+  out.push(table(['check', 'measured', 'limit', 'result'], r.verdict.checks.map((k) => [k.name, formatMeasured(k.name, k.measured), k.limit, k.pass ? 'pass' : 'FAIL'])));
   out.push(`verdict: ${r.verdict.pass ? 'PASS' : 'FAIL'}`);
   return out.join('\n');
 }

@@ -23,6 +23,9 @@ export function exampleAgrees(name: 'c180' | 'gf180mcu'): void {
     expect(c.stateAgreement, JSON.stringify(c.disagreements.slice(0, 3))).toBeGreaterThanOrEqual(MIN_STATE_AGREEMENT[name]);
     expect(c.decisionMatch).toBe(true);
     expect(c.voteAgreement).toBeGreaterThanOrEqual(0.95);
+    // Every disagreement at a large margin must be one the comparator can explain (edge glitch or transition
+    // latching); an unexplained one would mean a wrongly realised element.
+    for (const k of r.verdict.checks.filter((x) => x.name.startsWith('unexplained'))) expect(k.pass, k.name).toBe(true);
     // Cells must actually switch in this clip, or agreement would be trivial.
     expect(c.switching.reduce((a, s) => a + s.switches, 0)).toBeGreaterThan(50);
     // Every switch settles inside its 10 ms frame.
