@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,10 +11,6 @@ export const CONFORMANCE_DIR = resolve(SHARED_DIR, 'conformance');
 
 /** Long SPICE suites run only when BMRU_FULL=1 (CI runs the representative subset). */
 export const FULL = process.env.BMRU_FULL === '1';
-
-export function sharedAvailable(): boolean {
-  return existsSync(CONFORMANCE_DIR);
-}
 
 /** |a - b| <= rel * max(|a|, |b|) + abs: one tolerance rule for every float comparison in tests. */
 export function close(a: number, b: number, rel: number, abs = 0): boolean {

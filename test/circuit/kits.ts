@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadCalibration, loadProcess, type Calibration, type Process } from '../../src/netlist/index.js';
 import { REPO_ROOT, SHARED_DIR } from '../helpers.js';
@@ -16,5 +15,3 @@ export async function loadKit(name: 'c180' | 'gf180mcu'): Promise<Kit> {
   const process = await loadProcess(resolve(REPO_ROOT, 'models', name, 'process.json'), name === 'gf180mcu' ? GF180_KIT : undefined);
   return { name, process, calibration: await loadCalibration(process.dir) };
 }
-
-export const gf180Available = existsSync(resolve(GF180_KIT, 'sm141064.ngspice'));
