@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { basename } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
@@ -42,4 +43,9 @@ export async function loadProcessAndCalibration(a: { process: string; kit?: stri
   const process = await loadProcess(resolveProcessPath(a.process), a.kit);
   const calibration = a.calibrated ? await loadCalibration(process.dir) : undefined;
   return { process, calibration };
+}
+
+/** Default output folder name: `<analysis>-<model file stem>-<process>`. */
+export function outName(analysis: string, modelPath: string, processName: string): string {
+  return `${analysis}-${basename(modelPath).replace(/\.[^.]+$/, '')}-${processName}`;
 }

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { writeToPath } from 'fast-csv';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
+import { writeCsv } from '../csv.js';
 import { formatCosim } from '../report.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption } from '../common.js';
 
@@ -78,5 +78,5 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
       }
     });
   }
-  await new Promise<void>((resolve, reject) => writeToPath(join(out, 'frames.csv'), rows).on('error', reject).on('finish', () => resolve()));
+  await writeCsv(join(out, 'frames.csv'), rows);
 }

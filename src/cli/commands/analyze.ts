@@ -1,0 +1,13 @@
+import type { Argv } from 'yargs';
+import * as power from './analyze/power.js';
+
+export const command = 'analyze';
+export const describe = 'Circuit analyses on top of the co-simulation: power (and scaling), noise, Monte Carlo, corners';
+
+export function builder(y: Argv) {
+  return y.command(power).demandCommand(1, 'Name an analysis, e.g. `bmru analyze power`.');
+}
+
+export function handler(): void {
+  // Each analysis is a subcommand with its own handler.
+}

@@ -1,0 +1,102 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { cosimulate } from '../../../pipeline.js';
+import { CORE_DOMAINS, frameAverages, powerFromPlot, type PowerReport } from '../../../analysis/power.js';
+import { DEFAULT_SCALING_FRAMES, DEFAULT_SCALING_WIDTHS, fitScaling, powerScaling, type ScalingPoint } from '../../../analysis/scaling.js';
+import { vector } from '../../../spice/rawfile.js';
+import { writeCsv } from '../../csv.js';
+import { pct, table, watts } from '../../format.js';
+import { progress, transientProgress } from '../../progress.js';
+import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+
+export const command = 'power';
+export const describe = 'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
+
+export function builder(y: Argv) {
+  return timeoutOption(processOptions(modelOptions(y)), 3600)
+    .option('scaling', { type: 'boolean', default: false, describe: 'also sweep random networks of the reference shape over --widths and fit power-law exponents' })
+    .option('widths', { type: 'string', default: DEFAULT_SCALING_WIDTHS.join(','), describe: 'comma-separated widths for --scaling (each run costs ~N^2 transistors: 32 takes tens of minutes, 64 hours)' })
+    .option('frames', { type: 'number', default: DEFAULT_SCALING_FRAMES, describe: 'frames per random clip in --scaling' })
+    .option('workers', { type: 'number', describe: 'ngspice processes at once for --scaling', defaultDescription: 'all cores' })
+    .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/power-<model>-<process>' })
+    .check((a) => /^\d+(,\d+)*$/.test(a.widths) || `--widths must be comma-separated integers, got "${a.widths}"`)
+    .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
+    .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents');
+}
+
+interface Args {
+  model: string;
+  inputs: string;
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+  timeout: number;
+  scaling: boolean;
+  widths: string;
+  frames: number;
+  workers?: number;
+  out?: string;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const { net, inputs } = await loadModelAndInputs(a);
+  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const out = a.out ?? join('out', outName('power', a.model, proc.name));
+  await mkdir(out, { recursive: true });
+  const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
+  const r = await cosimulate(net, inputs, {
+    process: proc, calibration, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
+  }).finally(() => p.stop());
+  const plot = r.run.plots.find((x) => /transient/i.test(x.plotname)) ?? r.run.plots[0];
+  const power = powerFromPlot(plot, r.generated.probes.supplies, proc.vddV, net.frameS);
+  const time = vector(plot, 'time');
+  const perFrame = Object.entries(r.generated.probes.supplies).map(([d, name]) => [d, frameAverages(time, Float64Array.from(vector(plot, name), (i) => -i * proc.vddV), net.frameS)] as const);
+  await writeCsv(join(out, 'power.csv'), [['domain', 'mean_w', 'peak_w', 'peak_frame_w'], ...power.domains.map((d) => [d.domain, d.meanW, d.peakW, d.peakFrameW])]);
+  await writeCsv(join(out, 'power-frames.csv'), [['frame', ...perFrame.map(([d]) => `${d}_w`)], ...perFrame[0][1].map((_, t) => [t, ...perFrame.map(([, v]) => v[t])])]);
+  console.log(formatPower(power, `${r.generated.transistors} transistors, ${inputs.frames} frames, state agreement ${pct(r.comparison.stateAgreement)}`));
+
+  let points: ScalingPoint[] | undefined;
+  if (a.scaling) {
+    const widths = a.widths.split(',').map(Number);
+    const sp = progress(`scaling: ${widths.length} widths x ${a.frames} frames`);
+    points = await powerScaling({
+      process: proc, calibration, widths, frames: a.frames, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+      onDone: (c) => sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`),
+    }).finally(() => sp.stop());
+    console.log('');
+    console.log(formatScaling(points));
+    await writeCsv(join(out, 'scaling.csv'), [
+      ['width', 'transistors', 'weights', 'state_agreement', 'ngspice_s', ...points[0].power.domains.map((d) => `${d.domain}_w`), 'core_w'],
+      ...points.map((s) => [s.width, s.transistors, s.weights, s.stateAgreement, s.ngspiceS, ...s.power.domains.map((d) => d.meanW), s.power.coreW]),
+    ]);
+  }
+  await writeFile(join(out, 'power.json'), JSON.stringify({ model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } }, null, 1) + '\n');
+  console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json`);
+}
+
+/** Domain table plus core/total lines. */
+export function formatPower(p: PowerReport, context: string): string {
+  const core = new Set<string>(CORE_DOMAINS);
+  return [
+    `power per supply domain (${context}; VDD ${p.vddV} V, ${p.durationS.toFixed(2)} s):`,
+    table(['domain', 'mean', 'share of total', 'peak frame', 'peak instant', 'core'],
+      p.domains.map((d) => [d.domain, watts(d.meanW), pct(d.meanW / p.totalW, 1), watts(d.peakFrameW), watts(d.peakW), core.has(d.domain) ? 'yes' : ''])),
+    `RNN core (${CORE_DOMAINS.join(' + ')}): ${watts(p.coreW)}, total ${watts(p.totalW)}`,
+    `energy per inference (${p.durationS.toFixed(2)} s clip): core ${(p.coreEnergyJ * 1e9).toFixed(2)} nJ, total ${(p.totalEnergyJ * 1e9).toFixed(2)} nJ`,
+  ].join('\n');
+}
+
+/** Scaling points and fitted exponents. */
+export function formatScaling(points: readonly ScalingPoint[]): string {
+  const fits = fitScaling(points);
+  return [
+    'power vs width (random networks of the reference shape):',
+    table(['width', 'transistors', 'weights', ...points[0].power.domains.map((d) => d.domain), 'core', 'agreement', 'ngspice'],
+      points.map((s) => [s.width, s.transistors, s.weights, ...s.power.domains.map((d) => watts(d.meanW)), watts(s.power.coreW), pct(s.stateAgreement), `${s.ngspiceS.toFixed(0)} s`])),
+    '',
+    'fitted power laws P ~ x^k:',
+    table(['domain', 'k vs width N', 'R^2', 'k vs weight count', 'R^2'],
+      fits.map((f) => [f.domain, f.exponentN.toFixed(2), f.r2N.toFixed(3), f.exponentWeights.toFixed(2), f.r2Weights.toFixed(3)])),
+  ].join('\n');
+}
