@@ -6,6 +6,7 @@ import { CORE_DOMAINS, frameAverages, powerFromPlot, type PowerReport } from '..
 import { DEFAULT_SCALING_FRAMES, DEFAULT_SCALING_WIDTHS, fitScaling, powerScaling, type ScalingPoint } from '../../../analysis/scaling.js';
 import { vector } from '../../../spice/rawfile.js';
 import { writeCsv } from '../../csv.js';
+import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
@@ -20,7 +21,7 @@ export function builder(y: Argv) {
     .option('frames', { type: 'number', default: DEFAULT_SCALING_FRAMES, describe: 'frames per random clip in --scaling' })
     .option('workers', { type: 'number', describe: 'ngspice processes at once for --scaling', defaultDescription: 'all cores' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/power-<model>-<process>' })
-    .check((a) => /^\d+(,\d+)*$/.test(a.widths) || `--widths must be comma-separated integers, got "${a.widths}"`)
+    .check((a) => (/^\d+(,\d+)+$/.test(a.widths) && a.widths.split(',').every((w) => Number(w) >= 1)) || `--widths must be at least two comma-separated widths >= 1 (a fit needs two points), got "${a.widths}"`)
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
     .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents');
 }
@@ -71,8 +72,11 @@ export async function handler(a: Args): Promise<void> {
       ...points.map((s) => [s.width, s.transistors, s.weights, s.stateAgreement, s.ngspiceS, ...s.power.domains.map((d) => d.meanW), s.power.coreW]),
     ]);
   }
+  const sections = [{ heading: 'Power per frame', svg: await framePlot(perFrame), caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total` }];
+  if (points) sections.push({ heading: 'Power vs width', svg: await scalingPlot(points), caption: 'points: measured; dashed: fitted power laws' });
+  await writePlot(join(out, 'power.html'), htmlPage(`bmru analyze power: ${a.model} on ${proc.name}`, sections));
   await writeFile(join(out, 'power.json'), JSON.stringify({ model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } }, null, 1) + '\n');
-  console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json`);
+  console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`);
 }
 
 /** Domain table plus core/total lines. */
@@ -99,4 +103,33 @@ export function formatScaling(points: readonly ScalingPoint[]): string {
     table(['domain', 'k vs width N', 'R^2', 'k vs weight count', 'R^2'],
       fits.map((f) => [f.domain, f.exponentN.toFixed(2), f.r2N.toFixed(3), f.exponentWeights.toFixed(2), f.r2Weights.toFixed(3)])),
   ].join('\n');
+}
+
+/** Per-frame power of each domain over the clip (log y: domains differ by 40x). */
+function framePlot(perFrame: readonly (readonly [string, number[]])[]): Promise<string> {
+  return lineChart({
+    title: 'Average power per frame and supply domain',
+    x: { label: 'frame' },
+    y: { label: 'power (W)', log: true },
+    series: perFrame.map(([d, v]) => ({ name: d, x: v.map((_, t) => t), y: v.map((w) => Math.max(w, MIN_PLOT_W)), mark: 'step' as const })),
+  });
+}
+
+/** A floor for log plots: a domain can deliver ~0 W for a frame (e.g. idle inputs). */
+const MIN_PLOT_W = 1e-12;
+
+/** Measured power per domain vs width, with the fitted power laws dashed. */
+function scalingPlot(points: readonly ScalingPoint[]): Promise<string> {
+  const widths = points.map((p) => p.width);
+  const fits = fitScaling(points);
+  const series = fits.flatMap((f) => {
+    const y = points.map((p) => (f.domain === 'core' ? p.power.coreW : p.power.domains.find((d) => d.domain === f.domain)!.meanW));
+    const x0 = widths[0];
+    const y0 = Math.exp(widths.reduce((s, w, i) => s + Math.log(y[i]) - f.exponentN * Math.log(w / x0), 0) / widths.length);
+    return [
+      { name: f.domain, x: widths, y: y.map((v) => Math.max(v, MIN_PLOT_W)), mark: 'point' as const },
+      { name: `${f.domain} fit N^${f.exponentN.toFixed(2)}`, x: widths, y: widths.map((w) => y0 * (w / x0) ** f.exponentN), mark: 'dashed' as const },
+    ];
+  });
+  return lineChart({ title: 'Power vs width (random networks, reference shape)', x: { label: 'width N', log: true }, y: { label: 'power (W)', log: true }, series });
 }
