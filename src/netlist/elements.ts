@@ -25,6 +25,10 @@ export interface CurrentSource {
   /** Constant value (A), or a piecewise-linear waveform of (time s, current A) points. */
   readonly dcA?: number;
   readonly pwl?: readonly (readonly [number, number])[];
+  /** What the source stands for (input front end or a bias reference), for noise injection. */
+  readonly role?: 'input' | 'bias';
+  /** Sources with the same group are copies of one current and get the same noise samples. */
+  readonly noiseGroup?: string;
 }
 
 export interface VoltageSource {

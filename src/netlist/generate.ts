@@ -17,6 +17,7 @@ import { CELL_SUBCKT, cellSubckt } from './cell.js';
 import { num, toSpice, type Element } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
+import { addSourceNoise, type SourceNoise } from './noise.js';
 
 /** Supply domains, separate so that power can be split (issue 3). */
 export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
@@ -51,6 +52,8 @@ export interface GenerateOptions {
   /** Deck lines selecting a corner (replace the process's deckLines). */
   readonly deckLines?: readonly string[];
   readonly title?: string;
+  /** Transient noise on input and bias sources (seeded PWL samples, see noise.ts). */
+  readonly noise?: SourceNoise;
 }
 
 /** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
@@ -186,7 +189,7 @@ class Builder {
     const devPol = sourcing ? 'p' : 'n';
     this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
     this.elements.push(
-      sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA },
+      sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
     );
     const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
     this.mos(`b_${node}`, devPol, node, ref, sourcing ? SUPPLY.bias : '0', widthUm);
@@ -196,7 +199,7 @@ class Builder {
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node. */
   cellBias(node: string, iA: number): string {
     this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
-    this.elements.push({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA });
+    this.elements.push({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' });
     return node;
   }
 
@@ -247,9 +250,9 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
       const pwl = holdWaveform(values, frameS, edgeS);
       // Two copies of the front end's output, one per rail, so input mirrors of both polarities see the same current.
       b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in);
-      b.elements.push({ type: 'isrc', name: `${label}_n`, from: SUPPLY.in, to: `${label}_n`, pwl });
+      b.elements.push({ type: 'isrc', name: `${label}_n`, from: SUPPLY.in, to: `${label}_n`, pwl, role: 'input', noiseGroup: label });
       b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in);
-      b.elements.push({ type: 'isrc', name: `${label}_p`, from: `${label}_p`, to: '0', pwl });
+      b.elements.push({ type: 'isrc', name: `${label}_p`, from: `${label}_p`, to: '0', pwl, role: 'input', noiseGroup: label });
       return { label, n: `${label}_n`, p: `${label}_p` };
     };
     pairs.push({ pos: mk(1), neg: mk(-1), posProbe: '', negProbe: '' });
@@ -440,7 +443,7 @@ function assembleDeck(b: Builder, opts: GenerateOptions, net: Network, ics: stri
     `.options acct ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...DOMAINS.map((d) => `V${SUPPLY[d]} ${SUPPLY[d]} 0 dc ${num(p.vddV)}`),
     cellSubckt(p),
-    ...b.elements.map((e) => toSpice(e, p)),
+    ...(opts.noise ? addSourceNoise(b.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : b.elements).map((e) => toSpice(e, p)),
     ...(ics.length > 0 ? [`.ic ${ics.join(' ')}`] : []),
     `.save ${[...b.saves, ...DOMAINS.map((d) => `i(v${SUPPLY[d]})`)].join(' ')}`,
     `.tran ${num(tMaxS / 10)} ${num(tStopS)} 0 ${num(tMaxS)}`,

@@ -1,0 +1,187 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { NOISE_LEVELS, softwareNoise, type BoundaryNoise } from '../../../analysis/noise.js';
+import { circuitNoise, DEFAULT_NOISE_SAMPLES_PER_FRAME, type CircuitNoiseResult } from '../../../analysis/noise-circuit.js';
+import { generateNetlist } from '../../../netlist/generate.js';
+import { randomInputs, randomNetwork } from '../../../model/random.js';
+import type { Network } from '../../../model/types.js';
+import type { InputSequence } from '../../../model/network.js';
+import type { Process } from '../../../netlist/process.js';
+import type { Calibration } from '../../../netlist/calibration.js';
+import { SCALING_SHAPE } from '../../../analysis/scaling.js';
+import { writeCsv } from '../../csv.js';
+import { pct, table } from '../../format.js';
+import { progress } from '../../progress.js';
+import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
+import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+
+export const command = 'noise';
+export const describe = 'Noise immunity: discrepancy at each cell input vs output (suppression ratio) under noise, software model and circuit, and over depth';
+
+export function builder(y: Argv) {
+  return timeoutOption(processOptions(modelOptions(y)), 3600)
+    .option('levels', { type: 'string', default: NOISE_LEVELS.join(','), describe: 'noise levels (fractions); sigma = level / 3 on every parameter (software), on input and bias currents (circuit)' })
+    .option('draws', { type: 'number', default: 20, describe: 'software-model noise draws per level (pooled)' })
+    .option('circuit', { type: 'boolean', default: true, describe: 'also run the transistor-level circuit with transient noise (one clean run + one per level)' })
+    .option('depths', { type: 'string', default: '1,2,3,4', describe: 'block counts for the depth study (random width-4 networks of the reference shape)' })
+    .option('depth-frames', { type: 'number', default: 30, describe: 'frames per clip in the depth study' })
+    .option('depth-level', { type: 'number', default: 0.1, describe: 'noise level of the circuit depth study (the software study uses every level)' })
+    .option('seed', { type: 'number', default: 1, describe: 'seed of every noise draw (recorded in noise.json)' })
+    .option('workers', { type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
+    .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/noise-<model>-<process>' })
+    .check((a) => listOk(a.levels, (v) => v > 0 && v < 1) || `--levels must be comma-separated fractions in (0, 1), got "${a.levels}"`)
+    .check((a) => listOk(a.depths, (v) => Number.isInteger(v) && v >= 1) || `--depths must be comma-separated integers >= 1, got "${a.depths}"`)
+    .example('$0 analyze noise', 'the shipped example at 5/10/15% noise, software and circuit, plus the depth study')
+    .example('$0 analyze noise --no-circuit --draws 100', 'software model only (seconds)')
+    .epilogue('Metric: mean absolute discrepancy vs the clean run over unit-frames, in units of I_unit, at the cell input (candidate) and output (state current alpha*s); ratio = input / output. "stable" excludes unit-frames where the clean state switched.');
+}
+
+const listOk = (s: string, ok: (v: number) => boolean) => s.split(',').every((v) => v.trim() !== '' && ok(Number(v)));
+const list = (s: string) => s.split(',').map(Number);
+
+interface Args {
+  model: string;
+  inputs: string;
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+  timeout: number;
+  levels: string;
+  draws: number;
+  circuit: boolean;
+  depths: string;
+  depthFrames: number;
+  depthLevel: number;
+  seed: number;
+  workers?: number;
+  out?: string;
+}
+
+interface Row {
+  study: 'example' | `depth ${number}`;
+  source: 'software' | 'circuit';
+  level: number;
+  b: BoundaryNoise;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const { net, inputs } = await loadModelAndInputs(a);
+  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const out = a.out ?? join('out', outName('noise', a.model, proc.name));
+  await mkdir(out, { recursive: true });
+  const levels = list(a.levels);
+  const rows: Row[] = [];
+  const circuitRuns: Record<string, CircuitNoiseResult> = {};
+  const study = async (name: Row['study'], n: Network, x: InputSequence, circuitLevels: number[]) => {
+    // The model the circuit realises (quantised widths, calibrated biases), so both sides see the same network.
+    const realised = generateNetlist(n, x, { process: proc, calibration }).realised;
+    for (const level of levels) for (const b of softwareNoise(realised, x, { level, seed: a.seed, draws: a.draws })) rows.push({ study: name, source: 'software', level, b });
+    if (!a.circuit || circuitLevels.length === 0) return;
+    const p = progress(`ngspice (${name}): clean + ${circuitLevels.length} noisy runs of ${x.frames} frames`);
+    const r = await runCircuit(n, x, proc, calibration, circuitLevels, a, (done, total) => p.update(`${done}/${total}`)).finally(() => p.stop());
+    circuitRuns[name] = r;
+    for (const l of r.levels) for (const b of l.boundaries) rows.push({ study: name, source: 'circuit', level: l.level, b });
+  };
+  await study('example', net, inputs, levels);
+  for (const L of list(a.depths)) {
+    const n = randomNetwork({ ...SCALING_SHAPE, width: 4, blocks: L, seed: a.seed * 100 + L });
+    await study(`depth ${L}`, n, randomInputs(a.depthFrames, SCALING_SHAPE.inputs, a.seed), [a.depthLevel]);
+  }
+
+  console.log(formatRows(rows.filter((r) => r.study === 'example'), 'example: per cell boundary'));
+  for (const [name, r] of Object.entries(circuitRuns).filter(([k]) => k === 'example')) {
+    console.log(`\n${name}: clean circuit vs model ${pct(r.cleanStateAgreement)}; noisy circuit vs model: ${r.levels.map((l) => `${pct(l.level, 0)} ${pct(l.stateAgreement)}${l.decisionMatch ? '' : ' (DECISION DIFFERS)'}`).join(', ')}`);
+  }
+  console.log('\n' + formatMargins(rows.filter((r) => r.study === 'example')));
+  console.log('\n' + formatDepth(rows.filter((r) => r.study !== 'example'), a.depthLevel));
+
+  await writeCsv(join(out, 'noise.csv'), [
+    ['study', 'source', 'level', 'block', 'unit_frames', 'switching_unit_frames', 'candidate_mae', 'state_mae', 'ratio', 'candidate_mae_stable', 'state_mae_stable', 'ratio_stable', 'flips', 'flip_mae', 'ratio_flips',
+      ...['<1%', '1-5%', '5-20%', '>=20%'].flatMap((m) => [`unit_frames_margin_${m}`, `flips_margin_${m}`])],
+    ...rows.map(({ study, source, level, b }) => [study, source, level, b.block, b.unitFrames, b.switchingUnitFrames, b.candidateMAE, b.stateMAE, finite(b.ratio), b.candidateMAEStable, b.stateMAEStable, finite(b.ratioStable), b.flips, b.flipMAE, finite(b.ratioFlips),
+      ...Object.values(b.byMargin).flatMap((m) => [m.unitFrames, m.flips])]),
+  ]);
+  await writeFile(join(out, 'noise.json'), JSON.stringify({ model: a.model, process: proc.name, seed: a.seed, draws: a.draws, levels, noiseSamplesPerFrame: DEFAULT_NOISE_SAMPLES_PER_FRAME, rows, circuit: circuitRuns }, (_, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
+  await writePlot(join(out, 'noise.html'), htmlPage(`bmru analyze noise: ${a.model} on ${proc.name}`, [
+    { heading: 'Suppression per cell boundary', svg: await ratioPlot(rows.filter((r) => r.study === 'example')), caption: 'input discrepancy / output discrepancy (stable unit-frames); missing points: output exact (ratio unbounded)' },
+    { heading: 'Output discrepancy over depth', svg: await depthPlot(rows.filter((r) => r.study !== 'example'), a.depthLevel), caption: `state-current discrepancy per block at ${pct(a.depthLevel, 0)} noise, random width-4 networks with 1..${Math.max(...list(a.depths))} blocks` },
+  ]));
+  console.log(`\nwritten: ${out}/noise.csv, noise.json, noise.html`);
+}
+
+function runCircuit(n: Network, x: InputSequence, proc: Process, calibration: Calibration | undefined, levels: number[], a: Args, onDone: (done: number, total: number) => void) {
+  return circuitNoise(n, x, {
+    process: proc, calibration, levels, seed: a.seed, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+    onDone: (c) => onDone(c.completed, c.total),
+  });
+}
+
+/** Range of the per-cell ratio input / output over a block's cells. */
+function cellRange(b: BoundaryNoise): string {
+  const r = b.cells.map((c) => (c.stateMAE > 0 ? c.candidateMAE / c.stateMAE : Infinity));
+  return `${ratioText(Math.min(...r))}..${ratioText(Math.max(...r))}`;
+}
+
+const finite = (v: number) => (Number.isFinite(v) ? v : 'inf');
+const ratioText = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)}x` : 'exact');
+
+function formatRows(rows: Row[], title: string): string {
+  return [
+    `${title} (discrepancy vs the clean run, I_unit; ratio = input / output):`,
+    table(['source', 'level', 'block', 'input', 'output', 'of it flips', 'ratio', 'ratio (flips)', 'ratio (stable)', 'per cell (min..max)', 'flips'],
+      rows.map(({ source, level, b }) => [source, pct(level, 0), b.block, b.candidateMAE.toFixed(4), b.stateMAE.toFixed(4), b.flipMAE.toFixed(4), ratioText(b.ratio), ratioText(b.ratioFlips), ratioText(b.ratioStable), cellRange(b), `${b.flips}/${b.unitFrames}`])),
+    'output = |alpha~ s~ - alpha s| includes each cell\'s own ON-level noise; "of it flips" is alpha |s~ - s|, the part that input noise caused.',
+  ].join('\n');
+}
+
+function formatMargins(rows: Row[]): string {
+  const classes = ['<1%', '1-5%', '5-20%', '>=20%'] as const;
+  return [
+    'state flips by the clean candidate\'s margin to the nearest threshold (flips / unit-frames, all blocks):',
+    table(['source', 'level', ...classes], [...new Set(rows.map((r) => `${r.source}|${r.level}`))].map((key) => {
+      const [source, level] = key.split('|');
+      const sel = rows.filter((r) => r.source === source && String(r.level) === level);
+      return [source, pct(Number(level), 0), ...classes.map((m) => `${sel.reduce((s, r) => s + r.b.byMargin[m].flips, 0)}/${sel.reduce((s, r) => s + r.b.byMargin[m].unitFrames, 0)}`)];
+    })),
+  ].join('\n');
+}
+
+function formatDepth(rows: Row[], circuitLevel: number): string {
+  const sel = rows.filter((r) => r.source === 'circuit' || r.level === circuitLevel);
+  return [
+    `depth study at ${pct(circuitLevel, 0)} noise: output discrepancy (I_unit) per block; it must not grow with depth:`,
+    table(['study', 'source', ...Array.from({ length: Math.max(...sel.map((r) => r.b.block + 1)) }, (_, k) => `block ${k}`)],
+      [...new Set(sel.map((r) => `${r.study}|${r.source}`))].map((key) => {
+        const [study, source] = key.split('|');
+        return [study, source, ...sel.filter((r) => r.study === study && r.source === source).map((r) => r.b.stateMAE.toFixed(4))];
+      })),
+  ].join('\n');
+}
+
+function ratioPlot(rows: Row[]): Promise<string> {
+  const keys = [...new Set(rows.map((r) => `${r.source} block ${r.b.block}`))];
+  return lineChart({
+    title: 'Suppression at each cell boundary vs noise level',
+    x: { label: 'noise level (3 sigma, fraction)' },
+    y: { label: 'input / output discrepancy', log: true },
+    series: keys.map((name) => {
+      const sel = rows.filter((r) => `${r.source} block ${r.b.block}` === name && Number.isFinite(r.b.ratioStable) && r.b.ratioStable > 0);
+      return { name, x: sel.map((r) => r.level), y: sel.map((r) => r.b.ratioStable), mark: name.startsWith('circuit') ? ('point' as const) : ('line' as const) };
+    }).filter((s) => s.x.length > 0),
+  });
+}
+
+function depthPlot(rows: Row[], level: number): Promise<string> {
+  const sel = rows.filter((r) => r.level === level);
+  const keys = [...new Set(sel.map((r) => `${r.source} ${r.study}`))];
+  return lineChart({
+    title: 'Output discrepancy per block (does error accumulate with depth?)',
+    x: { label: 'block index' },
+    y: { label: 'state-current discrepancy (I_unit)' },
+    series: keys.map((name) => {
+      const s = sel.filter((r) => `${r.source} ${r.study}` === name);
+      return { name, x: s.map((r) => r.b.block), y: s.map((r) => r.b.stateMAE), mark: name.startsWith('circuit') ? ('dashed' as const) : ('line' as const) };
+    }),
+  });
+}
