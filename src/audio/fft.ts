@@ -49,8 +49,12 @@ export function fftInPlace(re: Float64Array, im: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const j = reversed[i];
     if (j > i) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
+      const r = re[i];
+      re[i] = re[j];
+      re[j] = r;
+      const m = im[i];
+      im[i] = im[j];
+      im[j] = m;
     }
   }
   for (let size = 2; size <= n; size *= 2) {
