@@ -20,6 +20,8 @@ import { KEYWORD, SPLITS, keywordTarget, listClips, readClip, splitAssigner, typ
 import { NORMALISE_EPS, REFERENCE_MFCC, clipFeatures, type MfccOptions } from './mfcc.js';
 
 export const FEATURES_FORMAT = 'bmru-kws-features/1';
+/** Where `bmru features <folder>` writes by default, inside the folder (the loader reads only .wav files). */
+export const DEFAULT_FEATURES_FILE = 'features.safetensors';
 
 /** The features of a data set: clip i's [frames x features] MFCCs start at data[i * frames * features]. */
 export interface FeatureSet {

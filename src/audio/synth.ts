@@ -17,6 +17,7 @@ import { runMany } from '../spice/pool.js';
 import { createRng, type Rng } from '../util/random.js';
 import { CLIP_SAMPLES, KWS_SAMPLE_RATE_HZ } from './clip.js';
 import { BACKGROUND_NOISE_DIR, KEYWORD, SILENCE_LABEL, SPLITS, TESTING_LIST, VALIDATION_LIST, type Split } from './dataset.js';
+import { DEFAULT_FEATURES_FILE } from './features.js';
 import { readWav } from './wav.js';
 
 /** Bump when the plan or the audio chain changes, so cached sets are regenerated. */
@@ -68,8 +69,8 @@ export const SYNTH_RANGES = Object.freeze({
   pitch: [25, 75],
   speedJitterWpm: 15,
   pitchJitter: 8,
-  /** Peak level of the word (dBFS), set by sox `norm`. */
-  speechPeakDbfs: [-20, -1],
+  /** Peak level of the word (dBFS), set by sox `norm`; at most -3 so that word plus noise stays below full scale. */
+  speechPeakDbfs: [-20, -3],
   /** Share of word clips with background noise, and its RMS level (dBFS): SNR roughly 10-40 dB. */
   noiseShare: 0.75,
   noiseRmsDbfs: [-60, -30],
@@ -290,9 +291,10 @@ export async function toolVersions(tools: SynthTools = defaultTools()): Promise<
   return { espeak: await version('espeak'), sox: await version('sox') };
 }
 
-/** The cache key: generator version, settings and tool versions. */
+/** The cache key: generator version, settings, the ranges drawn from, and tool versions. */
 export function settingsHash(s: SynthSettings, versions: { espeak: string; sox: string }): string {
-  return createHash('sha256').update(JSON.stringify({ generator: SYNTH_VERSION, settings: s, tools: versions })).digest('hex').slice(0, 16);
+  const key = { generator: SYNTH_VERSION, settings: s, ranges: SYNTH_RANGES, voices: [ESPEAK_VOICES, ESPEAK_VARIANTS], tools: versions };
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }
 
 export interface Manifest {
@@ -452,9 +454,12 @@ async function writeSplitLists(outDir: string, clips: readonly ClipSpec[]): Prom
   await writeFile(path.join(outDir, TESTING_LIST), list('test').map((f) => `${f}\n`).join(''));
 }
 
-/** Deletes what a previous run wrote (its clips, noise beds, lists, manifest), and its folders once empty. */
+/**
+ * Deletes what a previous run wrote (its clips, noise beds, lists, manifest), the features file made from it
+ * in the default place (now stale), and its folders once empty.
+ */
 async function removeSet(outDir: string, m: Manifest): Promise<void> {
-  const files = [...m.clips.map((c) => c.file), ...NOISE_COLORS.map(bedFile), VALIDATION_LIST, TESTING_LIST, MANIFEST_FILE];
+  const files = [...m.clips.map((c) => c.file), ...NOISE_COLORS.map(bedFile), VALIDATION_LIST, TESTING_LIST, DEFAULT_FEATURES_FILE, MANIFEST_FILE];
   for (const f of files) await rm(path.join(outDir, f), { force: true });
   for (const label of new Set([...m.clips.map((c) => c.label), BACKGROUND_NOISE_DIR])) {
     const dir = path.join(outDir, label);

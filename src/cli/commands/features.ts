@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadClip } from '../../audio/clip.js';
 import { KEYWORD, type BackgroundNoise } from '../../audio/dataset.js';
-import { computeFeatures, splitCounts, writeFeatureFile } from '../../audio/features.js';
+import { DEFAULT_FEATURES_FILE, computeFeatures, splitCounts, writeFeatureFile } from '../../audio/features.js';
 import { clipFeatures } from '../../audio/mfcc.js';
 import { InputError } from '../../errors.js';
 import { table } from '../format.js';
@@ -12,16 +12,13 @@ import { progress } from '../progress.js';
 export const command = 'features <path>';
 export const describe = 'MFCC features of a keyword data set (<label>/<file>.wav folders) or of one WAV clip';
 
-/** The default features file of a data set folder. */
-export const FEATURES_FILE = 'features.safetensors';
-
 export function builder(y: Argv) {
   return y
     .positional('path', { type: 'string', demandOption: true, describe: 'a data set folder laid out as Speech Commands (<label>/<file>.wav), or one .wav file' })
-    .option('out', { alias: 'o', type: 'string', describe: `folder: the features file (safetensors); .wav: a CSV of 101 rows x 13 columns for \`bmru simulate -i\``, defaultDescription: `<folder>/${FEATURES_FILE}; for a .wav, standard output` })
+    .option('out', { alias: 'o', type: 'string', describe: `folder: the features file (safetensors); .wav: a CSV of 101 rows x 13 columns for \`bmru simulate -i\``, defaultDescription: `<folder>/${DEFAULT_FEATURES_FILE}; for a .wav, standard output` })
     .option('keyword', { type: 'string', default: KEYWORD, describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)' })
     .option('background-noise', { choices: ['skip', 'slice'] as const, default: 'skip' as const, describe: "Speech Commands' _background_noise_ folder: leave it out, or cut each file into 1 s _silence_ clips" })
-    .example('$0 features data/kws-synth', `features of the synthetic set (bmru kws-data) into data/kws-synth/${FEATURES_FILE}`)
+    .example('$0 features data/kws-synth', `features of the synthetic set (bmru kws-data) into data/kws-synth/${DEFAULT_FEATURES_FILE}`)
     .example('$0 features ~/speech_commands_v0.02 -o sc.safetensors --background-noise slice', 'all of Speech Commands, with silence clips cut from its noise recordings')
     .example('$0 features data/kws-synth/yes/0b1eb487_nohash_0.wav -o clip.csv', 'one clip as an inputs CSV; then: bmru simulate -i clip.csv')
     .epilogue(
@@ -56,7 +53,7 @@ export async function handler(a: Args): Promise<void> {
 
 /** A data set folder to a features file, with a per-label, per-split count. */
 export async function folderFeatures(a: Args): Promise<void> {
-  const out = a.out ?? path.join(a.path, FEATURES_FILE);
+  const out = a.out ?? path.join(a.path, DEFAULT_FEATURES_FILE);
   const p = progress(`features of ${a.path}`);
   const set = await computeFeatures(a.path, { keyword: a.keyword, backgroundNoise: a.backgroundNoise, onProgress: (done, total) => p.update(`${done}/${total} clips`) }).catch((e: unknown) => {
     p.stop();

@@ -3,7 +3,8 @@ import type { Argv } from 'yargs';
 import { DEFAULT_SYNTH, ESPEAK_VARIANTS, ESPEAK_VOICES, generateSynthSet, planCounts, settingsProblem, type SynthSettings } from '../../audio/synth.js';
 import { table } from '../format.js';
 import { progress } from '../progress.js';
-import { FEATURES_FILE, folderFeatures } from './features.js';
+import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
+import { folderFeatures } from './features.js';
 
 export const command = 'kws-data';
 export const describe = 'Generate a synthetic keyword set ("yes" vs other words and silence) with espeak-ng and sox, in the Speech Commands layout';
@@ -24,7 +25,7 @@ export function builder(y: Argv) {
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of every random draw: the same seed and tool versions give the same files, byte for byte' })
     .option('jobs', { alias: 'j', type: 'number', describe: 'clips made at once', defaultDescription: 'one per core' })
     .option('force', { type: 'boolean', default: false, describe: 'regenerate every clip, and write into a folder that holds other files' })
-    .option('features', { type: 'string', describe: `also write the features file (as \`bmru features\`); give a path, or "" for <out>/${FEATURES_FILE}` })
+    .option('features', { type: 'string', describe: `also write the features file (as \`bmru features\`); give a path, or "" for <out>/${DEFAULT_FEATURES_FILE}` })
     .check((a) => {
       if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) return `--jobs must be an integer >= 1, got ${a.jobs}`;
       // yargs also sets the camel-case keys (keywordClips for --keyword-clips); its types list only the flags.
@@ -36,7 +37,7 @@ export function builder(y: Argv) {
     .epilogue(
       [
         'Each word clip: espeak-ng speaks the word (a speaker\'s voice and variant, its speed and pitch varied per clip, a',
-        'statement, exclamation or question), sox resamples it to 16 kHz, trims the pauses, sets its peak level (-20 to -1',
+        'statement, exclamation or question), sox resamples it to 16 kHz, trims the pauses, sets its peak level (-20 to -3',
         'dBFS), shifts it in time within the 1 s, and in 3 of 4 clips mixes in 1 s of white, pink or brown noise (RMS -60 to',
         '-30 dBFS) cut from the noise beds in _background_noise_. Silence clips are noise only (-75 to -35 dBFS).',
         'Splits are by speaker, as in Speech Commands (validation_list.txt, testing_list.txt; all else is training).',
