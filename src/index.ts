@@ -1,8 +1,9 @@
-/** bmru-cosim: parameters -> netlist -> ngspice -> waveforms -> comparison -> report. */
+/** bmru-cosim: parameters -> netlist -> ngspice -> waveforms -> comparison -> report; audio -> MFCC features for the KWS inputs. */
 export * from './errors.js';
 export * from './model/index.js';
 export * from './netlist/index.js';
 export * from './spice/index.js';
 export * from './compare/index.js';
 export * from './pipeline.js';
+export * from './audio/index.js';
 export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';

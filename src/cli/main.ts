@@ -8,6 +8,8 @@ import * as analyze from './commands/analyze.js';
 import * as calibrateCmd from './commands/calibrate.js';
 import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
+import * as features from './commands/features.js';
+import * as kwsData from './commands/kws-data.js';
 import * as simulate from './commands/simulate.js';
 import * as spice from './commands/spice.js';
 
@@ -16,7 +18,7 @@ export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(compare)
     .command(calibrateCmd)
     .command(analyze)
+    .command(kwsData)
+    .command(features)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()

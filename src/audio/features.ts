@@ -1,0 +1,162 @@
+/**
+ * A data set's MFCC features in one file, so training reads them in a second instead of decoding every WAV.
+ *
+ * The file is safetensors (readable with `safetensors.numpy.load_file` in Python, `readFeatureFile` here):
+ *   `mfcc`    F32 [N, 101, 13]  normalised MFCCs of each clip (mfcc.ts: the reference pipeline)
+ *   `label`   F32 [N]           index into the metadata's `labels`
+ *   `target`  F32 [N]           1 for the keyword, 0 for other words and silence
+ *   `split`   F32 [N]           0 train, 1 validation, 2 test (Speech Commands' lists or hash rule)
+ * `__metadata__` (strings): `format` = `bmru-kws-features/1`, `keyword`, `labels` (JSON list, code-point order),
+ * `splits` (JSON list), `files` (JSON list of `<label>/<file>.wav`, with `#<second>` for a background-noise
+ * slice), `mfcc` (JSON of the MfccOptions, plus the normalisation), `source` (the folder it was made from).
+ * Clips are in `listClips` order.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { InputSequence } from '../model/network.js';
+import { parseSafetensors, writeSafetensors } from '../model/safetensors.js';
+import type { Tensor } from '../model/tensors.js';
+import { KEYWORD, SPLITS, keywordTarget, listClips, readClip, splitAssigner, type BackgroundNoise, type ClipRef } from './dataset.js';
+import { NORMALISE_EPS, REFERENCE_MFCC, clipFeatures, type MfccOptions } from './mfcc.js';
+
+export const FEATURES_FORMAT = 'bmru-kws-features/1';
+/** Where `bmru features <folder>` writes by default, inside the folder (the loader reads only .wav files). */
+export const DEFAULT_FEATURES_FILE = 'features.safetensors';
+
+/** The features of a data set: clip i's [frames x features] MFCCs start at data[i * frames * features]. */
+export interface FeatureSet {
+  readonly frames: number;
+  readonly features: number;
+  readonly data: Float64Array;
+  readonly files: readonly string[];
+  /** Label names, code-point order; `label[i]` indexes them. */
+  readonly labels: readonly string[];
+  readonly label: Int32Array;
+  readonly target: Uint8Array;
+  /** Index into SPLITS. */
+  readonly split: Uint8Array;
+  readonly keyword: string;
+  readonly mfcc: MfccOptions;
+  readonly source: string;
+}
+
+/** Clip i of a feature set as the model's input. */
+export function clipInputs(set: FeatureSet, i: number): InputSequence {
+  const size = set.frames * set.features;
+  return { frames: set.frames, features: set.features, data: set.data.slice(i * size, (i + 1) * size) };
+}
+
+const refName = (ref: ClipRef) => (ref.slice === undefined ? ref.file : `${ref.file}#${ref.slice}`);
+
+/**
+ * Features of every clip under `root` (one clip in memory at a time), with labels, keyword targets and
+ * splits. `onProgress(done, total)` is called after each clip.
+ *
+ * @example const set = await computeFeatures('data/kws-synth'); await writeFeatureFile('kws.safetensors', set);
+ */
+export async function computeFeatures(
+  root: string,
+  opts: { keyword?: string; backgroundNoise?: BackgroundNoise; mfcc?: MfccOptions; onProgress?: (done: number, total: number) => void } = {},
+): Promise<FeatureSet> {
+  const mfccOpts = opts.mfcc ?? REFERENCE_MFCC;
+  const keyword = opts.keyword ?? KEYWORD;
+  const refs = await listClips(root, opts.backgroundNoise ?? 'skip');
+  const splitOf = await splitAssigner(root);
+  const labels = [...new Set(refs.map((r) => r.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let data: Float64Array | undefined;
+  let frames = 0;
+  let features = 0;
+  const label = new Int32Array(refs.length);
+  const target = new Uint8Array(refs.length);
+  const split = new Uint8Array(refs.length);
+  for (const [i, ref] of refs.entries()) {
+    const f = clipFeatures(await readClip(ref), mfccOpts);
+    if (!data) {
+      ({ frames, features } = f);
+      data = new Float64Array(refs.length * frames * features);
+    }
+    data.set(f.data, i * frames * features);
+    label[i] = labels.indexOf(ref.label);
+    target[i] = keywordTarget(ref.label, keyword);
+    split[i] = SPLITS.indexOf(splitOf(ref));
+    opts.onProgress?.(i + 1, refs.length);
+  }
+  return { frames, features, data: data!, files: refs.map(refName), labels, label, target, split, keyword, mfcc: mfccOpts, source: root };
+}
+
+/** Write a feature set as safetensors (float32 values; the format is in the file comment). */
+export async function writeFeatureFile(file: string, set: FeatureSet): Promise<void> {
+  const n = set.files.length;
+  const tensors = new Map<string, Tensor>([
+    ['mfcc', { shape: [n, set.frames, set.features], data: set.data }],
+    ['label', { shape: [n], data: Float64Array.from(set.label) }],
+    ['target', { shape: [n], data: Float64Array.from(set.target) }],
+    ['split', { shape: [n], data: Float64Array.from(set.split) }],
+  ]);
+  const metadata = {
+    format: FEATURES_FORMAT,
+    keyword: set.keyword,
+    labels: JSON.stringify(set.labels),
+    splits: JSON.stringify(SPLITS),
+    files: JSON.stringify(set.files),
+    mfcc: JSON.stringify({ ...set.mfcc, normalise: `per clip and coefficient: (c - mean) / (population std + ${NORMALISE_EPS})` }),
+    source: set.source,
+  };
+  await writeFile(file, writeSafetensors(tensors, metadata, 'F32'));
+}
+
+/** Read a features file; an InputError names the file and the tensor or field that is wrong. */
+export async function readFeatureFile(file: string): Promise<FeatureSet> {
+  let buf: Uint8Array;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    throw new InputError(`cannot read features file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+  }
+  const { tensors, metadata } = parseSafetensors(buf, file);
+  const meta = metadata as Record<string, string | undefined>;
+  if (meta.format !== FEATURES_FORMAT) {
+    throw new InputError(`expected metadata format '${FEATURES_FORMAT}', got ${JSON.stringify(meta.format)}`, { file, field: '__metadata__.format' });
+  }
+  const json = <T>(key: string): T => {
+    try {
+      return JSON.parse(meta[key] ?? '') as T;
+    } catch {
+      throw new InputError('expected a JSON string', { file, field: `__metadata__.${key}` });
+    }
+  };
+  const files = json<string[]>('files');
+  const n = files.length;
+  const tensor = (name: string, rank: number): Tensor => {
+    const t = tensors.get(name);
+    if (!t) throw new InputError('missing tensor', { file, field: name });
+    if (t.shape.length !== rank || t.shape[0] !== n) {
+      throw new InputError(`expected ${rank === 1 ? `shape [${n}]` : `shape [${n}, frames, features]`} (one row per file), got [${t.shape.join(', ')}]`, { file, field: name });
+    }
+    return t;
+  };
+  const mfcc = tensor('mfcc', 3);
+  const ints = (name: string) => Int32Array.from(tensor(name, 1).data);
+  return {
+    frames: mfcc.shape[1],
+    features: mfcc.shape[2],
+    data: mfcc.data,
+    files,
+    labels: json<string[]>('labels'),
+    label: ints('label'),
+    target: Uint8Array.from(ints('target')),
+    split: Uint8Array.from(ints('split')),
+    keyword: meta.keyword ?? KEYWORD,
+    mfcc: json<MfccOptions>('mfcc'),
+    source: meta.source ?? '',
+  };
+}
+
+/** Clips per label and split: rows of [label, train, validation, test]. */
+export function splitCounts(set: Pick<FeatureSet, 'labels' | 'label' | 'split'>): [string, ...number[]][] {
+  return set.labels.map((name, l) => {
+    const counts = SPLITS.map(() => 0);
+    set.label.forEach((li, i) => li === l && counts[set.split[i]]++);
+    return [name, ...counts];
+  });
+}

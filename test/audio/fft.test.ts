@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { fftInPlace, powerSpectrum } from '../../src/audio/fft.js';
+import { createRng } from '../../src/util/random.js';
+
+/** The DFT by its definition, O(n^2): the reference the fast path must match. */
+function dft(re: Float64Array, im: Float64Array): [Float64Array, Float64Array] {
+  const n = re.length;
+  const outRe = new Float64Array(n);
+  const outIm = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    for (let t = 0; t < n; t++) {
+      const a = (-2 * Math.PI * k * t) / n;
+      outRe[k] += re[t] * Math.cos(a) - im[t] * Math.sin(a);
+      outIm[k] += re[t] * Math.sin(a) + im[t] * Math.cos(a);
+    }
+  }
+  return [outRe, outIm];
+}
+
+describe('fftInPlace', () => {
+  it.each([1, 2, 8, 64, 512])('matches the O(n^2) DFT of random complex data (n = %i)', (n) => {
+    const rng = createRng(n);
+    const re = Float64Array.from({ length: n }, () => rng.normal());
+    const im = Float64Array.from({ length: n }, () => rng.normal());
+    const [wantRe, wantIm] = dft(re, im);
+    fftInPlace(re, im);
+    for (let k = 0; k < n; k++) {
+      expect(re[k]).toBeCloseTo(wantRe[k], 9);
+      expect(im[k]).toBeCloseTo(wantIm[k], 9);
+    }
+  });
+
+  it('refuses a size that is not a power of two', () => {
+    expect(() => fftInPlace(new Float64Array(12), new Float64Array(12))).toThrow('power of two');
+  });
+});
+
+describe('powerSpectrum', () => {
+  it('puts a cosine on bin k0 with power (n/2)^2 and nothing elsewhere', () => {
+    const n = 512;
+    const k0 = 37; // 37 x 31.25 Hz = 1156.25 Hz at 16 kHz
+    const frame = Float64Array.from({ length: n }, (_, t) => Math.cos((2 * Math.PI * k0 * t) / n));
+    const p = powerSpectrum(frame);
+    expect(p.length).toBe(257);
+    expect(p[k0]).toBeCloseTo((n / 2) ** 2, 6);
+    p.forEach((v, k) => k !== k0 && expect(v).toBeLessThan(1e-12));
+  });
+
+  it('puts a constant on bin 0 with power n^2', () => {
+    const p = powerSpectrum(new Float64Array(64).fill(0.5));
+    expect(p[0]).toBeCloseTo(32 ** 2, 9);
+  });
+});
