@@ -14,6 +14,8 @@ export interface Mosfet {
   readonly bulk: string;
   readonly widthUm: number;
   readonly lengthUm: number;
+  /** Threshold shift written as the instance parameter `delvto` (V; M instances only, see variation.ts). */
+  readonly delvtoV?: number;
 }
 
 /** Ideal current source; SPICE convention: the current flows from `from` through the source into `to`. */
@@ -65,7 +67,7 @@ export function toSpice(e: Element, process: Process): string {
       return `* ${e.text}`;
     case 'mos': {
       const model = e.polarity === 'n' ? process.nmos : process.pmos;
-      return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u`;
+      return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
     }
     case 'vsrc':
       return `V${e.name} ${e.plus} ${e.minus} dc ${num(e.dcV)}`;

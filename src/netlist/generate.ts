@@ -13,11 +13,13 @@ import type { Block, Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
-import { CELL_SUBCKT, cellSubckt } from './cell.js';
+import { CELL_PORTS, CELL_SUBCKT, cellSubckt } from './cell.js';
 import { num, toSpice, type Element } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
+import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
+import { cellDevices } from './cell.js';
 
 /** Supply domains, separate so that power can be split (issue 3). */
 export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
@@ -54,6 +56,10 @@ export interface GenerateOptions {
   readonly title?: string;
   /** Transient noise on input and bias sources (seeded PWL samples, see noise.ts). */
   readonly noise?: SourceNoise;
+  /** Device mismatch and/or global skew (variation.ts); cells are then written flat, one set of devices each. */
+  readonly variation?: VariationSpec;
+  /** Simulation temperature (C); ngspice's default (27 C) when absent. */
+  readonly temperatureC?: number;
 }
 
 /** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
@@ -78,6 +84,8 @@ export interface GeneratedNetlist {
   readonly tStopS: number;
   readonly frames: number;
   readonly transistors: number;
+  /** Every transistor's realised variation, when `variation` was asked for. */
+  readonly devices?: DeviceVariation[];
 }
 
 interface Signal {
@@ -105,6 +113,8 @@ class Builder {
     readonly process: Process,
     readonly calibration: Calibration | undefined,
     readonly unitA: number,
+    /** Write each cell's devices into the netlist instead of instancing the shared subcircuit (per-device variation). */
+    readonly flatCells = false,
   ) {}
 
   mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm?: number): void {
@@ -289,7 +299,9 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     const out = `${tag}_out`;
     const m3d = `${tag}_m3d`;
     const v0 = `${tag}_v0`;
-    b.elements.push({ type: 'inst', name: tag, nodes: [SUPPLY.cell, '0', cands[j].p!, out, m3d, vthr, vwid, vgain, v0], subckt: CELL_SUBCKT });
+    const ports = [SUPPLY.cell, '0', cands[j].p!, out, m3d, vthr, vwid, vgain, v0];
+    if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
+    else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
     b.transistors += 9;
     b.elements.push({ type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 });
     b.saves.push(`i(vm_${tag})`, `v(${v0})`);
@@ -315,6 +327,17 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
   return outs;
 }
 
+/** The cell's devices for one instance: ports mapped to its nodes, internal nodes prefixed with its tag. */
+function flatCell(process: Process, tag: string, ports: readonly string[]): Element[] {
+  const node = (n: string) => {
+    const i = (CELL_PORTS as readonly string[]).indexOf(n);
+    return i >= 0 ? ports[i] : `${tag}_${n}`;
+  };
+  return cellDevices(process).map((e) =>
+    e.type === 'mos' ? { ...e, name: `${tag}_m${e.name}`, drain: node(e.drain), gate: node(e.gate), source: node(e.source), bulk: node(e.bulk) } : e,
+  );
+}
+
 /**
  * Realised values of a parameter tensor from the mapping table. A signed pair realises one weight several
  * times (sourcing and sinking copies); the model gets their mean, the best single number for what the circuit does.
@@ -336,7 +359,7 @@ function realisedValues(mapping: readonly MappingRow[], name: string, fallback: 
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
-  const b = new Builder(opts.process, opts.calibration, net.unitCurrentA);
+  const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
     supplies: Object.fromEntries(DOMAINS.map((d) => [d, `i(v${SUPPLY[d]})`])) as Record<Domain, string>,
@@ -418,8 +441,10 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
     out: realisedLinear(b.mapping, 'out', net.out),
   };
   const tStopS = inputs.frames * net.frameS;
-  const deck = assembleDeck(b, opts, net, ics, tStopS);
-  return { deck, mapping: b.mapping, probes, realised, tStopS, frames: inputs.frames, transistors: b.transistors };
+  const noisy = opts.noise ? addSourceNoise(b.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : b.elements;
+  const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
+  const deck = assembleDeck(b, varied?.elements ?? noisy, opts, net, ics, tStopS);
+  return { deck, mapping: b.mapping, probes, realised, tStopS, frames: inputs.frames, transistors: b.transistors, devices: varied?.devices };
 }
 
 function realisedLinear(mapping: readonly MappingRow[], prefix: string, lin: Block['cand']): Block['cand'] {
@@ -431,7 +456,7 @@ function realisedLinear(mapping: readonly MappingRow[], prefix: string, lin: Blo
 }
 
 /** Order the deck's sections: header, models, options, supplies, cell subckt, circuit, initial state, saves, analysis. */
-function assembleDeck(b: Builder, opts: GenerateOptions, net: Network, ics: string[], tStopS: number): string {
+function assembleDeck(b: Builder, elements: readonly Element[], opts: GenerateOptions, net: Network, ics: string[], tStopS: number): string {
   const p = opts.process;
   const options = { ...DEFAULT_SPICE_OPTIONS, ...opts.spiceOptions };
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
@@ -442,8 +467,9 @@ function assembleDeck(b: Builder, opts: GenerateOptions, net: Network, ics: stri
     ...(opts.deckLines ?? p.deckLines),
     `.options acct ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...DOMAINS.map((d) => `V${SUPPLY[d]} ${SUPPLY[d]} 0 dc ${num(p.vddV)}`),
-    cellSubckt(p),
-    ...(opts.noise ? addSourceNoise(b.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : b.elements).map((e) => toSpice(e, p)),
+    ...(opts.temperatureC !== undefined ? [`.temp ${num(opts.temperatureC)}`] : []),
+    ...(b.flatCells ? [] : [cellSubckt(p)]),
+    ...elements.map((e) => toSpice(e, p)),
     ...(ics.length > 0 ? [`.ic ${ics.join(' ')}`] : []),
     `.save ${[...b.saves, ...DOMAINS.map((d) => `i(v${SUPPLY[d]})`)].join(' ')}`,
     `.tran ${num(tMaxS / 10)} ${num(tStopS)} 0 ${num(tMaxS)}`,

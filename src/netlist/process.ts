@@ -19,6 +19,11 @@ const SizingSchema = z.object({
   switchLengthUm: z.number().positive(),
 });
 
+/** Pelgrom coefficients of one polarity: sigma(dVth) = avtMvUm / sqrt(W L), sigma(dBeta/beta) = abetaPctUm / sqrt(W L). */
+const PelgromSchema = z.object({ avtMvUm: z.number().nonnegative(), abetaPctUm: z.number().nonnegative() });
+/** A global shift of one polarity: |V_th| up by dVthMv, beta up by dBetaPct. */
+const SkewSchema = z.object({ dVthMv: z.number(), dBetaPct: z.number().gt(-100) });
+
 const ProcessSchema = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
@@ -33,12 +38,18 @@ const ProcessSchema = z.object({
   widthGridUm: z.number().positive(),
   minLengthUm: z.number().positive(),
   corners: z.record(z.string(), z.array(z.string())).optional(),
+  /** Local mismatch coefficients per polarity, with where they come from. */
+  mismatch: z.object({ n: PelgromSchema, p: PelgromSchema, source: z.string().optional() }).optional(),
+  /** Corners made by skewing every device of a polarity (for cards that have none). */
+  skewCorners: z.record(z.string(), z.object({ n: SkewSchema.optional(), p: SkewSchema.optional() })).optional(),
   sizing: SizingSchema.partial().optional(),
   /** Default kit folder, relative to the process.json, used when the user gives none. */
   defaultKitDir: z.string().optional(),
 });
 
 export type Sizing = z.infer<typeof SizingSchema>;
+export type Pelgrom = z.infer<typeof PelgromSchema>;
+export type DeviceSkew = z.infer<typeof SkewSchema>;
 
 /**
  * Default device sizes. Mirrors and bias devices use L = 8 um: a copy sourcing into a diode node sees ~1.5 V
@@ -61,6 +72,8 @@ export interface Process {
   readonly widthGridUm: number;
   readonly minLengthUm: number;
   readonly corners: Readonly<Record<string, readonly string[]>>;
+  readonly mismatch?: { readonly n: Pelgrom; readonly p: Pelgrom; readonly source?: string };
+  readonly skewCorners: Readonly<Record<string, { readonly n?: DeviceSkew; readonly p?: DeviceSkew }>>;
   readonly sizing: Sizing;
   /** Folder holding process.json (calibration tables live beside it). */
   readonly dir: string;
@@ -102,6 +115,8 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     widthGridUm: p.widthGridUm,
     minLengthUm: p.minLengthUm,
     corners: Object.fromEntries(Object.entries(p.corners ?? {}).map(([k, v]) => [k, v.map(fill)])),
+    mismatch: p.mismatch,
+    skewCorners: p.skewCorners ?? {},
     sizing: { ...DEFAULT_SIZING, ...p.sizing },
     dir,
   };
