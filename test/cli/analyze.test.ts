@@ -32,3 +32,35 @@ describe('bmru analyze power', () => {
     expect(r.stderr).toMatch(/--widths must be at least two .* got "8"/);
   });
 });
+
+describe('bmru analyze montecarlo', () => {
+  it('runs seeded samples, writes them as they finish, resumes, and refuses to mix campaigns', async () => {
+    const clip = await cli.write('clip3.csv', exampleClip(3));
+    const first = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '2', '-o', 'mc', '--software-draws', '50']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^decision flip rate +\d+\/2 = /m);
+    const again = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '3', '-o', 'mc', '--software-draws', '50']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/1 of 3 samples to run \(2 kept from before\)/);
+    const lines = (await readFile(path.join(cli.dir, 'mc', 'samples.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l: { index: number }) => l.index).sort()).toEqual([0, 1, 2]);
+    expect(new Set(lines.map((l: { seed: number }) => l.seed)).size).toBe(3);
+    const other = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '2', '-o', 'mc', '--seed', '9']);
+    expect(other.exitCode).toBe(EXIT_ERROR);
+    expect(other.stderr).toMatch(/campaign\.json: belongs to a different Monte Carlo campaign/);
+  });
+});
+
+describe('bmru analyze noise', () => {
+  it('scores software and circuit noise per boundary and writes CSV, JSON and HTML', async () => {
+    const clip = await cli.write('clip4.csv', exampleClip(4));
+    const r = await cli.run(['analyze', 'noise', '-i', clip, '--levels', '0.1', '--draws', '3', '--depths', '1', '--depth-frames', '3', '-o', 'nz']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^software +10% +0 /m);
+    expect(r.stdout).toMatch(/^circuit +10% +1 /m);
+    expect(r.stdout).toMatch(/noisy circuit vs model: 10% [\d.]+%/);
+    const csv = (await readFile(path.join(cli.dir, 'nz', 'noise.csv'), 'utf8')).trim().split('\n');
+    // example: software + circuit x 2 blocks; depth 1: software + circuit x 1 block
+    expect(csv).toHaveLength(1 + 4 + 2);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * Monte Carlo mismatch (issue 3 §3): N transistor-level runs, each with every device's |V_th| and beta drawn
+ * with Pelgrom scaling from a recorded per-sample seed (src/netlist/variation.ts), scored against the software
+ * model of the nominal realised network. Alongside, a software-only estimate: which parameters' realisations
+ * matter most (one at a time, +-1 sigma of the mirror that realises each) and the flip rate the software model
+ * predicts when every parameter is drawn with that sigma.
+ */
+import { cosimulate, type CosimOptions } from '../pipeline.js';
+import { generateNetlist } from '../netlist/generate.js';
+import type { Network } from '../model/types.js';
+import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
+import type { Process } from '../netlist/process.js';
+import { runMany, type Completion } from '../spice/pool.js';
+import { createRng } from '../util/random.js';
+
+/**
+ * Subthreshold slope factor n (I ~ exp(V_gs / (n U_T))): c180 and GF180 measure 87-89 mV/decade
+ * (docs/circuit-notes.md), n = S / (U_T ln 10) ~ 1.45 at 300 K.
+ */
+export const SUBTHRESHOLD_N = 1.45;
+/** Thermal voltage at 300 K (V). */
+export const THERMAL_VOLTAGE_V = 0.02585;
+
+export interface McSample {
+  readonly index: number;
+  /** The ngspice-independent seed the sample's device draws come from (recorded, reusable). */
+  readonly seed: number;
+  readonly stateAgreement: number;
+  readonly voteAgreement: number;
+  readonly circuitDecision: number;
+  readonly decisionFlip: boolean;
+  readonly disagreements: number;
+  readonly ngspiceS: number;
+}
+
+/** The seed of sample i of a campaign: fixed, distinct per (campaign, i), independent of run order. */
+export function sampleSeed(campaignSeed: number, index: number): number {
+  // Two rounds of a 32-bit integer hash (splitmix-style) over (campaign, index).
+  let h = (Math.imul(campaignSeed ^ 0x9e3779b9, 0x85ebca6b) + index) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export interface MonteCarloOptions extends Omit<CosimOptions, 'variation' | 'tolerances'> {
+  readonly seed: number;
+  /** Sample indices to run (e.g. those a previous run has not finished). */
+  readonly indices: readonly number[];
+  readonly concurrency?: number;
+  readonly onDone?: (c: Completion<number, McSample>) => void;
+}
+
+/** Run the given Monte Carlo samples in parallel; each result is reported through onDone as it finishes. */
+export async function monteCarlo(net: Network, inputs: InputSequence, opts: MonteCarloOptions): Promise<McSample[]> {
+  return runMany(
+    opts.indices,
+    async (index) => {
+      const seed = sampleSeed(opts.seed, index);
+      const r = await cosimulate(net, inputs, { ...opts, variation: { mismatchSeed: seed }, run: { name: `mc-${index}`, ...opts.run } });
+      const c = r.comparison;
+      return {
+        index, seed, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, circuitDecision: c.circuitDecision,
+        decisionFlip: !c.decisionMatch, disagreements: c.disagreements.length, ngspiceS: r.run.durationMs / 1000,
+      };
+    },
+    { concurrency: opts.concurrency, onDone: opts.onDone },
+  );
+}
+
+/**
+ * Relative sigma of a subthreshold mirror's gain from Pelgrom mismatch of its two devices (reference of width
+ * `inWidthUm`, copy of `outWidthUm`, both of length `lengthUm`): dI/I = dBeta/beta - dVth / (n U_T) per device.
+ */
+export function mirrorGainSigma(process: Process, polarity: 'n' | 'p', inWidthUm: number, outWidthUm: number, lengthUm: number): number {
+  const m = process.mismatch?.[polarity];
+  if (!m) return 0;
+  const dev = (w: number) => {
+    const a = Math.sqrt(w * lengthUm);
+    return (m.abetaPctUm * 1e-2 / a) ** 2 + (m.avtMvUm * 1e-3 / a / (SUBTHRESHOLD_N * THERMAL_VOLTAGE_V)) ** 2;
+  };
+  return Math.sqrt(dev(inWidthUm) + dev(outWidthUm));
+}
+
+/** A scalar parameter of the network, addressed for perturbation. */
+export interface ParamRef {
+  readonly name: string;
+  readonly get: (n: Network) => Float64Array;
+  readonly index: number;
+  /** Relative sigma of its realisation. */
+  readonly sigma: number;
+}
+
+/** Every weight, bias and cell parameter with the relative sigma of the mirror that realises it. */
+export function parameterSigmas(net: Network, process: Process): ParamRef[] {
+  const { unitWidthUm: unit, mirrorLengthUm: l } = process.sizing;
+  // Weights: a copy of |w| x unit width from a unit-width diode (n or p: take the worse polarity).
+  const weightSigma = (w: number) => Math.max(mirrorGainSigma(process, 'n', unit, Math.max(Math.abs(w), 0.05) * unit, l), mirrorGainSigma(process, 'p', unit, Math.max(Math.abs(w), 0.05) * unit, l));
+  const unity = weightSigma(1);
+  const refs: ParamRef[] = [];
+  const linear = (prefix: string, pick: (n: Network) => { weight: { data: Float64Array }; bias: Float64Array }) => {
+    const lin = pick(net);
+    lin.weight.data.forEach((w, i) => refs.push({ name: `${prefix}.weight[${i}]`, get: (n) => pick(n).weight.data, index: i, sigma: weightSigma(w) }));
+    lin.bias.forEach((_, i) => refs.push({ name: `${prefix}.bias[${i}]`, get: (n) => pick(n).bias, index: i, sigma: unity }));
+  };
+  linear('pre', (n) => n.pre);
+  net.blocks.forEach((_, k) => {
+    linear(`blocks.${k}.cand`, (n) => n.blocks[k].cand);
+    // A cell threshold is the ratio of two copies (M1: candidate, M2: I_thresh): two unity mirrors.
+    for (const p of ['alpha', 'beta1', 'delta'] as const) {
+      net.blocks[k].cell[p].forEach((_, j) => refs.push({ name: `blocks.${k}.cell.${p}[${j}]`, get: (n) => n.blocks[k].cell[p], index: j, sigma: p === 'alpha' ? unity : Math.SQRT2 * unity }));
+    }
+    linear(`blocks.${k}.post`, (n) => n.blocks[k].post);
+  });
+  linear('out', (n) => n.out);
+  return refs;
+}
+
+/** A deep-enough copy of a network that parameters can be changed in place. */
+function cloneNetwork(net: Network): Network {
+  const lin = (l: Network['pre']) => ({ weight: { ...l.weight, data: Float64Array.from(l.weight.data) }, bias: Float64Array.from(l.bias) });
+  return {
+    ...net,
+    pre: lin(net.pre),
+    blocks: net.blocks.map((b) => ({ cand: lin(b.cand), post: lin(b.post), cell: { alpha: Float64Array.from(b.cell.alpha), beta1: Float64Array.from(b.cell.beta1), delta: Float64Array.from(b.cell.delta), s0: b.cell.s0 } })),
+    out: lin(net.out),
+  };
+}
+
+function stateChanges(a: Trace, b: Trace): number {
+  let n = 0;
+  a.states.forEach((s, k) => s.forEach((v, i) => (n += v !== b.states[k][i] ? 1 : 0)));
+  return n;
+}
+
+export interface ParamSensitivity {
+  readonly parameter: string;
+  readonly sigma: number;
+  /** Unit-frames whose state changes when the parameter moves by +1 sigma, and by -1 sigma. */
+  readonly changesUp: number;
+  readonly changesDown: number;
+  readonly decisionChanges: boolean;
+}
+
+/** One-at-a-time sensitivity: each parameter moved by +-1 sigma of its realisation, ranked by state changes. */
+export function sensitivity(net: Network, inputs: InputSequence, refs: readonly ParamRef[]): ParamSensitivity[] {
+  const nominal = runNetwork(net, inputs);
+  const work = cloneNetwork(net);
+  return refs
+    .map((r) => {
+      const v = r.get(work);
+      const p0 = v[r.index];
+      v[r.index] = p0 * (1 + r.sigma);
+      const up = runNetwork(work, inputs);
+      v[r.index] = p0 * (1 - r.sigma);
+      const down = runNetwork(work, inputs);
+      v[r.index] = p0;
+      return {
+        parameter: r.name, sigma: r.sigma, changesUp: stateChanges(nominal, up), changesDown: stateChanges(nominal, down),
+        decisionChanges: up.decision !== nominal.decision || down.decision !== nominal.decision,
+      };
+    })
+    .sort((a, b) => b.changesUp + b.changesDown - (a.changesUp + a.changesDown));
+}
+
+/** Software-model Monte Carlo: every parameter drawn as p * (1 + N(0, sigma_p)); agreement and flip per draw. */
+export function softwareMonteCarlo(net: Network, inputs: InputSequence, refs: readonly ParamRef[], draws: number, seed: number): { stateAgreement: number; decisionFlip: boolean }[] {
+  const nominal = runNetwork(net, inputs);
+  const rng = createRng(seed);
+  const total = nominal.states.reduce((s, x) => s + x.length, 0);
+  return Array.from({ length: draws }, () => {
+    const work = cloneNetwork(net);
+    for (const r of refs) r.get(work)[r.index] *= 1 + r.sigma * rng.normal();
+    const tr = runNetwork(work, inputs);
+    return { stateAgreement: 1 - stateChanges(nominal, tr) / total, decisionFlip: tr.decision !== nominal.decision };
+  });
+}
+
+/** The network the circuit realises (what every sample is compared against). */
+export function realisedNetwork(net: Network, inputs: InputSequence, opts: Pick<CosimOptions, 'process' | 'calibration'>): Network {
+  return generateNetlist(net, inputs, opts).realised;
+}
