@@ -64,3 +64,15 @@ describe('bmru analyze noise', () => {
     expect(csv).toHaveLength(1 + 4 + 2);
   });
 });
+
+describe('bmru analyze corners', () => {
+  it('runs a chosen GF180MCU kit corner and names an unknown corner', async () => {
+    const clip = await cli.write('clip3c.csv', exampleClip(3));
+    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ss +3\.30 V +27 C +[\d.]+% +[\d.]+% +(same|DIFFERENT)/m);
+    const bad = await cli.run(['analyze', 'corners', '--corners', 'xx']);
+    expect(bad.exitCode).toBe(EXIT_ERROR);
+    expect(bad.stderr).toMatch(/process\.json 'corners': --corners: process c180 has no corner "xx" \(it has: tt, ff, ss, fs, sf\)/);
+  });
+});
