@@ -122,25 +122,44 @@ export function boundaryDiscrepancy(net: Network, ref: BoundaryFrames, test: Bou
         if (flip) bin.flips++;
       }
     }
-    const n = T * S;
-    const ratio = (c: number, s: number) => (s > 0 ? c / s : Infinity);
-    return {
-      block: k,
-      unitFrames: n,
-      switchingUnitFrames: n - nStable,
-      candidateMAE: cAll / n,
-      stateMAE: sAll / n,
-      ratio: ratio(cAll, sAll),
-      candidateMAEStable: nStable > 0 ? cStable / nStable : 0,
-      stateMAEStable: nStable > 0 ? sStable / nStable : 0,
-      ratioStable: ratio(cStable, sStable),
-      flips,
-      flipMAE: flipAll / n,
-      ratioFlips: ratio(cAll, flipAll),
-      cells,
-      byMargin,
-    };
+    return fromSums({ block: k, n: T * S, nStable, cAll, sAll, cStable, sStable, flips, flipAll, cells, byMargin });
   });
+}
+
+/** Raw sums behind a BoundaryNoise: what pooling several draws adds up. */
+interface BoundarySums {
+  readonly block: number;
+  readonly n: number;
+  readonly nStable: number;
+  readonly cAll: number;
+  readonly sAll: number;
+  readonly cStable: number;
+  readonly sStable: number;
+  readonly flips: number;
+  readonly flipAll: number;
+  readonly cells: readonly CellNoise[];
+  readonly byMargin: Record<MarginClass, MarginBin>;
+}
+
+const ratioOf = (c: number, s: number) => (s > 0 ? c / s : Infinity);
+
+function fromSums(x: BoundarySums): BoundaryNoise {
+  return {
+    block: x.block,
+    unitFrames: x.n,
+    switchingUnitFrames: x.n - x.nStable,
+    candidateMAE: x.cAll / x.n,
+    stateMAE: x.sAll / x.n,
+    ratio: ratioOf(x.cAll, x.sAll),
+    candidateMAEStable: x.nStable > 0 ? x.cStable / x.nStable : 0,
+    stateMAEStable: x.nStable > 0 ? x.sStable / x.nStable : 0,
+    ratioStable: ratioOf(x.cStable, x.sStable),
+    flips: x.flips,
+    flipMAE: x.flipAll / x.n,
+    ratioFlips: ratioOf(x.cAll, x.flipAll),
+    cells: x.cells,
+    byMargin: x.byMargin,
+  };
 }
 
 /** Every parameter p -> p * (1 + N(0, sigma)): weights, biases and the cells' alpha, beta1, delta (not s0). */
@@ -228,34 +247,26 @@ export function mergeDraws(draws: readonly BoundaryNoise[][]): BoundaryNoise[] {
     const rows = draws.map((d) => d[k]);
     const sum = (f: (r: BoundaryNoise) => number) => rows.reduce((s, r) => s + f(r), 0);
     const n = sum((r) => r.unitFrames);
-    const nStable = sum((r) => r.unitFrames - r.switchingUnitFrames);
-    const cAll = sum((r) => r.candidateMAE * r.unitFrames);
-    const sAll = sum((r) => r.stateMAE * r.unitFrames);
-    const cSt = sum((r) => r.candidateMAEStable * (r.unitFrames - r.switchingUnitFrames));
-    const sSt = sum((r) => r.stateMAEStable * (r.unitFrames - r.switchingUnitFrames));
-    const byMargin = Object.fromEntries(
-      (Object.keys(rows[0].byMargin) as MarginClass[]).map((m) => [m, { unitFrames: sum((r) => r.byMargin[m].unitFrames), flips: sum((r) => r.byMargin[m].flips) }]),
-    ) as Record<MarginClass, MarginBin>;
-    return {
+    const stable = (r: BoundaryNoise) => r.unitFrames - r.switchingUnitFrames;
+    return fromSums({
       block: k,
-      unitFrames: n,
-      switchingUnitFrames: n - nStable,
-      candidateMAE: cAll / n,
-      stateMAE: sAll / n,
-      ratio: sAll > 0 ? cAll / sAll : Infinity,
-      candidateMAEStable: nStable > 0 ? cSt / nStable : 0,
-      stateMAEStable: nStable > 0 ? sSt / nStable : 0,
-      ratioStable: sSt > 0 ? cSt / sSt : Infinity,
+      n,
+      nStable: sum(stable),
+      cAll: sum((r) => r.candidateMAE * r.unitFrames),
+      sAll: sum((r) => r.stateMAE * r.unitFrames),
+      cStable: sum((r) => r.candidateMAEStable * stable(r)),
+      sStable: sum((r) => r.stateMAEStable * stable(r)),
       flips: sum((r) => r.flips),
-      flipMAE: sum((r) => r.flipMAE * r.unitFrames) / n,
-      ratioFlips: sum((r) => r.flipMAE) > 0 ? cAll / sum((r) => r.flipMAE * r.unitFrames) : Infinity,
+      flipAll: sum((r) => r.flipMAE * r.unitFrames),
       cells: rows[0].cells.map((c, j) => ({
         unit: c.unit,
         candidateMAE: sum((r) => r.cells[j].candidateMAE) / rows.length,
         stateMAE: sum((r) => r.cells[j].stateMAE) / rows.length,
         flips: sum((r) => r.cells[j].flips),
       })),
-      byMargin,
-    };
+      byMargin: Object.fromEntries(
+        (Object.keys(rows[0].byMargin) as MarginClass[]).map((m) => [m, { unitFrames: sum((r) => r.byMargin[m].unitFrames), flips: sum((r) => r.byMargin[m].flips) }]),
+      ) as Record<MarginClass, MarginBin>,
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { basename } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
@@ -48,4 +49,24 @@ export async function loadProcessAndCalibration(a: { process: string; kit?: stri
 /** Default output folder name: `<analysis>-<model file stem>-<process>`. */
 export function outName(analysis: string, modelPath: string, processName: string): string {
   return `${analysis}-${basename(modelPath).replace(/\.[^.]+$/, '')}-${processName}`;
+}
+
+/** Arguments every analysis command shares (model, clip, process, timeout, output folder). */
+export interface AnalysisArgs {
+  model: string;
+  inputs: string;
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+  timeout: number;
+  out?: string;
+}
+
+/** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`). */
+export async function prepareAnalysis(a: AnalysisArgs, analysis: string): Promise<{ net: Network; inputs: InputSequence; process: Process; calibration?: Calibration; out: string }> {
+  const { net, inputs } = await loadModelAndInputs(a);
+  const { process, calibration } = await loadProcessAndCalibration(a);
+  const out = a.out ?? join('out', outName(analysis, a.model, process.name));
+  await mkdir(out, { recursive: true });
+  return { net, inputs, process, calibration, out };
 }

@@ -7,7 +7,7 @@ import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
 import { formatCosim } from '../report.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption } from '../common.js';
+import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, type AnalysisArgs } from '../common.js';
 
 export const command = 'compare';
 export const describe = 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail';
@@ -22,15 +22,8 @@ export function builder(y: Argv) {
     .epilogue('Exit code: 0 pass, 1 fidelity below tolerance, 2 error (bad input, ngspice failure).');
 }
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
+interface Args extends AnalysisArgs {
   tolerances?: string;
-  out?: string;
-  timeout: number;
   keep: boolean;
 }
 

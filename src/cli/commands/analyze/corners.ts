@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cornerPlan, runCorners, type CornerResult } from '../../../analysis/corners.js';
@@ -7,7 +7,7 @@ import { InputError } from '../../../errors.js';
 import { pct, table, watts } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'corners';
 export const describe = 'PVT corners: process corners (kit sections or skewed devices), VDD +-10%, -20..85 C; state agreement and decision per corner';
@@ -23,25 +23,15 @@ export function builder(y: Argv) {
     .epilogue('Every corner is scored against the software model of the nominal realised network: calibration is done once, at the typical corner and 27 C.');
 }
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
-  timeout: number;
+interface Args extends AnalysisArgs {
   full: boolean;
   corners?: string;
   vddTemp: boolean;
   workers?: number;
-  out?: string;
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
-  const { process: proc, calibration } = await loadProcessAndCalibration(a);
-  const out = a.out ?? join('out', outName('corners', a.model, proc.name));
-  await mkdir(out, { recursive: true });
+  const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'corners');
   let specs;
   try {
     specs = cornerPlan(proc, a.full, a.corners?.split(',').map((c) => c.trim()), a.vddTemp);

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
@@ -10,7 +10,7 @@ import { networkToJson } from '../../../model/json-format.js';
 import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'hwaware';
 export const describe = 'Hardware-aware software model: learn per-cell candidate gain/offset, ON level and OFF leakage, per-class logit gain/offset from a calibration co-simulation, then show how much closer the fast model predicts the circuit on another clip';
@@ -24,26 +24,16 @@ export function builder(y: Argv) {
     .epilogue('The corrections are folded into ordinary parameters: the written model runs in every command like any other.');
 }
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
-  timeout: number;
+interface Args extends AnalysisArgs {
   fitInputs?: string;
   fitSeed: number;
-  out?: string;
 }
 
 const FIT_FRAMES = 101;
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
-  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'hwaware');
   const fitInputs = a.fitInputs ? await loadInputs(a.fitInputs) : randomInputs(FIT_FRAMES, net.inputs, a.fitSeed);
-  const out = a.out ?? join('out', outName('hwaware', a.model, proc.name));
-  await mkdir(out, { recursive: true });
   const p = progress(`ngspice: calibration clip (${fitInputs.frames} frames) and evaluation clip (${inputs.frames} frames)`);
   const [fit, evalRun] = await Promise.all([fitInputs, inputs].map((x, i) => cosimulate(net, x, { process: proc, calibration, run: { name: i ? 'hw-eval' : 'hw-fit', timeoutMs: a.timeout * 1000 } }))).finally(() => p.stop());
   const realised = fit.generated.realised;

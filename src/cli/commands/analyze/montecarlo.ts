@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { median } from 'mathjs';
@@ -9,7 +9,7 @@ import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { histogram, htmlPage, writePlot } from '../../../plot/index.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'montecarlo';
 export const describe = 'Monte Carlo device mismatch (Pelgrom, per-device V_th and beta from recorded seeds): state agreement distribution, decision flip rate, most sensitive parameters';
@@ -27,26 +27,16 @@ export function builder(y: Argv) {
     .epilogue('Mismatch coefficients come from the process file (field "mismatch"); each device gets sigma(dVth) = A_VT / sqrt(W L) and sigma(dbeta/beta) = A_beta / sqrt(W L). Results are appended to samples.jsonl as each sample finishes; interrupt and rerun to continue.');
 }
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
-  timeout: number;
+interface Args extends AnalysisArgs {
   samples: number;
   seed: number;
   softwareDraws: number;
   workers?: number;
-  out?: string;
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
-  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'montecarlo');
   if (!proc.mismatch) throw new InputError('has no mismatch coefficients: add "mismatch": {"n": {"avtMvUm", "abetaPctUm"}, "p": {...}}', { file: join(proc.dir, 'process.json'), field: 'mismatch' });
-  const out = a.out ?? join('out', outName('montecarlo', a.model, proc.name));
-  await mkdir(out, { recursive: true });
   const campaign = { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration), seed: a.seed, mismatch: proc.mismatch };
   const done = await resume(out, campaign);
   const todo = Array.from({ length: a.samples }, (_, i) => i).filter((i) => !done.has(i));

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { NOISE_LEVELS, softwareNoise, type BoundaryNoise } from '../../../analysis/noise.js';
@@ -14,7 +14,7 @@ import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'noise';
 export const describe = 'Noise immunity: discrepancy at each cell input vs output (suppression ratio) under noise, software model and circuit, and over depth';
@@ -40,13 +40,7 @@ export function builder(y: Argv) {
 const listOk = (s: string, ok: (v: number) => boolean) => s.split(',').every((v) => v.trim() !== '' && ok(Number(v)));
 const list = (s: string) => s.split(',').map(Number);
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
-  timeout: number;
+interface Args extends AnalysisArgs {
   levels: string;
   draws: number;
   circuit: boolean;
@@ -55,7 +49,6 @@ interface Args {
   depthLevel: number;
   seed: number;
   workers?: number;
-  out?: string;
 }
 
 interface Row {
@@ -66,10 +59,7 @@ interface Row {
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
-  const { process: proc, calibration } = await loadProcessAndCalibration(a);
-  const out = a.out ?? join('out', outName('noise', a.model, proc.name));
-  await mkdir(out, { recursive: true });
+  const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'noise');
   const levels = list(a.levels);
   const rows: Row[] = [];
   const circuitRuns: Record<string, CircuitNoiseResult> = {};

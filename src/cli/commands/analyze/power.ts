@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
@@ -9,7 +9,7 @@ import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, outName, processOptions, timeoutOption } from '../../common.js';
+import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'power';
 export const describe = 'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
@@ -26,25 +26,15 @@ export function builder(y: Argv) {
     .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents');
 }
 
-interface Args {
-  model: string;
-  inputs: string;
-  process: string;
-  kit?: string;
-  calibrated: boolean;
-  timeout: number;
+interface Args extends AnalysisArgs {
   scaling: boolean;
   widths: string;
   frames: number;
   workers?: number;
-  out?: string;
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
-  const { process: proc, calibration } = await loadProcessAndCalibration(a);
-  const out = a.out ?? join('out', outName('power', a.model, proc.name));
-  await mkdir(out, { recursive: true });
+  const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'power');
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r = await cosimulate(net, inputs, {
     process: proc, calibration, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
