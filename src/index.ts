@@ -6,3 +6,4 @@ export * from './spice/index.js';
 export * from './compare/index.js';
 export * from './pipeline.js';
 export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';
+export * from './jobs/index.js';
