@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { BmruError } from '../errors.js';
 import { SpiceError, SpiceTimeoutError } from '../spice/errors.js';
 import { RawfileError } from '../spice/rawfile.js';
+import * as batch from './commands/batch.js';
 import * as calibrateCmd from './commands/calibrate.js';
 import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
@@ -15,7 +16,7 @@ export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, batch].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(spice)
     .command(compare)
     .command(calibrateCmd)
+    .command(batch)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()

@@ -3,7 +3,7 @@ import { transientProgress, type Progress } from '../../src/cli/progress.js';
 
 /** A Progress that keeps the last text it was given. */
 function recorder(): Progress & { text: string } {
-  const p = { text: '', update: (t: string) => void (p.text = t), done: () => undefined, stop: () => undefined };
+  const p = { text: '', update: (t: string) => void (p.text = t), done: () => undefined, stop: () => undefined, note: () => undefined };
   return p;
 }
 
