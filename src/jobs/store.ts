@@ -181,7 +181,9 @@ function parseRecord(text: string, file: string): ResultRecord {
   } catch (e) {
     throw new InputError(`not a batch result record (${(e as Error).message})`, { file });
   }
-  return parseWith(ResultSchema, raw, file) as unknown as ResultRecord;
+  // Validated, but returned as read: zod would reorder the keys, and a rebuilt stream should match the appended one.
+  parseWith(ResultSchema, raw, file);
+  return raw as ResultRecord;
 }
 
 /** Every record in the folder, keyed by job id. */
@@ -295,7 +297,8 @@ export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
   } catch (e) {
     throw new InputError(`expected valid JSON (${(e as Error).message})`, { file: paths.jobs });
   }
-  return parseWith(JobsFileSchema, raw, paths.jobs) as unknown as JobsFile;
+  parseWith(JobsFileSchema, raw, paths.jobs);
+  return raw as JobsFile;
 }
 
 /** Who holds run.lock. */

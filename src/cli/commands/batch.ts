@@ -153,7 +153,7 @@ async function statusHandler(a: TargetArgs): Promise<void> {
   const classes = FAILURE_CLASSES.filter((c) => s.failedByClass[c] > 0).map((c) => `${c} ${s.failedByClass[c]}`);
   const lines = [
     `batch ${name} (${shown(paths.dir)}): ${s.total} jobs`,
-    table(['', 'jobs'], [
+    table(['state', 'jobs'], [
       ['ok', s.ok],
       ['failed', `${s.failed}${classes.length > 0 ? ` (${classes.join(', ')})` : ''}`],
       ['pending', s.pending],
