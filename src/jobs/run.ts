@@ -23,7 +23,8 @@ import {
   acquireLock,
   openStreams,
   outPaths,
-  readAllResults,
+  listResultIds,
+  readResults,
   rebuildStreams,
   writeJobsFile,
   writeResult,
@@ -85,6 +86,8 @@ export interface BatchSummary {
   readonly workers: number;
   /** Every failed record of the plan (or slice), earlier runs' included. */
   readonly failures: readonly ResultRecord[];
+  /** Ok jobs of the plan (or slice) whose verdict failed the plan's tolerances, earlier runs' included. */
+  readonly belowTolerance: number;
   readonly paths: OutPaths;
 }
 
@@ -119,7 +122,9 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
       schema: JOBS_SCHEMA, name: plan.name, planFile: plan.file, generator: GENERATOR, tolerances: plan.tolerances,
       timeoutS: plan.timeoutS, retries: plan.retries, jobs: expanded.jobs,
     });
-    const existing = await readAllResults(paths);
+    // Only the records this run needs are read: a slice of a large plan on a shared filesystem reads its own.
+    const ids = await listResultIds(paths);
+    const existing = await readResults(paths, (release ? expanded.jobs : jobs).map((j) => j.id).filter((id) => ids.has(id)));
     const rerun = (j: Job) => !existing.has(j.id) || (opts.retryFailed === true && existing.get(j.id)!.status === 'failed');
     const todo = jobs.filter(rerun);
     if (release) {
@@ -165,6 +170,7 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
       wallS: (performance.now() - startedMs) / 1000,
       workers,
       failures: all.filter((r) => r.status === 'failed'),
+      belowTolerance: all.filter((r) => r.cosim?.pass === false).length,
       paths,
     };
   } finally {

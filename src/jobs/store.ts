@@ -22,6 +22,7 @@ import { basename, dirname, join } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
+import { runMany } from '../spice/pool.js';
 import type { Comparison } from '../compare/metrics.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -186,17 +187,28 @@ function parseRecord(text: string, file: string): ResultRecord {
   return raw as ResultRecord;
 }
 
-/** Every record in the folder, keyed by job id. */
-export async function readAllResults(paths: OutPaths): Promise<Map<string, ResultRecord>> {
-  let names: string[];
+/** Ids of the jobs that have a record (from the file names alone). */
+export async function listResultIds(paths: OutPaths): Promise<Set<string>> {
   try {
-    names = (await readdir(paths.results)).filter((n) => ID_FILE.test(n));
+    return new Set((await readdir(paths.results)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -'.json'.length)));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
     throw e;
   }
-  const records = await Promise.all(names.map(async (n) => parseRecord(await readFile(join(paths.results, n), 'utf8'), join(paths.results, n))));
-  return new Map(records.map((r) => [r.id, r]));
+}
+
+/** Files read at once: enough to hide latency, few enough to stay far from the open-file limit. */
+const READ_CONCURRENCY = 32;
+
+/** The records of the given jobs that have one, keyed by job id. */
+export async function readResults(paths: OutPaths, ids: Iterable<string>): Promise<Map<string, ResultRecord>> {
+  const records = await runMany([...ids], (id) => readResult(paths, id), { concurrency: READ_CONCURRENCY });
+  return new Map(records.filter((r): r is ResultRecord => r !== undefined).map((r) => [r.id, r]));
+}
+
+/** Every record in the folder, keyed by job id. */
+export async function readAllResults(paths: OutPaths): Promise<Map<string, ResultRecord>> {
+  return readResults(paths, await listResultIds(paths));
 }
 
 /** Records in the order they finished (ties by id), as the streams list them. */

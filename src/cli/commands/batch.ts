@@ -115,16 +115,15 @@ async function runHandler(a: RunArgs): Promise<void> {
   }
   p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
   console.log(formatRunSummary(summary));
-  const records = await readAllResults(summary.paths);
-  const belowTolerance = expanded.jobs.some((j) => records.get(j.id)?.cosim?.pass === false);
-  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : belowTolerance ? 1 : 0;
+  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : summary.belowTolerance > 0 ? 1 : 0;
 }
 
 function formatRunSummary(s: BatchSummary): string {
   const out = [
     `jobs ${s.total}: ${s.skipped} had results already, ${s.ok} ok and ${s.failed} failed in this run, ${s.pending} pending` +
       `${s.interrupted ? ' (interrupted: run the same command again to finish)' : ''}`,
-    `wall time ${s.wallS.toFixed(1)} s with ${s.workers} workers`,
+    `wall time ${s.wallS.toFixed(1)} s with ${s.workers} workers` +
+      `${s.belowTolerance > 0 ? `; ${s.belowTolerance} ok jobs are below the plan's tolerances (bmru batch report)` : ''}`,
   ];
   if (s.failures.length > 0) {
     out.push('', `failed jobs (${s.failures.length}):`, failureTable(s.failures));
