@@ -60,6 +60,26 @@ describe('bmru batch', () => {
     expect(recordsIn(results).sort()).toEqual(jobs.map((id: string) => `${id}.json`));
   });
 
+  it('stops on Ctrl-C (SIGINT) with exit 130, keeping the finished jobs and releasing the lock', async () => {
+    const plan = await fx.write('interrupted.yaml', PLAN.replace('name: killed', 'name: interrupted').replace('out: out-killed', 'out: out-interrupted'));
+    const results = path.join(fx.dir, 'out-interrupted', 'results');
+    const child = spawn(process.execPath, [BIN, 'batch', 'run', plan, '-j', '1', '-q'], { cwd: fx.dir, env: { ...process.env, TMPDIR: fx.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const deadline = Date.now() + 110_000;
+    while (recordsIn(results).length === 0 && Date.now() < deadline) await sleep(100);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const kept = recordsIn(results).length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(4);
+    expect(stdout).toMatch(new RegExp(`${4 - kept} pending \\(interrupted: run the same command again to finish\\)`));
+    expect(existsSync(path.join(fx.dir, 'out-interrupted', 'run.lock'))).toBe(false);
+    const jsonl = (await readFile(path.join(fx.dir, 'out-interrupted', 'results.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(jsonl).toHaveLength(kept);
+  });
+
   it('status and report read the output folder: counts, aggregate table, report.csv', async () => {
     const status = await fx.run(['batch', 'status', 'out-killed']);
     expect(status.exitCode, status.stderr).toBe(0);
