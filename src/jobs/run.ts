@@ -54,6 +54,8 @@ export interface BatchOptions {
   readonly onRecord?: (r: ResultRecord) => void;
   /** The ngspice binary. Default: as `runNgspice` (env `BMRU_NGSPICE`, else `ngspice`). */
   readonly ngspiceBin?: string;
+  /** Where ngspice work directories are made (those of failed attempts are kept). Default: `os.tmpdir()`. */
+  readonly workRoot?: string;
 }
 
 /** Where a batch stands, for a progress line. */
@@ -98,6 +100,7 @@ interface RunContext {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly ngspiceBin?: string;
+  readonly workRoot?: string;
   readonly model: (file: string) => Promise<Network>;
   readonly inputFile: (file: string) => Promise<InputSequence>;
 }
@@ -202,6 +205,7 @@ function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
     timeoutMs: (opts.timeoutS ?? expanded.plan.timeoutS) * 1000,
     signal: opts.signal,
     ngspiceBin: opts.ngspiceBin,
+    workRoot: opts.workRoot,
     model: cache(loadModel),
     inputFile: cache(loadInputs),
   };
@@ -249,7 +253,7 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
     deckLines: job.corner === null ? undefined : p.process.corners[job.corner],
     spiceOptions: job.spiceSeed === null ? undefined : { seed: job.spiceSeed },
     title: `bmru batch ${plan.name} job ${job.id}: ${job.label}`,
-    run: { name: `batch-${job.id}`, timeoutMs: ctx.timeoutMs, keepWorkDir: 'onFailure', signal: ctx.signal, ngspiceBin: ctx.ngspiceBin },
+    run: { name: `batch-${job.id}`, timeoutMs: ctx.timeoutMs, keepWorkDir: 'onFailure', signal: ctx.signal, ngspiceBin: ctx.ngspiceBin, workRoot: ctx.workRoot },
   });
 }
 

@@ -57,7 +57,7 @@ async function fakeNgspice(name: string, crashes: number): Promise<string> {
 describe('runBatch', () => {
   it('runs every job once, publishes a record and a stream line per job, and a rerun skips them all', async () => {
     const e = await planOf('resume', '');
-    const first = await runBatch(e, { workers: 2 });
+    const first = await runBatch(e, { workers: 2, workRoot: dir });
     expect(first).toMatchObject({ total: 2, skipped: 0, ok: 2, failed: 0, pending: 0, interrupted: false });
     const paths = outPaths(e.plan.outDir);
     const records = await readAllResults(paths);
@@ -71,7 +71,7 @@ describe('runBatch', () => {
     const before = await readFile(paths.jsonl, 'utf8');
     expect(before.trimEnd().split('\n')).toHaveLength(2);
 
-    const second = await runBatch(e, { workers: 2 });
+    const second = await runBatch(e, { workers: 2, workRoot: dir });
     expect(second).toMatchObject({ total: 2, skipped: 2, ok: 0, failed: 0, pending: 0 });
     expect(await readFile(paths.jsonl, 'utf8')).toBe(before); // rebuilt from the same records: same lines
     const again = await readAllResults(paths);
@@ -81,9 +81,9 @@ describe('runBatch', () => {
   it('stops on abort: the running job gets no record, the next run does the rest', async () => {
     const e = await planOf('abort', '', { seeds: 3 });
     const controller = new AbortController();
-    const first = await runBatch(e, { workers: 1, signal: controller.signal, onRecord: () => controller.abort() });
+    const first = await runBatch(e, { workers: 1, workRoot: dir, signal: controller.signal, onRecord: () => controller.abort() });
     expect(first).toMatchObject({ ok: 1, interrupted: true, pending: 2 });
-    const second = await runBatch(e, { workers: 2 });
+    const second = await runBatch(e, { workers: 2, workRoot: dir });
     expect(second).toMatchObject({ skipped: 1, ok: 2, pending: 0 });
     const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).id).sort()).toEqual(e.jobs.map((j) => j.id).sort());
@@ -91,7 +91,7 @@ describe('runBatch', () => {
 
   it('retries a timeout up to the limit and records the class and every attempt', async () => {
     const e = await planOf('timeout', 'timeoutS: 0.001\nretries: 1', { seeds: 1 });
-    const s = await runBatch(e, { workers: 1 });
+    const s = await runBatch(e, { workers: 1, workRoot: dir });
     expect(s).toMatchObject({ ok: 0, failed: 1 });
     const [r] = (await readAllResults(outPaths(e.plan.outDir))).values();
     expect(r.status).toBe('failed');
@@ -105,7 +105,7 @@ describe('runBatch', () => {
     broken.tensors['pre.bias'] = [1, 2]; // wrong length
     await writeFile(path.join(dir, 'broken.json'), JSON.stringify(broken));
     const e = await planOf('bad', 'retries: 2', { seeds: 1, models: 'broken.json' });
-    await runBatch(e, { workers: 1 });
+    await runBatch(e, { workers: 1, workRoot: dir });
     const [r] = (await readAllResults(outPaths(e.plan.outDir))).values();
     expect(r.failure).toMatchObject({ class: 'bad-input', retryable: false });
     expect(r.failure?.message).toContain('broken.json');
@@ -114,12 +114,12 @@ describe('runBatch', () => {
   });
 
   it('retries a crash: one SIGSEGV then success is an ok job with two attempts; crashing always fails after 1 + retries', async () => {
-    const once = await runBatch(await planOf('crash-once', 'retries: 2', { seeds: 1 }), { workers: 1, ngspiceBin: await fakeNgspice('crash-once.sh', 1) });
+    const once = await runBatch(await planOf('crash-once', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-once.sh', 1) });
     expect(once).toMatchObject({ ok: 1, failed: 0 });
     const [ok] = (await readAllResults(once.paths)).values();
     expect(ok.attempts.map((a) => a.failure?.class ?? 'ok')).toEqual(['crash', 'ok']);
 
-    const always = await runBatch(await planOf('crash-always', 'retries: 2', { seeds: 1 }), { workers: 1, ngspiceBin: await fakeNgspice('crash-always.sh', -1) });
+    const always = await runBatch(await planOf('crash-always', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-always.sh', -1) });
     expect(always).toMatchObject({ ok: 0, failed: 1 });
     const [bad] = (await readAllResults(always.paths)).values();
     expect(bad.failure).toMatchObject({ class: 'crash', kind: 'crash' });
@@ -129,9 +129,9 @@ describe('runBatch', () => {
 
   it('reruns failed jobs only when asked', async () => {
     const e = await planOf('retry-failed', 'timeoutS: 0.001\nretries: 0', { seeds: 1 });
-    await runBatch(e, { workers: 1 });
-    expect(await runBatch(e, { workers: 1 })).toMatchObject({ skipped: 1, failed: 0, failures: [expect.anything()] });
-    const rerun = await runBatch(e, { workers: 1, retryFailed: true, timeoutS: 600 });
+    await runBatch(e, { workers: 1, workRoot: dir });
+    expect(await runBatch(e, { workers: 1, workRoot: dir })).toMatchObject({ skipped: 1, failed: 0, failures: [expect.anything()] });
+    const rerun = await runBatch(e, { workers: 1, workRoot: dir, retryFailed: true, timeoutS: 600 });
     expect(rerun).toMatchObject({ skipped: 0, ok: 1, failures: [] });
     const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).status)).toEqual(['ok']); // the old failure is replaced, not listed twice
