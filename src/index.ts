@@ -7,3 +7,4 @@ export * from './compare/index.js';
 export * from './pipeline.js';
 export * from './audio/index.js';
 export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';
+export * from './jobs/index.js';

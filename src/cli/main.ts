@@ -5,6 +5,7 @@ import { BmruError } from '../errors.js';
 import { SpiceError, SpiceTimeoutError } from '../spice/errors.js';
 import { RawfileError } from '../spice/rawfile.js';
 import * as analyze from './commands/analyze.js';
+import * as batch from './commands/batch.js';
 import * as calibrateCmd from './commands/calibrate.js';
 import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
@@ -18,7 +19,7 @@ export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(analyze)
     .command(kwsData)
     .command(features)
+    .command(batch)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()

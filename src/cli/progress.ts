@@ -1,5 +1,6 @@
 /** Progress on stderr for work that takes more than a few seconds: a live line on a terminal, sparse lines in logs. */
 import type { RunProgress } from '../spice/watch.js';
+import type { BatchProgress } from '../jobs/run.js';
 import { seconds } from './format.js';
 
 export interface Progress {
@@ -8,6 +9,8 @@ export interface Progress {
   done(text?: string): void;
   /** Ends without a summary, for a failure the caller reports itself. */
   stop(): void;
+  /** Prints a line of its own (above the live line on a terminal), e.g. a failed batch job. */
+  note(text: string): void;
 }
 
 const LOG_INTERVAL_MS = 10_000;
@@ -45,6 +48,11 @@ export function progress(label: string, quiet = false): Progress {
       if (timer) clearInterval(timer);
       if (!quiet && tty) process.stderr.write('\r\x1b[K');
     },
+    note(t: string) {
+      if (quiet) return;
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${t}\n`);
+      if (tty) render();
+    },
   };
 }
 
@@ -77,8 +85,30 @@ function simTime(tS: number, refS: number): string {
   return `${(tS / scale).toFixed(2)} ${unit}`;
 }
 
+/**
+ * A batch's progress: a bar, jobs done of total, failures, rate and ETA:
+ * `[#######-------------] 70/200, 2 failed, 2 running, 8.1 jobs/min, ETA 16 min`. Jobs done by an earlier run
+ * fill the bar but not the rate.
+ */
+export function batchProgressText(p: BatchProgress, barWidth = 20): string {
+  const done = p.skipped + p.finished;
+  const parts = [`${bar(p.total === 0 ? 1 : done / p.total, barWidth)} ${done}/${p.total}`];
+  if (p.skipped > 0) parts.push(`${p.skipped} done before`);
+  if (p.failed > 0) parts.push(`${p.failed} failed`);
+  if (p.running > 0) parts.push(`${p.running} running`);
+  if (p.ratePerS !== null) parts.push(`${(p.ratePerS * 60).toFixed(1)} jobs/min`);
+  if (p.etaS !== null && done < p.total) parts.push(`ETA ${duration(p.etaS)}`);
+  return parts.join(', ');
+}
+
+/** `[#####---------------]` for a fraction in [0, 1]. */
+export function bar(fraction: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
 /** A wall-clock duration: `16 s`, `4 min`, `1.5 h`. */
-function duration(s: number): string {
+export function duration(s: number): string {
   if (s < 100) return `${Math.round(s)} s`;
   if (s < 6000) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;

@@ -45,7 +45,12 @@ export async function loadTolerances(path: string): Promise<Tolerances> {
   } catch (e) {
     throw new InputError(`cannot read tolerance JSON (${(e as Error).message})`, { file: path });
   }
-  return parseWith(ToleranceSchema, raw, path);
+  return parseTolerances(raw, path);
+}
+
+/** Validate tolerances given as data (e.g. inline in a batch plan); absent keys take the defaults. */
+export function parseTolerances(raw: unknown, file?: string): Tolerances {
+  return parseWith(ToleranceSchema, raw, file);
 }
 
 /** Judge a comparison. */

@@ -1,0 +1,265 @@
+import { stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import type { Argv } from 'yargs';
+import { writeToString } from 'fast-csv';
+import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
+import { runBatch, type BatchSummary } from '../../jobs/run.js';
+import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, type OutPaths, type ResultRecord } from '../../jobs/store.js';
+import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
+import { FAILURE_CLASSES } from '../../jobs/failure.js';
+import type { Tolerances } from '../../compare/tolerance.js';
+import { BmruError } from '../../errors.js';
+import { batchProgressText, progress } from '../progress.js';
+import { pct, table } from '../format.js';
+
+export const command = 'batch';
+export const describe = 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool, show status, report aggregates';
+
+/** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT), as shells report it. */
+const EXIT_INTERRUPTED = 130;
+
+export function builder(y: Argv) {
+  return y
+    .command(runCommand)
+    .command(statusCommand)
+    .command(reportCommand)
+    .demandCommand(1, 'Name a batch command: run, status or report.')
+    .example('$0 batch run models/example/batch-example.yaml', 'the shipped example plan, one ngspice per core')
+    .example('$0 batch status out/batch-example', 'done / failed / pending counts')
+    .example('$0 batch report out/batch-example', 'aggregate table per model and corner, report.csv');
+}
+
+export function handler(): void {
+  // Only the subcommands do anything.
+}
+
+const planOptions = <T>(y: Argv<T>) =>
+  y
+    .option('out', { alias: 'o', type: 'string', describe: 'output folder (overrides the plan\'s out)', defaultDescription: 'plan out, else out/batch-<name>' })
+    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (overrides the plan\'s kit)' });
+
+const runCommand = {
+  command: 'run <plan>',
+  describe: 'Run every job of a plan that has no result yet; each result is written the moment its job ends',
+  builder: (y: Argv) =>
+    planOptions(y)
+      .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
+      .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once (each single-threaded)' })
+      .option('slice', { type: 'string', describe: 'run only jobs with index % n == i, as i/n (0-based, e.g. $SLURM_ARRAY_TASK_ID/8); writes per-job results only' })
+      .option('retries', { type: 'number', describe: 'extra attempts after a timeout or crash', defaultDescription: 'plan retries, else 2' })
+      .option('timeout', { type: 'number', describe: 'seconds before one ngspice attempt is killed', defaultDescription: 'plan timeoutS, else 1800' })
+      .option('retry-failed', { type: 'boolean', default: false, describe: 'run jobs whose result says failed again' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
+      .check((a) => (Number.isInteger(a.workers) && a.workers >= 1) || `--workers must be an integer >= 1, got ${a.workers}`)
+      .check((a) => a.retries === undefined || (Number.isInteger(a.retries) && a.retries >= 0) || `--retries must be an integer >= 0, got ${a.retries}`)
+      .check((a) => a.timeout === undefined || a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`)
+      .example('$0 batch run plan.yaml -j 2', 'two ngspice processes at once; rerun the same command to finish an interrupted batch')
+      .example('$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1', 'one task of an 8-way Slurm array')
+      .epilogue(
+        'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
+          '(after retries) or the plan is invalid, 130 interrupted (finished jobs are kept; run again to go on).',
+      ),
+  handler: runHandler,
+};
+
+interface RunArgs {
+  plan: string;
+  out?: string;
+  kit?: string;
+  workers: number;
+  slice?: string;
+  retries?: number;
+  timeout?: number;
+  retryFailed: boolean;
+  quiet: boolean;
+}
+
+async function runHandler(a: RunArgs): Promise<void> {
+  const slice = a.slice === undefined ? undefined : parseSlice(a.slice);
+  const plan = await loadPlan(a.plan, { out: a.out, kit: a.kit });
+  const expanded = await expandPlan(plan);
+  const dups = expanded.duplicates > 0 ? ` (${expanded.duplicates} duplicate jobs dropped)` : '';
+  const share = slice ? `, slice ${slice.index}/${slice.count}` : '';
+  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, results in ${shown(plan.outDir)}`);
+
+  const p = progress(`batch ${plan.name}`, a.quiet);
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: leave now
+    p.note(`${signal}: stopping; running jobs are abandoned (they run again next time), finished ones are kept`);
+    controller.abort(new BmruError(`interrupted by ${signal}`, 'interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let summary: BatchSummary;
+  try {
+    summary = await runBatch(expanded, {
+      workers: a.workers,
+      slice,
+      retries: a.retries,
+      timeoutS: a.timeout,
+      retryFailed: a.retryFailed,
+      signal: controller.signal,
+      onProgress: (x) => p.update(batchProgressText(x)),
+      onRecord: (r) => {
+        if (r.status === 'failed') p.note(`failed: ${failureLine(r)}`);
+      },
+    });
+  } catch (e) {
+    p.stop();
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
+  console.log(formatRunSummary(summary));
+  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : summary.belowTolerance > 0 ? 1 : 0;
+}
+
+function formatRunSummary(s: BatchSummary): string {
+  const out = [
+    `jobs ${s.total}: ${s.skipped} had results already, ${s.ok} ok and ${s.failed} failed in this run, ${s.pending} pending` +
+      `${s.interrupted ? ' (interrupted: run the same command again to finish)' : ''}`,
+    `wall time ${s.wallS.toFixed(1)} s with ${s.workers} workers` +
+      `${s.belowTolerance > 0 ? `; ${s.belowTolerance} ok jobs are below the plan's tolerances (bmru batch report)` : ''}`,
+  ];
+  if (s.failures.length > 0) {
+    out.push('', `failed jobs (${s.failures.length}):`, failureTable(s.failures));
+  }
+  out.push('', `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`);
+  return out.join('\n');
+}
+
+const statusCommand = {
+  command: 'status <target>',
+  describe: 'Done / failed / pending counts of a batch, from its plan or its output folder',
+  builder: (y: Argv) => planOptions(y).positional('target', { type: 'string', demandOption: true, describe: 'plan YAML file or output folder' }),
+  handler: statusHandler,
+};
+
+interface TargetArgs {
+  target: string;
+  out?: string;
+  kit?: string;
+}
+
+async function statusHandler(a: TargetArgs): Promise<void> {
+  const { name, paths, jobs } = await openTarget(a);
+  const records = await readAllResults(paths);
+  const s = batchStatus(jobs, records);
+  const classes = FAILURE_CLASSES.filter((c) => s.failedByClass[c] > 0).map((c) => `${c} ${s.failedByClass[c]}`);
+  const lines = [
+    `batch ${name} (${shown(paths.dir)}): ${s.total} jobs`,
+    table(['state', 'jobs'], [
+      ['ok', s.ok],
+      ['failed', `${s.failed}${classes.length > 0 ? ` (${classes.join(', ')})` : ''}`],
+      ['pending', s.pending],
+    ]),
+  ];
+  if (s.foreign > 0) lines.push(`${s.foreign} more results belong to jobs this plan no longer lists (ignored)`);
+  const failures = failedRecords(jobs, records);
+  if (failures.length > 0) lines.push('', failureTable(failures));
+  console.log(lines.join('\n'));
+}
+
+const reportCommand = {
+  command: 'report <target>',
+  describe: 'Aggregate table per model, process and corner (state agreement, decision match, pass rate), failed jobs; writes report.csv',
+  builder: (y: Argv) =>
+    planOptions(y)
+      .positional('target', { type: 'string', demandOption: true, describe: 'plan YAML file or output folder' })
+      .option('csv', { type: 'string', describe: 'where to write the aggregate table', defaultDescription: '<out>/report.csv' }),
+  handler: reportHandler,
+};
+
+async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
+  const { name, paths, jobs, tolerances } = await openTarget(a);
+  const records = await readAllResults(paths);
+  const rows = aggregate(jobs, records, tolerances);
+  const csvFile = a.csv ?? join(paths.dir, 'report.csv');
+  await writeFile(csvFile, `${await writeToString([REPORT_HEADER, ...rows.map(reportCsvRow)])}\n`);
+  const rebuilt = await refreshStreams(paths, jobs, records);
+  const s = batchStatus(jobs, records);
+  const out = [
+    `batch ${name}: ${s.total} jobs, ${s.ok} ok, ${s.failed} failed, ${s.pending} pending; pass/fail judged with the plan's tolerances`,
+    '',
+    table(
+      ['model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'states mean', 'states min', 'votes mean', 'decision match', 'ngspice mean'],
+      rows.map((r) => [r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, opt(r.stateAgreementMean, pct), opt(r.stateAgreementMin, pct), opt(r.voteAgreementMean, pct), opt(r.decisionMatchRate, (v) => pct(v, 1)), opt(r.ngspiceMeanS, (v) => `${v.toFixed(1)} s`)]),
+    ),
+  ];
+  const failures = failedRecords(jobs, records);
+  if (failures.length > 0) out.push('', `failed jobs (${failures.length}):`, failureTable(failures));
+  out.push('', `aggregate table: ${shown(csvFile)}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`);
+  // TODO(plots): draw the aggregate (state agreement per corner, decision-match rate) once the plotting module lands.
+  console.log(out.join('\n'));
+}
+
+const REPORT_HEADER = [
+  'model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'state_agreement_mean', 'state_agreement_min',
+  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s',
+];
+
+function reportCsvRow(r: GroupRow): (string | number)[] {
+  const n = (v: number | null) => (v === null ? '' : v);
+  return [r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS)];
+}
+
+/**
+ * Rebuilds results.jsonl / results.csv from the records (after `--slice` runs, which write records only),
+ * unless a run holds the folder. Returns whether it did.
+ */
+async function refreshStreams(paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireLock(paths);
+  } catch (e) {
+    if (e instanceof BmruError && e.kind === 'batch-locked') return false;
+    throw e;
+  }
+  try {
+    await rebuildStreams(paths, jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r !== undefined));
+    return true;
+  } finally {
+    await release();
+  }
+}
+
+/** A plan file (expanded now) or an output folder (its jobs.json). */
+async function openTarget(a: TargetArgs): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
+  const isDir = await stat(a.target).then((s) => s.isDirectory(), () => false);
+  if (isDir) {
+    const paths = outPaths(a.target);
+    const file = await readJobsFile(paths);
+    return { name: file.name, paths, jobs: file.jobs, tolerances: file.tolerances };
+  }
+  const plan = await loadPlan(a.target, { out: a.out, kit: a.kit });
+  const expanded = await expandPlan(plan);
+  return { name: plan.name, paths: outPaths(plan.outDir), jobs: expanded.jobs, tolerances: plan.tolerances };
+}
+
+function failureTable(records: readonly ResultRecord[]): string {
+  return table(
+    ['id', 'job', 'class', 'attempts', 'message'],
+    records.map((r) => [r.id, r.job.label, r.failure?.class ?? '?', r.attempts.length, firstLine(r.failure?.message ?? '', 120)]),
+  );
+}
+
+function failureLine(r: ResultRecord): string {
+  return `${r.id} ${r.job.label}: ${r.failure?.class} after ${r.attempts.length} attempt(s): ${firstLine(r.failure?.message ?? '', 160)}`;
+}
+
+function firstLine(text: string, max: number): string {
+  const line = text.split('\n')[0];
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+
+const opt = (v: number | null, f: (v: number) => string) => (v === null ? '-' : f(v));
+
+/** A path as the user would type it from here. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}

@@ -1,0 +1,424 @@
+/**
+ * Batch plans: a YAML file naming models x input sets x processes x corners x seeds, expanded into jobs whose
+ * ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
+ * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
+ * the same id for the same work and skips it when its result exists.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InputError, parseWith } from '../errors.js';
+import { loadProcess, type Process } from '../netlist/process.js';
+import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
+import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
+import { PACKAGE_ROOT } from '../cli/paths.js';
+import { processCorners } from '../analysis/corners.js';
+
+/** Largest seed: ngspice reads `.options seed` as a C int. */
+const MAX_SEED = 2 ** 31 - 1;
+const SeedSchema = z.number().int().min(0).max(MAX_SEED);
+
+const InputEntrySchema = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({ file: z.string().min(1), frames: z.number().int().min(1).optional(), noiseSd: z.number().positive().optional() }),
+    z.strictObject({ random: z.strictObject({ frames: z.number().int().min(1), seed: SeedSchema.optional() }) }),
+  ],
+  { error: 'expected a CSV path, {file: path, frames?: integer >= 1, noiseSd?: number > 0} or {random: {frames: integer >= 1, seed?: integer >= 0}}' },
+);
+
+const PlanSchema = z
+  .strictObject({
+    /** Names the default output folder `out/batch-<name>`. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - only (it names a folder)'),
+    process: z.string().min(1).optional(),
+    processes: z.array(z.string().min(1)).min(1).optional(),
+    /** PDK folder for processes whose deck lines use {kit}. */
+    kit: z.string().min(1).optional(),
+    calibrated: z.boolean().default(true),
+    models: z.array(z.string().min(1)).min(1),
+    inputs: z.array(InputEntrySchema).min(1),
+    corners: z.array(z.string().min(1)).min(1).optional(),
+    seeds: z
+      .union([z.array(SeedSchema).min(1), z.strictObject({ count: z.number().int().min(1), start: SeedSchema.default(1) })], {
+        error: 'expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}',
+      })
+      .optional(),
+    /** A tolerance JSON path or the tolerances inline. */
+    tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    timeoutS: z.number().positive().default(1800),
+    retries: z.number().int().min(0).max(10).default(2),
+    out: z.string().min(1).optional(),
+  })
+  .refine((p) => (p.process === undefined) !== (p.processes === undefined), {
+    error: 'give exactly one of process (one name or path) and processes (a list)',
+    path: ['processes'],
+  });
+
+type RawPlan = z.infer<typeof PlanSchema>;
+type InputEntry = z.infer<typeof InputEntrySchema>;
+
+/** A validated plan with every path made absolute (plan paths are relative to the plan file). */
+export interface Plan {
+  readonly name: string;
+  /** The plan file (absolute). */
+  readonly file: string;
+  readonly processes: readonly string[];
+  readonly kit?: string;
+  readonly calibrated: boolean;
+  readonly models: readonly { readonly path: string; readonly file: string }[];
+  readonly inputs: readonly PlanInput[];
+  readonly corners?: readonly string[];
+  readonly seeds?: readonly number[];
+  readonly tolerances: Tolerances;
+  readonly timeoutS: number;
+  readonly retries: number;
+  /** The output folder (absolute). */
+  readonly outDir: string;
+}
+
+/** An input set as the plan names it. */
+export type PlanInput =
+  | { readonly kind: 'file'; readonly path: string; readonly file: string; readonly frames: number | null; readonly noiseSd: number | null }
+  | { readonly kind: 'random'; readonly frames: number; readonly seed: number | null };
+
+/** Overrides from the command line; paths relative to the current directory. */
+export interface PlanOverrides {
+  readonly kit?: string;
+  readonly out?: string;
+}
+
+/**
+ * Reads and validates a plan file. Errors name the plan file and the field (`inputs.1`, `corners.0`, ...).
+ * Paths inside the plan are relative to the plan file; the default output folder, like every command's
+ * default output, is relative to the current directory.
+ */
+export async function loadPlan(file: string, overrides: PlanOverrides = {}): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read plan file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+  }
+  return parsePlan(text, file, overrides);
+}
+
+/** Validates plan text (YAML, so JSON too); `file` locates relative paths and names the file in errors. */
+export async function parsePlan(text: string, file: string, overrides: PlanOverrides = {}): Promise<Plan> {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) throw new InputError(`invalid YAML: ${doc.errors[0].message.split('\n')[0]}`, { file });
+  const raw = parseWith(PlanSchema, doc.toJS(), file);
+  const dir = dirname(resolve(file));
+  const at = (p: string) => resolve(dir, p);
+  const seeds = expandSeeds(raw.seeds, file);
+  const inputs = raw.inputs.map((entry, i) => planInput(entry, at, { file, field: `inputs.${i}` }, seeds !== undefined));
+  return {
+    name: raw.name,
+    file: resolve(file),
+    processes: raw.processes ?? [raw.process!],
+    kit: overrides.kit !== undefined ? resolve(overrides.kit) : raw.kit !== undefined ? at(raw.kit) : undefined,
+    calibrated: raw.calibrated,
+    models: raw.models.map((path) => ({ path, file: at(path) })),
+    inputs,
+    corners: raw.corners,
+    seeds,
+    tolerances: await planTolerances(raw.tolerances, at, file),
+    timeoutS: raw.timeoutS,
+    retries: raw.retries,
+    outDir: overrides.out !== undefined ? resolve(overrides.out) : raw.out !== undefined ? at(raw.out) : resolve('out', `batch-${raw.name}`),
+  };
+}
+
+/** `{count, start}` -> the list of seeds. */
+function expandSeeds(seeds: RawPlan['seeds'], file: string): number[] | undefined {
+  if (seeds === undefined || Array.isArray(seeds)) return seeds;
+  if (seeds.start + seeds.count - 1 > MAX_SEED) throw new InputError(`start + count - 1 must be <= ${MAX_SEED}`, { file, field: 'seeds' });
+  return Array.from({ length: seeds.count }, (_, i) => seeds.start + i);
+}
+
+function planInput(entry: InputEntry, at: (p: string) => string, where: { file: string; field: string }, haveSeeds: boolean): PlanInput {
+  if (typeof entry === 'string') return { kind: 'file', path: entry, file: at(entry), frames: null, noiseSd: null };
+  if ('file' in entry) {
+    // The noise is drawn from the job's seed: without seeds every job would get the same "random" noise.
+    if (entry.noiseSd !== undefined && !haveSeeds) {
+      throw new InputError('noiseSd perturbs the clip with each job seed: give the plan seeds', { ...where, field: `${where.field}.noiseSd` });
+    }
+    return { kind: 'file', path: entry.file, file: at(entry.file), frames: entry.frames ?? null, noiseSd: entry.noiseSd ?? null };
+  }
+  if (entry.random.seed === undefined && !haveSeeds) {
+    throw new InputError('a random clip needs a seed: give random.seed or the plan seeds', { ...where, field: `${where.field}.random.seed` });
+  }
+  return { kind: 'random', frames: entry.random.frames, seed: entry.random.seed ?? null };
+}
+
+async function planTolerances(t: RawPlan['tolerances'], at: (p: string) => string, file: string): Promise<Tolerances> {
+  if (t === undefined) return DEFAULT_TOLERANCES;
+  if (typeof t === 'string') return loadTolerances(at(t));
+  try {
+    return parseTolerances(t, file);
+  } catch (e) {
+    // Name the field as it sits in the plan.
+    if (e instanceof InputError) throw new InputError(e.rule, { file, field: `tolerances.${e.field ?? ''}`.replace(/\.\(root\)$|\.$/, '') });
+    throw e;
+  }
+}
+
+/** A process as the jobs use it, with the hashes that identify its content. */
+export interface PlanProcess {
+  /** As written in the plan: a shipped name or a path. */
+  readonly ref: string;
+  readonly process: Process;
+  readonly calibration?: Calibration;
+  readonly sha256: string;
+  readonly calibrationSha256: string | null;
+}
+
+/** One unit of work: one model on one input set, one process corner, one seed. */
+export interface Job {
+  /** Content hash (16 hex digits) of what the job computes; see `jobId`. */
+  readonly id: string;
+  /** Position in plan order (models x inputs x processes x corners x seeds); `--slice` uses it. */
+  readonly index: number;
+  /** Short human-readable description. */
+  readonly label: string;
+  readonly model: { readonly path: string; readonly file: string; readonly sha256: string };
+  readonly input: JobInput;
+  readonly process: { readonly ref: string; readonly name: string; readonly sha256: string; readonly calibrationSha256: string | null; readonly deckSha256: string };
+  readonly corner: string | null;
+  /** The job's seed (draws a random clip or input noise; later Monte Carlo), null when the plan has none. */
+  readonly seed: number | null;
+  /** The `.options seed=N` written to the deck: set for processes with mismatch-capable (X) devices. */
+  readonly spiceSeed: number | null;
+}
+
+/** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
+export type JobInput =
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly file: string;
+      readonly sha256: string;
+      /** Use only the first `frames` frames; null: all. */
+      readonly frames: number | null;
+      readonly noiseSd: number | null;
+      readonly noiseSeed: number | null;
+    }
+  | { readonly kind: 'random'; readonly frames: number; readonly seed: number };
+
+/** A plan with its processes loaded and its jobs listed (duplicates, e.g. one file named twice, removed). */
+export interface ExpandedPlan {
+  readonly plan: Plan;
+  readonly processes: ReadonlyMap<string, PlanProcess>;
+  readonly jobs: readonly Job[];
+  /** Jobs dropped because an earlier one has the same id. */
+  readonly duplicates: number;
+}
+
+/**
+ * What produces the deck and the comparison. Part of every job id: a new toolkit version reruns everything.
+ * While the generator changes within one version, delete old results (or the output folder) by hand.
+ */
+export const GENERATOR = `bmru-cosim@${packageVersion()}`;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Loads the plan's processes, checks its corners and hashes its files, then lists the jobs in plan order.
+ * A corner that a process lacks is an error here, before anything runs. Models and input files are hashed,
+ * not parsed: a model that does not validate fails its own jobs (class bad-input), not the whole batch.
+ */
+export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
+  const processes = new Map<string, PlanProcess>();
+  for (const [i, ref] of plan.processes.entries()) {
+    processes.set(ref, await planProcess(ref, plan, i));
+  }
+  for (const p of processes.values()) checkCorners(p, plan);
+  const fileHashes = new Map<string, Promise<string>>();
+  const hashFile = (file: string, field: string) => {
+    if (!fileHashes.has(file)) fileHashes.set(file, sha256File(file, { file: plan.file, field }));
+    return fileHashes.get(file)!;
+  };
+  const models = await Promise.all(plan.models.map(async (m, i) => ({ ...m, sha256: await hashFile(m.file, `models.${i}`) })));
+  const deckHash = memo((p: PlanProcess, corner: string | null) => deckFilesSha256(corner === null ? p.process.deckLines : p.process.corners[corner] ?? p.process.deckLines));
+  const inputFileHashes = await Promise.all(plan.inputs.map((input, i) => (input.kind === 'file' ? hashFile(input.file, `inputs.${i}`) : Promise.resolve(''))));
+
+  const jobs: Job[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const model of models) {
+    for (const [i, input] of plan.inputs.entries()) {
+      for (const p of processes.values()) {
+        for (const corner of plan.corners ?? [null]) {
+          for (const seed of plan.seeds ?? [null]) {
+            const content = {
+              model,
+              input: jobInput(input, inputFileHashes[i], seed),
+              process: { ref: p.ref, name: p.process.name, sha256: p.sha256, calibrationSha256: p.calibrationSha256, deckSha256: await deckHash(p, corner) },
+              corner,
+              seed,
+              spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+            };
+            const id = jobId(content, plan.calibrated);
+            if (seen.has(id)) {
+              duplicates++;
+              continue;
+            }
+            seen.add(id);
+            jobs.push({ id, index: jobs.length, label: jobLabel(content), ...content });
+          }
+        }
+      }
+    }
+  }
+  return { plan, processes, jobs, duplicates };
+}
+
+async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
+  const file = resolvePlanProcess(ref, dirname(plan.file));
+  const field = plan.processes.length === 1 ? 'process' : `processes.${i}`;
+  if (!existsSync(file)) throw new InputError(`no shipped process '${ref}' (c180, gf180mcu) and no file ${file}`, { file: plan.file, field });
+  const process = await loadProcess(file, plan.kit);
+  const calibration = plan.calibrated ? await loadCalibration(process.dir) : undefined;
+  const calibrationFile = join(process.dir, CALIBRATION_FILE);
+  return {
+    ref,
+    process,
+    calibration,
+    sha256: await sha256File(file, { file: plan.file, field }),
+    // Uncalibrated jobs do not read the tables, so their content must not change the id.
+    calibrationSha256: calibration ? await sha256File(calibrationFile, { file: plan.file, field }) : null,
+  };
+}
+
+/** A shipped process name (`c180`, `gf180mcu`) or a path relative to the plan file. */
+export function resolvePlanProcess(ref: string, planDir: string): string {
+  const shipped = resolve(PACKAGE_ROOT, 'models', ref, 'process.json');
+  return existsSync(shipped) ? shipped : resolve(planDir, ref);
+}
+
+function checkCorners(p: PlanProcess, plan: Plan): void {
+  // Kit corner sections, or skewed-device corners for cards that have none (analysis/corners.ts).
+  const have = processCorners(p.process);
+  plan.corners?.forEach((corner, i) => {
+    if (!have.includes(corner)) {
+      const offer = have.length > 0 ? `it has ${have.join(', ')}` : 'it defines no corners (omit corners to run its typical models)';
+      throw new InputError(`process ${p.process.name} (${p.ref}) has no corner '${corner}': ${offer}`, { file: plan.file, field: `corners.${i}` });
+    }
+  });
+}
+
+function jobInput(input: PlanInput, sha256: string, seed: number | null): JobInput {
+  if (input.kind === 'random') return { kind: 'random', frames: input.frames, seed: input.seed ?? seed! };
+  return { kind: 'file', path: input.path, file: input.file, sha256, frames: input.frames, noiseSd: input.noiseSd, noiseSeed: input.noiseSd === null ? null : seed };
+}
+
+type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
+
+/**
+ * The job id: the first 16 hex digits (64 bits) of the SHA-256 of the canonical JSON of what determines the
+ * result: file contents (not paths), generated-clip parameters, process and calibration and included model
+ * files, corner, seeds, calibration on/off and the toolkit version. Paths, labels and plan order are left out
+ * so that the same work has the same id wherever the files sit.
+ */
+export function jobId(job: JobContent, calibrated: boolean): string {
+  const input = job.input.kind === 'file' ? { sha256: job.input.sha256, frames: job.input.frames, noiseSd: job.input.noiseSd, noiseSeed: job.input.noiseSeed } : job.input;
+  const content = {
+    v: 1,
+    generator: GENERATOR,
+    model: job.model.sha256,
+    input,
+    process: { sha256: job.process.sha256, calibration: calibrated ? job.process.calibrationSha256 : null, deck: job.process.deckSha256 },
+    corner: job.corner,
+    seed: job.seed,
+    spiceSeed: job.spiceSeed,
+  };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
+}
+
+/** JSON with object keys sorted at every level: equal content gives equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function jobLabel(job: JobContent): string {
+  const model = basename(job.model.path).replace(/\.[^.]+$/, '');
+  const input =
+    job.input.kind === 'random'
+      ? `random${job.input.frames}#${job.input.seed}`
+      : `${basename(job.input.path)}${job.input.frames === null ? '' : `[:${job.input.frames}]`}${job.input.noiseSd === null ? '' : `+noise${job.input.noiseSd}#${job.input.noiseSeed}`}`;
+  const where = job.corner === null ? job.process.name : `${job.process.name}/${job.corner}`;
+  return [model, input, where, ...(job.seed === null ? [] : [`seed ${job.seed}`])].join(' ');
+}
+
+/**
+ * The SHA-256 of the files a process's deck lines pull in (`.include` and `.lib` targets), in order. Files
+ * those include in turn are not followed: the kits name their sections from the top-level file.
+ */
+async function deckFilesSha256(deckLines: readonly string[]): Promise<string> {
+  const h = createHash('sha256');
+  for (const line of deckLines) {
+    const target = /^\s*\.(?:include|inc|lib)\s+("?)([^"\s]+)\1/i.exec(line)?.[2];
+    // The file's content stands in for its path (paths differ by machine); the rest (a .lib section) stays.
+    const text = target === undefined ? line : line.replace(target, await sha256File(target, { field: 'deckLines' }));
+    h.update(`${text.replace(/\s+/g, ' ').trim()}\n`);
+  }
+  return h.digest('hex');
+}
+
+async function sha256File(file: string, where: { file?: string; field: string }): Promise<string> {
+  try {
+    return createHash('sha256').update(await readFile(file)).digest('hex');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new InputError(`cannot read ${file} (${code})`, { file: where.file ?? file, field: where.field });
+  }
+}
+
+/** Caches an async function of two arguments by identity of the first and value of the second. */
+function memo<A, B, R>(f: (a: A, b: B) => Promise<R>): (a: A, b: B) => Promise<R> {
+  const cache = new Map<A, Map<B, Promise<R>>>();
+  return (a, b) => {
+    let inner = cache.get(a);
+    if (!inner) cache.set(a, (inner = new Map()));
+    let r = inner.get(b);
+    if (!r) inner.set(b, (r = f(a, b)));
+    return r;
+  };
+}
+
+/** Which share of a plan one worker process runs: jobs whose index % count === index. */
+export interface Slice {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * Parses `i/n` (0 <= i < n, 0-based like `SLURM_ARRAY_TASK_ID` from `sbatch --array=0-(n-1)`).
+ * Jobs are dealt round-robin so each slice gets a mix of every model, corner and seed.
+ */
+export function parseSlice(text: string): Slice {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !(count >= 1) || !(index < count)) {
+    throw new InputError(`expected i/n with 0 <= i < n (e.g. 0/4 ... 3/4), got '${text}'`, { field: '--slice' });
+  }
+  return { index, count };
+}
+
+/** The jobs of one slice (all of them without a slice). */
+export function sliceJobs<T extends { index: number }>(jobs: readonly T[], slice?: Slice): T[] {
+  return slice === undefined ? [...jobs] : jobs.filter((j) => j.index % slice.count === slice.index);
+}

@@ -1,0 +1,321 @@
+/**
+ * The local batch runner: one ngspice per worker (each single-threaded, `-D num_threads=1` from the runner),
+ * every finished job published at once as its own record, jobs with a record skipped on the next run.
+ * Ctrl-C (an aborted signal) kills the running ngspice processes and records nothing for their jobs, so a
+ * rerun does them again; everything finished before stays.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { InputError } from '../errors.js';
+import { loadModel } from '../model/load.js';
+import { loadInputs } from '../model/inputs.js';
+import { randomInputs } from '../model/random.js';
+import type { InputSequence } from '../model/network.js';
+import type { Network } from '../model/types.js';
+import { cornerOptions, NOMINAL_TEMPERATURE_C } from '../analysis/corners.js';
+import { cosimulate, type CosimResult } from '../pipeline.js';
+import { runMany } from '../spice/pool.js';
+import { ngspiceVersion } from '../spice/runner.js';
+import { createRng } from '../util/random.js';
+import { classifyFailure, type Failure } from './failure.js';
+import { GENERATOR, sliceJobs, type ExpandedPlan, type Job, type Slice } from './plan.js';
+import {
+  JOBS_SCHEMA,
+  acquireLock,
+  openStreams,
+  outPaths,
+  listResultIds,
+  readResults,
+  rebuildStreams,
+  writeJobsFile,
+  writeResult,
+  type AttemptRecord,
+  type CosimRecord,
+  type OutPaths,
+  type ResultRecord,
+  type Streams,
+} from './store.js';
+
+export interface BatchOptions {
+  /** ngspice processes at once. Default: `os.availableParallelism()`. */
+  readonly workers?: number;
+  /** Run only this share of the jobs; publishes records only (no shared streams, no lock). */
+  readonly slice?: Slice;
+  /** Extra attempts for a retryable failure (timeout, crash). Default: the plan's `retries`. */
+  readonly retries?: number;
+  /** Per-attempt limit (s). Default: the plan's `timeoutS`. */
+  readonly timeoutS?: number;
+  /** Run jobs whose record says failed again (their old record stays until the new one replaces it). */
+  readonly retryFailed?: boolean;
+  /** Abort to stop: running ngspice processes are killed, their jobs stay pending. */
+  readonly signal?: AbortSignal;
+  /** Called when a job starts or ends. */
+  readonly onProgress?: (p: BatchProgress) => void;
+  /** Called with each record as it is published. */
+  readonly onRecord?: (r: ResultRecord) => void;
+  /** The ngspice binary. Default: as `runNgspice` (env `BMRU_NGSPICE`, else `ngspice`). */
+  readonly ngspiceBin?: string;
+  /** Where ngspice work directories are made (those of failed attempts are kept). Default: `os.tmpdir()`. */
+  readonly workRoot?: string;
+}
+
+/** Where a batch stands, for a progress line. */
+export interface BatchProgress {
+  /** Jobs in the plan (or slice). */
+  readonly total: number;
+  /** Jobs that had a record before this run started. */
+  readonly skipped: number;
+  /** Jobs this run finished (ok or failed). */
+  readonly finished: number;
+  /** Of those, failed. */
+  readonly failed: number;
+  readonly running: number;
+  readonly elapsedS: number;
+  /** Jobs finished per second of this run, once one has. */
+  readonly ratePerS: number | null;
+  /** Remaining jobs over that rate. */
+  readonly etaS: number | null;
+}
+
+export interface BatchSummary {
+  readonly total: number;
+  readonly skipped: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** Jobs neither done before nor finished now (after an interrupt). */
+  readonly pending: number;
+  readonly interrupted: boolean;
+  readonly wallS: number;
+  readonly workers: number;
+  /** Every failed record of the plan (or slice), earlier runs' included. */
+  readonly failures: readonly ResultRecord[];
+  /** Ok jobs of the plan (or slice) whose verdict failed the plan's tolerances, earlier runs' included. */
+  readonly belowTolerance: number;
+  readonly paths: OutPaths;
+}
+
+/** What every job of one run shares. */
+interface RunContext {
+  readonly expanded: ExpandedPlan;
+  readonly retries: number;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly ngspiceBin?: string;
+  readonly workRoot?: string;
+  readonly model: (file: string) => Promise<Network>;
+  readonly inputFile: (file: string) => Promise<InputSequence>;
+}
+
+/**
+ * Runs the jobs of a plan (or of one slice) that have no record yet.
+ *
+ * @throws what no job can get past (ngspice missing, the output folder locked or unwritable), after the
+ *   running jobs have ended; a job's own failure is recorded, never thrown.
+ */
+export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}): Promise<BatchSummary> {
+  const { plan } = expanded;
+  const paths = outPaths(plan.outDir);
+  const workers = opts.workers ?? os.availableParallelism();
+  const startedMs = performance.now();
+  const jobs = sliceJobs(expanded.jobs, opts.slice);
+  // The lock and the shared streams belong to the unsliced run; slices of one plan may run at once anywhere.
+  const release = opts.slice === undefined ? await acquireLock(paths) : undefined;
+  let streams: Streams | undefined;
+  try {
+    await writeJobsFile(paths, {
+      schema: JOBS_SCHEMA, name: plan.name, planFile: plan.file, generator: GENERATOR, tolerances: plan.tolerances,
+      timeoutS: plan.timeoutS, retries: plan.retries, jobs: expanded.jobs,
+    });
+    // Only the records this run needs are read: a slice of a large plan on a shared filesystem reads its own.
+    const ids = await listResultIds(paths);
+    const existing = await readResults(paths, (release ? expanded.jobs : jobs).map((j) => j.id).filter((id) => ids.has(id)));
+    const rerun = (j: Job) => !existing.has(j.id) || (opts.retryFailed === true && existing.get(j.id)!.status === 'failed');
+    const todo = jobs.filter(rerun);
+    if (release) {
+      const kept = expanded.jobs.filter((j) => !rerun(j) && existing.has(j.id)).map((j) => existing.get(j.id)!);
+      await rebuildStreams(paths, kept);
+      streams = await openStreams(paths);
+    }
+    const ctx = runContext(expanded, opts);
+    const records = new Map<string, ResultRecord>();
+    let running = 0;
+    let failed = 0;
+    const report = () => opts.onProgress?.(progressOf(jobs.length, jobs.length - todo.length, records.size, failed, running, startedMs));
+    report();
+    await runMany(
+      todo,
+      async (job) => {
+        if (opts.signal?.aborted) return;
+        running++;
+        report();
+        try {
+          const record = await runJob(ctx, job);
+          if (record === undefined) return; // interrupted: no record, the job stays pending
+          await writeResult(paths, record);
+          records.set(job.id, record);
+          if (record.status === 'failed') failed++;
+          await streams?.append(record);
+          opts.onRecord?.(record);
+        } finally {
+          running--;
+          report();
+        }
+      },
+      { concurrency: workers },
+    );
+    const all = jobs.map((j) => records.get(j.id) ?? existing.get(j.id)).filter((r): r is ResultRecord => r !== undefined);
+    return {
+      total: jobs.length,
+      skipped: jobs.length - todo.length,
+      ok: [...records.values()].filter((r) => r.status === 'ok').length,
+      failed,
+      pending: todo.filter((j) => !records.has(j.id)).length,
+      interrupted: opts.signal?.aborted === true,
+      wallS: (performance.now() - startedMs) / 1000,
+      workers,
+      failures: all.filter((r) => r.status === 'failed'),
+      belowTolerance: all.filter((r) => r.cosim?.pass === false).length,
+      paths,
+    };
+  } finally {
+    await streams?.close();
+    await release?.();
+  }
+}
+
+function progressOf(total: number, skipped: number, finished: number, failed: number, running: number, startedMs: number): BatchProgress {
+  const elapsedS = (performance.now() - startedMs) / 1000;
+  const ratePerS = finished > 0 && elapsedS > 0 ? finished / elapsedS : null;
+  const remaining = total - skipped - finished;
+  return { total, skipped, finished, failed, running, elapsedS, ratePerS, etaS: ratePerS === null ? null : remaining / ratePerS };
+}
+
+function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
+  // One parse per file and run: every job of a model shares it (a model that does not validate fails each
+  // of its jobs with the same bad-input message, at no cost).
+  const cache = <T>(load: (file: string) => Promise<T>) => {
+    const m = new Map<string, Promise<T>>();
+    return (file: string) => {
+      if (!m.has(file)) m.set(file, load(file));
+      return m.get(file)!;
+    };
+  };
+  return {
+    expanded,
+    retries: opts.retries ?? expanded.plan.retries,
+    timeoutMs: (opts.timeoutS ?? expanded.plan.timeoutS) * 1000,
+    signal: opts.signal,
+    ngspiceBin: opts.ngspiceBin,
+    workRoot: opts.workRoot,
+    model: cache(loadModel),
+    inputFile: cache(loadInputs),
+  };
+}
+
+/**
+ * Attempts a job until it succeeds, fails in a way another attempt cannot change, or has used 1 + retries
+ * attempts. Returns its record, or undefined when the run was interrupted.
+ */
+async function runJob(ctx: RunContext, job: Job): Promise<ResultRecord | undefined> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const attempts: AttemptRecord[] = [];
+  let failure: Failure | undefined;
+  for (let attempt = 1; attempt <= 1 + ctx.retries; attempt++) {
+    if (ctx.signal?.aborted) return undefined;
+    const attemptAt = new Date().toISOString();
+    const a0 = performance.now();
+    try {
+      const r = await attemptJob(ctx, job);
+      attempts.push({ attempt, startedAt: attemptAt, wallS: (performance.now() - a0) / 1000 });
+      return record(job, 'ok', startedAt, t0, attempts, r.run.ngspiceVersion, { cosim: cosimRecord(r) });
+    } catch (e) {
+      if (ctx.signal?.aborted) return undefined;
+      failure = classifyFailure(e);
+      if (failure === undefined) throw e; // no job can succeed (ngspice missing): stop the batch
+      attempts.push({ attempt, startedAt: attemptAt, wallS: (performance.now() - a0) / 1000, failure });
+      if (!failure.retryable) break;
+    }
+  }
+  const version = await ngspiceVersion(ctx.ngspiceBin).catch(() => null);
+  return record(job, 'failed', startedAt, t0, attempts, version, { failure });
+}
+
+/** One co-simulation of a job. */
+async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
+  const { plan, processes } = ctx.expanded;
+  const net = await ctx.model(job.model.file);
+  const inputs = await jobInputs(ctx, job, net);
+  const p = processes.get(job.process.ref)!;
+  return cosimulate(net, inputs, {
+    process: p.process,
+    ...(job.corner === null ? {} : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
+    calibration: p.calibration,
+    tolerances: plan.tolerances,
+    spiceOptions: job.spiceSeed === null ? undefined : { seed: job.spiceSeed },
+    title: `bmru batch ${plan.name} job ${job.id}: ${job.label}`,
+    run: { name: `batch-${job.id}`, timeoutMs: ctx.timeoutMs, keepWorkDir: 'onFailure', signal: ctx.signal, ngspiceBin: ctx.ngspiceBin, workRoot: ctx.workRoot },
+  });
+}
+
+/** The job's input clip: a file (perturbed by seeded noise if asked), or a seeded random clip. */
+async function jobInputs(ctx: RunContext, job: Job, net: Network): Promise<InputSequence> {
+  const input = job.input;
+  if (input.kind === 'random') return randomInputs(input.frames, net.inputs, input.seed);
+  const clip = await ctx.inputFile(input.file);
+  if (clip.features !== net.inputs) {
+    throw new InputError(`has ${clip.features} columns, the model ${job.model.path} expects ${net.inputs} features`, { file: input.file });
+  }
+  if (input.frames !== null && input.frames > clip.frames) {
+    throw new InputError(`has ${clip.frames} frames, the plan asks for the first ${input.frames}`, { file: input.file });
+  }
+  const head = input.frames === null ? clip : firstFrames(clip, input.frames);
+  return input.noiseSd === null ? head : withNoise(head, input.noiseSd, input.noiseSeed!);
+}
+
+function firstFrames(clip: InputSequence, frames: number): InputSequence {
+  return { frames, features: clip.features, data: clip.data.slice(0, frames * clip.features) };
+}
+
+/** The clip plus independent N(0, sd^2) noise on every value, drawn from `seed`. */
+export function withNoise(clip: InputSequence, sd: number, seed: number): InputSequence {
+  const rng = createRng(seed);
+  return { ...clip, data: clip.data.map((v) => v + sd * rng.normal()) };
+}
+
+function cosimRecord(r: CosimResult): CosimRecord {
+  return {
+    frames: r.generated.frames,
+    transistors: r.generated.transistors,
+    ngspiceS: r.run.durationMs / 1000,
+    pass: r.verdict.pass,
+    verdict: r.verdict,
+    comparison: r.comparison,
+    supplyMeanA: r.circuit.supplyMeanA,
+  };
+}
+
+function record(
+  job: Job,
+  status: 'ok' | 'failed',
+  startedAt: string,
+  t0: number,
+  attempts: AttemptRecord[],
+  ngspiceVersion: string | null,
+  outcome: { cosim?: CosimRecord; failure?: Failure },
+): ResultRecord {
+  return {
+    schema: 'bmru-batch-result/1',
+    id: job.id,
+    status,
+    job,
+    generator: GENERATOR,
+    host: os.hostname(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    wallS: (performance.now() - t0) / 1000,
+    attempts,
+    ngspiceVersion,
+    ...outcome,
+  };
+}

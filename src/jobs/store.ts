@@ -1,0 +1,368 @@
+/**
+ * A batch's output folder:
+ *
+ * ```
+ * <out>/jobs.json          the expanded plan: every job with its id (what `status` and `report` read)
+ * <out>/results/<id>.json  one record per finished job, ok or failed: the truth
+ * <out>/results.jsonl      the same records, one per line, appended as jobs finish
+ * <out>/results.csv        one summary row per record, appended as jobs finish
+ * <out>/run.lock           held by a running `bmru batch run` (without --slice)
+ * ```
+ *
+ * A record is published by write-temp, fsync, rename, fsync of the folder (DESIGN §7): it exists whole or not
+ * at all, whatever kills the process, and a job whose record exists is done. The JSONL and CSV files are
+ * derived: a kill in the middle of an append can leave half a line, so each run rebuilds them from the
+ * records before appending, and a job appears in them exactly once. Many workers on a shared filesystem
+ * (Slurm slices) never append to one file: they only publish records.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { writeToString } from 'fast-csv';
+import { z } from 'zod';
+import { BmruError, InputError, parseWith } from '../errors.js';
+import { runMany } from '../spice/pool.js';
+import type { Comparison } from '../compare/metrics.js';
+import type { Verdict } from '../compare/tolerance.js';
+import type { Tolerances } from '../compare/tolerance.js';
+import type { Failure } from './failure.js';
+import type { Job } from './plan.js';
+
+export const RESULT_SCHEMA = 'bmru-batch-result/1';
+export const JOBS_SCHEMA = 'bmru-batch-jobs/1';
+
+/** One try at a job. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly startedAt: string;
+  readonly wallS: number;
+  /** Absent for the attempt that succeeded. */
+  readonly failure?: Failure;
+}
+
+/** What a successful job measured. */
+export interface CosimRecord {
+  readonly frames: number;
+  readonly transistors: number;
+  readonly ngspiceS: number;
+  /** The verdict under the plan's tolerances when the job ran (`report` judges again with the current ones). */
+  readonly pass: boolean;
+  readonly verdict: Verdict;
+  readonly comparison: Comparison;
+  /** Mean supply current per domain (A). */
+  readonly supplyMeanA: Record<string, number>;
+}
+
+/** `results/<id>.json`: a finished job. */
+export interface ResultRecord {
+  readonly schema: typeof RESULT_SCHEMA;
+  readonly id: string;
+  readonly status: 'ok' | 'failed';
+  readonly job: Job;
+  readonly generator: string;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Wall time over all attempts (s). */
+  readonly wallS: number;
+  readonly attempts: readonly AttemptRecord[];
+  readonly ngspiceVersion: string | null;
+  readonly cosim?: CosimRecord;
+  /** Why the last attempt failed (status failed). */
+  readonly failure?: Failure;
+}
+
+/** `jobs.json`: the expanded plan, so that `status` and `report` work from the output folder alone. */
+export interface JobsFile {
+  readonly schema: typeof JOBS_SCHEMA;
+  readonly name: string;
+  readonly planFile: string;
+  readonly generator: string;
+  readonly tolerances: Tolerances;
+  readonly timeoutS: number;
+  readonly retries: number;
+  readonly jobs: readonly Job[];
+}
+
+/** The files of an output folder. */
+export interface OutPaths {
+  readonly dir: string;
+  readonly results: string;
+  readonly jsonl: string;
+  readonly csv: string;
+  readonly jobs: string;
+  readonly lock: string;
+}
+
+export function outPaths(dir: string): OutPaths {
+  return {
+    dir,
+    results: join(dir, 'results'),
+    jsonl: join(dir, 'results.jsonl'),
+    csv: join(dir, 'results.csv'),
+    jobs: join(dir, 'jobs.json'),
+    lock: join(dir, 'run.lock'),
+  };
+}
+
+const ID_FILE = /^[0-9a-f]{16}\.json$/;
+
+export function resultPath(paths: OutPaths, id: string): string {
+  return join(paths.results, `${id}.json`);
+}
+
+/**
+ * Writes a file so that readers see the old content or the new, never a part: a temporary file in the same
+ * folder, fsync, rename over the target, fsync of the folder (so the rename itself survives a power cut).
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  // A dot name: readers listing the folder skip it; pid + random bytes: concurrent writers never collide.
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Publishes a job's record (see writeFileAtomic). */
+export async function writeResult(paths: OutPaths, record: ResultRecord): Promise<void> {
+  await mkdir(paths.results, { recursive: true });
+  await writeFileAtomic(resultPath(paths, record.id), `${JSON.stringify(record, null, 1)}\n`);
+}
+
+const ResultSchema = z.looseObject({
+  schema: z.literal(RESULT_SCHEMA),
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  status: z.enum(['ok', 'failed']),
+  job: z.looseObject({ id: z.string(), label: z.string(), corner: z.string().nullable(), seed: z.number().nullable() }),
+  attempts: z.array(z.looseObject({ attempt: z.number() })),
+  finishedAt: z.string(),
+  cosim: z.looseObject({ pass: z.boolean(), comparison: z.looseObject({ stateAgreement: z.number() }) }).optional(),
+  failure: z.looseObject({ class: z.string(), message: z.string() }).optional(),
+});
+
+/** Reads one record, or undefined if the job has none. */
+export async function readResult(paths: OutPaths, id: string): Promise<ResultRecord | undefined> {
+  const file = resultPath(paths, id);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return parseRecord(text, file);
+}
+
+function parseRecord(text: string, file: string): ResultRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`not a batch result record (${(e as Error).message})`, { file });
+  }
+  // Validated, but returned as read: zod would reorder the keys, and a rebuilt stream should match the appended one.
+  parseWith(ResultSchema, raw, file);
+  return raw as ResultRecord;
+}
+
+/** Ids of the jobs that have a record (from the file names alone). */
+export async function listResultIds(paths: OutPaths): Promise<Set<string>> {
+  try {
+    return new Set((await readdir(paths.results)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -'.json'.length)));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
+    throw e;
+  }
+}
+
+/** Files read at once: enough to hide latency, few enough to stay far from the open-file limit. */
+const READ_CONCURRENCY = 32;
+
+/** The records of the given jobs that have one, keyed by job id. */
+export async function readResults(paths: OutPaths, ids: Iterable<string>): Promise<Map<string, ResultRecord>> {
+  const records = await runMany([...ids], (id) => readResult(paths, id), { concurrency: READ_CONCURRENCY });
+  return new Map(records.filter((r): r is ResultRecord => r !== undefined).map((r) => [r.id, r]));
+}
+
+/** Every record in the folder, keyed by job id. */
+export async function readAllResults(paths: OutPaths): Promise<Map<string, ResultRecord>> {
+  return readResults(paths, await listResultIds(paths));
+}
+
+/** Records in the order they finished (ties by id), as the streams list them. */
+export function byFinish(records: Iterable<ResultRecord>): ResultRecord[] {
+  return [...records].sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Columns of results.csv. */
+export const CSV_HEADER = [
+  'id', 'status', 'label', 'model', 'input', 'process', 'corner', 'seed', 'frames', 'pass', 'state_agreement',
+  'vote_agreement', 'decision_match', 'software_decision', 'circuit_decision', 'disagreements', 'failure_class',
+  'failure_message', 'attempts', 'wall_s', 'ngspice_s', 'ngspice_version', 'finished_at',
+] as const;
+
+/** One results.csv row (empty cells where a failed job has no measurement). */
+export function csvRow(r: ResultRecord): (string | number)[] {
+  const j = r.job;
+  const c = r.cosim;
+  const input = j.input.kind === 'random' ? `random:${j.input.frames}#${j.input.seed}` : `${j.input.path}${j.input.frames === null ? '' : `[:${j.input.frames}]`}${j.input.noiseSd === null ? '' : `+noise${j.input.noiseSd}#${j.input.noiseSeed}`}`;
+  const cell = (v: number | boolean | null | undefined): string | number => (v === undefined || v === null ? '' : typeof v === 'boolean' ? String(v) : v);
+  return [
+    r.id, r.status, j.label, j.model.path, input, j.process.name, j.corner ?? '', cell(j.seed), cell(c?.frames), cell(c?.pass),
+    cell(c?.comparison.stateAgreement), cell(c?.comparison.voteAgreement), cell(c?.comparison.decisionMatch),
+    cell(c?.comparison.softwareDecision), cell(c?.comparison.circuitDecision), cell(c?.comparison.disagreements.length),
+    r.failure?.class ?? '', (r.failure?.message ?? '').replace(/\s*\n\s*/g, ' | '), r.attempts.length,
+    Number(r.wallS.toFixed(3)), c ? Number(c.ngspiceS.toFixed(3)) : '', r.ngspiceVersion ?? '', r.finishedAt,
+  ];
+}
+
+async function csvLines(rows: readonly (readonly (string | number)[])[]): Promise<string> {
+  return rows.length === 0 ? '' : `${await writeToString(rows as (string | number)[][])}\n`;
+}
+
+/** Rewrites results.jsonl and results.csv (atomically) from the given records, in finishing order. */
+export async function rebuildStreams(paths: OutPaths, records: Iterable<ResultRecord>): Promise<void> {
+  const sorted = byFinish(records);
+  await mkdir(paths.dir, { recursive: true });
+  await writeFileAtomic(paths.jsonl, sorted.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await writeFileAtomic(paths.csv, await csvLines([[...CSV_HEADER], ...sorted.map(csvRow)]));
+}
+
+/** Appends records to results.jsonl and results.csv as they come, one at a time. */
+export interface Streams {
+  append(record: ResultRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the two streams for appending. Appends are chained so that lines of two workers never interleave;
+ * they are not fsynced: the records are the durable copy and the next run rebuilds the streams from them.
+ */
+export async function openStreams(paths: OutPaths): Promise<Streams> {
+  const jsonl = await open(paths.jsonl, 'a');
+  const csv = await open(paths.csv, 'a');
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    append(record) {
+      const write = async () => {
+        await jsonl.appendFile(`${JSON.stringify(record)}\n`);
+        await csv.appendFile(await csvLines([csvRow(record)]));
+      };
+      chain = chain.then(write);
+      return chain;
+    },
+    async close() {
+      await chain.catch(() => undefined);
+      await Promise.all([jsonl.close(), csv.close()]);
+    },
+  };
+}
+
+/** Writes jobs.json (atomically; identical plans give identical files, so concurrent slices may all write it). */
+export async function writeJobsFile(paths: OutPaths, file: JobsFile): Promise<void> {
+  await mkdir(paths.dir, { recursive: true });
+  await writeFileAtomic(paths.jobs, `${JSON.stringify(file, null, 1)}\n`);
+}
+
+const JobsFileSchema = z.looseObject({
+  schema: z.literal(JOBS_SCHEMA),
+  name: z.string(),
+  tolerances: z.looseObject({}),
+  jobs: z.array(z.looseObject({ id: z.string(), index: z.number(), label: z.string() })),
+});
+
+/** Reads jobs.json of an output folder. */
+export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
+  let text: string;
+  try {
+    text = await readFile(paths.jobs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? 'not a batch output folder (no jobs.json; `bmru batch run` writes it), or give the plan file' : code;
+    throw new InputError(hint ?? (e as Error).message, { file: paths.jobs });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`expected valid JSON (${(e as Error).message})`, { file: paths.jobs });
+  }
+  parseWith(JobsFileSchema, raw, paths.jobs);
+  return raw as JobsFile;
+}
+
+/** Who holds run.lock. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+/**
+ * Takes run.lock so that two runs on one machine do not append to the same streams. A lock left by a killed
+ * run (its pid is gone on this host) is taken over. Returns the release function.
+ *
+ * @throws BmruError (kind `batch-locked`) when a live run holds it
+ */
+export async function acquireLock(paths: OutPaths): Promise<() => Promise<void>> {
+  await mkdir(paths.dir, { recursive: true });
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await writeFile(paths.lock, JSON.stringify(me), { flag: 'wx' });
+      return () => rm(paths.lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = await readLockOwner(paths.lock);
+    if (owner && (owner.host !== me.host || processAlive(owner.pid))) {
+      throw new BmruError(
+        `${paths.dir} is in use by bmru batch run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
+          `if that run is gone, delete ${paths.lock}`,
+        'batch-locked',
+      );
+    }
+    await rm(paths.lock, { force: true }); // the owner died (or the file is unreadable): take it over
+  }
+  throw new BmruError(`cannot take ${paths.lock}: another run took it at the same moment`, 'batch-locked');
+}
+
+async function readLockOwner(file: string): Promise<LockOwner | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
+    return typeof raw.pid === 'number' && typeof raw.host === 'string' ? (raw as LockOwner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,174 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { canonicalJson, expandPlan, loadPlan, parsePlan, parseSlice, sliceJobs } from '../../src/jobs/plan.js';
+import { REPO_ROOT, SHARED_DIR } from '../helpers.js';
+import { existsSync } from 'node:fs';
+
+const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
+const MODEL = path.join(EXAMPLE, 'kws-example.json');
+const CLIP = path.join(EXAMPLE, 'clip-101.csv');
+const GF180_KIT = path.join(SHARED_DIR, 'pdk', 'gf180mcu');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-plan-test-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Writes a plan into the temp dir and loads it. */
+async function plan(name: string, text: string) {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return loadPlan(file);
+}
+
+/** The InputError a promise rejects with. */
+async function inputError(p: Promise<unknown>): Promise<InputError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(InputError);
+  return e as InputError;
+}
+
+const BASE = `name: t\nprocess: c180\nmodels: [${MODEL}]\n`;
+
+describe('plan validation', () => {
+  it('names the plan file and the field of a wrong entry', async () => {
+    const e = await inputError(plan('bad-input.yaml', `${BASE}inputs:\n  - ${CLIP}\n  - { random: { frames: 0 } }\nseeds: [1]\n`));
+    expect(e.file).toBe(path.join(dir, 'bad-input.yaml'));
+    expect(e.field).toBe('inputs.1.random.frames');
+    expect(e.message).toMatch(/>=\s*1/);
+  });
+
+  it('explains the accepted forms of an input entry that matches none', async () => {
+    const e = await inputError(plan('bad-kind.yaml', `${BASE}inputs:\n  - ${CLIP}\n  - 42\n`));
+    expect(e.field).toBe('inputs.1');
+    expect(e.message).toContain('expected a CSV path, {file: path');
+  });
+
+  it('rejects a misspelt key instead of ignoring it', async () => {
+    const e = await inputError(plan('typo.yaml', `${BASE}inputs: [${CLIP}]\ncorner: [tt]\n`));
+    expect(e.message).toMatch(/corner/);
+    expect(e.file).toBe(path.join(dir, 'typo.yaml'));
+  });
+
+  it('needs exactly one of process and processes', async () => {
+    const e = await inputError(plan('two.yaml', `name: t\nprocess: c180\nprocesses: [c180]\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`));
+    expect(e.field).toBe('processes');
+  });
+
+  it('says where YAML itself is broken', async () => {
+    const e = await inputError(plan('yaml.yaml', `${BASE}inputs: [${CLIP}\n`));
+    expect(e.message).toMatch(/invalid YAML/);
+  });
+
+  it('asks for seeds when a random clip has none', async () => {
+    const e = await inputError(plan('noseed.yaml', `${BASE}inputs:\n  - random: { frames: 3 }\n`));
+    expect(e.field).toBe('inputs.0.random.seed');
+  });
+
+  it('names inline tolerance fields as they sit in the plan', async () => {
+    const e = await inputError(plan('tol.yaml', `${BASE}inputs: [${CLIP}]\ntolerances: { minStateAgreement: 2 }\n`));
+    expect(e.field).toBe('tolerances.minStateAgreement');
+  });
+
+  it('rejects at plan time a corner the process lacks, listing what it has', async () => {
+    const p = await plan('corner.yaml', `${BASE}inputs: [${CLIP}]\ncorners: [tt, xx]\n`);
+    const e = await inputError(expandPlan(p));
+    expect(e.field).toBe('corners.1');
+    expect(e.message).toContain('c180');
+    expect(e.message).toContain("no corner 'xx': it has tt, ff, ss, fs, sf"); // c180's skewed-device corners
+  });
+
+  it.skipIf(!existsSync(GF180_KIT))('accepts the corners of gf180mcu and rejects others by name', async () => {
+    const ok = await expandPlan(await plan('gf.yaml', `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, ss]\n`));
+    expect(ok.jobs.map((j) => j.corner)).toEqual(['tt', 'ss']);
+    // Different corners pull different .lib sections: the ids differ.
+    expect(new Set(ok.jobs.map((j) => j.id)).size).toBe(2);
+    expect(ok.jobs.every((j) => j.spiceSeed === 1)).toBe(true); // X devices: always an explicit seed
+    const e = await inputError(expandPlan(await plan('gf-bad.yaml', `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, xx]\n`)));
+    expect(e.field).toBe('corners.1');
+    expect(e.message).toContain('tt, ff, ss, fs, sf');
+  });
+
+  it('names a missing model file and its field', async () => {
+    const p = await plan('missing.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}, nope.json]\ninputs: [${CLIP}]\n`);
+    const e = await inputError(expandPlan(p));
+    expect(e.field).toBe('models.1');
+    expect(e.message).toContain('nope.json');
+  });
+});
+
+describe('plan expansion', () => {
+  const text = (model: string, clip: string) =>
+    `name: t\nprocess: c180\nmodels: [${model}]\ninputs:\n  - ${clip}\n  - { file: ${clip}, frames: 3, noiseSd: 0.1 }\n  - random: { frames: 4 }\nseeds: { count: 3, start: 5 }\n`;
+
+  it('lists models x inputs x processes x corners x seeds in plan order, seeds innermost', async () => {
+    const e = await expandPlan(await plan('x.yaml', text(MODEL, CLIP)));
+    expect(e.jobs).toHaveLength(9);
+    expect(e.jobs.map((j) => j.seed)).toEqual([5, 6, 7, 5, 6, 7, 5, 6, 7]);
+    expect(e.jobs.map((j) => j.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(e.jobs[6].input).toEqual({ kind: 'random', frames: 4, seed: 5 });
+    expect(e.jobs[3].label).toBe('kws-example clip-101.csv[:3]+noise0.1#5 c180 seed 5');
+    expect(e.jobs.every((j) => j.spiceSeed === null)).toBe(true); // c180: M devices, no mismatch
+  });
+
+  it('gives the same ids for the same content wherever the files sit, and on every expansion', async () => {
+    const a = await expandPlan(await plan('a.yaml', text(MODEL, CLIP)));
+    const again = await expandPlan(await plan('a.yaml', text(MODEL, CLIP)));
+    await copyFile(MODEL, path.join(dir, 'renamed-model.json'));
+    await copyFile(CLIP, path.join(dir, 'renamed-clip.csv'));
+    const moved = await expandPlan(await plan('b.yaml', text('renamed-model.json', 'renamed-clip.csv')));
+    expect(again.jobs.map((j) => j.id)).toEqual(a.jobs.map((j) => j.id));
+    expect(moved.jobs.map((j) => j.id)).toEqual(a.jobs.map((j) => j.id));
+    expect(a.jobs.every((j) => /^[0-9a-f]{16}$/.test(j.id))).toBe(true);
+    expect(new Set(a.jobs.map((j) => j.id)).size).toBe(a.jobs.length);
+  });
+
+  it('changes the id when the content changes', async () => {
+    const a = await expandPlan(await plan('c.yaml', text(MODEL, CLIP)));
+    await writeFile(path.join(dir, 'edited-clip.csv'), `${(await import('node:fs')).readFileSync(CLIP, 'utf8')}0,0,0,0,0,0,0,0,0,0,0,0,0\n`);
+    const edited = await expandPlan(await plan('d.yaml', text(MODEL, 'edited-clip.csv')));
+    // Jobs on the file changed; the random clips (no file) did not.
+    expect(edited.jobs.slice(0, 6).map((j) => j.id)).not.toEqual(expect.arrayContaining(a.jobs.slice(0, 6).map((j) => j.id)));
+    expect(edited.jobs.slice(6).map((j) => j.id)).toEqual(a.jobs.slice(6).map((j) => j.id));
+    const uncal = await expandPlan(await plan('e.yaml', `${text(MODEL, CLIP)}calibrated: false\n`));
+    expect(uncal.jobs.map((j) => j.id)).not.toEqual(expect.arrayContaining([a.jobs[0].id]));
+  });
+
+  it('drops a job that another entry already produces', async () => {
+    const e = await expandPlan(await plan('dup.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}, ${CLIP}]\n`));
+    expect(e.jobs).toHaveLength(1);
+    expect(e.duplicates).toBe(1);
+  });
+
+  it('resolves paths against the plan file and the default output folder against the current directory', async () => {
+    await copyFile(MODEL, path.join(dir, 'm.json'));
+    const p = await parsePlan(`name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\n`, path.join(dir, 'rel.yaml'));
+    expect(p.models[0].file).toBe(path.join(dir, 'm.json'));
+    expect(p.outDir).toBe(path.resolve('out', 'batch-rel'));
+    const q = await parsePlan(`name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\nout: results\n`, path.join(dir, 'rel.yaml'));
+    expect(q.outDir).toBe(path.join(dir, 'results'));
+  });
+});
+
+describe('slices', () => {
+  it('parses i/n and deals jobs round-robin, every job in exactly one slice', () => {
+    const jobs = Array.from({ length: 10 }, (_, index) => ({ index }));
+    const slices = [0, 1, 2].map((i) => sliceJobs(jobs, parseSlice(`${i}/3`)).map((j) => j.index));
+    expect(slices).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect(sliceJobs(jobs)).toHaveLength(10);
+  });
+
+  it('rejects a slice outside 0 <= i < n', () => {
+    for (const bad of ['3/3', '1/0', 'a/2', '1', '-1/2']) expect(() => parseSlice(bad), bad).toThrow(/0 <= i < n/);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});

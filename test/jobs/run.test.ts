@@ -1,0 +1,139 @@
+/**
+ * The batch runner on real ngspice, with jobs of 2-frame clips (a few seconds each). A fake ngspice (a shell
+ * script that kills itself with SIGSEGV, once or always) stands in for a crashing simulator.
+ */
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandPlan, parsePlan, type ExpandedPlan } from '../../src/jobs/plan.js';
+import { runBatch } from '../../src/jobs/run.js';
+import { outPaths, readAllResults } from '../../src/jobs/store.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
+const MODEL = path.join(EXAMPLE, 'kws-example.json');
+const CLIP = path.join(EXAMPLE, 'clip-101.csv');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-run-test-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** A plan in the temp dir with its own output folder: the example model on 2-frame noisy clips. */
+async function planOf(name: string, extra: string, opts: { seeds?: number; models?: string } = {}): Promise<ExpandedPlan> {
+  const text = [
+    `name: ${name}`,
+    'process: c180',
+    `models: [${opts.models ?? MODEL}]`,
+    `inputs: [{ file: ${CLIP}, frames: 2, noiseSd: 0.05 }]`,
+    `seeds: { count: ${opts.seeds ?? 2} }`,
+    `out: out-${name}`,
+    extra,
+  ].join('\n');
+  return expandPlan(await parsePlan(text, path.join(dir, `${name}.yaml`)));
+}
+
+/** A shell script standing in for ngspice: answers `-v` like ngspice 39, then crashes `crashes` times (-1: always). */
+async function fakeNgspice(name: string, crashes: number): Promise<string> {
+  const file = path.join(dir, name);
+  const count = path.join(dir, `${name}.count`);
+  await writeFile(
+    file,
+    [
+      '#!/bin/sh',
+      'if [ "$1" = "-v" ]; then echo "ngspice-39 : fake for tests"; exit 0; fi',
+      `n=$(cat ${count} 2>/dev/null || echo 0); echo $((n + 1)) > ${count}`,
+      `if [ ${crashes} -lt 0 ] || [ "$n" -lt ${crashes} ]; then kill -SEGV $$; fi`,
+      'exec ngspice "$@"',
+      '',
+    ].join('\n'),
+  );
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('runBatch', () => {
+  it('runs every job once, publishes a record and a stream line per job, and a rerun skips them all', async () => {
+    const e = await planOf('resume', '');
+    const first = await runBatch(e, { workers: 2, workRoot: dir });
+    expect(first).toMatchObject({ total: 2, skipped: 0, ok: 2, failed: 0, pending: 0, interrupted: false });
+    const paths = outPaths(e.plan.outDir);
+    const records = await readAllResults(paths);
+    expect([...records.keys()].sort()).toEqual(e.jobs.map((j) => j.id).sort());
+    for (const r of records.values()) {
+      expect(r.status).toBe('ok');
+      expect(r.cosim?.frames).toBe(2);
+      expect(r.ngspiceVersion).toMatch(/^\d+/);
+      expect(r.attempts).toHaveLength(1);
+    }
+    const before = await readFile(paths.jsonl, 'utf8');
+    expect(before.trimEnd().split('\n')).toHaveLength(2);
+
+    const second = await runBatch(e, { workers: 2, workRoot: dir });
+    expect(second).toMatchObject({ total: 2, skipped: 2, ok: 0, failed: 0, pending: 0 });
+    expect(await readFile(paths.jsonl, 'utf8')).toBe(before); // rebuilt from the same records: same lines
+    const again = await readAllResults(paths);
+    for (const [id, r] of again) expect(r.finishedAt).toBe(records.get(id)!.finishedAt); // not rerun
+  });
+
+  it('stops on abort: the running job gets no record, the next run does the rest', async () => {
+    const e = await planOf('abort', '', { seeds: 3 });
+    const controller = new AbortController();
+    const first = await runBatch(e, { workers: 1, workRoot: dir, signal: controller.signal, onRecord: () => controller.abort() });
+    expect(first).toMatchObject({ ok: 1, interrupted: true, pending: 2 });
+    const second = await runBatch(e, { workers: 2, workRoot: dir });
+    expect(second).toMatchObject({ skipped: 1, ok: 2, pending: 0 });
+    const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l).id).sort()).toEqual(e.jobs.map((j) => j.id).sort());
+  });
+
+  it('retries a timeout up to the limit and records the class and every attempt', async () => {
+    const e = await planOf('timeout', 'timeoutS: 0.001\nretries: 1', { seeds: 1 });
+    const s = await runBatch(e, { workers: 1, workRoot: dir });
+    expect(s).toMatchObject({ ok: 0, failed: 1 });
+    const [r] = (await readAllResults(outPaths(e.plan.outDir))).values();
+    expect(r.status).toBe('failed');
+    expect(r.failure).toMatchObject({ class: 'timeout', retryable: true });
+    expect(r.attempts.map((a) => a.failure?.class)).toEqual(['timeout', 'timeout']);
+    expect(s.failures.map((f) => f.id)).toEqual([r.id]);
+  });
+
+  it('does not retry bad input: a model that does not validate fails its job once, as bad-input', async () => {
+    const broken = JSON.parse(await readFile(MODEL, 'utf8'));
+    broken.tensors['pre.bias'] = [1, 2]; // wrong length
+    await writeFile(path.join(dir, 'broken.json'), JSON.stringify(broken));
+    const e = await planOf('bad', 'retries: 2', { seeds: 1, models: 'broken.json' });
+    await runBatch(e, { workers: 1, workRoot: dir });
+    const [r] = (await readAllResults(outPaths(e.plan.outDir))).values();
+    expect(r.failure).toMatchObject({ class: 'bad-input', retryable: false });
+    expect(r.failure?.message).toContain('broken.json');
+    expect(r.failure?.message).toContain('pre.bias');
+    expect(r.attempts).toHaveLength(1);
+  });
+
+  it('retries a crash: one SIGSEGV then success is an ok job with two attempts; crashing always fails after 1 + retries', async () => {
+    const once = await runBatch(await planOf('crash-once', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-once.sh', 1) });
+    expect(once).toMatchObject({ ok: 1, failed: 0 });
+    const [ok] = (await readAllResults(once.paths)).values();
+    expect(ok.attempts.map((a) => a.failure?.class ?? 'ok')).toEqual(['crash', 'ok']);
+
+    const always = await runBatch(await planOf('crash-always', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-always.sh', -1) });
+    expect(always).toMatchObject({ ok: 0, failed: 1 });
+    const [bad] = (await readAllResults(always.paths)).values();
+    expect(bad.failure).toMatchObject({ class: 'crash', kind: 'crash' });
+    expect(bad.failure?.message).toContain('SIGSEGV');
+    expect(bad.attempts).toHaveLength(3);
+  });
+
+  it('reruns failed jobs only when asked', async () => {
+    const e = await planOf('retry-failed', 'timeoutS: 0.001\nretries: 0', { seeds: 1 });
+    await runBatch(e, { workers: 1, workRoot: dir });
+    expect(await runBatch(e, { workers: 1, workRoot: dir })).toMatchObject({ skipped: 1, failed: 0, failures: [expect.anything()] });
+    const rerun = await runBatch(e, { workers: 1, workRoot: dir, retryFailed: true, timeoutS: 600 });
+    expect(rerun).toMatchObject({ skipped: 0, ok: 1, failures: [] });
+    const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l).status)).toEqual(['ok']); // the old failure is replaced, not listed twice
+  });
+});

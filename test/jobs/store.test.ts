@@ -1,0 +1,164 @@
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BmruError, InputError } from '../../src/errors.js';
+import {
+  CSV_HEADER,
+  acquireLock,
+  csvRow,
+  openStreams,
+  outPaths,
+  readAllResults,
+  readResult,
+  rebuildStreams,
+  writeFileAtomic,
+  writeResult,
+  type OutPaths,
+  type ResultRecord,
+} from '../../src/jobs/store.js';
+import { classifyFailure } from '../../src/jobs/failure.js';
+import {
+  NgspiceNotFoundError,
+  SpiceConvergenceError,
+  SpiceCrashError,
+  SpiceIncludeError,
+  SpiceNetlistError,
+  SpiceTimeoutError,
+} from '../../src/spice/errors.js';
+import type { Job } from '../../src/jobs/plan.js';
+
+let dir: string;
+let paths: OutPaths;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-store-test-'));
+  paths = outPaths(dir);
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** A failed record for job `n` (ids are 16 hex digits), finishing at second `n`. */
+function record(n: number, message = 'ngspice did not finish'): ResultRecord {
+  const id = n.toString(16).padStart(16, '0');
+  const job = {
+    id, index: n, label: `job ${n}`, model: { path: 'm.json', file: '/m.json', sha256: 'x' },
+    input: { kind: 'random', frames: 2, seed: n }, process: { ref: 'c180', name: 'c180', sha256: 'p', calibrationSha256: null, deckSha256: 'd' },
+    corner: null, seed: n, spiceSeed: null,
+  } as Job;
+  return {
+    schema: 'bmru-batch-result/1', id, status: 'failed', job, generator: 'g', host: 'h',
+    startedAt: '2026-01-01T00:00:00.000Z', finishedAt: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`, wallS: 1.5,
+    attempts: [{ attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', wallS: 1.5 }], ngspiceVersion: '39',
+    failure: { class: 'timeout', kind: 'timeout', message, retryable: true },
+  };
+}
+
+describe('writeFileAtomic', () => {
+  it('replaces a file whole and leaves no temporary file behind', async () => {
+    const file = path.join(dir, 'a.json');
+    await writeFileAtomic(file, 'old');
+    await writeFileAtomic(file, 'new');
+    expect(await readFile(file, 'utf8')).toBe('new');
+    expect(await readdir(dir)).toEqual(['a.json']);
+  });
+});
+
+describe('records', () => {
+  it('reads back what was published, and nothing for a job without a record', async () => {
+    await writeResult(paths, record(1));
+    expect((await readResult(paths, record(1).id))?.failure?.class).toBe('timeout');
+    expect(await readResult(paths, record(2).id)).toBeUndefined();
+    expect([...(await readAllResults(paths)).keys()]).toEqual([record(1).id]);
+  });
+
+  it('ignores temporary files a killed writer left', async () => {
+    await writeResult(paths, record(1));
+    await writeFile(path.join(paths.results, `.${record(2).id}.json.123.abcd.tmp`), '{"half');
+    expect((await readAllResults(paths)).size).toBe(1);
+  });
+
+  it('names the file of a record that is not one', async () => {
+    await writeResult(paths, record(1));
+    await writeFile(path.join(paths.results, `${record(2).id}.json`), '{"schema": "other"}');
+    const e = await readAllResults(paths).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).file).toBe(path.join(paths.results, `${record(2).id}.json`));
+  });
+});
+
+describe('streams', () => {
+  it('rebuilds results.jsonl and results.csv from the records: a half-written line or a duplicate is gone', async () => {
+    const recs = [record(2), record(1), record(3, 'a message, with a comma\nand a newline')];
+    await rebuildStreams(paths, recs.slice(0, 2));
+    await appendFile(paths.jsonl, `${JSON.stringify(record(1))}\n{"schema":"bmru-batch-res`); // duplicate + cut line
+    await rebuildStreams(paths, recs);
+    const lines = (await readFile(paths.jsonl, 'utf8')).trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual([record(1).id, record(2).id, record(3).id]); // finishing order
+    const csv = (await readFile(paths.csv, 'utf8')).trimEnd().split('\n');
+    expect(csv[0]).toBe(CSV_HEADER.join(','));
+    expect(csv).toHaveLength(4); // the newline in the message does not split a row
+    expect(csv[3]).toContain('"a message, with a comma | and a newline"');
+  });
+
+  it('appends whole lines in the order records arrive', async () => {
+    await rebuildStreams(paths, [record(1)]);
+    const s = await openStreams(paths);
+    await Promise.all([s.append(record(2)), s.append(record(3))]);
+    await s.close();
+    const ids = (await readFile(paths.jsonl, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).id);
+    expect(ids).toEqual([record(1).id, record(2).id, record(3).id]);
+    expect((await readFile(paths.csv, 'utf8')).trimEnd().split('\n')).toHaveLength(4);
+  });
+
+  it('writes empty measurement cells for a failed job', () => {
+    const row = csvRow(record(1));
+    expect(row).toHaveLength(CSV_HEADER.length);
+    expect(row[CSV_HEADER.indexOf('state_agreement')]).toBe('');
+    expect(row[CSV_HEADER.indexOf('failure_class')]).toBe('timeout');
+    expect(row[CSV_HEADER.indexOf('input')]).toBe('random:2#1');
+  });
+});
+
+describe('run.lock', () => {
+  it('keeps a second run out while the first holds it, and is free again after release', async () => {
+    const release = await acquireLock(paths);
+    const e = await acquireLock(paths).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(BmruError);
+    expect((e as BmruError).kind).toBe('batch-locked');
+    expect((e as Error).message).toContain(`pid ${process.pid}`);
+    await release();
+    await (await acquireLock(paths))();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    // A pid above the kernel's pid_max cannot be alive.
+    await writeFile(paths.lock, JSON.stringify({ pid: 2 ** 22 + 1, host: os.hostname(), startedAt: 'then' }));
+    const release = await acquireLock(paths);
+    expect(JSON.parse(await readFile(paths.lock, 'utf8')).pid).toBe(process.pid);
+    await release();
+  });
+});
+
+describe('classifyFailure', () => {
+  it('retries what can go differently (timeout, crash) and not what cannot (convergence, bad input)', () => {
+    const cases: [unknown, string, boolean][] = [
+      [new SpiceTimeoutError(1), 'timeout', true],
+      [new SpiceCrashError('crash', 'ngspice was killed by SIGSEGV', null, 'SIGSEGV'), 'crash', true],
+      [new SpiceCrashError('incomplete', 'stops short', 0, null), 'crash', true],
+      [new SpiceConvergenceError('timestep-too-small', { timeS: 1e-3 }), 'convergence', false],
+      [new SpiceConvergenceError('operating-point', {}), 'convergence', false],
+      [new SpiceNetlistError('Undefined parameter [x]'), 'bad-input', false],
+      [new SpiceIncludeError('/pdk/x.lib'), 'bad-input', false],
+      [new InputError('expected 13 columns', { file: 'x.csv' }), 'bad-input', false],
+      [new TypeError('x is undefined'), 'internal', false],
+    ];
+    for (const [error, cls, retryable] of cases) {
+      const f = classifyFailure(error);
+      expect(f?.class, String(error)).toBe(cls);
+      expect(f?.retryable, String(error)).toBe(retryable);
+    }
+  });
+
+  it('stops the batch (no class) when ngspice cannot be started at all', () => {
+    expect(classifyFailure(new NgspiceNotFoundError('nope'))).toBeUndefined();
+  });
+});
