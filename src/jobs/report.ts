@@ -99,6 +99,3 @@ function mean(values: readonly number[]): number | null {
 export function failedRecords(jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): ResultRecord[] {
   return jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r?.status === 'failed');
 }
-
-// TODO(plots): `bmru batch report` should also draw state agreement per corner and the decision-match rate
-// from these rows; the plotting module is being written on another branch. Not done here.

@@ -91,6 +91,9 @@ describe('bmru batch', () => {
     expect(report.exitCode, report.stderr).toBe(0);
     expect(report.stdout).toContain('4 jobs, 4 ok, 0 failed, 0 pending');
     expect(report.stdout).toMatch(/kws-example\.json\s+c180\s+-\s+4\s+4\s+0\s+0\s+\d/);
+    expect(report.stdout).toContain('plots: out-killed/report.html');
+    const html = await readFile(path.join(fx.dir, 'out-killed', 'report.html'), 'utf8');
+    expect(html.match(/<svg/g)).toHaveLength(2);
     const csv = (await readFile(path.join(fx.dir, 'out-killed', 'report.csv'), 'utf8')).trimEnd().split('\n');
     expect(csv[0]).toMatch(/^model,process,corner,jobs,ok,failed,pending,pass,state_agreement_mean/);
     expect(csv).toHaveLength(2);
@@ -102,7 +105,7 @@ describe('bmru batch', () => {
   });
 
   it('reports a corner the process lacks before running anything', async () => {
-    const plan = await fx.write('corner.yaml', `${PLAN}corners: [ff]\n`);
-    expectOneErrorLine(await fx.run(['batch', 'status', plan]), 'corner.yaml', "'corners.0'", "no corner 'ff'");
+    const plan = await fx.write('corner.yaml', `${PLAN}corners: [zz]\n`);
+    expectOneErrorLine(await fx.run(['batch', 'status', plan]), 'corner.yaml', "'corners.0'", "no corner 'zz'");
   });
 });

@@ -7,6 +7,7 @@ import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
 import { runBatch, type BatchSummary } from '../../jobs/run.js';
 import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
+import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
 import type { Tolerances } from '../../compare/tolerance.js';
 import { BmruError } from '../../errors.js';
@@ -192,9 +193,38 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   ];
   const failures = failedRecords(jobs, records);
   if (failures.length > 0) out.push('', `failed jobs (${failures.length}):`, failureTable(failures));
-  out.push('', `aggregate table: ${shown(csvFile)}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`);
-  // TODO(plots): draw the aggregate (state agreement per corner, decision-match rate) once the plotting module lands.
+  const page = join(paths.dir, 'report.html');
+  const plotted = await writeReportPage(page, name, rows, jobs, records);
+  out.push('', `aggregate table: ${shown(csvFile)}${plotted ? `, plots: ${shown(page)}` : ''}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`);
   console.log(out.join('\n'));
+}
+
+/** Per-job state agreement (histogram) and per group (points with the decision-match rate); false without ok jobs. */
+async function writeReportPage(file: string, name: string, rows: readonly GroupRow[], jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+  const agreements = jobs.flatMap((j) => {
+    const r = records.get(j.id);
+    return r?.status === 'ok' && r.cosim ? [r.cosim.comparison.stateAgreement] : [];
+  });
+  if (agreements.length === 0) return false;
+  const groups = rows.filter((r) => r.stateAgreementMean !== null);
+  const label = (r: GroupRow) => `${r.model.split('/').pop()} ${r.process} ${r.corner}`;
+  await writePlot(file, htmlPage(`bmru batch report: ${name}`, [
+    { heading: 'State agreement per job', svg: await histogram({ title: `Unit-frame state agreement (${agreements.length} jobs)`, x: { label: 'state agreement (fraction)' }, values: agreements }) },
+    {
+      heading: 'Per model, process and corner',
+      svg: await lineChart({
+        title: 'Mean state agreement and decision-match rate per group',
+        x: { label: 'group (row of report.csv)' },
+        y: { label: 'fraction' },
+        series: [
+          { name: 'state agreement (mean)', x: groups.map((_, i) => i), y: groups.map((r) => r.stateAgreementMean!), mark: 'point' },
+          { name: 'decision match rate', x: groups.map((_, i) => i), y: groups.map((r) => r.decisionMatchRate!), mark: 'point' },
+        ],
+      }),
+      caption: groups.map((r, i) => `${i}: ${label(r)}`).join('; '),
+    },
+  ]));
+  return true;
 }
 
 const REPORT_HEADER = [
