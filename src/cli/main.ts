@@ -9,6 +9,7 @@ import * as batch from './commands/batch.js';
 import * as calibrateCmd from './commands/calibrate.js';
 import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
+import * as fidelity from './commands/fidelity.js';
 import * as features from './commands/features.js';
 import * as kwsData from './commands/kws-data.js';
 import * as simulate from './commands/simulate.js';
@@ -19,7 +20,7 @@ export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(kwsData)
     .command(features)
     .command(batch)
+    .command(fidelity)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()
