@@ -116,8 +116,11 @@ export interface TrainResult {
   readonly elapsedS: number;
 }
 
-/** Called after every epoch; `etaS` is the remaining time estimated from the epochs so far. */
-export type EpochCallback = (rec: EpochRecord, etaS: number) => void;
+/**
+ * Called after every epoch; `etaS` is the remaining time estimated from the epochs so far, `net` the current
+ * parameters (a raw-convention view: copy what you keep, the next step overwrites it).
+ */
+export type EpochCallback = (rec: EpochRecord, etaS: number, net: Network) => void;
 
 /** eps of the cumulative gradient at `step` of `total` (1 -> 0 linearly over annealFraction, then 0). */
 export function cumulativeAt(step: number, total: number, o: Pick<TrainOptions, 'anneal' | 'annealFraction'>): number {
@@ -198,7 +201,7 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
     // but the run is described as annealed to the BMRU, so the model comes from that phase.
     const eligible = eps === 0 || epoch === o.epochs;
     if (eligible && (!best || acc > best.acc || (acc === best.acc && loss < best.loss))) best = { epoch, acc, loss, theta: theta.slice() };
-    onEpoch?.(rec, (elapsedS / epoch) * (o.epochs - epoch));
+    onEpoch?.(rec, (elapsedS / epoch) * (o.epochs - epoch), net);
     await new Promise((resolve) => setImmediate(resolve));
   }
   theta.set(best!.theta);
