@@ -39,6 +39,10 @@ export interface GradOptions {
   readonly cumulative?: number;
   /** Smooth steps in the forward pass as well (gradient checks only; the states are then not binary). */
   readonly soft?: boolean;
+  /** Currents beyond this magnitude (units of I_unit) are penalised (`currentPenalty`); undefined = none. */
+  readonly currentCap?: number;
+  /** Weight of the current penalty relative to the cross-entropy. */
+  readonly currentWeight?: number;
 }
 
 /** Activations of one clip, kept for the backward pass; reused across clips of the same length. */
@@ -154,6 +158,40 @@ export function frameCrossEntropy(logits: Float64Array, frames: number, classes:
   return loss;
 }
 
+/**
+ * Penalty on currents the circuit carries beyond `currentCap`, summed over the clip's frames (as
+ * frameCrossEntropy's return): weight * sum over frames and units of max(|x| - cap, 0)^2, where x runs over
+ * the candidates u (where positive) and every block input/output h (pre-projection output included).
+ * The software model does not care how far a candidate overshoots a threshold, the circuit's mirrors do:
+ * they are accurate up to a few nA (DESIGN §3). Returns 0 without a cap.
+ */
+export function currentPenalty(tape: Tape, opts: GradOptions): number {
+  const cap = opts.currentCap;
+  if (cap === undefined || !opts.currentWeight) return 0;
+  let sum = 0;
+  const add = (x: Float64Array, positiveOnly: boolean) => {
+    for (let i = 0; i < x.length; i++) {
+      const over = (positiveOnly ? x[i] : Math.abs(x[i])) - cap;
+      if (over > 0) sum += over * over;
+    }
+  };
+  tape.hIn.forEach((h) => add(h, false));
+  // The candidate current is max(u, 0): only u > cap is a large current.
+  tape.u.forEach((u) => add(u, true));
+  return opts.currentWeight * sum;
+}
+
+/** Adds d(penalty)/dx * scale to g for one array of the tape (`positiveOnly` for candidates). */
+function addPenaltyGrad(x: Float64Array, g: Float64Array, n: number, opts: GradOptions, scale: number, positiveOnly: boolean): void {
+  const cap = opts.currentCap;
+  if (cap === undefined || !opts.currentWeight) return;
+  const k = 2 * opts.currentWeight * scale;
+  for (let i = 0; i < n; i++) {
+    if (x[i] > cap) g[i] += k * (x[i] - cap);
+    else if (!positiveOnly && x[i] < -cap) g[i] += k * (x[i] + cap);
+  }
+}
+
 /** Scratch buffers of the backward pass, reused across clips. */
 export interface BackwardScratch {
   readonly gH: Float64Array;
@@ -185,7 +223,8 @@ const signOf = (x: number) => (x < 0 ? -1 : 1);
 
 /**
  * Backward pass of one clip: accumulates dLoss/dtheta into `grad` (the flat layout of params.ts) from
- * dLoss/dlogits. `net` must be the raw view of the parameters whose gradient `grad` holds.
+ * dLoss/dlogits. `net` must be the raw view of the parameters whose gradient `grad` holds; `scale` is the
+ * factor frameCrossEntropy applied to dLogits, applied to the current penalty's gradient too.
  */
 export function backwardClip(
   net: Network,
@@ -198,6 +237,7 @@ export function backwardClip(
   grad: Float64Array,
   scratch: BackwardScratch,
   opts: GradOptions,
+  scale = 1,
 ): void {
   const T = tape.frames;
   const { inputs: F, width: H, cells: S } = net;
@@ -212,6 +252,7 @@ export function backwardClip(
   // Classifier: logits_t = W_o h_L,t + b_o.
   const { gH } = scratch;
   linearBackward(net.out, tape.hIn[L], dLogits, T, g('out.weight'), g('out.bias'), gH);
+  addPenaltyGrad(tape.hIn[L], gH, T * H, opts, scale, false);
 
   for (let k = L - 1; k >= 0; k--) {
     const block = net.blocks[k];
@@ -286,8 +327,10 @@ export function backwardClip(
     }
 
     // u_t = W_c max(h_in, 0) + b_c (gU already holds dLoss/du with the ReLU applied).
+    addPenaltyGrad(u, gU, T * S, opts, scale, true);
     linearBackward(block.cand, tape.xPos[k], gU, T, g(`blocks.${k}.cand.weight`), g(`blocks.${k}.cand.bias`), gH);
     for (let i = 0; i < T * H; i++) gH[i] = gHIn[i] + (hIn[i] > 0 ? gH[i] : 0);
+    addPenaltyGrad(hIn, gH, T * H, opts, scale, false);
   }
 
   // Pre-projection: h_0 = W_pre x + b_pre.

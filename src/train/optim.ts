@@ -82,17 +82,26 @@ export function clipGradNorm(grad: Float64Array, maxNorm: number): number {
  *   range where the reference mirrors are unity-gain (DESIGN §3) and above every trained value the reference
  *   KWS model has (delta up to ~1.5 nA, DESIGN §1b).
  * - s0: only |s0| > 0.5 matters; keeping |s0| <= 1 stops it drifting where the surrogate no longer reaches.
+ * - beta_lo >= 0.05 units (50 pA), 10x the cell's OFF-state leakage of ~3-5 pA (DESIGN §3): a lower beta_lo
+ *   would let the leakage of a candidate the software sees as 0 hold the circuit's cell ON.
  */
-export const LIMITS = { weight: 2, bias: 2, cell: 2, s0: 1 } as const;
+export const LIMITS = { weight: 2, bias: 2, cell: 2, s0: 1, betaLoMin: 0.05 } as const;
 
-/** Clamp every parameter into its realisable range (after each optimiser step); returns how many moved. */
-export function projectToLimits(layout: ParamLayout, theta: Float64Array, limits: Record<keyof typeof LIMITS, number> = LIMITS): number {
+export type Limits = { readonly [K in keyof typeof LIMITS]: number };
+
+/**
+ * Clamp every parameter into its realisable range (after each optimiser step); returns how many moved.
+ * beta1 is raw (the model uses |beta1|), so its floor keeps the sign: |beta1| < min becomes +-min.
+ */
+export function projectToLimits(layout: ParamLayout, theta: Float64Array, limits: Limits = LIMITS): number {
   let clamped = 0;
   for (const slot of layout.slots) {
     const lim = limits[slot.kind];
+    const floor = slot.name.endsWith('.cell.beta1') ? limits.betaLoMin : 0;
     for (let i = slot.offset; i < slot.offset + slot.size; i++) {
-      if (theta[i] > lim) (theta[i] = lim), clamped++;
-      else if (theta[i] < -lim) (theta[i] = -lim), clamped++;
+      const v = theta[i];
+      const clampedV = Math.sign(v || 1) * Math.min(lim, Math.max(floor, Math.abs(v)));
+      if (clampedV !== v) (theta[i] = clampedV), clamped++;
     }
   }
   return clamped;

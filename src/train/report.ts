@@ -13,7 +13,7 @@ export const SMALL_WEIGHT = 0.25;
 
 /** Header and rows of the per-epoch CSV (loss.csv). */
 export function historyCsvRows(history: readonly EpochRecord[]): (string | number)[][] {
-  const header = ['epoch', 'steps', 'lr', 'cumulative_eps', 'train_loss_batches', 'train_loss', 'train_acc', 'train_frame_acc', 'val_loss', 'val_acc', 'val_frame_acc', 'grad_norm', 'clamped', 'elapsed_s'];
+  const header = ['epoch', 'steps', 'lr', 'cumulative_eps', 'train_loss_batches', 'penalty_batches', 'train_loss', 'train_acc', 'train_frame_acc', 'val_loss', 'val_acc', 'val_frame_acc', 'grad_norm', 'clamped', 'elapsed_s'];
   const f = (v: number | undefined, d = 6) => (v === undefined ? '' : Number(v.toFixed(d)));
   return [
     header,
@@ -23,6 +23,7 @@ export function historyCsvRows(history: readonly EpochRecord[]): (string | numbe
       f(r.lr, 8),
       f(r.cumulative, 4),
       f(r.trainLoss),
+      f(r.penalty),
       f(r.train.loss),
       f(r.train.accuracy),
       f(r.train.frameAccuracy),

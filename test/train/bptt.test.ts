@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocScratch, allocTape, backwardClip, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions } from '../../src/train/bptt.js';
+import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions } from '../../src/train/bptt.js';
 import { initParams, paramLayout, rawNetworkView, tensorView, type ParamLayout } from '../../src/train/params.js';
 import { softStep, surrogateGrad } from '../../src/train/surrogate.js';
 import { createRng } from '../../src/util/random.js';
@@ -32,9 +32,9 @@ function lossAndGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Ar
   const tape = allocTape(net, FRAMES);
   forwardClip(net, th, inputs, 0, tape, opts);
   const dLogits = new Float64Array(FRAMES * 2);
-  const loss = frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) / FRAMES;
+  const loss = (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) + currentPenalty(tape, opts)) / FRAMES;
   const grad = new Float64Array(layout.size);
-  backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts);
+  backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts, 1 / FRAMES);
   return { loss, grad, tape };
 }
 
@@ -73,6 +73,22 @@ describe('backward pass', () => {
           const num = numericGrad(layout, theta, inputs, opts, i);
           expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
         }
+      }
+    }
+  });
+
+  it('includes the current penalty (cap low enough that candidates and block currents exceed it)', () => {
+    const { layout, theta, inputs } = setup(6);
+    const opts: GradOptions = { surrogateWidth: 0.5, soft: true, currentCap: 0.3, currentWeight: 0.5 };
+    const net = rawNetworkView(layout, theta);
+    const tape = allocTape(net, FRAMES);
+    forwardClip(net, networkThresholds(net), inputs, 0, tape, opts);
+    expect(currentPenalty(tape, opts)).toBeGreaterThan(0.1);
+    const { grad } = lossAndGrad(layout, theta, inputs, opts);
+    for (const slot of layout.slots) {
+      for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+        const num = numericGrad(layout, theta, inputs, opts, i);
+        expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}]: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
       }
     }
   });

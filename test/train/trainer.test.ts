@@ -7,6 +7,7 @@ import { runNetwork } from '../../src/model/network.js';
 import { allocTape, forwardClip, networkThresholds } from '../../src/train/bptt.js';
 import { LIMITS } from '../../src/train/optim.js';
 import { rawNetworkView, realisedNetwork, tensorView } from '../../src/train/params.js';
+import { signalStats } from '../../src/train/report.js';
 import { cumulativeAt, trainNetwork } from '../../src/train/trainer.js';
 import { toyData } from './toy.js';
 
@@ -45,6 +46,22 @@ describe('trainNetwork', () => {
       const lim = LIMITS[slot.kind];
       for (const v of r.theta.subarray(slot.offset, slot.offset + slot.size)) expect(Math.abs(v)).toBeLessThanOrEqual(lim);
     }
+    for (const t of r.network.blocks.map((b) => b.cell.beta1)) for (const v of t) expect(v).toBeGreaterThanOrEqual(LIMITS.betaLoMin);
+  });
+
+  it('keeps currents near the cap with the current penalty', async () => {
+    const data = toyData();
+    const peak = (r: Awaited<ReturnType<typeof trainNetwork>>) => {
+      const s = signalStats(r.network, data, data.splits.train);
+      return Math.max(...s.maxCandidate, ...s.maxAbsBlockOutput);
+    };
+    const opts = { epochs: 12, batchSize: 8, warmupSteps: 5, lr: 0.03, seed: 1 };
+    const free = await trainNetwork(data, { ...opts, currentWeight: 0 });
+    const capped = await trainNetwork(data, { ...opts, currentCap: 1, currentWeight: 1 });
+    expect(peak(free)).toBeGreaterThan(3);
+    expect(peak(capped)).toBeLessThan(1.6); // a soft penalty: a little above the cap
+    expect(capped.history.at(-1)!.penalty).toBeLessThan(capped.history[0].penalty);
+    expect(capped.scores.test!.accuracy).toBe(1);
   });
 
   it('anneals eps linearly from 1 to 0 over the annealing fraction, and stays 0 without --anneal', () => {

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
 import { loadModel, saveModel } from '../../model/load.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
-import { CLASSES, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
+import { CLASSES, DEFAULT_CURRENT_CAP, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
@@ -36,6 +36,8 @@ export function builder(y: Argv) {
     .option('anneal', { type: 'boolean', default: D.anneal, describe: 'start with the cumulative (CMRU) gradient through time and anneal it linearly to the pure BMRU' })
     .option('anneal-fraction', { type: 'number', default: D.annealFraction, describe: 'fraction of the steps the annealing takes (the rest trains the pure BMRU)' })
     .option('input-noise', { type: 'number', default: D.inputNoise, describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)' })
+    .option('current-cap', { type: 'number', default: DEFAULT_CURRENT_CAP, describe: 'penalise candidate and block currents beyond this many units (I_unit): the circuit\'s mirrors are unity-gain up to ~3 nA' })
+    .option('current-weight', { type: 'number', default: D.currentWeight, describe: 'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off' })
     .option('seed', { type: 'number', default: D.seed, describe: 'seed of the initial parameters, the batch order and the input noise' })
     .option('init', { type: 'string', describe: 'start from this model file instead of random parameters (same shape)' })
     .check((a) => {
@@ -45,7 +47,9 @@ export function builder(y: Argv) {
       for (const [name, v] of positive) if (!(v > 0) || !Number.isFinite(v)) return `--${name} must be a number > 0, got ${v}`;
       const fractions: [string, number][] = [['lr-floor', a['lr-floor'] as number], ['anneal-fraction', a['anneal-fraction'] as number]];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
-      const nonNeg: [string, number][] = [['weight-decay', a['weight-decay'] as number], ['input-noise', a['input-noise'] as number]];
+      const nonNeg: [string, number][] = [['weight-decay', a['weight-decay'] as number], ['input-noise', a['input-noise'] as number], ['current-weight', a['current-weight'] as number]];
+      const cap = a['current-cap'] as number;
+      if (!(cap > 0 && Number.isFinite(cap))) return `--current-cap must be a number > 0, got ${cap}`;
       for (const [name, v] of nonNeg) if (!(v >= 0) || !Number.isFinite(v)) return `--${name} must be a number >= 0, got ${v}`;
       return true;
     })
@@ -61,7 +65,8 @@ export function builder(y: Argv) {
         'Training: per-frame softmax cross-entropy averaged over frames and clips; backpropagation through the 101 frames',
         'with the exact forward pass and an arctan surrogate for the cell steps (an OFF cell learns from beta_hi, an ON cell',
         'from beta_lo); AdamW, warm-up + cosine decay, global-norm clipping. After every step the parameters are clamped',
-        `to what the circuit realises: |W| <= ${LIMITS.weight} (mirror width ratio), |bias| <= ${LIMITS.bias} and alpha, beta_lo, delta <= ${LIMITS.cell} units.`,
+        `to what the circuit realises: |W| <= ${LIMITS.weight} (mirror width ratio), |bias| <= ${LIMITS.bias} and alpha, beta_lo, delta <= ${LIMITS.cell} units,`,
+        `beta_lo >= ${LIMITS.betaLoMin} units (10x the cell's OFF leakage); and the loss adds a penalty on currents beyond --current-cap.`,
         'The checkpoint with the best validation accuracy (then loss) is kept; the test split is only scored.',
         '--anneal: the gradient through time starts as the cumulative update\'s (CMRU: 1 at every frame) and falls',
         'linearly to the BMRU\'s (1 only where the state holds); the states are the exact BMRU ones throughout.',
@@ -91,6 +96,8 @@ interface Args {
   anneal: boolean;
   annealFraction: number;
   inputNoise: number;
+  currentCap: number;
+  currentWeight: number;
   seed: number;
   init?: string;
 }
@@ -120,6 +127,8 @@ export async function handler(a: Args): Promise<void> {
     anneal: a.anneal,
     annealFraction: a.annealFraction,
     inputNoise: a.inputNoise,
+    currentCap: a.currentCap,
+    currentWeight: a.currentWeight,
     init,
   };
   const { train, validation, test } = data.splits;
@@ -166,6 +175,7 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     format: 'bmru-train-report/1',
     command: `bmru ${process.argv.slice(2).join(' ')}`,
     features: a.features,
+    clips: { train: data.splits.train.length, validation: data.splits.validation.length, test: data.splits.test.length, frames: data.frames, features: data.features },
     keyword,
     classes: ['other', keyword].slice(0, CLASSES),
     model: a.out,
