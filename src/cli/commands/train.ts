@@ -53,7 +53,9 @@ export function builder(y: Argv) {
       for (const [name, v] of nonNeg) if (!(v >= 0) || !Number.isFinite(v)) return `--${name} must be a number >= 0, got ${v}`;
       return true;
     })
-    .example('$0 kws-data --features "" && $0 train', 'make the synthetic set, then train the width-4 network on it (about a minute on 2 cores)')
+    .example('$0 kws-data --features "" && $0 train', 'make the synthetic set, then train the width-4 network on it (~15 s)')
+    .example('$0 kws-data -o data/kws-synth-large --keyword-clips 800 --other-clips 800 --silence-clips 200 --speakers 84 --features ""', 'a 4x larger set (~1.5 min to make)')
+    .example('$0 train -f data/kws-synth-large/features.safetensors -o models/kws/kws-w4.json', 'the shipped model: 97% on its 181 test clips (~40 s)')
     .example('$0 train --width 8 -o models/kws-w8.json', 'the width-8 network')
     .example('$0 train --anneal --epochs 300 --seed 2', 'cumulative-to-BMRU annealing, longer, another seed')
     .example('$0 train -o out/kws.json && $0 simulate -m out/kws.json -i clip.csv', 'then run the trained model on a clip (bmru features <clip.wav> -o clip.csv)')
