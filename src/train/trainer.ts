@@ -5,8 +5,7 @@
  * the pure BMRU, and the checkpoint with the best validation accuracy.
  */
 import { argmax, majority } from '../model/network.js';
-import type { Network } from '../model/types.js';
-import type { CellThresholds } from '../model/types.js';
+import type { CellThresholds, Network } from '../model/types.js';
 import { createRng, type Rng } from '../util/random.js';
 import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions, type Tape } from './bptt.js';
 import type { SplitName, TrainingData } from './data.js';

@@ -41,9 +41,11 @@ describe('bmru train', () => {
     expectOneErrorLine(await cli.run(['train', '-f', 'nowhere.safetensors']), 'nowhere.safetensors', 'cannot read');
   });
 
-  it('refuses bad options with the rule', async () => {
+  it('refuses bad options with the rule, and a starting model of another shape', async () => {
     const r = await cli.run(['train', '--width', '0']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--width must be an integer >= 1, got 0');
+    // out/toy.json is the width-4 model the first test wrote.
+    expectOneErrorLine(await cli.run(['train', '-f', 'toy.safetensors', '--init', 'out/toy.json', '--width', '2']), 'out/toy.json', 'H=4', 'H=2', '--width');
   });
 });

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
+import { InputError } from '../../errors.js';
 import { loadModel, saveModel } from '../../model/load.js';
+import type { Network } from '../../model/types.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import { CLASSES, DEFAULT_CURRENT_CAP, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
@@ -104,6 +106,13 @@ interface Args {
   init?: string;
 }
 
+/** A model to start from must have the shape being trained (the flags, the features file, 2 classes). */
+function checkInitShape(net: Network, a: Args, features: number, file: string): void {
+  const have = `F=${net.inputs} H=${net.width} S=${net.cells} L=${net.blocks.length} C=${net.classes} skip=${net.skip}`;
+  const want = `F=${features} H=${a.width} S=${a.width} L=${a.blocks} C=${CLASSES} skip=${a.skip}`;
+  if (have !== want) throw new InputError(`has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match)`, { file });
+}
+
 /** Paths of everything a run writes, beside the model file. */
 export function outputPaths(out: string) {
   const stem = out.replace(/\.(json|safetensors)$/, '');
@@ -113,6 +122,7 @@ export function outputPaths(out: string) {
 export async function handler(a: Args): Promise<void> {
   const data = await loadTrainingData(a.features);
   const init = a.init ? await loadModel(a.init) : undefined;
+  if (init && a.init) checkInitShape(init, a, data.features, a.init);
   const options: TrainOptions = {
     width: a.width,
     blocks: a.blocks,
