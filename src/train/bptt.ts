@@ -9,6 +9,7 @@
  *   s_t  = hi (1 - s_{t-1}) + lo s_{t-1}         -- OFF: switches on at beta_hi; ON: stays on down to beta_lo
  *   v    = W_p (alpha s_t) + b_p;  h_out = max(v, 0) + h_in (skip)
  *   logits = W_o h_L + b_o;  loss = mean over frames of cross-entropy(softmax(logits_t), target)
+ *   (+ optionally `currentPenalty`, a squared hinge on currents beyond what the circuit's mirrors carry well)
  *
  * Backward: the exact derivatives of those expressions, except the two steps hi and lo, whose derivative
  * is the arctan surrogate (surrogate.ts). The written form of s_t fixes which threshold a frame's gradient
@@ -98,7 +99,7 @@ export function networkThresholds(net: Network): CellThresholds[] {
 
 /**
  * Forward pass of one clip (inputs[xOff..], [frames x F] row-major), filling `tape`.
- * `th` = networkThresholds(net) (hard mode reads them; soft mode reads the raw values).
+ * `th` = networkThresholds(net); soft mode reads them too, except s0, which it smooths from the raw value.
  */
 export function forwardClip(net: Network, th: readonly CellThresholds[], inputs: Float64Array, xOff: number, tape: Tape, opts: GradOptions): void {
   const T = tape.frames;
