@@ -1,4 +1,4 @@
-/** bmru-cosim: parameters -> netlist -> ngspice -> waveforms -> comparison -> report; audio -> MFCC features for the KWS inputs. */
+/** bmru-cosim: parameters -> netlist -> ngspice -> waveforms -> comparison -> report; audio -> MFCC features for the KWS inputs; training. */
 export * from './errors.js';
 export * from './model/index.js';
 export * from './netlist/index.js';
@@ -6,5 +6,6 @@ export * from './spice/index.js';
 export * from './compare/index.js';
 export * from './pipeline.js';
 export * from './audio/index.js';
+export * from './train/index.js';
 export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';
 export * from './jobs/index.js';

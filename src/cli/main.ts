@@ -14,13 +14,14 @@ import * as features from './commands/features.js';
 import * as kwsData from './commands/kws-data.js';
 import * as simulate from './commands/simulate.js';
 import * as spice from './commands/spice.js';
+import * as train from './commands/train.js';
 
 /** Exit code for errors (bad input, ngspice failure); 1 is reserved for "fidelity below tolerance". */
 export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features, train].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(features)
     .command(batch)
     .command(fidelity)
+    .command(train)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()

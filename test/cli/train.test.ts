@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/model/load.js';
+import { toyFeatureSet, writeToyFeatureFile } from '../train/toy.js';
+import { cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
+
+// The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
+let cli: CliFixture;
+beforeAll(async () => {
+  cli = await cliFixture();
+  await writeToyFeatureFile(path.join(cli.dir, 'toy.safetensors'));
+});
+afterAll(() => cli.cleanUp());
+
+describe('bmru train', () => {
+  it('trains, reports the splits, and writes the model, report, loss CSV and plots', async () => {
+    const r = await cli.run(['train', '-f', 'toy.safetensors', '--epochs', '12', '--batch-size', '8', '--lr', '0.03', '--warmup-steps', '5', '-o', 'out/toy.json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^test\s+8\s+100\.00%/m);
+    expect(r.stdout).toContain('wrote out/toy.json, out/toy.report.json, out/toy.loss.csv, out/toy.loss.svg, out/toy.training.html');
+    expect(r.stderr).toContain('24 train / 8 validation / 8 test clips');
+    expect(r.stderr).toMatch(/train 12 epochs in [\d.]+ s, kept epoch \d+/);
+    const net = await loadModel(path.join(cli.dir, 'out/toy.json'));
+    expect([net.width, net.blocks.length, net.cellParams]).toEqual([4, 2, 'realised']);
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'out/toy.report.json'), 'utf8'));
+    expect(report.scores.test.accuracy).toBe(1);
+    expect(report.parameters.parameters).toBe(178); // the reference KWS network's count (DESIGN §1)
+    expect(report.options.seed).toBe(1);
+    const csv = (await readFile(path.join(cli.dir, 'out/toy.loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(13);
+    expect(csv[0]).toMatch(/^epoch,steps,lr,/);
+    expect(await readFile(path.join(cli.dir, 'out/toy.loss.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('names the features file and the field it cannot use', async () => {
+    const set = toyFeatureSet();
+    set.target[2] = 3;
+    await writeToyFeatureFile(path.join(cli.dir, 'bad.safetensors'), set);
+    expectOneErrorLine(await cli.run(['train', '-f', 'bad.safetensors', '--epochs', '1']), 'bad.safetensors', "'target'", 'index 2');
+    expectOneErrorLine(await cli.run(['train', '-f', 'nowhere.safetensors']), 'nowhere.safetensors', 'cannot read');
+  });
+
+  it('refuses bad options with the rule, and a starting model of another shape', async () => {
+    const r = await cli.run(['train', '--width', '0']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--width must be an integer >= 1, got 0');
+    // out/toy.json is the width-4 model the first test wrote.
+    expectOneErrorLine(await cli.run(['train', '-f', 'toy.safetensors', '--init', 'out/toy.json', '--width', '2']), 'out/toy.json', 'H=4', 'H=2', '--width');
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions } from '../../src/train/bptt.js';
+import { initParams, paramLayout, rawNetworkView, tensorView, type ParamLayout } from '../../src/train/params.js';
+import { softStep, surrogateGrad } from '../../src/train/surrogate.js';
+import { createRng } from '../../src/util/random.js';
+
+/** A tiny network: F = 3 features, H = S = 2, L = 2 blocks, 2 classes, 7 frames. */
+const SHAPE = { inputs: 3, width: 2, blocks: 2, classes: 2, skip: true };
+const FRAMES = 7;
+
+function setup(seed: number) {
+  const layout = paramLayout(SHAPE);
+  const theta = initParams(layout, seed);
+  const rng = createRng(seed + 100);
+  // Mixed signs on the raw cell parameters and s0 values on both sides of 0.5 exercise every |.| and sign.
+  for (const slot of layout.slots) {
+    const v = theta.subarray(slot.offset, slot.offset + slot.size);
+    for (let i = 0; i < v.length; i++) {
+      if (slot.kind === 'bias') v[i] = rng.uniform(-0.3, 0.3);
+      if (slot.kind === 'cell' && rng.next() < 0.5) v[i] = -v[i];
+      if (slot.kind === 's0') v[i] = rng.uniform(-0.9, 0.9);
+    }
+  }
+  const inputs = Float64Array.from({ length: FRAMES * SHAPE.inputs }, () => rng.normal());
+  return { layout, theta, inputs };
+}
+
+/** Loss (mean per-frame cross-entropy against class 1) and its gradient by the hand-written backward pass. */
+function lossAndGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Array, opts: GradOptions) {
+  const net = rawNetworkView(layout, theta);
+  const th = networkThresholds(net);
+  const tape = allocTape(net, FRAMES);
+  forwardClip(net, th, inputs, 0, tape, opts);
+  const dLogits = new Float64Array(FRAMES * 2);
+  const loss = (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) + currentPenalty(tape, opts)) / FRAMES;
+  const grad = new Float64Array(layout.size);
+  backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts, 1 / FRAMES);
+  return { loss, grad, tape };
+}
+
+/** Central finite difference of the loss in parameter i. */
+function numericGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Array, opts: GradOptions, i: number, h = 1e-6): number {
+  const p = theta.slice();
+  p[i] += h;
+  const up = lossAndGrad(layout, p, inputs, opts).loss;
+  p[i] -= 2 * h;
+  const down = lossAndGrad(layout, p, inputs, opts).loss;
+  return (up - down) / (2 * h);
+}
+
+describe('surrogate', () => {
+  it('is the derivative of the arctan step and integrates to 1', () => {
+    for (const w of [0.1, 0.25, 1]) {
+      for (const x of [-1, -0.1, 0, 0.03, 0.7]) {
+        const h = 1e-6;
+        expect(surrogateGrad(x, w)).toBeCloseTo((softStep(x + h, w) - softStep(x - h, w)) / (2 * h), 6);
+      }
+      expect(surrogateGrad(0, w)).toBeCloseTo(1 / w, 12);
+      // The arctan step goes 0 -> 1, so its derivative has total mass 1.
+      expect(softStep(1e9, w) - softStep(-1e9, w)).toBeCloseTo(1, 6);
+    }
+  });
+});
+
+describe('backward pass', () => {
+  it('matches finite differences for every parameter when the steps are smooth (surrogate path included)', () => {
+    for (const seed of [1, 2, 3]) {
+      const { layout, theta, inputs } = setup(seed);
+      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, cumulative: 0 };
+      const { grad } = lossAndGrad(layout, theta, inputs, opts);
+      for (const slot of layout.slots) {
+        for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+          const num = numericGrad(layout, theta, inputs, opts, i);
+          expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+        }
+      }
+    }
+  });
+
+  it('includes the current penalty (cap low enough that candidates and block currents exceed it)', () => {
+    const { layout, theta, inputs } = setup(6);
+    const opts: GradOptions = { surrogateWidth: 0.5, soft: true, currentCap: 0.3, currentWeight: 0.5 };
+    const net = rawNetworkView(layout, theta);
+    const tape = allocTape(net, FRAMES);
+    forwardClip(net, networkThresholds(net), inputs, 0, tape, opts);
+    expect(currentPenalty(tape, opts)).toBeGreaterThan(0.1);
+    const { grad } = lossAndGrad(layout, theta, inputs, opts);
+    for (const slot of layout.slots) {
+      for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+        const num = numericGrad(layout, theta, inputs, opts, i);
+        expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}]: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+      }
+    }
+  });
+
+  it('with hard steps, matches finite differences where no step lies on the path (classifier, last post layer, last alpha)', () => {
+    const { layout, theta, inputs } = setup(4);
+    const opts: GradOptions = { surrogateWidth: 0.25 };
+    const { grad, tape } = lossAndGrad(layout, theta, inputs, opts);
+    for (const s of tape.s) for (const v of s) expect(v === 0 || v === 1).toBe(true);
+    for (const name of ['out.weight', 'out.bias', 'blocks.1.post.weight', 'blocks.1.post.bias', 'blocks.1.cell.alpha']) {
+      const slot = layout.bySlot.get(name)!;
+      for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+        const num = numericGrad(layout, theta, inputs, opts, i);
+        expect(Math.abs(grad[i] - num), `${name}[${i - slot.offset}]`).toBeLessThan(1e-7 + 1e-6 * Math.abs(num));
+      }
+    }
+  });
+
+  it('passes the gradient through time with coefficient 1 under the cumulative update (eps = 1), 0 when the state is forced (eps = 0)', () => {
+    const { layout, theta, inputs } = setup(5);
+    // Unit 0 of the last block: beta_lo = beta_hi = 0, so c >= beta_hi at every frame: forced ON, never holding.
+    tensorView(layout, theta, 'blocks.1.cell.beta1')[0] = 0;
+    tensorView(layout, theta, 'blocks.1.cell.delta')[0] = 0;
+    const s0raw = 0.3;
+    tensorView(layout, theta, 'blocks.1.cell.s0')[0] = s0raw;
+    const slot = (n: string) => layout.bySlot.get(n)!.offset;
+    const bmru = lossAndGrad(layout, theta, inputs, { surrogateWidth: 0.25, cumulative: 0 });
+    expect(Array.from({ length: FRAMES }, (_, t) => bmru.tape.s[1][t * 2])).toEqual(Array(FRAMES).fill(1));
+    expect(bmru.grad[slot('blocks.1.cell.s0')]).toBe(0);
+    // All states are 1, so dL/d|alpha| = sum_t dL/d(alpha s_t) and sum_t dL/ds_t = |alpha| dL/d|alpha|:
+    // with eps = 1 all of it reaches s0, through the surrogate of |s0| > 0.5.
+    const cmru = lossAndGrad(layout, theta, inputs, { surrogateWidth: 0.25, cumulative: 1 });
+    const alpha = tensorView(layout, theta, 'blocks.1.cell.alpha')[0];
+    const dAlphaAbs = cmru.grad[slot('blocks.1.cell.alpha')] * Math.sign(alpha);
+    const expected = Math.abs(alpha) * dAlphaAbs * surrogateGrad(s0raw - 0.5, 0.5);
+    expect(cmru.grad[slot('blocks.1.cell.s0')]).toBeCloseTo(expected, 12);
+    expect(expected).not.toBe(0);
+    // eps changes only the backward pass.
+    expect(cmru.loss).toBe(bmru.loss);
+  });
+});
