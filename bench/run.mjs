@@ -2,7 +2,11 @@
 // `npm run bench`: speed figures that must not live in timed unit tests (issue 4 §4 a, b).
 //  (a) software model throughput, unit-frames per second (blocks x cells x frames / s), widths 4..256, both forms;
 //      the target (issue 4 §4) is >= 10 M/s at width 64;
-//  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here.
+//  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here;
+//  (c) toolkit overhead per job (netlist generation + parse + sampling + model + comparison) as a fraction of
+//      ngspice's own run time (spawn to exit), on the 101-frame example (target < 10%);
+//  (d) batch speedup from 1 to 2 workers on BMRU_BENCH_JOBS (default 40; the issue's figure uses 200) 2-frame
+//      jobs of the example. Needs otherwise idle cores: other processes take CPU from the workers.
 // Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInputs, randomNetwork, runNetwork, runNetworkScan } from '../dist/model/index.js';
 import { parseRawfile } from '../dist/spice/rawfile.js';
+import { cosimulate } from '../dist/pipeline.js';
+import { loadModel } from '../dist/model/load.js';
+import { loadInputs } from '../dist/model/inputs.js';
+import { loadProcess } from '../dist/netlist/process.js';
+import { loadCalibration } from '../dist/netlist/calibration.js';
+import { expandPlan, loadPlan } from '../dist/jobs/plan.js';
+import { runBatch } from '../dist/jobs/run.js';
 
 const REPEATS = 5;
 const FRAMES = 2000;
@@ -68,4 +79,42 @@ try {
   console.log(`${mb.toFixed(1)} MB, ${points} points x ${n + 1} vectors: ${(mb / s).toFixed(0)} MB/s (best of ${REPEATS}: ${(s * 1e3).toFixed(0)} ms)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+console.log('\n(c) toolkit overhead per job, 101-frame example on c180');
+{
+  const root = new URL('..', import.meta.url).pathname;
+  const net = await loadModel(join(root, 'models/example/kws-example.json'));
+  const inputs = await loadInputs(join(root, 'models/example/clip-101.csv'));
+  const proc = await loadProcess(join(root, 'models/c180/process.json'));
+  const calibration = await loadCalibration(proc.dir);
+  const t0 = performance.now();
+  const r = await cosimulate(net, inputs, { process: proc, calibration });
+  const totalMs = performance.now() - t0;
+  const overheadMs = totalMs - r.run.durationMs;
+  console.log(`ngspice ${(r.run.durationMs / 1e3).toFixed(2)} s, everything else ${(overheadMs / 1e3).toFixed(3)} s: overhead ${(100 * overheadMs / r.run.durationMs).toFixed(2)}% of ngspice (target < 10%)`);
+}
+
+console.log('\n(d) batch speedup, 1 -> 2 workers');
+{
+  const jobs = Number(process.env.BMRU_BENCH_JOBS ?? 40);
+  const root = new URL('..', import.meta.url).pathname;
+  const dirB = mkdtempSync(join(tmpdir(), 'bmru-bench-batch-'));
+  try {
+    const plan = join(dirB, 'plan.yaml');
+    writeFileSync(plan, [
+      'name: bench', 'process: c180', `models: [${join(root, 'models/example/kws-example.json')}]`,
+      `inputs: [{ file: ${join(root, 'models/example/clip-101.csv')}, frames: 2, noiseSd: 0.05 }]`, `seeds: { count: ${jobs}, start: 1 }`, 'retries: 0', '',
+    ].join('\n'));
+    const wallS = [];
+    for (const workers of [1, 2]) {
+      const expanded = await expandPlan(await loadPlan(plan, { out: join(dirB, `w${workers}`) }));
+      const s = await runBatch(expanded, { workers });
+      wallS.push(s.wallS);
+      console.log(`${workers} worker${workers > 1 ? 's' : ''}: ${s.ok} ok, ${s.failed} failed in ${s.wallS.toFixed(1)} s`);
+    }
+    console.log(`speedup ${(wallS[0] / wallS[1]).toFixed(2)}x on ${jobs} jobs (target >= 1.8x on 2 idle cores)`);
+  } finally {
+    rmSync(dirB, { recursive: true, force: true });
+  }
 }
