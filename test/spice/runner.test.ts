@@ -15,6 +15,7 @@ import {
   ngspiceVersion,
   runMany,
   runNgspice,
+  withThreads,
   vector,
   type RunProgress,
   type SpiceError,
@@ -125,7 +126,7 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
     const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, keepWorkDir: 'always' });
     expect(result.workDir).toBeDefined();
     expect((await readdir(result.workDir!)).sort()).toEqual(['deck.cir', 'out.raw']);
-    expect(await readFile(path.join(result.workDir!, 'deck.cir'), 'utf8')).toBe(rcDeck('1m'));
+    expect(await readFile(path.join(result.workDir!, 'deck.cir'), 'utf8')).toBe(withThreads(rcDeck('1m'), 1)); // the deck as run: single-threaded BSIM evaluation
   });
 
   it('kills a run that exceeds its timeout and raises SpiceTimeoutError with the kept work directory', async () => {
@@ -341,5 +342,15 @@ describe('runNgspice without a usable ngspice', () => {
     await expect(runNgspice({ netlist: rcDeck('1m'), timeoutMs: 0 })).rejects.toThrow(RangeError);
     await expect(runNgspice({ netlist: rcDeck('1m'), threads: 0 })).rejects.toThrow(RangeError);
     await expect(runNgspice({ netlist: rcDeck('1m'), expectTStopS: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('withThreads', () => {
+  it('puts .options num_threads before the final .end, once', () => {
+    const deck = '* t\nR1 a 0 1k\n.op\n.end\n';
+    expect(withThreads(deck, 1)).toBe('* t\nR1 a 0 1k\n.op\n.options num_threads=1\n.end\n');
+    expect(withThreads(withThreads(deck, 1), 1)).toBe(withThreads(deck, 1));
+    expect(withThreads('* t\n.options reltol=1e-4 num_threads=2\n.end\n', 1)).toContain('num_threads=2');
+    expect(withThreads('* no end\n.op', 1)).toBe('* no end\n.op\n.options num_threads=1\n');
   });
 });
