@@ -266,7 +266,7 @@ describe('runNgspice without a usable ngspice', () => {
     expect(await workDirs()).toEqual([]);
   });
 
-  it('passes -b -n -r, binary filetype, the thread count and extra arguments, with SPICE_ASCIIRAWFILE=0', async () => {
+  it('passes -b -n -r, binary filetype and extra arguments, writes the thread count into the deck, with SPICE_ASCIIRAWFILE=0', async () => {
     const script = `printf '%s\\n' "$@" > args.txt\necho "$SPICE_ASCIIRAWFILE" > env.txt\ncp ${rcFixture} "$4"`;
     const bin = await fakeNgspice('ngspice-args', script);
     const extraArgs = ['-D', 'ngbehavior=hsa'];
@@ -274,7 +274,8 @@ describe('runNgspice without a usable ngspice', () => {
     const dir = result.workDir!;
     const args = (await readFile(path.join(dir, 'args.txt'), 'utf8')).trim().split('\n');
     const [raw, deckPath] = [path.join(dir, 'out.raw'), path.join(dir, 'deck.cir')];
-    expect(args).toEqual(['-b', '-n', '-r', raw, '-D', 'filetype=binary', '-D', 'num_threads=3', ...extraArgs, deckPath]);
+    expect(args).toEqual(['-b', '-n', '-r', raw, '-D', 'filetype=binary', ...extraArgs, deckPath]);
+    expect(await readFile(deckPath, 'utf8')).toContain('.options num_threads=3\n.end');
     expect((await readFile(path.join(dir, 'env.txt'), 'utf8')).trim()).toBe('0');
     expect(result.ngspiceVersion).toBe('99');
     expect(result.plots[0].numPoints).toBe(79);
