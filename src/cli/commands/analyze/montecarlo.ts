@@ -42,7 +42,9 @@ export async function handler(a: Args): Promise<void> {
   const todo = Array.from({ length: a.samples }, (_, i) => i).filter((i) => !done.has(i));
 
   if (todo.length > 0) {
-    const p = progress(`Monte Carlo: ${todo.length} of ${a.samples} samples to run${done.size ? ` (${done.size} kept from before)` : ''}`);
+    const plan = `Monte Carlo: ${todo.length} of ${a.samples} samples to run${done.size ? ` (${done.size} kept from before)` : ''}`;
+    console.error(plan); // also in logs, where the live progress line is sparse
+    const p = progress(plan);
     const started = Date.now();
     let written = Promise.resolve(); // appends in completion order, awaited before the results are read back
     await monteCarlo(net, inputs, {
