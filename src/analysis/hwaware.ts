@@ -162,9 +162,10 @@ export function modelFit(net: Network, sw: Trace, circuit: BoundaryFrames & { re
   let n = 0;
   net.blocks.forEach((block, k) => {
     const { alpha } = cellThresholds(block.cell);
+    const offLevels = Array.from({ length: S }, (_, j) => leak?.find((c) => c.block === k && c.unit === j)?.offLeak ?? 0);
     for (let i = 0; i < sw.frames * S; i++) {
       const j = i % S;
-      const offLevel = leak?.find((c) => c.block === k && c.unit === j)?.offLeak ?? 0;
+      const offLevel = offLevels[j];
       if (sw.states[k][i] === circuit.states[k][i]) agree++;
       dc += Math.abs(sw.candidates[k][i] - circuit.candidates[k][i]);
       ds += Math.abs(offLevel + alpha[j] * sw.states[k][i] - circuit.stateCurrents[k][i]);

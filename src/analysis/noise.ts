@@ -13,7 +13,7 @@
 import type { Network, Block } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { majority, runNetwork, type InputSequence, type Trace } from '../model/network.js';
-import { MARGIN_CLASSES, type MarginClass } from '../compare/metrics.js';
+import { marginClass, type MarginClass } from '../compare/metrics.js';
 import { createRng, type Rng } from '../util/random.js';
 
 /** Noise levels of issue 3 §1 (fractions), each with sigma = level / 3 (a 3-sigma excursion equals the level). */
@@ -78,13 +78,6 @@ export function traceBoundaries(net: Network, tr: Trace): BoundaryFrames {
   };
 }
 
-function marginClassOf(rel: number): MarginClass {
-  if (rel < MARGIN_CLASSES[0]) return '<1%';
-  if (rel < MARGIN_CLASSES[1]) return '1-5%';
-  if (rel < MARGIN_CLASSES[2]) return '5-20%';
-  return '>=20%';
-}
-
 /** Discrepancy per block between a reference and a disturbed run; thresholds (for margins) from `net`. */
 export function boundaryDiscrepancy(net: Network, ref: BoundaryFrames, test: BoundaryFrames): BoundaryNoise[] {
   const T = ref.frames;
@@ -117,7 +110,7 @@ export function boundaryDiscrepancy(net: Network, ref: BoundaryFrames, test: Bou
         }
         const c = ref.candidates[k][i];
         const near = Math.abs(c - th.betaHi[j]) <= Math.abs(c - th.betaLo[j]) ? th.betaHi[j] : th.betaLo[j];
-        const bin = byMargin[marginClassOf(near > 0 ? Math.abs(c - near) / near : Math.abs(c))];
+        const bin = byMargin[marginClass(near > 0 ? Math.abs(c - near) / near : Math.abs(c))];
         bin.unitFrames++;
         if (flip) bin.flips++;
       }

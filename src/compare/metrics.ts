@@ -107,7 +107,8 @@ export function pathStates(net: Network, inputs: InputSequence, sw: Trace, t: nu
   return tr.states.map((st) => st.subarray((steps - 1) * S, steps * S));
 }
 
-function marginClass(rel: number): MarginClass {
+/** The margin class of a relative margin (fraction of the threshold crossed). */
+export function marginClass(rel: number): MarginClass {
   if (rel < MARGIN_CLASSES[0]) return '<1%';
   if (rel < MARGIN_CLASSES[1]) return '1-5%';
   if (rel < MARGIN_CLASSES[2]) return '5-20%';
