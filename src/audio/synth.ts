@@ -48,11 +48,12 @@ export interface SynthSettings {
 export const DEFAULT_SYNTH: SynthSettings = Object.freeze({
   seed: 1,
   keyword: KEYWORD,
-  keywordClips: 200,
+  // Large enough for >= 90% held-out accuracy at width 4 and >= 50 test clips (181); ~1 min on 2 cores.
+  keywordClips: 800,
   others: Object.freeze(['no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go']),
-  otherClips: 200,
-  silenceClips: 50,
-  speakers: 40,
+  otherClips: 800,
+  silenceClips: 200,
+  speakers: 84,
   validationPercent: 10,
   testPercent: 10,
 });

@@ -11,6 +11,7 @@ import * as compare from './commands/compare.js';
 import * as exportCmd from './commands/export.js';
 import * as fidelity from './commands/fidelity.js';
 import * as features from './commands/features.js';
+import * as kws from './commands/kws.js';
 import * as kwsData from './commands/kws-data.js';
 import * as simulate from './commands/simulate.js';
 import * as spice from './commands/spice.js';
@@ -21,7 +22,7 @@ export const EXIT_ERROR = 2;
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features, train].some((c) => c.command.split(' ')[0] === argv[0]);
+  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features, train, kws].some((c) => c.command.split(' ')[0] === argv[0]);
   const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(batch)
     .command(fidelity)
     .command(train)
+    .command(kws)
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()

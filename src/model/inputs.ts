@@ -49,3 +49,10 @@ export async function loadInputs(path: string): Promise<InputSequence & { header
   }
   return parseInputsCsv(text, path);
 }
+
+/** An input sequence as CSV text: a `c0,c1,...` header, then one row per frame (8 significant digits). */
+export function inputsCsv(seq: InputSequence): string {
+  const header = Array.from({ length: seq.features }, (_, i) => `c${i}`).join(',');
+  const rows = Array.from({ length: seq.frames }, (_, t) => Array.from(seq.data.subarray(t * seq.features, (t + 1) * seq.features), (v) => v.toPrecision(8)).join(','));
+  return `${header}\n${rows.join('\n')}\n`;
+}

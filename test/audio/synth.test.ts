@@ -10,6 +10,8 @@ import { DEFAULT_SYNTH, generateSynthSet, planClips, planSpeakers, settingsProbl
 import { readWav } from '../../src/audio/wav.js';
 
 /** A tiny set: 3 "yes", 2 each of "no" and "up", 2 silence, one speaker per split. */
+/** The earlier default (a quarter of today's): round numbers to check the plan against. */
+const QUARTER: SynthSettings = { ...DEFAULT_SYNTH, keywordClips: 200, otherClips: 200, silenceClips: 50, speakers: 40 };
 const TINY: SynthSettings = { ...DEFAULT_SYNTH, keywordClips: 3, others: ['no', 'up'], otherClips: 4, silenceClips: 2, speakers: 3, validationPercent: 34, testPercent: 33 };
 
 describe('the plan (pure: no tools needed)', () => {
@@ -19,27 +21,27 @@ describe('the plan (pure: no tools needed)', () => {
   });
 
   it('has the asked counts, unique Speech Commands-style file names, and the words round-robin', () => {
-    const clips = planClips(DEFAULT_SYNTH);
+    const clips = planClips(QUARTER);
     expect(clips).toHaveLength(450);
     expect(new Set(clips.map((c) => c.file)).size).toBe(450);
     for (const c of clips) expect(c.file).toMatch(/^[a-z_]+\/[0-9a-f]{8}_nohash_\d+\.wav$/);
     const count = (label: string) => clips.filter((c) => c.label === label).length;
     expect([count('yes'), count('_silence_')]).toEqual([200, 50]);
-    for (const w of DEFAULT_SYNTH.others) expect(count(w)).toBeGreaterThanOrEqual(22);
+    for (const w of QUARTER.others) expect(count(w)).toBeGreaterThanOrEqual(22);
   });
 
   it('stratifies splits per label (10 % / 10 %) and keeps each speaker in one split', () => {
-    const clips = planClips(DEFAULT_SYNTH);
+    const clips = planClips(QUARTER);
     const yes = clips.filter((c) => c.label === 'yes');
     expect(['train', 'validation', 'test'].map((s) => yes.filter((c) => c.split === s).length)).toEqual([160, 20, 20]);
-    const speakerSplit = new Map(planSpeakers(DEFAULT_SYNTH).map((s) => [s.id, s.split]));
+    const speakerSplit = new Map(planSpeakers(QUARTER).map((s) => [s.id, s.split]));
     for (const c of clips) if (c.kind === 'speech') expect(speakerSplit.get(c.file.split('/')[1].slice(0, 8))).toBe(c.split);
   });
 
   it('draws from the documented ranges, with distinct voices per speaker', () => {
-    const speakers = planSpeakers(DEFAULT_SYNTH);
+    const speakers = planSpeakers(QUARTER);
     expect(new Set(speakers.map((s) => s.voice)).size).toBe(40);
-    for (const c of planClips(DEFAULT_SYNTH)) {
+    for (const c of planClips(QUARTER)) {
       if (c.kind !== 'speech') continue;
       expect(c.speedWpm).toBeGreaterThanOrEqual(115);
       expect(c.speedWpm).toBeLessThanOrEqual(205);
@@ -47,6 +49,14 @@ describe('the plan (pure: no tools needed)', () => {
       expect(c.peakDbfs).toBeLessThanOrEqual(-3);
       expect(c.text).toMatch(/^[a-z]+[.!?]?$/);
     }
+  });
+
+  it('makes the default set large enough for bmru kws: 1800 clips, 80 keyword clips in the test split, 84 voices', () => {
+    const clips = planClips(DEFAULT_SYNTH);
+    expect(clips).toHaveLength(1800);
+    expect(clips.filter((c) => c.label === 'yes' && c.split === 'test')).toHaveLength(80);
+    expect(clips.filter((c) => c.split === 'test').length).toBeGreaterThanOrEqual(50);
+    expect(new Set(planSpeakers(DEFAULT_SYNTH).map((s) => s.voice)).size).toBe(84);
   });
 
   it('says what is wrong with bad settings', () => {

@@ -6,6 +6,7 @@ import { KEYWORD, type BackgroundNoise } from '../../audio/dataset.js';
 import { DEFAULT_FEATURES_FILE, computeFeatures, splitCounts, writeFeatureFile } from '../../audio/features.js';
 import { clipFeatures } from '../../audio/mfcc.js';
 import { InputError } from '../../errors.js';
+import { inputsCsv } from '../../model/inputs.js';
 import { table } from '../format.js';
 import { progress } from '../progress.js';
 
@@ -70,9 +71,7 @@ export async function folderFeatures(a: Args): Promise<void> {
 async function clipCsv(a: Args): Promise<void> {
   if (!a.path.toLowerCase().endsWith('.wav')) throw new InputError('expected a folder or a .wav file', { file: a.path });
   const f = clipFeatures(await loadClip(a.path));
-  const header = Array.from({ length: f.features }, (_, i) => `c${i}`).join(',');
-  const rows = Array.from({ length: f.frames }, (_, t) => Array.from(f.data.subarray(t * f.features, (t + 1) * f.features), (v) => v.toPrecision(8)).join(','));
-  const csv = `${header}\n${rows.join('\n')}\n`;
+  const csv = inputsCsv(f);
   if (a.out) {
     await writeFile(a.out, csv);
     console.log(`${f.frames} frames x ${f.features} MFCCs of ${a.path}; wrote ${a.out}`);

@@ -6,6 +6,7 @@ import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
 import { InputError } from '../../errors.js';
 import { loadModel, saveModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
+import { DEFAULT_UNIT_CURRENT_A } from '../../model/tensors.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import { CLASSES, DEFAULT_CURRENT_CAP, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
@@ -40,12 +41,13 @@ export function builder(y: Argv) {
     .option('input-noise', { type: 'number', default: D.inputNoise, describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)' })
     .option('current-cap', { type: 'number', default: DEFAULT_CURRENT_CAP, describe: 'penalise candidate and block currents beyond this many units (I_unit): the circuit\'s mirrors are unity-gain up to ~3 nA' })
     .option('current-weight', { type: 'number', default: D.currentWeight, describe: 'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off' })
+    .option('unit-current', { type: 'number', default: DEFAULT_UNIT_CURRENT_A, describe: 'I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it, training does not see it' })
     .option('seed', { type: 'number', default: D.seed, describe: 'seed of the initial parameters, the batch order and the input noise' })
     .option('init', { type: 'string', describe: 'start from this model file instead of random parameters (same shape)' })
     .check((a) => {
       const ints: [string, number, number][] = [['width', a.width, 1], ['blocks', a.blocks, 1], ['epochs', a.epochs, 1], ['batch-size', a['batch-size'] as number, 1], ['warmup-steps', a['warmup-steps'] as number, 0], ['seed', a.seed, 0]];
       for (const [name, v, min] of ints) if (!Number.isInteger(v) || v < min) return `--${name} must be an integer >= ${min}, got ${v}`;
-      const positive: [string, number][] = [['lr', a.lr], ['clip-norm', a['clip-norm'] as number], ['surrogate-width', a['surrogate-width'] as number]];
+      const positive: [string, number][] = [['lr', a.lr], ['clip-norm', a['clip-norm'] as number], ['surrogate-width', a['surrogate-width'] as number], ['unit-current', a['unit-current'] as number]];
       for (const [name, v] of positive) if (!(v > 0) || !Number.isFinite(v)) return `--${name} must be a number > 0, got ${v}`;
       const fractions: [string, number][] = [['lr-floor', a['lr-floor'] as number], ['anneal-fraction', a['anneal-fraction'] as number]];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
@@ -55,9 +57,8 @@ export function builder(y: Argv) {
       for (const [name, v] of nonNeg) if (!(v >= 0) || !Number.isFinite(v)) return `--${name} must be a number >= 0, got ${v}`;
       return true;
     })
-    .example('$0 kws-data --features "" && $0 train', 'make the synthetic set, then train the width-4 network on it (~15 s)')
-    .example('$0 kws-data -o data/kws-synth-large --keyword-clips 800 --other-clips 800 --silence-clips 200 --speakers 84 --features ""', 'a 4x larger set (~1.5 min to make)')
-    .example('$0 train -f data/kws-synth-large/features.safetensors -o models/kws/kws-w4.json', 'the shipped model: 97% on its 181 test clips (~40 s)')
+    .example('$0 kws-data --features "" && $0 train', 'make the synthetic set (~1 min), then train the width-4 network on it (~30 s)')
+    .example('$0 train -o models/kws/kws-w4.json --unit-current 2.5e-10', 'the shipped model: 97% on its 181 test clips, for a 250 pA I_unit circuit')
     .example('$0 train --width 8 -o models/kws-w8.json', 'the width-8 network')
     .example('$0 train --anneal --epochs 300 --seed 2', 'cumulative-to-BMRU annealing, longer, another seed')
     .example('$0 train -o out/kws.json && $0 simulate -m out/kws.json -i clip.csv', 'then run the trained model on a clip (bmru features <clip.wav> -o clip.csv)')
@@ -102,6 +103,7 @@ interface Args {
   inputNoise: number;
   currentCap: number;
   currentWeight: number;
+  unitCurrent: number;
   seed: number;
   init?: string;
 }
@@ -158,7 +160,7 @@ export async function handler(a: Args): Promise<void> {
   const files = outputPaths(a.out);
   await mkdir(path.dirname(path.resolve(a.out)), { recursive: true });
   const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${a.features}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
-  await saveModel(r.network, a.out, description);
+  await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFile(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFile(files.csv, csvText(historyCsvRows(r.history)));
   const title = `bmru train: width ${a.width}, ${a.blocks} blocks, seed ${a.seed}`;

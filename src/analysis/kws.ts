@@ -1,0 +1,224 @@
+/**
+ * End-to-end keyword spotting at transistor level (issue 5 §4): test clips of a feature set run through the
+ * trained network in software and through its circuit in ngspice, scored per clip and over the set.
+ *
+ * The circuit runs are an ordinary batch (src/jobs): `prepareKwsRun` writes each clip as an inputs CSV, the
+ * model and a plan into the output folder, so a kws run streams each clip's result to disk as it finishes,
+ * resumes after Ctrl-C or a crash, and can be sent to Slurm like any plan. The functions here only choose
+ * the clips and turn the batch records into accuracies, agreements and power.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { FeatureSet } from '../audio/features.js';
+import { clipInputs } from '../audio/features.js';
+import { SPLITS, type Split } from '../audio/dataset.js';
+import { InputError } from '../errors.js';
+import { saveModel } from '../model/load.js';
+import { inputsCsv } from '../model/inputs.js';
+import { runNetwork } from '../model/network.js';
+import type { Network } from '../model/types.js';
+import type { ResultRecord } from '../jobs/store.js';
+import type { Tolerances } from '../compare/tolerance.js';
+import { CORE_DOMAINS } from './power.js';
+
+/** Clips of the reference's circuit-level check (49 of 50 decisions agreed): the default count. */
+export const DEFAULT_KWS_CLIPS = 50;
+
+/** One chosen clip: where it is in the feature set and the CSV the batch reads. */
+export interface KwsClip {
+  /** Index in the feature set. */
+  readonly index: number;
+  /** File-system-safe name, unique within the set: `yes__494e04a3_nohash_0`. */
+  readonly name: string;
+  /** The clip's path in the data set, as the split lists write it. */
+  readonly file: string;
+  readonly label: string;
+  /** 1 for the keyword, 0 otherwise. */
+  readonly target: number;
+}
+
+/**
+ * `n` clips of a split, evenly spaced through it. The feature set lists clips label by label, so even spacing
+ * keeps each label's share (a stratified sample) and is the same every run. `n` larger than the split: all.
+ */
+export function selectClips(set: FeatureSet, split: Split, n: number | 'all', file = set.source): KwsClip[] {
+  const splitIndex = SPLITS.indexOf(split);
+  const pool: number[] = [];
+  for (let i = 0; i < set.files.length; i++) if (set.split[i] === splitIndex) pool.push(i);
+  if (pool.length === 0) throw new InputError(`has no clips in the ${split} split`, { file, field: 'split' });
+  const count = n === 'all' ? pool.length : Math.min(n, pool.length);
+  const picked = Array.from({ length: count }, (_, k) => pool[Math.floor((k * pool.length) / count)]);
+  return picked.map((index) => ({
+    index,
+    name: clipName(set.files[index]),
+    file: set.files[index],
+    label: set.labels[set.label[index]],
+    target: set.target[index],
+  }));
+}
+
+/** `yes/494e04a3_nohash_0.wav` -> `yes__494e04a3_nohash_0` (a background-noise slice `x.wav#3` -> `x__3`). */
+export function clipName(file: string): string {
+  return file.replace(/\.wav(#|$)/i, '$1').replace(/[/\\#]/g, '__').replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+export interface KwsRunFiles {
+  readonly plan: string;
+  readonly model: string;
+  readonly clipsDir: string;
+}
+
+/**
+ * Writes what the batch reads into `outDir`: `model.json` (the network as given, I_unit included),
+ * `clips/<name>.csv` (each clip's MFCCs) and `plan.yaml` (this model on every clip, on `processRef`).
+ * Files already there with the same content are rewritten identically, so job ids, and with them every
+ * finished result, survive a rerun.
+ */
+export async function prepareKwsRun(
+  net: Network,
+  set: FeatureSet,
+  clips: readonly KwsClip[],
+  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string },
+): Promise<KwsRunFiles> {
+  const clipsDir = join(opts.outDir, 'clips');
+  await mkdir(clipsDir, { recursive: true });
+  for (const c of clips) await writeFile(join(clipsDir, `${c.name}.csv`), inputsCsv(clipInputs(set, c.index)));
+  const model = join(opts.outDir, 'model.json');
+  await saveModel(net, model, `bmru kws: the network under test (I_unit ${net.unitCurrentA} A)`);
+  const plan = join(opts.outDir, 'plan.yaml');
+  const body = {
+    name: opts.name,
+    process: opts.processRef,
+    ...(opts.kit === undefined ? {} : { kit: opts.kit }),
+    models: ['model.json'],
+    inputs: clips.map((c) => `clips/${c.name}.csv`),
+    tolerances: opts.tolerances,
+    timeoutS: opts.timeoutS,
+    out: '.',
+  };
+  await writeFile(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);
+  return { plan, model, clipsDir };
+}
+
+/** One clip's outcome. Decisions: majority vote of per-frame argmax (DESIGN §1); null where the job failed. */
+export interface KwsRow {
+  readonly clip: KwsClip;
+  /** The trained model, as `bmru train` scored it. */
+  readonly trainedDecision: number;
+  /** The software model with the parameters the circuit realises (what the comparator checks against). */
+  readonly softwareDecision: number | null;
+  readonly circuitDecision: number | null;
+  readonly stateAgreement: number | null;
+  readonly voteAgreement: number | null;
+  /** Mean delivered power per supply domain (W). */
+  readonly powerW: Readonly<Record<string, number>> | null;
+  readonly ngspiceS: number | null;
+  readonly failure: string | null;
+}
+
+/** Joins each clip with its batch record (matched by input file name) and the trained model's decision. */
+export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsClip[], records: Iterable<ResultRecord>, vddV: number): KwsRow[] {
+  const byName = new Map<string, ResultRecord>();
+  for (const r of records) if (r.job.input.kind === 'file') byName.set(baseName(r.job.input.path), r);
+  return clips.map((clip) => {
+    const r = byName.get(`${clip.name}.csv`);
+    const c = r?.status === 'ok' ? r.cosim : undefined;
+    return {
+      clip,
+      trainedDecision: runNetwork(trained, clipInputs(set, clip.index)).decision,
+      softwareDecision: c?.comparison.softwareDecision ?? null,
+      circuitDecision: c?.comparison.circuitDecision ?? null,
+      stateAgreement: c?.comparison.stateAgreement ?? null,
+      voteAgreement: c?.comparison.voteAgreement ?? null,
+      powerW: c ? Object.fromEntries(Object.entries(c.supplyMeanA).map(([d, i]) => [d, i * vddV])) : null,
+      ngspiceS: c?.ngspiceS ?? null,
+      failure: r?.status === 'failed' ? `${r.failure?.class ?? 'failed'}: ${r.failure?.message ?? ''}` : r === undefined ? 'not run' : null,
+    };
+  });
+}
+
+const baseName = (p: string) => p.split(/[/\\]/).pop()!;
+
+/** Accuracy of one decision source: correct / clips, over the clips that source has a decision for. */
+export interface Score {
+  readonly correct: number;
+  readonly clips: number;
+  readonly accuracy: number;
+}
+
+export interface KwsSummary {
+  readonly clips: number;
+  /** Clips with a circuit result. */
+  readonly simulated: number;
+  readonly failed: number;
+  readonly trained: Score;
+  readonly software: Score;
+  readonly circuit: Score;
+  /** Circuit decision = software (realised parameters) decision, over simulated clips. */
+  readonly agreement: Score;
+  /** Circuit decision = trained-model decision. */
+  readonly agreementTrained: Score;
+  /** Per-frame state agreement over all unit-frames of the simulated clips (each clip weighs the same). */
+  readonly stateAgreementMean: number;
+  readonly stateAgreementMin: number;
+  readonly voteAgreementMean: number;
+  /** Mean over clips of each domain's mean power (W). */
+  readonly powerW: Readonly<Record<string, number>>;
+  readonly coreW: number;
+  readonly totalW: number;
+  /** Mean power times the clip's duration (J): one inference. */
+  readonly coreEnergyJ: number;
+  readonly totalEnergyJ: number;
+  readonly ngspiceS: number;
+}
+
+/** Accuracies, agreements and power over the rows; `clipS` is one clip's duration (frames x frame time). */
+export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
+  const sim = rows.filter((r) => r.circuitDecision !== null);
+  const score = (pairs: readonly [number, number][]): Score => {
+    const correct = pairs.filter(([a, b]) => a === b).length;
+    return { correct, clips: pairs.length, accuracy: pairs.length === 0 ? NaN : correct / pairs.length };
+  };
+  const mean = (v: readonly number[]) => (v.length === 0 ? NaN : v.reduce((s, x) => s + x, 0) / v.length);
+  const domains = sim.length === 0 ? [] : Object.keys(sim[0].powerW!);
+  const powerW = Object.fromEntries(domains.map((d) => [d, mean(sim.map((r) => r.powerW![d] ?? 0))]));
+  const coreW = CORE_DOMAINS.reduce((s, d) => s + (powerW[d] ?? 0), 0);
+  const totalW = Object.values(powerW).reduce((s, w) => s + w, 0);
+  return {
+    clips: rows.length,
+    simulated: sim.length,
+    failed: rows.length - sim.length,
+    trained: score(rows.map((r) => [r.trainedDecision, r.clip.target])),
+    software: score(sim.map((r) => [r.softwareDecision!, r.clip.target])),
+    circuit: score(sim.map((r) => [r.circuitDecision!, r.clip.target])),
+    agreement: score(sim.map((r) => [r.circuitDecision!, r.softwareDecision!])),
+    agreementTrained: score(sim.map((r) => [r.circuitDecision!, r.trainedDecision])),
+    stateAgreementMean: mean(sim.map((r) => r.stateAgreement!)),
+    stateAgreementMin: sim.length === 0 ? NaN : Math.min(...sim.map((r) => r.stateAgreement!)),
+    voteAgreementMean: mean(sim.map((r) => r.voteAgreement!)),
+    powerW,
+    coreW,
+    totalW,
+    coreEnergyJ: coreW * clipS,
+    totalEnergyJ: totalW * clipS,
+    ngspiceS: sim.reduce((s, r) => s + r.ngspiceS!, 0),
+  };
+}
+
+/**
+ * The clip a figure should show: the named one, else the first whose circuit decision differs from the
+ * software's (the interesting case), else the first keyword clip, else the first clip.
+ */
+export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
+  if (name !== undefined) {
+    const r = rows.find((x) => x.clip.name === name || x.clip.file === name);
+    if (!r) throw new InputError(`is not one of the ${rows.length} chosen clips (e.g. ${rows[0]?.clip.name})`, { field: '--show' });
+    return r;
+  }
+  return (
+    rows.find((r) => r.circuitDecision !== null && r.circuitDecision !== r.softwareDecision) ??
+    rows.find((r) => r.clip.target === 1) ??
+    rows[0]
+  );
+}

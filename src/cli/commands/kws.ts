@@ -1,0 +1,226 @@
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { readFeatureFile, clipInputs, type FeatureSet } from '../../audio/features.js';
+import { SPLITS, type Split } from '../../audio/dataset.js';
+import { DEFAULT_KWS_CLIPS, clipToShow, kwsRows, kwsSummary, prepareKwsRun, selectClips, type KwsRow, type KwsSummary } from '../../analysis/kws.js';
+import { CORE_DOMAINS } from '../../analysis/power.js';
+import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
+import { InputError } from '../../errors.js';
+import { expandPlan, loadPlan } from '../../jobs/plan.js';
+import { runBatch } from '../../jobs/run.js';
+import { readAllResults } from '../../jobs/store.js';
+import { loadModel } from '../../model/load.js';
+import type { Network } from '../../model/types.js';
+import { cosimulate, type CosimResult } from '../../pipeline.js';
+import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
+import { PACKAGE_ROOT, resolveProcessPath } from '../paths.js';
+import { loadProcessAndCalibration, outName, processOptions, timeoutOption } from '../common.js';
+import { writeCsv } from '../csv.js';
+import { pct, table, watts } from '../format.js';
+import { batchProgressText, progress, transientProgress } from '../progress.js';
+import { EXIT_INTERRUPTED, interruptible } from '../interrupt.js';
+
+export const command = 'kws';
+export const describe = 'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power';
+
+const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
+const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
+
+export function builder(y: Argv) {
+  return timeoutOption(processOptions(y), 1800)
+    .option('model', { alias: 'm', type: 'string', default: DEFAULT_MODEL, describe: 'trained model file (bmru train)', defaultDescription: 'shipped models/kws/kws-w4.json' })
+    .option('features', { alias: 'f', type: 'string', default: DEFAULT_FEATURES, describe: 'features file of the clips (bmru kws-data --features "" or bmru features <folder>)' })
+    .option('split', { type: 'string', choices: SPLITS as string[], default: 'test', describe: 'which split the clips come from' })
+    .option('clips', { alias: 'n', type: 'string', default: String(DEFAULT_KWS_CLIPS), describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"' })
+    .option('unit-current', { type: 'number', describe: 'I_unit (A): override the model\'s; power scales with it', defaultDescription: 'the model\'s (kws-w4: 250 pA)' })
+    .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once' })
+    .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON for each clip\'s comparison', defaultDescription: 'as bmru compare' })
+    .option('show', { type: 'string', describe: 'clip for the time-series figure (name or data-set path)', defaultDescription: 'first clip whose circuit decision differs, else the first "yes"' })
+    .option('min-agreement', { type: 'number', default: 0.98, describe: 'exit 1 when circuit-vs-software decision agreement is below this fraction' })
+    .option('out', { alias: 'o', type: 'string', describe: 'output folder (the batch results live there: a rerun resumes)', defaultDescription: 'out/kws-<model>-<process>' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
+    .check((a) => a.clips === 'all' || (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) || `--clips must be an integer >= 1 or "all", got "${a.clips}"`)
+    .check((a) => a['unit-current'] === undefined || (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) || `--unit-current must be a current in A > 0, got ${a['unit-current']}`)
+    .check((a) => (Number.isInteger(a.workers) && a.workers >= 1) || `--workers must be an integer >= 1, got ${a.workers}`)
+    .example('$0 kws-data --features "" && $0 kws', 'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)')
+    .example('$0 kws -n all -o out/kws-all', 'every test clip (181 in the default set)')
+    .example('$0 kws -p gf180mcu -n 10', 'ten clips on the GF180MCU kit')
+    .example('$0 kws --unit-current 1e-9', 'the same network at I_unit = 1 nA: 4x the power')
+    .epilogue(
+      [
+        'Each clip is one job of an ordinary batch (plan.yaml in the output folder): results are written as each clip',
+        'finishes, Ctrl-C keeps them, and running the same command again only simulates what is missing. The plan can',
+        'also go to Slurm (bmru batch submit <out>/plan.yaml --slurm), then run this command to score.',
+        '',
+        'Reported: clip accuracy of the trained model, of the software model with the parameters the circuit realises,',
+        'and of the circuit; circuit-vs-software decision agreement (majority vote of per-frame argmax); per-frame state',
+        'agreement; mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
+        'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips).',
+        'Exit code: 0 agreement >= --min-agreement, 1 below, 2 error or failed clips, 130 interrupted.',
+      ].join('\n'),
+    );
+}
+
+interface Args {
+  model: string;
+  features: string;
+  split: string;
+  clips: string;
+  unitCurrent?: number;
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+  timeout: number;
+  workers: number;
+  tolerances?: string;
+  show?: string;
+  minAgreement: number;
+  out?: string;
+  quiet: boolean;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const trained = await loadModel(a.model);
+  const set = await loadFeatures(a.features);
+  if (set.features !== trained.inputs) throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, { file: a.features });
+  const net: Network = a.unitCurrent === undefined ? trained : { ...trained, unitCurrentA: a.unitCurrent };
+  const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const split = a.split as Split; // yargs checked it against SPLITS
+  const clips = selectClips(set, split, a.clips === 'all' ? 'all' : Number(a.clips), a.features);
+  const out = resolve(a.out ?? join('out', outName('kws', a.model, proc.name)));
+  const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
+  const files = await prepareKwsRun(net, set, clips, {
+    outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), tolerances, timeoutS: a.timeout, name: 'kws',
+  });
+  const expanded = await expandPlan(await loadPlan(files.plan));
+  const keyword = clips.filter((c) => c.target === 1).length;
+  console.error(`kws: ${clips.length} ${a.split} clips (${keyword} '${set.keyword}') of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`);
+
+  const p = progress('kws', a.quiet);
+  const summary = await interruptible(
+    (signal) => runBatch(expanded, { workers: a.workers, signal, onProgress: (x) => p.update(batchProgressText(x)) }),
+    (text) => p.note(text),
+  ).finally(() => p.stop());
+  if (summary.interrupted) {
+    console.log(`interrupted: ${summary.ok + summary.skipped} of ${summary.total} clips done; run the same command again to finish`);
+    process.exitCode = EXIT_INTERRUPTED;
+    return;
+  }
+
+  const records = await readAllResults(summary.paths);
+  const rows = kwsRows(trained, set, clips, records.values(), proc.vddV);
+  const clipS = set.frames * net.frameS;
+  const s = kwsSummary(rows, clipS);
+  console.log(formatKws(s, set.keyword, trainedTestAccuracy(trained, set, split), summary.skipped));
+  await writeCsv(join(out, 'kws.csv'), kwsCsv(rows));
+
+  const shown = clipToShow(rows, a.show);
+  const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
+  const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
+    process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`,
+    run: { name: 'kws-figure', timeoutMs: a.timeout * 1000, onProgress: transientProgress(sp) },
+  }).finally(() => sp.stop());
+  await writePlot(join(out, 'kws.html'), htmlPage(`bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`, await kwsSections(rows, s, shown, detail, set.keyword)));
+  await writeFile(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
+  console.log(`\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), plan.yaml + results/ (the batch)`);
+  process.exitCode = s.failed > 0 ? 2 : s.agreement.accuracy < a.minAgreement ? 1 : 0;
+}
+
+async function loadFeatures(file: string): Promise<FeatureSet> {
+  if (!existsSync(file) && file === DEFAULT_FEATURES) {
+    throw new InputError('not found: make the synthetic keyword set and its features first with `bmru kws-data --features ""` (about a minute)', { file });
+  }
+  return readFeatureFile(file);
+}
+
+/** The trained model's accuracy over the whole split (software only, fast), for context beside the sample. */
+function trainedTestAccuracy(net: Network, set: FeatureSet, split: Split): { correct: number; clips: number } {
+  const all = selectClips(set, split, 'all');
+  const rows = kwsRows(net, set, all, [], 1);
+  return { correct: rows.filter((r) => r.trainedDecision === r.clip.target).length, clips: rows.length };
+}
+
+function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number; clips: number }, earlier: number): string {
+  const acc = (x: { correct: number; clips: number; accuracy: number }) => `${x.correct}/${x.clips} = ${pct(x.accuracy, 1)}`;
+  return [
+    `clips: ${s.clips} (${s.simulated} simulated${earlier > 0 ? `, ${earlier} of them by an earlier run` : ''}${s.failed > 0 ? `, ${s.failed} failed or missing` : ''}); '${keyword}' vs others, decision = majority vote of per-frame argmax`,
+    table(['', 'clip accuracy'], [
+      ['trained model (software)', acc(s.trained)],
+      ['realised parameters (software)', acc(s.software)],
+      ['circuit (ngspice)', acc(s.circuit)],
+      [`trained model, whole split`, `${wholeSplit.correct}/${wholeSplit.clips} = ${pct(wholeSplit.correct / wholeSplit.clips, 1)}`],
+    ]),
+    '',
+    `decision agreement circuit vs software: ${acc(s.agreement)} (vs the trained model: ${acc(s.agreementTrained)})`,
+    `per-frame state agreement: mean ${pct(s.stateAgreementMean)}, worst clip ${pct(s.stateAgreementMin)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
+    '',
+    'mean power over clips (transient, per supply domain):',
+    table(['domain', 'mean', 'core'], Object.entries(s.powerW).map(([d, w]) => [d, watts(w), (CORE_DOMAINS as readonly string[]).includes(d) ? 'yes' : ''])),
+    `RNN core (${CORE_DOMAINS.join(' + ')}): ${watts(s.coreW)}, total ${watts(s.totalW)}; energy per inference: core ${(s.coreEnergyJ * 1e9).toFixed(1)} nJ, total ${(s.totalEnergyJ * 1e9).toFixed(1)} nJ`,
+    `ngspice time over the clips: ${(s.ngspiceS / 60).toFixed(1)} min`,
+  ].join('\n');
+}
+
+function kwsCsv(rows: readonly KwsRow[]): (string | number | null)[][] {
+  const domains = Object.keys(rows.find((r) => r.powerW)?.powerW ?? {});
+  return [
+    ['clip', 'file', 'label', 'target', 'trained_decision', 'software_decision', 'circuit_decision', 'state_agreement', 'vote_agreement', ...domains.map((d) => `${d}_w`), 'ngspice_s', 'failure'],
+    ...rows.map((r) => [r.clip.name, r.clip.file, r.clip.label, r.clip.target, r.trainedDecision, r.softwareDecision, r.circuitDecision, r.stateAgreement, r.voteAgreement, ...domains.map((d) => r.powerW?.[d] ?? null), r.ngspiceS, r.failure]),
+  ];
+}
+
+/** Figures: the shown clip's logit margin and states over time (software vs circuit), then agreement and power over clips. */
+async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow, r: CosimResult, keyword: string) {
+  const T = r.software.frames;
+  const C = r.software.logits.length / T;
+  const frames = Array.from({ length: T }, (_, t) => t);
+  // Two classes: the decision follows logit(keyword) - logit(other); more classes: plot the keyword class.
+  const margin = (l: Float64Array) => frames.map((t) => (C === 2 ? l[t * C + 1] - l[t * C] : l[t * C + C - 1]));
+  const sim = rows.filter((x) => x.stateAgreement !== null);
+  const sections = [
+    {
+      heading: `Clip ${shown.clip.file}: logit margin over time`,
+      svg: await lineChart({
+        title: `logit('${keyword}') - logit(other), software (realised parameters) vs circuit`,
+        x: { label: 'frame (10 ms)' },
+        y: { label: 'logit margin (units of I_unit)' },
+        series: [
+          { name: 'software', x: frames, y: margin(r.software.logits), mark: 'step' },
+          { name: 'circuit', x: frames, y: margin(r.circuit.logits), mark: 'dashed' },
+        ],
+      }),
+      caption: `label '${shown.clip.label}'; decisions: software ${r.comparison.softwareDecision}, circuit ${r.comparison.circuitDecision}; state agreement ${pct(r.comparison.stateAgreement)}`,
+    },
+  ];
+  for (let k = 0; k < r.software.states.length; k++) {
+    const S = r.software.states[k].length / T;
+    // Unit j's state drawn at height j + 0.8 * state; the circuit 0.1 higher so both stay visible.
+    const series = Array.from({ length: S }, (_, j) => [
+      { name: `unit ${j} software`, x: frames, y: frames.map((t) => j + 0.8 * r.software.states[k][t * S + j]), mark: 'step' as const },
+      { name: `unit ${j} circuit`, x: frames, y: frames.map((t) => j + 0.1 + 0.8 * r.circuit.states[k][t * S + j]), mark: 'step' as const },
+    ]).flat();
+    sections.push({
+      heading: `Clip ${shown.clip.file}: block ${k} cell states`,
+      svg: await lineChart({ title: `block ${k}: unit j at height j (OFF) or j + 0.8 (ON); circuit drawn 0.1 higher`, x: { label: 'frame (10 ms)' }, y: { label: 'unit / state' }, series }),
+      caption: 'states sampled at the end of each frame (DESIGN §4)',
+    });
+  }
+  if (sim.length > 0) {
+    sections.push({
+      heading: 'Per-frame state agreement over clips',
+      svg: await histogram({ title: `state agreement per clip (${sim.length} clips)`, x: { label: 'state agreement (fraction of unit-frames)' }, values: sim.map((x) => x.stateAgreement!) }),
+      caption: `mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
+    });
+    const core = (x: KwsRow) => CORE_DOMAINS.reduce((sum, d) => sum + (x.powerW![d] ?? 0), 0);
+    sections.push({
+      heading: 'RNN core power per clip',
+      svg: await histogram({ title: `mean core power per clip (${CORE_DOMAINS.join(' + ')})`, x: { label: 'power (W)', format: '.3s' }, values: sim.map(core) }),
+      caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
+    });
+  }
+  return sections;
+}

@@ -1,0 +1,141 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clipInputs } from '../../src/audio/features.js';
+import { clipName, clipToShow, kwsRows, kwsSummary, prepareKwsRun, selectClips, type KwsClip, type KwsRow } from '../../src/analysis/kws.js';
+import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
+import { expandPlan, loadPlan } from '../../src/jobs/plan.js';
+import type { ResultRecord } from '../../src/jobs/store.js';
+import { loadInputs } from '../../src/model/inputs.js';
+import { loadModel } from '../../src/model/load.js';
+import { runNetwork } from '../../src/model/network.js';
+import { REPO_ROOT } from '../helpers.js';
+import { toyFeatureSet } from '../train/toy.js';
+
+const KWS_MODEL = path.join(REPO_ROOT, 'models', 'kws', 'kws-w4.json');
+
+describe('selectClips', () => {
+  const set = toyFeatureSet(40, 5); // test split: pairs 4, 9, 14, 19 -> clips 8, 9, 18, 19, 28, 29, 38, 39
+
+  it('takes clips of the split only, evenly spaced, so both classes keep their share', () => {
+    const all = selectClips(set, 'test', 'all');
+    expect(all.map((c) => c.index)).toEqual([8, 9, 18, 19, 28, 29, 38, 39]);
+    const four = selectClips(set, 'test', 4);
+    expect(four.map((c) => c.index)).toEqual([8, 18, 28, 38]);
+    const sorted = selectClips({ ...set, target: Uint8Array.from(set.target).sort(), split: new Uint8Array(40).fill(2) }, 'test', 10);
+    expect(sorted.filter((c) => c.target === 1)).toHaveLength(5); // half the clips are keywords, half the sample too
+  });
+
+  it('gives every clip of the split when asked for more, and names each clip after its file', () => {
+    expect(selectClips(set, 'test', 100)).toHaveLength(8);
+    const c = selectClips(set, 'test', 1)[0];
+    expect(c).toEqual({ index: 8, name: 'no__toy_nohash_8', file: 'no/toy_nohash_8.wav', label: 'no', target: 0 });
+  });
+
+  it('names the file and the split when the split is empty', () => {
+    const noTest = { ...set, split: new Uint8Array(40) };
+    expect(() => selectClips(noTest, 'test', 5, 'toy.safetensors')).toThrow(/toy\.safetensors.*split.*no clips in the test split/);
+  });
+});
+
+describe('clipName', () => {
+  it('makes a file-system-safe name that keeps the label and the clip', () => {
+    expect(clipName('yes/494e04a3_nohash_0.wav')).toBe('yes__494e04a3_nohash_0');
+    expect(clipName('_background_noise_/white noise.wav#3')).toBe('_background_noise___white_noise__3');
+  });
+});
+
+const clip = (i: number, target: number): KwsClip => ({ index: i, name: `c${i}`, file: `x/c${i}.wav`, label: target ? 'yes' : 'no', target });
+const row = (i: number, target: number, trained: number, sw: number | null, circuit: number | null, coreW = 60e-9): KwsRow => ({
+  clip: clip(i, target),
+  trainedDecision: trained,
+  softwareDecision: sw,
+  circuitDecision: circuit,
+  stateAgreement: circuit === null ? null : 0.99 - i / 100,
+  voteAgreement: circuit === null ? null : 1,
+  powerW: circuit === null ? null : { cell: coreW / 4, ff: coreW / 2, bias: coreW / 4, in: 10e-9 },
+  ngspiceS: circuit === null ? null : 10,
+  failure: circuit === null ? 'timeout: killed' : null,
+});
+
+describe('kwsSummary', () => {
+  it('scores each decision source against the labels and the circuit against the software, over simulated clips', () => {
+    const rows = [
+      row(0, 1, 1, 1, 1, 40e-9),
+      row(1, 0, 0, 0, 1, 80e-9), // circuit differs from software: a false alarm
+      row(2, 0, 1, 0, 0, 60e-9), // realised parameters fixed a trained-model error
+      row(3, 1, 1, 1, null), // failed: counts for the trained model only
+    ];
+    const s = kwsSummary(rows, 1.01);
+    expect(s).toMatchObject({ clips: 4, simulated: 3, failed: 1 });
+    expect(s.trained).toEqual({ correct: 3, clips: 4, accuracy: 0.75 });
+    expect(s.software).toEqual({ correct: 3, clips: 3, accuracy: 1 });
+    expect(s.circuit.correct).toBe(2);
+    expect(s.agreement.correct).toBe(2);
+    expect(s.agreementTrained.correct).toBe(1);
+    expect(s.stateAgreementMin).toBeCloseTo(0.97, 12);
+    expect(s.stateAgreementMean).toBeCloseTo(0.98, 12);
+    expect(s.coreW).toBeCloseTo(60e-9, 18);
+    expect(s.totalW).toBeCloseTo(70e-9, 18);
+    expect(s.coreEnergyJ).toBeCloseTo(60e-9 * 1.01, 18);
+    expect(s.ngspiceS).toBe(30);
+  });
+});
+
+describe('clipToShow', () => {
+  it('prefers the named clip, then a disagreement, then the first keyword clip', () => {
+    const agree = [row(0, 0, 0, 0, 0), row(1, 1, 1, 1, 1), row(2, 1, 1, 1, 1)];
+    expect(clipToShow(agree).clip.index).toBe(1);
+    expect(clipToShow([...agree, row(3, 0, 0, 0, 1)]).clip.index).toBe(3);
+    expect(clipToShow(agree, 'x/c2.wav').clip.index).toBe(2);
+    expect(() => clipToShow(agree, 'nope')).toThrow(/--show.*not one of the 3 chosen clips/);
+  });
+});
+
+describe('prepareKwsRun', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-kws-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes a plan whose jobs run the model on exactly the chosen clips, with the same ids on a rerun', async () => {
+    const net = { ...(await loadModel(KWS_MODEL)), unitCurrentA: 3e-10 };
+    const set = toyFeatureSet(40, 5);
+    const clips = selectClips(set, 'test', 3);
+    const opts = { outDir: dir, processRef: 'c180', tolerances: DEFAULT_TOLERANCES, timeoutS: 60, name: 'kws' };
+    const files = await prepareKwsRun(net, set, clips, opts);
+    const expanded = await expandPlan(await loadPlan(files.plan));
+    expect(expanded.plan.outDir).toBe(dir);
+    expect(expanded.jobs).toHaveLength(3);
+    expect((await loadModel(files.model)).unitCurrentA).toBe(3e-10);
+    for (const [i, job] of expanded.jobs.entries()) {
+      expect(job.input.kind === 'file' && path.basename(job.input.file)).toBe(`${clips[i].name}.csv`);
+      const back = await loadInputs(path.join(files.clipsDir, `${clips[i].name}.csv`));
+      const want = clipInputs(set, clips[i].index);
+      expect(back.frames).toBe(want.frames);
+      back.data.forEach((v, k) => expect(v).toBeCloseTo(want.data[k], 6));
+    }
+    const again = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, opts)).plan));
+    expect(again.jobs.map((j) => j.id)).toEqual(expanded.jobs.map((j) => j.id));
+  });
+
+  it('joins batch records to clips by file, and marks failed and missing clips', async () => {
+    const net = await loadModel(KWS_MODEL);
+    const set = toyFeatureSet(40, 5);
+    const clips = selectClips(set, 'test', 3);
+    const rec = (name: string, status: 'ok' | 'failed') =>
+      ({
+        status,
+        job: { input: { kind: 'file', path: `clips/${name}.csv` } },
+        cosim: status === 'ok' ? { ngspiceS: 2, supplyMeanA: { cell: 1e-9, in: 2e-9 }, comparison: { softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, voteAgreement: 0.8 } } : undefined,
+        failure: status === 'failed' ? { class: 'timeout', message: 'killed after 60 s' } : undefined,
+      }) as unknown as ResultRecord;
+    const rows = kwsRows(net, set, clips, [rec(clips[0].name, 'ok'), rec(clips[1].name, 'failed')], 2);
+    expect(rows[0]).toMatchObject({ softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, powerW: { cell: 2e-9, in: 4e-9 }, failure: null });
+    expect(rows[0].trainedDecision).toBe(runNetwork(net, clipInputs(set, clips[0].index)).decision);
+    expect(rows[1]).toMatchObject({ circuitDecision: null, failure: 'timeout: killed after 60 s' });
+    expect(rows[2]).toMatchObject({ circuitDecision: null, failure: 'not run' });
+  });
+});

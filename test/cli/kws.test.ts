@@ -1,0 +1,44 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFixture, EXIT_ERROR, type CliFixture } from './fixture.js';
+import { toyFeatureSet, writeToyFeatureFile } from '../train/toy.js';
+
+// The real binary and real ngspice on the shipped KWS model, with short (6-frame) clips so the test stays quick.
+let cli: CliFixture;
+beforeAll(async () => {
+  cli = await cliFixture();
+  await writeToyFeatureFile(path.join(cli.dir, 'toy.safetensors'), toyFeatureSet(40, 6));
+});
+afterAll(() => cli.cleanUp());
+
+describe('bmru kws', () => {
+  it('scores clips in software and circuit, writes per-clip results, and resumes instead of simulating again', async () => {
+    const args = ['kws', '-f', 'toy.safetensors', '-n', '2', '-o', 'k', '-q', '--min-agreement', '0'];
+    const r = await cli.run(args);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^clips: 2 \(2 simulated\)/m);
+    expect(r.stdout).toMatch(/^circuit \(ngspice\) +\d\/2 = [\d.]+%$/m);
+    expect(r.stdout).toMatch(/^decision agreement circuit vs software: \d\/2/m);
+    expect(r.stdout).toMatch(/^RNN core \(cell \+ ff \+ bias\): [\d.]+ nW, total [\d.]+ nW; energy per inference/m);
+    const csv = (await readFile(path.join(cli.dir, 'k', 'kws.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[1]).toMatch(/^no__toy_nohash_8,no\/toy_nohash_8\.wav,no,0,[01],[01],[01],[\d.]+,[\d.]+,/);
+    const json = JSON.parse(await readFile(path.join(cli.dir, 'k', 'kws.json'), 'utf8'));
+    expect(json.unitCurrentA).toBe(2.5e-10);
+    expect(json.summary.simulated).toBe(2);
+    const html = await readFile(path.join(cli.dir, 'k', 'kws.html'), 'utf8');
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4); // logits, two blocks' states, agreement, power
+    expect(await readdir(path.join(cli.dir, 'k', 'results'))).toHaveLength(2);
+
+    const again = await cli.run(args);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^clips: 2 \(2 simulated, 2 of them by an earlier run\)/m);
+  });
+
+  it('tells how to make the default features file when it is missing', async () => {
+    const r = await cli.run(['kws']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/data\/kws-synth\/features\.safetensors.*bmru kws-data --features ""/);
+  });
+});
