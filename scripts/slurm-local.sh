@@ -69,6 +69,9 @@ SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
 MpiDefault=none
 ReturnToService=2
+# sbatch --wait polls after 2 s, then 8 s, then every 32 s, but grows its interval only while it is below
+# MinJobAge/2 (so that a finished job's record is not purged between two polls): with 4 it polls every 2 s.
+MinJobAge=4
 # Daemons listen on the address the host name resolves to (checked to be loopback), not on every interface.
 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 StateSaveLocation=$DIR/state

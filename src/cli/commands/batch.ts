@@ -226,12 +226,13 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   }
   const records = await readAllResults(paths);
   const s = batchStatus(expanded.jobs, records);
+  const below = expanded.jobs.filter((j) => records.get(j.id)?.cosim?.pass === false).length;
   const out = [`Slurm job ${r.jobId} ended (sbatch exit ${r.exitCode ?? '?'}: the highest exit code of its tasks)`, statusText(plan.name, paths, expanded.jobs, records)];
   if (s.pending > 0) out.push(`${s.pending} jobs have no result: a task ended early (time limit, node failure); see ${logs}, then submit again`);
+  if (below > 0) out.push(`${below} ok jobs are below the plan's tolerances`);
   out.push(`merge the results: bmru batch report ${dir}`);
   console.log(out.join('\n'));
-  const below = expanded.jobs.some((j) => records.get(j.id)?.cosim?.pass === false);
-  process.exitCode = s.pending > 0 || s.failed > 0 ? 2 : below ? 1 : 0;
+  process.exitCode = s.pending > 0 || s.failed > 0 ? 2 : below > 0 ? 1 : 0;
 }
 
 const statusCommand = {
