@@ -3,3 +3,4 @@ export * from './failure.js';
 export * from './store.js';
 export * from './run.js';
 export * from './report.js';
+export * from './slurm.js';

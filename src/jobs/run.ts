@@ -31,6 +31,7 @@ import {
   writeResult,
   type AttemptRecord,
   type CosimRecord,
+  type JobsFile,
   type OutPaths,
   type ResultRecord,
   type Streams,
@@ -122,10 +123,7 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
   const release = opts.slice === undefined ? await acquireLock(paths) : undefined;
   let streams: Streams | undefined;
   try {
-    await writeJobsFile(paths, {
-      schema: JOBS_SCHEMA, name: plan.name, planFile: plan.file, generator: GENERATOR, tolerances: plan.tolerances,
-      timeoutS: plan.timeoutS, retries: plan.retries, jobs: expanded.jobs,
-    });
+    await writeJobsFile(paths, jobsFileOf(expanded));
     // Only the records this run needs are read: a slice of a large plan on a shared filesystem reads its own.
     const ids = await listResultIds(paths);
     const existing = await readResults(paths, (release ? expanded.jobs : jobs).map((j) => j.id).filter((id) => ids.has(id)));
@@ -181,6 +179,15 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
     await streams?.close();
     await release?.();
   }
+}
+
+/** jobs.json of a plan: what `status` and `report` read from the output folder alone. */
+export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
+  const { plan } = expanded;
+  return {
+    schema: JOBS_SCHEMA, name: plan.name, planFile: plan.file, generator: GENERATOR, tolerances: plan.tolerances,
+    timeoutS: plan.timeoutS, retries: plan.retries, jobs: expanded.jobs,
+  };
 }
 
 function progressOf(total: number, skipped: number, finished: number, failed: number, running: number, startedMs: number): BatchProgress {

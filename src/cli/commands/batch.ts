@@ -1,11 +1,13 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeToString } from 'fast-csv';
 import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
-import { runBatch, type BatchSummary } from '../../jobs/run.js';
-import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, type OutPaths, type ResultRecord } from '../../jobs/store.js';
+import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
+import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
+import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
@@ -15,7 +17,7 @@ import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
 
 export const command = 'batch';
-export const describe = 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool, show status, report aggregates';
+export const describe = 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates';
 
 /** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT), as shells report it. */
 const EXIT_INTERRUPTED = 130;
@@ -23,10 +25,12 @@ const EXIT_INTERRUPTED = 130;
 export function builder(y: Argv) {
   return y
     .command(runCommand)
+    .command(submitCommand)
     .command(statusCommand)
     .command(reportCommand)
-    .demandCommand(1, 'Name a batch command: run, status or report.')
+    .demandCommand(1, 'Name a batch command: run, submit, status or report.')
     .example('$0 batch run models/example/batch-example.yaml', 'the shipped example plan, one ngspice per core')
+    .example('$0 batch submit models/example/batch-example.yaml --slurm', 'the same plan as a Slurm job array (docs/slurm.md)')
     .example('$0 batch status out/batch-example', 'done / failed / pending counts')
     .example('$0 batch report out/batch-example', 'aggregate table per model and corner, report.csv');
 }
@@ -115,11 +119,11 @@ async function runHandler(a: RunArgs): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
   p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
-  console.log(formatRunSummary(summary));
+  console.log(formatRunSummary(summary, slice !== undefined));
   process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : summary.belowTolerance > 0 ? 1 : 0;
 }
 
-function formatRunSummary(s: BatchSummary): string {
+function formatRunSummary(s: BatchSummary, sliced: boolean): string {
   const out = [
     `jobs ${s.total}: ${s.skipped} had results already, ${s.ok} ok and ${s.failed} failed in this run, ${s.pending} pending` +
       `${s.interrupted ? ' (interrupted: run the same command again to finish)' : ''}`,
@@ -129,8 +133,106 @@ function formatRunSummary(s: BatchSummary): string {
   if (s.failures.length > 0) {
     out.push('', `failed jobs (${s.failures.length}):`, failureTable(s.failures));
   }
-  out.push('', `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`);
+  // A slice publishes records only; the merged streams come from `report` once every slice has run.
+  out.push('', sliced ? `results: ${shown(s.paths.results)}/<id>.json; merge every slice's with: bmru batch report ${shown(s.paths.dir)}` : `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`);
   return out.join('\n');
+}
+
+const submitCommand = {
+  command: 'submit <plan>',
+  describe: 'Run a plan as a Slurm job array: writes <out>/slurm/submit.sbatch and submits it; task i runs `batch run --slice i/n`',
+  builder: (y: Argv) =>
+    planOptions(y)
+      .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
+      .option('slurm', { type: 'boolean', default: false, describe: 'submit to Slurm with sbatch (the only engine so far; required)' })
+      .option('tasks', { alias: 'n', type: 'number', describe: 'array tasks; task i runs the jobs with plan index % n == i', defaultDescription: `min(jobs, ${DEFAULT_MAX_TASKS})` })
+      .option('cpus-per-task', { alias: 'c', type: 'number', default: 1, describe: 'CPUs per task, each running one single-threaded ngspice (the task\'s -j)' })
+      .option('time', { alias: 't', type: 'string', describe: 'wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)', defaultDescription: 'the partition\'s default' })
+      .option('partition', { alias: 'p', type: 'string', describe: 'Slurm partition' })
+      .option('account', { alias: 'A', type: 'string', describe: 'Slurm account to charge' })
+      .option('sbatch-arg', { type: 'string', describe: 'one more #SBATCH option, e.g. --sbatch-arg=--qos=short (repeatable)' })
+      .option('setup', { type: 'string', describe: 'a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)' })
+      .option('wait', { type: 'boolean', default: false, describe: 'block until every task has ended (sbatch --wait), then print the batch status' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'write the script, do not submit it' })
+      .check((a) => a.slurm || 'bmru batch submit needs --slurm: Slurm is the only engine it submits to (to run on this machine: bmru batch run <plan>)')
+      .check((a) => a.tasks === undefined || (Number.isInteger(a.tasks) && a.tasks >= 1) || `--tasks must be an integer >= 1, got ${a.tasks}`)
+      .check((a) => (Number.isInteger(a['cpus-per-task']) && a['cpus-per-task'] >= 1) || `--cpus-per-task must be an integer >= 1, got ${a['cpus-per-task']}`)
+      .example('$0 batch submit plan.yaml --slurm', `at most ${DEFAULT_MAX_TASKS} tasks of 1 CPU; prints the job id and returns`)
+      .example('$0 batch submit plan.yaml --slurm -n 16 -c 4 -t 2:00:00 -p cpu -o /scratch/$USER/plan', '16 tasks of 4 ngspice each, 2 h limit, results on a shared filesystem')
+      .example('$0 batch submit plan.yaml --slurm --setup "module load nodejs ngspice" --wait', 'load modules in every task; wait for the array, then print the status')
+      .example('$0 batch submit plan.yaml --slurm --dry-run', 'only write <out>/slurm/submit.sbatch, to read or to sbatch yourself')
+      .epilogue(
+        'The output folder must be on a filesystem that every node sees, and every node needs node and ngspice (sbatch passes ' +
+          'your environment on; --setup lines run before the batch). Each finished job is published as <out>/results/<id>.json, ' +
+          'so a task killed by its time limit loses only the jobs it was running: submit again (or sbatch <out>/slurm/submit.sbatch) ' +
+          'and only jobs without a result run. When the array has ended, `bmru batch report <out>` merges the records into ' +
+          'results.jsonl, results.csv and report.csv. Task logs: <out>/slurm/<jobid>_<task>.out. ' +
+          'Exit code with --wait: 0 every job ok and within tolerance, 1 some job below tolerance, 2 some job failed or has no result. See docs/slurm.md.',
+      ),
+  handler: submitHandler,
+};
+
+interface SubmitArgs {
+  plan: string;
+  out?: string;
+  kit?: string;
+  tasks?: number;
+  cpusPerTask: number;
+  time?: string;
+  partition?: string;
+  account?: string;
+  sbatchArg?: string | string[];
+  setup?: string | string[];
+  wait: boolean;
+  dryRun: boolean;
+}
+
+async function submitHandler(a: SubmitArgs): Promise<void> {
+  const plan = await loadPlan(a.plan, { out: a.out, kit: a.kit });
+  const expanded = await expandPlan(plan);
+  const paths = outPaths(plan.outDir);
+  const before = await readAllResults(paths);
+  const todo = expanded.jobs.filter((j) => !before.has(j.id)).length;
+  // Slices are taken over the whole plan and skip finished jobs, so a resubmission needs only as many tasks as jobs left.
+  const tasks = arrayTasks(Math.max(todo, 1), a.tasks);
+  const script = sbatchScriptPath(plan.outDir);
+  const text = sbatchScript({
+    planFile: plan.file, outDir: plan.outDir, jobName: `bmru-${plan.name}`, tasks, cpusPerTask: a.cpusPerTask, time: a.time,
+    partition: a.partition, account: a.account, sbatchArgs: [a.sbatchArg ?? []].flat(), setup: [a.setup ?? []].flat(),
+    projectRoot: PACKAGE_ROOT, bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'), kit: plan.kit,
+  });
+  await mkdir(slurmDir(plan.outDir), { recursive: true });
+  await writeJobsFile(paths, jobsFileOf(expanded)); // `bmru batch status <out>` works before the first task starts
+  await writeFile(script, text, { mode: 0o755 });
+  const fewer = a.tasks !== undefined && tasks < a.tasks ? ` (not ${a.tasks}: only ${todo} jobs lack a result)` : '';
+  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs, ${todo} without a result; ${tasks} array tasks${fewer} of ${a.cpusPerTask} CPU(s); script ${shown(script)}`);
+  const dir = shown(plan.outDir);
+  if (a.dryRun) {
+    console.log(`wrote ${shown(script)} (not submitted); submit it with: sbatch ${script}`);
+    return;
+  }
+  if (todo === 0) {
+    console.log(`nothing to submit: every job has a result (failed ones rerun with bmru batch run --retry-failed); merge them with: bmru batch report ${dir}`);
+    return;
+  }
+  const logs = `${shown(slurmDir(plan.outDir))}/<jobid>_<task>.out`;
+  const r = await submitSbatch(script, {
+    wait: a.wait,
+    onSubmitted: (id) => console.error(`submitted Slurm job ${id} (${tasks} tasks)${a.wait ? '; waiting for every task to end' : ''}`),
+  });
+  if (!a.wait) {
+    console.log([`Slurm job ${r.jobId}: ${tasks} array tasks; logs ${logs}`, `follow it: squeue -j ${r.jobId}; bmru batch status ${dir}`, `when it has ended: bmru batch report ${dir}`].join('\n'));
+    return;
+  }
+  const records = await readAllResults(paths);
+  const s = batchStatus(expanded.jobs, records);
+  const below = expanded.jobs.filter((j) => records.get(j.id)?.cosim?.pass === false).length;
+  const out = [`Slurm job ${r.jobId} ended (sbatch exit ${r.exitCode ?? '?'}: the highest exit code of its tasks)`, statusText(plan.name, paths, expanded.jobs, records)];
+  if (s.pending > 0) out.push(`${s.pending} jobs have no result: a task ended early (time limit, node failure); see ${logs}, then submit again`);
+  if (below > 0) out.push(`${below} ok jobs are below the plan's tolerances`);
+  out.push(`merge the results: bmru batch report ${dir}`);
+  console.log(out.join('\n'));
+  process.exitCode = s.pending > 0 || s.failed > 0 ? 2 : below > 0 ? 1 : 0;
 }
 
 const statusCommand = {
@@ -148,7 +250,11 @@ interface TargetArgs {
 
 async function statusHandler(a: TargetArgs): Promise<void> {
   const { name, paths, jobs } = await openTarget(a);
-  const records = await readAllResults(paths);
+  console.log(statusText(name, paths, jobs, await readAllResults(paths)));
+}
+
+/** The status table and the failed jobs, as `bmru batch status` prints them. */
+function statusText(name: string, paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): string {
   const s = batchStatus(jobs, records);
   const classes = FAILURE_CLASSES.filter((c) => s.failedByClass[c] > 0).map((c) => `${c} ${s.failedByClass[c]}`);
   const lines = [
@@ -162,7 +268,7 @@ async function statusHandler(a: TargetArgs): Promise<void> {
   if (s.foreign > 0) lines.push(`${s.foreign} more results belong to jobs this plan no longer lists (ignored)`);
   const failures = failedRecords(jobs, records);
   if (failures.length > 0) lines.push('', failureTable(failures));
-  console.log(lines.join('\n'));
+  return lines.join('\n');
 }
 
 const reportCommand = {

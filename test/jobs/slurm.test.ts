@@ -1,0 +1,236 @@
+/**
+ * Slurm job arrays: the sbatch script's text (pure), sbatch's answers (a fake sbatch), the CLI's refusals, and
+ * a 5-job plan as a 3-task array on a real single-node Slurm brought up by scripts/slurm-local.sh.
+ *
+ * The real-Slurm test needs root and Debian's slurm-wlm + munge. Without them it skips, unless
+ * BMRU_REQUIRE_SLURM=1 (CI sets it in .ci/run), where it fails: CI must not pass without having run it.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, submitSbatch, type SbatchOptions } from '../../src/jobs/slurm.js';
+import { BmruError, InputError } from '../../src/errors.js';
+import { REPO_ROOT } from '../helpers.js';
+import { EXAMPLE_CLIP, EXAMPLE_MODEL, cliFixture, expectOneErrorLine, type CliFixture } from '../cli/fixture.js';
+
+const run = promisify(execFile);
+
+let dir: string;
+let fx: CliFixture;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-slurm-test-'));
+  fx = await cliFixture();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await fx.cleanUp();
+});
+
+const BASE: SbatchOptions = {
+  planFile: '/data/plans/p.yaml',
+  outDir: '/scratch/out',
+  jobName: 'bmru-p',
+  tasks: 3,
+  cpusPerTask: 2,
+  projectRoot: '/opt/bmru',
+  bin: '/opt/bmru/bin/bmru.js',
+};
+
+const directives = (text: string) => text.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => l.slice('#SBATCH '.length));
+
+/** Writes an executable shell script into the temp dir and returns its path. */
+async function script(name: string, body: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `#!/bin/sh\n${body}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('sbatchScript', () => {
+  it('asks for an array of n tasks with the CPUs, job name and a log per task under <out>/slurm/', () => {
+    expect(directives(sbatchScript(BASE))).toEqual([
+      '--job-name=bmru-p',
+      '--array=0-2',
+      '--ntasks=1',
+      '--cpus-per-task=2',
+      '--output="/scratch/out/slurm/%A_%a.out"',
+    ]);
+  });
+
+  it('adds time, partition, account and pass-through options only when given', () => {
+    const text = sbatchScript({ ...BASE, time: '2:00:00', partition: 'cpu', account: 'lab42', sbatchArgs: ['--mem-per-cpu=2G', '--qos=short'] });
+    expect(directives(text)).toEqual(expect.arrayContaining(['--time=2:00:00', '--partition=cpu', '--account=lab42', '--mem-per-cpu=2G', '--qos=short']));
+    expect(directives(text)).toHaveLength(10);
+  });
+
+  it('runs slice $SLURM_ARRAY_TASK_ID/n of the plan with -j equal to the CPUs, from the project root, after the setup lines', async () => {
+    const text = sbatchScript({ ...BASE, setup: ['echo setup-ran'], kit: '/pdk/gf180' });
+    const lines = text.split('\n');
+    expect(lines.indexOf('echo setup-ran')).toBeLessThan(lines.findIndex((l) => l.startsWith('cd ')));
+    // Run the script's body with a stand-in `node` that prints its working directory and arguments.
+    await script('node', 'pwd; for a in "$@"; do echo "$a"; done');
+    const file = path.join(dir, 'body.sh');
+    await writeFile(file, text.replace("cd '/opt/bmru'", `cd '${dir}'`));
+    const { stdout } = await run('bash', [file], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '2' } });
+    expect(stdout.trimEnd().split('\n')).toEqual([
+      'setup-ran', dir, '/opt/bmru/bin/bmru.js', 'batch', 'run', '/data/plans/p.yaml', '--out', '/scratch/out', '--kit', '/pdk/gf180', '--slice', '2/3', '-j', '2', '-q',
+    ]);
+  });
+
+  it("keeps paths with spaces, quotes and $ as one word each", async () => {
+    const odd = "/tmp/it's a $HOME plan.yaml";
+    const text = sbatchScript({ ...BASE, planFile: odd, projectRoot: dir });
+    const { stdout } = await run('bash', ['-c', text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '0' } });
+    expect(stdout.split('\n')).toContain(odd);
+  });
+
+  it('rejects what sbatch would misread: a bad time, a partition with a space, % in the output folder', () => {
+    expect(() => sbatchScript({ ...BASE, time: '2 hours' })).toThrow(/'--time': expected minutes, h:mm:ss or d-hh:mm:ss, got '2 hours'/);
+    expect(() => sbatchScript({ ...BASE, partition: 'a b' })).toThrow(InputError);
+    expect(() => sbatchScript({ ...BASE, outDir: '/scratch/100%' })).toThrow(/cannot contain " %/);
+    expect(() => sbatchScript({ ...BASE, sbatchArgs: ['qos=short'] })).toThrow(/'--sbatch-arg'/);
+    for (const t of ['90', '30:00', '2:00:00', '1-12', '1-12:30', '1-12:30:00', 'UNLIMITED']) expect(() => sbatchScript({ ...BASE, time: t })).not.toThrow();
+  });
+
+  it(`uses one task per job up to ${DEFAULT_MAX_TASKS}, never more tasks than jobs`, () => {
+    expect(arrayTasks(5)).toBe(5);
+    expect(arrayTasks(200)).toBe(DEFAULT_MAX_TASKS);
+    expect(arrayTasks(200, 32)).toBe(32);
+    expect(arrayTasks(2, 4)).toBe(2);
+  });
+});
+
+describe('submitSbatch', () => {
+  it('returns the job id sbatch --parsable prints, and with --wait its exit code', async () => {
+    const fake = await script('sbatch-ok', 'echo "$@" > "$0.args"; echo "4711;cluster"; exit 2');
+    const seen: string[] = [];
+    const r = await submitSbatch('/x/submit.sbatch', { sbatch: fake, wait: true, onSubmitted: (id) => seen.push(id) });
+    expect(r).toEqual({ jobId: '4711', exitCode: 2 });
+    expect(seen).toEqual(['4711']);
+    expect((await readFile(`${fake}.args`, 'utf8')).trim()).toBe('--parsable --wait /x/submit.sbatch');
+  });
+
+  it("fails naming the script and quoting sbatch's stderr when sbatch refuses it", async () => {
+    const fake = await script('sbatch-no', 'echo "sbatch: error: invalid partition specified: nosuch" >&2; exit 1');
+    const e = await submitSbatch('/x/submit.sbatch', { sbatch: fake }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BmruError);
+    expect((e as BmruError).kind).toBe('slurm-submit');
+    expect((e as Error).message).toBe('sbatch refused /x/submit.sbatch (exit 1): sbatch: error: invalid partition specified: nosuch');
+  });
+
+  it('says where the script is when sbatch is not installed', async () => {
+    const e = await submitSbatch('/x/submit.sbatch', { sbatch: path.join(dir, 'no-sbatch') }).catch((x: unknown) => x);
+    expect((e as BmruError).kind).toBe('slurm-missing');
+    expect((e as Error).message).toContain('submit it there with: sbatch /x/submit.sbatch');
+  });
+});
+
+/** A 5-job plan of 2-frame clips (about a second of ngspice each) writing to `out`. */
+const planText = (out: string) =>
+  [
+    'name: slurm',
+    'process: c180',
+    `models: [${EXAMPLE_MODEL}]`,
+    `inputs: [{ file: ${EXAMPLE_CLIP}, frames: 2, noiseSd: 0.05 }]`,
+    'seeds: { count: 5 }',
+    `out: ${out}`,
+    '',
+  ].join('\n');
+
+describe('bmru batch submit', () => {
+  it('refuses to submit without --slurm, naming the only engine', async () => {
+    const plan = await fx.write('refuse.yaml', planText('out-refuse'));
+    expectOneErrorLine(await fx.run(['batch', 'submit', plan]), 'needs --slurm: Slurm is the only engine');
+  });
+
+  it('writes <out>/slurm/submit.sbatch with --dry-run and submits nothing', async () => {
+    const plan = await fx.write('dry.yaml', planText('out-dry'));
+    const r = await fx.run(['batch', 'submit', plan, '--slurm', '--dry-run', '-c', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`wrote out-dry/slurm/submit.sbatch (not submitted); submit it with: sbatch ${path.join(fx.dir, 'out-dry', 'slurm', 'submit.sbatch')}\n`);
+    const text = await readFile(path.join(fx.dir, 'out-dry', 'slurm', 'submit.sbatch'), 'utf8');
+    expect(text).toContain('#SBATCH --array=0-4');
+    expect(text).toContain(`--slice "$SLURM_ARRAY_TASK_ID/5" -j 2 -q`);
+    expect(existsSync(path.join(fx.dir, 'out-dry', 'jobs.json'))).toBe(true); // status works before any task ran
+  });
+});
+
+const REQUIRE_SLURM = process.env.BMRU_REQUIRE_SLURM === '1';
+const LOCAL_SLURM = path.join(REPO_ROOT, 'scripts', 'slurm-local.sh');
+
+/** Why this machine cannot bring up the local Slurm, or undefined if it can. */
+function slurmUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (munged, slurmctld and slurmd are started as system daemons)';
+  for (const tool of ['sbatch', 'slurmctld', 'slurmd', 'munged']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+    } catch {
+      return `${tool} not found (apt-get install -y slurm-wlm munge)`;
+    }
+  }
+  return undefined;
+}
+
+describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
+  let slurmConf: string | undefined;
+  let startedHere = false;
+  let unavailable: string | undefined;
+
+  beforeAll(async () => {
+    unavailable = slurmUnavailable();
+    if (unavailable !== undefined) {
+      if (REQUIRE_SLURM) throw new Error(`BMRU_REQUIRE_SLURM=1 but Slurm cannot run here: ${unavailable}`);
+      return;
+    }
+    const env = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
+    const { stdout, stderr } = await run(LOCAL_SLURM, ['start'], { env }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`scripts/slurm-local.sh start failed: ${e.stderr || e.message}`);
+    });
+    slurmConf = /^export SLURM_CONF=(.+)$/m.exec(stdout)?.[1];
+    if (slurmConf === undefined) throw new Error(`scripts/slurm-local.sh start printed no SLURM_CONF: ${stdout} ${stderr}`);
+    startedHere = !stderr.includes('already running'); // leave a set-up someone else started as it was
+  }, 90_000);
+
+  afterAll(async () => {
+    if (startedHere) await run(LOCAL_SLURM, ['stop'], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  }, 90_000);
+
+  it('runs a 5-job plan as 3 array tasks with --wait; every job has exactly one result and report merges them', async (ctx) => {
+    if (unavailable !== undefined) ctx.skip(`no local Slurm: ${unavailable}`);
+    const env = { SLURM_CONF: slurmConf! };
+    const plan = await fx.write('array.yaml', planText('out-array'));
+    const out = path.join(fx.dir, 'out-array');
+
+    const r = await fx.run(['batch', 'submit', plan, '--slurm', '--tasks', '3', '--wait'], env);
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const jobId = /^submitted Slurm job (\d+) \(3 tasks\); waiting for every task to end$/m.exec(r.stderr)?.[1];
+    expect(jobId, r.stderr).toBeDefined();
+    expect(r.stdout).toContain(`Slurm job ${jobId} ended (sbatch exit 0`);
+    expect(r.stdout).toMatch(/ok\s+5\nfailed\s+0\npending\s+0/);
+
+    // One log per task, each having run its own share: 2 + 2 + 1 jobs.
+    const logs = (await readdir(path.join(out, 'slurm'))).filter((n) => n.endsWith('.out')).sort();
+    expect(logs).toEqual([0, 1, 2].map((i) => `${jobId}_${i}.out`));
+    const ran = await Promise.all(logs.map(async (n) => Number(/^jobs (\d+): 0 had results already, \1 ok/m.exec(await readFile(path.join(out, 'slurm', n), 'utf8'))?.[1])));
+    expect(ran).toEqual([2, 2, 1]);
+
+    const ids = JSON.parse(await readFile(path.join(out, 'jobs.json'), 'utf8')).jobs.map((j: { id: string }) => j.id).sort();
+    expect((await readdir(path.join(out, 'results'))).filter((n) => n.endsWith('.json')).sort()).toEqual(ids.map((id: string) => `${id}.json`));
+
+    const report = await fx.run(['batch', 'report', 'out-array']);
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toContain('batch slurm: 5 jobs, 5 ok, 0 failed, 0 pending');
+    const jsonl = (await readFile(path.join(out, 'results.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).id);
+    expect(jsonl.sort()).toEqual(ids);
+    const csv = (await readFile(path.join(out, 'report.csv'), 'utf8')).trimEnd().split('\n');
+    expect(csv).toHaveLength(2); // header + one model x process x corner row
+
+    const again = await fx.run(['batch', 'submit', plan, '--slurm', '--tasks', '3'], env);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toContain('nothing to submit: every job has a result');
+  });
+});
