@@ -14,13 +14,12 @@ import { FAILURE_CLASSES } from '../../jobs/failure.js';
 import type { Tolerances } from '../../compare/tolerance.js';
 import { BmruError } from '../../errors.js';
 import { batchProgressText, progress } from '../progress.js';
+import { EXIT_INTERRUPTED, interruptible } from '../interrupt.js';
 import { pct, table } from '../format.js';
 
 export const command = 'batch';
 export const describe = 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates';
 
-/** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT), as shells report it. */
-const EXIT_INTERRUPTED = 130;
 
 export function builder(y: Argv) {
   return y
@@ -89,35 +88,25 @@ async function runHandler(a: RunArgs): Promise<void> {
   console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, results in ${shown(plan.outDir)}`);
 
   const p = progress(`batch ${plan.name}`, a.quiet);
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: leave now
-    p.note(`${signal}: stopping; running jobs are abandoned (they run again next time), finished ones are kept`);
-    controller.abort(new BmruError(`interrupted by ${signal}`, 'interrupted'));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let summary: BatchSummary;
-  try {
-    summary = await runBatch(expanded, {
-      workers: a.workers,
-      slice,
-      retries: a.retries,
-      timeoutS: a.timeout,
-      retryFailed: a.retryFailed,
-      signal: controller.signal,
-      onProgress: (x) => p.update(batchProgressText(x)),
-      onRecord: (r) => {
-        if (r.status === 'failed') p.note(`failed: ${failureLine(r)}`);
-      },
-    });
-  } catch (e) {
+  const summary = await interruptible(
+    (signal) =>
+      runBatch(expanded, {
+        workers: a.workers,
+        slice,
+        retries: a.retries,
+        timeoutS: a.timeout,
+        retryFailed: a.retryFailed,
+        signal,
+        onProgress: (x) => p.update(batchProgressText(x)),
+        onRecord: (r) => {
+          if (r.status === 'failed') p.note(`failed: ${failureLine(r)}`);
+        },
+      }),
+    (text) => p.note(text),
+  ).catch((e: unknown) => {
     p.stop();
     throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
   p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
   console.log(formatRunSummary(summary, slice !== undefined));
   process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : summary.belowTolerance > 0 ? 1 : 0;
