@@ -37,6 +37,21 @@ describe('netlist generator', () => {
     }
   });
 
+  it('rounds a weight below the narrowest mirror to the nearer of 0 (no device) and the narrowest device', () => {
+    const minRatio = c180.minWidthUm / c180.sizing.unitWidthUm;
+    const small = structuredClone(net);
+    small.pre.weight.data[0] = 0.4 * minRatio; // nearer 0
+    small.pre.weight.data[1] = 0.6 * minRatio; // nearer the narrowest device
+    const s = generateNetlist(small, x, { process: c180 });
+    const rows = (i: number) => s.mapping.filter((r) => r.parameter === `pre.weight[0,${i}]`);
+    for (const r of rows(0)) expect(r).toMatchObject({ element: '(none)', realised: 0, setting: 'w=0' });
+    for (const r of rows(1)) expect(Math.abs(r.realised)).toBeCloseTo(minRatio, 9);
+    expect(s.realised.pre.weight.data[0]).toBe(0);
+    expect(g.deck).toMatch(/^Mw_h0_0[pn]_x0[pn] /m);
+    expect(s.deck).not.toMatch(/^Mw_h0_0[pn]_x0[pn] /m); // no device carries feature 0 into h0_0 any more
+    expect(s.transistors).toBeLessThan(g.transistors);
+  });
+
   it('writes a batch deck: models, options for pA currents, initial states, saves, transient to the last frame', () => {
     expect(g.deck).toMatch(/^\.include .*c180\.lib$/m);
     expect(g.deck).toMatch(/^\.options .*abstol=1e-15 .*gmin=1e-15/m);
