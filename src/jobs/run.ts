@@ -1,5 +1,5 @@
 /**
- * The local batch runner: one ngspice per worker (each single-threaded, `-D num_threads=1` from the runner),
+ * The local batch runner: one ngspice per worker (each single-threaded: the runner writes `.options num_threads=1`),
  * every finished job published at once as its own record, jobs with a record skipped on the next run.
  * Ctrl-C (an aborted signal) kills the running ngspice processes and records nothing for their jobs, so a
  * rerun does them again; everything finished before stays.

@@ -39,6 +39,19 @@ export interface VoltageSource {
   readonly plus: string;
   readonly minus: string;
   readonly dcV: number;
+  /** Piecewise-linear waveform of (time s, voltage V) points; `dcV` is then its value at t = 0. */
+  readonly pwl?: readonly (readonly [number, number])[];
+}
+
+/** Voltage-controlled switch (ngspice `S`): `plus`-`minus` closed while v(ctrlPlus, ctrlMinus) is above the model's threshold. */
+export interface Switch {
+  readonly type: 'switch';
+  readonly name: string;
+  readonly plus: string;
+  readonly minus: string;
+  readonly ctrlPlus: string;
+  readonly ctrlMinus: string;
+  readonly model: string;
 }
 
 export interface Instance {
@@ -53,7 +66,7 @@ export interface Comment {
   readonly text: string;
 }
 
-export type Element = Mosfet | CurrentSource | VoltageSource | Instance | Comment;
+export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Instance | Comment;
 
 /** Number in a form ngspice reads back to the same double. */
 export function num(v: number): string {
@@ -70,7 +83,10 @@ export function toSpice(e: Element, process: Process): string {
       return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
     }
     case 'vsrc':
+      if (e.pwl) return `V${e.name} ${e.plus} ${e.minus} pwl(${e.pwl.map(([t, v]) => `${num(t)} ${num(v)}`).join(' ')})`;
       return `V${e.name} ${e.plus} ${e.minus} dc ${num(e.dcV)}`;
+    case 'switch':
+      return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;
     case 'inst':
       return `X${e.name} ${e.nodes.join(' ')} ${e.subckt}`;
     case 'isrc': {

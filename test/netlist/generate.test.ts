@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectedTensorNames, loadInputs, loadModel, networkTensors, randomInputs, randomNetwork } from '../../src/model/index.js';
-import { cellForward, cellInverse, generateNetlist, holdWaveform, loadProcess, num } from '../../src/netlist/index.js';
+import { cellForward, cellInverse, generateNetlist, holdWaveform, loadProcess, num, resetReleaseS } from '../../src/netlist/index.js';
+import { cellThresholds } from '../../src/model/types.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
@@ -50,6 +51,22 @@ describe('netlist generator', () => {
     expect(g.deck).toMatch(/^Mw_h0_0[pn]_x0[pn] /m);
     expect(s.deck).not.toMatch(/^Mw_h0_0[pn]_x0[pn] /m); // no device carries feature 0 into h0_0 any more
     expect(s.transistors).toBeLessThan(g.transistors);
+  });
+
+  it('holds every cell of blocks >= 1 in its initial state until the block before has settled (reset switches)', () => {
+    const L = net.blocks.length;
+    const s0 = net.blocks.map((b) => cellThresholds(b.cell).s0);
+    expect(g.deck).toMatch(/^\.model bmru_reset sw /m);
+    expect(g.deck).not.toMatch(/^Sb0c\d+_rst /m); // block 0 takes its frame-0 inputs at once, as the model does
+    for (let k = 1; k < L; k++) {
+      const releaseS = resetReleaseS(k, L, net.frameS);
+      expect(releaseS).toBeGreaterThan(0);
+      expect(releaseS).toBeLessThan(net.frameS);
+      expect(g.deck).toContain(`Vrst_b${k} rst_b${k} 0 pwl(0 1 ${num(releaseS)} 1 `);
+      for (let j = 0; j < net.cells; j++) {
+        expect(g.deck).toContain(`Sb${k}c${j}_rst b${k}c${j}_v0 ${s0[k][j] ? 'vdd_cell' : '0'} rst_b${k} 0 bmru_reset`);
+      }
+    }
   });
 
   it('writes a batch deck: models, options for pA currents, initial states, saves, transient to the last frame', () => {
