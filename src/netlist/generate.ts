@@ -135,7 +135,9 @@ class Builder {
     const grid = this.process.widthGridUm;
     // Below the narrowest device the nearest realisable gains are 0 (no device) and the narrowest device's:
     // round to the nearer one. Rounding every small trained weight up cost the KWS model 1.7 points of accuracy.
-    if (ratio * unitWidthUm < this.process.minWidthUm / 2) return { widthUm: 0, realisedGain: 0 };
+    // Decided on the gain, not the calibrated ratio, so that every copy of one weight (sourcing and sinking
+    // mirrors have different tables) is dropped or kept together.
+    if (gain * unitWidthUm < this.process.minWidthUm / 2) return { widthUm: 0, realisedGain: 0 };
     const widthUm = Math.max(this.process.minWidthUm, Math.round((ratio * unitWidthUm) / grid) * grid);
     return { widthUm: Number(widthUm.toFixed(6)), realisedGain: forward(table, widthUm / unitWidthUm) };
   }

@@ -34,6 +34,13 @@ describe('bmru kws', () => {
     const again = await cli.run(args);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^clips: 2 \(2 simulated, 2 of them by an earlier run\)/m);
+
+    // Another I_unit in the same folder: new jobs, and the other current's results are not mixed in.
+    const other = await cli.run([...args, '--unit-current', '1e-9']);
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/^clips: 2 \(2 simulated\)/m);
+    expect(JSON.parse(await readFile(path.join(cli.dir, 'k', 'kws.json'), 'utf8')).unitCurrentA).toBe(1e-9);
+    expect(await readdir(path.join(cli.dir, 'k', 'results'))).toHaveLength(4);
   });
 
   it('tells how to make the default features file when it is missing', async () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectedTensorNames, loadInputs, loadModel, networkTensors, randomInputs, randomNetwork } from '../../src/model/index.js';
-import { cellForward, cellInverse, generateNetlist, holdWaveform, loadProcess, num, resetReleaseS } from '../../src/netlist/index.js';
+import { cellForward, cellInverse, generateNetlist, holdWaveform, loadCalibration, loadProcess, num, resetReleaseS } from '../../src/netlist/index.js';
 import { cellThresholds } from '../../src/model/types.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -51,6 +51,18 @@ describe('netlist generator', () => {
     expect(g.deck).toMatch(/^Mw_h0_0[pn]_x0[pn] /m);
     expect(s.deck).not.toMatch(/^Mw_h0_0[pn]_x0[pn] /m); // no device carries feature 0 into h0_0 any more
     expect(s.transistors).toBeLessThan(g.transistors);
+  });
+
+  it('drops or keeps every copy of a small weight together, whatever each copy polarity\'s calibration says', async () => {
+    const cal = await loadCalibration(c180.dir);
+    const minRatio = c180.minWidthUm / c180.sizing.unitWidthUm;
+    for (let f = 0.46; f <= 0.54; f += 0.01) {
+      const small = structuredClone(net);
+      small.pre.weight.data[0] = -f * minRatio; // copies: sourcing into h0_0n, sinking from the ReLU node r0_0, ...
+      const rows = generateNetlist(small, x, { process: c180, calibration: cal }).mapping.filter((r) => r.parameter === 'pre.weight[0,0]');
+      expect(rows.length).toBeGreaterThan(1);
+      expect(new Set(rows.map((r) => r.element === '(none)')).size, `f = ${f.toFixed(2)}`).toBe(1);
+    }
   });
 
   it('holds every cell of blocks >= 1 in its initial state until the block before has settled (reset switches)', () => {

@@ -11,7 +11,7 @@ import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { InputError } from '../../errors.js';
 import { expandPlan, loadPlan } from '../../jobs/plan.js';
 import { runBatch } from '../../jobs/run.js';
-import { readAllResults } from '../../jobs/store.js';
+import { readResults } from '../../jobs/store.js';
 import { loadModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
@@ -111,7 +111,8 @@ export async function handler(a: Args): Promise<void> {
     return;
   }
 
-  const records = await readAllResults(summary.paths);
+  // Only this plan's jobs: the folder may also hold results of another I_unit or model for the same clips.
+  const records = await readResults(summary.paths, expanded.jobs.map((j) => j.id));
   const rows = kwsRows(trained, set, clips, records.values(), proc.vddV);
   const clipS = set.frames * net.frameS;
   const s = kwsSummary(rows, clipS);
