@@ -120,15 +120,21 @@ export function cellForward(grid: CellGrid | undefined, threshA: number, widthA:
 /** Iterations of the 2x2 inverse; the map is close to diagonal, so a few steps converge to ~1e-6. */
 const INVERSE_ITERATIONS = 40;
 
-/** Biases (A) that make a cell realise beta_hi and delta, by fixed-point iteration on cellForward. */
+/**
+ * Biases (A) that make a cell realise beta_hi and delta, by fixed-point iteration on cellForward. The width bias
+ * stays within the widest measured I_width / I_thresh: beyond it the cell was never measured, and extrapolating
+ * would let the mapping table claim a hysteresis the circuit may not have (a trained beta_lo near 0 asked for
+ * 0.91-0.94 of beta_hi; the grids reach ~0.83). cellForward of the result says what the cell then realises.
+ */
 export function cellInverse(grid: CellGrid | undefined, betaHiA: number, deltaA: number): { threshA: number; widthA: number } {
   let threshA = betaHiA;
   let widthA = deltaA;
   if (!grid || betaHiA <= 0) return { threshA: Math.max(threshA, 0), widthA: Math.max(widthA, 0) };
+  const maxFraction = grid.fractions[grid.fractions.length - 1];
   for (let i = 0; i < INVERSE_ITERATIONS; i++) {
     const f = cellForward(grid, threshA, widthA);
     threshA = Math.max(threshA + (betaHiA - f.betaHiA), betaHiA * 0.1);
-    if (deltaA > 0) widthA = Math.max(widthA + (deltaA - f.deltaA), 0);
+    if (deltaA > 0) widthA = Math.min(Math.max(widthA + (deltaA - f.deltaA), 0), maxFraction * threshA);
   }
   return { threshA, widthA };
 }

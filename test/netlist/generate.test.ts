@@ -123,6 +123,15 @@ describe('netlist helpers', () => {
     expect(f.deltaA).toBeCloseTo(2e-10, 16);
   });
 
+  it('does not extrapolate the hysteresis beyond the widest measured I_width / I_thresh, and says what it realises', () => {
+    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.5, 0.85], betaHi: [[0.95, 0.9, 0.85], [0.97, 0.93, 0.9]], delta: [[0, 0.4, 0.7], [0, 0.45, 0.75]] };
+    const { threshA, widthA } = cellInverse(grid, 5e-10, 4.7e-10); // beta_lo at 6% of beta_hi: never measured
+    expect(widthA).toBeLessThanOrEqual(0.85 * threshA * (1 + 1e-12));
+    const f = cellForward(grid, threshA, widthA);
+    expect(f.betaHiA).toBeCloseTo(5e-10, 15);
+    expect(f.deltaA).toBeLessThan(0.9 * 4.7e-10); // the realised (narrower) width, which the realised model uses
+  });
+
   it('never realises a negative hysteresis width or a NaN threshold', () => {
     const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.05, 0.5], betaHi: [[0.95, 0.94, 0.9], [0.97, 0.96, 0.93]], delta: [[0, -0.001, 0.4], [0, -0.0005, 0.45]] };
     expect(cellForward(grid, 5e-10, 1e-12).deltaA).toBe(0);
