@@ -82,21 +82,10 @@ export function clipGradNorm(grad: Float64Array, maxNorm: number): number {
  *   range where the reference mirrors are unity-gain (DESIGN §3) and above every trained value the reference
  *   KWS model has (delta up to ~1.5 nA, DESIGN §1b).
  * - s0: only |s0| > 0.5 matters; keeping |s0| <= 1 stops it drifting where the surrogate no longer reaches.
- * - beta_lo >= 50 pA (BETA_LO_MIN_A; 0.05 units at I_unit = 1 nA, 0.2 at 250 pA): 10x the cell's OFF-state
- *   leakage of ~3-5 pA (DESIGN §3), and the lowest threshold the calibration grids measure. A lower beta_lo
+ * - beta_lo >= 0.05 units (50 pA), 10x the cell's OFF-state leakage of ~3-5 pA (DESIGN §3): a lower beta_lo
  *   would let the leakage of a candidate the software sees as 0 hold the circuit's cell ON.
- * - delta <= 0.8 beta_hi (HYSTERESIS_MAX_FRACTION): the widest hysteresis the calibration grids measure is
- *   0.82-0.84 of beta_hi on both kits (at I_width = 0.85 I_thresh); wider asks for a cell nobody measured.
  */
-export const LIMITS = { weight: 2, bias: 2, cell: 2, s0: 1, betaLoMin: 0.05, hysteresisMax: 0.8 } as const;
-
-/** The lowest beta_lo in amperes (see LIMITS). */
-export const BETA_LO_MIN_A = 50e-12;
-
-/** The limits for a circuit whose unit current is `unitCurrentA`: the current floors scale with 1 / I_unit. */
-export function limitsFor(unitCurrentA: number): Limits {
-  return { ...LIMITS, betaLoMin: BETA_LO_MIN_A / unitCurrentA };
-}
+export const LIMITS = { weight: 2, bias: 2, cell: 2, s0: 1, betaLoMin: 0.05 } as const;
 
 export type Limits = { readonly [K in keyof typeof LIMITS]: number };
 
@@ -113,17 +102,6 @@ export function projectToLimits(layout: ParamLayout, theta: Float64Array, limits
       const v = theta[i];
       const clampedV = Math.sign(v || 1) * Math.min(lim, Math.max(floor, Math.abs(v)));
       if (clampedV !== v) (theta[i] = clampedV), clamped++;
-    }
-  }
-  // delta <= f beta_hi = f (beta_lo + delta)  <=>  delta <= f / (1 - f) beta_lo.
-  const widthPerBetaLo = limits.hysteresisMax / (1 - limits.hysteresisMax);
-  for (let k = 0; k < layout.shape.blocks; k++) {
-    const lo = layout.bySlot.get(`blocks.${k}.cell.beta1`)!;
-    const delta = layout.bySlot.get(`blocks.${k}.cell.delta`)!;
-    for (let j = 0; j < delta.size; j++) {
-      const v = theta[delta.offset + j];
-      const max = widthPerBetaLo * Math.abs(theta[lo.offset + j]);
-      if (Math.abs(v) > max) (theta[delta.offset + j] = Math.sign(v) * max), clamped++;
     }
   }
   return clamped;

@@ -9,8 +9,7 @@ import type { CellThresholds, Network } from '../model/types.js';
 import { createRng, type Rng } from '../util/random.js';
 import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions, type Tape } from './bptt.js';
 import type { SplitName, TrainingData } from './data.js';
-import { DEFAULT_ADAMW, adamwStep, clipGradNorm, cosineLr, createAdamW, decayMask, limitsFor, projectToLimits } from './optim.js';
-import { DEFAULT_UNIT_CURRENT_A } from '../model/tensors.js';
+import { DEFAULT_ADAMW, adamwStep, clipGradNorm, cosineLr, createAdamW, decayMask, projectToLimits } from './optim.js';
 import { initParams, paramLayout, paramsFromNetwork, rawNetworkView, realisedNetwork, type ParamLayout } from './params.js';
 import { DEFAULT_SURROGATE_WIDTH } from './surrogate.js';
 
@@ -48,8 +47,6 @@ export interface TrainOptions {
   readonly currentWeight: number;
   /** Start from this network instead of a random one. */
   readonly init?: Network;
-  /** I_unit (A) of the circuit the model is for: sets the current floors of the realisable range (optim.ts). */
-  readonly unitCurrentA?: number;
 }
 
 /**
@@ -157,8 +154,6 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
   const started = performance.now();
   const layout = paramLayout({ inputs: data.features, width: o.width, blocks: o.blocks, classes: CLASSES, skip: o.skip });
   const theta = o.init ? paramsFromNetwork(layout, o.init) : initParams(layout, o.seed);
-  const unitCurrentA = o.unitCurrentA ?? DEFAULT_UNIT_CURRENT_A;
-  const limits = limitsFor(unitCurrentA);
   const net = rawNetworkView(layout, theta);
   const grad = new Float64Array(layout.size);
   const adam = createAdamW(layout.size);
@@ -213,7 +208,7 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
       penaltySum += batchPenalty / batch.length;
       normSum += clipGradNorm(grad, o.clipNorm);
       adamwStep(adam, theta, grad, lr, decay, { ...DEFAULT_ADAMW, weightDecay: o.weightDecay });
-      clamped += projectToLimits(layout, theta, limits);
+      clamped += projectToLimits(layout, theta);
     }
     const trainScore = scoreSplit(net, data, data.splits.train, tape);
     const valScore = data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined;
@@ -235,7 +230,7 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
     validation: data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined,
     test: data.splits.test.length > 0 ? scoreSplit(net, data, data.splits.test, tape) : undefined,
   };
-  return { network: { ...realisedNetwork(layout, theta), unitCurrentA }, layout, theta: theta.slice(), history, bestEpoch: best!.epoch, scores, elapsedS: (performance.now() - started) / 1000 };
+  return { network: realisedNetwork(layout, theta), layout, theta: theta.slice(), history, bestEpoch: best!.epoch, scores, elapsedS: (performance.now() - started) / 1000 };
 }
 
 /** Fisher-Yates shuffle in place with the seeded generator. */

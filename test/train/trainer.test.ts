@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../src/model/load.js';
 import { runNetwork } from '../../src/model/network.js';
 import { allocTape, forwardClip, networkThresholds } from '../../src/train/bptt.js';
-import { LIMITS, limitsFor } from '../../src/train/optim.js';
+import { LIMITS } from '../../src/train/optim.js';
 import { rawNetworkView, realisedNetwork, tensorView } from '../../src/train/params.js';
 import { signalStats } from '../../src/train/report.js';
 import { cumulativeAt, trainNetwork } from '../../src/train/trainer.js';
@@ -47,15 +47,6 @@ describe('trainNetwork', () => {
       for (const v of r.theta.subarray(slot.offset, slot.offset + slot.size)) expect(Math.abs(v)).toBeLessThanOrEqual(lim);
     }
     for (const t of r.network.blocks.map((b) => b.cell.beta1)) for (const v of t) expect(v).toBeGreaterThanOrEqual(LIMITS.betaLoMin);
-    for (const b of r.network.blocks) b.cell.delta.forEach((d, j) => expect(d).toBeLessThanOrEqual(LIMITS.hysteresisMax * (b.cell.beta1[j] + d) + 1e-12));
-  });
-
-  it('sets the current floors in units of the circuit\'s I_unit and writes that I_unit into the model', async () => {
-    const r = await trainNetwork(toyData(), { epochs: 4, batchSize: 4, lr: 0.5, warmupSteps: 1, seed: 2, unitCurrentA: 2.5e-10 });
-    expect(r.network.unitCurrentA).toBe(2.5e-10);
-    const floor = limitsFor(2.5e-10).betaLoMin;
-    expect(floor).toBeCloseTo(0.2, 12); // 50 pA at 250 pA per unit
-    for (const t of r.network.blocks.map((b) => b.cell.beta1)) for (const v of t) expect(v).toBeGreaterThanOrEqual(floor - 1e-12);
   });
 
   it('keeps currents near the cap with the current penalty', async () => {

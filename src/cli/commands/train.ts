@@ -9,7 +9,7 @@ import type { Network } from '../../model/types.js';
 import { DEFAULT_UNIT_CURRENT_A } from '../../model/tensors.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import { CLASSES, DEFAULT_CURRENT_CAP, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
-import { BETA_LO_MIN_A, LIMITS, limitsFor } from '../../train/optim.js';
+import { LIMITS } from '../../train/optim.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
 import { pct, table } from '../format.js';
@@ -41,7 +41,7 @@ export function builder(y: Argv) {
     .option('input-noise', { type: 'number', default: D.inputNoise, describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)' })
     .option('current-cap', { type: 'number', default: DEFAULT_CURRENT_CAP, describe: 'penalise candidate and block currents beyond this many units (I_unit): the circuit\'s mirrors are unity-gain up to ~3 nA' })
     .option('current-weight', { type: 'number', default: D.currentWeight, describe: 'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off' })
-    .option('unit-current', { type: 'number', default: DEFAULT_UNIT_CURRENT_A, describe: 'I_unit (A) of the circuit: one unit of every current; power scales with it, and the realisable range (beta_lo >= 50 pA) is set in units of it' })
+    .option('unit-current', { type: 'number', default: DEFAULT_UNIT_CURRENT_A, describe: 'I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it, training does not see it' })
     .option('seed', { type: 'number', default: D.seed, describe: 'seed of the initial parameters, the batch order and the input noise' })
     .option('init', { type: 'string', describe: 'start from this model file instead of random parameters (same shape)' })
     .check((a) => {
@@ -71,8 +71,7 @@ export function builder(y: Argv) {
         'with the exact forward pass and an arctan surrogate for the cell steps (an OFF cell learns from beta_hi, an ON cell',
         'from beta_lo); AdamW, warm-up + cosine decay, global-norm clipping. After every step the parameters are clamped',
         `to what the circuit realises: |W| <= ${LIMITS.weight} (mirror width ratio), |bias| <= ${LIMITS.bias} and alpha, beta_lo, delta <= ${LIMITS.cell} units,`,
-        `beta_lo >= ${BETA_LO_MIN_A * 1e12} pA (10x the cell's OFF leakage: ${LIMITS.betaLoMin} units at 1 nA), delta <= ${LIMITS.hysteresisMax} beta_hi (the widest`,
-        'hysteresis the calibrations measure); and the loss adds a penalty on currents beyond --current-cap.',
+        `beta_lo >= ${LIMITS.betaLoMin} units (10x the cell's OFF leakage); and the loss adds a penalty on currents beyond --current-cap.`,
         'The checkpoint with the best validation accuracy (then loss) is kept; the test split is only scored.',
         '--anneal: the gradient through time starts as the cumulative update\'s (CMRU: 1 at every frame) and falls',
         'linearly to the BMRU\'s (1 only where the state holds); the states are the exact BMRU ones throughout.',
@@ -145,7 +144,6 @@ export async function handler(a: Args): Promise<void> {
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
-    unitCurrentA: a.unitCurrent,
   };
   const { train, validation, test } = data.splits;
   console.error(`training width ${a.width}, ${a.blocks} blocks on ${a.features}: ${train.length} train / ${validation.length} validation / ${test.length} test clips`);
@@ -162,7 +160,7 @@ export async function handler(a: Args): Promise<void> {
   const files = outputPaths(a.out);
   await mkdir(path.dirname(path.resolve(a.out)), { recursive: true });
   const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${a.features}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
-  await saveModel(r.network, a.out, description);
+  await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFile(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFile(files.csv, csvText(historyCsvRows(r.history)));
   const title = `bmru train: width ${a.width}, ${a.blocks} blocks, seed ${a.seed}`;
@@ -196,7 +194,7 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     classes: ['other', keyword].slice(0, CLASSES),
     model: a.out,
     options: { ...o, init: a.init },
-    limits: limitsFor(a.unitCurrent),
+    limits: LIMITS,
     decision: 'majority vote of per-frame argmax, ties to class 0 (src/model/network.ts)',
     bestEpoch: r.bestEpoch,
     scores,
