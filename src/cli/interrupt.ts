@@ -1,7 +1,7 @@
 import { BmruError } from '../errors.js';
 
-/** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130;
+import { EXIT_INTERRUPTED } from './exit.js';
+export { EXIT_INTERRUPTED };
 
 /**
  * Runs `work` with an abort signal that the first Ctrl-C (or SIGTERM) fires, so finished results are kept and

@@ -16,9 +16,9 @@ import * as kwsData from './commands/kws-data.js';
 import * as simulate from './commands/simulate.js';
 import * as spice from './commands/spice.js';
 import * as train from './commands/train.js';
+import { EXIT_ERROR } from './exit.js';
 
-/** Exit code for errors (bad input, ngspice failure); 1 is reserved for "fidelity below tolerance". */
-export const EXIT_ERROR = 2;
+export { EXIT_ERROR };
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {

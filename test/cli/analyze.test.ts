@@ -75,4 +75,12 @@ describe('bmru analyze corners', () => {
     expect(bad.exitCode).toBe(EXIT_ERROR);
     expect(bad.stderr).toMatch(/process\.json 'corners': --corners: process c180 has no corner "xx" \(it has: tt, ff, ss, fs, sf\)/);
   });
+
+  it('says why when every PVT point fails (a kit folder that does not exist), exit 2', async () => {
+    const clip = await cli.write('clip2c.csv', exampleClip(2));
+    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '--kit', 'no-such-kit', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt-bad']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv.*could not find include file ".*no-such-kit/);
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
 });

@@ -14,7 +14,8 @@ import { FAILURE_CLASSES } from '../../jobs/failure.js';
 import type { Tolerances } from '../../compare/tolerance.js';
 import { BmruError } from '../../errors.js';
 import { batchProgressText, progress } from '../progress.js';
-import { EXIT_INTERRUPTED, interruptible } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
+import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { pct, table } from '../format.js';
 
 export const command = 'batch';
@@ -109,7 +110,7 @@ async function runHandler(a: RunArgs): Promise<void> {
   });
   p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
   console.log(formatRunSummary(summary, slice !== undefined));
-  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? 2 : summary.belowTolerance > 0 ? 1 : 0;
+  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? EXIT_ERROR : summary.belowTolerance > 0 ? EXIT_BELOW_TOLERANCE : 0;
 }
 
 function formatRunSummary(s: BatchSummary, sliced: boolean): string {
@@ -221,7 +222,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   if (below > 0) out.push(`${below} ok jobs are below the plan's tolerances`);
   out.push(`merge the results: bmru batch report ${dir}`);
   console.log(out.join('\n'));
-  process.exitCode = s.pending > 0 || s.failed > 0 ? 2 : below > 0 ? 1 : 0;
+  process.exitCode = s.pending > 0 || s.failed > 0 ? EXIT_ERROR : below > 0 ? EXIT_BELOW_TOLERANCE : 0;
 }
 
 const statusCommand = {

@@ -21,7 +21,8 @@ import { loadProcessAndCalibration, outName, processOptions, timeoutOption } fro
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
-import { EXIT_INTERRUPTED, interruptible } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
+import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 
 export const command = 'kws';
 export const describe = 'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power';
@@ -128,7 +129,7 @@ export async function handler(a: Args): Promise<void> {
   await writePlot(join(out, 'kws.html'), htmlPage(`bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`, await kwsSections(rows, s, shown, detail, set.keyword)));
   await writeFile(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
   console.log(`\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), plan.yaml + results/ (the batch)`);
-  process.exitCode = s.failed > 0 ? 2 : s.agreement.accuracy < a.minAgreement ? 1 : 0;
+  process.exitCode = s.failed > 0 ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
 }
 
 async function loadFeatures(file: string): Promise<FeatureSet> {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cornerPlan, runCorners, type CornerResult } from '../../../analysis/corners.js';
 import { writeCsv } from '../../csv.js';
-import { InputError } from '../../../errors.js';
+import { BmruError, InputError } from '../../../errors.js';
+import { EXIT_ERROR } from '../../exit.js';
 import { pct, table, watts } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
@@ -51,8 +52,12 @@ export async function handler(a: Args): Promise<void> {
   await writeCsv(join(out, 'corners.csv'), [['corner', 'vdd_v', 'temperature_c', 'state_agreement', 'vote_agreement', 'decision_match', 'disagreements', 'core_w', 'ngspice_s', 'error'],
     ...results.map((r) => [r.corner, proc.vddV * r.vddScale, r.temperatureC, r.stateAgreement, r.voteAgreement, r.decisionMatch, r.disagreements, r.coreW, r.ngspiceS, r.error ?? ''])]);
   await writeFile(join(out, 'corners.json'), JSON.stringify({ model: a.model, process: proc.name, results }, null, 1) + '\n');
+  const failed = results.filter((r) => r.error);
+  // Nothing to plot when every run failed (e.g. a kit path that does not exist): say why, exit 2.
+  if (failed.length === results.length) throw new BmruError(`every PVT point failed (${out}/corners.csv lists them); the first: ${failed[0].error}`, 'corners-failed');
   await writePlot(join(out, 'corners.html'), htmlPage(`bmru analyze corners: ${a.model} on ${proc.name}`, [{ heading: 'State agreement per corner', svg: await agreementPlot(results) }]));
-  console.log(`\nwritten: ${out}/corners.csv, corners.json, corners.html`);
+  console.log(`\nwritten: ${out}/corners.csv, corners.json, corners.html${failed.length > 0 ? ` (${failed.length} of ${results.length} points failed)` : ''}`);
+  if (failed.length > 0) process.exitCode = EXIT_ERROR;
 }
 
 const label = (r: { corner: string; vddScale: number; temperatureC: number }) => `${r.corner} ${Math.round(r.vddScale * 100)}% VDD ${r.temperatureC} C`;
