@@ -79,7 +79,7 @@ export async function prepareKwsRun(
   net: Network,
   set: FeatureSet,
   clips: readonly KwsClip[],
-  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string },
+  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string },
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
   await mkdir(clipsDir, { recursive: true });
@@ -91,6 +91,7 @@ export async function prepareKwsRun(
     name: opts.name,
     process: opts.processRef,
     ...(opts.kit === undefined ? {} : { kit: opts.kit }),
+    calibrated: opts.calibrated ?? true,
     models: ['model.json'],
     inputs: clips.map((c) => `clips/${c.name}.csv`),
     tolerances: opts.tolerances,

@@ -35,6 +35,8 @@ export function mappingSummary(rows: readonly MappingRow[]): { rows: number; max
   let maxRelError = 0;
   let worst: MappingRow | undefined;
   for (const r of rows) {
+    // A weight dropped as below half the narrowest mirror is a rounding choice, not an error of the element.
+    if (r.element === '(none)') continue;
     const rel = r.target !== 0 ? Math.abs(r.error / r.target) : 0;
     if (Math.abs(r.error) > maxAbsError) maxAbsError = Math.abs(r.error);
     if (rel > maxRelError) {

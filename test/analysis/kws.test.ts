@@ -119,6 +119,10 @@ describe('prepareKwsRun', () => {
     }
     const again = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, opts)).plan));
     expect(again.jobs.map((j) => j.id)).toEqual(expanded.jobs.map((j) => j.id));
+    expect(expanded.plan.calibrated).toBe(true);
+    const uncal = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, calibrated: false })).plan));
+    expect(uncal.plan.calibrated).toBe(false); // --no-calibrated reaches the batch jobs
+    expect(uncal.jobs[0].id).not.toBe(expanded.jobs[0].id);
   });
 
   it('joins batch records to clips by file, and marks failed and missing clips', async () => {

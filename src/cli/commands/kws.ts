@@ -95,7 +95,7 @@ export async function handler(a: Args): Promise<void> {
   const out = resolve(a.out ?? join('out', outName('kws', a.model, proc.name)));
   const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
   const files = await prepareKwsRun(net, set, clips, {
-    outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), tolerances, timeoutS: a.timeout, name: 'kws',
+    outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), calibrated: a.calibrated, tolerances, timeoutS: a.timeout, name: 'kws',
   });
   const expanded = await expandPlan(await loadPlan(files.plan));
   const keyword = clips.filter((c) => c.target === 1).length;
@@ -103,7 +103,7 @@ export async function handler(a: Args): Promise<void> {
 
   const p = progress('kws', a.quiet);
   const summary = await interruptible(
-    (signal) => runBatch(expanded, { workers: a.workers, signal, onProgress: (x) => p.update(batchProgressText(x)) }),
+    (signal) => runBatch(expanded, { workers: a.workers, retryFailed: true, signal, onProgress: (x) => p.update(batchProgressText(x)) }),
     (text) => p.note(text),
   ).finally(() => p.stop());
   if (summary.interrupted) {
