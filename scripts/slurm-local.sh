@@ -15,6 +15,8 @@ DIR="${BMRU_SLURM_DIR:-/tmp/bmru-slurm}"
 CONF="$DIR/slurm.conf"
 HOST="$(hostname -s)"
 export SLURM_CONF="$CONF"
+# The daemons live in /usr/sbin, which a non-login root shell may not have on its PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 say() { echo "slurm-local: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -54,7 +56,8 @@ start_munge() {
 write_conf() {
   local mem_mb
   # slurmd drains a node whose RealMemory exceeds what it finds: stay 10% below the total.
-  mem_mb=$(free -m | awk '/^Mem:/ { print int($2 * 0.9) }')
+  # /proc/meminfo rather than free(1): procps is not on every minimal image.
+  mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024 * 0.9) }' /proc/meminfo)
   cat >"$CONF" <<EOF
 # Written by scripts/slurm-local.sh: one node, loopback only, no accounting.
 ClusterName=bmru-local
