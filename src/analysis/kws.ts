@@ -7,6 +7,7 @@
  * resumes after Ctrl-C or a crash, and can be sent to Slurm like any plan. The functions here only choose
  * the clips and turn the batch records into accuracies, agreements and power.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -49,13 +50,15 @@ export function selectClips(set: FeatureSet, split: Split, n: number | 'all', fi
   if (pool.length === 0) throw new InputError(`has no clips in the ${split} split`, { file, field: 'split' });
   const count = n === 'all' ? pool.length : Math.min(n, pool.length);
   const picked = Array.from({ length: count }, (_, k) => pool[Math.floor((k * pool.length) / count)]);
-  return picked.map((index) => ({
-    index,
-    name: clipName(set.files[index]),
-    file: set.files[index],
-    label: set.labels[set.label[index]],
-    target: set.target[index],
-  }));
+  // Two paths can map to one name (`a b.wav`, `a_b.wav`): the later one gets its index appended, so every clip
+  // keeps its own inputs file.
+  const taken = new Set<string>();
+  return picked.map((index) => {
+    let name = clipName(set.files[index]);
+    if (taken.has(name)) name = `${name}__${index}`;
+    taken.add(name);
+    return { index, name, file: set.files[index], label: set.labels[set.label[index]], target: set.target[index] };
+  });
 }
 
 /** `yes/494e04a3_nohash_0.wav` -> `yes__494e04a3_nohash_0` (a background-noise slice `x.wav#3` -> `x__3`). */
@@ -83,7 +86,7 @@ export async function prepareKwsRun(
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
   await mkdir(clipsDir, { recursive: true });
-  for (const c of clips) await writeFile(join(clipsDir, `${c.name}.csv`), inputsCsv(clipInputs(set, c.index)));
+  for (const c of clips) await writeFile(join(clipsDir, `${c.name}.csv`), clipCsv(set, c));
   const model = join(opts.outDir, 'model.json');
   await saveModel(net, model, `bmru kws: the network under test (I_unit ${net.unitCurrentA} A)`);
   const plan = join(opts.outDir, 'plan.yaml');
@@ -118,12 +121,19 @@ export interface KwsRow {
   readonly failure: string | null;
 }
 
-/** Joins each clip with its batch record (matched by input file name) and the trained model's decision. */
+/** A clip's inputs file as `prepareKwsRun` writes it. */
+const clipCsv = (set: FeatureSet, clip: KwsClip) => inputsCsv(clipInputs(set, clip.index));
+
+/**
+ * Joins each clip with its batch record and the trained model's decision. Records are matched by the SHA-256
+ * of the clip's inputs file, which the job carries: two clips with identical features share one job (the plan
+ * drops the duplicate id) and both get its result.
+ */
 export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsClip[], records: Iterable<ResultRecord>, vddV: number): KwsRow[] {
-  const byName = new Map<string, ResultRecord>();
-  for (const r of records) if (r.job.input.kind === 'file') byName.set(baseName(r.job.input.path), r);
+  const bySha = new Map<string, ResultRecord>();
+  for (const r of records) if (r.job.input.kind === 'file') bySha.set(r.job.input.sha256, r);
   return clips.map((clip) => {
-    const r = byName.get(`${clip.name}.csv`);
+    const r = bySha.size === 0 ? undefined : bySha.get(createHash('sha256').update(clipCsv(set, clip)).digest('hex'));
     const c = r?.status === 'ok' ? r.cosim : undefined;
     return {
       clip,
@@ -138,8 +148,6 @@ export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsCl
     };
   });
 }
-
-const baseName = (p: string) => p.split(/[/\\]/).pop()!;
 
 /** Accuracy of one decision source: correct / clips, over the clips that source has a decision for. */
 export interface Score {
@@ -207,18 +215,27 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
   };
 }
 
+/** The chosen clip with this name or data-set path (`--show`). @throws InputError naming `--show` when none is. */
+export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
+  const c = clips.find((x) => x.name === name || x.file === name);
+  if (!c) throw new InputError(`is not one of the ${clips.length} chosen clips (e.g. ${clips[0]?.name})`, { field: '--show' });
+  return c;
+}
+
 /**
- * The clip a figure should show: the named one, else the first whose circuit decision differs from the
- * software's (the interesting case), else the first keyword clip, else the first clip.
+ * The clip a figure should show: the named one, else among the simulated clips the first whose circuit
+ * decision differs from the software's (the interesting case), else the first keyword clip, else the first.
  */
 export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
   if (name !== undefined) {
-    const r = rows.find((x) => x.clip.name === name || x.clip.file === name);
-    if (!r) throw new InputError(`is not one of the ${rows.length} chosen clips (e.g. ${rows[0]?.clip.name})`, { field: '--show' });
-    return r;
+    const c = namedClip(rows.map((r) => r.clip), name);
+    return rows.find((r) => r.clip === c)!;
   }
+  const simulated = rows.filter((r) => r.circuitDecision !== null);
   return (
-    rows.find((r) => r.circuitDecision !== null && r.circuitDecision !== r.softwareDecision) ??
+    simulated.find((r) => r.circuitDecision !== r.softwareDecision) ??
+    simulated.find((r) => r.clip.target === 1) ??
+    simulated[0] ??
     rows.find((r) => r.clip.target === 1) ??
     rows[0]
   );

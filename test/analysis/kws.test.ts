@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clipInputs } from '../../src/audio/features.js';
-import { clipName, clipToShow, kwsRows, kwsSummary, prepareKwsRun, selectClips, type KwsClip, type KwsRow } from '../../src/analysis/kws.js';
+import { clipName, clipToShow, kwsRows, kwsSummary, namedClip, prepareKwsRun, selectClips, type KwsClip, type KwsRow } from '../../src/analysis/kws.js';
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 import { expandPlan, loadPlan } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
@@ -31,6 +31,15 @@ describe('selectClips', () => {
     expect(selectClips(set, 'test', 100)).toHaveLength(8);
     const c = selectClips(set, 'test', 1)[0];
     expect(c).toEqual({ index: 8, name: 'no__toy_nohash_8', file: 'no/toy_nohash_8.wav', label: 'no', target: 0 });
+  });
+
+  it('keeps names unique when two paths map to one name', () => {
+    const files = [...set.files];
+    files[9] = 'no/toy nohash 8.wav'; // clipName gives index 8's name again
+    files[8] = 'no/toy_nohash_8.wav';
+    const clips = selectClips({ ...set, files }, 'test', 2 * 4);
+    expect(clips.slice(0, 2).map((c) => c.name)).toEqual(['no__toy_nohash_8', 'no__toy_nohash_8__9']);
+    expect(new Set(clips.map((c) => c.name)).size).toBe(clips.length);
   });
 
   it('names the file and the split when the split is empty', () => {
@@ -90,6 +99,16 @@ describe('clipToShow', () => {
     expect(clipToShow([...agree, row(3, 0, 0, 0, 1)]).clip.index).toBe(3);
     expect(clipToShow(agree, 'x/c2.wav').clip.index).toBe(2);
     expect(() => clipToShow(agree, 'nope')).toThrow(/--show.*not one of the 3 chosen clips/);
+    // a clip without a circuit result has nothing to show beside the software
+    expect(clipToShow([row(0, 1, 1, 1, null), row(1, 0, 0, 0, 0), row(2, 1, 1, 1, 1)]).clip.index).toBe(2);
+    expect(clipToShow([row(0, 0, 0, 0, null), row(1, 1, 1, 1, null)]).clip.index).toBe(1);
+  });
+
+  it('finds a clip for --show by name or path, and names --show when it is neither', () => {
+    const clips = [clip(0, 0), clip(1, 1)];
+    expect(namedClip(clips, 'c1')).toBe(clips[1]);
+    expect(namedClip(clips, 'x/c0.wav')).toBe(clips[0]);
+    expect(() => namedClip(clips, 'c7')).toThrow(/--show.*not one of the 2 chosen clips \(e\.g\. c0\)/);
   });
 });
 
@@ -125,21 +144,33 @@ describe('prepareKwsRun', () => {
     expect(uncal.jobs[0].id).not.toBe(expanded.jobs[0].id);
   });
 
-  it('joins batch records to clips by file, and marks failed and missing clips', async () => {
+  it('joins batch records to clips by the SHA-256 of the inputs file the job ran, and marks failed and missing clips', async () => {
     const net = await loadModel(KWS_MODEL);
     const set = toyFeatureSet(40, 5);
-    const clips = selectClips(set, 'test', 3);
-    const rec = (name: string, status: 'ok' | 'failed') =>
+    const clips = selectClips(set, 'test', 4);
+    const files = await prepareKwsRun(net, set, clips, { outDir: path.join(dir, 'join'), processRef: 'c180', tolerances: DEFAULT_TOLERANCES, timeoutS: 60, name: 'kws' });
+    const jobs = (await expandPlan(await loadPlan(files.plan))).jobs;
+    const rec = (i: number, status: 'ok' | 'failed') =>
       ({
         status,
-        job: { input: { kind: 'file', path: `clips/${name}.csv` } },
+        job: jobs[i],
         cosim: status === 'ok' ? { ngspiceS: 2, supplyMeanA: { cell: 1e-9, in: 2e-9 }, comparison: { softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, voteAgreement: 0.8 } } : undefined,
         failure: status === 'failed' ? { class: 'timeout', message: 'killed after 60 s' } : undefined,
       }) as unknown as ResultRecord;
-    const rows = kwsRows(net, set, clips, [rec(clips[0].name, 'ok'), rec(clips[1].name, 'failed')], 2);
+    const rows = kwsRows(net, set, clips, [rec(0, 'ok'), rec(1, 'failed')], 2);
     expect(rows[0]).toMatchObject({ softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, powerW: { cell: 2e-9, in: 4e-9 }, failure: null });
     expect(rows[0].trainedDecision).toBe(runNetwork(net, clipInputs(set, clips[0].index)).decision);
     expect(rows[1]).toMatchObject({ circuitDecision: null, failure: 'timeout: killed after 60 s' });
     expect(rows[2]).toMatchObject({ circuitDecision: null, failure: 'not run' });
+
+    // Clip 3 with clip 0's features: the plan keeps one job for both, and both clips get its result.
+    const same = { ...set, data: Float64Array.from(set.data) };
+    const F = set.frames * set.features;
+    same.data.copyWithin(clips[3].index * F, clips[0].index * F, (clips[0].index + 1) * F);
+    const sameFiles = await prepareKwsRun(net, same, clips, { outDir: path.join(dir, 'same'), processRef: 'c180', tolerances: DEFAULT_TOLERANCES, timeoutS: 60, name: 'kws' });
+    const sameJobs = (await expandPlan(await loadPlan(sameFiles.plan))).jobs;
+    expect(sameJobs).toHaveLength(3);
+    const both = kwsRows(net, same, clips, [{ ...rec(0, 'ok'), job: sameJobs[0] }], 2);
+    expect(both[3]).toMatchObject({ circuitDecision: 0, failure: null });
   });
 });

@@ -43,6 +43,13 @@ describe('bmru kws', () => {
     expect(await readdir(path.join(cli.dir, 'k', 'results'))).toHaveLength(4);
   });
 
+  it('rejects an unknown --show clip before simulating anything', async () => {
+    const r = await cli.run(['kws', '-f', 'toy.safetensors', '-n', '2', '-o', 'typo', '-q', '--show', 'yes__nope']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/--show.*not one of the 2 chosen clips \(e\.g\. no__toy_nohash_8\)/);
+    await expect(readdir(path.join(cli.dir, 'typo'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('tells how to make the default features file when it is missing', async () => {
     const r = await cli.run(['kws']);
     expect(r.exitCode).toBe(EXIT_ERROR);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { readFeatureFile, clipInputs, type FeatureSet } from '../../audio/features.js';
 import { SPLITS, type Split } from '../../audio/dataset.js';
-import { DEFAULT_KWS_CLIPS, clipToShow, kwsRows, kwsSummary, prepareKwsRun, selectClips, type KwsRow, type KwsSummary } from '../../analysis/kws.js';
+import { DEFAULT_KWS_CLIPS, clipToShow, kwsRows, namedClip, kwsSummary, prepareKwsRun, selectClips, type KwsRow, type KwsSummary } from '../../analysis/kws.js';
 import { CORE_DOMAINS } from '../../analysis/power.js';
 import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { InputError } from '../../errors.js';
@@ -92,6 +92,7 @@ export async function handler(a: Args): Promise<void> {
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
   const split = a.split as Split; // yargs checked it against SPLITS
   const clips = selectClips(set, split, a.clips === 'all' ? 'all' : Number(a.clips), a.features);
+  if (a.show !== undefined) namedClip(clips, a.show); // a typo should stop us before the batch, not after it
   const out = resolve(a.out ?? join('out', outName('kws', a.model, proc.name)));
   const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
   const files = await prepareKwsRun(net, set, clips, {
@@ -121,15 +122,21 @@ export async function handler(a: Args): Promise<void> {
   await writeCsv(join(out, 'kws.csv'), kwsCsv(rows));
 
   const shown = clipToShow(rows, a.show);
+  // The summary first: it must not depend on the figure's extra transient succeeding.
+  await writeFile(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
   const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
   const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
     process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`,
     run: { name: 'kws-figure', timeoutMs: a.timeout * 1000, onProgress: transientProgress(sp) },
-  }).finally(() => sp.stop());
+  })
+    .catch((e: Error) => {
+      console.error(`warning: the figure's run of ${shown.clip.name} failed, kws.html has no time series: ${e.message}`);
+      return null;
+    })
+    .finally(() => sp.stop());
   await writePlot(join(out, 'kws.html'), htmlPage(`bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`, await kwsSections(rows, s, shown, detail, set.keyword)));
-  await writeFile(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
   console.log(`\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), plan.yaml + results/ (the batch)`);
-  process.exitCode = s.failed > 0 ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
+  process.exitCode = s.failed > 0 || detail === null ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
 }
 
 async function loadFeatures(file: string): Promise<FeatureSet> {
@@ -176,13 +183,32 @@ function kwsCsv(rows: readonly KwsRow[]): (string | number | null)[][] {
 }
 
 /** Figures: the shown clip's logit margin and states over time (software vs circuit), then agreement and power over clips. */
-async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow, r: CosimResult, keyword: string) {
+async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow, r: CosimResult | null, keyword: string) {
+  const sections = r === null ? [] : await clipSections(shown, r, keyword);
+  const sim = rows.filter((x) => x.stateAgreement !== null);
+  if (sim.length > 0) {
+    sections.push({
+      heading: 'Per-frame state agreement over clips',
+      svg: await histogram({ title: `state agreement per clip (${sim.length} clips)`, x: { label: 'state agreement (fraction of unit-frames)' }, values: sim.map((x) => x.stateAgreement!) }),
+      caption: `mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
+    });
+    const core = (x: KwsRow) => CORE_DOMAINS.reduce((sum, d) => sum + (x.powerW![d] ?? 0), 0);
+    sections.push({
+      heading: 'RNN core power per clip',
+      svg: await histogram({ title: `mean core power per clip (${CORE_DOMAINS.join(' + ')})`, x: { label: 'power (W)', format: '.3s' }, values: sim.map(core) }),
+      caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
+    });
+  }
+  return sections;
+}
+
+/** The shown clip's logit margin and cell states over time, software vs circuit. */
+async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
   const T = r.software.frames;
   const C = r.software.logits.length / T;
   const frames = Array.from({ length: T }, (_, t) => t);
   // Two classes: the decision follows logit(keyword) - logit(other); more classes: plot the keyword class.
   const margin = (l: Float64Array) => frames.map((t) => (C === 2 ? l[t * C + 1] - l[t * C] : l[t * C + C - 1]));
-  const sim = rows.filter((x) => x.stateAgreement !== null);
   const sections = [
     {
       heading: `Clip ${shown.clip.file}: logit margin over time`,
@@ -209,19 +235,6 @@ async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow
       heading: `Clip ${shown.clip.file}: block ${k} cell states`,
       svg: await lineChart({ title: `block ${k}: unit j at height j (OFF) or j + 0.8 (ON); circuit drawn 0.1 higher`, x: { label: 'frame (10 ms)' }, y: { label: 'unit / state' }, series }),
       caption: 'states sampled at the end of each frame (DESIGN §4)',
-    });
-  }
-  if (sim.length > 0) {
-    sections.push({
-      heading: 'Per-frame state agreement over clips',
-      svg: await histogram({ title: `state agreement per clip (${sim.length} clips)`, x: { label: 'state agreement (fraction of unit-frames)' }, values: sim.map((x) => x.stateAgreement!) }),
-      caption: `mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
-    });
-    const core = (x: KwsRow) => CORE_DOMAINS.reduce((sum, d) => sum + (x.powerW![d] ?? 0), 0);
-    sections.push({
-      heading: 'RNN core power per clip',
-      svg: await histogram({ title: `mean core power per clip (${CORE_DOMAINS.join(' + ')})`, x: { label: 'power (W)', format: '.3s' }, values: sim.map(core) }),
-      caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
     });
   }
   return sections;
