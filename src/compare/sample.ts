@@ -90,6 +90,7 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
     const v = interleave(block.map((n) => perFrame(n, 1)));
     return Uint8Array.from(v, (x) => (x >= half ? 1 : 0));
   });
+  const releaseS = probes.releaseS ?? [];
   const switchDelaysS = probes.cellNodes.map((block, k) =>
     block.map((n, j) => {
       const y = vector(plot, n);
@@ -102,7 +103,10 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
         // frame edge); the delay counts from the input edge that precedes the crossing.
         const from = t === 0 ? 0 : (t - 1 + frac) * opts.frameS;
         const tc = firstCrossing(time, y, half, from, (t + frac) * opts.frameS);
-        if (tc !== undefined) delays.push(tc - Math.floor(tc / opts.frameS + 1e-9) * opts.frameS);
+        if (tc === undefined) continue;
+        const edge = Math.floor(tc / opts.frameS + 1e-9) * opts.frameS;
+        // In the first frame a held block can only start switching once its reset lets go.
+        delays.push(tc - (edge === 0 ? Math.min(releaseS[k] ?? 0, tc) : edge));
       }
       return delays;
     }),

@@ -73,6 +73,8 @@ export interface Probes {
   /** Absent where a class has no negative terms (its logit is the pos current alone). */
   readonly logitNeg: (string | undefined)[];
   readonly supplies: Record<Domain, string>;
+  /** When each block's reset lets go (s; 0 for block 0, see `resetReleaseS`). Absent: every block starts at t = 0. */
+  readonly releaseS?: readonly number[];
 }
 
 export interface GeneratedNetlist {
@@ -401,6 +403,7 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
     supplies: Object.fromEntries(DOMAINS.map((d) => [d, `i(v${SUPPLY[d]})`])) as Record<Domain, string>,
+    releaseS: net.blocks.map((_, k) => (k === 0 ? 0 : resetReleaseS(k, net.blocks.length, net.frameS))),
   };
   const ics: string[] = [];
   const realisedCells = net.blocks.map(() => ({

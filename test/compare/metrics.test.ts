@@ -196,5 +196,23 @@ describe('switching delay', () => {
     expect(c.switchDelaysS[0][0]).toHaveLength(1);
     expect(c.switchDelaysS[0][0][0]).toBeCloseTo(0.00995, 6);
   });
+
+  it('counts a first-frame switch of a held block from its reset release, not from t = 0', async () => {
+    const { sampleCircuit } = await import('../../src/compare/sample.js');
+    // Both blocks' cells rise 0.5 ms after they may: block 0 at t = 0, block 1 released at 3.3 ms.
+    const time = Float64Array.of(0, 0.0005, 0.0006, 0.0038, 0.0039, 0.01, 0.02);
+    const v0 = Float64Array.of(0, 0, 1.8, 1.8, 1.8, 1.8, 1.8);
+    const v1 = Float64Array.of(0, 0, 0, 0, 1.8, 1.8, 1.8);
+    const zero = new Float64Array(7);
+    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: 7,
+      vectors: ['time', 'v(c0)', 'v(c1)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, v0, v1, zero, zero] };
+    const base = { candidates: [['i(a)'], ['i(a)']], stateCurrents: [['i(a)'], ['i(a)']], cellNodes: [['v(c0)'], ['v(c1)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' } };
+    const opts = { frames: 2, frameS: 0.01, unitA: 1e-9, vddV: 1.8 };
+    const held = sampleCircuit(plot, { ...base, releaseS: [0, 0.0033] }, opts);
+    expect(held.switchDelaysS[0][0][0]).toBeCloseTo(0.00055, 6);
+    expect(held.switchDelaysS[1][0][0]).toBeCloseTo(0.00385 - 0.0033, 6);
+    // without release times every block counts from t = 0
+    expect(sampleCircuit(plot, base, opts).switchDelaysS[1][0][0]).toBeCloseTo(0.00385, 6);
+  });
 });
 
