@@ -98,6 +98,29 @@ export function monotoneTable(x: readonly number[], y: readonly number[]): Table
   return { x: xs, y: ys };
 }
 
+/** Step of the ratio ladder below the plan's ratios: ~4 points per octave of width. */
+const NARROW_RATIO_STEP = 1.25;
+
+/**
+ * The plan's mirror ratios, preceded by a ladder from the narrowest device (minWidthUm / unitWidthUm) up to
+ * them: small weights are realised there, and narrow devices are where width coding fails most (GF180MCU
+ * pmos at 0.24 um of a 6 um unit copies 1.55x its ratio). Without those points the inverse extrapolated
+ * linearly from the plan's first two and the realised model never knew.
+ */
+export function mirrorRatiosFor(process: Process, plan: CalibrationPlan): number[] {
+  const first = plan.mirrorRatios[0];
+  const narrow: number[] = [];
+  for (let r = process.minWidthUm / process.sizing.unitWidthUm; r < first / NARROW_RATIO_STEP ** 0.5; r *= NARROW_RATIO_STEP) narrow.push(r);
+  // Distinct device widths only: two ratios that snap to one width would give the table a repeated x.
+  const seen = new Set<number>();
+  return [...narrow, ...plan.mirrorRatios].filter((r) => {
+    const w = snappedWidthUm(process, r);
+    if (seen.has(w)) return false;
+    seen.add(w);
+    return true;
+  });
+}
+
 /** Geometric mean: gains are ratios, and the currents span decades. */
 const geoMean = (v: readonly number[]) => Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length);
 
@@ -119,8 +142,9 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
     measured.slice(r * F, (r + 1) * F).map((m) => pick(m) / plan.threshA[r]);
   const mG = measured.slice(gridCells.length);
   const unit = process.sizing.unitWidthUm;
-  const ratios = plan.mirrorRatios.map((r) => snappedWidthUm(process, r) / unit);
-  const mirrors = await measureMirrorsSpice(process, plan.mirrorRatios, plan, opts);
+  const wanted = mirrorRatiosFor(process, plan);
+  const ratios = wanted.map((r) => snappedWidthUm(process, r) / unit);
+  const mirrors = await measureMirrorsSpice(process, wanted, plan, opts);
   const mirrorTable = (gains: number[][]) => monotoneTable(ratios, gains.map((g) => geoMean(g)));
   const calibration: Calibration = {
     process: process.name,
