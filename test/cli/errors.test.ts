@@ -105,3 +105,27 @@ describe('bmru when ngspice fails', () => {
     expectOneErrorLine(r, 'did not finish within 1000 ms', '--timeout');
   });
 });
+
+describe('bmru with a bad numeric option', () => {
+  // Each of these used to reach the library: a stack trace ("concurrency must be an integer", "median of an
+  // empty array", "Cannot read properties of undefined") or, for limits, a NaN that silently passed everything.
+  // The suite and baseline files need not exist: the option is checked first.
+  it.each([
+    [['analyze', 'corners', '--workers', '0'], '--workers must be an integer >= 1, got 0', 'bmru analyze corners --help'],
+    [['analyze', 'montecarlo', '--workers', 'abc'], '--workers must be an integer >= 1, got NaN', 'bmru analyze montecarlo --help'],
+    [['analyze', 'montecarlo', '--software-draws', '0'], '--software-draws must be an integer >= 1, got 0', 'bmru analyze montecarlo --help'],
+    [['analyze', 'montecarlo', '--seed', '1.5'], '--seed must be an integer >= 0, got 1.5', 'bmru analyze montecarlo --help'],
+    [['analyze', 'noise', '--draws', 'abc'], '--draws must be an integer >= 1, got NaN', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--depth-frames', '0'], '--depth-frames must be an integer >= 1, got 0', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--depth-level', '1.5'], '--depth-level must be a number in (0, 1), got 1.5', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--workers', '0'], '--workers must be an integer >= 1, got 0', 'bmru analyze noise --help'],
+    [['analyze', 'power', '--frames', '0'], '--frames must be an integer >= 1, got 0', 'bmru analyze power --help'],
+    [['analyze', 'hwaware', '--fit-seed', 'x'], '--fit-seed must be an integer >= 0, got NaN', 'bmru analyze hwaware --help'],
+    [['fidelity', 'check', 'suite.yaml', '-j', '0'], '--workers must be an integer >= 1, got 0', 'bmru fidelity check --help'],
+    [['fidelity', 'baseline', 'suite.yaml', '-j', 'abc'], '--workers must be an integer >= 1, got NaN', 'bmru fidelity baseline --help'],
+    [['fidelity', 'check', 'suite.yaml', '--max-drop', 'abc'], '--max-drop must be a number in [0, 1], got NaN', 'bmru fidelity check --help'],
+    [['kws', '--min-agreement', 'abc'], '--min-agreement must be a number in [0, 1], got NaN', 'bmru kws --help'],
+  ])('rejects %j before any work, naming the flag, the rule and the subcommand help', async (args, rule, help) => {
+    expectOneErrorLine(await cli.run(args), rule, `(see ${help})`);
+  });
+});
