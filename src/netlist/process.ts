@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { strictObject } from '../util/schema.js';
 
-const SizingSchema = z.object({
+const SizingSchema = strictObject({
   /** Width of a unity-gain mirror device (um); weight W is realised as output width |W| * unitWidthUm. */
   unitWidthUm: z.number().positive(),
   /** Channel length of mirrors and bias devices (um). */
@@ -24,7 +25,8 @@ const PelgromSchema = z.object({ avtMvUm: z.number().nonnegative(), abetaPctUm: 
 /** A global shift of one polarity: |V_th| up by dVthMv, beta up by dBetaPct. */
 const SkewSchema = z.object({ dVthMv: z.number(), dBetaPct: z.number().gt(-100) });
 
-const ProcessSchema = z.object({
+// Strict: a misspelt optional key (sizing, mismatch, corners) would silently fall back to the defaults.
+const ProcessSchema = strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   notes: z.string().optional(),

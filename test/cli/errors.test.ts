@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers.js';
 import { cliFixture, exampleClip, exampleModelJson, expectOneErrorLine, type CliFixture } from './fixture.js';
 
 // Each bad input must give exit code 2 and one line on stderr naming the file, the field and the rule.
@@ -51,6 +53,21 @@ describe('bmru with a bad model or inputs file', () => {
     const clip = exampleClip(5).split('\n').map((row) => row.split(',').slice(0, 12).join(',')).join('\n');
     const file = await cli.write('cols.csv', clip);
     expectOneErrorLine(await cli.run(['simulate', '-i', file]), 'cols.csv', '12 columns', 'expects 13');
+  });
+
+  it('rejects a misspelt tolerance key before simulating, instead of using its default', async () => {
+    const tol = await cli.write('tol-typo.json', JSON.stringify({ minStateAgrement: 0.9 }));
+    const clip = await cli.write('clip3-tol.csv', exampleClip(3));
+    const line = expectOneErrorLine(await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'cmp-tol']), 'tol-typo.json', 'unknown key "minStateAgrement"');
+    expect(line).toContain('expected minStateAgreement, requireDecisionMatch, minVoteAgreement');
+    expect(existsSync(path.join(cli.dir, 'cmp-tol'))).toBe(false);
+  });
+
+  it('rejects an unknown key in a process.json (a misspelt optional key would fall back to defaults)', async () => {
+    const proc = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models', 'c180', 'process.json'), 'utf8'));
+    const file = await cli.write('process-typo.json', JSON.stringify({ ...proc, sizeing: { unitWidthUm: 4 } }));
+    const line = expectOneErrorLine(await cli.run(['export', '-p', file, '-o', 'exp-typo']), 'process-typo.json', 'unknown key "sizeing"');
+    expect(line).toContain('sizing');
   });
 
   it.each([
