@@ -70,6 +70,11 @@ describe('bmru with a bad model or inputs file', () => {
     expect(line).toContain('sizing');
   });
 
+  it('says a features file given to kws is not safetensors when it is a CSV', async () => {
+    const clip = await cli.write('clip3-features.csv', exampleClip(3));
+    expectOneErrorLine(await cli.run(['kws', '-f', clip, '-n', '1', '-o', 'kws-csv']), 'clip3-features.csv', "'header'", 'expected a safetensors file');
+  });
+
   it.each([
     ['simulate', '-m', 'nope.json', 'cannot read model file'],
     ['simulate', '-i', 'nope.csv', 'cannot read inputs file'],
