@@ -75,6 +75,13 @@ describe('bmru with a bad model or inputs file', () => {
     expectOneErrorLine(await cli.run(['kws', '-f', clip, '-n', '1', '-o', 'kws-csv']), 'clip3-features.csv', "'header'", 'expected a safetensors file');
   });
 
+  it('refuses a --kit folder that does not exist before building or simulating anything', async () => {
+    const clip = await cli.write('clip3-kit.csv', exampleClip(3));
+    const line = expectOneErrorLine(await cli.run(['compare', '-p', 'gf180mcu', '--kit', 'no-such-kit', '-i', clip, '-o', 'cmp-kit']), path.join(cli.dir, 'no-such-kit'), "'kit'", 'no such folder');
+    expect(line).toContain('expected the PDK folder');
+    expect(existsSync(path.join(cli.dir, 'cmp-kit'))).toBe(false);
+  });
+
   it.each([
     ['simulate', '-m', 'nope.json', 'cannot read model file'],
     ['simulate', '-i', 'nope.csv', 'cannot read inputs file'],

@@ -54,7 +54,7 @@ export async function handler(a: Args): Promise<void> {
     ...results.map((r) => [r.corner, proc.vddV * r.vddScale, r.temperatureC, r.stateAgreement, r.voteAgreement, r.decisionMatch, r.disagreements, r.coreW, r.ngspiceS, r.error ?? ''])]);
   await writeFile(join(out, 'corners.json'), JSON.stringify({ model: a.model, process: proc.name, results }, null, 1) + '\n');
   const failed = results.filter((r) => r.error);
-  // Nothing to plot when every run failed (e.g. a kit path that does not exist): say why, exit 2.
+  // Nothing to plot when every run failed (e.g. a kit folder without the kit's model files): say why, exit 2.
   if (failed.length === results.length) throw new BmruError(`every PVT point failed (${out}/corners.csv lists them); the first: ${failed[0].error}`, 'corners-failed');
   await writePlot(join(out, 'corners.html'), htmlPage(`bmru analyze corners: ${a.model} on ${proc.name}`, [{ heading: 'State agreement per corner', svg: await agreementPlot(results) }]));
   console.log(`\nwritten: ${out}/corners.csv, corners.json, corners.html${failed.length > 0 ? ` (${failed.length} of ${results.length} points failed)` : ''}`);
