@@ -159,6 +159,12 @@ describe('input CSV', () => {
     await expect(parseInputsCsv('1,2\n3\n', 'in.csv')).rejects.toThrow("in.csv 'row 2': expected 2 columns, got 1");
   });
 
+  it('names the row as an editor numbers it when blank lines come before it', async () => {
+    await expect(parseInputsCsv('a,b\n1,2\n\n  \n3,x\n', 'in.csv')).rejects.toThrow("in.csv 'row 5, column b': expected a finite number, got 'x'");
+    const seq = await parseInputsCsv('a,b\n\n1,2\n\n3,4\n\n', 'in.csv');
+    expect([seq.frames, Array.from(seq.data)]).toEqual([2, [1, 2, 3, 4]]);
+  });
+
   it('reads the shared conformance inputs', async () => {
     const text = readFileSync(join(CONFORMANCE_DIR, 'kws-shape', 'inputs.csv'), 'utf8');
     const seq = await parseInputsCsv(text);
