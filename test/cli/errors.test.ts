@@ -82,6 +82,11 @@ describe('bmru with a bad model or inputs file', () => {
     expect(existsSync(path.join(cli.dir, 'cmp-kit'))).toBe(false);
   });
 
+  it('lists the shipped processes when --process is neither one of them nor a file', async () => {
+    const line = expectOneErrorLine(await cli.run(['export', '-p', 'c18', '-o', 'exp-c18']), path.join(cli.dir, 'c18'), "'process'", "no shipped process 'c18'");
+    expect(line).toContain('(c180, gf180mcu)');
+  });
+
   it.each([
     ['simulate', '-m', 'nope.json', 'cannot read model file'],
     ['simulate', '-i', 'nope.csv', 'cannot read inputs file'],
