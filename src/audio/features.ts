@@ -145,10 +145,11 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
   const mfcc = tensor('mfcc', 3);
   const labels = json('labels', z.array(z.string()).min(1), 'a non-empty list of label names');
   // Indices out of range would show up later as an "undefined" label or a clip in no split.
-  const ints = (name: string, count: number) => {
+  // (The wording of target and split is trainingData's, which checks sets made in memory too.)
+  const ints = (name: string, count: number, expected: string) => {
     const t = tensor(name, 1);
     const bad = t.data.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= count);
-    if (bad >= 0) throw new InputError(`expected an integer in [0, ${count - 1}], got ${t.data[bad]}`, { file, field: name, index: bad });
+    if (bad >= 0) throw new InputError(`expected ${expected}, got ${t.data[bad]}`, { file, field: name, index: bad });
     return Int32Array.from(t.data);
   };
   return {
@@ -157,9 +158,9 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
     data: mfcc.data,
     files,
     labels,
-    label: ints('label', labels.length),
-    target: Uint8Array.from(ints('target', 2)),
-    split: Uint8Array.from(ints('split', SPLITS.length)),
+    label: ints('label', labels.length, `an index into the ${labels.length} labels (0 to ${labels.length - 1})`),
+    target: Uint8Array.from(ints('target', 2, '0 (other) or 1 (keyword)')),
+    split: Uint8Array.from(ints('split', SPLITS.length, '0 (train), 1 (validation) or 2 (test)')),
     keyword: meta.keyword ?? KEYWORD,
     mfcc: json('mfcc', z.record(z.string(), z.unknown()), 'an object of MFCC settings') as unknown as MfccOptions,
     source: meta.source ?? '',

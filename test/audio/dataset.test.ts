@@ -141,6 +141,6 @@ describe('features file', () => {
     // This used to get past the metadata and fail on "expected shape [undefined, frames, features]".
     await expect(readFeatureFile(file)).rejects.toThrow(`${file} '__metadata__.files': expected a list of file names, got {}`);
     await writeFeatureFile(file, { ...set, split: Uint8Array.from(set.split, (s, i) => (i === 3 ? 7 : s)) });
-    await expect(readFeatureFile(file)).rejects.toThrow(`${file} 'split' at index 3: expected an integer in [0, 2], got 7`);
+    await expect(readFeatureFile(file)).rejects.toThrow(`${file} 'split' at index 3: expected 0 (train), 1 (validation) or 2 (test), got 7`);
   });
 });
