@@ -12,6 +12,7 @@
  * Clips are in `listClips` order.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { InputSequence } from '../model/network.js';
 import { parseSafetensors, writeSafetensors } from '../model/safetensors.js';
@@ -118,14 +119,20 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
   if (meta.format !== FEATURES_FORMAT) {
     throw new InputError(`expected metadata format '${FEATURES_FORMAT}', got ${JSON.stringify(meta.format)}`, { file, field: '__metadata__.format' });
   }
-  const json = <T>(key: string): T => {
+  // Each of these is JSON inside a metadata string; its shape is checked too: `files` as an object, say, left
+  // `files.length` undefined and the error that followed said "expected shape [undefined, ...]".
+  const json = <T>(key: string, schema: z.ZodType<T>, expected: string): T => {
+    let raw: unknown;
     try {
-      return JSON.parse(meta[key] ?? '') as T;
+      raw = JSON.parse(meta[key] ?? '');
     } catch {
-      throw new InputError('expected a JSON string', { file, field: `__metadata__.${key}` });
+      throw new InputError(`expected a JSON string holding ${expected}`, { file, field: `__metadata__.${key}` });
     }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new InputError(`expected ${expected}, got ${JSON.stringify(raw).slice(0, 60)}`, { file, field: `__metadata__.${key}` });
+    return parsed.data;
   };
-  const files = json<string[]>('files');
+  const files = json('files', z.array(z.string()), 'a list of file names');
   const n = files.length;
   const tensor = (name: string, rank: number): Tensor => {
     const t = tensors.get(name);
@@ -136,18 +143,26 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
     return t;
   };
   const mfcc = tensor('mfcc', 3);
-  const ints = (name: string) => Int32Array.from(tensor(name, 1).data);
+  const labels = json('labels', z.array(z.string()).min(1), 'a non-empty list of label names');
+  // Indices out of range would show up later as an "undefined" label or a clip in no split.
+  // (The wording of target and split is trainingData's, which checks sets made in memory too.)
+  const ints = (name: string, count: number, expected: string) => {
+    const t = tensor(name, 1);
+    const bad = t.data.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= count);
+    if (bad >= 0) throw new InputError(`expected ${expected}, got ${t.data[bad]}`, { file, field: name, index: bad });
+    return Int32Array.from(t.data);
+  };
   return {
     frames: mfcc.shape[1],
     features: mfcc.shape[2],
     data: mfcc.data,
     files,
-    labels: json<string[]>('labels'),
-    label: ints('label'),
-    target: Uint8Array.from(ints('target')),
-    split: Uint8Array.from(ints('split')),
+    labels,
+    label: ints('label', labels.length, `an index into the ${labels.length} labels (0 to ${labels.length - 1})`),
+    target: Uint8Array.from(ints('target', 2, '0 (other) or 1 (keyword)')),
+    split: Uint8Array.from(ints('split', SPLITS.length, '0 (train), 1 (validation) or 2 (test)')),
     keyword: meta.keyword ?? KEYWORD,
-    mfcc: json<MfccOptions>('mfcc'),
+    mfcc: json('mfcc', z.record(z.string(), z.unknown()), 'an object of MFCC settings') as unknown as MfccOptions,
     source: meta.source ?? '',
   };
 }

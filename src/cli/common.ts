@@ -31,6 +31,21 @@ export function timeoutOption<T>(y: Argv<T>, defaultS: number) {
     .check((a) => a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`);
 }
 
+/**
+ * yargs `.check` helpers for numeric flags. yargs turns a non-number (`--workers abc`) into NaN and lets any
+ * number through; without these a bad value reaches the library and fails as an internal error after work
+ * has started (or is silently taken, e.g. NaN as a limit no value is below). An absent optional flag passes.
+ */
+export function intAtLeast(flag: string, v: number | undefined, min: number): true | string {
+  return v === undefined || (Number.isInteger(v) && v >= min) || `--${flag} must be an integer >= ${min}, got ${v}`;
+}
+
+/** `--flag` must be a number in [lo, hi] (`open`: the ends excluded). */
+export function numberIn(flag: string, v: number | undefined, lo: number, hi: number, open = false): true | string {
+  const ok = open ? v! > lo && v! < hi : v! >= lo && v! <= hi;
+  return v === undefined || ok || `--${flag} must be a number in ${open ? `(${lo}, ${hi})` : `[${lo}, ${hi}]`}, got ${v}`;
+}
+
 export async function loadModelAndInputs(a: { model: string; inputs: string }): Promise<{ net: Network; inputs: InputSequence }> {
   const net = await loadModel(a.model);
   const inputs = await loadInputs(a.inputs);

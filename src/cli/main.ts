@@ -20,10 +20,20 @@ import { EXIT_ERROR } from './exit.js';
 
 export { EXIT_ERROR };
 
+/** Commands whose options live on their subcommands, and those subcommands. */
+const GROUPS: Readonly<Record<string, readonly string[]>> = {
+  analyze: ['power', 'noise', 'montecarlo', 'corners', 'hwaware'],
+  batch: ['run', 'submit', 'status', 'report'],
+  fidelity: ['check', 'baseline'],
+};
+
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
   const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features, train, kws].some((c) => c.command.split(' ')[0] === argv[0]);
-  const help = named ? `bmru ${argv[0]} --help` : 'bmru --help';
+  // Commands with subcommands keep the options on the subcommand: point at `bmru analyze noise --help`, not at
+  // `bmru analyze --help`, which does not list them.
+  const sub = named && GROUPS[argv[0]]?.includes(argv[1]) ? ` ${argv[1]}` : '';
+  const help = named ? `bmru ${argv[0]}${sub} --help` : 'bmru --help';
   await yargs(argv)
     .scriptName('bmru')
     .usage('$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.')

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
 
 /** The package root (dist/cli/.. /..), where the shipped models live. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -15,5 +16,14 @@ export const DEFAULTS = {
 /** `--process` accepts a path or the name of a shipped process (`c180`, `gf180mcu`). */
 export function resolveProcessPath(nameOrPath: string): string {
   const shipped = resolve(PACKAGE_ROOT, 'models', nameOrPath, 'process.json');
-  return existsSync(shipped) ? shipped : resolve(nameOrPath);
+  if (existsSync(shipped)) return shipped;
+  const file = resolve(nameOrPath);
+  // Neither: a misspelt shipped name is likelier than a missing file, so list the names (as batch plans do).
+  if (!existsSync(file)) throw new InputError(`no shipped process '${nameOrPath}' (${shippedProcesses().join(', ')}) and no such process.json`, { file, field: 'process' });
+  return file;
+}
+
+/** The shipped process names: folders of models/ that hold a process.json. */
+function shippedProcesses(): string[] {
+  return readdirSync(resolve(PACKAGE_ROOT, 'models')).filter((d) => existsSync(resolve(PACKAGE_ROOT, 'models', d, 'process.json'))).sort();
 }

@@ -2,9 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { strictObject } from '../util/schema.js';
 import type { Comparison, MarginClass } from './metrics.js';
 
-const ToleranceSchema = z.object({
+const ToleranceSchema = strictObject({
   /** Fraction of unit-frames whose circuit state equals the model's (issue 2: >= 99.5%). */
   minStateAgreement: z.number().min(0).max(1).default(0.995),
   /** The clip-level majority decision must match. */

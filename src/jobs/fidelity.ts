@@ -52,11 +52,19 @@ export function baselineFrom(suite: string, generator: string, jobs: readonly Jo
 
 /** Read and validate a baseline file. */
 export async function loadBaseline(file: string): Promise<Baseline> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read the baseline (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it with \`bmru fidelity baseline\``, { file });
+  }
+  // A corrupt baseline is not a missing one: "create it" would have the record of what passed before replaced,
+  // unreviewed, by whatever the circuit does now.
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`expected valid JSON (${(e as Error).message}); restore it (e.g. from version control), or rewrite it after review with \`bmru fidelity baseline\``, { file });
   }
   return parseWith(BaselineSchema, raw, file);
 }

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { strictObject } from '../util/schema.js';
 import { loadProcess, type Process } from '../netlist/process.js';
 import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
@@ -30,33 +31,31 @@ const InputEntrySchema = z.union(
   { error: 'expected a CSV path, {file: path, frames?: integer >= 1, noiseSd?: number > 0} or {random: {frames: integer >= 1, seed?: integer >= 0}}' },
 );
 
-const PlanSchema = z
-  .strictObject({
-    /** Names the default output folder `out/batch-<name>`. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - only (it names a folder)'),
-    process: z.string().min(1).optional(),
-    processes: z.array(z.string().min(1)).min(1).optional(),
-    /** PDK folder for processes whose deck lines use {kit}. */
-    kit: z.string().min(1).optional(),
-    calibrated: z.boolean().default(true),
-    models: z.array(z.string().min(1)).min(1),
-    inputs: z.array(InputEntrySchema).min(1),
-    corners: z.array(z.string().min(1)).min(1).optional(),
-    seeds: z
-      .union([z.array(SeedSchema).min(1), z.strictObject({ count: z.number().int().min(1), start: SeedSchema.default(1) })], {
-        error: 'expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}',
-      })
-      .optional(),
-    /** A tolerance JSON path or the tolerances inline. */
-    tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-    timeoutS: z.number().positive().default(1800),
-    retries: z.number().int().min(0).max(10).default(2),
-    out: z.string().min(1).optional(),
-  })
-  .refine((p) => (p.process === undefined) !== (p.processes === undefined), {
-    error: 'give exactly one of process (one name or path) and processes (a list)',
-    path: ['processes'],
-  });
+const PlanSchema = strictObject({
+  /** Names the default output folder `out/batch-<name>`. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - only (it names a folder)'),
+  process: z.string().min(1).optional(),
+  processes: z.array(z.string().min(1)).min(1).optional(),
+  /** PDK folder for processes whose deck lines use {kit}. */
+  kit: z.string().min(1).optional(),
+  calibrated: z.boolean().default(true),
+  models: z.array(z.string().min(1)).min(1),
+  inputs: z.array(InputEntrySchema).min(1),
+  corners: z.array(z.string().min(1)).min(1).optional(),
+  seeds: z
+    .union([z.array(SeedSchema).min(1), z.strictObject({ count: z.number().int().min(1), start: SeedSchema.default(1) })], {
+      error: 'expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}',
+    })
+    .optional(),
+  /** A tolerance JSON path or the tolerances inline. */
+  tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  timeoutS: z.number().positive().default(1800),
+  retries: z.number().int().min(0).max(10).default(2),
+  out: z.string().min(1).optional(),
+}).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
+  error: 'give exactly one of process (one name or path) and processes (a list)',
+  path: ['processes'],
+});
 
 type RawPlan = z.infer<typeof PlanSchema>;
 type InputEntry = z.infer<typeof InputEntrySchema>;

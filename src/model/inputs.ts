@@ -9,22 +9,27 @@ import type { InputSequence } from './network.js';
  * and the column.
  */
 export async function parseInputsCsv(text: string, file?: string): Promise<InputSequence & { header?: string[] }> {
-  const rows = await new Promise<string[][]>((resolve, reject) => {
-    const acc: string[][] = [];
-    parseString(text, { ignoreEmpty: true, trim: true })
+  // Blank rows are skipped here rather than by fast-csv's ignoreEmpty, so that each row keeps its line number
+  // (with ignoreEmpty a blank line made every later error name the row above the bad one).
+  const rows = await new Promise<{ cells: string[]; line: number }[]>((resolve, reject) => {
+    const acc: { cells: string[]; line: number }[] = [];
+    let line = 0;
+    parseString(text, { trim: true })
       .on('error', (e) => reject(new InputError(`malformed CSV (${e.message})`, { file })))
-      .on('data', (row: string[]) => acc.push(row))
+      .on('data', (cells: string[]) => {
+        line++;
+        if (cells.some((c) => c !== '')) acc.push({ cells, line });
+      })
       .on('end', () => resolve(acc));
   });
   if (rows.length === 0) throw new InputError('expected at least one frame, the file is empty', { file });
-  const hasHeader = rows[0].some((cell) => cell === '' || !Number.isFinite(Number(cell)));
-  const header = hasHeader ? rows[0] : undefined;
+  const hasHeader = rows[0].cells.some((cell) => cell === '' || !Number.isFinite(Number(cell)));
+  const header = hasHeader ? rows[0].cells : undefined;
   const body = hasHeader ? rows.slice(1) : rows;
-  const features = rows[0].length;
+  const features = rows[0].cells.length;
   if (body.length === 0) throw new InputError('expected at least one frame after the header', { file });
   const data = new Float64Array(body.length * features);
-  body.forEach((row, t) => {
-    const line = t + 1 + (hasHeader ? 1 : 0);
+  body.forEach(({ cells: row, line }, t) => {
     if (row.length !== features) {
       throw new InputError(`expected ${features} columns, got ${row.length}`, { file, field: `row ${line}` });
     }

@@ -12,7 +12,10 @@ import type { Network } from './types.js';
 
 export const JSON_MODEL_FORMAT = 'bmru-model';
 
-const NestedNumbers: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.null(), z.array(NestedNumbers)]));
+// zod's own message for a union that matches nothing is just "Invalid input": say what a tensor may hold.
+const NestedNumbers: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.number(), z.null(), z.array(NestedNumbers)], { error: 'expected a number or nested lists of numbers (a tensor in the PyTorch layout)' }),
+);
 
 const JsonModelSchema = z.object({
   format: z.literal(JSON_MODEL_FORMAT).optional(),
@@ -34,7 +37,7 @@ export function parseJsonModel(text: string, file?: string): { tensors: Map<stri
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`expected valid JSON (${(e as Error).message})`, { file });
+    throw new InputError(`expected a JSON model or a safetensors file; not valid JSON (${(e as Error).message})`, { file });
   }
   const m = parseWith(JsonModelSchema, raw, file);
   const tensors = new Map<string, Tensor>();

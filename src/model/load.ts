@@ -5,9 +5,14 @@ import { parseSafetensors, writeSafetensors } from './safetensors.js';
 import { buildNetwork } from './tensors.js';
 import type { Network } from './types.js';
 
-/** Parse model bytes, JSON model format or safetensors (told apart by content, not by file name). */
+/**
+ * Parse model bytes, JSON model format or safetensors (told apart by content, not by file name). The name only
+ * decides which format's complaint a file that is neither gets: a broken `.safetensors` file is reported as
+ * such, not as invalid JSON.
+ */
 export function parseModel(bytes: Uint8Array, file?: string): Network {
-  const { tensors, metadata } = looksLikeSafetensors(bytes)
+  const safetensors = looksLikeSafetensors(bytes) || (/\.safetensors$/i.test(file ?? '') && !looksLikeJsonObject(bytes));
+  const { tensors, metadata } = safetensors
     ? parseSafetensors(bytes, file)
     : parseJsonModel(new TextDecoder().decode(bytes), file);
   return buildNetwork(tensors, metadata, file);
@@ -28,6 +33,11 @@ export async function loadModel(path: string): Promise<Network> {
 export async function saveModel(net: Network, path: string, description?: string): Promise<void> {
   if (path.endsWith('.json')) await writeFile(path, networkToJson(net, description));
   else await writeFile(path, writeSafetensors(networkTensors(net), networkMetadata(net), 'F64'));
+}
+
+/** The JSON model format: the first character that is not white space opens an object. */
+function looksLikeJsonObject(bytes: Uint8Array): boolean {
+  return /^\s*\{/.test(new TextDecoder().decode(bytes.subarray(0, 64)));
 }
 
 /** safetensors: an 8-byte length that fits the file, followed by a JSON object. */

@@ -27,20 +27,27 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > MAX_HEADER_BYTES || HEADER_LEN_BYTES + headerLen > buf.byteLength) {
-    throw new InputError(`header length ${headerLen} exceeds the file size ${buf.byteLength}`, { file, field: 'header' });
+    // Most often not a safetensors file at all (a CSV or JSON given by mistake): say what was expected.
+    throw new InputError(
+      `expected a safetensors file (an 8-byte little-endian header length, then a JSON header); the first 8 bytes give a header length of ${headerLen}, beyond the file size ${buf.byteLength}`,
+      { file, field: 'header' },
+    );
   }
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(HEADER_LEN_BYTES, HEADER_LEN_BYTES + headerLen)));
   } catch (e) {
     throw new InputError(`header is not valid JSON (${(e as Error).message})`, { file, field: 'header' });
   }
+  if (!isPlainObject(header)) throw new InputError(`expected a JSON object of tensor entries, got ${jsonKind(header)}`, { file, field: 'header' });
   const dataStart = HEADER_LEN_BYTES + headerLen;
   const dataLen = buf.byteLength - dataStart;
   const tensors = new Map<string, Tensor>();
   let metadata: ModelMetadata = {};
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
+      // Readers index it by key: null or a list would be a TypeError there instead of an error naming the file.
+      if (!isPlainObject(raw)) throw new InputError(`expected an object of string values, got ${jsonKind(raw)}`, { file, field: name });
       metadata = raw as ModelMetadata;
       continue;
     }
@@ -57,6 +64,14 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
     tensors.set(name, { shape: entry.shape, data: decode(view, dataStart + begin, count, dtype) });
   }
   return { tensors, metadata };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {

@@ -4,12 +4,14 @@
  * `{dir}` in deck lines is the folder of the process.json; `{kit}` is a user-given kit folder (so a user points
  * the generator at their own copy of a PDK without code changes).
  */
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { strictObject } from '../util/schema.js';
 
-const SizingSchema = z.object({
+const SizingSchema = strictObject({
   /** Width of a unity-gain mirror device (um); weight W is realised as output width |W| * unitWidthUm. */
   unitWidthUm: z.number().positive(),
   /** Channel length of mirrors and bias devices (um). */
@@ -24,7 +26,8 @@ const PelgromSchema = z.object({ avtMvUm: z.number().nonnegative(), abetaPctUm: 
 /** A global shift of one polarity: |V_th| up by dVthMv, beta up by dBetaPct. */
 const SkewSchema = z.object({ dVthMv: z.number(), dBetaPct: z.number().gt(-100) });
 
-const ProcessSchema = z.object({
+// Strict: a misspelt optional key (sizing, mismatch, corners) would silently fall back to the defaults.
+const ProcessSchema = strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   notes: z.string().optional(),
@@ -96,9 +99,20 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
   const p = parseWith(ProcessSchema, raw, path);
   const dir = dirname(resolve(path));
   const kit = kitDir ? resolve(kitDir) : p.defaultKitDir ? resolve(dir, p.defaultKitDir) : undefined;
+  let kitChecked = false;
   const fill = (line: string): string => {
     if (line.includes('{kit}') && !kit) {
       throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR)', { file: path, field: 'deckLines' });
+    }
+    if (line.includes('{kit}') && !kitChecked) {
+      // Checked here, where the kit is needed, rather than left to ngspice: its "could not find include file"
+      // comes after the deck is built and a work dir made, and does not say which option to fix.
+      if (!isDirectory(kit!)) {
+        throw kitDir
+          ? new InputError(`${existsSync(kit!) ? 'not a folder' : 'no such folder'}: expected the PDK folder whose ngspice models the deck lines include as {kit}`, { file: kit, field: 'kit' })
+          : new InputError(`the default kit folder ${kit} does not exist: give the PDK folder with --kit DIR`, { file: path, field: 'defaultKitDir' });
+      }
+      kitChecked = true;
     }
     return line.replaceAll('{dir}', dir).replaceAll('{kit}', kit ?? '');
   };
@@ -120,4 +134,12 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     sizing: { ...DEFAULT_SIZING, ...p.sizing },
     dir,
   };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

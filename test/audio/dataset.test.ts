@@ -132,4 +132,15 @@ describe('features file', () => {
     await writeFile(file, writeSafetensors(new Map(), { format: 'something-else' }));
     await expect(readFeatureFile(file)).rejects.toThrow(`${file} '__metadata__.format': expected metadata format 'bmru-kws-features/1', got "something-else"`);
   });
+
+  it('checks the JSON in its metadata and the range of its label, target and split indices', async () => {
+    const set = await computeFeatures(root, { backgroundNoise: 'slice' });
+    const file = path.join(root, 'bad-meta.safetensors');
+    const { writeSafetensors } = await import('../../src/model/safetensors.js');
+    await writeFile(file, writeSafetensors(new Map(), { format: 'bmru-kws-features/1', files: '{}' }));
+    // This used to get past the metadata and fail on "expected shape [undefined, frames, features]".
+    await expect(readFeatureFile(file)).rejects.toThrow(`${file} '__metadata__.files': expected a list of file names, got {}`);
+    await writeFeatureFile(file, { ...set, split: Uint8Array.from(set.split, (s, i) => (i === 3 ? 7 : s)) });
+    await expect(readFeatureFile(file)).rejects.toThrow(`${file} 'split' at index 3: expected 0 (train), 1 (validation) or 2 (test), got 7`);
+  });
 });

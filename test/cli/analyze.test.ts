@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFixture, exampleClip, EXIT_ERROR, type CliFixture } from './fixture.js';
@@ -76,11 +76,13 @@ describe('bmru analyze corners', () => {
     expect(bad.stderr).toMatch(/process\.json 'corners': --corners: process c180 has no corner "xx" \(it has: tt, ff, ss, fs, sf\)/);
   });
 
-  it('says why when every PVT point fails (a kit folder that does not exist), exit 2', async () => {
+  it('says why when every PVT point fails (a kit folder without the kit\'s model files), exit 2', async () => {
+    // A kit folder that does not exist is refused before any run (errors.test.ts); an empty one gets to ngspice.
+    await mkdir(path.join(cli.dir, 'empty-kit'));
     const clip = await cli.write('clip2c.csv', exampleClip(2));
-    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '--kit', 'no-such-kit', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt-bad']);
+    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '--kit', 'empty-kit', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt-bad']);
     expect(r.exitCode).toBe(EXIT_ERROR);
-    expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv.*could not find include file ".*no-such-kit/);
+    expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv.*could not find include file ".*empty-kit/);
     expect(r.stderr).not.toMatch(/internal error/);
   });
 });

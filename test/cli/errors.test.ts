@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers.js';
 import { cliFixture, exampleClip, exampleModelJson, expectOneErrorLine, type CliFixture } from './fixture.js';
 
 // Each bad input must give exit code 2 and one line on stderr naming the file, the field and the rule.
@@ -53,6 +55,38 @@ describe('bmru with a bad model or inputs file', () => {
     expectOneErrorLine(await cli.run(['simulate', '-i', file]), 'cols.csv', '12 columns', 'expects 13');
   });
 
+  it('rejects a misspelt tolerance key before simulating, instead of using its default', async () => {
+    const tol = await cli.write('tol-typo.json', JSON.stringify({ minStateAgrement: 0.9 }));
+    const clip = await cli.write('clip3-tol.csv', exampleClip(3));
+    const line = expectOneErrorLine(await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'cmp-tol']), 'tol-typo.json', 'unknown key "minStateAgrement"');
+    expect(line).toContain('expected minStateAgreement, requireDecisionMatch, minVoteAgreement');
+    expect(existsSync(path.join(cli.dir, 'cmp-tol'))).toBe(false);
+  });
+
+  it('rejects an unknown key in a process.json (a misspelt optional key would fall back to defaults)', async () => {
+    const proc = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models', 'c180', 'process.json'), 'utf8'));
+    const file = await cli.write('process-typo.json', JSON.stringify({ ...proc, sizeing: { unitWidthUm: 4 } }));
+    const line = expectOneErrorLine(await cli.run(['export', '-p', file, '-o', 'exp-typo']), 'process-typo.json', 'unknown key "sizeing"');
+    expect(line).toContain('sizing');
+  });
+
+  it('says a features file given to kws is not safetensors when it is a CSV', async () => {
+    const clip = await cli.write('clip3-features.csv', exampleClip(3));
+    expectOneErrorLine(await cli.run(['kws', '-f', clip, '-n', '1', '-o', 'kws-csv']), 'clip3-features.csv', "'header'", 'expected a safetensors file');
+  });
+
+  it('refuses a --kit folder that does not exist before building or simulating anything', async () => {
+    const clip = await cli.write('clip3-kit.csv', exampleClip(3));
+    const line = expectOneErrorLine(await cli.run(['compare', '-p', 'gf180mcu', '--kit', 'no-such-kit', '-i', clip, '-o', 'cmp-kit']), path.join(cli.dir, 'no-such-kit'), "'kit'", 'no such folder');
+    expect(line).toContain('expected the PDK folder');
+    expect(existsSync(path.join(cli.dir, 'cmp-kit'))).toBe(false);
+  });
+
+  it('lists the shipped processes when --process is neither one of them nor a file', async () => {
+    const line = expectOneErrorLine(await cli.run(['export', '-p', 'c18', '-o', 'exp-c18']), path.join(cli.dir, 'c18'), "'process'", "no shipped process 'c18'");
+    expect(line).toContain('(c180, gf180mcu)');
+  });
+
   it.each([
     ['simulate', '-m', 'nope.json', 'cannot read model file'],
     ['simulate', '-i', 'nope.csv', 'cannot read inputs file'],
@@ -103,5 +137,29 @@ describe('bmru when ngspice fails', () => {
     const r = await cli.run(['spice', deck, '--timeout', '1']);
     expect(Date.now() - startedMs).toBeLessThan(8000);
     expectOneErrorLine(r, 'did not finish within 1000 ms', '--timeout');
+  });
+});
+
+describe('bmru with a bad numeric option', () => {
+  // Each of these used to reach the library: a stack trace ("concurrency must be an integer", "median of an
+  // empty array", "Cannot read properties of undefined") or, for limits, a NaN that silently passed everything.
+  // The suite and baseline files need not exist: the option is checked first.
+  it.each([
+    [['analyze', 'corners', '--workers', '0'], '--workers must be an integer >= 1, got 0', 'bmru analyze corners --help'],
+    [['analyze', 'montecarlo', '--workers', 'abc'], '--workers must be an integer >= 1, got NaN', 'bmru analyze montecarlo --help'],
+    [['analyze', 'montecarlo', '--software-draws', '0'], '--software-draws must be an integer >= 1, got 0', 'bmru analyze montecarlo --help'],
+    [['analyze', 'montecarlo', '--seed', '1.5'], '--seed must be an integer >= 0, got 1.5', 'bmru analyze montecarlo --help'],
+    [['analyze', 'noise', '--draws', 'abc'], '--draws must be an integer >= 1, got NaN', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--depth-frames', '0'], '--depth-frames must be an integer >= 1, got 0', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--depth-level', '1.5'], '--depth-level must be a number in (0, 1), got 1.5', 'bmru analyze noise --help'],
+    [['analyze', 'noise', '--workers', '0'], '--workers must be an integer >= 1, got 0', 'bmru analyze noise --help'],
+    [['analyze', 'power', '--frames', '0'], '--frames must be an integer >= 1, got 0', 'bmru analyze power --help'],
+    [['analyze', 'hwaware', '--fit-seed', 'x'], '--fit-seed must be an integer >= 0, got NaN', 'bmru analyze hwaware --help'],
+    [['fidelity', 'check', 'suite.yaml', '-j', '0'], '--workers must be an integer >= 1, got 0', 'bmru fidelity check --help'],
+    [['fidelity', 'baseline', 'suite.yaml', '-j', 'abc'], '--workers must be an integer >= 1, got NaN', 'bmru fidelity baseline --help'],
+    [['fidelity', 'check', 'suite.yaml', '--max-drop', 'abc'], '--max-drop must be a number in [0, 1], got NaN', 'bmru fidelity check --help'],
+    [['kws', '--min-agreement', 'abc'], '--min-agreement must be a number in [0, 1], got NaN', 'bmru kws --help'],
+  ])('rejects %j before any work, naming the flag, the rule and the subcommand help', async (args, rule, help) => {
+    expectOneErrorLine(await cli.run(args), rule, `(see ${help})`);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { baselineFrom, checkFidelity, fidelityExitCode, junitXml, markdownSummary, type Baseline } from '../../src/jobs/fidelity.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { baselineFrom, checkFidelity, fidelityExitCode, junitXml, loadBaseline, markdownSummary, type Baseline } from '../../src/jobs/fidelity.js';
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 import type { Job } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
@@ -46,5 +49,22 @@ describe('fidelity check', () => {
 
   it('refuses to make a baseline from an incomplete run', () => {
     expect(() => baselineFrom('suite.yaml', 'g', jobs, new Map())).toThrow(/has no successful result/);
+  });
+});
+
+describe('baseline file', () => {
+  it('says a corrupt baseline is not valid JSON, and does not tell the user to create one over it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-baseline-'));
+    try {
+      const file = path.join(dir, 'suite.baseline.json');
+      await writeFile(file, '{"schema": "bmru-fidelity-baseline/1", "entr');
+      const e = await loadBaseline(file).then(() => undefined, (err: Error) => err);
+      expect(e?.message.startsWith(`${file}: expected valid JSON (`), e?.message).toBe(true);
+      expect(e?.message).toContain('restore it');
+      expect(e?.message).not.toContain('create it');
+      await expect(loadBaseline(path.join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot read the baseline \(ENOENT\); create it with `bmru fidelity baseline`/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

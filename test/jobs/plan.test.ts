@@ -74,6 +74,17 @@ describe('plan validation', () => {
     expect(e.field).toBe('tolerances.minStateAgreement');
   });
 
+  it('rejects a misspelt inline tolerance instead of running with its default, listing the known keys', async () => {
+    const e = await inputError(plan('tol-typo.yaml', `${BASE}inputs: [${CLIP}]\ntolerances: { minStateAgrement: 0.9 }\n`));
+    expect(e.field).toBe('tolerances');
+    expect(e.rule).toMatch(/^unknown key "minStateAgrement": expected minStateAgreement, requireDecisionMatch, /);
+  });
+
+  it('lists the keys a plan may have when it has an unknown one', async () => {
+    const e = await inputError(plan('workers.yaml', `${BASE}inputs: [${CLIP}]\nworkers: 2\n`));
+    expect(e.rule).toMatch(/^unknown key "workers": expected name, process, processes, kit, /);
+  });
+
   it('rejects at plan time a corner the process lacks, listing what it has', async () => {
     const p = await plan('corner.yaml', `${BASE}inputs: [${CLIP}]\ncorners: [tt, xx]\n`);
     const e = await inputError(expandPlan(p));

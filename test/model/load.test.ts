@@ -113,6 +113,30 @@ describe('model files', () => {
     expectInputError(() => parseModel(bytes.subarray(0, bytes.length - 8), 'cut.safetensors'), 'cut.safetensors', 'data_offsets');
   });
 
+  it('says a .safetensors file that is not one was expected to be safetensors, not JSON', () => {
+    expectInputError(() => parseModel(enc.encode('frame,c0\n0,1\n1,2\n'), 'clip.safetensors'), 'clip.safetensors', "'header'", 'expected a safetensors file');
+  });
+
+  it('says a file that is neither format was expected to be a JSON model or safetensors', () => {
+    expectInputError(() => parseModel(enc.encode('hello'), 'm.json'), 'm.json', 'expected a JSON model or a safetensors file', 'not valid JSON');
+  });
+
+  it('still reads a JSON model whose name ends in .safetensors (the content decides)', () => {
+    expect(parseModel(jsonModel(() => undefined), 'misnamed.safetensors').blocks).toHaveLength(2);
+  });
+
+  it('rejects a safetensors __metadata__ that is not an object, instead of a TypeError', () => {
+    const header = enc.encode('{"__metadata__":null}');
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expectInputError(() => parseModel(bytes, 'meta.safetensors'), 'meta.safetensors', "'__metadata__'", 'expected an object of string values, got null');
+  });
+
+  it('says what a JSON tensor may hold when it holds a string', () => {
+    expectInputError(() => parseModel(jsonModel((m) => (m.tensors['pre.bias'][0] = 'x')), 'm.json'), "'tensors.pre.bias'", 'expected a number or nested lists of numbers');
+  });
+
   it('reports an unreadable model path with the OS error code', async () => {
     await expect(loadModel(join(tmp, 'nope.json'))).rejects.toThrow(/nope\.json.*ENOENT/);
   });
@@ -133,6 +157,12 @@ describe('input CSV', () => {
 
   it('names the row with a wrong column count', async () => {
     await expect(parseInputsCsv('1,2\n3\n', 'in.csv')).rejects.toThrow("in.csv 'row 2': expected 2 columns, got 1");
+  });
+
+  it('names the row as an editor numbers it when blank lines come before it', async () => {
+    await expect(parseInputsCsv('a,b\n1,2\n\n  \n3,x\n', 'in.csv')).rejects.toThrow("in.csv 'row 5, column b': expected a finite number, got 'x'");
+    const seq = await parseInputsCsv('a,b\n\n1,2\n\n3,4\n\n', 'in.csv');
+    expect([seq.frames, Array.from(seq.data)]).toEqual([2, [1, 2, 3, 4]]);
   });
 
   it('reads the shared conformance inputs', async () => {

@@ -7,6 +7,7 @@ import { outPaths, readAllResults } from '../../jobs/store.js';
 import { baselineFrom, checkFidelity, DEFAULT_MAX_DROP, fidelityExitCode, junitXml, loadBaseline, markdownSummary } from '../../jobs/fidelity.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
+import { intAtLeast, numberIn } from '../common.js';
 
 export const command = 'fidelity';
 export const describe = 'CI fidelity regression: run a suite (a batch plan) and check it against its tolerances and a stored baseline; JUnit XML + Markdown';
@@ -36,7 +37,8 @@ const suiteOptions = <T>(y: Argv<T>) =>
     .positional('suite', { type: 'string', demandOption: true, describe: 'suite: a batch plan YAML (models x inputs x processes x corners x seeds, tolerances)' })
     .option('baseline', { type: 'string', describe: 'baseline JSON', defaultDescription: '<suite>.baseline.json beside the suite' })
     .option('out', { alias: 'o', type: 'string', describe: 'results folder (a rerun reuses finished jobs)', defaultDescription: 'the plan\'s out, else out/batch-<name>' })
-    .option('workers', { alias: 'j', type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' });
+    .option('workers', { alias: 'j', type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
+    .check((a) => intAtLeast('workers', a.workers, 1));
 
 const baselineFile = (a: SuiteArgs) => a.baseline ?? join(dirname(a.suite), `${basename(a.suite).replace(/\.ya?ml$/, '')}.baseline.json`);
 
@@ -57,6 +59,8 @@ const checkCommand = {
       .option('max-drop', { type: 'number', default: DEFAULT_MAX_DROP, describe: 'allowed drop of state agreement below the baseline (fraction)' })
       .option('junit', { type: 'string', describe: 'JUnit XML file', defaultDescription: '<out>/fidelity-junit.xml' })
       .option('markdown', { type: 'string', describe: 'Markdown summary file (e.g. $GITHUB_STEP_SUMMARY)', defaultDescription: '<out>/fidelity-summary.md' })
+      // NaN (from --max-drop abc) would make every drop pass: `x < base - NaN` is false.
+      .check((a) => numberIn('max-drop', a['max-drop'], 0, 1))
       .epilogue('Exit code: 0 every case passes, 1 a regression (tolerance failed, state agreement dropped, decision lost), 2 error (a case could not be run, no baseline, bad suite).'),
   handler: async (a: SuiteArgs & { maxDrop: number; junit?: string; markdown?: string }) => {
     const baseline = await loadBaseline(baselineFile(a));

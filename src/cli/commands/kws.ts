@@ -17,7 +17,7 @@ import type { Network } from '../../model/types.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../paths.js';
-import { loadProcessAndCalibration, outName, processOptions, timeoutOption } from '../common.js';
+import { loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption } from '../common.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
@@ -46,6 +46,8 @@ export function builder(y: Argv) {
     .check((a) => a.clips === 'all' || (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) || `--clips must be an integer >= 1 or "all", got "${a.clips}"`)
     .check((a) => a['unit-current'] === undefined || (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) || `--unit-current must be a current in A > 0, got ${a['unit-current']}`)
     .check((a) => (Number.isInteger(a.workers) && a.workers >= 1) || `--workers must be an integer >= 1, got ${a.workers}`)
+    // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
+    .check((a) => numberIn('min-agreement', a['min-agreement'], 0, 1))
     .example('$0 kws-data --features "" && $0 kws', 'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)')
     .example('$0 kws -n all -o out/kws-all', 'every test clip (181 in the default set)')
     .example('$0 kws -p gf180mcu -n 10', 'ten clips on the GF180MCU kit')

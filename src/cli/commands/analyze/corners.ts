@@ -8,7 +8,7 @@ import { EXIT_ERROR } from '../../exit.js';
 import { pct, table, watts } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
-import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'corners';
 export const describe = 'PVT corners: process corners (kit sections or skewed devices), VDD +-10%, -20..85 C; state agreement and decision per corner';
@@ -20,6 +20,7 @@ export function builder(y: Argv) {
     .option('vdd-temp', { type: 'boolean', default: true, describe: 'also run VDD +-10% and -20 / 85 C at the typical corner' })
     .option('workers', { type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/corners-<model>-<process>' })
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .example('$0 analyze corners -p gf180mcu', 'the GF180MCU kit\'s tt/ff/ss/fs/sf, then VDD and temperature extremes at tt')
     .epilogue('Every corner is scored against the software model of the nominal realised network: calibration is done once, at the typical corner and 27 C.');
 }
@@ -53,7 +54,7 @@ export async function handler(a: Args): Promise<void> {
     ...results.map((r) => [r.corner, proc.vddV * r.vddScale, r.temperatureC, r.stateAgreement, r.voteAgreement, r.decisionMatch, r.disagreements, r.coreW, r.ngspiceS, r.error ?? ''])]);
   await writeFile(join(out, 'corners.json'), JSON.stringify({ model: a.model, process: proc.name, results }, null, 1) + '\n');
   const failed = results.filter((r) => r.error);
-  // Nothing to plot when every run failed (e.g. a kit path that does not exist): say why, exit 2.
+  // Nothing to plot when every run failed (e.g. a kit folder without the kit's model files): say why, exit 2.
   if (failed.length === results.length) throw new BmruError(`every PVT point failed (${out}/corners.csv lists them); the first: ${failed[0].error}`, 'corners-failed');
   await writePlot(join(out, 'corners.html'), htmlPage(`bmru analyze corners: ${a.model} on ${proc.name}`, [{ heading: 'State agreement per corner', svg: await agreementPlot(results) }]));
   console.log(`\nwritten: ${out}/corners.csv, corners.json, corners.html${failed.length > 0 ? ` (${failed.length} of ${results.length} points failed)` : ''}`);

@@ -10,7 +10,7 @@ import { networkToJson } from '../../../model/json-format.js';
 import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
-import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'hwaware';
 export const describe = 'Hardware-aware software model: learn per-cell candidate gain/offset, ON level and OFF leakage, per-class logit gain/offset from a calibration co-simulation, then show how much closer the fast model predicts the circuit on another clip';
@@ -20,6 +20,7 @@ export function builder(y: Argv) {
     .option('fit-inputs', { type: 'string', describe: 'clip (CSV) for the calibration co-simulation', defaultDescription: 'a seeded random 101-frame clip' })
     .option('fit-seed', { type: 'number', default: 7, describe: 'seed of the random calibration clip' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder (hw-aware model JSON, corrections CSV, report)', defaultDescription: 'out/hwaware-<model>-<process>' })
+    .check((a) => intAtLeast('fit-seed', a['fit-seed'], 0))
     .example('$0 analyze hwaware', 'fit on a random clip, evaluate on the shipped example clip (two transistor-level runs)')
     .epilogue('The corrections are folded into ordinary parameters: the written model runs in every command like any other.');
 }

@@ -9,7 +9,7 @@ import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { histogram, htmlPage, writePlot } from '../../../plot/index.js';
-import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'montecarlo';
 export const describe = 'Monte Carlo device mismatch (Pelgrom, per-device V_th and beta from recorded seeds): state agreement distribution, decision flip rate, most sensitive parameters';
@@ -22,6 +22,9 @@ export function builder(y: Argv) {
     .option('workers', { type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder; a rerun with the same campaign resumes (finished samples are kept in samples.jsonl)', defaultDescription: 'out/montecarlo-<model>-<process>' })
     .check((a) => (Number.isInteger(a.samples) && a.samples >= 1) || `--samples must be an integer >= 1, got ${a.samples}`)
+    .check((a) => intAtLeast('seed', a.seed, 0))
+    .check((a) => intAtLeast('software-draws', a['software-draws'], 1))
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .example('$0 analyze montecarlo -n 20', '20 mismatch samples of the shipped example on the embedded 180 nm card (estimated coefficients)')
     .example('$0 analyze montecarlo -p gf180mcu -n 50', 'with the GF180MCU kit\'s Pelgrom coefficients')
     .epilogue('Mismatch coefficients come from the process file (field "mismatch"); each device gets sigma(dVth) = A_VT / sqrt(W L) and sigma(dbeta/beta) = A_beta / sqrt(W L). Results are appended to samples.jsonl as each sample finishes; interrupt and rerun to continue.');

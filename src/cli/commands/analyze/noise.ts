@@ -14,7 +14,7 @@ import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
-import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { intAtLeast, modelOptions, numberIn, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'noise';
 export const describe = 'Noise immunity: discrepancy at each cell input vs output (suppression ratio) under noise, software model and circuit, and over depth';
@@ -32,6 +32,11 @@ export function builder(y: Argv) {
     .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/noise-<model>-<process>' })
     .check((a) => listOk(a.levels, (v) => v > 0 && v < 1) || `--levels must be comma-separated fractions in (0, 1), got "${a.levels}"`)
     .check((a) => listOk(a.depths, (v) => Number.isInteger(v) && v >= 1) || `--depths must be comma-separated integers >= 1, got "${a.depths}"`)
+    .check((a) => intAtLeast('draws', a.draws, 1))
+    .check((a) => intAtLeast('depth-frames', a['depth-frames'], 1))
+    .check((a) => numberIn('depth-level', a['depth-level'], 0, 1, true))
+    .check((a) => intAtLeast('seed', a.seed, 0))
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .example('$0 analyze noise', 'the shipped example at 5/10/15% noise, software and circuit, plus the depth study')
     .example('$0 analyze noise --no-circuit --draws 100', 'software model only (seconds)')
     .epilogue('Metric: mean absolute discrepancy vs the clean run over unit-frames, in units of I_unit, at the cell input (candidate) and output (state current alpha*s); ratio = input / output. "stable" excludes unit-frames where the clean state switched.');

@@ -9,7 +9,7 @@ import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
-import { modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
 
 export const command = 'power';
 export const describe = 'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
@@ -22,6 +22,8 @@ export function builder(y: Argv) {
     .option('workers', { type: 'number', describe: 'ngspice processes at once for --scaling', defaultDescription: 'all cores' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/power-<model>-<process>' })
     .check((a) => (/^\d+(,\d+)+$/.test(a.widths) && a.widths.split(',').every((w) => Number(w) >= 1)) || `--widths must be at least two comma-separated widths >= 1 (a fit needs two points), got "${a.widths}"`)
+    .check((a) => intAtLeast('frames', a.frames, 1))
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
     .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents');
 }
