@@ -30,7 +30,7 @@ export interface CalibrationPlan {
 
 export const DEFAULT_PLAN: CalibrationPlan = {
   threshA: [0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 2.8].map((v) => v * nA),
-  widthFractions: [0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.55, 0.7, 0.85],
+  widthFractions: [0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.55, 0.7, 0.85, 0.92, 0.97],
   gainA: [0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 2.8].map((v) => v * nA),
   holdThreshA: 0.5 * nA,
   holdWidthA: 0.1 * nA,
