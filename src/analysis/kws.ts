@@ -133,7 +133,7 @@ export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsCl
   const bySha = new Map<string, ResultRecord>();
   for (const r of records) if (r.job.input.kind === 'file') bySha.set(r.job.input.sha256, r);
   return clips.map((clip) => {
-    const r = bySha.size === 0 ? undefined : bySha.get(createHash('sha256').update(clipCsv(set, clip)).digest('hex'));
+    const r = bySha.get(createHash('sha256').update(clipCsv(set, clip)).digest('hex'));
     const c = r?.status === 'ok' ? r.cosim : undefined;
     return {
       clip,

@@ -8,6 +8,7 @@ import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
 import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { intAtLeast } from '../common.js';
 import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
@@ -56,7 +57,7 @@ const runCommand = {
       .option('timeout', { type: 'number', describe: 'seconds before one ngspice attempt is killed', defaultDescription: 'plan timeoutS, else 1800' })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'run jobs whose result says failed again' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
-      .check((a) => (Number.isInteger(a.workers) && a.workers >= 1) || `--workers must be an integer >= 1, got ${a.workers}`)
+      .check((a) => intAtLeast('workers', a.workers, 1))
       .check((a) => a.retries === undefined || (Number.isInteger(a.retries) && a.retries >= 0) || `--retries must be an integer >= 0, got ${a.retries}`)
       .check((a) => a.timeout === undefined || a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`)
       .example('$0 batch run plan.yaml -j 2', 'two ngspice processes at once; rerun the same command to finish an interrupted batch')

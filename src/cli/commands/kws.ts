@@ -14,10 +14,11 @@ import { runBatch } from '../../jobs/run.js';
 import { readResults } from '../../jobs/store.js';
 import { loadModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
+import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../paths.js';
-import { loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption } from '../common.js';
+import { intAtLeast, loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption } from '../common.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
@@ -45,7 +46,7 @@ export function builder(y: Argv) {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
     .check((a) => a.clips === 'all' || (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) || `--clips must be an integer >= 1 or "all", got "${a.clips}"`)
     .check((a) => a['unit-current'] === undefined || (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) || `--unit-current must be a current in A > 0, got ${a['unit-current']}`)
-    .check((a) => (Number.isInteger(a.workers) && a.workers >= 1) || `--workers must be an integer >= 1, got ${a.workers}`)
+    .check((a) => intAtLeast('workers', a.workers, 1))
     // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
     .check((a) => numberIn('min-agreement', a['min-agreement'], 0, 1))
     .example('$0 kws-data --features "" && $0 kws', 'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)')
@@ -151,8 +152,7 @@ async function loadFeatures(file: string): Promise<FeatureSet> {
 /** The trained model's accuracy over the whole split (software only, fast), for context beside the sample. */
 function trainedTestAccuracy(net: Network, set: FeatureSet, split: Split): { correct: number; clips: number } {
   const all = selectClips(set, split, 'all');
-  const rows = kwsRows(net, set, all, [], 1);
-  return { correct: rows.filter((r) => r.trainedDecision === r.clip.target).length, clips: rows.length };
+  return { correct: all.filter((c) => runNetwork(net, clipInputs(set, c.index)).decision === c.target).length, clips: all.length };
 }
 
 function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number; clips: number }, earlier: number): string {
