@@ -4,8 +4,9 @@
  * ratio and current). Each uses the same devices, sizes and bias arrangement as generate.ts, so what is
  * measured here is what the network netlist contains.
  */
-import { CELL_SUBCKT, cellSubckt } from '../netlist/cell.js';
-import { num, toSpice, type Element } from '../netlist/elements.js';
+import { CELL_SUBCKT, cellSubcircuit } from '../netlist/cell.js';
+import { currentProbe, voltageProbe, writeDeck, type Deck } from '../netlist/deck.js';
+import type { Element, VoltageSource } from '../netlist/elements.js';
 import { DEFAULT_SPICE_OPTIONS } from '../netlist/generate.js';
 import type { Process } from '../netlist/process.js';
 
@@ -19,14 +20,23 @@ export interface CellBias {
 /** The sweep control voltage is read as nA of cell input current (VCCS gain 1 nA/V), so volts print as nA. */
 export const SWEEP_A_PER_V = 1e-9;
 
-function header(process: Process, title: string, deckLines?: readonly string[]): string[] {
-  return [
-    `* ${title}`,
-    ...(deckLines ?? process.deckLines),
-    `.options ${Object.entries(DEFAULT_SPICE_OPTIONS).map(([k, v]) => `${k}=${v}`).join(' ')}`,
-    `vdd vdd 0 dc ${num(process.vddV)}`,
-  ];
+/** A calibration deck: the process's model lines and options, one supply, a DC sweep of `vctl` (V read as nA). */
+function sweepDeck(process: Process, title: string, deckLines: readonly string[] | undefined, parts: Pick<Deck, 'subcircuits' | 'elements' | 'saves'>, sweep: { start: number; stop: number; step: number }): string {
+  return writeDeck({
+    title,
+    modelLines: deckLines ?? process.deckLines,
+    options: DEFAULT_SPICE_OPTIONS,
+    supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }],
+    ...parts,
+    analysis: { kind: 'dc', source: SWEEP_SOURCE, ...sweep },
+  }, process);
 }
+
+/** The swept control voltage source (`V<name>`) and its node. */
+const SWEEP_SOURCE = 'vctl'; // the card of sweepControl (ngspice names are case-blind)
+const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', minus: '0', dcV: 0 };
+/** A VCCS from the sweep control: `gain` nA per V of control, from `plus` through the source to `minus`. */
+const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({ type: 'vccs', name, plus, minus, ctrlPlus: 'ctl', ctrlMinus: '0', gainAPerV: gain * SWEEP_A_PER_V });
 
 function mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm: number): Element {
   return { type: 'mos', name, polarity, drain, gate, source, bulk: polarity === 'n' ? '0' : source, widthUm, lengthUm };
@@ -40,25 +50,23 @@ function mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, sou
 export function cellSweepDeck(process: Process, cells: readonly CellBias[], direction: 'up' | 'down', maxA: number, stepA: number, deckLines?: readonly string[]): string {
   // A deck should hold one cell: see measureCellsSpice for why.
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
-  const lines = header(process, `cell calibration sweep (${direction})`, deckLines);
-  lines.push(cellSubckt(process), 'vctl ctl 0 dc 0');
+  const elements: Element[] = [sweepControl];
   const saves: string[] = [];
   cells.forEach((c, k) => {
-    const els: Element[] = [mos(`in${k}`, 'p', `pin${k}`, `pin${k}`, 'vdd', w, l)];
+    elements.push(mos(`in${k}`, 'p', `pin${k}`, `pin${k}`, 'vdd', w, l));
     for (const [tag, iA] of [['thr', c.threshA], ['wid', c.widthA], ['gain', c.gainA]] as const) {
-      els.push(mos(`${tag}${k}`, 'n', `${tag}${k}`, `${tag}${k}`, '0', w, l));
-      els.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
+      elements.push(mos(`${tag}${k}`, 'n', `${tag}${k}`, `${tag}${k}`, '0', w, l));
+      elements.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
     }
-    els.push({ type: 'inst', name: `c${k}`, nodes: ['vdd', '0', `pin${k}`, `out${k}`, `m3d${k}`, `thr${k}`, `wid${k}`, `gain${k}`, `c${k}_v0`], subckt: CELL_SUBCKT });
-    els.push({ type: 'vsrc', name: `m_c${k}`, plus: `out${k}`, minus: `m3d${k}`, dcV: 0 });
-    lines.push(...els.map((e) => toSpice(e, process)), `Gin${k} pin${k} 0 ctl 0 ${num(SWEEP_A_PER_V)}`);
-    saves.push(`v(c${k}_v0)`, `i(vm_c${k})`);
+    const state: VoltageSource = { type: 'vsrc', name: `m_c${k}`, plus: `out${k}`, minus: `m3d${k}`, dcV: 0 };
+    elements.push({ type: 'inst', name: `c${k}`, nodes: ['vdd', '0', `pin${k}`, `out${k}`, `m3d${k}`, `thr${k}`, `wid${k}`, `gain${k}`, `c${k}_v0`], subckt: CELL_SUBCKT });
+    elements.push(state, swept(`in${k}`, `pin${k}`, '0'));
+    saves.push(voltageProbe(`c${k}_v0`), currentProbe(state.name));
   });
   const maxV = maxA / SWEEP_A_PER_V;
   const stepV = stepA / SWEEP_A_PER_V;
-  lines.push(`.save ${saves.join(' ')}`);
-  lines.push(direction === 'up' ? `.dc vctl 0 ${num(maxV)} ${num(stepV)}` : `.dc vctl ${num(maxV)} 0 ${num(-stepV)}`, '.end');
-  return lines.join('\n') + '\n';
+  const sweep = direction === 'up' ? { start: 0, stop: maxV, step: stepV } : { start: maxV, stop: 0, step: -stepV };
+  return sweepDeck(process, `cell calibration sweep (${direction})`, deckLines, { subcircuits: [cellSubcircuit(process)], elements, saves }, sweep);
 }
 
 /** Output width (um) the generator uses for a nominal width ratio (grid-snapped, at least the minimum width). */
@@ -75,13 +83,12 @@ export function snappedWidthUm(process: Process, ratio: number): number {
  */
 export function mirrorSweepDeck(process: Process, ratios: readonly number[], currentsA: readonly number[], deckLines?: readonly string[]): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
-  const lines = header(process, 'mirror calibration sweep', deckLines);
   const els: Element[] = [
     mos('refp', 'p', 'rp', 'rp', 'vdd', w, l),
     mos('refn', 'n', 'rn', 'rn', '0', w, l),
   ];
   const saves: string[] = [];
-  const pulls: string[] = [];
+  const pulls: Element[] = [];
   ratios.forEach((r, k) => {
     const wu = snappedWidthUm(process, r);
     els.push(mos(`p${k}`, 'p', `sp${k}`, 'rp', `vp${k}`, wu, l), { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 });
@@ -93,17 +100,14 @@ export function mirrorSweepDeck(process: Process, ratios: readonly number[], cur
     els.push(mos(`lps${k}`, 'p', `yp${k}`, `yp${k}`, 'vdd', w, l));
     els.push(mos(`ns${k}`, 'n', `yn${k}`, 'rn', `vns${k}`, wu, l), { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 });
     els.push(mos(`lns${k}`, 'n', `yn${k}`, `yn${k}`, '0', w, l));
-    pulls.push(`Gps${k} yp${k} 0 ctl 0 ${num((1 + r) * SWEEP_A_PER_V)}`, `Gns${k} vdd yn${k} ctl 0 ${num((1 + r) * SWEEP_A_PER_V)}`);
-    saves.push(`i(vm_p${k})`, `i(vm_n${k})`, `i(vm_ps${k})`, `i(vm_ns${k})`);
+    pulls.push(swept(`ps${k}`, `yp${k}`, '0', 1 + r), swept(`ns${k}`, 'vdd', `yn${k}`, 1 + r));
+    saves.push(...[`m_p${k}`, `m_n${k}`, `m_ps${k}`, `m_ns${k}`].map(currentProbe));
   });
-  lines.push(...els.map((e) => toSpice(e, process)), ...pulls);
   // One swept control drives both references; a VCCS per reference keeps them equal by construction.
-  lines.push('vctl ctl 0 dc 0', `Grefp rp 0 ctl 0 ${num(SWEEP_A_PER_V)}`, `Grefn vdd rn ctl 0 ${num(SWEEP_A_PER_V)}`);
+  const elements = [...els, ...pulls, sweepControl, swept('refp', 'rp', '0'), swept('refn', 'vdd', 'rn')];
   const values = currentsA.map((i) => i / SWEEP_A_PER_V);
-  lines.push(`.save ${saves.join(' ')}`);
   // A DC sweep over an explicit list is not in ngspice 39; sweep linearly over the range at the smallest spacing.
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  lines.push(`.dc vctl ${num(lo)} ${num(hi)} ${num(lo)}`, '.end');
-  return lines.join('\n') + '\n';
+  return sweepDeck(process, 'mirror calibration sweep', deckLines, { elements, saves }, { start: lo, stop: hi, step: lo });
 }

@@ -11,7 +11,7 @@
  */
 import type { Element } from './elements.js';
 import type { Process } from './process.js';
-import { toSpice } from './elements.js';
+import type { Subcircuit } from './deck.js';
 
 export const CELL_SUBCKT = 'bmru_cell';
 export const CELL_PORTS = ['vdd', 'vss', 'in', 'out', 'm3d', 'vthr', 'vwid', 'vgain', 'v0'] as const;
@@ -35,10 +35,7 @@ export function cellDevices(process: Process): Element[] {
   ];
 }
 
-/** The `.subckt` text of the cell for a process. */
-export function cellSubckt(process: Process): string {
-  const lines = [`.subckt ${CELL_SUBCKT} ${CELL_PORTS.join(' ')}`];
-  for (const e of cellDevices(process)) lines.push(toSpice(e, process));
-  lines.push(`.ends ${CELL_SUBCKT}`);
-  return lines.join('\n');
+/** The cell as a deck's subcircuit (written by `writeDeck`). */
+export function cellSubcircuit(process: Process): Subcircuit {
+  return { name: CELL_SUBCKT, ports: CELL_PORTS, elements: cellDevices(process) };
 }

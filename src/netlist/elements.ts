@@ -61,12 +61,39 @@ export interface Instance {
   readonly subckt: string;
 }
 
+/** Voltage-controlled current source (ngspice `G`): gain (A/V) x v(ctrlPlus, ctrlMinus) flows from `plus` through it to `minus`. */
+export interface Vccs {
+  readonly type: 'vccs';
+  readonly name: string;
+  readonly plus: string;
+  readonly minus: string;
+  readonly ctrlPlus: string;
+  readonly ctrlMinus: string;
+  readonly gainAPerV: number;
+}
+
+/** A comment line; its text may come from outside the toolkit and is escaped (`commentText`). */
 export interface Comment {
   readonly type: 'comment';
   readonly text: string;
 }
 
-export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Instance | Comment;
+export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Vccs | Instance | Comment;
+
+/** Characters ngspice would read as a line break, and other controls that have no place in a comment. */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, 'g');
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Free text as the body of one comment line: control characters (newlines first) written as visible escapes
+ * (`\n`, `\u0007`), so the text stays on the line that `* ` opens and can never start a line of its own
+ * (ngspice runs a line that starts with `*#` as a command, `shell` included).
+ */
+export function commentText(text: string): string {
+  return text.replace(CONTROL_CHARS_ALL, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Number in a form ngspice reads back to the same double. */
 export function num(v: number): string {
@@ -77,7 +104,7 @@ export function num(v: number): string {
 export function toSpice(e: Element, process: Process): string {
   switch (e.type) {
     case 'comment':
-      return `* ${e.text}`;
+      return `* ${commentText(e.text)}`;
     case 'mos': {
       const model = e.polarity === 'n' ? process.nmos : process.pmos;
       return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
@@ -87,6 +114,8 @@ export function toSpice(e: Element, process: Process): string {
       return `V${e.name} ${e.plus} ${e.minus} dc ${num(e.dcV)}`;
     case 'switch':
       return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;
+    case 'vccs':
+      return `G${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${num(e.gainAPerV)}`;
     case 'inst':
       return `X${e.name} ${e.nodes.join(' ')} ${e.subckt}`;
     case 'isrc': {

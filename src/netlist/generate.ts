@@ -13,8 +13,9 @@ import type { Block, Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
-import { CELL_PORTS, CELL_SUBCKT, cellSubckt } from './cell.js';
-import { num, toSpice, type Element } from './elements.js';
+import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
+import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
+import { num, type Comment, type Element, type Mosfet, type VoltageSource } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
@@ -119,10 +120,18 @@ class Builder {
     readonly flatCells = false,
   ) {}
 
-  mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm?: number): void {
+  mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm?: number): Mosfet {
     const bulk = polarity === 'n' ? '0' : source;
-    this.elements.push({ type: 'mos', name, polarity, drain, gate, source, bulk, widthUm, lengthUm: lengthUm ?? this.process.sizing.mirrorLengthUm });
+    const device: Mosfet = { type: 'mos', name, polarity, drain, gate, source, bulk, widthUm, lengthUm: lengthUm ?? this.process.sizing.mirrorLengthUm };
+    this.elements.push(device);
     this.transistors++;
+    return device;
+  }
+
+  /** Add an element and return its card name (what the mapping table lists). */
+  card(e: Exclude<Element, Comment>): string {
+    this.elements.push(e);
+    return cardName(e, this.process);
   }
 
   /**
@@ -155,17 +164,12 @@ class Builder {
     if (have) return have;
     const node = `${sig.label}_${polarity}`;
     const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
+    this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff);
+    const copy = polarity === 'n' ? this.mos(`cv_${node}`, 'p', node, sig.p!, SUPPLY.ff, widthUm) : this.mos(`cv_${node}`, 'n', node, sig.n!, '0', widthUm);
+    if (polarity === 'n') sig.n = node;
+    else sig.p = node;
     // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
-    this.map(`(rail ${polarity}) ${sig.label}`, `${this.process.instance}cv_${node}`, 'unity mirror (rail conversion)', 1, realisedGain, `w=${num(widthUm)}u`);
-    if (polarity === 'n') {
-      this.diode(`d_${node}`, 'n', node, node, SUPPLY.ff);
-      this.mos(`cv_${node}`, 'p', node, sig.p!, SUPPLY.ff, widthUm);
-      sig.n = node;
-    } else {
-      this.diode(`d_${node}`, 'p', node, node, SUPPLY.ff);
-      this.mos(`cv_${node}`, 'n', node, sig.n!, '0', widthUm);
-      sig.p = node;
-    }
+    this.map(`(rail ${polarity}) ${sig.label}`, cardName(copy, this.process), 'unity mirror (rail conversion)', 1, realisedGain, `w=${num(widthUm)}u`);
     return node;
   }
 
@@ -193,13 +197,13 @@ class Builder {
         this.map(t.parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, t.weight * t.paramSign, 0, 'w=0');
         continue;
       }
-      this.mos(name, devPol, label, this.rail(t.signal, devPol), sourcing ? supply : '0', widthUm);
+      const copy = this.mos(name, devPol, label, this.rail(t.signal, devPol), sourcing ? supply : '0', widthUm);
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
-      this.map(t.parameter, `${this.process.instance}${name}`, `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`, t.weight * t.paramSign, realised, `w=${num(widthUm)}u`);
+      this.map(t.parameter, cardName(copy, this.process), `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`, t.weight * t.paramSign, realised, `w=${num(widthUm)}u`);
     }
     if (bias !== 0) this.biasInto(label, polarity, bias, biasParameter!, biasSign);
-    this.saves.push(`i(v${probe})`);
-    return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: `i(v${probe})` };
+    this.saves.push(currentProbe(probe));
+    return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: currentProbe(probe) };
   }
 
   /** A bias current into a summing node: an ideal reference (bias DAC) into a diode, mirrored at unity. */
@@ -209,19 +213,18 @@ class Builder {
     const iA = Math.abs(bias) * this.unitA;
     const devPol = sourcing ? 'p' : 'n';
     this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
-    this.elements.push(
+    const source = this.card(
       sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
     );
     const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
     this.mos(`b_${node}`, devPol, node, ref, sourcing ? SUPPLY.bias : '0', widthUm);
-    this.map(parameter, `I${ref}`, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
+    this.map(parameter, source, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
   }
 
-  /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node. */
-  cellBias(node: string, iA: number): string {
+  /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
+  cellBias(node: string, iA: number): { gate: string; source: string } {
     this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
-    this.elements.push({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' });
-    return node;
+    return { gate: node, source: this.card({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' }) };
   }
 
   map(parameter: string, element: string, realisation: string, target: number, realised: number, setting: string): void {
@@ -293,7 +296,7 @@ export function holdWaveform(values: readonly number[], frameS: number, edgeS: n
 }
 
 /** Cell bank of one block; returns the cells' output signals and writes the realised cell parameters. */
-function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: string[], releaseS: number | undefined): Signal[] {
+function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: { node: string; voltageV: number }[], releaseS: number | undefined): Signal[] {
   const th = cellThresholds(block.cell);
   if (releaseS !== undefined) b.elements.push(resetControl(k, releaseS));
   const cal = b.calibration?.cell;
@@ -305,24 +308,24 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     const { threshA: iThrA, widthA: iWidA } = cellInverse(cal?.grid, th.betaHi[j] * u, deltaU * u);
     // Extrapolating below the table can ask for a negative current; a bias source cannot sink its own reference.
     const iGainA = Math.max(inverse(cal?.gain, th.alpha[j] * u), 0);
-    const vthr = b.cellBias(`${tag}_thr`, iThrA);
-    const vwid = b.cellBias(`${tag}_wid`, iWidA);
-    const vgain = b.cellBias(`${tag}_gain`, iGainA);
+    const thr = b.cellBias(`${tag}_thr`, iThrA);
+    const wid = b.cellBias(`${tag}_wid`, iWidA);
+    const gain = b.cellBias(`${tag}_gain`, iGainA);
     const out = `${tag}_out`;
     const m3d = `${tag}_m3d`;
     const v0 = `${tag}_v0`;
-    const ports = [SUPPLY.cell, '0', cands[j].p!, out, m3d, vthr, vwid, vgain, v0];
+    const ports = [SUPPLY.cell, '0', cands[j].p!, out, m3d, thr.gate, wid.gate, gain.gate, v0];
     if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
     else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
     b.transistors += 9;
-    b.elements.push({ type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 });
-    b.saves.push(`i(vm_${tag})`, `v(${v0})`);
-    probes.stateCurrents[k].push(`i(vm_${tag})`);
-    probes.cellNodes[k].push(`v(${v0})`);
-    ics.push(`v(${v0})=${th.s0[j] ? num(b.process.vddV) : 0}`);
-    if (releaseS !== undefined) {
-      b.elements.push({ type: 'switch', name: `${tag}_rst`, plus: v0, minus: th.s0[j] ? SUPPLY.cell : '0', ctrlPlus: `rst_b${k}`, ctrlMinus: '0', model: RESET_SWITCH_MODEL });
-    }
+    const stateProbe: VoltageSource = { type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 };
+    b.elements.push(stateProbe);
+    b.saves.push(currentProbe(stateProbe.name), voltageProbe(v0));
+    probes.stateCurrents[k].push(currentProbe(stateProbe.name));
+    probes.cellNodes[k].push(voltageProbe(v0));
+    ics.push({ node: v0, voltageV: th.s0[j] ? b.process.vddV : 0 });
+    const reset = releaseS === undefined ? undefined
+      : b.card({ type: 'switch', name: `${tag}_rst`, plus: v0, minus: th.s0[j] ? SUPPLY.cell : '0', ctrlPlus: `rst_b${k}`, ctrlMinus: '0', model: RESET_SWITCH_MODEL.name });
 
     const got = cellForward(cal?.grid, iThrA, iWidA);
     const betaHiR = got.betaHiA / u;
@@ -333,11 +336,11 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     realisedCell.beta1[j] = Math.max(betaHiR - deltaR, 0);
     realisedCell.s0[j] = th.s0[j];
     const p = `blocks.${k}.cell`;
-    b.map(`${p}.beta_hi[${j}]`, `I${tag}_thr`, 'cell bias I_thresh (M2)', th.betaHi[j], betaHiR, `I=${num(iThrA)}`);
-    b.map(`${p}.delta[${j}]`, `I${tag}_wid`, 'cell bias I_width (M8)', deltaU, deltaR, `I=${num(iWidA)}`);
-    b.map(`${p}.alpha[${j}]`, `I${tag}_gain`, 'cell bias I_gain (M5)', th.alpha[j], alphaR, `I=${num(iGainA)}`);
-    const held = releaseS === undefined ? '' : ` (held by S${tag}_rst until ${num(releaseS * 1e3)} ms)`;
-    b.map(`${p}.s0[${j}]`, `.ic v(${v0})`, `initial state of V0${held}`, th.s0[j], th.s0[j], `${th.s0[j] ? num(b.process.vddV) : 0} V`);
+    b.map(`${p}.beta_hi[${j}]`, thr.source, 'cell bias I_thresh (M2)', th.betaHi[j], betaHiR, `I=${num(iThrA)}`);
+    b.map(`${p}.delta[${j}]`, wid.source, 'cell bias I_width (M8)', deltaU, deltaR, `I=${num(iWidA)}`);
+    b.map(`${p}.alpha[${j}]`, gain.source, 'cell bias I_gain (M5)', th.alpha[j], alphaR, `I=${num(iGainA)}`);
+    const held = reset === undefined ? '' : ` (held by ${reset} until ${num(releaseS! * 1e3)} ms)`;
+    b.map(`${p}.s0[${j}]`, `.ic ${voltageProbe(v0)}`, `initial state of V0${held}`, th.s0[j], th.s0[j], `${th.s0[j] ? num(b.process.vddV) : 0} V`);
     outs.push({ label: `${tag}y`, p: out });
   }
   return outs;
@@ -357,8 +360,7 @@ export function resetReleaseS(k: number, blocks: number, frameS: number): number
 }
 
 /** ngspice switch model of the reset: closed while its control is above 0.5 V (of 1 V); open, 1e15 ohm leaks a few fA. */
-const RESET_SWITCH_MODEL = 'bmru_reset';
-const RESET_SWITCH_LINE = `.model ${RESET_SWITCH_MODEL} sw vt=0.5 vh=0.1 ron=1e3 roff=1e15`;
+const RESET_SWITCH_MODEL: DeviceModel = { name: 'bmru_reset', kind: 'sw', params: { vt: 0.5, vh: 0.1, ron: 1e3, roff: 1e15 } };
 /** Edge of the reset control (s): short against the cells' ~0.5 ms switching. */
 const RESET_EDGE_S = 1e-6;
 
@@ -402,10 +404,10 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
   const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
-    supplies: Object.fromEntries(DOMAINS.map((d) => [d, `i(v${SUPPLY[d]})`])) as Record<Domain, string>,
+    supplies: Object.fromEntries(DOMAINS.map((d) => [d, currentProbe(SUPPLY[d])])) as Record<Domain, string>,
     releaseS: net.blocks.map((_, k) => (k === 0 ? 0 : resetReleaseS(k, net.blocks.length, net.frameS))),
   };
-  const ics: string[] = [];
+  const ics: { node: string; voltageV: number }[] = [];
   const realisedCells = net.blocks.map(() => ({
     alpha: new Float64Array(net.cells), beta1: new Float64Array(net.cells), delta: new Float64Array(net.cells), s0: new Float64Array(net.cells),
   }));
@@ -484,7 +486,7 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
   const tStopS = inputs.frames * net.frameS;
   const noisy = opts.noise ? addSourceNoise(b.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : b.elements;
   const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
-  const deck = assembleDeck(b, varied?.elements ?? noisy, opts, net, ics, tStopS);
+  const deck = writeDeck(networkDeck(b, varied?.elements ?? noisy, opts, net, ics, tStopS), opts.process);
   return { deck, mapping: b.mapping, probes, realised, tStopS, frames: inputs.frames, transistors: b.transistors, devices: varied?.devices };
 }
 
@@ -496,26 +498,26 @@ function realisedLinear(mapping: readonly MappingRow[], prefix: string, lin: Blo
   };
 }
 
-/** Order the deck's sections: header, models, options, supplies, cell subckt, circuit, initial state, saves, analysis. */
-function assembleDeck(b: Builder, elements: readonly Element[], opts: GenerateOptions, net: Network, ics: string[], tStopS: number): string {
+/** The network's deck as data: the process's model lines, options, supplies, the cell subcircuit, the circuit, initial states, saves, transient. */
+function networkDeck(b: Builder, elements: readonly Element[], opts: GenerateOptions, net: Network, ics: Deck['initialConditions'], tStopS: number): Deck {
   const p = opts.process;
-  const options = { ...DEFAULT_SPICE_OPTIONS, ...opts.spiceOptions };
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
-  const lines = [
-    `* ${opts.title ?? 'bmru-cosim FQ-BMRU network'}`,
-    `* generated by bmru-cosim; process ${p.name} (${p.description}); ${b.transistors} transistors`,
-    `* ${net.inputs} inputs, width ${net.width}, ${net.blocks.length} blocks x ${net.cells} cells, ${net.classes} classes, skip ${net.skip}; I_unit = ${num(net.unitCurrentA)} A`,
-    ...(opts.deckLines ?? p.deckLines),
-    `.options acct ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ')}`,
-    ...DOMAINS.map((d) => `V${SUPPLY[d]} ${SUPPLY[d]} 0 dc ${num(p.vddV)}`),
-    ...(opts.temperatureC !== undefined ? [`.temp ${num(opts.temperatureC)}`] : []),
-    ...(b.flatCells ? [] : [cellSubckt(p)]),
-    ...(elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_LINE] : []),
-    ...elements.map((e) => toSpice(e, p)),
-    ...(ics.length > 0 ? [`.ic ${ics.join(' ')}`] : []),
-    `.save ${[...b.saves, ...DOMAINS.map((d) => `i(v${SUPPLY[d]})`)].join(' ')}`,
-    `.tran ${num(tMaxS / 10)} ${num(tStopS)} 0 ${num(tMaxS)}`,
-    '.end',
-  ];
-  return lines.join('\n') + '\n';
+  return {
+    title: opts.title ?? 'bmru-cosim FQ-BMRU network',
+    notes: [
+      `generated by bmru-cosim; process ${p.name} (${p.description}); ${b.transistors} transistors`,
+      `${net.inputs} inputs, width ${net.width}, ${net.blocks.length} blocks x ${net.cells} cells, ${net.classes} classes, skip ${net.skip}; I_unit = ${num(net.unitCurrentA)} A`,
+    ],
+    modelLines: opts.deckLines ?? p.deckLines,
+    // acct: ngspice prints its statistics (iterations, time per phase), which the runner keeps with the run.
+    options: { acct: true, ...DEFAULT_SPICE_OPTIONS, ...opts.spiceOptions },
+    supplies: DOMAINS.map((d) => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
+    temperatureC: opts.temperatureC,
+    subcircuits: b.flatCells ? [] : [cellSubcircuit(p)],
+    models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
+    elements,
+    initialConditions: ics,
+    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d]))],
+    analysis: { kind: 'tran', tStepS: tMaxS / 10, tStopS, tStartS: 0, tMaxS },
+  };
 }
