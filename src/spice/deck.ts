@@ -25,3 +25,16 @@ export function transientStopS(netlist: string): number | undefined {
   const m = /^[ \t]*\.tran[ \t]+(\S+)[ \t]+(\S+)/im.exec(netlist);
   return m ? spiceNumber(m[2]) : undefined;
 }
+
+/**
+ * Lines ngspice runs as commands, not circuit: a `.control` block (and its `.endc`), a comment that starts
+ * with `*#` (leading blanks allowed; measured on 39: `*# shell ...` runs in batch mode), and a first line
+ * `*ng_script`, which makes the whole file a script. Returns the 1-based line numbers found.
+ */
+export function controlLines(deckText: string): number[] {
+  const found: number[] = [];
+  deckText.split(/\r?\n/).forEach((line, i) => {
+    if (/^\s*\*#/.test(line) || /^\s*\.(control|endc)\b/i.test(line) || (i === 0 && /^\s*\*ng_script/i.test(line))) found.push(i + 1);
+  });
+  return found;
+}

@@ -24,6 +24,7 @@ import {
   type SpiceError,
   type SpiceErrorContext,
 } from './errors.js';
+import { controlLines } from './deck.js';
 import { parseRawfile, vector, type RawPlot } from './rawfile.js';
 import { watchTransient, type RunProgress } from './watch.js';
 
@@ -54,6 +55,11 @@ export interface RunOptions {
   expectTStopS?: number;
   /** Vectors the last plot must hold (`v(out)`, `i(vdd)`): ngspice drops a `.save` of an unknown node silently. */
   expectVectors?: string[];
+  /**
+   * Run a deck that has ngspice commands in it (`.control`, `*#` lines, `*ng_script`): only for a user's own deck
+   * they asked to run as it is; the verdict then rests on the rawfile alone. Default: false, such decks are refused.
+   */
+  allowControl?: boolean;
   /** Aborting kills ngspice and rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -202,6 +208,7 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
     workRoot: os.tmpdir(),
     keepWorkDir: 'onFailure',
     ngspiceBin: defaultNgspiceBin(),
+    allowControl: false,
     expectVectors: [],
     ...withoutUndefined(options),
     netlist: options.netlist,
@@ -213,9 +220,14 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
   if (o.expectTStopS !== undefined && !(o.expectTStopS > 0)) {
     throw new RangeError(`expectTStopS must be > 0, got ${o.expectTStopS}`);
   }
-  if (/^\s*\.control\b/im.test(o.netlist)) {
-    // With a .control block the exit code and the rawfile mean something else (DESIGN.md §7).
-    throw new SpiceNetlistError('runNgspice takes decks without a .control block; the runner drives ngspice itself');
+  const commands = o.allowControl ? [] : controlLines(o.netlist);
+  if (commands.length > 0) {
+    // ngspice runs these as commands (`shell` among them), and with a .control block the exit code and the
+    // rawfile mean something else (DESIGN.md §7): a deck that should only describe a circuit must not have them.
+    throw new SpiceNetlistError(
+      `the deck has lines ngspice runs as commands (a .control block, a '*#' comment or '*ng_script') at line ${commands.slice(0, 5).join(', ')}; ` +
+        'the runner drives ngspice itself, so decks are circuit only',
+    );
   }
   return o;
 }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
-import { transientStopS } from '../../spice/deck.js';
+import { controlLines, transientStopS } from '../../spice/deck.js';
 import { runNgspice } from '../../spice/runner.js';
 import { progress, transientProgress } from '../progress.js';
 import { table } from '../format.js';
@@ -12,21 +12,33 @@ export const describe = 'Run a netlist through ngspice in batch mode and summari
 
 export function builder(y: Argv) {
   const deck = y
-    .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); no .control block; includes with absolute paths' })
+    .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); circuit only (no .control, *# or *ng_script lines unless --allow-control); includes with absolute paths' })
     .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' });
   return timeoutOption(deck, 600)
     .option('keep', { type: 'boolean', default: false, describe: 'keep the work directory (deck, rawfile) even on success' })
     .option('hsa', { type: 'boolean', default: false, describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers' })
+    .option('allow-control', {
+      type: 'boolean', default: false,
+      describe: 'run a deck with lines ngspice executes as commands (.control blocks, *# comments, *ng_script): they can run shell commands, so only for decks you wrote; the verdict then rests on the rawfile alone',
+    })
     .example('$0 spice netlists/example/deck.cir --csv waves.csv', 'simulate an exported deck');
 }
 
-export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean }): Promise<void> {
+export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean; allowControl: boolean }): Promise<void> {
   const netlist = await readFile(a.deck, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`cannot read deck file (${e.code ?? e.message})`, { file: a.deck });
   });
+  const commands = controlLines(netlist);
+  if (commands.length > 0 && !a.allowControl) {
+    throw new InputError(
+      `line ${commands.slice(0, 5).join(', ')}: expected a circuit-only deck, found lines ngspice runs as commands (.control, '*#' or '*ng_script'), which can run shell commands; ` +
+        're-run with --allow-control if you wrote this deck and mean it',
+      { file: a.deck },
+    );
+  }
   const p = progress(`ngspice ${a.deck}`);
   const r = await runNgspice({
-    netlist, name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
+    netlist, allowControl: a.allowControl, name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
     onProgress: transientProgress(p, transientStopS(netlist)),
   }).catch((e: unknown) => {
     p.stop();
