@@ -6,7 +6,7 @@
  * predicts when every parameter is drawn with that sigma.
  */
 import { cosimulate, type CosimOptions } from '../pipeline.js';
-import { generateNetlist } from '../netlist/generate.js';
+import { buildCircuit } from '../netlist/generate.js';
 import type { Network } from '../model/types.js';
 import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
 import type { Process } from '../netlist/process.js';
@@ -177,5 +177,5 @@ export function softwareMonteCarlo(net: Network, inputs: InputSequence, refs: re
 
 /** The network the circuit realises (what every sample is compared against). */
 export function realisedNetwork(net: Network, inputs: InputSequence, opts: Pick<CosimOptions, 'process' | 'calibration'>): Network {
-  return generateNetlist(net, inputs, opts).realised;
+  return buildCircuit(net, inputs, opts).realised;
 }

@@ -109,6 +109,8 @@ interface Term {
 class Builder {
   readonly elements: Element[] = [];
   readonly mapping: MappingRow[] = [];
+  /** Realised values per parameter name, summed over every element that realises it (and how many do). */
+  readonly realisedSums = new Map<string, { sum: number; count: number }>();
   readonly saves: string[] = [];
   transistors = 0;
 
@@ -229,6 +231,23 @@ class Builder {
 
   map(parameter: string, element: string, realisation: string, target: number, realised: number, setting: string): void {
     this.mapping.push({ parameter, element, realisation, target, realised, setting, error: realised - target });
+    const acc = this.realisedSums.get(parameter);
+    if (acc) {
+      acc.sum += realised;
+      acc.count++;
+    } else this.realisedSums.set(parameter, { sum: realised, count: 1 });
+  }
+
+  /**
+   * Realised values of a parameter tensor. A signed pair realises one weight several times (sourcing and
+   * sinking copies); the model gets their mean, the best single number for what the circuit does. Entries no
+   * element realises (a zero weight) keep their trained value.
+   */
+  realisedTensor(name: string, trained: Float64Array, cols: number): Float64Array {
+    return trained.map((v, i) => {
+      const acc = this.realisedSums.get(cols > 0 ? `${name}[${Math.floor(i / cols)},${i % cols}]` : `${name}[${i}]`);
+      return acc ? acc.sum / acc.count : v;
+    });
   }
 }
 
@@ -380,27 +399,33 @@ function flatCell(process: Process, tag: string, ports: readonly string[]): Elem
   );
 }
 
-/**
- * Realised values of a parameter tensor from the mapping table. A signed pair realises one weight several
- * times (sourcing and sinking copies); the model gets their mean, the best single number for what the circuit does.
- */
-function realisedValues(mapping: readonly MappingRow[], name: string, fallback: Float64Array, cols: number): Float64Array {
-  const sum = new Float64Array(fallback.length);
-  const count = new Int32Array(fallback.length);
-  const re = cols > 0 ? /\[(\d+),(\d+)\]$/ : /\[(\d+)\]$/;
-  for (const r of mapping) {
-    if (!r.parameter.startsWith(`${name}[`)) continue;
-    const m = re.exec(r.parameter);
-    if (!m) continue;
-    const i = cols > 0 ? Number(m[1]) * cols + Number(m[2]) : Number(m[1]);
-    sum[i] += r.realised;
-    count[i]++;
-  }
-  return fallback.map((v, i) => (count[i] > 0 ? sum[i] / count[i] : v));
+/** The circuit of a network as data: its elements, mapping table, probes and the network it realises. */
+export interface BuiltCircuit {
+  readonly elements: readonly Element[];
+  readonly mapping: MappingRow[];
+  readonly probes: Probes;
+  /** The network with the parameter values the circuit realises, recorded as each element was placed. */
+  readonly realised: Network;
+  readonly initialConditions: readonly { readonly node: string; readonly voltageV: number }[];
+  readonly saves: readonly string[];
+  readonly transistors: number;
+  /** Cells written device by device (per-device variation) instead of as instances of the cell subcircuit. */
+  readonly flatCells: boolean;
 }
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
+  const built = buildCircuit(net, inputs, opts);
+  const tStopS = inputs.frames * net.frameS;
+  const noisy = opts.noise ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : built.elements;
+  const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
+  const deck = writeDeck(networkDeck(built, varied?.elements ?? noisy, opts, net, tStopS), opts.process);
+  const { mapping, probes, realised, transistors } = built;
+  return { deck, mapping, probes, realised, tStopS, frames: inputs.frames, transistors, devices: varied?.devices };
+}
+
+/** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
+export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation'>): BuiltCircuit {
   const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
@@ -475,31 +500,27 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
   const realised: Network = {
     ...net,
     cellParams: 'realised',
-    pre: realisedLinear(b.mapping, 'pre', net.pre),
+    pre: realisedLinear(b, 'pre', net.pre),
     blocks: net.blocks.map((blk, k) => ({
-      cand: realisedLinear(b.mapping, `blocks.${k}.cand`, blk.cand),
+      cand: realisedLinear(b, `blocks.${k}.cand`, blk.cand),
       cell: realisedCells[k],
-      post: realisedLinear(b.mapping, `blocks.${k}.post`, blk.post),
+      post: realisedLinear(b, `blocks.${k}.post`, blk.post),
     })),
-    out: realisedLinear(b.mapping, 'out', net.out),
+    out: realisedLinear(b, 'out', net.out),
   };
-  const tStopS = inputs.frames * net.frameS;
-  const noisy = opts.noise ? addSourceNoise(b.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : b.elements;
-  const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
-  const deck = writeDeck(networkDeck(b, varied?.elements ?? noisy, opts, net, ics, tStopS), opts.process);
-  return { deck, mapping: b.mapping, probes, realised, tStopS, frames: inputs.frames, transistors: b.transistors, devices: varied?.devices };
+  return { elements: b.elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
 }
 
-function realisedLinear(mapping: readonly MappingRow[], prefix: string, lin: Block['cand']): Block['cand'] {
+function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['cand'] {
   const { rows, cols } = lin.weight;
   return {
-    weight: { rows, cols, data: realisedValues(mapping, `${prefix}.weight`, lin.weight.data, cols) },
-    bias: realisedValues(mapping, `${prefix}.bias`, lin.bias, 0),
+    weight: { rows, cols, data: b.realisedTensor(`${prefix}.weight`, lin.weight.data, cols) },
+    bias: b.realisedTensor(`${prefix}.bias`, lin.bias, 0),
   };
 }
 
 /** The network's deck as data: the process's model lines, options, supplies, the cell subcircuit, the circuit, initial states, saves, transient. */
-function networkDeck(b: Builder, elements: readonly Element[], opts: GenerateOptions, net: Network, ics: Deck['initialConditions'], tStopS: number): Deck {
+function networkDeck(b: BuiltCircuit, elements: readonly Element[], opts: GenerateOptions, net: Network, tStopS: number): Deck {
   const p = opts.process;
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
   return {
@@ -516,7 +537,7 @@ function networkDeck(b: Builder, elements: readonly Element[], opts: GenerateOpt
     subcircuits: b.flatCells ? [] : [cellSubcircuit(p)],
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
-    initialConditions: ics,
+    initialConditions: b.initialConditions,
     saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d]))],
     analysis: { kind: 'tran', tStepS: tMaxS / 10, tStopS, tStartS: 0, tMaxS },
   };

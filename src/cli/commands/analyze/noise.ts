@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { NOISE_LEVELS, softwareNoise, type BoundaryNoise } from '../../../analysis/noise.js';
 import { circuitNoise, DEFAULT_NOISE_SAMPLES_PER_FRAME, type CircuitNoiseResult } from '../../../analysis/noise-circuit.js';
-import { generateNetlist } from '../../../netlist/generate.js';
+import { buildCircuit } from '../../../netlist/generate.js';
 import { randomInputs, randomNetwork } from '../../../model/random.js';
 import type { Network } from '../../../model/types.js';
 import type { InputSequence } from '../../../model/network.js';
@@ -70,7 +70,7 @@ export async function handler(a: Args): Promise<void> {
   const circuitRuns: Record<string, CircuitNoiseResult> = {};
   const study = async (name: Row['study'], n: Network, x: InputSequence, circuitLevels: number[]) => {
     // The model the circuit realises (quantised widths, calibrated biases), so both sides see the same network.
-    const realised = generateNetlist(n, x, { process: proc, calibration }).realised;
+    const realised = buildCircuit(n, x, { process: proc, calibration }).realised;
     for (const level of levels) for (const b of softwareNoise(realised, x, { level, seed: a.seed, draws: a.draws })) rows.push({ study: name, source: 'software', level, b });
     if (!a.circuit || circuitLevels.length === 0) return;
     const p = progress(`ngspice (${name}): clean + ${circuitLevels.length} noisy runs of ${x.frames} frames`);
