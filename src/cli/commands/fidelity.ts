@@ -18,6 +18,7 @@ export function builder(y: Argv) {
     .command(baselineCommand)
     .demandCommand(1, 'Name a fidelity command: check or baseline.')
     .example('$0 fidelity check models/example/fidelity-suite.yaml', 'exit 0 pass, 1 regression or a case without baseline, 2 error; writes JUnit XML and a Markdown summary')
+    .example('$0 fidelity check models/example/fidelity-suite.yaml --kit ~/pdk/gf180mcu', 'the GF180MCU cases on your kit')
     .example('$0 fidelity baseline models/example/fidelity-suite.yaml', 'record the current results as the baseline (deliberately, after review)');
 }
 
@@ -29,6 +30,7 @@ interface SuiteArgs {
   suite: string;
   baseline?: string;
   out?: string;
+  kit?: string;
   workers?: number;
 }
 
@@ -37,6 +39,7 @@ const suiteOptions = <T>(y: Argv<T>) =>
     .positional('suite', { type: 'string', demandOption: true, describe: 'suite: a batch plan YAML (models x inputs x processes x corners x seeds, tolerances)' })
     .option('baseline', { type: 'string', describe: 'baseline JSON', defaultDescription: '<suite>.baseline.json beside the suite' })
     .option('out', { alias: 'o', type: 'string', describe: 'results folder (a rerun reuses finished jobs)', defaultDescription: 'the plan\'s out, else out/batch-<name>' })
+    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (overrides the suite\'s kit)' })
     .option('workers', { alias: 'j', type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
     .check((a) => intAtLeast('workers', a.workers, 1));
 
@@ -44,7 +47,7 @@ const baselineFile = (a: SuiteArgs) => a.baseline ?? join(dirname(a.suite), `${b
 
 /** Run the suite's jobs that have no result yet; returns the plan, its jobs and every record. */
 async function runSuite(a: SuiteArgs) {
-  const plan = await loadPlan(a.suite, { out: a.out });
+  const plan = await loadPlan(a.suite, { out: a.out, kit: a.kit });
   const expanded = await expandPlan(plan);
   const p = progress(`fidelity ${plan.name}`);
   await runBatch(expanded, { workers: a.workers, onProgress: (x) => p.update(batchProgressText(x)) }).finally(() => p.stop());
