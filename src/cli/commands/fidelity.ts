@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { expandPlan, GENERATOR, loadPlan } from '../../jobs/plan.js';
 import { runBatch } from '../../jobs/run.js';
 import { outPaths, readAllResults } from '../../jobs/store.js';
-import { baselineFrom, checkFidelity, DEFAULT_MAX_DROP, fidelityExitCode, junitXml, loadBaseline, markdownSummary } from '../../jobs/fidelity.js';
+import { baselineFrom, checkFidelity, DEFAULT_MAX_DROP, fidelityExitCode, junitXml, loadBaseline, markdownSummary, statusText, type FidelityCheck } from '../../jobs/fidelity.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
 import { intAtLeast, numberIn } from '../common.js';
@@ -17,7 +17,8 @@ export function builder(y: Argv) {
     .command(checkCommand)
     .command(baselineCommand)
     .demandCommand(1, 'Name a fidelity command: check or baseline.')
-    .example('$0 fidelity check models/example/fidelity-suite.yaml', 'exit 0 pass, 1 regression, 2 error; writes JUnit XML and a Markdown summary')
+    .example('$0 fidelity check models/example/fidelity-suite.yaml', 'exit 0 pass, 1 regression or a case without baseline, 2 error; writes JUnit XML and a Markdown summary')
+    .example('$0 fidelity check models/example/fidelity-suite.yaml --kit ~/pdk/gf180mcu', 'the GF180MCU cases on your kit')
     .example('$0 fidelity baseline models/example/fidelity-suite.yaml', 'record the current results as the baseline (deliberately, after review)');
 }
 
@@ -29,6 +30,7 @@ interface SuiteArgs {
   suite: string;
   baseline?: string;
   out?: string;
+  kit?: string;
   workers?: number;
 }
 
@@ -37,6 +39,7 @@ const suiteOptions = <T>(y: Argv<T>) =>
     .positional('suite', { type: 'string', demandOption: true, describe: 'suite: a batch plan YAML (models x inputs x processes x corners x seeds, tolerances)' })
     .option('baseline', { type: 'string', describe: 'baseline JSON', defaultDescription: '<suite>.baseline.json beside the suite' })
     .option('out', { alias: 'o', type: 'string', describe: 'results folder (a rerun reuses finished jobs)', defaultDescription: 'the plan\'s out, else out/batch-<name>' })
+    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (overrides the suite\'s kit)' })
     .option('workers', { alias: 'j', type: 'number', describe: 'ngspice processes at once', defaultDescription: 'all cores' })
     .check((a) => intAtLeast('workers', a.workers, 1));
 
@@ -44,7 +47,7 @@ const baselineFile = (a: SuiteArgs) => a.baseline ?? join(dirname(a.suite), `${b
 
 /** Run the suite's jobs that have no result yet; returns the plan, its jobs and every record. */
 async function runSuite(a: SuiteArgs) {
-  const plan = await loadPlan(a.suite, { out: a.out });
+  const plan = await loadPlan(a.suite, { out: a.out, kit: a.kit });
   const expanded = await expandPlan(plan);
   const p = progress(`fidelity ${plan.name}`);
   await runBatch(expanded, { workers: a.workers, onProgress: (x) => p.update(batchProgressText(x)) }).finally(() => p.stop());
@@ -57,25 +60,43 @@ const checkCommand = {
   builder: (y: Argv) =>
     suiteOptions(y)
       .option('max-drop', { type: 'number', default: DEFAULT_MAX_DROP, describe: 'allowed drop of state agreement below the baseline (fraction)' })
+      .option('allow-new', { type: 'boolean', default: false, describe: 'let cases without a baseline entry pass (they are still reported as new)' })
       .option('junit', { type: 'string', describe: 'JUnit XML file', defaultDescription: '<out>/fidelity-junit.xml' })
       .option('markdown', { type: 'string', describe: 'Markdown summary file (e.g. $GITHUB_STEP_SUMMARY)', defaultDescription: '<out>/fidelity-summary.md' })
       // NaN (from --max-drop abc) would make every drop pass: `x < base - NaN` is false.
       .check((a) => numberIn('max-drop', a['max-drop'], 0, 1))
-      .epilogue('Exit code: 0 every case passes, 1 a regression (tolerance failed, state agreement dropped, decision lost), 2 error (a case could not be run, no baseline, bad suite).'),
-  handler: async (a: SuiteArgs & { maxDrop: number; junit?: string; markdown?: string }) => {
-    const baseline = await loadBaseline(baselineFile(a));
+      .epilogue(
+        'Cases are matched to the baseline by case key (model|input|process|corner|seed as the suite names them); a case whose content fingerprint changed is still compared with the baseline figures.\n' +
+          'Exit code: 0 every case passes or changed within limits, 1 a regression (tolerance failed, state agreement dropped, decision lost) or a case without a baseline entry (unless --allow-new), 2 error (a case could not be run, no or empty baseline, bad suite).',
+      ),
+  handler: async (a: SuiteArgs & { maxDrop: number; allowNew: boolean; junit?: string; markdown?: string }) => {
+    // Read before running: a missing, old or empty baseline should fail in a second, not after the suite.
+    const file = baselineFile(a);
+    const baseline = await loadBaseline(file);
     const { plan, jobs, records } = await runSuite(a);
-    const cases = checkFidelity(jobs, records, baseline, plan.tolerances, a.maxDrop);
+    const check = checkFidelity(a.suite, jobs, records, baseline, plan.tolerances, { maxDrop: a.maxDrop, allowNew: a.allowNew });
     const junit = a.junit ?? join(plan.outDir, 'fidelity-junit.xml');
     const md = a.markdown ?? join(plan.outDir, 'fidelity-summary.md');
-    await writeFile(junit, junitXml(plan.name, cases));
-    await writeFile(md, markdownSummary(plan.name, cases, a.maxDrop), { flag: a.markdown ? 'a' : 'w' });
-    console.log(table(['case', 'state agreement', 'baseline', 'result', 'why'], cases.map((c) => [c.label, c.stateAgreement === null ? '-' : pct(c.stateAgreement), c.baseline ? pct(c.baseline.stateAgreement) : '-', c.status, c.reasons.join('; ')])));
-    const code = fidelityExitCode(cases);
-    console.log(`\nfidelity ${plan.name}: ${code === 0 ? 'PASS' : code === 1 ? 'REGRESSION' : 'ERROR'}; JUnit ${junit}, summary ${md}`);
+    await writeFile(junit, junitXml(plan.name, check));
+    await writeFile(md, markdownSummary(plan.name, check), { flag: a.markdown ? 'a' : 'w' });
+    const rows = check.cases.map((c) => [c.key, c.stateAgreement === null ? '-' : pct(c.stateAgreement), c.baseline ? pct(c.baseline.stateAgreement) : '-', statusText(c, check.allowNew), c.reasons.join('; ')]);
+    console.log(table(['case', 'state agreement', 'baseline', 'result', 'why'], rows));
+    if (check.stale.length > 0) {
+      console.log(`\nwarning: ${check.stale.length} stale baseline entries (no longer in the suite; \`bmru fidelity baseline\` drops them): ${check.stale.map((s) => s.key).join(', ')}`);
+    }
+    const code = fidelityExitCode(check);
+    console.log(`\nfidelity ${plan.name}: ${code === 0 ? 'PASS' : code === 1 ? 'FAIL' : 'ERROR'} (${statusCounts(check)}); JUnit ${junit}, summary ${md}`);
     process.exitCode = code;
   },
 };
+
+/** `4 pass, 2 changed`: how many cases ended how, in a fixed order. */
+function statusCounts(check: FidelityCheck): string {
+  const words = check.cases.map((c) => statusText(c, check.allowNew));
+  const order = ['pass', 'changed', 'new (allowed)', 'regression', 'new (no baseline)', 'error'];
+  const parts = order.map((w) => [w, words.filter((x) => x === w).length] as const).filter(([, n]) => n > 0).map(([w, n]) => `${n} ${w}`);
+  return [...parts, ...(check.stale.length > 0 ? [`${check.stale.length} stale`] : [])].join(', ');
+}
 
 const baselineCommand = {
   command: 'baseline <suite>',
@@ -84,7 +105,11 @@ const baselineCommand = {
   handler: async (a: SuiteArgs) => {
     const { plan, jobs, records } = await runSuite(a);
     const file = baselineFile(a);
-    await writeFile(file, JSON.stringify(baselineFrom(plan.name, GENERATOR, jobs, records), null, 1) + '\n');
-    console.log(`baseline of ${jobs.length} cases written to ${file}`);
+    const baseline = baselineFrom(a.suite, plan.name, GENERATOR, jobs, records);
+    await writeFile(file, JSON.stringify(baseline, null, 1) + '\n');
+    // What was written, for the review the baseline is supposed to get.
+    const rows = Object.entries(baseline.entries).map(([key, e]) => [key, pct(e.stateAgreement), pct(e.voteAgreement), e.decisionMatch ? 'yes' : 'NO', e.fingerprint]);
+    console.log(table(['case', 'state agreement', 'vote agreement', 'decision match', 'fingerprint'], rows));
+    console.log(`\nbaseline of ${jobs.length} cases written to ${file}`);
   },
 };
