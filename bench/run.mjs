@@ -6,7 +6,8 @@
 //  (c) toolkit overhead per job (netlist generation + parse + sampling + model + comparison) as a fraction of
 //      ngspice's own run time (spawn to exit), on the 101-frame example (target < 10%);
 //  (d) batch speedup from 1 to 2 workers on BMRU_BENCH_JOBS (default 40; the issue's figure uses 200) 2-frame
-//      jobs of the example. Needs otherwise idle cores: other processes take CPU from the workers.
+//      jobs of the example. Needs otherwise idle cores: other processes take CPU from the workers;
+//  (e) CLI start-up CPU: `bmru --help` (target < 0.3 s, issue 18) loads no command module.
 // Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -117,4 +118,27 @@ console.log('\n(d) batch speedup, 1 -> 2 workers');
   } finally {
     rmSync(dirB, { recursive: true, force: true });
   }
+}
+
+console.log('\n(e) CLI start-up: CPU seconds (user + sys) of `bmru --help` (target < 0.3 s) and of `bmru simulate --help`');
+{
+  const root = new URL('..', import.meta.url).pathname;
+  /** Best CPU time of a child process over REPEATS runs: bash's `times` prints its children's user and sys time. */
+  const childCpuS = (args) => {
+    let bestS = Infinity;
+    for (let i = 0; i < REPEATS; i++) {
+      const quoted = [process.execPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const out = execFileSync('bash', ['-c', `${quoted} >/dev/null 2>&1; times`], { encoding: 'utf8' });
+      const [user, sys] = out.trim().split('\n')[1].split(/\s+/).map((t) => {
+        const m = /^(\d+)m([\d.]+)s$/.exec(t);
+        return Number(m[1]) * 60 + Number(m[2]);
+      });
+      bestS = Math.min(bestS, user + sys);
+    }
+    return bestS;
+  };
+  const bin = join(root, 'bin/bmru.js');
+  const helpS = childCpuS([bin, '--help']);
+  const nodeS = childCpuS(['-e', '0']);
+  console.log(`bmru --help ${helpS.toFixed(2)} s CPU (node alone ${nodeS.toFixed(2)} s); bmru simulate --help ${childCpuS([bin, 'simulate', '--help']).toFixed(2)} s; target < 0.3 s`);
 }

@@ -1,24 +1,38 @@
 /** The `bmru` command line: thin commands over the library (one file per command in ./commands). */
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BmruError } from '../errors.js';
 import { SpiceError, SpiceTimeoutError } from '../spice/errors.js';
 import { RawfileError } from '../spice/rawfile.js';
-import * as analyze from './commands/analyze.js';
-import * as batch from './commands/batch.js';
-import * as calibrateCmd from './commands/calibrate.js';
-import * as compare from './commands/compare.js';
-import * as exportCmd from './commands/export.js';
-import * as fidelity from './commands/fidelity.js';
-import * as features from './commands/features.js';
-import * as kws from './commands/kws.js';
-import * as kwsData from './commands/kws-data.js';
-import * as simulate from './commands/simulate.js';
-import * as spice from './commands/spice.js';
-import * as train from './commands/train.js';
 import { EXIT_ERROR } from './exit.js';
 
 export { EXIT_ERROR };
+
+/** A command's module: its builder and handler (typed by its own options). */
+interface Loaded {
+  readonly builder?: unknown;
+  readonly handler: (args: never) => void | Promise<void>;
+}
+
+/**
+ * Every command once: its usage as yargs reads it, the line `bmru --help` lists, and how to load it. Only the
+ * named command's module is imported, so `bmru --help` and a typo pay for none of them (all twelve, with
+ * vega, mathjs and the audio stack behind them, cost 1.0-1.8 s CPU on every start).
+ */
+const COMMANDS: readonly { readonly name: string; readonly usage?: string; readonly describe: string; readonly load: () => Promise<Loaded> }[] = [
+  { name: 'simulate', describe: 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)', load: () => import('./commands/simulate.js') },
+  { name: 'export', describe: 'Write the ngspice netlist of a model driven by an input clip, with its parameter -> element mapping table', load: () => import('./commands/export.js') },
+  { name: 'spice', usage: 'spice <deck>', describe: 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)', load: () => import('./commands/spice.js') },
+  { name: 'compare', describe: 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail', load: () => import('./commands/compare.js') },
+  { name: 'calibrate', describe: 'Measure what the cell and the mirrors realise on a process (ngspice DC sweeps), store the tables, verify them', load: () => import('./commands/calibrate.js') },
+  { name: 'analyze', describe: 'Circuit analyses on top of the co-simulation: power (and scaling), noise, Monte Carlo, corners, hardware-aware model', load: () => import('./commands/analyze.js') },
+  { name: 'kws-data', describe: 'Generate a synthetic keyword set ("yes" vs other words and silence) with espeak-ng and sox, in the Speech Commands layout', load: () => import('./commands/kws-data.js') },
+  { name: 'features', usage: 'features <path>', describe: 'MFCC features of a keyword data set (<label>/<file>.wav folders) or of one WAV clip', load: () => import('./commands/features.js') },
+  { name: 'batch', describe: 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates', load: () => import('./commands/batch.js') },
+  { name: 'fidelity', describe: 'CI fidelity regression: run a suite (a batch plan) and check it against its tolerances and a stored baseline; JUnit XML + Markdown', load: () => import('./commands/fidelity.js') },
+  { name: 'train', describe: 'Train an FQ-BMRU keyword spotter ("yes" vs others) on a features file with surrogate gradients; writes the model file every command reads', load: () => import('./commands/train.js') },
+  { name: 'kws', describe: 'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power', load: () => import('./commands/kws.js') },
+];
 
 /** Commands whose options live on their subcommands, and those subcommands. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = {
@@ -29,35 +43,33 @@ const GROUPS: Readonly<Record<string, readonly string[]>> = {
 
 /** Parses `argv` (without node and the script) and runs the command it names. */
 export async function main(argv: string[]): Promise<void> {
-  const named = [simulate, exportCmd, spice, compare, calibrateCmd, analyze, batch, fidelity, kwsData, features, train, kws].some((c) => c.command.split(' ')[0] === argv[0]);
+  const entry = COMMANDS.find((c) => c.name === argv[0]);
+  const named = entry !== undefined;
   // Commands with subcommands keep the options on the subcommand: point at `bmru analyze noise --help`, not at
   // `bmru analyze --help`, which does not list them.
   const sub = named && GROUPS[argv[0]]?.includes(argv[1]) ? ` ${argv[1]}` : '';
   const help = named ? `bmru ${argv[0]}${sub} --help` : 'bmru --help';
-  await yargs(argv)
+  const loaded = entry ? await entry.load() : undefined;
+  const cli = yargs(argv)
     .scriptName('bmru')
-    .usage('$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.')
-    .command(simulate)
-    .command(exportCmd)
-    .command(spice)
-    .command(compare)
-    .command(calibrateCmd)
-    .command(analyze)
-    .command(kwsData)
-    .command(features)
-    .command(batch)
-    .command(fidelity)
-    .command(train)
-    .command(kws)
+    .usage('$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.');
+  // The named command in full; the others by name and description only, for the command list.
+  for (const c of COMMANDS) {
+    const command = c.usage ?? c.name;
+    if (c === entry && loaded) cli.command({ ...loaded, command, describe: c.describe } as unknown as CommandModule);
+    else cli.command(command, c.describe);
+  }
+  await cli
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()
     .help()
     .alias('h', 'help')
     .wrap(null)
-    .fail((msg, err) => {
+    .fail((msg, err, y) => {
       // A usage error comes as a message (a failed .check also as err, a string); a command's error as an Error.
       if (err instanceof Error && err.name !== 'YError') throw err;
+      if (argv.length === 0) y.showHelp(); // bare `bmru`: the command list is what the user needs
       console.error(`error: ${msg ?? String(err)} (see ${help})`);
       process.exit(EXIT_ERROR);
     })
@@ -75,7 +87,10 @@ function describeFailure(e: unknown): string {
   return `internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
 }
 
-main(hideBin(process.argv)).catch((e: unknown) => {
-  console.error(`error: ${describeFailure(e)}`);
-  process.exitCode = EXIT_ERROR;
-});
+/** Runs the command line of this process (bin/bmru.js calls it); failures print one line and set exit code 2. */
+export function run(): Promise<void> {
+  return main(hideBin(process.argv)).catch((e: unknown) => {
+    console.error(`error: ${describeFailure(e)}`);
+    process.exitCode = EXIT_ERROR;
+  });
+}

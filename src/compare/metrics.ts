@@ -3,7 +3,7 @@
  * are classified by how far the software candidate sat from the nearest threshold: near-threshold cases are
  * where circuit and model legitimately differ, so a miss at a 0.1% margin means something else than one at 20%.
  */
-import { median } from 'mathjs';
+import { median } from '../util/stats.js';
 import type { Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { majority, runNetwork, type InputSequence, type Trace } from '../model/network.js';

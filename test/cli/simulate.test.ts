@@ -56,4 +56,11 @@ describe('bmru <command> --help', () => {
     expect(r.exitCode).toBe(0);
     for (const command of ['simulate', 'export', 'spice <deck>', 'compare']) expect(r.stdout).toContain(`bmru ${command}`);
   });
+
+  it('bare `bmru` prints the command list with the usage error', async () => {
+    const r = await cli.run([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout + r.stderr).toContain('bmru kws-data');
+    expect(r.stderr).toMatch(/Name a command/);
+  });
 });

@@ -5,8 +5,6 @@ import * as montecarlo from './analyze/montecarlo.js';
 import * as noise from './analyze/noise.js';
 import * as power from './analyze/power.js';
 
-export const command = 'analyze';
-export const describe = 'Circuit analyses on top of the co-simulation: power (and scaling), noise, Monte Carlo, corners, hardware-aware model';
 
 export function builder(y: Argv) {
   return y.command(power).command(noise).command(montecarlo).command(corners).command(hwaware).demandCommand(1, 'Name an analysis, e.g. `bmru analyze power`.');

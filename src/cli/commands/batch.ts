@@ -19,8 +19,6 @@ import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { pct, table } from '../format.js';
 
-export const command = 'batch';
-export const describe = 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates';
 
 
 export function builder(y: Argv) {

@@ -8,8 +8,6 @@ import { progress } from '../progress.js';
 import { table } from '../format.js';
 import { resolveProcessPath } from '../paths.js';
 
-export const command = 'calibrate';
-export const describe = 'Measure what the cell and the mirrors realise on a process (ngspice DC sweeps), store the tables, verify them';
 
 export function builder(y: Argv) {
   return y

@@ -9,8 +9,6 @@ import { writeCsv } from '../csv.js';
 import { formatCosim } from '../report.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, type AnalysisArgs } from '../common.js';
 
-export const command = 'compare';
-export const describe = 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail';
 
 export function builder(y: Argv) {
   return timeoutOption(processOptions(modelOptions(y)), 1800)

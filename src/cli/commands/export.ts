@@ -7,8 +7,6 @@ import { networkToJson } from '../../model/json-format.js';
 import { pct } from '../format.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
 
-export const command = 'export';
-export const describe = 'Write the ngspice netlist of a model driven by an input clip, with its parameter -> element mapping table';
 
 export function builder(y: Argv) {
   return processOptions(modelOptions(y))

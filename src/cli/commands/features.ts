@@ -10,8 +10,6 @@ import { inputsCsv } from '../../model/inputs.js';
 import { table } from '../format.js';
 import { progress } from '../progress.js';
 
-export const command = 'features <path>';
-export const describe = 'MFCC features of a keyword data set (<label>/<file>.wav folders) or of one WAV clip';
 
 export function builder(y: Argv) {
   return y

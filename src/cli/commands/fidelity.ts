@@ -9,8 +9,6 @@ import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
 import { intAtLeast, numberIn } from '../common.js';
 
-export const command = 'fidelity';
-export const describe = 'CI fidelity regression: run a suite (a batch plan) and check it against its tolerances and a stored baseline; JUnit XML + Markdown';
 
 export function builder(y: Argv) {
   return y

@@ -6,8 +6,6 @@ import { progress } from '../progress.js';
 import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
 import { folderFeatures } from './features.js';
 
-export const command = 'kws-data';
-export const describe = 'Generate a synthetic keyword set ("yes" vs other words and silence) with espeak-ng and sox, in the Speech Commands layout';
 
 const d = DEFAULT_SYNTH;
 

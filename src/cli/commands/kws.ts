@@ -25,8 +25,6 @@ import { batchProgressText, progress, transientProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 
-export const command = 'kws';
-export const describe = 'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power';
 
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');

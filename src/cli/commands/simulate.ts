@@ -4,8 +4,6 @@ import { runNetwork } from '../../model/network.js';
 import { traceToJson, writeTraceCsv } from '../../model/trace.js';
 import { loadModelAndInputs, modelOptions } from '../common.js';
 
-export const command = 'simulate';
-export const describe = 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)';
 
 export function builder(y: Argv) {
   return modelOptions(y)

@@ -7,8 +7,6 @@ import { progress, transientProgress } from '../progress.js';
 import { table } from '../format.js';
 import { timeoutOption } from '../common.js';
 
-export const command = 'spice <deck>';
-export const describe = 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)';
 
 export function builder(y: Argv) {
   const deck = y

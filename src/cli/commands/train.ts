@@ -15,8 +15,6 @@ import { writePlot } from '../../plot/index.js';
 import { pct, table } from '../format.js';
 import { progress } from '../progress.js';
 
-export const command = 'train';
-export const describe = 'Train an FQ-BMRU keyword spotter ("yes" vs others) on a features file with surrogate gradients; writes the model file every command reads';
 
 const D = DEFAULT_TRAIN;
 const DEFAULT_FEATURES = path.join('data', 'kws-synth', DEFAULT_FEATURES_FILE);
