@@ -14,5 +14,6 @@ export const FULL = process.env.BMRU_FULL === '1';
 
 /** |a - b| <= rel * max(|a|, |b|) + abs: one tolerance rule for every float comparison in tests. */
 export function close(a: number, b: number, rel: number, abs = 0): boolean {
+  if (a === b) return true; // equal infinities too, where a - b is NaN
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + abs;
 }

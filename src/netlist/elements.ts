@@ -95,7 +95,10 @@ export function commentText(text: string): string {
   return text.replace(CONTROL_CHARS_ALL, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Number in a form ngspice reads back to the same double. */
+/**
+ * A number to 12 significant digits: 1e-12 relative, far below any tolerance here, and short enough to keep
+ * decks readable. Not a round trip (`num(1/3)` reads back as 0.333333333333): compare realised values, not decks.
+ */
 export function num(v: number): string {
   return String(Number(v.toPrecision(12)));
 }
