@@ -16,13 +16,13 @@
  * (Slurm slices) never append to one file: they only publish records.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
 import { runMany } from '../spice/pool.js';
+import { tryLock } from '../util/lockfile.js';
 import type { Comparison } from '../compare/metrics.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -313,56 +313,25 @@ export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
   return raw as JobsFile;
 }
 
-/** Who holds run.lock. */
-interface LockOwner {
-  pid: number;
-  host: string;
-  startedAt: string;
-}
-
 /**
  * Takes run.lock so that two runs on one machine do not append to the same streams. A lock left by a killed
- * run (its pid is gone on this host) is taken over. Returns the release function.
+ * run (its pid is gone on this host) is taken over; any number of runs racing for it get one winner (see
+ * util/lockfile.ts). Returns the release function.
  *
- * @throws BmruError (kind `batch-locked`) when a live run holds it
+ * @throws BmruError (kind `batch-locked`) when a live run holds it, or it cannot be told who does
  */
 export async function acquireLock(paths: OutPaths): Promise<() => Promise<void>> {
   await mkdir(paths.dir, { recursive: true });
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      await writeFile(paths.lock, JSON.stringify(me), { flag: 'wx' });
-      return () => rm(paths.lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const owner = await readLockOwner(paths.lock);
-    if (owner && (owner.host !== me.host || processAlive(owner.pid))) {
-      throw new BmruError(
-        `${paths.dir} is in use by bmru batch run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
-          `if that run is gone, delete ${paths.lock}`,
-        'batch-locked',
-      );
-    }
-    await rm(paths.lock, { force: true }); // the owner died (or the file is unreadable): take it over
-  }
-  throw new BmruError(`cannot take ${paths.lock}: another run took it at the same moment`, 'batch-locked');
-}
-
-async function readLockOwner(file: string): Promise<LockOwner | undefined> {
-  try {
-    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
-    return typeof raw.pid === 'number' && typeof raw.host === 'string' ? (raw as LockOwner) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  const lock = await tryLock(paths.lock);
+  if (lock.ok) return lock.release;
+  const owner = lock.owner;
+  const gone = `if no bmru batch run is using ${paths.dir}, delete ${paths.lock}`;
+  switch (lock.reason) {
+    case 'held':
+      throw new BmruError(`${paths.dir} is in use by bmru batch run (pid ${owner?.pid} on ${owner?.host}, since ${owner?.startedAt}); if that run is gone, delete ${paths.lock}`, 'batch-locked');
+    case 'unreadable':
+      throw new BmruError(`${paths.lock} is not a lock this version can read; ${gone}`, 'batch-locked');
+    case 'stuck':
+      throw new BmruError(`${paths.lock} was left by pid ${owner?.pid}, which is gone, but another takeover of it never finished; ${gone} and ${paths.dir}/.run.lock.takeover-*`, 'batch-locked');
   }
 }
