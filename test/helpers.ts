@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +16,36 @@ export const FULL = process.env.BMRU_FULL === '1';
 /** |a - b| <= rel * max(|a|, |b|) + abs: one tolerance rule for every float comparison in tests. */
 export function close(a: number, b: number, rel: number, abs = 0): boolean {
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b)) + abs;
+}
+
+/**
+ * Live processes of process group `pgid`, from /proc (Linux). Zombies do not count: they have ended, and an
+ * init that does not reap orphans (as in some containers) keeps them listed.
+ */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // ended while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(name));
+  }
+  return members;
+}
+
+/** Waits up to `ms` for group `pgid` to have no live process; returns those still there. */
+export async function groupGone(pgid: number, ms = 2000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = groupMembers(pgid);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = groupMembers(pgid);
+  }
+  return left;
 }
