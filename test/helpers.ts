@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,4 +48,20 @@ export async function groupGone(pgid: number, ms = 2000): Promise<number[]> {
     left = groupMembers(pgid);
   }
   return left;
+}
+
+/** Live processes whose working directory is `dir` or below it, from /proc (Linux). */
+export function processesIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      const state = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ').at(-1)!.split(' ')[0];
+      if ((cwd === dir || cwd.startsWith(`${dir}/`)) && state !== 'Z') found.push(Number(name));
+    } catch {
+      // ended while we looked, or not ours to see
+    }
+  }
+  return found;
 }
