@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,4 +65,40 @@ export function processesIn(dir: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * Mounts a tmpfs at `dir` (which must exist) with mount options such as `size=64k` or `ro`, for tests of a full
+ * disk or a read-only folder; a mode 555 folder does not stop root, a read-only mount does. Returns undefined
+ * once mounted, else why not (not root, no mount(8), a container without CAP_SYS_ADMIN).
+ */
+export function mountTmpfs(dir: string, options: string): string | undefined {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return undefined;
+  } catch (e) {
+    const said = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+    return `cannot mount a tmpfs at ${dir} (${said || (e as Error).message}); run the tests as root to include this one`;
+  }
+}
+
+/** Unmounts what `mountTmpfs` mounted (lazily, so an open file cannot keep it); no error if nothing is mounted. */
+export function unmount(dir: string): void {
+  try {
+    execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+  } catch {
+    // not mounted
+  }
+}
+
+/** Fills the filesystem of `dir` to the last page with a file `name`, then frees `freeBytes` of it. */
+export function fillDisk(dir: string, name = 'filler', freeBytes = 0): string {
+  const file = `${dir}/${name}`;
+  try {
+    execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=4096'], { stdio: 'ignore' });
+  } catch {
+    // dd stops with ENOSPC: that is the point
+  }
+  if (freeBytes > 0) execFileSync('truncate', ['-s', `-${freeBytes}`, file]);
+  return file;
 }

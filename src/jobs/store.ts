@@ -15,14 +15,14 @@
  * records before appending, and a job appears in them exactly once. Many workers on a shared filesystem
  * (Slurm slices) never append to one file: they only publish records.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
 import { runMany } from '../spice/pool.js';
 import { tryLock } from '../util/lockfile.js';
+import { ensureWritableDir, makeDir, outputError, writeFileAtomic } from '../util/output.js';
 import type { Comparison } from '../compare/metrics.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -113,41 +113,18 @@ export function resultPath(paths: OutPaths, id: string): string {
 }
 
 /**
- * Writes a file so that readers see the old content or the new, never a part: a temporary file in the same
- * folder, fsync, rename over the target, fsync of the folder (so the rename itself survives a power cut).
+ * Creates the output folder and its results folder and proves both writable, before any job runs.
+ *
+ * @throws OutputError naming the folder that is not
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  // A dot name: readers listing the folder skip it; pid + random bytes: concurrent writers never collide.
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(temp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export async function ensureOutDirs(paths: OutPaths): Promise<void> {
+  await ensureWritableDir(paths.dir);
+  await ensureWritableDir(paths.results);
 }
 
 /** Publishes a job's record (see writeFileAtomic). */
 export async function writeResult(paths: OutPaths, record: ResultRecord): Promise<void> {
-  await mkdir(paths.results, { recursive: true });
+  await makeDir(paths.results);
   await writeFileAtomic(resultPath(paths, record.id), `${JSON.stringify(record, null, 1)}\n`);
 }
 
@@ -245,7 +222,7 @@ async function csvLines(rows: readonly (readonly (string | number)[])[]): Promis
 /** Rewrites results.jsonl and results.csv (atomically) from the given records, in finishing order. */
 export async function rebuildStreams(paths: OutPaths, records: Iterable<ResultRecord>): Promise<void> {
   const sorted = byFinish(records);
-  await mkdir(paths.dir, { recursive: true });
+  await makeDir(paths.dir);
   await writeFileAtomic(paths.jsonl, sorted.map((r) => `${JSON.stringify(r)}\n`).join(''));
   await writeFileAtomic(paths.csv, await csvLines([[...CSV_HEADER], ...sorted.map(csvRow)]));
 }
@@ -261,28 +238,36 @@ export interface Streams {
  * they are not fsynced: the records are the durable copy and the next run rebuilds the streams from them.
  */
 export async function openStreams(paths: OutPaths): Promise<Streams> {
-  const jsonl = await open(paths.jsonl, 'a');
-  const csv = await open(paths.csv, 'a');
+  const append = (file: string) =>
+    open(file, 'a').then(
+      (fh) => ({ fh, write: (text: string) => fh.appendFile(text).catch((e: unknown) => Promise.reject(outputError(e, file))) }),
+      (e: unknown) => Promise.reject(outputError(e, file)),
+    );
+  const jsonl = await append(paths.jsonl);
+  const csv = await append(paths.csv).catch(async (e: unknown) => {
+    await jsonl.fh.close();
+    throw e;
+  });
   let chain: Promise<void> = Promise.resolve();
   return {
     append(record) {
       const write = async () => {
-        await jsonl.appendFile(`${JSON.stringify(record)}\n`);
-        await csv.appendFile(await csvLines([csvRow(record)]));
+        await jsonl.write(`${JSON.stringify(record)}\n`);
+        await csv.write(await csvLines([csvRow(record)]));
       };
       chain = chain.then(write);
       return chain;
     },
     async close() {
       await chain.catch(() => undefined);
-      await Promise.all([jsonl.close(), csv.close()]);
+      await Promise.all([jsonl.fh.close(), csv.fh.close()]);
     },
   };
 }
 
 /** Writes jobs.json (atomically; identical plans give identical files, so concurrent slices may all write it). */
 export async function writeJobsFile(paths: OutPaths, file: JobsFile): Promise<void> {
-  await mkdir(paths.dir, { recursive: true });
+  await makeDir(paths.dir);
   await writeFileAtomic(paths.jobs, `${JSON.stringify(file, null, 1)}\n`);
 }
 
@@ -321,7 +306,7 @@ export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
  * @throws BmruError (kind `batch-locked`) when a live run holds it, or it cannot be told who does
  */
 export async function acquireLock(paths: OutPaths): Promise<() => Promise<void>> {
-  await mkdir(paths.dir, { recursive: true });
+  await makeDir(paths.dir);
   const lock = await tryLock(paths.lock);
   if (lock.ok) return lock.release;
   const owner = lock.owner;

@@ -23,6 +23,7 @@ import {
   type SpiceError,
   type SpiceErrorContext,
 } from './errors.js';
+import { outputError } from '../util/output.js';
 import { runInGroup, type GroupOutcome } from './group.js';
 import { parseRawfile, vector, type RawPlot } from './rawfile.js';
 import { watchTransient, type RunProgress } from './watch.js';
@@ -130,7 +131,9 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
   const where: SpiceErrorContext = o.keepWorkDir === 'never' ? {} : { workDir, netlistPath: files.deck };
   let outcome: 'ok' | 'failed' | 'aborted' = 'failed';
   try {
-    await writeFile(files.deck, withThreads(o.netlist, o.threads));
+    await writeFile(files.deck, withThreads(o.netlist, o.threads)).catch((e: unknown) => {
+      throw outputError(e, files.deck); // a full TMPDIR: say which file, the bare errno does not
+    });
     const watcher = o.onProgress
       ? watchTransient(files.raw, o.onProgress, { intervalMs: PROGRESS_INTERVAL_MS, tStopS: o.expectTStopS })
       : undefined;
