@@ -24,9 +24,11 @@ afterAll(() => fx.cleanUp());
  * A wrapper that answers `-v` like ngspice 39 and otherwise writes its pid (= its process group, which the
  * runner makes it lead) to `<name>.pgid` and waits on a grandchild that holds stdout for 300 s.
  */
-async function holdingWrapper(name: string): Promise<{ bin: string; pgid: () => number }> {
+async function holdingWrapper(name: string, { ignoreTerm = false } = {}): Promise<{ bin: string; pgid: () => number }> {
   const bin = path.join(fx.dir, name);
-  await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : site wrapper"; exit 0; fi\necho $$ > "$0.pgid"\nsh -c 'sleep 300' &\nwait\n`);
+  // An ignored signal stays ignored across fork and exec: with ignoreTerm only SIGKILL ends the group.
+  const trap = ignoreTerm ? "trap '' TERM\n" : '';
+  await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : site wrapper"; exit 0; fi\n${trap}echo $$ > "$0.pgid"\nsh -c 'sleep 300' &\nwait\n`);
   await chmod(bin, 0o755);
   return { bin, pgid: () => Number(readFileSync(`${bin}.pgid`, 'utf8')) };
 }
@@ -105,5 +107,21 @@ describe('a wrapper ngspice that never ends', () => {
     expect(r!.code, r!.stderr).toBe(130);
     expect(r!.stdout).toContain('1 pending (interrupted');
     expect(await groupGone(w.pgid())).toEqual([]);
+  });
+
+  it('a second Ctrl-C leaves at once and still kills a group that ignores SIGTERM', async () => {
+    const w = await holdingWrapper('ngspice-deaf', { ignoreTerm: true });
+    const plan = await fx.write('deaf.yaml', planText('deaf'));
+    const { child, ended } = start(['batch', 'run', plan, '-q'], { BMRU_NGSPICE: w.bin });
+    await waitForFile(`${w.bin}.pgid`);
+    child.kill('SIGINT'); // abort: SIGTERM to the group, ignored; SIGKILL would follow after 2 s
+    await sleep(300);
+    const secondMs = Date.now();
+    child.kill('SIGINT'); // process.exit(130): the exit hook SIGKILLs the group
+    const r = await Promise.race([ended, sleep(10_000).then(() => undefined)]);
+    expect(r, 'batch run did not end within 10 s of the second SIGINT').toBeDefined();
+    expect(r!.code, r!.stderr).toBe(130);
+    expect(Date.now() - secondMs).toBeLessThan(1500);
+    expect(await groupGone(w.pgid(), 500)).toEqual([]);
   });
 });
