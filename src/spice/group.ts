@@ -111,7 +111,7 @@ export function runInGroup(bin: string, args: readonly string[], o: GroupOptions
 }
 
 /** Sends `sig` to every process of group `pgid`; a group that is gone already is no error. */
-export function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(-pgid, sig);
   } catch (e) {
@@ -174,7 +174,7 @@ function onSignal(sig: NodeJS.Signals): void {
 }
 
 /** Keeps the last `maxBytes` (and at most one chunk more) of a stream. */
-export class OutputTail {
+class OutputTail {
   private chunks: Buffer[] = [];
   private bytes = 0;
 
