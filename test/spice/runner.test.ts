@@ -398,6 +398,20 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
     expect(await groupGone(pgidOf(bin))).toEqual([]);
   });
 
+  it('does not wait on a helper that left the group (setsid) and holds stdout: its output is cut off after a bounded drain', async () => {
+    // A process in a session of its own is out of reach of the group kill; the run must end all the same.
+    const bin = await wrapper('ngspice-setsid-helper', `setsid sh -c 'echo $$ > "$0.helper"; exec sleep 300' "$0" &\ncp ${rcFixture} "$4"`);
+    const startedMs = Date.now();
+    try {
+      const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin });
+      expect(result.plots[0].numPoints).toBe(79);
+      expect(Date.now() - startedMs).toBeLessThan(6000); // STREAM_DRAIN_MS (2 s) plus start-up
+    } finally {
+      for (let i = 0; i < 50 && !existsSync(`${bin}.helper`); i++) await new Promise((r) => setTimeout(r, 20));
+      process.kill(Number(readFileSync(`${bin}.helper`, 'utf8')), 'SIGKILL');
+    }
+  });
+
   it.runIf(ngspiceAvailable)('times out the real ngspice run by a wrapper as its child, and leaves no ngspice running', async () => {
     const bin = await wrapper('ngspice-child', 'ngspice "$@"\nexit $?');
     const startedMs = Date.now();
