@@ -55,3 +55,16 @@ export function parseWith<T>(schema: SafeParser<T>, raw: unknown, file?: string)
   const issue = parsed.error.issues[0];
   throw new InputError(issue.message, { file, field: issue.path.map(String).join('.') || '(root)' });
 }
+
+/** An output file or folder that cannot be written: names it and says why in words (`disk full (ENOSPC)`). */
+export class OutputError extends BmruError {
+  constructor(
+    readonly file: string,
+    /** The errno code (`ENOSPC`, `EROFS`, ...), when the system gave one. */
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message, 'unwritable');
+    this.name = 'OutputError';
+  }
+}

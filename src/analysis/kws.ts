@@ -8,7 +8,6 @@
  * the clips and turn the batch records into accuracies, agreements and power.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { FeatureSet } from '../audio/features.js';
@@ -22,6 +21,7 @@ import type { Network } from '../model/types.js';
 import type { ResultRecord } from '../jobs/store.js';
 import type { Tolerances } from '../compare/tolerance.js';
 import { CORE_DOMAINS } from './power.js';
+import { ensureWritableDir, makeDir, writeFileAtomic } from '../util/output.js';
 
 /** Clips of the reference's circuit-level check (49 of 50 decisions agreed): the default count. */
 export const DEFAULT_KWS_CLIPS = 50;
@@ -85,8 +85,9 @@ export async function prepareKwsRun(
   opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string },
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
-  await mkdir(clipsDir, { recursive: true });
-  for (const c of clips) await writeFile(join(clipsDir, `${c.name}.csv`), clipCsv(set, c));
+  await ensureWritableDir(opts.outDir); // an unwritable folder stops the command here, before any ngspice run
+  await makeDir(clipsDir);
+  for (const c of clips) await writeFileAtomic(join(clipsDir, `${c.name}.csv`), clipCsv(set, c));
   const model = join(opts.outDir, 'model.json');
   await saveModel(net, model, `bmru kws: the network under test (I_unit ${net.unitCurrentA} A)`);
   const plan = join(opts.outDir, 'plan.yaml');
@@ -101,7 +102,7 @@ export async function prepareKwsRun(
     timeoutS: opts.timeoutS,
     out: '.',
   };
-  await writeFile(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);
+  await writeFileAtomic(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);
   return { plan, model, clipsDir };
 }
 

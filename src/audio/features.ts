@@ -11,12 +11,13 @@
  * slice), `mfcc` (JSON of the MfccOptions, plus the normalisation), `source` (the folder it was made from).
  * Clips are in `listClips` order.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { InputSequence } from '../model/network.js';
 import { parseSafetensors, writeSafetensors } from '../model/safetensors.js';
 import type { Tensor } from '../model/tensors.js';
+import { writeFileAtomic } from '../util/output.js';
 import { KEYWORD, SPLITS, keywordTarget, listClips, readClip, splitAssigner, type BackgroundNoise, type ClipRef } from './dataset.js';
 import { NORMALISE_EPS, REFERENCE_MFCC, clipFeatures, type MfccOptions } from './mfcc.js';
 
@@ -103,7 +104,7 @@ export async function writeFeatureFile(file: string, set: FeatureSet): Promise<v
     mfcc: JSON.stringify({ ...set.mfcc, normalise: `per clip and coefficient: (c - mean) / (population std + ${NORMALISE_EPS})` }),
     source: set.source,
   };
-  await writeFile(file, writeSafetensors(tensors, metadata, 'F32'));
+  await writeFileAtomic(file, writeSafetensors(tensors, metadata, 'F32'));
 }
 
 /** Read a features file; an InputError names the file and the tensor or field that is wrong. */

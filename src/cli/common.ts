@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
@@ -8,6 +7,7 @@ import { loadCalibration, type Calibration } from '../netlist/calibration.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { DEFAULTS, resolveProcessPath } from './paths.js';
+import { ensureWritableDir } from '../util/output.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -77,11 +77,11 @@ export interface AnalysisArgs {
   out?: string;
 }
 
-/** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`). */
+/** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`), proven writable before any simulation. */
 export async function prepareAnalysis(a: AnalysisArgs, analysis: string): Promise<{ net: Network; inputs: InputSequence; process: Process; calibration?: Calibration; out: string }> {
   const { net, inputs } = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
   const out = a.out ?? join('out', outName(analysis, a.model, process.name));
-  await mkdir(out, { recursive: true });
+  await ensureWritableDir(out);
   return { net, inputs, process, calibration, out };
 }

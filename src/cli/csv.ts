@@ -1,6 +1,7 @@
-import { writeToPath } from 'fast-csv';
+import { writeToString } from 'fast-csv';
+import { writeFileAtomic } from '../util/output.js';
 
-/** Write rows (header first) as a CSV file; resolves when the file is complete. */
-export function writeCsv(path: string, rows: readonly (readonly (string | number | boolean | null)[])[]): Promise<void> {
-  return new Promise<void>((resolve, reject) => writeToPath(path, rows as (string | number | boolean | null)[][]).on('error', reject).on('finish', () => resolve()));
+/** Write rows (header first) as a CSV file, atomically (util/output.ts); resolves when the file is complete. */
+export async function writeCsv(path: string, rows: readonly (readonly (string | number | boolean | null)[])[]): Promise<void> {
+  await writeFileAtomic(path, await writeToString(rows as (string | number | boolean | null)[][]));
 }

@@ -22,6 +22,7 @@ import { GENERATOR, sliceJobs, type ExpandedPlan, type Job, type Slice } from '.
 import {
   JOBS_SCHEMA,
   acquireLock,
+  ensureOutDirs,
   openStreams,
   outPaths,
   listResultIds,
@@ -119,6 +120,8 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
   const workers = opts.workers ?? os.availableParallelism();
   const startedMs = performance.now();
   const jobs = sliceJobs(expanded.jobs, opts.slice);
+  // A folder that cannot take the records must stop the batch now, not after its first simulation.
+  await ensureOutDirs(paths);
   // The lock and the shared streams belong to the unsliced run; slices of one plan may run at once anywhere.
   const release = opts.slice === undefined ? await acquireLock(paths) : undefined;
   let streams: Streams | undefined;

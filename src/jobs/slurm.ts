@@ -91,6 +91,9 @@ export function sbatchScript(o: SbatchOptions): string {
     ...(o.partition === undefined ? [] : [`--partition=${o.partition}`]),
     ...(o.account === undefined ? [] : [`--account=${o.account}`]),
     `--output="${log}"`,
+    // A requeued task (preemption, node failure) keeps its job id and so its log name: append, or the rerun
+    // truncates the log of the first run, which is the one that says why it ended.
+    '--open-mode=append',
     ...(o.sbatchArgs ?? []),
   ];
   const run = [
@@ -105,6 +108,8 @@ export function sbatchScript(o: SbatchOptions): string {
     `# When every task has ended: bmru batch report ${o.outDir}`,
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -e',
+    // A header per run of the task (on stderr, which shares the log): the appended log shows where a requeued run starts.
+    'echo "== bmru: array task ${SLURM_ARRAY_TASK_ID:-?}, restart ${SLURM_RESTART_COUNT:-0}, on ${HOSTNAME:-?} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2',
     ...(o.setup ?? []),
     `cd ${sh(o.projectRoot)}`,
     '# exec: a time limit or scancel signals node itself, which stops its ngspice processes and keeps finished jobs.',

@@ -15,14 +15,14 @@
  * records before appending, and a job appears in them exactly once. Many workers on a shared filesystem
  * (Slurm slices) never append to one file: they only publish records.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { open, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
 import { runMany } from '../spice/pool.js';
+import { tryLock } from '../util/lockfile.js';
+import { ensureWritableDir, makeDir, outputError, writeFileAtomic } from '../util/output.js';
 import type { Comparison } from '../compare/metrics.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -113,41 +113,18 @@ export function resultPath(paths: OutPaths, id: string): string {
 }
 
 /**
- * Writes a file so that readers see the old content or the new, never a part: a temporary file in the same
- * folder, fsync, rename over the target, fsync of the folder (so the rename itself survives a power cut).
+ * Creates the output folder and its results folder and proves both writable, before any job runs.
+ *
+ * @throws OutputError naming the folder that is not
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  // A dot name: readers listing the folder skip it; pid + random bytes: concurrent writers never collide.
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(temp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export async function ensureOutDirs(paths: OutPaths): Promise<void> {
+  await ensureWritableDir(paths.dir);
+  await ensureWritableDir(paths.results);
 }
 
 /** Publishes a job's record (see writeFileAtomic). */
 export async function writeResult(paths: OutPaths, record: ResultRecord): Promise<void> {
-  await mkdir(paths.results, { recursive: true });
+  await makeDir(paths.results);
   await writeFileAtomic(resultPath(paths, record.id), `${JSON.stringify(record, null, 1)}\n`);
 }
 
@@ -245,7 +222,7 @@ async function csvLines(rows: readonly (readonly (string | number)[])[]): Promis
 /** Rewrites results.jsonl and results.csv (atomically) from the given records, in finishing order. */
 export async function rebuildStreams(paths: OutPaths, records: Iterable<ResultRecord>): Promise<void> {
   const sorted = byFinish(records);
-  await mkdir(paths.dir, { recursive: true });
+  await makeDir(paths.dir);
   await writeFileAtomic(paths.jsonl, sorted.map((r) => `${JSON.stringify(r)}\n`).join(''));
   await writeFileAtomic(paths.csv, await csvLines([[...CSV_HEADER], ...sorted.map(csvRow)]));
 }
@@ -261,28 +238,36 @@ export interface Streams {
  * they are not fsynced: the records are the durable copy and the next run rebuilds the streams from them.
  */
 export async function openStreams(paths: OutPaths): Promise<Streams> {
-  const jsonl = await open(paths.jsonl, 'a');
-  const csv = await open(paths.csv, 'a');
+  const append = (file: string) =>
+    open(file, 'a').then(
+      (fh) => ({ fh, write: (text: string) => fh.appendFile(text).catch((e: unknown) => Promise.reject(outputError(e, file))) }),
+      (e: unknown) => Promise.reject(outputError(e, file)),
+    );
+  const jsonl = await append(paths.jsonl);
+  const csv = await append(paths.csv).catch(async (e: unknown) => {
+    await jsonl.fh.close();
+    throw e;
+  });
   let chain: Promise<void> = Promise.resolve();
   return {
     append(record) {
       const write = async () => {
-        await jsonl.appendFile(`${JSON.stringify(record)}\n`);
-        await csv.appendFile(await csvLines([csvRow(record)]));
+        await jsonl.write(`${JSON.stringify(record)}\n`);
+        await csv.write(await csvLines([csvRow(record)]));
       };
       chain = chain.then(write);
       return chain;
     },
     async close() {
       await chain.catch(() => undefined);
-      await Promise.all([jsonl.close(), csv.close()]);
+      await Promise.all([jsonl.fh.close(), csv.fh.close()]);
     },
   };
 }
 
 /** Writes jobs.json (atomically; identical plans give identical files, so concurrent slices may all write it). */
 export async function writeJobsFile(paths: OutPaths, file: JobsFile): Promise<void> {
-  await mkdir(paths.dir, { recursive: true });
+  await makeDir(paths.dir);
   await writeFileAtomic(paths.jobs, `${JSON.stringify(file, null, 1)}\n`);
 }
 
@@ -313,56 +298,25 @@ export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
   return raw as JobsFile;
 }
 
-/** Who holds run.lock. */
-interface LockOwner {
-  pid: number;
-  host: string;
-  startedAt: string;
-}
-
 /**
  * Takes run.lock so that two runs on one machine do not append to the same streams. A lock left by a killed
- * run (its pid is gone on this host) is taken over. Returns the release function.
+ * run (its pid is gone on this host) is taken over; any number of runs racing for it get one winner (see
+ * util/lockfile.ts). Returns the release function.
  *
- * @throws BmruError (kind `batch-locked`) when a live run holds it
+ * @throws BmruError (kind `batch-locked`) when a live run holds it, or it cannot be told who does
  */
 export async function acquireLock(paths: OutPaths): Promise<() => Promise<void>> {
-  await mkdir(paths.dir, { recursive: true });
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      await writeFile(paths.lock, JSON.stringify(me), { flag: 'wx' });
-      return () => rm(paths.lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const owner = await readLockOwner(paths.lock);
-    if (owner && (owner.host !== me.host || processAlive(owner.pid))) {
-      throw new BmruError(
-        `${paths.dir} is in use by bmru batch run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
-          `if that run is gone, delete ${paths.lock}`,
-        'batch-locked',
-      );
-    }
-    await rm(paths.lock, { force: true }); // the owner died (or the file is unreadable): take it over
-  }
-  throw new BmruError(`cannot take ${paths.lock}: another run took it at the same moment`, 'batch-locked');
-}
-
-async function readLockOwner(file: string): Promise<LockOwner | undefined> {
-  try {
-    const raw = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
-    return typeof raw.pid === 'number' && typeof raw.host === 'string' ? (raw as LockOwner) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  await makeDir(paths.dir);
+  const lock = await tryLock(paths.lock);
+  if (lock.ok) return lock.release;
+  const owner = lock.owner;
+  const gone = `if no bmru batch run is using ${paths.dir}, delete ${paths.lock}`;
+  switch (lock.reason) {
+    case 'held':
+      throw new BmruError(`${paths.dir} is in use by bmru batch run (pid ${owner?.pid} on ${owner?.host}, since ${owner?.startedAt}); if that run is gone, delete ${paths.lock}`, 'batch-locked');
+    case 'unreadable':
+      throw new BmruError(`${paths.lock} is not a lock this version can read; ${gone}`, 'batch-locked');
+    case 'stuck':
+      throw new BmruError(`${paths.lock} was left by pid ${owner?.pid}, which is gone, but another takeover of it never finished; ${gone} and ${paths.dir}/.run.lock.takeover-*`, 'batch-locked');
   }
 }

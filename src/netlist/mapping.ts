@@ -1,4 +1,5 @@
-import { writeToPath } from 'fast-csv';
+import { writeToString } from 'fast-csv';
+import { writeFileAtomic } from '../util/output.js';
 
 /** One row of the parameter -> element table that comes with every netlist (DESIGN §2). */
 export interface MappingRow {
@@ -21,12 +22,8 @@ export interface MappingRow {
 export const MAPPING_COLUMNS = ['parameter', 'element', 'realisation', 'target', 'realised', 'setting', 'error'] as const;
 
 /** Write the mapping table as CSV. */
-export function writeMappingCsv(path: string, rows: readonly MappingRow[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    writeToPath(path, rows as MappingRow[], { headers: [...MAPPING_COLUMNS] })
-      .on('error', reject)
-      .on('finish', () => resolve());
-  });
+export async function writeMappingCsv(path: string, rows: readonly MappingRow[]): Promise<void> {
+  await writeFileAtomic(path, await writeToString(rows as MappingRow[], { headers: [...MAPPING_COLUMNS] }));
 }
 
 /** Summary of quantisation/calibration error over the table (largest absolute and relative error). */

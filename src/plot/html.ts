@@ -1,5 +1,5 @@
 /** Writing plots to disk: single SVG files and a self-contained HTML page that embeds several of them inline. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { makeDir, writeFileAtomic } from '../util/output.js';
 import { dirname } from 'node:path';
 
 export interface Section {
@@ -68,8 +68,8 @@ export function htmlPage(title: string, sections: readonly Section[]): string {
   ].join('\n');
 }
 
-/** Writes an SVG (or HTML page) to `path`, creating missing parent folders. */
+/** Writes an SVG (or HTML page) to `path` atomically (util/output.ts), creating missing parent folders. */
 export async function writePlot(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content, 'utf8');
+  await makeDir(dirname(path));
+  await writeFileAtomic(path, content);
 }

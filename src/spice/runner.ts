@@ -2,16 +2,15 @@
  * Runs one deck through ngspice in batch mode and returns its plots, or throws a typed `SpiceError`.
  *
  * The run follows a fixed template: make a work directory, write `deck.cir`, spawn
- * `ngspice -b -n -r out.raw -D filetype=binary [extraArgs] deck.cir` (no shell; the deck gets `.options num_threads=N`), read
- * `out.raw`, and delete the directory in `finally` unless it is to be kept. On ngspice 39 the exit code
+ * `ngspice -b -n -r out.raw -D filetype=binary [extraArgs] deck.cir` (no shell; the deck gets `.options num_threads=N`)
+ * in a process group of its own, so that a timeout, an abort or the end of the run takes a wrapper script's
+ * children with it (group.ts), read `out.raw`, and delete the directory in `finally` unless it is to be kept. On ngspice 39 the exit code
  * alone is no verdict (DESIGN.md §7), so a run is judged from its exit code, its classified messages and
  * its rawfile together.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { classifyNgspiceOutput, primaryError, type SpiceMessage } from './classify.js';
 import {
   NgspiceNotFoundError,
@@ -24,7 +23,9 @@ import {
   type SpiceError,
   type SpiceErrorContext,
 } from './errors.js';
+import { outputError } from '../util/output.js';
 import { controlLines } from './deck.js';
+import { runInGroup, type GroupOutcome } from './group.js';
 import { parseRawfile, vector, type RawPlot } from './rawfile.js';
 import { watchTransient, type RunProgress } from './watch.js';
 
@@ -91,6 +92,8 @@ export interface RunResult {
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** Time between SIGTERM and SIGKILL (ms); ngspice 39 exits at once on SIGTERM, so this is a fallback. */
 const KILL_GRACE_MS = 2000;
+/** Limit for `ngspice -v` (ms). */
+const VERSION_TIMEOUT_MS = 30_000;
 /** Output kept per stream for classification (bytes); failures are reported at the end of the output. */
 const MAX_OUTPUT_BYTES = 1 << 20;
 const TAIL_LINES = 40;
@@ -111,15 +114,7 @@ interface RunFiles {
 }
 
 /** How the ngspice process ended. */
-interface ProcessOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-  aborted: boolean;
-}
+type ProcessOutcome = GroupOutcome;
 
 /**
  * Runs a deck through ngspice and returns its plots.
@@ -142,7 +137,9 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
   const where: SpiceErrorContext = o.keepWorkDir === 'never' ? {} : { workDir, netlistPath: files.deck };
   let outcome: 'ok' | 'failed' | 'aborted' = 'failed';
   try {
-    await writeFile(files.deck, withThreads(o.netlist, o.threads));
+    await writeFile(files.deck, withThreads(o.netlist, o.threads)).catch((e: unknown) => {
+      throw outputError(e, files.deck); // a full TMPDIR: say which file, the bare errno does not
+    });
     const watcher = o.onProgress
       ? watchTransient(files.raw, o.onProgress, { intervalMs: PROGRESS_INTERVAL_MS, tStopS: o.expectTStopS })
       : undefined;
@@ -181,16 +178,20 @@ export function ngspiceVersion(bin: string = defaultNgspiceBin()): Promise<strin
 }
 
 async function queryVersion(bin: string): Promise<string> {
-  let stdout: string;
+  let run: GroupOutcome;
   try {
-    ({ stdout } = await promisify(execFile)(bin, ['-v'], { timeout: 30_000 }));
+    // In a group of its own too: a wrapper's `-v` may start children of its own.
+    run = await runInGroup(bin, ['-v'], { timeoutMs: VERSION_TIMEOUT_MS, graceMs: KILL_GRACE_MS, maxOutputBytes: 64 * 1024 });
   } catch (error) {
     throw isNotFound(error) ? new NgspiceNotFoundError(bin, { cause: error }) : error;
   }
-  const version = /ngspice-(\S+)\s*:/.exec(stdout)?.[1];
+  if (run.timedOut) {
+    throw new SpiceCrashError('crash', `"${bin} -v" did not answer within ${VERSION_TIMEOUT_MS / 1000} s and was killed`, null, run.signal);
+  }
+  const version = /ngspice-(\S+)\s*:/.exec(run.stdout)?.[1];
   if (version === undefined) {
-    const said = stdout.trim().slice(0, 200);
-    throw new SpiceCrashError('crash', `"${bin} -v" printed no ngspice version: ${said}`, 0, null);
+    const said = run.stdout.trim().slice(0, 200);
+    throw new SpiceCrashError('crash', `"${bin} -v" printed no ngspice version: ${said}`, run.exitCode, run.signal);
   }
   return version;
 }
@@ -273,53 +274,23 @@ function ngspiceArgs(o: ResolvedOptions, files: RunFiles): string[] {
   return ['-b', '-n', '-r', files.raw, ...defines, ...o.extraArgs, files.deck];
 }
 
-/** Spawns ngspice and waits for it to end, killing it on timeout or abort. Rejects only if it cannot start. */
-function spawnNgspice(o: ResolvedOptions, files: RunFiles, where: SpiceErrorContext): Promise<ProcessOutcome> {
-  return new Promise((resolve, reject) => {
-    const startedMs = performance.now();
-    const child = spawn(o.ngspiceBin, ngspiceArgs(o, files), {
+/**
+ * Runs ngspice in a process group of its own (a wrapper script's children included) and waits for it to end,
+ * killing the group on timeout or abort. Rejects only if it cannot start.
+ */
+async function spawnNgspice(o: ResolvedOptions, files: RunFiles, where: SpiceErrorContext): Promise<ProcessOutcome> {
+  try {
+    return await runInGroup(o.ngspiceBin, ngspiceArgs(o, files), {
       cwd: files.workDir,
       env: { ...process.env, SPICE_ASCIIRAWFILE: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      timeoutMs: o.timeoutMs,
+      graceMs: KILL_GRACE_MS,
+      signal: o.signal,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
     });
-    const stdout = new OutputTail();
-    const stderr = new OutputTail();
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      child.kill('SIGTERM');
-      killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-    };
-    const timeoutTimer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, o.timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      stop();
-    };
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    if (o.signal?.aborted) onAbort(); // aborted while the work directory was being made: no event will come
-    const cleanUp = () => {
-      clearTimeout(timeoutTimer);
-      clearTimeout(killTimer);
-      o.signal?.removeEventListener('abort', onAbort);
-    };
-
-    child.once('error', (error) => {
-      cleanUp();
-      reject(isNotFound(error) ? new NgspiceNotFoundError(o.ngspiceBin, { ...where, cause: error }) : error);
-    });
-    child.once('close', (exitCode, signal) => {
-      cleanUp();
-      const durationMs = performance.now() - startedMs;
-      resolve({ exitCode, signal, stdout: stdout.text(), stderr: stderr.text(), durationMs, timedOut, aborted });
-    });
-  });
+  } catch (error) {
+    throw isNotFound(error) ? new NgspiceNotFoundError(o.ngspiceBin, { ...where, cause: error }) : error;
+  }
 }
 
 /** Turns a finished process into a result, or throws the error that explains its failure. */
@@ -433,22 +404,4 @@ function isNotFound(error: unknown): boolean {
 /** The last `TAIL_LINES` lines of a text. */
 function tail(text: string): string {
   return text.split('\n').slice(-TAIL_LINES - 1).join('\n');
-}
-
-/** Keeps the last MAX_OUTPUT_BYTES (and at most one chunk more) of a stream. */
-class OutputTail {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    while (this.chunks.length > 1 && this.bytes - this.chunks[0].length >= MAX_OUTPUT_BYTES) {
-      this.bytes -= this.chunks.shift()!.length;
-    }
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesIn } from '../helpers.js';
 import { BIN, EXAMPLE_CLIP, EXAMPLE_MODEL, cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
 
 let fx: CliFixture;
@@ -26,7 +27,7 @@ const PLAN = [
   '',
 ].join('\n');
 
-/** Starts `bmru batch run` in its own process group, so that SIGKILL can take ngspice down with it. */
+/** Starts `bmru batch run` in its own process group (apart from the test runner's). */
 function startDetached(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: fx.dir, env: { ...process.env, TMPDIR: fx.dir }, stdio: 'ignore', detached: true });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -42,8 +43,16 @@ describe('bmru batch', () => {
     const { child, exited } = startDetached(['batch', 'run', plan, '-j', '2', '-q']);
     const deadline = Date.now() + 110_000;
     while (recordsIn(results).length === 0 && Date.now() < deadline) await sleep(100);
-    process.kill(-child.pid!, 'SIGKILL'); // node and its ngspice processes, like a machine going down
+    process.kill(-child.pid!, 'SIGKILL'); // node, like a machine going down
     await exited;
+    // Its ngspice processes run in groups of their own, which a SIGKILL of node cannot reach: end them too.
+    for (const pid of processesIn(fx.dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
+    }
     const before = recordsIn(results).length;
     expect(before).toBeGreaterThanOrEqual(1);
     expect(before).toBeLessThan(4); // killed mid-way, not after the end

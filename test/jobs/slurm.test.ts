@@ -58,13 +58,32 @@ describe('sbatchScript', () => {
       '--ntasks=1',
       '--cpus-per-task=2',
       '--output="/scratch/out/slurm/%A_%a.out"',
+      '--open-mode=append',
     ]);
+  });
+
+  it('appends to the task log, so a requeued run (same job id, same log name) keeps the first run\'s log, and marks each run', async () => {
+    const text = sbatchScript({ ...BASE, projectRoot: dir });
+    expect(directives(text)).toContain('--open-mode=append');
+    // Two runs of the task into one log, as Slurm's append mode does on a requeue.
+    await script('node', 'echo "node $*"');
+    const log = path.join(dir, 'requeue.log');
+    const body = path.join(dir, 'requeue.sh');
+    await writeFile(body, `exec >>'${log}' 2>&1\n${text}`);
+    for (const restart of ['0', '1']) {
+      await run('bash', [body], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '1', SLURM_RESTART_COUNT: restart } });
+    }
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^== bmru: array task 1, restart 0, on \S+ at \d{4}-\d\d-\d\dT/);
+    expect(lines[2]).toMatch(/^== bmru: array task 1, restart 1, /);
+    expect(lines[3]).toContain('node /opt/bmru/bin/bmru.js batch run');
   });
 
   it('adds time, partition, account and pass-through options only when given', () => {
     const text = sbatchScript({ ...BASE, time: '2:00:00', partition: 'cpu', account: 'lab42', sbatchArgs: ['--mem-per-cpu=2G', '--qos=short'] });
     expect(directives(text)).toEqual(expect.arrayContaining(['--time=2:00:00', '--partition=cpu', '--account=lab42', '--mem-per-cpu=2G', '--qos=short']));
-    expect(directives(text)).toHaveLength(10);
+    expect(directives(text)).toHaveLength(11);
   });
 
   it('runs slice $SLURM_ARRAY_TASK_ID/n of the plan with -j equal to the CPUs, from the project root, after the setup lines', async () => {

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,6 @@ import {
   readAllResults,
   readResult,
   rebuildStreams,
-  writeFileAtomic,
   writeResult,
   type OutPaths,
   type ResultRecord,
@@ -51,16 +50,6 @@ function record(n: number, message = 'ngspice did not finish'): ResultRecord {
     failure: { class: 'timeout', kind: 'timeout', message, retryable: true },
   };
 }
-
-describe('writeFileAtomic', () => {
-  it('replaces a file whole and leaves no temporary file behind', async () => {
-    const file = path.join(dir, 'a.json');
-    await writeFileAtomic(file, 'old');
-    await writeFileAtomic(file, 'new');
-    expect(await readFile(file, 'utf8')).toBe('new');
-    expect(await readdir(dir)).toEqual(['a.json']);
-  });
-});
 
 describe('records', () => {
   it('reads back what was published, and nothing for a job without a record', async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { groupGone } from '../helpers.js';
 import {
   NgspiceNotFoundError,
   SpiceConvergenceError,
@@ -343,6 +344,80 @@ describe('runNgspice without a usable ngspice', () => {
     await expect(runNgspice({ netlist: rcDeck('1m'), timeoutMs: 0 })).rejects.toThrow(RangeError);
     await expect(runNgspice({ netlist: rcDeck('1m'), threads: 0 })).rejects.toThrow(RangeError);
     await expect(runNgspice({ netlist: rcDeck('1m'), expectTStopS: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('runNgspice through a wrapper script (module systems, site scripts)', () => {
+  let wrapDir: string;
+  beforeAll(async () => {
+    wrapDir = await mkdtemp(path.join(os.tmpdir(), 'bmru-wrapper-ngspice-'));
+  });
+  afterAll(async () => {
+    await rm(wrapDir, { recursive: true, force: true });
+  });
+  afterEach(removeWorkDirs);
+
+  /**
+   * A wrapper that answers `-v` like ngspice 39, writes its pid (its process group's id: the runner makes it a
+   * group leader) to `<bin>.pgid`, then runs `body`.
+   */
+  async function wrapper(name: string, body: string): Promise<string> {
+    const bin = path.join(wrapDir, name);
+    await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : wrapper"; exit 0; fi\necho $$ > "$0.pgid"\n${body}\n`);
+    await chmod(bin, 0o755);
+    return bin;
+  }
+
+  const pgidOf = (bin: string) => Number(readFileSync(`${bin}.pgid`, 'utf8'));
+
+  it('times out a wrapper whose grandchild holds stdout: rejects within seconds and leaves no process of its group', async () => {
+    const bin = await wrapper('ngspice-holds-stdout', "sh -c 'sleep 300' &\nwait");
+    const startedMs = Date.now();
+    await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 2000 }), SpiceTimeoutError);
+    const elapsedMs = Date.now() - startedMs;
+    console.log(`wrapper holding stdout: SpiceTimeoutError after ${elapsedMs} ms (timeout 2000 ms)`);
+    expect(elapsedMs).toBeLessThan(10_000);
+    expect(await groupGone(pgidOf(bin))).toEqual([]);
+  });
+
+  it('kills what a wrapper leaves behind after a successful run, without waiting for it', async () => {
+    const bin = await wrapper('ngspice-leaves-helper', `sleep 300 &\ncp ${rcFixture} "$4"`);
+    const startedMs = Date.now();
+    const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin });
+    expect(result.plots[0].numPoints).toBe(79);
+    expect(Date.now() - startedMs).toBeLessThan(5000);
+    expect(await groupGone(pgidOf(bin))).toEqual([]);
+  });
+
+  it('kills the whole group when the run is aborted', async () => {
+    const bin = await wrapper('ngspice-aborted', "sh -c 'sleep 300' &\nwait");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, signal: controller.signal }), Error);
+    expect(error.name).toBe('AbortError');
+    expect(await groupGone(pgidOf(bin))).toEqual([]);
+  });
+
+  it('does not wait on a helper that left the group (setsid) and holds stdout: its output is cut off after a bounded drain', async () => {
+    // A process in a session of its own is out of reach of the group kill; the run must end all the same.
+    const bin = await wrapper('ngspice-setsid-helper', `setsid sh -c 'echo $$ > "$0.helper"; exec sleep 300' "$0" &\ncp ${rcFixture} "$4"`);
+    const startedMs = Date.now();
+    try {
+      const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin });
+      expect(result.plots[0].numPoints).toBe(79);
+      expect(Date.now() - startedMs).toBeLessThan(6000); // STREAM_DRAIN_MS (2 s) plus start-up
+    } finally {
+      for (let i = 0; i < 50 && !existsSync(`${bin}.helper`); i++) await new Promise((r) => setTimeout(r, 20));
+      process.kill(Number(readFileSync(`${bin}.helper`, 'utf8')), 'SIGKILL');
+    }
+  });
+
+  it.runIf(ngspiceAvailable)('times out the real ngspice run by a wrapper as its child, and leaves no ngspice running', async () => {
+    const bin = await wrapper('ngspice-child', 'ngspice "$@"\nexit $?');
+    const startedMs = Date.now();
+    await failureOf(runNgspice({ netlist: LONG_DECK, workRoot, ngspiceBin: bin, timeoutMs: 1000 }), SpiceTimeoutError);
+    expect(Date.now() - startedMs).toBeLessThan(6000);
+    expect(await groupGone(pgidOf(bin))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import type { Argv } from 'yargs';
@@ -18,6 +18,7 @@ import { batchProgressText, progress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { pct, table } from '../format.js';
+import { makeDir, writeFileAtomic } from '../../util/output.js';
 
 
 
@@ -190,9 +191,9 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
     partition: a.partition, account: a.account, sbatchArgs: [a.sbatchArg ?? []].flat(), setup: [a.setup ?? []].flat(),
     projectRoot: PACKAGE_ROOT, bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'), kit: plan.kit,
   });
-  await mkdir(slurmDir(plan.outDir), { recursive: true });
+  await makeDir(slurmDir(plan.outDir));
   await writeJobsFile(paths, jobsFileOf(expanded)); // `bmru batch status <out>` works before the first task starts
-  await writeFile(script, text, { mode: 0o755 });
+  await writeFileAtomic(script, text, { mode: 0o755 });
   const fewer = a.tasks !== undefined && tasks < a.tasks ? ` (not ${a.tasks}: only ${todo} jobs lack a result)` : '';
   console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs, ${todo} without a result; ${tasks} array tasks${fewer} of ${a.cpusPerTask} CPU(s); script ${shown(script)}`);
   const dir = shown(plan.outDir);
@@ -275,7 +276,7 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   const records = await readAllResults(paths);
   const rows = aggregate(jobs, records, tolerances);
   const csvFile = a.csv ?? join(paths.dir, 'report.csv');
-  await writeFile(csvFile, `${await writeToString([REPORT_HEADER, ...rows.map(reportCsvRow)])}\n`);
+  await writeFileAtomic(csvFile, `${await writeToString([REPORT_HEADER, ...rows.map(reportCsvRow)])}\n`);
   const rebuilt = await refreshStreams(paths, jobs, records);
   const s = batchStatus(jobs, records);
   const out = [

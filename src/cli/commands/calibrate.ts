@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { calibrate, verifyCalibration, type VerifyRow } from '../../calibrate/calibrate.js';
@@ -7,6 +6,7 @@ import { loadProcess } from '../../netlist/process.js';
 import { progress } from '../progress.js';
 import { table } from '../format.js';
 import { resolveProcessPath } from '../paths.js';
+import { writeFileAtomic } from '../../util/output.js';
 
 
 export function builder(y: Argv) {
@@ -29,7 +29,7 @@ export async function handler(a: { process: string; kit?: string; out?: string; 
     const run = await calibrate(proc, { onRun: (done, total) => p.update(`${done}/${total} sweeps`) }).finally(() => p.done());
     calibration = run.calibration;
     const out = a.out ?? join(proc.dir, CALIBRATION_FILE);
-    await writeFile(out, JSON.stringify(calibration, null, 1) + '\n');
+    await writeFileAtomic(out, JSON.stringify(calibration, null, 1) + '\n');
     console.log(`wrote ${out}`);
   }
   if (!a.verify && !a.verifyOnly) return;

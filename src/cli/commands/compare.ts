@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
+import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
 import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
@@ -29,6 +30,8 @@ export async function handler(a: Args): Promise<void> {
   const { net, inputs } = await loadModelAndInputs(a);
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
+  await ensureWritableDir(out); // before ngspice runs, not after
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r: CosimResult = await cosimulate(net, inputs, {
     process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
@@ -38,15 +41,21 @@ export async function handler(a: Args): Promise<void> {
     throw e;
   });
   p.done();
-  const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
-  await mkdir(out, { recursive: true });
   await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) });
   console.log(formatCosim(r, proc.vddV));
   console.log(`report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}`);
   if (!r.verdict.pass) process.exitCode = 1;
 }
 
+/**
+ * Writes the run's files, each atomically, report.json last: a report with a verdict means every other file of
+ * the same run is complete. The previous run's report goes first, so it never vouches for a mix of two runs.
+ */
 async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>): Promise<void> {
+  const reportFile = join(out, 'report.json');
+  await rm(reportFile, { force: true }).catch((e: unknown) => {
+    throw outputError(e, reportFile);
+  });
   const report = {
     ...meta,
     ngspiceVersion: r.run.ngspiceVersion,
@@ -56,8 +65,7 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     comparison: r.comparison,
     supplyMeanA: r.circuit.supplyMeanA,
   };
-  await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  await writeFile(join(out, 'deck.cir'), r.generated.deck);
+  await writeFileAtomic(join(out, 'deck.cir'), r.generated.deck);
   await writeMappingCsv(join(out, 'mapping.csv'), r.generated.mapping);
   const rows: (string | number)[][] = [['frame', 'block', 'unit', 'candidate_model', 'candidate_circuit', 'state_model', 'state_circuit', 'state_current_circuit']];
   const S = r.generated.realised.cells;
@@ -70,4 +78,5 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     });
   }
   await writeCsv(join(out, 'frames.csv'), rows);
+  await writeFileAtomic(reportFile, JSON.stringify(report, null, 1) + '\n');
 }

@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { generateNetlist } from '../../netlist/generate.js';
 import { mappingSummary, writeMappingCsv } from '../../netlist/mapping.js';
 import { networkToJson } from '../../model/json-format.js';
 import { pct } from '../format.js';
+import { ensureWritableDir, writeFileAtomic } from '../../util/output.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
 
 
@@ -19,13 +19,14 @@ export function builder(y: Argv) {
 export async function handler(a: { model: string; inputs: string; process: string; kit?: string; calibrated: boolean; out: string }): Promise<void> {
   const { net, inputs } = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
+  await ensureWritableDir(a.out);
   const g = generateNetlist(net, inputs, { process, calibration, title: `bmru-cosim: ${a.model}` });
-  await mkdir(a.out, { recursive: true });
-  await writeFile(join(a.out, 'deck.cir'), g.deck);
+  // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
+  await writeFileAtomic(join(a.out, 'deck.cir'), g.deck);
   await writeMappingCsv(join(a.out, 'mapping.csv'), g.mapping);
-  await writeFile(join(a.out, 'mapping.json'), JSON.stringify(g.mapping, null, 1) + '\n');
-  await writeFile(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
-  await writeFile(join(a.out, 'realised.json'), networkToJson(g.realised, 'parameters as the circuit realises them'));
+  await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(g.mapping, null, 1) + '\n');
+  await writeFileAtomic(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
+  await writeFileAtomic(join(a.out, 'realised.json'), networkToJson(g.realised, 'parameters as the circuit realises them'));
   const m = mappingSummary(g.mapping);
   console.log(`${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`);
   console.log(`worst realised-vs-trained error ${pct(m.maxRelError)}${m.worst ? ` at ${m.worst.parameter} (${m.worst.element})` : ''}`);

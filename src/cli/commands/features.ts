@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { loadClip } from '../../audio/clip.js';
@@ -9,6 +9,7 @@ import { InputError } from '../../errors.js';
 import { inputsCsv } from '../../model/inputs.js';
 import { table } from '../format.js';
 import { progress } from '../progress.js';
+import { writeFileAtomic } from '../../util/output.js';
 
 
 export function builder(y: Argv) {
@@ -71,7 +72,7 @@ async function clipCsv(a: Args): Promise<void> {
   const f = clipFeatures(await loadClip(a.path));
   const csv = inputsCsv(f);
   if (a.out) {
-    await writeFile(a.out, csv);
+    await writeFileAtomic(a.out, csv);
     console.log(`${f.frames} frames x ${f.features} MFCCs of ${a.path}; wrote ${a.out}`);
   } else process.stdout.write(csv);
 }

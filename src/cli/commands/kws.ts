@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -24,6 +23,7 @@ import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
+import { writeFileAtomic } from '../../util/output.js';
 
 
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
@@ -124,7 +124,7 @@ export async function handler(a: Args): Promise<void> {
 
   const shown = clipToShow(rows, a.show);
   // The summary first: it must not depend on the figure's extra transient succeeding.
-  await writeFile(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
   const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
   const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
     process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`,

@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { runNetwork } from '../../model/network.js';
-import { traceToJson, writeTraceCsv } from '../../model/trace.js';
+import { traceCsvRows, traceToJson } from '../../model/trace.js';
+import { writeFileAtomic } from '../../util/output.js';
+import { writeCsv } from '../csv.js';
 import { loadModelAndInputs, modelOptions } from '../common.js';
 
 
@@ -15,8 +16,8 @@ export function builder(y: Argv) {
 export async function handler(a: { model: string; inputs: string; out?: string }): Promise<void> {
   const { net, inputs } = await loadModelAndInputs(a);
   const tr = runNetwork(net, inputs);
-  if (a.out?.endsWith('.csv')) await writeTraceCsv(a.out, net, tr);
-  else if (a.out) await writeFile(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
+  if (a.out?.endsWith('.csv')) await writeCsv(a.out, traceCsvRows(net, tr));
+  else if (a.out) await writeFileAtomic(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
   const ones = tr.states.map((s) => s.reduce((x, y) => x + y, 0));
   console.log(`${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells; ON unit-frames per block: ${ones.join(', ')}`);
   console.log(`votes: ${Array.from(tr.votes).join('')}`);

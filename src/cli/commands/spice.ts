@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { controlLines, transientStopS } from '../../spice/deck.js';
@@ -6,6 +6,7 @@ import { runNgspice } from '../../spice/runner.js';
 import { progress, transientProgress } from '../progress.js';
 import { table } from '../format.js';
 import { timeoutOption } from '../common.js';
+import { writeFileAtomic } from '../../util/output.js';
 
 
 export function builder(y: Argv) {
@@ -57,7 +58,7 @@ export async function handler(a: { deck: string; csv?: string; timeout: number; 
   if (a.csv && last) {
     const lines = [last.vectors.map((v) => v.name).join(',')];
     for (let i = 0; i < last.numPoints; i++) lines.push(last.real.map((col) => col[i]).join(','));
-    await writeFile(a.csv, lines.join('\n') + '\n');
+    await writeFileAtomic(a.csv, lines.join('\n') + '\n');
     console.log(`wrote ${a.csv}`);
   }
 }

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
@@ -14,6 +13,7 @@ import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainin
 import { writePlot } from '../../plot/index.js';
 import { pct, table } from '../format.js';
 import { progress } from '../progress.js';
+import { makeDir, writeFileAtomic } from '../../util/output.js';
 
 
 const D = DEFAULT_TRAIN;
@@ -156,11 +156,11 @@ export async function handler(a: Args): Promise<void> {
   p.done(`${a.epochs} epochs in ${r.elapsedS.toFixed(1)} s, kept epoch ${r.bestEpoch}`);
 
   const files = outputPaths(a.out);
-  await mkdir(path.dirname(path.resolve(a.out)), { recursive: true });
+  await makeDir(path.dirname(path.resolve(a.out)));
   const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${a.features}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
   await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
-  await writeFile(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
-  await writeFile(files.csv, csvText(historyCsvRows(r.history)));
+  await writeFileAtomic(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
+  await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));
   const title = `bmru train: width ${a.width}, ${a.blocks} blocks, seed ${a.seed}`;
   await writePlot(files.svg, await lossPlot(r.history, title));
   await writePlot(files.html, await trainingPage(r.history, title, `Kept epoch ${r.bestEpoch} (best validation accuracy, then loss). ${a.features}`));

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cornerPlan, runCorners, type CornerResult } from '../../../analysis/corners.js';
@@ -9,6 +8,7 @@ import { pct, table, watts } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'corners';
 export const describe = 'PVT corners: process corners (kit sections or skewed devices), VDD +-10%, -20..85 C; state agreement and decision per corner';
@@ -52,7 +52,7 @@ export async function handler(a: Args): Promise<void> {
   ])));
   await writeCsv(join(out, 'corners.csv'), [['corner', 'vdd_v', 'temperature_c', 'state_agreement', 'vote_agreement', 'decision_match', 'disagreements', 'core_w', 'ngspice_s', 'error'],
     ...results.map((r) => [r.corner, proc.vddV * r.vddScale, r.temperatureC, r.stateAgreement, r.voteAgreement, r.decisionMatch, r.disagreements, r.coreW, r.ngspiceS, r.error ?? ''])]);
-  await writeFile(join(out, 'corners.json'), JSON.stringify({ model: a.model, process: proc.name, results }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'corners.json'), JSON.stringify({ model: a.model, process: proc.name, results }, null, 1) + '\n');
   const failed = results.filter((r) => r.error);
   // Nothing to plot when every run failed (e.g. a kit folder without the kit's model files): say why, exit 2.
   if (failed.length === results.length) throw new BmruError(`every PVT point failed (${out}/corners.csv lists them); the first: ${failed[0].error}`, 'corners-failed');

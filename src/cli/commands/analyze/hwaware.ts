@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
@@ -11,6 +10,7 @@ import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'hwaware';
 export const describe = 'Hardware-aware software model: learn per-cell candidate gain/offset, ON level and OFF leakage, per-class logit gain/offset from a calibration co-simulation, then show how much closer the fast model predicts the circuit on another clip';
@@ -50,8 +50,8 @@ export async function handler(a: Args): Promise<void> {
   console.log(table(['model', 'state agreement', 'candidate MAE', 'state current MAE', 'logit MAE'], [row('realised (calibration tables)', before), row('hardware-aware', after)]));
   const gain = (x: number, y: number) => (y > 0 ? `${(x / y).toFixed(1)}x` : 'exact');
   console.log(`closer by: candidates ${gain(before.candidateMAE, after.candidateMAE)}, state currents ${gain(before.stateCurrentMAE, after.stateCurrentMAE)}, logits ${gain(before.logitMAE, after.logitMAE)}`);
-  await writeFile(join(out, 'hwaware-model.json'), networkToJson(aware, `hardware-aware model of ${a.model} on ${proc.name} (corrections from a calibration co-simulation)`));
+  await writeFileAtomic(join(out, 'hwaware-model.json'), networkToJson(aware, `hardware-aware model of ${a.model} on ${proc.name} (corrections from a calibration co-simulation)`));
   await writeCsv(join(out, 'corrections.csv'), [['block', 'unit', 'candidate_gain', 'candidate_offset', 'on_level', 'off_leak'], ...corrections.map((c) => [c.block, c.unit, c.candidateGain, c.candidateOffset, c.onLevel, c.offLeak])]);
-  await writeFile(join(out, 'hwaware.json'), JSON.stringify({ model: a.model, process: proc.name, fitInputs: a.fitInputs ?? `random seed ${a.fitSeed}`, before, after, corrections, logitCorrections: logitFits }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'hwaware.json'), JSON.stringify({ model: a.model, process: proc.name, fitInputs: a.fitInputs ?? `random seed ${a.fitSeed}`, before, after, corrections, logitCorrections: logitFits }, null, 1) + '\n');
   console.log(`\nwritten: ${out}/hwaware-model.json, corrections.csv, hwaware.json`);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { median } from 'mathjs';
@@ -10,6 +10,7 @@ import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { histogram, htmlPage, writePlot } from '../../../plot/index.js';
 import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'montecarlo';
 export const describe = 'Monte Carlo device mismatch (Pelgrom, per-device V_th and beta from recorded seeds): state agreement distribution, decision flip rate, most sensitive parameters';
@@ -84,7 +85,7 @@ export async function handler(a: Args): Promise<void> {
   await writeCsv(join(out, 'samples.csv'), [['index', 'seed', 'state_agreement', 'vote_agreement', 'circuit_decision', 'decision_flip', 'disagreements', 'ngspice_s'],
     ...samples.map((s) => [s.index, s.seed, s.stateAgreement, s.voteAgreement, s.circuitDecision, s.decisionFlip, s.disagreements, s.ngspiceS])]);
   await writeCsv(join(out, 'sensitivity.csv'), [['parameter', 'sigma', 'changes_up', 'changes_down', 'decision_changes'], ...sens.map((s) => [s.parameter, s.sigma, s.changesUp, s.changesDown, s.decisionChanges])]);
-  await writeFile(join(out, 'montecarlo.json'), JSON.stringify({ campaign, samples, decisionFlipRate: flips / samples.length, softwareDecisionFlipRate: swFlips / sw.length, sensitivity: sens.slice(0, 50) }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'montecarlo.json'), JSON.stringify({ campaign, samples, decisionFlipRate: flips / samples.length, softwareDecisionFlipRate: swFlips / sw.length, sensitivity: sens.slice(0, 50) }, null, 1) + '\n');
   await writePlot(join(out, 'montecarlo.html'), htmlPage(`bmru analyze montecarlo: ${a.model} on ${proc.name}`, [
     { heading: 'Circuit state agreement per sample', svg: await histogram({ title: `State agreement vs the nominal model (${samples.length} samples)`, x: { label: 'state agreement (fraction)' }, values: agree }), caption: `decision flips: ${flips}/${samples.length}` },
     { heading: 'Software model, same sigmas', svg: await histogram({ title: `Software-model state agreement (${sw.length} draws)`, x: { label: 'state agreement (fraction)' }, values: sw.map((s) => s.stateAgreement) }) },
@@ -99,7 +100,7 @@ async function resume(out: string, campaign: Record<string, unknown>): Promise<M
   const file = join(out, 'campaign.json');
   const text = JSON.stringify(campaign, null, 1) + '\n';
   if (!existsSync(file)) {
-    await writeFile(file, text);
+    await writeFileAtomic(file, text);
     return new Map();
   }
   if ((await readFile(file, 'utf8')) !== text) {

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { NOISE_LEVELS, softwareNoise, type BoundaryNoise } from '../../../analysis/noise.js';
@@ -15,6 +14,7 @@ import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { intAtLeast, modelOptions, numberIn, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'noise';
 export const describe = 'Noise immunity: discrepancy at each cell input vs output (suppression ratio) under noise, software model and circuit, and over depth';
@@ -97,7 +97,7 @@ export async function handler(a: Args): Promise<void> {
     ...rows.map(({ study, source, level, b }) => [study, source, level, b.block, b.unitFrames, b.switchingUnitFrames, b.candidateMAE, b.stateMAE, finite(b.ratio), b.candidateMAEStable, b.stateMAEStable, finite(b.ratioStable), b.flips, b.flipMAE, finite(b.ratioFlips),
       ...Object.values(b.byMargin).flatMap((m) => [m.unitFrames, m.flips])]),
   ]);
-  await writeFile(join(out, 'noise.json'), JSON.stringify({ model: a.model, process: proc.name, seed: a.seed, draws: a.draws, levels, noiseSamplesPerFrame: DEFAULT_NOISE_SAMPLES_PER_FRAME, rows, circuit: circuitRuns }, (_, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
+  await writeFileAtomic(join(out, 'noise.json'), JSON.stringify({ model: a.model, process: proc.name, seed: a.seed, draws: a.draws, levels, noiseSamplesPerFrame: DEFAULT_NOISE_SAMPLES_PER_FRAME, rows, circuit: circuitRuns }, (_, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
   await writePlot(join(out, 'noise.html'), htmlPage(`bmru analyze noise: ${a.model} on ${proc.name}`, [
     { heading: 'Suppression per cell boundary', svg: await ratioPlot(rows.filter((r) => r.study === 'example')), caption: 'input discrepancy / output discrepancy (stable unit-frames); missing points: output exact (ratio unbounded)' },
     { heading: 'Output discrepancy over depth', svg: await depthPlot(rows.filter((r) => r.study !== 'example'), a.depthLevel), caption: `state-current discrepancy per block at ${pct(a.depthLevel, 0)} noise, random width-4 networks with 1..${Math.max(...list(a.depths))} blocks` },

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
@@ -10,6 +9,7 @@ import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
 import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'power';
 export const describe = 'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
@@ -67,7 +67,7 @@ export async function handler(a: Args): Promise<void> {
   const sections = [{ heading: 'Power per frame', svg: await framePlot(perFrame), caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total` }];
   if (points) sections.push({ heading: 'Power vs width', svg: await scalingPlot(points), caption: 'points: measured; dashed: fitted power laws' });
   await writePlot(join(out, 'power.html'), htmlPage(`bmru analyze power: ${a.model} on ${proc.name}`, sections));
-  await writeFile(join(out, 'power.json'), JSON.stringify({ model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'power.json'), JSON.stringify({ model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } }, null, 1) + '\n');
   console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`);
 }
 
