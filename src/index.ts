@@ -7,5 +7,7 @@ export * from './compare/index.js';
 export * from './pipeline.js';
 export * from './audio/index.js';
 export * from './train/index.js';
-export { calibrate, verifyCalibration, DEFAULT_PLAN, type CalibrationPlan, type VerifyRow } from './calibrate/calibrate.js';
+export * from './calibrate/index.js';
 export * from './jobs/index.js';
+export * from './analysis/index.js';
+export { runMany, median, writeFileAtomic, type Completion, type RunManyOptions } from './util/index.js';

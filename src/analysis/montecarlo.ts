@@ -6,11 +6,10 @@
  * predicts when every parameter is drawn with that sigma.
  */
 import { cosimulate, type CosimOptions } from '../pipeline.js';
-import { buildCircuit } from '../netlist/generate.js';
 import type { Network } from '../model/types.js';
 import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
 import type { Process } from '../netlist/process.js';
-import { runMany, type Completion } from '../spice/pool.js';
+import { runMany, type Completion } from '../util/pool.js';
 import { createRng } from '../util/random.js';
 
 /**
@@ -175,7 +174,3 @@ export function softwareMonteCarlo(net: Network, inputs: InputSequence, refs: re
   });
 }
 
-/** The network the circuit realises (what every sample is compared against). */
-export function realisedNetwork(net: Network, inputs: InputSequence, opts: Pick<CosimOptions, 'process' | 'calibration'>): Network {
-  return buildCircuit(net, inputs, opts).realised;
-}

@@ -6,7 +6,7 @@
 import { cosimulate, type CosimOptions } from '../pipeline.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
-import { runMany, type Completion } from '../spice/pool.js';
+import { runMany, type Completion } from '../util/pool.js';
 import { boundaryDiscrepancy, SIGMA_PER_LEVEL, type BoundaryNoise } from './noise.js';
 
 /** Noise samples per frame: the circuit's slow pA nodes (time constants ~0.1-1 ms) see them as a random walk. */

@@ -6,7 +6,7 @@
 import { cosimulate, type CosimOptions } from '../pipeline.js';
 import { randomInputs, randomNetwork } from '../model/random.js';
 import type { Network } from '../model/types.js';
-import { runMany, type Completion } from '../spice/pool.js';
+import { runMany, type Completion } from '../util/pool.js';
 import type { Domain } from '../netlist/generate.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 

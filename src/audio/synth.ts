@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BmruError, InputError } from '../errors.js';
-import { runMany } from '../spice/pool.js';
+import { runMany } from '../util/pool.js';
 import { createRng, type Rng } from '../util/random.js';
 import { CLIP_SAMPLES, KWS_SAMPLE_RATE_HZ } from './clip.js';
 import { BACKGROUND_NOISE_DIR, KEYWORD, SILENCE_LABEL, SPLITS, TESTING_LIST, VALIDATION_LIST, type Split } from './dataset.js';

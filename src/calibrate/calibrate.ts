@@ -4,7 +4,7 @@
  */
 import { cellInverse, inverse, type Calibration, type Table } from '../netlist/calibration.js';
 import type { Process } from '../netlist/process.js';
-import { runMany } from '../spice/pool.js';
+import { runMany } from '../util/pool.js';
 import { runNgspice, ngspiceVersion, type RunOptions } from '../spice/runner.js';
 import { cellSweepDeck, mirrorSweepDeck, snappedWidthUm, type CellBias } from './decks.js';
 import { measureCells, measureMirrors, type CellMeasurement } from './measure.js';

@@ -6,7 +6,7 @@ import { loadProcess, type Process } from '../netlist/process.js';
 import { loadCalibration, type Calibration } from '../netlist/calibration.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
-import { DEFAULTS, resolveProcessPath } from './paths.js';
+import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
 import { ensureWritableDir } from '../util/output.js';
 
 /** Options shared by every command that reads a model and an input clip. */

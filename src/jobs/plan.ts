@@ -15,8 +15,8 @@ import { strictObject } from '../util/schema.js';
 import { loadProcess, type Process } from '../netlist/process.js';
 import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
-import { PACKAGE_ROOT } from '../cli/paths.js';
-import { processCorners } from '../analysis/corners.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { processCorners } from '../netlist/corners.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
-import { runMany } from '../spice/pool.js';
+import { runMany } from '../util/pool.js';
 import { tryLock } from '../util/lockfile.js';
 import { ensureWritableDir, makeDir, outputError, writeFileAtomic } from '../util/output.js';
 import type { Comparison } from '../compare/metrics.js';

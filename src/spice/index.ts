@@ -26,4 +26,4 @@ export { classifyNgspiceOutput, primaryError, type MessageKind, type Severity, t
 export { ngspiceVersion, runNgspice, withThreads, type RunOptions, type RunProgress, type RunResult } from './runner.js';
 export { spiceNumber, transientStopS } from './deck.js';
 export { watchTransient, type RawfileWatcher } from './watch.js';
-export { runMany, type Completion, type RunManyOptions } from './pool.js';
+export { controlLines } from './deck.js';

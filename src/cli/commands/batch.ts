@@ -7,7 +7,7 @@ import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
 import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
 import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../../util/paths.js';
 import { intAtLeast } from '../common.js';
 import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';

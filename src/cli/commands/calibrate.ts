@@ -5,7 +5,7 @@ import { CALIBRATION_FILE, loadCalibration } from '../../netlist/calibration.js'
 import { loadProcess } from '../../netlist/process.js';
 import { progress } from '../progress.js';
 import { table } from '../format.js';
-import { resolveProcessPath } from '../paths.js';
+import { resolveProcessPath } from '../../util/paths.js';
 import { writeFileAtomic } from '../../util/output.js';
 
 

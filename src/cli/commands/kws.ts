@@ -16,7 +16,7 @@ import type { Network } from '../../model/types.js';
 import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
-import { PACKAGE_ROOT, resolveProcessPath } from '../paths.js';
+import { PACKAGE_ROOT, resolveProcessPath } from '../../util/paths.js';
 import { intAtLeast, loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption } from '../common.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';

@@ -3,7 +3,8 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { median } from 'mathjs';
-import { monteCarlo, parameterSigmas, realisedNetwork, sensitivity, softwareMonteCarlo, type McSample } from '../../../analysis/montecarlo.js';
+import { buildCircuit } from '../../../netlist/generate.js';
+import { monteCarlo, parameterSigmas, sensitivity, softwareMonteCarlo, type McSample } from '../../../analysis/montecarlo.js';
 import { InputError } from '../../../errors.js';
 import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
@@ -64,7 +65,8 @@ export async function handler(a: Args): Promise<void> {
   }
   const samples = [...(await resume(out, campaign)).values()].filter((s) => s.index < a.samples).sort((x, y) => x.index - y.index);
 
-  const realised = realisedNetwork(net, inputs, { process: proc, calibration });
+  // The network the circuit realises: what every sample is compared against.
+  const realised = buildCircuit(net, inputs, { process: proc, calibration }).realised;
   const refs = parameterSigmas(realised, proc);
   const sens = sensitivity(realised, inputs, refs);
   const sw = softwareMonteCarlo(realised, inputs, refs, a.softwareDraws, a.seed);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runMany, type Completion } from '../../src/spice/pool.js';
+import { runMany, type Completion } from '../../src/util/pool.js';
 
 describe('runMany', () => {
   it('never runs more workers at once than the concurrency limit, and reaches it', async () => {
