@@ -1,10 +1,41 @@
+/**
+ * Why an ngspice run failed; one code per cause, each raised by exactly one class of spice/errors.ts. Here, at
+ * the root, so that every error the toolkit raises shares one `kind` union.
+ */
+export type SpiceErrorKind =
+  | 'not-found' // NgspiceNotFoundError: the ngspice binary cannot be started
+  | 'timeout' // SpiceTimeoutError: killed after timeoutMs
+  | 'timestep-too-small' // SpiceConvergenceError: a transient stopped part way
+  | 'operating-point' // SpiceConvergenceError: no DC operating point (gmin, source stepping, transient op all failed)
+  | 'unknown-model' // SpiceModelError: an instance names a .model that does not exist
+  | 'unknown-subckt' // SpiceModelError: an X instance names a .subckt that does not exist
+  | 'missing-include' // SpiceIncludeError: an .include or .lib file does not exist
+  | 'netlist' // SpiceNetlistError: syntax, undefined parameter, wrong port count, ...
+  | 'crash' // SpiceCrashError: killed by a signal, or a failing exit with no recognised message
+  | 'incomplete'; // SpiceCrashError: no usable rawfile, or one that stops short of tstop or lacks a vector
+
+/** Every kind of error the toolkit raises on purpose: a stable code for scripts and for the batch failure table. */
+export type ErrorKind =
+  | SpiceErrorKind
+  | 'bad-input' // InputError: a model, inputs, process, plan or tolerance file (or a flag) breaks a rule
+  | 'unwritable' // OutputError: an output file or folder cannot be written
+  | 'rawfile' // RawfileError: a rawfile that cannot be read
+  | 'missing-vector' // MissingVectorError: a plot lacks a vector or an analysis someone asked for
+  | 'tool' // ToolError: espeak-ng or sox missing or failed
+  | 'batch-locked' // another run holds a batch output folder
+  | 'slurm-missing' // no sbatch on this machine
+  | 'slurm-submit' // sbatch refused or failed
+  | 'interrupted' // Ctrl-C (SIGINT/SIGTERM) ended the work
+  | 'corners-failed'; // every PVT point of a corners analysis failed
+
 /** Base class of every error the toolkit raises on purpose; `kind` is a stable code for scripts. */
 export class BmruError extends Error {
   constructor(
     message: string,
-    readonly kind: string,
+    readonly kind: ErrorKind,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'BmruError';
   }
 }

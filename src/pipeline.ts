@@ -5,6 +5,7 @@ import type { Network } from './model/types.js';
 import { runNetwork, type InputSequence, type Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
+import { transientPlot } from './spice/rawfile.js';
 import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
 import { compareRun, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
@@ -34,7 +35,7 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     extraArgs: [...opts.process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
     expectTStopS: generated.tStopS,
   });
-  const plot = run.plots.find((p) => /transient/i.test(p.plotname)) ?? run.plots[run.plots.length - 1];
+  const plot = transientPlot(run.plots);
   const circuit = sampleCircuit(plot, generated.probes, {
     frames: generated.frames,
     frameS: net.frameS,

@@ -7,6 +7,7 @@ import { cosimulate, type CosimOptions } from '../pipeline.js';
 import { randomInputs, randomNetwork } from '../model/random.js';
 import type { Network } from '../model/types.js';
 import { runMany, type Completion } from '../util/pool.js';
+import { transientPlot } from '../spice/rawfile.js';
 import type { Domain } from '../netlist/generate.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 
@@ -62,7 +63,7 @@ export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]
       const net = randomNetwork({ ...SCALING_SHAPE, width, seed: seed * 1000 + width });
       const inputs = randomInputs(frames, SCALING_SHAPE.inputs, seed);
       const r = await cosimulate(net, inputs, { ...opts, run: { name: `scaling-w${width}`, ...opts.run } });
-      const plot = r.run.plots.find((p) => /transient/i.test(p.plotname)) ?? r.run.plots[0];
+      const plot = transientPlot(r.run.plots);
       return {
         width,
         transistors: r.generated.transistors,

@@ -2,8 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BmruError } from '../errors.js';
-import { SpiceError, SpiceTimeoutError } from '../spice/errors.js';
-import { RawfileError } from '../spice/rawfile.js';
+import { SpiceTimeoutError } from '../spice/errors.js';
 import { EXIT_ERROR } from './exit.js';
 
 export { EXIT_ERROR };
@@ -82,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
  */
 function describeFailure(e: unknown): string {
   if (e instanceof SpiceTimeoutError) return `${e.message}; allow more time with --timeout <seconds>`;
-  if (e instanceof BmruError || e instanceof SpiceError || e instanceof RawfileError) return e.message;
+  if (e instanceof BmruError) return e.message;
   if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') return e.message; // fs errors
   return `internal error, please report it: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
 }

@@ -4,18 +4,9 @@
  * their cause has (time and node of a convergence failure, the missing model, the netlist line, ...).
  */
 
-/** Why a run failed; one code per cause, each raised by exactly one error class. */
-export type SpiceErrorKind =
-  | 'not-found' // NgspiceNotFoundError: the ngspice binary cannot be started
-  | 'timeout' // SpiceTimeoutError: killed after timeoutMs
-  | 'timestep-too-small' // SpiceConvergenceError: a transient stopped part way
-  | 'operating-point' // SpiceConvergenceError: no DC operating point (gmin, source stepping, transient op all failed)
-  | 'unknown-model' // SpiceModelError: an instance names a .model that does not exist
-  | 'unknown-subckt' // SpiceModelError: an X instance names a .subckt that does not exist
-  | 'missing-include' // SpiceIncludeError: an .include or .lib file does not exist
-  | 'netlist' // SpiceNetlistError: syntax, undefined parameter, wrong port count, ...
-  | 'crash' // SpiceCrashError: killed by a signal, or a failing exit with no recognised message
-  | 'incomplete'; // SpiceCrashError: no usable rawfile, or one that stops short of tstop or lacks a vector
+import { BmruError, type SpiceErrorKind } from '../errors.js';
+
+export type { SpiceErrorKind } from '../errors.js';
 
 /** Where a failed run can be inspected. */
 export interface SpiceErrorContext {
@@ -29,17 +20,16 @@ export interface SpiceErrorContext {
 }
 
 /** Base of every error of an ngspice run. */
-export class SpiceError extends Error {
+export class SpiceError extends BmruError {
   override name = 'SpiceError';
-  readonly kind: SpiceErrorKind;
+  declare readonly kind: SpiceErrorKind;
   readonly workDir?: string;
   readonly netlistPath?: string;
   readonly stderrTail: string;
 
   constructor(kind: SpiceErrorKind, message: string, context: SpiceErrorContext = {}) {
     // The kept work directory goes in the message too: a log line or a CLI user sees only the message.
-    super(context.workDir ? `${message} (work dir kept: ${context.workDir})` : message, { cause: context.cause });
-    this.kind = kind;
+    super(context.workDir ? `${message} (work dir kept: ${context.workDir})` : message, kind, { cause: context.cause });
     this.workDir = context.workDir;
     this.netlistPath = context.netlistPath;
     this.stderrTail = context.stderrTail ?? '';

@@ -2,7 +2,9 @@
 export {
   parseRawfile,
   parseRawHeader,
+  MissingVectorError,
   RawfileError,
+  transientPlot,
   readRawfile,
   vector,
   type RawHeader,

@@ -39,6 +39,7 @@
  * damaged after ngspice wrote it.
  */
 import { readFile } from 'node:fs/promises';
+import { BmruError } from '../errors.js';
 
 /** One saved quantity of a plot, as listed under `Variables:`. */
 export interface RawVector {
@@ -64,7 +65,7 @@ export interface RawPlot {
 }
 
 /** A rawfile that does not follow the format: names the file, the place and what was expected there. */
-export class RawfileError extends Error {
+export class RawfileError extends BmruError {
   override name = 'RawfileError';
   constructor(
     /** File path, or `<buffer>` when parsing bytes of unknown origin. */
@@ -74,7 +75,19 @@ export class RawfileError extends Error {
     readonly expected: string,
     readonly found?: string,
   ) {
-    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found ${JSON.stringify(found)}`}`);
+    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found ${JSON.stringify(found)}`}`, 'rawfile');
+  }
+}
+
+/** A vector or an analysis that a run's plots do not hold; the message lists what they do hold. */
+export class MissingVectorError extends BmruError {
+  override name = 'MissingVectorError';
+  constructor(
+    readonly wanted: string,
+    readonly available: readonly string[],
+    where: string,
+  ) {
+    super(`no ${wanted} in ${where}; available: ${available.join(', ') || 'none'}`, 'missing-vector');
   }
 }
 
@@ -176,17 +189,26 @@ export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader 
  * of ngspice's spellings: `v(out)` or `out` for a node voltage, `i(vdd)` or `vdd#branch` for the current
  * through a voltage source.
  *
- * @throws Error listing the plot's vector names when there is no such vector
+ * @throws MissingVectorError listing the plot's vector names when there is no such vector
  * @example vector(tran, 'V(OUT)') // same as vector(tran, 'out')
  */
 export function vector(plot: RawPlot, name: string): Float64Array {
   const wanted = canonicalVectorName(name);
   const index = plot.vectors.findIndex((v) => canonicalVectorName(v.name) === wanted);
-  if (index < 0) {
-    const available = plot.vectors.map((v) => v.name).join(', ');
-    throw new Error(`no vector "${name}" in plot "${plot.plotname}"; available: ${available}`);
-  }
+  if (index < 0) throw new MissingVectorError(`vector "${name}"`, plot.vectors.map((v) => v.name), `plot "${plot.plotname}"`);
   return plot.real[index];
+}
+
+/**
+ * The transient plot of a run: the one whose scale (first vector) is time. A deck with `.op` or `.ac` as well
+ * writes several plots, in ngspice's order rather than the deck's, so position says nothing.
+ *
+ * @throws MissingVectorError listing the plots there are
+ */
+export function transientPlot(plots: readonly RawPlot[]): RawPlot {
+  const plot = plots.find((p) => p.vectors[0]?.type === 'time');
+  if (!plot) throw new MissingVectorError('transient plot (a plot whose scale is time)', plots.map((p) => `${p.plotname} (${p.vectors[0]?.type ?? 'empty'})`), 'the rawfile');
+  return plot;
 }
 
 /** One spelling per quantity: `v(x)` -> `x`, `i(x)` -> `x#branch`, lower case. */

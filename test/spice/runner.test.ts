@@ -14,13 +14,13 @@ import {
   SpiceNetlistError,
   SpiceTimeoutError,
   ngspiceVersion,
-  runMany,
   runNgspice,
   withThreads,
   vector,
   type RunProgress,
   type SpiceError,
 } from '../../src/spice/index.js';
+import { runMany } from '../../src/util/pool.js';
 
 // These tests run the real ngspice. It is required unless BMRU_NGSPICE_TESTS=if_available, so a machine
 // without it fails loudly instead of passing on skipped tests.

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
 import { CORE_DOMAINS, frameAverages, powerFromPlot, type PowerReport } from '../../../analysis/power.js';
 import { DEFAULT_SCALING_FRAMES, DEFAULT_SCALING_WIDTHS, fitScaling, powerScaling, type ScalingPoint } from '../../../analysis/scaling.js';
-import { vector } from '../../../spice/rawfile.js';
+import { transientPlot, vector } from '../../../spice/rawfile.js';
 import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
@@ -41,7 +41,7 @@ export async function handler(a: Args): Promise<void> {
   const r = await cosimulate(net, inputs, {
     process: proc, calibration, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
   }).finally(() => p.stop());
-  const plot = r.run.plots.find((x) => /transient/i.test(x.plotname)) ?? r.run.plots[0];
+  const plot = transientPlot(r.run.plots);
   const power = powerFromPlot(plot, r.generated.probes.supplies, proc.vddV, net.frameS);
   const time = vector(plot, 'time');
   const perFrame = Object.entries(r.generated.probes.supplies).map(([d, name]) => [d, frameAverages(time, Float64Array.from(vector(plot, name), (i) => -i * proc.vddV), net.frameS)] as const);
