@@ -216,3 +216,44 @@ describe('switching delay', () => {
   });
 });
 
+
+/** One cell fed the input unchanged, band [beta_lo, beta_lo + delta], starting OFF. */
+const oneCell = (betaLo: number, delta: number) => ({
+  arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+  pre: lin1(1, 1, [1], [0]),
+  blocks: [{ cand: lin1(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(betaLo), delta: Float64Array.of(delta), s0: Float64Array.of(0) }, post: lin1(1, 1, [1], [0]) }],
+  out: lin1(2, 1, [1, -1], [0, 0]),
+});
+const seq = (...x: number[]) => ({ frames: x.length, features: 1, data: Float64Array.from(x) });
+
+describe('carried disagreements', () => {
+  // Band [0.5, 1.0]. The circuit turns ON at frame 1 (candidate 0.98, 2% under beta_hi) while the model holds OFF.
+  // At frame 2 (0.6) the model still holds: the circuit merely keeps its wrong state, although measured against
+  // beta_hi that frame looks 40% off. At frame 3 (0.3 < beta_lo) the model is forced OFF and the circuit stays ON:
+  // a fresh miss of beta_lo by 40%.
+  const net = oneCell(0.5, 0.5);
+  const tr = runNetwork(net, seq(0.2, 0.98, 0.6, 0.3));
+  const circ = mirrorOf(tr, [Float64Array.of(1)]);
+  circ.states[0].set([0, 1, 1, 1]);
+  const c = compareRun(net, tr, circ);
+
+  it('attributes a held wrong state to the frame where it started', () => {
+    expect(Array.from(tr.states[0])).toEqual([0, 0, 0, 0]);
+    expect(c.disagreements.map((d) => [d.frame, d.carried, d.sinceFrame, d.marginClass, d.cause])).toEqual([
+      [1, false, 1, '1-5%', 'unexplained'],
+      [2, true, 1, '1-5%', 'carried'],
+      [3, false, 3, '>=20%', 'unexplained'],
+    ]);
+  });
+
+  it('counts only fresh disagreements by margin and in the tolerance rules, every unit-frame in state agreement', () => {
+    expect(c.stateAgreement).toBe(1 / 4);
+    expect(c.disagreementsByMargin).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
+    expect(c.disagreementsByCause.carried).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 0 });
+    expect(c.disagreementsByCause.unexplained).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
+    const checks = judge(c, { ...DEFAULT, maxDisagreements: { '1-5%': 1 }, maxUnexplained: { '1-5%': 1, '>=20%': 1 } }).checks;
+    expect(checks.find((k) => k.name === 'fresh disagreements at margin 1-5%')?.measured).toBe(1);
+    expect(checks.find((k) => k.name === 'unexplained disagreements at margin 1-5%')?.measured).toBe(1);
+    expect(checks.find((k) => k.name === 'unexplained disagreements at margin >=20%')?.measured).toBe(1);
+  });
+});
