@@ -56,9 +56,11 @@ export interface Disagreement {
    */
   readonly transition: boolean;
   /**
-   * True when the circuit's own candidate crossed the threshold of the circuit's state transiently after the
-   * frame edge (mirror chains of different speed meet at the summing node) and then settled back: the
-   * hysteresis cell latched a glitch.
+   * True when the hysteresis cell latched a transient: the circuit's state changed in this frame (a cell that kept
+   * its state latched nothing), the circuit's own candidate crossed the threshold that sets that state (beta_hi
+   * to turn ON, beta_lo to turn OFF) after the input edge (mirror chains of different speed meet at the summing
+   * node), and at the sample point it is back on the model's side of that threshold. A candidate still on the
+   * circuit's side there is a settled difference (a wrongly realised element or an upstream error), not a glitch.
    */
   readonly glitch: boolean;
   /** The first cause in DISAGREEMENT_CAUSES that holds. */
@@ -154,6 +156,16 @@ export function thresholdInQuestion(candidate: number, betaLo: number, betaHi: n
   return circuitState ? betaHi : betaLo;
 }
 
+/**
+ * Whether the circuit latched a glitch (Disagreement.glitch). `prevState` is the circuit's state at the previous
+ * frame's sample (s0 in frame 0); `sampled`, `max`, `min` its candidate at the sample point and its extremes from
+ * the input edge to there.
+ */
+export function latchedGlitch(state: number, prevState: number, sampled: number, max: number, min: number, betaLo: number, betaHi: number): boolean {
+  if (state === prevState) return false;
+  return state === 1 ? max >= betaHi && sampled < betaHi : min < betaLo && sampled >= betaLo;
+}
+
 /** The first cause that holds, in the order of DISAGREEMENT_CAUSES. */
 export function causeOf(d: Pick<Disagreement, 'carried' | 'transition' | 'glitch' | 'upstream'>): DisagreementCause {
   if (d.carried) return 'carried';
@@ -224,7 +236,8 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
         const margin = carried ? prev.margin : Math.abs(c - ref);
         const relMargin = carried ? prev.relMargin : ref > 0 ? margin / ref : margin;
         const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
-        const glitch = cs === 1 ? (circ.candidateMax?.[k][i] ?? -Infinity) >= hi : (circ.candidateMin?.[k][i] ?? Infinity) < lo;
+        const prevState = t === 0 ? th.s0[j] : circ.states[k][i - S];
+        const glitch = latchedGlitch(cs, prevState, circ.candidates[k][i], circ.candidateMax?.[k][i] ?? -Infinity, circ.candidateMin?.[k][i] ?? Infinity, lo, hi);
         const flags = { carried, transition, glitch, upstream: upstreamAt.has(t) };
         const d: Disagreement = {
           block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],

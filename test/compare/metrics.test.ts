@@ -257,3 +257,35 @@ describe('carried disagreements', () => {
     expect(checks.find((k) => k.name === 'unexplained disagreements at margin >=20%')?.measured).toBe(1);
   });
 });
+
+describe('edge glitch label', () => {
+  // Band [0.9, 1.0], starting OFF.
+  const net = oneCell(0.9, 0.1);
+
+  it('needs the circuit candidate back on the model side of the threshold at the sample point', () => {
+    // The model holds OFF at 0.95; the circuit turned ON after its candidate rose to 1.05.
+    const tr = runNetwork(net, seq(0.5, 0.95));
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][1] = 1;
+    circ.candidateMax[0][1] = 1.05;
+    expect(compareRun(net, tr, circ).disagreements[0].glitch).toBe(true); // settled back at 0.95: a glitch
+    circ.candidates[0][1] = 1.02; // settled above beta_hi: the circuit computes another candidate
+    const d = compareRun(net, tr, circ).disagreements[0];
+    expect(d.glitch).toBe(false);
+    expect(d.cause).toBe('unexplained');
+  });
+
+  it('is not given to a circuit that kept its state (it latched nothing)', () => {
+    // The model turns ON at 1.02; the circuit stays OFF with its candidate at 0.98. Its frame minimum (0.5) is the
+    // previous frame's value, still on the inputs at the frame start.
+    const tr = runNetwork(net, seq(0.5, 1.02));
+    expect(Array.from(tr.states[0])).toEqual([0, 1]);
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][1] = 0;
+    circ.candidates[0][1] = 0.98;
+    circ.candidateMin[0][1] = 0.5;
+    const d = compareRun(net, tr, circ).disagreements[0];
+    expect(d.glitch).toBe(false);
+    expect(d.cause).toBe('unexplained');
+  });
+});
