@@ -41,6 +41,7 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     unitA: net.unitCurrentA,
     vddV: opts.process.vddV,
     sampleFraction: opts.sampleFraction,
+    inputEdgeS: opts.inputEdgeS,
   });
   // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
   const software = runNetwork(generated.realised, inputs);

@@ -289,3 +289,21 @@ describe('edge glitch label', () => {
     expect(d.cause).toBe('unexplained');
   });
 });
+
+describe('candidate extremes per frame', () => {
+  it('start after the input edge (frame 0: after the reset release), not at the sample still holding the previous frame', async () => {
+    const { sampleCircuit } = await import('../../src/compare/sample.js');
+    // A candidate at 1.05 nA through frame 0 steps to 0.95 nA over the 1 us input edge at 10 ms; in frame 0 a spike to
+    // 2 nA at 1 ms comes before the block's reset lets go at 2 ms.
+    const time = Float64Array.of(0, 0.001, 0.0011, 0.002, 0.01, 0.010001, 0.015, 0.02);
+    const cand = Float64Array.of(1.05e-9, 2e-9, 1.05e-9, 1.05e-9, 1.05e-9, 0.95e-9, 0.95e-9, 0.95e-9);
+    const zero = new Float64Array(time.length);
+    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: time.length,
+      vectors: ['time', 'i(c)', 'v(c)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, cand, zero, zero] };
+    const probes = { candidates: [['i(c)']], stateCurrents: [['i(c)']], cellNodes: [['v(c)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' }, releaseS: [0.002] };
+    const c = sampleCircuit(plot, probes, { frames: 2, frameS: 0.01, unitA: 1e-9, vddV: 1.8, inputEdgeS: 1e-6 });
+    expect(c.candidateMax[0][0]).toBeCloseTo(1.05, 9);
+    expect(c.candidateMax[0][1]).toBeCloseTo(0.95, 9);
+    expect(c.candidateMin[0][1]).toBeCloseTo(0.95, 9);
+  });
+});
