@@ -12,6 +12,8 @@ import type { CircuitFrames } from './sample.js';
 /** Margin classes as fractions of the threshold crossed: upper bounds, the last class is open. */
 export const MARGIN_CLASSES = [0.01, 0.05, 0.2] as const;
 export type MarginClass = '<1%' | '1-5%' | '5-20%' | '>=20%';
+/** The margin classes in order, for tables. */
+export const MARGIN_CLASS_NAMES: readonly MarginClass[] = ['<1%', '1-5%', '5-20%', '>=20%'];
 
 /**
  * Why a circuit state differs from the model's: each disagreement gets the first of these that holds. A carried one
@@ -174,7 +176,7 @@ export function causeOf(d: Pick<Disagreement, 'carried' | 'transition' | 'glitch
   return d.upstream ? 'upstream' : 'unexplained';
 }
 
-const zeroByMargin = (): Record<MarginClass, number> => ({ '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 });
+const zeroByMargin = (): Record<MarginClass, number> => Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, 0])) as Record<MarginClass, number>;
 
 /** Counts by cause and margin class; the fresh (not carried) ones also by margin class alone. */
 export function countDisagreements(ds: readonly Disagreement[]): { byMargin: Record<MarginClass, number>; byCause: Record<DisagreementCause, Record<MarginClass, number>> } {
