@@ -6,7 +6,7 @@ import { runNetwork, type InputSequence, type Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
-import { compareRun, type Comparison } from './compare/metrics.js';
+import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 
 export interface CosimOptions extends GenerateOptions {
@@ -23,6 +23,8 @@ export interface CosimResult {
   readonly circuit: CircuitFrames;
   readonly comparison: Comparison;
   readonly verdict: Verdict;
+  /** Fraction of unit-frames where the model with the realised parameters keeps the trained model's state on these inputs. */
+  readonly mappingStateAgreement: number;
 }
 
 /** Generate, simulate and score one network on one input sequence. */
@@ -46,5 +48,6 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
   const software = runNetwork(generated.realised, inputs);
   const comparison = compareRun(generated.realised, software, circuit, inputs);
-  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES) };
+  const mappingStateAgreement = traceStateAgreement(runNetwork(net, inputs), software);
+  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES), mappingStateAgreement };
 }

@@ -1,7 +1,7 @@
 import type { CosimResult } from '../pipeline.js';
-import { mappingSummary } from '../netlist/mapping.js';
+import { mappingSummary, type MappingSummary } from '../netlist/mapping.js';
 import { DISAGREEMENT_CAUSES, MARGIN_CLASS_NAMES, type Comparison, type DisagreementCause } from '../compare/metrics.js';
-import { pct, seconds, table, watts } from './format.js';
+import { amps, pct, seconds, table, watts } from './format.js';
 
 /** What each cause means, for the report's legend. */
 const CAUSE_MEANING: Record<DisagreementCause, string> = {
@@ -19,6 +19,15 @@ const LISTED_DISAGREEMENTS = 12;
 function causeTable(c: Comparison): string {
   return table(['cause', ...MARGIN_CLASS_NAMES, 'meaning'],
     DISAGREEMENT_CAUSES.map((cause) => [cause, ...MARGIN_CLASS_NAMES.map((m) => c.disagreementsByCause[cause][m]), CAUSE_MEANING[cause]]));
+}
+
+/** The mapping's worst errors in one short phrase: current sources in amperes, mirrors relative (see mappingSummary). */
+export function formatMappingWorst(m: MappingSummary): string {
+  const parts = [
+    m.worstCurrent ? `current ${amps(m.worstCurrent.errorA)} (${m.worstCurrent.row.parameter})` : undefined,
+    m.worstGain ? `mirror gain ${pct(m.worstGain.relError)} (${m.worstGain.row.parameter})` : undefined,
+  ].filter((p) => p !== undefined);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 function formatMeasured(name: string, v: number | boolean): string {
@@ -40,8 +49,9 @@ export function formatCosim(r: CosimResult, vddV: number): string {
   out.push(`first divergence  ${c.firstDivergence ? `frame ${c.firstDivergence.frame}, block ${c.firstDivergence.block}, unit ${c.firstDivergence.unit}` : 'none'}`);
   out.push(`frame votes       ${pct(c.voteAgreement)} agree; decision software ${c.softwareDecision}, circuit ${c.circuitDecision} (${c.decisionMatch ? 'same' : 'DIFFERENT'})`);
   out.push(`logit error       ${c.logitMeanAbsError.toFixed(4)} units mean |circuit - model|`);
-  const m = mappingSummary(r.generated.mapping);
-  out.push(`mapping           ${m.rows} elements, worst realised-vs-trained ${pct(m.maxRelError)}${m.worst ? ` (${m.worst.parameter})` : ''}`);
+  const m = mappingSummary(r.generated.mapping, r.generated.realised.unitCurrentA);
+  out.push(`mapping           ${m.rows} elements; the realised model keeps ${pct(r.mappingStateAgreement)} of the trained model's states on this clip`);
+  out.push(`                  worst error: ${formatMappingWorst(m)}`);
   out.push('');
   out.push('cell boundaries (relative error at the cell input vs at its output):');
   out.push(table(['block', 'candidate err', 'state err', 'state err (agreeing frames)', 'suppression'],

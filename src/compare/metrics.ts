@@ -190,6 +190,20 @@ export function countDisagreements(ds: readonly Disagreement[]): { byMargin: Rec
 }
 
 /**
+ * Fraction of unit-frames where two software traces of the same input hold the same state: with the trained and the
+ * realised parameters, the mapping error's effect on states (a threshold error that moves no state costs nothing).
+ */
+export function traceStateAgreement(a: Trace, b: Trace): number {
+  let same = 0;
+  let total = 0;
+  a.states.forEach((block, k) => {
+    block.forEach((s, i) => (same += s === b.states[k][i] ? 1 : 0));
+    total += block.length;
+  });
+  return total > 0 ? same / total : 1;
+}
+
+/**
  * Compare a circuit run with the software trace of the realised network on the same inputs. With `inputs`,
  * each disagreement is also checked for transition latching (see Disagreement.transition).
  */
