@@ -5,11 +5,11 @@ import { amps, pct, seconds, table, watts } from './format.js';
 
 /** What each cause means, for the report's legend. */
 const CAUSE_MEANING: Record<DisagreementCause, string> = {
-  carried: 'the circuit still holds a wrong state from an earlier frame while the model holds (at that frame\'s margin)',
+  carried: 'still holds a wrong state taken earlier while the model holds (counted at that margin)',
   transition: 'the model on a continuous input path between frames ends in the circuit\'s state',
-  glitch: 'the circuit\'s candidate crossed the latch threshold after the input edge and settled back',
+  glitch: 'circuit candidate crossed the latch threshold after the input edge, settled back',
   upstream: 'an earlier block already disagreed in this frame',
-  unexplained: 'none of these: at a large margin, a wrongly realised element',
+  unexplained: 'none of these (at a large margin: a wrongly realised element)',
 };
 
 /** Disagreement rows listed in the terminal report (the rest are in report.json). */

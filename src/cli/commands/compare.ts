@@ -56,6 +56,7 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     transistors: r.generated.transistors,
     verdict: r.verdict,
     comparison: r.comparison,
+    mappingStateAgreement: r.mappingStateAgreement,
     supplyMeanA: r.circuit.supplyMeanA,
   };
   await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
