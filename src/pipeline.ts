@@ -7,7 +7,7 @@ import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot } from './spice/rawfile.js';
 import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
-import { compareRun, type Comparison } from './compare/metrics.js';
+import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 
 export interface CosimOptions extends GenerateOptions {
@@ -24,6 +24,8 @@ export interface CosimResult {
   readonly circuit: CircuitFrames;
   readonly comparison: Comparison;
   readonly verdict: Verdict;
+  /** Fraction of unit-frames where the model with the realised parameters keeps the trained model's state on these inputs. */
+  readonly mappingStateAgreement: number;
 }
 
 /** Generate, simulate and score one network on one input sequence. */
@@ -42,9 +44,11 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     unitA: net.unitCurrentA,
     vddV: opts.process.vddV,
     sampleFraction: opts.sampleFraction,
+    inputEdgeS: opts.inputEdgeS,
   });
   // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
   const software = runNetwork(generated.realised, inputs);
   const comparison = compareRun(generated.realised, software, circuit, inputs);
-  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES) };
+  const mappingStateAgreement = traceStateAgreement(runNetwork(net, inputs), software);
+  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES), mappingStateAgreement };
 }

@@ -24,3 +24,10 @@ export function watts(v: number): string {
   for (const [scale, unit] of units) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${unit}`;
   return `${(v / 1e-12).toFixed(3)} pW`;
 }
+
+/** Amperes with an SI prefix (down to fA: pA-level errors are what matter next to the cells' thresholds). */
+export function amps(v: number): string {
+  const units: [number, string][] = [[1e-3, 'mA'], [1e-6, 'uA'], [1e-9, 'nA'], [1e-12, 'pA']];
+  for (const [scale, unit] of units) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${unit}`;
+  return `${(v / 1e-15).toFixed(2)} fA`;
+}

@@ -12,6 +12,17 @@ import type { CircuitFrames } from './sample.js';
 /** Margin classes as fractions of the threshold crossed: upper bounds, the last class is open. */
 export const MARGIN_CLASSES = [0.01, 0.05, 0.2] as const;
 export type MarginClass = '<1%' | '1-5%' | '5-20%' | '>=20%';
+/** The margin classes in order, for tables. */
+export const MARGIN_CLASS_NAMES: readonly MarginClass[] = ['<1%', '1-5%', '5-20%', '>=20%'];
+
+/**
+ * Why a circuit state differs from the model's: each disagreement gets the first of these that holds. A carried one
+ * started earlier (it says nothing new about this frame); transition and glitch are comparator-explained
+ * transients; upstream means this block was fed a different input; unexplained is what is left, and at a large
+ * margin points at a wrongly realised element.
+ */
+export const DISAGREEMENT_CAUSES = ['carried', 'transition', 'glitch', 'upstream', 'unexplained'] as const;
+export type DisagreementCause = (typeof DISAGREEMENT_CAUSES)[number];
 
 export interface Disagreement {
   readonly block: number;
@@ -21,11 +32,23 @@ export interface Disagreement {
   readonly circuit: number;
   readonly candidate: number;
   readonly circuitCandidate: number;
-  /** |candidate - nearest threshold| in software units. */
+  /**
+   * |candidate - threshold in question| in software units: inside the hysteresis band the threshold of the circuit's
+   * state, outside it the one the model crossed. For a carried disagreement: the margin of frame `sinceFrame`, where
+   * the wrong state was taken (in its own frame the model held, and no threshold was in question).
+   */
   readonly margin: number;
   /** margin / that threshold. */
   readonly relMargin: number;
   readonly marginClass: MarginClass;
+  /**
+   * True when the same unit already disagreed in the previous frame and the model held in this one (its candidate
+   * inside the hysteresis band, so no threshold was crossed): the circuit still holds the wrong state it took at
+   * `sinceFrame`, and the disagreement is attributed there rather than counted again.
+   */
+  readonly carried: boolean;
+  /** The frame where this run of disagreement started (this frame unless carried). */
+  readonly sinceFrame: number;
   /** True when an earlier block already disagreed in this frame (the error came in from upstream). */
   readonly upstream: boolean;
   /**
@@ -35,11 +58,15 @@ export interface Disagreement {
    */
   readonly transition: boolean;
   /**
-   * True when the circuit's own candidate crossed the threshold of the circuit's state transiently after the
-   * frame edge (mirror chains of different speed meet at the summing node) and then settled back: the
-   * hysteresis cell latched a glitch.
+   * True when the hysteresis cell latched a transient: the circuit's state changed in this frame (a cell that kept
+   * its state latched nothing), the circuit's own candidate crossed the threshold that sets that state (beta_hi
+   * to turn ON, beta_lo to turn OFF) after the input edge (mirror chains of different speed meet at the summing
+   * node), and at the sample point it is back on the model's side of that threshold. A candidate still on the
+   * circuit's side there is a settled difference (a wrongly realised element or an upstream error), not a glitch.
    */
   readonly glitch: boolean;
+  /** The first cause in DISAGREEMENT_CAUSES that holds. */
+  readonly cause: DisagreementCause;
 }
 
 export interface UnitSwitching {
@@ -69,7 +96,10 @@ export interface Comparison {
   readonly stateAgreement: number;
   readonly firstDivergence: { block: number; frame: number; unit: number } | null;
   readonly disagreements: Disagreement[];
+  /** Fresh (not carried) disagreements per margin class: each run of a wrong state counts once, where it started. */
   readonly disagreementsByMargin: Record<MarginClass, number>;
+  /** Every disagreement once, by cause and margin class (a carried one at the margin of the frame it started in). */
+  readonly disagreementsByCause: Record<DisagreementCause, Record<MarginClass, number>>;
   readonly switching: UnitSwitching[];
   readonly boundaries: Boundary[];
   readonly voteAgreement: number;
@@ -78,9 +108,9 @@ export interface Comparison {
   readonly decisionMatch: boolean;
   /** Mean |logit_circuit - logit_software| over frames and classes (software units). */
   readonly logitMeanAbsError: number;
-  /** Disagreements explained by a threshold crossing on the continuous path between frames. */
+  /** Disagreements explained by a threshold crossing on the continuous path between frames (flag count, any cause). */
   readonly transitionDisagreements: number;
-  /** Disagreements where the circuit's candidate glitched across the threshold after the frame edge. */
+  /** Disagreements where the circuit latched a glitch of its candidate (flag count, any cause). */
   readonly glitchDisagreements: number;
 }
 
@@ -118,6 +148,62 @@ export function marginClass(rel: number): MarginClass {
 const medianOrNull = (v: number[]): number | null => (v.length === 0 ? null : median(v));
 
 /**
+ * The threshold a disagreement is measured against. Inside the band the model holds, and the circuit must have
+ * crossed the threshold of its own state (beta_hi to be ON, beta_lo to be OFF); outside it, the model crossed the
+ * threshold on that side.
+ */
+export function thresholdInQuestion(candidate: number, betaLo: number, betaHi: number, circuitState: number): number {
+  if (candidate < betaLo) return betaLo;
+  if (candidate >= betaHi) return betaHi;
+  return circuitState ? betaHi : betaLo;
+}
+
+/**
+ * Whether the circuit latched a glitch (Disagreement.glitch). `prevState` is the circuit's state at the previous
+ * frame's sample (s0 in frame 0); `sampled`, `max`, `min` its candidate at the sample point and its extremes from
+ * the input edge to there.
+ */
+export function latchedGlitch(state: number, prevState: number, sampled: number, max: number, min: number, betaLo: number, betaHi: number): boolean {
+  if (state === prevState) return false;
+  return state === 1 ? max >= betaHi && sampled < betaHi : min < betaLo && sampled >= betaLo;
+}
+
+/** The first cause that holds, in the order of DISAGREEMENT_CAUSES. */
+export function causeOf(d: Pick<Disagreement, 'carried' | 'transition' | 'glitch' | 'upstream'>): DisagreementCause {
+  if (d.carried) return 'carried';
+  if (d.transition) return 'transition';
+  if (d.glitch) return 'glitch';
+  return d.upstream ? 'upstream' : 'unexplained';
+}
+
+const zeroByMargin = (): Record<MarginClass, number> => Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, 0])) as Record<MarginClass, number>;
+
+/** Counts by cause and margin class; the fresh (not carried) ones also by margin class alone. */
+export function countDisagreements(ds: readonly Disagreement[]): { byMargin: Record<MarginClass, number>; byCause: Record<DisagreementCause, Record<MarginClass, number>> } {
+  const byMargin = zeroByMargin();
+  const byCause = Object.fromEntries(DISAGREEMENT_CAUSES.map((c) => [c, zeroByMargin()])) as Record<DisagreementCause, Record<MarginClass, number>>;
+  for (const d of ds) {
+    byCause[d.cause][d.marginClass]++;
+    if (!d.carried) byMargin[d.marginClass]++;
+  }
+  return { byMargin, byCause };
+}
+
+/**
+ * Fraction of unit-frames where two software traces of the same input hold the same state: with the trained and the
+ * realised parameters, the mapping error's effect on states (a threshold error that moves no state costs nothing).
+ */
+export function traceStateAgreement(a: Trace, b: Trace): number {
+  let same = 0;
+  let total = 0;
+  a.states.forEach((block, k) => {
+    block.forEach((s, i) => (same += s === b.states[k][i] ? 1 : 0));
+    total += block.length;
+  });
+  return total > 0 ? same / total : 1;
+}
+
+/**
  * Compare a circuit run with the software trace of the realised network on the same inputs. With `inputs`,
  * each disagreement is also checked for transition latching (see Disagreement.transition).
  */
@@ -138,6 +224,8 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     let stateErrAgree = 0;
     let agreeCount = 0;
     const blockDisagreeFrames = new Set<number>();
+    // Per unit: its disagreement in the previous frame, if any (a run of wrong states is attributed to its start).
+    const open: (Disagreement | undefined)[] = new Array(S);
     for (let t = 0; t < T; t++) {
       for (let j = 0; j < S; j++) {
         const i = t * S + j;
@@ -153,20 +241,26 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
           agree++;
           agreeCount++;
           stateErrAgree += dI;
+          open[j] = undefined;
           continue;
         }
-        // Inside the band the model holds, and the circuit must have crossed the threshold of its own state
-        // (beta_hi to be ON, beta_lo to be OFF); outside it, the nearest threshold is the one in question.
-        const inBand = c >= th.betaLo[j] && c < th.betaHi[j];
-        const ref = inBand ? (cs ? th.betaHi[j] : th.betaLo[j]) : Math.abs(c - th.betaHi[j]) <= Math.abs(c - th.betaLo[j]) ? th.betaHi[j] : th.betaLo[j];
-        const margin = Math.abs(c - ref);
-        const relMargin = ref > 0 ? margin / ref : margin;
+        const lo = th.betaLo[j];
+        const hi = th.betaHi[j];
+        const prev = open[j];
+        const carried = prev !== undefined && c >= lo && c < hi;
+        const ref = thresholdInQuestion(c, lo, hi, cs);
+        const margin = carried ? prev.margin : Math.abs(c - ref);
+        const relMargin = carried ? prev.relMargin : ref > 0 ? margin / ref : margin;
         const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
-        const glitch = cs === 1 ? (circ.candidateMax?.[k][i] ?? -Infinity) >= th.betaHi[j] : (circ.candidateMin?.[k][i] ?? Infinity) < th.betaLo[j];
-        disagreements.push({
+        const prevState = t === 0 ? th.s0[j] : circ.states[k][i - S];
+        const glitch = latchedGlitch(cs, prevState, circ.candidates[k][i], circ.candidateMax?.[k][i] ?? -Infinity, circ.candidateMin?.[k][i] ?? Infinity, lo, hi);
+        const flags = { carried, transition, glitch, upstream: upstreamAt.has(t) };
+        const d: Disagreement = {
           block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],
-          margin, relMargin, marginClass: marginClass(relMargin), upstream: upstreamAt.has(t), transition, glitch,
-        });
+          margin, relMargin, marginClass: marginClass(relMargin), sinceFrame: carried ? prev.sinceFrame : t, ...flags, cause: causeOf(flags),
+        };
+        disagreements.push(d);
+        open[j] = d;
         blockDisagreeFrames.add(t);
       }
     }
@@ -180,8 +274,7 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     boundaries.push({ block: k, candidateRelError, stateRelError: meanAlpha > 0 ? stateRelError : 0, stateRelErrorAgreeing: meanAlpha > 0 ? stateRelErrorAgreeing : 0, suppression });
   });
   disagreements.sort((a, b) => a.frame - b.frame || a.block - b.block || a.unit - b.unit);
-  const byMargin: Record<MarginClass, number> = { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 };
-  for (const d of disagreements) byMargin[d.marginClass]++;
+  const { byMargin, byCause } = countDisagreements(disagreements);
 
   const switching: UnitSwitching[] = [];
   circ.switchDelaysS.forEach((block, k) =>
@@ -209,6 +302,7 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     firstDivergence: first ? { block: first.block, frame: first.frame, unit: first.unit } : null,
     disagreements,
     disagreementsByMargin: byMargin,
+    disagreementsByCause: byCause,
     switching,
     boundaries,
     voteAgreement: T > 0 ? voteAgree / T : 1,

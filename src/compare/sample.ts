@@ -4,7 +4,7 @@
  */
 import type { RawPlot } from '../spice/rawfile.js';
 import { vector } from '../spice/rawfile.js';
-import type { Probes } from '../netlist/generate.js';
+import { DEFAULT_INPUT_EDGE_S, type Probes } from '../netlist/generate.js';
 
 /** Where in a frame the circuit is read: 98% through, i.e. 0.2 ms before the next edge of a 10 ms frame. */
 export const DEFAULT_SAMPLE_FRACTION = 0.98;
@@ -13,7 +13,7 @@ export const DEFAULT_SAMPLE_FRACTION = 0.98;
 export interface CircuitFrames {
   readonly frames: number;
   readonly candidates: Float64Array[];
-  /** Extremes of each candidate waveform within each frame (from its edge to the sample point): edge glitches. */
+  /** Extremes of each candidate waveform within each frame (from the end of its input edge to the sample point): edge glitches. */
   readonly candidateMax: Float64Array[];
   readonly candidateMin: Float64Array[];
   readonly stateCurrents: Float64Array[];
@@ -31,6 +31,8 @@ export interface SampleOptions {
   readonly unitA: number;
   readonly vddV: number;
   readonly sampleFraction?: number;
+  /** Rise time of the deck's input edges (s; the generator's inputEdgeS, default DEFAULT_INPUT_EDGE_S). */
+  readonly inputEdgeS?: number;
 }
 
 /** Linear interpolation of a waveform at time t (time strictly increasing). */
@@ -78,9 +80,10 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   };
   const toUnits = 1 / opts.unitA;
   const candidates = probes.candidates.map((block) => interleave(block.map((n) => perFrame(n, toUnits))));
+  const window = { frames: T, frameS: opts.frameS, frac, edgeS: opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S };
   const extremes = (pick: (a: number, b: number) => number) =>
-    probes.candidates.map((block) =>
-      interleave(block.map((n) => frameExtreme(time, vector(plot, n), T, opts.frameS, frac, pick).map((v) => v * toUnits))),
+    probes.candidates.map((block, k) =>
+      interleave(block.map((n) => frameExtreme(time, vector(plot, n), { ...window, releaseS: probes.releaseS?.[k] ?? 0 }, pick).map((v) => v * toUnits))),
     );
   const candidateMax = extremes(Math.max);
   const candidateMin = extremes(Math.min);
@@ -127,13 +130,28 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   return { frames: T, candidates, candidateMax, candidateMin, stateCurrents, states, logits, switchDelaysS, supplyMeanA };
 }
 
-/** Per frame, the extreme (max or min) of a waveform between the frame's edge and its sample point. */
-export function frameExtreme(time: Float64Array, y: Float64Array, frames: number, frameS: number, frac: number, pick: (a: number, b: number) => number): Float64Array {
-  const out = new Float64Array(frames);
+/** Where frameExtreme looks in each frame: frames of frameS, read at frac of each; edgeS and releaseS in s. */
+export interface ExtremeWindow {
+  readonly frames: number;
+  readonly frameS: number;
+  readonly frac: number;
+  /** Rise time of the input edge at each frame start: until it ends the inputs are still (partly) the previous frame's. */
+  readonly edgeS: number;
+  /** When the block's reset lets go in frame 0 (no input edge there): before it the cell cannot latch anything. */
+  readonly releaseS: number;
+}
+
+/**
+ * Per frame, the extreme (max or min) of a waveform between the end of the frame's input edge (frame 0: the block's
+ * reset release) and its sample point. Points before it still carry the previous frame's inputs, so counting them
+ * would label a plain frame change an edge glitch.
+ */
+export function frameExtreme(time: Float64Array, y: Float64Array, w: ExtremeWindow, pick: (a: number, b: number) => number): Float64Array {
+  const out = new Float64Array(w.frames);
   let i = 0;
-  for (let t = 0; t < frames; t++) {
-    const t0 = t * frameS;
-    const t1 = (t + frac) * frameS;
+  for (let t = 0; t < w.frames; t++) {
+    const t0 = t === 0 ? w.releaseS : t * w.frameS + w.edgeS;
+    const t1 = (t + w.frac) * w.frameS;
     let ext = valueAt(time, y, t1);
     while (i < time.length && time[i] < t0) i++;
     for (let k = i; k < time.length && time[k] <= t1; k++) ext = pick(ext, y[k]);

@@ -12,10 +12,14 @@ const ToleranceSchema = strictObject({
   requireDecisionMatch: z.boolean().default(true),
   /** Fraction of frames whose argmax matches. */
   minVoteAgreement: z.number().min(0).max(1).default(0.95),
-  /** Largest number of disagreements allowed per margin class (absent = unlimited). */
+  /**
+   * Largest number of fresh disagreements allowed per margin class (absent = unlimited). A carried one (the circuit
+   * still holding a wrong state from an earlier frame while the model holds) is not counted again: its run counts
+   * once, where it started. State agreement still counts every unit-frame.
+   */
   maxDisagreements: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({}),
   /**
-   * The same for disagreements that neither an edge glitch nor frame-transition latching explains: at a large
+   * The same for fresh disagreements that neither an edge glitch nor frame-transition latching explains: at a large
    * margin those point at a wrong element value, so by default none is allowed at >= 20%.
    */
   maxUnexplained: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({ '>=20%': 0 }),
@@ -63,10 +67,10 @@ export function judge(c: Comparison, tol: Tolerances = DEFAULT_TOLERANCES): Verd
   if (tol.requireDecisionMatch) checks.push({ name: 'decision match', measured: c.decisionMatch, limit: 'true', pass: c.decisionMatch });
   for (const [cls, max] of Object.entries(tol.maxDisagreements) as [MarginClass, number][]) {
     const n = c.disagreementsByMargin[cls];
-    checks.push({ name: `disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
+    checks.push({ name: `fresh disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
   }
   for (const [cls, max] of Object.entries(tol.maxUnexplained) as [MarginClass, number][]) {
-    const n = c.disagreements.filter((d) => d.marginClass === cls && !d.glitch && !d.transition).length;
+    const n = c.disagreements.filter((d) => d.marginClass === cls && !d.carried && !d.glitch && !d.transition).length;
     checks.push({ name: `unexplained disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
   }
   if (tol.maxSwitchDelayS !== undefined) {

@@ -26,20 +26,32 @@ export async function writeMappingCsv(path: string, rows: readonly MappingRow[])
   await writeFileAtomic(path, await writeToString(rows as MappingRow[], { headers: [...MAPPING_COLUMNS] }));
 }
 
-/** Summary of quantisation/calibration error over the table (largest absolute and relative error). */
-export function mappingSummary(rows: readonly MappingRow[]): { rows: number; maxAbsError: number; maxRelError: number; worst?: MappingRow } {
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  let worst: MappingRow | undefined;
-  for (const r of rows) {
-    // A weight dropped as below half the narrowest mirror is a rounding choice, not an error of the element.
-    if (r.element === '(none)') continue;
-    const rel = r.target !== 0 ? Math.abs(r.error / r.target) : 0;
-    if (Math.abs(r.error) > maxAbsError) maxAbsError = Math.abs(r.error);
-    if (rel > maxRelError) {
-      maxRelError = rel;
-      worst = r;
-    }
+/** The worst realised-vs-trained errors of a mapping table, each ranked in the unit where it acts (mappingSummary). */
+export interface MappingSummary {
+  readonly rows: number;
+  /** The current source (setting `I=`) whose current is furthest off, and by how much (A). */
+  readonly worstCurrent?: { readonly row: MappingRow; readonly errorA: number };
+  /** The mirror (setting `w=`) whose gain is furthest off, relative to its target. */
+  readonly worstGain?: { readonly row: MappingRow; readonly relError: number };
+}
+
+/**
+ * Worst realised-vs-trained error, ranked by effect rather than by relative parameter error. A current source (a
+ * bias, a cell's I_thresh/I_width/I_gain) moves the current at its node by |error| * I_unit, which compares directly
+ * with a candidate's margin to a threshold: these rank in amperes, so a 0.1 pA hysteresis width realised at 0.2 pA
+ * (100% off, no effect on any state) does not outrank a 10 pA shift of a 1 nA threshold (1% off). A mirror scales
+ * whatever it copies, so its effect is proportional to the signal: these rank by relative gain error. Dropped
+ * weights (element `(none)`) are a rounding choice, not an element error; initial states are not currents.
+ */
+export function mappingSummary(rows: readonly MappingRow[], unitCurrentA: number): MappingSummary {
+  let worstCurrent: MappingSummary['worstCurrent'];
+  let worstGain: MappingSummary['worstGain'];
+  for (const row of rows) {
+    if (row.element === '(none)') continue;
+    const errorA = Math.abs(row.error) * unitCurrentA;
+    const relError = row.target !== 0 ? Math.abs(row.error / row.target) : 0;
+    if (row.setting.startsWith('I=') && errorA > (worstCurrent?.errorA ?? 0)) worstCurrent = { row, errorA };
+    if (row.setting.startsWith('w=') && relError > (worstGain?.relError ?? 0)) worstGain = { row, relError };
   }
-  return { rows: rows.length, maxAbsError, maxRelError, worst };
+  return { rows: rows.length, worstCurrent, worstGain };
 }

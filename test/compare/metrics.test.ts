@@ -216,3 +216,94 @@ describe('switching delay', () => {
   });
 });
 
+
+/** One cell fed the input unchanged, band [beta_lo, beta_lo + delta], starting OFF. */
+const oneCell = (betaLo: number, delta: number) => ({
+  arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+  pre: lin1(1, 1, [1], [0]),
+  blocks: [{ cand: lin1(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(betaLo), delta: Float64Array.of(delta), s0: Float64Array.of(0) }, post: lin1(1, 1, [1], [0]) }],
+  out: lin1(2, 1, [1, -1], [0, 0]),
+});
+const seq = (...x: number[]) => ({ frames: x.length, features: 1, data: Float64Array.from(x) });
+
+describe('carried disagreements', () => {
+  // Band [0.5, 1.0]. The circuit turns ON at frame 1 (candidate 0.98, 2% under beta_hi) while the model holds OFF.
+  // At frame 2 (0.6) the model still holds: the circuit merely keeps its wrong state, although measured against
+  // beta_hi that frame looks 40% off. At frame 3 (0.3 < beta_lo) the model is forced OFF and the circuit stays ON:
+  // a fresh miss of beta_lo by 40%.
+  const net = oneCell(0.5, 0.5);
+  const tr = runNetwork(net, seq(0.2, 0.98, 0.6, 0.3));
+  const circ = mirrorOf(tr, [Float64Array.of(1)]);
+  circ.states[0].set([0, 1, 1, 1]);
+  const c = compareRun(net, tr, circ);
+
+  it('attributes a held wrong state to the frame where it started', () => {
+    expect(Array.from(tr.states[0])).toEqual([0, 0, 0, 0]);
+    expect(c.disagreements.map((d) => [d.frame, d.carried, d.sinceFrame, d.marginClass, d.cause])).toEqual([
+      [1, false, 1, '1-5%', 'unexplained'],
+      [2, true, 1, '1-5%', 'carried'],
+      [3, false, 3, '>=20%', 'unexplained'],
+    ]);
+  });
+
+  it('counts only fresh disagreements by margin and in the tolerance rules, every unit-frame in state agreement', () => {
+    expect(c.stateAgreement).toBe(1 / 4);
+    expect(c.disagreementsByMargin).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
+    expect(c.disagreementsByCause.carried).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 0 });
+    expect(c.disagreementsByCause.unexplained).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
+    const checks = judge(c, { ...DEFAULT, maxDisagreements: { '1-5%': 1 }, maxUnexplained: { '1-5%': 1, '>=20%': 1 } }).checks;
+    expect(checks.find((k) => k.name === 'fresh disagreements at margin 1-5%')?.measured).toBe(1);
+    expect(checks.find((k) => k.name === 'unexplained disagreements at margin 1-5%')?.measured).toBe(1);
+    expect(checks.find((k) => k.name === 'unexplained disagreements at margin >=20%')?.measured).toBe(1);
+  });
+});
+
+describe('edge glitch label', () => {
+  // Band [0.9, 1.0], starting OFF.
+  const net = oneCell(0.9, 0.1);
+
+  it('needs the circuit candidate back on the model side of the threshold at the sample point', () => {
+    // The model holds OFF at 0.95; the circuit turned ON after its candidate rose to 1.05.
+    const tr = runNetwork(net, seq(0.5, 0.95));
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][1] = 1;
+    circ.candidateMax[0][1] = 1.05;
+    expect(compareRun(net, tr, circ).disagreements[0].glitch).toBe(true); // settled back at 0.95: a glitch
+    circ.candidates[0][1] = 1.02; // settled above beta_hi: the circuit computes another candidate
+    const d = compareRun(net, tr, circ).disagreements[0];
+    expect(d.glitch).toBe(false);
+    expect(d.cause).toBe('unexplained');
+  });
+
+  it('is not given to a circuit that kept its state (it latched nothing)', () => {
+    // The model turns ON at 1.02; the circuit stays OFF with its candidate at 0.98. Its frame minimum (0.5) is the
+    // previous frame's value, still on the inputs at the frame start.
+    const tr = runNetwork(net, seq(0.5, 1.02));
+    expect(Array.from(tr.states[0])).toEqual([0, 1]);
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0][1] = 0;
+    circ.candidates[0][1] = 0.98;
+    circ.candidateMin[0][1] = 0.5;
+    const d = compareRun(net, tr, circ).disagreements[0];
+    expect(d.glitch).toBe(false);
+    expect(d.cause).toBe('unexplained');
+  });
+});
+
+describe('candidate extremes per frame', () => {
+  it('start after the input edge (frame 0: after the reset release), not at the sample still holding the previous frame', async () => {
+    const { sampleCircuit } = await import('../../src/compare/sample.js');
+    // A candidate at 1.05 nA through frame 0 steps to 0.95 nA over the 1 us input edge at 10 ms; in frame 0 a spike to
+    // 2 nA at 1 ms comes before the block's reset lets go at 2 ms.
+    const time = Float64Array.of(0, 0.001, 0.0011, 0.002, 0.01, 0.010001, 0.015, 0.02);
+    const cand = Float64Array.of(1.05e-9, 2e-9, 1.05e-9, 1.05e-9, 1.05e-9, 0.95e-9, 0.95e-9, 0.95e-9);
+    const zero = new Float64Array(time.length);
+    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: time.length,
+      vectors: ['time', 'i(c)', 'v(c)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, cand, zero, zero] };
+    const probes = { candidates: [['i(c)']], stateCurrents: [['i(c)']], cellNodes: [['v(c)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' }, releaseS: [0.002] };
+    const c = sampleCircuit(plot, probes, { frames: 2, frameS: 0.01, unitA: 1e-9, vddV: 1.8, inputEdgeS: 1e-6 });
+    expect(c.candidateMax[0][0]).toBeCloseTo(1.05, 9);
+    expect(c.candidateMax[0][1]).toBeCloseTo(0.95, 9);
+    expect(c.candidateMin[0][1]).toBeCloseTo(0.95, 9);
+  });
+});

@@ -6,7 +6,7 @@ import { baselineFrom, caseKey, checkFidelity, fidelityExitCode, junitXml, loadB
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 import type { Job } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
-import type { Comparison } from '../../src/compare/metrics.js';
+import { DISAGREEMENT_CAUSES, type Comparison } from '../../src/compare/metrics.js';
 
 // Jobs and records built by hand: what is judged here is the bookkeeping, not a circuit. Case n runs the model
 // on a 5-frame random clip seeded n; `rev` stands for a recalibration: same case, other content, other id.
@@ -22,8 +22,10 @@ const job = (n: number, rev = 0): Job =>
     seed: null,
     spiceSeed: null,
   }) as unknown as Job;
+const noneByMargin = { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 };
 const comparison = (stateAgreement: number, decisionMatch = true): Comparison => ({
-  frames: 10, unitFrames: 80, stateAgreement, firstDivergence: null, disagreements: [], disagreementsByMargin: { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 },
+  frames: 10, unitFrames: 80, stateAgreement, firstDivergence: null, disagreements: [], disagreementsByMargin: noneByMargin,
+  disagreementsByCause: Object.fromEntries(DISAGREEMENT_CAUSES.map((c) => [c, noneByMargin])) as Comparison['disagreementsByCause'],
   switching: [], boundaries: [], voteAgreement: 1, softwareDecision: 1, circuitDecision: decisionMatch ? 1 : 0, decisionMatch, logitMeanAbsError: 0, transitionDisagreements: 0, glitchDisagreements: 0,
 });
 const ok = (j: Job, c: Comparison): ResultRecord => ({ id: j.id, status: 'ok', job: j, wallS: 2, cosim: { comparison: c } }) as unknown as ResultRecord;

@@ -63,6 +63,7 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     transistors: r.generated.transistors,
     verdict: r.verdict,
     comparison: r.comparison,
+    mappingStateAgreement: r.mappingStateAgreement,
     supplyMeanA: r.circuit.supplyMeanA,
   };
   await writeFileAtomic(join(out, 'deck.cir'), r.generated.deck);

@@ -3,8 +3,11 @@ import type { Argv } from 'yargs';
 import { generateNetlist } from '../../netlist/generate.js';
 import { mappingSummary, writeMappingCsv } from '../../netlist/mapping.js';
 import { networkToJson } from '../../model/json-format.js';
+import { runNetwork } from '../../model/network.js';
+import { traceStateAgreement } from '../../compare/metrics.js';
 import { pct } from '../format.js';
 import { ensureWritableDir, writeFileAtomic } from '../../util/output.js';
+import { formatMappingWorst } from '../report.js';
 import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
 
 
@@ -27,8 +30,9 @@ export async function handler(a: { model: string; inputs: string; process: strin
   await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(g.mapping, null, 1) + '\n');
   await writeFileAtomic(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
   await writeFileAtomic(join(a.out, 'realised.json'), networkToJson(g.realised, 'parameters as the circuit realises them'));
-  const m = mappingSummary(g.mapping);
+  const m = mappingSummary(g.mapping, net.unitCurrentA);
   console.log(`${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`);
-  console.log(`worst realised-vs-trained error ${pct(m.maxRelError)}${m.worst ? ` at ${m.worst.parameter} (${m.worst.element})` : ''}`);
+  console.log(`worst realised-vs-trained error: ${formatMappingWorst(m)}`);
+  console.log(`on this clip the realised model keeps ${pct(traceStateAgreement(runNetwork(net, inputs), runNetwork(g.realised, inputs)))} of the trained model's states`);
   console.log(`wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json`);
 }
