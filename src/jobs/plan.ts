@@ -17,18 +17,22 @@ import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
 import { PACKAGE_ROOT } from '../cli/paths.js';
 import { processCorners } from '../analysis/corners.js';
+import { MAX_FRAMES } from '../model/limits.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
+/** Frames of a plan's clip: a random clip allocates frames x features values before anything else checks it. */
+const FramesSchema = z.number().int().min(1).max(MAX_FRAMES, { error: `expected at most ${MAX_FRAMES} frames (the toolkit's limit, src/model/limits.ts)` });
+
 const InputEntrySchema = z.union(
   [
     z.string().min(1),
-    z.strictObject({ file: z.string().min(1), frames: z.number().int().min(1).optional(), noiseSd: z.number().positive().optional() }),
-    z.strictObject({ random: z.strictObject({ frames: z.number().int().min(1), seed: SeedSchema.optional() }) }),
+    z.strictObject({ file: z.string().min(1), frames: FramesSchema.optional(), noiseSd: z.number().positive().optional() }),
+    z.strictObject({ random: z.strictObject({ frames: FramesSchema, seed: SeedSchema.optional() }) }),
   ],
-  { error: 'expected a CSV path, {file: path, frames?: integer >= 1, noiseSd?: number > 0} or {random: {frames: integer >= 1, seed?: integer >= 0}}' },
+  { error: `expected a CSV path, {file: path, frames?: integer 1..${MAX_FRAMES}, noiseSd?: number > 0} or {random: {frames: integer 1..${MAX_FRAMES}, seed?: integer >= 0}}` },
 );
 
 const PlanSchema = strictObject({
@@ -66,6 +70,8 @@ export interface Plan {
   /** The plan file (absolute). */
   readonly file: string;
   readonly processes: readonly string[];
+  /** Where each process sits in the plan, for errors: `process`, or `processes.<i>`. */
+  readonly processFields: readonly string[];
   readonly kit?: string;
   readonly calibrated: boolean;
   readonly models: readonly { readonly path: string; readonly file: string }[];
@@ -118,6 +124,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     name: raw.name,
     file: resolve(file),
     processes: raw.processes ?? [raw.process!],
+    processFields: raw.processes?.map((_, i) => `processes.${i}`) ?? ['process'],
     kit: overrides.kit !== undefined ? resolve(overrides.kit) : raw.kit !== undefined ? at(raw.kit) : undefined,
     calibrated: raw.calibrated,
     models: raw.models.map((path) => ({ path, file: at(path) })),
@@ -280,7 +287,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
 
 async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
   const file = resolvePlanProcess(ref, dirname(plan.file));
-  const field = plan.processes.length === 1 ? 'process' : `processes.${i}`;
+  const field = plan.processFields[i];
   if (!existsSync(file)) throw new InputError(`no shipped process '${ref}' (c180, gf180mcu) and no file ${file}`, { file: plan.file, field });
   const process = await loadProcess(file, plan.kit);
   const calibration = plan.calibrated ? await loadCalibration(process.dir) : undefined;
