@@ -18,6 +18,7 @@ import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } 
 import { PACKAGE_ROOT } from '../cli/paths.js';
 import { processCorners } from '../analysis/corners.js';
 import { MAX_FRAMES } from '../model/limits.js';
+import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;
@@ -54,6 +55,8 @@ const PlanSchema = strictObject({
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
+  /** Refuse jobs whose circuit would have more transistors (netlist/budget.ts; default DEFAULT_MAX_TRANSISTORS). */
+  maxTransistors: z.number().int().min(1).default(DEFAULT_MAX_TRANSISTORS),
   retries: z.number().int().min(0).max(10).default(2),
   out: z.string().min(1).optional(),
 }).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
@@ -81,6 +84,8 @@ export interface Plan {
   readonly tolerances: Tolerances;
   readonly timeoutS: number;
   readonly retries: number;
+  /** Jobs whose circuit would have more transistors fail as bad input before building it. */
+  readonly maxTransistors: number;
   /** The output folder (absolute). */
   readonly outDir: string;
 }
@@ -134,6 +139,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     tolerances: await planTolerances(raw.tolerances, at, file),
     timeoutS: raw.timeoutS,
     retries: raw.retries,
+    maxTransistors: raw.maxTransistors,
     outDir: overrides.out !== undefined ? resolve(overrides.out) : raw.out !== undefined ? at(raw.out) : resolve('out', `batch-${raw.name}`),
   };
 }

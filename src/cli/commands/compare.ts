@@ -7,7 +7,8 @@ import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
 import { formatCosim } from '../report.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, type AnalysisArgs } from '../common.js';
+import { annotateMapping, type Clamp } from '../../netlist/ranges.js';
+import { checkCircuit, loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, writeClamps, type AnalysisArgs } from '../common.js';
 
 export const command = 'compare';
 export const describe = 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail';
@@ -28,12 +29,14 @@ interface Args extends AnalysisArgs {
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
+  const loaded = await loadModelAndInputs(a);
+  const inputs = loaded.inputs;
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const { net, clamps } = checkCircuit(loaded.net, proc, calibration, a);
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r: CosimResult = await cosimulate(net, inputs, {
-    process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
+    process: proc, calibration, tolerances, title: `bmru compare ${a.model}`, maxTransistors: a.maxTransistors,
     run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', onProgress: transientProgress(p) },
   }).catch((e: unknown) => {
     p.stop();
@@ -42,13 +45,13 @@ export async function handler(a: Args): Promise<void> {
   p.done();
   const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
   await mkdir(out, { recursive: true });
-  await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) });
+  await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) }, clamps);
   console.log(formatCosim(r, proc.vddV));
   console.log(`report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}`);
   if (!r.verdict.pass) process.exitCode = 1;
 }
 
-async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>): Promise<void> {
+async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>, clamps: readonly Clamp[]): Promise<void> {
   const report = {
     ...meta,
     ngspiceVersion: r.run.ngspiceVersion,
@@ -57,10 +60,12 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     verdict: r.verdict,
     comparison: r.comparison,
     supplyMeanA: r.circuit.supplyMeanA,
+    ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}),
   };
   await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
   await writeFile(join(out, 'deck.cir'), r.generated.deck);
-  await writeMappingCsv(join(out, 'mapping.csv'), r.generated.mapping);
+  await writeMappingCsv(join(out, 'mapping.csv'), annotateMapping(r.generated.mapping, clamps));
+  await writeClamps(out, clamps);
   const rows: (string | number)[][] = [['frame', 'block', 'unit', 'candidate_model', 'candidate_circuit', 'state_model', 'state_circuit', 'state_current_circuit']];
   const S = r.generated.realised.cells;
   for (let t = 0; t < r.software.frames; t++) {
