@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
@@ -119,3 +120,20 @@ export async function prepareAnalysis(a: AnalysisArgs, analysis: string): Promis
   return { net, inputs: loaded.inputs, process, calibration, out };
 }
 
+/**
+ * The folder an output file goes into must exist: said before the work, naming the folder, instead of a raw
+ * `ENOENT: no such file or directory, open ...` after it.
+ */
+export function checkOutputFolder(file: string, flag = 'out'): void {
+  const dir = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    const what = existsSync(dir) ? 'is not a folder' : 'does not exist';
+    throw new InputError(`cannot write ${file}: the folder ${dir} ${what} (create it first, or give --${flag} a path in an existing folder)`, { file, field: `--${flag}` });
+  }
+}

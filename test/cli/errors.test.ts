@@ -96,6 +96,11 @@ describe('bmru with a bad model or inputs file', () => {
     expectOneErrorLine(await cli.run(args), args.at(-1)!, rule, 'ENOENT');
   });
 
+  it('says the folder does not exist when simulate -o points into one, before simulating', async () => {
+    const line = expectOneErrorLine(await cli.run(['simulate', '-o', 'no-such-dir/trace.json']), 'no-such-dir/trace.json', "'--out'", `the folder ${path.join(cli.dir, 'no-such-dir')} does not exist`);
+    expect(line).not.toContain('ENOENT');
+  });
+
   it('says why a command line is not understood, and where to look', async () => {
     expectOneErrorLine(await cli.run(['simulate', '--bogus']), 'Unknown argument: bogus', 'bmru simulate --help');
     expectOneErrorLine(await cli.run(['spice', 'x.cir', '--timeout', '-1']), '--timeout must be', '> 0');

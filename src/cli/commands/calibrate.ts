@@ -7,6 +7,7 @@ import { loadProcess } from '../../netlist/process.js';
 import { progress } from '../progress.js';
 import { table } from '../format.js';
 import { resolveProcessPath } from '../paths.js';
+import { checkOutputFolder } from '../common.js';
 
 export const command = 'calibrate';
 export const describe = 'Measure what the cell and the mirrors realise on a process (ngspice DC sweeps), store the tables, verify them';
@@ -24,6 +25,7 @@ export function builder(y: Argv) {
 }
 
 export async function handler(a: { process: string; kit?: string; out?: string; verifyOnly: boolean; verify: boolean }): Promise<void> {
+  if (a.out && !a.verifyOnly) checkOutputFolder(a.out); // before minutes of sweeps, not after them
   const proc = await loadProcess(resolveProcessPath(a.process), a.kit);
   let calibration = await loadCalibration(proc.dir);
   if (!a.verifyOnly) {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { runNetwork } from '../../model/network.js';
 import { traceToJson, writeTraceCsv } from '../../model/trace.js';
-import { loadModelAndInputs, modelOptions } from '../common.js';
+import { checkOutputFolder, loadModelAndInputs, modelOptions } from '../common.js';
 
 export const command = 'simulate';
 export const describe = 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)';
@@ -15,6 +15,7 @@ export function builder(y: Argv) {
 }
 
 export async function handler(a: { model: string; inputs: string; out?: string }): Promise<void> {
+  if (a.out) checkOutputFolder(a.out);
   const { net, inputs } = await loadModelAndInputs(a);
   const tr = runNetwork(net, inputs);
   if (a.out?.endsWith('.csv')) await writeTraceCsv(a.out, net, tr);
