@@ -5,7 +5,8 @@ import type { Network } from './model/types.js';
 import { runNetwork, type InputSequence, type Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
-import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 
@@ -35,6 +36,12 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     expectTStopS: generated.tStopS,
   });
   const plot = run.plots.find((p) => /transient/i.test(p.plotname)) ?? run.plots[run.plots.length - 1];
+  const bad = nonFiniteVectors(plot, generated.probes);
+  if (bad.length > 0) {
+    const first = bad[0];
+    const message = `ngspice exited ${run.exitCode} but wrote non-finite values in ${bad.length} probed vector${bad.length > 1 ? 's' : ''} (first: ${first.name} = ${first.value} at point ${first.point}${Number.isFinite(first.timeS) ? `, t = ${first.timeS} s` : ''}): the simulation diverged, nothing to compare`;
+    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { workDir: run.workDir, stderrTail: run.stderrTail });
+  }
   const circuit = sampleCircuit(plot, generated.probes, {
     frames: generated.frames,
     frameS: net.frameS,
