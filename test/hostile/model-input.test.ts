@@ -336,6 +336,18 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
     expect(row.realised * 2e-9).toBeLessThan(2.9e-9);
   });
 
+  it('compare with --clamp warns before ngspice runs and records the clamps in report.json and mapping.csv', async () => {
+    const file = await modelWith('w4-2n-cmp.json', KWS_W4, { unitCurrentA: 2e-9 });
+    const clip = await cli.write('clip3-clamp.csv', exampleClip(3));
+    const r = await cli.run(['compare', '-m', file, '-i', clip, '-o', 'cmp-2n', '--clamp']);
+    expect([0, 1]).toContain(r.exitCode);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: '))).toHaveLength(4);
+    const report = JSON.parse(readFileSync(path.join(cli.dir, 'cmp-2n', 'report.json'), 'utf8'));
+    expect(report.clamped).toHaveLength(4);
+    expect(readFileSync(path.join(cli.dir, 'cmp-2n', 'mapping.csv'), 'utf8')).toContain('[clamped: blocks.1.cell.beta_hi[3] 3.67 nA -> 2.8 nA]');
+    expect(existsSync(path.join(cli.dir, 'cmp-2n', 'clamped.json'))).toBe(true);
+  });
+
   it('export passes the shipped models on both processes without a warning', async () => {
     for (const model of SHIPPED_MODELS) {
       for (const proc of ['c180', 'gf180mcu']) {
