@@ -6,7 +6,8 @@ import { runNetwork, type InputSequence, type Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot } from './spice/rawfile.js';
-import { sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 
@@ -38,6 +39,12 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     expectTStopS: generated.tStopS,
   });
   const plot = transientPlot(run.plots);
+  const bad = nonFiniteVectors(plot, generated.probes);
+  if (bad.length > 0) {
+    const first = bad[0];
+    const message = `ngspice exited ${run.exitCode} but wrote non-finite values in ${bad.length} probed vector${bad.length > 1 ? 's' : ''} (first: ${first.name} = ${first.value} at point ${first.point}${Number.isFinite(first.timeS) ? `, t = ${first.timeS} s` : ''}): the simulation diverged, nothing to compare`;
+    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { workDir: run.workDir, stderrTail: run.stderrTail });
+  }
   const circuit = sampleCircuit(plot, generated.probes, {
     frames: generated.frames,
     frameS: net.frameS,

@@ -82,7 +82,7 @@ export async function prepareKwsRun(
   net: Network,
   set: FeatureSet,
   clips: readonly KwsClip[],
-  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string },
+  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string; readonly maxTransistors?: number },
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
   await ensureWritableDir(opts.outDir); // an unwritable folder stops the command here, before any ngspice run
@@ -100,6 +100,7 @@ export async function prepareKwsRun(
     inputs: clips.map((c) => `clips/${c.name}.csv`),
     tolerances: opts.tolerances,
     timeoutS: opts.timeoutS,
+    ...(opts.maxTransistors === undefined ? {} : { maxTransistors: opts.maxTransistors }),
     out: '.',
   };
   await writeFileAtomic(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);

@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
@@ -7,7 +9,9 @@ import { loadCalibration, type Calibration } from '../netlist/calibration.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
-import { ensureWritableDir } from '../util/output.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/output.js';
+import { checkTransistorBudget, DEFAULT_MAX_TRANSISTORS, shapeOf } from '../netlist/budget.js';
+import { checkPhysicalRanges, physicalRanges, type Clamp, type RangeSource } from '../netlist/ranges.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -21,7 +25,35 @@ export function processOptions<T>(y: Argv<T>) {
   return y
     .option('process', { alias: 'p', type: 'string', default: 'c180', describe: 'process: a shipped name (c180, gf180mcu) or a path to a process.json' })
     .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (e.g. your GF180MCU ngspice models)' })
-    .option('calibrated', { type: 'boolean', default: true, describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist' });
+    .option('calibrated', { type: 'boolean', default: true, describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist' })
+    .option('max-transistors', { type: 'number', default: DEFAULT_MAX_TRANSISTORS, describe: 'refuse a network whose circuit would have more transistors (ngspice time grows ~transistors^2: 8284 took 25 min for 10 frames here)' })
+    .option('clamp', { type: 'boolean', default: false, describe: "build currents and frame times outside the process's ranges at the nearest end (each one listed) instead of refusing them" })
+    .check((a) => intAtLeast('max-transistors', a['max-transistors'], 1));
+}
+
+/** Circuit options every circuit command takes (processOptions). */
+export interface CircuitArgs {
+  model: string;
+  maxTransistors: number;
+  clamp: boolean;
+}
+
+/**
+ * Before any deck is written or ngspice started: the transistor budget, then the process's current and
+ * frame-time ranges (netlist/ranges.ts). Returns the network to build (clamped values with --clamp, each
+ * printed as a warning).
+ */
+export function checkCircuit(net: Network, process: Process, calibration: Calibration | undefined, a: CircuitArgs, source: RangeSource = {}): { net: Network; clamps: readonly Clamp[] } {
+  checkTransistorBudget(shapeOf(net), a.maxTransistors, a.model);
+  const r = checkPhysicalRanges(net, physicalRanges(process, calibration), { file: a.model, ...source, clamp: a.clamp });
+  for (const c of r.clamps) console.error(`warning: ${c.message}`);
+  return r;
+}
+
+/** Records what --clamp changed as `<out>/clamped.json` (nothing when nothing was clamped). */
+export async function writeClamps(out: string, clamps: readonly Clamp[]): Promise<void> {
+  if (clamps.length === 0) return;
+  await writeFileAtomic(join(out, 'clamped.json'), JSON.stringify(clamps.map(({ parameter, from, to, unit, message }) => ({ parameter, from, to, unit, message })), null, 1) + '\n');
 }
 
 /** `--timeout`: seconds before ngspice is killed, checked to be > 0. */
@@ -50,7 +82,7 @@ export async function loadModelAndInputs(a: { model: string; inputs: string }): 
   const net = await loadModel(a.model);
   const inputs = await loadInputs(a.inputs);
   if (inputs.features !== net.inputs) {
-    throw new (await import('../errors.js')).InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, { file: a.inputs });
+    throw new InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, { file: a.inputs });
   }
   return { net, inputs };
 }
@@ -67,7 +99,7 @@ export function outName(analysis: string, modelPath: string, processName: string
 }
 
 /** Arguments every analysis command shares (model, clip, process, timeout, output folder). */
-export interface AnalysisArgs {
+export interface AnalysisArgs extends CircuitArgs {
   model: string;
   inputs: string;
   process: string;
@@ -79,9 +111,29 @@ export interface AnalysisArgs {
 
 /** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`), proven writable before any simulation. */
 export async function prepareAnalysis(a: AnalysisArgs, analysis: string): Promise<{ net: Network; inputs: InputSequence; process: Process; calibration?: Calibration; out: string }> {
-  const { net, inputs } = await loadModelAndInputs(a);
+  const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
+  const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
   const out = a.out ?? join('out', outName(analysis, a.model, process.name));
   await ensureWritableDir(out);
-  return { net, inputs, process, calibration, out };
+  await writeClamps(out, clamps);
+  return { net, inputs: loaded.inputs, process, calibration, out };
+}
+
+/**
+ * The folder an output file goes into must exist: said before the work, naming the folder, instead of a raw
+ * `ENOENT: no such file or directory, open ...` after it.
+ */
+export function checkOutputFolder(file: string, flag = 'out'): void {
+  const dir = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    const what = existsSync(dir) ? 'is not a folder' : 'does not exist';
+    throw new InputError(`cannot write ${file}: the folder ${dir} ${what} (create it first, or give --${flag} a path in an existing folder)`, { file, field: `--${flag}` });
+  }
 }

@@ -64,6 +64,32 @@ export function firstCrossing(time: Float64Array, y: Float64Array, level: number
   return undefined;
 }
 
+/** Every vector name a comparison reads: time, candidates, states, cell nodes, h, logits, supplies. */
+export function probedVectors(probes: Probes): string[] {
+  const names = [
+    'time',
+    ...probes.candidates.flat(), ...probes.stateCurrents.flat(), ...probes.cellNodes.flat(),
+    ...probes.hPos.flat(), ...probes.hNeg.flat(), ...probes.logitPos, ...probes.logitNeg, ...Object.values(probes.supplies),
+  ];
+  return [...new Set(names.filter((n): n is string => n !== undefined && n !== ''))];
+}
+
+/**
+ * Probed vectors holding NaN or an infinity (ngspice can write them when a run diverges and still exit 0),
+ * each with its first bad point. Scored, they would read as all-OFF states and a fidelity failure; they are
+ * a simulator failure.
+ */
+export function nonFiniteVectors(plot: RawPlot, probes: Probes): { name: string; point: number; timeS: number; value: number }[] {
+  const time = vector(plot, 'time');
+  const bad: { name: string; point: number; timeS: number; value: number }[] = [];
+  for (const name of probedVectors(probes)) {
+    const y = vector(plot, name);
+    const i = y.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) bad.push({ name, point: i, timeS: time[i], value: y[i] });
+  }
+  return bad;
+}
+
 /** Sample every probed quantity once per frame. */
 export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions): CircuitFrames {
   const time = vector(plot, 'time');

@@ -17,18 +17,23 @@ import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { processCorners } from '../netlist/corners.js';
+import { MAX_FRAMES } from '../model/limits.js';
+import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
+/** Frames of a plan's clip: a random clip allocates frames x features values before anything else checks it. */
+const FramesSchema = z.number().int().min(1).max(MAX_FRAMES, { error: `expected at most ${MAX_FRAMES} frames (the toolkit's limit, src/model/limits.ts)` });
+
 const InputEntrySchema = z.union(
   [
     z.string().min(1),
-    z.strictObject({ file: z.string().min(1), frames: z.number().int().min(1).optional(), noiseSd: z.number().positive().optional() }),
-    z.strictObject({ random: z.strictObject({ frames: z.number().int().min(1), seed: SeedSchema.optional() }) }),
+    z.strictObject({ file: z.string().min(1), frames: FramesSchema.optional(), noiseSd: z.number().positive().optional() }),
+    z.strictObject({ random: z.strictObject({ frames: FramesSchema, seed: SeedSchema.optional() }) }),
   ],
-  { error: 'expected a CSV path, {file: path, frames?: integer >= 1, noiseSd?: number > 0} or {random: {frames: integer >= 1, seed?: integer >= 0}}' },
+  { error: `expected a CSV path, {file: path, frames?: integer 1..${MAX_FRAMES}, noiseSd?: number > 0} or {random: {frames: integer 1..${MAX_FRAMES}, seed?: integer >= 0}}` },
 );
 
 const PlanSchema = strictObject({
@@ -50,6 +55,8 @@ const PlanSchema = strictObject({
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
+  /** Refuse jobs whose circuit would have more transistors (netlist/budget.ts; default DEFAULT_MAX_TRANSISTORS). */
+  maxTransistors: z.number().int().min(1).default(DEFAULT_MAX_TRANSISTORS),
   retries: z.number().int().min(0).max(10).default(2),
   out: z.string().min(1).optional(),
 }).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
@@ -66,6 +73,8 @@ export interface Plan {
   /** The plan file (absolute). */
   readonly file: string;
   readonly processes: readonly string[];
+  /** Where each process sits in the plan, for errors: `process`, or `processes.<i>`. */
+  readonly processFields: readonly string[];
   readonly kit?: string;
   readonly calibrated: boolean;
   readonly models: readonly { readonly path: string; readonly file: string }[];
@@ -75,6 +84,8 @@ export interface Plan {
   readonly tolerances: Tolerances;
   readonly timeoutS: number;
   readonly retries: number;
+  /** Jobs whose circuit would have more transistors fail as bad input before building it. */
+  readonly maxTransistors: number;
   /** The output folder (absolute). */
   readonly outDir: string;
 }
@@ -118,6 +129,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     name: raw.name,
     file: resolve(file),
     processes: raw.processes ?? [raw.process!],
+    processFields: raw.processes?.map((_, i) => `processes.${i}`) ?? ['process'],
     kit: overrides.kit !== undefined ? resolve(overrides.kit) : raw.kit !== undefined ? at(raw.kit) : undefined,
     calibrated: raw.calibrated,
     models: raw.models.map((path) => ({ path, file: at(path) })),
@@ -127,6 +139,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     tolerances: await planTolerances(raw.tolerances, at, file),
     timeoutS: raw.timeoutS,
     retries: raw.retries,
+    maxTransistors: raw.maxTransistors,
     outDir: overrides.out !== undefined ? resolve(overrides.out) : raw.out !== undefined ? at(raw.out) : resolve('out', `batch-${raw.name}`),
   };
 }
@@ -280,7 +293,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
 
 async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
   const file = resolvePlanProcess(ref, dirname(plan.file));
-  const field = plan.processes.length === 1 ? 'process' : `processes.${i}`;
+  const field = plan.processFields[i];
   if (!existsSync(file)) throw new InputError(`no shipped process '${ref}' (c180, gf180mcu) and no file ${file}`, { file: plan.file, field });
   const process = await loadProcess(file, plan.kit);
   const calibration = plan.calibrated ? await loadCalibration(process.dir) : undefined;

@@ -14,6 +14,8 @@ import type { InputSequence } from '../model/network.js';
 import type { Network } from '../model/types.js';
 import { cornerOptions, NOMINAL_TEMPERATURE_C } from '../netlist/corners.js';
 import { cosimulate, type CosimResult } from '../pipeline.js';
+import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
+import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
@@ -257,7 +259,11 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   const net = await ctx.model(job.model.file);
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
+  // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
+  checkTransistorBudget(shapeOf(net), plan.maxTransistors, job.model.file);
+  checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), { file: job.model.file });
   return cosimulate(net, inputs, {
+    maxTransistors: plan.maxTransistors,
     process: p.process,
     ...(job.corner === null ? {} : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
     calibration: p.calibration,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseString } from 'fast-csv';
 import { InputError } from '../errors.js';
+import { MAX_FRAMES } from './limits.js';
 import type { InputSequence } from './network.js';
 
 /**
@@ -28,6 +29,7 @@ export async function parseInputsCsv(text: string, file?: string): Promise<Input
   const body = hasHeader ? rows.slice(1) : rows;
   const features = rows[0].cells.length;
   if (body.length === 0) throw new InputError('expected at least one frame after the header', { file });
+  if (body.length > MAX_FRAMES) throw new InputError(`has ${body.length} frames: expected at most ${MAX_FRAMES} (the toolkit's limit, src/model/limits.ts)`, { file });
   const data = new Float64Array(body.length * features);
   body.forEach(({ cells: row, line }, t) => {
     if (row.length !== features) {

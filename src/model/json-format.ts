@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { MAX_BLOCKS } from './limits.js';
 import type { ModelMetadata, Tensor } from './tensors.js';
 import { expectedTensorNames } from './tensors.js';
 import type { Network } from './types.js';
@@ -21,7 +22,11 @@ const JsonModelSchema = z.object({
   format: z.literal(JSON_MODEL_FORMAT).optional(),
   description: z.string().optional(),
   arch: z.literal('fq-bmru'),
-  blocks: z.number().int().nonnegative(),
+  blocks: z
+    .number()
+    .int()
+    .min(1, { error: 'expected at least 1 block (a network without blocks has no cells)' })
+    .max(MAX_BLOCKS, { error: `expected at most ${MAX_BLOCKS} blocks (the toolkit's limit, src/model/limits.ts)` }),
   skip: z.boolean(),
   unitCurrentA: z.number().positive().optional(),
   frameS: z.number().positive().optional(),
@@ -53,18 +58,22 @@ export function parseJsonModel(text: string, file?: string): { tensors: Map<stri
   return { tensors, metadata };
 }
 
-/** Nested arrays -> (shape, flat data); ragged arrays and non-numbers are errors naming the index. */
+/**
+ * Nested arrays -> (shape, flat data); ragged arrays and non-numbers are errors naming the index. The shape is
+ * read along the first element of each level, so it can promise far more values than the text holds
+ * (`[[[1, ...1000 numbers], 0, ...], 0, ...]` reads as [n, n, 1000]): values are collected as they are found,
+ * never allocated from the shape, and the first short list stops the walk.
+ */
 function nestedToTensor(value: unknown, name: string, file?: string): Tensor {
   const shape: number[] = [];
   for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
-  const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
-  let pos = 0;
+  const values: number[] = [];
   const walk = (v: unknown, depth: number, index: number[]): void => {
     if (depth === shape.length) {
       if (typeof v !== 'number') {
         throw new InputError(`expected a finite number, got ${JSON.stringify(v)}`, { file, field: name, index });
       }
-      data[pos++] = v;
+      values.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
@@ -73,7 +82,7 @@ function nestedToTensor(value: unknown, name: string, file?: string): Tensor {
     v.forEach((x, i) => walk(x, depth + 1, [...index, i]));
   };
   walk(value, 0, []);
-  return { shape, data };
+  return { shape, data: Float64Array.from(values) };
 }
 
 /** The tensors of a network under their contract names (for writing JSON or safetensors). */

@@ -42,8 +42,8 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
   if (!isPlainObject(header)) throw new InputError(`expected a JSON object of tensor entries, got ${jsonKind(header)}`, { file, field: 'header' });
   const dataStart = HEADER_LEN_BYTES + headerLen;
   const dataLen = buf.byteLength - dataStart;
-  const tensors = new Map<string, Tensor>();
   let metadata: ModelMetadata = {};
+  const entries: [string, HeaderEntry][] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
       // Readers index it by key: null or a list would be a TypeError there instead of an error naming the file.
@@ -51,19 +51,63 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
       metadata = raw as ModelMetadata;
       continue;
     }
-    const entry = checkEntry(raw, name, file);
-    const [begin, end] = entry.data_offsets;
+    entries.push([name, checkEntry(raw, name, file)]);
+  }
+  // Every entry is checked against the file before any tensor is decoded: what the header declares costs
+  // nothing to write, the decoded values cost 8 bytes each.
+  for (const [name, entry] of entries) checkExtent(entry, name, dataLen, buf.byteLength, file);
+  checkNoOverlap(entries, file);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, entry] of entries) {
     const dtype = entry.dtype as DType;
-    const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== count * DTYPE_BYTES[dtype] || end > dataLen || begin < 0) {
+    const count = (entry.data_offsets[1] - entry.data_offsets[0]) / DTYPE_BYTES[dtype];
+    tensors.set(name, { shape: entry.shape, data: decode(view, dataStart + entry.data_offsets[0], count, dtype) });
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * A tensor's bytes: `data_offsets` [begin, end] inside the data section, begin on a whole value (the reference
+ * writer keeps every tensor aligned to its dtype), and end - begin exactly the bytes its shape and dtype need.
+ */
+function checkExtent(entry: HeaderEntry, name: string, dataLen: number, fileLen: number, file?: string): void {
+  const [begin, end] = entry.data_offsets;
+  const dtype = entry.dtype as DType;
+  const valueBytes = DTYPE_BYTES[dtype];
+  const at = { file, field: name };
+  const offsets = `data_offsets [${begin}, ${end}]`;
+  if (begin < 0 || end < begin) throw new InputError(`${offsets}: expected 0 <= begin <= end`, at);
+  if (end > dataLen) {
+    throw new InputError(`${offsets} reach beyond the ${dataLen}-byte data section (the file has ${fileLen} bytes in all)`, at);
+  }
+  if (begin % valueBytes !== 0) {
+    throw new InputError(`${offsets}: begin ${begin} is not a multiple of ${valueBytes} bytes (one ${dtype} value); the tensor is not aligned`, at);
+  }
+  // The product of the dimensions, in doubles: a hostile shape's product can pass 2^53, never be exact, and
+  // still compare unequal to the byte span, which is all that is asked of it here.
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const needed = count * valueBytes;
+  if (needed !== end - begin) {
+    throw new InputError(
+      `shape [${entry.shape.join(', ')}] of ${dtype} is ${count} values = ${needed} bytes, but ${offsets} span ${end - begin} bytes`,
+      at,
+    );
+  }
+}
+
+/** No two tensors share a byte (the format lays tensors out back to back). */
+function checkNoOverlap(entries: readonly [string, HeaderEntry][], file?: string): void {
+  const byBegin = entries.filter(([, e]) => e.data_offsets[1] > e.data_offsets[0]).sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
+  for (let i = 1; i < byBegin.length; i++) {
+    const [prevName, prev] = byBegin[i - 1];
+    const [name, e] = byBegin[i];
+    if (e.data_offsets[0] < prev.data_offsets[1]) {
       throw new InputError(
-        `data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the ${dataLen}-byte data section`,
+        `data_offsets [${e.data_offsets.join(', ')}] overlap those of '${prevName}' [${prev.data_offsets.join(', ')}]: expected each tensor in bytes of its own`,
         { file, field: name },
       );
     }
-    tensors.set(name, { shape: entry.shape, data: decode(view, dataStart + begin, count, dtype) });
   }
-  return { tensors, metadata };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { checkDimension, MAX_BLOCKS, MAX_CLASSES, MAX_INPUTS, MAX_WIDTH } from './limits.js';
 import type { Block, CellParamConvention, Linear, Matrix, Network } from './types.js';
 
 /** A named tensor as read from a file: shape plus float64 values in row-major order. */
@@ -46,7 +47,9 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   if ((meta.arch ?? 'fq-bmru') !== 'fq-bmru') {
     throw new InputError(`expected arch 'fq-bmru', got '${meta.arch}'`, at('__metadata__.arch'));
   }
+  // Bounded before anything is built from it: `blocks = "1e7"` once allocated 80 million tensor names.
   const blocks = parseIntMeta(meta.blocks, 'blocks', file) ?? countBlocks(tensors);
+  checkBlocks(blocks, meta.blocks === undefined ? 'blocks.{k}' : '__metadata__.blocks', file);
   const skip = parseBoolMeta(meta.skip, file) ?? true;
   const unitCurrentA = parsePositiveMeta(meta.unit_current_a, 'unit_current_a', file) ?? DEFAULT_UNIT_CURRENT_A;
   const frameS = parsePositiveMeta(meta.frame_s, 'frame_s', file) ?? DEFAULT_FRAME_S;
@@ -61,7 +64,11 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
     throw new InputError(`unknown tensor (a ${blocks}-block network has: ${expected.join(', ')})`, at(unknown[0]));
   }
   const missing = expected.filter((n) => !tensors.has(n));
-  if (missing.length > 0) throw new InputError('missing tensor', at(missing[0]));
+  if (missing.length > 0) {
+    const held = countBlocks(tensors);
+    const why = meta.blocks !== undefined && held < blocks ? ` (__metadata__.blocks declares ${blocks} blocks; the file holds tensors for ${held})` : '';
+    throw new InputError(`missing tensor${why}`, at(missing[0]));
+  }
   for (const name of expected) checkFinite(tensors.get(name)!, name, file);
 
   const preW = tensors.get('pre.weight')!;
@@ -70,7 +77,11 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   const outW = tensors.get('out.weight')!;
   if (outW.shape.length !== 2) throw new InputError(`expected shape [C, H], got [${outW.shape}]`, at('out.weight'));
   const classes = outW.shape[0];
-  const cells = blocks > 0 ? (tensors.get('blocks.0.cand.weight')!.shape[0] ?? 0) : width;
+  const cells = tensors.get('blocks.0.cand.weight')!.shape[0] ?? 0;
+  checkDimension('the width H (dim 0 of pre.weight)', width, MAX_WIDTH, at('pre.weight'));
+  checkDimension('the input features F (dim 1 of pre.weight)', inputs, MAX_INPUTS, at('pre.weight'));
+  checkDimension('the classes C (dim 0 of out.weight)', classes, MAX_CLASSES, at('out.weight'));
+  checkDimension('the cells per block S (dim 0 of blocks.0.cand.weight)', cells, MAX_WIDTH, at('blocks.0.cand.weight'));
 
   const take = (name: string, shape: number[]) => expectShape(tensors.get(name)!, name, shape, file);
   const linear = (prefix: string, outN: number, inN: number): Linear => ({
@@ -95,9 +106,18 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   return { arch: 'fq-bmru', inputs, width, cells, classes, skip, unitCurrentA, frameS, cellParams, pre, blocks: blockList, out };
 }
 
+/** Blocks L: at least one (the cells are the network's memory), at most MAX_BLOCKS. */
+function checkBlocks(blocks: number, field: string, file?: string): void {
+  if (blocks < 1) throw new InputError('expected at least 1 block (a network without blocks has no cells), got 0', { file, field });
+  if (blocks > MAX_BLOCKS) {
+    throw new InputError(`expected at most ${MAX_BLOCKS} blocks (the toolkit's limit, src/model/limits.ts), got ${blocks}`, { file, field });
+  }
+}
+
+/** Blocks whose candidate weights the file holds, counted from 0 (at most MAX_BLOCKS + 1 are looked for). */
 function countBlocks(tensors: TensorMap): number {
   let n = 0;
-  while (tensors.has(`blocks.${n}.cand.weight`)) n++;
+  while (n <= MAX_BLOCKS && tensors.has(`blocks.${n}.cand.weight`)) n++;
   return n;
 }
 

@@ -21,6 +21,7 @@ import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
 import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
 import { cellDevices } from './cell.js';
+import { checkTransistorBudget, shapeOf } from './budget.js';
 
 /** Supply domains, separate so that power can be split (issue 3). */
 export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
@@ -61,6 +62,8 @@ export interface GenerateOptions {
   readonly variation?: VariationSpec;
   /** Simulation temperature (C); ngspice's default (27 C) when absent. */
   readonly temperatureC?: number;
+  /** Refuse, before building, a network whose circuit would have more transistors (default: budget.ts DEFAULT_MAX_TRANSISTORS). */
+  readonly maxTransistors?: number;
 }
 
 /** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
@@ -415,6 +418,7 @@ export interface BuiltCircuit {
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
+  checkTransistorBudget(shapeOf(net), opts.maxTransistors);
   const built = buildCircuit(net, inputs, opts);
   const tStopS = inputs.frames * net.frameS;
   const noisy = opts.noise ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : built.elements;

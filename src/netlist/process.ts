@@ -26,6 +26,11 @@ const PelgromSchema = z.object({ avtMvUm: z.number().nonnegative(), abetaPctUm: 
 /** A global shift of one polarity: |V_th| up by dVthMv, beta up by dBetaPct. */
 const SkewSchema = z.object({ dVthMv: z.number(), dBetaPct: z.number().gt(-100) });
 
+/** A [min, max] range of positive values with min < max. */
+const RangeSchema = z
+  .tuple([z.number().positive(), z.number().positive()])
+  .refine(([lo, hi]) => lo < hi, { error: 'expected [min, max] with min < max' });
+
 // Strict: a misspelt optional key (sizing, mismatch, corners) would silently fall back to the defaults.
 const ProcessSchema = strictObject({
   name: z.string().min(1),
@@ -48,6 +53,13 @@ const ProcessSchema = strictObject({
   sizing: SizingSchema.partial().optional(),
   /** Default kit folder, relative to the process.json, used when the user gives none. */
   defaultKitDir: z.string().optional(),
+  /**
+   * Currents (A) the circuit may be asked for: I_unit, cell thresholds and ON levels, |biases| (top end). The
+   * calibration's measured range is used when there is one, narrowed by this (netlist/ranges.ts).
+   */
+  currentRangeA: RangeSchema.optional(),
+  /** Frame times (s) the circuit may be driven at (default: netlist/ranges.ts DEFAULT_FRAME_RANGE_S). */
+  frameRangeS: RangeSchema.optional(),
 });
 
 export type Sizing = z.infer<typeof SizingSchema>;
@@ -78,6 +90,10 @@ export interface Process {
   readonly mismatch?: { readonly n: Pelgrom; readonly p: Pelgrom; readonly source?: string };
   readonly skewCorners: Readonly<Record<string, { readonly n?: DeviceSkew; readonly p?: DeviceSkew }>>;
   readonly sizing: Sizing;
+  /** Currents (A) this process states it realises, [min, max]; see netlist/ranges.ts. */
+  readonly currentRangeA?: readonly [number, number];
+  /** Frame times (s) this process states it runs at, [min, max]. */
+  readonly frameRangeS?: readonly [number, number];
   /** Folder holding process.json (calibration tables live beside it). */
   readonly dir: string;
 }
@@ -132,6 +148,8 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     mismatch: p.mismatch,
     skewCorners: p.skewCorners ?? {},
     sizing: { ...DEFAULT_SIZING, ...p.sizing },
+    currentRangeA: p.currentRangeA,
+    frameRangeS: p.frameRangeS,
     dir,
   };
 }

@@ -75,7 +75,7 @@ export class RawfileError extends BmruError {
     readonly expected: string,
     readonly found?: string,
   ) {
-    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found ${JSON.stringify(found)}`}`, 'rawfile');
+    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found "${printableExcerpt(found)}"`}`, 'rawfile');
   }
 }
 
@@ -89,6 +89,27 @@ export class MissingVectorError extends BmruError {
   ) {
     super(`no ${wanted} in ${where}; available: ${available.join(', ') || 'none'}`, 'missing-vector');
   }
+}
+
+/** Characters of a bad line shown in an error: enough to recognise it, not a screenful of binary data. */
+const EXCERPT_CHARS = 60;
+
+/**
+ * What a rawfile held where text was expected, safe to print: at most EXCERPT_CHARS characters, every one
+ * outside printable ASCII written as an escape (`\x1b`, `\u009b`, `\ufffd` for bytes that are not UTF-8),
+ * so binary data neither floods the terminal nor sends it control sequences.
+ */
+export function printableExcerpt(text: string, maxChars = EXCERPT_CHARS): string {
+  const head = Array.from(text.slice(0, 2 * maxChars)).slice(0, maxChars);
+  const shown = head.map((c) => {
+    const code = c.codePointAt(0)!;
+    if (c === '"' || c === '\\') return `\\${c}`;
+    if (code >= 0x20 && code < 0x7f) return c;
+    if (code < 0x100) return `\\x${code.toString(16).padStart(2, '0')}`;
+    return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+  const rest = text.length - head.join('').length;
+  return shown.join('') + (rest > 0 ? `... (${rest} more characters)` : '');
 }
 
 const BYTES_PER_DOUBLE = 8;

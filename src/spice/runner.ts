@@ -381,6 +381,7 @@ function incompleteReason(plots: RawPlot[], o: ResolvedOptions): string | undefi
   if (o.expectTStopS !== undefined) {
     const tran = [...plots].reverse().find((p) => p.vectors[0]?.type === 'time');
     if (!tran) return `no transient plot, expected one reaching tstop = ${o.expectTStopS} s`;
+    if (tran.numPoints === 0) return `the transient plot has no points, expected it to reach tstop = ${o.expectTStopS} s`;
     const lastS = tran.real[0][tran.numPoints - 1];
     if (!(lastS >= o.expectTStopS * (1 - TSTOP_REL_TOL))) {
       return `the transient stops at t = ${lastS} s, before tstop = ${o.expectTStopS} s`;

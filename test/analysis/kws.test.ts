@@ -139,6 +139,9 @@ describe('prepareKwsRun', () => {
     const again = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, opts)).plan));
     expect(again.jobs.map((j) => j.id)).toEqual(expanded.jobs.map((j) => j.id));
     expect(expanded.plan.calibrated).toBe(true);
+    expect(expanded.plan.maxTransistors).toBe(10_000); // the default: the plan says nothing
+    const raised = await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, maxTransistors: 20_000 })).plan);
+    expect(raised.maxTransistors).toBe(20_000);
     const uncal = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, calibrated: false })).plan));
     expect(uncal.plan.calibrated).toBe(false); // --no-calibrated reaches the batch jobs
     expect(uncal.jobs[0].id).not.toBe(expanded.jobs[0].id);

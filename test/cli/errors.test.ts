@@ -96,6 +96,11 @@ describe('bmru with a bad model or inputs file', () => {
     expectOneErrorLine(await cli.run(args), args.at(-1)!, rule, 'ENOENT');
   });
 
+  it('says the folder does not exist when simulate -o points into one, before simulating', async () => {
+    const line = expectOneErrorLine(await cli.run(['simulate', '-o', 'no-such-dir/trace.json']), 'no-such-dir/trace.json', "'--out'", `the folder ${path.join(cli.dir, 'no-such-dir')} does not exist`);
+    expect(line).not.toContain('ENOENT');
+  });
+
   it('says why a command line is not understood, and where to look', async () => {
     expectOneErrorLine(await cli.run(['simulate', '--bogus']), 'Unknown argument: bogus', 'bmru simulate --help');
     expectOneErrorLine(await cli.run(['spice', 'x.cir', '--timeout', '-1']), '--timeout must be', '> 0');
@@ -129,6 +134,55 @@ describe('bmru when ngspice fails', () => {
     await chmod(path.join(cli.dir, bin), 0o755);
     const deck = await cli.write('rc-segv.cir', RC_DECK);
     expectOneErrorLine(await cli.run(['spice', deck], { BMRU_NGSPICE: path.join(cli.dir, bin) }), 'killed by SIGSEGV');
+  });
+
+  /**
+   * A stand-in ngspice (node) that answers -v like ngspice 39 and writes an ascii rawfile with every vector the
+   * deck saves over [0, tstop]: `values` 'nan' (time stays finite) or 'none' (a transient plot with no points).
+   */
+  async function fakeRawNgspice(name: string, values: 'nan' | 'none'): Promise<string> {
+    const script = [
+      '#!/usr/bin/env node',
+      "const fs = require('fs');",
+      'const args = process.argv.slice(2);',
+      "if (args[0] === '-v') { console.log('** ngspice-39 : fake'); process.exit(0); }",
+      "const deck = fs.readFileSync(args[args.length - 1], 'utf8').split('\\n');",
+      "const saves = deck.find((l) => l.startsWith('.save ')).slice(6).trim().split(/\\s+/);",
+      "const tstop = Number(deck.find((l) => l.startsWith('.tran ')).split(/\\s+/)[2]);",
+      "const head = ['Title: fake', 'Date: today', 'Plotname: Transient Analysis', 'Flags: real', `No. Variables: ${saves.length + 1}`,",
+      `  'No. Points: ${values === 'none' ? 0 : 2}', 'Variables:', '\\t0\\ttime\\ttime', ...saves.map((v, i) => \`\\t\${i + 1}\\t\${v}\\tcurrent\`), 'Values:'];`,
+      `const data = ${values === 'none' ? '[]' : "[0, tstop].flatMap((t, p) => [`${p}\\t${t}`, ...saves.map(() => '\\tnan')])"};`,
+      "fs.writeFileSync(args[3], [...head, ...data].join('\\n') + '\\n');",
+    ].join('\n');
+    const bin = await cli.write(name, script + '\n');
+    await chmod(path.join(cli.dir, bin), 0o755);
+    return path.join(cli.dir, bin);
+  }
+
+  it('reports a rawfile of NaN waveforms as an ngspice failure (exit 2), not as a fidelity failure (exit 1)', async () => {
+    const clip = await cli.write('clip2-nan.csv', exampleClip(2));
+    const r = await cli.run(['compare', '-i', clip, '-o', 'cmp-nan'], { BMRU_NGSPICE: await fakeRawNgspice('ngspice-nan', 'nan') });
+    const line = expectOneErrorLine(r, 'non-finite values in', 'probed vectors', '= NaN at point 0, t = 0 s');
+    expect(line).toContain('the simulation diverged');
+  });
+
+  it('says a transient plot has no points instead of "t = undefined s"', async () => {
+    const clip = await cli.write('clip2-empty.csv', exampleClip(2));
+    const r = await cli.run(['compare', '-i', clip, '-o', 'cmp-empty'], { BMRU_NGSPICE: await fakeRawNgspice('ngspice-empty', 'none') });
+    const line = expectOneErrorLine(r, 'the transient plot has no points, expected it to reach tstop = 0.02 s');
+    expect(line).not.toContain('undefined');
+  });
+
+  it('shows a short printable excerpt of a rawfile line full of binary bytes, never the bytes themselves', async () => {
+    // Terminal control sequences (ESC [, the C1 CSI 0xc2 0x9b), DEL, invalid UTF-8 and 5000 more bytes on one line.
+    const garbage = "Buffer.concat([Buffer.from('Title: x\\n'), Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0xc2, 0x9b, 0x32, 0x4a, 0x7f, 0xff, 0xfe]), Buffer.alloc(5000, 0x41), Buffer.from('\\n')])";
+    const script = ['#!/usr/bin/env node', "const fs = require('fs');", 'const args = process.argv.slice(2);', "if (args[0] === '-v') { console.log('** ngspice-39 : fake'); process.exit(0); }", `fs.writeFileSync(args[3], ${garbage});`].join('\n');
+    const bin = await cli.write('ngspice-garbage', script + '\n');
+    await chmod(path.join(cli.dir, bin), 0o755);
+    const deck = await cli.write('rc-garbage.cir', RC_DECK);
+    const line = expectOneErrorLine(await cli.run(['spice', deck], { BMRU_NGSPICE: path.join(cli.dir, bin) }), 'rawfile is unreadable', 'found "\\x1b[31m\\x9b2J\\x7f\\ufffd\\ufffd', 'more characters)');
+    expect(line).toMatch(/^[\x20-\x7e]*$/);
+    expect(line.length).toBeLessThan(400);
   });
 
   it('kills ngspice after --timeout seconds and says how to allow more time', async () => {

@@ -54,6 +54,25 @@ describe('plan validation', () => {
     expect(e.file).toBe(path.join(dir, 'typo.yaml'));
   });
 
+  it('names a process that does not exist by its place in the plan: process, or processes.<i> even in a list of one', async () => {
+    const cases: [string, string][] = [
+      ['process: nope', 'process'],
+      ['processes: [nope]', 'processes.0'],
+      ['processes: [c180, nope]', 'processes.1'],
+    ];
+    for (const [i, [line, field]] of cases.entries()) {
+      const p = await plan(`no-process-${i}.yaml`, `name: t\n${line}\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`);
+      const e = await inputError(expandPlan(p));
+      expect([e.field, e.rule]).toEqual([field, expect.stringContaining("no shipped process 'nope'")]);
+    }
+  });
+
+  it('refuses a random clip longer than the frame limit before generating it', async () => {
+    const e = await inputError(plan('long.yaml', `${BASE}inputs:\n  - { random: { frames: 1000000000, seed: 1 } }\n`));
+    expect(e.field).toBe('inputs.0.random.frames');
+    expect(e.message).toContain('at most 100000 frames');
+  });
+
   it('needs exactly one of process and processes', async () => {
     const e = await inputError(plan('two.yaml', `name: t\nprocess: c180\nprocesses: [c180]\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`));
     expect(e.field).toBe('processes');

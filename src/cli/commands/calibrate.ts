@@ -7,6 +7,7 @@ import { progress } from '../progress.js';
 import { table } from '../format.js';
 import { resolveProcessPath } from '../../util/paths.js';
 import { writeFileAtomic } from '../../util/output.js';
+import { checkOutputFolder } from '../common.js';
 
 
 export function builder(y: Argv) {
@@ -22,6 +23,7 @@ export function builder(y: Argv) {
 }
 
 export async function handler(a: { process: string; kit?: string; out?: string; verifyOnly: boolean; verify: boolean }): Promise<void> {
+  if (a.out && !a.verifyOnly) checkOutputFolder(a.out); // before minutes of sweeps, not after them
   const proc = await loadProcess(resolveProcessPath(a.process), a.kit);
   let calibration = await loadCalibration(proc.dir);
   if (!a.verifyOnly) {

@@ -8,7 +8,8 @@ import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
 import { formatCosim } from '../report.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, type AnalysisArgs } from '../common.js';
+import { annotateMapping, type Clamp } from '../../netlist/ranges.js';
+import { checkCircuit, loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, timeoutOption, writeClamps, type AnalysisArgs } from '../common.js';
 
 
 export function builder(y: Argv) {
@@ -27,21 +28,23 @@ interface Args extends AnalysisArgs {
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
+  const loaded = await loadModelAndInputs(a);
+  const inputs = loaded.inputs;
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const { net, clamps } = checkCircuit(loaded.net, proc, calibration, a);
   const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
   await ensureWritableDir(out); // before ngspice runs, not after
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r: CosimResult = await cosimulate(net, inputs, {
-    process: proc, calibration, tolerances, title: `bmru compare ${a.model}`,
+    process: proc, calibration, tolerances, title: `bmru compare ${a.model}`, maxTransistors: a.maxTransistors,
     run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', onProgress: transientProgress(p) },
   }).catch((e: unknown) => {
     p.stop();
     throw e;
   });
   p.done();
-  await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) });
+  await writeOutputs(out, r, { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration) }, clamps);
   console.log(formatCosim(r, proc.vddV));
   console.log(`report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}`);
   if (!r.verdict.pass) process.exitCode = 1;
@@ -51,7 +54,7 @@ export async function handler(a: Args): Promise<void> {
  * Writes the run's files, each atomically, report.json last: a report with a verdict means every other file of
  * the same run is complete. The previous run's report goes first, so it never vouches for a mix of two runs.
  */
-async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>): Promise<void> {
+async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>, clamps: readonly Clamp[]): Promise<void> {
   const reportFile = join(out, 'report.json');
   await rm(reportFile, { force: true }).catch((e: unknown) => {
     throw outputError(e, reportFile);
@@ -65,9 +68,11 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     comparison: r.comparison,
     mappingStateAgreement: r.mappingStateAgreement,
     supplyMeanA: r.circuit.supplyMeanA,
+    ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}),
   };
   await writeFileAtomic(join(out, 'deck.cir'), r.generated.deck);
-  await writeMappingCsv(join(out, 'mapping.csv'), r.generated.mapping);
+  await writeMappingCsv(join(out, 'mapping.csv'), annotateMapping(r.generated.mapping, clamps));
+  await writeClamps(out, clamps);
   const rows: (string | number)[][] = [['frame', 'block', 'unit', 'candidate_model', 'candidate_circuit', 'state_model', 'state_circuit', 'state_current_circuit']];
   const S = r.generated.realised.cells;
   for (let t = 0; t < r.software.frames; t++) {

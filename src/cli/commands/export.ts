@@ -8,7 +8,8 @@ import { traceStateAgreement } from '../../compare/metrics.js';
 import { pct } from '../format.js';
 import { ensureWritableDir, writeFileAtomic } from '../../util/output.js';
 import { formatMappingWorst } from '../report.js';
-import { loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions } from '../common.js';
+import { annotateMapping } from '../../netlist/ranges.js';
+import { checkCircuit, loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, writeClamps, type CircuitArgs } from '../common.js';
 
 
 export function builder(y: Argv) {
@@ -19,20 +20,24 @@ export function builder(y: Argv) {
     .epilogue('Run the deck yourself with: ngspice -b -r out.raw deck.cir (or: bmru spice deck.cir)');
 }
 
-export async function handler(a: { model: string; inputs: string; process: string; kit?: string; calibrated: boolean; out: string }): Promise<void> {
-  const { net, inputs } = await loadModelAndInputs(a);
+export async function handler(a: CircuitArgs & { inputs: string; process: string; kit?: string; calibrated: boolean; out: string }): Promise<void> {
+  const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
   await ensureWritableDir(a.out);
-  const g = generateNetlist(net, inputs, { process, calibration, title: `bmru-cosim: ${a.model}` });
+  const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
+  const inputs = loaded.inputs;
+  const g = generateNetlist(net, inputs, { process, calibration, title: `bmru-cosim: ${a.model}`, maxTransistors: a.maxTransistors });
+  const mapping = annotateMapping(g.mapping, clamps);
   // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
   await writeFileAtomic(join(a.out, 'deck.cir'), g.deck);
-  await writeMappingCsv(join(a.out, 'mapping.csv'), g.mapping);
-  await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(g.mapping, null, 1) + '\n');
+  await writeMappingCsv(join(a.out, 'mapping.csv'), mapping);
+  await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(mapping, null, 1) + '\n');
+  await writeClamps(a.out, clamps);
   await writeFileAtomic(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
   await writeFileAtomic(join(a.out, 'realised.json'), networkToJson(g.realised, 'parameters as the circuit realises them'));
-  const m = mappingSummary(g.mapping, net.unitCurrentA);
+  const m = mappingSummary(mapping, net.unitCurrentA);
   console.log(`${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`);
   console.log(`worst realised-vs-trained error: ${formatMappingWorst(m)}`);
   console.log(`on this clip the realised model keeps ${pct(traceStateAgreement(runNetwork(net, inputs), runNetwork(g.realised, inputs)))} of the trained model's states`);
-  console.log(`wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json`);
+  console.log(`wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`);
 }

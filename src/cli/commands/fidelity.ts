@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/output.js';
 import { basename, dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { expandPlan, GENERATOR, loadPlan } from '../../jobs/plan.js';
@@ -75,7 +76,7 @@ const checkCommand = {
     const check = checkFidelity(a.suite, jobs, records, baseline, plan.tolerances, { maxDrop: a.maxDrop, allowNew: a.allowNew });
     const junit = a.junit ?? join(plan.outDir, 'fidelity-junit.xml');
     const md = a.markdown ?? join(plan.outDir, 'fidelity-summary.md');
-    await writeFile(junit, junitXml(plan.name, check));
+    await writeFileAtomic(junit, junitXml(plan.name, check));
     await writeFile(md, markdownSummary(plan.name, check), { flag: a.markdown ? 'a' : 'w' });
     const rows = check.cases.map((c) => [c.key, c.stateAgreement === null ? '-' : pct(c.stateAgreement), c.baseline ? pct(c.baseline.stateAgreement) : '-', statusText(c, check.allowNew), c.reasons.join('; ')]);
     console.log(table(['case', 'state agreement', 'baseline', 'result', 'why'], rows));
@@ -104,7 +105,7 @@ const baselineCommand = {
     const { plan, jobs, records } = await runSuite(a);
     const file = baselineFile(a);
     const baseline = baselineFrom(a.suite, plan.name, GENERATOR, jobs, records);
-    await writeFile(file, JSON.stringify(baseline, null, 1) + '\n');
+    await writeFileAtomic(file, JSON.stringify(baseline, null, 1) + '\n');
     // What was written, for the review the baseline is supposed to get.
     const rows = Object.entries(baseline.entries).map(([key, e]) => [key, pct(e.stateAgreement), pct(e.voteAgreement), e.decisionMatch ? 'yes' : 'NO', e.fingerprint]);
     console.log(table(['case', 'state agreement', 'vote agreement', 'decision match', 'fingerprint'], rows));

@@ -17,7 +17,7 @@ import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../../util/paths.js';
-import { intAtLeast, loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption } from '../common.js';
+import { checkCircuit, intAtLeast, loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption, writeClamps } from '../common.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
@@ -75,6 +75,8 @@ interface Args {
   process: string;
   kit?: string;
   calibrated: boolean;
+  maxTransistors: number;
+  clamp: boolean;
   timeout: number;
   workers: number;
   tolerances?: string;
@@ -88,8 +90,10 @@ export async function handler(a: Args): Promise<void> {
   const trained = await loadModel(a.model);
   const set = await loadFeatures(a.features);
   if (set.features !== trained.inputs) throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, { file: a.features });
-  const net: Network = a.unitCurrent === undefined ? trained : { ...trained, unitCurrentA: a.unitCurrent };
+  const asked: Network = a.unitCurrent === undefined ? trained : { ...trained, unitCurrentA: a.unitCurrent };
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
+  // Before the batch writes a deck: the budget and the process's ranges (clamped values go into model.json).
+  const { net, clamps } = checkCircuit(asked, proc, calibration, a, a.unitCurrent === undefined ? {} : { unitField: '--unit-current' });
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
   const split = a.split as Split; // yargs checked it against SPLITS
   const clips = selectClips(set, split, a.clips === 'all' ? 'all' : Number(a.clips), a.features);
@@ -98,7 +102,9 @@ export async function handler(a: Args): Promise<void> {
   const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
   const files = await prepareKwsRun(net, set, clips, {
     outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), calibrated: a.calibrated, tolerances, timeoutS: a.timeout, name: 'kws',
+    maxTransistors: a.maxTransistors,
   });
+  await writeClamps(out, clamps);
   const expanded = await expandPlan(await loadPlan(files.plan));
   const keyword = clips.filter((c) => c.target === 1).length;
   console.error(`kws: ${clips.length} ${a.split} clips (${keyword} '${set.keyword}') of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`);
@@ -124,10 +130,10 @@ export async function handler(a: Args): Promise<void> {
 
   const shown = clipToShow(rows, a.show);
   // The summary first: it must not depend on the figure's extra transient succeeding.
-  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file, ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}) }, null, 1) + '\n');
   const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
   const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
-    process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`,
+    process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`, maxTransistors: a.maxTransistors,
     run: { name: 'kws-figure', timeoutMs: a.timeout * 1000, onProgress: transientProgress(sp) },
   })
     .catch((e: Error) => {

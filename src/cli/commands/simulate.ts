@@ -3,7 +3,7 @@ import { runNetwork } from '../../model/network.js';
 import { traceCsvRows, traceToJson } from '../../model/trace.js';
 import { writeFileAtomic } from '../../util/output.js';
 import { writeCsv } from '../csv.js';
-import { loadModelAndInputs, modelOptions } from '../common.js';
+import { checkOutputFolder, loadModelAndInputs, modelOptions } from '../common.js';
 
 
 export function builder(y: Argv) {
@@ -14,6 +14,7 @@ export function builder(y: Argv) {
 }
 
 export async function handler(a: { model: string; inputs: string; out?: string }): Promise<void> {
+  if (a.out) checkOutputFolder(a.out);
   const { net, inputs } = await loadModelAndInputs(a);
   const tr = runNetwork(net, inputs);
   if (a.out?.endsWith('.csv')) await writeCsv(a.out, traceCsvRows(net, tr));

@@ -42,7 +42,7 @@ export async function handler(a: Args): Promise<void> {
   }
   const p = progress(`corners: ${specs.length} runs of ${inputs.frames} frames on ${proc.name}`);
   const results = await runCorners(net, inputs, {
-    process: proc, calibration, specs, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+    process: proc, calibration, maxTransistors: a.maxTransistors, specs, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
     onDone: (c) => p.update(`${c.completed}/${c.total} (${label(c.item)} done)`),
   }).finally(() => p.stop());
   console.log(`PVT corners on ${proc.name} (${inputs.frames} frames; calibration at the typical corner, 27 C):`);

@@ -36,7 +36,7 @@ export async function handler(a: Args): Promise<void> {
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'hwaware');
   const fitInputs = a.fitInputs ? await loadInputs(a.fitInputs) : randomInputs(FIT_FRAMES, net.inputs, a.fitSeed);
   const p = progress(`ngspice: calibration clip (${fitInputs.frames} frames) and evaluation clip (${inputs.frames} frames)`);
-  const [fit, evalRun] = await Promise.all([fitInputs, inputs].map((x, i) => cosimulate(net, x, { process: proc, calibration, run: { name: i ? 'hw-eval' : 'hw-fit', timeoutMs: a.timeout * 1000 } }))).finally(() => p.stop());
+  const [fit, evalRun] = await Promise.all([fitInputs, inputs].map((x, i) => cosimulate(net, x, { process: proc, calibration, maxTransistors: a.maxTransistors, run: { name: i ? 'hw-eval' : 'hw-fit', timeoutMs: a.timeout * 1000 } }))).finally(() => p.stop());
   const realised = fit.generated.realised;
   const corrections = fitCorrections(realised, fitInputs, fit.circuit);
   const cellAware = applyCorrections(realised, corrections);

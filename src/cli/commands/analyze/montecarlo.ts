@@ -53,7 +53,7 @@ export async function handler(a: Args): Promise<void> {
     const started = Date.now();
     let written = Promise.resolve(); // appends in completion order, awaited before the results are read back
     await monteCarlo(net, inputs, {
-      process: proc, calibration, seed: a.seed, indices: todo, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+      process: proc, calibration, maxTransistors: a.maxTransistors, seed: a.seed, indices: todo, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
       onDone: (c) => {
         const etaS = ((Date.now() - started) / 1000 / c.completed) * (c.total - c.completed);
         p.update(`${c.completed}/${c.total}, ETA ${Math.round(etaS)} s`);

@@ -107,7 +107,7 @@ export async function handler(a: Args): Promise<void> {
 
 function runCircuit(n: Network, x: InputSequence, proc: Process, calibration: Calibration | undefined, levels: number[], a: Args, onDone: (done: number, total: number) => void) {
   return circuitNoise(n, x, {
-    process: proc, calibration, levels, seed: a.seed, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+    process: proc, calibration, maxTransistors: a.maxTransistors, levels, seed: a.seed, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
     onDone: (c) => onDone(c.completed, c.total),
   });
 }

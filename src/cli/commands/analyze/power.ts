@@ -39,7 +39,7 @@ export async function handler(a: Args): Promise<void> {
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'power');
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r = await cosimulate(net, inputs, {
-    process: proc, calibration, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
+    process: proc, calibration, maxTransistors: a.maxTransistors, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
   }).finally(() => p.stop());
   const plot = transientPlot(r.run.plots);
   const power = powerFromPlot(plot, r.generated.probes.supplies, proc.vddV, net.frameS);
@@ -54,7 +54,7 @@ export async function handler(a: Args): Promise<void> {
     const widths = a.widths.split(',').map(Number);
     const sp = progress(`scaling: ${widths.length} widths x ${a.frames} frames`);
     points = await powerScaling({
-      process: proc, calibration, widths, frames: a.frames, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+      process: proc, calibration, maxTransistors: a.maxTransistors, widths, frames: a.frames, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
       onDone: (c) => sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`),
     }).finally(() => sp.stop());
     console.log('');
