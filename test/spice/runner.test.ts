@@ -104,8 +104,10 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
   });
 
   it('reports the progress of a transient about once a second, from the rawfile ngspice is writing', async () => {
-    // 1e6 forced 1 us steps: about 4 s on one core, enough for several reports.
-    const netlist = '* progress\nV1 in 0 SIN(0 1 1k)\nR1 in out 1k\nC1 out 0 1u\n.tran 1u 1 0 1u\n.save v(out)\n.end\n';
+    // 1e6 forced 1 us steps through a 30-stage RC ladder: 4.4 s on an idle core (a single RC took 1.9 s there,
+    // one report, and the test failed on an idle machine only), enough for several reports.
+    const ladder = Array.from({ length: 30 }, (_, k) => `R${k} n${k} n${k + 1} 1k\nC${k} n${k + 1} 0 1n`).join('\n');
+    const netlist = `* progress\nV1 n0 0 SIN(0 1 1k)\n${ladder}\n.tran 1u 1 0 1u\n.save v(n30)\n.end\n`;
     const reports: RunProgress[] = [];
     const result = await runNgspice({ netlist, workRoot, expectTStopS: 1, onProgress: (p) => reports.push(p) });
     const reportsAtEnd = reports.length;

@@ -23,10 +23,10 @@ export function builder(y: Argv) {
 export async function handler(a: CircuitArgs & { inputs: string; process: string; kit?: string; calibrated: boolean; out: string }): Promise<void> {
   const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
-  await ensureWritableDir(a.out);
   const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
   const inputs = loaded.inputs;
   const g = generateNetlist(net, inputs, { process, calibration, title: `bmru-cosim: ${a.model}`, maxTransistors: a.maxTransistors });
+  await ensureWritableDir(a.out); // after the checks: a refused model leaves no folder behind
   const mapping = annotateMapping(g.mapping, clamps);
   // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
   await writeFileAtomic(join(a.out, 'deck.cir'), g.deck);
