@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { BmruError, InputError, parseWith } from '../errors.js';
 import { runMany } from '../util/pool.js';
 import { tryLock } from '../util/lockfile.js';
-import { ensureWritableDir, makeDir, outputError, writeFileAtomic } from '../util/output.js';
+import { ensureWritableDir, makeDir, outputError, readTextIfExists, writeFileAtomic } from '../util/output.js';
 import type { Comparison } from '../compare/metrics.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -142,14 +142,8 @@ const ResultSchema = z.looseObject({
 /** Reads one record, or undefined if the job has none. */
 export async function readResult(paths: OutPaths, id: string): Promise<ResultRecord | undefined> {
   const file = resultPath(paths, id);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  return parseRecord(text, file);
+  const text = await readTextIfExists(file);
+  return text === undefined ? undefined : parseRecord(text, file);
 }
 
 function parseRecord(text: string, file: string): ResultRecord {

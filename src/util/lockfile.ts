@@ -14,9 +14,10 @@
  * stale lock is still in place.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readFile, rm, unlink } from 'node:fs/promises';
+import { link, open, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { readTextIfExists } from './output.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a lock file says. */
@@ -123,13 +124,8 @@ interface HeldLock {
 
 /** Reads a lock file; undefined when there is none. */
 export async function readLock(file: string): Promise<HeldLock | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const owner = parseOwner(text);
   // Locks of older versions have no token: their content tells them apart (the start time is in ms).
   const identity = owner?.token ?? createHash('sha256').update(text).digest('hex').slice(0, 16);

@@ -7,7 +7,7 @@
  * file once the error is reported. Errors name the file and say what the errno means.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -129,5 +129,15 @@ export async function ensureWritableDir(dir: string): Promise<void> {
     throw outputError(e, `folder ${dir}`, 'write in');
   } finally {
     await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A file's text, or undefined when there is no such file (any other read error is thrown). */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }
