@@ -6,7 +6,7 @@
  */
 import { CELL_SUBCKT, cellSubcircuit } from '../netlist/cell.js';
 import { currentProbe, voltageProbe, writeDeck, type Deck } from '../netlist/deck.js';
-import type { Element, VoltageSource } from '../netlist/elements.js';
+import { mosfet, type Element, type VoltageSource } from '../netlist/elements.js';
 import { DEFAULT_SPICE_OPTIONS } from '../netlist/generate.js';
 import type { Process } from '../netlist/process.js';
 
@@ -38,9 +38,6 @@ const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', mi
 /** A VCCS from the sweep control: `gain` nA per V of control, from `plus` through the source to `minus`. */
 const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({ type: 'vccs', name, plus, minus, ctrlPlus: 'ctl', ctrlMinus: '0', gainAPerV: gain * SWEEP_A_PER_V });
 
-function mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm: number): Element {
-  return { type: 'mos', name, polarity, drain, gate, source, bulk: polarity === 'n' ? '0' : source, widthUm, lengthUm };
-}
 
 /**
  * Cells with the given biases, all driven by one swept input current (a VCCS per cell drawing the current from
@@ -53,9 +50,9 @@ export function cellSweepDeck(process: Process, cells: readonly CellBias[], dire
   const elements: Element[] = [sweepControl];
   const saves: string[] = [];
   cells.forEach((c, k) => {
-    elements.push(mos(`in${k}`, 'p', `pin${k}`, `pin${k}`, 'vdd', w, l));
+    elements.push(mosfet({ name: `in${k}`, polarity: 'p', drain: `pin${k}`, gate: `pin${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
     for (const [tag, iA] of [['thr', c.threshA], ['wid', c.widthA], ['gain', c.gainA]] as const) {
-      elements.push(mos(`${tag}${k}`, 'n', `${tag}${k}`, `${tag}${k}`, '0', w, l));
+      elements.push(mosfet({ name: `${tag}${k}`, polarity: 'n', drain: `${tag}${k}`, gate: `${tag}${k}`, source: '0', widthUm: w, lengthUm: l }));
       elements.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
     }
     const state: VoltageSource = { type: 'vsrc', name: `m_c${k}`, plus: `out${k}`, minus: `m3d${k}`, dcV: 0 };
@@ -84,22 +81,22 @@ export function snappedWidthUm(process: Process, ratio: number): number {
 export function mirrorSweepDeck(process: Process, ratios: readonly number[], currentsA: readonly number[], deckLines?: readonly string[]): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
   const els: Element[] = [
-    mos('refp', 'p', 'rp', 'rp', 'vdd', w, l),
-    mos('refn', 'n', 'rn', 'rn', '0', w, l),
+    mosfet({ name: 'refp', polarity: 'p', drain: 'rp', gate: 'rp', source: 'vdd', widthUm: w, lengthUm: l }),
+    mosfet({ name: 'refn', polarity: 'n', drain: 'rn', gate: 'rn', source: '0', widthUm: w, lengthUm: l }),
   ];
   const saves: string[] = [];
   const pulls: Element[] = [];
   ratios.forEach((r, k) => {
     const wu = snappedWidthUm(process, r);
-    els.push(mos(`p${k}`, 'p', `sp${k}`, 'rp', `vp${k}`, wu, l), { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 });
-    els.push(mos(`lp${k}`, 'n', `sp${k}`, `sp${k}`, '0', w, l));
-    els.push(mos(`n${k}`, 'n', `sn${k}`, 'rn', `vn${k}`, wu, l), { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 });
-    els.push(mos(`ln${k}`, 'p', `sn${k}`, `sn${k}`, 'vdd', w, l));
+    els.push(mosfet({ name: `p${k}`, polarity: 'p', drain: `sp${k}`, gate: 'rp', source: `vp${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 });
+    els.push(mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: '0', widthUm: w, lengthUm: l }));
+    els.push(mosfet({ name: `n${k}`, polarity: 'n', drain: `sn${k}`, gate: 'rn', source: `vn${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 });
+    els.push(mosfet({ name: `ln${k}`, polarity: 'p', drain: `sn${k}`, gate: `sn${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
     // Same-type loads: the node's own diode takes (1 + r) x I_ref from a VCCS minus what the copy takes away.
-    els.push(mos(`ps${k}`, 'p', `yp${k}`, 'rp', `vps${k}`, wu, l), { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 });
-    els.push(mos(`lps${k}`, 'p', `yp${k}`, `yp${k}`, 'vdd', w, l));
-    els.push(mos(`ns${k}`, 'n', `yn${k}`, 'rn', `vns${k}`, wu, l), { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 });
-    els.push(mos(`lns${k}`, 'n', `yn${k}`, `yn${k}`, '0', w, l));
+    els.push(mosfet({ name: `ps${k}`, polarity: 'p', drain: `yp${k}`, gate: 'rp', source: `vps${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 });
+    els.push(mosfet({ name: `lps${k}`, polarity: 'p', drain: `yp${k}`, gate: `yp${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
+    els.push(mosfet({ name: `ns${k}`, polarity: 'n', drain: `yn${k}`, gate: 'rn', source: `vns${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 });
+    els.push(mosfet({ name: `lns${k}`, polarity: 'n', drain: `yn${k}`, gate: `yn${k}`, source: '0', widthUm: w, lengthUm: l }));
     pulls.push(swept(`ps${k}`, `yp${k}`, '0', 1 + r), swept(`ns${k}`, 'vdd', `yn${k}`, 1 + r));
     saves.push(...[`m_p${k}`, `m_n${k}`, `m_ps${k}`, `m_ns${k}`].map(currentProbe));
   });

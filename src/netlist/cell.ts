@@ -9,7 +9,7 @@
  *   v0       the comparison node (high = ON); exposed so .ic can set the initial state and probes can read it
  * OFF -> ON when I_in >= I_thresh; ON -> OFF when I_in + I_width < I_thresh.
  */
-import type { Element } from './elements.js';
+import { mosfet, type Element } from './elements.js';
 import type { Process } from './process.js';
 import type { Subcircuit } from './deck.js';
 
@@ -19,9 +19,9 @@ export const CELL_PORTS = ['vdd', 'vss', 'in', 'out', 'm3d', 'vthr', 'vwid', 'vg
 /** The cell's devices as elements (node names are the subcircuit's ports and internal nodes). */
 export function cellDevices(process: Process): Element[] {
   const { unitWidthUm: w, mirrorLengthUm: l, switchWidthUm: ws, switchLengthUm: ls } = process.sizing;
-  const m = (name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm: number): Element => ({
-    type: 'mos', name, polarity, drain, gate, source, bulk: polarity === 'n' ? 'vss' : 'vdd', widthUm, lengthUm,
-  });
+  // Bulks at the cell's own rails (ports), not at each device's source.
+  const m = (name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm: number): Element =>
+    mosfet({ name, polarity, drain, gate, source, bulk: polarity === 'n' ? 'vss' : 'vdd', widthUm, lengthUm });
   return [
     m('1', 'p', 'v0', 'in', 'vdd', w, l), // input current I_in into V0
     m('9', 'p', 'v0', 'fb', 'vdd', w, l), // positive feedback: copies M7 (I_width while ON) into V0

@@ -18,6 +18,14 @@ export interface Mosfet {
   readonly delvtoV?: number;
 }
 
+/** What a transistor needs said; the rest has a default (`mosfet`). */
+export type MosfetProps = Omit<Mosfet, 'type' | 'bulk'> & { readonly bulk?: string };
+
+/** A transistor record. The bulk defaults to ground for NMOS and to the source for PMOS (no body effect on PMOS copies). */
+export function mosfet(d: MosfetProps): Mosfet {
+  return { type: 'mos', ...d, bulk: d.bulk ?? (d.polarity === 'n' ? '0' : d.source) };
+}
+
 /** Ideal current source; SPICE convention: the current flows from `from` through the source into `to`. */
 export interface CurrentSource {
   readonly type: 'isrc';

@@ -15,7 +15,7 @@ import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
 import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
 import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
-import { num, type Comment, type Element, type Mosfet, type VoltageSource } from './elements.js';
+import { mosfet, num, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
@@ -125,9 +125,9 @@ class Builder {
     readonly flatCells = false,
   ) {}
 
-  mos(name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm?: number): Mosfet {
-    const bulk = polarity === 'n' ? '0' : source;
-    const device: Mosfet = { type: 'mos', name, polarity, drain, gate, source, bulk, widthUm, lengthUm: lengthUm ?? this.process.sizing.mirrorLengthUm };
+  /** A transistor, mirror length unless said otherwise; counted in the transistor total. */
+  mos(d: Omit<MosfetProps, 'lengthUm'> & { readonly lengthUm?: number }): Mosfet {
+    const device = mosfet({ ...d, lengthUm: d.lengthUm ?? this.process.sizing.mirrorLengthUm });
     this.elements.push(device);
     this.transistors++;
     return device;
@@ -160,7 +160,7 @@ class Builder {
 
   /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
   diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string): void {
-    this.mos(name, polarity, drainNode, node, polarity === 'n' ? '0' : supply, this.process.sizing.unitWidthUm);
+    this.mos({ name, polarity, drain: drainNode, gate: node, source: polarity === 'n' ? '0' : supply, widthUm: this.process.sizing.unitWidthUm });
   }
 
   /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
@@ -170,7 +170,7 @@ class Builder {
     const node = `${sig.label}_${polarity}`;
     const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
     this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff);
-    const copy = polarity === 'n' ? this.mos(`cv_${node}`, 'p', node, sig.p!, SUPPLY.ff, widthUm) : this.mos(`cv_${node}`, 'n', node, sig.n!, '0', widthUm);
+    const copy = polarity === 'n' ? this.mos({ name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm }) : this.mos({ name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm });
     if (polarity === 'n') sig.n = node;
     else sig.p = node;
     // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
@@ -202,7 +202,7 @@ class Builder {
         this.map(t.parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, t.weight * t.paramSign, 0, 'w=0');
         continue;
       }
-      const copy = this.mos(name, devPol, label, this.rail(t.signal, devPol), sourcing ? supply : '0', widthUm);
+      const copy = this.mos({ name, polarity: devPol, drain: label, gate: this.rail(t.signal, devPol), source: sourcing ? supply : '0', widthUm });
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
       this.map(t.parameter, cardName(copy, this.process), `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`, t.weight * t.paramSign, realised, `w=${num(widthUm)}u`);
     }
@@ -222,7 +222,7 @@ class Builder {
       sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
     );
     const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
-    this.mos(`b_${node}`, devPol, node, ref, sourcing ? SUPPLY.bias : '0', widthUm);
+    this.mos({ name: `b_${node}`, polarity: devPol, drain: node, gate: ref, source: sourcing ? SUPPLY.bias : '0', widthUm });
     this.map(parameter, source, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
   }
 
