@@ -13,7 +13,7 @@
 import type { Network, Block } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { majority, runNetwork, type InputSequence, type Trace } from '../model/network.js';
-import { marginClass, type MarginClass } from '../compare/metrics.js';
+import { MARGIN_CLASS_NAMES, marginClass, type MarginClass } from '../compare/metrics.js';
 import { createRng, type Rng } from '../util/random.js';
 
 /** Noise levels of issue 3 §1 (fractions), each with sigma = level / 3 (a 3-sigma excursion equals the level). */
@@ -86,7 +86,7 @@ export function boundaryDiscrepancy(net: Network, ref: BoundaryFrames, test: Bou
     const th = cellThresholds(block.cell);
     let cAll = 0, sAll = 0, cStable = 0, sStable = 0, nStable = 0, flips = 0, flipAll = 0;
     const cells = Array.from({ length: S }, (_, unit) => ({ unit, candidateMAE: 0, stateMAE: 0, flips: 0 }));
-    const byMargin = Object.fromEntries(['<1%', '1-5%', '5-20%', '>=20%'].map((m) => [m, { unitFrames: 0, flips: 0 }])) as Record<MarginClass, { unitFrames: number; flips: number }>;
+    const byMargin = Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, { unitFrames: 0, flips: 0 }])) as Record<MarginClass, { unitFrames: number; flips: number }>;
     for (let t = 0; t < T; t++) {
       for (let j = 0; j < S; j++) {
         const i = t * S + j;

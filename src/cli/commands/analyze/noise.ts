@@ -1,14 +1,9 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { NOISE_LEVELS, softwareNoise, type BoundaryNoise } from '../../../analysis/noise.js';
-import { circuitNoise, DEFAULT_NOISE_SAMPLES_PER_FRAME, type CircuitNoiseResult } from '../../../analysis/noise-circuit.js';
-import { buildCircuit } from '../../../netlist/generate.js';
-import { randomInputs, randomNetwork } from '../../../model/random.js';
-import type { Network } from '../../../model/types.js';
-import type { InputSequence } from '../../../model/network.js';
-import type { Process } from '../../../netlist/process.js';
-import type { Calibration } from '../../../netlist/calibration.js';
-import { SCALING_SHAPE } from '../../../analysis/scaling.js';
+import { NOISE_LEVELS, type BoundaryNoise } from '../../../analysis/noise.js';
+import { DEFAULT_NOISE_SAMPLES_PER_FRAME } from '../../../analysis/noise-circuit.js';
+import { noiseStudy, type NoiseStudyRow } from '../../../analysis/noise-study.js';
+import { MARGIN_CLASS_NAMES } from '../../../compare/metrics.js';
 import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
 import { progress } from '../../progress.js';
@@ -56,33 +51,18 @@ interface Args extends AnalysisArgs {
   workers?: number;
 }
 
-interface Row {
-  study: 'example' | `depth ${number}`;
-  source: 'software' | 'circuit';
-  level: number;
-  b: BoundaryNoise;
-}
+type Row = NoiseStudyRow;
 
 export async function handler(a: Args): Promise<void> {
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'noise');
   const levels = list(a.levels);
-  const rows: Row[] = [];
-  const circuitRuns: Record<string, CircuitNoiseResult> = {};
-  const study = async (name: Row['study'], n: Network, x: InputSequence, circuitLevels: number[]) => {
-    // The model the circuit realises (quantised widths, calibrated biases), so both sides see the same network.
-    const realised = buildCircuit(n, x, { process: proc, calibration }).realised;
-    for (const level of levels) for (const b of softwareNoise(realised, x, { level, seed: a.seed, draws: a.draws })) rows.push({ study: name, source: 'software', level, b });
-    if (!a.circuit || circuitLevels.length === 0) return;
-    const p = progress(`ngspice (${name}): clean + ${circuitLevels.length} noisy runs of ${x.frames} frames`);
-    const r = await runCircuit(n, x, proc, calibration, circuitLevels, a, (done, total) => p.update(`${done}/${total}`)).finally(() => p.stop());
-    circuitRuns[name] = r;
-    for (const l of r.levels) for (const b of l.boundaries) rows.push({ study: name, source: 'circuit', level: l.level, b });
-  };
-  await study('example', net, inputs, levels);
-  for (const L of list(a.depths)) {
-    const n = randomNetwork({ ...SCALING_SHAPE, width: 4, blocks: L, seed: a.seed * 100 + L });
-    await study(`depth ${L}`, n, randomInputs(a.depthFrames, SCALING_SHAPE.inputs, a.seed), [a.depthLevel]);
-  }
+  const circuitNote = a.circuit ? 'clean + noisy runs' : 'software only';
+  const p = progress(`noise study (${circuitNote}) on ${proc.name}`);
+  const { rows, circuit: circuitRuns } = await noiseStudy(net, inputs, {
+    process: proc, calibration, maxTransistors: a.maxTransistors, levels, draws: a.draws, seed: a.seed, circuit: a.circuit,
+    depths: list(a.depths), depthFrames: a.depthFrames, depthLevel: a.depthLevel, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+    onCircuitRun: (study, done, total) => p.update(`${study}: ${done}/${total} ngspice runs`),
+  }).finally(() => p.stop());
 
   console.log(formatRows(rows.filter((r) => r.study === 'example'), 'example: per cell boundary'));
   for (const [name, r] of Object.entries(circuitRuns).filter(([k]) => k === 'example')) {
@@ -93,9 +73,9 @@ export async function handler(a: Args): Promise<void> {
 
   await writeCsv(join(out, 'noise.csv'), [
     ['study', 'source', 'level', 'block', 'unit_frames', 'switching_unit_frames', 'candidate_mae', 'state_mae', 'ratio', 'candidate_mae_stable', 'state_mae_stable', 'ratio_stable', 'flips', 'flip_mae', 'ratio_flips',
-      ...['<1%', '1-5%', '5-20%', '>=20%'].flatMap((m) => [`unit_frames_margin_${m}`, `flips_margin_${m}`])],
+      ...MARGIN_CLASS_NAMES.flatMap((m) => [`unit_frames_margin_${m}`, `flips_margin_${m}`])],
     ...rows.map(({ study, source, level, b }) => [study, source, level, b.block, b.unitFrames, b.switchingUnitFrames, b.candidateMAE, b.stateMAE, finite(b.ratio), b.candidateMAEStable, b.stateMAEStable, finite(b.ratioStable), b.flips, b.flipMAE, finite(b.ratioFlips),
-      ...Object.values(b.byMargin).flatMap((m) => [m.unitFrames, m.flips])]),
+      ...MARGIN_CLASS_NAMES.flatMap((m) => [b.byMargin[m].unitFrames, b.byMargin[m].flips])]),
   ]);
   await writeFileAtomic(join(out, 'noise.json'), JSON.stringify({ model: a.model, process: proc.name, seed: a.seed, draws: a.draws, levels, noiseSamplesPerFrame: DEFAULT_NOISE_SAMPLES_PER_FRAME, rows, circuit: circuitRuns }, (_, v) => (v === Infinity ? 'inf' : v), 1) + '\n');
   await writePlot(join(out, 'noise.html'), htmlPage(`bmru analyze noise: ${a.model} on ${proc.name}`, [
@@ -103,13 +83,6 @@ export async function handler(a: Args): Promise<void> {
     { heading: 'Output discrepancy over depth', svg: await depthPlot(rows.filter((r) => r.study !== 'example'), a.depthLevel), caption: `state-current discrepancy per block at ${pct(a.depthLevel, 0)} noise, random width-4 networks with 1..${Math.max(...list(a.depths))} blocks` },
   ]));
   console.log(`\nwritten: ${out}/noise.csv, noise.json, noise.html`);
-}
-
-function runCircuit(n: Network, x: InputSequence, proc: Process, calibration: Calibration | undefined, levels: number[], a: Args, onDone: (done: number, total: number) => void) {
-  return circuitNoise(n, x, {
-    process: proc, calibration, maxTransistors: a.maxTransistors, levels, seed: a.seed, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
-    onDone: (c) => onDone(c.completed, c.total),
-  });
 }
 
 /** Range of the per-cell ratio input / output over a block's cells. */
@@ -131,7 +104,7 @@ function formatRows(rows: Row[], title: string): string {
 }
 
 function formatMargins(rows: Row[]): string {
-  const classes = ['<1%', '1-5%', '5-20%', '>=20%'] as const;
+  const classes = MARGIN_CLASS_NAMES;
   return [
     'state flips by the clean candidate\'s margin to the nearest threshold (flips / unit-frames, all blocks):',
     table(['source', 'level', ...classes], [...new Set(rows.map((r) => `${r.source}|${r.level}`))].map((key) => {
