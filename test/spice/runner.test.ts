@@ -394,7 +394,12 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
 
   it('does not wait on a helper that left the group (setsid) and holds stdout: its output is cut off after a bounded drain', async () => {
     // A process in a session of its own is out of reach of the group kill; the run must end all the same.
-    const bin = await wrapper('ngspice-setsid-helper', `setsid sh -c 'echo $$ > "$0.helper"; exec sleep 300' "$0" &\ncp ${rcFixture} "$4"`);
+    // The wrapper waits for the helper to have left the group (it writes its pid after setsid): otherwise the
+    // group kill at the wrapper's exit could catch it before it left, and the test would check nothing (and fail).
+    const bin = await wrapper(
+      'ngspice-setsid-helper',
+      `setsid sh -c 'echo $$ > "$0.helper"; exec sleep 300' "$0" &\nwhile [ ! -s "$0.helper" ]; do sleep 0.01; done\ncp ${rcFixture} "$4"`,
+    );
     const startedMs = Date.now();
     try {
       const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin });
