@@ -2,7 +2,8 @@
 // `npm run bench`: speed figures that must not live in timed unit tests (issue 4 §4 a, b).
 //  (a) software model throughput, unit-frames per second (blocks x cells x frames / s), widths 4..256, both forms;
 //      the target (issue 4 §4) is >= 10 M/s at width 64;
-//  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here;
+//  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here, and peak memory
+//      over the vectors read, whole-file parse vs the streamed reader (target <= 1.2x, issue 13);
 //  (c) toolkit overhead per job (netlist generation + parse + sampling + model + comparison) as a fraction of
 //      ngspice's own run time (spawn to exit), on the 101-frame example (target < 10%);
 //  (d) batch speedup from 1 to 2 workers on BMRU_BENCH_JOBS (default 40; the issue's figure uses 200) 2-frame
@@ -78,6 +79,23 @@ try {
   let points = 0;
   const s = best(() => (points = parseRawfile(bytes)[0].numPoints));
   console.log(`${mb.toFixed(1)} MB, ${points} points x ${n + 1} vectors: ${(mb / s).toFixed(0)} MB/s (best of ${REPEATS}: ${(s * 1e3).toFixed(0)} ms)`);
+  // Peak memory above the child's own start, over the bytes of the vectors read (issue 13: at most 1.2x).
+  const rawModule = new URL('../dist/spice/rawfile.js', import.meta.url).href;
+  const peakRatio = (how, vectors) => {
+    const code = `
+      const m = await import(${JSON.stringify(rawModule)});
+      const fs = await import('node:fs');
+      const file = ${JSON.stringify(join(dir, 'big.raw'))};
+      const before = process.resourceUsage().maxRSS * 1024;
+      const plots = ${JSON.stringify(how)} === 'whole' ? m.parseRawfile(fs.readFileSync(file), file) : await m.readRawfile(file, { vectors: ${JSON.stringify(vectors)} });
+      const read = plots.reduce((s, p) => s + p.real.reduce((t, a) => t + a.byteLength, 0), 0);
+      console.log(JSON.stringify({ ratio: (process.resourceUsage().maxRSS * 1024 - before) / read, readMB: read / 1e6 }));`;
+    return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }));
+  };
+  const whole = peakRatio('whole', null);
+  const streamed = peakRatio('stream', null);
+  const some = peakRatio('stream', Array.from({ length: 10 }, (_, i) => `v(n${i + 1})`));
+  console.log(`peak memory over the vectors read: whole-file parse ${whole.ratio.toFixed(2)}x, streamed ${streamed.ratio.toFixed(2)}x (${streamed.readMB.toFixed(0)} MB), streamed 10 of ${n} vectors ${some.ratio.toFixed(2)}x (${some.readMB.toFixed(1)} MB); target <= 1.2x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

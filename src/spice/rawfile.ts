@@ -38,7 +38,7 @@
  * point cut short by the abort is dropped. With a non-zero count, missing data is an error: the file was
  * damaged after ngspice wrote it.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { BmruError } from '../errors.js';
 
 /** One saved quantity of a plot, as listed under `Variables:`. */
@@ -163,13 +163,138 @@ export function parseRawfile(buf: Uint8Array, source = '<buffer>'): RawPlot[] {
   return plots;
 }
 
+/** What to read of a rawfile on disk. */
+export interface ReadRawOptions {
+  /**
+   * Only these vectors (any of ngspice's spellings, see `vector`), plus each plot's scale; the plots then list
+   * only what was read. Default: every vector.
+   */
+  readonly vectors?: readonly string[];
+}
+
+/** Bytes of binary data decoded per read: large enough to amortise the syscalls, small against the vectors. */
+const CHUNK_BYTES = 1 << 22;
+/** First guess at a header's size; doubled until the header fits (a plot of 10 000 vectors has ~400 kB). */
+const HEADER_GUESS_BYTES = 1 << 16;
+
 /**
- * Reads and parses a rawfile from disk.
+ * Reads a rawfile from disk. Binary plots are streamed: the file is never held whole, and only the vectors
+ * asked for are kept, so peak memory is the vectors read plus one chunk (the whole-file parse held the file
+ * and a copy of every vector, 2.15x the file). Ascii files and plots of an aborted run (`No. Points: 0`,
+ * counted from the data) are parsed whole, as `parseRawfile` does.
  *
  * @throws RawfileError when the file is not a rawfile (and the usual fs errors when it cannot be read)
  */
-export async function readRawfile(path: string): Promise<RawPlot[]> {
-  return parseRawfile(await readFile(path), path);
+export async function readRawfile(path: string, opts: ReadRawOptions = {}): Promise<RawPlot[]> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const plots: RawPlot[] = [];
+    let offset = 0;
+    while (offset < size) {
+      const head = await readHeaderAt(file, offset, size, path);
+      if (head === 'whitespace') break;
+      if (head.format !== 'binary' || head.numPoints === 0) return selectVectors(parseRawfile(await readFile(path), path), opts.vectors);
+      const plot = await readBinaryPlot(file, head, size, opts.vectors, path);
+      plots.push(plot.plot);
+      offset = plot.end;
+    }
+    if (plots.length === 0) throw new RawfileError(path, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
+    return checkFound(plots, opts.vectors);
+  } finally {
+    await file.close();
+  }
+}
+
+/** The header of the plot at `offset` (read in growing pieces), or 'whitespace' when only blanks are left. */
+async function readHeaderAt(file: FileHandle, offset: number, size: number, source: string): Promise<Header | 'whitespace'> {
+  for (let length = HEADER_GUESS_BYTES; ; length *= 2) {
+    const buf = Buffer.alloc(Math.min(length, size - offset));
+    await file.read(buf, 0, buf.length, offset);
+    if (onlyWhitespace(buf, 0)) {
+      if (offset + buf.length >= size) return 'whitespace';
+      continue;
+    }
+    try {
+      const h = readHeader(buf, 0, offset === 0 ? 1 : undefined, source);
+      // Offsets in the file, not in this piece.
+      if (buf[h.dataStart - 1] === NEWLINE || offset + buf.length >= size) return { ...h, dataStart: offset + h.dataStart };
+    } catch (e) {
+      if (offset + buf.length >= size) throw shifted(e, offset);
+    }
+  }
+}
+
+/** A RawfileError from a piece read at `offset`, with its byte position made a position in the file. */
+function shifted(e: unknown, offset: number): unknown {
+  if (!(e instanceof RawfileError) || offset === 0) return e;
+  const where = e.where.replace(/byte (\d+)/, (_, b: string) => `byte ${Number(b) + offset}`);
+  return new RawfileError(e.source, where, e.expected, e.found);
+}
+
+/** One binary plot with a known point count, decoded chunk by chunk into the selected vectors only. */
+async function readBinaryPlot(file: FileHandle, h: Header, size: number, wanted: readonly string[] | undefined, source: string): Promise<{ plot: RawPlot; end: number }> {
+  const doublesPerValue = h.complex ? 2 : 1;
+  const pointBytes = h.vectors.length * doublesPerValue * BYTES_PER_DOUBLE;
+  const end = h.dataStart + h.numPoints * pointBytes;
+  if (end > size) {
+    const expected = `${h.numPoints} points of ${pointBytes} bytes (as "No. Points" says)`;
+    throw new RawfileError(source, `byte ${h.dataStart}`, expected, `only ${size - h.dataStart} bytes of data`);
+  }
+  const keep = selectedIndices(h.vectors, wanted);
+  const real = keep.map(() => new Float64Array(h.numPoints));
+  const imag = h.complex ? keep.map(() => new Float64Array(h.numPoints)) : undefined;
+  const pointsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(pointBytes, 1)));
+  const buf = Buffer.alloc(Math.min(pointsPerChunk, h.numPoints) * pointBytes);
+  for (let p0 = 0; p0 < h.numPoints; p0 += pointsPerChunk) {
+    const points = Math.min(pointsPerChunk, h.numPoints - p0);
+    await file.read(buf, 0, points * pointBytes, h.dataStart + p0 * pointBytes);
+    const view = new DataView(buf.buffer, buf.byteOffset, points * pointBytes);
+    for (let k = 0; k < keep.length; k++) {
+      const col = keep[k] * doublesPerValue * BYTES_PER_DOUBLE;
+      const re = real[k];
+      const im = imag?.[k];
+      for (let p = 0; p < points; p++) {
+        re[p0 + p] = view.getFloat64(p * pointBytes + col, true);
+        if (im) im[p0 + p] = view.getFloat64(p * pointBytes + col + BYTES_PER_DOUBLE, true);
+      }
+    }
+  }
+  const header = { ...h, vectors: keep.map((i) => h.vectors[i]) };
+  return { plot: makePlot(header, { real, imag, numPoints: h.numPoints, end, endLine: undefined }), end };
+}
+
+/** Indices of the scale and those of the wanted vectors this plot has (all, when none are named). */
+function selectedIndices(vectors: readonly RawVector[], wanted: readonly string[] | undefined): number[] {
+  if (!wanted) return vectors.map((_, i) => i);
+  const byName = new Map(vectors.map((v, i) => [canonicalVectorName(v.name), i]));
+  const picked = new Set<number>([0]);
+  for (const name of wanted) {
+    const i = byName.get(canonicalVectorName(name));
+    if (i !== undefined) picked.add(i);
+  }
+  return [...picked].sort((a, b) => a - b);
+}
+
+/** Whole-file plots cut down to the wanted vectors, as the streamed reader returns them. */
+function selectVectors(plots: RawPlot[], wanted: readonly string[] | undefined): RawPlot[] {
+  if (!wanted) return plots;
+  const cut = plots.map((plot) => {
+    const keep = selectedIndices(plot.vectors, wanted);
+    return { ...plot, vectors: keep.map((i) => plot.vectors[i]), real: keep.map((i) => plot.real[i]), ...(plot.imag ? { imag: keep.map((i) => plot.imag![i]) } : {}) };
+  });
+  return checkFound(cut, wanted);
+}
+
+/** Every wanted vector must be in some plot (an analysis may lack one: `.op` has no time). */
+function checkFound(plots: RawPlot[], wanted: readonly string[] | undefined): RawPlot[] {
+  for (const name of wanted ?? []) {
+    const c = canonicalVectorName(name);
+    if (!plots.some((p) => p.vectors.some((v) => canonicalVectorName(v.name) === c))) {
+      throw new MissingVectorError(`vector "${name}"`, [...new Set(plots.flatMap((p) => p.vectors.map((v) => v.name)))], 'any plot of the rawfile');
+    }
+  }
+  return plots;
 }
 
 /** What the header of a rawfile's first plot says: enough to read its data piecemeal while ngspice writes it. */
@@ -214,8 +339,7 @@ export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader 
  * @example vector(tran, 'V(OUT)') // same as vector(tran, 'out')
  */
 export function vector(plot: RawPlot, name: string): Float64Array {
-  const wanted = canonicalVectorName(name);
-  const index = plot.vectors.findIndex((v) => canonicalVectorName(v.name) === wanted);
+  const index = vectorIndex(plot).get(canonicalVectorName(name)) ?? -1;
   if (index < 0) throw new MissingVectorError(`vector "${name}"`, plot.vectors.map((v) => v.name), `plot "${plot.plotname}"`);
   return plot.real[index];
 }
@@ -230,6 +354,20 @@ export function transientPlot(plots: readonly RawPlot[]): RawPlot {
   const plot = plots.find((p) => p.vectors[0]?.type === 'time');
   if (!plot) throw new MissingVectorError('transient plot (a plot whose scale is time)', plots.map((p) => `${p.plotname} (${p.vectors[0]?.type ?? 'empty'})`), 'the rawfile');
   return plot;
+}
+
+/** Each plot's name -> index map, built on the first lookup: a comparison looks up hundreds of probes. */
+const INDEXES = new WeakMap<RawPlot, Map<string, number>>();
+
+function vectorIndex(plot: RawPlot): Map<string, number> {
+  let index = INDEXES.get(plot);
+  if (!index) {
+    index = new Map();
+    // The first of equal names wins, as the linear search did (ngspice can write one name twice).
+    for (const [i, v] of plot.vectors.entries()) if (!index.has(canonicalVectorName(v.name))) index.set(canonicalVectorName(v.name), i);
+    INDEXES.set(plot, index);
+  }
+  return index;
 }
 
 /** One spelling per quantity: `v(x)` -> `x`, `i(x)` -> `x#branch`, lower case. */

@@ -8,7 +8,7 @@
  * alone is no verdict (DESIGN.md §7), so a run is judged from its exit code, its classified messages and
  * its rawfile together.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { classifyNgspiceOutput, primaryError, type SpiceMessage } from './classify.js';
@@ -26,7 +26,7 @@ import {
 import { outputError } from '../util/output.js';
 import { controlLines } from './deck.js';
 import { runInGroup, type GroupOutcome } from './group.js';
-import { parseRawfile, vector, type RawPlot } from './rawfile.js';
+import { readRawfile, vector, type RawPlot } from './rawfile.js';
 import { watchTransient, type RunProgress } from './watch.js';
 
 export type { RunProgress } from './watch.js';
@@ -61,6 +61,11 @@ export interface RunOptions {
    * they asked to run as it is; the verdict then rests on the rawfile alone. Default: false, such decks are refused.
    */
   allowControl?: boolean;
+  /**
+   * Read only these vectors of the rawfile (plus each plot's scale): less memory on decks that save more than the
+   * caller needs. Default: every vector. `expectVectors` must be among them.
+   */
+  readVectors?: string[];
   /** Aborting kills ngspice and rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -103,7 +108,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 const DECK_FILE = 'deck.cir';
 const RAW_FILE = 'out.raw';
 
-type OptionalOptions = 'expectTStopS' | 'signal' | 'onProgress';
+type OptionalOptions = 'expectTStopS' | 'signal' | 'onProgress' | 'readVectors';
 type ResolvedOptions = Required<Omit<RunOptions, OptionalOptions>> & Pick<RunOptions, OptionalOptions>;
 
 /** The files of one run. */
@@ -306,7 +311,7 @@ async function judge(
   if (run.timedOut) throw new SpiceTimeoutError(o.timeoutMs, context);
   const failure = processFailure(run, messages, context);
   if (failure) throw failure;
-  const plots = await readPlots(rawPath, run, context);
+  const plots = await readPlots(rawPath, run, context, o.readVectors);
   const missing = incompleteReason(plots, o);
   if (missing) {
     throw new SpiceCrashError('incomplete', `ngspice run incomplete: ${missing}`, run.exitCode, null, context);
@@ -359,17 +364,15 @@ function errorFromMessage(m: SpiceMessage, context: SpiceErrorContext): SpiceErr
   }
 }
 
-async function readPlots(rawPath: string, run: ProcessOutcome, context: SpiceErrorContext): Promise<RawPlot[]> {
-  let bytes: Buffer;
+async function readPlots(rawPath: string, run: ProcessOutcome, context: SpiceErrorContext, vectors: readonly string[] | undefined): Promise<RawPlot[]> {
   try {
-    bytes = await readFile(rawPath);
+    // Streamed: the file is never held whole, only the vectors read (see readRawfile).
+    return await readRawfile(rawPath, { vectors });
   } catch (error) {
-    const message = 'ngspice exited 0 but wrote no rawfile (does the deck have an analysis line?)';
-    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { ...context, cause: error });
-  }
-  try {
-    return parseRawfile(bytes, rawPath);
-  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const message = 'ngspice exited 0 but wrote no rawfile (does the deck have an analysis line?)';
+      throw new SpiceCrashError('incomplete', message, run.exitCode, null, { ...context, cause: error });
+    }
     const message = `ngspice exited 0 but its rawfile is unreadable: ${(error as Error).message}`;
     throw new SpiceCrashError('incomplete', message, run.exitCode, null, { ...context, cause: error });
   }

@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../../util/output.js';
 export function builder(y: Argv) {
   const deck = y
     .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); circuit only (no .control, *# or *ng_script lines unless --allow-control); includes with absolute paths' })
-    .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' });
+    .option('csv', { type: 'string', describe: 'write the last plot as CSV (one column per vector)' })
+    .option('vectors', { type: 'string', describe: 'read only these vectors, comma-separated (v(out),i(v1)); the scale always comes along', defaultDescription: 'all' });
   return timeoutOption(deck, 600)
     .option('keep', { type: 'boolean', default: false, describe: 'keep the work directory (deck, rawfile) even on success' })
     .option('hsa', { type: 'boolean', default: false, describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers' })
@@ -23,7 +24,7 @@ export function builder(y: Argv) {
     .example('$0 spice netlists/example/deck.cir --csv waves.csv', 'simulate an exported deck');
 }
 
-export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean; allowControl: boolean }): Promise<void> {
+export async function handler(a: { deck: string; csv?: string; timeout: number; keep: boolean; hsa: boolean; allowControl: boolean; vectors?: string }): Promise<void> {
   const netlist = await readFile(a.deck, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`cannot read deck file (${e.code ?? e.message})`, { file: a.deck });
   });
@@ -37,7 +38,7 @@ export async function handler(a: { deck: string; csv?: string; timeout: number; 
   }
   const p = progress(`ngspice ${a.deck}`);
   const r = await runNgspice({
-    netlist, allowControl: a.allowControl, name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
+    netlist, allowControl: a.allowControl, readVectors: a.vectors?.split(',').map((v) => v.trim()).filter(Boolean), name: 'spice', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
     onProgress: transientProgress(p, transientStopS(netlist)),
   }).catch((e: unknown) => {
     p.stop();

@@ -1,0 +1,74 @@
+/**
+ * The streamed reader (readRawfile) against the whole-file parser on the rawfiles ngspice itself wrote
+ * (test/fixtures/raw): the same plots, vectors and values, whole or cut down to the vectors asked for.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MissingVectorError, parseRawfile, RawfileError, readRawfile, type RawPlot } from '../../src/spice/rawfile.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'raw');
+const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.raw'));
+
+const summary = (plots: RawPlot[]) =>
+  plots.map((p) => ({ plotname: p.plotname, names: p.vectors.map((v) => v.name), numPoints: p.numPoints, real: p.real.map((a) => [...a]), imag: p.imag?.map((a) => [...a]) }));
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'bmru-raw-stream-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('readRawfile (streamed) vs parseRawfile (whole file)', () => {
+  it('finds the fixtures', () => expect(FIXTURES.length).toBeGreaterThanOrEqual(8));
+
+  for (const name of FIXTURES) {
+    it(`reads ${name} exactly as the whole-file parser does`, async () => {
+      const file = path.join(DIR, name);
+      expect(summary(await readRawfile(file))).toEqual(summary(parseRawfile(readFileSync(file), file)));
+    });
+  }
+
+  it('keeps only the scale and the vectors asked for, in file order, with their values', async () => {
+    const file = path.join(DIR, 'rc_tran.bin.raw');
+    const whole = parseRawfile(readFileSync(file), file)[0];
+    const [cut] = await readRawfile(file, { vectors: ['V(OUT)'] });
+    expect(cut.vectors.map((v) => v.name)).toEqual(['time', 'v(out)']);
+    expect([...cut.real[1]]).toEqual([...whole.real[whole.vectors.findIndex((v) => v.name === 'v(out)')]]);
+  });
+
+  it('takes each wanted vector from the plots that have it, and names one that no plot has', async () => {
+    const file = path.join(DIR, 'multi.bin.raw');
+    const whole = parseRawfile(readFileSync(file), file);
+    const someName = whole[whole.length - 1].vectors[1].name;
+    const cut = await readRawfile(file, { vectors: [someName] });
+    expect(cut).toHaveLength(whole.length);
+    await expect(readRawfile(file, { vectors: ['v(nowhere)'] })).rejects.toThrow(MissingVectorError);
+  });
+
+  it('reads data in chunks: a plot larger than one chunk comes back whole', async () => {
+    // A synthetic binary rawfile of 3 vectors x 300 000 points (7.2 MB, two 4 MiB chunks).
+    const n = 300_000;
+    const header = `Title: big\nDate: x\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 3\nNo. Points: ${n}\nVariables:\n\t0\ttime\ttime\n\t1\tv(a)\tvoltage\n\t2\ti(v1)\tcurrent\nBinary:\n`;
+    const data = new Float64Array(3 * n);
+    for (let p = 0; p < n; p++) data.set([p * 1e-6, Math.sin(p), -p], 3 * p);
+    const file = path.join(tmp, 'big.raw');
+    await writeFile(file, Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+    const [plot] = await readRawfile(file, { vectors: ['i(v1)'] });
+    expect(plot.numPoints).toBe(n);
+    expect(plot.vectors.map((v) => v.name)).toEqual(['time', 'i(v1)']);
+    expect(plot.real[1][n - 1]).toBe(-(n - 1));
+    expect(plot.real[0][123_457]).toBe(123_457 * 1e-6);
+  });
+
+  it('says how much data is missing when a binary plot is cut short, with the byte in the file', async () => {
+    const file = path.join(tmp, 'cut.raw');
+    const bytes = readFileSync(path.join(DIR, 'rc_tran.bin.raw'));
+    await writeFile(file, bytes.subarray(0, bytes.length - 100));
+    await expect(readRawfile(file)).rejects.toThrow(RawfileError);
+    await expect(readRawfile(file)).rejects.toThrow(/points of \d+ bytes/);
+  });
+});
