@@ -16,6 +16,7 @@ const NGSPICE_SUITES = [
   'test/cli/fidelity.test.ts',
   'test/cli/kws.test.ts',
   'test/hostile/**',
+  'test/package/**',
   'test/jobs/run.test.ts',
   'test/jobs/slurm.test.ts',
   'test/spice/runner.test.ts',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-step set-up and demo: installs ngspice when it is missing (Debian/Ubuntu, as root), and espeak-ng and sox
-# for the synthetic keyword set (`bmru kws-data`) when it can, installs the npm dependencies (which builds
-# dist/), then runs `bmru compare` on the shipped example model and clip with the embedded 180 nm card.
+# for the synthetic keyword set (`bmru kws-data`) when it can, installs the npm dependencies, builds
+# dist/, then runs `bmru compare` on the shipped example model and clip with the embedded 180 nm card.
 # Extra arguments go to `bmru compare` (e.g. -p gf180mcu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +33,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+npm run build
 node bin/bmru.js compare "$@"

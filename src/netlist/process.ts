@@ -114,19 +114,22 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
   }
   const p = parseWith(ProcessSchema, raw, path);
   const dir = dirname(resolve(path));
-  const kit = kitDir ? resolve(kitDir) : p.defaultKitDir ? resolve(dir, p.defaultKitDir) : undefined;
+  // --kit, else BMRU_KIT (one setting for every command, and for an installed package, whose shipped default
+  // beside the repository does not exist), else the process's default.
+  const given = kitDir ?? (process.env.BMRU_KIT || undefined);
+  const kit = given ? resolve(given) : p.defaultKitDir ? resolve(dir, p.defaultKitDir) : undefined;
   let kitChecked = false;
   const fill = (line: string): string => {
     if (line.includes('{kit}') && !kit) {
-      throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR)', { file: path, field: 'deckLines' });
+      throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR or set BMRU_KIT)', { file: path, field: 'deckLines' });
     }
     if (line.includes('{kit}') && !kitChecked) {
       // Checked here, where the kit is needed, rather than left to ngspice: its "could not find include file"
       // comes after the deck is built and a work dir made, and does not say which option to fix.
       if (!isDirectory(kit!)) {
-        throw kitDir
-          ? new InputError(`${existsSync(kit!) ? 'not a folder' : 'no such folder'}: expected the PDK folder whose ngspice models the deck lines include as {kit}`, { file: kit, field: 'kit' })
-          : new InputError(`the default kit folder ${kit} does not exist: give the PDK folder with --kit DIR`, { file: path, field: 'defaultKitDir' });
+        throw given
+          ? new InputError(`${existsSync(kit!) ? 'not a folder' : 'no such folder'}: expected the PDK folder whose ngspice models the deck lines include as {kit}`, { file: kit, field: kitDir ? 'kit' : 'BMRU_KIT' })
+          : new InputError(`the default kit folder ${kit} does not exist: give the PDK folder with --kit DIR or BMRU_KIT=DIR`, { file: path, field: 'defaultKitDir' });
       }
       kitChecked = true;
     }
