@@ -20,6 +20,7 @@ const NGSPICE_SUITES = [
   'test/jobs/run.test.ts',
   'test/jobs/slurm.test.ts',
   'test/spice/runner.test.ts',
+  'test/spice/spice-command.test.ts',
 ];
 
 function ngspiceFound(): boolean {

@@ -25,6 +25,7 @@ import {
 } from './errors.js';
 import { outputError } from '../util/output.js';
 import { controlLines } from './deck.js';
+import { measureLines, parseMeasurements, printedTables, type Measurement } from './measure.js';
 import { runInGroup, type GroupOutcome } from './group.js';
 import { readRawfile, vector, type RawPlot } from './rawfile.js';
 import { watchTransient, type RunProgress } from './watch.js';
@@ -90,6 +91,10 @@ export interface RunResult {
   /** The last lines of stdout and stderr. */
   stdoutTail: string;
   stderrTail: string;
+  /** The deck's `.meas` results (a second run without `-r`; see measure.ts), when it has `.meas` lines. */
+  measurements?: Measurement[];
+  /** The `.print` tables ngspice printed in that second run, when the deck has `.print` lines. */
+  printed?: string;
   /** Present when the work directory was kept (`keepWorkDir: 'always'`). */
   workDir?: string;
 }
@@ -153,7 +158,9 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
       outcome = 'aborted';
       throw o.signal?.reason;
     }
-    const result = await judge(o, run, version, files.raw, { ...where, stderrTail: tail(run.stderr) });
+    let result = await judge(o, run, version, files.raw, { ...where, stderrTail: tail(run.stderr) });
+    const wants = measureLines(o.netlist);
+    if (wants.measures || wants.prints) result = { ...result, ...(await measureRun(o, files, where)) };
     outcome = 'ok';
     return o.keepWorkDir === 'always' ? { ...result, workDir } : result;
   } finally {
@@ -277,6 +284,24 @@ export function withThreads(netlist: string, threads: number): string {
 function ngspiceArgs(o: ResolvedOptions, files: RunFiles): string[] {
   const defines = ['-D', 'filetype=binary'];
   return ['-b', '-n', '-r', files.raw, ...defines, ...o.extraArgs, files.deck];
+}
+
+/**
+ * The deck's `.meas` results and `.print` tables, from a second run without `-r` (ngspice 39 evaluates neither
+ * while it writes a rawfile). Costs a second simulation, only for decks that have them.
+ */
+async function measureRun(o: ResolvedOptions, files: RunFiles, where: SpiceErrorContext): Promise<Pick<RunResult, 'measurements' | 'printed'>> {
+  let run: ProcessOutcome;
+  try {
+    run = await runInGroup(o.ngspiceBin, ['-b', '-n', ...o.extraArgs, files.deck], {
+      cwd: files.workDir, env: { ...process.env }, timeoutMs: o.timeoutMs, graceMs: KILL_GRACE_MS, signal: o.signal, maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+  } catch (error) {
+    throw isNotFound(error) ? new NgspiceNotFoundError(o.ngspiceBin, { ...where, cause: error }) : error;
+  }
+  if (run.aborted) throw o.signal?.reason;
+  if (run.timedOut) throw new SpiceTimeoutError(o.timeoutMs, { ...where, stderrTail: tail(run.stderr) });
+  return { measurements: parseMeasurements(run.stdout, run.stderr), printed: printedTables(run.stdout) };
 }
 
 /**
