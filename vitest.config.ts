@@ -18,6 +18,7 @@ const NGSPICE_SUITES = [
   'test/hostile/**',
   'test/jobs/run.test.ts',
   'test/jobs/slurm.test.ts',
+  'test/pinned/compare-exit.test.ts',
   'test/spice/runner.test.ts',
 ];
 
