@@ -1,9 +1,10 @@
 /**
  * AdamW against hand-worked steps (Loshchilov & Hutter; PyTorch's AdamW with the same defaults gives the same
- * numbers), and which parameters decay. Expected values are worked out below, not taken from the code.
+ * numbers), which parameters decay, the learning-rate schedule, gradient clipping and the projection onto the
+ * realisable ranges. Expected values are worked out below, not taken from the code.
  */
 import { describe, expect, it } from 'vitest';
-import { adamwStep, createAdamW, decayMask, DEFAULT_ADAMW } from '../../src/train/optim.js';
+import { adamwStep, clipGradNorm, cosineLr, createAdamW, decayMask, DEFAULT_ADAMW, LIMITS, projectToLimits } from '../../src/train/optim.js';
 import { paramLayout } from '../../src/train/params.js';
 
 const LR = 0.1;
@@ -60,5 +61,79 @@ describe('decayMask', () => {
     expect(layout.slots.filter((s) => !s.name.endsWith('.weight')).map((s) => s.name)).toEqual(
       expect.arrayContaining(['pre.bias', 'blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.0.cell.delta', 'blocks.0.cell.s0', 'out.bias']),
     );
+  });
+});
+
+describe('cosineLr', () => {
+  it('warms up linearly over `warmup` steps to the peak: peak (step + 1) / warmup', () => {
+    expect([0, 1, 2, 3].map((t) => cosineLr(t, 14, 2, 4, 0.1))).toEqual([0.5, 1, 1.5, 2]);
+  });
+
+  it('then falls along half a cosine from the peak to peak x floor at the last step, and stays there', () => {
+    // progress = (step - 4) / (14 - 4); lr = 2 (0.1 + 0.9 x 0.5 (1 + cos(pi progress))).
+    expect(cosineLr(4, 14, 2, 4, 0.1)).toBeCloseTo(2, 14); // progress 0
+    expect(cosineLr(9, 14, 2, 4, 0.1)).toBeCloseTo(2 * (0.1 + 0.9 * 0.5), 14); // progress 1/2: cos = 0
+    expect(cosineLr(14, 14, 2, 4, 0.1)).toBeCloseTo(0.2, 14); // progress 1: cos = -1
+    expect(cosineLr(20, 14, 2, 4, 0.1)).toBeCloseTo(0.2, 14);
+    // progress 1/4 (total 8, warmup 4, step 5): lr = 0.5 (1 + cos(pi / 4)).
+    expect(cosineLr(5, 8, 1, 4, 0)).toBeCloseTo(0.5 * (1 + Math.SQRT1_2), 14);
+  });
+
+  it('with no steps after the warm-up (total = warmup) is at the floor, not NaN', () => {
+    expect(cosineLr(4, 4, 2, 4, 0.1)).toBeCloseTo(0.2, 14);
+  });
+});
+
+describe('clipGradNorm', () => {
+  it('scales a gradient whose L2 norm exceeds the limit down to it, returning the norm before: (3, 4) -> (0.6, 0.8)', () => {
+    const g = Float64Array.of(3, 4);
+    expect(clipGradNorm(g, 1)).toBe(5);
+    expect(Array.from(g)).toEqual([expect.closeTo(0.6, 15), expect.closeTo(0.8, 15)]);
+  });
+
+  it('leaves a gradient at or below the limit alone, and a zero gradient too', () => {
+    const g = Float64Array.of(3, -4);
+    expect(clipGradNorm(g, 10)).toBe(5);
+    expect(Array.from(g)).toEqual([3, -4]);
+    expect(clipGradNorm(g, 5)).toBe(5);
+    expect(Array.from(g)).toEqual([3, -4]);
+    const zero = new Float64Array(3);
+    expect(clipGradNorm(zero, 0)).toBe(0);
+    expect(Array.from(zero)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('projectToLimits', () => {
+  it(`clamps |weights| and |biases| to ${LIMITS.weight}, cell parameters to ${LIMITS.cell}, |s0| to ${LIMITS.s0}, keeping signs, and counts what moved`, () => {
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 1, skip: false });
+    const theta = new Float64Array(layout.size);
+    const set = (name: string, v: number) => (theta[layout.bySlot.get(name)!.offset] = v);
+    const get = (name: string) => theta[layout.bySlot.get(name)!.offset];
+    set('pre.weight', -3); // -> -2
+    set('pre.bias', 0.5);
+    set('blocks.0.cand.weight', 2.5); // -> 2
+    set('blocks.0.cand.bias', -2.5); // -> -2
+    set('blocks.0.cell.alpha', 0.01); // no floor: stays
+    set('blocks.0.cell.beta1', -0.01); // -> -0.05 (beta_lo floor, sign kept)
+    set('blocks.0.cell.delta', 0.01); // no floor: stays (the slot after beta1's)
+    set('blocks.0.cell.s0', -1.5); // -> -1
+    set('blocks.0.post.weight', 1);
+    set('blocks.0.post.bias', 0);
+    set('out.weight', 0.25);
+    set('out.bias', 3); // -> 2
+    expect(projectToLimits(layout, theta)).toBe(6);
+    expect(['pre.weight', 'pre.bias', 'blocks.0.cand.weight', 'blocks.0.cand.bias', 'blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.0.cell.delta', 'blocks.0.cell.s0', 'blocks.0.post.weight', 'blocks.0.post.bias', 'out.weight', 'out.bias'].map(get)).toEqual([
+      -2, 0.5, 2, -2, 0.01, -0.05, 0.01, -1, 1, 0, 0.25, 2,
+    ]);
+    expect(projectToLimits(layout, theta)).toBe(0); // in range now: nothing moves
+  });
+
+  it('lifts a beta1 of exactly 0 to +0.05 (|beta1| is the threshold, 0 would hold the cell ON on leakage)', () => {
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 1, skip: false });
+    const theta = new Float64Array(layout.size);
+    const beta1 = layout.bySlot.get('blocks.0.cell.beta1')!.offset;
+    projectToLimits(layout, theta);
+    expect(theta[beta1]).toBe(LIMITS.betaLoMin);
+    expect(Array.from(theta).filter((v) => v !== 0)).toEqual([LIMITS.betaLoMin]);
   });
 });
