@@ -46,8 +46,8 @@ const GATES: readonly Gate[] = [
   {
     needs: 'ngspice',
     variable: 'BMRU_NGSPICE_TESTS',
-    // To find them: `BMRU_NGSPICE=/nonexistent npx vitest run` fails exactly these (the others use no ngspice,
-    // or a stand-in script of their own).
+    // To find them: with this list emptied, `BMRU_NGSPICE=/nonexistent npx vitest run` fails exactly these (the
+    // others use no ngspice, or a stand-in script of their own).
     suites: [
       'test/analysis/power.test.ts',
       'test/circuit/**',
