@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeatureFile } from '../../src/audio/features.js';
+/** bmru kws-data and bmru features refusing bad input; runs without espeak-ng and sox (kws-data-tools.test.ts needs them). */
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
 
 // The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
@@ -12,53 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => cli.cleanUp());
 
-const hasTools = (() => {
-  try {
-    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-    execFileSync('sox', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasTools) console.warn('SKIPPED: bmru kws-data runs need espeak-ng and sox (apt-get install -y espeak-ng sox; .ci/run installs them)');
-
 const TINY = ['--keyword-clips', '3', '--others', 'no,up', '--other-clips', '2', '--silence-clips', '1', '--speakers', '3', '--validation', '34', '--test', '33'];
-
-describe.skipIf(!hasTools)('bmru kws-data, then bmru features and bmru simulate on what it wrote', () => {
-  it('generates a set, prints counts per label and split, writes the features file; a second run reuses it', async () => {
-    const r = await cli.run(['kws-data', '-o', 'set', ...TINY, '--features', '']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^label\s+train\s+validation\s+test$/m);
-    expect(r.stdout).toMatch(/^yes\s+1\s+1\s+1$/m);
-    expect(r.stdout).toMatch(/^made 6 clips in [\d.]+ s; espeak-ng 1\.\d+, sox 14\.\d+\.\d+; set\/manifest\.json$/m);
-    expect(r.stdout).toContain("6 clips (3 'yes'), 101 frames x 13 MFCCs each; wrote set/features.safetensors");
-    const set = await readFeatureFile(path.join(cli.dir, 'set', 'features.safetensors'));
-    expect(set.labels).toEqual(['_silence_', 'no', 'up', 'yes']);
-
-    const again = await cli.run(['kws-data', '-o', 'set', ...TINY]);
-    expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^all 6 clips were there already \(same settings hash [0-9a-f]{16}\)/m);
-  });
-
-  it('turns one generated clip into an inputs CSV that bmru simulate runs', async () => {
-    const manifest = JSON.parse(await readFile(path.join(cli.dir, 'set', 'manifest.json'), 'utf8'));
-    const clip = path.join('set', manifest.clips[0].file);
-    const r = await cli.run(['features', clip, '-o', 'clip.csv']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`101 frames x 13 MFCCs of ${clip}; wrote clip.csv\n`);
-    const rows = (await readFile(path.join(cli.dir, 'clip.csv'), 'utf8')).trimEnd().split('\n');
-    expect(rows[0]).toBe('c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12');
-    expect(rows).toHaveLength(102);
-    const sim = await cli.run(['simulate', '-i', 'clip.csv']);
-    expect(sim.stdout, sim.stderr).toMatch(/^101 frames, 2 blocks x 4 cells/);
-  });
-
-  it('refuses to write into a folder that holds other files, naming it', async () => {
-    await cli.write('README.md', 'mine\n');
-    expectOneErrorLine(await cli.run(['kws-data', '-o', '.', ...TINY]), 'holds files but no manifest.json', '--force');
-  });
-});
 
 describe('bmru kws-data and bmru features errors', () => {
   it('names a missing espeak-ng and says how to install it', async () => {

@@ -1,21 +1,18 @@
 /**
- * Slurm job arrays: the sbatch script's text (pure), sbatch's answers (a fake sbatch), the CLI's refusals, and
- * a 5-job plan as a 3-task array on a real single-node Slurm brought up by scripts/slurm-local.sh.
- *
- * The real-Slurm test needs root and Debian's slurm-wlm + munge. Without them it skips, unless
- * BMRU_REQUIRE_SLURM=1 (CI sets it in .ci/run), where it fails: CI must not pass without having run it.
+ * Slurm job arrays: the sbatch script's text (pure), sbatch's answers (a fake sbatch) and the CLI's refusals.
+ * A run on a real single-node Slurm is in slurm-local.test.ts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, submitSbatch, type SbatchOptions } from '../../src/jobs/slurm.js';
 import { BmruError, InputError } from '../../src/errors.js';
-import { REPO_ROOT } from '../helpers.js';
-import { EXAMPLE_CLIP, EXAMPLE_MODEL, cliFixture, expectOneErrorLine, type CliFixture } from '../cli/fixture.js';
+import { cliFixture, expectOneErrorLine, type CliFixture } from '../cli/fixture.js';
+import { planText } from './slurm-plan.js';
 
 const run = promisify(execFile);
 
@@ -148,18 +145,6 @@ describe('submitSbatch', () => {
   });
 });
 
-/** A 5-job plan of 2-frame clips (about a second of ngspice each) writing to `out`. */
-const planText = (out: string) =>
-  [
-    'name: slurm',
-    'process: c180',
-    `models: [${EXAMPLE_MODEL}]`,
-    `inputs: [{ file: ${EXAMPLE_CLIP}, frames: 2, noiseSd: 0.05 }]`,
-    'seeds: { count: 5 }',
-    `out: ${out}`,
-    '',
-  ].join('\n');
-
 describe('bmru batch submit', () => {
   it('refuses to submit without --slurm, naming the only engine', async () => {
     const plan = await fx.write('refuse.yaml', planText('out-refuse'));
@@ -175,81 +160,5 @@ describe('bmru batch submit', () => {
     expect(text).toContain('#SBATCH --array=0-4');
     expect(text).toContain(`--slice "$SLURM_ARRAY_TASK_ID/5" -j 2 -q`);
     expect(existsSync(path.join(fx.dir, 'out-dry', 'jobs.json'))).toBe(true); // status works before any task ran
-  });
-});
-
-const REQUIRE_SLURM = process.env.BMRU_REQUIRE_SLURM === '1';
-const LOCAL_SLURM = path.join(REPO_ROOT, 'scripts', 'slurm-local.sh');
-
-/** Why this machine cannot bring up the local Slurm, or undefined if it can. */
-function slurmUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (munged, slurmctld and slurmd are started as system daemons)';
-  for (const tool of ['sbatch', 'slurmctld', 'slurmd', 'munged']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
-    } catch {
-      return `${tool} not found (apt-get install -y slurm-wlm munge)`;
-    }
-  }
-  return undefined;
-}
-
-describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
-  let slurmConf: string | undefined;
-  let startedHere = false;
-  let unavailable: string | undefined;
-
-  beforeAll(async () => {
-    unavailable = slurmUnavailable();
-    if (unavailable !== undefined) {
-      if (REQUIRE_SLURM) throw new Error(`BMRU_REQUIRE_SLURM=1 but Slurm cannot run here: ${unavailable}`);
-      return;
-    }
-    const env = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
-    const { stdout, stderr } = await run(LOCAL_SLURM, ['start'], { env }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`scripts/slurm-local.sh start failed: ${e.stderr || e.message}`);
-    });
-    slurmConf = /^export SLURM_CONF=(.+)$/m.exec(stdout)?.[1];
-    if (slurmConf === undefined) throw new Error(`scripts/slurm-local.sh start printed no SLURM_CONF: ${stdout} ${stderr}`);
-    startedHere = !stderr.includes('already running'); // leave a set-up someone else started as it was
-  }, 90_000);
-
-  afterAll(async () => {
-    if (startedHere) await run(LOCAL_SLURM, ['stop'], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
-  }, 90_000);
-
-  it('runs a 5-job plan as 3 array tasks with --wait; every job has exactly one result and report merges them', async (ctx) => {
-    if (unavailable !== undefined) ctx.skip(`no local Slurm: ${unavailable}`);
-    const env = { SLURM_CONF: slurmConf! };
-    const plan = await fx.write('array.yaml', planText('out-array'));
-    const out = path.join(fx.dir, 'out-array');
-
-    const r = await fx.run(['batch', 'submit', plan, '--slurm', '--tasks', '3', '--wait'], env);
-    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
-    const jobId = /^submitted Slurm job (\d+) \(3 tasks\); waiting for every task to end$/m.exec(r.stderr)?.[1];
-    expect(jobId, r.stderr).toBeDefined();
-    expect(r.stdout).toContain(`Slurm job ${jobId} ended (sbatch exit 0`);
-    expect(r.stdout).toMatch(/ok\s+5\nfailed\s+0\npending\s+0/);
-
-    // One log per task, each having run its own share: 2 + 2 + 1 jobs.
-    const logs = (await readdir(path.join(out, 'slurm'))).filter((n) => n.endsWith('.out')).sort();
-    expect(logs).toEqual([0, 1, 2].map((i) => `${jobId}_${i}.out`));
-    const ran = await Promise.all(logs.map(async (n) => Number(/^jobs (\d+): 0 had results already, \1 ok/m.exec(await readFile(path.join(out, 'slurm', n), 'utf8'))?.[1])));
-    expect(ran).toEqual([2, 2, 1]);
-
-    const ids = JSON.parse(await readFile(path.join(out, 'jobs.json'), 'utf8')).jobs.map((j: { id: string }) => j.id).sort();
-    expect((await readdir(path.join(out, 'results'))).filter((n) => n.endsWith('.json')).sort()).toEqual(ids.map((id: string) => `${id}.json`));
-
-    const report = await fx.run(['batch', 'report', 'out-array']);
-    expect(report.exitCode, report.stderr).toBe(0);
-    expect(report.stdout).toContain('batch slurm: 5 jobs, 5 ok, 0 failed, 0 pending');
-    const jsonl = (await readFile(path.join(out, 'results.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).id);
-    expect(jsonl.sort()).toEqual(ids);
-    const csv = (await readFile(path.join(out, 'report.csv'), 'utf8')).trimEnd().split('\n');
-    expect(csv).toHaveLength(2); // header + one model x process x corner row
-
-    const again = await fx.run(['batch', 'submit', plan, '--slurm', '--tasks', '3'], env);
-    expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stdout).toContain('nothing to submit: every job has a result');
   });
 });

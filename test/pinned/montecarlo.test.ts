@@ -1,0 +1,54 @@
+/**
+ * Software Monte Carlo flips at the rate the normal distribution says: one cell whose candidate sits just above
+ * its threshold, with one parameter drawn. A Monte Carlo that never perturbs (or never reports a flip) would
+ * print "0/N flips" for any network; this case has a known non-zero rate.
+ */
+import { describe, expect, it } from 'vitest';
+import { softwareMonteCarlo, type ParamRef } from '../../src/analysis/montecarlo.js';
+import { runNetwork, type InputSequence } from '../../src/model/network.js';
+import type { Network } from '../../src/model/types.js';
+
+const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+
+/**
+ * Input 1 -> pre (x1) -> candidate = w * 1 -> one cell (beta_lo 0.5, beta_hi 1.0, alpha 1, starting OFF) ->
+ * classifier: class 0 wins when the cell is ON (logits 0.5 vs -0.5), class 1 when it is OFF.
+ */
+function oneCell(w: number): Network {
+  return {
+    arch: 'fq-bmru', inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    pre: lin(1, 1, [1], [0]),
+    blocks: [{ cand: lin(1, 1, [w], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.5), delta: Float64Array.of(0.5), s0: Float64Array.of(0) }, post: lin(1, 1, [1], [0]) }],
+    out: lin(2, 1, [1, -1], [-0.5, 0.5]),
+  };
+}
+const ONE_FRAME: InputSequence = { frames: 1, features: 1, data: Float64Array.of(1) };
+/** The candidate weight, drawn as w (1 + sigma N(0, 1)). */
+const candWeight = (sigma: number): ParamRef => ({ name: 'blocks.0.cand.weight[0]', get: (n) => n.blocks[0].cand.weight.data, index: 0, sigma });
+
+const DRAWS = 4000;
+
+describe('softwareMonteCarlo', () => {
+  it('flips a cell 1 sigma above its threshold in 15.87% of draws (P(N < -1)), state and decision alike', () => {
+    // w = 1.01, beta_hi = 1: the cell stays ON while 1.01 (1 + sigma N) >= 1, i.e. N >= -(0.01 / 1.01) / sigma = -1.
+    const net = oneCell(1.01);
+    expect(runNetwork(net, ONE_FRAME).states[0][0]).toBe(1);
+    const r = softwareMonteCarlo(net, ONE_FRAME, [candWeight(0.01 / 1.01)], DRAWS, 7);
+    const flips = r.filter((d) => d.decisionFlip).length / DRAWS;
+    // Binomial sd at p = 0.1587 over 4000 draws: 0.0058; allow 4 sd.
+    expect(flips).toBeGreaterThan(0.1587 - 0.023);
+    expect(flips).toBeLessThan(0.1587 + 0.023);
+    // One unit-frame: a draw either agrees fully or not at all, and then its decision flips with it.
+    for (const d of r) expect(d.stateAgreement).toBe(d.decisionFlip ? 0 : 1);
+  });
+
+  it('flips at 50% when the candidate sits exactly at the threshold, and never when it is 3x above it', () => {
+    const atThreshold = softwareMonteCarlo(oneCell(1), ONE_FRAME, [candWeight(0.05)], DRAWS, 8);
+    const rate = atThreshold.filter((d) => d.decisionFlip).length / DRAWS;
+    expect(rate).toBeGreaterThan(0.5 - 0.032); // sd 0.0079
+    expect(rate).toBeLessThan(0.5 + 0.032);
+    // At w = 3 a flip needs N < -(2/3) / 0.05 = -13.3: never in 4000 draws.
+    const far = softwareMonteCarlo(oneCell(3), ONE_FRAME, [candWeight(0.05)], DRAWS, 9);
+    expect(far.filter((d) => d.decisionFlip || d.stateAgreement !== 1)).toEqual([]);
+  });
+});
