@@ -87,7 +87,7 @@ export type ReferenceTable = Partial<Record<ReferenceName, ReferenceFigures>>;
  * The references that predict the circuit's states better than the verdict's (higher state agreement), best
  * first: when this is not empty, the verdict's reference is not the best predictor on this run.
  */
-export function betterReferences(table: ReferenceTable, verdict: ReferenceName): ReferenceName[] {
+export function betterReferences(table: Partial<Record<ReferenceName, { readonly stateAgreement: number }>>, verdict: ReferenceName): ReferenceName[] {
   const own = table[verdict]?.stateAgreement;
   if (own === undefined) return [];
   return REFERENCE_NAMES.filter((n) => n !== verdict && (table[n]?.stateAgreement ?? -1) > own).sort((a, b) => table[b]!.stateAgreement - table[a]!.stateAgreement);
