@@ -300,7 +300,7 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   ];
   const scored = REFERENCE_NAMES.filter((n) => rows.some((r) => r.references[n] !== undefined));
   if (scored.length > 0) {
-    out.push('', 'the circuit against each reference (mean state agreement / decision match over the ok jobs; the verdict judged against the "verdict" one):');
+    out.push('', 'the circuit against each reference (mean state agreement / decision match over the ok jobs; "verdict" names the reference the verdicts judged):');
     out.push(table(
       ['model', 'process', 'corner', 'verdict', ...scored],
       rows.map((r) => [r.model, r.process, r.corner, r.verdictReferences.join(', ') || '-', ...scored.map((n) => opt(r.references[n]?.stateAgreementMean ?? null, (v) => `${pct(v)} / ${pct(r.references[n]!.decisionMatchRate, 1)}`))]),
