@@ -10,21 +10,44 @@ import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/s
 import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
+import { defaultReference, referenceFigures, type HwawareSource, type ReferenceName, type ReferenceTable } from './compare/references.js';
+import { InputError } from './errors.js';
 
 export interface CosimOptions extends GenerateOptions {
   readonly tolerances?: Tolerances;
   /** Runner settings (timeout, work directory policy, binary...). */
   readonly run?: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'>;
   readonly sampleFraction?: number;
+  /**
+   * The reference the verdict judges the circuit against (compare/references.ts). Default: the best predictor
+   * available for the process (`defaultReference`: today the realised model).
+   */
+  readonly reference?: ReferenceName;
+  /** A hardware-aware model, scored as the `hwaware` reference beside the trained and the realised model. */
+  readonly hwaware?: HwawareSource;
+}
+
+/** The circuit scored against one software model. */
+export interface ReferenceRun {
+  readonly net: Network;
+  readonly software: Trace;
+  readonly comparison: Comparison;
 }
 
 export interface CosimResult {
   readonly generated: GeneratedNetlist;
   readonly run: RunResult;
+  /** The verdict's reference's trace (`references[reference].software`). */
   readonly software: Trace;
   readonly circuit: CircuitFrames;
+  /** The circuit against the verdict's reference (`references[reference].comparison`). */
   readonly comparison: Comparison;
+  /** Judges `comparison`. */
   readonly verdict: Verdict;
+  /** Which software model the verdict judges the circuit against. */
+  readonly reference: ReferenceName;
+  /** The circuit against every reference available: trained and realised always, hwaware when given. */
+  readonly references: Partial<Record<ReferenceName, ReferenceRun>>;
   /** Fraction of unit-frames where the model with the realised parameters keeps the trained model's state on these inputs. */
   readonly mappingStateAgreement: number;
 }
@@ -32,6 +55,8 @@ export interface CosimResult {
 /** Generate, simulate and score one network on one input sequence. */
 export async function cosimulate(net: Network, inputs: InputSequence, opts: CosimOptions): Promise<CosimResult> {
   const generated = generateNetlist(net, inputs, opts);
+  // Every reference is known before ngspice runs: asking for one that is not there must not cost a simulation.
+  const { reference, ...models } = referenceModels(net, generated.realised, opts);
   const run = await runNgspice({
     ...opts.run,
     netlist: generated.deck,
@@ -53,9 +78,34 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     sampleFraction: opts.sampleFraction,
     inputEdgeS: opts.inputEdgeS,
   });
-  // The model is fed what the circuit realises (quantised widths, calibrated biases), not the trained values.
-  const software = runNetwork(generated.realised, inputs);
-  const comparison = compareRun(generated.realised, software, circuit, inputs);
-  const mappingStateAgreement = traceStateAgreement(runNetwork(net, inputs), software);
-  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES), mappingStateAgreement };
+  const references: Partial<Record<ReferenceName, ReferenceRun>> = {};
+  for (const [name, model] of Object.entries(models) as [ReferenceName, Network][]) {
+    const software = runNetwork(model, inputs);
+    references[name] = { net: model, software, comparison: compareRun(model, software, circuit, inputs) };
+  }
+  const { software, comparison } = references[reference]!;
+  const mappingStateAgreement = traceStateAgreement(references.trained!.software, references.realised!.software);
+  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES), reference, references, mappingStateAgreement };
+}
+
+/** Per reference, its figures (what report.json and the batch records keep of the other references). */
+export function referenceTable(r: Pick<CosimResult, 'references'>): ReferenceTable {
+  return Object.fromEntries(Object.entries(r.references).map(([name, run]) => [name, referenceFigures(run.comparison)])) as ReferenceTable;
+}
+
+/**
+ * The software models to score the circuit against, and the verdict's: the trained network as given, the
+ * realised one, and the hardware-aware one when there is one.
+ *
+ * @throws InputError when the asked reference is hwaware and there is no hardware-aware model
+ */
+function referenceModels(net: Network, realised: Network, opts: CosimOptions): { trained: Network; realised: Network; hwaware?: Network; reference: ReferenceName } {
+  const hw = opts.hwaware;
+  const hwaware = hw === undefined ? undefined : hw.origin === 'file' ? hw.net : hw.build(net, opts.process, opts.calibration);
+  const reference = opts.reference ?? defaultReference(hwaware === undefined ? undefined : hw!.origin);
+  if (reference === 'hwaware' && hwaware === undefined) {
+    const why = hw === undefined ? 'give a fitted model (--hwaware-model, written by bmru analyze hwaware)' : `${hw.source} has none for process ${opts.process.name}`;
+    throw new InputError(`the hwaware reference needs a hardware-aware model: ${why}`, { field: 'reference' });
+  }
+  return { trained: net, realised, ...(hwaware === undefined ? {} : { hwaware }), reference };
 }

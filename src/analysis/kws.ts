@@ -18,7 +18,8 @@ import { saveModel } from '../model/load.js';
 import { inputsCsv } from '../model/inputs.js';
 import { runNetwork } from '../model/network.js';
 import type { Network } from '../model/types.js';
-import type { ResultRecord } from '../jobs/store.js';
+import { recordReference, type ResultRecord } from '../jobs/store.js';
+import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 import type { Tolerances } from '../compare/tolerance.js';
 import { CORE_DOMAINS } from './power.js';
 import { ensureWritableDir, makeDir, writeFileAtomic } from '../util/output.js';
@@ -82,7 +83,11 @@ export async function prepareKwsRun(
   net: Network,
   set: FeatureSet,
   clips: readonly KwsClip[],
-  opts: { readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string; readonly maxTransistors?: number },
+  opts: {
+    readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string; readonly maxTransistors?: number;
+    /** The verdict's reference (absent: the toolkit's default) and a hardware-aware model file (absolute path). */
+    readonly reference?: ReferenceName; readonly hwawareModel?: string;
+  },
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
   await ensureWritableDir(opts.outDir); // an unwritable folder stops the command here, before any ngspice run
@@ -101,6 +106,8 @@ export async function prepareKwsRun(
     tolerances: opts.tolerances,
     timeoutS: opts.timeoutS,
     ...(opts.maxTransistors === undefined ? {} : { maxTransistors: opts.maxTransistors }),
+    ...(opts.reference === undefined ? {} : { reference: opts.reference }),
+    ...(opts.hwawareModel === undefined ? {} : { hwawareModel: opts.hwawareModel }),
     out: '.',
   };
   await writeFileAtomic(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);
@@ -112,11 +119,16 @@ export interface KwsRow {
   readonly clip: KwsClip;
   /** The trained model, as `bmru train` scored it. */
   readonly trainedDecision: number;
-  /** The software model with the parameters the circuit realises (what the comparator checks against). */
+  /** The software model with the parameters the circuit realises. */
   readonly softwareDecision: number | null;
   readonly circuitDecision: number | null;
+  /** The reference the clip's verdict judged the circuit against (null where the job failed). */
+  readonly reference: ReferenceName | null;
+  /** Against that reference. */
   readonly stateAgreement: number | null;
   readonly voteAgreement: number | null;
+  /** The circuit against every reference scored: the reference's decision and the agreements. */
+  readonly references: Partial<Record<ReferenceName, { readonly decision: number; readonly stateAgreement: number; readonly voteAgreement: number }>>;
   /** Mean delivered power per supply domain (W). */
   readonly powerW: Readonly<Record<string, number>> | null;
   readonly ngspiceS: number | null;
@@ -137,11 +149,19 @@ export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsCl
   return clips.map((clip) => {
     const r = bySha.get(createHash('sha256').update(clipCsv(set, clip)).digest('hex'));
     const c = r?.status === 'ok' ? r.cosim : undefined;
+    const reference = c ? recordReference(c) : null;
+    // Records from before references scored the realised model only, as their comparison.
+    const figures = c?.references ?? (c ? { [reference!]: c.comparison } : {});
+    const references = Object.fromEntries(
+      Object.entries(figures).map(([n, f]) => [n, { decision: f.softwareDecision, stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement }]),
+    ) as KwsRow['references'];
     return {
       clip,
       trainedDecision: runNetwork(trained, clipInputs(set, clip.index)).decision,
-      softwareDecision: c?.comparison.softwareDecision ?? null,
+      softwareDecision: references.realised?.decision ?? null,
       circuitDecision: c?.comparison.circuitDecision ?? null,
+      reference,
+      references,
       stateAgreement: c?.comparison.stateAgreement ?? null,
       voteAgreement: c?.comparison.voteAgreement ?? null,
       powerW: c ? Object.fromEntries(Object.entries(c.supplyMeanA).map(([d, i]) => [d, i * vddV])) : null,
@@ -166,14 +186,18 @@ export interface KwsSummary {
   readonly trained: Score;
   readonly software: Score;
   readonly circuit: Score;
-  /** Circuit decision = software (realised parameters) decision, over simulated clips. */
+  /** The reference the verdicts judged against (the first simulated clip's; null: none simulated). */
+  readonly reference: ReferenceName | null;
+  /** Circuit decision = the verdict reference's decision, over simulated clips. */
   readonly agreement: Score;
-  /** Circuit decision = trained-model decision. */
+  /** Circuit decision = trained-model decision (the trained model run in software here, on every simulated clip). */
   readonly agreementTrained: Score;
-  /** Per-frame state agreement over all unit-frames of the simulated clips (each clip weighs the same). */
+  /** Against the verdict's reference: per-frame state agreement over all unit-frames of the simulated clips (each clip weighs the same). */
   readonly stateAgreementMean: number;
   readonly stateAgreementMin: number;
   readonly voteAgreementMean: number;
+  /** Per reference scored on every simulated clip: decision agreement and state agreement (mean, worst clip). */
+  readonly references: Partial<Record<ReferenceName, { readonly agreement: Score; readonly stateAgreementMean: number; readonly stateAgreementMin: number }>>;
   /** Mean over clips of each domain's mean power (W). */
   readonly powerW: Readonly<Record<string, number>>;
   readonly coreW: number;
@@ -203,8 +227,16 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
     trained: score(rows.map((r) => [r.trainedDecision, r.clip.target])),
     software: score(sim.map((r) => [r.softwareDecision!, r.clip.target])),
     circuit: score(sim.map((r) => [r.circuitDecision!, r.clip.target])),
-    agreement: score(sim.map((r) => [r.circuitDecision!, r.softwareDecision!])),
+    reference: sim[0]?.reference ?? null,
+    agreement: score(sim.map((r) => [r.circuitDecision!, r.references[r.reference!]!.decision])),
     agreementTrained: score(sim.map((r) => [r.circuitDecision!, r.trainedDecision])),
+    references: Object.fromEntries(
+      REFERENCE_NAMES.flatMap((n) => {
+        if (sim.length === 0 || sim.some((r) => r.references[n] === undefined)) return [];
+        const states = sim.map((r) => r.references[n]!.stateAgreement);
+        return [[n, { agreement: score(sim.map((r) => [r.circuitDecision!, r.references[n]!.decision])), stateAgreementMean: mean(states), stateAgreementMin: Math.min(...states) }]];
+      }),
+    ),
     stateAgreementMean: mean(sim.map((r) => r.stateAgreement!)),
     stateAgreementMin: sim.length === 0 ? NaN : Math.min(...sim.map((r) => r.stateAgreement!)),
     voteAgreementMean: mean(sim.map((r) => r.voteAgreement!)),
@@ -226,7 +258,7 @@ export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
 
 /**
  * The clip a figure should show: the named one, else among the simulated clips the first whose circuit
- * decision differs from the software's (the interesting case), else the first keyword clip, else the first.
+ * decision differs from the verdict reference's (the interesting case), else the first keyword clip, else the first.
  */
 export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
   if (name !== undefined) {
@@ -235,7 +267,7 @@ export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
   }
   const simulated = rows.filter((r) => r.circuitDecision !== null);
   return (
-    simulated.find((r) => r.circuitDecision !== r.softwareDecision) ??
+    simulated.find((r) => r.circuitDecision !== r.references[r.reference!]?.decision) ??
     simulated.find((r) => r.clip.target === 1) ??
     simulated[0] ??
     rows.find((r) => r.clip.target === 1) ??

@@ -12,6 +12,7 @@ import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/output.js';
 import { checkTransistorBudget, DEFAULT_MAX_TRANSISTORS, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges, type Clamp, type RangeSource } from '../netlist/ranges.js';
+import { checkHwawareFits, REFERENCE_MEANING, REFERENCE_NAMES, type HwawareSource, type ReferenceName } from '../compare/references.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -136,4 +137,41 @@ export function checkOutputFolder(file: string, flag = 'out'): void {
     const what = existsSync(dir) ? 'is not a folder' : 'does not exist';
     throw new InputError(`cannot write ${file}: the folder ${dir} ${what} (create it first, or give --${flag} a path in an existing folder)`, { file, field: `--${flag}` });
   }
+}
+
+/**
+ * `--reference` and `--hwaware-model`: which software model the verdict judges the circuit against. Every
+ * reference available is scored and reported either way; this only picks the one the pass/fail uses.
+ */
+export function referenceOptions<T>(y: Argv<T>) {
+  return y
+    .option('reference', {
+      type: 'string',
+      choices: REFERENCE_NAMES as unknown as string[],
+      describe: `the model the verdict judges the circuit against (all are reported): ${REFERENCE_NAMES.map((n) => `${n} = ${REFERENCE_MEANING[n]}`).join('; ')}`,
+      defaultDescription: 'the best predictor available for the process: realised (hwaware only when asked)',
+    })
+    .option('hwaware-model', { type: 'string', describe: 'a fitted hardware-aware model (hwaware-model.json of bmru analyze hwaware on this model and process): scored as the hwaware reference' });
+}
+
+/** What `referenceOptions` parsed. */
+export interface ReferenceArgs {
+  reference?: string;
+  hwawareModel?: string;
+}
+
+/**
+ * The verdict's reference and the hardware-aware model, checked against the network before anything runs.
+ *
+ * @throws InputError when `--reference hwaware` has no `--hwaware-model`, or the file is not a model of `net`
+ */
+export async function loadReferences(a: ReferenceArgs, net: Network): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
+  const reference = a.reference as ReferenceName | undefined; // yargs checked it against the choices
+  if (reference === 'hwaware' && a.hwawareModel === undefined) {
+    throw new InputError('needs a hardware-aware model: give --hwaware-model <hwaware-model.json> (bmru analyze hwaware writes one)', { field: '--reference hwaware' });
+  }
+  if (a.hwawareModel === undefined) return { reference };
+  const hw = await loadModel(a.hwawareModel);
+  checkHwawareFits(hw, net, a.hwawareModel);
+  return { reference, hwaware: { origin: 'file', net: hw, source: a.hwawareModel } };
 }

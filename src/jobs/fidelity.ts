@@ -20,7 +20,8 @@ import { z } from 'zod';
 import { judge, type Tolerances } from '../compare/tolerance.js';
 import { InputError, parseWith } from '../errors.js';
 import type { Job } from './plan.js';
-import type { ResultRecord } from './store.js';
+import { recordReference, type ResultRecord } from './store.js';
+import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 export const BASELINE_SCHEMA = 'bmru-fidelity-baseline/2';
 /** The schema keyed by job id; read only to say how to replace it. */
@@ -28,13 +29,23 @@ const BASELINE_SCHEMA_V1 = 'bmru-fidelity-baseline/1';
 /** Default allowed drop of unit-frame state agreement below the baseline (0.5 percentage points). */
 export const DEFAULT_MAX_DROP = 0.005;
 
+const FiguresSchema = z.strictObject({
+  stateAgreement: z.number().min(0).max(1),
+  voteAgreement: z.number().min(0).max(1),
+  decisionMatch: z.boolean(),
+});
 const EntrySchema = z.strictObject({
   label: z.string(),
   /** The job id (content hash) the figures were measured under. */
   fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'expected the 16 hex digits of a job id'),
+  /** Against the verdict's reference (`reference`). */
   stateAgreement: z.number().min(0).max(1),
   voteAgreement: z.number().min(0).max(1),
   decisionMatch: z.boolean(),
+  /** The reference the figures above are against (absent in baselines from before references: realised). */
+  reference: z.enum(REFERENCE_NAMES).optional(),
+  /** The same figures against every reference the run scored. */
+  references: z.partialRecord(z.enum(REFERENCE_NAMES), FiguresSchema).optional(),
 });
 const BaselineSchema = z.object({
   schema: z.literal(BASELINE_SCHEMA, { error: `expected "${BASELINE_SCHEMA}"` }),
@@ -58,7 +69,13 @@ export interface CaseResult {
   readonly label: string;
   readonly status: 'pass' | 'changed' | 'regression' | 'new' | 'error';
   readonly reasons: readonly string[];
+  /** Against the verdict's reference. */
   readonly stateAgreement: number | null;
+  /** The reference the verdict judged against (null: no result). */
+  readonly reference: ReferenceName | null;
+  /** State agreement against every reference the run scored. */
+  readonly references: Partial<Record<ReferenceName, number>>;
+  /** The baseline entry, its figures against `reference` (null: none to compare with). */
   readonly baseline: BaselineEntry | null;
   readonly wallS: number;
 }
@@ -123,7 +140,13 @@ export function baselineFrom(suite: string, name: string, generator: string, job
     const r = records.get(j.id);
     if (r?.status !== 'ok' || !r.cosim) throw new InputError(`job ${j.id} (${j.label}) has no successful result: a baseline needs every case measured`, { file: suite });
     const c = r.cosim.comparison;
-    entries[key] = { label: j.label, fingerprint: j.id, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, decisionMatch: c.decisionMatch };
+    const references = r.cosim.references === undefined ? undefined : Object.fromEntries(
+      Object.entries(r.cosim.references).map(([n, f]) => [n, { stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement, decisionMatch: f.decisionMatch }]),
+    );
+    entries[key] = {
+      label: j.label, fingerprint: j.id, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, decisionMatch: c.decisionMatch,
+      reference: recordReference(r.cosim), ...(references === undefined ? {} : { references }),
+    };
   }
   return { schema: BASELINE_SCHEMA, suite: name, generator, createdAt: new Date().toISOString(), entries };
 }
@@ -164,19 +187,35 @@ export function checkFidelity(suite: string, jobs: readonly Job[], records: Read
   return { cases, stale, maxDrop, allowNew: options.allowNew ?? false };
 }
 
-function judgeCase(key: string, j: Job, r: ResultRecord | undefined, base: BaselineEntry | null, tolerances: Tolerances, maxDrop: number): CaseResult {
-  const common = { key, id: j.id, label: j.label, baseline: base, wallS: r?.wallS ?? 0 };
+/**
+ * A baseline entry's figures against `ref`: its own when it was measured against `ref` (entries from before
+ * references were, against realised), else those it recorded for `ref`, else null (nothing to compare with).
+ */
+export function baselineFigures(entry: BaselineEntry, ref: ReferenceName): BaselineEntry | null {
+  if ((entry.reference ?? 'realised') === ref) return entry;
+  const f = entry.references?.[ref];
+  return f === undefined ? null : { ...entry, ...f, reference: ref };
+}
+
+function judgeCase(key: string, j: Job, r: ResultRecord | undefined, entry: BaselineEntry | null, tolerances: Tolerances, maxDrop: number): CaseResult {
+  const common = { key, id: j.id, label: j.label, wallS: r?.wallS ?? 0 };
   if (r?.status !== 'ok' || !r.cosim) {
     const why = r?.failure ? `${r.failure.class}: ${r.failure.message}` : 'no result';
-    return { ...common, status: 'error', reasons: [why], stateAgreement: null };
+    return { ...common, baseline: entry, status: 'error', reasons: [why], stateAgreement: null, reference: null, references: {} };
   }
   const c = r.cosim.comparison;
+  const reference = recordReference(r.cosim);
+  const references = Object.fromEntries(Object.entries(r.cosim.references ?? { [reference]: c }).map(([n, f]) => [n, f.stateAgreement]));
+  // The gate judges the verdict's reference, against the baseline's figures for that same reference.
+  const base = entry === null ? null : baselineFigures(entry, reference);
+  const measured = { ...common, baseline: base, stateAgreement: c.stateAgreement, reference, references };
   const failures = judge(c, tolerances)
     .checks.filter((x) => !x.pass)
     .map((k) => `${k.name}: ${String(k.measured)} (limit ${k.limit})`);
   if (!base) {
-    const reasons = [...failures, 'no baseline entry for this case'];
-    return { ...common, status: failures.length > 0 ? 'regression' : 'new', reasons, stateAgreement: c.stateAgreement };
+    const why = entry === null ? 'no baseline entry for this case' : `the baseline entry has no figures against the ${reference} model (it was measured against ${entry.reference ?? 'realised'}): rewrite it with bmru fidelity baseline after review`;
+    const reasons = [...failures, why];
+    return { ...measured, status: failures.length > 0 ? 'regression' : 'new', reasons };
   }
   if (c.stateAgreement < base.stateAgreement - maxDrop) {
     failures.push(`state agreement ${(100 * c.stateAgreement).toFixed(2)}% is more than ${(100 * maxDrop).toFixed(2)} points below the baseline's ${(100 * base.stateAgreement).toFixed(2)}%`);
@@ -186,7 +225,7 @@ function judgeCase(key: string, j: Job, r: ResultRecord | undefined, base: Basel
   // exactly when the gate must keep watching.
   const changed = base.fingerprint !== j.id;
   const reasons = changed ? [...failures, `fingerprint changed (baseline ${base.fingerprint}, now ${j.id}): model, inputs, process, calibration or toolkit differ from the baseline's run`] : failures;
-  return { ...common, status: failures.length > 0 ? 'regression' : changed ? 'changed' : 'pass', reasons, stateAgreement: c.stateAgreement };
+  return { ...measured, status: failures.length > 0 ? 'regression' : changed ? 'changed' : 'pass', reasons };
 }
 
 /** How a case counts: `new` fails unless new cases are allowed. */
@@ -236,20 +275,28 @@ export function markdownSummary(suite: string, check: FidelityCheck): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const shout = (c: CaseResult) => (caseOutcome(c, check.allowNew) === 'ok' ? statusText(c, check.allowNew) : `**${statusText(c, check.allowNew).toUpperCase()}**`);
   const passing = check.cases.filter((c) => caseOutcome(c, check.allowNew) === 'ok').length;
+  const refs = scoredReferences(check);
   const lines = [
     `## Fidelity: ${suite}`,
     '',
     `${passing} of ${check.cases.length} cases pass (state agreement may drop at most ${(100 * check.maxDrop).toFixed(2)} points below the baseline).`,
     '',
-    '| case | state agreement | baseline | result | why |',
-    '|---|---|---|---|---|',
-    ...check.cases.map((c) => `| ${cell(c.key)} | ${pct(c.stateAgreement)} | ${pct(c.baseline?.stateAgreement)} | ${shout(c)} | ${cell(c.reasons.join('; '))} |`),
+    `The verdict judges the circuit against the reference named per case; state agreement against every reference scored follows.`,
+    '',
+    `| case | reference | state agreement | baseline | result | ${refs.map((n) => `vs ${n} | `).join('')}why |`,
+    `|---|---|---|---|---|${refs.map(() => '---|').join('')}---|`,
+    ...check.cases.map((c) => `| ${cell(c.key)} | ${c.reference ?? '-'} | ${pct(c.stateAgreement)} | ${pct(c.baseline?.stateAgreement)} | ${shout(c)} | ${refs.map((n) => `${pct(c.references[n])} | `).join('')}${cell(c.reasons.join('; '))} |`),
     '',
   ];
   if (check.stale.length > 0) {
     lines.push(`Stale baseline entries (no longer in the suite; \`bmru fidelity baseline\` drops them): ${check.stale.map((s) => `\`${s.key}\``).join(', ')}.`, '');
   }
   return lines.join('\n');
+}
+
+/** The references some case of a check was scored against, in REFERENCE_NAMES order. */
+export function scoredReferences(check: FidelityCheck): ReferenceName[] {
+  return REFERENCE_NAMES.filter((n) => check.cases.some((c) => c.references[n] !== undefined));
 }
 
 /** Exit code of a check: 2 when any case could not be measured, 1 on any regression or disallowed new case, else 0. */

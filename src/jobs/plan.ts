@@ -19,6 +19,7 @@ import { PACKAGE_ROOT } from '../util/paths.js';
 import { processCorners } from '../netlist/corners.js';
 import { MAX_FRAMES } from '../model/limits.js';
 import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
+import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;
@@ -59,6 +60,13 @@ const PlanSchema = strictObject({
   maxTransistors: z.number().int().min(1).default(DEFAULT_MAX_TRANSISTORS),
   retries: z.number().int().min(0).max(10).default(2),
   out: z.string().min(1).optional(),
+  /**
+   * The software model each job's verdict judges the circuit against (compare/references.ts); absent: the best
+   * predictor available for the process (realised today). Every reference available is recorded either way.
+   */
+  reference: z.enum(REFERENCE_NAMES).optional(),
+  /** A fitted hardware-aware model (`bmru analyze hwaware` writes hwaware-model.json), scored as the hwaware reference. */
+  hwawareModel: z.string().min(1).optional(),
 }).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
   error: 'give exactly one of process (one name or path) and processes (a list)',
   path: ['processes'],
@@ -88,6 +96,10 @@ export interface Plan {
   readonly maxTransistors: number;
   /** The output folder (absolute). */
   readonly outDir: string;
+  /** The verdict's reference; undefined: the toolkit's default for the process (compare/references.ts `defaultReference`). */
+  readonly reference?: ReferenceName;
+  /** A hardware-aware model file for the hwaware reference. */
+  readonly hwawareModel?: { readonly path: string; readonly file: string };
 }
 
 /** An input set as the plan names it. */
@@ -99,6 +111,8 @@ export type PlanInput =
 export interface PlanOverrides {
   readonly kit?: string;
   readonly out?: string;
+  readonly reference?: ReferenceName;
+  readonly hwawareModel?: string;
 }
 
 /**
@@ -125,6 +139,11 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
   const at = (p: string) => resolve(dir, p);
   const seeds = expandSeeds(raw.seeds, file);
   const inputs = raw.inputs.map((entry, i) => planInput(entry, at, { file, field: `inputs.${i}` }, seeds !== undefined));
+  const reference = overrides.reference ?? raw.reference;
+  const hwawareModel = overrides.hwawareModel !== undefined ? { path: overrides.hwawareModel, file: resolve(overrides.hwawareModel) } : raw.hwawareModel !== undefined ? { path: raw.hwawareModel, file: at(raw.hwawareModel) } : undefined;
+  if (reference === 'hwaware' && hwawareModel === undefined) {
+    throw new InputError('hwaware needs a hardware-aware model: give hwawareModel (a hwaware-model.json of bmru analyze hwaware) or --hwaware-model', { file, field: 'reference' });
+  }
   return {
     name: raw.name,
     file: resolve(file),
@@ -141,6 +160,8 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     retries: raw.retries,
     maxTransistors: raw.maxTransistors,
     outDir: overrides.out !== undefined ? resolve(overrides.out) : raw.out !== undefined ? at(raw.out) : resolve('out', `batch-${raw.name}`),
+    ...(reference === undefined ? {} : { reference }),
+    ...(hwawareModel === undefined ? {} : { hwawareModel }),
   };
 }
 
@@ -204,6 +225,10 @@ export interface Job {
   readonly seed: number | null;
   /** The `.options seed=N` written to the deck: set for processes with mismatch-capable (X) devices. */
   readonly spiceSeed: number | null;
+  /** The verdict's reference as the plan asks for it; null (or absent in older jobs): the toolkit's default. */
+  readonly reference?: ReferenceName | null;
+  /** The hardware-aware model scored beside the others; null (or absent): none. */
+  readonly hwaware?: { readonly path: string; readonly file: string; readonly sha256: string } | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -259,6 +284,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
   const models = await Promise.all(plan.models.map(async (m, i) => ({ ...m, sha256: await hashFile(m.file, `models.${i}`) })));
   const deckHash = memo((p: PlanProcess, corner: string | null) => deckFilesSha256(corner === null ? p.process.deckLines : p.process.corners[corner] ?? p.process.deckLines));
   const inputFileHashes = await Promise.all(plan.inputs.map((input, i) => (input.kind === 'file' ? hashFile(input.file, `inputs.${i}`) : Promise.resolve(''))));
+  const hwaware = plan.hwawareModel === undefined ? null : { ...plan.hwawareModel, sha256: await hashFile(plan.hwawareModel.file, 'hwawareModel') };
 
   const jobs: Job[] = [];
   const seen = new Set<string>();
@@ -275,6 +301,8 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
               corner,
               seed,
               spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+              reference: plan.reference ?? null,
+              hwaware,
             };
             const id = jobId(content, plan.calibrated);
             if (seen.has(id)) {
@@ -335,8 +363,11 @@ type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
 /**
  * The job id: the first 16 hex digits (64 bits) of the SHA-256 of the canonical JSON of what determines the
  * result: file contents (not paths), generated-clip parameters, process and calibration and included model
- * files, corner, seeds, calibration on/off and the toolkit version. Paths, labels and plan order are left out
- * so that the same work has the same id wherever the files sit.
+ * files, corner, seeds, calibration on/off and the toolkit version, and the verdict's reference and the
+ * hardware-aware model's content where the plan names them (absent otherwise, so that jobs judged against the
+ * default reference keep the ids they had before references could be chosen; the default itself belongs to the
+ * toolkit version). Paths, labels and plan order are left out so that the same work has the same id wherever the
+ * files sit.
  */
 export function jobId(job: JobContent, calibrated: boolean): string {
   const input = job.input.kind === 'file' ? { sha256: job.input.sha256, frames: job.input.frames, noiseSd: job.input.noiseSd, noiseSeed: job.input.noiseSeed } : job.input;
@@ -349,6 +380,8 @@ export function jobId(job: JobContent, calibrated: boolean): string {
     corner: job.corner,
     seed: job.seed,
     spiceSeed: job.spiceSeed,
+    reference: job.reference ?? undefined,
+    hwaware: job.hwaware?.sha256,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -371,7 +404,7 @@ function jobLabel(job: JobContent): string {
       ? `random${job.input.frames}#${job.input.seed}`
       : `${basename(job.input.path)}${job.input.frames === null ? '' : `[:${job.input.frames}]`}${job.input.noiseSd === null ? '' : `+noise${job.input.noiseSd}#${job.input.noiseSeed}`}`;
   const where = job.corner === null ? job.process.name : `${job.process.name}/${job.corner}`;
-  return [model, input, where, ...(job.seed === null ? [] : [`seed ${job.seed}`])].join(' ');
+  return [model, input, where, ...(job.seed === null ? [] : [`seed ${job.seed}`]), ...(job.reference ? [`vs ${job.reference}`] : [])].join(' ');
 }
 
 /**

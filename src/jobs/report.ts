@@ -6,7 +6,8 @@
 import { judge, type Tolerances } from '../compare/tolerance.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
 import type { Job } from './plan.js';
-import type { ResultRecord } from './store.js';
+import { recordReference, type ResultRecord } from './store.js';
+import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 export interface BatchStatus {
   readonly total: number;
@@ -56,6 +57,10 @@ export interface GroupRow {
   readonly decisionMatchRate: number | null;
   /** Mean ngspice wall time per ok job (s). */
   readonly ngspiceMeanS: number | null;
+  /** The references the ok jobs' verdicts judged against (one, unless the plan changed between runs). */
+  readonly verdictReferences: readonly ReferenceName[];
+  /** Per reference scored by every ok job: mean state agreement and decision-match rate against it. */
+  readonly references: Partial<Record<ReferenceName, { readonly stateAgreementMean: number; readonly decisionMatchRate: number }>>;
 }
 
 /**
@@ -87,6 +92,14 @@ export function aggregate(jobs: readonly Job[], records: ReadonlyMap<string, Res
       voteAgreementMean: mean(ok.map((r) => r.cosim.comparison.voteAgreement)),
       decisionMatchRate: mean(ok.map((r) => (r.cosim.comparison.decisionMatch ? 1 : 0))),
       ngspiceMeanS: mean(ok.map((r) => r.cosim.ngspiceS)),
+      verdictReferences: REFERENCE_NAMES.filter((n) => ok.some((r) => recordReference(r.cosim) === n)),
+      references: Object.fromEntries(
+        REFERENCE_NAMES.flatMap((n) => {
+          const figures = ok.map((r) => r.cosim.references?.[n]);
+          if (ok.length === 0 || figures.some((f) => f === undefined)) return [];
+          return [[n, { stateAgreementMean: mean(figures.map((f) => f!.stateAgreement))!, decisionMatchRate: mean(figures.map((f) => (f!.decisionMatch ? 1 : 0)))! }]];
+        }),
+      ),
     };
   });
 }

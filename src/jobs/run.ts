@@ -13,7 +13,8 @@ import { randomInputs } from '../model/random.js';
 import type { InputSequence } from '../model/network.js';
 import type { Network } from '../model/types.js';
 import { cornerOptions, NOMINAL_TEMPERATURE_C } from '../netlist/corners.js';
-import { cosimulate, type CosimResult } from '../pipeline.js';
+import { cosimulate, referenceTable, type CosimResult } from '../pipeline.js';
+import { checkHwawareFits, type HwawareBuilder, type HwawareSource } from '../compare/references.js';
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
@@ -61,6 +62,11 @@ export interface BatchOptions {
   readonly ngspiceBin?: string;
   /** Where ngspice work directories are made (those of failed attempts are kept). Default: `os.tmpdir()`. */
   readonly workRoot?: string;
+  /**
+   * A per-process hardware-aware model (compare/references.ts): scored as the hwaware reference of jobs whose plan
+   * names no hardware-aware model file, and then the default reference where it returns a model.
+   */
+  readonly processHwaware?: HwawareBuilder;
 }
 
 /** Where a batch stands, for a progress line. */
@@ -108,6 +114,7 @@ interface RunContext {
   readonly workRoot?: string;
   readonly model: (file: string) => Promise<Network>;
   readonly inputFile: (file: string) => Promise<InputSequence>;
+  readonly processHwaware?: HwawareBuilder;
 }
 
 /**
@@ -221,6 +228,7 @@ function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
     workRoot: opts.workRoot,
     model: cache(loadModel),
     inputFile: cache(loadInputs),
+    processHwaware: opts.processHwaware,
   };
 }
 
@@ -262,7 +270,10 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
   checkTransistorBudget(shapeOf(net), plan.maxTransistors, job.model.file);
   checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), { file: job.model.file });
+  const hwaware = await jobHwaware(ctx, job, net);
   return cosimulate(net, inputs, {
+    ...(job.reference ? { reference: job.reference } : {}),
+    ...(hwaware === undefined ? {} : { hwaware }),
     maxTransistors: plan.maxTransistors,
     process: p.process,
     ...(job.corner === null ? {} : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
@@ -272,6 +283,16 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
     title: `bmru batch ${plan.name} job ${job.id}: ${job.label}`,
     run: { name: `batch-${job.id}`, timeoutMs: ctx.timeoutMs, keepWorkDir: 'onFailure', signal: ctx.signal, ngspiceBin: ctx.ngspiceBin, workRoot: ctx.workRoot },
   });
+}
+
+/** The job's hardware-aware model: the plan's file (checked to be a model of the job's network), else the per-process one. */
+async function jobHwaware(ctx: RunContext, job: Job, net: Network): Promise<HwawareSource | undefined> {
+  if (job.hwaware) {
+    const hw = await ctx.model(job.hwaware.file);
+    checkHwawareFits(hw, net, job.hwaware.file);
+    return { origin: 'file', net: hw, source: job.hwaware.path };
+  }
+  return ctx.processHwaware === undefined ? undefined : { origin: 'process', build: ctx.processHwaware, source: 'the per-process hardware-aware model' };
 }
 
 /** The job's input clip: a file (perturbed by seeded noise if asked), or a seeded random clip. */
@@ -306,7 +327,9 @@ function cosimRecord(r: CosimResult): CosimRecord {
     ngspiceS: r.run.durationMs / 1000,
     pass: r.verdict.pass,
     verdict: r.verdict,
+    reference: r.reference,
     comparison: r.comparison,
+    references: referenceTable(r),
     supplyMeanA: r.circuit.supplyMeanA,
   };
 }

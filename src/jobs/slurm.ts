@@ -43,6 +43,10 @@ export interface SbatchOptions {
   readonly bin: string;
   /** PDK folder passed on as `--kit`. */
   readonly kit?: string;
+  /** The verdict's reference, passed on as `--reference` (absent: the plan's). */
+  readonly reference?: string;
+  /** A hardware-aware model file (absolute), passed on as `--hwaware-model`. */
+  readonly hwawareModel?: string;
 }
 
 /** Where `bmru batch submit` keeps the script and the task logs: `<out>/slurm/`. */
@@ -98,6 +102,7 @@ export function sbatchScript(o: SbatchOptions): string {
   ];
   const run = [
     'exec node', sh(o.bin), 'batch run', sh(o.planFile), '--out', sh(o.outDir), ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
+    ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]), ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
     `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`, `-j ${o.cpusPerTask}`, '-q',
   ].join(' ');
   return [

@@ -24,6 +24,7 @@ import { runMany } from '../util/pool.js';
 import { tryLock } from '../util/lockfile.js';
 import { ensureWritableDir, makeDir, outputError, readTextIfExists, writeFileAtomic } from '../util/output.js';
 import type { Comparison } from '../compare/metrics.js';
+import { REFERENCE_NAMES, type ReferenceName, type ReferenceTable } from '../compare/references.js';
 import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
 import type { Failure } from './failure.js';
@@ -49,7 +50,11 @@ export interface CosimRecord {
   /** The verdict under the plan's tolerances when the job ran (`report` judges again with the current ones). */
   readonly pass: boolean;
   readonly verdict: Verdict;
+  /** The reference `verdict` and `comparison` are about (absent in records from before references: realised). */
+  readonly reference?: ReferenceName;
   readonly comparison: Comparison;
+  /** The circuit against every reference scored (absent in records from before references). */
+  readonly references?: ReferenceTable;
   /** Mean supply current per domain (A). */
   readonly supplyMeanA: Record<string, number>;
 }
@@ -191,8 +196,12 @@ export function byFinish(records: Iterable<ResultRecord>): ResultRecord[] {
 export const CSV_HEADER = [
   'id', 'status', 'label', 'model', 'input', 'process', 'corner', 'seed', 'frames', 'pass', 'state_agreement',
   'vote_agreement', 'decision_match', 'software_decision', 'circuit_decision', 'disagreements', 'failure_class',
-  'failure_message', 'attempts', 'wall_s', 'ngspice_s', 'ngspice_version', 'finished_at',
+  'failure_message', 'attempts', 'wall_s', 'ngspice_s', 'ngspice_version', 'finished_at', 'reference',
+  ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_${n}`, `decision_match_${n}`] as const),
 ] as const;
+
+/** The reference a record's verdict judged against: records from before references were judged against realised. */
+export const recordReference = (c: CosimRecord): ReferenceName => c.reference ?? 'realised';
 
 /** One results.csv row (empty cells where a failed job has no measurement). */
 export function csvRow(r: ResultRecord): (string | number)[] {
@@ -205,7 +214,8 @@ export function csvRow(r: ResultRecord): (string | number)[] {
     cell(c?.comparison.stateAgreement), cell(c?.comparison.voteAgreement), cell(c?.comparison.decisionMatch),
     cell(c?.comparison.softwareDecision), cell(c?.comparison.circuitDecision), cell(c?.comparison.disagreements.length),
     r.failure?.class ?? '', (r.failure?.message ?? '').replace(/\s*\n\s*/g, ' | '), r.attempts.length,
-    Number(r.wallS.toFixed(3)), c ? Number(c.ngspiceS.toFixed(3)) : '', r.ngspiceVersion ?? '', r.finishedAt,
+    Number(r.wallS.toFixed(3)), c ? Number(c.ngspiceS.toFixed(3)) : '', r.ngspiceVersion ?? '', r.finishedAt, c ? recordReference(c) : '',
+    ...REFERENCE_NAMES.flatMap((n) => [cell(c?.references?.[n]?.stateAgreement), cell(c?.references?.[n]?.decisionMatch)]),
   ];
 }
 

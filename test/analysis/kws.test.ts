@@ -61,6 +61,11 @@ const row = (i: number, target: number, trained: number, sw: number | null, circ
   trainedDecision: trained,
   softwareDecision: sw,
   circuitDecision: circuit,
+  reference: circuit === null ? null : 'realised',
+  references: circuit === null || sw === null ? {} : {
+    trained: { decision: trained, stateAgreement: 0.9, voteAgreement: 0.9 },
+    realised: { decision: sw, stateAgreement: 0.99 - i / 100, voteAgreement: 1 },
+  },
   stateAgreement: circuit === null ? null : 0.99 - i / 100,
   voteAgreement: circuit === null ? null : 1,
   powerW: circuit === null ? null : { cell: coreW / 4, ff: coreW / 2, bias: coreW / 4, in: 10e-9 },
@@ -89,6 +94,18 @@ describe('kwsSummary', () => {
     expect(s.totalW).toBeCloseTo(70e-9, 18);
     expect(s.coreEnergyJ).toBeCloseTo(60e-9 * 1.01, 18);
     expect(s.ngspiceS).toBe(30);
+    expect(s.reference).toBe('realised');
+    expect(s.references.realised).toMatchObject({ agreement: { correct: 2, clips: 3 }, stateAgreementMin: expect.closeTo(0.97, 12) });
+    expect(s.references.trained).toMatchObject({ agreement: { correct: 1, clips: 3 }, stateAgreementMean: 0.9 });
+  });
+
+  it('judges decision agreement against the verdict\'s reference', () => {
+    // Judged against trained: clip 2's circuit says 0, the trained model 1.
+    const rows = [row(0, 1, 1, 1, 1), row(1, 0, 0, 0, 0), row(2, 0, 1, 0, 0)].map((r) => ({ ...r, reference: 'trained' as const }));
+    const s = kwsSummary(rows, 1.01);
+    expect(s.reference).toBe('trained');
+    expect(s.agreement).toEqual({ correct: 2, clips: 3, accuracy: 2 / 3 });
+    expect(s.references.realised?.agreement.correct).toBe(3);
   });
 });
 
@@ -145,6 +162,9 @@ describe('prepareKwsRun', () => {
     const uncal = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, calibrated: false })).plan));
     expect(uncal.plan.calibrated).toBe(false); // --no-calibrated reaches the batch jobs
     expect(uncal.jobs[0].id).not.toBe(expanded.jobs[0].id);
+    const trained = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, reference: 'trained', hwawareModel: KWS_MODEL })).plan));
+    expect(trained.plan.reference).toBe('trained'); // --reference and --hwaware-model reach the batch jobs
+    expect(trained.jobs[0]).toMatchObject({ reference: 'trained', hwaware: { file: KWS_MODEL } });
   });
 
   it('joins batch records to clips by the SHA-256 of the inputs file the job ran, and marks failed and missing clips', async () => {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliFixture, exampleClip, type CliFixture } from './fixture.js';
+import { cliFixture, exampleClip, TINY_CLIP, tinyModel, type CliFixture } from './fixture.js';
 
 // The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does). The exported deck
 // runs through the real ngspice on a 5-frame clip (about 10 s; the shipped 101-frame clip takes minutes).
@@ -25,9 +25,9 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     const exported = await cli.run(['export', '-i', clip, '-o', 'exp']);
     expect(exported, exported.stderr).toMatchObject({ exitCode: 0, stderr: '' });
     expect(exported.stdout).toMatch(/^c180: \d+ transistors, \d+ mapped elements/);
-    expect(exported.stdout).toContain('wrote exp/deck.cir, mapping.csv, mapping.json, probes.json, realised.json');
+    expect(exported.stdout).toContain('wrote exp/deck.cir, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv');
     const dir = path.join(cli.dir, 'exp');
-    expect((await readdir(dir)).sort()).toEqual(['deck.cir', 'mapping.csv', 'mapping.json', 'probes.json', 'realised.json']);
+    expect((await readdir(dir)).sort()).toEqual(['deck.cir', 'mapping.csv', 'mapping.json', 'near-ties.csv', 'probes.json', 'realised.json']);
     const read = (name: string) => readFile(path.join(dir, name), 'utf8');
     const deck = await read('deck.cir');
     expect(deck).toMatch(new RegExp(`^\\.tran \\S+ ${FRAMES * FRAME_S}\\b`, 'm'));
@@ -50,5 +50,28 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     const columns = waves[0].toLowerCase().split(',');
     for (const probe of probes) expect(columns).toContain(probe.toLowerCase());
     expect(Number(waves.at(-1)!.split(',')[0])).toBeCloseTo(FRAMES * FRAME_S, 12);
+  });
+});
+
+describe('bmru export: near ties', () => {
+  it('lists a threshold that a candidate sits within the process resolution of, with the unit-frames it decides, and writes near-ties.csv', async () => {
+    // The tiny cell with its candidate bias at 0.505: the realised candidate is 0.505 in every frame (its input weight
+    // is left out), 0.005 units (5 pA) above beta_hi = 0.5, inside beta_hi's resolution of 3% = 15 pA. It decides
+    // frame 0 only: the cell starts OFF and turns ON there; afterwards it is ON on either side of beta_hi.
+    const model = await cli.write('near.json', tinyModel(0.505));
+    const clip = await cli.write('near.csv', TINY_CLIP);
+    const r = await cli.run(['export', '-m', model, '-i', clip, '-o', 'near']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("near ties: 1 of 6 unit-frames are decided by a candidate within the process's resolution (3% or 5.00 pA) of a threshold, 1 threshold:");
+    expect(r.stdout).toMatch(/^blocks\.0\.cell\.beta_hi\[0\] +0\.5000 +0\.5000 +15\.00 pA +1 +[\d.]+ pA +0$/m);
+    const csv = (await readFile(path.join(cli.dir, 'near', 'near-ties.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('parameter,block,unit,threshold,trained,realised,resolution,unit_frames,closest_margin,frames');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toMatch(/^blocks\.0\.cell\.beta_hi\[0\],0,0,beta_hi,0\.5,0\.5\d*,0\.015\d*,1,0\.00\d+,0$/);
+
+    // 20 pA further from the threshold nothing is within the resolution.
+    const far = await cli.run(['export', '-m', await cli.write('far.json', tinyModel(0.525)), '-i', clip, '-o', 'far']);
+    expect(far.stdout).toContain('near ties: none');
+    expect((await readFile(path.join(cli.dir, 'far', 'near-ties.csv'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 });

@@ -49,6 +49,15 @@ describe('bmru fidelity', () => {
     expect(junit).toMatch(/tests="1" failures="1" errors="0"/);
     const md = await readFile(path.join(fx.dir, 'out-fid', 'fidelity-summary.md'), 'utf8');
     expect(md).toMatch(/^## Fidelity: fid$/m);
+
+    // The baseline keeps every reference's figures, so the gate can judge another reference against its own figures.
+    expect(baseline.entries[key]).toMatchObject({ reference: 'realised', references: { trained: { stateAgreement: expect.any(Number) }, realised: { stateAgreement: entry.stateAgreement } } });
+    const trained = await fx.run(['fidelity', 'check', suite, '--reference', 'trained']);
+    expect(trained.exitCode, trained.stdout + trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/fidelity fid: PASS \(1 changed\)/); // another job (the reference is part of its id), same case
+    const row = trained.stdout.split('\n').find((l) => l.startsWith(key))!;
+    expect(row).toMatch(new RegExp(`^\\S+\\s+trained\\s+([\\d.]+)%\\s+${(100 * baseline.entries[key].references.trained.stateAgreement).toFixed(2)}%\\s+changed`));
+    expect(trained.stdout).toMatch(/vs trained\s+vs realised/);
   });
 });
 
@@ -118,7 +127,7 @@ describe('the shipped fidelity suite against the shipped baseline (the CI gate)'
     const r = await fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '-j', '2', '--kit', 'my-kit']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/PASS \(3 pass, 3 changed\)/);
-    for (const line of r.stdout.split('\n').filter((l) => l.includes('|gf180mcu|'))) expect(line).toMatch(/changed\s+fingerprint changed \(baseline [0-9a-f]{16}, now [0-9a-f]{16}\)/);
+    for (const line of r.stdout.split('\n').filter((l) => l.includes('|gf180mcu|'))) expect(line).toMatch(/changed\s+[\d.]+%\s+[\d.]+%\s+fingerprint changed \(baseline [0-9a-f]{16}, now [0-9a-f]{16}\)/);
     expectOneErrorLine(await fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '--kit', 'no-such-kit']), 'no-such-kit', "'kit'", 'no such folder');
   });
 });

@@ -93,3 +93,21 @@ export function expectOneErrorLine(r: CliResult, ...mentions: string[]): string 
   for (const m of mentions) expect(lines[0]).toContain(m);
   return lines[0];
 }
+
+/**
+ * One cell (1 input, width 1, I_unit 1 nA) whose only input weight, 0.05, is below half the narrowest c180 mirror:
+ * the circuit leaves it out. Trained, the candidate is 0.05 x + 0.2 (ON at x = 8, beta_hi 0.5); realised it is 0.2
+ * (always OFF, 0.1 below beta_lo 0.3). Class 1 wins while the cell is ON. On the clip x = 0 8 8 0 8 8 the trained
+ * model says ON in 4 of 6 frames (decision 1), the realised one and the circuit never (decision 0).
+ */
+export function tinyModel(candBias: number): string {
+  return JSON.stringify({
+    format: 'bmru-model', arch: 'fq-bmru', blocks: 1, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    tensors: {
+      'pre.weight': [[0.05]], 'pre.bias': [0], 'blocks.0.cand.weight': [[1]], 'blocks.0.cand.bias': [candBias],
+      'blocks.0.cell.alpha': [1], 'blocks.0.cell.beta1': [0.3], 'blocks.0.cell.delta': [0.2], 'blocks.0.cell.s0': [0],
+      'blocks.0.post.weight': [[1]], 'blocks.0.post.bias': [0], 'out.weight': [[0], [1]], 'out.bias': [0.5, 0],
+    },
+  });
+}
+export const TINY_CLIP = 'x\n0\n8\n8\n0\n8\n8\n';

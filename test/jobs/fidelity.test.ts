@@ -63,7 +63,7 @@ describe('fidelity check', () => {
     const xml = junitXml('s', check);
     expect(xml).toMatch(/<testsuite name="s" tests="3" failures="2" errors="0" skipped="0"/);
     expect(xml.match(/<failure /g)).toHaveLength(2);
-    expect(markdownSummary('s', check)).toMatch(/\| net\.json\\\|random#2:5\\\|c180\\\|-\\\|- \| 98\.00% \| 100\.00% \| \*\*REGRESSION\*\* \|/);
+    expect(markdownSummary('s', check)).toMatch(/\| net\.json\\\|random#2:5\\\|c180\\\|-\\\|- \| realised \| 98\.00% \| 100\.00% \| \*\*REGRESSION\*\* \| 98\.00% \|/);
   });
 
   it('still compares a case whose fingerprint changed: changed within limits (exit 0), regression beyond', () => {
@@ -162,5 +162,41 @@ describe('baseline file', () => {
       expect(e?.message).not.toContain('create it');
       await expect(loadBaseline(path.join(path.dirname(file), 'missing.json'))).rejects.toThrow(/missing\.json: cannot read the baseline \(ENOENT\); create it with `bmru fidelity baseline`/);
     });
+  });
+});
+
+describe('fidelity check with references', () => {
+  // Case 1 measured against realised 95% and trained 99% (the circuit follows the trained model better).
+  const j = job(1);
+  const figures = (s: number) => ({ stateAgreement: s, voteAgreement: 1, decisionMatch: true, softwareDecision: 1, circuitDecision: 1, disagreements: 0, freshDisagreements: 0 });
+  const rec = (reference: 'trained' | 'realised', realised: number, trained: number) => {
+    const r = ok(j, comparison(reference === 'realised' ? realised : trained));
+    return new Map([[j.id, { ...r, cosim: { ...r.cosim!, reference, references: { trained: figures(trained), realised: figures(realised) } } } as ResultRecord]]);
+  };
+
+  it('writes the verdict reference and every reference\'s figures into the baseline', () => {
+    const base = baselineFrom('s.yaml', 's', 'g', [j], rec('realised', 0.95, 0.99));
+    expect(base.entries[caseKey(j)]).toMatchObject({ stateAgreement: 0.95, reference: 'realised', references: { trained: { stateAgreement: 0.99 }, realised: { stateAgreement: 0.95 } } });
+  });
+
+  it('judges the verdict\'s reference against the baseline\'s figures for the same reference', () => {
+    const base = baselineFrom('s.yaml', 's', 'g', [j], rec('realised', 0.95, 0.99));
+    // Judged against trained now: 98.9% is within 0.5 points of the baseline's trained 99%, though far above its realised 95%.
+    const same = checkFidelity('s.yaml', [j], rec('trained', 0.95, 0.989), base, tol);
+    expect(same.cases[0]).toMatchObject({ status: 'pass', reference: 'trained', stateAgreement: 0.989, references: { trained: 0.989, realised: 0.95 } });
+    expect(same.cases[0].baseline?.stateAgreement).toBe(0.99);
+    const worse = checkFidelity('s.yaml', [j], rec('trained', 0.95, 0.98), base, tol);
+    expect(worse.cases[0].status).toBe('regression');
+    expect(worse.cases[0].reasons.join()).toMatch(/98\.00% is more than 0\.50 points below the baseline's 99\.00%/);
+    expect(markdownSummary('s', worse)).toContain('| case | reference | state agreement | baseline | result | vs trained | vs realised | why |');
+  });
+
+  it('cannot compare a reference the baseline has no figures for: a baseline from before references was against realised', () => {
+    const old: Baseline = { schema: 'bmru-fidelity-baseline/2', suite: 's', generator: 'g', createdAt: 'now', entries: { [caseKey(j)]: { label: 'case 1', fingerprint: j.id, stateAgreement: 0.95, voteAgreement: 1, decisionMatch: true } } };
+    expect(checkFidelity('s.yaml', [j], rec('realised', 0.95, 0.99), old, tol).cases[0].status).toBe('pass');
+    const asTrained = checkFidelity('s.yaml', [j], rec('trained', 0.95, 0.99), old, tol);
+    expect(asTrained.cases[0].status).toBe('new');
+    expect(asTrained.cases[0].reasons.join()).toContain('the baseline entry has no figures against the trained model (it was measured against realised)');
+    expect(fidelityExitCode(asTrained)).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { canonicalJson, expandPlan, loadPlan, parsePlan, parseSlice, sliceJobs } from '../../src/jobs/plan.js';
+import { canonicalJson, expandPlan, jobId, loadPlan, parsePlan, parseSlice, sliceJobs } from '../../src/jobs/plan.js';
 import { REPO_ROOT, SHARED_DIR } from '../helpers.js';
 import { existsSync } from 'node:fs';
 
@@ -181,6 +181,33 @@ describe('plan expansion', () => {
     expect(p.outDir).toBe(path.resolve('out', 'batch-rel'));
     const q = await parsePlan(`name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\nout: results\n`, path.join(dir, 'rel.yaml'));
     expect(q.outDir).toBe(path.join(dir, 'results'));
+  });
+});
+
+describe('plan references', () => {
+  const text = `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`;
+
+  it('keeps the ids of plans that name no reference, and gives a chosen reference and a hardware-aware model jobs of their own', async () => {
+    const plain = await expandPlan(await plan('r0.yaml', text));
+    expect(plain.jobs[0]).toMatchObject({ reference: null, hwaware: null });
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], reference: undefined, hwaware: undefined }, true));
+    const trained = await expandPlan(await plan('r1.yaml', `${text}reference: trained\n`));
+    expect(trained.jobs[0].reference).toBe('trained');
+    expect(trained.jobs[0].label).toBe('kws-example clip-101.csv c180 vs trained');
+    expect(trained.jobs[0].id).not.toBe(plain.jobs[0].id);
+    const overridden = await expandPlan(await loadPlan(path.join(dir, 'r0.yaml'), { reference: 'trained' }));
+    expect(overridden.jobs[0].id).toBe(trained.jobs[0].id);
+    await copyFile(MODEL, path.join(dir, 'hw.json'));
+    const hw = await expandPlan(await plan('r2.yaml', `${text}hwawareModel: hw.json\n`));
+    expect(hw.jobs[0].hwaware).toMatchObject({ path: 'hw.json', file: path.join(dir, 'hw.json'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(hw.jobs[0].id).not.toBe(plain.jobs[0].id);
+  });
+
+  it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
+    const e = await inputError(plan('r3.yaml', `${text}reference: hwaware\n`));
+    expect(e.field).toBe('reference');
+    expect(e.message).toContain('hwawareModel');
+    expect((await inputError(plan('r4.yaml', `${text}reference: ideal\n`))).field).toBe('reference');
   });
 });
 

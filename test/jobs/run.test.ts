@@ -10,6 +10,9 @@ import { expandPlan, parsePlan, type ExpandedPlan } from '../../src/jobs/plan.js
 import { runBatch } from '../../src/jobs/run.js';
 import { outPaths, readAllResults } from '../../src/jobs/store.js';
 import { REPO_ROOT } from '../helpers.js';
+import { TINY_CLIP, tinyModel } from '../cli/fixture.js';
+import { aggregate } from '../../src/jobs/report.js';
+import { CSV_HEADER, csvRow } from '../../src/jobs/store.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
 const MODEL = path.join(EXAMPLE, 'kws-example.json');
@@ -135,5 +138,30 @@ describe('runBatch', () => {
     expect(rerun).toMatchObject({ skipped: 0, ok: 1, failures: [] });
     const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).status)).toEqual(['ok']); // the old failure is replaced, not listed twice
+  });
+
+  it('records the circuit against every reference and judges the one the plan names (the tiny cell whose input weight the circuit leaves out)', async () => {
+    await writeFile(path.join(dir, 'tiny.json'), tinyModel(0.2));
+    await writeFile(path.join(dir, 'tiny.csv'), TINY_CLIP);
+    const plan = (name: string, extra: string) => parsePlan(`name: ${name}\nprocess: c180\nmodels: [tiny.json]\ninputs: [tiny.csv]\nout: out-${name}\n${extra}`, path.join(dir, `${name}.yaml`)).then(expandPlan);
+    const byDefault = await plan('ref-default', '');
+    const trained = await plan('ref-trained', 'reference: trained\n');
+    expect((await runBatch(byDefault, { workers: 1, workRoot: dir })).belowTolerance).toBe(0);
+    expect((await runBatch(trained, { workers: 1, workRoot: dir })).belowTolerance).toBe(1);
+    const rec = async (e: ExpandedPlan) => (await readAllResults(outPaths(e.plan.outDir))).get(e.jobs[0].id)!;
+    const d = (await rec(byDefault)).cosim!;
+    const t = (await rec(trained)).cosim!;
+    expect(d).toMatchObject({ pass: true, reference: 'realised', comparison: { stateAgreement: 1 } });
+    expect(t).toMatchObject({ pass: false, reference: 'trained', comparison: { stateAgreement: 2 / 6 } });
+    for (const c of [d, t]) {
+      expect(c.references?.trained).toMatchObject({ stateAgreement: 2 / 6, decisionMatch: false });
+      expect(c.references?.realised).toMatchObject({ stateAgreement: 1, decisionMatch: true });
+    }
+    const row = csvRow(await rec(trained));
+    expect(row[CSV_HEADER.indexOf('reference')]).toBe('trained');
+    expect(row[CSV_HEADER.indexOf('state_agreement_realised')]).toBe(1);
+    expect(row[CSV_HEADER.indexOf('decision_match_trained')]).toBe('false');
+    const [group] = aggregate(trained.jobs, await readAllResults(outPaths(trained.plan.outDir)), trained.plan.tolerances);
+    expect(group).toMatchObject({ pass: 0, verdictReferences: ['trained'], references: { trained: { stateAgreementMean: 2 / 6, decisionMatchRate: 0 }, realised: { stateAgreementMean: 1, decisionMatchRate: 1 } } });
   });
 });

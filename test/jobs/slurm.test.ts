@@ -48,6 +48,12 @@ async function script(name: string, body: string): Promise<string> {
 }
 
 describe('sbatchScript', () => {
+  it('passes a --reference and a --hwaware-model of the submit command on to every task', () => {
+    expect(sbatchScript(BASE)).not.toContain('--reference');
+    const text = sbatchScript({ ...BASE, reference: 'trained', hwawareModel: '/models/hw aware.json' });
+    expect(text).toMatch(/batch run .* --reference 'trained' --hwaware-model '\/models\/hw aware\.json' --slice/);
+  });
+
   it('asks for an array of n tasks with the CPUs, job name and a log per task under <out>/slurm/', () => {
     expect(directives(sbatchScript(BASE))).toEqual([
       '--job-name=bmru-p',

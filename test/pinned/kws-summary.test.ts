@@ -12,6 +12,8 @@ const row = (i: number, stateAgreement: number | null, voteAgreement: number | n
   powerW: stateAgreement === null ? null : { cell: 1e-9, ff: 1e-9, bias: 1e-9, in: 1e-9 },
   ngspiceS: stateAgreement === null ? null : 1,
   failure: stateAgreement === null ? 'timeout: killed' : null,
+  reference: stateAgreement === null ? null : 'realised',
+  references: stateAgreement === null || voteAgreement === null ? {} : { realised: { decision: 1, stateAgreement, voteAgreement } },
 });
 
 describe('kwsSummary agreement means', () => {

@@ -8,7 +8,8 @@ import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
 import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
-import { intAtLeast } from '../common.js';
+import { intAtLeast, referenceOptions, type ReferenceArgs } from '../common.js';
+import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
@@ -44,11 +45,19 @@ const planOptions = <T>(y: Argv<T>) =>
     .option('out', { alias: 'o', type: 'string', describe: 'output folder (overrides the plan\'s out)', defaultDescription: 'plan out, else out/batch-<name>' })
     .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (overrides the plan\'s kit)' });
 
+/** Plan overrides of run and submit: the kit, the output folder, the verdict's reference and the hardware-aware model. */
+const overrides = (a: { out?: string; kit?: string } & ReferenceArgs) => ({ out: a.out, kit: a.kit, reference: a.reference as ReferenceName | undefined, hwawareModel: a.hwawareModel });
+
+const REFERENCE_EPILOGUE =
+  'Every job scores the circuit against the trained and the realised model (and the hardware-aware one, given one); its verdict ' +
+  'judges one of them: the plan\'s reference, else the best predictor available for the process (realised today). A --reference ' +
+  'other than the plan\'s makes other jobs (a job id includes a chosen reference), so finished results of the other reference stay as they are.';
+
 const runCommand = {
   command: 'run <plan>',
   describe: 'Run every job of a plan that has no result yet; each result is written the moment its job ends',
   builder: (y: Argv) =>
-    planOptions(y)
+    referenceOptions(planOptions(y))
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
       .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once (each single-threaded)' })
       .option('slice', { type: 'string', describe: 'run only jobs with index % n == i, as i/n (0-based, e.g. $SLURM_ARRAY_TASK_ID/8); writes per-job results only' })
@@ -62,13 +71,14 @@ const runCommand = {
       .example('$0 batch run plan.yaml -j 2', 'two ngspice processes at once; rerun the same command to finish an interrupted batch')
       .example('$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1', 'one task of an 8-way Slurm array')
       .epilogue(
+        `${REFERENCE_EPILOGUE}\n` +
         'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
           '(after retries) or the plan is invalid, 130 interrupted (finished jobs are kept; run again to go on).',
       ),
   handler: runHandler,
 };
 
-interface RunArgs {
+interface RunArgs extends ReferenceArgs {
   plan: string;
   out?: string;
   kit?: string;
@@ -82,11 +92,11 @@ interface RunArgs {
 
 async function runHandler(a: RunArgs): Promise<void> {
   const slice = a.slice === undefined ? undefined : parseSlice(a.slice);
-  const plan = await loadPlan(a.plan, { out: a.out, kit: a.kit });
+  const plan = await loadPlan(a.plan, overrides(a));
   const expanded = await expandPlan(plan);
   const dups = expanded.duplicates > 0 ? ` (${expanded.duplicates} duplicate jobs dropped)` : '';
   const share = slice ? `, slice ${slice.index}/${slice.count}` : '';
-  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, results in ${shown(plan.outDir)}`);
+  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, verdicts against the ${plan.reference ?? 'realised (default)'} model, results in ${shown(plan.outDir)}`);
 
   const p = progress(`batch ${plan.name}`, a.quiet);
   const summary = await interruptible(
@@ -132,7 +142,7 @@ const submitCommand = {
   command: 'submit <plan>',
   describe: 'Run a plan as a Slurm job array: writes <out>/slurm/submit.sbatch and submits it; task i runs `batch run --slice i/n`',
   builder: (y: Argv) =>
-    planOptions(y)
+    referenceOptions(planOptions(y))
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
       .option('slurm', { type: 'boolean', default: false, describe: 'submit to Slurm with sbatch (the only engine so far; required)' })
       .option('tasks', { alias: 'n', type: 'number', describe: 'array tasks; task i runs the jobs with plan index % n == i', defaultDescription: `min(jobs, ${DEFAULT_MAX_TASKS})` })
@@ -162,7 +172,7 @@ const submitCommand = {
   handler: submitHandler,
 };
 
-interface SubmitArgs {
+interface SubmitArgs extends ReferenceArgs {
   plan: string;
   out?: string;
   kit?: string;
@@ -178,7 +188,7 @@ interface SubmitArgs {
 }
 
 async function submitHandler(a: SubmitArgs): Promise<void> {
-  const plan = await loadPlan(a.plan, { out: a.out, kit: a.kit });
+  const plan = await loadPlan(a.plan, overrides(a));
   const expanded = await expandPlan(plan);
   const paths = outPaths(plan.outDir);
   const before = await readAllResults(paths);
@@ -190,6 +200,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
     planFile: plan.file, outDir: plan.outDir, jobName: `bmru-${plan.name}`, tasks, cpusPerTask: a.cpusPerTask, time: a.time,
     partition: a.partition, account: a.account, sbatchArgs: [a.sbatchArg ?? []].flat(), setup: [a.setup ?? []].flat(),
     projectRoot: PACKAGE_ROOT, bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'), kit: plan.kit,
+    reference: a.reference, hwawareModel: a.hwawareModel === undefined ? undefined : plan.hwawareModel?.file,
   });
   await makeDir(slurmDir(plan.outDir));
   await writeJobsFile(paths, jobsFileOf(expanded)); // `bmru batch status <out>` works before the first task starts
@@ -280,13 +291,21 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   const rebuilt = await refreshStreams(paths, jobs, records);
   const s = batchStatus(jobs, records);
   const out = [
-    `batch ${name}: ${s.total} jobs, ${s.ok} ok, ${s.failed} failed, ${s.pending} pending; pass/fail judged with the plan's tolerances`,
+    `batch ${name}: ${s.total} jobs, ${s.ok} ok, ${s.failed} failed, ${s.pending} pending; pass/fail judged with the plan's tolerances against each job's verdict reference`,
     '',
     table(
       ['model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'states mean', 'states min', 'votes mean', 'decision match', 'ngspice mean'],
       rows.map((r) => [r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, opt(r.stateAgreementMean, pct), opt(r.stateAgreementMin, pct), opt(r.voteAgreementMean, pct), opt(r.decisionMatchRate, (v) => pct(v, 1)), opt(r.ngspiceMeanS, (v) => `${v.toFixed(1)} s`)]),
     ),
   ];
+  const scored = REFERENCE_NAMES.filter((n) => rows.some((r) => r.references[n] !== undefined));
+  if (scored.length > 0) {
+    out.push('', 'the circuit against each reference (mean state agreement / decision match over the ok jobs; "verdict" names the reference the verdicts judged):');
+    out.push(table(
+      ['model', 'process', 'corner', 'verdict', ...scored],
+      rows.map((r) => [r.model, r.process, r.corner, r.verdictReferences.join(', ') || '-', ...scored.map((n) => opt(r.references[n]?.stateAgreementMean ?? null, (v) => `${pct(v)} / ${pct(r.references[n]!.decisionMatchRate, 1)}`))]),
+    ));
+  }
   const failures = failedRecords(jobs, records);
   if (failures.length > 0) out.push('', `failed jobs (${failures.length}):`, failureTable(failures));
   const page = join(paths.dir, 'report.html');
@@ -325,12 +344,16 @@ async function writeReportPage(file: string, name: string, rows: readonly GroupR
 
 const REPORT_HEADER = [
   'model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'state_agreement_mean', 'state_agreement_min',
-  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s',
+  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s', 'reference',
+  ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_mean_${n}`, `decision_match_rate_${n}`]),
 ];
 
 function reportCsvRow(r: GroupRow): (string | number)[] {
-  const n = (v: number | null) => (v === null ? '' : v);
-  return [r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS)];
+  const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : v);
+  return [
+    r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS),
+    r.verdictReferences.join(' '), ...REFERENCE_NAMES.flatMap((x) => [n(r.references[x]?.stateAgreementMean), n(r.references[x]?.decisionMatchRate)]),
+  ];
 }
 
 /**

@@ -5,10 +5,11 @@ import type { Argv } from 'yargs';
 import { expandPlan, GENERATOR, loadPlan } from '../../jobs/plan.js';
 import { runBatch } from '../../jobs/run.js';
 import { outPaths, readAllResults } from '../../jobs/store.js';
-import { baselineFrom, checkFidelity, DEFAULT_MAX_DROP, fidelityExitCode, junitXml, loadBaseline, markdownSummary, statusText, type FidelityCheck } from '../../jobs/fidelity.js';
+import { baselineFrom, checkFidelity, DEFAULT_MAX_DROP, fidelityExitCode, junitXml, loadBaseline, markdownSummary, scoredReferences, statusText, type FidelityCheck } from '../../jobs/fidelity.js';
+import type { ReferenceName } from '../../compare/references.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
-import { intAtLeast, numberIn } from '../common.js';
+import { intAtLeast, numberIn, referenceOptions, type ReferenceArgs } from '../common.js';
 
 
 export function builder(y: Argv) {
@@ -25,7 +26,7 @@ export function handler(): void {
   // Only the subcommands do anything.
 }
 
-interface SuiteArgs {
+interface SuiteArgs extends ReferenceArgs {
   suite: string;
   baseline?: string;
   out?: string;
@@ -34,7 +35,7 @@ interface SuiteArgs {
 }
 
 const suiteOptions = <T>(y: Argv<T>) =>
-  y
+  referenceOptions(y)
     .positional('suite', { type: 'string', demandOption: true, describe: 'suite: a batch plan YAML (models x inputs x processes x corners x seeds, tolerances)' })
     .option('baseline', { type: 'string', describe: 'baseline JSON', defaultDescription: '<suite>.baseline.json beside the suite' })
     .option('out', { alias: 'o', type: 'string', describe: 'results folder (a rerun reuses finished jobs)', defaultDescription: 'the plan\'s out, else out/batch-<name>' })
@@ -46,7 +47,7 @@ const baselineFile = (a: SuiteArgs) => a.baseline ?? join(dirname(a.suite), `${b
 
 /** Run the suite's jobs that have no result yet; returns the plan, its jobs and every record. */
 async function runSuite(a: SuiteArgs) {
-  const plan = await loadPlan(a.suite, { out: a.out, kit: a.kit });
+  const plan = await loadPlan(a.suite, { out: a.out, kit: a.kit, reference: a.reference as ReferenceName | undefined, hwawareModel: a.hwawareModel });
   const expanded = await expandPlan(plan);
   const p = progress(`fidelity ${plan.name}`);
   await runBatch(expanded, { workers: a.workers, onProgress: (x) => p.update(batchProgressText(x)) }).finally(() => p.stop());
@@ -66,6 +67,7 @@ const checkCommand = {
       .check((a) => numberIn('max-drop', a['max-drop'], 0, 1))
       .epilogue(
         'Cases are matched to the baseline by case key (model|input|process|corner|seed as the suite names them); a case whose content fingerprint changed is still compared with the baseline figures.\n' +
+          'Every case scores the circuit against the trained and the realised model (and the hardware-aware one, given one); the gate judges the verdict\'s reference (the suite\'s reference or --reference, else realised) against the baseline\'s figures for that same reference.\n' +
           'Exit code: 0 every case passes or changed within limits, 1 a regression (tolerance failed, state agreement dropped, decision lost) or a case without a baseline entry (unless --allow-new), 2 error (a case could not be run, no or empty baseline, bad suite).',
       ),
   handler: async (a: SuiteArgs & { maxDrop: number; allowNew: boolean; junit?: string; markdown?: string }) => {
@@ -78,8 +80,12 @@ const checkCommand = {
     const md = a.markdown ?? join(plan.outDir, 'fidelity-summary.md');
     await writeFileAtomic(junit, junitXml(plan.name, check));
     await writeFile(md, markdownSummary(plan.name, check), { flag: a.markdown ? 'a' : 'w' });
-    const rows = check.cases.map((c) => [c.key, c.stateAgreement === null ? '-' : pct(c.stateAgreement), c.baseline ? pct(c.baseline.stateAgreement) : '-', statusText(c, check.allowNew), c.reasons.join('; ')]);
-    console.log(table(['case', 'state agreement', 'baseline', 'result', 'why'], rows));
+    const refs = scoredReferences(check);
+    const rows = check.cases.map((c) => [
+      c.key, c.reference ?? '-', c.stateAgreement === null ? '-' : pct(c.stateAgreement), c.baseline ? pct(c.baseline.stateAgreement) : '-', statusText(c, check.allowNew),
+      ...refs.map((n) => (c.references[n] === undefined ? '-' : pct(c.references[n]!))), c.reasons.join('; '),
+    ]);
+    console.log(table(['case', 'reference', 'state agreement', 'baseline', 'result', ...refs.map((n) => `vs ${n}`), 'why'], rows));
     if (check.stale.length > 0) {
       console.log(`\nwarning: ${check.stale.length} stale baseline entries (no longer in the suite; \`bmru fidelity baseline\` drops them): ${check.stale.map((s) => s.key).join(', ')}`);
     }
@@ -107,8 +113,11 @@ const baselineCommand = {
     const baseline = baselineFrom(a.suite, plan.name, GENERATOR, jobs, records);
     await writeFileAtomic(file, JSON.stringify(baseline, null, 1) + '\n');
     // What was written, for the review the baseline is supposed to get.
-    const rows = Object.entries(baseline.entries).map(([key, e]) => [key, pct(e.stateAgreement), pct(e.voteAgreement), e.decisionMatch ? 'yes' : 'NO', e.fingerprint]);
-    console.log(table(['case', 'state agreement', 'vote agreement', 'decision match', 'fingerprint'], rows));
+    const rows = Object.entries(baseline.entries).map(([key, e]) => [
+      key, e.reference ?? 'realised', pct(e.stateAgreement), pct(e.voteAgreement), e.decisionMatch ? 'yes' : 'NO',
+      Object.entries(e.references ?? {}).map(([n, f]) => `${n} ${pct(f.stateAgreement)}`).join(', '), e.fingerprint,
+    ]);
+    console.log(table(['case', 'reference', 'state agreement', 'vote agreement', 'decision match', 'every reference (states)', 'fingerprint'], rows));
     console.log(`\nbaseline of ${jobs.length} cases written to ${file}`);
   },
 };

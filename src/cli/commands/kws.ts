@@ -17,7 +17,8 @@ import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../../util/paths.js';
-import { checkCircuit, intAtLeast, loadProcessAndCalibration, numberIn, outName, processOptions, timeoutOption, writeClamps } from '../common.js';
+import { checkCircuit, intAtLeast, loadProcessAndCalibration, loadReferences, numberIn, outName, processOptions, referenceOptions, timeoutOption, writeClamps, type ReferenceArgs } from '../common.js';
+import { betterReferences, REFERENCE_NAMES } from '../../compare/references.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
@@ -30,7 +31,7 @@ const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
 
 export function builder(y: Argv) {
-  return timeoutOption(processOptions(y), 1800)
+  return referenceOptions(timeoutOption(processOptions(y), 1800))
     .option('model', { alias: 'm', type: 'string', default: DEFAULT_MODEL, describe: 'trained model file (bmru train)', defaultDescription: 'shipped models/kws/kws-w4.json' })
     .option('features', { alias: 'f', type: 'string', default: DEFAULT_FEATURES, describe: 'features file of the clips (bmru kws-data --features "" or bmru features <folder>)' })
     .option('split', { type: 'string', choices: SPLITS as string[], default: 'test', describe: 'which split the clips come from' })
@@ -39,7 +40,7 @@ export function builder(y: Argv) {
     .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once' })
     .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON for each clip\'s comparison', defaultDescription: 'as bmru compare' })
     .option('show', { type: 'string', describe: 'clip for the time-series figure (name or data-set path)', defaultDescription: 'first clip whose circuit decision differs, else the first "yes"' })
-    .option('min-agreement', { type: 'number', default: 0.98, describe: 'exit 1 when circuit-vs-software decision agreement is below this fraction' })
+    .option('min-agreement', { type: 'number', default: 0.98, describe: 'exit 1 when the decision agreement of the circuit with the verdict\'s reference is below this fraction' })
     .option('out', { alias: 'o', type: 'string', describe: 'output folder (the batch results live there: a rerun resumes)', defaultDescription: 'out/kws-<model>-<process>' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
     .check((a) => a.clips === 'all' || (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) || `--clips must be an integer >= 1 or "all", got "${a.clips}"`)
@@ -58,15 +59,17 @@ export function builder(y: Argv) {
         'also go to Slurm (bmru batch submit <out>/plan.yaml --slurm), then run this command to score.',
         '',
         'Reported: clip accuracy of the trained model, of the software model with the parameters the circuit realises,',
-        'and of the circuit; circuit-vs-software decision agreement (majority vote of per-frame argmax); per-frame state',
-        'agreement; mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
+        'and of the circuit; decision agreement (majority vote of per-frame argmax) and per-frame state agreement of the',
+        'circuit with each reference (trained, realised, and hwaware with --hwaware-model); --min-agreement and each clip\'s',
+        'verdict judge the one --reference names, by default the realised model (the best predictor available for the',
+        'process); mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
         'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips).',
         'Exit code: 0 agreement >= --min-agreement, 1 below, 2 error or failed clips, 130 interrupted.',
       ].join('\n'),
     );
 }
 
-interface Args {
+interface Args extends ReferenceArgs {
   model: string;
   features: string;
   split: string;
@@ -95,6 +98,7 @@ export async function handler(a: Args): Promise<void> {
   // Before the batch writes a deck: the budget and the process's ranges (clamped values go into model.json).
   const { net, clamps } = checkCircuit(asked, proc, calibration, a, a.unitCurrent === undefined ? {} : { unitField: '--unit-current' });
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
+  const refs = await loadReferences(a, net);
   const split = a.split as Split; // yargs checked it against SPLITS
   const clips = selectClips(set, split, a.clips === 'all' ? 'all' : Number(a.clips), a.features);
   if (a.show !== undefined) namedClip(clips, a.show); // a typo should stop us before the batch, not after it
@@ -102,7 +106,7 @@ export async function handler(a: Args): Promise<void> {
   const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
   const files = await prepareKwsRun(net, set, clips, {
     outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), calibrated: a.calibrated, tolerances, timeoutS: a.timeout, name: 'kws',
-    maxTransistors: a.maxTransistors,
+    maxTransistors: a.maxTransistors, reference: refs.reference, hwawareModel: a.hwawareModel === undefined ? undefined : resolve(a.hwawareModel),
   });
   await writeClamps(out, clamps);
   const expanded = await expandPlan(await loadPlan(files.plan));
@@ -130,10 +134,10 @@ export async function handler(a: Args): Promise<void> {
 
   const shown = clipToShow(rows, a.show);
   // The summary first: it must not depend on the figure's extra transient succeeding.
-  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, summary: s, shown: shown.clip.file, ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}) }, null, 1) + '\n');
+  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, reference: s.reference, summary: s, shown: shown.clip.file, ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}) }, null, 1) + '\n');
   const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
   const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
-    process: proc, calibration, tolerances, title: `bmru kws figure ${shown.clip.file}`, maxTransistors: a.maxTransistors,
+    process: proc, calibration, tolerances, ...refs, title: `bmru kws figure ${shown.clip.file}`, maxTransistors: a.maxTransistors,
     run: { name: 'kws-figure', timeoutMs: a.timeout * 1000, onProgress: transientProgress(sp) },
   })
     .catch((e: Error) => {
@@ -170,8 +174,13 @@ function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number
       [`trained model, whole split`, `${wholeSplit.correct}/${wholeSplit.clips} = ${pct(wholeSplit.correct / wholeSplit.clips, 1)}`],
     ]),
     '',
-    `decision agreement circuit vs software: ${acc(s.agreement)} (vs the trained model: ${acc(s.agreementTrained)})`,
-    `per-frame state agreement: mean ${pct(s.stateAgreementMean)}, worst clip ${pct(s.stateAgreementMin)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
+    'the circuit against each reference (decision = majority vote; states over all unit-frames, each clip weighing the same):',
+    table(['reference', 'decisions agree', 'states mean', 'states worst clip'], REFERENCE_NAMES.filter((n) => s.references[n] !== undefined).map((n) => {
+      const x = s.references[n]!;
+      return [n === s.reference ? `${n} (verdict)` : n, acc(x.agreement), pct(x.stateAgreementMean), pct(x.stateAgreementMin)];
+    })),
+    ...betterNote(s),
+    `decision agreement with ${s.reference ?? 'the verdict\'s reference'}, the verdict's reference: ${acc(s.agreement)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
     '',
     'mean power over clips (transient, per supply domain):',
     table(['domain', 'mean', 'core'], Object.entries(s.powerW).map(([d, w]) => [d, watts(w), (CORE_DOMAINS as readonly string[]).includes(d) ? 'yes' : ''])),
@@ -180,11 +189,25 @@ function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number
   ].join('\n');
 }
 
+/** A note when another reference predicts the circuit's states better (mean over clips) than the verdict's. */
+function betterNote(s: KwsSummary): string[] {
+  if (s.reference === null) return [];
+  const t = Object.fromEntries(Object.entries(s.references).map(([n, x]) => [n, { stateAgreement: x.stateAgreementMean }]));
+  const b = betterReferences(t, s.reference)[0];
+  return b === undefined ? [] : [`note: ${b} predicts the circuit's states better than ${s.reference}, the verdict's reference (mean ${pct(s.references[b]!.stateAgreementMean)} vs ${pct(s.references[s.reference]!.stateAgreementMean)})`];
+}
+
 function kwsCsv(rows: readonly KwsRow[]): (string | number | null)[][] {
   const domains = Object.keys(rows.find((r) => r.powerW)?.powerW ?? {});
   return [
-    ['clip', 'file', 'label', 'target', 'trained_decision', 'software_decision', 'circuit_decision', 'state_agreement', 'vote_agreement', ...domains.map((d) => `${d}_w`), 'ngspice_s', 'failure'],
-    ...rows.map((r) => [r.clip.name, r.clip.file, r.clip.label, r.clip.target, r.trainedDecision, r.softwareDecision, r.circuitDecision, r.stateAgreement, r.voteAgreement, ...domains.map((d) => r.powerW?.[d] ?? null), r.ngspiceS, r.failure]),
+    [
+      'clip', 'file', 'label', 'target', 'trained_decision', 'software_decision', 'circuit_decision', 'state_agreement', 'vote_agreement', ...domains.map((d) => `${d}_w`), 'ngspice_s', 'failure',
+      'reference', ...REFERENCE_NAMES.flatMap((n) => [`decision_${n}`, `state_agreement_${n}`]),
+    ],
+    ...rows.map((r) => [
+      r.clip.name, r.clip.file, r.clip.label, r.clip.target, r.trainedDecision, r.softwareDecision, r.circuitDecision, r.stateAgreement, r.voteAgreement, ...domains.map((d) => r.powerW?.[d] ?? null), r.ngspiceS, r.failure,
+      r.reference, ...REFERENCE_NAMES.flatMap((n) => [r.references[n]?.decision ?? null, r.references[n]?.stateAgreement ?? null]),
+    ]),
   ];
 }
 
@@ -196,7 +219,7 @@ async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow
     sections.push({
       heading: 'Per-frame state agreement over clips',
       svg: await histogram({ title: `state agreement per clip (${sim.length} clips)`, x: { label: 'state agreement (fraction of unit-frames)' }, values: sim.map((x) => x.stateAgreement!) }),
-      caption: `mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
+      caption: `against the ${s.reference} model: mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
     });
     const core = (x: KwsRow) => CORE_DOMAINS.reduce((sum, d) => sum + (x.powerW![d] ?? 0), 0);
     sections.push({
@@ -219,7 +242,7 @@ async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
     {
       heading: `Clip ${shown.clip.file}: logit margin over time`,
       svg: await lineChart({
-        title: `logit('${keyword}') - logit(other), software (realised parameters) vs circuit`,
+        title: `logit('${keyword}') - logit(other), software (${r.reference} model) vs circuit`,
         x: { label: 'frame (10 ms)' },
         y: { label: 'logit margin (units of I_unit)' },
         series: [

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { decides, nearTies, nearTiesCsvRows, thresholdResolution, THRESHOLD_RESOLUTION, unitFrameKey } from '../../src/compare/neartie.js';
+import { TOLERANCE_ABS_A, TOLERANCE_REL } from '../../src/calibrate/calibrate.js';
+import { runNetwork } from '../../src/model/index.js';
+import type { Network } from '../../src/model/types.js';
+
+const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+
+/**
+ * One cell whose candidate is the input itself (c = max(x, 0)): band [0.3, 0.5), I_unit 1 nA, so the resolution is
+ * 3% of 0.5 = 0.015 units at beta_hi and max(3% of 0.3, 5 pA) = 0.009 units at beta_lo.
+ */
+function oneCell(betaLo: number, delta: number, s0 = 0): Network {
+  return {
+    arch: 'fq-bmru', inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    pre: lin(1, 1, [1], [0]),
+    blocks: [{ cand: lin(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(betaLo), delta: Float64Array.of(delta), s0: Float64Array.of(s0) }, post: lin(1, 1, [1], [0]) }],
+    out: lin(2, 1, [0, 1], [0.5, 0]),
+  };
+}
+
+const clip = (xs: number[]) => ({ frames: xs.length, features: 1, data: Float64Array.from(xs) });
+
+describe('near ties', () => {
+  it('takes its resolution from the calibration verify rule (3% or 5 pA, whichever is larger)', () => {
+    expect(THRESHOLD_RESOLUTION.rel).toBe(TOLERANCE_REL);
+    expect(THRESHOLD_RESOLUTION.absA).toBe(TOLERANCE_ABS_A);
+    expect(thresholdResolution(0.5, 1e-9)).toBeCloseTo(0.015, 15);
+    expect(thresholdResolution(0.1, 1e-9)).toBeCloseTo(0.005, 15); // the 5 pA floor
+    expect(thresholdResolution(0.1, 2.5e-10)).toBeCloseTo(0.02, 15); // 5 pA is 0.02 units at 250 pA
+  });
+
+  it('counts a state that depends on which side of a threshold it falls, only where the tie is inside the resolution', () => {
+    const realised = oneCell(0.3, 0.2);
+    // frame: candidate, state before -> decided?
+    // 0: 0.51 after s0 = 0, 0.01 above beta_hi: turns ON here, stays OFF just below  -> decided by beta_hi
+    // 1: 0.505 after ON: ON on both sides of beta_hi                                 -> no
+    // 2: 0.305 after ON, 0.005 above beta_lo: holds ON here, OFF just below          -> decided by beta_lo
+    // 3: 0.20 after ON: forced OFF, 0.1 from beta_lo                                  -> no
+    // 4: 0.53 after OFF, 0.03 above beta_hi: outside the 0.015 resolution            -> no
+    // 5: 0.295 after ON, 0.005 below beta_lo: OFF here, would hold ON at it           -> decided by beta_lo
+    const inputs = clip([0.51, 0.505, 0.305, 0.2, 0.53, 0.295]);
+    const sw = runNetwork(realised, inputs);
+    expect(Array.from(sw.states[0])).toEqual([1, 1, 1, 0, 1, 0]);
+    const n = nearTies(realised, realised, sw);
+    expect(n.unitFrames).toBe(3);
+    expect(n.totalUnitFrames).toBe(6);
+    expect(n.ties.map((t) => [t.parameter, t.frames])).toEqual([
+      ['blocks.0.cell.beta_lo[0]', [2, 5]],
+      ['blocks.0.cell.beta_hi[0]', [0]],
+    ]);
+    const lo = n.ties[0];
+    expect(lo.realised).toBeCloseTo(0.3, 15);
+    expect(lo.resolution).toBeCloseTo(0.009, 15);
+    expect(lo.closest).toBeCloseTo(0.005, 12);
+    expect([...n.decided].sort()).toEqual([unitFrameKey(0, 0, 0), unitFrameKey(0, 2, 0), unitFrameKey(0, 5, 0)].sort());
+  });
+
+  it('lists the trained value beside the realised one, and writes every tie to the CSV rows', () => {
+    const realised = oneCell(0.3, 0.2);
+    const trained = oneCell(0.29, 0.25); // beta_hi 0.54 trained, realised 0.5
+    const n = nearTies(trained, realised, runNetwork(realised, clip([0.51])));
+    expect(n.ties).toHaveLength(1);
+    expect(n.ties[0].trained).toBeCloseTo(0.54, 15);
+    expect(n.ties[0].realised).toBeCloseTo(0.5, 15);
+    const rows = nearTiesCsvRows(n);
+    expect(rows[0]).toEqual(['parameter', 'block', 'unit', 'threshold', 'trained', 'realised', 'resolution', 'unit_frames', 'closest_margin', 'frames']);
+    expect(rows.slice(1).map((r) => [r[0], r[7], r[9]])).toEqual([['blocks.0.cell.beta_hi[0]', 1, '0']]);
+  });
+
+  it('finds none on a clip that stays clear of both thresholds', () => {
+    const realised = oneCell(0.3, 0.2);
+    const n = nearTies(realised, realised, runNetwork(realised, clip([0.1, 0.9, 0.4, 0.1])));
+    expect(n.ties).toEqual([]);
+    expect(n.unitFrames).toBe(0);
+  });
+
+  it('knows which side matters: beta_hi for an OFF cell, beta_lo for an ON cell, both for a band of zero width', () => {
+    expect(decides(0.5, 0.3, 0.5, 0)).toBe(true);
+    expect(decides(0.5, 0.3, 0.5, 1)).toBe(false);
+    expect(decides(0.3, 0.3, 0.5, 1)).toBe(true);
+    expect(decides(0.3, 0.3, 0.5, 0)).toBe(false);
+    expect(decides(0.4, 0.4, 0.4, 0)).toBe(true);
+    expect(decides(0.4, 0.4, 0.4, 1)).toBe(true);
+  });
+});
