@@ -1,12 +1,15 @@
 /**
- * What a batch has produced: counts for `bmru batch status`, aggregates for `bmru batch report`. Pure
- * functions of the plan's jobs and the records found; records of jobs no longer in the plan are counted apart
- * and otherwise ignored.
+ * What a batch has produced: counts for `bmru batch status`, aggregates, report.csv rows and report.html for
+ * `bmru batch report` (mostly pure functions of the plan's jobs and the records found; records of jobs no longer
+ * in the plan are counted apart and otherwise ignored), and opening a batch by its plan or its output folder.
  */
+import { stat } from 'node:fs/promises';
 import { judge, type Tolerances } from '../compare/tolerance.js';
+import { BmruError } from '../errors.js';
+import { histogram, htmlPage, lineChart, writePlot } from '../plot/index.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
-import type { Job } from './plan.js';
-import { recordReference, type ResultRecord } from './store.js';
+import { expandPlan, loadPlan, type Job } from './plan.js';
+import { acquireLock, outPaths, readJobsFile, rebuildStreams, recordReference, type OutPaths, type ResultRecord } from './store.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 export interface BatchStatus {
@@ -111,4 +114,81 @@ function mean(values: readonly number[]): number | null {
 /** Failed records of the plan's jobs, in plan order. */
 export function failedRecords(jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): ResultRecord[] {
   return jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r?.status === 'failed');
+}
+
+/** Columns of report.csv: one row per model, process and corner, then the figures against each reference. */
+export const REPORT_HEADER = [
+  'model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'state_agreement_mean', 'state_agreement_min',
+  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s', 'reference',
+  ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_mean_${n}`, `decision_match_rate_${n}`]),
+];
+
+/** A group row as report.csv writes it (empty cells where nothing was measured). */
+export function reportCsvRow(r: GroupRow): (string | number)[] {
+  const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : v);
+  return [
+    r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS),
+    r.verdictReferences.join(' '), ...REFERENCE_NAMES.flatMap((x) => [n(r.references[x]?.stateAgreementMean), n(r.references[x]?.decisionMatchRate)]),
+  ];
+}
+
+/** A plan file (expanded now) or an output folder (its jobs.json). */
+export async function openBatch(target: string, opts: { out?: string; kit?: string } = {}): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
+  const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+  if (isDir) {
+    const paths = outPaths(target);
+    const file = await readJobsFile(paths);
+    return { name: file.name, paths, jobs: file.jobs, tolerances: file.tolerances };
+  }
+  const plan = await loadPlan(target, { out: opts.out, kit: opts.kit });
+  const expanded = await expandPlan(plan);
+  return { name: plan.name, paths: outPaths(plan.outDir), jobs: expanded.jobs, tolerances: plan.tolerances };
+}
+
+/**
+ * Rebuilds results.jsonl / results.csv from the records (after `--slice` runs, which write records only),
+ * unless a run holds the folder. Returns whether it did.
+ */
+export async function refreshStreams(paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireLock(paths);
+  } catch (e) {
+    if (e instanceof BmruError && e.kind === 'batch-locked') return false;
+    throw e;
+  }
+  try {
+    await rebuildStreams(paths, jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r !== undefined));
+    return true;
+  } finally {
+    await release();
+  }
+}
+
+/** Per-job state agreement (histogram) and per group (points with the decision-match rate); false without ok jobs. */
+export async function writeReportPage(file: string, name: string, rows: readonly GroupRow[], jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+  const agreements = jobs.flatMap((j) => {
+    const r = records.get(j.id);
+    return r?.status === 'ok' && r.cosim ? [r.cosim.comparison.stateAgreement] : [];
+  });
+  if (agreements.length === 0) return false;
+  const groups = rows.filter((r) => r.stateAgreementMean !== null);
+  const label = (r: GroupRow) => `${r.model.split('/').pop()} ${r.process} ${r.corner}`;
+  await writePlot(file, htmlPage(`bmru batch report: ${name}`, [
+    { heading: 'State agreement per job', svg: await histogram({ title: `Unit-frame state agreement (${agreements.length} jobs)`, x: { label: 'state agreement (fraction)' }, values: agreements }) },
+    {
+      heading: 'Per model, process and corner',
+      svg: await lineChart({
+        title: 'Mean state agreement and decision-match rate per group',
+        x: { label: 'group (row of report.csv)' },
+        y: { label: 'fraction' },
+        series: [
+          { name: 'state agreement (mean)', x: groups.map((_, i) => i), y: groups.map((r) => r.stateAgreementMean!), mark: 'point' },
+          { name: 'decision match rate', x: groups.map((_, i) => i), y: groups.map((r) => r.decisionMatchRate!), mark: 'point' },
+        ],
+      }),
+      caption: groups.map((r, i) => `${i}: ${label(r)}`).join('; '),
+    },
+  ]));
+  return true;
 }

@@ -23,7 +23,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   audio: ['errors', 'util', 'model'],
   plot: ['errors', 'util'],
   train: ['errors', 'util', 'model', 'audio', 'plot'],
-  jobs: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline'],
+  jobs: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'plot'],
   analysis: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'jobs', 'audio'],
   cli: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'calibrate', 'audio', 'plot', 'train', 'jobs', 'analysis'],
   index: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'calibrate', 'audio', 'train', 'jobs', 'analysis'],

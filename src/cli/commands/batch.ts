@@ -1,23 +1,19 @@
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeToString } from 'fast-csv';
 import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
 import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
-import { acquireLock, outPaths, readAllResults, readJobsFile, rebuildStreams, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
+import { outPaths, readAllResults, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
 import { intAtLeast, referenceOptions, type ReferenceArgs } from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
-import { aggregate, batchStatus, failedRecords, type GroupRow } from '../../jobs/report.js';
-import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
+import { aggregate, batchStatus, failedRecords, openBatch, refreshStreams, REPORT_HEADER, reportCsvRow, writeReportPage } from '../../jobs/report.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
-import type { Tolerances } from '../../compare/tolerance.js';
-import { BmruError } from '../../errors.js';
 import { batchProgressText, progress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
-import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
+import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 
@@ -120,7 +116,7 @@ async function runHandler(a: RunArgs): Promise<void> {
   });
   p.done(`${summary.ok} ok, ${summary.failed} failed this run in ${summary.wallS.toFixed(1)} s`);
   console.log(formatRunSummary(summary, slice !== undefined));
-  process.exitCode = summary.interrupted ? EXIT_INTERRUPTED : summary.failures.length > 0 ? EXIT_ERROR : summary.belowTolerance > 0 ? EXIT_BELOW_TOLERANCE : 0;
+  process.exitCode = batchExitCode(summary);
 }
 
 function formatRunSummary(s: BatchSummary, sliced: boolean): string {
@@ -250,7 +246,7 @@ interface TargetArgs {
 }
 
 async function statusHandler(a: TargetArgs): Promise<void> {
-  const { name, paths, jobs } = await openTarget(a);
+  const { name, paths, jobs } = await openBatch(a.target, a);
   console.log(statusText(name, paths, jobs, await readAllResults(paths)));
 }
 
@@ -283,7 +279,7 @@ const reportCommand = {
 };
 
 async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
-  const { name, paths, jobs, tolerances } = await openTarget(a);
+  const { name, paths, jobs, tolerances } = await openBatch(a.target, a);
   const records = await readAllResults(paths);
   const rows = aggregate(jobs, records, tolerances);
   const csvFile = a.csv ?? join(paths.dir, 'report.csv');
@@ -312,81 +308,6 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   const plotted = await writeReportPage(page, name, rows, jobs, records);
   out.push('', `aggregate table: ${shown(csvFile)}${plotted ? `, plots: ${shown(page)}` : ''}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`);
   console.log(out.join('\n'));
-}
-
-/** Per-job state agreement (histogram) and per group (points with the decision-match rate); false without ok jobs. */
-async function writeReportPage(file: string, name: string, rows: readonly GroupRow[], jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
-  const agreements = jobs.flatMap((j) => {
-    const r = records.get(j.id);
-    return r?.status === 'ok' && r.cosim ? [r.cosim.comparison.stateAgreement] : [];
-  });
-  if (agreements.length === 0) return false;
-  const groups = rows.filter((r) => r.stateAgreementMean !== null);
-  const label = (r: GroupRow) => `${r.model.split('/').pop()} ${r.process} ${r.corner}`;
-  await writePlot(file, htmlPage(`bmru batch report: ${name}`, [
-    { heading: 'State agreement per job', svg: await histogram({ title: `Unit-frame state agreement (${agreements.length} jobs)`, x: { label: 'state agreement (fraction)' }, values: agreements }) },
-    {
-      heading: 'Per model, process and corner',
-      svg: await lineChart({
-        title: 'Mean state agreement and decision-match rate per group',
-        x: { label: 'group (row of report.csv)' },
-        y: { label: 'fraction' },
-        series: [
-          { name: 'state agreement (mean)', x: groups.map((_, i) => i), y: groups.map((r) => r.stateAgreementMean!), mark: 'point' },
-          { name: 'decision match rate', x: groups.map((_, i) => i), y: groups.map((r) => r.decisionMatchRate!), mark: 'point' },
-        ],
-      }),
-      caption: groups.map((r, i) => `${i}: ${label(r)}`).join('; '),
-    },
-  ]));
-  return true;
-}
-
-const REPORT_HEADER = [
-  'model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'state_agreement_mean', 'state_agreement_min',
-  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s', 'reference',
-  ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_mean_${n}`, `decision_match_rate_${n}`]),
-];
-
-function reportCsvRow(r: GroupRow): (string | number)[] {
-  const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : v);
-  return [
-    r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS),
-    r.verdictReferences.join(' '), ...REFERENCE_NAMES.flatMap((x) => [n(r.references[x]?.stateAgreementMean), n(r.references[x]?.decisionMatchRate)]),
-  ];
-}
-
-/**
- * Rebuilds results.jsonl / results.csv from the records (after `--slice` runs, which write records only),
- * unless a run holds the folder. Returns whether it did.
- */
-async function refreshStreams(paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
-  let release: (() => Promise<void>) | undefined;
-  try {
-    release = await acquireLock(paths);
-  } catch (e) {
-    if (e instanceof BmruError && e.kind === 'batch-locked') return false;
-    throw e;
-  }
-  try {
-    await rebuildStreams(paths, jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r !== undefined));
-    return true;
-  } finally {
-    await release();
-  }
-}
-
-/** A plan file (expanded now) or an output folder (its jobs.json). */
-async function openTarget(a: TargetArgs): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
-  const isDir = await stat(a.target).then((s) => s.isDirectory(), () => false);
-  if (isDir) {
-    const paths = outPaths(a.target);
-    const file = await readJobsFile(paths);
-    return { name: file.name, paths, jobs: file.jobs, tolerances: file.tolerances };
-  }
-  const plan = await loadPlan(a.target, { out: a.out, kit: a.kit });
-  const expanded = await expandPlan(plan);
-  return { name: plan.name, paths: outPaths(plan.outDir), jobs: expanded.jobs, tolerances: plan.tolerances };
 }
 
 function failureTable(records: readonly ResultRecord[]): string {
