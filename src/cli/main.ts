@@ -18,7 +18,7 @@ interface Loaded {
  * named command's module is imported, so `bmru --help` and a typo pay for none of them (all twelve, with
  * vega, mathjs and the audio stack behind them, cost 1.0-1.8 s CPU on every start).
  */
-const COMMANDS: readonly { readonly name: string; readonly usage?: string; readonly describe: string; readonly load: () => Promise<Loaded> }[] = [
+export const COMMANDS: readonly { readonly name: string; readonly usage?: string; readonly describe: string; readonly load: () => Promise<Loaded> }[] = [
   { name: 'simulate', describe: 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)', load: () => import('./commands/simulate.js') },
   { name: 'export', describe: 'Write the ngspice netlist of a model driven by an input clip, with its parameter -> element mapping table', load: () => import('./commands/export.js') },
   { name: 'spice', usage: 'spice <deck>', describe: 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)', load: () => import('./commands/spice.js') },

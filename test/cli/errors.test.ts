@@ -72,7 +72,7 @@ describe('bmru with a bad model or inputs file', () => {
 
   it('says a features file given to kws is not safetensors when it is a CSV', async () => {
     const clip = await cli.write('clip3-features.csv', exampleClip(3));
-    expectOneErrorLine(await cli.run(['kws', '-f', clip, '-n', '1', '-o', 'kws-csv']), 'clip3-features.csv', "'header'", 'expected a safetensors file');
+    expectOneErrorLine(await cli.run(['kws', '-f', clip, '--clips', '1', '-o', 'kws-csv']), 'clip3-features.csv', "'header'", 'expected a safetensors file');
   });
 
   it('refuses a --kit folder that does not exist before building or simulating anything', async () => {

@@ -14,7 +14,7 @@ afterAll(() => cli.cleanUp());
 
 describe('bmru kws', () => {
   it('scores clips in software and circuit, writes per-clip results, and resumes instead of simulating again', async () => {
-    const args = ['kws', '-f', 'toy.safetensors', '-n', '2', '-o', 'k', '-q', '--min-agreement', '0'];
+    const args = ['kws', '-f', 'toy.safetensors', '--clips', '2', '-o', 'k', '-q', '--min-agreement', '0'];
     const r = await cli.run(args);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^clips: 2 \(2 simulated\)/m);
@@ -49,7 +49,7 @@ describe('bmru kws', () => {
   });
 
   it('rejects an unknown --show clip before simulating anything', async () => {
-    const r = await cli.run(['kws', '-f', 'toy.safetensors', '-n', '2', '-o', 'typo', '-q', '--show', 'yes__nope']);
+    const r = await cli.run(['kws', '-f', 'toy.safetensors', '--clips', '2', '-o', 'typo', '-q', '--show', 'yes__nope']);
     expect(r.exitCode).toBe(EXIT_ERROR);
     expect(r.stderr).toMatch(/--show.*not one of the 2 chosen clips \(e\.g\. no__toy_nohash_8\)/);
     await expect(readdir(path.join(cli.dir, 'typo'))).rejects.toThrow(/ENOENT/);

@@ -21,17 +21,17 @@ export function builder(y: Argv) {
     .option('validation', { type: 'number', default: d.validationPercent, describe: 'percent of speakers (and silence clips) in the validation split' })
     .option('test', { type: 'number', default: d.testPercent, describe: 'percent of speakers (and silence clips) in the test split' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of every random draw: the same seed and tool versions give the same files, byte for byte' })
-    .option('jobs', { alias: 'j', type: 'number', describe: 'clips made at once', defaultDescription: 'one per core' })
+    .option('workers', { alias: ['j', 'jobs'], type: 'number', describe: 'clips made at once (--jobs is the old name)', defaultDescription: 'one per core' })
     .option('force', { type: 'boolean', default: false, describe: 'regenerate every clip, and write into a folder that holds other files' })
     .option('features', { type: 'string', describe: `also write the features file (as \`bmru features\`); give a path, or "" for <out>/${DEFAULT_FEATURES_FILE}` })
     .check((a) => {
-      if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) return `--jobs must be an integer >= 1, got ${a.jobs}`;
+      if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) return `--workers must be an integer >= 1, got ${a.workers}`;
       // yargs also sets the camel-case keys (keywordClips for --keyword-clips); its types list only the flags.
       return settingsProblem(settingsOf(a as unknown as Args)) ?? true;
     })
     .example('$0 kws-data', `the default set in data/kws-synth: ${d.keywordClips} "yes", ${d.otherClips} others, ${d.silenceClips} silence (about 1 min on 2 cores)`)
     .example('$0 kws-data --others no,up,down,yet,yeah,less --other-clips 600 --features ""', 'harder negatives (yes-like words), then the features file')
-    .example('$0 kws-data -o data/kws-small --keyword-clips 200 --other-clips 200 --silence-clips 50 --speakers 40', 'a quarter-size set (~15 s; ~88% held-out accuracy at width 4, too few test clips for bmru kws -n 50)')
+    .example('$0 kws-data -o data/kws-small --keyword-clips 200 --other-clips 200 --silence-clips 50 --speakers 40', 'a quarter-size set (~15 s; ~88% held-out accuracy at width 4, too few test clips for bmru kws --clips 50)')
     .example('$0 kws-data -o /tmp/tiny --keyword-clips 4 --other-clips 4 --silence-clips 2 --speakers 2', 'a tiny set for a quick test')
     .epilogue(
       [
@@ -60,13 +60,13 @@ interface Args {
   validation: number;
   test: number;
   seed: number;
-  jobs?: number;
+  workers?: number;
   force: boolean;
   features?: string;
 }
 
 /** The generator's settings from the command line. */
-function settingsOf(a: Omit<Args, 'out' | 'jobs' | 'force' | 'features'>): SynthSettings {
+function settingsOf(a: Omit<Args, 'out' | 'workers' | 'force' | 'features'>): SynthSettings {
   return {
     seed: a.seed,
     keyword: a.keyword,
@@ -84,7 +84,7 @@ export async function handler(a: Args): Promise<void> {
   const settings = settingsOf(a);
   const p = progress(`kws-data ${a.out}`);
   const startedMs = Date.now();
-  const r = await generateSynthSet(a.out, settings, { concurrency: a.jobs, force: a.force, onProgress: ({ done, total }) => p.update(`${done}/${total} clips`) }).catch((e: unknown) => {
+  const r = await generateSynthSet(a.out, settings, { concurrency: a.workers, force: a.force, onProgress: ({ done, total }) => p.update(`${done}/${total} clips`) }).catch((e: unknown) => {
     p.stop();
     throw e;
   });

@@ -35,7 +35,7 @@ export function builder(y: Argv) {
     .option('model', { alias: 'm', type: 'string', default: DEFAULT_MODEL, describe: 'trained model file (bmru train)', defaultDescription: 'shipped models/kws/kws-w4.json' })
     .option('features', { alias: 'f', type: 'string', default: DEFAULT_FEATURES, describe: 'features file of the clips (bmru kws-data --features "" or bmru features <folder>)' })
     .option('split', { type: 'string', choices: SPLITS as string[], default: 'test', describe: 'which split the clips come from' })
-    .option('clips', { alias: 'n', type: 'string', default: String(DEFAULT_KWS_CLIPS), describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"' })
+    .option('clips', { type: 'string', default: String(DEFAULT_KWS_CLIPS), describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"' })
     .option('unit-current', { type: 'number', describe: 'I_unit (A): override the model\'s; power scales with it', defaultDescription: 'the model\'s (kws-w4: 250 pA)' })
     .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once' })
     .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON for each clip\'s comparison', defaultDescription: 'as bmru compare' })
@@ -49,8 +49,8 @@ export function builder(y: Argv) {
     // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
     .check((a) => numberIn('min-agreement', a['min-agreement'], 0, 1))
     .example('$0 kws-data --features "" && $0 kws', 'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)')
-    .example('$0 kws -n all -o out/kws-all', 'every test clip (181 in the default set)')
-    .example('$0 kws -p gf180mcu -n 10', 'ten clips on the GF180MCU kit')
+    .example('$0 kws --clips all -o out/kws-all', 'every test clip (181 in the default set)')
+    .example('$0 kws -p gf180mcu --clips 10', 'ten clips on the GF180MCU kit')
     .example('$0 kws --unit-current 1e-9', 'the same network at I_unit = 1 nA: 4x the power')
     .epilogue(
       [
