@@ -28,7 +28,7 @@ describe('bmru compare exit code', () => {
     const tol = await cli.write('strict.json', JSON.stringify({ minStateAgreement: 0, minVoteAgreement: 0, requireDecisionMatch: false, maxUnexplained: {}, maxSwitchDelayS: 1e-12 }));
     const r = await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'strict', '--timeout', '120']);
     expect(r.exitCode, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/^verdict: FAIL$/m);
+    expect(r.stdout).toMatch(/^verdict: FAIL\b/m);
     const verdict = await verdictOf('strict');
     expect(verdict.pass).toBe(false);
     // The one check that can fail here did, on a delay the run measured (the cells switch from their s0 state).
@@ -41,7 +41,7 @@ describe('bmru compare exit code', () => {
     const tol = await cli.write('lax.json', JSON.stringify({ minStateAgreement: 0, minVoteAgreement: 0, requireDecisionMatch: false, maxUnexplained: {} }));
     const r = await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'lax', '--timeout', '120']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^verdict: PASS$/m);
+    expect(r.stdout).toMatch(/^verdict: PASS\b/m);
     expect((await verdictOf('lax')).pass).toBe(true);
   });
 
