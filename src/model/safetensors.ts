@@ -12,7 +12,8 @@ import type { ModelMetadata, Tensor } from './tensors.js';
 const HEADER_LEN_BYTES = 8;
 /** Guard against a corrupt length field making us allocate gigabytes (the format caps headers at 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
-const DTYPE_BYTES = { F32: 4, F64: 8 } as const;
+/** Bytes per value of the dtypes read; F16 and BF16 (common PyTorch saves) are upcast exactly to float64. */
+const DTYPE_BYTES = { F16: 2, BF16: 2, F32: 4, F64: 8 } as const;
 type DType = keyof typeof DTYPE_BYTES;
 
 interface HeaderEntry {
@@ -121,7 +122,7 @@ function jsonKind(v: unknown): string {
 function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {
   const e = raw as Partial<HeaderEntry>;
   if (typeof e !== 'object' || e === null) throw new InputError('expected a header entry object', { file, field: name });
-  if (!(e.dtype! in DTYPE_BYTES)) throw new InputError(`expected dtype F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
+  if (!(e.dtype! in DTYPE_BYTES)) throw new InputError(`expected dtype F16, BF16, F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InputError(`expected shape as a list of non-negative integers, got ${JSON.stringify(e.shape)}`, { file, field: name });
   }
@@ -134,17 +135,41 @@ function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {
 function decode(view: DataView, offset: number, count: number, dtype: DType): Float64Array {
   const out = new Float64Array(count);
   const step = DTYPE_BYTES[dtype];
-  for (let i = 0; i < count; i++) {
-    out[i] = dtype === 'F32' ? view.getFloat32(offset + i * step, true) : view.getFloat64(offset + i * step, true);
-  }
+  const read = READ[dtype];
+  for (let i = 0; i < count; i++) out[i] = read(view, offset + i * step);
   return out;
+}
+
+/** One little-endian value of each dtype as a number (exact: every F16/BF16/F32 value is a float64). */
+const READ: Readonly<Record<DType, (view: DataView, at: number) => number>> = {
+  F64: (v, at) => v.getFloat64(at, true),
+  F32: (v, at) => v.getFloat32(at, true),
+  // bfloat16 is the top half of a float32.
+  BF16: (v, at) => new Float32Array(Uint32Array.of(v.getUint16(at, true) << 16).buffer)[0],
+  F16: (v, at) => half(v.getUint16(at, true)),
+};
+
+/** The bfloat16 nearest a number (round half to even on the float32 bits), as its 16-bit pattern. */
+export function bfloat16Bits(v: number): number {
+  const bits = new Uint32Array(Float32Array.of(v).buffer)[0];
+  return ((bits + 0x7fff + ((bits >> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** An IEEE-754 binary16 bit pattern as a number: sign, 5-bit exponent (bias 15), 10-bit fraction. */
+export function half(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // subnormal (and zero)
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /** Serialise tensors (as F32 or F64) plus string metadata into safetensors bytes. */
 export function writeSafetensors(
   tensors: ReadonlyMap<string, Tensor>,
   metadata: Record<string, string>,
-  dtype: DType = 'F32',
+  dtype: 'F32' | 'F64' | 'BF16' = 'F32',
 ): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
@@ -165,6 +190,7 @@ export function writeSafetensors(
   for (const t of tensors.values()) {
     for (const v of t.data) {
       if (dtype === 'F32') view.setFloat32(pos, v, true);
+      else if (dtype === 'BF16') view.setUint16(pos, bfloat16Bits(v), true);
       else view.setFloat64(pos, v, true);
       pos += DTYPE_BYTES[dtype];
     }

@@ -26,6 +26,25 @@ export const DEFAULT_FRAME_S = 0.01;
 
 const CELL_TENSORS = ['alpha', 'beta1', 'delta', 's0'] as const;
 
+/**
+ * `skip` from the metadata. A file without it (a plain `save_file(state_dict)` writes no metadata) is decided by
+ * the shapes where they can (a skip path adds h to the block output, so it needs S = H) and refused where they
+ * cannot: defaulting to either value would compute the other network without a word.
+ */
+function resolveSkip(value: string | undefined, cells: number, width: number, file?: string): boolean {
+  const given = parseBoolMeta(value, file);
+  if (given === true && cells !== width) {
+    throw new InputError(`'true' needs S = H (a skip path adds h to the block output), but S = ${cells} and H = ${width}`, { file, field: '__metadata__.skip' });
+  }
+  if (given !== undefined) return given;
+  if (cells !== width) return false;
+  throw new InputError(
+    `missing: with S = H = ${width} the shapes cannot tell a network with a skip path from one without; add it to the file's metadata, ` +
+      `e.g. save_file(tensors, path, metadata={"arch": "fq-bmru", "blocks": "<L>", "skip": "true"})`,
+    { file, field: '__metadata__.skip' },
+  );
+}
+
 /** Every tensor name a network of `blocks` blocks must carry, in file order. */
 export function expectedTensorNames(blocks: number): string[] {
   const names = ['pre.weight', 'pre.bias'];
@@ -50,7 +69,6 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   // Bounded before anything is built from it: `blocks = "1e7"` once allocated 80 million tensor names.
   const blocks = parseIntMeta(meta.blocks, 'blocks', file) ?? countBlocks(tensors);
   checkBlocks(blocks, meta.blocks === undefined ? 'blocks.{k}' : '__metadata__.blocks', file);
-  const skip = parseBoolMeta(meta.skip, file) ?? true;
   const unitCurrentA = parsePositiveMeta(meta.unit_current_a, 'unit_current_a', file) ?? DEFAULT_UNIT_CURRENT_A;
   const frameS = parsePositiveMeta(meta.frame_s, 'frame_s', file) ?? DEFAULT_FRAME_S;
   const cellParams = (meta.cell_params ?? 'raw') as CellParamConvention;
@@ -82,6 +100,7 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   checkDimension('the input features F (dim 1 of pre.weight)', inputs, MAX_INPUTS, at('pre.weight'));
   checkDimension('the classes C (dim 0 of out.weight)', classes, MAX_CLASSES, at('out.weight'));
   checkDimension('the cells per block S (dim 0 of blocks.0.cand.weight)', cells, MAX_WIDTH, at('blocks.0.cand.weight'));
+  const skip = resolveSkip(meta.skip, cells, width, file);
 
   const take = (name: string, shape: number[]) => expectShape(tensors.get(name)!, name, shape, file);
   const linear = (prefix: string, outN: number, inN: number): Linear => ({
