@@ -15,7 +15,7 @@ import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
 import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
 import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
-import { mosfet, num, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
+import { mosfet, num, withJunctions, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
@@ -64,6 +64,17 @@ export interface GenerateOptions {
   readonly temperatureC?: number;
   /** Refuse, before building, a network whose circuit would have more transistors (default: budget.ts DEFAULT_MAX_TRANSISTORS). */
   readonly maxTransistors?: number;
+  /**
+   * Give every transistor drain/source junctions (AD/AS/PD/PS) from the process's diffusion rule (process.json
+   * `junctions`), so ngspice simulates their capacitance. Default true: on wherever the process declares the rule;
+   * false writes bare devices (zero-area junctions, as every deck was before the rule existed).
+   */
+  readonly junctions?: boolean;
+}
+
+/** The diffusion length (um) the generator draws junctions from, or undefined when it writes none. */
+export function junctionDiffusionUm(opts: Pick<GenerateOptions, 'process' | 'junctions'>): number | undefined {
+  return opts.junctions === false ? undefined : opts.process.junctions?.diffusionLengthUm;
 }
 
 /** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
@@ -429,7 +440,7 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
 }
 
 /** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
-export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation'>): BuiltCircuit {
+export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation' | 'junctions'>): BuiltCircuit {
   const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
@@ -512,7 +523,8 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
     })),
     out: realisedLinear(b, 'out', net.out),
   };
-  return { elements: b.elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
+  const elements = withJunctions(b.elements, junctionDiffusionUm(opts));
+  return { elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
 }
 
 function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['cand'] {
@@ -538,7 +550,7 @@ function networkDeck(b: BuiltCircuit, elements: readonly Element[], opts: Genera
     options: { acct: true, ...DEFAULT_SPICE_OPTIONS, ...opts.spiceOptions },
     supplies: DOMAINS.map((d) => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
     temperatureC: opts.temperatureC,
-    subcircuits: b.flatCells ? [] : [cellSubcircuit(p)],
+    subcircuits: b.flatCells ? [] : [cellSubcircuit(p, junctionDiffusionUm(opts))],
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
     initialConditions: b.initialConditions,
