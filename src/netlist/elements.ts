@@ -115,13 +115,23 @@ export interface Vccs {
   readonly gainAPerV: number;
 }
 
+/** Capacitor (ngspice `C`) between `plus` and `minus`. */
+export interface Capacitor {
+  readonly type: 'cap';
+  readonly name: string;
+  readonly plus: string;
+  readonly minus: string;
+  /** Capacitance (F). */
+  readonly capacitanceF: number;
+}
+
 /** A comment line; its text may come from outside the toolkit and is escaped (`commentText`). */
 export interface Comment {
   readonly type: 'comment';
   readonly text: string;
 }
 
-export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Vccs | Instance | Comment;
+export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Vccs | Capacitor | Instance | Comment;
 
 /** Characters ngspice would read as a line break, and other controls that have no place in a comment. */
 // eslint-disable-next-line no-control-regex
@@ -165,6 +175,8 @@ export function toSpice(e: Element, process: Process): string {
       return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;
     case 'vccs':
       return `G${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${num(e.gainAPerV)}`;
+    case 'cap':
+      return `C${e.name} ${e.plus} ${e.minus} ${num(e.capacitanceF)}`;
     case 'inst':
       return `X${e.name} ${e.nodes.join(' ')} ${e.subckt}`;
     case 'isrc': {

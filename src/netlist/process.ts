@@ -59,6 +59,11 @@ const ProcessSchema = strictObject({
   sizing: SizingSchema.partial().optional(),
   /** Diffusion rule for junction areas and perimeters (AD/AS/PD/PS); absent: devices without junctions. */
   junctions: JunctionsSchema.optional(),
+  /**
+   * Low-pass at every cell's input against edge glitches: capacitance per ampere of the cell's beta_lo (F/A;
+   * generate.ts GenerateOptions.cellInputCapFPerA). Absent: no capacitor.
+   */
+  cellInputCapFPerA: z.number().nonnegative().optional(),
   /** Default kit folder, relative to the process.json, used when the user gives none. */
   defaultKitDir: z.string().optional(),
   /**
@@ -101,6 +106,8 @@ export interface Process {
   readonly sizing: Sizing;
   /** Diffusion rule for every transistor's junctions (generate.ts writes them unless told not to). */
   readonly junctions?: JunctionRule;
+  /** Cell input capacitor per ampere of beta_lo (F/A; generate.ts GenerateOptions.cellInputCapFPerA); undefined: none. */
+  readonly cellInputCapFPerA?: number;
   /** Currents (A) this process states it realises, [min, max]; see netlist/ranges.ts. */
   readonly currentRangeA?: readonly [number, number];
   /** Frame times (s) this process states it runs at, [min, max]. */
@@ -160,6 +167,7 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     skewCorners: p.skewCorners ?? {},
     sizing: { ...DEFAULT_SIZING, ...p.sizing },
     junctions: p.junctions,
+    cellInputCapFPerA: p.cellInputCapFPerA,
     currentRangeA: p.currentRangeA,
     frameRangeS: p.frameRangeS,
     dir,

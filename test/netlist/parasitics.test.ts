@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { randomInputs, randomNetwork } from '../../src/model/index.js';
-import { buildCircuit, cellSubcircuit, junctionFromDiffusion, loadProcess, toSpice, type Element, type Mosfet, type Process } from '../../src/netlist/index.js';
+import { cellThresholds, randomInputs, randomNetwork } from '../../src/model/index.js';
+import { buildCircuit, cardName, cellSubcircuit, junctionFromDiffusion, loadProcess, toSpice, type Capacitor, type Element, type Mosfet, type Process } from '../../src/netlist/index.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
@@ -40,5 +40,43 @@ describe('junctions from the process diffusion rule', () => {
     const gfLike: Process = { ...c180, instance: 'X', nmos: 'nmos_3p3' };
     expect(toSpice({ ...m, junction: junctionFromDiffusion(6, 0.44) }, gfLike)).toBe('Xw1 d g 0 0 nmos_3p3 w=2u l=8u ad=2.64p as=2.64p pd=12.88u ps=12.88u');
     expect(toSpice({ ...m, junction: undefined }, c180)).toBe('Mw1 d g 0 0 nch_c180 w=2u l=8u');
+  });
+});
+
+describe('the capacitor element', () => {
+  it('prints as an ngspice C card: name, nodes, capacitance in F', () => {
+    expect(toSpice({ type: 'cap', name: 'f_b0c1', plus: 'b0c1_in', minus: 'vdd_ff', capacitanceF: 2e-12 }, c180)).toBe('Cf_b0c1 b0c1_in vdd_ff 2e-12');
+    expect(toSpice({ type: 'cap', name: 'x', plus: 'a', minus: '0', capacitanceF: 1.5e-13 }, c180)).toBe('Cx a 0 1.5e-13');
+  });
+});
+
+describe('the cell input low-pass', () => {
+  const caps = (els: readonly Element[]): Capacitor[] => els.filter((e): e is Capacitor => e.type === 'cap');
+
+  it('puts one capacitor per cell from its input node to the supply, C = F/A x beta_lo x I_unit, listed in the mapping table', () => {
+    const perA = 12e-3;
+    const built = buildCircuit(net, x, { process: c180, cellInputCapFPerA: perA });
+    const placed = caps(built.elements);
+    expect(placed).toHaveLength(net.blocks.length * net.cells);
+    net.blocks.forEach((block, k) => {
+      const th = cellThresholds(block.cell);
+      for (let j = 0; j < net.cells; j++) {
+        const cap = placed.find((c) => c.name === `f_b${k}c${j}`)!;
+        expect(cap).toMatchObject({ plus: `b${k}c${j}_in`, minus: 'vdd_ff' });
+        expect(cap.capacitanceF).toBeCloseTo(perA * th.betaLo[j] * net.unitCurrentA, 20);
+        const row = built.mapping.find((r) => r.element === cardName(cap, c180))!;
+        expect(row).toMatchObject({ parameter: `(cell input filter) blocks.${k}.cell[${j}]`, target: 0, realised: 0 });
+      }
+    });
+    // The node is the one the cell's M1 mirrors (the cell instance's `in` port).
+    const cell = built.elements.find((e) => e.type === 'inst' && e.name === 'b0c0');
+    expect(cell?.type === 'inst' && cell.nodes[2]).toBe('b0c0_in');
+  });
+
+  it('takes the process default, and places nothing at 0 F/A or where the process declares none', () => {
+    expect(caps(buildCircuit(net, x, { process: { ...c180, cellInputCapFPerA: 5e-3 } }).elements)).toHaveLength(net.blocks.length * net.cells);
+    expect(caps(buildCircuit(net, x, { process: c180, cellInputCapFPerA: 0 }).elements)).toHaveLength(0);
+    expect(caps(buildCircuit(net, x, { process: { ...c180, cellInputCapFPerA: undefined } }).elements)).toHaveLength(0);
+    expect(() => buildCircuit(net, x, { process: c180, cellInputCapFPerA: -1 })).toThrow(RangeError);
   });
 });
