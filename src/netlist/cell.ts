@@ -9,7 +9,7 @@
  *   v0       the comparison node (high = ON); exposed so .ic can set the initial state and probes can read it
  * OFF -> ON when I_in >= I_thresh; ON -> OFF when I_in + I_width < I_thresh.
  */
-import { mosfet, type Element } from './elements.js';
+import { mosfet, withJunctions, type Element } from './elements.js';
 import type { Process } from './process.js';
 import type { Subcircuit } from './deck.js';
 
@@ -35,7 +35,7 @@ export function cellDevices(process: Process): Element[] {
   ];
 }
 
-/** The cell as a deck's subcircuit (written by `writeDeck`). */
-export function cellSubcircuit(process: Process): Subcircuit {
-  return { name: CELL_SUBCKT, ports: CELL_PORTS, elements: cellDevices(process) };
+/** The cell as a deck's subcircuit (written by `writeDeck`), its devices with junctions when a diffusion length (um) is given. */
+export function cellSubcircuit(process: Process, diffusionLengthUm?: number): Subcircuit {
+  return { name: CELL_SUBCKT, ports: CELL_PORTS, elements: withJunctions(cellDevices(process), diffusionLengthUm) };
 }

@@ -60,9 +60,9 @@ export interface Deck {
 export const currentProbe = (vsrcName: string): string => `i(v${vsrcName})`;
 /** The rawfile vector of a node voltage. */
 export const voltageProbe = (node: string): string => `v(${node})`;
-/** The card name an element gets in the deck (`I<name>`, `V<name>`, or the process's instance prefix for devices). */
+/** The card name an element gets in the deck (`I<name>`, `V<name>`, `C<name>`, or the process's instance prefix for devices). */
 export function cardName(e: Exclude<Element, { type: 'comment' }>, process: Process): string {
-  const prefix = { mos: process.instance, isrc: 'I', vsrc: 'V', switch: 'S', inst: 'X', vccs: 'G' }[e.type];
+  const prefix = { mos: process.instance, isrc: 'I', vsrc: 'V', switch: 'S', inst: 'X', vccs: 'G', cap: 'C' }[e.type];
   return `${prefix}${e.name}`;
 }
 
@@ -160,6 +160,7 @@ function checkNames(e: Element): void {
       names.push(e.from, e.to);
       break;
     case 'vsrc':
+    case 'cap':
       names.push(e.plus, e.minus);
       break;
     case 'switch':

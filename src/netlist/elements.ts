@@ -16,6 +16,41 @@ export interface Mosfet {
   readonly lengthUm: number;
   /** Threshold shift written as the instance parameter `delvto` (V; M instances only, see variation.ts). */
   readonly delvtoV?: number;
+  /** Drain and source junction geometry (`ad as pd ps`); absent: zero-area junctions, no junction capacitance. */
+  readonly junction?: Junction;
+}
+
+/**
+ * Drain/source diffusion geometry of one transistor, what SPICE needs to simulate the junction capacitances
+ * (and junction leakage) of its drain and source: areas in um^2, perimeters in um, the perimeters including the
+ * edge along the gate (the BSIM3/BSIM4 convention; the models split off the gate-side part themselves).
+ */
+export interface Junction {
+  readonly drainAreaUm2: number;
+  readonly sourceAreaUm2: number;
+  readonly drainPerimeterUm: number;
+  readonly sourcePerimeterUm: number;
+}
+
+/**
+ * The junctions of a single-finger device of width `widthUm` whose source and drain each extend `diffusionLengthUm`
+ * from the gate edge (the process's diffusion rule, process.json `junctions`): AD = AS = W * L_diff,
+ * PD = PS = 2 (W + L_diff).
+ */
+export function junctionFromDiffusion(widthUm: number, diffusionLengthUm: number): Junction {
+  const area = widthUm * diffusionLengthUm;
+  const perimeter = 2 * (widthUm + diffusionLengthUm);
+  return { drainAreaUm2: area, sourceAreaUm2: area, drainPerimeterUm: perimeter, sourcePerimeterUm: perimeter };
+}
+
+/**
+ * Every transistor of `elements` with its junctions drawn from the diffusion rule (others unchanged); with no
+ * rule (`undefined`) the elements as they are. Drawn width, so apply it before variation (which models a
+ * current-factor change as a width change, not a different layout).
+ */
+export function withJunctions(elements: readonly Element[], diffusionLengthUm: number | undefined): Element[] {
+  if (diffusionLengthUm === undefined) return [...elements];
+  return elements.map((e) => (e.type === 'mos' ? { ...e, junction: junctionFromDiffusion(e.widthUm, diffusionLengthUm) } : e));
 }
 
 /** What a transistor needs said; the rest has a default (`mosfet`). */
@@ -80,13 +115,23 @@ export interface Vccs {
   readonly gainAPerV: number;
 }
 
+/** Capacitor (ngspice `C`) between `plus` and `minus`. */
+export interface Capacitor {
+  readonly type: 'cap';
+  readonly name: string;
+  readonly plus: string;
+  readonly minus: string;
+  /** Capacitance (F). */
+  readonly capacitanceF: number;
+}
+
 /** A comment line; its text may come from outside the toolkit and is escaped (`commentText`). */
 export interface Comment {
   readonly type: 'comment';
   readonly text: string;
 }
 
-export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Vccs | Instance | Comment;
+export type Element = Mosfet | CurrentSource | VoltageSource | Switch | Vccs | Capacitor | Instance | Comment;
 
 /** Characters ngspice would read as a line break, and other controls that have no place in a comment. */
 // eslint-disable-next-line no-control-regex
@@ -118,7 +163,10 @@ export function toSpice(e: Element, process: Process): string {
       return `* ${commentText(e.text)}`;
     case 'mos': {
       const model = e.polarity === 'n' ? process.nmos : process.pmos;
-      return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
+      const j = e.junction;
+      // Areas in um^2 as `p` (1e-12 m^2), perimeters in um as `u`: the same for M cards and for kit wrappers (X) that pass them on.
+      const junction = j ? ` ad=${num(j.drainAreaUm2)}p as=${num(j.sourceAreaUm2)}p pd=${num(j.drainPerimeterUm)}u ps=${num(j.sourcePerimeterUm)}u` : '';
+      return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${junction}${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
     }
     case 'vsrc':
       if (e.pwl) return `V${e.name} ${e.plus} ${e.minus} pwl(${e.pwl.map(([t, v]) => `${num(t)} ${num(v)}`).join(' ')})`;
@@ -127,6 +175,8 @@ export function toSpice(e: Element, process: Process): string {
       return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;
     case 'vccs':
       return `G${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${num(e.gainAPerV)}`;
+    case 'cap':
+      return `C${e.name} ${e.plus} ${e.minus} ${num(e.capacitanceF)}`;
     case 'inst':
       return `X${e.name} ${e.nodes.join(' ')} ${e.subckt}`;
     case 'isrc': {

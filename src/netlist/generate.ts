@@ -15,7 +15,7 @@ import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
 import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
 import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
-import { mosfet, num, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
+import { mosfet, num, withJunctions, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
@@ -67,6 +67,37 @@ export interface GenerateOptions {
   readonly temperatureC?: number;
   /** Refuse, before building, a network whose circuit would have more transistors (default: budget.ts DEFAULT_MAX_TRANSISTORS). */
   readonly maxTransistors?: number;
+  /**
+   * Give every transistor drain/source junctions (AD/AS/PD/PS) from the process's diffusion rule (process.json
+   * `junctions`), so ngspice simulates their capacitance. Default true: on wherever the process declares the rule;
+   * false writes bare devices (zero-area junctions, as every deck was before the rule existed).
+   */
+  readonly junctions?: boolean;
+  /**
+   * Low-pass at every cell's input: a capacitor from the cell's input node (the gate of the candidate's PMOS diode,
+   * which the cell's M1 mirrors) to its supply, of this many farads per ampere of the cell's beta_lo * I_unit. The
+   * node is log-domain, with time constant C n U_T / I: every cell gets the same one, k n U_T (n U_T ~ 36 mV:
+   * 12e-3 F/A ~ 0.43 ms), at its turn-off threshold, and a shorter one at beta_hi, whatever its band and I_unit.
+   * Sized on beta_lo because turning off is the slow direction (a candidate falling towards zero discharges the
+   * node with the diode's own, shrinking current): on beta_hi or the mid-band a cell with a wide hysteresis band
+   * got a capacitor many times larger and turned off late (measured: 5.6 ms instead of 3.0 on a KWS clip). The
+   * filter keeps a transient threshold crossing at a frame edge (mirror chains of different speed meeting at the
+   * node) from being latched. Default: the process's `cellInputCapFPerA`, else 0 (no capacitor); a cell with
+   * beta_lo = 0 gets none.
+   */
+  readonly cellInputCapFPerA?: number;
+}
+
+/** The cell input filter's capacitance per ampere of beta_lo (F/A; 0: no capacitor). */
+export function cellInputCapFPerAOf(opts: Pick<GenerateOptions, 'process' | 'cellInputCapFPerA'>): number {
+  const k = opts.cellInputCapFPerA ?? opts.process.cellInputCapFPerA ?? 0;
+  if (!Number.isFinite(k) || k < 0) throw new RangeError(`expected a cell input capacitance per ampere >= 0 F/A, got ${k}`);
+  return k;
+}
+
+/** The diffusion length (um) the generator draws junctions from, or undefined when it writes none. */
+export function junctionDiffusionUm(opts: Pick<GenerateOptions, 'process' | 'junctions'>): number | undefined {
+  return opts.junctions === false ? undefined : opts.process.junctions?.diffusionLengthUm;
 }
 
 /** Names of the rawfile vectors that carry each quantity (currents in A, voltages in V). */
@@ -321,7 +352,7 @@ export function holdWaveform(values: readonly number[], frameS: number, edgeS: n
 }
 
 /** Cell bank of one block; returns the cells' output signals and writes the realised cell parameters. */
-function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: { node: string; voltageV: number }[], releaseS: number | undefined): Signal[] {
+function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: { node: string; voltageV: number }[], releaseS: number | undefined, inputCapFPerA: number): Signal[] {
   const th = cellThresholds(block.cell);
   if (releaseS !== undefined) b.elements.push(resetControl(k, releaseS));
   const cal = b.calibration?.cell;
@@ -340,6 +371,13 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     const m3d = `${tag}_m3d`;
     const v0 = `${tag}_v0`;
     const ports = [SUPPLY.cell, '0', cands[j].p!, out, m3d, thr.gate, wid.gate, gain.gate, v0];
+    const loA = th.betaLo[j] * u;
+    if (inputCapFPerA > 0 && loA > 0) {
+      // Across the candidate diode's V_SG (its gate to the supply it sources from), where the cell's M1 reads it.
+      const capF = inputCapFPerA * loA;
+      const cap = b.card({ type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF });
+      b.map(`(cell input filter) blocks.${k}.cell[${j}]`, cap, `low-pass capacitor at the cell input, ${num(inputCapFPerA)} F/A x beta_lo ${num(loA)} A (realises no trained parameter)`, 0, 0, `C=${num(capF)}`);
+    }
     if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
     else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
     b.transistors += 9;
@@ -432,7 +470,7 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
 }
 
 /** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
-export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation'>): BuiltCircuit {
+export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation' | 'junctions' | 'cellInputCapFPerA'>): BuiltCircuit {
   const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
     candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
@@ -463,7 +501,7 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
       probes.candidates[k].push(node.probe);
       return node.signal;
     });
-    const ys = cellBank(b, k, block, cands, probes, realisedCells[k], ics, k === 0 ? undefined : resetReleaseS(k, net.blocks.length, net.frameS));
+    const ys = cellBank(b, k, block, cands, probes, realisedCells[k], ics, k === 0 ? undefined : resetReleaseS(k, net.blocks.length, net.frameS), cellInputCapFPerAOf(opts));
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
     const us = Array.from({ length: net.width }, (_, i) =>
       b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), block.post.bias[i], `blocks.${k}.post.bias[${i}]`, SUPPLY.ff),
@@ -515,7 +553,8 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
     })),
     out: realisedLinear(b, 'out', net.out),
   };
-  return { elements: b.elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
+  const elements = withJunctions(b.elements, junctionDiffusionUm(opts));
+  return { elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
 }
 
 function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['cand'] {
@@ -543,7 +582,7 @@ function networkDeck(b: BuiltCircuit, elements: readonly Element[], opts: Genera
     options: { acct: true, ...DEFAULT_SPICE_OPTIONS, num_threads: SINGLE_THREAD, ...opts.spiceOptions },
     supplies: DOMAINS.map((d) => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
     temperatureC: opts.temperatureC,
-    subcircuits: b.flatCells ? [] : [cellSubcircuit(p)],
+    subcircuits: b.flatCells ? [] : [cellSubcircuit(p, junctionDiffusionUm(opts))],
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
     initialConditions: b.initialConditions,

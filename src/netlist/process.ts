@@ -26,6 +26,12 @@ const PelgromSchema = z.object({ avtMvUm: z.number().nonnegative(), abetaPctUm: 
 /** A global shift of one polarity: |V_th| up by dVthMv, beta up by dBetaPct. */
 const SkewSchema = z.object({ dVthMv: z.number(), dBetaPct: z.number().gt(-100) });
 
+/**
+ * The layout rule that gives every transistor its drain/source junctions (elements.ts junctionFromDiffusion): how
+ * far source and drain diffusion extend from the gate edge (um), and where that figure comes from.
+ */
+const JunctionsSchema = strictObject({ diffusionLengthUm: z.number().positive(), source: z.string().min(1) });
+
 /** A [min, max] range of positive values with min < max. */
 const RangeSchema = z
   .tuple([z.number().positive(), z.number().positive()])
@@ -51,6 +57,13 @@ const ProcessSchema = strictObject({
   /** Corners made by skewing every device of a polarity (for cards that have none). */
   skewCorners: z.record(z.string(), z.object({ n: SkewSchema.optional(), p: SkewSchema.optional() })).optional(),
   sizing: SizingSchema.partial().optional(),
+  /** Diffusion rule for junction areas and perimeters (AD/AS/PD/PS); absent: devices without junctions. */
+  junctions: JunctionsSchema.optional(),
+  /**
+   * Low-pass at every cell's input against edge glitches: capacitance per ampere of the cell's beta_lo (F/A;
+   * generate.ts GenerateOptions.cellInputCapFPerA). Absent: no capacitor.
+   */
+  cellInputCapFPerA: z.number().nonnegative().optional(),
   /** Default kit folder, relative to the process.json, used when the user gives none. */
   defaultKitDir: z.string().optional(),
   /**
@@ -63,6 +76,7 @@ const ProcessSchema = strictObject({
 });
 
 export type Sizing = z.infer<typeof SizingSchema>;
+export type JunctionRule = z.infer<typeof JunctionsSchema>;
 export type Pelgrom = z.infer<typeof PelgromSchema>;
 export type DeviceSkew = z.infer<typeof SkewSchema>;
 
@@ -90,6 +104,10 @@ export interface Process {
   readonly mismatch?: { readonly n: Pelgrom; readonly p: Pelgrom; readonly source?: string };
   readonly skewCorners: Readonly<Record<string, { readonly n?: DeviceSkew; readonly p?: DeviceSkew }>>;
   readonly sizing: Sizing;
+  /** Diffusion rule for every transistor's junctions (generate.ts writes them unless told not to). */
+  readonly junctions?: JunctionRule;
+  /** Cell input capacitor per ampere of beta_lo (F/A; generate.ts GenerateOptions.cellInputCapFPerA); undefined: none. */
+  readonly cellInputCapFPerA?: number;
   /** Currents (A) this process states it realises, [min, max]; see netlist/ranges.ts. */
   readonly currentRangeA?: readonly [number, number];
   /** Frame times (s) this process states it runs at, [min, max]. */
@@ -151,6 +169,8 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     mismatch: p.mismatch,
     skewCorners: p.skewCorners ?? {},
     sizing: { ...DEFAULT_SIZING, ...p.sizing },
+    junctions: p.junctions,
+    cellInputCapFPerA: p.cellInputCapFPerA,
     currentRangeA: p.currentRangeA,
     frameRangeS: p.frameRangeS,
     dir,

@@ -103,91 +103,92 @@ describe('the network deck', () => {
       Vvdd_bias vdd_bias 0 dc 1.8
       Vvdd_in vdd_in 0 dc 1.8
       .subckt bmru_cell vdd vss in out m3d vthr vwid vgain v0
-      M1 v0 in vdd vdd pch_c180 w=2u l=8u
-      M9 v0 fb vdd vdd pch_c180 w=2u l=8u
-      M2 v0 vthr vss vss nch_c180 w=2u l=8u
-      M4 out out vdd vdd pch_c180 w=2u l=8u
-      M3 m3d v0 n35 vss nch_c180 w=0.5u l=2u
-      M5 n35 vgain vss vss nch_c180 w=2u l=8u
-      M7 fb fb vdd vdd pch_c180 w=2u l=8u
-      M6 fb v0 n68 vss nch_c180 w=0.5u l=2u
-      M8 n68 vwid vss vss nch_c180 w=2u l=8u
+      M1 v0 in vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M9 v0 fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M2 v0 vthr vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M4 out out vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M3 m3d v0 n35 vss nch_c180 w=0.5u l=2u ad=0.24p as=0.24p pd=1.96u ps=1.96u
+      M5 n35 vgain vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M7 fb fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      M6 fb v0 n68 vss nch_c180 w=0.5u l=2u ad=0.24p as=0.24p pd=1.96u ps=1.96u
+      M8 n68 vwid vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       .ends bmru_cell
       * inputs: sample-and-hold currents, (pos, neg) per feature
-      Md_x0p_n x0p_n x0p_n 0 0 nch_c180 w=2u l=8u
+      Md_x0p_n x0p_n x0p_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0p_n vdd_in x0p_n pwl(
       + 0 5e-10 0.01 5e-10 0.010001 1e-9 0.02 1e-9 )
-      Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=8u
+      Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0p_p x0p_p 0 pwl(
       + 0 5e-10 0.01 5e-10 0.010001 1e-9 0.02 1e-9 )
-      Md_x0n_n x0n_n x0n_n 0 0 nch_c180 w=2u l=8u
+      Md_x0n_n x0n_n x0n_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0n_n vdd_in x0n_n pwl(
       + 0 0 0.02 0 )
-      Md_x0n_p x0n_p x0n_p vdd_in vdd_in pch_c180 w=2u l=8u
+      Md_x0n_p x0n_p x0n_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0n_p x0n_p 0 pwl(
       + 0 0 0.02 0 )
       * pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0
-      Md_h0_0p h0_0p_d h0_0p 0 0 nch_c180 w=2u l=8u
+      Md_h0_0p h0_0p_d h0_0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h0_0p h0_0p h0_0p_d dc 0
-      Mw_h0_0p_x0p h0_0p x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u
-      Md_bias_h0_0p bias_h0_0p bias_h0_0p vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Mw_h0_0p_x0p h0_0p x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Md_bias_h0_0p bias_h0_0p bias_h0_0p vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_h0_0p bias_h0_0p 0 dc 1.6468223976e-11
-      Mb_h0_0p h0_0p bias_h0_0p vdd_bias vdd_bias pch_c180 w=2u l=8u
-      Md_h0_0n h0_0n_d h0_0n 0 0 nch_c180 w=2u l=8u
+      Mb_h0_0p h0_0p bias_h0_0p vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_h0_0n h0_0n_d h0_0n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h0_0n h0_0n h0_0n_d dc 0
-      Mw_h0_0n_x0n h0_0n x0n_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u
-      Md_r0_0 r0_0_d r0_0 0 0 nch_c180 w=2u l=8u
+      Mw_h0_0n_x0n h0_0n x0n_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Md_r0_0 r0_0_d r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_r0_0 r0_0 r0_0_d dc 0
-      Mw_r0_0_x0p r0_0 x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u
-      Mw_r0_0_x0n r0_0 x0n_n 0 0 nch_c180 w=0.51u l=8u
-      Md_bias_r0_0 bias_r0_0 bias_r0_0 vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Mw_r0_0_x0p r0_0 x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_r0_0_x0n r0_0 x0n_n 0 0 nch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Md_bias_r0_0 bias_r0_0 bias_r0_0 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_r0_0 bias_r0_0 0 dc 1.6468223976e-11
-      Mb_r0_0 r0_0 bias_r0_0 vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Mb_r0_0 r0_0 bias_r0_0 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       * block 0: candidates, cells, post-projection, skip
-      Md_b0c0_in b0c0_in_d b0c0_in vdd_ff vdd_ff pch_c180 w=2u l=8u
+      Md_b0c0_in b0c0_in_d b0c0_in vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_b0c0_in b0c0_in_d b0c0_in dc 0
-      Mw_b0c0_in_r0_0 b0c0_in r0_0 0 0 nch_c180 w=3.89u l=8u
-      Md_bias_b0c0_in bias_b0c0_in bias_b0c0_in vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Mw_b0c0_in_r0_0 b0c0_in r0_0 0 0 nch_c180 w=3.89u l=8u ad=1.8672p as=1.8672p pd=8.74u ps=8.74u
+      Md_bias_b0c0_in bias_b0c0_in bias_b0c0_in vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_b0c0_in bias_b0c0_in 0 dc 1.31337898225e-10
-      Mb_b0c0_in b0c0_in bias_b0c0_in vdd_bias vdd_bias pch_c180 w=2u l=8u
-      Md_b0c0_thr b0c0_thr b0c0_thr 0 0 nch_c180 w=2u l=8u
+      Mb_b0c0_in b0c0_in bias_b0c0_in vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_b0c0_thr b0c0_thr b0c0_thr 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ib0c0_thr vdd_bias b0c0_thr dc 8.88801822579e-10
-      Md_b0c0_wid b0c0_wid b0c0_wid 0 0 nch_c180 w=2u l=8u
+      Md_b0c0_wid b0c0_wid b0c0_wid 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ib0c0_wid vdd_bias b0c0_wid dc 2.70318780839e-10
-      Md_b0c0_gain b0c0_gain b0c0_gain 0 0 nch_c180 w=2u l=8u
+      Md_b0c0_gain b0c0_gain b0c0_gain 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ib0c0_gain vdd_bias b0c0_gain dc 8.90271088481e-10
+      Cf_b0c0 b0c0_in vdd_ff 7.42179650087e-12
       Xb0c0 vdd_cell 0 b0c0_in b0c0_out b0c0_m3d b0c0_thr b0c0_wid b0c0_gain b0c0_v0 bmru_cell
       Vm_b0c0 b0c0_out b0c0_m3d dc 0
-      Md_b0u0 b0u0_d b0u0 0 0 nch_c180 w=2u l=8u
+      Md_b0u0 b0u0_d b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_b0u0 b0u0 b0u0_d dc 0
-      Md_b0c0y_n b0c0y_n b0c0y_n 0 0 nch_c180 w=2u l=8u
-      Mcv_b0c0y_n b0c0y_n b0c0_out vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Mw_b0u0_b0c0y b0u0 b0c0y_n 0 0 nch_c180 w=2.21u l=8u
-      Md_bias_b0u0 bias_b0u0 bias_b0u0 0 0 nch_c180 w=2u l=8u
+      Md_b0c0y_n b0c0y_n b0c0y_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mcv_b0c0y_n b0c0y_n b0c0_out vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_b0u0_b0c0y b0u0 b0c0y_n 0 0 nch_c180 w=2.21u l=8u ad=1.0608p as=1.0608p pd=5.38u ps=5.38u
+      Md_bias_b0u0 bias_b0u0 bias_b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_b0u0 vdd_bias bias_b0u0 dc 2.16639849963e-10
-      Mb_b0u0 b0u0 bias_b0u0 0 0 nch_c180 w=2u l=8u
-      Md_h1_0p h1_0p_d h1_0p 0 0 nch_c180 w=2u l=8u
+      Mb_b0u0 b0u0 bias_b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_h1_0p h1_0p_d h1_0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h1_0p h1_0p h1_0p_d dc 0
-      Md_b0u0_p b0u0_p b0u0_p vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Mcv_b0u0_p b0u0_p b0u0 0 0 nch_c180 w=2u l=8u
-      Mw_h1_0p_b0u0 h1_0p b0u0_p vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Md_h0_0p_p h0_0p_p h0_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Mcv_h0_0p_p h0_0p_p h0_0p 0 0 nch_c180 w=2u l=8u
-      Mw_h1_0p_h0_0p h1_0p h0_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u
+      Md_b0u0_p b0u0_p b0u0_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mcv_b0u0_p b0u0_p b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_h1_0p_b0u0 h1_0p b0u0_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_h0_0p_p h0_0p_p h0_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mcv_h0_0p_p h0_0p_p h0_0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_h1_0p_h0_0p h1_0p h0_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       * classifier: logit_c = I(pos node) - I(neg node)
-      Md_o0p o0p_d o0p 0 0 nch_c180 w=2u l=8u
+      Md_o0p o0p_d o0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0p o0p o0p_d dc 0
-      Md_h0_0n_p h0_0n_p h0_0n_p vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Mcv_h0_0n_p h0_0n_p h0_0n 0 0 nch_c180 w=2u l=8u
-      Mw_o0p_h0_0n o0p h0_0n_p vdd_ff vdd_ff pch_c180 w=1.37u l=8u
-      Md_o0n o0n_d o0n 0 0 nch_c180 w=2u l=8u
+      Md_h0_0n_p h0_0n_p h0_0n_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mcv_h0_0n_p h0_0n_p h0_0n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_o0p_h0_0n o0p h0_0n_p vdd_ff vdd_ff pch_c180 w=1.37u l=8u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
+      Md_o0n o0n_d o0n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0n o0n o0n_d dc 0
-      Md_h1_0p_p h1_0p_p h1_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u
-      Mcv_h1_0p_p h1_0p_p h1_0p 0 0 nch_c180 w=2u l=8u
-      Mw_o0n_h1_0p o0n h1_0p_p vdd_ff vdd_ff pch_c180 w=1.37u l=8u
-      Md_bias_o0n bias_o0n bias_o0n vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Md_h1_0p_p h1_0p_p h1_0p_p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mcv_h1_0p_p h1_0p_p h1_0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_o0n_h1_0p o0n h1_0p_p vdd_ff vdd_ff pch_c180 w=1.37u l=8u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
+      Md_bias_o0n bias_o0n bias_o0n vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_o0n bias_o0n 0 dc 2.07304119039e-10
-      Mb_o0n o0n bias_o0n vdd_bias vdd_bias pch_c180 w=2u l=8u
+      Mb_o0n o0n bias_o0n vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       .ic v(b0c0_v0)=1.8
       .save i(vm_h0_0p) i(vm_h0_0n) i(vm_r0_0) i(vm_b0c0_in) i(vm_b0c0) v(b0c0_v0) i(vm_b0u0) i(vm_h1_0p) i(vm_o0p) i(vm_o0n) i(vvdd_cell) i(vvdd_ff) i(vvdd_bias) i(vvdd_in)
       .tran 0.00002 0.02 0 0.0002
