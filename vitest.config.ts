@@ -26,7 +26,9 @@ function doesNotRun(command: string, args: string[]): string | undefined {
     execFileSync(command, args, { stdio: 'ignore', timeout: 30_000 });
     return undefined;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${command} not found` : `\`${command} ${args.join(' ')}\` failed`;
+    return (e as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `${command} not found`
+      : `\`${command} ${args.join(' ')}\` failed`;
   }
 }
 
@@ -74,7 +76,9 @@ const GATES: readonly Gate[] = [
     variable: 'BMRU_SYNTH_TESTS',
     suites: ['test/audio/synth-tools.test.ts', 'test/cli/kws-data-tools.test.ts'],
     // The names src/audio/synth.ts runs (defaultTools).
-    unavailable: () => doesNotRun(process.env.BMRU_ESPEAK ?? 'espeak-ng', ['--version']) ?? doesNotRun(process.env.BMRU_SOX ?? 'sox', ['--version']),
+    unavailable: () =>
+      doesNotRun(process.env.BMRU_ESPEAK ?? 'espeak-ng', ['--version']) ??
+      doesNotRun(process.env.BMRU_SOX ?? 'sox', ['--version']),
     install: 'apt-get install -y espeak-ng sox, or set BMRU_ESPEAK / BMRU_SOX to their paths',
   },
   {
@@ -83,7 +87,9 @@ const GATES: readonly Gate[] = [
     suites: ['test/jobs/slurm-local.test.ts'],
     unavailable: () => {
       if (process.getuid?.() !== 0) return 'not root (munged, slurmctld and slurmd are started as system daemons)';
-      const missing = ['sbatch', 'slurmctld', 'slurmd', 'munged'].filter((tool) => !onPath(tool, ['/usr/sbin', '/sbin'])); // daemons live in sbin
+      const missing = ['sbatch', 'slurmctld', 'slurmd', 'munged'].filter(
+        (tool) => !onPath(tool, ['/usr/sbin', '/sbin']),
+      ); // daemons live in sbin
       return missing.length > 0 ? `${missing.join(', ')} not found` : undefined;
     },
     install: 'apt-get install -y slurm-wlm munge, and run the tests as root',
@@ -96,13 +102,22 @@ const missingRequired: string[] = [];
 for (const gate of GATES) {
   const why = gate.unavailable();
   if (why === undefined) continue;
-  const which = gate.suites.length <= 3 ? gate.suites.join(', ') : `the ${gate.suites.length} suites vitest.config.ts lists for it`;
-  const requiredBy = inCi ? 'CI=true' : process.env[gate.variable] === 'required' ? `${gate.variable}=required` : undefined;
+  const which =
+    gate.suites.length <= 3 ? gate.suites.join(', ') : `the ${gate.suites.length} suites vitest.config.ts lists for it`;
+  const requiredBy = inCi
+    ? 'CI=true'
+    : process.env[gate.variable] === 'required'
+      ? `${gate.variable}=required`
+      : undefined;
   if (requiredBy) {
-    missingRequired.push(`${which} need ${gate.needs}, and ${requiredBy} requires them to run; here they cannot: ${why}. Install: ${gate.install}`);
+    missingRequired.push(
+      `${which} need ${gate.needs}, and ${requiredBy} requires them to run; here they cannot: ${why}. Install: ${gate.install}`,
+    );
   } else {
     excluded.push(...gate.suites);
-    console.warn(`skipped: ${which}: they need ${gate.needs} (${why}). Install: ${gate.install}. CI requires them, as does ${gate.variable}=required`);
+    console.warn(
+      `skipped: ${which}: they need ${gate.needs} (${why}). Install: ${gate.install}. CI requires them, as does ${gate.variable}=required`,
+    );
   }
 }
 if (missingRequired.length > 0) throw new Error(missingRequired.join('\n'));

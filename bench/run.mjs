@@ -61,7 +61,9 @@ for (const width of WIDTHS) {
   const loopS = best(() => runNetwork(net, x));
   warmUp(() => runNetworkScan(net, x));
   const scanS = best(() => runNetworkScan(net, x));
-  console.log(`${String(width).padEnd(6)}  ${(unitFrames / loopS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / scanS / 1e6).toFixed(2).padStart(8)} M/s`);
+  console.log(
+    `${String(width).padEnd(6)}  ${(unitFrames / loopS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / scanS / 1e6).toFixed(2).padStart(8)} M/s`,
+  );
 }
 
 console.log('\n(b) rawfile parse throughput');
@@ -71,14 +73,22 @@ try {
   const n = 100;
   const lines = ['* bench ladder', 'V1 n0 0 pulse(0 1 0 1u 1u 50u 100u)'];
   for (let i = 1; i <= n; i++) lines.push(`R${i} n${i - 1} n${i} 1k`, `C${i} n${i} 0 1n`);
-  lines.push(`.save ${Array.from({ length: n }, (_, i) => `v(n${i + 1})`).join(' ')}`, '.tran 0.01u 1.25m 0 0.01u', '.end');
+  lines.push(
+    `.save ${Array.from({ length: n }, (_, i) => `v(n${i + 1})`).join(' ')}`,
+    '.tran 0.01u 1.25m 0 0.01u',
+    '.end',
+  );
   writeFileSync(join(dir, 'deck.cir'), lines.join('\n') + '\n');
-  execFileSync('ngspice', ['-b', '-n', '-D', 'filetype=binary', '-r', join(dir, 'big.raw'), join(dir, 'deck.cir')], { stdio: 'ignore' });
+  execFileSync('ngspice', ['-b', '-n', '-D', 'filetype=binary', '-r', join(dir, 'big.raw'), join(dir, 'deck.cir')], {
+    stdio: 'ignore',
+  });
   const bytes = readFileSync(join(dir, 'big.raw'));
   const mb = statSync(join(dir, 'big.raw')).size / 1e6;
   let points = 0;
   const s = best(() => (points = parseRawfile(bytes)[0].numPoints));
-  console.log(`${mb.toFixed(1)} MB, ${points} points x ${n + 1} vectors: ${(mb / s).toFixed(0)} MB/s (best of ${REPEATS}: ${(s * 1e3).toFixed(0)} ms)`);
+  console.log(
+    `${mb.toFixed(1)} MB, ${points} points x ${n + 1} vectors: ${(mb / s).toFixed(0)} MB/s (best of ${REPEATS}: ${(s * 1e3).toFixed(0)} ms)`,
+  );
   // Peak memory above the child's own start, over the bytes of the vectors read (issue 13: at most 1.2x).
   const rawModule = new URL('../dist/spice/rawfile.js', import.meta.url).href;
   const peakRatio = (how, vectors) => {
@@ -94,8 +104,13 @@ try {
   };
   const whole = peakRatio('whole', null);
   const streamed = peakRatio('stream', null);
-  const some = peakRatio('stream', Array.from({ length: 10 }, (_, i) => `v(n${i + 1})`));
-  console.log(`peak memory over the vectors read: whole-file parse ${whole.ratio.toFixed(2)}x, streamed ${streamed.ratio.toFixed(2)}x (${streamed.readMB.toFixed(0)} MB), streamed 10 of ${n} vectors ${some.ratio.toFixed(2)}x (${some.readMB.toFixed(1)} MB); target <= 1.2x`);
+  const some = peakRatio(
+    'stream',
+    Array.from({ length: 10 }, (_, i) => `v(n${i + 1})`),
+  );
+  console.log(
+    `peak memory over the vectors read: whole-file parse ${whole.ratio.toFixed(2)}x, streamed ${streamed.ratio.toFixed(2)}x (${streamed.readMB.toFixed(0)} MB), streamed 10 of ${n} vectors ${some.ratio.toFixed(2)}x (${some.readMB.toFixed(1)} MB); target <= 1.2x`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -111,7 +126,9 @@ console.log('\n(c) toolkit overhead per job, 101-frame example on c180');
   const r = await cosimulate(net, inputs, { process: proc, calibration });
   const totalMs = performance.now() - t0;
   const overheadMs = totalMs - r.run.durationMs;
-  console.log(`ngspice ${(r.run.durationMs / 1e3).toFixed(2)} s, everything else ${(overheadMs / 1e3).toFixed(3)} s: overhead ${(100 * overheadMs / r.run.durationMs).toFixed(2)}% of ngspice (target < 10%)`);
+  console.log(
+    `ngspice ${(r.run.durationMs / 1e3).toFixed(2)} s, everything else ${(overheadMs / 1e3).toFixed(3)} s: overhead ${((100 * overheadMs) / r.run.durationMs).toFixed(2)}% of ngspice (target < 10%)`,
+  );
 }
 
 console.log('\n(d) batch speedup, 1 -> 2 workers');
@@ -121,16 +138,26 @@ console.log('\n(d) batch speedup, 1 -> 2 workers');
   const dirB = mkdtempSync(join(tmpdir(), 'bmru-bench-batch-'));
   try {
     const plan = join(dirB, 'plan.yaml');
-    writeFileSync(plan, [
-      'name: bench', 'process: c180', `models: [${join(root, 'models/example/kws-example.json')}]`,
-      `inputs: [{ file: ${join(root, 'models/example/clip-101.csv')}, frames: 2, noiseSd: 0.05 }]`, `seeds: { count: ${jobs}, start: 1 }`, 'retries: 0', '',
-    ].join('\n'));
+    writeFileSync(
+      plan,
+      [
+        'name: bench',
+        'process: c180',
+        `models: [${join(root, 'models/example/kws-example.json')}]`,
+        `inputs: [{ file: ${join(root, 'models/example/clip-101.csv')}, frames: 2, noiseSd: 0.05 }]`,
+        `seeds: { count: ${jobs}, start: 1 }`,
+        'retries: 0',
+        '',
+      ].join('\n'),
+    );
     const wallS = [];
     for (const workers of [1, 2]) {
       const expanded = await expandPlan(await loadPlan(plan, { out: join(dirB, `w${workers}`) }));
       const s = await runBatch(expanded, { workers });
       wallS.push(s.wallS);
-      console.log(`${workers} worker${workers > 1 ? 's' : ''}: ${s.ok} ok, ${s.failed} failed in ${s.wallS.toFixed(1)} s`);
+      console.log(
+        `${workers} worker${workers > 1 ? 's' : ''}: ${s.ok} ok, ${s.failed} failed in ${s.wallS.toFixed(1)} s`,
+      );
     }
     console.log(`speedup ${(wallS[0] / wallS[1]).toFixed(2)}x on ${jobs} jobs (target >= 1.8x on 2 idle cores)`);
   } finally {
@@ -138,7 +165,9 @@ console.log('\n(d) batch speedup, 1 -> 2 workers');
   }
 }
 
-console.log('\n(e) CLI start-up: CPU seconds (user + sys) of `bmru --help` (target < 0.3 s) and of `bmru simulate --help`');
+console.log(
+  '\n(e) CLI start-up: CPU seconds (user + sys) of `bmru --help` (target < 0.3 s) and of `bmru simulate --help`',
+);
 {
   const root = new URL('..', import.meta.url).pathname;
   /** Best CPU time of a child process over REPEATS runs: bash's `times` prints its children's user and sys time. */
@@ -147,10 +176,14 @@ console.log('\n(e) CLI start-up: CPU seconds (user + sys) of `bmru --help` (targ
     for (let i = 0; i < REPEATS; i++) {
       const quoted = [process.execPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
       const out = execFileSync('bash', ['-c', `${quoted} >/dev/null 2>&1; times`], { encoding: 'utf8' });
-      const [user, sys] = out.trim().split('\n')[1].split(/\s+/).map((t) => {
-        const m = /^(\d+)m([\d.]+)s$/.exec(t);
-        return Number(m[1]) * 60 + Number(m[2]);
-      });
+      const [user, sys] = out
+        .trim()
+        .split('\n')[1]
+        .split(/\s+/)
+        .map((t) => {
+          const m = /^(\d+)m([\d.]+)s$/.exec(t);
+          return Number(m[1]) * 60 + Number(m[2]);
+        });
       bestS = Math.min(bestS, user + sys);
     }
     return bestS;
@@ -158,5 +191,7 @@ console.log('\n(e) CLI start-up: CPU seconds (user + sys) of `bmru --help` (targ
   const bin = join(root, 'bin/bmru.js');
   const helpS = childCpuS([bin, '--help']);
   const nodeS = childCpuS(['-e', '0']);
-  console.log(`bmru --help ${helpS.toFixed(2)} s CPU (node alone ${nodeS.toFixed(2)} s); bmru simulate --help ${childCpuS([bin, 'simulate', '--help']).toFixed(2)} s; target < 0.3 s`);
+  console.log(
+    `bmru --help ${helpS.toFixed(2)} s CPU (node alone ${nodeS.toFixed(2)} s); bmru simulate --help ${childCpuS([bin, 'simulate', '--help']).toFixed(2)} s; target < 0.3 s`,
+  );
 }

@@ -18,9 +18,17 @@ for (let seed = 1; seed < 1000; seed++) {
   const ones = tr.votes.reduce((a, v) => a + v, 0);
   if (Math.abs(2 * ones - FRAMES) < MIN_VOTE_MARGIN) continue;
   mkdirSync('models/example', { recursive: true });
-  writeFileSync('models/example/kws-example.json', networkToJson(net, `synthetic example, reference KWS shape; scripts/make-example.mjs seed ${seed}, weights |W| in [0.25, 1]`));
+  writeFileSync(
+    'models/example/kws-example.json',
+    networkToJson(
+      net,
+      `synthetic example, reference KWS shape; scripts/make-example.mjs seed ${seed}, weights |W| in [0.25, 1]`,
+    ),
+  );
   const header = Array.from({ length: shape.inputs }, (_, f) => `mfcc${f}`).join(',');
-  const rows = Array.from({ length: FRAMES }, (_, t) => Array.from(clip.data.subarray(t * shape.inputs, (t + 1) * shape.inputs), (v) => v.toPrecision(8)).join(','));
+  const rows = Array.from({ length: FRAMES }, (_, t) =>
+    Array.from(clip.data.subarray(t * shape.inputs, (t + 1) * shape.inputs), (v) => v.toPrecision(8)).join(','),
+  );
   writeFileSync('models/example/clip-101.csv', [header, ...rows].join('\n') + '\n');
   console.log(`seed ${seed}: decision ${tr.decision}, ${ones} of ${FRAMES} frames vote 1`);
   break;

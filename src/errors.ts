@@ -76,7 +76,11 @@ function formatInputMessage(rule: string, where: InputLocation): string {
 
 /** The parts of a schema we need: zod's safeParse result shape, without tying this file to zod's types. */
 interface SafeParser<T> {
-  safeParse(raw: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] } };
+  safeParse(
+    raw: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: readonly { message: string; path: readonly PropertyKey[] }[] } };
 }
 
 /** Validate data at a boundary; the first schema issue becomes an InputError naming the file and the field. */

@@ -10,4 +10,12 @@ export * from './train/index.js';
 export * from './calibrate/index.js';
 export * from './jobs/index.js';
 export * from './analysis/index.js';
-export { DEFAULTS, PACKAGE_ROOT, runMany, median, writeFileAtomic, type Completion, type RunManyOptions } from './util/index.js';
+export {
+  DEFAULTS,
+  PACKAGE_ROOT,
+  runMany,
+  median,
+  writeFileAtomic,
+  type Completion,
+  type RunManyOptions,
+} from './util/index.js';

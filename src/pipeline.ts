@@ -10,7 +10,13 @@ import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/s
 import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
-import { defaultReference, referenceFigures, type HwawareSource, type ReferenceName, type ReferenceTable } from './compare/references.js';
+import {
+  defaultReference,
+  referenceFigures,
+  type HwawareSource,
+  type ReferenceName,
+  type ReferenceTable,
+} from './compare/references.js';
 import { InputError } from './errors.js';
 
 export interface CosimOptions extends GenerateOptions {
@@ -68,7 +74,10 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   if (bad.length > 0) {
     const first = bad[0];
     const message = `ngspice exited ${run.exitCode} but wrote non-finite values in ${bad.length} probed vector${bad.length > 1 ? 's' : ''} (first: ${first.name} = ${first.value} at point ${first.point}${Number.isFinite(first.timeS) ? `, t = ${first.timeS} s` : ''}): the simulation diverged, nothing to compare`;
-    throw new SpiceCrashError('incomplete', message, run.exitCode, null, { workDir: run.workDir, stderrTail: run.stderrTail });
+    throw new SpiceCrashError('incomplete', message, run.exitCode, null, {
+      workDir: run.workDir,
+      stderrTail: run.stderrTail,
+    });
   }
   const circuit = sampleCircuit(plot, generated.probes, {
     frames: generated.frames,
@@ -85,12 +94,24 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   }
   const { software, comparison } = references[reference]!;
   const mappingStateAgreement = traceStateAgreement(references.trained!.software, references.realised!.software);
-  return { generated, run, software, circuit, comparison, verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES), reference, references, mappingStateAgreement };
+  return {
+    generated,
+    run,
+    software,
+    circuit,
+    comparison,
+    verdict: judge(comparison, opts.tolerances ?? DEFAULT_TOLERANCES),
+    reference,
+    references,
+    mappingStateAgreement,
+  };
 }
 
 /** Per reference, its figures (what report.json and the batch records keep of the other references). */
 export function referenceTable(r: Pick<CosimResult, 'references'>): ReferenceTable {
-  return Object.fromEntries(Object.entries(r.references).map(([name, run]) => [name, referenceFigures(run.comparison)])) as ReferenceTable;
+  return Object.fromEntries(
+    Object.entries(r.references).map(([name, run]) => [name, referenceFigures(run.comparison)]),
+  ) as ReferenceTable;
 }
 
 /**
@@ -99,12 +120,20 @@ export function referenceTable(r: Pick<CosimResult, 'references'>): ReferenceTab
  *
  * @throws InputError when the asked reference is hwaware and there is no hardware-aware model
  */
-function referenceModels(net: Network, realised: Network, opts: CosimOptions): { trained: Network; realised: Network; hwaware?: Network; reference: ReferenceName } {
+function referenceModels(
+  net: Network,
+  realised: Network,
+  opts: CosimOptions,
+): { trained: Network; realised: Network; hwaware?: Network; reference: ReferenceName } {
   const hw = opts.hwaware;
-  const hwaware = hw === undefined ? undefined : hw.origin === 'file' ? hw.net : hw.build(net, opts.process, opts.calibration);
+  const hwaware =
+    hw === undefined ? undefined : hw.origin === 'file' ? hw.net : hw.build(net, opts.process, opts.calibration);
   const reference = opts.reference ?? defaultReference(hwaware === undefined ? undefined : hw!.origin);
   if (reference === 'hwaware' && hwaware === undefined) {
-    const why = hw === undefined ? 'give a fitted model (--hwaware-model, written by bmru analyze hwaware)' : `${hw.source} has none for process ${opts.process.name}`;
+    const why =
+      hw === undefined
+        ? 'give a fitted model (--hwaware-model, written by bmru analyze hwaware)'
+        : `${hw.source} has none for process ${opts.process.name}`;
     throw new InputError(`the hwaware reference needs a hardware-aware model: ${why}`, { field: 'reference' });
   }
   return { trained: net, realised, ...(hwaware === undefined ? {} : { hwaware }), reference };

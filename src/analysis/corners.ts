@@ -24,7 +24,6 @@ export interface CornerResult extends CornerSpec {
   readonly error?: string;
 }
 
-
 export interface CornersOptions extends Omit<CosimOptions, 'deckLines' | 'variation' | 'temperatureC' | 'tolerances'> {
   readonly specs: readonly CornerSpec[];
   readonly concurrency?: number;
@@ -37,13 +36,35 @@ export async function runCorners(net: Network, inputs: InputSequence, opts: Corn
     opts.specs,
     async (spec) => {
       try {
-        const r = await cosimulate(net, inputs, { ...opts, ...cornerOptions(opts.process, spec), run: { name: `corner-${spec.corner}`, ...opts.run } });
+        const r = await cosimulate(net, inputs, {
+          ...opts,
+          ...cornerOptions(opts.process, spec),
+          run: { name: `corner-${spec.corner}`, ...opts.run },
+        });
         const c = r.comparison;
-        const coreW = CORE_DOMAINS.reduce((s, d) => s + (r.circuit.supplyMeanA[d] ?? 0), 0) * opts.process.vddV * spec.vddScale;
-        return { ...spec, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, decisionMatch: c.decisionMatch, disagreements: c.disagreements.length, coreW, ngspiceS: r.run.durationMs / 1000 };
+        const coreW =
+          CORE_DOMAINS.reduce((s, d) => s + (r.circuit.supplyMeanA[d] ?? 0), 0) * opts.process.vddV * spec.vddScale;
+        return {
+          ...spec,
+          stateAgreement: c.stateAgreement,
+          voteAgreement: c.voteAgreement,
+          decisionMatch: c.decisionMatch,
+          disagreements: c.disagreements.length,
+          coreW,
+          ngspiceS: r.run.durationMs / 1000,
+        };
       } catch (e) {
         if (e instanceof RangeError) throw e;
-        return { ...spec, stateAgreement: NaN, voteAgreement: NaN, decisionMatch: false, disagreements: NaN, coreW: NaN, ngspiceS: NaN, error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+        return {
+          ...spec,
+          stateAgreement: NaN,
+          voteAgreement: NaN,
+          decisionMatch: false,
+          disagreements: NaN,
+          coreW: NaN,
+          ngspiceS: NaN,
+          error: e instanceof Error ? e.message.split('\n')[0] : String(e),
+        };
       }
     },
     { concurrency: opts.concurrency, onDone: opts.onDone },

@@ -64,7 +64,10 @@ export function selectClips(set: FeatureSet, split: Split, n: number | 'all', fi
 
 /** `yes/494e04a3_nohash_0.wav` -> `yes__494e04a3_nohash_0` (a background-noise slice `x.wav#3` -> `x__3`). */
 export function clipName(file: string): string {
-  return file.replace(/\.wav(#|$)/i, '$1').replace(/[/\\#]/g, '__').replace(/[^A-Za-z0-9_.-]/g, '_');
+  return file
+    .replace(/\.wav(#|$)/i, '$1')
+    .replace(/[/\\#]/g, '__')
+    .replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 export interface KwsRunFiles {
@@ -84,9 +87,17 @@ export async function prepareKwsRun(
   set: FeatureSet,
   clips: readonly KwsClip[],
   opts: {
-    readonly outDir: string; readonly processRef: string; readonly kit?: string; readonly calibrated?: boolean; readonly tolerances: Tolerances; readonly timeoutS: number; readonly name: string; readonly maxTransistors?: number;
+    readonly outDir: string;
+    readonly processRef: string;
+    readonly kit?: string;
+    readonly calibrated?: boolean;
+    readonly tolerances: Tolerances;
+    readonly timeoutS: number;
+    readonly name: string;
+    readonly maxTransistors?: number;
     /** The verdict's reference (absent: the toolkit's default) and a hardware-aware model file (absolute path). */
-    readonly reference?: ReferenceName; readonly hwawareModel?: string;
+    readonly reference?: ReferenceName;
+    readonly hwawareModel?: string;
   },
 ): Promise<KwsRunFiles> {
   const clipsDir = join(opts.outDir, 'clips');
@@ -110,7 +121,10 @@ export async function prepareKwsRun(
     ...(opts.hwawareModel === undefined ? {} : { hwawareModel: opts.hwawareModel }),
     out: '.',
   };
-  await writeFileAtomic(plan, `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`);
+  await writeFileAtomic(
+    plan,
+    `# Written by bmru kws: the model on each chosen clip. Paths are relative to this file.\n${stringify(body)}`,
+  );
   return { plan, model, clipsDir };
 }
 
@@ -128,7 +142,12 @@ export interface KwsRow {
   readonly stateAgreement: number | null;
   readonly voteAgreement: number | null;
   /** The circuit against every reference scored: the reference's decision and the agreements. */
-  readonly references: Partial<Record<ReferenceName, { readonly decision: number; readonly stateAgreement: number; readonly voteAgreement: number }>>;
+  readonly references: Partial<
+    Record<
+      ReferenceName,
+      { readonly decision: number; readonly stateAgreement: number; readonly voteAgreement: number }
+    >
+  >;
   /** Mean delivered power per supply domain (W). */
   readonly powerW: Readonly<Record<string, number>> | null;
   readonly ngspiceS: number | null;
@@ -143,7 +162,13 @@ const clipCsv = (set: FeatureSet, clip: KwsClip) => inputsCsv(clipInputs(set, cl
  * of the clip's inputs file, which the job carries: two clips with identical features share one job (the plan
  * drops the duplicate id) and both get its result.
  */
-export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsClip[], records: Iterable<ResultRecord>, vddV: number): KwsRow[] {
+export function kwsRows(
+  trained: Network,
+  set: FeatureSet,
+  clips: readonly KwsClip[],
+  records: Iterable<ResultRecord>,
+  vddV: number,
+): KwsRow[] {
   const bySha = new Map<string, ResultRecord>();
   for (const r of records) if (r.job.input.kind === 'file') bySha.set(r.job.input.sha256, r);
   return clips.map((clip) => {
@@ -153,7 +178,10 @@ export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsCl
     // Records from before references scored the realised model only, as their comparison.
     const figures = c?.references ?? (c ? { [reference!]: c.comparison } : {});
     const references = Object.fromEntries(
-      Object.entries(figures).map(([n, f]) => [n, { decision: f.softwareDecision, stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement }]),
+      Object.entries(figures).map(([n, f]) => [
+        n,
+        { decision: f.softwareDecision, stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement },
+      ]),
     ) as KwsRow['references'];
     return {
       clip,
@@ -166,7 +194,12 @@ export function kwsRows(trained: Network, set: FeatureSet, clips: readonly KwsCl
       voteAgreement: c?.comparison.voteAgreement ?? null,
       powerW: c ? Object.fromEntries(Object.entries(c.supplyMeanA).map(([d, i]) => [d, i * vddV])) : null,
       ngspiceS: c?.ngspiceS ?? null,
-      failure: r?.status === 'failed' ? `${r.failure?.class ?? 'failed'}: ${r.failure?.message ?? ''}` : r === undefined ? 'not run' : null,
+      failure:
+        r?.status === 'failed'
+          ? `${r.failure?.class ?? 'failed'}: ${r.failure?.message ?? ''}`
+          : r === undefined
+            ? 'not run'
+            : null,
     };
   });
 }
@@ -197,7 +230,12 @@ export interface KwsSummary {
   readonly stateAgreementMin: number;
   readonly voteAgreementMean: number;
   /** Per reference scored on every simulated clip: decision agreement and state agreement (mean, worst clip). */
-  readonly references: Partial<Record<ReferenceName, { readonly agreement: Score; readonly stateAgreementMean: number; readonly stateAgreementMin: number }>>;
+  readonly references: Partial<
+    Record<
+      ReferenceName,
+      { readonly agreement: Score; readonly stateAgreementMean: number; readonly stateAgreementMin: number }
+    >
+  >;
   /** Mean over clips of each domain's mean power (W). */
   readonly powerW: Readonly<Record<string, number>>;
   readonly coreW: number;
@@ -234,7 +272,16 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
       REFERENCE_NAMES.flatMap((n) => {
         if (sim.length === 0 || sim.some((r) => r.references[n] === undefined)) return [];
         const states = sim.map((r) => r.references[n]!.stateAgreement);
-        return [[n, { agreement: score(sim.map((r) => [r.circuitDecision!, r.references[n]!.decision])), stateAgreementMean: mean(states), stateAgreementMin: Math.min(...states) }]];
+        return [
+          [
+            n,
+            {
+              agreement: score(sim.map((r) => [r.circuitDecision!, r.references[n]!.decision])),
+              stateAgreementMean: mean(states),
+              stateAgreementMin: Math.min(...states),
+            },
+          ],
+        ];
       }),
     ),
     stateAgreementMean: mean(sim.map((r) => r.stateAgreement!)),
@@ -252,7 +299,10 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
 /** The chosen clip with this name or data-set path (`--show`). @throws InputError naming `--show` when none is. */
 export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
   const c = clips.find((x) => x.name === name || x.file === name);
-  if (!c) throw new InputError(`is not one of the ${clips.length} chosen clips (e.g. ${clips[0]?.name})`, { field: '--show' });
+  if (!c)
+    throw new InputError(`is not one of the ${clips.length} chosen clips (e.g. ${clips[0]?.name})`, {
+      field: '--show',
+    });
   return c;
 }
 
@@ -262,7 +312,10 @@ export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
  */
 export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
   if (name !== undefined) {
-    const c = namedClip(rows.map((r) => r.clip), name);
+    const c = namedClip(
+      rows.map((r) => r.clip),
+      name,
+    );
     return rows.find((r) => r.clip === c)!;
   }
   const simulated = rows.filter((r) => r.circuitDecision !== null);

@@ -55,11 +55,21 @@ export async function monteCarlo(net: Network, inputs: InputSequence, opts: Mont
     opts.indices,
     async (index) => {
       const seed = sampleSeed(opts.seed, index);
-      const r = await cosimulate(net, inputs, { ...opts, variation: { mismatchSeed: seed }, run: { name: `mc-${index}`, ...opts.run } });
+      const r = await cosimulate(net, inputs, {
+        ...opts,
+        variation: { mismatchSeed: seed },
+        run: { name: `mc-${index}`, ...opts.run },
+      });
       const c = r.comparison;
       return {
-        index, seed, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, circuitDecision: c.circuitDecision,
-        decisionFlip: !c.decisionMatch, disagreements: c.disagreements.length, ngspiceS: r.run.durationMs / 1000,
+        index,
+        seed,
+        stateAgreement: c.stateAgreement,
+        voteAgreement: c.voteAgreement,
+        circuitDecision: c.circuitDecision,
+        decisionFlip: !c.decisionMatch,
+        disagreements: c.disagreements.length,
+        ngspiceS: r.run.durationMs / 1000,
       };
     },
     { concurrency: opts.concurrency, onDone: opts.onDone },
@@ -70,12 +80,18 @@ export async function monteCarlo(net: Network, inputs: InputSequence, opts: Mont
  * Relative sigma of a subthreshold mirror's gain from Pelgrom mismatch of its two devices (reference of width
  * `inWidthUm`, copy of `outWidthUm`, both of length `lengthUm`): dI/I = dBeta/beta - dVth / (n U_T) per device.
  */
-export function mirrorGainSigma(process: Process, polarity: 'n' | 'p', inWidthUm: number, outWidthUm: number, lengthUm: number): number {
+export function mirrorGainSigma(
+  process: Process,
+  polarity: 'n' | 'p',
+  inWidthUm: number,
+  outWidthUm: number,
+  lengthUm: number,
+): number {
   const m = process.mismatch?.[polarity];
   if (!m) return 0;
   const dev = (w: number) => {
     const a = Math.sqrt(w * lengthUm);
-    return (m.abetaPctUm * 1e-2 / a) ** 2 + (m.avtMvUm * 1e-3 / a / (SUBTHRESHOLD_N * THERMAL_VOLTAGE_V)) ** 2;
+    return ((m.abetaPctUm * 1e-2) / a) ** 2 + ((m.avtMvUm * 1e-3) / a / (SUBTHRESHOLD_N * THERMAL_VOLTAGE_V)) ** 2;
   };
   return Math.sqrt(dev(inWidthUm) + dev(outWidthUm));
 }
@@ -93,20 +109,35 @@ export interface ParamRef {
 export function parameterSigmas(net: Network, process: Process): ParamRef[] {
   const { unitWidthUm: unit, mirrorLengthUm: l } = process.sizing;
   // Weights: a copy of |w| x unit width from a unit-width diode (n or p: take the worse polarity).
-  const weightSigma = (w: number) => Math.max(mirrorGainSigma(process, 'n', unit, Math.max(Math.abs(w), 0.05) * unit, l), mirrorGainSigma(process, 'p', unit, Math.max(Math.abs(w), 0.05) * unit, l));
+  const weightSigma = (w: number) =>
+    Math.max(
+      mirrorGainSigma(process, 'n', unit, Math.max(Math.abs(w), 0.05) * unit, l),
+      mirrorGainSigma(process, 'p', unit, Math.max(Math.abs(w), 0.05) * unit, l),
+    );
   const unity = weightSigma(1);
   const refs: ParamRef[] = [];
   const linear = (prefix: string, pick: (n: Network) => { weight: { data: Float64Array }; bias: Float64Array }) => {
     const lin = pick(net);
-    lin.weight.data.forEach((w, i) => refs.push({ name: `${prefix}.weight[${i}]`, get: (n) => pick(n).weight.data, index: i, sigma: weightSigma(w) }));
-    lin.bias.forEach((_, i) => refs.push({ name: `${prefix}.bias[${i}]`, get: (n) => pick(n).bias, index: i, sigma: unity }));
+    lin.weight.data.forEach((w, i) =>
+      refs.push({ name: `${prefix}.weight[${i}]`, get: (n) => pick(n).weight.data, index: i, sigma: weightSigma(w) }),
+    );
+    lin.bias.forEach((_, i) =>
+      refs.push({ name: `${prefix}.bias[${i}]`, get: (n) => pick(n).bias, index: i, sigma: unity }),
+    );
   };
   linear('pre', (n) => n.pre);
   net.blocks.forEach((_, k) => {
     linear(`blocks.${k}.cand`, (n) => n.blocks[k].cand);
     // A cell threshold is the ratio of two copies (M1: candidate, M2: I_thresh): two unity mirrors.
     for (const p of ['alpha', 'beta1', 'delta'] as const) {
-      net.blocks[k].cell[p].forEach((_, j) => refs.push({ name: `blocks.${k}.cell.${p}[${j}]`, get: (n) => n.blocks[k].cell[p], index: j, sigma: p === 'alpha' ? unity : Math.SQRT2 * unity }));
+      net.blocks[k].cell[p].forEach((_, j) =>
+        refs.push({
+          name: `blocks.${k}.cell.${p}[${j}]`,
+          get: (n) => n.blocks[k].cell[p],
+          index: j,
+          sigma: p === 'alpha' ? unity : Math.SQRT2 * unity,
+        }),
+      );
     }
     linear(`blocks.${k}.post`, (n) => n.blocks[k].post);
   });
@@ -116,11 +147,23 @@ export function parameterSigmas(net: Network, process: Process): ParamRef[] {
 
 /** A deep-enough copy of a network that parameters can be changed in place. */
 function cloneNetwork(net: Network): Network {
-  const lin = (l: Network['pre']) => ({ weight: { ...l.weight, data: Float64Array.from(l.weight.data) }, bias: Float64Array.from(l.bias) });
+  const lin = (l: Network['pre']) => ({
+    weight: { ...l.weight, data: Float64Array.from(l.weight.data) },
+    bias: Float64Array.from(l.bias),
+  });
   return {
     ...net,
     pre: lin(net.pre),
-    blocks: net.blocks.map((b) => ({ cand: lin(b.cand), post: lin(b.post), cell: { alpha: Float64Array.from(b.cell.alpha), beta1: Float64Array.from(b.cell.beta1), delta: Float64Array.from(b.cell.delta), s0: b.cell.s0 } })),
+    blocks: net.blocks.map((b) => ({
+      cand: lin(b.cand),
+      post: lin(b.post),
+      cell: {
+        alpha: Float64Array.from(b.cell.alpha),
+        beta1: Float64Array.from(b.cell.beta1),
+        delta: Float64Array.from(b.cell.delta),
+        s0: b.cell.s0,
+      },
+    })),
     out: lin(net.out),
   };
 }
@@ -154,7 +197,10 @@ export function sensitivity(net: Network, inputs: InputSequence, refs: readonly 
       const down = runNetwork(work, inputs);
       v[r.index] = p0;
       return {
-        parameter: r.name, sigma: r.sigma, changesUp: stateChanges(nominal, up), changesDown: stateChanges(nominal, down),
+        parameter: r.name,
+        sigma: r.sigma,
+        changesUp: stateChanges(nominal, up),
+        changesDown: stateChanges(nominal, down),
         decisionChanges: up.decision !== nominal.decision || down.decision !== nominal.decision,
       };
     })
@@ -162,7 +208,13 @@ export function sensitivity(net: Network, inputs: InputSequence, refs: readonly 
 }
 
 /** Software-model Monte Carlo: every parameter drawn as p * (1 + N(0, sigma_p)); agreement and flip per draw. */
-export function softwareMonteCarlo(net: Network, inputs: InputSequence, refs: readonly ParamRef[], draws: number, seed: number): { stateAgreement: number; decisionFlip: boolean }[] {
+export function softwareMonteCarlo(
+  net: Network,
+  inputs: InputSequence,
+  refs: readonly ParamRef[],
+  draws: number,
+  seed: number,
+): { stateAgreement: number; decisionFlip: boolean }[] {
   const nominal = runNetwork(net, inputs);
   const rng = createRng(seed);
   const total = nominal.states.reduce((s, x) => s + x.length, 0);
@@ -173,4 +225,3 @@ export function softwareMonteCarlo(net: Network, inputs: InputSequence, refs: re
     return { stateAgreement: 1 - stateChanges(nominal, tr) / total, decisionFlip: tr.decision !== nominal.decision };
   });
 }
-

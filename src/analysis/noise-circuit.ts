@@ -36,7 +36,11 @@ export interface CircuitNoiseOptions extends Omit<CosimOptions, 'noise' | 'toler
 }
 
 /** Clean run plus one noisy run per level (in parallel), each noisy run scored against the clean one. */
-export async function circuitNoise(net: Network, inputs: InputSequence, opts: CircuitNoiseOptions): Promise<CircuitNoiseResult> {
+export async function circuitNoise(
+  net: Network,
+  inputs: InputSequence,
+  opts: CircuitNoiseOptions,
+): Promise<CircuitNoiseResult> {
   const stepS = opts.stepS ?? net.frameS / DEFAULT_NOISE_SAMPLES_PER_FRAME;
   const runs = await runMany(
     [0, ...opts.levels],

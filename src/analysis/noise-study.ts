@@ -49,17 +49,31 @@ export interface NoiseStudy {
 export async function noiseStudy(net: Network, inputs: InputSequence, opts: NoiseStudyOptions): Promise<NoiseStudy> {
   const rows: NoiseStudyRow[] = [];
   const circuit: Record<string, CircuitNoiseResult> = {};
-  const study = async (name: NoiseStudyRow['study'], n: Network, x: InputSequence, circuitLevels: readonly number[]) => {
+  const study = async (
+    name: NoiseStudyRow['study'],
+    n: Network,
+    x: InputSequence,
+    circuitLevels: readonly number[],
+  ) => {
     // The model the circuit realises (quantised widths, calibrated biases), so both sides see the same network.
     const realised = buildCircuit(n, x, opts).realised;
-    for (const level of opts.levels) for (const b of softwareNoise(realised, x, { level, seed: opts.seed, draws: opts.draws })) rows.push({ study: name, source: 'software', level, b });
+    for (const level of opts.levels)
+      for (const b of softwareNoise(realised, x, { level, seed: opts.seed, draws: opts.draws }))
+        rows.push({ study: name, source: 'software', level, b });
     if (!opts.circuit || circuitLevels.length === 0) return;
     const r = await circuitNoise(n, x, {
-      process: opts.process, calibration: opts.calibration, maxTransistors: opts.maxTransistors, levels: circuitLevels, seed: opts.seed,
-      concurrency: opts.concurrency, run: opts.run, onDone: (c) => opts.onCircuitRun?.(name, c.completed, c.total),
+      process: opts.process,
+      calibration: opts.calibration,
+      maxTransistors: opts.maxTransistors,
+      levels: circuitLevels,
+      seed: opts.seed,
+      concurrency: opts.concurrency,
+      run: opts.run,
+      onDone: (c) => opts.onCircuitRun?.(name, c.completed, c.total),
     });
     circuit[name] = r;
-    for (const l of r.levels) for (const b of l.boundaries) rows.push({ study: name, source: 'circuit', level: l.level, b });
+    for (const l of r.levels)
+      for (const b of l.boundaries) rows.push({ study: name, source: 'circuit', level: l.level, b });
   };
   await study('example', net, inputs, opts.levels);
   for (const L of opts.depths) {

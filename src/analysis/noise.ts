@@ -84,9 +84,18 @@ export function boundaryDiscrepancy(net: Network, ref: BoundaryFrames, test: Bou
   const S = net.cells;
   return net.blocks.map((block, k) => {
     const th = cellThresholds(block.cell);
-    let cAll = 0, sAll = 0, cStable = 0, sStable = 0, nStable = 0, flips = 0, flipAll = 0;
+    let cAll = 0,
+      sAll = 0,
+      cStable = 0,
+      sStable = 0,
+      nStable = 0,
+      flips = 0,
+      flipAll = 0;
     const cells = Array.from({ length: S }, (_, unit) => ({ unit, candidateMAE: 0, stateMAE: 0, flips: 0 }));
-    const byMargin = Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, { unitFrames: 0, flips: 0 }])) as Record<MarginClass, { unitFrames: number; flips: number }>;
+    const byMargin = Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, { unitFrames: 0, flips: 0 }])) as Record<
+      MarginClass,
+      { unitFrames: number; flips: number }
+    >;
     for (let t = 0; t < T; t++) {
       for (let j = 0; j < S; j++) {
         const i = t * S + j;
@@ -158,7 +167,10 @@ function fromSums(x: BoundarySums): BoundaryNoise {
 /** Every parameter p -> p * (1 + N(0, sigma)): weights, biases and the cells' alpha, beta1, delta (not s0). */
 export function perturbNetwork(net: Network, sigma: number, rng: Rng): Network {
   const jitter = (v: Float64Array) => v.map((p) => p * (1 + sigma * rng.normal()));
-  const linear = (l: Block['cand']): Block['cand'] => ({ weight: { ...l.weight, data: jitter(l.weight.data) }, bias: jitter(l.bias) });
+  const linear = (l: Block['cand']): Block['cand'] => ({
+    weight: { ...l.weight, data: jitter(l.weight.data) },
+    bias: jitter(l.bias),
+  });
   return {
     ...net,
     pre: linear(net.pre),
@@ -228,8 +240,14 @@ export function softwareNoise(net: Network, inputs: InputSequence, opts: Softwar
   const results: BoundaryNoise[][] = [];
   for (let d = 0; d < draws; d++) {
     const noisyNet = opts.parameters === false ? net : perturbNetwork(net, sigma, rng);
-    const noise = net.blocks.map(() => Float64Array.from({ length: inputs.frames * net.cells }, () => (opts.candidates === false ? 0 : sigma * rng.normal())));
-    results.push(boundaryDiscrepancy(net, clean, traceBoundaries(noisyNet, runWithCandidateNoise(noisyNet, inputs, noise))));
+    const noise = net.blocks.map(() =>
+      Float64Array.from({ length: inputs.frames * net.cells }, () =>
+        opts.candidates === false ? 0 : sigma * rng.normal(),
+      ),
+    );
+    results.push(
+      boundaryDiscrepancy(net, clean, traceBoundaries(noisyNet, runWithCandidateNoise(noisyNet, inputs, noise))),
+    );
   }
   return mergeDraws(results);
 }
@@ -258,7 +276,10 @@ export function mergeDraws(draws: readonly BoundaryNoise[][]): BoundaryNoise[] {
         flips: sum((r) => r.cells[j].flips),
       })),
       byMargin: Object.fromEntries(
-        (Object.keys(rows[0].byMargin) as MarginClass[]).map((m) => [m, { unitFrames: sum((r) => r.byMargin[m].unitFrames), flips: sum((r) => r.byMargin[m].flips) }]),
+        (Object.keys(rows[0].byMargin) as MarginClass[]).map((m) => [
+          m,
+          { unitFrames: sum((r) => r.byMargin[m].unitFrames), flips: sum((r) => r.byMargin[m].flips) },
+        ]),
       ) as Record<MarginClass, MarginBin>,
     });
   });

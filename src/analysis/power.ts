@@ -37,7 +37,12 @@ export interface PowerReport {
  * Power per supply domain from a transient plot. Supply sources' branch currents are negative when they
  * deliver power, so delivered power is -i * VDD.
  */
-export function powerFromPlot(plot: RawPlot, supplies: Readonly<Record<Domain, string>>, vddV: number, frameS: number): PowerReport {
+export function powerFromPlot(
+  plot: RawPlot,
+  supplies: Readonly<Record<Domain, string>>,
+  vddV: number,
+  frameS: number,
+): PowerReport {
   const time = vector(plot, 'time');
   const durationS = time[time.length - 1] - time[0];
   const domains = (Object.entries(supplies) as [Domain, string][]).map(([domain, name]): DomainPower => {
@@ -73,10 +78,17 @@ export function frameAverages(time: Float64Array, y: Float64Array, frameS: numbe
 }
 
 /** Least-squares fit y = c * x^exponent on log-log axes (all values > 0), with R^2 of the log fit. */
-export function fitPowerLaw(x: readonly number[], y: readonly number[]): { exponent: number; coefficient: number; r2: number } {
-  if (x.length !== y.length || x.length < 2) throw new RangeError(`a power-law fit needs >= 2 (x, y) pairs of equal length, got ${x.length} and ${y.length}`);
+export function fitPowerLaw(
+  x: readonly number[],
+  y: readonly number[],
+): { exponent: number; coefficient: number; r2: number } {
+  if (x.length !== y.length || x.length < 2)
+    throw new RangeError(`a power-law fit needs >= 2 (x, y) pairs of equal length, got ${x.length} and ${y.length}`);
   const bad = [...x, ...y].findIndex((v) => !(v > 0));
-  if (bad >= 0) throw new RangeError(`a power-law fit needs positive values; value #${bad % x.length} of ${bad < x.length ? 'x' : 'y'} is ${[...x, ...y][bad]}`);
+  if (bad >= 0)
+    throw new RangeError(
+      `a power-law fit needs positive values; value #${bad % x.length} of ${bad < x.length ? 'x' : 'y'} is ${[...x, ...y][bad]}`,
+    );
   const lx = x.map(Math.log);
   const ly = y.map(Math.log);
   const n = x.length;

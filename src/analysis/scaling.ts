@@ -82,12 +82,26 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit[] {
   const domains = points[0].power.domains.map((d) => d.domain);
   const series = (pick: (p: ScalingPoint) => number) => points.map(pick);
   const fit = (domain: Domain | 'core', y: number[]): ScalingFit => {
-    const n = fitPowerLaw(series((p) => p.width), y);
-    const w = fitPowerLaw(series((p) => p.weights), y);
+    const n = fitPowerLaw(
+      series((p) => p.width),
+      y,
+    );
+    const w = fitPowerLaw(
+      series((p) => p.weights),
+      y,
+    );
     return { domain, exponentN: n.exponent, r2N: n.r2, exponentWeights: w.exponent, r2Weights: w.r2 };
   };
   return [
-    ...domains.map((d) => fit(d, series((p) => p.power.domains.find((x) => x.domain === d)!.meanW))),
-    fit('core', series((p) => p.power.coreW)),
+    ...domains.map((d) =>
+      fit(
+        d,
+        series((p) => p.power.domains.find((x) => x.domain === d)!.meanW),
+      ),
+    ),
+    fit(
+      'core',
+      series((p) => p.power.coreW),
+    ),
   ];
 }

@@ -40,7 +40,10 @@ export function resample(samples: Float64Array, fromHz: number, toHz: number): F
     let acc = 0;
     for (let i = first; i <= last; i++) {
       // Distance in units of the cut-off's half period, where the sinc's zero crossings fall.
-      const x = Math.max(-RESAMPLE_ZERO_CROSSINGS, Math.min(RESAMPLE_ZERO_CROSSINGS, ((i - centre) * cutoffHz) / fromHz));
+      const x = Math.max(
+        -RESAMPLE_ZERO_CROSSINGS,
+        Math.min(RESAMPLE_ZERO_CROSSINGS, ((i - centre) * cutoffHz) / fromHz),
+      );
       const window = Math.cos((Math.PI * x) / (2 * RESAMPLE_ZERO_CROSSINGS)) ** 2;
       const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
       acc += samples[i] * sinc * window;
@@ -70,6 +73,7 @@ export function fitLength(samples: Float64Array, length: number = CLIP_SAMPLES):
  */
 export async function loadClip(path: string): Promise<Float64Array> {
   const wav = await readWav(path);
-  const at16k = wav.sampleRateHz === KWS_SAMPLE_RATE_HZ ? wav.samples : resample(wav.samples, wav.sampleRateHz, KWS_SAMPLE_RATE_HZ);
+  const at16k =
+    wav.sampleRateHz === KWS_SAMPLE_RATE_HZ ? wav.samples : resample(wav.samples, wav.sampleRateHz, KWS_SAMPLE_RATE_HZ);
   return fitLength(at16k, CLIP_SAMPLES);
 }

@@ -55,7 +55,9 @@ async function entries(dir: string) {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    throw new InputError(`cannot read data set folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: dir });
+    throw new InputError(`cannot read data set folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: dir,
+    });
   }
 }
 
@@ -74,10 +76,16 @@ export type BackgroundNoise = 'skip' | 'slice';
  * @example const refs = await listClips('speech_commands_v0.02'); // [{ label: 'backward', file: 'backward/0165e0e8_nohash_0.wav', ... }, ...]
  */
 export async function listClips(root: string, backgroundNoise: BackgroundNoise = 'skip'): Promise<ClipRef[]> {
-  const dirs = (await entries(root)).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
+  const dirs = (await entries(root))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byCodePoint);
   const refs: ClipRef[] = [];
   for (const label of dirs) {
-    const names = (await entries(path.join(root, label))).filter((e) => e.isFile() && isWav(e.name)).map((e) => e.name).sort(byCodePoint);
+    const names = (await entries(path.join(root, label)))
+      .filter((e) => e.isFile() && isWav(e.name))
+      .map((e) => e.name)
+      .sort(byCodePoint);
     if (label !== BACKGROUND_NOISE_DIR) {
       for (const name of names) refs.push({ label, file: `${label}/${name}`, path: path.join(root, label, name) });
     } else if (backgroundNoise === 'slice') {
@@ -85,11 +93,13 @@ export async function listClips(root: string, backgroundNoise: BackgroundNoise =
         const p = path.join(root, label, name);
         const wav = await readWav(p);
         const seconds = Math.floor((wav.samples.length * KWS_SAMPLE_RATE_HZ) / wav.sampleRateHz / CLIP_SAMPLES);
-        for (let s = 0; s < seconds; s++) refs.push({ label: SILENCE_LABEL, file: `${label}/${name}`, path: p, slice: s });
+        for (let s = 0; s < seconds; s++)
+          refs.push({ label: SILENCE_LABEL, file: `${label}/${name}`, path: p, slice: s });
       }
     }
   }
-  if (refs.length === 0) throw new InputError('no clips found: expected <label>/<name>.wav files below this folder', { file: root });
+  if (refs.length === 0)
+    throw new InputError('no clips found: expected <label>/<name>.wav files below this folder', { file: root });
   return refs;
 }
 
@@ -101,7 +111,13 @@ export async function readClip(ref: ClipRef): Promise<Float64Array> {
   if (ref.slice === undefined) return loadClip(ref.path);
   if (noiseCache?.path !== ref.path) {
     const wav = await readWav(ref.path);
-    noiseCache = { path: ref.path, samples: wav.sampleRateHz === KWS_SAMPLE_RATE_HZ ? wav.samples : resample(wav.samples, wav.sampleRateHz, KWS_SAMPLE_RATE_HZ) };
+    noiseCache = {
+      path: ref.path,
+      samples:
+        wav.sampleRateHz === KWS_SAMPLE_RATE_HZ
+          ? wav.samples
+          : resample(wav.samples, wav.sampleRateHz, KWS_SAMPLE_RATE_HZ),
+    };
   }
   return fitLength(noiseCache.samples.slice(ref.slice * CLIP_SAMPLES, (ref.slice + 1) * CLIP_SAMPLES));
 }
@@ -140,9 +156,14 @@ async function readList(file: string): Promise<string[] | undefined> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(`cannot read split list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+    throw new InputError(`cannot read split list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file,
+    });
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 /**

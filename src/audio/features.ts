@@ -18,7 +18,16 @@ import type { InputSequence } from '../model/network.js';
 import { parseSafetensors, writeSafetensors } from '../model/safetensors.js';
 import type { Tensor } from '../model/tensors.js';
 import { writeFileAtomic } from '../util/output.js';
-import { KEYWORD, SPLITS, keywordTarget, listClips, readClip, splitAssigner, type BackgroundNoise, type ClipRef } from './dataset.js';
+import {
+  KEYWORD,
+  SPLITS,
+  keywordTarget,
+  listClips,
+  readClip,
+  splitAssigner,
+  type BackgroundNoise,
+  type ClipRef,
+} from './dataset.js';
 import { NORMALISE_EPS, REFERENCE_MFCC, clipFeatures, type MfccOptions } from './mfcc.js';
 
 export const FEATURES_FORMAT = 'bmru-kws-features/1';
@@ -58,7 +67,12 @@ const refName = (ref: ClipRef) => (ref.slice === undefined ? ref.file : `${ref.f
  */
 export async function computeFeatures(
   root: string,
-  opts: { keyword?: string; backgroundNoise?: BackgroundNoise; mfcc?: MfccOptions; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    keyword?: string;
+    backgroundNoise?: BackgroundNoise;
+    mfcc?: MfccOptions;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<FeatureSet> {
   const mfccOpts = opts.mfcc ?? REFERENCE_MFCC;
   const keyword = opts.keyword ?? KEYWORD;
@@ -83,7 +97,19 @@ export async function computeFeatures(
     split[i] = SPLITS.indexOf(splitOf(ref));
     opts.onProgress?.(i + 1, refs.length);
   }
-  return { frames, features, data: data!, files: refs.map(refName), labels, label, target, split, keyword, mfcc: mfccOpts, source: root };
+  return {
+    frames,
+    features,
+    data: data!,
+    files: refs.map(refName),
+    labels,
+    label,
+    target,
+    split,
+    keyword,
+    mfcc: mfccOpts,
+    source: root,
+  };
 }
 
 /** Write a feature set as safetensors (float32 values; the format is in the file comment). */
@@ -101,7 +127,10 @@ export async function writeFeatureFile(file: string, set: FeatureSet): Promise<v
     labels: JSON.stringify(set.labels),
     splits: JSON.stringify(SPLITS),
     files: JSON.stringify(set.files),
-    mfcc: JSON.stringify({ ...set.mfcc, normalise: `per clip and coefficient: (c - mean) / (population std + ${NORMALISE_EPS})` }),
+    mfcc: JSON.stringify({
+      ...set.mfcc,
+      normalise: `per clip and coefficient: (c - mean) / (population std + ${NORMALISE_EPS})`,
+    }),
     source: set.source,
   };
   await writeFileAtomic(file, writeSafetensors(tensors, metadata, 'F32'));
@@ -113,12 +142,17 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
   try {
     buf = await readFile(file);
   } catch (e) {
-    throw new InputError(`cannot read features file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+    throw new InputError(`cannot read features file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file,
+    });
   }
   const { tensors, metadata } = parseSafetensors(buf, file);
   const meta = metadata as Record<string, string | undefined>;
   if (meta.format !== FEATURES_FORMAT) {
-    throw new InputError(`expected metadata format '${FEATURES_FORMAT}', got ${JSON.stringify(meta.format)}`, { file, field: '__metadata__.format' });
+    throw new InputError(`expected metadata format '${FEATURES_FORMAT}', got ${JSON.stringify(meta.format)}`, {
+      file,
+      field: '__metadata__.format',
+    });
   }
   // Each of these is JSON inside a metadata string; its shape is checked too: `files` as an object, say, left
   // `files.length` undefined and the error that followed said "expected shape [undefined, ...]".
@@ -130,7 +164,11 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
       throw new InputError(`expected a JSON string holding ${expected}`, { file, field: `__metadata__.${key}` });
     }
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new InputError(`expected ${expected}, got ${JSON.stringify(raw).slice(0, 60)}`, { file, field: `__metadata__.${key}` });
+    if (!parsed.success)
+      throw new InputError(`expected ${expected}, got ${JSON.stringify(raw).slice(0, 60)}`, {
+        file,
+        field: `__metadata__.${key}`,
+      });
     return parsed.data;
   };
   const files = json('files', z.array(z.string()), 'a list of file names');
@@ -139,7 +177,10 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
     const t = tensors.get(name);
     if (!t) throw new InputError('missing tensor', { file, field: name });
     if (t.shape.length !== rank || t.shape[0] !== n) {
-      throw new InputError(`expected ${rank === 1 ? `shape [${n}]` : `shape [${n}, frames, features]`} (one row per file), got [${t.shape.join(', ')}]`, { file, field: name });
+      throw new InputError(
+        `expected ${rank === 1 ? `shape [${n}]` : `shape [${n}, frames, features]`} (one row per file), got [${t.shape.join(', ')}]`,
+        { file, field: name },
+      );
     }
     return t;
   };

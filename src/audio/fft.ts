@@ -44,7 +44,8 @@ export const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n >= 
  */
 export function fftInPlace(re: Float64Array, im: Float64Array): void {
   const n = re.length;
-  if (!isPowerOfTwo(n) || im.length !== n) throw new RangeError(`FFT size must be a power of two with re and im alike, got ${n} and ${im.length}`);
+  if (!isPowerOfTwo(n) || im.length !== n)
+    throw new RangeError(`FFT size must be a power of two with re and im alike, got ${n} and ${im.length}`);
   const { reversed, cos, sin } = tables(n);
   for (let i = 0; i < n; i++) {
     const j = reversed[i];

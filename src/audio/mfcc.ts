@@ -130,10 +130,18 @@ export interface MelFilterbank extends Matrix2 {
  * through (edge m, 0), (edge m+1, 1), (edge m+2, 0). A filter's peak on the bin grid is 1 only when a bin
  * falls on its centre.
  */
-export function melFilterbank(nFreqs: number, fMinHz: number, fMaxHz: number, nMels: number, sampleRateHz: number): MelFilterbank {
+export function melFilterbank(
+  nFreqs: number,
+  fMinHz: number,
+  fMaxHz: number,
+  nMels: number,
+  sampleRateHz: number,
+): MelFilterbank {
   const melMin = hzToMel(fMinHz);
   const melMax = hzToMel(fMaxHz);
-  const edgesHz = Float64Array.from({ length: nMels + 2 }, (_, i) => melToHz(melMin + ((melMax - melMin) * i) / (nMels + 1)));
+  const edgesHz = Float64Array.from({ length: nMels + 2 }, (_, i) =>
+    melToHz(melMin + ((melMax - melMin) * i) / (nMels + 1)),
+  );
   const data = new Float64Array(nMels * nFreqs);
   for (let m = 0; m < nMels; m++) {
     const [lo, mid, hi] = [edgesHz[m], edgesHz[m + 1], edgesHz[m + 2]];

@@ -16,7 +16,15 @@ import { BmruError, InputError } from '../errors.js';
 import { runMany } from '../util/pool.js';
 import { createRng, type Rng } from '../util/random.js';
 import { CLIP_SAMPLES, KWS_SAMPLE_RATE_HZ } from './clip.js';
-import { BACKGROUND_NOISE_DIR, KEYWORD, SILENCE_LABEL, SPLITS, TESTING_LIST, VALIDATION_LIST, type Split } from './dataset.js';
+import {
+  BACKGROUND_NOISE_DIR,
+  KEYWORD,
+  SILENCE_LABEL,
+  SPLITS,
+  TESTING_LIST,
+  VALIDATION_LIST,
+  type Split,
+} from './dataset.js';
 import { DEFAULT_FEATURES_FILE } from './features.js';
 import { readWav } from './wav.js';
 
@@ -59,7 +67,15 @@ export const DEFAULT_SYNTH: SynthSettings = Object.freeze({
 });
 
 /** espeak-ng 1.51's English voices (`espeak-ng --voices=en`) without the mbrola ones, which need extra packages. */
-export const ESPEAK_VOICES = Object.freeze(['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029']);
+export const ESPEAK_VOICES = Object.freeze([
+  'en-us',
+  'en-gb',
+  'en-gb-scotland',
+  'en-gb-x-rp',
+  'en-gb-x-gbclan',
+  'en-gb-x-gbcwmd',
+  'en-029',
+]);
 /** Voice variants shipped with espeak-ng (espeak-ng-data/voices/!v): the plain voice, male m1-m7, female f1-f4. */
 export const ESPEAK_VARIANTS = Object.freeze(['', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4']);
 
@@ -122,7 +138,13 @@ export type ClipSpec =
       readonly shiftFraction: number;
       readonly noise?: NoiseSpec;
     }
-  | { readonly kind: 'silence'; readonly label: string; readonly file: string; readonly split: Split; readonly noise: NoiseSpec };
+  | {
+      readonly kind: 'silence';
+      readonly label: string;
+      readonly file: string;
+      readonly split: Split;
+      readonly noise: NoiseSpec;
+    };
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)];
@@ -133,7 +155,8 @@ const hex8 = (s: string) => createHash('sha1').update(s).digest('hex').slice(0, 
  * the rest to training. With `atLeastOne`, a split with a non-zero percentage gets at least one item.
  */
 function splitByPosition(i: number, n: number, s: SynthSettings, atLeastOne = false): Split {
-  const size = (percent: number) => (percent > 0 && atLeastOne ? Math.max(1, Math.round((n * percent) / 100)) : Math.round((n * percent) / 100));
+  const size = (percent: number) =>
+    percent > 0 && atLeastOne ? Math.max(1, Math.round((n * percent) / 100)) : Math.round((n * percent) / 100);
   const nVal = size(s.validationPercent);
   const nTest = size(s.testPercent);
   return i < nVal ? 'validation' : i < nVal + nTest ? 'test' : 'train';
@@ -202,7 +225,9 @@ export function planClips(s: SynthSettings): ClipSpec[] {
   };
   const clips: ClipSpec[] = [];
   const clipsOf = new Map<string, number>([[s.keyword, s.keywordClips]]);
-  s.others.forEach((w, k) => clipsOf.set(w, Math.floor(s.otherClips / s.others.length) + (k < s.otherClips % s.others.length ? 1 : 0)));
+  s.others.forEach((w, k) =>
+    clipsOf.set(w, Math.floor(s.otherClips / s.others.length) + (k < s.otherClips % s.others.length ? 1 : 0)),
+  );
   const nth = new Map<string, number>();
   const next = (label: string) => {
     const i = nth.get(label) ?? 0;
@@ -225,20 +250,28 @@ export function planClips(s: SynthSettings): ClipSpec[] {
 
 /** What is wrong with the settings, or undefined when they can be generated. */
 export function settingsProblem(s: SynthSettings): string | undefined {
-  const counts: [string, number][] = [['keyword clips', s.keywordClips], ['other clips', s.otherClips], ['silence clips', s.silenceClips]];
+  const counts: [string, number][] = [
+    ['keyword clips', s.keywordClips],
+    ['other clips', s.otherClips],
+    ['silence clips', s.silenceClips],
+  ];
   for (const [name, v] of counts) if (!Number.isInteger(v) || v < 0) return `${name} must be an integer >= 0, got ${v}`;
   if (!Number.isInteger(s.seed)) return `the seed must be an integer, got ${s.seed}`;
   if (s.validationPercent < 0 || s.testPercent < 0 || s.validationPercent + s.testPercent > 100) {
     return `validation and test percentages must be >= 0 and add up to <= 100, got ${s.validationPercent} and ${s.testPercent}`;
   }
   const splitsUsed = 1 + (s.validationPercent > 0 ? 1 : 0) + (s.testPercent > 0 ? 1 : 0);
-  if (!Number.isInteger(s.speakers) || s.speakers < splitsUsed) return `speakers must be an integer >= ${splitsUsed} (one per split at least), got ${s.speakers}`;
+  if (!Number.isInteger(s.speakers) || s.speakers < splitsUsed)
+    return `speakers must be an integer >= ${splitsUsed} (one per split at least), got ${s.speakers}`;
   if (s.otherClips > 0 && s.others.length === 0) return 'other clips need at least one other word';
   const words = [s.keyword, ...s.others];
   // A word becomes a folder name and an espeak-ng argument: letters, digits, apostrophes, spaces, hyphens.
-  for (const w of words) if (!/^[a-z0-9][a-z0-9' -]*$/i.test(w)) return `a word must be letters, digits, ' - or spaces, got ${JSON.stringify(w)}`;
+  for (const w of words)
+    if (!/^[a-z0-9][a-z0-9' -]*$/i.test(w))
+      return `a word must be letters, digits, ' - or spaces, got ${JSON.stringify(w)}`;
   if (words.includes(SILENCE_LABEL)) return `${SILENCE_LABEL} is the silence label, not a word`;
-  if (new Set(words).size !== words.length) return `the keyword and the other words must be distinct, got ${words.join(', ')}`;
+  if (new Set(words).size !== words.length)
+    return `the keyword and the other words must be distinct, got ${words.join(', ')}`;
   return undefined;
 }
 
@@ -261,7 +294,10 @@ export interface SynthTools {
   readonly sox: string;
 }
 
-export const defaultTools = (): SynthTools => ({ espeak: process.env.BMRU_ESPEAK ?? 'espeak-ng', sox: process.env.BMRU_SOX ?? 'sox' });
+export const defaultTools = (): SynthTools => ({
+  espeak: process.env.BMRU_ESPEAK ?? 'espeak-ng',
+  sox: process.env.BMRU_SOX ?? 'sox',
+});
 
 const INSTALL_HINT: Record<keyof SynthTools, string> = {
   espeak: 'Debian/Ubuntu: apt-get install -y espeak-ng; or set BMRU_ESPEAK to its path',
@@ -273,7 +309,11 @@ function run(command: string, args: readonly string[]): Promise<string> {
     execFile(command, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const code = (error as NodeJS.ErrnoException).code;
-      reject(code === 'ENOENT' ? Object.assign(new Error(`${command} not found`), { code }) : new ToolError(`${command} ${args.join(' ')} failed: ${(stderr || error.message).trim()}`));
+      reject(
+        code === 'ENOENT'
+          ? Object.assign(new Error(`${command} not found`), { code })
+          : new ToolError(`${command} ${args.join(' ')} failed: ${(stderr || error.message).trim()}`),
+      );
     });
   });
 }
@@ -285,7 +325,8 @@ export async function toolVersions(tools: SynthTools = defaultTools()): Promise<
       const out = await run(tools[key], ['--version']);
       return /\d+\.\d+(\.\d+)?/.exec(out)?.[0] ?? out.trim();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ToolError(`${tools[key]} not found: the synthetic set needs it (${INSTALL_HINT[key]})`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new ToolError(`${tools[key]} not found: the synthetic set needs it (${INSTALL_HINT[key]})`);
       throw e;
     }
   };
@@ -294,7 +335,13 @@ export async function toolVersions(tools: SynthTools = defaultTools()): Promise<
 
 /** The cache key: generator version, settings, the ranges drawn from, and tool versions. */
 export function settingsHash(s: SynthSettings, versions: { espeak: string; sox: string }): string {
-  const key = { generator: SYNTH_VERSION, settings: s, ranges: SYNTH_RANGES, voices: [ESPEAK_VOICES, ESPEAK_VARIANTS], tools: versions };
+  const key = {
+    generator: SYNTH_VERSION,
+    settings: s,
+    ranges: SYNTH_RANGES,
+    voices: [ESPEAK_VOICES, ESPEAK_VARIANTS],
+    tools: versions,
+  };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }
 
@@ -317,7 +364,11 @@ async function readManifest(outDir: string): Promise<Manifest | undefined> {
   }
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 const bedFile = (color: NoiseColor) => `${BACKGROUND_NOISE_DIR}/${color}_noise.wav`;
 
@@ -333,13 +384,29 @@ async function rmsDbfs(file: string): Promise<number> {
 const sox = (tools: SynthTools, args: string[]) => run(tools.sox, ['-R', ...args]);
 
 /** Makes one clip in `work` (a scratch folder) and moves it to `dest`. */
-async function makeClip(spec: ClipSpec, dest: string, work: string, beds: Map<NoiseColor, { file: string; rmsDbfs: number }>, tools: SynthTools): Promise<void> {
+async function makeClip(
+  spec: ClipSpec,
+  dest: string,
+  work: string,
+  beds: Map<NoiseColor, { file: string; rmsDbfs: number }>,
+  tools: SynthTools,
+): Promise<void> {
   const part = path.join(work, 'out.wav');
   const noise = spec.noise;
   const noiseArgs = (file: string) => {
     const bed = beds.get(noise!.color)!;
     // Cut 1 s of the bed at the planned offset and bring its RMS to the planned level.
-    return [bed.file, '-b', '16', file, 'trim', `${noise!.offsetS}`, `${CLIP_SAMPLES}s`, 'gain', (noise!.rmsDbfs - bed.rmsDbfs).toFixed(2)];
+    return [
+      bed.file,
+      '-b',
+      '16',
+      file,
+      'trim',
+      `${noise!.offsetS}`,
+      `${CLIP_SAMPLES}s`,
+      'gain',
+      (noise!.rmsDbfs - bed.rmsDbfs).toFixed(2),
+    ];
   };
   if (spec.kind === 'silence') {
     await sox(tools, noiseArgs(part));
@@ -349,7 +416,22 @@ async function makeClip(spec: ClipSpec, dest: string, work: string, beds: Map<No
     await run(tools.espeak, ['-v', spec.voice, '-s', `${spec.speedWpm}`, '-p', `${spec.pitch}`, '-w', raw, spec.text]);
     // 16 kHz mono 16-bit; espeak-ng's leading and trailing pauses trimmed; peak at the planned level.
     const trim = ['silence', '1', '0.02', TRIM_THRESHOLD];
-    await sox(tools, [raw, '-r', `${KWS_SAMPLE_RATE_HZ}`, '-c', '1', '-b', '16', word, ...trim, 'reverse', ...trim, 'reverse', 'norm', `${spec.peakDbfs}`]);
+    await sox(tools, [
+      raw,
+      '-r',
+      `${KWS_SAMPLE_RATE_HZ}`,
+      '-c',
+      '1',
+      '-b',
+      '16',
+      word,
+      ...trim,
+      'reverse',
+      ...trim,
+      'reverse',
+      'norm',
+      `${spec.peakDbfs}`,
+    ]);
     const wordS = (await readWav(word)).samples.length / KWS_SAMPLE_RATE_HZ;
     // Time shift: the word starts somewhere in the room it leaves in the 1 s (a longer word is cut at the end).
     const shiftS = (spec.shiftFraction * Math.max(0, 1 - wordS)).toFixed(4);
@@ -397,7 +479,10 @@ export async function generateSynthSet(
   const old = await readManifest(outDir);
   if (old && (old.hash !== hash || opts.force)) await removeSet(outDir, old);
   else if (!old && !opts.force && (await readdir(outDir).catch(() => [])).length > 0) {
-    throw new InputError(`holds files but no ${MANIFEST_FILE} of a synthetic set; choose an empty or new folder, or pass --force to write into it`, { file: outDir });
+    throw new InputError(
+      `holds files but no ${MANIFEST_FILE} of a synthetic set; choose an empty or new folder, or pass --force to write into it`,
+      { file: outDir },
+    );
   }
   const manifest: Manifest = { format: MANIFEST_FORMAT, hash, settings, tools: versions, complete: false, clips };
   const writeManifest = (m: Manifest) => writeFile(path.join(outDir, MANIFEST_FILE), JSON.stringify(m, null, 1) + '\n');
@@ -440,7 +525,19 @@ async function makeNoiseBeds(outDir: string, scratch: string, tools: SynthTools,
     const file = path.join(outDir, bedFile(color));
     if (!reuse || !(await exists(file))) {
       const tmp = path.join(scratch, `${color}.wav`);
-      await sox(tools, ['-n', '-r', `${KWS_SAMPLE_RATE_HZ}`, '-c', '1', '-b', '16', tmp, 'synth', `${NOISE_BED_S}`, `${color}noise`]);
+      await sox(tools, [
+        '-n',
+        '-r',
+        `${KWS_SAMPLE_RATE_HZ}`,
+        '-c',
+        '1',
+        '-b',
+        '16',
+        tmp,
+        'synth',
+        `${NOISE_BED_S}`,
+        `${color}noise`,
+      ]);
       await rename(tmp, file);
     }
     beds.set(color, { file, rmsDbfs: await rmsDbfs(file) });
@@ -450,9 +547,23 @@ async function makeNoiseBeds(outDir: string, scratch: string, tools: SynthTools,
 
 /** Speech Commands' split lists: the validation and test clips' relative paths, one per line, sorted. */
 async function writeSplitLists(outDir: string, clips: readonly ClipSpec[]): Promise<void> {
-  const list = (split: Split) => clips.filter((c) => c.split === split).map((c) => c.file).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  await writeFile(path.join(outDir, VALIDATION_LIST), list('validation').map((f) => `${f}\n`).join(''));
-  await writeFile(path.join(outDir, TESTING_LIST), list('test').map((f) => `${f}\n`).join(''));
+  const list = (split: Split) =>
+    clips
+      .filter((c) => c.split === split)
+      .map((c) => c.file)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await writeFile(
+    path.join(outDir, VALIDATION_LIST),
+    list('validation')
+      .map((f) => `${f}\n`)
+      .join(''),
+  );
+  await writeFile(
+    path.join(outDir, TESTING_LIST),
+    list('test')
+      .map((f) => `${f}\n`)
+      .join(''),
+  );
 }
 
 /**
@@ -460,7 +571,14 @@ async function writeSplitLists(outDir: string, clips: readonly ClipSpec[]): Prom
  * in the default place (now stale), and its folders once empty.
  */
 async function removeSet(outDir: string, m: Manifest): Promise<void> {
-  const files = [...m.clips.map((c) => c.file), ...NOISE_COLORS.map(bedFile), VALIDATION_LIST, TESTING_LIST, DEFAULT_FEATURES_FILE, MANIFEST_FILE];
+  const files = [
+    ...m.clips.map((c) => c.file),
+    ...NOISE_COLORS.map(bedFile),
+    VALIDATION_LIST,
+    TESTING_LIST,
+    DEFAULT_FEATURES_FILE,
+    MANIFEST_FILE,
+  ];
   for (const f of files) await rm(path.join(outDir, f), { force: true });
   for (const label of new Set([...m.clips.map((c) => c.label), BACKGROUND_NOISE_DIR])) {
     const dir = path.join(outDir, label);

@@ -50,7 +50,12 @@ interface FmtChunk {
 }
 
 const fourcc = (view: DataView, offset: number): string =>
-  String.fromCharCode(view.getUint8(offset), view.getUint8(offset + 1), view.getUint8(offset + 2), view.getUint8(offset + 3));
+  String.fromCharCode(
+    view.getUint8(offset),
+    view.getUint8(offset + 1),
+    view.getUint8(offset + 2),
+    view.getUint8(offset + 3),
+  );
 
 /**
  * Decode the bytes of a WAV file (integer PCM of 8, 16, 24 or 32 bits, or float of 32 or 64 bits; any channel
@@ -61,7 +66,8 @@ const fourcc = (view: DataView, offset: number): string =>
 export function parseWav(buf: Uint8Array, file?: string): WavAudio {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.byteLength < RIFF_HEADER_BYTES || fourcc(view, 0) !== 'RIFF' || fourcc(view, 8) !== 'WAVE') {
-    const head = buf.byteLength >= 4 ? `starts with ${JSON.stringify(fourcc(view, 0))}` : `is ${buf.byteLength} bytes long`;
+    const head =
+      buf.byteLength >= 4 ? `starts with ${JSON.stringify(fourcc(view, 0))}` : `is ${buf.byteLength} bytes long`;
     throw new InputError(`expected a WAV file (RIFF/WAVE header), the file ${head}`, { file });
   }
   let fmt: FmtChunk | undefined;
@@ -72,15 +78,23 @@ export function parseWav(buf: Uint8Array, file?: string): WavAudio {
     const body = offset + CHUNK_HEADER_BYTES;
     const remaining = buf.byteLength - body;
     if (id === 'fmt ') {
-      if (sizeBytes > remaining) throw new InputError(`'fmt ' chunk declares ${sizeBytes} bytes, only ${remaining} remain (truncated file?)`, { file });
+      if (sizeBytes > remaining)
+        throw new InputError(`'fmt ' chunk declares ${sizeBytes} bytes, only ${remaining} remain (truncated file?)`, {
+          file,
+        });
       fmt = parseFmt(view, body, sizeBytes, file);
     } else if (id === 'data') {
       if (!fmt) throw new InputError("the 'data' chunk comes before any 'fmt ' chunk", { file });
       if (sizeBytes > remaining) {
-        throw new InputError(`'data' chunk declares ${sizeBytes} bytes, only ${remaining} remain (truncated file?)`, { file });
+        throw new InputError(`'data' chunk declares ${sizeBytes} bytes, only ${remaining} remain (truncated file?)`, {
+          file,
+        });
       }
       if (sizeBytes % fmt.blockAlignBytes !== 0) {
-        throw new InputError(`'data' chunk holds ${sizeBytes} bytes, not a whole number of ${fmt.blockAlignBytes}-byte frames`, { file });
+        throw new InputError(
+          `'data' chunk holds ${sizeBytes} bytes, not a whole number of ${fmt.blockAlignBytes}-byte frames`,
+          { file },
+        );
       }
       return { ...fmt, samples: decodeSamples(view, body, sizeBytes / fmt.blockAlignBytes, fmt) };
     }
@@ -90,33 +104,46 @@ export function parseWav(buf: Uint8Array, file?: string): WavAudio {
 }
 
 function parseFmt(view: DataView, at: number, sizeBytes: number, file?: string): FmtChunk {
-  if (sizeBytes < FMT_PCM_BYTES) throw new InputError(`'fmt ' chunk is ${sizeBytes} bytes, expected at least ${FMT_PCM_BYTES}`, { file });
+  if (sizeBytes < FMT_PCM_BYTES)
+    throw new InputError(`'fmt ' chunk is ${sizeBytes} bytes, expected at least ${FMT_PCM_BYTES}`, { file });
   let tag = view.getUint16(at, true);
   const channels = view.getUint16(at + 2, true);
   const sampleRateHz = view.getUint32(at + 4, true);
   const blockAlignBytes = view.getUint16(at + 12, true);
   const bitsPerSample = view.getUint16(at + 14, true);
   if (tag === WAVE_FORMAT_EXTENSIBLE) {
-    if (sizeBytes < FMT_EXTENSIBLE_BYTES) throw new InputError(`extensible 'fmt ' chunk is ${sizeBytes} bytes, expected ${FMT_EXTENSIBLE_BYTES}`, { file });
+    if (sizeBytes < FMT_EXTENSIBLE_BYTES)
+      throw new InputError(`extensible 'fmt ' chunk is ${sizeBytes} bytes, expected ${FMT_EXTENSIBLE_BYTES}`, { file });
     tag = view.getUint16(at + 24, true); // first two bytes of the sub-format GUID
   }
-  const encoding: SampleEncoding | undefined = tag === WAVE_FORMAT_PCM ? 'pcm' : tag === WAVE_FORMAT_IEEE_FLOAT ? 'float' : undefined;
-  if (!encoding) throw new InputError(`unsupported WAV format tag 0x${tag.toString(16)} (expected integer PCM or IEEE float)`, { file });
+  const encoding: SampleEncoding | undefined =
+    tag === WAVE_FORMAT_PCM ? 'pcm' : tag === WAVE_FORMAT_IEEE_FLOAT ? 'float' : undefined;
+  if (!encoding)
+    throw new InputError(`unsupported WAV format tag 0x${tag.toString(16)} (expected integer PCM or IEEE float)`, {
+      file,
+    });
   const supportedBits = encoding === 'pcm' ? [8, 16, 24, 32] : [32, 64];
   if (!supportedBits.includes(bitsPerSample)) {
-    throw new InputError(`unsupported ${bitsPerSample}-bit ${encoding} samples (expected ${supportedBits.join(', ')} bits)`, { file });
+    throw new InputError(
+      `unsupported ${bitsPerSample}-bit ${encoding} samples (expected ${supportedBits.join(', ')} bits)`,
+      { file },
+    );
   }
   if (channels < 1) throw new InputError('the file declares 0 channels', { file });
   if (sampleRateHz < 1) throw new InputError('the file declares a sample rate of 0 Hz', { file });
   if (blockAlignBytes !== channels * (bitsPerSample / 8)) {
-    throw new InputError(`block align is ${blockAlignBytes} bytes, expected ${channels} channels x ${bitsPerSample / 8} bytes`, { file });
+    throw new InputError(
+      `block align is ${blockAlignBytes} bytes, expected ${channels} channels x ${bitsPerSample / 8} bytes`,
+      { file },
+    );
   }
   return { encoding, channels, sampleRateHz, blockAlignBytes, bitsPerSample };
 }
 
 /** One sample at byte `at`, scaled to [-1, 1) (torchaudio's convention for integer formats). */
 function sampleReader(view: DataView, fmt: FmtChunk): (at: number) => number {
-  if (fmt.encoding === 'float') return fmt.bitsPerSample === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
+  if (fmt.encoding === 'float')
+    return fmt.bitsPerSample === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
   switch (fmt.bitsPerSample) {
     case 8:
       return (at) => (view.getUint8(at) - 128) / 128;
@@ -148,7 +175,9 @@ export async function readWav(path: string): Promise<WavAudio> {
   try {
     buf = await readFile(path);
   } catch (e) {
-    throw new InputError(`cannot read WAV file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new InputError(`cannot read WAV file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: path,
+    });
   }
   return parseWav(buf, path);
 }
@@ -161,8 +190,13 @@ export type WavOutputFormat = 'pcm16' | 'float32';
  * 1/32768 and clipped to [-32768, 32767], so `parseWav(encodeWav(x))` returns x exactly when x is already on
  * that grid (as every sample read from a 16-bit file is).
  */
-export function encodeWav(samples: ArrayLike<number>, sampleRateHz: number, format: WavOutputFormat = 'pcm16'): Uint8Array {
-  if (!Number.isInteger(sampleRateHz) || sampleRateHz < 1) throw new RangeError(`sample rate must be a positive integer (Hz), got ${sampleRateHz}`);
+export function encodeWav(
+  samples: ArrayLike<number>,
+  sampleRateHz: number,
+  format: WavOutputFormat = 'pcm16',
+): Uint8Array {
+  if (!Number.isInteger(sampleRateHz) || sampleRateHz < 1)
+    throw new RangeError(`sample rate must be a positive integer (Hz), got ${sampleRateHz}`);
   const bytesPerSample = format === 'pcm16' ? 2 : 4;
   const dataBytes = samples.length * bytesPerSample;
   const out = new Uint8Array(RIFF_HEADER_BYTES + CHUNK_HEADER_BYTES + FMT_PCM_BYTES + CHUNK_HEADER_BYTES + dataBytes);
@@ -190,7 +224,12 @@ export function encodeWav(samples: ArrayLike<number>, sampleRateHz: number, form
 }
 
 /** Write mono samples as a WAV file, atomically (a temp file renamed into place), so no reader sees half a file. */
-export async function writeWav(path: string, samples: ArrayLike<number>, sampleRateHz: number, format: WavOutputFormat = 'pcm16'): Promise<void> {
+export async function writeWav(
+  path: string,
+  samples: ArrayLike<number>,
+  sampleRateHz: number,
+  format: WavOutputFormat = 'pcm16',
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, encodeWav(samples, sampleRateHz, format));
   await rename(tmp, path);

@@ -12,23 +12,63 @@ import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/output.js';
 import { checkTransistorBudget, DEFAULT_MAX_TRANSISTORS, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges, type Clamp, type RangeSource } from '../netlist/ranges.js';
-import { checkHwawareFits, REFERENCE_MEANING, REFERENCE_NAMES, type HwawareSource, type ReferenceName } from '../compare/references.js';
+import {
+  checkHwawareFits,
+  REFERENCE_MEANING,
+  REFERENCE_NAMES,
+  type HwawareSource,
+  type ReferenceName,
+} from '../compare/references.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
   return y
-    .option('model', { alias: 'm', type: 'string', default: DEFAULTS.model, describe: 'model file (.json or .safetensors, DESIGN §1b tensor names)', defaultDescription: 'shipped example' })
-    .option('inputs', { alias: 'i', type: 'string', default: DEFAULTS.inputs, describe: 'input CSV: one row per frame, one column per feature', defaultDescription: 'shipped 101-frame clip' });
+    .option('model', {
+      alias: 'm',
+      type: 'string',
+      default: DEFAULTS.model,
+      describe: 'model file (.json or .safetensors, DESIGN §1b tensor names)',
+      defaultDescription: 'shipped example',
+    })
+    .option('inputs', {
+      alias: 'i',
+      type: 'string',
+      default: DEFAULTS.inputs,
+      describe: 'input CSV: one row per frame, one column per feature',
+      defaultDescription: 'shipped 101-frame clip',
+    });
 }
 
 /** Options shared by every command that builds a circuit. */
 export function processOptions<T>(y: Argv<T>) {
   return y
-    .option('process', { alias: 'p', type: 'string', default: 'c180', describe: 'process: a shipped name (c180, gf180mcu) or a path to a process.json' })
-    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (e.g. your GF180MCU ngspice models)' })
-    .option('calibrated', { type: 'boolean', default: true, describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist' })
-    .option('max-transistors', { type: 'number', default: DEFAULT_MAX_TRANSISTORS, describe: 'refuse a network whose circuit would have more transistors (ngspice time grows ~transistors^2: 8284 took 25 min for 10 frames here)' })
-    .option('clamp', { type: 'boolean', default: false, describe: "build currents and frame times outside the process's ranges at the nearest end (each one listed) instead of refusing them" })
+    .option('process', {
+      alias: 'p',
+      type: 'string',
+      default: 'c180',
+      describe: 'process: a shipped name (c180, gf180mcu) or a path to a process.json',
+    })
+    .option('kit', {
+      type: 'string',
+      describe: 'PDK folder for processes whose deck lines use {kit} (e.g. your GF180MCU ngspice models)',
+    })
+    .option('calibrated', {
+      type: 'boolean',
+      default: true,
+      describe: 'invert the process calibration tables (models/<process>/calibration.json) when they exist',
+    })
+    .option('max-transistors', {
+      type: 'number',
+      default: DEFAULT_MAX_TRANSISTORS,
+      describe:
+        'refuse a network whose circuit would have more transistors (ngspice time grows ~transistors^2: 8284 took 25 min for 10 frames here)',
+    })
+    .option('clamp', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "build currents and frame times outside the process's ranges at the nearest end (each one listed) instead of refusing them",
+    })
     .check((a) => intAtLeast('max-transistors', a['max-transistors'], 1));
 }
 
@@ -44,9 +84,19 @@ export interface CircuitArgs {
  * frame-time ranges (netlist/ranges.ts). Returns the network to build (clamped values with --clamp, each
  * printed as a warning).
  */
-export function checkCircuit(net: Network, process: Process, calibration: Calibration | undefined, a: CircuitArgs, source: RangeSource = {}): { net: Network; clamps: readonly Clamp[] } {
+export function checkCircuit(
+  net: Network,
+  process: Process,
+  calibration: Calibration | undefined,
+  a: CircuitArgs,
+  source: RangeSource = {},
+): { net: Network; clamps: readonly Clamp[] } {
   checkTransistorBudget(shapeOf(net), a.maxTransistors, a.model);
-  const r = checkPhysicalRanges(net, physicalRanges(process, calibration), { file: a.model, ...source, clamp: a.clamp });
+  const r = checkPhysicalRanges(net, physicalRanges(process, calibration), {
+    file: a.model,
+    ...source,
+    clamp: a.clamp,
+  });
   for (const c of r.clamps) console.error(`warning: ${c.message}`);
   return r;
 }
@@ -54,7 +104,14 @@ export function checkCircuit(net: Network, process: Process, calibration: Calibr
 /** Records what --clamp changed as `<out>/clamped.json` (nothing when nothing was clamped). */
 export async function writeClamps(out: string, clamps: readonly Clamp[]): Promise<void> {
   if (clamps.length === 0) return;
-  await writeFileAtomic(join(out, 'clamped.json'), JSON.stringify(clamps.map(({ parameter, from, to, unit, message }) => ({ parameter, from, to, unit, message })), null, 1) + '\n');
+  await writeFileAtomic(
+    join(out, 'clamped.json'),
+    JSON.stringify(
+      clamps.map(({ parameter, from, to, unit, message }) => ({ parameter, from, to, unit, message })),
+      null,
+      1,
+    ) + '\n',
+  );
 }
 
 /** `--timeout`: seconds before ngspice is killed, checked to be > 0. */
@@ -76,19 +133,30 @@ export function intAtLeast(flag: string, v: number | undefined, min: number): tr
 /** `--flag` must be a number in [lo, hi] (`open`: the ends excluded). */
 export function numberIn(flag: string, v: number | undefined, lo: number, hi: number, open = false): true | string {
   const ok = open ? v! > lo && v! < hi : v! >= lo && v! <= hi;
-  return v === undefined || ok || `--${flag} must be a number in ${open ? `(${lo}, ${hi})` : `[${lo}, ${hi}]`}, got ${v}`;
+  return (
+    v === undefined || ok || `--${flag} must be a number in ${open ? `(${lo}, ${hi})` : `[${lo}, ${hi}]`}, got ${v}`
+  );
 }
 
-export async function loadModelAndInputs(a: { model: string; inputs: string }): Promise<{ net: Network; inputs: InputSequence }> {
+export async function loadModelAndInputs(a: {
+  model: string;
+  inputs: string;
+}): Promise<{ net: Network; inputs: InputSequence }> {
   const net = await loadModel(a.model);
   const inputs = await loadInputs(a.inputs);
   if (inputs.features !== net.inputs) {
-    throw new InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, { file: a.inputs });
+    throw new InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, {
+      file: a.inputs,
+    });
   }
   return { net, inputs };
 }
 
-export async function loadProcessAndCalibration(a: { process: string; kit?: string; calibrated: boolean }): Promise<{ process: Process; calibration?: Calibration }> {
+export async function loadProcessAndCalibration(a: {
+  process: string;
+  kit?: string;
+  calibrated: boolean;
+}): Promise<{ process: Process; calibration?: Calibration }> {
   const process = await loadProcess(resolveProcessPath(a.process), a.kit);
   const calibration = a.calibrated ? await loadCalibration(process.dir) : undefined;
   return { process, calibration };
@@ -111,7 +179,10 @@ export interface AnalysisArgs extends CircuitArgs {
 }
 
 /** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`), proven writable before any simulation. */
-export async function prepareAnalysis(a: AnalysisArgs, analysis: string): Promise<{ net: Network; inputs: InputSequence; process: Process; calibration?: Calibration; out: string }> {
+export async function prepareAnalysis(
+  a: AnalysisArgs,
+  analysis: string,
+): Promise<{ net: Network; inputs: InputSequence; process: Process; calibration?: Calibration; out: string }> {
   const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
   const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
@@ -135,7 +206,10 @@ export function checkOutputFolder(file: string, flag = 'out'): void {
   }
   if (!isDir) {
     const what = existsSync(dir) ? 'is not a folder' : 'does not exist';
-    throw new InputError(`cannot write ${file}: the folder ${dir} ${what} (create it first, or give --${flag} a path in an existing folder)`, { file, field: `--${flag}` });
+    throw new InputError(
+      `cannot write ${file}: the folder ${dir} ${what} (create it first, or give --${flag} a path in an existing folder)`,
+      { file, field: `--${flag}` },
+    );
   }
 }
 
@@ -151,7 +225,11 @@ export function referenceOptions<T>(y: Argv<T>) {
       describe: `the model the verdict judges the circuit against (all are reported): ${REFERENCE_NAMES.map((n) => `${n} = ${REFERENCE_MEANING[n]}`).join('; ')}`,
       defaultDescription: 'the best predictor available for the process: realised (hwaware only when asked)',
     })
-    .option('hwaware-model', { type: 'string', describe: 'a fitted hardware-aware model (hwaware-model.json of bmru analyze hwaware on this model and process): scored as the hwaware reference' });
+    .option('hwaware-model', {
+      type: 'string',
+      describe:
+        'a fitted hardware-aware model (hwaware-model.json of bmru analyze hwaware on this model and process): scored as the hwaware reference',
+    });
 }
 
 /** What `referenceOptions` parsed. */
@@ -165,10 +243,16 @@ export interface ReferenceArgs {
  *
  * @throws InputError when `--reference hwaware` has no `--hwaware-model`, or the file is not a model of `net`
  */
-export async function loadReferences(a: ReferenceArgs, net: Network): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
+export async function loadReferences(
+  a: ReferenceArgs,
+  net: Network,
+): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
   const reference = a.reference as ReferenceName | undefined; // yargs checked it against the choices
   if (reference === 'hwaware' && a.hwawareModel === undefined) {
-    throw new InputError('needs a hardware-aware model: give --hwaware-model <hwaware-model.json> (bmru analyze hwaware writes one)', { field: '--reference hwaware' });
+    throw new InputError(
+      'needs a hardware-aware model: give --hwaware-model <hwaware-model.json> (bmru analyze hwaware writes one)',
+      { field: '--reference hwaware' },
+    );
   }
   if (a.hwawareModel === undefined) return { reference };
   const hw = await loadModel(a.hwawareModel);

@@ -47,19 +47,46 @@ function flagsOf(command: string, builder: unknown): FlagRow[] {
     array: string[];
   };
   const shorts = new Set(Object.values(o.alias).flat());
-  const descriptions = (y as unknown as { getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } } })
-    .getInternalMethods().getUsageInstance().getDescriptions();
+  const descriptions = (
+    y as unknown as {
+      getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
+    }
+  )
+    .getInternalMethods()
+    .getUsageInstance()
+    .getDescriptions();
   for (const key of Object.keys(o.key)) {
     if (BUILT_IN.has(key) || shorts.has(key)) continue;
-    const type = o.boolean.includes(key) ? 'boolean' : o.number.includes(key) ? 'number' : o.array.includes(key) ? 'array' : 'string';
+    const type = o.boolean.includes(key)
+      ? 'boolean'
+      : o.number.includes(key)
+        ? 'number'
+        : o.array.includes(key)
+          ? 'array'
+          : 'string';
     const def = o.default[key];
     rows.push({
-      command, flag: `--${key}`, short: (o.alias[key] ?? []).filter((a) => a.length === 1).map((a) => `-${a}`).join(' '), type,
-      default: defaultText(key, def), describe: (descriptions[key] ?? '').replace(/\s+/g, ' '),
+      command,
+      flag: `--${key}`,
+      short: (o.alias[key] ?? [])
+        .filter((a) => a.length === 1)
+        .map((a) => `-${a}`)
+        .join(' '),
+      type,
+      default: defaultText(key, def),
+      describe: (descriptions[key] ?? '').replace(/\s+/g, ' '),
     });
   }
-  const handlers = (y as unknown as { getInternalMethods(): { getCommandInstance(): { getCommandHandlers(): Record<string, Definition & { original: string }> } } })
-    .getInternalMethods().getCommandInstance().getCommandHandlers();
+  const handlers = (
+    y as unknown as {
+      getInternalMethods(): {
+        getCommandInstance(): { getCommandHandlers(): Record<string, Definition & { original: string }> };
+      };
+    }
+  )
+    .getInternalMethods()
+    .getCommandInstance()
+    .getCommandHandlers();
   for (const [name, h] of Object.entries(handlers)) rows.push(...flagsOf(`${command} ${name}`, h.builder));
   return rows;
 }
@@ -74,7 +101,8 @@ export async function commandFlags(): Promise<FlagRow[]> {
 /** Short flags that stand for different long options in different commands. */
 export function shortFlagClashes(rows: readonly FlagRow[]): { short: string; flags: string[] }[] {
   const byShort = new Map<string, Set<string>>();
-  for (const r of rows) for (const s of r.short.split(' ').filter(Boolean)) byShort.set(s, (byShort.get(s) ?? new Set()).add(r.flag));
+  for (const r of rows)
+    for (const s of r.short.split(' ').filter(Boolean)) byShort.set(s, (byShort.get(s) ?? new Set()).add(r.flag));
   return [...byShort].filter(([, f]) => f.size > 1).map(([short, f]) => ({ short, flags: [...f].sort() }));
 }
 
@@ -89,7 +117,10 @@ export function flagsMarkdown(rows: readonly FlagRow[]): string {
     '',
     '| command | flag | short | type | default | what it does |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.command} | \`${r.flag}\` | ${r.short ? `\`${r.short}\`` : ''} | ${r.type} | ${esc(r.default)} | ${esc(r.describe)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.command} | \`${r.flag}\` | ${r.short ? `\`${r.short}\`` : ''} | ${r.type} | ${esc(r.default)} | ${esc(r.describe)} |`,
+    ),
     '',
   ].join('\n');
 }

@@ -4,7 +4,11 @@
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [header, ...rows].map((r) => r.map((c) => String(c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -20,14 +24,24 @@ export function seconds(v: number | null): string {
 
 /** Watts with an SI prefix. */
 export function watts(v: number): string {
-  const units: [number, string][] = [[1e-3, 'mW'], [1e-6, 'uW'], [1e-9, 'nW'], [1e-12, 'pW']];
+  const units: [number, string][] = [
+    [1e-3, 'mW'],
+    [1e-6, 'uW'],
+    [1e-9, 'nW'],
+    [1e-12, 'pW'],
+  ];
   for (const [scale, unit] of units) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${unit}`;
   return `${(v / 1e-12).toFixed(3)} pW`;
 }
 
 /** Amperes with an SI prefix (down to fA: pA-level errors are what matter next to the cells' thresholds). */
 export function amps(v: number): string {
-  const units: [number, string][] = [[1e-3, 'mA'], [1e-6, 'uA'], [1e-9, 'nA'], [1e-12, 'pA']];
+  const units: [number, string][] = [
+    [1e-3, 'mA'],
+    [1e-6, 'uA'],
+    [1e-9, 'nA'],
+    [1e-12, 'pA'],
+  ];
   for (const [scale, unit] of units) if (Math.abs(v) >= scale) return `${(v / scale).toFixed(2)} ${unit}`;
   return `${(v / 1e-15).toFixed(2)} fA`;
 }

@@ -7,7 +7,10 @@ export { EXIT_INTERRUPTED };
  * Runs `work` with an abort signal that the first Ctrl-C (or SIGTERM) fires, so finished results are kept and
  * running ngspice processes are stopped; a second Ctrl-C leaves at once. `note` tells the user what happens.
  */
-export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>, note: (text: string) => void): Promise<T> {
+export async function interruptible<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  note: (text: string) => void,
+): Promise<T> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);

@@ -18,19 +18,83 @@ interface Loaded {
  * named command's module is imported, so `bmru --help` and a typo pay for none of them (all twelve, with
  * vega, mathjs and the audio stack behind them, cost 1.0-1.8 s CPU on every start).
  */
-export const COMMANDS: readonly { readonly name: string; readonly usage?: string; readonly describe: string; readonly load: () => Promise<Loaded> }[] = [
-  { name: 'simulate', describe: 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)', load: () => import('./commands/simulate.js') },
-  { name: 'export', describe: 'Write the ngspice netlist of a model driven by an input clip, with its parameter -> element mapping table', load: () => import('./commands/export.js') },
-  { name: 'spice', usage: 'spice <deck>', describe: 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)', load: () => import('./commands/spice.js') },
-  { name: 'compare', describe: 'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail', load: () => import('./commands/compare.js') },
-  { name: 'calibrate', describe: 'Measure what the cell and the mirrors realise on a process (ngspice DC sweeps), store the tables, verify them', load: () => import('./commands/calibrate.js') },
-  { name: 'analyze', describe: 'Circuit analyses on top of the co-simulation: power (and scaling), noise, Monte Carlo, corners, hardware-aware model', load: () => import('./commands/analyze.js') },
-  { name: 'kws-data', describe: 'Generate a synthetic keyword set ("yes" vs other words and silence) with espeak-ng and sox, in the Speech Commands layout', load: () => import('./commands/kws-data.js') },
-  { name: 'features', usage: 'features <path>', describe: 'MFCC features of a keyword data set (<label>/<file>.wav folders) or of one WAV clip', load: () => import('./commands/features.js') },
-  { name: 'batch', describe: 'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates', load: () => import('./commands/batch.js') },
-  { name: 'fidelity', describe: 'CI fidelity regression: run a suite (a batch plan) and check it against its tolerances and a stored baseline; JUnit XML + Markdown', load: () => import('./commands/fidelity.js') },
-  { name: 'train', describe: 'Train an FQ-BMRU keyword spotter ("yes" vs others) on a features file with surrogate gradients; writes the model file every command reads', load: () => import('./commands/train.js') },
-  { name: 'kws', describe: 'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power', load: () => import('./commands/kws.js') },
+export const COMMANDS: readonly {
+  readonly name: string;
+  readonly usage?: string;
+  readonly describe: string;
+  readonly load: () => Promise<Loaded>;
+}[] = [
+  {
+    name: 'simulate',
+    describe: 'Run the software model and write its full trace (candidates, states, block outputs, logits, decision)',
+    load: () => import('./commands/simulate.js'),
+  },
+  {
+    name: 'export',
+    describe:
+      'Write the ngspice netlist of a model driven by an input clip, with its parameter -> element mapping table',
+    load: () => import('./commands/export.js'),
+  },
+  {
+    name: 'spice',
+    usage: 'spice <deck>',
+    describe: 'Run a netlist through ngspice in batch mode and summarise the rawfile (or dump vectors as CSV)',
+    load: () => import('./commands/spice.js'),
+  },
+  {
+    name: 'compare',
+    describe:
+      'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail',
+    load: () => import('./commands/compare.js'),
+  },
+  {
+    name: 'calibrate',
+    describe:
+      'Measure what the cell and the mirrors realise on a process (ngspice DC sweeps), store the tables, verify them',
+    load: () => import('./commands/calibrate.js'),
+  },
+  {
+    name: 'analyze',
+    describe:
+      'Circuit analyses on top of the co-simulation: power (and scaling), noise, Monte Carlo, corners, hardware-aware model',
+    load: () => import('./commands/analyze.js'),
+  },
+  {
+    name: 'kws-data',
+    describe:
+      'Generate a synthetic keyword set ("yes" vs other words and silence) with espeak-ng and sox, in the Speech Commands layout',
+    load: () => import('./commands/kws-data.js'),
+  },
+  {
+    name: 'features',
+    usage: 'features <path>',
+    describe: 'MFCC features of a keyword data set (<label>/<file>.wav folders) or of one WAV clip',
+    load: () => import('./commands/features.js'),
+  },
+  {
+    name: 'batch',
+    describe:
+      'Batch jobs from a plan (models x inputs x processes x corners x seeds): run them on a local worker pool or as a Slurm job array, show status, report aggregates',
+    load: () => import('./commands/batch.js'),
+  },
+  {
+    name: 'fidelity',
+    describe:
+      'CI fidelity regression: run a suite (a batch plan) and check it against its tolerances and a stored baseline; JUnit XML + Markdown',
+    load: () => import('./commands/fidelity.js'),
+  },
+  {
+    name: 'train',
+    describe:
+      'Train an FQ-BMRU keyword spotter ("yes" vs others) on a features file with surrogate gradients; writes the model file every command reads',
+    load: () => import('./commands/train.js'),
+  },
+  {
+    name: 'kws',
+    describe:
+      'Keyword spotting end to end: test clips through the trained network in software and through its circuit in ngspice; accuracy, agreement, power',
+    load: () => import('./commands/kws.js'),
+  },
 ];
 
 /** Commands whose options live on their subcommands, and those subcommands. */
@@ -51,7 +115,9 @@ export async function main(argv: string[]): Promise<void> {
   const loaded = entry ? await entry.load() : undefined;
   const cli = yargs(argv)
     .scriptName('bmru')
-    .usage('$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.');
+    .usage(
+      '$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.',
+    );
   // The named command in full; the others by name and description only, for the command list.
   for (const c of COMMANDS) {
     const command = c.usage ?? c.name;

@@ -74,7 +74,8 @@ export function transientProgress(p: Progress, tStopS?: number): (r: RunProgress
     }
     const fraction = r.fraction ?? Math.min(1, Math.max(0, r.timeS / stopS));
     const elapsedS = (Date.now() - startedMs) / 1000;
-    const eta = fraction > ETA_AFTER_FRACTION && fraction < 1 ? `, ETA ${duration((elapsedS * (1 - fraction)) / fraction)}` : '';
+    const eta =
+      fraction > ETA_AFTER_FRACTION && fraction < 1 ? `, ETA ${duration((elapsedS * (1 - fraction)) / fraction)}` : '';
     p.update(`${(100 * fraction).toFixed(0)}% (t = ${simTime(r.timeS, stopS)} of ${simTime(stopS, stopS)}${eta})`);
   };
 }

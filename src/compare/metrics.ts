@@ -121,17 +121,27 @@ export const TRANSITION_PATH_STEPS = 32;
  * Model states at frame t when the inputs move linearly from frame t-1 to frame t, starting from the model's
  * states at t-1: per block, the final state of every unit.
  */
-export function pathStates(net: Network, inputs: InputSequence, sw: Trace, t: number, steps = TRANSITION_PATH_STEPS): Uint8Array[] {
+export function pathStates(
+  net: Network,
+  inputs: InputSequence,
+  sw: Trace,
+  t: number,
+  steps = TRANSITION_PATH_STEPS,
+): Uint8Array[] {
   const F = inputs.features;
   const S = net.cells;
   const data = new Float64Array(steps * F);
   for (let i = 1; i <= steps; i++) {
     const tau = i / steps;
-    for (let f = 0; f < F; f++) data[(i - 1) * F + f] = (1 - tau) * inputs.data[(t - 1) * F + f] + tau * inputs.data[t * F + f];
+    for (let f = 0; f < F; f++)
+      data[(i - 1) * F + f] = (1 - tau) * inputs.data[(t - 1) * F + f] + tau * inputs.data[t * F + f];
   }
   const fromPrev: Network = {
     ...net,
-    blocks: net.blocks.map((b, k) => ({ ...b, cell: { ...b.cell, s0: Float64Array.from({ length: S }, (_, j) => sw.states[k][(t - 1) * S + j]) } })),
+    blocks: net.blocks.map((b, k) => ({
+      ...b,
+      cell: { ...b.cell, s0: Float64Array.from({ length: S }, (_, j) => sw.states[k][(t - 1) * S + j]) },
+    })),
   };
   const tr = runNetwork(fromPrev, { frames: steps, features: F, data });
   return tr.states.map((st) => st.subarray((steps - 1) * S, steps * S));
@@ -163,7 +173,15 @@ export function thresholdInQuestion(candidate: number, betaLo: number, betaHi: n
  * frame's sample (s0 in frame 0); `sampled`, `max`, `min` its candidate at the sample point and its extremes from
  * the input edge to there.
  */
-export function latchedGlitch(state: number, prevState: number, sampled: number, max: number, min: number, betaLo: number, betaHi: number): boolean {
+export function latchedGlitch(
+  state: number,
+  prevState: number,
+  sampled: number,
+  max: number,
+  min: number,
+  betaLo: number,
+  betaHi: number,
+): boolean {
   if (state === prevState) return false;
   return state === 1 ? max >= betaHi && sampled < betaHi : min < betaLo && sampled >= betaLo;
 }
@@ -176,12 +194,19 @@ export function causeOf(d: Pick<Disagreement, 'carried' | 'transition' | 'glitch
   return d.upstream ? 'upstream' : 'unexplained';
 }
 
-const zeroByMargin = (): Record<MarginClass, number> => Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, 0])) as Record<MarginClass, number>;
+const zeroByMargin = (): Record<MarginClass, number> =>
+  Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, 0])) as Record<MarginClass, number>;
 
 /** Counts by cause and margin class; the fresh (not carried) ones also by margin class alone. */
-export function countDisagreements(ds: readonly Disagreement[]): { byMargin: Record<MarginClass, number>; byCause: Record<DisagreementCause, Record<MarginClass, number>> } {
+export function countDisagreements(ds: readonly Disagreement[]): {
+  byMargin: Record<MarginClass, number>;
+  byCause: Record<DisagreementCause, Record<MarginClass, number>>;
+} {
   const byMargin = zeroByMargin();
-  const byCause = Object.fromEntries(DISAGREEMENT_CAUSES.map((c) => [c, zeroByMargin()])) as Record<DisagreementCause, Record<MarginClass, number>>;
+  const byCause = Object.fromEntries(DISAGREEMENT_CAUSES.map((c) => [c, zeroByMargin()])) as Record<
+    DisagreementCause,
+    Record<MarginClass, number>
+  >;
   for (const d of ds) {
     byCause[d.cause][d.marginClass]++;
     if (!d.carried) byMargin[d.marginClass]++;
@@ -253,11 +278,30 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
         const relMargin = carried ? prev.relMargin : ref > 0 ? margin / ref : margin;
         const transition = inputs !== undefined && t > 0 && pathStates(net, inputs, sw, t)[k][j] === cs;
         const prevState = t === 0 ? th.s0[j] : circ.states[k][i - S];
-        const glitch = latchedGlitch(cs, prevState, circ.candidates[k][i], circ.candidateMax?.[k][i] ?? -Infinity, circ.candidateMin?.[k][i] ?? Infinity, lo, hi);
+        const glitch = latchedGlitch(
+          cs,
+          prevState,
+          circ.candidates[k][i],
+          circ.candidateMax?.[k][i] ?? -Infinity,
+          circ.candidateMin?.[k][i] ?? Infinity,
+          lo,
+          hi,
+        );
         const flags = { carried, transition, glitch, upstream: upstreamAt.has(t) };
         const d: Disagreement = {
-          block: k, frame: t, unit: j, software: s, circuit: cs, candidate: c, circuitCandidate: circ.candidates[k][i],
-          margin, relMargin, marginClass: marginClass(relMargin), sinceFrame: carried ? prev.sinceFrame : t, ...flags, cause: causeOf(flags),
+          block: k,
+          frame: t,
+          unit: j,
+          software: s,
+          circuit: cs,
+          candidate: c,
+          circuitCandidate: circ.candidates[k][i],
+          margin,
+          relMargin,
+          marginClass: marginClass(relMargin),
+          sinceFrame: carried ? prev.sinceFrame : t,
+          ...flags,
+          cause: causeOf(flags),
         };
         disagreements.push(d);
         open[j] = d;
@@ -271,7 +315,13 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
     const stateRelErrorAgreeing = agreeCount > 0 ? stateErrAgree / agreeCount / meanAlpha : 0;
     // A perfect output (zero error) makes the ratio unbounded; report it as such rather than as Infinity/NaN.
     const suppression = stateRelErrorAgreeing > 0 ? candidateRelError / stateRelErrorAgreeing : Number.MAX_VALUE;
-    boundaries.push({ block: k, candidateRelError, stateRelError: meanAlpha > 0 ? stateRelError : 0, stateRelErrorAgreeing: meanAlpha > 0 ? stateRelErrorAgreeing : 0, suppression });
+    boundaries.push({
+      block: k,
+      candidateRelError,
+      stateRelError: meanAlpha > 0 ? stateRelError : 0,
+      stateRelErrorAgreeing: meanAlpha > 0 ? stateRelErrorAgreeing : 0,
+      suppression,
+    });
   });
   disagreements.sort((a, b) => a.frame - b.frame || a.block - b.block || a.unit - b.unit);
   const { byMargin, byCause } = countDisagreements(disagreements);
@@ -279,7 +329,13 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
   const switching: UnitSwitching[] = [];
   circ.switchDelaysS.forEach((block, k) =>
     block.forEach((delays, j) =>
-      switching.push({ block: k, unit: j, switches: delays.length, medianDelayS: medianOrNull(delays), maxDelayS: delays.length ? Math.max(...delays) : null }),
+      switching.push({
+        block: k,
+        unit: j,
+        switches: delays.length,
+        medianDelayS: medianOrNull(delays),
+        maxDelayS: delays.length ? Math.max(...delays) : null,
+      }),
     ),
   );
 

@@ -29,7 +29,8 @@ export const THRESHOLD_RESOLUTION = {
   rel: 0.03,
   /** Absolute floor (A). */
   absA: 5e-12,
-  source: 'calibration verify rule (src/calibrate: 3% or 5 pA, whichever is larger); covers the 1-8 pA summing-node leakage of docs/circuit-notes.md',
+  source:
+    'calibration verify rule (src/calibrate: 3% or 5 pA, whichever is larger); covers the 1-8 pA summing-node leakage of docs/circuit-notes.md',
 } as const;
 
 export type Resolution = Pick<typeof THRESHOLD_RESOLUTION, 'rel' | 'absA'>;
@@ -88,7 +89,12 @@ export function decides(th: number, lo: number, hi: number, prev: number): boole
  * (the candidates the circuit is expected to follow); `trained` gives the listed trained values. A threshold at
  * or below 0 decides nothing (a candidate is a rectified current, never below 0).
  */
-export function nearTies(trained: Network, realised: Network, sw: Trace, res: Resolution & { readonly source?: string } = THRESHOLD_RESOLUTION): NearTies {
+export function nearTies(
+  trained: Network,
+  realised: Network,
+  sw: Trace,
+  res: Resolution & { readonly source?: string } = THRESHOLD_RESOLUTION,
+): NearTies {
   const S = realised.cells;
   const T = sw.frames;
   const ties: NearTie[] = [];
@@ -99,7 +105,10 @@ export function nearTies(trained: Network, realised: Network, sw: Trace, res: Re
     for (let j = 0; j < S; j++) {
       const lo = th.betaLo[j];
       const hi = th.betaHi[j];
-      for (const [name, value, trainedValue] of [['beta_hi', hi, tr.betaHi[j]], ['beta_lo', lo, tr.betaLo[j]]] as const) {
+      for (const [name, value, trainedValue] of [
+        ['beta_hi', hi, tr.betaHi[j]],
+        ['beta_lo', lo, tr.betaLo[j]],
+      ] as const) {
         if (!(value > 0)) continue;
         const resolution = thresholdResolution(value, realised.unitCurrentA, res);
         const frames: number[] = [];
@@ -115,7 +124,17 @@ export function nearTies(trained: Network, realised: Network, sw: Trace, res: Re
           decided.add(unitFrameKey(k, t, j));
         }
         if (frames.length > 0) {
-          ties.push({ parameter: `blocks.${k}.cell.${name}[${j}]`, block: k, unit: j, threshold: name, trained: trainedValue, realised: value, resolution, frames, closest });
+          ties.push({
+            parameter: `blocks.${k}.cell.${name}[${j}]`,
+            block: k,
+            unit: j,
+            threshold: name,
+            trained: trainedValue,
+            realised: value,
+            resolution,
+            frames,
+            closest,
+          });
         }
       }
     }
@@ -133,7 +152,29 @@ export function nearTies(trained: Network, realised: Network, sw: Trace, res: Re
 /** near-ties.csv: one row per threshold that decides a unit-frame, every frame it decides. */
 export function nearTiesCsvRows(n: NearTies): (string | number)[][] {
   return [
-    ['parameter', 'block', 'unit', 'threshold', 'trained', 'realised', 'resolution', 'unit_frames', 'closest_margin', 'frames'],
-    ...n.ties.map((t) => [t.parameter, t.block, t.unit, t.threshold, t.trained, t.realised, t.resolution, t.frames.length, t.closest, t.frames.join(' ')]),
+    [
+      'parameter',
+      'block',
+      'unit',
+      'threshold',
+      'trained',
+      'realised',
+      'resolution',
+      'unit_frames',
+      'closest_margin',
+      'frames',
+    ],
+    ...n.ties.map((t) => [
+      t.parameter,
+      t.block,
+      t.unit,
+      t.threshold,
+      t.trained,
+      t.realised,
+      t.resolution,
+      t.frames.length,
+      t.closest,
+      t.frames.join(' '),
+    ]),
   ];
 }

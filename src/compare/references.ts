@@ -32,7 +32,11 @@ export const REFERENCE_MEANING: Readonly<Record<ReferenceName, string>> = {
  * A per-process hardware-aware model: the network as the process's circuit is predicted to compute it, or
  * undefined where the process has none.
  */
-export type HwawareBuilder = (net: Network, process: Process, calibration: Calibration | undefined) => Network | undefined;
+export type HwawareBuilder = (
+  net: Network,
+  process: Process,
+  calibration: Calibration | undefined,
+) => Network | undefined;
 
 /**
  * Where a hardware-aware model came from: a file the user fitted (`bmru analyze hwaware`), or a builder the
@@ -87,10 +91,15 @@ export type ReferenceTable = Partial<Record<ReferenceName, ReferenceFigures>>;
  * The references that predict the circuit's states better than the verdict's (higher state agreement), best
  * first: when this is not empty, the verdict's reference is not the best predictor on this run.
  */
-export function betterReferences(table: Partial<Record<ReferenceName, { readonly stateAgreement: number }>>, verdict: ReferenceName): ReferenceName[] {
+export function betterReferences(
+  table: Partial<Record<ReferenceName, { readonly stateAgreement: number }>>,
+  verdict: ReferenceName,
+): ReferenceName[] {
   const own = table[verdict]?.stateAgreement;
   if (own === undefined) return [];
-  return REFERENCE_NAMES.filter((n) => n !== verdict && (table[n]?.stateAgreement ?? -1) > own).sort((a, b) => table[b]!.stateAgreement - table[a]!.stateAgreement);
+  return REFERENCE_NAMES.filter((n) => n !== verdict && (table[n]?.stateAgreement ?? -1) > own).sort(
+    (a, b) => table[b]!.stateAgreement - table[a]!.stateAgreement,
+  );
 }
 
 /**
@@ -101,13 +110,20 @@ export function betterReferences(table: Partial<Record<ReferenceName, { readonly
  */
 export function checkHwawareFits(hw: Network, net: Network, file: string): void {
   const fields: [string, number | boolean, number | boolean][] = [
-    ['inputs', hw.inputs, net.inputs], ['width', hw.width, net.width], ['cells', hw.cells, net.cells],
-    ['blocks', hw.blocks.length, net.blocks.length], ['classes', hw.classes, net.classes], ['skip', hw.skip, net.skip],
+    ['inputs', hw.inputs, net.inputs],
+    ['width', hw.width, net.width],
+    ['cells', hw.cells, net.cells],
+    ['blocks', hw.blocks.length, net.blocks.length],
+    ['classes', hw.classes, net.classes],
+    ['skip', hw.skip, net.skip],
     ['unitCurrentA', hw.unitCurrentA, net.unitCurrentA],
   ];
   for (const [field, got, want] of fields) {
     if (got !== want) {
-      throw new InputError(`is not a hardware-aware model of this network: ${field} is ${got}, the model has ${want} (fit one for it with bmru analyze hwaware -m <model>)`, { file, field });
+      throw new InputError(
+        `is not a hardware-aware model of this network: ${field} is ${got}, the model has ${want} (fit one for it with bmru analyze hwaware -m <model>)`,
+        { file, field },
+      );
     }
   }
 }

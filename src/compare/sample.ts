@@ -51,7 +51,13 @@ export function valueAt(time: Float64Array, y: Float64Array, t: number): number 
 }
 
 /** First time in [t0, t1) at which y crosses `level` (either direction), or undefined. */
-export function firstCrossing(time: Float64Array, y: Float64Array, level: number, t0: number, t1: number): number | undefined {
+export function firstCrossing(
+  time: Float64Array,
+  y: Float64Array,
+  level: number,
+  t0: number,
+  t1: number,
+): number | undefined {
   let i = 1;
   while (i < time.length && time[i] <= t0) i++;
   const start = valueAt(time, y, t0) >= level;
@@ -68,8 +74,14 @@ export function firstCrossing(time: Float64Array, y: Float64Array, level: number
 export function probedVectors(probes: Probes): string[] {
   const names = [
     'time',
-    ...probes.candidates.flat(), ...probes.stateCurrents.flat(), ...probes.cellNodes.flat(),
-    ...probes.hPos.flat(), ...probes.hNeg.flat(), ...probes.logitPos, ...probes.logitNeg, ...Object.values(probes.supplies),
+    ...probes.candidates.flat(),
+    ...probes.stateCurrents.flat(),
+    ...probes.cellNodes.flat(),
+    ...probes.hPos.flat(),
+    ...probes.hNeg.flat(),
+    ...probes.logitPos,
+    ...probes.logitNeg,
+    ...Object.values(probes.supplies),
   ];
   return [...new Set(names.filter((n): n is string => n !== undefined && n !== ''))];
 }
@@ -79,7 +91,10 @@ export function probedVectors(probes: Probes): string[] {
  * each with its first bad point. Scored, they would read as all-OFF states and a fidelity failure; they are
  * a simulator failure.
  */
-export function nonFiniteVectors(plot: RawPlot, probes: Probes): { name: string; point: number; timeS: number; value: number }[] {
+export function nonFiniteVectors(
+  plot: RawPlot,
+  probes: Probes,
+): { name: string; point: number; timeS: number; value: number }[] {
   const time = vector(plot, 'time');
   const bad: { name: string; point: number; timeS: number; value: number }[] = [];
   for (const name of probedVectors(probes)) {
@@ -109,7 +124,13 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   const window = { frames: T, frameS: opts.frameS, frac, edgeS: opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S };
   const extremes = (pick: (a: number, b: number) => number) =>
     probes.candidates.map((block, k) =>
-      interleave(block.map((n) => frameExtreme(time, vector(plot, n), { ...window, releaseS: probes.releaseS?.[k] ?? 0 }, pick).map((v) => v * toUnits))),
+      interleave(
+        block.map((n) =>
+          frameExtreme(time, vector(plot, n), { ...window, releaseS: probes.releaseS?.[k] ?? 0 }, pick).map(
+            (v) => v * toUnits,
+          ),
+        ),
+      ),
     );
   const candidateMax = extremes(Math.max);
   const candidateMin = extremes(Math.min);
@@ -153,7 +174,17 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
     // A supply source's branch current is negative when it delivers power; report delivered current.
     supplyMeanA[domain] = -timeAverage(time, vector(plot, name));
   }
-  return { frames: T, candidates, candidateMax, candidateMin, stateCurrents, states, logits, switchDelaysS, supplyMeanA };
+  return {
+    frames: T,
+    candidates,
+    candidateMax,
+    candidateMin,
+    stateCurrents,
+    states,
+    logits,
+    switchDelaysS,
+    supplyMeanA,
+  };
 }
 
 /** Where frameExtreme looks in each frame: frames of frameS, read at frac of each; edgeS and releaseS in s. */
@@ -172,7 +203,12 @@ export interface ExtremeWindow {
  * reset release) and its sample point. Points before it still carry the previous frame's inputs, so counting them
  * would label a plain frame change an edge glitch.
  */
-export function frameExtreme(time: Float64Array, y: Float64Array, w: ExtremeWindow, pick: (a: number, b: number) => number): Float64Array {
+export function frameExtreme(
+  time: Float64Array,
+  y: Float64Array,
+  w: ExtremeWindow,
+  pick: (a: number, b: number) => number,
+): Float64Array {
   const out = new Float64Array(w.frames);
   let i = 0;
   for (let t = 0; t < w.frames; t++) {

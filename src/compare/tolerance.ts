@@ -17,12 +17,16 @@ const ToleranceSchema = strictObject({
    * still holding a wrong state from an earlier frame while the model holds) is not counted again: its run counts
    * once, where it started. State agreement still counts every unit-frame.
    */
-  maxDisagreements: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({}),
+  maxDisagreements: z
+    .partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative())
+    .default({}),
   /**
    * The same for fresh disagreements that neither an edge glitch nor frame-transition latching explains: at a large
    * margin those point at a wrong element value, so by default none is allowed at >= 20%.
    */
-  maxUnexplained: z.partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative()).default({ '>=20%': 0 }),
+  maxUnexplained: z
+    .partialRecord(z.enum(['<1%', '1-5%', '5-20%', '>=20%']), z.number().int().nonnegative())
+    .default({ '>=20%': 0 }),
   /** Largest switching delay of any unit (s): a state must settle well inside a frame. */
   maxSwitchDelayS: z.number().positive().optional(),
 });
@@ -61,21 +65,42 @@ export function parseTolerances(raw: unknown, file?: string): Tolerances {
 /** Judge a comparison. */
 export function judge(c: Comparison, tol: Tolerances = DEFAULT_TOLERANCES): Verdict {
   const checks: Check[] = [
-    { name: 'state agreement', measured: c.stateAgreement, limit: `>= ${tol.minStateAgreement}`, pass: c.stateAgreement >= tol.minStateAgreement },
-    { name: 'vote agreement', measured: c.voteAgreement, limit: `>= ${tol.minVoteAgreement}`, pass: c.voteAgreement >= tol.minVoteAgreement },
+    {
+      name: 'state agreement',
+      measured: c.stateAgreement,
+      limit: `>= ${tol.minStateAgreement}`,
+      pass: c.stateAgreement >= tol.minStateAgreement,
+    },
+    {
+      name: 'vote agreement',
+      measured: c.voteAgreement,
+      limit: `>= ${tol.minVoteAgreement}`,
+      pass: c.voteAgreement >= tol.minVoteAgreement,
+    },
   ];
-  if (tol.requireDecisionMatch) checks.push({ name: 'decision match', measured: c.decisionMatch, limit: 'true', pass: c.decisionMatch });
+  if (tol.requireDecisionMatch)
+    checks.push({ name: 'decision match', measured: c.decisionMatch, limit: 'true', pass: c.decisionMatch });
   for (const [cls, max] of Object.entries(tol.maxDisagreements) as [MarginClass, number][]) {
     const n = c.disagreementsByMargin[cls];
     checks.push({ name: `fresh disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
   }
   for (const [cls, max] of Object.entries(tol.maxUnexplained) as [MarginClass, number][]) {
     const n = c.disagreements.filter((d) => d.marginClass === cls && !d.carried && !d.glitch && !d.transition).length;
-    checks.push({ name: `unexplained disagreements at margin ${cls}`, measured: n, limit: `<= ${max}`, pass: n <= max });
+    checks.push({
+      name: `unexplained disagreements at margin ${cls}`,
+      measured: n,
+      limit: `<= ${max}`,
+      pass: n <= max,
+    });
   }
   if (tol.maxSwitchDelayS !== undefined) {
     const worst = Math.max(0, ...c.switching.map((s) => s.maxDelayS ?? 0));
-    checks.push({ name: 'max switching delay (s)', measured: worst, limit: `<= ${tol.maxSwitchDelayS}`, pass: worst <= tol.maxSwitchDelayS });
+    checks.push({
+      name: 'max switching delay (s)',
+      measured: worst,
+      limit: `<= ${tol.maxSwitchDelayS}`,
+      pass: worst <= tol.maxSwitchDelayS,
+    });
   }
   return { pass: checks.every((k) => k.pass), checks };
 }

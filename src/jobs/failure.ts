@@ -29,7 +29,9 @@ export interface Failure {
  * What a job's failure of each kind means for the batch, keyed by the error root's `kind` union so the compiler
  * keeps the table complete: `stop` ends the batch instead (no job can succeed after it).
  */
-const FAILURE_OF_KIND: Readonly<Record<ErrorKind, { readonly class: FailureClass; readonly retryable: boolean } | 'stop'>> = {
+const FAILURE_OF_KIND: Readonly<
+  Record<ErrorKind, { readonly class: FailureClass; readonly retryable: boolean } | 'stop'>
+> = {
   'not-found': 'stop', // ngspice is not installed: every job would fail the same way
   timeout: { class: 'timeout', retryable: true }, // a loaded machine may finish in time next time
   'timestep-too-small': { class: 'convergence', retryable: false }, // ngspice is deterministic
@@ -63,5 +65,10 @@ export function classifyFailure(error: unknown): Failure | undefined {
     return entry === 'stop' ? undefined : { ...entry, kind: error.kind, message };
   }
   const detail = error instanceof Error ? (error.stack ?? message) : message;
-  return { class: 'internal', kind: error instanceof Error ? error.name : typeof error, message: detail, retryable: false };
+  return {
+    class: 'internal',
+    kind: error instanceof Error ? error.name : typeof error,
+    message: detail,
+    retryable: false,
+  };
 }

@@ -54,7 +54,8 @@ const BaselineSchema = z.object({
   createdAt: z.string(),
   // An empty baseline would pass every check without comparing anything.
   entries: z.record(z.string(), EntrySchema).refine((e) => Object.keys(e).length > 0, {
-    error: 'the baseline has no entries, so a check would compare nothing: write it with `bmru fidelity baseline` after review',
+    error:
+      'the baseline has no entries, so a check would compare nothing: write it with `bmru fidelity baseline` after review',
   }),
 });
 export type Baseline = z.infer<typeof BaselineSchema>;
@@ -115,7 +116,13 @@ export function caseKey(job: Job): string {
     job.input.kind === 'random'
       ? `random#${job.input.seed}:${job.input.frames}`
       : `${suitePath(job.input.path)}${job.input.frames === null ? '' : `:${job.input.frames}`}${job.input.noiseSd === null ? '' : `+noise${job.input.noiseSd}`}`;
-  return [suitePath(job.model.path), input, suitePath(job.process.ref), job.corner ?? '-', job.seed === null ? '-' : `seed${job.seed}`].join('|');
+  return [
+    suitePath(job.model.path),
+    input,
+    suitePath(job.process.ref),
+    job.corner ?? '-',
+    job.seed === null ? '-' : `seed${job.seed}`,
+  ].join('|');
 }
 
 /** A path as the suite writes it, normalised so `./a.json` and `a.json` name one case. */
@@ -127,25 +134,48 @@ function jobsByKey(suite: string, jobs: readonly Job[]): Map<string, Job> {
   for (const j of jobs) {
     const key = caseKey(j);
     const other = byKey.get(key);
-    if (other) throw new InputError(`cases '${other.label}' and '${j.label}' have one case key '${key}': name each case once`, { file: suite });
+    if (other)
+      throw new InputError(`cases '${other.label}' and '${j.label}' have one case key '${key}': name each case once`, {
+        file: suite,
+      });
     byKey.set(key, j);
   }
   return byKey;
 }
 
 /** A baseline from the ok records of a suite's jobs (every job must have one); `suite` names the suite file in errors. */
-export function baselineFrom(suite: string, name: string, generator: string, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Baseline {
+export function baselineFrom(
+  suite: string,
+  name: string,
+  generator: string,
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+): Baseline {
   const entries: Record<string, BaselineEntry> = {};
   for (const [key, j] of jobsByKey(suite, jobs)) {
     const r = records.get(j.id);
-    if (r?.status !== 'ok' || !r.cosim) throw new InputError(`job ${j.id} (${j.label}) has no successful result: a baseline needs every case measured`, { file: suite });
+    if (r?.status !== 'ok' || !r.cosim)
+      throw new InputError(`job ${j.id} (${j.label}) has no successful result: a baseline needs every case measured`, {
+        file: suite,
+      });
     const c = r.cosim.comparison;
-    const references = r.cosim.references === undefined ? undefined : Object.fromEntries(
-      Object.entries(r.cosim.references).map(([n, f]) => [n, { stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement, decisionMatch: f.decisionMatch }]),
-    );
+    const references =
+      r.cosim.references === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(r.cosim.references).map(([n, f]) => [
+              n,
+              { stateAgreement: f.stateAgreement, voteAgreement: f.voteAgreement, decisionMatch: f.decisionMatch },
+            ]),
+          );
     entries[key] = {
-      label: j.label, fingerprint: j.id, stateAgreement: c.stateAgreement, voteAgreement: c.voteAgreement, decisionMatch: c.decisionMatch,
-      reference: recordReference(r.cosim), ...(references === undefined ? {} : { references }),
+      label: j.label,
+      fingerprint: j.id,
+      stateAgreement: c.stateAgreement,
+      voteAgreement: c.voteAgreement,
+      decisionMatch: c.decisionMatch,
+      reference: recordReference(r.cosim),
+      ...(references === undefined ? {} : { references }),
     };
   }
   return { schema: BASELINE_SCHEMA, suite: name, generator, createdAt: new Date().toISOString(), entries };
@@ -157,7 +187,10 @@ export async function loadBaseline(file: string): Promise<Baseline> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read the baseline (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it with \`bmru fidelity baseline\``, { file });
+    throw new InputError(
+      `cannot read the baseline (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it with \`bmru fidelity baseline\``,
+      { file },
+    );
   }
   // A corrupt baseline is not a missing one: "create it" would have the record of what passed before replaced,
   // unreviewed, by whatever the circuit does now.
@@ -165,7 +198,10 @@ export async function loadBaseline(file: string): Promise<Baseline> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`expected valid JSON (${(e as Error).message}); restore it (e.g. from version control), or rewrite it after review with \`bmru fidelity baseline\``, { file });
+    throw new InputError(
+      `expected valid JSON (${(e as Error).message}); restore it (e.g. from version control), or rewrite it after review with \`bmru fidelity baseline\``,
+      { file },
+    );
   }
   if ((raw as { schema?: unknown } | null)?.schema === BASELINE_SCHEMA_V1) {
     throw new InputError(
@@ -177,10 +213,19 @@ export async function loadBaseline(file: string): Promise<Baseline> {
 }
 
 /** Judge every job of a suite against tolerances and baseline; `suite` names the suite file in errors. */
-export function checkFidelity(suite: string, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>, baseline: Baseline, tolerances: Tolerances, options: CheckOptions = {}): FidelityCheck {
+export function checkFidelity(
+  suite: string,
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+  baseline: Baseline,
+  tolerances: Tolerances,
+  options: CheckOptions = {},
+): FidelityCheck {
   const maxDrop = options.maxDrop ?? DEFAULT_MAX_DROP;
   const byKey = jobsByKey(suite, jobs);
-  const cases = [...byKey].map(([key, j]) => judgeCase(key, j, records.get(j.id), baseline.entries[key] ?? null, tolerances, maxDrop));
+  const cases = [...byKey].map(([key, j]) =>
+    judgeCase(key, j, records.get(j.id), baseline.entries[key] ?? null, tolerances, maxDrop),
+  );
   const stale = Object.entries(baseline.entries)
     .filter(([key]) => !byKey.has(key))
     .map(([key, entry]) => ({ key, entry }));
@@ -197,15 +242,32 @@ export function baselineFigures(entry: BaselineEntry, ref: ReferenceName): Basel
   return f === undefined ? null : { ...entry, ...f, reference: ref };
 }
 
-function judgeCase(key: string, j: Job, r: ResultRecord | undefined, entry: BaselineEntry | null, tolerances: Tolerances, maxDrop: number): CaseResult {
+function judgeCase(
+  key: string,
+  j: Job,
+  r: ResultRecord | undefined,
+  entry: BaselineEntry | null,
+  tolerances: Tolerances,
+  maxDrop: number,
+): CaseResult {
   const common = { key, id: j.id, label: j.label, wallS: r?.wallS ?? 0 };
   if (r?.status !== 'ok' || !r.cosim) {
     const why = r?.failure ? `${r.failure.class}: ${r.failure.message}` : 'no result';
-    return { ...common, baseline: entry, status: 'error', reasons: [why], stateAgreement: null, reference: null, references: {} };
+    return {
+      ...common,
+      baseline: entry,
+      status: 'error',
+      reasons: [why],
+      stateAgreement: null,
+      reference: null,
+      references: {},
+    };
   }
   const c = r.cosim.comparison;
   const reference = recordReference(r.cosim);
-  const references = Object.fromEntries(Object.entries(r.cosim.references ?? { [reference]: c }).map(([n, f]) => [n, f.stateAgreement]));
+  const references = Object.fromEntries(
+    Object.entries(r.cosim.references ?? { [reference]: c }).map(([n, f]) => [n, f.stateAgreement]),
+  );
   // The gate judges the verdict's reference, against the baseline's figures for that same reference.
   const base = entry === null ? null : baselineFigures(entry, reference);
   const measured = { ...common, baseline: base, stateAgreement: c.stateAgreement, reference, references };
@@ -213,18 +275,29 @@ function judgeCase(key: string, j: Job, r: ResultRecord | undefined, entry: Base
     .checks.filter((x) => !x.pass)
     .map((k) => `${k.name}: ${String(k.measured)} (limit ${k.limit})`);
   if (!base) {
-    const why = entry === null ? 'no baseline entry for this case' : `the baseline entry has no figures against the ${reference} model (it was measured against ${entry.reference ?? 'realised'}): rewrite it with bmru fidelity baseline after review`;
+    const why =
+      entry === null
+        ? 'no baseline entry for this case'
+        : `the baseline entry has no figures against the ${reference} model (it was measured against ${entry.reference ?? 'realised'}): rewrite it with bmru fidelity baseline after review`;
     const reasons = [...failures, why];
     return { ...measured, status: failures.length > 0 ? 'regression' : 'new', reasons };
   }
   if (c.stateAgreement < base.stateAgreement - maxDrop) {
-    failures.push(`state agreement ${(100 * c.stateAgreement).toFixed(2)}% is more than ${(100 * maxDrop).toFixed(2)} points below the baseline's ${(100 * base.stateAgreement).toFixed(2)}%`);
+    failures.push(
+      `state agreement ${(100 * c.stateAgreement).toFixed(2)}% is more than ${(100 * maxDrop).toFixed(2)} points below the baseline's ${(100 * base.stateAgreement).toFixed(2)}%`,
+    );
   }
-  if (base.decisionMatch && !c.decisionMatch) failures.push('the circuit decision matched the model in the baseline and no longer does');
+  if (base.decisionMatch && !c.decisionMatch)
+    failures.push('the circuit decision matched the model in the baseline and no longer does');
   // The figures are still compared: a changed fingerprint is what a recalibration looks like, and it is
   // exactly when the gate must keep watching.
   const changed = base.fingerprint !== j.id;
-  const reasons = changed ? [...failures, `fingerprint changed (baseline ${base.fingerprint}, now ${j.id}): model, inputs, process, calibration or toolkit differ from the baseline's run`] : failures;
+  const reasons = changed
+    ? [
+        ...failures,
+        `fingerprint changed (baseline ${base.fingerprint}, now ${j.id}): model, inputs, process, calibration or toolkit differ from the baseline's run`,
+      ]
+    : failures;
   return { ...measured, status: failures.length > 0 ? 'regression' : changed ? 'changed' : 'pass', reasons };
 }
 
@@ -244,14 +317,17 @@ export function junitXml(suite: string, check: FidelityCheck): string {
   const body = check.cases.map((c, i) => {
     const head = `  <testcase classname="${xml(suite)}" name="${xml(c.key)}" time="${c.wallS.toFixed(3)}"`;
     const why = c.reasons.length > 0 ? c.reasons : [c.status];
-    if (outcomes[i] === 'failure') return `${head}>\n    <failure message="${xml(why[0])}">${xml(why.join('\n'))}</failure>\n  </testcase>`;
+    if (outcomes[i] === 'failure')
+      return `${head}>\n    <failure message="${xml(why[0])}">${xml(why.join('\n'))}</failure>\n  </testcase>`;
     if (outcomes[i] === 'error') return `${head}>\n    <error message="${xml(why[0])}"/>\n  </testcase>`;
     // Passing but worth a look (changed fingerprint, allowed new case): said where CI viewers show output.
-    if (c.reasons.length > 0) return `${head}>\n    <system-out>${xml(`${c.status}: ${c.reasons.join('\n')}`)}</system-out>\n  </testcase>`;
+    if (c.reasons.length > 0)
+      return `${head}>\n    <system-out>${xml(`${c.status}: ${c.reasons.join('\n')}`)}</system-out>\n  </testcase>`;
     return `${head}/>`;
   });
   const stale = check.stale.map(
-    (s) => `  <testcase classname="${xml(suite)}" name="${xml(s.key)}" time="0.000">\n    <skipped message="stale: in the baseline, no longer in the suite"/>\n  </testcase>`,
+    (s) =>
+      `  <testcase classname="${xml(suite)}" name="${xml(s.key)}" time="0.000">\n    <skipped message="stale: in the baseline, no longer in the suite"/>\n  </testcase>`,
   );
   const count = (o: string) => outcomes.filter((x) => x === o).length;
   return [
@@ -273,7 +349,10 @@ export function statusText(c: CaseResult, allowNew: boolean): string {
 export function markdownSummary(suite: string, check: FidelityCheck): string {
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const shout = (c: CaseResult) => (caseOutcome(c, check.allowNew) === 'ok' ? statusText(c, check.allowNew) : `**${statusText(c, check.allowNew).toUpperCase()}**`);
+  const shout = (c: CaseResult) =>
+    caseOutcome(c, check.allowNew) === 'ok'
+      ? statusText(c, check.allowNew)
+      : `**${statusText(c, check.allowNew).toUpperCase()}**`;
   const passing = check.cases.filter((c) => caseOutcome(c, check.allowNew) === 'ok').length;
   const refs = scoredReferences(check);
   const lines = [
@@ -285,11 +364,17 @@ export function markdownSummary(suite: string, check: FidelityCheck): string {
     '',
     `| case | reference | state agreement | baseline | result | ${refs.map((n) => `vs ${n} | `).join('')}why |`,
     `|---|---|---|---|---|${refs.map(() => '---|').join('')}---|`,
-    ...check.cases.map((c) => `| ${cell(c.key)} | ${c.reference ?? '-'} | ${pct(c.stateAgreement)} | ${pct(c.baseline?.stateAgreement)} | ${shout(c)} | ${refs.map((n) => `${pct(c.references[n])} | `).join('')}${cell(c.reasons.join('; '))} |`),
+    ...check.cases.map(
+      (c) =>
+        `| ${cell(c.key)} | ${c.reference ?? '-'} | ${pct(c.stateAgreement)} | ${pct(c.baseline?.stateAgreement)} | ${shout(c)} | ${refs.map((n) => `${pct(c.references[n])} | `).join('')}${cell(c.reasons.join('; '))} |`,
+    ),
     '',
   ];
   if (check.stale.length > 0) {
-    lines.push(`Stale baseline entries (no longer in the suite; \`bmru fidelity baseline\` drops them): ${check.stale.map((s) => `\`${s.key}\``).join(', ')}.`, '');
+    lines.push(
+      `Stale baseline entries (no longer in the suite; \`bmru fidelity baseline\` drops them): ${check.stale.map((s) => `\`${s.key}\``).join(', ')}.`,
+      '',
+    );
   }
   return lines.join('\n');
 }

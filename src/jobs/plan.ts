@@ -26,15 +26,25 @@ const MAX_SEED = 2 ** 31 - 1;
 const SeedSchema = z.number().int().min(0).max(MAX_SEED);
 
 /** Frames of a plan's clip: a random clip allocates frames x features values before anything else checks it. */
-const FramesSchema = z.number().int().min(1).max(MAX_FRAMES, { error: `expected at most ${MAX_FRAMES} frames (the toolkit's limit, src/model/limits.ts)` });
+const FramesSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_FRAMES, { error: `expected at most ${MAX_FRAMES} frames (the toolkit's limit, src/model/limits.ts)` });
 
 const InputEntrySchema = z.union(
   [
     z.string().min(1),
-    z.strictObject({ file: z.string().min(1), frames: FramesSchema.optional(), noiseSd: z.number().positive().optional() }),
+    z.strictObject({
+      file: z.string().min(1),
+      frames: FramesSchema.optional(),
+      noiseSd: z.number().positive().optional(),
+    }),
     z.strictObject({ random: z.strictObject({ frames: FramesSchema, seed: SeedSchema.optional() }) }),
   ],
-  { error: `expected a CSV path, {file: path, frames?: integer 1..${MAX_FRAMES}, noiseSd?: number > 0} or {random: {frames: integer 1..${MAX_FRAMES}, seed?: integer >= 0}}` },
+  {
+    error: `expected a CSV path, {file: path, frames?: integer 1..${MAX_FRAMES}, noiseSd?: number > 0} or {random: {frames: integer 1..${MAX_FRAMES}, seed?: integer >= 0}}`,
+  },
 );
 
 const PlanSchema = strictObject({
@@ -49,9 +59,12 @@ const PlanSchema = strictObject({
   inputs: z.array(InputEntrySchema).min(1),
   corners: z.array(z.string().min(1)).min(1).optional(),
   seeds: z
-    .union([z.array(SeedSchema).min(1), z.strictObject({ count: z.number().int().min(1), start: SeedSchema.default(1) })], {
-      error: 'expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}',
-    })
+    .union(
+      [z.array(SeedSchema).min(1), z.strictObject({ count: z.number().int().min(1), start: SeedSchema.default(1) })],
+      {
+        error: 'expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}',
+      },
+    )
     .optional(),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
@@ -104,7 +117,13 @@ export interface Plan {
 
 /** An input set as the plan names it. */
 export type PlanInput =
-  | { readonly kind: 'file'; readonly path: string; readonly file: string; readonly frames: number | null; readonly noiseSd: number | null }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly file: string;
+      readonly frames: number | null;
+      readonly noiseSd: number | null;
+    }
   | { readonly kind: 'random'; readonly frames: number; readonly seed: number | null };
 
 /** Overrides from the command line; paths relative to the current directory. */
@@ -125,7 +144,9 @@ export async function loadPlan(file: string, overrides: PlanOverrides = {}): Pro
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read plan file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
+    throw new InputError(`cannot read plan file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file,
+    });
   }
   return parsePlan(text, file, overrides);
 }
@@ -138,11 +159,21 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
   const dir = dirname(resolve(file));
   const at = (p: string) => resolve(dir, p);
   const seeds = expandSeeds(raw.seeds, file);
-  const inputs = raw.inputs.map((entry, i) => planInput(entry, at, { file, field: `inputs.${i}` }, seeds !== undefined));
+  const inputs = raw.inputs.map((entry, i) =>
+    planInput(entry, at, { file, field: `inputs.${i}` }, seeds !== undefined),
+  );
   const reference = overrides.reference ?? raw.reference;
-  const hwawareModel = overrides.hwawareModel !== undefined ? { path: overrides.hwawareModel, file: resolve(overrides.hwawareModel) } : raw.hwawareModel !== undefined ? { path: raw.hwawareModel, file: at(raw.hwawareModel) } : undefined;
+  const hwawareModel =
+    overrides.hwawareModel !== undefined
+      ? { path: overrides.hwawareModel, file: resolve(overrides.hwawareModel) }
+      : raw.hwawareModel !== undefined
+        ? { path: raw.hwawareModel, file: at(raw.hwawareModel) }
+        : undefined;
   if (reference === 'hwaware' && hwawareModel === undefined) {
-    throw new InputError('hwaware needs a hardware-aware model: give hwawareModel (a hwaware-model.json of bmru analyze hwaware) or --hwaware-model', { file, field: 'reference' });
+    throw new InputError(
+      'hwaware needs a hardware-aware model: give hwawareModel (a hwaware-model.json of bmru analyze hwaware) or --hwaware-model',
+      { file, field: 'reference' },
+    );
   }
   return {
     name: raw.name,
@@ -159,7 +190,12 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     timeoutS: raw.timeoutS,
     retries: raw.retries,
     maxTransistors: raw.maxTransistors,
-    outDir: overrides.out !== undefined ? resolve(overrides.out) : raw.out !== undefined ? at(raw.out) : resolve('out', `batch-${raw.name}`),
+    outDir:
+      overrides.out !== undefined
+        ? resolve(overrides.out)
+        : raw.out !== undefined
+          ? at(raw.out)
+          : resolve('out', `batch-${raw.name}`),
     ...(reference === undefined ? {} : { reference }),
     ...(hwawareModel === undefined ? {} : { hwawareModel }),
   };
@@ -168,21 +204,39 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
 /** `{count, start}` -> the list of seeds. */
 function expandSeeds(seeds: RawPlan['seeds'], file: string): number[] | undefined {
   if (seeds === undefined || Array.isArray(seeds)) return seeds;
-  if (seeds.start + seeds.count - 1 > MAX_SEED) throw new InputError(`start + count - 1 must be <= ${MAX_SEED}`, { file, field: 'seeds' });
+  if (seeds.start + seeds.count - 1 > MAX_SEED)
+    throw new InputError(`start + count - 1 must be <= ${MAX_SEED}`, { file, field: 'seeds' });
   return Array.from({ length: seeds.count }, (_, i) => seeds.start + i);
 }
 
-function planInput(entry: InputEntry, at: (p: string) => string, where: { file: string; field: string }, haveSeeds: boolean): PlanInput {
+function planInput(
+  entry: InputEntry,
+  at: (p: string) => string,
+  where: { file: string; field: string },
+  haveSeeds: boolean,
+): PlanInput {
   if (typeof entry === 'string') return { kind: 'file', path: entry, file: at(entry), frames: null, noiseSd: null };
   if ('file' in entry) {
     // The noise is drawn from the job's seed: without seeds every job would get the same "random" noise.
     if (entry.noiseSd !== undefined && !haveSeeds) {
-      throw new InputError('noiseSd perturbs the clip with each job seed: give the plan seeds', { ...where, field: `${where.field}.noiseSd` });
+      throw new InputError('noiseSd perturbs the clip with each job seed: give the plan seeds', {
+        ...where,
+        field: `${where.field}.noiseSd`,
+      });
     }
-    return { kind: 'file', path: entry.file, file: at(entry.file), frames: entry.frames ?? null, noiseSd: entry.noiseSd ?? null };
+    return {
+      kind: 'file',
+      path: entry.file,
+      file: at(entry.file),
+      frames: entry.frames ?? null,
+      noiseSd: entry.noiseSd ?? null,
+    };
   }
   if (entry.random.seed === undefined && !haveSeeds) {
-    throw new InputError('a random clip needs a seed: give random.seed or the plan seeds', { ...where, field: `${where.field}.random.seed` });
+    throw new InputError('a random clip needs a seed: give random.seed or the plan seeds', {
+      ...where,
+      field: `${where.field}.random.seed`,
+    });
   }
   return { kind: 'random', frames: entry.random.frames, seed: entry.random.seed ?? null };
 }
@@ -194,7 +248,8 @@ async function planTolerances(t: RawPlan['tolerances'], at: (p: string) => strin
     return parseTolerances(t, file);
   } catch (e) {
     // Name the field as it sits in the plan.
-    if (e instanceof InputError) throw new InputError(e.rule, { file, field: `tolerances.${e.field ?? ''}`.replace(/\.\(root\)$|\.$/, '') });
+    if (e instanceof InputError)
+      throw new InputError(e.rule, { file, field: `tolerances.${e.field ?? ''}`.replace(/\.\(root\)$|\.$/, '') });
     throw e;
   }
 }
@@ -219,7 +274,13 @@ export interface Job {
   readonly label: string;
   readonly model: { readonly path: string; readonly file: string; readonly sha256: string };
   readonly input: JobInput;
-  readonly process: { readonly ref: string; readonly name: string; readonly sha256: string; readonly calibrationSha256: string | null; readonly deckSha256: string };
+  readonly process: {
+    readonly ref: string;
+    readonly name: string;
+    readonly sha256: string;
+    readonly calibrationSha256: string | null;
+    readonly deckSha256: string;
+  };
   readonly corner: string | null;
   /** The job's seed (draws a random clip or input noise; later Monte Carlo), null when the plan has none. */
   readonly seed: number | null;
@@ -281,10 +342,19 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
     if (!fileHashes.has(file)) fileHashes.set(file, sha256File(file, { file: plan.file, field }));
     return fileHashes.get(file)!;
   };
-  const models = await Promise.all(plan.models.map(async (m, i) => ({ ...m, sha256: await hashFile(m.file, `models.${i}`) })));
-  const deckHash = memo((p: PlanProcess, corner: string | null) => deckFilesSha256(corner === null ? p.process.deckLines : p.process.corners[corner] ?? p.process.deckLines));
-  const inputFileHashes = await Promise.all(plan.inputs.map((input, i) => (input.kind === 'file' ? hashFile(input.file, `inputs.${i}`) : Promise.resolve(''))));
-  const hwaware = plan.hwawareModel === undefined ? null : { ...plan.hwawareModel, sha256: await hashFile(plan.hwawareModel.file, 'hwawareModel') };
+  const models = await Promise.all(
+    plan.models.map(async (m, i) => ({ ...m, sha256: await hashFile(m.file, `models.${i}`) })),
+  );
+  const deckHash = memo((p: PlanProcess, corner: string | null) =>
+    deckFilesSha256(corner === null ? p.process.deckLines : (p.process.corners[corner] ?? p.process.deckLines)),
+  );
+  const inputFileHashes = await Promise.all(
+    plan.inputs.map((input, i) => (input.kind === 'file' ? hashFile(input.file, `inputs.${i}`) : Promise.resolve(''))),
+  );
+  const hwaware =
+    plan.hwawareModel === undefined
+      ? null
+      : { ...plan.hwawareModel, sha256: await hashFile(plan.hwawareModel.file, 'hwawareModel') };
 
   const jobs: Job[] = [];
   const seen = new Set<string>();
@@ -297,7 +367,13 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
             const content = {
               model,
               input: jobInput(input, inputFileHashes[i], seed),
-              process: { ref: p.ref, name: p.process.name, sha256: p.sha256, calibrationSha256: p.calibrationSha256, deckSha256: await deckHash(p, corner) },
+              process: {
+                ref: p.ref,
+                name: p.process.name,
+                sha256: p.sha256,
+                calibrationSha256: p.calibrationSha256,
+                deckSha256: await deckHash(p, corner),
+              },
               corner,
               seed,
               spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
@@ -322,7 +398,11 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
 async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
   const file = resolvePlanProcess(ref, dirname(plan.file));
   const field = plan.processFields[i];
-  if (!existsSync(file)) throw new InputError(`no shipped process '${ref}' (c180, gf180mcu) and no file ${file}`, { file: plan.file, field });
+  if (!existsSync(file))
+    throw new InputError(`no shipped process '${ref}' (c180, gf180mcu) and no file ${file}`, {
+      file: plan.file,
+      field,
+    });
   const process = await loadProcess(file, plan.kit);
   const calibration = plan.calibrated ? await loadCalibration(process.dir) : undefined;
   const calibrationFile = join(process.dir, CALIBRATION_FILE);
@@ -347,15 +427,29 @@ function checkCorners(p: PlanProcess, plan: Plan): void {
   const have = processCorners(p.process);
   plan.corners?.forEach((corner, i) => {
     if (!have.includes(corner)) {
-      const offer = have.length > 0 ? `it has ${have.join(', ')}` : 'it defines no corners (omit corners to run its typical models)';
-      throw new InputError(`process ${p.process.name} (${p.ref}) has no corner '${corner}': ${offer}`, { file: plan.file, field: `corners.${i}` });
+      const offer =
+        have.length > 0
+          ? `it has ${have.join(', ')}`
+          : 'it defines no corners (omit corners to run its typical models)';
+      throw new InputError(`process ${p.process.name} (${p.ref}) has no corner '${corner}': ${offer}`, {
+        file: plan.file,
+        field: `corners.${i}`,
+      });
     }
   });
 }
 
 function jobInput(input: PlanInput, sha256: string, seed: number | null): JobInput {
   if (input.kind === 'random') return { kind: 'random', frames: input.frames, seed: input.seed ?? seed! };
-  return { kind: 'file', path: input.path, file: input.file, sha256, frames: input.frames, noiseSd: input.noiseSd, noiseSeed: input.noiseSd === null ? null : seed };
+  return {
+    kind: 'file',
+    path: input.path,
+    file: input.file,
+    sha256,
+    frames: input.frames,
+    noiseSd: input.noiseSd,
+    noiseSeed: input.noiseSd === null ? null : seed,
+  };
 }
 
 type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
@@ -370,13 +464,25 @@ type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
  * files sit.
  */
 export function jobId(job: JobContent, calibrated: boolean): string {
-  const input = job.input.kind === 'file' ? { sha256: job.input.sha256, frames: job.input.frames, noiseSd: job.input.noiseSd, noiseSeed: job.input.noiseSeed } : job.input;
+  const input =
+    job.input.kind === 'file'
+      ? {
+          sha256: job.input.sha256,
+          frames: job.input.frames,
+          noiseSd: job.input.noiseSd,
+          noiseSeed: job.input.noiseSeed,
+        }
+      : job.input;
   const content = {
     v: 1,
     generator: GENERATOR,
     model: job.model.sha256,
     input,
-    process: { sha256: job.process.sha256, calibration: calibrated ? job.process.calibrationSha256 : null, deck: job.process.deckSha256 },
+    process: {
+      sha256: job.process.sha256,
+      calibration: calibrated ? job.process.calibrationSha256 : null,
+      deck: job.process.deckSha256,
+    },
     corner: job.corner,
     seed: job.seed,
     spiceSeed: job.spiceSeed,
@@ -404,7 +510,13 @@ function jobLabel(job: JobContent): string {
       ? `random${job.input.frames}#${job.input.seed}`
       : `${basename(job.input.path)}${job.input.frames === null ? '' : `[:${job.input.frames}]`}${job.input.noiseSd === null ? '' : `+noise${job.input.noiseSd}#${job.input.noiseSeed}`}`;
   const where = job.corner === null ? job.process.name : `${job.process.name}/${job.corner}`;
-  return [model, input, where, ...(job.seed === null ? [] : [`seed ${job.seed}`]), ...(job.reference ? [`vs ${job.reference}`] : [])].join(' ');
+  return [
+    model,
+    input,
+    where,
+    ...(job.seed === null ? [] : [`seed ${job.seed}`]),
+    ...(job.reference ? [`vs ${job.reference}`] : []),
+  ].join(' ');
 }
 
 /**
@@ -424,7 +536,9 @@ async function deckFilesSha256(deckLines: readonly string[]): Promise<string> {
 
 async function sha256File(file: string, where: { file?: string; field: string }): Promise<string> {
   try {
-    return createHash('sha256').update(await readFile(file)).digest('hex');
+    return createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new InputError(`cannot read ${file} (${code})`, { file: where.file ?? file, field: where.field });

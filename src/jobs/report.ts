@@ -9,7 +9,15 @@ import { BmruError } from '../errors.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../plot/index.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
 import { expandPlan, loadPlan, type Job } from './plan.js';
-import { acquireLock, outPaths, readJobsFile, rebuildStreams, recordReference, type OutPaths, type ResultRecord } from './store.js';
+import {
+  acquireLock,
+  outPaths,
+  readJobsFile,
+  rebuildStreams,
+  recordReference,
+  type OutPaths,
+  type ResultRecord,
+} from './store.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 export interface BatchStatus {
@@ -63,14 +71,20 @@ export interface GroupRow {
   /** The references the ok jobs' verdicts judged against (one, unless the plan changed between runs). */
   readonly verdictReferences: readonly ReferenceName[];
   /** Per reference scored by every ok job: mean state agreement and decision-match rate against it. */
-  readonly references: Partial<Record<ReferenceName, { readonly stateAgreementMean: number; readonly decisionMatchRate: number }>>;
+  readonly references: Partial<
+    Record<ReferenceName, { readonly stateAgreementMean: number; readonly decisionMatchRate: number }>
+  >;
 }
 
 /**
  * Aggregates the records per model x process x corner, in plan order. Pass/fail is judged again from each
  * stored comparison with `tolerances`, so a changed tolerance file needs no rerun.
  */
-export function aggregate(jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>, tolerances: Tolerances): GroupRow[] {
+export function aggregate(
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+  tolerances: Tolerances,
+): GroupRow[] {
   const groups = new Map<string, { key: { model: string; process: string; corner: string }; jobs: Job[] }>();
   for (const j of jobs) {
     const key = { model: j.model.path, process: j.process.name, corner: j.corner ?? '-' };
@@ -80,7 +94,10 @@ export function aggregate(jobs: readonly Job[], records: ReadonlyMap<string, Res
   }
   return [...groups.values()].map(({ key, jobs: gj }) => {
     const recs = gj.map((j) => records.get(j.id));
-    const ok = recs.filter((r): r is ResultRecord & { cosim: NonNullable<ResultRecord['cosim']> } => r?.status === 'ok' && r.cosim !== undefined);
+    const ok = recs.filter(
+      (r): r is ResultRecord & { cosim: NonNullable<ResultRecord['cosim']> } =>
+        r?.status === 'ok' && r.cosim !== undefined,
+    );
     const failed = recs.filter((r) => r?.status === 'failed').length;
     const states = ok.map((r) => r.cosim.comparison.stateAgreement);
     return {
@@ -100,7 +117,15 @@ export function aggregate(jobs: readonly Job[], records: ReadonlyMap<string, Res
         REFERENCE_NAMES.flatMap((n) => {
           const figures = ok.map((r) => r.cosim.references?.[n]);
           if (ok.length === 0 || figures.some((f) => f === undefined)) return [];
-          return [[n, { stateAgreementMean: mean(figures.map((f) => f!.stateAgreement))!, decisionMatchRate: mean(figures.map((f) => (f!.decisionMatch ? 1 : 0)))! }]];
+          return [
+            [
+              n,
+              {
+                stateAgreementMean: mean(figures.map((f) => f!.stateAgreement))!,
+                decisionMatchRate: mean(figures.map((f) => (f!.decisionMatch ? 1 : 0)))!,
+              },
+            ],
+          ];
         }),
       ),
     };
@@ -118,8 +143,20 @@ export function failedRecords(jobs: readonly Job[], records: ReadonlyMap<string,
 
 /** Columns of report.csv: one row per model, process and corner, then the figures against each reference. */
 export const REPORT_HEADER = [
-  'model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'state_agreement_mean', 'state_agreement_min',
-  'vote_agreement_mean', 'decision_match_rate', 'ngspice_mean_s', 'reference',
+  'model',
+  'process',
+  'corner',
+  'jobs',
+  'ok',
+  'failed',
+  'pending',
+  'pass',
+  'state_agreement_mean',
+  'state_agreement_min',
+  'vote_agreement_mean',
+  'decision_match_rate',
+  'ngspice_mean_s',
+  'reference',
   ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_mean_${n}`, `decision_match_rate_${n}`]),
 ];
 
@@ -127,14 +164,33 @@ export const REPORT_HEADER = [
 export function reportCsvRow(r: GroupRow): (string | number)[] {
   const n = (v: number | null | undefined) => (v === null || v === undefined ? '' : v);
   return [
-    r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, n(r.stateAgreementMean), n(r.stateAgreementMin), n(r.voteAgreementMean), n(r.decisionMatchRate), n(r.ngspiceMeanS),
-    r.verdictReferences.join(' '), ...REFERENCE_NAMES.flatMap((x) => [n(r.references[x]?.stateAgreementMean), n(r.references[x]?.decisionMatchRate)]),
+    r.model,
+    r.process,
+    r.corner,
+    r.jobs,
+    r.ok,
+    r.failed,
+    r.pending,
+    r.pass,
+    n(r.stateAgreementMean),
+    n(r.stateAgreementMin),
+    n(r.voteAgreementMean),
+    n(r.decisionMatchRate),
+    n(r.ngspiceMeanS),
+    r.verdictReferences.join(' '),
+    ...REFERENCE_NAMES.flatMap((x) => [n(r.references[x]?.stateAgreementMean), n(r.references[x]?.decisionMatchRate)]),
   ];
 }
 
 /** A plan file (expanded now) or an output folder (its jobs.json). */
-export async function openBatch(target: string, opts: { out?: string; kit?: string } = {}): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
-  const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+export async function openBatch(
+  target: string,
+  opts: { out?: string; kit?: string } = {},
+): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
+  const isDir = await stat(target).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (isDir) {
     const paths = outPaths(target);
     const file = await readJobsFile(paths);
@@ -149,7 +205,11 @@ export async function openBatch(target: string, opts: { out?: string; kit?: stri
  * Rebuilds results.jsonl / results.csv from the records (after `--slice` runs, which write records only),
  * unless a run holds the folder. Returns whether it did.
  */
-export async function refreshStreams(paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+export async function refreshStreams(
+  paths: OutPaths,
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+): Promise<boolean> {
   let release: (() => Promise<void>) | undefined;
   try {
     release = await acquireLock(paths);
@@ -158,7 +218,10 @@ export async function refreshStreams(paths: OutPaths, jobs: readonly Job[], reco
     throw e;
   }
   try {
-    await rebuildStreams(paths, jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r !== undefined));
+    await rebuildStreams(
+      paths,
+      jobs.map((j) => records.get(j.id)).filter((r): r is ResultRecord => r !== undefined),
+    );
     return true;
   } finally {
     await release();
@@ -166,7 +229,13 @@ export async function refreshStreams(paths: OutPaths, jobs: readonly Job[], reco
 }
 
 /** Per-job state agreement (histogram) and per group (points with the decision-match rate); false without ok jobs. */
-export async function writeReportPage(file: string, name: string, rows: readonly GroupRow[], jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): Promise<boolean> {
+export async function writeReportPage(
+  file: string,
+  name: string,
+  rows: readonly GroupRow[],
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+): Promise<boolean> {
   const agreements = jobs.flatMap((j) => {
     const r = records.get(j.id);
     return r?.status === 'ok' && r.cosim ? [r.cosim.comparison.stateAgreement] : [];
@@ -174,21 +243,41 @@ export async function writeReportPage(file: string, name: string, rows: readonly
   if (agreements.length === 0) return false;
   const groups = rows.filter((r) => r.stateAgreementMean !== null);
   const label = (r: GroupRow) => `${r.model.split('/').pop()} ${r.process} ${r.corner}`;
-  await writePlot(file, htmlPage(`bmru batch report: ${name}`, [
-    { heading: 'State agreement per job', svg: await histogram({ title: `Unit-frame state agreement (${agreements.length} jobs)`, x: { label: 'state agreement (fraction)' }, values: agreements }) },
-    {
-      heading: 'Per model, process and corner',
-      svg: await lineChart({
-        title: 'Mean state agreement and decision-match rate per group',
-        x: { label: 'group (row of report.csv)' },
-        y: { label: 'fraction' },
-        series: [
-          { name: 'state agreement (mean)', x: groups.map((_, i) => i), y: groups.map((r) => r.stateAgreementMean!), mark: 'point' },
-          { name: 'decision match rate', x: groups.map((_, i) => i), y: groups.map((r) => r.decisionMatchRate!), mark: 'point' },
-        ],
-      }),
-      caption: groups.map((r, i) => `${i}: ${label(r)}`).join('; '),
-    },
-  ]));
+  await writePlot(
+    file,
+    htmlPage(`bmru batch report: ${name}`, [
+      {
+        heading: 'State agreement per job',
+        svg: await histogram({
+          title: `Unit-frame state agreement (${agreements.length} jobs)`,
+          x: { label: 'state agreement (fraction)' },
+          values: agreements,
+        }),
+      },
+      {
+        heading: 'Per model, process and corner',
+        svg: await lineChart({
+          title: 'Mean state agreement and decision-match rate per group',
+          x: { label: 'group (row of report.csv)' },
+          y: { label: 'fraction' },
+          series: [
+            {
+              name: 'state agreement (mean)',
+              x: groups.map((_, i) => i),
+              y: groups.map((r) => r.stateAgreementMean!),
+              mark: 'point',
+            },
+            {
+              name: 'decision match rate',
+              x: groups.map((_, i) => i),
+              y: groups.map((r) => r.decisionMatchRate!),
+              mark: 'point',
+            },
+          ],
+        }),
+        caption: groups.map((r, i) => `${i}: ${label(r)}`).join('; '),
+      },
+    ]),
+  );
   return true;
 }

@@ -138,8 +138,12 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
     await writeJobsFile(paths, jobsFileOf(expanded));
     // Only the records this run needs are read: a slice of a large plan on a shared filesystem reads its own.
     const ids = await listResultIds(paths);
-    const existing = await readResults(paths, (release ? expanded.jobs : jobs).map((j) => j.id).filter((id) => ids.has(id)));
-    const rerun = (j: Job) => !existing.has(j.id) || (opts.retryFailed === true && existing.get(j.id)!.status === 'failed');
+    const existing = await readResults(
+      paths,
+      (release ? expanded.jobs : jobs).map((j) => j.id).filter((id) => ids.has(id)),
+    );
+    const rerun = (j: Job) =>
+      !existing.has(j.id) || (opts.retryFailed === true && existing.get(j.id)!.status === 'failed');
     const todo = jobs.filter(rerun);
     if (release) {
       const kept = expanded.jobs.filter((j) => !rerun(j) && existing.has(j.id)).map((j) => existing.get(j.id)!);
@@ -150,7 +154,8 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
     const records = new Map<string, ResultRecord>();
     let running = 0;
     let failed = 0;
-    const report = () => opts.onProgress?.(progressOf(jobs.length, jobs.length - todo.length, records.size, failed, running, startedMs));
+    const report = () =>
+      opts.onProgress?.(progressOf(jobs.length, jobs.length - todo.length, records.size, failed, running, startedMs));
     report();
     await runMany(
       todo,
@@ -173,7 +178,9 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
       },
       { concurrency: workers },
     );
-    const all = jobs.map((j) => records.get(j.id) ?? existing.get(j.id)).filter((r): r is ResultRecord => r !== undefined);
+    const all = jobs
+      .map((j) => records.get(j.id) ?? existing.get(j.id))
+      .filter((r): r is ResultRecord => r !== undefined);
     return {
       total: jobs.length,
       skipped: jobs.length - todo.length,
@@ -197,16 +204,38 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
 export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
   const { plan } = expanded;
   return {
-    schema: JOBS_SCHEMA, name: plan.name, planFile: plan.file, generator: GENERATOR, tolerances: plan.tolerances,
-    timeoutS: plan.timeoutS, retries: plan.retries, jobs: expanded.jobs,
+    schema: JOBS_SCHEMA,
+    name: plan.name,
+    planFile: plan.file,
+    generator: GENERATOR,
+    tolerances: plan.tolerances,
+    timeoutS: plan.timeoutS,
+    retries: plan.retries,
+    jobs: expanded.jobs,
   };
 }
 
-function progressOf(total: number, skipped: number, finished: number, failed: number, running: number, startedMs: number): BatchProgress {
+function progressOf(
+  total: number,
+  skipped: number,
+  finished: number,
+  failed: number,
+  running: number,
+  startedMs: number,
+): BatchProgress {
   const elapsedS = (performance.now() - startedMs) / 1000;
   const ratePerS = finished > 0 && elapsedS > 0 ? finished / elapsedS : null;
   const remaining = total - skipped - finished;
-  return { total, skipped, finished, failed, running, elapsedS, ratePerS, etaS: ratePerS === null ? null : remaining / ratePerS };
+  return {
+    total,
+    skipped,
+    finished,
+    failed,
+    running,
+    elapsedS,
+    ratePerS,
+    etaS: ratePerS === null ? null : remaining / ratePerS,
+  };
 }
 
 function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
@@ -276,12 +305,21 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
     ...(hwaware === undefined ? {} : { hwaware }),
     maxTransistors: plan.maxTransistors,
     process: p.process,
-    ...(job.corner === null ? {} : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
+    ...(job.corner === null
+      ? {}
+      : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
     calibration: p.calibration,
     tolerances: plan.tolerances,
     spiceOptions: job.spiceSeed === null ? undefined : { seed: job.spiceSeed },
     title: `bmru batch ${plan.name} job ${job.id}: ${job.label}`,
-    run: { name: `batch-${job.id}`, timeoutMs: ctx.timeoutMs, keepWorkDir: 'onFailure', signal: ctx.signal, ngspiceBin: ctx.ngspiceBin, workRoot: ctx.workRoot },
+    run: {
+      name: `batch-${job.id}`,
+      timeoutMs: ctx.timeoutMs,
+      keepWorkDir: 'onFailure',
+      signal: ctx.signal,
+      ngspiceBin: ctx.ngspiceBin,
+      workRoot: ctx.workRoot,
+    },
   });
 }
 
@@ -292,7 +330,9 @@ async function jobHwaware(ctx: RunContext, job: Job, net: Network): Promise<Hwaw
     checkHwawareFits(hw, net, job.hwaware.file);
     return { origin: 'file', net: hw, source: job.hwaware.path };
   }
-  return ctx.processHwaware === undefined ? undefined : { origin: 'process', build: ctx.processHwaware, source: 'the per-process hardware-aware model' };
+  return ctx.processHwaware === undefined
+    ? undefined
+    : { origin: 'process', build: ctx.processHwaware, source: 'the per-process hardware-aware model' };
 }
 
 /** The job's input clip: a file (perturbed by seeded noise if asked), or a seeded random clip. */
@@ -301,10 +341,14 @@ async function jobInputs(ctx: RunContext, job: Job, net: Network): Promise<Input
   if (input.kind === 'random') return randomInputs(input.frames, net.inputs, input.seed);
   const clip = await ctx.inputFile(input.file);
   if (clip.features !== net.inputs) {
-    throw new InputError(`has ${clip.features} columns, the model ${job.model.path} expects ${net.inputs} features`, { file: input.file });
+    throw new InputError(`has ${clip.features} columns, the model ${job.model.path} expects ${net.inputs} features`, {
+      file: input.file,
+    });
   }
   if (input.frames !== null && input.frames > clip.frames) {
-    throw new InputError(`has ${clip.frames} frames, the plan asks for the first ${input.frames}`, { file: input.file });
+    throw new InputError(`has ${clip.frames} frames, the plan asks for the first ${input.frames}`, {
+      file: input.file,
+    });
   }
   const head = input.frames === null ? clip : firstFrames(clip, input.frames);
   return input.noiseSd === null ? head : withNoise(head, input.noiseSd, input.noiseSeed!);

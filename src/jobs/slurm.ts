@@ -75,15 +75,40 @@ const SLURM_NAME = /^[A-Za-z0-9_.,+-]+$/;
  */
 export function sbatchScript(o: SbatchOptions): string {
   check(Number.isInteger(o.tasks) && o.tasks >= 1, '--tasks', `must be an integer >= 1, got ${o.tasks}`);
-  check(Number.isInteger(o.cpusPerTask) && o.cpusPerTask >= 1, '--cpus-per-task', `must be an integer >= 1, got ${o.cpusPerTask}`);
-  check(o.time === undefined || SLURM_TIME.test(o.time), '--time', `expected minutes, h:mm:ss or d-hh:mm:ss, got '${o.time}'`);
-  check(o.partition === undefined || SLURM_NAME.test(o.partition), '--partition', `expected a partition name (or a comma list), got '${o.partition}'`);
-  check(o.account === undefined || SLURM_NAME.test(o.account), '--account', `expected an account name, got '${o.account}'`);
+  check(
+    Number.isInteger(o.cpusPerTask) && o.cpusPerTask >= 1,
+    '--cpus-per-task',
+    `must be an integer >= 1, got ${o.cpusPerTask}`,
+  );
+  check(
+    o.time === undefined || SLURM_TIME.test(o.time),
+    '--time',
+    `expected minutes, h:mm:ss or d-hh:mm:ss, got '${o.time}'`,
+  );
+  check(
+    o.partition === undefined || SLURM_NAME.test(o.partition),
+    '--partition',
+    `expected a partition name (or a comma list), got '${o.partition}'`,
+  );
+  check(
+    o.account === undefined || SLURM_NAME.test(o.account),
+    '--account',
+    `expected an account name, got '${o.account}'`,
+  );
   check(SLURM_NAME.test(o.jobName), 'job name', `expected letters, digits and _ . , + - only, got '${o.jobName}'`);
-  for (const a of o.sbatchArgs ?? []) check(/^--?[A-Za-z]/.test(a) && !/[\n\r]/.test(a), '--sbatch-arg', `expected one sbatch option like --qos=short, got '${a}'`);
+  for (const a of o.sbatchArgs ?? [])
+    check(
+      /^--?[A-Za-z]/.test(a) && !/[\n\r]/.test(a),
+      '--sbatch-arg',
+      `expected one sbatch option like --qos=short, got '${a}'`,
+    );
   for (const s of o.setup ?? []) check(!/[\n\r]/.test(s), '--setup', 'expected one shell line per --setup');
   // sbatch reads #SBATCH values with double quotes but expands % patterns in file names: keep both out.
-  check(!/["%\n\r\\]/.test(o.outDir), '--out', `the output folder names the Slurm log files and cannot contain " % \\ or a newline: ${o.outDir}`);
+  check(
+    !/["%\n\r\\]/.test(o.outDir),
+    '--out',
+    `the output folder names the Slurm log files and cannot contain " % \\ or a newline: ${o.outDir}`,
+  );
 
   const log = join(slurmDir(o.outDir), '%A_%a.out'); // %A: the array's job id, %a: the task index
   const directives = [
@@ -101,9 +126,18 @@ export function sbatchScript(o: SbatchOptions): string {
     ...(o.sbatchArgs ?? []),
   ];
   const run = [
-    'exec node', sh(o.bin), 'batch run', sh(o.planFile), '--out', sh(o.outDir), ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
-    ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]), ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
-    `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`, `-j ${o.cpusPerTask}`, '-q',
+    'exec node',
+    sh(o.bin),
+    'batch run',
+    sh(o.planFile),
+    '--out',
+    sh(o.outDir),
+    ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
+    ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]),
+    ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
+    `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`,
+    `-j ${o.cpusPerTask}`,
+    '-q',
   ].join(' ');
   return [
     '#!/bin/bash',
@@ -176,7 +210,10 @@ export function submitSbatch(script: string, opts: SubmitOptions = {}): Promise<
     child.once('error', (e: NodeJS.ErrnoException) => {
       reject(
         e.code === 'ENOENT'
-          ? new BmruError(`${bin} not found: run on a Slurm login node (or install Slurm's clients); the script is written, submit it there with: sbatch ${script}`, 'slurm-missing')
+          ? new BmruError(
+              `${bin} not found: run on a Slurm login node (or install Slurm's clients); the script is written, submit it there with: sbatch ${script}`,
+              'slurm-missing',
+            )
           : new BmruError(`cannot run ${bin} for ${script}: ${e.message}`, 'slurm-submit'),
       );
     });

@@ -166,7 +166,9 @@ function parseRecord(text: string, file: string): ResultRecord {
 /** Ids of the jobs that have a record (from the file names alone). */
 export async function listResultIds(paths: OutPaths): Promise<Set<string>> {
   try {
-    return new Set((await readdir(paths.results)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -'.json'.length)));
+    return new Set(
+      (await readdir(paths.results)).filter((n) => ID_FILE.test(n)).map((n) => n.slice(0, -'.json'.length)),
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
     throw e;
@@ -189,14 +191,37 @@ export async function readAllResults(paths: OutPaths): Promise<Map<string, Resul
 
 /** Records in the order they finished (ties by id), as the streams list them. */
 export function byFinish(records: Iterable<ResultRecord>): ResultRecord[] {
-  return [...records].sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...records].sort((a, b) =>
+    a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
 }
 
 /** Columns of results.csv. */
 export const CSV_HEADER = [
-  'id', 'status', 'label', 'model', 'input', 'process', 'corner', 'seed', 'frames', 'pass', 'state_agreement',
-  'vote_agreement', 'decision_match', 'software_decision', 'circuit_decision', 'disagreements', 'failure_class',
-  'failure_message', 'attempts', 'wall_s', 'ngspice_s', 'ngspice_version', 'finished_at', 'reference',
+  'id',
+  'status',
+  'label',
+  'model',
+  'input',
+  'process',
+  'corner',
+  'seed',
+  'frames',
+  'pass',
+  'state_agreement',
+  'vote_agreement',
+  'decision_match',
+  'software_decision',
+  'circuit_decision',
+  'disagreements',
+  'failure_class',
+  'failure_message',
+  'attempts',
+  'wall_s',
+  'ngspice_s',
+  'ngspice_version',
+  'finished_at',
+  'reference',
   ...REFERENCE_NAMES.flatMap((n) => [`state_agreement_${n}`, `decision_match_${n}`] as const),
 ] as const;
 
@@ -207,15 +232,41 @@ export const recordReference = (c: CosimRecord): ReferenceName => c.reference ??
 export function csvRow(r: ResultRecord): (string | number)[] {
   const j = r.job;
   const c = r.cosim;
-  const input = j.input.kind === 'random' ? `random:${j.input.frames}#${j.input.seed}` : `${j.input.path}${j.input.frames === null ? '' : `[:${j.input.frames}]`}${j.input.noiseSd === null ? '' : `+noise${j.input.noiseSd}#${j.input.noiseSeed}`}`;
-  const cell = (v: number | boolean | null | undefined): string | number => (v === undefined || v === null ? '' : typeof v === 'boolean' ? String(v) : v);
+  const input =
+    j.input.kind === 'random'
+      ? `random:${j.input.frames}#${j.input.seed}`
+      : `${j.input.path}${j.input.frames === null ? '' : `[:${j.input.frames}]`}${j.input.noiseSd === null ? '' : `+noise${j.input.noiseSd}#${j.input.noiseSeed}`}`;
+  const cell = (v: number | boolean | null | undefined): string | number =>
+    v === undefined || v === null ? '' : typeof v === 'boolean' ? String(v) : v;
   return [
-    r.id, r.status, j.label, j.model.path, input, j.process.name, j.corner ?? '', cell(j.seed), cell(c?.frames), cell(c?.pass),
-    cell(c?.comparison.stateAgreement), cell(c?.comparison.voteAgreement), cell(c?.comparison.decisionMatch),
-    cell(c?.comparison.softwareDecision), cell(c?.comparison.circuitDecision), cell(c?.comparison.disagreements.length),
-    r.failure?.class ?? '', (r.failure?.message ?? '').replace(/\s*\n\s*/g, ' | '), r.attempts.length,
-    Number(r.wallS.toFixed(3)), c ? Number(c.ngspiceS.toFixed(3)) : '', r.ngspiceVersion ?? '', r.finishedAt, c ? recordReference(c) : '',
-    ...REFERENCE_NAMES.flatMap((n) => [cell(c?.references?.[n]?.stateAgreement), cell(c?.references?.[n]?.decisionMatch)]),
+    r.id,
+    r.status,
+    j.label,
+    j.model.path,
+    input,
+    j.process.name,
+    j.corner ?? '',
+    cell(j.seed),
+    cell(c?.frames),
+    cell(c?.pass),
+    cell(c?.comparison.stateAgreement),
+    cell(c?.comparison.voteAgreement),
+    cell(c?.comparison.decisionMatch),
+    cell(c?.comparison.softwareDecision),
+    cell(c?.comparison.circuitDecision),
+    cell(c?.comparison.disagreements.length),
+    r.failure?.class ?? '',
+    (r.failure?.message ?? '').replace(/\s*\n\s*/g, ' | '),
+    r.attempts.length,
+    Number(r.wallS.toFixed(3)),
+    c ? Number(c.ngspiceS.toFixed(3)) : '',
+    r.ngspiceVersion ?? '',
+    r.finishedAt,
+    c ? recordReference(c) : '',
+    ...REFERENCE_NAMES.flatMap((n) => [
+      cell(c?.references?.[n]?.stateAgreement),
+      cell(c?.references?.[n]?.decisionMatch),
+    ]),
   ];
 }
 
@@ -244,7 +295,10 @@ export interface Streams {
 export async function openStreams(paths: OutPaths): Promise<Streams> {
   const append = (file: string) =>
     open(file, 'a').then(
-      (fh) => ({ fh, write: (text: string) => fh.appendFile(text).catch((e: unknown) => Promise.reject(outputError(e, file))) }),
+      (fh) => ({
+        fh,
+        write: (text: string) => fh.appendFile(text).catch((e: unknown) => Promise.reject(outputError(e, file))),
+      }),
       (e: unknown) => Promise.reject(outputError(e, file)),
     );
   const jsonl = await append(paths.jsonl);
@@ -289,7 +343,10 @@ export async function readJobsFile(paths: OutPaths): Promise<JobsFile> {
     text = await readFile(paths.jobs, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? 'not a batch output folder (no jobs.json; `bmru batch run` writes it), or give the plan file' : code;
+    const hint =
+      code === 'ENOENT'
+        ? 'not a batch output folder (no jobs.json; `bmru batch run` writes it), or give the plan file'
+        : code;
     throw new InputError(hint ?? (e as Error).message, { file: paths.jobs });
   }
   let raw: unknown;
@@ -317,10 +374,16 @@ export async function acquireLock(paths: OutPaths): Promise<() => Promise<void>>
   const gone = `if no bmru batch run is using ${paths.dir}, delete ${paths.lock}`;
   switch (lock.reason) {
     case 'held':
-      throw new BmruError(`${paths.dir} is in use by bmru batch run (pid ${owner?.pid} on ${owner?.host}, since ${owner?.startedAt}); if that run is gone, delete ${paths.lock}`, 'batch-locked');
+      throw new BmruError(
+        `${paths.dir} is in use by bmru batch run (pid ${owner?.pid} on ${owner?.host}, since ${owner?.startedAt}); if that run is gone, delete ${paths.lock}`,
+        'batch-locked',
+      );
     case 'unreadable':
       throw new BmruError(`${paths.lock} is not a lock this version can read; ${gone}`, 'batch-locked');
     case 'stuck':
-      throw new BmruError(`${paths.lock} was left by pid ${owner?.pid}, which is gone, but another takeover of it never finished; ${gone} and ${paths.dir}/.run.lock.takeover-*`, 'batch-locked');
+      throw new BmruError(
+        `${paths.lock} was left by pid ${owner?.pid}, which is gone, but another takeover of it never finished; ${gone} and ${paths.dir}/.run.lock.takeover-*`,
+        'batch-locked',
+      );
   }
 }

@@ -29,7 +29,11 @@ export async function parseInputsCsv(text: string, file?: string): Promise<Input
   const body = hasHeader ? rows.slice(1) : rows;
   const features = rows[0].cells.length;
   if (body.length === 0) throw new InputError('expected at least one frame after the header', { file });
-  if (body.length > MAX_FRAMES) throw new InputError(`has ${body.length} frames: expected at most ${MAX_FRAMES} (the toolkit's limit, src/model/limits.ts)`, { file });
+  if (body.length > MAX_FRAMES)
+    throw new InputError(
+      `has ${body.length} frames: expected at most ${MAX_FRAMES} (the toolkit's limit, src/model/limits.ts)`,
+      { file },
+    );
   const data = new Float64Array(body.length * features);
   body.forEach(({ cells: row, line }, t) => {
     if (row.length !== features) {
@@ -38,7 +42,10 @@ export async function parseInputsCsv(text: string, file?: string): Promise<Input
     row.forEach((cell, f) => {
       const v = Number(cell);
       if (cell === '' || !Number.isFinite(v)) {
-        throw new InputError(`expected a finite number, got '${cell}'`, { file, field: `row ${line}, column ${header?.[f] ?? f + 1}` });
+        throw new InputError(`expected a finite number, got '${cell}'`, {
+          file,
+          field: `row ${line}, column ${header?.[f] ?? f + 1}`,
+        });
       }
       data[t * features + f] = v;
     });
@@ -52,7 +59,9 @@ export async function loadInputs(path: string): Promise<InputSequence & { header
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read inputs file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new InputError(`cannot read inputs file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: path,
+    });
   }
   return parseInputsCsv(text, path);
 }
@@ -60,6 +69,8 @@ export async function loadInputs(path: string): Promise<InputSequence & { header
 /** An input sequence as CSV text: a `c0,c1,...` header, then one row per frame (8 significant digits). */
 export function inputsCsv(seq: InputSequence): string {
   const header = Array.from({ length: seq.features }, (_, i) => `c${i}`).join(',');
-  const rows = Array.from({ length: seq.frames }, (_, t) => Array.from(seq.data.subarray(t * seq.features, (t + 1) * seq.features), (v) => v.toPrecision(8)).join(','));
+  const rows = Array.from({ length: seq.frames }, (_, t) =>
+    Array.from(seq.data.subarray(t * seq.features, (t + 1) * seq.features), (v) => v.toPrecision(8)).join(','),
+  );
   return `${header}\n${rows.join('\n')}\n`;
 }

@@ -15,7 +15,9 @@ export const JSON_MODEL_FORMAT = 'bmru-model';
 
 // zod's own message for a union that matches nothing is just "Invalid input": say what a tensor may hold.
 const NestedNumbers: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.number(), z.null(), z.array(NestedNumbers)], { error: 'expected a number or nested lists of numbers (a tensor in the PyTorch layout)' }),
+  z.union([z.number(), z.null(), z.array(NestedNumbers)], {
+    error: 'expected a number or nested lists of numbers (a tensor in the PyTorch layout)',
+  }),
 );
 
 const JsonModelSchema = z.object({
@@ -42,7 +44,9 @@ export function parseJsonModel(text: string, file?: string): { tensors: Map<stri
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`expected a JSON model or a safetensors file; not valid JSON (${(e as Error).message})`, { file });
+    throw new InputError(`expected a JSON model or a safetensors file; not valid JSON (${(e as Error).message})`, {
+      file,
+    });
   }
   const m = parseWith(JsonModelSchema, raw, file);
   const tensors = new Map<string, Tensor>();
@@ -77,7 +81,11 @@ function nestedToTensor(value: unknown, name: string, file?: string): Tensor {
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new InputError(`ragged array: expected ${shape[depth]} entries at depth ${depth}`, { file, field: name, index });
+      throw new InputError(`ragged array: expected ${shape[depth]} entries at depth ${depth}`, {
+        file,
+        field: name,
+        index,
+      });
     }
     v.forEach((x, i) => walk(x, depth + 1, [...index, i]));
   };

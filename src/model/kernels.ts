@@ -107,13 +107,25 @@ export function gatherPositive(x: Float64Array, xOff: number, cols: number, rows
  * y[yOff + r] = b[r] + sum over the first n gathered inputs of weightT[offset + r] * value, for r < rows,
  * each output summed in column order. No allocation (this is the inner loop).
  */
-export function accumulateProducts(layer: PackedLinear, nz: NonZeroInputs, n: number, y: Float64Array, yOff: number): void {
+export function accumulateProducts(
+  layer: PackedLinear,
+  nz: NonZeroInputs,
+  n: number,
+  y: Float64Array,
+  yOff: number,
+): void {
   const { rows, weightT: w, bias } = layer;
   const { offsets, values } = nz;
   let r = 0;
   for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
-    let a0 = bias[r], a1 = bias[r + 1], a2 = bias[r + 2], a3 = bias[r + 3];
-    let a4 = bias[r + 4], a5 = bias[r + 5], a6 = bias[r + 6], a7 = bias[r + 7];
+    let a0 = bias[r],
+      a1 = bias[r + 1],
+      a2 = bias[r + 2],
+      a3 = bias[r + 3];
+    let a4 = bias[r + 4],
+      a5 = bias[r + 5],
+      a6 = bias[r + 6],
+      a7 = bias[r + 7];
     for (let i = 0; i < n; i++) {
       const o = offsets[i] + r;
       const v = values[i];
@@ -136,7 +148,10 @@ export function accumulateProducts(layer: PackedLinear, nz: NonZeroInputs, n: nu
     y[yOff + r + 7] = a7;
   }
   for (; r + ROW_BLOCK_SMALL <= rows; r += ROW_BLOCK_SMALL) {
-    let a0 = bias[r], a1 = bias[r + 1], a2 = bias[r + 2], a3 = bias[r + 3];
+    let a0 = bias[r],
+      a1 = bias[r + 1],
+      a2 = bias[r + 2],
+      a3 = bias[r + 3];
     for (let i = 0; i < n; i++) {
       const o = offsets[i] + r;
       const v = values[i];
@@ -161,12 +176,24 @@ export function accumulateProducts(layer: PackedLinear, nz: NonZeroInputs, n: nu
  * y[yOff + r] = b[r] + sum over the first n listed columns of weightT[offset + r], for r < rows, in list order:
  * a pre-scaled layer (`packLinearScaled`) applied to binary inputs, `offsets` listing the ON ones.
  */
-export function accumulateColumns(layer: PackedLinear, offsets: Int32Array, n: number, y: Float64Array, yOff: number): void {
+export function accumulateColumns(
+  layer: PackedLinear,
+  offsets: Int32Array,
+  n: number,
+  y: Float64Array,
+  yOff: number,
+): void {
   const { rows, weightT: w, bias } = layer;
   let r = 0;
   for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
-    let a0 = bias[r], a1 = bias[r + 1], a2 = bias[r + 2], a3 = bias[r + 3];
-    let a4 = bias[r + 4], a5 = bias[r + 5], a6 = bias[r + 6], a7 = bias[r + 7];
+    let a0 = bias[r],
+      a1 = bias[r + 1],
+      a2 = bias[r + 2],
+      a3 = bias[r + 3];
+    let a4 = bias[r + 4],
+      a5 = bias[r + 5],
+      a6 = bias[r + 6],
+      a7 = bias[r + 7];
     for (let i = 0; i < n; i++) {
       const o = offsets[i] + r;
       a0 += w[o];
@@ -188,7 +215,10 @@ export function accumulateColumns(layer: PackedLinear, offsets: Int32Array, n: n
     y[yOff + r + 7] = a7;
   }
   for (; r + ROW_BLOCK_SMALL <= rows; r += ROW_BLOCK_SMALL) {
-    let a0 = bias[r], a1 = bias[r + 1], a2 = bias[r + 2], a3 = bias[r + 3];
+    let a0 = bias[r],
+      a1 = bias[r + 1],
+      a2 = bias[r + 2],
+      a3 = bias[r + 3];
     for (let i = 0; i < n; i++) {
       const o = offsets[i] + r;
       a0 += w[o];
@@ -212,7 +242,13 @@ export function accumulateColumns(layer: PackedLinear, offsets: Int32Array, n: n
  * The plain dot product for output r, b[r] + sum_c W[r, c] x'[c] with x' = x, or x' = max(x, 0) when
  * `clampInputs`: the definition the kernels reproduce bit for bit.
  */
-export function affineReference(layer: PackedLinear, x: Float64Array, xOff: number, r: number, clampInputs: boolean): number {
+export function affineReference(
+  layer: PackedLinear,
+  x: Float64Array,
+  xOff: number,
+  r: number,
+  clampInputs: boolean,
+): number {
   const { cols, weight } = layer;
   let acc = layer.bias[r];
   const wOff = r * cols;
@@ -244,7 +280,14 @@ export function fixZeroOutputs(
  * y[yOff + r] = b[r] + sum_c W[r, c] x[xOff + c] for r < rows, bit-identical to `affineReference` (including the
  * sign of a zero). `nz` is scratch space with room for `layer.cols` inputs.
  */
-export function affineFrame(layer: PackedLinear, x: Float64Array, xOff: number, y: Float64Array, yOff: number, nz: NonZeroInputs): void {
+export function affineFrame(
+  layer: PackedLinear,
+  x: Float64Array,
+  xOff: number,
+  y: Float64Array,
+  yOff: number,
+  nz: NonZeroInputs,
+): void {
   const n = gatherNonZero(x, xOff, layer.cols, layer.rows, nz);
   accumulateProducts(layer, nz, n, y, yOff);
   if (n < layer.cols) fixZeroOutputs(layer, x, xOff, false, y, yOff);

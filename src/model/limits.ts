@@ -41,7 +41,14 @@ export const MAX_FRAMES = 100_000;
 /** One dimension of a network: at least 1 (a network with no width, cells, inputs or classes computes nothing) and at most `max`. */
 export function checkDimension(what: string, value: number, max: number, where: InputLocation): void {
   if (!Number.isInteger(value) || value < 1) {
-    throw new InputError(`${what} is ${value}: expected an integer >= 1 (a network with no ${what} computes nothing)`, where);
+    throw new InputError(
+      `${what} is ${value}: expected an integer >= 1 (a network with no ${what} computes nothing)`,
+      where,
+    );
   }
-  if (value > max) throw new InputError(`${what} is ${value}: expected at most ${max} (the toolkit's limit, src/model/limits.ts)`, where);
+  if (value > max)
+    throw new InputError(
+      `${what} is ${value}: expected at most ${max} (the toolkit's limit, src/model/limits.ts)`,
+      where,
+    );
 }

@@ -11,7 +11,8 @@ import type { Network } from './types.js';
  * such, not as invalid JSON.
  */
 export function parseModel(bytes: Uint8Array, file?: string): Network {
-  const safetensors = looksLikeSafetensors(bytes) || (/\.safetensors$/i.test(file ?? '') && !looksLikeJsonObject(bytes));
+  const safetensors =
+    looksLikeSafetensors(bytes) || (/\.safetensors$/i.test(file ?? '') && !looksLikeJsonObject(bytes));
   const { tensors, metadata } = safetensors
     ? parseSafetensors(bytes, file)
     : parseJsonModel(new TextDecoder().decode(bytes), file);
@@ -24,7 +25,9 @@ export async function loadModel(path: string): Promise<Network> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new InputError(`cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new InputError(`cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: path,
+    });
   }
   return parseModel(bytes, path);
 }

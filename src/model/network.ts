@@ -166,7 +166,18 @@ export function runNetwork(net: Network, inputs: InputSequence): Trace {
   for (let t = 0; t < T; t++) {
     affineFrame(packed.pre, inputs.data, t * F, h, 0, nz);
     for (let k = 0; k < packed.blocks.length; k++) {
-      stepBlock(packed.blocks[k], net.skip, t, h, state[k], tr.candidates[k], tr.states[k], tr.blockOutputs[k], nz, onCells);
+      stepBlock(
+        packed.blocks[k],
+        net.skip,
+        t,
+        h,
+        state[k],
+        tr.candidates[k],
+        tr.states[k],
+        tr.blockOutputs[k],
+        nz,
+        onCells,
+      );
     }
     affineFrame(packed.out, h, 0, tr.logits, t * C, nz);
   }

@@ -23,8 +23,12 @@ interface HeaderEntry {
 }
 
 /** Parse a safetensors file's bytes into float64 tensors and string metadata. */
-export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map<string, Tensor>; metadata: ModelMetadata } {
-  if (buf.byteLength < HEADER_LEN_BYTES) throw new InputError('expected a safetensors file (8-byte header length), file too short', { file });
+export function parseSafetensors(
+  buf: Uint8Array,
+  file?: string,
+): { tensors: Map<string, Tensor>; metadata: ModelMetadata } {
+  if (buf.byteLength < HEADER_LEN_BYTES)
+    throw new InputError('expected a safetensors file (8-byte header length), file too short', { file });
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (headerLen > MAX_HEADER_BYTES || HEADER_LEN_BYTES + headerLen > buf.byteLength) {
@@ -40,7 +44,11 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
   } catch (e) {
     throw new InputError(`header is not valid JSON (${(e as Error).message})`, { file, field: 'header' });
   }
-  if (!isPlainObject(header)) throw new InputError(`expected a JSON object of tensor entries, got ${jsonKind(header)}`, { file, field: 'header' });
+  if (!isPlainObject(header))
+    throw new InputError(`expected a JSON object of tensor entries, got ${jsonKind(header)}`, {
+      file,
+      field: 'header',
+    });
   const dataStart = HEADER_LEN_BYTES + headerLen;
   const dataLen = buf.byteLength - dataStart;
   let metadata: ModelMetadata = {};
@@ -48,7 +56,8 @@ export function parseSafetensors(buf: Uint8Array, file?: string): { tensors: Map
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
       // Readers index it by key: null or a list would be a TypeError there instead of an error naming the file.
-      if (!isPlainObject(raw)) throw new InputError(`expected an object of string values, got ${jsonKind(raw)}`, { file, field: name });
+      if (!isPlainObject(raw))
+        throw new InputError(`expected an object of string values, got ${jsonKind(raw)}`, { file, field: name });
       metadata = raw as ModelMetadata;
       continue;
     }
@@ -79,10 +88,16 @@ function checkExtent(entry: HeaderEntry, name: string, dataLen: number, fileLen:
   const offsets = `data_offsets [${begin}, ${end}]`;
   if (begin < 0 || end < begin) throw new InputError(`${offsets}: expected 0 <= begin <= end`, at);
   if (end > dataLen) {
-    throw new InputError(`${offsets} reach beyond the ${dataLen}-byte data section (the file has ${fileLen} bytes in all)`, at);
+    throw new InputError(
+      `${offsets} reach beyond the ${dataLen}-byte data section (the file has ${fileLen} bytes in all)`,
+      at,
+    );
   }
   if (begin % valueBytes !== 0) {
-    throw new InputError(`${offsets}: begin ${begin} is not a multiple of ${valueBytes} bytes (one ${dtype} value); the tensor is not aligned`, at);
+    throw new InputError(
+      `${offsets}: begin ${begin} is not a multiple of ${valueBytes} bytes (one ${dtype} value); the tensor is not aligned`,
+      at,
+    );
   }
   // The product of the dimensions, in doubles: a hostile shape's product can pass 2^53, never be exact, and
   // still compare unequal to the byte span, which is all that is asked of it here.
@@ -98,7 +113,9 @@ function checkExtent(entry: HeaderEntry, name: string, dataLen: number, fileLen:
 
 /** No two tensors share a byte (the format lays tensors out back to back). */
 function checkNoOverlap(entries: readonly [string, HeaderEntry][], file?: string): void {
-  const byBegin = entries.filter(([, e]) => e.data_offsets[1] > e.data_offsets[0]).sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
+  const byBegin = entries
+    .filter(([, e]) => e.data_offsets[1] > e.data_offsets[0])
+    .sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
   for (let i = 1; i < byBegin.length; i++) {
     const [prevName, prev] = byBegin[i - 1];
     const [name, e] = byBegin[i];
@@ -116,18 +133,32 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function jsonKind(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+  return v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'an object'
+        : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {
   const e = raw as Partial<HeaderEntry>;
-  if (typeof e !== 'object' || e === null) throw new InputError('expected a header entry object', { file, field: name });
-  if (!(e.dtype! in DTYPE_BYTES)) throw new InputError(`expected dtype F16, BF16, F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
+  if (typeof e !== 'object' || e === null)
+    throw new InputError('expected a header entry object', { file, field: name });
+  if (!(e.dtype! in DTYPE_BYTES))
+    throw new InputError(`expected dtype F16, BF16, F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new InputError(`expected shape as a list of non-negative integers, got ${JSON.stringify(e.shape)}`, { file, field: name });
+    throw new InputError(`expected shape as a list of non-negative integers, got ${JSON.stringify(e.shape)}`, {
+      file,
+      field: name,
+    });
   }
   if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(Number.isInteger)) {
-    throw new InputError(`expected data_offsets [begin, end], got ${JSON.stringify(e.data_offsets)}`, { file, field: name });
+    throw new InputError(`expected data_offsets [begin, end], got ${JSON.stringify(e.data_offsets)}`, {
+      file,
+      field: name,
+    });
   }
   return e as HeaderEntry;
 }

@@ -34,7 +34,10 @@ const CELL_TENSORS = ['alpha', 'beta1', 'delta', 's0'] as const;
 function resolveSkip(value: string | undefined, cells: number, width: number, file?: string): boolean {
   const given = parseBoolMeta(value, file);
   if (given === true && cells !== width) {
-    throw new InputError(`'true' needs S = H (a skip path adds h to the block output), but S = ${cells} and H = ${width}`, { file, field: '__metadata__.skip' });
+    throw new InputError(
+      `'true' needs S = H (a skip path adds h to the block output), but S = ${cells} and H = ${width}`,
+      { file, field: '__metadata__.skip' },
+    );
   }
   if (given !== undefined) return given;
   if (cells !== width) return false;
@@ -84,7 +87,10 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   const missing = expected.filter((n) => !tensors.has(n));
   if (missing.length > 0) {
     const held = countBlocks(tensors);
-    const why = meta.blocks !== undefined && held < blocks ? ` (__metadata__.blocks declares ${blocks} blocks; the file holds tensors for ${held})` : '';
+    const why =
+      meta.blocks !== undefined && held < blocks
+        ? ` (__metadata__.blocks declares ${blocks} blocks; the file holds tensors for ${held})`
+        : '';
     throw new InputError(`missing tensor${why}`, at(missing[0]));
   }
   for (const name of expected) checkFinite(tensors.get(name)!, name, file);
@@ -122,14 +128,31 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
     blockList.push({ cand, cell: cellT, post });
   }
   const out = linear('out', classes, width);
-  return { arch: 'fq-bmru', inputs, width, cells, classes, skip, unitCurrentA, frameS, cellParams, pre, blocks: blockList, out };
+  return {
+    arch: 'fq-bmru',
+    inputs,
+    width,
+    cells,
+    classes,
+    skip,
+    unitCurrentA,
+    frameS,
+    cellParams,
+    pre,
+    blocks: blockList,
+    out,
+  };
 }
 
 /** Blocks L: at least one (the cells are the network's memory), at most MAX_BLOCKS. */
 function checkBlocks(blocks: number, field: string, file?: string): void {
-  if (blocks < 1) throw new InputError('expected at least 1 block (a network without blocks has no cells), got 0', { file, field });
+  if (blocks < 1)
+    throw new InputError('expected at least 1 block (a network without blocks has no cells), got 0', { file, field });
   if (blocks > MAX_BLOCKS) {
-    throw new InputError(`expected at most ${MAX_BLOCKS} blocks (the toolkit's limit, src/model/limits.ts), got ${blocks}`, { file, field });
+    throw new InputError(
+      `expected at most ${MAX_BLOCKS} blocks (the toolkit's limit, src/model/limits.ts), got ${blocks}`,
+      { file, field },
+    );
   }
 }
 
@@ -167,13 +190,19 @@ function parseBoolMeta(value: string | undefined, file?: string): boolean | unde
 
 function expectShape(t: Tensor, name: string, shape: number[], file?: string): Tensor {
   const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-  if (!same) throw new InputError(`expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`, { file, field: name });
+  if (!same)
+    throw new InputError(`expected shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`, { file, field: name });
   return t;
 }
 
 function checkFinite(t: Tensor, name: string, file?: string): void {
   const i = t.data.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) throw new InputError(`expected a finite number, got ${t.data[i]}`, { file, field: name, index: unravel(i, t.shape) });
+  if (i >= 0)
+    throw new InputError(`expected a finite number, got ${t.data[i]}`, {
+      file,
+      field: name,
+      index: unravel(i, t.shape),
+    });
 }
 
 function checkNonNegative(data: Float64Array, name: string, file?: string): void {

@@ -45,6 +45,8 @@ export function traceCsvRows(net: Network, tr: Trace): (string | number)[][] {
 /** Write the long-format trace CSV. */
 export function writeTraceCsv(path: string, net: Network, tr: Trace): Promise<void> {
   return new Promise((resolve, reject) => {
-    writeToPath(path, traceCsvRows(net, tr)).on('error', reject).on('finish', () => resolve());
+    writeToPath(path, traceCsvRows(net, tr))
+      .on('error', reject)
+      .on('finish', () => resolve());
   });
 }

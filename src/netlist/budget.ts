@@ -34,7 +34,14 @@ export interface NetworkShape {
 }
 
 export function shapeOf(net: Network): NetworkShape {
-  return { inputs: net.inputs, width: net.width, cells: net.cells, blocks: net.blocks.length, classes: net.classes, skip: net.skip };
+  return {
+    inputs: net.inputs,
+    width: net.width,
+    cells: net.cells,
+    blocks: net.blocks.length,
+    classes: net.classes,
+    skip: net.skip,
+  };
 }
 
 /**
@@ -68,7 +75,11 @@ export function estimateTransistors(s: NetworkShape): number {
  * Refuses a network whose circuit would exceed `maxTransistors` (default DEFAULT_MAX_TRANSISTORS), before
  * anything is built; `file` names the model in the error.
  */
-export function checkTransistorBudget(net: NetworkShape, maxTransistors = DEFAULT_MAX_TRANSISTORS, file?: string): number {
+export function checkTransistorBudget(
+  net: NetworkShape,
+  maxTransistors = DEFAULT_MAX_TRANSISTORS,
+  file?: string,
+): number {
   const count = estimateTransistors(net);
   if (count > maxTransistors) {
     const shape = `${net.inputs} inputs, width ${net.width}, ${net.blocks} blocks x ${net.cells} cells, ${net.classes} classes`;

@@ -20,7 +20,15 @@ export const CELL_PORTS = ['vdd', 'vss', 'in', 'out', 'm3d', 'vthr', 'vwid', 'vg
 export function cellDevices(process: Process): Element[] {
   const { unitWidthUm: w, mirrorLengthUm: l, switchWidthUm: ws, switchLengthUm: ls } = process.sizing;
   // Bulks at the cell's own rails (ports), not at each device's source.
-  const m = (name: string, polarity: 'n' | 'p', drain: string, gate: string, source: string, widthUm: number, lengthUm: number): Element =>
+  const m = (
+    name: string,
+    polarity: 'n' | 'p',
+    drain: string,
+    gate: string,
+    source: string,
+    widthUm: number,
+    lengthUm: number,
+  ): Element =>
     mosfet({ name, polarity, drain, gate, source, bulk: polarity === 'n' ? 'vss' : 'vdd', widthUm, lengthUm });
   return [
     m('1', 'p', 'v0', 'in', 'vdd', w, l), // input current I_in into V0

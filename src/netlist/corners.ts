@@ -37,23 +37,50 @@ export function typicalCorner(process: Process): string | undefined {
 export function cornerPlan(process: Process, full = false, only?: readonly string[], vddTemp = true): CornerSpec[] {
   const offered = processCorners(process);
   const unknown = (only ?? []).filter((c) => !offered.includes(c));
-  if (unknown.length > 0) throw new RangeError(`process ${process.name} has no corner ${unknown.map((c) => `"${c}"`).join(', ')} (it has: ${offered.join(', ') || 'none'})`);
+  if (unknown.length > 0)
+    throw new RangeError(
+      `process ${process.name} has no corner ${unknown.map((c) => `"${c}"`).join(', ')} (it has: ${offered.join(', ') || 'none'})`,
+    );
   const corners = only ?? offered;
   const tt = typicalCorner(process) ?? 'nominal';
-  if (full) return (corners.length ? corners : [tt]).flatMap((corner) => VDD_SCALES.flatMap((vddScale) => TEMPERATURES_C.map((temperatureC) => ({ corner, vddScale, temperatureC }))));
+  if (full)
+    return (corners.length ? corners : [tt]).flatMap((corner) =>
+      VDD_SCALES.flatMap((vddScale) => TEMPERATURES_C.map((temperatureC) => ({ corner, vddScale, temperatureC }))),
+    );
   return [
-    ...(corners.length ? corners : [tt]).map((corner) => ({ corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
-    ...(vddTemp ? VDD_SCALES.filter((s) => s !== 1).map((vddScale) => ({ corner: tt, vddScale, temperatureC: NOMINAL_TEMPERATURE_C })) : []),
-    ...(vddTemp ? TEMPERATURES_C.filter((t) => t !== NOMINAL_TEMPERATURE_C).map((temperatureC) => ({ corner: tt, vddScale: 1, temperatureC })) : []),
+    ...(corners.length ? corners : [tt]).map((corner) => ({
+      corner,
+      vddScale: 1,
+      temperatureC: NOMINAL_TEMPERATURE_C,
+    })),
+    ...(vddTemp
+      ? VDD_SCALES.filter((s) => s !== 1).map((vddScale) => ({
+          corner: tt,
+          vddScale,
+          temperatureC: NOMINAL_TEMPERATURE_C,
+        }))
+      : []),
+    ...(vddTemp
+      ? TEMPERATURES_C.filter((t) => t !== NOMINAL_TEMPERATURE_C).map((temperatureC) => ({
+          corner: tt,
+          vddScale: 1,
+          temperatureC,
+        }))
+      : []),
   ];
 }
 
 /** Generator options that realise one corner. */
-export function cornerOptions(process: Process, spec: CornerSpec): Pick<GenerateOptions, 'process' | 'deckLines' | 'variation' | 'temperatureC'> {
+export function cornerOptions(
+  process: Process,
+  spec: CornerSpec,
+): Pick<GenerateOptions, 'process' | 'deckLines' | 'variation' | 'temperatureC'> {
   const deckLines = process.corners[spec.corner];
   const skew = process.skewCorners[spec.corner];
   if (!deckLines && !skew && spec.corner !== 'nominal') {
-    throw new RangeError(`process ${process.name} has no corner "${spec.corner}" (it has: ${processCorners(process).join(', ') || 'none'})`);
+    throw new RangeError(
+      `process ${process.name} has no corner "${spec.corner}" (it has: ${processCorners(process).join(', ') || 'none'})`,
+    );
   }
   return {
     process: { ...process, vddV: process.vddV * spec.vddScale },

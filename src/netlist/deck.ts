@@ -14,8 +14,20 @@ import type { Process } from './process.js';
 
 /** The deck's one analysis. */
 export type Analysis =
-  | { readonly kind: 'tran'; readonly tStepS: number; readonly tStopS: number; readonly tStartS: number; readonly tMaxS: number }
-  | { readonly kind: 'dc'; readonly source: string; readonly start: number; readonly stop: number; readonly step: number }
+  | {
+      readonly kind: 'tran';
+      readonly tStepS: number;
+      readonly tStopS: number;
+      readonly tStartS: number;
+      readonly tMaxS: number;
+    }
+  | {
+      readonly kind: 'dc';
+      readonly source: string;
+      readonly start: number;
+      readonly stop: number;
+      readonly step: number;
+    }
   | { readonly kind: 'op' };
 
 /** A `.model` card of a built-in device (e.g. the reset switch). */
@@ -73,10 +85,15 @@ const NAME = /^[A-Za-z0-9_#.:+-]+$/;
 export function writeDeck(deck: Deck, process: Process): string {
   deck.modelLines.forEach((line, i) => checkModelLine(line, i, process));
   for (const field of ['nmos', 'pmos'] as const) {
-    if (!NAME.test(process[field])) throw new InputError(`expected a device model name (one word), got ${JSON.stringify(process[field])}`, { file: processFile(process), field });
+    if (!NAME.test(process[field]))
+      throw new InputError(`expected a device model name (one word), got ${JSON.stringify(process[field])}`, {
+        file: processFile(process),
+        field,
+      });
   }
   const elements = deck.elements;
-  for (const e of [...elements, ...(deck.supplies ?? []), ...(deck.subcircuits ?? []).flatMap((s) => s.elements)]) checkNames(e);
+  for (const e of [...elements, ...(deck.supplies ?? []), ...(deck.subcircuits ?? []).flatMap((s) => s.elements)])
+    checkNames(e);
   const lines = [
     `* ${commentText(deck.title)}`,
     ...(deck.notes ?? []).map((n) => `* ${commentText(n)}`),
@@ -100,7 +117,10 @@ export function writeDeck(deck: Deck, process: Process): string {
 function optionsLine(options: SpiceOptions): string {
   const entries = Object.entries(options).map(([k, v]) => {
     if (!/^[a-z_][a-z0-9_]*$/i.test(k) || (typeof v === 'string' && !NAME.test(v))) {
-      throw new InputError(`expected an ngspice option name and a number or single word, got ${JSON.stringify(k)}=${JSON.stringify(v)}`, { field: `options.${k}` });
+      throw new InputError(
+        `expected an ngspice option name and a number or single word, got ${JSON.stringify(k)}=${JSON.stringify(v)}`,
+        { field: `options.${k}` },
+      );
     }
     return v === true ? k : `${k}=${v}`;
   });
@@ -108,11 +128,17 @@ function optionsLine(options: SpiceOptions): string {
 }
 
 function subcircuitText(s: Subcircuit, process: Process): string {
-  return [`.subckt ${s.name} ${s.ports.join(' ')}`, ...s.elements.map((e) => toSpice(e, process)), `.ends ${s.name}`].join('\n');
+  return [
+    `.subckt ${s.name} ${s.ports.join(' ')}`,
+    ...s.elements.map((e) => toSpice(e, process)),
+    `.ends ${s.name}`,
+  ].join('\n');
 }
 
 function modelLine(m: DeviceModel): string {
-  return `.model ${m.name} ${m.kind} ${Object.entries(m.params).map(([k, v]) => `${k}=${compactNum(v)}`).join(' ')}`;
+  return `.model ${m.name} ${m.kind} ${Object.entries(m.params)
+    .map(([k, v]) => `${k}=${compactNum(v)}`)
+    .join(' ')}`;
 }
 
 /** `num`, or its exponent form where shorter (`1e15`, not 16 digits), for model parameters a reader scans. */
@@ -140,10 +166,16 @@ function analysisLine(a: Analysis): string {
 function checkModelLine(line: string, index: number, process: Process): void {
   const where = { file: processFile(process), field: `deckLines.${index}` };
   if (CONTROL_CHARS.test(line)) {
-    throw new InputError(`expected one deck line without control characters (a newline in a kit path?), got ${JSON.stringify(line)}`, where);
+    throw new InputError(
+      `expected one deck line without control characters (a newline in a kit path?), got ${JSON.stringify(line)}`,
+      where,
+    );
   }
   if (controlLines(line).length > 0 || /^\s*\.end\s*$/i.test(line)) {
-    throw new InputError(`expected a device-model line (.lib, .include, .param), got a line ngspice would run as a command or end the deck on: ${JSON.stringify(line)}`, where);
+    throw new InputError(
+      `expected a device-model line (.lib, .include, .param), got a line ngspice would run as a command or end the deck on: ${JSON.stringify(line)}`,
+      where,
+    );
   }
 }
 
@@ -173,5 +205,8 @@ function checkNames(e: Element): void {
   }
   const bad = names.find((n) => !NAME.test(n));
   // Names come from the generator, never from a user: a bad one is a bug, reported as such.
-  if (bad !== undefined) throw new Error(`internal: element ${JSON.stringify(e.name)} has a node or name ngspice cannot read: ${JSON.stringify(bad)}`);
+  if (bad !== undefined)
+    throw new Error(
+      `internal: element ${JSON.stringify(e.name)} has a node or name ngspice cannot read: ${JSON.stringify(bad)}`,
+    );
 }

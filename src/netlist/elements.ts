@@ -50,7 +50,9 @@ export function junctionFromDiffusion(widthUm: number, diffusionLengthUm: number
  */
 export function withJunctions(elements: readonly Element[], diffusionLengthUm: number | undefined): Element[] {
   if (diffusionLengthUm === undefined) return [...elements];
-  return elements.map((e) => (e.type === 'mos' ? { ...e, junction: junctionFromDiffusion(e.widthUm, diffusionLengthUm) } : e));
+  return elements.map((e) =>
+    e.type === 'mos' ? { ...e, junction: junctionFromDiffusion(e.widthUm, diffusionLengthUm) } : e,
+  );
 }
 
 /** What a transistor needs said; the rest has a default (`mosfet`). */
@@ -145,7 +147,10 @@ const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\
  * (ngspice runs a line that starts with `*#` as a command, `shell` included).
  */
 export function commentText(text: string): string {
-  return text.replace(CONTROL_CHARS_ALL, (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    CONTROL_CHARS_ALL,
+    (c) => NAMED_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -165,11 +170,14 @@ export function toSpice(e: Element, process: Process): string {
       const model = e.polarity === 'n' ? process.nmos : process.pmos;
       const j = e.junction;
       // Areas in um^2 as `p` (1e-12 m^2), perimeters in um as `u`: the same for M cards and for kit wrappers (X) that pass them on.
-      const junction = j ? ` ad=${num(j.drainAreaUm2)}p as=${num(j.sourceAreaUm2)}p pd=${num(j.drainPerimeterUm)}u ps=${num(j.sourcePerimeterUm)}u` : '';
+      const junction = j
+        ? ` ad=${num(j.drainAreaUm2)}p as=${num(j.sourceAreaUm2)}p pd=${num(j.drainPerimeterUm)}u ps=${num(j.sourcePerimeterUm)}u`
+        : '';
       return `${process.instance}${e.name} ${e.drain} ${e.gate} ${e.source} ${e.bulk} ${model} w=${num(e.widthUm)}u l=${num(e.lengthUm)}u${junction}${e.delvtoV ? ` delvto=${num(e.delvtoV)}` : ''}`;
     }
     case 'vsrc':
-      if (e.pwl) return `V${e.name} ${e.plus} ${e.minus} pwl(${e.pwl.map(([t, v]) => `${num(t)} ${num(v)}`).join(' ')})`;
+      if (e.pwl)
+        return `V${e.name} ${e.plus} ${e.minus} pwl(${e.pwl.map(([t, v]) => `${num(t)} ${num(v)}`).join(' ')})`;
       return `V${e.name} ${e.plus} ${e.minus} dc ${num(e.dcV)}`;
     case 'switch':
       return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;

@@ -15,7 +15,16 @@ import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
 import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
 import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
-import { mosfet, num, withJunctions, type Comment, type Element, type Mosfet, type MosfetProps, type VoltageSource } from './elements.js';
+import {
+  mosfet,
+  num,
+  withJunctions,
+  type Comment,
+  type Element,
+  type Mosfet,
+  type MosfetProps,
+  type VoltageSource,
+} from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
@@ -91,7 +100,8 @@ export interface GenerateOptions {
 /** The cell input filter's capacitance per ampere of beta_lo (F/A; 0: no capacitor). */
 export function cellInputCapFPerAOf(opts: Pick<GenerateOptions, 'process' | 'cellInputCapFPerA'>): number {
   const k = opts.cellInputCapFPerA ?? opts.process.cellInputCapFPerA ?? 0;
-  if (!Number.isFinite(k) || k < 0) throw new RangeError(`expected a cell input capacitance per ampere >= 0 F/A, got ${k}`);
+  if (!Number.isFinite(k) || k < 0)
+    throw new RangeError(`expected a cell input capacitance per ampere >= 0 F/A, got ${k}`);
   return k;
 }
 
@@ -180,7 +190,7 @@ class Builder {
   mirrorWidth(gain: number, polarity: 'n' | 'p', sameTypeLoad = false): { widthUm: number; realisedGain: number } {
     const { unitWidthUm } = this.process.sizing;
     const m = this.calibration?.mirror;
-    const table = sameTypeLoad ? (polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[polarity] : m?.[polarity];
+    const table = sameTypeLoad ? ((polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[polarity]) : m?.[polarity];
     const ratio = inverse(table, gain);
     const grid = this.process.widthGridUm;
     // Below the narrowest device the nearest realisable gains are 0 (no device) and the narrowest device's:
@@ -194,7 +204,14 @@ class Builder {
 
   /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
   diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string): void {
-    this.mos({ name, polarity, drain: drainNode, gate: node, source: polarity === 'n' ? '0' : supply, widthUm: this.process.sizing.unitWidthUm });
+    this.mos({
+      name,
+      polarity,
+      drain: drainNode,
+      gate: node,
+      source: polarity === 'n' ? '0' : supply,
+      widthUm: this.process.sizing.unitWidthUm,
+    });
   }
 
   /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
@@ -204,11 +221,21 @@ class Builder {
     const node = `${sig.label}_${polarity}`;
     const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
     this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff);
-    const copy = polarity === 'n' ? this.mos({ name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm }) : this.mos({ name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm });
+    const copy =
+      polarity === 'n'
+        ? this.mos({ name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm })
+        : this.mos({ name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm });
     if (polarity === 'n') sig.n = node;
     else sig.p = node;
     // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
-    this.map(`(rail ${polarity}) ${sig.label}`, cardName(copy, this.process), 'unity mirror (rail conversion)', 1, realisedGain, `w=${num(widthUm)}u`);
+    this.map(
+      `(rail ${polarity}) ${sig.label}`,
+      cardName(copy, this.process),
+      'unity mirror (rail conversion)',
+      1,
+      realisedGain,
+      `w=${num(widthUm)}u`,
+    );
     return node;
   }
 
@@ -217,7 +244,15 @@ class Builder {
    * (positive terms are PMOS copies sourcing in); 'p': a PMOS diode supplies the net current sunk from it
    * (positive terms are NMOS copies sinking out). Returns the signal and the probe vector of its current.
    */
-  sumNode(label: string, polarity: 'n' | 'p', terms: readonly Term[], bias: number, biasParameter: string | undefined, supply: string, biasSign: 1 | -1 = 1): { signal: Signal; probe: string } {
+  sumNode(
+    label: string,
+    polarity: 'n' | 'p',
+    terms: readonly Term[],
+    bias: number,
+    biasParameter: string | undefined,
+    supply: string,
+    biasSign: 1 | -1 = 1,
+  ): { signal: Signal; probe: string } {
     const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
     const drainNode = `${label}_d`;
     this.diode(`d_${label}`, polarity, label, drainNode, supply);
@@ -233,12 +268,33 @@ class Builder {
       const { widthUm, realisedGain } = this.mirrorWidth(Math.abs(t.weight), devPol, devPol === polarity);
       const name = `w_${label}_${t.signal.label}`;
       if (widthUm === 0) {
-        this.map(t.parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, t.weight * t.paramSign, 0, 'w=0');
+        this.map(
+          t.parameter,
+          '(none)',
+          `omitted: below half the narrowest ${devPol}mos mirror`,
+          t.weight * t.paramSign,
+          0,
+          'w=0',
+        );
         continue;
       }
-      const copy = this.mos({ name, polarity: devPol, drain: label, gate: this.rail(t.signal, devPol), source: sourcing ? supply : '0', widthUm });
+      const copy = this.mos({
+        name,
+        polarity: devPol,
+        drain: label,
+        gate: this.rail(t.signal, devPol),
+        source: sourcing ? supply : '0',
+        widthUm,
+      });
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
-      this.map(t.parameter, cardName(copy, this.process), `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`, t.weight * t.paramSign, realised, `w=${num(widthUm)}u`);
+      this.map(
+        t.parameter,
+        cardName(copy, this.process),
+        `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`,
+        t.weight * t.paramSign,
+        realised,
+        `w=${num(widthUm)}u`,
+      );
     }
     if (bias !== 0) this.biasInto(label, polarity, bias, biasParameter!, biasSign);
     this.saves.push(currentProbe(probe));
@@ -253,20 +309,46 @@ class Builder {
     const devPol = sourcing ? 'p' : 'n';
     this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
     const source = this.card(
-      sourcing ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' } : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
+      sourcing
+        ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' }
+        : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
     );
     const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
-    this.mos({ name: `b_${node}`, polarity: devPol, drain: node, gate: ref, source: sourcing ? SUPPLY.bias : '0', widthUm });
-    this.map(parameter, source, `bias current (${sourcing ? 'sourcing' : 'sinking'})`, bias * biasSign, bias * biasSign * realisedGain, `I=${num(iA)}`);
+    this.mos({
+      name: `b_${node}`,
+      polarity: devPol,
+      drain: node,
+      gate: ref,
+      source: sourcing ? SUPPLY.bias : '0',
+      widthUm,
+    });
+    this.map(
+      parameter,
+      source,
+      `bias current (${sourcing ? 'sourcing' : 'sinking'})`,
+      bias * biasSign,
+      bias * biasSign * realisedGain,
+      `I=${num(iA)}`,
+    );
   }
 
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
   cellBias(node: string, iA: number): { gate: string; source: string } {
     this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
-    return { gate: node, source: this.card({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' }) };
+    return {
+      gate: node,
+      source: this.card({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' }),
+    };
   }
 
-  map(parameter: string, element: string, realisation: string, target: number, realised: number, setting: string): void {
+  map(
+    parameter: string,
+    element: string,
+    realisation: string,
+    target: number,
+    realised: number,
+    setting: string,
+  ): void {
     this.mapping.push({ parameter, element, realisation, target, realised, setting, error: realised - target });
     const acc = this.realisedSums.get(parameter);
     if (acc) {
@@ -308,7 +390,8 @@ function rowTerms(weight: Float64Array, cols: number, row: number, inputs: reado
   return terms;
 }
 
-const negate = (terms: Term[]): Term[] => terms.map((t) => ({ ...t, weight: -t.weight, paramSign: t.paramSign === 1 ? -1 : 1 }));
+const negate = (terms: Term[]): Term[] =>
+  terms.map((t) => ({ ...t, weight: -t.weight, paramSign: t.paramSign === 1 ? -1 : 1 }));
 
 /** A signed sum as a linear pair: pos takes the positive terms (and bias), neg the negative ones; no cancellation. */
 function linearPair(b: Builder, label: string, terms: Term[], bias: number, biasParameter: string): Pair {
@@ -326,13 +409,32 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
   for (let f = 0; f < inputs.features; f++) {
     const mk = (sign: 1 | -1): Signal => {
       const label = `x${f}${sign > 0 ? 'p' : 'n'}`;
-      const values = Array.from({ length: inputs.frames }, (_, t) => Math.max(sign * inputs.data[t * inputs.features + f], 0) * b.unitA);
+      const values = Array.from(
+        { length: inputs.frames },
+        (_, t) => Math.max(sign * inputs.data[t * inputs.features + f], 0) * b.unitA,
+      );
       const pwl = holdWaveform(values, frameS, edgeS);
       // Two copies of the front end's output, one per rail, so input mirrors of both polarities see the same current.
       b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in);
-      b.elements.push({ type: 'isrc', name: `${label}_n`, from: SUPPLY.in, to: `${label}_n`, pwl, role: 'input', noiseGroup: label });
+      b.elements.push({
+        type: 'isrc',
+        name: `${label}_n`,
+        from: SUPPLY.in,
+        to: `${label}_n`,
+        pwl,
+        role: 'input',
+        noiseGroup: label,
+      });
       b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in);
-      b.elements.push({ type: 'isrc', name: `${label}_p`, from: `${label}_p`, to: '0', pwl, role: 'input', noiseGroup: label });
+      b.elements.push({
+        type: 'isrc',
+        name: `${label}_p`,
+        from: `${label}_p`,
+        to: '0',
+        pwl,
+        role: 'input',
+        noiseGroup: label,
+      });
       return { label, n: `${label}_n`, p: `${label}_p` };
     };
     pairs.push({ pos: mk(1), neg: mk(-1), posProbe: '', negProbe: '' });
@@ -352,7 +454,17 @@ export function holdWaveform(values: readonly number[], frameS: number, edgeS: n
 }
 
 /** Cell bank of one block; returns the cells' output signals and writes the realised cell parameters. */
-function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: Probes, realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array }, ics: { node: string; voltageV: number }[], releaseS: number | undefined, inputCapFPerA: number): Signal[] {
+function cellBank(
+  b: Builder,
+  k: number,
+  block: Block,
+  cands: Signal[],
+  probes: Probes,
+  realisedCell: { alpha: Float64Array; beta1: Float64Array; delta: Float64Array; s0: Float64Array },
+  ics: { node: string; voltageV: number }[],
+  releaseS: number | undefined,
+  inputCapFPerA: number,
+): Signal[] {
   const th = cellThresholds(block.cell);
   if (releaseS !== undefined) b.elements.push(resetControl(k, releaseS));
   const cal = b.calibration?.cell;
@@ -376,7 +488,14 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
       // Across the candidate diode's V_SG (its gate to the supply it sources from), where the cell's M1 reads it.
       const capF = inputCapFPerA * loA;
       const cap = b.card({ type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF });
-      b.map(`(cell input filter) blocks.${k}.cell[${j}]`, cap, `low-pass capacitor at the cell input, ${num(inputCapFPerA)} F/A x beta_lo ${num(loA)} A (realises no trained parameter)`, 0, 0, `C=${num(capF)}`);
+      b.map(
+        `(cell input filter) blocks.${k}.cell[${j}]`,
+        cap,
+        `low-pass capacitor at the cell input, ${num(inputCapFPerA)} F/A x beta_lo ${num(loA)} A (realises no trained parameter)`,
+        0,
+        0,
+        `C=${num(capF)}`,
+      );
     }
     if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
     else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
@@ -387,8 +506,18 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     probes.stateCurrents[k].push(currentProbe(stateProbe.name));
     probes.cellNodes[k].push(voltageProbe(v0));
     ics.push({ node: v0, voltageV: th.s0[j] ? b.process.vddV : 0 });
-    const reset = releaseS === undefined ? undefined
-      : b.card({ type: 'switch', name: `${tag}_rst`, plus: v0, minus: th.s0[j] ? SUPPLY.cell : '0', ctrlPlus: `rst_b${k}`, ctrlMinus: '0', model: RESET_SWITCH_MODEL.name });
+    const reset =
+      releaseS === undefined
+        ? undefined
+        : b.card({
+            type: 'switch',
+            name: `${tag}_rst`,
+            plus: v0,
+            minus: th.s0[j] ? SUPPLY.cell : '0',
+            ctrlPlus: `rst_b${k}`,
+            ctrlMinus: '0',
+            model: RESET_SWITCH_MODEL.name,
+          });
 
     const got = cellForward(cal?.grid, iThrA, iWidA);
     const betaHiR = got.betaHiA / u;
@@ -403,7 +532,14 @@ function cellBank(b: Builder, k: number, block: Block, cands: Signal[], probes: 
     b.map(`${p}.delta[${j}]`, wid.source, 'cell bias I_width (M8)', deltaU, deltaR, `I=${num(iWidA)}`);
     b.map(`${p}.alpha[${j}]`, gain.source, 'cell bias I_gain (M5)', th.alpha[j], alphaR, `I=${num(iGainA)}`);
     const held = reset === undefined ? '' : ` (held by ${reset} until ${num(releaseS! * 1e3)} ms)`;
-    b.map(`${p}.s0[${j}]`, `.ic ${voltageProbe(v0)}`, `initial state of V0${held}`, th.s0[j], th.s0[j], `${th.s0[j] ? num(b.process.vddV) : 0} V`);
+    b.map(
+      `${p}.s0[${j}]`,
+      `.ic ${voltageProbe(v0)}`,
+      `initial state of V0${held}`,
+      th.s0[j],
+      th.s0[j],
+      `${th.s0[j] ? num(b.process.vddV) : 0} V`,
+    );
     outs.push({ label: `${tag}y`, p: out });
   }
   return outs;
@@ -423,13 +559,28 @@ export function resetReleaseS(k: number, blocks: number, frameS: number): number
 }
 
 /** ngspice switch model of the reset: closed while its control is above 0.5 V (of 1 V); open, 1e15 ohm leaks a few fA. */
-const RESET_SWITCH_MODEL: DeviceModel = { name: 'bmru_reset', kind: 'sw', params: { vt: 0.5, vh: 0.1, ron: 1e3, roff: 1e15 } };
+const RESET_SWITCH_MODEL: DeviceModel = {
+  name: 'bmru_reset',
+  kind: 'sw',
+  params: { vt: 0.5, vh: 0.1, ron: 1e3, roff: 1e15 },
+};
 /** Edge of the reset control (s): short against the cells' ~0.5 ms switching. */
 const RESET_EDGE_S = 1e-6;
 
 /** Block k's reset control: 1 V (switches closed) until its release, then 0 V. */
 function resetControl(k: number, releaseS: number): Element {
-  return { type: 'vsrc', name: `rst_b${k}`, plus: `rst_b${k}`, minus: '0', dcV: 1, pwl: [[0, 1], [releaseS, 1], [releaseS + RESET_EDGE_S, 0]] };
+  return {
+    type: 'vsrc',
+    name: `rst_b${k}`,
+    plus: `rst_b${k}`,
+    minus: '0',
+    dcV: 1,
+    pwl: [
+      [0, 1],
+      [releaseS, 1],
+      [releaseS + RESET_EDGE_S, 0],
+    ],
+  };
 }
 
 /** The cell's devices for one instance: ports mapped to its nodes, internal nodes prefixed with its tag. */
@@ -439,7 +590,16 @@ function flatCell(process: Process, tag: string, ports: readonly string[]): Elem
     return i >= 0 ? ports[i] : `${tag}_${n}`;
   };
   return cellDevices(process).map((e) =>
-    e.type === 'mos' ? { ...e, name: `${tag}_m${e.name}`, drain: node(e.drain), gate: node(e.gate), source: node(e.source), bulk: node(e.bulk) } : e,
+    e.type === 'mos'
+      ? {
+          ...e,
+          name: `${tag}_m${e.name}`,
+          drain: node(e.drain),
+          gate: node(e.gate),
+          source: node(e.source),
+          bulk: node(e.bulk),
+        }
+      : e,
   );
 }
 
@@ -462,7 +622,9 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
   checkTransistorBudget(shapeOf(net), opts.maxTransistors);
   const built = buildCircuit(net, inputs, opts);
   const tStopS = inputs.frames * net.frameS;
-  const noisy = opts.noise ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role) : built.elements;
+  const noisy = opts.noise
+    ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role)
+    : built.elements;
   const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
   const deck = writeDeck(networkDeck(built, varied?.elements ?? noisy, opts, net, tStopS), opts.process);
   const { mapping, probes, realised, transistors } = built;
@@ -470,41 +632,91 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
 }
 
 /** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
-export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<GenerateOptions, 'process' | 'calibration' | 'inputEdgeS' | 'variation' | 'junctions' | 'cellInputCapFPerA'>): BuiltCircuit {
+export function buildCircuit(
+  net: Network,
+  inputs: InputSequence,
+  opts: Pick<
+    GenerateOptions,
+    'process' | 'calibration' | 'inputEdgeS' | 'variation' | 'junctions' | 'cellInputCapFPerA'
+  >,
+): BuiltCircuit {
   const b = new Builder(opts.process, opts.calibration, net.unitCurrentA, opts.variation !== undefined);
   const probes: Probes = {
-    candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [],
+    candidates: [],
+    stateCurrents: [],
+    cellNodes: [],
+    hPos: [],
+    hNeg: [],
+    logitPos: [],
+    logitNeg: [],
     supplies: Object.fromEntries(DOMAINS.map((d) => [d, currentProbe(SUPPLY[d])])) as Record<Domain, string>,
     releaseS: net.blocks.map((_, k) => (k === 0 ? 0 : resetReleaseS(k, net.blocks.length, net.frameS))),
   };
   const ics: { node: string; voltageV: number }[] = [];
   const realisedCells = net.blocks.map(() => ({
-    alpha: new Float64Array(net.cells), beta1: new Float64Array(net.cells), delta: new Float64Array(net.cells), s0: new Float64Array(net.cells),
+    alpha: new Float64Array(net.cells),
+    beta1: new Float64Array(net.cells),
+    delta: new Float64Array(net.cells),
+    s0: new Float64Array(net.cells),
   }));
 
   b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
-  b.elements.push({ type: 'comment', text: 'pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0' });
-  const preTerms = Array.from({ length: net.width }, (_, i) => rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'));
+  b.elements.push({
+    type: 'comment',
+    text: 'pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0',
+  });
+  const preTerms = Array.from({ length: net.width }, (_, i) =>
+    rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'),
+  );
   let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
-  let hRelu: Signal[] = preTerms.map((terms, i) => b.sumNode(`r0_${i}`, 'n', terms, net.pre.bias[i], `pre.bias[${i}]`, SUPPLY.ff).signal);
+  let hRelu: Signal[] = preTerms.map(
+    (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, net.pre.bias[i], `pre.bias[${i}]`, SUPPLY.ff).signal,
+  );
 
   net.blocks.forEach((block, k) => {
-    b.elements.push({ type: 'comment', text: `block ${k}: candidates, cells, post-projection${net.skip ? ', skip' : ''}` });
+    b.elements.push({
+      type: 'comment',
+      text: `block ${k}: candidates, cells, post-projection${net.skip ? ', skip' : ''}`,
+    });
     const hIn: Pair[] = hRelu.map((r) => ({ pos: r, posProbe: '' }));
     probes.candidates.push([]);
     probes.stateCurrents.push([]);
     probes.cellNodes.push([]);
     const cands = Array.from({ length: net.cells }, (_, j) => {
-      const node = b.sumNode(`b${k}c${j}_in`, 'p', rowTerms(block.cand.weight.data, net.width, j, hIn, `blocks.${k}.cand.weight`), block.cand.bias[j], `blocks.${k}.cand.bias[${j}]`, SUPPLY.ff);
+      const node = b.sumNode(
+        `b${k}c${j}_in`,
+        'p',
+        rowTerms(block.cand.weight.data, net.width, j, hIn, `blocks.${k}.cand.weight`),
+        block.cand.bias[j],
+        `blocks.${k}.cand.bias[${j}]`,
+        SUPPLY.ff,
+      );
       probes.candidates[k].push(node.probe);
       return node.signal;
     });
-    const ys = cellBank(b, k, block, cands, probes, realisedCells[k], ics, k === 0 ? undefined : resetReleaseS(k, net.blocks.length, net.frameS), cellInputCapFPerAOf(opts));
+    const ys = cellBank(
+      b,
+      k,
+      block,
+      cands,
+      probes,
+      realisedCells[k],
+      ics,
+      k === 0 ? undefined : resetReleaseS(k, net.blocks.length, net.frameS),
+      cellInputCapFPerAOf(opts),
+    );
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
     const us = Array.from({ length: net.width }, (_, i) =>
-      b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), block.post.bias[i], `blocks.${k}.post.bias[${i}]`, SUPPLY.ff),
+      b.sumNode(
+        `b${k}u${i}`,
+        'n',
+        rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`),
+        block.post.bias[i],
+        `blocks.${k}.post.bias[${i}]`,
+        SUPPLY.ff,
+      ),
     );
     if (!net.skip) {
       h = us.map((u) => ({ pos: u.signal, posProbe: u.probe }));
@@ -514,20 +726,35 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
       const prev = h;
       // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
       h = us.map((u, i) => {
-        const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
-          { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-          { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-        ], 0, undefined, SUPPLY.ff);
+        const pos = b.sumNode(
+          `h${k + 1}_${i}p`,
+          'n',
+          [
+            { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+            { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+          ],
+          0,
+          undefined,
+          SUPPLY.ff,
+        );
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
       // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
       if (!last) {
-        hRelu = us.map((u, i) =>
-          b.sumNode(`r${k + 1}_${i}`, 'n', [
-            { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-            { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-            { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
-          ], 0, undefined, SUPPLY.ff).signal,
+        hRelu = us.map(
+          (u, i) =>
+            b.sumNode(
+              `r${k + 1}_${i}`,
+              'n',
+              [
+                { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+                { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+                { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
+              ],
+              0,
+              undefined,
+              SUPPLY.ff,
+            ).signal,
         );
       }
     }
@@ -537,7 +764,13 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
 
   b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
   for (let c = 0; c < net.classes; c++) {
-    const logit = linearPair(b, `o${c}`, rowTerms(net.out.weight.data, net.width, c, h, 'out.weight'), net.out.bias[c], `out.bias[${c}]`);
+    const logit = linearPair(
+      b,
+      `o${c}`,
+      rowTerms(net.out.weight.data, net.width, c, h, 'out.weight'),
+      net.out.bias[c],
+      `out.bias[${c}]`,
+    );
     probes.logitPos.push(logit.posProbe);
     probes.logitNeg.push(logit.negProbe);
   }
@@ -554,7 +787,16 @@ export function buildCircuit(net: Network, inputs: InputSequence, opts: Pick<Gen
     out: realisedLinear(b, 'out', net.out),
   };
   const elements = withJunctions(b.elements, junctionDiffusionUm(opts));
-  return { elements, mapping: b.mapping, probes, realised, initialConditions: ics, saves: b.saves, transistors: b.transistors, flatCells: b.flatCells };
+  return {
+    elements,
+    mapping: b.mapping,
+    probes,
+    realised,
+    initialConditions: ics,
+    saves: b.saves,
+    transistors: b.transistors,
+    flatCells: b.flatCells,
+  };
 }
 
 function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['cand'] {
@@ -566,7 +808,13 @@ function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['
 }
 
 /** The network's deck as data: the process's model lines, options, supplies, the cell subcircuit, the circuit, initial states, saves, transient. */
-function networkDeck(b: BuiltCircuit, elements: readonly Element[], opts: GenerateOptions, net: Network, tStopS: number): Deck {
+function networkDeck(
+  b: BuiltCircuit,
+  elements: readonly Element[],
+  opts: GenerateOptions,
+  net: Network,
+  tStopS: number,
+): Deck {
   const p = opts.process;
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
   return {

@@ -19,7 +19,15 @@ export interface MappingRow {
   readonly error: number;
 }
 
-export const MAPPING_COLUMNS = ['parameter', 'element', 'realisation', 'target', 'realised', 'setting', 'error'] as const;
+export const MAPPING_COLUMNS = [
+  'parameter',
+  'element',
+  'realisation',
+  'target',
+  'realised',
+  'setting',
+  'error',
+] as const;
 
 /** Write the mapping table as CSV. */
 export async function writeMappingCsv(path: string, rows: readonly MappingRow[]): Promise<void> {

@@ -27,7 +27,13 @@ export type SourceKind = 'input' | 'bias';
  * leave it clean). The total current is clipped at 0: a real source cannot reverse into a diode, and an ideal
  * one that did would drive the node far below ground.
  */
-export function addSourceNoise(elements: readonly Element[], noise: SourceNoise, tStopS: number, unitA: number, kindOf: (s: CurrentSource) => SourceKind | undefined): Element[] {
+export function addSourceNoise(
+  elements: readonly Element[],
+  noise: SourceNoise,
+  tStopS: number,
+  unitA: number,
+  kindOf: (s: CurrentSource) => SourceKind | undefined,
+): Element[] {
   const rng = createRng(noise.seed);
   const samples = Math.ceil(tStopS / noise.stepS) + 1;
   const groups = new Map<string, Float64Array>();
@@ -42,18 +48,24 @@ export function addSourceNoise(elements: readonly Element[], noise: SourceNoise,
     groups.set(key, unit);
     if (rmsA === 0) return e;
     const n = unit.map((v) => v * rmsA);
-    const base: readonly (readonly [number, number])[] = e.pwl ?? [[0, e.dcA ?? 0], [tStopS, e.dcA ?? 0]];
+    const base: readonly (readonly [number, number])[] = e.pwl ?? [
+      [0, e.dcA ?? 0],
+      [tStopS, e.dcA ?? 0],
+    ];
     return { ...e, dcA: undefined, pwl: noisyWaveform(base, n, noise.stepS, tStopS) };
   });
 }
 
 /** base(t) + noise(t) at the union of both time grids, clipped at 0 A. */
-export function noisyWaveform(base: readonly (readonly [number, number])[], noise: Float64Array, stepS: number, tStopS: number): [number, number][] {
+export function noisyWaveform(
+  base: readonly (readonly [number, number])[],
+  noise: Float64Array,
+  stepS: number,
+  tStopS: number,
+): [number, number][] {
   const times = new Set<number>(base.map(([t]) => t));
   for (let k = 0; k < noise.length && k * stepS <= tStopS; k++) times.add(k * stepS);
-  return [...times]
-    .sort((a, b) => a - b)
-    .map((t) => [t, Math.max(0, pwlAt(base, t) + noiseAt(noise, stepS, t))]);
+  return [...times].sort((a, b) => a - b).map((t) => [t, Math.max(0, pwlAt(base, t) + noiseAt(noise, stepS, t))]);
 }
 
 /** Value of a PWL waveform at t (held beyond its ends). */

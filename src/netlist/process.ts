@@ -122,7 +122,9 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read process file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+    throw new InputError(`cannot read process file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: path,
+    });
   }
   let raw: unknown;
   try {
@@ -139,15 +141,24 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
   let kitChecked = false;
   const fill = (line: string): string => {
     if (line.includes('{kit}') && !kit) {
-      throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR or set BMRU_KIT)', { file: path, field: 'deckLines' });
+      throw new InputError('deck line uses {kit} but no kit folder was given (use --kit DIR or set BMRU_KIT)', {
+        file: path,
+        field: 'deckLines',
+      });
     }
     if (line.includes('{kit}') && !kitChecked) {
       // Checked here, where the kit is needed, rather than left to ngspice: its "could not find include file"
       // comes after the deck is built and a work dir made, and does not say which option to fix.
       if (!isDirectory(kit!)) {
         throw given
-          ? new InputError(`${existsSync(kit!) ? 'not a folder' : 'no such folder'}: expected the PDK folder whose ngspice models the deck lines include as {kit}`, { file: kit, field: kitDir ? 'kit' : 'BMRU_KIT' })
-          : new InputError(`the default kit folder ${kit} does not exist: give the PDK folder with --kit DIR or BMRU_KIT=DIR`, { file: path, field: 'defaultKitDir' });
+          ? new InputError(
+              `${existsSync(kit!) ? 'not a folder' : 'no such folder'}: expected the PDK folder whose ngspice models the deck lines include as {kit}`,
+              { file: kit, field: kitDir ? 'kit' : 'BMRU_KIT' },
+            )
+          : new InputError(
+              `the default kit folder ${kit} does not exist: give the PDK folder with --kit DIR or BMRU_KIT=DIR`,
+              { file: path, field: 'defaultKitDir' },
+            );
       }
       kitChecked = true;
     }

@@ -65,12 +65,20 @@ export function physicalRanges(process: Process, calibration?: Calibration): Phy
     const measured = { min: Math.min(...grid.thresh), max: Math.max(...grid.thresh) };
     const cal = `the ${process.name} calibration's measured I_thresh rows`;
     currentA = stated
-      ? { min: Math.max(measured.min, stated[0]), max: Math.min(measured.max, stated[1]), source: `${cal} within process.json currentRangeA` }
+      ? {
+          min: Math.max(measured.min, stated[0]),
+          max: Math.min(measured.max, stated[1]),
+          source: `${cal} within process.json currentRangeA`,
+        }
       : { ...measured, source: cal };
   } else {
     currentA = stated
       ? { min: stated[0], max: stated[1], source: `${process.name} process.json currentRangeA` }
-      : { min: DEFAULT_CURRENT_RANGE_A[0], max: DEFAULT_CURRENT_RANGE_A[1], source: 'the default for an uncalibrated process' };
+      : {
+          min: DEFAULT_CURRENT_RANGE_A[0],
+          max: DEFAULT_CURRENT_RANGE_A[1],
+          source: 'the default for an uncalibrated process',
+        };
   }
   const frameS = process.frameRangeS
     ? { min: process.frameRangeS[0], max: process.frameRangeS[1], source: `${process.name} process.json frameRangeS` }
@@ -108,10 +116,21 @@ export interface RangeCheck {
 
 /** A current or time with an SI prefix: `3.67 nA`, `250 pA`, `1e-30 A`. */
 export function formatSi(v: number, unit: string): string {
-  const prefixes: [number, string][] = [[1, ''], [1e-3, 'm'], [1e-6, 'u'], [1e-9, 'n'], [1e-12, 'p'], [1e-15, 'f']];
+  const prefixes: [number, string][] = [
+    [1, ''],
+    [1e-3, 'm'],
+    [1e-6, 'u'],
+    [1e-9, 'n'],
+    [1e-12, 'p'],
+    [1e-15, 'f'],
+  ];
   const a = Math.abs(v);
   if (a === 0) return `0 ${unit}`;
-  if (a >= 1e3 || a < 1e-15) return `${v.toPrecision(3).replace(/\.?0+e/, 'e').replace('e+', 'e')} ${unit}`;
+  if (a >= 1e3 || a < 1e-15)
+    return `${v
+      .toPrecision(3)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e')} ${unit}`;
   const [scale, p] = prefixes.find(([s]) => a >= s) ?? prefixes[prefixes.length - 1];
   return `${Number((v / scale).toPrecision(3))} ${p}${unit}`;
 }
@@ -122,48 +141,129 @@ const rangeText = (r: Range, unit: string) => `${formatSi(r.min, unit)} .. ${for
  * Checks a network against a process's ranges. Without `clamp` the first value outside is an InputError; with
  * it every such value is moved to the nearest end of its range and listed.
  */
-export function checkPhysicalRanges(net: Network, ranges: PhysicalRanges, opts: RangeSource & { readonly clamp?: boolean } = {}): RangeCheck {
+export function checkPhysicalRanges(
+  net: Network,
+  ranges: PhysicalRanges,
+  opts: RangeSource & { readonly clamp?: boolean } = {},
+): RangeCheck {
   const file = opts.file;
   const json = file?.toLowerCase().endsWith('.json') ?? false;
   const unitField = opts.unitField ?? (json ? 'unitCurrentA' : '__metadata__.unit_current_a');
   const frameField = opts.frameField ?? (json ? 'frameS' : '__metadata__.frame_s');
   const clamps: Clamp[] = [];
   /** A value outside [lo, hi]: an error, or (clamp) the nearest end, listed. */
-  const fit = (value: number, lo: number, hi: number, what: { field: string; index?: number; parameter: string; label: string; range: string; unit: 'A' | 's'; rows?: Clamp['rows'] }): number => {
+  const fit = (
+    value: number,
+    lo: number,
+    hi: number,
+    what: {
+      field: string;
+      index?: number;
+      parameter: string;
+      label: string;
+      range: string;
+      unit: 'A' | 's';
+      rows?: Clamp['rows'];
+    },
+  ): number => {
     if (value >= lo && value <= hi) return value;
     const side = value < lo ? 'below' : 'above';
     const rule = `${what.label} = ${formatSi(value, what.unit)} is ${side} the range ${what.range}`;
-    if (!opts.clamp) throw new InputError(`${rule}; use --clamp to build it at the nearest end of the range`, { file, field: what.field, index: what.index });
+    if (!opts.clamp)
+      throw new InputError(`${rule}; use --clamp to build it at the nearest end of the range`, {
+        file,
+        field: what.field,
+        index: what.index,
+      });
     const to = value < lo ? lo : hi;
-    clamps.push({ parameter: what.parameter, from: value, to, unit: what.unit, message: `${what.parameter}: ${rule}: clamped to ${formatSi(to, what.unit)}`, rows: what.rows ?? [] });
+    clamps.push({
+      parameter: what.parameter,
+      from: value,
+      to,
+      unit: what.unit,
+      message: `${what.parameter}: ${rule}: clamped to ${formatSi(to, what.unit)}`,
+      rows: what.rows ?? [],
+    });
     return to;
   };
 
   const { currentA: cur, frameS: fr } = ranges;
   const curText = rangeText(cur, 'A');
-  const unitA = fit(net.unitCurrentA, cur.min, cur.max, { field: unitField, parameter: 'unit_current_a', label: 'I_unit', range: curText, unit: 'A' });
-  const frameS = fit(net.frameS, fr.min, fr.max, { field: frameField, parameter: 'frame_s', label: 'the frame time frame_s', range: rangeText(fr, 's'), unit: 's' });
+  const unitA = fit(net.unitCurrentA, cur.min, cur.max, {
+    field: unitField,
+    parameter: 'unit_current_a',
+    label: 'I_unit',
+    range: curText,
+    unit: 'A',
+  });
+  const frameS = fit(net.frameS, fr.min, fr.max, {
+    field: frameField,
+    parameter: 'frame_s',
+    label: 'the frame time frame_s',
+    range: rangeText(fr, 's'),
+    unit: 's',
+  });
 
   const biasInRange = (bias: Float64Array, name: string): Float64Array =>
     bias.map((b, i) => {
-      const a = fit(Math.abs(b) * unitA, 0, cur.max, { field: name, index: i, parameter: `${name}[${i}]`, label: `|bias| x I_unit`, range: `0 .. ${formatSi(cur.max, 'A')} (${cur.source})`, unit: 'A', rows: [{ parameter: `${name}[${i}]`, target: b }] });
+      const a = fit(Math.abs(b) * unitA, 0, cur.max, {
+        field: name,
+        index: i,
+        parameter: `${name}[${i}]`,
+        label: `|bias| x I_unit`,
+        range: `0 .. ${formatSi(cur.max, 'A')} (${cur.source})`,
+        unit: 'A',
+        rows: [{ parameter: `${name}[${i}]`, target: b }],
+      });
       return (Math.sign(b) * a) / unitA;
     });
 
   const pre = { weight: net.pre.weight, bias: biasInRange(net.pre.bias, 'pre.bias') };
   const blocks = net.blocks.map((block, k) => {
     const th = cellThresholds(block.cell);
-    const cell = { alpha: Float64Array.from(block.cell.alpha), beta1: Float64Array.from(block.cell.beta1), delta: Float64Array.from(block.cell.delta), s0: block.cell.s0 };
+    const cell = {
+      alpha: Float64Array.from(block.cell.alpha),
+      beta1: Float64Array.from(block.cell.beta1),
+      delta: Float64Array.from(block.cell.delta),
+      s0: block.cell.s0,
+    };
     const p = `blocks.${k}.cell`;
     for (let j = 0; j < th.alpha.length; j++) {
       const deltaU = th.betaHi[j] - th.betaLo[j];
-      const rows = [{ parameter: `${p}.beta_hi[${j}]`, target: th.betaHi[j] }, { parameter: `${p}.delta[${j}]`, target: deltaU }];
+      const rows = [
+        { parameter: `${p}.beta_hi[${j}]`, target: th.betaHi[j] },
+        { parameter: `${p}.delta[${j}]`, target: deltaU },
+      ];
       const before = clamps.length;
-      const hiA = fit(th.betaHi[j] * unitA, cur.min, cur.max, { field: `${p}.beta_hi`, index: j, parameter: `${p}.beta_hi[${j}]`, label: 'beta_hi = (|beta1| + |delta|) x I_unit', range: curText, unit: 'A', rows });
+      const hiA = fit(th.betaHi[j] * unitA, cur.min, cur.max, {
+        field: `${p}.beta_hi`,
+        index: j,
+        parameter: `${p}.beta_hi[${j}]`,
+        label: 'beta_hi = (|beta1| + |delta|) x I_unit',
+        range: curText,
+        unit: 'A',
+        rows,
+      });
       const floorA = lowestBetaLoA(ranges.grid, hiA);
       const loRange = `${formatSi(floorA, 'A')} .. ${formatSi(hiA, 'A')} (at beta_hi = ${formatSi(hiA, 'A')}: the widest hysteresis the ${ranges.grid ? 'calibrated cell holds' : 'cell holds'})`;
-      const loA = fit(Math.min(th.betaLo[j] * unitA, hiA), floorA, hiA, { field: `${p}.beta1`, index: j, parameter: `${p}.beta_lo[${j}]`, label: 'beta_lo = |beta1| x I_unit', range: loRange, unit: 'A', rows });
-      const alphaA = fit(th.alpha[j] * unitA, cur.min, cur.max, { field: `${p}.alpha`, index: j, parameter: `${p}.alpha[${j}]`, label: 'alpha = |alpha| x I_unit', range: curText, unit: 'A', rows: [{ parameter: `${p}.alpha[${j}]`, target: th.alpha[j] }] });
+      const loA = fit(Math.min(th.betaLo[j] * unitA, hiA), floorA, hiA, {
+        field: `${p}.beta1`,
+        index: j,
+        parameter: `${p}.beta_lo[${j}]`,
+        label: 'beta_lo = |beta1| x I_unit',
+        range: loRange,
+        unit: 'A',
+        rows,
+      });
+      const alphaA = fit(th.alpha[j] * unitA, cur.min, cur.max, {
+        field: `${p}.alpha`,
+        index: j,
+        parameter: `${p}.alpha[${j}]`,
+        label: 'alpha = |alpha| x I_unit',
+        range: curText,
+        unit: 'A',
+        rows: [{ parameter: `${p}.alpha[${j}]`, target: th.alpha[j] }],
+      });
       if (clamps.length === before && unitA === net.unitCurrentA) continue;
       // Written as magnitudes, which read the same under either cell_params convention (|.| of a magnitude is itself).
       cell.beta1[j] = loA / unitA;
@@ -210,7 +310,12 @@ export function annotateMapping(mapping: readonly MappingRow[], clamps: readonly
   const rows = mapping.map((row) => {
     const e = byRow.get(row.parameter);
     if (!e) return row;
-    return { ...row, realisation: `${row.realisation} [clamped: ${e.notes.join('; ')}]`, target: e.target, error: row.realised - e.target };
+    return {
+      ...row,
+      realisation: `${row.realisation} [clamped: ${e.notes.join('; ')}]`,
+      target: e.target,
+      error: row.realised - e.target,
+    };
   });
   const globals = clamps
     .filter((c) => c.parameter === 'unit_current_a' || c.parameter === 'frame_s')

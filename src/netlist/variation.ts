@@ -35,7 +35,11 @@ const MV = 1e-3;
 const PCT = 1e-2;
 
 /** Apply variation to every transistor; returns the new element list and each device's realisation. */
-export function applyVariation(elements: readonly Element[], process: Process, spec: VariationSpec): { elements: Element[]; devices: DeviceVariation[] } {
+export function applyVariation(
+  elements: readonly Element[],
+  process: Process,
+  spec: VariationSpec,
+): { elements: Element[]; devices: DeviceVariation[] } {
   const rng = createRng(spec.mismatchSeed ?? 0);
   const devices: DeviceVariation[] = [];
   const out: Element[] = [];
@@ -49,7 +53,10 @@ export function applyVariation(elements: readonly Element[], process: Process, s
     let dVthV = (spec.skew?.[e.polarity]?.dVthMv ?? 0) * MV;
     let dBetaRel = (spec.skew?.[e.polarity]?.dBetaPct ?? 0) * PCT;
     if (spec.mismatchSeed !== undefined) {
-      if (!coeff) throw new RangeError(`process ${process.name} has no mismatch coefficients (process.json field "mismatch.${e.polarity}")`);
+      if (!coeff)
+        throw new RangeError(
+          `process ${process.name} has no mismatch coefficients (process.json field "mismatch.${e.polarity}")`,
+        );
       // Two draws per device in a fixed order, so a device's realisation depends only on the seed and its position.
       dVthV += (rng.normal() * coeff.avtMvUm * MV) / areaSqrtUm;
       dBetaRel += (rng.normal() * coeff.abetaPctUm * PCT) / areaSqrtUm;

@@ -113,14 +113,20 @@ function vlConfig() {
     background: 'white',
     title: { fontSize: FONT.title, anchor: 'start' },
     axis: { titleFontSize: FONT.axisTitle, labelFontSize: FONT.label },
-    legend: { titleFontSize: FONT.axisTitle, labelFontSize: FONT.label, labelLimit: LEGEND_LABEL_LIMIT, symbolType: 'stroke' },
+    legend: {
+      titleFontSize: FONT.axisTitle,
+      labelFontSize: FONT.label,
+      labelLimit: LEGEND_LABEL_LIMIT,
+      symbolType: 'stroke',
+    },
   } as const;
 }
 
 /** Vega-Lite spec for a line chart: one layer per mark kind in use, one colour scale over all series names. */
 export function lineChartSpec(spec: LineChartSpec): TopLevelSpec {
   checkSeries(spec.series, spec.x, spec.y);
-  const rows = (s: Series): Row[] => Array.from({ length: s.x.length }, (_, i) => ({ series: s.name, i, x: s.x[i], y: s.y[i] }));
+  const rows = (s: Series): Row[] =>
+    Array.from({ length: s.x.length }, (_, i) => ({ series: s.name, i, x: s.x[i], y: s.y[i] }));
   const layers = MARK_ORDER.map((mark) => ({ mark, series: spec.series.filter((s) => (s.mark ?? 'line') === mark) }))
     .filter((l) => l.series.length > 0)
     .map((l) => ({ name: l.mark, data: { values: l.series.flatMap(rows) }, mark: vlMark(l.mark) }));
@@ -147,7 +153,8 @@ export function histogramSpec(spec: HistogramSpec): TopLevelSpec {
   const bins = binValues(spec.values, spec.x, spec.bins);
   const rows = bins.counts.map((count, i) => ({ lo: bins.edges[i], hi: bins.edges[i + 1], count }));
   const size = spec.size ?? DEFAULT_SIZE;
-  const subtitle = bins.outside > 0 ? `${bins.outside} of ${spec.values.length} values outside the x domain, not shown` : undefined;
+  const subtitle =
+    bins.outside > 0 ? `${bins.outside} of ${spec.values.length} values outside the x domain, not shown` : undefined;
   const xEncoding = vlAxis('lo', spec.x, [bins.edges[0], bins.edges[bins.edges.length - 1]]);
   return {
     title: { text: spec.title, subtitle },
@@ -159,7 +166,13 @@ export function histogramSpec(spec: HistogramSpec): TopLevelSpec {
     encoding: {
       x: xEncoding,
       x2: { field: 'hi' },
-      y: { field: 'count', type: 'quantitative', title: spec.y?.label ?? 'count', axis: { format: spec.y?.format }, scale: { zero: true } },
+      y: {
+        field: 'count',
+        type: 'quantitative',
+        title: spec.y?.label ?? 'count',
+        axis: { format: spec.y?.format },
+        scale: { zero: true },
+      },
       y2: { datum: 0 },
     },
   };
@@ -167,7 +180,8 @@ export function histogramSpec(spec: HistogramSpec): TopLevelSpec {
 
 /** A loader that refuses every request: plots embed their data, so any fetch would be a bug (and offline here). */
 function offlineLoader(): Loader {
-  const refuse = (uri: string): Promise<never> => Promise.reject(new Error(`plot rendering loads nothing, refused '${uri}'`));
+  const refuse = (uri: string): Promise<never> =>
+    Promise.reject(new Error(`plot rendering loads nothing, refused '${uri}'`));
   return { load: refuse, sanitize: refuse, http: refuse, file: refuse };
 }
 
@@ -182,7 +196,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const logger = vega.logger(vega.Warn, undefined, (_method, level, args) => {
     errors.push(`${level} ${args.map(String).join(' ')}`);
   });
-  const view = new vega.View(vega.parse(vegaLite.compile(spec, { logger }).spec), { renderer: 'none', loader: offlineLoader(), logger });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec, { logger }).spec), {
+    renderer: 'none',
+    loader: offlineLoader(),
+    logger,
+  });
   try {
     const svg = await view.toSVG();
     if (errors.length > 0) throw new Error(`plot rendering failed: ${errors.join('; ')}`);

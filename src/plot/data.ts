@@ -40,7 +40,9 @@ const DEGENERATE_HALF_WIDTH = 0.5;
 export function checkValue(v: number, axis: Axis, axisName: 'x' | 'y', where: string, index: number): void {
   if (!Number.isFinite(v)) throw new RangeError(`${where} index ${index}: ${axisName} = ${v} is not finite`);
   if (axis.log && v <= 0) {
-    throw new RangeError(`${where} index ${index}: ${axisName} = ${v} is not positive, the log ${axisName} axis ('${axis.label}') needs values > 0`);
+    throw new RangeError(
+      `${where} index ${index}: ${axisName} = ${v} is not positive, the log ${axisName} axis ('${axis.label}') needs values > 0`,
+    );
   }
 }
 
@@ -51,7 +53,8 @@ export function checkDomain(axis: Axis, axisName: 'x' | 'y'): void {
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
     throw new RangeError(`${axisName} axis ('${axis.label}'): domain [${lo}, ${hi}] must be finite and increasing`);
   }
-  if (axis.log && lo <= 0) throw new RangeError(`${axisName} axis ('${axis.label}'): log domain [${lo}, ${hi}] must be positive`);
+  if (axis.log && lo <= 0)
+    throw new RangeError(`${axisName} axis ('${axis.label}'): log domain [${lo}, ${hi}] must be positive`);
 }
 
 /** Throws unless there is a point to draw, the series are uniquely named (the legend keys on names) and drawable on the axes. */
@@ -75,7 +78,8 @@ export function checkSeries(series: readonly Series[], x: Axis, y: Axis): void {
 
 /** Extent of the values in the axis's own coordinate (log10 on a log axis), widened when all values are equal. */
 function binExtent(t: readonly number[], axis: Axis): [number, number] {
-  if (axis.domain) return axis.log ? [Math.log10(axis.domain[0]), Math.log10(axis.domain[1])] : [axis.domain[0], axis.domain[1]];
+  if (axis.domain)
+    return axis.log ? [Math.log10(axis.domain[0]), Math.log10(axis.domain[1])] : [axis.domain[0], axis.domain[1]];
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of t) {

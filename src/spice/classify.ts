@@ -66,7 +66,7 @@ type Rule = (lines: readonly string[], i: number) => Match | undefined;
 export function classifyNgspiceOutput(text: string): SpiceMessage[] {
   const lines = logicalLines(text);
   const messages: SpiceMessage[] = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     const match = firstMatch(lines, i);
     if (!match) {
       i += 1;
@@ -184,7 +184,10 @@ const unusualCharacters: Rule = (lines, i) => {
   if (!/^Warning: Unusual leading characters/.test(lines[i])) return undefined;
   let n = 1;
   while (i + n < lines.length && /^\s+\S/.test(lines[i + n])) n += 1;
-  const check = lines.slice(i, i + n).map((l) => /Check line no (\d+):\s*(.*)$/.exec(l)).find((m) => m);
+  const check = lines
+    .slice(i, i + n)
+    .map((l) => /Check line no (\d+):\s*(.*)$/.exec(l))
+    .find((m) => m);
   const extra = check ? { line: Number(check[1]), lineText: check[2] } : {};
   return { message: { ...warning('netlist', extra), text: lines[i].trim() }, lines: n };
 };

@@ -1,7 +1,18 @@
 /** Small readings of a deck's text that the runner's callers need before ngspice has run it. */
 
 /** SPICE scale suffixes (case-insensitive); `meg` and `mil` are checked before the one-letter ones. */
-const SCALE: Record<string, number> = { t: 1e12, g: 1e9, meg: 1e6, k: 1e3, mil: 25.4e-6, m: 1e-3, u: 1e-6, n: 1e-9, p: 1e-12, f: 1e-15 };
+const SCALE: Record<string, number> = {
+  t: 1e12,
+  g: 1e9,
+  meg: 1e6,
+  k: 1e3,
+  mil: 25.4e-6,
+  m: 1e-3,
+  u: 1e-6,
+  n: 1e-9,
+  p: 1e-12,
+  f: 1e-15,
+};
 
 /**
  * A SPICE number: a decimal with an optional scale suffix, any letters after which are units and ignored.
@@ -34,7 +45,8 @@ export function transientStopS(netlist: string): number | undefined {
 export function controlLines(deckText: string): number[] {
   const found: number[] = [];
   deckText.split(/\r?\n/).forEach((line, i) => {
-    if (/^\s*\*#/.test(line) || /^\s*\.(control|endc)\b/i.test(line) || (i === 0 && /^\s*\*ng_script/i.test(line))) found.push(i + 1);
+    if (/^\s*\*#/.test(line) || /^\s*\.(control|endc)\b/i.test(line) || (i === 0 && /^\s*\*ng_script/i.test(line)))
+      found.push(i + 1);
   });
   return found;
 }

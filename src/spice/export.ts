@@ -55,7 +55,12 @@ export function summarisePlot(plot: RawPlot): VectorSummary[] {
     }
     const last = plot.numPoints - 1;
     return {
-      name: names[k], type: v.type, first: at(0), last: at(last), min, max,
+      name: names[k],
+      type: v.type,
+      first: at(0),
+      last: at(last),
+      min,
+      max,
       ...(im && v.type !== 'frequency' ? { lastPhaseDeg: (Math.atan2(im[last], re[last]) * 180) / Math.PI } : {}),
     };
   });
@@ -63,7 +68,15 @@ export function summarisePlot(plot: RawPlot): VectorSummary[] {
 
 /** A file name part for a plot (`Transient Analysis` -> `transient-analysis`), unique among the plots given. */
 export function plotFileNames(plots: readonly RawPlot[]): string[] {
-  return uniqueNames(plots.map((p) => p.plotname.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'plot')).map((n) => n.replace('#', '-'));
+  return uniqueNames(
+    plots.map(
+      (p) =>
+        p.plotname
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '') || 'plot',
+    ),
+  ).map((n) => n.replace('#', '-'));
 }
 
 /**
@@ -71,8 +84,11 @@ export function plotFileNames(plots: readonly RawPlot[]): string[] {
  * them from the deck's own folder: the runner runs a copy from a work folder, where they would not be found.
  */
 export function absoluteIncludes(deckText: string, deckDir: string): string {
-  return deckText.replace(/^(\s*\.(?:include|inc|lib)\s+)(["']?)([^"'\s]+)\2/gim, (whole, head: string, quote: string, file: string) => {
-    if (path.isAbsolute(file) || file.startsWith('~')) return whole;
-    return `${head}${quote}${path.resolve(deckDir, file)}${quote}`;
-  });
+  return deckText.replace(
+    /^(\s*\.(?:include|inc|lib)\s+)(["']?)([^"'\s]+)\2/gim,
+    (whole, head: string, quote: string, file: string) => {
+      if (path.isAbsolute(file) || file.startsWith('~')) return whole;
+      return `${head}${quote}${path.resolve(deckDir, file)}${quote}`;
+    },
+  );
 }

@@ -25,7 +25,14 @@ export {
   type SpiceErrorKind,
 } from './errors.js';
 export { classifyNgspiceOutput, primaryError, type MessageKind, type Severity, type SpiceMessage } from './classify.js';
-export { ngspiceVersion, runNgspice, withThreads, type RunOptions, type RunProgress, type RunResult } from './runner.js';
+export {
+  ngspiceVersion,
+  runNgspice,
+  withThreads,
+  type RunOptions,
+  type RunProgress,
+  type RunResult,
+} from './runner.js';
 export { spiceNumber, transientStopS } from './deck.js';
 export { watchTransient, type RawfileWatcher } from './watch.js';
 export { controlLines } from './deck.js';

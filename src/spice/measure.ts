@@ -29,7 +29,13 @@ const RESULT = /^(\S+)\s+=\s+(\S+)((?:\s+\w+=\s*\S+)*)\s*$/;
 const FAILED = /^\s*\.meas\w*\s+(\w+)\s+(\S+)\b.*\bfailed!\s*$/i;
 /** ... after saying why: `Error: measure  tnever  when(WHEN) : out of interval`. */
 const ERROR = /^Error: measure\s+(\S+)\s+[^:]*:\s*(.*)$/;
-const ANALYSIS_OF: Readonly<Record<string, string>> = { tran: 'Transient Analysis', ac: 'AC Analysis', dc: 'DC transfer characteristic', op: 'Operating Point', noise: 'Noise Analysis' };
+const ANALYSIS_OF: Readonly<Record<string, string>> = {
+  tran: 'Transient Analysis',
+  ac: 'AC Analysis',
+  dc: 'DC transfer characteristic',
+  op: 'Operating Point',
+  noise: 'Noise Analysis',
+};
 
 /**
  * The measurements of ngspice's batch run without `-r`: from stdout, the `name = value [key= value ...]` lines under
@@ -58,7 +64,13 @@ export function parseMeasurements(stdout: string, stderr = ''): Measurement[] {
     const failed = FAILED.exec(line);
     if (failed) {
       const name = failed[2].toLowerCase();
-      out.push({ analysis: ANALYSIS_OF[failed[1].toLowerCase()] ?? failed[1], name, value: null, extra: {}, error: why.get(name) ?? 'failed' });
+      out.push({
+        analysis: ANALYSIS_OF[failed[1].toLowerCase()] ?? failed[1],
+        name,
+        value: null,
+        extra: {},
+        error: why.get(name) ?? 'failed',
+      });
     }
   }
   return out;

@@ -75,7 +75,10 @@ export class RawfileError extends BmruError {
     readonly expected: string,
     readonly found?: string,
   ) {
-    super(`${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found "${printableExcerpt(found)}"`}`, 'rawfile');
+    super(
+      `${source}: ${where}: expected ${expected}${found === undefined ? '' : `, found "${printableExcerpt(found)}"`}`,
+      'rawfile',
+    );
   }
 }
 
@@ -194,12 +197,14 @@ export async function readRawfile(path: string, opts: ReadRawOptions = {}): Prom
     while (offset < size) {
       const head = await readHeaderAt(file, offset, size, path);
       if (head === 'whitespace') break;
-      if (head.format !== 'binary' || head.numPoints === 0) return selectVectors(parseRawfile(await readFile(path), path), opts.vectors);
+      if (head.format !== 'binary' || head.numPoints === 0)
+        return selectVectors(parseRawfile(await readFile(path), path), opts.vectors);
       const plot = await readBinaryPlot(file, head, size, opts.vectors, path);
       plots.push(plot.plot);
       offset = plot.end;
     }
-    if (plots.length === 0) throw new RawfileError(path, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
+    if (plots.length === 0)
+      throw new RawfileError(path, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
     return checkFound(plots, opts.vectors);
   } finally {
     await file.close();
@@ -207,7 +212,12 @@ export async function readRawfile(path: string, opts: ReadRawOptions = {}): Prom
 }
 
 /** The header of the plot at `offset` (read in growing pieces), or 'whitespace' when only blanks are left. */
-async function readHeaderAt(file: FileHandle, offset: number, size: number, source: string): Promise<Header | 'whitespace'> {
+async function readHeaderAt(
+  file: FileHandle,
+  offset: number,
+  size: number,
+  source: string,
+): Promise<Header | 'whitespace'> {
   for (let length = HEADER_GUESS_BYTES; ; length *= 2) {
     const buf = Buffer.alloc(Math.min(length, size - offset));
     await file.read(buf, 0, buf.length, offset);
@@ -218,7 +228,8 @@ async function readHeaderAt(file: FileHandle, offset: number, size: number, sour
     try {
       const h = readHeader(buf, 0, offset === 0 ? 1 : undefined, source);
       // Offsets in the file, not in this piece.
-      if (buf[h.dataStart - 1] === NEWLINE || offset + buf.length >= size) return { ...h, dataStart: offset + h.dataStart };
+      if (buf[h.dataStart - 1] === NEWLINE || offset + buf.length >= size)
+        return { ...h, dataStart: offset + h.dataStart };
     } catch (e) {
       if (offset + buf.length >= size) throw shifted(e, offset);
     }
@@ -233,7 +244,13 @@ function shifted(e: unknown, offset: number): unknown {
 }
 
 /** One binary plot with a known point count, decoded chunk by chunk into the selected vectors only. */
-async function readBinaryPlot(file: FileHandle, h: Header, size: number, wanted: readonly string[] | undefined, source: string): Promise<{ plot: RawPlot; end: number }> {
+async function readBinaryPlot(
+  file: FileHandle,
+  h: Header,
+  size: number,
+  wanted: readonly string[] | undefined,
+  source: string,
+): Promise<{ plot: RawPlot; end: number }> {
   const doublesPerValue = h.complex ? 2 : 1;
   const pointBytes = h.vectors.length * doublesPerValue * BYTES_PER_DOUBLE;
   const end = h.dataStart + h.numPoints * pointBytes;
@@ -281,7 +298,12 @@ function selectVectors(plots: RawPlot[], wanted: readonly string[] | undefined):
   if (!wanted) return plots;
   const cut = plots.map((plot) => {
     const keep = selectedIndices(plot.vectors, wanted);
-    return { ...plot, vectors: keep.map((i) => plot.vectors[i]), real: keep.map((i) => plot.real[i]), ...(plot.imag ? { imag: keep.map((i) => plot.imag![i]) } : {}) };
+    return {
+      ...plot,
+      vectors: keep.map((i) => plot.vectors[i]),
+      real: keep.map((i) => plot.real[i]),
+      ...(plot.imag ? { imag: keep.map((i) => plot.imag![i]) } : {}),
+    };
   });
   return checkFound(cut, wanted);
 }
@@ -291,7 +313,11 @@ function checkFound(plots: RawPlot[], wanted: readonly string[] | undefined): Ra
   for (const name of wanted ?? []) {
     const c = canonicalVectorName(name);
     if (!plots.some((p) => p.vectors.some((v) => canonicalVectorName(v.name) === c))) {
-      throw new MissingVectorError(`vector "${name}"`, [...new Set(plots.flatMap((p) => p.vectors.map((v) => v.name)))], 'any plot of the rawfile');
+      throw new MissingVectorError(
+        `vector "${name}"`,
+        [...new Set(plots.flatMap((p) => p.vectors.map((v) => v.name)))],
+        'any plot of the rawfile',
+      );
     }
   }
   return plots;
@@ -323,7 +349,12 @@ export interface RawHeader {
 export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader {
   const h = readHeader(buf, 0, 1, source);
   if (buf[h.dataStart - 1] !== NEWLINE) {
-    throw new RawfileError(source, `byte ${h.dataStart}`, 'a newline ending the "Binary:" or "Values:" line', 'end of file');
+    throw new RawfileError(
+      source,
+      `byte ${h.dataStart}`,
+      'a newline ending the "Binary:" or "Values:" line',
+      'end of file',
+    );
   }
   const pointBytes = h.vectors.length * (h.complex ? 2 : 1) * BYTES_PER_DOUBLE;
   const { vectors, complex, format, numPoints, dataStart } = h;
@@ -340,7 +371,12 @@ export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader 
  */
 export function vector(plot: RawPlot, name: string): Float64Array {
   const index = vectorIndex(plot).get(canonicalVectorName(name)) ?? -1;
-  if (index < 0) throw new MissingVectorError(`vector "${name}"`, plot.vectors.map((v) => v.name), `plot "${plot.plotname}"`);
+  if (index < 0)
+    throw new MissingVectorError(
+      `vector "${name}"`,
+      plot.vectors.map((v) => v.name),
+      `plot "${plot.plotname}"`,
+    );
   return plot.real[index];
 }
 
@@ -352,7 +388,12 @@ export function vector(plot: RawPlot, name: string): Float64Array {
  */
 export function transientPlot(plots: readonly RawPlot[]): RawPlot {
   const plot = plots.find((p) => p.vectors[0]?.type === 'time');
-  if (!plot) throw new MissingVectorError('transient plot (a plot whose scale is time)', plots.map((p) => `${p.plotname} (${p.vectors[0]?.type ?? 'empty'})`), 'the rawfile');
+  if (!plot)
+    throw new MissingVectorError(
+      'transient plot (a plot whose scale is time)',
+      plots.map((p) => `${p.plotname} (${p.vectors[0]?.type ?? 'empty'})`),
+      'the rawfile',
+    );
   return plot;
 }
 
@@ -364,7 +405,8 @@ function vectorIndex(plot: RawPlot): Map<string, number> {
   if (!index) {
     index = new Map();
     // The first of equal names wins, as the linear search did (ngspice can write one name twice).
-    for (const [i, v] of plot.vectors.entries()) if (!index.has(canonicalVectorName(v.name))) index.set(canonicalVectorName(v.name), i);
+    for (const [i, v] of plot.vectors.entries())
+      if (!index.has(canonicalVectorName(v.name))) index.set(canonicalVectorName(v.name), i);
     INDEXES.set(plot, index);
   }
   return index;

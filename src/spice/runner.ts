@@ -193,12 +193,21 @@ async function queryVersion(bin: string): Promise<string> {
   let run: GroupOutcome;
   try {
     // In a group of its own too: a wrapper's `-v` may start children of its own.
-    run = await runInGroup(bin, ['-v'], { timeoutMs: VERSION_TIMEOUT_MS, graceMs: KILL_GRACE_MS, maxOutputBytes: 64 * 1024 });
+    run = await runInGroup(bin, ['-v'], {
+      timeoutMs: VERSION_TIMEOUT_MS,
+      graceMs: KILL_GRACE_MS,
+      maxOutputBytes: 64 * 1024,
+    });
   } catch (error) {
     throw isNotFound(error) ? new NgspiceNotFoundError(bin, { cause: error }) : error;
   }
   if (run.timedOut) {
-    throw new SpiceCrashError('crash', `"${bin} -v" did not answer within ${VERSION_TIMEOUT_MS / 1000} s and was killed`, null, run.signal);
+    throw new SpiceCrashError(
+      'crash',
+      `"${bin} -v" did not answer within ${VERSION_TIMEOUT_MS / 1000} s and was killed`,
+      null,
+      run.signal,
+    );
   }
   const version = /ngspice-(\S+)\s*:/.exec(run.stdout)?.[1];
   if (version === undefined) {
@@ -290,11 +299,20 @@ function ngspiceArgs(o: ResolvedOptions, files: RunFiles): string[] {
  * The deck's `.meas` results and `.print` tables, from a second run without `-r` (ngspice 39 evaluates neither
  * while it writes a rawfile). Costs a second simulation, only for decks that have them.
  */
-async function measureRun(o: ResolvedOptions, files: RunFiles, where: SpiceErrorContext): Promise<Pick<RunResult, 'measurements' | 'printed'>> {
+async function measureRun(
+  o: ResolvedOptions,
+  files: RunFiles,
+  where: SpiceErrorContext,
+): Promise<Pick<RunResult, 'measurements' | 'printed'>> {
   let run: ProcessOutcome;
   try {
     run = await runInGroup(o.ngspiceBin, ['-b', '-n', ...o.extraArgs, files.deck], {
-      cwd: files.workDir, env: { ...process.env }, timeoutMs: o.timeoutMs, graceMs: KILL_GRACE_MS, signal: o.signal, maxOutputBytes: MAX_OUTPUT_BYTES,
+      cwd: files.workDir,
+      env: { ...process.env },
+      timeoutMs: o.timeoutMs,
+      graceMs: KILL_GRACE_MS,
+      signal: o.signal,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
     });
   } catch (error) {
     throw isNotFound(error) ? new NgspiceNotFoundError(o.ngspiceBin, { ...where, cause: error }) : error;
@@ -389,7 +407,12 @@ function errorFromMessage(m: SpiceMessage, context: SpiceErrorContext): SpiceErr
   }
 }
 
-async function readPlots(rawPath: string, run: ProcessOutcome, context: SpiceErrorContext, vectors: readonly string[] | undefined): Promise<RawPlot[]> {
+async function readPlots(
+  rawPath: string,
+  run: ProcessOutcome,
+  context: SpiceErrorContext,
+  vectors: readonly string[] | undefined,
+): Promise<RawPlot[]> {
   try {
     // Streamed: the file is never held whole, only the vectors read (see readRawfile).
     return await readRawfile(rawPath, { vectors });
@@ -409,7 +432,8 @@ function incompleteReason(plots: RawPlot[], o: ResolvedOptions): string | undefi
   if (o.expectTStopS !== undefined) {
     const tran = [...plots].reverse().find((p) => p.vectors[0]?.type === 'time');
     if (!tran) return `no transient plot, expected one reaching tstop = ${o.expectTStopS} s`;
-    if (tran.numPoints === 0) return `the transient plot has no points, expected it to reach tstop = ${o.expectTStopS} s`;
+    if (tran.numPoints === 0)
+      return `the transient plot has no points, expected it to reach tstop = ${o.expectTStopS} s`;
     const lastS = tran.real[0][tran.numPoints - 1];
     if (!(lastS >= o.expectTStopS * (1 - TSTOP_REL_TOL))) {
       return `the transient stops at t = ${lastS} s, before tstop = ${o.expectTStopS} s`;
@@ -432,5 +456,8 @@ function isNotFound(error: unknown): boolean {
 
 /** The last `TAIL_LINES` lines of a text. */
 function tail(text: string): string {
-  return text.split('\n').slice(-TAIL_LINES - 1).join('\n');
+  return text
+    .split('\n')
+    .slice(-TAIL_LINES - 1)
+    .join('\n');
 }

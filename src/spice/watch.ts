@@ -74,7 +74,8 @@ export function watchTransient(
     if (!Number.isFinite(timeS) || timeS < last.timeS) return true;
     last = { points, timeS };
     const { tStopS } = options;
-    if (!stopped) onProgress(tStopS ? { timeS, points, fraction: Math.min(1, Math.max(0, timeS / tStopS)) } : { timeS, points });
+    if (!stopped)
+      onProgress(tStopS ? { timeS, points, fraction: Math.min(1, Math.max(0, timeS / tStopS)) } : { timeS, points });
     return true;
   };
   const schedule = () => {

@@ -101,7 +101,14 @@ export function networkThresholds(net: Network): CellThresholds[] {
  * Forward pass of one clip (inputs[xOff..], [frames x F] row-major), filling `tape`.
  * `th` = networkThresholds(net); soft mode reads them too, except s0, which it smooths from the raw value.
  */
-export function forwardClip(net: Network, th: readonly CellThresholds[], inputs: Float64Array, xOff: number, tape: Tape, opts: GradOptions): void {
+export function forwardClip(
+  net: Network,
+  th: readonly CellThresholds[],
+  inputs: Float64Array,
+  xOff: number,
+  tape: Tape,
+  opts: GradOptions,
+): void {
   const T = tape.frames;
   const { inputs: F, width: H, cells: S, classes: C } = net;
   const w = opts.surrogateWidth;
@@ -115,7 +122,8 @@ export function forwardClip(net: Network, th: readonly CellThresholds[], inputs:
     const v = tape.v[k];
     const hOut = tape.hIn[k + 1];
     const s0 = tape.s0[k];
-    for (let j = 0; j < S; j++) s0[j] = opts.soft ? softStep(Math.abs(block.cell.s0[j]) - S0_ON_THRESHOLD, S0_SURROGATE_WIDTH) : th[k].s0[j];
+    for (let j = 0; j < S; j++)
+      s0[j] = opts.soft ? softStep(Math.abs(block.cell.s0[j]) - S0_ON_THRESHOLD, S0_SURROGATE_WIDTH) : th[k].s0[j];
     for (let i = 0; i < T * H; i++) xPos[i] = hIn[i] > 0 ? hIn[i] : 0;
     const o = new Float64Array(S);
     for (let t = 0; t < T; t++) {
@@ -145,7 +153,14 @@ export function forwardClip(net: Network, th: readonly CellThresholds[], inputs:
  * loss over frames and writes dLoss/dlogits * scale into `dLogits` (scale = 1 / (frames * clips in batch)
  * makes the batch loss a mean over every frame of every clip).
  */
-export function frameCrossEntropy(logits: Float64Array, frames: number, classes: number, target: number, scale: number, dLogits: Float64Array): number {
+export function frameCrossEntropy(
+  logits: Float64Array,
+  frames: number,
+  classes: number,
+  target: number,
+  scale: number,
+  dLogits: Float64Array,
+): number {
   let loss = 0;
   for (let t = 0; t < frames; t++) {
     const off = t * classes;
@@ -154,7 +169,8 @@ export function frameCrossEntropy(logits: Float64Array, frames: number, classes:
     let z = 0;
     for (let c = 0; c < classes; c++) z += Math.exp(logits[off + c] - m);
     loss += m + Math.log(z) - logits[off + target];
-    for (let c = 0; c < classes; c++) dLogits[off + c] = scale * (Math.exp(logits[off + c] - m) / z - (c === target ? 1 : 0));
+    for (let c = 0; c < classes; c++)
+      dLogits[off + c] = scale * (Math.exp(logits[off + c] - m) / z - (c === target ? 1 : 0));
   }
   return loss;
 }
@@ -183,7 +199,14 @@ export function currentPenalty(tape: Tape, opts: GradOptions): number {
 }
 
 /** Adds d(penalty)/dx * scale to g for one array of the tape (`positiveOnly` for candidates). */
-function addPenaltyGrad(x: Float64Array, g: Float64Array, n: number, opts: GradOptions, scale: number, positiveOnly: boolean): void {
+function addPenaltyGrad(
+  x: Float64Array,
+  g: Float64Array,
+  n: number,
+  opts: GradOptions,
+  scale: number,
+  positiveOnly: boolean,
+): void {
   const cap = opts.currentCap;
   if (cap === undefined || !opts.currentWeight) return;
   const k = 2 * opts.currentWeight * scale;
@@ -314,7 +337,8 @@ export function backwardClip(
       }
       // s_0 = [|s0_raw| > 0.5]; carry is now dLoss/ds_0.
       const s0raw = block.cell.s0[j];
-      g(`blocks.${k}.cell.s0`)[j] += carry * surrogateGrad(Math.abs(s0raw) - S0_ON_THRESHOLD, S0_SURROGATE_WIDTH) * signOf(s0raw);
+      g(`blocks.${k}.cell.s0`)[j] +=
+        carry * surrogateGrad(Math.abs(s0raw) - S0_ON_THRESHOLD, S0_SURROGATE_WIDTH) * signOf(s0raw);
     }
     // beta_lo = |beta1|, beta_hi = |beta1| + |delta|, output level |alpha|.
     const cell = block.cell;
@@ -350,7 +374,15 @@ export function backwardClip(
 /**
  * Backward of y_t = W x_t + b over T frames: accumulates dW, db, and writes dx_t = W^T dy_t into `gx`.
  */
-function linearBackward(layer: Linear, x: Float64Array, gy: Float64Array, T: number, gW: Float64Array, gb: Float64Array, gx: Float64Array): void {
+function linearBackward(
+  layer: Linear,
+  x: Float64Array,
+  gy: Float64Array,
+  T: number,
+  gW: Float64Array,
+  gb: Float64Array,
+  gx: Float64Array,
+): void {
   const { rows, cols, data } = layer.weight;
   gx.fill(0, 0, T * cols);
   for (let t = 0; t < T; t++) {

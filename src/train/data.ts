@@ -36,7 +36,11 @@ export async function loadTrainingData(file: string): Promise<TrainingData> {
 export function trainingData(set: FeatureSet, file?: string): TrainingData {
   const n = set.files.length;
   if (n === 0) throw new InputError('holds no clips', { file, field: 'mfcc' });
-  if (set.frames < 1 || set.features < 1) throw new InputError(`expected at least 1 frame and 1 feature per clip, got [${set.frames}, ${set.features}]`, { file, field: 'mfcc' });
+  if (set.frames < 1 || set.features < 1)
+    throw new InputError(`expected at least 1 frame and 1 feature per clip, got [${set.frames}, ${set.features}]`, {
+      file,
+      field: 'mfcc',
+    });
   const bad = set.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     const per = set.frames * set.features;
@@ -44,14 +48,42 @@ export function trainingData(set: FeatureSet, file?: string): TrainingData {
     throw new InputError(`expected a finite number, got ${set.data[bad]}`, { file, field: 'mfcc', index: idx });
   }
   const badTarget = set.target.findIndex((v) => v !== 0 && v !== 1);
-  if (badTarget >= 0) throw new InputError(`expected 0 (other) or 1 (keyword), got ${set.target[badTarget]}`, { file, field: 'target', index: badTarget });
+  if (badTarget >= 0)
+    throw new InputError(`expected 0 (other) or 1 (keyword), got ${set.target[badTarget]}`, {
+      file,
+      field: 'target',
+      index: badTarget,
+    });
   const codes = Object.values(SPLIT_CODES) as number[];
   const badSplit = set.split.findIndex((v) => !codes.includes(v));
-  if (badSplit >= 0) throw new InputError(`expected 0 (train), 1 (validation) or 2 (test), got ${set.split[badSplit]}`, { file, field: 'split', index: badSplit });
+  if (badSplit >= 0)
+    throw new InputError(`expected 0 (train), 1 (validation) or 2 (test), got ${set.split[badSplit]}`, {
+      file,
+      field: 'split',
+      index: badSplit,
+    });
   const indices = (code: number) => Int32Array.from(Array.from(set.split).flatMap((v, i) => (v === code ? [i] : [])));
-  const splits = { train: indices(SPLIT_CODES.train), validation: indices(SPLIT_CODES.validation), test: indices(SPLIT_CODES.test) };
-  if (splits.train.length === 0) throw new InputError('no clip is in the training split (code 0)', { file, field: 'split' });
+  const splits = {
+    train: indices(SPLIT_CODES.train),
+    validation: indices(SPLIT_CODES.validation),
+    test: indices(SPLIT_CODES.test),
+  };
+  if (splits.train.length === 0)
+    throw new InputError('no clip is in the training split (code 0)', { file, field: 'split' });
   const classes = new Set(Array.from(splits.train, (i) => set.target[i]));
-  if (classes.size < 2) throw new InputError(`the training split holds only class ${[...classes][0]}; training needs keyword (1) and other (0) clips`, { file, field: 'target' });
-  return { frames: set.frames, features: set.features, data: set.data, target: set.target, splits, files: set.files, keyword: set.keyword, source: file };
+  if (classes.size < 2)
+    throw new InputError(
+      `the training split holds only class ${[...classes][0]}; training needs keyword (1) and other (0) clips`,
+      { file, field: 'target' },
+    );
+  return {
+    frames: set.frames,
+    features: set.features,
+    data: set.data,
+    target: set.target,
+    splits,
+    files: set.files,
+    keyword: set.keyword,
+    source: file,
+  };
 }

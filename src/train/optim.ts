@@ -32,7 +32,14 @@ export function createAdamW(size: number): AdamWState {
  * One AdamW step in place: theta -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * theta * decay[i]).
  * `decay[i]` is 1 where weight decay applies (weights), 0 elsewhere (biases, cell thresholds, s0).
  */
-export function adamwStep(state: AdamWState, theta: Float64Array, grad: Float64Array, lr: number, decay: Uint8Array, o: AdamWOptions = DEFAULT_ADAMW): void {
+export function adamwStep(
+  state: AdamWState,
+  theta: Float64Array,
+  grad: Float64Array,
+  lr: number,
+  decay: Uint8Array,
+  o: AdamWOptions = DEFAULT_ADAMW,
+): void {
   state.step++;
   const bc1 = 1 - o.beta1 ** state.step;
   const bc2 = 1 - o.beta2 ** state.step;
@@ -101,7 +108,7 @@ export function projectToLimits(layout: ParamLayout, theta: Float64Array, limits
     for (let i = slot.offset; i < slot.offset + slot.size; i++) {
       const v = theta[i];
       const clampedV = Math.sign(v || 1) * Math.min(lim, Math.max(floor, Math.abs(v)));
-      if (clampedV !== v) (theta[i] = clampedV), clamped++;
+      if (clampedV !== v) ((theta[i] = clampedV), clamped++);
     }
   }
   return clamped;

@@ -51,7 +51,12 @@ export interface ParamLayout {
 export function paramLayout(shape: NetShape): ParamLayout {
   const { inputs: F, width: H, classes: C } = shape;
   const S = H; // cells per block = width (the reference KWS network, and what skip needs)
-  const shapes: Record<string, number[]> = { 'pre.weight': [H, F], 'pre.bias': [H], 'out.weight': [C, H], 'out.bias': [C] };
+  const shapes: Record<string, number[]> = {
+    'pre.weight': [H, F],
+    'pre.bias': [H],
+    'out.weight': [C, H],
+    'out.bias': [C],
+  };
   for (let k = 0; k < shape.blocks; k++) {
     shapes[`blocks.${k}.cand.weight`] = [S, H];
     shapes[`blocks.${k}.cand.bias`] = [S];
@@ -123,10 +128,18 @@ export function tensorView(layout: ParamLayout, theta: Float64Array, name: strin
 export function rawNetworkView(layout: ParamLayout, theta: Float64Array): Network {
   const { inputs: F, width: H, classes: C, blocks: L, skip } = layout.shape;
   const t = (name: string) => tensorView(layout, theta, name);
-  const linear = (prefix: string, rows: number, cols: number): Linear => ({ weight: { rows, cols, data: t(`${prefix}.weight`) }, bias: t(`${prefix}.bias`) });
+  const linear = (prefix: string, rows: number, cols: number): Linear => ({
+    weight: { rows, cols, data: t(`${prefix}.weight`) },
+    bias: t(`${prefix}.bias`),
+  });
   const blocks: Block[] = Array.from({ length: L }, (_, k) => ({
     cand: linear(`blocks.${k}.cand`, H, H),
-    cell: { alpha: t(`blocks.${k}.cell.alpha`), beta1: t(`blocks.${k}.cell.beta1`), delta: t(`blocks.${k}.cell.delta`), s0: t(`blocks.${k}.cell.s0`) },
+    cell: {
+      alpha: t(`blocks.${k}.cell.alpha`),
+      beta1: t(`blocks.${k}.cell.beta1`),
+      delta: t(`blocks.${k}.cell.delta`),
+      s0: t(`blocks.${k}.cell.s0`),
+    },
     post: linear(`blocks.${k}.post`, H, H),
   }));
   return {
@@ -157,7 +170,12 @@ export function realisedNetwork(layout: ParamLayout, theta: Float64Array): Netwo
     cellParams: 'realised',
     blocks: raw.blocks.map((b) => ({
       ...b,
-      cell: { alpha: abs(b.cell.alpha), beta1: abs(b.cell.beta1), delta: abs(b.cell.delta), s0: b.cell.s0.map((v) => (Math.abs(v) > S0_ON_THRESHOLD ? 1 : 0)) },
+      cell: {
+        alpha: abs(b.cell.alpha),
+        beta1: abs(b.cell.beta1),
+        delta: abs(b.cell.delta),
+        s0: b.cell.s0.map((v) => (Math.abs(v) > S0_ON_THRESHOLD ? 1 : 0)),
+      },
     })),
   };
 }
@@ -170,8 +188,16 @@ export function paramsFromNetwork(layout: ParamLayout, net: Network): Float64Arr
     dst.weight.data.set(src.weight.data);
     dst.bias.set(src.bias);
   };
-  if (net.inputs !== view.inputs || net.width !== view.width || net.cells !== view.cells || net.classes !== view.classes || net.blocks.length !== view.blocks.length) {
-    throw new RangeError(`model shape F=${net.inputs} H=${net.width} S=${net.cells} C=${net.classes} L=${net.blocks.length} does not match the training shape F=${view.inputs} H=${view.width} C=${view.classes} L=${view.blocks.length}`);
+  if (
+    net.inputs !== view.inputs ||
+    net.width !== view.width ||
+    net.cells !== view.cells ||
+    net.classes !== view.classes ||
+    net.blocks.length !== view.blocks.length
+  ) {
+    throw new RangeError(
+      `model shape F=${net.inputs} H=${net.width} S=${net.cells} C=${net.classes} L=${net.blocks.length} does not match the training shape F=${view.inputs} H=${view.width} C=${view.classes} L=${view.blocks.length}`,
+    );
   }
   copy(view.pre, net.pre);
   copy(view.out, net.out);

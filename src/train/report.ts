@@ -13,7 +13,23 @@ export const SMALL_WEIGHT = 0.25;
 
 /** Header and rows of the per-epoch CSV (loss.csv). */
 export function historyCsvRows(history: readonly EpochRecord[]): (string | number)[][] {
-  const header = ['epoch', 'steps', 'lr', 'cumulative_eps', 'train_loss_batches', 'penalty_batches', 'train_loss', 'train_acc', 'train_frame_acc', 'val_loss', 'val_acc', 'val_frame_acc', 'grad_norm', 'clamped', 'elapsed_s'];
+  const header = [
+    'epoch',
+    'steps',
+    'lr',
+    'cumulative_eps',
+    'train_loss_batches',
+    'penalty_batches',
+    'train_loss',
+    'train_acc',
+    'train_frame_acc',
+    'val_loss',
+    'val_acc',
+    'val_frame_acc',
+    'grad_norm',
+    'clamped',
+    'elapsed_s',
+  ];
   const f = (v: number | undefined, d = 6) => (v === undefined ? '' : Number(v.toFixed(d)));
   return [
     header,
@@ -49,7 +65,8 @@ export async function lossPlot(history: readonly EpochRecord[], title: string): 
     { name: 'train (batches, as trained)', x: epochs, y: history.map((r) => r.trainLoss), mark: 'dashed' },
     { name: 'train', x: epochs, y: history.map((r) => r.train.loss) },
   ];
-  if (history.every((r) => r.validation)) series.push({ name: 'validation', x: epochs, y: history.map((r) => r.validation!.loss) });
+  if (history.every((r) => r.validation))
+    series.push({ name: 'validation', x: epochs, y: history.map((r) => r.validation!.loss) });
   return lineChart({ title, x: { label: 'epoch' }, y: { label: 'per-frame cross-entropy (nats)' }, series });
 }
 
@@ -62,7 +79,12 @@ export async function accuracyPlot(history: readonly EpochRecord[], title: strin
   ];
   if (history.every((r) => r.validation)) {
     series.push({ name: 'validation clips', x: epochs, y: history.map((r) => r.validation!.accuracy) });
-    series.push({ name: 'validation frames', x: epochs, y: history.map((r) => r.validation!.frameAccuracy), mark: 'dashed' });
+    series.push({
+      name: 'validation frames',
+      x: epochs,
+      y: history.map((r) => r.validation!.frameAccuracy),
+      mark: 'dashed',
+    });
   }
   return lineChart({ title, x: { label: 'epoch' }, y: { label: 'accuracy (fraction)', domain: [0, 1] }, series });
 }
@@ -71,7 +93,12 @@ export async function accuracyPlot(history: readonly EpochRecord[], title: strin
 export async function trainingPage(history: readonly EpochRecord[], title: string, caption: string): Promise<string> {
   return htmlPage(title, [
     { heading: 'Loss', svg: await lossPlot(history, 'Loss per epoch'), caption },
-    { heading: 'Accuracy', svg: await accuracyPlot(history, 'Accuracy per epoch'), caption: 'Clip accuracy: majority vote of per-frame argmax (DESIGN §1). Frame accuracy: per-frame argmax against the clip label.' },
+    {
+      heading: 'Accuracy',
+      svg: await accuracyPlot(history, 'Accuracy per epoch'),
+      caption:
+        'Clip accuracy: majority vote of per-frame argmax (DESIGN §1). Frame accuracy: per-frame argmax against the clip label.',
+    },
   ]);
 }
 
@@ -88,11 +115,20 @@ function range(values: ArrayLike<number>): [number, number] {
 
 /** Ranges of the trained parameters (software units), with how many weights fall below SMALL_WEIGHT. */
 export function parameterStats(net: Network) {
-  const weights = [net.pre.weight.data, ...net.blocks.flatMap((b) => [b.cand.weight.data, b.post.weight.data]), net.out.weight.data];
+  const weights = [
+    net.pre.weight.data,
+    ...net.blocks.flatMap((b) => [b.cand.weight.data, b.post.weight.data]),
+    net.out.weight.data,
+  ];
   const absW = Float64Array.from(weights.flatMap((w) => Array.from(w, Math.abs)));
-  const biases = Float64Array.from([net.pre.bias, ...net.blocks.flatMap((b) => [b.cand.bias, b.post.bias]), net.out.bias].flatMap((b) => Array.from(b)));
+  const biases = Float64Array.from(
+    [net.pre.bias, ...net.blocks.flatMap((b) => [b.cand.bias, b.post.bias]), net.out.bias].flatMap((b) =>
+      Array.from(b),
+    ),
+  );
   const th = net.blocks.map((b) => cellThresholds(b.cell));
-  const cat = (f: (t: (typeof th)[number]) => ArrayLike<number>) => Float64Array.from(th.flatMap((t) => Array.from(f(t))));
+  const cat = (f: (t: (typeof th)[number]) => ArrayLike<number>) =>
+    Float64Array.from(th.flatMap((t) => Array.from(f(t))));
   const count = weights.reduce((n, w) => n + w.length, 0) + biases.length + net.blocks.length * 4 * net.cells;
   return {
     parameters: count,
@@ -118,11 +154,20 @@ export function signalStats(net: Network, data: TrainingData, indices: ArrayLike
   const on = new Array<number>(net.blocks.length).fill(0);
   for (let n = 0; n < indices.length; n++) {
     const i = indices[n];
-    const tr = runNetwork(net, { frames: data.frames, features: data.features, data: data.data.subarray(i * size, (i + 1) * size) });
+    const tr = runNetwork(net, {
+      frames: data.frames,
+      features: data.features,
+      data: data.data.subarray(i * size, (i + 1) * size),
+    });
     tr.candidates.forEach((c, k) => (maxCandidate[k] = Math.max(maxCandidate[k], range(c)[1])));
     tr.blockOutputs.forEach((o, k) => (maxAbsOutput[k] = Math.max(maxAbsOutput[k], ...range(o).map(Math.abs))));
     tr.states.forEach((s, k) => (on[k] += s.reduce((a, b) => a + b, 0)));
   }
   const unitFrames = indices.length * data.frames * net.cells;
-  return { clips: indices.length, maxCandidate, maxAbsBlockOutput: maxAbsOutput, onFraction: on.map((v) => v / Math.max(1, unitFrames)) };
+  return {
+    clips: indices.length,
+    maxCandidate,
+    maxAbsBlockOutput: maxAbsOutput,
+    onFraction: on.map((v) => v / Math.max(1, unitFrames)),
+  };
 }

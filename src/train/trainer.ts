@@ -7,10 +7,27 @@
 import { argmax, majority } from '../model/network.js';
 import type { CellThresholds, Network } from '../model/types.js';
 import { createRng, type Rng } from '../util/random.js';
-import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions, type Tape } from './bptt.js';
+import {
+  allocScratch,
+  allocTape,
+  backwardClip,
+  currentPenalty,
+  forwardClip,
+  frameCrossEntropy,
+  networkThresholds,
+  type GradOptions,
+  type Tape,
+} from './bptt.js';
 import type { SplitName, TrainingData } from './data.js';
 import { DEFAULT_ADAMW, adamwStep, clipGradNorm, cosineLr, createAdamW, decayMask, projectToLimits } from './optim.js';
-import { initParams, paramLayout, paramsFromNetwork, rawNetworkView, realisedNetwork, type ParamLayout } from './params.js';
+import {
+  initParams,
+  paramLayout,
+  paramsFromNetwork,
+  rawNetworkView,
+  realisedNetwork,
+  type ParamLayout,
+} from './params.js';
 import { DEFAULT_SURROGATE_WIDTH } from './surrogate.js';
 
 /** Everything that decides a training run (with the seed, the same options give the same model). */
@@ -149,10 +166,20 @@ export function cumulativeAt(step: number, total: number, o: Pick<TrainOptions, 
  * Train a network on `data` (train split; the validation split picks the checkpoint; the test split is only
  * scored). Async so a progress line can redraw between epochs.
  */
-export async function trainNetwork(data: TrainingData, options: Partial<TrainOptions> = {}, onEpoch?: EpochCallback): Promise<TrainResult> {
+export async function trainNetwork(
+  data: TrainingData,
+  options: Partial<TrainOptions> = {},
+  onEpoch?: EpochCallback,
+): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULT_TRAIN, ...options };
   const started = performance.now();
-  const layout = paramLayout({ inputs: data.features, width: o.width, blocks: o.blocks, classes: CLASSES, skip: o.skip });
+  const layout = paramLayout({
+    inputs: data.features,
+    width: o.width,
+    blocks: o.blocks,
+    classes: CLASSES,
+    skip: o.skip,
+  });
   const theta = o.init ? paramsFromNetwork(layout, o.init) : initParams(layout, o.seed);
   const net = rawNetworkView(layout, theta);
   const grad = new Float64Array(layout.size);
@@ -185,7 +212,12 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
       const batch = train.subarray(b * o.batchSize, Math.min(train.length, (b + 1) * o.batchSize));
       lr = cosineLr(step, totalSteps, o.lr, o.warmupSteps, o.lrFloor);
       eps = cumulativeAt(step, totalSteps, o);
-      const gradOpts: GradOptions = { surrogateWidth: o.surrogateWidth, cumulative: eps, currentCap: o.currentCap, currentWeight: o.currentWeight };
+      const gradOpts: GradOptions = {
+        surrogateWidth: o.surrogateWidth,
+        cumulative: eps,
+        currentCap: o.currentCap,
+        currentWeight: o.currentWeight,
+      };
       const th = networkThresholds(net);
       grad.fill(0);
       let batchLoss = 0;
@@ -200,7 +232,8 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
         }
         forwardClip(net, th, inputs, off, tape, gradOpts);
         const scale = 1 / (data.frames * batch.length);
-        batchLoss += frameCrossEntropy(tape.logits, data.frames, CLASSES, data.target[clip], scale, dLogits) / data.frames;
+        batchLoss +=
+          frameCrossEntropy(tape.logits, data.frames, CLASSES, data.target[clip], scale, dLogits) / data.frames;
         batchPenalty += currentPenalty(tape, gradOpts) / data.frames;
         backwardClip(net, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
       }
@@ -211,16 +244,30 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
       clamped += projectToLimits(layout, theta);
     }
     const trainScore = scoreSplit(net, data, data.splits.train, tape);
-    const valScore = data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined;
+    const valScore =
+      data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined;
     const elapsedS = (performance.now() - started) / 1000;
-    const rec: EpochRecord = { epoch, steps: step, lr, cumulative: eps, trainLoss: lossSum / stepsPerEpoch, penalty: penaltySum / stepsPerEpoch, train: trainScore, validation: valScore, gradNorm: normSum / stepsPerEpoch, clamped, elapsedS };
+    const rec: EpochRecord = {
+      epoch,
+      steps: step,
+      lr,
+      cumulative: eps,
+      trainLoss: lossSum / stepsPerEpoch,
+      penalty: penaltySum / stepsPerEpoch,
+      train: trainScore,
+      validation: valScore,
+      gradNorm: normSum / stepsPerEpoch,
+      clamped,
+      elapsedS,
+    };
     history.push(rec);
     const acc = valScore?.accuracy ?? trainScore.accuracy;
     const loss = valScore?.loss ?? trainScore.loss;
     // Only checkpoints of the pure BMRU gradient count when annealing: eps does not change the forward pass,
     // but the run is described as annealed to the BMRU, so the model comes from that phase.
     const eligible = eps === 0 || epoch === o.epochs;
-    if (eligible && (!best || acc > best.acc || (acc === best.acc && loss < best.loss))) best = { epoch, acc, loss, theta: theta.slice() };
+    if (eligible && (!best || acc > best.acc || (acc === best.acc && loss < best.loss)))
+      best = { epoch, acc, loss, theta: theta.slice() };
     onEpoch?.(rec, (elapsedS / epoch) * (o.epochs - epoch), net);
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -230,7 +277,15 @@ export async function trainNetwork(data: TrainingData, options: Partial<TrainOpt
     validation: data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined,
     test: data.splits.test.length > 0 ? scoreSplit(net, data, data.splits.test, tape) : undefined,
   };
-  return { network: realisedNetwork(layout, theta), layout, theta: theta.slice(), history, bestEpoch: best!.epoch, scores, elapsedS: (performance.now() - started) / 1000 };
+  return {
+    network: realisedNetwork(layout, theta),
+    layout,
+    theta: theta.slice(),
+    history,
+    bestEpoch: best!.epoch,
+    scores,
+    elapsedS: (performance.now() - started) / 1000,
+  };
 }
 
 /** Fisher-Yates shuffle in place with the seeded generator. */
@@ -244,12 +299,20 @@ export function shuffle(a: Int32Array, rng: Rng): void {
 }
 
 /** Clip decisions, frame accuracy and loss of `net` (raw or realised) on the clips `indices`. */
-export function scoreSplit(net: Network, data: TrainingData, indices: ArrayLike<number>, tape: Tape = allocTape(net, data.frames)): SplitScore {
+export function scoreSplit(
+  net: Network,
+  data: TrainingData,
+  indices: ArrayLike<number>,
+  tape: Tape = allocTape(net, data.frames),
+): SplitScore {
   const th: CellThresholds[] = networkThresholds(net);
   const dLogits = new Float64Array(data.frames * net.classes);
   const clipSize = data.frames * data.features;
   const votes = new Int32Array(data.frames);
-  const confusion: [[number, number], [number, number]] = [[0, 0], [0, 0]];
+  const confusion: [[number, number], [number, number]] = [
+    [0, 0],
+    [0, 0],
+  ];
   let correct = 0;
   let frameCorrect = 0;
   let loss = 0;
@@ -267,5 +330,11 @@ export function scoreSplit(net: Network, data: TrainingData, indices: ArrayLike<
     confusion[target][decision === 1 ? 1 : 0]++;
   }
   const n = Math.max(1, indices.length);
-  return { clips: indices.length, accuracy: correct / n, frameAccuracy: frameCorrect / (n * data.frames), loss: loss / n, confusion };
+  return {
+    clips: indices.length,
+    accuracy: correct / n,
+    frameAccuracy: frameCorrect / (n * data.frames),
+    loss: loss / n,
+    confusion,
+  };
 }

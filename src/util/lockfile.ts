@@ -50,7 +50,12 @@ const BUSY_WAIT_MS = 25;
  *   try { ... } finally { await lock.release(); }
  */
 export async function tryLock(file: string): Promise<LockAttempt> {
-  const me = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  const me = {
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+  };
   let last: LockOwner | undefined;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (await publishLock(file, me)) return { ok: true, owner: me, release: () => releaseLock(file, me.token) };
@@ -58,7 +63,8 @@ export async function tryLock(file: string): Promise<LockAttempt> {
     if (held === undefined) continue; // released between our try and our look
     if (held.owner === undefined) return { ok: false, reason: 'unreadable' };
     last = held.owner;
-    if (held.owner.host !== me.host || processAlive(held.owner.pid)) return { ok: false, reason: 'held', owner: held.owner };
+    if (held.owner.host !== me.host || processAlive(held.owner.pid))
+      return { ok: false, reason: 'held', owner: held.owner };
     if ((await removeStale(file, held.identity)) === 'busy') await sleep(BUSY_WAIT_MS);
   }
   return { ok: false, reason: 'stuck', owner: last };
@@ -137,7 +143,12 @@ function parseOwner(text: string): LockOwner | undefined {
     const raw = JSON.parse(text) as Partial<LockOwner>;
     if (typeof raw.pid !== 'number' || typeof raw.host !== 'string') return undefined;
     const token = typeof raw.token === 'string' && /^[0-9a-f]{1,64}$/.test(raw.token) ? raw.token : undefined;
-    return { pid: raw.pid, host: raw.host, startedAt: String(raw.startedAt ?? '?'), ...(token === undefined ? {} : { token }) };
+    return {
+      pid: raw.pid,
+      host: raw.host,
+      startedAt: String(raw.startedAt ?? '?'),
+      ...(token === undefined ? {} : { token }),
+    };
   } catch {
     return undefined;
   }

@@ -44,7 +44,11 @@ export function outputError(error: unknown, file: string, what = 'write'): unkno
  * @example
  *   await writeFileAtomic('out/report.json', JSON.stringify(report, null, 1) + '\n');
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const dir = dirname(path);
   // A dot name: readers listing the folder skip it; pid + random bytes: concurrent writers never collide.
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -19,11 +19,17 @@ export function resolveProcessPath(nameOrPath: string): string {
   if (existsSync(shipped)) return shipped;
   const file = resolve(nameOrPath);
   // Neither: a misspelt shipped name is likelier than a missing file, so list the names (as batch plans do).
-  if (!existsSync(file)) throw new InputError(`no shipped process '${nameOrPath}' (${shippedProcesses().join(', ')}) and no such process.json`, { file, field: 'process' });
+  if (!existsSync(file))
+    throw new InputError(
+      `no shipped process '${nameOrPath}' (${shippedProcesses().join(', ')}) and no such process.json`,
+      { file, field: 'process' },
+    );
   return file;
 }
 
 /** The shipped process names: folders of models/ that hold a process.json. */
 function shippedProcesses(): string[] {
-  return readdirSync(resolve(PACKAGE_ROOT, 'models')).filter((d) => existsSync(resolve(PACKAGE_ROOT, 'models', d, 'process.json'))).sort();
+  return readdirSync(resolve(PACKAGE_ROOT, 'models'))
+    .filter((d) => existsSync(resolve(PACKAGE_ROOT, 'models', d, 'process.json')))
+    .sort();
 }

@@ -9,6 +9,8 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
   const expected = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
     error: (iss) =>
-      iss.code === 'unrecognized_keys' ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}: expected ${expected}` : undefined,
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}: expected ${expected}`
+        : undefined,
   });
 }

@@ -8,7 +8,12 @@ describe('corner plans', () => {
     const { process } = await loadKit('c180');
     const plan = cornerPlan(process);
     expect(plan.map((s) => s.corner)).toEqual(['tt', 'ff', 'ss', 'fs', 'sf', 'tt', 'tt', 'tt', 'tt']);
-    expect(plan.slice(5).map((s) => [s.vddScale, s.temperatureC])).toEqual([[0.9, 27], [1.1, 27], [1, -20], [1, 85]]);
+    expect(plan.slice(5).map((s) => [s.vddScale, s.temperatureC])).toEqual([
+      [0.9, 27],
+      [1.1, 27],
+      [1, -20],
+      [1, 85],
+    ]);
     expect(cornerPlan(process, true)).toHaveLength(5 * 3 * 3);
     expect(cornerPlan(process, false, ['ss'], false)).toEqual([{ corner: 'ss', vddScale: 1, temperatureC: 27 }]);
     expect(() => cornerPlan(process, false, ['xx'])).toThrow(/no corner "xx" \(it has: tt, ff, ss, fs, sf\)/);
@@ -17,11 +22,15 @@ describe('corner plans', () => {
   it('realises a skew corner as device variation and a kit corner as its library section', async () => {
     const c180 = (await loadKit('c180')).process;
     expect(cornerOptions(c180, { corner: 'fs', vddScale: 1.1, temperatureC: 85 })).toMatchObject({
-      variation: { skew: { n: { dVthMv: -40 }, p: { dVthMv: 40 } } }, temperatureC: 85, process: { vddV: expect.closeTo(1.98, 9) },
+      variation: { skew: { n: { dVthMv: -40 }, p: { dVthMv: 40 } } },
+      temperatureC: 85,
+      process: { vddV: expect.closeTo(1.98, 9) },
     });
     expect(cornerOptions(c180, { corner: 'tt', vddScale: 1, temperatureC: 27 }).variation).toBeUndefined();
     const gf = (await loadKit('gf180mcu')).process;
-    expect(cornerOptions(gf, { corner: 'ss', vddScale: 1, temperatureC: 27 }).deckLines?.join('\n')).toMatch(/sm141064\.ngspice ss$/m);
+    expect(cornerOptions(gf, { corner: 'ss', vddScale: 1, temperatureC: 27 }).deckLines?.join('\n')).toMatch(
+      /sm141064\.ngspice ss$/m,
+    );
   });
 });
 

@@ -9,14 +9,26 @@ import { cellThresholds } from '../../src/model/types.js';
 describe('hardware-aware corrections', () => {
   const net = randomNetwork({ inputs: 13, width: 4, blocks: 2, classes: 2, seed: 21 });
   const x = randomInputs(200, 13, 21);
-  const known: CellCorrection[] = net.blocks.flatMap((b, k) => Array.from({ length: net.cells }, (_, j) => ({
-    block: k, unit: j, candidateGain: 1 + 0.03 * (j + 1), candidateOffset: 0.01 * (k + 1), onLevel: cellThresholds(b.cell).alpha[j] * 0.95 + 0.02, offLeak: 0.02,
-  })));
+  const known: CellCorrection[] = net.blocks.flatMap((b, k) =>
+    Array.from({ length: net.cells }, (_, j) => ({
+      block: k,
+      unit: j,
+      candidateGain: 1 + 0.03 * (j + 1),
+      candidateOffset: 0.01 * (k + 1),
+      onLevel: cellThresholds(b.cell).alpha[j] * 0.95 + 0.02,
+      offLeak: 0.02,
+    })),
+  );
   const truth = applyCorrections(net, known);
   const tr = runNetwork(truth, x);
   const circuit = {
-    frames: tr.frames, candidates: tr.candidates, states: tr.states, logits: tr.logits,
-    stateCurrents: truth.blocks.map((b, k) => Float64Array.from(tr.states[k], (s, i) => 0.02 + b.cell.alpha[i % net.cells] * s)),
+    frames: tr.frames,
+    candidates: tr.candidates,
+    states: tr.states,
+    logits: tr.logits,
+    stateCurrents: truth.blocks.map((b, k) =>
+      Float64Array.from(tr.states[k], (s, i) => 0.02 + b.cell.alpha[i % net.cells] * s),
+    ),
   };
 
   it('recovers candidate gain and offset, ON level and OFF leakage per cell', () => {

@@ -3,7 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clipInputs } from '../../src/audio/features.js';
-import { clipName, clipToShow, kwsRows, kwsSummary, namedClip, prepareKwsRun, selectClips, type KwsClip, type KwsRow } from '../../src/analysis/kws.js';
+import {
+  clipName,
+  clipToShow,
+  kwsRows,
+  kwsSummary,
+  namedClip,
+  prepareKwsRun,
+  selectClips,
+  type KwsClip,
+  type KwsRow,
+} from '../../src/analysis/kws.js';
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 import { expandPlan, loadPlan } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
@@ -23,7 +33,11 @@ describe('selectClips', () => {
     expect(all.map((c) => c.index)).toEqual([8, 9, 18, 19, 28, 29, 38, 39]);
     const four = selectClips(set, 'test', 4);
     expect(four.map((c) => c.index)).toEqual([8, 18, 28, 38]);
-    const sorted = selectClips({ ...set, target: Uint8Array.from(set.target).sort(), split: new Uint8Array(40).fill(2) }, 'test', 10);
+    const sorted = selectClips(
+      { ...set, target: Uint8Array.from(set.target).sort(), split: new Uint8Array(40).fill(2) },
+      'test',
+      10,
+    );
     expect(sorted.filter((c) => c.target === 1)).toHaveLength(5); // half the clips are keywords, half the sample too
   });
 
@@ -44,7 +58,9 @@ describe('selectClips', () => {
 
   it('names the file and the split when the split is empty', () => {
     const noTest = { ...set, split: new Uint8Array(40) };
-    expect(() => selectClips(noTest, 'test', 5, 'toy.safetensors')).toThrow(/toy\.safetensors.*split.*no clips in the test split/);
+    expect(() => selectClips(noTest, 'test', 5, 'toy.safetensors')).toThrow(
+      /toy\.safetensors.*split.*no clips in the test split/,
+    );
   });
 });
 
@@ -55,17 +71,33 @@ describe('clipName', () => {
   });
 });
 
-const clip = (i: number, target: number): KwsClip => ({ index: i, name: `c${i}`, file: `x/c${i}.wav`, label: target ? 'yes' : 'no', target });
-const row = (i: number, target: number, trained: number, sw: number | null, circuit: number | null, coreW = 60e-9): KwsRow => ({
+const clip = (i: number, target: number): KwsClip => ({
+  index: i,
+  name: `c${i}`,
+  file: `x/c${i}.wav`,
+  label: target ? 'yes' : 'no',
+  target,
+});
+const row = (
+  i: number,
+  target: number,
+  trained: number,
+  sw: number | null,
+  circuit: number | null,
+  coreW = 60e-9,
+): KwsRow => ({
   clip: clip(i, target),
   trainedDecision: trained,
   softwareDecision: sw,
   circuitDecision: circuit,
   reference: circuit === null ? null : 'realised',
-  references: circuit === null || sw === null ? {} : {
-    trained: { decision: trained, stateAgreement: 0.9, voteAgreement: 0.9 },
-    realised: { decision: sw, stateAgreement: 0.99 - i / 100, voteAgreement: 1 },
-  },
+  references:
+    circuit === null || sw === null
+      ? {}
+      : {
+          trained: { decision: trained, stateAgreement: 0.9, voteAgreement: 0.9 },
+          realised: { decision: sw, stateAgreement: 0.99 - i / 100, voteAgreement: 1 },
+        },
   stateAgreement: circuit === null ? null : 0.99 - i / 100,
   voteAgreement: circuit === null ? null : 1,
   powerW: circuit === null ? null : { cell: coreW / 4, ff: coreW / 2, bias: coreW / 4, in: 10e-9 },
@@ -95,13 +127,19 @@ describe('kwsSummary', () => {
     expect(s.coreEnergyJ).toBeCloseTo(60e-9 * 1.01, 18);
     expect(s.ngspiceS).toBe(30);
     expect(s.reference).toBe('realised');
-    expect(s.references.realised).toMatchObject({ agreement: { correct: 2, clips: 3 }, stateAgreementMin: expect.closeTo(0.97, 12) });
+    expect(s.references.realised).toMatchObject({
+      agreement: { correct: 2, clips: 3 },
+      stateAgreementMin: expect.closeTo(0.97, 12),
+    });
     expect(s.references.trained).toMatchObject({ agreement: { correct: 1, clips: 3 }, stateAgreementMean: 0.9 });
   });
 
-  it('judges decision agreement against the verdict\'s reference', () => {
+  it("judges decision agreement against the verdict's reference", () => {
     // Judged against trained: clip 2's circuit says 0, the trained model 1.
-    const rows = [row(0, 1, 1, 1, 1), row(1, 0, 0, 0, 0), row(2, 0, 1, 0, 0)].map((r) => ({ ...r, reference: 'trained' as const }));
+    const rows = [row(0, 1, 1, 1, 1), row(1, 0, 0, 0, 0), row(2, 0, 1, 0, 0)].map((r) => ({
+      ...r,
+      reference: 'trained' as const,
+    }));
     const s = kwsSummary(rows, 1.01);
     expect(s.reference).toBe('trained');
     expect(s.agreement).toEqual({ correct: 2, clips: 3, accuracy: 2 / 3 });
@@ -159,10 +197,16 @@ describe('prepareKwsRun', () => {
     expect(expanded.plan.maxTransistors).toBe(10_000); // the default: the plan says nothing
     const raised = await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, maxTransistors: 20_000 })).plan);
     expect(raised.maxTransistors).toBe(20_000);
-    const uncal = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, calibrated: false })).plan));
+    const uncal = await expandPlan(
+      await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, calibrated: false })).plan),
+    );
     expect(uncal.plan.calibrated).toBe(false); // --no-calibrated reaches the batch jobs
     expect(uncal.jobs[0].id).not.toBe(expanded.jobs[0].id);
-    const trained = await expandPlan(await loadPlan((await prepareKwsRun(net, set, clips, { ...opts, reference: 'trained', hwawareModel: KWS_MODEL })).plan));
+    const trained = await expandPlan(
+      await loadPlan(
+        (await prepareKwsRun(net, set, clips, { ...opts, reference: 'trained', hwawareModel: KWS_MODEL })).plan,
+      ),
+    );
     expect(trained.plan.reference).toBe('trained'); // --reference and --hwaware-model reach the batch jobs
     expect(trained.jobs[0]).toMatchObject({ reference: 'trained', hwaware: { file: KWS_MODEL } });
   });
@@ -171,17 +215,36 @@ describe('prepareKwsRun', () => {
     const net = await loadModel(KWS_MODEL);
     const set = toyFeatureSet(40, 5);
     const clips = selectClips(set, 'test', 4);
-    const files = await prepareKwsRun(net, set, clips, { outDir: path.join(dir, 'join'), processRef: 'c180', tolerances: DEFAULT_TOLERANCES, timeoutS: 60, name: 'kws' });
+    const files = await prepareKwsRun(net, set, clips, {
+      outDir: path.join(dir, 'join'),
+      processRef: 'c180',
+      tolerances: DEFAULT_TOLERANCES,
+      timeoutS: 60,
+      name: 'kws',
+    });
     const jobs = (await expandPlan(await loadPlan(files.plan))).jobs;
     const rec = (i: number, status: 'ok' | 'failed') =>
       ({
         status,
         job: jobs[i],
-        cosim: status === 'ok' ? { ngspiceS: 2, supplyMeanA: { cell: 1e-9, in: 2e-9 }, comparison: { softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, voteAgreement: 0.8 } } : undefined,
+        cosim:
+          status === 'ok'
+            ? {
+                ngspiceS: 2,
+                supplyMeanA: { cell: 1e-9, in: 2e-9 },
+                comparison: { softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, voteAgreement: 0.8 },
+              }
+            : undefined,
         failure: status === 'failed' ? { class: 'timeout', message: 'killed after 60 s' } : undefined,
       }) as unknown as ResultRecord;
     const rows = kwsRows(net, set, clips, [rec(0, 'ok'), rec(1, 'failed')], 2);
-    expect(rows[0]).toMatchObject({ softwareDecision: 1, circuitDecision: 0, stateAgreement: 0.9, powerW: { cell: 2e-9, in: 4e-9 }, failure: null });
+    expect(rows[0]).toMatchObject({
+      softwareDecision: 1,
+      circuitDecision: 0,
+      stateAgreement: 0.9,
+      powerW: { cell: 2e-9, in: 4e-9 },
+      failure: null,
+    });
     expect(rows[0].trainedDecision).toBe(runNetwork(net, clipInputs(set, clips[0].index)).decision);
     expect(rows[1]).toMatchObject({ circuitDecision: null, failure: 'timeout: killed after 60 s' });
     expect(rows[2]).toMatchObject({ circuitDecision: null, failure: 'not run' });
@@ -190,7 +253,13 @@ describe('prepareKwsRun', () => {
     const same = { ...set, data: Float64Array.from(set.data) };
     const F = set.frames * set.features;
     same.data.copyWithin(clips[3].index * F, clips[0].index * F, (clips[0].index + 1) * F);
-    const sameFiles = await prepareKwsRun(net, same, clips, { outDir: path.join(dir, 'same'), processRef: 'c180', tolerances: DEFAULT_TOLERANCES, timeoutS: 60, name: 'kws' });
+    const sameFiles = await prepareKwsRun(net, same, clips, {
+      outDir: path.join(dir, 'same'),
+      processRef: 'c180',
+      tolerances: DEFAULT_TOLERANCES,
+      timeoutS: 60,
+      name: 'kws',
+    });
     const sameJobs = (await expandPlan(await loadPlan(sameFiles.plan))).jobs;
     expect(sameJobs).toHaveLength(3);
     const both = kwsRows(net, same, clips, [{ ...rec(0, 'ok'), job: sameJobs[0] }], 2);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { boundaryDiscrepancy, perturbNetwork, runWithCandidateNoise, softwareNoise, NOISE_LEVELS, type BoundaryFrames } from '../../src/analysis/noise.js';
+import {
+  boundaryDiscrepancy,
+  perturbNetwork,
+  runWithCandidateNoise,
+  softwareNoise,
+  NOISE_LEVELS,
+  type BoundaryFrames,
+} from '../../src/analysis/noise.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import { randomInputs, randomNetwork } from '../../src/model/random.js';
 import type { Network } from '../../src/model/types.js';
@@ -7,26 +14,56 @@ import { addSourceNoise, noisyWaveform } from '../../src/netlist/noise.js';
 import type { Element } from '../../src/netlist/elements.js';
 import { createRng } from '../../src/util/random.js';
 
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
+  weight: { rows, cols, data: Float64Array.from(w) },
+  bias: Float64Array.from(b),
+});
 
 /** One input, one cell: candidate = ReLU(scale * x), thresholds 1.0 / 1.5, alpha 1. */
 function oneCell(scale: number): Network {
   return {
-    arch: 'fq-bmru', inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    arch: 'fq-bmru',
+    inputs: 1,
+    width: 1,
+    cells: 1,
+    classes: 2,
+    skip: false,
+    unitCurrentA: 1e-9,
+    frameS: 0.01,
+    cellParams: 'realised',
     pre: lin(1, 1, [1], [0]),
-    blocks: [{ cand: lin(1, 1, [scale], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(1), delta: Float64Array.of(0.5), s0: Float64Array.of(0) }, post: lin(1, 1, [1], [0]) }],
+    blocks: [
+      {
+        cand: lin(1, 1, [scale], [0]),
+        cell: {
+          alpha: Float64Array.of(1),
+          beta1: Float64Array.of(1),
+          delta: Float64Array.of(0.5),
+          s0: Float64Array.of(0),
+        },
+        post: lin(1, 1, [1], [0]),
+      },
+    ],
     out: lin(2, 1, [1, -1], [-0.5, 0.5]),
   };
 }
 /** Alternating frames x = 1, 0, 1, 0, ... */
-const alternating = (frames: number): InputSequence => ({ frames, features: 1, data: Float64Array.from({ length: frames }, (_, t) => (t % 2 === 0 ? 1 : 0)) });
+const alternating = (frames: number): InputSequence => ({
+  frames,
+  features: 1,
+  data: Float64Array.from({ length: frames }, (_, t) => (t % 2 === 0 ? 1 : 0)),
+});
 
 describe('software noise injection', () => {
   it('with zero noise reproduces the reference loop exactly', () => {
     const net = randomNetwork({ inputs: 13, width: 4, blocks: 2, classes: 2, seed: 5 });
     const x = randomInputs(30, 13, 5);
     const ref = runNetwork(net, x);
-    const got = runWithCandidateNoise(net, x, net.blocks.map(() => new Float64Array(30 * net.cells)));
+    const got = runWithCandidateNoise(
+      net,
+      x,
+      net.blocks.map(() => new Float64Array(30 * net.cells)),
+    );
     expect(got.states).toEqual(ref.states);
     expect(got.candidates).toEqual(ref.candidates);
     expect(got.logits).toEqual(ref.logits);
@@ -45,7 +82,9 @@ describe('software noise injection', () => {
 
   it('a cell driven just above its upper threshold flips under noise, more at higher levels', () => {
     const net = oneCell(1.52); // 1.3% above beta_hi
-    const flips = NOISE_LEVELS.map((level) => softwareNoise(net, alternating(400), { level, seed: 2, draws: 3 })[0].flips);
+    const flips = NOISE_LEVELS.map(
+      (level) => softwareNoise(net, alternating(400), { level, seed: 2, draws: 3 })[0].flips,
+    );
     expect(flips[0]).toBeGreaterThan(0);
     expect(flips[2]).toBeGreaterThan(flips[0]);
     const [b] = softwareNoise(net, alternating(400), { level: 0.15, seed: 2, draws: 3 });
@@ -68,7 +107,12 @@ describe('software noise injection', () => {
 describe('boundaryDiscrepancy', () => {
   it('computes the input and output discrepancies and excludes switching frames', () => {
     const net = oneCell(10);
-    const frames = (c: number[], s: number[]): BoundaryFrames => ({ frames: c.length, candidates: [Float64Array.from(c)], states: [Uint8Array.from(s)], stateCurrents: [Float64Array.from(s)] });
+    const frames = (c: number[], s: number[]): BoundaryFrames => ({
+      frames: c.length,
+      candidates: [Float64Array.from(c)],
+      states: [Uint8Array.from(s)],
+      stateCurrents: [Float64Array.from(s)],
+    });
     const ref = frames([0, 10, 10, 0], [0, 1, 1, 0]); // frames 1 and 3 switch
     const test = frames([0.2, 9.8, 10.4, 0.2], [0, 1, 0, 0]); // frame 2 flipped
     const [b] = boundaryDiscrepancy(net, ref, test);
@@ -84,7 +128,15 @@ describe('boundaryDiscrepancy', () => {
 });
 
 describe('circuit source noise', () => {
-  const src = (name: string, group?: string): Element => ({ type: 'isrc', name, from: 'a', to: 'b', dcA: 1e-9, role: 'bias', noiseGroup: group });
+  const src = (name: string, group?: string): Element => ({
+    type: 'isrc',
+    name,
+    from: 'a',
+    to: 'b',
+    dcA: 1e-9,
+    role: 'bias',
+    noiseGroup: group,
+  });
   const noise = { inputRel: 0.05, biasRel: 0.05, stepS: 1e-3, seed: 7 };
   it('is reproducible from the seed, differs between seeds, and shares samples within a group', () => {
     const els = [src('a1', 'g'), src('a2', 'g'), src('b')];
@@ -100,7 +152,17 @@ describe('circuit source noise', () => {
     expect(sd).toBeLessThan(0.15);
   });
   it('keeps the base waveform edges and never reverses a source', () => {
-    const w = noisyWaveform([[0, 0], [5e-3, 0], [5.001e-3, 1e-9], [0.01, 1e-9]], Float64Array.from({ length: 11 }, (_, k) => (k % 2 ? 1 : -1) * 5e-10), 1e-3, 0.01);
+    const w = noisyWaveform(
+      [
+        [0, 0],
+        [5e-3, 0],
+        [5.001e-3, 1e-9],
+        [0.01, 1e-9],
+      ],
+      Float64Array.from({ length: 11 }, (_, k) => (k % 2 ? 1 : -1) * 5e-10),
+      1e-3,
+      0.01,
+    );
     expect(w.map(([t]) => t)).toContain(5.001e-3);
     expect(Math.min(...w.map(([, i]) => i))).toBe(0);
     expect(w.find(([t]) => t === 2e-3)![1]).toBe(0); // 0 A - 0.5 nA clipped

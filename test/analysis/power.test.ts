@@ -6,7 +6,10 @@ import { close } from '../helpers.js';
 describe('fitPowerLaw', () => {
   it('recovers the exponent and coefficient of an exact power law', () => {
     const x = [2, 4, 8, 16];
-    const f = fitPowerLaw(x, x.map((n) => 3e-9 * n ** 1.7));
+    const f = fitPowerLaw(
+      x,
+      x.map((n) => 3e-9 * n ** 1.7),
+    );
     expect(f.exponent).toBeCloseTo(1.7, 12);
     expect(close(f.coefficient, 3e-9, 1e-12)).toBe(true);
     expect(f.r2).toBeCloseTo(1, 12);
@@ -46,7 +49,12 @@ describe('powerFromPlot on an ngspice transient', () => {
       '.end',
     ].join('\n');
     const run = await runNgspice({ netlist: deck, expectTStopS: 0.02 });
-    const p = powerFromPlot(run.plots[0], { cell: 'i(vvdd_cell)', ff: 'i(vvdd_ff)', bias: 'i(vvdd_bias)', in: 'i(vvdd_in)' }, 1.8, 0.01);
+    const p = powerFromPlot(
+      run.plots[0],
+      { cell: 'i(vvdd_cell)', ff: 'i(vvdd_ff)', bias: 'i(vvdd_bias)', in: 'i(vvdd_in)' },
+      1.8,
+      0.01,
+    );
     const d = Object.fromEntries(p.domains.map((x) => [x.domain, x]));
     expect(close(d.cell.meanW, 1.8e-9, 1e-6)).toBe(true);
     expect(close(d.ff.meanW, 18e-9, 1e-6)).toBe(true);

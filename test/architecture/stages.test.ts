@@ -25,8 +25,35 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   train: ['errors', 'util', 'model', 'audio', 'plot'],
   jobs: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'plot'],
   analysis: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'jobs', 'audio'],
-  cli: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'calibrate', 'audio', 'plot', 'train', 'jobs', 'analysis'],
-  index: ['errors', 'util', 'model', 'netlist', 'spice', 'compare', 'pipeline', 'calibrate', 'audio', 'train', 'jobs', 'analysis'],
+  cli: [
+    'errors',
+    'util',
+    'model',
+    'netlist',
+    'spice',
+    'compare',
+    'pipeline',
+    'calibrate',
+    'audio',
+    'plot',
+    'train',
+    'jobs',
+    'analysis',
+  ],
+  index: [
+    'errors',
+    'util',
+    'model',
+    'netlist',
+    'spice',
+    'compare',
+    'pipeline',
+    'calibrate',
+    'audio',
+    'train',
+    'jobs',
+    'analysis',
+  ],
 };
 
 /** The stage of a file under src/: its top folder, or the root file's name. */
@@ -48,14 +75,20 @@ function edges(): { from: string; to: string; file: string }[] {
     const text = readFileSync(file, 'utf8');
     const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]);
     return specs
-      .map((spec) => ({ from: stageOf(file), to: stageOf(path.resolve(path.dirname(file), spec)), file: path.relative(REPO_ROOT, file) }))
+      .map((spec) => ({
+        from: stageOf(file),
+        to: stageOf(path.resolve(path.dirname(file), spec)),
+        file: path.relative(REPO_ROOT, file),
+      }))
       .filter((e) => e.from !== e.to);
   });
 }
 
 describe('stage graph', () => {
   it('every stage folder of src/ has a row, and an index.ts that is its public face (cli: main.ts)', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     for (const f of folders) {
       expect(ALLOWED, f).toHaveProperty(f);
       expect(readdirSync(path.join(SRC, f)), f).toContain(f === 'cli' ? 'main.ts' : 'index.ts');
@@ -63,7 +96,9 @@ describe('stage graph', () => {
   });
 
   it('no import runs against the data flow', () => {
-    const bad = edges().filter((e) => !(ALLOWED[e.from] ?? []).includes(e.to)).map((e) => `${e.file}: ${e.from} -> ${e.to}`);
+    const bad = edges()
+      .filter((e) => !(ALLOWED[e.from] ?? []).includes(e.to))
+      .map((e) => `${e.file}: ${e.from} -> ${e.to}`);
     expect(bad).toEqual([]);
   });
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CLIP_SAMPLES, fitLength, loadClip, resample } from '../../src/audio/clip.js';
 import { writeWav } from '../../src/audio/wav.js';
 
-const tone = (hz: number, rateHz: number, n: number, amp = 0.5) => Float64Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rateHz));
+const tone = (hz: number, rateHz: number, n: number, amp = 0.5) =>
+  Float64Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rateHz));
 const rms = (x: Float64Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);
 
 describe('resample', () => {

@@ -3,11 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keywordTarget, listClips, loadDataset, splitAssigner, whichSet } from '../../src/audio/dataset.js';
-import { computeFeatures, readFeatureFile, splitCounts, writeFeatureFile, clipInputs } from '../../src/audio/features.js';
+import {
+  computeFeatures,
+  readFeatureFile,
+  splitCounts,
+  writeFeatureFile,
+  clipInputs,
+} from '../../src/audio/features.js';
 import { clipFeatures } from '../../src/audio/mfcc.js';
 import { writeWav } from '../../src/audio/wav.js';
 
-const tone = (hz: number, n: number, rateHz = 16000) => Float64Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / rateHz));
+const tone = (hz: number, n: number, rateHz = 16000) =>
+  Float64Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * hz * i) / rateHz));
 
 let root: string;
 beforeAll(async () => {
@@ -44,7 +51,9 @@ describe('listClips', () => {
   });
 
   it('names the folder when it is missing or holds no clip', async () => {
-    await expect(listClips(path.join(root, 'nope'))).rejects.toThrow(`${path.join(root, 'nope')}: cannot read data set folder (ENOENT)`);
+    await expect(listClips(path.join(root, 'nope'))).rejects.toThrow(
+      `${path.join(root, 'nope')}: cannot read data set folder (ENOENT)`,
+    );
     await expect(listClips(path.join(root, 'yes'))).rejects.toThrow('no clips found: expected <label>/<name>.wav');
   });
 });
@@ -63,7 +72,9 @@ describe('loadDataset', () => {
 
 describe('labels and splits', () => {
   it('gives the keyword class 1 and every other label, silence included, class 0', () => {
-    expect([keywordTarget('yes'), keywordTarget('no'), keywordTarget('_silence_'), keywordTarget('yes', 'up')]).toEqual([1, 0, 0, 0]);
+    expect([keywordTarget('yes'), keywordTarget('no'), keywordTarget('_silence_'), keywordTarget('yes', 'up')]).toEqual(
+      [1, 0, 0, 0],
+    );
   });
 
   it("reproduces Speech Commands' which_set (values from the Python original's formula, hashlib.sha1)", () => {
@@ -78,7 +89,8 @@ describe('labels and splits', () => {
   it('puts all of a speaker in one split and about 10 % / 10 % / 80 % of speakers in validation / test / train', () => {
     expect(whichSet('yes/9a7c1f83_nohash_0.wav')).toBe(whichSet('no/9a7c1f83_nohash_4.wav'));
     const counts = { train: 0, validation: 0, test: 0 };
-    for (let i = 0; i < 5000; i++) counts[whichSet(`${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}_nohash_0.wav`)]++;
+    for (let i = 0; i < 5000; i++)
+      counts[whichSet(`${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}_nohash_0.wav`)]++;
     expect(counts.validation / 5000).toBeCloseTo(0.1, 1);
     expect(counts.test / 5000).toBeCloseTo(0.1, 1);
   });
@@ -91,11 +103,11 @@ describe('labels and splits', () => {
       await writeFile(path.join(dir, 'validation_list.txt'), 'yes/a_nohash_1.wav\n');
       await writeFile(path.join(dir, 'testing_list.txt'), 'no/a_nohash_0.wav\r\n\n');
       const byList = await splitAssigner(dir);
-      expect(['yes/a_nohash_1.wav', 'no/a_nohash_0.wav', 'yes/be1e0823_nohash_0.wav'].map((file) => byList({ label: '', file, path: '' }))).toEqual([
-        'validation',
-        'test',
-        'train',
-      ]);
+      expect(
+        ['yes/a_nohash_1.wav', 'no/a_nohash_0.wav', 'yes/be1e0823_nohash_0.wav'].map((file) =>
+          byList({ label: '', file, path: '' }),
+        ),
+      ).toEqual(['validation', 'test', 'train']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -103,9 +115,15 @@ describe('labels and splits', () => {
 });
 
 describe('features file', () => {
-  it('holds every clip\'s normalised MFCCs, labels, targets and splits, and reads back as written (float32)', async () => {
+  it("holds every clip's normalised MFCCs, labels, targets and splits, and reads back as written (float32)", async () => {
     const set = await computeFeatures(root, { backgroundNoise: 'slice' });
-    expect(set.files).toEqual(['_background_noise_/hum.wav#0', '_background_noise_/hum.wav#1', 'no/a_nohash_0.wav', 'yes/a_nohash_1.wav', 'yes/b_nohash_0.wav']);
+    expect(set.files).toEqual([
+      '_background_noise_/hum.wav#0',
+      '_background_noise_/hum.wav#1',
+      'no/a_nohash_0.wav',
+      'yes/a_nohash_1.wav',
+      'yes/b_nohash_0.wav',
+    ]);
     expect(set.labels).toEqual(['_silence_', 'no', 'yes']);
     expect(Array.from(set.label)).toEqual([0, 0, 1, 2, 2]);
     expect(Array.from(set.target)).toEqual([0, 0, 0, 1, 1]);
@@ -130,7 +148,9 @@ describe('features file', () => {
     const file = path.join(root, 'other.safetensors');
     const { writeSafetensors } = await import('../../src/model/safetensors.js');
     await writeFile(file, writeSafetensors(new Map(), { format: 'something-else' }));
-    await expect(readFeatureFile(file)).rejects.toThrow(`${file} '__metadata__.format': expected metadata format 'bmru-kws-features/1', got "something-else"`);
+    await expect(readFeatureFile(file)).rejects.toThrow(
+      `${file} '__metadata__.format': expected metadata format 'bmru-kws-features/1', got "something-else"`,
+    );
   });
 
   it('checks the JSON in its metadata and the range of its label, target and split indices', async () => {
@@ -139,8 +159,12 @@ describe('features file', () => {
     const { writeSafetensors } = await import('../../src/model/safetensors.js');
     await writeFile(file, writeSafetensors(new Map(), { format: 'bmru-kws-features/1', files: '{}' }));
     // This used to get past the metadata and fail on "expected shape [undefined, frames, features]".
-    await expect(readFeatureFile(file)).rejects.toThrow(`${file} '__metadata__.files': expected a list of file names, got {}`);
+    await expect(readFeatureFile(file)).rejects.toThrow(
+      `${file} '__metadata__.files': expected a list of file names, got {}`,
+    );
     await writeFeatureFile(file, { ...set, split: Uint8Array.from(set.split, (s, i) => (i === 3 ? 7 : s)) });
-    await expect(readFeatureFile(file)).rejects.toThrow(`${file} 'split' at index 3: expected 0 (train), 1 (validation) or 2 (test), got 7`);
+    await expect(readFeatureFile(file)).rejects.toThrow(
+      `${file} 'split' at index 3: expected 0 (train), 1 (validation) or 2 (test), got 7`,
+    );
   });
 });

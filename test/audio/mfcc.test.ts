@@ -20,8 +20,10 @@ import { createRng } from '../../src/util/random.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const SR = 16000;
-const tone = (hz: number, n = SR, amp = 0.5) => Float64Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / SR));
-const column = (d: Float64Array, cols: number, c: number) => Array.from({ length: d.length / cols }, (_, r) => d[r * cols + c]);
+const tone = (hz: number, n = SR, amp = 0.5) =>
+  Float64Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / SR));
+const column = (d: Float64Array, cols: number, c: number) =>
+  Array.from({ length: d.length / cols }, (_, r) => d[r * cols + c]);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
@@ -92,7 +94,8 @@ describe('mel filterbank (HTK scale, no area normalisation)', () => {
       });
       // The triangle's value on the bin grid is 1 - distance to the centre over the half width.
       const k = peak;
-      const halfWidth = k * 31.25 <= fb.centresHz[m] ? fb.centresHz[m] - fb.edgesHz[m] : fb.edgesHz[m + 2] - fb.centresHz[m];
+      const halfWidth =
+        k * 31.25 <= fb.centresHz[m] ? fb.centresHz[m] - fb.edgesHz[m] : fb.edgesHz[m + 2] - fb.centresHz[m];
       expect(w[k]).toBeCloseTo(1 - Math.abs(k * 31.25 - fb.centresHz[m]) / halfWidth, 12);
     }
     // A filter whose centre falls on a bin peaks at exactly 1 there: one filter from 500 to 1500 Hz has its
@@ -105,7 +108,9 @@ describe('mel filterbank (HTK scale, no area normalisation)', () => {
   it('gives every one of the 40 filters at least two non-zero bins at n_fft 512 (why 40 and not 128)', () => {
     for (let m = 0; m < 40; m++) expect(bins(m).filter((v) => v > 0).length).toBeGreaterThanOrEqual(2);
     const dense = melFilterbank(257, 0, 8000, 128, SR);
-    const empty = Array.from({ length: 128 }, (_, m) => dense.data.subarray(m * 257, (m + 1) * 257).every((v) => v === 0)).filter(Boolean);
+    const empty = Array.from({ length: 128 }, (_, m) =>
+      dense.data.subarray(m * 257, (m + 1) * 257).every((v) => v === 0),
+    ).filter(Boolean);
     expect(empty.length).toBeGreaterThan(0);
   });
 });
@@ -138,7 +143,11 @@ describe('MFCC values', () => {
     const opts = { ...REFERENCE_MFCC, nFft: 32, winSamples: 32, hopSamples: 16, nMels: 8, nMfcc: 4 };
     const rng = createRng(7);
     const x = Float64Array.from({ length: 64 }, () => rng.uniform(-0.5, 0.5));
-    const padded = [...[16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map((i) => x[i]), ...x, ...Array.from({ length: 16 }, (_, i) => x[62 - i])];
+    const padded = [
+      ...[16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map((i) => x[i]),
+      ...x,
+      ...Array.from({ length: 16 }, (_, i) => x[62 - i]),
+    ];
     const frames = 1 + Math.floor(64 / 16);
     const hz = (k: number) => (k * 8000) / 16;
     const mel = (f: number) => 2595 * Math.log10(1 + f / 700);
@@ -159,7 +168,13 @@ describe('MFCC values', () => {
         Array.from({ length: 8 }, (_, m) => {
           let e = 0;
           for (let k = 0; k < 17; k++) {
-            const w = Math.max(0, Math.min((hz(k) - edges[m]) / (edges[m + 1] - edges[m]), (edges[m + 2] - hz(k)) / (edges[m + 2] - edges[m + 1])));
+            const w = Math.max(
+              0,
+              Math.min(
+                (hz(k) - edges[m]) / (edges[m + 1] - edges[m]),
+                (edges[m + 2] - hz(k)) / (edges[m + 2] - edges[m + 1]),
+              ),
+            );
             e += w * power[k];
           }
           return 10 * Math.log10(Math.max(e, 1e-10));
@@ -168,8 +183,12 @@ describe('MFCC values', () => {
     }
     const top = Math.max(...logMel.flat());
     const want = logMel.map((row) =>
-      Array.from({ length: 4 }, (_, k) =>
-        row.reduce((acc, v, n) => acc + Math.max(v, top - 80) * Math.cos((Math.PI * (n + 0.5) * k) / 8), 0) * Math.sqrt(2 / 8) * (k === 0 ? Math.SQRT1_2 : 1),
+      Array.from(
+        { length: 4 },
+        (_, k) =>
+          row.reduce((acc, v, n) => acc + Math.max(v, top - 80) * Math.cos((Math.PI * (n + 0.5) * k) / 8), 0) *
+          Math.sqrt(2 / 8) *
+          (k === 0 ? Math.SQRT1_2 : 1),
       ),
     );
     const got = mfcc(x, opts);
@@ -178,14 +197,20 @@ describe('MFCC values', () => {
   });
 
   it('matches an independent numpy/scipy implementation of the reference pipeline (fixture) to 1e-6', () => {
-    const ref = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'audio', 'mfcc-reference.json'), 'utf8'));
+    const ref = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'audio', 'mfcc-reference.json'), 'utf8'),
+    );
     const x = Float64Array.from({ length: SR }, (_, n) => {
       const t = n / SR;
-      return n >= 12800 ? 0 : 0.3 * Math.sin(2 * Math.PI * 440 * t) + 0.2 * Math.sin(2 * Math.PI * (300 * t + 2000 * t * t));
+      return n >= 12800
+        ? 0
+        : 0.3 * Math.sin(2 * Math.PI * 440 * t) + 0.2 * Math.sin(2 * Math.PI * (300 * t + 2000 * t * t));
     });
     const raw = mfcc(x);
     expect([raw.frames, raw.features]).toEqual([ref.frames, ref.features]);
-    ref.mfcc.forEach((v: number, i: number) => expect(Math.abs(raw.data[i] - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))));
+    ref.mfcc.forEach((v: number, i: number) =>
+      expect(Math.abs(raw.data[i] - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))),
+    );
     const norm = clipFeatures(x);
     ref.normalised.forEach((v: number, i: number) => expect(Math.abs(norm.data[i] - v)).toBeLessThan(1e-6));
   });
@@ -214,7 +239,10 @@ describe('MFCC values', () => {
 describe('per-clip normalisation', () => {
   it('gives every coefficient of a speech-like clip mean 0 and standard deviation 1 over its 101 frames', () => {
     const rng = createRng(3);
-    const x = Float64Array.from({ length: SR }, (_, n) => (n > 4000 && n < 9000 ? 0.3 * Math.sin(n / 5) * Math.sin(n / 300) : 0) + 0.001 * rng.normal());
+    const x = Float64Array.from(
+      { length: SR },
+      (_, n) => (n > 4000 && n < 9000 ? 0.3 * Math.sin(n / 5) * Math.sin(n / 300) : 0) + 0.001 * rng.normal(),
+    );
     const f = clipFeatures(x);
     expect([f.frames, f.features]).toEqual([101, 13]);
     for (let c = 0; c < 13; c++) {

@@ -14,9 +14,21 @@ import { DEFAULT_SYNTH, generateSynthSet, planClips, type SynthSettings } from '
 import { readWav } from '../../src/audio/wav.js';
 
 /** A tiny set: 3 "yes", 2 each of "no" and "up", 2 silence, one speaker per split. */
-const TINY: SynthSettings = { ...DEFAULT_SYNTH, keywordClips: 3, others: ['no', 'up'], otherClips: 4, silenceClips: 2, speakers: 3, validationPercent: 34, testPercent: 33 };
+const TINY: SynthSettings = {
+  ...DEFAULT_SYNTH,
+  keywordClips: 3,
+  others: ['no', 'up'],
+  otherClips: 4,
+  silenceClips: 2,
+  speakers: 3,
+  validationPercent: 34,
+  testPercent: 33,
+};
 
-const md5 = async (file: string) => createHash('md5').update(await readFile(file)).digest('hex');
+const md5 = async (file: string) =>
+  createHash('md5')
+    .update(await readFile(file))
+    .digest('hex');
 
 describe('the generator with espeak-ng and sox, read back by the real-WAV loader', () => {
   let tmp: string;
@@ -30,7 +42,11 @@ describe('the generator with espeak-ng and sox, read back by the real-WAV loader
 
   it('writes <label>/<file>.wav clips that listClips finds, all of them and nothing else', async () => {
     const refs = await listClips(out);
-    expect(refs.map((r) => r.file).sort()).toEqual(planClips(TINY).map((c) => c.file).sort());
+    expect(refs.map((r) => r.file).sort()).toEqual(
+      planClips(TINY)
+        .map((c) => c.file)
+        .sort(),
+    );
     expect(new Set(refs.map((r) => r.label))).toEqual(new Set(['yes', 'no', 'up', '_silence_']));
   });
 
@@ -72,7 +88,8 @@ describe('the generator with espeak-ng and sox, read back by the real-WAV loader
 
     const twin = path.join(tmp, 'twin');
     await generateSynthSet(twin, TINY);
-    for (const c of planClips(TINY)) expect(await md5(path.join(twin, c.file)), c.file).toBe(await md5(path.join(out, c.file)));
+    for (const c of planClips(TINY))
+      expect(await md5(path.join(twin, c.file)), c.file).toBe(await md5(path.join(out, c.file)));
   });
 
   it('replaces the set when the settings change, leaving no clip of the old one nor its features file', async () => {
@@ -82,8 +99,20 @@ describe('the generator with espeak-ng and sox, read back by the real-WAV loader
     const changed = { ...TINY, others: ['go'], otherClips: 1 };
     const r = await generateSynthSet(dir, changed);
     expect(r.generated).toBe(planClips(changed).length);
-    expect((await listClips(dir)).map((c) => c.file).sort()).toEqual(planClips(changed).map((c) => c.file).sort());
-    expect((await readdir(dir)).sort()).toEqual(['_background_noise_', '_silence_', 'go', 'manifest.json', 'testing_list.txt', 'validation_list.txt', 'yes']);
+    expect((await listClips(dir)).map((c) => c.file).sort()).toEqual(
+      planClips(changed)
+        .map((c) => c.file)
+        .sort(),
+    );
+    expect((await readdir(dir)).sort()).toEqual([
+      '_background_noise_',
+      '_silence_',
+      'go',
+      'manifest.json',
+      'testing_list.txt',
+      'validation_list.txt',
+      'yes',
+    ]);
     await expect(stat(path.join(dir, 'no'))).rejects.toThrow('ENOENT');
   });
 });

@@ -25,7 +25,8 @@ describe('the plan (pure: no tools needed; the generator with espeak-ng and sox 
     const yes = clips.filter((c) => c.label === 'yes');
     expect(['train', 'validation', 'test'].map((s) => yes.filter((c) => c.split === s).length)).toEqual([160, 20, 20]);
     const speakerSplit = new Map(planSpeakers(QUARTER).map((s) => [s.id, s.split]));
-    for (const c of clips) if (c.kind === 'speech') expect(speakerSplit.get(c.file.split('/')[1].slice(0, 8))).toBe(c.split);
+    for (const c of clips)
+      if (c.kind === 'speech') expect(speakerSplit.get(c.file.split('/')[1].slice(0, 8))).toBe(c.split);
   });
 
   it('draws from the documented ranges, with distinct voices per speaker', () => {
@@ -51,7 +52,9 @@ describe('the plan (pure: no tools needed; the generator with espeak-ng and sox 
 
   it('says what is wrong with bad settings', () => {
     expect(settingsProblem(DEFAULT_SYNTH)).toBeUndefined();
-    expect(settingsProblem({ ...DEFAULT_SYNTH, speakers: 2 })).toBe('speakers must be an integer >= 3 (one per split at least), got 2');
+    expect(settingsProblem({ ...DEFAULT_SYNTH, speakers: 2 })).toBe(
+      'speakers must be an integer >= 3 (one per split at least), got 2',
+    );
     expect(settingsProblem({ ...DEFAULT_SYNTH, others: ['no', 'yes'] })).toContain('must be distinct');
     expect(settingsProblem({ ...DEFAULT_SYNTH, others: ['../x'] })).toContain('a word must be letters');
   });

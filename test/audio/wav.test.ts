@@ -6,7 +6,15 @@ import { InputError } from '../../src/errors.js';
 import { encodeWav, parseWav, readWav, writeWav } from '../../src/audio/wav.js';
 
 /** A WAV file built field by field, so tests can write formats encodeWav does not (8/24-bit, stereo, extensible). */
-function rawWav(o: { tag?: number; channels: number; rateHz: number; bits: number; data: Uint8Array; extensibleTag?: number; extraChunk?: boolean }): Uint8Array {
+function rawWav(o: {
+  tag?: number;
+  channels: number;
+  rateHz: number;
+  bits: number;
+  data: Uint8Array;
+  extensibleTag?: number;
+  extraChunk?: boolean;
+}): Uint8Array {
   const fmtBytes = o.extensibleTag === undefined ? 16 : 40;
   const extra = o.extraChunk ? 8 + 3 + 1 : 0; // a 3-byte LIST chunk plus its pad byte
   const out = new Uint8Array(12 + 8 + fmtBytes + extra + 8 + o.data.length);
@@ -82,7 +90,11 @@ describe('WAV formats', () => {
 
   it('reads 24-bit PCM, sign-extending the top byte', () => {
     const data = Uint8Array.from([0x00, 0x00, 0x40, 0xff, 0xff, 0xff, 0x00, 0x00, 0x80]); // 2^22, -1, -2^23
-    expect(Array.from(parseWav(rawWav({ channels: 1, rateHz: 48000, bits: 24, data })).samples)).toEqual([0.5, -1 / 8388608, -1]);
+    expect(Array.from(parseWav(rawWav({ channels: 1, rateHz: 48000, bits: 24, data })).samples)).toEqual([
+      0.5,
+      -1 / 8388608,
+      -1,
+    ]);
   });
 
   it('averages the channels of a stereo file', () => {
@@ -124,24 +136,39 @@ describe('WAV errors name the file and what was wrong', () => {
   };
   const good = encodeWav(new Float64Array(100), 16000);
 
-  it('a file cut short inside the data chunk', () => expectError(good.subarray(0, 100), "'data' chunk declares 200 bytes, only 56 remain", 'truncated'));
+  it('a file cut short inside the data chunk', () =>
+    expectError(good.subarray(0, 100), "'data' chunk declares 200 bytes, only 56 remain", 'truncated'));
   it('a file cut short before the data chunk', () => expectError(good.subarray(0, 36), "no 'data' chunk", 'truncated'));
-  it('a file that is not RIFF/WAVE', () => expectError(new TextEncoder().encode('ID3\u0004 this is an mp3'), 'expected a WAV file', '"ID3'));
+  it('a file that is not RIFF/WAVE', () =>
+    expectError(new TextEncoder().encode('ID3\u0004 this is an mp3'), 'expected a WAV file', '"ID3'));
   it('an empty file', () => expectError(new Uint8Array(0), 'expected a WAV file', '0 bytes'));
   it('a compressed format (mu-law, tag 7)', () =>
-    expectError(rawWav({ tag: 7, channels: 1, rateHz: 8000, bits: 8, data: new Uint8Array(4) }), 'unsupported WAV format tag 0x7'));
+    expectError(
+      rawWav({ tag: 7, channels: 1, rateHz: 8000, bits: 8, data: new Uint8Array(4) }),
+      'unsupported WAV format tag 0x7',
+    ));
   it('an unsupported bit depth', () =>
-    expectError(rawWav({ channels: 1, rateHz: 8000, bits: 12, data: new Uint8Array(4) }), 'unsupported 12-bit pcm samples'));
+    expectError(
+      rawWav({ channels: 1, rateHz: 8000, bits: 12, data: new Uint8Array(4) }),
+      'unsupported 12-bit pcm samples',
+    ));
   it('data that is not a whole number of frames', () =>
-    expectError(rawWav({ channels: 1, rateHz: 8000, bits: 16, data: new Uint8Array(3) }), 'not a whole number of 2-byte frames'));
+    expectError(
+      rawWav({ channels: 1, rateHz: 8000, bits: 16, data: new Uint8Array(3) }),
+      'not a whole number of 2-byte frames',
+    ));
 
   let dir: string;
   beforeAll(async () => (dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-wav-'))));
   afterAll(() => rm(dir, { recursive: true, force: true }));
   it('a missing file, and a truncated file on disk (the path in the message)', async () => {
-    await expect(readWav(path.join(dir, 'nope.wav'))).rejects.toThrow(`${path.join(dir, 'nope.wav')}: cannot read WAV file (ENOENT)`);
+    await expect(readWav(path.join(dir, 'nope.wav'))).rejects.toThrow(
+      `${path.join(dir, 'nope.wav')}: cannot read WAV file (ENOENT)`,
+    );
     const cut = path.join(dir, 'cut.wav');
     await writeFile(cut, good.subarray(0, 60));
-    await expect(readWav(cut)).rejects.toThrow(`${cut}: 'data' chunk declares 200 bytes, only 16 remain (truncated file?)`);
+    await expect(readWav(cut)).rejects.toThrow(
+      `${cut}: 'data' chunk declares 200 bytes, only 16 remain (truncated file?)`,
+    );
   });
 });

@@ -4,15 +4,18 @@ import { snappedWidthUm } from '../../src/calibrate/decks.js';
 import { loadKit } from '../circuit/kits.js';
 
 describe('mirrorRatiosFor', () => {
-  it.each(['c180', 'gf180mcu'] as const)('starts at the narrowest device of %s and keeps every plan ratio, one per device width', async (name) => {
-    const { process } = await loadKit(name);
-    const ratios = mirrorRatiosFor(process, DEFAULT_PLAN);
-    expect(snappedWidthUm(process, ratios[0])).toBe(process.minWidthUm);
-    expect(ratios.slice(-DEFAULT_PLAN.mirrorRatios.length)).toEqual(DEFAULT_PLAN.mirrorRatios);
-    const widths = ratios.map((r) => snappedWidthUm(process, r));
-    expect(widths).toEqual([...widths].sort((a, b) => a - b));
-    expect(new Set(widths).size).toBe(widths.length);
-  });
+  it.each(['c180', 'gf180mcu'] as const)(
+    'starts at the narrowest device of %s and keeps every plan ratio, one per device width',
+    async (name) => {
+      const { process } = await loadKit(name);
+      const ratios = mirrorRatiosFor(process, DEFAULT_PLAN);
+      expect(snappedWidthUm(process, ratios[0])).toBe(process.minWidthUm);
+      expect(ratios.slice(-DEFAULT_PLAN.mirrorRatios.length)).toEqual(DEFAULT_PLAN.mirrorRatios);
+      const widths = ratios.map((r) => snappedWidthUm(process, r));
+      expect(widths).toEqual([...widths].sort((a, b) => a - b));
+      expect(new Set(widths).size).toBe(widths.length);
+    },
+  );
 
   it('adds no ladder when the narrowest device is wider than the plan asks, and keeps one ratio per width', async () => {
     const { process } = await loadKit('c180');

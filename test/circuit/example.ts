@@ -21,7 +21,9 @@ export function exampleAgrees(name: 'c180' | 'gf180mcu'): void {
     const kit = await loadKit(name);
     const r = await cosimulate(net, clip, { process: kit.process, calibration: kit.calibration });
     const c = r.comparison;
-    expect(c.stateAgreement, JSON.stringify(c.disagreements.slice(0, 3))).toBeGreaterThanOrEqual(MIN_STATE_AGREEMENT[name]);
+    expect(c.stateAgreement, JSON.stringify(c.disagreements.slice(0, 3))).toBeGreaterThanOrEqual(
+      MIN_STATE_AGREEMENT[name],
+    );
     expect(c.decisionMatch).toBe(true);
     expect(c.voteAgreement).toBeGreaterThanOrEqual(0.95);
     // Every disagreement at a large margin must be one the comparator can explain (edge glitch or transition

@@ -11,13 +11,23 @@ import { loadKit } from './kits.js';
 // latches ON. The cell input low-pass holds the excursion below beta_hi.
 const F = (a: number[]) => Float64Array.from(a);
 const net: Network = {
-  arch: 'fq-bmru', inputs: 2, width: 2, cells: 1, classes: 1, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+  arch: 'fq-bmru',
+  inputs: 2,
+  width: 2,
+  cells: 1,
+  classes: 1,
+  skip: false,
+  unitCurrentA: 1e-9,
+  frameS: 0.01,
+  cellParams: 'realised',
   pre: { weight: { rows: 2, cols: 2, data: F([1, 0, 0, 1]) }, bias: F([0, 0]) },
-  blocks: [{
-    cand: { weight: { rows: 1, cols: 2, data: F([1, -1]) }, bias: F([0]) },
-    cell: { alpha: F([0.5]), beta1: F([0.3]), delta: F([0.2]), s0: F([0]) },
-    post: { weight: { rows: 2, cols: 1, data: F([1, 0]) }, bias: F([0, 0]) },
-  }],
+  blocks: [
+    {
+      cand: { weight: { rows: 1, cols: 2, data: F([1, -1]) }, bias: F([0]) },
+      cell: { alpha: F([0.5]), beta1: F([0.3]), delta: F([0.2]), s0: F([0]) },
+      post: { weight: { rows: 2, cols: 1, data: F([1, 0]) }, bias: F([0, 0]) },
+    },
+  ],
   out: { weight: { rows: 1, cols: 2, data: F([1, 0]) }, bias: F([0]) },
 };
 const inputs = { frames: 2, features: 2, data: F([0.85, 0.4, 1.85, 1.4]) };

@@ -12,6 +12,9 @@ export interface Kit {
 }
 
 export async function loadKit(name: 'c180' | 'gf180mcu'): Promise<Kit> {
-  const process = await loadProcess(resolve(REPO_ROOT, 'models', name, 'process.json'), name === 'gf180mcu' ? GF180_KIT : undefined);
+  const process = await loadProcess(
+    resolve(REPO_ROOT, 'models', name, 'process.json'),
+    name === 'gf180mcu' ? GF180_KIT : undefined,
+  );
   return { name, process, calibration: await loadCalibration(process.dir) };
 }

@@ -13,14 +13,27 @@ const IBIAS_A = 1e-9;
 
 async function diodeVgs(kit: 'c180' | 'gf180mcu', polarity: 'n' | 'p', dVthV: number): Promise<number> {
   const { process } = await loadKit(kit);
-  const dev: Element = polarity === 'n'
-    ? { type: 'mos', name: 'd1', polarity, drain: 'g', gate: 'g', source: '0', bulk: '0', widthUm: 2, lengthUm: 8 }
-    : { type: 'mos', name: 'd1', polarity, drain: 'g', gate: 'g', source: 'vdd', bulk: 'vdd', widthUm: 2, lengthUm: 8 };
+  const dev: Element =
+    polarity === 'n'
+      ? { type: 'mos', name: 'd1', polarity, drain: 'g', gate: 'g', source: '0', bulk: '0', widthUm: 2, lengthUm: 8 }
+      : {
+          type: 'mos',
+          name: 'd1',
+          polarity,
+          drain: 'g',
+          gate: 'g',
+          source: 'vdd',
+          bulk: 'vdd',
+          widthUm: 2,
+          lengthUm: 8,
+        };
   const { elements } = applyVariation([dev], process, { skew: { [polarity]: { dVthMv: dVthV * 1e3, dBetaPct: 0 } } });
   const deck = [
     `* diode ${polarity} on ${kit}`,
     ...process.deckLines,
-    `.options ${Object.entries(DEFAULT_SPICE_OPTIONS).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `.options ${Object.entries(DEFAULT_SPICE_OPTIONS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
     `Vdd vdd 0 dc ${process.vddV}`,
     polarity === 'n' ? `I1 vdd g dc ${IBIAS_A}` : `I1 g 0 dc ${IBIAS_A}`,
     ...elements.map((e) => toSpice(e, process)),
@@ -47,7 +60,17 @@ describe('device variation on real models', () => {
 describe('applyVariation (mismatch draws)', () => {
   it('is reproducible from the seed, scales sigma with 1/sqrt(WL), and records every device', async () => {
     const { process } = await loadKit('c180');
-    const mk = (i: number, w: number): Element => ({ type: 'mos', name: `m${i}`, polarity: 'n', drain: 'd', gate: 'g', source: '0', bulk: '0', widthUm: w, lengthUm: 4 });
+    const mk = (i: number, w: number): Element => ({
+      type: 'mos',
+      name: `m${i}`,
+      polarity: 'n',
+      drain: 'd',
+      gate: 'g',
+      source: '0',
+      bulk: '0',
+      widthUm: w,
+      lengthUm: 4,
+    });
     const small = Array.from({ length: 2000 }, (_, i) => mk(i, 1));
     const a = applyVariation(small, process, { mismatchSeed: 11 });
     expect(applyVariation(small, process, { mismatchSeed: 11 })).toEqual(a);
@@ -56,7 +79,11 @@ describe('applyVariation (mismatch draws)', () => {
     const expected = (process.mismatch!.n.avtMvUm * 1e-3) / Math.sqrt(1 * 4);
     expect(sd(a.devices.map((d) => d.dVthV)) / expected).toBeGreaterThan(0.93);
     expect(sd(a.devices.map((d) => d.dVthV)) / expected).toBeLessThan(1.07);
-    const big = applyVariation(Array.from({ length: 2000 }, (_, i) => mk(i, 16)), process, { mismatchSeed: 11 });
+    const big = applyVariation(
+      Array.from({ length: 2000 }, (_, i) => mk(i, 16)),
+      process,
+      { mismatchSeed: 11 },
+    );
     expect(sd(big.devices.map((d) => d.dVthV)) / sd(a.devices.map((d) => d.dVthV))).toBeCloseTo(0.25, 6); // same normals, 4x sqrt(area)
     expect(toSpice(a.elements[0], process)).toMatch(/ delvto=-?[\d.e-]+$/);
   });

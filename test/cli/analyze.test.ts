@@ -13,7 +13,21 @@ afterAll(() => cli.cleanUp());
 describe('bmru analyze power', () => {
   it('splits power per domain, sweeps two widths and writes CSV, JSON and an HTML page', async () => {
     const clip = await cli.write('clip5.csv', exampleClip(5));
-    const r = await cli.run(['analyze', 'power', '-i', clip, '-o', 'pw', '--scaling', '--widths', '2,3', '--frames', '3', '--workers', '1']);
+    const r = await cli.run([
+      'analyze',
+      'power',
+      '-i',
+      clip,
+      '-o',
+      'pw',
+      '--scaling',
+      '--widths',
+      '2,3',
+      '--frames',
+      '3',
+      '--workers',
+      '1',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^RNN core \(cell \+ ff \+ bias\): [\d.]+ nW, total [\d.]+ nW$/m);
     expect(r.stdout).toMatch(/^core +[-\d.]+ +[\d.]+/m); // the fit table's core row
@@ -42,7 +56,10 @@ describe('bmru analyze montecarlo', () => {
     const again = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '3', '-o', 'mc', '--software-draws', '50']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/1 of 3 samples to run \(2 kept from before\)/);
-    const lines = (await readFile(path.join(cli.dir, 'mc', 'samples.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(path.join(cli.dir, 'mc', 'samples.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l: { index: number }) => l.index).sort()).toEqual([0, 1, 2]);
     expect(new Set(lines.map((l: { seed: number }) => l.seed)).size).toBe(3);
     const other = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '2', '-o', 'mc', '--seed', '9']);
@@ -54,7 +71,22 @@ describe('bmru analyze montecarlo', () => {
 describe('bmru analyze noise', () => {
   it('scores software and circuit noise per boundary and writes CSV, JSON and HTML', async () => {
     const clip = await cli.write('clip4.csv', exampleClip(4));
-    const r = await cli.run(['analyze', 'noise', '-i', clip, '--levels', '0.1', '--draws', '3', '--depths', '1', '--depth-frames', '3', '-o', 'nz']);
+    const r = await cli.run([
+      'analyze',
+      'noise',
+      '-i',
+      clip,
+      '--levels',
+      '0.1',
+      '--draws',
+      '3',
+      '--depths',
+      '1',
+      '--depth-frames',
+      '3',
+      '-o',
+      'nz',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^software +10% +0 /m);
     expect(r.stdout).toMatch(/^circuit +10% +1 /m);
@@ -68,19 +100,47 @@ describe('bmru analyze noise', () => {
 describe('bmru analyze corners', () => {
   it('runs a chosen GF180MCU kit corner and names an unknown corner', async () => {
     const clip = await cli.write('clip3c.csv', exampleClip(3));
-    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt']);
+    const r = await cli.run([
+      'analyze',
+      'corners',
+      '-p',
+      'gf180mcu',
+      '-i',
+      clip,
+      '--corners',
+      'ss',
+      '--no-vdd-temp',
+      '-o',
+      'pvt',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ss +3\.30 V +27 C +[\d.]+% +[\d.]+% +(same|DIFFERENT)/m);
     const bad = await cli.run(['analyze', 'corners', '--corners', 'xx']);
     expect(bad.exitCode).toBe(EXIT_ERROR);
-    expect(bad.stderr).toMatch(/process\.json 'corners': --corners: process c180 has no corner "xx" \(it has: tt, ff, ss, fs, sf\)/);
+    expect(bad.stderr).toMatch(
+      /process\.json 'corners': --corners: process c180 has no corner "xx" \(it has: tt, ff, ss, fs, sf\)/,
+    );
   });
 
-  it('says why when every PVT point fails (a kit folder without the kit\'s model files), exit 2', async () => {
+  it("says why when every PVT point fails (a kit folder without the kit's model files), exit 2", async () => {
     // A kit folder that does not exist is refused before any run (errors.test.ts); an empty one gets to ngspice.
     await mkdir(path.join(cli.dir, 'empty-kit'));
     const clip = await cli.write('clip2c.csv', exampleClip(2));
-    const r = await cli.run(['analyze', 'corners', '-p', 'gf180mcu', '--kit', 'empty-kit', '-i', clip, '--corners', 'ss', '--no-vdd-temp', '-o', 'pvt-bad']);
+    const r = await cli.run([
+      'analyze',
+      'corners',
+      '-p',
+      'gf180mcu',
+      '--kit',
+      'empty-kit',
+      '-i',
+      clip,
+      '--corners',
+      'ss',
+      '--no-vdd-temp',
+      '-o',
+      'pvt-bad',
+    ]);
     expect(r.exitCode).toBe(EXIT_ERROR);
     expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv.*could not find include file ".*empty-kit/);
     expect(r.stderr).not.toMatch(/internal error/);

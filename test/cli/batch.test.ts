@@ -29,12 +29,18 @@ const PLAN = [
 
 /** Starts `bmru batch run` in its own process group (apart from the test runner's). */
 function startDetached(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: fx.dir, env: { ...process.env, TMPDIR: fx.dir }, stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: fx.dir,
+    env: { ...process.env, TMPDIR: fx.dir },
+    stdio: 'ignore',
+    detached: true,
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
 }
 
-const recordsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{16}\.json$/.test(n)) : []);
+const recordsIn = (dir: string) =>
+  existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{16}\.json$/.test(n)) : [];
 
 describe('bmru batch', () => {
   it('finishes a run killed with SIGKILL mid-way with every job exactly once in results.jsonl and results.csv', async () => {
@@ -59,20 +65,36 @@ describe('bmru batch', () => {
 
     const rerun = await fx.run(['batch', 'run', plan, '-j', '2', '-q']);
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toContain(`jobs 4: ${before} had results already, ${4 - before} ok and 0 failed in this run, 0 pending`);
+    expect(rerun.stdout).toContain(
+      `jobs 4: ${before} had results already, ${4 - before} ok and 0 failed in this run, 0 pending`,
+    );
 
-    const jobs = JSON.parse(await readFile(path.join(fx.dir, 'out-killed', 'jobs.json'), 'utf8')).jobs.map((j: { id: string }) => j.id).sort();
+    const jobs = JSON.parse(await readFile(path.join(fx.dir, 'out-killed', 'jobs.json'), 'utf8'))
+      .jobs.map((j: { id: string }) => j.id)
+      .sort();
     const jsonl = (await readFile(path.join(fx.dir, 'out-killed', 'results.jsonl'), 'utf8')).trimEnd().split('\n');
     expect(jsonl.map((l) => JSON.parse(l).id).sort()).toEqual(jobs);
     const csv = (await readFile(path.join(fx.dir, 'out-killed', 'results.csv'), 'utf8')).trimEnd().split('\n');
-    expect(csv.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(jobs);
+    expect(
+      csv
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort(),
+    ).toEqual(jobs);
     expect(recordsIn(results).sort()).toEqual(jobs.map((id: string) => `${id}.json`));
   });
 
   it('stops on Ctrl-C (SIGINT) with exit 130, keeping the finished jobs and releasing the lock', async () => {
-    const plan = await fx.write('interrupted.yaml', PLAN.replace('name: killed', 'name: interrupted').replace('out: out-killed', 'out: out-interrupted'));
+    const plan = await fx.write(
+      'interrupted.yaml',
+      PLAN.replace('name: killed', 'name: interrupted').replace('out: out-killed', 'out: out-interrupted'),
+    );
     const results = path.join(fx.dir, 'out-interrupted', 'results');
-    const child = spawn(process.execPath, [BIN, 'batch', 'run', plan, '-j', '1', '-q'], { cwd: fx.dir, env: { ...process.env, TMPDIR: fx.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'batch', 'run', plan, '-j', '1', '-q'], {
+      cwd: fx.dir,
+      env: { ...process.env, TMPDIR: fx.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

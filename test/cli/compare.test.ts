@@ -28,7 +28,6 @@ describe('bmru compare', () => {
   });
 });
 
-
 describe('bmru compare: three references', () => {
   it('scores the circuit against the trained and the realised model, judges the realised one by default, and --reference trained switches the verdict', async () => {
     const model = await cli.write('tiny.json', tinyModel(0.2));
@@ -41,13 +40,32 @@ describe('bmru compare: three references', () => {
     const report = JSON.parse(await readFile(path.join(cli.dir, 'ref-default', 'report.json'), 'utf8'));
     expect(report.reference).toBe('realised');
     expect(report.comparison.stateAgreement).toBe(1);
-    expect(report.references.trained).toMatchObject({ stateAgreement: 2 / 6, decisionMatch: false, softwareDecision: 1, circuitDecision: 0 });
+    expect(report.references.trained).toMatchObject({
+      stateAgreement: 2 / 6,
+      decisionMatch: false,
+      softwareDecision: 1,
+      circuitDecision: 0,
+    });
     expect(report.references.realised).toMatchObject({ stateAgreement: 1, voteAgreement: 1, decisionMatch: true });
 
-    const trained = await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-trained', '--timeout', '60', '--reference', 'trained']);
+    const trained = await cli.run([
+      'compare',
+      '-m',
+      model,
+      '-i',
+      clip,
+      '-o',
+      'ref-trained',
+      '--timeout',
+      '60',
+      '--reference',
+      'trained',
+    ]);
     expect(trained.exitCode, trained.stderr).toBe(1);
     expect(trained.stdout).toMatch(/^trained \(verdict\) +33\.33%/m);
-    expect(trained.stdout).toContain("note: realised predicts the circuit's states better than trained, the verdict's reference (100.00% vs 33.33%)");
+    expect(trained.stdout).toContain(
+      "note: realised predicts the circuit's states better than trained, the verdict's reference (100.00% vs 33.33%)",
+    );
     expect(trained.stdout).toMatch(/^verdict: FAIL \(the circuit judged against the trained model/m);
     const tr = JSON.parse(await readFile(path.join(cli.dir, 'ref-trained', 'report.json'), 'utf8'));
     expect(tr).toMatchObject({ reference: 'trained', verdict: { pass: false }, comparison: { stateAgreement: 2 / 6 } });
@@ -60,16 +78,42 @@ describe('bmru compare: three references', () => {
     // Any model of the same shape and I_unit is accepted; the realised parameters stand in for a fitted one.
     const exported = await cli.run(['export', '-m', model, '-i', clip, '-o', 'hw-exp']);
     expect(exported.exitCode, exported.stderr).toBe(0);
-    const r = await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-hw', '--timeout', '60', '--hwaware-model', 'hw-exp/realised.json', '--reference', 'hwaware']);
+    const r = await cli.run([
+      'compare',
+      '-m',
+      model,
+      '-i',
+      clip,
+      '-o',
+      'ref-hw',
+      '--timeout',
+      '60',
+      '--hwaware-model',
+      'hw-exp/realised.json',
+      '--reference',
+      'hwaware',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^hwaware \(verdict\) +100\.00%/m);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'ref-hw', 'report.json'), 'utf8'));
     expect(Object.keys(report.references)).toEqual(['trained', 'realised', 'hwaware']);
     expect(report).toMatchObject({ reference: 'hwaware', hwawareModel: 'hw-exp/realised.json' });
 
-    expectOneErrorLine(await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-none', '--reference', 'hwaware']), '--reference hwaware', '--hwaware-model');
-    const other = await cli.write('other.json', JSON.stringify({ ...JSON.parse(tinyModel(0.2)), unitCurrentA: 2.5e-10 }));
-    expectOneErrorLine(await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-other', '--hwaware-model', other]), 'other.json', 'unitCurrentA', 'not a hardware-aware model of this network');
+    expectOneErrorLine(
+      await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-none', '--reference', 'hwaware']),
+      '--reference hwaware',
+      '--hwaware-model',
+    );
+    const other = await cli.write(
+      'other.json',
+      JSON.stringify({ ...JSON.parse(tinyModel(0.2)), unitCurrentA: 2.5e-10 }),
+    );
+    expectOneErrorLine(
+      await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-other', '--hwaware-model', other]),
+      'other.json',
+      'unitCurrentA',
+      'not a hardware-aware model of this network',
+    );
   });
 
   it('says in --help which reference the verdict uses by default', async () => {

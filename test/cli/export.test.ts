@@ -18,22 +18,43 @@ afterAll(() => cli.cleanUp());
 
 /** Every string in a JSON value (the probe vector names of probes.json). */
 const strings = (v: unknown): string[] =>
-  typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+  typeof v === 'string'
+    ? [v]
+    : Array.isArray(v)
+      ? v.flatMap(strings)
+      : v && typeof v === 'object'
+        ? Object.values(v).flatMap(strings)
+        : [];
 
 describe('bmru export, then bmru spice on the exported deck', () => {
   it('writes the deck, the mapping (CSV and JSON), the probes and the realised model, and the deck runs in ngspice', async () => {
     const exported = await cli.run(['export', '-i', clip, '-o', 'exp']);
     expect(exported, exported.stderr).toMatchObject({ exitCode: 0, stderr: '' });
     expect(exported.stdout).toMatch(/^c180: \d+ transistors, \d+ mapped elements/);
-    expect(exported.stdout).toContain('wrote exp/deck.cir, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv');
+    expect(exported.stdout).toContain(
+      'wrote exp/deck.cir, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv',
+    );
     const dir = path.join(cli.dir, 'exp');
-    expect((await readdir(dir)).sort()).toEqual(['deck.cir', 'mapping.csv', 'mapping.json', 'near-ties.csv', 'probes.json', 'realised.json']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'deck.cir',
+      'mapping.csv',
+      'mapping.json',
+      'near-ties.csv',
+      'probes.json',
+      'realised.json',
+    ]);
     const read = (name: string) => readFile(path.join(dir, name), 'utf8');
     const deck = await read('deck.cir');
     expect(deck).toMatch(new RegExp(`^\\.tran \\S+ ${FRAMES * FRAME_S}\\b`, 'm'));
-    expect((await read('mapping.csv')).split('\n')[0]).toBe('parameter,element,realisation,target,realised,setting,error');
+    expect((await read('mapping.csv')).split('\n')[0]).toBe(
+      'parameter,element,realisation,target,realised,setting,error',
+    );
     const mapping = JSON.parse(await read('mapping.json'));
-    expect(mapping[0]).toMatchObject({ parameter: expect.any(String), element: expect.any(String), realised: expect.any(Number) });
+    expect(mapping[0]).toMatchObject({
+      parameter: expect.any(String),
+      element: expect.any(String),
+      realised: expect.any(Number),
+    });
     const probes = strings(JSON.parse(await read('probes.json')));
     expect(probes.length).toBeGreaterThan(0);
 
@@ -62,7 +83,9 @@ describe('bmru export: near ties', () => {
     const clip = await cli.write('near.csv', TINY_CLIP);
     const r = await cli.run(['export', '-m', model, '-i', clip, '-o', 'near']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain("near ties: 1 of 6 unit-frames are decided by a candidate within the process's resolution (3% or 5.00 pA) of a threshold, 1 threshold:");
+    expect(r.stdout).toContain(
+      "near ties: 1 of 6 unit-frames are decided by a candidate within the process's resolution (3% or 5.00 pA) of a threshold, 1 threshold:",
+    );
     expect(r.stdout).toMatch(/^blocks\.0\.cell\.beta_hi\[0\] +0\.5000 +0\.5000 +15\.00 pA +1 +[\d.]+ pA +0$/m);
     const csv = (await readFile(path.join(cli.dir, 'near', 'near-ties.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('parameter,block,unit,threshold,trained,realised,resolution,unit_frames,closest_margin,frames');

@@ -15,7 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => fx.cleanUp());
 
-const SUITE = ['name: fid', 'process: c180', `models: [${EXAMPLE_MODEL}]`, `inputs: [{ file: ${EXAMPLE_CLIP}, frames: 3 }]`, 'tolerances: { minStateAgreement: 0.9, requireDecisionMatch: false, minVoteAgreement: 0.5 }', 'out: out-fid', ''].join('\n');
+const SUITE = [
+  'name: fid',
+  'process: c180',
+  `models: [${EXAMPLE_MODEL}]`,
+  `inputs: [{ file: ${EXAMPLE_CLIP}, frames: 3 }]`,
+  'tolerances: { minStateAgreement: 0.9, requireDecisionMatch: false, minVoteAgreement: 0.5 }',
+  'out: out-fid',
+  '',
+].join('\n');
 
 describe('bmru fidelity', () => {
   it('records a baseline, passes against it, and fails (exit 1, JUnit failure) when the result gets worse', async () => {
@@ -51,12 +59,22 @@ describe('bmru fidelity', () => {
     expect(md).toMatch(/^## Fidelity: fid$/m);
 
     // The baseline keeps every reference's figures, so the gate can judge another reference against its own figures.
-    expect(baseline.entries[key]).toMatchObject({ reference: 'realised', references: { trained: { stateAgreement: expect.any(Number) }, realised: { stateAgreement: entry.stateAgreement } } });
+    expect(baseline.entries[key]).toMatchObject({
+      reference: 'realised',
+      references: {
+        trained: { stateAgreement: expect.any(Number) },
+        realised: { stateAgreement: entry.stateAgreement },
+      },
+    });
     const trained = await fx.run(['fidelity', 'check', suite, '--reference', 'trained']);
     expect(trained.exitCode, trained.stdout + trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/fidelity fid: PASS \(1 changed\)/); // another job (the reference is part of its id), same case
     const row = trained.stdout.split('\n').find((l) => l.startsWith(key))!;
-    expect(row).toMatch(new RegExp(`^\\S+\\s+trained\\s+([\\d.]+)%\\s+${(100 * baseline.entries[key].references.trained.stateAgreement).toFixed(2)}%\\s+changed`));
+    expect(row).toMatch(
+      new RegExp(
+        `^\\S+\\s+trained\\s+([\\d.]+)%\\s+${(100 * baseline.entries[key].references.trained.stateAgreement).toFixed(2)}%\\s+changed`,
+      ),
+    );
     expect(trained.stdout).toMatch(/vs trained\s+vs realised/);
   });
 });
@@ -66,8 +84,12 @@ describe('the shipped fidelity suite against the shipped baseline (the CI gate)'
   const SHIPPED_BASELINE = path.join(REPO_ROOT, 'models', 'example', 'fidelity-suite.baseline.json');
   // The kit every GF180MCU circuit test uses; given with --kit so the flag is exercised on the real suite too.
   const KIT = path.join(SHARED_DIR, 'pdk', 'gf180mcu');
-  const check = (...more: string[]) => fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '-j', '2', '--kit', KIT, ...more]);
-  const baselineCopy = async (name: string, edit: (b: { entries: Record<string, Record<string, unknown>> }) => void) => {
+  const check = (...more: string[]) =>
+    fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '-j', '2', '--kit', KIT, ...more]);
+  const baselineCopy = async (
+    name: string,
+    edit: (b: { entries: Record<string, Record<string, unknown>> }) => void,
+  ) => {
     const b = JSON.parse(await readFile(SHIPPED_BASELINE, 'utf8'));
     edit(b);
     await fx.write(name, JSON.stringify(b));
@@ -127,7 +149,15 @@ describe('the shipped fidelity suite against the shipped baseline (the CI gate)'
     const r = await fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '-j', '2', '--kit', 'my-kit']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/PASS \(3 pass, 3 changed\)/);
-    for (const line of r.stdout.split('\n').filter((l) => l.includes('|gf180mcu|'))) expect(line).toMatch(/changed\s+[\d.]+%\s+[\d.]+%\s+fingerprint changed \(baseline [0-9a-f]{16}, now [0-9a-f]{16}\)/);
-    expectOneErrorLine(await fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '--kit', 'no-such-kit']), 'no-such-kit', "'kit'", 'no such folder');
+    for (const line of r.stdout.split('\n').filter((l) => l.includes('|gf180mcu|')))
+      expect(line).toMatch(
+        /changed\s+[\d.]+%\s+[\d.]+%\s+fingerprint changed \(baseline [0-9a-f]{16}, now [0-9a-f]{16}\)/,
+      );
+    expectOneErrorLine(
+      await fx.run(['fidelity', 'check', SHIPPED_SUITE, '-o', 'out-ship', '--kit', 'no-such-kit']),
+      'no-such-kit',
+      "'kit'",
+      'no such folder',
+    );
   });
 });

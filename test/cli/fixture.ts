@@ -76,7 +76,12 @@ export function exampleModelJson(): { cellParams: string; tensors: Record<string
 
 /** The header and the first `frames` rows of the shipped 101-frame clip. */
 export function exampleClip(frames: number): string {
-  return readFileSync(EXAMPLE_CLIP, 'utf8').split('\n').slice(0, frames + 1).join('\n') + '\n';
+  return (
+    readFileSync(EXAMPLE_CLIP, 'utf8')
+      .split('\n')
+      .slice(0, frames + 1)
+      .join('\n') + '\n'
+  );
 }
 
 /**
@@ -102,11 +107,26 @@ export function expectOneErrorLine(r: CliResult, ...mentions: string[]): string 
  */
 export function tinyModel(candBias: number): string {
   return JSON.stringify({
-    format: 'bmru-model', arch: 'fq-bmru', blocks: 1, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    format: 'bmru-model',
+    arch: 'fq-bmru',
+    blocks: 1,
+    skip: false,
+    unitCurrentA: 1e-9,
+    frameS: 0.01,
+    cellParams: 'realised',
     tensors: {
-      'pre.weight': [[0.05]], 'pre.bias': [0], 'blocks.0.cand.weight': [[1]], 'blocks.0.cand.bias': [candBias],
-      'blocks.0.cell.alpha': [1], 'blocks.0.cell.beta1': [0.3], 'blocks.0.cell.delta': [0.2], 'blocks.0.cell.s0': [0],
-      'blocks.0.post.weight': [[1]], 'blocks.0.post.bias': [0], 'out.weight': [[0], [1]], 'out.bias': [0.5, 0],
+      'pre.weight': [[0.05]],
+      'pre.bias': [0],
+      'blocks.0.cand.weight': [[1]],
+      'blocks.0.cand.bias': [candBias],
+      'blocks.0.cell.alpha': [1],
+      'blocks.0.cell.beta1': [0.3],
+      'blocks.0.cell.delta': [0.2],
+      'blocks.0.cell.s0': [0],
+      'blocks.0.post.weight': [[1]],
+      'blocks.0.post.bias': [0],
+      'out.weight': [[0], [1]],
+      'out.bias': [0.5, 0],
     },
   });
 }

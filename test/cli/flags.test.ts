@@ -9,7 +9,8 @@ const rows = await commandFlags();
 describe('command-line flags', () => {
   it('reads every command and subcommand (and finds their flags)', () => {
     const commands = new Set(rows.map((r) => r.command));
-    for (const c of ['compare', 'analyze noise', 'batch submit', 'fidelity check', 'kws', 'spice']) expect(commands).toContain(c);
+    for (const c of ['compare', 'analyze noise', 'batch submit', 'fidelity check', 'kws', 'spice'])
+      expect(commands).toContain(c);
     expect(rows.find((r) => r.command === 'compare' && r.flag === '--tolerances')?.short).toBe('-t');
   });
 
@@ -23,6 +24,11 @@ describe('command-line flags', () => {
 
   it('finds a clash when there is one', () => {
     const row = { command: 'x', type: 'string', default: '', describe: '' };
-    expect(shortFlagClashes([{ ...row, flag: '--process', short: '-p' }, { ...row, command: 'y', flag: '--partition', short: '-p' }])).toEqual([{ short: '-p', flags: ['--partition', '--process'] }]);
+    expect(
+      shortFlagClashes([
+        { ...row, flag: '--process', short: '-p' },
+        { ...row, command: 'y', flag: '--partition', short: '-p' },
+      ]),
+    ).toEqual([{ short: '-p', flags: ['--partition', '--process'] }]);
   });
 });

@@ -15,7 +15,22 @@ beforeAll(async () => {
 });
 afterAll(() => cli.cleanUp());
 
-const TINY = ['--keyword-clips', '3', '--others', 'no,up', '--other-clips', '2', '--silence-clips', '1', '--speakers', '3', '--validation', '34', '--test', '33'];
+const TINY = [
+  '--keyword-clips',
+  '3',
+  '--others',
+  'no,up',
+  '--other-clips',
+  '2',
+  '--silence-clips',
+  '1',
+  '--speakers',
+  '3',
+  '--validation',
+  '34',
+  '--test',
+  '33',
+];
 
 describe('bmru kws-data, then bmru features and bmru simulate on what it wrote', () => {
   it('generates a set, prints counts per label and split, writes the features file; a second run reuses it', async () => {

@@ -9,11 +9,30 @@ beforeAll(async () => {
 });
 afterAll(() => cli.cleanUp());
 
-const TINY = ['--keyword-clips', '3', '--others', 'no,up', '--other-clips', '2', '--silence-clips', '1', '--speakers', '3', '--validation', '34', '--test', '33'];
+const TINY = [
+  '--keyword-clips',
+  '3',
+  '--others',
+  'no,up',
+  '--other-clips',
+  '2',
+  '--silence-clips',
+  '1',
+  '--speakers',
+  '3',
+  '--validation',
+  '34',
+  '--test',
+  '33',
+];
 
 describe('bmru kws-data and bmru features errors', () => {
   it('names a missing espeak-ng and says how to install it', async () => {
-    expectOneErrorLine(await cli.run(['kws-data', '-o', 'never', ...TINY], { BMRU_ESPEAK: '/nonexistent/espeak-ng' }), '/nonexistent/espeak-ng not found', 'apt-get install -y espeak-ng');
+    expectOneErrorLine(
+      await cli.run(['kws-data', '-o', 'never', ...TINY], { BMRU_ESPEAK: '/nonexistent/espeak-ng' }),
+      '/nonexistent/espeak-ng not found',
+      'apt-get install -y espeak-ng',
+    );
   });
 
   it('rejects bad settings before doing anything', async () => {

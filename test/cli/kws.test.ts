@@ -31,7 +31,9 @@ describe('bmru kws', () => {
     expect(json.summary.simulated).toBe(2);
     expect(json.reference).toBe('realised');
     expect(Object.keys(json.summary.references)).toEqual(['trained', 'realised']);
-    expect(csv[0]).toMatch(/,reference,decision_trained,state_agreement_trained,decision_realised,state_agreement_realised,decision_hwaware,state_agreement_hwaware$/);
+    expect(csv[0]).toMatch(
+      /,reference,decision_trained,state_agreement_trained,decision_realised,state_agreement_realised,decision_hwaware,state_agreement_hwaware$/,
+    );
     const html = await readFile(path.join(cli.dir, 'k', 'kws.html'), 'utf8');
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4); // logits, two blocks' states, agreement, power
     expect(await readdir(path.join(cli.dir, 'k', 'results'))).toHaveLength(2);
@@ -49,7 +51,18 @@ describe('bmru kws', () => {
   });
 
   it('rejects an unknown --show clip before simulating anything', async () => {
-    const r = await cli.run(['kws', '-f', 'toy.safetensors', '--clips', '2', '-o', 'typo', '-q', '--show', 'yes__nope']);
+    const r = await cli.run([
+      'kws',
+      '-f',
+      'toy.safetensors',
+      '--clips',
+      '2',
+      '-o',
+      'typo',
+      '-q',
+      '--show',
+      'yes__nope',
+    ]);
     expect(r.exitCode).toBe(EXIT_ERROR);
     expect(r.stderr).toMatch(/--show.*not one of the 2 chosen clips \(e\.g\. no__toy_nohash_8\)/);
     await expect(readdir(path.join(cli.dir, 'typo'))).rejects.toThrow(/ENOENT/);

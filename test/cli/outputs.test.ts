@@ -29,7 +29,10 @@ beforeAll(async () => {
   // $FREE_BYTES.
   filling = path.join(fx.dir, 'ngspice-then-fill');
   const fill = `dd if=/dev/zero of="${FULL}/filler" bs=4096 2>/dev/null\n[ "\${FREE_BYTES:-0}" -gt 0 ] && truncate -s "-$FREE_BYTES" "${FULL}/filler"`;
-  await writeFile(filling, `#!/bin/sh\nif [ "$1" = "-v" ]; then exec ngspice -v; fi\nngspice "$@"\nrc=$?\n${fill}\nexit $rc\n`);
+  await writeFile(
+    filling,
+    `#!/bin/sh\nif [ "$1" = "-v" ]; then exec ngspice -v; fi\nngspice "$@"\nrc=$?\n${fill}\nexit $rc\n`,
+  );
   // Leaves a mark if it is ever started, even for -v.
   marking = path.join(fx.dir, 'ngspice-marks');
   await writeFile(marking, `#!/bin/sh\ntouch "$0.ran"\nexec ngspice "$@"\n`);
@@ -42,7 +45,9 @@ afterAll(async () => {
 
 /** Every file under `dir`, dot files included, relative to it. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(path.join(dir, f)).isFile()).sort();
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => statSync(path.join(dir, f)).isFile())
+    .sort();
 }
 
 describe.skipIf(noMount !== undefined)('a disk that fills up', () => {
@@ -52,7 +57,10 @@ describe.skipIf(noMount !== undefined)('a disk that fills up', () => {
     await writeFile(path.join(out, 'report.json'), JSON.stringify({ verdict: { pass: true } }));
     try {
       // 16 KiB left: room for report.json, not for the 2-frame deck (43 kB).
-      const r = await fx.run(['compare', '-i', clip, '-o', out, '--timeout', '120'], { BMRU_NGSPICE: filling, FREE_BYTES: '16384' });
+      const r = await fx.run(['compare', '-i', clip, '-o', out, '--timeout', '120'], {
+        BMRU_NGSPICE: filling,
+        FREE_BYTES: '16384',
+      });
       expect(r.exitCode, r.stderr).toBe(EXIT_ERROR);
       expect(r.stderr).toContain(`error: cannot write ${out}/deck.cir: disk full (ENOSPC)`);
       expect(r.stdout).toBe('');
@@ -66,7 +74,10 @@ describe.skipIf(noMount !== undefined)('a disk that fills up', () => {
     const out = path.join(TIGHT, 'exp');
     const filler = fillDisk(TIGHT, 'filler', 4096); // one page: the writable-folder probe fits, the deck does not
     try {
-      expectOneErrorLine(await fx.run(['export', '-i', clip, '-o', out]), `cannot write ${out}/deck.cir: disk full (ENOSPC)`);
+      expectOneErrorLine(
+        await fx.run(['export', '-i', clip, '-o', out]),
+        `cannot write ${out}/deck.cir: disk full (ENOSPC)`,
+      );
       expect(filesUnder(out)).toEqual([]);
     } finally {
       await rm(filler);
@@ -75,11 +86,23 @@ describe.skipIf(noMount !== undefined)('a disk that fills up', () => {
 
   it('batch run: exit 2 naming the record, no temporary file, the lock released', async () => {
     const out = path.join(FULL, 'batch');
-    const plan = await fx.write('full.yaml', ['name: full', 'process: c180', `models: [${EXAMPLE_MODEL}]`, `inputs: [{ file: ${path.join(fx.dir, clip)} }]`, `out: ${out}`, ''].join('\n'));
+    const plan = await fx.write(
+      'full.yaml',
+      [
+        'name: full',
+        'process: c180',
+        `models: [${EXAMPLE_MODEL}]`,
+        `inputs: [{ file: ${path.join(fx.dir, clip)} }]`,
+        `out: ${out}`,
+        '',
+      ].join('\n'),
+    );
     try {
       const r = await fx.run(['batch', 'run', plan, '-q', '--retries', '0'], { BMRU_NGSPICE: filling });
       expect(r.exitCode, r.stderr).toBe(EXIT_ERROR);
-      expect(r.stderr).toMatch(new RegExp(`error: cannot write ${out}/results/[0-9a-f]{16}\\.json: disk full \\(ENOSPC\\)`));
+      expect(r.stderr).toMatch(
+        new RegExp(`error: cannot write ${out}/results/[0-9a-f]{16}\\.json: disk full \\(ENOSPC\\)`),
+      );
       // jobs.json and the empty streams were written before the disk filled; no record, nothing else.
       expect(filesUnder(out)).toEqual(['jobs.json', 'results.csv', 'results.jsonl']);
       expect(JSON.parse(await readFile(path.join(out, 'jobs.json'), 'utf8')).jobs).toHaveLength(1);
@@ -103,11 +126,24 @@ describe.skipIf(noMount !== undefined)('a read-only output folder', () => {
   });
 
   it('export names the folder', async () => {
-    expectOneErrorLine(await fx.run(['export', '-i', clip, '-o', 'ro/exp']), 'cannot create folder ro/exp: read-only file system (EROFS)');
+    expectOneErrorLine(
+      await fx.run(['export', '-i', clip, '-o', 'ro/exp']),
+      'cannot create folder ro/exp: read-only file system (EROFS)',
+    );
   });
 
   it('batch run stops before ngspice starts, naming the folder', async () => {
-    const plan = await fx.write('ro.yaml', ['name: ro', 'process: c180', `models: [${EXAMPLE_MODEL}]`, `inputs: [{ file: ${path.join(fx.dir, clip)} }]`, `out: ${RO}`, ''].join('\n'));
+    const plan = await fx.write(
+      'ro.yaml',
+      [
+        'name: ro',
+        'process: c180',
+        `models: [${EXAMPLE_MODEL}]`,
+        `inputs: [{ file: ${path.join(fx.dir, clip)} }]`,
+        `out: ${RO}`,
+        '',
+      ].join('\n'),
+    );
     const r = await fx.run(['batch', 'run', plan, '-q'], { BMRU_NGSPICE: marking });
     expect(r.exitCode, r.stderr).toBe(EXIT_ERROR);
     expect(r.stderr).toContain(`error: cannot write in folder ${RO}: read-only file system (EROFS)`);

@@ -3,7 +3,13 @@ import { batchProgressText, transientProgress, type Progress } from '../../src/c
 
 /** A Progress that keeps the last text it was given. */
 function recorder(): Progress & { text: string } {
-  const p = { text: '', update: (t: string) => void (p.text = t), done: () => undefined, stop: () => undefined, note: () => undefined };
+  const p = {
+    text: '',
+    update: (t: string) => void (p.text = t),
+    done: () => undefined,
+    stop: () => undefined,
+    note: () => undefined,
+  };
   return p;
 }
 
@@ -41,14 +47,29 @@ describe('transientProgress', () => {
 });
 
 describe('batchProgressText', () => {
-  const p = { total: 200, skipped: 20, finished: 50, failed: 2, running: 2, elapsedS: 300, ratePerS: 50 / 300, etaS: 130 / (50 / 300) };
+  const p = {
+    total: 200,
+    skipped: 20,
+    finished: 50,
+    failed: 2,
+    running: 2,
+    elapsedS: 300,
+    ratePerS: 50 / 300,
+    etaS: 130 / (50 / 300),
+  };
 
   it('shows a bar over all jobs, failures, running jobs, rate per minute and ETA', () => {
-    expect(batchProgressText(p, 10)).toBe('[####------] 70/200, 20 done before, 2 failed, 2 running, 10.0 jobs/min, ETA 13 min');
+    expect(batchProgressText(p, 10)).toBe(
+      '[####------] 70/200, 20 done before, 2 failed, 2 running, 10.0 jobs/min, ETA 13 min',
+    );
   });
 
   it('leaves out what is zero or unknown, and the ETA once all are done', () => {
-    expect(batchProgressText({ ...p, skipped: 0, finished: 0, failed: 0, running: 1, ratePerS: null, etaS: null }, 10)).toBe('[----------] 0/200, 1 running');
-    expect(batchProgressText({ ...p, skipped: 0, finished: 200, failed: 0, running: 0, etaS: 0 }, 4)).toBe('[####] 200/200, 10.0 jobs/min');
+    expect(
+      batchProgressText({ ...p, skipped: 0, finished: 0, failed: 0, running: 1, ratePerS: null, etaS: null }, 10),
+    ).toBe('[----------] 0/200, 1 running');
+    expect(batchProgressText({ ...p, skipped: 0, finished: 200, failed: 0, running: 0, etaS: 0 }, 4)).toBe(
+      '[####] 200/200, 10.0 jobs/min',
+    );
   });
 });

@@ -54,7 +54,8 @@ describe('bmru <command> --help', () => {
   it('lists every command in the top-level help', async () => {
     const r = await cli.run(['--help']);
     expect(r.exitCode).toBe(0);
-    for (const command of ['simulate', 'export', 'spice <deck>', 'compare']) expect(r.stdout).toContain(`bmru ${command}`);
+    for (const command of ['simulate', 'export', 'spice <deck>', 'compare'])
+      expect(r.stdout).toContain(`bmru ${command}`);
   });
 
   it('bare `bmru` prints the command list with the usage error', async () => {

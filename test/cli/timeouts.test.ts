@@ -28,20 +28,27 @@ async function holdingWrapper(name: string, { ignoreTerm = false } = {}): Promis
   const bin = path.join(fx.dir, name);
   // An ignored signal stays ignored across fork and exec: with ignoreTerm only SIGKILL ends the group.
   const trap = ignoreTerm ? "trap '' TERM\n" : '';
-  await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : site wrapper"; exit 0; fi\n${trap}echo $$ > "$0.pgid"\nsh -c 'sleep 300' &\nwait\n`);
+  await writeFile(
+    bin,
+    `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : site wrapper"; exit 0; fi\n${trap}echo $$ > "$0.pgid"\nsh -c 'sleep 300' &\nwait\n`,
+  );
   await chmod(bin, 0o755);
   return { bin, pgid: () => Number(readFileSync(`${bin}.pgid`, 'utf8')) };
 }
 
 /** Starts the binary without waiting for it (for a Ctrl-C in the middle). */
 function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: fx.dir, env: { ...process.env, TMPDIR: fx.dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: fx.dir,
+    env: { ...process.env, TMPDIR: fx.dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, ended };
 }
@@ -53,7 +60,14 @@ async function waitForFile(file: string, ms = 30_000): Promise<void> {
 }
 
 const planText = (name: string) =>
-  [`name: ${name}`, 'process: c180', `models: [${EXAMPLE_MODEL}]`, `inputs: [{ file: ${path.join(fx.dir, clip)} }]`, `out: out-${name}`, ''].join('\n');
+  [
+    `name: ${name}`,
+    'process: c180',
+    `models: [${EXAMPLE_MODEL}]`,
+    `inputs: [{ file: ${path.join(fx.dir, clip)} }]`,
+    `out: out-${name}`,
+    '',
+  ].join('\n');
 
 describe('a wrapper ngspice that never ends', () => {
   it('compare --timeout 5 exits 2 within seconds, saying so, and leaves no process', async () => {
@@ -87,7 +101,9 @@ describe('a wrapper ngspice that never ends', () => {
 
   it('Ctrl-C stops compare (no listener of its own) and takes the wrapper group with it', async () => {
     const w = await holdingWrapper('ngspice-ctrl-c');
-    const { child, ended } = start(['compare', '-i', clip, '-o', 'cmp-int', '--timeout', '600'], { BMRU_NGSPICE: w.bin });
+    const { child, ended } = start(['compare', '-i', clip, '-o', 'cmp-int', '--timeout', '600'], {
+      BMRU_NGSPICE: w.bin,
+    });
     await waitForFile(`${w.bin}.pgid`);
     child.kill('SIGINT');
     const r = await Promise.race([ended, sleep(10_000).then(() => undefined)]);

@@ -15,10 +15,26 @@ afterAll(() => cli.cleanUp());
 
 describe('bmru train', () => {
   it('trains, reports the splits, and writes the model, report, loss CSV and plots', async () => {
-    const r = await cli.run(['train', '-f', 'toy.safetensors', '--epochs', '12', '--batch-size', '8', '--lr', '0.03', '--warmup-steps', '5', '-o', 'out/toy.json']);
+    const r = await cli.run([
+      'train',
+      '-f',
+      'toy.safetensors',
+      '--epochs',
+      '12',
+      '--batch-size',
+      '8',
+      '--lr',
+      '0.03',
+      '--warmup-steps',
+      '5',
+      '-o',
+      'out/toy.json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^test\s+8\s+100\.00%/m);
-    expect(r.stdout).toContain('wrote out/toy.json, out/toy.report.json, out/toy.loss.csv, out/toy.loss.svg, out/toy.training.html');
+    expect(r.stdout).toContain(
+      'wrote out/toy.json, out/toy.report.json, out/toy.loss.csv, out/toy.loss.svg, out/toy.training.html',
+    );
     expect(r.stderr).toContain('24 train / 8 validation / 8 test clips');
     expect(r.stderr).toMatch(/train 12 epochs in [\d.]+ s, kept epoch \d+/);
     const net = await loadModel(path.join(cli.dir, 'out/toy.json'));
@@ -37,7 +53,12 @@ describe('bmru train', () => {
     const set = toyFeatureSet();
     set.target[2] = 3;
     await writeToyFeatureFile(path.join(cli.dir, 'bad.safetensors'), set);
-    expectOneErrorLine(await cli.run(['train', '-f', 'bad.safetensors', '--epochs', '1']), 'bad.safetensors', "'target'", 'index 2');
+    expectOneErrorLine(
+      await cli.run(['train', '-f', 'bad.safetensors', '--epochs', '1']),
+      'bad.safetensors',
+      "'target'",
+      'index 2',
+    );
     expectOneErrorLine(await cli.run(['train', '-f', 'nowhere.safetensors']), 'nowhere.safetensors', 'cannot read');
   });
 
@@ -46,6 +67,12 @@ describe('bmru train', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--width must be an integer >= 1, got 0');
     // out/toy.json is the width-4 model the first test wrote.
-    expectOneErrorLine(await cli.run(['train', '-f', 'toy.safetensors', '--init', 'out/toy.json', '--width', '2']), 'out/toy.json', 'H=4', 'H=2', '--width');
+    expectOneErrorLine(
+      await cli.run(['train', '-f', 'toy.safetensors', '--init', 'out/toy.json', '--width', '2']),
+      'out/toy.json',
+      'H=4',
+      'H=2',
+      '--width',
+    );
   });
 });

@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRun, firstCrossing, judge, loadTolerances, timeAverage, valueAt, type CircuitFrames } from '../../src/compare/index.js';
+import {
+  compareRun,
+  firstCrossing,
+  judge,
+  loadTolerances,
+  timeAverage,
+  valueAt,
+  type CircuitFrames,
+} from '../../src/compare/index.js';
 import { randomInputs, randomNetwork, runNetwork, cellThresholds } from '../../src/model/index.js';
 
 /** Circuit frames that reproduce a software trace exactly (the starting point for injected faults). */
@@ -61,7 +69,8 @@ describe('comparator', () => {
     expect(b.candidateRelError).toBeCloseTo(0.1, 9);
     const S = net.cells;
     const meanAlpha = alpha[0].reduce((a, v) => a + v, 0) / S;
-    const outErr = tr.states[0].reduce((a, s, i) => a + 0.002 * alpha[0][i % S] * s, 0) / tr.states[0].length / meanAlpha;
+    const outErr =
+      tr.states[0].reduce((a, s, i) => a + 0.002 * alpha[0][i % S] * s, 0) / tr.states[0].length / meanAlpha;
     expect(b.stateRelErrorAgreeing).toBeCloseTo(outErr, 12);
     expect(b.suppression).toBeCloseTo(0.1 / outErr, 6);
   });
@@ -78,7 +87,13 @@ describe('comparator', () => {
   });
 });
 
-const DEFAULT = { minStateAgreement: 0.995, requireDecisionMatch: true, minVoteAgreement: 0.95, maxDisagreements: {}, maxUnexplained: {} };
+const DEFAULT = {
+  minStateAgreement: 0.995,
+  requireDecisionMatch: true,
+  minVoteAgreement: 0.95,
+  maxDisagreements: {},
+  maxUnexplained: {},
+};
 
 describe('waveform helpers', () => {
   const t = Float64Array.of(0, 1, 2, 3);
@@ -114,11 +129,33 @@ describe('tolerance files', () => {
 describe('transition latching', () => {
   // One cell fed c = relu(1.3 - relu(x0) - relu(x1)): from x = (1, -1) to (-1, 1) the candidate sits at 0.3 in
   // the hold band at both frames, but passes 1.3 (above beta_hi = 0.5) half-way along a continuous path.
-  const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+  const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
+    weight: { rows, cols, data: Float64Array.from(w) },
+    bias: Float64Array.from(b),
+  });
   const net = {
-    arch: 'fq-bmru' as const, inputs: 2, width: 2, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+    arch: 'fq-bmru' as const,
+    inputs: 2,
+    width: 2,
+    cells: 1,
+    classes: 2,
+    skip: false,
+    unitCurrentA: 1e-9,
+    frameS: 0.01,
+    cellParams: 'realised' as const,
     pre: lin(2, 2, [1, 0, 0, 1], [0, 0]),
-    blocks: [{ cand: lin(1, 2, [-1, -1], [1.3]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.2), delta: Float64Array.of(0.3), s0: Float64Array.of(0) }, post: lin(2, 1, [1, -1], [0, 0]) }],
+    blocks: [
+      {
+        cand: lin(1, 2, [-1, -1], [1.3]),
+        cell: {
+          alpha: Float64Array.of(1),
+          beta1: Float64Array.of(0.2),
+          delta: Float64Array.of(0.3),
+          s0: Float64Array.of(0),
+        },
+        post: lin(2, 1, [1, -1], [0, 0]),
+      },
+    ],
     out: lin(2, 2, [1, 0, 0, 1], [0, 0]),
   };
   const inputs = { frames: 2, features: 2, data: Float64Array.of(1, -1, -1, 1) };
@@ -143,12 +180,34 @@ describe('transition latching', () => {
   });
 });
 
-const lin1 = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+const lin1 = (rows: number, cols: number, w: number[], b: number[]) => ({
+  weight: { rows, cols, data: Float64Array.from(w) },
+  bias: Float64Array.from(b),
+});
 /** One cell with band [0.9, 1.0], starting ON. */
 const net0 = {
-  arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+  arch: 'fq-bmru' as const,
+  inputs: 1,
+  width: 1,
+  cells: 1,
+  classes: 2,
+  skip: false,
+  unitCurrentA: 1e-9,
+  frameS: 0.01,
+  cellParams: 'realised' as const,
   pre: lin1(1, 1, [1], [0]),
-  blocks: [{ cand: lin1(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.9), delta: Float64Array.of(0.1), s0: Float64Array.of(1) }, post: lin1(1, 1, [1], [0]) }],
+  blocks: [
+    {
+      cand: lin1(1, 1, [1], [0]),
+      cell: {
+        alpha: Float64Array.of(1),
+        beta1: Float64Array.of(0.9),
+        delta: Float64Array.of(0.1),
+        s0: Float64Array.of(1),
+      },
+      post: lin1(1, 1, [1], [0]),
+    },
+  ],
   out: lin1(2, 1, [1, -1], [0, 0]),
 };
 const tr0 = () => runNetwork(net0, { frames: 1, features: 1, data: Float64Array.of(0.995) });
@@ -158,9 +217,28 @@ describe('margin of a disagreement inside the hysteresis band', () => {
     // Band [0.9, 1.0], candidate 0.995: the model holds ON; a circuit reading OFF must have seen < 0.9 (10% off).
     const lin = lin1;
     const net = {
-      arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+      arch: 'fq-bmru' as const,
+      inputs: 1,
+      width: 1,
+      cells: 1,
+      classes: 2,
+      skip: false,
+      unitCurrentA: 1e-9,
+      frameS: 0.01,
+      cellParams: 'realised' as const,
       pre: lin(1, 1, [1], [0]),
-      blocks: [{ cand: lin(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.9), delta: Float64Array.of(0.1), s0: Float64Array.of(1) }, post: lin(1, 1, [1], [0]) }],
+      blocks: [
+        {
+          cand: lin(1, 1, [1], [0]),
+          cell: {
+            alpha: Float64Array.of(1),
+            beta1: Float64Array.of(0.9),
+            delta: Float64Array.of(0.1),
+            s0: Float64Array.of(1),
+          },
+          post: lin(1, 1, [1], [0]),
+        },
+      ],
       out: lin(2, 1, [1, -1], [0, 0]),
     };
     const tr = runNetwork(net, { frames: 1, features: 1, data: Float64Array.of(0.995) });
@@ -188,9 +266,25 @@ describe('switching delay', () => {
     const time = Float64Array.of(0, 0.0199, 0.02, 0.03);
     const v0 = Float64Array.of(0, 0, 1.8, 1.8);
     const zero = new Float64Array(4);
-    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: 4,
-      vectors: ['time', 'v(c)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, v0, zero, zero] };
-    const probes = { candidates: [['i(a)']], stateCurrents: [['i(a)']], cellNodes: [['v(c)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' } };
+    const plot = {
+      title: '',
+      date: '',
+      plotname: 'Transient Analysis',
+      complex: false,
+      numPoints: 4,
+      vectors: ['time', 'v(c)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })),
+      real: [time, v0, zero, zero],
+    };
+    const probes = {
+      candidates: [['i(a)']],
+      stateCurrents: [['i(a)']],
+      cellNodes: [['v(c)']],
+      hPos: [],
+      hNeg: [],
+      logitPos: [],
+      logitNeg: [],
+      supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' },
+    };
     const c = sampleCircuit(plot, probes, { frames: 3, frameS: 0.01, unitA: 1e-9, vddV: 1.8 });
     expect(Array.from(c.states[0])).toEqual([0, 0, 1]);
     expect(c.switchDelaysS[0][0]).toHaveLength(1);
@@ -204,9 +298,25 @@ describe('switching delay', () => {
     const v0 = Float64Array.of(0, 0, 1.8, 1.8, 1.8, 1.8, 1.8);
     const v1 = Float64Array.of(0, 0, 0, 0, 1.8, 1.8, 1.8);
     const zero = new Float64Array(7);
-    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: 7,
-      vectors: ['time', 'v(c0)', 'v(c1)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, v0, v1, zero, zero] };
-    const base = { candidates: [['i(a)'], ['i(a)']], stateCurrents: [['i(a)'], ['i(a)']], cellNodes: [['v(c0)'], ['v(c1)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' } };
+    const plot = {
+      title: '',
+      date: '',
+      plotname: 'Transient Analysis',
+      complex: false,
+      numPoints: 7,
+      vectors: ['time', 'v(c0)', 'v(c1)', 'i(a)', 'i(s)'].map((name) => ({ name, type: 'x' })),
+      real: [time, v0, v1, zero, zero],
+    };
+    const base = {
+      candidates: [['i(a)'], ['i(a)']],
+      stateCurrents: [['i(a)'], ['i(a)']],
+      cellNodes: [['v(c0)'], ['v(c1)']],
+      hPos: [],
+      hNeg: [],
+      logitPos: [],
+      logitNeg: [],
+      supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' },
+    };
     const opts = { frames: 2, frameS: 0.01, unitA: 1e-9, vddV: 1.8 };
     const held = sampleCircuit(plot, { ...base, releaseS: [0, 0.0033] }, opts);
     expect(held.switchDelaysS[0][0][0]).toBeCloseTo(0.00055, 6);
@@ -216,12 +326,30 @@ describe('switching delay', () => {
   });
 });
 
-
 /** One cell fed the input unchanged, band [beta_lo, beta_lo + delta], starting OFF. */
 const oneCell = (betaLo: number, delta: number) => ({
-  arch: 'fq-bmru' as const, inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised' as const,
+  arch: 'fq-bmru' as const,
+  inputs: 1,
+  width: 1,
+  cells: 1,
+  classes: 2,
+  skip: false,
+  unitCurrentA: 1e-9,
+  frameS: 0.01,
+  cellParams: 'realised' as const,
   pre: lin1(1, 1, [1], [0]),
-  blocks: [{ cand: lin1(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(betaLo), delta: Float64Array.of(delta), s0: Float64Array.of(0) }, post: lin1(1, 1, [1], [0]) }],
+  blocks: [
+    {
+      cand: lin1(1, 1, [1], [0]),
+      cell: {
+        alpha: Float64Array.of(1),
+        beta1: Float64Array.of(betaLo),
+        delta: Float64Array.of(delta),
+        s0: Float64Array.of(0),
+      },
+      post: lin1(1, 1, [1], [0]),
+    },
+  ],
   out: lin1(2, 1, [1, -1], [0, 0]),
 });
 const seq = (...x: number[]) => ({ frames: x.length, features: 1, data: Float64Array.from(x) });
@@ -251,7 +379,11 @@ describe('carried disagreements', () => {
     expect(c.disagreementsByMargin).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
     expect(c.disagreementsByCause.carried).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 0 });
     expect(c.disagreementsByCause.unexplained).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
-    const checks = judge(c, { ...DEFAULT, maxDisagreements: { '1-5%': 1 }, maxUnexplained: { '1-5%': 1, '>=20%': 1 } }).checks;
+    const checks = judge(c, {
+      ...DEFAULT,
+      maxDisagreements: { '1-5%': 1 },
+      maxUnexplained: { '1-5%': 1, '>=20%': 1 },
+    }).checks;
     expect(checks.find((k) => k.name === 'fresh disagreements at margin 1-5%')?.measured).toBe(1);
     expect(checks.find((k) => k.name === 'unexplained disagreements at margin 1-5%')?.measured).toBe(1);
     expect(checks.find((k) => k.name === 'unexplained disagreements at margin >=20%')?.measured).toBe(1);
@@ -298,9 +430,26 @@ describe('candidate extremes per frame', () => {
     const time = Float64Array.of(0, 0.001, 0.0011, 0.002, 0.01, 0.010001, 0.015, 0.02);
     const cand = Float64Array.of(1.05e-9, 2e-9, 1.05e-9, 1.05e-9, 1.05e-9, 0.95e-9, 0.95e-9, 0.95e-9);
     const zero = new Float64Array(time.length);
-    const plot = { title: '', date: '', plotname: 'Transient Analysis', complex: false, numPoints: time.length,
-      vectors: ['time', 'i(c)', 'v(c)', 'i(s)'].map((name) => ({ name, type: 'x' })), real: [time, cand, zero, zero] };
-    const probes = { candidates: [['i(c)']], stateCurrents: [['i(c)']], cellNodes: [['v(c)']], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' }, releaseS: [0.002] };
+    const plot = {
+      title: '',
+      date: '',
+      plotname: 'Transient Analysis',
+      complex: false,
+      numPoints: time.length,
+      vectors: ['time', 'i(c)', 'v(c)', 'i(s)'].map((name) => ({ name, type: 'x' })),
+      real: [time, cand, zero, zero],
+    };
+    const probes = {
+      candidates: [['i(c)']],
+      stateCurrents: [['i(c)']],
+      cellNodes: [['v(c)']],
+      hPos: [],
+      hNeg: [],
+      logitPos: [],
+      logitNeg: [],
+      supplies: { cell: 'i(s)', ff: 'i(s)', bias: 'i(s)', in: 'i(s)' },
+      releaseS: [0.002],
+    };
     const c = sampleCircuit(plot, probes, { frames: 2, frameS: 0.01, unitA: 1e-9, vddV: 1.8, inputEdgeS: 1e-6 });
     expect(c.candidateMax[0][0]).toBeCloseTo(1.05, 9);
     expect(c.candidateMax[0][1]).toBeCloseTo(0.95, 9);

@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { decides, nearTies, nearTiesCsvRows, thresholdResolution, THRESHOLD_RESOLUTION, unitFrameKey } from '../../src/compare/neartie.js';
+import {
+  decides,
+  nearTies,
+  nearTiesCsvRows,
+  thresholdResolution,
+  THRESHOLD_RESOLUTION,
+  unitFrameKey,
+} from '../../src/compare/neartie.js';
 import { TOLERANCE_ABS_A, TOLERANCE_REL } from '../../src/calibrate/calibrate.js';
 import { runNetwork } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
 
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
+  weight: { rows, cols, data: Float64Array.from(w) },
+  bias: Float64Array.from(b),
+});
 
 /**
  * One cell whose candidate is the input itself (c = max(x, 0)): band [0.3, 0.5), I_unit 1 nA, so the resolution is
@@ -12,9 +22,28 @@ const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight:
  */
 function oneCell(betaLo: number, delta: number, s0 = 0): Network {
   return {
-    arch: 'fq-bmru', inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA: 1e-9, frameS: 0.01, cellParams: 'realised',
+    arch: 'fq-bmru',
+    inputs: 1,
+    width: 1,
+    cells: 1,
+    classes: 2,
+    skip: false,
+    unitCurrentA: 1e-9,
+    frameS: 0.01,
+    cellParams: 'realised',
     pre: lin(1, 1, [1], [0]),
-    blocks: [{ cand: lin(1, 1, [1], [0]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(betaLo), delta: Float64Array.of(delta), s0: Float64Array.of(s0) }, post: lin(1, 1, [1], [0]) }],
+    blocks: [
+      {
+        cand: lin(1, 1, [1], [0]),
+        cell: {
+          alpha: Float64Array.of(1),
+          beta1: Float64Array.of(betaLo),
+          delta: Float64Array.of(delta),
+          s0: Float64Array.of(s0),
+        },
+        post: lin(1, 1, [1], [0]),
+      },
+    ],
     out: lin(2, 1, [0, 1], [0.5, 0]),
   };
 }
@@ -64,7 +93,18 @@ describe('near ties', () => {
     expect(n.ties[0].trained).toBeCloseTo(0.54, 15);
     expect(n.ties[0].realised).toBeCloseTo(0.5, 15);
     const rows = nearTiesCsvRows(n);
-    expect(rows[0]).toEqual(['parameter', 'block', 'unit', 'threshold', 'trained', 'realised', 'resolution', 'unit_frames', 'closest_margin', 'frames']);
+    expect(rows[0]).toEqual([
+      'parameter',
+      'block',
+      'unit',
+      'threshold',
+      'trained',
+      'realised',
+      'resolution',
+      'unit_frames',
+      'closest_margin',
+      'frames',
+    ]);
     expect(rows.slice(1).map((r) => [r[0], r[7], r[9]])).toEqual([['blocks.0.cell.beta_hi[0]', 1, '0']]);
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { betterReferences, checkHwawareFits, defaultReference, referenceFigures, type ReferenceTable } from '../../src/compare/references.js';
+import {
+  betterReferences,
+  checkHwawareFits,
+  defaultReference,
+  referenceFigures,
+  type ReferenceTable,
+} from '../../src/compare/references.js';
 import { compareRun, type CircuitFrames } from '../../src/compare/index.js';
 import { cosimulate, referenceTable } from '../../src/pipeline.js';
 import { loadProcess } from '../../src/netlist/process.js';
@@ -8,7 +14,10 @@ import { resolveProcessPath } from '../../src/util/paths.js';
 import { runNetwork } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
 
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight: { rows, cols, data: Float64Array.from(w) }, bias: Float64Array.from(b) });
+const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
+  weight: { rows, cols, data: Float64Array.from(w) },
+  bias: Float64Array.from(b),
+});
 
 /**
  * One cell fed c = w x + b. With w = 0.05 (below half the narrowest c180 mirror, so the circuit leaves it out) the
@@ -16,9 +25,28 @@ const lin = (rows: number, cols: number, w: number[], b: number[]) => ({ weight:
  */
 function tiny(w = 0.05, unitCurrentA = 1e-9): Network {
   return {
-    arch: 'fq-bmru', inputs: 1, width: 1, cells: 1, classes: 2, skip: false, unitCurrentA, frameS: 0.01, cellParams: 'realised',
+    arch: 'fq-bmru',
+    inputs: 1,
+    width: 1,
+    cells: 1,
+    classes: 2,
+    skip: false,
+    unitCurrentA,
+    frameS: 0.01,
+    cellParams: 'realised',
     pre: lin(1, 1, [w], [0]),
-    blocks: [{ cand: lin(1, 1, [1], [0.2]), cell: { alpha: Float64Array.of(1), beta1: Float64Array.of(0.3), delta: Float64Array.of(0.2), s0: Float64Array.of(0) }, post: lin(1, 1, [1], [0]) }],
+    blocks: [
+      {
+        cand: lin(1, 1, [1], [0.2]),
+        cell: {
+          alpha: Float64Array.of(1),
+          beta1: Float64Array.of(0.3),
+          delta: Float64Array.of(0.2),
+          s0: Float64Array.of(0),
+        },
+        post: lin(1, 1, [1], [0]),
+      },
+    ],
     out: lin(2, 1, [0, 1], [0.5, 0]),
   };
 }
@@ -28,9 +56,15 @@ const clip = { frames: 6, features: 1, data: Float64Array.of(0, 8, 8, 0, 8, 8) }
 function circuitOf(net: Network): CircuitFrames {
   const tr = runNetwork(net, clip);
   return {
-    frames: tr.frames, candidates: tr.candidates, candidateMax: tr.candidates, candidateMin: tr.candidates,
-    stateCurrents: tr.states.map((s) => Float64Array.from(s)), states: tr.states, logits: tr.logits,
-    switchDelaysS: [[[]]], supplyMeanA: {},
+    frames: tr.frames,
+    candidates: tr.candidates,
+    candidateMax: tr.candidates,
+    candidateMin: tr.candidates,
+    stateCurrents: tr.states.map((s) => Float64Array.from(s)),
+    states: tr.states,
+    logits: tr.logits,
+    switchDelaysS: [[[]]],
+    supplyMeanA: {},
   };
 }
 
@@ -41,8 +75,16 @@ describe('references', () => {
     expect(defaultReference('process')).toBe('hwaware');
   });
 
-  it('names the references that predict the circuit better than the verdict\'s, best first', () => {
-    const f = (stateAgreement: number) => ({ stateAgreement, voteAgreement: 1, decisionMatch: true, softwareDecision: 0, circuitDecision: 0, disagreements: 0, freshDisagreements: 0 });
+  it("names the references that predict the circuit better than the verdict's, best first", () => {
+    const f = (stateAgreement: number) => ({
+      stateAgreement,
+      voteAgreement: 1,
+      decisionMatch: true,
+      softwareDecision: 0,
+      circuitDecision: 0,
+      disagreements: 0,
+      freshDisagreements: 0,
+    });
     // The user's case: circuit vs trained 98.64%, vs realised 98.06%.
     const t: ReferenceTable = { trained: f(0.9864), realised: f(0.9806) };
     expect(betterReferences(t, 'realised')).toEqual(['trained']);
@@ -54,12 +96,22 @@ describe('references', () => {
     const trained = tiny();
     const realised = tiny(0);
     const c = compareRun(trained, runNetwork(trained, clip), circuitOf(realised), clip);
-    expect(referenceFigures(c)).toEqual({ stateAgreement: 2 / 6, voteAgreement: 2 / 6, decisionMatch: false, softwareDecision: 1, circuitDecision: 0, disagreements: 4, freshDisagreements: 4 });
+    expect(referenceFigures(c)).toEqual({
+      stateAgreement: 2 / 6,
+      voteAgreement: 2 / 6,
+      decisionMatch: false,
+      softwareDecision: 1,
+      circuitDecision: 0,
+      disagreements: 4,
+      freshDisagreements: 4,
+    });
   });
 
   it('accepts a hardware-aware model of the same network only', () => {
     expect(() => checkHwawareFits(tiny(0), tiny(), 'hw.json')).not.toThrow();
-    expect(() => checkHwawareFits(tiny(0, 2.5e-10), tiny(), 'hw.json')).toThrow(/hw\.json 'unitCurrentA': is not a hardware-aware model of this network: unitCurrentA is 2.5e-10, the model has 1e-9/);
+    expect(() => checkHwawareFits(tiny(0, 2.5e-10), tiny(), 'hw.json')).toThrow(
+      /hw\.json 'unitCurrentA': is not a hardware-aware model of this network: unitCurrentA is 2.5e-10, the model has 1e-9/,
+    );
     expect(() => checkHwawareFits({ ...tiny(), classes: 3 }, tiny(), 'hw.json')).toThrow(/'classes'/);
   });
 });
@@ -79,7 +131,12 @@ describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async 
     expect(t.realised).toMatchObject({ stateAgreement: 1, decisionMatch: true });
     expect(t.trained).toMatchObject({ stateAgreement: 2 / 6, decisionMatch: false });
     expect(r.verdict.pass).toBe(true);
-    const asTrained = await cosimulate(net, clip, { process, calibration, reference: 'trained', run: { name: 'refs-test', timeoutMs: 60_000 } });
+    const asTrained = await cosimulate(net, clip, {
+      process,
+      calibration,
+      reference: 'trained',
+      run: { name: 'refs-test', timeoutMs: 60_000 },
+    });
     expect(asTrained.comparison.stateAgreement).toBe(2 / 6);
     expect(asTrained.verdict.pass).toBe(false);
   });
@@ -90,15 +147,29 @@ describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async 
       seen.push(p.name);
       return { ...n, pre: lin(1, 1, [0], [0]) };
     };
-    const r = await cosimulate(net, clip, { process, calibration, hwaware: { origin: 'process', build, source: 'test builder' }, run: { name: 'refs-test', timeoutMs: 60_000 } });
+    const r = await cosimulate(net, clip, {
+      process,
+      calibration,
+      hwaware: { origin: 'process', build, source: 'test builder' },
+      run: { name: 'refs-test', timeoutMs: 60_000 },
+    });
     expect(seen).toEqual(['c180']);
     expect(r.reference).toBe('hwaware');
     expect(Object.keys(r.references)).toEqual(['trained', 'realised', 'hwaware']);
     expect(r.comparison.stateAgreement).toBe(1);
     const none = { origin: 'process' as const, build: () => undefined, source: 'test builder' };
-    const fallback = await cosimulate(net, clip, { process, calibration, hwaware: none, run: { name: 'refs-test', timeoutMs: 60_000 } });
+    const fallback = await cosimulate(net, clip, {
+      process,
+      calibration,
+      hwaware: none,
+      run: { name: 'refs-test', timeoutMs: 60_000 },
+    });
     expect(fallback.reference).toBe('realised');
-    await expect(cosimulate(net, clip, { process, calibration, hwaware: none, reference: 'hwaware' })).rejects.toThrow(/test builder has none for process c180/);
-    await expect(cosimulate(net, clip, { process, calibration, reference: 'hwaware' })).rejects.toThrow(/needs a hardware-aware model/);
+    await expect(cosimulate(net, clip, { process, calibration, hwaware: none, reference: 'hwaware' })).rejects.toThrow(
+      /test builder has none for process c180/,
+    );
+    await expect(cosimulate(net, clip, { process, calibration, reference: 'hwaware' })).rejects.toThrow(
+      /needs a hardware-aware model/,
+    );
   });
 });

@@ -48,7 +48,17 @@ describe('deck injection (real ngspice)', () => {
     await mkdir(folder, { recursive: true });
     const model = path.join(folder, 'm.json');
     await cp(EXAMPLE_MODEL, model);
-    const r = await f.run(['compare', '-m', model, '-i', 'clip5.csv', '-o', 'out-title', '-t', path.join(REPO_ROOT, 'models', 'example', 'tolerances.json')]);
+    const r = await f.run([
+      'compare',
+      '-m',
+      model,
+      '-i',
+      'clip5.csv',
+      '-o',
+      'out-title',
+      '-t',
+      path.join(REPO_ROOT, 'models', 'example', 'tolerances.json'),
+    ]);
     expect(r.exitCode, r.stderr).not.toBe(EXIT_ERROR);
     expect(existsSync(MARKER)).toBe(false);
     const deck = await readFile(path.join(f.dir, 'out-title', 'deck.cir'), 'utf8');
@@ -59,7 +69,10 @@ describe('deck injection (real ngspice)', () => {
 
   it("a process whose name and description carry newlines, '.include /etc/passwd' and a *# shell line: the exported deck runs clean", async () => {
     await armMarker();
-    const proc = await processCopy('proc-text', { name: `c180\n*# ${SHELL}`, description: `typical\n.include /etc/passwd\n*# ${SHELL}` });
+    const proc = await processCopy('proc-text', {
+      name: `c180\n*# ${SHELL}`,
+      description: `typical\n.include /etc/passwd\n*# ${SHELL}`,
+    });
     const r = await f.run(['export', '-p', proc, '-i', 'clip5.csv', '-o', 'out-proc']);
     expect(r.exitCode, r.stderr).toBe(0);
     const deckFile = path.join(f.dir, 'out-proc', 'deck.cir');

@@ -32,7 +32,12 @@ describe('an exported deck (real ngspice)', () => {
     const probes: Probes = JSON.parse(await readFile(path.join(folder, 'probes.json'), 'utf8'));
     const net = await loadModel(EXAMPLE_MODEL);
     const plot = transientPlot(await readRawfile(path.join(folder, 'plain.raw')));
-    const plain = sampleCircuit(plot, probes, { frames: FRAMES, frameS: net.frameS, unitA: net.unitCurrentA, vddV: 1.8 });
+    const plain = sampleCircuit(plot, probes, {
+      frames: FRAMES,
+      frameS: net.frameS,
+      unitA: net.unitCurrentA,
+      vddV: 1.8,
+    });
 
     const cmp = await f.run(['compare', '-i', 'clip.csv', '-o', 'compared']);
     expect([0, 1]).toContain(cmp.exitCode);

@@ -16,9 +16,21 @@ describe('batch exit code', () => {
 describe('report.csv rows', () => {
   it('have one cell per header column, empty where nothing was measured', () => {
     const row: GroupRow = {
-      model: 'm.json', process: 'c180', corner: '-', jobs: 2, ok: 1, failed: 1, pending: 0, pass: 1,
-      stateAgreementMean: 0.99, stateAgreementMin: 0.99, voteAgreementMean: null, decisionMatchRate: 1, ngspiceMeanS: 2.5,
-      verdictReferences: ['realised'], references: { realised: { stateAgreementMean: 0.99, decisionMatchRate: 1 } },
+      model: 'm.json',
+      process: 'c180',
+      corner: '-',
+      jobs: 2,
+      ok: 1,
+      failed: 1,
+      pending: 0,
+      pass: 1,
+      stateAgreementMean: 0.99,
+      stateAgreementMin: 0.99,
+      voteAgreementMean: null,
+      decisionMatchRate: 1,
+      ngspiceMeanS: 2.5,
+      verdictReferences: ['realised'],
+      references: { realised: { stateAgreementMean: 0.99, decisionMatchRate: 1 } },
     } as unknown as GroupRow;
     const cells = reportCsvRow(row);
     expect(cells).toHaveLength(REPORT_HEADER.length);

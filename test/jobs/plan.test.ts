@@ -27,7 +27,10 @@ async function plan(name: string, text: string) {
 
 /** The InputError a promise rejects with. */
 async function inputError(p: Promise<unknown>): Promise<InputError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(InputError);
   return e as InputError;
 }
@@ -36,7 +39,9 @@ const BASE = `name: t\nprocess: c180\nmodels: [${MODEL}]\n`;
 
 describe('plan validation', () => {
   it('names the plan file and the field of a wrong entry', async () => {
-    const e = await inputError(plan('bad-input.yaml', `${BASE}inputs:\n  - ${CLIP}\n  - { random: { frames: 0 } }\nseeds: [1]\n`));
+    const e = await inputError(
+      plan('bad-input.yaml', `${BASE}inputs:\n  - ${CLIP}\n  - { random: { frames: 0 } }\nseeds: [1]\n`),
+    );
     expect(e.file).toBe(path.join(dir, 'bad-input.yaml'));
     expect(e.field).toBe('inputs.1.random.frames');
     expect(e.message).toMatch(/>=\s*1/);
@@ -74,7 +79,9 @@ describe('plan validation', () => {
   });
 
   it('needs exactly one of process and processes', async () => {
-    const e = await inputError(plan('two.yaml', `name: t\nprocess: c180\nprocesses: [c180]\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`));
+    const e = await inputError(
+      plan('two.yaml', `name: t\nprocess: c180\nprocesses: [c180]\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`),
+    );
     expect(e.field).toBe('processes');
   });
 
@@ -94,7 +101,9 @@ describe('plan validation', () => {
   });
 
   it('rejects a misspelt inline tolerance instead of running with its default, listing the known keys', async () => {
-    const e = await inputError(plan('tol-typo.yaml', `${BASE}inputs: [${CLIP}]\ntolerances: { minStateAgrement: 0.9 }\n`));
+    const e = await inputError(
+      plan('tol-typo.yaml', `${BASE}inputs: [${CLIP}]\ntolerances: { minStateAgrement: 0.9 }\n`),
+    );
     expect(e.field).toBe('tolerances');
     expect(e.rule).toMatch(/^unknown key "minStateAgrement": expected minStateAgreement, requireDecisionMatch, /);
   });
@@ -113,12 +122,21 @@ describe('plan validation', () => {
   });
 
   it.skipIf(!existsSync(GF180_KIT))('accepts the corners of gf180mcu and rejects others by name', async () => {
-    const ok = await expandPlan(await plan('gf.yaml', `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, ss]\n`));
+    const ok = await expandPlan(
+      await plan('gf.yaml', `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, ss]\n`),
+    );
     expect(ok.jobs.map((j) => j.corner)).toEqual(['tt', 'ss']);
     // Different corners pull different .lib sections: the ids differ.
     expect(new Set(ok.jobs.map((j) => j.id)).size).toBe(2);
     expect(ok.jobs.every((j) => j.spiceSeed === 1)).toBe(true); // X devices: always an explicit seed
-    const e = await inputError(expandPlan(await plan('gf-bad.yaml', `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, xx]\n`)));
+    const e = await inputError(
+      expandPlan(
+        await plan(
+          'gf-bad.yaml',
+          `name: t\nprocess: gf180mcu\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt, xx]\n`,
+        ),
+      ),
+    );
     expect(e.field).toBe('corners.1');
     expect(e.message).toContain('tt, ff, ss, fs, sf');
   });
@@ -159,27 +177,40 @@ describe('plan expansion', () => {
 
   it('changes the id when the content changes', async () => {
     const a = await expandPlan(await plan('c.yaml', text(MODEL, CLIP)));
-    await writeFile(path.join(dir, 'edited-clip.csv'), `${(await import('node:fs')).readFileSync(CLIP, 'utf8')}0,0,0,0,0,0,0,0,0,0,0,0,0\n`);
+    await writeFile(
+      path.join(dir, 'edited-clip.csv'),
+      `${(await import('node:fs')).readFileSync(CLIP, 'utf8')}0,0,0,0,0,0,0,0,0,0,0,0,0\n`,
+    );
     const edited = await expandPlan(await plan('d.yaml', text(MODEL, 'edited-clip.csv')));
     // Jobs on the file changed; the random clips (no file) did not.
-    expect(edited.jobs.slice(0, 6).map((j) => j.id)).not.toEqual(expect.arrayContaining(a.jobs.slice(0, 6).map((j) => j.id)));
+    expect(edited.jobs.slice(0, 6).map((j) => j.id)).not.toEqual(
+      expect.arrayContaining(a.jobs.slice(0, 6).map((j) => j.id)),
+    );
     expect(edited.jobs.slice(6).map((j) => j.id)).toEqual(a.jobs.slice(6).map((j) => j.id));
     const uncal = await expandPlan(await plan('e.yaml', `${text(MODEL, CLIP)}calibrated: false\n`));
     expect(uncal.jobs.map((j) => j.id)).not.toEqual(expect.arrayContaining([a.jobs[0].id]));
   });
 
   it('drops a job that another entry already produces', async () => {
-    const e = await expandPlan(await plan('dup.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}, ${CLIP}]\n`));
+    const e = await expandPlan(
+      await plan('dup.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}, ${CLIP}]\n`),
+    );
     expect(e.jobs).toHaveLength(1);
     expect(e.duplicates).toBe(1);
   });
 
   it('resolves paths against the plan file and the default output folder against the current directory', async () => {
     await copyFile(MODEL, path.join(dir, 'm.json'));
-    const p = await parsePlan(`name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\n`, path.join(dir, 'rel.yaml'));
+    const p = await parsePlan(
+      `name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\n`,
+      path.join(dir, 'rel.yaml'),
+    );
     expect(p.models[0].file).toBe(path.join(dir, 'm.json'));
     expect(p.outDir).toBe(path.resolve('out', 'batch-rel'));
-    const q = await parsePlan(`name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\nout: results\n`, path.join(dir, 'rel.yaml'));
+    const q = await parsePlan(
+      `name: rel\nprocess: c180\nmodels: [m.json]\ninputs: [${CLIP}]\nout: results\n`,
+      path.join(dir, 'rel.yaml'),
+    );
     expect(q.outDir).toBe(path.join(dir, 'results'));
   });
 });
@@ -199,7 +230,11 @@ describe('plan references', () => {
     expect(overridden.jobs[0].id).toBe(trained.jobs[0].id);
     await copyFile(MODEL, path.join(dir, 'hw.json'));
     const hw = await expandPlan(await plan('r2.yaml', `${text}hwawareModel: hw.json\n`));
-    expect(hw.jobs[0].hwaware).toMatchObject({ path: 'hw.json', file: path.join(dir, 'hw.json'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(hw.jobs[0].hwaware).toMatchObject({
+      path: 'hw.json',
+      file: path.join(dir, 'hw.json'),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(hw.jobs[0].id).not.toBe(plain.jobs[0].id);
   });
 
@@ -215,7 +250,11 @@ describe('slices', () => {
   it('parses i/n and deals jobs round-robin, every job in exactly one slice', () => {
     const jobs = Array.from({ length: 10 }, (_, index) => ({ index }));
     const slices = [0, 1, 2].map((i) => sliceJobs(jobs, parseSlice(`${i}/3`)).map((j) => j.index));
-    expect(slices).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect(slices).toEqual([
+      [0, 3, 6, 9],
+      [1, 4, 7],
+      [2, 5, 8],
+    ]);
     expect(sliceJobs(jobs)).toHaveLength(10);
   });
 
@@ -226,6 +265,8 @@ describe('slices', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 });

@@ -25,7 +25,11 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A plan in the temp dir with its own output folder: the example model on 2-frame noisy clips. */
-async function planOf(name: string, extra: string, opts: { seeds?: number; models?: string } = {}): Promise<ExpandedPlan> {
+async function planOf(
+  name: string,
+  extra: string,
+  opts: { seeds?: number; models?: string } = {},
+): Promise<ExpandedPlan> {
   const text = [
     `name: ${name}`,
     'process: c180',
@@ -84,7 +88,12 @@ describe('runBatch', () => {
   it('stops on abort: the running job gets no record, the next run does the rest', async () => {
     const e = await planOf('abort', '', { seeds: 3 });
     const controller = new AbortController();
-    const first = await runBatch(e, { workers: 1, workRoot: dir, signal: controller.signal, onRecord: () => controller.abort() });
+    const first = await runBatch(e, {
+      workers: 1,
+      workRoot: dir,
+      signal: controller.signal,
+      onRecord: () => controller.abort(),
+    });
     expect(first).toMatchObject({ ok: 1, interrupted: true, pending: 2 });
     const second = await runBatch(e, { workers: 2, workRoot: dir });
     expect(second).toMatchObject({ skipped: 1, ok: 2, pending: 0 });
@@ -117,12 +126,20 @@ describe('runBatch', () => {
   });
 
   it('retries a crash: one SIGSEGV then success is an ok job with two attempts; crashing always fails after 1 + retries', async () => {
-    const once = await runBatch(await planOf('crash-once', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-once.sh', 1) });
+    const once = await runBatch(await planOf('crash-once', 'retries: 2', { seeds: 1 }), {
+      workers: 1,
+      workRoot: dir,
+      ngspiceBin: await fakeNgspice('crash-once.sh', 1),
+    });
     expect(once).toMatchObject({ ok: 1, failed: 0 });
     const [ok] = (await readAllResults(once.paths)).values();
     expect(ok.attempts.map((a) => a.failure?.class ?? 'ok')).toEqual(['crash', 'ok']);
 
-    const always = await runBatch(await planOf('crash-always', 'retries: 2', { seeds: 1 }), { workers: 1, workRoot: dir, ngspiceBin: await fakeNgspice('crash-always.sh', -1) });
+    const always = await runBatch(await planOf('crash-always', 'retries: 2', { seeds: 1 }), {
+      workers: 1,
+      workRoot: dir,
+      ngspiceBin: await fakeNgspice('crash-always.sh', -1),
+    });
     expect(always).toMatchObject({ ok: 0, failed: 1 });
     const [bad] = (await readAllResults(always.paths)).values();
     expect(bad.failure).toMatchObject({ class: 'crash', kind: 'crash' });
@@ -133,7 +150,11 @@ describe('runBatch', () => {
   it('reruns failed jobs only when asked', async () => {
     const e = await planOf('retry-failed', 'timeoutS: 0.001\nretries: 0', { seeds: 1 });
     await runBatch(e, { workers: 1, workRoot: dir });
-    expect(await runBatch(e, { workers: 1, workRoot: dir })).toMatchObject({ skipped: 1, failed: 0, failures: [expect.anything()] });
+    expect(await runBatch(e, { workers: 1, workRoot: dir })).toMatchObject({
+      skipped: 1,
+      failed: 0,
+      failures: [expect.anything()],
+    });
     const rerun = await runBatch(e, { workers: 1, workRoot: dir, retryFailed: true, timeoutS: 600 });
     expect(rerun).toMatchObject({ skipped: 0, ok: 1, failures: [] });
     const lines = (await readFile(outPaths(e.plan.outDir).jsonl, 'utf8')).trimEnd().split('\n');
@@ -143,7 +164,11 @@ describe('runBatch', () => {
   it('records the circuit against every reference and judges the one the plan names (the tiny cell whose input weight the circuit leaves out)', async () => {
     await writeFile(path.join(dir, 'tiny.json'), tinyModel(0.2));
     await writeFile(path.join(dir, 'tiny.csv'), TINY_CLIP);
-    const plan = (name: string, extra: string) => parsePlan(`name: ${name}\nprocess: c180\nmodels: [tiny.json]\ninputs: [tiny.csv]\nout: out-${name}\n${extra}`, path.join(dir, `${name}.yaml`)).then(expandPlan);
+    const plan = (name: string, extra: string) =>
+      parsePlan(
+        `name: ${name}\nprocess: c180\nmodels: [tiny.json]\ninputs: [tiny.csv]\nout: out-${name}\n${extra}`,
+        path.join(dir, `${name}.yaml`),
+      ).then(expandPlan);
     const byDefault = await plan('ref-default', '');
     const trained = await plan('ref-trained', 'reference: trained\n');
     expect((await runBatch(byDefault, { workers: 1, workRoot: dir })).belowTolerance).toBe(0);
@@ -161,7 +186,18 @@ describe('runBatch', () => {
     expect(row[CSV_HEADER.indexOf('reference')]).toBe('trained');
     expect(row[CSV_HEADER.indexOf('state_agreement_realised')]).toBe(1);
     expect(row[CSV_HEADER.indexOf('decision_match_trained')]).toBe('false');
-    const [group] = aggregate(trained.jobs, await readAllResults(outPaths(trained.plan.outDir)), trained.plan.tolerances);
-    expect(group).toMatchObject({ pass: 0, verdictReferences: ['trained'], references: { trained: { stateAgreementMean: 2 / 6, decisionMatchRate: 0 }, realised: { stateAgreementMean: 1, decisionMatchRate: 1 } } });
+    const [group] = aggregate(
+      trained.jobs,
+      await readAllResults(outPaths(trained.plan.outDir)),
+      trained.plan.tolerances,
+    );
+    expect(group).toMatchObject({
+      pass: 0,
+      verdictReferences: ['trained'],
+      references: {
+        trained: { stateAgreementMean: 2 / 6, decisionMatchRate: 0 },
+        realised: { stateAgreementMean: 1, decisionMatchRate: 1 },
+      },
+    });
   });
 });

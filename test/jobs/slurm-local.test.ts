@@ -29,16 +29,20 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     // vitest.config.ts ran this file only where root and the packages are; a set-up that then does not come
     // up is a failure, never a skip.
     const env = { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` };
-    const { stdout, stderr } = await run(LOCAL_SLURM, ['start'], { env }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`scripts/slurm-local.sh start failed: ${e.stderr || e.message}`);
-    });
+    const { stdout, stderr } = await run(LOCAL_SLURM, ['start'], { env }).catch(
+      (e: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`scripts/slurm-local.sh start failed: ${e.stderr || e.message}`);
+      },
+    );
     slurmConf = /^export SLURM_CONF=(.+)$/m.exec(stdout)?.[1];
-    if (slurmConf === undefined) throw new Error(`scripts/slurm-local.sh start printed no SLURM_CONF: ${stdout} ${stderr}`);
+    if (slurmConf === undefined)
+      throw new Error(`scripts/slurm-local.sh start printed no SLURM_CONF: ${stdout} ${stderr}`);
     startedHere = !stderr.includes('already running'); // leave a set-up someone else started as it was
   }, 90_000);
 
   afterAll(async () => {
-    if (startedHere) await run(LOCAL_SLURM, ['stop'], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+    if (startedHere)
+      await run(LOCAL_SLURM, ['stop'], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
   }, 90_000);
 
   it('runs a 5-job plan as 3 array tasks with --wait; every job has exactly one result and report merges them', async () => {
@@ -56,16 +60,29 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     // One log per task, each having run its own share: 2 + 2 + 1 jobs.
     const logs = (await readdir(path.join(out, 'slurm'))).filter((n) => n.endsWith('.out')).sort();
     expect(logs).toEqual([0, 1, 2].map((i) => `${jobId}_${i}.out`));
-    const ran = await Promise.all(logs.map(async (n) => Number(/^jobs (\d+): 0 had results already, \1 ok/m.exec(await readFile(path.join(out, 'slurm', n), 'utf8'))?.[1])));
+    const ran = await Promise.all(
+      logs.map(async (n) =>
+        Number(
+          /^jobs (\d+): 0 had results already, \1 ok/m.exec(await readFile(path.join(out, 'slurm', n), 'utf8'))?.[1],
+        ),
+      ),
+    );
     expect(ran).toEqual([2, 2, 1]);
 
-    const ids = JSON.parse(await readFile(path.join(out, 'jobs.json'), 'utf8')).jobs.map((j: { id: string }) => j.id).sort();
-    expect((await readdir(path.join(out, 'results'))).filter((n) => n.endsWith('.json')).sort()).toEqual(ids.map((id: string) => `${id}.json`));
+    const ids = JSON.parse(await readFile(path.join(out, 'jobs.json'), 'utf8'))
+      .jobs.map((j: { id: string }) => j.id)
+      .sort();
+    expect((await readdir(path.join(out, 'results'))).filter((n) => n.endsWith('.json')).sort()).toEqual(
+      ids.map((id: string) => `${id}.json`),
+    );
 
     const report = await fx.run(['batch', 'report', 'out-array']);
     expect(report.exitCode, report.stderr).toBe(0);
     expect(report.stdout).toContain('batch slurm: 5 jobs, 5 ok, 0 failed, 0 pending');
-    const jsonl = (await readFile(path.join(out, 'results.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).id);
+    const jsonl = (await readFile(path.join(out, 'results.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(jsonl.sort()).toEqual(ids);
     const csv = (await readFile(path.join(out, 'report.csv'), 'utf8')).trimEnd().split('\n');
     expect(csv).toHaveLength(2); // header + one model x process x corner row

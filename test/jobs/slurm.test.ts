@@ -37,7 +37,11 @@ const BASE: SbatchOptions = {
   bin: '/opt/bmru/bin/bmru.js',
 };
 
-const directives = (text: string) => text.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => l.slice('#SBATCH '.length));
+const directives = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('#SBATCH '))
+    .map((l) => l.slice('#SBATCH '.length));
 
 /** Writes an executable shell script into the temp dir and returns its path. */
 async function script(name: string, body: string): Promise<string> {
@@ -65,7 +69,7 @@ describe('sbatchScript', () => {
     ]);
   });
 
-  it('appends to the task log, so a requeued run (same job id, same log name) keeps the first run\'s log, and marks each run', async () => {
+  it("appends to the task log, so a requeued run (same job id, same log name) keeps the first run's log, and marks each run", async () => {
     const text = sbatchScript({ ...BASE, projectRoot: dir });
     expect(directives(text)).toContain('--open-mode=append');
     // Two runs of the task into one log, as Slurm's append mode does on a requeue.
@@ -74,7 +78,14 @@ describe('sbatchScript', () => {
     const body = path.join(dir, 'requeue.sh');
     await writeFile(body, `exec >>'${log}' 2>&1\n${text}`);
     for (const restart of ['0', '1']) {
-      await run('bash', [body], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '1', SLURM_RESTART_COUNT: restart } });
+      await run('bash', [body], {
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env.PATH}`,
+          SLURM_ARRAY_TASK_ID: '1',
+          SLURM_RESTART_COUNT: restart,
+        },
+      });
     }
     const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(4);
@@ -84,8 +95,22 @@ describe('sbatchScript', () => {
   });
 
   it('adds time, partition, account and pass-through options only when given', () => {
-    const text = sbatchScript({ ...BASE, time: '2:00:00', partition: 'cpu', account: 'lab42', sbatchArgs: ['--mem-per-cpu=2G', '--qos=short'] });
-    expect(directives(text)).toEqual(expect.arrayContaining(['--time=2:00:00', '--partition=cpu', '--account=lab42', '--mem-per-cpu=2G', '--qos=short']));
+    const text = sbatchScript({
+      ...BASE,
+      time: '2:00:00',
+      partition: 'cpu',
+      account: 'lab42',
+      sbatchArgs: ['--mem-per-cpu=2G', '--qos=short'],
+    });
+    expect(directives(text)).toEqual(
+      expect.arrayContaining([
+        '--time=2:00:00',
+        '--partition=cpu',
+        '--account=lab42',
+        '--mem-per-cpu=2G',
+        '--qos=short',
+      ]),
+    );
     expect(directives(text)).toHaveLength(11);
   });
 
@@ -97,25 +122,46 @@ describe('sbatchScript', () => {
     await script('node', 'pwd; for a in "$@"; do echo "$a"; done');
     const file = path.join(dir, 'body.sh');
     await writeFile(file, text.replace("cd '/opt/bmru'", `cd '${dir}'`));
-    const { stdout } = await run('bash', [file], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '2' } });
+    const { stdout } = await run('bash', [file], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '2' },
+    });
     expect(stdout.trimEnd().split('\n')).toEqual([
-      'setup-ran', dir, '/opt/bmru/bin/bmru.js', 'batch', 'run', '/data/plans/p.yaml', '--out', '/scratch/out', '--kit', '/pdk/gf180', '--slice', '2/3', '-j', '2', '-q',
+      'setup-ran',
+      dir,
+      '/opt/bmru/bin/bmru.js',
+      'batch',
+      'run',
+      '/data/plans/p.yaml',
+      '--out',
+      '/scratch/out',
+      '--kit',
+      '/pdk/gf180',
+      '--slice',
+      '2/3',
+      '-j',
+      '2',
+      '-q',
     ]);
   });
 
-  it("keeps paths with spaces, quotes and $ as one word each", async () => {
+  it('keeps paths with spaces, quotes and $ as one word each', async () => {
     const odd = "/tmp/it's a $HOME plan.yaml";
     const text = sbatchScript({ ...BASE, planFile: odd, projectRoot: dir });
-    const { stdout } = await run('bash', ['-c', text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '0' } });
+    const { stdout } = await run('bash', ['-c', text], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '0' },
+    });
     expect(stdout.split('\n')).toContain(odd);
   });
 
   it('rejects what sbatch would misread: a bad time, a partition with a space, % in the output folder', () => {
-    expect(() => sbatchScript({ ...BASE, time: '2 hours' })).toThrow(/'--time': expected minutes, h:mm:ss or d-hh:mm:ss, got '2 hours'/);
+    expect(() => sbatchScript({ ...BASE, time: '2 hours' })).toThrow(
+      /'--time': expected minutes, h:mm:ss or d-hh:mm:ss, got '2 hours'/,
+    );
     expect(() => sbatchScript({ ...BASE, partition: 'a b' })).toThrow(InputError);
     expect(() => sbatchScript({ ...BASE, outDir: '/scratch/100%' })).toThrow(/cannot contain " %/);
     expect(() => sbatchScript({ ...BASE, sbatchArgs: ['qos=short'] })).toThrow(/'--sbatch-arg'/);
-    for (const t of ['90', '30:00', '2:00:00', '1-12', '1-12:30', '1-12:30:00', 'UNLIMITED']) expect(() => sbatchScript({ ...BASE, time: t })).not.toThrow();
+    for (const t of ['90', '30:00', '2:00:00', '1-12', '1-12:30', '1-12:30:00', 'UNLIMITED'])
+      expect(() => sbatchScript({ ...BASE, time: t })).not.toThrow();
   });
 
   it(`uses one task per job up to ${DEFAULT_MAX_TASKS}, never more tasks than jobs`, () => {
@@ -141,7 +187,9 @@ describe('submitSbatch', () => {
     const e = await submitSbatch('/x/submit.sbatch', { sbatch: fake }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BmruError);
     expect((e as BmruError).kind).toBe('slurm-submit');
-    expect((e as Error).message).toBe('sbatch refused /x/submit.sbatch (exit 1): sbatch: error: invalid partition specified: nosuch');
+    expect((e as Error).message).toBe(
+      'sbatch refused /x/submit.sbatch (exit 1): sbatch: error: invalid partition specified: nosuch',
+    );
   });
 
   it('says where the script is when sbatch is not installed', async () => {
@@ -161,7 +209,9 @@ describe('bmru batch submit', () => {
     const plan = await fx.write('dry.yaml', planText('out-dry'));
     const r = await fx.run(['batch', 'submit', plan, '--slurm', '--dry-run', '-c', '2']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`wrote out-dry/slurm/submit.sbatch (not submitted); submit it with: sbatch ${path.join(fx.dir, 'out-dry', 'slurm', 'submit.sbatch')}\n`);
+    expect(r.stdout).toBe(
+      `wrote out-dry/slurm/submit.sbatch (not submitted); submit it with: sbatch ${path.join(fx.dir, 'out-dry', 'slurm', 'submit.sbatch')}\n`,
+    );
     const text = await readFile(path.join(fx.dir, 'out-dry', 'slurm', 'submit.sbatch'), 'utf8');
     expect(text).toContain('#SBATCH --array=0-4');
     expect(text).toContain(`--slice "$SLURM_ARRAY_TASK_ID/5" -j 2 -q`);

@@ -39,14 +39,28 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 function record(n: number, message = 'ngspice did not finish'): ResultRecord {
   const id = n.toString(16).padStart(16, '0');
   const job = {
-    id, index: n, label: `job ${n}`, model: { path: 'm.json', file: '/m.json', sha256: 'x' },
-    input: { kind: 'random', frames: 2, seed: n }, process: { ref: 'c180', name: 'c180', sha256: 'p', calibrationSha256: null, deckSha256: 'd' },
-    corner: null, seed: n, spiceSeed: null,
+    id,
+    index: n,
+    label: `job ${n}`,
+    model: { path: 'm.json', file: '/m.json', sha256: 'x' },
+    input: { kind: 'random', frames: 2, seed: n },
+    process: { ref: 'c180', name: 'c180', sha256: 'p', calibrationSha256: null, deckSha256: 'd' },
+    corner: null,
+    seed: n,
+    spiceSeed: null,
   } as Job;
   return {
-    schema: 'bmru-batch-result/1', id, status: 'failed', job, generator: 'g', host: 'h',
-    startedAt: '2026-01-01T00:00:00.000Z', finishedAt: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`, wallS: 1.5,
-    attempts: [{ attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', wallS: 1.5 }], ngspiceVersion: '39',
+    schema: 'bmru-batch-result/1',
+    id,
+    status: 'failed',
+    job,
+    generator: 'g',
+    host: 'h',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`,
+    wallS: 1.5,
+    attempts: [{ attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', wallS: 1.5 }],
+    ngspiceVersion: '39',
     failure: { class: 'timeout', kind: 'timeout', message, retryable: true },
   };
 }
@@ -93,7 +107,10 @@ describe('streams', () => {
     const s = await openStreams(paths);
     await Promise.all([s.append(record(2)), s.append(record(3))]);
     await s.close();
-    const ids = (await readFile(paths.jsonl, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l).id);
+    const ids = (await readFile(paths.jsonl, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(ids).toEqual([record(1).id, record(2).id, record(3).id]);
     expect((await readFile(paths.csv, 'utf8')).trimEnd().split('\n')).toHaveLength(4);
   });
@@ -115,7 +132,9 @@ describe('run.lock', () => {
     expect((e as BmruError).kind).toBe('batch-locked');
     expect((e as Error).message).toContain(`pid ${process.pid}`);
     await release();
-    await (await acquireLock(paths))();
+    await (
+      await acquireLock(paths)
+    )();
   });
 
   it('takes over a lock whose process is gone', async () => {

@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { bfloat16Bits, half } from '../../src/model/safetensors.js';
-import { networkMetadata, networkTensors, parseModel, randomNetwork, runNetwork, randomInputs, writeSafetensors } from '../../src/model/index.js';
+import {
+  networkMetadata,
+  networkTensors,
+  parseModel,
+  randomNetwork,
+  runNetwork,
+  randomInputs,
+  writeSafetensors,
+} from '../../src/model/index.js';
 
 describe('half-precision tensors', () => {
   it('decodes binary16 bit patterns exactly (values from the IEEE-754 tables)', () => {

@@ -8,7 +8,17 @@ import {
   packLinear,
   packLinearScaled,
 } from '../../src/model/kernels.js';
-import { cellThresholds, randomInputs, randomNetwork, runNetwork, runNetworkScan, type InputSequence, type Linear, type Network, type Trace } from '../../src/model/index.js';
+import {
+  cellThresholds,
+  randomInputs,
+  randomNetwork,
+  runNetwork,
+  runNetworkScan,
+  type InputSequence,
+  type Linear,
+  type Network,
+  type Trace,
+} from '../../src/model/index.js';
 import { createRng } from '../../src/util/random.js';
 
 /** Index of the first element that differs bit for bit (Object.is: -0 differs from +0), or -1. */
@@ -25,7 +35,10 @@ function randomLayer(seed: number, rows: number, cols: number): Linear {
     const u = rng.next();
     return u < 0.1 ? 0 : u < 0.2 ? -0 : rng.uniform(-2, 2);
   };
-  return { weight: { rows, cols, data: Float64Array.from({ length: rows * cols }, pick) }, bias: Float64Array.from({ length: rows }, pick) };
+  return {
+    weight: { rows, cols, data: Float64Array.from({ length: rows * cols }, pick) },
+    bias: Float64Array.from({ length: rows }, pick),
+  };
 }
 
 /** Inputs about half zeros (+0 and -0) and half signed values. */
@@ -97,7 +110,12 @@ function naiveNetwork(net: Network, inputs: InputSequence) {
     });
   const th = net.blocks.map((b) => cellThresholds(b.cell));
   const state = th.map((t) => Array.from(t.s0));
-  const out = { candidates: [] as number[][], states: [] as number[][], blockOutputs: [] as number[][], logits: [] as number[] };
+  const out = {
+    candidates: [] as number[][],
+    states: [] as number[][],
+    blockOutputs: [] as number[][],
+    logits: [] as number[],
+  };
   net.blocks.forEach(() => {
     out.candidates.push([]);
     out.states.push([]);
@@ -106,11 +124,17 @@ function naiveNetwork(net: Network, inputs: InputSequence) {
   for (let t = 0; t < inputs.frames; t++) {
     let h = affine(net.pre, inputs.data.subarray(t * net.inputs, (t + 1) * net.inputs));
     net.blocks.forEach((block, k) => {
-      const cand = affine(block.cand, h.map((v) => (v > 0 ? v : 0))).map((v) => (v < 0 ? 0 : v));
+      const cand = affine(
+        block.cand,
+        h.map((v) => (v > 0 ? v : 0)),
+      ).map((v) => (v < 0 ? 0 : v));
       cand.forEach((c, j) => {
         state[k][j] = c >= th[k].betaHi[j] ? 1 : c < th[k].betaLo[j] ? 0 : state[k][j];
       });
-      const post = affine(block.post, Float64Array.from(state[k], (s, j) => th[k].alpha[j] * s));
+      const post = affine(
+        block.post,
+        Float64Array.from(state[k], (s, j) => th[k].alpha[j] * s),
+      );
       const skip = h;
       h = post.map((v, i) => (v > 0 ? v : 0) + (net.skip ? skip[i] : 0));
       out.candidates[k].push(...cand);
@@ -125,14 +149,23 @@ function naiveNetwork(net: Network, inputs: InputSequence) {
 function expectSameAsNaive(tr: Trace, naive: ReturnType<typeof naiveNetwork>, what: string): void {
   tr.candidates.forEach((c, k) => expect(firstDifference(c, naive.candidates[k]), `${what} candidates[${k}]`).toBe(-1));
   tr.states.forEach((s, k) => expect(firstDifference(s, naive.states[k]), `${what} states[${k}]`).toBe(-1));
-  tr.blockOutputs.forEach((o, k) => expect(firstDifference(o, naive.blockOutputs[k]), `${what} blockOutputs[${k}]`).toBe(-1));
+  tr.blockOutputs.forEach((o, k) =>
+    expect(firstDifference(o, naive.blockOutputs[k]), `${what} blockOutputs[${k}]`).toBe(-1),
+  );
   expect(firstDifference(tr.logits, naive.logits), `${what} logits`).toBe(-1);
 }
 
 describe('fast model paths on wide networks', () => {
   // 31..33 and 64, 70 cells: one, exactly one and several words of the bit-packed scan, full and partial.
   it('frame loop and scan equal the plain transcription of DESIGN §1 bit for bit at widths around the scan word size', () => {
-    for (const [width, cells, skip] of [[31, 31, true], [32, 32, false], [33, 33, true], [64, 64, true], [40, 70, false], [12, 5, true]] as const) {
+    for (const [width, cells, skip] of [
+      [31, 31, true],
+      [32, 32, false],
+      [33, 33, true],
+      [64, 64, true],
+      [40, 70, false],
+      [12, 5, true],
+    ] as const) {
       const net = randomNetwork({ inputs: 13, width, cells, blocks: 2, classes: 3, skip, seed: width * 100 + cells });
       const x = randomInputs(150, 13, width);
       const naive = naiveNetwork(net, x);

@@ -68,7 +68,13 @@ describe('model files', () => {
 
   it('rejects a wrong tensor shape naming the tensor and both shapes', () => {
     const bytes = safetensorsWith((t) => t.set('blocks.1.cand.weight', { shape: [4, 3], data: new Float64Array(12) }));
-    expectInputError(() => parseModel(bytes, 'm.safetensors'), 'm.safetensors', "'blocks.1.cand.weight'", '[4, 4]', '[4, 3]');
+    expectInputError(
+      () => parseModel(bytes, 'm.safetensors'),
+      'm.safetensors',
+      "'blocks.1.cand.weight'",
+      '[4, 4]',
+      '[4, 3]',
+    );
   });
 
   it('rejects NaN naming the tensor and the [row, col] index', () => {
@@ -96,33 +102,83 @@ describe('model files', () => {
   });
 
   it('rejects unknown and missing tensors by name', () => {
-    expectInputError(() => parseModel(jsonModel((m) => (m.tensors['blocks.0.extra'] = [1])), 'm.json'), "'blocks.0.extra'", 'unknown tensor');
-    expectInputError(() => parseModel(jsonModel((m) => delete m.tensors['out.bias']), 'm.json'), "'out.bias'", 'missing tensor');
+    expectInputError(
+      () =>
+        parseModel(
+          jsonModel((m) => (m.tensors['blocks.0.extra'] = [1])),
+          'm.json',
+        ),
+      "'blocks.0.extra'",
+      'unknown tensor',
+    );
+    expectInputError(
+      () =>
+        parseModel(
+          jsonModel((m) => delete m.tensors['out.bias']),
+          'm.json',
+        ),
+      "'out.bias'",
+      'missing tensor',
+    );
   });
 
   it('rejects a bad schema field naming it', () => {
-    expectInputError(() => parseModel(jsonModel((m) => (m.skip = 'yes')), 'm.json'), "'skip'");
+    expectInputError(
+      () =>
+        parseModel(
+          jsonModel((m) => (m.skip = 'yes')),
+          'm.json',
+        ),
+      "'skip'",
+    );
   });
 
   it('rejects a ragged JSON tensor naming the index', () => {
-    expectInputError(() => parseModel(jsonModel((m) => m.tensors['pre.weight'][1].pop()), 'm.json'), "'pre.weight'", 'ragged');
+    expectInputError(
+      () =>
+        parseModel(
+          jsonModel((m) => m.tensors['pre.weight'][1].pop()),
+          'm.json',
+        ),
+      "'pre.weight'",
+      'ragged',
+    );
   });
 
   it('rejects a truncated safetensors file', () => {
     const bytes = safetensorsWith(() => undefined);
-    expectInputError(() => parseModel(bytes.subarray(0, bytes.length - 8), 'cut.safetensors'), 'cut.safetensors', 'data_offsets');
+    expectInputError(
+      () => parseModel(bytes.subarray(0, bytes.length - 8), 'cut.safetensors'),
+      'cut.safetensors',
+      'data_offsets',
+    );
   });
 
   it('says a .safetensors file that is not one was expected to be safetensors, not JSON', () => {
-    expectInputError(() => parseModel(enc.encode('frame,c0\n0,1\n1,2\n'), 'clip.safetensors'), 'clip.safetensors', "'header'", 'expected a safetensors file');
+    expectInputError(
+      () => parseModel(enc.encode('frame,c0\n0,1\n1,2\n'), 'clip.safetensors'),
+      'clip.safetensors',
+      "'header'",
+      'expected a safetensors file',
+    );
   });
 
   it('says a file that is neither format was expected to be a JSON model or safetensors', () => {
-    expectInputError(() => parseModel(enc.encode('hello'), 'm.json'), 'm.json', 'expected a JSON model or a safetensors file', 'not valid JSON');
+    expectInputError(
+      () => parseModel(enc.encode('hello'), 'm.json'),
+      'm.json',
+      'expected a JSON model or a safetensors file',
+      'not valid JSON',
+    );
   });
 
   it('still reads a JSON model whose name ends in .safetensors (the content decides)', () => {
-    expect(parseModel(jsonModel(() => undefined), 'misnamed.safetensors').blocks).toHaveLength(2);
+    expect(
+      parseModel(
+        jsonModel(() => undefined),
+        'misnamed.safetensors',
+      ).blocks,
+    ).toHaveLength(2);
   });
 
   it('rejects a safetensors __metadata__ that is not an object, instead of a TypeError', () => {
@@ -130,11 +186,24 @@ describe('model files', () => {
     const bytes = new Uint8Array(8 + header.length);
     new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
     bytes.set(header, 8);
-    expectInputError(() => parseModel(bytes, 'meta.safetensors'), 'meta.safetensors', "'__metadata__'", 'expected an object of string values, got null');
+    expectInputError(
+      () => parseModel(bytes, 'meta.safetensors'),
+      'meta.safetensors',
+      "'__metadata__'",
+      'expected an object of string values, got null',
+    );
   });
 
   it('says what a JSON tensor may hold when it holds a string', () => {
-    expectInputError(() => parseModel(jsonModel((m) => (m.tensors['pre.bias'][0] = 'x')), 'm.json'), "'tensors.pre.bias'", 'expected a number or nested lists of numbers');
+    expectInputError(
+      () =>
+        parseModel(
+          jsonModel((m) => (m.tensors['pre.bias'][0] = 'x')),
+          'm.json',
+        ),
+      "'tensors.pre.bias'",
+      'expected a number or nested lists of numbers',
+    );
   });
 
   it('reports an unreadable model path with the OS error code', async () => {
@@ -152,7 +221,9 @@ describe('input CSV', () => {
   });
 
   it('names the file, row and column of a bad cell', async () => {
-    await expect(parseInputsCsv('x0,x1\n1,2\n3,abc\n', 'in.csv')).rejects.toThrow("in.csv 'row 3, column x1': expected a finite number, got 'abc'");
+    await expect(parseInputsCsv('x0,x1\n1,2\n3,abc\n', 'in.csv')).rejects.toThrow(
+      "in.csv 'row 3, column x1': expected a finite number, got 'abc'",
+    );
   });
 
   it('names the row with a wrong column count', async () => {
@@ -160,7 +231,9 @@ describe('input CSV', () => {
   });
 
   it('names the row as an editor numbers it when blank lines come before it', async () => {
-    await expect(parseInputsCsv('a,b\n1,2\n\n  \n3,x\n', 'in.csv')).rejects.toThrow("in.csv 'row 5, column b': expected a finite number, got 'x'");
+    await expect(parseInputsCsv('a,b\n1,2\n\n  \n3,x\n', 'in.csv')).rejects.toThrow(
+      "in.csv 'row 5, column b': expected a finite number, got 'x'",
+    );
     const seq = await parseInputsCsv('a,b\n\n1,2\n\n3,4\n\n', 'in.csv');
     expect([seq.frames, Array.from(seq.data)]).toEqual([2, [1, 2, 3, 4]]);
   });
@@ -171,4 +244,3 @@ describe('input CSV', () => {
     expect([seq.frames, seq.features]).toEqual([101, 13]);
   });
 });
-

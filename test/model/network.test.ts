@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { majority, randomInputs, randomNetwork, runNetwork, runNetworkScan, scanStates } from '../../src/model/index.js';
+import {
+  majority,
+  randomInputs,
+  randomNetwork,
+  runNetwork,
+  runNetworkScan,
+  scanStates,
+} from '../../src/model/index.js';
 
 describe('software model', () => {
   it('frame loop and associative scan agree exactly on random networks of many shapes', () => {
     for (let seed = 1; seed <= 25; seed++) {
-      const net = randomNetwork({ inputs: 1 + (seed % 5), width: 2 + (seed % 7), cells: 1 + (seed % 4), blocks: seed % 4, classes: 2 + (seed % 3), skip: seed % 2 === 0, seed });
+      const net = randomNetwork({
+        inputs: 1 + (seed % 5),
+        width: 2 + (seed % 7),
+        cells: 1 + (seed % 4),
+        blocks: seed % 4,
+        classes: 2 + (seed % 3),
+        skip: seed % 2 === 0,
+        seed,
+      });
       const x = randomInputs(3 + seed * 7, net.inputs, seed + 1000);
       const a = runNetwork(net, x);
       const b = runNetworkScan(net, x);

@@ -10,7 +10,8 @@ import { REPO_ROOT } from '../helpers.js';
 
 const process = await loadProcess(path.join(REPO_ROOT, 'models', 'c180', 'process.json'));
 const calibration = await loadCalibration(process.dir);
-const built = (net: Parameters<typeof generateNetlist>[0]) => generateNetlist(net, randomInputs(2, net.inputs, 1), { process, calibration }).transistors;
+const built = (net: Parameters<typeof generateNetlist>[0]) =>
+  generateNetlist(net, randomInputs(2, net.inputs, 1), { process, calibration }).transistors;
 
 describe('transistor estimate from the shape alone', () => {
   it.each([
@@ -35,7 +36,10 @@ describe('transistor estimate from the shape alone', () => {
   });
 
   it('bounds the shipped models (636 and 592 built)', async () => {
-    for (const [file, count] of [['example/kws-example.json', 636], ['kws/kws-w4.json', 592]] as const) {
+    for (const [file, count] of [
+      ['example/kws-example.json', 636],
+      ['kws/kws-w4.json', 592],
+    ] as const) {
       const net = await loadModel(path.join(REPO_ROOT, 'models', file));
       expect(built(net)).toBe(count);
       expect(estimateTransistors(shapeOf(net))).toBe(640);

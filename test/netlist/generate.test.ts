@@ -1,7 +1,25 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectedTensorNames, loadInputs, loadModel, networkTensors, randomInputs, randomNetwork } from '../../src/model/index.js';
-import { buildCircuit, cellForward, cellInverse, generateNetlist, holdWaveform, loadCalibration, loadProcess, mappingSummary, num, resetReleaseS } from '../../src/netlist/index.js';
+import {
+  expectedTensorNames,
+  loadInputs,
+  loadModel,
+  networkTensors,
+  randomInputs,
+  randomNetwork,
+} from '../../src/model/index.js';
+import {
+  buildCircuit,
+  cellForward,
+  cellInverse,
+  generateNetlist,
+  holdWaveform,
+  loadCalibration,
+  loadProcess,
+  mappingSummary,
+  num,
+  resetReleaseS,
+} from '../../src/netlist/index.js';
 import { cellThresholds } from '../../src/model/types.js';
 import type { Element } from '../../src/netlist/elements.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -14,7 +32,8 @@ describe('netlist generator', () => {
   const g = generateNetlist(net, x, { process: c180 });
   const built = buildCircuit(net, x, { process: c180 });
   /** The elements of a type, as the generator placed them (tests assert on these, not on deck text). */
-  const ofType = <T extends Element['type']>(els: readonly Element[], type: T) => els.filter((e): e is Extract<Element, { type: T }> => e.type === type);
+  const ofType = <T extends Element['type']>(els: readonly Element[], type: T) =>
+    els.filter((e): e is Extract<Element, { type: T }> => e.type === type);
 
   it('maps every non-zero trained parameter to at least one element', () => {
     const mapped = new Set(g.mapping.map((r) => r.parameter));
@@ -28,7 +47,8 @@ describe('netlist generator', () => {
     }
     for (let k = 0; k < net.blocks.length; k++) {
       for (let j = 0; j < net.cells; j++) {
-        for (const p of ['beta_hi', 'delta', 'alpha', 's0']) expect(mapped.has(`blocks.${k}.cell.${p}[${j}]`)).toBe(true);
+        for (const p of ['beta_hi', 'delta', 'alpha', 's0'])
+          expect(mapped.has(`blocks.${k}.cell.${p}[${j}]`)).toBe(true);
       }
     }
   });
@@ -52,20 +72,23 @@ describe('netlist generator', () => {
     for (const r of rows(0)) expect(r).toMatchObject({ element: '(none)', realised: 0, setting: 'w=0' });
     for (const r of rows(1)) expect(Math.abs(r.realised)).toBeCloseTo(minRatio, 9);
     expect(s.realised.pre.weight.data[0]).toBe(0);
-    const feature0IntoH00 = (els: readonly Element[]) => ofType(els, 'mos').filter((e) => /^w_h0_0[pn]_x0[pn]$/.test(e.name));
+    const feature0IntoH00 = (els: readonly Element[]) =>
+      ofType(els, 'mos').filter((e) => /^w_h0_0[pn]_x0[pn]$/.test(e.name));
     expect(feature0IntoH00(built.elements).length).toBeGreaterThan(0);
     expect(feature0IntoH00(buildCircuit(small, x, { process: c180 }).elements)).toEqual([]); // no device carries feature 0 into h0_0 any more
     expect(s.transistors).toBeLessThan(g.transistors);
     expect(mappingSummary(s.mapping, small.unitCurrentA).worstGain?.row.element).not.toBe('(none)'); // a dropped weight is not an element error
   });
 
-  it('drops or keeps every copy of a small weight together, whatever each copy polarity\'s calibration says', async () => {
+  it("drops or keeps every copy of a small weight together, whatever each copy polarity's calibration says", async () => {
     const cal = await loadCalibration(c180.dir);
     const minRatio = c180.minWidthUm / c180.sizing.unitWidthUm;
     for (let f = 0.46; f <= 0.54; f += 0.01) {
       const small = structuredClone(net);
       small.pre.weight.data[0] = -f * minRatio; // copies: sourcing into h0_0n, sinking from the ReLU node r0_0, ...
-      const rows = generateNetlist(small, x, { process: c180, calibration: cal }).mapping.filter((r) => r.parameter === 'pre.weight[0,0]');
+      const rows = generateNetlist(small, x, { process: c180, calibration: cal }).mapping.filter(
+        (r) => r.parameter === 'pre.weight[0,0]',
+      );
       expect(rows.length).toBeGreaterThan(1);
       expect(new Set(rows.map((r) => r.element === '(none)')).size, `f = ${f.toFixed(2)}`).toBe(1);
     }
@@ -82,10 +105,19 @@ describe('netlist generator', () => {
       expect(releaseS).toBeGreaterThan(0);
       expect(releaseS).toBeLessThan(net.frameS);
       const control = ofType(built.elements, 'vsrc').find((e) => e.name === `rst_b${k}`);
-      expect(control?.pwl?.slice(0, 2)).toEqual([[0, 1], [releaseS, 1]]);
+      expect(control?.pwl?.slice(0, 2)).toEqual([
+        [0, 1],
+        [releaseS, 1],
+      ]);
       expect(control?.pwl?.[2][1]).toBe(0);
       for (let j = 0; j < net.cells; j++) {
-        expect(switches.find((e) => e.name === `b${k}c${j}_rst`)).toMatchObject({ plus: `b${k}c${j}_v0`, minus: s0[k][j] ? 'vdd_cell' : '0', ctrlPlus: `rst_b${k}`, ctrlMinus: '0', model: 'bmru_reset' });
+        expect(switches.find((e) => e.name === `b${k}c${j}_rst`)).toMatchObject({
+          plus: `b${k}c${j}_v0`,
+          minus: s0[k][j] ? 'vdd_cell' : '0',
+          ctrlPlus: `rst_b${k}`,
+          ctrlMinus: '0',
+          model: 'bmru_reset',
+        });
       }
     }
   });
@@ -97,7 +129,8 @@ describe('netlist generator', () => {
     expect(g.deck.trimEnd().endsWith('.end')).toBe(true);
     expect(g.deck).not.toMatch(/^\.control/m);
     const on = net.blocks.flatMap((b, k) => Array.from(b.cell.s0, (s, j) => [k, j, Math.abs(s) > 0.5] as const));
-    for (const [k, j, isOn] of on) expect(built.initialConditions).toContainEqual({ node: `b${k}c${j}_v0`, voltageV: isOn ? 1.8 : 0 });
+    for (const [k, j, isOn] of on)
+      expect(built.initialConditions).toContainEqual({ node: `b${k}c${j}_v0`, voltageV: isOn ? 1.8 : 0 });
     expect(g.deck).toContain(`.ic ${built.initialConditions.map((c) => `v(${c.node})=${num(c.voltageV)}`).join(' ')}`);
   });
 
@@ -122,16 +155,33 @@ describe('netlist generator', () => {
 
 describe('netlist helpers', () => {
   it('holds each frame value with a short edge at frame boundaries and skips unchanged frames', () => {
-    expect(holdWaveform([1, 1, 2], 0.01, 1e-6)).toEqual([[0, 1], [0.02, 1], [0.02 + 1e-6, 2], [0.03, 2]]);
+    expect(holdWaveform([1, 1, 2], 0.01, 1e-6)).toEqual([
+      [0, 1],
+      [0.02, 1],
+      [0.02 + 1e-6, 2],
+      [0.03, 2],
+    ]);
   });
 
   it('prints numbers that ngspice reads back unchanged to 12 digits', () => {
-    for (const v of [8.23890555014e-10, 1e-15, 0.5, 2, 1.8, 3.3e-12]) expect(Number(num(v))).toBe(Number(v.toPrecision(12)));
+    for (const v of [8.23890555014e-10, 1e-15, 0.5, 2, 1.8, 3.3e-12])
+      expect(Number(num(v))).toBe(Number(v.toPrecision(12)));
     expect(num(8.2389e-10)).toBe('8.2389e-10');
   });
 
   it('cell inverse undoes cell forward on a calibration grid', () => {
-    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.5, 1], betaHi: [[0.95, 0.9, 0.85], [0.97, 0.93, 0.9]], delta: [[0, 0.4, 0.85], [0, 0.45, 0.9]] };
+    const grid = {
+      thresh: [1e-10, 1e-9],
+      fractions: [0, 0.5, 1],
+      betaHi: [
+        [0.95, 0.9, 0.85],
+        [0.97, 0.93, 0.9],
+      ],
+      delta: [
+        [0, 0.4, 0.85],
+        [0, 0.45, 0.9],
+      ],
+    };
     const { threshA, widthA } = cellInverse(grid, 5e-10, 2e-10);
     const f = cellForward(grid, threshA, widthA);
     expect(f.betaHiA).toBeCloseTo(5e-10, 16);
@@ -139,7 +189,18 @@ describe('netlist helpers', () => {
   });
 
   it('does not extrapolate the hysteresis beyond the widest measured I_width / I_thresh, and says what it realises', () => {
-    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.5, 0.85], betaHi: [[0.95, 0.9, 0.85], [0.97, 0.93, 0.9]], delta: [[0, 0.4, 0.7], [0, 0.45, 0.75]] };
+    const grid = {
+      thresh: [1e-10, 1e-9],
+      fractions: [0, 0.5, 0.85],
+      betaHi: [
+        [0.95, 0.9, 0.85],
+        [0.97, 0.93, 0.9],
+      ],
+      delta: [
+        [0, 0.4, 0.7],
+        [0, 0.45, 0.75],
+      ],
+    };
     const { threshA, widthA } = cellInverse(grid, 5e-10, 4.7e-10); // beta_lo at 6% of beta_hi: never measured
     expect(widthA).toBeLessThanOrEqual(0.85 * threshA * (1 + 1e-12));
     const f = cellForward(grid, threshA, widthA);
@@ -148,11 +209,21 @@ describe('netlist helpers', () => {
   });
 
   it('never realises a negative hysteresis width or a NaN threshold', () => {
-    const grid = { thresh: [1e-10, 1e-9], fractions: [0, 0.05, 0.5], betaHi: [[0.95, 0.94, 0.9], [0.97, 0.96, 0.93]], delta: [[0, -0.001, 0.4], [0, -0.0005, 0.45]] };
+    const grid = {
+      thresh: [1e-10, 1e-9],
+      fractions: [0, 0.05, 0.5],
+      betaHi: [
+        [0.95, 0.94, 0.9],
+        [0.97, 0.96, 0.93],
+      ],
+      delta: [
+        [0, -0.001, 0.4],
+        [0, -0.0005, 0.45],
+      ],
+    };
     expect(cellForward(grid, 5e-10, 1e-12).deltaA).toBe(0);
     const zero = cellInverse(grid, 0, 0);
     expect([zero.threshA, zero.widthA]).toEqual([0, 0]);
     expect(cellForward(grid, 0, 0)).toEqual({ betaHiA: 0, deltaA: 0 });
   });
 });
-

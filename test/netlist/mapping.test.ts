@@ -4,8 +4,15 @@ import { formatMappingWorst } from '../../src/cli/report.js';
 import { traceStateAgreement } from '../../src/compare/metrics.js';
 import type { Trace } from '../../src/model/network.js';
 
-const row = (parameter: string, setting: string, target: number, realised: number, element = 'X'): MappingRow =>
-  ({ parameter, element, realisation: '', target, realised, setting, error: realised - target });
+const row = (parameter: string, setting: string, target: number, realised: number, element = 'X'): MappingRow => ({
+  parameter,
+  element,
+  realisation: '',
+  target,
+  realised,
+  setting,
+  error: realised - target,
+});
 
 describe('mapping summary', () => {
   // I_unit = 1 nA. A 0.1 pA hysteresis width realised at 0.2 pA is 100% off and moves nothing; a 1 nA threshold
@@ -27,7 +34,9 @@ describe('mapping summary', () => {
     expect(m.worstCurrent?.errorA).toBeCloseTo(1e-11, 20);
     expect(m.worstGain?.row.parameter).toBe('pre.weight[0,1]');
     expect(m.worstGain?.relError).toBeCloseTo(0.01, 12);
-    expect(formatMappingWorst(m)).toBe('current 10.00 pA (blocks.0.cell.beta_hi[0]), mirror gain 1.00% (pre.weight[0,1])');
+    expect(formatMappingWorst(m)).toBe(
+      'current 10.00 pA (blocks.0.cell.beta_hi[0]), mirror gain 1.00% (pre.weight[0,1])',
+    );
   });
 
   it('says so when nothing is off', () => {
@@ -36,8 +45,19 @@ describe('mapping summary', () => {
 });
 
 describe('effect of the mapping on states', () => {
-  it('is the fraction of unit-frames where the realised model keeps the trained model\'s state', () => {
+  it("is the fraction of unit-frames where the realised model keeps the trained model's state", () => {
     const trace = (states: number[][]) => ({ states: states.map((s) => Uint8Array.from(s)) }) as unknown as Trace;
-    expect(traceStateAgreement(trace([[0, 1, 1, 0], [1, 1]]), trace([[0, 1, 0, 0], [1, 1]]))).toBeCloseTo(5 / 6, 12);
+    expect(
+      traceStateAgreement(
+        trace([
+          [0, 1, 1, 0],
+          [1, 1],
+        ]),
+        trace([
+          [0, 1, 0, 0],
+          [1, 1],
+        ]),
+      ),
+    ).toBeCloseTo(5 / 6, 12);
   });
 });

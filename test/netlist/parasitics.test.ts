@@ -1,7 +1,18 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellThresholds, randomInputs, randomNetwork } from '../../src/model/index.js';
-import { buildCircuit, cardName, cellSubcircuit, junctionFromDiffusion, loadProcess, toSpice, type Capacitor, type Element, type Mosfet, type Process } from '../../src/netlist/index.js';
+import {
+  buildCircuit,
+  cardName,
+  cellSubcircuit,
+  junctionFromDiffusion,
+  loadProcess,
+  toSpice,
+  type Capacitor,
+  type Element,
+  type Mosfet,
+  type Process,
+} from '../../src/netlist/index.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
@@ -22,31 +33,58 @@ describe('junctions from the process diffusion rule', () => {
     const mos = devices(buildCircuit(net, x, { process: c180 }).elements);
     expect(mos.length).toBeGreaterThan(100);
     for (const m of mos) {
-      expect(m.junction, m.name).toEqual({ drainAreaUm2: m.widthUm * L, sourceAreaUm2: m.widthUm * L, drainPerimeterUm: 2 * (m.widthUm + L), sourcePerimeterUm: 2 * (m.widthUm + L) });
+      expect(m.junction, m.name).toEqual({
+        drainAreaUm2: m.widthUm * L,
+        sourceAreaUm2: m.widthUm * L,
+        drainPerimeterUm: 2 * (m.widthUm + L),
+        sourcePerimeterUm: 2 * (m.widthUm + L),
+      });
     }
-    for (const m of devices(cellSubcircuit(c180, L).elements)) expect(m.junction).toEqual(junctionFromDiffusion(m.widthUm, L));
+    for (const m of devices(cellSubcircuit(c180, L).elements))
+      expect(m.junction).toEqual(junctionFromDiffusion(m.widthUm, L));
   });
 
   it('are left out when asked (junctions: false) and where the process declares no rule', () => {
     const bare: Process = { ...c180, junctions: undefined };
-    for (const els of [buildCircuit(net, x, { process: c180, junctions: false }).elements, buildCircuit(net, x, { process: bare }).elements, cellSubcircuit(c180).elements]) {
+    for (const els of [
+      buildCircuit(net, x, { process: c180, junctions: false }).elements,
+      buildCircuit(net, x, { process: bare }).elements,
+      cellSubcircuit(c180).elements,
+    ]) {
       for (const m of devices(els)) expect(m.junction).toBeUndefined();
     }
   });
 
   it('print as ad/as in um^2 (p) and pd/ps in um (u), on M cards and on kit wrapper instances (X)', () => {
-    const m: Mosfet = { type: 'mos', name: 'w1', polarity: 'n', drain: 'd', gate: 'g', source: '0', bulk: '0', widthUm: 2, lengthUm: 8, junction: junctionFromDiffusion(2, 0.48) };
+    const m: Mosfet = {
+      type: 'mos',
+      name: 'w1',
+      polarity: 'n',
+      drain: 'd',
+      gate: 'g',
+      source: '0',
+      bulk: '0',
+      widthUm: 2,
+      lengthUm: 8,
+      junction: junctionFromDiffusion(2, 0.48),
+    };
     expect(toSpice(m, c180)).toBe('Mw1 d g 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u');
     const gfLike: Process = { ...c180, instance: 'X', nmos: 'nmos_3p3' };
-    expect(toSpice({ ...m, junction: junctionFromDiffusion(6, 0.44) }, gfLike)).toBe('Xw1 d g 0 0 nmos_3p3 w=2u l=8u ad=2.64p as=2.64p pd=12.88u ps=12.88u');
+    expect(toSpice({ ...m, junction: junctionFromDiffusion(6, 0.44) }, gfLike)).toBe(
+      'Xw1 d g 0 0 nmos_3p3 w=2u l=8u ad=2.64p as=2.64p pd=12.88u ps=12.88u',
+    );
     expect(toSpice({ ...m, junction: undefined }, c180)).toBe('Mw1 d g 0 0 nch_c180 w=2u l=8u');
   });
 });
 
 describe('the capacitor element', () => {
   it('prints as an ngspice C card: name, nodes, capacitance in F', () => {
-    expect(toSpice({ type: 'cap', name: 'f_b0c1', plus: 'b0c1_in', minus: 'vdd_ff', capacitanceF: 2e-12 }, c180)).toBe('Cf_b0c1 b0c1_in vdd_ff 2e-12');
-    expect(toSpice({ type: 'cap', name: 'x', plus: 'a', minus: '0', capacitanceF: 1.5e-13 }, c180)).toBe('Cx a 0 1.5e-13');
+    expect(toSpice({ type: 'cap', name: 'f_b0c1', plus: 'b0c1_in', minus: 'vdd_ff', capacitanceF: 2e-12 }, c180)).toBe(
+      'Cf_b0c1 b0c1_in vdd_ff 2e-12',
+    );
+    expect(toSpice({ type: 'cap', name: 'x', plus: 'a', minus: '0', capacitanceF: 1.5e-13 }, c180)).toBe(
+      'Cx a 0 1.5e-13',
+    );
   });
 });
 
@@ -74,7 +112,9 @@ describe('the cell input low-pass', () => {
   });
 
   it('takes the process default, and places nothing at 0 F/A or where the process declares none', () => {
-    expect(caps(buildCircuit(net, x, { process: { ...c180, cellInputCapFPerA: 5e-3 } }).elements)).toHaveLength(net.blocks.length * net.cells);
+    expect(caps(buildCircuit(net, x, { process: { ...c180, cellInputCapFPerA: 5e-3 } }).elements)).toHaveLength(
+      net.blocks.length * net.cells,
+    );
     expect(caps(buildCircuit(net, x, { process: c180, cellInputCapFPerA: 0 }).elements)).toHaveLength(0);
     expect(caps(buildCircuit(net, x, { process: { ...c180, cellInputCapFPerA: undefined } }).elements)).toHaveLength(0);
     expect(() => buildCircuit(net, x, { process: c180, cellInputCapFPerA: -1 })).toThrow(RangeError);

@@ -16,19 +16,38 @@ let tarball: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-pack-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
   tarball = path.join(dir, packed[0].filename);
   const app = path.join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app, stdio: 'ignore' });
-  await writeFile(path.join(app, 'clip5.csv'), readFileSync(path.join(REPO_ROOT, 'models', 'example', 'clip-101.csv'), 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    cwd: app,
+    stdio: 'ignore',
+  });
+  await writeFile(
+    path.join(app, 'clip5.csv'),
+    readFileSync(path.join(REPO_ROOT, 'models', 'example', 'clip-101.csv'), 'utf8')
+      .split('\n')
+      .slice(0, 6)
+      .join('\n') + '\n',
+  );
 }, 600_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const app = () => path.join(dir, 'app');
 const bmru = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync('npx', ['--no-install', 'bmru', ...args], { cwd: app(), encoding: 'utf8', env: { ...process.env, ...env } });
+  spawnSync('npx', ['--no-install', 'bmru', ...args], {
+    cwd: app(),
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 
 describe('the packed package, installed', () => {
   it('ships the built code, the models and the docs, not the tests, sources or source maps', async () => {

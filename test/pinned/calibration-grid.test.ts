@@ -12,8 +12,14 @@ import { cellForward, cellInverse, type CellGrid } from '../../src/netlist/calib
 const GRID: CellGrid = {
   thresh: [1e-10, 1e-8],
   fractions: [0, 1],
-  betaHi: [[1, 1], [0.8, 0.8]],
-  delta: [[0, 0.5], [0, 0.3]],
+  betaHi: [
+    [1, 1],
+    [0.8, 0.8],
+  ],
+  delta: [
+    [0, 0.5],
+    [0, 0.3],
+  ],
 };
 
 describe('cellForward between grid rows', () => {

@@ -21,11 +21,21 @@ interface ReportCheck {
   measured: number | boolean;
   pass: boolean;
 }
-const verdictOf = async (out: string): Promise<{ pass: boolean; checks: ReportCheck[] }> => JSON.parse(await readFile(path.join(cli.dir, out, 'report.json'), 'utf8')).verdict;
+const verdictOf = async (out: string): Promise<{ pass: boolean; checks: ReportCheck[] }> =>
+  JSON.parse(await readFile(path.join(cli.dir, out, 'report.json'), 'utf8')).verdict;
 
 describe('bmru compare exit code', () => {
   it('is 1, with verdict FAIL, when the run is below a tolerance it cannot meet (switching within 1 ps)', async () => {
-    const tol = await cli.write('strict.json', JSON.stringify({ minStateAgreement: 0, minVoteAgreement: 0, requireDecisionMatch: false, maxUnexplained: {}, maxSwitchDelayS: 1e-12 }));
+    const tol = await cli.write(
+      'strict.json',
+      JSON.stringify({
+        minStateAgreement: 0,
+        minVoteAgreement: 0,
+        requireDecisionMatch: false,
+        maxUnexplained: {},
+        maxSwitchDelayS: 1e-12,
+      }),
+    );
     const r = await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'strict', '--timeout', '120']);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^verdict: FAIL\b/m);
@@ -38,7 +48,10 @@ describe('bmru compare exit code', () => {
   });
 
   it('is 0, with verdict PASS, under tolerances every run meets', async () => {
-    const tol = await cli.write('lax.json', JSON.stringify({ minStateAgreement: 0, minVoteAgreement: 0, requireDecisionMatch: false, maxUnexplained: {} }));
+    const tol = await cli.write(
+      'lax.json',
+      JSON.stringify({ minStateAgreement: 0, minVoteAgreement: 0, requireDecisionMatch: false, maxUnexplained: {} }),
+    );
     const r = await cli.run(['compare', '-i', clip, '-t', tol, '-o', 'lax', '--timeout', '120']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^verdict: PASS\b/m);

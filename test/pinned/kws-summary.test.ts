@@ -13,7 +13,10 @@ const row = (i: number, stateAgreement: number | null, voteAgreement: number | n
   ngspiceS: stateAgreement === null ? null : 1,
   failure: stateAgreement === null ? 'timeout: killed' : null,
   reference: stateAgreement === null ? null : 'realised',
-  references: stateAgreement === null || voteAgreement === null ? {} : { realised: { decision: 1, stateAgreement, voteAgreement } },
+  references:
+    stateAgreement === null || voteAgreement === null
+      ? {}
+      : { realised: { decision: 1, stateAgreement, voteAgreement } },
 });
 
 describe('kwsSummary agreement means', () => {

@@ -4,7 +4,16 @@
  * realisable ranges. Expected values are worked out below, not taken from the code.
  */
 import { describe, expect, it } from 'vitest';
-import { adamwStep, clipGradNorm, cosineLr, createAdamW, decayMask, DEFAULT_ADAMW, LIMITS, projectToLimits } from '../../src/train/optim.js';
+import {
+  adamwStep,
+  clipGradNorm,
+  cosineLr,
+  createAdamW,
+  decayMask,
+  DEFAULT_ADAMW,
+  LIMITS,
+  projectToLimits,
+} from '../../src/train/optim.js';
 import { paramLayout } from '../../src/train/params.js';
 
 const LR = 0.1;
@@ -43,7 +52,10 @@ describe('adamwStep, worked by hand', () => {
 
   it('with a zero gradient only decays, and only where the mask says: theta (1 - lr * wd)', () => {
     const theta = Float64Array.of(1, 1, -3);
-    adamwStep(createAdamW(3), theta, new Float64Array(3), LR, Uint8Array.of(1, 0, 1), { ...DEFAULT_ADAMW, weightDecay: 0.5 });
+    adamwStep(createAdamW(3), theta, new Float64Array(3), LR, Uint8Array.of(1, 0, 1), {
+      ...DEFAULT_ADAMW,
+      weightDecay: 0.5,
+    });
     expect(Array.from(theta)).toEqual([0.95, 1, -2.85].map((v) => expect.closeTo(v, 14)));
   });
 });
@@ -59,7 +71,14 @@ describe('decayMask', () => {
       expect(Array.from(mask.subarray(s.offset, s.offset + s.size)), s.name).toEqual(new Array(s.size).fill(want));
     }
     expect(layout.slots.filter((s) => !s.name.endsWith('.weight')).map((s) => s.name)).toEqual(
-      expect.arrayContaining(['pre.bias', 'blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.0.cell.delta', 'blocks.0.cell.s0', 'out.bias']),
+      expect.arrayContaining([
+        'pre.bias',
+        'blocks.0.cell.alpha',
+        'blocks.0.cell.beta1',
+        'blocks.0.cell.delta',
+        'blocks.0.cell.s0',
+        'out.bias',
+      ]),
     );
   });
 });
@@ -122,9 +141,22 @@ describe('projectToLimits', () => {
     set('out.weight', 0.25);
     set('out.bias', 3); // -> 2
     expect(projectToLimits(layout, theta)).toBe(6);
-    expect(['pre.weight', 'pre.bias', 'blocks.0.cand.weight', 'blocks.0.cand.bias', 'blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.0.cell.delta', 'blocks.0.cell.s0', 'blocks.0.post.weight', 'blocks.0.post.bias', 'out.weight', 'out.bias'].map(get)).toEqual([
-      -2, 0.5, 2, -2, 0.01, -0.05, 0.01, -1, 1, 0, 0.25, 2,
-    ]);
+    expect(
+      [
+        'pre.weight',
+        'pre.bias',
+        'blocks.0.cand.weight',
+        'blocks.0.cand.bias',
+        'blocks.0.cell.alpha',
+        'blocks.0.cell.beta1',
+        'blocks.0.cell.delta',
+        'blocks.0.cell.s0',
+        'blocks.0.post.weight',
+        'blocks.0.post.bias',
+        'out.weight',
+        'out.bias',
+      ].map(get),
+    ).toEqual([-2, 0.5, 2, -2, 0.01, -0.05, 0.01, -1, 1, 0, 0.25, 2]);
     expect(projectToLimits(layout, theta)).toBe(0); // in range now: nothing moves
   });
 

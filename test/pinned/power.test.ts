@@ -29,13 +29,26 @@ function plot(): RawPlot {
     [SUPPLIES.in, [0, -2e-9, -4e-9, -6e-9, -8e-9]],
   ];
   return {
-    title: 'hand-made', date: '', plotname: 'Transient Analysis', complex: false, numPoints: time.length,
+    title: 'hand-made',
+    date: '',
+    plotname: 'Transient Analysis',
+    complex: false,
+    numPoints: time.length,
     vectors: cols.map(([name], i) => ({ name, type: i === 0 ? 'time' : 'current' })),
     real: cols.map(([, v]) => Float64Array.from(v)),
   };
 }
 
-const NO_NETWORK: Probes = { candidates: [], stateCurrents: [], cellNodes: [], hPos: [], hNeg: [], logitPos: [], logitNeg: [], supplies: SUPPLIES };
+const NO_NETWORK: Probes = {
+  candidates: [],
+  stateCurrents: [],
+  cellNodes: [],
+  hPos: [],
+  hNeg: [],
+  logitPos: [],
+  logitNeg: [],
+  supplies: SUPPLIES,
+};
 
 describe('supply currents and power from a hand-made transient', () => {
   it('sampleCircuit reports the delivered mean current per domain, in amperes', () => {

@@ -12,9 +12,27 @@ import { parseRawfile, RawfileError, readRawfile } from '../../src/spice/rawfile
 /** An ascii transient of two vectors whose header says `points` points, followed by the data lines given. */
 const ascii = (points: number, data: string[]) =>
   Buffer.from(
-    ['Title: * t', 'Date: d', 'Plotname: Transient Analysis', 'Flags: real', 'No. Variables: 2', `No. Points: ${points}`, 'Variables:', '\t0\ttime\ttime', '\t1\tv(out)\tvoltage', 'Values:', ...data, ''].join('\n'),
+    [
+      'Title: * t',
+      'Date: d',
+      'Plotname: Transient Analysis',
+      'Flags: real',
+      'No. Variables: 2',
+      `No. Points: ${points}`,
+      'Variables:',
+      '\t0\ttime\ttime',
+      '\t1\tv(out)\tvoltage',
+      'Values:',
+      ...data,
+      '',
+    ].join('\n'),
   );
-const TWO_POINTS = ['0\t0.000000000000000e+00', '\t1.000000000000000e+00', '1\t1.000000000000000e-03', '\t2.000000000000000e+00'];
+const TWO_POINTS = [
+  '0\t0.000000000000000e+00',
+  '\t1.000000000000000e+00',
+  '1\t1.000000000000000e-03',
+  '\t2.000000000000000e+00',
+];
 
 function rawfileError(f: () => unknown): RawfileError {
   try {
@@ -41,12 +59,23 @@ describe('an ascii rawfile whose "No. Points" exceeds its data', () => {
   });
 
   it('is an error when the next plot starts early, too', () => {
-    const next = ['Title: * second', 'Date: d', 'Plotname: Operating Point', 'Flags: real', 'No. Variables: 1', 'No. Points: 1', 'Variables:', '\t0\tv(out)\tvoltage', 'Values:', '0\t1.0'];
+    const next = [
+      'Title: * second',
+      'Date: d',
+      'Plotname: Operating Point',
+      'Flags: real',
+      'No. Variables: 1',
+      'No. Points: 1',
+      'Variables:',
+      '\t0\tv(out)\tvoltage',
+      'Values:',
+      '0\t1.0',
+    ];
     const e = rawfileError(() => parseRawfile(ascii(3, [...TWO_POINTS, ...next])));
     expect(e.expected).toBe('3 points (as "No. Points" says)');
   });
 
-  describe('through readRawfile (the runner\'s reader)', () => {
+  describe("through readRawfile (the runner's reader)", () => {
     let dir: string;
     beforeAll(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-ascii-raw-'));
@@ -58,7 +87,9 @@ describe('an ascii rawfile whose "No. Points" exceeds its data', () => {
       await writeFile(file, ascii(5, TWO_POINTS));
       await expect(readRawfile(file)).rejects.toThrow(`${file}: `);
       await expect(readRawfile(file)).rejects.toBeInstanceOf(RawfileError);
-      await expect(readRawfile(file, { vectors: ['v(out)'] })).rejects.toThrow('expected 5 points (as "No. Points" says)');
+      await expect(readRawfile(file, { vectors: ['v(out)'] })).rejects.toThrow(
+        'expected 5 points (as "No. Points" says)',
+      );
     });
   });
 });

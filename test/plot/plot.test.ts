@@ -44,7 +44,14 @@ describe('lineChart', () => {
   ];
 
   it('renders well-formed SVG with title, axis labels, a legend of every series, and each mark kind', async () => {
-    const svg = parseXml(await lineChart({ title: 'Power vs width', x: { label: 'width N', log: true }, y: { label: 'power (W)', log: true }, series }));
+    const svg = parseXml(
+      await lineChart({
+        title: 'Power vs width',
+        x: { label: 'width N', log: true },
+        y: { label: 'power (W)', log: true },
+        series,
+      }),
+    );
     expect(svg.name).toBe('svg');
     expect(texts(svg, 'role-title-text')).toEqual(['Power vs width']);
     expect(texts(svg, 'role-axis-title').sort()).toEqual(['power (W)', 'width N']);
@@ -67,14 +74,26 @@ describe('lineChart', () => {
   });
 
   it('labels ticks of microwatt data with SI prefixes rather than long decimals', async () => {
-    const svg = parseXml(await lineChart({ title: 't', x: { label: 'width N' }, y: { label: 'power (W)' }, series: [{ name: 'p', x: widths, y: power }] }));
+    const svg = parseXml(
+      await lineChart({
+        title: 't',
+        x: { label: 'width N' },
+        y: { label: 'power (W)' },
+        series: [{ name: 'p', x: widths, y: power }],
+      }),
+    );
     const yLabels = byClass(svg, 'role-axis-label').map((g) => findAll(g, (e) => e.name === 'text').map(textOf));
     expect(yLabels.flat().some((t) => t.endsWith('µ'))).toBe(true);
     expect(yLabels.flat().some((t) => t.startsWith('0.00'))).toBe(false);
   });
 
   it('escapes markup in titles, labels and series names', async () => {
-    const raw = await lineChart({ title: 'a < b & c', x: { label: 'x <1>' }, y: { label: 'y "q"' }, series: [{ name: 'R&D <fit>', x: [0, 1], y: [1, 2] }] });
+    const raw = await lineChart({
+      title: 'a < b & c',
+      x: { label: 'x <1>' },
+      y: { label: 'y "q"' },
+      series: [{ name: 'R&D <fit>', x: [0, 1], y: [1, 2] }],
+    });
     const svg = parseXml(raw);
     expect(texts(svg, 'role-title-text')).toEqual(['a < b & c']);
     expect(texts(svg, 'role-legend-label')).toEqual(['R&D <fit>']);
@@ -82,7 +101,13 @@ describe('lineChart', () => {
 
   it('draws inside a fixed domain and keeps the chart size', async () => {
     const svg = parseXml(
-      await lineChart({ title: 't', x: { label: 'x', domain: [0, 10] }, y: { label: 'y', domain: [0, 1] }, series: [{ name: 's', x: [1, 2], y: [0.5, 0.6] }], size: { width: 200, height: 100 } }),
+      await lineChart({
+        title: 't',
+        x: { label: 'x', domain: [0, 10] },
+        y: { label: 'y', domain: [0, 1] },
+        series: [{ name: 's', x: [1, 2], y: [0.5, 0.6] }],
+        size: { width: 200, height: 100 },
+      }),
     );
     const xTicks = byClass(svg, 'role-axis-label').flatMap((g) => findAll(g, (e) => e.name === 'text').map(textOf));
     expect(xTicks).toContain('10');
@@ -91,21 +116,38 @@ describe('lineChart', () => {
 
   it('rejects non-positive values on a log axis with a RangeError naming the series and index', async () => {
     const bad = { name: 'leak', x: [1, 2, 3], y: [1e-9, 0, 1e-8] };
-    const run = () => lineChart({ title: 't', x: { label: 'x' }, y: { label: 'current (A)', log: true }, series: [bad] });
+    const run = () =>
+      lineChart({ title: 't', x: { label: 'x' }, y: { label: 'current (A)', log: true }, series: [bad] });
     await expect(run()).rejects.toThrow(RangeError);
     await expect(run()).rejects.toThrow(/series 'leak' index 1: y = 0 is not positive.*'current \(A\)'/);
-    const negX = () => lineChart({ title: 't', x: { label: 'w', log: true }, y: { label: 'y' }, series: [{ name: 'w', x: [1, -2], y: [1, 1] }] });
+    const negX = () =>
+      lineChart({
+        title: 't',
+        x: { label: 'w', log: true },
+        y: { label: 'y' },
+        series: [{ name: 'w', x: [1, -2], y: [1, 1] }],
+      });
     await expect(negX()).rejects.toThrow(/series 'w' index 1: x = -2 is not positive/);
   });
 
   it('rejects data it would otherwise drop or mislabel', async () => {
-    const chart = (series: Series[], y: Axis = { label: 'y' }) => lineChart({ title: 't', x: { label: 'x' }, y, series });
-    await expect(chart([{ name: 'n', x: [0, 1, 2], y: [0, NaN, 1] }])).rejects.toThrow(/series 'n' index 1: y = NaN is not finite/);
+    const chart = (series: Series[], y: Axis = { label: 'y' }) =>
+      lineChart({ title: 't', x: { label: 'x' }, y, series });
+    await expect(chart([{ name: 'n', x: [0, 1, 2], y: [0, NaN, 1] }])).rejects.toThrow(
+      /series 'n' index 1: y = NaN is not finite/,
+    );
     await expect(chart([{ name: 'm', x: [0, 1], y: [0] }])).rejects.toThrow(/series 'm': x has 2 values, y has 1/);
-    await expect(chart([{ name: 'd', x: [0], y: [0] }, { name: 'd', x: [1], y: [1] }])).rejects.toThrow(/'d' appears twice/);
+    await expect(
+      chart([
+        { name: 'd', x: [0], y: [0] },
+        { name: 'd', x: [1], y: [1] },
+      ]),
+    ).rejects.toThrow(/'d' appears twice/);
     await expect(chart([])).rejects.toThrow(RangeError);
     await expect(chart([{ name: 'e', x: [], y: [] }])).rejects.toThrow(/at least one point/);
-    await expect(chart([{ name: 'a', x: [1], y: [1] }], { label: 'y', log: true, domain: [0, 1] })).rejects.toThrow(/log domain/);
+    await expect(chart([{ name: 'a', x: [1], y: [1] }], { label: 'y', log: true, domain: [0, 1] })).rejects.toThrow(
+      /log domain/,
+    );
   });
 });
 
@@ -136,7 +178,9 @@ describe('histogram', () => {
     const svg = parseXml(await histogram({ title: 'Monte Carlo', x: { label: 'threshold (A)' }, values, bins: 4 }));
     expect(texts(svg, 'role-title-text')).toEqual(['Monte Carlo']);
     expect(texts(svg, 'role-axis-title').sort()).toEqual(['count', 'threshold (A)']);
-    const bars = byClass(svg, 'marks').filter((g) => (g.attrs.class ?? '').includes('mark-rect')).flatMap((g) => findAll(g, (e) => e.name === 'path'));
+    const bars = byClass(svg, 'marks')
+      .filter((g) => (g.attrs.class ?? '').includes('mark-rect'))
+      .flatMap((g) => findAll(g, (e) => e.name === 'path'));
     expect(bars).toHaveLength(4);
     // Bars are 'M x,y h w v h h -w Z' paths; heights 4:2:1:1 follow the counts.
     const heights = bars.map((p) => Number(/v([\d.]+)/.exec(p.attrs.d)?.[1]));
@@ -145,7 +189,9 @@ describe('histogram', () => {
   });
 
   it('names the index of a value a log axis cannot show', async () => {
-    await expect(histogram({ title: 't', x: { label: 'x', log: true }, values: [1, 2, -1] })).rejects.toThrow(/values index 2: x = -1 is not positive/);
+    await expect(histogram({ title: 't', x: { label: 'x', log: true }, values: [1, 2, -1] })).rejects.toThrow(
+      /values index 2: x = -1 is not positive/,
+    );
     await expect(histogram({ title: 't', x: { label: 'x' }, values: [] })).rejects.toThrow(RangeError);
     await expect(histogram({ title: 't', x: { label: 'x' }, values: [1], bins: 0 })).rejects.toThrow(/bins = 0/);
   });
@@ -157,7 +203,12 @@ describe('rendering offline', () => {
   it('renders without fetching anything', async () => {
     const fetch = vi.fn(() => Promise.reject(new Error('network used')));
     vi.stubGlobal('fetch', fetch);
-    const svg = await lineChart({ title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', x: [0, 1], y: [0, 1] }] });
+    const svg = await lineChart({
+      title: 't',
+      x: { label: 'x' },
+      y: { label: 'y' },
+      series: [{ name: 's', x: [0, 1], y: [0, 1] }],
+    });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(fetch).not.toHaveBeenCalled();
   });
@@ -165,7 +216,11 @@ describe('rendering offline', () => {
   it('refuses any data load instead of rendering an empty plot', async () => {
     const fetch = vi.fn(() => Promise.reject(new Error('network used')));
     vi.stubGlobal('fetch', fetch);
-    const spec = { data: { url: 'http://127.0.0.1:9/data.json' }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' } } } as const;
+    const spec = {
+      data: { url: 'http://127.0.0.1:9/data.json' },
+      mark: 'point',
+      encoding: { x: { field: 'a', type: 'quantitative' } },
+    } as const;
     await expect(renderSvg(spec)).rejects.toThrow(/refused 'http:\/\/127\.0\.0\.1:9\/data\.json'/);
     expect(fetch).not.toHaveBeenCalled();
   });
@@ -173,7 +228,12 @@ describe('rendering offline', () => {
 
 describe('htmlPage and writePlot', () => {
   it('embeds each SVG inline in one well-formed page without scripts or external files', async () => {
-    const a = await lineChart({ title: 'Chart A', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', x: [0, 1], y: [0, 1] }] });
+    const a = await lineChart({
+      title: 'Chart A',
+      x: { label: 'x' },
+      y: { label: 'y' },
+      series: [{ name: 's', x: [0, 1], y: [0, 1] }],
+    });
     const b = await histogram({ title: 'Chart B', x: { label: 'v' }, values: [1, 2, 2, 3] });
     const page = htmlPage('Report <1> & more', [
       { heading: 'First', svg: a, caption: 'caption with <tags>' },
@@ -192,15 +252,28 @@ describe('htmlPage and writePlot', () => {
   });
 
   it('keeps ids unique in the page so a clip path cannot resolve to another plot', async () => {
-    const clipped = await lineChart({ title: 't', x: { label: 'x', domain: [0, 1] }, y: { label: 'y' }, series: [{ name: 's', x: [0, 2], y: [0, 1] }] });
+    const clipped = await lineChart({
+      title: 't',
+      x: { label: 'x', domain: [0, 1] },
+      y: { label: 'y' },
+      series: [{ name: 's', x: [0, 2], y: [0, 1] }],
+    });
     expect(clipped).toMatch(/url\(#/);
-    const doc = parseXml(htmlPage('p', [{ heading: 'a', svg: clipped }, { heading: 'b', svg: clipped }]), ['meta']);
+    const doc = parseXml(
+      htmlPage('p', [
+        { heading: 'a', svg: clipped },
+        { heading: 'b', svg: clipped },
+      ]),
+      ['meta'],
+    );
     const ids = findAll(doc, (e) => e.attrs.id !== undefined).map((e) => e.attrs.id);
     expect(ids.length).toBeGreaterThan(1);
     expect(new Set(ids).size).toBe(ids.length);
     for (const svg of findAll(doc, (e) => e.name === 'svg')) {
       const own = new Set(findAll(svg, (e) => e.attrs.id !== undefined).map((e) => e.attrs.id));
-      const refs = findAll(svg, (e) => e.attrs['clip-path'] !== undefined).map((e) => /url\(#(.+)\)/.exec(e.attrs['clip-path'])?.[1]);
+      const refs = findAll(svg, (e) => e.attrs['clip-path'] !== undefined).map(
+        (e) => /url\(#(.+)\)/.exec(e.attrs['clip-path'])?.[1],
+      );
       expect(refs.length).toBeGreaterThan(0);
       for (const r of refs) expect(own.has(r ?? '')).toBe(true);
     }

@@ -20,7 +20,11 @@ function decode(text: string, where: string): string {
   const bare = text.replace(ENTITY, (m, e: string) => (e.startsWith('#') || e in ENTITIES ? '' : m));
   if (bare.includes('&')) throw new Error(`bare '&' in ${where}: ${text.slice(0, 80)}`);
   return text.replace(ENTITY, (_, e: string) =>
-    e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e],
+    e.startsWith('#x')
+      ? String.fromCodePoint(parseInt(e.slice(2), 16))
+      : e.startsWith('#')
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ENTITIES[e],
   );
 }
 

@@ -32,7 +32,12 @@ describe('classifyNgspiceOutput on ngspice 39 failures', () => {
     const { exitCode, messages, primary } = captured('op_failure');
     expect(exitCode).toBe(1);
     expect(primary).toMatchObject({ kind: 'operating-point', text: 'Error: Transient op failed, timestep too small' });
-    expect(messages).toContainEqual(expect.objectContaining({ kind: 'operating-point', text: 'doAnalyses: OP:  Timestep too small; cause unrecorded.' }));
+    expect(messages).toContainEqual(
+      expect.objectContaining({
+        kind: 'operating-point',
+        text: 'doAnalyses: OP:  Timestep too small; cause unrecorded.',
+      }),
+    );
     expect(messages).toContainEqual(expect.objectContaining({ severity: 'error', kind: 'simulation-aborted' }));
   });
 
@@ -41,7 +46,10 @@ describe('classifyNgspiceOutput on ngspice 39 failures', () => {
     expect(primary?.kind).toBe('operating-point');
     expect(messages.some((m) => m.kind === 'timestep-too-small')).toBe(false);
     expect(messages).toContainEqual(
-      expect.objectContaining({ kind: 'operating-point', text: 'doAnalyses: TRAN:  Timestep too small; initial timepoint: cause unrecorded.' }),
+      expect.objectContaining({
+        kind: 'operating-point',
+        text: 'doAnalyses: TRAN:  Timestep too small; initial timepoint: cause unrecorded.',
+      }),
     );
   });
 
@@ -59,18 +67,33 @@ describe('classifyNgspiceOutput on ngspice 39 failures', () => {
 
   it('reads an unknown subckt with its name', () => {
     const { primary } = captured('unknown_subckt');
-    expect(primary).toMatchObject({ kind: 'unknown-subckt', subject: 'nosuchcell', text: 'Error: unknown subckt: x1 b 0 nosuchcell' });
+    expect(primary).toMatchObject({
+      kind: 'unknown-subckt',
+      subject: 'nosuchcell',
+      text: 'Error: unknown subckt: x1 b 0 nosuchcell',
+    });
   });
 
   it('reads a missing .include and a missing .lib file with their paths', () => {
-    expect(captured('missing_include').primary).toMatchObject({ kind: 'missing-include', subject: '/nonexistent/models/card.lib' });
-    expect(captured('missing_lib').primary).toMatchObject({ kind: 'missing-include', subject: '/nonexistent/models/kit.lib' });
+    expect(captured('missing_include').primary).toMatchObject({
+      kind: 'missing-include',
+      subject: '/nonexistent/models/card.lib',
+    });
+    expect(captured('missing_lib').primary).toMatchObject({
+      kind: 'missing-include',
+      subject: '/nonexistent/models/kit.lib',
+    });
   });
 
   it('reads a syntax error with the netlist line number and text', () => {
     const { exitCode, primary } = captured('syntax_error');
     expect(exitCode).toBe(1);
-    expect(primary).toMatchObject({ kind: 'netlist', line: 4, lineText: '.tran 1u foo', text: 'TSTOP is invalid, must be greater than zero.' });
+    expect(primary).toMatchObject({
+      kind: 'netlist',
+      line: 4,
+      lineText: '.tran 1u foo',
+      text: 'TSTOP is invalid, must be greater than zero.',
+    });
   });
 
   it('reads a broken B-source expression as a netlist error on its line', () => {
@@ -78,7 +101,12 @@ describe('classifyNgspiceOutput on ngspice 39 failures', () => {
   });
 
   it('reads an undefined parameter with its netlist line', () => {
-    expect(captured('undefined_param').primary).toEqual({ severity: 'error', kind: 'netlist', line: 3, text: 'Undefined parameter [rval]' });
+    expect(captured('undefined_param').primary).toEqual({
+      severity: 'error',
+      kind: 'netlist',
+      line: 3,
+      text: 'Undefined parameter [rval]',
+    });
   });
 
   it('reads a subckt instance with the wrong number of ports as a netlist error', () => {
@@ -97,16 +125,31 @@ describe('classifyNgspiceOutput on runs that succeeded', () => {
     const { exitCode, messages } = captured('floating_node');
     expect(exitCode).toBe(0);
     expect(errors(messages)).toEqual([]);
-    expect(messages).toContainEqual({ severity: 'warning', kind: 'singular-matrix', subject: 'b', text: 'Warning: singular matrix:  check node b' });
-    expect(messages).toContainEqual({ severity: 'warning', kind: 'stepping', text: 'Warning: Dynamic gmin stepping failed' });
-    expect(messages).toContainEqual({ severity: 'note', kind: 'stepping', text: 'Note: Transient op finished successfully' });
+    expect(messages).toContainEqual({
+      severity: 'warning',
+      kind: 'singular-matrix',
+      subject: 'b',
+      text: 'Warning: singular matrix:  check node b',
+    });
+    expect(messages).toContainEqual({
+      severity: 'warning',
+      kind: 'stepping',
+      text: 'Warning: Dynamic gmin stepping failed',
+    });
+    expect(messages).toContainEqual({
+      severity: 'note',
+      kind: 'stepping',
+      text: 'Note: Transient op finished successfully',
+    });
   });
 
   it('reports a line of garbage turned into a comment as a netlist warning with its line', () => {
     const { exitCode, messages } = captured('unusual_characters');
     expect(exitCode).toBe(0);
     expect(errors(messages)).toEqual([]);
-    expect(messages).toContainEqual(expect.objectContaining({ severity: 'warning', kind: 'netlist', line: 4, lineText: '%%% garbage here' }));
+    expect(messages).toContainEqual(
+      expect.objectContaining({ severity: 'warning', kind: 'netlist', line: 4, lineText: '%%% garbage here' }),
+    );
   });
 
   it('finds nothing wrong in a run whose .save names an unknown node (ngspice says nothing)', () => {
@@ -119,7 +162,12 @@ describe('classifyNgspiceOutput on runs that succeeded', () => {
 describe('classifyNgspiceOutput line handling', () => {
   it('gives what the example of its doc comment says', () => {
     expect(classifyNgspiceOutput('Error: Could not find include file /pdk/x.lib\n')).toEqual([
-      { severity: 'error', kind: 'missing-include', text: 'Error: Could not find include file /pdk/x.lib', subject: '/pdk/x.lib' },
+      {
+        severity: 'error',
+        kind: 'missing-include',
+        text: 'Error: Could not find include file /pdk/x.lib',
+        subject: '/pdk/x.lib',
+      },
     ]);
   });
 
@@ -134,7 +182,9 @@ describe('classifyNgspiceOutput line handling', () => {
   });
 
   it('reads the give-up line of the operating point ladder (cktop.c, not reproduced by a deck here)', () => {
-    const messages = classifyNgspiceOutput('\nError: The operating point could not be simulated successfully.\n    Any of the following steps may fail.!\n');
+    const messages = classifyNgspiceOutput(
+      '\nError: The operating point could not be simulated successfully.\n    Any of the following steps may fail.!\n',
+    );
     expect(primaryError(messages)).toMatchObject({ kind: 'operating-point' });
   });
 
@@ -144,6 +194,8 @@ describe('classifyNgspiceOutput line handling', () => {
   });
 
   it('reads CRLF output', () => {
-    expect(classifyNgspiceOutput('Error: Could not find include file x.lib\r\n')[0]).toMatchObject({ subject: 'x.lib' });
+    expect(classifyNgspiceOutput('Error: Could not find include file x.lib\r\n')[0]).toMatchObject({
+      subject: 'x.lib',
+    });
   });
 });

@@ -39,15 +39,23 @@ describe('Spice errors', () => {
 
   it('say where a convergence failure happened, as far as it is known', () => {
     const full = new SpiceConvergenceError('timestep-too-small', { timeS: 4.00948e-7, timestepS: 1.25e-18, node: 'x' });
-    expect(full.message).toBe('ngspice: timestep too small at t = 4.00948e-7 s (time step 1.25e-18 s), trouble with node "x"');
-    expect(new SpiceConvergenceError('operating-point', {}).message).toBe('ngspice: the operating point could not be found');
+    expect(full.message).toBe(
+      'ngspice: timestep too small at t = 4.00948e-7 s (time step 1.25e-18 s), trouble with node "x"',
+    );
+    expect(new SpiceConvergenceError('operating-point', {}).message).toBe(
+      'ngspice: the operating point could not be found',
+    );
   });
 
   it('name the model, include path and netlist line', () => {
     expect(new SpiceModelError('unknown-subckt', 'cell', undefined).message).toBe('ngspice: unknown subckt "cell"');
-    expect(new SpiceModelError('unknown-model', 'nch', 4).message).toBe('ngspice: unknown model "nch" (netlist line 4)');
+    expect(new SpiceModelError('unknown-model', 'nch', 4).message).toBe(
+      'ngspice: unknown model "nch" (netlist line 4)',
+    );
     expect(new SpiceIncludeError('/pdk/x.lib').message).toBe('ngspice: could not find include file "/pdk/x.lib"');
-    expect(new SpiceNetlistError('TSTOP is invalid', 4, '.tran 1u foo').message).toBe('ngspice: TSTOP is invalid at netlist line 4: .tran 1u foo');
+    expect(new SpiceNetlistError('TSTOP is invalid', 4, '.tran 1u foo').message).toBe(
+      'ngspice: TSTOP is invalid at netlist line 4: .tran 1u foo',
+    );
   });
 
   it('leave the work directory out of the message when it was not kept', () => {

@@ -7,7 +7,12 @@ import { MissingVectorError, RawfileError, transientPlot, vector, type RawPlot }
 /** A plot with one point per vector, its scale first. */
 function plot(plotname: string, vectors: [string, string][]): RawPlot {
   return {
-    title: 't', date: '', plotname, flags: 'real', complex: false, numPoints: 1,
+    title: 't',
+    date: '',
+    plotname,
+    flags: 'real',
+    complex: false,
+    numPoints: 1,
     vectors: vectors.map(([name, type], index) => ({ index, name, type })),
     real: vectors.map(() => Float64Array.of(1)),
   } as RawPlot;
@@ -15,8 +20,14 @@ function plot(plotname: string, vectors: [string, string][]): RawPlot {
 
 describe('plot and vector selection', () => {
   const op = plot('Operating Point', [['v(a)', 'voltage']]);
-  const ac = plot('AC Analysis', [['frequency', 'frequency'], ['v(a)', 'voltage']]);
-  const tran = plot('Transient Analysis', [['time', 'time'], ['v(a)', 'voltage']]);
+  const ac = plot('AC Analysis', [
+    ['frequency', 'frequency'],
+    ['v(a)', 'voltage'],
+  ]);
+  const tran = plot('Transient Analysis', [
+    ['time', 'time'],
+    ['v(a)', 'voltage'],
+  ]);
 
   it('picks the plot whose scale is time, wherever ngspice put it', () => {
     expect(transientPlot([op, tran, ac])).toBe(tran);
@@ -51,7 +62,14 @@ describe('one error root', () => {
     expect(classifyFailure(timeout)).toMatchObject({ class: 'timeout', retryable: true, kind: 'timeout' });
     expect(classifyFailure(convergence)).toMatchObject({ class: 'convergence', retryable: false });
     expect(classifyFailure(raw)).toMatchObject({ class: 'crash', retryable: true, kind: 'rawfile' });
-    expect(classifyFailure(new BmruError('held', 'batch-locked'))).toMatchObject({ class: 'internal', kind: 'batch-locked' });
-    expect(classifyFailure(new TypeError('bug'))).toMatchObject({ class: 'internal', kind: 'TypeError', retryable: false });
+    expect(classifyFailure(new BmruError('held', 'batch-locked'))).toMatchObject({
+      class: 'internal',
+      kind: 'batch-locked',
+    });
+    expect(classifyFailure(new TypeError('bug'))).toMatchObject({
+      class: 'internal',
+      kind: 'TypeError',
+      retryable: false,
+    });
   });
 });

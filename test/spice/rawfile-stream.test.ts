@@ -14,7 +14,13 @@ const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'raw');
 const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.raw'));
 
 const summary = (plots: RawPlot[]) =>
-  plots.map((p) => ({ plotname: p.plotname, names: p.vectors.map((v) => v.name), numPoints: p.numPoints, real: p.real.map((a) => [...a]), imag: p.imag?.map((a) => [...a]) }));
+  plots.map((p) => ({
+    plotname: p.plotname,
+    names: p.vectors.map((v) => v.name),
+    numPoints: p.numPoints,
+    real: p.real.map((a) => [...a]),
+    imag: p.imag?.map((a) => [...a]),
+  }));
 
 let tmp: string;
 beforeAll(async () => {

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseRawfile, parseRawHeader, RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
+import {
+  parseRawfile,
+  parseRawHeader,
+  RawfileError,
+  readRawfile,
+  vector,
+  type RawPlot,
+} from '../../src/spice/rawfile.js';
 
 // Every rawfile here was written by ngspice 39.3: see test/fixtures/raw/README.md.
 const fixtureDir = fileURLToPath(new URL('../fixtures/raw/', import.meta.url));
@@ -62,13 +69,21 @@ describe('parseRawfile on an ascii rawfile', () => {
 
   /** Everything but the values and the date (each file has its own). */
   function shape(plot: RawPlot) {
-    return { title: plot.title, plotname: plot.plotname, complex: plot.complex, vectors: plot.vectors, numPoints: plot.numPoints };
+    return {
+      title: plot.title,
+      plotname: plot.plotname,
+      complex: plot.complex,
+      vectors: plot.vectors,
+      numPoints: plot.numPoints,
+    };
   }
 
   /** ngspice's ascii format prints 16 significant digits (`%.15e`). */
   function expectClose(actual: Float64Array[], expected: Float64Array[]) {
     actual.forEach((values, v) =>
-      values.forEach((x, k) => expect(Math.abs(x - expected[v][k])).toBeLessThanOrEqual(1e-15 * Math.abs(expected[v][k]))),
+      values.forEach((x, k) =>
+        expect(Math.abs(x - expected[v][k])).toBeLessThanOrEqual(1e-15 * Math.abs(expected[v][k])),
+      ),
     );
   }
 });
@@ -190,7 +205,17 @@ describe('vector', () => {
 
 describe('parseRawfile errors', () => {
   const header = (lines: string[]) => Buffer.from(lines.join('\n') + '\n');
-  const good = ['Title: t', 'Date: d', 'Plotname: p', 'Flags: real', 'No. Variables: 2', 'No. Points: 1', 'Variables:', '\t0\ttime\ttime', '\t1\tout\tvoltage'];
+  const good = [
+    'Title: t',
+    'Date: d',
+    'Plotname: p',
+    'Flags: real',
+    'No. Variables: 2',
+    'No. Points: 1',
+    'Variables:',
+    '\t0\ttime\ttime',
+    '\t1\tout\tvoltage',
+  ];
 
   function errorOf(buf: Uint8Array, source?: string): RawfileError {
     try {

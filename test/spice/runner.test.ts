@@ -174,7 +174,12 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
 
   it('raises SpiceNetlistError with the line number and text of a syntax error', async () => {
     const error = await failureOf(runNgspice({ netlist: deck('syntax_error'), workRoot }), SpiceNetlistError);
-    expect(error).toMatchObject({ kind: 'netlist', line: 4, lineText: '.tran 1u foo', reason: 'TSTOP is invalid, must be greater than zero.' });
+    expect(error).toMatchObject({
+      kind: 'netlist',
+      line: 4,
+      lineText: '.tran 1u foo',
+      reason: 'TSTOP is invalid, must be greater than zero.',
+    });
   });
 
   it('raises SpiceNetlistError for an undefined parameter', async () => {
@@ -184,7 +189,9 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
 
   it('accepts a floating node that gmin stepping resolves, reporting the singular-matrix warnings', async () => {
     const result = await runNgspice({ netlist: deck('floating_node'), workRoot, expectTStopS: 1e-3 });
-    expect(result.messages).toContainEqual(expect.objectContaining({ severity: 'warning', kind: 'singular-matrix', subject: 'b' }));
+    expect(result.messages).toContainEqual(
+      expect.objectContaining({ severity: 'warning', kind: 'singular-matrix', subject: 'b' }),
+    );
   });
 
   it('raises an incomplete-run SpiceCrashError when the transient stops before the expected tstop', async () => {
@@ -265,7 +272,14 @@ describe('runNgspice without a usable ngspice', () => {
     const script = `printf '%s\\n' "$@" > args.txt\necho "$SPICE_ASCIIRAWFILE" > env.txt\ncp ${rcFixture} "$4"`;
     const bin = await fakeNgspice('ngspice-args', script);
     const extraArgs = ['-D', 'ngbehavior=hsa'];
-    const result = await runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, threads: 3, extraArgs, keepWorkDir: 'always' });
+    const result = await runNgspice({
+      netlist: rcDeck('1m'),
+      workRoot,
+      ngspiceBin: bin,
+      threads: 3,
+      extraArgs,
+      keepWorkDir: 'always',
+    });
     const dir = result.workDir!;
     const args = (await readFile(path.join(dir, 'args.txt'), 'utf8')).trim().split('\n');
     const [raw, deckPath] = [path.join(dir, 'out.raw'), path.join(dir, 'deck.cir')];
@@ -300,7 +314,10 @@ describe('runNgspice without a usable ngspice', () => {
     // A busy loop in the shell itself: no child process would keep the output pipes open after the kill.
     const bin = await fakeNgspice('ngspice-stubborn', "trap '' TERM\nwhile :; do :; done");
     const startedMs = Date.now();
-    await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 200 }), SpiceTimeoutError);
+    await failureOf(
+      runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 200 }),
+      SpiceTimeoutError,
+    );
     expect(Date.now() - startedMs).toBeGreaterThanOrEqual(2000); // KILL_GRACE_MS
     expect(Date.now() - startedMs).toBeLessThan(6000);
   });
@@ -357,7 +374,10 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
    */
   async function wrapper(name: string, body: string): Promise<string> {
     const bin = path.join(wrapDir, name);
-    await writeFile(bin, `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : wrapper"; exit 0; fi\necho $$ > "$0.pgid"\n${body}\n`);
+    await writeFile(
+      bin,
+      `#!/bin/sh\nif [ "$1" = "-v" ]; then echo "** ngspice-39 : wrapper"; exit 0; fi\necho $$ > "$0.pgid"\n${body}\n`,
+    );
     await chmod(bin, 0o755);
     return bin;
   }
@@ -367,7 +387,10 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
   it('times out a wrapper whose grandchild holds stdout: rejects within seconds and leaves no process of its group', async () => {
     const bin = await wrapper('ngspice-holds-stdout', "sh -c 'sleep 300' &\nwait");
     const startedMs = Date.now();
-    await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 2000 }), SpiceTimeoutError);
+    await failureOf(
+      runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, timeoutMs: 2000 }),
+      SpiceTimeoutError,
+    );
     const elapsedMs = Date.now() - startedMs;
     console.log(`wrapper holding stdout: SpiceTimeoutError after ${elapsedMs} ms (timeout 2000 ms)`);
     expect(elapsedMs).toBeLessThan(10_000);
@@ -387,7 +410,10 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
     const bin = await wrapper('ngspice-aborted', "sh -c 'sleep 300' &\nwait");
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
-    const error = await failureOf(runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, signal: controller.signal }), Error);
+    const error = await failureOf(
+      runNgspice({ netlist: rcDeck('1m'), workRoot, ngspiceBin: bin, signal: controller.signal }),
+      Error,
+    );
     expect(error.name).toBe('AbortError');
     expect(await groupGone(pgidOf(bin))).toEqual([]);
   });
@@ -411,13 +437,19 @@ describe('runNgspice through a wrapper script (module systems, site scripts)', (
     }
   });
 
-  it.runIf(ngspiceAvailable)('times out the real ngspice run by a wrapper as its child, and leaves no ngspice running', async () => {
-    const bin = await wrapper('ngspice-child', 'ngspice "$@"\nexit $?');
-    const startedMs = Date.now();
-    await failureOf(runNgspice({ netlist: LONG_DECK, workRoot, ngspiceBin: bin, timeoutMs: 1000 }), SpiceTimeoutError);
-    expect(Date.now() - startedMs).toBeLessThan(6000);
-    expect(await groupGone(pgidOf(bin))).toEqual([]);
-  });
+  it.runIf(ngspiceAvailable)(
+    'times out the real ngspice run by a wrapper as its child, and leaves no ngspice running',
+    async () => {
+      const bin = await wrapper('ngspice-child', 'ngspice "$@"\nexit $?');
+      const startedMs = Date.now();
+      await failureOf(
+        runNgspice({ netlist: LONG_DECK, workRoot, ngspiceBin: bin, timeoutMs: 1000 }),
+        SpiceTimeoutError,
+      );
+      expect(Date.now() - startedMs).toBeLessThan(6000);
+      expect(await groupGone(pgidOf(bin))).toEqual([]);
+    },
+  );
 });
 
 describe('withThreads', () => {

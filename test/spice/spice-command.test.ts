@@ -22,7 +22,12 @@ beforeAll(async () => {
 afterAll(() => f.cleanUp());
 
 interface Summary {
-  plots: { plotname: string; points: number; complex: boolean; vectors: { name: string; last: number; max: number; lastPhaseDeg?: number }[] }[];
+  plots: {
+    plotname: string;
+    points: number;
+    complex: boolean;
+    vectors: { name: string; last: number; max: number; lastPhaseDeg?: number }[];
+  }[];
   measurements: { name: string; value: number | null; extra: Record<string, number>; error?: string }[];
   printFile: string | null;
 }
@@ -30,7 +35,10 @@ const summary = async (file: string): Promise<Summary> => JSON.parse(await readF
 
 describe('bmru spice (real ngspice)', () => {
   it('measures .meas lines and keeps .print tables that ngspice 39 drops when it writes a rawfile', async () => {
-    await f.write('meas.cir', `* rc\n${RC}\n.tran 10u 5m\n.meas tran tcross WHEN v(out)=0.5 CROSS=1\n.meas tran vmax MAX v(out)\n.meas tran tnever WHEN v(out)=2 CROSS=1\n.print tran v(out)\n.end\n`);
+    await f.write(
+      'meas.cir',
+      `* rc\n${RC}\n.tran 10u 5m\n.meas tran tcross WHEN v(out)=0.5 CROSS=1\n.meas tran vmax MAX v(out)\n.meas tran tnever WHEN v(out)=2 CROSS=1\n.print tran v(out)\n.end\n`,
+    );
     const r = await f.run(['spice', 'meas.cir', '--json', 'meas.json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const s = await summary('meas.json');
@@ -72,10 +80,13 @@ describe('bmru spice (real ngspice)', () => {
     expect(none.stderr).toMatch(/the run wrote: .*Transient Analysis/);
   });
 
-  it('finds an include relative to the deck\'s own folder although the deck runs from a work folder', async () => {
+  it("finds an include relative to the deck's own folder although the deck runs from a work folder", async () => {
     await mkdir(path.join(f.dir, 'lib', 'parts'), { recursive: true });
     await writeFile(path.join(f.dir, 'lib', 'parts', 'load.inc'), `R2 out 0 ${R_OHM}\n`);
-    await writeFile(path.join(f.dir, 'lib', 'top.cir'), `* divider\nV1 in 0 1\nR1 in out ${R_OHM}\n.include parts/load.inc\n.op\n.end\n`);
+    await writeFile(
+      path.join(f.dir, 'lib', 'top.cir'),
+      `* divider\nV1 in 0 1\nR1 in out ${R_OHM}\n.include parts/load.inc\n.op\n.end\n`,
+    );
     const r = await f.run(['spice', 'lib/top.cir', '--json', 'top.json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const v = (await summary('top.json')).plots[0].vectors.find((x) => x.name === 'v(out)')!;
@@ -85,20 +96,39 @@ describe('bmru spice (real ngspice)', () => {
 
 describe('plot export helpers', () => {
   it('makes repeated vector names unique in order', () => {
-    expect(uniqueNames(['time', 'i(p1)', 'i(p1)', 'v(a)', 'i(p1)'])).toEqual(['time', 'i(p1)', 'i(p1)#2', 'v(a)', 'i(p1)#3']);
+    expect(uniqueNames(['time', 'i(p1)', 'i(p1)', 'v(a)', 'i(p1)'])).toEqual([
+      'time',
+      'i(p1)',
+      'i(p1)#2',
+      'v(a)',
+      'i(p1)#3',
+    ]);
   });
 
   it('writes complex plots as re/im column pairs at full resolution', () => {
     const plot = {
-      title: '', date: '', plotname: 'AC Analysis', complex: true, numPoints: 1,
-      vectors: [{ index: 0, name: 'frequency', type: 'frequency' }, { index: 1, name: 'v(out)', type: 'voltage' }],
-      real: [Float64Array.of(1e7), Float64Array.of(1 / 3)], imag: [Float64Array.of(0), Float64Array.of(-0.25)],
+      title: '',
+      date: '',
+      plotname: 'AC Analysis',
+      complex: true,
+      numPoints: 1,
+      vectors: [
+        { index: 0, name: 'frequency', type: 'frequency' },
+        { index: 1, name: 'v(out)', type: 'voltage' },
+      ],
+      real: [Float64Array.of(1e7), Float64Array.of(1 / 3)],
+      imag: [Float64Array.of(0), Float64Array.of(-0.25)],
     } as unknown as RawPlot;
-    expect(plotRows(plot)).toEqual([['re(frequency)', 'im(frequency)', 're(v(out))', 'im(v(out))'], [1e7, 0, 1 / 3, -0.25]]);
+    expect(plotRows(plot)).toEqual([
+      ['re(frequency)', 'im(frequency)', 're(v(out))', 'im(v(out))'],
+      [1e7, 0, 1 / 3, -0.25],
+    ]);
   });
 
   it('makes relative .include/.lib paths absolute against the deck folder and leaves absolute ones', () => {
     const deck = '* t\n.include parts/a.inc\n.lib "models/x.lib" tt\n.INC /abs/b.inc\n';
-    expect(absoluteIncludes(deck, '/home/u/d')).toBe('* t\n.include /home/u/d/parts/a.inc\n.lib "/home/u/d/models/x.lib" tt\n.INC /abs/b.inc\n');
+    expect(absoluteIncludes(deck, '/home/u/d')).toBe(
+      '* t\n.include /home/u/d/parts/a.inc\n.lib "/home/u/d/models/x.lib" tt\n.INC /abs/b.inc\n',
+    );
   });
 });

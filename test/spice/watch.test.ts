@@ -75,7 +75,9 @@ describe('watchTransient', () => {
     const reports: RunProgress[] = [];
     const watchers = ['ac_rc.bin.raw', 'rc_tran.ascii.raw'].map((name) => {
       const raw = path.join(dir, name);
-      return writeFile(raw, fixture(name)).then(() => watchTransient(raw, (p) => reports.push(p), { intervalMs: INTERVAL_MS }));
+      return writeFile(raw, fixture(name)).then(() =>
+        watchTransient(raw, (p) => reports.push(p), { intervalMs: INTERVAL_MS }),
+      );
     });
     await sleep(4 * INTERVAL_MS);
     await Promise.all((await Promise.all(watchers)).map((w) => w.stop()));
@@ -98,10 +100,14 @@ describe('watchTransient', () => {
     const raw = path.join(dir, 'throw.raw');
     await writeFile(raw, upTo(5));
     const points: number[] = [];
-    const watcher = watchTransient(raw, (p) => {
-      points.push(p.points);
-      throw new Error('display failed');
-    }, { intervalMs: INTERVAL_MS });
+    const watcher = watchTransient(
+      raw,
+      (p) => {
+        points.push(p.points);
+        throw new Error('display failed');
+      },
+      { intervalMs: INTERVAL_MS },
+    );
     await until(() => points.length === 1);
     await writeFile(raw, upTo(8));
     await until(() => points.length === 2);

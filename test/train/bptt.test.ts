@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { allocScratch, allocTape, backwardClip, currentPenalty, forwardClip, frameCrossEntropy, networkThresholds, type GradOptions } from '../../src/train/bptt.js';
+import {
+  allocScratch,
+  allocTape,
+  backwardClip,
+  currentPenalty,
+  forwardClip,
+  frameCrossEntropy,
+  networkThresholds,
+  type GradOptions,
+} from '../../src/train/bptt.js';
 import { initParams, paramLayout, rawNetworkView, tensorView, type ParamLayout } from '../../src/train/params.js';
 import { softStep, surrogateGrad } from '../../src/train/surrogate.js';
 import { createRng } from '../../src/util/random.js';
@@ -32,14 +41,22 @@ function lossAndGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Ar
   const tape = allocTape(net, FRAMES);
   forwardClip(net, th, inputs, 0, tape, opts);
   const dLogits = new Float64Array(FRAMES * 2);
-  const loss = (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) + currentPenalty(tape, opts)) / FRAMES;
+  const loss =
+    (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) + currentPenalty(tape, opts)) / FRAMES;
   const grad = new Float64Array(layout.size);
   backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts, 1 / FRAMES);
   return { loss, grad, tape };
 }
 
 /** Central finite difference of the loss in parameter i. */
-function numericGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Array, opts: GradOptions, i: number, h = 1e-6): number {
+function numericGrad(
+  layout: ParamLayout,
+  theta: Float64Array,
+  inputs: Float64Array,
+  opts: GradOptions,
+  i: number,
+  h = 1e-6,
+): number {
   const p = theta.slice();
   p[i] += h;
   const up = lossAndGrad(layout, p, inputs, opts).loss;
@@ -71,7 +88,10 @@ describe('backward pass', () => {
       for (const slot of layout.slots) {
         for (let i = slot.offset; i < slot.offset + slot.size; i++) {
           const num = numericGrad(layout, theta, inputs, opts, i);
-          expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+          expect(
+            Math.abs(grad[i] - num),
+            `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`,
+          ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
         }
       }
     }
@@ -88,7 +108,10 @@ describe('backward pass', () => {
     for (const slot of layout.slots) {
       for (let i = slot.offset; i < slot.offset + slot.size; i++) {
         const num = numericGrad(layout, theta, inputs, opts, i);
-        expect(Math.abs(grad[i] - num), `${slot.name}[${i - slot.offset}]: backward ${grad[i]}, numeric ${num}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+        expect(
+          Math.abs(grad[i] - num),
+          `${slot.name}[${i - slot.offset}]: backward ${grad[i]}, numeric ${num}`,
+        ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
       }
     }
   });
@@ -98,7 +121,13 @@ describe('backward pass', () => {
     const opts: GradOptions = { surrogateWidth: 0.25 };
     const { grad, tape } = lossAndGrad(layout, theta, inputs, opts);
     for (const s of tape.s) for (const v of s) expect(v === 0 || v === 1).toBe(true);
-    for (const name of ['out.weight', 'out.bias', 'blocks.1.post.weight', 'blocks.1.post.bias', 'blocks.1.cell.alpha']) {
+    for (const name of [
+      'out.weight',
+      'out.bias',
+      'blocks.1.post.weight',
+      'blocks.1.post.bias',
+      'blocks.1.cell.alpha',
+    ]) {
       const slot = layout.bySlot.get(name)!;
       for (let i = slot.offset; i < slot.offset + slot.size; i++) {
         const num = numericGrad(layout, theta, inputs, opts, i);

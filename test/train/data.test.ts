@@ -51,17 +51,39 @@ describe('loadTrainingData', () => {
       await writeToyFeatureFile(file, set);
       return file;
     };
-    await expectInputError(await bad('target.safetensors', (s) => (s.target[3] = 2)), 'target', 'at index 3', 'expected 0 (other) or 1 (keyword), got 2');
+    await expectInputError(
+      await bad('target.safetensors', (s) => (s.target[3] = 2)),
+      'target',
+      'at index 3',
+      'expected 0 (other) or 1 (keyword), got 2',
+    );
     await expectInputError(await bad('split.safetensors', (s) => (s.split[5] = 7)), 'split', 'at index 5', 'got 7');
-    await expectInputError(await bad('nan.safetensors', (s) => (s.data[(2 * 20 + 4) * 13 + 6] = NaN)), 'mfcc', 'at index [2, 4, 6]', 'finite');
-    await expectInputError(await bad('notrain.safetensors', (s) => s.split.fill(1)), 'split', 'no clip is in the training split');
+    await expectInputError(
+      await bad('nan.safetensors', (s) => (s.data[(2 * 20 + 4) * 13 + 6] = NaN)),
+      'mfcc',
+      'at index [2, 4, 6]',
+      'finite',
+    );
+    await expectInputError(
+      await bad('notrain.safetensors', (s) => s.split.fill(1)),
+      'split',
+      'no clip is in the training split',
+    );
     await expectInputError(await bad('oneclass.safetensors', (s) => s.target.fill(1)), 'target', 'only class 1');
   });
 
   it('names the missing tensor and a file of another format', async () => {
     const set = toyFeatureSet();
     const n = set.files.length;
-    const meta = { format: 'bmru-kws-features/1', keyword: 'yes', labels: '["no","yes"]', splits: '["train","validation","test"]', files: JSON.stringify(set.files), mfcc: '{}', source: 'toy' };
+    const meta = {
+      format: 'bmru-kws-features/1',
+      keyword: 'yes',
+      labels: '["no","yes"]',
+      splits: '["train","validation","test"]',
+      files: JSON.stringify(set.files),
+      mfcc: '{}',
+      source: 'toy',
+    };
     const tensors = new Map([
       ['mfcc', { shape: [n, set.frames, set.features], data: set.data }],
       ['label', { shape: [n], data: Float64Array.from(set.label) }],

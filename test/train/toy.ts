@@ -19,7 +19,8 @@ export function toyFeatureSet(clips = 40, frames = 20, seed = 7): FeatureSet {
     const pair = Math.floor(i / 2); // splits by pair keep both classes equally represented in each
     split[i] = pair % 5 === 4 ? 2 : pair % 4 === 3 ? 1 : 0;
     for (let t = 0; t < frames; t++) {
-      for (let f = 0; f < features; f++) data[(i * frames + t) * features + f] = (f === 0 ? (target[i] ? 1 : -1) : 0) + 0.3 * rng.normal();
+      for (let f = 0; f < features; f++)
+        data[(i * frames + t) * features + f] = (f === 0 ? (target[i] ? 1 : -1) : 0) + 0.3 * rng.normal();
     }
   }
   return {

@@ -44,9 +44,11 @@ describe('trainNetwork', () => {
     expect(r.history.some((h) => h.clamped > 0)).toBe(true); // lr 0.5 pushes parameters into the limits
     for (const slot of r.layout.slots) {
       const lim = LIMITS[slot.kind];
-      for (const v of r.theta.subarray(slot.offset, slot.offset + slot.size)) expect(Math.abs(v)).toBeLessThanOrEqual(lim);
+      for (const v of r.theta.subarray(slot.offset, slot.offset + slot.size))
+        expect(Math.abs(v)).toBeLessThanOrEqual(lim);
     }
-    for (const t of r.network.blocks.map((b) => b.cell.beta1)) for (const v of t) expect(v).toBeGreaterThanOrEqual(LIMITS.betaLoMin);
+    for (const t of r.network.blocks.map((b) => b.cell.beta1))
+      for (const v of t) expect(v).toBeGreaterThanOrEqual(LIMITS.betaLoMin);
   });
 
   it('keeps currents near the cap with the current penalty', async () => {
@@ -81,7 +83,8 @@ describe('exported model', () => {
     expect(r.network.cellParams).toBe('realised');
     // Negative raw cell values (the model reads |.|) and s0 on both sides of +-0.5 exercise the conversion.
     const theta = r.theta.slice();
-    for (const name of ['blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.1.cell.delta']) tensorView(r.layout, theta, name)[0] *= -1;
+    for (const name of ['blocks.0.cell.alpha', 'blocks.0.cell.beta1', 'blocks.1.cell.delta'])
+      tensorView(r.layout, theta, name)[0] *= -1;
     tensorView(r.layout, theta, 'blocks.0.cell.s0').set([-0.7, 0.7, -0.3, 0.2]);
     const exported = realisedNetwork(r.layout, theta);
     expect(Array.from(exported.blocks[0].cell.s0)).toEqual([1, 1, 0, 0]);
@@ -95,7 +98,11 @@ describe('exported model', () => {
       let onFrames = 0;
       for (let i = 0; i < 40; i++) {
         forwardClip(raw, th, data.data, i * size, tape, { surrogateWidth: 0.25 });
-        const tr = runNetwork(loaded, { frames: data.frames, features: data.features, data: data.data.slice(i * size, (i + 1) * size) });
+        const tr = runNetwork(loaded, {
+          frames: data.frames,
+          features: data.features,
+          data: data.data.slice(i * size, (i + 1) * size),
+        });
         expect(Array.from(tr.logits)).toEqual(Array.from(tape.logits));
         tr.states.forEach((s, k) => expect(Array.from(s)).toEqual(Array.from(tape.s[k])));
         tr.candidates.forEach((c, k) => expect(Array.from(c)).toEqual(Array.from(tape.u[k], (u) => (u > 0 ? u : 0))));
@@ -104,7 +111,11 @@ describe('exported model', () => {
       expect(onFrames).toBeGreaterThan(0); // the cells do switch, so the comparison covers the states
       // The raw view (signed cell parameters, as trained) computes the same as the realised file.
       const tr = runNetwork(raw, { frames: data.frames, features: data.features, data: data.data.slice(0, size) });
-      expect(Array.from(tr.logits)).toEqual(Array.from(runNetwork(loaded, { frames: data.frames, features: data.features, data: data.data.slice(0, size) }).logits));
+      expect(Array.from(tr.logits)).toEqual(
+        Array.from(
+          runNetwork(loaded, { frames: data.frames, features: data.features, data: data.data.slice(0, size) }).logits,
+        ),
+      );
     }
   });
 });

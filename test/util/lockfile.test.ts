@@ -67,14 +67,20 @@ describe('tryLock', () => {
     if (!existsSync(compiled)) throw new Error('dist/ is missing: build with `npx tsc -p .` before this test');
     const script = path.join(dir, 'racer.mjs');
     await writeFile(script, RACER(pathToFileURL(compiled).href));
-    const racers = Array.from({ length: RACERS }, () => fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const racers = Array.from({ length: RACERS }, () =>
+      fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
     const file = path.join(dir, 'run.lock');
     const winners: number[] = [];
     const startedMs = Date.now();
     try {
       for (let round = 0; round < ROUNDS; round++) {
         // Odd rounds start from a lock a killed run left: every racer tries to take it over at once.
-        if (round % 2 === 1) await writeFile(file, JSON.stringify({ pid: DEAD_PID, host: os.hostname(), startedAt: `round ${round}`, token: `dead${round}` }));
+        if (round % 2 === 1)
+          await writeFile(
+            file,
+            JSON.stringify({ pid: DEAD_PID, host: os.hostname(), startedAt: `round ${round}`, token: `dead${round}` }),
+          );
         const answers = racers.map((r) => nextMessage<{ won?: boolean; reason?: string; error?: string }>(r));
         const startAtMs = Date.now() + 30;
         for (const r of racers) r.send({ round, file, startAtMs });
@@ -90,7 +96,9 @@ describe('tryLock', () => {
     } finally {
       for (const r of racers) r.kill();
     }
-    console.log(`lock race: ${ROUNDS} rounds of ${RACERS} racers in ${((Date.now() - startedMs) / 1000).toFixed(1)} s, winners per round: ${winners.join('')}`);
+    console.log(
+      `lock race: ${ROUNDS} rounds of ${RACERS} racers in ${((Date.now() - startedMs) / 1000).toFixed(1)} s, winners per round: ${winners.join('')}`,
+    );
     expect(winners).toEqual(Array(ROUNDS).fill(1));
     // No temporary file or takeover claim is left behind.
     expect((await readdir(dir)).sort()).toEqual(['racer.mjs']);
@@ -101,7 +109,11 @@ describe('tryLock', () => {
     const lock = await tryLock(file);
     expect(lock.ok).toBe(true);
     const owner = JSON.parse(await readFile(file, 'utf8'));
-    expect(owner).toMatchObject({ pid: process.pid, host: os.hostname(), token: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(owner).toMatchObject({
+      pid: process.pid,
+      host: os.hostname(),
+      token: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     if (lock.ok) await lock.release();
     expect(existsSync(file)).toBe(false);
   });

@@ -29,7 +29,10 @@ afterAll(async () => {
 
 /** What a failed write threw, checked to be an OutputError. */
 async function outputFailure(write: Promise<unknown>): Promise<OutputError> {
-  const e = await write.then(() => new Error('expected the write to fail'), (x: unknown) => x);
+  const e = await write.then(
+    () => new Error('expected the write to fail'),
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(OutputError);
   return e as OutputError;
 }
@@ -52,14 +55,17 @@ describe('writeFileAtomic', () => {
     expect(e).toMatchObject({ kind: 'unwritable', file, code: 'ENOENT' });
   });
 
-  it.skipIf(noMount !== undefined)('on a full disk: names the file, keeps the previous version whole, leaves no temporary file', async () => {
-    const file = path.join(full, 'deck.cir');
-    await writeFileAtomic(file, 'the previous deck\n');
-    const e = await outputFailure(writeFileAtomic(file, 'x'.repeat(256 * 1024)));
-    expect(e.message).toBe(`cannot write ${file}: disk full (ENOSPC)`);
-    expect(await readFile(file, 'utf8')).toBe('the previous deck\n');
-    expect(await readdir(full)).toEqual(['deck.cir']);
-  });
+  it.skipIf(noMount !== undefined)(
+    'on a full disk: names the file, keeps the previous version whole, leaves no temporary file',
+    async () => {
+      const file = path.join(full, 'deck.cir');
+      await writeFileAtomic(file, 'the previous deck\n');
+      const e = await outputFailure(writeFileAtomic(file, 'x'.repeat(256 * 1024)));
+      expect(e.message).toBe(`cannot write ${file}: disk full (ENOSPC)`);
+      expect(await readFile(file, 'utf8')).toBe('the previous deck\n');
+      expect(await readdir(full)).toEqual(['deck.cir']);
+    },
+  );
 
   it.skipIf(noMount !== undefined)('on a read-only file system: names the file', async () => {
     const e = await outputFailure(writeFileAtomic(path.join(readOnly, 'a.json'), '{}'));
@@ -81,19 +87,28 @@ describe('ensureWritableDir', () => {
     expect(e.message).toMatch(new RegExp(`^cannot create folder ${file}/out: .* \\((ENOTDIR|EEXIST)\\)$`));
   });
 
-  it.skipIf(noMount !== undefined)('refuses a read-only folder, and one it cannot create there, naming it', async () => {
-    expect((await outputFailure(ensureWritableDir(readOnly))).message).toBe(`cannot write in folder ${readOnly}: read-only file system (EROFS)`);
-    const sub = path.join(readOnly, 'out');
-    expect((await outputFailure(ensureWritableDir(sub))).message).toBe(`cannot create folder ${sub}: read-only file system (EROFS)`);
-    expect(existsSync(sub)).toBe(false);
-  });
+  it.skipIf(noMount !== undefined)(
+    'refuses a read-only folder, and one it cannot create there, naming it',
+    async () => {
+      expect((await outputFailure(ensureWritableDir(readOnly))).message).toBe(
+        `cannot write in folder ${readOnly}: read-only file system (EROFS)`,
+      );
+      const sub = path.join(readOnly, 'out');
+      expect((await outputFailure(ensureWritableDir(sub))).message).toBe(
+        `cannot create folder ${sub}: read-only file system (EROFS)`,
+      );
+      expect(existsSync(sub)).toBe(false);
+    },
+  );
 
   it.skipIf(noMount !== undefined)('refuses a folder on a full disk', async () => {
     const sub = path.join(full, 'probe-full');
     await mkdir(sub);
     const filler = fillDisk(full);
     try {
-      expect((await outputFailure(ensureWritableDir(sub))).message).toBe(`cannot write in folder ${sub}: disk full (ENOSPC)`);
+      expect((await outputFailure(ensureWritableDir(sub))).message).toBe(
+        `cannot write in folder ${sub}: disk full (ENOSPC)`,
+      );
       expect(await readdir(sub)).toEqual([]);
     } finally {
       await rm(filler);

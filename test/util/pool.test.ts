@@ -20,10 +20,14 @@ describe('runMany', () => {
   });
 
   it('resolves with the results in input order whatever order they finish in', async () => {
-    const results = await runMany([30, 5, 20, 1], async (delayMs, index) => {
-      await sleep(delayMs);
-      return `${index}:${delayMs}`;
-    }, { concurrency: 4 });
+    const results = await runMany(
+      [30, 5, 20, 1],
+      async (delayMs, index) => {
+        await sleep(delayMs);
+        return `${index}:${delayMs}`;
+      },
+      { concurrency: 4 },
+    );
     expect(results).toEqual(['0:30', '1:5', '2:20', '3:1']);
   });
 

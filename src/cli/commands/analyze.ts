@@ -5,9 +5,14 @@ import * as montecarlo from './analyze/montecarlo.js';
 import * as noise from './analyze/noise.js';
 import * as power from './analyze/power.js';
 
-
 export function builder(y: Argv) {
-  return y.command(power).command(noise).command(montecarlo).command(corners).command(hwaware).demandCommand(1, 'Name an analysis, e.g. `bmru analyze power`.');
+  return y
+    .command(power)
+    .command(noise)
+    .command(montecarlo)
+    .command(corners)
+    .command(hwaware)
+    .demandCommand(1, 'Name an analysis, e.g. `bmru analyze power`.');
 }
 
 export function handler(): void {

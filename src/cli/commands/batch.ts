@@ -5,19 +5,33 @@ import { writeToString } from 'fast-csv';
 import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
 import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
 import { outPaths, readAllResults, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
-import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, sbatchScriptPath, slurmDir, submitSbatch } from '../../jobs/slurm.js';
+import {
+  arrayTasks,
+  DEFAULT_MAX_TASKS,
+  sbatchScript,
+  sbatchScriptPath,
+  slurmDir,
+  submitSbatch,
+} from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
 import { intAtLeast, referenceOptions, type ReferenceArgs } from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
-import { aggregate, batchStatus, failedRecords, openBatch, refreshStreams, REPORT_HEADER, reportCsvRow, writeReportPage } from '../../jobs/report.js';
+import {
+  aggregate,
+  batchStatus,
+  failedRecords,
+  openBatch,
+  refreshStreams,
+  REPORT_HEADER,
+  reportCsvRow,
+  writeReportPage,
+} from '../../jobs/report.js';
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
 import { batchProgressText, progress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
-
-
 
 export function builder(y: Argv) {
   return y
@@ -27,7 +41,10 @@ export function builder(y: Argv) {
     .command(reportCommand)
     .demandCommand(1, 'Name a batch command: run, submit, status or report.')
     .example('$0 batch run models/example/batch-example.yaml', 'the shipped example plan, one ngspice per core')
-    .example('$0 batch submit models/example/batch-example.yaml --slurm', 'the same plan as a Slurm job array (docs/slurm.md)')
+    .example(
+      '$0 batch submit models/example/batch-example.yaml --slurm',
+      'the same plan as a Slurm job array (docs/slurm.md)',
+    )
     .example('$0 batch status out/batch-example', 'done / failed / pending counts')
     .example('$0 batch report out/batch-example', 'aggregate table per model and corner, report.csv');
 }
@@ -38,16 +55,29 @@ export function handler(): void {
 
 const planOptions = <T>(y: Argv<T>) =>
   y
-    .option('out', { alias: 'o', type: 'string', describe: 'output folder (overrides the plan\'s out)', defaultDescription: 'plan out, else out/batch-<name>' })
-    .option('kit', { type: 'string', describe: 'PDK folder for processes whose deck lines use {kit} (overrides the plan\'s kit)' });
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: "output folder (overrides the plan's out)",
+      defaultDescription: 'plan out, else out/batch-<name>',
+    })
+    .option('kit', {
+      type: 'string',
+      describe: "PDK folder for processes whose deck lines use {kit} (overrides the plan's kit)",
+    });
 
 /** Plan overrides of run and submit: the kit, the output folder, the verdict's reference and the hardware-aware model. */
-const overrides = (a: { out?: string; kit?: string } & ReferenceArgs) => ({ out: a.out, kit: a.kit, reference: a.reference as ReferenceName | undefined, hwawareModel: a.hwawareModel });
+const overrides = (a: { out?: string; kit?: string } & ReferenceArgs) => ({
+  out: a.out,
+  kit: a.kit,
+  reference: a.reference as ReferenceName | undefined,
+  hwawareModel: a.hwawareModel,
+});
 
 const REFERENCE_EPILOGUE =
   'Every job scores the circuit against the trained and the realised model (and the hardware-aware one, given one); its verdict ' +
-  'judges one of them: the plan\'s reference, else the best predictor available for the process (realised today). A --reference ' +
-  'other than the plan\'s makes other jobs (a job id includes a chosen reference), so finished results of the other reference stay as they are.';
+  "judges one of them: the plan's reference, else the best predictor available for the process (realised today). A --reference " +
+  "other than the plan's makes other jobs (a job id includes a chosen reference), so finished results of the other reference stay as they are.";
 
 const runCommand = {
   command: 'run <plan>',
@@ -55,20 +85,48 @@ const runCommand = {
   builder: (y: Argv) =>
     referenceOptions(planOptions(y))
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
-      .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once (each single-threaded)' })
-      .option('slice', { type: 'string', describe: 'run only jobs with index % n == i, as i/n (0-based, e.g. $SLURM_ARRAY_TASK_ID/8); writes per-job results only' })
-      .option('retries', { type: 'number', describe: 'extra attempts after a timeout or crash', defaultDescription: 'plan retries, else 2' })
-      .option('timeout', { type: 'number', describe: 'seconds before one ngspice attempt is killed', defaultDescription: 'plan timeoutS, else 1800' })
+      .option('workers', {
+        alias: 'j',
+        type: 'number',
+        default: os.availableParallelism(),
+        describe: 'ngspice processes at once (each single-threaded)',
+      })
+      .option('slice', {
+        type: 'string',
+        describe:
+          'run only jobs with index % n == i, as i/n (0-based, e.g. $SLURM_ARRAY_TASK_ID/8); writes per-job results only',
+      })
+      .option('retries', {
+        type: 'number',
+        describe: 'extra attempts after a timeout or crash',
+        defaultDescription: 'plan retries, else 2',
+      })
+      .option('timeout', {
+        type: 'number',
+        describe: 'seconds before one ngspice attempt is killed',
+        defaultDescription: 'plan timeoutS, else 1800',
+      })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'run jobs whose result says failed again' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
       .check((a) => intAtLeast('workers', a.workers, 1))
-      .check((a) => a.retries === undefined || (Number.isInteger(a.retries) && a.retries >= 0) || `--retries must be an integer >= 0, got ${a.retries}`)
-      .check((a) => a.timeout === undefined || a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`)
-      .example('$0 batch run plan.yaml -j 2', 'two ngspice processes at once; rerun the same command to finish an interrupted batch')
+      .check(
+        (a) =>
+          a.retries === undefined ||
+          (Number.isInteger(a.retries) && a.retries >= 0) ||
+          `--retries must be an integer >= 0, got ${a.retries}`,
+      )
+      .check(
+        (a) =>
+          a.timeout === undefined || a.timeout > 0 || `--timeout must be a number of seconds > 0, got ${a.timeout}`,
+      )
+      .example(
+        '$0 batch run plan.yaml -j 2',
+        'two ngspice processes at once; rerun the same command to finish an interrupted batch',
+      )
       .example('$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1', 'one task of an 8-way Slurm array')
       .epilogue(
         `${REFERENCE_EPILOGUE}\n` +
-        'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
+          'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
           '(after retries) or the plan is invalid, 130 interrupted (finished jobs are kept; run again to go on).',
       ),
   handler: runHandler,
@@ -92,7 +150,9 @@ async function runHandler(a: RunArgs): Promise<void> {
   const expanded = await expandPlan(plan);
   const dups = expanded.duplicates > 0 ? ` (${expanded.duplicates} duplicate jobs dropped)` : '';
   const share = slice ? `, slice ${slice.index}/${slice.count}` : '';
-  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, verdicts against the ${plan.reference ?? 'realised (default)'} model, results in ${shown(plan.outDir)}`);
+  console.error(
+    `plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, verdicts against the ${plan.reference ?? 'realised (default)'} model, results in ${shown(plan.outDir)}`,
+  );
 
   const p = progress(`batch ${plan.name}`, a.quiet);
   const summary = await interruptible(
@@ -130,33 +190,91 @@ function formatRunSummary(s: BatchSummary, sliced: boolean): string {
     out.push('', `failed jobs (${s.failures.length}):`, failureTable(s.failures));
   }
   // A slice publishes records only; the merged streams come from `report` once every slice has run.
-  out.push('', sliced ? `results: ${shown(s.paths.results)}/<id>.json; merge every slice's with: bmru batch report ${shown(s.paths.dir)}` : `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`);
+  out.push(
+    '',
+    sliced
+      ? `results: ${shown(s.paths.results)}/<id>.json; merge every slice's with: bmru batch report ${shown(s.paths.dir)}`
+      : `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`,
+  );
   return out.join('\n');
 }
 
 const submitCommand = {
   command: 'submit <plan>',
-  describe: 'Run a plan as a Slurm job array: writes <out>/slurm/submit.sbatch and submits it; task i runs `batch run --slice i/n`',
+  describe:
+    'Run a plan as a Slurm job array: writes <out>/slurm/submit.sbatch and submits it; task i runs `batch run --slice i/n`',
   builder: (y: Argv) =>
     referenceOptions(planOptions(y))
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
-      .option('slurm', { type: 'boolean', default: false, describe: 'submit to Slurm with sbatch (the only engine so far; required)' })
-      .option('tasks', { type: 'number', describe: 'array tasks; task i runs the jobs with plan index % n == i', defaultDescription: `min(jobs, ${DEFAULT_MAX_TASKS})` })
-      .option('cpus-per-task', { alias: 'c', type: 'number', default: 1, describe: 'CPUs per task, each running one single-threaded ngspice (the task\'s -j)' })
-      .option('time', { type: 'string', describe: 'wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)', defaultDescription: 'the partition\'s default' })
+      .option('slurm', {
+        type: 'boolean',
+        default: false,
+        describe: 'submit to Slurm with sbatch (the only engine so far; required)',
+      })
+      .option('tasks', {
+        type: 'number',
+        describe: 'array tasks; task i runs the jobs with plan index % n == i',
+        defaultDescription: `min(jobs, ${DEFAULT_MAX_TASKS})`,
+      })
+      .option('cpus-per-task', {
+        alias: 'c',
+        type: 'number',
+        default: 1,
+        describe: "CPUs per task, each running one single-threaded ngspice (the task's -j)",
+      })
+      .option('time', {
+        type: 'string',
+        describe: 'wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)',
+        defaultDescription: "the partition's default",
+      })
       .option('partition', { type: 'string', describe: 'Slurm partition' })
       .option('account', { alias: 'A', type: 'string', describe: 'Slurm account to charge' })
-      .option('sbatch-arg', { type: 'string', describe: 'one more #SBATCH option, e.g. --sbatch-arg=--qos=short (repeatable)' })
-      .option('setup', { type: 'string', describe: 'a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)' })
-      .option('wait', { type: 'boolean', default: false, describe: 'block until every task has ended (sbatch --wait), then print the batch status' })
+      .option('sbatch-arg', {
+        type: 'string',
+        describe: 'one more #SBATCH option, e.g. --sbatch-arg=--qos=short (repeatable)',
+      })
+      .option('setup', {
+        type: 'string',
+        describe: 'a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)',
+      })
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'block until every task has ended (sbatch --wait), then print the batch status',
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'write the script, do not submit it' })
-      .check((a) => a.slurm || 'bmru batch submit needs --slurm: Slurm is the only engine it submits to (to run on this machine: bmru batch run <plan>)')
-      .check((a) => a.tasks === undefined || (Number.isInteger(a.tasks) && a.tasks >= 1) || `--tasks must be an integer >= 1, got ${a.tasks}`)
-      .check((a) => (Number.isInteger(a['cpus-per-task']) && a['cpus-per-task'] >= 1) || `--cpus-per-task must be an integer >= 1, got ${a['cpus-per-task']}`)
-      .example('$0 batch submit plan.yaml --slurm', `at most ${DEFAULT_MAX_TASKS} tasks of 1 CPU; prints the job id and returns`)
-      .example('$0 batch submit plan.yaml --slurm --tasks 16 -c 4 --time 2:00:00 --partition cpu -o /scratch/$USER/plan', '16 tasks of 4 ngspice each, 2 h limit, results on a shared filesystem')
-      .example('$0 batch submit plan.yaml --slurm --setup "module load nodejs ngspice" --wait', 'load modules in every task; wait for the array, then print the status')
-      .example('$0 batch submit plan.yaml --slurm --dry-run', 'only write <out>/slurm/submit.sbatch, to read or to sbatch yourself')
+      .check(
+        (a) =>
+          a.slurm ||
+          'bmru batch submit needs --slurm: Slurm is the only engine it submits to (to run on this machine: bmru batch run <plan>)',
+      )
+      .check(
+        (a) =>
+          a.tasks === undefined ||
+          (Number.isInteger(a.tasks) && a.tasks >= 1) ||
+          `--tasks must be an integer >= 1, got ${a.tasks}`,
+      )
+      .check(
+        (a) =>
+          (Number.isInteger(a['cpus-per-task']) && a['cpus-per-task'] >= 1) ||
+          `--cpus-per-task must be an integer >= 1, got ${a['cpus-per-task']}`,
+      )
+      .example(
+        '$0 batch submit plan.yaml --slurm',
+        `at most ${DEFAULT_MAX_TASKS} tasks of 1 CPU; prints the job id and returns`,
+      )
+      .example(
+        '$0 batch submit plan.yaml --slurm --tasks 16 -c 4 --time 2:00:00 --partition cpu -o /scratch/$USER/plan',
+        '16 tasks of 4 ngspice each, 2 h limit, results on a shared filesystem',
+      )
+      .example(
+        '$0 batch submit plan.yaml --slurm --setup "module load nodejs ngspice" --wait',
+        'load modules in every task; wait for the array, then print the status',
+      )
+      .example(
+        '$0 batch submit plan.yaml --slurm --dry-run',
+        'only write <out>/slurm/submit.sbatch, to read or to sbatch yourself',
+      )
       .epilogue(
         'The output folder must be on a filesystem that every node sees, and every node needs node and ngspice (sbatch passes ' +
           'your environment on; --setup lines run before the batch). Each finished job is published as <out>/results/<id>.json, ' +
@@ -193,39 +311,67 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   const tasks = arrayTasks(Math.max(todo, 1), a.tasks);
   const script = sbatchScriptPath(plan.outDir);
   const text = sbatchScript({
-    planFile: plan.file, outDir: plan.outDir, jobName: `bmru-${plan.name}`, tasks, cpusPerTask: a.cpusPerTask, time: a.time,
-    partition: a.partition, account: a.account, sbatchArgs: [a.sbatchArg ?? []].flat(), setup: [a.setup ?? []].flat(),
-    projectRoot: PACKAGE_ROOT, bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'), kit: plan.kit,
-    reference: a.reference, hwawareModel: a.hwawareModel === undefined ? undefined : plan.hwawareModel?.file,
+    planFile: plan.file,
+    outDir: plan.outDir,
+    jobName: `bmru-${plan.name}`,
+    tasks,
+    cpusPerTask: a.cpusPerTask,
+    time: a.time,
+    partition: a.partition,
+    account: a.account,
+    sbatchArgs: [a.sbatchArg ?? []].flat(),
+    setup: [a.setup ?? []].flat(),
+    projectRoot: PACKAGE_ROOT,
+    bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'),
+    kit: plan.kit,
+    reference: a.reference,
+    hwawareModel: a.hwawareModel === undefined ? undefined : plan.hwawareModel?.file,
   });
   await makeDir(slurmDir(plan.outDir));
   await writeJobsFile(paths, jobsFileOf(expanded)); // `bmru batch status <out>` works before the first task starts
   await writeFileAtomic(script, text, { mode: 0o755 });
   const fewer = a.tasks !== undefined && tasks < a.tasks ? ` (not ${a.tasks}: only ${todo} jobs lack a result)` : '';
-  console.error(`plan ${plan.name}: ${expanded.jobs.length} jobs, ${todo} without a result; ${tasks} array tasks${fewer} of ${a.cpusPerTask} CPU(s); script ${shown(script)}`);
+  console.error(
+    `plan ${plan.name}: ${expanded.jobs.length} jobs, ${todo} without a result; ${tasks} array tasks${fewer} of ${a.cpusPerTask} CPU(s); script ${shown(script)}`,
+  );
   const dir = shown(plan.outDir);
   if (a.dryRun) {
     console.log(`wrote ${shown(script)} (not submitted); submit it with: sbatch ${script}`);
     return;
   }
   if (todo === 0) {
-    console.log(`nothing to submit: every job has a result (failed ones rerun with bmru batch run --retry-failed); merge them with: bmru batch report ${dir}`);
+    console.log(
+      `nothing to submit: every job has a result (failed ones rerun with bmru batch run --retry-failed); merge them with: bmru batch report ${dir}`,
+    );
     return;
   }
   const logs = `${shown(slurmDir(plan.outDir))}/<jobid>_<task>.out`;
   const r = await submitSbatch(script, {
     wait: a.wait,
-    onSubmitted: (id) => console.error(`submitted Slurm job ${id} (${tasks} tasks)${a.wait ? '; waiting for every task to end' : ''}`),
+    onSubmitted: (id) =>
+      console.error(`submitted Slurm job ${id} (${tasks} tasks)${a.wait ? '; waiting for every task to end' : ''}`),
   });
   if (!a.wait) {
-    console.log([`Slurm job ${r.jobId}: ${tasks} array tasks; logs ${logs}`, `follow it: squeue -j ${r.jobId}; bmru batch status ${dir}`, `when it has ended: bmru batch report ${dir}`].join('\n'));
+    console.log(
+      [
+        `Slurm job ${r.jobId}: ${tasks} array tasks; logs ${logs}`,
+        `follow it: squeue -j ${r.jobId}; bmru batch status ${dir}`,
+        `when it has ended: bmru batch report ${dir}`,
+      ].join('\n'),
+    );
     return;
   }
   const records = await readAllResults(paths);
   const s = batchStatus(expanded.jobs, records);
   const below = expanded.jobs.filter((j) => records.get(j.id)?.cosim?.pass === false).length;
-  const out = [`Slurm job ${r.jobId} ended (sbatch exit ${r.exitCode ?? '?'}: the highest exit code of its tasks)`, statusText(plan.name, paths, expanded.jobs, records)];
-  if (s.pending > 0) out.push(`${s.pending} jobs have no result: a task ended early (time limit, node failure); see ${logs}, then submit again`);
+  const out = [
+    `Slurm job ${r.jobId} ended (sbatch exit ${r.exitCode ?? '?'}: the highest exit code of its tasks)`,
+    statusText(plan.name, paths, expanded.jobs, records),
+  ];
+  if (s.pending > 0)
+    out.push(
+      `${s.pending} jobs have no result: a task ended early (time limit, node failure); see ${logs}, then submit again`,
+    );
   if (below > 0) out.push(`${below} ok jobs are below the plan's tolerances`);
   out.push(`merge the results: bmru batch report ${dir}`);
   console.log(out.join('\n'));
@@ -235,7 +381,12 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
 const statusCommand = {
   command: 'status <target>',
   describe: 'Done / failed / pending counts of a batch, from its plan or its output folder',
-  builder: (y: Argv) => planOptions(y).positional('target', { type: 'string', demandOption: true, describe: 'plan YAML file or output folder' }),
+  builder: (y: Argv) =>
+    planOptions(y).positional('target', {
+      type: 'string',
+      demandOption: true,
+      describe: 'plan YAML file or output folder',
+    }),
   handler: statusHandler,
 };
 
@@ -251,16 +402,24 @@ async function statusHandler(a: TargetArgs): Promise<void> {
 }
 
 /** The status table and the failed jobs, as `bmru batch status` prints them. */
-function statusText(name: string, paths: OutPaths, jobs: readonly Job[], records: ReadonlyMap<string, ResultRecord>): string {
+function statusText(
+  name: string,
+  paths: OutPaths,
+  jobs: readonly Job[],
+  records: ReadonlyMap<string, ResultRecord>,
+): string {
   const s = batchStatus(jobs, records);
   const classes = FAILURE_CLASSES.filter((c) => s.failedByClass[c] > 0).map((c) => `${c} ${s.failedByClass[c]}`);
   const lines = [
     `batch ${name} (${shown(paths.dir)}): ${s.total} jobs`,
-    table(['state', 'jobs'], [
-      ['ok', s.ok],
-      ['failed', `${s.failed}${classes.length > 0 ? ` (${classes.join(', ')})` : ''}`],
-      ['pending', s.pending],
-    ]),
+    table(
+      ['state', 'jobs'],
+      [
+        ['ok', s.ok],
+        ['failed', `${s.failed}${classes.length > 0 ? ` (${classes.join(', ')})` : ''}`],
+        ['pending', s.pending],
+      ],
+    ),
   ];
   if (s.foreign > 0) lines.push(`${s.foreign} more results belong to jobs this plan no longer lists (ignored)`);
   const failures = failedRecords(jobs, records);
@@ -270,11 +429,16 @@ function statusText(name: string, paths: OutPaths, jobs: readonly Job[], records
 
 const reportCommand = {
   command: 'report <target>',
-  describe: 'Aggregate table per model, process and corner (state agreement, decision match, pass rate), failed jobs; writes report.csv',
+  describe:
+    'Aggregate table per model, process and corner (state agreement, decision match, pass rate), failed jobs; writes report.csv',
   builder: (y: Argv) =>
     planOptions(y)
       .positional('target', { type: 'string', demandOption: true, describe: 'plan YAML file or output folder' })
-      .option('csv', { type: 'string', describe: 'where to write the aggregate table', defaultDescription: '<out>/report.csv' }),
+      .option('csv', {
+        type: 'string',
+        describe: 'where to write the aggregate table',
+        defaultDescription: '<out>/report.csv',
+      }),
   handler: reportHandler,
 };
 
@@ -290,30 +454,83 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
     `batch ${name}: ${s.total} jobs, ${s.ok} ok, ${s.failed} failed, ${s.pending} pending; pass/fail judged with the plan's tolerances against each job's verdict reference`,
     '',
     table(
-      ['model', 'process', 'corner', 'jobs', 'ok', 'failed', 'pending', 'pass', 'states mean', 'states min', 'votes mean', 'decision match', 'ngspice mean'],
-      rows.map((r) => [r.model, r.process, r.corner, r.jobs, r.ok, r.failed, r.pending, r.pass, opt(r.stateAgreementMean, pct), opt(r.stateAgreementMin, pct), opt(r.voteAgreementMean, pct), opt(r.decisionMatchRate, (v) => pct(v, 1)), opt(r.ngspiceMeanS, (v) => `${v.toFixed(1)} s`)]),
+      [
+        'model',
+        'process',
+        'corner',
+        'jobs',
+        'ok',
+        'failed',
+        'pending',
+        'pass',
+        'states mean',
+        'states min',
+        'votes mean',
+        'decision match',
+        'ngspice mean',
+      ],
+      rows.map((r) => [
+        r.model,
+        r.process,
+        r.corner,
+        r.jobs,
+        r.ok,
+        r.failed,
+        r.pending,
+        r.pass,
+        opt(r.stateAgreementMean, pct),
+        opt(r.stateAgreementMin, pct),
+        opt(r.voteAgreementMean, pct),
+        opt(r.decisionMatchRate, (v) => pct(v, 1)),
+        opt(r.ngspiceMeanS, (v) => `${v.toFixed(1)} s`),
+      ]),
     ),
   ];
   const scored = REFERENCE_NAMES.filter((n) => rows.some((r) => r.references[n] !== undefined));
   if (scored.length > 0) {
-    out.push('', 'the circuit against each reference (mean state agreement / decision match over the ok jobs; "verdict" names the reference the verdicts judged):');
-    out.push(table(
-      ['model', 'process', 'corner', 'verdict', ...scored],
-      rows.map((r) => [r.model, r.process, r.corner, r.verdictReferences.join(', ') || '-', ...scored.map((n) => opt(r.references[n]?.stateAgreementMean ?? null, (v) => `${pct(v)} / ${pct(r.references[n]!.decisionMatchRate, 1)}`))]),
-    ));
+    out.push(
+      '',
+      'the circuit against each reference (mean state agreement / decision match over the ok jobs; "verdict" names the reference the verdicts judged):',
+    );
+    out.push(
+      table(
+        ['model', 'process', 'corner', 'verdict', ...scored],
+        rows.map((r) => [
+          r.model,
+          r.process,
+          r.corner,
+          r.verdictReferences.join(', ') || '-',
+          ...scored.map((n) =>
+            opt(
+              r.references[n]?.stateAgreementMean ?? null,
+              (v) => `${pct(v)} / ${pct(r.references[n]!.decisionMatchRate, 1)}`,
+            ),
+          ),
+        ]),
+      ),
+    );
   }
   const failures = failedRecords(jobs, records);
   if (failures.length > 0) out.push('', `failed jobs (${failures.length}):`, failureTable(failures));
   const page = join(paths.dir, 'report.html');
   const plotted = await writeReportPage(page, name, rows, jobs, records);
-  out.push('', `aggregate table: ${shown(csvFile)}${plotted ? `, plots: ${shown(page)}` : ''}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`);
+  out.push(
+    '',
+    `aggregate table: ${shown(csvFile)}${plotted ? `, plots: ${shown(page)}` : ''}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`,
+  );
   console.log(out.join('\n'));
 }
 
 function failureTable(records: readonly ResultRecord[]): string {
   return table(
     ['id', 'job', 'class', 'attempts', 'message'],
-    records.map((r) => [r.id, r.job.label, r.failure?.class ?? '?', r.attempts.length, firstLine(r.failure?.message ?? '', 120)]),
+    records.map((r) => [
+      r.id,
+      r.job.label,
+      r.failure?.class ?? '?',
+      r.attempts.length,
+      firstLine(r.failure?.message ?? '', 120),
+    ]),
   );
 }
 

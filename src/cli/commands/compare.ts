@@ -10,27 +10,60 @@ import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
 import { formatCosim, LISTED_NEAR_TIES } from '../report.js';
 import { annotateMapping, type Clamp } from '../../netlist/ranges.js';
-import { checkCircuit, intAtLeast, loadModelAndInputs, loadProcessAndCalibration, loadReferences, modelOptions, processOptions, referenceOptions, timeoutOption, writeClamps, type AnalysisArgs, type ReferenceArgs } from '../common.js';
-
+import {
+  checkCircuit,
+  intAtLeast,
+  loadModelAndInputs,
+  loadProcessAndCalibration,
+  loadReferences,
+  modelOptions,
+  processOptions,
+  referenceOptions,
+  timeoutOption,
+  writeClamps,
+  type AnalysisArgs,
+  type ReferenceArgs,
+} from '../common.js';
 
 export function builder(y: Argv) {
   return referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800))
-    .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON (minStateAgreement, requireDecisionMatch, minVoteAgreement, maxDisagreements, maxSwitchDelayS)', defaultDescription: '>= 99.5% states, same decision, >= 95% votes, no miss at >= 20% margin' })
-    .option('out', { alias: 'o', type: 'string', describe: 'folder for report.json, frames.csv, near-ties.csv, deck.cir, mapping.csv', defaultDescription: 'out/compare-<model>' })
+    .option('tolerances', {
+      alias: 't',
+      type: 'string',
+      describe:
+        'tolerance JSON (minStateAgreement, requireDecisionMatch, minVoteAgreement, maxDisagreements, maxSwitchDelayS)',
+      defaultDescription: '>= 99.5% states, same decision, >= 95% votes, no miss at >= 20% margin',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: 'folder for report.json, frames.csv, near-ties.csv, deck.cir, mapping.csv',
+      defaultDescription: 'out/compare-<model>',
+    })
     .option('keep', { type: 'boolean', default: false, describe: 'keep ngspice work directory (also kept on failure)' })
-    .option('near-ties', { type: 'number', default: LISTED_NEAR_TIES, describe: 'near-tie thresholds listed on the terminal (all of them go to near-ties.csv)' })
+    .option('near-ties', {
+      type: 'number',
+      default: LISTED_NEAR_TIES,
+      describe: 'near-tie thresholds listed on the terminal (all of them go to near-ties.csv)',
+    })
     .check((a) => intAtLeast('near-ties', a['near-ties'], 0))
     .example('$0 compare', 'the shipped example on the embedded 180 nm card')
-    .example('$0 compare -p gf180mcu -m my.safetensors -i clip.csv -t tol.json', 'your model on the GF180MCU kit with your tolerances')
+    .example(
+      '$0 compare -p gf180mcu -m my.safetensors -i clip.csv -t tol.json',
+      'your model on the GF180MCU kit with your tolerances',
+    )
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
-    .example('$0 compare --hwaware-model out/hwaware-kws-example-c180/hwaware-model.json', 'also score the hardware-aware model of bmru analyze hwaware')
+    .example(
+      '$0 compare --hwaware-model out/hwaware-kws-example-c180/hwaware-model.json',
+      'also score the hardware-aware model of bmru analyze hwaware',
+    )
     .epilogue(
       [
         'The circuit is scored against every reference available (trained, realised, and hwaware with --hwaware-model); the',
         'verdict (and the exit code) judges it against one: by default the realised model (the parameters the circuit realises),',
         'the best predictor this toolkit has for any process today; --reference chooses another. The report lists each, and says',
-        'so when another reference predicts the circuit better than the verdict\'s.',
-        'Near ties: thresholds whose realised value a candidate of the clip sits within the process\'s resolution of (3% or 5 pA,',
+        "so when another reference predicts the circuit better than the verdict's.",
+        "Near ties: thresholds whose realised value a candidate of the clip sits within the process's resolution of (3% or 5 pA,",
         'the calibration verify rule), with the unit-frames they decide (near-ties.csv).',
         'Exit code: 0 pass, 1 fidelity below tolerance, 2 error (bad input, ngspice failure).',
       ].join('\n'),
@@ -54,18 +87,36 @@ export async function handler(a: Args): Promise<void> {
   await ensureWritableDir(out); // before ngspice runs, not after
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r: CosimResult = await cosimulate(net, inputs, {
-    process: proc, calibration, tolerances, ...refs, title: `bmru compare ${a.model}`, maxTransistors: a.maxTransistors,
-    run: { name: 'compare', timeoutMs: a.timeout * 1000, keepWorkDir: a.keep ? 'always' : 'onFailure', onProgress: transientProgress(p) },
+    process: proc,
+    calibration,
+    tolerances,
+    ...refs,
+    title: `bmru compare ${a.model}`,
+    maxTransistors: a.maxTransistors,
+    run: {
+      name: 'compare',
+      timeoutMs: a.timeout * 1000,
+      keepWorkDir: a.keep ? 'always' : 'onFailure',
+      onProgress: transientProgress(p),
+    },
   }).catch((e: unknown) => {
     p.stop();
     throw e;
   });
   p.done();
   const near = nearTies(net, r.generated.realised, r.references.realised!.software);
-  const meta = { model: a.model, inputs: a.inputs, process: proc.name, calibrated: Boolean(calibration), ...(a.hwawareModel === undefined ? {} : { hwawareModel: a.hwawareModel }) };
+  const meta = {
+    model: a.model,
+    inputs: a.inputs,
+    process: proc.name,
+    calibrated: Boolean(calibration),
+    ...(a.hwawareModel === undefined ? {} : { hwawareModel: a.hwawareModel }),
+  };
   await writeOutputs(out, r, meta, clamps, near);
   console.log(formatCosim(r, proc.vddV, near, a.nearTies));
-  console.log(`report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`);
+  console.log(
+    `report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`,
+  );
   if (!r.verdict.pass) process.exitCode = 1;
 }
 
@@ -73,7 +124,13 @@ export async function handler(a: Args): Promise<void> {
  * Writes the run's files, each atomically, report.json last: a report with a verdict means every other file of
  * the same run is complete. The previous run's report goes first, so it never vouches for a mix of two runs.
  */
-async function writeOutputs(out: string, r: CosimResult, meta: Record<string, unknown>, clamps: readonly Clamp[], near: NearTies): Promise<void> {
+async function writeOutputs(
+  out: string,
+  r: CosimResult,
+  meta: Record<string, unknown>,
+  clamps: readonly Clamp[],
+  near: NearTies,
+): Promise<void> {
   const reportFile = join(out, 'report.json');
   await rm(reportFile, { force: true }).catch((e: unknown) => {
     throw outputError(e, reportFile);
@@ -93,7 +150,9 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
     nearTies: {
       resolution: near.resolution,
       unitFrames: near.unitFrames,
-      unitFramesDisagreeing: r.references.realised!.comparison.disagreements.filter((d) => near.decided.has(unitFrameKey(d.block, d.frame, d.unit))).length,
+      unitFramesDisagreeing: r.references.realised!.comparison.disagreements.filter((d) =>
+        near.decided.has(unitFrameKey(d.block, d.frame, d.unit)),
+      ).length,
       thresholds: near.ties.length,
     },
     supplyMeanA: r.circuit.supplyMeanA,
@@ -105,13 +164,35 @@ async function writeOutputs(out: string, r: CosimResult, meta: Record<string, un
   await writeCsv(join(out, 'near-ties.csv'), nearTiesCsvRows(near));
   // `_model` columns are the verdict's reference; one state column per reference follows.
   const refs = Object.entries(r.references);
-  const rows: (string | number)[][] = [['frame', 'block', 'unit', 'candidate_model', 'candidate_circuit', 'state_model', 'state_circuit', 'state_current_circuit', ...refs.map(([n]) => `state_${n}`)]];
+  const rows: (string | number)[][] = [
+    [
+      'frame',
+      'block',
+      'unit',
+      'candidate_model',
+      'candidate_circuit',
+      'state_model',
+      'state_circuit',
+      'state_current_circuit',
+      ...refs.map(([n]) => `state_${n}`),
+    ],
+  ];
   const S = r.generated.realised.cells;
   for (let t = 0; t < r.software.frames; t++) {
     r.software.states.forEach((states, k) => {
       for (let j = 0; j < S; j++) {
         const i = t * S + j;
-        rows.push([t, k, j, r.software.candidates[k][i], r.circuit.candidates[k][i], states[i], r.circuit.states[k][i], r.circuit.stateCurrents[k][i], ...refs.map(([, x]) => x.software.states[k][i])]);
+        rows.push([
+          t,
+          k,
+          j,
+          r.software.candidates[k][i],
+          r.circuit.candidates[k][i],
+          states[i],
+          r.circuit.states[k][i],
+          r.circuit.stateCurrents[k][i],
+          ...refs.map(([, x]) => x.software.states[k][i]),
+        ]);
       }
     });
   }

@@ -11,19 +11,31 @@ import { formatMappingWorst, formatNearTies, LISTED_NEAR_TIES } from '../report.
 import { nearTies, nearTiesCsvRows } from '../../compare/neartie.js';
 import { writeCsv } from '../csv.js';
 import { annotateMapping } from '../../netlist/ranges.js';
-import { checkCircuit, intAtLeast, loadModelAndInputs, loadProcessAndCalibration, modelOptions, processOptions, writeClamps, type CircuitArgs } from '../common.js';
-
+import {
+  checkCircuit,
+  intAtLeast,
+  loadModelAndInputs,
+  loadProcessAndCalibration,
+  modelOptions,
+  processOptions,
+  writeClamps,
+  type CircuitArgs,
+} from '../common.js';
 
 export function builder(y: Argv) {
   return processOptions(modelOptions(y))
     .option('out', { alias: 'o', type: 'string', default: 'netlists/out', describe: 'output folder' })
-    .option('near-ties', { type: 'number', default: LISTED_NEAR_TIES, describe: 'near-tie thresholds listed on the terminal (all of them go to near-ties.csv)' })
+    .option('near-ties', {
+      type: 'number',
+      default: LISTED_NEAR_TIES,
+      describe: 'near-tie thresholds listed on the terminal (all of them go to near-ties.csv)',
+    })
     .check((a) => intAtLeast('near-ties', a['near-ties'], 0))
     .example('$0 export -o netlists/example', 'deck.cir + mapping.csv/json + realised.json for the shipped example')
     .example('$0 export -p gf180mcu --kit ~/pdk/gf180mcu', 'the same circuit on your GF180MCU kit')
     .epilogue(
       [
-        'Near ties: the realised cell thresholds that a candidate of the clip (realised model) sits within the process\'s',
+        "Near ties: the realised cell thresholds that a candidate of the clip (realised model) sits within the process's",
         'resolution of (3% or 5 pA, whichever is larger: the calibration verify rule), where the state depends on the side,',
         'with the unit-frames each decides: near-ties.csv, the first few on the terminal.',
         'Run the deck yourself with: ngspice -b -r out.raw deck.cir (or: bmru spice deck.cir)',
@@ -31,12 +43,26 @@ export function builder(y: Argv) {
     );
 }
 
-export async function handler(a: CircuitArgs & { inputs: string; process: string; kit?: string; calibrated: boolean; out: string; nearTies: number }): Promise<void> {
+export async function handler(
+  a: CircuitArgs & {
+    inputs: string;
+    process: string;
+    kit?: string;
+    calibrated: boolean;
+    out: string;
+    nearTies: number;
+  },
+): Promise<void> {
   const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
   const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
   const inputs = loaded.inputs;
-  const g = generateNetlist(net, inputs, { process, calibration, title: `bmru-cosim: ${a.model}`, maxTransistors: a.maxTransistors });
+  const g = generateNetlist(net, inputs, {
+    process,
+    calibration,
+    title: `bmru-cosim: ${a.model}`,
+    maxTransistors: a.maxTransistors,
+  });
   await ensureWritableDir(a.out); // after the checks: a refused model leaves no folder behind
   const mapping = annotateMapping(g.mapping, clamps);
   // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
@@ -45,14 +71,23 @@ export async function handler(a: CircuitArgs & { inputs: string; process: string
   await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(mapping, null, 1) + '\n');
   await writeClamps(a.out, clamps);
   await writeFileAtomic(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
-  await writeFileAtomic(join(a.out, 'realised.json'), networkToJson(g.realised, 'parameters as the circuit realises them'));
+  await writeFileAtomic(
+    join(a.out, 'realised.json'),
+    networkToJson(g.realised, 'parameters as the circuit realises them'),
+  );
   const realisedTrace = runNetwork(g.realised, inputs);
   const near = nearTies(net, g.realised, realisedTrace);
   await writeCsv(join(a.out, 'near-ties.csv'), nearTiesCsvRows(near));
   const m = mappingSummary(mapping, net.unitCurrentA);
-  console.log(`${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`);
+  console.log(
+    `${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`,
+  );
   console.log(`worst realised-vs-trained error: ${formatMappingWorst(m)}`);
-  console.log(`on this clip the realised model keeps ${pct(traceStateAgreement(runNetwork(net, inputs), realisedTrace))} of the trained model's states`);
+  console.log(
+    `on this clip the realised model keeps ${pct(traceStateAgreement(runNetwork(net, inputs), realisedTrace))} of the trained model's states`,
+  );
   console.log(formatNearTies(near, g.realised.unitCurrentA, undefined, a.nearTies));
-  console.log(`wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`);
+  console.log(
+    `wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`,
+  );
 }

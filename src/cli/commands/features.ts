@@ -11,16 +11,41 @@ import { table } from '../format.js';
 import { progress } from '../progress.js';
 import { writeFileAtomic } from '../../util/output.js';
 
-
 export function builder(y: Argv) {
   return y
-    .positional('path', { type: 'string', demandOption: true, describe: 'a data set folder laid out as Speech Commands (<label>/<file>.wav), or one .wav file' })
-    .option('out', { alias: 'o', type: 'string', describe: `folder: the features file (safetensors); .wav: a CSV of 101 rows x 13 columns for \`bmru simulate -i\``, defaultDescription: `<folder>/${DEFAULT_FEATURES_FILE}; for a .wav, standard output` })
-    .option('keyword', { type: 'string', default: KEYWORD, describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)' })
-    .option('background-noise', { choices: ['skip', 'slice'] as const, default: 'skip' as const, describe: "Speech Commands' _background_noise_ folder: leave it out, or cut each file into 1 s _silence_ clips" })
-    .example('$0 features data/kws-synth', `features of the synthetic set (bmru kws-data) into data/kws-synth/${DEFAULT_FEATURES_FILE}`)
-    .example('$0 features ~/speech_commands_v0.02 -o sc.safetensors --background-noise slice', 'all of Speech Commands, with silence clips cut from its noise recordings')
-    .example('$0 features data/kws-synth/yes/0b1eb487_nohash_0.wav -o clip.csv', 'one clip as an inputs CSV; then: bmru simulate -i clip.csv')
+    .positional('path', {
+      type: 'string',
+      demandOption: true,
+      describe: 'a data set folder laid out as Speech Commands (<label>/<file>.wav), or one .wav file',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: `folder: the features file (safetensors); .wav: a CSV of 101 rows x 13 columns for \`bmru simulate -i\``,
+      defaultDescription: `<folder>/${DEFAULT_FEATURES_FILE}; for a .wav, standard output`,
+    })
+    .option('keyword', {
+      type: 'string',
+      default: KEYWORD,
+      describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)',
+    })
+    .option('background-noise', {
+      choices: ['skip', 'slice'] as const,
+      default: 'skip' as const,
+      describe: "Speech Commands' _background_noise_ folder: leave it out, or cut each file into 1 s _silence_ clips",
+    })
+    .example(
+      '$0 features data/kws-synth',
+      `features of the synthetic set (bmru kws-data) into data/kws-synth/${DEFAULT_FEATURES_FILE}`,
+    )
+    .example(
+      '$0 features ~/speech_commands_v0.02 -o sc.safetensors --background-noise slice',
+      'all of Speech Commands, with silence clips cut from its noise recordings',
+    )
+    .example(
+      '$0 features data/kws-synth/yes/0b1eb487_nohash_0.wav -o clip.csv',
+      'one clip as an inputs CSV; then: bmru simulate -i clip.csv',
+    )
     .epilogue(
       [
         'Features: 13 MFCCs per 10 ms frame, 101 frames per 1 s clip, as torchaudio.transforms.MFCC(sample_rate=16000, n_mfcc=13,',
@@ -30,7 +55,7 @@ export function builder(y: Argv) {
         '',
         'The features file is safetensors: mfcc F32 [N, 101, 13], label [N] (index into metadata "labels"), target [N]',
         '(1 = keyword), split [N] (0 train, 1 validation, 2 test: from validation_list.txt / testing_list.txt when the folder',
-        "has them, else Speech Commands' hash of the speaker id); metadata \"files\" lists the clips in order.",
+        'has them, else Speech Commands\' hash of the speaker id); metadata "files" lists the clips in order.',
         'Python: safetensors.numpy.load_file(path); safetensors.safe_open(path, "np").metadata().',
       ].join('\n'),
     );
@@ -55,7 +80,11 @@ export async function handler(a: Args): Promise<void> {
 export async function folderFeatures(a: Args): Promise<void> {
   const out = a.out ?? path.join(a.path, DEFAULT_FEATURES_FILE);
   const p = progress(`features of ${a.path}`);
-  const set = await computeFeatures(a.path, { keyword: a.keyword, backgroundNoise: a.backgroundNoise, onProgress: (done, total) => p.update(`${done}/${total} clips`) }).catch((e: unknown) => {
+  const set = await computeFeatures(a.path, {
+    keyword: a.keyword,
+    backgroundNoise: a.backgroundNoise,
+    onProgress: (done, total) => p.update(`${done}/${total} clips`),
+  }).catch((e: unknown) => {
     p.stop();
     throw e;
   });
@@ -64,11 +93,14 @@ export async function folderFeatures(a: Args): Promise<void> {
   const rows = splitCounts(set);
   console.log(table(['label', 'train', 'validation', 'test'], rows));
   const keywordClips = set.target.reduce((n, t) => n + t, 0);
-  console.log(`${set.files.length} clips (${keywordClips} '${set.keyword}'), ${set.frames} frames x ${set.features} MFCCs each; wrote ${out}`);
+  console.log(
+    `${set.files.length} clips (${keywordClips} '${set.keyword}'), ${set.frames} frames x ${set.features} MFCCs each; wrote ${out}`,
+  );
 }
 
 async function clipCsv(a: Args): Promise<void> {
-  if (!a.path.toLowerCase().endsWith('.wav')) throw new InputError('expected a folder or a .wav file', { file: a.path });
+  if (!a.path.toLowerCase().endsWith('.wav'))
+    throw new InputError('expected a folder or a .wav file', { file: a.path });
   const f = clipFeatures(await loadClip(a.path));
   const csv = inputsCsv(f);
   if (a.out) {

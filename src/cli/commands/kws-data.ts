@@ -1,41 +1,106 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { DEFAULT_SYNTH, ESPEAK_VARIANTS, ESPEAK_VOICES, generateSynthSet, planCounts, settingsProblem, type SynthSettings } from '../../audio/synth.js';
+import {
+  DEFAULT_SYNTH,
+  ESPEAK_VARIANTS,
+  ESPEAK_VOICES,
+  generateSynthSet,
+  planCounts,
+  settingsProblem,
+  type SynthSettings,
+} from '../../audio/synth.js';
 import { table } from '../format.js';
 import { progress } from '../progress.js';
 import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
 import { folderFeatures } from './features.js';
 
-
 const d = DEFAULT_SYNTH;
 
 export function builder(y: Argv) {
   return y
-    .option('out', { alias: 'o', type: 'string', default: 'data/kws-synth', describe: 'output folder: <label>/<speaker>_nohash_<n>.wav, split lists, manifest.json' })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      default: 'data/kws-synth',
+      describe: 'output folder: <label>/<speaker>_nohash_<n>.wav, split lists, manifest.json',
+    })
     .option('keyword', { type: 'string', default: d.keyword, describe: 'the word of class 1' })
-    .option('others', { type: 'string', default: d.others.join(','), describe: 'comma-separated words of the "other" class, spoken in turn' })
+    .option('others', {
+      type: 'string',
+      default: d.others.join(','),
+      describe: 'comma-separated words of the "other" class, spoken in turn',
+    })
     .option('keyword-clips', { type: 'number', default: d.keywordClips, describe: 'clips of the keyword' })
-    .option('other-clips', { type: 'number', default: d.otherClips, describe: 'clips of other words (spread evenly over them)' })
-    .option('silence-clips', { type: 'number', default: d.silenceClips, describe: 'clips of background noise only, label _silence_' })
-    .option('speakers', { type: 'number', default: d.speakers, describe: `synthetic speakers (${ESPEAK_VOICES.length} voices x ${ESPEAK_VARIANTS.length} variants, each with its own pitch and speed)` })
-    .option('validation', { type: 'number', default: d.validationPercent, describe: 'percent of speakers (and silence clips) in the validation split' })
-    .option('test', { type: 'number', default: d.testPercent, describe: 'percent of speakers (and silence clips) in the test split' })
-    .option('seed', { type: 'number', default: d.seed, describe: 'seed of every random draw: the same seed and tool versions give the same files, byte for byte' })
-    .option('workers', { alias: ['j', 'jobs'], type: 'number', describe: 'clips made at once (--jobs is the old name)', defaultDescription: 'one per core' })
-    .option('force', { type: 'boolean', default: false, describe: 'regenerate every clip, and write into a folder that holds other files' })
-    .option('features', { type: 'string', describe: `also write the features file (as \`bmru features\`); give a path, or "" for <out>/${DEFAULT_FEATURES_FILE}` })
+    .option('other-clips', {
+      type: 'number',
+      default: d.otherClips,
+      describe: 'clips of other words (spread evenly over them)',
+    })
+    .option('silence-clips', {
+      type: 'number',
+      default: d.silenceClips,
+      describe: 'clips of background noise only, label _silence_',
+    })
+    .option('speakers', {
+      type: 'number',
+      default: d.speakers,
+      describe: `synthetic speakers (${ESPEAK_VOICES.length} voices x ${ESPEAK_VARIANTS.length} variants, each with its own pitch and speed)`,
+    })
+    .option('validation', {
+      type: 'number',
+      default: d.validationPercent,
+      describe: 'percent of speakers (and silence clips) in the validation split',
+    })
+    .option('test', {
+      type: 'number',
+      default: d.testPercent,
+      describe: 'percent of speakers (and silence clips) in the test split',
+    })
+    .option('seed', {
+      type: 'number',
+      default: d.seed,
+      describe: 'seed of every random draw: the same seed and tool versions give the same files, byte for byte',
+    })
+    .option('workers', {
+      alias: ['j', 'jobs'],
+      type: 'number',
+      describe: 'clips made at once (--jobs is the old name)',
+      defaultDescription: 'one per core',
+    })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'regenerate every clip, and write into a folder that holds other files',
+    })
+    .option('features', {
+      type: 'string',
+      describe: `also write the features file (as \`bmru features\`); give a path, or "" for <out>/${DEFAULT_FEATURES_FILE}`,
+    })
     .check((a) => {
-      if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) return `--workers must be an integer >= 1, got ${a.workers}`;
+      if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1))
+        return `--workers must be an integer >= 1, got ${a.workers}`;
       // yargs also sets the camel-case keys (keywordClips for --keyword-clips); its types list only the flags.
       return settingsProblem(settingsOf(a as unknown as Args)) ?? true;
     })
-    .example('$0 kws-data', `the default set in data/kws-synth: ${d.keywordClips} "yes", ${d.otherClips} others, ${d.silenceClips} silence (about 1 min on 2 cores)`)
-    .example('$0 kws-data --others no,up,down,yet,yeah,less --other-clips 600 --features ""', 'harder negatives (yes-like words), then the features file')
-    .example('$0 kws-data -o data/kws-small --keyword-clips 200 --other-clips 200 --silence-clips 50 --speakers 40', 'a quarter-size set (~15 s; ~88% held-out accuracy at width 4, too few test clips for bmru kws --clips 50)')
-    .example('$0 kws-data -o /tmp/tiny --keyword-clips 4 --other-clips 4 --silence-clips 2 --speakers 2', 'a tiny set for a quick test')
+    .example(
+      '$0 kws-data',
+      `the default set in data/kws-synth: ${d.keywordClips} "yes", ${d.otherClips} others, ${d.silenceClips} silence (about 1 min on 2 cores)`,
+    )
+    .example(
+      '$0 kws-data --others no,up,down,yet,yeah,less --other-clips 600 --features ""',
+      'harder negatives (yes-like words), then the features file',
+    )
+    .example(
+      '$0 kws-data -o data/kws-small --keyword-clips 200 --other-clips 200 --silence-clips 50 --speakers 40',
+      'a quarter-size set (~15 s; ~88% held-out accuracy at width 4, too few test clips for bmru kws --clips 50)',
+    )
+    .example(
+      '$0 kws-data -o /tmp/tiny --keyword-clips 4 --other-clips 4 --silence-clips 2 --speakers 2',
+      'a tiny set for a quick test',
+    )
     .epilogue(
       [
-        'Each word clip: espeak-ng speaks the word (a speaker\'s voice and variant, its speed and pitch varied per clip, a',
+        "Each word clip: espeak-ng speaks the word (a speaker's voice and variant, its speed and pitch varied per clip, a",
         'statement, exclamation or question), sox resamples it to 16 kHz, trims the pauses, sets its peak level (-20 to -3',
         'dBFS), shifts it in time within the 1 s, and in 3 of 4 clips mixes in 1 s of white, pink or brown noise (RMS -60 to',
         '-30 dBFS) cut from the noise beds in _background_noise_. Silence clips are noise only (-75 to -35 dBFS).',
@@ -44,7 +109,7 @@ export function builder(y: Argv) {
         'Cached: manifest.json holds a hash of the settings and of the espeak-ng and sox versions; running again with the',
         'same settings only makes missing clips (delete a clip to remake it), other settings replace the set.',
         'Needs espeak-ng and sox (Debian/Ubuntu: apt-get install -y espeak-ng sox; BMRU_ESPEAK / BMRU_SOX name other paths).',
-        'Read it with `bmru features <out>` or the library\'s listClips/loadDataset, exactly as the real Speech Commands.',
+        "Read it with `bmru features <out>` or the library's listClips/loadDataset, exactly as the real Speech Commands.",
       ].join('\n'),
     );
 }
@@ -71,7 +136,10 @@ function settingsOf(a: Omit<Args, 'out' | 'workers' | 'force' | 'features'>): Sy
     seed: a.seed,
     keyword: a.keyword,
     keywordClips: a.keywordClips,
-    others: a.others.split(',').map((w) => w.trim()).filter((w) => w.length > 0),
+    others: a.others
+      .split(',')
+      .map((w) => w.trim())
+      .filter((w) => w.length > 0),
     otherClips: a.otherClips,
     silenceClips: a.silenceClips,
     speakers: a.speakers,
@@ -84,14 +152,24 @@ export async function handler(a: Args): Promise<void> {
   const settings = settingsOf(a);
   const p = progress(`kws-data ${a.out}`);
   const startedMs = Date.now();
-  const r = await generateSynthSet(a.out, settings, { concurrency: a.workers, force: a.force, onProgress: ({ done, total }) => p.update(`${done}/${total} clips`) }).catch((e: unknown) => {
+  const r = await generateSynthSet(a.out, settings, {
+    concurrency: a.workers,
+    force: a.force,
+    onProgress: ({ done, total }) => p.update(`${done}/${total} clips`),
+  }).catch((e: unknown) => {
     p.stop();
     throw e;
   });
   p.done(r.generated > 0 ? `${r.generated} clips` : 'up to date');
   console.log(table(['label', 'train', 'validation', 'test'], planCounts(r.manifest.clips)));
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
-  const what = r.generated === 0 ? `all ${r.reused} clips were there already (same settings hash ${r.manifest.hash})` : `made ${r.generated} clips${r.reused ? `, kept ${r.reused}` : ''} in ${seconds} s`;
-  console.log(`${what}; espeak-ng ${r.manifest.tools.espeak}, sox ${r.manifest.tools.sox}; ${path.join(a.out, 'manifest.json')}`);
-  if (a.features !== undefined) await folderFeatures({ path: a.out, out: a.features || undefined, keyword: a.keyword, backgroundNoise: 'skip' });
+  const what =
+    r.generated === 0
+      ? `all ${r.reused} clips were there already (same settings hash ${r.manifest.hash})`
+      : `made ${r.generated} clips${r.reused ? `, kept ${r.reused}` : ''} in ${seconds} s`;
+  console.log(
+    `${what}; espeak-ng ${r.manifest.tools.espeak}, sox ${r.manifest.tools.sox}; ${path.join(a.out, 'manifest.json')}`,
+  );
+  if (a.features !== undefined)
+    await folderFeatures({ path: a.out, out: a.features || undefined, keyword: a.keyword, backgroundNoise: 'skip' });
 }

@@ -4,7 +4,17 @@ import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { readFeatureFile, clipInputs, type FeatureSet } from '../../audio/features.js';
 import { SPLITS, type Split } from '../../audio/dataset.js';
-import { DEFAULT_KWS_CLIPS, clipToShow, kwsRows, namedClip, kwsSummary, prepareKwsRun, selectClips, type KwsRow, type KwsSummary } from '../../analysis/kws.js';
+import {
+  DEFAULT_KWS_CLIPS,
+  clipToShow,
+  kwsRows,
+  namedClip,
+  kwsSummary,
+  prepareKwsRun,
+  selectClips,
+  type KwsRow,
+  type KwsSummary,
+} from '../../analysis/kws.js';
 import { CORE_DOMAINS } from '../../analysis/power.js';
 import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { InputError } from '../../errors.js';
@@ -17,7 +27,19 @@ import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../../util/paths.js';
-import { checkCircuit, intAtLeast, loadProcessAndCalibration, loadReferences, numberIn, outName, processOptions, referenceOptions, timeoutOption, writeClamps, type ReferenceArgs } from '../common.js';
+import {
+  checkCircuit,
+  intAtLeast,
+  loadProcessAndCalibration,
+  loadReferences,
+  numberIn,
+  outName,
+  processOptions,
+  referenceOptions,
+  timeoutOption,
+  writeClamps,
+  type ReferenceArgs,
+} from '../common.js';
 import { betterReferences, REFERENCE_NAMES } from '../../compare/references.js';
 import { writeCsv } from '../csv.js';
 import { pct, table, watts } from '../format.js';
@@ -26,47 +48,109 @@ import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
 
-
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
 
 export function builder(y: Argv) {
-  return referenceOptions(timeoutOption(processOptions(y), 1800))
-    .option('model', { alias: 'm', type: 'string', default: DEFAULT_MODEL, describe: 'trained model file (bmru train)', defaultDescription: 'shipped models/kws/kws-w4.json' })
-    .option('features', { alias: 'f', type: 'string', default: DEFAULT_FEATURES, describe: 'features file of the clips (bmru kws-data --features "" or bmru features <folder>)' })
-    .option('split', { type: 'string', choices: SPLITS as string[], default: 'test', describe: 'which split the clips come from' })
-    .option('clips', { type: 'string', default: String(DEFAULT_KWS_CLIPS), describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"' })
-    .option('unit-current', { type: 'number', describe: 'I_unit (A): override the model\'s; power scales with it', defaultDescription: 'the model\'s (kws-w4: 250 pA)' })
-    .option('workers', { alias: 'j', type: 'number', default: os.availableParallelism(), describe: 'ngspice processes at once' })
-    .option('tolerances', { alias: 't', type: 'string', describe: 'tolerance JSON for each clip\'s comparison', defaultDescription: 'as bmru compare' })
-    .option('show', { type: 'string', describe: 'clip for the time-series figure (name or data-set path)', defaultDescription: 'first clip whose circuit decision differs, else the first "yes"' })
-    .option('min-agreement', { type: 'number', default: 0.98, describe: 'exit 1 when the decision agreement of the circuit with the verdict\'s reference is below this fraction' })
-    .option('out', { alias: 'o', type: 'string', describe: 'output folder (the batch results live there: a rerun resumes)', defaultDescription: 'out/kws-<model>-<process>' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
-    .check((a) => a.clips === 'all' || (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) || `--clips must be an integer >= 1 or "all", got "${a.clips}"`)
-    .check((a) => a['unit-current'] === undefined || (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) || `--unit-current must be a current in A > 0, got ${a['unit-current']}`)
-    .check((a) => intAtLeast('workers', a.workers, 1))
-    // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
-    .check((a) => numberIn('min-agreement', a['min-agreement'], 0, 1))
-    .example('$0 kws-data --features "" && $0 kws', 'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)')
-    .example('$0 kws --clips all -o out/kws-all', 'every test clip (181 in the default set)')
-    .example('$0 kws -p gf180mcu --clips 10', 'ten clips on the GF180MCU kit')
-    .example('$0 kws --unit-current 1e-9', 'the same network at I_unit = 1 nA: 4x the power')
-    .epilogue(
-      [
-        'Each clip is one job of an ordinary batch (plan.yaml in the output folder): results are written as each clip',
-        'finishes, Ctrl-C keeps them, and running the same command again only simulates what is missing. The plan can',
-        'also go to Slurm (bmru batch submit <out>/plan.yaml --slurm), then run this command to score.',
-        '',
-        'Reported: clip accuracy of the trained model, of the software model with the parameters the circuit realises,',
-        'and of the circuit; decision agreement (majority vote of per-frame argmax) and per-frame state agreement of the',
-        'circuit with each reference (trained, realised, and hwaware with --hwaware-model); --min-agreement and each clip\'s',
-        'verdict judge the one --reference names, by default the realised model (the best predictor available for the',
-        'process); mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
-        'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips).',
-        'Exit code: 0 agreement >= --min-agreement, 1 below, 2 error or failed clips, 130 interrupted.',
-      ].join('\n'),
-    );
+  return (
+    referenceOptions(timeoutOption(processOptions(y), 1800))
+      .option('model', {
+        alias: 'm',
+        type: 'string',
+        default: DEFAULT_MODEL,
+        describe: 'trained model file (bmru train)',
+        defaultDescription: 'shipped models/kws/kws-w4.json',
+      })
+      .option('features', {
+        alias: 'f',
+        type: 'string',
+        default: DEFAULT_FEATURES,
+        describe: 'features file of the clips (bmru kws-data --features "" or bmru features <folder>)',
+      })
+      .option('split', {
+        type: 'string',
+        choices: SPLITS as string[],
+        default: 'test',
+        describe: 'which split the clips come from',
+      })
+      .option('clips', {
+        type: 'string',
+        default: String(DEFAULT_KWS_CLIPS),
+        describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"',
+      })
+      .option('unit-current', {
+        type: 'number',
+        describe: "I_unit (A): override the model's; power scales with it",
+        defaultDescription: "the model's (kws-w4: 250 pA)",
+      })
+      .option('workers', {
+        alias: 'j',
+        type: 'number',
+        default: os.availableParallelism(),
+        describe: 'ngspice processes at once',
+      })
+      .option('tolerances', {
+        alias: 't',
+        type: 'string',
+        describe: "tolerance JSON for each clip's comparison",
+        defaultDescription: 'as bmru compare',
+      })
+      .option('show', {
+        type: 'string',
+        describe: 'clip for the time-series figure (name or data-set path)',
+        defaultDescription: 'first clip whose circuit decision differs, else the first "yes"',
+      })
+      .option('min-agreement', {
+        type: 'number',
+        default: 0.98,
+        describe:
+          "exit 1 when the decision agreement of the circuit with the verdict's reference is below this fraction",
+      })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        describe: 'output folder (the batch results live there: a rerun resumes)',
+        defaultDescription: 'out/kws-<model>-<process>',
+      })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
+      .check(
+        (a) =>
+          a.clips === 'all' ||
+          (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) ||
+          `--clips must be an integer >= 1 or "all", got "${a.clips}"`,
+      )
+      .check(
+        (a) =>
+          a['unit-current'] === undefined ||
+          (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) ||
+          `--unit-current must be a current in A > 0, got ${a['unit-current']}`,
+      )
+      .check((a) => intAtLeast('workers', a.workers, 1))
+      // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
+      .check((a) => numberIn('min-agreement', a['min-agreement'], 0, 1))
+      .example(
+        '$0 kws-data --features "" && $0 kws',
+        'make the synthetic set (~1 min), then 50 test clips through software and circuit (~8 min on 2 cores)',
+      )
+      .example('$0 kws --clips all -o out/kws-all', 'every test clip (181 in the default set)')
+      .example('$0 kws -p gf180mcu --clips 10', 'ten clips on the GF180MCU kit')
+      .example('$0 kws --unit-current 1e-9', 'the same network at I_unit = 1 nA: 4x the power')
+      .epilogue(
+        [
+          'Each clip is one job of an ordinary batch (plan.yaml in the output folder): results are written as each clip',
+          'finishes, Ctrl-C keeps them, and running the same command again only simulates what is missing. The plan can',
+          'also go to Slurm (bmru batch submit <out>/plan.yaml --slurm), then run this command to score.',
+          '',
+          'Reported: clip accuracy of the trained model, of the software model with the parameters the circuit realises,',
+          'and of the circuit; decision agreement (majority vote of per-frame argmax) and per-frame state agreement of the',
+          "circuit with each reference (trained, realised, and hwaware with --hwaware-model); --min-agreement and each clip's",
+          'verdict judge the one --reference names, by default the realised model (the best predictor available for the',
+          'process); mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
+          'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips).',
+          'Exit code: 0 agreement >= --min-agreement, 1 below, 2 error or failed clips, 130 interrupted.',
+        ].join('\n'),
+      )
+  );
 }
 
 interface Args extends ReferenceArgs {
@@ -92,40 +176,72 @@ interface Args extends ReferenceArgs {
 export async function handler(a: Args): Promise<void> {
   const trained = await loadModel(a.model);
   const set = await loadFeatures(a.features);
-  if (set.features !== trained.inputs) throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, { file: a.features });
+  if (set.features !== trained.inputs)
+    throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, {
+      file: a.features,
+    });
   const asked: Network = a.unitCurrent === undefined ? trained : { ...trained, unitCurrentA: a.unitCurrent };
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   // Before the batch writes a deck: the budget and the process's ranges (clamped values go into model.json).
-  const { net, clamps } = checkCircuit(asked, proc, calibration, a, a.unitCurrent === undefined ? {} : { unitField: '--unit-current' });
+  const { net, clamps } = checkCircuit(
+    asked,
+    proc,
+    calibration,
+    a,
+    a.unitCurrent === undefined ? {} : { unitField: '--unit-current' },
+  );
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
   const refs = await loadReferences(a, net);
   const split = a.split as Split; // yargs checked it against SPLITS
   const clips = selectClips(set, split, a.clips === 'all' ? 'all' : Number(a.clips), a.features);
   if (a.show !== undefined) namedClip(clips, a.show); // a typo should stop us before the batch, not after it
   const out = resolve(a.out ?? join('out', outName('kws', a.model, proc.name)));
-  const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json')) ? a.process : resolveProcessPath(a.process);
+  const processRef = existsSync(join(PACKAGE_ROOT, 'models', a.process, 'process.json'))
+    ? a.process
+    : resolveProcessPath(a.process);
   const files = await prepareKwsRun(net, set, clips, {
-    outDir: out, processRef, kit: a.kit === undefined ? undefined : resolve(a.kit), calibrated: a.calibrated, tolerances, timeoutS: a.timeout, name: 'kws',
-    maxTransistors: a.maxTransistors, reference: refs.reference, hwawareModel: a.hwawareModel === undefined ? undefined : resolve(a.hwawareModel),
+    outDir: out,
+    processRef,
+    kit: a.kit === undefined ? undefined : resolve(a.kit),
+    calibrated: a.calibrated,
+    tolerances,
+    timeoutS: a.timeout,
+    name: 'kws',
+    maxTransistors: a.maxTransistors,
+    reference: refs.reference,
+    hwawareModel: a.hwawareModel === undefined ? undefined : resolve(a.hwawareModel),
   });
   await writeClamps(out, clamps);
   const expanded = await expandPlan(await loadPlan(files.plan));
   const keyword = clips.filter((c) => c.target === 1).length;
-  console.error(`kws: ${clips.length} ${a.split} clips (${keyword} '${set.keyword}') of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`);
+  console.error(
+    `kws: ${clips.length} ${a.split} clips (${keyword} '${set.keyword}') of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`,
+  );
 
   const p = progress('kws', a.quiet);
   const summary = await interruptible(
-    (signal) => runBatch(expanded, { workers: a.workers, retryFailed: true, signal, onProgress: (x) => p.update(batchProgressText(x)) }),
+    (signal) =>
+      runBatch(expanded, {
+        workers: a.workers,
+        retryFailed: true,
+        signal,
+        onProgress: (x) => p.update(batchProgressText(x)),
+      }),
     (text) => p.note(text),
   ).finally(() => p.stop());
   if (summary.interrupted) {
-    console.log(`interrupted: ${summary.ok + summary.skipped} of ${summary.total} clips done; run the same command again to finish`);
+    console.log(
+      `interrupted: ${summary.ok + summary.skipped} of ${summary.total} clips done; run the same command again to finish`,
+    );
     process.exitCode = EXIT_INTERRUPTED;
     return;
   }
 
   // Only this plan's jobs: the folder may also hold results of another I_unit or model for the same clips.
-  const records = await readResults(summary.paths, expanded.jobs.map((j) => j.id));
+  const records = await readResults(
+    summary.paths,
+    expanded.jobs.map((j) => j.id),
+  );
   const rows = kwsRows(trained, set, clips, records.values(), proc.vddV);
   const clipS = set.frames * net.frameS;
   const s = kwsSummary(rows, clipS);
@@ -134,25 +250,59 @@ export async function handler(a: Args): Promise<void> {
 
   const shown = clipToShow(rows, a.show);
   // The summary first: it must not depend on the figure's extra transient succeeding.
-  await writeFileAtomic(join(out, 'kws.json'), JSON.stringify({ model: a.model, features: a.features, split: a.split, process: proc.name, unitCurrentA: net.unitCurrentA, reference: s.reference, summary: s, shown: shown.clip.file, ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}) }, null, 1) + '\n');
+  await writeFileAtomic(
+    join(out, 'kws.json'),
+    JSON.stringify(
+      {
+        model: a.model,
+        features: a.features,
+        split: a.split,
+        process: proc.name,
+        unitCurrentA: net.unitCurrentA,
+        reference: s.reference,
+        summary: s,
+        shown: shown.clip.file,
+        ...(clamps.length > 0 ? { clamped: clamps.map((c) => c.message) } : {}),
+      },
+      null,
+      1,
+    ) + '\n',
+  );
   const sp = progress(`figure: ${shown.clip.name} again with waveforms`, a.quiet);
   const detail = await cosimulate(net, clipInputs(set, shown.clip.index), {
-    process: proc, calibration, tolerances, ...refs, title: `bmru kws figure ${shown.clip.file}`, maxTransistors: a.maxTransistors,
+    process: proc,
+    calibration,
+    tolerances,
+    ...refs,
+    title: `bmru kws figure ${shown.clip.file}`,
+    maxTransistors: a.maxTransistors,
     run: { name: 'kws-figure', timeoutMs: a.timeout * 1000, onProgress: transientProgress(sp) },
   })
     .catch((e: Error) => {
-      console.error(`warning: the figure's run of ${shown.clip.name} failed, kws.html has no time series: ${e.message}`);
+      console.error(
+        `warning: the figure's run of ${shown.clip.name} failed, kws.html has no time series: ${e.message}`,
+      );
       return null;
     })
     .finally(() => sp.stop());
-  await writePlot(join(out, 'kws.html'), htmlPage(`bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`, await kwsSections(rows, s, shown, detail, set.keyword)));
+  await writePlot(
+    join(out, 'kws.html'),
+    htmlPage(
+      `bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`,
+      await kwsSections(rows, s, shown, detail, set.keyword),
+    ),
+  );
   console.log(`\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), plan.yaml + results/ (the batch)`);
-  process.exitCode = s.failed > 0 || detail === null ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
+  process.exitCode =
+    s.failed > 0 || detail === null ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
 }
 
 async function loadFeatures(file: string): Promise<FeatureSet> {
   if (!existsSync(file) && file === DEFAULT_FEATURES) {
-    throw new InputError('not found: make the synthetic keyword set and its features first with `bmru kws-data --features ""` (about a minute)', { file });
+    throw new InputError(
+      'not found: make the synthetic keyword set and its features first with `bmru kws-data --features ""` (about a minute)',
+      { file },
+    );
   }
   return readFeatureFile(file);
 }
@@ -160,30 +310,60 @@ async function loadFeatures(file: string): Promise<FeatureSet> {
 /** The trained model's accuracy over the whole split (software only, fast), for context beside the sample. */
 function trainedTestAccuracy(net: Network, set: FeatureSet, split: Split): { correct: number; clips: number } {
   const all = selectClips(set, split, 'all');
-  return { correct: all.filter((c) => runNetwork(net, clipInputs(set, c.index)).decision === c.target).length, clips: all.length };
+  return {
+    correct: all.filter((c) => runNetwork(net, clipInputs(set, c.index)).decision === c.target).length,
+    clips: all.length,
+  };
 }
 
-function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number; clips: number }, earlier: number): string {
-  const acc = (x: { correct: number; clips: number; accuracy: number }) => `${x.correct}/${x.clips} = ${pct(x.accuracy, 1)}`;
+function formatKws(
+  s: KwsSummary,
+  keyword: string,
+  wholeSplit: { correct: number; clips: number },
+  earlier: number,
+): string {
+  const acc = (x: { correct: number; clips: number; accuracy: number }) =>
+    `${x.correct}/${x.clips} = ${pct(x.accuracy, 1)}`;
   return [
     `clips: ${s.clips} (${s.simulated} simulated${earlier > 0 ? `, ${earlier} of them by an earlier run` : ''}${s.failed > 0 ? `, ${s.failed} failed or missing` : ''}); '${keyword}' vs others, decision = majority vote of per-frame argmax`,
-    table(['', 'clip accuracy'], [
-      ['trained model (software)', acc(s.trained)],
-      ['realised parameters (software)', acc(s.software)],
-      ['circuit (ngspice)', acc(s.circuit)],
-      [`trained model, whole split`, `${wholeSplit.correct}/${wholeSplit.clips} = ${pct(wholeSplit.correct / wholeSplit.clips, 1)}`],
-    ]),
+    table(
+      ['', 'clip accuracy'],
+      [
+        ['trained model (software)', acc(s.trained)],
+        ['realised parameters (software)', acc(s.software)],
+        ['circuit (ngspice)', acc(s.circuit)],
+        [
+          `trained model, whole split`,
+          `${wholeSplit.correct}/${wholeSplit.clips} = ${pct(wholeSplit.correct / wholeSplit.clips, 1)}`,
+        ],
+      ],
+    ),
     '',
     'the circuit against each reference (decision = majority vote; states over all unit-frames, each clip weighing the same):',
-    table(['reference', 'decisions agree', 'states mean', 'states worst clip'], REFERENCE_NAMES.filter((n) => s.references[n] !== undefined).map((n) => {
-      const x = s.references[n]!;
-      return [n === s.reference ? `${n} (verdict)` : n, acc(x.agreement), pct(x.stateAgreementMean), pct(x.stateAgreementMin)];
-    })),
+    table(
+      ['reference', 'decisions agree', 'states mean', 'states worst clip'],
+      REFERENCE_NAMES.filter((n) => s.references[n] !== undefined).map((n) => {
+        const x = s.references[n]!;
+        return [
+          n === s.reference ? `${n} (verdict)` : n,
+          acc(x.agreement),
+          pct(x.stateAgreementMean),
+          pct(x.stateAgreementMin),
+        ];
+      }),
+    ),
     ...betterNote(s),
-    `decision agreement with ${s.reference ?? 'the verdict\'s reference'}, the verdict's reference: ${acc(s.agreement)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
+    `decision agreement with ${s.reference ?? "the verdict's reference"}, the verdict's reference: ${acc(s.agreement)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
     '',
     'mean power over clips (transient, per supply domain):',
-    table(['domain', 'mean', 'core'], Object.entries(s.powerW).map(([d, w]) => [d, watts(w), (CORE_DOMAINS as readonly string[]).includes(d) ? 'yes' : ''])),
+    table(
+      ['domain', 'mean', 'core'],
+      Object.entries(s.powerW).map(([d, w]) => [
+        d,
+        watts(w),
+        (CORE_DOMAINS as readonly string[]).includes(d) ? 'yes' : '',
+      ]),
+    ),
     `RNN core (${CORE_DOMAINS.join(' + ')}): ${watts(s.coreW)}, total ${watts(s.totalW)}; energy per inference: core ${(s.coreEnergyJ * 1e9).toFixed(1)} nJ, total ${(s.totalEnergyJ * 1e9).toFixed(1)} nJ`,
     `ngspice time over the clips: ${(s.ngspiceS / 60).toFixed(1)} min`,
   ].join('\n');
@@ -192,39 +372,83 @@ function formatKws(s: KwsSummary, keyword: string, wholeSplit: { correct: number
 /** A note when another reference predicts the circuit's states better (mean over clips) than the verdict's. */
 function betterNote(s: KwsSummary): string[] {
   if (s.reference === null) return [];
-  const t = Object.fromEntries(Object.entries(s.references).map(([n, x]) => [n, { stateAgreement: x.stateAgreementMean }]));
+  const t = Object.fromEntries(
+    Object.entries(s.references).map(([n, x]) => [n, { stateAgreement: x.stateAgreementMean }]),
+  );
   const b = betterReferences(t, s.reference)[0];
-  return b === undefined ? [] : [`note: ${b} predicts the circuit's states better than ${s.reference}, the verdict's reference (mean ${pct(s.references[b]!.stateAgreementMean)} vs ${pct(s.references[s.reference]!.stateAgreementMean)})`];
+  return b === undefined
+    ? []
+    : [
+        `note: ${b} predicts the circuit's states better than ${s.reference}, the verdict's reference (mean ${pct(s.references[b]!.stateAgreementMean)} vs ${pct(s.references[s.reference]!.stateAgreementMean)})`,
+      ];
 }
 
 function kwsCsv(rows: readonly KwsRow[]): (string | number | null)[][] {
   const domains = Object.keys(rows.find((r) => r.powerW)?.powerW ?? {});
   return [
     [
-      'clip', 'file', 'label', 'target', 'trained_decision', 'software_decision', 'circuit_decision', 'state_agreement', 'vote_agreement', ...domains.map((d) => `${d}_w`), 'ngspice_s', 'failure',
-      'reference', ...REFERENCE_NAMES.flatMap((n) => [`decision_${n}`, `state_agreement_${n}`]),
+      'clip',
+      'file',
+      'label',
+      'target',
+      'trained_decision',
+      'software_decision',
+      'circuit_decision',
+      'state_agreement',
+      'vote_agreement',
+      ...domains.map((d) => `${d}_w`),
+      'ngspice_s',
+      'failure',
+      'reference',
+      ...REFERENCE_NAMES.flatMap((n) => [`decision_${n}`, `state_agreement_${n}`]),
     ],
     ...rows.map((r) => [
-      r.clip.name, r.clip.file, r.clip.label, r.clip.target, r.trainedDecision, r.softwareDecision, r.circuitDecision, r.stateAgreement, r.voteAgreement, ...domains.map((d) => r.powerW?.[d] ?? null), r.ngspiceS, r.failure,
-      r.reference, ...REFERENCE_NAMES.flatMap((n) => [r.references[n]?.decision ?? null, r.references[n]?.stateAgreement ?? null]),
+      r.clip.name,
+      r.clip.file,
+      r.clip.label,
+      r.clip.target,
+      r.trainedDecision,
+      r.softwareDecision,
+      r.circuitDecision,
+      r.stateAgreement,
+      r.voteAgreement,
+      ...domains.map((d) => r.powerW?.[d] ?? null),
+      r.ngspiceS,
+      r.failure,
+      r.reference,
+      ...REFERENCE_NAMES.flatMap((n) => [r.references[n]?.decision ?? null, r.references[n]?.stateAgreement ?? null]),
     ]),
   ];
 }
 
 /** Figures: the shown clip's logit margin and states over time (software vs circuit), then agreement and power over clips. */
-async function kwsSections(rows: readonly KwsRow[], s: KwsSummary, shown: KwsRow, r: CosimResult | null, keyword: string) {
+async function kwsSections(
+  rows: readonly KwsRow[],
+  s: KwsSummary,
+  shown: KwsRow,
+  r: CosimResult | null,
+  keyword: string,
+) {
   const sections = r === null ? [] : await clipSections(shown, r, keyword);
   const sim = rows.filter((x) => x.stateAgreement !== null);
   if (sim.length > 0) {
     sections.push({
       heading: 'Per-frame state agreement over clips',
-      svg: await histogram({ title: `state agreement per clip (${sim.length} clips)`, x: { label: 'state agreement (fraction of unit-frames)' }, values: sim.map((x) => x.stateAgreement!) }),
+      svg: await histogram({
+        title: `state agreement per clip (${sim.length} clips)`,
+        x: { label: 'state agreement (fraction of unit-frames)' },
+        values: sim.map((x) => x.stateAgreement!),
+      }),
       caption: `against the ${s.reference} model: mean ${pct(s.stateAgreementMean)}, worst ${pct(s.stateAgreementMin)}; decisions agree on ${s.agreement.correct}/${s.agreement.clips} clips`,
     });
     const core = (x: KwsRow) => CORE_DOMAINS.reduce((sum, d) => sum + (x.powerW![d] ?? 0), 0);
     sections.push({
       heading: 'RNN core power per clip',
-      svg: await histogram({ title: `mean core power per clip (${CORE_DOMAINS.join(' + ')})`, x: { label: 'power (W)', format: '.3s' }, values: sim.map(core) }),
+      svg: await histogram({
+        title: `mean core power per clip (${CORE_DOMAINS.join(' + ')})`,
+        x: { label: 'power (W)', format: '.3s' },
+        values: sim.map(core),
+      }),
       caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
     });
   }
@@ -257,12 +481,27 @@ async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
     const S = r.software.states[k].length / T;
     // Unit j's state drawn at height j + 0.8 * state; the circuit 0.1 higher so both stay visible.
     const series = Array.from({ length: S }, (_, j) => [
-      { name: `unit ${j} software`, x: frames, y: frames.map((t) => j + 0.8 * r.software.states[k][t * S + j]), mark: 'step' as const },
-      { name: `unit ${j} circuit`, x: frames, y: frames.map((t) => j + 0.1 + 0.8 * r.circuit.states[k][t * S + j]), mark: 'step' as const },
+      {
+        name: `unit ${j} software`,
+        x: frames,
+        y: frames.map((t) => j + 0.8 * r.software.states[k][t * S + j]),
+        mark: 'step' as const,
+      },
+      {
+        name: `unit ${j} circuit`,
+        x: frames,
+        y: frames.map((t) => j + 0.1 + 0.8 * r.circuit.states[k][t * S + j]),
+        mark: 'step' as const,
+      },
     ]).flat();
     sections.push({
       heading: `Clip ${shown.clip.file}: block ${k} cell states`,
-      svg: await lineChart({ title: `block ${k}: unit j at height j (OFF) or j + 0.8 (ON); circuit drawn 0.1 higher`, x: { label: 'frame (10 ms)' }, y: { label: 'unit / state' }, series }),
+      svg: await lineChart({
+        title: `block ${k}: unit j at height j (OFF) or j + 0.8 (ON); circuit drawn 0.1 higher`,
+        x: { label: 'frame (10 ms)' },
+        y: { label: 'unit / state' },
+        series,
+      }),
       caption: 'states sampled at the end of each frame (DESIGN §4)',
     });
   }

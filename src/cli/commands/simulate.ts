@@ -5,10 +5,14 @@ import { writeFileAtomic } from '../../util/output.js';
 import { writeCsv } from '../csv.js';
 import { checkOutputFolder, loadModelAndInputs, modelOptions } from '../common.js';
 
-
 export function builder(y: Argv) {
   return modelOptions(y)
-    .option('out', { alias: 'o', type: 'string', describe: 'write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit)' })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe:
+        'write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit)',
+    })
     .example('$0 simulate', 'the shipped example clip; prints votes and the decision')
     .example('$0 simulate -m model.safetensors -i clip.csv -o trace.csv', 'a trained model, trace as CSV');
 }
@@ -20,7 +24,9 @@ export async function handler(a: { model: string; inputs: string; out?: string }
   if (a.out?.endsWith('.csv')) await writeCsv(a.out, traceCsvRows(net, tr));
   else if (a.out) await writeFileAtomic(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
   const ones = tr.states.map((s) => s.reduce((x, y) => x + y, 0));
-  console.log(`${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells; ON unit-frames per block: ${ones.join(', ')}`);
+  console.log(
+    `${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells; ON unit-frames per block: ${ones.join(', ')}`,
+  );
   console.log(`votes: ${Array.from(tr.votes).join('')}`);
   console.log(`decision: class ${tr.decision}`);
   if (a.out) console.log(`trace written to ${a.out}`);

@@ -11,24 +11,58 @@ import { writeFileAtomic } from '../../util/output.js';
 import { absoluteIncludes, plotFileNames, plotRows, summarisePlot } from '../../spice/export.js';
 import { writeCsv } from '../csv.js';
 
-
 export function builder(y: Argv) {
   const deck = y
-    .positional('deck', { type: 'string', demandOption: true, describe: 'netlist (.cir); circuit only (no .control, *# or *ng_script lines unless --allow-control); relative includes are found from its folder' })
-    .option('csv', { type: 'string', describe: 'write plots as CSV at full resolution: FILE for one plot, FILE with the plot name added (out.transient-analysis.csv) for several; complex values as re()/im() columns' })
-    .option('plot', { type: 'string', describe: 'only the plot whose name contains this (e.g. "AC", "Transient")', defaultDescription: 'every plot' })
-    .option('json', { type: 'string', describe: 'write the summary, the .meas results and where the .print tables went as JSON' })
-    .option('vectors', { type: 'string', describe: 'read only these vectors, comma-separated (v(out),i(v1)); the scale always comes along', defaultDescription: 'all' });
+    .positional('deck', {
+      type: 'string',
+      demandOption: true,
+      describe:
+        'netlist (.cir); circuit only (no .control, *# or *ng_script lines unless --allow-control); relative includes are found from its folder',
+    })
+    .option('csv', {
+      type: 'string',
+      describe:
+        'write plots as CSV at full resolution: FILE for one plot, FILE with the plot name added (out.transient-analysis.csv) for several; complex values as re()/im() columns',
+    })
+    .option('plot', {
+      type: 'string',
+      describe: 'only the plot whose name contains this (e.g. "AC", "Transient")',
+      defaultDescription: 'every plot',
+    })
+    .option('json', {
+      type: 'string',
+      describe: 'write the summary, the .meas results and where the .print tables went as JSON',
+    })
+    .option('vectors', {
+      type: 'string',
+      describe: 'read only these vectors, comma-separated (v(out),i(v1)); the scale always comes along',
+      defaultDescription: 'all',
+    });
   return timeoutOption(deck, 600)
-    .option('keep', { type: 'boolean', default: false, describe: 'keep the work directory (deck, rawfile) even on success' })
-    .option('hsa', { type: 'boolean', default: false, describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers' })
+    .option('keep', {
+      type: 'boolean',
+      default: false,
+      describe: 'keep the work directory (deck, rawfile) even on success',
+    })
+    .option('hsa', {
+      type: 'boolean',
+      default: false,
+      describe: 'HSPICE compatibility (-D ngbehavior=hsa), needed by the GF180MCU wrappers',
+    })
     .option('allow-control', {
-      type: 'boolean', default: false,
-      describe: 'run a deck with lines ngspice executes as commands (.control blocks, *# comments, *ng_script): they can run shell commands, so only for decks you wrote; the verdict then rests on the rawfile alone',
+      type: 'boolean',
+      default: false,
+      describe:
+        'run a deck with lines ngspice executes as commands (.control blocks, *# comments, *ng_script): they can run shell commands, so only for decks you wrote; the verdict then rests on the rawfile alone',
     })
     .example('$0 spice netlists/out/deck.cir --csv waves.csv', 'simulate an exported deck, every vector to CSV')
-    .example('$0 spice rc.cir --plot AC --csv ac.csv', 'one plot of a multi-analysis deck; complex values as re/im columns')
-    .epilogue('.meas results and .print tables are measured in a second ngspice run without -r (ngspice 39 skips both while writing a rawfile) and reported; .print tables go to <deck>.print.txt.');
+    .example(
+      '$0 spice rc.cir --plot AC --csv ac.csv',
+      'one plot of a multi-analysis deck; complex values as re/im columns',
+    )
+    .epilogue(
+      '.meas results and .print tables are measured in a second ngspice run without -r (ngspice 39 skips both while writing a rawfile) and reported; .print tables go to <deck>.print.txt.',
+    );
 }
 
 interface Args {
@@ -58,8 +92,16 @@ export async function handler(a: Args): Promise<void> {
   const netlist = absoluteIncludes(text, path.dirname(path.resolve(a.deck)));
   const p = progress(`ngspice ${a.deck}`);
   const r = await runNgspice({
-    netlist, allowControl: a.allowControl, readVectors: a.vectors?.split(',').map((v) => v.trim()).filter(Boolean), name: 'spice', timeoutMs: a.timeout * 1000,
-    keepWorkDir: a.keep ? 'always' : 'onFailure', extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
+    netlist,
+    allowControl: a.allowControl,
+    readVectors: a.vectors
+      ?.split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+    name: 'spice',
+    timeoutMs: a.timeout * 1000,
+    keepWorkDir: a.keep ? 'always' : 'onFailure',
+    extraArgs: a.hsa ? ['-D', 'ngbehavior=hsa'] : [],
     onProgress: transientProgress(p, transientStopS(netlist)),
   }).catch((e: unknown) => {
     p.stop();
@@ -67,18 +109,51 @@ export async function handler(a: Args): Promise<void> {
   });
   p.done();
   const chosen = a.plot ? r.plots.filter((pl) => pl.plotname.toLowerCase().includes(a.plot!.toLowerCase())) : r.plots;
-  if (chosen.length === 0) throw new InputError(`no plot named like "${a.plot}"; the run wrote: ${r.plots.map((pl) => pl.plotname).join(', ')}`, { field: '--plot' });
+  if (chosen.length === 0)
+    throw new InputError(
+      `no plot named like "${a.plot}"; the run wrote: ${r.plots.map((pl) => pl.plotname).join(', ')}`,
+      { field: '--plot' },
+    );
   const summaries = chosen.map((plot) => ({ plot, vectors: summarisePlot(plot) }));
   for (const { plot, vectors } of summaries) {
-    console.log(`\n${plot.plotname}: ${plot.numPoints} points, ${plot.vectors.length} vectors${plot.complex ? ' (complex: magnitude, phase at the last point)' : ''}`);
+    console.log(
+      `\n${plot.plotname}: ${plot.numPoints} points, ${plot.vectors.length} vectors${plot.complex ? ' (complex: magnitude, phase at the last point)' : ''}`,
+    );
     const fmt = (v: number) => v.toExponential(4);
-    console.log(table(['vector', 'type', 'first', 'last', 'min', 'max', ...(plot.complex ? ['phase (deg)'] : [])],
-      vectors.slice(0, MAX_ROWS_SHOWN).map((v) => [v.name, v.type, fmt(v.first), fmt(v.last), fmt(v.min), fmt(v.max), ...(plot.complex ? [v.lastPhaseDeg === undefined ? '' : v.lastPhaseDeg.toFixed(1)] : [])])));
-    if (vectors.length > MAX_ROWS_SHOWN) console.log(`... ${vectors.length - MAX_ROWS_SHOWN} more vectors (all of them in --csv / --json)`);
+    console.log(
+      table(
+        ['vector', 'type', 'first', 'last', 'min', 'max', ...(plot.complex ? ['phase (deg)'] : [])],
+        vectors
+          .slice(0, MAX_ROWS_SHOWN)
+          .map((v) => [
+            v.name,
+            v.type,
+            fmt(v.first),
+            fmt(v.last),
+            fmt(v.min),
+            fmt(v.max),
+            ...(plot.complex ? [v.lastPhaseDeg === undefined ? '' : v.lastPhaseDeg.toFixed(1)] : []),
+          ]),
+      ),
+    );
+    if (vectors.length > MAX_ROWS_SHOWN)
+      console.log(`... ${vectors.length - MAX_ROWS_SHOWN} more vectors (all of them in --csv / --json)`);
   }
   if (r.measurements && r.measurements.length > 0) {
     console.log('\n.meas results (second run without -r):');
-    console.log(table(['analysis', 'name', 'value', 'more'], r.measurements.map((m) => [m.analysis, m.name, m.value === null ? `failed: ${m.error}` : m.value.toExponential(6), Object.entries(m.extra).map(([k, v]) => `${k}=${v}`).join(' ')])));
+    console.log(
+      table(
+        ['analysis', 'name', 'value', 'more'],
+        r.measurements.map((m) => [
+          m.analysis,
+          m.name,
+          m.value === null ? `failed: ${m.error}` : m.value.toExponential(6),
+          Object.entries(m.extra)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        ]),
+      ),
+    );
   }
   let printFile: string | undefined;
   if (r.printed) {
@@ -88,7 +163,9 @@ export async function handler(a: Args): Promise<void> {
   }
   const warnings = r.messages.filter((m) => m.severity === 'warning');
   if (warnings.length > 0) console.log(`${warnings.length} warnings, e.g. ${warnings[0].text}`);
-  console.log(`ngspice ${r.ngspiceVersion}, ${(r.durationMs / 1000).toFixed(2)} s${r.workDir ? `, kept in ${r.workDir}` : ''}`);
+  console.log(
+    `ngspice ${r.ngspiceVersion}, ${(r.durationMs / 1000).toFixed(2)} s${r.workDir ? `, kept in ${r.workDir}` : ''}`,
+  );
   if (a.csv) {
     const names = plotFileNames(chosen);
     const files = chosen.length === 1 ? [a.csv] : names.map((n) => a.csv!.replace(/(\.csv)?$/i, `.${n}.csv`));
@@ -96,7 +173,18 @@ export async function handler(a: Args): Promise<void> {
     console.log(`wrote ${files.join(', ')}`);
   }
   if (a.json) {
-    const json = { deck: a.deck, ngspiceVersion: r.ngspiceVersion, plots: summaries.map(({ plot, vectors }) => ({ plotname: plot.plotname, points: plot.numPoints, complex: plot.complex, vectors })), measurements: r.measurements ?? [], printFile: printFile ?? null };
+    const json = {
+      deck: a.deck,
+      ngspiceVersion: r.ngspiceVersion,
+      plots: summaries.map(({ plot, vectors }) => ({
+        plotname: plot.plotname,
+        points: plot.numPoints,
+        complex: plot.complex,
+        vectors,
+      })),
+      measurements: r.measurements ?? [],
+      printFile: printFile ?? null,
+    };
     await writeFileAtomic(a.json, JSON.stringify(json, null, 1) + '\n');
     console.log(`wrote ${a.json}`);
   }

@@ -7,7 +7,15 @@ import { loadModel, saveModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { DEFAULT_UNIT_CURRENT_A } from '../../model/tensors.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
-import { CLASSES, DEFAULT_CURRENT_CAP, DEFAULT_TRAIN, trainNetwork, type SplitScore, type TrainOptions, type TrainResult } from '../../train/trainer.js';
+import {
+  CLASSES,
+  DEFAULT_CURRENT_CAP,
+  DEFAULT_TRAIN,
+  trainNetwork,
+  type SplitScore,
+  type TrainOptions,
+  type TrainResult,
+} from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
@@ -15,51 +23,155 @@ import { pct, table } from '../format.js';
 import { progress } from '../progress.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 
-
 const D = DEFAULT_TRAIN;
 const DEFAULT_FEATURES = path.join('data', 'kws-synth', DEFAULT_FEATURES_FILE);
 
 export function builder(y: Argv) {
   return y
-    .option('features', { alias: 'f', type: 'string', default: DEFAULT_FEATURES, describe: 'features file (bmru kws-data --features "" or bmru features <folder>): mfcc [N, frames, 13], target [N], split [N]' })
-    .option('out', { alias: 'o', type: 'string', default: path.join('models', 'kws-trained.json'), describe: 'model file to write: .json (JSON model format) or .safetensors; the report, loss CSV and plots go beside it' })
-    .option('width', { type: 'number', default: D.width, describe: 'H: units per block (the reference KWS network has 4)' })
+    .option('features', {
+      alias: 'f',
+      type: 'string',
+      default: DEFAULT_FEATURES,
+      describe:
+        'features file (bmru kws-data --features "" or bmru features <folder>): mfcc [N, frames, 13], target [N], split [N]',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      default: path.join('models', 'kws-trained.json'),
+      describe:
+        'model file to write: .json (JSON model format) or .safetensors; the report, loss CSV and plots go beside it',
+    })
+    .option('width', {
+      type: 'number',
+      default: D.width,
+      describe: 'H: units per block (the reference KWS network has 4)',
+    })
     .option('blocks', { type: 'number', default: D.blocks, describe: 'L: recurrent blocks' })
-    .option('skip', { type: 'boolean', default: D.skip, describe: 'residual connection around each block (--no-skip to drop it)' })
+    .option('skip', {
+      type: 'boolean',
+      default: D.skip,
+      describe: 'residual connection around each block (--no-skip to drop it)',
+    })
     .option('epochs', { type: 'number', default: D.epochs, describe: 'passes over the training split' })
     .option('batch-size', { type: 'number', default: D.batchSize, describe: 'clips per optimiser step' })
-    .option('lr', { type: 'number', default: D.lr, describe: 'peak learning rate of AdamW (linear warm-up, then cosine decay)' })
-    .option('warmup-steps', { type: 'number', default: D.warmupSteps, describe: 'steps of linear learning-rate warm-up' })
-    .option('lr-floor', { type: 'number', default: D.lrFloor, describe: 'final learning rate as a fraction of the peak' })
-    .option('weight-decay', { type: 'number', default: D.weightDecay, describe: 'AdamW decoupled weight decay (weights only)' })
+    .option('lr', {
+      type: 'number',
+      default: D.lr,
+      describe: 'peak learning rate of AdamW (linear warm-up, then cosine decay)',
+    })
+    .option('warmup-steps', {
+      type: 'number',
+      default: D.warmupSteps,
+      describe: 'steps of linear learning-rate warm-up',
+    })
+    .option('lr-floor', {
+      type: 'number',
+      default: D.lrFloor,
+      describe: 'final learning rate as a fraction of the peak',
+    })
+    .option('weight-decay', {
+      type: 'number',
+      default: D.weightDecay,
+      describe: 'AdamW decoupled weight decay (weights only)',
+    })
     .option('clip-norm', { type: 'number', default: D.clipNorm, describe: 'maximum global gradient norm' })
-    .option('surrogate-width', { type: 'number', default: D.surrogateWidth, describe: 'width w (units of I_unit) of the arctan surrogate dH/dx = (1/w) / (1 + (pi x / w)^2)' })
-    .option('anneal', { type: 'boolean', default: D.anneal, describe: 'start with the cumulative (CMRU) gradient through time and anneal it linearly to the pure BMRU' })
-    .option('anneal-fraction', { type: 'number', default: D.annealFraction, describe: 'fraction of the steps the annealing takes (the rest trains the pure BMRU)' })
-    .option('input-noise', { type: 'number', default: D.inputNoise, describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)' })
-    .option('current-cap', { type: 'number', default: DEFAULT_CURRENT_CAP, describe: 'penalise candidate and block currents beyond this many units (I_unit): the circuit\'s mirrors are unity-gain up to ~3 nA' })
-    .option('current-weight', { type: 'number', default: D.currentWeight, describe: 'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off' })
-    .option('unit-current', { type: 'number', default: DEFAULT_UNIT_CURRENT_A, describe: 'I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it, training does not see it' })
-    .option('seed', { type: 'number', default: D.seed, describe: 'seed of the initial parameters, the batch order and the input noise' })
-    .option('init', { type: 'string', describe: 'start from this model file instead of random parameters (same shape)' })
+    .option('surrogate-width', {
+      type: 'number',
+      default: D.surrogateWidth,
+      describe: 'width w (units of I_unit) of the arctan surrogate dH/dx = (1/w) / (1 + (pi x / w)^2)',
+    })
+    .option('anneal', {
+      type: 'boolean',
+      default: D.anneal,
+      describe: 'start with the cumulative (CMRU) gradient through time and anneal it linearly to the pure BMRU',
+    })
+    .option('anneal-fraction', {
+      type: 'number',
+      default: D.annealFraction,
+      describe: 'fraction of the steps the annealing takes (the rest trains the pure BMRU)',
+    })
+    .option('input-noise', {
+      type: 'number',
+      default: D.inputNoise,
+      describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)',
+    })
+    .option('current-cap', {
+      type: 'number',
+      default: DEFAULT_CURRENT_CAP,
+      describe:
+        "penalise candidate and block currents beyond this many units (I_unit): the circuit's mirrors are unity-gain up to ~3 nA",
+    })
+    .option('current-weight', {
+      type: 'number',
+      default: D.currentWeight,
+      describe:
+        'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off',
+    })
+    .option('unit-current', {
+      type: 'number',
+      default: DEFAULT_UNIT_CURRENT_A,
+      describe:
+        'I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it, training does not see it',
+    })
+    .option('seed', {
+      type: 'number',
+      default: D.seed,
+      describe: 'seed of the initial parameters, the batch order and the input noise',
+    })
+    .option('init', {
+      type: 'string',
+      describe: 'start from this model file instead of random parameters (same shape)',
+    })
     .check((a) => {
-      const ints: [string, number, number][] = [['width', a.width, 1], ['blocks', a.blocks, 1], ['epochs', a.epochs, 1], ['batch-size', a['batch-size'] as number, 1], ['warmup-steps', a['warmup-steps'] as number, 0], ['seed', a.seed, 0]];
-      for (const [name, v, min] of ints) if (!Number.isInteger(v) || v < min) return `--${name} must be an integer >= ${min}, got ${v}`;
-      const positive: [string, number][] = [['lr', a.lr], ['clip-norm', a['clip-norm'] as number], ['surrogate-width', a['surrogate-width'] as number], ['unit-current', a['unit-current'] as number]];
-      for (const [name, v] of positive) if (!(v > 0) || !Number.isFinite(v)) return `--${name} must be a number > 0, got ${v}`;
-      const fractions: [string, number][] = [['lr-floor', a['lr-floor'] as number], ['anneal-fraction', a['anneal-fraction'] as number]];
+      const ints: [string, number, number][] = [
+        ['width', a.width, 1],
+        ['blocks', a.blocks, 1],
+        ['epochs', a.epochs, 1],
+        ['batch-size', a['batch-size'] as number, 1],
+        ['warmup-steps', a['warmup-steps'] as number, 0],
+        ['seed', a.seed, 0],
+      ];
+      for (const [name, v, min] of ints)
+        if (!Number.isInteger(v) || v < min) return `--${name} must be an integer >= ${min}, got ${v}`;
+      const positive: [string, number][] = [
+        ['lr', a.lr],
+        ['clip-norm', a['clip-norm'] as number],
+        ['surrogate-width', a['surrogate-width'] as number],
+        ['unit-current', a['unit-current'] as number],
+      ];
+      for (const [name, v] of positive)
+        if (!(v > 0) || !Number.isFinite(v)) return `--${name} must be a number > 0, got ${v}`;
+      const fractions: [string, number][] = [
+        ['lr-floor', a['lr-floor'] as number],
+        ['anneal-fraction', a['anneal-fraction'] as number],
+      ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
-      const nonNeg: [string, number][] = [['weight-decay', a['weight-decay'] as number], ['input-noise', a['input-noise'] as number], ['current-weight', a['current-weight'] as number]];
+      const nonNeg: [string, number][] = [
+        ['weight-decay', a['weight-decay'] as number],
+        ['input-noise', a['input-noise'] as number],
+        ['current-weight', a['current-weight'] as number],
+      ];
       const cap = a['current-cap'] as number;
       if (!(cap > 0 && Number.isFinite(cap))) return `--current-cap must be a number > 0, got ${cap}`;
-      for (const [name, v] of nonNeg) if (!(v >= 0) || !Number.isFinite(v)) return `--${name} must be a number >= 0, got ${v}`;
+      for (const [name, v] of nonNeg)
+        if (!(v >= 0) || !Number.isFinite(v)) return `--${name} must be a number >= 0, got ${v}`;
       return true;
     })
-    .example('$0 kws-data --features "" && $0 train', 'make the synthetic set (~1 min), then train the width-4 network on it (~30 s)')
-    .example('$0 train -o models/kws/kws-w4.json --unit-current 2.5e-10', 'the shipped model: 97% on its 181 test clips, for a 250 pA I_unit circuit')
+    .example(
+      '$0 kws-data --features "" && $0 train',
+      'make the synthetic set (~1 min), then train the width-4 network on it (~30 s)',
+    )
+    .example(
+      '$0 train -o models/kws/kws-w4.json --unit-current 2.5e-10',
+      'the shipped model: 97% on its 181 test clips, for a 250 pA I_unit circuit',
+    )
     .example('$0 train --width 8 -o models/kws-w8.json', 'the width-8 network')
     .example('$0 train --anneal --epochs 300 --seed 2', 'cumulative-to-BMRU annealing, longer, another seed')
-    .example('$0 train -o out/kws.json && $0 simulate -m out/kws.json -i clip.csv', 'then run the trained model on a clip (bmru features <clip.wav> -o clip.csv)')
+    .example(
+      '$0 train -o out/kws.json && $0 simulate -m out/kws.json -i clip.csv',
+      'then run the trained model on a clip (bmru features <clip.wav> -o clip.csv)',
+    )
     .epilogue(
       [
         'Network (DESIGN §1): pre-projection 13 -> H, L blocks of (candidate FC, H FQ-BMRU cells with hysteresis, post FC, skip),',
@@ -71,8 +183,8 @@ export function builder(y: Argv) {
         `to what the circuit realises: |W| <= ${LIMITS.weight} (mirror width ratio), |bias| <= ${LIMITS.bias} and alpha, beta_lo, delta <= ${LIMITS.cell} units,`,
         `beta_lo >= ${LIMITS.betaLoMin} units (10x the cell's OFF leakage); and the loss adds a penalty on currents beyond --current-cap.`,
         'The checkpoint with the best validation accuracy (then loss) is kept; the test split is only scored.',
-        '--anneal: the gradient through time starts as the cumulative update\'s (CMRU: 1 at every frame) and falls',
-        'linearly to the BMRU\'s (1 only where the state holds); the states are the exact BMRU ones throughout.',
+        "--anneal: the gradient through time starts as the cumulative update's (CMRU: 1 at every frame) and falls",
+        "linearly to the BMRU's (1 only where the state holds); the states are the exact BMRU ones throughout.",
         '',
         'Writes <out> (cell_params "realised": alpha, beta1, delta >= 0, s0 0/1), and beside it <stem>.report.json',
         '(options, scores, parameter and current ranges, history), <stem>.loss.csv (one row per epoch), <stem>.loss.svg',
@@ -110,13 +222,22 @@ interface Args {
 function checkInitShape(net: Network, a: Args, features: number, file: string): void {
   const have = `F=${net.inputs} H=${net.width} S=${net.cells} L=${net.blocks.length} C=${net.classes} skip=${net.skip}`;
   const want = `F=${features} H=${a.width} S=${a.width} L=${a.blocks} C=${CLASSES} skip=${a.skip}`;
-  if (have !== want) throw new InputError(`has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match)`, { file });
+  if (have !== want)
+    throw new InputError(`has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match)`, {
+      file,
+    });
 }
 
 /** Paths of everything a run writes, beside the model file. */
 export function outputPaths(out: string) {
   const stem = out.replace(/\.(json|safetensors)$/, '');
-  return { model: out, report: `${stem}.report.json`, csv: `${stem}.loss.csv`, svg: `${stem}.loss.svg`, html: `${stem}.training.html` };
+  return {
+    model: out,
+    report: `${stem}.report.json`,
+    csv: `${stem}.loss.csv`,
+    svg: `${stem}.loss.svg`,
+    html: `${stem}.training.html`,
+  };
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -144,11 +265,15 @@ export async function handler(a: Args): Promise<void> {
     init,
   };
   const { train, validation, test } = data.splits;
-  console.error(`training width ${a.width}, ${a.blocks} blocks on ${a.features}: ${train.length} train / ${validation.length} validation / ${test.length} test clips`);
+  console.error(
+    `training width ${a.width}, ${a.blocks} blocks on ${a.features}: ${train.length} train / ${validation.length} validation / ${test.length} test clips`,
+  );
   const p = progress('train');
   const r = await trainNetwork(data, options, (rec, etaS) => {
     const val = rec.validation ? `, val ${pct(rec.validation.accuracy, 1)}` : '';
-    p.update(`epoch ${rec.epoch}/${a.epochs}: loss ${rec.trainLoss.toFixed(4)}, train ${pct(rec.train.accuracy, 1)}${val}, ETA ${Math.round(etaS)} s`);
+    p.update(
+      `epoch ${rec.epoch}/${a.epochs}: loss ${rec.trainLoss.toFixed(4)}, train ${pct(rec.train.accuracy, 1)}${val}, ETA ${Math.round(etaS)} s`,
+    );
   }).catch((e: unknown) => {
     p.stop();
     throw e;
@@ -163,10 +288,19 @@ export async function handler(a: Args): Promise<void> {
   await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));
   const title = `bmru train: width ${a.width}, ${a.blocks} blocks, seed ${a.seed}`;
   await writePlot(files.svg, await lossPlot(r.history, title));
-  await writePlot(files.html, await trainingPage(r.history, title, `Kept epoch ${r.bestEpoch} (best validation accuracy, then loss). ${a.features}`));
+  await writePlot(
+    files.html,
+    await trainingPage(
+      r.history,
+      title,
+      `Kept epoch ${r.bestEpoch} (best validation accuracy, then loss). ${a.features}`,
+    ),
+  );
 
   console.log(scoreTable(r));
-  console.log(`kept epoch ${r.bestEpoch} of ${a.epochs} (best validation accuracy, then loss); ${r.elapsedS.toFixed(1)} s of training`);
+  console.log(
+    `kept epoch ${r.bestEpoch} of ${a.epochs} (best validation accuracy, then loss); ${r.elapsedS.toFixed(1)} s of training`,
+  );
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
 }
 
@@ -174,7 +308,19 @@ export async function handler(a: Args): Promise<void> {
 function scoreTable(r: TrainResult): string {
   const rows = (['train', 'validation', 'test'] as SplitName[]).flatMap((name) => {
     const s = r.scores[name];
-    return s ? [[name, s.clips, pct(s.accuracy), pct(s.frameAccuracy), s.loss.toFixed(4), `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`, `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`]] : [];
+    return s
+      ? [
+          [
+            name,
+            s.clips,
+            pct(s.accuracy),
+            pct(s.frameAccuracy),
+            s.loss.toFixed(4),
+            `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`,
+            `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`,
+          ],
+        ]
+      : [];
   });
   return table(['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', 'keyword hits', 'false alarms'], rows);
 }
@@ -182,12 +328,21 @@ function scoreTable(r: TrainResult): string {
 /** Everything needed to judge and reproduce the run (the report JSON). */
 function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainResult) {
   const keyword = data.keyword;
-  const scores = Object.fromEntries(Object.entries(r.scores).filter(([, s]) => s !== undefined)) as Record<string, SplitScore>;
+  const scores = Object.fromEntries(Object.entries(r.scores).filter(([, s]) => s !== undefined)) as Record<
+    string,
+    SplitScore
+  >;
   return {
     format: 'bmru-train-report/1',
     command: `bmru ${process.argv.slice(2).join(' ')}`,
     features: a.features,
-    clips: { train: data.splits.train.length, validation: data.splits.validation.length, test: data.splits.test.length, frames: data.frames, features: data.features },
+    clips: {
+      train: data.splits.train.length,
+      validation: data.splits.validation.length,
+      test: data.splits.test.length,
+      frames: data.frames,
+      features: data.features,
+    },
     keyword,
     classes: ['other', keyword].slice(0, CLASSES),
     model: a.out,

@@ -2,26 +2,66 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
 import { CORE_DOMAINS, frameAverages, powerFromPlot, type PowerReport } from '../../../analysis/power.js';
-import { DEFAULT_SCALING_FRAMES, DEFAULT_SCALING_WIDTHS, fitScaling, powerScaling, type ScalingPoint } from '../../../analysis/scaling.js';
+import {
+  DEFAULT_SCALING_FRAMES,
+  DEFAULT_SCALING_WIDTHS,
+  fitScaling,
+  powerScaling,
+  type ScalingPoint,
+} from '../../../analysis/scaling.js';
 import { transientPlot, vector } from '../../../spice/rawfile.js';
 import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
-import { intAtLeast, modelOptions, prepareAnalysis, processOptions, timeoutOption, type AnalysisArgs } from '../../common.js';
+import {
+  intAtLeast,
+  modelOptions,
+  prepareAnalysis,
+  processOptions,
+  timeoutOption,
+  type AnalysisArgs,
+} from '../../common.js';
 import { writeFileAtomic } from '../../../util/output.js';
 
 export const command = 'power';
-export const describe = 'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
+export const describe =
+  'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
 
 export function builder(y: Argv) {
   return timeoutOption(processOptions(modelOptions(y)), 3600)
-    .option('scaling', { type: 'boolean', default: false, describe: 'also sweep random networks of the reference shape over --widths and fit power-law exponents' })
-    .option('widths', { type: 'string', default: DEFAULT_SCALING_WIDTHS.join(','), describe: 'comma-separated widths for --scaling (each run costs ~N^2 transistors: 32 takes tens of minutes, 64 hours)' })
-    .option('frames', { type: 'number', default: DEFAULT_SCALING_FRAMES, describe: 'frames per random clip in --scaling' })
-    .option('workers', { type: 'number', describe: 'ngspice processes at once for --scaling', defaultDescription: 'all cores' })
-    .option('out', { alias: 'o', type: 'string', describe: 'output folder', defaultDescription: 'out/power-<model>-<process>' })
-    .check((a) => (/^\d+(,\d+)+$/.test(a.widths) && a.widths.split(',').every((w) => Number(w) >= 1)) || `--widths must be at least two comma-separated widths >= 1 (a fit needs two points), got "${a.widths}"`)
+    .option('scaling', {
+      type: 'boolean',
+      default: false,
+      describe: 'also sweep random networks of the reference shape over --widths and fit power-law exponents',
+    })
+    .option('widths', {
+      type: 'string',
+      default: DEFAULT_SCALING_WIDTHS.join(','),
+      describe:
+        'comma-separated widths for --scaling (each run costs ~N^2 transistors: 32 takes tens of minutes, 64 hours)',
+    })
+    .option('frames', {
+      type: 'number',
+      default: DEFAULT_SCALING_FRAMES,
+      describe: 'frames per random clip in --scaling',
+    })
+    .option('workers', {
+      type: 'number',
+      describe: 'ngspice processes at once for --scaling',
+      defaultDescription: 'all cores',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: 'output folder',
+      defaultDescription: 'out/power-<model>-<process>',
+    })
+    .check(
+      (a) =>
+        (/^\d+(,\d+)+$/.test(a.widths) && a.widths.split(',').every((w) => Number(w) >= 1)) ||
+        `--widths must be at least two comma-separated widths >= 1 (a fit needs two points), got "${a.widths}"`,
+    )
     .check((a) => intAtLeast('frames', a.frames, 1))
     .check((a) => intAtLeast('workers', a.workers, 1))
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
@@ -39,35 +79,99 @@ export async function handler(a: Args): Promise<void> {
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'power');
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r = await cosimulate(net, inputs, {
-    process: proc, calibration, maxTransistors: a.maxTransistors, run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
+    process: proc,
+    calibration,
+    maxTransistors: a.maxTransistors,
+    run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
   }).finally(() => p.stop());
   const plot = transientPlot(r.run.plots);
   const power = powerFromPlot(plot, r.generated.probes.supplies, proc.vddV, net.frameS);
   const time = vector(plot, 'time');
-  const perFrame = Object.entries(r.generated.probes.supplies).map(([d, name]) => [d, frameAverages(time, Float64Array.from(vector(plot, name), (i) => -i * proc.vddV), net.frameS)] as const);
-  await writeCsv(join(out, 'power.csv'), [['domain', 'mean_w', 'peak_w', 'peak_frame_w'], ...power.domains.map((d) => [d.domain, d.meanW, d.peakW, d.peakFrameW])]);
-  await writeCsv(join(out, 'power-frames.csv'), [['frame', ...perFrame.map(([d]) => `${d}_w`)], ...perFrame[0][1].map((_, t) => [t, ...perFrame.map(([, v]) => v[t])])]);
-  console.log(formatPower(power, `${r.generated.transistors} transistors, ${inputs.frames} frames, state agreement ${pct(r.comparison.stateAgreement)}`));
+  const perFrame = Object.entries(r.generated.probes.supplies).map(
+    ([d, name]) =>
+      [
+        d,
+        frameAverages(
+          time,
+          Float64Array.from(vector(plot, name), (i) => -i * proc.vddV),
+          net.frameS,
+        ),
+      ] as const,
+  );
+  await writeCsv(join(out, 'power.csv'), [
+    ['domain', 'mean_w', 'peak_w', 'peak_frame_w'],
+    ...power.domains.map((d) => [d.domain, d.meanW, d.peakW, d.peakFrameW]),
+  ]);
+  await writeCsv(join(out, 'power-frames.csv'), [
+    ['frame', ...perFrame.map(([d]) => `${d}_w`)],
+    ...perFrame[0][1].map((_, t) => [t, ...perFrame.map(([, v]) => v[t])]),
+  ]);
+  console.log(
+    formatPower(
+      power,
+      `${r.generated.transistors} transistors, ${inputs.frames} frames, state agreement ${pct(r.comparison.stateAgreement)}`,
+    ),
+  );
 
   let points: ScalingPoint[] | undefined;
   if (a.scaling) {
     const widths = a.widths.split(',').map(Number);
     const sp = progress(`scaling: ${widths.length} widths x ${a.frames} frames`);
     points = await powerScaling({
-      process: proc, calibration, maxTransistors: a.maxTransistors, widths, frames: a.frames, concurrency: a.workers, run: { timeoutMs: a.timeout * 1000 },
+      process: proc,
+      calibration,
+      maxTransistors: a.maxTransistors,
+      widths,
+      frames: a.frames,
+      concurrency: a.workers,
+      run: { timeoutMs: a.timeout * 1000 },
       onDone: (c) => sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`),
     }).finally(() => sp.stop());
     console.log('');
     console.log(formatScaling(points));
     await writeCsv(join(out, 'scaling.csv'), [
-      ['width', 'transistors', 'weights', 'state_agreement', 'ngspice_s', ...points[0].power.domains.map((d) => `${d.domain}_w`), 'core_w'],
-      ...points.map((s) => [s.width, s.transistors, s.weights, s.stateAgreement, s.ngspiceS, ...s.power.domains.map((d) => d.meanW), s.power.coreW]),
+      [
+        'width',
+        'transistors',
+        'weights',
+        'state_agreement',
+        'ngspice_s',
+        ...points[0].power.domains.map((d) => `${d.domain}_w`),
+        'core_w',
+      ],
+      ...points.map((s) => [
+        s.width,
+        s.transistors,
+        s.weights,
+        s.stateAgreement,
+        s.ngspiceS,
+        ...s.power.domains.map((d) => d.meanW),
+        s.power.coreW,
+      ]),
     ]);
   }
-  const sections = [{ heading: 'Power per frame', svg: await framePlot(perFrame), caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total` }];
-  if (points) sections.push({ heading: 'Power vs width', svg: await scalingPlot(points), caption: 'points: measured; dashed: fitted power laws' });
+  const sections = [
+    {
+      heading: 'Power per frame',
+      svg: await framePlot(perFrame),
+      caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total`,
+    },
+  ];
+  if (points)
+    sections.push({
+      heading: 'Power vs width',
+      svg: await scalingPlot(points),
+      caption: 'points: measured; dashed: fitted power laws',
+    });
   await writePlot(join(out, 'power.html'), htmlPage(`bmru analyze power: ${a.model} on ${proc.name}`, sections));
-  await writeFileAtomic(join(out, 'power.json'), JSON.stringify({ model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } }, null, 1) + '\n');
+  await writeFileAtomic(
+    join(out, 'power.json'),
+    JSON.stringify(
+      { model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } },
+      null,
+      1,
+    ) + '\n',
+  );
   console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`);
 }
 
@@ -76,8 +180,17 @@ export function formatPower(p: PowerReport, context: string): string {
   const core = new Set<string>(CORE_DOMAINS);
   return [
     `power per supply domain (${context}; VDD ${p.vddV} V, ${p.durationS.toFixed(2)} s):`,
-    table(['domain', 'mean', 'share of total', 'peak frame', 'peak instant', 'core'],
-      p.domains.map((d) => [d.domain, watts(d.meanW), pct(d.meanW / p.totalW, 1), watts(d.peakFrameW), watts(d.peakW), core.has(d.domain) ? 'yes' : ''])),
+    table(
+      ['domain', 'mean', 'share of total', 'peak frame', 'peak instant', 'core'],
+      p.domains.map((d) => [
+        d.domain,
+        watts(d.meanW),
+        pct(d.meanW / p.totalW, 1),
+        watts(d.peakFrameW),
+        watts(d.peakW),
+        core.has(d.domain) ? 'yes' : '',
+      ]),
+    ),
     `RNN core (${CORE_DOMAINS.join(' + ')}): ${watts(p.coreW)}, total ${watts(p.totalW)}`,
     `energy per inference (${p.durationS.toFixed(2)} s clip): core ${(p.coreEnergyJ * 1e9).toFixed(2)} nJ, total ${(p.totalEnergyJ * 1e9).toFixed(2)} nJ`,
   ].join('\n');
@@ -88,12 +201,38 @@ export function formatScaling(points: readonly ScalingPoint[]): string {
   const fits = fitScaling(points);
   return [
     'power vs width (random networks of the reference shape):',
-    table(['width', 'transistors', 'weights', ...points[0].power.domains.map((d) => d.domain), 'core', 'agreement', 'ngspice'],
-      points.map((s) => [s.width, s.transistors, s.weights, ...s.power.domains.map((d) => watts(d.meanW)), watts(s.power.coreW), pct(s.stateAgreement), `${s.ngspiceS.toFixed(0)} s`])),
+    table(
+      [
+        'width',
+        'transistors',
+        'weights',
+        ...points[0].power.domains.map((d) => d.domain),
+        'core',
+        'agreement',
+        'ngspice',
+      ],
+      points.map((s) => [
+        s.width,
+        s.transistors,
+        s.weights,
+        ...s.power.domains.map((d) => watts(d.meanW)),
+        watts(s.power.coreW),
+        pct(s.stateAgreement),
+        `${s.ngspiceS.toFixed(0)} s`,
+      ]),
+    ),
     '',
     'fitted power laws P ~ x^k:',
-    table(['domain', 'k vs width N', 'R^2', 'k vs weight count', 'R^2'],
-      fits.map((f) => [f.domain, f.exponentN.toFixed(2), f.r2N.toFixed(3), f.exponentWeights.toFixed(2), f.r2Weights.toFixed(3)])),
+    table(
+      ['domain', 'k vs width N', 'R^2', 'k vs weight count', 'R^2'],
+      fits.map((f) => [
+        f.domain,
+        f.exponentN.toFixed(2),
+        f.r2N.toFixed(3),
+        f.exponentWeights.toFixed(2),
+        f.r2Weights.toFixed(3),
+      ]),
+    ),
   ].join('\n');
 }
 
@@ -103,7 +242,12 @@ function framePlot(perFrame: readonly (readonly [string, number[]])[]): Promise<
     title: 'Average power per frame and supply domain',
     x: { label: 'frame' },
     y: { label: 'power (W)', log: true },
-    series: perFrame.map(([d, v]) => ({ name: d, x: v.map((_, t) => t), y: v.map((w) => Math.max(w, MIN_PLOT_W)), mark: 'step' as const })),
+    series: perFrame.map(([d, v]) => ({
+      name: d,
+      x: v.map((_, t) => t),
+      y: v.map((w) => Math.max(w, MIN_PLOT_W)),
+      mark: 'step' as const,
+    })),
   });
 }
 
@@ -115,13 +259,27 @@ function scalingPlot(points: readonly ScalingPoint[]): Promise<string> {
   const widths = points.map((p) => p.width);
   const fits = fitScaling(points);
   const series = fits.flatMap((f) => {
-    const y = points.map((p) => (f.domain === 'core' ? p.power.coreW : p.power.domains.find((d) => d.domain === f.domain)!.meanW));
+    const y = points.map((p) =>
+      f.domain === 'core' ? p.power.coreW : p.power.domains.find((d) => d.domain === f.domain)!.meanW,
+    );
     const x0 = widths[0];
-    const y0 = Math.exp(widths.reduce((s, w, i) => s + Math.log(y[i]) - f.exponentN * Math.log(w / x0), 0) / widths.length);
+    const y0 = Math.exp(
+      widths.reduce((s, w, i) => s + Math.log(y[i]) - f.exponentN * Math.log(w / x0), 0) / widths.length,
+    );
     return [
       { name: f.domain, x: widths, y: y.map((v) => Math.max(v, MIN_PLOT_W)), mark: 'point' as const },
-      { name: `${f.domain} fit N^${f.exponentN.toFixed(2)}`, x: widths, y: widths.map((w) => y0 * (w / x0) ** f.exponentN), mark: 'dashed' as const },
+      {
+        name: `${f.domain} fit N^${f.exponentN.toFixed(2)}`,
+        x: widths,
+        y: widths.map((w) => y0 * (w / x0) ** f.exponentN),
+        mark: 'dashed' as const,
+      },
     ];
   });
-  return lineChart({ title: 'Power vs width (random networks, reference shape)', x: { label: 'width N', log: true }, y: { label: 'power (W)', log: true }, series });
+  return lineChart({
+    title: 'Power vs width (random networks, reference shape)',
+    x: { label: 'width N', log: true },
+    y: { label: 'power (W)', log: true },
+    series,
+  });
 }
