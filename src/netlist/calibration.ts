@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { HardwareTablesSchema } from './hardware-tables.js';
 
 /** A monotone transfer y = f(x) sampled at increasing x (both in the units named by the owner). */
 const TableSchema = z.object({ x: z.array(z.number()).min(2), y: z.array(z.number()).min(2) });
@@ -41,6 +42,8 @@ const CalibrationSchema = z.object({
   mirror: z.object({ n: TableSchema, p: TableSchema, nSame: TableSchema, pSame: TableSchema }).partial(),
   /** Residual error after inversion, for the report (fraction or A, as named). */
   residual: z.record(z.string(), z.number()).optional(),
+  /** Summing-node knees and cell OFF leakage for the hardware-aware model (hardware-tables.ts); absent in older files. */
+  hardware: HardwareTablesSchema.optional(),
 });
 export type Calibration = z.infer<typeof CalibrationSchema>;
 
