@@ -21,7 +21,7 @@ export interface CellBias {
 export const SWEEP_A_PER_V = 1e-9;
 
 /** A calibration deck: the process's model lines and options, one supply, a DC sweep of `vctl` (V read as nA). */
-function sweepDeck(process: Process, title: string, deckLines: readonly string[] | undefined, parts: Pick<Deck, 'subcircuits' | 'elements' | 'saves'>, sweep: { start: number; stop: number; step: number }): string {
+export function sweepDeck(process: Process, title: string, deckLines: readonly string[] | undefined, parts: Pick<Deck, 'subcircuits' | 'elements' | 'saves'>, sweep: { start: number; stop: number; step: number }): string {
   return writeDeck({
     title,
     modelLines: deckLines ?? process.deckLines,
@@ -34,9 +34,9 @@ function sweepDeck(process: Process, title: string, deckLines: readonly string[]
 
 /** The swept control voltage source (`V<name>`) and its node. */
 const SWEEP_SOURCE = 'vctl'; // the card of sweepControl (ngspice names are case-blind)
-const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', minus: '0', dcV: 0 };
+export const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', minus: '0', dcV: 0 };
 /** A VCCS from the sweep control: `gain` nA per V of control, from `plus` through the source to `minus`. */
-const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({ type: 'vccs', name, plus, minus, ctrlPlus: 'ctl', ctrlMinus: '0', gainAPerV: gain * SWEEP_A_PER_V });
+export const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({ type: 'vccs', name, plus, minus, ctrlPlus: 'ctl', ctrlMinus: '0', gainAPerV: gain * SWEEP_A_PER_V });
 
 
 /**
