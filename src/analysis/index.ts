@@ -8,3 +8,4 @@ export * from './montecarlo.js';
 export * from './corners.js';
 export * from './hwaware.js';
 export * from './kws.js';
+export * from './hwmodel.js';
