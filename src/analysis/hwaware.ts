@@ -85,15 +85,27 @@ function fitBlock(net: Network, k: number, sw: Trace, circuit: BoundaryFrames): 
         (sw.states[k][i] ? on : off).push(circuit.stateCurrents[k][i]);
       }
       const line = xs.length >= MIN_FRAMES_TO_FIT ? fitLine(xs, ys) : { gain: 1, offset: 0 };
-      const mean = (v: number[], fallback: number) => (v.length >= MIN_FRAMES_TO_FIT ? v.reduce((a, b) => a + b, 0) / v.length : fallback);
-      out.push({ block: k, unit: j, candidateGain: line.gain, candidateOffset: line.offset, onLevel: mean(on, alpha[j]), offLeak: mean(off, 0) });
+      const mean = (v: number[], fallback: number) =>
+        v.length >= MIN_FRAMES_TO_FIT ? v.reduce((a, b) => a + b, 0) / v.length : fallback;
+      out.push({
+        block: k,
+        unit: j,
+        candidateGain: line.gain,
+        candidateOffset: line.offset,
+        onLevel: mean(on, alpha[j]),
+        offLeak: mean(off, 0),
+      });
     }
   }
   return out;
 }
 
 /** Per class: circuit logit ~ gain * model logit + offset (the classifier's mirror errors), from the same clip. */
-export function fitLogitCorrections(net: Network, sw: Trace, circuitLogits: Float64Array): { gain: number; offset: number }[] {
+export function fitLogitCorrections(
+  net: Network,
+  sw: Trace,
+  circuitLogits: Float64Array,
+): { gain: number; offset: number }[] {
   const C = net.classes;
   return Array.from({ length: C }, (_, c) => {
     const x: number[] = [];
@@ -124,7 +136,10 @@ export function applyCorrections(net: Network, corrections: readonly CellCorrect
   const H = net.width;
   const blocks: Block[] = net.blocks.map((block, k) => {
     const th = cellThresholds(block.cell);
-    const cand = { weight: { ...block.cand.weight, data: Float64Array.from(block.cand.weight.data) }, bias: Float64Array.from(block.cand.bias) };
+    const cand = {
+      weight: { ...block.cand.weight, data: Float64Array.from(block.cand.weight.data) },
+      bias: Float64Array.from(block.cand.bias),
+    };
     const post = { weight: block.post.weight, bias: Float64Array.from(block.post.bias) };
     const alpha = Float64Array.from(th.alpha);
     for (const c of corrections.filter((x) => x.block === k)) {
@@ -136,7 +151,12 @@ export function applyCorrections(net: Network, corrections: readonly CellCorrect
     }
     return {
       cand,
-      cell: { alpha, beta1: th.betaLo, delta: Float64Array.from(th.betaHi, (hi, j) => hi - th.betaLo[j]), s0: Float64Array.from(th.s0) },
+      cell: {
+        alpha,
+        beta1: th.betaLo,
+        delta: Float64Array.from(th.betaHi, (hi, j) => hi - th.betaLo[j]),
+        s0: Float64Array.from(th.s0),
+      },
       post,
     };
   });
@@ -154,7 +174,12 @@ export interface ModelFit {
 }
 
 /** How closely a software trace predicts the circuit. */
-export function modelFit(net: Network, sw: Trace, circuit: BoundaryFrames & { readonly logits: Float64Array }, leak?: readonly CellCorrection[]): ModelFit {
+export function modelFit(
+  net: Network,
+  sw: Trace,
+  circuit: BoundaryFrames & { readonly logits: Float64Array },
+  leak?: readonly CellCorrection[],
+): ModelFit {
   const S = net.cells;
   let agree = 0;
   let dc = 0;
@@ -162,7 +187,10 @@ export function modelFit(net: Network, sw: Trace, circuit: BoundaryFrames & { re
   let n = 0;
   net.blocks.forEach((block, k) => {
     const { alpha } = cellThresholds(block.cell);
-    const offLevels = Array.from({ length: S }, (_, j) => leak?.find((c) => c.block === k && c.unit === j)?.offLeak ?? 0);
+    const offLevels = Array.from(
+      { length: S },
+      (_, j) => leak?.find((c) => c.block === k && c.unit === j)?.offLeak ?? 0,
+    );
     for (let i = 0; i < sw.frames * S; i++) {
       const j = i % S;
       const offLevel = offLevels[j];
@@ -174,5 +202,10 @@ export function modelFit(net: Network, sw: Trace, circuit: BoundaryFrames & { re
   });
   let dl = 0;
   for (let i = 0; i < sw.logits.length; i++) dl += Math.abs(sw.logits[i] - circuit.logits[i]);
-  return { stateAgreement: agree / n, candidateMAE: dc / n, stateCurrentMAE: ds / n, logitMAE: dl / Math.max(sw.logits.length, 1) };
+  return {
+    stateAgreement: agree / n,
+    candidateMAE: dc / n,
+    stateCurrentMAE: ds / n,
+    logitMAE: dl / Math.max(sw.logits.length, 1),
+  };
 }

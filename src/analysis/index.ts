@@ -9,3 +9,4 @@ export * from './corners.js';
 export * from './hwaware.js';
 export * from './kws.js';
 export * from './noise-study.js';
+export * from './hwmodel.js';

@@ -8,6 +8,27 @@ import { runMany } from '../util/pool.js';
 import { runNgspice, ngspiceVersion, type RunOptions } from '../spice/runner.js';
 import { cellSweepDeck, mirrorSweepDeck, snappedWidthUm, type CellBias } from './decks.js';
 import { measureCells, measureMirrors, type CellMeasurement } from './measure.js';
+import {
+  COPY_HOLD_A,
+  DEFAULT_HARDWARE_PLAN,
+  SWITCH_FROM,
+  SWITCH_STEP_S,
+  SWITCH_STOP_S,
+  cellFoldTable,
+  cellOffTable,
+  cellStepDeck,
+  copySweepDeck,
+  fitRailCharge,
+  hardwareTables,
+  kneeSweepDeck,
+  measureCopies,
+  measureKnee,
+  measureRailCharge,
+  measureSwitchTimes,
+  railChargeDeck,
+  switchTimes,
+  type HardwarePlan,
+} from './hardware.js';
 
 const nA = 1e-9;
 
@@ -45,6 +66,8 @@ const SWEEP_SPAN = 2.2;
 
 export interface CalibrateOptions {
   readonly plan?: CalibrationPlan;
+  /** The hardware tables' sweeps (knees, copies, OFF curves); `false`: do not measure them. */
+  readonly hardwarePlan?: HardwarePlan | false;
   readonly run?: Omit<RunOptions, 'netlist'>;
   readonly deckLines?: readonly string[];
   readonly concurrency?: number;
@@ -57,7 +80,12 @@ export interface CalibrateOptions {
  * not converge (at a switching jump) ngspice restarts from gmin stepping, which forgets the state of every
  * other bistable cell in the deck. Steps scale with each cell's I_thresh so every threshold gets 0.1% resolution.
  */
-export async function measureCellsSpice(process: Process, cells: readonly CellBias[], plan: CalibrationPlan, opts: CalibrateOptions = {}): Promise<CellMeasurement[]> {
+export async function measureCellsSpice(
+  process: Process,
+  cells: readonly CellBias[],
+  plan: CalibrationPlan,
+  opts: CalibrateOptions & { offFractions?: readonly number[] } = {},
+): Promise<CellMeasurement[]> {
   const jobs = cells.flatMap((cell, k) => (['up', 'down'] as const).map((direction) => ({ cell, k, direction })));
   const plots = await runMany(
     jobs,
@@ -65,16 +93,28 @@ export async function measureCellsSpice(process: Process, cells: readonly CellBi
       runNgspice({
         ...opts.run,
         name: `cell${j.k}-${j.direction}`,
-        netlist: cellSweepDeck(process, [j.cell], j.direction, SWEEP_SPAN * j.cell.threshA, plan.relStep * j.cell.threshA, opts.deckLines),
+        netlist: cellSweepDeck(
+          process,
+          [j.cell],
+          j.direction,
+          SWEEP_SPAN * j.cell.threshA,
+          plan.relStep * j.cell.threshA,
+          opts.deckLines,
+        ),
         extraArgs: [...process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
       }).then((r) => r.plots[0]),
     { concurrency: opts.concurrency, onDone: (c) => opts.onRun?.(c.completed, c.total) },
   );
-  return cells.map((_, k) => measureCells(plots[2 * k], plots[2 * k + 1], 1, process.vddV)[0]);
+  return cells.map((_, k) => measureCells(plots[2 * k], plots[2 * k + 1], 1, process.vddV, opts.offFractions)[0]);
 }
 
 /** Run the mirror sweep: gain[pol][ratio index][current index]. */
-export async function measureMirrorsSpice(process: Process, ratios: readonly number[], plan: CalibrationPlan, opts: CalibrateOptions = {}) {
+export async function measureMirrorsSpice(
+  process: Process,
+  ratios: readonly number[],
+  plan: CalibrationPlan,
+  opts: CalibrateOptions = {},
+) {
   const r = await runNgspice({
     ...opts.run,
     name: 'mirrors',
@@ -110,7 +150,12 @@ const NARROW_RATIO_STEP = 1.25;
 export function mirrorRatiosFor(process: Process, plan: CalibrationPlan): number[] {
   const first = plan.mirrorRatios[0];
   const narrow: number[] = [];
-  for (let r = process.minWidthUm / process.sizing.unitWidthUm; r < first / NARROW_RATIO_STEP ** 0.5; r *= NARROW_RATIO_STEP) narrow.push(r);
+  for (
+    let r = process.minWidthUm / process.sizing.unitWidthUm;
+    r < first / NARROW_RATIO_STEP ** 0.5;
+    r *= NARROW_RATIO_STEP
+  )
+    narrow.push(r);
   // Distinct device widths only: two ratios that snap to one width would give the table a repeated x.
   const seen = new Set<number>();
   return [...narrow, ...plan.mirrorRatios].filter((r) => {
@@ -133,10 +178,13 @@ export interface CalibrationRun {
 /** Measure every transfer of a process and return the calibration tables. */
 export async function calibrate(process: Process, opts: CalibrateOptions = {}): Promise<CalibrationRun> {
   const plan = opts.plan ?? DEFAULT_PLAN;
-  const gridCells = plan.threshA.flatMap((threshA) => plan.widthFractions.map((f) => ({ threshA, widthA: f * threshA, gainA: plan.holdGainA })));
+  const gridCells = plan.threshA.flatMap((threshA) =>
+    plan.widthFractions.map((f) => ({ threshA, widthA: f * threshA, gainA: plan.holdGainA })),
+  );
   const gainCells = plan.gainA.map((gainA) => ({ threshA: plan.holdThreshA, widthA: plan.holdWidthA, gainA }));
   const cells = [...gridCells, ...gainCells];
-  const measured = await measureCellsSpice(process, cells, plan, opts);
+  const hwPlan = opts.hardwarePlan === false ? undefined : (opts.hardwarePlan ?? DEFAULT_HARDWARE_PLAN);
+  const measured = await measureCellsSpice(process, cells, plan, { ...opts, offFractions: hwPlan?.offFractions });
   const F = plan.widthFractions.length;
   const norm = (r: number, pick: (m: CellMeasurement) => number) =>
     measured.slice(r * F, (r + 1) * F).map((m) => pick(m) / plan.threshA[r]);
@@ -145,7 +193,11 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
   const wanted = mirrorRatiosFor(process, plan);
   const ratios = wanted.map((r) => snappedWidthUm(process, r) / unit);
   const mirrors = await measureMirrorsSpice(process, wanted, plan, opts);
-  const mirrorTable = (gains: number[][]) => monotoneTable(ratios, gains.map((g) => geoMean(g)));
+  const mirrorTable = (gains: number[][]) =>
+    monotoneTable(
+      ratios,
+      gains.map((g) => geoMean(g)),
+    );
   const calibration: Calibration = {
     process: process.name,
     ngspiceVersion: await ngspiceVersion(opts.run?.ngspiceBin),
@@ -159,14 +211,122 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
         // No hysteresis current means no width, whatever the sweep resolution shows; a cell that never turns
         // off above zero input (beta_lo below the sweep) holds down to 0, so its width is all of beta_hi.
         delta: plan.threshA.map((_, r) =>
-          norm(r, (m) => m.betaHiA - (Number.isNaN(m.betaLoA) ? 0 : m.betaLoA)).map((d, c) => (plan.widthFractions[c] === 0 ? 0 : Math.max(d, 0))),
+          norm(r, (m) => m.betaHiA - (Number.isNaN(m.betaLoA) ? 0 : m.betaLoA)).map((d, c) =>
+            plan.widthFractions[c] === 0 ? 0 : Math.max(d, 0),
+          ),
         ),
       },
-      gain: monotoneTable(plan.gainA, mG.map((m) => m.onA)),
+      gain: monotoneTable(
+        plan.gainA,
+        mG.map((m) => m.onA),
+      ),
     },
-    mirror: { p: mirrorTable(mirrors.p), n: mirrorTable(mirrors.n), pSame: mirrorTable(mirrors.ps), nSame: mirrorTable(mirrors.ns) },
+    mirror: {
+      p: mirrorTable(mirrors.p),
+      n: mirrorTable(mirrors.n),
+      pSame: mirrorTable(mirrors.ps),
+      nSame: mirrorTable(mirrors.ns),
+    },
   };
-  return { calibration, cells: cells.map((bias, k) => ({ bias, measured: measured[k] })), mirrors: { ratios, ...mirrors } };
+  if (hwPlan) {
+    const grid = plan.threshA.map((_, r) => measured.slice(r * F, (r + 1) * F));
+    calibration.hardware = await measureHardware(process, hwPlan, grid, plan.threshA, { ...opts, plan });
+  }
+  return {
+    calibration,
+    cells: cells.map((bias, k) => ({ bias, measured: measured[k] })),
+    mirrors: { ratios, ...mirrors },
+  };
+}
+
+/**
+ * The hardware tables (calibrate/hardware.ts, read by analysis/hwmodel.ts): knee sweeps of both diode polarities,
+ * rail-charge steps, cell switching-time steps, copy sweeps; and from the cell grid's own sweeps (`grid[row]` = the
+ * measured cells of I_thresh row `row`; empty: left out) the OFF curves and the folds.
+ */
+export async function measureHardware(
+  process: Process,
+  hw: HardwarePlan,
+  grid: readonly (readonly CellMeasurement[])[],
+  threshA: readonly number[],
+  opts: CalibrateOptions = {},
+) {
+  const plan = opts.plan ?? DEFAULT_PLAN;
+  const topA = hw.kneeNetA[hw.kneeNetA.length - 1];
+  // The switching-time cells' folds first: the steps are placed relative to them.
+  const switchBias = hw.switchThreshA.flatMap((threshA) =>
+    hw.switchFractions.map((f) => ({ threshA, widthA: f * threshA, gainA: plan.holdGainA })),
+  );
+  const folds = await measureCellsSpice(process, switchBias, plan, { ...opts, onRun: undefined });
+  const od = hw.switchOverdrives;
+  const steps = {
+    on: switchBias.flatMap((bias, k) =>
+      od.map((d) => ({
+        bias,
+        fromA: SWITCH_FROM.on * folds[k].betaHiA,
+        toA: folds[k].betaHiA * (1 + d),
+        startOn: false,
+      })),
+    ),
+    off: switchBias.flatMap((bias, k) =>
+      od.map((d) => ({
+        bias,
+        fromA: Math.min(SWITCH_FROM.off * folds[k].betaLoA, SWITCH_FROM.on * folds[k].betaHiA),
+        toA: folds[k].betaLoA * (1 - d),
+        startOn: true,
+      })),
+    ),
+  };
+  const decks = [
+    ...(['n', 'p'] as const).map((pol) => ({
+      name: `knee-${pol}`,
+      netlist: kneeSweepDeck(process, pol, hw.kneeOpposingA, topA, hw.kneePoints, opts.deckLines),
+    })),
+    ...(['n', 'p'] as const).map((pol) => ({
+      name: `rail-${pol}`,
+      netlist: railChargeDeck(process, pol, opts.deckLines),
+    })),
+    ...(['on', 'off'] as const).map((dir) => ({
+      name: `switch-${dir}`,
+      netlist: cellStepDeck(process, steps[dir], SWITCH_STEP_S, SWITCH_STOP_S, opts.deckLines),
+    })),
+    ...hw.copySweepsA.map((range, k) => ({
+      name: `copy${k}`,
+      netlist: copySweepDeck(process, range, COPY_HOLD_A, opts.deckLines),
+    })),
+  ];
+  const plots = await runMany(
+    decks,
+    (d) =>
+      runNgspice({
+        ...opts.run,
+        name: d.name,
+        netlist: d.netlist,
+        extraArgs: [...process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
+      }).then((r) => r.plots[0]),
+    { concurrency: opts.concurrency, onDone: (c) => opts.onRun?.(c.completed, c.total) },
+  );
+  const knee = {
+    n: measureKnee(plots[0], hw.kneeOpposingA, topA, hw.kneeNetA),
+    p: measureKnee(plots[1], hw.kneeOpposingA, topA, hw.kneeNetA),
+  };
+  const railCharge = {
+    n: fitRailCharge(process, measureRailCharge(plots[2])),
+    p: fitRailCharge(process, measureRailCharge(plots[3])),
+  };
+  const times = (plot: (typeof plots)[number]) => {
+    const t = measureSwitchTimes(plot, switchBias.length * od.length, SWITCH_STEP_S, process.vddV);
+    return switchBias.map((_, k) => t.slice(k * od.length, (k + 1) * od.length));
+  };
+  const cellSwitch = {
+    on: switchTimes(hw.switchThreshA, hw.switchFractions, od, times(plots[4])),
+    off: switchTimes(hw.switchThreshA, hw.switchFractions, od, times(plots[5])),
+  };
+  const copy = measureCopies(plots.slice(6), hw.copyCurrentsA, plan.mirrorCurrentsA);
+  const onGrid = grid.length > 0;
+  const off = onGrid ? cellOffTable(threshA, plan.widthFractions, grid, hw.offFractions) : undefined;
+  const fold = onGrid ? cellFoldTable(threshA, plan.widthFractions, grid) : undefined;
+  return hardwareTables(knee, copy, off, fold, railCharge, cellSwitch, process);
 }
 
 /** A wanted cell (software units times I_unit, in A). */
@@ -178,8 +338,18 @@ export interface CellTarget {
 
 /** Targets spanning beta in 0.1-1.5 nA (issue 2 acceptance) with narrow and wide hysteresis and several ON levels. */
 export const VERIFY_TARGETS: readonly CellTarget[] = [
-  [0.1, 0.15, 0.1], [0.1, 0.3, 0.3], [0.1, 1.5, 1.5], [0.2, 0.5, 0.5], [0.3, 0.35, 1.0], [0.4, 0.6, 0.2],
-  [0.5, 1.0, 0.8], [0.7, 0.9, 1.2], [0.8, 1.2, 0.4], [1.0, 1.5, 0.6], [1.3, 1.4, 1.0], [1.4, 1.5, 0.15],
+  [0.1, 0.15, 0.1],
+  [0.1, 0.3, 0.3],
+  [0.1, 1.5, 1.5],
+  [0.2, 0.5, 0.5],
+  [0.3, 0.35, 1.0],
+  [0.4, 0.6, 0.2],
+  [0.5, 1.0, 0.8],
+  [0.7, 0.9, 1.2],
+  [0.8, 1.2, 0.4],
+  [1.0, 1.5, 0.6],
+  [1.3, 1.4, 1.0],
+  [1.4, 1.5, 0.15],
 ].map(([lo, hi, a]) => ({ betaLoA: lo * nA, betaHiA: hi * nA, alphaA: a * nA }));
 
 /** Mirror gains to verify (issue 2: within 3% over 0.25-3). */
@@ -211,10 +381,19 @@ export function biasesFor(calibration: Calibration | undefined, t: CellTarget): 
 }
 
 /** Realise each target through the inverted tables, measure it in ngspice, report errors against the rule. */
-export async function verifyCalibration(process: Process, calibration: Calibration | undefined, opts: CalibrateOptions & { targets?: readonly CellTarget[]; gains?: readonly number[] } = {}): Promise<VerifyRow[]> {
+export async function verifyCalibration(
+  process: Process,
+  calibration: Calibration | undefined,
+  opts: CalibrateOptions & { targets?: readonly CellTarget[]; gains?: readonly number[] } = {},
+): Promise<VerifyRow[]> {
   const plan = opts.plan ?? DEFAULT_PLAN;
   const targets = opts.targets ?? VERIFY_TARGETS;
-  const measured = await measureCellsSpice(process, targets.map((t) => biasesFor(calibration, t)), plan, opts);
+  const measured = await measureCellsSpice(
+    process,
+    targets.map((t) => biasesFor(calibration, t)),
+    plan,
+    opts,
+  );
   const rows: VerifyRow[] = [];
   targets.forEach((t, k) => {
     const m = measured[k];
@@ -229,9 +408,10 @@ export async function verifyCalibration(process: Process, calibration: Calibrati
     const ratios = gainsWanted.map((g) => snappedWidthUm(process, inverse(calibration?.mirror[pol], g)) / unit);
     const gains = (await measureMirrorsSpice(process, ratios, plan, opts))[pol];
     gainsWanted.forEach((g, k) => {
-      plan.mirrorCurrentsA.forEach((iA, c) => rows.push(row(`${pol}mos mirror gain ${g} at ${iA / nA} nA`, g, gains[k][c], 0)));
+      plan.mirrorCurrentsA.forEach((iA, c) =>
+        rows.push(row(`${pol}mos mirror gain ${g} at ${iA / nA} nA`, g, gains[k][c], 0)),
+      );
     });
   }
   return rows;
 }
-

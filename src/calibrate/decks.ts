@@ -21,55 +21,115 @@ export interface CellBias {
 export const SWEEP_A_PER_V = 1e-9;
 
 /** A calibration deck: the process's model lines and options, one supply, a DC sweep of `vctl` (V read as nA). */
-function sweepDeck(process: Process, title: string, deckLines: readonly string[] | undefined, parts: Pick<Deck, 'subcircuits' | 'elements' | 'saves'>, sweep: { start: number; stop: number; step: number }): string {
-  return writeDeck({
-    title,
-    modelLines: deckLines ?? process.deckLines,
-    options: DEFAULT_SPICE_OPTIONS,
-    supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }],
-    ...parts,
-    analysis: { kind: 'dc', source: SWEEP_SOURCE, ...sweep },
-  }, process);
+export function sweepDeck(
+  process: Process,
+  title: string,
+  deckLines: readonly string[] | undefined,
+  parts: Pick<Deck, 'subcircuits' | 'elements' | 'saves'>,
+  sweep: { start: number; stop: number; step: number },
+): string {
+  return writeDeck(
+    {
+      title,
+      modelLines: deckLines ?? process.deckLines,
+      options: DEFAULT_SPICE_OPTIONS,
+      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }],
+      ...parts,
+      analysis: { kind: 'dc', source: SWEEP_SOURCE, ...sweep },
+    },
+    process,
+  );
 }
 
 /** The swept control voltage source (`V<name>`) and its node. */
 const SWEEP_SOURCE = 'vctl'; // the card of sweepControl (ngspice names are case-blind)
-const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', minus: '0', dcV: 0 };
+export const sweepControl: VoltageSource = { type: 'vsrc', name: 'ctl', plus: 'ctl', minus: '0', dcV: 0 };
 /** A VCCS from the sweep control: `gain` nA per V of control, from `plus` through the source to `minus`. */
-const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({ type: 'vccs', name, plus, minus, ctrlPlus: 'ctl', ctrlMinus: '0', gainAPerV: gain * SWEEP_A_PER_V });
-
+export const swept = (name: string, plus: string, minus: string, gain = 1): Element => ({
+  type: 'vccs',
+  name,
+  plus,
+  minus,
+  ctrlPlus: 'ctl',
+  ctrlMinus: '0',
+  gainAPerV: gain * SWEEP_A_PER_V,
+});
 
 /**
  * Cells with the given biases, all driven by one swept input current (a VCCS per cell drawing the current from
  * that cell's own PMOS input diode, as a candidate node does in the network). `direction` 'up' starts OFF and
  * finds beta_hi; 'down' starts ON and finds beta_lo. Probes: v(c<k>_v0), i(vm_c<k>) (state current).
  */
-export function cellSweepDeck(process: Process, cells: readonly CellBias[], direction: 'up' | 'down', maxA: number, stepA: number, deckLines?: readonly string[]): string {
+export function cellSweepDeck(
+  process: Process,
+  cells: readonly CellBias[],
+  direction: 'up' | 'down',
+  maxA: number,
+  stepA: number,
+  deckLines?: readonly string[],
+): string {
   // A deck should hold one cell: see measureCellsSpice for why.
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
   const elements: Element[] = [sweepControl];
   const saves: string[] = [];
   cells.forEach((c, k) => {
-    elements.push(mosfet({ name: `in${k}`, polarity: 'p', drain: `pin${k}`, gate: `pin${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
-    for (const [tag, iA] of [['thr', c.threshA], ['wid', c.widthA], ['gain', c.gainA]] as const) {
-      elements.push(mosfet({ name: `${tag}${k}`, polarity: 'n', drain: `${tag}${k}`, gate: `${tag}${k}`, source: '0', widthUm: w, lengthUm: l }));
+    elements.push(
+      mosfet({
+        name: `in${k}`,
+        polarity: 'p',
+        drain: `pin${k}`,
+        gate: `pin${k}`,
+        source: 'vdd',
+        widthUm: w,
+        lengthUm: l,
+      }),
+    );
+    for (const [tag, iA] of [
+      ['thr', c.threshA],
+      ['wid', c.widthA],
+      ['gain', c.gainA],
+    ] as const) {
+      elements.push(
+        mosfet({
+          name: `${tag}${k}`,
+          polarity: 'n',
+          drain: `${tag}${k}`,
+          gate: `${tag}${k}`,
+          source: '0',
+          widthUm: w,
+          lengthUm: l,
+        }),
+      );
       elements.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
     }
     const state: VoltageSource = { type: 'vsrc', name: `m_c${k}`, plus: `out${k}`, minus: `m3d${k}`, dcV: 0 };
-    elements.push({ type: 'inst', name: `c${k}`, nodes: ['vdd', '0', `pin${k}`, `out${k}`, `m3d${k}`, `thr${k}`, `wid${k}`, `gain${k}`, `c${k}_v0`], subckt: CELL_SUBCKT });
+    elements.push({
+      type: 'inst',
+      name: `c${k}`,
+      nodes: ['vdd', '0', `pin${k}`, `out${k}`, `m3d${k}`, `thr${k}`, `wid${k}`, `gain${k}`, `c${k}_v0`],
+      subckt: CELL_SUBCKT,
+    });
     elements.push(state, swept(`in${k}`, `pin${k}`, '0'));
     saves.push(voltageProbe(`c${k}_v0`), currentProbe(state.name));
   });
   const maxV = maxA / SWEEP_A_PER_V;
   const stepV = stepA / SWEEP_A_PER_V;
   const sweep = direction === 'up' ? { start: 0, stop: maxV, step: stepV } : { start: maxV, stop: 0, step: -stepV };
-  return sweepDeck(process, `cell calibration sweep (${direction})`, deckLines, { subcircuits: [cellSubcircuit(process)], elements, saves }, sweep);
+  return sweepDeck(
+    process,
+    `cell calibration sweep (${direction})`,
+    deckLines,
+    { subcircuits: [cellSubcircuit(process)], elements, saves },
+    sweep,
+  );
 }
 
 /** Output width (um) the generator uses for a nominal width ratio (grid-snapped, at least the minimum width). */
 export function snappedWidthUm(process: Process, ratio: number): number {
   const grid = process.widthGridUm;
-  return Number(Math.max(process.minWidthUm, Math.round((ratio * process.sizing.unitWidthUm) / grid) * grid).toFixed(6));
+  return Number(
+    Math.max(process.minWidthUm, Math.round((ratio * process.sizing.unitWidthUm) / grid) * grid).toFixed(6),
+  );
 }
 
 /**
@@ -78,7 +138,12 @@ export function snappedWidthUm(process: Process, ratio: number): number {
  * the supply across it) and a node held by a diode of its own type that another branch feeds (i(vm_ps<k>),
  * i(vm_ns<k>); the copy sees about one V_GS). The gains differ by the drain-voltage effect, up to ~14% on GF180.
  */
-export function mirrorSweepDeck(process: Process, ratios: readonly number[], currentsA: readonly number[], deckLines?: readonly string[]): string {
+export function mirrorSweepDeck(
+  process: Process,
+  ratios: readonly number[],
+  currentsA: readonly number[],
+  deckLines?: readonly string[],
+): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
   const els: Element[] = [
     mosfet({ name: 'refp', polarity: 'p', drain: 'rp', gate: 'rp', source: 'vdd', widthUm: w, lengthUm: l }),
@@ -88,15 +153,67 @@ export function mirrorSweepDeck(process: Process, ratios: readonly number[], cur
   const pulls: Element[] = [];
   ratios.forEach((r, k) => {
     const wu = snappedWidthUm(process, r);
-    els.push(mosfet({ name: `p${k}`, polarity: 'p', drain: `sp${k}`, gate: 'rp', source: `vp${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 });
-    els.push(mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: '0', widthUm: w, lengthUm: l }));
-    els.push(mosfet({ name: `n${k}`, polarity: 'n', drain: `sn${k}`, gate: 'rn', source: `vn${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 });
-    els.push(mosfet({ name: `ln${k}`, polarity: 'p', drain: `sn${k}`, gate: `sn${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
+    els.push(
+      mosfet({ name: `p${k}`, polarity: 'p', drain: `sp${k}`, gate: 'rp', source: `vp${k}`, widthUm: wu, lengthUm: l }),
+      { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 },
+    );
+    els.push(
+      mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: '0', widthUm: w, lengthUm: l }),
+    );
+    els.push(
+      mosfet({ name: `n${k}`, polarity: 'n', drain: `sn${k}`, gate: 'rn', source: `vn${k}`, widthUm: wu, lengthUm: l }),
+      { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 },
+    );
+    els.push(
+      mosfet({
+        name: `ln${k}`,
+        polarity: 'p',
+        drain: `sn${k}`,
+        gate: `sn${k}`,
+        source: 'vdd',
+        widthUm: w,
+        lengthUm: l,
+      }),
+    );
     // Same-type loads: the node's own diode takes (1 + r) x I_ref from a VCCS minus what the copy takes away.
-    els.push(mosfet({ name: `ps${k}`, polarity: 'p', drain: `yp${k}`, gate: 'rp', source: `vps${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 });
-    els.push(mosfet({ name: `lps${k}`, polarity: 'p', drain: `yp${k}`, gate: `yp${k}`, source: 'vdd', widthUm: w, lengthUm: l }));
-    els.push(mosfet({ name: `ns${k}`, polarity: 'n', drain: `yn${k}`, gate: 'rn', source: `vns${k}`, widthUm: wu, lengthUm: l }), { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 });
-    els.push(mosfet({ name: `lns${k}`, polarity: 'n', drain: `yn${k}`, gate: `yn${k}`, source: '0', widthUm: w, lengthUm: l }));
+    els.push(
+      mosfet({
+        name: `ps${k}`,
+        polarity: 'p',
+        drain: `yp${k}`,
+        gate: 'rp',
+        source: `vps${k}`,
+        widthUm: wu,
+        lengthUm: l,
+      }),
+      { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 },
+    );
+    els.push(
+      mosfet({
+        name: `lps${k}`,
+        polarity: 'p',
+        drain: `yp${k}`,
+        gate: `yp${k}`,
+        source: 'vdd',
+        widthUm: w,
+        lengthUm: l,
+      }),
+    );
+    els.push(
+      mosfet({
+        name: `ns${k}`,
+        polarity: 'n',
+        drain: `yn${k}`,
+        gate: 'rn',
+        source: `vns${k}`,
+        widthUm: wu,
+        lengthUm: l,
+      }),
+      { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 },
+    );
+    els.push(
+      mosfet({ name: `lns${k}`, polarity: 'n', drain: `yn${k}`, gate: `yn${k}`, source: '0', widthUm: w, lengthUm: l }),
+    );
     pulls.push(swept(`ps${k}`, `yp${k}`, '0', 1 + r), swept(`ns${k}`, 'vdd', `yn${k}`, 1 + r));
     saves.push(...[`m_p${k}`, `m_n${k}`, `m_ps${k}`, `m_ns${k}`].map(currentProbe));
   });
@@ -106,5 +223,11 @@ export function mirrorSweepDeck(process: Process, ratios: readonly number[], cur
   // A DC sweep over an explicit list is not in ngspice 39; sweep linearly over the range at the smallest spacing.
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  return sweepDeck(process, 'mirror calibration sweep', deckLines, { elements, saves }, { start: lo, stop: hi, step: lo });
+  return sweepDeck(
+    process,
+    'mirror calibration sweep',
+    deckLines,
+    { elements, saves },
+    { start: lo, stop: hi, step: lo },
+  );
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { HardwareTablesSchema } from './hardware-tables.js';
 
 /** A monotone transfer y = f(x) sampled at increasing x (both in the units named by the owner). */
 const TableSchema = z.object({ x: z.array(z.number()).min(2), y: z.array(z.number()).min(2) });
@@ -41,6 +42,8 @@ const CalibrationSchema = z.object({
   mirror: z.object({ n: TableSchema, p: TableSchema, nSame: TableSchema, pSame: TableSchema }).partial(),
   /** Residual error after inversion, for the report (fraction or A, as named). */
   residual: z.record(z.string(), z.number()).optional(),
+  /** Summing-node knees and cell OFF leakage for the hardware-aware model (hardware-tables.ts); absent in older files. */
+  hardware: HardwareTablesSchema.optional(),
 });
 export type Calibration = z.infer<typeof CalibrationSchema>;
 
@@ -63,10 +66,15 @@ function tables(c: Calibration): [string, Table][] {
 }
 
 function checkTable(t: Table, name: string, file: string): void {
-  if (t.x.length !== t.y.length) throw new InputError(`x and y differ in length (${t.x.length} vs ${t.y.length})`, { file, field: name });
+  if (t.x.length !== t.y.length)
+    throw new InputError(`x and y differ in length (${t.x.length} vs ${t.y.length})`, { file, field: name });
   for (let i = 1; i < t.x.length; i++) {
     if (!(t.x[i] > t.x[i - 1]) || !(t.y[i] > t.y[i - 1])) {
-      throw new InputError('expected strictly increasing x and y (a monotone transfer)', { file, field: name, index: i });
+      throw new InputError('expected strictly increasing x and y (a monotone transfer)', {
+        file,
+        field: name,
+        index: i,
+      });
     }
   }
 }
@@ -106,7 +114,11 @@ function bracket(rowsAtA: readonly number[], threshA: number): [number, number, 
 }
 
 /** What a cell realises (A) for biases I_thresh and I_width; identity (beta_hi = I_thresh, delta = I_width) without a grid. */
-export function cellForward(grid: CellGrid | undefined, threshA: number, widthA: number): { betaHiA: number; deltaA: number } {
+export function cellForward(
+  grid: CellGrid | undefined,
+  threshA: number,
+  widthA: number,
+): { betaHiA: number; deltaA: number } {
   if (!grid) return { betaHiA: threshA, deltaA: widthA };
   if (threshA <= 0) return { betaHiA: 0, deltaA: 0 };
   const [lo, hi, w] = bracket(grid.thresh, threshA);
@@ -126,7 +138,11 @@ const INVERSE_ITERATIONS = 40;
  * would let the mapping table claim a hysteresis the circuit may not have (a trained beta_lo near 0 asked for
  * 0.91-0.94 of beta_hi; the grids reach ~0.83). cellForward of the result says what the cell then realises.
  */
-export function cellInverse(grid: CellGrid | undefined, betaHiA: number, deltaA: number): { threshA: number; widthA: number } {
+export function cellInverse(
+  grid: CellGrid | undefined,
+  betaHiA: number,
+  deltaA: number,
+): { threshA: number; widthA: number } {
   let threshA = betaHiA;
   let widthA = deltaA;
   if (!grid || betaHiA <= 0) return { threshA: Math.max(threshA, 0), widthA: Math.max(widthA, 0) };

@@ -6,3 +6,4 @@ export * from './mapping.js';
 export * from './generate.js';
 export * from './deck.js';
 export * from './corners.js';
+export * from './hardware-tables.js';
