@@ -56,6 +56,43 @@ export const swept = (name: string, plus: string, minus: string, gain = 1): Elem
 });
 
 /**
+ * What drives sweep cell k: its PMOS input diode (`pin<k>`, fed by a VCCS elsewhere) and the three NMOS bias
+ * references (a diode and an ideal source each), as the generator builds a cell's drive.
+ */
+export function cellDrive(k: number, bias: CellBias, w: number, l: number): Element[] {
+  const els: Element[] = [
+    mosfet({
+      name: `in${k}`,
+      polarity: 'p',
+      drain: `pin${k}`,
+      gate: `pin${k}`,
+      source: 'vdd',
+      widthUm: w,
+      lengthUm: l,
+    }),
+  ];
+  for (const [tag, iA] of [
+    ['thr', bias.threshA],
+    ['wid', bias.widthA],
+    ['gain', bias.gainA],
+  ] as const) {
+    els.push(
+      mosfet({
+        name: `${tag}${k}`,
+        polarity: 'n',
+        drain: `${tag}${k}`,
+        gate: `${tag}${k}`,
+        source: '0',
+        widthUm: w,
+        lengthUm: l,
+      }),
+    );
+    els.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
+  }
+  return els;
+}
+
+/**
  * Cells with the given biases, all driven by one swept input current (a VCCS per cell drawing the current from
  * that cell's own PMOS input diode, as a candidate node does in the network). `direction` 'up' starts OFF and
  * finds beta_hi; 'down' starts ON and finds beta_lo. Probes: v(c<k>_v0), i(vm_c<k>) (state current).
@@ -73,35 +110,7 @@ export function cellSweepDeck(
   const elements: Element[] = [sweepControl];
   const saves: string[] = [];
   cells.forEach((c, k) => {
-    elements.push(
-      mosfet({
-        name: `in${k}`,
-        polarity: 'p',
-        drain: `pin${k}`,
-        gate: `pin${k}`,
-        source: 'vdd',
-        widthUm: w,
-        lengthUm: l,
-      }),
-    );
-    for (const [tag, iA] of [
-      ['thr', c.threshA],
-      ['wid', c.widthA],
-      ['gain', c.gainA],
-    ] as const) {
-      elements.push(
-        mosfet({
-          name: `${tag}${k}`,
-          polarity: 'n',
-          drain: `${tag}${k}`,
-          gate: `${tag}${k}`,
-          source: '0',
-          widthUm: w,
-          lengthUm: l,
-        }),
-      );
-      elements.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
-    }
+    elements.push(...cellDrive(k, c, w, l));
     const state: VoltageSource = { type: 'vsrc', name: `m_c${k}`, plus: `out${k}`, minus: `m3d${k}`, dcV: 0 };
     elements.push({
       type: 'inst',

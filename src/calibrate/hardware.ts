@@ -21,7 +21,7 @@ import type { Process } from '../netlist/process.js';
 import type { RawPlot } from '../spice/rawfile.js';
 import { vector } from '../spice/rawfile.js';
 import { valueAt } from '../compare/sample.js';
-import { SWEEP_A_PER_V, sweepControl, sweepDeck, swept, type CellBias } from './decks.js';
+import { cellDrive, SWEEP_A_PER_V, sweepControl, sweepDeck, swept, type CellBias } from './decks.js';
 import type { CellMeasurement } from './measure.js';
 
 const pA = 1e-12;
@@ -535,35 +535,7 @@ export function cellStepDeck(
   const saves: string[] = [];
   const initialConditions = steps.map((c, k) => ({ node: `c${k}_v0`, voltageV: c.startOn ? process.vddV : 0 }));
   steps.forEach((c, k) => {
-    elements.push(
-      mosfet({
-        name: `in${k}`,
-        polarity: 'p',
-        drain: `pin${k}`,
-        gate: `pin${k}`,
-        source: 'vdd',
-        widthUm: w,
-        lengthUm: l,
-      }),
-    );
-    for (const [tag, iA] of [
-      ['thr', c.bias.threshA],
-      ['wid', c.bias.widthA],
-      ['gain', c.bias.gainA],
-    ] as const) {
-      elements.push(
-        mosfet({
-          name: `${tag}${k}`,
-          polarity: 'n',
-          drain: `${tag}${k}`,
-          gate: `${tag}${k}`,
-          source: '0',
-          widthUm: w,
-          lengthUm: l,
-        }),
-      );
-      elements.push({ type: 'isrc', name: `${tag}${k}`, from: 'vdd', to: `${tag}${k}`, dcA: iA });
-    }
+    elements.push(...cellDrive(k, c.bias, w, l));
     elements.push({
       type: 'inst',
       name: `c${k}`,
