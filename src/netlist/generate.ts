@@ -248,11 +248,10 @@ class Builder {
     label: string,
     polarity: 'n' | 'p',
     terms: readonly Term[],
-    bias: number,
-    biasParameter: string | undefined,
-    supply: string,
-    biasSign: 1 | -1 = 1,
+    bias?: NodeBias,
   ): { signal: Signal; probe: string } {
+    // Every summing node is in the feedforward domain, so its power shows there.
+    const supply = SUPPLY.ff;
     const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
     const drainNode = `${label}_d`;
     this.diode(`d_${label}`, polarity, label, drainNode, supply);
@@ -296,7 +295,7 @@ class Builder {
         `w=${num(widthUm)}u`,
       );
     }
-    if (bias !== 0) this.biasInto(label, polarity, bias, biasParameter!, biasSign);
+    if (bias && bias.value !== 0) this.biasInto(label, polarity, bias.value, bias.parameter, bias.sign ?? 1);
     this.saves.push(currentProbe(probe));
     return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: currentProbe(probe) };
   }
@@ -370,6 +369,13 @@ class Builder {
   }
 }
 
+/** A summing node's bias current (units of I_unit) and the parameter it realises; `sign` -1 for the neg half of a pair. */
+interface NodeBias {
+  readonly value: number;
+  readonly parameter: string;
+  readonly sign?: 1 | -1;
+}
+
 /** A signed value as a linear pair, value = pos - neg; `neg` is absent where the value cannot be negative. */
 interface Pair {
   pos: Signal;
@@ -397,9 +403,9 @@ const negate = (terms: Term[]): Term[] =>
 function linearPair(b: Builder, label: string, terms: Term[], bias: number, biasParameter: string): Pair {
   const posTerms = terms.filter((t) => t.signal && t.weight > 0);
   const negTerms = negate(terms.filter((t) => t.signal && t.weight < 0));
-  const pos = b.sumNode(`${label}p`, 'n', posTerms, Math.max(bias, 0), biasParameter, SUPPLY.ff);
+  const pos = b.sumNode(`${label}p`, 'n', posTerms, { value: Math.max(bias, 0), parameter: biasParameter });
   if (negTerms.length === 0 && bias >= 0) return { pos: pos.signal, posProbe: pos.probe };
-  const neg = b.sumNode(`${label}n`, 'n', negTerms, Math.max(-bias, 0), biasParameter, SUPPLY.ff, -1);
+  const neg = b.sumNode(`${label}n`, 'n', negTerms, { value: Math.max(-bias, 0), parameter: biasParameter, sign: -1 });
   return { pos: pos.signal, neg: neg.signal, posProbe: pos.probe, negProbe: neg.probe };
 }
 
@@ -672,7 +678,7 @@ export function buildCircuit(
   let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
   let hRelu: Signal[] = preTerms.map(
-    (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, net.pre.bias[i], `pre.bias[${i}]`, SUPPLY.ff).signal,
+    (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }).signal,
   );
 
   net.blocks.forEach((block, k) => {
@@ -689,9 +695,7 @@ export function buildCircuit(
         `b${k}c${j}_in`,
         'p',
         rowTerms(block.cand.weight.data, net.width, j, hIn, `blocks.${k}.cand.weight`),
-        block.cand.bias[j],
-        `blocks.${k}.cand.bias[${j}]`,
-        SUPPLY.ff,
+        { value: block.cand.bias[j], parameter: `blocks.${k}.cand.bias[${j}]` },
       );
       probes.candidates[k].push(node.probe);
       return node.signal;
@@ -709,14 +713,10 @@ export function buildCircuit(
     );
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
     const us = Array.from({ length: net.width }, (_, i) =>
-      b.sumNode(
-        `b${k}u${i}`,
-        'n',
-        rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`),
-        block.post.bias[i],
-        `blocks.${k}.post.bias[${i}]`,
-        SUPPLY.ff,
-      ),
+      b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), {
+        value: block.post.bias[i],
+        parameter: `blocks.${k}.post.bias[${i}]`,
+      }),
     );
     if (!net.skip) {
       h = us.map((u) => ({ pos: u.signal, posProbe: u.probe }));
@@ -726,35 +726,21 @@ export function buildCircuit(
       const prev = h;
       // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
       h = us.map((u, i) => {
-        const pos = b.sumNode(
-          `h${k + 1}_${i}p`,
-          'n',
-          [
-            { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-            { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-          ],
-          0,
-          undefined,
-          SUPPLY.ff,
-        );
+        const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
+          { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+          { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+        ]);
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
       // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
       if (!last) {
         hRelu = us.map(
           (u, i) =>
-            b.sumNode(
-              `r${k + 1}_${i}`,
-              'n',
-              [
-                { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-                { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-                { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
-              ],
-              0,
-              undefined,
-              SUPPLY.ff,
-            ).signal,
+            b.sumNode(`r${k + 1}_${i}`, 'n', [
+              { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
+              { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
+              { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
+            ]).signal,
         );
       }
     }
