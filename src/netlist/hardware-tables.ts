@@ -27,6 +27,10 @@
  * - `cellSwitch`: time from an input step to V0 crossing VDD/2, per direction and relative overdrive, on a coarse
  *   grid of cell biases (the time depends on the threshold and on the feedback: a GF180 cell of beta_hi 143 pA turns
  *   ON 30% faster with I_width = 0.93 I_thresh than with 0.25).
+ * - `cellCommit`: the point of no return of a cell turning ON, as a fraction of that time: the shortest input pulse
+ *   that still latches it. With strong feedback (I_width ~ I_thresh) a cell is committed halfway (GF180, 30%
+ *   overdrive: pulses of 0.5 t50 latch), with weak feedback only at ~0.8-1 t50: a glitch shorter than t50 can
+ *   latch the first and not the second.
  *   With the rails' dynamics this is what turns a transient of a candidate (mirror chains of different speed
  *   meeting at a node, an upstream cell switching late) into a latched state, or not.
  *
@@ -101,6 +105,17 @@ const CellFoldSchema = z.object({
 });
 export type CellFold = z.infer<typeof CellFoldSchema>;
 
+const CellCommitSchema = z.object({
+  /** Cells of the measurement: I_thresh rows (A) and I_width / I_thresh columns. */
+  thresh: z.array(z.number().positive()).min(1),
+  fractions: z.array(z.number()).min(2),
+  /** Overdrive of each pulse past beta_hi (fraction), increasing. */
+  overdrives: z.array(z.number().positive()).min(2),
+  /** The shortest pulse that turns the cell ON, as a fraction of the switching time at that overdrive, [row][column][overdrive]. */
+  ratio: z.array(z.array(z.array(z.number().positive()))),
+});
+export type CellCommit = z.infer<typeof CellCommitSchema>;
+
 export const HardwareTablesSchema = z.object({
   knee: z.object({ n: KneeTableSchema, p: KneeTableSchema }).optional(),
   copy: CopySchema.optional(),
@@ -111,6 +126,8 @@ export const HardwareTablesSchema = z.object({
   cellFold: CellFoldSchema.optional(),
   /** Cell switching times after an input step, per direction. */
   cellSwitch: z.object({ on: SwitchTimesSchema, off: SwitchTimesSchema }).optional(),
+  /** When a cell turning ON has passed the point of no return, as a fraction of its switching time. */
+  cellCommit: CellCommitSchema.optional(),
   /** Where the numbers come from (decks, sizes, what was swept). */
   source: z.string().optional(),
 });
