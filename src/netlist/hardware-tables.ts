@@ -34,7 +34,8 @@
  *   With the rails' dynamics this is what turns a transient of a candidate (mirror chains of different speed
  *   meeting at a node, an upstream cell switching late) into a latched state, or not.
  *
- * Every current is in amperes. Interpolation is piecewise linear; see `kneeAt` and `cellOffAt`.
+ * Every current is in amperes. Interpolation is piecewise linear (`kneeAt`, `onGrid`); analysis/hwmodel.ts packs the
+ * tables into software units for its inner loop.
  */
 import { z } from 'zod';
 
@@ -147,14 +148,6 @@ export function segment(xs: readonly number[], x: number): number {
   return lo;
 }
 
-/** Piecewise-linear y(x) on increasing xs, held constant beyond the ends. */
-function lerp(xs: readonly number[], ys: readonly number[], x: number): number {
-  if (x <= xs[0]) return ys[0];
-  if (x >= xs[xs.length - 1]) return ys[ys.length - 1];
-  const i = segment(xs, x);
-  return ys[i] + ((x - xs[i]) / (xs[i + 1] - xs[i])) * (ys[i + 1] - ys[i]);
-}
-
 /**
  * A summing node's diode current (A) for sourced P and opposing N (A, both >= 0). Above the table's h range the
  * node is ideal (h itself); inside, the measured excess over max(h, 0) is interpolated bilinearly in (N, h), N
@@ -179,13 +172,6 @@ export function kneeAt(table: KneeTable, pA: number, nA: number): number {
   return Math.max(Math.max(h, 0) + lo + wr * (hi - lo), 0);
 }
 
-/** What a copy of `polarity` into `load` passes (A) per unit gain when its rail's diode carries `rA`. */
-export function copyAt(table: CopyTable, key: 'n' | 'p' | 'nSame' | 'pSame', rA: number): number {
-  const xs = table.currentsA;
-  if (rA >= xs[xs.length - 1]) return (rA * table[key][xs.length - 1]) / xs[xs.length - 1];
-  return lerp(xs, table[key], rA);
-}
-
 /**
  * The four grid cells around a cell with bias I_thresh `threshA` and I_width / I_thresh `fraction`, with their weights:
  * linear in log I_thresh between rows and linear in the fraction between columns, clamped at the edges (as
@@ -208,10 +194,4 @@ export function gridWeights(thresh: readonly number[], fractions: readonly numbe
 /** A grid quantity at a cell's bias: `at(row, col)` mixed with gridWeights. */
 export function onGrid(thresh: readonly number[], fractions: readonly number[], threshA: number, fraction: number, at: (row: number, col: number) => number): number {
   return gridWeights(thresh, fractions, threshA, fraction).reduce((acc, g) => acc + (g.weight === 0 ? 0 : g.weight * at(g.row, g.col)), 0);
-}
-
-/** A cell's OFF state current (A) at input `inputA`, for a cell of beta_hi `betaHiA` and biases I_thresh, I_width (A). */
-export function cellOffAt(table: CellOffTable, threshA: number, widthA: number, betaHiA: number, inputA: number): number {
-  const f = betaHiA > 0 ? Math.max(inputA, 0) / betaHiA : 0;
-  return onGrid(table.thresh, table.fractions, threshA, threshA > 0 ? widthA / threshA : 0, (r, c) => lerp(table.inputFractions, table.offA[r][c], f));
 }
