@@ -139,6 +139,12 @@ export interface HardwareAwareModel {
   readonly copy: readonly [PackedCopy | undefined, PackedCopy | undefined];
   /** Current probe vector (`i(vm_...)`, as the circuit's rawfile names it) -> the rail whose diode it reads. */
   readonly probes: Readonly<Record<string, number>>;
+  /**
+   * Elements of the circuit the model does not simulate, by card name: the reset switches and their controls
+   * (the model starts each block in s0 itself), and anything a newer generator adds that it does not know
+   * (a capacitor on a rail would need its charge added to the rail's).
+   */
+  readonly unmodelled: readonly string[];
 }
 
 /** Union-find over node names (0 V probes join a node to its diode's drain). */
@@ -429,6 +435,7 @@ export function hardwareAwareNetwork(net: Network, process: Process, calibration
     logitNegRail: Int32Array.from(built.probes.logitNeg, probeRail),
     knee: [packKnee(hw?.knee?.n, u), packKnee(hw?.knee?.p, u)],
     copy: [packCopy(hw?.copy, 'n', u), packCopy(hw?.copy, 'p', u)],
+    unmodelled: elements.filter((e) => !(e.type === 'mos' || e.type === 'isrc' || e.type === 'inst' || (e.type === 'vsrc' && e.dcV === 0 && !e.pwl))).map((e) => `${e.type} ${e.name}`),
     probes: Object.fromEntries(
       elements.flatMap((e) => {
         const r = e.type === 'vsrc' && e.dcV === 0 && !e.pwl ? index.get(nodes.find(e.plus)) : undefined;
