@@ -65,7 +65,7 @@ for (const r of records) {
   const steady = runHardwareAware(hw, inputs, { dynamics: false });
   time.steady += performance.now() - t0;
   t0 = performance.now();
-  const aware = runHardwareAware(hw, inputs);
+  const aware = runHardwareAware(hw, inputs, process.env.STEPS ? { stepsPerFrame: +process.env.STEPS } : {});
   time.hwaware += performance.now() - t0;
   const traces = { trained: runNetwork(net, inputs), realised, steady, hwaware: aware };
   const row = [r.job.input.path.replace(/^clips\//, '').replace(/\.csv$/, ''), circuitDecision];

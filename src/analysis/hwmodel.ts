@@ -131,6 +131,9 @@ export interface HardwareAwareModel {
   readonly switchOn: readonly Float64Array[];
   readonly switchOff: readonly Float64Array[];
   readonly switchLogOverdrives: Float64Array;
+  /** Per cell: where a cell turning ON is committed, as a fraction of the switching time, at `commitLogOverdrives`. */
+  readonly commitOn: readonly Float64Array[];
+  readonly commitLogOverdrives: Float64Array;
   /** Rails read out: candidates [block][unit], block outputs pos/neg [block][row], logits pos/neg [class] (-1: none). */
   readonly candidateRail: Int32Array;
   readonly hPosRail: Int32Array;
@@ -142,6 +145,12 @@ export interface HardwareAwareModel {
   readonly copy: readonly [PackedCopy | undefined, PackedCopy | undefined];
   /** Current probe vector (`i(vm_...)`, as the circuit's rawfile names it) -> the rail whose diode it reads. */
   readonly probes: Readonly<Record<string, number>>;
+  /**
+   * Elements of the circuit the model does not simulate, by card name: the reset switches and their controls
+   * (the model starts each block in s0 itself), and anything a newer generator adds that it does not know
+   * (a capacitor on a rail would need its charge added to the rail's).
+   */
+  readonly unmodelled: readonly string[];
 }
 
 /** Union-find over node names (0 V probes join a node to its diode's drain). */
@@ -326,6 +335,7 @@ export function hardwareAwareNetwork(
   const offY: Float64Array[] = [];
   const switchOn: Float64Array[] = [];
   const switchOff: Float64Array[] = [];
+  const commitOn: Float64Array[] = [];
   const cellAt = new Map(
     built.probes.cellNodes.flatMap((block, k) => block.map((probe, j) => [probe, k * S + j] as const)),
   );
@@ -361,6 +371,12 @@ export function hardwareAwareNetwork(
       : Float64Array.of(0, 0);
     switchOn[id] = hw?.cellSwitch ? switchRow(hw.cellSwitch.on, threshA, fraction) : new Float64Array(0);
     switchOff[id] = hw?.cellSwitch ? switchRow(hw.cellSwitch.off, threshA, fraction) : new Float64Array(0);
+    const commit = hw?.cellCommit;
+    commitOn[id] = commit
+      ? Float64Array.from(commit.overdrives, (_, o) =>
+          onGrid(commit.thresh, commit.fractions, threshA, fraction, (r, col) => commit.ratio[r][col][o]),
+        )
+      : Float64Array.of(1, 1);
   }
 
   // Evaluation order: every rail after the rails it copies (Kahn); within a frame the circuit is a feedforward graph.
@@ -437,6 +453,8 @@ export function hardwareAwareNetwork(
     switchOn,
     switchOff,
     switchLogOverdrives: Float64Array.from(hw?.cellSwitch?.on.overdrives ?? [], Math.log),
+    commitOn,
+    commitLogOverdrives: Float64Array.from(hw?.cellCommit?.overdrives ?? [0.01, 1], Math.log),
     candidateRail: Int32Array.from(built.probes.candidates.flat(), probeRail),
     hPosRail: Int32Array.from(built.probes.hPos.flat(), probeRail),
     hNegRail: Int32Array.from(built.probes.hNeg.flat(), probeRail),
@@ -444,6 +462,12 @@ export function hardwareAwareNetwork(
     logitNegRail: Int32Array.from(built.probes.logitNeg, probeRail),
     knee: [packKnee(hw?.knee?.n, u), packKnee(hw?.knee?.p, u)],
     copy: [packCopy(hw?.copy, 'n', u), packCopy(hw?.copy, 'p', u)],
+    unmodelled: elements
+      .filter(
+        (e) =>
+          !(e.type === 'mos' || e.type === 'isrc' || e.type === 'inst' || (e.type === 'vsrc' && e.dcV === 0 && !e.pwl)),
+      )
+      .map((e) => `${e.type} ${e.name}`),
     probes: Object.fromEntries(
       elements.flatMap((e) => {
         const r = e.type === 'vsrc' && e.dcV === 0 && !e.pwl ? index.get(nodes.find(e.plus)) : undefined;
@@ -538,6 +562,17 @@ function switchTime(row: Float64Array, logOd: Float64Array, d: number): number {
   return Math.exp(row[i] + ((ld - logOd[i]) / (logOd[i + 1] - logOd[i])) * (row[i + 1] - row[i]));
 }
 
+/** A commit ratio at relative overdrive d (linear in log d between the measured overdrives, held beyond them). */
+function commitAt(row: Float64Array, logOd: Float64Array, d: number): number {
+  const ld = Math.log(d > 1e-6 ? d : 1e-6);
+  const n = logOd.length - 1;
+  if (ld <= logOd[0]) return row[0];
+  if (ld >= logOd[n]) return row[n];
+  let i = 0;
+  while (ld > logOd[i + 1]) i++;
+  return row[i] + ((ld - logOd[i]) / (logOd[i + 1] - logOd[i])) * (row[i + 1] - row[i]);
+}
+
 /** Steps of the frame after each edge: a geometric grid from 2^-11 of the sample point (4.8 us of 10 ms) up to it. */
 const DEFAULT_STEPS_PER_FRAME = 44;
 const GRID_SPAN_OCTAVES = 11;
@@ -581,7 +616,20 @@ export function runHardwareAware(
   const M = model.nodes.length;
   const { kind, polarity, ref, sign, constP, constN, termStart, termSrc, termGain, userStart, users, charge, zero } =
     model;
-  const { cellIn, betaLo, betaHi, foldLo, alpha, offX, offY, switchOn, switchOff, switchLogOverdrives: logOd } = model;
+  const {
+    cellIn,
+    betaLo,
+    betaHi,
+    foldLo,
+    alpha,
+    offX,
+    offY,
+    switchOn,
+    switchOff,
+    switchLogOverdrives: logOd,
+    commitOn,
+    commitLogOverdrives,
+  } = model;
   const [kneeN, kneeP] = model.knee;
   const [copyN, copyP] = model.copy;
   const diode = new Float64Array(M);
@@ -598,6 +646,8 @@ export function runHardwareAware(
   const reading = Uint8Array.from(model.s0);
   const progress = new Float64Array(L * S);
   const readProgress = new Float64Array(L * S);
+  // A cell turning ON past its point of no return: the rate (1/s) at which V0 goes on towards VDD/2, 0 otherwise.
+  const rising = new Float64Array(L * S);
   const candidates = Array.from({ length: L }, () => new Float64Array(T * S));
   const states = Array.from({ length: L }, () => new Uint8Array(T * S));
   const blockOutputs = Array.from({ length: L }, () => new Float64Array(T * H));
@@ -683,9 +733,11 @@ export function runHardwareAware(
 
   /**
    * A cell's update for input c over dt (s). Steady (dt = Infinity, or no switching tables): ON at c >= beta_hi,
-   * OFF (memory and reading) below the ON branch's end, reading OFF below beta_lo. Timed: a switch completes when
-   * the input has stayed past its threshold for the switching time at its overdrive (progress reaches 1); the reading
-   * of an ON cell follows V0 through VDD/2 the same way at beta_lo.
+   * OFF (memory and reading) below the ON branch's end, reading OFF below beta_lo. Timed: progress is the fraction
+   * of the switching time at the present overdrive spent past the threshold (reset when the input comes back). A
+   * cell turning ON is committed at its commit ratio (from then on ON whatever its input does) and reads ON when
+   * progress reaches 1; turning OFF completes at 1 past the fold, and the reading of an ON cell follows V0 through
+   * VDD/2 the same way at beta_lo.
    */
   const cell = (id: number, c: number, dt: number): void => {
     const timed = dt !== Infinity && logOd.length > 1;
@@ -696,11 +748,27 @@ export function runHardwareAware(
         return;
       }
       if (timed) {
-        progress[id] += dt / switchTime(switchOn[id], logOd, (c - betaHi[id]) / betaHi[id]);
-        if (progress[id] < 1) return;
+        const d = (c - betaHi[id]) / betaHi[id];
+        const rate = 1 / switchTime(switchOn[id], logOd, d);
+        progress[id] += dt * rate;
+        if (progress[id] < commitAt(commitOn[id], commitLogOverdrives, d)) return;
+        // Committed: ON from here on; V0 reads ON when it has come the rest of the way.
+        memory[id] = 1;
+        if (progress[id] < 1) {
+          rising[id] = rate;
+          return;
+        }
       }
       progress[id] = 0;
       memory[id] = reading[id] = 1;
+      return;
+    }
+    if (rising[id] > 0) {
+      if (timed) progress[id] += dt * rising[id];
+      if (timed && progress[id] < 1) return;
+      rising[id] = 0;
+      progress[id] = 0;
+      reading[id] = 1;
       return;
     }
     if (c >= betaLo[id]) {
@@ -732,6 +800,7 @@ export function runHardwareAware(
   const memoryOld = new Uint8Array(L * S);
   const readingOld = new Uint8Array(L * S);
   const progressOld = new Float64Array(L * S);
+  const risingOld = new Float64Array(L * S);
   const readProgressOld = new Float64Array(L * S);
   const activeOld = new Uint8Array(M);
 
@@ -812,6 +881,7 @@ export function runHardwareAware(
       memoryOld.set(memory);
       readingOld.set(reading);
       progressOld.set(progress);
+      risingOld.set(rising);
       readProgressOld.set(readProgress);
       activeOld.set(active);
       for (let p = 0; p < M; p++) activeOld[p] |= next[p];
@@ -824,6 +894,7 @@ export function runHardwareAware(
         memory.set(memoryOld);
         reading.set(readingOld);
         progress.set(progressOld);
+        rising.set(risingOld);
         readProgress.set(readProgressOld);
         active.set(activeOld);
         next.fill(0);

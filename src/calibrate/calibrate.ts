@@ -27,8 +27,11 @@ import {
   measureSwitchTimes,
   railChargeDeck,
   switchTimes,
+  commitRatio,
+  measureEndStates,
   type HardwarePlan,
 } from './hardware.js';
+import type { CellCommit, SwitchTimes } from '../netlist/hardware-tables.js';
 
 const nA = 1e-9;
 
@@ -322,11 +325,64 @@ export async function measureHardware(
     on: switchTimes(hw.switchThreshA, hw.switchFractions, od, times(plots[4])),
     off: switchTimes(hw.switchThreshA, hw.switchFractions, od, times(plots[5])),
   };
+  // Pulses of fractions of each ON step's t50, for the commit ratios (a second stage: they need those t50).
+  const cellCommit = await measureCommit(process, hw, switchBias, folds, cellSwitch.on, opts);
   const copy = measureCopies(plots.slice(6), hw.copyCurrentsA, plan.mirrorCurrentsA);
   const onGrid = grid.length > 0;
   const off = onGrid ? cellOffTable(threshA, plan.widthFractions, grid, hw.offFractions) : undefined;
   const fold = onGrid ? cellFoldTable(threshA, plan.widthFractions, grid) : undefined;
-  return hardwareTables(knee, copy, off, fold, railCharge, cellSwitch, process);
+  return hardwareTables(knee, copy, off, fold, railCharge, cellSwitch, cellCommit, process);
+}
+
+/** The commit-ratio pulses of the plan's commit rows (each a row of the switching grid), turning ON from SWITCH_FROM.on. */
+async function measureCommit(
+  process: Process,
+  hw: HardwarePlan,
+  switchBias: readonly CellBias[],
+  folds: readonly CellMeasurement[],
+  on: SwitchTimes,
+  opts: CalibrateOptions,
+): Promise<CellCommit> {
+  const F = hw.switchFractions.length;
+  const cells = hw.commitThreshA.flatMap((threshA) => {
+    const r = hw.switchThreshA.indexOf(threshA);
+    if (r < 0) throw new RangeError(`commit row ${threshA} A is not a row of the switching grid`);
+    return hw.switchFractions.map((_, c) => ({ r, c, k: r * F + c }));
+  });
+  const pulses = cells.flatMap(({ r, c, k }) =>
+    hw.commitOverdrives.flatMap((d) => {
+      const t50 = on.timeS[r][c][hw.switchOverdrives.indexOf(d)];
+      return hw.commitRatios.map((q) => ({
+        bias: switchBias[k],
+        fromA: SWITCH_FROM.on * folds[k].betaHiA,
+        toA: folds[k].betaHiA * (1 + d),
+        startOn: false,
+        pulseS: q * t50,
+      }));
+    }),
+  );
+  const r = await runNgspice({
+    ...opts.run,
+    name: 'commit',
+    netlist: cellStepDeck(process, pulses, SWITCH_STEP_S, SWITCH_STOP_S, opts.deckLines),
+    extraArgs: [...process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
+  });
+  const latched = measureEndStates(r.plots[0], pulses.length, process.vddV);
+  const Q = hw.commitRatios.length;
+  const O = hw.commitOverdrives.length;
+  return {
+    thresh: [...hw.commitThreshA],
+    fractions: [...hw.switchFractions],
+    overdrives: [...hw.commitOverdrives],
+    ratio: hw.commitThreshA.map((_, ri) =>
+      hw.switchFractions.map((_, c) =>
+        hw.commitOverdrives.map((_, o) => {
+          const at = ((ri * F + c) * O + o) * Q;
+          return commitRatio(hw.commitRatios, latched.slice(at, at + Q));
+        }),
+      ),
+    ),
+  };
 }
 
 /** A wanted cell (software units times I_unit, in A). */

@@ -5,6 +5,7 @@
  * generator's: unit-width diodes and copies at the mirror length.
  */
 import type {
+  CellCommit,
   CellFold,
   CellOffTable,
   CopyTable,
@@ -45,6 +46,13 @@ export interface HardwarePlan {
   readonly switchFractions: readonly number[];
   /** Overdrives (fractions of the threshold) of the switching-time steps. */
   readonly switchOverdrives: readonly number[];
+  /**
+   * The commit-time pulses (turning ON): rows of the switching grid (I_thresh, A; all its fractions), overdrives (a
+   * subset of switchOverdrives) and pulse lengths as fractions of each step's t50.
+   */
+  readonly commitThreshA: readonly number[];
+  readonly commitOverdrives: readonly number[];
+  readonly commitRatios: readonly number[];
 }
 
 export const DEFAULT_HARDWARE_PLAN: HardwarePlan = {
@@ -67,6 +75,9 @@ export const DEFAULT_HARDWARE_PLAN: HardwarePlan = {
   switchThreshA: [0.03, 0.1, 0.4, 1.5].map((v) => v * 1e-9),
   switchFractions: [0.05, 0.25, 0.6, 0.92],
   switchOverdrives: [0.01, 0.03, 0.1, 0.3, 1],
+  commitThreshA: [0.1, 0.4].map((v) => v * 1e-9),
+  commitOverdrives: [0.03, 0.1, 0.3],
+  commitRatios: [0.35, 0.5, 0.65, 0.8, 0.95],
 };
 
 /**
@@ -352,6 +363,7 @@ export function hardwareTables(
   cellFold: CellFold | undefined,
   railCharge: { n: RailCharge; p: RailCharge },
   cellSwitch: { on: SwitchTimes; off: SwitchTimes },
+  cellCommit: CellCommit,
   process: Process,
 ): HardwareTables {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
@@ -362,7 +374,8 @@ export function hardwareTables(
     ...(cellFold ? { cellFold } : {}),
     railCharge,
     cellSwitch,
-    source: `bmru calibrate (src/calibrate/hardware.ts): knee = summing node with a ${w}u/${l}u diode, one opposing unit copy and a swept ideal current; copy = unit mirror into each load, reference swept from 0 (same-type loads held at ${COPY_HOLD_A * 1e12} pA); cellOff = the cell grid's upward sweeps; railCharge = current steps ${RAIL_STEP.lowA * 1e12}-${RAIL_STEP.highA * 1e12} pA on rails with 0-12 extra unit gates / 8 drains; cellSwitch = input steps of cells on the plan's switching grid`,
+    cellCommit,
+    source: `bmru calibrate (src/calibrate/hardware.ts): knee = summing node with a ${w}u/${l}u diode, one opposing unit copy and a swept ideal current; copy = unit mirror into each load, reference swept from 0 (same-type loads held at ${COPY_HOLD_A * 1e12} pA); cellOff = the cell grid's upward sweeps; railCharge = current steps ${RAIL_STEP.lowA * 1e12}-${RAIL_STEP.highA * 1e12} pA on rails with 0-12 extra unit gates / 8 drains; cellSwitch = input steps of cells on the plan's switching grid; cellCommit = pulses of fractions of those steps' t50`,
   };
 }
 
@@ -514,6 +527,8 @@ export interface CellStep {
   readonly fromA: number;
   readonly toA: number;
   readonly startOn: boolean;
+  /** A pulse instead of a step: the input returns to `fromA` this long after the step (s). */
+  readonly pulseS?: number;
 }
 
 /**
@@ -542,17 +557,20 @@ export function cellStepDeck(
       nodes: ['vdd', '0', `pin${k}`, `out${k}`, `out${k}`, `thr${k}`, `wid${k}`, `gain${k}`, `c${k}_v0`],
       subckt: CELL_SUBCKT,
     });
+    const edge = 1e-6;
+    const back: [number, number][] =
+      c.pulseS === undefined
+        ? []
+        : [
+            [stepS + c.pulseS, c.toA],
+            [stepS + c.pulseS + edge, c.fromA],
+          ];
     elements.push({
       type: 'isrc',
       name: `in${k}`,
       from: `pin${k}`,
       to: '0',
-      pwl: [
-        [0, c.fromA],
-        [stepS, c.fromA],
-        [stepS + 1e-6, c.toA],
-        [stopS, c.toA],
-      ],
+      pwl: [[0, c.fromA], [stepS, c.fromA], [stepS + edge, c.toA], ...back, [stopS, back.length ? c.fromA : c.toA]],
     });
     saves.push(voltageProbe(`c${k}_v0`));
   });
@@ -570,6 +588,25 @@ export function cellStepDeck(
     },
     process,
   );
+}
+
+/** Whether each cell of a deck ends with V0 above VDD/2. */
+export function measureEndStates(plot: RawPlot, count: number, vddV: number): boolean[] {
+  return Array.from({ length: count }, (_, k) => {
+    const v = vector(plot, voltageProbe(`c${k}_v0`));
+    return v[v.length - 1] > vddV / 2;
+  });
+}
+
+/**
+ * Commit ratios of one cell and overdrive from pulses of `ratios` x its step's t50: the shortest pulse that
+ * latches, as the midpoint between it and the longest that does not (the first ratio / 2 if even that latched;
+ * 1 if none did: the cell needs its whole switching time).
+ */
+export function commitRatio(ratios: readonly number[], latched: readonly boolean[]): number {
+  const first = latched.findIndex((x) => x);
+  if (first < 0) return 1;
+  return first === 0 ? ratios[0] / 2 : 0.5 * (ratios[first - 1] + ratios[first]);
 }
 
 /** Time (s) from `stepS` to each cell's V0 crossing of VDD/2 (NaN: no crossing before the end). */

@@ -27,10 +27,15 @@
  * - `cellSwitch`: time from an input step to V0 crossing VDD/2, per direction and relative overdrive, on a coarse
  *   grid of cell biases (the time depends on the threshold and on the feedback: a GF180 cell of beta_hi 143 pA turns
  *   ON 30% faster with I_width = 0.93 I_thresh than with 0.25).
+ * - `cellCommit`: the point of no return of a cell turning ON, as a fraction of that time: the shortest input pulse
+ *   that still latches it. With strong feedback (I_width ~ I_thresh) a cell is committed halfway (GF180, 30%
+ *   overdrive: pulses of 0.5 t50 latch), with weak feedback only at ~0.8-1 t50: a glitch shorter than t50 can
+ *   latch the first and not the second.
  *   With the rails' dynamics this is what turns a transient of a candidate (mirror chains of different speed
  *   meeting at a node, an upstream cell switching late) into a latched state, or not.
  *
- * Every current is in amperes. Interpolation is piecewise linear; see `kneeAt` and `cellOffAt`.
+ * Every current is in amperes. Interpolation is piecewise linear (`kneeAt`, `onGrid`); analysis/hwmodel.ts packs the
+ * tables into software units for its inner loop.
  */
 import { z } from 'zod';
 
@@ -101,6 +106,17 @@ const CellFoldSchema = z.object({
 });
 export type CellFold = z.infer<typeof CellFoldSchema>;
 
+const CellCommitSchema = z.object({
+  /** Cells of the measurement: I_thresh rows (A) and I_width / I_thresh columns. */
+  thresh: z.array(z.number().positive()).min(1),
+  fractions: z.array(z.number()).min(2),
+  /** Overdrive of each pulse past beta_hi (fraction), increasing. */
+  overdrives: z.array(z.number().positive()).min(2),
+  /** The shortest pulse that turns the cell ON, as a fraction of the switching time at that overdrive, [row][column][overdrive]. */
+  ratio: z.array(z.array(z.array(z.number().positive()))),
+});
+export type CellCommit = z.infer<typeof CellCommitSchema>;
+
 export const HardwareTablesSchema = z.object({
   knee: z.object({ n: KneeTableSchema, p: KneeTableSchema }).optional(),
   copy: CopySchema.optional(),
@@ -111,6 +127,8 @@ export const HardwareTablesSchema = z.object({
   cellFold: CellFoldSchema.optional(),
   /** Cell switching times after an input step, per direction. */
   cellSwitch: z.object({ on: SwitchTimesSchema, off: SwitchTimesSchema }).optional(),
+  /** When a cell turning ON has passed the point of no return, as a fraction of its switching time. */
+  cellCommit: CellCommitSchema.optional(),
   /** Where the numbers come from (decks, sizes, what was swept). */
   source: z.string().optional(),
 });
@@ -128,14 +146,6 @@ export function segment(xs: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Piecewise-linear y(x) on increasing xs, held constant beyond the ends. */
-function lerp(xs: readonly number[], ys: readonly number[], x: number): number {
-  if (x <= xs[0]) return ys[0];
-  if (x >= xs[xs.length - 1]) return ys[ys.length - 1];
-  const i = segment(xs, x);
-  return ys[i] + ((x - xs[i]) / (xs[i + 1] - xs[i])) * (ys[i + 1] - ys[i]);
 }
 
 /**
@@ -160,13 +170,6 @@ export function kneeAt(table: KneeTable, pA: number, nA: number): number {
   const lo = at(r, c) + wc * (at(r, c + 1) - at(r, c));
   const hi = at(r + 1, c) + wc * (at(r + 1, c + 1) - at(r + 1, c));
   return Math.max(Math.max(h, 0) + lo + wr * (hi - lo), 0);
-}
-
-/** What a copy of `polarity` into `load` passes (A) per unit gain when its rail's diode carries `rA`. */
-export function copyAt(table: CopyTable, key: 'n' | 'p' | 'nSame' | 'pSame', rA: number): number {
-  const xs = table.currentsA;
-  if (rA >= xs[xs.length - 1]) return (rA * table[key][xs.length - 1]) / xs[xs.length - 1];
-  return lerp(xs, table[key], rA);
 }
 
 /**
@@ -207,19 +210,5 @@ export function onGrid(
   return gridWeights(thresh, fractions, threshA, fraction).reduce(
     (acc, g) => acc + (g.weight === 0 ? 0 : g.weight * at(g.row, g.col)),
     0,
-  );
-}
-
-/** A cell's OFF state current (A) at input `inputA`, for a cell of beta_hi `betaHiA` and biases I_thresh, I_width (A). */
-export function cellOffAt(
-  table: CellOffTable,
-  threshA: number,
-  widthA: number,
-  betaHiA: number,
-  inputA: number,
-): number {
-  const f = betaHiA > 0 ? Math.max(inputA, 0) / betaHiA : 0;
-  return onGrid(table.thresh, table.fractions, threshA, threshA > 0 ? widthA / threshA : 0, (r, c) =>
-    lerp(table.inputFractions, table.offA[r][c], f),
   );
 }

@@ -1,4 +1,4 @@
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { calibrate, verifyCalibration, type VerifyRow } from '../../calibrate/calibrate.js';
 import { CALIBRATION_FILE, loadCalibration } from '../../netlist/calibration.js';
@@ -8,7 +8,6 @@ import { table } from '../format.js';
 import { resolveProcessPath } from '../../util/paths.js';
 import { writeFileAtomic } from '../../util/output.js';
 import { checkOutputFolder } from '../common.js';
-import { InputError } from '../../errors.js';
 
 export function builder(y: Argv) {
   return y
@@ -39,7 +38,7 @@ export function builder(y: Argv) {
     .example('$0 calibrate', 'measure and verify the embedded 180 nm card (a few minutes on 2 cores)')
     .example('$0 calibrate -p gf180mcu --verify-only', 'check the shipped GF180MCU tables against the kit')
     .epilogue(
-      'Acceptance rule of the verification: every beta_hi, beta_lo and ON level within 3% (or 5 pA, the larger) of its target, mirror gains within 3%. Exit 1 if any misses.',
+      'Besides the cell grid and mirror tables the generator inverts, it measures the hardware tables (key "hardware": summing-node knees, copy floors, OFF currents, folds, rail charge, switching and commit times) that hardwareAwareNetwork reads. Acceptance rule of the verification: every beta_hi, beta_lo and ON level within 3% (or 5 pA, the larger) of its target, mirror gains within 3%. Exit 1 if any misses.',
     );
 }
 
@@ -52,14 +51,6 @@ export async function handler(a: {
 }): Promise<void> {
   if (a.out && !a.verifyOnly) checkOutputFolder(a.out); // before minutes of sweeps, not after them
   const proc = await loadProcess(resolveProcessPath(a.process), a.kit);
-  if (!a.out && !a.verifyOnly && isInstalledPackage(proc.dir)) {
-    // Overwriting the installed package's tables would change every user's results without a word, and goes
-    // with the next npm install. Calibrate a copy instead.
-    throw new InputError(
-      `the process folder ${proc.dir} belongs to the installed package: copy it (cp -r ${proc.dir} my-${proc.name}) and calibrate the copy with -p my-${proc.name}/process.json, or write the tables elsewhere with --out`,
-      { file: join(proc.dir, CALIBRATION_FILE), field: '--out' },
-    );
-  }
   let calibration = await loadCalibration(proc.dir);
   if (!a.verifyOnly) {
     const p = progress(`calibrating ${proc.name}`);
@@ -98,9 +89,4 @@ export function formatVerify(rows: readonly VerifyRow[]): string {
     ),
     `${rows.filter((r) => r.pass).length}/${rows.length} within tolerance; worst error ${(100 * worst).toFixed(0)}% of its allowance`,
   ].join('\n');
-}
-
-/** Whether a folder lies inside an installed npm package (below a node_modules folder). */
-export function isInstalledPackage(dir: string): boolean {
-  return resolve(dir).split(sep).includes('node_modules');
 }
