@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { calibrate, verifyCalibration, type VerifyRow } from '../../calibrate/calibrate.js';
 import { CALIBRATION_FILE, loadCalibration } from '../../netlist/calibration.js';
@@ -8,6 +8,7 @@ import { table } from '../format.js';
 import { resolveProcessPath } from '../../util/paths.js';
 import { writeFileAtomic } from '../../util/output.js';
 import { checkOutputFolder } from '../common.js';
+import { InputError } from '../../errors.js';
 
 export function builder(y: Argv) {
   return y
@@ -51,6 +52,14 @@ export async function handler(a: {
 }): Promise<void> {
   if (a.out && !a.verifyOnly) checkOutputFolder(a.out); // before minutes of sweeps, not after them
   const proc = await loadProcess(resolveProcessPath(a.process), a.kit);
+  if (!a.out && !a.verifyOnly && isInstalledPackage(proc.dir)) {
+    // Overwriting the installed package's tables would change every user's results without a word, and goes
+    // with the next npm install. Calibrate a copy instead.
+    throw new InputError(
+      `the process folder ${proc.dir} belongs to the installed package: copy it (cp -r ${proc.dir} my-${proc.name}) and calibrate the copy with -p my-${proc.name}/process.json, or write the tables elsewhere with --out`,
+      { file: join(proc.dir, CALIBRATION_FILE), field: '--out' },
+    );
+  }
   let calibration = await loadCalibration(proc.dir);
   if (!a.verifyOnly) {
     const p = progress(`calibrating ${proc.name}`);
@@ -89,4 +98,9 @@ export function formatVerify(rows: readonly VerifyRow[]): string {
     ),
     `${rows.filter((r) => r.pass).length}/${rows.length} within tolerance; worst error ${(100 * worst).toFixed(0)}% of its allowance`,
   ].join('\n');
+}
+
+/** Whether a folder lies inside an installed npm package (below a node_modules folder). */
+export function isInstalledPackage(dir: string): boolean {
+  return resolve(dir).split(sep).includes('node_modules');
 }
