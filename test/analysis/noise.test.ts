@@ -13,39 +13,11 @@ import type { Network } from '../../src/model/types.js';
 import { addSourceNoise, noisyWaveform } from '../../src/netlist/noise.js';
 import type { Element } from '../../src/netlist/elements.js';
 import { createRng } from '../../src/util/random.js';
-
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
+import { oneCellNetwork } from '../networks.js';
 
 /** One input, one cell: candidate = ReLU(scale * x), thresholds 1.0 / 1.5, alpha 1. */
 function oneCell(scale: number): Network {
-  return {
-    arch: 'fq-bmru',
-    inputs: 1,
-    width: 1,
-    cells: 1,
-    classes: 2,
-    skip: false,
-    unitCurrentA: 1e-9,
-    frameS: 0.01,
-    cellParams: 'realised',
-    pre: lin(1, 1, [1], [0]),
-    blocks: [
-      {
-        cand: lin(1, 1, [scale], [0]),
-        cell: {
-          alpha: Float64Array.of(1),
-          beta1: Float64Array.of(1),
-          delta: Float64Array.of(0.5),
-          s0: Float64Array.of(0),
-        },
-        post: lin(1, 1, [1], [0]),
-      },
-    ],
-    out: lin(2, 1, [1, -1], [-0.5, 0.5]),
-  };
+  return oneCellNetwork({ candWeight: scale, betaLo: 1, delta: 0.5 });
 }
 /** Alternating frames x = 1, 0, 1, 0, ... */
 const alternating = (frames: number): InputSequence => ({

@@ -12,6 +12,7 @@ import {
   type CircuitFrames,
 } from '../../src/compare/index.js';
 import { randomInputs, randomNetwork, runNetwork, cellThresholds } from '../../src/model/index.js';
+import { linear, oneCellNetwork } from '../networks.js';
 
 /** Circuit frames that reproduce a software trace exactly (the starting point for injected faults). */
 function mirrorOf(tr: ReturnType<typeof runNetwork>, alpha: Float64Array[]): CircuitFrames {
@@ -180,36 +181,9 @@ describe('transition latching', () => {
   });
 });
 
-const lin1 = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
+const lin1 = linear;
 /** One cell with band [0.9, 1.0], starting ON. */
-const net0 = {
-  arch: 'fq-bmru' as const,
-  inputs: 1,
-  width: 1,
-  cells: 1,
-  classes: 2,
-  skip: false,
-  unitCurrentA: 1e-9,
-  frameS: 0.01,
-  cellParams: 'realised' as const,
-  pre: lin1(1, 1, [1], [0]),
-  blocks: [
-    {
-      cand: lin1(1, 1, [1], [0]),
-      cell: {
-        alpha: Float64Array.of(1),
-        beta1: Float64Array.of(0.9),
-        delta: Float64Array.of(0.1),
-        s0: Float64Array.of(1),
-      },
-      post: lin1(1, 1, [1], [0]),
-    },
-  ],
-  out: lin1(2, 1, [1, -1], [0, 0]),
-};
+const net0 = oneCellNetwork({ betaLo: 0.9, delta: 0.1, s0: 1, out: { weight: [1, -1], bias: [0, 0] } });
 const tr0 = () => runNetwork(net0, { frames: 1, features: 1, data: Float64Array.of(0.995) });
 
 describe('margin of a disagreement inside the hysteresis band', () => {

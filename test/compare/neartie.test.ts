@@ -10,42 +10,14 @@ import {
 import { TOLERANCE_ABS_A, TOLERANCE_REL } from '../../src/calibrate/calibrate.js';
 import { runNetwork } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
-
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
+import { oneCellNetwork } from '../networks.js';
 
 /**
  * One cell whose candidate is the input itself (c = max(x, 0)): band [0.3, 0.5), I_unit 1 nA, so the resolution is
  * 3% of 0.5 = 0.015 units at beta_hi and max(3% of 0.3, 5 pA) = 0.009 units at beta_lo.
  */
 function oneCell(betaLo: number, delta: number, s0 = 0): Network {
-  return {
-    arch: 'fq-bmru',
-    inputs: 1,
-    width: 1,
-    cells: 1,
-    classes: 2,
-    skip: false,
-    unitCurrentA: 1e-9,
-    frameS: 0.01,
-    cellParams: 'realised',
-    pre: lin(1, 1, [1], [0]),
-    blocks: [
-      {
-        cand: lin(1, 1, [1], [0]),
-        cell: {
-          alpha: Float64Array.of(1),
-          beta1: Float64Array.of(betaLo),
-          delta: Float64Array.of(delta),
-          s0: Float64Array.of(s0),
-        },
-        post: lin(1, 1, [1], [0]),
-      },
-    ],
-    out: lin(2, 1, [0, 1], [0.5, 0]),
-  };
+  return oneCellNetwork({ betaLo, delta, s0, out: { weight: [0, 1], bias: [0.5, 0] } });
 }
 
 const clip = (xs: number[]) => ({ frames: xs.length, features: 1, data: Float64Array.from(xs) });

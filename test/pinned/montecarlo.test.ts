@@ -7,42 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { softwareMonteCarlo, type ParamRef } from '../../src/analysis/montecarlo.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
-
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
+import { oneCellNetwork } from '../networks.js';
 
 /**
  * Input 1 -> pre (x1) -> candidate = w * 1 -> one cell (beta_lo 0.5, beta_hi 1.0, alpha 1, starting OFF) ->
  * classifier: class 0 wins when the cell is ON (logits 0.5 vs -0.5), class 1 when it is OFF.
  */
 function oneCell(w: number): Network {
-  return {
-    arch: 'fq-bmru',
-    inputs: 1,
-    width: 1,
-    cells: 1,
-    classes: 2,
-    skip: false,
-    unitCurrentA: 1e-9,
-    frameS: 0.01,
-    cellParams: 'realised',
-    pre: lin(1, 1, [1], [0]),
-    blocks: [
-      {
-        cand: lin(1, 1, [w], [0]),
-        cell: {
-          alpha: Float64Array.of(1),
-          beta1: Float64Array.of(0.5),
-          delta: Float64Array.of(0.5),
-          s0: Float64Array.of(0),
-        },
-        post: lin(1, 1, [1], [0]),
-      },
-    ],
-    out: lin(2, 1, [1, -1], [-0.5, 0.5]),
-  };
+  return oneCellNetwork({ candWeight: w, betaLo: 0.5, delta: 0.5 });
 }
 const ONE_FRAME: InputSequence = { frames: 1, features: 1, data: Float64Array.of(1) };
 /** The candidate weight, drawn as w (1 + sigma N(0, 1)). */

@@ -5,38 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { boundaryDiscrepancy, mergeDraws, type BoundaryFrames } from '../../src/analysis/noise.js';
 import type { Network } from '../../src/model/types.js';
-
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
+import { oneCellNetwork } from '../networks.js';
 
 /** One cell with thresholds beta_lo 1.0, beta_hi 1.5, alpha 1, starting OFF. */
-const ONE_CELL: Network = {
-  arch: 'fq-bmru',
-  inputs: 1,
-  width: 1,
-  cells: 1,
-  classes: 2,
-  skip: false,
-  unitCurrentA: 1e-9,
-  frameS: 0.01,
-  cellParams: 'realised',
-  pre: lin(1, 1, [1], [0]),
-  blocks: [
-    {
-      cand: lin(1, 1, [1], [0]),
-      cell: {
-        alpha: Float64Array.of(1),
-        beta1: Float64Array.of(1),
-        delta: Float64Array.of(0.5),
-        s0: Float64Array.of(0),
-      },
-      post: lin(1, 1, [1], [0]),
-    },
-  ],
-  out: lin(2, 1, [1, -1], [-0.5, 0.5]),
-};
+const ONE_CELL: Network = oneCellNetwork({ betaLo: 1, delta: 0.5 });
 
 const frames = (c: number[], s: number[], i: number[]): BoundaryFrames => ({
   frames: c.length,
