@@ -131,3 +131,21 @@ export function tinyModel(candBias: number): string {
   });
 }
 export const TINY_CLIP = 'x\n0\n8\n8\n0\n8\n8\n';
+
+/** bmru kws-data flags for a tiny set (6 clips, 3 speakers): seconds with espeak-ng and sox. */
+export const TINY_KWS_SET = [
+  '--keyword-clips',
+  '3',
+  '--others',
+  'no,up',
+  '--other-clips',
+  '2',
+  '--silence-clips',
+  '1',
+  '--speakers',
+  '3',
+  '--validation',
+  '34',
+  '--test',
+  '33',
+];

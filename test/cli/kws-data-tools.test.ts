@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFeatureFile } from '../../src/audio/features.js';
-import { cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
+import { cliFixture, expectOneErrorLine, TINY_KWS_SET as TINY, type CliFixture } from './fixture.js';
 
 // The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
 let cli: CliFixture;
@@ -14,23 +14,6 @@ beforeAll(async () => {
   cli = await cliFixture();
 });
 afterAll(() => cli.cleanUp());
-
-const TINY = [
-  '--keyword-clips',
-  '3',
-  '--others',
-  'no,up',
-  '--other-clips',
-  '2',
-  '--silence-clips',
-  '1',
-  '--speakers',
-  '3',
-  '--validation',
-  '34',
-  '--test',
-  '33',
-];
 
 describe('bmru kws-data, then bmru features and bmru simulate on what it wrote', () => {
   it('generates a set, prints counts per label and split, writes the features file; a second run reuses it', async () => {

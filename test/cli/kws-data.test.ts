@@ -1,6 +1,6 @@
 /** bmru kws-data and bmru features refusing bad input; runs without espeak-ng and sox (kws-data-tools.test.ts needs them). */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
+import { cliFixture, expectOneErrorLine, TINY_KWS_SET as TINY, type CliFixture } from './fixture.js';
 
 // The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does).
 let cli: CliFixture;
@@ -8,23 +8,6 @@ beforeAll(async () => {
   cli = await cliFixture();
 });
 afterAll(() => cli.cleanUp());
-
-const TINY = [
-  '--keyword-clips',
-  '3',
-  '--others',
-  'no,up',
-  '--other-clips',
-  '2',
-  '--silence-clips',
-  '1',
-  '--speakers',
-  '3',
-  '--validation',
-  '34',
-  '--test',
-  '33',
-];
 
 describe('bmru kws-data and bmru features errors', () => {
   it('names a missing espeak-ng and says how to install it', async () => {
