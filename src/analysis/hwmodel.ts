@@ -31,7 +31,7 @@
 import type { Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { argmax, majority, type InputSequence, type Trace } from '../model/network.js';
-import { buildCircuit } from '../netlist/generate.js';
+import { buildCircuit, type GenerateOptions } from '../netlist/generate.js';
 import { forward, interpolate, type Calibration } from '../netlist/calibration.js';
 import { CELL_PORTS, CELL_SUBCKT } from '../netlist/cell.js';
 import { currentProbe, voltageProbe } from '../netlist/deck.js';
@@ -147,8 +147,8 @@ export interface HardwareAwareModel {
   readonly probes: Readonly<Record<string, number>>;
   /**
    * Elements of the circuit the model does not simulate, by card name: the reset switches and their controls
-   * (the model starts each block in s0 itself), and anything a newer generator adds that it does not know
-   * (a capacitor on a rail would need its charge added to the rail's).
+   * (the model starts each block in s0 itself), the cell input filter's capacitors when the tables lack
+   * `railCharge.capQPerF` (older calibrations), and anything a newer generator adds that it does not know.
    */
   readonly unmodelled: readonly string[];
 }
@@ -231,8 +231,9 @@ export function hardwareAwareNetwork(
   net: Network,
   process: Process,
   calibration: Calibration | undefined,
+  circuit: Pick<GenerateOptions, 'cellInputCapFPerA'> = {},
 ): HardwareAwareModel {
-  const built = buildCircuit(net, probeInputs(net.inputs), { process, calibration });
+  const built = buildCircuit(net, probeInputs(net.inputs), { ...circuit, process, calibration });
   const u = net.unitCurrentA;
   const hw: HardwareTables | undefined = calibration?.hardware;
   const { unitWidthUm: unitW, mirrorLengthUm: unitL, switchWidthUm } = process.sizing;
@@ -402,9 +403,21 @@ export function hardwareAwareNetwork(
   userFlat.forEach((us, p) => (userStart[p + 1] = userStart[p] + us.length));
 
   const rc = hw?.railCharge;
+  // Capacitors on a rail (the cell input filter), when the tables say what a farad there holds per e-fold.
+  const capF = new Float64Array(M);
+  const modelledCaps = new Set<string>();
+  for (const e of elements) {
+    if (e.type !== 'cap') continue;
+    const r = index.get(nodes.find(e.plus)) ?? index.get(nodes.find(e.minus));
+    if (r === undefined || rc?.[railPol.get(names[r]) ? 'p' : 'n'].capQPerF === undefined) continue;
+    capF[r] += e.capacitanceF;
+    modelledCaps.add(e.name);
+  }
   const charge = Float64Array.from(order, (i) => {
     const c = rc?.[railPol.get(names[i]) ? 'p' : 'n'];
-    return c && hw?.cellSwitch ? (c.gateCPerUm2 * gateArea[i] + c.drainCPerUm * drainWidth[i]) / u : 0;
+    return c && hw?.cellSwitch
+      ? (c.gateCPerUm2 * gateArea[i] + c.drainCPerUm * drainWidth[i] + (c.capQPerF ?? 0) * capF[i]) / u
+      : 0;
   });
   const zero = Float64Array.from(order, (i) => (rc?.[railPol.get(names[i]) ? 'p' : 'n'].zeroA ?? 0) / u);
   const probeRail = (probe: string | undefined): number => {
@@ -465,7 +478,13 @@ export function hardwareAwareNetwork(
     unmodelled: elements
       .filter(
         (e) =>
-          !(e.type === 'mos' || e.type === 'isrc' || e.type === 'inst' || (e.type === 'vsrc' && e.dcV === 0 && !e.pwl)),
+          !(
+            e.type === 'mos' ||
+            e.type === 'isrc' ||
+            e.type === 'inst' ||
+            (e.type === 'vsrc' && e.dcV === 0 && !e.pwl) ||
+            (e.type === 'cap' && modelledCaps.has(e.name))
+          ),
       )
       .map((e) => `${e.type} ${e.name}`),
     probes: Object.fromEntries(

@@ -316,7 +316,7 @@ export function fitRailCharge(
     sgq = 0,
     sdq = 0;
   RAIL_LOADS.forEach((load, k) => {
-    if (load.fromZero) return;
+    if (load.fromZero || load.capF) return;
     const g = (1 + load.gates) * w * l;
     const d = (1 + load.drains) * w;
     for (const q of [charges[k].rise, charges[k].fall]) {
@@ -335,7 +335,11 @@ export function fitRailCharge(
   const q = gateCPerUm2 * (1 + RAIL_LOADS[z].gates) * w * l + drainCPerUm * (1 + RAIL_LOADS[z].drains) * w;
   const i = RAIL_STEP.highA;
   const zeroA = 1 / (1 / i + (2 / i - 1 / i) * Math.exp((i * charges[z].fromZeroS!) / q));
-  return { gateCPerUm2, drainCPerUm, zeroA };
+  // A capacitor's charge per e-fold per farad is the diode's n U_T: what the capacitor rail holds beyond its devices.
+  const c = RAIL_LOADS.findIndex((load) => load.capF);
+  const own = gateCPerUm2 * (1 + RAIL_LOADS[c].gates) * w * l + drainCPerUm * (1 + RAIL_LOADS[c].drains) * w;
+  const capQPerF = Math.max((0.5 * (charges[c].rise + charges[c].fall) - own) / RAIL_LOADS[c].capF!, 0);
+  return { gateCPerUm2, drainCPerUm, zeroA, capQPerF };
 }
 
 /** Switching times of one direction on the plan's bias grid; `timeS[k]` per cell in row-major (I_thresh, fraction) order. */
@@ -375,7 +379,7 @@ export function hardwareTables(
     railCharge,
     cellSwitch,
     cellCommit,
-    source: `bmru calibrate (src/calibrate/hardware.ts): knee = summing node with a ${w}u/${l}u diode, one opposing unit copy and a swept ideal current; copy = unit mirror into each load, reference swept from 0 (same-type loads held at ${COPY_HOLD_A * 1e12} pA); cellOff = the cell grid's upward sweeps; railCharge = current steps ${RAIL_STEP.lowA * 1e12}-${RAIL_STEP.highA * 1e12} pA on rails with 0-12 extra unit gates / 8 drains; cellSwitch = input steps of cells on the plan's switching grid; cellCommit = pulses of fractions of those steps' t50`,
+    source: `bmru calibrate (src/calibrate/hardware.ts): knee = summing node with a ${w}u/${l}u diode, one opposing unit copy and a swept ideal current; copy = unit mirror into each load, reference swept from 0 (same-type loads held at ${COPY_HOLD_A * 1e12} pA); cellOff = the cell grid's upward sweeps; railCharge = current steps ${RAIL_STEP.lowA * 1e12}-${RAIL_STEP.highA * 1e12} pA on rails with 0-12 extra unit gates / 8 drains / a 2 pF capacitor (its charge per farad: n U_T); cellSwitch = input steps of cells on the plan's switching grid; cellCommit = pulses of fractions of those steps' t50`,
   };
 }
 
@@ -399,12 +403,20 @@ export function cellFoldTable(
  * Rail-charge test configurations: extra unit copies reading the node (gates), extra off devices on it (drains),
  * and whether the low level of the steps is no current at all (`fromZero`: the rise from a rail at zero).
  */
-export const RAIL_LOADS: readonly { readonly gates: number; readonly drains: number; readonly fromZero?: boolean }[] = [
+export const RAIL_LOADS: readonly {
+  readonly gates: number;
+  readonly drains: number;
+  readonly fromZero?: boolean;
+  /** An explicit capacitor across the diode (F), as the generator's cell input filter puts one on a candidate rail. */
+  readonly capF?: number;
+}[] = [
   { gates: 0, drains: 0 },
   { gates: 4, drains: 0 },
   { gates: 12, drains: 0 },
   { gates: 0, drains: 8 },
   { gates: 4, drains: 0, fromZero: true },
+  // 2 pF: the size of a filter capacitor at the KWS model's beta_lo (12e-3 F/A x ~150 pA), and 10x the unit diode's own.
+  { gates: 0, drains: 0, capF: 2e-12 },
 ];
 /** The rail-charge steps: the diode's current (A) before, during and after, and when the steps come (s). */
 export const RAIL_STEP = { lowA: 20 * pA, highA: 400 * pA, upS: 1e-3, downS: 6e-3, stopS: 16e-3, edgeS: 1e-6 } as const;
@@ -444,6 +456,7 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
         elements.push(mosfet({ name: `g${k}_${g}`, polarity: 'n', drain: 'vdd', gate: node, source: '0', ...unit }));
       for (let d = 0; d < load.drains; d++)
         elements.push(mosfet({ name: `o${k}_${d}`, polarity: 'p', drain: node, gate: 'vdd', source: 'vdd', ...unit }));
+      if (load.capF) elements.push({ type: 'cap', name: `f${k}`, plus: node, minus: '0', capacitanceF: load.capF });
     } else {
       elements.push(mosfet({ name: `d${k}`, polarity: 'p', drain: `xd${k}`, gate: node, source: 'vdd', ...unit }), {
         type: 'vsrc',
@@ -457,6 +470,7 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
         elements.push(mosfet({ name: `g${k}_${g}`, polarity: 'p', drain: '0', gate: node, source: 'vdd', ...unit }));
       for (let d = 0; d < load.drains; d++)
         elements.push(mosfet({ name: `o${k}_${d}`, polarity: 'n', drain: node, gate: '0', source: '0', ...unit }));
+      if (load.capF) elements.push({ type: 'cap', name: `f${k}`, plus: node, minus: 'vdd', capacitanceF: load.capF });
     }
     saves.push(currentProbe(`m_d${k}`));
   });

@@ -82,6 +82,11 @@ const RailChargeSchema = z.object({
    * as long as from 20 pA.
    */
   zeroA: z.number().nonnegative(),
+  /**
+   * Charge per e-fold per farad of a capacitor across the rail's diode (V: the diode's n U_T), for the generator's
+   * cell input filter. Absent in tables measured before the filter: such a capacitor is then not modelled.
+   */
+  capQPerF: z.number().nonnegative().optional(),
 });
 export type RailCharge = z.infer<typeof RailChargeSchema>;
 

@@ -214,6 +214,36 @@ describe('cell timing', () => {
     expect(Array.from(runNetwork(hw.realised, x).states[0])).toEqual([1, 0, 0, 0, 0]);
   });
 
+  it("the cell input filter's capacitor adds capQPerF x C to its rail's charge; without capQPerF it is listed unmodelled", () => {
+    const net = network(0, 0.5, 1);
+    // The generator sizes it at the process's F/A times beta_lo * I_unit: in units of charge, k x beta_lo x capQPerF.
+    const k = process.cellInputCapFPerA!;
+    const rail = (capQPerF?: number) => ({ gateCPerUm2: 0, drainCPerUm: 0, zeroA: 0.01 * UNIT_A, capQPerF });
+    const withCap = (q?: number) =>
+      hardwareAwareNetwork(net, process, calibrationWith({ ...timing, railCharge: { n: rail(q), p: rail(q) } }));
+    const modelled = withCap(0.04);
+    expect(modelled.charge[modelled.cellIn[0]]).toBeCloseTo(0.04 * k * 0.5, 12);
+    expect(modelled.unmodelled).not.toContain('cap f_b0c0');
+    const old = withCap(undefined);
+    expect(old.charge[old.cellIn[0]]).toBe(0);
+    expect(old.unmodelled).toContain('cap f_b0c0');
+    // A charge large enough to matter: with Q = 1.26 x k x 0.5 = 7.56e-3 unit s the rail rises from 0.01 towards 2
+    // and crosses beta_hi = 1 after (Q / 2) ln(199) = 20 ms (railStep's law), i.e. at 30 ms; with the 15 ms switch
+    // the cell reads ON at 45 ms, in frame 4 (sampled at 49.8 ms), two frames after the model without it.
+    const x = clip([
+      [0, 0],
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [2, 0],
+      [2, 0],
+    ]);
+    const fast = Array.from(runHardwareAware(withCap(0.04), x).states[0]);
+    const slow = Array.from(runHardwareAware(withCap(1.26), x).states[0]);
+    expect(fast.indexOf(1)).toBe(2); // the 15 ms switch of the timing tables: one frame late
+    expect(slow.indexOf(1)).toBe(4);
+  });
+
   it('railStep solves Q dr/dt = r (h - r) exactly (against fine Euler steps)', () => {
     for (const [r0, h] of [
       [0.01, 1],
