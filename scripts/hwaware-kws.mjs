@@ -3,8 +3,9 @@
 //
 //   node scripts/hwaware-kws.mjs out/kws-c180 [--process c180] [--calibration file] [--csv out/kws-c180/hwaware.csv]
 //
-// Each result record holds the comparison of the circuit with the software model fed the realised parameters:
-// that model's states (recomputed here) with the listed disagreements flipped are the circuit's states. Against
+// Each result record holds the comparison of the circuit with its verdict's reference (by default the hardware-aware
+// model, before that the realised one): that model's states (recomputed here) with the listed disagreements flipped
+// are the circuit's states. Against
 // them: the trained model, the realised one, and the hardware-aware model (steady and timed), per unit-frame
 // and per clip decision. The calibration is the process's calibration.json (its `hardware` tables) unless given.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -57,10 +58,6 @@ for (const r of records) {
   let t0 = performance.now();
   const realised = runNetwork(hw.realised, inputs);
   time.realised += performance.now() - t0;
-  // The circuit: the realised model's states with the comparison's disagreements flipped to the circuit's.
-  const circuit = realised.states.map((s) => Uint8Array.from(s));
-  for (const d of r.cosim.comparison.disagreements) circuit[d.block][d.frame * net.cells + d.unit] = d.circuit;
-  const circuitDecision = r.cosim.comparison.circuitDecision;
   t0 = performance.now();
   const steady = runHardwareAware(hw, inputs, { dynamics: false });
   time.steady += performance.now() - t0;
@@ -68,6 +65,13 @@ for (const r of records) {
   const aware = runHardwareAware(hw, inputs, process.env.STEPS ? { stepsPerFrame: +process.env.STEPS } : {});
   time.hwaware += performance.now() - t0;
   const traces = { trained: runNetwork(net, inputs), realised, steady, hwaware: aware };
+  // The circuit: the states of the model the record's comparison judged against (its `reference`; records written
+  // before references existed: realised), with the comparison's disagreements flipped to the circuit's. A record
+  // judged against the hwaware model must have been made with the same tables this script reads.
+  const judged = traces[r.cosim.reference ?? 'realised'];
+  const circuit = judged.states.map((s) => Uint8Array.from(s));
+  for (const d of r.cosim.comparison.disagreements) circuit[d.block][d.frame * net.cells + d.unit] = d.circuit;
+  const circuitDecision = r.cosim.comparison.circuitDecision;
   const row = [r.job.input.path.replace(/^clips\//, '').replace(/\.csv$/, ''), circuitDecision];
   unitFrames += circuit.reduce((a, s) => a + s.length, 0);
   for (const m of models) {

@@ -2,7 +2,7 @@
  * The one-way data flow of the toolkit: parameters -> netlist -> ngspice -> waveforms -> comparison -> verdict.
  */
 import type { Network } from './model/types.js';
-import { runNetwork, type InputSequence, type Trace } from './model/network.js';
+import type { InputSequence, Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot } from './spice/rawfile.js';
@@ -12,8 +12,10 @@ import { compareRun, traceStateAgreement, type Comparison } from './compare/metr
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 import {
   defaultReference,
+  networkReference,
   referenceFigures,
   type HwawareSource,
+  type ReferenceModel,
   type ReferenceName,
   type ReferenceTable,
 } from './compare/references.js';
@@ -26,7 +28,7 @@ export interface CosimOptions extends GenerateOptions {
   readonly sampleFraction?: number;
   /**
    * The reference the verdict judges the circuit against (compare/references.ts). Default: the best predictor
-   * available for the process (`defaultReference`: today the realised model).
+   * available for the process (`defaultReference`: the hardware-aware model where one is given by the process).
    */
   readonly reference?: ReferenceName;
   /** A hardware-aware model, scored as the `hwaware` reference beside the trained and the realised model. */
@@ -35,6 +37,7 @@ export interface CosimOptions extends GenerateOptions {
 
 /** The circuit scored against one software model. */
 export interface ReferenceRun {
+  /** The reference's network (a hardware-aware model's is the realised one, whose thresholds it reads). */
   readonly net: Network;
   readonly software: Trace;
   readonly comparison: Comparison;
@@ -88,9 +91,9 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     inputEdgeS: opts.inputEdgeS,
   });
   const references: Partial<Record<ReferenceName, ReferenceRun>> = {};
-  for (const [name, model] of Object.entries(models) as [ReferenceName, Network][]) {
-    const software = runNetwork(model, inputs);
-    references[name] = { net: model, software, comparison: compareRun(model, software, circuit, inputs) };
+  for (const [name, model] of Object.entries(models) as [ReferenceName, ReferenceModel][]) {
+    const software = model.run(inputs);
+    references[name] = { net: model.net, software, comparison: compareRun(model.net, software, circuit, inputs) };
   }
   const { software, comparison } = references[reference]!;
   const mappingStateAgreement = traceStateAgreement(references.trained!.software, references.realised!.software);
@@ -124,17 +127,21 @@ function referenceModels(
   net: Network,
   realised: Network,
   opts: CosimOptions,
-): { trained: Network; realised: Network; hwaware?: Network; reference: ReferenceName } {
+): { trained: ReferenceModel; realised: ReferenceModel; hwaware?: ReferenceModel; reference: ReferenceName } {
   const hw = opts.hwaware;
-  const hwaware =
-    hw === undefined ? undefined : hw.origin === 'file' ? hw.net : hw.build(net, opts.process, opts.calibration);
+  const hwaware = hw === undefined ? undefined : hw.origin === 'file' ? networkReference(hw.net) : hw.build(net, opts);
   const reference = opts.reference ?? defaultReference(hwaware === undefined ? undefined : hw!.origin);
   if (reference === 'hwaware' && hwaware === undefined) {
     const why =
       hw === undefined
         ? 'give a fitted model (--hwaware-model, written by bmru analyze hwaware)'
-        : `${hw.source} has none for process ${opts.process.name}`;
+        : `${hw.source} give none for process ${opts.process.name} (measure them: bmru calibrate -p ${opts.process.name}; or give a fitted --hwaware-model)`;
     throw new InputError(`the hwaware reference needs a hardware-aware model: ${why}`, { field: 'reference' });
   }
-  return { trained: net, realised, ...(hwaware === undefined ? {} : { hwaware }), reference };
+  return {
+    trained: networkReference(net),
+    realised: networkReference(realised),
+    ...(hwaware === undefined ? {} : { hwaware }),
+    reference,
+  };
 }

@@ -32,6 +32,7 @@ import type { Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import { argmax, majority, type InputSequence, type Trace } from '../model/network.js';
 import { buildCircuit, type GenerateOptions } from '../netlist/generate.js';
+import type { HwawareBuilder } from '../compare/references.js';
 import { forward, interpolate, type Calibration } from '../netlist/calibration.js';
 import { CELL_PORTS, CELL_SUBCKT } from '../netlist/cell.js';
 import { currentProbe, voltageProbe } from '../netlist/deck.js';
@@ -951,3 +952,13 @@ export function runHardwareAware(
   for (let t = 0; t < T; t++) votes[t] = argmax(logits, t * C, C);
   return { frames: T, candidates, states, blockOutputs, logits, votes, decision: majority(votes, C) };
 }
+
+/**
+ * The per-process hardware-aware reference (compare/references.ts): this model, compiled from the circuit the
+ * options generate, where the calibration has hardware tables; undefined where it has none.
+ */
+export const tableHwaware: HwawareBuilder = (net, circuit) => {
+  if (!circuit.calibration?.hardware) return undefined;
+  const model = hardwareAwareNetwork(net, circuit.process, circuit.calibration, circuit);
+  return { net: model.realised, run: (inputs) => runHardwareAware(model, inputs) };
+};

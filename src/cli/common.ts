@@ -19,6 +19,7 @@ import {
   type HwawareSource,
   type ReferenceName,
 } from '../compare/references.js';
+import { tableHwaware } from '../analysis/hwmodel.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -213,6 +214,13 @@ export function checkOutputFolder(file: string, flag = 'out'): void {
   }
 }
 
+/** The hardware-aware reference every command scores unless a fitted file is given: the process's tables. */
+export const PROCESS_HWAWARE: HwawareSource = {
+  origin: 'process',
+  build: tableHwaware,
+  source: "the process calibration's hardware tables",
+};
+
 /**
  * `--reference` and `--hwaware-model`: which software model the verdict judges the circuit against. Every
  * reference available is scored and reported either way; this only picks the one the pass/fail uses.
@@ -223,7 +231,8 @@ export function referenceOptions<T>(y: Argv<T>) {
       type: 'string',
       choices: REFERENCE_NAMES as unknown as string[],
       describe: `the model the verdict judges the circuit against (all are reported): ${REFERENCE_NAMES.map((n) => `${n} = ${REFERENCE_MEANING[n]}`).join('; ')}`,
-      defaultDescription: 'the best predictor available for the process: realised (hwaware only when asked)',
+      defaultDescription:
+        'the best predictor available for the process: hwaware where its calibration has hardware tables (both shipped kits), else realised; a fitted --hwaware-model judges only when asked',
     })
     .option('hwaware-model', {
       type: 'string',
@@ -241,20 +250,14 @@ export interface ReferenceArgs {
 /**
  * The verdict's reference and the hardware-aware model, checked against the network before anything runs.
  *
- * @throws InputError when `--reference hwaware` has no `--hwaware-model`, or the file is not a model of `net`
+ * @throws InputError when the `--hwaware-model` file is not a model of `net`
  */
 export async function loadReferences(
   a: ReferenceArgs,
   net: Network,
 ): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
   const reference = a.reference as ReferenceName | undefined; // yargs checked it against the choices
-  if (reference === 'hwaware' && a.hwawareModel === undefined) {
-    throw new InputError(
-      'needs a hardware-aware model: give --hwaware-model <hwaware-model.json> (bmru analyze hwaware writes one)',
-      { field: '--reference hwaware' },
-    );
-  }
-  if (a.hwawareModel === undefined) return { reference };
+  if (a.hwawareModel === undefined) return { reference, hwaware: PROCESS_HWAWARE };
   const hw = await loadModel(a.hwawareModel);
   checkHwawareFits(hw, net, a.hwawareModel);
   return { reference, hwaware: { origin: 'file', net: hw, source: a.hwawareModel } };

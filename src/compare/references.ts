@@ -4,18 +4,18 @@
  * - `trained`: the network as given (the parameters training wrote).
  * - `realised`: the parameters as the circuit realises them: mirror widths on the process's grid, bias currents
  *   through the inverted calibration tables (netlist/generate.ts records them as it places each element).
- * - `hwaware`: a hardware-aware model, i.e. the realised model with the circuit's non-idealities folded into its
- *   parameters (analysis/hwaware.ts). Today only a fitted file (`bmru analyze hwaware` writes
- *   `hwaware-model.json`) provides one; a per-process model that the toolkit builds itself (`HwawareBuilder`)
- *   plugs in here and then becomes the default where a process has one.
+ * - `hwaware`: a hardware-aware model: the circuit's own simulator at software speed, compiled from the generated
+ *   circuit and the process's measured hardware tables (analysis/hwmodel.ts; `HwawareBuilder`), the default where
+ *   the calibration has those tables; or a fitted file (`bmru analyze hwaware` writes `hwaware-model.json`), the
+ *   realised model with corrections folded into its parameters, scored when given.
  *
  * Every reference is scored on the same circuit run, so a report can say which one predicts the circuit best: a
  * verdict against a reference that predicts the circuit worse than the trained model is worth knowing about.
  */
 import { InputError } from '../errors.js';
 import type { Network } from '../model/types.js';
-import type { Process } from '../netlist/process.js';
-import type { Calibration } from '../netlist/calibration.js';
+import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
+import type { GenerateOptions } from '../netlist/generate.js';
 import type { Comparison } from './metrics.js';
 
 export const REFERENCE_NAMES = ['trained', 'realised', 'hwaware'] as const;
@@ -25,8 +25,23 @@ export type ReferenceName = (typeof REFERENCE_NAMES)[number];
 export const REFERENCE_MEANING: Readonly<Record<ReferenceName, string>> = {
   trained: 'the parameters as trained',
   realised: 'the parameters as the circuit realises them (width quantisation, calibration inversion)',
-  hwaware: 'a hardware-aware model: the realised one with fitted circuit corrections (bmru analyze hwaware)',
+  hwaware:
+    "a hardware-aware model: the circuit's simulator at software speed, from the process calibration's measured hardware tables (or a fitted --hwaware-model file)",
 };
+
+/**
+ * A software model a circuit is scored against: the network whose thresholds classify a disagreement, and how it
+ * runs a clip (`runNetwork` for a plain network; a hardware-aware model has its own simulator).
+ */
+export interface ReferenceModel {
+  readonly net: Network;
+  readonly run: (inputs: InputSequence) => Trace;
+}
+
+/** A plain network as a reference: it runs as the software model does. */
+export function networkReference(net: Network): ReferenceModel {
+  return { net, run: (inputs) => runNetwork(net, inputs) };
+}
 
 /**
  * A per-process hardware-aware model: the network as the process's circuit is predicted to compute it, or
@@ -34,9 +49,8 @@ export const REFERENCE_MEANING: Readonly<Record<ReferenceName, string>> = {
  */
 export type HwawareBuilder = (
   net: Network,
-  process: Process,
-  calibration: Calibration | undefined,
-) => Network | undefined;
+  circuit: Pick<GenerateOptions, 'process' | 'calibration' | 'cellInputCapFPerA'>,
+) => ReferenceModel | undefined;
 
 /**
  * Where a hardware-aware model came from: a file the user fitted (`bmru analyze hwaware`), or a builder the

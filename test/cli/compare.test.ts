@@ -18,7 +18,7 @@ describe('bmru compare', () => {
     const r = await cli.run(['compare', '-i', clip, '-o', 'cmp', '--timeout', '120']);
     expect([0, 1], r.stderr).toContain(r.exitCode);
     expect(r.stdout).toMatch(/^state agreement +[\d.]+% of 40 unit-frames/m); // 5 frames x 2 blocks x 4 cells
-    const verdict = /^verdict: (PASS|FAIL) \(the circuit judged against the realised model/m.exec(r.stdout)?.[1];
+    const verdict = /^verdict: (PASS|FAIL) \(the circuit judged against the hwaware model/m.exec(r.stdout)?.[1];
     expect(verdict).toBe(r.exitCode === 0 ? 'PASS' : 'FAIL');
     expect(r.stdout).toContain('report: cmp/report.json');
     expect(r.stderr).toMatch(/^ngspice: 5 frames on c180 done \([\d.]+ s\)$/m);
@@ -29,16 +29,18 @@ describe('bmru compare', () => {
 });
 
 describe('bmru compare: three references', () => {
-  it('scores the circuit against the trained and the realised model, judges the realised one by default, and --reference trained switches the verdict', async () => {
+  it('scores the circuit against the trained, the realised and the table-built hwaware model, judges hwaware by default, and --reference switches the verdict', async () => {
     const model = await cli.write('tiny.json', tinyModel(0.2));
     const clip = await cli.write('tiny.csv', TINY_CLIP);
     const byDefault = await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-default', '--timeout', '60']);
     expect(byDefault.exitCode, byDefault.stderr).toBe(0);
     expect(byDefault.stdout).toMatch(/^trained +33\.33% +4 +33\.33% +1 \/ 0 DIFFERENT$/m);
-    expect(byDefault.stdout).toMatch(/^realised \(verdict\) +100\.00% +0 +100\.00% +0 \/ 0 same$/m);
-    expect(byDefault.stdout).toMatch(/^verdict: PASS \(the circuit judged against the realised model/m);
+    expect(byDefault.stdout).toMatch(/^realised +100\.00% +0 +100\.00% +0 \/ 0 same$/m);
+    expect(byDefault.stdout).toMatch(/^hwaware \(verdict\) +100\.00% +0 +100\.00% +0 \/ 0 same$/m);
+    expect(byDefault.stdout).toMatch(/^verdict: PASS \(the circuit judged against the hwaware model/m);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'ref-default', 'report.json'), 'utf8'));
-    expect(report.reference).toBe('realised');
+    expect(report.reference).toBe('hwaware');
+    expect(Object.keys(report.references)).toEqual(['trained', 'realised', 'hwaware']);
     expect(report.comparison.stateAgreement).toBe(1);
     expect(report.references.trained).toMatchObject({
       stateAgreement: 2 / 6,
@@ -72,7 +74,7 @@ describe('bmru compare: three references', () => {
     expect(tr.references.realised.stateAgreement).toBe(1);
   });
 
-  it('scores a hardware-aware model file as the hwaware reference, and refuses --reference hwaware without one', async () => {
+  it('scores a hardware-aware model file as the hwaware reference, and refuses --reference hwaware where there is none', async () => {
     const model = await cli.write('tiny-hw.json', tinyModel(0.2));
     const clip = await cli.write('tiny-hw.csv', TINY_CLIP);
     // Any model of the same shape and I_unit is accepted; the realised parameters stand in for a fitted one.
@@ -99,9 +101,23 @@ describe('bmru compare: three references', () => {
     expect(Object.keys(report.references)).toEqual(['trained', 'realised', 'hwaware']);
     expect(report).toMatchObject({ reference: 'hwaware', hwawareModel: 'hw-exp/realised.json' });
 
+    // Without calibration tables there is no table-built model: asking for hwaware names what would provide one.
     expectOneErrorLine(
-      await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-none', '--reference', 'hwaware']),
-      '--reference hwaware',
+      await cli.run([
+        'compare',
+        '-m',
+        model,
+        '-i',
+        clip,
+        '-o',
+        'ref-none',
+        '--no-calibrated',
+        '--reference',
+        'hwaware',
+      ]),
+      'reference',
+      'hardware tables give none for process c180',
+      'bmru calibrate -p c180',
       '--hwaware-model',
     );
     const other = await cli.write(
@@ -119,6 +135,8 @@ describe('bmru compare: three references', () => {
   it('says in --help which reference the verdict uses by default', async () => {
     const r = await cli.run(['compare', '--help']);
     expect(r.stdout).toMatch(/--reference[\s\S]*trained[\s\S]*realised[\s\S]*hwaware/);
-    expect(r.stdout).toMatch(/default: the best predictor available for the process: realised/);
+    expect(r.stdout).toMatch(
+      /default: the best predictor available for the process: hwaware where its calibration has hardware tables/,
+    );
   });
 });

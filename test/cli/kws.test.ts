@@ -19,9 +19,10 @@ describe('bmru kws', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^clips: 2 \(2 simulated\)/m);
     expect(r.stdout).toMatch(/^circuit \(ngspice\) +\d\/2 = [\d.]+%$/m);
-    expect(r.stdout).toMatch(/^decision agreement with realised, the verdict's reference: \d\/2/m);
+    expect(r.stdout).toMatch(/^decision agreement with hwaware, the verdict's reference: \d\/2/m);
     expect(r.stdout).toMatch(/^trained +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
-    expect(r.stdout).toMatch(/^realised \(verdict\) +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
+    expect(r.stdout).toMatch(/^realised +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
+    expect(r.stdout).toMatch(/^hwaware \(verdict\) +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
     expect(r.stdout).toMatch(/^RNN core \(cell \+ ff \+ bias\): [\d.]+ nW, total [\d.]+ nW; energy per inference/m);
     const csv = (await readFile(path.join(cli.dir, 'k', 'kws.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(3);
@@ -29,8 +30,8 @@ describe('bmru kws', () => {
     const json = JSON.parse(await readFile(path.join(cli.dir, 'k', 'kws.json'), 'utf8'));
     expect(json.unitCurrentA).toBe(2.5e-10);
     expect(json.summary.simulated).toBe(2);
-    expect(json.reference).toBe('realised');
-    expect(Object.keys(json.summary.references)).toEqual(['trained', 'realised']);
+    expect(json.reference).toBe('hwaware');
+    expect(Object.keys(json.summary.references)).toEqual(['trained', 'realised', 'hwaware']);
     expect(csv[0]).toMatch(
       /,reference,decision_trained,state_agreement_trained,decision_realised,state_agreement_realised,decision_hwaware,state_agreement_hwaware$/,
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   betterReferences,
+  networkReference,
   checkHwawareFits,
   defaultReference,
   referenceFigures,
@@ -13,6 +14,7 @@ import { loadCalibration } from '../../src/netlist/calibration.js';
 import { resolveProcessPath } from '../../src/util/paths.js';
 import { runNetwork } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
+import { tableHwaware } from '../../src/analysis/hwmodel.js';
 
 const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
   weight: { rows, cols, data: Float64Array.from(w) },
@@ -143,9 +145,9 @@ describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async 
 
   it('makes a per-process hardware-aware model the default reference, and refuses hwaware when there is none', async () => {
     const seen: string[] = [];
-    const build = (n: Network, p: { name: string }) => {
-      seen.push(p.name);
-      return { ...n, pre: lin(1, 1, [0], [0]) };
+    const build = (n: Network, c: { process: { name: string } }) => {
+      seen.push(c.process.name);
+      return networkReference({ ...n, pre: lin(1, 1, [0], [0]) });
     };
     const r = await cosimulate(net, clip, {
       process,
@@ -166,10 +168,32 @@ describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async 
     });
     expect(fallback.reference).toBe('realised');
     await expect(cosimulate(net, clip, { process, calibration, hwaware: none, reference: 'hwaware' })).rejects.toThrow(
-      /test builder has none for process c180/,
+      /test builder give none for process c180 \(measure them: bmru calibrate -p c180/,
     );
     await expect(cosimulate(net, clip, { process, calibration, reference: 'hwaware' })).rejects.toThrow(
       /needs a hardware-aware model/,
     );
+  });
+
+  it("scores the process's table-built hardware-aware model by default where the calibration has hardware tables", async () => {
+    const hwaware = { origin: 'process' as const, build: tableHwaware, source: 'tables' };
+    const r = await cosimulate(net, clip, {
+      process,
+      calibration,
+      hwaware,
+      run: { name: 'refs-test', timeoutMs: 60_000 },
+    });
+    expect(r.reference).toBe('hwaware');
+    // The hardware-aware model reads the realised thresholds, and on this clip predicts the circuit as well as they do.
+    expect(r.references.hwaware!.net).toEqual(r.references.realised!.net);
+    expect(referenceTable(r).hwaware).toMatchObject({ stateAgreement: 1, decisionMatch: true });
+    const bare = { ...calibration!, hardware: undefined };
+    const without = await cosimulate(net, clip, {
+      process,
+      calibration: bare,
+      hwaware,
+      run: { name: 'refs-test', timeoutMs: 60_000 },
+    });
+    expect(without.reference).toBe('realised');
   });
 });

@@ -32,6 +32,7 @@ import { interruptible } from '../interrupt.js';
 import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
+import { tableHwaware } from '../../analysis/hwmodel.js';
 
 export function builder(y: Argv) {
   return y
@@ -151,7 +152,7 @@ async function runHandler(a: RunArgs): Promise<void> {
   const dups = expanded.duplicates > 0 ? ` (${expanded.duplicates} duplicate jobs dropped)` : '';
   const share = slice ? `, slice ${slice.index}/${slice.count}` : '';
   console.error(
-    `plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, verdicts against the ${plan.reference ?? 'realised (default)'} model, results in ${shown(plan.outDir)}`,
+    `plan ${plan.name}: ${expanded.jobs.length} jobs${dups}${share}, ${a.workers} workers, verdicts against the ${plan.reference ?? 'best available (default: hwaware where the process has hardware tables, else realised)'} model, results in ${shown(plan.outDir)}`,
   );
 
   const p = progress(`batch ${plan.name}`, a.quiet);
@@ -159,6 +160,7 @@ async function runHandler(a: RunArgs): Promise<void> {
     (signal) =>
       runBatch(expanded, {
         workers: a.workers,
+        processHwaware: tableHwaware,
         slice,
         retries: a.retries,
         timeoutS: a.timeout,

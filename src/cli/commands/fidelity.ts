@@ -21,6 +21,7 @@ import type { ReferenceName } from '../../compare/references.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
 import { intAtLeast, numberIn, referenceOptions, type ReferenceArgs } from '../common.js';
+import { tableHwaware } from '../../analysis/hwmodel.js';
 
 export function builder(y: Argv) {
   return y
@@ -96,9 +97,11 @@ async function runSuite(a: SuiteArgs) {
   });
   const expanded = await expandPlan(plan);
   const p = progress(`fidelity ${plan.name}`);
-  await runBatch(expanded, { workers: a.workers, onProgress: (x) => p.update(batchProgressText(x)) }).finally(() =>
-    p.stop(),
-  );
+  await runBatch(expanded, {
+    workers: a.workers,
+    processHwaware: tableHwaware,
+    onProgress: (x) => p.update(batchProgressText(x)),
+  }).finally(() => p.stop());
   return { plan, jobs: expanded.jobs, records: await readAllResults(outPaths(plan.outDir)) };
 }
 

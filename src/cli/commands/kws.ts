@@ -47,6 +47,7 @@ import { batchProgressText, progress, transientProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
+import { tableHwaware } from '../../analysis/hwmodel.js';
 
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
@@ -224,6 +225,7 @@ export async function handler(a: Args): Promise<void> {
       runBatch(expanded, {
         workers: a.workers,
         retryFailed: true,
+        processHwaware: tableHwaware,
         signal,
         onProgress: (x) => p.update(batchProgressText(x)),
       }),
