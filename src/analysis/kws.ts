@@ -21,6 +21,12 @@ import type { Network } from '../model/types.js';
 import { recordReference, type ResultRecord } from '../jobs/store.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 import type { Tolerances } from '../compare/tolerance.js';
+import {
+  DISAGREEMENT_CAUSES,
+  MARGIN_CLASS_NAMES,
+  type DisagreementCause,
+  type MarginClass,
+} from '../compare/metrics.js';
 import { CORE_DOMAINS } from './power.js';
 import { ensureWritableDir, makeDir, writeFileAtomic } from '../util/output.js';
 
@@ -148,10 +154,25 @@ export interface KwsRow {
       { readonly decision: number; readonly stateAgreement: number; readonly voteAgreement: number }
     >
   >;
+  /** Against the verdict's reference: disagreeing unit-frames by cause and margin class (compare/metrics.ts). */
+  readonly byCause: CauseCounts | null;
   /** Mean delivered power per supply domain (W). */
   readonly powerW: Readonly<Record<string, number>> | null;
   readonly ngspiceS: number | null;
   readonly failure: string | null;
+}
+
+/** Disagreeing unit-frames by cause and by the model candidate's margin to the threshold in question. */
+export type CauseCounts = Readonly<Record<DisagreementCause, Readonly<Record<MarginClass, number>>>>;
+
+/** Cause counts summed over clips (clips without counts add nothing). */
+export function sumCauses(counts: readonly (CauseCounts | null)[]): CauseCounts {
+  return Object.fromEntries(
+    DISAGREEMENT_CAUSES.map((cause) => [
+      cause,
+      Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, counts.reduce((s, c) => s + (c?.[cause][m] ?? 0), 0)])),
+    ]),
+  ) as CauseCounts;
 }
 
 /** A clip's inputs file as `prepareKwsRun` writes it. */
@@ -192,6 +213,7 @@ export function kwsRows(
       references,
       stateAgreement: c?.comparison.stateAgreement ?? null,
       voteAgreement: c?.comparison.voteAgreement ?? null,
+      byCause: c?.comparison.disagreementsByCause ?? null,
       powerW: c ? Object.fromEntries(Object.entries(c.supplyMeanA).map(([d, i]) => [d, i * vddV])) : null,
       ngspiceS: c?.ngspiceS ?? null,
       failure:
@@ -229,6 +251,8 @@ export interface KwsSummary {
   readonly stateAgreementMean: number;
   readonly stateAgreementMin: number;
   readonly voteAgreementMean: number;
+  /** Against the verdict's reference: disagreeing unit-frames over all simulated clips, by cause and margin class. */
+  readonly byCause: CauseCounts;
   /** Per reference scored on every simulated clip: decision agreement and state agreement (mean, worst clip). */
   readonly references: Partial<
     Record<
@@ -287,6 +311,7 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
     stateAgreementMean: mean(sim.map((r) => r.stateAgreement!)),
     stateAgreementMin: sim.length === 0 ? NaN : Math.min(...sim.map((r) => r.stateAgreement!)),
     voteAgreementMean: mean(sim.map((r) => r.voteAgreement!)),
+    byCause: sumCauses(sim.map((r) => r.byCause)),
     powerW,
     coreW,
     totalW,

@@ -23,12 +23,12 @@ const CAUSE_MEANING: Record<DisagreementCause, string> = {
 const LISTED_DISAGREEMENTS = 12;
 
 /** Counts by cause and margin class, one row per cause, with what the cause means. */
-function causeTable(c: Comparison): string {
+export function causeTable(byCause: Comparison['disagreementsByCause']): string {
   return table(
     ['cause', ...MARGIN_CLASS_NAMES, 'meaning'],
     DISAGREEMENT_CAUSES.map((cause) => [
       cause,
-      ...MARGIN_CLASS_NAMES.map((m) => c.disagreementsByCause[cause][m]),
+      ...MARGIN_CLASS_NAMES.map((m) => byCause[cause][m]),
       CAUSE_MEANING[cause],
     ]),
   );
@@ -182,7 +182,7 @@ export function formatCosim(r: CosimResult, vddV: number, near?: NearTies, liste
   if (c.disagreements.length > 0) {
     out.push('');
     out.push("disagreements by cause and by margin of the model's candidate to the threshold in question:");
-    out.push(causeTable(c));
+    out.push(causeTable(c.disagreementsByCause));
     out.push('');
     out.push('fresh disagreements:');
     out.push(

@@ -11,10 +11,17 @@ import {
   namedClip,
   prepareKwsRun,
   selectClips,
+  type CauseCounts,
   type KwsClip,
   type KwsRow,
 } from '../../src/analysis/kws.js';
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
+import {
+  DISAGREEMENT_CAUSES,
+  MARGIN_CLASS_NAMES,
+  type DisagreementCause,
+  type MarginClass,
+} from '../../src/compare/metrics.js';
 import { expandPlan, loadPlan } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
 import { loadInputs } from '../../src/model/inputs.js';
@@ -78,6 +85,11 @@ const clip = (i: number, target: number): KwsClip => ({
   label: target ? 'yes' : 'no',
   target,
 });
+/** Cause counts with every cell 0 except those given. */
+const causes = (some: Partial<Record<DisagreementCause, Partial<Record<MarginClass, number>>>>): CauseCounts =>
+  Object.fromEntries(
+    DISAGREEMENT_CAUSES.map((c) => [c, Object.fromEntries(MARGIN_CLASS_NAMES.map((m) => [m, some[c]?.[m] ?? 0]))]),
+  ) as CauseCounts;
 const row = (
   i: number,
   target: number,
@@ -100,6 +112,8 @@ const row = (
         },
   stateAgreement: circuit === null ? null : 0.99 - i / 100,
   voteAgreement: circuit === null ? null : 1,
+  // Clip i: i + 1 glitches at >= 20% and 2 carried at < 1%; a failed clip has none.
+  byCause: circuit === null ? null : causes({ glitch: { '>=20%': i + 1 }, carried: { '<1%': 2 } }),
   powerW: circuit === null ? null : { cell: coreW / 4, ff: coreW / 2, bias: coreW / 4, in: 10e-9 },
   ngspiceS: circuit === null ? null : 10,
   failure: circuit === null ? 'timeout: killed' : null,
@@ -132,6 +146,8 @@ describe('kwsSummary', () => {
       stateAgreementMin: expect.closeTo(0.97, 12),
     });
     expect(s.references.trained).toMatchObject({ agreement: { correct: 1, clips: 3 }, stateAgreementMean: 0.9 });
+    // Summed over the three simulated clips: 1 + 2 + 3 glitches, 3 x 2 carried; every other cell stays 0.
+    expect(s.byCause).toEqual(causes({ glitch: { '>=20%': 6 }, carried: { '<1%': 6 } }));
   });
 
   it("judges decision agreement against the verdict's reference", () => {

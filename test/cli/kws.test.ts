@@ -23,6 +23,8 @@ describe('bmru kws', () => {
     expect(r.stdout).toMatch(/^trained +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
     expect(r.stdout).toMatch(/^realised +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
     expect(r.stdout).toMatch(/^hwaware \(verdict\) +\d\/2 = [\d.]+% +[\d.]+% +[\d.]+%$/m);
+    expect(r.stdout).toMatch(/^unit-frames that disagree with hwaware, over all clips, by cause/m);
+    expect(r.stdout).toMatch(/^carried +\d+ +\d+ +\d+ +\d+ +still holds a wrong state/m);
     expect(r.stdout).toMatch(/^RNN core \(cell \+ ff \+ bias\): [\d.]+ nW, total [\d.]+ nW; energy per inference/m);
     const csv = (await readFile(path.join(cli.dir, 'k', 'kws.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(3);

@@ -9,6 +9,7 @@ const row = (i: number, stateAgreement: number | null, voteAgreement: number | n
   circuitDecision: stateAgreement === null ? null : 1,
   stateAgreement,
   voteAgreement,
+  byCause: null,
   powerW: stateAgreement === null ? null : { cell: 1e-9, ff: 1e-9, bias: 1e-9, in: 1e-9 },
   ngspiceS: stateAgreement === null ? null : 1,
   failure: stateAgreement === null ? 'timeout: killed' : null,

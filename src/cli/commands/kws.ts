@@ -48,6 +48,7 @@ import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
+import { causeTable } from '../report.js';
 
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
@@ -356,6 +357,9 @@ function formatKws(
     ),
     ...betterNote(s),
     `decision agreement with ${s.reference ?? "the verdict's reference"}, the verdict's reference: ${acc(s.agreement)}; per-frame vote agreement mean ${pct(s.voteAgreementMean)}`,
+    '',
+    `unit-frames that disagree with ${s.reference ?? "the verdict's reference"}, over all clips, by cause and by margin of the model's candidate to the threshold in question:`,
+    causeTable(s.byCause),
     '',
     'mean power over clips (transient, per supply domain):',
     table(
