@@ -29,10 +29,12 @@ describe('bmru compare', () => {
 });
 
 describe('bmru compare: three references', () => {
+  const compareTiny = (model: string, clip: string, out: string, ...more: string[]) =>
+    cli.run(['compare', '-m', model, '-i', clip, '-o', out, ...more]);
   it('scores the circuit against the trained, the realised and the table-built hwaware model, judges hwaware by default, and --reference switches the verdict', async () => {
     const model = await cli.write('tiny.json', tinyModel(0.2));
     const clip = await cli.write('tiny.csv', TINY_CLIP);
-    const byDefault = await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-default', '--timeout', '60']);
+    const byDefault = await compareTiny(model, clip, 'ref-default', '--timeout', '60');
     expect(byDefault.exitCode, byDefault.stderr).toBe(0);
     expect(byDefault.stdout).toMatch(/^trained +33\.33% +4 +33\.33% +1 \/ 0 DIFFERENT$/m);
     expect(byDefault.stdout).toMatch(/^realised +100\.00% +0 +100\.00% +0 \/ 0 same$/m);
@@ -50,19 +52,7 @@ describe('bmru compare: three references', () => {
     });
     expect(report.references.realised).toMatchObject({ stateAgreement: 1, voteAgreement: 1, decisionMatch: true });
 
-    const trained = await cli.run([
-      'compare',
-      '-m',
-      model,
-      '-i',
-      clip,
-      '-o',
-      'ref-trained',
-      '--timeout',
-      '60',
-      '--reference',
-      'trained',
-    ]);
+    const trained = await compareTiny(model, clip, 'ref-trained', '--timeout', '60', '--reference', 'trained');
     expect(trained.exitCode, trained.stderr).toBe(1);
     expect(trained.stdout).toMatch(/^trained \(verdict\) +33\.33%/m);
     expect(trained.stdout).toContain(
@@ -80,13 +70,9 @@ describe('bmru compare: three references', () => {
     // Any model of the same shape and I_unit is accepted; the realised parameters stand in for a fitted one.
     const exported = await cli.run(['export', '-m', model, '-i', clip, '-o', 'hw-exp']);
     expect(exported.exitCode, exported.stderr).toBe(0);
-    const r = await cli.run([
-      'compare',
-      '-m',
+    const r = await compareTiny(
       model,
-      '-i',
       clip,
-      '-o',
       'ref-hw',
       '--timeout',
       '60',
@@ -94,7 +80,7 @@ describe('bmru compare: three references', () => {
       'hw-exp/realised.json',
       '--reference',
       'hwaware',
-    ]);
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^hwaware \(verdict\) +100\.00%/m);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'ref-hw', 'report.json'), 'utf8'));
@@ -103,18 +89,7 @@ describe('bmru compare: three references', () => {
 
     // Without calibration tables there is no table-built model: asking for hwaware names what would provide one.
     expectOneErrorLine(
-      await cli.run([
-        'compare',
-        '-m',
-        model,
-        '-i',
-        clip,
-        '-o',
-        'ref-none',
-        '--no-calibrated',
-        '--reference',
-        'hwaware',
-      ]),
+      await compareTiny(model, clip, 'ref-none', '--no-calibrated', '--reference', 'hwaware'),
       'reference',
       'hardware tables give none for process c180',
       'bmru calibrate -p c180',
@@ -125,7 +100,7 @@ describe('bmru compare: three references', () => {
       JSON.stringify({ ...JSON.parse(tinyModel(0.2)), unitCurrentA: 2.5e-10 }),
     );
     expectOneErrorLine(
-      await cli.run(['compare', '-m', model, '-i', clip, '-o', 'ref-other', '--hwaware-model', other]),
+      await compareTiny(model, clip, 'ref-other', '--hwaware-model', other),
       'other.json',
       'unitCurrentA',
       'not a hardware-aware model of this network',
