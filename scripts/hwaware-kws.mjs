@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Score the hardware-aware model against the circuit on a finished `bmru kws` run, clip by clip, without ngspice.
 //
-//   node scripts/hwaware-kws.mjs out/kws-c180 [--process c180] [--calibration file] [--csv out/kws-c180/hwaware.csv]
+//   node scripts/hwaware-kws.mjs out/kws-c180 [--process c180] [--calibration file] [--record-calibration file]
+//                                [--csv out/kws-c180/hwaware.csv]
 //
 // Each result record holds the comparison of the circuit with its verdict's reference (by default the hardware-aware
 // model, before that the realised one): that model's states (recomputed here) with the listed disagreements flipped
@@ -47,6 +48,10 @@ if (!calibration?.hardware)
   );
 const net = await loadModel(join(dir, 'model.json'));
 const hw = hardwareAwareNetwork(net, proc, calibration);
+// The tables the records were judged with, when they are not the ones scored here (--record-calibration).
+const recordHw = opt('record-calibration')
+  ? hardwareAwareNetwork(net, proc, JSON.parse(readFileSync(opt('record-calibration'), 'utf8')))
+  : undefined;
 
 const models = ['trained', 'realised', 'steady', 'hwaware'];
 const total = Object.fromEntries(models.map((m) => [m, { agree: 0, decisions: 0 }]));
@@ -67,8 +72,12 @@ for (const r of records) {
   const traces = { trained: runNetwork(net, inputs), realised, steady, hwaware: aware };
   // The circuit: the states of the model the record's comparison judged against (its `reference`; records written
   // before references existed: realised), with the comparison's disagreements flipped to the circuit's. A record
-  // judged against the hwaware model must have been made with the same tables this script reads.
-  const judged = traces[r.cosim.reference ?? 'realised'];
+  // judged against the hwaware model must have been made with the same tables this script reads, or give those as
+  // --record-calibration.
+  const judged =
+    r.cosim.reference === 'hwaware' && recordHw
+      ? runHardwareAware(recordHw, inputs)
+      : traces[r.cosim.reference ?? 'realised'];
   const circuit = judged.states.map((s) => Uint8Array.from(s));
   for (const d of r.cosim.comparison.disagreements) circuit[d.block][d.frame * net.cells + d.unit] = d.circuit;
   const circuitDecision = r.cosim.comparison.circuitDecision;

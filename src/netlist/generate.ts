@@ -552,16 +552,24 @@ function cellBank(
 }
 
 /**
+ * Where the comparator reads each frame's states (compare/sample.ts DEFAULT_SAMPLE_FRACTION): every block must
+ * have settled by then.
+ */
+const SETTLED_BY_FRACTION = 0.98;
+
+/**
  * When block k's reset lets go (s), k >= 1. At t = 0 every cell starts in its s0 and block 0 immediately
- * switches to its frame-0 states, one cell after another (0.3-1.2 ms apart at 250 pA); while it does, block
- * 1's candidates pass through the values of the mixed states, and a cell whose frame-0 candidate lies in its
- * hysteresis band can be knocked out of s0 for good (11 of 50 KWS clips, 29% of their disagreements, before
- * this). The model reads block k's frame-0 candidate from block k-1's new states, so block k is held in s0
- * until block k-1 has settled: releases are spread evenly over the first frame, leaving block L-1 as long to
- * settle as each earlier block had.
+ * switches to its frame-0 states; while it does, block 1's candidates pass through the values of the mixed
+ * states, and a cell whose frame-0 candidate lies in its hysteresis band can be knocked out of s0 for good (11
+ * of 50 KWS clips, 29% of their disagreements, before the reset). The model reads block k's frame-0 candidate
+ * from block k-1's new states, so block k is held in s0 until block k-1 has settled: the time up to the sample
+ * point is split evenly, each block getting 0.98 / L of the frame. Until the cell input filter, releases at
+ * k / (L + 1) of the frame (3.3 ms for L = 2) sufficed (block-0 switches 0.3-1.2 ms apart at 250 pA); with it a
+ * near-threshold frame-0 switch takes up to 3.6 ms, and on GF180MCU block 1 was let go mid-way through block 0's
+ * switching (a KWS clip's b1c0 latched OFF at 3.3 ms and stayed so for 65 frames); now 4.9 ms.
  */
 export function resetReleaseS(k: number, blocks: number, frameS: number): number {
-  return (k * frameS) / (blocks + 1);
+  return (k * SETTLED_BY_FRACTION * frameS) / blocks;
 }
 
 /** ngspice switch model of the reset: closed while its control is above 0.5 V (of 1 V); open, 1e15 ohm leaks a few fA. */

@@ -134,10 +134,12 @@ describe('netlist generator', () => {
     expect(g.deck).toContain(`.ic ${built.initialConditions.map((c) => `v(${c.node})=${num(c.voltageV)}`).join(' ')}`);
   });
 
-  it('releases block k at k / (L + 1) of the first frame: evenly spaced, the last release a spacing before the frame ends at the latest', () => {
-    expect(resetReleaseS(1, 2, 0.01)).toBeCloseTo(0.01 / 3, 15);
-    expect(resetReleaseS(2, 3, 0.01)).toBeCloseTo(0.005, 15);
+  it('releases block k at k x 0.98 / L of the first frame: every block as long to settle before the 98% sample point', () => {
+    expect(resetReleaseS(1, 2, 0.01)).toBeCloseTo(0.0049, 15); // 4.9 ms: block 0 and block 1 get 4.9 ms each
+    expect(resetReleaseS(2, 3, 0.01)).toBeCloseTo((2 * 0.0098) / 3, 15);
     expect(resetReleaseS(2, 4, 0.01) - resetReleaseS(1, 4, 0.01)).toBeCloseTo(resetReleaseS(1, 4, 0.01), 15);
+    // The last block is let go one window before the sample point.
+    expect(0.0098 - resetReleaseS(3, 4, 0.01)).toBeCloseTo(resetReleaseS(1, 4, 0.01), 15);
   });
 
   it('counts 9 transistors per cell inside the total', () => {
