@@ -32,10 +32,18 @@ import { applyVariation, type DeviceVariation, type VariationSpec } from './vari
 import { cellDevices } from './cell.js';
 import { checkTransistorBudget, shapeOf } from './budget.js';
 
-/** Supply domains, separate so that power can be split (issue 3). */
-export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
-export type Domain = (typeof DOMAINS)[number];
-const SUPPLY: Record<Domain, string> = { cell: 'vdd_cell', ff: 'vdd_ff', bias: 'vdd_bias', in: 'vdd_in' };
+import {
+  DOMAINS,
+  SUPPLY,
+  withSupplyProbes,
+  type Domain,
+  type ElementRole,
+  type PowerKind,
+  type Stage,
+  type SupplyBranch,
+} from './supplies.js';
+
+export { DOMAINS, type Domain } from './supplies.js';
 
 /**
  * ngspice options for pA-level currents (DESIGN §7, measured in docs/circuit-notes.md §3): ngspice's default
@@ -74,6 +82,8 @@ export interface GenerateOptions {
   readonly variation?: VariationSpec;
   /** Simulation temperature (C); ngspice's default (27 C) when absent. */
   readonly temperatureC?: number;
+  /** A 0 V probe on every supply branch (supplies.ts), so power splits by element; `analyze power` asks for them. */
+  readonly supplyProbes?: boolean;
   /** Refuse, before building, a network whose circuit would have more transistors (default: budget.ts DEFAULT_MAX_TRANSISTORS). */
   readonly maxTransistors?: number;
   /**
@@ -136,6 +146,8 @@ export interface GeneratedNetlist {
   readonly transistors: number;
   /** Every transistor's realised variation, when `variation` was asked for. */
   readonly devices?: DeviceVariation[];
+  /** The probed supply branches, when `supplyProbes` was asked for. */
+  readonly supplyBranches?: SupplyBranch[];
 }
 
 interface Signal {
@@ -159,6 +171,10 @@ class Builder {
   /** Realised values per parameter name, summed over every element that realises it (and how many do). */
   readonly realisedSums = new Map<string, { sum: number; count: number }>();
   readonly saves: string[] = [];
+  /** What each element is there for (by element name), for the power budget per element kind and stage. */
+  readonly roles = new Map<string, ElementRole>();
+  /** The stage being built: every element placed is booked to it. */
+  stage: Stage = 'input';
   transistors = 0;
 
   constructor(
@@ -170,17 +186,24 @@ class Builder {
   ) {}
 
   /** A transistor, mirror length unless said otherwise; counted in the transistor total. */
-  mos(d: Omit<MosfetProps, 'lengthUm'> & { readonly lengthUm?: number }): Mosfet {
+  mos(d: Omit<MosfetProps, 'lengthUm'> & { readonly lengthUm?: number }, kind: PowerKind): Mosfet {
     const device = mosfet({ ...d, lengthUm: d.lengthUm ?? this.process.sizing.mirrorLengthUm });
     this.elements.push(device);
+    this.tag(device.name, kind);
     this.transistors++;
     return device;
   }
 
   /** Add an element and return its card name (what the mapping table lists). */
-  card(e: Exclude<Element, Comment>): string {
+  card(e: Exclude<Element, Comment>, kind: PowerKind): string {
     this.elements.push(e);
+    this.tag(e.name, kind);
     return cardName(e, this.process);
+  }
+
+  /** Book an element to a power kind and the current stage. */
+  tag(name: string, kind: PowerKind): void {
+    this.roles.set(name, { kind, stage: this.stage });
   }
 
   /**
@@ -203,15 +226,18 @@ class Builder {
   }
 
   /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
-  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string): void {
-    this.mos({
-      name,
-      polarity,
-      drain: drainNode,
-      gate: node,
-      source: polarity === 'n' ? '0' : supply,
-      widthUm: this.process.sizing.unitWidthUm,
-    });
+  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string, kind: PowerKind): void {
+    this.mos(
+      {
+        name,
+        polarity,
+        drain: drainNode,
+        gate: node,
+        source: polarity === 'n' ? '0' : supply,
+        widthUm: this.process.sizing.unitWidthUm,
+      },
+      kind,
+    );
   }
 
   /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
@@ -220,11 +246,17 @@ class Builder {
     if (have) return have;
     const node = `${sig.label}_${polarity}`;
     const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
-    this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff);
+    this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff, 'rail conversion');
     const copy =
       polarity === 'n'
-        ? this.mos({ name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm })
-        : this.mos({ name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm });
+        ? this.mos(
+            { name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm },
+            'rail conversion',
+          )
+        : this.mos(
+            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm },
+            'rail conversion',
+          );
     if (polarity === 'n') sig.n = node;
     else sig.p = node;
     // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
@@ -254,7 +286,7 @@ class Builder {
     const supply = SUPPLY.ff;
     const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
     const drainNode = `${label}_d`;
-    this.diode(`d_${label}`, polarity, label, drainNode, supply);
+    this.diode(`d_${label}`, polarity, label, drainNode, supply, 'node diode');
     this.elements.push(
       polarity === 'n'
         ? { type: 'vsrc', name: probe, plus: label, minus: drainNode, dcV: 0 }
@@ -277,14 +309,17 @@ class Builder {
         );
         continue;
       }
-      const copy = this.mos({
-        name,
-        polarity: devPol,
-        drain: label,
-        gate: this.rail(t.signal, devPol),
-        source: sourcing ? supply : '0',
-        widthUm,
-      });
+      const copy = this.mos(
+        {
+          name,
+          polarity: devPol,
+          drain: label,
+          gate: this.rail(t.signal, devPol),
+          source: sourcing ? supply : '0',
+          widthUm,
+        },
+        'weight copy',
+      );
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
       this.map(
         t.parameter,
@@ -306,21 +341,25 @@ class Builder {
     const ref = `bias_${node}`;
     const iA = Math.abs(bias) * this.unitA;
     const devPol = sourcing ? 'p' : 'n';
-    this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
+    this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias, 'bias reference');
     const source = this.card(
       sourcing
         ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' }
         : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
+      'bias reference',
     );
     const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
-    this.mos({
-      name: `b_${node}`,
-      polarity: devPol,
-      drain: node,
-      gate: ref,
-      source: sourcing ? SUPPLY.bias : '0',
-      widthUm,
-    });
+    this.mos(
+      {
+        name: `b_${node}`,
+        polarity: devPol,
+        drain: node,
+        gate: ref,
+        source: sourcing ? SUPPLY.bias : '0',
+        widthUm,
+      },
+      'bias copy',
+    );
     this.map(
       parameter,
       source,
@@ -333,10 +372,13 @@ class Builder {
 
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
   cellBias(node: string, iA: number): { gate: string; source: string } {
-    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
+    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias, 'cell bias reference');
     return {
       gate: node,
-      source: this.card({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' }),
+      source: this.card(
+        { type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' },
+        'cell bias reference',
+      ),
     };
   }
 
@@ -421,7 +463,9 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
       );
       const pwl = holdWaveform(values, frameS, edgeS);
       // Two copies of the front end's output, one per rail, so input mirrors of both polarities see the same current.
-      b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in);
+      b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in, 'input front end');
+      b.tag(`${label}_n`, 'input front end');
+      b.tag(`${label}_p`, 'input front end');
       b.elements.push({
         type: 'isrc',
         name: `${label}_n`,
@@ -431,7 +475,7 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
         role: 'input',
         noiseGroup: label,
       });
-      b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in);
+      b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in, 'input front end');
       b.elements.push({
         type: 'isrc',
         name: `${label}_p`,
@@ -493,7 +537,10 @@ function cellBank(
     if (inputCapFPerA > 0 && loA > 0) {
       // Across the candidate diode's V_SG (its gate to the supply it sources from), where the cell's M1 reads it.
       const capF = inputCapFPerA * loA;
-      const cap = b.card({ type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF });
+      const cap = b.card(
+        { type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF },
+        'cell input filter',
+      );
       b.map(
         `(cell input filter) blocks.${k}.cell[${j}]`,
         cap,
@@ -503,8 +550,11 @@ function cellBank(
         `C=${num(capF)}`,
       );
     }
-    if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
-    else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
+    const cellElements: Element[] = b.flatCells
+      ? flatCell(b.process, tag, ports)
+      : [{ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT }];
+    b.elements.push(...cellElements);
+    for (const e of cellElements) if (e.type !== 'comment') b.tag(e.name, 'cell');
     b.transistors += 9;
     const stateProbe: VoltageSource = { type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 };
     b.elements.push(stateProbe);
@@ -515,15 +565,18 @@ function cellBank(
     const reset =
       releaseS === undefined
         ? undefined
-        : b.card({
-            type: 'switch',
-            name: `${tag}_rst`,
-            plus: v0,
-            minus: th.s0[j] ? SUPPLY.cell : '0',
-            ctrlPlus: `rst_b${k}`,
-            ctrlMinus: '0',
-            model: RESET_SWITCH_MODEL.name,
-          });
+        : b.card(
+            {
+              type: 'switch',
+              name: `${tag}_rst`,
+              plus: v0,
+              minus: th.s0[j] ? SUPPLY.cell : '0',
+              ctrlPlus: `rst_b${k}`,
+              ctrlMinus: '0',
+              model: RESET_SWITCH_MODEL.name,
+            },
+            'reset switch',
+          );
 
     const got = cellForward(cal?.grid, iThrA, iWidA);
     const betaHiR = got.betaHiA / u;
@@ -621,6 +674,8 @@ export interface BuiltCircuit {
   readonly transistors: number;
   /** Cells written device by device (per-device variation) instead of as instances of the cell subcircuit. */
   readonly flatCells: boolean;
+  /** What each element is there for (by element name): the power budget's kinds and stages. */
+  readonly roles: ReadonlyMap<string, ElementRole>;
 }
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
@@ -632,9 +687,24 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
     ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role)
     : built.elements;
   const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
-  const deck = writeDeck(networkDeck(built, varied?.elements ?? noisy, opts, net, tStopS), opts.process);
+  const probed = opts.supplyProbes
+    ? withSupplyProbes(varied?.elements ?? noisy, (name) => built.roles.get(name))
+    : undefined;
+  const elements = probed?.elements ?? varied?.elements ?? noisy;
+  const branchSaves = probed?.branches.map((br) => br.probe) ?? [];
+  const deck = writeDeck(networkDeck(built, elements, opts, net, tStopS, branchSaves), opts.process);
   const { mapping, probes, realised, transistors } = built;
-  return { deck, mapping, probes, realised, tStopS, frames: inputs.frames, transistors, devices: varied?.devices };
+  return {
+    deck,
+    mapping,
+    probes,
+    realised,
+    tStopS,
+    frames: inputs.frames,
+    transistors,
+    devices: varied?.devices,
+    supplyBranches: probed?.branches,
+  };
 }
 
 /** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
@@ -667,6 +737,7 @@ export function buildCircuit(
   }));
 
   b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
+  b.stage = 'input';
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
   b.elements.push({
     type: 'comment',
@@ -675,7 +746,9 @@ export function buildCircuit(
   const preTerms = Array.from({ length: net.width }, (_, i) =>
     rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'),
   );
+  b.stage = 'pre';
   let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
+  b.stage = 'relu';
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
   let hRelu: Signal[] = preTerms.map(
     (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }).signal,
@@ -690,6 +763,7 @@ export function buildCircuit(
     probes.candidates.push([]);
     probes.stateCurrents.push([]);
     probes.cellNodes.push([]);
+    b.stage = 'cand';
     const cands = Array.from({ length: net.cells }, (_, j) => {
       const node = b.sumNode(
         `b${k}c${j}_in`,
@@ -700,6 +774,7 @@ export function buildCircuit(
       probes.candidates[k].push(node.probe);
       return node.signal;
     });
+    b.stage = 'cell';
     const ys = cellBank(
       b,
       k,
@@ -712,6 +787,7 @@ export function buildCircuit(
       cellInputCapFPerAOf(opts),
     );
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
+    b.stage = 'post';
     const us = Array.from({ length: net.width }, (_, i) =>
       b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), {
         value: block.post.bias[i],
@@ -725,6 +801,7 @@ export function buildCircuit(
       const last = k === net.blocks.length - 1;
       const prev = h;
       // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
+      b.stage = 'skip';
       h = us.map((u, i) => {
         const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
           { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
@@ -734,6 +811,7 @@ export function buildCircuit(
       });
       // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
       if (!last) {
+        b.stage = 'relu';
         hRelu = us.map(
           (u, i) =>
             b.sumNode(`r${k + 1}_${i}`, 'n', [
@@ -749,6 +827,7 @@ export function buildCircuit(
   });
 
   b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
+  b.stage = 'out';
   for (let c = 0; c < net.classes; c++) {
     const logit = linearPair(
       b,
@@ -782,6 +861,7 @@ export function buildCircuit(
     saves: b.saves,
     transistors: b.transistors,
     flatCells: b.flatCells,
+    roles: b.roles,
   };
 }
 
@@ -800,6 +880,7 @@ function networkDeck(
   opts: GenerateOptions,
   net: Network,
   tStopS: number,
+  extraSaves: readonly string[] = [],
 ): Deck {
   const p = opts.process;
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
@@ -820,7 +901,7 @@ function networkDeck(
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
     initialConditions: b.initialConditions,
-    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d]))],
+    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d])), ...extraSaves],
     analysis: { kind: 'tran', tStepS: tMaxS / 10, tStopS, tStartS: 0, tMaxS },
   };
 }
