@@ -12,7 +12,7 @@ import type { Network } from '../model/types.js';
  * Default transistor budget. Measured here (README, power vs width on c180, 10-frame clips, 2 cores): width
  * 16 took 145 s of ngspice, width 32 (8284 transistors) 1482 s, ~10x per doubling of width (~3x of
  * transistors, so time ~ transistors^2.1); width 64 (24 700 transistors) would take ~4 h for 10 frames and
- * was not run. 10 000 admits width 32 with some room (~40 min for 10 frames at the limit) and refuses 64.
+ * was not run. (Issue 17's lower-power layout builds 8988 at width 32; the estimate at width 64 is 26 236.) 10 000 admits width 32 with some room (~40 min for 10 frames at the limit) and refuses 64.
  */
 export const DEFAULT_MAX_TRANSISTORS = 10_000;
 
@@ -47,28 +47,33 @@ export function shapeOf(net: Network): NetworkShape {
 /**
  * Transistors generateNetlist builds for a network of this shape, at most: every weight non-zero (one mirror
  * each), every bias non-zero, every signal that a mirror of the other polarity reads converted once. Exact
- * for a dense network with mixed-sign weights (the shipped example: 640 here, 636 built; the scaling study's
- * width 32: 8284 both), an upper bound otherwise (zero or dropped weights build fewer). Counted as the
- * generator builds them:
+ * for a dense network with mixed-sign weights (the shipped example: 736 here, 724 built), an upper bound otherwise
+ * (zero or dropped weights build fewer). Counted as the generator builds them (issue 17's layout):
  *   inputs       4F            a (pos, neg) pair of currents per feature, each on an n and a p diode
- *   pre          H (4F + 7)    h as a (pos, neg) pair: 2 diodes, 2F mirrors, 1 bias; ReLU(h): 1 diode, 2F mirrors, 1 bias
+ *   pre          H (2F + 3)    ReLU(h): 1 diode, 2F mirrors, 1 bias
+ *                + H (2F + 4)  with skip, h's neg half ReLU(h) - h: 1 diode, a copy of ReLU(h), 2F mirrors, 1 bias
  *   per block    2HS + 5H + 17S  candidates S (1 + H + bias), p rails of their H inputs, S cells,
  *                              post sums H (1 + S + bias), n rails of the S cell outputs
  *   skip         7H per block  h + u: 1 diode, 2 mirrors, p rails of u and of the previous h
- *                + 4H per block but the last  ReLU(u + h) for the next block: 1 diode, 3 mirrors
- *   classifier   C (4 + H) and p rails of H signals; with skip C (4 + 2H) and p rails of 2H (h's pos and neg)
+ *                + H (2F + k + 4) for each block k but the last  ReLU(h) for block k + 1: 1 diode, 2F mirrors,
+ *                              copies of u_0..u_k, 1 bias
+ *   classifier   C (4 + 2H) with skip (h's neg half is on a PMOS diode), C (4 + H) without; p rails of H signals
  */
 export function estimateTransistors(s: NetworkShape): number {
   const { inputs: F, width: H, cells: S, blocks: L, classes: C } = s;
   const inputs = 4 * F;
-  const pre = H * (2 + 2 * F + BIAS_TRANSISTORS) + H * (1 + 2 * F + BIAS_TRANSISTORS);
+  const relu0 = H * (1 + 2 * F + BIAS_TRANSISTORS);
+  const complement = s.skip ? H * (2 + 2 * F + BIAS_TRANSISTORS) : 0;
   const candidates = S * (1 + H + BIAS_TRANSISTORS) + RAIL_TRANSISTORS * H;
   const post = H * (1 + S + BIAS_TRANSISTORS) + RAIL_TRANSISTORS * S;
   const block = candidates + CELL_TRANSISTORS * S + post;
-  const skipSums = s.skip ? L * H * (3 + 2 * RAIL_TRANSISTORS) + (L - 1) * H * 4 : 0;
-  const hSignals = s.skip ? 2 * H : H;
-  const classifier = C * (2 + BIAS_TRANSISTORS + hSignals) + RAIL_TRANSISTORS * hSignals;
-  return inputs + pre + L * block + skipSums + classifier;
+  let skipPath = 0;
+  for (let k = 0; s.skip && k < L; k++) {
+    skipPath += H * (3 + 2 * RAIL_TRANSISTORS);
+    if (k < L - 1) skipPath += H * (1 + 2 * F + (k + 1) + BIAS_TRANSISTORS);
+  }
+  const classifier = C * (2 + BIAS_TRANSISTORS + (s.skip ? 2 * H : H)) + RAIL_TRANSISTORS * H;
+  return inputs + relu0 + complement + L * block + skipPath + classifier;
 }
 
 /**

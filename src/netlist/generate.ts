@@ -4,7 +4,9 @@
  * a `p` rail (PMOS diode from VDD) lets PMOS mirrors source copies. A summing node adds sourced and sunk copies
  * and its own diode takes the net current when positive: that diode is the ReLU. Signed values (pre-projection,
  * skip path, logits) travel as linear (pos, neg) pairs, value = pos - neg, each the sum of same-signed terms;
- * only where the model rectifies (the cell bank's input) does one ReLU node take pos - neg. Two complementary
+ * only where the model rectifies (the cell bank's input) does one ReLU node take pos - neg. The skip path's h
+ * starts as (ReLU(h), ReLU(h) - h) (`reluComplementPair`), carrying |h| rather than every term of W_pre x
+ * (issue 17). Two complementary
  * ReLU nodes (max(v,0), max(-v,0)) would both conduct near v = 0 whenever the sourcing and sinking copies differ
  * by a few percent, doubling the signal there (measured: h = 0.10 read as 0.24 - 0.06). Weights are width ratios, biases are current sources, cell
  * parameters are the cell's three bias currents (DESIGN §2); every element is listed in the mapping table.
@@ -451,6 +453,34 @@ function linearPair(b: Builder, label: string, terms: Term[], bias: number, bias
   return { pos: pos.signal, neg: neg.signal, posProbe: pos.probe, negProbe: neg.probe };
 }
 
+/**
+ * Signed h as the pair (ReLU(h), ReLU(h) - h): the pos half is the ReLU node the cells need anyway, the neg half a
+ * node taking a unity copy of it plus the terms negated, whose input ReLU(h) - h = max(-h, 0) is never negative
+ * in the model. The pair's difference is h with no common mode: a linear pair (P, N) of the positive and the
+ * negative terms carries every term (3-4 nA a half on the example at 1 nA for an h of a fraction of that), and the
+ * skip path and the classifier copy both halves again (issue 17: 54% of the example's core). Unlike two independent
+ * complementary ReLUs (see the file's head), the neg half reads the pos half as built: a ReLU node that passes its
+ * knee current e where h <= 0 puts the same e into the neg half, and the difference stays h.
+ */
+function reluComplementPair(
+  b: Builder,
+  label: string,
+  relu: { signal: Signal; probe: string },
+  terms: readonly Term[],
+  bias: number,
+  biasParameter: string,
+): Pair {
+  const copy: Term = { signal: relu.signal, weight: 1, parameter: `(relu complement) ${label}`, paramSign: 1 };
+  // A PMOS diode: its one consumer, the classifier's NMOS-diode nodes, copies it with PMOS mirrors, and ReLU(h)
+  // (an NMOS diode) reaches it through an NMOS copy, so no rail conversion on either side.
+  const neg = b.sumNode(`${label}n`, 'p', [copy, ...negate([...terms])], {
+    value: -bias,
+    parameter: biasParameter,
+    sign: -1,
+  });
+  return { pos: relu.signal, neg: neg.signal, posProbe: relu.probe, negProbe: neg.probe };
+}
+
 /** Sample-and-hold input waveforms: one PWL current per (feature, sign) and rail. */
 function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: number): Pair[] {
   const pairs: Pair[] = [];
@@ -741,18 +771,28 @@ export function buildCircuit(
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
   b.elements.push({
     type: 'comment',
-    text: 'pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0',
+    text: 'pre-projection h = W_pre x + b_pre: ReLU(h) for block 0 and, with skip, h as (ReLU(h), ReLU(h) - h)',
   });
   const preTerms = Array.from({ length: net.width }, (_, i) =>
     rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'),
   );
-  b.stage = 'pre';
-  let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
   b.stage = 'relu';
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
-  let hRelu: Signal[] = preTerms.map(
-    (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }).signal,
+  const r0 = preTerms.map((terms, i) =>
+    b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
   );
+  let hRelu: Signal[] = r0.map((r) => r.signal);
+  b.stage = 'pre';
+  // Signed h itself only travels the skip path (without it every block's output replaces h unread).
+  let h: Pair[] =
+    net.skip || net.blocks.length === 0
+      ? preTerms.map((terms, i) => reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`))
+      : [];
+
+  // The unity terms whose sum is h after each block, but the pre terms: h0's pos, then each block's u.
+  const skipTerms: Term[][] = h.map((p, i) => [
+    { signal: p.pos, weight: 1, parameter: `blocks.0.skip[${i}]`, paramSign: 1 },
+  ]);
 
   net.blocks.forEach((block, k) => {
     b.elements.push({
@@ -802,6 +842,9 @@ export function buildCircuit(
       const prev = h;
       // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
       b.stage = 'skip';
+      us.forEach((u, i) =>
+        skipTerms[i].push({ signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 }),
+      );
       h = us.map((u, i) => {
         const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
           { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
@@ -809,16 +852,19 @@ export function buildCircuit(
         ]);
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
-      // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
+      // ReLU(h') for the next block's cells from the terms themselves: every u so far and the pre-projection's own
+      // terms, as block 0's ReLU takes them. Taken from h0's (ReLU(h), ReLU(h) - h) pair instead, h0 reached this node
+      // through two copies of ReLU(h) one mirror apart (direct, and inside the neg half), which after an input edge
+      // differ for a mirror's delay: GF180MCU's slow 6u/8u mirrors latched three block-1 cells on such an excursion
+      // (example: 99.50% of states instead of 99.75%). The pre terms again cost their sourced current (~25 nW here).
       if (!last) {
         b.stage = 'relu';
         hRelu = us.map(
-          (u, i) =>
-            b.sumNode(`r${k + 1}_${i}`, 'n', [
-              { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-              { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-              { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
-            ]).signal,
+          (_, i) =>
+            b.sumNode(`r${k + 1}_${i}`, 'n', [...skipTerms[i].slice(1), ...preTerms[i]], {
+              value: net.pre.bias[i],
+              parameter: `pre.bias[${i}]`,
+            }).signal,
         );
       }
     }
