@@ -12,7 +12,7 @@ import type { Network } from '../model/types.js';
  * Default transistor budget. Measured here (README, power vs width on c180, 10-frame clips, 2 cores): width
  * 16 took 145 s of ngspice, width 32 (8284 transistors) 1482 s, ~10x per doubling of width (~3x of
  * transistors, so time ~ transistors^2.1); width 64 (24 700 transistors) would take ~4 h for 10 frames and
- * was not run. (Issue 17's lower-power layout builds 8988 at width 32; the estimate at width 64 is 26 236.) 10 000 admits width 32 with some room (~40 min for 10 frames at the limit) and refuses 64.
+ * was not run. (Issue 17's lower-power layout builds 8828 at width 32 and 25 788 at width 64.) 10 000 admits width 32 with some room (~40 min for 10 frames at the limit) and refuses 64.
  */
 export const DEFAULT_MAX_TRANSISTORS = 10_000;
 
@@ -47,17 +47,17 @@ export function shapeOf(net: Network): NetworkShape {
 /**
  * Transistors generateNetlist builds for a network of this shape, at most: every weight non-zero (one mirror
  * each), every bias non-zero, every signal that a mirror of the other polarity reads converted once. Exact
- * for a dense network with mixed-sign weights (the shipped example: 736 here, 724 built), an upper bound otherwise
+ * for a dense network with mixed-sign weights (the shipped example: 708 here, 704 built), an upper bound otherwise
  * (zero or dropped weights build fewer). Counted as the generator builds them (issue 17's layout):
  *   inputs       4F            a (pos, neg) pair of currents per feature, each on an n and a p diode
  *   pre          H (2F + 3)    ReLU(h): 1 diode, 2F mirrors, 1 bias
  *                + H (2F + 4)  with skip, h's neg half ReLU(h) - h: 1 diode, a copy of ReLU(h), 2F mirrors, 1 bias
  *   per block    2HS + 5H + 17S  candidates S (1 + H + bias), p rails of their H inputs, S cells,
  *                              post sums H (1 + S + bias), n rails of the S cell outputs
- *   skip         7H per block  h + u: 1 diode, 2 mirrors, p rails of u and of the previous h
- *                + H (2F + k + 4) for each block k but the last  ReLU(h) for block k + 1: 1 diode, 2F mirrors,
- *                              copies of u_0..u_k, 1 bias
- *   classifier   C (4 + 2H) with skip (h's neg half is on a PMOS diode), C (4 + H) without; p rails of H signals
+ *   skip         H (k + 3)     after block k, h's pos half: 1 diode, copies of ReLU(h0) and of u_0..u_k
+ *                + H (2F + k + 6) for each block k but the last  ReLU(h) for block k + 1: 1 diode, 2F mirrors,
+ *                              copies of u_0..u_k, 1 bias, and u_k's p rail
+ *   classifier   C (4 + 2H) with skip (both halves already on PMOS diodes); without, C (4 + H) and p rails of H u's
  */
 export function estimateTransistors(s: NetworkShape): number {
   const { inputs: F, width: H, cells: S, blocks: L, classes: C } = s;
@@ -69,10 +69,10 @@ export function estimateTransistors(s: NetworkShape): number {
   const block = candidates + CELL_TRANSISTORS * S + post;
   let skipPath = 0;
   for (let k = 0; s.skip && k < L; k++) {
-    skipPath += H * (3 + 2 * RAIL_TRANSISTORS);
-    if (k < L - 1) skipPath += H * (1 + 2 * F + (k + 1) + BIAS_TRANSISTORS);
+    skipPath += H * (k + 3);
+    if (k < L - 1) skipPath += H * (1 + 2 * F + (k + 1) + BIAS_TRANSISTORS + RAIL_TRANSISTORS);
   }
-  const classifier = C * (2 + BIAS_TRANSISTORS + (s.skip ? 2 * H : H)) + RAIL_TRANSISTORS * H;
+  const classifier = C * (2 + BIAS_TRANSISTORS + (s.skip ? 2 * H : H)) + (s.skip ? 0 : RAIL_TRANSISTORS * H);
   return inputs + relu0 + complement + L * block + skipPath + classifier;
 }
 

@@ -789,7 +789,7 @@ export function buildCircuit(
       ? preTerms.map((terms, i) => reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`))
       : [];
 
-  // The unity terms whose sum is h after each block, but the pre terms: h0's pos, then each block's u.
+  // The unity terms whose sum is the skip path's pos half after each block: h0's pos, then each block's u.
   const skipTerms: Term[][] = h.map((p, i) => [
     { signal: p.pos, weight: 1, parameter: `blocks.0.skip[${i}]`, paramSign: 1 },
   ]);
@@ -840,16 +840,16 @@ export function buildCircuit(
     } else {
       const last = k === net.blocks.length - 1;
       const prev = h;
-      // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
+      // h' = u + h: pos' = h0's pos + every block's u so far, neg' = h0's neg (the same signal, no copy). Each pos'
+      // copies its terms from their own diodes rather than the previous pos' (the same current, one mirror less
+      // deep), on a PMOS diode: its positive terms are NMOS copies of NMOS-diode signals, and the next stage (the
+      // classifier's NMOS-diode nodes) copies it with PMOS mirrors, so neither side needs a rail conversion.
       b.stage = 'skip';
       us.forEach((u, i) =>
         skipTerms[i].push({ signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 }),
       );
-      h = us.map((u, i) => {
-        const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
-          { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-          { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-        ]);
+      h = us.map((_, i) => {
+        const pos = b.sumNode(`h${k + 1}_${i}p`, 'p', skipTerms[i]);
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
       // ReLU(h') for the next block's cells from the terms themselves: every u so far and the pre-projection's own
