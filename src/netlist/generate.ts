@@ -32,7 +32,7 @@ import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
 import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
 import { cellDevices } from './cell.js';
-import { checkTransistorBudget, shapeOf } from './budget.js';
+import { BIAS_CLASS_STEP, BIAS_RATIO_MAX, MIN_BIAS_REFERENCE_A, checkTransistorBudget, shapeOf } from './budget.js';
 
 import {
   DOMAINS,
@@ -337,26 +337,28 @@ class Builder {
     return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: currentProbe(probe) };
   }
 
-  /** A bias current into a summing node: an ideal reference (bias DAC) into a diode, mirrored at unity. */
+  /**
+   * A bias current into a summing node: a copy, by width ratio, of one of the few shared references (a bias DAC's
+   * reference branches, `biasReference`) instead of a reference branch of its own, which drew the bias current a
+   * second time (issue 17: 9 nW of the example's core went to 30 such branches).
+   */
   private biasInto(node: string, polarity: 'n' | 'p', bias: number, parameter: string, biasSign: 1 | -1): void {
     const sourcing = (polarity === 'n') === bias > 0;
-    const ref = `bias_${node}`;
-    const iA = Math.abs(bias) * this.unitA;
     const devPol = sourcing ? 'p' : 'n';
-    this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias, 'bias reference');
-    const source = this.card(
-      sourcing
-        ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' }
-        : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
-      'bias reference',
-    );
-    const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
-    this.mos(
+    const iA = Math.abs(bias) * this.unitA;
+    const ref = this.biasReference(devPol, iA);
+    const ratio = iA / ref.iA;
+    const { widthUm, realisedGain } = this.mirrorWidth(ratio, devPol, devPol === polarity);
+    if (widthUm === 0) {
+      this.map(parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, bias * biasSign, 0, 'w=0');
+      return;
+    }
+    const copy = this.mos(
       {
         name: `b_${node}`,
         polarity: devPol,
         drain: node,
-        gate: ref,
+        gate: ref.gate,
         source: sourcing ? SUPPLY.bias : '0',
         widthUm,
       },
@@ -364,12 +366,52 @@ class Builder {
     );
     this.map(
       parameter,
-      source,
-      `bias current (${sourcing ? 'sourcing' : 'sinking'})`,
+      cardName(copy, this.process),
+      `bias current (${sourcing ? 'sourcing' : 'sinking'}), ${num(ratio)} x shared reference ${ref.source}`,
       bias * biasSign,
-      bias * biasSign * realisedGain,
-      `I=${num(iA)}`,
+      (bias * biasSign * realisedGain) / ratio,
+      `w=${num(widthUm)}u`,
     );
+  }
+
+  /** Shared bias references by polarity and class (`BIAS_CLASS_STEP` apart), created on first use. */
+  private readonly biasRefs = new Map<string, { gate: string; source: string; iA: number }>();
+
+  /**
+   * The shared reference a bias of `iA` is copied from: of the classes I_unit / BIAS_CLASS_STEP^k that are at least
+   * MIN_BIAS_REFERENCE_A, the smallest at least iA / BIAS_RATIO_MAX, so the copy's width ratio stays within the
+   * range the mirror calibration measured (gains 0.25-3, README's calibration row) wherever the floor allows.
+   */
+  private biasReference(devPol: 'n' | 'p', iA: number): { gate: string; source: string; iA: number } {
+    let k = 0;
+    while (
+      this.unitA / BIAS_CLASS_STEP ** (k + 1) >= MIN_BIAS_REFERENCE_A &&
+      this.unitA / BIAS_CLASS_STEP ** (k + 1) >= iA / BIAS_RATIO_MAX
+    )
+      k++;
+    const key = `${devPol}${k}`;
+    const have = this.biasRefs.get(key);
+    if (have) return have;
+    const gate = `bias_${devPol}${k}`;
+    const refA = this.unitA / BIAS_CLASS_STEP ** k;
+    this.diode(`d_${gate}`, devPol, gate, gate, SUPPLY.bias, 'bias reference');
+    const source = this.card(
+      devPol === 'p'
+        ? { type: 'isrc', name: gate, from: gate, to: '0', dcA: refA, role: 'bias' }
+        : { type: 'isrc', name: gate, from: SUPPLY.bias, to: gate, dcA: refA, role: 'bias' },
+      'bias reference',
+    );
+    this.map(
+      `(bias reference) ${devPol}${k}`,
+      source,
+      `shared ${devPol === 'p' ? 'sourcing' : 'sinking'} bias reference, I_unit / ${BIAS_CLASS_STEP}^${k} (realises no trained parameter)`,
+      0,
+      0,
+      `I=${num(refA)}`,
+    );
+    const ref = { gate, source, iA: refA };
+    this.biasRefs.set(key, ref);
+    return ref;
   }
 
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
