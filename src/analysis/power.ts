@@ -6,7 +6,7 @@
 import type { RawPlot } from '../spice/rawfile.js';
 import { vector } from '../spice/rawfile.js';
 import { timeAverage } from '../compare/sample.js';
-import type { Domain } from '../netlist/generate.js';
+import type { Domain, SupplyBranch } from '../netlist/supplies.js';
 
 /** Domains whose power is the recurrent network core (the input front end stands for a microphone chain). */
 export const CORE_DOMAINS: readonly Domain[] = ['cell', 'ff', 'bias'];
@@ -105,4 +105,62 @@ export function fitPowerLaw(
   const exponent = sxy / sxx;
   const r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 1;
   return { exponent, coefficient: Math.exp(my - exponent * mx), r2 };
+}
+
+/** One probed supply branch's time-averaged draw. */
+export interface BranchPower extends SupplyBranch {
+  /** Mean current drawn from the supply (A; negative: the element returns current to it, e.g. a discharging capacitor). */
+  readonly meanA: number;
+  readonly meanW: number;
+}
+
+/** Power summed over a group of branches (an element kind or a stage) in one domain. */
+export interface PowerShare {
+  readonly key: string;
+  readonly domain: Domain;
+  readonly branches: number;
+  readonly meanW: number;
+}
+
+export interface ElementBudget {
+  readonly elements: readonly BranchPower[];
+  /** Per (kind, domain), largest first. */
+  readonly kinds: readonly PowerShare[];
+  /** Per (stage, domain), largest first. */
+  readonly stages: readonly PowerShare[];
+  /** Per domain: the branches' sum against the supply's own current (both W). */
+  readonly closure: readonly { readonly domain: Domain; readonly branchesW: number; readonly supplyW: number }[];
+}
+
+/**
+ * Power per probed supply branch (netlist/supplies.ts), summed per element kind and per stage, with each domain's
+ * branch sum beside its supply's total: KCL makes them equal up to the solver's tolerance, so a gap means a branch
+ * that touches a supply unprobed.
+ */
+export function elementBudget(plot: RawPlot, branches: readonly SupplyBranch[], report: PowerReport): ElementBudget {
+  const time = vector(plot, 'time');
+  const elements = branches.map((b): BranchPower => {
+    const meanA = timeAverage(time, vector(plot, b.probe));
+    return { ...b, meanA, meanW: meanA * report.vddV };
+  });
+  const group = (keyOf: (b: BranchPower) => string): PowerShare[] => {
+    const acc = new Map<string, PowerShare>();
+    for (const e of elements) {
+      const id = `${keyOf(e)}\u0000${e.domain}`;
+      const s = acc.get(id);
+      acc.set(id, {
+        key: keyOf(e),
+        domain: e.domain,
+        branches: (s?.branches ?? 0) + 1,
+        meanW: (s?.meanW ?? 0) + e.meanW,
+      });
+    }
+    return [...acc.values()].sort((a, b) => b.meanW - a.meanW);
+  };
+  const closure = report.domains.map((d) => ({
+    domain: d.domain,
+    branchesW: elements.filter((e) => e.domain === d.domain).reduce((s, e) => s + e.meanW, 0),
+    supplyW: d.meanW,
+  }));
+  return { elements, kinds: group((e) => e.kind), stages: group((e) => e.stage), closure };
 }

@@ -4,7 +4,9 @@
  * a `p` rail (PMOS diode from VDD) lets PMOS mirrors source copies. A summing node adds sourced and sunk copies
  * and its own diode takes the net current when positive: that diode is the ReLU. Signed values (pre-projection,
  * skip path, logits) travel as linear (pos, neg) pairs, value = pos - neg, each the sum of same-signed terms;
- * only where the model rectifies (the cell bank's input) does one ReLU node take pos - neg. Two complementary
+ * only where the model rectifies (the cell bank's input) does one ReLU node take pos - neg. The skip path's h
+ * starts as (ReLU(h), ReLU(h) - h) (`reluComplementPair`), carrying |h| rather than every term of W_pre x
+ * (issue 17). Two complementary
  * ReLU nodes (max(v,0), max(-v,0)) would both conduct near v = 0 whenever the sourcing and sinking copies differ
  * by a few percent, doubling the signal there (measured: h = 0.10 read as 0.24 - 0.06). Weights are width ratios, biases are current sources, cell
  * parameters are the cell's three bias currents (DESIGN §2); every element is listed in the mapping table.
@@ -30,12 +32,20 @@ import type { Process } from './process.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
 import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
 import { cellDevices } from './cell.js';
-import { checkTransistorBudget, shapeOf } from './budget.js';
+import { BIAS_CLASS_STEP, BIAS_RATIO_MAX, MIN_BIAS_REFERENCE_A, checkTransistorBudget, shapeOf } from './budget.js';
 
-/** Supply domains, separate so that power can be split (issue 3). */
-export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
-export type Domain = (typeof DOMAINS)[number];
-const SUPPLY: Record<Domain, string> = { cell: 'vdd_cell', ff: 'vdd_ff', bias: 'vdd_bias', in: 'vdd_in' };
+import {
+  DOMAINS,
+  SUPPLY,
+  withSupplyProbes,
+  type Domain,
+  type ElementRole,
+  type PowerKind,
+  type Stage,
+  type SupplyBranch,
+} from './supplies.js';
+
+export { DOMAINS, type Domain } from './supplies.js';
 
 /**
  * ngspice options for pA-level currents (DESIGN §7, measured in docs/circuit-notes.md §3): ngspice's default
@@ -74,6 +84,8 @@ export interface GenerateOptions {
   readonly variation?: VariationSpec;
   /** Simulation temperature (C); ngspice's default (27 C) when absent. */
   readonly temperatureC?: number;
+  /** A 0 V probe on every supply branch (supplies.ts), so power splits by element; `analyze power` asks for them. */
+  readonly supplyProbes?: boolean;
   /** Refuse, before building, a network whose circuit would have more transistors (default: budget.ts DEFAULT_MAX_TRANSISTORS). */
   readonly maxTransistors?: number;
   /**
@@ -136,6 +148,8 @@ export interface GeneratedNetlist {
   readonly transistors: number;
   /** Every transistor's realised variation, when `variation` was asked for. */
   readonly devices?: DeviceVariation[];
+  /** The probed supply branches, when `supplyProbes` was asked for. */
+  readonly supplyBranches?: SupplyBranch[];
 }
 
 interface Signal {
@@ -159,6 +173,10 @@ class Builder {
   /** Realised values per parameter name, summed over every element that realises it (and how many do). */
   readonly realisedSums = new Map<string, { sum: number; count: number }>();
   readonly saves: string[] = [];
+  /** What each element is there for (by element name), for the power budget per element kind and stage. */
+  readonly roles = new Map<string, ElementRole>();
+  /** The stage being built: every element placed is booked to it. */
+  stage: Stage = 'input';
   transistors = 0;
 
   constructor(
@@ -170,17 +188,24 @@ class Builder {
   ) {}
 
   /** A transistor, mirror length unless said otherwise; counted in the transistor total. */
-  mos(d: Omit<MosfetProps, 'lengthUm'> & { readonly lengthUm?: number }): Mosfet {
+  mos(d: Omit<MosfetProps, 'lengthUm'> & { readonly lengthUm?: number }, kind: PowerKind): Mosfet {
     const device = mosfet({ ...d, lengthUm: d.lengthUm ?? this.process.sizing.mirrorLengthUm });
     this.elements.push(device);
+    this.tag(device.name, kind);
     this.transistors++;
     return device;
   }
 
   /** Add an element and return its card name (what the mapping table lists). */
-  card(e: Exclude<Element, Comment>): string {
+  card(e: Exclude<Element, Comment>, kind: PowerKind): string {
     this.elements.push(e);
+    this.tag(e.name, kind);
     return cardName(e, this.process);
+  }
+
+  /** Book an element to a power kind and the current stage. */
+  tag(name: string, kind: PowerKind): void {
+    this.roles.set(name, { kind, stage: this.stage });
   }
 
   /**
@@ -203,15 +228,18 @@ class Builder {
   }
 
   /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
-  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string): void {
-    this.mos({
-      name,
-      polarity,
-      drain: drainNode,
-      gate: node,
-      source: polarity === 'n' ? '0' : supply,
-      widthUm: this.process.sizing.unitWidthUm,
-    });
+  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string, kind: PowerKind): void {
+    this.mos(
+      {
+        name,
+        polarity,
+        drain: drainNode,
+        gate: node,
+        source: polarity === 'n' ? '0' : supply,
+        widthUm: this.process.sizing.unitWidthUm,
+      },
+      kind,
+    );
   }
 
   /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
@@ -220,11 +248,17 @@ class Builder {
     if (have) return have;
     const node = `${sig.label}_${polarity}`;
     const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
-    this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff);
+    this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff, 'rail conversion');
     const copy =
       polarity === 'n'
-        ? this.mos({ name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm })
-        : this.mos({ name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm });
+        ? this.mos(
+            { name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm },
+            'rail conversion',
+          )
+        : this.mos(
+            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm },
+            'rail conversion',
+          );
     if (polarity === 'n') sig.n = node;
     else sig.p = node;
     // Not a model parameter, but its gain multiplies every copy taken from the new rail: list it with the rest.
@@ -254,7 +288,7 @@ class Builder {
     const supply = SUPPLY.ff;
     const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
     const drainNode = `${label}_d`;
-    this.diode(`d_${label}`, polarity, label, drainNode, supply);
+    this.diode(`d_${label}`, polarity, label, drainNode, supply, 'node diode');
     this.elements.push(
       polarity === 'n'
         ? { type: 'vsrc', name: probe, plus: label, minus: drainNode, dcV: 0 }
@@ -277,14 +311,17 @@ class Builder {
         );
         continue;
       }
-      const copy = this.mos({
-        name,
-        polarity: devPol,
-        drain: label,
-        gate: this.rail(t.signal, devPol),
-        source: sourcing ? supply : '0',
-        widthUm,
-      });
+      const copy = this.mos(
+        {
+          name,
+          polarity: devPol,
+          drain: label,
+          gate: this.rail(t.signal, devPol),
+          source: sourcing ? supply : '0',
+          widthUm,
+        },
+        'weight copy',
+      );
       const realised = Math.sign(t.weight) * realisedGain * t.paramSign;
       this.map(
         t.parameter,
@@ -300,43 +337,92 @@ class Builder {
     return { signal: polarity === 'n' ? { label, n: label } : { label, p: label }, probe: currentProbe(probe) };
   }
 
-  /** A bias current into a summing node: an ideal reference (bias DAC) into a diode, mirrored at unity. */
+  /**
+   * A bias current into a summing node: a copy, by width ratio, of one of the few shared references (a bias DAC's
+   * reference branches, `biasReference`) instead of a reference branch of its own, which drew the bias current a
+   * second time (issue 17: 9 nW of the example's core went to 30 such branches).
+   */
   private biasInto(node: string, polarity: 'n' | 'p', bias: number, parameter: string, biasSign: 1 | -1): void {
     const sourcing = (polarity === 'n') === bias > 0;
-    const ref = `bias_${node}`;
-    const iA = Math.abs(bias) * this.unitA;
     const devPol = sourcing ? 'p' : 'n';
-    this.diode(`d_${ref}`, devPol, ref, ref, SUPPLY.bias);
-    const source = this.card(
-      sourcing
-        ? { type: 'isrc', name: ref, from: ref, to: '0', dcA: iA, role: 'bias' }
-        : { type: 'isrc', name: ref, from: SUPPLY.bias, to: ref, dcA: iA, role: 'bias' },
+    const iA = Math.abs(bias) * this.unitA;
+    const ref = this.biasReference(devPol, iA);
+    const ratio = iA / ref.iA;
+    const { widthUm, realisedGain } = this.mirrorWidth(ratio, devPol, devPol === polarity);
+    if (widthUm === 0) {
+      this.map(parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, bias * biasSign, 0, 'w=0');
+      return;
+    }
+    const copy = this.mos(
+      {
+        name: `b_${node}`,
+        polarity: devPol,
+        drain: node,
+        gate: ref.gate,
+        source: sourcing ? SUPPLY.bias : '0',
+        widthUm,
+      },
+      'bias copy',
     );
-    const { widthUm, realisedGain } = this.mirrorWidth(1, devPol, devPol === polarity);
-    this.mos({
-      name: `b_${node}`,
-      polarity: devPol,
-      drain: node,
-      gate: ref,
-      source: sourcing ? SUPPLY.bias : '0',
-      widthUm,
-    });
     this.map(
       parameter,
-      source,
-      `bias current (${sourcing ? 'sourcing' : 'sinking'})`,
+      cardName(copy, this.process),
+      `bias current (${sourcing ? 'sourcing' : 'sinking'}), ${num(ratio)} x shared reference ${ref.source}`,
       bias * biasSign,
-      bias * biasSign * realisedGain,
-      `I=${num(iA)}`,
+      (bias * biasSign * realisedGain) / ratio,
+      `w=${num(widthUm)}u`,
     );
+  }
+
+  /** Shared bias references by polarity and class (`BIAS_CLASS_STEP` apart), created on first use. */
+  private readonly biasRefs = new Map<string, { gate: string; source: string; iA: number }>();
+
+  /**
+   * The shared reference a bias of `iA` is copied from: of the classes I_unit / BIAS_CLASS_STEP^k that are at least
+   * MIN_BIAS_REFERENCE_A, the smallest at least iA / BIAS_RATIO_MAX, so the copy's width ratio stays within the
+   * range the mirror calibration measured (gains 0.25-3, README's calibration row) wherever the floor allows.
+   */
+  private biasReference(devPol: 'n' | 'p', iA: number): { gate: string; source: string; iA: number } {
+    let k = 0;
+    while (
+      this.unitA / BIAS_CLASS_STEP ** (k + 1) >= MIN_BIAS_REFERENCE_A &&
+      this.unitA / BIAS_CLASS_STEP ** (k + 1) >= iA / BIAS_RATIO_MAX
+    )
+      k++;
+    const key = `${devPol}${k}`;
+    const have = this.biasRefs.get(key);
+    if (have) return have;
+    const gate = `bias_${devPol}${k}`;
+    const refA = this.unitA / BIAS_CLASS_STEP ** k;
+    this.diode(`d_${gate}`, devPol, gate, gate, SUPPLY.bias, 'bias reference');
+    const source = this.card(
+      devPol === 'p'
+        ? { type: 'isrc', name: gate, from: gate, to: '0', dcA: refA, role: 'bias' }
+        : { type: 'isrc', name: gate, from: SUPPLY.bias, to: gate, dcA: refA, role: 'bias' },
+      'bias reference',
+    );
+    this.map(
+      `(bias reference) ${devPol}${k}`,
+      source,
+      `shared ${devPol === 'p' ? 'sourcing' : 'sinking'} bias reference, I_unit / ${BIAS_CLASS_STEP}^${k} (realises no trained parameter)`,
+      0,
+      0,
+      `I=${num(refA)}`,
+    );
+    const ref = { gate, source, iA: refA };
+    this.biasRefs.set(key, ref);
+    return ref;
   }
 
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
   cellBias(node: string, iA: number): { gate: string; source: string } {
-    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias);
+    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias, 'cell bias reference');
     return {
       gate: node,
-      source: this.card({ type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' }),
+      source: this.card(
+        { type: 'isrc', name: node, from: SUPPLY.bias, to: node, dcA: iA, role: 'bias' },
+        'cell bias reference',
+      ),
     };
   }
 
@@ -409,6 +495,34 @@ function linearPair(b: Builder, label: string, terms: Term[], bias: number, bias
   return { pos: pos.signal, neg: neg.signal, posProbe: pos.probe, negProbe: neg.probe };
 }
 
+/**
+ * Signed h as the pair (ReLU(h), ReLU(h) - h): the pos half is the ReLU node the cells need anyway, the neg half a
+ * node taking a unity copy of it plus the terms negated, whose input ReLU(h) - h = max(-h, 0) is never negative
+ * in the model. The pair's difference is h with no common mode: a linear pair (P, N) of the positive and the
+ * negative terms carries every term (3-4 nA a half on the example at 1 nA for an h of a fraction of that), and the
+ * skip path and the classifier copy both halves again (issue 17: 54% of the example's core). Unlike two independent
+ * complementary ReLUs (see the file's head), the neg half reads the pos half as built: a ReLU node that passes its
+ * knee current e where h <= 0 puts the same e into the neg half, and the difference stays h.
+ */
+function reluComplementPair(
+  b: Builder,
+  label: string,
+  relu: { signal: Signal; probe: string },
+  terms: readonly Term[],
+  bias: number,
+  biasParameter: string,
+): Pair {
+  const copy: Term = { signal: relu.signal, weight: 1, parameter: `(relu complement) ${label}`, paramSign: 1 };
+  // A PMOS diode: its one consumer, the classifier's NMOS-diode nodes, copies it with PMOS mirrors, and ReLU(h)
+  // (an NMOS diode) reaches it through an NMOS copy, so no rail conversion on either side.
+  const neg = b.sumNode(`${label}n`, 'p', [copy, ...negate([...terms])], {
+    value: -bias,
+    parameter: biasParameter,
+    sign: -1,
+  });
+  return { pos: relu.signal, neg: neg.signal, posProbe: relu.probe, negProbe: neg.probe };
+}
+
 /** Sample-and-hold input waveforms: one PWL current per (feature, sign) and rail. */
 function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: number): Pair[] {
   const pairs: Pair[] = [];
@@ -421,7 +535,9 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
       );
       const pwl = holdWaveform(values, frameS, edgeS);
       // Two copies of the front end's output, one per rail, so input mirrors of both polarities see the same current.
-      b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in);
+      b.diode(`d_${label}_n`, 'n', `${label}_n`, `${label}_n`, SUPPLY.in, 'input front end');
+      b.tag(`${label}_n`, 'input front end');
+      b.tag(`${label}_p`, 'input front end');
       b.elements.push({
         type: 'isrc',
         name: `${label}_n`,
@@ -431,7 +547,7 @@ function inputPairs(b: Builder, inputs: InputSequence, frameS: number, edgeS: nu
         role: 'input',
         noiseGroup: label,
       });
-      b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in);
+      b.diode(`d_${label}_p`, 'p', `${label}_p`, `${label}_p`, SUPPLY.in, 'input front end');
       b.elements.push({
         type: 'isrc',
         name: `${label}_p`,
@@ -493,7 +609,10 @@ function cellBank(
     if (inputCapFPerA > 0 && loA > 0) {
       // Across the candidate diode's V_SG (its gate to the supply it sources from), where the cell's M1 reads it.
       const capF = inputCapFPerA * loA;
-      const cap = b.card({ type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF });
+      const cap = b.card(
+        { type: 'cap', name: `f_${tag}`, plus: cands[j].p!, minus: SUPPLY.ff, capacitanceF: capF },
+        'cell input filter',
+      );
       b.map(
         `(cell input filter) blocks.${k}.cell[${j}]`,
         cap,
@@ -503,8 +622,11 @@ function cellBank(
         `C=${num(capF)}`,
       );
     }
-    if (b.flatCells) b.elements.push(...flatCell(b.process, tag, ports));
-    else b.elements.push({ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT });
+    const cellElements: Element[] = b.flatCells
+      ? flatCell(b.process, tag, ports)
+      : [{ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT }];
+    b.elements.push(...cellElements);
+    for (const e of cellElements) if (e.type !== 'comment') b.tag(e.name, 'cell');
     b.transistors += 9;
     const stateProbe: VoltageSource = { type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 };
     b.elements.push(stateProbe);
@@ -515,15 +637,18 @@ function cellBank(
     const reset =
       releaseS === undefined
         ? undefined
-        : b.card({
-            type: 'switch',
-            name: `${tag}_rst`,
-            plus: v0,
-            minus: th.s0[j] ? SUPPLY.cell : '0',
-            ctrlPlus: `rst_b${k}`,
-            ctrlMinus: '0',
-            model: RESET_SWITCH_MODEL.name,
-          });
+        : b.card(
+            {
+              type: 'switch',
+              name: `${tag}_rst`,
+              plus: v0,
+              minus: th.s0[j] ? SUPPLY.cell : '0',
+              ctrlPlus: `rst_b${k}`,
+              ctrlMinus: '0',
+              model: RESET_SWITCH_MODEL.name,
+            },
+            'reset switch',
+          );
 
     const got = cellForward(cal?.grid, iThrA, iWidA);
     const betaHiR = got.betaHiA / u;
@@ -629,6 +754,8 @@ export interface BuiltCircuit {
   readonly transistors: number;
   /** Cells written device by device (per-device variation) instead of as instances of the cell subcircuit. */
   readonly flatCells: boolean;
+  /** What each element is there for (by element name): the power budget's kinds and stages. */
+  readonly roles: ReadonlyMap<string, ElementRole>;
 }
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
@@ -640,9 +767,24 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
     ? addSourceNoise(built.elements, opts.noise, tStopS, net.unitCurrentA, (s) => s.role)
     : built.elements;
   const varied = opts.variation ? applyVariation(noisy, opts.process, opts.variation) : undefined;
-  const deck = writeDeck(networkDeck(built, varied?.elements ?? noisy, opts, net, tStopS), opts.process);
+  const probed = opts.supplyProbes
+    ? withSupplyProbes(varied?.elements ?? noisy, (name) => built.roles.get(name))
+    : undefined;
+  const elements = probed?.elements ?? varied?.elements ?? noisy;
+  const branchSaves = probed?.branches.map((br) => br.probe) ?? [];
+  const deck = writeDeck(networkDeck(built, elements, opts, net, tStopS, branchSaves), opts.process);
   const { mapping, probes, realised, transistors } = built;
-  return { deck, mapping, probes, realised, tStopS, frames: inputs.frames, transistors, devices: varied?.devices };
+  return {
+    deck,
+    mapping,
+    probes,
+    realised,
+    tStopS,
+    frames: inputs.frames,
+    transistors,
+    devices: varied?.devices,
+    supplyBranches: probed?.branches,
+  };
 }
 
 /** Place every element of the network's circuit (no noise or variation: those are passes over the result). */
@@ -675,19 +817,32 @@ export function buildCircuit(
   }));
 
   b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
+  b.stage = 'input';
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
   b.elements.push({
     type: 'comment',
-    text: 'pre-projection h = W_pre x + b_pre as a linear (pos, neg) pair, and ReLU(h) for block 0',
+    text: 'pre-projection h = W_pre x + b_pre: ReLU(h) for block 0 and, with skip, h as (ReLU(h), ReLU(h) - h)',
   });
   const preTerms = Array.from({ length: net.width }, (_, i) =>
     rowTerms(net.pre.weight.data, net.inputs, i, x, 'pre.weight'),
   );
-  let h: Pair[] = preTerms.map((terms, i) => linearPair(b, `h0_${i}`, terms, net.pre.bias[i], `pre.bias[${i}]`));
+  b.stage = 'relu';
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
-  let hRelu: Signal[] = preTerms.map(
-    (terms, i) => b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }).signal,
+  const r0 = preTerms.map((terms, i) =>
+    b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
   );
+  let hRelu: Signal[] = r0.map((r) => r.signal);
+  b.stage = 'pre';
+  // Signed h itself only travels the skip path (without it every block's output replaces h unread).
+  let h: Pair[] =
+    net.skip || net.blocks.length === 0
+      ? preTerms.map((terms, i) => reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`))
+      : [];
+
+  // The unity terms whose sum is the skip path's pos half after each block: h0's pos, then each block's u.
+  const skipTerms: Term[][] = h.map((p, i) => [
+    { signal: p.pos, weight: 1, parameter: `blocks.0.skip[${i}]`, paramSign: 1 },
+  ]);
 
   net.blocks.forEach((block, k) => {
     b.elements.push({
@@ -698,6 +853,7 @@ export function buildCircuit(
     probes.candidates.push([]);
     probes.stateCurrents.push([]);
     probes.cellNodes.push([]);
+    b.stage = 'cand';
     const cands = Array.from({ length: net.cells }, (_, j) => {
       const node = b.sumNode(
         `b${k}c${j}_in`,
@@ -708,6 +864,7 @@ export function buildCircuit(
       probes.candidates[k].push(node.probe);
       return node.signal;
     });
+    b.stage = 'cell';
     const ys = cellBank(
       b,
       k,
@@ -720,6 +877,7 @@ export function buildCircuit(
       cellInputCapFPerAOf(opts),
     );
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
+    b.stage = 'post';
     const us = Array.from({ length: net.width }, (_, i) =>
       b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), {
         value: block.post.bias[i],
@@ -732,23 +890,31 @@ export function buildCircuit(
     } else {
       const last = k === net.blocks.length - 1;
       const prev = h;
-      // h' = u + h: pos' = u + pos (a two-term sum), neg' = neg (the same signal, no copy).
-      h = us.map((u, i) => {
-        const pos = b.sumNode(`h${k + 1}_${i}p`, 'n', [
-          { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-          { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-        ]);
+      // h' = u + h: pos' = h0's pos + every block's u so far, neg' = h0's neg (the same signal, no copy). Each pos'
+      // copies its terms from their own diodes rather than the previous pos' (the same current, one mirror less
+      // deep), on a PMOS diode: its positive terms are NMOS copies of NMOS-diode signals, and the next stage (the
+      // classifier's NMOS-diode nodes) copies it with PMOS mirrors, so neither side needs a rail conversion.
+      b.stage = 'skip';
+      us.forEach((u, i) =>
+        skipTerms[i].push({ signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 }),
+      );
+      h = us.map((_, i) => {
+        const pos = b.sumNode(`h${k + 1}_${i}p`, 'p', skipTerms[i]);
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
-      // ReLU(u + pos - neg) for the next block's cells, from the terms themselves.
+      // ReLU(h') for the next block's cells from the terms themselves: every u so far and the pre-projection's own
+      // terms, as block 0's ReLU takes them. Taken from h0's (ReLU(h), ReLU(h) - h) pair instead, h0 reached this node
+      // through two copies of ReLU(h) one mirror apart (direct, and inside the neg half), which after an input edge
+      // differ for a mirror's delay: GF180MCU's slow 6u/8u mirrors latched three block-1 cells on such an excursion
+      // (example: 99.50% of states instead of 99.75%). The pre terms again cost their sourced current (~25 nW here).
       if (!last) {
+        b.stage = 'relu';
         hRelu = us.map(
-          (u, i) =>
-            b.sumNode(`r${k + 1}_${i}`, 'n', [
-              { signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 },
-              { signal: prev[i].pos, weight: 1, parameter: `blocks.${k}.skip[${i}]`, paramSign: 1 },
-              { signal: prev[i].neg, weight: -1, parameter: `blocks.${k}.skip[${i}]`, paramSign: -1 },
-            ]).signal,
+          (_, i) =>
+            b.sumNode(`r${k + 1}_${i}`, 'n', [...skipTerms[i].slice(1), ...preTerms[i]], {
+              value: net.pre.bias[i],
+              parameter: `pre.bias[${i}]`,
+            }).signal,
         );
       }
     }
@@ -757,6 +923,7 @@ export function buildCircuit(
   });
 
   b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
+  b.stage = 'out';
   for (let c = 0; c < net.classes; c++) {
     const logit = linearPair(
       b,
@@ -790,6 +957,7 @@ export function buildCircuit(
     saves: b.saves,
     transistors: b.transistors,
     flatCells: b.flatCells,
+    roles: b.roles,
   };
 }
 
@@ -808,6 +976,7 @@ function networkDeck(
   opts: GenerateOptions,
   net: Network,
   tStopS: number,
+  extraSaves: readonly string[] = [],
 ): Deck {
   const p = opts.process;
   const tMaxS = net.frameS / MAX_STEPS_PER_FRAME;
@@ -828,7 +997,7 @@ function networkDeck(
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
     initialConditions: b.initialConditions,
-    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d]))],
+    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d])), ...extraSaves],
     analysis: { kind: 'tran', tStepS: tMaxS / 10, tStopS, tStartS: 0, tMaxS },
   };
 }

@@ -283,9 +283,9 @@ describe('the transistor budget refuses a circuit before building it', () => {
     expectInputError(
       () => checkTransistorBudget(shape, undefined, 'wide.safetensors'),
       'wide.safetensors',
-      '~2200029 transistors',
+      '~1400032 transistors',
       `budget of ${DEFAULT_MAX_TRANSISTORS}`,
-      '--max-transistors 2200029',
+      '--max-transistors 1400032',
     );
     expect(performance.now() - t0).toBeLessThan(50);
   });
@@ -516,14 +516,14 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
     expectOneErrorLine(
       await cli.run(['export', '-m', 'w64.json', '-i', clip, '-o', 'exp-w64']),
       'w64.json',
-      '~24700 transistors',
+      '~25344 transistors',
       'above the budget of 10000',
-      '--max-transistors 24700',
+      '--max-transistors 25344',
     );
     expect(existsSync(path.join(cli.dir, 'exp-w64'))).toBe(false);
-    const r = await cli.run(['export', '-m', 'w64.json', '-i', clip, '-o', 'exp-w64', '--max-transistors', '24700']);
+    const r = await cli.run(['export', '-m', 'w64.json', '-i', clip, '-o', 'exp-w64', '--max-transistors', '25344']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain('24700 transistors');
+    expect(r.stdout).toContain('25334 transistors'); // built; the estimate bounds it (shared bias references)
     expectOneErrorLine(
       await cli.run(['export', '--max-transistors', '0']),
       '--max-transistors must be an integer >= 1, got 0',
@@ -538,7 +538,7 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
     );
     const r = await cli.run(['batch', 'run', plan, '-q'], { BMRU_NGSPICE: '/nonexistent/ngspice' });
     expect(r.exitCode, r.stderr).toBe(2);
-    expect(r.stdout).toMatch(/bad-input .*its circuit would have ~640 transistors/);
+    expect(r.stdout).toMatch(/bad-input .*its circuit would have ~684 transistors/);
     const [record] = readFileSync(path.join(cli.dir, 'budget-out', 'results.jsonl'), 'utf8')
       .trim()
       .split('\n')

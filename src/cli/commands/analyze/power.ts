@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate } from '../../../pipeline.js';
-import { CORE_DOMAINS, frameAverages, powerFromPlot, type PowerReport } from '../../../analysis/power.js';
+import {
+  CORE_DOMAINS,
+  elementBudget,
+  frameAverages,
+  powerFromPlot,
+  type ElementBudget,
+  type PowerReport,
+} from '../../../analysis/power.js';
 import {
   DEFAULT_SCALING_FRAMES,
   DEFAULT_SCALING_WIDTHS,
@@ -82,10 +89,12 @@ export async function handler(a: Args): Promise<void> {
     process: proc,
     calibration,
     maxTransistors: a.maxTransistors,
+    supplyProbes: true,
     run: { name: 'power', timeoutMs: a.timeout * 1000, onProgress: transientProgress(p) },
   }).finally(() => p.stop());
   const plot = transientPlot(r.run.plots);
   const power = powerFromPlot(plot, r.generated.probes.supplies, proc.vddV, net.frameS);
+  const budget = elementBudget(plot, r.generated.supplyBranches ?? [], power);
   const time = vector(plot, 'time');
   const perFrame = Object.entries(r.generated.probes.supplies).map(
     ([d, name]) =>
@@ -102,6 +111,12 @@ export async function handler(a: Args): Promise<void> {
     ['domain', 'mean_w', 'peak_w', 'peak_frame_w'],
     ...power.domains.map((d) => [d.domain, d.meanW, d.peakW, d.peakFrameW]),
   ]);
+  await writeCsv(join(out, 'power-elements.csv'), [
+    ['element', 'kind', 'stage', 'domain', 'mean_a', 'mean_w'],
+    ...[...budget.elements]
+      .sort((x, y) => y.meanW - x.meanW)
+      .map((e) => [e.element, e.kind, e.stage, e.domain, e.meanA, e.meanW]),
+  ]);
   await writeCsv(join(out, 'power-frames.csv'), [
     ['frame', ...perFrame.map(([d]) => `${d}_w`)],
     ...perFrame[0][1].map((_, t) => [t, ...perFrame.map(([, v]) => v[t])]),
@@ -112,6 +127,8 @@ export async function handler(a: Args): Promise<void> {
       `${r.generated.transistors} transistors, ${inputs.frames} frames, state agreement ${pct(r.comparison.stateAgreement)}`,
     ),
   );
+  console.log('');
+  console.log(formatBudget(budget, power));
 
   let points: ScalingPoint[] | undefined;
   if (a.scaling) {
@@ -167,12 +184,20 @@ export async function handler(a: Args): Promise<void> {
   await writeFileAtomic(
     join(out, 'power.json'),
     JSON.stringify(
-      { model: a.model, process: proc.name, power, scaling: points && { points, fits: fitScaling(points) } },
+      {
+        model: a.model,
+        process: proc.name,
+        power,
+        budget: { kinds: budget.kinds, stages: budget.stages, closure: budget.closure },
+        scaling: points && { points, fits: fitScaling(points) },
+      },
       null,
       1,
     ) + '\n',
   );
-  console.log(`\nwritten: ${out}/power.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`);
+  console.log(
+    `\nwritten: ${out}/power.csv, power-elements.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`,
+  );
 }
 
 /** Domain table plus core/total lines. */
@@ -193,6 +218,26 @@ export function formatPower(p: PowerReport, context: string): string {
     ),
     `RNN core (${CORE_DOMAINS.join(' + ')}): ${watts(p.coreW)}, total ${watts(p.totalW)}`,
     `energy per inference (${p.durationS.toFixed(2)} s clip): core ${(p.coreEnergyJ * 1e9).toFixed(2)} nJ, total ${(p.totalEnergyJ * 1e9).toFixed(2)} nJ`,
+  ].join('\n');
+}
+
+/** Core power ranked by element kind and by stage, and how exactly the probed branches add up to each domain. */
+export function formatBudget(b: ElementBudget, p: PowerReport): string {
+  const core = new Set<string>(CORE_DOMAINS);
+  const rows = (shares: ElementBudget['kinds']) =>
+    shares
+      .filter((s) => core.has(s.domain))
+      .map((s) => [s.key, s.domain, s.branches, watts(s.meanW), pct(s.meanW / p.coreW, 1)]);
+  return [
+    'RNN core power by element kind (each supply branch probed; largest first):',
+    table(['kind', 'domain', 'branches', 'mean', 'share of core'], rows(b.kinds)),
+    '',
+    'RNN core power by stage (a rail conversion is booked to the stage that needed it):',
+    table(['stage', 'domain', 'branches', 'mean', 'share of core'], rows(b.stages)),
+    '',
+    `probed branches vs supply totals: ${b.closure
+      .map((c) => `${c.domain} ${watts(c.branchesW)} / ${watts(c.supplyW)}`)
+      .join(', ')}`,
   ].join('\n');
 }
 
