@@ -5,7 +5,7 @@
  * the same id for the same work and skips it when its result exists.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -316,10 +316,24 @@ export interface ExpandedPlan {
 }
 
 /**
- * What produces the deck and the comparison. Part of every job id: a new toolkit version reruns everything.
- * While the generator changes within one version, delete old results (or the output folder) by hand.
+ * What produces the deck and the comparison: the package version and a digest of the compiled code. Part of
+ * every job id, so any change to the generator, the calibration inversion or the comparator reruns every job
+ * instead of reusing a result the new code would not have produced (with the version alone, a rerun after a
+ * generator change within one version silently reused the old records: seen on the fidelity baseline).
  */
-export const GENERATOR = `bmru-cosim@${packageVersion()}`;
+export const GENERATOR = `bmru-cosim@${packageVersion()}+${codeDigest(join(PACKAGE_ROOT, 'dist'))}`;
+
+/**
+ * SHA-256 (12 hex digits) over the names and contents of the `.js` files below `dir`, in name order; `nodist`
+ * where there is no such folder (sources run directly, e.g. by the test runner).
+ */
+export function codeDigest(dir: string): string {
+  if (!existsSync(dir)) return 'nodist';
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.js')).sort();
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f}\0`).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 12);
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { canonicalJson, expandPlan, jobId, loadPlan, parsePlan, parseSlice, sliceJobs } from '../../src/jobs/plan.js';
+import {
+  canonicalJson,
+  codeDigest,
+  expandPlan,
+  jobId,
+  loadPlan,
+  parsePlan,
+  parseSlice,
+  sliceJobs,
+} from '../../src/jobs/plan.js';
 import { REPO_ROOT, SHARED_DIR } from '../helpers.js';
 import { existsSync } from 'node:fs';
 
@@ -268,5 +277,25 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
       '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
     );
+  });
+});
+
+describe('the toolkit digest in every job id', () => {
+  it('changes with the content of any compiled file, not with source maps, and comes back with the same code', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-digest-'));
+    await writeFile(path.join(dir, 'a.js'), 'export const a = 1;\n');
+    await writeFile(path.join(dir, 'b.js'), 'export const b = 2;\n');
+    await writeFile(path.join(dir, 'a.js.map'), '{}');
+    const first = codeDigest(dir);
+    expect(first).toMatch(/^[0-9a-f]{12}$/);
+    await writeFile(path.join(dir, 'a.js.map'), '{"x":1}'); // not code
+    expect(codeDigest(dir)).toBe(first);
+    await writeFile(path.join(dir, 'b.js'), 'export const b = 3;\n');
+    const second = codeDigest(dir);
+    expect(second).not.toBe(first);
+    await writeFile(path.join(dir, 'b.js'), 'export const b = 2;\n');
+    expect(codeDigest(dir)).toBe(first);
+    expect(codeDigest(path.join(dir, 'none'))).toBe('nodist');
+    await rm(dir, { recursive: true });
   });
 });
