@@ -375,6 +375,8 @@ const PAGE_SCRIPT = String.raw`
     select.value = '';
     setWindow([0, page.tStopS]);
   });
+  // For tests and scripts: every chart's time window (they must agree).
+  report.windows = () => views.map((v) => v.signal('xdom'));
   report.ready = true;
 })().catch((e) => {
   window.bmruReport = { ...(window.bmruReport || {}), failed: String(e) };
