@@ -78,6 +78,9 @@ const EVENT_FRAMES_AFTER = 2;
 /** Plot area (px): two charts side by side in a 1100 px page. */
 const CHART = { width: 430, height: 170 } as const;
 
+/** Px around the plot area for the axes: 7 characters of 10 px tick labels on the left, labels and title top and bottom. */
+const AXIS_PADDING = { left: 58, right: 14, top: 36, bottom: 36 };
+
 /** Stroke per kind; the legend swatches are drawn from the same table, so they match the lines. */
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f'];
 const STYLE: Record<TraceKind, { width: number; dash?: readonly number[]; opacity: number }> = {
@@ -150,10 +153,15 @@ export function encodeTrace(trace: Trace, color: string, frameS: number, extent:
   return { name: trace.name, kind: trace.kind, color, lo, q, dtNs, yq, samples: n };
 }
 
-/** Axis labels in engineering notation with the unit: 250ms, 1.2nA, 900mV. */
-function engineeringLabels(unit: string) {
+/**
+ * An axis in engineering notation with the unit: 250ms, 1.2nA, 900mV. The SI format goes to the axis, so Vega
+ * picks the digits from the tick step (a zoomed 1.79..1.80 V axis reads 1.792V, 1.794V, not 1.79V twice); the
+ * unit is appended to the formatted label.
+ */
+function engineeringAxis(unit: string) {
   return {
-    labels: { update: { text: { signal: `datum.value === 0 ? '0' : format(datum.value, '.3~s') + '${unit}'` } } },
+    format: '~s',
+    encode: { labels: { update: { text: { signal: `datum.value === 0 ? '0' : datum.label + '${unit}'` } } } },
   };
 }
 
@@ -168,8 +176,10 @@ export function chartSpec(chart: WaveChart, colors: readonly string[], frameS: n
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     width: CHART.width,
     height: CHART.height,
-    padding: 5,
-    autosize: 'pad',
+    // Fixed room for the axes: fitted to the labels (autosize 'pad') it is sized once, for the whole run's labels,
+    // and zooming in to longer ones ('1.794V') cut them at the chart's left edge.
+    padding: AXIS_PADDING,
+    autosize: 'none',
     signals: [
       { name: 'xdom', value: [0, tStopS] },
       {
@@ -249,17 +259,21 @@ export function chartSpec(chart: WaveChart, colors: readonly string[], frameS: n
       },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'time', grid: true, tickCount: 8, encode: engineeringLabels('s') },
-      // Frame numbers are indices: integer ticks only.
-      { orient: 'top', scale: 'frame', title: 'frame', tickMinStep: 1, format: 'd', tickCount: 8 },
+      // Flush: the last label ('1.01s') stays inside the chart instead of being cut at its edge.
       {
-        orient: 'left',
-        scale: 'y',
-        title: chart.unit === 'V' ? 'voltage' : 'current',
+        orient: 'bottom',
+        scale: 'x',
+        title: 'time',
         grid: true,
-        tickCount: 5,
-        encode: engineeringLabels(chart.unit),
+        tickCount: 8,
+        labelFlush: true,
+        ...engineeringAxis('s'),
       },
+      // Frame numbers are indices: integer ticks only.
+      { orient: 'top', scale: 'frame', title: 'frame', tickMinStep: 1, format: 'd', tickCount: 8, labelFlush: true },
+      // No title: the labels carry the unit and the chart's heading says what it is (a title beside labels that
+      // widen on zoom, 1.79V to 1.794V, would overlap them).
+      { orient: 'left', scale: 'y', grid: true, tickCount: 5, ...engineeringAxis(chart.unit) },
     ],
     marks: [
       {
@@ -396,7 +410,7 @@ function pageStyle(): string {
     '.row.picked { border-left-color: #d62728; }',
     '.row h3 { flex-basis: 100%; margin: 0.8em 0 0.2em 0; font-size: 15px; }',
     // Plot area plus axes: two side by side.
-    `.chart { flex: 0 0 ${CHART.width + 80}px; margin-bottom: 0.6em; }`,
+    `.chart { flex: 0 0 ${CHART.width + AXIS_PADDING.left + AXIS_PADDING.right}px; margin-bottom: 0.6em; }`,
     '.chart h4 { margin: 0; font-size: 13px; font-weight: normal; }',
     '.legend { font-size: 12px; color: #444; }',
     '.legend span { margin-right: 1em; white-space: nowrap; }',
