@@ -52,6 +52,7 @@ const GATES: readonly Gate[] = [
     // others use no ngspice, or a stand-in script of their own).
     suites: [
       'test/analysis/power.test.ts',
+      'test/browser/**',
       'test/circuit/**',
       'test/cli/analyze.test.ts',
       'test/cli/batch.test.ts',
@@ -80,6 +81,14 @@ const GATES: readonly Gate[] = [
       doesNotRun(process.env.BMRU_ESPEAK ?? 'espeak-ng', ['--version']) ??
       doesNotRun(process.env.BMRU_SOX ?? 'sox', ['--version']),
     install: 'apt-get install -y espeak-ng sox, or set BMRU_ESPEAK / BMRU_SOX to their paths',
+  },
+  {
+    needs: 'Chromium',
+    variable: 'BMRU_BROWSER_TESTS',
+    // The pages bmru writes, rendered as a browser runs their scripts (playwright-core drives the system Chromium).
+    suites: ['test/browser/**'],
+    unavailable: () => doesNotRun(process.env.BMRU_CHROMIUM || 'chromium', ['--version']),
+    install: 'apt-get install -y chromium, or set BMRU_CHROMIUM to its path',
   },
   {
     needs: 'a local Slurm (scripts/slurm-local.sh starts one: root, slurm-wlm and munge)',

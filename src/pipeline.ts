@@ -5,7 +5,7 @@ import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
 import { generateNetlist, type GeneratedNetlist, type GenerateOptions } from './netlist/generate.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
-import { transientPlot } from './spice/rawfile.js';
+import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
@@ -33,6 +33,11 @@ export interface CosimOptions extends GenerateOptions {
   readonly reference?: ReferenceName;
   /** A hardware-aware model, scored as the `hwaware` reference beside the trained and the realised model. */
   readonly hwaware?: HwawareSource;
+  /**
+   * Score these plots (a rawfile kept from an earlier run of the same network, inputs and options) instead of
+   * running ngspice. The transient must reach the deck's tstop and hold every probe, else the run is refused.
+   */
+  readonly fromRaw?: { readonly plots: RawPlot[]; readonly file: string };
 }
 
 /** The circuit scored against one software model. */
@@ -66,12 +71,15 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   const generated = generateNetlist(net, inputs, opts);
   // Every reference is known before ngspice runs: asking for one that is not there must not cost a simulation.
   const { reference, ...models } = referenceModels(net, generated.realised, opts);
-  const run = await runNgspice({
-    ...opts.run,
-    netlist: generated.deck,
-    extraArgs: [...opts.process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
-    expectTStopS: generated.tStopS,
-  });
+  const run = opts.fromRaw
+    ? storedRun(opts.fromRaw, generated.tStopS)
+    : await runNgspice({
+        ...opts.run,
+        netlist: generated.deck,
+        extraArgs: [...opts.process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
+        expectTStopS: generated.tStopS,
+        expectVectors: [...(opts.extraSaves ?? [])],
+      });
   const plot = transientPlot(run.plots);
   const bad = nonFiniteVectors(plot, generated.probes);
   if (bad.length > 0) {
@@ -109,6 +117,34 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     mappingStateAgreement,
   };
 }
+
+/**
+ * A kept rawfile standing in for a run: refused unless its transient reaches this deck's tstop, the cheapest sign
+ * that it came from another clip (probes of another network are refused when sampled, by name).
+ */
+function storedRun(raw: { readonly plots: RawPlot[]; readonly file: string }, tStopS: number): RunResult {
+  const plot = transientPlot(raw.plots);
+  const time = vector(plot, 'time');
+  const lastS = time[time.length - 1];
+  if (!(Math.abs(lastS - tStopS) <= tStopS * RAW_TSTOP_REL_TOL)) {
+    throw new InputError(
+      `${raw.file}: the transient ends at t = ${lastS} s, but this model and clip simulate to ${tStopS} s: not a rawfile of this run`,
+      { file: raw.file },
+    );
+  }
+  return {
+    plots: raw.plots,
+    exitCode: 0,
+    durationMs: 0,
+    ngspiceVersion: `unknown (read from ${raw.file})`,
+    messages: [],
+    stdoutTail: '',
+    stderrTail: '',
+  };
+}
+
+/** How far a stored transient's last point may be from tstop (relative), as the runner checks a fresh one. */
+const RAW_TSTOP_REL_TOL = 1e-9;
 
 /** Per reference, its figures (what report.json and the batch records keep of the other references). */
 export function referenceTable(r: Pick<CosimResult, 'references'>): ReferenceTable {

@@ -81,6 +81,23 @@ export function cardName(e: Exclude<Element, { type: 'comment' }>, process: Proc
 /** A node or element name: one token ngspice reads as a name (no blanks, no syntax characters). */
 const NAME = /^[A-Za-z0-9_#.:+-]+$/;
 
+/**
+ * A vector to `.save` as the rawfile names it (lower case, as ngspice writes names): `v(node)` or `i(vname)` as
+ * given, a bare node name as its voltage. Anything else could carry deck syntax onto the `.save` line.
+ *
+ * @throws InputError naming the refused text
+ */
+export function saveVector(text: string): string {
+  const t = text.trim().toLowerCase();
+  const inner = /^[vi]\((.*)\)$/.exec(t)?.[1];
+  if (inner !== undefined && NAME.test(inner)) return t;
+  if (NAME.test(t)) return voltageProbe(t);
+  throw new InputError(
+    `expected a vector to save: v(node), i(vname) or a node name (letters, digits, _#.:+-), got ${JSON.stringify(text)}`,
+    { field: 'waveforms' },
+  );
+}
+
 /** Write a deck as ngspice text (sections in a fixed order, `\n` line ends, `.end` last). */
 export function writeDeck(deck: Deck, process: Process): string {
   deck.modelLines.forEach((line, i) => checkModelLine(line, i, process));

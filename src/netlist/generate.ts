@@ -107,6 +107,8 @@ export interface GenerateOptions {
    * beta_lo = 0 gets none.
    */
   readonly cellInputCapFPerA?: number;
+  /** More vectors to save (`v(node)`, `i(vm_x)`, as `saveVector` spells them), for a user to look at. */
+  readonly extraSaves?: readonly string[];
 }
 
 /** The cell input filter's capacitance per ampere of beta_lo (F/A; 0: no capacitor). */
@@ -997,7 +999,14 @@ function networkDeck(
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],
     elements,
     initialConditions: b.initialConditions,
-    saves: [...b.saves, ...DOMAINS.map((d) => currentProbe(SUPPLY[d])), ...extraSaves],
+    saves: [
+      ...new Set([
+        ...b.saves,
+        ...DOMAINS.map((d) => currentProbe(SUPPLY[d])),
+        ...extraSaves,
+        ...(opts.extraSaves ?? []),
+      ]),
+    ],
     analysis: { kind: 'tran', tStepS: tMaxS / 10, tStopS, tStartS: 0, tMaxS },
   };
 }

@@ -26,6 +26,9 @@
  *   fonts or external files.
  * - `writePlot(path, content) -> Promise<void>`: writes an SVG or HTML string, creating folders.
  * - `binValues(values, axis, bins?)`: the histogram's bins, for tables next to the plot.
+ * - `waveformPage({ title, summary, frameS, tStopS, rows, events })`: an interactive page of transient waveforms
+ *   (waveforms.ts; Vega inlined, charts on one shared time window, drag/wheel/double-click, an event list), what
+ *   `bmru compare` writes as report.html; `decimate(tS, y, { windowS, toleranceY })` is its display decimation.
  *
  * Axes: `{ label, log?, domain?, format? }`; put the unit in the label ('power (W)'). Data the axes cannot show
  * (NaN, infinities, values <= 0 on a log axis, x/y of different length, duplicate series names) throws a
@@ -40,3 +43,13 @@
 export { DEFAULT_SIZE, histogram, lineChart, type HistogramSpec, type LineChartSpec, type Size } from './charts.js';
 export { binValues, defaultBins, type Axis, type Bins, type Mark, type Series } from './data.js';
 export { escapeHtml, htmlPage, scopeIds, writePlot, type Section } from './html.js';
+export { decimate, windowExtremes, type DecimateOptions } from './decimate.js';
+export {
+  waveformPage,
+  type ChartRow,
+  type Trace,
+  type TraceKind,
+  type WaveChart,
+  type WaveEvent,
+  type WavePageSpec,
+} from './waveforms.js';

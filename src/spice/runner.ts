@@ -97,6 +97,8 @@ export interface RunResult {
   printed?: string;
   /** Present when the work directory was kept (`keepWorkDir: 'always'`). */
   workDir?: string;
+  /** The rawfile in it, present with `workDir`. */
+  rawFile?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
@@ -162,7 +164,7 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
     const wants = measureLines(o.netlist);
     if (wants.measures || wants.prints) result = { ...result, ...(await measureRun(o, files, where)) };
     outcome = 'ok';
-    return o.keepWorkDir === 'always' ? { ...result, workDir } : result;
+    return o.keepWorkDir === 'always' ? { ...result, workDir, rawFile: files.raw } : result;
   } finally {
     if (!keepWorkDir(o.keepWorkDir, outcome)) {
       // A failed clean-up must not replace the run's own result or error.

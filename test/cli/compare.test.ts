@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFixture, exampleClip, expectOneErrorLine, TINY_CLIP, tinyModel, type CliFixture } from './fixture.js';
@@ -112,6 +112,99 @@ describe('bmru compare: three references', () => {
     expect(r.stdout).toMatch(/--reference[\s\S]*trained[\s\S]*realised[\s\S]*hwaware/);
     expect(r.stdout).toMatch(
       /default: the best predictor available for the process: hwaware where its calibration has hardware tables/,
+    );
+  });
+});
+
+/** The page's embedded data (plot/waveforms.ts): per chart, its traces decoded to seconds and volts/amperes. */
+function pageTraces(html: string): Map<string, Map<string, { tS: number[]; y: number[]; kind: string }>> {
+  const json = /<script type="application\/json" id="bmru-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  expect(json, 'report.html embeds its data').toBeDefined();
+  const page = JSON.parse(json!) as {
+    charts: {
+      id: string;
+      traces: { name: string; kind: string; lo: number; q: number; dtNs: number[]; yq: number[] }[];
+    }[];
+  };
+  return new Map(
+    page.charts.map((c) => [
+      c.id,
+      new Map(
+        c.traces.map((t) => {
+          let ns = 0;
+          const tS = t.dtNs.map((d) => (ns += d) * 1e-9);
+          return [t.name, { tS, y: t.yq.map((v) => t.lo + t.q * v), kind: t.kind }];
+        }),
+      ),
+    ]),
+  );
+}
+
+describe('bmru compare: waveform page and rawfile', () => {
+  it('writes report.html with the cell V0 and candidate waveforms, keeps the rawfile with --keep-raw, and --from-raw scores it again without ngspice', async () => {
+    const model = await cli.write('tiny-wave.json', tinyModel(0.2));
+    const clip = await cli.write('tiny-wave.csv', TINY_CLIP);
+    const args = ['-m', model, '-i', clip, '--reference', 'trained', '--timeout', '60'];
+    const r = await cli.run(['compare', ...args, '-o', 'wave', '--keep-raw', '--waveforms', 'b0c0_in, i(vvdd_cell)']);
+    expect(r.exitCode, r.stderr).toBe(1); // against the trained model the tiny circuit disagrees (see tinyModel)
+    expect(r.stdout).toContain('waveforms: wave/report.html');
+    expect(r.stdout).toContain('rawfile kept: wave/circuit.raw (bmru compare --from-raw wave/circuit.raw');
+    expect((await stat(path.join(cli.dir, 'wave', 'circuit.raw'))).size).toBeGreaterThan(1000);
+    // --keep-raw alone keeps the rawfile, not ngspice's work directory.
+    expect((await readdir(cli.dir)).filter((f) => f.startsWith('bmru-ngspice-compare-'))).toEqual([]);
+
+    const html = await readFile(path.join(cli.dir, 'wave', 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/); // one file: nothing to fetch
+    expect(html).not.toContain(cli.dir); // no absolute paths in titles
+    expect(html).toContain('verdict: FAIL (the circuit judged against the trained model');
+    const charts = pageTraces(html);
+    const v0 = charts.get('b0u0-v0')!.get('circuit v(b0c0_v0)')!;
+    expect(v0.kind).toBe('circuit');
+    expect(v0.tS.at(-1)).toBeCloseTo(0.06, 9); // 6 frames of 10 ms
+    // The realised cell never turns on (see tinyModel): its V0 stays low all run.
+    expect(Math.max(...v0.y)).toBeLessThan(0.9);
+    const cand = charts.get('b0u0-cand')!;
+    const circuit = cand.get('circuit i(vm_b0c0_in)')!;
+    expect(circuit.tS.length).toBeGreaterThan(6);
+    // Realised: 0.2 nA (the input weight is left out), below beta_lo = 0.3 nA.
+    expect(circuit.y.at(-1)! * 1e9).toBeCloseTo(0.2, 1);
+    expect(cand.get('beta_lo x I_unit = 300.00 pA')!.y).toEqual([expect.closeTo(3e-10, 12), expect.closeTo(3e-10, 12)]);
+    expect(cand.get('beta_hi x I_unit = 500.00 pA')!.kind).toBe('level');
+    // The trained model's candidate as one step per frame: 0.05 x + 0.2 nA on x = 0 8 8 0 8 8.
+    const steps = cand.get('trained model candidate')!;
+    expect(steps.kind).toBe('software');
+    expect(steps.y.slice(0, 6).map((a) => Number((a * 1e9).toFixed(3)))).toEqual([0.2, 0.6, 0.6, 0.2, 0.6, 0.6]);
+    expect(steps.tS.slice(0, 3).map((t) => Number(t.toFixed(9)))).toEqual([0, 0.01, 0.02]);
+    expect([...charts.keys()]).toEqual(
+      expect.arrayContaining(['supply-cell', 'supply-ff', 'supply-bias', 'supply-in', 'extra-0', 'extra-1']),
+    );
+    expect([...charts.get('extra-0')!.keys()]).toEqual(['circuit v(b0c0_in)']);
+    expect(html.match(/<option value="disagreement"/g)).toHaveLength(4);
+
+    const again = await cli.run(['compare', ...args, '-o', 'wave-again', '--from-raw', 'wave/circuit.raw']);
+    expect(again.exitCode, again.stderr).toBe(1);
+    expect(again.stderr).not.toContain('ngspice:');
+    const [first, second] = await Promise.all(
+      ['wave', 'wave-again'].map(async (d) => JSON.parse(await readFile(path.join(cli.dir, d, 'report.json'), 'utf8'))),
+    );
+    expect(second.comparison).toEqual(first.comparison);
+    expect(second.references).toEqual(first.references);
+  });
+
+  it('refuses a --waveforms entry that is not a vector name, and a rawfile of another clip', async () => {
+    const model = await cli.write('tiny-wave2.json', tinyModel(0.2));
+    const clip = await cli.write('tiny-wave2.csv', TINY_CLIP);
+    expectOneErrorLine(
+      await cli.run(['compare', '-m', model, '-i', clip, '-o', 'bad', '--waveforms', 'v(a) .include x']),
+      'waveforms',
+      'expected a vector to save',
+    );
+    const shorter = await cli.write('tiny-wave3.csv', 'x\n0\n8\n');
+    await cli.run(['compare', '-m', model, '-i', clip, '-o', 'w6', '--keep-raw', '--timeout', '60']);
+    expectOneErrorLine(
+      await cli.run(['compare', '-m', model, '-i', shorter, '-o', 'w2', '--from-raw', 'w6/circuit.raw']),
+      'w6/circuit.raw',
+      'not a rawfile of this run',
     );
   });
 });

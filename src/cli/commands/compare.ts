@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate, referenceTable, type CosimResult } from '../../pipeline.js';
@@ -9,6 +9,10 @@ import { DEFAULT_TOLERANCES, loadTolerances } from '../../compare/tolerance.js';
 import { progress, transientProgress } from '../progress.js';
 import { writeCsv } from '../csv.js';
 import { formatCosim, LISTED_NEAR_TIES } from '../report.js';
+import { comparePageSpec } from '../compare-page.js';
+import { waveformPage } from '../../plot/waveforms.js';
+import { readRawfile, transientPlot } from '../../spice/rawfile.js';
+import { saveVector } from '../../netlist/deck.js';
 import { annotateMapping, type Clamp } from '../../netlist/ranges.js';
 import {
   checkCircuit,
@@ -37,10 +41,28 @@ export function builder(y: Argv) {
     .option('out', {
       alias: 'o',
       type: 'string',
-      describe: 'folder for report.json, frames.csv, near-ties.csv, deck.cir, mapping.csv',
+      describe: 'folder for report.json, report.html, frames.csv, near-ties.csv, deck.cir, mapping.csv',
       defaultDescription: 'out/compare-<model>',
     })
-    .option('keep', { type: 'boolean', default: false, describe: 'keep ngspice work directory (also kept on failure)' })
+    .option('keep', {
+      type: 'boolean',
+      default: false,
+      describe: 'keep ngspice work directory, and print where (also kept on failure)',
+    })
+    .option('keep-raw', {
+      type: 'boolean',
+      default: false,
+      describe: `keep the rawfile as ${RAW_NAME} in the output folder (--from-raw reads it back)`,
+    })
+    .option('from-raw', {
+      type: 'string',
+      describe:
+        'score a kept rawfile instead of running ngspice (same model, clip, process and options as the run that wrote it)',
+    })
+    .option('waveforms', {
+      type: 'string',
+      describe: 'more vectors to save and chart in report.html, comma-separated: v(node), i(vname) or a node name',
+    })
     .option('near-ties', {
       type: 'number',
       default: LISTED_NEAR_TIES,
@@ -53,6 +75,8 @@ export function builder(y: Argv) {
       'your model on the GF180MCU kit with your tolerances',
     )
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
+    .example('$0 compare --keep-raw --waveforms b0c0_in,i(vm_b0c0)', 'chart two more vectors, keep the rawfile')
+    .example('$0 compare --from-raw out/compare-kws-example-c180/circuit.raw', 'rewrite the reports without ngspice')
     .example(
       '$0 compare --hwaware-model out/hwaware-kws-example-c180/hwaware-model.json',
       'also score the hardware-aware model of bmru analyze hwaware',
@@ -74,7 +98,21 @@ export function builder(y: Argv) {
 interface Args extends AnalysisArgs, ReferenceArgs {
   tolerances?: string;
   keep: boolean;
+  keepRaw: boolean;
+  fromRaw?: string;
+  waveforms?: string;
   nearTies: number;
+}
+
+/** The kept rawfile's name in the output folder. */
+const RAW_NAME = 'circuit.raw';
+
+/** The --waveforms list as rawfile vector names (empty entries ignored). */
+function waveformVectors(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(saveVector);
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -85,8 +123,10 @@ export async function handler(a: Args): Promise<void> {
   const { net, clamps } = checkCircuit(loaded.net, proc, calibration, a);
   const refs = await loadReferences(a, net);
   const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
+  const extraSaves = waveformVectors(a.waveforms);
   await ensureWritableDir(out); // before ngspice runs, not after
-  const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
+  const fromRaw = a.fromRaw === undefined ? undefined : { plots: await readRawfile(a.fromRaw), file: a.fromRaw };
+  const p = progress(fromRaw ? `reading ${a.fromRaw}` : `ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r: CosimResult = await cosimulate(net, inputs, {
     process: proc,
     calibration,
@@ -94,10 +134,12 @@ export async function handler(a: Args): Promise<void> {
     ...refs,
     title: `bmru compare ${a.model}`,
     maxTransistors: a.maxTransistors,
+    extraSaves,
+    fromRaw,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
-      keepWorkDir: a.keep ? 'always' : 'onFailure',
+      keepWorkDir: a.keep || a.keepRaw ? 'always' : 'onFailure',
       onProgress: transientProgress(p),
     },
   }).catch((e: unknown) => {
@@ -113,12 +155,45 @@ export async function handler(a: Args): Promise<void> {
     calibrated: Boolean(calibration),
     ...(a.hwawareModel === undefined ? {} : { hwawareModel: a.hwawareModel }),
   };
-  await writeOutputs(out, r, meta, clamps, near);
-  console.log(formatCosim(r, proc.vddV, near, a.nearTies));
-  console.log(
-    `report: ${join(out, 'report.json')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`,
+  const kept = await keepRaw(r, out, a);
+  const summary = formatCosim(r, proc.vddV, near, a.nearTies);
+  const page = waveformPage(
+    comparePageSpec(r, transientPlot(r.run.plots), {
+      // The model as given on the command line: a title must not carry this machine's absolute paths.
+      title: `bmru compare: ${basename(a.model)} on ${basename(a.inputs)}, ${proc.name}`,
+      summary,
+      vddV: proc.vddV,
+      extraVectors: extraSaves,
+    }),
   );
+  await writeOutputs(out, r, meta, clamps, near, page.html);
+  console.log(summary);
+  console.log(
+    `report: ${join(out, 'report.json')}, waveforms: ${join(out, 'report.html')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`,
+  );
+  if (kept.workDir) console.log(`ngspice work directory kept: ${kept.workDir}`);
+  if (kept.raw)
+    console.log(
+      `rawfile kept: ${kept.raw} (bmru compare --from-raw ${kept.raw} rewrites these reports without ngspice)`,
+    );
   if (!r.verdict.pass) process.exitCode = 1;
+}
+
+/**
+ * With --keep-raw, copies the run's rawfile into the output folder; the work directory then goes unless --keep
+ * asked for it. Returns what was kept, to print.
+ */
+async function keepRaw(r: CosimResult, out: string, a: Args): Promise<{ raw?: string; workDir?: string }> {
+  const { workDir, rawFile } = r.run;
+  if (workDir === undefined || rawFile === undefined) return {};
+  if (!a.keepRaw) return { workDir };
+  const raw = join(out, RAW_NAME);
+  await copyFile(rawFile, raw).catch((e: unknown) => {
+    throw outputError(e, raw);
+  });
+  if (a.keep) return { raw, workDir };
+  await rm(workDir, { recursive: true, force: true });
+  return { raw };
 }
 
 /**
@@ -131,6 +206,7 @@ async function writeOutputs(
   meta: Record<string, unknown>,
   clamps: readonly Clamp[],
   near: NearTies,
+  html: string,
 ): Promise<void> {
   const reportFile = join(out, 'report.json');
   await rm(reportFile, { force: true }).catch((e: unknown) => {
@@ -198,5 +274,6 @@ async function writeOutputs(
     });
   }
   await writeCsv(join(out, 'frames.csv'), rows);
+  await writeFileAtomic(join(out, 'report.html'), html);
   await writeFileAtomic(reportFile, JSON.stringify(report, null, 1) + '\n');
 }
