@@ -8,7 +8,10 @@
 //      ngspice's own run time (spawn to exit), on the 101-frame example (target < 10%);
 //  (d) batch speedup from 1 to 2 workers on BMRU_BENCH_JOBS (default 40; the issue's figure uses 200) 2-frame
 //      jobs of the example. Needs otherwise idle cores: other processes take CPU from the workers;
-//  (e) CLI start-up CPU: `bmru --help` (target < 0.3 s, issue 18) loads no command module.
+//  (e) CLI start-up CPU: `bmru --help` (target < 0.3 s, issue 18) loads no command module;
+//  (f) the batched software model (runNetworkBatch) against bench/numpy_bmru.py, an independent single-thread numpy
+//      implementation, same networks and clips, widths 64 and 128, states compared bit for bit (target >= 1.0x,
+//      issue 13 item 5); skipped with a note where python3 or numpy is missing.
 // Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { loadProcess } from '../dist/netlist/process.js';
 import { loadCalibration } from '../dist/netlist/calibration.js';
 import { expandPlan, loadPlan } from '../dist/jobs/plan.js';
 import { runBatch } from '../dist/jobs/run.js';
+import { compareAtWidth, numpyMissing } from './numpy-compare.mjs';
 
 const REPEATS = 5;
 const FRAMES = 2000;
@@ -194,4 +198,35 @@ console.log(
   console.log(
     `bmru --help ${helpS.toFixed(2)} s CPU (node alone ${nodeS.toFixed(2)} s); bmru simulate --help ${childCpuS([bin, 'simulate', '--help']).toFixed(2)} s; target < 0.3 s`,
   );
+}
+
+/** KWS-shaped clips: 1 s of 10 ms frames (DESIGN §1), 40 of them per batch. */
+const NUMPY_CLIPS = 40;
+const NUMPY_FRAMES = 101;
+/** Rounds of numpy then ours, alternating so that both see the same load on a shared machine. */
+const NUMPY_ROUNDS = 5;
+
+console.log(
+  `\n(f) software model vs single-thread numpy (bench/numpy_bmru.py), ${NUMPY_CLIPS} clips x ${NUMPY_FRAMES} frames, 2 blocks; unit-frames/s, best of ${NUMPY_ROUNDS} alternating rounds x ${REPEATS} runs`,
+);
+{
+  const missing = numpyMissing();
+  if (missing !== undefined) {
+    console.log(`skipped: ${missing} (install python3 and numpy to run this comparison)`);
+  } else {
+    for (const width of [64, 128]) {
+      const r = compareAtWidth({
+        width,
+        clips: NUMPY_CLIPS,
+        frames: NUMPY_FRAMES,
+        rounds: NUMPY_ROUNDS,
+        repeats: REPEATS,
+      });
+      const states =
+        r.mismatches === 0 ? `states identical (${r.stateCount})` : `STATES DIFFER: ${r.mismatches} of ${r.stateCount}`;
+      console.log(
+        `width ${String(width).padEnd(4)} ours ${(r.oursPerS / 1e6).toFixed(1).padStart(6)} M/s, numpy ${r.numpyVersion} ${(r.numpyPerS / 1e6).toFixed(1).padStart(6)} M/s: ${(r.oursPerS / r.numpyPerS).toFixed(2)}x (target >= 1.0x); ${states}`,
+      );
+    }
+  }
 }

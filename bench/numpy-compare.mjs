@@ -1,0 +1,105 @@
+// `npm run bench` section (f): the batched software model against bench/numpy_bmru.py, an independent single-thread
+// numpy implementation of DESIGN.md §1, on the same networks and clips, states compared bit for bit.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  networkMetadata,
+  networkTensors,
+  randomInputs,
+  randomNetwork,
+  runNetworkBatch,
+  writeSafetensors,
+} from '../dist/model/index.js';
+
+/** numpy's .npy format, version 1.0: magic, version, header length, a Python-dict header padded to 64 bytes, data. */
+export function npyBytes(data, shape) {
+  const descr = data instanceof Float64Array ? '<f8' : data instanceof Uint8Array ? '|u1' : null;
+  if (descr === null) throw new TypeError('npyBytes writes Float64Array or Uint8Array');
+  const PREAMBLE_BYTES = 10; // 6 magic bytes, 2 version bytes, 2 header-length bytes
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
+  header += ' '.repeat(63 - ((PREAMBLE_BYTES + header.length) % 64)) + '\n';
+  const out = new Uint8Array(PREAMBLE_BYTES + header.length + data.byteLength);
+  out.set([0x93, ...Buffer.from('NUMPY'), 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(Buffer.from(header, 'latin1'), PREAMBLE_BYTES);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), PREAMBLE_BYTES + header.length);
+  return out;
+}
+
+/** Why numpy cannot run here, or undefined when it can. */
+export function numpyMissing() {
+  try {
+    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+    return undefined;
+  } catch (e) {
+    return e.code === 'ENOENT' ? 'python3 not found' : 'python3 cannot import numpy';
+  }
+}
+
+/** The bench's workload: a random network and `clips` random clips of `frames` frames (13 MFCC-like inputs). */
+export function workload(width, clips, frames) {
+  const net = randomNetwork({ inputs: 13, width, blocks: 2, classes: 2, seed: width });
+  const inputs = Array.from({ length: clips }, (_, i) => randomInputs(frames, 13, 1000 + i));
+  return { net, inputs, unitFrames: net.blocks.length * net.cells * clips * frames };
+}
+
+/** Best wall time of `repeats` calls of fn, seconds. */
+export function bestOf(repeats, fn) {
+  let bestS = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    bestS = Math.min(bestS, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return bestS;
+}
+
+/**
+ * Ours and numpy's throughput at one width, measured alternately for `rounds` rounds (`repeats` timed runs each
+ * per round) so that both see the same machine load; each side's figure is its best run.
+ */
+export function compareAtWidth({ width, clips, frames, rounds, repeats }) {
+  const { net, inputs, unitFrames } = workload(width, clips, frames);
+  const dir = mkdtempSync(join(tmpdir(), 'bmru-bench-numpy-'));
+  try {
+    const F = net.inputs;
+    const x = new Float64Array(clips * frames * F);
+    inputs.forEach((clip, i) => x.set(clip.data, i * frames * F));
+    const traces = runNetworkBatch(net, inputs);
+    const L = net.blocks.length;
+    const S = net.cells;
+    const states = new Uint8Array(L * clips * frames * S);
+    traces.forEach((tr, c) => tr.states.forEach((s, k) => states.set(s, (k * clips + c) * frames * S)));
+    const files = ['model.safetensors', 'clips.npy', 'states.npy'].map((f) => join(dir, f));
+    writeFileSync(files[0], writeSafetensors(networkTensors(net), networkMetadata(net), 'F64'));
+    writeFileSync(files[1], npyBytes(x, [clips, frames, F]));
+    writeFileSync(files[2], npyBytes(states, [L, clips, frames, S]));
+    const script = new URL('numpy_bmru.py', import.meta.url).pathname;
+    let oursS = Infinity;
+    let numpyS = Infinity;
+    let mismatches = 0;
+    let info = null;
+    for (let r = 0; r < rounds; r++) {
+      info = JSON.parse(
+        execFileSync('python3', [script, ...files, '--repeats', String(repeats)], { encoding: 'utf8' }).trim(),
+      );
+      numpyS = Math.min(numpyS, info.seconds);
+      mismatches = Math.max(mismatches, info.mismatches);
+      oursS = Math.min(
+        oursS,
+        bestOf(repeats, () => runNetworkBatch(net, inputs)),
+      );
+    }
+    return {
+      oursPerS: unitFrames / oursS,
+      numpyPerS: unitFrames / numpyS,
+      mismatches,
+      stateCount: states.length,
+      numpyVersion: info.numpy,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
