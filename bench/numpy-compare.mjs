@@ -103,3 +103,21 @@ export function compareAtWidth({ width, clips, frames, rounds, repeats }) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Best wall time and least process CPU time (all threads, user + system) of `repeats` awaited calls of fn,
+ * seconds each.
+ */
+export async function bestOfAsync(repeats, fn) {
+  let wallS = Infinity;
+  let cpuS = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    await fn();
+    const c = process.cpuUsage(c0);
+    wallS = Math.min(wallS, Number(process.hrtime.bigint() - t0) / 1e9);
+    cpuS = Math.min(cpuS, (c.user + c.system) / 1e6);
+  }
+  return { wallS, cpuS };
+}

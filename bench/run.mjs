@@ -11,11 +11,13 @@
 //  (e) CLI start-up CPU: `bmru --help` (target < 0.3 s, issue 18) loads no command module;
 //  (f) the batched software model (runNetworkBatch) against bench/numpy_bmru.py, an independent single-thread numpy
 //      implementation, same networks and clips, widths 64 and 128, states compared bit for bit (target >= 1.0x,
-//      issue 13 item 5); skipped with a note where python3 or numpy is missing.
+//      issue 13 item 5); skipped with a note where python3 or numpy is missing;
+//  (g) the batched model on 1 and 2 worker threads (createModelPool): throughput ratio (target >= 1.8x on 2 cores).
+//      Like (d), it needs otherwise idle cores.
 // Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInputs, randomNetwork, runNetwork, runNetworkScan } from '../dist/model/index.js';
 import { parseRawfile } from '../dist/spice/rawfile.js';
@@ -26,7 +28,8 @@ import { loadProcess } from '../dist/netlist/process.js';
 import { loadCalibration } from '../dist/netlist/calibration.js';
 import { expandPlan, loadPlan } from '../dist/jobs/plan.js';
 import { runBatch } from '../dist/jobs/run.js';
-import { compareAtWidth, numpyMissing } from './numpy-compare.mjs';
+import { createModelPool } from '../dist/model/index.js';
+import { bestOfAsync, compareAtWidth, numpyMissing, workload } from './numpy-compare.mjs';
 
 const REPEATS = 5;
 const FRAMES = 2000;
@@ -228,5 +231,36 @@ console.log(
         `width ${String(width).padEnd(4)} ours ${(r.oursPerS / 1e6).toFixed(1).padStart(6)} M/s, numpy ${r.numpyVersion} ${(r.numpyPerS / 1e6).toFixed(1).padStart(6)} M/s: ${(r.oursPerS / r.numpyPerS).toFixed(2)}x (target >= 1.0x); ${states}`,
       );
     }
+  }
+}
+
+/** Clips per batch for (g): two workers' shares of 40 KWS-sized clips each. */
+const POOL_CLIPS = 80;
+
+console.log(
+  `\n(g) software model on worker threads, ${POOL_CLIPS} clips x ${NUMPY_FRAMES} frames per batch: unit-frames/s, best of ${NUMPY_ROUNDS} alternating rounds x ${REPEATS} batches`,
+);
+{
+  // Other processes' demand for the cores during this section: the 2-worker figure cannot scale past what is free.
+  console.log(`load average (1 min) ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`);
+  const pools = [createModelPool(1), createModelPool(2)];
+  try {
+    for (const width of [64, 128]) {
+      const { net, inputs, unitFrames } = workload(width, POOL_CLIPS, NUMPY_FRAMES);
+      const bestS = [Infinity, Infinity];
+      const cpuS = [Infinity, Infinity];
+      for (let r = 0; r < NUMPY_ROUNDS; r++) {
+        for (const [i, pool] of pools.entries()) {
+          const t = await bestOfAsync(REPEATS, () => pool.run(net, inputs));
+          bestS[i] = Math.min(bestS[i], t.wallS);
+          cpuS[i] = Math.min(cpuS[i], t.cpuS);
+        }
+      }
+      console.log(
+        `width ${String(width).padEnd(4)} 1 worker ${(unitFrames / bestS[0] / 1e6).toFixed(1).padStart(6)} M/s, 2 workers ${(unitFrames / bestS[1] / 1e6).toFixed(1).padStart(6)} M/s: ${(bestS[0] / bestS[1]).toFixed(2)}x (target >= 1.8x on 2 idle cores); CPU s per batch 1 -> 2 workers ${cpuS[0].toFixed(3)} -> ${cpuS[1].toFixed(3)}`,
+      );
+    }
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
   }
 }

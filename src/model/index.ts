@@ -8,3 +8,4 @@ export * from './batch.js';
 export * from './inputs.js';
 export * from './trace.js';
 export * from './random.js';
+export * from './parallel.js';
