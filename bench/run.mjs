@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: speed figures that must not live in timed unit tests (issue 4 §4 a, b).
-//  (a) software model throughput, unit-frames per second (blocks x cells x frames / s), widths 4..256, both forms;
+//  (a) software model throughput, unit-frames per second (blocks x cells x frames / s), widths 4..256, all three forms;
 //      the target (issue 4 §4) is >= 10 M/s at width 64;
 //  (b) rawfile parse throughput (MB/s) on a large binary rawfile that ngspice itself writes here, and peak memory
 //      over the vectors read, whole-file parse vs the streamed reader (target <= 1.2x, issue 13);
@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomInputs, randomNetwork, runNetwork, runNetworkScan } from '../dist/model/index.js';
+import { randomInputs, randomNetwork, runNetwork, runNetworkBatch, runNetworkScan } from '../dist/model/index.js';
 import { parseRawfile } from '../dist/spice/rawfile.js';
 import { cosimulate } from '../dist/pipeline.js';
 import { loadModel } from '../dist/model/load.js';
@@ -59,7 +59,7 @@ function best(fn) {
 }
 
 console.log('(a) software model: unit-frames per second (2 blocks, 13 inputs, 2000 frames)');
-console.log('width   frame loop      scan');
+console.log('width   frame loop      scan    batch (one clip, WebAssembly)');
 for (const width of WIDTHS) {
   const net = randomNetwork({ inputs: 13, width, blocks: 2, classes: 2, seed: width });
   const x = randomInputs(FRAMES, 13, 1);
@@ -68,8 +68,10 @@ for (const width of WIDTHS) {
   const loopS = best(() => runNetwork(net, x));
   warmUp(() => runNetworkScan(net, x));
   const scanS = best(() => runNetworkScan(net, x));
+  warmUp(() => runNetworkBatch(net, [x]));
+  const batchS = best(() => runNetworkBatch(net, [x]));
   console.log(
-    `${String(width).padEnd(6)}  ${(unitFrames / loopS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / scanS / 1e6).toFixed(2).padStart(8)} M/s`,
+    `${String(width).padEnd(6)}  ${(unitFrames / loopS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / scanS / 1e6).toFixed(2).padStart(8)} M/s  ${(unitFrames / batchS / 1e6).toFixed(2).padStart(8)} M/s`,
   );
 }
 
