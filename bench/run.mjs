@@ -273,6 +273,12 @@ if (section('g')) {
     try {
       for (const width of [64, 128]) {
         const { net, inputs, unitFrames } = workload(width, POOL_CLIPS, NUMPY_FRAMES);
+        // Each worker tiers its own code up: untimed batches first, as in (a) and (f).
+        for (const pool of pools) {
+          const t0 = process.hrtime.bigint();
+          do await pool.run(net, inputs);
+          while (Number(process.hrtime.bigint() - t0) / 1e9 < WARMUP_S);
+        }
         const bestS = [Infinity, Infinity];
         const cpuS = [Infinity, Infinity];
         for (let r = 0; r < POOL_ROUNDS; r++) {
