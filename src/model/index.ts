@@ -4,6 +4,8 @@ export * from './safetensors.js';
 export * from './json-format.js';
 export * from './load.js';
 export * from './network.js';
+export * from './batch.js';
 export * from './inputs.js';
 export * from './trace.js';
 export * from './random.js';
+export * from './parallel.js';

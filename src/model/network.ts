@@ -96,13 +96,15 @@ function listOnCells(states: Uint8Array, from: number, cells: number, rows: numb
   return n;
 }
 
-function checkInputs(net: Network, inputs: InputSequence): void {
+/** @internal Shared with batch.ts. */
+export function checkInputs(net: Network, inputs: InputSequence): void {
   if (inputs.features !== net.inputs) {
     throw new RangeError(`input has ${inputs.features} features per frame, the model expects ${net.inputs}`);
   }
 }
 
-function allocTrace(net: Network, frames: number) {
+/** @internal Shared with batch.ts. */
+export function allocTrace(net: Network, frames: number) {
   const L = net.blocks.length;
   return {
     candidates: Array.from({ length: L }, () => new Float64Array(frames * net.cells)),
@@ -311,7 +313,16 @@ function unpackStates(
   }
 }
 
-function finish(tr: ReturnType<typeof allocTrace>, T: number, C: number): Trace {
+/** The arrays of a trace, before the votes. */
+interface TraceArrays {
+  readonly candidates: Float64Array[];
+  readonly states: Uint8Array[];
+  readonly blockOutputs: Float64Array[];
+  readonly logits: Float64Array;
+}
+
+/** @internal Shared with batch.ts: votes and decision from the logits. */
+export function finish(tr: TraceArrays, T: number, C: number): Trace {
   const votes = new Int32Array(T);
   for (let t = 0; t < T; t++) votes[t] = argmax(tr.logits, t * C, C);
   return { frames: T, ...tr, votes, decision: majority(votes, C) };

@@ -1,7 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInputs, loadModel, runNetwork, runNetworkScan, traceToJson } from '../../src/model/index.js';
+import {
+  loadInputs,
+  loadModel,
+  runNetwork,
+  runNetworkBatch,
+  runNetworkScan,
+  traceToJson,
+  type InputSequence,
+  type Network,
+} from '../../src/model/index.js';
 import { CONFORMANCE_DIR, close } from '../helpers.js';
 
 /** DESIGN §1b / conformance README: states exactly, floats to 1e-9 relative. */
@@ -36,6 +45,8 @@ describe('software model reproduces the independent conformance vectors', () => 
       for (const [label, run] of [
         ['frame loop', runNetwork],
         ['associative scan', runNetworkScan],
+        // The clip twice in one batch: the second copy must not see the first one's cell states.
+        ['batch (WebAssembly)', (n: Network, x: InputSequence) => runNetworkBatch(n, [x, x])[1]],
       ] as const) {
         it(`${label}: states match exactly, floats to 1e-9, same votes and decision`, () => {
           const got = traceToJson(net, run(net, inputs));

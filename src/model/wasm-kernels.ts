@@ -1,0 +1,710 @@
+/**
+ * The two affine kernels of kernels.ts as a WebAssembly module with 128-bit SIMD (two float64 lanes), for the
+ * batched model (batch.ts). Same arithmetic, bit for bit: each output r is still b[r] + the products of the
+ * non-zero inputs added in column order, one output per lane, a multiply then an add (wasm has no fused
+ * multiply-add, so nothing is rounded once instead of twice); zero inputs are skipped and the outputs that sum to
+ * exactly zero are recomputed with the plain dot product, as `affineFrame` does.
+ *
+ * Why wasm: V8 compiles JS typed-array loops to scalar code, one float per instruction with a bounds check per
+ * load; wasm SIMD does two per instruction with no checks. The module is assembled here from its opcodes (no
+ * toolchain needed at build or install time) and is ~600 bytes.
+ */
+
+/** A wasm linear memory, as the JS API exposes it. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/**
+ * The few members of the WebAssembly JS API used here: TypeScript declares them only in lib "dom", which this
+ * Node project does not load. Node has the real global.
+ */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+};
+
+// ---- Binary encoding (WebAssembly core spec 1.0 + the fixed-width SIMD proposal, both in Node >= 16.4) ----
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 for i32 constants. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function f64Bytes(v: number): number[] {
+  return Array.from(new Uint8Array(Float64Array.of(v).buffer));
+}
+
+const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** Opcodes used below, as emitters; `l` is a local index, `off` a static byte offset. */
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  if: [0x04, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  select: [0x1b],
+  get: (l: number) => [0x20, ...uleb(l)],
+  set: (l: number) => [0x21, ...uleb(l)],
+  tee: (l: number) => [0x22, ...uleb(l)],
+  i32Load: (off = 0) => [0x28, 2, ...uleb(off)],
+  f64Load: (off = 0) => [0x2b, 3, ...uleb(off)],
+  i32Load8u: (off = 0) => [0x2d, 0, ...uleb(off)],
+  i32Store: (off = 0) => [0x36, 2, ...uleb(off)],
+  f64Store: (off = 0) => [0x39, 3, ...uleb(off)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  f64: (v: number) => [0x44, ...f64Bytes(v)],
+  i32Eqz: [0x45],
+  i32GeS: [0x4e],
+  i32GtS: [0x4a],
+  f64Eq: [0x61],
+  f64Ne: [0x62],
+  f64Gt: [0x64],
+  i32Add: [0x6a],
+  i32Mul: [0x6c],
+  i32Shl: [0x74],
+  f64Add: [0xa0],
+  f64Mul: [0xa2],
+  v128Load: (off = 0) => [0xfd, 0x00, 4, ...uleb(off)],
+  v128Store: (off = 0) => [0xfd, 0x0b, 4, ...uleb(off)],
+  f64x2Splat: [0xfd, 0x14],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f64x2Gt: [0xfd, ...uleb(0x4a)],
+  v128And: [0xfd, ...uleb(0x4e)],
+  f64Lt: [0x63],
+  f64Ge: [0x66],
+  i32And: [0x71],
+  i32Or: [0x72],
+  i32Store8: (off = 0) => [0x3a, 0, ...uleb(off)],
+  i32Store16: (off = 0) => [0x3b, 1, ...uleb(off)],
+  i64ExtendI32u: [0xad],
+  i64Zero: [0x42, 0x00],
+  i64Sub: [0x7d],
+  f64x2Ge: [0xfd, ...uleb(0x4c)],
+  f64x2Pmax: [0xfd, ...uleb(0xf7)],
+  v128Or: [0xfd, ...uleb(0x50)],
+  i64x2Bitmask: [0xfd, ...uleb(0xc4)],
+  i64x2ReplaceLane: (lane: number) => [0xfd, ...uleb(0x1e), lane],
+};
+
+/** `local += k` for an i32 local. */
+const addTo = (l: number, k: number[]): number[] => [...op.get(l), ...k, ...op.i32Add, ...op.set(l)];
+/** `a + b * 8` (a byte address from an element index), both i32 locals. */
+const addr8 = (a: number, b: number): number[] => [
+  ...op.get(a),
+  ...op.get(b),
+  ...op.i32(3),
+  ...op.i32Shl,
+  ...op.i32Add,
+];
+
+/**
+ * `for (; cond; step) body` as block { loop { br_if(!cond) 1; body; step; br 0 } }. `exitIf` leaves the value
+ * 1 (exit) or 0 on the stack.
+ */
+function whileNot(exitIf: number[], body: number[], step: number[]): number[] {
+  return [...op.block, ...op.loop, ...exitIf, ...op.brIf(1), ...body, ...step, ...op.br(0), ...op.end, ...op.end];
+}
+
+/** Outputs per SIMD row block: 8 two-lane accumulators, 16 rows (x86-64 has 16 vector registers). */
+const VEC_ACCUMULATORS = 8;
+const LANES = 2;
+
+/**
+ * Emit: y[yp + r] = bias[r] + sum over the n listed inputs (weights at byte offset off[i] + r*8 of wT, times
+ * val[i] when `scaled`) for every r < rows: blocks of 16 rows, then pairs, then a single last row.
+ * Locals passed in by index; `acc` are VEC_ACCUMULATORS v128 locals, `one` an f64 local.
+ */
+function accumulateRows(L: {
+  rows: number;
+  n: number;
+  wT: number;
+  bias: number;
+  yp: number;
+  off: number;
+  val: number | null;
+  r: number;
+  i: number;
+  o: number;
+  splat: number;
+  acc: number[];
+  one: number;
+  /** Store max(y, 0) + skip[r] instead of y: `skip` a pointer local, `zero` a v128 local holding zeros. */
+  reluSkip?: { skip: number; zero: number };
+}): number[] {
+  const { rows, n, wT, bias, yp, off, val, r, i, o, splat, acc, one, reluSkip } = L;
+  /** (v > 0 ? v : 0) + skip[r + lane]: the comparison's all-ones lanes keep v, the others become +0. */
+  const vecOutput = (a: number, k: number): number[] =>
+    reluSkip === undefined
+      ? op.get(acc[a])
+      : [
+          ...op.get(acc[a]),
+          ...op.get(acc[a]),
+          ...op.get(reluSkip.zero),
+          ...op.f64x2Gt,
+          ...op.v128And,
+          ...addr8(reluSkip.skip, r),
+          ...op.v128Load(k),
+          ...op.f64x2Add,
+        ];
+  const scalarOutput =
+    reluSkip === undefined
+      ? op.get(one)
+      : [
+          ...op.get(one),
+          ...op.f64(0),
+          ...op.get(one),
+          ...op.f64(0),
+          ...op.f64Gt,
+          ...op.select,
+          ...addr8(reluSkip.skip, r),
+          ...op.f64Load(),
+          ...op.f64Add,
+        ];
+  /** o = off[i] + wT + r*8; splat = f64x2(val[i]) */
+  const loadColumn = [
+    ...op.get(off),
+    ...op.get(i),
+    ...op.i32(2),
+    ...op.i32Shl,
+    ...op.i32Add,
+    ...op.i32Load(),
+    ...op.get(wT),
+    ...op.i32Add,
+    ...op.get(r),
+    ...op.i32(3),
+    ...op.i32Shl,
+    ...op.i32Add,
+    ...op.set(o),
+    ...(val === null ? [] : [...addr8(val, i), ...op.f64Load(), ...op.f64x2Splat, ...op.set(splat)]),
+  ];
+  const vecBlock = (k: number): number[] => {
+    const init: number[] = [];
+    const step: number[] = [];
+    const store: number[] = [];
+    for (let a = 0; a < k; a++) {
+      init.push(...addr8(bias, r), ...op.v128Load(a * 16), ...op.set(acc[a]));
+      step.push(...op.get(acc[a]), ...op.get(o), ...op.v128Load(a * 16));
+      if (val !== null) step.push(...op.get(splat), ...op.f64x2Mul);
+      step.push(...op.f64x2Add, ...op.set(acc[a]));
+      store.push(...addr8(yp, r), ...vecOutput(a, a * 16), ...op.v128Store(a * 16));
+    }
+    // while (r + 2k <= rows) { init; for (i = 0; i < n; i++) step; store; r += 2k }
+    return whileNot(
+      [...op.get(r), ...op.i32(k * LANES), ...op.i32Add, ...op.get(rows), ...op.i32GtS],
+      [
+        ...init,
+        ...op.i32(0),
+        ...op.set(i),
+        ...whileNot([...op.get(i), ...op.get(n), ...op.i32GeS], [...loadColumn, ...step], addTo(i, op.i32(1))),
+        ...store,
+      ],
+      addTo(r, op.i32(k * LANES)),
+    );
+  };
+  // The single last row of an odd row count, in scalar f64.
+  const lastRow = [
+    ...op.get(r),
+    ...op.get(rows),
+    ...op.i32GeS,
+    ...op.i32Eqz,
+    ...op.if,
+    ...addr8(bias, r),
+    ...op.f64Load(),
+    ...op.set(one),
+    ...op.i32(0),
+    ...op.set(i),
+    ...whileNot(
+      [...op.get(i), ...op.get(n), ...op.i32GeS],
+      [
+        ...loadColumn,
+        ...op.get(one),
+        ...op.get(o),
+        ...op.f64Load(),
+        ...(val === null ? [] : [...addr8(val, i), ...op.f64Load(), ...op.f64Mul]),
+        ...op.f64Add,
+        ...op.set(one),
+      ],
+      addTo(i, op.i32(1)),
+    ),
+    ...addr8(yp, r),
+    ...scalarOutput,
+    ...op.f64Store(),
+    ...op.end,
+  ];
+  return [...op.i32(0), ...op.set(r), ...vecBlock(VEC_ACCUMULATORS), ...vecBlock(1), ...lastRow];
+}
+
+/**
+ * affine(x, xStride, frames, cols, rows, wT, w, bias, y, yStride, off, val, clamp): for each frame t,
+ * y_t = W x'_t + b with x' = max(x, 0) when clamp != 0 else x; strides and pointers in bytes; `off`/`val`
+ * scratch for `cols` gathered inputs.
+ */
+function affineFunction(): { params: number[]; locals: number[]; body: number[] } {
+  const [x, xStride, frames, cols, rows, wT, w, bias, y, yStride, off, val, clamp] = Array.from(
+    { length: 13 },
+    (_, k) => k,
+  );
+  const params = Array(13).fill(I32);
+  let next = 13;
+  const t = next++,
+    c = next++,
+    n = next++,
+    r = next++,
+    i = next++,
+    o = next++,
+    wRow = next++;
+  const v = next++,
+    one = next++;
+  const splat = next++;
+  const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
+  const locals = [I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, ...acc.map(() => V128)];
+  /** v = x[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
+  const loadInput = [
+    ...addr8(x, c),
+    ...op.f64Load(),
+    ...op.set(v),
+    ...op.get(clamp),
+    ...op.if,
+    ...op.get(v),
+    ...op.f64(0),
+    ...op.get(v),
+    ...op.f64(0),
+    ...op.f64Gt,
+    ...op.select,
+    ...op.set(v),
+    ...op.end,
+  ];
+  const gather = [
+    ...op.i32(0),
+    ...op.set(n),
+    ...op.i32(0),
+    ...op.set(c),
+    ...whileNot(
+      [...op.get(c), ...op.get(cols), ...op.i32GeS],
+      [
+        ...loadInput,
+        // off[n] = c * rows * 8; val[n] = v; n += (v != 0): written always, counted when non-zero (no branch).
+        ...op.get(off),
+        ...op.get(n),
+        ...op.i32(2),
+        ...op.i32Shl,
+        ...op.i32Add,
+        ...op.get(c),
+        ...op.get(rows),
+        ...op.i32Mul,
+        ...op.i32(3),
+        ...op.i32Shl,
+        ...op.i32Store(),
+        ...addr8(val, n),
+        ...op.get(v),
+        ...op.f64Store(),
+        ...addTo(n, [...op.get(v), ...op.f64(0), ...op.f64Ne]),
+      ],
+      addTo(c, op.i32(1)),
+    ),
+  ];
+  // Outputs that came out exactly zero: recompute as the plain dot product (only their sign can differ).
+  const fixZeros = whileNot(
+    [...op.get(r), ...op.get(rows), ...op.i32GeS],
+    [
+      ...addr8(y, r),
+      ...op.f64Load(),
+      ...op.f64(0),
+      ...op.f64Eq,
+      ...op.if,
+      ...addr8(bias, r),
+      ...op.f64Load(),
+      ...op.set(one),
+      // wRow = w + r * cols * 8
+      ...op.get(w),
+      ...op.get(r),
+      ...op.get(cols),
+      ...op.i32Mul,
+      ...op.i32(3),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...op.set(wRow),
+      ...op.i32(0),
+      ...op.set(c),
+      ...whileNot(
+        [...op.get(c), ...op.get(cols), ...op.i32GeS],
+        [
+          ...loadInput,
+          ...op.get(one),
+          ...addr8(wRow, c),
+          ...op.f64Load(),
+          ...op.get(v),
+          ...op.f64Mul,
+          ...op.f64Add,
+          ...op.set(one),
+        ],
+        addTo(c, op.i32(1)),
+      ),
+      ...addr8(y, r),
+      ...op.get(one),
+      ...op.f64Store(),
+      ...op.end,
+    ],
+    addTo(r, op.i32(1)),
+  );
+  const body = [
+    ...op.i32(0),
+    ...op.set(t),
+    ...whileNot(
+      [...op.get(t), ...op.get(frames), ...op.i32GeS],
+      [
+        ...gather,
+        ...accumulateRows({ rows, n, wT, bias, yp: y, off, val, r, i, o, splat, acc, one }),
+        ...op.i32(0),
+        ...op.set(r),
+        ...fixZeros,
+      ],
+      [...addTo(t, op.i32(1)), ...addTo(x, op.get(xStride)), ...addTo(y, op.get(yStride))],
+    ),
+  ];
+  return { params, locals, body };
+}
+
+/**
+ * columns(states, frames, cells, rows, wT, bias, y, off, skip, skipStride): the block output for each frame t,
+ * y_t = max(b + the columns of wT (pre-scaled by alpha) of the ON cells in cell order, 0) + skip_t; states are
+ * bytes [frames x cells], y and skip [frames x rows] (skipStride 0 re-reads one row of zeros: x + 0 = x for the
+ * x >= +0 that the ReLU leaves, so that is the no-skip network exactly).
+ */
+function columnsFunction(): { params: number[]; locals: number[]; body: number[] } {
+  const [states, frames, cells, rows, wT, bias, y, off, skip, skipStride] = Array.from({ length: 10 }, (_, k) => k);
+  const params = Array(10).fill(I32);
+  let next = 10;
+  const t = next++,
+    j = next++,
+    n = next++,
+    r = next++,
+    i = next++,
+    o = next++;
+  const one = next++;
+  const splat = next++;
+  const zero = next++;
+  const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
+  const locals = [I32, I32, I32, I32, I32, I32, F64, V128, V128, ...acc.map(() => V128)];
+  const gather = [
+    ...op.i32(0),
+    ...op.set(n),
+    ...op.i32(0),
+    ...op.set(j),
+    ...whileNot(
+      [...op.get(j), ...op.get(cells), ...op.i32GeS],
+      [
+        // off[n] = j * rows * 8; n += states[j] (0 or 1): no branch on the unpredictable state.
+        ...op.get(off),
+        ...op.get(n),
+        ...op.i32(2),
+        ...op.i32Shl,
+        ...op.i32Add,
+        ...op.get(j),
+        ...op.get(rows),
+        ...op.i32Mul,
+        ...op.i32(3),
+        ...op.i32Shl,
+        ...op.i32Store(),
+        ...addTo(n, [...op.get(states), ...op.get(j), ...op.i32Add, ...op.i32Load8u()]),
+      ],
+      addTo(j, op.i32(1)),
+    ),
+  ];
+  const body = [
+    ...op.f64(0),
+    ...op.f64x2Splat,
+    ...op.set(zero),
+    ...op.i32(0),
+    ...op.set(t),
+    ...whileNot(
+      [...op.get(t), ...op.get(frames), ...op.i32GeS],
+      [
+        ...gather,
+        ...accumulateRows({
+          rows,
+          n,
+          wT,
+          bias,
+          yp: y,
+          off,
+          val: null,
+          r,
+          i,
+          o,
+          splat,
+          acc,
+          one,
+          reluSkip: { skip, zero },
+        }),
+      ],
+      [
+        ...addTo(t, op.i32(1)),
+        ...addTo(states, op.get(cells)),
+        ...addTo(y, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
+        ...addTo(skip, op.get(skipStride)),
+      ],
+    ),
+  ];
+  return { params, locals, body };
+}
+
+/**
+ * cells(cand, states, frames, cells, lo, hi, s0): one clip's cell bank, in place. The candidate gets its ReLU
+ * (c < 0 becomes +0; -0 stays, as `runNetwork` stores it) and s_t = (c >= beta_hi) | ((c >= beta_lo) & s_{t-1})
+ * (DESIGN §1) from s_0. Cells are independent, so the loop runs over pairs of cells outside and frames inside,
+ * the pair's state held in one register as two all-ones/all-zeros lanes; an odd last cell runs in scalar code.
+ */
+function cellsFunction(): { params: number[]; locals: number[]; body: number[] } {
+  const [cand, states, frames, cells, lo, hi, s0] = Array.from({ length: 7 }, (_, k) => k);
+  const params = Array(7).fill(I32);
+  let next = 7;
+  const t = next++,
+    j = next++,
+    s = next++,
+    cp = next++,
+    sp = next++,
+    bits = next++;
+  const c = next++;
+  const zero = next++,
+    lo2 = next++,
+    hi2 = next++,
+    state2 = next++,
+    c2 = next++;
+  const locals = [I32, I32, I32, I32, I32, I32, F64, V128, V128, V128, V128, V128];
+  const rowBytes = [...op.get(cells), ...op.i32(3), ...op.i32Shl];
+  /** cp = cand + j*8, sp = states + j: the first frame of cell j. */
+  const startColumn = [...addr8(cand, j), ...op.set(cp), ...op.get(states), ...op.get(j), ...op.i32Add, ...op.set(sp)];
+  const nextFrame = [...addTo(t, op.i32(1)), ...addTo(cp, rowBytes), ...addTo(sp, op.get(cells))];
+  const pairFrame = [
+    // c2 = pmax(cand, 0) = (cand < 0 ? 0 : cand) per lane; stored back.
+    ...op.get(cp),
+    ...op.get(cp),
+    ...op.v128Load(),
+    ...op.get(zero),
+    ...op.f64x2Pmax,
+    ...op.tee(c2),
+    ...op.v128Store(),
+    // state2 = (c2 >= hi) | ((c2 >= lo) & state2)
+    ...op.get(c2),
+    ...op.get(hi2),
+    ...op.f64x2Ge,
+    ...op.get(c2),
+    ...op.get(lo2),
+    ...op.f64x2Ge,
+    ...op.get(state2),
+    ...op.v128And,
+    ...op.v128Or,
+    ...op.tee(state2),
+    // The two lanes' sign bits as bytes 0/1 of cells j, j+1.
+    ...op.i64x2Bitmask,
+    ...op.set(bits),
+    ...op.get(sp),
+    ...op.get(bits),
+    ...op.i32(1),
+    ...op.i32And,
+    ...op.get(bits),
+    ...op.i32(2),
+    ...op.i32And,
+    ...op.i32(7),
+    ...op.i32Shl,
+    ...op.i32Or,
+    ...op.i32Store16(),
+  ];
+  /** A lane of all ones where s0[j + lane] is 1: 0 - s0 as an i64 lane. */
+  const s0Lane = (lane: number) => [
+    ...op.i64Zero,
+    ...op.get(s0),
+    ...op.get(j),
+    ...op.i32Add,
+    ...op.i32Load8u(lane),
+    ...op.i64ExtendI32u,
+    ...op.i64Sub,
+    ...op.i64x2ReplaceLane(lane),
+  ];
+  const pairs = whileNot(
+    [...op.get(j), ...op.i32(1), ...op.i32Add, ...op.get(cells), ...op.i32GeS],
+    [
+      ...addr8(lo, j),
+      ...op.v128Load(),
+      ...op.set(lo2),
+      ...addr8(hi, j),
+      ...op.v128Load(),
+      ...op.set(hi2),
+      ...op.get(zero),
+      ...s0Lane(0),
+      ...s0Lane(1),
+      ...op.set(state2),
+      ...startColumn,
+      ...op.i32(0),
+      ...op.set(t),
+      ...whileNot([...op.get(t), ...op.get(frames), ...op.i32GeS], pairFrame, nextFrame),
+    ],
+    addTo(j, op.i32(2)),
+  );
+  const lastCell = [
+    ...op.get(j),
+    ...op.get(cells),
+    ...op.i32GeS,
+    ...op.i32Eqz,
+    ...op.if,
+    ...op.get(s0),
+    ...op.get(j),
+    ...op.i32Add,
+    ...op.i32Load8u(),
+    ...op.set(s),
+    ...startColumn,
+    ...op.i32(0),
+    ...op.set(t),
+    ...whileNot(
+      [...op.get(t), ...op.get(frames), ...op.i32GeS],
+      [
+        // c = cand < 0 ? 0 : cand; stored back
+        ...op.get(cp),
+        ...op.f64(0),
+        ...op.get(cp),
+        ...op.f64Load(),
+        ...op.tee(c),
+        ...op.get(c),
+        ...op.f64(0),
+        ...op.f64Lt,
+        ...op.select,
+        ...op.tee(c),
+        ...op.f64Store(),
+        ...op.get(c),
+        ...addr8(hi, j),
+        ...op.f64Load(),
+        ...op.f64Ge,
+        ...op.get(c),
+        ...addr8(lo, j),
+        ...op.f64Load(),
+        ...op.f64Ge,
+        ...op.get(s),
+        ...op.i32And,
+        ...op.i32Or,
+        ...op.set(s),
+        ...op.get(sp),
+        ...op.get(s),
+        ...op.i32Store8(),
+      ],
+      nextFrame,
+    ),
+    ...op.end,
+  ];
+  const body = [...op.f64(0), ...op.f64x2Splat, ...op.set(zero), ...op.i32(0), ...op.set(j), ...pairs, ...lastCell];
+  return { params, locals, body };
+}
+
+/** Assemble the module: memory imported as env.memory, functions `affine` and `columns` exported. */
+function moduleBytes(): Uint8Array {
+  const fns = [affineFunction(), columnsFunction(), cellsFunction()];
+  const exportsByName = ['affine', 'columns', 'cells'];
+  const types = section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])])));
+  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]));
+  const funcs = section(3, vec(fns.map((_, k) => uleb(k))));
+  const exps = section(7, vec(exportsByName.map((n, k) => [...name(n), 0x00, ...uleb(k)])));
+  const code = section(
+    10,
+    vec(
+      fns.map((f) => {
+        const body = [...vec(f.locals.map((l) => [1, l])), ...f.body, ...op.end];
+        return [...uleb(body.length), ...body];
+      }),
+    ),
+  );
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...types,
+    ...imports,
+    ...funcs,
+    ...exps,
+    ...code,
+  ]);
+}
+
+export interface WasmKernels {
+  readonly memory: WasmMemory;
+  /** See `affineFunction`; all pointers and strides in bytes. */
+  affine(
+    x: number,
+    xStrideBytes: number,
+    frames: number,
+    cols: number,
+    rows: number,
+    weightT: number,
+    weight: number,
+    bias: number,
+    y: number,
+    yStrideBytes: number,
+    offsets: number,
+    values: number,
+    clamp: number,
+  ): void;
+  /** See `columnsFunction`. */
+  columns(
+    states: number,
+    frames: number,
+    cells: number,
+    rows: number,
+    weightT: number,
+    bias: number,
+    y: number,
+    offsets: number,
+    skip: number,
+    skipStrideBytes: number,
+  ): void;
+  /** See `cellsFunction`. */
+  cells(cand: number, states: number, frames: number, cells: number, betaLo: number, betaHi: number, s0: number): void;
+}
+
+let compiled: object | null = null;
+
+/** Instantiate the kernels on a fresh memory of at least `bytes` (compiled once per thread). */
+export function wasmKernels(bytes: number): WasmKernels {
+  compiled ??= new WebAssembly.Module(moduleBytes());
+  const WASM_PAGE_BYTES = 65536; // fixed by the WebAssembly spec
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES)) });
+  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+  const e = instance.exports as unknown as Omit<WasmKernels, 'memory'>;
+  return { memory, affine: e.affine, columns: e.columns, cells: e.cells };
+}
