@@ -5,7 +5,7 @@
  * The baseline is keyed by each case's identity as the suite names it (`caseKey`: model, input, process,
  * corner, seed), not by job id: job ids are content hashes that change with every calibration or generator
  * change, and a baseline keyed by them would match nothing after such a change, so nothing would be compared.
- * Each entry keeps the job id it was measured under as `fingerprint`, so a check can say what changed.
+ * Each entry keeps the job's fingerprint (its id without the code digest) as `fingerprint`, so a check can say what changed.
  *
  * A case regresses when its verdict fails the tolerances, when its state agreement falls more than `maxDrop`
  * below the baseline's, or when the circuit's decision matched the model's in the baseline and no longer does.
@@ -170,7 +170,7 @@ export function baselineFrom(
           );
     entries[key] = {
       label: j.label,
-      fingerprint: j.id,
+      fingerprint: j.fingerprint,
       stateAgreement: c.stateAgreement,
       voteAgreement: c.voteAgreement,
       decisionMatch: c.decisionMatch,
@@ -291,11 +291,11 @@ function judgeCase(
     failures.push('the circuit decision matched the model in the baseline and no longer does');
   // The figures are still compared: a changed fingerprint is what a recalibration looks like, and it is
   // exactly when the gate must keep watching.
-  const changed = base.fingerprint !== j.id;
+  const changed = base.fingerprint !== j.fingerprint;
   const reasons = changed
     ? [
         ...failures,
-        `fingerprint changed (baseline ${base.fingerprint}, now ${j.id}): model, inputs, process, calibration or toolkit differ from the baseline's run`,
+        `fingerprint changed (baseline ${base.fingerprint}, now ${j.fingerprint}): model, inputs, process, calibration or toolkit version differ from the baseline's run`,
       ]
     : failures;
   return { ...measured, status: failures.length > 0 ? 'regression' : changed ? 'changed' : 'pass', reasons };

@@ -266,8 +266,14 @@ export interface PlanProcess {
 
 /** One unit of work: one model on one input set, one process corner, one seed. */
 export interface Job {
-  /** Content hash (16 hex digits) of what the job computes; see `jobId`. */
+  /** Content hash (16 hex digits) of what the job computes, this code included; see `jobId`. */
   readonly id: string;
+  /**
+   * The same hash with the toolkit's version but not its code digest: what a fidelity baseline records, so that
+   * its cases read `changed` when model, inputs, process, calibration or toolkit version change, not on every
+   * edit of the code (the batch store, keyed by `id`, still never reuses another code's result).
+   */
+  readonly fingerprint: string;
   /** Position in plan order (models x inputs x processes x corners x seeds); `--slice` uses it. */
   readonly index: number;
   /** Short human-readable description. */
@@ -321,7 +327,8 @@ export interface ExpandedPlan {
  * instead of reusing a result the new code would not have produced (with the version alone, a rerun after a
  * generator change within one version silently reused the old records: seen on the fidelity baseline).
  */
-export const GENERATOR = `bmru-cosim@${packageVersion()}+${codeDigest(join(PACKAGE_ROOT, 'dist'))}`;
+export const TOOLKIT_VERSION = `bmru-cosim@${packageVersion()}`;
+export const GENERATOR = `${TOOLKIT_VERSION}+${codeDigest(join(PACKAGE_ROOT, 'dist'))}`;
 
 /**
  * SHA-256 (12 hex digits) over the names and contents of the `.js` files below `dir`, in name order; `nodist`
@@ -400,7 +407,8 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
               continue;
             }
             seen.add(id);
-            jobs.push({ id, index: jobs.length, label: jobLabel(content), ...content });
+            const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
+            jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
           }
         }
       }
@@ -466,7 +474,7 @@ function jobInput(input: PlanInput, sha256: string, seed: number | null): JobInp
   };
 }
 
-type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
+type JobContent = Omit<Job, 'id' | 'fingerprint' | 'index' | 'label'>;
 
 /**
  * The job id: the first 16 hex digits (64 bits) of the SHA-256 of the canonical JSON of what determines the
@@ -477,7 +485,7 @@ type JobContent = Omit<Job, 'id' | 'index' | 'label'>;
  * toolkit version). Paths, labels and plan order are left out so that the same work has the same id wherever the
  * files sit.
  */
-export function jobId(job: JobContent, calibrated: boolean): string {
+export function jobId(job: JobContent, calibrated: boolean, generator: string = GENERATOR): string {
   const input =
     job.input.kind === 'file'
       ? {
@@ -489,7 +497,7 @@ export function jobId(job: JobContent, calibrated: boolean): string {
       : job.input;
   const content = {
     v: 1,
-    generator: GENERATOR,
+    generator,
     model: job.model.sha256,
     input,
     process: {

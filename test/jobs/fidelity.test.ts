@@ -22,6 +22,7 @@ import { DISAGREEMENT_CAUSES, type Comparison } from '../../src/compare/metrics.
 const job = (n: number, rev = 0): Job =>
   ({
     id: `${rev}00000000000000${n}`,
+    fingerprint: `${rev}00000000000000${n}`,
     index: n,
     label: `case ${n}`,
     model: { path: 'net.json', file: '/abs/net.json', sha256: 'm' },
@@ -94,9 +95,9 @@ describe('fidelity check', () => {
     records([jobs[0], comparison(1)], [jobs[1], comparison(1)], [jobs[2], comparison(0.95)]),
   );
 
-  it('keys the baseline by case and keeps the job id as fingerprint', () => {
+  it('keys the baseline by case and keeps the job fingerprint', () => {
     expect(Object.keys(base.entries)).toEqual(jobs.map(caseKey));
-    expect(base.entries[caseKey(jobs[0])].fingerprint).toBe(jobs[0].id);
+    expect(base.entries[caseKey(jobs[0])].fingerprint).toBe(jobs[0].fingerprint);
   });
 
   it('passes what matches the baseline and flags drops, lost decisions and failed tolerances', () => {
@@ -117,6 +118,18 @@ describe('fidelity check', () => {
     expect(markdownSummary('s', check)).toMatch(
       /\| net\.json\\\|random#2:5\\\|c180\\\|-\\\|- \| realised \| 98\.00% \| 100\.00% \| \*\*REGRESSION\*\* \| 98\.00% \|/,
     );
+  });
+
+  it('passes a case whose code changed but not its fingerprint (new job id, same content and toolkit version)', () => {
+    const rebuilt = jobs.map((j) => ({ ...j, id: `f${j.id.slice(1)}` }));
+    const check = checkFidelity(
+      's.yaml',
+      rebuilt,
+      records([rebuilt[0], comparison(1)], [rebuilt[1], comparison(1)], [rebuilt[2], comparison(0.95)]),
+      base,
+      tol,
+    );
+    expect(check.cases.map((c) => c.status)).toEqual(['pass', 'pass', 'pass']);
   });
 
   it('still compares a case whose fingerprint changed: changed within limits (exit 0), regression beyond', () => {
