@@ -66,6 +66,7 @@ const GATES: readonly Gate[] = [
       'test/jobs/run.test.ts',
       'test/jobs/slurm-local.test.ts',
       'test/pinned/compare-exit.test.ts',
+      'test/results/**',
       'test/spice/runner.test.ts',
       'test/spice/spice-command.test.ts',
     ],

@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+// `npm run results`: run every command behind a README figure and write what it measured to docs/results.md (for
+// people) and docs/results.json (for the drift test, test/results/results.test.ts), with the commit, the date and
+// the ngspice version. The README quotes figures from these files only.
+//
+//   npm run results                   every row (~1 h on 2 cores: the two 50-clip KWS runs dominate)
+//   npm run results -- --only example-c180,fidelity-gate
+//   npm run results -- --cheap        the rows the CI drift test re-runs
+//
+// A row is a command and how to read its figures from the JSON it writes (or its stdout); figures are numbers,
+// each with the tolerance within which a re-run must reproduce it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'out', 'results');
+const KIT = resolve(ROOT, '..', 'shared', 'pdk', 'gf180mcu');
+const BMRU = join(ROOT, 'bin', 'bmru.js');
+
+/** How far a re-run may move a figure: state agreements in points (1 of 808 unit-frames is 0.12), power relative. */
+export const TOLERANCE = { percentPoints: 0.5, powerRel: 0.02, count: 0, disagreements: 1 };
+
+const pct = (x) => Math.round(x * 1e4) / 100;
+const nW = (w) => Math.round(w * 1e11) / 100;
+const fig = (value, unit, tol) => ({ value, unit, tol });
+const statesFig = (x) => fig(pct(x), '%', { abs: TOLERANCE.percentPoints });
+const powerFig = (w) => fig(nW(w), 'nW', { rel: TOLERANCE.powerRel });
+const countFig = (n) => fig(n, '', { abs: TOLERANCE.count });
+
+/** Figures of a `bmru compare` report.json. */
+function compareFigures(dir, vddV) {
+  const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  const f = {};
+  for (const [name, ref] of Object.entries(r.references)) {
+    f[`states vs ${name}`] = statesFig(ref.stateAgreement);
+    f[`unit-frames differing from ${name}`] = fig(ref.disagreements, '', { abs: TOLERANCE.disagreements });
+    f[`decision matches ${name}`] = countFig(ref.decisionMatch ? 1 : 0);
+  }
+  for (const b of r.comparison.boundaries) {
+    f[`block ${b.block} candidate error vs ${r.reference}`] = fig(pct(b.candidateRelError), '%', { abs: 0.2 });
+    f[`block ${b.block} suppression vs ${r.reference}`] = fig(Math.round(b.suppression * 10) / 10, 'x', { rel: 0.1 });
+  }
+  const delays = r.comparison.switching.filter((s) => s.switches > 0);
+  f['max switching delay'] = fig(Math.round(Math.max(...delays.map((s) => s.maxDelayS)) * 1e5) / 100, 'ms', {
+    rel: 0.1,
+  });
+  const core = ['cell', 'ff', 'bias'].reduce((s, d) => s + r.supplyMeanA[d] * vddV, 0);
+  f['core power'] = powerFig(core);
+  f.transistors = countFig(r.transistors);
+  return { figures: f, verdictReference: r.reference };
+}
+
+/** Figures of a `bmru kws` kws.json. */
+function kwsFigures(dir) {
+  const s = JSON.parse(readFileSync(join(dir, 'kws.json'), 'utf8')).summary;
+  const f = { clips: countFig(s.simulated) };
+  for (const [name, x] of Object.entries(s.references)) {
+    f[`decisions agreeing with ${name}`] = countFig(x.agreement.correct);
+    f[`states vs ${name}, mean`] = statesFig(x.stateAgreementMean);
+    f[`states vs ${name}, worst clip`] = statesFig(x.stateAgreementMin);
+  }
+  for (const [cause, byMargin] of Object.entries(s.byCause))
+    f[`disagreements vs ${s.reference}: ${cause}`] = fig(
+      Object.values(byMargin).reduce((a, b) => a + b, 0),
+      '',
+      { rel: 0.1 },
+    );
+  f['circuit clip accuracy'] = statesFig(s.circuit.accuracy);
+  f['trained clip accuracy'] = statesFig(s.trained.accuracy);
+  f['core power'] = powerFig(s.coreW);
+  f['total power'] = powerFig(s.totalW);
+  return { figures: f, verdictReference: s.reference };
+}
+
+/** Figures printed by scripts/hwaware-kws.mjs: unit-frames of each model against the circuit, pooled over clips. */
+function hwawareFigures(stdout) {
+  const f = {};
+  for (const m of stdout.matchAll(/^ {2}(\w+) +unit-frames +([\d.]+)% \((\d+) differ\) +decisions (\d+)\/(\d+)/gm)) {
+    f[`${m[1]} vs circuit, unit-frames`] = fig(Number(m[2]), '%', { abs: TOLERANCE.percentPoints });
+    f[`${m[1]} vs circuit, decisions`] = countFig(Number(m[4]));
+  }
+  return { figures: f };
+}
+
+/** Figures of `bmru fidelity check`: the verdict line's counts. */
+function fidelityFigures(stdout, status) {
+  const m = /^fidelity \S+: (PASS|FAIL) \(([^)]*)\)/m.exec(stdout);
+  const counts = Object.fromEntries([...(m?.[2] ?? '').matchAll(/(\d+) ([a-z]+)/g)].map((x) => [x[2], Number(x[1])]));
+  return { figures: { 'exit code': countFig(status), 'cases passing': countFig(counts.pass ?? 0) } };
+}
+
+/** Figures of `bmru calibrate --verify-only`: targets within tolerance. */
+function calibrationFigures(stdout) {
+  const m = /(\d+)\/(\d+) within/.exec(stdout);
+  return { figures: { 'verified targets': countFig(Number(m?.[1])), targets: countFig(Number(m?.[2])) } };
+}
+
+const VDD = { c180: 1.8, gf180mcu: 3.3 };
+const KWS_MODEL = ['-m', 'models/kws/kws-w4.json', '-i', 'models/kws/clip-yes.csv'];
+
+/** Every row: what it measures, its command (after `bmru`, or a script), how to read it, and whether CI re-runs it. */
+export const ROWS = [
+  {
+    id: 'example-c180',
+    what: 'shipped example (101 frames), c180',
+    args: ['compare', '-o', join(OUT, 'example-c180')],
+    read: () => compareFigures(join(OUT, 'example-c180'), VDD.c180),
+    cheap: true,
+  },
+  {
+    id: 'example-gf180mcu',
+    what: 'shipped example (101 frames), GF180MCU',
+    args: ['compare', '-p', 'gf180mcu', '--kit', KIT, '-o', join(OUT, 'example-gf180mcu')],
+    read: () => compareFigures(join(OUT, 'example-gf180mcu'), VDD.gf180mcu),
+    cheap: true,
+  },
+  {
+    id: 'kws-clip-yes-c180',
+    what: 'trained KWS model on models/kws/clip-yes.csv, c180',
+    args: ['compare', ...KWS_MODEL, '-o', join(OUT, 'kws-clip-yes-c180')],
+    read: () => compareFigures(join(OUT, 'kws-clip-yes-c180'), VDD.c180),
+  },
+  {
+    id: 'kws-clip-yes-gf180mcu',
+    what: 'trained KWS model on models/kws/clip-yes.csv, GF180MCU',
+    args: ['compare', '-p', 'gf180mcu', '--kit', KIT, ...KWS_MODEL, '-o', join(OUT, 'kws-clip-yes-gf180mcu')],
+    read: () => compareFigures(join(OUT, 'kws-clip-yes-gf180mcu'), VDD.gf180mcu),
+  },
+  {
+    id: 'fidelity-gate',
+    what: 'the shipped fidelity suite against its baseline (6 cases, both kits)',
+    args: ['fidelity', 'check', 'models/example/fidelity-suite.yaml', '--kit', KIT, '-o', join(OUT, 'fidelity')],
+    read: (r) => fidelityFigures(r.stdout, r.status),
+    cheap: true,
+  },
+  {
+    id: 'calibration-c180',
+    what: 'calibration tables verified against the embedded card',
+    args: ['calibrate', '-p', 'c180', '--verify-only'],
+    read: (r) => calibrationFigures(r.stdout),
+  },
+  {
+    id: 'calibration-gf180mcu',
+    what: 'calibration tables verified against the GF180MCU kit',
+    args: ['calibrate', '-p', 'gf180mcu', '--kit', KIT, '--verify-only'],
+    read: (r) => calibrationFigures(r.stdout),
+  },
+  {
+    id: 'kws-c180',
+    what: 'keyword spotting, 50 synthetic test clips, trained width-4 model at 250 pA, c180',
+    prepare: [['kws-data', '--features', '']],
+    args: ['kws', '-q', '--min-agreement', '0', '-o', join(OUT, 'kws-c180')],
+    read: () => kwsFigures(join(OUT, 'kws-c180')),
+  },
+  {
+    id: 'kws-gf180mcu',
+    what: 'keyword spotting, the same 50 clips, GF180MCU',
+    prepare: [['kws-data', '--features', '']],
+    args: ['kws', '-q', '--min-agreement', '0', '-p', 'gf180mcu', '--kit', KIT, '-o', join(OUT, 'kws-gf180mcu')],
+    read: () => kwsFigures(join(OUT, 'kws-gf180mcu')),
+  },
+  {
+    id: 'hwaware-kws-c180',
+    what: 'hardware-aware model (and the others) against the circuit states of kws-c180, pooled unit-frames',
+    script: ['scripts/hwaware-kws.mjs', join(OUT, 'kws-c180')],
+    read: (r) => hwawareFigures(r.stdout),
+  },
+  {
+    id: 'hwaware-kws-gf180mcu',
+    what: 'the same on kws-gf180mcu',
+    script: ['scripts/hwaware-kws.mjs', join(OUT, 'kws-gf180mcu'), '--process', 'gf180mcu'],
+    read: (r) => hwawareFigures(r.stdout),
+  },
+];
+
+/** Run one row; returns its record (command, figures, wall time). Throws when the command fails. */
+export function runRow(row) {
+  for (const p of row.prepare ?? []) {
+    if (p[0] === 'kws-data' && existsSync(join(ROOT, 'data', 'kws-synth', 'features.safetensors'))) continue;
+    execFileSync(process.execPath, [BMRU, ...p], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const argv = row.script ? row.script : [BMRU, ...row.args];
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, argv, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wallS = (Date.now() - t0) / 1000;
+  // compare exits 1 below tolerance and fidelity 1 on a regression: figures, not failures, for this file.
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${row.id}: exit ${r.status}\n${r.stderr}`);
+  const shown = row.script
+    ? `node ${row.script.map((a) => a.replace(ROOT + '/', '')).join(' ')}`
+    : `node bin/bmru.js ${row.args.map((a) => a.replace(ROOT + '/', '')).join(' ')}`;
+  return { id: row.id, what: row.what, command: shown.replace(KIT, '../shared/pdk/gf180mcu'), wallS, ...row.read(r) };
+}
+
+/** Where a measured value sits against a recorded figure: null when within its tolerance, else why not. */
+export function drift(name, recorded, value) {
+  const allowed = recorded.tol.abs ?? Math.abs(recorded.value) * (recorded.tol.rel ?? 0);
+  return Math.abs(value - recorded.value) <= allowed + 1e-9
+    ? null
+    : `${name}: ${value}${recorded.unit} now, ${recorded.value}${recorded.unit} recorded (allowed +-${allowed})`;
+}
+
+function markdown(doc) {
+  const lines = [
+    '# Measured results',
+    '',
+    `Written by \`npm run results\` (scripts/results.mjs), last at commit ${doc.commit}, ${doc.date}, ngspice ${doc.ngspice},`,
+    `${doc.machine}. The README quotes figures from this file; \`test/results/results.test.ts\` re-runs the rows marked`,
+    'cheap in CI and fails when a figure moves beyond its tolerance. Regenerate after a change to the generator,',
+    'the calibration or the comparator: `npm run results` (or `-- --only <id,...>`).',
+    '',
+  ];
+  for (const r of doc.rows) {
+    lines.push(`## ${r.id}${r.cheap ? ' (re-run in CI)' : ''}`, '', r.what + '.', '', '```', r.command, '```', '');
+    const verdict = r.verdictReference ? `verdict reference ${r.verdictReference}, ` : '';
+    lines.push(`Measured at commit ${r.commit}, ${verdict}wall time ${r.wallS.toFixed(0)} s (2 cores, shared).`, '');
+    lines.push('| figure | value | tolerance |', '|---|---|---|');
+    for (const [name, f] of Object.entries(r.figures)) {
+      const tol = f.tol.abs !== undefined ? `+-${f.tol.abs}${f.unit}` : `+-${(f.tol.rel * 100).toFixed(0)}%`;
+      lines.push(`| ${name} | ${f.value}${f.unit ? ' ' + f.unit : ''} | ${tol} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
+  const cheapOnly = args.includes('--cheap');
+  const rows = ROWS.filter((r) => (only ? only.includes(r.id) : !cheapOnly || r.cheap));
+  if (only && rows.length !== only.length)
+    throw new Error(`unknown row in --only: known ${ROWS.map((r) => r.id).join(', ')}`);
+  mkdirSync(OUT, { recursive: true });
+  const jsonFile = join(ROOT, 'docs', 'results.json');
+  const previous = existsSync(jsonFile) ? JSON.parse(readFileSync(jsonFile, 'utf8')) : { rows: [] };
+  const done = [];
+  for (const row of rows) {
+    process.stderr.write(`results: ${row.id} ...\n`);
+    done.push({ ...runRow(row), cheap: Boolean(row.cheap) });
+  }
+  // Rows not re-run keep their earlier record (and its commit, in its own field).
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const ngspice = /ngspice-(\S+)/.exec(spawnSync('ngspice', ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
+  const stamped = done.map((r) => ({ ...r, commit }));
+  const merged = ROWS.map((r) => stamped.find((d) => d.id === r.id) ?? previous.rows.find((p) => p.id === r.id)).filter(
+    Boolean,
+  );
+  const doc = {
+    commit,
+    date: new Date().toISOString().slice(0, 10),
+    ngspice,
+    machine: `${(await import('node:os')).cpus().length} cores`,
+    rows: merged,
+  };
+  writeFileSync(jsonFile, JSON.stringify(doc, null, 1) + '\n');
+  writeFileSync(join(ROOT, 'docs', 'results.md'), markdown(doc));
+  process.stderr.write(`results: ${done.length} rows written to docs/results.md and docs/results.json\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
