@@ -86,7 +86,7 @@ export function builder(y: Argv) {
         'The circuit is scored against every reference available: trained, realised (the parameters the circuit realises) and',
         "hwaware (the circuit's simulator at software speed, built from the calibration's hardware tables; or a fitted",
         '--hwaware-model file). The verdict (and the exit code) judges one: by default hwaware where the process has the tables',
-        '(both shipped kits: it predicts the circuit best, 99.7% / 99.4% of unit-frames on 50 KWS clips), else realised;',
+        '(both shipped kits: it predicts the circuit best, 99.7% / 99.5% of unit-frames on 50 KWS clips), else realised;',
         "--reference chooses another. The report lists each, and says so when another predicts the circuit better than the verdict's.",
         "Near ties: thresholds whose realised value a candidate of the clip sits within the process's resolution of (3% or 5 pA,",
         'the calibration verify rule), with the unit-frames they decide (near-ties.csv).',
