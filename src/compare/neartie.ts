@@ -33,7 +33,11 @@ export const THRESHOLD_RESOLUTION = {
     'calibration verify rule (src/calibrate: 3% or 5 pA, whichever is larger); covers the 1-8 pA summing-node leakage of docs/circuit-notes.md',
 } as const;
 
-export type Resolution = Pick<typeof THRESHOLD_RESOLUTION, 'rel' | 'absA'>;
+/** A resolution rule: max(rel x threshold, absA). (Not the literal types of the default, so a caller can pass another.) */
+export interface Resolution {
+  readonly rel: number;
+  readonly absA: number;
+}
 
 /** The resolution of a threshold (software units) at I_unit `unitA` (A). */
 export function thresholdResolution(threshold: number, unitA: number, res: Resolution = THRESHOLD_RESOLUTION): number {

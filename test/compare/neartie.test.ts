@@ -8,9 +8,9 @@ import {
   unitFrameKey,
 } from '../../src/compare/neartie.js';
 import { TOLERANCE_ABS_A, TOLERANCE_REL } from '../../src/calibrate/calibrate.js';
-import { runNetwork } from '../../src/model/index.js';
+import { runNetwork, type Trace } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
-import { oneCellNetwork } from '../networks.js';
+import { linear, oneCellNetwork } from '../networks.js';
 
 /**
  * One cell whose candidate is the input itself (c = max(x, 0)): band [0.3, 0.5), I_unit 1 nA, so the resolution is
@@ -94,5 +94,62 @@ describe('near ties', () => {
     expect(decides(0.3, 0.3, 0.5, 0)).toBe(false);
     expect(decides(0.4, 0.4, 0.4, 0)).toBe(true);
     expect(decides(0.4, 0.4, 0.4, 1)).toBe(true);
+  });
+});
+
+describe('near ties over blocks and cells (a trace written by hand)', () => {
+  /** Two blocks of two cells; only the cells' parameters matter to nearTies. */
+  const cell = (betaLo: readonly number[], delta: readonly number[], s0: readonly number[]) => ({
+    alpha: Float64Array.of(1, 1),
+    beta1: Float64Array.from(betaLo),
+    delta: Float64Array.from(delta),
+    s0: Float64Array.from(s0),
+  });
+  const block = (c: ReturnType<typeof cell>) => ({
+    cand: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+    cell: c,
+    post: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+  });
+  const net: Network = {
+    ...oneCellNetwork({ betaLo: 0.3, delta: 0.2 }),
+    inputs: 2,
+    width: 2,
+    cells: 2,
+    pre: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+    // Block 0: both cells [0.3, 0.5), cell 1 starts ON. Block 1: cell 0 [0, 0.4) starting ON (beta_lo = 0 decides
+    // nothing: a candidate is never below 0), cell 1 [0.3, 0.5) starting OFF.
+    blocks: [block(cell([0.3, 0.3], [0.2, 0.2], [0, 1])), block(cell([0, 0.3], [0.4, 0.2], [1, 0]))],
+    out: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+  };
+  // Candidates and states per frame, [t * 2 + cell]. Resolution (3% or 5 pA at 1 nA): 0.015 at 0.5, 0.009 at 0.3.
+  //  block 0 cell 0: 0.51 after OFF (0.01 above beta_hi: decided), 0.9, 0.2 (0.1 below beta_lo, far)
+  //  block 0 cell 1: 0.305 after s0 = ON, 0.305 after ON, 0.295 after ON: beta_lo decides all three
+  //  block 1 cell 0: 0.405 after s0 = ON (0.005 from beta_hi 0.4, but ON on both sides: not decided), then 0 after
+  //                   ON twice: at beta_lo = 0, but a threshold at 0 is skipped
+  //  block 1 cell 1: 0.1 after OFF (far), 0.503 after OFF (0.003 above beta_hi: decided), 0.505 after ON (not)
+  const sw = {
+    frames: 3,
+    candidates: [Float64Array.of(0.51, 0.305, 0.9, 0.305, 0.2, 0.295), Float64Array.of(0.405, 0.1, 0, 0.503, 0, 0.505)],
+    states: [Uint8Array.of(1, 1, 1, 1, 0, 0), Uint8Array.of(1, 0, 1, 1, 1, 1)],
+  } as unknown as Trace;
+
+  it('finds each tie at its block, cell and frame, ranked by frames decided, then by the closest margin', () => {
+    const n = nearTies(net, net, sw);
+    expect(n.ties.map((t) => [t.parameter, t.frames])).toEqual([
+      ['blocks.0.cell.beta_lo[1]', [0, 1, 2]],
+      ['blocks.1.cell.beta_hi[1]', [1]], // closest 0.003
+      ['blocks.0.cell.beta_hi[0]', [0]], // closest 0.01
+    ]);
+    expect(n.unitFrames).toBe(5);
+    expect(n.totalUnitFrames).toBe(12); // 3 frames x 2 cells x 2 blocks
+    expect(nearTiesCsvRows(n)[1][9]).toBe('0 1 2');
+  });
+
+  it('counts a candidate exactly one resolution from a threshold as a tie', () => {
+    // rel 0.25 of beta_hi 0.5 is 0.125; 0.625 - 0.5 is exactly 0.125 in binary.
+    const one = oneCell(0.3, 0.2);
+    const trace = { frames: 1, candidates: [Float64Array.of(0.625)], states: [Uint8Array.of(1)] } as unknown as Trace;
+    const n = nearTies(one, one, trace, { rel: 0.25, absA: 0 });
+    expect(n.ties.map((t) => [t.parameter, t.closest])).toEqual([['blocks.0.cell.beta_hi[0]', 0.125]]);
   });
 });
