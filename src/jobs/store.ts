@@ -274,9 +274,25 @@ async function csvLines(rows: readonly (readonly (string | number)[])[]): Promis
   return rows.length === 0 ? '' : `${await writeToString(rows as (string | number)[][])}\n`;
 }
 
-/** Rewrites results.jsonl and results.csv (atomically) from the given records, in finishing order. */
+/**
+ * Rewrites results.jsonl and results.csv (atomically) from the given records: those the present results.jsonl
+ * lists keep its order (the order they were appended in, which two workers finishing within a millisecond can
+ * make differ from finishing order), the others follow in finishing order.
+ */
 export async function rebuildStreams(paths: OutPaths, records: Iterable<ResultRecord>): Promise<void> {
-  const sorted = byFinish(records);
+  const listed = new Map<string, number>();
+  for (const line of ((await readTextIfExists(paths.jsonl)) ?? '').split('\n')) {
+    if (line.trim() === '') continue;
+    let id: unknown;
+    try {
+      id = (JSON.parse(line) as { id?: unknown }).id;
+    } catch {
+      continue; // a line cut off by a crash: its record is on disk, it goes with the others in finishing order
+    }
+    if (typeof id === 'string' && !listed.has(id)) listed.set(id, listed.size);
+  }
+  const place = (r: ResultRecord) => listed.get(r.id) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = byFinish(records).sort((a, b) => place(a) - place(b));
   await makeDir(paths.dir);
   await writeFileAtomic(paths.jsonl, sorted.map((r) => `${JSON.stringify(r)}\n`).join(''));
   await writeFileAtomic(paths.csv, await csvLines([[...CSV_HEADER], ...sorted.map(csvRow)]));

@@ -102,6 +102,17 @@ describe('streams', () => {
     expect(csv[3]).toContain('"a message, with a comma | and a newline"');
   });
 
+  it('keeps the order results.jsonl lists (append order) for the records in it; new ones follow in finishing order', async () => {
+    // Two workers can append in another order than their finishedAt stamps: a rebuild must not reorder the file.
+    await writeFile(paths.jsonl, `${JSON.stringify(record(2))}\n${JSON.stringify(record(1))}\n`);
+    await rebuildStreams(paths, [record(1), record(3), record(2)]);
+    const ids = (await readFile(paths.jsonl, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
+    expect(ids).toEqual([record(2).id, record(1).id, record(3).id]);
+  });
+
   it('appends whole lines in the order records arrive', async () => {
     await rebuildStreams(paths, [record(1)]);
     const s = await openStreams(paths);
