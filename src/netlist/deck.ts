@@ -108,6 +108,11 @@ export function writeDeck(deck: Deck, process: Process): string {
         field,
       });
   }
+  // Saves share the .save line: one word each (a vector a caller passed on must not open a line of its own).
+  for (const v of deck.saves) {
+    if (!/^\S+$/.test(v) || CONTROL_CHARS.test(v))
+      throw new InputError(`expected a vector to save as one word, got ${JSON.stringify(v)}`, { field: 'saves' });
+  }
   const elements = deck.elements;
   for (const e of [...elements, ...(deck.supplies ?? []), ...(deck.subcircuits ?? []).flatMap((s) => s.elements)])
     checkNames(e);

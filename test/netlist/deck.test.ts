@@ -103,6 +103,9 @@ describe('writeDeck', () => {
     expect(() => writeDeck(deck({ options: { method: 'gear\n*# shell x' } }), c180)).toThrow(InputError);
     expect(() => writeDeck(deck({ options: { 'a b': 1 } }), c180)).toThrow(/option name/);
     expect(() => writeDeck(deck(), { ...c180, nmos: 'nch\n*# shell x' })).toThrow(/'nmos'.*device model name/);
+    // The writer checks saves itself, whoever built them (compare's --waveforms checks them too, earlier).
+    expect(() => writeDeck(deck({ saves: ['v(out)\n*# shell x'] }), c180)).toThrow(/vector to save as one word/);
+    expect(() => writeDeck(deck({ saves: ['v(a) v(b)'] }), c180)).toThrow(/vector to save as one word/);
   });
 
   it('names cards by element type and the process instance prefix', () => {
