@@ -205,12 +205,12 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
     process: process.name,
     ngspiceVersion: await ngspiceVersion(opts.run?.ngspiceBin),
     createdAt: new Date().toISOString(),
+    vddV: process.vddV,
     cell: {
       grid: {
         thresh: [...plan.threshA],
         fractions: [...plan.widthFractions],
         betaHi: plan.threshA.map((_, r) => norm(r, (m) => m.betaHiA)),
-        // No hysteresis current means no width, whatever the sweep resolution shows.
         // No hysteresis current means no width, whatever the sweep resolution shows; a cell that never turns
         // off above zero input (beta_lo below the sweep) holds down to 0, so its width is all of beta_hi.
         delta: plan.threshA.map((_, r) =>

@@ -159,7 +159,7 @@ export async function loadProcessAndCalibration(a: {
   calibrated: boolean;
 }): Promise<{ process: Process; calibration?: Calibration }> {
   const process = await loadProcess(resolveProcessPath(a.process), a.kit);
-  const calibration = a.calibrated ? await loadCalibration(process.dir) : undefined;
+  const calibration = a.calibrated ? await loadCalibration(process.dir, process) : undefined;
   return { process, calibration };
 }
 

@@ -426,7 +426,7 @@ async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProc
       field,
     });
   const process = await loadProcess(file, plan.kit);
-  const calibration = plan.calibrated ? await loadCalibration(process.dir) : undefined;
+  const calibration = plan.calibrated ? await loadCalibration(process.dir, process) : undefined;
   const calibrationFile = join(process.dir, CALIBRATION_FILE);
   return {
     ref,

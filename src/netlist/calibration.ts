@@ -18,6 +18,8 @@ const CalibrationSchema = z.object({
   process: z.string(),
   ngspiceVersion: z.string().optional(),
   createdAt: z.string().optional(),
+  /** Supply (V) the tables were measured at: every current a stack can pass depends on its headroom. Absent in older files. */
+  vddV: z.number().positive().optional(),
   /**
    * Cell. `grid`: beta_hi and beta_hi - beta_lo (both divided by I_thresh) measured on a grid of I_thresh rows x
    * I_width / I_thresh fractions, because the two biases interact: the feedback current starts to flow before the
@@ -49,14 +51,25 @@ export type Calibration = z.infer<typeof CalibrationSchema>;
 
 export const CALIBRATION_FILE = 'calibration.json';
 
-/** The calibration stored beside a process, or undefined if there is none. */
-export async function loadCalibration(processDir: string): Promise<Calibration | undefined> {
+/**
+ * The calibration stored beside a process, or undefined if there is none. Given the process's supply, tables
+ * measured at another VDD are refused: they would realise every element for a headroom the circuit does not have.
+ */
+export async function loadCalibration(processDir: string, expect?: { vddV: number }): Promise<Calibration | undefined> {
   const path = join(processDir, CALIBRATION_FILE);
   if (!existsSync(path)) return undefined;
   const calibration = parseWith(CalibrationSchema, JSON.parse(await readFile(path, 'utf8')), path);
   for (const [name, t] of tables(calibration)) checkTable(t, name, path);
+  if (expect && calibration.vddV !== undefined && Math.abs(calibration.vddV - expect.vddV) > VDD_MATCH_V)
+    throw new InputError(
+      `tables measured at VDD = ${calibration.vddV} V, but process.json sets vddV = ${expect.vddV} V: re-measure them with bmru calibrate -p <this process> (about a minute on c180), or run with --no-calibrated`,
+      { file: path, field: 'vddV' },
+    );
   return calibration;
 }
+
+/** Supplies closer than this are the same setting (JSON round trip of a decimal volt value). */
+const VDD_MATCH_V = 1e-9;
 
 function tables(c: Calibration): [string, Table][] {
   const out: [string, Table][] = [];

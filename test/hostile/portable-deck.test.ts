@@ -8,8 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleCircuit } from '../../src/compare/sample.js';
 import { loadModel } from '../../src/model/load.js';
+import { loadProcess } from '../../src/netlist/process.js';
 import type { Probes } from '../../src/netlist/generate.js';
 import { readRawfile, transientPlot } from '../../src/spice/rawfile.js';
+import { REPO_ROOT } from '../helpers.js';
 import { cliFixture, EXAMPLE_MODEL, exampleClip, type CliFixture } from '../cli/fixture.js';
 
 const FRAMES = 8;
@@ -36,7 +38,7 @@ describe('an exported deck (real ngspice)', () => {
       frames: FRAMES,
       frameS: net.frameS,
       unitA: net.unitCurrentA,
-      vddV: 1.8,
+      vddV: (await loadProcess(path.join(REPO_ROOT, 'models', 'c180', 'process.json'))).vddV,
     });
 
     const cmp = await f.run(['compare', '-i', 'clip.csv', '-o', 'compared']);

@@ -141,10 +141,10 @@ describe('the network deck', () => {
       * 1 inputs, width 1, 1 blocks x 1 cells, 1 classes, skip true; I_unit = 1e-9 A
       .include /c180.lib
       .options acct abstol=1e-15 gmin=1e-15 chgtol=1e-18 reltol=0.0001 vntol=1e-7 method=gear num_threads=1
-      Vvdd_cell vdd_cell 0 dc 1.8
-      Vvdd_ff vdd_ff 0 dc 1.8
-      Vvdd_bias vdd_bias 0 dc 1.8
-      Vvdd_in vdd_in 0 dc 1.8
+      Vvdd_cell vdd_cell 0 dc 0.9
+      Vvdd_ff vdd_ff 0 dc 0.9
+      Vvdd_bias vdd_bias 0 dc 0.9
+      Vvdd_in vdd_in 0 dc 0.9
       .subckt bmru_cell vdd vss in out m3d vthr vwid vgain v0
       M1 v0 in vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       M9 v0 fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
@@ -219,7 +219,7 @@ describe('the network deck', () => {
       Vm_o0n o0n o0n_d dc 0
       Mw_o0n_h1_0p o0n h1_0p vdd_ff vdd_ff pch_c180 w=1.37u l=8u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
       Mb_o0n o0n bias_p1 vdd_bias vdd_bias pch_c180 w=1.66u l=8u ad=0.7968p as=0.7968p pd=4.28u ps=4.28u
-      .ic v(b0c0_v0)=1.8
+      .ic v(b0c0_v0)=0.9
       .save i(vm_r0_0) i(vm_h0_0n) i(vm_b0c0_in) i(vm_b0c0) v(b0c0_v0) i(vm_b0u0) i(vm_h1_0p) i(vm_o0p) i(vm_o0n) i(vvdd_cell) i(vvdd_ff) i(vvdd_bias) i(vvdd_in)
       .tran 0.00002 0.02 0 0.0002
       .end

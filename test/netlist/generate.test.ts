@@ -130,7 +130,7 @@ describe('netlist generator', () => {
     expect(g.deck).not.toMatch(/^\.control/m);
     const on = net.blocks.flatMap((b, k) => Array.from(b.cell.s0, (s, j) => [k, j, Math.abs(s) > 0.5] as const));
     for (const [k, j, isOn] of on)
-      expect(built.initialConditions).toContainEqual({ node: `b${k}c${j}_v0`, voltageV: isOn ? 1.8 : 0 });
+      expect(built.initialConditions).toContainEqual({ node: `b${k}c${j}_v0`, voltageV: isOn ? c180.vddV : 0 });
     expect(g.deck).toContain(`.ic ${built.initialConditions.map((c) => `v(${c.node})=${num(c.voltageV)}`).join(' ')}`);
   });
 

@@ -60,7 +60,8 @@ export async function handler(a: {
       { file: join(proc.dir, CALIBRATION_FILE), field: '--out' },
     );
   }
-  let calibration = await loadCalibration(proc.dir);
+  // Stored tables matter only to --verify-only; a fresh run replaces them (even ones measured at another VDD).
+  let calibration = a.verifyOnly ? await loadCalibration(proc.dir, proc) : undefined;
   if (!a.verifyOnly) {
     const p = progress(`calibrating ${proc.name}`);
     const run = await calibrate(proc, { onRun: (done, total) => p.update(`${done}/${total} sweeps`) }).finally(() =>
