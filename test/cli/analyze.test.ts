@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers.js';
 import { cliFixture, exampleClip, EXIT_ERROR, type CliFixture } from './fixture.js';
 
 // The real binary on short clips (see fixture.ts): the analyses' files and tables, not their figures.
@@ -114,7 +115,10 @@ describe('bmru analyze corners', () => {
       'pvt',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^ss +3\.30 V +27 C +[\d.]+% +[\d.]+% +(same|DIFFERENT)/m);
+    const gfVddV = JSON.parse(await readFile(path.join(REPO_ROOT, 'models', 'gf180mcu', 'process.json'), 'utf8')).vddV;
+    expect(r.stdout).toMatch(
+      new RegExp(`^ss +${gfVddV.toFixed(2)} V +27 C +[\\d.]+% +[\\d.]+% +(same|DIFFERENT)`, 'm'),
+    );
     const bad = await cli.run(['analyze', 'corners', '--corners', 'xx']);
     expect(bad.exitCode).toBe(EXIT_ERROR);
     expect(bad.stderr).toMatch(
