@@ -150,10 +150,10 @@ describe('the network deck', () => {
       M9 v0 fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       M2 v0 vthr vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       M4 out out vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      M3 m3d v0 n35 vss nch_c180 w=0.5u l=2u ad=0.24p as=0.24p pd=1.96u ps=1.96u
+      M3 m3d v0 n35 vss nch_c180 w=0.22u l=16u ad=0.1056p as=0.1056p pd=1.4u ps=1.4u
       M5 n35 vgain vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       M7 fb fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      M6 fb v0 n68 vss nch_c180 w=0.5u l=2u ad=0.24p as=0.24p pd=1.96u ps=1.96u
+      M6 fb v0 n68 vss nch_c180 w=0.22u l=16u ad=0.1056p as=0.1056p pd=1.4u ps=1.4u
       M8 n68 vwid vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       .ends bmru_cell
       * inputs: sample-and-hold currents, (pos, neg) per feature
