@@ -415,7 +415,7 @@ export const RAIL_LOADS: readonly {
   { gates: 12, drains: 0 },
   { gates: 0, drains: 8 },
   { gates: 4, drains: 0, fromZero: true },
-  // 2 pF: the size of a filter capacitor at the KWS model's beta_lo (12e-3 F/A x ~150 pA), and 10x the unit diode's own.
+  // 2 pF: the size of a filter capacitor at the KWS model's beta_lo (12-20e-3 F/A x ~150 pA), and 10x the unit diode's own.
   { gates: 0, drains: 0, capF: 2e-12 },
 ];
 /** The rail-charge steps: the diode's current (A) before, during and after, and when the steps come (s). */
