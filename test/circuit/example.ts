@@ -11,10 +11,9 @@ const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'))
 // The circuit claim itself: the generated transistor netlist computes what the software model computes, on the
 // whole 101-frame clip (about 25-50 s of ngspice per kit on an idle core). Against the realised model, with junction
 // capacitances and the cell input low-pass, at the shipped supplies (0.9 V / 1.5 V): the embedded card measures
-// 99.75% (2 of 808 differ: a 0.18%-margin miss in frame 60 and a latch on the frame-12 transition, which the
-// hardware-aware model predicts), GF180MCU 99.75% (2 of 808), short of the fidelity issue's 99.9%; the floors
-// record those levels so that a regression fails, and the gap is reported, not hidden.
-const MIN_STATE_AGREEMENT = { c180: 0.9975, gf180mcu: 0.9975 } as const;
+// 99.88% (1 of 808 differ: a 0.18%-margin near tie in frame 60), GF180MCU 99.75% (2 of 808), short of the fidelity
+// issue's 99.9%; the floors record those levels so that a regression fails, and the gap is reported, not hidden.
+const MIN_STATE_AGREEMENT = { c180: 0.998, gf180mcu: 0.9975 } as const;
 
 /** The full-clip co-simulation test for one kit (one file per kit, so vitest runs the kits on separate cores). */
 export function exampleAgrees(name: 'c180' | 'gf180mcu'): void {
