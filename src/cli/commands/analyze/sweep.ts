@@ -202,7 +202,7 @@ export async function sweepHandler(a: SweepArgs): Promise<void> {
   const ok = points.filter((q) => q.status === 'ok');
   const reference = ok[0]?.reference ?? a.reference ?? 'hwaware';
   const summary = [
-    `power sweep of ${stem} on ${basename(a.inputs)}, ${proc.name}: ${ok.length} of ${points.length} points simulated${outcome.skipped > 0 ? ` (${outcome.skipped} by an earlier run)` : ''}; * = Pareto-optimal (core power vs state agreement with ${reference})`,
+    `power sweep of ${stem} on ${basename(a.inputs)}, ${proc.name}: ${ok.length} of ${points.length} points simulated${outcome.skipped > 0 ? `, ${outcome.skipped} results taken from an earlier run` : ''}; * = Pareto-optimal (core power vs state agreement with ${reference}); same decision: of the references, how many the circuit's decision matches`,
     formatSweep(points),
   ].join('\n');
   console.log(summary);
