@@ -25,6 +25,8 @@ export interface TradeoffPoint {
 
 export interface TradeoffChart {
   readonly title: string;
+  /** A line under the title (e.g. how many points are not drawn, and why). */
+  readonly subtitle?: string;
   readonly x: { readonly label: string; readonly format?: string };
   readonly y: { readonly label: string; readonly format?: string };
   /** The legend titles of the colours and the shapes. */
@@ -38,6 +40,8 @@ export interface TradeoffChart {
 
 /** Plot area (px). */
 const SIZE = { width: 640, height: 400 } as const;
+/** Room between the outermost points and the axes (px). */
+const PAD_PX = 24;
 const FONT = { title: 15, axisTitle: 13, label: 12 } as const;
 /** The Pareto front's line, rings and labels: dark, apart from the groups' colours. */
 const FRONT_COLOR = '#333';
@@ -66,14 +70,15 @@ export function tradeoffSpec(chart: TradeoffChart): TopLevelSpec {
     field: 'x',
     type: 'quantitative',
     title: chart.x.label,
-    scale: { type: 'log' },
+    // The data's own extent, padded so that edge points and their rings are whole (a nice log domain adds decades).
+    scale: { type: 'log', nice: false, padding: PAD_PX },
     axis: { format: chart.x.format ?? '~s', grid: true },
   } as const;
   const y = {
     field: 'y',
     type: 'quantitative',
     title: chart.y.label,
-    scale: { zero: false, nice: true },
+    scale: { zero: false, nice: false, padding: PAD_PX },
     axis: { format: chart.y.format, grid: true },
   } as const;
   const front = { filter: 'datum.pareto' };
@@ -81,7 +86,7 @@ export function tradeoffSpec(chart: TradeoffChart): TopLevelSpec {
     ...Object.keys(chart.points[0]?.details ?? {}).map((field) => ({ field, type: 'nominal' as const })),
   ];
   return {
-    title: chart.title,
+    title: chart.subtitle === undefined ? chart.title : { text: chart.title, subtitle: chart.subtitle },
     width: SIZE.width,
     height: SIZE.height,
     data: { values: rows },
@@ -101,7 +106,12 @@ export function tradeoffSpec(chart: TradeoffChart): TopLevelSpec {
       {
         mark: { type: 'point', filled: true, size: 90, opacity: 0.9 },
         encoding: {
-          color: { field: 'group', type: 'nominal', title: chart.groupTitle, scale: { domain: [...chart.groups] } },
+          color: {
+            field: 'group',
+            type: 'nominal',
+            title: chart.groupTitle,
+            scale: { domain: [...chart.groups], scheme: 'category10' },
+          },
           shape: { field: 'series', type: 'nominal', title: chart.seriesTitle, scale: { domain: [...chart.series] } },
           tooltip,
         },

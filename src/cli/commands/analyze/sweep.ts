@@ -328,8 +328,13 @@ export function sweepCsv(points: readonly SweepPoint[]): (string | number | bool
 /** The chart of the ok points: core power against the verdict reference's state agreement. */
 export function paretoChart(points: readonly SweepPoint[], reference: string, what: string): TradeoffChart {
   const ok = points.filter((q) => q.status === 'ok');
+  const failed = points.length - ok.length;
   return {
     title: `Core power vs state agreement: ${what}`,
+    subtitle:
+      failed === 0
+        ? `${ok.length} points`
+        : `${ok.length} of ${points.length} points; ${failed} could not be simulated (the table below says why)`,
     x: { label: 'core power, cell + ff + bias (W)' },
     y: { label: `state agreement with the ${reference} model`, format: '.1%' },
     groupTitle: 'VDD',
