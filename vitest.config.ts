@@ -61,6 +61,7 @@ const GATES: readonly Gate[] = [
       'test/cli/export.test.ts',
       'test/cli/fidelity.test.ts',
       'test/cli/kws.test.ts',
+      'test/cli/power-sweep.test.ts',
       'test/hostile/**',
       'test/package/**',
       'test/jobs/run.test.ts',

@@ -10,3 +10,5 @@ export * from './hwaware.js';
 export * from './kws.js';
 export * from './noise-study.js';
 export * from './hwmodel.js';
+export * from './pareto.js';
+export * from './sweep.js';

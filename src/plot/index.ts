@@ -29,6 +29,9 @@
  * - `waveformPage({ title, summary, frameS, tStopS, rows, events })`: an interactive page of transient waveforms
  *   (waveforms.ts; Vega inlined, charts on one shared time window, drag/wheel/double-click, an event list), what
  *   `bmru compare` writes as report.html; `decimate(tS, y, { windowS, toleranceY })` is its display decimation.
+ * - `tradeoffPage({ title, summary, note?, chart })`: cost (log x) against value, coloured by group, shaped by
+ *   series, the Pareto points joined and labelled (pareto.ts; Vega-Lite compiled here, Vega inlined), what
+ *   `bmru analyze power --sweep` writes as pareto.html.
  *
  * Axes: `{ label, log?, domain?, format? }`; put the unit in the label ('power (W)'). Data the axes cannot show
  * (NaN, infinities, values <= 0 on a log axis, x/y of different length, duplicate series names) throws a
@@ -53,3 +56,4 @@ export {
   type WaveEvent,
   type WavePageSpec,
 } from './waveforms.js';
+export { tradeoffPage, tradeoffSpec, type TradeoffChart, type TradeoffPoint } from './pareto.js';

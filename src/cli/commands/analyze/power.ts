@@ -30,10 +30,13 @@ import {
   type AnalysisArgs,
 } from '../../common.js';
 import { writeFileAtomic } from '../../../util/output.js';
+import { REFERENCE_MEANING, REFERENCE_NAMES } from '../../../compare/references.js';
+import { DEFAULT_CURRENT_FACTORS, DEFAULT_VDD_FACTORS } from '../../../analysis/sweep.js';
+import { checkQuantityList, sweepHandler } from './sweep.js';
 
 export const command = 'power';
 export const describe =
-  'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width';
+  'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width; --sweep trades core power against state agreement over VDD and I_unit';
 
 export function builder(y: Argv) {
   return timeoutOption(processOptions(modelOptions(y)), 3600)
@@ -53,9 +56,34 @@ export function builder(y: Argv) {
       default: DEFAULT_SCALING_FRAMES,
       describe: 'frames per random clip in --scaling',
     })
+    .option('sweep', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'instead of one run: the model on its clip at every --vdd x --unit-currents point, core power against state agreement, the Pareto-optimal points marked (sweep.csv, sweep.json, pareto.html)',
+    })
+    .option('vdd', {
+      type: 'string',
+      describe:
+        "--sweep: supplies (V), comma-separated; each but the process's own runs on a copy of the process calibrated there (~30 s on c180, ~1 min on GF180MCU, kept for reruns)",
+      defaultDescription: `the process's vddV x ${DEFAULT_VDD_FACTORS.map((f) => +f.toFixed(2)).join(', ')} to 50 mV (c180: 0.6,0.9,1.2,1.8; gf180mcu: 1,1.5,2,3)`,
+    })
+    .option('unit-currents', {
+      type: 'string',
+      describe:
+        '--sweep: I_unit values (A), comma-separated, SPICE suffixes allowed (125p,250p,1n); power scales with each',
+      defaultDescription: `the model's I_unit x ${DEFAULT_CURRENT_FACTORS.join(', ')} (kws-w4: 125p,250p,500p; the example: 500p,1n,2n)`,
+    })
+    .option('reference', {
+      type: 'string',
+      choices: REFERENCE_NAMES as unknown as string[],
+      describe: `--sweep: the model whose state agreement the Pareto front weighs (all are reported): ${REFERENCE_NAMES.map((n) => `${n} = ${REFERENCE_MEANING[n]}`).join('; ')}`,
+      defaultDescription: 'hwaware where the calibration has hardware tables (both shipped kits), else realised',
+    })
     .option('workers', {
+      alias: 'j',
       type: 'number',
-      describe: 'ngspice processes at once for --scaling',
+      describe: 'ngspice processes at once for --scaling and --sweep',
       defaultDescription: 'all cores',
     })
     .option('out', {
@@ -71,18 +99,39 @@ export function builder(y: Argv) {
     )
     .check((a) => intAtLeast('frames', a.frames, 1))
     .check((a) => intAtLeast('workers', a.workers, 1))
+    .check((a) => checkQuantityList('vdd', a.vdd, 'V'))
+    .check((a) => checkQuantityList('unit-currents', a['unit-currents'], 'A'))
+    .check((a) => !(a.sweep && a.scaling) || '--sweep and --scaling are separate runs: give one of them')
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
-    .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents');
+    .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents')
+    .example(
+      '$0 analyze power --sweep -m models/kws/kws-w4.json -i models/kws/clip-yes.csv --vdd 0.6,0.9,1.8 --unit-currents 125p,250p,1n -j 1',
+      'the KWS model at 9 operating points; pareto.html plots core power against state agreement',
+    )
+    .epilogue(
+      [
+        '--sweep: every (VDD, I_unit) point is one job of an ordinary batch (plan.yaml in the output folder): results are written',
+        'as each point finishes, Ctrl-C keeps them, and the same command again only simulates what is missing (a supply already',
+        'calibrated there is not measured again). A point the process cannot build (a current outside the calibrated range,',
+        'ngspice giving up) is a row with its reason. Agreement is scored against trained, realised and hwaware; the Pareto front',
+        'weighs --reference. Exit 0 when any point was simulated, 2 when none was, 130 interrupted.',
+      ].join('\n'),
+    );
 }
 
 interface Args extends AnalysisArgs {
   scaling: boolean;
+  sweep: boolean;
+  vdd?: string;
+  unitCurrents?: string;
+  reference?: string;
   widths: string;
   frames: number;
   workers?: number;
 }
 
 export async function handler(a: Args): Promise<void> {
+  if (a.sweep) return sweepHandler(a);
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'power');
   const p = progress(`ngspice: ${inputs.frames} frames on ${proc.name}`);
   const r = await cosimulate(net, inputs, {
