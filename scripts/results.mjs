@@ -235,16 +235,22 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const jsonFile = join(ROOT, 'docs', 'results.json');
   const previous = existsSync(jsonFile) ? JSON.parse(readFileSync(jsonFile, 'utf8')) : { rows: [] };
+  // Stamped with the commit the run started from, and written after every row: a row that fails or a Ctrl-C
+  // keeps the rows already measured (the next run with --only picks up the rest).
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const ngspice = /ngspice-(\S+)/.exec(spawnSync('ngspice', ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
   const done = [];
   for (const row of rows) {
     process.stderr.write(`results: ${row.id} ...\n`);
-    done.push({ ...runRow(row), cheap: Boolean(row.cheap) });
+    done.push({ ...runRow(row), cheap: Boolean(row.cheap), commit });
+    await writeResults(jsonFile, previous, done, { commit, ngspice });
   }
-  // Rows not re-run keep their earlier record (and its commit, in its own field).
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const ngspice = /ngspice-(\S+)/.exec(spawnSync('ngspice', ['-v'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
-  const stamped = done.map((r) => ({ ...r, commit }));
-  const merged = ROWS.map((r) => stamped.find((d) => d.id === r.id) ?? previous.rows.find((p) => p.id === r.id)).filter(
+  process.stderr.write(`results: ${done.length} rows written to docs/results.md and docs/results.json\n`);
+}
+
+/** docs/results.json and docs/results.md from the rows measured so far; rows not re-run keep their earlier record. */
+async function writeResults(jsonFile, previous, done, { commit, ngspice }) {
+  const merged = ROWS.map((r) => done.find((d) => d.id === r.id) ?? previous.rows.find((p) => p.id === r.id)).filter(
     Boolean,
   );
   const doc = {
@@ -256,7 +262,6 @@ async function main() {
   };
   writeFileSync(jsonFile, JSON.stringify(doc, null, 1) + '\n');
   writeFileSync(join(ROOT, 'docs', 'results.md'), markdown(doc));
-  process.stderr.write(`results: ${done.length} rows written to docs/results.md and docs/results.json\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
