@@ -32,10 +32,13 @@ if (!dir) {
   console.error('usage: node scripts/hwaware-kws.mjs <kws output folder> [--process name] [--csv file]');
   process.exit(2);
 }
+// Only the current plan's jobs: results/ keeps the records of every earlier run in the folder (another circuit, other
+// ids), and pooling them counted 200 clips for 50.
+const current = new Set(JSON.parse(readFileSync(join(dir, 'jobs.json'), 'utf8')).jobs.map((j) => j.id));
 const records = readdirSync(join(dir, 'results'))
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(join(dir, 'results', f), 'utf8')))
-  .filter((r) => r.status === 'ok')
+  .filter((r) => r.status === 'ok' && current.has(r.job.id))
   .sort((a, b) => a.job.index - b.job.index);
 const procName = opt('process') ?? records[0].job.process.ref;
 const proc = await loadProcess(resolveProcessPath(procName));

@@ -29,8 +29,8 @@ const statesFig = (x) => fig(pct(x), '%', { abs: TOLERANCE.percentPoints });
 const powerFig = (w) => fig(nW(w), 'nW', { rel: TOLERANCE.powerRel });
 const countFig = (n) => fig(n, '', { abs: TOLERANCE.count });
 
-/** Figures of a `bmru compare` report.json. */
-function compareFigures(dir, vddV) {
+/** Figures of a `bmru compare` report.json; its core power checked against the run's own `average power` line. */
+function compareFigures(dir, vddV, stdout) {
   const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   const f = {};
   for (const [name, ref] of Object.entries(r.references)) {
@@ -47,9 +47,25 @@ function compareFigures(dir, vddV) {
     rel: 0.1,
   });
   const core = ['cell', 'ff', 'bias'].reduce((s, d) => s + r.supplyMeanA[d] * vddV, 0);
+  const printed = printedCoreW(stdout);
+  if (Math.abs(core - printed) > 0.005 * printed)
+    throw new Error(
+      `${dir}: core power ${nW(core)} nW from report.json at ${vddV} V, but compare printed ${nW(printed)} nW`,
+    );
   f['core power'] = powerFig(core);
   f.transistors = countFig(r.transistors);
   return { figures: f, verdictReference: r.reference };
+}
+
+/** Cell + ff + bias from compare's `average power: cell 4.41 nW, ff 80.36 nW, bias 15.54 nW, ...` line (W). */
+function printedCoreW(stdout) {
+  const scale = { p: 1e-12, n: 1e-9, u: 1e-6, µ: 1e-6 };
+  const w = (d) => {
+    const m = new RegExp(`\\b${d} ([\\d.]+) ([pnuµ])W`).exec(/^average power:.*$/m.exec(stdout)?.[0] ?? '');
+    if (!m) throw new Error(`no ${d} figure in compare's 'average power' line`);
+    return Number(m[1]) * scale[m[2]];
+  };
+  return w('cell') + w('ff') + w('bias');
 }
 
 /** Figures of a `bmru kws` kws.json. */
@@ -97,7 +113,10 @@ function calibrationFigures(stdout) {
   return { figures: { 'verified targets': countFig(Number(m?.[1])), targets: countFig(Number(m?.[2])) } };
 }
 
-const VDD = { c180: 1.8, gf180mcu: 3.3 };
+// Each shipped process's own supply: report.json holds supply currents, and power is them times this VDD (a
+// literal 1.8 / 3.3 V here doubled every power figure once the supplies were lowered).
+const vddOf = (kit) => JSON.parse(readFileSync(join(ROOT, 'models', kit, 'process.json'), 'utf8')).vddV;
+const VDD = { c180: vddOf('c180'), gf180mcu: vddOf('gf180mcu') };
 const KWS_MODEL = ['-m', 'models/kws/kws-w4.json', '-i', 'models/kws/clip-yes.csv'];
 
 /** Every row: what it measures, its command (after `bmru`, or a script), how to read it, and whether CI re-runs it. */
@@ -106,27 +125,27 @@ export const ROWS = [
     id: 'example-c180',
     what: 'shipped example (101 frames), c180',
     args: ['compare', '-o', join(OUT, 'example-c180')],
-    read: () => compareFigures(join(OUT, 'example-c180'), VDD.c180),
+    read: (r) => compareFigures(join(OUT, 'example-c180'), VDD.c180, r.stdout),
     cheap: true,
   },
   {
     id: 'example-gf180mcu',
     what: 'shipped example (101 frames), GF180MCU',
     args: ['compare', '-p', 'gf180mcu', '--kit', KIT, '-o', join(OUT, 'example-gf180mcu')],
-    read: () => compareFigures(join(OUT, 'example-gf180mcu'), VDD.gf180mcu),
+    read: (r) => compareFigures(join(OUT, 'example-gf180mcu'), VDD.gf180mcu, r.stdout),
     cheap: true,
   },
   {
     id: 'kws-clip-yes-c180',
     what: 'trained KWS model on models/kws/clip-yes.csv, c180',
     args: ['compare', ...KWS_MODEL, '-o', join(OUT, 'kws-clip-yes-c180')],
-    read: () => compareFigures(join(OUT, 'kws-clip-yes-c180'), VDD.c180),
+    read: (r) => compareFigures(join(OUT, 'kws-clip-yes-c180'), VDD.c180, r.stdout),
   },
   {
     id: 'kws-clip-yes-gf180mcu',
     what: 'trained KWS model on models/kws/clip-yes.csv, GF180MCU',
     args: ['compare', '-p', 'gf180mcu', '--kit', KIT, ...KWS_MODEL, '-o', join(OUT, 'kws-clip-yes-gf180mcu')],
-    read: () => compareFigures(join(OUT, 'kws-clip-yes-gf180mcu'), VDD.gf180mcu),
+    read: (r) => compareFigures(join(OUT, 'kws-clip-yes-gf180mcu'), VDD.gf180mcu, r.stdout),
   },
   {
     id: 'fidelity-gate',
