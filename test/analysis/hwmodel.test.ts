@@ -227,7 +227,7 @@ describe('cell timing', () => {
     const old = withCap(undefined);
     expect(old.charge[old.cellIn[0]]).toBe(0);
     expect(old.unmodelled).toContain('cap f_b0c0');
-    // A charge large enough to matter: with Q = 1.26 x k x 0.5 = 7.56e-3 unit s the rail rises from 0.01 towards 2
+    // A charge large enough to matter (given as Q itself, whatever the shipped F/A): with Q = 7.56e-3 unit s the rail rises from 0.01 towards 2
     // and crosses beta_hi = 1 after (Q / 2) ln(199) = 20 ms (railStep's law), i.e. at 30 ms; with the 15 ms switch
     // the cell reads ON at 45 ms, in frame 4 (sampled at 49.8 ms), two frames after the model without it.
     const x = clip([
@@ -238,8 +238,9 @@ describe('cell timing', () => {
       [2, 0],
       [2, 0],
     ]);
-    const fast = Array.from(runHardwareAware(withCap(0.04), x).states[0]);
-    const slow = Array.from(runHardwareAware(withCap(1.26), x).states[0]);
+    const withCharge = (qUnitS: number) => withCap(qUnitS / (k * 0.5));
+    const fast = Array.from(runHardwareAware(withCharge(2.4e-4), x).states[0]);
+    const slow = Array.from(runHardwareAware(withCharge(7.56e-3), x).states[0]);
     expect(fast.indexOf(1)).toBe(2); // the 15 ms switch of the timing tables: one frame late
     expect(slow.indexOf(1)).toBe(4);
   });

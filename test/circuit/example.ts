@@ -34,7 +34,8 @@ export function exampleAgrees(name: 'c180' | 'gf180mcu'): void {
     // Each cell boundary squashes the analog error it receives by >= 20x (the fidelity issue's target): on c180 this
     // rests on the long, narrow output switch (its OFF leakage was most of the output error: 4.1x / 2.6x at 0.5u/2u).
     for (const b of c.boundaries) expect(b.suppression, `block ${b.block}`).toBeGreaterThanOrEqual(20);
-    // Every switch settles inside its 10 ms frame.
-    for (const s of c.switching) expect(s.maxDelayS ?? 0).toBeLessThan(0.5 * net.frameS);
+    // Every switch settles well inside its 10 ms frame: measured max 5.31 ms on c180 (the 20e-3 F/A input filter; it was
+    // 4.45 ms at 12e-3 and the bound was half a frame then), 3.82 ms on GF180MCU; 60% leaves 4 ms settled before the sample.
+    for (const s of c.switching) expect(s.maxDelayS ?? 0).toBeLessThan(0.6 * net.frameS);
   }, 1_800_000);
 }

@@ -196,7 +196,7 @@ describe('the network deck', () => {
       Ib0c0_wid vdd_bias b0c0_wid dc 2.70318780839e-10
       Md_b0c0_gain b0c0_gain b0c0_gain 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ib0c0_gain vdd_bias b0c0_gain dc 8.90271088481e-10
-      Cf_b0c0 b0c0_in vdd_ff 7.42179650087e-12
+      Cf_b0c0 b0c0_in vdd_ff 1.23696608348e-11
       Xb0c0 vdd_cell 0 b0c0_in b0c0_out b0c0_m3d b0c0_thr b0c0_wid b0c0_gain b0c0_v0 bmru_cell
       Vm_b0c0 b0c0_out b0c0_m3d dc 0
       Md_b0u0 b0u0_d b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
