@@ -10,6 +10,10 @@
 // (test/helpers.ts: ../shared) and the GF180MCU kit (models/gf180mcu/process.json: ../../../shared/pdk/gf180mcu)
 // would be looked for inside .stryker-tmp and not found. Here both are fixed as absolute paths, resolved from this
 // clone's root (CI clones beside ../shared too), unless BMRU_SHARED / BMRU_KIT are already set.
+//
+// The sandbox is a copy of the folder as it is, dist/ included: tests that start worker threads
+// (src/model/parallel.ts) or the CLI load the compiled code, so it is built first. Those tests run the unmutated
+// build; a mutant of src/ is seen only by tests that import src/ directly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +26,16 @@ if (!existsSync(shared)) {
   console.error(`mutate: no shared folder at ${shared}: put it beside the clone or set BMRU_SHARED`);
   process.exit(2);
 }
+
+const build = spawnSync(
+  process.execPath,
+  [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+  {
+    cwd: ROOT,
+    stdio: 'inherit',
+  },
+);
+if (build.status !== 0) process.exit(build.status ?? 2);
 
 const stryker = join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
 const result = spawnSync(process.execPath, [stryker, 'run', ...process.argv.slice(2)], {
