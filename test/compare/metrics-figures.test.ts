@@ -295,10 +295,17 @@ describe('compareRun edge cases', () => {
   it('labels no glitch when the circuit frames carry no candidate extremes', () => {
     const net = bandNetwork(1, 1, 2, [1]);
     const sw = trace({ frames: 1, candidates: [f64(0.7)], states: [u8(0)] });
-    const circ = { ...circuit({ frames: 1, candidates: [f64(0.7)], states: [u8(1)] }) } as Partial<CircuitFrames>;
-    delete circ.candidateMax;
-    delete circ.candidateMin;
-    expect(compareRun(net, sw, circ as CircuitFrames).disagreements[0].glitch).toBe(false);
+    // Circuit frames without the optional extremes
+    const {
+      candidateMax: _max,
+      candidateMin: _min,
+      ...bare
+    } = circuit({
+      frames: 1,
+      candidates: [f64(0.7)],
+      states: [u8(1)],
+    });
+    expect(compareRun(net, sw, bare as CircuitFrames).disagreements[0].glitch).toBe(false);
   });
 
   it('lists disagreements by frame, then block, then unit, and marks those downstream of a block that disagreed', () => {
