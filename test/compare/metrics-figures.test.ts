@@ -332,6 +332,20 @@ describe('compareRun edge cases', () => {
   });
 });
 
+describe('transition latching in frame 0', () => {
+  it('is never the explanation in frame 0: there is no previous frame to move from', async () => {
+    const { oneCellNetwork } = await import('../networks.js');
+    // Band [0.5, 1.0], input 1.2: the model turns ON in frame 0; the circuit stays OFF.
+    const net = oneCellNetwork({ betaLo: 0.5, delta: 0.5 });
+    const inputs = { frames: 1, features: 1, data: f64(1.2) };
+    const sw = trace({ frames: 1, candidates: [f64(1.2)], states: [u8(1)], logits: f64(0.5, -0.5), votes: [0] });
+    const circ = circuit({ frames: 1, candidates: [f64(1.2)], states: [u8(0)], logits: f64(0.5, -0.5) });
+    const d = compareRun(net, sw, circ, inputs).disagreements[0];
+    expect(d.transition).toBe(false);
+    expect(d.cause).toBe('unexplained');
+  });
+});
+
 describe('pathStates', () => {
   // Inputs x = (x0, x1) >= 0; pre: h = (x0 - x1, x1 - x0, x1); one block of 3 cells, band [0.5, 1.0]:
   //   cell 0: c = relu(h0) + relu(h1) = |x0 - x1|, cell 1: c = 0.7 (always inside the band: keeps its start state),
