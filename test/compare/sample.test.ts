@@ -229,6 +229,15 @@ describe('sampleCircuit', () => {
     ]);
   });
 
+  it('times no switch in a frame whose V0 crosses VDD/2 and comes back before the sample point', () => {
+    // V0 rises through 0.9 V at 10.3 ms and falls back through it at 10.5 ms: OFF at every sample, no state change.
+    const t = ms(0, 10.2, 10.4, 10.6, 30);
+    const plot = plotOf({ time: t, 'v(a)': f64(0, 0, 1.8, 0, 0), 'i(z)': new Float64Array(5) });
+    const c = sampleCircuit(plot, probesOf({ cellNodes: [['v(a)']] }), opts);
+    expect(Array.from(c.states[0])).toEqual([0, 0, 0]);
+    expect(c.switchDelaysS).toEqual([[[]]]);
+  });
+
   it('charges a crossing exactly at an input edge to that edge (delay 0), not to the frame before', () => {
     // V0 rises from 0 at 9.9 ms to 1.8 V at 10.1 ms: it crosses 0.9 V at 10 ms, the edge of frame 1.
     const t = ms(0, 9.9, 10.1, 30);
