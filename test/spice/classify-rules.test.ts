@@ -141,6 +141,24 @@ describe('multi-line netlist reports', () => {
   });
 });
 
+describe('two Unusual-characters warnings', () => {
+  it('give each the Check line of its own continuation lines', () => {
+    const text = [
+      "Warning: Unusual leading characters like '%'",
+      ' Check line no 7:  %a',
+      "Warning: Unusual leading characters like '%'",
+      ' Check line no 14:  %b',
+    ].join('\n');
+    expect(classifyNgspiceOutput(text).map((m) => [m.line, m.lineText])).toEqual([
+      [7, '%a'],
+      [14, '%b'],
+    ]);
+    // one without a Check line does not borrow the next one's
+    const first = classifyNgspiceOutput(["Warning: Unusual leading characters like '%'", text].join('\n'))[0];
+    expect(first.line).toBeUndefined();
+  });
+});
+
 describe('one-line errors and warnings', () => {
   it('unknown subckt: the subcircuit is the last word that is no parameter (name=value) and no label (word:)', () => {
     expect(one('Error: unknown subckt:  x1 b 0 nosuchcell w=1 m=2')).toMatchObject({
@@ -207,5 +225,8 @@ describe('model names and the primary error', () => {
     const netlist: SpiceMessage = { severity: 'error', kind: 'netlist', text: 'PTerror: syntax' };
     expect(primaryError([warning, other, netlist])).toBe(netlist);
     expect(primaryError([warning])).toBeUndefined();
+    // A netlist warning that names a line (Unusual leading characters) is still no error.
+    const lineWarning: SpiceMessage = { severity: 'warning', kind: 'netlist', text: 'Warning: Unusual', line: 4 };
+    expect(primaryError([lineWarning, netlist])).toBe(netlist);
   });
 });
