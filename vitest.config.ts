@@ -44,7 +44,7 @@ function onPath(name: string, extra: readonly string[] = []): boolean {
   });
 }
 
-const GATES: readonly Gate[] = [
+export const GATES: readonly Gate[] = [
   {
     needs: 'ngspice',
     variable: 'BMRU_NGSPICE_TESTS',

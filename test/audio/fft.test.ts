@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fftInPlace, powerSpectrum } from '../../src/audio/fft.js';
+import { fftInPlace, isPowerOfTwo, powerSpectrum } from '../../src/audio/fft.js';
 import { createRng } from '../../src/util/random.js';
 
 /** The DFT by its definition, O(n^2): the reference the fast path must match. */
@@ -33,6 +33,11 @@ describe('fftInPlace', () => {
   it('refuses a size that is not a power of two', () => {
     expect(() => fftInPlace(new Float64Array(12), new Float64Array(12))).toThrow('power of two');
   });
+
+  it('refuses imaginary parts of another length than the real parts', () => {
+    expect(() => fftInPlace(new Float64Array(8), new Float64Array(4))).toThrow(/got 8 and 4/);
+    expect(() => fftInPlace(new Float64Array(0), new Float64Array(0))).toThrow(RangeError);
+  });
 });
 
 describe('powerSpectrum', () => {
@@ -49,5 +54,22 @@ describe('powerSpectrum', () => {
   it('puts a constant on bin 0 with power n^2', () => {
     const p = powerSpectrum(new Float64Array(64).fill(0.5));
     expect(p[0]).toBeCloseTo(32 ** 2, 9);
+  });
+});
+
+describe('isPowerOfTwo', () => {
+  it('holds for 1, 2, 4, ..., 2^30 and for nothing else', () => {
+    for (let e = 0; e <= 30; e++) expect(isPowerOfTwo(2 ** e), String(2 ** e)).toBe(true);
+    for (const n of [0, -2, 3, 6, 12, 0.5, 2.5, NaN, 2 ** 20 + 1]) expect(isPowerOfTwo(n), String(n)).toBe(false);
+  });
+});
+
+describe('powerSpectrum at Nyquist', () => {
+  it('keeps bin n/2: an alternating +1/-1 frame has power n^2 there and none elsewhere', () => {
+    const n = 16;
+    const p = powerSpectrum(Float64Array.from({ length: n }, (_, t) => (t % 2 === 0 ? 1 : -1)));
+    expect(p.length).toBe(n / 2 + 1);
+    expect(p[n / 2]).toBeCloseTo(n ** 2, 9);
+    for (let k = 0; k < n / 2; k++) expect(p[k]).toBeLessThan(1e-20);
   });
 });
