@@ -148,6 +148,12 @@ describe('the shipped fidelity suite against the shipped baseline (the CI gate)'
     expectOneErrorLine(await check('--baseline', empty), 'empty.json', "'entries'", 'no entries');
   });
 
+  it('names a missing suite (exit 2), not the baseline its default name would come from', async () => {
+    const r = await fx.run(['fidelity', 'check', 'no-such-suite.yaml', '-o', 'out-missing']);
+    expectOneErrorLine(r, 'no-such-suite.yaml', 'cannot read');
+    expect(r.stderr).not.toMatch(/baseline/);
+  });
+
   it('runs the GF180MCU cases on the kit --kit names: another kit content is a changed fingerprint, still compared', async () => {
     const kit = path.join(fx.dir, 'my-kit');
     await cp(KIT, kit, { recursive: true });

@@ -87,14 +87,18 @@ const suiteOptions = <T>(y: Argv<T>) =>
 const baselineFile = (a: SuiteArgs) =>
   a.baseline ?? join(dirname(a.suite), `${basename(a.suite).replace(/\.ya?ml$/, '')}.baseline.json`);
 
-/** Run the suite's jobs that have no result yet; returns the plan, its jobs and every record. */
-async function runSuite(a: SuiteArgs) {
-  const plan = await loadPlan(a.suite, {
+/** The suite as a batch plan (validated: a missing or bad suite is named before anything else). */
+const loadSuite = (a: SuiteArgs) =>
+  loadPlan(a.suite, {
     out: a.out,
     kit: a.kit,
     reference: a.reference as ReferenceName | undefined,
     hwawareModel: a.hwawareModel,
   });
+
+/** Run the suite's jobs that have no result yet; returns the plan, its jobs and every record. */
+async function runSuite(a: SuiteArgs, loaded?: Awaited<ReturnType<typeof loadPlan>>) {
+  const plan = loaded ?? (await loadSuite(a));
   const expanded = await expandPlan(plan);
   const p = progress(`fidelity ${plan.name}`);
   await runBatch(expanded, {
@@ -134,10 +138,12 @@ const checkCommand = {
           'Exit code: 0 every case passes or changed within limits, 1 a regression (tolerance failed, state agreement dropped, decision lost) or a case without a baseline entry (unless --allow-new), 2 error (a case could not be run, no or empty baseline, bad suite).',
       ),
   handler: async (a: SuiteArgs & { maxDrop: number; allowNew: boolean; junit?: string; markdown?: string }) => {
-    // Read before running: a missing, old or empty baseline should fail in a second, not after the suite.
+    // Read before running: a missing suite, or a missing, old or empty baseline, should fail in a second, not after
+    // the suite; the suite first, since the baseline's default name comes from it.
+    const suite = await loadSuite(a);
     const file = baselineFile(a);
     const baseline = await loadBaseline(file);
-    const { plan, jobs, records } = await runSuite(a);
+    const { plan, jobs, records } = await runSuite(a, suite);
     const check = checkFidelity(a.suite, jobs, records, baseline, plan.tolerances, {
       maxDrop: a.maxDrop,
       allowNew: a.allowNew,
