@@ -16,7 +16,10 @@ import { stringify } from 'yaml';
 import type { Network } from '../model/types.js';
 import { networkToJson } from '../model/json-format.js';
 import { loadProcess, type Process } from '../netlist/process.js';
-import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
+import { CALIBRATION_FILE, loadCalibration, sameVdd, type Calibration } from '../netlist/calibration.js';
+
+/** Re-exported for the sweep's callers: one rule for when two supplies are the same setting. */
+export { sameVdd };
 import { formatSi } from '../netlist/ranges.js';
 import type { ReferenceName, ReferenceTable } from '../compare/references.js';
 import type { Tolerances } from '../compare/tolerance.js';
@@ -31,13 +34,6 @@ export const DEFAULT_VDD_FACTORS: readonly number[] = [2 / 3, 1, 4 / 3, 2];
 export const DEFAULT_CURRENT_FACTORS: readonly number[] = [0.5, 1, 2];
 /** Default supplies are rounded to this step (V). */
 const VDD_STEP_V = 0.05;
-/** Supplies closer than this are one setting (V): a JSON round trip of a decimal volt value. */
-const SAME_VDD_V = 1e-9;
-
-/** Whether two supplies (V) are the same setting. */
-export function sameVdd(aV: number, bV: number): boolean {
-  return Math.abs(aV - bV) <= SAME_VDD_V;
-}
 
 /** The default supplies (V) around a process's vddV, rounded to 50 mV, ascending. */
 export function defaultVddsV(vddV: number): number[] {

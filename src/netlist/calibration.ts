@@ -60,7 +60,7 @@ export async function loadCalibration(processDir: string, expect?: { vddV: numbe
   if (!existsSync(path)) return undefined;
   const calibration = parseWith(CalibrationSchema, JSON.parse(await readFile(path, 'utf8')), path);
   for (const [name, t] of tables(calibration)) checkTable(t, name, path);
-  if (expect && calibration.vddV !== undefined && Math.abs(calibration.vddV - expect.vddV) > VDD_MATCH_V)
+  if (expect && calibration.vddV !== undefined && !sameVdd(calibration.vddV, expect.vddV))
     throw new InputError(
       `tables measured at VDD = ${calibration.vddV} V, but process.json sets vddV = ${expect.vddV} V: re-measure them with bmru calibrate -p <this process> (about a minute on c180), or run with --no-calibrated`,
       { file: path, field: 'vddV' },
@@ -68,8 +68,13 @@ export async function loadCalibration(processDir: string, expect?: { vddV: numbe
   return calibration;
 }
 
-/** Supplies closer than this are the same setting (JSON round trip of a decimal volt value). */
-const VDD_MATCH_V = 1e-9;
+/** Supplies closer than this are one setting (V): a JSON round trip of a decimal volt value. */
+const SAME_VDD_V = 1e-9;
+
+/** Whether two supplies (V) are the same setting. */
+export function sameVdd(aV: number, bV: number): boolean {
+  return Math.abs(aV - bV) <= SAME_VDD_V;
+}
 
 function tables(c: Calibration): [string, Table][] {
   const out: [string, Table][] = [];
