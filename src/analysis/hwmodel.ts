@@ -38,6 +38,7 @@ import { CELL_PORTS, CELL_SUBCKT } from '../netlist/cell.js';
 import { currentProbe, voltageProbe } from '../netlist/deck.js';
 import type { Element, Mosfet } from '../netlist/elements.js';
 import type { Process } from '../netlist/process.js';
+import { mirrorRatio } from '../netlist/geometry.js';
 import type { CopyTable, HardwareTables, KneeTable, SwitchTimes } from '../netlist/hardware-tables.js';
 import { onGrid } from '../netlist/hardware-tables.js';
 
@@ -294,7 +295,7 @@ export function hardwareAwareNetwork(
     const load = railPol.get(names[dst])!;
     const same = (d.polarity === 'n' ? 0 : 1) === load;
     const table = same ? ((d.polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[d.polarity]) : m?.[d.polarity];
-    const gain = forward(table, d.widthUm / unitW);
+    const gain = forward(table, mirrorRatio(process, d.widthUm, d.lengthUm));
     // An NMOS diode's value is the current sourced into it (PMOS copies add), a PMOS diode's the current sunk from it.
     const adds = (d.polarity === 'p') === (load === 0);
     terms[dst].push({ src: 2 * src + (same ? 1 : 0), gain: adds ? gain : -gain });

@@ -9,6 +9,7 @@ import { cosimulate, type CosimOptions } from '../pipeline.js';
 import type { Network } from '../model/types.js';
 import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
 import type { Process } from '../netlist/process.js';
+import { minMirrorRatio, mirrorGeometry } from '../netlist/geometry.js';
 import { runMany, type Completion } from '../util/pool.js';
 import { createRng } from '../util/random.js';
 
@@ -78,7 +79,8 @@ export async function monteCarlo(net: Network, inputs: InputSequence, opts: Mont
 
 /**
  * Relative sigma of a subthreshold mirror's gain from Pelgrom mismatch of its two devices (reference of width
- * `inWidthUm`, copy of `outWidthUm`, both of length `lengthUm`): dI/I = dBeta/beta - dVth / (n U_T) per device.
+ * `inWidthUm`, copy of `outWidthUm`, of length `lengthUm` unless the copy's `outLengthUm` differs):
+ * dI/I = dBeta/beta - dVth / (n U_T) per device.
  */
 export function mirrorGainSigma(
   process: Process,
@@ -86,14 +88,15 @@ export function mirrorGainSigma(
   inWidthUm: number,
   outWidthUm: number,
   lengthUm: number,
+  outLengthUm = lengthUm,
 ): number {
   const m = process.mismatch?.[polarity];
   if (!m) return 0;
-  const dev = (w: number) => {
-    const a = Math.sqrt(w * lengthUm);
+  const dev = (w: number, l: number) => {
+    const a = Math.sqrt(w * l);
     return ((m.abetaPctUm * 1e-2) / a) ** 2 + ((m.avtMvUm * 1e-3) / a / (SUBTHRESHOLD_N * THERMAL_VOLTAGE_V)) ** 2;
   };
-  return Math.sqrt(dev(inWidthUm) + dev(outWidthUm));
+  return Math.sqrt(dev(inWidthUm, lengthUm) + dev(outWidthUm, outLengthUm));
 }
 
 /** A scalar parameter of the network, addressed for perturbation. */
@@ -108,12 +111,14 @@ export interface ParamRef {
 /** Every weight, bias and cell parameter with the relative sigma of the mirror that realises it. */
 export function parameterSigmas(net: Network, process: Process): ParamRef[] {
   const { unitWidthUm: unit, mirrorLengthUm: l } = process.sizing;
-  // Weights: a copy of |w| x unit width from a unit-width diode (n or p: take the worse polarity).
-  const weightSigma = (w: number) =>
-    Math.max(
-      mirrorGainSigma(process, 'n', unit, Math.max(Math.abs(w), 0.05) * unit, l),
-      mirrorGainSigma(process, 'p', unit, Math.max(Math.abs(w), 0.05) * unit, l),
+  // Weights: the generator's copy for |w| from a unit diode (n or p: take the worse polarity).
+  const weightSigma = (w: number) => {
+    const copy = mirrorGeometry(process, Math.max(Math.abs(w), minMirrorRatio(process)));
+    return Math.max(
+      mirrorGainSigma(process, 'n', unit, copy.widthUm, l, copy.lengthUm),
+      mirrorGainSigma(process, 'p', unit, copy.widthUm, l, copy.lengthUm),
     );
+  };
   const unity = weightSigma(1);
   const refs: ParamRef[] = [];
   const linear = (prefix: string, pick: (n: Network) => { weight: { data: Float64Array }; bias: Float64Array }) => {

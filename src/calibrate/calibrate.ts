@@ -6,7 +6,8 @@ import { cellInverse, inverse, type Calibration, type Table } from '../netlist/c
 import type { Process } from '../netlist/process.js';
 import { runMany } from '../util/pool.js';
 import { runNgspice, ngspiceVersion, type RunOptions } from '../spice/runner.js';
-import { cellSweepDeck, mirrorSweepDeck, snappedWidthUm, type CellBias } from './decks.js';
+import { cellSweepDeck, mirrorSweepDeck, type CellBias } from './decks.js';
+import { minMirrorRatio, mirrorGeometry } from '../netlist/geometry.js';
 import { measureCells, measureMirrors, type CellMeasurement } from './measure.js';
 import {
   COPY_HOLD_A,
@@ -145,26 +146,22 @@ export function monotoneTable(x: readonly number[], y: readonly number[]): Table
 const NARROW_RATIO_STEP = 1.25;
 
 /**
- * The plan's mirror ratios, preceded by a ladder from the narrowest device (minWidthUm / unitWidthUm) up to
- * them: small weights are realised there, and narrow devices are where width coding fails most (GF180MCU
- * pmos at 0.24 um of a 6 um unit copies 1.55x its ratio). Without those points the inverse extrapolated
- * linearly from the plan's first two and the realised model never knew.
+ * The plan's mirror ratios, preceded by a ladder from the smallest copy (`minMirrorRatio`: the narrowest device,
+ * stretched) up to them: small weights are realised there, and narrow or long devices are where the geometry
+ * codes the gain worst (GF180MCU pmos at 0.24 um of a 6 um unit copies 1.55x its ratio). Without those points the
+ * inverse extrapolated linearly from the plan's first two and the realised model never knew.
  */
 export function mirrorRatiosFor(process: Process, plan: CalibrationPlan): number[] {
   const first = plan.mirrorRatios[0];
   const narrow: number[] = [];
-  for (
-    let r = process.minWidthUm / process.sizing.unitWidthUm;
-    r < first / NARROW_RATIO_STEP ** 0.5;
-    r *= NARROW_RATIO_STEP
-  )
-    narrow.push(r);
-  // Distinct device widths only: two ratios that snap to one width would give the table a repeated x.
-  const seen = new Set<number>();
+  for (let r = minMirrorRatio(process); r < first / NARROW_RATIO_STEP ** 0.5; r *= NARROW_RATIO_STEP) narrow.push(r);
+  // Distinct devices only: two ratios that snap to one size would give the table a repeated x.
+  const seen = new Set<string>();
   return [...narrow, ...plan.mirrorRatios].filter((r) => {
-    const w = snappedWidthUm(process, r);
-    if (seen.has(w)) return false;
-    seen.add(w);
+    const g = mirrorGeometry(process, r);
+    const key = `${g.widthUm}x${g.lengthUm}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
 }
@@ -192,9 +189,8 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
   const norm = (r: number, pick: (m: CellMeasurement) => number) =>
     measured.slice(r * F, (r + 1) * F).map((m) => pick(m) / plan.threshA[r]);
   const mG = measured.slice(gridCells.length);
-  const unit = process.sizing.unitWidthUm;
   const wanted = mirrorRatiosFor(process, plan);
-  const ratios = wanted.map((r) => snappedWidthUm(process, r) / unit);
+  const ratios = wanted.map((r) => mirrorGeometry(process, r).ratio);
   const mirrors = await measureMirrorsSpice(process, wanted, plan, opts);
   const mirrorTable = (gains: number[][]) =>
     monotoneTable(
@@ -408,12 +404,24 @@ export const VERIFY_TARGETS: readonly CellTarget[] = [
   [1.4, 1.5, 0.15],
 ].map(([lo, hi, a]) => ({ betaLoA: lo * nA, betaHiA: hi * nA, alphaA: a * nA }));
 
-/** Mirror gains to verify (issue 2: within 3% over 0.25-3). */
-export const VERIFY_GAINS = [0.25, 0.4, 0.6, 1, 1.5, 2.2, 3];
+/**
+ * Mirror gains to verify (issue 2: within 3% over 0.25-3). 0.02-0.12: copies of the narrowest device, longer
+ * than the unit (netlist/geometry.ts); verified where the process realises them (at least its smallest copy's gain).
+ */
+export const VERIFY_GAINS = [0.02, 0.06, 0.12, 0.25, 0.4, 0.6, 1, 1.5, 2.2, 3];
 
 /** Acceptance rule of issue 2: within 3% of the target, or 5 pA, whichever is larger. */
 export const TOLERANCE_REL = 0.03;
 export const TOLERANCE_ABS_A = 5e-12;
+
+/**
+ * Gains below this are copies of the narrowest device, made longer; they are accepted within
+ * TOLERANCE_REL_SMALL_GAIN. Measured: GF180MCU's 0.22 um nmos copies of 10-50 um length (the kit's last length
+ * bin, not the unit's) move from +3.7% at 0.1 nA to -4.4% at 3 nA at gain 0.02, against one table per polarity;
+ * c180 stays within 0.9%. Before these copies existed such gains were rounded to 0 or to the narrowest device.
+ */
+export const SMALL_GAIN = 0.25;
+export const TOLERANCE_REL_SMALL_GAIN = 0.05;
 
 export interface VerifyRow {
   readonly what: string;
@@ -424,8 +432,8 @@ export interface VerifyRow {
   readonly pass: boolean;
 }
 
-const row = (what: string, target: number, measured: number, absFloor: number): VerifyRow => {
-  const allowed = Math.max(TOLERANCE_REL * Math.abs(target), absFloor);
+const row = (what: string, target: number, measured: number, absFloor: number, rel = TOLERANCE_REL): VerifyRow => {
+  const allowed = Math.max(rel * Math.abs(target), absFloor);
   const error = measured - target;
   return { what, target, measured, error, allowed, pass: Math.abs(error) <= allowed };
 };
@@ -458,14 +466,17 @@ export async function verifyCalibration(
     rows.push(row(`${tag} beta_lo (A)`, t.betaLoA, m.betaLoA, TOLERANCE_ABS_A));
     rows.push(row(`${tag} ON level (A)`, t.alphaA, m.onA, TOLERANCE_ABS_A));
   });
-  const unit = process.sizing.unitWidthUm;
   const gainsWanted = opts.gains ?? VERIFY_GAINS;
   for (const pol of ['p', 'n'] as const) {
-    const ratios = gainsWanted.map((g) => snappedWidthUm(process, inverse(calibration?.mirror[pol], g)) / unit);
+    const table = calibration?.mirror[pol];
+    const wanted = gainsWanted.filter((g) => !table || g >= table.y[0]);
+    // The decks size each copy with mirrorGeometry, as the generator does.
+    const ratios = wanted.map((g) => inverse(table, g));
     const gains = (await measureMirrorsSpice(process, ratios, plan, opts))[pol];
-    gainsWanted.forEach((g, k) => {
+    wanted.forEach((g, k) => {
+      const rel = g < SMALL_GAIN ? TOLERANCE_REL_SMALL_GAIN : TOLERANCE_REL;
       plan.mirrorCurrentsA.forEach((iA, c) =>
-        rows.push(row(`${pol}mos mirror gain ${g} at ${iA / nA} nA`, g, gains[k][c], 0)),
+        rows.push(row(`${pol}mos mirror gain ${g} at ${iA / nA} nA`, g, gains[k][c], 0, rel)),
       );
     });
   }

@@ -9,6 +9,7 @@ import { currentProbe, voltageProbe, writeDeck, type Deck } from '../netlist/dec
 import { mosfet, type Element, type VoltageSource } from '../netlist/elements.js';
 import { DEFAULT_SPICE_OPTIONS } from '../netlist/generate.js';
 import type { Process } from '../netlist/process.js';
+import { mirrorGeometry } from '../netlist/geometry.js';
 
 /** The three bias currents of one cell (A). */
 export interface CellBias {
@@ -133,14 +134,6 @@ export function cellSweepDeck(
   );
 }
 
-/** Output width (um) the generator uses for a nominal width ratio (grid-snapped, at least the minimum width). */
-export function snappedWidthUm(process: Process, ratio: number): number {
-  const grid = process.widthGridUm;
-  return Number(
-    Math.max(process.minWidthUm, Math.round((ratio * process.sizing.unitWidthUm) / grid) * grid).toFixed(6),
-  );
-}
-
 /**
  * Width-coded mirrors of both polarities at the given width ratios, copying a swept reference into the two loads
  * a summing node presents: a diode of the opposite type (probes i(vm_p<k>), i(vm_n<k>); the copy sees most of
@@ -161,16 +154,32 @@ export function mirrorSweepDeck(
   const saves: string[] = [];
   const pulls: Element[] = [];
   ratios.forEach((r, k) => {
-    const wu = snappedWidthUm(process, r);
+    const { widthUm: wu, lengthUm: lu } = mirrorGeometry(process, r);
     els.push(
-      mosfet({ name: `p${k}`, polarity: 'p', drain: `sp${k}`, gate: 'rp', source: `vp${k}`, widthUm: wu, lengthUm: l }),
+      mosfet({
+        name: `p${k}`,
+        polarity: 'p',
+        drain: `sp${k}`,
+        gate: 'rp',
+        source: `vp${k}`,
+        widthUm: wu,
+        lengthUm: lu,
+      }),
       { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 },
     );
     els.push(
       mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: '0', widthUm: w, lengthUm: l }),
     );
     els.push(
-      mosfet({ name: `n${k}`, polarity: 'n', drain: `sn${k}`, gate: 'rn', source: `vn${k}`, widthUm: wu, lengthUm: l }),
+      mosfet({
+        name: `n${k}`,
+        polarity: 'n',
+        drain: `sn${k}`,
+        gate: 'rn',
+        source: `vn${k}`,
+        widthUm: wu,
+        lengthUm: lu,
+      }),
       { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 },
     );
     els.push(
@@ -193,7 +202,7 @@ export function mirrorSweepDeck(
         gate: 'rp',
         source: `vps${k}`,
         widthUm: wu,
-        lengthUm: l,
+        lengthUm: lu,
       }),
       { type: 'vsrc', name: `m_ps${k}`, plus: 'vdd', minus: `vps${k}`, dcV: 0 },
     );
@@ -216,7 +225,7 @@ export function mirrorSweepDeck(
         gate: 'rn',
         source: `vns${k}`,
         widthUm: wu,
-        lengthUm: l,
+        lengthUm: lu,
       }),
       { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 },
     );

@@ -19,7 +19,7 @@ import type { Trace } from '../model/network.js';
 /**
  * How finely the process places a threshold: `max(rel * threshold, absA)`. The figures are the calibration's
  * acceptance rule, which `bmru calibrate --verify-only` holds every realised cell threshold and ON level to
- * (src/calibrate/calibrate.ts TOLERANCE_REL = 3%, TOLERANCE_ABS_A = 5 pA; both kits verify 92/92 within it). The
+ * (src/calibrate/calibrate.ts TOLERANCE_REL = 3%, TOLERANCE_ABS_A = 5 pA; both kits verify 116/116 within it (gains below 0.25: 5%)). The
  * 5 pA floor also covers the leakage at a summing node that should be off: 1-8 pA on c180, < 1 pA on GF180MCU
  * (docs/circuit-notes.md, "the ReLU knee"), the cells' OFF leakage (c180 2-5 pA), and the residuals of the
  * transfer fits (3-5 pA, docs/circuit-notes.md §1).

@@ -29,6 +29,7 @@ import {
 } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
+import { minMirrorRatio, mirrorGeometry } from './geometry.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
 import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
 import { cellDevices } from './cell.js';
@@ -211,22 +212,22 @@ class Builder {
   }
 
   /**
-   * Width for a wanted mirror gain: calibration-inverted, snapped to the grid, at least the minimum width.
-   * `sameTypeLoad`: the copy feeds a node whose diode has the copy's own polarity (small drain voltage).
+   * Size for a wanted mirror gain: calibration-inverted, then `mirrorGeometry` (width on the grid, length
+   * stretched to the ratio). `sameTypeLoad`: the copy feeds a node whose diode has the copy's own polarity.
    */
-  mirrorWidth(gain: number, polarity: 'n' | 'p', sameTypeLoad = false): { widthUm: number; realisedGain: number } {
-    const { unitWidthUm } = this.process.sizing;
+  mirrorSize(
+    gain: number,
+    polarity: 'n' | 'p',
+    sameTypeLoad = false,
+  ): { widthUm: number; lengthUm: number; realisedGain: number } {
     const m = this.calibration?.mirror;
     const table = sameTypeLoad ? ((polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[polarity]) : m?.[polarity];
-    const ratio = inverse(table, gain);
-    const grid = this.process.widthGridUm;
-    // Below the narrowest device the nearest realisable gains are 0 (no device) and the narrowest device's:
-    // round to the nearer one. Rounding every small trained weight up cost the KWS model 1.7 points of accuracy.
-    // Decided on the gain, not the calibrated ratio, so that every copy of one weight (sourcing and sinking
-    // mirrors have different tables) is dropped or kept together.
-    if (gain * unitWidthUm < this.process.minWidthUm / 2) return { widthUm: 0, realisedGain: 0 };
-    const widthUm = Math.max(this.process.minWidthUm, Math.round((ratio * unitWidthUm) / grid) * grid);
-    return { widthUm: Number(widthUm.toFixed(6)), realisedGain: forward(table, widthUm / unitWidthUm) };
+    // Below the smallest copy the nearest realisable gains are 0 (no device) and the smallest copy's: round to the
+    // nearer one. Decided on the gain, not the calibrated ratio, so that every copy of one weight (sourcing and
+    // sinking mirrors have different tables) is dropped or kept together.
+    if (gain < minMirrorRatio(this.process) / 2) return { widthUm: 0, lengthUm: 0, realisedGain: 0 };
+    const { widthUm, lengthUm, ratio } = mirrorGeometry(this.process, inverse(table, gain));
+    return { widthUm, lengthUm, realisedGain: forward(table, ratio) };
   }
 
   /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
@@ -249,16 +250,16 @@ class Builder {
     const have = polarity === 'n' ? sig.n : sig.p;
     if (have) return have;
     const node = `${sig.label}_${polarity}`;
-    const { widthUm, realisedGain } = this.mirrorWidth(1, polarity === 'n' ? 'p' : 'n');
+    const { widthUm, lengthUm, realisedGain } = this.mirrorSize(1, polarity === 'n' ? 'p' : 'n');
     this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff, 'rail conversion');
     const copy =
       polarity === 'n'
         ? this.mos(
-            { name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm },
+            { name: `cv_${node}`, polarity: 'p', drain: node, gate: sig.p!, source: SUPPLY.ff, widthUm, lengthUm },
             'rail conversion',
           )
         : this.mos(
-            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm },
+            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm, lengthUm },
             'rail conversion',
           );
     if (polarity === 'n') sig.n = node;
@@ -270,7 +271,7 @@ class Builder {
       'unity mirror (rail conversion)',
       1,
       realisedGain,
-      `w=${num(widthUm)}u`,
+      `w=${num(widthUm)}u l=${num(lengthUm)}u`,
     );
     return node;
   }
@@ -300,13 +301,13 @@ class Builder {
       if (!t.signal || t.weight === 0) continue;
       const sourcing = (polarity === 'n') === t.weight > 0;
       const devPol = sourcing ? 'p' : 'n';
-      const { widthUm, realisedGain } = this.mirrorWidth(Math.abs(t.weight), devPol, devPol === polarity);
+      const { widthUm, lengthUm, realisedGain } = this.mirrorSize(Math.abs(t.weight), devPol, devPol === polarity);
       const name = `w_${label}_${t.signal.label}`;
       if (widthUm === 0) {
         this.map(
           t.parameter,
           '(none)',
-          `omitted: below half the narrowest ${devPol}mos mirror`,
+          `omitted: below half the smallest ${devPol}mos copy`,
           t.weight * t.paramSign,
           0,
           'w=0',
@@ -321,6 +322,7 @@ class Builder {
           gate: this.rail(t.signal, devPol),
           source: sourcing ? supply : '0',
           widthUm,
+          lengthUm,
         },
         'weight copy',
       );
@@ -328,10 +330,10 @@ class Builder {
       this.map(
         t.parameter,
         cardName(copy, this.process),
-        `${devPol}mos mirror width (${sourcing ? 'sourcing' : 'sinking'})`,
+        `${devPol}mos mirror W/L (${sourcing ? 'sourcing' : 'sinking'})`,
         t.weight * t.paramSign,
         realised,
-        `w=${num(widthUm)}u`,
+        `w=${num(widthUm)}u l=${num(lengthUm)}u`,
       );
     }
     if (bias && bias.value !== 0) this.biasInto(label, polarity, bias.value, bias.parameter, bias.sign ?? 1);
@@ -350,9 +352,9 @@ class Builder {
     const iA = Math.abs(bias) * this.unitA;
     const ref = this.biasReference(devPol, iA);
     const ratio = iA / ref.iA;
-    const { widthUm, realisedGain } = this.mirrorWidth(ratio, devPol, devPol === polarity);
+    const { widthUm, lengthUm, realisedGain } = this.mirrorSize(ratio, devPol, devPol === polarity);
     if (widthUm === 0) {
-      this.map(parameter, '(none)', `omitted: below half the narrowest ${devPol}mos mirror`, bias * biasSign, 0, 'w=0');
+      this.map(parameter, '(none)', `omitted: below half the smallest ${devPol}mos copy`, bias * biasSign, 0, 'w=0');
       return;
     }
     const copy = this.mos(
@@ -363,6 +365,7 @@ class Builder {
         gate: ref.gate,
         source: sourcing ? SUPPLY.bias : '0',
         widthUm,
+        lengthUm,
       },
       'bias copy',
     );
@@ -372,7 +375,7 @@ class Builder {
       `bias current (${sourcing ? 'sourcing' : 'sinking'}), ${num(ratio)} x shared reference ${ref.source}`,
       bias * biasSign,
       (bias * biasSign * realisedGain) / ratio,
-      `w=${num(widthUm)}u`,
+      `w=${num(widthUm)}u l=${num(lengthUm)}u`,
     );
   }
 

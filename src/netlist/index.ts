@@ -7,3 +7,4 @@ export * from './generate.js';
 export * from './deck.js';
 export * from './corners.js';
 export * from './hardware-tables.js';
+export * from './geometry.js';

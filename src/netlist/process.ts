@@ -51,6 +51,8 @@ const ProcessSchema = strictObject({
   minWidthUm: z.number().positive(),
   widthGridUm: z.number().positive(),
   minLengthUm: z.number().positive(),
+  /** Longest channel the device models cover (binned kits: the last bin's lmax); absent: no limit. */
+  maxLengthUm: z.number().positive().optional(),
   corners: z.record(z.string(), z.array(z.string())).optional(),
   /** Local mismatch coefficients per polarity, with where they come from. */
   mismatch: z.object({ n: PelgromSchema, p: PelgromSchema, source: z.string().optional() }).optional(),
@@ -100,6 +102,7 @@ export interface Process {
   readonly minWidthUm: number;
   readonly widthGridUm: number;
   readonly minLengthUm: number;
+  readonly maxLengthUm?: number;
   readonly corners: Readonly<Record<string, readonly string[]>>;
   readonly mismatch?: { readonly n: Pelgrom; readonly p: Pelgrom; readonly source?: string };
   readonly skewCorners: Readonly<Record<string, { readonly n?: DeviceSkew; readonly p?: DeviceSkew }>>;
@@ -176,6 +179,7 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     minWidthUm: p.minWidthUm,
     widthGridUm: p.widthGridUm,
     minLengthUm: p.minLengthUm,
+    maxLengthUm: p.maxLengthUm,
     corners: Object.fromEntries(Object.entries(p.corners ?? {}).map(([k, v]) => [k, v.map(fill)])),
     mismatch: p.mismatch,
     skewCorners: p.skewCorners ?? {},

@@ -170,7 +170,7 @@ describe('bmru compare: waveform page and rawfile', () => {
     expect(circuit.y.at(-1)! * 1e9).toBeCloseTo(0.2, 1);
     expect(cand.get('beta_lo x I_unit = 300.00 pA')!.y).toEqual([expect.closeTo(3e-10, 12), expect.closeTo(3e-10, 12)]);
     expect(cand.get('beta_hi x I_unit = 500.00 pA')!.kind).toBe('level');
-    // The trained model's candidate as one step per frame: 0.05 x + 0.2 nA on x = 0 8 8 0 8 8.
+    // The trained model's candidate as one step per frame: 0.005 x + 0.2 nA on x = 0 80 80 0 80 80.
     const steps = cand.get('trained model candidate')!;
     expect(steps.kind).toBe('software');
     expect(steps.y.slice(0, 6).map((a) => Number((a * 1e9).toFixed(3)))).toEqual([0.2, 0.6, 0.6, 0.2, 0.6, 0.6]);
@@ -199,7 +199,7 @@ describe('bmru compare: waveform page and rawfile', () => {
       'waveforms',
       'expected a vector to save',
     );
-    const shorter = await cli.write('tiny-wave3.csv', 'x\n0\n8\n');
+    const shorter = await cli.write('tiny-wave3.csv', 'x\n0\n80\n');
     await cli.run(['compare', '-m', model, '-i', clip, '-o', 'w6', '--keep-raw', '--timeout', '60']);
     expectOneErrorLine(
       await cli.run(['compare', '-m', model, '-i', shorter, '-o', 'w2', '--from-raw', 'w6/circuit.raw']),

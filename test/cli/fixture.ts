@@ -100,9 +100,9 @@ export function expectOneErrorLine(r: CliResult, ...mentions: string[]): string 
 }
 
 /**
- * One cell (1 input, width 1, I_unit 1 nA) whose only input weight, 0.05, is below half the narrowest c180 mirror:
- * the circuit leaves it out. Trained, the candidate is 0.05 x + 0.2 (ON at x = 8, beta_hi 0.5); realised it is 0.2
- * (always OFF, 0.1 below beta_lo 0.3). Class 1 wins while the cell is ON. On the clip x = 0 8 8 0 8 8 the trained
+ * One cell (1 input, width 1, I_unit 1 nA) whose only input weight, 0.005, is below half the smallest c180 copy
+ * (netlist/geometry.ts): the circuit leaves it out. Trained, the candidate is 0.005 x + 0.2 (ON at x = 80, beta_hi 0.5); realised it is 0.2
+ * (always OFF, 0.1 below beta_lo 0.3). Class 1 wins while the cell is ON. On the clip x = 0 80 80 0 80 80 the trained
  * model says ON in 4 of 6 frames (decision 1), the realised one and the circuit never (decision 0).
  */
 export function tinyModel(candBias: number): string {
@@ -115,7 +115,7 @@ export function tinyModel(candBias: number): string {
     frameS: 0.01,
     cellParams: 'realised',
     tensors: {
-      'pre.weight': [[0.05]],
+      'pre.weight': [[0.005]],
       'pre.bias': [0],
       'blocks.0.cand.weight': [[1]],
       'blocks.0.cand.bias': [candBias],
@@ -130,7 +130,7 @@ export function tinyModel(candBias: number): string {
     },
   });
 }
-export const TINY_CLIP = 'x\n0\n8\n8\n0\n8\n8\n';
+export const TINY_CLIP = 'x\n0\n80\n80\n0\n80\n80\n';
 
 /** bmru kws-data flags for a tiny set (6 clips, 3 speakers): seconds with espeak-ng and sox. */
 export const TINY_KWS_SET = [

@@ -22,10 +22,10 @@ const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
 });
 
 /**
- * One cell fed c = w x + b. With w = 0.05 (below half the narrowest c180 mirror, so the circuit leaves it out) the
- * trained candidate at x = 8 is 0.6 (ON, beta_hi 0.5) and the realised one 0.2 (OFF, beta_lo 0.3).
+ * One cell fed c = w x + b. With w = 0.005 (below half the smallest c180 copy, so the circuit leaves it out) the
+ * trained candidate at x = 80 is 0.6 (ON, beta_hi 0.5) and the realised one 0.2 (OFF, beta_lo 0.3).
  */
-function tiny(w = 0.05, unitCurrentA = 1e-9): Network {
+function tiny(w = 0.005, unitCurrentA = 1e-9): Network {
   return {
     arch: 'fq-bmru',
     inputs: 1,
@@ -52,7 +52,7 @@ function tiny(w = 0.05, unitCurrentA = 1e-9): Network {
     out: lin(2, 1, [0, 1], [0.5, 0]),
   };
 }
-const clip = { frames: 6, features: 1, data: Float64Array.of(0, 8, 8, 0, 8, 8) };
+const clip = { frames: 6, features: 1, data: Float64Array.of(0, 80, 80, 0, 80, 80) };
 
 /** Circuit frames that reproduce a trace exactly. */
 function circuitOf(net: Network): CircuitFrames {

@@ -172,24 +172,24 @@ describe('the network deck', () => {
       * pre-projection h = W_pre x + b_pre: ReLU(h) for block 0 and, with skip, h as (ReLU(h), ReLU(h) - h)
       Md_r0_0 r0_0_d r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_r0_0 r0_0 r0_0_d dc 0
-      Mw_r0_0_x0p r0_0 x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
-      Mw_r0_0_x0n r0_0 x0n_n 0 0 nch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_r0_0_x0p r0_0 x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_r0_0_x0n r0_0 x0n_n 0 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
       Md_bias_p2 bias_p2 bias_p2 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_p2 bias_p2 0 dc 6.25e-11
-      Mb_r0_0 r0_0 bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
+      Mb_r0_0 r0_0 bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8.05u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
       Md_h0_0n h0_0n_d h0_0n vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h0_0n h0_0n_d h0_0n dc 0
       Mw_h0_0n_r0_0 h0_0n r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      Mw_h0_0n_x0p h0_0n x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
-      Mw_h0_0n_x0n h0_0n x0n_n 0 0 nch_c180 w=0.51u l=8u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
-      Mb_h0_0n h0_0n bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
+      Mw_h0_0n_x0p h0_0n x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_h0_0n_x0n h0_0n x0n_n 0 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mb_h0_0n h0_0n bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8.05u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
       * block 0: candidates, cells, post-projection, skip
       Md_b0c0_in b0c0_in_d b0c0_in vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_b0c0_in b0c0_in_d b0c0_in dc 0
       Mw_b0c0_in_r0_0 b0c0_in r0_0 0 0 nch_c180 w=3.89u l=8u ad=1.8672p as=1.8672p pd=8.74u ps=8.74u
       Md_bias_p1 bias_p1 bias_p1 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_p1 bias_p1 0 dc 2.5e-10
-      Mb_b0c0_in b0c0_in bias_p1 vdd_bias vdd_bias pch_c180 w=1.05u l=8u ad=0.504p as=0.504p pd=3.06u ps=3.06u
+      Mb_b0c0_in b0c0_in bias_p1 vdd_bias vdd_bias pch_c180 w=1.06u l=8.07u ad=0.5088p as=0.5088p pd=3.08u ps=3.08u
       Md_b0c0_thr b0c0_thr b0c0_thr 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ib0c0_thr vdd_bias b0c0_thr dc 8.88801822579e-10
       Md_b0c0_wid b0c0_wid b0c0_wid 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
@@ -203,10 +203,10 @@ describe('the network deck', () => {
       Vm_b0u0 b0u0 b0u0_d dc 0
       Md_b0c0y_n b0c0y_n b0c0y_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Mcv_b0c0y_n b0c0y_n b0c0_out vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      Mw_b0u0_b0c0y b0u0 b0c0y_n 0 0 nch_c180 w=2.21u l=8u ad=1.0608p as=1.0608p pd=5.38u ps=5.38u
+      Mw_b0u0_b0c0y b0u0 b0c0y_n 0 0 nch_c180 w=2.22u l=8.03u ad=1.0656p as=1.0656p pd=5.4u ps=5.4u
       Md_bias_n1 bias_n1 bias_n1 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_n1 vdd_bias bias_n1 dc 2.5e-10
-      Mb_b0u0 b0u0 bias_n1 0 0 nch_c180 w=1.73u l=8u ad=0.8304p as=0.8304p pd=4.42u ps=4.42u
+      Mb_b0u0 b0u0 bias_n1 0 0 nch_c180 w=1.74u l=8.03u ad=0.8352p as=0.8352p pd=4.44u ps=4.44u
       Md_h1_0p h1_0p_d h1_0p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h1_0p h1_0p_d h1_0p dc 0
       Mw_h1_0p_r0_0 h1_0p r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
@@ -214,11 +214,11 @@ describe('the network deck', () => {
       * classifier: logit_c = I(pos node) - I(neg node)
       Md_o0p o0p_d o0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0p o0p o0p_d dc 0
-      Mw_o0p_h0_0n o0p h0_0n vdd_ff vdd_ff pch_c180 w=1.37u l=8u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
+      Mw_o0p_h0_0n o0p h0_0n vdd_ff vdd_ff pch_c180 w=1.37u l=8.02u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
       Md_o0n o0n_d o0n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0n o0n o0n_d dc 0
-      Mw_o0n_h1_0p o0n h1_0p vdd_ff vdd_ff pch_c180 w=1.37u l=8u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
-      Mb_o0n o0n bias_p1 vdd_bias vdd_bias pch_c180 w=1.66u l=8u ad=0.7968p as=0.7968p pd=4.28u ps=4.28u
+      Mw_o0n_h1_0p o0n h1_0p vdd_ff vdd_ff pch_c180 w=1.37u l=8.02u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
+      Mb_o0n o0n bias_p1 vdd_bias vdd_bias pch_c180 w=1.66u l=8.01u ad=0.7968p as=0.7968p pd=4.28u ps=4.28u
       .ic v(b0c0_v0)=0.9
       .save i(vm_r0_0) i(vm_h0_0n) i(vm_b0c0_in) i(vm_b0c0) v(b0c0_v0) i(vm_b0u0) i(vm_h1_0p) i(vm_o0p) i(vm_o0n) i(vvdd_cell) i(vvdd_ff) i(vvdd_bias) i(vvdd_in)
       .tran 0.00002 0.02 0 0.0002

@@ -17,6 +17,7 @@ import {
   loadCalibration,
   loadProcess,
   mappingSummary,
+  minMirrorRatio,
   num,
   resetReleaseS,
 } from '../../src/netlist/index.js';
@@ -53,17 +54,24 @@ describe('netlist generator', () => {
     }
   });
 
-  it('realises weights as snapped width ratios and reports the quantisation error', () => {
-    for (const r of g.mapping.filter((m) => m.realisation.includes('mirror width'))) {
-      const widthUm = Number(/w=([\d.e+-]+)u/.exec(r.setting)![1]);
-      expect(Math.abs(r.realised)).toBeCloseTo(widthUm / c180.sizing.unitWidthUm, 9);
+  it('realises weights as W/L ratios to the length grid and reports the realisation error', () => {
+    const rows = g.mapping.filter((m) => m.realisation.includes('mirror W/L'));
+    expect(rows.length).toBeGreaterThan(50);
+    for (const r of rows) {
+      const [, w, l] = /w=([\d.e+-]+)u l=([\d.e+-]+)u/.exec(r.setting)!.map(Number);
+      // (W/L) / (W_unit/L_unit) with the c180 unit 2u/8u, computed here, not by the generator's function
+      expect(Math.abs(r.realised)).toBeCloseTo(w / l / (2 / 8), 9);
       expect(r.error).toBeCloseTo(r.realised - r.target, 12);
-      expect(Math.abs(r.error)).toBeLessThanOrEqual(c180.widthGridUm / c180.sizing.unitWidthUm / 2 + 1e-12);
+      // Half a 0.01 um length step on a copy of >= 8 um: 0.0625% of the target; width coding alone left up to
+      // 0.0025 absolute (half a 0.01 um width step of the 2 um unit), 2.3% at a weight of 0.11.
+      if (Math.abs(r.target) >= minMirrorRatio(c180))
+        expect(Math.abs(r.error)).toBeLessThanOrEqual(Math.abs(r.target) * (0.005 / 8) + 1e-12);
     }
   });
 
-  it('rounds a weight below the narrowest mirror to the nearer of 0 (no device) and the narrowest device', () => {
-    const minRatio = c180.minWidthUm / c180.sizing.unitWidthUm;
+  it('rounds a weight below the smallest copy to the nearer of 0 (no device) and the smallest copy', () => {
+    const minRatio = 0.22 / 64 / (2 / 8); // the narrowest c180 device at 8 unit lengths
+    expect(minMirrorRatio(c180)).toBeCloseTo(minRatio, 12);
     const small = structuredClone(net);
     small.pre.weight.data[0] = 0.4 * minRatio; // nearer 0
     small.pre.weight.data[1] = 0.6 * minRatio; // nearer the narrowest device
@@ -82,7 +90,7 @@ describe('netlist generator', () => {
 
   it("drops or keeps every copy of a small weight together, whatever each copy polarity's calibration says", async () => {
     const cal = await loadCalibration(c180.dir);
-    const minRatio = c180.minWidthUm / c180.sizing.unitWidthUm;
+    const minRatio = minMirrorRatio(c180);
     for (let f = 0.46; f <= 0.54; f += 0.01) {
       const small = structuredClone(net);
       small.pre.weight.data[0] = -f * minRatio; // copies: sourcing into h0_0n, sinking from the ReLU node r0_0, ...
