@@ -9,6 +9,7 @@ import { currentProbe, voltageProbe, writeDeck, type Deck } from '../netlist/dec
 import { mosfet, type Element, type VoltageSource } from '../netlist/elements.js';
 import { DEFAULT_SPICE_OPTIONS } from '../netlist/generate.js';
 import type { Process } from '../netlist/process.js';
+import { nmosSource, nmosSourceSupply } from '../netlist/supplies.js';
 import { mirrorGeometry } from '../netlist/geometry.js';
 
 /** The three bias currents of one cell (A). */
@@ -34,7 +35,7 @@ export function sweepDeck(
       title,
       modelLines: deckLines ?? process.deckLines,
       options: DEFAULT_SPICE_OPTIONS,
-      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }],
+      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }, ...nmosSourceSupply(process)],
       ...parts,
       analysis: { kind: 'dc', source: SWEEP_SOURCE, ...sweep },
     },
@@ -147,9 +148,10 @@ export function mirrorSweepDeck(
   deckLines?: readonly string[],
 ): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
+  const gnd = nmosSource(process); // NMOS mirror devices sit on it, as in the generated circuit
   const els: Element[] = [
     mosfet({ name: 'refp', polarity: 'p', drain: 'rp', gate: 'rp', source: 'vdd', widthUm: w, lengthUm: l }),
-    mosfet({ name: 'refn', polarity: 'n', drain: 'rn', gate: 'rn', source: '0', widthUm: w, lengthUm: l }),
+    mosfet({ name: 'refn', polarity: 'n', drain: 'rn', gate: 'rn', source: gnd, widthUm: w, lengthUm: l }),
   ];
   const saves: string[] = [];
   const pulls: Element[] = [];
@@ -168,7 +170,7 @@ export function mirrorSweepDeck(
       { type: 'vsrc', name: `m_p${k}`, plus: 'vdd', minus: `vp${k}`, dcV: 0 },
     );
     els.push(
-      mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: '0', widthUm: w, lengthUm: l }),
+      mosfet({ name: `lp${k}`, polarity: 'n', drain: `sp${k}`, gate: `sp${k}`, source: gnd, widthUm: w, lengthUm: l }),
     );
     els.push(
       mosfet({
@@ -180,7 +182,7 @@ export function mirrorSweepDeck(
         widthUm: wu,
         lengthUm: lu,
       }),
-      { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: '0', dcV: 0 },
+      { type: 'vsrc', name: `m_n${k}`, plus: `vn${k}`, minus: gnd, dcV: 0 },
     );
     els.push(
       mosfet({
@@ -227,10 +229,10 @@ export function mirrorSweepDeck(
         widthUm: wu,
         lengthUm: lu,
       }),
-      { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: '0', dcV: 0 },
+      { type: 'vsrc', name: `m_ns${k}`, plus: `vns${k}`, minus: gnd, dcV: 0 },
     );
     els.push(
-      mosfet({ name: `lns${k}`, polarity: 'n', drain: `yn${k}`, gate: `yn${k}`, source: '0', widthUm: w, lengthUm: l }),
+      mosfet({ name: `lns${k}`, polarity: 'n', drain: `yn${k}`, gate: `yn${k}`, source: gnd, widthUm: w, lengthUm: l }),
     );
     pulls.push(swept(`ps${k}`, `yp${k}`, '0', 1 + r), swept(`ns${k}`, 'vdd', `yn${k}`, 1 + r));
     saves.push(...[`m_p${k}`, `m_n${k}`, `m_ps${k}`, `m_ns${k}`].map(currentProbe));

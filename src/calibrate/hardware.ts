@@ -15,6 +15,7 @@ import type {
   SwitchTimes,
 } from '../netlist/hardware-tables.js';
 import { currentProbe, voltageProbe, writeDeck } from '../netlist/deck.js';
+import { nmosSource, nmosSourceSupply } from '../netlist/supplies.js';
 import { CELL_SUBCKT, cellSubcircuit } from '../netlist/cell.js';
 import { DEFAULT_SPICE_OPTIONS } from '../netlist/generate.js';
 import { mosfet, type Element } from '../netlist/elements.js';
@@ -106,13 +107,14 @@ export function kneeSweepDeck(
   deckLines?: readonly string[],
 ): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
+  const gnd = nmosSource(process);
   const elements: Element[] = [sweepControl];
   const saves: string[] = [];
   opposingA.forEach((nA, k) => {
     const node = `x${k}`;
     if (polarity === 'n') {
       elements.push(
-        mosfet({ name: `d${k}`, polarity: 'n', drain: `xd${k}`, gate: node, source: '0', widthUm: w, lengthUm: l }),
+        mosfet({ name: `d${k}`, polarity: 'n', drain: `xd${k}`, gate: node, source: gnd, widthUm: w, lengthUm: l }),
       );
       elements.push({ type: 'vsrc', name: `m_d${k}`, plus: node, minus: `xd${k}`, dcV: 0 });
       if (nA > 0) {
@@ -122,7 +124,7 @@ export function kneeSweepDeck(
             polarity: 'n',
             drain: `kr${k}`,
             gate: `kr${k}`,
-            source: '0',
+            source: gnd,
             widthUm: w,
             lengthUm: l,
           }),
@@ -139,7 +141,7 @@ export function kneeSweepDeck(
             lengthUm: l,
           }),
         );
-        elements.push({ type: 'vsrc', name: `m_o${k}`, plus: `xo${k}`, minus: '0', dcV: 0 });
+        elements.push({ type: 'vsrc', name: `m_o${k}`, plus: `xo${k}`, minus: gnd, dcV: 0 });
       }
       elements.push(swept(`s${k}`, 'vdd', node, (nA + topA) / SWEEP_A_PER_V));
     } else {
@@ -221,18 +223,19 @@ export function copySweepDeck(
 ): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
   const unit = { widthUm: w, lengthUm: l };
+  const gnd = nmosSource(process);
   const elements: Element[] = [
     sweepControl,
     mosfet({ name: 'refp', polarity: 'p', drain: 'rp', gate: 'rp', source: 'vdd', ...unit }),
-    mosfet({ name: 'refn', polarity: 'n', drain: 'rn', gate: 'rn', source: '0', ...unit }),
+    mosfet({ name: 'refn', polarity: 'n', drain: 'rn', gate: 'rn', source: gnd, ...unit }),
     swept('refp', 'rp', '0'),
     swept('refn', 'vdd', 'rn'),
     // Opposite-type loads.
     mosfet({ name: 'p', polarity: 'p', drain: 'sp', gate: 'rp', source: 'vp', ...unit }),
     { type: 'vsrc', name: 'm_p', plus: 'vdd', minus: 'vp', dcV: 0 },
-    mosfet({ name: 'lp', polarity: 'n', drain: 'sp', gate: 'sp', source: '0', ...unit }),
+    mosfet({ name: 'lp', polarity: 'n', drain: 'sp', gate: 'sp', source: gnd, ...unit }),
     mosfet({ name: 'n', polarity: 'n', drain: 'sn', gate: 'rn', source: 'vn', ...unit }),
-    { type: 'vsrc', name: 'm_n', plus: 'vn', minus: '0', dcV: 0 },
+    { type: 'vsrc', name: 'm_n', plus: 'vn', minus: gnd, dcV: 0 },
     mosfet({ name: 'ln', polarity: 'p', drain: 'sn', gate: 'sn', source: 'vdd', ...unit }),
     // Same-type loads: the node's diode takes holdA plus what the copy brings (p) or minus what it takes (n).
     mosfet({ name: 'ps', polarity: 'p', drain: 'yp', gate: 'rp', source: 'vps', ...unit }),
@@ -241,8 +244,8 @@ export function copySweepDeck(
     { type: 'isrc', name: 'hps', from: 'yp', to: '0', dcA: holdA },
     swept('ps', 'yp', '0'),
     mosfet({ name: 'ns', polarity: 'n', drain: 'yn', gate: 'rn', source: 'vns', ...unit }),
-    { type: 'vsrc', name: 'm_ns', plus: 'vns', minus: '0', dcV: 0 },
-    mosfet({ name: 'lns', polarity: 'n', drain: 'yn', gate: 'yn', source: '0', ...unit }),
+    { type: 'vsrc', name: 'm_ns', plus: 'vns', minus: gnd, dcV: 0 },
+    mosfet({ name: 'lns', polarity: 'n', drain: 'yn', gate: 'yn', source: gnd, ...unit }),
     { type: 'isrc', name: 'hns', from: 'vdd', to: 'yn', dcA: holdA },
     swept('ns', 'vdd', 'yn'),
   ];
@@ -429,6 +432,7 @@ export const RAIL_STEP = { lowA: 20 * pA, highA: 400 * pA, upS: 1e-3, downS: 6e-
 export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?: readonly string[]): string {
   const { unitWidthUm: w, mirrorLengthUm: l } = process.sizing;
   const unit = { widthUm: w, lengthUm: l };
+  const gnd = nmosSource(process);
   const s = RAIL_STEP;
   const elements: Element[] = [];
   const saves: string[] = [];
@@ -444,7 +448,7 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
     ];
     const node = `x${k}`;
     if (polarity === 'n') {
-      elements.push(mosfet({ name: `d${k}`, polarity: 'n', drain: `xd${k}`, gate: node, source: '0', ...unit }), {
+      elements.push(mosfet({ name: `d${k}`, polarity: 'n', drain: `xd${k}`, gate: node, source: gnd, ...unit }), {
         type: 'vsrc',
         name: `m_d${k}`,
         plus: node,
@@ -453,7 +457,7 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
       });
       elements.push({ type: 'isrc', name: `s${k}`, from: 'vdd', to: node, pwl });
       for (let g = 0; g < load.gates; g++)
-        elements.push(mosfet({ name: `g${k}_${g}`, polarity: 'n', drain: 'vdd', gate: node, source: '0', ...unit }));
+        elements.push(mosfet({ name: `g${k}_${g}`, polarity: 'n', drain: 'vdd', gate: node, source: gnd, ...unit }));
       for (let d = 0; d < load.drains; d++)
         elements.push(mosfet({ name: `o${k}_${d}`, polarity: 'p', drain: node, gate: 'vdd', source: 'vdd', ...unit }));
       if (load.capF) elements.push({ type: 'cap', name: `f${k}`, plus: node, minus: '0', capacitanceF: load.capF });
@@ -479,7 +483,7 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
       title: `rail charge steps (${polarity} diode)`,
       modelLines: deckLines ?? process.deckLines,
       options: DEFAULT_SPICE_OPTIONS,
-      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }],
+      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }, ...nmosSourceSupply(process)],
       elements,
       saves,
       analysis: { kind: 'tran', tStepS: 1e-6, tStopS: s.stopS, tStartS: 0, tMaxS: 20e-6 },

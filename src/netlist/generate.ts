@@ -38,6 +38,8 @@ import { BIAS_CLASS_STEP, BIAS_RATIO_MAX, MIN_BIAS_REFERENCE_A, checkTransistorB
 import {
   DOMAINS,
   SUPPLY,
+  nmosSource,
+  nmosSourceSupply,
   withSupplyProbes,
   type Domain,
   type ElementRole,
@@ -230,15 +232,31 @@ class Builder {
     return { widthUm, lengthUm, realisedGain: forward(table, ratio) };
   }
 
-  /** A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). */
-  diode(name: string, polarity: 'n' | 'p', node: string, drainNode: string, supply: string, kind: PowerKind): void {
+  /** Source node of this process's NMOS mirror devices (ground or the lifted `vsn`). */
+  get nSource(): string {
+    return nmosSource(this.process);
+  }
+
+  /**
+   * A diode-connected device at `node` (drain at `drainNode`, which a 0 V probe may separate from the gate). An NMOS
+   * diode's source is `nSource` unless given (a cell's bias diode stays on ground, as the cell's devices do).
+   */
+  diode(
+    name: string,
+    polarity: 'n' | 'p',
+    node: string,
+    drainNode: string,
+    supply: string,
+    kind: PowerKind,
+    nSource = this.nSource,
+  ): void {
     this.mos(
       {
         name,
         polarity,
         drain: drainNode,
         gate: node,
-        source: polarity === 'n' ? '0' : supply,
+        source: polarity === 'n' ? nSource : supply,
         widthUm: this.process.sizing.unitWidthUm,
       },
       kind,
@@ -259,7 +277,7 @@ class Builder {
             'rail conversion',
           )
         : this.mos(
-            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: '0', widthUm, lengthUm },
+            { name: `cv_${node}`, polarity: 'n', drain: node, gate: sig.n!, source: this.nSource, widthUm, lengthUm },
             'rail conversion',
           );
     if (polarity === 'n') sig.n = node;
@@ -320,7 +338,7 @@ class Builder {
           polarity: devPol,
           drain: label,
           gate: this.rail(t.signal, devPol),
-          source: sourcing ? supply : '0',
+          source: sourcing ? supply : this.nSource,
           widthUm,
           lengthUm,
         },
@@ -363,7 +381,7 @@ class Builder {
         polarity: devPol,
         drain: node,
         gate: ref.gate,
-        source: sourcing ? SUPPLY.bias : '0',
+        source: sourcing ? SUPPLY.bias : this.nSource,
         widthUm,
         lengthUm,
       },
@@ -421,7 +439,7 @@ class Builder {
 
   /** An NMOS bias reference for a cell: ideal source from the bias supply into a diode; returns the gate node and the source's card. */
   cellBias(node: string, iA: number): { gate: string; source: string } {
-    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias, 'cell bias reference');
+    this.diode(`d_${node}`, 'n', node, node, SUPPLY.bias, 'cell bias reference', '0');
     return {
       gate: node,
       source: this.card(
@@ -996,7 +1014,10 @@ function networkDeck(
     // num_threads=1 in the deck itself, so an exported deck run as plain `ngspice -b deck.cir` runs as it does
     // through bmru (ngspice 39 ignores -D num_threads; two 2-thread runs on 2 cores took 77 s instead of 11 s).
     options: { acct: true, ...DEFAULT_SPICE_OPTIONS, num_threads: SINGLE_THREAD, ...opts.spiceOptions },
-    supplies: DOMAINS.map((d) => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
+    supplies: [
+      ...DOMAINS.map((d): VoltageSource => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
+      ...nmosSourceSupply(p),
+    ],
     temperatureC: opts.temperatureC,
     subcircuits: b.flatCells ? [] : [cellSubcircuit(p, junctionDiffusionUm(opts))],
     models: elements.some((e) => e.type === 'switch') ? [RESET_SWITCH_MODEL] : [],

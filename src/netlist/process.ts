@@ -53,6 +53,8 @@ const ProcessSchema = strictObject({
   minLengthUm: z.number().positive(),
   /** Longest channel the device models cover (binned kits: the last bin's lmax); absent: no limit. */
   maxLengthUm: z.number().positive().optional(),
+  /** Source of every NMOS mirror device (V above ground), netlist/supplies.ts `nmosSource`; absent: ground. */
+  nmosSourceV: z.number().nonnegative().optional(),
   corners: z.record(z.string(), z.array(z.string())).optional(),
   /** Local mismatch coefficients per polarity, with where they come from. */
   mismatch: z.object({ n: PelgromSchema, p: PelgromSchema, source: z.string().optional() }).optional(),
@@ -103,6 +105,7 @@ export interface Process {
   readonly widthGridUm: number;
   readonly minLengthUm: number;
   readonly maxLengthUm?: number;
+  readonly nmosSourceV?: number;
   readonly corners: Readonly<Record<string, readonly string[]>>;
   readonly mismatch?: { readonly n: Pelgrom; readonly p: Pelgrom; readonly source?: string };
   readonly skewCorners: Readonly<Record<string, { readonly n?: DeviceSkew; readonly p?: DeviceSkew }>>;
@@ -180,6 +183,7 @@ export async function loadProcess(path: string, kitDir?: string): Promise<Proces
     widthGridUm: p.widthGridUm,
     minLengthUm: p.minLengthUm,
     maxLengthUm: p.maxLengthUm,
+    nmosSourceV: p.nmosSourceV,
     corners: Object.fromEntries(Object.entries(p.corners ?? {}).map(([k, v]) => [k, v.map(fill)])),
     mismatch: p.mismatch,
     skewCorners: p.skewCorners ?? {},

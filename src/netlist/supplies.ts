@@ -7,7 +7,8 @@
  * asks for them.
  */
 import { currentProbe } from './deck.js';
-import type { Element } from './elements.js';
+import type { Element, VoltageSource } from './elements.js';
+import type { Process } from './process.js';
 
 /** Supply domains, separate so that power can be split (issue 3). */
 export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
@@ -18,6 +19,25 @@ export const SUPPLY: Readonly<Record<Domain, string>> = {
   bias: 'vdd_bias',
   in: 'vdd_in',
 };
+
+/**
+ * The node every NMOS mirror device (diodes, copies, bias references; not the cell's own devices) has its source
+ * on: ground, or `vsn` held at the process's `nmosSourceV`. Lifted, a summing node that should be off is pulled
+ * below its diode's source and the diode stops conducting, so the ReLU has no knee (docs/circuit-notes.md).
+ */
+export const NMOS_SOURCE_NODE = 'vsn';
+
+/** Source node of the NMOS mirror devices on this process. */
+export function nmosSource(process: Pick<Process, 'nmosSourceV'>): string {
+  return process.nmosSourceV ? NMOS_SOURCE_NODE : '0';
+}
+
+/** The source that holds `vsn` (none when the process does not lift the NMOS sources). */
+export function nmosSourceSupply(process: Pick<Process, 'nmosSourceV'>): VoltageSource[] {
+  return process.nmosSourceV
+    ? [{ type: 'vsrc', name: 'sn', plus: NMOS_SOURCE_NODE, minus: '0', dcV: process.nmosSourceV }]
+    : [];
+}
 
 /**
  * What an element is there for, as far as power goes. Ranked by `analyze power` so overhead shows: a weight copy

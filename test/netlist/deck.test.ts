@@ -145,6 +145,7 @@ describe('the network deck', () => {
       Vvdd_ff vdd_ff 0 dc 0.9
       Vvdd_bias vdd_bias 0 dc 0.9
       Vvdd_in vdd_in 0 dc 0.9
+      Vsn vsn 0 dc 0.1
       .subckt bmru_cell vdd vss in out m3d vthr vwid vgain v0
       M1 v0 in vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       M9 v0 fb vdd vdd pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
@@ -157,36 +158,36 @@ describe('the network deck', () => {
       M8 n68 vwid vss vss nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       .ends bmru_cell
       * inputs: sample-and-hold currents, (pos, neg) per feature
-      Md_x0p_n x0p_n x0p_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_x0p_n x0p_n x0p_n vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0p_n vdd_in x0p_n pwl(
       + 0 5e-10 0.01 5e-10 0.010001 1e-9 0.02 1e-9 )
       Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0p_p x0p_p 0 pwl(
       + 0 5e-10 0.01 5e-10 0.010001 1e-9 0.02 1e-9 )
-      Md_x0n_n x0n_n x0n_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_x0n_n x0n_n x0n_n vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0n_n vdd_in x0n_n pwl(
       + 0 0 0.02 0 )
       Md_x0n_p x0n_p x0n_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ix0n_p x0n_p 0 pwl(
       + 0 0 0.02 0 )
       * pre-projection h = W_pre x + b_pre: ReLU(h) for block 0 and, with skip, h as (ReLU(h), ReLU(h) - h)
-      Md_r0_0 r0_0_d r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_r0_0 r0_0_d r0_0 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_r0_0 r0_0 r0_0_d dc 0
       Mw_r0_0_x0p r0_0 x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
-      Mw_r0_0_x0n r0_0 x0n_n 0 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_r0_0_x0n r0_0 x0n_n vsn 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
       Md_bias_p2 bias_p2 bias_p2 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_p2 bias_p2 0 dc 6.25e-11
       Mb_r0_0 r0_0 bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8.05u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
       Md_h0_0n h0_0n_d h0_0n vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h0_0n h0_0n_d h0_0n dc 0
-      Mw_h0_0n_r0_0 h0_0n r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_h0_0n_r0_0 h0_0n r0_0 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Mw_h0_0n_x0p h0_0n x0p_p vdd_ff vdd_ff pch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
-      Mw_h0_0n_x0n h0_0n x0n_n 0 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
+      Mw_h0_0n_x0n h0_0n x0n_n vsn 0 nch_c180 w=0.51u l=8.01u ad=0.2448p as=0.2448p pd=1.98u ps=1.98u
       Mb_h0_0n h0_0n bias_p2 vdd_bias vdd_bias pch_c180 w=0.53u l=8.05u ad=0.2544p as=0.2544p pd=2.02u ps=2.02u
       * block 0: candidates, cells, post-projection, skip
       Md_b0c0_in b0c0_in_d b0c0_in vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_b0c0_in b0c0_in_d b0c0_in dc 0
-      Mw_b0c0_in_r0_0 b0c0_in r0_0 0 0 nch_c180 w=3.89u l=8u ad=1.8672p as=1.8672p pd=8.74u ps=8.74u
+      Mw_b0c0_in_r0_0 b0c0_in r0_0 vsn 0 nch_c180 w=3.89u l=8u ad=1.8672p as=1.8672p pd=8.74u ps=8.74u
       Md_bias_p1 bias_p1 bias_p1 vdd_bias vdd_bias pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_p1 bias_p1 0 dc 2.5e-10
       Mb_b0c0_in b0c0_in bias_p1 vdd_bias vdd_bias pch_c180 w=1.06u l=8.07u ad=0.5088p as=0.5088p pd=3.08u ps=3.08u
@@ -199,23 +200,23 @@ describe('the network deck', () => {
       Cf_b0c0 b0c0_in vdd_ff 1.23696608348e-11
       Xb0c0 vdd_cell 0 b0c0_in b0c0_out b0c0_m3d b0c0_thr b0c0_wid b0c0_gain b0c0_v0 bmru_cell
       Vm_b0c0 b0c0_out b0c0_m3d dc 0
-      Md_b0u0 b0u0_d b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_b0u0 b0u0_d b0u0 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_b0u0 b0u0 b0u0_d dc 0
-      Md_b0c0y_n b0c0y_n b0c0y_n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_b0c0y_n b0c0y_n b0c0y_n vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Mcv_b0c0y_n b0c0y_n b0c0_out vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      Mw_b0u0_b0c0y b0u0 b0c0y_n 0 0 nch_c180 w=2.22u l=8.03u ad=1.0656p as=1.0656p pd=5.4u ps=5.4u
-      Md_bias_n1 bias_n1 bias_n1 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_b0u0_b0c0y b0u0 b0c0y_n vsn 0 nch_c180 w=2.22u l=8.03u ad=1.0656p as=1.0656p pd=5.4u ps=5.4u
+      Md_bias_n1 bias_n1 bias_n1 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Ibias_n1 vdd_bias bias_n1 dc 2.5e-10
-      Mb_b0u0 b0u0 bias_n1 0 0 nch_c180 w=1.74u l=8.03u ad=0.8352p as=0.8352p pd=4.44u ps=4.44u
+      Mb_b0u0 b0u0 bias_n1 vsn 0 nch_c180 w=1.74u l=8.03u ad=0.8352p as=0.8352p pd=4.44u ps=4.44u
       Md_h1_0p h1_0p_d h1_0p vdd_ff vdd_ff pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_h1_0p h1_0p_d h1_0p dc 0
-      Mw_h1_0p_r0_0 h1_0p r0_0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
-      Mw_h1_0p_b0u0 h1_0p b0u0 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_h1_0p_r0_0 h1_0p r0_0 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Mw_h1_0p_b0u0 h1_0p b0u0 vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       * classifier: logit_c = I(pos node) - I(neg node)
-      Md_o0p o0p_d o0p 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_o0p o0p_d o0p vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0p o0p o0p_d dc 0
       Mw_o0p_h0_0n o0p h0_0n vdd_ff vdd_ff pch_c180 w=1.37u l=8.02u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
-      Md_o0n o0n_d o0n 0 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
+      Md_o0n o0n_d o0n vsn 0 nch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u
       Vm_o0n o0n o0n_d dc 0
       Mw_o0n_h1_0p o0n h1_0p vdd_ff vdd_ff pch_c180 w=1.37u l=8.02u ad=0.6576p as=0.6576p pd=3.7u ps=3.7u
       Mb_o0n o0n bias_p1 vdd_bias vdd_bias pch_c180 w=1.66u l=8.01u ad=0.7968p as=0.7968p pd=4.28u ps=4.28u

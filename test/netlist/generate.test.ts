@@ -150,6 +150,25 @@ describe('netlist generator', () => {
     expect(0.0098 - resetReleaseS(3, 4, 0.01)).toBeCloseTo(resetReleaseS(1, 4, 0.01), 15);
   });
 
+  it('puts every NMOS mirror device on vsn = nmosSourceV and leaves the cells and their bias diodes on ground', () => {
+    expect(c180.nmosSourceV).toBe(0.1);
+    const nmos = ofType(built.elements, 'mos').filter((e) => e.polarity === 'n');
+    const cellBias = nmos.filter((e) => /^d_b\d+c\d+_(thr|wid|gain)$/.test(e.name));
+    expect(cellBias.length).toBe(3 * net.blocks.length * net.cells);
+    for (const e of cellBias) expect(e.source, e.name).toBe('0');
+    const mirror = nmos.filter((e) => !cellBias.includes(e));
+    expect(mirror.length).toBeGreaterThan(20);
+    for (const e of mirror) expect([e.name, e.source, e.bulk]).toEqual([e.name, 'vsn', '0']);
+    expect(g.deck).toMatch(/^Vsn vsn 0 dc 0\.1$/m);
+    // Without the field nothing is lifted and no vsn source is written.
+    const grounded = { ...c180, nmosSourceV: undefined };
+    const gg = generateNetlist(net, x, { process: grounded });
+    expect(gg.deck).not.toMatch(/\bvsn\b/);
+    expect(
+      ofType(buildCircuit(net, x, { process: grounded }).elements, 'mos').filter((e) => e.source === 'vsn'),
+    ).toEqual([]);
+  });
+
   it('counts 9 transistors per cell inside the total', () => {
     const cellInstances = ofType(built.elements, 'inst').filter((e) => e.subckt === 'bmru_cell').length;
     expect(cellInstances).toBe(net.blocks.length * net.cells);
