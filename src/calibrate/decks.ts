@@ -35,7 +35,10 @@ export function sweepDeck(
       title,
       modelLines: deckLines ?? process.deckLines,
       options: DEFAULT_SPICE_OPTIONS,
-      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }, ...nmosSourceSupply(process)],
+      supplies: [
+        { type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV },
+        ...nmosSourceSupply(process),
+      ],
       ...parts,
       analysis: { kind: 'dc', source: SWEEP_SOURCE, ...sweep },
     },

@@ -483,7 +483,10 @@ export function railChargeDeck(process: Process, polarity: 'n' | 'p', deckLines?
       title: `rail charge steps (${polarity} diode)`,
       modelLines: deckLines ?? process.deckLines,
       options: DEFAULT_SPICE_OPTIONS,
-      supplies: [{ type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV }, ...nmosSourceSupply(process)],
+      supplies: [
+        { type: 'vsrc', name: 'dd', plus: 'vdd', minus: '0', dcV: process.vddV },
+        ...nmosSourceSupply(process),
+      ],
       elements,
       saves,
       analysis: { kind: 'tran', tStepS: 1e-6, tStopS: s.stopS, tStartS: 0, tMaxS: 20e-6 },

@@ -1015,7 +1015,13 @@ function networkDeck(
     // through bmru (ngspice 39 ignores -D num_threads; two 2-thread runs on 2 cores took 77 s instead of 11 s).
     options: { acct: true, ...DEFAULT_SPICE_OPTIONS, num_threads: SINGLE_THREAD, ...opts.spiceOptions },
     supplies: [
-      ...DOMAINS.map((d): VoltageSource => ({ type: 'vsrc', name: SUPPLY[d], plus: SUPPLY[d], minus: '0', dcV: p.vddV })),
+      ...DOMAINS.map((d): VoltageSource => ({
+        type: 'vsrc',
+        name: SUPPLY[d],
+        plus: SUPPLY[d],
+        minus: '0',
+        dcV: p.vddV,
+      })),
       ...nmosSourceSupply(p),
     ],
     temperatureC: opts.temperatureC,
