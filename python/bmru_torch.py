@@ -51,6 +51,7 @@ DTYPES = {
     "F32": (torch.float32, "f"),
     "F16": (torch.float16, "e"),
     "BF16": (torch.bfloat16, None),  # no struct format: the top 16 bits of a float32
+    "I64": (torch.int64, "q"),  # the features file's label, target and split (CrossEntropyLoss targets)
 }
 DTYPE_NAME = {torch_dtype: name for name, (torch_dtype, _) in DTYPES.items()}
 
@@ -173,11 +174,12 @@ def tensor_bytes(t: torch.Tensor) -> bytes:
 
 
 def save_safetensors(tensors: dict, path, metadata: dict | None = None) -> None:
-    """Write {name: tensor} (F64, F32, F16 or BF16, each in its own dtype) with string metadata."""
+    """Write {name: tensor} (F64, F32, F16, BF16 or I64, each in its own dtype) with string metadata. Wider dtypes
+    first, as the reference writer lays them out: every tensor starts on a whole value, with no gaps."""
     header: dict = {"__metadata__": metadata} if metadata else {}
     blobs = []
     offset = 0
-    for name, t in tensors.items():
+    for name, t in sorted(tensors.items(), key=lambda kv: -kv[1].element_size()):
         if t.dtype not in DTYPE_NAME:
             raise ValueError(f"{name}: dtype {t.dtype} is not one of F64, F32, F16, BF16")
         blob = tensor_bytes(t)
@@ -291,7 +293,7 @@ def main(argv=None) -> None:
                           ("frames", 40), ("seed", 1)):
         rnd.add_argument(f"--{flag}", type=int, default=default)
     rnd.add_argument("--no-skip", action="store_true")
-    rnd.add_argument("--dtype", choices=sorted(DTYPES), default="F32")
+    rnd.add_argument("--dtype", choices=["BF16", "F16", "F32", "F64"], default="F32")
     args = parser.parse_args(argv)
     if args.command == "forward":
         trace = load_model(args.model)(load_inputs(args.inputs))

@@ -15,6 +15,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInputs, loadModel, networkTensors, runNetwork, type Network, type Trace } from '../../src/model/index.js';
 import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers.js';
+import { writeFeatureFile } from '../../src/audio/features.js';
+import { toyFeatureSet } from '../train/toy.js';
 import { torchPython } from './torch-python.js';
 
 const run = promisify(execFile);
@@ -31,12 +33,17 @@ interface TorchTrace {
   tensors?: Record<string, number[]>;
 }
 
-async function torch(...args: string[]): Promise<TorchTrace> {
-  const python = torchPython();
-  if (python === undefined) throw new Error('no python with torch (vitest.config.ts should have skipped this file)');
-  const { stdout } = await run(python, [SCRIPT, ...args], { maxBuffer: 64 << 20 });
-  return JSON.parse(stdout) as TorchTrace;
+/** Run python with torch: `args` after the interpreter; stdout parsed as JSON. */
+async function python<T>(...args: string[]): Promise<T> {
+  const interpreter = torchPython();
+  if (interpreter === undefined)
+    throw new Error('no python with torch (vitest.config.ts should have skipped this file)');
+  const { stdout } = await run(interpreter, args, { maxBuffer: 64 << 20 });
+  return JSON.parse(stdout) as T;
 }
+
+/** bmru_torch.py's command line. */
+const torch = (...args: string[]) => python<TorchTrace>(SCRIPT, ...args);
 
 /** Positions where two float sequences differ in any bit (Object.is: NaN equals NaN, -0 differs from +0). */
 function bitDifferences(a: ArrayLike<number>, b: readonly number[]): number[] {
@@ -183,4 +190,32 @@ describe('a model written from torch loads in the toolkit and gives the same tra
       expectCellsSwitch(net, tr);
     });
   }
+});
+
+describe('the features file in PyTorch', () => {
+  it('reads label, target and split as int64, which CrossEntropyLoss takes as targets', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'bmru-torch-features-'));
+    try {
+      const set = toyFeatureSet(12, 5);
+      const file = path.join(tmp, 'features.safetensors');
+      await writeFeatureFile(file, set);
+      const code = [
+        'import json, sys, torch',
+        `sys.path.insert(0, ${JSON.stringify(path.dirname(SCRIPT))})`,
+        'from bmru_torch import load_safetensors',
+        `t, meta = load_safetensors(${JSON.stringify(file)})`,
+        'logits = t["mfcc"].float().mean(dim=(1, 2)).unsqueeze(1).repeat(1, 2)',
+        'loss = torch.nn.functional.cross_entropy(logits, t["target"])',
+        'print(json.dumps({k: [str(v.dtype), v.tolist()] for k, v in t.items() if k != "mfcc"} | {"mfcc": str(t["mfcc"].dtype), "loss": loss.item()}))',
+      ].join('\n');
+      const got = await python<Record<string, unknown>>('-c', code);
+      expect(got.label).toEqual(['torch.int64', Array.from(set.label)]);
+      expect(got.target).toEqual(['torch.int64', Array.from(set.target)]);
+      expect(got.split).toEqual(['torch.int64', Array.from(set.split)]);
+      expect(got.mfcc).toBe('torch.float32');
+      expect(Number.isFinite(got.loss)).toBe(true);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
 });
