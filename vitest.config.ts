@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { torchPythonMissing } from './test/python/torch-python.js';
 
 /**
  * One gate per optional tool: the suites that need it run where it is, are skipped elsewhere with the reason
@@ -91,6 +92,14 @@ export const GATES: readonly Gate[] = [
     suites: ['test/browser/**'],
     unavailable: () => doesNotRun(process.env.BMRU_CHROMIUM || 'chromium', ['--version']),
     install: 'apt-get install -y chromium, or set BMRU_CHROMIUM to its path',
+  },
+  {
+    needs: 'Python with PyTorch',
+    variable: 'BMRU_TORCH_TESTS',
+    // The PyTorch reference python/bmru_torch.py against the toolkit, both ways through the model file.
+    suites: ['test/python/**'],
+    unavailable: torchPythonMissing,
+    install: 'apt-get install -y python3-torch (for /usr/bin/python3), or set BMRU_PYTHON to a python with torch',
   },
   {
     needs: 'a local Slurm (scripts/slurm-local.sh starts one: root, slurm-wlm and munge)',

@@ -3,9 +3,11 @@
  *
  * The file is safetensors (readable with `safetensors.numpy.load_file` in Python, `readFeatureFile` here):
  *   `mfcc`    F32 [N, 101, 13]  normalised MFCCs of each clip (mfcc.ts: the reference pipeline)
- *   `label`   F32 [N]           index into the metadata's `labels`
- *   `target`  F32 [N]           1 for the keyword, 0 for other words and silence
- *   `split`   F32 [N]           0 train, 1 validation, 2 test (Speech Commands' lists or hash rule)
+ *   `label`   I64 [N]           index into the metadata's `labels`
+ *   `target`  I64 [N]           1 for the keyword, 0 for other words and silence
+ *   `split`   I64 [N]           0 train, 1 validation, 2 test (Speech Commands' lists or hash rule)
+ * The indices are int64, the dtype PyTorch's CrossEntropyLoss wants as targets; files written before held them as
+ * F32 and still read.
  * `__metadata__` (strings): `format` = `bmru-kws-features/1`, `keyword`, `labels` (JSON list, code-point order),
  * `splits` (JSON list), `files` (JSON list of `<label>/<file>.wav`, with `#<second>` for a background-noise
  * slice), `mfcc` (JSON of the MfccOptions, plus the normalisation), `source` (the folder it was made from).
@@ -112,7 +114,10 @@ export async function computeFeatures(
   };
 }
 
-/** Write a feature set as safetensors (float32 values; the format is in the file comment). */
+/** The integer tensors of the file, stored as I64 (files written before held them as F32). */
+const INDEX_TENSORS = { label: 'I64', target: 'I64', split: 'I64' } as const;
+
+/** Write a feature set as safetensors (float32 MFCCs, int64 indices; the format is in the file comment). */
 export async function writeFeatureFile(file: string, set: FeatureSet): Promise<void> {
   const n = set.files.length;
   const tensors = new Map<string, Tensor>([
@@ -133,7 +138,7 @@ export async function writeFeatureFile(file: string, set: FeatureSet): Promise<v
     }),
     source: set.source,
   };
-  await writeFileAtomic(file, writeSafetensors(tensors, metadata, 'F32'));
+  await writeFileAtomic(file, writeSafetensors(tensors, metadata, 'F32', INDEX_TENSORS));
 }
 
 /** Read a features file; an InputError names the file and the tensor or field that is wrong. */
@@ -146,7 +151,7 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
       file,
     });
   }
-  const { tensors, metadata } = parseSafetensors(buf, file);
+  const { tensors, metadata } = parseSafetensors(buf, file, ['F16', 'BF16', 'F32', 'F64', 'I64']);
   const meta = metadata as Record<string, string | undefined>;
   if (meta.format !== FEATURES_FORMAT) {
     throw new InputError(`expected metadata format '${FEATURES_FORMAT}', got ${JSON.stringify(meta.format)}`, {

@@ -241,6 +241,35 @@ export function referenceOptions<T>(y: Argv<T>) {
     });
 }
 
+/**
+ * `--unit-current`: I_unit in A instead of the model's (the same network at another current; power scales with it).
+ * `modelDefault` says what the default is in --help.
+ */
+export function unitCurrentOption<T>(y: Argv<T>, modelDefault = "the model's") {
+  return y
+    .option('unit-current', {
+      type: 'number',
+      describe: "I_unit (A): override the model's; power scales with it",
+      defaultDescription: modelDefault,
+    })
+    .check(
+      (a) =>
+        a['unit-current'] === undefined ||
+        (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) ||
+        `--unit-current must be a current in A > 0, got ${a['unit-current']}`,
+    );
+}
+
+/**
+ * The network at `--unit-current` (unchanged without it), and where its I_unit comes from for the range check's
+ * error: the flag when given, else the model file's field.
+ */
+export function withUnitCurrent(net: Network, unitCurrent: number | undefined): { net: Network; source: RangeSource } {
+  return unitCurrent === undefined
+    ? { net, source: {} }
+    : { net: { ...net, unitCurrentA: unitCurrent }, source: { unitField: '--unit-current' } };
+}
+
 /** What `referenceOptions` parsed. */
 export interface ReferenceArgs {
   reference?: string;

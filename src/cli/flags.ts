@@ -98,6 +98,43 @@ export async function commandFlags(): Promise<FlagRow[]> {
   return rows;
 }
 
+/** One `.example(...)` of a command's --help, `$0` as `bmru`. */
+export interface HelpExample {
+  readonly command: string;
+  readonly example: string;
+  readonly description: string;
+}
+
+/** The examples of a command built by `builder` and of its subcommands (yargs keeps them without a getter). */
+function examplesOf(command: string, builder: unknown): HelpExample[] {
+  const y = yargs([]) as Argv;
+  const own: HelpExample[] = [];
+  const example = y.example.bind(y);
+  const record = (cmd: string | [string, string?][], description?: string): Argv => {
+    for (const [e, d] of Array.isArray(cmd) ? cmd : [[cmd, description] as const])
+      own.push({ command, example: e.replaceAll('$0', 'bmru'), description: d ?? '' });
+    return example(cmd as string, description as string);
+  };
+  Object.assign(y, { example: record });
+  if (typeof builder === 'function') builder(y);
+  const handlers = (
+    y as unknown as {
+      getInternalMethods(): { getCommandInstance(): { getCommandHandlers(): Record<string, Definition> } };
+    }
+  )
+    .getInternalMethods()
+    .getCommandInstance()
+    .getCommandHandlers();
+  return [...own, ...Object.entries(handlers).flatMap(([name, h]) => examplesOf(`${command} ${name}`, h.builder))];
+}
+
+/** Every example of every command's --help, loading each command module. */
+export async function commandExamples(): Promise<HelpExample[]> {
+  const out: HelpExample[] = [];
+  for (const c of COMMANDS) out.push(...examplesOf(c.name, (await c.load()).builder));
+  return out;
+}
+
 /** Short flags that stand for different long options in different commands. */
 export function shortFlagClashes(rows: readonly FlagRow[]): { short: string; flags: string[] }[] {
   const byShort = new Map<string, Set<string>>();

@@ -104,33 +104,50 @@ const GROUPS: Readonly<Record<string, readonly string[]>> = {
   fidelity: ['check', 'baseline'],
 };
 
-/** Parses `argv` (without node and the script) and runs the command it names. */
-export async function main(argv: string[]): Promise<void> {
+/** The parser of `argv`: the named command in full, the others by name; strict (an unknown flag is an error). */
+async function parserFor(argv: string[], dryHandler?: () => void) {
   const entry = COMMANDS.find((c) => c.name === argv[0]);
-  const named = entry !== undefined;
-  // Commands with subcommands keep the options on the subcommand: point at `bmru analyze noise --help`, not at
-  // `bmru analyze --help`, which does not list them.
-  const sub = named && GROUPS[argv[0]]?.includes(argv[1]) ? ` ${argv[1]}` : '';
-  const help = named ? `bmru ${argv[0]}${sub} --help` : 'bmru --help';
-  const loaded = entry ? await entry.load() : undefined;
+  const module = entry ? await entry.load() : undefined;
+  const loaded = module && dryHandler ? { ...module, handler: dryHandler } : module;
   const cli = yargs(argv)
     .scriptName('bmru')
     .usage(
       '$0 <command> [options]\n\nCo-simulate FQ-BMRU recurrent networks: software model vs transistor-level ngspice circuit.',
     );
   // The named command in full; the others by name and description only, for the command list.
+  if (dryHandler) {
+    // Subcommands (`batch run`) are declared in their group's builder, on this same instance: their handlers too.
+    const command = cli.command.bind(cli) as (...args: unknown[]) => unknown;
+    const dry = (...args: unknown[]) =>
+      command(
+        ...args.map((a) => (typeof a === 'object' && a !== null && 'handler' in a ? { ...a, handler: dryHandler } : a)),
+      );
+    Object.assign(cli, { command: dry });
+  }
   for (const c of COMMANDS) {
     const command = c.usage ?? c.name;
     if (c === entry && loaded) cli.command({ ...loaded, command, describe: c.describe } as unknown as CommandModule);
     else cli.command(command, c.describe);
   }
-  await cli
+  return cli
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
     .strict()
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .wrap(null)
+    .wrap(null);
+}
+
+/** Parses `argv` (without node and the script) and runs the command it names. */
+export async function main(argv: string[]): Promise<void> {
+  const named = COMMANDS.some((c) => c.name === argv[0]);
+  // Commands with subcommands keep the options on the subcommand: point at `bmru analyze noise --help`, not at
+  // `bmru analyze --help`, which does not list them.
+  const sub = named && GROUPS[argv[0]]?.includes(argv[1]) ? ` ${argv[1]}` : '';
+  const help = named ? `bmru ${argv[0]}${sub} --help` : 'bmru --help';
+  await (
+    await parserFor(argv)
+  )
     .fail((msg, err, y) => {
       // A usage error comes as a message (a failed .check also as err, a string); a command's error as an Error.
       if (err instanceof Error && err.name !== 'YError') throw err;
@@ -158,4 +175,26 @@ export function run(): Promise<void> {
     console.error(`error: ${describeFailure(e)}`);
     process.exitCode = EXIT_ERROR;
   });
+}
+
+/**
+ * Parse `argv` as `bmru` does, with every check (strict flags, choices, positionals, the commands' .check rules),
+ * but run no command (each handler is replaced by one that only notes it was reached): undefined when it parses,
+ * else the usage error bmru would print. For the --help examples.
+ */
+export async function dryParse(argv: string[]): Promise<string | undefined> {
+  let error: string | undefined;
+  let reached = false;
+  const parser = (await parserFor(argv, () => void (reached = true)))
+    .exitProcess(false)
+    // Called for a usage error; parsing may go on, so the first message is kept.
+    .fail((msg, err) => {
+      error ??= msg ?? String(err);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    error ??= e instanceof Error ? e.message : String(e);
+  }
+  return error ?? (reached ? undefined : 'no command handler was reached (only a group named, or --help)');
 }

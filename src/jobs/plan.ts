@@ -19,6 +19,7 @@ import { PACKAGE_ROOT } from '../util/paths.js';
 import { processCorners } from '../netlist/corners.js';
 import { MAX_FRAMES } from '../model/limits.js';
 import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
+import { formatSi } from '../netlist/ranges.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
@@ -113,6 +114,8 @@ export interface Plan {
   readonly reference?: ReferenceName;
   /** A hardware-aware model file for the hwaware reference. */
   readonly hwawareModel?: { readonly path: string; readonly file: string };
+  /** I_unit (A) for every model instead of each model's own (`--unit-current`); undefined: the models'. */
+  readonly unitCurrentA?: number;
 }
 
 /** An input set as the plan names it. */
@@ -132,6 +135,8 @@ export interface PlanOverrides {
   readonly out?: string;
   readonly reference?: ReferenceName;
   readonly hwawareModel?: string;
+  /** `--unit-current`: I_unit (A) for every model of the plan. */
+  readonly unitCurrentA?: number;
 }
 
 /**
@@ -198,6 +203,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
           : resolve('out', `batch-${raw.name}`),
     ...(reference === undefined ? {} : { reference }),
     ...(hwawareModel === undefined ? {} : { hwawareModel }),
+    ...(overrides.unitCurrentA === undefined ? {} : { unitCurrentA: overrides.unitCurrentA }),
   };
 }
 
@@ -296,6 +302,8 @@ export interface Job {
   readonly reference?: ReferenceName | null;
   /** The hardware-aware model scored beside the others; null (or absent): none. */
   readonly hwaware?: { readonly path: string; readonly file: string; readonly sha256: string } | null;
+  /** I_unit (A) the job runs the model at instead of the model's (`--unit-current`); null (or absent): the model's. */
+  readonly unitCurrentA?: number | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -400,6 +408,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
               spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
               reference: plan.reference ?? null,
               hwaware,
+              unitCurrentA: plan.unitCurrentA ?? null,
             };
             const id = jobId(content, plan.calibrated);
             if (seen.has(id)) {
@@ -510,6 +519,8 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     spiceSeed: job.spiceSeed,
     reference: job.reference ?? undefined,
     hwaware: job.hwaware?.sha256,
+    // Absent without --unit-current, so that jobs at the model's own I_unit keep their ids.
+    unitCurrentA: job.unitCurrentA ?? undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -538,6 +549,7 @@ function jobLabel(job: JobContent): string {
     where,
     ...(job.seed === null ? [] : [`seed ${job.seed}`]),
     ...(job.reference ? [`vs ${job.reference}`] : []),
+    ...(job.unitCurrentA != null ? [`at ${formatSi(job.unitCurrentA, 'A')}`] : []),
   ].join(' ');
 }
 

@@ -293,12 +293,18 @@ async function runJob(ctx: RunContext, job: Job): Promise<ResultRecord | undefin
 /** One co-simulation of a job. */
 async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   const { plan, processes } = ctx.expanded;
-  const net = await ctx.model(job.model.file);
+  const loaded = await ctx.model(job.model.file);
+  // --unit-current: the model at another I_unit; a range error then names the flag, not the model's field.
+  const overridden = job.unitCurrentA != null;
+  const net = overridden ? { ...loaded, unitCurrentA: job.unitCurrentA! } : loaded;
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
   // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
   checkTransistorBudget(shapeOf(net), plan.maxTransistors, job.model.file);
-  checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), { file: job.model.file });
+  checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), {
+    file: job.model.file,
+    ...(overridden ? { unitField: '--unit-current' } : {}),
+  });
   const hwaware = await jobHwaware(ctx, job, net);
   return cosimulate(net, inputs, {
     ...(job.reference ? { reference: job.reference } : {}),

@@ -47,6 +47,8 @@ export interface SbatchOptions {
   readonly reference?: string;
   /** A hardware-aware model file (absolute), passed on as `--hwaware-model`. */
   readonly hwawareModel?: string;
+  /** I_unit (A) for every model, passed on as `--unit-current` (absent: the models'). */
+  readonly unitCurrentA?: number;
 }
 
 /** Where `bmru batch submit` keeps the script and the task logs: `<out>/slurm/`. */
@@ -135,6 +137,7 @@ export function sbatchScript(o: SbatchOptions): string {
     ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
     ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]),
     ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
+    ...(o.unitCurrentA === undefined ? [] : ['--unit-current', String(o.unitCurrentA)]),
     `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`,
     `-j ${o.cpusPerTask}`,
     '-q',

@@ -3,8 +3,9 @@
  *   bytes 0..7   little-endian u64 N: length of the JSON header
  *   bytes 8..8+N JSON object: { "__metadata__"?: {string: string}, name: {dtype, shape, data_offsets: [begin, end]} }
  *   then the data section; offsets are relative to its start, tensors are little-endian, row-major.
- * Only F32 and F64 are part of the interchange contract (DESIGN §1b). Small enough that a dependency
- * would add more surface than it saves.
+ * Only F32 and F64 are part of the interchange contract (DESIGN §1b); F16 and BF16 are upcast. I64 (integer
+ * class labels, what PyTorch's CrossEntropyLoss wants) is read only where a caller asks for it (the features file).
+ * Small enough that a dependency would add more surface than it saves.
  */
 import { InputError } from '../errors.js';
 import type { ModelMetadata, Tensor } from './tensors.js';
@@ -12,9 +13,15 @@ import type { ModelMetadata, Tensor } from './tensors.js';
 const HEADER_LEN_BYTES = 8;
 /** Guard against a corrupt length field making us allocate gigabytes (the format caps headers at 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
-/** Bytes per value of the dtypes read; F16 and BF16 (common PyTorch saves) are upcast exactly to float64. */
-const DTYPE_BYTES = { F16: 2, BF16: 2, F32: 4, F64: 8 } as const;
-type DType = keyof typeof DTYPE_BYTES;
+/**
+ * Bytes per value of the dtypes read; F16 and BF16 (common PyTorch saves) are upcast exactly to float64, I64 values
+ * are read as numbers (exact up to 2^53; beyond is refused).
+ */
+const DTYPE_BYTES = { F16: 2, BF16: 2, F32: 4, F64: 8, I64: 8 } as const;
+export type SafetensorsDType = keyof typeof DTYPE_BYTES;
+type DType = SafetensorsDType;
+/** The dtypes a model file may hold. */
+const FLOAT_DTYPES: readonly DType[] = ['F16', 'BF16', 'F32', 'F64'];
 
 interface HeaderEntry {
   dtype: string;
@@ -26,6 +33,8 @@ interface HeaderEntry {
 export function parseSafetensors(
   buf: Uint8Array,
   file?: string,
+  /** The dtypes accepted (default the floats, F16 to F64); the features file adds I64. */
+  dtypes: readonly SafetensorsDType[] = FLOAT_DTYPES,
 ): { tensors: Map<string, Tensor>; metadata: ModelMetadata } {
   if (buf.byteLength < HEADER_LEN_BYTES)
     throw new InputError('expected a safetensors file (8-byte header length), file too short', { file });
@@ -61,7 +70,7 @@ export function parseSafetensors(
       metadata = raw as ModelMetadata;
       continue;
     }
-    entries.push([name, checkEntry(raw, name, file)]);
+    entries.push([name, checkEntry(raw, name, dtypes, file)]);
   }
   // Every entry is checked against the file before any tensor is decoded: what the header declares costs
   // nothing to write, the decoded values cost 8 bytes each.
@@ -71,7 +80,9 @@ export function parseSafetensors(
   for (const [name, entry] of entries) {
     const dtype = entry.dtype as DType;
     const count = (entry.data_offsets[1] - entry.data_offsets[0]) / DTYPE_BYTES[dtype];
-    tensors.set(name, { shape: entry.shape, data: decode(view, dataStart + entry.data_offsets[0], count, dtype) });
+    const data = decode(view, dataStart + entry.data_offsets[0], count, dtype);
+    if (dtype === 'I64') checkSafeIntegers(data, name, file);
+    tensors.set(name, { shape: entry.shape, data });
   }
   return { tensors, metadata };
 }
@@ -142,12 +153,14 @@ function jsonKind(v: unknown): string {
         : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function checkEntry(raw: unknown, name: string, file?: string): HeaderEntry {
+function checkEntry(raw: unknown, name: string, dtypes: readonly DType[], file?: string): HeaderEntry {
   const e = raw as Partial<HeaderEntry>;
   if (typeof e !== 'object' || e === null)
     throw new InputError('expected a header entry object', { file, field: name });
-  if (!(e.dtype! in DTYPE_BYTES))
-    throw new InputError(`expected dtype F16, BF16, F32 or F64, got ${JSON.stringify(e.dtype)}`, { file, field: name });
+  if (!dtypes.includes(e.dtype as DType)) {
+    const list = `${dtypes.slice(0, -1).join(', ')} or ${dtypes[dtypes.length - 1]}`;
+    throw new InputError(`expected dtype ${list}, got ${JSON.stringify(e.dtype)}`, { file, field: name });
+  }
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InputError(`expected shape as a list of non-negative integers, got ${JSON.stringify(e.shape)}`, {
       file,
@@ -171,8 +184,22 @@ function decode(view: DataView, offset: number, count: number, dtype: DType): Fl
   return out;
 }
 
+/** I64 values read as numbers must be exact: beyond 2^53 a label would silently become its neighbour. */
+function checkSafeIntegers(data: Float64Array, name: string, file?: string): void {
+  const bad = data.findIndex((v) => !Number.isSafeInteger(v));
+  if (bad >= 0) {
+    throw new InputError(`expected an integer within +-2^53 (read as a float64 exactly), got ${data[bad]}`, {
+      file,
+      field: name,
+      index: bad,
+    });
+  }
+}
+
 /** One little-endian value of each dtype as a number (exact: every F16/BF16/F32 value is a float64). */
 const READ: Readonly<Record<DType, (view: DataView, at: number) => number>> = {
+  // Rounded to the nearest float64 beyond 2^53; checkSafeIntegers refuses those.
+  I64: (v, at) => Number(v.getBigInt64(at, true)),
   F64: (v, at) => v.getFloat64(at, true),
   F32: (v, at) => v.getFloat32(at, true),
   // bfloat16 is the top half of a float32.
@@ -196,15 +223,27 @@ export function half(bits: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** Serialise tensors (as F32 or F64) plus string metadata into safetensors bytes. */
+/** The dtypes written. */
+type WriteDType = 'F32' | 'F64' | 'BF16' | 'I64';
+
+/**
+ * Serialise tensors plus string metadata into safetensors bytes: each tensor as `dtype`, or as `perTensor[name]`
+ * where given (I64 takes integers only: a RangeError names the tensor and value otherwise).
+ */
 export function writeSafetensors(
   tensors: ReadonlyMap<string, Tensor>,
   metadata: Record<string, string>,
-  dtype: 'F32' | 'F64' | 'BF16' = 'F32',
+  dtype: WriteDType = 'F32',
+  perTensor: Readonly<Record<string, WriteDType>> = {},
 ): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
+  const dtypeOf = (name: string): WriteDType => perTensor[name] ?? dtype;
+  // Wider dtypes first (stable otherwise), as the reference writer lays them out: every tensor then starts on a
+  // whole value without gaps between tensors, which the reference reader refuses.
+  const layout = [...tensors].sort(([a], [b]) => DTYPE_BYTES[dtypeOf(b)] - DTYPE_BYTES[dtypeOf(a)]);
   let offset = 0;
-  for (const [name, t] of tensors) {
+  for (const [name, t] of layout) {
+    const dtype = dtypeOf(name);
     const bytes = t.data.length * DTYPE_BYTES[dtype];
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -218,9 +257,13 @@ export function writeSafetensors(
   view.setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, HEADER_LEN_BYTES);
   let pos = HEADER_LEN_BYTES + headerBytes.length;
-  for (const t of tensors.values()) {
+  for (const [name, t] of layout) {
+    const dtype = dtypeOf(name);
     for (const v of t.data) {
-      if (dtype === 'F32') view.setFloat32(pos, v, true);
+      if (dtype === 'I64') {
+        if (!Number.isSafeInteger(v)) throw new RangeError(`${name}: I64 takes integers within +-2^53, got ${v}`);
+        view.setBigInt64(pos, BigInt(v), true);
+      } else if (dtype === 'F32') view.setFloat32(pos, v, true);
       else if (dtype === 'BF16') view.setUint16(pos, bfloat16Bits(v), true);
       else view.setFloat64(pos, v, true);
       pos += DTYPE_BYTES[dtype];

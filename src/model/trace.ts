@@ -28,14 +28,32 @@ export function traceToJson(net: Network, tr: Trace): TraceJson {
   };
 }
 
-/** Long-format rows, one per (frame, block, unit): easy to filter and plot in any tool. */
+/**
+ * Long-format rows, one per (frame, block, unit): easy to filter and plot in any tool. `unit` runs over
+ * max(S, H): candidate, state and state_current are those of cell `unit` (empty where unit >= S), block_output is
+ * component `unit` of h after the block (empty where unit >= H); vote and logit_0..logit_{C-1} are the frame's,
+ * repeated on each of its rows.
+ */
 export function traceCsvRows(net: Network, tr: Trace): (string | number)[][] {
-  const out: (string | number)[][] = [['frame', 'block', 'unit', 'candidate', 'state', 'state_current', 'vote']];
+  const { cells: S, width: H, classes: C } = net;
+  const logitNames = Array.from({ length: C }, (_, c) => `logit_${c}`);
+  const out: (string | number)[][] = [
+    ['frame', 'block', 'unit', 'candidate', 'state', 'state_current', 'vote', 'block_output', ...logitNames],
+  ];
   for (let t = 0; t < tr.frames; t++) {
+    const logits = Array.from(tr.logits.subarray(t * C, (t + 1) * C));
     net.blocks.forEach((b, k) => {
-      for (let j = 0; j < net.cells; j++) {
-        const s = tr.states[k][t * net.cells + j];
-        out.push([t, k, j, tr.candidates[k][t * net.cells + j], s, s * Math.abs(b.cell.alpha[j]), tr.votes[t]]);
+      for (let j = 0; j < Math.max(S, H); j++) {
+        const cell =
+          j < S
+            ? [
+                tr.candidates[k][t * S + j],
+                tr.states[k][t * S + j],
+                tr.states[k][t * S + j] * Math.abs(b.cell.alpha[j]),
+              ]
+            : ['', '', ''];
+        const output = j < H ? tr.blockOutputs[k][t * H + j] : '';
+        out.push([t, k, j, ...cell, tr.votes[t], output, ...logits]);
       }
     });
   }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,64 @@ describe('features file', () => {
     expect(back.mfcc).toMatchObject({ nFft: 512, hopSamples: 160, nMels: 40, nMfcc: 13 });
     back.data.forEach((v, i) => expect(v).toBe(Math.fround(set.data[i])));
     expect(splitCounts(back).map((r) => r[0])).toEqual(['_silence_', 'no', 'yes']);
+  });
+
+  it("stores label, target and split as int64 (the targets PyTorch's CrossEntropyLoss takes), the MFCCs as float32", async () => {
+    const set = await computeFeatures(root, { backgroundNoise: 'slice' });
+    const file = path.join(root, 'features-i64.safetensors');
+    await writeFeatureFile(file, set);
+    const bytes = await readFile(file);
+    const headerLen = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
+    expect(header.mfcc.dtype).toBe('F32');
+    // Back to back from 0 to the end (the reference reader refuses gaps), each tensor on a whole value of its dtype.
+    const spans = Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([, v]) => (v as { data_offsets: [number, number] }).data_offsets)
+      .sort((a, b) => a[0] - b[0]);
+    expect(spans.map(([b]) => b)).toEqual([0, ...spans.slice(0, -1).map(([, e]) => e)]);
+    expect(spans.at(-1)![1]).toBe(bytes.length - 8 - headerLen);
+    expect(header.label.data_offsets[0] % 8).toBe(0);
+    for (const [name, want] of [
+      ['label', set.label],
+      ['target', set.target],
+      ['split', set.split],
+    ] as const) {
+      expect(header[name], name).toMatchObject({ dtype: 'I64', shape: [5] });
+      const [begin, end] = header[name].data_offsets as [number, number];
+      const raw = bytes.subarray(8 + headerLen + begin, 8 + headerLen + end);
+      const values = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      expect(Array.from(values, Number), name).toEqual(Array.from(want));
+    }
+  });
+
+  it('still reads a features file written before, with F32 label, target and split', async () => {
+    const set = await computeFeatures(root, { backgroundNoise: 'slice' });
+    const file = path.join(root, 'features-f32.safetensors');
+    await writeFeatureFile(file, set);
+    const { parseSafetensors, writeSafetensors } = await import('../../src/model/safetensors.js');
+    const { tensors, metadata } = parseSafetensors(await readFile(file), file, ['F32', 'I64']);
+    await writeFile(file, writeSafetensors(tensors, metadata as Record<string, string>, 'F32'));
+    const header = (await readFile(file)).subarray(8, 8 + Number((await readFile(file)).readBigUInt64LE(0)));
+    expect(JSON.parse(header.toString('utf8')).label.dtype).toBe('F32');
+    const back = await readFeatureFile(file);
+    expect(Array.from(back.label)).toEqual(Array.from(set.label));
+    expect(Array.from(back.target)).toEqual(Array.from(set.target));
+    expect(Array.from(back.split)).toEqual(Array.from(set.split));
+  });
+
+  it('refuses an int64 index beyond 2^53 (not exact as a number), naming the tensor and index', async () => {
+    const set = await computeFeatures(root, { backgroundNoise: 'slice' });
+    const file = path.join(root, 'features-big.safetensors');
+    await writeFeatureFile(file, set);
+    const bytes = await readFile(file);
+    const headerLen = Number(bytes.readBigUInt64LE(0));
+    const [begin] = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')).label.data_offsets as number[];
+    bytes.writeBigInt64LE(2n ** 53n + 1n, 8 + headerLen + begin + 2 * 8);
+    await writeFile(file, bytes);
+    await expect(readFeatureFile(file)).rejects.toThrow(
+      `${file} 'label' at index 2: expected an integer within +-2^53 (read as a float64 exactly), got 9007199254740992`,
+    );
   });
 
   it('names the file and the field when it is not a features file', async () => {

@@ -36,8 +36,9 @@ describe('bmru simulate', () => {
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });
     expect(r.stdout).toContain('trace written to trace.csv');
     const rows = (await readFile(path.join(cli.dir, 'trace.csv'), 'utf8')).trimEnd().split('\n');
-    expect(rows[0]).toBe('frame,block,unit,candidate,state,state_current,vote');
+    expect(rows[0]).toBe('frame,block,unit,candidate,state,state_current,vote,block_output,logit_0,logit_1');
     expect(rows).toHaveLength(1 + 101 * 2 * 4);
+    expect(rows[1].split(',')).toHaveLength(10);
   });
 });
 

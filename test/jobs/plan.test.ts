@@ -247,6 +247,18 @@ describe('plan references', () => {
     expect(hw.jobs[0].id).not.toBe(plain.jobs[0].id);
   });
 
+  it('--unit-current gives jobs of their own, labelled with it; without it the ids stay as they were', async () => {
+    const plain = await expandPlan(await plan('u0.yaml', text));
+    expect(plain.jobs[0].unitCurrentA).toBeNull();
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], unitCurrentA: undefined }, true));
+    const at = await expandPlan(await loadPlan(path.join(dir, 'u0.yaml'), { unitCurrentA: 5e-10 }));
+    expect(at.plan.unitCurrentA).toBe(5e-10);
+    expect(at.jobs[0]).toMatchObject({ unitCurrentA: 5e-10, label: 'kws-example clip-101.csv c180 at 500 pA' });
+    expect(at.jobs[0].id).not.toBe(plain.jobs[0].id);
+    const other = await expandPlan(await loadPlan(path.join(dir, 'u0.yaml'), { unitCurrentA: 1e-9 }));
+    expect(other.jobs[0].id).not.toBe(at.jobs[0].id);
+  });
+
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
     const e = await inputError(plan('r3.yaml', `${text}reference: hwaware\n`));
     expect(e.field).toBe('reference');

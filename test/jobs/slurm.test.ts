@@ -58,6 +58,11 @@ describe('sbatchScript', () => {
     expect(text).toMatch(/batch run .* --reference 'trained' --hwaware-model '\/models\/hw aware\.json' --slice/);
   });
 
+  it('passes a --unit-current of the submit command on to every task', () => {
+    expect(sbatchScript(BASE)).not.toContain('--unit-current');
+    expect(sbatchScript({ ...BASE, unitCurrentA: 5e-10 })).toMatch(/batch run .* --unit-current 5e-10 --slice/);
+  });
+
   it('asks for an array of n tasks with the CPUs, job name and a log per task under <out>/slurm/', () => {
     expect(directives(sbatchScript(BASE))).toEqual([
       '--job-name=bmru-p',

@@ -31,6 +31,15 @@ describe('half-precision tensors', () => {
     expect(bfloat16Bits(Math.PI)).toBe(0x4049); // 3.14159... rounds to 3.140625
   });
 
+  it('refuses an integer (I64) tensor in a model file: only the features file takes I64', () => {
+    const net = randomNetwork({ inputs: 3, width: 4, blocks: 1, classes: 2, seed: 3 });
+    const tensors = new Map(networkTensors(net)).set('out.bias', { shape: [2], data: Float64Array.of(0, 1) });
+    const bytes = writeSafetensors(tensors, networkMetadata(net), 'F32', { 'out.bias': 'I64' });
+    expect(() => parseModel(bytes, 'm.safetensors')).toThrow(
+      `m.safetensors 'out.bias': expected dtype F16, BF16, F32 or F64, got "I64"`,
+    );
+  });
+
   it('loads a whole model saved as BF16, upcast to the bfloat16 values, and runs it', () => {
     const net = randomNetwork({ inputs: 3, width: 4, blocks: 2, classes: 2, seed: 3 });
     const bytes = writeSafetensors(networkTensors(net), networkMetadata(net), 'BF16');

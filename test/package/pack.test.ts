@@ -55,6 +55,7 @@ describe('the packed package, installed', () => {
     expect(list).toContain('package/LICENSE');
     expect(list).toContain('package/dist/index.js');
     expect(list).toContain('package/models/c180/calibration.json');
+    expect(list).toContain('package/python/bmru_torch.py');
     expect(list.filter((f) => /^package\/(test|src|bench)\//.test(f) || f.endsWith('.map'))).toEqual([]);
     expect(list.length).toBeLessThan(400);
     expect(await readdir(path.join(app(), 'node_modules', 'bmru-cosim', 'dist'))).toContain('index.d.ts');

@@ -14,7 +14,7 @@ import {
   submitSbatch,
 } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
-import { intAtLeast, referenceOptions, type ReferenceArgs } from '../common.js';
+import { intAtLeast, referenceOptions, unitCurrentOption, type ReferenceArgs } from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import {
   aggregate,
@@ -67,12 +67,16 @@ const planOptions = <T>(y: Argv<T>) =>
       describe: "PDK folder for processes whose deck lines use {kit} (overrides the plan's kit)",
     });
 
-/** Plan overrides of run and submit: the kit, the output folder, the verdict's reference and the hardware-aware model. */
-const overrides = (a: { out?: string; kit?: string } & ReferenceArgs) => ({
+/**
+ * Plan overrides of run and submit: the kit, the output folder, the verdict's reference, the hardware-aware model
+ * and I_unit.
+ */
+const overrides = (a: { out?: string; kit?: string; unitCurrent?: number } & ReferenceArgs) => ({
   out: a.out,
   kit: a.kit,
   reference: a.reference as ReferenceName | undefined,
   hwawareModel: a.hwawareModel,
+  unitCurrentA: a.unitCurrent,
 });
 
 const REFERENCE_EPILOGUE =
@@ -84,7 +88,7 @@ const runCommand = {
   command: 'run <plan>',
   describe: 'Run every job of a plan that has no result yet; each result is written the moment its job ends',
   builder: (y: Argv) =>
-    referenceOptions(planOptions(y))
+    unitCurrentOption(referenceOptions(planOptions(y)), "each model's")
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
       .option('workers', {
         alias: 'j',
@@ -125,6 +129,7 @@ const runCommand = {
         'two ngspice processes at once; rerun the same command to finish an interrupted batch',
       )
       .example('$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1', 'one task of an 8-way Slurm array')
+      .example('$0 batch run plan.yaml --unit-current 1e-9', 'every model at I_unit = 1 nA (jobs of their own)')
       .epilogue(
         `${REFERENCE_EPILOGUE}\n` +
           'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
@@ -135,6 +140,7 @@ const runCommand = {
 
 interface RunArgs extends ReferenceArgs {
   plan: string;
+  unitCurrent?: number;
   out?: string;
   kit?: string;
   workers: number;
@@ -206,7 +212,7 @@ const submitCommand = {
   describe:
     'Run a plan as a Slurm job array: writes <out>/slurm/submit.sbatch and submits it; task i runs `batch run --slice i/n`',
   builder: (y: Argv) =>
-    referenceOptions(planOptions(y))
+    unitCurrentOption(referenceOptions(planOptions(y)), "each model's")
       .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
       .option('slurm', {
         type: 'boolean',
@@ -290,6 +296,7 @@ const submitCommand = {
 
 interface SubmitArgs extends ReferenceArgs {
   plan: string;
+  unitCurrent?: number;
   out?: string;
   kit?: string;
   tasks?: number;
@@ -328,6 +335,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
     kit: plan.kit,
     reference: a.reference,
     hwawareModel: a.hwawareModel === undefined ? undefined : plan.hwawareModel?.file,
+    unitCurrentA: plan.unitCurrentA,
   });
   await makeDir(slurmDir(plan.outDir));
   await writeJobsFile(paths, jobsFileOf(expanded)); // `bmru batch status <out>` works before the first task starts

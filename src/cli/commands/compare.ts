@@ -24,13 +24,15 @@ import {
   processOptions,
   referenceOptions,
   timeoutOption,
+  unitCurrentOption,
+  withUnitCurrent,
   writeClamps,
   type AnalysisArgs,
   type ReferenceArgs,
 } from '../common.js';
 
 export function builder(y: Argv) {
-  return referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800))
+  return unitCurrentOption(referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800)))
     .option('tolerances', {
       alias: 't',
       type: 'string',
@@ -75,6 +77,7 @@ export function builder(y: Argv) {
       'your model on the GF180MCU kit with your tolerances',
     )
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
+    .example('$0 compare --unit-current 5e-10', 'the same network at I_unit = 0.5 nA: half the currents')
     .example('$0 compare --keep-raw --waveforms b0c0_in,i(vm_b0c0)', 'chart two more vectors, keep the rawfile')
     .example('$0 compare --from-raw out/compare-kws-example-c180/circuit.raw', 'rewrite the reports without ngspice')
     .example(
@@ -102,6 +105,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   fromRaw?: string;
   waveforms?: string;
   nearTies: number;
+  unitCurrent?: number;
 }
 
 /** The kept rawfile's name in the output folder. */
@@ -120,7 +124,8 @@ export async function handler(a: Args): Promise<void> {
   const inputs = loaded.inputs;
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
-  const { net, clamps } = checkCircuit(loaded.net, proc, calibration, a);
+  const asked = withUnitCurrent(loaded.net, a.unitCurrent);
+  const { net, clamps } = checkCircuit(asked.net, proc, calibration, a, asked.source);
   const refs = await loadReferences(a, net);
   const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
   const extraSaves = waveformVectors(a.waveforms);
@@ -153,6 +158,7 @@ export async function handler(a: Args): Promise<void> {
     inputs: a.inputs,
     process: proc.name,
     calibrated: Boolean(calibration),
+    ...(a.unitCurrent === undefined ? {} : { unitCurrentA: a.unitCurrent }),
     ...(a.hwawareModel === undefined ? {} : { hwawareModel: a.hwawareModel }),
   };
   const kept = await keepRaw(r, out, a);

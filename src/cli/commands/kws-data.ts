@@ -95,7 +95,7 @@ export function builder(y: Argv) {
       'a quarter-size set (~15 s; ~88% held-out accuracy at width 4, too few test clips for bmru kws --clips 50)',
     )
     .example(
-      '$0 kws-data -o /tmp/tiny --keyword-clips 4 --other-clips 4 --silence-clips 2 --speakers 2',
+      '$0 kws-data -o /tmp/tiny --keyword-clips 4 --other-clips 4 --silence-clips 2 --speakers 3',
       'a tiny set for a quick test',
     )
     .epilogue(

@@ -37,6 +37,8 @@ import {
   processOptions,
   referenceOptions,
   timeoutOption,
+  unitCurrentOption,
+  withUnitCurrent,
   writeClamps,
   type ReferenceArgs,
 } from '../common.js';
@@ -55,7 +57,7 @@ const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
 
 export function builder(y: Argv) {
   return (
-    referenceOptions(timeoutOption(processOptions(y), 1800))
+    unitCurrentOption(referenceOptions(timeoutOption(processOptions(y), 1800)), "the model's (kws-w4: 250 pA)")
       .option('model', {
         alias: 'm',
         type: 'string',
@@ -79,11 +81,6 @@ export function builder(y: Argv) {
         type: 'string',
         default: String(DEFAULT_KWS_CLIPS),
         describe: 'how many clips (evenly spaced through the split, so each label keeps its share), or "all"',
-      })
-      .option('unit-current', {
-        type: 'number',
-        describe: "I_unit (A): override the model's; power scales with it",
-        defaultDescription: "the model's (kws-w4: 250 pA)",
       })
       .option('workers', {
         alias: 'j',
@@ -120,12 +117,6 @@ export function builder(y: Argv) {
           a.clips === 'all' ||
           (Number.isInteger(Number(a.clips)) && Number(a.clips) >= 1) ||
           `--clips must be an integer >= 1 or "all", got "${a.clips}"`,
-      )
-      .check(
-        (a) =>
-          a['unit-current'] === undefined ||
-          (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) ||
-          `--unit-current must be a current in A > 0, got ${a['unit-current']}`,
       )
       .check((a) => intAtLeast('workers', a.workers, 1))
       // NaN (from --min-agreement abc) would pass any agreement: `x < NaN` is false.
@@ -182,16 +173,10 @@ export async function handler(a: Args): Promise<void> {
     throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, {
       file: a.features,
     });
-  const asked: Network = a.unitCurrent === undefined ? trained : { ...trained, unitCurrentA: a.unitCurrent };
+  const asked = withUnitCurrent(trained, a.unitCurrent);
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   // Before the batch writes a deck: the budget and the process's ranges (clamped values go into model.json).
-  const { net, clamps } = checkCircuit(
-    asked,
-    proc,
-    calibration,
-    a,
-    a.unitCurrent === undefined ? {} : { unitField: '--unit-current' },
-  );
+  const { net, clamps } = checkCircuit(asked.net, proc, calibration, a, asked.source);
   const tolerances = a.tolerances ? await loadTolerances(a.tolerances) : DEFAULT_TOLERANCES;
   const refs = await loadReferences(a, net);
   const split = a.split as Split; // yargs checked it against SPLITS

@@ -11,7 +11,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe:
-        'write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit)',
+        "write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit: candidate, state, state current, vote, block output, the frame's logits)",
     })
     .example('$0 simulate', 'the shipped example clip; prints votes and the decision')
     .example('$0 simulate -m model.safetensors -i clip.csv -o trace.csv', 'a trained model, trace as CSV');
