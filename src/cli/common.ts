@@ -261,6 +261,40 @@ export function unitCurrentOption<T>(y: Argv<T>, modelDefault = "the model's") {
 }
 
 /**
+ * `--spice-option name=value` (repeatable): ngspice `.options` over the generator's defaults (DEFAULT_SPICE_OPTIONS);
+ * the deck writer refuses anything but an option name and a number or single word.
+ */
+export function spiceOptionOption<T>(y: Argv<T>) {
+  return y
+    .option('spice-option', {
+      type: 'string',
+      array: true,
+      describe:
+        'ngspice .options entry name=value over the defaults (abstol=1e-15 gmin=1e-15 chgtol=1e-18 reltol=1e-4 vntol=1e-7 method=gear); repeatable',
+    })
+    .check((a) => {
+      for (const e of (a['spice-option'] as string[] | undefined) ?? [])
+        if (!SPICE_OPTION.test(e))
+          return `--spice-option expects name=value (e.g. reltol=1e-3), got ${JSON.stringify(e)}`;
+      return true;
+    });
+}
+
+const SPICE_OPTION = /^[a-z_][a-z0-9_]*=[^\s=]+$/i;
+
+/** The `--spice-option` entries as the generator's `spiceOptions` (numbers where they parse as one). */
+export function spiceOptionsFrom(entries: readonly string[] | undefined): Record<string, string | number> | undefined {
+  if (!entries || entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map((e) => {
+      const [k, v] = e.split('=');
+      const n = Number(v);
+      return [k.toLowerCase(), Number.isFinite(n) ? n : v];
+    }),
+  );
+}
+
+/**
  * The network at `--unit-current` (unchanged without it), and where its I_unit comes from for the range check's
  * error: the flag when given, else the model file's field.
  */

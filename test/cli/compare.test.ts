@@ -40,6 +40,38 @@ describe('bmru compare --unit-current', () => {
   });
 });
 
+describe('bmru compare --spice-option', () => {
+  it('writes the options over the defaults into the deck, records them, and refuses what is not name=value', async () => {
+    const clip = await cli.write('clip3o.csv', exampleClip(3));
+    const r = await cli.run([
+      'compare',
+      '-i',
+      clip,
+      '-o',
+      'loose',
+      '--spice-option',
+      'reltol=1e-3',
+      '--spice-option',
+      'abstol=1e-13',
+      '--timeout',
+      '120',
+    ]);
+    expect([0, 1], r.stderr).toContain(r.exitCode);
+    const options = (await readFile(path.join(cli.dir, 'loose', 'deck.cir'), 'utf8'))
+      .split('\n')
+      .find((l) => l.startsWith('.options'))!;
+    // the two given replace the defaults (1e-4, 1e-15); the others stay
+    expect(options).toMatch(/ reltol=0\.001 /);
+    expect(options).toMatch(/ abstol=1e-13 /);
+    expect(options).toMatch(/ gmin=1e-15 /);
+    expect(options).not.toMatch(/reltol=0\.0001|abstol=1e-15/);
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'loose', 'report.json'), 'utf8'));
+    expect(report.spiceOptions).toEqual({ reltol: 0.001, abstol: 1e-13 });
+    for (const bad of ['reltol', 'reltol=', '=1e-3', 'reltol=1e-3 .include /etc/passwd'])
+      expectOneErrorLine(await cli.run(['compare', '--spice-option', bad]), '--spice-option expects name=value');
+  });
+});
+
 describe('bmru compare: three references', () => {
   const compareTiny = (model: string, clip: string, out: string, ...more: string[]) =>
     cli.run(['compare', '-m', model, '-i', clip, '-o', out, ...more]);

@@ -25,6 +25,8 @@ import {
   referenceOptions,
   timeoutOption,
   unitCurrentOption,
+  spiceOptionOption,
+  spiceOptionsFrom,
   withUnitCurrent,
   writeClamps,
   type AnalysisArgs,
@@ -32,7 +34,7 @@ import {
 } from '../common.js';
 
 export function builder(y: Argv) {
-  return unitCurrentOption(referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800)))
+  return spiceOptionOption(unitCurrentOption(referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800))))
     .option('tolerances', {
       alias: 't',
       type: 'string',
@@ -78,6 +80,10 @@ export function builder(y: Argv) {
     )
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
     .example('$0 compare --unit-current 5e-10', 'the same network at I_unit = 0.5 nA: half the currents')
+    .example(
+      '$0 compare --spice-option reltol=1e-3',
+      'a looser ngspice tolerance: faster; check the states stay the same',
+    )
     .example('$0 compare --keep-raw --waveforms b0c0_in,i(vm_b0c0)', 'chart two more vectors, keep the rawfile')
     .example('$0 compare --from-raw out/compare-kws-example-c180/circuit.raw', 'rewrite the reports without ngspice')
     .example(
@@ -106,6 +112,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   waveforms?: string;
   nearTies: number;
   unitCurrent?: number;
+  spiceOption?: string[];
 }
 
 /** The kept rawfile's name in the output folder. */
@@ -140,6 +147,7 @@ export async function handler(a: Args): Promise<void> {
     title: `bmru compare ${a.model}`,
     maxTransistors: a.maxTransistors,
     extraSaves,
+    spiceOptions: spiceOptionsFrom(a.spiceOption),
     fromRaw,
     run: {
       name: 'compare',
@@ -159,6 +167,7 @@ export async function handler(a: Args): Promise<void> {
     process: proc.name,
     calibrated: Boolean(calibration),
     ...(a.unitCurrent === undefined ? {} : { unitCurrentA: a.unitCurrent }),
+    ...(a.spiceOption === undefined ? {} : { spiceOptions: spiceOptionsFrom(a.spiceOption) }),
     ...(a.hwawareModel === undefined ? {} : { hwawareModel: a.hwawareModel }),
   };
   const kept = await keepRaw(r, out, a);
