@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
 import { strictObject } from '../util/schema.js';
@@ -202,4 +202,34 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Deck lines that travel with the deck: an `.include` / `.lib` of a file inside the process folder (the embedded
+ * card, `{dir}/...`) becomes its bare file name, to be copied next to the deck (ngspice resolves a relative include
+ * from the deck's folder); files elsewhere (a PDK kit) keep their absolute path and are listed in `external`.
+ */
+export function portableDeckLines(
+  lines: readonly string[],
+  processDir: string,
+): { lines: string[]; copies: { from: string; name: string }[]; external: string[] } {
+  const copies: { from: string; name: string }[] = [];
+  const external: string[] = [];
+  const inside = processDir.endsWith(sep) ? processDir : processDir + sep;
+  const out = lines.map((line) => {
+    const m = /^(\.include|\.lib)\s+(\S+)(.*)$/i.exec(line.trim());
+    if (!m || !isAbsolute(m[2])) return line;
+    if (!m[2].startsWith(inside)) {
+      external.push(m[2]);
+      return line;
+    }
+    const name = basename(m[2]);
+    if (copies.some((c) => c.name === name && c.from !== m[2])) {
+      external.push(m[2]); // two files of one name: the second keeps its path
+      return line;
+    }
+    if (!copies.some((c) => c.from === m[2])) copies.push({ from: m[2], name });
+    return `${m[1]} ${name}${m[3]}`;
+  });
+  return { lines: out, copies, external };
 }

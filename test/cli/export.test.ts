@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers.js';
 import { cliFixture, exampleClip, TINY_CLIP, tinyModel, type CliFixture } from './fixture.js';
 
 // The real binary in a temp dir: see fixture.ts (dist/ must be built; npm test does). The exported deck
@@ -32,10 +33,11 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     expect(exported, exported.stderr).toMatchObject({ exitCode: 0, stderr: '' });
     expect(exported.stdout).toMatch(/^c180: \d+ transistors, \d+ mapped elements/);
     expect(exported.stdout).toContain(
-      'wrote exp/deck.cir, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv',
+      'wrote exp/deck.cir, c180.lib, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv',
     );
     const dir = path.join(cli.dir, 'exp');
     expect((await readdir(dir)).sort()).toEqual([
+      'c180.lib',
       'deck.cir',
       'mapping.csv',
       'mapping.json',
@@ -45,6 +47,11 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     ]);
     const read = (name: string) => readFile(path.join(dir, name), 'utf8');
     const deck = await read('deck.cir');
+    // Portable: the embedded card beside the deck, included by name; no path of this machine in the deck.
+    expect(deck.split('\n').slice(0, 4)).toContain('.include c180.lib');
+    expect(await read('c180.lib')).toBe(await readFile(path.join(REPO_ROOT, 'models/c180/c180.lib'), 'utf8'));
+    expect(deck).not.toContain(cli.dir);
+    expect(deck).not.toContain(REPO_ROOT);
     expect(deck).toMatch(new RegExp(`^\\.tran \\S+ ${FRAMES * FRAME_S}\\b`, 'm'));
     expect((await read('mapping.csv')).split('\n')[0]).toBe(
       'parameter,element,realisation,target,realised,setting,error',
@@ -62,11 +69,14 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     const realised = await cli.run(['simulate', '-m', 'exp/realised.json', '-i', clip]);
     expect(realised.stdout, realised.stderr).toMatch(/^5 frames, 2 blocks x 4 cells/);
 
-    const run = await cli.run(['spice', 'exp/deck.cir', '--timeout', '120', '--csv', 'waves.csv']);
+    // The folder runs where it is moved to.
+    await mkdir(path.join(cli.dir, 'elsewhere'));
+    await rename(dir, path.join(cli.dir, 'elsewhere', 'exp'));
+    const run = await cli.run(['spice', 'elsewhere/exp/deck.cir', '--timeout', '120', '--csv', 'waves.csv']);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Transient Analysis: \d+ points, \d+ vectors$/m);
     expect(run.stdout).toMatch(/^ngspice 39\S*, [\d.]+ s$/m);
-    expect(run.stderr).toMatch(/^ngspice exp\/deck\.cir done \([\d.]+ s\)$/m);
+    expect(run.stderr).toMatch(/^ngspice elsewhere\/exp\/deck\.cir done \([\d.]+ s\)$/m);
     const waves = (await readFile(path.join(cli.dir, 'waves.csv'), 'utf8')).trimEnd().split('\n');
     const columns = waves[0].toLowerCase().split(',');
     for (const probe of probes) expect(columns).toContain(probe.toLowerCase());

@@ -1,6 +1,8 @@
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { generateNetlist } from '../../netlist/generate.js';
+import { portableDeckLines } from '../../netlist/process.js';
 import { mappingSummary, writeMappingCsv } from '../../netlist/mapping.js';
 import { networkToJson } from '../../model/json-format.js';
 import { runNetwork } from '../../model/network.js';
@@ -38,7 +40,9 @@ export function builder(y: Argv) {
         "Near ties: the realised cell thresholds that a candidate of the clip (realised model) sits within the process's",
         'resolution of (3% or 5 pA, whichever is larger: the calibration verify rule), where the state depends on the side,',
         'with the unit-frames each decides: near-ties.csv, the first few on the terminal.',
-        'Run the deck yourself with: ngspice -b -r out.raw deck.cir (or: bmru spice deck.cir)',
+        'Run the deck yourself with: ngspice -b -r out.raw deck.cir (or: bmru spice deck.cir). The model files of the',
+        'process folder (the embedded c180 card) are copied beside the deck and included by name, so the folder runs',
+        "wherever it is copied to; a kit's files (GF180MCU) keep their absolute path, which the output names.",
       ].join('\n'),
     );
 }
@@ -57,16 +61,22 @@ export async function handler(
   const { process, calibration } = await loadProcessAndCalibration(a);
   const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
   const inputs = loaded.inputs;
+  // A deck that runs where it is copied to: the process folder's model files go beside it, included by name.
+  const portable = portableDeckLines(process.deckLines, process.dir);
   const g = generateNetlist(net, inputs, {
     process,
     calibration,
-    title: `bmru-cosim: ${a.model}`,
+    // The file name only: a deck handed on must not carry this machine's paths.
+    title: `bmru-cosim: ${basename(a.model)}`,
     maxTransistors: a.maxTransistors,
+    deckLines: portable.lines,
   });
   await ensureWritableDir(a.out); // after the checks: a refused model leaves no folder behind
   const mapping = annotateMapping(g.mapping, clamps);
   // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
   await writeFileAtomic(join(a.out, 'deck.cir'), g.deck);
+  // Through the atomic writer: a full disk names the file and leaves no partial card.
+  for (const c of portable.copies) await writeFileAtomic(join(a.out, c.name), await readFile(c.from));
   await writeMappingCsv(join(a.out, 'mapping.csv'), mapping);
   await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(mapping, null, 1) + '\n');
   await writeClamps(a.out, clamps);
@@ -88,6 +98,8 @@ export async function handler(
   );
   console.log(formatNearTies(near, g.realised.unitCurrentA, undefined, a.nearTies));
   console.log(
-    `wrote ${join(a.out, 'deck.cir')}, mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`,
+    `wrote ${join(a.out, 'deck.cir')}, ${portable.copies.map((c) => `${c.name}, `).join('')}mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`,
   );
+  if (portable.external.length > 0)
+    console.log(`the deck includes files outside its folder (the kit): ${portable.external.join(', ')}`);
 }
