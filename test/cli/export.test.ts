@@ -1,4 +1,6 @@
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers.js';
@@ -81,6 +83,25 @@ describe('bmru export, then bmru spice on the exported deck', () => {
     const columns = waves[0].toLowerCase().split(',');
     for (const probe of probes) expect(columns).toContain(probe.toLowerCase());
     expect(Number(waves.at(-1)!.split(',')[0])).toBeCloseTo(FRAMES * FRAME_S, 12);
+  });
+});
+
+describe('bmru export: a portable deck', () => {
+  it('moved elsewhere and run by plain ngspice from another folder, it gives what compare gives, value for value', async () => {
+    expect((await cli.run(['export', '-i', clip, '-o', 'pexp'])).exitCode).toBe(0);
+    await mkdir(path.join(cli.dir, 'away'));
+    await rename(path.join(cli.dir, 'pexp'), path.join(cli.dir, 'away', 'pexp'));
+    const deck = path.join(cli.dir, 'away', 'pexp', 'deck.cir');
+    const raw = path.join(cli.dir, 'plain.raw');
+    const ng = spawnSync('ngspice', ['-b', '-r', raw, deck], { cwd: tmpdir(), encoding: 'utf8', timeout: 120_000 });
+    expect(ng.status, ng.stderr).toBe(0);
+    const fromPlain = await cli.run(['compare', '-i', clip, '-o', 'cmp-plain', '--from-raw', raw]);
+    const own = await cli.run(['compare', '-i', clip, '-o', 'cmp-own', '--timeout', '120']);
+    expect([fromPlain.exitCode, own.exitCode], fromPlain.stderr + own.stderr).toEqual([own.exitCode, own.exitCode]);
+    const frames = (d: string) => readFile(path.join(cli.dir, d, 'frames.csv'), 'utf8');
+    const plainFrames = await frames('cmp-plain');
+    expect(plainFrames.split('\n').length).toBeGreaterThan(FRAMES * 8); // frames x 2 blocks x 4 cells
+    expect(plainFrames).toBe(await frames('cmp-own'));
   });
 });
 
