@@ -163,9 +163,13 @@ export async function loadProcessAndCalibration(a: {
   return { process, calibration };
 }
 
-/** Default output folder name: `<analysis>-<model file stem>-<process>`. */
-export function outName(analysis: string, modelPath: string, processName: string): string {
-  return `${analysis}-${basename(modelPath).replace(/\.[^.]+$/, '')}-${processName}`;
+/**
+ * Default output folder name, one convention for every command: `<command>-<model stem>[-<inputs stem>]-<process>`,
+ * so a second clip or process does not overwrite the first.
+ */
+export function outName(analysis: string, modelPath: string, processName: string, inputsPath?: string): string {
+  const stem = (p: string) => basename(p).replace(/\.[^.]+$/, '');
+  return `${analysis}-${stem(modelPath)}${inputsPath ? `-${stem(inputsPath)}` : ''}-${processName}`;
 }
 
 /** Arguments every analysis command shares (model, clip, process, timeout, output folder). */
@@ -187,7 +191,7 @@ export async function prepareAnalysis(
   const loaded = await loadModelAndInputs(a);
   const { process, calibration } = await loadProcessAndCalibration(a);
   const { net, clamps } = checkCircuit(loaded.net, process, calibration, a);
-  const out = a.out ?? join('out', outName(analysis, a.model, process.name));
+  const out = a.out ?? join('out', outName(analysis, a.model, process.name, a.inputs));
   await ensureWritableDir(out);
   await writeClamps(out, clamps);
   return { net, inputs: loaded.inputs, process, calibration, out };

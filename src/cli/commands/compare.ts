@@ -20,6 +20,7 @@ import {
   loadModelAndInputs,
   loadProcessAndCalibration,
   loadReferences,
+  outName,
   modelOptions,
   processOptions,
   referenceOptions,
@@ -46,7 +47,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'folder for report.json, report.html, frames.csv, near-ties.csv, deck.cir, mapping.csv',
-      defaultDescription: 'out/compare-<model>',
+      defaultDescription: 'out/compare-<model>-<inputs>-<process>',
     })
     .option('keep', {
       type: 'boolean',
@@ -85,9 +86,12 @@ export function builder(y: Argv) {
       'a looser ngspice tolerance: faster; check the states stay the same',
     )
     .example('$0 compare --keep-raw --waveforms b0c0_in,i(vm_b0c0)', 'chart two more vectors, keep the rawfile')
-    .example('$0 compare --from-raw out/compare-kws-example-c180/circuit.raw', 'rewrite the reports without ngspice')
     .example(
-      '$0 compare --hwaware-model out/hwaware-kws-example-c180/hwaware-model.json',
+      '$0 compare --from-raw out/compare-kws-example-clip-101-c180/circuit.raw',
+      'rewrite the reports without ngspice',
+    )
+    .example(
+      '$0 compare --hwaware-model out/hwaware-kws-example-clip-101-c180/hwaware-model.json',
       'also score the hardware-aware model of bmru analyze hwaware',
     )
     .epilogue(
@@ -134,7 +138,7 @@ export async function handler(a: Args): Promise<void> {
   const asked = withUnitCurrent(loaded.net, a.unitCurrent);
   const { net, clamps } = checkCircuit(asked.net, proc, calibration, a, asked.source);
   const refs = await loadReferences(a, net);
-  const out = a.out ?? join('out', `compare-${basename(a.model).replace(/\.[^.]+$/, '')}-${proc.name}`);
+  const out = a.out ?? join('out', outName('compare', a.model, proc.name, a.inputs));
   const extraSaves = waveformVectors(a.waveforms);
   await ensureWritableDir(out); // before ngspice runs, not after
   const fromRaw = a.fromRaw === undefined ? undefined : { plots: await readRawfile(a.fromRaw), file: a.fromRaw };

@@ -19,6 +19,7 @@ import {
   loadModelAndInputs,
   loadProcessAndCalibration,
   modelOptions,
+  outName,
   processOptions,
   writeClamps,
   type CircuitArgs,
@@ -26,7 +27,12 @@ import {
 
 export function builder(y: Argv) {
   return processOptions(modelOptions(y))
-    .option('out', { alias: 'o', type: 'string', default: 'netlists/out', describe: 'output folder' })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: 'output folder',
+      defaultDescription: 'out/export-<model>-<inputs>-<process>',
+    })
     .option('near-ties', {
       type: 'number',
       default: LISTED_NEAR_TIES,
@@ -53,7 +59,7 @@ export async function handler(
     process: string;
     kit?: string;
     calibrated: boolean;
-    out: string;
+    out?: string;
     nearTies: number;
   },
 ): Promise<void> {
@@ -71,23 +77,24 @@ export async function handler(
     maxTransistors: a.maxTransistors,
     deckLines: portable.lines,
   });
-  await ensureWritableDir(a.out); // after the checks: a refused model leaves no folder behind
+  const out = a.out ?? join('out', outName('export', a.model, process.name, a.inputs));
+  await ensureWritableDir(out); // after the checks: a refused model leaves no folder behind
   const mapping = annotateMapping(g.mapping, clamps);
   // Each file whole or not at all (a full disk leaves no 0-byte deck that ngspice would run).
-  await writeFileAtomic(join(a.out, 'deck.cir'), g.deck);
+  await writeFileAtomic(join(out, 'deck.cir'), g.deck);
   // Through the atomic writer: a full disk names the file and leaves no partial card.
-  for (const c of portable.copies) await writeFileAtomic(join(a.out, c.name), await readFile(c.from));
-  await writeMappingCsv(join(a.out, 'mapping.csv'), mapping);
-  await writeFileAtomic(join(a.out, 'mapping.json'), JSON.stringify(mapping, null, 1) + '\n');
-  await writeClamps(a.out, clamps);
-  await writeFileAtomic(join(a.out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
+  for (const c of portable.copies) await writeFileAtomic(join(out, c.name), await readFile(c.from));
+  await writeMappingCsv(join(out, 'mapping.csv'), mapping);
+  await writeFileAtomic(join(out, 'mapping.json'), JSON.stringify(mapping, null, 1) + '\n');
+  await writeClamps(out, clamps);
+  await writeFileAtomic(join(out, 'probes.json'), JSON.stringify(g.probes, null, 1) + '\n');
   await writeFileAtomic(
-    join(a.out, 'realised.json'),
+    join(out, 'realised.json'),
     networkToJson(g.realised, 'parameters as the circuit realises them'),
   );
   const realisedTrace = runNetwork(g.realised, inputs);
   const near = nearTies(net, g.realised, realisedTrace);
-  await writeCsv(join(a.out, 'near-ties.csv'), nearTiesCsvRows(near));
+  await writeCsv(join(out, 'near-ties.csv'), nearTiesCsvRows(near));
   const m = mappingSummary(mapping, net.unitCurrentA);
   console.log(
     `${process.name}: ${g.transistors} transistors, ${m.rows} mapped elements, ${calibration ? 'calibrated' : 'uncalibrated (identity transfer)'}`,
@@ -98,7 +105,7 @@ export async function handler(
   );
   console.log(formatNearTies(near, g.realised.unitCurrentA, undefined, a.nearTies));
   console.log(
-    `wrote ${join(a.out, 'deck.cir')}, ${portable.copies.map((c) => `${c.name}, `).join('')}mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`,
+    `wrote ${join(out, 'deck.cir')}, ${portable.copies.map((c) => `${c.name}, `).join('')}mapping.csv, mapping.json, probes.json, realised.json, near-ties.csv${clamps.length > 0 ? `, clamped.json (${clamps.length} values clamped)` : ''}`,
   );
   if (portable.external.length > 0)
     console.log(`the deck includes files outside its folder (the kit): ${portable.external.join(', ')}`);

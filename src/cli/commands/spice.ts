@@ -55,7 +55,10 @@ export function builder(y: Argv) {
       describe:
         'run a deck with lines ngspice executes as commands (.control blocks, *# comments, *ng_script): they can run shell commands, so only for decks you wrote; the verdict then rests on the rawfile alone',
     })
-    .example('$0 spice netlists/out/deck.cir --csv waves.csv', 'simulate an exported deck, every vector to CSV')
+    .example(
+      '$0 spice out/export-kws-example-clip-101-c180/deck.cir --csv waves.csv',
+      'simulate an exported deck, every vector to CSV',
+    )
     .example(
       '$0 spice rc.cir --plot AC --csv ac.csv',
       'one plot of a multi-analysis deck; complex values as re/im columns',

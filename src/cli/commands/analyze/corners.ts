@@ -44,7 +44,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'output folder',
-      defaultDescription: 'out/corners-<model>-<process>',
+      defaultDescription: 'out/corners-<model>-<inputs>-<process>',
     })
     .check((a) => intAtLeast('workers', a.workers, 1))
     .example(

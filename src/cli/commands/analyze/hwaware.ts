@@ -43,7 +43,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'output folder (hw-aware model JSON, corrections CSV, report)',
-      defaultDescription: 'out/hwaware-<model>-<process>',
+      defaultDescription: 'out/hwaware-<model>-<inputs>-<process>',
     })
     .check((a) => intAtLeast('fit-seed', a['fit-seed'], 0))
     .example(

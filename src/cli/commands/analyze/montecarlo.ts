@@ -48,7 +48,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'output folder; a rerun with the same campaign resumes (finished samples are kept in samples.jsonl)',
-      defaultDescription: 'out/montecarlo-<model>-<process>',
+      defaultDescription: 'out/montecarlo-<model>-<inputs>-<process>',
     })
     .check(
       (a) => (Number.isInteger(a.samples) && a.samples >= 1) || `--samples must be an integer >= 1, got ${a.samples}`,

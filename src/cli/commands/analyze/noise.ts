@@ -54,7 +54,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'output folder',
-      defaultDescription: 'out/noise-<model>-<process>',
+      defaultDescription: 'out/noise-<model>-<inputs>-<process>',
     })
     .check(
       (a) =>

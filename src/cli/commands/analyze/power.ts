@@ -90,7 +90,7 @@ export function builder(y: Argv) {
       alias: 'o',
       type: 'string',
       describe: 'output folder',
-      defaultDescription: 'out/power-<model>-<process>',
+      defaultDescription: 'out/power-<model>-<inputs>-<process>',
     })
     .check(
       (a) =>

@@ -91,7 +91,7 @@ export async function sweepHandler(a: SweepArgs): Promise<void> {
       ? defaultUnitCurrentsA(net.unitCurrentA)
       : (quantityList(a.unitCurrents, 'unit-currents', 'A') as number[]);
   const stem = modelStem(a.model);
-  const out = resolve(a.out ?? join('out', outName('power-sweep', a.model, proc.name)));
+  const out = resolve(a.out ?? join('out', outName('power-sweep', a.model, proc.name, a.inputs)));
   await ensureWritableDir(out);
   const workers = a.workers ?? os.availableParallelism();
   console.error(
