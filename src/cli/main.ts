@@ -104,6 +104,35 @@ const GROUPS: Readonly<Record<string, readonly string[]>> = {
   fidelity: ['check', 'baseline'],
 };
 
+/** What yargs knows of the options declared (its `getOptions()`, untyped in @types/yargs). */
+interface OptionKinds {
+  string: string[];
+  number: string[];
+  array: string[];
+  alias: Record<string, string[]>;
+}
+
+/**
+ * A flag that takes a value given none (`simulate -m`, last or followed by another flag): yargs reads it as '' and
+ * the command ran its default instead (issue 15). True, or the error naming the flag.
+ */
+export function flagsWithoutValue(argv: readonly string[], options: OptionKinds): true | string {
+  const valued = new Set([...options.string, ...options.number, ...options.array]);
+  const canonical = (name: string) =>
+    Object.entries(options.alias).find(([k, as]) => k === name || as.includes(name))?.[0] ?? name;
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    if (t === '--') break;
+    const m = /^--?([A-Za-z][\w-]*)$/.exec(t);
+    if (!m) continue;
+    const next = argv[i + 1];
+    const hasValue = next !== undefined && !(next.startsWith('-') && !/^-\d|^-\.\d/.test(next));
+    const name = canonical(m[1]);
+    if (!hasValue && valued.has(name)) return `--${name} expects a value`;
+  }
+  return true;
+}
+
 /** The parser of `argv`: the named command in full, the others by name; strict (an unknown flag is an error). */
 async function parserFor(argv: string[], dryHandler?: () => void) {
   const entry = COMMANDS.find((c) => c.name === argv[0]);
@@ -131,6 +160,7 @@ async function parserFor(argv: string[], dryHandler?: () => void) {
   }
   return cli
     .demandCommand(1, 'Name a command; `bmru compare` runs the shipped example end to end.')
+    .check(() => flagsWithoutValue(argv, (cli as unknown as { getOptions(): OptionKinds }).getOptions()), true)
     .strict()
     .recommendCommands()
     .help()

@@ -42,6 +42,38 @@ describe('bmru simulate', () => {
   });
 });
 
+describe('flags that need a value, and output extensions (issue 15)', () => {
+  it.each([
+    [['simulate', '-m'], '--model'],
+    [['simulate', '-i'], '--inputs'],
+    [['simulate', '-o', '-m', 'x.json'], '--out'],
+    [['compare', '--timeout'], '--timeout'],
+    [['compare', '--spice-option', '--keep'], '--spice-option'],
+    [['kws', '--unit-current'], '--unit-current'],
+  ])('%j refuses to run, naming %s, instead of taking the default', async (args, flag) => {
+    const r = await cli.run(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${flag} expects a value (see bmru ${args[0]} --help)`);
+  });
+
+  it("takes a value given with '=': the flag's own rule answers", async () => {
+    const r = await cli.run(['compare', '--unit-current=-1e-9']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'error: --unit-current must be a current in A > 0, got -1e-9 (see bmru compare --help)',
+    );
+  });
+
+  it('simulate -o refuses an extension it does not write, instead of writing JSON under it', async () => {
+    const r = await cli.run(['simulate', '-o', 'trace.txt']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      "error: --out trace.txt: expected a file ending in .json or .csv (the trace's format follows the extension) (see bmru simulate --help)",
+    );
+  });
+});
+
 describe('bmru <command> --help', () => {
   it.each(['simulate', 'export', 'spice', 'compare'])('shows the usage and examples of %s', async (command) => {
     const r = await cli.run([command, '--help']);

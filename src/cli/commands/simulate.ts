@@ -13,6 +13,11 @@ export function builder(y: Argv) {
       describe:
         "write the trace: .json (nested, like conformance expected.json) or .csv (one row per frame x block x unit: candidate, state, state current, vote, block output, the frame's logits)",
     })
+    .check((a) =>
+      a.out === undefined || /\.(json|csv)$/i.test(a.out)
+        ? true
+        : `--out ${a.out}: expected a file ending in .json or .csv (the trace's format follows the extension)`,
+    )
     .example('$0 simulate', 'the shipped example clip; prints votes and the decision')
     .example('$0 simulate -m model.safetensors -i clip.csv -o trace.csv', 'a trained model, trace as CSV');
 }
@@ -21,7 +26,7 @@ export async function handler(a: { model: string; inputs: string; out?: string }
   if (a.out) checkOutputFolder(a.out);
   const { net, inputs } = await loadModelAndInputs(a);
   const tr = runNetwork(net, inputs);
-  if (a.out?.endsWith('.csv')) await writeCsv(a.out, traceCsvRows(net, tr));
+  if (a.out && /\.csv$/i.test(a.out)) await writeCsv(a.out, traceCsvRows(net, tr));
   else if (a.out) await writeFileAtomic(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
   const ones = tr.states.map((s) => s.reduce((x, y) => x + y, 0));
   console.log(
