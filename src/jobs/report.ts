@@ -185,7 +185,7 @@ export function reportCsvRow(r: GroupRow): (string | number)[] {
 /** A plan file (expanded now) or an output folder (its jobs.json). */
 export async function openBatch(
   target: string,
-  opts: { out?: string; kit?: string } = {},
+  opts: { out?: string; kit?: string; unitCurrentA?: number } = {},
 ): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
   const isDir = await stat(target).then(
     (s) => s.isDirectory(),
@@ -196,7 +196,8 @@ export async function openBatch(
     const file = await readJobsFile(paths);
     return { name: file.name, paths, jobs: file.jobs, tolerances: file.tolerances };
   }
-  const plan = await loadPlan(target, { out: opts.out, kit: opts.kit });
+  // A plan run with --unit-current has jobs of their own (another I_unit, other ids): the same flag finds them.
+  const plan = await loadPlan(target, { out: opts.out, kit: opts.kit, unitCurrentA: opts.unitCurrentA });
   const expanded = await expandPlan(plan);
   return { name: plan.name, paths: outPaths(plan.outDir), jobs: expanded.jobs, tolerances: plan.tolerances };
 }

@@ -45,5 +45,16 @@ describe('batch run --unit-current', () => {
       message: expect.stringContaining(OUT_OF_RANGE),
     });
     expectOneErrorLine(await cli.run(['batch', 'run', plan, '--unit-current', '0']), '--unit-current must be');
+
+    // status / report given the plan file find that run's jobs only with the same flag (they have ids of their own).
+    const status = (...more: string[]) => cli.run(['batch', 'status', plan, '-o', 'uc', ...more]);
+    const withFlag = await status('--unit-current', '1e-6');
+    const without = await status();
+    expect(withFlag.stdout).toMatch(/^failed +1 \(bad-input 1\)$/m);
+    expect(withFlag.stdout).toMatch(/^pending +0$/m);
+    expect(withFlag.stdout).toContain('kws-example random2#1 c180 at 1 uA');
+    expect(without.stdout).toMatch(/^failed +0$/m);
+    expect(without.stdout).toMatch(/^pending +1$/m);
+    expect(without.stdout).toContain('1 more results belong to jobs this plan no longer lists (ignored)');
   });
 });

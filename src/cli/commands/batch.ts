@@ -392,11 +392,14 @@ const statusCommand = {
   command: 'status <target>',
   describe: 'Done / failed / pending counts of a batch, from its plan or its output folder',
   builder: (y: Argv) =>
-    planOptions(y).positional('target', {
-      type: 'string',
-      demandOption: true,
-      describe: 'plan YAML file or output folder',
-    }),
+    unitCurrentOption(planOptions(y), "each model's; a plan run with --unit-current needs it here too").positional(
+      'target',
+      {
+        type: 'string',
+        demandOption: true,
+        describe: 'plan YAML file or output folder',
+      },
+    ),
   handler: statusHandler,
 };
 
@@ -404,10 +407,11 @@ interface TargetArgs {
   target: string;
   out?: string;
   kit?: string;
+  unitCurrent?: number;
 }
 
 async function statusHandler(a: TargetArgs): Promise<void> {
-  const { name, paths, jobs } = await openBatch(a.target, a);
+  const { name, paths, jobs } = await openBatch(a.target, { ...a, unitCurrentA: a.unitCurrent });
   console.log(statusText(name, paths, jobs, await readAllResults(paths)));
 }
 
@@ -442,7 +446,7 @@ const reportCommand = {
   describe:
     'Aggregate table per model, process and corner (state agreement, decision match, pass rate), failed jobs; writes report.csv',
   builder: (y: Argv) =>
-    planOptions(y)
+    unitCurrentOption(planOptions(y), "each model's; a plan run with --unit-current needs it here too")
       .positional('target', { type: 'string', demandOption: true, describe: 'plan YAML file or output folder' })
       .option('csv', {
         type: 'string',
@@ -453,7 +457,7 @@ const reportCommand = {
 };
 
 async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
-  const { name, paths, jobs, tolerances } = await openBatch(a.target, a);
+  const { name, paths, jobs, tolerances } = await openBatch(a.target, { ...a, unitCurrentA: a.unitCurrent });
   const records = await readAllResults(paths);
   const rows = aggregate(jobs, records, tolerances);
   const csvFile = a.csv ?? join(paths.dir, 'report.csv');
