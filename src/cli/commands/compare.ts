@@ -148,7 +148,7 @@ export async function handler(a: Args): Promise<void> {
     calibration,
     tolerances,
     ...refs,
-    title: `bmru compare ${a.model}`,
+    title: `bmru compare ${basename(a.model)}`,
     maxTransistors: a.maxTransistors,
     extraSaves,
     spiceOptions: spiceOptionsFrom(a.spiceOption),
