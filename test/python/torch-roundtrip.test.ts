@@ -18,18 +18,13 @@ import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers.js';
 import { writeFeatureFile } from '../../src/audio/features.js';
 import { toyFeatureSet } from '../train/toy.js';
 import { torchPython } from './torch-python.js';
+import type { TraceJson } from '../../src/model/trace.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(REPO_ROOT, 'python', 'bmru_torch.py');
 
 /** The trace bmru_torch.py prints (shared/conformance expected.json layout), plus a random model's tensors. */
-interface TorchTrace {
-  candidates: number[][][];
-  states: number[][][];
-  block_outputs: number[][][];
-  logits: number[][];
-  votes: number[];
-  decision: number;
+interface TorchTrace extends TraceJson {
   tensors?: Record<string, number[]>;
 }
 
