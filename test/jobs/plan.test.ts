@@ -139,6 +139,7 @@ describe('plan validation', () => {
     expect(ok.jobs.map((j) => j.corner)).toEqual(['tt', 'ss']);
     // Different corners pull different .lib sections: the ids differ.
     expect(new Set(ok.jobs.map((j) => j.id)).size).toBe(2);
+    expect(new Set(ok.jobs.map((j) => j.process.deckSha256)).size).toBe(2);
     expect(ok.jobs.every((j) => j.spiceSeed === 1)).toBe(true); // X devices: always an explicit seed
     const e = await inputError(
       expandPlan(
@@ -444,5 +445,43 @@ describe('the toolkit digest names', () => {
     const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
     expect(TOOLKIT_VERSION).toBe(`bmru-cosim@${version}`);
     expect(GENERATOR).toBe(`bmru-cosim@${version}+${codeDigest(path.join(REPO_ROOT, 'dist'))}`);
+  });
+});
+
+describe('plan fields at their limits', () => {
+  const head = `process: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`;
+
+  it('takes a name of letters, digits, _ . - only, since it names a folder', async () => {
+    expect((await plan('f0.yaml', `name: a_b.c-1\n${head}`)).name).toBe('a_b.c-1');
+    for (const [i, name] of ['"a b"', '"x/y"', '"ok!"'].entries()) {
+      const e = await inputError(plan(`f1-${i}.yaml`, `name: ${name}\n${head}`));
+      expect([e.field, e.rule]).toEqual(['name', 'expected letters, digits, _ . - only (it names a folder)']);
+    }
+  });
+
+  it('takes a kit path, a tolerance file, seed lists and 0..10 retries; says which forms it wanted', async () => {
+    await writeFile(path.join(dir, 'tol.json'), '{"minStateAgreement": 0.5}');
+    const p = await plan('f2.yaml', `name: t\n${head}kit: pdk\ntolerances: tol.json\nseeds: [3, 4]\nretries: 10\n`);
+    expect([p.kit, p.tolerances.minStateAgreement, p.seeds, p.retries]).toEqual([
+      path.join(dir, 'pdk'),
+      0.5,
+      [3, 4],
+      10,
+    ]);
+    expect((await plan('f3.yaml', `name: t\n${head}retries: 0\n`)).retries).toBe(0);
+    expect((await plan('f4.yaml', `name: t\n${head}`)).retries).toBe(2);
+    for (const [i, bad] of ['-1', '11'].entries()) {
+      expect((await inputError(plan(`f5-${i}.yaml`, `name: t\n${head}retries: ${bad}\n`))).field).toBe('retries');
+    }
+    const s = await inputError(plan('f6.yaml', `name: t\n${head}seeds: seven\n`));
+    expect(s.rule).toBe('expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}');
+    const two = await inputError(plan('f7.yaml', `name: t\n${head}processes: [c180]\n`));
+    expect(two.rule).toBe('give exactly one of process (one name or path) and processes (a list)');
+  });
+
+  it('names the input whose file cannot be read', async () => {
+    const p = await plan('f8.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}, gone.csv]\n`);
+    const e = await inputError(expandPlan(p));
+    expect([e.field, e.rule]).toEqual(['inputs.1', `cannot read ${path.join(dir, 'gone.csv')} (ENOENT)`]);
   });
 });
