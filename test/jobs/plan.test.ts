@@ -485,3 +485,70 @@ describe('plan fields at their limits', () => {
     expect([e.field, e.rule]).toEqual(['inputs.1', `cannot read ${path.join(dir, 'gone.csv')} (ENOENT)`]);
   });
 });
+
+describe('the deck hash in a job id', () => {
+  /** A copy of c180's process in `sub` with these deck lines (and c180.lib beside it, or `lib` as its text). */
+  async function processCopy(sub: string, deckLines: string[], edit: Record<string, unknown> = {}, lib?: string) {
+    const src = path.join(REPO_ROOT, 'models', 'c180');
+    await mkdir(path.join(dir, sub), { recursive: true });
+    const json = { ...JSON.parse(readFileSync(path.join(src, 'process.json'), 'utf8')), deckLines, ...edit };
+    for (const key of Object.keys(edit)) if (edit[key] === undefined) delete json[key];
+    await writeFile(path.join(dir, sub, 'process.json'), JSON.stringify(json));
+    if (lib === undefined) await copyFile(path.join(src, 'c180.lib'), path.join(dir, sub, 'c180.lib'));
+    else await writeFile(path.join(dir, sub, 'c180.lib'), lib);
+    return `${sub}/process.json`;
+  }
+  const deckOf = async (ref: string, extra = '') =>
+    (
+      await expandPlan(
+        await plan(
+          `deck-${ref.replace(/\W/g, '-')}.yaml`,
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n${extra}`,
+        ),
+      )
+    ).jobs[0].process.deckSha256;
+
+  it('hashes included files by content, not path, with blank runs as one blank and line ends trimmed', async () => {
+    const a = await deckOf(await processCopy('pa', ['.include {dir}/c180.lib', '.param a=1 b=2']));
+    // Another folder, the include indented and spaced out, blanks doubled and trailing: the same deck.
+    const b = await deckOf(await processCopy('pb', ['  .include   {dir}/c180.lib', '.param  a=1   b=2 ']));
+    expect(b).toBe(a);
+    // A comment that mentions .include names no file to read.
+    const c = await deckOf(
+      await processCopy('pc', ['.include {dir}/c180.lib', '.param a=1 b=2', '* .include gone.lib']),
+    );
+    expect(c).not.toBe(a);
+    // Blanks are not nothing; the included file's content counts.
+    expect(await deckOf(await processCopy('pd', ['.include {dir}/c180.lib', '.param a=1b=2']))).not.toBe(a);
+    const edited = `${readFileSync(path.join(REPO_ROOT, 'models', 'c180', 'c180.lib'), 'utf8')}\n* edited\n`;
+    expect(await deckOf(await processCopy('pe', ['.include {dir}/c180.lib', '.param a=1 b=2'], {}, edited))).not.toBe(
+      a,
+    );
+  });
+
+  it('names the deck line field when an included file cannot be read', async () => {
+    const ref = await processCopy('pf', ['.include {dir}/c180.lib', '.lib {dir}/missing.lib tt']);
+    const e = await inputError(
+      expandPlan(
+        await plan(
+          'deck-missing.yaml',
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`,
+        ),
+      ),
+    );
+    expect([e.field, e.rule]).toEqual(['deckLines', `cannot read ${path.join(dir, 'pf', 'missing.lib')} (ENOENT)`]);
+  });
+
+  it('says a process defines no corners when it has neither corner sections nor skewed-device corners', async () => {
+    const ref = await processCopy('pg', ['.include {dir}/c180.lib'], { skewCorners: undefined });
+    const e = await inputError(
+      expandPlan(
+        await plan(
+          'deck-nocorner.yaml',
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt]\n`,
+        ),
+      ),
+    );
+    expect(e.rule).toContain("has no corner 'tt': it defines no corners (omit corners to run its typical models)");
+  });
+});
