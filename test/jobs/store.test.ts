@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BmruError, InputError } from '../../src/errors.js';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { BmruError, InputError, OutputError } from '../../src/errors.js';
 import {
   CSV_HEADER,
   JOBS_SCHEMA,
@@ -314,4 +315,27 @@ describe('the output folder at its edges', () => {
       `${paths.lock} is not a lock this version can read; if no bmru batch run is using ${dir}, delete ${paths.lock}`,
     );
   });
+});
+
+describe('streams on a failing disk', () => {
+  it.skipIf(!existsSync('/dev/full'))(
+    'rejects an append the disk refuses, naming the file, and closes both files',
+    async () => {
+      const fds = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === paths.csv;
+          } catch {
+            return false;
+          }
+        }).length;
+      const s = await openStreams({ ...paths, jsonl: '/dev/full' }); // every write: ENOSPC
+      expect(fds()).toBe(1);
+      const e = await s.append(record(1)).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(OutputError);
+      expect((e as Error).message).toContain('/dev/full');
+      await s.close();
+      expect(fds()).toBe(0);
+    },
+  );
 });
