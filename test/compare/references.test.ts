@@ -1,62 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   betterReferences,
-  networkReference,
   checkHwawareFits,
   defaultReference,
   referenceFigures,
   type ReferenceTable,
 } from '../../src/compare/references.js';
+import { InputError } from '../../src/errors.js';
 import { compareRun, type CircuitFrames } from '../../src/compare/index.js';
-import { cosimulate, referenceTable } from '../../src/pipeline.js';
-import { loadProcess } from '../../src/netlist/process.js';
-import { loadCalibration } from '../../src/netlist/calibration.js';
-import { resolveProcessPath } from '../../src/util/paths.js';
 import { runNetwork } from '../../src/model/index.js';
 import type { Network } from '../../src/model/types.js';
-import { tableHwaware } from '../../src/analysis/hwmodel.js';
-
-const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
-
-/**
- * One cell fed c = w x + b. With w = 0.005 (below half the smallest c180 copy, so the circuit leaves it out) the
- * trained candidate at x = 80 is 0.6 (ON, beta_hi 0.5) and the realised one 0.2 (OFF, beta_lo 0.3).
- */
-function tiny(w = 0.005, unitCurrentA = 1e-9): Network {
-  return {
-    arch: 'fq-bmru',
-    inputs: 1,
-    width: 1,
-    cells: 1,
-    classes: 2,
-    skip: false,
-    unitCurrentA,
-    frameS: 0.01,
-    cellParams: 'realised',
-    pre: lin(1, 1, [w], [0]),
-    blocks: [
-      {
-        cand: lin(1, 1, [1], [0.2]),
-        cell: {
-          alpha: Float64Array.of(1),
-          beta1: Float64Array.of(0.3),
-          delta: Float64Array.of(0.2),
-          s0: Float64Array.of(0),
-        },
-        post: lin(1, 1, [1], [0]),
-      },
-    ],
-    out: lin(2, 1, [0, 1], [0.5, 0]),
-  };
-}
-const clip = { frames: 6, features: 1, data: Float64Array.of(0, 80, 80, 0, 80, 80) };
+import { clip, tiny } from './references-net.js';
 
 /** Circuit frames that reproduce a trace exactly. */
-function circuitOf(net: Network): CircuitFrames {
-  const tr = runNetwork(net, clip);
+function circuitOf(net: Network, c = clip): CircuitFrames {
+  const tr = runNetwork(net, c);
   return {
     frames: tr.frames,
     candidates: tr.candidates,
@@ -92,6 +50,9 @@ describe('references', () => {
     expect(betterReferences(t, 'realised')).toEqual(['trained']);
     expect(betterReferences(t, 'trained')).toEqual([]);
     expect(betterReferences({ ...t, hwaware: f(0.995) }, 'realised')).toEqual(['hwaware', 'trained']);
+    // Better is strictly higher: a reference that ties the verdict's is not named.
+    expect(betterReferences({ trained: f(0.98), realised: f(0.98) }, 'realised')).toEqual([]);
+    expect(betterReferences({ trained: f(0.98), realised: f(0.98), hwaware: f(0.99) }, 'trained')).toEqual(['hwaware']);
   });
 
   it('sums a comparison up per reference', () => {
@@ -109,91 +70,49 @@ describe('references', () => {
     });
   });
 
+  it('counts a run of a wrong state once, where it started, as the fresh disagreements', () => {
+    // x = 0, 80, 30, 30: trained candidates 0.2 (OFF), 0.6 (ON), 0.35, 0.35 (in the band [0.3, 0.5): held ON);
+    // the realised circuit stays OFF. Frames 1-3 disagree; frames 2 and 3 carry frame 1's wrong state.
+    const held = { frames: 4, features: 1, data: Float64Array.of(0, 80, 30, 30) };
+    const trained = tiny();
+    const c = compareRun(trained, runNetwork(trained, held), circuitOf(tiny(0), held), held);
+    expect(referenceFigures(c)).toEqual({
+      stateAgreement: 1 / 4,
+      voteAgreement: 1 / 4,
+      decisionMatch: false,
+      softwareDecision: 1,
+      circuitDecision: 0,
+      disagreements: 3,
+      freshDisagreements: 1,
+    });
+  });
+
   it('accepts a hardware-aware model of the same network only', () => {
     expect(() => checkHwawareFits(tiny(0), tiny(), 'hw.json')).not.toThrow();
     expect(() => checkHwawareFits(tiny(0, 2.5e-10), tiny(), 'hw.json')).toThrow(
       /hw\.json 'unitCurrentA': is not a hardware-aware model of this network: unitCurrentA is 2.5e-10, the model has 1e-9/,
     );
     expect(() => checkHwawareFits({ ...tiny(), classes: 3 }, tiny(), 'hw.json')).toThrow(/'classes'/);
-  });
-});
-
-describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async () => {
-  const process = await loadProcess(resolveProcessPath('c180'));
-  const calibration = await loadCalibration(process.dir);
-  const net = tiny();
-
-  it('scores the circuit against the trained and the realised model and judges the realised one', async () => {
-    const r = await cosimulate(net, clip, { process, calibration, run: { name: 'refs-test', timeoutMs: 60_000 } });
-    expect(r.reference).toBe('realised');
-    expect(Object.keys(r.references)).toEqual(['trained', 'realised']);
-    expect(r.comparison).toBe(r.references.realised!.comparison);
-    expect(r.software).toBe(r.references.realised!.software);
-    const t = referenceTable(r);
-    expect(t.realised).toMatchObject({ stateAgreement: 1, decisionMatch: true });
-    expect(t.trained).toMatchObject({ stateAgreement: 2 / 6, decisionMatch: false });
-    expect(r.verdict.pass).toBe(true);
-    const asTrained = await cosimulate(net, clip, {
-      process,
-      calibration,
-      reference: 'trained',
-      run: { name: 'refs-test', timeoutMs: 60_000 },
-    });
-    expect(asTrained.comparison.stateAgreement).toBe(2 / 6);
-    expect(asTrained.verdict.pass).toBe(false);
-  });
-
-  it('makes a per-process hardware-aware model the default reference, and refuses hwaware when there is none', async () => {
-    const seen: string[] = [];
-    const build = (n: Network, c: { process: { name: string } }) => {
-      seen.push(c.process.name);
-      return networkReference({ ...n, pre: lin(1, 1, [0], [0]) });
-    };
-    const r = await cosimulate(net, clip, {
-      process,
-      calibration,
-      hwaware: { origin: 'process', build, source: 'test builder' },
-      run: { name: 'refs-test', timeoutMs: 60_000 },
-    });
-    expect(seen).toEqual(['c180']);
-    expect(r.reference).toBe('hwaware');
-    expect(Object.keys(r.references)).toEqual(['trained', 'realised', 'hwaware']);
-    expect(r.comparison.stateAgreement).toBe(1);
-    const none = { origin: 'process' as const, build: () => undefined, source: 'test builder' };
-    const fallback = await cosimulate(net, clip, {
-      process,
-      calibration,
-      hwaware: none,
-      run: { name: 'refs-test', timeoutMs: 60_000 },
-    });
-    expect(fallback.reference).toBe('realised');
-    await expect(cosimulate(net, clip, { process, calibration, hwaware: none, reference: 'hwaware' })).rejects.toThrow(
-      /test builder give none for process c180 \(measure them: bmru calibrate -p c180/,
-    );
-    await expect(cosimulate(net, clip, { process, calibration, reference: 'hwaware' })).rejects.toThrow(
-      /needs a hardware-aware model/,
-    );
-  });
-
-  it("scores the process's table-built hardware-aware model by default where the calibration has hardware tables", async () => {
-    const hwaware = { origin: 'process' as const, build: tableHwaware, source: 'tables' };
-    const r = await cosimulate(net, clip, {
-      process,
-      calibration,
-      hwaware,
-      run: { name: 'refs-test', timeoutMs: 60_000 },
-    });
-    expect(r.reference).toBe('hwaware');
-    // The hardware-aware model reads the realised thresholds, and on this clip predicts the circuit as well as they do.
-    expect(r.references.hwaware!.net).toEqual(r.references.realised!.net);
-    expect(referenceTable(r).hwaware).toMatchObject({ stateAgreement: 1, decisionMatch: true });
-    const bare = { ...calibration!, hardware: undefined };
-    const without = await cosimulate(net, clip, {
-      process,
-      calibration: bare,
-      hwaware,
-      run: { name: 'refs-test', timeoutMs: 60_000 },
-    });
-    expect(without.reference).toBe('realised');
+    // Each shape field is named, with both values.
+    const net = tiny();
+    const cases: [string, Network, string][] = [
+      ['inputs', { ...net, inputs: 2 }, 'inputs is 2, the model has 1'],
+      ['width', { ...net, width: 3 }, 'width is 3, the model has 1'],
+      ['cells', { ...net, cells: 4 }, 'cells is 4, the model has 1'],
+      ['blocks', { ...net, blocks: [...net.blocks, ...net.blocks] }, 'blocks is 2, the model has 1'],
+      ['skip', { ...net, skip: true }, 'skip is true, the model has false'],
+    ];
+    for (const [field, hw, says] of cases) {
+      let err: unknown;
+      try {
+        checkHwawareFits(hw, net, 'hw.json');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).field).toBe(field);
+      expect((err as InputError).message).toContain(`'${field}'`);
+      expect((err as InputError).message).toContain(says);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,14 +7,16 @@ import {
   canonicalJson,
   codeDigest,
   expandPlan,
+  GENERATOR,
   jobId,
   loadPlan,
   parsePlan,
   parseSlice,
   sliceJobs,
+  TOOLKIT_VERSION,
 } from '../../src/jobs/plan.js';
 import { REPO_ROOT, SHARED_DIR } from '../helpers.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
 const MODEL = path.join(EXAMPLE, 'kws-example.json');
@@ -137,6 +139,7 @@ describe('plan validation', () => {
     expect(ok.jobs.map((j) => j.corner)).toEqual(['tt', 'ss']);
     // Different corners pull different .lib sections: the ids differ.
     expect(new Set(ok.jobs.map((j) => j.id)).size).toBe(2);
+    expect(new Set(ok.jobs.map((j) => j.process.deckSha256)).size).toBe(2);
     expect(ok.jobs.every((j) => j.spiceSeed === 1)).toBe(true); // X devices: always an explicit seed
     const e = await inputError(
       expandPlan(
@@ -309,5 +312,243 @@ describe('the toolkit digest in every job id', () => {
     expect(codeDigest(dir)).toBe(first);
     expect(codeDigest(path.join(dir, 'none'))).toBe('nodist');
     await rm(dir, { recursive: true });
+  });
+});
+
+// Cases Stryker found no test for (src/jobs/plan.ts); expectations from the documented rules, worked by hand.
+describe('plan rules at their edges', () => {
+  const head = `name: t\nprocess: c180\nmodels: [${MODEL}]\n`;
+
+  it('takes seeds up to 2^31 - 1 (a C int), from a list or from {count, start}, and names seeds past it', async () => {
+    expect((await plan('s0.yaml', `${head}inputs: [${CLIP}]\nseeds: [2147483647]\n`)).seeds).toEqual([2147483647]);
+    expect((await inputError(plan('s1.yaml', `${head}inputs: [${CLIP}]\nseeds: [2147483648]\n`))).field).toBe(
+      'seeds.0',
+    );
+    // start 2147483645, count 3: the last seed is 2147483647, allowed; one more start and it is 2147483648.
+    const last = await plan('s2.yaml', `${head}inputs: [${CLIP}]\nseeds: { count: 3, start: 2147483645 }\n`);
+    expect(last.seeds).toEqual([2147483645, 2147483646, 2147483647]);
+    const e = await inputError(plan('s3.yaml', `${head}inputs: [${CLIP}]\nseeds: { count: 3, start: 2147483646 }\n`));
+    expect([e.file, e.field]).toEqual([path.join(dir, 's3.yaml'), 'seeds']);
+    expect(e.rule).toBe('start + count - 1 must be <= 2147483647');
+    expect((await plan('s4.yaml', `${head}inputs: [${CLIP}]\nseeds: { count: 2 }\n`)).seeds).toEqual([1, 2]);
+  });
+
+  it('asks for plan seeds for input noise, and needs none for a file without noise or a random clip with its own seed', async () => {
+    const e = await inputError(plan('n0.yaml', `${head}inputs:\n  - { file: ${CLIP}, noiseSd: 0.1 }\n`));
+    expect([e.file, e.field]).toEqual([path.join(dir, 'n0.yaml'), 'inputs.0.noiseSd']);
+    expect(e.rule).toContain('give the plan seeds');
+    const r = await inputError(plan('n1.yaml', `${head}inputs:\n  - random: { frames: 3 }\n`));
+    expect(r.rule).toContain('a random clip needs a seed');
+    const ok = await plan(
+      'n2.yaml',
+      `${head}inputs:\n  - { file: ${CLIP}, frames: 3 }\n  - random: { frames: 4, seed: 7 }\n`,
+    );
+    expect(ok.inputs).toEqual([
+      { kind: 'file', path: CLIP, file: CLIP, frames: 3, noiseSd: null },
+      { kind: 'random', frames: 4, seed: 7 },
+    ]);
+    const jobs = (await expandPlan(ok)).jobs;
+    expect(jobs.map((j) => j.input)).toMatchObject([{ noiseSd: null, noiseSeed: null }, { seed: 7 }]);
+    // Without noise no noise seed, even with plan seeds.
+    const seeded = await expandPlan(await plan('n3.yaml', `${head}inputs: [${CLIP}]\nseeds: [4]\n`));
+    expect(seeded.jobs[0].input).toMatchObject({ noiseSd: null, noiseSeed: null });
+  });
+
+  it('refuses duplicate keys and says where the YAML is broken, naming the plan file', async () => {
+    const dup = await inputError(plan('dup-key.yaml', `${head}name: u\ninputs: [${CLIP}]\n`));
+    expect(dup.file).toBe(path.join(dir, 'dup-key.yaml'));
+    expect(dup.rule).toMatch(/^invalid YAML: Map keys must be unique/);
+    const broken = await inputError(plan('broken.yaml', `${head}inputs: [${CLIP}\n`));
+    expect(broken.file).toBe(path.join(dir, 'broken.yaml'));
+    expect(broken.rule).toMatch(/^invalid YAML: .{10,} at line \d+, column \d+/);
+  });
+
+  it('takes the hwaware reference with a hardware-aware model, and leaves out what the plan does not set', async () => {
+    await copyFile(MODEL, path.join(dir, 'hw2.json'));
+    const p = await plan('h0.yaml', `${head}inputs: [${CLIP}]\nreference: hwaware\nhwawareModel: hw2.json\n`);
+    expect(p.reference).toBe('hwaware');
+    expect(p.hwawareModel).toEqual({ path: 'hw2.json', file: path.join(dir, 'hw2.json') });
+    const bare = await plan('h1.yaml', `${head}inputs: [${CLIP}]\n`);
+    for (const key of ['reference', 'hwawareModel', 'unitCurrentA']) expect(Object.keys(bare)).not.toContain(key);
+  });
+
+  it('labels jobs with the model name without its last extension, the random clip, and process/corner', async () => {
+    await copyFile(MODEL, path.join(dir, 'kws.v2.json'));
+    const e = await expandPlan(
+      await plan(
+        'l0.yaml',
+        `name: t\nprocess: c180\nmodels: [kws.v2.json]\ninputs:\n  - random: { frames: 4, seed: 9 }\ncorners: [ss]\n`,
+      ),
+    );
+    expect(e.jobs[0].label).toBe('kws.v2 random4#9 c180/ss');
+  });
+
+  it('hashes a file named twice once, and names the field of an unreadable hardware-aware model', async () => {
+    const twice = await expandPlan(
+      await plan('t0.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}, ${MODEL}]\ninputs: [${CLIP}]\n`),
+    );
+    expect(twice.jobs).toHaveLength(1);
+    expect(twice.duplicates).toBe(1);
+    const p = await plan('t1.yaml', `${head}inputs: [${CLIP}]\nhwawareModel: missing-hw.json\n`);
+    const e = await inputError(expandPlan(p));
+    expect([e.file, e.field]).toEqual([path.join(dir, 't1.yaml'), 'hwawareModel']);
+    expect(e.rule).toBe(`cannot read ${path.join(dir, 'missing-hw.json')} (ENOENT)`);
+  });
+
+  it('names an unreadable plan file by its error code', async () => {
+    const e = await inputError(loadPlan(path.join(dir, 'no-such-plan.yaml')));
+    expect([e.file, e.rule]).toEqual([path.join(dir, 'no-such-plan.yaml'), 'cannot read plan file (ENOENT)']);
+  });
+});
+
+describe('slices at their edges', () => {
+  it('reads multi-digit i/n, blanks around it, and 0/1', () => {
+    expect(parseSlice('12/20')).toEqual({ index: 12, count: 20 });
+    expect(parseSlice(' 1/3 ')).toEqual({ index: 1, count: 3 });
+    expect(parseSlice('0/1')).toEqual({ index: 0, count: 1 });
+  });
+
+  it('refuses trailing text and names --slice', () => {
+    for (const bad of ['1/3x', '1/3/4']) {
+      let err: unknown;
+      try {
+        parseSlice(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(InputError);
+      expect((err as InputError).field).toBe('--slice');
+    }
+  });
+});
+
+describe('canonicalJson key order', () => {
+  it('sorts many keys given in reverse and shuffled order by code unit', () => {
+    expect(canonicalJson({ e: 5, d: 4, c: 3, b: 2, a: 1 })).toBe('{"a":1,"b":2,"c":3,"d":4,"e":5}');
+    expect(canonicalJson({ b: 0, Z: 0, a: 0, A: 0, c: 0, _: 0 })).toBe('{"A":0,"Z":0,"_":0,"a":0,"b":0,"c":0}');
+  });
+});
+
+describe('the toolkit digest names', () => {
+  it('changes when a compiled file is renamed or sits in a subfolder, and is the package version plus the dist digest', async () => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'bmru-digest2-'));
+    await writeFile(path.join(d, 'a.js'), 'x\n');
+    const first = codeDigest(d);
+    await rm(path.join(d, 'a.js'));
+    await writeFile(path.join(d, 'b.js'), 'x\n');
+    expect(codeDigest(d)).not.toBe(first); // same content, another name
+    await mkdir(path.join(d, 'sub'));
+    const before = codeDigest(d);
+    await writeFile(path.join(d, 'sub', 'c.js'), 'y\n');
+    expect(codeDigest(d)).not.toBe(before);
+    await rm(d, { recursive: true });
+    const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
+    expect(TOOLKIT_VERSION).toBe(`bmru-cosim@${version}`);
+    expect(GENERATOR).toBe(`bmru-cosim@${version}+${codeDigest(path.join(REPO_ROOT, 'dist'))}`);
+  });
+});
+
+describe('plan fields at their limits', () => {
+  const head = `process: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`;
+
+  it('takes a name of letters, digits, _ . - only, since it names a folder', async () => {
+    expect((await plan('f0.yaml', `name: a_b.c-1\n${head}`)).name).toBe('a_b.c-1');
+    for (const [i, name] of ['"a b"', '"x/y"', '"ok!"'].entries()) {
+      const e = await inputError(plan(`f1-${i}.yaml`, `name: ${name}\n${head}`));
+      expect([e.field, e.rule]).toEqual(['name', 'expected letters, digits, _ . - only (it names a folder)']);
+    }
+  });
+
+  it('takes a kit path, a tolerance file, seed lists and 0..10 retries; says which forms it wanted', async () => {
+    await writeFile(path.join(dir, 'tol.json'), '{"minStateAgreement": 0.5}');
+    const p = await plan('f2.yaml', `name: t\n${head}kit: pdk\ntolerances: tol.json\nseeds: [3, 4]\nretries: 10\n`);
+    expect([p.kit, p.tolerances.minStateAgreement, p.seeds, p.retries]).toEqual([
+      path.join(dir, 'pdk'),
+      0.5,
+      [3, 4],
+      10,
+    ]);
+    expect((await plan('f3.yaml', `name: t\n${head}retries: 0\n`)).retries).toBe(0);
+    expect((await plan('f4.yaml', `name: t\n${head}`)).retries).toBe(2);
+    for (const [i, bad] of ['-1', '11'].entries()) {
+      expect((await inputError(plan(`f5-${i}.yaml`, `name: t\n${head}retries: ${bad}\n`))).field).toBe('retries');
+    }
+    const s = await inputError(plan('f6.yaml', `name: t\n${head}seeds: seven\n`));
+    expect(s.rule).toBe('expected a list of integers >= 0 or {count: integer >= 1, start?: integer >= 0}');
+    const two = await inputError(plan('f7.yaml', `name: t\n${head}processes: [c180]\n`));
+    expect(two.rule).toBe('give exactly one of process (one name or path) and processes (a list)');
+  });
+
+  it('names the input whose file cannot be read', async () => {
+    const p = await plan('f8.yaml', `name: t\nprocess: c180\nmodels: [${MODEL}]\ninputs: [${CLIP}, gone.csv]\n`);
+    const e = await inputError(expandPlan(p));
+    expect([e.field, e.rule]).toEqual(['inputs.1', `cannot read ${path.join(dir, 'gone.csv')} (ENOENT)`]);
+  });
+});
+
+describe('the deck hash in a job id', () => {
+  /** A copy of c180's process in `sub` with these deck lines (and c180.lib beside it, or `lib` as its text). */
+  async function processCopy(sub: string, deckLines: string[], edit: Record<string, unknown> = {}, lib?: string) {
+    const src = path.join(REPO_ROOT, 'models', 'c180');
+    await mkdir(path.join(dir, sub), { recursive: true });
+    const json = { ...JSON.parse(readFileSync(path.join(src, 'process.json'), 'utf8')), deckLines, ...edit };
+    for (const key of Object.keys(edit)) if (edit[key] === undefined) delete json[key];
+    await writeFile(path.join(dir, sub, 'process.json'), JSON.stringify(json));
+    if (lib === undefined) await copyFile(path.join(src, 'c180.lib'), path.join(dir, sub, 'c180.lib'));
+    else await writeFile(path.join(dir, sub, 'c180.lib'), lib);
+    return `${sub}/process.json`;
+  }
+  const deckOf = async (ref: string, extra = '') =>
+    (
+      await expandPlan(
+        await plan(
+          `deck-${ref.replace(/\W/g, '-')}.yaml`,
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n${extra}`,
+        ),
+      )
+    ).jobs[0].process.deckSha256;
+
+  it('hashes included files by content, not path, with blank runs as one blank and line ends trimmed', async () => {
+    const a = await deckOf(await processCopy('pa', ['.include {dir}/c180.lib', '.param a=1 b=2']));
+    // Another folder, the include indented and spaced out, blanks doubled and trailing: the same deck.
+    const b = await deckOf(await processCopy('pb', ['  .include   {dir}/c180.lib', '.param  a=1   b=2 ']));
+    expect(b).toBe(a);
+    // A comment that mentions .include names no file to read.
+    const c = await deckOf(
+      await processCopy('pc', ['.include {dir}/c180.lib', '.param a=1 b=2', '* .include gone.lib']),
+    );
+    expect(c).not.toBe(a);
+    // Blanks are not nothing; the included file's content counts.
+    expect(await deckOf(await processCopy('pd', ['.include {dir}/c180.lib', '.param a=1b=2']))).not.toBe(a);
+    const edited = `${readFileSync(path.join(REPO_ROOT, 'models', 'c180', 'c180.lib'), 'utf8')}\n* edited\n`;
+    expect(await deckOf(await processCopy('pe', ['.include {dir}/c180.lib', '.param a=1 b=2'], {}, edited))).not.toBe(
+      a,
+    );
+  });
+
+  it('names the deck line field when an included file cannot be read', async () => {
+    const ref = await processCopy('pf', ['.include {dir}/c180.lib', '.lib {dir}/missing.lib tt']);
+    const e = await inputError(
+      expandPlan(
+        await plan(
+          'deck-missing.yaml',
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\n`,
+        ),
+      ),
+    );
+    expect([e.field, e.rule]).toEqual(['deckLines', `cannot read ${path.join(dir, 'pf', 'missing.lib')} (ENOENT)`]);
+  });
+
+  it('says a process defines no corners when it has neither corner sections nor skewed-device corners', async () => {
+    const ref = await processCopy('pg', ['.include {dir}/c180.lib'], { skewCorners: undefined });
+    const e = await inputError(
+      expandPlan(
+        await plan(
+          'deck-nocorner.yaml',
+          `name: t\nprocess: ${ref}\ncalibrated: false\nmodels: [${MODEL}]\ninputs: [${CLIP}]\ncorners: [tt]\n`,
+        ),
+      ),
+    );
+    expect(e.rule).toContain("has no corner 'tt': it defines no corners (omit corners to run its typical models)");
   });
 });

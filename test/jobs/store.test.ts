@@ -2,17 +2,25 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BmruError, InputError } from '../../src/errors.js';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { BmruError, InputError, OutputError } from '../../src/errors.js';
 import {
   CSV_HEADER,
+  JOBS_SCHEMA,
   acquireLock,
+  byFinish,
   csvRow,
+  listResultIds,
   openStreams,
   outPaths,
   readAllResults,
+  readJobsFile,
   readResult,
+  readResults,
   rebuildStreams,
+  writeJobsFile,
   writeResult,
+  type JobsFile,
   type OutPaths,
   type ResultRecord,
 } from '../../src/jobs/store.js';
@@ -26,6 +34,7 @@ import {
   SpiceTimeoutError,
 } from '../../src/spice/errors.js';
 import type { Job } from '../../src/jobs/plan.js';
+import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 
 let dir: string;
 let paths: OutPaths;
@@ -180,4 +189,153 @@ describe('classifyFailure', () => {
   it('stops the batch (no class) when ngspice cannot be started at all', () => {
     expect(classifyFailure(new NgspiceNotFoundError('nope'))).toBeUndefined();
   });
+});
+
+// Cases Stryker found no test for (src/jobs/store.ts); expectations from the folder layout in the module's doc.
+describe('the output folder at its edges', () => {
+  it('lays the folder out as documented', () => {
+    expect(outPaths('/o')).toEqual({
+      dir: '/o',
+      results: path.join('/o', 'results'),
+      jsonl: path.join('/o', 'results.jsonl'),
+      csv: path.join('/o', 'results.csv'),
+      jobs: path.join('/o', 'jobs.json'),
+      lock: path.join('/o', 'run.lock'),
+    });
+  });
+
+  it('lists only <16 hex>.json records; no results folder is no records, a results file in its place an error', async () => {
+    expect(await listResultIds(paths)).toEqual(new Set());
+    await writeResult(paths, record(1));
+    await writeFile(path.join(paths.results, `x${record(2).id}.json`), JSON.stringify(record(2)));
+    await writeFile(path.join(paths.results, `${record(3).id}.json.bak`), JSON.stringify(record(3)));
+    expect(await listResultIds(paths)).toEqual(new Set([record(1).id]));
+    const other = outPaths(path.join(dir, 'other'));
+    await writeFile(path.join(dir, 'other'), '');
+    await expect(listResultIds(other)).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('reads only the records that exist, and refuses records without the fields it reads', async () => {
+    await writeResult(paths, { ...record(1), status: 'ok' });
+    const got = await readResults(paths, [record(1).id, record(2).id]);
+    expect([...got.keys()]).toEqual([record(1).id]);
+    expect(got.get(record(1).id)?.status).toBe('ok');
+    const bad: [string, unknown][] = [
+      ['not JSON', '{"half'],
+      ['id', { ...record(2), id: `x${record(2).id.slice(1)}` }],
+      ['id', { ...record(2), id: `${record(2).id}0` }],
+      ['job', { ...record(2), job: { ...record(2).job, label: undefined } }],
+      ['attempts', { ...record(2), attempts: [{ wallS: 1 }] }],
+      ['cosim', { ...record(2), cosim: { pass: true, comparison: {} } }],
+      ['cosim', { ...record(2), cosim: { comparison: { stateAgreement: 1 } } }],
+      ['failure', { ...record(2), failure: { class: 'timeout' } }],
+    ];
+    for (const [what, content] of bad) {
+      const file = path.join(paths.results, `${record(2).id}.json`);
+      await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
+      const e = await readResult(paths, record(2).id).catch((err: unknown) => err);
+      expect(e, what).toBeInstanceOf(InputError);
+      expect((e as InputError).file, what).toBe(file);
+      if (what === 'not JSON') expect((e as InputError).rule).toMatch(/^not a batch result record \(/);
+    }
+  });
+
+  it('orders records by finishing time, then by id', () => {
+    const at = (n: number, id: string) => ({ ...record(n), id });
+    const recs = [at(3, 'c'), at(1, 'b'), at(1, 'a'), at(2, 'd'), at(1, 'a')];
+    expect(byFinish(recs).map((r) => `${r.finishedAt.slice(17, 19)}${r.id}`)).toEqual([
+      '01a',
+      '01a',
+      '01b',
+      '02d',
+      '03c',
+    ]);
+    expect(byFinish([at(1, 'b'), at(1, 'a')]).map((r) => r.id)).toEqual(['a', 'b']);
+    expect(byFinish([at(2, 'a'), at(1, 'b')]).map((r) => r.id)).toEqual(['b', 'a']);
+  });
+
+  it('writes the input of a file job with its frames and noise, and empty cells where there is nothing', () => {
+    const r = record(1);
+    const fileJob = (frames: number | null, noiseSd: number | null, noiseSeed: number | null) =>
+      csvRow({
+        ...r,
+        job: {
+          ...r.job,
+          corner: 'ss',
+          input: { kind: 'file', path: 'clip.csv', file: '/clip.csv', sha256: 'c', frames, noiseSd, noiseSeed },
+        },
+      });
+    const col = (name: (typeof CSV_HEADER)[number]) => CSV_HEADER.indexOf(name);
+    expect(fileJob(null, null, null)[col('input')]).toBe('clip.csv');
+    expect(fileJob(3, 0.1, 5)[col('input')]).toBe('clip.csv[:3]+noise0.1#5');
+    expect(fileJob(null, 0.2, 7)[col('input')]).toBe('clip.csv+noise0.2#7');
+    expect(fileJob(3, null, null)[col('corner')]).toBe('ss');
+    const failed = csvRow(r);
+    for (const name of ['corner', 'ngspice_s', 'reference'] as const) expect(failed[col(name)], name).toBe('');
+    const ok = csvRow({ ...r, status: 'ok', failure: undefined, ngspiceVersion: null });
+    for (const name of ['failure_class', 'failure_message', 'ngspice_version'] as const) {
+      expect(ok[col(name)], name).toBe('');
+    }
+  });
+
+  it('writes and reads jobs.json, and names it when it is missing, not JSON, or not a jobs file', async () => {
+    expect(JOBS_SCHEMA).toBe('bmru-batch-jobs/1');
+    const missing = await readJobsFile(paths).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(InputError);
+    expect((missing as InputError).file).toBe(paths.jobs);
+    expect((missing as InputError).rule).toMatch(/^not a batch output folder \(no jobs.json/);
+    const file: JobsFile = {
+      schema: JOBS_SCHEMA,
+      name: 't',
+      planFile: '/p.yaml',
+      generator: 'g',
+      tolerances: DEFAULT_TOLERANCES,
+      timeoutS: 10,
+      retries: 2,
+      jobs: [record(1).job],
+    };
+    await writeJobsFile(paths, file);
+    expect(JSON.parse(await readFile(paths.jobs, 'utf8'))).toEqual(JSON.parse(JSON.stringify(file)));
+    expect((await readJobsFile(paths)).jobs[0].id).toBe(record(1).id);
+    await writeFile(paths.jobs, '{"schema"');
+    const broken = await readJobsFile(paths).catch((e: unknown) => e);
+    expect([(broken as InputError).file, (broken as InputError).rule]).toEqual([
+      paths.jobs,
+      expect.stringMatching(/^expected valid JSON \(/),
+    ]);
+    await writeFile(paths.jobs, JSON.stringify({ ...file, jobs: [{ index: 0, label: 'x' }] }));
+    expect(await readJobsFile(paths).catch((e: unknown) => e)).toBeInstanceOf(InputError);
+  });
+
+  it('refuses a lock file it cannot read, saying how to free the folder', async () => {
+    await writeFile(paths.lock, 'not a lock');
+    const e = await acquireLock(paths).catch((err: unknown) => err);
+    expect((e as BmruError).kind).toBe('batch-locked');
+    expect((e as Error).message).toBe(
+      `${paths.lock} is not a lock this version can read; if no bmru batch run is using ${dir}, delete ${paths.lock}`,
+    );
+  });
+});
+
+describe('streams on a failing disk', () => {
+  it.skipIf(!existsSync('/dev/full'))(
+    'rejects an append the disk refuses, naming the file, and closes both files',
+    async () => {
+      const fds = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === paths.csv;
+          } catch {
+            return false;
+          }
+        }).length;
+      const s = await openStreams({ ...paths, jsonl: '/dev/full' }); // every write: ENOSPC
+      expect(fds()).toBe(1);
+      const e = await s.append(record(1)).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(OutputError);
+      expect((e as Error).message).toContain('/dev/full');
+      await s.close();
+      expect(fds()).toBe(0);
+    },
+  );
 });
