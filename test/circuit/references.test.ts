@@ -6,7 +6,8 @@ import { loadCalibration } from '../../src/netlist/calibration.js';
 import { resolveProcessPath } from '../../src/util/paths.js';
 import type { Network } from '../../src/model/types.js';
 import { tableHwaware } from '../../src/analysis/hwmodel.js';
-import { clip, lin, tiny } from '../compare/references-net.js';
+import { clip, tiny } from '../compare/references-net.js';
+import { linear as lin } from '../networks.js';
 
 // The circuit half of test/compare/references.test.ts: the same one-cell network co-simulated (needs ngspice).
 describe('cosimulate against every reference (ngspice, 6 frames, < 1 s)', async () => {

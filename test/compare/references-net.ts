@@ -1,11 +1,7 @@
 import type { Network } from '../../src/model/types.js';
+import { linear as lin } from '../networks.js';
 
 /** The one-cell network and clip the reference tests score, in software (test/compare) and on a circuit (test/circuit). */
-
-export const lin = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
 
 /**
  * One cell fed c = w x + b. With w = 0.005 (below half the smallest c180 copy, so the circuit leaves it out) the
