@@ -29,6 +29,7 @@
  */
 import type { Linear, Network } from '../model/types.js';
 import { cellThresholds, S0_ON_THRESHOLD, type CellThresholds } from '../model/types.js';
+import type { Rng } from '../util/random.js';
 import type { ParamLayout } from './params.js';
 import { S0_SURROGATE_WIDTH, softStep, surrogateGrad } from './surrogate.js';
 
@@ -44,6 +45,21 @@ export interface GradOptions {
   readonly currentCap?: number;
   /** Weight of the current penalty relative to the cross-entropy. */
   readonly currentWeight?: number;
+  /**
+   * Standard deviation (units of I_unit) of Gaussian noise added to every candidate pre-activation in the forward
+   * pass, drawn per frame and cell from `noiseRng`: the circuit's candidate differs from the model's by leakage and
+   * mirror error of this order, and a model trained under it keeps its candidates away from the thresholds that
+   * decide states. 0 / undefined = none.
+   */
+  readonly candidateNoise?: number;
+  readonly noiseRng?: Rng;
+  /**
+   * Margin (units of I_unit) a candidate should keep from the threshold that decides its cell's next state (beta_hi
+   * while OFF, beta_lo while ON): `marginPenalty`. undefined / 0 = none.
+   */
+  readonly margin?: number;
+  /** Weight of the margin penalty relative to the per-frame cross-entropy. */
+  readonly marginWeight?: number;
 }
 
 /** Activations of one clip, kept for the backward pass; reused across clips of the same length. */
@@ -112,6 +128,8 @@ export function forwardClip(
   const T = tape.frames;
   const { inputs: F, width: H, cells: S, classes: C } = net;
   const w = opts.surrogateWidth;
+  const noise = opts.candidateNoise ?? 0;
+  if (noise > 0 && !opts.noiseRng) throw new RangeError('forwardClip: candidateNoise needs a noiseRng');
   for (let t = 0; t < T; t++) affine(net.pre, inputs, xOff + t * F, tape.hIn[0], t * H);
   net.blocks.forEach((block, k) => {
     const { alpha, betaLo, betaHi } = th[k];
@@ -128,6 +146,7 @@ export function forwardClip(
     const o = new Float64Array(S);
     for (let t = 0; t < T; t++) {
       affine(block.cand, xPos, t * H, u, t * S);
+      if (noise > 0) for (let j = 0; j < S; j++) u[t * S + j] += noise * opts.noiseRng!.normal();
       for (let j = 0; j < S; j++) {
         const c = u[t * S + j] > 0 ? u[t * S + j] : 0;
         const sp = t === 0 ? s0[j] : s[(t - 1) * S + j];
@@ -196,6 +215,43 @@ export function currentPenalty(tape: Tape, opts: GradOptions): number {
   // The candidate current is max(u, 0): only u > cap is a large current.
   tape.u.forEach((u) => add(u, true));
   return opts.currentWeight * sum;
+}
+
+/**
+ * Penalty on candidates that sit close to the threshold deciding their cell's state, summed over the clip's frames
+ * (as currentPenalty): weight * sum over frames and cells of (max(margin - |c - beta|, 0) / margin)^2, beta = beta_hi
+ * where the previous state is OFF, beta_lo where it is ON, c = max(u, 0). The circuit's candidate differs from the
+ * model's by leakage, mirror error and in-frame timing of a few pA: a candidate within that of its threshold can
+ * put the circuit's cell in the other state, and the hysteresis then keeps the disagreement for many frames.
+ * Returns 0 without a margin.
+ */
+export function marginPenalty(tape: Tape, th: readonly CellThresholds[], opts: GradOptions): number {
+  const m = opts.margin;
+  if (!m || !opts.marginWeight) return 0;
+  let sum = 0;
+  const S = tape.s0[0]?.length ?? 0;
+  tape.u.forEach((u, k) => {
+    for (let i = 0; i < u.length; i++) {
+      const j = i % S;
+      const sp = i < S ? tape.s0[k][j] : tape.s[k][i - S];
+      const c = u[i] > 0 ? u[i] : 0;
+      const d = m - Math.abs(c - (sp >= 0.5 ? th[k].betaLo[j] : th[k].betaHi[j]));
+      if (d > 0) sum += (d / m) ** 2;
+    }
+  });
+  return opts.marginWeight * sum;
+}
+
+/**
+ * d(marginPenalty)/dc * scale of one unit-frame (0 outside the margin); dPenalty/dbeta is its negative.
+ * `beta` is the threshold that decides the frame.
+ */
+function marginGrad(c: number, beta: number, opts: GradOptions, scale: number): number {
+  const m = opts.margin;
+  if (!m || !opts.marginWeight) return 0;
+  const x = c - beta;
+  const d = m - Math.abs(x);
+  return d > 0 ? ((-2 * opts.marginWeight * d) / (m * m)) * (x < 0 ? -1 : 1) * scale : 0;
 }
 
 /** Adds d(penalty)/dx * scale to g for one array of the tape (`positiveOnly` for candidates). */
@@ -327,9 +383,11 @@ export function backwardClip(
         const dLo = surrogateGrad(c - betaLo[j], w);
         const gHi = gs * (1 - sp);
         const gLo = gs * sp;
-        gU[i] = u[i] > 0 ? gHi * dHi + gLo * dLo : 0;
-        gBetaHi[j] -= gHi * dHi;
-        gBetaLo[j] -= gLo * dLo;
+        const on = sp >= 0.5;
+        const gm = marginGrad(c, on ? betaLo[j] : betaHi[j], opts, scale);
+        gU[i] = u[i] > 0 ? gHi * dHi + gLo * dLo + gm : 0;
+        gBetaHi[j] -= gHi * dHi + (on ? 0 : gm);
+        gBetaLo[j] -= gLo * dLo + (on ? gm : 0);
         const hi = opts.soft ? softStep(c - betaHi[j], w) : c >= betaHi[j] ? 1 : 0;
         const lo = opts.soft ? softStep(c - betaLo[j], w) : c >= betaLo[j] ? 1 : 0;
         const hold = lo - hi;

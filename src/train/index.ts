@@ -27,3 +27,4 @@ export * from './optim.js';
 export * from './data.js';
 export * from './trainer.js';
 export * from './report.js';
+export * from './hardware.js';

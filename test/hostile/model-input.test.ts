@@ -373,20 +373,25 @@ describe('physical ranges of a process', () => {
     const net = { ...(await loadModel(KWS_W4)), unitCurrentA: 2e-9 };
     expectInputError(
       () => checkPhysicalRanges(net, c180(), { file: 'w4.json' }),
-      "'blocks.0.cell.alpha' at index 0",
-      'alpha = |alpha| x I_unit = 3.25 nA is above the range 50 pA .. 2.8 nA',
+      "'blocks.0.cell.beta_hi' at index 1",
+      'beta_hi = (|beta1| + |delta|) x I_unit = 2.94 nA is above the range 50 pA .. 2.8 nA',
     );
     const r = checkPhysicalRanges(net, c180(), { file: 'w4.json', clamp: true });
+    // kws-w4 is trained to build at 250 pA .. 1 nA: at 2 nA, whatever is above 1.4 units is out of range.
     expect(r.clamps.map((c) => c.parameter)).toEqual([
-      'blocks.0.cell.alpha[0]',
+      'blocks.0.cell.beta_hi[1]',
+      'blocks.0.cell.alpha[1]',
+      'blocks.0.cell.beta_hi[2]',
       'blocks.0.cell.alpha[2]',
+      'blocks.0.cell.beta_hi[3]',
       'blocks.0.cell.alpha[3]',
+      'blocks.1.cell.beta_hi[0]',
       'blocks.1.cell.beta_hi[3]',
     ]);
-    expect(r.clamps[3].message).toContain(
-      'beta_hi = (|beta1| + |delta|) x I_unit = 3.67 nA is above the range 50 pA .. 2.8 nA',
+    expect(r.clamps[7].message).toContain(
+      'beta_hi = (|beta1| + |delta|) x I_unit = 3.07 nA is above the range 50 pA .. 2.8 nA',
     );
-    expect(r.clamps[3].message).toContain('clamped to 2.8 nA');
+    expect(r.clamps[7].message).toContain('clamped to 2.8 nA');
     const cell = r.net.blocks[1].cell;
     expect((Math.abs(cell.beta1[3]) + Math.abs(cell.delta[3])) * 2e-9).toBeCloseTo(2.8e-9, 20);
     // In range afterwards, and untouched values stay bit for bit.
@@ -456,17 +461,17 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
     expectOneErrorLine(
       await cli.run(['export', '-m', file, '-o', 'exp-2n']),
       'w4-2n.json',
-      "'blocks.0.cell.alpha' at index 0",
-      '3.25 nA is above the range 50 pA .. 2.8 nA',
+      "'blocks.0.cell.beta_hi' at index 1",
+      '2.94 nA is above the range 50 pA .. 2.8 nA',
     );
     const r = await cli.run(['export', '-m', file, '-o', 'exp-2n', '--clamp']);
     expect(r.exitCode, r.stderr).toBe(0);
     const warnings = r.stderr.trim().split('\n');
-    expect(warnings).toHaveLength(4);
-    expect(warnings[3]).toBe(
-      "warning: blocks.1.cell.beta_hi[3]: beta_hi = (|beta1| + |delta|) x I_unit = 3.67 nA is above the range 50 pA .. 2.8 nA (the c180 calibration's measured I_thresh rows): clamped to 2.8 nA",
+    expect(warnings).toHaveLength(8);
+    expect(warnings[7]).toBe(
+      "warning: blocks.1.cell.beta_hi[3]: beta_hi = (|beta1| + |delta|) x I_unit = 3.07 nA is above the range 50 pA .. 2.8 nA (the c180 calibration's measured I_thresh rows): clamped to 2.8 nA",
     );
-    expect(r.stdout).toContain('clamped.json (4 values clamped)');
+    expect(r.stdout).toContain('clamped.json (8 values clamped)');
     const clamped = JSON.parse(readFileSync(path.join(cli.dir, 'exp-2n', 'clamped.json'), 'utf8'));
     expect(clamped.map((c: { parameter: string }) => c.parameter)).toContain('blocks.1.cell.beta_hi[3]');
     const mapping = JSON.parse(readFileSync(path.join(cli.dir, 'exp-2n', 'mapping.json'), 'utf8')) as {
@@ -476,9 +481,9 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
       realised: number;
     }[];
     const row = mapping.find((m) => m.parameter === 'blocks.1.cell.beta_hi[3]')!;
-    expect(row.realisation).toContain('[clamped: blocks.1.cell.beta_hi[3] 3.67 nA -> 2.8 nA]');
+    expect(row.realisation).toContain('[clamped: blocks.1.cell.beta_hi[3] 3.07 nA -> 2.8 nA]');
     // The target stays the trained value, so the row's error shows what the clamp cost.
-    expect(row.target * 2e-9).toBeCloseTo(3.669e-9, 11);
+    expect(row.target * 2e-9).toBeCloseTo(3.0729e-9, 12);
     expect(row.realised * 2e-9).toBeLessThan(2.9e-9);
   });
 
@@ -487,11 +492,11 @@ describe('bmru with out-of-range or oversized models (the real binary)', () => {
     const clip = await cli.write('clip3-clamp.csv', exampleClip(3));
     const r = await cli.run(['compare', '-m', file, '-i', clip, '-o', 'cmp-2n', '--clamp']);
     expect([0, 1]).toContain(r.exitCode);
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: '))).toHaveLength(4);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: '))).toHaveLength(8);
     const report = JSON.parse(readFileSync(path.join(cli.dir, 'cmp-2n', 'report.json'), 'utf8'));
-    expect(report.clamped).toHaveLength(4);
+    expect(report.clamped).toHaveLength(8);
     expect(readFileSync(path.join(cli.dir, 'cmp-2n', 'mapping.csv'), 'utf8')).toContain(
-      '[clamped: blocks.1.cell.beta_hi[3] 3.67 nA -> 2.8 nA]',
+      '[clamped: blocks.1.cell.beta_hi[3] 3.07 nA -> 2.8 nA]',
     );
     expect(existsSync(path.join(cli.dir, 'cmp-2n', 'clamped.json'))).toBe(true);
   });

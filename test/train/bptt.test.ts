@@ -6,6 +6,7 @@ import {
   currentPenalty,
   forwardClip,
   frameCrossEntropy,
+  marginPenalty,
   networkThresholds,
   type GradOptions,
 } from '../../src/train/bptt.js';
@@ -42,7 +43,10 @@ function lossAndGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Ar
   forwardClip(net, th, inputs, 0, tape, opts);
   const dLogits = new Float64Array(FRAMES * 2);
   const loss =
-    (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) + currentPenalty(tape, opts)) / FRAMES;
+    (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) +
+      currentPenalty(tape, opts) +
+      marginPenalty(tape, th, opts)) /
+    FRAMES;
   const grad = new Float64Array(layout.size);
   backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts, 1 / FRAMES);
   return { loss, grad, tape };
@@ -114,6 +118,72 @@ describe('backward pass', () => {
         ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
       }
     }
+  });
+
+  it('includes the margin penalty (a margin wide enough that candidates sit inside it, on both sides of thresholds)', () => {
+    for (const seed of [6, 7]) {
+      const { layout, theta, inputs } = setup(seed);
+      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, margin: 0.8, marginWeight: 0.5 };
+      const net = rawNetworkView(layout, theta);
+      const th = networkThresholds(net);
+      const tape = allocTape(net, FRAMES);
+      forwardClip(net, th, inputs, 0, tape, opts);
+      expect(marginPenalty(tape, th, opts)).toBeGreaterThan(0.1);
+      const { grad } = lossAndGrad(layout, theta, inputs, opts);
+      const without = lossAndGrad(layout, theta, inputs, { ...opts, margin: 0 }).grad;
+      let moved = 0;
+      for (const slot of layout.slots) {
+        for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+          const num = numericGrad(layout, theta, inputs, opts, i);
+          expect(
+            Math.abs(grad[i] - num),
+            `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`,
+          ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+          if (Math.abs(grad[i] - without[i]) > 1e-6) moved++;
+        }
+      }
+      // The penalty reaches the thresholds and every layer upstream of a candidate.
+      expect(moved).toBeGreaterThan(10);
+    }
+  });
+
+  it('candidate noise: block 0 candidates are the clean ones plus sigma times the generator normals, frame by frame', () => {
+    const { layout, theta, inputs } = setup(8);
+    const net = rawNetworkView(layout, theta);
+    const th = networkThresholds(net);
+    const clean = allocTape(net, FRAMES);
+    forwardClip(net, th, inputs, 0, clean, { surrogateWidth: 0.25 });
+    const noisy = allocTape(net, FRAMES);
+    forwardClip(net, th, inputs, 0, noisy, { surrogateWidth: 0.25, candidateNoise: 0.3, noiseRng: createRng(42) });
+    // Block 0 reads the pre-projection only, so its candidates differ by the noise alone; the draws go frame by
+    // frame, block 0 then block 1 within a frame is not the order: blocks run one after the other over all frames.
+    const rng = createRng(42);
+    for (let i = 0; i < FRAMES * SHAPE.width; i++)
+      expect(noisy.u[0][i] - clean.u[0][i]).toBeCloseTo(0.3 * rng.normal(), 12);
+    expect(() => forwardClip(net, th, inputs, 0, noisy, { surrogateWidth: 0.25, candidateNoise: 0.3 })).toThrow(
+      /noiseRng/,
+    );
+  });
+
+  it('margin penalty: hand-computed on one cell, the threshold chosen by the previous state', () => {
+    // One block, one cell: beta_lo 0.2, beta_hi 0.6, s0 = OFF; margin 0.1, weight 2.
+    // frame 0: OFF, c = 0.55 -> 0.05 from beta_hi: (0.05 / 0.1)^2 = 0.25 (state stays OFF)
+    // frame 1: OFF, c = 0.65 -> 0.05 above beta_hi: 0.25 (turns ON)
+    // frame 2: ON,  c = 0.62 -> beta_lo decides, 0.42 away: 0 (beta_hi, 0.02 away, does not count)
+    // frame 3: ON,  c = 0.18 -> 0.02 below beta_lo: (0.08 / 0.1)^2 = 0.64 (turns OFF)
+    // frame 4: OFF, u = -1 (c = 0) -> 0.6 from beta_hi: 0
+    const tape = {
+      u: [Float64Array.of(0.55, 0.65, 0.62, 0.18, -1)],
+      s: [Float64Array.of(0, 1, 1, 0, 0)],
+      s0: [Float64Array.of(0)],
+    } as unknown as Parameters<typeof marginPenalty>[0];
+    const th = [{ alpha: [1], betaLo: [0.2], betaHi: [0.6], s0: [0] }] as unknown as Parameters<
+      typeof marginPenalty
+    >[1];
+    const opts: GradOptions = { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2 };
+    expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64), 12);
+    expect(marginPenalty(tape, th, { ...opts, margin: 0 })).toBe(0);
+    expect(marginPenalty(tape, th, { ...opts, marginWeight: 0 })).toBe(0);
   });
 
   it('with hard steps, matches finite differences where no step lies on the path (classifier, last post layer, last alpha)', () => {

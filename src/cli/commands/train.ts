@@ -5,7 +5,6 @@ import { DEFAULT_FEATURES_FILE } from '../../audio/features.js';
 import { InputError } from '../../errors.js';
 import { loadModel, saveModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
-import { DEFAULT_UNIT_CURRENT_A } from '../../model/tensors.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import {
   CLASSES,
@@ -17,6 +16,10 @@ import {
   type TrainResult,
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
+import { hardwareAgreement, processCellLimits } from '../../train/hardware.js';
+import type { Calibration } from '../../netlist/calibration.js';
+import type { Process } from '../../netlist/process.js';
+import { loadProcessAndCalibration } from '../common.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
 import { pct, table } from '../format.js';
@@ -24,6 +27,33 @@ import { progress } from '../progress.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 
 const D = DEFAULT_TRAIN;
+/** The I_unit of the shipped keyword model and of `bmru kws` (README headline power): 250 pA. */
+const TRAIN_UNIT_CURRENT_A = 2.5e-10;
+/** The README's other keyword-model runs (power sweep, `kws --unit-current`). */
+const DEFAULT_BUILD_AT = [5e-10, 1e-9];
+/** Both shipped kits: a model trained inside both builds on either without --clamp. */
+const DEFAULT_TRAIN_PROCESSES = ['c180', 'gf180mcu'];
+
+/** `--build-at` as currents (A). */
+function buildAt(a: Args): number[] {
+  return a.buildAt
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+    .map(Number);
+}
+
+/** The processes of `--process` with their calibrations (none for 'none'). */
+async function trainProcesses(a: Args): Promise<{ process: Process; calibration?: Calibration }[]> {
+  const names = a.process
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (names.length === 0 || (names.length === 1 && names[0] === 'none')) return [];
+  const loaded = [];
+  for (const process of names) loaded.push(await loadProcessAndCalibration({ process, kit: a.kit, calibrated: true }));
+  return loaded;
+}
 const DEFAULT_FEATURES = path.join('data', 'kws-synth', DEFAULT_FEATURES_FILE);
 
 export function builder(y: Argv) {
@@ -96,6 +126,51 @@ export function builder(y: Argv) {
       default: D.inputNoise,
       describe: 'std of Gaussian noise added to the normalised training inputs (augmentation)',
     })
+    .option('candidate-noise', {
+      type: 'number',
+      default: D.candidateNoise,
+      describe:
+        "std (units of I_unit) of Gaussian noise on every candidate current while training: margin against the circuit's leakage and mirror error",
+    })
+    .option('margin', {
+      type: 'number',
+      default: D.margin,
+      describe:
+        'units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off',
+    })
+    .option('margin-weight', {
+      type: 'number',
+      default: D.marginWeight,
+      describe: 'weight of that penalty (sum of ((margin - |c - beta|) / margin)^2 per frame) beside the cross-entropy',
+    })
+    .option('process', {
+      alias: 'p',
+      type: 'string',
+      default: DEFAULT_TRAIN_PROCESSES.join(','),
+      describe:
+        "processes (shipped names or process.json paths, comma-separated) whose calibrated cells must hold every cell: beta_hi and alpha inside the calibrated current range, the hysteresis no wider than measured, at --unit-current; 'none' = the generic limits only",
+    })
+    .option('kit', {
+      type: 'string',
+      describe: 'PDK folder for processes whose deck lines use {kit}',
+    })
+    .option('build-at', {
+      type: 'string',
+      default: DEFAULT_BUILD_AT.join(','),
+      describe:
+        'other I_unit values (A, comma-separated) the model must build at on --process without --clamp, beside --unit-current (the README runs the keyword model at 500 pA and 1 nA too); "" = only --unit-current',
+    })
+    .option('hardware-select', {
+      type: 'boolean',
+      default: true,
+      describe:
+        'keep the checkpoint whose circuits (each --process, by the hardware-aware model) follow it best on the validation clips, among those within --select-slack of the best validation accuracy; --no-hardware-select: the best validation accuracy',
+    })
+    .option('select-slack', {
+      type: 'number',
+      default: D.selectSlack,
+      describe: 'validation accuracy (fraction) a checkpoint may give up for circuits that follow it better',
+    })
     .option('current-cap', {
       type: 'number',
       default: DEFAULT_CURRENT_CAP,
@@ -110,9 +185,9 @@ export function builder(y: Argv) {
     })
     .option('unit-current', {
       type: 'number',
-      default: DEFAULT_UNIT_CURRENT_A,
+      default: TRAIN_UNIT_CURRENT_A,
       describe:
-        'I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it, training does not see it',
+        "I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it; training sees it only through --process's calibrated current range",
     })
     .option('seed', {
       type: 'number',
@@ -150,8 +225,17 @@ export function builder(y: Argv) {
       const nonNeg: [string, number][] = [
         ['weight-decay', a['weight-decay'] as number],
         ['input-noise', a['input-noise'] as number],
+        ['candidate-noise', a['candidate-noise'] as number],
+        ['margin', a['margin'] as number],
+        ['margin-weight', a['margin-weight'] as number],
+        ['select-slack', a['select-slack'] as number],
         ['current-weight', a['current-weight'] as number],
       ];
+      for (const v of String(a['build-at'])
+        .split(',')
+        .filter((x) => x.trim() !== ''))
+        if (!(Number(v) > 0) || !Number.isFinite(Number(v)))
+          return `--build-at must be currents in A (> 0), comma-separated, got '${v}'`;
       const cap = a['current-cap'] as number;
       if (!(cap > 0 && Number.isFinite(cap))) return `--current-cap must be a number > 0, got ${cap}`;
       for (const [name, v] of nonNeg)
@@ -211,9 +295,17 @@ interface Args {
   anneal: boolean;
   annealFraction: number;
   inputNoise: number;
+  candidateNoise: number;
+  margin: number;
+  marginWeight: number;
   currentCap: number;
   currentWeight: number;
   unitCurrent: number;
+  process: string;
+  kit?: string;
+  buildAt: string;
+  hardwareSelect: boolean;
+  selectSlack: number;
   seed: number;
   init?: string;
 }
@@ -244,6 +336,12 @@ export async function handler(a: Args): Promise<void> {
   const data = await loadTrainingData(a.features);
   const init = a.init ? await loadModel(a.init) : undefined;
   if (init && a.init) checkInitShape(init, a, data.features, a.init);
+  const processes = await trainProcesses(a);
+  const cellLimits = processes.length > 0 ? processCellLimits(processes, [a.unitCurrent, ...buildAt(a)]) : undefined;
+  const score =
+    a.hardwareSelect && processes.length > 0 && data.splits.validation.length > 0
+      ? hardwareAgreement(processes, data, data.splits.validation)
+      : undefined;
   const options: TrainOptions = {
     width: a.width,
     blocks: a.blocks,
@@ -260,6 +358,12 @@ export async function handler(a: Args): Promise<void> {
     anneal: a.anneal,
     annealFraction: a.annealFraction,
     inputNoise: a.inputNoise,
+    candidateNoise: a.candidateNoise,
+    margin: a.margin,
+    marginWeight: a.marginWeight,
+    cellLimits,
+    hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
+    selectSlack: a.selectSlack,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
@@ -290,18 +394,26 @@ export async function handler(a: Args): Promise<void> {
   await writePlot(files.svg, await lossPlot(r.history, title));
   await writePlot(
     files.html,
-    await trainingPage(
-      r.history,
-      title,
-      `Kept epoch ${r.bestEpoch} (best validation accuracy, then loss). ${a.features}`,
-    ),
+    await trainingPage(r.history, title, `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`),
   );
 
   console.log(scoreTable(r));
-  console.log(
-    `kept epoch ${r.bestEpoch} of ${a.epochs} (best validation accuracy, then loss); ${r.elapsedS.toFixed(1)} s of training`,
-  );
+  if (r.hardware) {
+    const kept = r.hardware.find((h) => h.epoch === r.bestEpoch)!;
+    const scores = r.hardware.map((h) => h.score);
+    console.log(
+      `hardware-aware selection on ${a.process}: ${r.hardware.length} checkpoints within ${pct(a.selectSlack)} of the best validation accuracy; their circuits follow them on ${pct(Math.min(...scores))} .. ${pct(Math.max(...scores))} of validation unit-frames (worst process); kept epoch ${r.bestEpoch} (${pct(kept.score)})`,
+    );
+  }
+  console.log(`kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r)}); ${r.elapsedS.toFixed(1)} s of training`);
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
+}
+
+/** How the kept checkpoint was chosen, in words. */
+function keptRule(r: TrainResult): string {
+  return r.hardware
+    ? 'circuits follow it best, by the hardware-aware model on the validation clips, among checkpoints near the best validation accuracy'
+    : 'best validation accuracy, then loss';
 }
 
 /** The final scores as a table, one row per split. */
@@ -355,6 +467,7 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     currents: signalStats(r.network, data, data.splits.train),
     trainingTimeS: Number(r.elapsedS.toFixed(2)),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '' },
+    hardwareSelection: r.hardware,
     history: historyCsvRows(r.history),
   };
 }

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { loadModel } from '../../src/model/load.js';
+import { cellThresholds, type Network } from '../../src/model/types.js';
+import { loadCalibration, type Calibration } from '../../src/netlist/calibration.js';
+import { loadProcess, type Process } from '../../src/netlist/process.js';
+import { checkPhysicalRanges, physicalRanges } from '../../src/netlist/ranges.js';
+import { processCellLimits, projectCells, type CellLimits } from '../../src/train/hardware.js';
+import { initParams, paramLayout, rawNetworkView } from '../../src/train/params.js';
+import { selectCheckpoint } from '../../src/train/trainer.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const SHAPE = { inputs: 3, width: 2, blocks: 1, classes: 2, skip: true };
+
+describe('projectCells', () => {
+  // A made-up process: currents 0.5 .. 3 units, hysteresis at most 80% of beta_hi (beta_lo >= 0.2 beta_hi).
+  const limits: CellLimits = { processes: ['toy'], minCurrent: 0.5, maxCurrent: 3, betaLoFloor: (hi) => 0.2 * hi };
+
+  it('raises beta_hi and alpha into the current range and narrows a too-wide hysteresis, keeping the raw signs', () => {
+    const layout = paramLayout(SHAPE);
+    const theta = initParams(layout, 1);
+    const slot = (name: string) => layout.bySlot.get(`blocks.0.cell.${name}`)!.offset;
+    // Cell 0: alpha -0.1 (below), beta1 -0.05, delta 0.15 -> beta_hi 0.2 (below): raised to 0.5, beta_lo to 0.1.
+    // Cell 1: alpha 4 (above), beta1 0.1, delta -2.9 -> beta_hi 3.0 (in range), beta_lo 0.1 < 0.6: raised to 0.6.
+    theta.set([-0.1, 4], slot('alpha'));
+    theta.set([-0.05, 0.1], slot('beta1'));
+    theta.set([0.15, -2.9], slot('delta'));
+    const moved = projectCells(layout, theta, limits);
+    const cell = rawNetworkView(layout, theta).blocks[0].cell;
+    expect(Array.from(cell.alpha)).toEqual([-0.5, 3]);
+    expect(cell.beta1[0]).toBeCloseTo(-0.1, 15);
+    expect(cell.delta[0]).toBeCloseTo(0.4, 15);
+    expect(cell.beta1[1]).toBeCloseTo(0.6, 15);
+    expect(cell.delta[1]).toBeCloseTo(-2.4, 15);
+    expect(moved).toBe(6);
+    // A second projection moves nothing.
+    expect(projectCells(layout, theta, limits)).toBe(0);
+  });
+
+  it('leaves a cell inside the limits bit for bit', () => {
+    const layout = paramLayout(SHAPE);
+    const theta = initParams(layout, 2);
+    const slot = (name: string) => layout.bySlot.get(`blocks.0.cell.${name}`)!.offset;
+    theta.set([1, 2], slot('alpha'));
+    theta.set([0.5, -1], slot('beta1'));
+    theta.set([1, 0.5], slot('delta'));
+    const before = theta.slice();
+    expect(projectCells(layout, theta, limits)).toBe(0);
+    expect(theta).toEqual(before);
+  });
+});
+
+describe('processCellLimits on the shipped kits', () => {
+  const kits: { process: Process; calibration?: Calibration }[] = [];
+  beforeAll(async () => {
+    for (const name of ['c180', 'gf180mcu']) {
+      const process = await loadProcess(path.join(REPO_ROOT, 'models', name, 'process.json'));
+      kits.push({ process, calibration: await loadCalibration(process.dir) });
+    }
+  });
+
+  /** One cell per (beta_hi, beta_lo) pair, at I_unit `unitA`. */
+  async function withCells(unitA: number, cells: [number, number][]): Promise<Network> {
+    const net = await loadModel(path.join(REPO_ROOT, 'models', 'kws', 'kws-w4.json'));
+    const block = net.blocks[0];
+    const beta1 = Float64Array.from(block.cell.beta1);
+    const delta = Float64Array.from(block.cell.delta);
+    cells.forEach(([hi, lo], j) => ((beta1[j] = lo), (delta[j] = hi - lo)));
+    return {
+      ...net,
+      unitCurrentA: unitA,
+      blocks: [{ ...block, cell: { ...block.cell, beta1, delta } }, net.blocks[1]],
+    };
+  }
+
+  it('a cell at the floor builds at every I_unit on both kits; 2% below it one of them refuses', async () => {
+    const currents = [250e-12, 500e-12, 1e-9];
+    const limits = processCellLimits(kits, currents);
+    // The c180 calibration's I_thresh rows are 50 pA .. 2.8 nA (test/hostile): in units of the lowest and highest I_unit.
+    expect(limits.minCurrent).toBeCloseTo(50e-12 / 250e-12, 12);
+    expect(limits.maxCurrent).toBeCloseTo(2.8e-9 / 1e-9, 12);
+    const his = [0.3, 0.8, 1.5, 2.5];
+    const floors = his.map((hi) => limits.betaLoFloor(hi));
+    for (const u of currents) {
+      const net = await withCells(
+        u,
+        his.map((hi, j) => [hi, floors[j]]),
+      );
+      for (const k of kits)
+        expect(checkPhysicalRanges(net, physicalRanges(k.process, k.calibration)).clamps).toEqual([]);
+    }
+    for (const [j, hi] of his.entries()) {
+      let refused = 0;
+      for (const u of currents) {
+        const net = await withCells(u, [[hi, 0.98 * floors[j]]]);
+        for (const k of kits) {
+          try {
+            checkPhysicalRanges(net, physicalRanges(k.process, k.calibration));
+          } catch (e) {
+            expect(e).toBeInstanceOf(InputError);
+            expect((e as InputError).message).toContain('the widest hysteresis');
+            refused++;
+          }
+        }
+      }
+      expect(refused, `beta_hi ${hi}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('the shipped keyword model was trained inside them', async () => {
+    const net = await loadModel(path.join(REPO_ROOT, 'models', 'kws', 'kws-w4.json'));
+    const limits = processCellLimits(kits, [250e-12, 500e-12, 1e-9]);
+    for (const block of net.blocks) {
+      const th = cellThresholds(block.cell);
+      for (let j = 0; j < th.betaHi.length; j++) {
+        expect(th.betaHi[j]).toBeGreaterThanOrEqual(limits.minCurrent);
+        expect(th.betaLo[j]).toBeGreaterThanOrEqual(limits.betaLoFloor(th.betaHi[j]) * (1 - 1e-12));
+      }
+    }
+  });
+});
+
+describe('selectCheckpoint', () => {
+  const layout = paramLayout(SHAPE);
+  const ck = (epoch: number, acc: number, loss: number) => {
+    const theta = new Float64Array(layout.size);
+    theta[0] = epoch; // lets the score tell checkpoints apart
+    return { epoch, acc, loss, theta };
+  };
+  const checkpoints = [ck(1, 0.9, 0.5), ck(2, 0.95, 0.4), ck(3, 0.95, 0.3), ck(4, 0.945, 0.2), ck(5, 0.93, 0.1)];
+
+  it('without a hardware score: the best accuracy, then the lowest loss', () => {
+    expect(selectCheckpoint(checkpoints, layout, { selectSlack: 0.01 }).best.epoch).toBe(3);
+  });
+
+  it('with one: the best score within the slack of the best accuracy, then accuracy, then loss', () => {
+    const scores: Record<number, number> = { 1: 1, 2: 0.99, 3: 0.98, 4: 0.995, 5: 1 };
+    const hardwareScore = (net: Network) => scores[net.pre.weight.data[0]];
+    const r = selectCheckpoint(checkpoints, layout, { selectSlack: 0.01, hardwareScore });
+    // Epochs 1 and 5 score higher but are more than 1% below 0.95.
+    expect(r.best.epoch).toBe(4);
+    expect(r.hardware!.map((h) => h.epoch)).toEqual([2, 3, 4]);
+    expect(selectCheckpoint(checkpoints, layout, { selectSlack: 0, hardwareScore }).best.epoch).toBe(2);
+    expect(selectCheckpoint(checkpoints, layout, { selectSlack: 0.05, hardwareScore }).best.epoch).toBe(5);
+    // Equal scores: the better accuracy, then the lower loss.
+    const flat = selectCheckpoint(checkpoints, layout, { selectSlack: 0.05, hardwareScore: () => 1 });
+    expect(flat.best.epoch).toBe(3);
+  });
+});
