@@ -18,7 +18,7 @@ describe('bmru train', () => {
     const r = await cli.run([
       'train',
       '-f',
-      'toy.safetensors',
+      path.join(cli.dir, 'toy.safetensors'),
       '--epochs',
       '12',
       '--batch-size',
@@ -39,10 +39,20 @@ describe('bmru train', () => {
     expect(r.stderr).toMatch(/train 12 epochs in [\d.]+ s, kept epoch \d+/);
     const net = await loadModel(path.join(cli.dir, 'out/toy.json'));
     expect([net.width, net.blocks.length, net.cellParams]).toEqual([4, 2, 'realised']);
+    // The features file by name only, so the model file does not depend on the folder training ran in.
+    const file = JSON.parse(await readFile(path.join(cli.dir, 'out/toy.json'), 'utf8'));
+    expect(file.description).toContain(' on toy.safetensors; test accuracy');
     const report = JSON.parse(await readFile(path.join(cli.dir, 'out/toy.report.json'), 'utf8'));
     expect(report.scores.test.accuracy).toBe(1);
     expect(report.parameters.parameters).toBe(178); // the reference KWS network's count (DESIGN §1)
     expect(report.options.seed).toBe(1);
+    // Hardware-aware by default: both shipped kits' cell limits, checkpoint chosen by their hardware-aware models.
+    expect(report.options.cellLimits.processes).toEqual(['c180', 'gf180mcu']);
+    expect(report.options.margin).toBe(0.2);
+    expect(r.stdout).toMatch(/^hardware-aware selection on c180,gf180mcu: \d+ checkpoints within 1\.00% /m);
+    expect(report.hardwareSelection.length).toBeGreaterThan(0);
+    for (const h of report.hardwareSelection) expect(h.score).toBeGreaterThan(0.5);
+    expect(report.hardwareSelection.map((h: { epoch: number }) => h.epoch)).toContain(report.bestEpoch);
     const csv = (await readFile(path.join(cli.dir, 'out/toy.loss.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(13);
     expect(csv[0]).toMatch(/^epoch,steps,lr,/);
@@ -66,6 +76,22 @@ describe('bmru train', () => {
     const r = await cli.run(['train', '--width', '0']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--width must be an integer >= 1, got 0');
+    const b = await cli.run(['train', '--build-at', '5e-10,1x']);
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toContain("--build-at must be currents in A (> 0), comma-separated, got '1x'");
+    expectOneErrorLine(
+      await cli.run([
+        'train',
+        '-f',
+        'toy.safetensors',
+        '--epochs',
+        '1',
+        '-q',
+        '--process',
+        'c180,nowhere/process.json',
+      ]),
+      'nowhere/process.json',
+    );
     // out/toy.json is the width-4 model the first test wrote.
     expectOneErrorLine(
       await cli.run(['train', '-f', 'toy.safetensors', '--init', 'out/toy.json', '--width', '2']),

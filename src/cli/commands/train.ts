@@ -189,6 +189,7 @@ export function builder(y: Argv) {
       describe:
         "I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it; training sees it only through --process's calibrated current range",
     })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
     .option('seed', {
       type: 'number',
       default: D.seed,
@@ -304,6 +305,7 @@ interface Args {
   process: string;
   kit?: string;
   buildAt: string;
+  quiet: boolean;
   hardwareSelect: boolean;
   selectSlack: number;
   seed: number;
@@ -372,7 +374,7 @@ export async function handler(a: Args): Promise<void> {
   console.error(
     `training width ${a.width}, ${a.blocks} blocks on ${a.features}: ${train.length} train / ${validation.length} validation / ${test.length} test clips`,
   );
-  const p = progress('train');
+  const p = progress('train', a.quiet);
   const r = await trainNetwork(data, options, (rec, etaS) => {
     const val = rec.validation ? `, val ${pct(rec.validation.accuracy, 1)}` : '';
     p.update(
@@ -386,7 +388,8 @@ export async function handler(a: Args): Promise<void> {
 
   const files = outputPaths(a.out);
   await makeDir(path.dirname(path.resolve(a.out)));
-  const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${a.features}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
+  // The features file's name only: with its folder the model file would differ by where training ran.
+  const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
   await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFileAtomic(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));
