@@ -12,3 +12,4 @@ export * from './noise-study.js';
 export * from './hwmodel.js';
 export * from './pareto.js';
 export * from './sweep.js';
+export * from './hwscore.js';

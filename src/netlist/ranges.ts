@@ -330,3 +330,25 @@ export function annotateMapping(mapping: readonly MappingRow[], clamps: readonly
     }));
   return [...globals, ...rows];
 }
+
+/**
+ * The cell limits of the processes (each with its calibration) at every I_unit of `unitCurrentsA`: the tightest of
+ * them. The widest hysteresis a cell holds is not proportional to its current, so a model built at several I_unit
+ * (a power sweep) must be trained inside all of them. In software units (1 = I_unit), the shape of train/hardware.ts
+ * `CellLimits` (which this stage cannot import).
+ */
+export function processCellLimits(
+  processes: readonly { process: Process; calibration?: Calibration }[],
+  unitCurrentsA: readonly number[],
+) {
+  const ranges = processes.map((p) => physicalRanges(p.process, p.calibration));
+  const lowest = Math.min(...unitCurrentsA);
+  const highest = Math.max(...unitCurrentsA);
+  return {
+    processes: processes.map((p) => p.process.name),
+    minCurrent: Math.max(...ranges.map((r) => r.currentA.min)) / lowest,
+    maxCurrent: Math.min(...ranges.map((r) => r.currentA.max)) / highest,
+    betaLoFloor: (betaHi) =>
+      Math.max(...ranges.flatMap((r) => unitCurrentsA.map((u) => lowestBetaLoA(r.grid, betaHi * u) / u))),
+  };
+}

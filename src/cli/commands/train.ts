@@ -16,7 +16,8 @@ import {
   type TrainResult,
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
-import { hardwareAgreement, processCellLimits } from '../../train/hardware.js';
+import { hardwareAgreement } from '../../analysis/hwscore.js';
+import { processCellLimits } from '../../netlist/ranges.js';
 import type { Calibration } from '../../netlist/calibration.js';
 import type { Process } from '../../netlist/process.js';
 import { loadProcessAndCalibration } from '../common.js';

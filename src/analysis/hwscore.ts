@@ -1,0 +1,47 @@
+/**
+ * Scoring a trained network by how closely its circuits follow it, at software speed: `bmru train --hardware-select`
+ * keeps the checkpoint that scores best.
+ */
+import type { Calibration } from '../netlist/calibration.js';
+import type { Process } from '../netlist/process.js';
+import { runNetwork, type InputSequence } from '../model/network.js';
+import type { Network } from '../model/types.js';
+import { hardwareAwareNetwork, runHardwareAware } from './hwmodel.js';
+
+/**
+ * How closely the circuits of `processes` follow a network on some clips: per process, the fraction of unit-frames
+ * where the hardware-aware model (analysis/hwmodel.ts, the circuit's simulator at software speed) has the trained
+ * network's state; the score is the worst process's. Used to pick the checkpoint (trainer.ts `hardwareScore`).
+ */
+export function hardwareAgreement(
+  processes: readonly { process: Process; calibration?: Calibration }[],
+  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+  indices: ArrayLike<number>,
+): (net: Network) => number {
+  const clipSize = data.frames * data.features;
+  const clip = (n: number): InputSequence => ({
+    frames: data.frames,
+    features: data.features,
+    data: data.data.subarray(indices[n] * clipSize, (indices[n] + 1) * clipSize),
+  });
+  return (net) => {
+    const trained = Array.from({ length: indices.length }, (_, n) => runNetwork(net, clip(n)).states);
+    let worst = 1;
+    for (const p of processes) {
+      const hw = hardwareAwareNetwork(net, p.process, p.calibration);
+      let agree = 0;
+      let total = 0;
+      for (let n = 0; n < indices.length; n++) {
+        const states = runHardwareAware(hw, clip(n)).states;
+        states.forEach((s, k) =>
+          s.forEach((v, i) => {
+            agree += v === trained[n][k][i] ? 1 : 0;
+            total++;
+          }),
+        );
+      }
+      worst = Math.min(worst, total > 0 ? agree / total : 1);
+    }
+    return worst;
+  };
+}
