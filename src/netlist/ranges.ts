@@ -348,7 +348,7 @@ export function processCellLimits(
     processes: processes.map((p) => p.process.name),
     minCurrent: Math.max(...ranges.map((r) => r.currentA.min)) / lowest,
     maxCurrent: Math.min(...ranges.map((r) => r.currentA.max)) / highest,
-    betaLoFloor: (betaHi) =>
+    betaLoFloor: (betaHi: number) =>
       Math.max(...ranges.flatMap((r) => unitCurrentsA.map((u) => lowestBetaLoA(r.grid, betaHi * u) / u))),
   };
 }
