@@ -1,7 +1,7 @@
 /**
  * One keyword-spotting clip: 1 s of mono audio at 16 kHz, whatever the file held.
  */
-import { readWav } from './wav.js';
+import { readWav, type WavAudio } from './wav.js';
 
 /** Speech Commands' sample rate, and the reference pipeline's. */
 export const KWS_SAMPLE_RATE_HZ = 16_000;
@@ -65,14 +65,40 @@ export function fitLength(samples: Float64Array, length: number = CLIP_SAMPLES):
   return out;
 }
 
+/** Something about a clip that changes its features without being an error. */
+export type ClipWarning = 'long' | 'low-rate' | '8-bit' | 'silent';
+
+/** What each warning means, for messages. */
+export const CLIP_WARNING_TEXT: Readonly<Record<ClipWarning, string>> = {
+  long: 'longer than 1 s: only the first second is used (a word after it is not heard)',
+  'low-rate':
+    'recorded below 16 kHz: upsampled, with nothing above its Nyquist frequency (MFCCs differ from a 16 kHz recording)',
+  '8-bit': '8-bit samples: quantisation noise changes the quieter MFCCs',
+  silent:
+    'digital silence in its first second: every feature is 0 after normalisation, whatever the model then says is not about speech',
+};
+
+/** The warnings a decoded WAV file earns as a keyword-spotting clip. */
+export function clipWarnings(wav: WavAudio): ClipWarning[] {
+  const out: ClipWarning[] = [];
+  const samplesAtRate = Math.round((wav.sampleRateHz * CLIP_SAMPLES) / KWS_SAMPLE_RATE_HZ);
+  if (wav.samples.length > samplesAtRate) out.push('long');
+  if (wav.sampleRateHz < KWS_SAMPLE_RATE_HZ) out.push('low-rate');
+  if (wav.bitsPerSample === 8 && wav.encoding === 'pcm') out.push('8-bit');
+  if (!wav.samples.subarray(0, samplesAtRate).some((v) => v !== 0)) out.push('silent');
+  return out;
+}
+
 /**
  * Load a WAV file as a keyword-spotting clip: averaged to mono, resampled to 16 kHz when the file has another
- * rate, padded or cut at the end to exactly 16000 samples. Errors are InputErrors naming the file.
+ * rate, padded or cut at the end to exactly 16000 samples. Errors are InputErrors naming the file; `onWarning` hears
+ * each `clipWarnings` of the file.
  *
  * @example const samples = await loadClip('speech_commands/yes/0a7c2a8d_nohash_0.wav'); // Float64Array(16000)
  */
-export async function loadClip(path: string): Promise<Float64Array> {
+export async function loadClip(path: string, onWarning?: (w: ClipWarning) => void): Promise<Float64Array> {
   const wav = await readWav(path);
+  if (onWarning) for (const w of clipWarnings(wav)) onWarning(w);
   const at16k =
     wav.sampleRateHz === KWS_SAMPLE_RATE_HZ ? wav.samples : resample(wav.samples, wav.sampleRateHz, KWS_SAMPLE_RATE_HZ);
   return fitLength(at16k, CLIP_SAMPLES);

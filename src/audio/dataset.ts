@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { CLIP_SAMPLES, KWS_SAMPLE_RATE_HZ, fitLength, loadClip, resample } from './clip.js';
+import { CLIP_SAMPLES, KWS_SAMPLE_RATE_HZ, fitLength, loadClip, resample, type ClipWarning } from './clip.js';
 import { readWav } from './wav.js';
 
 /** The keyword of the reference network (class 1; everything else is class 0). */
@@ -107,8 +107,8 @@ export async function listClips(root: string, backgroundNoise: BackgroundNoise =
 let noiseCache: { path: string; samples: Float64Array } | undefined;
 
 /** The samples of one clip: `loadClip` for a file, or one second of a background-noise file for a slice. */
-export async function readClip(ref: ClipRef): Promise<Float64Array> {
-  if (ref.slice === undefined) return loadClip(ref.path);
+export async function readClip(ref: ClipRef, onWarning?: (w: ClipWarning) => void): Promise<Float64Array> {
+  if (ref.slice === undefined) return loadClip(ref.path, onWarning);
   if (noiseCache?.path !== ref.path) {
     const wav = await readWav(ref.path);
     noiseCache = {

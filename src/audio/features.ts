@@ -31,6 +31,7 @@ import {
   type ClipRef,
 } from './dataset.js';
 import { NORMALISE_EPS, REFERENCE_MFCC, clipFeatures, type MfccOptions } from './mfcc.js';
+import type { ClipWarning } from './clip.js';
 
 export const FEATURES_FORMAT = 'bmru-kws-features/1';
 /** Where `bmru features <folder>` writes by default, inside the folder (the loader reads only .wav files). */
@@ -74,40 +75,56 @@ export async function computeFeatures(
     backgroundNoise?: BackgroundNoise;
     mfcc?: MfccOptions;
     onProgress?: (done: number, total: number) => void;
+    /** Leave out clips that cannot be read (each one reported here) instead of stopping at the first. */
+    onBadClip?: (file: string, error: Error) => void;
+    /** Hears every warning of every clip (clip.ts `clipWarnings`). */
+    onWarning?: (file: string, w: ClipWarning) => void;
   } = {},
 ): Promise<FeatureSet> {
   const mfccOpts = opts.mfcc ?? REFERENCE_MFCC;
   const keyword = opts.keyword ?? KEYWORD;
-  const refs = await listClips(root, opts.backgroundNoise ?? 'skip');
+  const all = await listClips(root, opts.backgroundNoise ?? 'skip');
   const splitOf = await splitAssigner(root);
-  const labels = [...new Set(refs.map((r) => r.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = [...new Set(all.map((r) => r.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!labels.includes(keyword))
+    throw new InputError(`has no clips of the keyword '${keyword}' (labels: ${labels.join(', ')})`, {
+      file: root,
+      field: 'keyword',
+    });
+  const refs: typeof all = [];
   let data: Float64Array | undefined;
   let frames = 0;
   let features = 0;
-  const label = new Int32Array(refs.length);
-  const target = new Uint8Array(refs.length);
-  const split = new Uint8Array(refs.length);
-  for (const [i, ref] of refs.entries()) {
-    const f = clipFeatures(await readClip(ref), mfccOpts);
+  for (const [i, ref] of all.entries()) {
+    let samples: Float64Array;
+    try {
+      samples = await readClip(ref, (w) => opts.onWarning?.(refName(ref), w));
+    } catch (e) {
+      if (!opts.onBadClip || !(e instanceof InputError)) throw e;
+      opts.onBadClip(refName(ref), e);
+      opts.onProgress?.(i + 1, all.length);
+      continue;
+    }
+    const f = clipFeatures(samples, mfccOpts);
     if (!data) {
       ({ frames, features } = f);
-      data = new Float64Array(refs.length * frames * features);
+      data = new Float64Array(all.length * frames * features);
     }
-    data.set(f.data, i * frames * features);
-    label[i] = labels.indexOf(ref.label);
-    target[i] = keywordTarget(ref.label, keyword);
-    split[i] = SPLITS.indexOf(splitOf(ref));
-    opts.onProgress?.(i + 1, refs.length);
+    data.set(f.data, refs.length * frames * features);
+    refs.push(ref);
+    opts.onProgress?.(i + 1, all.length);
   }
+  if (!data) throw new InputError('has no readable clips', { file: root });
   return {
     frames,
     features,
-    data: data!,
+    // Skipped clips leave the end unused.
+    data: refs.length === all.length ? data : data.slice(0, refs.length * frames * features),
     files: refs.map(refName),
     labels,
-    label,
-    target,
-    split,
+    label: Int32Array.from(refs, (r) => labels.indexOf(r.label)),
+    target: Uint8Array.from(refs, (r) => keywordTarget(r.label, keyword)),
+    split: Uint8Array.from(refs, (r) => SPLITS.indexOf(splitOf(r))),
     keyword,
     mfcc: mfccOpts,
     source: root,

@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLIP_SAMPLES, fitLength, loadClip, resample } from '../../src/audio/clip.js';
+import { CLIP_SAMPLES, fitLength, loadClip, resample, type ClipWarning } from '../../src/audio/clip.js';
 import { writeWav } from '../../src/audio/wav.js';
 
 const tone = (hz: number, rateHz: number, n: number, amp = 0.5) =>
@@ -60,6 +60,55 @@ describe('loadClip', () => {
       expect(long.length).toBe(CLIP_SAMPLES);
       const want = tone(500, 16000, 16000);
       for (let i = 200; i < 16000; i += 97) expect(Math.abs(long[i] - want[i])).toBeLessThan(2e-3); // 16-bit steps + resampling
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A mono 8-bit (unsigned) PCM WAV file, written by hand: the toolkit's writer has no 8-bit format. */
+function pcm8Wav(samples: Float64Array, rateHz: number): Buffer {
+  const b = Buffer.alloc(44 + samples.length);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(36 + samples.length, 4);
+  b.write('WAVEfmt ', 8, 'ascii');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rateHz, 24);
+  b.writeUInt32LE(rateHz, 28); // bytes per second
+  b.writeUInt16LE(1, 32); // block align
+  b.writeUInt16LE(8, 34);
+  b.write('data', 36, 'ascii');
+  b.writeUInt32LE(samples.length, 40);
+  samples.forEach((v, i) => b.writeUInt8(Math.max(0, Math.min(255, Math.round(128 + 127 * v))), 44 + i));
+  return b;
+}
+
+describe('clip warnings', () => {
+  it('names a long clip, a low rate, 8-bit samples and digital silence in the first second, and nothing else', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-clipw-'));
+    const heard = async (file: string): Promise<ClipWarning[]> => {
+      const out: ClipWarning[] = [];
+      await loadClip(path.join(dir, file), (w) => out.push(w));
+      return out;
+    };
+    try {
+      await writeWav(path.join(dir, 'ok.wav'), tone(500, 16000, 16000), 16000);
+      await writeWav(path.join(dir, 'ok-44k.wav'), tone(500, 44100, 44100), 44100);
+      await writeWav(path.join(dir, 'long.wav'), tone(500, 16000, 16001), 16000);
+      await writeWav(path.join(dir, 'long-8k.wav'), tone(500, 8000, 8001), 8000);
+      await writeFile(path.join(dir, 'byte.wav'), pcm8Wav(tone(500, 16000, 16000), 16000));
+      // 1 s of zeros, then a word: silent where the features look, and long.
+      const late = new Float64Array(32000);
+      late.set(tone(500, 16000, 16000), 16000);
+      await writeWav(path.join(dir, 'late.wav'), late, 16000);
+      expect(await heard('ok.wav')).toEqual([]);
+      expect(await heard('ok-44k.wav')).toEqual([]);
+      expect(await heard('long.wav')).toEqual(['long']);
+      expect(await heard('long-8k.wav')).toEqual(['long', 'low-rate']);
+      expect(await heard('byte.wav')).toEqual(['8-bit']);
+      expect(await heard('late.wav')).toEqual(['long', 'silent']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

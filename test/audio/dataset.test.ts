@@ -144,6 +144,35 @@ describe('features file', () => {
     expect(splitCounts(back).map((r) => r[0])).toEqual(['_silence_', 'no', 'yes']);
   });
 
+  it('refuses a keyword no clip has, naming the folder and the labels there', async () => {
+    await expect(computeFeatures(root, { keyword: 'banana' })).rejects.toThrow(
+      /has no clips of the keyword 'banana' \(labels: no, yes\)/,
+    );
+  });
+
+  it('stops at an unreadable clip unless asked to skip it; skipped, the rest is the set without it', async () => {
+    const bad = await mkdtemp(path.join(os.tmpdir(), 'bmru-dataset-bad-'));
+    try {
+      await mkdir(path.join(bad, 'yes'), { recursive: true });
+      await mkdir(path.join(bad, 'no'), { recursive: true });
+      await writeWav(path.join(bad, 'yes', 'a_nohash_0.wav'), tone(500, 16000), 16000);
+      await writeFile(path.join(bad, 'yes', 'b_nohash_0.wav'), 'RIFF, but not a WAV file');
+      await writeWav(path.join(bad, 'no', 'a_nohash_0.wav'), tone(300, 16000), 16000);
+      await expect(computeFeatures(bad)).rejects.toThrow(/b_nohash_0\.wav/);
+      const skipped: string[] = [];
+      const set = await computeFeatures(bad, { onBadClip: (file) => skipped.push(file) });
+      expect(skipped).toEqual(['yes/b_nohash_0.wav']);
+      expect(set.files).toEqual(['no/a_nohash_0.wav', 'yes/a_nohash_0.wav']);
+      expect(Array.from(set.target)).toEqual([0, 1]);
+      expect(set.data.length).toBe(2 * 101 * 13);
+      const want = clipFeatures((await loadDataset(root)).find((c) => c.file === 'yes/b_nohash_0.wav')!.samples);
+      // yes/a here is the same 500 Hz tone as yes/b of the main set: its features, in the second row.
+      expect(Array.from(set.data.subarray(101 * 13))).toEqual(Array.from(want.data));
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
+  });
+
   it("stores label, target and split as int64 (the targets PyTorch's CrossEntropyLoss takes), the MFCCs as float32", async () => {
     const set = await computeFeatures(root, { backgroundNoise: 'slice' });
     const file = path.join(root, 'features-i64.safetensors');

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { loadClip } from '../../audio/clip.js';
+import { CLIP_WARNING_TEXT, loadClip, type ClipWarning } from '../../audio/clip.js';
 import { KEYWORD, type BackgroundNoise } from '../../audio/dataset.js';
 import { DEFAULT_FEATURES_FILE, computeFeatures, splitCounts, writeFeatureFile } from '../../audio/features.js';
 import { clipFeatures } from '../../audio/mfcc.js';
@@ -28,6 +28,12 @@ export function builder(y: Argv) {
       type: 'string',
       default: KEYWORD,
       describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)',
+    })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
+    .option('skip-bad', {
+      type: 'boolean',
+      default: false,
+      describe: 'leave out clips that cannot be read, listing each one, instead of stopping at the first',
     })
     .option('background-noise', {
       choices: ['skip', 'slice'] as const,
@@ -66,7 +72,31 @@ interface Args {
   out?: string;
   keyword: string;
   backgroundNoise: BackgroundNoise;
+  skipBad: boolean;
+  quiet?: boolean;
 }
+
+/** Warnings summed over a folder: how many clips and the first few of each kind. */
+function warningTally() {
+  const seen = new Map<ClipWarning, string[]>();
+  return {
+    add(file: string, w: ClipWarning) {
+      const files = seen.get(w) ?? [];
+      files.push(file);
+      seen.set(w, files);
+    },
+    lines(): string[] {
+      return [...seen].map(([w, files]) => {
+        const shown = files.slice(0, SHOWN_FILES).join(', ');
+        const more = files.length > SHOWN_FILES ? `, ... (${files.length - SHOWN_FILES} more)` : '';
+        return `warning: ${files.length} clip(s) ${CLIP_WARNING_TEXT[w]}: ${shown}${more}`;
+      });
+    },
+  };
+}
+
+/** Files named per warning or skip line before "... (n more)". */
+const SHOWN_FILES = 5;
 
 export async function handler(a: Args): Promise<void> {
   const info = await stat(a.path).catch((e: NodeJS.ErrnoException) => {
@@ -79,16 +109,25 @@ export async function handler(a: Args): Promise<void> {
 /** A data set folder to a features file, with a per-label, per-split count. */
 export async function folderFeatures(a: Args): Promise<void> {
   const out = a.out ?? path.join(a.path, DEFAULT_FEATURES_FILE);
-  const p = progress(`features of ${a.path}`);
+  const p = progress(`features of ${a.path}`, a.quiet);
+  const warnings = warningTally();
+  const skipped: string[] = [];
   const set = await computeFeatures(a.path, {
     keyword: a.keyword,
     backgroundNoise: a.backgroundNoise,
     onProgress: (done, total) => p.update(`${done}/${total} clips`),
+    onWarning: (file, w) => warnings.add(file, w),
+    onBadClip: a.skipBad ? (_file, e) => skipped.push(e.message) : undefined,
   }).catch((e: unknown) => {
     p.stop();
     throw e;
   });
   p.done(`${set.files.length} clips`);
+  for (const line of warnings.lines()) console.error(line);
+  if (skipped.length > 0) {
+    console.error(`skipped ${skipped.length} unreadable clip(s) (--skip-bad):`);
+    for (const m of skipped) console.error(`  ${m}`);
+  }
   await writeFeatureFile(out, set);
   const rows = splitCounts(set);
   console.log(table(['label', 'train', 'validation', 'test'], rows));
@@ -101,7 +140,7 @@ export async function folderFeatures(a: Args): Promise<void> {
 async function clipCsv(a: Args): Promise<void> {
   if (!a.path.toLowerCase().endsWith('.wav'))
     throw new InputError('expected a folder or a .wav file', { file: a.path });
-  const f = clipFeatures(await loadClip(a.path));
+  const f = clipFeatures(await loadClip(a.path, (w) => console.error(`warning: ${a.path}: ${CLIP_WARNING_TEXT[w]}`)));
   const csv = inputsCsv(f);
   if (a.out) {
     await writeFileAtomic(a.out, csv);

@@ -171,5 +171,11 @@ export async function handler(a: Args): Promise<void> {
     `${what}; espeak-ng ${r.manifest.tools.espeak}, sox ${r.manifest.tools.sox}; ${path.join(a.out, 'manifest.json')}`,
   );
   if (a.features !== undefined)
-    await folderFeatures({ path: a.out, out: a.features || undefined, keyword: a.keyword, backgroundNoise: 'skip' });
+    await folderFeatures({
+      path: a.out,
+      out: a.features || undefined,
+      keyword: a.keyword,
+      backgroundNoise: 'skip',
+      skipBad: false,
+    });
 }
