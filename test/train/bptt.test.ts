@@ -69,6 +69,22 @@ function numericGrad(
   return (up - down) / (2 * h);
 }
 
+/** Every parameter's backward gradient against the finite difference; returns the gradient. */
+function expectGradMatchesNumeric(setupOut: ReturnType<typeof setup>, opts: GradOptions, label: string): Float64Array {
+  const { layout, theta, inputs } = setupOut;
+  const { grad } = lossAndGrad(layout, theta, inputs, opts);
+  for (const slot of layout.slots) {
+    for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+      const num = numericGrad(layout, theta, inputs, opts, i);
+      expect(
+        Math.abs(grad[i] - num),
+        `${slot.name}[${i - slot.offset}] ${label}: backward ${grad[i]}, numeric ${num}`,
+      ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
+    }
+  }
+  return grad;
+}
+
 describe('surrogate', () => {
   it('is the derivative of the arctan step and integrates to 1', () => {
     for (const w of [0.1, 0.25, 1]) {
@@ -85,20 +101,8 @@ describe('surrogate', () => {
 
 describe('backward pass', () => {
   it('matches finite differences for every parameter when the steps are smooth (surrogate path included)', () => {
-    for (const seed of [1, 2, 3]) {
-      const { layout, theta, inputs } = setup(seed);
-      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, cumulative: 0 };
-      const { grad } = lossAndGrad(layout, theta, inputs, opts);
-      for (const slot of layout.slots) {
-        for (let i = slot.offset; i < slot.offset + slot.size; i++) {
-          const num = numericGrad(layout, theta, inputs, opts, i);
-          expect(
-            Math.abs(grad[i] - num),
-            `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`,
-          ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
-        }
-      }
-    }
+    for (const seed of [1, 2, 3])
+      expectGradMatchesNumeric(setup(seed), { surrogateWidth: 0.5, soft: true, cumulative: 0 }, `seed ${seed}`);
   });
 
   it('includes the current penalty (cap low enough that candidates and block currents exceed it)', () => {
@@ -108,16 +112,7 @@ describe('backward pass', () => {
     const tape = allocTape(net, FRAMES);
     forwardClip(net, networkThresholds(net), inputs, 0, tape, opts);
     expect(currentPenalty(tape, opts)).toBeGreaterThan(0.1);
-    const { grad } = lossAndGrad(layout, theta, inputs, opts);
-    for (const slot of layout.slots) {
-      for (let i = slot.offset; i < slot.offset + slot.size; i++) {
-        const num = numericGrad(layout, theta, inputs, opts, i);
-        expect(
-          Math.abs(grad[i] - num),
-          `${slot.name}[${i - slot.offset}]: backward ${grad[i]}, numeric ${num}`,
-        ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
-      }
-    }
+    expectGradMatchesNumeric({ layout, theta, inputs }, opts, 'current penalty');
   });
 
   it('includes the margin penalty (a margin wide enough that candidates sit inside it, on both sides of thresholds)', () => {
@@ -129,19 +124,9 @@ describe('backward pass', () => {
       const tape = allocTape(net, FRAMES);
       forwardClip(net, th, inputs, 0, tape, opts);
       expect(marginPenalty(tape, th, opts)).toBeGreaterThan(0.1);
-      const { grad } = lossAndGrad(layout, theta, inputs, opts);
+      const grad = expectGradMatchesNumeric({ layout, theta, inputs }, opts, `seed ${seed}`);
       const without = lossAndGrad(layout, theta, inputs, { ...opts, margin: 0 }).grad;
-      let moved = 0;
-      for (const slot of layout.slots) {
-        for (let i = slot.offset; i < slot.offset + slot.size; i++) {
-          const num = numericGrad(layout, theta, inputs, opts, i);
-          expect(
-            Math.abs(grad[i] - num),
-            `${slot.name}[${i - slot.offset}] seed ${seed}: backward ${grad[i]}, numeric ${num}`,
-          ).toBeLessThan(1e-6 + 1e-5 * Math.abs(num));
-          if (Math.abs(grad[i] - without[i]) > 1e-6) moved++;
-        }
-      }
+      const moved = grad.filter((g, i) => Math.abs(g - without[i]) > 1e-6).length;
       // The penalty reaches the thresholds and every layer upstream of a candidate.
       expect(moved).toBeGreaterThan(10);
     }
