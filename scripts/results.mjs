@@ -113,6 +113,35 @@ function calibrationFigures(stdout) {
   return { figures: { 'verified targets': countFig(Number(m?.[1])), targets: countFig(Number(m?.[2])) } };
 }
 
+/** Figures of `bmru train`: split accuracies from its score table, and whether the model file is the shipped one. */
+function trainFigures(stdout, file, shipped) {
+  const f = {};
+  for (const m of stdout.matchAll(/^(train|validation|test) +\d+ +([\d.]+)%/gm))
+    f[`${m[1]} clip accuracy`] = fig(Number(m[2]), '%', { abs: 0 });
+  const same = readFileSync(file, 'utf8') === readFileSync(join(ROOT, shipped), 'utf8');
+  f[`model file identical to ${shipped}`] = countFig(same ? 1 : 0);
+  return { figures: f };
+}
+
+/** Figures printed by scripts/mc-kws.mjs, per model (named by `names`, in the order given on its command line). */
+function mcFigures(stdout, names) {
+  const f = {};
+  const lines = [
+    ...stdout.matchAll(
+      /over draws mean ([\d.]+)% \(min ([\d.]+)%, max ([\d.]+)%\); decision flips (\d+) of (\d+) \(([\d.]+)%\)/g,
+    ),
+  ];
+  lines.forEach((m, i) => {
+    f[`${names[i]}: accuracy over draws, mean`] = fig(Number(m[1]), '%', { abs: 0 });
+    f[`${names[i]}: accuracy over draws, min`] = fig(Number(m[2]), '%', { abs: 0 });
+    f[`${names[i]}: decision flips`] = fig(Number(m[6]), '%', { abs: 0 });
+  });
+  return { figures: f };
+}
+
+/** The keyword model as shipped before hardware-aware training (kept as the start-up test's fixture). */
+const PLAIN_KWS = 'test/fixtures/models/kws-w4-startup.json';
+
 // Each shipped process's own supply: report.json holds supply currents, and power is them times this VDD (a
 // literal 1.8 / 3.3 V here doubled every power figure once the supplies were lowered).
 const vddOf = (kit) => JSON.parse(readFileSync(join(ROOT, 'models', kit, 'process.json'), 'utf8')).vddV;
@@ -183,6 +212,27 @@ export const ROWS = [
     prepare: [['kws-data', '--features', '']],
     args: ['kws', '-q', '--min-agreement', '0', '-p', 'gf180mcu', '--kit', KIT, '-o', join(OUT, 'kws-gf180mcu')],
     read: () => kwsFigures(join(OUT, 'kws-gf180mcu')),
+  },
+  {
+    id: 'train-kws',
+    what: 'the shipped keyword model retrained with bmru train defaults (hardware-aware) and seed 2: split accuracies, and the file byte for byte',
+    prepare: [['kws-data', '--features', '']],
+    args: ['train', '-q', '--seed', '2', '-o', join(OUT, 'train', 'kws-w4.json')],
+    read: (r) => trainFigures(r.stdout, join(OUT, 'train', 'kws-w4.json'), 'models/kws/kws-w4.json'),
+  },
+  {
+    id: 'mc-kws-c180',
+    what: 'software Monte Carlo, 20 mismatch draws (c180 sigmas) x 50 test clips: the keyword model before (plain) and after hardware-aware training',
+    prepare: [['kws-data', '--features', '']],
+    script: ['scripts/mc-kws.mjs', PLAIN_KWS, 'models/kws/kws-w4.json'],
+    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
+    id: 'mc-kws-gf180mcu',
+    what: 'the same with GF180MCU sigmas',
+    prepare: [['kws-data', '--features', '']],
+    script: ['scripts/mc-kws.mjs', PLAIN_KWS, 'models/kws/kws-w4.json', '--process', 'gf180mcu'],
+    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
   },
   {
     id: 'hwaware-kws-c180',
