@@ -130,8 +130,13 @@ describe('selectCheckpoint', () => {
   };
   const checkpoints = [ck(1, 0.9, 0.5), ck(2, 0.95, 0.4), ck(3, 0.95, 0.3), ck(4, 0.945, 0.2), ck(5, 0.93, 0.1)];
 
-  it('without a hardware score: the best accuracy, then the lowest loss', () => {
+  it('without a hardware score: the best accuracy, then the lowest loss, then the earliest', () => {
     expect(selectCheckpoint(checkpoints, layout, { selectSlack: 0.01 }).best.epoch).toBe(3);
+    // The lower loss first this time, then an exact tie: the earlier checkpoint stays.
+    const early = [ck(1, 0.95, 0.3), ck(2, 0.95, 0.4), ck(3, 0.9, 0.1)];
+    expect(selectCheckpoint(early, layout, { selectSlack: 0.01 }).best.epoch).toBe(1);
+    const tie = [ck(1, 0.95, 0.3), ck(2, 0.95, 0.3)];
+    expect(selectCheckpoint(tie, layout, { selectSlack: 0.01 }).best.epoch).toBe(1);
   });
 
   it('with one: the best score within the slack of the best accuracy, then accuracy, then loss', () => {
