@@ -349,8 +349,11 @@ export async function runPartitioned(
       net,
       tStopS,
     );
+    const onProgress = run.onProgress;
     const r = await runNgspice({
       ...run,
+      // One progress across the partitions: partition i of n covers [i / n, (i + 1) / n] of it.
+      onProgress: onProgress && ((x) => onProgress({ ...x, fraction: (p.index + (x.fraction ?? 0)) / n })),
       name: `${run.name ?? 'run'}-part${p.index}`,
       netlist: writeDeck(deck, opts.process),
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
