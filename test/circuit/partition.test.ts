@@ -13,7 +13,7 @@ import {
 import { buildCircuit, generateNetlist } from '../../src/netlist/index.js';
 import { sampleCircuit, type CircuitFrames } from '../../src/compare/sample.js';
 import { transientPlot } from '../../src/spice/rawfile.js';
-import { REPO_ROOT } from '../helpers.js';
+import { FULL, REPO_ROOT } from '../helpers.js';
 import { loadKit, type Kit } from './kits.js';
 
 // Partitioned vs monolithic transient (issue 13) on the embedded card: the partitioned run must reproduce the
@@ -90,6 +90,17 @@ describe('partitioned vs monolithic transient (c180)', () => {
     const [mono, part] = await both(example, firstFrames(clip, 6), kit);
     expectAgreement(mono, part, example.blocks.length);
   }, 600_000);
+
+  // The whole clip (808 unit-frames, ~50 s of ngspice for both runs): BMRU_FULL=1.
+  it.runIf(FULL)(
+    'the example on its whole 101-frame clip: same states, candidates within 0.5%, supply within 1%',
+    async () => {
+      const kit = await loadKit('c180');
+      const [mono, part] = await both(example, clip, kit);
+      expectAgreement(mono, part, example.blocks.length);
+    },
+    1_800_000,
+  );
 
   it('a random width-8 network, 4 frames: same states, candidates within 0.5%, supply within 1%', async () => {
     const kit = await loadKit('c180');

@@ -4,6 +4,7 @@ import { loadInputs, loadModel, randomInputs, randomNetwork } from '../../src/mo
 import {
   buildCircuit,
   compressPwl,
+  DEFAULT_SPICE_OPTIONS,
   GLOBAL_NODES,
   keptPoints,
   loadCalibration,
@@ -16,6 +17,7 @@ import {
   type Element,
 } from '../../src/netlist/index.js';
 import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
+import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
 import { vector, type RawPlot } from '../../src/spice/rawfile.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -240,5 +242,17 @@ describe('mergeTransientPlots', () => {
 
   it('unionGrid sorts and keeps equal times once', () => {
     expect([...unionGrid([Float64Array.from([0, 1, 3]), Float64Array.from([0, 2, 3])])]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('partitionReltol', () => {
+  it("runs partitions at a fifth of the deck's reltol, given or default, and refuses a reltol that is not > 0", () => {
+    expect(partitionReltol(undefined)).toBeCloseTo(
+      (DEFAULT_SPICE_OPTIONS.reltol as number) * PARTITION_RELTOL_FACTOR,
+      15,
+    );
+    expect(partitionReltol({ reltol: 1e-3 })).toBeCloseTo(2e-4, 15);
+    expect(partitionReltol({ reltol: '5e-4' })).toBeCloseTo(1e-4, 15);
+    expect(() => partitionReltol({ reltol: 0 })).toThrow(/reltol > 0/);
   });
 });
