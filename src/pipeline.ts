@@ -268,6 +268,8 @@ export interface PartitionRunInfo {
   readonly cpuS?: number;
   /** Time points ngspice wrote. */
   readonly points: number;
+  /** Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`). */
+  readonly workDir?: string;
 }
 
 export interface PartitionedRun {
@@ -392,6 +394,7 @@ export async function runPartitioned(
       durationMs: r.durationMs,
       cpuS: analysisCpuSeconds(r.stdoutTail),
       points: plot.numPoints,
+      ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     });
   }
   const merged = mergeTransientPlots(

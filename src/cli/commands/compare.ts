@@ -209,6 +209,9 @@ export async function handler(a: Args): Promise<void> {
     `report: ${join(out, 'report.json')}, waveforms: ${join(out, 'report.html')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`,
   );
   if (kept.workDir) console.log(`ngspice work directory kept: ${kept.workDir}`);
+  if (r.simulation.mode === 'partitioned')
+    for (const part of r.simulation.partitions)
+      if (part.workDir) console.log(`ngspice work directory of ${part.label} kept: ${part.workDir}`);
   if (kept.raw)
     console.log(
       `rawfile kept: ${kept.raw} (bmru compare --from-raw ${kept.raw} rewrites these reports without ngspice)`,
