@@ -1,4 +1,4 @@
-import { referenceTable, type CosimResult } from '../pipeline.js';
+import { referenceTable, simulationLabel, type CosimResult } from '../pipeline.js';
 import { betterReferences, REFERENCE_NAMES, type ReferenceName, type ReferenceTable } from '../compare/references.js';
 import { unitFrameKey, type NearTies } from '../compare/neartie.js';
 import { mappingSummary, type MappingSummary } from '../netlist/mapping.js';
@@ -130,8 +130,12 @@ export function formatCosim(r: CosimResult, vddV: number, near?: NearTies, liste
   const c = r.comparison;
   const out: string[] = [];
   out.push(
-    `ngspice ${r.run.ngspiceVersion}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
+    `ngspice ${r.run.ngspiceVersion}, ${simulationLabel(r.simulation)}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
   );
+  if (r.simulation.mode === 'partitioned')
+    out.push(
+      `  ${r.simulation.partitions.map((p) => `${p.label} ${p.transistors} tr. ${(p.durationMs / 1000).toFixed(1)} s`).join(', ')}`,
+    );
   out.push('');
   out.push('circuit against each reference (software model on the same clip):');
   out.push(formatReferences(referenceTable(r), r.reference));

@@ -74,7 +74,16 @@ export const currentProbe = (vsrcName: string): string => `i(v${vsrcName})`;
 export const voltageProbe = (node: string): string => `v(${node})`;
 /** The card name an element gets in the deck (`I<name>`, `V<name>`, `C<name>`, or the process's instance prefix for devices). */
 export function cardName(e: Exclude<Element, { type: 'comment' }>, process: Process): string {
-  const prefix = { mos: process.instance, isrc: 'I', vsrc: 'V', switch: 'S', inst: 'X', vccs: 'G', cap: 'C' }[e.type];
+  const prefix = {
+    mos: process.instance,
+    isrc: 'I',
+    vsrc: 'V',
+    recorded: 'B',
+    switch: 'S',
+    inst: 'X',
+    vccs: 'G',
+    cap: 'C',
+  }[e.type];
   return `${prefix}${e.name}`;
 }
 
@@ -214,6 +223,7 @@ function checkNames(e: Element): void {
       names.push(e.from, e.to);
       break;
     case 'vsrc':
+    case 'recorded':
     case 'cap':
       names.push(e.plus, e.minus);
       break;

@@ -779,6 +779,12 @@ export interface BuiltCircuit {
   readonly flatCells: boolean;
   /** What each element is there for (by element name): the power budget's kinds and stages. */
   readonly roles: ReadonlyMap<string, ElementRole>;
+  /**
+   * Per element (same index as `elements`), the section it was placed in: 0 the front end (inputs, pre-projection),
+   * k + 1 block k (candidates, cells, post-projection, skip, the next block's ReLU), L + 1 the classifier. Sections
+   * only read earlier sections' rails, through mirror copies: they are the units a partitioned run splits at.
+   */
+  readonly sections: readonly number[];
 }
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
@@ -832,6 +838,8 @@ export function buildCircuit(
     releaseS: net.blocks.map((_, k) => (k === 0 ? 0 : resetReleaseS(k, net.blocks.length, net.frameS))),
   };
   const ics: { node: string; voltageV: number }[] = [];
+  // Where each section after the front end starts in `b.elements` (block 0, ..., classifier).
+  const sectionStarts: number[] = [];
   const realisedCells = net.blocks.map(() => ({
     alpha: new Float64Array(net.cells),
     beta1: new Float64Array(net.cells),
@@ -868,6 +876,7 @@ export function buildCircuit(
   ]);
 
   net.blocks.forEach((block, k) => {
+    sectionStarts.push(b.elements.length);
     b.elements.push({
       type: 'comment',
       text: `block ${k}: candidates, cells, post-projection${net.skip ? ', skip' : ''}`,
@@ -945,6 +954,7 @@ export function buildCircuit(
     probes.hNeg.push(h.map((p) => p.negProbe));
   });
 
+  sectionStarts.push(b.elements.length);
   b.elements.push({ type: 'comment', text: 'classifier: logit_c = I(pos node) - I(neg node)' });
   b.stage = 'out';
   for (let c = 0; c < net.classes; c++) {
@@ -981,6 +991,7 @@ export function buildCircuit(
     transistors: b.transistors,
     flatCells: b.flatCells,
     roles: b.roles,
+    sections: elements.map((_, i) => sectionStarts.filter((start) => start <= i).length),
   };
 }
 
@@ -992,9 +1003,13 @@ function realisedLinear(b: Builder, prefix: string, lin: Block['cand']): Block['
   };
 }
 
-/** The network's deck as data: the process's model lines, options, supplies, the cell subcircuit, the circuit, initial states, saves, transient. */
-function networkDeck(
-  b: BuiltCircuit,
+/**
+ * The network's deck as data: the process's model lines, options, supplies, the cell subcircuit, the circuit, initial
+ * states, saves, transient. `b` gives the saves and initial conditions (a partition passes its own), `elements` the
+ * circuit as written.
+ */
+export function networkDeck(
+  b: Pick<BuiltCircuit, 'transistors' | 'flatCells' | 'initialConditions' | 'saves'>,
   elements: readonly Element[],
   opts: GenerateOptions,
   net: Network,

@@ -8,3 +8,4 @@ export * from './deck.js';
 export * from './corners.js';
 export * from './hardware-tables.js';
 export * from './geometry.js';
+export * from './partition.js';

@@ -36,3 +36,4 @@ export {
 export { spiceNumber, transientStopS } from './deck.js';
 export { watchTransient, type RawfileWatcher } from './watch.js';
 export { controlLines } from './deck.js';
+export { mergeTransientPlots, unionGrid } from './merge.js';

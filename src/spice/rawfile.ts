@@ -413,7 +413,7 @@ function vectorIndex(plot: RawPlot): Map<string, number> {
 }
 
 /** One spelling per quantity: `v(x)` -> `x`, `i(x)` -> `x#branch`, lower case. */
-function canonicalVectorName(name: string): string {
+export function canonicalVectorName(name: string): string {
   const n = name.trim().toLowerCase();
   const voltage = /^v\((.+)\)$/.exec(n);
   if (voltage) return voltage[1].trim();

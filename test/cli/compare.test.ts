@@ -252,3 +252,26 @@ describe('bmru compare: waveform page and rawfile', () => {
     );
   });
 });
+
+describe('bmru compare --partitioned', () => {
+  it('simulates partition by partition, says so in the summary and report.json, and refuses --keep-raw with it', async () => {
+    const clip = await cli.write('clip3p.csv', exampleClip(3));
+    const r = await cli.run(['compare', '-i', clip, '-o', 'parted', '--partitioned', '--timeout', '120']);
+    expect([0, 1], r.stderr).toContain(r.exitCode);
+    expect(r.stdout).toMatch(/^ngspice [\d.]+, partitioned \(4 partitions\): \d+ transistors, 3 frames/m);
+    expect(r.stdout).toMatch(/^ {2}front end \d+ tr\. [\d.]+ s, block 0 .*, classifier /m);
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'parted', 'report.json'), 'utf8'));
+    expect(report.simulation).toBe('partitioned (4 partitions)');
+    expect(report.partitions.map((p: { label: string }) => p.label)).toEqual([
+      'front end',
+      'block 0',
+      'block 1',
+      'classifier',
+    ]);
+    const mono = await cli.run(['compare', '-i', clip, '-o', 'mono', '--timeout', '120']);
+    expect(mono.stdout).toMatch(/^ngspice [\d.]+, monolithic: /m);
+    const refused = await cli.run(['compare', '-i', clip, '-o', 'x', '--partitioned', '--keep-raw']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('--partitioned does not go with --from-raw, --keep-raw or --waveforms yet');
+  });
+});

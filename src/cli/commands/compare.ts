@@ -1,7 +1,7 @@
 import { copyFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { cosimulate, referenceTable, type CosimResult } from '../../pipeline.js';
+import { cosimulate, referenceTable, simulationLabel, type CosimResult } from '../../pipeline.js';
 import { nearTies, nearTiesCsvRows, unitFrameKey, type NearTies } from '../../compare/neartie.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
@@ -68,6 +68,17 @@ export function builder(y: Argv) {
       type: 'string',
       describe: 'more vectors to save and chart in report.html, comma-separated: v(node), i(vname) or a node name',
     })
+    .option('partitioned', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'simulate the circuit partition by partition (front end, each block, classifier; rails handed on as recorded voltages) instead of as one deck',
+    })
+    .check((a) =>
+      a.partitioned && (a['from-raw'] !== undefined || a['keep-raw'] || a.waveforms !== undefined)
+        ? '--partitioned does not go with --from-raw, --keep-raw or --waveforms yet'
+        : true,
+    )
     .option('near-ties', {
       type: 'number',
       default: LISTED_NEAR_TIES,
@@ -79,6 +90,7 @@ export function builder(y: Argv) {
       '$0 compare -p gf180mcu -m my.safetensors -i clip.csv -t tol.json',
       'your model on the GF180MCU kit with your tolerances',
     )
+    .example('$0 compare --partitioned', 'the same comparison from a partitioned simulation (faster on wide networks)')
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
     .example('$0 compare --unit-current 5e-10', 'the same network at I_unit = 0.5 nA: half the currents')
     .example(
@@ -115,6 +127,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   fromRaw?: string;
   waveforms?: string;
   nearTies: number;
+  partitioned: boolean;
   unitCurrent?: number;
   spiceOption?: string[];
 }
@@ -142,7 +155,11 @@ export async function handler(a: Args): Promise<void> {
   const extraSaves = waveformVectors(a.waveforms);
   await ensureWritableDir(out); // before ngspice runs, not after
   const fromRaw = a.fromRaw === undefined ? undefined : { plots: await readRawfile(a.fromRaw), file: a.fromRaw };
-  const p = progress(fromRaw ? `reading ${a.fromRaw}` : `ngspice: ${inputs.frames} frames on ${proc.name}`);
+  const p = progress(
+    fromRaw
+      ? `reading ${a.fromRaw}`
+      : `ngspice${a.partitioned ? ' (partitioned)' : ''}: ${inputs.frames} frames on ${proc.name}`,
+  );
   const r: CosimResult = await cosimulate(net, inputs, {
     process: proc,
     calibration,
@@ -153,6 +170,7 @@ export async function handler(a: Args): Promise<void> {
     extraSaves,
     spiceOptions: spiceOptionsFrom(a.spiceOption),
     fromRaw,
+    partitioned: a.partitioned,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
@@ -191,6 +209,9 @@ export async function handler(a: Args): Promise<void> {
     `report: ${join(out, 'report.json')}, waveforms: ${join(out, 'report.html')}, per-frame values: ${join(out, 'frames.csv')}, near ties: ${join(out, 'near-ties.csv')}`,
   );
   if (kept.workDir) console.log(`ngspice work directory kept: ${kept.workDir}`);
+  if (r.simulation.mode === 'partitioned')
+    for (const part of r.simulation.partitions)
+      if (part.workDir) console.log(`ngspice work directory of ${part.label} kept: ${part.workDir}`);
   if (kept.raw)
     console.log(
       `rawfile kept: ${kept.raw} (bmru compare --from-raw ${kept.raw} rewrites these reports without ngspice)`,
@@ -235,6 +256,9 @@ async function writeOutputs(
     ...meta,
     ngspiceVersion: r.run.ngspiceVersion,
     ngspiceSeconds: r.run.durationMs / 1000,
+    /** `monolithic` (one deck, the reference) or `partitioned (N partitions)`, with each partition's cost. */
+    simulation: simulationLabel(r.simulation),
+    ...(r.simulation.mode === 'partitioned' ? { partitions: r.simulation.partitions } : {}),
     transistors: r.generated.transistors,
     verdict: r.verdict,
     /** The reference `verdict` and `comparison` are about. */

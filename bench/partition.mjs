@@ -1,0 +1,75 @@
+// Partitioned vs monolithic transient (issue 13) on the embedded c180 card: ngspice CPU seconds (acct's "Total
+// analysis time", summed over partitions) and agreement (unit-frame states, per-frame candidates, supply current).
+//   npm run build && node bench/partition.mjs [width:frames ...]     default: 4:10 8:10 16:3
+// Width 4 is the shipped example on the first frames of its clip; other widths a seeded random network of the KWS
+// shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip. One ngspice at a time.
+import {
+  analysisCpuSeconds,
+  cosimulate,
+  loadCalibration,
+  loadInputs,
+  loadModel,
+  loadProcess,
+  randomInputs,
+  randomNetwork,
+  simulationLabel,
+} from '../dist/index.js';
+import { resolveProcessPath } from '../dist/util/paths.js';
+
+const FLOOR_UNITS = 0.1; // as test/circuit/partition.test.ts: candidates below 0.1 I_unit compared to 0.1 I_unit
+
+const process_ = await loadProcess(resolveProcessPath('c180'));
+const calibration = await loadCalibration(process_.dir);
+const cases = (process.argv.length > 2 ? process.argv.slice(2) : ['4:10', '8:10', '16:3']).map((s) => {
+  const [w, f] = s.split(':').map(Number);
+  return { width: w, frames: f };
+});
+
+async function workload(width, frames) {
+  if (width === 4) {
+    const net = await loadModel(new URL('../models/example/kws-example.json', import.meta.url).pathname);
+    const clip = await loadInputs(new URL('../models/example/clip-101.csv', import.meta.url).pathname);
+    return { net, inputs: { ...clip, frames, data: clip.data.slice(0, frames * clip.features) }, name: 'example' };
+  }
+  const net = randomNetwork({ inputs: 13, width, blocks: 2, classes: 2, seed: 1 });
+  return { net, inputs: randomInputs(frames, 13, 1), name: 'random seed 1' };
+}
+
+const cpuOf = (r) =>
+  r.simulation.mode === 'partitioned'
+    ? r.simulation.partitions.reduce((s, p) => s + (p.cpuS ?? NaN), 0)
+    : analysisCpuSeconds(r.run.stdoutTail);
+
+console.log(
+  'width frames transistors | mono CPU-s  part CPU-s  speed-up | states same  cand max rel  supply rel | partitions',
+);
+for (const { width, frames } of cases) {
+  const { net, inputs, name } = await workload(width, frames);
+  const opts = { process: process_, calibration };
+  const mono = await cosimulate(net, inputs, opts);
+  const part = await cosimulate(net, inputs, { ...opts, partitioned: true });
+  const a = mono.circuit;
+  const b = part.circuit;
+  let same = 0;
+  let all = 0;
+  let cand = 0;
+  a.states.forEach((blk, k) =>
+    blk.forEach((s, i) => {
+      all++;
+      if (s === b.states[k][i]) same++;
+    }),
+  );
+  a.candidates.forEach((blk, k) =>
+    blk.forEach((v, i) => {
+      cand = Math.max(cand, Math.abs(b.candidates[k][i] - v) / Math.max(Math.abs(v), FLOOR_UNITS));
+    }),
+  );
+  const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
+  const cm = cpuOf(mono);
+  const cp = cpuOf(part);
+  const parts = part.simulation.partitions.map((p) => `${p.label} ${p.cpuS}s/${p.points}pts`).join(', ');
+  console.log(
+    `${width} (${name}) ${frames} ${mono.generated.transistors} | ${cm.toFixed(2)} ${cp.toFixed(2)} ${(cm / cp).toFixed(2)}x | ` +
+      `${same}/${all} ${(cand * 100).toFixed(3)}% ${((total(b) / total(a) - 1) * 100).toFixed(4)}% | ${simulationLabel(part.simulation)}: ${parts}; mono ${mono.run.plots[0].numPoints}pts`,
+  );
+}

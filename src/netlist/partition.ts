@@ -1,0 +1,239 @@
+/**
+ * Partitioned simulation (issue 13, DESIGN §8): the network's circuit cut into sections that ngspice runs one after
+ * another, so that no deck holds the whole dense mirror array (LU fill-in grows ~10x per width doubling).
+ *
+ * The cut follows the element data, not the network: `buildCircuit` records the section each element was placed in
+ * (front end, block 0..L-1, classifier), and a section only reads earlier sections' rails, through the gates of
+ * mirror copies. A copy whose gate rail lives in an earlier partition P is the boundary:
+ *
+ * - in its own partition Q the copy stays as it is, and a voltage source replays V(rail)(t) from P's rawfile onto its
+ *   gate (a hand-off). The copy's current is a function of its gate, source and drain voltages only, so the voltage
+ *   hand-off is exact for its I-V; nothing but the rail's loading differs.
+ * - in P a replica of the copy (same device, gate on the rail) keeps the rail's gate load. Its drain sits on its own
+ *   source (V_DS = 0): it loads the rail with about the same gate capacitance and draws no supply current, so the
+ *   supply power of a partitioned run is the plain sum over partitions (replica junctions are at zero bias too).
+ *
+ * Supplies, ground and the lifted NMOS source are global: every deck has its own ideal sources for them. Bias
+ * references are rails like any other: the section that first needs one builds it and later ones get it handed off.
+ *
+ * @example
+ * const built = buildCircuit(net, inputs, { process });
+ * const plan = partitionCircuit(built);
+ * // run plan.partitions[0] (no hand-offs), read v(node) of each later hand-off from its rawfile, then
+ * const elements = partitionElements(plan.partitions[1], (node) => recordedPwl.get(node)!);
+ */
+import type { Element, Mosfet, RecordedVoltage } from './elements.js';
+import type { BuiltCircuit } from './generate.js';
+import { canonicalVectorName } from '../spice/rawfile.js';
+import { voltageProbe } from './deck.js';
+import { NMOS_SOURCE_NODE, SUPPLY } from './supplies.js';
+
+/** Nodes every partition deck drives itself: ground, the supply domains, the lifted NMOS source. */
+export const GLOBAL_NODES: ReadonlySet<string> = new Set(['0', ...Object.values(SUPPLY), NMOS_SOURCE_NODE]);
+
+/** A rail one partition reads from an earlier one: its voltage, replayed by a source in the reading partition. */
+export interface Handoff {
+  /** The rail node (the gate of the copies that read it). */
+  readonly node: string;
+  /** Index of the partition that computes it (whose rawfile holds `v(node)`). */
+  readonly from: number;
+  /** Name of the recorded-voltage source that replays it (`B<source>` in the deck). */
+  readonly source: string;
+}
+
+/** One deck's worth of the circuit. */
+export interface Partition {
+  readonly index: number;
+  /** `front end`, `block k`, `classifier`. */
+  readonly label: string;
+  /** The circuit's elements placed in this section, in the generator's order (comments included). */
+  readonly own: readonly Element[];
+  /** Gate-load replicas of the copies later partitions make of this partition's rails (V_DS = 0, see above). */
+  readonly replicas: readonly Mosfet[];
+  /** Rails this partition reads from earlier ones, each replayed by a voltage source. */
+  readonly handoffs: readonly Handoff[];
+  /** The circuit's `.ic` entries for nodes of this partition. */
+  readonly initialConditions: readonly { readonly node: string; readonly voltageV: number }[];
+  /** Vectors to save: the circuit's probes that live here and the rails later partitions read. */
+  readonly saves: readonly string[];
+  /** Transistors of `own` (a cell instance counts 9), replicas not included. */
+  readonly transistors: number;
+}
+
+export interface PartitionPlan {
+  /** In dependency order: a partition's hand-offs all come from partitions before it. */
+  readonly partitions: readonly Partition[];
+}
+
+/** The nodes an element connects to, each with whether it is a MOSFET's gate (the only terminal a boundary may cut). */
+export function terminals(e: Element): { node: string; gate: boolean }[] {
+  const t = (node: string, gate = false) => ({ node, gate });
+  switch (e.type) {
+    case 'comment':
+      return [];
+    case 'mos':
+      return [t(e.drain), t(e.gate, true), t(e.source), t(e.bulk)];
+    case 'isrc':
+      return [t(e.from), t(e.to)];
+    case 'vsrc':
+    case 'recorded':
+    case 'cap':
+      return [t(e.plus), t(e.minus)];
+    case 'switch':
+    case 'vccs':
+      return [t(e.plus), t(e.minus), t(e.ctrlPlus), t(e.ctrlMinus)];
+    case 'inst':
+      return e.nodes.map((n) => t(n));
+  }
+}
+
+/** The cell subcircuit's transistor count, as the generator counts an instance. */
+const CELL_TRANSISTORS = 9;
+
+const sectionLabel = (s: number, last: number): string =>
+  s === 0 ? 'front end' : s === last ? 'classifier' : `block ${s - 1}`;
+
+/**
+ * Split a built circuit at its section boundaries (`BuiltCircuit.sections`). A node belongs to the first section
+ * that touches it (the one that builds its diode); a later section may reach it only through a MOSFET gate.
+ *
+ * @throws Error (internal) when a later section touches an earlier node other than through a gate (a current would
+ *   cross the cut), or when a boundary copy's source is not a global node (its replica could not sit at V_DS = 0)
+ */
+export function partitionCircuit(
+  built: Pick<BuiltCircuit, 'elements' | 'sections' | 'saves' | 'initialConditions'>,
+): PartitionPlan {
+  const { elements, sections } = built;
+  if (sections.length !== elements.length)
+    throw new Error(`internal: ${sections.length} section tags for ${elements.length} elements`);
+  const home = new Map<string, number>();
+  elements.forEach((e, i) => {
+    for (const { node } of terminals(e)) if (!GLOBAL_NODES.has(node) && !home.has(node)) home.set(node, sections[i]);
+  });
+  const count = Math.max(0, ...sections) + 1;
+  const own: Element[][] = Array.from({ length: count }, () => []);
+  const replicas: Mosfet[][] = Array.from({ length: count }, () => []);
+  const handoffs: Map<string, Handoff>[] = Array.from({ length: count }, () => new Map());
+  const handedOff = Array.from({ length: count }, () => new Set<string>());
+  const sectionOfSource = new Map<string, number>();
+  elements.forEach((e, i) => {
+    const q = sections[i];
+    own[q].push(e);
+    if (e.type === 'comment') return;
+    if (e.type === 'vsrc') sectionOfSource.set(e.name, q);
+    for (const { node, gate } of terminals(e)) {
+      const p = home.get(node);
+      if (p === undefined || p === q) continue;
+      if (!gate || e.type !== 'mos')
+        throw new Error(
+          `internal: element ${JSON.stringify(e.name)} of section ${q} connects to node ${JSON.stringify(node)} of section ${p} other than through a gate`,
+        );
+      if (!GLOBAL_NODES.has(e.source))
+        throw new Error(
+          `internal: boundary copy ${JSON.stringify(e.name)} has its source on ${JSON.stringify(e.source)}, not a supply`,
+        );
+      replicas[p].push({ ...e, name: `rep_${e.name}`, drain: e.source });
+      if (!handoffs[q].has(node)) handoffs[q].set(node, { node, from: p, source: `ho_${node}` });
+      handedOff[p].add(node);
+    }
+  });
+  const savesOf: string[][] = Array.from({ length: count }, () => []);
+  for (const v of built.saves) {
+    const c = canonicalVectorName(v);
+    const branch = /^v(.+)#branch$/.exec(c);
+    const s = branch ? sectionOfSource.get(branch[1]) : home.get(c);
+    if (s === undefined) throw new Error(`internal: saved vector ${JSON.stringify(v)} is on no element`);
+    savesOf[s].push(v);
+  }
+  const partitions = own.map((elems, s): Partition => ({
+    index: s,
+    label: sectionLabel(s, count - 1),
+    own: elems,
+    replicas: replicas[s],
+    handoffs: [...handoffs[s].values()],
+    initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
+    saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+    transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
+  }));
+  return { partitions };
+}
+
+/** A piecewise-linear waveform: (time s, value) points, time strictly increasing. */
+export type Pwl = readonly (readonly [number, number])[];
+
+/**
+ * The elements of one partition's deck: its own, its replicas, and a voltage source per hand-off replaying the rail
+ * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`).
+ */
+export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): Element[] {
+  const sources = p.handoffs.map((h): RecordedVoltage => {
+    const pwl = waveform(h);
+    if (pwl.length === 0) throw new Error(`internal: empty hand-off waveform for ${h.node}`);
+    return { type: 'recorded', name: h.source, plus: h.node, minus: '0', pwl };
+  });
+  return [
+    ...p.own,
+    ...(p.replicas.length > 0
+      ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
+      : []),
+    ...p.replicas,
+    ...(sources.length > 0
+      ? [{ type: 'comment', text: 'hand-offs: rails of earlier partitions, replayed from their rawfiles' } as const]
+      : []),
+    ...sources,
+  ];
+}
+
+/**
+ * Tolerance of a hand-off's PWL against the recorded rail (V): 20 uV is 0.05% of a subthreshold copy's current
+ * (n U_T ~ 36 mV per e-fold), a tenth of the 0.5% the partitioned run must hold candidates to.
+ */
+export const HANDOFF_TOLERANCE_V = 20e-6;
+
+/**
+ * The points of recorded waveforms on one time grid to keep so that linear interpolation between kept points
+ * restores every waveform within `tol` at every dropped point ("swing door": one pass keeping, per waveform, the
+ * range of slopes from the last kept point that passes every point since within tol; a point is kept when the
+ * next one falls outside any waveform's range). Each point of a PWL source is a breakpoint ngspice steps on, and
+ * the hand-offs of one partition all come from few grids: choosing their points together makes their
+ * breakpoints shared (measured on width 8: the rails' own choices made the reading partition take 3.4x the
+ * points of the monolithic run). Points at non-increasing times are dropped. Returns indices into `time`.
+ */
+export function keptPoints(time: ArrayLike<number>, ys: readonly ArrayLike<number>[], tol: number): number[] {
+  const n = time.length;
+  if (n === 0) return [];
+  const m = ys.length;
+  const kept = [0];
+  let a = 0; // the last kept point
+  const lo = new Float64Array(m).fill(-Infinity);
+  const hi = new Float64Array(m).fill(Infinity);
+  let prev = 0; // the last point accepted (strictly increasing time)
+  for (let i = 1; i < n; i++) {
+    if (!(time[i] > time[prev])) continue;
+    let out = false;
+    for (let w = 0; w < m && !out; w++) {
+      const s = (ys[w][i] - ys[w][a]) / (time[i] - time[a]);
+      out = s < lo[w] || s > hi[w];
+    }
+    if (out) {
+      // The point before this one ends the segment; the slope windows restart from it.
+      kept.push(prev);
+      a = prev;
+      lo.fill(-Infinity);
+      hi.fill(Infinity);
+    }
+    const d = time[i] - time[a];
+    for (let w = 0; w < m; w++) {
+      lo[w] = Math.max(lo[w], (ys[w][i] - tol - ys[w][a]) / d);
+      hi[w] = Math.min(hi[w], (ys[w][i] + tol - ys[w][a]) / d);
+    }
+    prev = i;
+  }
+  if (kept[kept.length - 1] !== prev) kept.push(prev);
+  return kept;
+}
+
+/** One recorded waveform as a PWL within `tol` of it (`keptPoints` for one waveform). */
+export function compressPwl(time: ArrayLike<number>, y: ArrayLike<number>, tol: number): [number, number][] {
+  return keptPoints(time, [y], tol).map((i) => [time[i], y[i]]);
+}

@@ -1,0 +1,141 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInputs, loadModel, randomInputs, randomNetwork, type InputSequence } from '../../src/model/index.js';
+import type { Network } from '../../src/model/types.js';
+import {
+  cosimulate,
+  handoffWaveforms,
+  runPartitioned,
+  simulationLabel,
+  type CosimResult,
+  type HandoffSource,
+} from '../../src/pipeline.js';
+import { buildCircuit, generateNetlist } from '../../src/netlist/index.js';
+import { sampleCircuit, type CircuitFrames } from '../../src/compare/sample.js';
+import { transientPlot } from '../../src/spice/rawfile.js';
+import { FULL, REPO_ROOT } from '../helpers.js';
+import { loadKit, type Kit } from './kits.js';
+
+// Partitioned vs monolithic transient (issue 13) on the embedded card: the partitioned run must reproduce the
+// monolithic reference's states, per-frame candidates and supply power. Short clips keep this to ~30 s of ngspice.
+
+/** The issue's targets: >= 99.9% identical unit-frame states, candidates within 0.5%, supply power within 1%. */
+const MIN_STATES = 0.999;
+const MAX_CANDIDATE_REL = 0.005;
+const MAX_POWER_REL = 0.01;
+/**
+ * Candidates below a tenth of I_unit are held to 0.5% of that (0.5 pA at 1 nA): such a candidate is the difference
+ * of terms of ~I_unit each, and its relative error is theirs magnified, in the monolithic run as much as here.
+ */
+const CANDIDATE_FLOOR_UNITS = 0.1;
+
+/** Largest per-frame candidate difference, relative to max(|monolithic|, floor). */
+function candidateError(a: CircuitFrames, b: CircuitFrames): number {
+  let worst = 0;
+  a.candidates.forEach((block, k) =>
+    block.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(b.candidates[k][i] - v) / Math.max(Math.abs(v), CANDIDATE_FLOOR_UNITS));
+    }),
+  );
+  return worst;
+}
+
+/** Fraction of unit-frames with the same state. */
+function sameStates(a: CircuitFrames, b: CircuitFrames): number {
+  let same = 0;
+  let all = 0;
+  a.states.forEach((block, k) =>
+    block.forEach((s, i) => {
+      all++;
+      if (s === b.states[k][i]) same++;
+    }),
+  );
+  return same / all;
+}
+
+const totalSupplyA = (c: CircuitFrames): number => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
+
+async function both(net: Network, inputs: InputSequence, kit: Kit): Promise<[CosimResult, CosimResult]> {
+  const opts = { process: kit.process, calibration: kit.calibration };
+  const mono = await cosimulate(net, inputs, opts);
+  const part = await cosimulate(net, inputs, { ...opts, partitioned: true });
+  return [mono, part];
+}
+
+function expectAgreement(mono: CosimResult, part: CosimResult, blocks: number): void {
+  expect(simulationLabel(mono.simulation)).toBe('monolithic');
+  expect(simulationLabel(part.simulation)).toBe(`partitioned (${blocks + 2} partitions)`);
+  const a = mono.circuit;
+  const b = part.circuit;
+  expect(sameStates(a, b)).toBeGreaterThanOrEqual(MIN_STATES);
+  expect(candidateError(a, b)).toBeLessThanOrEqual(MAX_CANDIDATE_REL);
+  expect(Math.abs(totalSupplyA(b) / totalSupplyA(a) - 1)).toBeLessThanOrEqual(MAX_POWER_REL);
+  for (const d of Object.keys(a.supplyMeanA))
+    expect(Math.abs(b.supplyMeanA[d] / a.supplyMeanA[d] - 1), d).toBeLessThanOrEqual(MAX_POWER_REL);
+  // The cells switch in these clips, so identical states are not a trivial all-OFF match.
+  expect(a.states.some((block) => block.some((s) => s === 1))).toBe(true);
+}
+
+const example = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'));
+const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
+const firstFrames = (x: InputSequence, frames: number): InputSequence => ({
+  ...x,
+  frames,
+  data: x.data.slice(0, frames * x.features),
+});
+
+describe('partitioned vs monolithic transient (c180)', () => {
+  it('the example (width 4), 6 frames: same states, candidates within 0.5%, supply within 1%', async () => {
+    const kit = await loadKit('c180');
+    const [mono, part] = await both(example, firstFrames(clip, 6), kit);
+    expectAgreement(mono, part, example.blocks.length);
+  }, 600_000);
+
+  // The whole clip (808 unit-frames, ~50 s of ngspice for both runs): BMRU_FULL=1.
+  it.runIf(FULL)(
+    'the example on its whole 101-frame clip: same states, candidates within 0.5%, supply within 1%',
+    async () => {
+      const kit = await loadKit('c180');
+      const [mono, part] = await both(example, clip, kit);
+      expectAgreement(mono, part, example.blocks.length);
+    },
+    1_800_000,
+  );
+
+  it('a random width-8 network, 4 frames: same states, candidates within 0.5%, supply within 1%', async () => {
+    const kit = await loadKit('c180');
+    const net = randomNetwork({ inputs: 13, width: 8, blocks: 2, classes: 2, seed: 1 });
+    const [mono, part] = await both(net, randomInputs(4, 13, 1), kit);
+    expectAgreement(mono, part, net.blocks.length);
+  }, 600_000);
+
+  it('depends on its hand-offs: rails held at their t = 0 values give other candidates', async () => {
+    const kit = await loadKit('c180');
+    const inputs = firstFrames(clip, 4);
+    const opts = { process: kit.process, calibration: kit.calibration };
+    const generated = generateNetlist(example, inputs, opts);
+    const sample = (plot: Parameters<typeof sampleCircuit>[0]) =>
+      sampleCircuit(plot, generated.probes, {
+        frames: inputs.frames,
+        frameS: example.frameS,
+        unitA: example.unitCurrentA,
+        vddV: kit.process.vddV,
+      });
+    const held: HandoffSource = (handoffs, plots, tolV) =>
+      new Map(
+        [...handoffWaveforms(handoffs, plots, tolV)].map(([node, pwl]) => [
+          node,
+          [
+            [0, pwl[0][1]],
+            [generated.tStopS, pwl[0][1]],
+          ],
+        ]),
+      );
+    const built = buildCircuit(example, inputs, opts);
+    const good = await runPartitioned(built, example, opts, generated.tStopS);
+    const broken = await runPartitioned(built, example, opts, generated.tStopS, {}, held);
+    const a = sample(transientPlot(good.run.plots));
+    const b = sample(transientPlot(broken.run.plots));
+    expect(candidateError(a, b)).toBeGreaterThan(0.05);
+  }, 600_000);
+});

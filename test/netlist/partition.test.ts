@@ -1,0 +1,258 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInputs, loadModel, randomInputs, randomNetwork } from '../../src/model/index.js';
+import {
+  buildCircuit,
+  compressPwl,
+  DEFAULT_SPICE_OPTIONS,
+  GLOBAL_NODES,
+  keptPoints,
+  loadCalibration,
+  loadProcess,
+  partitionCircuit,
+  partitionElements,
+  terminals,
+  writeDeck,
+  networkDeck,
+  type Element,
+} from '../../src/netlist/index.js';
+import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
+import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
+import { vector, type RawPlot } from '../../src/spice/rawfile.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
+const calibration = await loadCalibration(c180.dir);
+const example = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'));
+const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
+
+const cases = [
+  { name: 'the example (width 4, skip)', net: example, inputs: clip },
+  {
+    name: 'a random width-8 network',
+    net: randomNetwork({ inputs: 13, width: 8, blocks: 2, classes: 2, seed: 1 }),
+    inputs: randomInputs(4, 13, 1),
+  },
+  {
+    name: 'a random network without skip, 3 blocks',
+    net: { ...randomNetwork({ inputs: 5, width: 3, blocks: 3, classes: 3, seed: 7 }), skip: false },
+    inputs: randomInputs(4, 5, 2),
+  },
+];
+
+/** Element identity within one circuit: type and name (names are unique per card letter). */
+const key = (e: Element): string => (e.type === 'comment' ? `comment:${e.text}` : `${e.type}:${e.name}`);
+
+describe('partitionCircuit', () => {
+  for (const c of cases) {
+    describe(c.name, () => {
+      const built = buildCircuit(c.net, c.inputs, { process: c180, calibration });
+      const plan = partitionCircuit(built);
+      const L = c.net.blocks.length;
+
+      it('has one partition per section, in dependency order: front end, each block, classifier', () => {
+        expect(plan.partitions.map((p) => p.label)).toEqual([
+          'front end',
+          ...c.net.blocks.map((_, k) => `block ${k}`),
+          'classifier',
+        ]);
+        for (const p of plan.partitions) for (const h of p.handoffs) expect(h.from).toBeLessThan(p.index);
+      });
+
+      it('places every element of the circuit in exactly one partition, in the generator order', () => {
+        const placed = plan.partitions.flatMap((p) => p.own.map(key));
+        expect(placed).toEqual(built.elements.map(key));
+        expect(plan.partitions.reduce((n, p) => n + p.transistors, 0)).toBe(built.transistors);
+      });
+
+      it('keeps each block together: candidates, cells with their reset switches and control, post-projection', () => {
+        for (let k = 0; k < L; k++) {
+          const names = new Set(plan.partitions[k + 1].own.map(key));
+          for (let j = 0; j < c.net.cells; j++) {
+            expect(names, `b${k}c${j}`).toContain(`inst:b${k}c${j}`);
+            expect(names).toContain(`vsrc:m_b${k}c${j}_in`);
+            if (k > 0) expect(names).toContain(`switch:b${k}c${j}_rst`);
+          }
+          if (k > 0) expect(names).toContain(`vsrc:rst_b${k}`);
+        }
+      });
+
+      it('cuts only mirror gates: every node of a partition deck is global, its own, or replayed by a hand-off', () => {
+        const wholeTouches = new Map<string, number>();
+        for (const e of built.elements)
+          for (const t of terminals(e)) wholeTouches.set(t.node, (wholeTouches.get(t.node) ?? 0) + 1);
+        for (const p of plan.partitions) {
+          const elements = partitionElements(p, () => [
+            [0, 0.5],
+            [1, 0.5],
+          ]);
+          const own = new Set(p.own.flatMap((e) => terminals(e).map((t) => t.node)));
+          const handed = new Set(p.handoffs.map((h) => h.node));
+          // A hand-off node is read only by gates in this partition and driven by exactly one source.
+          for (const e of p.own)
+            for (const t of terminals(e)) if (handed.has(t.node)) expect(t.gate, `${key(e)} on ${t.node}`).toBe(true);
+          const touches = new Map<string, number>();
+          for (const e of elements) for (const t of terminals(e)) touches.set(t.node, (touches.get(t.node) ?? 0) + 1);
+          for (const [node, n] of touches) {
+            if (GLOBAL_NODES.has(node)) continue;
+            // No dangling node: a node touched once here is one the whole circuit touches once (a cell's probed V0).
+            if (n < 2) expect(wholeTouches.get(node), `${p.label}: ${node}`).toBe(1);
+            expect(own.has(node) || handed.has(node), `${p.label}: ${node}`).toBe(true);
+          }
+          // A node the earlier partition owns is never also owned here (the cut is at gates only).
+          for (const h of p.handoffs) {
+            const home = plan.partitions[h.from].own.flatMap((e) => terminals(e).map((t) => t.node));
+            expect(home).toContain(h.node);
+          }
+        }
+      });
+
+      it('gives every cut copy a gate-load replica on its rail in the partition that computes the rail', () => {
+        const cut = plan.partitions.flatMap((p) =>
+          p.own.filter(
+            (e): e is Extract<Element, { type: 'mos' }> =>
+              e.type === 'mos' && p.handoffs.some((h) => h.node === e.gate),
+          ),
+        );
+        expect(cut.length).toBeGreaterThan(0);
+        const replicas = new Map(plan.partitions.flatMap((p) => p.replicas.map((r) => [r.name, { r, p }] as const)));
+        expect(replicas.size).toBe(cut.length);
+        for (const m of cut) {
+          const got = replicas.get(`rep_${m.name}`);
+          expect(got, m.name).toBeDefined();
+          const { r, p } = got!;
+          expect(p.handoffs.some((h) => h.node === m.gate)).toBe(false);
+          expect(p.own.some((e) => terminals(e).some((t) => t.node === m.gate))).toBe(true);
+          expect([r.gate, r.widthUm, r.lengthUm, r.polarity, r.source]).toEqual([
+            m.gate,
+            m.widthUm,
+            m.lengthUm,
+            m.polarity,
+            m.source,
+          ]);
+          // V_DS = 0 on a supply: the replica draws no supply current.
+          expect(r.drain).toBe(r.source);
+          expect(GLOBAL_NODES.has(r.source)).toBe(true);
+        }
+      });
+
+      it('saves each probe in the partition that holds it, and the rails later partitions read', () => {
+        const saved = plan.partitions.flatMap((p) => p.saves);
+        for (const v of built.saves) expect(saved).toContain(v);
+        for (const p of plan.partitions)
+          for (const h of p.handoffs) expect(plan.partitions[h.from].saves).toContain(`v(${h.node})`);
+        const ics = plan.partitions.flatMap((p) => p.initialConditions);
+        expect(ics).toHaveLength(built.initialConditions.length);
+      });
+
+      it('writes each partition as a deck with its hand-offs as B sources (no breakpoints)', () => {
+        const p = plan.partitions[1];
+        const deck = writeDeck(
+          networkDeck(
+            { ...built, saves: p.saves, initialConditions: p.initialConditions },
+            partitionElements(p, () => [
+              [0, 0.4],
+              [0.01, 0.45],
+              [0.02, 0.41],
+            ]),
+            { process: c180 },
+            c.net,
+            0.02,
+          ),
+          c180,
+        );
+        expect(deck).toContain(
+          `Bho_${p.handoffs[0].node} ${p.handoffs[0].node} 0 V = pwl(time,\n+ 0, 0.4, 0.01, 0.45, 0.02, 0.41 )`,
+        );
+      });
+    });
+  }
+
+  it('refuses a circuit where a later section touches an earlier node other than through a gate', () => {
+    const elements: Element[] = [
+      { type: 'isrc', name: 'a', from: 'vdd_ff', to: 'n1', dcA: 1e-9 },
+      { type: 'isrc', name: 'b', from: 'n1', to: '0', dcA: 1e-9 },
+    ];
+    expect(() => partitionCircuit({ elements, sections: [0, 1], saves: [], initialConditions: [] })).toThrow(
+      /other than through a gate/,
+    );
+  });
+});
+
+describe('keptPoints / compressPwl', () => {
+  const time = Float64Array.from({ length: 2001 }, (_, i) => i * 1e-6);
+  const a = time.map((t) => 0.4 + 0.05 * Math.exp(-t / 2e-4));
+  const b = time.map((t) => (t < 1e-3 ? 0.3 : 0.35));
+
+  it('restores every dropped point within the tolerance by linear interpolation', () => {
+    for (const tol of [1e-6, 2e-5, 1e-3]) {
+      const kept = keptPoints(time, [a, b], tol);
+      for (const y of [a, b]) {
+        let j = 0;
+        for (let i = 0; i < time.length; i++) {
+          while (kept[j + 1] !== undefined && kept[j + 1] <= i) j++;
+          if (kept[j] === i) continue;
+          const [i0, i1] = [kept[j], kept[j + 1]];
+          const f = (time[i] - time[i0]) / (time[i1] - time[i0]);
+          expect(Math.abs(y[i0] + f * (y[i1] - y[i0]) - y[i])).toBeLessThanOrEqual(tol * (1 + 1e-9));
+        }
+      }
+    }
+  });
+
+  it('keeps the ends, drops the flat stretches, and shares one set of points between waveforms', () => {
+    const one = compressPwl(time, b, 2e-5);
+    expect(one[0]).toEqual([0, 0.3]);
+    expect(one[one.length - 1]).toEqual([time[2000], 0.35]);
+    expect(one.length).toBeLessThanOrEqual(4);
+    const both = keptPoints(time, [a, b], 2e-5);
+    expect(both.length).toBeLessThan(time.length / 10);
+    expect(both.length).toBeGreaterThanOrEqual(keptPoints(time, [a], 2e-5).length);
+  });
+
+  it('skips points at repeated times', () => {
+    expect(compressPwl([0, 1, 1, 2], [0, 1, 5, 0], 1e-9)).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 0],
+    ]);
+  });
+});
+
+describe('mergeTransientPlots', () => {
+  const plot = (time: number[], vectors: Record<string, number[]>): RawPlot => ({
+    title: 't',
+    date: '',
+    plotname: 'Transient Analysis',
+    complex: false,
+    vectors: [{ name: 'time', type: 'time' }, ...Object.keys(vectors).map((name) => ({ name, type: 'voltage' }))],
+    numPoints: time.length,
+    real: [Float64Array.from(time), ...Object.values(vectors).map((v) => Float64Array.from(v))],
+  });
+
+  it('puts every vector on the union of the time grids, sums the named ones, takes the rest from the first plot', () => {
+    const p0 = plot([0, 2, 4], { 'i(vvdd_ff)': [-1, -3, -5], 'v(a)': [0, 2, 4] });
+    const p1 = plot([0, 1, 4], { 'vvdd_ff#branch': [-10, -10, -10], 'v(a)': [9, 9, 9], 'v(b)': [1, 2, 2] });
+    const m = mergeTransientPlots([p0, p1], ['i(vvdd_ff)']);
+    expect([...vector(m, 'time')]).toEqual([0, 1, 2, 4]);
+    expect([...vector(m, 'i(vvdd_ff)')]).toEqual([-11, -12, -13, -15]);
+    expect([...vector(m, 'v(a)')]).toEqual([0, 1, 2, 4]);
+    expect([...vector(m, 'v(b)')]).toEqual([1, 2, 2, 2]);
+  });
+
+  it('unionGrid sorts and keeps equal times once', () => {
+    expect([...unionGrid([Float64Array.from([0, 1, 3]), Float64Array.from([0, 2, 3])])]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('partitionReltol', () => {
+  it("runs partitions at a fifth of the deck's reltol, given or default, and refuses a reltol that is not > 0", () => {
+    expect(partitionReltol(undefined)).toBeCloseTo(
+      (DEFAULT_SPICE_OPTIONS.reltol as number) * PARTITION_RELTOL_FACTOR,
+      15,
+    );
+    expect(partitionReltol({ reltol: 1e-3 })).toBeCloseTo(2e-4, 15);
+    expect(partitionReltol({ reltol: '5e-4' })).toBeCloseTo(1e-4, 15);
+    expect(() => partitionReltol({ reltol: 0 })).toThrow(/reltol > 0/);
+  });
+});
