@@ -78,7 +78,7 @@ export const GATES: readonly Gate[] = [
   {
     needs: 'espeak-ng and sox',
     variable: 'BMRU_SYNTH_TESTS',
-    suites: ['test/audio/synth-tools.test.ts', 'test/cli/kws-data-tools.test.ts'],
+    suites: ['test/audio/synth-tools.test.ts', 'test/audio/wav-sox.test.ts', 'test/cli/kws-data-tools.test.ts'],
     // The names src/audio/synth.ts runs (defaultTools).
     unavailable: () =>
       doesNotRun(process.env.BMRU_ESPEAK ?? 'espeak-ng', ['--version']) ??

@@ -19,7 +19,14 @@ import { InputError } from '../errors.js';
 /** Format tags of the `fmt ` chunk (Microsoft's mmreg.h). */
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
+const WAVE_FORMAT_ALAW = 0x0006;
+const WAVE_FORMAT_MULAW = 0x0007;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+/**
+ * A 'data' chunk size a streaming writer leaves when it cannot seek back (0, or all ones): the samples run to the
+ * end of the file.
+ */
+const STREAMED_SIZES = [0, 0xffffffff];
 
 /** Bytes of RIFF header (`RIFF`, size, `WAVE`) and of a chunk header (id, size). */
 const RIFF_HEADER_BYTES = 12;
@@ -28,7 +35,7 @@ const CHUNK_HEADER_BYTES = 8;
 const FMT_PCM_BYTES = 16;
 const FMT_EXTENSIBLE_BYTES = 40;
 
-export type SampleEncoding = 'pcm' | 'float';
+export type SampleEncoding = 'pcm' | 'float' | 'mulaw' | 'alaw';
 
 /** A decoded WAV file: mono samples in [-1, 1) and what the file held. */
 export interface WavAudio {
@@ -58,8 +65,9 @@ const fourcc = (view: DataView, offset: number): string =>
   );
 
 /**
- * Decode the bytes of a WAV file (integer PCM of 8, 16, 24 or 32 bits, or float of 32 or 64 bits; any channel
- * count, averaged to mono). Every problem is an InputError naming `file` and what was wrong.
+ * Decode the bytes of a WAV file (integer PCM of 8, 16, 24 or 32 bits, float of 32 or 64 bits, or 8-bit G.711
+ * mu-law / A-law; any channel count, averaged to mono; a 'data' size of 0 or 0xFFFFFFFF, as streaming writers leave
+ * it, reads to the end of the file). Every problem is an InputError naming `file` and what was wrong.
  *
  * @example const { sampleRateHz, samples } = parseWav(await readFile('yes/0a7c2a8d_nohash_0.wav'), 'yes/...');
  */
@@ -85,6 +93,10 @@ export function parseWav(buf: Uint8Array, file?: string): WavAudio {
       fmt = parseFmt(view, body, sizeBytes, file);
     } else if (id === 'data') {
       if (!fmt) throw new InputError("the 'data' chunk comes before any 'fmt ' chunk", { file });
+      if (STREAMED_SIZES.includes(sizeBytes)) {
+        const frames = Math.floor(remaining / fmt.blockAlignBytes);
+        return { ...fmt, samples: decodeSamples(view, body, frames, fmt) };
+      }
       if (sizeBytes > remaining) {
         throw new InputError(`'data' chunk declares ${sizeBytes} bytes, only ${remaining} remain (truncated file?)`, {
           file,
@@ -103,6 +115,30 @@ export function parseWav(buf: Uint8Array, file?: string): WavAudio {
   throw new InputError(fmt ? "no 'data' chunk (truncated file?)" : "no 'fmt ' chunk (truncated file?)", { file });
 }
 
+const ENCODINGS: Readonly<Record<number, SampleEncoding>> = {
+  [WAVE_FORMAT_PCM]: 'pcm',
+  [WAVE_FORMAT_IEEE_FLOAT]: 'float',
+  [WAVE_FORMAT_MULAW]: 'mulaw',
+  [WAVE_FORMAT_ALAW]: 'alaw',
+};
+
+/** ITU-T G.711 mu-law byte to its 16-bit linear value (-32124 .. 32124). */
+export function mulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const exponent = (u >> 4) & 7;
+  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
+  return u & 0x80 ? 0x84 - magnitude : magnitude - 0x84;
+}
+
+/** ITU-T G.711 A-law byte to its 16-bit linear value (-32256 .. 32256). */
+export function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 7;
+  const mantissa = a & 0x0f;
+  const magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  return a & 0x80 ? magnitude : -magnitude;
+}
+
 function parseFmt(view: DataView, at: number, sizeBytes: number, file?: string): FmtChunk {
   if (sizeBytes < FMT_PCM_BYTES)
     throw new InputError(`'fmt ' chunk is ${sizeBytes} bytes, expected at least ${FMT_PCM_BYTES}`, { file });
@@ -116,13 +152,13 @@ function parseFmt(view: DataView, at: number, sizeBytes: number, file?: string):
       throw new InputError(`extensible 'fmt ' chunk is ${sizeBytes} bytes, expected ${FMT_EXTENSIBLE_BYTES}`, { file });
     tag = view.getUint16(at + 24, true); // first two bytes of the sub-format GUID
   }
-  const encoding: SampleEncoding | undefined =
-    tag === WAVE_FORMAT_PCM ? 'pcm' : tag === WAVE_FORMAT_IEEE_FLOAT ? 'float' : undefined;
+  const encoding = ENCODINGS[tag];
   if (!encoding)
-    throw new InputError(`unsupported WAV format tag 0x${tag.toString(16)} (expected integer PCM or IEEE float)`, {
-      file,
-    });
-  const supportedBits = encoding === 'pcm' ? [8, 16, 24, 32] : [32, 64];
+    throw new InputError(
+      `unsupported WAV format tag 0x${tag.toString(16)} (expected integer PCM, IEEE float, mu-law or A-law)`,
+      { file },
+    );
+  const supportedBits = { pcm: [8, 16, 24, 32], float: [32, 64], mulaw: [8], alaw: [8] }[encoding];
   if (!supportedBits.includes(bitsPerSample)) {
     throw new InputError(
       `unsupported ${bitsPerSample}-bit ${encoding} samples (expected ${supportedBits.join(', ')} bits)`,
@@ -144,6 +180,8 @@ function parseFmt(view: DataView, at: number, sizeBytes: number, file?: string):
 function sampleReader(view: DataView, fmt: FmtChunk): (at: number) => number {
   if (fmt.encoding === 'float')
     return fmt.bitsPerSample === 32 ? (at) => view.getFloat32(at, true) : (at) => view.getFloat64(at, true);
+  if (fmt.encoding === 'mulaw') return (at) => mulawToLinear(view.getUint8(at)) / 32768;
+  if (fmt.encoding === 'alaw') return (at) => alawToLinear(view.getUint8(at)) / 32768;
   switch (fmt.bitsPerSample) {
     case 8:
       return (at) => (view.getUint8(at) - 128) / 128;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { encodeWav, parseWav, readWav, writeWav } from '../../src/audio/wav.js';
+import { alawToLinear, encodeWav, mulawToLinear, parseWav, readWav, writeWav } from '../../src/audio/wav.js';
 
 /** A WAV file built field by field, so tests can write formats encodeWav does not (8/24-bit, stereo, extensible). */
 function rawWav(o: {
@@ -142,10 +142,16 @@ describe('WAV errors name the file and what was wrong', () => {
   it('a file that is not RIFF/WAVE', () =>
     expectError(new TextEncoder().encode('ID3\u0004 this is an mp3'), 'expected a WAV file', '"ID3'));
   it('an empty file', () => expectError(new Uint8Array(0), 'expected a WAV file', '0 bytes'));
-  it('a compressed format (mu-law, tag 7)', () =>
+  it('a compressed format (ADPCM, tag 2)', () =>
     expectError(
-      rawWav({ tag: 7, channels: 1, rateHz: 8000, bits: 8, data: new Uint8Array(4) }),
-      'unsupported WAV format tag 0x7',
+      rawWav({ tag: 2, channels: 1, rateHz: 8000, bits: 4, data: new Uint8Array(4) }),
+      'unsupported WAV format tag 0x2',
+      'mu-law or A-law',
+    ));
+  it('mu-law that is not 8-bit', () =>
+    expectError(
+      rawWav({ tag: 7, channels: 1, rateHz: 8000, bits: 16, data: new Uint8Array(4) }),
+      'unsupported 16-bit mulaw samples',
     ));
   it('an unsupported bit depth', () =>
     expectError(
@@ -170,5 +176,25 @@ describe('WAV errors name the file and what was wrong', () => {
     await expect(readWav(cut)).rejects.toThrow(
       `${cut}: 'data' chunk declares 200 bytes, only 16 remain (truncated file?)`,
     );
+  });
+});
+
+describe('G.711 (ITU-T G.711 tables)', () => {
+  it('mu-law: 0xFF and 0x7F are zero, 0x80 / 0x00 the extremes +-32124, 0xFE / 0x7E the first step +-8', () => {
+    expect([mulawToLinear(0xff), mulawToLinear(0x7f)]).toEqual([0, 0]);
+    expect([mulawToLinear(0x80), mulawToLinear(0x00)]).toEqual([32124, -32124]);
+    // 0xFE: exponent 0, mantissa 1 -> (1 << 3) + 132 - 132 = 8.
+    expect([mulawToLinear(0xfe), mulawToLinear(0x7e)]).toEqual([8, -8]);
+    // Odd-symmetric: the sign bit alone flips the value.
+    for (let b = 0; b < 128; b++) expect(mulawToLinear(b) + mulawToLinear(b | 0x80)).toBe(0);
+  });
+
+  it('A-law: 0xD5 / 0x55 the smallest +-8, 0xAA / 0x2A the extremes +-32256; the segments double', () => {
+    expect([alawToLinear(0xd5), alawToLinear(0x55)]).toEqual([8, -8]);
+    expect([alawToLinear(0xaa), alawToLinear(0x2a)]).toEqual([32256, -32256]);
+    // Segment 1 starts where segment 0 ends (+16 steps), then each segment's step doubles.
+    const seg = (e: number, m: number) => alawToLinear(((0x80 | (e << 4) | m) ^ 0x55) & 0xff);
+    expect([seg(0, 15), seg(1, 0), seg(1, 1), seg(2, 1) - seg(2, 0)]).toEqual([248, 264, 280, 32]);
+    for (let b = 0; b < 128; b++) expect(alawToLinear(b) + alawToLinear(b | 0x80)).toBe(0);
   });
 });
