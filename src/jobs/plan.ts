@@ -1,5 +1,5 @@
 /**
- * Batch plans: a YAML file naming models x input sets x processes x corners x seeds, expanded into jobs whose
+ * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature), expanded into jobs whose
  * ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
  * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
  * the same id for the same work and skips it when its result exists.
@@ -67,6 +67,10 @@ const PlanSchema = strictObject({
       },
     )
     .optional(),
+  /** Sweep axes: I_unit (A) for every model instead of its own, supply voltage (V) instead of the process's, temperature (C). */
+  unitCurrents: z.array(z.number().positive()).min(1).optional(),
+  vdd: z.array(z.number().positive()).min(1).optional(),
+  temperatures: z.array(z.number().min(-273.15)).min(1).optional(),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
@@ -116,6 +120,10 @@ export interface Plan {
   readonly hwawareModel?: { readonly path: string; readonly file: string };
   /** I_unit (A) for every model instead of each model's own (`--unit-current`); undefined: the models'. */
   readonly unitCurrentA?: number;
+  /** Sweep axes (each job takes one value of each): I_unit (A), VDD (V), temperature (C); undefined: not swept. */
+  readonly unitCurrents?: readonly number[];
+  readonly vddV?: readonly number[];
+  readonly temperaturesC?: readonly number[];
 }
 
 /** An input set as the plan names it. */
@@ -174,6 +182,11 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
       : raw.hwawareModel !== undefined
         ? { path: raw.hwawareModel, file: at(raw.hwawareModel) }
         : undefined;
+  if (raw.unitCurrents !== undefined && overrides.unitCurrentA !== undefined)
+    throw new InputError('the plan sweeps unitCurrents and --unit-current would replace them: give one of the two', {
+      file,
+      field: 'unitCurrents',
+    });
   if (reference === 'hwaware' && hwawareModel === undefined) {
     throw new InputError(
       'hwaware needs a hardware-aware model: give hwawareModel (a hwaware-model.json of bmru analyze hwaware) or --hwaware-model',
@@ -204,6 +217,9 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(reference === undefined ? {} : { reference }),
     ...(hwawareModel === undefined ? {} : { hwawareModel }),
     ...(overrides.unitCurrentA === undefined ? {} : { unitCurrentA: overrides.unitCurrentA }),
+    ...(raw.unitCurrents === undefined ? {} : { unitCurrents: raw.unitCurrents }),
+    ...(raw.vdd === undefined ? {} : { vddV: raw.vdd }),
+    ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
   };
 }
 
@@ -304,6 +320,10 @@ export interface Job {
   readonly hwaware?: { readonly path: string; readonly file: string; readonly sha256: string } | null;
   /** I_unit (A) the job runs the model at instead of the model's (`--unit-current`); null (or absent): the model's. */
   readonly unitCurrentA?: number | null;
+  /** Supply (V) instead of the process's (plan `vdd`); null (or absent): the process's. */
+  readonly vddV?: number | null;
+  /** Temperature (C) of the simulation (plan `temperatures`); null (or absent): the process's nominal. */
+  readonly temperatureC?: number | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -393,31 +413,39 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
       for (const p of processes.values()) {
         for (const corner of plan.corners ?? [null]) {
           for (const seed of plan.seeds ?? [null]) {
-            const content = {
-              model,
-              input: jobInput(input, inputFileHashes[i], seed),
-              process: {
-                ref: p.ref,
-                name: p.process.name,
-                sha256: p.sha256,
-                calibrationSha256: p.calibrationSha256,
-                deckSha256: await deckHash(p, corner),
-              },
-              corner,
-              seed,
-              spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
-              reference: plan.reference ?? null,
-              hwaware,
-              unitCurrentA: plan.unitCurrentA ?? null,
-            };
-            const id = jobId(content, plan.calibrated);
-            if (seen.has(id)) {
-              duplicates++;
-              continue;
+            for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null]) {
+              for (const vddV of plan.vddV ?? [null]) {
+                for (const temperatureC of plan.temperaturesC ?? [null]) {
+                  const content = {
+                    model,
+                    input: jobInput(input, inputFileHashes[i], seed),
+                    process: {
+                      ref: p.ref,
+                      name: p.process.name,
+                      sha256: p.sha256,
+                      calibrationSha256: p.calibrationSha256,
+                      deckSha256: await deckHash(p, corner),
+                    },
+                    corner,
+                    seed,
+                    spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+                    reference: plan.reference ?? null,
+                    hwaware,
+                    unitCurrentA,
+                    vddV,
+                    temperatureC,
+                  };
+                  const id = jobId(content, plan.calibrated);
+                  if (seen.has(id)) {
+                    duplicates++;
+                    continue;
+                  }
+                  seen.add(id);
+                  const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
+                  jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
+                }
+              }
             }
-            seen.add(id);
-            const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
-            jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
           }
         }
       }
@@ -519,8 +547,10 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     spiceSeed: job.spiceSeed,
     reference: job.reference ?? undefined,
     hwaware: job.hwaware?.sha256,
-    // Absent without --unit-current, so that jobs at the model's own I_unit keep their ids.
+    // Absent without --unit-current, so that jobs at the model's own I_unit keep their ids; likewise the others.
     unitCurrentA: job.unitCurrentA ?? undefined,
+    vddV: job.vddV ?? undefined,
+    temperatureC: job.temperatureC ?? undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -550,6 +580,8 @@ function jobLabel(job: JobContent): string {
     ...(job.seed === null ? [] : [`seed ${job.seed}`]),
     ...(job.reference ? [`vs ${job.reference}`] : []),
     ...(job.unitCurrentA != null ? [`at ${formatSi(job.unitCurrentA, 'A')}`] : []),
+    ...(job.vddV != null ? [`VDD ${formatSi(job.vddV, 'V')}`] : []),
+    ...(job.temperatureC != null ? [`${job.temperatureC} C`] : []),
   ].join(' ');
 }
 

@@ -19,6 +19,7 @@ import {
   type ResultRecord,
 } from './store.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
+import { formatSi } from '../netlist/ranges.js';
 
 export interface BatchStatus {
   readonly total: number;
@@ -54,6 +55,8 @@ export interface GroupRow {
   readonly model: string;
   readonly process: string;
   readonly corner: string;
+  /** The sweep values of the row's jobs (I_unit, VDD, temperature), '-' for none. */
+  readonly condition: string;
   readonly jobs: number;
   readonly ok: number;
   readonly failed: number;
@@ -85,9 +88,12 @@ export function aggregate(
   records: ReadonlyMap<string, ResultRecord>,
   tolerances: Tolerances,
 ): GroupRow[] {
-  const groups = new Map<string, { key: { model: string; process: string; corner: string }; jobs: Job[] }>();
+  const groups = new Map<
+    string,
+    { key: { model: string; process: string; corner: string; condition: string }; jobs: Job[] }
+  >();
   for (const j of jobs) {
-    const key = { model: j.model.path, process: j.process.name, corner: j.corner ?? '-' };
+    const key = { model: j.model.path, process: j.process.name, corner: j.corner ?? '-', condition: conditionOf(j) };
     const k = JSON.stringify(key);
     if (!groups.has(k)) groups.set(k, { key, jobs: [] });
     groups.get(k)!.jobs.push(j);
@@ -132,6 +138,16 @@ export function aggregate(
   });
 }
 
+/** A job's sweep values as one cell: `250 pA 0.8 V 85 C`, '-' when it has none. */
+export function conditionOf(j: Job): string {
+  const parts = [
+    ...(j.unitCurrentA != null ? [formatSi(j.unitCurrentA, 'A')] : []),
+    ...(j.vddV != null ? [formatSi(j.vddV, 'V')] : []),
+    ...(j.temperatureC != null ? [`${j.temperatureC} C`] : []),
+  ];
+  return parts.length === 0 ? '-' : parts.join(' ');
+}
+
 function mean(values: readonly number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -146,6 +162,7 @@ export const REPORT_HEADER = [
   'model',
   'process',
   'corner',
+  'condition',
   'jobs',
   'ok',
   'failed',
@@ -167,6 +184,7 @@ export function reportCsvRow(r: GroupRow): (string | number)[] {
     r.model,
     r.process,
     r.corner,
+    r.condition,
     r.jobs,
     r.ok,
     r.failed,
@@ -243,7 +261,8 @@ export async function writeReportPage(
   });
   if (agreements.length === 0) return false;
   const groups = rows.filter((r) => r.stateAgreementMean !== null);
-  const label = (r: GroupRow) => `${r.model.split('/').pop()} ${r.process} ${r.corner}`;
+  const label = (r: GroupRow) =>
+    `${r.model.split('/').pop()} ${r.process} ${r.corner}${r.condition === '-' ? '' : ` ${r.condition}`}`;
   await writePlot(
     file,
     htmlPage(`bmru batch report: ${name}`, [

@@ -306,14 +306,20 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
     ...(overridden ? { unitField: '--unit-current' } : {}),
   });
   const hwaware = await jobHwaware(ctx, job, net);
+  const corner: Partial<ReturnType<typeof cornerOptions>> =
+    job.corner === null
+      ? {}
+      : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C });
+  // The sweep axes: the calibration stays the one measured at the process's own VDD (the question is how the built
+  // circuit behaves when the supply or the temperature moves, as the corners analysis asks it).
+  const process = corner.process ?? p.process;
   return cosimulate(net, inputs, {
     ...(job.reference ? { reference: job.reference } : {}),
     ...(hwaware === undefined ? {} : { hwaware }),
     maxTransistors: plan.maxTransistors,
-    process: p.process,
-    ...(job.corner === null
-      ? {}
-      : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C })),
+    ...corner,
+    process: job.vddV != null ? { ...process, vddV: job.vddV } : process,
+    ...(job.temperatureC != null ? { temperatureC: job.temperatureC } : {}),
     calibration: p.calibration,
     tolerances: plan.tolerances,
     spiceOptions: job.spiceSeed === null ? undefined : { seed: job.spiceSeed },

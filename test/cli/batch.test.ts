@@ -126,7 +126,7 @@ describe('bmru batch', () => {
     const html = await readFile(path.join(fx.dir, 'out-killed', 'report.html'), 'utf8');
     expect(html.match(/<svg/g)).toHaveLength(2);
     const csv = (await readFile(path.join(fx.dir, 'out-killed', 'report.csv'), 'utf8')).trimEnd().split('\n');
-    expect(csv[0]).toMatch(/^model,process,corner,jobs,ok,failed,pending,pass,state_agreement_mean/);
+    expect(csv[0]).toMatch(/^model,process,corner,condition,jobs,ok,failed,pending,pass,state_agreement_mean/);
     expect(csv).toHaveLength(2);
   });
 

@@ -262,6 +262,42 @@ describe('plan references', () => {
     expect(other.jobs[0].id).not.toBe(at.jobs[0].id);
   });
 
+  it('sweeps I_unit, VDD and temperature: one job per combination, labelled, ids of their own; none of them: ids as before', async () => {
+    const swept = await expandPlan(
+      await plan('s0.yaml', `${text}unitCurrents: [2.5e-10, 5e-10]\nvdd: [0.8, 0.9]\ntemperatures: [27, 85]\n`),
+    );
+    expect(swept.jobs).toHaveLength(8);
+    // Plan order: I_unit outermost, then VDD, then temperature.
+    expect(swept.jobs.map((j) => [j.unitCurrentA, j.vddV, j.temperatureC])).toEqual([
+      [2.5e-10, 0.8, 27],
+      [2.5e-10, 0.8, 85],
+      [2.5e-10, 0.9, 27],
+      [2.5e-10, 0.9, 85],
+      [5e-10, 0.8, 27],
+      [5e-10, 0.8, 85],
+      [5e-10, 0.9, 27],
+      [5e-10, 0.9, 85],
+    ]);
+    expect(new Set(swept.jobs.map((j) => j.id)).size).toBe(8);
+    expect(swept.jobs[5].label).toBe('kws-example clip-101.csv c180 at 500 pA VDD 800 mV 85 C');
+    const plain = await expandPlan(await plan('s1.yaml', text));
+    expect([plain.jobs[0].vddV, plain.jobs[0].temperatureC]).toEqual([null, null]);
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], vddV: undefined, temperatureC: undefined }, true));
+    // One value of an axis is a job of its own, not the plain one.
+    const hot = await expandPlan(await plan('s2.yaml', `${text}temperatures: [85]\n`));
+    expect(hot.jobs[0].id).not.toBe(plain.jobs[0].id);
+  });
+
+  it('refuses a swept I_unit together with --unit-current, and out-of-range axis values, naming the field', async () => {
+    await writeFile(path.join(dir, 's3.yaml'), `${text}unitCurrents: [2.5e-10]\n`);
+    const e = await inputError(loadPlan(path.join(dir, 's3.yaml'), { unitCurrentA: 1e-9 }));
+    expect(e.field).toBe('unitCurrents');
+    expect(e.message).toContain('--unit-current');
+    expect((await inputError(plan('s4.yaml', `${text}vdd: [0]\n`))).field).toBe('vdd.0');
+    expect((await inputError(plan('s5.yaml', `${text}temperatures: [-300]\n`))).field).toBe('temperatures.0');
+    expect((await inputError(plan('s6.yaml', `${text}unitCurrents: []\n`))).field).toBe('unitCurrents');
+  });
+
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
     const e = await inputError(plan('r3.yaml', `${text}reference: hwaware\n`));
     expect(e.field).toBe('reference');

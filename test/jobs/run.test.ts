@@ -147,6 +147,39 @@ describe('runBatch', () => {
     expect(bad.attempts).toHaveLength(3);
   });
 
+  it('sweeps VDD and temperature into the decks it runs, one record and one report row per combination', async () => {
+    // A wrapper that keeps each deck's supply and temperature lines, then runs the real ngspice.
+    const spy = path.join(dir, 'spy.sh');
+    const log = path.join(dir, 'spy.log');
+    await writeFile(
+      spy,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "-v" ]; then exec ngspice -v; fi',
+        'for a; do last="$a"; done',
+        `{ echo "deck"; grep -E '^(\\.temp |Vvdd_cell )' "$last"; } >> ${log}`,
+        'exec ngspice "$@"',
+        '',
+      ].join('\n'),
+    );
+    await chmod(spy, 0o755);
+    const e = await planOf('sweep', 'vdd: [0.7, 0.9]\ntemperatures: [27, 85]', { seeds: 1 });
+    const r = await runBatch(e, { workers: 1, workRoot: dir, ngspiceBin: spy });
+    expect(r).toMatchObject({ ok: 4, failed: 0 });
+    const decks = (await readFile(log, 'utf8'))
+      .split('deck\n')
+      .slice(1)
+      .map((d) => d.trim().split('\n').sort());
+    expect(decks.map((d) => d.join(' | ')).sort()).toEqual([
+      '.temp 27 | Vvdd_cell vdd_cell 0 dc 0.7',
+      '.temp 27 | Vvdd_cell vdd_cell 0 dc 0.9',
+      '.temp 85 | Vvdd_cell vdd_cell 0 dc 0.7',
+      '.temp 85 | Vvdd_cell vdd_cell 0 dc 0.9',
+    ]);
+    const rows = aggregate(e.jobs, await readAllResults(r.paths), e.plan.tolerances);
+    expect(rows.map((row) => row.condition)).toEqual(['700 mV 27 C', '700 mV 85 C', '900 mV 27 C', '900 mV 85 C']);
+  });
+
   it('reruns failed jobs only when asked', async () => {
     const e = await planOf('retry-failed', 'timeoutS: 0.001\nretries: 0', { seeds: 1 });
     await runBatch(e, { workers: 1, workRoot: dir });

@@ -464,6 +464,10 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
   await writeFileAtomic(csvFile, `${await writeToString([REPORT_HEADER, ...rows.map(reportCsvRow)])}\n`);
   const rebuilt = await refreshStreams(paths, jobs, records);
   const s = batchStatus(jobs, records);
+  // The sweep column only when the plan sweeps I_unit, VDD or temperature.
+  const swept = rows.some((r) => r.condition !== '-');
+  const cond = (r: (typeof rows)[number]) => (swept ? [r.condition] : []);
+  const condHead = swept ? ['condition'] : [];
   const out = [
     `batch ${name}: ${s.total} jobs, ${s.ok} ok, ${s.failed} failed, ${s.pending} pending; pass/fail judged with the plan's tolerances against each job's verdict reference`,
     '',
@@ -472,6 +476,7 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
         'model',
         'process',
         'corner',
+        ...condHead,
         'jobs',
         'ok',
         'failed',
@@ -487,6 +492,7 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
         r.model,
         r.process,
         r.corner,
+        ...cond(r),
         r.jobs,
         r.ok,
         r.failed,
@@ -508,11 +514,12 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
     );
     out.push(
       table(
-        ['model', 'process', 'corner', 'verdict', ...scored],
+        ['model', 'process', 'corner', ...condHead, 'verdict', ...scored],
         rows.map((r) => [
           r.model,
           r.process,
           r.corner,
+          ...cond(r),
           r.verdictReferences.join(', ') || '-',
           ...scored.map((n) =>
             opt(
