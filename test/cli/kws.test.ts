@@ -39,6 +39,15 @@ describe('bmru kws', () => {
     );
     const html = await readFile(path.join(cli.dir, 'k', 'kws.html'), 'utf8');
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4); // logits, two blocks' states, agreement, power
+    // The shown clip as waveforms (the compare page): one V0 chart per cell, in seconds over the whole clip.
+    expect(r.stdout).toContain('waveforms.html (');
+    const waves = await readFile(path.join(cli.dir, 'k', 'waveforms.html'), 'utf8');
+    expect(waves).not.toContain(cli.dir);
+    const data = JSON.parse(/<script type="application\/json" id="bmru-data">([\s\S]*?)<\/script>/.exec(waves)![1]) as {
+      charts: { id: string }[];
+    };
+    const ids = data.charts.map((c) => c.id);
+    for (const id of ['b0u0-v0', 'b0u3-cand', 'b1u3-v0']) expect(ids).toContain(id);
     expect(await readdir(path.join(cli.dir, 'k', 'results'))).toHaveLength(2);
 
     const again = await cli.run(args);

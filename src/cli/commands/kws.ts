@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { readFeatureFile, clipInputs, type FeatureSet } from '../../audio/features.js';
@@ -50,7 +50,10 @@ import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
-import { causeTable } from '../report.js';
+import { causeTable, formatCosim } from '../report.js';
+import { comparePageSpec } from '../compare-page.js';
+import { waveformPage } from '../../plot/waveforms.js';
+import { transientPlot } from '../../spice/rawfile.js';
 
 const DEFAULT_MODEL = join(PACKAGE_ROOT, 'models', 'kws', 'kws-w4.json');
 const DEFAULT_FEATURES = join('data', 'kws-synth', 'features.safetensors');
@@ -139,7 +142,8 @@ export function builder(y: Argv) {
           "circuit with each reference (trained, realised, hwaware); --min-agreement and each clip's verdict judge the one",
           '--reference names, by default the best predictor available for the process (hwaware where its calibration has',
           'hardware tables, else realised); mean power per supply domain and energy per inference, from the transient. Written: kws.csv (one',
-          'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips).',
+          'row per clip), kws.json (summary), kws.html (time series of one clip, agreement and power over clips), and',
+          "waveforms.html (that clip's node voltages and currents against time, zoomable: bmru compare's report.html).",
           'Exit code: 0 agreement >= --min-agreement, 1 below, 2 error or failed clips, 130 interrupted.',
         ].join('\n'),
       )
@@ -273,6 +277,18 @@ export async function handler(a: Args): Promise<void> {
       return null;
     })
     .finally(() => sp.stop());
+  // The shown clip as a designer reads it: node voltages and currents against time (as `bmru compare` writes them).
+  if (detail !== null)
+    await writeFileAtomic(
+      join(out, 'waveforms.html'),
+      waveformPage(
+        comparePageSpec(detail, transientPlot(detail.run.plots), {
+          title: `bmru kws: ${shown.clip.file}, ${basename(a.model)} on ${proc.name}`,
+          summary: formatCosim(detail, proc.vddV),
+          vddV: proc.vddV,
+        }),
+      ).html,
+    );
   await writePlot(
     join(out, 'kws.html'),
     htmlPage(
@@ -280,7 +296,9 @@ export async function handler(a: Args): Promise<void> {
       await kwsSections(rows, s, shown, detail, set.keyword),
     ),
   );
-  console.log(`\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), plan.yaml + results/ (the batch)`);
+  console.log(
+    `\nwritten: ${out}/kws.csv (per clip), kws.json, kws.html (figures), ${detail === null ? '' : `waveforms.html (${shown.clip.name}: V(t), I(t)), `}plan.yaml + results/ (the batch)`,
+  );
   process.exitCode =
     s.failed > 0 || detail === null ? EXIT_ERROR : s.agreement.accuracy < a.minAgreement ? EXIT_BELOW_TOLERANCE : 0;
 }
