@@ -3,7 +3,8 @@
  * ngspice runs the network as one deck, or (`partitioned`, issue 13) as the partitions of netlist/partition.ts: each
  * run through ngspice in dependency order (front end, block 0, ..., classifier) with the rails it reads replayed from
  * the rawfiles of the partitions before it, and their plots merged into the one plot the comparator reads.
- * Sequential for now: one ngspice at a time, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
+ * Partitions that do not read each other (the cells of a block, split by cell) run at once, up to `workers` ngspice
+ * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
  */
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
@@ -22,9 +23,12 @@ import {
   keptPoints,
   partitionCircuit,
   partitionElements,
+  partitionWaves,
   type Handoff,
+  type PartitionBy,
   type Pwl,
 } from './netlist/partition.js';
+import { runMany } from './util/pool.js';
 import { DOMAINS, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
@@ -67,7 +71,14 @@ export interface CosimOptions extends GenerateOptions {
    * probes, extra saves or a stored rawfile (yet).
    */
   readonly partitioned?: boolean;
+  /** With `partitioned`: a partition per block (`block`) or each block also per cell (`cell`, the default). */
+  readonly partitionBy?: PartitionBy;
+  /** With `partitioned`: ngspice processes at once (partitions that do not read each other). Default: 2. */
+  readonly workers?: number;
 }
+
+/** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
+export const DEFAULT_PARTITION_WORKERS = 2;
 
 /** How the circuit was simulated: one deck (the reference), or partition by partition. */
 export type Simulation =
@@ -114,7 +125,15 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   let run: RunResult;
   if (opts.partitioned) {
     checkPartitionable(opts);
-    const parted = await runPartitioned(buildCircuit(net, inputs, opts), net, opts, generated.tStopS, opts.run);
+    const parted = await runPartitioned(
+      buildCircuit(net, inputs, opts),
+      net,
+      opts,
+      generated.tStopS,
+      opts.run,
+      handoffWaveforms,
+      { by: opts.partitionBy, workers: opts.workers },
+    );
     run = parted.run;
     simulation = { mode: 'partitioned', partitions: parted.partitions };
   } else
@@ -273,7 +292,7 @@ export interface PartitionRunInfo {
 }
 
 export interface PartitionedRun {
-  /** The merged result: one transient plot of every partition's vectors, supplies summed; durations summed. */
+  /** The merged result: one transient plot of every partition's vectors, supplies summed; `durationMs` the wall time. */
   readonly run: RunResult;
   readonly partitions: readonly PartitionRunInfo[];
 }
@@ -344,16 +363,25 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
+  schedule: { readonly by?: PartitionBy; readonly workers?: number } = {},
 ): Promise<PartitionedRun> {
-  const plan = partitionCircuit(built);
-  const plots: RawPlot[] = [];
-  const results: RunResult[] = [];
-  const infos: PartitionRunInfo[] = [];
-  for (const p of plan.partitions) {
+  const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new InputError(`expected workers to be an integer >= 1, got ${workers}`, { field: 'workers' });
+  const plan = partitionCircuit(built, { by: schedule.by ?? 'cell' });
+  const n = plan.partitions.length;
+  const plots: RawPlot[] = new Array<RawPlot>(n);
+  const results: RunResult[] = new Array<RunResult>(n);
+  const infos: PartitionRunInfo[] = new Array<PartitionRunInfo>(n);
+  // One progress across the partitions: the mean of their fractions.
+  const fractions = new Float64Array(n);
+  const onProgress = run.onProgress;
+  const started = performance.now();
+  const runOne = async (index: number): Promise<void> => {
+    const p = plan.partitions[index];
     const pwls = handoff(p.handoffs, plots, HANDOFF_TOLERANCE_V);
     const elements = partitionElements(p, (h) => pwls.get(h.node)!);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
-    const n = plan.partitions.length;
     const deck = networkDeck(
       {
         transistors: p.transistors,
@@ -370,21 +398,25 @@ export async function runPartitioned(
       net,
       tStopS,
     );
-    const onProgress = run.onProgress;
     const r = await runNgspice({
       ...run,
-      // One progress across the partitions: partition i of n covers [i / n, (i + 1) / n] of it.
-      onProgress: onProgress && ((x) => onProgress({ ...x, fraction: (p.index + (x.fraction ?? 0)) / n })),
+      onProgress:
+        onProgress &&
+        ((x) => {
+          fractions[index] = x.fraction ?? 0;
+          onProgress({ ...x, fraction: fractions.reduce((s, f) => s + f, 0) / n });
+        }),
       name: `${run.name ?? 'run'}-part${p.index}`,
       netlist: writeDeck(deck, opts.process),
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
       expectTStopS: tStopS,
       expectVectors: [...p.saves],
     });
+    fractions[index] = 1;
     const plot = transientPlot(r.plots);
-    plots.push(plot);
-    results.push(r);
-    infos.push({
+    plots[index] = plot;
+    results[index] = r;
+    infos[index] = {
       index: p.index,
       label: p.label,
       transistors: p.transistors,
@@ -395,8 +427,9 @@ export async function runPartitioned(
       cpuS: analysisCpuSeconds(r.stdoutTail),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
-    });
-  }
+    };
+  };
+  for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
   const merged = mergeTransientPlots(
     plots,
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),
@@ -406,7 +439,7 @@ export async function runPartitioned(
     run: {
       plots: [merged],
       exitCode: Math.max(...results.map((r) => r.exitCode)),
-      durationMs: results.reduce((s, r) => s + r.durationMs, 0),
+      durationMs: performance.now() - started,
       ngspiceVersion: last.ngspiceVersion,
       messages: results.flatMap((r) => r.messages),
       stdoutTail: last.stdoutTail,

@@ -1,7 +1,13 @@
 import { copyFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { cosimulate, referenceTable, simulationLabel, type CosimResult } from '../../pipeline.js';
+import {
+  cosimulate,
+  DEFAULT_PARTITION_WORKERS,
+  referenceTable,
+  simulationLabel,
+  type CosimResult,
+} from '../../pipeline.js';
 import { nearTies, nearTiesCsvRows, unitFrameKey, type NearTies } from '../../compare/neartie.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
@@ -74,6 +80,18 @@ export function builder(y: Argv) {
       describe:
         'simulate the circuit partition by partition (front end, each block, classifier; rails handed on as recorded voltages) instead of as one deck',
     })
+    .option('partition-by', {
+      choices: ['cell', 'block'] as const,
+      default: 'cell' as const,
+      describe: 'with --partitioned: split each block further into a partition per cell (run side by side), or not',
+    })
+    .option('workers', {
+      alias: 'j',
+      type: 'number',
+      default: DEFAULT_PARTITION_WORKERS,
+      describe: 'with --partitioned: ngspice processes at once (partitions that do not read each other)',
+    })
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .check((a) =>
       a.partitioned && (a['from-raw'] !== undefined || a['keep-raw'] || a.waveforms !== undefined)
         ? '--partitioned does not go with --from-raw, --keep-raw or --waveforms yet'
@@ -128,6 +146,8 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   waveforms?: string;
   nearTies: number;
   partitioned: boolean;
+  partitionBy: 'cell' | 'block';
+  workers: number;
   unitCurrent?: number;
   spiceOption?: string[];
 }
@@ -171,6 +191,8 @@ export async function handler(a: Args): Promise<void> {
     spiceOptions: spiceOptionsFrom(a.spiceOption),
     fromRaw,
     partitioned: a.partitioned,
+    partitionBy: a.partitionBy,
+    workers: a.workers,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
