@@ -71,7 +71,7 @@ export interface CosimOptions extends GenerateOptions {
    * probes, extra saves or a stored rawfile (yet).
    */
   readonly partitioned?: boolean;
-  /** With `partitioned`: a partition per block (`block`) or each block also per cell (`cell`, the default). */
+  /** With `partitioned`: a partition per block (`block`, the default) or each block also per cell (`cell`). */
   readonly partitionBy?: PartitionBy;
   /** With `partitioned`: ngspice processes at once (partitions that do not read each other). Default: 2. */
   readonly workers?: number;
@@ -368,7 +368,7 @@ export async function runPartitioned(
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
   if (!Number.isInteger(workers) || workers < 1)
     throw new InputError(`expected workers to be an integer >= 1, got ${workers}`, { field: 'workers' });
-  const plan = partitionCircuit(built, { by: schedule.by ?? 'cell' });
+  const plan = partitionCircuit(built, { by: schedule.by ?? 'block' });
   const n = plan.partitions.length;
   const plots: RawPlot[] = new Array<RawPlot>(n);
   const results: RunResult[] = new Array<RunResult>(n);

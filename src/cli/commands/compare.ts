@@ -82,14 +82,15 @@ export function builder(y: Argv) {
     })
     .option('partition-by', {
       choices: ['cell', 'block'] as const,
-      default: 'cell' as const,
-      describe: 'with --partitioned: split each block further into a partition per cell (run side by side), or not',
+      default: 'block' as const,
+      describe:
+        'with --partitioned: a partition per block, or each block split further per cell (its cells run side by side; faster, but see docs/partition.md on accuracy)',
     })
     .option('workers', {
       alias: 'j',
       type: 'number',
-      default: DEFAULT_PARTITION_WORKERS,
-      describe: 'with --partitioned: ngspice processes at once (partitions that do not read each other)',
+      // No yargs default: the flags table would print a default equal to this machine's core count as "all cores".
+      describe: `with --partitioned: ngspice processes at once (partitions that do not read each other); default ${DEFAULT_PARTITION_WORKERS}`,
     })
     .check((a) => intAtLeast('workers', a.workers, 1))
     .check((a) =>
@@ -147,7 +148,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   nearTies: number;
   partitioned: boolean;
   partitionBy: 'cell' | 'block';
-  workers: number;
+  workers?: number;
   unitCurrent?: number;
   spiceOption?: string[];
 }
