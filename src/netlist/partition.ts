@@ -52,6 +52,8 @@ export interface Partition {
   readonly index: number;
   /** `front end`, `block k`, `classifier`; split by cell `block k shared`, `block k cell j`, `block k rest`. */
   readonly label: string;
+  /** A whole section, or (split by cell) a block's shared part, one of its cells, or its rest. */
+  readonly kind: 'section' | 'shared' | 'cell' | 'rest';
   /** The circuit's elements placed in this section, in the generator's order (comments included). */
   readonly own: readonly Element[];
   /** Ideal sources other cells' partitions hold too (the block's reset control, group `each`); no transistors. */
@@ -127,20 +129,26 @@ export function partitionCircuit(
     throw new Error(`internal: ${groups?.length ?? 0} cell groups for ${elements.length} elements`);
   const last = Math.max(0, ...sections);
   // The units, in dependency order: per section, or per block shared, cell 0..C-1, rest.
-  const units: { label: string; section: number; cell?: number }[] = [];
+  const units: { label: string; section: number; kind: Partition['kind']; cell?: number }[] = [];
   const unitOf = new Map<string, number>();
   const keyOf = (s: number, g: CellGroup) => (by === 'cell' && s > 0 && s < last ? `${s}:${g}` : `${s}`);
   for (let s = 0; s <= last; s++) {
     const inSection = elements.flatMap((_, i) => (sections[i] === s ? [groups?.[i] ?? 'rest'] : []));
     if (!(by === 'cell' && s > 0 && s < last)) {
       unitOf.set(`${s}`, units.length);
-      units.push({ label: sectionLabel(s, last), section: s });
+      units.push({ label: sectionLabel(s, last), section: s, kind: 'section' });
       continue;
     }
     const cells = [...new Set(inSection.filter((g): g is number => typeof g === 'number'))].sort((a, b) => a - b);
     const add = (g: CellGroup, label: string, cell?: number) => {
       unitOf.set(`${s}:${g}`, units.length);
-      units.push({ label: `${sectionLabel(s, last)} ${label}`, section: s, ...(cell === undefined ? {} : { cell }) });
+      const kind = cell !== undefined ? 'cell' : g === 'shared' ? 'shared' : 'rest';
+      units.push({
+        label: `${sectionLabel(s, last)} ${label}`,
+        section: s,
+        kind,
+        ...(cell === undefined ? {} : { cell }),
+      });
     };
     if (inSection.includes('shared')) add('shared', 'shared');
     for (const j of cells) add(j, `cell ${j}`, j);
@@ -224,6 +232,7 @@ export function partitionCircuit(
     return {
       index: s,
       label: units[s].label,
+      kind: units[s].kind,
       own: elems,
       copies: copies[s],
       after: [...new Set(ho.map((h) => h.from))].sort((a, b) => a - b),
@@ -286,6 +295,14 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): 
  * (n U_T ~ 36 mV per e-fold), a tenth of the 0.5% the partitioned run must hold candidates to.
  */
 export const HANDOFF_TOLERANCE_V = 20e-6;
+
+/**
+ * The hand-off tolerance split by cell (V). A block's candidates then reach the next block through more hand-offs
+ * (front end -> shared -> cell -> rest -> next cells), and a small candidate is the difference of terms of ~I_unit
+ * each, so their errors add up, magnified: on the width-16 bench network a 0.1 I_unit candidate (block 1, frame 0)
+ * came out 1.9% off the monolithic run at 20 uV, 0.44% at 5 uV and 0.2% at 2 uV (against the per-block run).
+ */
+export const CELL_HANDOFF_TOLERANCE_V = 2e-6;
 
 /**
  * The points of recorded waveforms on one time grid to keep so that linear interpolation between kept points

@@ -212,6 +212,16 @@ describe('partitionCircuit', () => {
           const got = ofBlock(k).map((p) => p.label);
           expect(got.filter((l) => l !== `block ${k} shared`)).toEqual([...cells, `block ${k} rest`]);
         }
+        for (const p of plan.partitions)
+          expect(p.kind, p.label).toBe(
+            / shared$/.test(p.label)
+              ? 'shared'
+              : / cell \d+$/.test(p.label)
+                ? 'cell'
+                : / rest$/.test(p.label)
+                  ? 'rest'
+                  : 'section',
+          );
         // The candidates need rail conversions of ReLU(h) (negative weights) in the random networks at least.
         expect(labels.some((l) => l.endsWith(' shared'))).toBe(true);
       });
