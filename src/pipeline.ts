@@ -363,8 +363,11 @@ export function handoffWaveforms(
  * Run `built` (the network's circuit as `buildCircuit` placed it) partition by partition up to `tStopS`.
  * `run` carries the runner settings the monolithic run would get (timeout per partition, work directories...);
  * `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it).
+ * `schedule.by` cuts per block (default) or each block also per cell; the partitions run wave by wave
+ * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2).
  *
- * @throws whatever `runNgspice` throws for the first partition that fails (its deck is kept as for any run)
+ * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
+ *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
  */
 export async function runPartitioned(
   built: BuiltCircuit,
