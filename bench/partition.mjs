@@ -44,12 +44,16 @@ const cpuOf = (r) =>
 // Each partitioned mode against the one monolithic run: per block (a chain of decks) and per cell (each block's
 // cells side by side), each with 1 and 2 ngspice workers. Wall seconds around cosimulate (generation, sampling and
 // the comparison included), CPU seconds ngspice's own.
-const MODES = [
+// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes.
+const ALL_MODES = [
   { name: 'block -j1', partitionBy: 'block', workers: 1 },
   { name: 'block -j2', partitionBy: 'block', workers: 2 },
   { name: 'cell -j1', partitionBy: 'cell', workers: 1 },
   { name: 'cell -j2', partitionBy: 'cell', workers: 2 },
 ];
+const MODES = ALL_MODES.filter(
+  (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
+);
 const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
 function agreement(a, b) {
