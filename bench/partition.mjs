@@ -1,8 +1,9 @@
 // Partitioned vs monolithic transient (issue 13) on the embedded c180 card: ngspice CPU seconds (acct's "Total
 // analysis time", summed over partitions) and agreement (unit-frame states, per-frame candidates, supply current).
 //   npm run build && node bench/partition.mjs [width:frames ...]     default: 4:10 8:10 16:3
+// (BENCH_VERBOSE=1: each partition's CPU seconds and time points on stderr)
 // Width 4 is the shipped example on the first frames of its clip; other widths a seeded random network of the KWS
-// shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip. One ngspice at a time.
+// shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip.
 import {
   analysisCpuSeconds,
   cosimulate,
@@ -40,16 +41,22 @@ const cpuOf = (r) =>
     ? r.simulation.partitions.reduce((s, p) => s + (p.cpuS ?? NaN), 0)
     : analysisCpuSeconds(r.run.stdoutTail);
 
-console.log(
-  'width frames transistors | mono CPU-s  part CPU-s  speed-up | states same  cand max rel  supply rel | partitions',
+// Each partitioned mode against the one monolithic run: per block (a chain of decks) and per cell (each block's
+// cells side by side), each with 1 and 2 ngspice workers. Wall seconds around cosimulate (generation, sampling and
+// the comparison included), CPU seconds ngspice's own.
+// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes.
+const ALL_MODES = [
+  { name: 'block -j1', partitionBy: 'block', workers: 1 },
+  { name: 'block -j2', partitionBy: 'block', workers: 2 },
+  { name: 'cell -j1', partitionBy: 'cell', workers: 1 },
+  { name: 'cell -j2', partitionBy: 'cell', workers: 2 },
+];
+const MODES = ALL_MODES.filter(
+  (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
 );
-for (const { width, frames } of cases) {
-  const { net, inputs, name } = await workload(width, frames);
-  const opts = { process: process_, calibration };
-  const mono = await cosimulate(net, inputs, opts);
-  const part = await cosimulate(net, inputs, { ...opts, partitioned: true });
-  const a = mono.circuit;
-  const b = part.circuit;
+const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
+
+function agreement(a, b) {
   let same = 0;
   let all = 0;
   let cand = 0;
@@ -64,12 +71,43 @@ for (const { width, frames } of cases) {
       cand = Math.max(cand, Math.abs(b.candidates[k][i] - v) / Math.max(Math.abs(v), FLOOR_UNITS));
     }),
   );
-  const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
-  const cm = cpuOf(mono);
-  const cp = cpuOf(part);
-  const parts = part.simulation.partitions.map((p) => `${p.label} ${p.cpuS}s/${p.points}pts`).join(', ');
-  console.log(
-    `${width} (${name}) ${frames} ${mono.generated.transistors} | ${cm.toFixed(2)} ${cp.toFixed(2)} ${(cm / cp).toFixed(2)}x | ` +
-      `${same}/${all} ${(cand * 100).toFixed(3)}% ${((total(b) / total(a) - 1) * 100).toFixed(4)}% | ${simulationLabel(part.simulation)}: ${parts}; mono ${mono.run.plots[0].numPoints}pts`,
-  );
+  return { same, all, cand, supply: total(b) / total(a) - 1 };
+}
+
+async function timed(f) {
+  const t0 = performance.now();
+  const r = await f();
+  return { r, wallS: (performance.now() - t0) / 1e3 };
+}
+
+console.log(
+  '| width | frames | transistors | run | partitions | ngspice CPU-s | wall s | states same | cand max rel | supply rel |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const { width, frames } of cases) {
+  const { net, inputs, name } = await workload(width, frames);
+  const opts = { process: process_, calibration };
+  const mono = await timed(() => cosimulate(net, inputs, opts));
+  const row = (run, parts, cpu, wall, ag) =>
+    console.log(
+      `| ${width} (${name}) | ${frames} | ${mono.r.generated.transistors} | ${run} | ${parts} | ${cpu.toFixed(2)} | ${wall.toFixed(2)} | ` +
+        (ag
+          ? `${ag.same}/${ag.all} | ${(ag.cand * 100).toFixed(3)}% | ${(ag.supply * 100).toFixed(4)}% |`
+          : '- | - | - |'),
+    );
+  row('monolithic', 1, cpuOf(mono.r), mono.wallS);
+  for (const m of MODES) {
+    const part = await timed(() =>
+      cosimulate(net, inputs, { ...opts, partitioned: true, partitionBy: m.partitionBy, workers: m.workers }),
+    );
+    row(
+      m.name,
+      part.r.simulation.partitions.length,
+      cpuOf(part.r),
+      part.wallS,
+      agreement(mono.r.circuit, part.r.circuit),
+    );
+    if (process.env.BENCH_VERBOSE)
+      console.error(part.r.simulation.partitions.map((p) => `${p.label} ${p.cpuS}s/${p.points}pts`).join(', '));
+  }
 }

@@ -3,7 +3,8 @@
  * ngspice runs the network as one deck, or (`partitioned`, issue 13) as the partitions of netlist/partition.ts: each
  * run through ngspice in dependency order (front end, block 0, ..., classifier) with the rails it reads replayed from
  * the rawfiles of the partitions before it, and their plots merged into the one plot the comparator reads.
- * Sequential for now: one ngspice at a time, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
+ * Partitions that do not read each other (the cells of a block, split by cell) run at once, up to `workers` ngspice
+ * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
  */
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
@@ -18,13 +19,17 @@ import {
 } from './netlist/generate.js';
 import { currentProbe, voltageProbe, writeDeck } from './netlist/deck.js';
 import {
+  CELL_HANDOFF_TOLERANCE_V,
   HANDOFF_TOLERANCE_V,
   keptPoints,
   partitionCircuit,
   partitionElements,
+  partitionWaves,
   type Handoff,
+  type PartitionBy,
   type Pwl,
 } from './netlist/partition.js';
+import { runMany } from './util/pool.js';
 import { DOMAINS, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
@@ -67,7 +72,14 @@ export interface CosimOptions extends GenerateOptions {
    * probes, extra saves or a stored rawfile (yet).
    */
   readonly partitioned?: boolean;
+  /** With `partitioned`: a partition per block (`block`, the default) or each block also per cell (`cell`). */
+  readonly partitionBy?: PartitionBy;
+  /** With `partitioned`: ngspice processes at once (partitions that do not read each other). Default: 2. */
+  readonly workers?: number;
 }
+
+/** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
+export const DEFAULT_PARTITION_WORKERS = 2;
 
 /** How the circuit was simulated: one deck (the reference), or partition by partition. */
 export type Simulation =
@@ -114,7 +126,15 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   let run: RunResult;
   if (opts.partitioned) {
     checkPartitionable(opts);
-    const parted = await runPartitioned(buildCircuit(net, inputs, opts), net, opts, generated.tStopS, opts.run);
+    const parted = await runPartitioned(
+      buildCircuit(net, inputs, opts),
+      net,
+      opts,
+      generated.tStopS,
+      opts.run,
+      handoffWaveforms,
+      { by: opts.partitionBy, workers: opts.workers },
+    );
     run = parted.run;
     simulation = { mode: 'partitioned', partitions: parted.partitions };
   } else
@@ -273,7 +293,7 @@ export interface PartitionRunInfo {
 }
 
 export interface PartitionedRun {
-  /** The merged result: one transient plot of every partition's vectors, supplies summed; durations summed. */
+  /** The merged result: one transient plot of every partition's vectors, supplies summed; `durationMs` the wall time. */
   readonly run: RunResult;
   readonly partitions: readonly PartitionRunInfo[];
 }
@@ -293,6 +313,16 @@ export function analysisCpuSeconds(stdout: string): number | undefined {
  * of it none did (worst 0.31%), for ~18% more partition CPU time; the monolithic run itself moved < 0.005% at a fifth.
  */
 export const PARTITION_RELTOL_FACTOR = 0.2;
+
+/**
+ * Split by cell, a block's cells run at a further fifth of `partitionReltol`. Alone, a cell and its
+ * candidate take few time points (300-800 where the block took 1400-2100), and a candidate settles slowly; on the
+ * width-16 bench network one block-0 candidate came out 0.46% off the per-block run at `partitionReltol`, 0.07% with
+ * block 0's cell and shared partitions at a fifth of it (block 0's rest at a fifth alone: unchanged). They are the
+ * cheap partitions (0.02-0.1 CPU-s each at width 8), so this costs little. Not the shared part: at width 32 its deck
+ * (many rail conversions, each gate rail replayed) aborted at 4e-6 with "Timestep too small" on a hand-off's branch.
+ */
+export const CELL_RELTOL_FACTOR = 0.2;
 
 /** The reltol partitions run at: `PARTITION_RELTOL_FACTOR` x the deck's (given, or the generator's default). */
 export function partitionReltol(spiceOptions: GenerateOptions['spiceOptions']): number {
@@ -334,8 +364,11 @@ export function handoffWaveforms(
  * Run `built` (the network's circuit as `buildCircuit` placed it) partition by partition up to `tStopS`.
  * `run` carries the runner settings the monolithic run would get (timeout per partition, work directories...);
  * `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it).
+ * `schedule.by` cuts per block (default) or each block also per cell; the partitions run wave by wave
+ * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2).
  *
- * @throws whatever `runNgspice` throws for the first partition that fails (its deck is kept as for any run)
+ * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
+ *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
  */
 export async function runPartitioned(
   built: BuiltCircuit,
@@ -344,16 +377,27 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
+  schedule: { readonly by?: PartitionBy; readonly workers?: number } = {},
 ): Promise<PartitionedRun> {
-  const plan = partitionCircuit(built);
-  const plots: RawPlot[] = [];
-  const results: RunResult[] = [];
-  const infos: PartitionRunInfo[] = [];
-  for (const p of plan.partitions) {
-    const pwls = handoff(p.handoffs, plots, HANDOFF_TOLERANCE_V);
+  const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new InputError(`expected workers to be an integer >= 1, got ${workers}`, { field: 'workers' });
+  const by = schedule.by ?? 'block';
+  const plan = partitionCircuit(built, { by });
+  const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
+  const n = plan.partitions.length;
+  const plots: RawPlot[] = new Array<RawPlot>(n);
+  const results: RunResult[] = new Array<RunResult>(n);
+  const infos: PartitionRunInfo[] = new Array<PartitionRunInfo>(n);
+  // One progress across the partitions: the mean of their fractions.
+  const fractions = new Float64Array(n);
+  const onProgress = run.onProgress;
+  const started = performance.now();
+  const runOne = async (index: number): Promise<void> => {
+    const p = plan.partitions[index];
+    const pwls = handoff(p.handoffs, plots, tolV);
     const elements = partitionElements(p, (h) => pwls.get(h.node)!);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
-    const n = plan.partitions.length;
     const deck = networkDeck(
       {
         transistors: p.transistors,
@@ -364,27 +408,34 @@ export async function runPartitioned(
       elements,
       {
         ...opts,
-        spiceOptions: { ...opts.spiceOptions, reltol: partitionReltol(opts.spiceOptions) },
+        spiceOptions: {
+          ...opts.spiceOptions,
+          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
+        },
         title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
       },
       net,
       tStopS,
     );
-    const onProgress = run.onProgress;
     const r = await runNgspice({
       ...run,
-      // One progress across the partitions: partition i of n covers [i / n, (i + 1) / n] of it.
-      onProgress: onProgress && ((x) => onProgress({ ...x, fraction: (p.index + (x.fraction ?? 0)) / n })),
+      onProgress:
+        onProgress &&
+        ((x) => {
+          fractions[index] = x.fraction ?? 0;
+          onProgress({ ...x, fraction: fractions.reduce((s, f) => s + f, 0) / n });
+        }),
       name: `${run.name ?? 'run'}-part${p.index}`,
       netlist: writeDeck(deck, opts.process),
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
       expectTStopS: tStopS,
       expectVectors: [...p.saves],
     });
+    fractions[index] = 1;
     const plot = transientPlot(r.plots);
-    plots.push(plot);
-    results.push(r);
-    infos.push({
+    plots[index] = plot;
+    results[index] = r;
+    infos[index] = {
       index: p.index,
       label: p.label,
       transistors: p.transistors,
@@ -395,8 +446,9 @@ export async function runPartitioned(
       cpuS: analysisCpuSeconds(r.stdoutTail),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
-    });
-  }
+    };
+  };
+  for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
   const merged = mergeTransientPlots(
     plots,
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),
@@ -406,7 +458,7 @@ export async function runPartitioned(
     run: {
       plots: [merged],
       exitCode: Math.max(...results.map((r) => r.exitCode)),
-      durationMs: results.reduce((s, r) => s + r.durationMs, 0),
+      durationMs: performance.now() - started,
       ngspiceVersion: last.ngspiceVersion,
       messages: results.flatMap((r) => r.messages),
       stdoutTail: last.stdoutTail,

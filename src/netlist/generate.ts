@@ -182,6 +182,43 @@ class Builder {
   readonly roles = new Map<string, ElementRole>();
   /** The stage being built: every element placed is booked to it. */
   stage: Stage = 'input';
+  /** The cell group being built (`BuiltCircuit.cellGroups`), and where each group's run of elements starts. */
+  private group: CellGroup = 'rest';
+  readonly groupMarks: { readonly start: number; readonly group: CellGroup }[] = [];
+
+  /** Elements placed from now on belong to `group`; returns the previous one. */
+  setGroup(group: CellGroup): CellGroup {
+    const prev = this.group;
+    this.groupMarks.push({ start: this.elements.length, group });
+    this.group = group;
+    return prev;
+  }
+
+  /**
+   * Build shared infrastructure (a rail conversion, a bias reference) that a cell's candidate asks for first: it
+   * goes to the block's shared group, so the cells that read it later do not depend on that cell.
+   */
+  private shared<T>(make: () => T): T {
+    if (typeof this.group !== 'number') return make();
+    const prev = this.setGroup('shared');
+    try {
+      return make();
+    } finally {
+      this.setGroup(prev);
+    }
+  }
+
+  /** Per element (index into `elements`), its cell group from the marks. */
+  cellGroups(count: number): CellGroup[] {
+    const out: CellGroup[] = [];
+    let g: CellGroup = 'rest';
+    let m = 0;
+    for (let i = 0; i < count; i++) {
+      while (m < this.groupMarks.length && this.groupMarks[m].start <= i) g = this.groupMarks[m++].group;
+      out.push(g);
+    }
+    return out;
+  }
   transistors = 0;
 
   constructor(
@@ -267,6 +304,10 @@ class Builder {
   rail(sig: Signal, polarity: 'n' | 'p'): string {
     const have = polarity === 'n' ? sig.n : sig.p;
     if (have) return have;
+    return this.shared(() => this.convert(sig, polarity));
+  }
+
+  private convert(sig: Signal, polarity: 'n' | 'p'): string {
     const node = `${sig.label}_${polarity}`;
     const { widthUm, lengthUm, realisedGain } = this.mirrorSize(1, polarity === 'n' ? 'p' : 'n');
     this.diode(`d_${node}`, polarity, node, node, SUPPLY.ff, 'rail conversion');
@@ -415,6 +456,11 @@ class Builder {
     const key = `${devPol}${k}`;
     const have = this.biasRefs.get(key);
     if (have) return have;
+    return this.shared(() => this.newBiasReference(devPol, k));
+  }
+
+  private newBiasReference(devPol: 'n' | 'p', k: number): { gate: string; source: string; iA: number } {
+    const key = `${devPol}${k}`;
     const gate = `bias_${devPol}${k}`;
     const refA = this.unitA / BIAS_CLASS_STEP ** k;
     this.diode(`d_${gate}`, devPol, gate, gate, SUPPLY.bias, 'bias reference');
@@ -611,11 +657,15 @@ function cellBank(
   inputCapFPerA: number,
 ): Signal[] {
   const th = cellThresholds(block.cell);
-  if (releaseS !== undefined) b.elements.push(resetControl(k, releaseS));
+  if (releaseS !== undefined) {
+    b.setGroup('each');
+    b.elements.push(resetControl(k, releaseS));
+  }
   const cal = b.calibration?.cell;
   const outs: Signal[] = [];
   const u = b.unitA;
   for (let j = 0; j < cands.length; j++) {
+    b.setGroup(j);
     const tag = `b${k}c${j}`;
     const deltaU = th.betaHi[j] - th.betaLo[j];
     const { threshA: iThrA, widthA: iWidA } = cellInverse(cal?.grid, th.betaHi[j] * u, deltaU * u);
@@ -785,7 +835,18 @@ export interface BuiltCircuit {
    * only read earlier sections' rails, through mirror copies: they are the units a partitioned run splits at.
    */
   readonly sections: readonly number[];
+  /**
+   * Per element (same index), its group within a block's section, for splitting a block by cell: `j` cell j's own
+   * (its candidate's summing node, the cell, its bias references, reset switch, probes), `'shared'` rail conversions
+   * and bias references a cell's candidate was the first to need (the other cells read them too), `'each'` an ideal
+   * source every cell reads through a non-gate terminal (the reset control: copied into each cell's partition),
+   * `'rest'` everything else (post-projection, skip, the next block's ReLU; and every element outside blocks).
+   */
+  readonly cellGroups: readonly CellGroup[];
 }
+
+/** An element's group within its block (`BuiltCircuit.cellGroups`). */
+export type CellGroup = number | 'shared' | 'each' | 'rest';
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
@@ -887,6 +948,7 @@ export function buildCircuit(
     probes.cellNodes.push([]);
     b.stage = 'cand';
     const cands = Array.from({ length: net.cells }, (_, j) => {
+      b.setGroup(j);
       const node = b.sumNode(
         `b${k}c${j}_in`,
         'p',
@@ -908,6 +970,7 @@ export function buildCircuit(
       k === 0 ? undefined : resetReleaseS(k, net.blocks.length, net.frameS),
       cellInputCapFPerAOf(opts),
     );
+    b.setGroup('rest');
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
     b.stage = 'post';
     const us = Array.from({ length: net.width }, (_, i) =>
@@ -992,6 +1055,7 @@ export function buildCircuit(
     flatCells: b.flatCells,
     roles: b.roles,
     sections: elements.map((_, i) => sectionStarts.filter((start) => start <= i).length),
+    cellGroups: b.cellGroups(elements.length),
   };
 }
 

@@ -16,6 +16,12 @@
  * Supplies, ground and the lifted NMOS source are global: every deck has its own ideal sources for them. Bias
  * references are rails like any other: the section that first needs one builds it and later ones get it handed off.
  *
+ * Split by cell (`{ by: 'cell' }`), each block is cut further along `BuiltCircuit.cellGroups`: its shared part (the
+ * rail conversions and bias references its candidates need), then one partition per cell (the candidate's summing
+ * node and the cell, which reads it through the instance's input port), then the rest (post-projection, skip, the
+ * next block's ReLU). The cells of a block read only earlier partitions, never each other, so they can run at
+ * once; the reset control, which every cell reads through a switch's control (not a gate), is copied into each.
+ *
  * @example
  * const built = buildCircuit(net, inputs, { process });
  * const plan = partitionCircuit(built);
@@ -23,7 +29,7 @@
  * const elements = partitionElements(plan.partitions[1], (node) => recordedPwl.get(node)!);
  */
 import type { Element, Mosfet, RecordedVoltage } from './elements.js';
-import type { BuiltCircuit } from './generate.js';
+import type { BuiltCircuit, CellGroup } from './generate.js';
 import { canonicalVectorName } from '../spice/rawfile.js';
 import { voltageProbe } from './deck.js';
 import { NMOS_SOURCE_NODE, SUPPLY } from './supplies.js';
@@ -44,10 +50,16 @@ export interface Handoff {
 /** One deck's worth of the circuit. */
 export interface Partition {
   readonly index: number;
-  /** `front end`, `block k`, `classifier`. */
+  /** `front end`, `block k`, `classifier`; split by cell `block k shared`, `block k cell j`, `block k rest`. */
   readonly label: string;
+  /** A whole section, or (split by cell) a block's shared part, one of its cells, or its rest. */
+  readonly kind: 'section' | 'shared' | 'cell' | 'rest';
   /** The circuit's elements placed in this section, in the generator's order (comments included). */
   readonly own: readonly Element[];
+  /** Ideal sources other cells' partitions hold too (the block's reset control, group `each`); no transistors. */
+  readonly copies: readonly Element[];
+  /** Partitions whose rawfiles this one reads (its hand-offs' `from`), ascending: it can start when they are done. */
+  readonly after: readonly number[];
   /** Gate-load replicas of the copies later partitions make of this partition's rails (V_DS = 0, see above). */
   readonly replicas: readonly Mosfet[];
   /** Rails this partition reads from earlier ones, each replayed by a voltage source. */
@@ -64,6 +76,9 @@ export interface PartitionPlan {
   /** In dependency order: a partition's hand-offs all come from partitions before it. */
   readonly partitions: readonly Partition[];
 }
+
+/** How finely `partitionCircuit` cuts: a partition per section, or each block further per cell. */
+export type PartitionBy = 'block' | 'cell';
 
 /** The nodes an element connects to, each with whether it is a MOSFET's gate (the only terminal a boundary may cut). */
 export function terminals(e: Element): { node: string; gate: boolean }[] {
@@ -101,32 +116,99 @@ const sectionLabel = (s: number, last: number): string =>
  *   cross the cut), or when a boundary copy's source is not a global node (its replica could not sit at V_DS = 0)
  */
 export function partitionCircuit(
-  built: Pick<BuiltCircuit, 'elements' | 'sections' | 'saves' | 'initialConditions'>,
+  built: Pick<BuiltCircuit, 'elements' | 'sections' | 'saves' | 'initialConditions'> &
+    Partial<Pick<BuiltCircuit, 'cellGroups'>>,
+  options: { readonly by?: PartitionBy } = {},
 ): PartitionPlan {
   const { elements, sections } = built;
+  const by = options.by ?? 'block';
   if (sections.length !== elements.length)
     throw new Error(`internal: ${sections.length} section tags for ${elements.length} elements`);
+  const groups = built.cellGroups;
+  if (by === 'cell' && groups?.length !== elements.length)
+    throw new Error(`internal: ${groups?.length ?? 0} cell groups for ${elements.length} elements`);
+  const last = Math.max(0, ...sections);
+  // The units, in dependency order: per section, or per block shared, cell 0..C-1, rest.
+  const units: { label: string; section: number; kind: Partition['kind']; cell?: number }[] = [];
+  const unitOf = new Map<string, number>();
+  const keyOf = (s: number, g: CellGroup) => (by === 'cell' && s > 0 && s < last ? `${s}:${g}` : `${s}`);
+  for (let s = 0; s <= last; s++) {
+    const inSection = elements.flatMap((_, i) => (sections[i] === s ? [groups?.[i] ?? 'rest'] : []));
+    if (!(by === 'cell' && s > 0 && s < last)) {
+      unitOf.set(`${s}`, units.length);
+      units.push({ label: sectionLabel(s, last), section: s, kind: 'section' });
+      continue;
+    }
+    const cells = [...new Set(inSection.filter((g): g is number => typeof g === 'number'))].sort((a, b) => a - b);
+    const add = (g: CellGroup, label: string, cell?: number) => {
+      unitOf.set(`${s}:${g}`, units.length);
+      const kind = cell !== undefined ? 'cell' : g === 'shared' ? 'shared' : 'rest';
+      units.push({
+        label: `${sectionLabel(s, last)} ${label}`,
+        section: s,
+        kind,
+        ...(cell === undefined ? {} : { cell }),
+      });
+    };
+    if (inSection.includes('shared')) add('shared', 'shared');
+    for (const j of cells) add(j, `cell ${j}`, j);
+    add('rest', 'rest');
+  }
+  const count = units.length;
+  const unitAt = elements.map((_, i) => {
+    const g = groups?.[i] ?? 'rest';
+    return g === 'each' && by === 'cell' ? -1 : unitOf.get(keyOf(sections[i], g))!;
+  });
+  // Nodes of the copied sources: local to every cell partition of their block.
+  const copiedNodes = new Map<string, number>();
+  elements.forEach((e, i) => {
+    if (unitAt[i] >= 0) return;
+    for (const { node } of terminals(e)) if (!GLOBAL_NODES.has(node)) copiedNodes.set(node, sections[i]);
+  });
   const home = new Map<string, number>();
   elements.forEach((e, i) => {
-    for (const { node } of terminals(e)) if (!GLOBAL_NODES.has(node) && !home.has(node)) home.set(node, sections[i]);
+    if (unitAt[i] < 0) return;
+    for (const { node } of terminals(e))
+      if (!GLOBAL_NODES.has(node) && !copiedNodes.has(node) && !home.has(node)) home.set(node, unitAt[i]);
   });
-  const count = Math.max(0, ...sections) + 1;
   const own: Element[][] = Array.from({ length: count }, () => []);
+  const copies: Element[][] = Array.from({ length: count }, () => []);
   const replicas: Mosfet[][] = Array.from({ length: count }, () => []);
   const handoffs: Map<string, Handoff>[] = Array.from({ length: count }, () => new Map());
   const handedOff = Array.from({ length: count }, () => new Set<string>());
-  const sectionOfSource = new Map<string, number>();
+  const unitOfSource = new Map<string, number>();
   elements.forEach((e, i) => {
-    const q = sections[i];
+    const q = unitAt[i];
+    if (q < 0) {
+      units.forEach((u, c) => {
+        if (u.section === sections[i] && u.cell !== undefined) copies[c].push(e);
+      });
+      return;
+    }
     own[q].push(e);
     if (e.type === 'comment') return;
-    if (e.type === 'vsrc') sectionOfSource.set(e.name, q);
+    if (e.type === 'vsrc') unitOfSource.set(e.name, q);
     for (const { node, gate } of terminals(e)) {
+      const copied = copiedNodes.get(node);
+      if (copied !== undefined) {
+        if (units[q].section !== copied || units[q].cell === undefined)
+          throw new Error(
+            `internal: element ${JSON.stringify(e.name)} of ${units[q].label} reads ${JSON.stringify(node)}, which only the cells' copies drive`,
+          );
+        continue;
+      }
       const p = home.get(node);
       if (p === undefined || p === q) continue;
       if (!gate || e.type !== 'mos')
         throw new Error(
-          `internal: element ${JSON.stringify(e.name)} of section ${q} connects to node ${JSON.stringify(node)} of section ${p} other than through a gate`,
+          `internal: element ${JSON.stringify(e.name)} of ${units[q].label} connects to node ${JSON.stringify(node)} of ${units[p].label} other than through a gate`,
+        );
+      if (
+        p > q ||
+        (units[p].cell !== undefined && units[q].cell !== undefined && units[p].section === units[q].section)
+      )
+        throw new Error(
+          `internal: element ${JSON.stringify(e.name)} of ${units[q].label} reads ${JSON.stringify(node)} of ${units[p].label}, which does not run before it`,
         );
       if (!GLOBAL_NODES.has(e.source))
         throw new Error(
@@ -141,21 +223,42 @@ export function partitionCircuit(
   for (const v of built.saves) {
     const c = canonicalVectorName(v);
     const branch = /^v(.+)#branch$/.exec(c);
-    const s = branch ? sectionOfSource.get(branch[1]) : home.get(c);
+    const s = branch ? unitOfSource.get(branch[1]) : home.get(c);
     if (s === undefined) throw new Error(`internal: saved vector ${JSON.stringify(v)} is on no element`);
     savesOf[s].push(v);
   }
-  const partitions = own.map((elems, s): Partition => ({
-    index: s,
-    label: sectionLabel(s, count - 1),
-    own: elems,
-    replicas: replicas[s],
-    handoffs: [...handoffs[s].values()],
-    initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
-    saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
-    transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
-  }));
+  const partitions = own.map((elems, s): Partition => {
+    const ho = [...handoffs[s].values()];
+    return {
+      index: s,
+      label: units[s].label,
+      kind: units[s].kind,
+      own: elems,
+      copies: copies[s],
+      after: [...new Set(ho.map((h) => h.from))].sort((a, b) => a - b),
+      replicas: replicas[s],
+      handoffs: ho,
+      initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
+      saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+      transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
+    };
+  });
   return { partitions };
+}
+
+/**
+ * The partitions in waves that can run at once: each wave holds the partitions whose `after` are all in earlier
+ * waves (a partition's wave is one past the latest of its dependencies'). Indices into `plan.partitions`.
+ */
+export function partitionWaves(plan: PartitionPlan): number[][] {
+  const wave: number[] = [];
+  const waves: number[][] = [];
+  for (const p of plan.partitions) {
+    const w = Math.max(-1, ...p.after.map((d) => wave[d])) + 1;
+    wave[p.index] = w;
+    (waves[w] ??= []).push(p.index);
+  }
+  return waves;
 }
 
 /** A piecewise-linear waveform: (time s, value) points, time strictly increasing. */
@@ -173,6 +276,9 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): 
   });
   return [
     ...p.own,
+    ...(p.copies.length > 0
+      ? [{ type: 'comment', text: 'copies: sources every cell partition of the block holds' } as const, ...p.copies]
+      : []),
     ...(p.replicas.length > 0
       ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
       : []),
@@ -189,6 +295,14 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): 
  * (n U_T ~ 36 mV per e-fold), a tenth of the 0.5% the partitioned run must hold candidates to.
  */
 export const HANDOFF_TOLERANCE_V = 20e-6;
+
+/**
+ * The hand-off tolerance split by cell (V). A block's candidates then reach the next block through more hand-offs
+ * (front end -> shared -> cell -> rest -> next cells), and a small candidate is the difference of terms of ~I_unit
+ * each, so their errors add up, magnified: on the width-16 bench network a 0.1 I_unit candidate (block 1, frame 0)
+ * came out 1.9% off the monolithic run at 20 uV, 0.44% at 5 uV and 0.2% at 2 uV (against the per-block run).
+ */
+export const CELL_HANDOFF_TOLERANCE_V = 2e-6;
 
 /**
  * The points of recorded waveforms on one time grid to keep so that linear interpolation between kept points

@@ -18,7 +18,7 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   spice: ['errors', 'util'],
   netlist: ['errors', 'util', 'model', 'spice'],
   compare: ['errors', 'util', 'model', 'netlist', 'spice'],
-  pipeline: ['errors', 'model', 'netlist', 'spice', 'compare'],
+  pipeline: ['errors', 'util', 'model', 'netlist', 'spice', 'compare'],
   calibrate: ['errors', 'util', 'netlist', 'spice', 'compare'],
   audio: ['errors', 'util', 'model'],
   plot: ['errors', 'util'],

@@ -10,7 +10,7 @@ import {
   type CosimResult,
   type HandoffSource,
 } from '../../src/pipeline.js';
-import { buildCircuit, generateNetlist } from '../../src/netlist/index.js';
+import { buildCircuit, generateNetlist, partitionCircuit, type PartitionBy } from '../../src/netlist/index.js';
 import { sampleCircuit, type CircuitFrames } from '../../src/compare/sample.js';
 import { transientPlot } from '../../src/spice/rawfile.js';
 import { FULL, REPO_ROOT } from '../helpers.js';
@@ -55,16 +55,21 @@ function sameStates(a: CircuitFrames, b: CircuitFrames): number {
 
 const totalSupplyA = (c: CircuitFrames): number => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
-async function both(net: Network, inputs: InputSequence, kit: Kit): Promise<[CosimResult, CosimResult]> {
+async function both(
+  net: Network,
+  inputs: InputSequence,
+  kit: Kit,
+  partitionBy: PartitionBy,
+): Promise<[CosimResult, CosimResult]> {
   const opts = { process: kit.process, calibration: kit.calibration };
   const mono = await cosimulate(net, inputs, opts);
-  const part = await cosimulate(net, inputs, { ...opts, partitioned: true });
+  const part = await cosimulate(net, inputs, { ...opts, partitioned: true, partitionBy, workers: 2 });
   return [mono, part];
 }
 
-function expectAgreement(mono: CosimResult, part: CosimResult, blocks: number): void {
+function expectAgreement(mono: CosimResult, part: CosimResult, partitions: number): void {
   expect(simulationLabel(mono.simulation)).toBe('monolithic');
-  expect(simulationLabel(part.simulation)).toBe(`partitioned (${blocks + 2} partitions)`);
+  expect(simulationLabel(part.simulation)).toBe(`partitioned (${partitions} partitions)`);
   const a = mono.circuit;
   const b = part.circuit;
   expect(sameStates(a, b)).toBeGreaterThanOrEqual(MIN_STATES);
@@ -76,6 +81,9 @@ function expectAgreement(mono: CosimResult, part: CosimResult, blocks: number): 
   expect(a.states.some((block) => block.some((s) => s === 1))).toBe(true);
 }
 
+/** Partitions of a network split by cell (one per cell and block, each block's shared part and rest, 2 more). */
+const cellPartitions = (net: Network): number => net.blocks.length * (net.cells + 1) + 2 + net.blocks.length; // each block here has a shared part
+
 const example = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'));
 const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
 const firstFrames = (x: InputSequence, frames: number): InputSequence => ({
@@ -85,10 +93,10 @@ const firstFrames = (x: InputSequence, frames: number): InputSequence => ({
 });
 
 describe('partitioned vs monolithic transient (c180)', () => {
-  it('the example (width 4), 6 frames: same states, candidates within 0.5%, supply within 1%', async () => {
+  it('the example (width 4), 6 frames, split by block: same states, candidates within 0.5%, supply within 1%', async () => {
     const kit = await loadKit('c180');
-    const [mono, part] = await both(example, firstFrames(clip, 6), kit);
-    expectAgreement(mono, part, example.blocks.length);
+    const [mono, part] = await both(example, firstFrames(clip, 6), kit, 'block');
+    expectAgreement(mono, part, example.blocks.length + 2);
   }, 600_000);
 
   // The whole clip (808 unit-frames, ~50 s of ngspice for both runs): BMRU_FULL=1.
@@ -96,17 +104,17 @@ describe('partitioned vs monolithic transient (c180)', () => {
     'the example on its whole 101-frame clip: same states, candidates within 0.5%, supply within 1%',
     async () => {
       const kit = await loadKit('c180');
-      const [mono, part] = await both(example, clip, kit);
-      expectAgreement(mono, part, example.blocks.length);
+      const [mono, part] = await both(example, clip, kit, 'cell');
+      expectAgreement(mono, part, cellPartitions(example));
     },
     1_800_000,
   );
 
-  it('a random width-8 network, 4 frames: same states, candidates within 0.5%, supply within 1%', async () => {
+  it('a random width-8 network, 4 frames, split by cell on 2 workers: same states, candidates within 0.5%, supply within 1%', async () => {
     const kit = await loadKit('c180');
     const net = randomNetwork({ inputs: 13, width: 8, blocks: 2, classes: 2, seed: 1 });
-    const [mono, part] = await both(net, randomInputs(4, 13, 1), kit);
-    expectAgreement(mono, part, net.blocks.length);
+    const [mono, part] = await both(net, randomInputs(4, 13, 1), kit, 'cell');
+    expectAgreement(mono, part, cellPartitions(net));
   }, 600_000);
 
   it('depends on its hand-offs: rails held at their t = 0 values give other candidates', async () => {
@@ -137,5 +145,23 @@ describe('partitioned vs monolithic transient (c180)', () => {
     const a = sample(transientPlot(good.run.plots));
     const b = sample(transientPlot(broken.run.plots));
     expect(candidateError(a, b)).toBeGreaterThan(0.05);
+    // Only the rails the cells read from their block's shared part (rail conversions, bias references) held.
+    const plan = partitionCircuit(built, { by: 'cell' });
+    const shared = new Set(plan.partitions.filter((p) => p.label.endsWith(' shared')).map((p) => p.index));
+    expect(shared.size).toBeGreaterThan(0);
+    const heldShared: HandoffSource = (handoffs, plots, tolV) => {
+      const waves = handoffWaveforms(handoffs, plots, tolV);
+      for (const h of handoffs)
+        if (shared.has(h.from)) {
+          const pwl = waves.get(h.node)!;
+          waves.set(h.node, [
+            [0, pwl[0][1]],
+            [generated.tStopS, pwl[0][1]],
+          ]);
+        }
+      return waves;
+    };
+    const brokenShared = await runPartitioned(built, example, opts, generated.tStopS, {}, heldShared, { by: 'cell' });
+    expect(candidateError(a, sample(transientPlot(brokenShared.run.plots)))).toBeGreaterThan(0.05);
   }, 600_000);
 });

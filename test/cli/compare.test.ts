@@ -274,4 +274,38 @@ describe('bmru compare --partitioned', () => {
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('--partitioned does not go with --from-raw, --keep-raw or --waveforms yet');
   });
+
+  it('splits each block per cell with --partition-by cell, runs them on -j workers, and refuses -j 0', async () => {
+    const clip = await cli.write('clip3c.csv', exampleClip(3));
+    const r = await cli.run([
+      'compare',
+      '-i',
+      clip,
+      '-o',
+      'cells',
+      '--partitioned',
+      '--partition-by',
+      'cell',
+      '-j',
+      '2',
+      '--timeout',
+      '120',
+    ]);
+    expect([0, 1], r.stderr).toContain(r.exitCode);
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'cells', 'report.json'), 'utf8'));
+    // The example: 4 cells per block, each block with its shared part and rest.
+    expect(report.simulation).toBe('partitioned (14 partitions)');
+    expect(report.partitions.map((p: { label: string }) => p.label).slice(0, 7)).toEqual([
+      'front end',
+      'block 0 shared',
+      'block 0 cell 0',
+      'block 0 cell 1',
+      'block 0 cell 2',
+      'block 0 cell 3',
+      'block 0 rest',
+    ]);
+    const refused = await cli.run(['compare', '-i', clip, '-o', 'x', '--partitioned', '-j', '0']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('--workers must be an integer >= 1, got 0');
+  });
 });

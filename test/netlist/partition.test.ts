@@ -11,6 +11,7 @@ import {
   loadProcess,
   partitionCircuit,
   partitionElements,
+  partitionWaves,
   terminals,
   writeDeck,
   networkDeck,
@@ -77,7 +78,34 @@ describe('partitionCircuit', () => {
         }
       });
 
-      it('cuts only mirror gates: every node of a partition deck is global, its own, or replayed by a hand-off', () => {
+      it('writes each partition as a deck with its hand-offs as B sources (no breakpoints)', () => {
+        const p = plan.partitions[1];
+        const deck = writeDeck(
+          networkDeck(
+            { ...built, saves: p.saves, initialConditions: p.initialConditions },
+            partitionElements(p, () => [
+              [0, 0.4],
+              [0.01, 0.45],
+              [0.02, 0.41],
+            ]),
+            { process: c180 },
+            c.net,
+            0.02,
+          ),
+          c180,
+        );
+        expect(deck).toContain(
+          `Bho_${p.handoffs[0].node} ${p.handoffs[0].node} 0 V = pwl(time,\n+ 0, 0.4, 0.01, 0.45, 0.02, 0.41 )`,
+        );
+      });
+      for (const by of ['block', 'cell'] as const)
+        describe(`split by ${by}`, () => invariants(built, partitionCircuit(built, { by })));
+    });
+  }
+
+  function invariants(built: ReturnType<typeof buildCircuit>, plan: ReturnType<typeof partitionCircuit>): void {
+    {
+      it("cuts only mirror gates: every node of a partition deck is global, its own, a copy's, or replayed by a hand-off", () => {
         const wholeTouches = new Map<string, number>();
         for (const e of built.elements)
           for (const t of terminals(e)) wholeTouches.set(t.node, (wholeTouches.get(t.node) ?? 0) + 1);
@@ -86,7 +114,7 @@ describe('partitionCircuit', () => {
             [0, 0.5],
             [1, 0.5],
           ]);
-          const own = new Set(p.own.flatMap((e) => terminals(e).map((t) => t.node)));
+          const own = new Set([...p.own, ...p.copies].flatMap((e) => terminals(e).map((t) => t.node)));
           const handed = new Set(p.handoffs.map((h) => h.node));
           // A hand-off node is read only by gates in this partition and driven by exactly one source.
           for (const e of p.own)
@@ -145,28 +173,140 @@ describe('partitionCircuit', () => {
         expect(ics).toHaveLength(built.initialConditions.length);
       });
 
-      it('writes each partition as a deck with its hand-offs as B sources (no breakpoints)', () => {
-        const p = plan.partitions[1];
-        const deck = writeDeck(
-          networkDeck(
-            { ...built, saves: p.saves, initialConditions: p.initialConditions },
-            partitionElements(p, () => [
-              [0, 0.4],
-              [0.01, 0.45],
-              [0.02, 0.41],
-            ]),
-            { process: c180 },
-            c.net,
-            0.02,
-          ),
-          c180,
+      it('reads only partitions before it, and lists them as the partitions it waits for', () => {
+        for (const p of plan.partitions) {
+          for (const h of p.handoffs) expect(h.from).toBeLessThan(p.index);
+          expect(p.after).toEqual([...new Set(p.handoffs.map((h) => h.from))].sort((a, b) => a - b));
+        }
+        const waves = partitionWaves(plan);
+        expect(waves.flat().sort((a, b) => a - b)).toEqual(plan.partitions.map((p) => p.index));
+        const waveOf = new Map(waves.flatMap((w, i) => w.map((p) => [p, i] as const)));
+        for (const p of plan.partitions)
+          for (const d of p.after) expect(waveOf.get(d)).toBeLessThan(waveOf.get(p.index)!);
+      });
+    }
+  }
+
+  for (const c of cases) {
+    describe(`${c.name}, split by block`, () => {
+      const built = buildCircuit(c.net, c.inputs, { process: c180, calibration });
+      const plan = partitionCircuit(built, { by: 'block' });
+      it("holds no copies: every element is its section's own", () => {
+        for (const p of plan.partitions) expect(p.copies).toEqual([]);
+      });
+    });
+
+    describe(`${c.name}, split by cell`, () => {
+      const built = buildCircuit(c.net, c.inputs, { process: c180, calibration });
+      const plan = partitionCircuit(built, { by: 'cell' });
+      const L = c.net.blocks.length;
+      const ofBlock = (k: number) => plan.partitions.filter((p) => p.label.startsWith(`block ${k} `));
+      const cellsOf = (k: number) => ofBlock(k).filter((p) => / cell \d+$/.test(p.label));
+
+      it('has per block its shared part (when any), one partition per cell, then the rest', () => {
+        const labels = plan.partitions.map((p) => p.label);
+        expect(labels[0]).toBe('front end');
+        expect(labels[labels.length - 1]).toBe('classifier');
+        for (let k = 0; k < L; k++) {
+          const cells = Array.from({ length: c.net.cells }, (_, j) => `block ${k} cell ${j}`);
+          const got = ofBlock(k).map((p) => p.label);
+          expect(got.filter((l) => l !== `block ${k} shared`)).toEqual([...cells, `block ${k} rest`]);
+        }
+        for (const p of plan.partitions)
+          expect(p.kind, p.label).toBe(
+            / shared$/.test(p.label)
+              ? 'shared'
+              : / cell \d+$/.test(p.label)
+                ? 'cell'
+                : / rest$/.test(p.label)
+                  ? 'rest'
+                  : 'section',
+          );
+        // The candidates need rail conversions of ReLU(h) (negative weights) in the random networks at least.
+        expect(labels.some((l) => l.endsWith(' shared'))).toBe(true);
+      });
+
+      it('places every element in exactly one partition, except the reset controls, copied into each cell of their block', () => {
+        const placed = plan.partitions.flatMap((p) => p.own.map(key)).sort();
+        const copied = new Set(plan.partitions.flatMap((p) => p.copies.map(key)));
+        expect(placed).toEqual(
+          built.elements
+            .map(key)
+            .filter((k) => !copied.has(k))
+            .sort(),
         );
-        expect(deck).toContain(
-          `Bho_${p.handoffs[0].node} ${p.handoffs[0].node} 0 V = pwl(time,\n+ 0, 0.4, 0.01, 0.45, 0.02, 0.41 )`,
-        );
+        for (const name of copied) expect(name).toMatch(/^vsrc:rst_b\d+$/);
+        for (let k = 1; k < L; k++)
+          for (const p of ofBlock(k))
+            expect(p.copies.map(key)).toEqual(/ cell \d+$/.test(p.label) ? [`vsrc:rst_b${k}`] : []);
+        expect(plan.partitions.reduce((n, p) => n + p.transistors, 0)).toBe(built.transistors);
+      });
+
+      it("keeps each cell with its candidate's summing node, bias references, probes and reset switch", () => {
+        for (let k = 0; k < L; k++)
+          cellsOf(k).forEach((p, j) => {
+            const names = new Set(p.own.map(key));
+            expect(names).toContain(`inst:b${k}c${j}`);
+            expect(names).toContain(`vsrc:m_b${k}c${j}_in`);
+            expect(names).toContain(`vsrc:m_b${k}c${j}`);
+            for (const bias of ['thr', 'wid', 'gain']) expect(names).toContain(`isrc:b${k}c${j}_${bias}`);
+            if (k > 0) expect(names).toContain(`switch:b${k}c${j}_rst`);
+            expect(p.initialConditions.map((ic) => ic.node)).toEqual([`b${k}c${j}_v0`]);
+          });
+      });
+
+      it('makes the cells of a block independent: none reads another, so they run in one wave', () => {
+        const waves = partitionWaves(plan);
+        for (let k = 0; k < L; k++) {
+          const cells = cellsOf(k).map((p) => p.index);
+          for (const p of cellsOf(k)) for (const d of p.after) expect(cells).not.toContain(d);
+          expect(waves.some((w) => cells.every((i) => w.includes(i)))).toBe(true);
+        }
+      });
+
+      it('puts shared rail conversions and bias references in the shared part, which reads no cell', () => {
+        for (const p of plan.partitions.filter((q) => q.label.endsWith(' shared'))) {
+          for (const e of p.own)
+            if (e.type === 'mos') expect(e.name, p.label).toMatch(/^(d_.*_[np]|cv_.*|d_bias_[np]\d+)$/);
+          for (const d of p.after) expect(plan.partitions[d].label).not.toMatch(/ cell \d+$/);
+        }
       });
     });
   }
+
+  it('refuses, split by cell, a cell that reads another cell of its block (even through a gate)', () => {
+    const mos = (name: string, drain: string, gate: string): Element => ({
+      type: 'mos',
+      name,
+      polarity: 'n',
+      drain,
+      gate,
+      source: '0',
+      bulk: '0',
+      widthUm: 1,
+      lengthUm: 1,
+    });
+    const elements: Element[] = [
+      { type: 'comment', text: 'front end' },
+      mos('d_a', 'a', 'a'),
+      mos('w_b', 'b', 'a'),
+      mos('d_b', 'b', 'b'),
+      { type: 'comment', text: 'classifier' },
+    ];
+    const built = { elements, sections: [0, 1, 1, 1, 2], saves: [], initialConditions: [] };
+    expect(() => partitionCircuit({ ...built, cellGroups: ['rest', 0, 1, 1, 'rest'] }, { by: 'cell' })).toThrow(
+      /does not run before it/,
+    );
+    // The same read from the block's shared part is a hand-off.
+    const plan = partitionCircuit({ ...built, cellGroups: ['rest', 'shared', 1, 1, 'rest'] }, { by: 'cell' });
+    expect(plan.partitions.map((p) => [p.label, p.after])).toEqual([
+      ['front end', []],
+      ['block 0 shared', []],
+      ['block 0 cell 1', [1]],
+      ['block 0 rest', []],
+      ['classifier', []],
+    ]);
+  });
 
   it('refuses a circuit where a later section touches an earlier node other than through a gate', () => {
     const elements: Element[] = [

@@ -1,7 +1,13 @@
 import { copyFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { cosimulate, referenceTable, simulationLabel, type CosimResult } from '../../pipeline.js';
+import {
+  cosimulate,
+  DEFAULT_PARTITION_WORKERS,
+  referenceTable,
+  simulationLabel,
+  type CosimResult,
+} from '../../pipeline.js';
 import { nearTies, nearTiesCsvRows, unitFrameKey, type NearTies } from '../../compare/neartie.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
@@ -74,6 +80,19 @@ export function builder(y: Argv) {
       describe:
         'simulate the circuit partition by partition (front end, each block, classifier; rails handed on as recorded voltages) instead of as one deck',
     })
+    .option('partition-by', {
+      choices: ['cell', 'block'] as const,
+      default: 'block' as const,
+      describe:
+        'with --partitioned: a partition per block, or each block split further per cell (its cells run side by side; faster, but see docs/partition.md on accuracy)',
+    })
+    .option('workers', {
+      alias: 'j',
+      type: 'number',
+      // No yargs default: the flags table would print a default equal to this machine's core count as "all cores".
+      describe: `with --partitioned: ngspice processes at once (partitions that do not read each other); default ${DEFAULT_PARTITION_WORKERS}`,
+    })
+    .check((a) => intAtLeast('workers', a.workers, 1))
     .check((a) =>
       a.partitioned && (a['from-raw'] !== undefined || a['keep-raw'] || a.waveforms !== undefined)
         ? '--partitioned does not go with --from-raw, --keep-raw or --waveforms yet'
@@ -128,6 +147,8 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   waveforms?: string;
   nearTies: number;
   partitioned: boolean;
+  partitionBy: 'cell' | 'block';
+  workers?: number;
   unitCurrent?: number;
   spiceOption?: string[];
 }
@@ -171,6 +192,8 @@ export async function handler(a: Args): Promise<void> {
     spiceOptions: spiceOptionsFrom(a.spiceOption),
     fromRaw,
     partitioned: a.partitioned,
+    partitionBy: a.partitionBy,
+    workers: a.workers,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
