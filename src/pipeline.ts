@@ -9,7 +9,6 @@
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
 import {
-  buildCircuit,
   DEFAULT_SPICE_OPTIONS,
   generateNetlist,
   networkDeck,
@@ -126,15 +125,10 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   let run: RunResult;
   if (opts.partitioned) {
     checkPartitionable(opts);
-    const parted = await runPartitioned(
-      buildCircuit(net, inputs, opts),
-      net,
-      opts,
-      generated.tStopS,
-      opts.run,
-      handoffWaveforms,
-      { by: opts.partitionBy, workers: opts.workers },
-    );
+    const parted = await runPartitioned(generated.built, net, opts, generated.tStopS, opts.run, handoffWaveforms, {
+      by: opts.partitionBy,
+      workers: opts.workers,
+    });
     run = parted.run;
     simulation = { mode: 'partitioned', partitions: parted.partitions };
   } else

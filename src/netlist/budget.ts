@@ -7,6 +7,7 @@
  */
 import { InputError } from '../errors.js';
 import type { Network } from '../model/types.js';
+import { CELL_TRANSISTORS } from './cell.js';
 
 /**
  * Default transistor budget. Measured here (README, power vs width on c180, 10-frame clips, 2 cores): width
@@ -17,8 +18,8 @@ import type { Network } from '../model/types.js';
  */
 export const DEFAULT_MAX_TRANSISTORS = 10_000;
 
-/** Transistors of one FQ-BMRU cell (DESIGN §3: the 9-transistor Schmitt trigger) plus its three bias diodes. */
-const CELL_TRANSISTORS = 9 + 3;
+/** Transistors of one FQ-BMRU cell (cell.ts, the 9-transistor Schmitt trigger) plus its three bias diodes. */
+const CELL_WITH_BIAS_TRANSISTORS = CELL_TRANSISTORS + 3;
 /** A bias current into a summing node: its copy of a shared reference (netlist/generate.ts `biasInto`). */
 const BIAS_TRANSISTORS = 1;
 
@@ -93,7 +94,7 @@ export function estimateTransistors(s: NetworkShape): number {
   const complement = s.skip ? H * (2 + 2 * F + BIAS_TRANSISTORS) : 0;
   const candidates = S * (1 + H + BIAS_TRANSISTORS) + RAIL_TRANSISTORS * H;
   const post = H * (1 + S + BIAS_TRANSISTORS) + RAIL_TRANSISTORS * S;
-  const block = candidates + CELL_TRANSISTORS * S + post;
+  const block = candidates + CELL_WITH_BIAS_TRANSISTORS * S + post;
   let skipPath = 0;
   for (let k = 0; s.skip && k < L; k++) {
     skipPath += H * (k + 3);

@@ -14,6 +14,8 @@ import type { Process } from './process.js';
 import type { Subcircuit } from './deck.js';
 
 export const CELL_SUBCKT = 'bmru_cell';
+/** Transistors of one cell instance (DESIGN §3: the 9-transistor Schmitt trigger). */
+export const CELL_TRANSISTORS = 9;
 export const CELL_PORTS = ['vdd', 'vss', 'in', 'out', 'm3d', 'vthr', 'vwid', 'vgain', 'v0'] as const;
 
 /** The cell's devices as elements (node names are the subcircuit's ports and internal nodes). */

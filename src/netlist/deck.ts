@@ -7,7 +7,7 @@
  */
 import { InputError } from '../errors.js';
 import { controlLines } from '../spice/deck.js';
-import { CONTROL_CHARS, commentText, num, toSpice, type Element, type VoltageSource } from './elements.js';
+import { CONTROL_CHARS, commentText, num, terminals, toSpice, type Element, type VoltageSource } from './elements.js';
 
 export { commentText } from './elements.js';
 import type { Process } from './process.js';
@@ -214,27 +214,7 @@ const processFile = (process: Process): string => `${process.dir}/process.json`;
 
 function checkNames(e: Element): void {
   if (e.type === 'comment') return;
-  const names: string[] = [e.name];
-  switch (e.type) {
-    case 'mos':
-      names.push(e.drain, e.gate, e.source, e.bulk);
-      break;
-    case 'isrc':
-      names.push(e.from, e.to);
-      break;
-    case 'vsrc':
-    case 'recorded':
-    case 'cap':
-      names.push(e.plus, e.minus);
-      break;
-    case 'switch':
-    case 'vccs':
-      names.push(e.plus, e.minus, e.ctrlPlus, e.ctrlMinus);
-      break;
-    case 'inst':
-      names.push(...e.nodes, e.subckt);
-      break;
-  }
+  const names = [e.name, ...terminals(e).map((t) => t.node), ...(e.type === 'inst' ? [e.subckt] : [])];
   const bad = names.find((n) => !NAME.test(n));
   // Names come from the generator, never from a user: a bad one is a bug, reported as such.
   if (bad !== undefined)

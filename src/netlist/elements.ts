@@ -151,6 +151,28 @@ export interface Comment {
 export type Element =
   Mosfet | CurrentSource | VoltageSource | RecordedVoltage | Switch | Vccs | Capacitor | Instance | Comment;
 
+/** The nodes an element connects to, each with whether it is a MOSFET's gate (the only terminal a boundary may cut). */
+export function terminals(e: Element): { node: string; gate: boolean }[] {
+  const t = (node: string, gate = false) => ({ node, gate });
+  switch (e.type) {
+    case 'comment':
+      return [];
+    case 'mos':
+      return [t(e.drain), t(e.gate, true), t(e.source), t(e.bulk)];
+    case 'isrc':
+      return [t(e.from), t(e.to)];
+    case 'vsrc':
+    case 'recorded':
+    case 'cap':
+      return [t(e.plus), t(e.minus)];
+    case 'switch':
+    case 'vccs':
+      return [t(e.plus), t(e.minus), t(e.ctrlPlus), t(e.ctrlMinus)];
+    case 'inst':
+      return e.nodes.map((n) => t(n));
+  }
+}
+
 /** Characters ngspice would read as a line break, and other controls that have no place in a comment. */
 // eslint-disable-next-line no-control-regex
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

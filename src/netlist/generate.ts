@@ -15,7 +15,7 @@ import type { Block, Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { cellForward, cellInverse, forward, inverse, type Calibration } from './calibration.js';
-import { CELL_PORTS, CELL_SUBCKT, cellSubcircuit } from './cell.js';
+import { CELL_PORTS, CELL_SUBCKT, CELL_TRANSISTORS, cellSubcircuit } from './cell.js';
 import { cardName, currentProbe, voltageProbe, writeDeck, type Deck, type DeviceModel } from './deck.js';
 import {
   mosfet,
@@ -155,6 +155,8 @@ export interface GeneratedNetlist {
   readonly devices?: DeviceVariation[];
   /** The probed supply branches, when `supplyProbes` was asked for. */
   readonly supplyBranches?: SupplyBranch[];
+  /** The circuit as placed, before the passes above: what a partitioned run splits. */
+  readonly built: BuiltCircuit;
 }
 
 interface Signal {
@@ -700,7 +702,7 @@ function cellBank(
       : [{ type: 'inst', name: tag, nodes: ports, subckt: CELL_SUBCKT }];
     b.elements.push(...cellElements);
     for (const e of cellElements) if (e.type !== 'comment') b.tag(e.name, 'cell');
-    b.transistors += 9;
+    b.transistors += CELL_TRANSISTORS;
     const stateProbe: VoltageSource = { type: 'vsrc', name: `m_${tag}`, plus: out, minus: m3d, dcV: 0 };
     b.elements.push(stateProbe);
     b.saves.push(currentProbe(stateProbe.name), voltageProbe(v0));
@@ -874,6 +876,7 @@ export function generateNetlist(net: Network, inputs: InputSequence, opts: Gener
     transistors,
     devices: varied?.devices,
     supplyBranches: probed?.branches,
+    built,
   };
 }
 

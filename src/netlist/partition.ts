@@ -28,7 +28,8 @@
  * // run plan.partitions[0] (no hand-offs), read v(node) of each later hand-off from its rawfile, then
  * const elements = partitionElements(plan.partitions[1], (node) => recordedPwl.get(node)!);
  */
-import type { Element, Mosfet, RecordedVoltage } from './elements.js';
+import { terminals, type Element, type Mosfet, type RecordedVoltage } from './elements.js';
+import { CELL_TRANSISTORS } from './cell.js';
 import type { BuiltCircuit, CellGroup } from './generate.js';
 import { canonicalVectorName } from '../spice/rawfile.js';
 import { voltageProbe } from './deck.js';
@@ -79,31 +80,6 @@ export interface PartitionPlan {
 
 /** How finely `partitionCircuit` cuts: a partition per section, or each block further per cell. */
 export type PartitionBy = 'block' | 'cell';
-
-/** The nodes an element connects to, each with whether it is a MOSFET's gate (the only terminal a boundary may cut). */
-export function terminals(e: Element): { node: string; gate: boolean }[] {
-  const t = (node: string, gate = false) => ({ node, gate });
-  switch (e.type) {
-    case 'comment':
-      return [];
-    case 'mos':
-      return [t(e.drain), t(e.gate, true), t(e.source), t(e.bulk)];
-    case 'isrc':
-      return [t(e.from), t(e.to)];
-    case 'vsrc':
-    case 'recorded':
-    case 'cap':
-      return [t(e.plus), t(e.minus)];
-    case 'switch':
-    case 'vccs':
-      return [t(e.plus), t(e.minus), t(e.ctrlPlus), t(e.ctrlMinus)];
-    case 'inst':
-      return e.nodes.map((n) => t(n));
-  }
-}
-
-/** The cell subcircuit's transistor count, as the generator counts an instance. */
-const CELL_TRANSISTORS = 9;
 
 const sectionLabel = (s: number, last: number): string =>
   s === 0 ? 'front end' : s === last ? 'classifier' : `block ${s - 1}`;
