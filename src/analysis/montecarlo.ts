@@ -108,39 +108,58 @@ export interface ParamRef {
   readonly sigma: number;
 }
 
-/** Every weight, bias and cell parameter with the relative sigma of the mirror that realises it. */
-export function parameterSigmas(net: Network, process: Process): ParamRef[] {
+/** Relative sigmas (1 sigma, fractions) of what realises each kind of parameter on a process. */
+export interface MirrorSigmas {
+  /** A weight of magnitude |w|: the generator's copy for |w| from a unit diode (the worse polarity). */
+  readonly weight: (absW: number) => number;
+  /** A bias current or alpha: a unity mirror. */
+  readonly unity: number;
+  /** beta1 or delta: a cell threshold is the ratio of two copies (M1: candidate, M2: I_thresh), two unity mirrors. */
+  readonly threshold: number;
+}
+
+/** The process's mirror sigmas from its Pelgrom coefficients (0 where process.json has none). */
+export function mirrorSigmas(process: Process): MirrorSigmas {
   const { unitWidthUm: unit, mirrorLengthUm: l } = process.sizing;
-  // Weights: the generator's copy for |w| from a unit diode (n or p: take the worse polarity).
-  const weightSigma = (w: number) => {
-    const copy = mirrorGeometry(process, Math.max(Math.abs(w), minMirrorRatio(process)));
+  const weight = (absW: number) => {
+    const copy = mirrorGeometry(process, Math.max(absW, minMirrorRatio(process)));
     return Math.max(
       mirrorGainSigma(process, 'n', unit, copy.widthUm, l, copy.lengthUm),
       mirrorGainSigma(process, 'p', unit, copy.widthUm, l, copy.lengthUm),
     );
   };
-  const unity = weightSigma(1);
+  const unity = weight(1);
+  return { weight, unity, threshold: Math.SQRT2 * unity };
+}
+
+/** Every weight, bias and cell parameter with the relative sigma of the mirror that realises it. */
+export function parameterSigmas(net: Network, process: Process): ParamRef[] {
+  const sig = mirrorSigmas(process);
   const refs: ParamRef[] = [];
   const linear = (prefix: string, pick: (n: Network) => { weight: { data: Float64Array }; bias: Float64Array }) => {
     const lin = pick(net);
     lin.weight.data.forEach((w, i) =>
-      refs.push({ name: `${prefix}.weight[${i}]`, get: (n) => pick(n).weight.data, index: i, sigma: weightSigma(w) }),
+      refs.push({
+        name: `${prefix}.weight[${i}]`,
+        get: (n) => pick(n).weight.data,
+        index: i,
+        sigma: sig.weight(Math.abs(w)),
+      }),
     );
     lin.bias.forEach((_, i) =>
-      refs.push({ name: `${prefix}.bias[${i}]`, get: (n) => pick(n).bias, index: i, sigma: unity }),
+      refs.push({ name: `${prefix}.bias[${i}]`, get: (n) => pick(n).bias, index: i, sigma: sig.unity }),
     );
   };
   linear('pre', (n) => n.pre);
   net.blocks.forEach((_, k) => {
     linear(`blocks.${k}.cand`, (n) => n.blocks[k].cand);
-    // A cell threshold is the ratio of two copies (M1: candidate, M2: I_thresh): two unity mirrors.
     for (const p of ['alpha', 'beta1', 'delta'] as const) {
       net.blocks[k].cell[p].forEach((_, j) =>
         refs.push({
           name: `blocks.${k}.cell.${p}[${j}]`,
           get: (n) => n.blocks[k].cell[p],
           index: j,
-          sigma: p === 'alpha' ? unity : Math.SQRT2 * unity,
+          sigma: p === 'alpha' ? sig.unity : sig.threshold,
         }),
       );
     }

@@ -29,7 +29,7 @@ import {
 } from './elements.js';
 import type { MappingRow } from './mapping.js';
 import type { Process } from './process.js';
-import { minMirrorRatio, mirrorGeometry } from './geometry.js';
+import { dropsGain, mirrorGeometry } from './geometry.js';
 import { addSourceNoise, type SourceNoise } from './noise.js';
 import { applyVariation, type DeviceVariation, type VariationSpec } from './variation.js';
 import { cellDevices } from './cell.js';
@@ -263,10 +263,9 @@ class Builder {
   ): { widthUm: number; lengthUm: number; realisedGain: number } {
     const m = this.calibration?.mirror;
     const table = sameTypeLoad ? ((polarity === 'n' ? m?.nSame : m?.pSame) ?? m?.[polarity]) : m?.[polarity];
-    // Below the smallest copy the nearest realisable gains are 0 (no device) and the smallest copy's: round to the
-    // nearer one. Decided on the gain, not the calibrated ratio, so that every copy of one weight (sourcing and
-    // sinking mirrors have different tables) is dropped or kept together.
-    if (gain < minMirrorRatio(this.process) / 2) return { widthUm: 0, lengthUm: 0, realisedGain: 0 };
+    // Decided on the gain, not the calibrated ratio, so that every copy of one weight (sourcing and sinking mirrors
+    // have different tables) is dropped or kept together.
+    if (dropsGain(this.process, gain)) return { widthUm: 0, lengthUm: 0, realisedGain: 0 };
     const { widthUm, lengthUm, ratio } = mirrorGeometry(this.process, inverse(table, gain));
     return { widthUm, lengthUm, realisedGain: forward(table, ratio) };
   }

@@ -61,3 +61,16 @@ export function mirrorGeometry(process: Process, ratio: number): MirrorGeometry 
   );
   return { widthUm, lengthUm, ratio: mirrorRatio(process, widthUm, lengthUm) };
 }
+
+/**
+ * Whether a wanted mirror gain is left out: below the smallest copy the nearest realisable gains are 0 (no
+ * device) and the smallest copy's, so a gain under half of it is rounded to 0.
+ */
+export function dropsGain(process: Process, gain: number): boolean {
+  return gain < minMirrorRatio(process) / 2;
+}
+
+/** The ratio a wanted ratio is drawn as, by geometry alone (no calibration table): 0 when it is left out. */
+export function drawnRatio(process: Process, ratio: number): number {
+  return dropsGain(process, ratio) ? 0 : mirrorGeometry(process, ratio).ratio;
+}

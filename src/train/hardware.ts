@@ -47,3 +47,51 @@ export function projectCells(layout: ParamLayout, theta: Float64Array, limits: C
   }
   return moved;
 }
+
+/** How one process realises the trainable parameters, as hardware-aware training's forward pass sees them. */
+export interface ParamRealisation {
+  /** Process name (for reports). */
+  readonly process: string;
+  /** The weight magnitude the process's mirror copy realises for |w| (width grid, smallest copy, 0 below half of it). */
+  readonly weight: (absW: number) => number;
+  /** Relative 1-sigma mismatch of the copy that realises a weight of this magnitude. */
+  readonly weightSigma: (absW: number) => number;
+  /** Relative 1-sigma mismatch of a bias current or alpha (a unity mirror). */
+  readonly unitySigma: number;
+  /** Relative 1-sigma mismatch of beta1 or delta (a threshold: the ratio of two unity mirrors). */
+  readonly thresholdSigma: number;
+}
+
+/** A source of standard normal draws (util/random.ts `Rng` has one). */
+interface NormalSource {
+  normal(): number;
+}
+
+/**
+ * The parameters one training step's forward and backward pass see (written to `out`): every weight as `r`
+ * realises it, keeping its sign, and with `noise` > 0 every weight, bias and cell parameter times
+ * (1 + noise * sigma * N(0, 1)), sigma the process's Pelgrom sigma of its element; s0 as it is. The trainer applies
+ * the gradient taken at `out` to `theta` (straight-through: rounding and mismatch have no gradient of their own).
+ */
+export function realiseParams(
+  layout: ParamLayout,
+  theta: Float64Array,
+  r: ParamRealisation,
+  noise: number,
+  rng: NormalSource,
+  out: Float64Array,
+): void {
+  const jitter = (sigma: number) => (noise > 0 ? 1 + noise * sigma * rng.normal() : 1);
+  for (const slot of layout.slots) {
+    for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+      const v = theta[i];
+      if (slot.kind === 'weight') {
+        const w = Math.abs(v);
+        out[i] = Math.sign(v) * r.weight(w) * jitter(r.weightSigma(w));
+      } else if (slot.kind === 'bias') out[i] = v * jitter(r.unitySigma);
+      else if (slot.kind === 'cell')
+        out[i] = v * jitter(slot.name.endsWith('.alpha') ? r.unitySigma : r.thresholdSigma);
+      else out[i] = v;
+    }
+  }
+}

@@ -30,7 +30,7 @@ import {
   type ParamLayout,
 } from './params.js';
 import { DEFAULT_SURROGATE_WIDTH } from './surrogate.js';
-import { projectCells, type CellLimits } from './hardware.js';
+import { projectCells, realiseParams, type CellLimits, type ParamRealisation } from './hardware.js';
 
 /** Everything that decides a training run (with the seed, the same options give the same model). */
 export interface TrainOptions {
@@ -80,6 +80,14 @@ export interface TrainOptions {
   readonly hardwareScore?: (net: Network) => number;
   /** Validation accuracy (fraction) a checkpoint may give up for a better hardware score. */
   readonly selectSlack: number;
+  /**
+   * Processes the forward pass realises the parameters on, one per step in turn (hardware.ts `realiseParams`):
+   * weights through the width grid, and with `mismatchNoise` a fresh Pelgrom draw; the gradient updates the
+   * parameters as trained (straight-through). Undefined = the parameters as they are.
+   */
+  readonly realisations?: readonly ParamRealisation[];
+  /** Mismatch noise in multiples of the processes' Pelgrom sigmas (needs `realisations`); 0 = none. */
+  readonly mismatchNoise: number;
   /** Start from this network instead of a random one. */
   readonly init?: Network;
 }
@@ -122,10 +130,13 @@ export const DEFAULT_TRAIN: TrainOptions = {
   currentCap: DEFAULT_CURRENT_CAP,
   currentWeight: 0.01,
   selectSlack: 0.01,
+  mismatchNoise: 0,
 };
 
 /** Mixed into the seed of the candidate-noise stream so it shares no stream with any seed's order or input noise. */
 const CANDIDATE_STREAM = 0x5bd1e995;
+/** Mixed into the seed of the mismatch-noise stream, for the same reason. */
+const MISMATCH_STREAM = 0x27d4eb2f;
 
 /** Two classes: 0 = other, 1 = keyword (the features file's `target`). */
 export const CLASSES = 2;
@@ -220,6 +231,12 @@ export async function trainNetwork(
   const noiseRng = createRng(o.seed * 2 + 2);
   // Not seed * 2 + 3: that is the next seed's order stream.
   const candidateRng = createRng((o.seed * 2 + 2) ^ CANDIDATE_STREAM);
+  const mismatchRng = createRng((o.seed * 2 + 2) ^ MISMATCH_STREAM);
+  if (o.mismatchNoise > 0 && !o.realisations?.length)
+    throw new RangeError('mismatch noise needs the processes it is drawn for (TrainOptions.realisations)');
+  // What the forward and backward pass see: theta itself, or its realisation on this step's process.
+  const seen = o.realisations?.length ? new Float64Array(layout.size) : theta;
+  const seenNet = seen === theta ? net : rawNetworkView(layout, seen);
   const train = Int32Array.from(data.splits.train);
   const stepsPerEpoch = Math.ceil(train.length / o.batchSize);
   const totalSteps = o.epochs * stepsPerEpoch;
@@ -254,7 +271,9 @@ export async function trainNetwork(
         margin: o.margin,
         marginWeight: o.marginWeight,
       };
-      const th = networkThresholds(net);
+      if (o.realisations?.length)
+        realiseParams(layout, theta, o.realisations[step % o.realisations.length], o.mismatchNoise, mismatchRng, seen);
+      const th = networkThresholds(seenNet);
       grad.fill(0);
       let batchLoss = 0;
       let batchPenalty = 0;
@@ -266,12 +285,12 @@ export async function trainNetwork(
           inputs = noisy;
           off = 0;
         }
-        forwardClip(net, th, inputs, off, tape, gradOpts);
+        forwardClip(seenNet, th, inputs, off, tape, gradOpts);
         const scale = 1 / (data.frames * batch.length);
         batchLoss +=
           frameCrossEntropy(tape.logits, data.frames, CLASSES, data.target[clip], scale, dLogits) / data.frames;
         batchPenalty += (currentPenalty(tape, gradOpts) + marginPenalty(tape, th, gradOpts)) / data.frames;
-        backwardClip(net, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
+        backwardClip(seenNet, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
       }
       lossSum += batchLoss / batch.length;
       penaltySum += batchPenalty / batch.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cornerOptions, cornerPlan } from '../../src/analysis/corners.js';
-import { sampleSeed, mirrorGainSigma } from '../../src/analysis/montecarlo.js';
+import { sampleSeed, mirrorGainSigma, mirrorSigmas } from '../../src/analysis/montecarlo.js';
 import { loadKit } from '../circuit/kits.js';
 
 describe('corner plans', () => {
@@ -48,5 +48,17 @@ describe('Monte Carlo seeds and sigmas', () => {
     // 2u x 8u NMOS: 5.054 mV um / 4 um = 1.26 mV per device -> 1.26 / (1.45 * 25.85) = 3.4% (+ 0.12% beta), x sqrt(2)
     expect(a).toBeGreaterThan(0.045);
     expect(a).toBeLessThan(0.05);
+  });
+  it('sigmas per parameter kind on c180 (A_VT 4.1 mV um, A_beta 1 %um both polarities), worked by hand', async () => {
+    const { process } = await loadKit('c180');
+    const s = mirrorSigmas(process);
+    // Unit device 2u x 8u (sqrt area 4 um): 1.025 mV / (1.45 x 25.85 mV) = 2.7346%, beta 0.25% -> 2.7460% per device.
+    const unitDevice = Math.hypot(1.025 / (1.45 * 25.85), 0.0025);
+    expect(s.unity).toBeCloseTo(Math.SQRT2 * unitDevice, 6);
+    expect(s.threshold).toBeCloseTo(2 * unitDevice, 6); // two unity mirrors
+    // |w| = 0.25: a 0.5u x 8u copy (sqrt area 2 um): 2.05 mV -> 5.4692%, beta 0.5%.
+    expect(s.weight(0.25)).toBeCloseTo(Math.hypot(unitDevice, Math.hypot(2.05 / (1.45 * 25.85), 0.005)), 6);
+    // Below the smallest copy every weight is that copy (0.22u x 64u).
+    expect(s.weight(0.001)).toBe(s.weight(0.01375));
   });
 });

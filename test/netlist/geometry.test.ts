@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minMirrorRatio, mirrorGeometry, mirrorRatio } from '../../src/netlist/geometry.js';
+import { dropsGain, drawnRatio, minMirrorRatio, mirrorGeometry, mirrorRatio } from '../../src/netlist/geometry.js';
 import { loadKit } from '../circuit/kits.js';
 
 // Expected sizes worked by hand from the process files: c180 unit 2u x 8u, narrowest 0.22u, grid 0.01u, no length
@@ -45,5 +45,21 @@ describe('mirrorGeometry', async () => {
   it('refuses a ratio that is not positive', () => {
     expect(() => mirrorGeometry(c180, 0)).toThrow(/positive/);
     expect(() => mirrorGeometry(c180, Number.NaN)).toThrow(/positive/);
+  });
+});
+
+describe('drawnRatio', async () => {
+  const { process: c180 } = await loadKit('c180');
+  // c180's smallest copy is 0.22u x 64u: ratio 0.22 / 64 / 0.25 = 0.01375; half of it 0.006875.
+  it.each([
+    [0, 0],
+    [0.0068, 0], // below half the smallest copy: left out
+    [0.007, 0.01375], // above half: the smallest copy
+    [0.25, 0.25], // 0.5u x 8u
+    [1, 1],
+    [1 / 3, 0.67 / 8.04 / 0.25], // the grid-snapped copy of the table above
+  ])('c180 ratio %d is drawn as %d', (ratio, drawn) => {
+    expect(drawnRatio(c180, ratio)).toBeCloseTo(drawn, 12);
+    expect(dropsGain(c180, ratio)).toBe(drawn === 0);
   });
 });

@@ -6,9 +6,10 @@ import { cellThresholds, type Network } from '../../src/model/types.js';
 import { loadCalibration, type Calibration } from '../../src/netlist/calibration.js';
 import { loadProcess, type Process } from '../../src/netlist/process.js';
 import { checkPhysicalRanges, physicalRanges, processCellLimits } from '../../src/netlist/ranges.js';
-import { projectCells, type CellLimits } from '../../src/train/hardware.js';
+import { projectCells, realiseParams, type CellLimits, type ParamRealisation } from '../../src/train/hardware.js';
 import { initParams, paramLayout, rawNetworkView } from '../../src/train/params.js';
-import { selectCheckpoint } from '../../src/train/trainer.js';
+import { selectCheckpoint, trainNetwork } from '../../src/train/trainer.js';
+import { toyData } from './toy.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const SHAPE = { inputs: 3, width: 2, blocks: 1, classes: 2, skip: true };
@@ -151,5 +152,105 @@ describe('selectCheckpoint', () => {
     // Equal scores: the better accuracy, then the lower loss.
     const flat = selectCheckpoint(checkpoints, layout, { selectSlack: 0.05, hardwareScore: () => 1 });
     expect(flat.best.epoch).toBe(3);
+  });
+});
+
+describe('realiseParams', () => {
+  // A made-up process: weights drawn on a 0.1 grid, left out below 0.05; sigmas 10% (weights), 2% (unity), 3% (thresholds).
+  const toy: ParamRealisation = {
+    process: 'toy',
+    weight: (w) => (w < 0.05 ? 0 : Math.round(w * 10) / 10),
+    weightSigma: () => 0.1,
+    unitySigma: 0.02,
+    thresholdSigma: 0.03,
+  };
+  /** Draws +1, -1, +2, -2, ... and counts them. */
+  const fixedDraws = () => {
+    let n = 0;
+    return { normal: () => (++n % 2 === 1 ? (n + 1) / 2 : -n / 2), count: () => n };
+  };
+
+  it('without noise draws every weight on the grid with its sign and leaves the rest as trained', () => {
+    const layout = paramLayout(SHAPE);
+    const theta = initParams(layout, 3);
+    const pre = layout.bySlot.get('pre.weight')!.offset;
+    theta.set([0.04, -0.04, 0.26, -0.34, 1.04, -0.051], pre);
+    const out = new Float64Array(layout.size);
+    const rng = fixedDraws();
+    realiseParams(layout, theta, toy, 0, rng, out);
+    expect(Array.from(out.subarray(pre, pre + 6))).toEqual([0, -0, 0.3, -0.3, 1, -0.1]);
+    for (const slot of layout.slots)
+      if (slot.kind !== 'weight')
+        expect(Array.from(out.subarray(slot.offset, slot.offset + slot.size)), slot.name).toEqual(
+          Array.from(theta.subarray(slot.offset, slot.offset + slot.size)),
+        );
+    expect(rng.count()).toBe(0);
+  });
+
+  it('with noise scales each value by 1 + noise x sigma x draw, one draw per weight, bias and cell value (none for s0)', () => {
+    const layout = paramLayout(SHAPE);
+    const theta = initParams(layout, 4);
+    const out = new Float64Array(layout.size);
+    const rng = fixedDraws();
+    realiseParams(layout, theta, toy, 2, rng, out);
+    // Replay the draws in layout order by hand.
+    let n = 0;
+    const draw = () => (++n % 2 === 1 ? (n + 1) / 2 : -n / 2);
+    for (const slot of layout.slots) {
+      for (let i = slot.offset; i < slot.offset + slot.size; i++) {
+        const v = theta[i];
+        let want = v;
+        if (slot.kind === 'weight') want = Math.sign(v) * toy.weight(Math.abs(v)) * (1 + 2 * 0.1 * draw());
+        else if (slot.kind === 'bias') want = v * (1 + 2 * 0.02 * draw());
+        else if (slot.name.endsWith('.alpha')) want = v * (1 + 2 * 0.02 * draw());
+        else if (slot.kind === 'cell') want = v * (1 + 2 * 0.03 * draw());
+        expect(out[i], `${slot.name}[${i - slot.offset}]`).toBeCloseTo(want, 14);
+      }
+    }
+    const s0 = layout.bySlot.get('blocks.0.cell.s0')!;
+    expect(rng.count()).toBe(layout.size - s0.size);
+  });
+});
+
+describe('trainNetwork with realisations', () => {
+  const exact: ParamRealisation = {
+    process: 'exact',
+    weight: (w) => w,
+    weightSigma: () => 0,
+    unitySigma: 0,
+    thresholdSigma: 0,
+  };
+  const opts = { epochs: 3, batchSize: 8, seed: 5 };
+
+  it('an exact, noiseless process trains the same parameters as none', async () => {
+    const data = toyData();
+    const a = await trainNetwork(data, opts);
+    const b = await trainNetwork(data, { ...opts, realisations: [exact] });
+    expect(Array.from(b.theta)).toEqual(Array.from(a.theta));
+  });
+
+  it('the forward pass sees the realised weights: a process that leaves every weight out learns nothing from the inputs', async () => {
+    const data = toyData();
+    const none: ParamRealisation = { ...exact, process: 'none', weight: () => 0 };
+    const a = await trainNetwork(data, { ...opts, epochs: 8 });
+    const b = await trainNetwork(data, { ...opts, epochs: 8, realisations: [none] });
+    // The toy set is separable on feature 0: with weights the loss falls; with every weight at 0 the logits are the
+    // output biases alone, the same for every clip, so the cross-entropy stays at ln 2 on balanced classes (the biases
+    // move between batches: a hair below it is possible).
+    expect(a.history.at(-1)!.trainLoss).toBeLessThan(0.6);
+    expect(Math.min(...b.history.map((h) => h.trainLoss))).toBeGreaterThan(Math.LN2 - 1e-3);
+    // ... while the trained weights still move (straight-through): they are not the initial ones.
+    expect(Array.from(b.theta)).not.toEqual(Array.from(a.theta));
+  });
+
+  it('mismatch noise changes the run, reproducibly from the seed, and needs a process', async () => {
+    const data = toyData();
+    const noisy = { ...exact, process: 'noisy', weightSigma: () => 0.1, unitySigma: 0.05, thresholdSigma: 0.05 };
+    const a = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1 });
+    const b = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1 });
+    const c = await trainNetwork(data, { ...opts, realisations: [noisy] });
+    expect(Array.from(a.theta)).toEqual(Array.from(b.theta));
+    expect(Array.from(a.theta)).not.toEqual(Array.from(c.theta));
+    await expect(trainNetwork(data, { ...opts, mismatchNoise: 1 })).rejects.toThrow(/needs the processes/);
   });
 });

@@ -17,6 +17,9 @@ import {
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
 import { hardwareAgreement } from '../../analysis/hwscore.js';
+import { mirrorSigmas } from '../../analysis/montecarlo.js';
+import { drawnRatio } from '../../netlist/geometry.js';
+import type { ParamRealisation } from '../../train/hardware.js';
 import { processCellLimits } from '../../netlist/ranges.js';
 import type { Calibration } from '../../netlist/calibration.js';
 import type { Process } from '../../netlist/process.js';
@@ -42,6 +45,18 @@ function buildAt(a: Args): number[] {
     .map((v) => v.trim())
     .filter((v) => v !== '')
     .map(Number);
+}
+
+/** How `process` realises the trainable parameters (training stays below the netlist stage: the CLI joins them). */
+function paramRealisation(process: Process): ParamRealisation {
+  const sig = mirrorSigmas(process);
+  return {
+    process: process.name,
+    weight: (absW) => drawnRatio(process, absW),
+    weightSigma: sig.weight,
+    unitySigma: sig.unity,
+    thresholdSigma: sig.threshold,
+  };
 }
 
 /** The processes of `--process` with their calibrations (none for 'none'). */
@@ -160,6 +175,18 @@ export function builder(y: Argv) {
       default: DEFAULT_BUILD_AT.join(','),
       describe:
         'other I_unit values (A, comma-separated) the model must build at on --process without --clamp, beside --unit-current (the README runs the keyword model at 500 pA and 1 nA too); "" = only --unit-current',
+    })
+    .option('weight-grid', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "the forward pass sees every weight as --process's mirror copies draw it (width grid, smallest copy, left out below half of it; one process per step in turn), the gradient updates the trained value (straight-through)",
+    })
+    .option('mismatch-noise', {
+      type: 'number',
+      default: D.mismatchNoise,
+      describe:
+        "with --weight-grid: every step draws each weight, bias and cell parameter's mismatch from --process's Pelgrom sigmas times this (AnalogNets-style noise injection); 0 = none",
     })
     .option('hardware-select', {
       type: 'boolean',
@@ -309,6 +336,8 @@ interface Args {
   quiet: boolean;
   hardwareSelect: boolean;
   selectSlack: number;
+  weightGrid: boolean;
+  mismatchNoise: number;
   seed: number;
   init?: string;
 }
@@ -367,10 +396,14 @@ export async function handler(a: Args): Promise<void> {
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
     selectSlack: a.selectSlack,
+    realisations: a.weightGrid ? processes.map(({ process }) => paramRealisation(process)) : undefined,
+    mismatchNoise: a.mismatchNoise,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
   };
+  if (a.mismatchNoise > 0 && !options.realisations?.length)
+    throw new InputError('--mismatch-noise needs --weight-grid and a --process to draw the mismatch of');
   const { train, validation, test } = data.splits;
   console.error(
     `training width ${a.width}, ${a.blocks} blocks on ${a.features}: ${train.length} train / ${validation.length} validation / ${test.length} test clips`,
