@@ -225,15 +225,27 @@ describe('trainNetwork with realisations', () => {
   it('an exact, noiseless process trains the same parameters as none', async () => {
     const data = toyData();
     const a = await trainNetwork(data, opts);
-    const b = await trainNetwork(data, { ...opts, realisations: [exact] });
+    const b = await trainNetwork(data, { ...opts, realisations: [exact], realiseAfter: 0 });
     expect(Array.from(b.theta)).toEqual(Array.from(a.theta));
+  });
+
+  it('realises from the step realiseAfter names: until then the run is the plain one', async () => {
+    const data = toyData();
+    const none: ParamRealisation = { ...exact, process: 'none', weight: () => 0 };
+    const plain = await trainNetwork(data, { ...opts, epochs: 8 });
+    const never = await trainNetwork(data, { ...opts, epochs: 8, realisations: [none], realiseAfter: 1 });
+    expect(Array.from(never.theta)).toEqual(Array.from(plain.theta));
+    // 24 clips in batches of 8: 3 steps an epoch, 24 in all; from step 12 (epoch 5) the weights are left out.
+    const half = await trainNetwork(data, { ...opts, epochs: 8, realisations: [none], realiseAfter: 0.5 });
+    expect(half.history.slice(0, 4).map((h) => h.trainLoss)).toEqual(plain.history.slice(0, 4).map((h) => h.trainLoss));
+    expect(half.history[4].trainLoss).not.toBe(plain.history[4].trainLoss);
   });
 
   it('the forward pass sees the realised weights: a process that leaves every weight out learns nothing from the inputs', async () => {
     const data = toyData();
     const none: ParamRealisation = { ...exact, process: 'none', weight: () => 0 };
     const a = await trainNetwork(data, { ...opts, epochs: 8 });
-    const b = await trainNetwork(data, { ...opts, epochs: 8, realisations: [none] });
+    const b = await trainNetwork(data, { ...opts, epochs: 8, realisations: [none], realiseAfter: 0 });
     // The toy set is separable on feature 0: with weights the loss falls; with every weight at 0 the logits are the
     // output biases alone, the same for every clip, so the cross-entropy stays at ln 2 on balanced classes (the biases
     // move between batches: a hair below it is possible).
@@ -246,9 +258,9 @@ describe('trainNetwork with realisations', () => {
   it('mismatch noise changes the run, reproducibly from the seed, and needs a process', async () => {
     const data = toyData();
     const noisy = { ...exact, process: 'noisy', weightSigma: () => 0.1, unitySigma: 0.05, thresholdSigma: 0.05 };
-    const a = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1 });
-    const b = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1 });
-    const c = await trainNetwork(data, { ...opts, realisations: [noisy] });
+    const a = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1, realiseAfter: 0 });
+    const b = await trainNetwork(data, { ...opts, realisations: [noisy], mismatchNoise: 1, realiseAfter: 0 });
+    const c = await trainNetwork(data, { ...opts, realisations: [noisy], realiseAfter: 0 });
     expect(Array.from(a.theta)).toEqual(Array.from(b.theta));
     expect(Array.from(a.theta)).not.toEqual(Array.from(c.theta));
     await expect(trainNetwork(data, { ...opts, mismatchNoise: 1 })).rejects.toThrow(/needs the processes/);

@@ -188,6 +188,12 @@ export function builder(y: Argv) {
       describe:
         "with --weight-grid: every step draws each weight, bias and cell parameter's mismatch from --process's Pelgrom sigmas times this (AnalogNets-style noise injection); 0 = none",
     })
+    .option('realise-after', {
+      type: 'number',
+      default: D.realiseAfter,
+      describe:
+        'fraction of the steps trained on the parameters as they are before --weight-grid (and its noise) take over',
+    })
     .option('hardware-select', {
       type: 'boolean',
       default: true,
@@ -338,6 +344,7 @@ interface Args {
   selectSlack: number;
   weightGrid: boolean;
   mismatchNoise: number;
+  realiseAfter: number;
   seed: number;
   init?: string;
 }
@@ -398,6 +405,7 @@ export async function handler(a: Args): Promise<void> {
     selectSlack: a.selectSlack,
     realisations: a.weightGrid ? processes.map(({ process }) => paramRealisation(process)) : undefined,
     mismatchNoise: a.mismatchNoise,
+    realiseAfter: a.realiseAfter,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
