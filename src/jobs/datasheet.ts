@@ -56,6 +56,8 @@ export function jobFigures(cosim: CosimRecord, vddV: number): JobFigures {
 interface SpecDef {
   /** What the row says. */
   readonly label: string;
+  /** A column heading of the per-condition table. */
+  readonly short: string;
   readonly unit: 'fraction' | 'W' | 's';
   /** The condition's value from its jobs (at least one); undefined when some job lacks the figure. */
   readonly value: (jobs: readonly JobFigures[]) => number | undefined;
@@ -70,11 +72,13 @@ const power = (d: Domain) => (jobs: readonly JobFigures[]) => meanOf(all(jobs.ma
 /** Every spec, by name (SPEC_NAMES order is the datasheet's). */
 export const SPECS: Readonly<Record<SpecName, SpecDef>> = {
   stateAgreementTrained: {
+    short: 'agreement vs trained',
     label: 'state agreement vs trained model (mean over inputs)',
     unit: 'fraction',
     value: (jobs) => meanOf(all(jobs.map((j) => j.stateAgreementTrained))),
   },
   worstInputStateAgreementTrained: {
+    short: 'worst input vs trained',
     label: 'state agreement vs trained model (worst input)',
     unit: 'fraction',
     value: (jobs) => {
@@ -83,31 +87,36 @@ export const SPECS: Readonly<Record<SpecName, SpecDef>> = {
     },
   },
   stateAgreementRealised: {
+    short: 'agreement vs realised',
     label: 'state agreement vs realised model (mean over inputs)',
     unit: 'fraction',
     value: (jobs) => meanOf(all(jobs.map((j) => j.stateAgreementRealised))),
   },
   voteAgreementTrained: {
+    short: 'votes vs trained',
     label: 'frame vote agreement vs trained model (mean)',
     unit: 'fraction',
     value: (jobs) => meanOf(all(jobs.map((j) => j.voteAgreementTrained))),
   },
   decisionMatchTrained: {
+    short: 'decisions vs trained',
     label: 'clip decisions equal to the trained model (fraction of inputs)',
     unit: 'fraction',
     value: (jobs) => meanOf(all(jobs.map((j) => j.decisionMatchTrained))?.map((m) => (m ? 1 : 0))),
   },
   corePowerW: {
+    short: 'core power',
     label: `core power (${CORE_DOMAINS.join(' + ')}, mean)`,
     unit: 'W',
     value: (jobs) =>
       meanOf(all(jobs.map((j) => all(CORE_DOMAINS.map((d) => j.powerW[d]))?.reduce((a, b) => a + b, 0)))),
   },
-  powerCellW: { label: 'power: cells (mean)', unit: 'W', value: power('cell') },
-  powerFfW: { label: 'power: feedforward mirrors (mean)', unit: 'W', value: power('ff') },
-  powerBiasW: { label: 'power: bias generation (mean)', unit: 'W', value: power('bias') },
-  powerInW: { label: 'power: input front end (mean)', unit: 'W', value: power('in') },
+  powerCellW: { label: 'power: cells (mean)', short: 'cells', unit: 'W', value: power('cell') },
+  powerFfW: { label: 'power: feedforward mirrors (mean)', short: 'feedforward', unit: 'W', value: power('ff') },
+  powerBiasW: { label: 'power: bias generation (mean)', short: 'bias', unit: 'W', value: power('bias') },
+  powerInW: { label: 'power: input front end (mean)', short: 'input front end', unit: 'W', value: power('in') },
   switchDelayMaxS: {
+    short: 'max switching delay',
     label: 'switching delay after the model switches (max over units and inputs)',
     unit: 's',
     value: (jobs) => Math.max(...jobs.map((j) => j.switchDelayMaxS)),
@@ -131,6 +140,7 @@ export type SpecStatus = 'pass' | 'fail' | 'missing' | 'no limit';
 export interface SpecRow {
   readonly name: SpecName;
   readonly label: string;
+  readonly short: string;
   readonly unit: SpecDef['unit'];
   /** Over the conditions that have a value (null: none has). */
   readonly min: number | null;
@@ -276,6 +286,7 @@ export function specRow(name: SpecName, conditions: readonly SheetCondition[], l
   const row = {
     name,
     label: def.label,
+    short: def.short,
     unit: def.unit,
     min: values.length === 0 ? null : Math.min(...values),
     typ,
@@ -359,7 +370,7 @@ export function datasheetMarkdown(sheet: Datasheet): string {
     lines.push(
       '### Per condition',
       '',
-      `| condition | jobs ok | ${s.specs.map((r) => `\`${r.name}\``).join(' | ')} |`,
+      `| condition | jobs ok | ${s.specs.map((r) => r.short).join(' | ')} |`,
       `|---|---|${s.specs.map(() => '---|').join('')}`,
       ...s.conditions.map(
         (c) =>
@@ -417,6 +428,7 @@ const PAGE_STYLE = [
   'table { border-collapse: collapse; margin: 1em 0 2em 0; font-size: 14px; }',
   'th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; vertical-align: middle; }',
   'th:first-child, td:first-child { text-align: left; }',
+  'table.conditions td { white-space: nowrap; }',
   'thead th { background: #f2f2f2; }',
   'td.pass { color: #1a7f1a; font-weight: bold; }',
   'td.fail { color: #fff; background: #d62728; font-weight: bold; }',
@@ -449,7 +461,7 @@ export function datasheetHtml(sheet: Datasheet): string {
       '</tbody></table>',
       ...s.specs.filter((r) => r.reason !== '').map((r) => `<p class="why"><code>${r.name}</code>: ${e(r.reason)}</p>`),
       '<h3>Per condition</h3>',
-      `<table class="conditions"><thead><tr><th>condition</th><th>jobs ok</th>${s.specs.map((r) => `<th><code>${r.name}</code></th>`).join('')}</tr></thead><tbody>`,
+      `<table class="conditions"><thead><tr><th>condition</th><th>jobs ok</th>${s.specs.map((r) => `<th title="${r.name}">${e(r.short)}</th>`).join('')}</tr></thead><tbody>`,
       ...s.conditions.map(
         (c) =>
           `<tr${c.typical ? ' class="typ"' : ''}><td>${e(c.label)}${c.typical ? ' (typ)' : ''}</td><td>${c.ok}/${c.jobs}</td>${s.specs.map((r) => `<td>${e(formatValue(c.values[r.name] ?? null, r.unit))}</td>`).join('')}</tr>`,

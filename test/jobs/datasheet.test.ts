@@ -10,7 +10,7 @@ import {
   datasheetMarkdown,
   type Datasheet,
 } from '../../src/jobs/datasheet.js';
-import { loadPlan, type Job } from '../../src/jobs/plan.js';
+import { expandPlan, loadPlan, type Job } from '../../src/jobs/plan.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
 import type { SpecLimits } from '../../src/jobs/specs.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -238,6 +238,18 @@ describe('plan specs: section', () => {
     const none = path.join(dir, 'none.yaml');
     await writeFile(none, head);
     expect((await loadPlan(none)).specs).toEqual({});
+  });
+
+  it('expands the shipped example plan to 3 x 2 x 2 conditions with its limits', async () => {
+    const shipped = await loadPlan(path.join(EXAMPLE, 'datasheet-example.yaml'));
+    expect((await expandPlan(shipped)).jobs).toHaveLength(12);
+    expect(Object.keys(shipped.specs).sort()).toEqual([
+      'corePowerW',
+      'decisionMatchTrained',
+      'stateAgreementTrained',
+      'switchDelayMaxS',
+      'worstInputStateAgreementTrained',
+    ]);
   });
 
   it('names the field and what was expected', async () => {
