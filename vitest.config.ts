@@ -58,6 +58,7 @@ export const GATES: readonly Gate[] = [
       'test/cli/analyze.test.ts',
       'test/cli/batch.test.ts',
       'test/cli/compare.test.ts',
+      'test/cli/datasheet.test.ts',
       'test/cli/errors.test.ts',
       'test/cli/export.test.ts',
       'test/cli/fidelity.test.ts',

@@ -6,10 +6,9 @@
 import type { RawPlot } from '../spice/rawfile.js';
 import { vector } from '../spice/rawfile.js';
 import { timeAverage } from '../compare/sample.js';
-import type { Domain, SupplyBranch } from '../netlist/supplies.js';
+import { CORE_DOMAINS, type Domain, type SupplyBranch } from '../netlist/supplies.js';
 
-/** Domains whose power is the recurrent network core (the input front end stands for a microphone chain). */
-export const CORE_DOMAINS: readonly Domain[] = ['cell', 'ff', 'bias'];
+export { CORE_DOMAINS };
 
 export interface DomainPower {
   readonly domain: Domain;

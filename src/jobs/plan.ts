@@ -21,6 +21,7 @@ import { MAX_FRAMES } from '../model/limits.js';
 import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
 import { formatSi } from '../netlist/ranges.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
+import { SpecsSchema, type SpecLimits } from './specs.js';
 
 /** Largest seed: ngspice reads `.options seed` as a C int. */
 const MAX_SEED = 2 ** 31 - 1;
@@ -85,6 +86,8 @@ const PlanSchema = strictObject({
   reference: z.enum(REFERENCE_NAMES).optional(),
   /** A fitted hardware-aware model (`bmru analyze hwaware` writes hwaware-model.json), scored as the hwaware reference. */
   hwawareModel: z.string().min(1).optional(),
+  /** Datasheet limits per spec (jobs/specs.ts): `batch report --datasheet` judges every swept condition against them. */
+  specs: SpecsSchema.optional(),
 }).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
   error: 'give exactly one of process (one name or path) and processes (a list)',
   path: ['processes'],
@@ -124,6 +127,8 @@ export interface Plan {
   readonly unitCurrents?: readonly number[];
   readonly vddV?: readonly number[];
   readonly temperaturesC?: readonly number[];
+  /** Datasheet limits per spec; empty when the plan has no `specs:`. */
+  readonly specs: SpecLimits;
 }
 
 /** An input set as the plan names it. */
@@ -220,6 +225,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(raw.unitCurrents === undefined ? {} : { unitCurrents: raw.unitCurrents }),
     ...(raw.vdd === undefined ? {} : { vddV: raw.vdd }),
     ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
+    specs: (raw.specs ?? {}) as SpecLimits,
   };
 }
 

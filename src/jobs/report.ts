@@ -5,10 +5,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { judge, type Tolerances } from '../compare/tolerance.js';
-import { BmruError } from '../errors.js';
+import { BmruError, parseWith } from '../errors.js';
+import { SpecsSchema, type SpecLimits } from './specs.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../plot/index.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
 import { expandPlan, loadPlan, type Job } from './plan.js';
+import { nominalVddV } from './run.js';
 import {
   acquireLock,
   outPaths,
@@ -200,11 +202,23 @@ export function reportCsvRow(r: GroupRow): (string | number)[] {
   ];
 }
 
+/** A batch as `status` and `report` see it. */
+export interface OpenedBatch {
+  readonly name: string;
+  readonly paths: OutPaths;
+  readonly jobs: readonly Job[];
+  readonly tolerances: Tolerances;
+  /** The plan's datasheet limits (none for a folder written before datasheets). */
+  readonly specs: SpecLimits;
+  /** Each process's own supply (V) by plan reference; undefined for a folder written before datasheets. */
+  readonly nominalVddV?: Readonly<Record<string, number>>;
+}
+
 /** A plan file (expanded now) or an output folder (its jobs.json). */
 export async function openBatch(
   target: string,
   opts: { out?: string; kit?: string; unitCurrentA?: number } = {},
-): Promise<{ name: string; paths: OutPaths; jobs: readonly Job[]; tolerances: Tolerances }> {
+): Promise<OpenedBatch> {
   const isDir = await stat(target).then(
     (s) => s.isDirectory(),
     () => false,
@@ -212,12 +226,26 @@ export async function openBatch(
   if (isDir) {
     const paths = outPaths(target);
     const file = await readJobsFile(paths);
-    return { name: file.name, paths, jobs: file.jobs, tolerances: file.tolerances };
+    return {
+      name: file.name,
+      paths,
+      jobs: file.jobs,
+      tolerances: file.tolerances,
+      specs: parseWith(SpecsSchema, file.specs ?? {}, `${paths.jobs} (specs)`) as SpecLimits,
+      ...(file.nominalVddV === undefined ? {} : { nominalVddV: file.nominalVddV }),
+    };
   }
   // A plan run with --unit-current has jobs of their own (another I_unit, other ids): the same flag finds them.
   const plan = await loadPlan(target, { out: opts.out, kit: opts.kit, unitCurrentA: opts.unitCurrentA });
   const expanded = await expandPlan(plan);
-  return { name: plan.name, paths: outPaths(plan.outDir), jobs: expanded.jobs, tolerances: plan.tolerances };
+  return {
+    name: plan.name,
+    paths: outPaths(plan.outDir),
+    jobs: expanded.jobs,
+    tolerances: plan.tolerances,
+    specs: plan.specs,
+    nominalVddV: nominalVddV(expanded),
+  };
 }
 
 /**

@@ -212,7 +212,14 @@ export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
     timeoutS: plan.timeoutS,
     retries: plan.retries,
     jobs: expanded.jobs,
+    specs: plan.specs,
+    nominalVddV: nominalVddV(expanded),
   };
+}
+
+/** Each process's own supply (V) by the plan's reference to it. */
+export function nominalVddV(expanded: ExpandedPlan): Record<string, number> {
+  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, p.process.vddV]));
 }
 
 function progressOf(

@@ -29,6 +29,7 @@ import type { Verdict } from '../compare/tolerance.js';
 import type { Tolerances } from '../compare/tolerance.js';
 import type { Failure } from './failure.js';
 import type { Job } from './plan.js';
+import type { SpecLimits } from './specs.js';
 
 export const RESULT_SCHEMA = 'bmru-batch-result/1';
 export const JOBS_SCHEMA = 'bmru-batch-jobs/1';
@@ -88,6 +89,10 @@ export interface JobsFile {
   readonly timeoutS: number;
   readonly retries: number;
   readonly jobs: readonly Job[];
+  /** The plan's datasheet limits (absent in folders written before datasheets: none). */
+  readonly specs?: SpecLimits;
+  /** Each process's own supply (V) by its plan reference, for jobs that do not sweep VDD (absent before datasheets). */
+  readonly nominalVddV?: Readonly<Record<string, number>>;
 }
 
 /** The files of an output folder. */

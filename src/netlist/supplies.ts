@@ -13,6 +13,8 @@ import type { Process } from './process.js';
 /** Supply domains, separate so that power can be split (issue 3). */
 export const DOMAINS = ['cell', 'ff', 'bias', 'in'] as const;
 export type Domain = (typeof DOMAINS)[number];
+/** Domains whose power is the recurrent network core (the input front end stands for a microphone chain). */
+export const CORE_DOMAINS: readonly Domain[] = ['cell', 'ff', 'bias'];
 export const SUPPLY: Readonly<Record<Domain, string>> = {
   cell: 'vdd_cell',
   ff: 'vdd_ff',

@@ -6,7 +6,7 @@ import { loadKit } from './kits.js';
 const pA = 1e-12;
 
 // The hardware tables measured by real ngspice runs (what `bmru calibrate` adds; the grid-derived OFF curves and
-// folds are left out here), against the independent hand-written deck models/c180/decks/relu_knee_lifted.cir and
+// folds are left out here), against the independent hand-written deck netlists/c180/relu_knee_lifted.cir and
 // against what the shipped calibration.json holds.
 describe('hardware tables measured on c180', () => {
   it('the knee, copy floor, rail charge and switching times come out as shipped and as the hand deck says', async () => {

@@ -17,8 +17,18 @@ import { PACKAGE_ROOT } from '../../util/paths.js';
 import { intAtLeast, referenceOptions, unitCurrentOption, type ReferenceArgs } from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import {
+  buildDatasheet,
+  datasheetExitCode,
+  datasheetHtml,
+  datasheetMarkdown,
+  formatLimit,
+  formatValue,
+} from '../../jobs/datasheet.js';
+import { InputError } from '../../errors.js';
+import {
   aggregate,
   batchStatus,
+  type OpenedBatch,
   failedRecords,
   openBatch,
   refreshStreams,
@@ -452,12 +462,30 @@ const reportCommand = {
         type: 'string',
         describe: 'where to write the aggregate table',
         defaultDescription: '<out>/report.csv',
-      }),
+      })
+      .option('datasheet', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "also write <out>/datasheet.md and datasheet.html: per spec min/typ/max over the swept conditions, the plan's specs: limits, pass/fail",
+      })
+      .example(
+        '$0 batch report out/batch-datasheet-example --datasheet',
+        'the datasheet of a VDD x temperature x I_unit sweep',
+      )
+      .epilogue(
+        "With --datasheet the exit code is that of the datasheet, as the fidelity gate's: 0 every spec with a limit holds at every " +
+          'condition, 1 some spec is outside its limit at some condition, 2 some spec with a limit has no value at some condition ' +
+          "(a job failed or is pending, or its record lacks the figure). Typical = the process's own VDD, 27 C, the plan's first I_unit " +
+          "(the model's own when I_unit is not swept) and corner tt when corners are swept. Limits are in the specs' units: " +
+          'fractions for agreements (0.99), W for powers, s for delays (docs/batch.md, "Datasheet"). Without --datasheet the exit code is 0.',
+      ),
   handler: reportHandler,
 };
 
-async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
-  const { name, paths, jobs, tolerances } = await openBatch(a.target, { ...a, unitCurrentA: a.unitCurrent });
+async function reportHandler(a: TargetArgs & { csv?: string; datasheet: boolean }): Promise<void> {
+  const opened = await openBatch(a.target, { ...a, unitCurrentA: a.unitCurrent });
+  const { name, paths, jobs, tolerances } = opened;
   const records = await readAllResults(paths);
   const rows = aggregate(jobs, records, tolerances);
   const csvFile = a.csv ?? join(paths.dir, 'report.csv');
@@ -539,7 +567,45 @@ async function reportHandler(a: TargetArgs & { csv?: string }): Promise<void> {
     '',
     `aggregate table: ${shown(csvFile)}${plotted ? `, plots: ${shown(page)}` : ''}${rebuilt ? `; per-job results: ${shown(paths.jsonl)}, ${shown(paths.csv)}` : ''}`,
   );
+  if (a.datasheet) out.push('', ...(await writeDatasheet(opened, records)));
   console.log(out.join('\n'));
+}
+
+/** Writes datasheet.md and datasheet.html, sets the exit code; returns the lines to print. */
+async function writeDatasheet(batch: OpenedBatch, records: ReadonlyMap<string, ResultRecord>): Promise<string[]> {
+  if (batch.nominalVddV === undefined)
+    throw new InputError(
+      'this jobs.json was written before datasheets (it lacks nominalVddV): run `bmru batch run <plan>` again (finished jobs are skipped), or give the plan file',
+      { file: batch.paths.jobs, field: 'nominalVddV' },
+    );
+  const sheet = buildDatasheet(batch.name, batch.jobs, records, batch.specs, batch.nominalVddV);
+  const mdFile = join(batch.paths.dir, 'datasheet.md');
+  const htmlFile = join(batch.paths.dir, 'datasheet.html');
+  await writeFileAtomic(mdFile, datasheetMarkdown(sheet));
+  await writeFileAtomic(htmlFile, datasheetHtml(sheet));
+  process.exitCode = datasheetExitCode(sheet);
+  const rows = sheet.sections.flatMap((s) =>
+    s.specs.map((r) => [
+      `${s.model} ${s.process}`,
+      r.name,
+      formatValue(r.min, r.unit),
+      formatValue(r.typ, r.unit),
+      formatValue(r.max, r.unit),
+      formatLimit(r.limit, r.unit),
+      r.status,
+    ]),
+  );
+  const reasons = sheet.sections.flatMap((s) =>
+    s.specs.filter((r) => r.reason !== '').map((r) => `${r.name}: ${r.reason}`),
+  );
+  const limited = sheet.sections.flatMap((s) => s.specs.filter((r) => r.limit !== null));
+  const failing = limited.filter((r) => r.status !== 'pass').length;
+  return [
+    `datasheet (typical: ${sheet.sections.map((s) => s.typicalRule).join('; ')}):`,
+    table(['circuit', 'spec', 'min', 'typ', 'max', 'limit', 'result'], rows),
+    ...reasons,
+    `${limited.length - failing} of ${limited.length} specs with a limit pass; datasheet: ${shown(mdFile)}, ${shown(htmlFile)}`,
+  ];
 }
 
 function failureTable(records: readonly ResultRecord[]): string {
