@@ -90,7 +90,7 @@ export interface TrainOptions {
   readonly mismatchNoise: number;
   /**
    * Fraction of the steps trained on the parameters as they are before `realisations` take over: from the first
-   * step, 3 of 8 keyword runs never left a dead network (every cell off: the majority class), docs/kws.md.
+   * step, 3 of 9 keyword runs never left a dead network (every cell off: the majority class), docs/kws.md.
    */
   readonly realiseAfter: number;
   /** Start from this network instead of a random one. */
