@@ -44,8 +44,7 @@ const cpuOf = (r) =>
 // Each partitioned mode against the one monolithic run: per block (a chain of decks) and per cell (each block's
 // cells side by side), each with 1 and 2 ngspice workers. Wall seconds around cosimulate (generation, sampling and
 // the comparison included), CPU seconds ngspice's own.
-// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes (BENCH_MODES='cell -j2'
-// only that one; 'cell' every per-cell mode).
+// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes.
 const ALL_MODES = [
   { name: 'block -j1', partitionBy: 'block', workers: 1 },
   { name: 'block -j2', partitionBy: 'block', workers: 2 },
@@ -53,8 +52,6 @@ const ALL_MODES = [
   { name: 'cell -j2', partitionBy: 'cell', workers: 2 },
   // A block's outputs in groups of a quarter of the width (fewer ngspice starts, fewer hand-off decks).
   { name: 'cell/group -j2', partitionBy: 'cell', workers: 2, outputsPerQuarter: true },
-  // Two passes: the second with each replica's drain on its copy's first-pass drain waveform.
-  { name: 'cell 2-pass -j2', partitionBy: 'cell', workers: 2, passes: 2 },
 ];
 const MODES = ALL_MODES.filter(
   (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
@@ -109,7 +106,6 @@ for (const { width, frames } of cases) {
         partitionBy: m.partitionBy,
         workers: m.workers,
         outputsPerPartition: m.outputsPerQuarter ? Math.max(1, width / 4) : 1,
-        passes: m.passes ?? 1,
       }),
     );
     row(

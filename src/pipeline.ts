@@ -19,7 +19,6 @@ import {
 import { currentProbe, voltageProbe, writeDeck } from './netlist/deck.js';
 import {
   CELL_HANDOFF_TOLERANCE_V,
-  compressPwl,
   HANDOFF_TOLERANCE_V,
   keptPoints,
   partitionCircuit,
@@ -28,10 +27,9 @@ import {
   type Handoff,
   type PartitionBy,
   type Pwl,
-  type ReplicaDrains,
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
-import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
+import { DOMAINS, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
@@ -297,10 +295,6 @@ export interface PartitionedRun {
   readonly partitions: readonly PartitionRunInfo[];
 }
 
-/** a + b, undefined when a is, or when b must be there (a later pass) and is not. */
-const sumDefined = (a: number | undefined, b: number | undefined, needB: boolean): number | undefined =>
-  a === undefined || (needB && b === undefined) ? undefined : a + (b ?? 0);
-
 /** The CPU seconds ngspice's `acct` statistics give for the analysis ("Total analysis time (seconds) = 1.23"). */
 export function analysisCpuSeconds(stdout: string): number | undefined {
   const m = /Total analysis time \(seconds\)\s*=\s*([0-9.eE+-]+)/.exec(stdout);
@@ -380,12 +374,7 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
-  schedule: {
-    readonly by?: PartitionBy;
-    readonly workers?: number;
-    readonly outputsPerPartition?: number;
-    readonly passes?: number;
-  } = {},
+  schedule: { readonly by?: PartitionBy; readonly workers?: number; readonly outputsPerPartition?: number } = {},
 ): Promise<PartitionedRun> {
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
   if (!Number.isInteger(workers) || workers < 1)
@@ -406,17 +395,10 @@ export async function runPartitioned(
   const fractions = new Float64Array(n);
   const onProgress = run.onProgress;
   const started = performance.now();
-  const globalV = (node: string): number =>
-    node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : node === '0' ? 0 : opts.process.vddV;
-  const runOne = async (index: number, first?: readonly RawPlot[]): Promise<void> => {
+  const runOne = async (index: number): Promise<void> => {
     const p = plan.partitions[index];
     const pwls = handoff(p.handoffs, plots, tolV);
-    const drains: ReplicaDrains | undefined = first && {
-      waveform: (d) => compressPwl(vector(first[d.from], 'time'), vector(first[d.from], voltageProbe(d.node)), tolV),
-      globalV,
-      tStopS,
-    };
-    const elements = partitionElements(p, (h) => pwls.get(h.node)!, drains);
+    const elements = partitionElements(p, (h) => pwls.get(h.node)!);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
     const deck = networkDeck(
       {
@@ -455,7 +437,6 @@ export async function runPartitioned(
     const plot = transientPlot(r.plots);
     plots[index] = plot;
     results[index] = r;
-    const before = infos[index];
     infos[index] = {
       index: p.index,
       label: p.label,
@@ -463,20 +444,13 @@ export async function runPartitioned(
       replicas: p.replicas.length,
       handoffs: p.handoffs.length,
       handoffPoints,
-      durationMs: r.durationMs + (before?.durationMs ?? 0),
-      cpuS: sumDefined(analysisCpuSeconds(r.stdoutTail), before?.cpuS, before !== undefined),
+      durationMs: r.durationMs,
+      cpuS: analysisCpuSeconds(r.stdoutTail),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     };
   };
-  const passes = schedule.passes ?? 1;
-  if (!Number.isInteger(passes) || passes < 1 || passes > 2)
-    throw new InputError(`expected passes to be 1 or 2, got ${passes}`, { field: 'passes' });
-  let first: RawPlot[] | undefined;
-  for (let pass = 1; pass <= passes; pass++) {
-    if (pass > 1) first = [...plots];
-    for (const wave of partitionWaves(plan)) await runMany(wave, (i) => runOne(i, first), { concurrency: workers });
-  }
+  for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
   const merged = mergeTransientPlots(
     plots,
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),

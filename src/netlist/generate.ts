@@ -957,23 +957,15 @@ export function buildCircuit(
   );
   b.stage = 'relu';
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
-  // Each pre-projection output (ReLU(h_i), and h_i's pair with skip) reads only the inputs: a group of its own, as
-  // the blocks' outputs below.
   const r0 = preTerms.map((terms, i) =>
-    b.withGroup(outputGroup(i), () =>
-      b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
-    ),
+    b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
   );
   let hRelu: Signal[] = r0.map((r) => r.signal);
   b.stage = 'pre';
   // Signed h itself only travels the skip path (without it every block's output replaces h unread).
   let h: Pair[] =
     net.skip || net.blocks.length === 0
-      ? preTerms.map((terms, i) =>
-          b.withGroup(outputGroup(i), () =>
-            reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`),
-          ),
-        )
+      ? preTerms.map((terms, i) => reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`))
       : [];
 
   // The unity terms whose sum is the skip path's pos half after each block: h0's pos, then each block's u.

@@ -66,11 +66,6 @@ export interface Partition {
   readonly after: readonly number[];
   /** Gate-load replicas of the copies later partitions make of this partition's rails (V_DS = 0, see above). */
   readonly replicas: readonly Mosfet[];
-  /**
-   * Per replica (same index), the drain of the copy it stands for and the partition holding that copy (which saves
-   * `v(node)`): what a second pass (`partitionElements`' `drains`) puts the replica's drain on.
-   */
-  readonly replicaDrains: readonly { readonly node: string; readonly from: number }[];
   /** Rails this partition reads from earlier ones, each replayed by a voltage source. */
   readonly handoffs: readonly Handoff[];
   /** The circuit's `.ic` entries for nodes of this partition. */
@@ -119,7 +114,7 @@ export function partitionCircuit(
   // `peers` names units of a block that run side by side (its cells, its outputs) and so must not read each other.
   const units: { label: string; section: number; kind: Partition['kind']; cell?: number; peers?: string }[] = [];
   const unitOf = new Map<string, number>();
-  const split = (s: number) => by === 'cell' && s < last && (s > 0 || !process.env.EXP_NOFRONT);
+  const split = (s: number) => by === 'cell' && s > 0 && s < last;
   const keyOf = (s: number, g: CellGroup) => {
     if (!split(s)) return `${s}`;
     const o = outputIndex(g);
@@ -150,8 +145,6 @@ export function partitionCircuit(
     };
     const has = (g: CellGroup) => inSection.some((x) => x.g === g);
     const restUsed = inSection.some(({ g, e }) => g === 'rest' && e.type !== 'comment');
-    // The front end's untagged part is its inputs, which its outputs read: first.
-    if (s === 0) add('rest', 'inputs', 'rest');
     if (has('shared')) add('shared', 'shared', 'shared');
     for (const j of cells) add(`${j}`, `cell ${j}`, 'cell', { cell: j, peers: 'cell' });
     if (has('outShared')) add('outShared', 'outputs shared', 'shared');
@@ -160,10 +153,8 @@ export function partitionCircuit(
       add(`out ${o}`, label, 'output', { peers: 'output' });
     }
     // A block's rest: whatever is left untagged; when that is only comments, they go with the block's last unit.
-    if (s > 0) {
-      if (restUsed || units.at(-1)?.section !== s) add('rest', 'rest', 'rest');
-      else unitOf.set(`${s}:rest`, units.length - 1);
-    }
+    if (restUsed || units.at(-1)?.section !== s) add('rest', 'rest', 'rest');
+    else unitOf.set(`${s}:rest`, units.length - 1);
   }
   const count = units.length;
   const unitAt = elements.map((_, i) => {
@@ -185,8 +176,6 @@ export function partitionCircuit(
   const own: Element[][] = Array.from({ length: count }, () => []);
   const copies: Element[][] = Array.from({ length: count }, () => []);
   const replicas: Mosfet[][] = Array.from({ length: count }, () => []);
-  const replicaDrains: { node: string; from: number }[][] = Array.from({ length: count }, () => []);
-  const copyDrains = Array.from({ length: count }, () => new Set<string>());
   const handoffs: Map<string, Handoff>[] = Array.from({ length: count }, () => new Map());
   const handedOff = Array.from({ length: count }, () => new Set<string>());
   const unitOfSource = new Map<string, number>();
@@ -228,8 +217,6 @@ export function partitionCircuit(
           `internal: boundary copy ${JSON.stringify(e.name)} has its source on ${JSON.stringify(e.source)}, not a supply`,
         );
       replicas[p].push({ ...e, name: `rep_${e.name}`, drain: e.source });
-      replicaDrains[p].push({ node: e.drain, from: q });
-      if (!GLOBAL_NODES.has(e.drain)) copyDrains[q].add(e.drain);
       if (!handoffs[q].has(node)) handoffs[q].set(node, { node, from: p, source: `ho_${node}` });
       handedOff[p].add(node);
     }
@@ -252,14 +239,9 @@ export function partitionCircuit(
       copies: copies[s],
       after: [...new Set(ho.map((h) => h.from))].sort((a, b) => a - b),
       replicas: replicas[s],
-      replicaDrains: replicaDrains[s],
       handoffs: ho,
       initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
-      saves: [
-        ...savesOf[s],
-        ...[...handedOff[s]].map(voltageProbe),
-        ...[...copyDrains[s]].filter((n) => !handedOff[s].has(n)).map(voltageProbe),
-      ],
+      saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
       transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
     };
   });
@@ -279,52 +261,6 @@ export function partitionWaves(plan: PartitionPlan): number[][] {
     (waves[w] ??= []).push(p.index);
   }
   return waves;
-}
-
-/**
- * A second pass's replicas (waveform relaxation): each replica's drain on a recorded source replaying its copy's
- * drain from the first pass, its source on a private copy of its supply, so that it loads its rail as the copy
- * does (gate-drain coupling included) while its current stays out of the supply probes.
- */
-export interface ReplicaDrains {
-  /** The first pass's `v(node)` of the copy's drain, from partition `from`. */
-  readonly waveform: (drain: { readonly node: string; readonly from: number }) => Pwl;
-  /** The voltage of a global node (a supply, the lifted NMOS source, ground). */
-  readonly globalV: (node: string) => number;
-  /** The transient's end (s), for the private supplies' constant waveforms. */
-  readonly tStopS: number;
-}
-
-function drainFollowingReplicas(p: Partition, d: ReplicaDrains): Element[] {
-  const out: Element[] = [];
-  const privateSupplies = new Map<string, string>();
-  p.replicas.forEach((r, i) => {
-    const drain = p.replicaDrains[i];
-    let source = r.source;
-    if (source !== '0') {
-      if (!privateSupplies.has(source)) {
-        const node = `${source}_rep`;
-        privateSupplies.set(source, node);
-        const v = d.globalV(source);
-        out.push({
-          type: 'recorded',
-          name: `rs_${source}`,
-          plus: node,
-          minus: '0',
-          pwl: [
-            [0, v],
-            [d.tStopS, v],
-          ],
-        });
-      }
-      source = privateSupplies.get(source)!;
-    }
-    const drainNode = GLOBAL_NODES.has(drain.node) ? drain.node : `rd_${r.name}`;
-    if (drainNode !== drain.node)
-      out.push({ type: 'recorded', name: `rd_${r.name}`, plus: drainNode, minus: '0', pwl: d.waveform(drain) });
-    out.push({ ...r, drain: drainNode, source });
-  });
-  return out;
 }
 
 /**
@@ -369,17 +305,12 @@ export type Pwl = readonly (readonly [number, number])[];
  * The elements of one partition's deck: its own, its replicas, and a voltage source per hand-off replaying the rail
  * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`).
  */
-export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl, drains?: ReplicaDrains): Element[] {
+export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): Element[] {
   const sources = p.handoffs.map((h): RecordedVoltage => {
     const pwl = waveform(h);
     if (pwl.length === 0) throw new Error(`internal: empty hand-off waveform for ${h.node}`);
     return { type: 'recorded', name: h.source, plus: h.node, minus: '0', pwl };
   });
-  const replicaElements = drains
-    ? drainFollowingReplicas(p, drains)
-    : process.env.EXP_NOMERGE
-      ? p.replicas
-      : mergeReplicas(p.replicas);
   return [
     ...p.own,
     ...(p.copies.length > 0
@@ -388,7 +319,7 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl, d
     ...(p.replicas.length > 0
       ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
       : []),
-    ...replicaElements,
+    ...mergeReplicas(p.replicas),
     ...(sources.length > 0
       ? [{ type: 'comment', text: 'hand-offs: rails of earlier partitions, replayed from their rawfiles' } as const]
       : []),

@@ -8,6 +8,7 @@ import {
   GLOBAL_NODES,
   keptPoints,
   loadCalibration,
+  mergeReplicas,
   loadProcess,
   partitionCircuit,
   partitionElements,
@@ -16,6 +17,7 @@ import {
   writeDeck,
   networkDeck,
   type Element,
+  type Mosfet,
 } from '../../src/netlist/index.js';
 import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
 import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
@@ -203,14 +205,11 @@ describe('partitionCircuit', () => {
       const ofBlock = (k: number) => plan.partitions.filter((p) => p.label.startsWith(`block ${k} `));
       const cellsOf = (k: number) => ofBlock(k).filter((p) => / cell \d+$/.test(p.label));
 
-      it('has the front end inputs then per output, per block its shared part, one partition per cell, then per output', () => {
+      it('has the front end, per block its shared part (when any), one partition per cell, then one per output', () => {
         const labels = plan.partitions.map((p) => p.label);
         const outputs = (prefix: string) => Array.from({ length: c.net.width }, (_, i) => `${prefix} output ${i}`);
         const noShared = (l: string) => !/ (outputs )?shared$/.test(l);
-        expect(labels.filter((l) => l.startsWith('front end')).filter(noShared)).toEqual([
-          'front end inputs',
-          ...outputs('front end'),
-        ]);
+        expect(labels[0]).toBe('front end');
         expect(labels[labels.length - 1]).toBe('classifier');
         for (let k = 0; k < L; k++) {
           const cells = Array.from({ length: c.net.cells }, (_, j) => `block ${k} cell ${j}`);
@@ -230,9 +229,7 @@ describe('partitionCircuit', () => {
                 ? 'cell'
                 : / output \d+$/.test(p.label)
                   ? 'output'
-                  : p.label === 'front end inputs'
-                    ? 'rest'
-                    : 'section',
+                  : 'section',
           );
         // The candidates need rail conversions of ReLU(h) (negative weights) in the random networks at least.
         expect(labels.some((l) => / \d+ shared$/.test(l))).toBe(true);
@@ -250,8 +247,6 @@ describe('partitionCircuit', () => {
             for (const d of p.after) expect(outs.map((o) => o.index)).not.toContain(d);
           });
         }
-        const front = plan.partitions.filter((p) => p.label.startsWith('front end output '));
-        front.forEach((p, i) => expect(new Set(p.own.map(key))).toContain(`vsrc:m_r0_${i}`));
       });
 
       it("groups a block's outputs by outputsPerPartition, in order, the last group taking what is left", () => {
@@ -346,9 +341,9 @@ describe('partitionCircuit', () => {
     );
     // The same read from the block's shared part is a hand-off.
     const plan = partitionCircuit({ ...built, cellGroups: ['rest', 'shared', 1, 1, 'rest'] }, { by: 'cell' });
-    // The front end's untagged part is its inputs; a block's rest that is only comments goes with its last unit.
+    // A block's rest that is only comments goes with its last unit.
     expect(plan.partitions.map((p) => [p.label, p.after, p.own.length])).toEqual([
-      ['front end inputs', [], 1],
+      ['front end', [], 1],
       ['block 0 shared', [], 1],
       ['block 0 cell 1', [1], 2],
       ['classifier', [], 1],
@@ -363,6 +358,37 @@ describe('partitionCircuit', () => {
     expect(() => partitionCircuit({ elements, sections: [0, 1], saves: [], initialConditions: [] })).toThrow(
       /other than through a gate/,
     );
+  });
+});
+
+describe('mergeReplicas', () => {
+  const rep = (name: string, gate: string, widthUm: number, lengthUm = 2): Mosfet => ({
+    type: 'mos',
+    name,
+    polarity: 'p',
+    drain: 'vdd_ff',
+    gate,
+    source: 'vdd_ff',
+    bulk: 'vdd_ff',
+    widthUm,
+    lengthUm,
+    junction: { drainAreaUm2: widthUm, sourceAreaUm2: widthUm, drainPerimeterUm: 1, sourcePerimeterUm: 1 },
+  });
+
+  it('merges the replicas on one rail with the same polarity, length, source and bulk into one of their total width', () => {
+    const merged = mergeReplicas([rep('a', 'r1', 1), rep('b', 'r2', 3), rep('c', 'r1', 2.5), rep('d', 'r1', 4, 3)]);
+    expect(merged.map((m) => [m.name, m.gate, m.widthUm, m.lengthUm])).toEqual([
+      ['a', 'r1', 3.5, 2],
+      ['b', 'r2', 3, 2],
+      ['d', 'r1', 4, 3],
+    ]);
+    expect(merged[0].junction).toEqual({
+      drainAreaUm2: 3.5,
+      sourceAreaUm2: 3.5,
+      drainPerimeterUm: 2,
+      sourcePerimeterUm: 2,
+    });
+    expect(merged[0].drain).toBe(merged[0].source);
   });
 });
 
