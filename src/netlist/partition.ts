@@ -18,9 +18,10 @@
  *
  * Split by cell (`{ by: 'cell' }`), each block is cut further along `BuiltCircuit.cellGroups`: its shared part (the
  * rail conversions and bias references its candidates need), then one partition per cell (the candidate's summing
- * node and the cell, which reads it through the instance's input port), then the rest (post-projection, skip, the
- * next block's ReLU). The cells of a block read only earlier partitions, never each other, so they can run at
- * once; the reset control, which every cell reads through a switch's control (not a gate), is copied into each.
+ * node and the cell, which reads it through the instance's input port), then the outputs' shared part and one
+ * partition per output i (u_i, skip h'_i, the next block's ReLU(h'_i); `outputsPerPartition` groups them). The cells
+ * of a block read only earlier partitions, never each other, and so do its outputs, so each can run at once; the
+ * reset control, which every cell reads through a switch's control (not a gate), is copied into each cell.
  *
  * @example
  * const built = buildCircuit(net, inputs, { process });
