@@ -316,7 +316,7 @@ describe('partitionCircuit', () => {
     });
   }
 
-  it('refuses, split by cell, a cell that reads another cell of its block (even through a gate)', () => {
+  it('refuses, split by cell, a cell (an output) that reads another cell (output) of its block (even through a gate)', () => {
     const mos = (name: string, drain: string, gate: string): Element => ({
       type: 'mos',
       name,
@@ -341,6 +341,10 @@ describe('partitionCircuit', () => {
     );
     // The same read from the block's shared part is a hand-off.
     const plan = partitionCircuit({ ...built, cellGroups: ['rest', 'shared', 1, 1, 'rest'] }, { by: 'cell' });
+    // Outputs of a block run side by side too: one reading another is refused the same way.
+    expect(() =>
+      partitionCircuit({ ...built, cellGroups: ['rest', 'out 0', 'out 1', 'out 1', 'rest'] }, { by: 'cell' }),
+    ).toThrow(/block 0 output 1 reads "a" of block 0 output 0, which does not run before it/);
     // A block's rest that is only comments goes with its last unit.
     expect(plan.partitions.map((p) => [p.label, p.after, p.own.length])).toEqual([
       ['front end', [], 1],
