@@ -75,6 +75,8 @@ export interface CosimOptions extends GenerateOptions {
   readonly partitionBy?: PartitionBy;
   /** With `partitioned`: ngspice processes at once (partitions that do not read each other). Default: 2. */
   readonly workers?: number;
+  /** With `partitionBy: 'cell'`: a block's outputs per partition (default 1: one partition per output). */
+  readonly outputsPerPartition?: number;
 }
 
 /** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
@@ -128,6 +130,7 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     const parted = await runPartitioned(generated.built, net, opts, generated.tStopS, opts.run, handoffWaveforms, {
       by: opts.partitionBy,
       workers: opts.workers,
+      outputsPerPartition: opts.outputsPerPartition,
     });
     run = parted.run;
     simulation = { mode: 'partitioned', partitions: parted.partitions };
@@ -371,13 +374,18 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
-  schedule: { readonly by?: PartitionBy; readonly workers?: number } = {},
+  schedule: { readonly by?: PartitionBy; readonly workers?: number; readonly outputsPerPartition?: number } = {},
 ): Promise<PartitionedRun> {
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
   if (!Number.isInteger(workers) || workers < 1)
     throw new InputError(`expected workers to be an integer >= 1, got ${workers}`, { field: 'workers' });
   const by = schedule.by ?? 'block';
-  const plan = partitionCircuit(built, { by });
+  const per = schedule.outputsPerPartition ?? 1;
+  if (!Number.isInteger(per) || per < 1)
+    throw new InputError(`expected outputsPerPartition to be an integer >= 1, got ${per}`, {
+      field: 'outputsPerPartition',
+    });
+  const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const n = plan.partitions.length;
   const plots: RawPlot[] = new Array<RawPlot>(n);

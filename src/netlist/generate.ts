@@ -197,12 +197,24 @@ class Builder {
   }
 
   /**
-   * Build shared infrastructure (a rail conversion, a bias reference) that a cell's candidate asks for first: it
-   * goes to the block's shared group, so the cells that read it later do not depend on that cell.
+   * Build shared infrastructure (a rail conversion, a bias reference) that a cell's candidate or a block output asks
+   * for first: it goes to the block's shared group (cells) or output-shared group (outputs), so the cells or outputs
+   * that read it later do not depend on the one that asked first.
    */
   private shared<T>(make: () => T): T {
-    if (typeof this.group !== 'number') return make();
-    const prev = this.setGroup('shared');
+    const g = this.group;
+    if (typeof g !== 'number' && !isOutputGroup(g)) return make();
+    const prev = this.setGroup(typeof g === 'number' ? 'shared' : 'outShared');
+    try {
+      return make();
+    } finally {
+      this.setGroup(prev);
+    }
+  }
+
+  /** Run `make` with elements placed in `group`, then return to the group before. */
+  withGroup<T>(group: CellGroup, make: () => T): T {
+    const prev = this.setGroup(group);
     try {
       return make();
     } finally {
@@ -301,10 +313,16 @@ class Builder {
     );
   }
 
+  /** The group each summing node was built in, by label (`rail` keeps an output's own conversions with it). */
+  private readonly signalGroups = new Map<string, CellGroup>();
+
   /** Make sure a signal has the rail a mirror of the given polarity needs (one unity mirror converts). */
   rail(sig: Signal, polarity: 'n' | 'p'): string {
     const have = polarity === 'n' ? sig.n : sig.p;
     if (have) return have;
+    // A block output's own signal (u_i, converted for its ReLU) stays with that output: only it reads the rail.
+    if (isOutputGroup(this.group) && this.signalGroups.get(sig.label) === this.group)
+      return this.convert(sig, polarity);
     return this.shared(() => this.convert(sig, polarity));
   }
 
@@ -350,6 +368,7 @@ class Builder {
     // Every summing node is in the feedforward domain, so its power shows there.
     const supply = SUPPLY.ff;
     const probe = `m_${label}`; // element V<probe>: its current vector is i(vm_<label>)
+    this.signalGroups.set(label, this.group);
     const drainNode = `${label}_d`;
     this.diode(`d_${label}`, polarity, label, drainNode, supply, 'node diode');
     this.elements.push(
@@ -841,13 +860,28 @@ export interface BuiltCircuit {
    * (its candidate's summing node, the cell, its bias references, reset switch, probes), `'shared'` rail conversions
    * and bias references a cell's candidate was the first to need (the other cells read them too), `'each'` an ideal
    * source every cell reads through a non-gate terminal (the reset control: copied into each cell's partition),
-   * `'rest'` everything else (post-projection, skip, the next block's ReLU; and every element outside blocks).
+   * `'out i'` block output i's own (its post-projection node u_i, with skip h'_i and the next block's ReLU(h'_i)),
+   * `'outShared'` rail conversions and bias references an output was the first to need (the cells' outputs' rail
+   * conversions: every output reads them), `'rest'` everything else (comments; every element outside blocks).
    */
   readonly cellGroups: readonly CellGroup[];
 }
 
 /** An element's group within its block (`BuiltCircuit.cellGroups`). */
-export type CellGroup = number | 'shared' | 'each' | 'rest';
+export type CellGroup = number | 'shared' | 'each' | 'rest' | 'outShared' | OutputGroup;
+
+/** Block output i's group (`BuiltCircuit.cellGroups`). */
+export type OutputGroup = `out ${number}`;
+
+/** The group of block output i. */
+export const outputGroup = (i: number): OutputGroup => `out ${i}`;
+
+/** Whether a group is a block output's; its index, or undefined. */
+export function outputIndex(g: CellGroup): number | undefined {
+  return typeof g === 'string' && g.startsWith('out ') ? Number(g.slice(4)) : undefined;
+}
+
+const isOutputGroup = (g: CellGroup): g is OutputGroup => outputIndex(g) !== undefined;
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
@@ -975,11 +1009,20 @@ export function buildCircuit(
     b.setGroup('rest');
     const yPairs: Pair[] = ys.map((y) => ({ pos: y, posProbe: '' }));
     b.stage = 'post';
+    // Each output i (u_i, with skip h'_i and the next block's ReLU(h'_i)) reads only the cells' outputs, earlier
+    // sections and its own u_i: a group of its own, so a partitioned run can cut the rest per output.
     const us = Array.from({ length: net.width }, (_, i) =>
-      b.sumNode(`b${k}u${i}`, 'n', rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`), {
-        value: block.post.bias[i],
-        parameter: `blocks.${k}.post.bias[${i}]`,
-      }),
+      b.withGroup(outputGroup(i), () =>
+        b.sumNode(
+          `b${k}u${i}`,
+          'n',
+          rowTerms(block.post.weight.data, net.cells, i, yPairs, `blocks.${k}.post.weight`),
+          {
+            value: block.post.bias[i],
+            parameter: `blocks.${k}.post.bias[${i}]`,
+          },
+        ),
+      ),
     );
     if (!net.skip) {
       h = us.map((u) => ({ pos: u.signal, posProbe: u.probe }));
@@ -996,7 +1039,7 @@ export function buildCircuit(
         skipTerms[i].push({ signal: u.signal, weight: 1, parameter: `blocks.${k}.post.relu[${i}]`, paramSign: 1 }),
       );
       h = us.map((_, i) => {
-        const pos = b.sumNode(`h${k + 1}_${i}p`, 'p', skipTerms[i]);
+        const pos = b.withGroup(outputGroup(i), () => b.sumNode(`h${k + 1}_${i}p`, 'p', skipTerms[i]));
         return { pos: pos.signal, neg: prev[i].neg, posProbe: pos.probe, negProbe: prev[i].negProbe };
       });
       // ReLU(h') for the next block's cells from the terms themselves: every u so far and the pre-projection's own
@@ -1008,13 +1051,16 @@ export function buildCircuit(
         b.stage = 'relu';
         hRelu = us.map(
           (_, i) =>
-            b.sumNode(`r${k + 1}_${i}`, 'n', [...skipTerms[i].slice(1), ...preTerms[i]], {
-              value: net.pre.bias[i],
-              parameter: `pre.bias[${i}]`,
-            }).signal,
+            b.withGroup(outputGroup(i), () =>
+              b.sumNode(`r${k + 1}_${i}`, 'n', [...skipTerms[i].slice(1), ...preTerms[i]], {
+                value: net.pre.bias[i],
+                parameter: `pre.bias[${i}]`,
+              }),
+            ).signal,
         );
       }
     }
+    b.setGroup('rest');
     probes.hPos.push(h.map((p) => p.posProbe));
     probes.hNeg.push(h.map((p) => p.negProbe));
   });

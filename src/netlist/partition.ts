@@ -18,9 +18,10 @@
  *
  * Split by cell (`{ by: 'cell' }`), each block is cut further along `BuiltCircuit.cellGroups`: its shared part (the
  * rail conversions and bias references its candidates need), then one partition per cell (the candidate's summing
- * node and the cell, which reads it through the instance's input port), then the rest (post-projection, skip, the
- * next block's ReLU). The cells of a block read only earlier partitions, never each other, so they can run at
- * once; the reset control, which every cell reads through a switch's control (not a gate), is copied into each.
+ * node and the cell, which reads it through the instance's input port), then the outputs' shared part and one
+ * partition per output i (u_i, skip h'_i, the next block's ReLU(h'_i); `outputsPerPartition` groups them). The cells
+ * of a block read only earlier partitions, never each other, and so do its outputs, so each can run at once; the
+ * reset control, which every cell reads through a switch's control (not a gate), is copied into each cell.
  *
  * @example
  * const built = buildCircuit(net, inputs, { process });
@@ -30,7 +31,7 @@
  */
 import { terminals, type Element, type Mosfet, type RecordedVoltage } from './elements.js';
 import { CELL_TRANSISTORS } from './cell.js';
-import type { BuiltCircuit, CellGroup } from './generate.js';
+import { outputIndex, type BuiltCircuit, type CellGroup } from './generate.js';
 import { canonicalVectorName } from '../spice/rawfile.js';
 import { voltageProbe } from './deck.js';
 import { NMOS_SOURCE_NODE, SUPPLY } from './supplies.js';
@@ -51,10 +52,13 @@ export interface Handoff {
 /** One deck's worth of the circuit. */
 export interface Partition {
   readonly index: number;
-  /** `front end`, `block k`, `classifier`; split by cell `block k shared`, `block k cell j`, `block k rest`. */
+  /**
+   * `front end`, `block k`, `classifier`; split by cell `block k shared`, `block k cell j`, `block k outputs shared`,
+   * `block k output i` (or `outputs i-j`), and `block k rest` when anything untagged is left.
+   */
   readonly label: string;
-  /** A whole section, or (split by cell) a block's shared part, one of its cells, or its rest. */
-  readonly kind: 'section' | 'shared' | 'cell' | 'rest';
+  /** A whole section, or (split by cell) a block's shared part, one of its cells, one (group) of its outputs, rest. */
+  readonly kind: 'section' | 'shared' | 'cell' | 'output' | 'rest';
   /** The circuit's elements placed in this section, in the generator's order (comments included). */
   readonly own: readonly Element[];
   /** Ideal sources other cells' partitions hold too (the block's reset control, group `each`); no transistors. */
@@ -94,7 +98,7 @@ const sectionLabel = (s: number, last: number): string =>
 export function partitionCircuit(
   built: Pick<BuiltCircuit, 'elements' | 'sections' | 'saves' | 'initialConditions'> &
     Partial<Pick<BuiltCircuit, 'cellGroups'>>,
-  options: { readonly by?: PartitionBy } = {},
+  options: { readonly by?: PartitionBy; readonly outputsPerPartition?: number } = {},
 ): PartitionPlan {
   const { elements, sections } = built;
   const by = options.by ?? 'block';
@@ -104,31 +108,54 @@ export function partitionCircuit(
   if (by === 'cell' && groups?.length !== elements.length)
     throw new Error(`internal: ${groups?.length ?? 0} cell groups for ${elements.length} elements`);
   const last = Math.max(0, ...sections);
-  // The units, in dependency order: per section, or per block shared, cell 0..C-1, rest.
-  const units: { label: string; section: number; kind: Partition['kind']; cell?: number }[] = [];
+  const perGroup = options.outputsPerPartition ?? 1;
+  if (!Number.isInteger(perGroup) || perGroup < 1)
+    throw new Error(`internal: outputsPerPartition ${perGroup}, expected an integer >= 1`);
+  // The units, in dependency order: per section, or per block shared, cell 0..C-1, outputs shared, outputs, rest.
+  // `peers` names units of a block that run side by side (its cells, its outputs) and so must not read each other.
+  const units: { label: string; section: number; kind: Partition['kind']; cell?: number; peers?: string }[] = [];
   const unitOf = new Map<string, number>();
-  const keyOf = (s: number, g: CellGroup) => (by === 'cell' && s > 0 && s < last ? `${s}:${g}` : `${s}`);
+  const split = (s: number) => by === 'cell' && s > 0 && s < last;
+  const keyOf = (s: number, g: CellGroup) => {
+    if (!split(s)) return `${s}`;
+    const o = outputIndex(g);
+    return o === undefined ? `${s}:${g}` : `${s}:out ${Math.floor(o / perGroup)}`;
+  };
   for (let s = 0; s <= last; s++) {
-    const inSection = elements.flatMap((_, i) => (sections[i] === s ? [groups?.[i] ?? 'rest'] : []));
-    if (!(by === 'cell' && s > 0 && s < last)) {
+    const inSection = elements.flatMap((e, i) => (sections[i] === s ? [{ g: groups?.[i] ?? 'rest', e }] : []));
+    if (!split(s)) {
       unitOf.set(`${s}`, units.length);
       units.push({ label: sectionLabel(s, last), section: s, kind: 'section' });
       continue;
     }
-    const cells = [...new Set(inSection.filter((g): g is number => typeof g === 'number'))].sort((a, b) => a - b);
-    const add = (g: CellGroup, label: string, cell?: number) => {
-      unitOf.set(`${s}:${g}`, units.length);
-      const kind = cell !== undefined ? 'cell' : g === 'shared' ? 'shared' : 'rest';
-      units.push({
-        label: `${sectionLabel(s, last)} ${label}`,
-        section: s,
-        kind,
-        ...(cell === undefined ? {} : { cell }),
-      });
+    const cells = [...new Set(inSection.flatMap(({ g }) => (typeof g === 'number' ? [g] : [])))].sort((a, b) => a - b);
+    const outputs = [...new Set(inSection.flatMap(({ g }) => (outputIndex(g) === undefined ? [] : [outputIndex(g)!])))];
+    const outs = new Map<number, number[]>();
+    for (const o of outputs.sort((a, b) => a - b)) {
+      const key = Math.floor(o / perGroup);
+      outs.set(key, [...(outs.get(key) ?? []), o]);
+    }
+    const add = (
+      key: string,
+      label: string,
+      kind: Partition['kind'],
+      extra: { cell?: number; peers?: string } = {},
+    ) => {
+      unitOf.set(`${s}:${key}`, units.length);
+      units.push({ label: `${sectionLabel(s, last)} ${label}`, section: s, kind, ...extra });
     };
-    if (inSection.includes('shared')) add('shared', 'shared');
-    for (const j of cells) add(j, `cell ${j}`, j);
-    add('rest', 'rest');
+    const has = (g: CellGroup) => inSection.some((x) => x.g === g);
+    const restUsed = inSection.some(({ g, e }) => g === 'rest' && e.type !== 'comment');
+    if (has('shared')) add('shared', 'shared', 'shared');
+    for (const j of cells) add(`${j}`, `cell ${j}`, 'cell', { cell: j, peers: 'cell' });
+    if (has('outShared')) add('outShared', 'outputs shared', 'shared');
+    for (const [o, members] of outs) {
+      const label = members.length === 1 ? `output ${members[0]}` : `outputs ${members[0]}-${members.at(-1)}`;
+      add(`out ${o}`, label, 'output', { peers: 'output' });
+    }
+    // A block's rest: whatever is left untagged; when that is only comments, they go with the block's last unit.
+    if (restUsed || units.at(-1)?.section !== s) add('rest', 'rest', 'rest');
+    else unitOf.set(`${s}:rest`, units.length - 1);
   }
   const count = units.length;
   const unitAt = elements.map((_, i) => {
@@ -181,7 +208,7 @@ export function partitionCircuit(
         );
       if (
         p > q ||
-        (units[p].cell !== undefined && units[q].cell !== undefined && units[p].section === units[q].section)
+        (units[p].peers !== undefined && units[p].peers === units[q].peers && units[p].section === units[q].section)
       )
         throw new Error(
           `internal: element ${JSON.stringify(e.name)} of ${units[q].label} reads ${JSON.stringify(node)} of ${units[p].label}, which does not run before it`,
@@ -237,6 +264,41 @@ export function partitionWaves(plan: PartitionPlan): number[][] {
   return waves;
 }
 
+/**
+ * The replicas on one rail as one device each: those of the same polarity, length, source and bulk merged into one
+ * whose width (and junction geometry) is their sum. At V_DS = 0 a replica is only gate capacitance, ~linear in W at
+ * fixed L; one device instead of many is what keeps a partition that hands its rails to many readers cheap (width
+ * 8, per cell: the front end's input rails carried 624 replicas, 2.3 CPU-s of that partition's 2.4).
+ */
+export function mergeReplicas(replicas: readonly Mosfet[]): Mosfet[] {
+  const merged = new Map<string, Mosfet>();
+  for (const r of replicas) {
+    const key = [r.gate, r.polarity, r.source, r.bulk, r.lengthUm].join('|');
+    const have = merged.get(key);
+    if (!have) {
+      merged.set(key, r);
+      continue;
+    }
+    const a = have.junction;
+    const b = r.junction;
+    merged.set(key, {
+      ...have,
+      widthUm: have.widthUm + r.widthUm,
+      ...(a && b
+        ? {
+            junction: {
+              drainAreaUm2: a.drainAreaUm2 + b.drainAreaUm2,
+              sourceAreaUm2: a.sourceAreaUm2 + b.sourceAreaUm2,
+              drainPerimeterUm: a.drainPerimeterUm + b.drainPerimeterUm,
+              sourcePerimeterUm: a.sourcePerimeterUm + b.sourcePerimeterUm,
+            },
+          }
+        : {}),
+    });
+  }
+  return [...merged.values()];
+}
+
 /** A piecewise-linear waveform: (time s, value) points, time strictly increasing. */
 export type Pwl = readonly (readonly [number, number])[];
 
@@ -258,7 +320,7 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): 
     ...(p.replicas.length > 0
       ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
       : []),
-    ...p.replicas,
+    ...mergeReplicas(p.replicas),
     ...(sources.length > 0
       ? [{ type: 'comment', text: 'hand-offs: rails of earlier partitions, replayed from their rawfiles' } as const]
       : []),

@@ -60,10 +60,17 @@ async function both(
   inputs: InputSequence,
   kit: Kit,
   partitionBy: PartitionBy,
+  outputsPerPartition = 1,
 ): Promise<[CosimResult, CosimResult]> {
   const opts = { process: kit.process, calibration: kit.calibration };
   const mono = await cosimulate(net, inputs, opts);
-  const part = await cosimulate(net, inputs, { ...opts, partitioned: true, partitionBy, workers: 2 });
+  const part = await cosimulate(net, inputs, {
+    ...opts,
+    partitioned: true,
+    partitionBy,
+    workers: 2,
+    outputsPerPartition,
+  });
   return [mono, part];
 }
 
@@ -81,8 +88,13 @@ function expectAgreement(mono: CosimResult, part: CosimResult, partitions: numbe
   expect(a.states.some((block) => block.some((s) => s === 1))).toBe(true);
 }
 
-/** Partitions of a network split by cell (one per cell and block, each block's shared part and rest, 2 more). */
-const cellPartitions = (net: Network): number => net.blocks.length * (net.cells + 1) + 2 + net.blocks.length; // each block here has a shared part
+/**
+ * Partitions of a network split by cell: the front end, per block its cells and its outputs (`per` outputs a
+ * partition) and two shared parts (rail conversions, bias references: the cells' and the outputs'; both present in
+ * these networks, whose negative weights need rail conversions), the classifier.
+ */
+const cellPartitions = (net: Network, per = 1): number =>
+  1 + net.blocks.length * (1 + net.cells + 1 + Math.ceil(net.width / per)) + 1;
 
 const example = await loadModel(resolve(REPO_ROOT, 'models/example/kws-example.json'));
 const clip = await loadInputs(resolve(REPO_ROOT, 'models/example/clip-101.csv'));
@@ -115,6 +127,12 @@ describe('partitioned vs monolithic transient (c180)', () => {
     const net = randomNetwork({ inputs: 13, width: 8, blocks: 2, classes: 2, seed: 1 });
     const [mono, part] = await both(net, randomInputs(4, 13, 1), kit, 'cell');
     expectAgreement(mono, part, cellPartitions(net));
+  }, 600_000);
+
+  it('the example, 6 frames, split by cell with 2 outputs a partition: same states, candidates within 0.5%, supply within 1%', async () => {
+    const kit = await loadKit('c180');
+    const [mono, part] = await both(example, firstFrames(clip, 6), kit, 'cell', 2);
+    expectAgreement(mono, part, cellPartitions(example, 2));
   }, 600_000);
 
   it('depends on its hand-offs: rails held at their t = 0 values give other candidates', async () => {
@@ -163,5 +181,26 @@ describe('partitioned vs monolithic transient (c180)', () => {
     };
     const brokenShared = await runPartitioned(built, example, opts, generated.tStopS, {}, heldShared, { by: 'cell' });
     expect(candidateError(a, sample(transientPlot(brokenShared.run.plots)))).toBeGreaterThan(0.05);
+    // Only the rails block 0's outputs hand on (ReLU(h') to block 1's cells).
+    const outputs = new Set(plan.partitions.filter((p) => p.kind === 'output').map((p) => p.index));
+    expect(outputs.size).toBe(example.width * example.blocks.length);
+    expect(example.blocks.length).toBeGreaterThan(1);
+    const heldOutputs: HandoffSource = (handoffs, plots, tolV) => {
+      const waves = handoffWaveforms(handoffs, plots, tolV);
+      for (const h of handoffs)
+        if (outputs.has(h.from)) {
+          const pwl = waves.get(h.node)!;
+          waves.set(h.node, [
+            [0, pwl[0][1]],
+            [generated.tStopS, pwl[0][1]],
+          ]);
+        }
+      return waves;
+    };
+    const goodCell = await runPartitioned(built, example, opts, generated.tStopS, {}, handoffWaveforms, { by: 'cell' });
+    const brokenOutputs = await runPartitioned(built, example, opts, generated.tStopS, {}, heldOutputs, { by: 'cell' });
+    const c = sample(transientPlot(goodCell.run.plots));
+    expect(candidateError(a, c)).toBeLessThanOrEqual(MAX_CANDIDATE_REL);
+    expect(candidateError(c, sample(transientPlot(brokenOutputs.run.plots)))).toBeGreaterThan(0.05);
   }, 600_000);
 });

@@ -8,6 +8,7 @@ import {
   GLOBAL_NODES,
   keptPoints,
   loadCalibration,
+  mergeReplicas,
   loadProcess,
   partitionCircuit,
   partitionElements,
@@ -16,6 +17,7 @@ import {
   writeDeck,
   networkDeck,
   type Element,
+  type Mosfet,
 } from '../../src/netlist/index.js';
 import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
 import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
@@ -203,14 +205,21 @@ describe('partitionCircuit', () => {
       const ofBlock = (k: number) => plan.partitions.filter((p) => p.label.startsWith(`block ${k} `));
       const cellsOf = (k: number) => ofBlock(k).filter((p) => / cell \d+$/.test(p.label));
 
-      it('has per block its shared part (when any), one partition per cell, then the rest', () => {
+      it('has the front end, per block its shared part (when any), one partition per cell, then one per output', () => {
         const labels = plan.partitions.map((p) => p.label);
+        const outputs = (prefix: string) => Array.from({ length: c.net.width }, (_, i) => `${prefix} output ${i}`);
+        const noShared = (l: string) => !/ (outputs )?shared$/.test(l);
         expect(labels[0]).toBe('front end');
         expect(labels[labels.length - 1]).toBe('classifier');
         for (let k = 0; k < L; k++) {
           const cells = Array.from({ length: c.net.cells }, (_, j) => `block ${k} cell ${j}`);
           const got = ofBlock(k).map((p) => p.label);
-          expect(got.filter((l) => l !== `block ${k} shared`)).toEqual([...cells, `block ${k} rest`]);
+          expect(got.filter(noShared)).toEqual([...cells, ...outputs(`block ${k}`)]);
+          // Shared parts come before what reads them: the cells' before the cells, the outputs' before the outputs.
+          const at = (l: string) => got.indexOf(l);
+          if (at(`block ${k} shared`) >= 0) expect(at(`block ${k} shared`)).toBe(0);
+          if (at(`block ${k} outputs shared`) >= 0)
+            expect(at(`block ${k} outputs shared`)).toBe(c.net.cells + (at(`block ${k} shared`) >= 0 ? 1 : 0));
         }
         for (const p of plan.partitions)
           expect(p.kind, p.label).toBe(
@@ -218,12 +227,42 @@ describe('partitionCircuit', () => {
               ? 'shared'
               : / cell \d+$/.test(p.label)
                 ? 'cell'
-                : / rest$/.test(p.label)
-                  ? 'rest'
+                : / output \d+$/.test(p.label)
+                  ? 'output'
                   : 'section',
           );
         // The candidates need rail conversions of ReLU(h) (negative weights) in the random networks at least.
-        expect(labels.some((l) => l.endsWith(' shared'))).toBe(true);
+        expect(labels.some((l) => / \d+ shared$/.test(l))).toBe(true);
+      });
+
+      it("keeps each output with its post-projection node, skip node and the next block's ReLU, which read no other output", () => {
+        for (let k = 0; k < L; k++) {
+          const outs = ofBlock(k).filter((p) => p.kind === 'output');
+          expect(outs).toHaveLength(c.net.width);
+          outs.forEach((p, i) => {
+            const names = new Set(p.own.map(key));
+            expect(names).toContain(`vsrc:m_b${k}u${i}`);
+            if (c.net.skip) expect(names).toContain(`vsrc:m_h${k + 1}_${i}p`);
+            if (c.net.skip && k < L - 1) expect(names).toContain(`vsrc:m_r${k + 1}_${i}`);
+            for (const d of p.after) expect(outs.map((o) => o.index)).not.toContain(d);
+          });
+        }
+      });
+
+      it("groups a block's outputs by outputsPerPartition, in order, the last group taking what is left", () => {
+        const grouped = partitionCircuit(built, { by: 'cell', outputsPerPartition: 3 });
+        const W = c.net.width;
+        const expected = Array.from({ length: Math.ceil(W / 3) }, (_, g) =>
+          Math.min(3 * g + 2, W - 1) === 3 * g
+            ? `block 0 output ${3 * g}`
+            : `block 0 outputs ${3 * g}-${Math.min(3 * g + 2, W - 1)}`,
+        );
+        expect(
+          grouped.partitions.filter((p) => p.label.startsWith('block 0 ') && p.kind === 'output').map((p) => p.label),
+        ).toEqual(expected);
+        const placed = grouped.partitions.flatMap((p) => p.own.map(key)).sort();
+        expect(placed).toEqual(plan.partitions.flatMap((p) => p.own.map(key)).sort());
+        expect(() => partitionCircuit(built, { by: 'cell', outputsPerPartition: 0 })).toThrow(/outputsPerPartition/);
       });
 
       it('places every element in exactly one partition, except the reset controls, copied into each cell of their block', () => {
@@ -264,17 +303,20 @@ describe('partitionCircuit', () => {
         }
       });
 
-      it('puts shared rail conversions and bias references in the shared part, which reads no cell', () => {
+      it("puts shared rail conversions and bias references in the shared parts: the cells' reads no cell, the outputs' no output", () => {
         for (const p of plan.partitions.filter((q) => q.label.endsWith(' shared'))) {
           for (const e of p.own)
             if (e.type === 'mos') expect(e.name, p.label).toMatch(/^(d_.*_[np]|cv_.*|d_bias_[np]\d+)$/);
-          for (const d of p.after) expect(plan.partitions[d].label).not.toMatch(/ cell \d+$/);
+          for (const d of p.after)
+            expect(plan.partitions[d].label).not.toMatch(
+              p.label.endsWith('outputs shared') ? / output \d+$/ : / cell \d+$/,
+            );
         }
       });
     });
   }
 
-  it('refuses, split by cell, a cell that reads another cell of its block (even through a gate)', () => {
+  it('refuses, split by cell, a cell (an output) that reads another cell (output) of its block (even through a gate)', () => {
     const mos = (name: string, drain: string, gate: string): Element => ({
       type: 'mos',
       name,
@@ -299,12 +341,16 @@ describe('partitionCircuit', () => {
     );
     // The same read from the block's shared part is a hand-off.
     const plan = partitionCircuit({ ...built, cellGroups: ['rest', 'shared', 1, 1, 'rest'] }, { by: 'cell' });
-    expect(plan.partitions.map((p) => [p.label, p.after])).toEqual([
-      ['front end', []],
-      ['block 0 shared', []],
-      ['block 0 cell 1', [1]],
-      ['block 0 rest', []],
-      ['classifier', []],
+    // Outputs of a block run side by side too: one reading another is refused the same way.
+    expect(() =>
+      partitionCircuit({ ...built, cellGroups: ['rest', 'out 0', 'out 1', 'out 1', 'rest'] }, { by: 'cell' }),
+    ).toThrow(/block 0 output 1 reads "a" of block 0 output 0, which does not run before it/);
+    // A block's rest that is only comments goes with its last unit.
+    expect(plan.partitions.map((p) => [p.label, p.after, p.own.length])).toEqual([
+      ['front end', [], 1],
+      ['block 0 shared', [], 1],
+      ['block 0 cell 1', [1], 2],
+      ['classifier', [], 1],
     ]);
   });
 
@@ -316,6 +362,37 @@ describe('partitionCircuit', () => {
     expect(() => partitionCircuit({ elements, sections: [0, 1], saves: [], initialConditions: [] })).toThrow(
       /other than through a gate/,
     );
+  });
+});
+
+describe('mergeReplicas', () => {
+  const rep = (name: string, gate: string, widthUm: number, lengthUm = 2): Mosfet => ({
+    type: 'mos',
+    name,
+    polarity: 'p',
+    drain: 'vdd_ff',
+    gate,
+    source: 'vdd_ff',
+    bulk: 'vdd_ff',
+    widthUm,
+    lengthUm,
+    junction: { drainAreaUm2: widthUm, sourceAreaUm2: widthUm, drainPerimeterUm: 1, sourcePerimeterUm: 1 },
+  });
+
+  it('merges the replicas on one rail with the same polarity, length, source and bulk into one of their total width', () => {
+    const merged = mergeReplicas([rep('a', 'r1', 1), rep('b', 'r2', 3), rep('c', 'r1', 2.5), rep('d', 'r1', 4, 3)]);
+    expect(merged.map((m) => [m.name, m.gate, m.widthUm, m.lengthUm])).toEqual([
+      ['a', 'r1', 3.5, 2],
+      ['b', 'r2', 3, 2],
+      ['d', 'r1', 4, 3],
+    ]);
+    expect(merged[0].junction).toEqual({
+      drainAreaUm2: 3.5,
+      sourceAreaUm2: 3.5,
+      drainPerimeterUm: 2,
+      sourcePerimeterUm: 2,
+    });
+    expect(merged[0].drain).toBe(merged[0].source);
   });
 });
 

@@ -1,0 +1,44 @@
+// One partitioned run of a wide random network (issue 13's width-64 target) on a short random clip: ngspice CPU
+// seconds (summed over partitions, and per kind of partition), wall seconds, states against the software model.
+// No monolithic run (at width 64 it does not finish in useful time on this machine).
+//   npm run build && node bench/partition-wide.mjs [width] [frames]     default: 64 2
+import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate } from '../dist/index.js';
+import { resolveProcessPath } from '../dist/util/paths.js';
+
+const process_ = await loadProcess(resolveProcessPath('c180'));
+const calibration = await loadCalibration(process_.dir);
+const width = Number(process.argv[2] ?? 64);
+const frames = Number(process.argv[3] ?? 2);
+const net = randomNetwork({ inputs: 13, width, blocks: 2, classes: 2, seed: 1 });
+const inputs = randomInputs(frames, 13, 1);
+const t0 = performance.now();
+const r = await cosimulate(net, inputs, {
+  process: process_,
+  calibration,
+  partitioned: true,
+  partitionBy: 'cell',
+  workers: 2,
+  maxTransistors: 1e6, // the width-64 network is over the default budget; nothing else depends on it here
+});
+const wallS = (performance.now() - t0) / 1e3;
+const ps = r.simulation.partitions;
+const cpu = ps.reduce((s, p) => s + (p.cpuS ?? NaN), 0);
+console.log(
+  `width ${width}, ${frames} frames: ${r.generated.transistors} transistors, ${ps.length} partitions, ` +
+    `ngspice CPU-s ${cpu.toFixed(1)}, wall s ${wallS.toFixed(1)}`,
+);
+const kinds = {};
+for (const p of ps) {
+  const k = p.label.replace(/ (cell|output) \d+$/, ' $1s');
+  kinds[k] ??= { cpu: 0, n: 0, maxPoints: 0 };
+  kinds[k].cpu += p.cpuS ?? NaN;
+  kinds[k].n++;
+  kinds[k].maxPoints = Math.max(kinds[k].maxPoints, p.points);
+}
+for (const [k, v] of Object.entries(kinds))
+  console.log(`  ${k}: ${v.n} partitions, ${v.cpu.toFixed(2)} CPU-s, max ${v.maxPoints} points`);
+const c = r.comparison;
+console.log(
+  `states vs the software model: ${(c.stateAgreement * 100).toFixed(2)}% of ${c.unitFrames} unit-frames, ` +
+    `decision ${c.decisionMatch ? 'matches' : 'differs'}`,
+);
