@@ -388,6 +388,21 @@ describe('readRawfile (streamed) on files the fixtures do not cover', () => {
     }
   });
 
+  it('names the line and byte of a bad line in the first header', async () => {
+    const file = await write('bad.raw', Buffer.from('Title: t\nhello\n'));
+    await expect(readRawfile(file)).rejects.toThrow(
+      `${file}: line 2 (byte 9): expected a "Key: value" header line, found "hello"`,
+    );
+  });
+
+  it('reads an aborted run (No. Points: 0) whole, cut to the vectors asked for', async () => {
+    const [op, tran] = await readRawfile(path.join(FIXTURES, 'aborted.bin.raw'), { vectors: ['v(x)'] });
+    expect([op.plotname, op.numPoints]).toEqual(['Operating Point', 1]);
+    expect(tran.vectors.map((v) => v.name)).toEqual(['time', 'v(x)']);
+    // The run stopped with "Timestep too small; time = 4.00948e-07" (test/fixtures/raw/README.md).
+    expect(tran.real[0][tran.numPoints - 1]).toBeCloseTo(4.00948e-7, 11);
+  });
+
   it('names the byte in the file of a damaged second header', async () => {
     const first = readFileSync(path.join(FIXTURES, 'rc_tran.bin.raw'));
     const file = await write('two.raw', Buffer.concat([first, Buffer.from('garbage\n')]));
