@@ -5,7 +5,7 @@
  * and non-finite numbers, a second plot whose header is damaged, a header larger than the streamed reader's first
  * read, and every error message's wording.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import {
   printableExcerpt,
   RawfileError,
   readRawfile,
+  transientPlot,
   vector,
 } from '../../src/spice/rawfile.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -456,5 +457,129 @@ describe('vector names', () => {
     ];
     const [p] = parseRawfile(Buffer.concat([header(vars, { points: 1, data: 'Binary' }), doubles(0, 1, 2)]));
     expect(vector(p, 'A')[0]).toBe(1);
+  });
+});
+
+describe('what the first Stryker run left alive (docs/mutation.md)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-raw-alive-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const write = async (name: string, bytes: Uint8Array) => {
+    const file = path.join(dir, name);
+    await writeFile(file, bytes);
+    return file;
+  };
+  const oneVar = (lines: string[]) =>
+    head(['Flags: real', 'No. Variables: 1', 'No. Points: 0', 'Variables:', ...lines]);
+
+  it('error classes carry their own names, and a buffer without a name is <buffer>', () => {
+    expect(new RawfileError('a', 'b', 'c').name).toBe('RawfileError');
+    expect(new MissingVectorError('a', [], 'b').name).toBe('MissingVectorError');
+    expect(rawfileError(() => parseRawfile(Buffer.from('x\n'))).source).toBe('<buffer>');
+    expect(rawfileError(() => parseRawHeader(Buffer.from('x\n'))).source).toBe('<buffer>');
+    expect(printableExcerpt('\uffff')).toBe('\\uffff');
+  });
+
+  it('parseRawHeader names the byte where the Binary: line lacks its newline', () => {
+    const bytes = oneVar(['\t0\ttime\ttime', 'Binary:']).subarray(0, -1);
+    expect(rawfileError(() => parseRawHeader(bytes, 'w.raw')).message).toBe(
+      `w.raw: byte ${bytes.length}: expected a newline ending the "Binary:" or "Values:" line, found "end of file"`,
+    );
+  });
+
+  it('readHeader: blank-only and colon-first lines, keys with blanks, a first empty line, a CR inside a line', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('\n \t\n: no key\n Plotname : p\nTitle: a\rb\n'),
+      oneVar(['  0   time    time', 'Binary:']),
+    ]);
+    const [p] = parseRawfile(bytes);
+    expect([p.plotname, p.title, p.vectors[0].name]).toEqual(['p', 'a\rb', 'time']);
+  });
+
+  it('names what a bad Flags line says, and the byte of short binary data', () => {
+    const bad = head(['Flags: weird', 'No. Variables: 1', 'No. Points: 1', 'Variables:', '\t0\ttime\ttime', 'Binary:']);
+    expect(rawfileError(() => parseRawfile(bad)).found).toBe('weird');
+    const good = bad.toString('latin1').replace('weird', 'real');
+    const short = Buffer.concat([Buffer.from(good, 'latin1'), doubles(1).subarray(0, 5)]);
+    expect(rawfileError(() => parseRawfile(short)).where).toBe(`byte ${good.length}`);
+  });
+
+  it('a plot of no vectors takes whatever bytes follow as its (empty) data', () => {
+    const bytes = head(['Flags: real', 'No. Variables: 0', 'No. Points: 0', 'Variables:', 'Binary:', 'junk']);
+    expect(parseRawfile(bytes).map((p) => p.numPoints)).toEqual([0]);
+  });
+
+  it('ascii data past a non-zero No. Points is not read as points', () => {
+    const text = ['0\t0', '\t1', '1\t1e-3', '\t2', ''].join('\n');
+    const e = rawfileError(() =>
+      parseRawfile(Buffer.concat([header(TV, { points: 1, data: 'Values' }), Buffer.from(text)])),
+    );
+    expect([e.expected, e.found]).toEqual(['a "Key: value" header line', '1\t1e-3']);
+  });
+
+  it('transientPlot over plots without vectors lists them as empty', () => {
+    const empty = parseRawfile(
+      head(['Plotname: Operating Point', 'Flags: real', 'No. Variables: 0', 'No. Points: 0', 'Variables:', 'Binary:']),
+    );
+    expect(() => transientPlot(empty)).toThrow(
+      'no transient plot (a plot whose scale is time) in the rawfile; available: Operating Point (empty)',
+    );
+  });
+
+  it('canonicalVectorName anchors i(...) at both ends', () => {
+    expect(canonicalVectorName('xi(a)')).toBe('xi(a)');
+    expect(canonicalVectorName('i(a)b')).toBe('i(a)b');
+  });
+
+  it('readRawfile: an aborted first plot, a header ending at EOF, blanks between plots, vectors in file order', async () => {
+    const aborted = await write(
+      'ab.raw',
+      Buffer.concat([header(TV, { points: 0, data: 'Binary' }), doubles(1, 2, 3, 4)]),
+    );
+    expect((await readRawfile(aborted)).map((p) => [...p.real[1]])).toEqual([[2, 4]]);
+    const bare = await write('bare.raw', header(TV, { points: 0, data: 'Binary' }).subarray(0, -1));
+    expect((await readRawfile(bare)).map((p) => p.numPoints)).toEqual([0]);
+    const plot = Buffer.concat([header(TV, { points: 1, data: 'Binary' }), doubles(1, 2)]);
+    const spaced = await write('spaced.raw', Buffer.concat([plot, Buffer.from('\n'.repeat(70_000)), plot]));
+    expect((await readRawfile(spaced)).map((p) => p.numPoints)).toEqual([1, 1]);
+    const [rc] = await readRawfile(path.join(FIXTURES, 'rc_tran.bin.raw'), { vectors: ['i(v1)', 'v(in)'] });
+    expect(rc.vectors.map((v) => v.name)).toEqual(['time', 'v(in)', 'i(v1)']);
+    const [, , tran] = await readRawfile(path.join(FIXTURES, 'multi.bin.raw'), { vectors: ['time'] });
+    expect(tran.vectors.map((v) => v.name)).toEqual(['time']);
+  });
+
+  it('readRawfile: the exact shortfall of cut binary data, and a damaged second header at byte >= 10 of its piece', async () => {
+    const bytes = readFileSync(path.join(FIXTURES, 'rc_tran.bin.raw'));
+    const dataStart = bytes.indexOf('Binary:\n') + 8;
+    const cut = await write('cut.raw', bytes.subarray(0, bytes.length - 100));
+    await expect(readRawfile(cut)).rejects.toThrow(
+      `${cut}: byte ${dataStart}: expected 79 points of 32 bytes (as "No. Points" says), found "only ${79 * 32 - 100} bytes of data"`,
+    );
+    const two = await write('two.raw', Buffer.concat([bytes, Buffer.from('Title: a long title\ngarbage\n')]));
+    await expect(readRawfile(two)).rejects.toThrow(
+      `${two}: byte ${bytes.length + 20}: expected a "Key: value" header line`,
+    );
+  });
+
+  it('readRawfile reads more when its first 64 kB end just before the newline of Binary:', async () => {
+    const plain = header(TV, { points: 1, data: 'Binary' });
+    // Lengthen the title so that "Binary:" ends at byte 65536 and its newline is the first byte of the next piece.
+    const title = `Title: * ${'t'.repeat(65538 - plain.length)}`;
+    const bytes = Buffer.concat([
+      Buffer.from(plain.toString('latin1').replace('Title: * t', title), 'latin1'),
+      doubles(7, 8),
+    ]);
+    expect(bytes.indexOf('Binary:\n') + 7).toBe(65536);
+    const [p] = await readRawfile(await write('edge.raw', bytes));
+    expect([p.real[0][0], p.real[1][0]]).toEqual([7, 8]);
+  });
+
+  it('readRawfile closes the file it opened', async () => {
+    if (!existsSync('/proc/self/fd')) return; // Linux: the open descriptors of this process
+    const before = readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 20; i++) await readRawfile(path.join(FIXTURES, 'rc_tran.bin.raw'));
+    expect(readdirSync('/proc/self/fd').length).toBeLessThan(before + 5);
   });
 });
