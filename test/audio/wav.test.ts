@@ -454,3 +454,33 @@ describe('encodeWav writes the canonical 44-byte header (RIFF WAVE spec)', () =>
     }
   });
 });
+
+describe('what the Stryker run left alive (docs/mutation.md)', () => {
+  it('refuses a big-endian RIFX file, reads a 1 Hz rate, and reads 24-bit samples little-endian', () => {
+    const rifx = riff([
+      { id: 'fmt ', body: fmtBody(PCM16_MONO) },
+      { id: 'data', body: int16s(1) },
+    ]);
+    rifx.set([0x52, 0x49, 0x46, 0x58]); // "RIFX"
+    expect(() => parseWav(rifx, 'x.wav')).toThrow(
+      'x.wav: expected a WAV file (RIFF/WAVE header), the file starts with "RIFX"',
+    );
+    const slow = parseWav(
+      riff([
+        { id: 'fmt ', body: fmtBody({ ...PCM16_MONO, rateHz: 1 }) },
+        { id: 'data', body: int16s(2) },
+      ]),
+    );
+    expect(slow.sampleRateHz).toBe(1);
+    // Bytes 01 02 00: 0x000201 = 513 little-endian (big-endian low half would read 0x0102 = 258).
+    const fmt = fmtBody({ tag: 1, channels: 1, rateHz: 8000, bits: 24 });
+    const body = Uint8Array.from([0x01, 0x02, 0x00]);
+    const wav = parseWav(
+      riff([
+        { id: 'fmt ', body: fmt },
+        { id: 'data', body },
+      ]),
+    );
+    expect(Array.from(wav.samples)).toEqual([513 / 8388608]);
+  });
+});
