@@ -22,10 +22,13 @@ function last(values: Float64Array): number {
   return values[values.length - 1];
 }
 
-describe('parseRawfile on an ngspice transient', () => {
-  const [tran] = parseFixture('rc_tran.bin.raw');
+// Fixtures are parsed inside each test, not in describe blocks: code run while vitest collects tests is covered by
+// no test, and Stryker then reruns every related suite for each of its mutants (docs/mutation.md).
+const rcTran = () => parseFixture('rc_tran.bin.raw')[0];
 
+describe('parseRawfile on an ngspice transient', () => {
   it('reads the header: title, plot name, flags, vectors with their types', () => {
+    const tran = rcTran();
     expect(tran.title).toBe('* rc_tran: 1 kohm / 1 uf step response, tau = 1 ms'); // ngspice 39 lower-cases it
     expect(tran.date).toMatch(/\d{4}$/);
     expect(tran.plotname).toBe('Transient Analysis');
@@ -40,12 +43,14 @@ describe('parseRawfile on an ngspice transient', () => {
   });
 
   it('reads one array per vector, as many points as the header says', () => {
+    const tran = rcTran();
     expect(tran.numPoints).toBe(79);
     expect(tran.real).toHaveLength(4);
     for (const values of tran.real) expect(values).toHaveLength(79);
   });
 
   it('reads point-major float64 values: time runs 0 .. tstop and v(out) follows 1 - exp(-t/RC)', () => {
+    const tran = rcTran();
     const time = vector(tran, 'time');
     expect(time[0]).toBe(0);
     expect(last(time)).toBe(5e-3);
@@ -89,9 +94,10 @@ describe('parseRawfile on an ascii rawfile', () => {
 });
 
 describe('parseRawfile on an AC analysis', () => {
-  const [ac] = parseFixture('ac_rc.bin.raw');
+  const acRc = () => parseFixture('ac_rc.bin.raw')[0];
 
   it('reads every vector of a complex plot as a (re, im) pair', () => {
+    const ac = acRc();
     expect(ac.plotname).toBe('AC Analysis');
     expect(ac.complex).toBe(true);
     expect(ac.numPoints).toBe(21);
@@ -100,6 +106,7 @@ describe('parseRawfile on an AC analysis', () => {
   });
 
   it('reads the frequency scale as real (ngspice 39 writes garbage as its imaginary part)', () => {
+    const ac = acRc();
     const raw = fixtureBytes('ac_rc.bin.raw');
     const firstImag = raw.readDoubleLE(raw.indexOf('Binary:\n') + 8 + 8);
     expect(firstImag).not.toBe(0); // the checked-in file holds -6.09e157 there
@@ -107,6 +114,7 @@ describe('parseRawfile on an AC analysis', () => {
   });
 
   it('gives v(out) = 1 / (1 + j w RC) at each frequency', () => {
+    const ac = acRc();
     const frequency = vector(ac, 'frequency');
     const outIndex = ac.vectors.findIndex((v) => v.name === 'v(out)');
     expect(frequency[0]).toBeCloseTo(10, 12);
@@ -121,9 +129,8 @@ describe('parseRawfile on an AC analysis', () => {
 });
 
 describe('parseRawfile on a file with several plots', () => {
-  const plots = parseFixture('multi.bin.raw');
-
   it('returns one plot per analysis, in the order ngspice ran them (not deck order)', () => {
+    const plots = parseFixture('multi.bin.raw');
     expect(plots.map((p) => [p.plotname, p.numPoints])).toEqual([
       ['DC transfer characteristic', 5],
       ['Operating Point', 1],
@@ -132,7 +139,7 @@ describe('parseRawfile on a file with several plots', () => {
   });
 
   it('reads each plot with its own vectors', () => {
-    const [dc, op, tran] = plots;
+    const [dc, op, tran] = parseFixture('multi.bin.raw');
     expect(Array.from(vector(dc, 'v(v-sweep)'))).toEqual([0, 0.25, 0.5, 0.75, 1]);
     vector(dc, 'out').forEach((v, k) => expect(v).toBeCloseTo(k * 0.125, 12));
     expect(vector(op, 'out')[0]).toBe(0);
@@ -144,10 +151,11 @@ describe('parseRawfile on the partial rawfile of an aborted run', () => {
   // aborted.cir's transient stopped with "Timestep too small; time = 4.00948e-07": the header still says
   // "No. Points: 0" but the data of every accepted time point is there.
   const bytes = fixtureBytes('aborted.bin.raw');
-  const [op, tran] = parseRawfile(bytes);
+  const aborted = () => parseRawfile(bytes);
   const pointBytes = 4 * 8;
 
   it('counts the points from the data when the header says 0', () => {
+    const [op, tran] = aborted();
     expect(op.numPoints).toBe(1);
     expect(tran.plotname).toBe('Transient Analysis');
     expect(tran.numPoints).toBeGreaterThan(50);
@@ -155,12 +163,14 @@ describe('parseRawfile on the partial rawfile of an aborted run', () => {
   });
 
   it('drops a last point that the abort cut short', () => {
+    const [, tran] = aborted();
     const [, cut] = parseRawfile(bytes.subarray(0, bytes.length - 5));
     expect(cut.numPoints).toBe(tran.numPoints - 1);
     expect(Array.from(cut.real[1])).toEqual(Array.from(tran.real[1].subarray(0, cut.numPoints)));
   });
 
   it('reads a header with no data after it as a plot of 0 points', () => {
+    const [, tran] = aborted();
     const headerEnd = bytes.length - tran.numPoints * pointBytes;
     const [, empty] = parseRawfile(bytes.subarray(0, headerEnd));
     expect(empty.numPoints).toBe(0);
@@ -168,6 +178,7 @@ describe('parseRawfile on the partial rawfile of an aborted run', () => {
   });
 
   it('finds the next plot after a 0-point header at a point boundary', () => {
+    const [, tran] = aborted();
     const joined = Buffer.concat([bytes, fixtureBytes('rc_tran.bin.raw')]);
     const plots = parseRawfile(joined);
     expect(plots.map((p) => p.numPoints)).toEqual([1, tran.numPoints, 79]);
@@ -176,27 +187,30 @@ describe('parseRawfile on the partial rawfile of an aborted run', () => {
 });
 
 describe('vector', () => {
-  const [tran] = parseFixture('rc_tran.bin.raw');
-  const [bare] = parseRawfile(
-    Buffer.from(
-      'Title: t\nDate: d\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 3\nNo. Points: 0\n' +
-        'Variables:\n\t0\ttime\ttime\n\t1\tout\tvoltage\n\t2\tvdd#branch\tcurrent\nBinary:\n',
-    ),
-  );
+  const bareFile = () =>
+    parseRawfile(
+      Buffer.from(
+        'Title: t\nDate: d\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 3\nNo. Points: 0\n' +
+          'Variables:\n\t0\ttime\ttime\n\t1\tout\tvoltage\n\t2\tvdd#branch\tcurrent\nBinary:\n',
+      ),
+    )[0];
 
   it('finds a node voltage as v(x) or x, in any case', () => {
+    const [tran, bare] = [rcTran(), bareFile()];
     expect(vector(tran, 'V(OUT)')).toBe(tran.real[2]);
     expect(vector(tran, 'out')).toBe(tran.real[2]);
     expect(vector(bare, 'v(out)')).toBe(bare.real[1]);
   });
 
   it('finds a source current as i(v) or v#branch', () => {
+    const [tran, bare] = [rcTran(), bareFile()];
     expect(vector(tran, 'v1#branch')).toBe(tran.real[3]);
     expect(vector(tran, 'I(V1)')).toBe(tran.real[3]);
     expect(vector(bare, 'i(vdd)')).toBe(bare.real[2]);
   });
 
   it('throws an error listing the available names', () => {
+    const tran = rcTran();
     expect(() => vector(tran, 'v(nowhere)')).toThrow(
       'no vector "v(nowhere)" in plot "Transient Analysis"; available: time, v(in), v(out), i(v1)',
     );
@@ -273,9 +287,10 @@ describe('parseRawfile errors', () => {
 
 describe('parseRawHeader on the start of a rawfile ngspice is still writing', () => {
   const bytes = fixtureBytes('rc_tran.bin.raw');
-  const header = parseRawHeader(bytes, 'rc_tran.bin.raw');
+  const rcHeader = () => parseRawHeader(bytes, 'rc_tran.bin.raw');
 
   it('gives the plot, its vectors, where the data starts and the size of a point', () => {
+    const header = rcHeader();
     expect(header).toMatchObject({ plotname: 'Transient Analysis', complex: false, format: 'binary', numPoints: 79 });
     expect(header.vectors.map((v) => v.name)).toEqual(['time', 'v(in)', 'v(out)', 'i(v1)']);
     expect(header.pointBytes).toBe(4 * 8);
@@ -284,6 +299,7 @@ describe('parseRawHeader on the start of a rawfile ngspice is still writing', ()
   });
 
   it('reads a header followed by a cut point', () => {
+    const header = rcHeader();
     expect(parseRawHeader(bytes.subarray(0, header.dataStart + 5)).dataStart).toBe(header.dataStart);
   });
 
@@ -293,6 +309,7 @@ describe('parseRawHeader on the start of a rawfile ngspice is still writing', ()
   });
 
   it('raises RawfileError while the header is incomplete, even when only its last newline is missing', () => {
+    const header = rcHeader();
     expect(() => parseRawHeader(bytes.subarray(0, 40))).toThrow(RawfileError);
     expect(() => parseRawHeader(bytes.subarray(0, header.dataStart - 1))).toThrow(/newline ending the "Binary:"/);
   });

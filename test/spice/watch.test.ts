@@ -11,8 +11,10 @@ import { watchTransient, type RunProgress } from '../../src/spice/watch.js';
 // as ngspice does while it runs; runner.test.ts checks it against a real running ngspice.
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/raw/${name}`, import.meta.url)));
 const rc = fixture('rc_tran.bin.raw');
-const rcHeader = parseRawHeader(rc);
-const rcTime = parseRawfile(rc)[0].real[0];
+// Parsed on first use inside a test, not while vitest collects the file: Stryker sees no per-test coverage of
+// code run at collection and would rerun every related suite for each of its mutants (docs/mutation.md).
+const rcHeader = () => parseRawHeader(rc);
+const rcTime = () => parseRawfile(rc)[0].real[0];
 const INTERVAL_MS = 20;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,7 +34,8 @@ afterAll(async () => {
 });
 
 /** Bytes of the rc fixture up to `points` whole points plus `extra` bytes of the next. */
-const upTo = (points: number, extra = 0) => rc.subarray(0, rcHeader.dataStart + points * rcHeader.pointBytes + extra);
+const upTo = (points: number, extra = 0) =>
+  rc.subarray(0, rcHeader().dataStart + points * rcHeader().pointBytes + extra);
 
 describe('watchTransient', () => {
   it('waits for the file, then reports the time of the last whole point each time the file grows', async () => {
@@ -50,8 +53,8 @@ describe('watchTransient', () => {
     await sleep(3 * INTERVAL_MS);
     await watcher.stop();
     expect(reports).toEqual([
-      { timeS: rcTime[9], points: 10, fraction: rcTime[9] / 5e-3 },
-      { timeS: rcTime[39], points: 40, fraction: rcTime[39] / 5e-3 },
+      { timeS: rcTime()[9], points: 10, fraction: rcTime()[9] / 5e-3 },
+      { timeS: rcTime()[39], points: 40, fraction: rcTime()[39] / 5e-3 },
     ]);
   });
 
@@ -67,8 +70,8 @@ describe('watchTransient', () => {
     await until(() => plain.length > 0 && clamped.length > 0);
     await sleep(3 * INTERVAL_MS);
     await Promise.all(watchers.map((w) => w.stop()));
-    expect(plain).toEqual([{ timeS: rcTime[78], points: 79 }]);
-    expect(clamped).toEqual([{ timeS: rcTime[78], points: 79, fraction: 1 }]);
+    expect(plain).toEqual([{ timeS: rcTime()[78], points: 79 }]);
+    expect(clamped).toEqual([{ timeS: rcTime()[78], points: 79, fraction: 1 }]);
   });
 
   it('reports nothing for a rawfile whose first plot is not a transient, or that is ascii', async () => {
@@ -93,7 +96,7 @@ describe('watchTransient', () => {
     await watcher.stop();
     await writeFile(raw, upTo(50));
     await sleep(3 * INTERVAL_MS);
-    expect(reports).toEqual([{ timeS: rcTime[4], points: 5 }]);
+    expect(reports).toEqual([{ timeS: rcTime()[4], points: 5 }]);
   });
 
   it('ignores an exception thrown by the callback and keeps watching', async () => {

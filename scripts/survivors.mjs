@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Lists the mutants a Stryker report left alive, and optionally checks each against tests added since the run.
+//
+//   node scripts/survivors.mjs reports/inc-rawfile.json
+//       every Survived / NoCoverage mutant: file:line:column, mutator, original -> replacement
+//   node scripts/survivors.mjs reports/inc-rawfile.json --check test/spice/rawfile.test.ts test/spice/rawfile-format.test.ts
+//       applies each of them to the source in turn, runs those test files (vitest.mutate.config.ts), restores the
+//       source, and says which the tests now kill (vitest fails) and which still survive
+//
+// The report is the `--incrementalFile` Stryker writes (the mutation-testing-report-schema JSON: lines and columns
+// 1-based). A full Stryker re-run is the measurement; this is the quick check between runs (docs/mutation.md).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const [reportPath, flag, ...tests] = process.argv.slice(2);
+if (!reportPath || (flag !== undefined && (flag !== '--check' || tests.length === 0))) {
+  console.error('usage: node scripts/survivors.mjs <stryker report .json> [--check <test file>...]');
+  process.exit(2);
+}
+const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+
+/** Character offset in `text` of a 1-based line and column. */
+function offsetOf(text, { line, column }) {
+  let at = 0;
+  for (let l = 1; l < line; l++) at = text.indexOf('\n', at) + 1;
+  return at + column - 1;
+}
+
+const alive = [];
+for (const [file, { mutants }] of Object.entries(report.files)) {
+  for (const m of mutants) if (m.status === 'Survived' || m.status === 'NoCoverage') alive.push({ file, ...m });
+}
+
+let killed = 0;
+for (const m of alive) {
+  const path = join(ROOT, m.file);
+  const source = readFileSync(path, 'utf8');
+  const [from, to] = [offsetOf(source, m.location.start), offsetOf(source, m.location.end)];
+  const original = source.slice(from, to).replace(/\s+/g, ' ');
+  let verdict = '';
+  if (flag === '--check') {
+    writeFileSync(path, source.slice(0, from) + m.replacement + source.slice(to));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'vitest.mutate.config.ts', ...tests],
+        { cwd: ROOT, stdio: 'ignore' },
+      );
+      verdict = run.status === 0 ? 'SURVIVES ' : 'killed   ';
+      if (run.status !== 0) killed++;
+    } finally {
+      writeFileSync(path, source);
+    }
+  }
+  const where = `${m.file}:${m.location.start.line}:${m.location.start.column}`;
+  console.log(
+    `${verdict}${where} ${m.status} ${m.mutatorName}: ${original.slice(0, 90)} -> ${m.replacement.replace(/\s+/g, ' ').slice(0, 90)}`,
+  );
+}
+console.log(
+  `${alive.length} mutants alive in the report${flag === '--check' ? `; ${killed} killed by ${tests.join(' ')}` : ''}`,
+);
