@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { requireCircuitArch } from '../model/arch.js';
-import { loadModel } from '../model/load.js';
+import { loadCircuitModel, loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
 import { loadCalibration, type Calibration } from '../netlist/calibration.js';
@@ -331,7 +331,7 @@ export async function loadReferences(
 ): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
   const reference = a.reference as ReferenceName | undefined; // yargs checked it against the choices
   if (a.hwawareModel === undefined) return { reference, hwaware: PROCESS_HWAWARE };
-  const hw = await loadModel(a.hwawareModel);
+  const hw = await loadCircuitModel(a.hwawareModel);
   checkHwawareFits(hw, net, a.hwawareModel);
   return { reference, hwaware: { origin: 'file', net: hw, source: a.hwawareModel } };
 }
