@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { loadModel } from '../model/load.js';
+import { requireCircuitArch } from '../model/arch.js';
+import { loadCircuitModel, loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
 import { loadCalibration, type Calibration } from '../netlist/calibration.js';
@@ -139,11 +140,16 @@ export function numberIn(flag: string, v: number | undefined, lo: number, hi: nu
   );
 }
 
-export async function loadModelAndInputs(a: {
-  model: string;
-  inputs: string;
-}): Promise<{ net: Network; inputs: InputSequence }> {
+/**
+ * The model and input sequence of a command. Every command but `simulate` builds or models the circuit, which is a
+ * BMRU: `circuit` (default) refuses any other arch with what to do (src/model/arch.ts `requireCircuitArch`).
+ */
+export async function loadModelAndInputs(
+  a: { model: string; inputs: string },
+  { circuit = true }: { circuit?: boolean } = {},
+): Promise<{ net: Network; inputs: InputSequence }> {
   const net = await loadModel(a.model);
+  if (circuit) requireCircuitArch(net, a.model);
   const inputs = await loadInputs(a.inputs);
   if (inputs.features !== net.inputs) {
     throw new InputError(`has ${inputs.features} columns, the model expects ${net.inputs} features`, {
@@ -325,7 +331,7 @@ export async function loadReferences(
 ): Promise<{ reference?: ReferenceName; hwaware?: HwawareSource }> {
   const reference = a.reference as ReferenceName | undefined; // yargs checked it against the choices
   if (a.hwawareModel === undefined) return { reference, hwaware: PROCESS_HWAWARE };
-  const hw = await loadModel(a.hwawareModel);
+  const hw = await loadCircuitModel(a.hwawareModel);
   checkHwawareFits(hw, net, a.hwawareModel);
   return { reference, hwaware: { origin: 'file', net: hw, source: a.hwawareModel } };
 }

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../errors.js';
-import { loadModel } from '../model/load.js';
+import { loadCircuitModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { randomInputs } from '../model/random.js';
 import type { InputSequence } from '../model/network.js';
@@ -262,7 +262,7 @@ function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
     signal: opts.signal,
     ngspiceBin: opts.ngspiceBin,
     workRoot: opts.workRoot,
-    model: cache(loadModel),
+    model: cache(loadCircuitModel),
     inputFile: cache(loadInputs),
     processHwaware: opts.processHwaware,
   };

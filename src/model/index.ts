@@ -1,4 +1,6 @@
 export * from './types.js';
+export * from './arch.js';
+export * from './cumulative.js';
 export * from './tensors.js';
 export * from './safetensors.js';
 export * from './json-format.js';

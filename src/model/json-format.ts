@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
+import { cumulativeEps } from './arch.js';
 import { MAX_BLOCKS } from './limits.js';
 import type { ModelMetadata, Tensor } from './tensors.js';
 import { expectedTensorNames } from './tensors.js';
@@ -23,7 +24,10 @@ const NestedNumbers: z.ZodType<unknown> = z.lazy(() =>
 const JsonModelSchema = z.object({
   format: z.literal(JSON_MODEL_FORMAT).optional(),
   description: z.string().optional(),
-  arch: z.literal('fq-bmru'),
+  // Validated with `eps` by arch.ts, as the safetensors metadata is, so both formats give the same errors.
+  arch: z.string(),
+  /** eps of the cumulative update (arch 'cmru-relaxed'). */
+  eps: z.number().optional(),
   blocks: z
     .number()
     .int()
@@ -58,6 +62,7 @@ export function parseJsonModel(text: string, file?: string): { tensors: Map<stri
     unit_current_a: m.unitCurrentA !== undefined ? String(m.unitCurrentA) : undefined,
     frame_s: m.frameS !== undefined ? String(m.frameS) : undefined,
     cell_params: m.cellParams,
+    eps: m.eps !== undefined ? String(m.eps) : undefined,
   };
   return { tensors, metadata };
 }
@@ -117,7 +122,8 @@ export function networkTensors(net: Network): Map<string, Tensor> {
 /** Metadata strings of the interchange contract for a network. */
 export function networkMetadata(net: Network): Record<string, string> {
   return {
-    arch: 'fq-bmru',
+    arch: net.arch,
+    ...(net.arch === 'cmru-relaxed' ? { eps: String(cumulativeEps(net)) } : {}),
     blocks: String(net.blocks.length),
     skip: String(net.skip),
     unit_current_a: String(net.unitCurrentA),
@@ -136,7 +142,8 @@ export function networkToJson(net: Network, description?: string): string {
   const model = {
     format: JSON_MODEL_FORMAT,
     description,
-    arch: 'fq-bmru',
+    arch: net.arch,
+    ...(net.arch === 'cmru-relaxed' ? { eps: cumulativeEps(net) } : {}),
     blocks: net.blocks.length,
     skip: net.skip,
     unitCurrentA: net.unitCurrentA,

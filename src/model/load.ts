@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { requireCircuitArch } from './arch.js';
 import { parseJsonModel, networkMetadata, networkTensors, networkToJson } from './json-format.js';
 import { parseSafetensors, writeSafetensors } from './safetensors.js';
 import { buildNetwork } from './tensors.js';
@@ -30,6 +31,13 @@ export async function loadModel(path: string): Promise<Network> {
     });
   }
   return parseModel(bytes, path);
+}
+
+/** Load a model the circuit is to realise: any arch but the FQ-BMRU is refused with what to do (arch.ts). */
+export async function loadCircuitModel(path: string): Promise<Network> {
+  const net = await loadModel(path);
+  requireCircuitArch(net, path);
+  return net;
 }
 
 /** Write a network as JSON (path ends in .json) or safetensors (anything else). */

@@ -98,6 +98,10 @@ function listOnCells(states: Uint8Array, from: number, cells: number, rows: numb
 
 /** @internal Shared with batch.ts. */
 export function checkInputs(net: Network, inputs: InputSequence): void {
+  // Binary states and packed kernels are the BMRU's: a cumulative model would run as a BMRU without a word.
+  if (net.arch !== 'fq-bmru') {
+    throw new RangeError(`runNetwork runs arch 'fq-bmru' only, got '${net.arch}': use runCumulative (cumulative.ts)`);
+  }
   if (inputs.features !== net.inputs) {
     throw new RangeError(`input has ${inputs.features} features per frame, the model expects ${net.inputs}`);
   }

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { checkDimension, MAX_BLOCKS, MAX_CLASSES, MAX_INPUTS, MAX_WIDTH } from './limits.js';
+import { parseArchMeta } from './arch.js';
 import type { Block, CellParamConvention, Linear, Matrix, Network } from './types.js';
 
 /** A named tensor as read from a file: shape plus float64 values in row-major order. */
@@ -18,6 +19,8 @@ export interface ModelMetadata {
   readonly unit_current_a?: string;
   readonly frame_s?: string;
   readonly cell_params?: string;
+  /** eps of the cumulative update: required for arch 'cmru-relaxed', optional ('1' / '0') for 'cmru' / 'fq-bmru'. */
+  readonly eps?: string;
 }
 
 /** DESIGN §1b defaults. */
@@ -66,9 +69,7 @@ export function expectedTensorNames(blocks: number): string[] {
  */
 export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: string): Network {
   const at = (field: string, index?: number | number[]) => ({ file, field, index });
-  if ((meta.arch ?? 'fq-bmru') !== 'fq-bmru') {
-    throw new InputError(`expected arch 'fq-bmru', got '${meta.arch}'`, at('__metadata__.arch'));
-  }
+  const spec = parseArchMeta(meta, file);
   // Bounded before anything is built from it: `blocks = "1e7"` once allocated 80 million tensor names.
   const blocks = parseIntMeta(meta.blocks, 'blocks', file) ?? countBlocks(tensors);
   checkBlocks(blocks, meta.blocks === undefined ? 'blocks.{k}' : '__metadata__.blocks', file);
@@ -129,7 +130,8 @@ export function buildNetwork(tensors: TensorMap, meta: ModelMetadata, file?: str
   }
   const out = linear('out', classes, width);
   return {
-    arch: 'fq-bmru',
+    arch: spec.arch,
+    ...(spec.arch === 'cmru-relaxed' ? { eps: spec.eps } : {}),
     inputs,
     width,
     cells,

@@ -2,6 +2,9 @@ import { writeToPath } from 'fast-csv';
 import type { Network } from './types.js';
 import type { Trace } from './network.js';
 
+/** A trace of either software model: binary states (runNetwork) or cumulative ones (runCumulative). */
+export type AnyTrace = Omit<Trace, 'states'> & { readonly states: readonly ArrayLike<number>[] };
+
 /** A trace as nested arrays, in the layout of shared/conformance expected.json ([L][T][S], [T][C], ...). */
 export interface TraceJson {
   candidates: number[][][];
@@ -17,7 +20,7 @@ function rows(flat: ArrayLike<number>, frames: number, width: number): number[][
 }
 
 /** Convert a trace to nested arrays (for JSON export and for comparing with conformance files). */
-export function traceToJson(net: Network, tr: Trace): TraceJson {
+export function traceToJson(net: Network, tr: AnyTrace): TraceJson {
   return {
     candidates: tr.candidates.map((c) => rows(c, tr.frames, net.cells)),
     states: tr.states.map((s) => rows(s, tr.frames, net.cells)),
@@ -34,7 +37,7 @@ export function traceToJson(net: Network, tr: Trace): TraceJson {
  * component `unit` of h after the block (empty where unit >= H); vote and logit_0..logit_{C-1} are the frame's,
  * repeated on each of its rows.
  */
-export function traceCsvRows(net: Network, tr: Trace): (string | number)[][] {
+export function traceCsvRows(net: Network, tr: AnyTrace): (string | number)[][] {
   const { cells: S, width: H, classes: C } = net;
   const logitNames = Array.from({ length: C }, (_, c) => `logit_${c}`);
   const out: (string | number)[][] = [
@@ -61,7 +64,7 @@ export function traceCsvRows(net: Network, tr: Trace): (string | number)[][] {
 }
 
 /** Write the long-format trace CSV. */
-export function writeTraceCsv(path: string, net: Network, tr: Trace): Promise<void> {
+export function writeTraceCsv(path: string, net: Network, tr: AnyTrace): Promise<void> {
   return new Promise((resolve, reject) => {
     writeToPath(path, traceCsvRows(net, tr))
       .on('error', reject)

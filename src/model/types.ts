@@ -1,4 +1,5 @@
 /** Plain data describing an FQ-BMRU network (DESIGN.md §1), all values in software units (multiples of I_unit). */
+import type { ModelArch } from './arch.js';
 
 /** Row-major matrix in the PyTorch layout: `rows` = outputs, `cols` = inputs, element [r, c] at r*cols + c. */
 export interface Matrix {
@@ -35,7 +36,10 @@ export type CellParamConvention = 'raw' | 'realised';
 
 /** A whole network: pre-projection, L blocks, classifier. Shapes are checked at load (see tensors.ts). */
 export interface Network {
-  readonly arch: 'fq-bmru';
+  /** The cell update (arch.ts): the FQ-BMRU, or the cumulative CMRU family, which only the software model runs. */
+  readonly arch: ModelArch;
+  /** eps of the cumulative update for arch 'cmru-relaxed' (0 < eps < 1); absent otherwise (arch.ts `cumulativeEps`). */
+  readonly eps?: number;
   /** F: input features per frame. */
   readonly inputs: number;
   /** H: model width (pre-projection output, block output). */

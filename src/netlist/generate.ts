@@ -11,6 +11,7 @@
  * by a few percent, doubling the signal there (measured: h = 0.10 read as 0.24 - 0.06). Weights are width ratios, biases are current sources, cell
  * parameters are the cell's three bias currents (DESIGN §2); every element is listed in the mapping table.
  */
+import { requireCircuitArch } from '../model/arch.js';
 import type { Block, Network } from '../model/types.js';
 import { cellThresholds } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
@@ -885,6 +886,7 @@ const isOutputGroup = (g: CellGroup): g is OutputGroup => outputIndex(g) !== und
 
 /** Generate the transient deck for a network driven by an input sequence, with its mapping table and probes. */
 export function generateNetlist(net: Network, inputs: InputSequence, opts: GenerateOptions): GeneratedNetlist {
+  requireCircuitArch(net);
   checkTransistorBudget(shapeOf(net), opts.maxTransistors);
   const built = buildCircuit(net, inputs, opts);
   const tStopS = inputs.frames * net.frameS;

@@ -20,14 +20,20 @@
  * 2605.11855) writes the same states as s_t = s_{t-1} + z_t (y_t - s_{t-1}) with update gate z_t = 1 - hold_t
  * and target y_t = hi_t; here its increment is treated as not depending on s_{t-1}, so the gradient passes
  * through time with coefficient a_t = (1 - z_t) + eps z_t: eps = 1 is the cumulative skip-connection through
- * time, eps = 0 the pure BMRU. Only the backward pass depends on eps: the states are the exact BMRU states at
- * every eps, so annealing eps from 1 to 0 never changes what the exported model computes.
+ * time, eps = 0 the pure BMRU. Only the backward pass depends on this eps (`cumulative`): the states are the exact
+ * BMRU states at every eps, so annealing it from 1 to 0 never changes what the exported model computes.
+ *
+ * `forwardEps` runs the cumulative family itself (src/model/arch.ts `cellUpdate`: the CMRU at 1, the relaxed CMRU
+ * in (0, 1)): s_t = a_t s_{t-1} + hi - eps (1 - lo), a_t = (lo - hi) + eps (1 - lo + hi), states no longer binary.
+ * Its backward is exact apart from the surrogate steps: ds_t/dhi = 1 - (1 - eps) s_{t-1}, ds_t/dlo = (1 - eps)
+ * s_{t-1} + eps, ds_t/ds_{t-1} = a_t (eps where the candidate forces the state: the skip-connection through time).
  *
  * `soft: true` replaces both steps (and the binarised s0) by the smooth arctan step in the forward pass too,
  * which makes the whole pass differentiable so a finite-difference check can test every line of the
  * backward pass, surrogate path included (with eps = 0, the backward is then the exact gradient).
  */
 import type { Linear, Network } from '../model/types.js';
+import { cellCarry, cellUpdate } from '../model/arch.js';
 import { cellThresholds, S0_ON_THRESHOLD, type CellThresholds } from '../model/types.js';
 import type { Rng } from '../util/random.js';
 import type { ParamLayout } from './params.js';
@@ -39,6 +45,8 @@ export interface GradOptions {
   readonly surrogateWidth: number;
   /** eps of the cumulative update: 1 = CMRU gradient through time, 0 = pure BMRU (default). */
   readonly cumulative?: number;
+  /** eps of the forward pass's cell update (src/model/arch.ts): 0 = FQ-BMRU (default), 1 = CMRU, between = relaxed. */
+  readonly forwardEps?: number;
   /** Smooth steps in the forward pass as well (gradient checks only; the states are then not binary). */
   readonly soft?: boolean;
   /** Currents beyond this magnitude (units of I_unit) are penalised (`currentPenalty`); undefined = none. */
@@ -129,6 +137,7 @@ export function forwardClip(
   const { inputs: F, width: H, cells: S, classes: C } = net;
   const w = opts.surrogateWidth;
   const noise = opts.candidateNoise ?? 0;
+  const fe = opts.forwardEps ?? 0;
   if (noise > 0 && !opts.noiseRng) throw new RangeError('forwardClip: candidateNoise needs a noiseRng');
   for (let t = 0; t < T; t++) affine(net.pre, inputs, xOff + t * F, tape.hIn[0], t * H);
   net.blocks.forEach((block, k) => {
@@ -152,7 +161,7 @@ export function forwardClip(
         const sp = t === 0 ? s0[j] : s[(t - 1) * S + j];
         const hi = opts.soft ? softStep(c - betaHi[j], w) : c >= betaHi[j] ? 1 : 0;
         const lo = opts.soft ? softStep(c - betaLo[j], w) : c >= betaLo[j] ? 1 : 0;
-        const st = hi * (1 - sp) + lo * sp;
+        const st = cellUpdate(sp, hi, lo, fe);
         s[t * S + j] = st;
         o[j] = alpha[j] * st;
       }
@@ -324,6 +333,7 @@ export function backwardClip(
   const L = net.blocks.length;
   const w = opts.surrogateWidth;
   const eps = opts.cumulative ?? 0;
+  const fe = opts.forwardEps ?? 0;
   const g = (name: string) => {
     const slot = layout.bySlot.get(name)!;
     return grad.subarray(slot.offset, slot.offset + slot.size);
@@ -381,8 +391,8 @@ export function backwardClip(
         const c = u[i] > 0 ? u[i] : 0;
         const dHi = surrogateGrad(c - betaHi[j], w);
         const dLo = surrogateGrad(c - betaLo[j], w);
-        const gHi = gs * (1 - sp);
-        const gLo = gs * sp;
+        const gHi = fe === 0 ? gs * (1 - sp) : gs * (1 - (1 - fe) * sp);
+        const gLo = fe === 0 ? gs * sp : gs * ((1 - fe) * sp + fe);
         const on = sp >= 0.5;
         const gm = marginGrad(c, on ? betaLo[j] : betaHi[j], opts, scale);
         gU[i] = u[i] > 0 ? gHi * dHi + gLo * dLo + gm : 0;
@@ -390,7 +400,7 @@ export function backwardClip(
         gBetaLo[j] -= gLo * dLo + (on ? gm : 0);
         const hi = opts.soft ? softStep(c - betaHi[j], w) : c >= betaHi[j] ? 1 : 0;
         const lo = opts.soft ? softStep(c - betaLo[j], w) : c >= betaLo[j] ? 1 : 0;
-        const hold = lo - hi;
+        const hold = fe === 0 ? lo - hi : cellCarry(hi, lo, fe);
         carry = gs * (hold + eps * (1 - hold));
       }
       // s_0 = [|s0_raw| > 0.5]; carry is now dLoss/ds_0.

@@ -3,6 +3,7 @@
  * circuit will have to realise, and the signal currents the trained network drives through it.
  */
 import { htmlPage, lineChart, type Series } from '../plot/index.js';
+import { runCumulative } from '../model/cumulative.js';
 import { runNetwork } from '../model/network.js';
 import { cellThresholds, type Network } from '../model/types.js';
 import type { TrainingData } from './data.js';
@@ -18,6 +19,7 @@ export function historyCsvRows(history: readonly EpochRecord[]): (string | numbe
     'steps',
     'lr',
     'cumulative_eps',
+    'forward_eps',
     'train_loss_batches',
     'penalty_batches',
     'train_loss',
@@ -38,6 +40,7 @@ export function historyCsvRows(history: readonly EpochRecord[]): (string | numbe
       r.steps,
       f(r.lr, 8),
       f(r.cumulative, 4),
+      f(r.forwardEps, 4),
       f(r.trainLoss),
       f(r.penalty),
       f(r.train.loss),
@@ -154,14 +157,14 @@ export function signalStats(net: Network, data: TrainingData, indices: ArrayLike
   const on = new Array<number>(net.blocks.length).fill(0);
   for (let n = 0; n < indices.length; n++) {
     const i = indices[n];
-    const tr = runNetwork(net, {
-      frames: data.frames,
-      features: data.features,
-      data: data.data.subarray(i * size, (i + 1) * size),
-    });
+    const clip = { frames: data.frames, features: data.features, data: data.data.subarray(i * size, (i + 1) * size) };
+    // A cumulative model's state is a count, not 0/1: ON here means a positive state.
+    const tr = net.arch === 'fq-bmru' ? runNetwork(net, clip) : runCumulative(net, clip);
     tr.candidates.forEach((c, k) => (maxCandidate[k] = Math.max(maxCandidate[k], range(c)[1])));
     tr.blockOutputs.forEach((o, k) => (maxAbsOutput[k] = Math.max(maxAbsOutput[k], ...range(o).map(Math.abs))));
-    tr.states.forEach((s, k) => (on[k] += s.reduce((a, b) => a + b, 0)));
+    tr.states.forEach((s: ArrayLike<number>, k) => {
+      for (let i = 0; i < s.length; i++) on[k] += s[i] > 0 ? 1 : 0;
+    });
   }
   const unitFrames = indices.length * data.frames * net.cells;
   return {

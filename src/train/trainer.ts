@@ -2,9 +2,11 @@
  * The training loop: seeded mini-batches of clips, per-frame cross-entropy, surrogate-gradient BPTT
  * (bptt.ts), AdamW with warm-up + cosine decay and gradient-norm clipping (optim.ts), a projection into the
  * circuit's realisable ranges after every step, optional annealing from the cumulative (CMRU) gradient to
- * the pure BMRU, and the checkpoint with the best validation accuracy.
+ * the pure BMRU, and the checkpoint with the best validation accuracy. `arch` trains the cumulative family itself
+ * (src/model/arch.ts): the CMRU or relaxed CMRU forward pass, which `anneal` then takes to the pure BMRU.
  */
 import { argmax, majority } from '../model/network.js';
+import { type ModelArch } from '../model/arch.js';
 import type { CellThresholds, Network } from '../model/types.js';
 import { createRng, type Rng } from '../util/random.js';
 import {
@@ -54,9 +56,19 @@ export interface TrainOptions {
   readonly seed: number;
   /** Surrogate width in units of I_unit (surrogate.ts). */
   readonly surrogateWidth: number;
-  /** Anneal the gradient through time from the cumulative update (eps = 1) to the pure BMRU (eps = 0). */
+  /**
+   * The cell update trained (src/model/arch.ts): 'fq-bmru' (default), 'cmru' (eps = 1) or 'cmru-relaxed' (`eps`).
+   */
+  readonly arch: ModelArch;
+  /** eps of the relaxed CMRU's forward pass, in (0, 1); ignored for the other archs. */
+  readonly eps: number;
+  /**
+   * 'fq-bmru': anneal the gradient through time from the cumulative update (eps = 1) to the pure BMRU (eps = 0), the
+   * forward pass staying the BMRU's. 'cmru' / 'cmru-relaxed': anneal the forward pass's eps from the arch's to 0, so the
+   * model ends as a pure BMRU (an fq-bmru file).
+   */
   readonly anneal: boolean;
-  /** Fraction of the steps over which eps falls linearly from 1 to 0 (then pure BMRU). */
+  /** Fraction of the steps over which eps falls linearly to 0 (then pure BMRU). */
   readonly annealFraction: number;
   /** Standard deviation of Gaussian noise added to the (normalised) training inputs; 0 = none. */
   readonly inputNoise: number;
@@ -126,6 +138,8 @@ export const DEFAULT_TRAIN: TrainOptions = {
   weightDecay: DEFAULT_ADAMW.weightDecay,
   seed: 1,
   surrogateWidth: DEFAULT_SURROGATE_WIDTH,
+  arch: 'fq-bmru',
+  eps: 0.5,
   anneal: false,
   annealFraction: 0.6,
   inputNoise: 0,
@@ -168,6 +182,8 @@ export interface EpochRecord {
   readonly lr: number;
   /** eps of the cumulative gradient at the epoch's last step (0 = pure BMRU). */
   readonly cumulative: number;
+  /** eps of the forward pass's cell update at the epoch's last step (0 = pure BMRU; arch 'cmru' / 'cmru-relaxed'). */
+  readonly forwardEps: number;
   /** Mean per-frame cross-entropy over the epoch's batches (as trained: with input noise, before the epoch's updates). */
   readonly trainLoss: number;
   /** Mean per-frame current penalty over the epoch's batches (0 without a current cap). */
@@ -209,6 +225,33 @@ export function cumulativeAt(step: number, total: number, o: Pick<TrainOptions, 
   return end > 0 ? Math.max(0, 1 - step / end) : 0;
 }
 
+/** eps of the forward pass at `step` of `total`: the arch's eps, falling linearly to 0 when annealing. */
+export function forwardEpsAt(
+  step: number,
+  total: number,
+  o: Pick<TrainOptions, 'arch' | 'eps' | 'anneal' | 'annealFraction'>,
+): number {
+  const start = o.arch === 'fq-bmru' ? 0 : o.arch === 'cmru' ? 1 : o.eps;
+  return start * (o.anneal ? cumulativeAt(step, total, o) : 1);
+}
+
+/** Rejects options that cannot describe a model: a relaxed eps outside (0, 1), an anneal that never reaches eps = 0. */
+export function checkArchOptions(o: TrainOptions, totalSteps: number): void {
+  if (o.arch === 'cmru-relaxed' && !(o.eps > 0 && o.eps < 1))
+    throw new RangeError(`eps of arch 'cmru-relaxed' must be in (0, 1), got ${o.eps}`);
+  if (o.arch !== 'fq-bmru' && o.anneal && forwardEpsAt(totalSteps - 1, totalSteps, o) !== 0)
+    throw new RangeError(
+      `annealing arch '${o.arch}' must reach eps = 0 before the last step (the model is written as fq-bmru): ` +
+        `anneal fraction ${o.annealFraction} of ${totalSteps} steps does not`,
+    );
+}
+
+/** The arch a run's model is written as: the pure BMRU once annealed, else the trained one. */
+export function trainedArch(o: Pick<TrainOptions, 'arch' | 'eps' | 'anneal'>): { arch: ModelArch; eps?: number } {
+  if (o.arch === 'fq-bmru' || o.anneal) return { arch: 'fq-bmru' };
+  return o.arch === 'cmru' ? { arch: 'cmru' } : { arch: 'cmru-relaxed', eps: o.eps };
+}
+
 /**
  * Train a network on `data` (train split; the validation split picks the checkpoint; the test split is only
  * scored). Async so a progress line can redraw between epochs.
@@ -246,6 +289,9 @@ export async function trainNetwork(
   const train = Int32Array.from(data.splits.train);
   const stepsPerEpoch = Math.ceil(train.length / o.batchSize);
   const totalSteps = o.epochs * stepsPerEpoch;
+  checkArchOptions(o, totalSteps);
+  // The backward-only annealing is the BMRU's; the cumulative archs anneal their forward pass instead.
+  const backwardAnneal = { ...o, anneal: o.anneal && o.arch === 'fq-bmru' };
   const tape = allocTape(net, data.frames);
   const scratch = allocScratch(net, data.frames);
   const dLogits = new Float64Array(data.frames * CLASSES);
@@ -263,13 +309,16 @@ export async function trainNetwork(
     let clamped = 0;
     let lr = 0;
     let eps = 0;
+    let fe = 0;
     for (let b = 0; b < stepsPerEpoch; b++, step++) {
       const batch = train.subarray(b * o.batchSize, Math.min(train.length, (b + 1) * o.batchSize));
       lr = cosineLr(step, totalSteps, o.lr, o.warmupSteps, o.lrFloor);
-      eps = cumulativeAt(step, totalSteps, o);
+      eps = cumulativeAt(step, totalSteps, backwardAnneal);
+      fe = forwardEpsAt(step, totalSteps, o);
       const gradOpts: GradOptions = {
         surrogateWidth: o.surrogateWidth,
         cumulative: eps,
+        forwardEps: fe,
         currentCap: o.currentCap,
         currentWeight: o.currentWeight,
         candidateNoise: o.candidateNoise,
@@ -314,15 +363,16 @@ export async function trainNetwork(
       clamped += projectToLimits(layout, theta);
       if (o.cellLimits) clamped += projectCells(layout, theta, o.cellLimits);
     }
-    const trainScore = scoreSplit(net, data, data.splits.train, tape);
+    const trainScore = scoreSplit(net, data, data.splits.train, tape, fe);
     const valScore =
-      data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined;
+      data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape, fe) : undefined;
     const elapsedS = (performance.now() - started) / 1000;
     const rec: EpochRecord = {
       epoch,
       steps: step,
       lr,
       cumulative: eps,
+      forwardEps: fe,
       trainLoss: lossSum / stepsPerEpoch,
       penalty: penaltySum / stepsPerEpoch,
       train: trainScore,
@@ -336,20 +386,25 @@ export async function trainNetwork(
     const loss = valScore?.loss ?? trainScore.loss;
     // Only checkpoints of the pure BMRU gradient count when annealing: eps does not change the forward pass,
     // but the run is described as annealed to the BMRU, so the model comes from that phase.
-    const eligible = eps === 0 || epoch === o.epochs;
+    // Annealing the forward pass changes the model: only checkpoints at eps = 0 are the BMRU the file says
+    // (checkArchOptions makes sure the last epoch is one).
+    const eligible = o.arch !== 'fq-bmru' && o.anneal ? fe === 0 : eps === 0 || epoch === o.epochs;
     if (eligible) checkpoints.push({ epoch, acc, loss, theta: theta.slice() });
     onEpoch?.(rec, (elapsedS / epoch) * (o.epochs - epoch), net);
     await new Promise((resolve) => setImmediate(resolve));
   }
   const { best, hardware } = selectCheckpoint(checkpoints, layout, o);
   theta.set(best.theta);
+  const written = trainedArch(o);
+  const finalEps = written.arch === 'fq-bmru' ? 0 : forwardEpsAt(0, totalSteps, o);
   const scores = {
-    train: scoreSplit(net, data, data.splits.train, tape),
-    validation: data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape) : undefined,
-    test: data.splits.test.length > 0 ? scoreSplit(net, data, data.splits.test, tape) : undefined,
+    train: scoreSplit(net, data, data.splits.train, tape, finalEps),
+    validation:
+      data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape, finalEps) : undefined,
+    test: data.splits.test.length > 0 ? scoreSplit(net, data, data.splits.test, tape, finalEps) : undefined,
   };
   return {
-    network: realisedNetwork(layout, theta),
+    network: { ...realisedNetwork(layout, theta), ...written },
     layout,
     theta: theta.slice(),
     history,
@@ -404,12 +459,16 @@ export function shuffle(a: Int32Array, rng: Rng): void {
   }
 }
 
-/** Clip decisions, frame accuracy and loss of `net` (raw or realised) on the clips `indices`. */
+/**
+ * Clip decisions, frame accuracy and loss of `net` (raw or realised) on the clips `indices`, its cells updated with
+ * `forwardEps` (src/model/arch.ts; 0 = FQ-BMRU).
+ */
 export function scoreSplit(
   net: Network,
   data: TrainingData,
   indices: ArrayLike<number>,
   tape: Tape = allocTape(net, data.frames),
+  forwardEps = 0,
 ): SplitScore {
   const th: CellThresholds[] = networkThresholds(net);
   const dLogits = new Float64Array(data.frames * net.classes);
@@ -425,7 +484,7 @@ export function scoreSplit(
   for (let n = 0; n < indices.length; n++) {
     const clip = indices[n];
     const target = data.target[clip];
-    forwardClip(net, th, data.data, clip * clipSize, tape, { surrogateWidth: DEFAULT_SURROGATE_WIDTH });
+    forwardClip(net, th, data.data, clip * clipSize, tape, { surrogateWidth: DEFAULT_SURROGATE_WIDTH, forwardEps });
     loss += frameCrossEntropy(tape.logits, data.frames, net.classes, target, 1, dLogits) / data.frames;
     for (let t = 0; t < data.frames; t++) {
       votes[t] = argmax(tape.logits, t * net.classes, net.classes);

@@ -105,6 +105,27 @@ describe('backward pass', () => {
       expectGradMatchesNumeric(setup(seed), { surrogateWidth: 0.5, soft: true, cumulative: 0 }, `seed ${seed}`);
   });
 
+  it('matches finite differences with the cumulative forward pass: CMRU (eps = 1) and relaxed CMRU (eps = 0.3, 0.7)', () => {
+    for (const forwardEps of [1, 0.3, 0.7])
+      for (const seed of [1, 2])
+        expectGradMatchesNumeric(
+          setup(seed),
+          { surrogateWidth: 0.5, soft: true, forwardEps, currentCap: 0.5, currentWeight: 0.2 },
+          `eps ${forwardEps} seed ${seed}`,
+        );
+  });
+
+  it('the cumulative forward pass counts: hard CMRU states are integers that move by at most 1 per frame', () => {
+    const { layout, theta, inputs } = setup(3);
+    const { tape } = lossAndGrad(layout, theta, inputs, { surrogateWidth: 0.25, forwardEps: 1 });
+    for (let k = 0; k < tape.s.length; k++)
+      for (let i = 0; i < tape.s[k].length; i++) {
+        const prev = i < SHAPE.width ? tape.s0[k][i] : tape.s[k][i - SHAPE.width];
+        expect(Number.isInteger(tape.s[k][i])).toBe(true);
+        expect(Math.abs(tape.s[k][i] - prev)).toBeLessThanOrEqual(1);
+      }
+  });
+
   it('includes the current penalty (cap low enough that candidates and block currents exceed it)', () => {
     const { layout, theta, inputs } = setup(6);
     const opts: GradOptions = { surrogateWidth: 0.5, soft: true, currentCap: 0.3, currentWeight: 0.5 };

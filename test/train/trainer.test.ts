@@ -8,7 +8,8 @@ import { allocTape, forwardClip, networkThresholds } from '../../src/train/bptt.
 import { LIMITS } from '../../src/train/optim.js';
 import { rawNetworkView, realisedNetwork, tensorView } from '../../src/train/params.js';
 import { signalStats } from '../../src/train/report.js';
-import { cumulativeAt, trainNetwork } from '../../src/train/trainer.js';
+import { runCumulative } from '../../src/model/cumulative.js';
+import { cumulativeAt, forwardEpsAt, trainNetwork } from '../../src/train/trainer.js';
 import { toyData } from './toy.js';
 
 let dir: string;
@@ -73,6 +74,72 @@ describe('trainNetwork', () => {
     expect(cumulativeAt(50, 100, o)).toBe(0);
     expect(cumulativeAt(99, 100, o)).toBe(0);
     expect(cumulativeAt(0, 100, { anneal: false, annealFraction: 0.5 })).toBe(0);
+  });
+});
+
+describe('trainNetwork, cumulative archs', () => {
+  const opts = { epochs: 6, batchSize: 8, warmupSteps: 5, lr: 0.03, seed: 1 };
+
+  it('cmru: trains the counter forward pass and writes arch cmru; the file reproduces the training logits', async () => {
+    const data = toyData(40, 30);
+    const r = await trainNetwork(data, { ...opts, arch: 'cmru' });
+    expect(r.network.arch).toBe('cmru');
+    expect(r.history.every((h) => h.forwardEps === 1 && h.cumulative === 0)).toBe(true);
+    const raw = rawNetworkView(r.layout, r.theta);
+    const tape = allocTape(raw, data.frames);
+    const size = data.frames * data.features;
+    const file = path.join(dir, 'cmru.safetensors');
+    await saveModel(r.network, file);
+    const loaded = await loadModel(file);
+    let beyondOne = 0;
+    for (let i = 0; i < 40; i++) {
+      forwardClip(raw, networkThresholds(raw), data.data, i * size, tape, { surrogateWidth: 0.25, forwardEps: 1 });
+      const clip = { frames: data.frames, features: data.features, data: data.data.slice(i * size, (i + 1) * size) };
+      const tr = runCumulative(loaded, clip);
+      expect(Array.from(tr.logits)).toEqual(Array.from(tape.logits));
+      tr.states.forEach((s, k) => expect(Array.from(s)).toEqual(Array.from(tape.s[k])));
+      beyondOne += tr.states.reduce((n, s) => n + s.filter((v) => v > 1 || v < 0).length, 0);
+    }
+    expect(beyondOne).toBeGreaterThan(0); // the states do count past {0, 1}, so this is not the BMRU
+  });
+
+  it('cmru --anneal: eps falls from 1 to 0, only eps = 0 checkpoints are kept, and the file is an fq-bmru', async () => {
+    const data = toyData();
+    const r = await trainNetwork(data, { ...opts, epochs: 12, arch: 'cmru', anneal: true, annealFraction: 0.5 });
+    expect(r.network.arch).toBe('fq-bmru');
+    expect(r.history[0].forwardEps).toBeGreaterThan(0.8);
+    expect(r.history.at(-1)!.forwardEps).toBe(0);
+    expect(r.history.find((h) => h.epoch === r.bestEpoch)!.forwardEps).toBe(0);
+    // The backward-only annealing is the BMRU's; here the gradient is the forward pass's own.
+    expect(r.history.every((h) => h.cumulative === 0)).toBe(true);
+    // The kept model's scores are the BMRU's: runNetwork on the file gives the reported test accuracy.
+    const size = data.frames * data.features;
+    const test = data.splits.test;
+    const correct = Array.from(test).filter(
+      (i) =>
+        runNetwork(r.network, {
+          frames: data.frames,
+          features: data.features,
+          data: data.data.slice(i * size, (i + 1) * size),
+        }).decision === data.target[i],
+    ).length;
+    expect(correct / test.length).toBe(r.scores.test!.accuracy);
+  });
+
+  it('relaxed eps: the forward eps schedule and the refusals of options that describe no model', async () => {
+    const o = { arch: 'cmru-relaxed' as const, eps: 0.4, anneal: true, annealFraction: 0.5 };
+    expect(forwardEpsAt(0, 100, o)).toBeCloseTo(0.4, 15);
+    expect(forwardEpsAt(25, 100, o)).toBeCloseTo(0.2, 15);
+    expect(forwardEpsAt(50, 100, o)).toBe(0);
+    expect(forwardEpsAt(50, 100, { ...o, anneal: false })).toBe(0.4);
+    expect(forwardEpsAt(0, 100, { ...o, arch: 'fq-bmru' })).toBe(0);
+    const data = toyData();
+    await expect(trainNetwork(data, { ...opts, arch: 'cmru-relaxed', eps: 1 })).rejects.toThrow(/\(0, 1\), got 1/);
+    await expect(trainNetwork(data, { ...opts, arch: 'cmru', anneal: true, annealFraction: 1 })).rejects.toThrow(
+      /must reach eps = 0/,
+    );
+    const r = await trainNetwork(data, { ...opts, arch: 'cmru-relaxed', eps: 0.4 });
+    expect([r.network.arch, r.network.eps]).toEqual(['cmru-relaxed', 0.4]);
   });
 });
 

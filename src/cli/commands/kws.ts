@@ -21,6 +21,7 @@ import { InputError } from '../../errors.js';
 import { expandPlan, loadPlan } from '../../jobs/plan.js';
 import { runBatch } from '../../jobs/run.js';
 import { readResults } from '../../jobs/store.js';
+import { requireCircuitArch } from '../../model/arch.js';
 import { loadModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { runNetwork } from '../../model/network.js';
@@ -172,6 +173,7 @@ interface Args extends ReferenceArgs {
 
 export async function handler(a: Args): Promise<void> {
   const trained = await loadModel(a.model);
+  requireCircuitArch(trained, a.model);
   const set = await loadFeatures(a.features);
   if (set.features !== trained.inputs)
     throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, {

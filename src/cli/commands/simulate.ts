@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { runCumulative } from '../../model/cumulative.js';
 import { runNetwork } from '../../model/network.js';
 import { traceCsvRows, traceToJson } from '../../model/trace.js';
 import { writeFileAtomic } from '../../util/output.js';
@@ -24,13 +25,14 @@ export function builder(y: Argv) {
 
 export async function handler(a: { model: string; inputs: string; out?: string }): Promise<void> {
   if (a.out) checkOutputFolder(a.out);
-  const { net, inputs } = await loadModelAndInputs(a);
-  const tr = runNetwork(net, inputs);
+  const { net, inputs } = await loadModelAndInputs(a, { circuit: false });
+  const tr = net.arch === 'fq-bmru' ? runNetwork(net, inputs) : runCumulative(net, inputs);
   if (a.out && /\.csv$/i.test(a.out)) await writeCsv(a.out, traceCsvRows(net, tr));
   else if (a.out) await writeFileAtomic(a.out, JSON.stringify(traceToJson(net, tr)) + '\n');
-  const ones = tr.states.map((s) => s.reduce((x, y) => x + y, 0));
+  // A cumulative state is a count: ON is a positive one.
+  const ones = tr.states.map((s: ArrayLike<number>) => Array.from(s).filter((x) => x > 0).length);
   console.log(
-    `${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells; ON unit-frames per block: ${ones.join(', ')}`,
+    `${inputs.frames} frames, ${net.blocks.length} blocks x ${net.cells} cells${net.arch === 'fq-bmru' ? '' : ` (arch ${net.arch})`}; ON unit-frames per block: ${ones.join(', ')}`,
   );
   console.log(`votes: ${Array.from(tr.votes).join('')}`);
   console.log(`decision: class ${tr.decision}`);

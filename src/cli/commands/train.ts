@@ -127,10 +127,23 @@ export function builder(y: Argv) {
       default: D.surrogateWidth,
       describe: 'width w (units of I_unit) of the arctan surrogate dH/dx = (1/w) / (1 + (pi x / w)^2)',
     })
+    .option('arch', {
+      type: 'string',
+      choices: ['bmru', 'cmru', 'cmru-relaxed'],
+      default: 'bmru',
+      describe:
+        "cell update trained: bmru (FQ-BMRU, the circuit's), cmru (cumulative, eps = 1) or cmru-relaxed (leaky, --eps); with --anneal a cmru ends as a bmru",
+    })
+    .option('eps', {
+      type: 'number',
+      default: D.eps,
+      describe: 'eps of --arch cmru-relaxed, in (0, 1): a_t = (1 - z_t) + eps z_t',
+    })
     .option('anneal', {
       type: 'boolean',
       default: D.anneal,
-      describe: 'start with the cumulative (CMRU) gradient through time and anneal it linearly to the pure BMRU',
+      describe:
+        'bmru: start with the cumulative (CMRU) gradient through time and anneal it to the pure BMRU; cmru, cmru-relaxed: anneal the forward eps to 0 and write an fq-bmru file',
     })
     .option('anneal-fraction', {
       type: 'number',
@@ -257,6 +270,8 @@ export function builder(y: Argv) {
         ['anneal-fraction', a['anneal-fraction'] as number],
       ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
+      if (a.arch === 'cmru-relaxed' && !((a.eps as number) > 0 && (a.eps as number) < 1))
+        return `--eps must be in (0, 1) for --arch cmru-relaxed (0 is bmru, 1 is cmru), got ${a.eps}`;
       const nonNeg: [string, number][] = [
         ['weight-decay', a['weight-decay'] as number],
         ['input-noise', a['input-noise'] as number],
@@ -287,6 +302,11 @@ export function builder(y: Argv) {
     )
     .example('$0 train --width 8 -o models/kws-w8.json', 'the width-8 network')
     .example('$0 train --anneal --epochs 300 --seed 2', 'cumulative-to-BMRU annealing, longer, another seed')
+    .example('$0 train --arch cmru -o out/cmru.json', 'the cumulative model (software only: bmru simulate runs it)')
+    .example(
+      '$0 train --arch cmru --anneal -o out/annealed.json',
+      'a CMRU annealed to the BMRU: an fq-bmru file for the circuit',
+    )
     .example(
       '$0 train -o out/kws.json && $0 simulate -m out/kws.json -i clip.csv',
       'then run the trained model on a clip (bmru features <clip.wav> -o clip.csv)',
@@ -304,6 +324,9 @@ export function builder(y: Argv) {
         'The checkpoint with the best validation accuracy (then loss) is kept; the test split is only scored.',
         "--anneal: the gradient through time starts as the cumulative update's (CMRU: 1 at every frame) and falls",
         "linearly to the BMRU's (1 only where the state holds); the states are the exact BMRU ones throughout.",
+        '--arch cmru / cmru-relaxed: the forward pass is the cumulative update s_t = a_t s_{t-1} + z_t ((1 + eps) y_t - eps),',
+        'a_t = (1 - z_t) + eps z_t (z_t = 1 outside the hysteresis band, y_t = [c >= beta_hi]): the CMRU counts at eps = 1,',
+        'the relaxed CMRU leaks; with --anneal eps falls to 0 (the BMRU) and only eps = 0 checkpoints are kept.',
         '',
         'Writes <out> (cell_params "realised": alpha, beta1, delta >= 0, s0 0/1), and beside it <stem>.report.json',
         '(options, scores, parameter and current ranges, history), <stem>.loss.csv (one row per epoch), <stem>.loss.svg',
@@ -327,6 +350,8 @@ interface Args {
   weightDecay: number;
   clipNorm: number;
   surrogateWidth: number;
+  arch: 'bmru' | 'cmru' | 'cmru-relaxed';
+  eps: number;
   anneal: boolean;
   annealFraction: number;
   inputNoise: number;
@@ -377,8 +402,11 @@ export async function handler(a: Args): Promise<void> {
   if (init && a.init) checkInitShape(init, a, data.features, a.init);
   const processes = await trainProcesses(a);
   const cellLimits = processes.length > 0 ? processCellLimits(processes, [a.unitCurrent, ...buildAt(a)]) : undefined;
+  const arch = a.arch === 'bmru' ? 'fq-bmru' : a.arch;
+  // Hardware selection scores circuits, and only a BMRU has one.
+  const bmruOut = arch === 'fq-bmru' || a.anneal;
   const score =
-    a.hardwareSelect && processes.length > 0 && data.splits.validation.length > 0
+    a.hardwareSelect && bmruOut && processes.length > 0 && data.splits.validation.length > 0
       ? hardwareAgreement(processes, data, data.splits.validation)
       : undefined;
   const options: TrainOptions = {
@@ -394,6 +422,8 @@ export async function handler(a: Args): Promise<void> {
     weightDecay: a.weightDecay,
     seed: a.seed,
     surrogateWidth: a.surrogateWidth,
+    arch,
+    eps: a.eps,
     anneal: a.anneal,
     annealFraction: a.annealFraction,
     inputNoise: a.inputNoise,
@@ -431,7 +461,10 @@ export async function handler(a: Args): Promise<void> {
   const files = outputPaths(a.out);
   await makeDir(path.dirname(path.resolve(a.out)));
   // The features file's name only: with its folder the model file would differ by where training ran.
-  const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
+  const archName = { 'fq-bmru': 'FQ-BMRU', cmru: 'CMRU', 'cmru-relaxed': `relaxed CMRU (eps ${a.eps})` }[
+    r.network.arch
+  ];
+  const description = `${archName}${a.anneal && arch !== 'fq-bmru' ? ` (annealed from ${a.arch})` : ''} keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
   await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFileAtomic(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));

@@ -1,0 +1,208 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import {
+  cumulativeEps,
+  loadCircuitModel,
+  loadModel,
+  networkMetadata,
+  networkTensors,
+  networkToJson,
+  parseModel,
+  randomNetwork,
+  requireCircuitArch,
+  runCumulative,
+  runNetwork,
+  runNetworkScan,
+  saveModel,
+  writeSafetensors,
+  type Network,
+} from '../../src/model/index.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'bmru-cmru-'));
+
+/** y = x as a layer. */
+const identity = (n: number) => ({
+  weight: { rows: n, cols: n, data: Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)) },
+  bias: new Float64Array(n),
+});
+
+/**
+ * Two units, every layer the identity and no skip, so candidate = max(x, 0), block output = max(alpha s, 0) and
+ * logits = block output. beta_lo = 0.3 / 0.5, beta_hi = 0.7 / 0.7, alpha = 1 / 2, s0 = OFF / ON.
+ */
+function twoUnits(arch: Network['arch'], eps?: number): Network {
+  return {
+    arch,
+    ...(eps !== undefined ? { eps } : {}),
+    inputs: 2,
+    width: 2,
+    cells: 2,
+    classes: 2,
+    skip: false,
+    unitCurrentA: 1e-9,
+    frameS: 0.01,
+    cellParams: 'realised',
+    pre: identity(2),
+    blocks: [
+      {
+        cand: identity(2),
+        cell: {
+          alpha: Float64Array.of(1, 2),
+          beta1: Float64Array.of(0.3, 0.5),
+          delta: Float64Array.of(0.4, 0.2),
+          s0: Float64Array.of(0, 1),
+        },
+        post: identity(2),
+      },
+    ],
+    out: identity(2),
+  };
+}
+
+// Unit 0: high (1.0 >= 0.7), band (0.5), high, low (0 < 0.3). Unit 1: low (0 < 0.5), band (0.6), low, high (0.9).
+const CLIP = { frames: 4, features: 2, data: Float64Array.of(1, 0, 0.5, 0.6, 1, -0.2, 0, 0.9) };
+
+describe('cumulative cell update, by hand on two units', () => {
+  it('eps = 0 (FQ-BMRU): forced high -> 1, band holds, forced low -> 0', () => {
+    const tr = runCumulative(twoUnits('fq-bmru'), CLIP);
+    // unit 0 from 0: 1, 1, 1, 0; unit 1 from 1: 0, 0, 0, 1
+    expect(Array.from(tr.states[0])).toEqual([1, 0, 1, 0, 1, 0, 0, 1]);
+  });
+
+  it('CMRU (eps = 1): s_t = s_{t-1} + z_t sign_t, a counter', () => {
+    const tr = runCumulative(twoUnits('cmru'), CLIP);
+    // unit 0 from 0: +1 -> 1, hold 1, +1 -> 2, -1 -> 1; unit 1 from 1: -1 -> 0, hold 0, -1 -> -1, +1 -> 0
+    expect(Array.from(tr.states[0])).toEqual([1, 0, 1, 0, 2, -1, 1, 0]);
+    // logits = max(alpha s, 0): frame 2 = [1 * 2, max(2 * -1, 0)] = [2, 0]
+    expect(Array.from(tr.logits.subarray(4, 6))).toEqual([2, 0]);
+  });
+
+  it('relaxed CMRU (eps = 0.5): forced high -> 0.5 s + 1, forced low -> 0.5 s - 0.5, band holds', () => {
+    const tr = runCumulative(twoUnits('cmru-relaxed', 0.5), CLIP);
+    // unit 0 from 0: 1, 1, 1.5, 0.25; unit 1 from 1: 0, 0, -0.5, 0.75
+    expect(Array.from(tr.states[0])).toEqual([1, 0, 1, 0, 1.5, -0.5, 0.25, 0.75]);
+    // frame 3: logits = [1 * 0.25, 2 * 0.75] = [0.25, 1.5]: votes class 1
+    expect(Array.from(tr.logits.subarray(6, 8))).toEqual([0.25, 1.5]);
+    expect(tr.votes[3]).toBe(1);
+  });
+
+  it('at eps = 0 agrees exactly with runNetwork and the associative scan (another implementation) on random networks', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const net = randomNetwork({ inputs: 5, width: 6, blocks: 2, classes: 3, seed });
+      const frames = 40;
+      let x = seed;
+      const data = Float64Array.from(
+        { length: frames * 5 },
+        () => ((x = (x * 16807) % 2147483647) / 2147483647) * 4 - 2,
+      );
+      const clip = { frames, features: 5, data };
+      const a = runCumulative(net, clip);
+      for (const b of [runNetwork(net, clip), runNetworkScan(net, clip)]) {
+        a.states.forEach((s, k) => expect(Array.from(s)).toEqual(Array.from(b.states[k])));
+        expect(Array.from(a.votes)).toEqual(Array.from(b.votes));
+        for (let i = 0; i < a.logits.length; i++) expect(a.logits[i]).toBeCloseTo(b.logits[i], 12);
+      }
+    }
+  });
+
+  it('runNetwork refuses a cumulative model rather than running it as a BMRU', () => {
+    expect(() => runNetwork(twoUnits('cmru'), CLIP)).toThrow(/arch 'fq-bmru' only, got 'cmru'.*runCumulative/);
+  });
+});
+
+describe('cumulative models in files', () => {
+  it('round-trips arch and eps through JSON and safetensors, and the reloaded model computes the same states', async () => {
+    for (const [arch, eps] of [
+      ['cmru', undefined],
+      ['cmru-relaxed', 0.25],
+    ] as const) {
+      const net = twoUnits(arch, eps);
+      for (const file of [`${arch}.json`, `${arch}.safetensors`]) {
+        await saveModel(net, join(tmp, file));
+        const back = await loadModel(join(tmp, file));
+        expect(back.arch).toBe(arch);
+        expect(cumulativeEps(back)).toBe(eps ?? 1);
+        expect(Array.from(runCumulative(back, CLIP).states[0])).toEqual(Array.from(runCumulative(net, CLIP).states[0]));
+      }
+    }
+  });
+
+  it('writes fq-bmru files as before: no eps key, arch fq-bmru', () => {
+    const net = randomNetwork({ inputs: 3, width: 4, blocks: 2, classes: 2, seed: 7 });
+    expect(networkMetadata(net)).not.toHaveProperty('eps');
+    expect(networkMetadata(net).arch).toBe('fq-bmru');
+    expect(JSON.parse(networkToJson(net))).not.toHaveProperty('eps');
+  });
+
+  const net = twoUnits('fq-bmru');
+  const withMeta = (meta: Record<string, string>) =>
+    writeSafetensors(networkTensors(net), { ...networkMetadata(net), ...meta }, 'F64');
+  const expectInputError = (fn: () => unknown, ...fragments: string[]) => {
+    let err: unknown;
+    try {
+      fn();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    for (const f of fragments) expect((err as Error).message).toContain(f);
+  };
+
+  it('refuses bad arch / eps metadata, naming the file, the field and what was expected', () => {
+    const f = 'm.safetensors';
+    expectInputError(
+      () => parseModel(withMeta({ arch: 'lstm' }), f),
+      f,
+      "'__metadata__.arch'",
+      "'cmru-relaxed'",
+      "'lstm'",
+    );
+    expectInputError(
+      () => parseModel(withMeta({ arch: 'cmru-relaxed' }), f),
+      f,
+      "'__metadata__.eps'",
+      'missing',
+      'in (0, 1)',
+    );
+    expectInputError(
+      () => parseModel(withMeta({ arch: 'cmru-relaxed', eps: '1.5' }), f),
+      "'__metadata__.eps'",
+      "'1.5'",
+      "arch 'cmru'",
+    );
+    expectInputError(
+      () => parseModel(withMeta({ arch: 'cmru-relaxed', eps: '0' }), f),
+      "'__metadata__.eps'",
+      "arch 'fq-bmru'",
+    );
+    expectInputError(
+      () => parseModel(withMeta({ arch: 'cmru-relaxed', eps: 'half' }), f),
+      "'__metadata__.eps'",
+      'decimal number',
+    );
+    expectInputError(() => parseModel(withMeta({ arch: 'cmru', eps: '0.5' }), f), "'__metadata__.eps'", 'eps = 1');
+    expectInputError(() => parseModel(withMeta({ arch: 'fq-bmru', eps: '1' }), f), "'__metadata__.eps'", 'eps = 0');
+    // The JSON format carries eps as a number and goes through the same check.
+    const json = JSON.parse(networkToJson(net));
+    json.arch = 'cmru-relaxed';
+    json.eps = 2;
+    expectInputError(
+      () => parseModel(new TextEncoder().encode(JSON.stringify(json)), 'm.json'),
+      'm.json',
+      "'__metadata__.eps'",
+      "'2'",
+    );
+  });
+
+  it('a circuit load refuses a cumulative model, naming file, arch and the way out (anneal)', async () => {
+    const file = join(tmp, 'refused.json');
+    await saveModel(twoUnits('cmru-relaxed', 0.5), file);
+    await expect(loadCircuitModel(file)).rejects.toThrow(
+      new RegExp(`${file}.*'__metadata__.arch'.*arch 'cmru-relaxed' \\(eps = 0.5\\) has no circuit.*--anneal`),
+    );
+    expect(() => requireCircuitArch(twoUnits('fq-bmru'))).not.toThrow();
+  });
+});
