@@ -139,6 +139,20 @@ function mcFigures(stdout, names) {
   return { figures: f };
 }
 
+/** Figures printed by scripts/accuracy-kws.mjs, per model (named by `names`, in command-line order). */
+function accuracyFigures(stdout, names) {
+  const f = {};
+  const blocks = stdout.split(/^(?=\S+\.json$)/m).slice(1);
+  blocks.forEach((b, i) => {
+    f[`${names[i]}: trained`] = fig(Number(/trained ([\d.]+)%/.exec(b)[1]), '%', { abs: 0 });
+    for (const m of b.matchAll(/^ {2}(\S+) realised ([\d.]+)% hwaware ([\d.]+)%/gm)) {
+      f[`${names[i]}: ${m[1]} realised`] = fig(Number(m[2]), '%', { abs: 0 });
+      f[`${names[i]}: ${m[1]} hardware-aware`] = fig(Number(m[3]), '%', { abs: 0 });
+    }
+  });
+  return { figures: f };
+}
+
 /** The keyword model as shipped before hardware-aware training (kept as the start-up test's fixture). */
 const PLAIN_KWS = 'test/fixtures/models/kws-w4-startup.json';
 
@@ -233,6 +247,13 @@ export const ROWS = [
     prepare: [['kws-data', '--features', '']],
     script: ['scripts/mc-kws.mjs', PLAIN_KWS, 'models/kws/kws-w4.json', '--process', 'gf180mcu'],
     read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
+    id: 'accuracy-kws',
+    what: 'clip accuracy on all 181 test clips as trained, realised and by the hardware-aware model (both kits): the keyword model before (plain) and after hardware-aware training',
+    prepare: [['kws-data', '--features', '']],
+    script: ['scripts/accuracy-kws.mjs', PLAIN_KWS, 'models/kws/kws-w4.json'],
+    read: (r) => accuracyFigures(r.stdout, ['plain', 'hardware-aware']),
   },
   {
     id: 'hwaware-kws-c180',
