@@ -320,7 +320,9 @@ export async function trainNetwork(
         cumulative: eps,
         forwardEps: fe,
         currentCap: o.currentCap,
-        currentWeight: o.currentWeight,
+        // A CMRU's counter grows without bound and the cap's penalty then swamps the loss (a run at eps = 1 with the
+        // default weight stayed at the majority class, docs/cmru.md): it comes in as eps falls to the BMRU.
+        currentWeight: o.arch === 'cmru' ? o.currentWeight * (1 - fe) : o.currentWeight,
         candidateNoise: o.candidateNoise,
         noiseRng: candidateRng,
         margin: o.margin,

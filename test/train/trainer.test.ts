@@ -126,6 +126,20 @@ describe('trainNetwork, cumulative archs', () => {
     expect(correct / test.length).toBe(r.scores.test!.accuracy);
   });
 
+  it('cmru: the current penalty is off at eps = 1 (the counter is unbounded) and comes in as annealing lowers eps', async () => {
+    const data = toyData();
+    // A cap of 0.01 units puts every current past it, so the penalty is in play wherever its weight is not 0.
+    const penalised = { ...opts, currentCap: 0.01, currentWeight: 5 };
+    const free = { ...opts, currentCap: 0.01, currentWeight: 0 };
+    const theta = async (o: Parameters<typeof trainNetwork>[1]) => Array.from((await trainNetwork(data, o)).theta);
+    expect(await theta({ ...penalised, arch: 'cmru' })).toEqual(await theta({ ...free, arch: 'cmru' }));
+    const annealed = { arch: 'cmru' as const, anneal: true, annealFraction: 0.5 };
+    expect(await theta({ ...penalised, ...annealed })).not.toEqual(await theta({ ...free, ...annealed }));
+    // The relaxed CMRU's states are bounded: its penalty keeps its weight.
+    const relaxed = { arch: 'cmru-relaxed' as const, eps: 0.5 };
+    expect(await theta({ ...penalised, ...relaxed })).not.toEqual(await theta({ ...free, ...relaxed }));
+  });
+
   it('relaxed eps: the forward eps schedule and the refusals of options that describe no model', async () => {
     const o = { arch: 'cmru-relaxed' as const, eps: 0.4, anneal: true, annealFraction: 0.5 };
     expect(forwardEpsAt(0, 100, o)).toBeCloseTo(0.4, 15);
