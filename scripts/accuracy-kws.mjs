@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Clip accuracy of keyword models on every test clip, three ways per process: the trained network, the realised one
 // (what the generator builds, as parameters: calibration-inverted, quantised) and the hardware-aware model (the
-// circuit's simulator at software speed, analysis/hwmodel.ts). Issue 16 asks realised and circuit accuracy within
-// 0.5 point of trained; this measures it on all test clips where ngspice runs only 50.
+// circuit's simulator at software speed, analysis/hwmodel.ts); and the unit-frames where the hardware-aware model's
+// state differs from the trained one's. Issue 16 asks realised and circuit accuracy within 0.5 point of trained;
+// this measures it on all test clips where ngspice runs only 50.
 //
 //   node scripts/accuracy-kws.mjs models/kws/kws-w4.json [other.json ...] [--clips all|N] [--features file]
 import {
@@ -47,6 +48,16 @@ for (const file of models) {
   for (const { process, calibration } of processes) {
     const hw = hardwareAwareNetwork(net, process, calibration);
     const realised = accuracy((x) => runNetwork(hw.realised, x));
-    console.log(`  ${process.name} realised ${realised}% hwaware ${accuracy((x) => runHardwareAware(hw, x))}%`);
+    let differ = 0;
+    for (const c of clips) {
+      const trained = runNetwork(net, inputsOf(c.index)).states;
+      runHardwareAware(hw, inputsOf(c.index)).states.forEach((s, k) =>
+        s.forEach((v, i) => (differ += v === trained[k][i] ? 0 : 1)),
+      );
+    }
+    const hwaware = accuracy((x) => runHardwareAware(hw, x));
+    console.log(
+      `  ${process.name} realised ${realised}% hwaware ${hwaware}%, ${differ} unit-frames differ from trained`,
+    );
   }
 }

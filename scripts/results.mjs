@@ -145,9 +145,10 @@ function accuracyFigures(stdout, names) {
   const blocks = stdout.split(/^(?=\S+\.json$)/m).slice(1);
   blocks.forEach((b, i) => {
     f[`${names[i]}: trained`] = fig(Number(/trained ([\d.]+)%/.exec(b)[1]), '%', { abs: 0 });
-    for (const m of b.matchAll(/^ {2}(\S+) realised ([\d.]+)% hwaware ([\d.]+)%/gm)) {
+    for (const m of b.matchAll(/^ {2}(\S+) realised ([\d.]+)% hwaware ([\d.]+)%, (\d+) unit-frames differ/gm)) {
       f[`${names[i]}: ${m[1]} realised`] = fig(Number(m[2]), '%', { abs: 0 });
       f[`${names[i]}: ${m[1]} hardware-aware`] = fig(Number(m[3]), '%', { abs: 0 });
+      f[`${names[i]}: ${m[1]} hardware-aware unit-frames differing from trained`] = countFig(Number(m[4]));
     }
   });
   return { figures: f };
