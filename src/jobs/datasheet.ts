@@ -1,6 +1,7 @@
 /**
  * A CACE-style datasheet of a batch (`bmru batch report --datasheet`): per spec the minimum, typical and maximum
- * value across the conditions a plan swept (corner, I_unit, VDD, temperature), the plan's limit, and pass/fail.
+ * value across the conditions a plan swept (corner, I_unit, VDD, temperature, frame period), the plan's limit, and
+ * pass/fail.
  *
  * A condition is the jobs of one model on one process at one corner and one set of sweep values (its inputs and
  * seeds); its value of a spec is taken over those jobs (a mean, the worst input, the largest delay: see SPECS), and
@@ -173,7 +174,9 @@ export interface Datasheet {
 
 /**
  * The datasheet of a batch. `nominalVddV` maps each process reference (`job.process.ref`) to its own supply: the
- * VDD of jobs that do not sweep it (their power) and the typical condition's.
+ * VDD of jobs that do not sweep it (their power) and the typical condition's. `modelFrameS` maps each model's plan
+ * path to its own frame period, the typical one when the plan sweeps frame periods (a model missing there: no
+ * condition is typical).
  *
  * @throws Error naming the process reference when `nominalVddV` lacks it
  */
@@ -183,6 +186,7 @@ export function buildDatasheet(
   records: ReadonlyMap<string, ResultRecord>,
   limits: SpecLimits,
   nominalVddV: Readonly<Record<string, number>>,
+  modelFrameS: Readonly<Record<string, number>> = {},
 ): Datasheet {
   const sections = new Map<string, Job[]>();
   for (const j of jobs) {
@@ -198,29 +202,37 @@ export function buildDatasheet(
     sections: [...sections.values()].map((sj) => {
       const vdd = nominalVddV[sj[0].process.ref];
       if (vdd === undefined) throw new Error(`no nominal VDD for process ${sj[0].process.ref}`);
-      return buildSection(sj, records, limits, vdd);
+      return buildSection(sj, records, limits, vdd, modelFrameS[sj[0].model.path] ?? null);
     }),
   };
 }
 
-/** The typical condition's test: nominal VDD and temperature, the typical corner, the section's first I_unit. */
-function isTypical(j: Job, nominalVddV: number, firstUnitCurrentA: number | null): boolean {
+/**
+ * The typical condition's test: nominal VDD and temperature, the typical corner, the section's first I_unit and the
+ * model's own frame period (`modelFrameS`, null when unknown: then no job with a swept frame period is typical).
+ */
+function isTypical(j: Job, nominalVddV: number, firstUnitCurrentA: number | null, modelFrameS: number | null): boolean {
   return (
     (j.corner === null || j.corner === TYPICAL_CORNER) &&
     (j.vddV == null || Math.abs(j.vddV - nominalVddV) <= VDD_MATCH_V) &&
     (j.temperatureC == null || j.temperatureC === NOMINAL_TEMPERATURE_C) &&
-    (j.unitCurrentA ?? null) === firstUnitCurrentA
+    (j.unitCurrentA ?? null) === firstUnitCurrentA &&
+    (j.framePeriodS == null ||
+      (modelFrameS !== null && Math.abs(j.framePeriodS - modelFrameS) <= FRAME_MATCH_REL * modelFrameS))
   );
 }
 
 /** Two supplies closer than this are one (a plan writes 0.9 where the process says 0.9: float text either way). */
 const VDD_MATCH_V = 1e-9;
+/** Two frame periods this close (relative) are one: 0.01 in a plan and 1e-2 from a safetensors header's text. */
+const FRAME_MATCH_REL = 1e-9;
 
 function buildSection(
   jobs: readonly Job[],
   records: ReadonlyMap<string, ResultRecord>,
   limits: SpecLimits,
   nominalVddV: number,
+  modelFrameS: number | null,
 ): SheetSection {
   const first = jobs[0];
   // Jobs are in plan order with the I_unit sweep outside VDD and temperature: the first job has the plan's first.
@@ -245,7 +257,7 @@ function buildSection(
       }
     return {
       label,
-      typical: isTypical(gj[0], nominalVddV, firstUnitCurrentA),
+      typical: isTypical(gj[0], nominalVddV, firstUnitCurrentA, modelFrameS),
       jobs: gj.length,
       ok: figures.length,
       values,
@@ -256,11 +268,16 @@ function buildSection(
       ? "the model's own I_unit"
       : `I_unit ${formatSi(firstUnitCurrentA, 'A')} (the plan's first)`;
   const cornerRule = jobs.some((j) => j.corner !== null) ? `corner ${TYPICAL_CORNER}, ` : '';
+  const frameRule = !jobs.some((j) => j.framePeriodS != null)
+    ? ''
+    : modelFrameS === null
+      ? ", the model's own frame period (unknown: the model did not load)"
+      : `, frame ${formatSi(modelFrameS, 's')} (the model's own)`;
   return {
     model: basename(first.model.path),
     process: first.process.name,
     nominalVddV,
-    typicalRule: `${cornerRule}VDD ${formatSi(nominalVddV, 'V')} (the process's), ${NOMINAL_TEMPERATURE_C} C, ${unitRule}`,
+    typicalRule: `${cornerRule}VDD ${formatSi(nominalVddV, 'V')} (the process's), ${NOMINAL_TEMPERATURE_C} C, ${unitRule}${frameRule}`,
     conditions,
     specs: SPEC_NAMES.map((name) => specRow(name, conditions, limits[name] ?? null)),
   };

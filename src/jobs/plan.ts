@@ -1,5 +1,6 @@
 /**
- * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature), expanded into jobs whose
+ * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature x
+ * frame period), expanded into jobs whose
  * ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
  * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
  * the same id for the same work and skips it when its result exists.
@@ -18,6 +19,7 @@ import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } 
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { processCorners } from '../netlist/corners.js';
 import { MAX_FRAMES } from '../model/limits.js';
+import { loadModel } from '../model/load.js';
 import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
 import { formatSi } from '../netlist/ranges.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
@@ -72,6 +74,8 @@ const PlanSchema = strictObject({
   unitCurrents: z.array(z.number().positive()).min(1).optional(),
   vdd: z.array(z.number().positive()).min(1).optional(),
   temperatures: z.array(z.number().min(-273.15)).min(1).optional(),
+  /** Frame period (s) for every model instead of its own `frameS`: input steps, reset releases and sampling follow it. */
+  framePeriods: z.array(z.number().positive()).min(1).optional(),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
@@ -127,6 +131,8 @@ export interface Plan {
   readonly unitCurrents?: readonly number[];
   readonly vddV?: readonly number[];
   readonly temperaturesC?: readonly number[];
+  /** Frame periods (s) replacing each model's own; undefined: not swept. */
+  readonly framePeriodsS?: readonly number[];
   /** Datasheet limits per spec; empty when the plan has no `specs:`. */
   readonly specs: SpecLimits;
 }
@@ -225,6 +231,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(raw.unitCurrents === undefined ? {} : { unitCurrents: raw.unitCurrents }),
     ...(raw.vdd === undefined ? {} : { vddV: raw.vdd }),
     ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
+    ...(raw.framePeriods === undefined ? {} : { framePeriodsS: raw.framePeriods }),
     specs: (raw.specs ?? {}) as SpecLimits,
   };
 }
@@ -302,7 +309,7 @@ export interface Job {
    * edit of the code (the batch store, keyed by `id`, still never reuses another code's result).
    */
   readonly fingerprint: string;
-  /** Position in plan order (models x inputs x processes x corners x seeds); `--slice` uses it. */
+  /** Position in plan order (models x inputs x processes x corners x seeds x the sweeps); `--slice` uses it. */
   readonly index: number;
   /** Short human-readable description. */
   readonly label: string;
@@ -330,6 +337,8 @@ export interface Job {
   readonly vddV?: number | null;
   /** Temperature (C) of the simulation (plan `temperatures`); null (or absent): the process's nominal. */
   readonly temperatureC?: number | null;
+  /** Frame period (s) instead of the model's `frameS` (plan `framePeriods`); null (or absent): the model's. */
+  readonly framePeriodS?: number | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -353,6 +362,11 @@ export interface ExpandedPlan {
   readonly jobs: readonly Job[];
   /** Jobs dropped because an earlier one has the same id. */
   readonly duplicates: number;
+  /**
+   * Each model's own frame period (s) by its plan path, read only when the plan sweeps frame periods (the datasheet's
+   * typical condition); a model that does not load is left out here and fails its own jobs.
+   */
+  readonly modelFrameS: Readonly<Record<string, number>>;
 }
 
 /**
@@ -422,33 +436,36 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
             for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null]) {
               for (const vddV of plan.vddV ?? [null]) {
                 for (const temperatureC of plan.temperaturesC ?? [null]) {
-                  const content = {
-                    model,
-                    input: jobInput(input, inputFileHashes[i], seed),
-                    process: {
-                      ref: p.ref,
-                      name: p.process.name,
-                      sha256: p.sha256,
-                      calibrationSha256: p.calibrationSha256,
-                      deckSha256: await deckHash(p, corner),
-                    },
-                    corner,
-                    seed,
-                    spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
-                    reference: plan.reference ?? null,
-                    hwaware,
-                    unitCurrentA,
-                    vddV,
-                    temperatureC,
-                  };
-                  const id = jobId(content, plan.calibrated);
-                  if (seen.has(id)) {
-                    duplicates++;
-                    continue;
+                  for (const framePeriodS of plan.framePeriodsS ?? [null]) {
+                    const content = {
+                      model,
+                      input: jobInput(input, inputFileHashes[i], seed),
+                      process: {
+                        ref: p.ref,
+                        name: p.process.name,
+                        sha256: p.sha256,
+                        calibrationSha256: p.calibrationSha256,
+                        deckSha256: await deckHash(p, corner),
+                      },
+                      corner,
+                      seed,
+                      spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+                      reference: plan.reference ?? null,
+                      hwaware,
+                      unitCurrentA,
+                      vddV,
+                      temperatureC,
+                      framePeriodS,
+                    };
+                    const id = jobId(content, plan.calibrated);
+                    if (seen.has(id)) {
+                      duplicates++;
+                      continue;
+                    }
+                    seen.add(id);
+                    const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
+                    jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
                   }
-                  seen.add(id);
-                  const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
-                  jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
                 }
               }
             }
@@ -457,7 +474,22 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
       }
     }
   }
-  return { plan, processes, jobs, duplicates };
+  const modelFrameS = plan.framePeriodsS === undefined ? {} : await modelFramePeriods(plan);
+  return { plan, processes, jobs, duplicates, modelFrameS };
+}
+
+/** Each model's own frame period by plan path; models that do not load are left out (their jobs fail as bad input). */
+async function modelFramePeriods(plan: Plan): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    plan.models.map(async (m) => {
+      try {
+        return [[m.path, (await loadModel(m.file)).frameS] as const];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return Object.fromEntries(entries.flat());
 }
 
 async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
@@ -557,6 +589,7 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     unitCurrentA: job.unitCurrentA ?? undefined,
     vddV: job.vddV ?? undefined,
     temperatureC: job.temperatureC ?? undefined,
+    framePeriodS: job.framePeriodS ?? undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -588,6 +621,7 @@ function jobLabel(job: JobContent): string {
     ...(job.unitCurrentA != null ? [`at ${formatSi(job.unitCurrentA, 'A')}`] : []),
     ...(job.vddV != null ? [`VDD ${formatSi(job.vddV, 'V')}`] : []),
     ...(job.temperatureC != null ? [`${job.temperatureC} C`] : []),
+    ...(job.framePeriodS != null ? [`frame ${formatSi(job.framePeriodS, 's')}`] : []),
   ].join(' ');
 }
 

@@ -214,6 +214,7 @@ export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
     jobs: expanded.jobs,
     specs: plan.specs,
     nominalVddV: nominalVddV(expanded),
+    modelFrameS: expanded.modelFrameS,
   };
 }
 
@@ -301,9 +302,15 @@ async function runJob(ctx: RunContext, job: Job): Promise<ResultRecord | undefin
 async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   const { plan, processes } = ctx.expanded;
   const loaded = await ctx.model(job.model.file);
-  // --unit-current: the model at another I_unit; a range error then names the flag, not the model's field.
+  // --unit-current or a swept frame period: the model at another I_unit or frame period; a range error then names
+  // the flag or the plan's field, not the model's.
   const overridden = job.unitCurrentA != null;
-  const net = overridden ? { ...loaded, unitCurrentA: job.unitCurrentA! } : loaded;
+  const framed = job.framePeriodS != null;
+  const net = {
+    ...loaded,
+    ...(overridden ? { unitCurrentA: job.unitCurrentA! } : {}),
+    ...(framed ? { frameS: job.framePeriodS! } : {}),
+  };
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
   // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
@@ -311,6 +318,7 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), {
     file: job.model.file,
     ...(overridden ? { unitField: '--unit-current' } : {}),
+    ...(framed ? { frameFile: plan.file, frameField: 'framePeriods' } : {}),
   });
   const hwaware = await jobHwaware(ctx, job, net);
   const corner: Partial<ReturnType<typeof cornerOptions>> =

@@ -93,6 +93,8 @@ export interface JobsFile {
   readonly specs?: SpecLimits;
   /** Each process's own supply (V) by its plan reference, for jobs that do not sweep VDD (absent before datasheets). */
   readonly nominalVddV?: Readonly<Record<string, number>>;
+  /** Each model's own frame period (s) by plan path, when the plan sweeps frame periods (the datasheet's typical). */
+  readonly modelFrameS?: Readonly<Record<string, number>>;
 }
 
 /** The files of an output folder. */
