@@ -288,6 +288,40 @@ describe('plan references', () => {
     expect(hot.jobs[0].id).not.toBe(plain.jobs[0].id);
   });
 
+  it('sweeps frame periods innermost: one job per value, labelled in ms, ids of their own; none: ids as before', async () => {
+    const swept = await expandPlan(await plan('f0.yaml', `${text}vdd: [0.8, 0.9]\nframePeriods: [0.01, 0.005]\n`));
+    expect(swept.jobs).toHaveLength(4);
+    expect(swept.jobs.map((j) => [j.vddV, j.framePeriodS])).toEqual([
+      [0.8, 0.01],
+      [0.8, 0.005],
+      [0.9, 0.01],
+      [0.9, 0.005],
+    ]);
+    expect(swept.jobs.map((j) => j.index)).toEqual([0, 1, 2, 3]);
+    expect(new Set(swept.jobs.map((j) => j.id)).size).toBe(4);
+    expect(swept.jobs[1].label).toBe('kws-example clip-101.csv c180 VDD 800 mV frame 5 ms');
+    expect(swept.jobs[2].label).toBe('kws-example clip-101.csv c180 VDD 900 mV frame 10 ms');
+    // The example model's own frame period (models/example/kws-example.json "frameS": 0.01), for the datasheet's typ.
+    expect(swept.modelFrameS).toEqual({ [MODEL]: 0.01 });
+    const plain = await expandPlan(await plan('f1.yaml', text));
+    expect(plain.jobs[0].framePeriodS).toBeNull();
+    expect(plain.modelFrameS).toEqual({});
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], framePeriodS: undefined }, true));
+    // Even the model's own period, named in the plan, is a job of its own (as one VDD value is).
+    const own = await expandPlan(await plan('f2.yaml', `${text}framePeriods: [0.01]\n`));
+    expect(own.jobs[0].id).not.toBe(plain.jobs[0].id);
+    expect(own.jobs[0].id).not.toBe(swept.jobs[0].id); // that one also sweeps VDD
+  });
+
+  it('refuses frame periods that are not positive numbers, naming the field', async () => {
+    expect((await inputError(plan('f3.yaml', `${text}framePeriods: [0.01, 0]\n`))).field).toBe('framePeriods.1');
+    expect((await inputError(plan('f4.yaml', `${text}framePeriods: []\n`))).field).toBe('framePeriods');
+    const e = await inputError(plan('f5.yaml', `${text}framePeriods: [5ms]\n`));
+    expect(e.field).toBe('framePeriods.0');
+    expect(e.file).toBe(path.join(dir, 'f5.yaml'));
+    expect((await inputError(plan('f6.yaml', `${text}framePeriod: [0.01]\n`))).message).toContain('framePeriod');
+  });
+
   it('refuses a swept I_unit together with --unit-current, and out-of-range axis values, naming the field', async () => {
     await writeFile(path.join(dir, 's3.yaml'), `${text}unitCurrents: [2.5e-10]\n`);
     const e = await inputError(loadPlan(path.join(dir, 's3.yaml'), { unitCurrentA: 1e-9 }));
