@@ -13,7 +13,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
 import { strictObject } from '../util/schema.js';
-import { loadProcess, type Process } from '../netlist/process.js';
+import { loadProcess, SizingSchema, type Process, type Sizing } from '../netlist/process.js';
 import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
@@ -51,6 +51,14 @@ const InputEntrySchema = z.union(
   },
 );
 
+/** The fields of process.json `sizing` a plan's `sizes` entry may override (um). */
+const SIZING_FIELDS = Object.keys(SizingSchema.shape) as (keyof Sizing)[];
+
+/** One `sizes` entry: some fields of the process's `sizing` (um), at least one. */
+const SizesEntrySchema = SizingSchema.partial().refine((o) => Object.keys(o).length > 0, {
+  error: `expected at least one of ${SIZING_FIELDS.join(', ')} (um)`,
+});
+
 const PlanSchema = strictObject({
   /** Names the default output folder `out/batch-<name>`. */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - only (it names a folder)'),
@@ -76,6 +84,8 @@ const PlanSchema = strictObject({
   temperatures: z.array(z.number().min(-273.15)).min(1).optional(),
   /** Frame period (s) for every model instead of its own `frameS`: input steps, reset releases and sampling follow it. */
   framePeriods: z.array(z.number().positive()).min(1).optional(),
+  /** Device sizes (um) replacing fields of each process's `sizing`, built with the process's own calibration. */
+  sizes: z.array(SizesEntrySchema).min(1).optional(),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
@@ -133,6 +143,8 @@ export interface Plan {
   readonly temperaturesC?: readonly number[];
   /** Frame periods (s) replacing each model's own; undefined: not swept. */
   readonly framePeriodsS?: readonly number[];
+  /** Overrides of the processes' `sizing` (um), one job each; undefined: not swept. */
+  readonly sizes?: readonly Partial<Sizing>[];
   /** Datasheet limits per spec; empty when the plan has no `specs:`. */
   readonly specs: SpecLimits;
 }
@@ -232,6 +244,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(raw.vdd === undefined ? {} : { vddV: raw.vdd }),
     ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
     ...(raw.framePeriods === undefined ? {} : { framePeriodsS: raw.framePeriods }),
+    ...(raw.sizes === undefined ? {} : { sizes: raw.sizes }),
     specs: (raw.specs ?? {}) as SpecLimits,
   };
 }
@@ -339,6 +352,11 @@ export interface Job {
   readonly temperatureC?: number | null;
   /** Frame period (s) instead of the model's `frameS` (plan `framePeriods`); null (or absent): the model's. */
   readonly framePeriodS?: number | null;
+  /**
+   * Fields of the process's `sizing` replaced for this job (um, plan `sizes`); null (or absent): the process's. The
+   * calibration stays the process's, measured at its own sizes.
+   */
+  readonly sizing?: Partial<Sizing> | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -405,7 +423,10 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
   for (const [i, ref] of plan.processes.entries()) {
     processes.set(ref, await planProcess(ref, plan, i));
   }
-  for (const p of processes.values()) checkCorners(p, plan);
+  for (const p of processes.values()) {
+    checkCorners(p, plan);
+    checkSizes(p, plan);
+  }
   const fileHashes = new Map<string, Promise<string>>();
   const hashFile = (file: string, field: string) => {
     if (!fileHashes.has(file)) fileHashes.set(file, sha256File(file, { file: plan.file, field }));
@@ -433,41 +454,32 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
       for (const p of processes.values()) {
         for (const corner of plan.corners ?? [null]) {
           for (const seed of plan.seeds ?? [null]) {
-            for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null]) {
-              for (const vddV of plan.vddV ?? [null]) {
-                for (const temperatureC of plan.temperaturesC ?? [null]) {
-                  for (const framePeriodS of plan.framePeriodsS ?? [null]) {
-                    const content = {
-                      model,
-                      input: jobInput(input, inputFileHashes[i], seed),
-                      process: {
-                        ref: p.ref,
-                        name: p.process.name,
-                        sha256: p.sha256,
-                        calibrationSha256: p.calibrationSha256,
-                        deckSha256: await deckHash(p, corner),
-                      },
-                      corner,
-                      seed,
-                      spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
-                      reference: plan.reference ?? null,
-                      hwaware,
-                      unitCurrentA,
-                      vddV,
-                      temperatureC,
-                      framePeriodS,
-                    };
-                    const id = jobId(content, plan.calibrated);
-                    if (seen.has(id)) {
-                      duplicates++;
-                      continue;
-                    }
-                    seen.add(id);
-                    const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
-                    jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
-                  }
-                }
+            for (const sweep of planSweeps(plan)) {
+              const content = {
+                model,
+                input: jobInput(input, inputFileHashes[i], seed),
+                process: {
+                  ref: p.ref,
+                  name: p.process.name,
+                  sha256: p.sha256,
+                  calibrationSha256: p.calibrationSha256,
+                  deckSha256: await deckHash(p, corner),
+                },
+                corner,
+                seed,
+                spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+                reference: plan.reference ?? null,
+                hwaware,
+                ...sweep,
+              };
+              const id = jobId(content, plan.calibrated);
+              if (seen.has(id)) {
+                duplicates++;
+                continue;
               }
+              seen.add(id);
+              const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
+              jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
             }
           }
         }
@@ -476,6 +488,32 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
   }
   const modelFrameS = plan.framePeriodsS === undefined ? {} : await modelFramePeriods(plan);
   return { plan, processes, jobs, duplicates, modelFrameS };
+}
+
+/** One point of a plan's sweep axes: null where the axis is not swept. */
+export interface PlanSweepValues {
+  readonly unitCurrentA: number | null;
+  readonly vddV: number | null;
+  readonly temperatureC: number | null;
+  readonly framePeriodS: number | null;
+  readonly sizing: Partial<Sizing> | null;
+}
+
+/**
+ * The plan's sweep points in plan order: I_unit outermost, then VDD, temperature, frame period, sizes innermost (one
+ * point of nulls without sweeps; `--unit-current` stands in for an unswept I_unit).
+ */
+export function planSweeps(
+  plan: Pick<Plan, 'unitCurrents' | 'unitCurrentA' | 'vddV' | 'temperaturesC' | 'framePeriodsS' | 'sizes'>,
+): PlanSweepValues[] {
+  const points: PlanSweepValues[] = [];
+  for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null])
+    for (const vddV of plan.vddV ?? [null])
+      for (const temperatureC of plan.temperaturesC ?? [null])
+        for (const framePeriodS of plan.framePeriodsS ?? [null])
+          for (const sizing of plan.sizes ?? [null])
+            points.push({ unitCurrentA, vddV, temperatureC, framePeriodS, sizing });
+  return points;
 }
 
 /** Each model's own frame period by plan path; models that do not load are left out (their jobs fail as bad input). */
@@ -536,6 +574,28 @@ function checkCorners(p: PlanProcess, plan: Plan): void {
   });
 }
 
+/**
+ * Every `sizes` entry applied to a process must give devices the process can draw: widths >= minWidthUm, lengths
+ * >= minLengthUm and <= maxLengthUm (where the kit's models end).
+ */
+function checkSizes(p: PlanProcess, plan: Plan): void {
+  const { minWidthUm, minLengthUm, maxLengthUm } = p.process;
+  plan.sizes?.forEach((entry, i) => {
+    for (const [field, um] of Object.entries(entry) as [keyof Sizing, number][]) {
+      const length = field.endsWith('LengthUm');
+      const min = length ? minLengthUm : minWidthUm;
+      const max = length ? maxLengthUm : undefined;
+      if (um >= min && (max === undefined || um <= max)) continue;
+      const range = `>= ${min} um${max === undefined ? '' : ` and <= ${max} um`}`;
+      const rules = length ? `minLengthUm${max === undefined ? '' : ', maxLengthUm'}` : 'minWidthUm';
+      throw new InputError(`expected ${range} (process ${p.process.name}, ${p.ref}: its ${rules}), got ${um}`, {
+        file: plan.file,
+        field: `sizes.${i}.${field}`,
+      });
+    }
+  });
+}
+
 function jobInput(input: PlanInput, sha256: string, seed: number | null): JobInput {
   if (input.kind === 'random') return { kind: 'random', frames: input.frames, seed: input.seed ?? seed! };
   return {
@@ -590,6 +650,7 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     vddV: job.vddV ?? undefined,
     temperatureC: job.temperatureC ?? undefined,
     framePeriodS: job.framePeriodS ?? undefined,
+    sizing: job.sizing ?? undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -622,7 +683,15 @@ function jobLabel(job: JobContent): string {
     ...(job.vddV != null ? [`VDD ${formatSi(job.vddV, 'V')}`] : []),
     ...(job.temperatureC != null ? [`${job.temperatureC} C`] : []),
     ...(job.framePeriodS != null ? [`frame ${formatSi(job.framePeriodS, 's')}`] : []),
+    ...(job.sizing != null ? [sizingText(job.sizing)] : []),
   ].join(' ');
+}
+
+/** A sizes entry as labels and conditions show it: `mirrorLengthUm=12 switchWidthUm=0.5`, in schema order. */
+export function sizingText(sizing: Partial<Sizing>): string {
+  return SIZING_FIELDS.filter((f) => sizing[f] !== undefined)
+    .map((f) => `${f}=${sizing[f]}`)
+    .join(' ');
 }
 
 /**

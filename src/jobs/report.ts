@@ -9,8 +9,9 @@ import { BmruError, parseWith } from '../errors.js';
 import { SpecsSchema, type SpecLimits } from './specs.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../plot/index.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
-import { expandPlan, loadPlan, type Job } from './plan.js';
-import { nominalVddV } from './run.js';
+import { expandPlan, loadPlan, sizingText, type Job } from './plan.js';
+import { nominalSizing, nominalVddV } from './run.js';
+import type { Sizing } from '../netlist/process.js';
 import {
   acquireLock,
   outPaths,
@@ -147,6 +148,7 @@ export function conditionOf(j: Job): string {
     ...(j.vddV != null ? [formatSi(j.vddV, 'V')] : []),
     ...(j.temperatureC != null ? [`${j.temperatureC} C`] : []),
     ...(j.framePeriodS != null ? [`frame ${formatSi(j.framePeriodS, 's')}`] : []),
+    ...(j.sizing != null ? [sizingText(j.sizing)] : []),
   ];
   return parts.length === 0 ? '-' : parts.join(' ');
 }
@@ -215,6 +217,8 @@ export interface OpenedBatch {
   readonly nominalVddV?: Readonly<Record<string, number>>;
   /** Each model's own frame period (s) by plan path, when the plan sweeps frame periods. */
   readonly modelFrameS?: Readonly<Record<string, number>>;
+  /** Each process's own device sizes (um) by plan reference; undefined for a folder written before size sweeps. */
+  readonly nominalSizing?: Readonly<Record<string, Sizing>>;
 }
 
 /** A plan file (expanded now) or an output folder (its jobs.json). */
@@ -237,6 +241,7 @@ export async function openBatch(
       specs: parseWith(SpecsSchema, file.specs ?? {}, `${paths.jobs} (specs)`) as SpecLimits,
       ...(file.nominalVddV === undefined ? {} : { nominalVddV: file.nominalVddV }),
       ...(file.modelFrameS === undefined ? {} : { modelFrameS: file.modelFrameS }),
+      ...(file.nominalSizing === undefined ? {} : { nominalSizing: file.nominalSizing }),
     };
   }
   // A plan run with --unit-current has jobs of their own (another I_unit, other ids): the same flag finds them.
@@ -250,6 +255,7 @@ export async function openBatch(
     specs: plan.specs,
     nominalVddV: nominalVddV(expanded),
     modelFrameS: expanded.modelFrameS,
+    nominalSizing: nominalSizing(expanded),
   };
 }
 

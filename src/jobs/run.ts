@@ -18,6 +18,7 @@ import { checkHwawareFits, type HwawareBuilder, type HwawareSource } from '../co
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
+import type { Sizing } from '../netlist/process.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
 import { classifyFailure, type Failure } from './failure.js';
@@ -215,7 +216,13 @@ export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
     specs: plan.specs,
     nominalVddV: nominalVddV(expanded),
     modelFrameS: expanded.modelFrameS,
+    nominalSizing: nominalSizing(expanded),
   };
+}
+
+/** Each process's own device sizes (um) by the plan's reference to it. */
+export function nominalSizing(expanded: ExpandedPlan): Record<string, Sizing> {
+  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, p.process.sizing]));
 }
 
 /** Each process's own supply (V) by the plan's reference to it. */
@@ -327,7 +334,10 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
       : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C });
   // The sweep axes: the calibration stays the one measured at the process's own VDD (the question is how the built
   // circuit behaves when the supply or the temperature moves, as the corners analysis asks it).
-  const process = corner.process ?? p.process;
+  // A sizes entry: the same calibration (measured at the process's own sizes), so the sweep asks how the circuit
+  // moves when only its layout changes.
+  const cornered = corner.process ?? p.process;
+  const process = job.sizing != null ? { ...cornered, sizing: { ...cornered.sizing, ...job.sizing } } : cornered;
   return cosimulate(net, inputs, {
     ...(job.reference ? { reference: job.reference } : {}),
     ...(hwaware === undefined ? {} : { hwaware }),

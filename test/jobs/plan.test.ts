@@ -332,6 +332,56 @@ describe('plan references', () => {
     expect((await inputError(plan('s6.yaml', `${text}unitCurrents: []\n`))).field).toBe('unitCurrents');
   });
 
+  it('sweeps device sizes innermost: one job per entry, labelled with the fields it sets; none: ids as before', async () => {
+    const swept = await expandPlan(
+      await plan(
+        'z0.yaml',
+        `${text}framePeriods: [0.01, 0.005]\nsizes:\n  - { mirrorLengthUm: 8 }\n  - { mirrorLengthUm: 12, switchWidthUm: 0.5 }\n`,
+      ),
+    );
+    expect(swept.jobs).toHaveLength(4);
+    expect(swept.jobs.map((j) => [j.framePeriodS, j.sizing])).toEqual([
+      [0.01, { mirrorLengthUm: 8 }],
+      [0.01, { mirrorLengthUm: 12, switchWidthUm: 0.5 }],
+      [0.005, { mirrorLengthUm: 8 }],
+      [0.005, { mirrorLengthUm: 12, switchWidthUm: 0.5 }],
+    ]);
+    expect(new Set(swept.jobs.map((j) => j.id)).size).toBe(4);
+    expect(swept.jobs[3].label).toBe('kws-example clip-101.csv c180 frame 5 ms mirrorLengthUm=12 switchWidthUm=0.5');
+    const plain = await expandPlan(await plan('z1.yaml', text));
+    expect(plain.jobs[0].sizing).toBeNull();
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], sizing: undefined }, true));
+    // The key order of an entry does not change the id (canonical JSON).
+    const a = await expandPlan(await plan('z2.yaml', `${text}sizes: [{ mirrorLengthUm: 12, switchWidthUm: 0.5 }]\n`));
+    const b = await expandPlan(await plan('z3.yaml', `${text}sizes: [{ switchWidthUm: 0.5, mirrorLengthUm: 12 }]\n`));
+    expect(a.jobs[0].id).toBe(b.jobs[0].id);
+    expect(a.jobs[0].id).not.toBe(plain.jobs[0].id);
+  });
+
+  it('refuses sizes entries with unknown or missing fields, non-numbers, and devices the process cannot draw', async () => {
+    const unknown = await inputError(plan('z4.yaml', `${text}sizes: [{ mirrorLength: 8 }]\n`));
+    expect(unknown.field).toBe('sizes.0');
+    expect(unknown.message).toContain('mirrorLength');
+    expect(unknown.message).toContain('unitWidthUm, mirrorLengthUm, switchWidthUm, switchLengthUm');
+    const empty = await inputError(plan('z5.yaml', `${text}sizes: [{ mirrorLengthUm: 8 }, {}]\n`));
+    expect(empty.field).toBe('sizes.1');
+    expect(empty.message).toContain('at least one of');
+    expect((await inputError(plan('z6.yaml', `${text}sizes: [{ unitWidthUm: -2 }]\n`))).field).toBe(
+      'sizes.0.unitWidthUm',
+    );
+    expect((await inputError(plan('z7.yaml', `${text}sizes: [{ switchLengthUm: 8um }]\n`))).field).toBe(
+      'sizes.0.switchLengthUm',
+    );
+    // c180's process.json: minLengthUm 0.18, minWidthUm 0.22 (models/c180/process.json).
+    const short = await inputError(expandPlan(await plan('z8.yaml', `${text}sizes: [{ mirrorLengthUm: 0.1 }]\n`)));
+    expect(short).toMatchObject({ file: path.join(dir, 'z8.yaml'), field: 'sizes.0.mirrorLengthUm' });
+    expect(short.message).toContain('>= 0.18 um');
+    expect(short.message).toContain('got 0.1');
+    const narrow = await inputError(expandPlan(await plan('z9.yaml', `${text}sizes: [{ switchWidthUm: 0.2 }]\n`)));
+    expect(narrow.field).toBe('sizes.0.switchWidthUm');
+    expect(narrow.message).toContain('>= 0.22 um');
+  });
+
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
     const e = await inputError(plan('r3.yaml', `${text}reference: hwaware\n`));
     expect(e.field).toBe('reference');

@@ -234,7 +234,9 @@ describe('runBatch', () => {
     expect(rows.map((row) => row.condition)).toEqual(['frame 10 ms', 'frame 5 ms']);
     // The datasheet from the output folder alone: jobs.json keeps the model's own 10 ms, the typical condition.
     const opened = await openBatch(e.plan.outDir);
-    const sheet = buildDatasheet('frames', opened.jobs, records, {}, opened.nominalVddV!, opened.modelFrameS);
+    const sheet = buildDatasheet('frames', opened.jobs, records, {}, opened.nominalVddV!, {
+      modelFrameS: opened.modelFrameS,
+    });
     expect(sheet.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual(['frame 10 ms']);
 
     // A period below the process's range fails its job as bad input, naming the plan's field, before ngspice.

@@ -578,7 +578,10 @@ async function writeDatasheet(batch: OpenedBatch, records: ReadonlyMap<string, R
       'this jobs.json was written before datasheets (it lacks nominalVddV): run `bmru batch run <plan>` again (finished jobs are skipped), or give the plan file',
       { file: batch.paths.jobs, field: 'nominalVddV' },
     );
-  const sheet = buildDatasheet(batch.name, batch.jobs, records, batch.specs, batch.nominalVddV, batch.modelFrameS);
+  const sheet = buildDatasheet(batch.name, batch.jobs, records, batch.specs, batch.nominalVddV, {
+    modelFrameS: batch.modelFrameS,
+    sizing: batch.nominalSizing,
+  });
   const mdFile = join(batch.paths.dir, 'datasheet.md');
   const htmlFile = join(batch.paths.dir, 'datasheet.html');
   await writeFileAtomic(mdFile, datasheetMarkdown(sheet));
