@@ -1,7 +1,6 @@
 /**
  * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature x
- * frame period), expanded into jobs whose
- * ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
+ * frame period x device sizes), expanded into jobs whose ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
  * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
  * the same id for the same work and skips it when its result exists.
  */

@@ -43,6 +43,19 @@ async function planOf(
   return expandPlan(await parsePlan(text, path.join(dir, `${name}.yaml`)));
 }
 
+/**
+ * switching.json / switching.csv in the temp dir: one cell whose input the circuit keeps (weights 1, unlike the
+ * fixture's tinyModel): the candidate is x itself, thresholds beta_lo 0.3 / beta_hi 0.5, so on
+ * x = 0 0.8 0.8 0 0.8 0.8 the model's states are 0 1 1 0 1 1 and class 1 (ON) decides. A circuit that never
+ * switched would agree on 2 of 6 frames.
+ */
+async function writeSwitchingModel(): Promise<void> {
+  const model = JSON.parse(tinyModel(0)) as { tensors: Record<string, unknown> };
+  model.tensors['pre.weight'] = [[1]];
+  await writeFile(path.join(dir, 'switching.json'), JSON.stringify(model));
+  await writeFile(path.join(dir, 'switching.csv'), 'x\n0\n0.8\n0.8\n0\n0.8\n0.8\n');
+}
+
 /** A shell script standing in for ngspice: answers `-v` like ngspice 39, then crashes `crashes` times (-1: always). */
 async function fakeNgspice(name: string, crashes: number): Promise<string> {
   const file = path.join(dir, name);
@@ -182,13 +195,7 @@ describe('runBatch', () => {
   });
 
   it('sweeps the frame period into the deck (input steps, tstop) and the sampling: the circuit still agrees at 10 and 5 ms', async () => {
-    // One cell whose input the circuit keeps (weights 1, unlike the fixture's tinyModel): the candidate is x itself,
-    // thresholds beta_lo 0.3 / beta_hi 0.5, so on x = 0 0.8 0.8 0 0.8 0.8 the model's states are 0 1 1 0 1 1 and
-    // class 1 (ON) decides. A circuit that never switched would agree on 2 of 6 frames.
-    const model = JSON.parse(tinyModel(0)) as { tensors: Record<string, unknown> };
-    model.tensors['pre.weight'] = [[1]];
-    await writeFile(path.join(dir, 'switching.json'), JSON.stringify(model));
-    await writeFile(path.join(dir, 'switching.csv'), 'x\n0\n0.8\n0.8\n0\n0.8\n0.8\n');
+    await writeSwitchingModel();
     const spy = path.join(dir, 'frame-spy.sh');
     const log = path.join(dir, 'frame-spy.log');
     await writeFile(
@@ -247,6 +254,65 @@ describe('runBatch', () => {
     expect(bad.failure?.message).toContain('framePeriods');
     expect(bad.failure?.message).toContain('short.yaml');
     expect(bad.failure?.message).toContain('10 us');
+  });
+
+  it('builds each sizes entry into the deck it runs, with the one calibration, and the circuit still agrees', async () => {
+    await writeSwitchingModel();
+    const spy = path.join(dir, 'sizes-spy.sh');
+    const log = path.join(dir, 'sizes-spy.log');
+    await writeFile(
+      spy,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "-v" ]; then exec ngspice -v; fi',
+        'for a; do last="$a"; done',
+        `{ echo "deck"; grep -E '^Md_x0p_p ' "$last"; } >> ${log}`,
+        'exec ngspice "$@"',
+        '',
+      ].join('\n'),
+    );
+    await chmod(spy, 0o755);
+    const text = [
+      'name: sizes',
+      'process: c180',
+      'models: [switching.json]',
+      'inputs: [switching.csv]',
+      'out: out-sizes',
+      'sizes: [{ mirrorLengthUm: 8 }, { mirrorLengthUm: 12 }]',
+      '',
+    ].join('\n');
+    const e = await expandPlan(await parsePlan(text, path.join(dir, 'sizes.yaml')));
+    const r = await runBatch(e, { workers: 1, workRoot: dir, ngspiceBin: spy });
+    expect(r).toMatchObject({ ok: 2, failed: 0 });
+    // The input's PMOS diode is a mirror device: W = unitWidthUm 2 um, L as the entry says; junctions from W and
+    // c180's 0.48 um diffusion (AD = 2 x 0.48 = 0.96 p, PD = 2 (2 + 0.48) = 4.96 u) do not depend on L.
+    const decks = (await readFile(log, 'utf8'))
+      .split('deck\n')
+      .slice(1)
+      .map((d) => d.trim())
+      .sort();
+    expect(decks).toEqual([
+      'Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=12u ad=0.96p as=0.96p pd=4.96u ps=4.96u',
+      'Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u',
+    ]);
+    const records = await readAllResults(r.paths);
+    for (const job of e.jobs) {
+      const rec = records.get(job.id)!;
+      expect(rec.job.sizing).toEqual(job.sizing);
+      // Both built with c180's one calibration.json (the jobs share its hash).
+      expect(rec.job.process.calibrationSha256).toBe(e.jobs[0].process.calibrationSha256);
+      expect(rec.cosim?.references?.trained).toMatchObject({ stateAgreement: 1, circuitDecision: 1 });
+    }
+    expect(aggregate(e.jobs, records, e.plan.tolerances).map((row) => row.condition)).toEqual([
+      'mirrorLengthUm=8',
+      'mirrorLengthUm=12',
+    ]);
+    const opened = await openBatch(e.plan.outDir);
+    const sheet = buildDatasheet('sizes', opened.jobs, records, {}, opened.nominalVddV!, {
+      sizing: opened.nominalSizing,
+    });
+    // c180's own mirrors are 8 um long (models/c180/process.json sizing).
+    expect(sheet.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual(['mirrorLengthUm=8']);
   });
 
   it('reruns failed jobs only when asked', async () => {
