@@ -382,6 +382,19 @@ describe('plan references', () => {
     expect(narrow.message).toContain('>= 0.22 um');
   });
 
+  it('expands the shipped frame-period and sizes examples: 3 jobs each, typ among them', async () => {
+    const frames = await expandPlan(await loadPlan(path.join(EXAMPLE, 'frame-example.yaml')));
+    expect(frames.jobs.map((j) => j.framePeriodS)).toEqual([0.01, 0.005, 0.0025]);
+    expect(frames.modelFrameS).toEqual({ 'kws-example.json': 0.01 });
+    const sizes = await expandPlan(await loadPlan(path.join(EXAMPLE, 'sizes-example.yaml')));
+    expect(sizes.jobs.map((j) => j.sizing?.mirrorLengthUm)).toEqual([8, 4, 16]);
+    expect(sizes.jobs.map((j) => j.label)).toEqual([
+      'kws-example clip-101.csv c180 mirrorLengthUm=8',
+      'kws-example clip-101.csv c180 mirrorLengthUm=4',
+      'kws-example clip-101.csv c180 mirrorLengthUm=16',
+    ]);
+  });
+
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
     const e = await inputError(plan('r3.yaml', `${text}reference: hwaware\n`));
     expect(e.field).toBe('reference');
