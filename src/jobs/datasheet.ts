@@ -1,7 +1,7 @@
 /**
  * A CACE-style datasheet of a batch (`bmru batch report --datasheet`): per spec the minimum, typical and maximum
- * value across the conditions a plan swept (corner, I_unit, VDD, temperature, frame period), the plan's limit, and
- * pass/fail.
+ * value across the conditions a plan swept (corner, I_unit, VDD, temperature, frame period, device sizes), the
+ * plan's limit, and pass/fail.
  *
  * A condition is the jobs of one model on one process at one corner and one set of sweep values (its inputs and
  * seeds); its value of a spec is taken over those jobs (a mean, the worst input, the largest delay: see SPECS), and

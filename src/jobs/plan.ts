@@ -1,8 +1,9 @@
 /**
  * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature x
- * frame period x device sizes), expanded into jobs whose ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
- * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
- * the same id for the same work and skips it when its result exists.
+ * frame period x device sizes), expanded into jobs whose ids are content hashes. An id depends on what the job
+ * computes (file contents, process files, corner, seed, sweep values, toolkit version), never on paths, order or
+ * machine, so a rerun, a second machine or a Slurm array task finds the same id for the same work and skips it when
+ * its result exists.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -616,7 +617,8 @@ type JobContent = Omit<Job, 'id' | 'fingerprint' | 'index' | 'label'>;
  * files, corner, seeds, calibration on/off and the toolkit version, and the verdict's reference and the
  * hardware-aware model's content where the plan names them (absent otherwise, so that jobs judged against the
  * default reference keep the ids they had before references could be chosen; the default itself belongs to the
- * toolkit version). Paths, labels and plan order are left out so that the same work has the same id wherever the
+ * toolkit version), and the sweep values (I_unit, VDD, temperature, frame period, sizes entry; each absent when not
+ * swept, so adding an axis leaves the ids of plans without it as they were). Paths, labels and plan order are left out so that the same work has the same id wherever the
  * files sit.
  */
 export function jobId(job: JobContent, calibrated: boolean, generator: string = GENERATOR): string {
