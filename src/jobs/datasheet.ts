@@ -1,6 +1,7 @@
 /**
  * A CACE-style datasheet of a batch (`bmru batch report --datasheet`): per spec the minimum, typical and maximum
- * value across the conditions a plan swept (corner, I_unit, VDD, temperature), the plan's limit, and pass/fail.
+ * value across the conditions a plan swept (corner, I_unit, VDD, temperature, frame period, device sizes), the
+ * plan's limit, and pass/fail.
  *
  * A condition is the jobs of one model on one process at one corner and one set of sweep values (its inputs and
  * seeds); its value of a spec is taken over those jobs (a mean, the worst input, the largest delay: see SPECS), and
@@ -14,6 +15,7 @@ import { NOMINAL_TEMPERATURE_C } from '../netlist/corners.js';
 import { formatSi } from '../netlist/ranges.js';
 import { escapeHtml } from '../plot/index.js';
 import type { Job } from './plan.js';
+import type { Sizing } from '../netlist/process.js';
 import { conditionOf } from './report.js';
 import { SPEC_NAMES, type SpecLimit, type SpecLimits, type SpecName } from './specs.js';
 import type { CosimRecord, ResultRecord } from './store.js';
@@ -173,7 +175,10 @@ export interface Datasheet {
 
 /**
  * The datasheet of a batch. `nominalVddV` maps each process reference (`job.process.ref`) to its own supply: the
- * VDD of jobs that do not sweep it (their power) and the typical condition's.
+ * VDD of jobs that do not sweep it (their power) and the typical condition's. `own.modelFrameS` maps each model's
+ * plan path to its own frame period, the typical one when the plan sweeps frame periods, and `own.sizing` each
+ * process reference to its own device sizes, the typical ones when the plan sweeps `sizes` (missing there: no
+ * condition is typical).
  *
  * @throws Error naming the process reference when `nominalVddV` lacks it
  */
@@ -183,6 +188,10 @@ export function buildDatasheet(
   records: ReadonlyMap<string, ResultRecord>,
   limits: SpecLimits,
   nominalVddV: Readonly<Record<string, number>>,
+  own: {
+    readonly modelFrameS?: Readonly<Record<string, number>>;
+    readonly sizing?: Readonly<Record<string, Sizing>>;
+  } = {},
 ): Datasheet {
   const sections = new Map<string, Job[]>();
   for (const j of jobs) {
@@ -198,29 +207,57 @@ export function buildDatasheet(
     sections: [...sections.values()].map((sj) => {
       const vdd = nominalVddV[sj[0].process.ref];
       if (vdd === undefined) throw new Error(`no nominal VDD for process ${sj[0].process.ref}`);
-      return buildSection(sj, records, limits, vdd);
+      return buildSection(sj, records, limits, vdd, {
+        frameS: own.modelFrameS?.[sj[0].model.path] ?? null,
+        sizing: own.sizing?.[sj[0].process.ref] ?? null,
+      });
     }),
   };
 }
 
-/** The typical condition's test: nominal VDD and temperature, the typical corner, the section's first I_unit. */
-function isTypical(j: Job, nominalVddV: number, firstUnitCurrentA: number | null): boolean {
+/** What the section's model and process call their own (null: unknown, then no job sweeping it is typical). */
+interface Own {
+  readonly frameS: number | null;
+  readonly sizing: Sizing | null;
+}
+
+/**
+ * The typical condition's test: nominal VDD and temperature, the typical corner, the section's first I_unit, the
+ * model's own frame period and the process's own device sizes.
+ */
+function isTypical(j: Job, nominalVddV: number, firstUnitCurrentA: number | null, own: Own): boolean {
+  const modelFrameS = own.frameS;
   return (
     (j.corner === null || j.corner === TYPICAL_CORNER) &&
     (j.vddV == null || Math.abs(j.vddV - nominalVddV) <= VDD_MATCH_V) &&
     (j.temperatureC == null || j.temperatureC === NOMINAL_TEMPERATURE_C) &&
-    (j.unitCurrentA ?? null) === firstUnitCurrentA
+    (j.unitCurrentA ?? null) === firstUnitCurrentA &&
+    (j.framePeriodS == null ||
+      (modelFrameS !== null && Math.abs(j.framePeriodS - modelFrameS) <= FRAME_MATCH_REL * modelFrameS)) &&
+    (j.sizing == null || (own.sizing !== null && ownSizes(j.sizing, own.sizing)))
+  );
+}
+
+/** Whether every field a sizes entry sets is the process's own value. */
+function ownSizes(entry: Partial<Sizing>, sizing: Sizing): boolean {
+  return (Object.entries(entry) as [keyof Sizing, number][]).every(
+    ([field, um]) => Math.abs(um - sizing[field]) <= SIZE_MATCH_REL * sizing[field],
   );
 }
 
 /** Two supplies closer than this are one (a plan writes 0.9 where the process says 0.9: float text either way). */
 const VDD_MATCH_V = 1e-9;
+/** Two frame periods this close (relative) are one: 0.01 in a plan and 1e-2 from a safetensors header's text. */
+const FRAME_MATCH_REL = 1e-9;
+/** The same for device sizes (um): a plan's 8 and a process.json's 8.0. */
+const SIZE_MATCH_REL = 1e-9;
 
 function buildSection(
   jobs: readonly Job[],
   records: ReadonlyMap<string, ResultRecord>,
   limits: SpecLimits,
   nominalVddV: number,
+  own: Own,
 ): SheetSection {
   const first = jobs[0];
   // Jobs are in plan order with the I_unit sweep outside VDD and temperature: the first job has the plan's first.
@@ -245,7 +282,7 @@ function buildSection(
       }
     return {
       label,
-      typical: isTypical(gj[0], nominalVddV, firstUnitCurrentA),
+      typical: isTypical(gj[0], nominalVddV, firstUnitCurrentA, own),
       jobs: gj.length,
       ok: figures.length,
       values,
@@ -256,11 +293,21 @@ function buildSection(
       ? "the model's own I_unit"
       : `I_unit ${formatSi(firstUnitCurrentA, 'A')} (the plan's first)`;
   const cornerRule = jobs.some((j) => j.corner !== null) ? `corner ${TYPICAL_CORNER}, ` : '';
+  const frameRule = !jobs.some((j) => j.framePeriodS != null)
+    ? ''
+    : own.frameS === null
+      ? ", the model's own frame period (unknown: the model did not load)"
+      : `, frame ${formatSi(own.frameS, 's')} (the model's own)`;
+  const sizingRule = !jobs.some((j) => j.sizing != null)
+    ? ''
+    : own.sizing === null
+      ? ", the process's own sizes (unknown: a jobs.json from before size sweeps)"
+      : ", the process's own sizes";
   return {
     model: basename(first.model.path),
     process: first.process.name,
     nominalVddV,
-    typicalRule: `${cornerRule}VDD ${formatSi(nominalVddV, 'V')} (the process's), ${NOMINAL_TEMPERATURE_C} C, ${unitRule}`,
+    typicalRule: `${cornerRule}VDD ${formatSi(nominalVddV, 'V')} (the process's), ${NOMINAL_TEMPERATURE_C} C, ${unitRule}${frameRule}${sizingRule}`,
     conditions,
     specs: SPEC_NAMES.map((name) => specRow(name, conditions, limits[name] ?? null)),
   };

@@ -1,8 +1,9 @@
 /**
- * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature), expanded into jobs whose
- * ids are content hashes. An id depends on what the job computes (file contents, process files, corner, seed,
- * toolkit version), never on paths, order or machine, so a rerun, a second machine or a Slurm array task finds
- * the same id for the same work and skips it when its result exists.
+ * Batch plans: a YAML file naming models x input sets x processes x corners x seeds (x I_unit x VDD x temperature x
+ * frame period x device sizes), expanded into jobs whose ids are content hashes. An id depends on what the job
+ * computes (file contents, process files, corner, seed, sweep values, toolkit version), never on paths, order or
+ * machine, so a rerun, a second machine or a Slurm array task finds the same id for the same work and skips it when
+ * its result exists.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,12 +13,13 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
 import { strictObject } from '../util/schema.js';
-import { loadProcess, type Process } from '../netlist/process.js';
+import { loadProcess, SizingSchema, type Process, type Sizing } from '../netlist/process.js';
 import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
 import { DEFAULT_TOLERANCES, loadTolerances, parseTolerances, type Tolerances } from '../compare/tolerance.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { processCorners } from '../netlist/corners.js';
 import { MAX_FRAMES } from '../model/limits.js';
+import { loadModel } from '../model/load.js';
 import { DEFAULT_MAX_TRANSISTORS } from '../netlist/budget.js';
 import { formatSi } from '../netlist/ranges.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../compare/references.js';
@@ -49,6 +51,14 @@ const InputEntrySchema = z.union(
   },
 );
 
+/** The fields of process.json `sizing` a plan's `sizes` entry may override (um). */
+const SIZING_FIELDS = Object.keys(SizingSchema.shape) as (keyof Sizing)[];
+
+/** One `sizes` entry: some fields of the process's `sizing` (um), at least one. */
+const SizesEntrySchema = SizingSchema.partial().refine((o) => Object.keys(o).length > 0, {
+  error: `expected at least one of ${SIZING_FIELDS.join(', ')} (um)`,
+});
+
 const PlanSchema = strictObject({
   /** Names the default output folder `out/batch-<name>`. */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - only (it names a folder)'),
@@ -72,6 +82,10 @@ const PlanSchema = strictObject({
   unitCurrents: z.array(z.number().positive()).min(1).optional(),
   vdd: z.array(z.number().positive()).min(1).optional(),
   temperatures: z.array(z.number().min(-273.15)).min(1).optional(),
+  /** Frame period (s) for every model instead of its own `frameS`: input steps, reset releases and sampling follow it. */
+  framePeriods: z.array(z.number().positive()).min(1).optional(),
+  /** Device sizes (um) replacing fields of each process's `sizing`, built with the process's own calibration. */
+  sizes: z.array(SizesEntrySchema).min(1).optional(),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
@@ -127,6 +141,10 @@ export interface Plan {
   readonly unitCurrents?: readonly number[];
   readonly vddV?: readonly number[];
   readonly temperaturesC?: readonly number[];
+  /** Frame periods (s) replacing each model's own; undefined: not swept. */
+  readonly framePeriodsS?: readonly number[];
+  /** Overrides of the processes' `sizing` (um), one job each; undefined: not swept. */
+  readonly sizes?: readonly Partial<Sizing>[];
   /** Datasheet limits per spec; empty when the plan has no `specs:`. */
   readonly specs: SpecLimits;
 }
@@ -225,6 +243,8 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(raw.unitCurrents === undefined ? {} : { unitCurrents: raw.unitCurrents }),
     ...(raw.vdd === undefined ? {} : { vddV: raw.vdd }),
     ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
+    ...(raw.framePeriods === undefined ? {} : { framePeriodsS: raw.framePeriods }),
+    ...(raw.sizes === undefined ? {} : { sizes: raw.sizes }),
     specs: (raw.specs ?? {}) as SpecLimits,
   };
 }
@@ -302,7 +322,7 @@ export interface Job {
    * edit of the code (the batch store, keyed by `id`, still never reuses another code's result).
    */
   readonly fingerprint: string;
-  /** Position in plan order (models x inputs x processes x corners x seeds); `--slice` uses it. */
+  /** Position in plan order (models x inputs x processes x corners x seeds x the sweeps); `--slice` uses it. */
   readonly index: number;
   /** Short human-readable description. */
   readonly label: string;
@@ -330,6 +350,13 @@ export interface Job {
   readonly vddV?: number | null;
   /** Temperature (C) of the simulation (plan `temperatures`); null (or absent): the process's nominal. */
   readonly temperatureC?: number | null;
+  /** Frame period (s) instead of the model's `frameS` (plan `framePeriods`); null (or absent): the model's. */
+  readonly framePeriodS?: number | null;
+  /**
+   * Fields of the process's `sizing` replaced for this job (um, plan `sizes`); null (or absent): the process's. The
+   * calibration stays the process's, measured at its own sizes.
+   */
+  readonly sizing?: Partial<Sizing> | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -353,6 +380,11 @@ export interface ExpandedPlan {
   readonly jobs: readonly Job[];
   /** Jobs dropped because an earlier one has the same id. */
   readonly duplicates: number;
+  /**
+   * Each model's own frame period (s) by its plan path, read only when the plan sweeps frame periods (the datasheet's
+   * typical condition); a model that does not load is left out here and fails its own jobs.
+   */
+  readonly modelFrameS: Readonly<Record<string, number>>;
 }
 
 /**
@@ -391,7 +423,10 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
   for (const [i, ref] of plan.processes.entries()) {
     processes.set(ref, await planProcess(ref, plan, i));
   }
-  for (const p of processes.values()) checkCorners(p, plan);
+  for (const p of processes.values()) {
+    checkCorners(p, plan);
+    checkSizes(p, plan);
+  }
   const fileHashes = new Map<string, Promise<string>>();
   const hashFile = (file: string, field: string) => {
     if (!fileHashes.has(file)) fileHashes.set(file, sha256File(file, { file: plan.file, field }));
@@ -419,45 +454,80 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
       for (const p of processes.values()) {
         for (const corner of plan.corners ?? [null]) {
           for (const seed of plan.seeds ?? [null]) {
-            for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null]) {
-              for (const vddV of plan.vddV ?? [null]) {
-                for (const temperatureC of plan.temperaturesC ?? [null]) {
-                  const content = {
-                    model,
-                    input: jobInput(input, inputFileHashes[i], seed),
-                    process: {
-                      ref: p.ref,
-                      name: p.process.name,
-                      sha256: p.sha256,
-                      calibrationSha256: p.calibrationSha256,
-                      deckSha256: await deckHash(p, corner),
-                    },
-                    corner,
-                    seed,
-                    spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
-                    reference: plan.reference ?? null,
-                    hwaware,
-                    unitCurrentA,
-                    vddV,
-                    temperatureC,
-                  };
-                  const id = jobId(content, plan.calibrated);
-                  if (seen.has(id)) {
-                    duplicates++;
-                    continue;
-                  }
-                  seen.add(id);
-                  const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
-                  jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
-                }
+            for (const sweep of planSweeps(plan)) {
+              const content = {
+                model,
+                input: jobInput(input, inputFileHashes[i], seed),
+                process: {
+                  ref: p.ref,
+                  name: p.process.name,
+                  sha256: p.sha256,
+                  calibrationSha256: p.calibrationSha256,
+                  deckSha256: await deckHash(p, corner),
+                },
+                corner,
+                seed,
+                spiceSeed: p.process.instance === 'X' ? (seed ?? 1) : null,
+                reference: plan.reference ?? null,
+                hwaware,
+                ...sweep,
+              };
+              const id = jobId(content, plan.calibrated);
+              if (seen.has(id)) {
+                duplicates++;
+                continue;
               }
+              seen.add(id);
+              const fingerprint = jobId(content, plan.calibrated, TOOLKIT_VERSION);
+              jobs.push({ id, fingerprint, index: jobs.length, label: jobLabel(content), ...content });
             }
           }
         }
       }
     }
   }
-  return { plan, processes, jobs, duplicates };
+  const modelFrameS = plan.framePeriodsS === undefined ? {} : await modelFramePeriods(plan);
+  return { plan, processes, jobs, duplicates, modelFrameS };
+}
+
+/** One point of a plan's sweep axes: null where the axis is not swept. */
+export interface PlanSweepValues {
+  readonly unitCurrentA: number | null;
+  readonly vddV: number | null;
+  readonly temperatureC: number | null;
+  readonly framePeriodS: number | null;
+  readonly sizing: Partial<Sizing> | null;
+}
+
+/**
+ * The plan's sweep points in plan order: I_unit outermost, then VDD, temperature, frame period, sizes innermost (one
+ * point of nulls without sweeps; `--unit-current` stands in for an unswept I_unit).
+ */
+export function planSweeps(
+  plan: Pick<Plan, 'unitCurrents' | 'unitCurrentA' | 'vddV' | 'temperaturesC' | 'framePeriodsS' | 'sizes'>,
+): PlanSweepValues[] {
+  const points: PlanSweepValues[] = [];
+  for (const unitCurrentA of plan.unitCurrents ?? [plan.unitCurrentA ?? null])
+    for (const vddV of plan.vddV ?? [null])
+      for (const temperatureC of plan.temperaturesC ?? [null])
+        for (const framePeriodS of plan.framePeriodsS ?? [null])
+          for (const sizing of plan.sizes ?? [null])
+            points.push({ unitCurrentA, vddV, temperatureC, framePeriodS, sizing });
+  return points;
+}
+
+/** Each model's own frame period by plan path; models that do not load are left out (their jobs fail as bad input). */
+async function modelFramePeriods(plan: Plan): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    plan.models.map(async (m) => {
+      try {
+        return [[m.path, (await loadModel(m.file)).frameS] as const];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return Object.fromEntries(entries.flat());
 }
 
 async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProcess> {
@@ -504,6 +574,28 @@ function checkCorners(p: PlanProcess, plan: Plan): void {
   });
 }
 
+/**
+ * Every `sizes` entry applied to a process must give devices the process can draw: widths >= minWidthUm, lengths
+ * >= minLengthUm and <= maxLengthUm (where the kit's models end).
+ */
+function checkSizes(p: PlanProcess, plan: Plan): void {
+  const { minWidthUm, minLengthUm, maxLengthUm } = p.process;
+  plan.sizes?.forEach((entry, i) => {
+    for (const [field, um] of Object.entries(entry) as [keyof Sizing, number][]) {
+      const length = field.endsWith('LengthUm');
+      const min = length ? minLengthUm : minWidthUm;
+      const max = length ? maxLengthUm : undefined;
+      if (um >= min && (max === undefined || um <= max)) continue;
+      const range = `>= ${min} um${max === undefined ? '' : ` and <= ${max} um`}`;
+      const rules = length ? `minLengthUm${max === undefined ? '' : ', maxLengthUm'}` : 'minWidthUm';
+      throw new InputError(`expected ${range} (process ${p.process.name}, ${p.ref}: its ${rules}), got ${um}`, {
+        file: plan.file,
+        field: `sizes.${i}.${field}`,
+      });
+    }
+  });
+}
+
 function jobInput(input: PlanInput, sha256: string, seed: number | null): JobInput {
   if (input.kind === 'random') return { kind: 'random', frames: input.frames, seed: input.seed ?? seed! };
   return {
@@ -525,7 +617,8 @@ type JobContent = Omit<Job, 'id' | 'fingerprint' | 'index' | 'label'>;
  * files, corner, seeds, calibration on/off and the toolkit version, and the verdict's reference and the
  * hardware-aware model's content where the plan names them (absent otherwise, so that jobs judged against the
  * default reference keep the ids they had before references could be chosen; the default itself belongs to the
- * toolkit version). Paths, labels and plan order are left out so that the same work has the same id wherever the
+ * toolkit version), and the sweep values (I_unit, VDD, temperature, frame period, sizes entry; each absent when not
+ * swept, so adding an axis leaves the ids of plans without it as they were). Paths, labels and plan order are left out so that the same work has the same id wherever the
  * files sit.
  */
 export function jobId(job: JobContent, calibrated: boolean, generator: string = GENERATOR): string {
@@ -557,6 +650,8 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     unitCurrentA: job.unitCurrentA ?? undefined,
     vddV: job.vddV ?? undefined,
     temperatureC: job.temperatureC ?? undefined,
+    framePeriodS: job.framePeriodS ?? undefined,
+    sizing: job.sizing ?? undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -588,7 +683,16 @@ function jobLabel(job: JobContent): string {
     ...(job.unitCurrentA != null ? [`at ${formatSi(job.unitCurrentA, 'A')}`] : []),
     ...(job.vddV != null ? [`VDD ${formatSi(job.vddV, 'V')}`] : []),
     ...(job.temperatureC != null ? [`${job.temperatureC} C`] : []),
+    ...(job.framePeriodS != null ? [`frame ${formatSi(job.framePeriodS, 's')}`] : []),
+    ...(job.sizing != null ? [sizingText(job.sizing)] : []),
   ].join(' ');
+}
+
+/** A sizes entry as labels and conditions show it: `mirrorLengthUm=12 switchWidthUm=0.5`, in schema order. */
+export function sizingText(sizing: Partial<Sizing>): string {
+  return SIZING_FIELDS.filter((f) => sizing[f] !== undefined)
+    .map((f) => `${f}=${sizing[f]}`)
+    .join(' ');
 }
 
 /**

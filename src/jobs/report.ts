@@ -9,8 +9,9 @@ import { BmruError, parseWith } from '../errors.js';
 import { SpecsSchema, type SpecLimits } from './specs.js';
 import { histogram, htmlPage, lineChart, writePlot } from '../plot/index.js';
 import { FAILURE_CLASSES, type FailureClass } from './failure.js';
-import { expandPlan, loadPlan, type Job } from './plan.js';
-import { nominalVddV } from './run.js';
+import { expandPlan, loadPlan, sizingText, type Job } from './plan.js';
+import { nominalSizing, nominalVddV } from './run.js';
+import type { Sizing } from '../netlist/process.js';
 import {
   acquireLock,
   outPaths,
@@ -140,12 +141,14 @@ export function aggregate(
   });
 }
 
-/** A job's sweep values as one cell: `250 pA 0.8 V 85 C`, '-' when it has none. */
+/** A job's sweep values as one cell: `250 pA 800 mV 85 C frame 5 ms`, '-' when it has none. */
 export function conditionOf(j: Job): string {
   const parts = [
     ...(j.unitCurrentA != null ? [formatSi(j.unitCurrentA, 'A')] : []),
     ...(j.vddV != null ? [formatSi(j.vddV, 'V')] : []),
     ...(j.temperatureC != null ? [`${j.temperatureC} C`] : []),
+    ...(j.framePeriodS != null ? [`frame ${formatSi(j.framePeriodS, 's')}`] : []),
+    ...(j.sizing != null ? [sizingText(j.sizing)] : []),
   ];
   return parts.length === 0 ? '-' : parts.join(' ');
 }
@@ -212,6 +215,10 @@ export interface OpenedBatch {
   readonly specs: SpecLimits;
   /** Each process's own supply (V) by plan reference; undefined for a folder written before datasheets. */
   readonly nominalVddV?: Readonly<Record<string, number>>;
+  /** Each model's own frame period (s) by plan path, when the plan sweeps frame periods. */
+  readonly modelFrameS?: Readonly<Record<string, number>>;
+  /** Each process's own device sizes (um) by plan reference; undefined for a folder written before size sweeps. */
+  readonly nominalSizing?: Readonly<Record<string, Sizing>>;
 }
 
 /** A plan file (expanded now) or an output folder (its jobs.json). */
@@ -233,6 +240,8 @@ export async function openBatch(
       tolerances: file.tolerances,
       specs: parseWith(SpecsSchema, file.specs ?? {}, `${paths.jobs} (specs)`) as SpecLimits,
       ...(file.nominalVddV === undefined ? {} : { nominalVddV: file.nominalVddV }),
+      ...(file.modelFrameS === undefined ? {} : { modelFrameS: file.modelFrameS }),
+      ...(file.nominalSizing === undefined ? {} : { nominalSizing: file.nominalSizing }),
     };
   }
   // A plan run with --unit-current has jobs of their own (another I_unit, other ids): the same flag finds them.
@@ -245,6 +254,8 @@ export async function openBatch(
     tolerances: plan.tolerances,
     specs: plan.specs,
     nominalVddV: nominalVddV(expanded),
+    modelFrameS: expanded.modelFrameS,
+    nominalSizing: nominalSizing(expanded),
   };
 }
 

@@ -18,6 +18,7 @@ import { checkHwawareFits, type HwawareBuilder, type HwawareSource } from '../co
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
+import type { Sizing } from '../netlist/process.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
 import { classifyFailure, type Failure } from './failure.js';
@@ -214,7 +215,14 @@ export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
     jobs: expanded.jobs,
     specs: plan.specs,
     nominalVddV: nominalVddV(expanded),
+    modelFrameS: expanded.modelFrameS,
+    nominalSizing: nominalSizing(expanded),
   };
+}
+
+/** Each process's own device sizes (um) by the plan's reference to it. */
+export function nominalSizing(expanded: ExpandedPlan): Record<string, Sizing> {
+  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, p.process.sizing]));
 }
 
 /** Each process's own supply (V) by the plan's reference to it. */
@@ -301,9 +309,15 @@ async function runJob(ctx: RunContext, job: Job): Promise<ResultRecord | undefin
 async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   const { plan, processes } = ctx.expanded;
   const loaded = await ctx.model(job.model.file);
-  // --unit-current: the model at another I_unit; a range error then names the flag, not the model's field.
+  // --unit-current or a swept frame period: the model at another I_unit or frame period; a range error then names
+  // the flag or the plan's field, not the model's.
   const overridden = job.unitCurrentA != null;
-  const net = overridden ? { ...loaded, unitCurrentA: job.unitCurrentA! } : loaded;
+  const framed = job.framePeriodS != null;
+  const net = {
+    ...loaded,
+    ...(overridden ? { unitCurrentA: job.unitCurrentA! } : {}),
+    ...(framed ? { frameS: job.framePeriodS! } : {}),
+  };
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
   // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
@@ -311,6 +325,7 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), {
     file: job.model.file,
     ...(overridden ? { unitField: '--unit-current' } : {}),
+    ...(framed ? { frameFile: plan.file, frameField: 'framePeriods' } : {}),
   });
   const hwaware = await jobHwaware(ctx, job, net);
   const corner: Partial<ReturnType<typeof cornerOptions>> =
@@ -319,7 +334,10 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
       : cornerOptions(p.process, { corner: job.corner, vddScale: 1, temperatureC: NOMINAL_TEMPERATURE_C });
   // The sweep axes: the calibration stays the one measured at the process's own VDD (the question is how the built
   // circuit behaves when the supply or the temperature moves, as the corners analysis asks it).
-  const process = corner.process ?? p.process;
+  // A sizes entry: the same calibration (measured at the process's own sizes), so the sweep asks how the circuit
+  // moves when only its layout changes.
+  const cornered = corner.process ?? p.process;
+  const process = job.sizing != null ? { ...cornered, sizing: { ...cornered.sizing, ...job.sizing } } : cornered;
   return cosimulate(net, inputs, {
     ...(job.reference ? { reference: job.reference } : {}),
     ...(hwaware === undefined ? {} : { hwaware }),

@@ -30,6 +30,7 @@ import type { Tolerances } from '../compare/tolerance.js';
 import type { Failure } from './failure.js';
 import type { Job } from './plan.js';
 import type { SpecLimits } from './specs.js';
+import type { Sizing } from '../netlist/process.js';
 
 export const RESULT_SCHEMA = 'bmru-batch-result/1';
 export const JOBS_SCHEMA = 'bmru-batch-jobs/1';
@@ -93,6 +94,10 @@ export interface JobsFile {
   readonly specs?: SpecLimits;
   /** Each process's own supply (V) by its plan reference, for jobs that do not sweep VDD (absent before datasheets). */
   readonly nominalVddV?: Readonly<Record<string, number>>;
+  /** Each model's own frame period (s) by plan path, when the plan sweeps frame periods (the datasheet's typical). */
+  readonly modelFrameS?: Readonly<Record<string, number>>;
+  /** Each process's own device sizes (um) by plan reference (the datasheet's typical for a `sizes` sweep). */
+  readonly nominalSizing?: Readonly<Record<string, Sizing>>;
 }
 
 /** The files of an output folder. */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { InputError, parseWith } from '../errors.js';
 import { strictObject } from '../util/schema.js';
 
-const SizingSchema = strictObject({
+export const SizingSchema = strictObject({
   /** Width of a unity-gain mirror device (um); weight W is realised as output width |W| * unitWidthUm. */
   unitWidthUm: z.number().positive(),
   /** Channel length of mirrors and bias devices (um). */

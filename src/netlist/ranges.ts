@@ -106,6 +106,8 @@ export interface RangeSource {
   /** Default: the model format's name (`unitCurrentA` in a .json model, else `__metadata__.unit_current_a`). */
   readonly unitField?: string;
   readonly frameField?: string;
+  /** The file that sets the frame period when it is not the model's (a plan's `framePeriods`); default `file`. */
+  readonly frameFile?: string;
 }
 
 export interface RangeCheck {
@@ -157,6 +159,7 @@ export function checkPhysicalRanges(
     lo: number,
     hi: number,
     what: {
+      file?: string;
       field: string;
       index?: number;
       parameter: string;
@@ -171,7 +174,7 @@ export function checkPhysicalRanges(
     const rule = `${what.label} = ${formatSi(value, what.unit)} is ${side} the range ${what.range}`;
     if (!opts.clamp)
       throw new InputError(`${rule}; use --clamp to build it at the nearest end of the range`, {
-        file,
+        file: what.file ?? file,
         field: what.field,
         index: what.index,
       });
@@ -197,6 +200,7 @@ export function checkPhysicalRanges(
     unit: 'A',
   });
   const frameS = fit(net.frameS, fr.min, fr.max, {
+    file: opts.frameFile,
     field: frameField,
     parameter: 'frame_s',
     label: 'the frame time frame_s',

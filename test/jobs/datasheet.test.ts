@@ -144,6 +144,74 @@ describe('datasheet: min / typ / max over the conditions', () => {
   });
 });
 
+describe('datasheet: a swept frame period', () => {
+  // BASE with its temperature axis read as a frame-period axis: 27 C -> 10 ms, 85 C -> 5 ms.
+  const framed = (modelFrameS?: Record<string, number>) => {
+    const jobs = BASE.map(
+      (f, i) => ({ ...fakeJob(i, f), temperatureC: null, framePeriodS: f.temperatureC === 27 ? 0.01 : 0.005 }) as Job,
+    );
+    const records = new Map(jobs.map((j, i) => [j.id, fakeRecord(j, BASE[i])]));
+    return buildDatasheet('fake', jobs, records, {}, { c180: NOMINAL_VDD_V }, { modelFrameS });
+  };
+
+  it("is typical at the model's own frame period", () => {
+    const own10 = framed({ 'm.json': 0.01 });
+    expect(own10.sections[0].conditions.map((c) => [c.label, c.typical])).toEqual([
+      ['1 nA 500 mV frame 10 ms', false],
+      ['1 nA 750 mV frame 10 ms', true],
+      ['1 nA 500 mV frame 5 ms', false],
+      ['1 nA 750 mV frame 5 ms', false],
+    ]);
+    expect(own10.sections[0].typicalRule).toContain("frame 10 ms (the model's own)");
+    // The typical condition's agreement, as in the table above: mean of 1 and 0.875.
+    expect(row(own10, 'stateAgreementTrained').typ).toBe(0.9375);
+    const own5 = framed({ 'm.json': 0.005 });
+    expect(own5.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual([
+      '1 nA 750 mV frame 5 ms',
+    ]);
+    // 750 mV 5 ms: both inputs at 1.
+    expect(row(own5, 'stateAgreementTrained').typ).toBe(1);
+  });
+
+  it("has no typ when the model's own frame period is unknown or was not swept", () => {
+    const unknown = framed();
+    expect(unknown.sections[0].conditions.some((c) => c.typical)).toBe(false);
+    expect(unknown.sections[0].typicalRule).toContain('unknown');
+    expect(framed({ 'm.json': 0.02 }).sections[0].conditions.some((c) => c.typical)).toBe(false);
+  });
+});
+
+describe('datasheet: swept device sizes', () => {
+  // BASE with its temperature axis read as a sizes axis: 27 C -> mirrors at L = 8 um, 85 C -> 12 um.
+  const OWN = { unitWidthUm: 2, mirrorLengthUm: 8, switchWidthUm: 0.22, switchLengthUm: 16 };
+  const sized = (sizing?: Record<string, typeof OWN>) => {
+    const jobs = BASE.map(
+      (f, i) =>
+        ({ ...fakeJob(i, f), temperatureC: null, sizing: { mirrorLengthUm: f.temperatureC === 27 ? 8 : 12 } }) as Job,
+    );
+    const records = new Map(jobs.map((j, i) => [j.id, fakeRecord(j, BASE[i])]));
+    return buildDatasheet('fake', jobs, records, {}, { c180: NOMINAL_VDD_V }, { sizing });
+  };
+
+  it("is typical at the process's own sizes, and nowhere when they are unknown", () => {
+    const sheet = sized({ c180: OWN });
+    expect(sheet.sections[0].conditions.map((c) => [c.label, c.typical])).toEqual([
+      ['1 nA 500 mV mirrorLengthUm=8', false],
+      ['1 nA 750 mV mirrorLengthUm=8', true],
+      ['1 nA 500 mV mirrorLengthUm=12', false],
+      ['1 nA 750 mV mirrorLengthUm=12', false],
+    ]);
+    expect(row(sheet, 'stateAgreementTrained').typ).toBe(0.9375);
+    expect(sheet.sections[0].typicalRule).toContain("the process's own sizes");
+    // A process whose own mirrors are 12 um long: the other column is typical.
+    const long = sized({ c180: { ...OWN, mirrorLengthUm: 12 } });
+    expect(long.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual([
+      '1 nA 750 mV mirrorLengthUm=12',
+    ]);
+    expect(sized().sections[0].conditions.some((c) => c.typical)).toBe(false);
+  });
+});
+
 describe('datasheet: limits', () => {
   it('passes a value equal to the limit and fails one just past it, naming the condition', () => {
     expect(row(sheetOf(BASE, { stateAgreementTrained: { min: 0.875 } }), 'stateAgreementTrained').status).toBe('pass');

@@ -288,6 +288,40 @@ describe('plan references', () => {
     expect(hot.jobs[0].id).not.toBe(plain.jobs[0].id);
   });
 
+  it('sweeps frame periods innermost: one job per value, labelled in ms, ids of their own; none: ids as before', async () => {
+    const swept = await expandPlan(await plan('f0.yaml', `${text}vdd: [0.8, 0.9]\nframePeriods: [0.01, 0.005]\n`));
+    expect(swept.jobs).toHaveLength(4);
+    expect(swept.jobs.map((j) => [j.vddV, j.framePeriodS])).toEqual([
+      [0.8, 0.01],
+      [0.8, 0.005],
+      [0.9, 0.01],
+      [0.9, 0.005],
+    ]);
+    expect(swept.jobs.map((j) => j.index)).toEqual([0, 1, 2, 3]);
+    expect(new Set(swept.jobs.map((j) => j.id)).size).toBe(4);
+    expect(swept.jobs[1].label).toBe('kws-example clip-101.csv c180 VDD 800 mV frame 5 ms');
+    expect(swept.jobs[2].label).toBe('kws-example clip-101.csv c180 VDD 900 mV frame 10 ms');
+    // The example model's own frame period (models/example/kws-example.json "frameS": 0.01), for the datasheet's typ.
+    expect(swept.modelFrameS).toEqual({ [MODEL]: 0.01 });
+    const plain = await expandPlan(await plan('f1.yaml', text));
+    expect(plain.jobs[0].framePeriodS).toBeNull();
+    expect(plain.modelFrameS).toEqual({});
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], framePeriodS: undefined }, true));
+    // Even the model's own period, named in the plan, is a job of its own (as one VDD value is).
+    const own = await expandPlan(await plan('f2.yaml', `${text}framePeriods: [0.01]\n`));
+    expect(own.jobs[0].id).not.toBe(plain.jobs[0].id);
+    expect(own.jobs[0].id).not.toBe(swept.jobs[0].id); // that one also sweeps VDD
+  });
+
+  it('refuses frame periods that are not positive numbers, naming the field', async () => {
+    expect((await inputError(plan('f3.yaml', `${text}framePeriods: [0.01, 0]\n`))).field).toBe('framePeriods.1');
+    expect((await inputError(plan('f4.yaml', `${text}framePeriods: []\n`))).field).toBe('framePeriods');
+    const e = await inputError(plan('f5.yaml', `${text}framePeriods: [5ms]\n`));
+    expect(e.field).toBe('framePeriods.0');
+    expect(e.file).toBe(path.join(dir, 'f5.yaml'));
+    expect((await inputError(plan('f6.yaml', `${text}framePeriod: [0.01]\n`))).message).toContain('framePeriod');
+  });
+
   it('refuses a swept I_unit together with --unit-current, and out-of-range axis values, naming the field', async () => {
     await writeFile(path.join(dir, 's3.yaml'), `${text}unitCurrents: [2.5e-10]\n`);
     const e = await inputError(loadPlan(path.join(dir, 's3.yaml'), { unitCurrentA: 1e-9 }));
@@ -296,6 +330,69 @@ describe('plan references', () => {
     expect((await inputError(plan('s4.yaml', `${text}vdd: [0]\n`))).field).toBe('vdd.0');
     expect((await inputError(plan('s5.yaml', `${text}temperatures: [-300]\n`))).field).toBe('temperatures.0');
     expect((await inputError(plan('s6.yaml', `${text}unitCurrents: []\n`))).field).toBe('unitCurrents');
+  });
+
+  it('sweeps device sizes innermost: one job per entry, labelled with the fields it sets; none: ids as before', async () => {
+    const swept = await expandPlan(
+      await plan(
+        'z0.yaml',
+        `${text}framePeriods: [0.01, 0.005]\nsizes:\n  - { mirrorLengthUm: 8 }\n  - { mirrorLengthUm: 12, switchWidthUm: 0.5 }\n`,
+      ),
+    );
+    expect(swept.jobs).toHaveLength(4);
+    expect(swept.jobs.map((j) => [j.framePeriodS, j.sizing])).toEqual([
+      [0.01, { mirrorLengthUm: 8 }],
+      [0.01, { mirrorLengthUm: 12, switchWidthUm: 0.5 }],
+      [0.005, { mirrorLengthUm: 8 }],
+      [0.005, { mirrorLengthUm: 12, switchWidthUm: 0.5 }],
+    ]);
+    expect(new Set(swept.jobs.map((j) => j.id)).size).toBe(4);
+    expect(swept.jobs[3].label).toBe('kws-example clip-101.csv c180 frame 5 ms mirrorLengthUm=12 switchWidthUm=0.5');
+    const plain = await expandPlan(await plan('z1.yaml', text));
+    expect(plain.jobs[0].sizing).toBeNull();
+    expect(plain.jobs[0].id).toBe(jobId({ ...plain.jobs[0], sizing: undefined }, true));
+    // The key order of an entry does not change the id (canonical JSON).
+    const a = await expandPlan(await plan('z2.yaml', `${text}sizes: [{ mirrorLengthUm: 12, switchWidthUm: 0.5 }]\n`));
+    const b = await expandPlan(await plan('z3.yaml', `${text}sizes: [{ switchWidthUm: 0.5, mirrorLengthUm: 12 }]\n`));
+    expect(a.jobs[0].id).toBe(b.jobs[0].id);
+    expect(a.jobs[0].id).not.toBe(plain.jobs[0].id);
+  });
+
+  it('refuses sizes entries with unknown or missing fields, non-numbers, and devices the process cannot draw', async () => {
+    const unknown = await inputError(plan('z4.yaml', `${text}sizes: [{ mirrorLength: 8 }]\n`));
+    expect(unknown.field).toBe('sizes.0');
+    expect(unknown.message).toContain('mirrorLength');
+    expect(unknown.message).toContain('unitWidthUm, mirrorLengthUm, switchWidthUm, switchLengthUm');
+    const empty = await inputError(plan('z5.yaml', `${text}sizes: [{ mirrorLengthUm: 8 }, {}]\n`));
+    expect(empty.field).toBe('sizes.1');
+    expect(empty.message).toContain('at least one of');
+    expect((await inputError(plan('z6.yaml', `${text}sizes: [{ unitWidthUm: -2 }]\n`))).field).toBe(
+      'sizes.0.unitWidthUm',
+    );
+    expect((await inputError(plan('z7.yaml', `${text}sizes: [{ switchLengthUm: 8um }]\n`))).field).toBe(
+      'sizes.0.switchLengthUm',
+    );
+    // c180's process.json: minLengthUm 0.18, minWidthUm 0.22 (models/c180/process.json).
+    const short = await inputError(expandPlan(await plan('z8.yaml', `${text}sizes: [{ mirrorLengthUm: 0.1 }]\n`)));
+    expect(short).toMatchObject({ file: path.join(dir, 'z8.yaml'), field: 'sizes.0.mirrorLengthUm' });
+    expect(short.message).toContain('>= 0.18 um');
+    expect(short.message).toContain('got 0.1');
+    const narrow = await inputError(expandPlan(await plan('z9.yaml', `${text}sizes: [{ switchWidthUm: 0.2 }]\n`)));
+    expect(narrow.field).toBe('sizes.0.switchWidthUm');
+    expect(narrow.message).toContain('>= 0.22 um');
+  });
+
+  it('expands the shipped frame-period and sizes examples: 3 jobs each, typ among them', async () => {
+    const frames = await expandPlan(await loadPlan(path.join(EXAMPLE, 'frame-example.yaml')));
+    expect(frames.jobs.map((j) => j.framePeriodS)).toEqual([0.01, 0.005, 0.0025]);
+    expect(frames.modelFrameS).toEqual({ 'kws-example.json': 0.01 });
+    const sizes = await expandPlan(await loadPlan(path.join(EXAMPLE, 'sizes-example.yaml')));
+    expect(sizes.jobs.map((j) => j.sizing?.mirrorLengthUm)).toEqual([8, 4, 16]);
+    expect(sizes.jobs.map((j) => j.label)).toEqual([
+      'kws-example clip-101.csv c180 mirrorLengthUm=8',
+      'kws-example clip-101.csv c180 mirrorLengthUm=4',
+      'kws-example clip-101.csv c180 mirrorLengthUm=16',
+    ]);
   });
 
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {

@@ -11,7 +11,8 @@ import { runBatch } from '../../src/jobs/run.js';
 import { outPaths, readAllResults } from '../../src/jobs/store.js';
 import { REPO_ROOT } from '../helpers.js';
 import { TINY_CLIP, tinyModel } from '../cli/fixture.js';
-import { aggregate } from '../../src/jobs/report.js';
+import { aggregate, openBatch } from '../../src/jobs/report.js';
+import { buildDatasheet } from '../../src/jobs/datasheet.js';
 import { CSV_HEADER, csvRow } from '../../src/jobs/store.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
@@ -40,6 +41,19 @@ async function planOf(
     extra,
   ].join('\n');
   return expandPlan(await parsePlan(text, path.join(dir, `${name}.yaml`)));
+}
+
+/**
+ * switching.json / switching.csv in the temp dir: one cell whose input the circuit keeps (weights 1, unlike the
+ * fixture's tinyModel): the candidate is x itself, thresholds beta_lo 0.3 / beta_hi 0.5, so on
+ * x = 0 0.8 0.8 0 0.8 0.8 the model's states are 0 1 1 0 1 1 and class 1 (ON) decides. A circuit that never
+ * switched would agree on 2 of 6 frames.
+ */
+async function writeSwitchingModel(): Promise<void> {
+  const model = JSON.parse(tinyModel(0)) as { tensors: Record<string, unknown> };
+  model.tensors['pre.weight'] = [[1]];
+  await writeFile(path.join(dir, 'switching.json'), JSON.stringify(model));
+  await writeFile(path.join(dir, 'switching.csv'), 'x\n0\n0.8\n0.8\n0\n0.8\n0.8\n');
 }
 
 /** A shell script standing in for ngspice: answers `-v` like ngspice 39, then crashes `crashes` times (-1: always). */
@@ -178,6 +192,127 @@ describe('runBatch', () => {
     ]);
     const rows = aggregate(e.jobs, await readAllResults(r.paths), e.plan.tolerances);
     expect(rows.map((row) => row.condition)).toEqual(['700 mV 27 C', '700 mV 85 C', '900 mV 27 C', '900 mV 85 C']);
+  });
+
+  it('sweeps the frame period into the deck (input steps, tstop) and the sampling: the circuit still agrees at 10 and 5 ms', async () => {
+    await writeSwitchingModel();
+    const spy = path.join(dir, 'frame-spy.sh');
+    const log = path.join(dir, 'frame-spy.log');
+    await writeFile(
+      spy,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "-v" ]; then exec ngspice -v; fi',
+        'for a; do last="$a"; done',
+        `{ echo "deck"; grep -E '^\\.tran ' "$last"; grep -A1 '^Ix0p_n ' "$last" | tail -1; } >> ${log}`,
+        'exec ngspice "$@"',
+        '',
+      ].join('\n'),
+    );
+    await chmod(spy, 0o755);
+    const text = 'name: frames\nprocess: c180\nmodels: [switching.json]\ninputs: [switching.csv]\nout: out-frames\n';
+    const e = await expandPlan(await parsePlan(`${text}framePeriods: [0.01, 0.005]\n`, path.join(dir, 'frames.yaml')));
+    const r = await runBatch(e, { workers: 1, workRoot: dir, ngspiceBin: spy });
+    expect(r).toMatchObject({ ok: 2, failed: 0 });
+    // tstop = 6 frames x the period, the step limit a 50th of a frame (netlist/generate.ts MAX_STEPS_PER_FRAME) and the
+    // print step a tenth of that; the
+    // input current (0.8 x 1 nA) steps at the frame edges with the 1 us input edge.
+    const decks = (await readFile(log, 'utf8'))
+      .split('deck\n')
+      .slice(1)
+      .map((d) => d.trim())
+      .sort();
+    expect(decks).toEqual([
+      '.tran 0.00001 0.03 0 0.0001\n+ 0 0 0.005 0 0.005001 8e-10 0.015 8e-10 0.015001 0 0.02 0 0.020001 8e-10 0.03 8e-10 )',
+      '.tran 0.00002 0.06 0 0.0002\n+ 0 0 0.01 0 0.010001 8e-10 0.03 8e-10 0.030001 0 0.04 0 0.040001 8e-10 0.06 8e-10 )',
+    ]);
+    const records = await readAllResults(r.paths);
+    for (const [job, periodS] of e.jobs.map((j, i) => [j, [0.01, 0.005][i]] as const)) {
+      const rec = records.get(job.id)!;
+      expect(rec.job.framePeriodS).toBe(periodS);
+      expect(rec.cosim?.frames).toBe(6);
+      expect(rec.cosim?.references?.trained).toMatchObject({
+        stateAgreement: 1,
+        softwareDecision: 1,
+        circuitDecision: 1,
+      });
+    }
+    const rows = aggregate(e.jobs, records, e.plan.tolerances);
+    expect(rows.map((row) => row.condition)).toEqual(['frame 10 ms', 'frame 5 ms']);
+    // The datasheet from the output folder alone: jobs.json keeps the model's own 10 ms, the typical condition.
+    const opened = await openBatch(e.plan.outDir);
+    const sheet = buildDatasheet('frames', opened.jobs, records, {}, opened.nominalVddV!, {
+      modelFrameS: opened.modelFrameS,
+    });
+    expect(sheet.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual(['frame 10 ms']);
+
+    // A period below the process's range fails its job as bad input, naming the plan's field, before ngspice.
+    const short = await expandPlan(await parsePlan(`${text}framePeriods: [1e-5]\n`, path.join(dir, 'short.yaml')));
+    const s = await runBatch(short, { workers: 1, workRoot: dir, ngspiceBin: spy });
+    const [bad] = s.failures;
+    expect(bad.failure).toMatchObject({ class: 'bad-input' });
+    expect(bad.failure?.message).toContain('framePeriods');
+    expect(bad.failure?.message).toContain('short.yaml');
+    expect(bad.failure?.message).toContain('10 us');
+  });
+
+  it('builds each sizes entry into the deck it runs, with the one calibration, and the circuit still agrees', async () => {
+    await writeSwitchingModel();
+    const spy = path.join(dir, 'sizes-spy.sh');
+    const log = path.join(dir, 'sizes-spy.log');
+    await writeFile(
+      spy,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "-v" ]; then exec ngspice -v; fi',
+        'for a; do last="$a"; done',
+        `{ echo "deck"; grep -E '^Md_x0p_p ' "$last"; } >> ${log}`,
+        'exec ngspice "$@"',
+        '',
+      ].join('\n'),
+    );
+    await chmod(spy, 0o755);
+    const text = [
+      'name: sizes',
+      'process: c180',
+      'models: [switching.json]',
+      'inputs: [switching.csv]',
+      'out: out-sizes',
+      'sizes: [{ mirrorLengthUm: 8 }, { mirrorLengthUm: 12 }]',
+      '',
+    ].join('\n');
+    const e = await expandPlan(await parsePlan(text, path.join(dir, 'sizes.yaml')));
+    const r = await runBatch(e, { workers: 1, workRoot: dir, ngspiceBin: spy });
+    expect(r).toMatchObject({ ok: 2, failed: 0 });
+    // The input's PMOS diode is a mirror device: W = unitWidthUm 2 um, L as the entry says; junctions from W and
+    // c180's 0.48 um diffusion (AD = 2 x 0.48 = 0.96 p, PD = 2 (2 + 0.48) = 4.96 u) do not depend on L.
+    const decks = (await readFile(log, 'utf8'))
+      .split('deck\n')
+      .slice(1)
+      .map((d) => d.trim())
+      .sort();
+    expect(decks).toEqual([
+      'Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=12u ad=0.96p as=0.96p pd=4.96u ps=4.96u',
+      'Md_x0p_p x0p_p x0p_p vdd_in vdd_in pch_c180 w=2u l=8u ad=0.96p as=0.96p pd=4.96u ps=4.96u',
+    ]);
+    const records = await readAllResults(r.paths);
+    for (const job of e.jobs) {
+      const rec = records.get(job.id)!;
+      expect(rec.job.sizing).toEqual(job.sizing);
+      // Both built with c180's one calibration.json (the jobs share its hash).
+      expect(rec.job.process.calibrationSha256).toBe(e.jobs[0].process.calibrationSha256);
+      expect(rec.cosim?.references?.trained).toMatchObject({ stateAgreement: 1, circuitDecision: 1 });
+    }
+    expect(aggregate(e.jobs, records, e.plan.tolerances).map((row) => row.condition)).toEqual([
+      'mirrorLengthUm=8',
+      'mirrorLengthUm=12',
+    ]);
+    const opened = await openBatch(e.plan.outDir);
+    const sheet = buildDatasheet('sizes', opened.jobs, records, {}, opened.nominalVddV!, {
+      sizing: opened.nominalSizing,
+    });
+    // c180's own mirrors are 8 um long (models/c180/process.json sizing).
+    expect(sheet.sections[0].conditions.filter((c) => c.typical).map((c) => c.label)).toEqual(['mirrorLengthUm=8']);
   });
 
   it('reruns failed jobs only when asked', async () => {

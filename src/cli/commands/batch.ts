@@ -477,7 +477,8 @@ const reportCommand = {
         "With --datasheet the exit code is that of the datasheet, as the fidelity gate's: 0 every spec with a limit holds at every " +
           'condition, 1 some spec is outside its limit at some condition, 2 some spec with a limit has no value at some condition ' +
           "(a job failed or is pending, or its record lacks the figure). Typical = the process's own VDD, 27 C, the plan's first I_unit " +
-          "(the model's own when I_unit is not swept) and corner tt when corners are swept. Limits are in the specs' units: " +
+          "(the model's own when I_unit is not swept), the model's own frame period and the process's own sizes when those are " +
+          "swept, and corner tt when corners are swept. Limits are in the specs' units: " +
           'fractions for agreements (0.99), W for powers, s for delays (docs/batch.md, "Datasheet"). Without --datasheet the exit code is 0.',
       ),
   handler: reportHandler,
@@ -492,7 +493,7 @@ async function reportHandler(a: TargetArgs & { csv?: string; datasheet: boolean 
   await writeFileAtomic(csvFile, `${await writeToString([REPORT_HEADER, ...rows.map(reportCsvRow)])}\n`);
   const rebuilt = await refreshStreams(paths, jobs, records);
   const s = batchStatus(jobs, records);
-  // The sweep column only when the plan sweeps I_unit, VDD or temperature.
+  // The sweep column only when the plan sweeps something (I_unit, VDD, temperature, frame period, sizes).
   const swept = rows.some((r) => r.condition !== '-');
   const cond = (r: (typeof rows)[number]) => (swept ? [r.condition] : []);
   const condHead = swept ? ['condition'] : [];
@@ -578,7 +579,10 @@ async function writeDatasheet(batch: OpenedBatch, records: ReadonlyMap<string, R
       'this jobs.json was written before datasheets (it lacks nominalVddV): run `bmru batch run <plan>` again (finished jobs are skipped), or give the plan file',
       { file: batch.paths.jobs, field: 'nominalVddV' },
     );
-  const sheet = buildDatasheet(batch.name, batch.jobs, records, batch.specs, batch.nominalVddV);
+  const sheet = buildDatasheet(batch.name, batch.jobs, records, batch.specs, batch.nominalVddV, {
+    modelFrameS: batch.modelFrameS,
+    sizing: batch.nominalSizing,
+  });
   const mdFile = join(batch.paths.dir, 'datasheet.md');
   const htmlFile = join(batch.paths.dir, 'datasheet.html');
   await writeFileAtomic(mdFile, datasheetMarkdown(sheet));
