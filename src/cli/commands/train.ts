@@ -7,7 +7,6 @@ import { loadModel, saveModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import {
-  CLASSES,
   DEFAULT_CURRENT_CAP,
   DEFAULT_TRAIN,
   trainNetwork,
@@ -26,7 +25,7 @@ import type { Process } from '../../netlist/process.js';
 import { loadProcessAndCalibration } from '../common.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
-import { pct, table } from '../format.js';
+import { confusionTable, pct, table } from '../format.js';
 import { progress } from '../progress.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 
@@ -349,14 +348,20 @@ interface Args {
   init?: string;
 }
 
-/** A model to start from must have the shape being trained (the flags, the features file, 2 classes). */
-function checkInitShape(net: Network, a: Args, features: number, file: string): void {
+/** A model to start from must have the shape being trained (the flags, the features file's MFCCs and classes). */
+export function checkInitShape(
+  net: Network,
+  a: Pick<Args, 'width' | 'blocks' | 'skip'>,
+  data: Pick<TrainingData, 'features' | 'classes'>,
+  file: string,
+): void {
   const have = `F=${net.inputs} H=${net.width} S=${net.cells} L=${net.blocks.length} C=${net.classes} skip=${net.skip}`;
-  const want = `F=${features} H=${a.width} S=${a.width} L=${a.blocks} C=${CLASSES} skip=${a.skip}`;
+  const want = `F=${data.features} H=${a.width} S=${a.width} L=${a.blocks} C=${data.classes.length} skip=${a.skip}`;
   if (have !== want)
-    throw new InputError(`has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match)`, {
-      file,
-    });
+    throw new InputError(
+      `has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match; C is the features file's class count: ${data.classes.join(', ')})`,
+      { file },
+    );
 }
 
 /** Paths of everything a run writes, beside the model file. */
@@ -374,7 +379,7 @@ export function outputPaths(out: string) {
 export async function handler(a: Args): Promise<void> {
   const data = await loadTrainingData(a.features);
   const init = a.init ? await loadModel(a.init) : undefined;
-  if (init && a.init) checkInitShape(init, a, data.features, a.init);
+  if (init && a.init) checkInitShape(init, a, data, a.init);
   const processes = await trainProcesses(a);
   const cellLimits = processes.length > 0 ? processCellLimits(processes, [a.unitCurrent, ...buildAt(a)]) : undefined;
   const score =
@@ -431,7 +436,11 @@ export async function handler(a: Args): Promise<void> {
   const files = outputPaths(a.out);
   await makeDir(path.dirname(path.resolve(a.out)));
   // The features file's name only: with its folder the model file would differ by where training ran.
-  const description = `FQ-BMRU keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
+  const task =
+    data.classes.length === 2
+      ? `'${data.keyword}' vs others`
+      : `${data.classes.length} classes (${data.classes.join(', ')})`;
+  const description = `FQ-BMRU keyword spotter ${task}, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
   await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFileAtomic(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));
@@ -439,10 +448,21 @@ export async function handler(a: Args): Promise<void> {
   await writePlot(files.svg, await lossPlot(r.history, title));
   await writePlot(
     files.html,
-    await trainingPage(r.history, title, `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`),
+    await trainingPage(
+      r.history,
+      title,
+      `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`,
+      confusionSections(r, data.classes),
+    ),
   );
 
   console.log(scoreTable(r));
+  console.log(classTable(r, data.classes));
+  const last = r.scores.test ?? r.scores.validation ?? r.scores.train!;
+  const lastName = r.scores.test ? 'test' : r.scores.validation ? 'validation' : 'train';
+  console.log(
+    `${lastName} confusion (rows: true class, columns: decision):\n${confusionTable(last.confusion, data.classes)}`,
+  );
   if (r.hardware) {
     const kept = r.hardware.find((h) => h.epoch === r.bestEpoch)!;
     const scores = r.hardware.map((h) => h.score);
@@ -482,6 +502,32 @@ function scoreTable(r: TrainResult): string {
   return table(['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', 'keyword hits', 'false alarms'], rows);
 }
 
+/** Per class and split: the fraction of the class's clips decided as it. */
+function classTable(r: TrainResult, classes: readonly string[]): string {
+  const splits = (['train', 'validation', 'test'] as SplitName[]).filter((n) => r.scores[n]);
+  const rows = classes.map((c, k) => [
+    c,
+    ...splits.map((n) => {
+      const s = r.scores[n]!;
+      const acc = s.perClass[k];
+      return acc === null ? '-' : `${pct(acc, 1)} of ${s.confusion[k].reduce((a, v) => a + v, 0)}`;
+    }),
+  ]);
+  return table(['class', ...splits.map((n) => `${n} accuracy`)], rows);
+}
+
+/** The kept checkpoint's confusion matrices (validation and test) as HTML tables for training.html. */
+function confusionSections(r: TrainResult, classes: readonly string[]) {
+  return (['validation', 'test'] as SplitName[])
+    .flatMap((n) => {
+      const s = r.scores[n];
+      return s
+        ? [{ heading: `Confusion, ${n} split (${s.clips} clips, ${pct(s.accuracy)})`, matrix: s.confusion }]
+        : [];
+    })
+    .map((x) => ({ ...x, classes }));
+}
+
 /** Everything needed to judge and reproduce the run (the report JSON). */
 function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainResult) {
   const keyword = data.keyword;
@@ -501,7 +547,9 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
       features: data.features,
     },
     keyword,
-    classes: ['other', keyword].slice(0, CLASSES),
+    classes: data.classes,
+    confusion:
+      'scores.<split>.confusion[target][decision] clips; scores.<split>.perClass[k]: fraction of class k decided as k',
     model: a.out,
     options: { ...o, init: a.init },
     limits: LIMITS,
