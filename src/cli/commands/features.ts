@@ -29,7 +29,7 @@ export function builder(y: Argv) {
       .option('keyword', {
         type: 'string',
         defaultDescription: KEYWORD,
-        describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)',
+        describe: `label of class 1 in the target tensor (every other label, silence included, is 0; default ${KEYWORD}; not with --keywords)`,
       })
       .option('keywords', {
         type: 'string',

@@ -28,7 +28,11 @@ export function builder(y: Argv) {
         describe: 'output folder: <label>/<speaker>_nohash_<n>.wav, split lists, manifest.json',
       })
       // No yargs default, so that --keywords can conflict with it: settingsOf falls back to d.keyword.
-      .option('keyword', { type: 'string', defaultDescription: d.keyword, describe: 'the word of class 1' })
+      .option('keyword', {
+        type: 'string',
+        defaultDescription: d.keyword,
+        describe: `the word of class 1 (default ${d.keyword}; not with --keywords)`,
+      })
       .option('keywords', {
         type: 'string',
         describe: `comma-separated keywords of an N-class set, each spoken --keyword-clips times (replaces --keyword; "core" = the ten Speech Commands core words ${CORE_WORDS.join(',')})`,
