@@ -481,25 +481,21 @@ function keptRule(r: TrainResult): string {
     : 'best validation accuracy, then loss';
 }
 
-/** The final scores as a table, one row per split. */
+/** The final scores as a table, one row per split; 2-class: with keyword hits and false alarms. */
 function scoreTable(r: TrainResult): string {
   const rows = (['train', 'validation', 'test'] as SplitName[]).flatMap((name) => {
     const s = r.scores[name];
-    return s
-      ? [
-          [
-            name,
-            s.clips,
-            pct(s.accuracy),
-            pct(s.frameAccuracy),
-            s.loss.toFixed(4),
-            `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`,
-            `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`,
-          ],
-        ]
-      : [];
+    if (!s) return [];
+    const row = [name, s.clips, pct(s.accuracy), pct(s.frameAccuracy), s.loss.toFixed(4)];
+    if (s.confusion.length !== 2) return [row];
+    const hits = `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`;
+    return [[...row, hits, `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`]];
   });
-  return table(['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', 'keyword hits', 'false alarms'], rows);
+  const binary = (r.scores.train ?? r.scores.test)?.confusion.length === 2;
+  return table(
+    ['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', ...(binary ? ['keyword hits', 'false alarms'] : [])],
+    rows,
+  );
 }
 
 /** Per class and split: the fraction of the class's clips decided as it. */
