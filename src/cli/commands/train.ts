@@ -293,7 +293,9 @@ export function builder(y: Argv) {
     .epilogue(
       [
         'Network (DESIGN §1): pre-projection 13 -> H, L blocks of (candidate FC, H FQ-BMRU cells with hysteresis, post FC, skip),',
-        'classifier H -> 2 per frame; a clip is "yes" when most of its frames vote "yes" (ties go to "other").',
+        'classifier H -> C per frame, C the classes of the features file (2: other, keyword; with features --keywords:',
+        '_silence_, _unknown_, the keywords); a clip is the class most of its frames vote for (ties go to class 0).',
+        'Reported per class: accuracy and the confusion matrix (terminal, report.json, training.html).',
         '',
         'Training: per-frame softmax cross-entropy averaged over frames and clips; backpropagation through the 101 frames',
         'with the exact forward pass and an arctan surrogate for the cell steps (an OFF cell learns from beta_hi, an ON cell',
