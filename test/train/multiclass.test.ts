@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { checkInitShape } from '../../src/cli/commands/train.js';
 import { trainingData } from '../../src/train/data.js';
 import { trainNetwork } from '../../src/train/trainer.js';
+import { confusionHtml } from '../../src/train/report.js';
 import { confusionMatrix, matrixAccuracy, perClassAccuracy } from '../../src/util/confusion.js';
 import { toyFeatureSet, toyMultiFeatureSet } from './toy.js';
 
@@ -45,6 +46,21 @@ describe('confusionMatrix', () => {
     // A class with no clip has no accuracy (null), not 0.
     expect(perClassAccuracy(confusionMatrix([[0, 0]], 2))).toEqual([1, null]);
     expect(() => confusionMatrix([[0, 3]], 3)).toThrow(/outside 0\.\.2/);
+  });
+});
+
+describe('confusionHtml', () => {
+  it('lays the matrix out as rows of true classes, the diagonal in bold, names escaped', () => {
+    const html = confusionHtml(
+      [
+        [2, 1],
+        [0, 3],
+      ],
+      ['<a>', 'yes'],
+    );
+    expect(html).toContain('<tr><th>true \\ decided</th><th>&lt;a&gt;</th><th>yes</th></tr>');
+    expect(html).toContain('<tr><th>&lt;a&gt;</th><td><b>2</b></td><td>1</td></tr>');
+    expect(html).toContain('<tr><th>yes</th><td>0</td><td><b>3</b></td></tr>');
   });
 });
 
