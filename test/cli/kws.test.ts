@@ -121,6 +121,9 @@ describe('bmru kws', () => {
       // The 3 test clips are one of each class (clip i is class i mod 3): every row sums to 1.
       expect(m.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([1, 1, 1]);
     }
+    const html = await readFile(path.join(cli.dir, 'k3', 'kws.html'), 'utf8');
+    expect(html).toContain('Decisions per class: circuit (ngspice)');
+    expect(html).toContain('<tr><th>true \\ decided</th><th>_silence_</th><th>_unknown_</th><th>yes</th></tr>');
   });
 
   it("refuses features whose class count is not the model's, before simulating anything", async () => {

@@ -50,6 +50,7 @@ import { batchProgressText, progress, transientProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
+import { confusionHtml } from '../../train/report.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
 import { causeTable, formatCosim } from '../report.js';
 import { comparePageSpec } from '../compare-page.js';
@@ -299,7 +300,7 @@ export async function handler(a: Args): Promise<void> {
     join(out, 'kws.html'),
     htmlPage(
       `bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`,
-      await kwsSections(rows, s, shown, detail, set.keyword),
+      await kwsSections(rows, s, shown, detail, set.keyword, set.classes),
     ),
   );
   console.log(
@@ -464,6 +465,7 @@ async function kwsSections(
   shown: KwsRow,
   r: CosimResult | null,
   keyword: string,
+  classes: readonly string[],
 ) {
   const sections = r === null ? [] : await clipSections(shown, r, keyword);
   const sim = rows.filter((x) => x.stateAgreement !== null);
@@ -487,6 +489,15 @@ async function kwsSections(
       }),
       caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
     });
+    for (const [source, what] of [
+      ['circuit', 'circuit (ngspice)'],
+      ['software', 'realised parameters (software)'],
+    ] as const)
+      sections.push({
+        heading: `Decisions per class: ${what}`,
+        svg: confusionHtml(s.byClass[source].confusion, classes),
+        caption: `${sim.length} simulated clips; rows: true class, columns: decision; the diagonal is correct`,
+      });
   }
   return sections;
 }
