@@ -28,6 +28,7 @@ import {
   type MarginClass,
 } from '../compare/metrics.js';
 import { CORE_DOMAINS } from './power.js';
+import { confusionMatrix, perClassAccuracy } from '../util/confusion.js';
 import { ensureWritableDir, makeDir, writeFileAtomic } from '../util/output.js';
 
 /** Clips of the reference's circuit-level check (49 of 50 decisions agreed): the default count. */
@@ -42,7 +43,7 @@ export interface KwsClip {
   /** The clip's path in the data set, as the split lists write it. */
   readonly file: string;
   readonly label: string;
-  /** 1 for the keyword, 0 otherwise. */
+  /** Index into the feature set's classes (2-class: 1 for the keyword, 0 otherwise). */
   readonly target: number;
 }
 
@@ -226,6 +227,13 @@ export function kwsRows(
   });
 }
 
+/** Per decision source: `confusion[target][decision]` clips and each class's accuracy (util/confusion.ts). */
+export interface ClassScores {
+  readonly confusion: number[][];
+  /** Fraction of each class's clips decided as it; null for a class with no clip. */
+  readonly perClass: (number | null)[];
+}
+
 /** Accuracy of one decision source: correct / clips, over the clips that source has a decision for. */
 export interface Score {
   readonly correct: number;
@@ -241,6 +249,8 @@ export interface KwsSummary {
   readonly trained: Score;
   readonly software: Score;
   readonly circuit: Score;
+  /** Per class, for the trained model (every clip) and the realised software and circuit (simulated clips). */
+  readonly byClass: { readonly trained: ClassScores; readonly software: ClassScores; readonly circuit: ClassScores };
   /** The reference the verdicts judged against (the first simulated clip's; null: none simulated). */
   readonly reference: ReferenceName | null;
   /** Circuit decision = the verdict reference's decision, over simulated clips. */
@@ -270,8 +280,17 @@ export interface KwsSummary {
   readonly ngspiceS: number;
 }
 
-/** Accuracies, agreements and power over the rows; `clipS` is one clip's duration (frames x frame time). */
-export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
+/** A decision source's confusion matrix and per-class accuracy over `classes` classes. */
+function classScores(pairs: readonly [number, number][], classes: number): ClassScores {
+  const confusion = confusionMatrix(pairs, classes);
+  return { confusion, perClass: perClassAccuracy(confusion) };
+}
+
+/**
+ * Accuracies, agreements and power over the rows; `clipS` is one clip's duration (frames x frame time), `classes`
+ * the model's class count (the size of the confusion matrices).
+ */
+export function kwsSummary(rows: readonly KwsRow[], clipS: number, classes = 2): KwsSummary {
   const sim = rows.filter((r) => r.circuitDecision !== null);
   const score = (pairs: readonly [number, number][]): Score => {
     const correct = pairs.filter(([a, b]) => a === b).length;
@@ -289,6 +308,20 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number): KwsSummary {
     trained: score(rows.map((r) => [r.trainedDecision, r.clip.target])),
     software: score(sim.map((r) => [r.softwareDecision!, r.clip.target])),
     circuit: score(sim.map((r) => [r.circuitDecision!, r.clip.target])),
+    byClass: {
+      trained: classScores(
+        rows.map((r) => [r.clip.target, r.trainedDecision]),
+        classes,
+      ),
+      software: classScores(
+        sim.map((r) => [r.clip.target, r.softwareDecision!]),
+        classes,
+      ),
+      circuit: classScores(
+        sim.map((r) => [r.clip.target, r.circuitDecision!]),
+        classes,
+      ),
+    },
     reference: sim[0]?.reference ?? null,
     agreement: score(sim.map((r) => [r.circuitDecision!, r.references[r.reference!]!.decision])),
     agreementTrained: score(sim.map((r) => [r.circuitDecision!, r.trainedDecision])),

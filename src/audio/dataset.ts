@@ -48,6 +48,27 @@ export interface Clip extends ClipRef {
 /** Binary target of the reference network: 1 for the keyword, 0 for other words and silence. */
 export const keywordTarget = (label: string, keyword: string = KEYWORD): 0 | 1 => (label === keyword ? 1 : 0);
 
+/** Class of every word that is not a keyword in an N-class set (TensorFlow's speech_commands calls it this). */
+export const UNKNOWN_LABEL = '_unknown_';
+
+/** Class names of the 2-class task: 0 = every other label (silence included), 1 = the keyword. */
+export const binaryClasses = (keyword: string): string[] => ['other', keyword];
+
+/**
+ * Class names of the N-class task: silence, unknown, then the keywords in the order given. This is the order of
+ * TensorFlow's speech_commands `prepare_words_list` (the 12-class Speech Commands task: [_silence_, _unknown_,
+ * yes, no, ...]), so indices match models and papers trained that way; silence first also keeps class 0, which
+ * wins ties of the majority vote (DESIGN §1), on the class that triggers nothing.
+ */
+export const multiClasses = (keywords: readonly string[]): string[] => [SILENCE_LABEL, UNKNOWN_LABEL, ...keywords];
+
+/** N-class target: the keyword's index in `multiClasses(keywords)`, 0 for silence, 1 for any other label. */
+export function classTarget(label: string, keywords: readonly string[]): number {
+  if (label === SILENCE_LABEL) return 0;
+  const k = keywords.indexOf(label);
+  return k < 0 ? 1 : k + 2;
+}
+
 /** Plain code-point order, the same on every machine and locale (unlike localeCompare). */
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -4,12 +4,14 @@
  * The file is safetensors (readable with `safetensors.numpy.load_file` in Python, `readFeatureFile` here):
  *   `mfcc`    F32 [N, 101, 13]  normalised MFCCs of each clip (mfcc.ts: the reference pipeline)
  *   `label`   I64 [N]           index into the metadata's `labels`
- *   `target`  I64 [N]           1 for the keyword, 0 for other words and silence
+ *   `target`  I64 [N]           index into the classes: 2-class (`keyword`): 1 for the keyword, 0 for other words and
+ *                               silence; N-class (`keywords`): 0 silence, 1 unknown, 2.. the keywords in order
  *   `split`   I64 [N]           0 train, 1 validation, 2 test (Speech Commands' lists or hash rule)
  * The indices are int64, the dtype PyTorch's CrossEntropyLoss wants as targets; files written before held them as
  * F32 and still read.
  * `__metadata__` (strings): `format` = `bmru-kws-features/1`, `keyword`, `labels` (JSON list, code-point order),
- * `splits` (JSON list), `files` (JSON list of `<label>/<file>.wav`, with `#<second>` for a background-noise
+ * `splits` (JSON list), N-class only: `classes` (JSON list of the class names, target order; `keyword` is then the
+ * first keyword), `files` (JSON list of `<label>/<file>.wav`, with `#<second>` for a background-noise
  * slice), `mfcc` (JSON of the MfccOptions, plus the normalisation), `source` (the folder it was made from).
  * Clips are in `listClips` order.
  */
@@ -22,8 +24,12 @@ import type { Tensor } from '../model/tensors.js';
 import { writeFileAtomic } from '../util/output.js';
 import {
   KEYWORD,
+  SILENCE_LABEL,
   SPLITS,
+  binaryClasses,
+  classTarget,
   keywordTarget,
+  multiClasses,
   listClips,
   readClip,
   splitAssigner,
@@ -46,9 +52,13 @@ export interface FeatureSet {
   /** Label names, code-point order; `label[i]` indexes them. */
   readonly labels: readonly string[];
   readonly label: Int32Array;
+  /** Index into `classes`. */
   readonly target: Uint8Array;
+  /** Class names in target order: `binaryClasses(keyword)` or `multiClasses(keywords)` (dataset.ts). */
+  readonly classes: readonly string[];
   /** Index into SPLITS. */
   readonly split: Uint8Array;
+  /** The keyword of a 2-class set; the first keyword of an N-class set. */
   readonly keyword: string;
   readonly mfcc: MfccOptions;
   readonly source: string;
@@ -62,9 +72,44 @@ export function clipInputs(set: FeatureSet, i: number): InputSequence {
 
 const refName = (ref: ClipRef) => (ref.slice === undefined ? ref.file : `${ref.file}#${ref.slice}`);
 
+/** Targets fit the file's Uint8Array: silence, unknown and at most this many keywords. */
+export const MAX_KEYWORDS = 254;
+
 /**
- * Features of every clip under `root` (one clip in memory at a time), with labels, keyword targets and
- * splits. `onProgress(done, total)` is called after each clip.
+ * The class names for `keywords` (N-class) or `keyword` (2-class), checked against the labels of the data set:
+ * an InputError names the folder, the field and the labels present.
+ */
+export function chooseClasses(
+  labels: readonly string[],
+  opts: { keyword?: string; keywords?: readonly string[] },
+  file: string,
+): { classes: string[]; keywords?: string[]; keyword: string } {
+  const present = `labels: ${labels.join(', ')}`;
+  if (opts.keywords === undefined) {
+    const keyword = opts.keyword ?? KEYWORD;
+    if (!labels.includes(keyword))
+      throw new InputError(`has no clips of the keyword '${keyword}' (${present})`, { file, field: 'keyword' });
+    return { classes: binaryClasses(keyword), keyword };
+  }
+  const keywords = [...opts.keywords];
+  const field = 'keywords';
+  if (keywords.length === 0) throw new InputError(`expected at least one keyword (${present})`, { file, field });
+  if (keywords.length > MAX_KEYWORDS)
+    throw new InputError(`expected at most ${MAX_KEYWORDS} keywords, got ${keywords.length}`, { file, field });
+  const repeated = keywords.find((k, i) => keywords.indexOf(k) !== i);
+  if (repeated !== undefined) throw new InputError(`names '${repeated}' twice`, { file, field });
+  if (keywords.includes(SILENCE_LABEL))
+    throw new InputError(`cannot hold '${SILENCE_LABEL}': silence is class 0 of every N-class set`, { file, field });
+  const missing = keywords.filter((k) => !labels.includes(k));
+  if (missing.length > 0)
+    throw new InputError(`has no clips of ${missing.map((k) => `'${k}'`).join(', ')} (${present})`, { file, field });
+  return { classes: multiClasses(keywords), keywords, keyword: keywords[0] };
+}
+
+/**
+ * Features of every clip under `root` (one clip in memory at a time), with labels, class targets and
+ * splits: 2-class for `keyword` (default 'yes'), N-class (silence, unknown, the keywords) for `keywords`.
+ * `onProgress(done, total)` is called after each clip.
  *
  * @example const set = await computeFeatures('data/kws-synth'); await writeFeatureFile('kws.safetensors', set);
  */
@@ -72,6 +117,8 @@ export async function computeFeatures(
   root: string,
   opts: {
     keyword?: string;
+    /** N-class: these labels in order, after silence and unknown (dataset.ts `multiClasses`); overrides `keyword`. */
+    keywords?: readonly string[];
     backgroundNoise?: BackgroundNoise;
     mfcc?: MfccOptions;
     onProgress?: (done: number, total: number) => void;
@@ -82,15 +129,11 @@ export async function computeFeatures(
   } = {},
 ): Promise<FeatureSet> {
   const mfccOpts = opts.mfcc ?? REFERENCE_MFCC;
-  const keyword = opts.keyword ?? KEYWORD;
   const all = await listClips(root, opts.backgroundNoise ?? 'skip');
   const splitOf = await splitAssigner(root);
   const labels = [...new Set(all.map((r) => r.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (!labels.includes(keyword))
-    throw new InputError(`has no clips of the keyword '${keyword}' (labels: ${labels.join(', ')})`, {
-      file: root,
-      field: 'keyword',
-    });
+  const { classes, keywords, keyword } = chooseClasses(labels, opts, root);
+  const targetOf = (label: string) => (keywords ? classTarget(label, keywords) : keywordTarget(label, keyword));
   const refs: typeof all = [];
   let data: Float64Array | undefined;
   let frames = 0;
@@ -123,7 +166,8 @@ export async function computeFeatures(
     files: refs.map(refName),
     labels,
     label: Int32Array.from(refs, (r) => labels.indexOf(r.label)),
-    target: Uint8Array.from(refs, (r) => keywordTarget(r.label, keyword)),
+    target: Uint8Array.from(refs, (r) => targetOf(r.label)),
+    classes,
     split: Uint8Array.from(refs, (r) => SPLITS.indexOf(splitOf(r))),
     keyword,
     mfcc: mfccOpts,
@@ -133,6 +177,10 @@ export async function computeFeatures(
 
 /** The integer tensors of the file, stored as I64 (files written before held them as F32). */
 const INDEX_TENSORS = { label: 'I64', target: 'I64', split: 'I64' } as const;
+
+/** True for the 2-class task's class names (the file then has no `classes` metadata, as before N-class sets). */
+const isBinary = (set: Pick<FeatureSet, 'classes' | 'keyword'>) =>
+  set.classes.length === 2 && set.classes[0] === binaryClasses(set.keyword)[0] && set.classes[1] === set.keyword;
 
 /** Write a feature set as safetensors (float32 MFCCs, int64 indices; the format is in the file comment). */
 export async function writeFeatureFile(file: string, set: FeatureSet): Promise<void> {
@@ -148,6 +196,7 @@ export async function writeFeatureFile(file: string, set: FeatureSet): Promise<v
     keyword: set.keyword,
     labels: JSON.stringify(set.labels),
     splits: JSON.stringify(SPLITS),
+    ...(isBinary(set) ? {} : { classes: JSON.stringify(set.classes) }),
     files: JSON.stringify(set.files),
     mfcc: JSON.stringify({
       ...set.mfcc,
@@ -208,6 +257,18 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
   };
   const mfcc = tensor('mfcc', 3);
   const labels = json('labels', z.array(z.string()).min(1), 'a non-empty list of label names');
+  const keyword = meta.keyword ?? KEYWORD;
+  const classes =
+    meta.classes === undefined
+      ? binaryClasses(keyword)
+      : json(
+          'classes',
+          z
+            .array(z.string())
+            .min(2)
+            .max(MAX_KEYWORDS + 2),
+          'a list of 2 to 256 class names',
+        );
   // Indices out of range would show up later as an "undefined" label or a clip in no split.
   // (The wording of target and split is trainingData's, which checks sets made in memory too.)
   const ints = (name: string, count: number, expected: string) => {
@@ -223,9 +284,18 @@ export async function readFeatureFile(file: string): Promise<FeatureSet> {
     files,
     labels,
     label: ints('label', labels.length, `an index into the ${labels.length} labels (0 to ${labels.length - 1})`),
-    target: Uint8Array.from(ints('target', 2, '0 (other) or 1 (keyword)')),
+    target: Uint8Array.from(
+      ints(
+        'target',
+        classes.length,
+        meta.classes === undefined
+          ? '0 (other) or 1 (keyword)'
+          : `an index into the ${classes.length} classes (0 to ${classes.length - 1})`,
+      ),
+    ),
+    classes,
     split: Uint8Array.from(ints('split', SPLITS.length, '0 (train), 1 (validation) or 2 (test)')),
-    keyword: meta.keyword ?? KEYWORD,
+    keyword,
     mfcc: json('mfcc', z.record(z.string(), z.unknown()), 'an object of MFCC settings') as unknown as MfccOptions,
     source: meta.source ?? '',
   };

@@ -37,8 +37,14 @@ const MANIFEST_FORMAT = 'bmru-kws-synth/1';
 export interface SynthSettings {
   readonly seed: number;
   readonly keyword: string;
+  /**
+   * Further keywords (the N-class set, `bmru kws-data --keywords`), each spoken `keywordClips` times after
+   * `keyword`. Absent from the default settings, so their JSON, and with it the cache hash, stays as it was.
+   */
+  readonly moreKeywords?: readonly string[];
+  /** Clips of each keyword. */
   readonly keywordClips: number;
-  /** Words of the "other" class, spoken round-robin. */
+  /** Words of the "other" class (the unknown words of an N-class set), spoken round-robin. */
   readonly others: readonly string[];
   readonly otherClips: number;
   readonly silenceClips: number;
@@ -65,6 +71,38 @@ export const DEFAULT_SYNTH: SynthSettings = Object.freeze({
   validationPercent: 10,
   testPercent: 10,
 });
+
+/** The keywords of a set, in order: `keyword`, then `moreKeywords`. */
+export const synthKeywords = (s: SynthSettings): string[] => [s.keyword, ...(s.moreKeywords ?? [])];
+
+/**
+ * The Speech Commands core words (Warden 2018, arXiv 1804.03209: the ten command words of its 12-class task;
+ * espeak-ng says each of them).
+ */
+export const CORE_WORDS = Object.freeze(['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go']);
+/** Speech Commands' auxiliary words of v0.01 (its "unknown" class in the 12-class task), for `--others`. */
+export const AUXILIARY_WORDS = Object.freeze([
+  'bed',
+  'bird',
+  'cat',
+  'dog',
+  'eight',
+  'five',
+  'four',
+  'happy',
+  'house',
+  'marvin',
+  'nine',
+  'one',
+  'seven',
+  'sheila',
+  'six',
+  'three',
+  'tree',
+  'two',
+  'wow',
+  'zero',
+]);
 
 /** espeak-ng 1.51's English voices (`espeak-ng --voices=en`) without the mbrola ones, which need extra packages. */
 export const ESPEAK_VOICES = Object.freeze([
@@ -191,7 +229,7 @@ function drawNoise(rng: Rng, levels: readonly number[]): NoiseSpec {
 }
 
 /**
- * Every clip of the set, in a fixed order (keyword, others round-robin, silence), as a pure function of the
+ * Every clip of the set, in a fixed order (each keyword in turn, others round-robin, silence), as a pure function of the
  * settings: the same settings always give the same plan. Splits are stratified: of each label's clips,
  * round(n x validation %) are validation and round(n x test %) test, each spoken by a speaker of that split
  * (so no speaker is in two splits, as in Speech Commands).
@@ -224,7 +262,8 @@ export function planClips(s: SynthSettings): ClipSpec[] {
     };
   };
   const clips: ClipSpec[] = [];
-  const clipsOf = new Map<string, number>([[s.keyword, s.keywordClips]]);
+  const keywords = synthKeywords(s);
+  const clipsOf = new Map<string, number>(keywords.map((k) => [k, s.keywordClips]));
   s.others.forEach((w, k) =>
     clipsOf.set(w, Math.floor(s.otherClips / s.others.length) + (k < s.otherClips % s.others.length ? 1 : 0)),
   );
@@ -234,7 +273,8 @@ export function planClips(s: SynthSettings): ClipSpec[] {
     nth.set(label, i + 1);
     return speech(label, splitByPosition(i, clipsOf.get(label)!, s));
   };
-  for (let i = 0; i < s.keywordClips; i++) clips.push(next(s.keyword));
+  // Keyword by keyword: with one keyword this is the plan (and the random draws) of the 2-class set.
+  for (const k of keywords) for (let i = 0; i < s.keywordClips; i++) clips.push(next(k));
   for (let i = 0; i < s.otherClips; i++) clips.push(next(s.others[i % s.others.length]));
   for (let i = 0; i < s.silenceClips; i++) {
     clips.push({
@@ -264,14 +304,14 @@ export function settingsProblem(s: SynthSettings): string | undefined {
   if (!Number.isInteger(s.speakers) || s.speakers < splitsUsed)
     return `speakers must be an integer >= ${splitsUsed} (one per split at least), got ${s.speakers}`;
   if (s.otherClips > 0 && s.others.length === 0) return 'other clips need at least one other word';
-  const words = [s.keyword, ...s.others];
+  const words = [...synthKeywords(s), ...s.others];
   // A word becomes a folder name and an espeak-ng argument: letters, digits, apostrophes, spaces, hyphens.
   for (const w of words)
     if (!/^[a-z0-9][a-z0-9' -]*$/i.test(w))
       return `a word must be letters, digits, ' - or spaces, got ${JSON.stringify(w)}`;
   if (words.includes(SILENCE_LABEL)) return `${SILENCE_LABEL} is the silence label, not a word`;
   if (new Set(words).size !== words.length)
-    return `the keyword and the other words must be distinct, got ${words.join(', ')}`;
+    return `the keywords and the other words must be distinct, got ${words.join(', ')}`;
   return undefined;
 }
 

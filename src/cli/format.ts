@@ -12,6 +12,14 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
+/** A confusion matrix (`m[target][decision]` clips) as a text table: rows the true class, columns the decision. */
+export function confusionTable(m: readonly (readonly number[])[], classes: readonly string[]): string {
+  return table(
+    ['true \\ decided', ...classes],
+    m.map((row, k) => [classes[k], ...row]),
+  );
+}
+
 export const pct = (v: number, digits = 2): string => `${(100 * v).toFixed(digits)}%`;
 
 /** Seconds with an SI prefix (s, ms, us). */

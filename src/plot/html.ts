@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 
 export interface Section {
   readonly heading: string;
-  /** An SVG string from lineChart/histogram, embedded inline with its ids made unique in the page. */
+  /** An SVG string from lineChart/histogram (or an HTML fragment such as a table), embedded inline with its ids made unique in the page. */
   readonly svg: string;
   readonly caption?: string;
 }
@@ -24,6 +24,7 @@ function style(): string {
     'figure { margin: 0 0 2.5em 0; }',
     'figure svg { max-width: 100%; height: auto; }',
     'figcaption { color: #555; margin-top: 0.5em; }',
+    'table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }',
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
 /**
- * Training data from a features file (src/audio/features.ts: `mfcc` [N, frames, 13], `target` [N] 1 = keyword,
- * `split` [N] 0 train / 1 validation / 2 test): checked once, then split into index lists.
+ * Training data from a features file (src/audio/features.ts: `mfcc` [N, frames, 13], `target` [N] index into the
+ * file's classes (2-class: 1 = keyword), `split` [N] 0 train / 1 validation / 2 test): checked once, then split
+ * into index lists.
  */
 import { InputError } from '../errors.js';
 import { readFeatureFile, type FeatureSet } from '../audio/features.js';
@@ -14,8 +15,10 @@ export interface TrainingData {
   readonly frames: number;
   readonly features: number;
   readonly data: Float64Array;
-  /** Class per clip: 1 = keyword, 0 = other. */
+  /** Class per clip: index into `classes` (2-class: 1 = keyword, 0 = other). */
   readonly target: Uint8Array;
+  /** Class names in target order; the network has one output per class. */
+  readonly classes: readonly string[];
   readonly splits: Record<SplitName, Int32Array>;
   /** Clip names (for reports), in file order. */
   readonly files: readonly string[];
@@ -30,7 +33,7 @@ export async function loadTrainingData(file: string): Promise<TrainingData> {
 }
 
 /**
- * Check a feature set (finite features, targets 0/1, known split codes, a non-empty training split) and
+ * Check a feature set (finite features, targets indexing its classes, known split codes, a non-empty training split) and
  * index its splits. `file` is named in every error.
  */
 export function trainingData(set: FeatureSet, file?: string): TrainingData {
@@ -47,13 +50,16 @@ export function trainingData(set: FeatureSet, file?: string): TrainingData {
     const idx = [Math.floor(bad / per), Math.floor((bad % per) / set.features), bad % set.features];
     throw new InputError(`expected a finite number, got ${set.data[bad]}`, { file, field: 'mfcc', index: idx });
   }
-  const badTarget = set.target.findIndex((v) => v !== 0 && v !== 1);
+  const C = set.classes.length;
+  if (C < 2) throw new InputError(`expected at least 2 classes, got ${C}`, { file, field: '__metadata__.classes' });
+  const badTarget = set.target.findIndex((v) => !(v < C));
   if (badTarget >= 0)
-    throw new InputError(`expected 0 (other) or 1 (keyword), got ${set.target[badTarget]}`, {
-      file,
-      field: 'target',
-      index: badTarget,
-    });
+    throw new InputError(
+      C === 2
+        ? `expected 0 (other) or 1 (keyword), got ${set.target[badTarget]}`
+        : `expected a class index 0 to ${C - 1} (${set.classes.join(', ')}), got ${set.target[badTarget]}`,
+      { file, field: 'target', index: badTarget },
+    );
   const codes = Object.values(SPLIT_CODES) as number[];
   const badSplit = set.split.findIndex((v) => !codes.includes(v));
   if (badSplit >= 0)
@@ -70,10 +76,12 @@ export function trainingData(set: FeatureSet, file?: string): TrainingData {
   };
   if (splits.train.length === 0)
     throw new InputError('no clip is in the training split (code 0)', { file, field: 'split' });
-  const classes = new Set(Array.from(splits.train, (i) => set.target[i]));
-  if (classes.size < 2)
+  const seen = new Set(Array.from(splits.train, (i) => set.target[i]));
+  if (seen.size < 2)
     throw new InputError(
-      `the training split holds only class ${[...classes][0]}; training needs keyword (1) and other (0) clips`,
+      C === 2
+        ? `the training split holds only class ${[...seen][0]}; training needs keyword (1) and other (0) clips`
+        : `the training split holds only class ${[...seen][0]} (${set.classes[[...seen][0]]}); training needs clips of at least 2 of the ${C} classes`,
       { file, field: 'target' },
     );
   return {
@@ -81,6 +89,7 @@ export function trainingData(set: FeatureSet, file?: string): TrainingData {
     features: set.features,
     data: set.data,
     target: set.target,
+    classes: set.classes,
     splits,
     files: set.files,
     keyword: set.keyword,

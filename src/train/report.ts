@@ -2,7 +2,7 @@
  * What a training run reports besides the model: the loss curve (CSV + plots), the parameter ranges the
  * circuit will have to realise, and the signal currents the trained network drives through it.
  */
-import { htmlPage, lineChart, type Series } from '../plot/index.js';
+import { escapeHtml, htmlPage, lineChart, type Series } from '../plot/index.js';
 import { runCumulative } from '../model/cumulative.js';
 import { runNetwork } from '../model/network.js';
 import { cellThresholds, type Network } from '../model/types.js';
@@ -92,8 +92,30 @@ export async function accuracyPlot(history: readonly EpochRecord[], title: strin
   return lineChart({ title, x: { label: 'epoch' }, y: { label: 'accuracy (fraction)', domain: [0, 1] }, series });
 }
 
-/** An HTML page with the loss and accuracy curves. */
-export async function trainingPage(history: readonly EpochRecord[], title: string, caption: string): Promise<string> {
+/** A confusion matrix (`m[target][decision]` clips) as an HTML table: rows the true class, columns the decision. */
+export function confusionHtml(m: readonly (readonly number[])[], classes: readonly string[]): string {
+  const head = ['true \\ decided', ...classes].map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const rows = m.map(
+    (row, k) =>
+      `<tr><th>${escapeHtml(classes[k])}</th>${row.map((v, j) => (j === k ? `<td><b>${v}</b></td>` : `<td>${v}</td>`)).join('')}</tr>`,
+  );
+  return [`<table>`, `<tr>${head}</tr>`, ...rows, `</table>`].join('\n');
+}
+
+/** A confusion matrix to show below the curves. */
+export interface ConfusionSection {
+  readonly heading: string;
+  readonly matrix: readonly (readonly number[])[];
+  readonly classes: readonly string[];
+}
+
+/** An HTML page with the loss and accuracy curves, then the given confusion matrices. */
+export async function trainingPage(
+  history: readonly EpochRecord[],
+  title: string,
+  caption: string,
+  confusions: readonly ConfusionSection[] = [],
+): Promise<string> {
   return htmlPage(title, [
     { heading: 'Loss', svg: await lossPlot(history, 'Loss per epoch'), caption },
     {
@@ -102,6 +124,11 @@ export async function trainingPage(history: readonly EpochRecord[], title: strin
       caption:
         'Clip accuracy: majority vote of per-frame argmax (DESIGN §1). Frame accuracy: per-frame argmax against the clip label.',
     },
+    ...confusions.map((c) => ({
+      heading: c.heading,
+      svg: confusionHtml(c.matrix, c.classes),
+      caption: 'Clips of the kept checkpoint: rows the true class, columns the decision; the diagonal is correct.',
+    })),
   ]);
 }
 

@@ -8,6 +8,7 @@
 import { argmax, majority } from '../model/network.js';
 import { type ModelArch } from '../model/arch.js';
 import type { CellThresholds, Network } from '../model/types.js';
+import { confusionMatrix, perClassAccuracy } from '../util/confusion.js';
 import { createRng, type Rng } from '../util/random.js';
 import {
   allocScratch,
@@ -158,9 +159,6 @@ const CANDIDATE_STREAM = 0x5bd1e995;
 /** Mixed into the seed of the mismatch-noise stream, for the same reason. */
 const MISMATCH_STREAM = 0x27d4eb2f;
 
-/** Two classes: 0 = other, 1 = keyword (the features file's `target`). */
-export const CLASSES = 2;
-
 /** Scores of one split under the clip decision (majority vote of per-frame argmax, DESIGN §1). */
 export interface SplitScore {
   readonly clips: number;
@@ -170,8 +168,10 @@ export interface SplitScore {
   readonly frameAccuracy: number;
   /** Mean per-frame cross-entropy (nats). */
   readonly loss: number;
-  /** [[other as other, other as keyword], [keyword as other, keyword as keyword]]. */
-  readonly confusion: [[number, number], [number, number]];
+  /** `confusion[target][decision]` clips (util/confusion.ts); 2-class: [[other as other, other as keyword], [keyword as other, keyword as keyword]]. */
+  readonly confusion: number[][];
+  /** Per class (the features file's classes): fraction of its clips decided as it; null for a class with no clip. */
+  readonly perClass: (number | null)[];
 }
 
 /** One epoch of the history (what loss.csv holds). */
@@ -263,11 +263,13 @@ export async function trainNetwork(
 ): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULT_TRAIN, ...options };
   const started = performance.now();
+  // One output per class of the features file (2: other, keyword; N-class: silence, unknown, the keywords).
+  const C = data.classes.length;
   const layout = paramLayout({
     inputs: data.features,
     width: o.width,
     blocks: o.blocks,
-    classes: CLASSES,
+    classes: C,
     skip: o.skip,
   });
   const theta = o.init ? paramsFromNetwork(layout, o.init) : initParams(layout, o.seed);
@@ -294,7 +296,7 @@ export async function trainNetwork(
   const backwardAnneal = { ...o, anneal: o.anneal && o.arch === 'fq-bmru' };
   const tape = allocTape(net, data.frames);
   const scratch = allocScratch(net, data.frames);
-  const dLogits = new Float64Array(data.frames * CLASSES);
+  const dLogits = new Float64Array(data.frames * C);
   const clipSize = data.frames * data.features;
   const noisy = new Float64Array(clipSize);
 
@@ -353,8 +355,7 @@ export async function trainNetwork(
         }
         forwardClip(fwdNet, th, inputs, off, tape, gradOpts);
         const scale = 1 / (data.frames * batch.length);
-        batchLoss +=
-          frameCrossEntropy(tape.logits, data.frames, CLASSES, data.target[clip], scale, dLogits) / data.frames;
+        batchLoss += frameCrossEntropy(tape.logits, data.frames, C, data.target[clip], scale, dLogits) / data.frames;
         batchPenalty += (currentPenalty(tape, gradOpts) + marginPenalty(tape, th, gradOpts)) / data.frames;
         backwardClip(fwdNet, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
       }
@@ -476,10 +477,7 @@ export function scoreSplit(
   const dLogits = new Float64Array(data.frames * net.classes);
   const clipSize = data.frames * data.features;
   const votes = new Int32Array(data.frames);
-  const confusion: [[number, number], [number, number]] = [
-    [0, 0],
-    [0, 0],
-  ];
+  const decisions: [number, number][] = [];
   let correct = 0;
   let frameCorrect = 0;
   let loss = 0;
@@ -494,8 +492,9 @@ export function scoreSplit(
     }
     const decision = majority(votes, net.classes);
     if (decision === target) correct++;
-    confusion[target][decision === 1 ? 1 : 0]++;
+    decisions.push([target, decision]);
   }
+  const confusion = confusionMatrix(decisions, net.classes);
   const n = Math.max(1, indices.length);
   return {
     clips: indices.length,
@@ -503,5 +502,6 @@ export function scoreSplit(
     frameAccuracy: frameCorrect / (n * data.frames),
     loss: loss / n,
     confusion,
+    perClass: perClassAccuracy(confusion),
   };
 }

@@ -163,6 +163,38 @@ describe('kwsSummary', () => {
   });
 });
 
+describe('kwsSummary with more than two classes', () => {
+  it('gives per-class accuracy and a confusion matrix for the trained model, the realised software and the circuit', () => {
+    // 3 classes (silence, unknown, yes). (target, trained, software, circuit):
+    const rows = [
+      row(0, 0, 0, 0, 0),
+      row(1, 1, 1, 1, 2), // circuit hears the keyword in an unknown word
+      row(2, 2, 2, 2, 2),
+      row(3, 2, 1, 2, 2), // the trained model misses it; realised and circuit do not
+      row(4, 1, 1, 1, null), // failed: trained only
+    ];
+    const s = kwsSummary(rows, 1.01, 3);
+    expect(s.byClass.trained.confusion).toEqual([
+      [1, 0, 0],
+      [0, 2, 0],
+      [0, 1, 1],
+    ]);
+    expect(s.byClass.software.confusion).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 2],
+    ]);
+    expect(s.byClass.circuit.confusion).toEqual([
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 0, 2],
+    ]);
+    expect(s.byClass.circuit.perClass).toEqual([1, 0, 1]);
+    expect(s.byClass.trained.perClass).toEqual([1, 1, 0.5]);
+    expect(s.circuit).toEqual({ correct: 3, clips: 4, accuracy: 0.75 });
+  });
+});
+
 describe('clipToShow', () => {
   it('prefers the named clip, then a disagreement, then the first keyword clip', () => {
     const agree = [row(0, 0, 0, 0, 0), row(1, 1, 1, 1, 1), row(2, 1, 1, 1, 1)];

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SYNTH, planClips, planSpeakers, settingsProblem, type SynthSettings } from '../../src/audio/synth.js';
+import {
+  DEFAULT_SYNTH,
+  planClips,
+  planSpeakers,
+  settingsHash,
+  settingsProblem,
+  type SynthSettings,
+} from '../../src/audio/synth.js';
 
 /** The earlier default (a quarter of today's): round numbers to check the plan against. */
 const QUARTER: SynthSettings = { ...DEFAULT_SYNTH, keywordClips: 200, otherClips: 200, silenceClips: 50, speakers: 40 };
@@ -57,5 +64,20 @@ describe('the plan (pure: no tools needed; the generator with espeak-ng and sox 
     );
     expect(settingsProblem({ ...DEFAULT_SYNTH, others: ['no', 'yes'] })).toContain('must be distinct');
     expect(settingsProblem({ ...DEFAULT_SYNTH, others: ['../x'] })).toContain('a word must be letters');
+  });
+
+  it('N-class settings: every keyword gets its clips, the keyword folders of the first are the 2-class ones', () => {
+    const multi: SynthSettings = { ...QUARTER, moreKeywords: ['no', 'up'], others: ['left', 'bed'] };
+    const clips = planClips(multi);
+    const count = (label: string) => clips.filter((c) => c.label === label).length;
+    expect(['yes', 'no', 'up', 'left', 'bed', '_silence_'].map(count)).toEqual([200, 200, 200, 100, 100, 50]);
+    // The first keyword's clips are drawn before any other: the same as the 2-class plan's.
+    const yes = (cs: typeof clips) => cs.filter((c) => c.label === 'yes');
+    expect(yes(clips)).toEqual(yes(planClips({ ...QUARTER, others: ['left', 'bed'] })));
+    expect(settingsProblem({ ...multi, moreKeywords: ['no', 'left'] })).toContain('must be distinct');
+  });
+
+  it('keeps the cache hash of the default set (data/kws-synth/manifest.json of espeak-ng 1.51, sox 14.4.2, written before N-class settings)', () => {
+    expect(settingsHash(DEFAULT_SYNTH, { espeak: '1.51', sox: '14.4.2' })).toBe('3e5ea38cfd30ecc7');
   });
 });

@@ -47,4 +47,29 @@ describe('bmru features on a folder', () => {
       "has no clips of the keyword 'banana' (labels: no, yes)",
     );
   });
+
+  it('--keywords gives the N-class targets (silence, unknown, keywords) and records the class names', async () => {
+    const r = await cli.run(['features', 'set', '-o', 'n.safetensors', '--skip-bad', '-q', '--keywords', 'no']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("classes 0 '_silence_', 2 '_unknown_', 1 'no'");
+    const set = await readFeatureFile(path.join(cli.dir, 'n.safetensors'));
+    expect(set.classes).toEqual(['_silence_', '_unknown_', 'no']);
+    // Files in code-point order: no/a (keyword 'no': class 2), yes/a and yes/c (unknown: class 1).
+    expect(Array.from(set.target)).toEqual([2, 1, 1]);
+  });
+
+  it('refuses keywords that no clip has, naming them and the labels present, and --keyword beside --keywords', async () => {
+    expectOneErrorLine(
+      await cli.run(['features', 'set', '-o', 'h.safetensors', '--skip-bad', '--keywords', 'yes,up,down']),
+      "has no clips of 'up', 'down' (labels: no, yes)",
+    );
+    expectOneErrorLine(
+      await cli.run(['features', 'set', '-o', 'h.safetensors', '--keywords', 'yes,no,yes']),
+      "names 'yes' twice",
+    );
+    expectOneErrorLine(
+      await cli.run(['features', 'set', '-o', 'h.safetensors', '--keyword', 'yes', '--keywords', 'no']),
+      'mutually exclusive',
+    );
+  });
 });

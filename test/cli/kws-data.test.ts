@@ -21,6 +21,12 @@ describe('bmru kws-data and bmru features errors', () => {
   it('rejects bad settings before doing anything', async () => {
     expectOneErrorLine(await cli.run(['kws-data', '--speakers', '2']), 'speakers must be an integer >= 3');
     expectOneErrorLine(await cli.run(['kws-data', '--others', 'no,yes']), 'must be distinct');
+    // 'core' holds 'no': a keyword may not also be an unknown word.
+    expectOneErrorLine(
+      await cli.run(['kws-data', '--keywords', 'core', '--others', 'no,bed']),
+      'the keywords and the other words must be distinct, got yes, no, up, down, left, right, on, off, stop, go, no, bed',
+    );
+    expectOneErrorLine(await cli.run(['kws-data', '--keyword', 'yes', '--keywords', 'no']), 'mutually exclusive');
   });
 
   it('names a WAV file that is not one, and a folder without clips', async () => {

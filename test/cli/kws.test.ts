@@ -2,13 +2,21 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFixture, EXIT_ERROR, type CliFixture } from './fixture.js';
-import { toyFeatureSet, writeToyFeatureFile } from '../train/toy.js';
+import { toyFeatureSet, toyMultiFeatureSet, writeToyFeatureFile } from '../train/toy.js';
+import { saveModel } from '../../src/model/load.js';
+import { trainingData } from '../../src/train/data.js';
+import { trainNetwork } from '../../src/train/trainer.js';
 
 // The real binary and real ngspice on the shipped KWS model, with short (6-frame) clips so the test stays quick.
 let cli: CliFixture;
 beforeAll(async () => {
   cli = await cliFixture();
   await writeToyFeatureFile(path.join(cli.dir, 'toy.safetensors'), toyFeatureSet(40, 6));
+  // 3 classes (silence, unknown, yes), 6-frame clips, and a width-4 model of them (its accuracy does not matter here).
+  const multi = toyMultiFeatureSet(['yes'], 10, 6);
+  await writeToyFeatureFile(path.join(cli.dir, 'toy3.safetensors'), multi);
+  const r = await trainNetwork(trainingData(multi, 'toy3'), { epochs: 2, batchSize: 8, seed: 1 });
+  await saveModel({ ...r.network, unitCurrentA: 2.5e-10 }, path.join(cli.dir, 'toy3.json'), 'toy 3-class model');
 });
 afterAll(() => cli.cleanUp());
 
@@ -84,5 +92,45 @@ describe('bmru kws', () => {
     const r = await cli.run(['kws']);
     expect(r.exitCode).toBe(EXIT_ERROR);
     expect(r.stderr).toMatch(/data\/kws-synth\/features\.safetensors.*bmru kws-data --features ""/);
+  });
+
+  it('runs a 3-class model on the circuit: per-class accuracy and the confusion matrix of each decision source', async () => {
+    const r = await cli.run([
+      'kws',
+      '-m',
+      'toy3.json',
+      '-f',
+      'toy3.safetensors',
+      '--clips',
+      '3',
+      '-o',
+      'k3',
+      '-q',
+      '--clamp',
+      '--min-agreement',
+      '0',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^clips: 3 \(3 simulated\); 3 classes \(_silence_, _unknown_, yes\)/m);
+    expect(r.stdout).toMatch(/^_silence_ +[01]\/1 +[01]\/1 +[01]\/1$/m);
+    expect(r.stdout).toMatch(/^true \\ decided +_silence_ +_unknown_ +yes$/m);
+    const json = JSON.parse(await readFile(path.join(cli.dir, 'k3', 'kws.json'), 'utf8'));
+    for (const source of ['trained', 'software', 'circuit']) {
+      const m = json.summary.byClass[source].confusion as number[][];
+      expect(m.map((row) => row.length)).toEqual([3, 3, 3]);
+      // The 3 test clips are one of each class (clip i is class i mod 3): every row sums to 1.
+      expect(m.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([1, 1, 1]);
+    }
+    const html = await readFile(path.join(cli.dir, 'k3', 'kws.html'), 'utf8');
+    expect(html).toContain('Decisions per class: circuit (ngspice)');
+    expect(html).toContain('<tr><th>true \\ decided</th><th>_silence_</th><th>_unknown_</th><th>yes</th></tr>');
+  });
+
+  it("refuses features whose class count is not the model's, before simulating anything", async () => {
+    const r = await cli.run(['kws', '-f', 'toy3.safetensors', '--clips', '2', '-o', 'mismatch', '-q']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toContain('has 3 classes (_silence_, _unknown_, yes), the model');
+    expect(r.stderr).toContain('has 2 outputs');
+    await expect(readdir(path.join(cli.dir, 'mismatch'))).rejects.toThrow(/ENOENT/);
   });
 });

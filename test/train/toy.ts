@@ -31,8 +31,56 @@ export function toyFeatureSet(clips = 40, frames = 20, seed = 7): FeatureSet {
     labels: ['no', 'yes'],
     label: Int32Array.from(target),
     target,
+    classes: ['other', 'yes'],
     split,
     keyword: 'yes',
+    mfcc: REFERENCE_MFCC,
+    source: 'toy',
+  };
+}
+
+/**
+ * An N-class toy set in the N-class task's order (silence, unknown, then `keywords`): class k (of C) is +1 on
+ * feature k and -1 on the other first C features (plus noise of std 0.3), so every class is linearly separable from
+ * every other. Clip i is class i mod C; clips are grouped by C, every 5th group is test, else every 4th validation.
+ */
+export function toyMultiFeatureSet(
+  keywords: readonly string[] = ['yes', 'no', 'up'],
+  groups = 20,
+  frames = 20,
+  seed = 7,
+): FeatureSet {
+  const features = 13;
+  const classes = ['_silence_', '_unknown_', ...keywords];
+  const C = classes.length;
+  if (C > features) throw new RangeError(`at most ${features} classes in the toy set, got ${C}`);
+  const clips = groups * C;
+  const rng = createRng(seed);
+  const data = new Float64Array(clips * frames * features);
+  const target = new Uint8Array(clips);
+  const split = new Uint8Array(clips);
+  for (let i = 0; i < clips; i++) {
+    target[i] = i % C;
+    const group = Math.floor(i / C);
+    split[i] = group % 5 === 4 ? 2 : group % 4 === 3 ? 1 : 0;
+    for (let t = 0; t < frames; t++)
+      for (let f = 0; f < features; f++)
+        data[(i * frames + t) * features + f] = (f < C ? (f === target[i] ? 1 : -1) : 0) + 0.3 * rng.normal();
+  }
+  // The unknown class stands for one word, 'left', so labels and classes differ as in a real set.
+  const labelOf = (k: number) => (k === 1 ? 'left' : classes[k]);
+  const labels = [...new Set(classes.map((_, k) => labelOf(k)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    frames,
+    features,
+    data,
+    files: Array.from({ length: clips }, (_, i) => `${labelOf(target[i])}/toy_nohash_${i}.wav`),
+    labels,
+    label: Int32Array.from(target, (k) => labels.indexOf(labelOf(k))),
+    target,
+    classes,
+    split,
+    keyword: keywords[0],
     mfcc: REFERENCE_MFCC,
     source: 'toy',
   };

@@ -25,10 +25,17 @@ export function builder(y: Argv) {
       defaultDescription: `<folder>/${DEFAULT_FEATURES_FILE}; for a .wav, standard output`,
     })
     .option('keyword', {
+      // No yargs default, so that --keywords can conflict with it.
       type: 'string',
-      default: KEYWORD,
-      describe: 'label of class 1 in the target tensor (every other label, silence included, is 0)',
+      defaultDescription: KEYWORD,
+      describe: `label of class 1 in the target tensor (every other label, silence included, is 0; default ${KEYWORD}; not with --keywords)`,
     })
+    .option('keywords', {
+      type: 'string',
+      describe:
+        'comma-separated labels of an N-class set (replaces --keyword): class 0 _silence_, 1 _unknown_ (every other label), then these in order, as the Speech Commands 12-class task',
+    })
+    .conflicts('keywords', 'keyword')
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
     .option('skip-bad', {
       type: 'boolean',
@@ -43,6 +50,10 @@ export function builder(y: Argv) {
     .example(
       '$0 features data/kws-synth',
       `features of the synthetic set (bmru kws-data) into data/kws-synth/${DEFAULT_FEATURES_FILE}`,
+    )
+    .example(
+      '$0 features data/kws-core --keywords yes,no,up,down -o kws6.safetensors',
+      '6 classes: _silence_, _unknown_, yes, no, up, down (the names are in the file\'s metadata "classes")',
     )
     .example(
       '$0 features ~/speech_commands_v0.02 -o sc.safetensors --background-noise slice',
@@ -60,7 +71,7 @@ export function builder(y: Argv) {
         'Clips are averaged to mono, resampled to 16 kHz if needed, and padded or cut at the end to 1 s.',
         '',
         'The features file is safetensors: mfcc F32 [N, 101, 13], label [N] (index into metadata "labels"), target [N]',
-        '(1 = keyword), split [N] (0 train, 1 validation, 2 test: from validation_list.txt / testing_list.txt when the folder',
+        '(1 = keyword; with --keywords the index into metadata "classes"), split [N] (0 train, 1 validation, 2 test: from validation_list.txt / testing_list.txt when the folder',
         'has them, else Speech Commands\' hash of the speaker id); metadata "files" lists the clips in order.',
         'Python: safetensors.numpy.load_file(path); safetensors.safe_open(path, "np").metadata().',
       ].join('\n'),
@@ -70,7 +81,8 @@ export function builder(y: Argv) {
 interface Args {
   path: string;
   out?: string;
-  keyword: string;
+  keyword?: string;
+  keywords?: string;
   backgroundNoise: BackgroundNoise;
   skipBad: boolean;
   quiet?: boolean;
@@ -113,7 +125,8 @@ export async function folderFeatures(a: Args): Promise<void> {
   const warnings = warningTally();
   const skipped: string[] = [];
   const set = await computeFeatures(a.path, {
-    keyword: a.keyword,
+    keyword: a.keyword ?? KEYWORD,
+    keywords: a.keywords?.split(',').map((k) => k.trim()),
     backgroundNoise: a.backgroundNoise,
     onProgress: (done, total) => p.update(`${done}/${total} clips`),
     onWarning: (file, w) => warnings.add(file, w),
@@ -131,10 +144,9 @@ export async function folderFeatures(a: Args): Promise<void> {
   await writeFeatureFile(out, set);
   const rows = splitCounts(set);
   console.log(table(['label', 'train', 'validation', 'test'], rows));
-  const keywordClips = set.target.reduce((n, t) => n + t, 0);
-  console.log(
-    `${set.files.length} clips (${keywordClips} '${set.keyword}'), ${set.frames} frames x ${set.features} MFCCs each; wrote ${out}`,
-  );
+  const perClass = set.classes.map((c, k) => `${set.target.filter((t) => t === k).length} '${c}'`);
+  const what = a.keywords === undefined ? perClass[1] : `classes ${perClass.join(', ')}`;
+  console.log(`${set.files.length} clips (${what}), ${set.frames} frames x ${set.features} MFCCs each; wrote ${out}`);
 }
 
 async function clipCsv(a: Args): Promise<void> {

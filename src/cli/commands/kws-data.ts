@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import {
+  AUXILIARY_WORDS,
+  CORE_WORDS,
   DEFAULT_SYNTH,
   ESPEAK_VARIANTS,
   ESPEAK_VOICES,
@@ -24,13 +26,23 @@ export function builder(y: Argv) {
       default: 'data/kws-synth',
       describe: 'output folder: <label>/<speaker>_nohash_<n>.wav, split lists, manifest.json',
     })
-    .option('keyword', { type: 'string', default: d.keyword, describe: 'the word of class 1' })
+    .option('keyword', {
+      // No yargs default, so that --keywords can conflict with it: settingsOf falls back to d.keyword.
+      type: 'string',
+      defaultDescription: d.keyword,
+      describe: `the word of class 1 (default ${d.keyword}; not with --keywords)`,
+    })
+    .option('keywords', {
+      type: 'string',
+      describe: `comma-separated keywords of an N-class set, each spoken --keyword-clips times (replaces --keyword; "core" = the ten Speech Commands core words ${CORE_WORDS.join(',')})`,
+    })
     .option('others', {
       type: 'string',
       default: d.others.join(','),
-      describe: 'comma-separated words of the "other" class, spoken in turn',
+      describe: `comma-separated words of the "other" (unknown) class, spoken in turn ("auxiliary" = Speech Commands' 20 auxiliary words)`,
     })
-    .option('keyword-clips', { type: 'number', default: d.keywordClips, describe: 'clips of the keyword' })
+    .conflicts('keywords', 'keyword')
+    .option('keyword-clips', { type: 'number', default: d.keywordClips, describe: 'clips of each keyword' })
     .option('other-clips', {
       type: 'number',
       default: d.otherClips,
@@ -87,6 +99,10 @@ export function builder(y: Argv) {
       `the default set in data/kws-synth: ${d.keywordClips} "yes", ${d.otherClips} others, ${d.silenceClips} silence (about 1 min on 2 cores)`,
     )
     .example(
+      '$0 kws-data -o data/kws-core --keywords core --others auxiliary --keyword-clips 300 --other-clips 600 --silence-clips 300',
+      'the Speech Commands 12-class task shape: ten core words, unknown words, silence; then bmru features data/kws-core --keywords yes,no,...',
+    )
+    .example(
       '$0 kws-data --others no,up,down,yet,yeah,less --other-clips 600 --features ""',
       'harder negatives (yes-like words), then the features file',
     )
@@ -116,7 +132,8 @@ export function builder(y: Argv) {
 
 interface Args {
   out: string;
-  keyword: string;
+  keyword?: string;
+  keywords?: string;
   others: string;
   keywordClips: number;
   otherClips: number;
@@ -130,16 +147,29 @@ interface Args {
   features?: string;
 }
 
+/** A comma-separated word list, with the named lists `core` and `auxiliary` expanded. */
+function words(list: string): string[] {
+  return list
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w.length > 0)
+    .flatMap((w) => (w === 'core' ? [...CORE_WORDS] : w === 'auxiliary' ? [...AUXILIARY_WORDS] : [w]));
+}
+
+/** The keywords of the command line: --keywords, else --keyword. */
+const keywordsOf = (a: Pick<Args, 'keyword' | 'keywords'>): string[] =>
+  a.keywords === undefined ? [a.keyword ?? d.keyword] : words(a.keywords);
+
 /** The generator's settings from the command line. */
 function settingsOf(a: Omit<Args, 'out' | 'workers' | 'force' | 'features'>): SynthSettings {
+  const [keyword = '', ...more] = keywordsOf(a);
   return {
     seed: a.seed,
-    keyword: a.keyword,
+    keyword,
+    // Only with --keywords: the 2-class settings keep their JSON, and so their cache hash.
+    ...(more.length === 0 ? {} : { moreKeywords: more }),
     keywordClips: a.keywordClips,
-    others: a.others
-      .split(',')
-      .map((w) => w.trim())
-      .filter((w) => w.length > 0),
+    others: words(a.others),
     otherClips: a.otherClips,
     silenceClips: a.silenceClips,
     speakers: a.speakers,
@@ -174,7 +204,8 @@ export async function handler(a: Args): Promise<void> {
     await folderFeatures({
       path: a.out,
       out: a.features || undefined,
-      keyword: a.keyword,
+      keyword: a.keyword ?? d.keyword,
+      keywords: a.keywords === undefined ? undefined : keywordsOf(a).join(','),
       backgroundNoise: 'skip',
       skipBad: false,
     });

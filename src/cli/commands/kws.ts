@@ -13,6 +13,7 @@ import {
   prepareKwsRun,
   selectClips,
   type KwsRow,
+  type ClassScores,
   type KwsSummary,
 } from '../../analysis/kws.js';
 import { CORE_DOMAINS } from '../../analysis/power.js';
@@ -45,11 +46,12 @@ import {
 } from '../common.js';
 import { betterReferences, REFERENCE_NAMES } from '../../compare/references.js';
 import { writeCsv } from '../csv.js';
-import { pct, table, watts } from '../format.js';
+import { confusionTable, pct, table, watts } from '../format.js';
 import { batchProgressText, progress, transientProgress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { writeFileAtomic } from '../../util/output.js';
+import { confusionHtml } from '../../train/report.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
 import { causeTable, formatCosim } from '../report.js';
 import { comparePageSpec } from '../compare-page.js';
@@ -179,6 +181,11 @@ export async function handler(a: Args): Promise<void> {
     throw new InputError(`has ${set.features} features per frame, the model ${a.model} expects ${trained.inputs}`, {
       file: a.features,
     });
+  if (set.classes.length !== trained.classes)
+    throw new InputError(
+      `has ${set.classes.length} classes (${set.classes.join(', ')}), the model ${a.model} has ${trained.classes} outputs`,
+      { file: a.features, field: 'target' },
+    );
   const asked = withUnitCurrent(trained, a.unitCurrent);
   const { process: proc, calibration } = await loadProcessAndCalibration(a);
   // Before the batch writes a deck: the budget and the process's ranges (clamped values go into model.json).
@@ -206,9 +213,9 @@ export async function handler(a: Args): Promise<void> {
   });
   await writeClamps(out, clamps);
   const expanded = await expandPlan(await loadPlan(files.plan));
-  const keyword = clips.filter((c) => c.target === 1).length;
+  const perClass = set.classes.map((name, k) => `${clips.filter((c) => c.target === k).length} '${name}'`);
   console.error(
-    `kws: ${clips.length} ${a.split} clips (${keyword} '${set.keyword}') of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`,
+    `kws: ${clips.length} ${a.split} clips (${set.classes.length === 2 ? perClass[1] : perClass.join(', ')}) of ${a.features}, ${a.model} at I_unit ${net.unitCurrentA} A on ${proc.name}, ${a.workers} workers; results in ${out}`,
   );
 
   const p = progress('kws', a.quiet);
@@ -238,8 +245,8 @@ export async function handler(a: Args): Promise<void> {
   );
   const rows = kwsRows(trained, set, clips, records.values(), proc.vddV);
   const clipS = set.frames * net.frameS;
-  const s = kwsSummary(rows, clipS);
-  console.log(formatKws(s, set.keyword, trainedTestAccuracy(trained, set, split), summary.skipped));
+  const s = kwsSummary(rows, clipS, set.classes.length);
+  console.log(formatKws(s, set, trainedTestAccuracy(trained, set, split), summary.skipped));
   await writeCsv(join(out, 'kws.csv'), kwsCsv(rows));
 
   const shown = clipToShow(rows, a.show);
@@ -295,7 +302,7 @@ export async function handler(a: Args): Promise<void> {
     join(out, 'kws.html'),
     htmlPage(
       `bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`,
-      await kwsSections(rows, s, shown, detail, set.keyword),
+      await kwsSections(rows, s, shown, detail, set.keyword, set.classes),
     ),
   );
   console.log(
@@ -326,14 +333,22 @@ function trainedTestAccuracy(net: Network, set: FeatureSet, split: Split): { cor
 
 function formatKws(
   s: KwsSummary,
-  keyword: string,
+  set: Pick<FeatureSet, 'keyword' | 'classes'>,
   wholeSplit: { correct: number; clips: number },
   earlier: number,
 ): string {
   const acc = (x: { correct: number; clips: number; accuracy: number }) =>
     `${x.correct}/${x.clips} = ${pct(x.accuracy, 1)}`;
+  const task =
+    set.classes.length === 2
+      ? `'${set.keyword}' vs others`
+      : `${set.classes.length} classes (${set.classes.join(', ')})`;
+  const classAcc = (c: ClassScores, k: number) => {
+    const n = c.confusion[k].reduce((a, v) => a + v, 0);
+    return n === 0 ? '-' : `${c.confusion[k][k]}/${n}`;
+  };
   return [
-    `clips: ${s.clips} (${s.simulated} simulated${earlier > 0 ? `, ${earlier} of them by an earlier run` : ''}${s.failed > 0 ? `, ${s.failed} failed or missing` : ''}); '${keyword}' vs others, decision = majority vote of per-frame argmax`,
+    `clips: ${s.clips} (${s.simulated} simulated${earlier > 0 ? `, ${earlier} of them by an earlier run` : ''}${s.failed > 0 ? `, ${s.failed} failed or missing` : ''}); ${task}, decision = majority vote of per-frame argmax`,
     table(
       ['', 'clip accuracy'],
       [
@@ -346,6 +361,19 @@ function formatKws(
         ],
       ],
     ),
+    '',
+    'per class (clips decided as their class / clips of it):',
+    table(
+      ['class', 'trained', 'realised software', 'circuit'],
+      set.classes.map((name, k) => [
+        name,
+        classAcc(s.byClass.trained, k),
+        classAcc(s.byClass.software, k),
+        classAcc(s.byClass.circuit, k),
+      ]),
+    ),
+    `circuit confusion (rows: true class, columns: circuit decision):`,
+    confusionTable(s.byClass.circuit.confusion, set.classes),
     '',
     'the circuit against each reference (decision = majority vote; states over all unit-frames, each clip weighing the same):',
     table(
@@ -439,6 +467,7 @@ async function kwsSections(
   shown: KwsRow,
   r: CosimResult | null,
   keyword: string,
+  classes: readonly string[],
 ) {
   const sections = r === null ? [] : await clipSections(shown, r, keyword);
   const sim = rows.filter((x) => x.stateAgreement !== null);
@@ -462,6 +491,15 @@ async function kwsSections(
       }),
       caption: `mean ${watts(s.coreW)} core, ${watts(s.totalW)} total`,
     });
+    for (const [source, what] of [
+      ['circuit', 'circuit (ngspice)'],
+      ['software', 'realised parameters (software)'],
+    ] as const)
+      sections.push({
+        heading: `Decisions per class: ${what}`,
+        svg: confusionHtml(s.byClass[source].confusion, classes),
+        caption: `${sim.length} simulated clips; rows: true class, columns: decision; the diagonal is correct`,
+      });
   }
   return sections;
 }

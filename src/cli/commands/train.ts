@@ -7,7 +7,6 @@ import { loadModel, saveModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { loadTrainingData, type SplitName, type TrainingData } from '../../train/data.js';
 import {
-  CLASSES,
   DEFAULT_CURRENT_CAP,
   DEFAULT_TRAIN,
   trainNetwork,
@@ -26,7 +25,7 @@ import type { Process } from '../../netlist/process.js';
 import { loadProcessAndCalibration } from '../common.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
-import { pct, table } from '../format.js';
+import { confusionTable, pct, table } from '../format.js';
 import { progress } from '../progress.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 
@@ -314,7 +313,9 @@ export function builder(y: Argv) {
     .epilogue(
       [
         'Network (DESIGN §1): pre-projection 13 -> H, L blocks of (candidate FC, H FQ-BMRU cells with hysteresis, post FC, skip),',
-        'classifier H -> 2 per frame; a clip is "yes" when most of its frames vote "yes" (ties go to "other").',
+        'classifier H -> C per frame, C the classes of the features file (2: other, keyword; with features --keywords:',
+        '_silence_, _unknown_, the keywords); a clip is the class most of its frames vote for (ties go to class 0).',
+        'Reported per class: accuracy and the confusion matrix (terminal, report.json, training.html).',
         '',
         'Training: per-frame softmax cross-entropy averaged over frames and clips; backpropagation through the 101 frames',
         'with the exact forward pass and an arctan surrogate for the cell steps (an OFF cell learns from beta_hi, an ON cell',
@@ -374,14 +375,20 @@ interface Args {
   init?: string;
 }
 
-/** A model to start from must have the shape being trained (the flags, the features file, 2 classes). */
-function checkInitShape(net: Network, a: Args, features: number, file: string): void {
+/** A model to start from must have the shape being trained (the flags, the features file's MFCCs and classes). */
+export function checkInitShape(
+  net: Network,
+  a: Pick<Args, 'width' | 'blocks' | 'skip'>,
+  data: Pick<TrainingData, 'features' | 'classes'>,
+  file: string,
+): void {
   const have = `F=${net.inputs} H=${net.width} S=${net.cells} L=${net.blocks.length} C=${net.classes} skip=${net.skip}`;
-  const want = `F=${features} H=${a.width} S=${a.width} L=${a.blocks} C=${CLASSES} skip=${a.skip}`;
+  const want = `F=${data.features} H=${a.width} S=${a.width} L=${a.blocks} C=${data.classes.length} skip=${a.skip}`;
   if (have !== want)
-    throw new InputError(`has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match)`, {
-      file,
-    });
+    throw new InputError(
+      `has shape ${have}, training needs ${want} (set --width, --blocks, --skip to match; C is the features file's class count: ${data.classes.join(', ')})`,
+      { file },
+    );
 }
 
 /** Paths of everything a run writes, beside the model file. */
@@ -399,7 +406,7 @@ export function outputPaths(out: string) {
 export async function handler(a: Args): Promise<void> {
   const data = await loadTrainingData(a.features);
   const init = a.init ? await loadModel(a.init) : undefined;
-  if (init && a.init) checkInitShape(init, a, data.features, a.init);
+  if (init && a.init) checkInitShape(init, a, data, a.init);
   const processes = await trainProcesses(a);
   const cellLimits = processes.length > 0 ? processCellLimits(processes, [a.unitCurrent, ...buildAt(a)]) : undefined;
   const arch = a.arch === 'bmru' ? 'fq-bmru' : a.arch;
@@ -464,7 +471,11 @@ export async function handler(a: Args): Promise<void> {
   const archName = { 'fq-bmru': 'FQ-BMRU', cmru: 'CMRU', 'cmru-relaxed': `relaxed CMRU (eps ${a.eps})` }[
     r.network.arch
   ];
-  const description = `${archName}${a.anneal && arch !== 'fq-bmru' ? ` (annealed from ${a.arch})` : ''} keyword spotter '${data.keyword}' vs others, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
+  const task =
+    data.classes.length === 2
+      ? `'${data.keyword}' vs others`
+      : `${data.classes.length} classes (${data.classes.join(', ')})`;
+  const description = `${archName}${a.anneal && arch !== 'fq-bmru' ? ` (annealed from ${a.arch})` : ''} keyword spotter ${task}, width ${a.width}, ${a.blocks} blocks, trained by bmru train (seed ${a.seed}, epoch ${r.bestEpoch} of ${a.epochs}) on ${path.basename(a.features)}; test accuracy ${r.scores.test ? pct(r.scores.test.accuracy) : 'n/a'}`;
   await saveModel({ ...r.network, unitCurrentA: a.unitCurrent }, a.out, description);
   await writeFileAtomic(files.report, JSON.stringify(trainingReport(a, options, data, r), null, 1) + '\n');
   await writeFileAtomic(files.csv, csvText(historyCsvRows(r.history)));
@@ -472,10 +483,21 @@ export async function handler(a: Args): Promise<void> {
   await writePlot(files.svg, await lossPlot(r.history, title));
   await writePlot(
     files.html,
-    await trainingPage(r.history, title, `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`),
+    await trainingPage(
+      r.history,
+      title,
+      `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`,
+      confusionSections(r, data.classes),
+    ),
   );
 
   console.log(scoreTable(r));
+  console.log(classTable(r, data.classes));
+  const last = r.scores.test ?? r.scores.validation ?? r.scores.train!;
+  const lastName = r.scores.test ? 'test' : r.scores.validation ? 'validation' : 'train';
+  console.log(
+    `${lastName} confusion (rows: true class, columns: decision):\n${confusionTable(last.confusion, data.classes)}`,
+  );
   if (r.hardware) {
     const kept = r.hardware.find((h) => h.epoch === r.bestEpoch)!;
     const scores = r.hardware.map((h) => h.score);
@@ -494,25 +516,47 @@ function keptRule(r: TrainResult): string {
     : 'best validation accuracy, then loss';
 }
 
-/** The final scores as a table, one row per split. */
+/** The final scores as a table, one row per split; 2-class: with keyword hits and false alarms. */
 function scoreTable(r: TrainResult): string {
   const rows = (['train', 'validation', 'test'] as SplitName[]).flatMap((name) => {
     const s = r.scores[name];
-    return s
-      ? [
-          [
-            name,
-            s.clips,
-            pct(s.accuracy),
-            pct(s.frameAccuracy),
-            s.loss.toFixed(4),
-            `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`,
-            `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`,
-          ],
-        ]
-      : [];
+    if (!s) return [];
+    const row = [name, s.clips, pct(s.accuracy), pct(s.frameAccuracy), s.loss.toFixed(4)];
+    if (s.confusion.length !== 2) return [row];
+    const hits = `${s.confusion[1][1]}/${s.confusion[1][0] + s.confusion[1][1]}`;
+    return [[...row, hits, `${s.confusion[0][1]}/${s.confusion[0][0] + s.confusion[0][1]}`]];
   });
-  return table(['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', 'keyword hits', 'false alarms'], rows);
+  const binary = (r.scores.train ?? r.scores.test)?.confusion.length === 2;
+  return table(
+    ['split', 'clips', 'clip accuracy', 'frame accuracy', 'loss', ...(binary ? ['keyword hits', 'false alarms'] : [])],
+    rows,
+  );
+}
+
+/** Per class and split: the fraction of the class's clips decided as it. */
+function classTable(r: TrainResult, classes: readonly string[]): string {
+  const splits = (['train', 'validation', 'test'] as SplitName[]).filter((n) => r.scores[n]);
+  const rows = classes.map((c, k) => [
+    c,
+    ...splits.map((n) => {
+      const s = r.scores[n]!;
+      const acc = s.perClass[k];
+      return acc === null ? '-' : `${pct(acc, 1)} of ${s.confusion[k].reduce((a, v) => a + v, 0)}`;
+    }),
+  ]);
+  return table(['class', ...splits.map((n) => `${n} accuracy`)], rows);
+}
+
+/** The kept checkpoint's confusion matrices (validation and test) as HTML tables for training.html. */
+function confusionSections(r: TrainResult, classes: readonly string[]) {
+  return (['validation', 'test'] as SplitName[])
+    .flatMap((n) => {
+      const s = r.scores[n];
+      return s
+        ? [{ heading: `Confusion, ${n} split (${s.clips} clips, ${pct(s.accuracy)})`, matrix: s.confusion }]
+        : [];
+    })
+    .map((x) => ({ ...x, classes }));
 }
 
 /** Everything needed to judge and reproduce the run (the report JSON). */
@@ -534,7 +578,9 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
       features: data.features,
     },
     keyword,
-    classes: ['other', keyword].slice(0, CLASSES),
+    classes: data.classes,
+    confusion:
+      'scores.<split>.confusion[target][decision] clips; scores.<split>.perClass[k]: fraction of class k decided as k',
     model: a.out,
     options: { ...o, init: a.init },
     limits: LIMITS,
