@@ -293,16 +293,22 @@ describe('bmru compare --partitioned', () => {
     ]);
     expect([0, 1], r.stderr).toContain(r.exitCode);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'cells', 'report.json'), 'utf8'));
-    // The example: 4 cells per block, each block with its shared part and rest.
-    expect(report.simulation).toBe('partitioned (14 partitions)');
-    expect(report.partitions.map((p: { label: string }) => p.label).slice(0, 7)).toEqual([
+    // The example: 4 cells and 4 outputs per block, each with a shared part: front end + 2 x (1 + 4 + 1 + 4) +
+    // classifier.
+    expect(report.simulation).toBe('partitioned (22 partitions)');
+    expect(report.partitions.map((p: { label: string }) => p.label).slice(0, 12)).toEqual([
       'front end',
       'block 0 shared',
       'block 0 cell 0',
       'block 0 cell 1',
       'block 0 cell 2',
       'block 0 cell 3',
-      'block 0 rest',
+      'block 0 outputs shared',
+      'block 0 output 0',
+      'block 0 output 1',
+      'block 0 output 2',
+      'block 0 output 3',
+      'block 1 shared',
     ]);
     const refused = await cli.run(['compare', '-i', clip, '-o', 'x', '--partitioned', '-j', '0']);
     expect(refused.exitCode).toBe(2);
