@@ -18,7 +18,7 @@ import { checkHwawareFits, type HwawareBuilder, type HwawareSource } from '../co
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
-import type { Sizing } from '../netlist/process.js';
+import type { Process, Sizing } from '../netlist/process.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
 import { classifyFailure, type Failure } from './failure.js';
@@ -220,15 +220,16 @@ export function jobsFileOf(expanded: ExpandedPlan): JobsFile {
   };
 }
 
-/** Each process's own device sizes (um) by the plan's reference to it. */
-export function nominalSizing(expanded: ExpandedPlan): Record<string, Sizing> {
-  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, p.process.sizing]));
+/** One field of each process, by the plan's reference to it. */
+function perProcess<T>(expanded: ExpandedPlan, pick: (p: Process) => T): Record<string, T> {
+  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, pick(p.process)]));
 }
 
+/** Each process's own device sizes (um) by the plan's reference to it. */
+export const nominalSizing = (expanded: ExpandedPlan): Record<string, Sizing> => perProcess(expanded, (p) => p.sizing);
+
 /** Each process's own supply (V) by the plan's reference to it. */
-export function nominalVddV(expanded: ExpandedPlan): Record<string, number> {
-  return Object.fromEntries([...expanded.processes].map(([ref, p]) => [ref, p.process.vddV]));
-}
+export const nominalVddV = (expanded: ExpandedPlan): Record<string, number> => perProcess(expanded, (p) => p.vddV);
 
 function progressOf(
   total: number,
