@@ -51,8 +51,15 @@ export const keywordTarget = (label: string, keyword: string = KEYWORD): 0 | 1 =
 /** Class of every word that is not a keyword in an N-class set (TensorFlow's speech_commands calls it this). */
 export const UNKNOWN_LABEL = '_unknown_';
 
+/** Class 0 of the 2-class task: every label that is not the keyword (silence included). */
+export const OTHER_LABEL = 'other';
+
 /** Class names of the 2-class task: 0 = every other label (silence included), 1 = the keyword. */
-export const binaryClasses = (keyword: string): string[] => ['other', keyword];
+export const binaryClasses = (keyword: string): string[] => [OTHER_LABEL, keyword];
+
+/** True for a class that triggers something: not `other`, `_silence_` or `_unknown_`. */
+export const isKeywordClass = (name: string): boolean =>
+  name !== OTHER_LABEL && name !== SILENCE_LABEL && name !== UNKNOWN_LABEL;
 
 /**
  * Class names of the N-class task: silence, unknown, then the keywords in the order given. This is the order of

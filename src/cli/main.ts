@@ -86,7 +86,7 @@ export const COMMANDS: readonly {
   {
     name: 'train',
     describe:
-      'Train an FQ-BMRU keyword spotter ("yes" vs others) on a features file with surrogate gradients; writes the model file every command reads',
+      'Train an FQ-BMRU keyword spotter ("yes" vs others, or N classes: silence, unknown, keywords) on a features file with surrogate gradients; writes the model file every command reads',
     load: () => import('./commands/train.js'),
   },
   {

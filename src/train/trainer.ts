@@ -8,6 +8,7 @@
 import { argmax, majority } from '../model/network.js';
 import { type ModelArch } from '../model/arch.js';
 import type { CellThresholds, Network } from '../model/types.js';
+import { isKeywordClass } from '../audio/dataset.js';
 import { confusionMatrix, perClassAccuracy } from '../util/confusion.js';
 import { createRng, type Rng } from '../util/random.js';
 import {
@@ -108,6 +109,12 @@ export interface TrainOptions {
   readonly realiseAfter: number;
   /** Start from this network instead of a random one. */
   readonly init?: Network;
+  /**
+   * Keep only checkpoints that decide a digitally silent clip (all-zero features, what the per-clip normalisation
+   * makes of a constant signal) as a class that triggers nothing (dataset.ts `isKeywordClass`); when none does,
+   * the usual choice, reported (`TrainResult.silence`).
+   */
+  readonly silenceGuard: boolean;
 }
 
 /**
@@ -152,6 +159,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   selectSlack: 0.01,
   mismatchNoise: 0,
   realiseAfter: 0.2,
+  silenceGuard: true,
 };
 
 /** Mixed into the seed of the candidate-noise stream so it shares no stream with any seed's order or input noise. */
@@ -209,7 +217,21 @@ export interface TrainResult {
   /** With a hardware score: every checkpoint it scored (validation accuracy within the slack of the best). */
   readonly hardware?: readonly HardwareScored[];
   readonly scores: Record<SplitName, SplitScore | undefined>;
+  /** What the kept checkpoint decides for a digitally silent clip, and what the guard did for it. */
+  readonly silence: SilenceCheck;
   readonly elapsedS: number;
+}
+
+/** The kept model's decision on a digitally silent clip (`silentDecision`). */
+export interface SilenceCheck {
+  /** Class index decided for all-zero features. */
+  readonly decision: number;
+  /** True when that class is a keyword: the guard was off or no checkpoint passed it. */
+  readonly keyword: boolean;
+  /** Checkpoints the guard left out because they decided a keyword (0 without the guard). */
+  readonly excluded: number;
+  /** True when the guard kept another checkpoint than the usual rule would have. */
+  readonly changed: boolean;
 }
 
 /**
@@ -396,10 +418,14 @@ export async function trainNetwork(
     onEpoch?.(rec, (elapsedS / epoch) * (o.epochs - epoch), net);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const { best, hardware } = selectCheckpoint(checkpoints, layout, o);
-  theta.set(best.theta);
   const written = trainedArch(o);
   const finalEps = written.arch === 'fq-bmru' ? 0 : forwardEpsAt(0, totalSteps, o);
+  const keywords = new Set(data.classes.flatMap((name, k) => (isKeywordClass(name) ? [k] : [])));
+  const silentOf = (c: Checkpoint) => silentDecision(rawNetworkView(layout, c.theta), data.frames, finalEps);
+  const allowed = o.silenceGuard ? (c: Checkpoint) => !keywords.has(silentOf(c)) : undefined;
+  const { best, hardware, excluded, changed } = selectCheckpoint(checkpoints, layout, o, allowed);
+  theta.set(best.theta);
+  const silentClass = silentOf(best);
   const scores = {
     train: scoreSplit(net, data, data.splits.train, tape, finalEps),
     validation:
@@ -414,6 +440,7 @@ export async function trainNetwork(
     bestEpoch: best.epoch,
     hardware,
     scores,
+    silence: { decision: silentClass, keyword: keywords.has(silentClass), excluded, changed },
     elapsedS: (performance.now() - started) / 1000,
   };
 }
@@ -435,9 +462,23 @@ interface Checkpoint {
 
 /**
  * The checkpoint to keep: the best validation accuracy, then the lowest loss; with `hardwareScore`, the best score
- * among checkpoints within `selectSlack` of that accuracy, then accuracy, then loss.
+ * among checkpoints within `selectSlack` of that accuracy, then accuracy, then loss. With `allowed`, only the
+ * checkpoints it accepts compete (all of them when it accepts none); `excluded` counts those it refused, `changed`
+ * says whether that moved the choice.
  */
 export function selectCheckpoint(
+  all: readonly Checkpoint[],
+  layout: ParamLayout,
+  o: Pick<TrainOptions, 'hardwareScore' | 'selectSlack'>,
+  allowed?: (c: Checkpoint) => boolean,
+): { best: Checkpoint; hardware?: HardwareScored[]; excluded: number; changed: boolean } {
+  const ok = allowed ? all.filter(allowed) : all;
+  const kept = pickCheckpoint(ok.length > 0 ? ok : all, layout, o);
+  const changed = ok.length > 0 && ok.length < all.length && pickCheckpoint(all, layout, o).best !== kept.best;
+  return { ...kept, excluded: all.length - ok.length, changed };
+}
+
+function pickCheckpoint(
   checkpoints: readonly Checkpoint[],
   layout: ParamLayout,
   o: Pick<TrainOptions, 'hardwareScore' | 'selectSlack'>,
@@ -450,6 +491,16 @@ export function selectCheckpoint(
   const scored = pool.map((c) => ({ c, score: o.hardwareScore!(realisedNetwork(layout, c.theta)) }));
   const top = scored.reduce((b, x) => (x.score > b.score || (x.score === b.score && better(x.c, b.c)) ? x : b));
   return { best: top.c, hardware: scored.map((x) => ({ epoch: x.c.epoch, accuracy: x.c.acc, score: x.score })) };
+}
+
+/** The class `net` decides for a digitally silent clip: `frames` frames of all-zero features (cells updated with `forwardEps`). */
+export function silentDecision(net: Network, frames: number, forwardEps = 0): number {
+  const tape = allocTape(net, frames);
+  const zeros = new Float64Array(frames * net.inputs);
+  forwardClip(net, networkThresholds(net), zeros, 0, tape, { surrogateWidth: DEFAULT_SURROGATE_WIDTH, forwardEps });
+  const votes = new Int32Array(frames);
+  for (let t = 0; t < frames; t++) votes[t] = argmax(tape.logits, t * net.classes, net.classes);
+  return majority(votes, net.classes);
 }
 
 /** Fisher-Yates shuffle in place with the seeded generator. */

@@ -212,6 +212,12 @@ export function builder(y: Argv) {
       describe:
         'keep the checkpoint whose circuits (each --process, by the hardware-aware model) follow it best on the validation clips, among those within --select-slack of the best validation accuracy; --no-hardware-select: the best validation accuracy',
     })
+    .option('silence-guard', {
+      type: 'boolean',
+      default: D.silenceGuard,
+      describe:
+        'keep only checkpoints that decide a digitally silent clip (all-zero features) as a class that triggers nothing (other, _silence_, _unknown_); when none does, say so. --no-silence-guard: no such check',
+    })
     .option('select-slack', {
       type: 'number',
       default: D.selectSlack,
@@ -367,6 +373,7 @@ interface Args {
   buildAt: string;
   quiet: boolean;
   hardwareSelect: boolean;
+  silenceGuard: boolean;
   selectSlack: number;
   weightGrid: boolean;
   mismatchNoise: number;
@@ -446,6 +453,7 @@ export async function handler(a: Args): Promise<void> {
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
+    silenceGuard: a.silenceGuard,
   };
   if (a.mismatchNoise > 0 && !options.realisations?.length)
     throw new InputError('--mismatch-noise needs --weight-grid and a --process to draw the mismatch of');
@@ -505,8 +513,23 @@ export async function handler(a: Args): Promise<void> {
       `hardware-aware selection on ${a.process}: ${r.hardware.length} checkpoints within ${pct(a.selectSlack)} of the best validation accuracy; their circuits follow them on ${pct(Math.min(...scores))} .. ${pct(Math.max(...scores))} of validation unit-frames (worst process); kept epoch ${r.bestEpoch} (${pct(kept.score)})`,
     );
   }
+  console.log(silenceLine(r, data.classes, a.silenceGuard));
   console.log(`kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r)}); ${r.elapsedS.toFixed(1)} s of training`);
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
+}
+
+/** What the kept model decides for a digitally silent clip, and what the guard did. */
+export function silenceLine(r: Pick<TrainResult, 'silence'>, classes: readonly string[], guard: boolean): string {
+  const { decision, keyword, excluded, changed } = r.silence;
+  const head = `a digitally silent clip (all-zero features) is decided '${classes[decision]}'`;
+  if (!guard) return `${head}${keyword ? ': a keyword (the silence guard was off)' : ''}`;
+  if (keyword)
+    return `WARNING: ${head}, a keyword: every checkpoint decided a keyword on silence, so the guard could not hold`;
+  const note =
+    excluded === 0
+      ? 'no checkpoint decided a keyword'
+      : `${excluded} checkpoints that decided a keyword were left out${changed ? ', which changed the kept one' : ''}`;
+  return `${head} (silence guard: ${note})`;
 }
 
 /** How the kept checkpoint was chosen, in words. */
@@ -592,6 +615,7 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     trainingTimeS: Number(r.elapsedS.toFixed(2)),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '' },
     hardwareSelection: r.hardware,
+    silence: { ...r.silence, class: data.classes[r.silence.decision] },
     history: historyCsvRows(r.history),
   };
 }
