@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/model/load.js';
+import { runNetwork } from '../../src/model/network.js';
 import { toyFeatureSet, writeToyFeatureFile } from '../train/toy.js';
 import { cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
 
@@ -53,6 +54,12 @@ describe('bmru train', () => {
     expect(report.hardwareSelection.length).toBeGreaterThan(0);
     for (const h of report.hardwareSelection) expect(h.score).toBeGreaterThan(0.5);
     expect(report.hardwareSelection.map((h: { epoch: number }) => h.epoch)).toContain(report.bestEpoch);
+    // The silence guard's verdict is the saved model's own decision on all-zero features.
+    const frames = report.clips.frames;
+    const silent = runNetwork(net, { frames, features: 13, data: new Float64Array(frames * 13) }).decision;
+    expect(report.silence.decision).toBe(silent);
+    expect(report.silence.class).toBe(['other', 'yes'][silent]);
+    expect(r.stdout).toContain(`a digitally silent clip (all-zero features) is decided '${report.silence.class}'`);
     const csv = (await readFile(path.join(cli.dir, 'out/toy.loss.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(13);
     expect(csv[0]).toMatch(/^epoch,steps,lr,/);
