@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { FeatureSet } from '../audio/features.js';
 import { clipInputs } from '../audio/features.js';
-import { SPLITS, type Split } from '../audio/dataset.js';
+import { SPLITS, isKeywordClass, type Split } from '../audio/dataset.js';
 import { InputError } from '../errors.js';
 import { saveModel } from '../model/load.js';
 import { inputsCsv } from '../model/inputs.js';
@@ -366,9 +366,15 @@ export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
 
 /**
  * The clip a figure should show: the named one, else among the simulated clips the first whose circuit
- * decision differs from the verdict reference's (the interesting case), else the first keyword clip, else the first.
+ * decision differs from the verdict reference's (the interesting case), else the first keyword clip (a class
+ * `isKeywordClass` of `classes`: class 1 of a 2-class set, a keyword after _silence_ and _unknown_ of an N-class
+ * one), else the first.
  */
-export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
+export function clipToShow(
+  rows: readonly KwsRow[],
+  name?: string,
+  classes: readonly string[] = ['other', 'keyword'],
+): KwsRow {
   if (name !== undefined) {
     const c = namedClip(
       rows.map((r) => r.clip),
@@ -376,12 +382,13 @@ export function clipToShow(rows: readonly KwsRow[], name?: string): KwsRow {
     );
     return rows.find((r) => r.clip === c)!;
   }
+  const keyword = (r: KwsRow) => isKeywordClass(classes[r.clip.target] ?? '');
   const simulated = rows.filter((r) => r.circuitDecision !== null);
   return (
     simulated.find((r) => r.circuitDecision !== r.references[r.reference!]?.decision) ??
-    simulated.find((r) => r.clip.target === 1) ??
+    simulated.find(keyword) ??
     simulated[0] ??
-    rows.find((r) => r.clip.target === 1) ??
+    rows.find(keyword) ??
     rows[0]
   );
 }

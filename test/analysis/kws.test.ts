@@ -207,6 +207,13 @@ describe('clipToShow', () => {
     expect(clipToShow([row(0, 0, 0, 0, null), row(1, 1, 1, 1, null)]).clip.index).toBe(1);
   });
 
+  it('in an N-class set, the first keyword clip is one of a keyword, not of _unknown_ (class 1)', () => {
+    const classes = ['_silence_', '_unknown_', 'yes', 'no'];
+    const rows = [row(0, 0, 0, 0, 0), row(1, 1, 1, 1, 1), row(2, 3, 3, 3, 3), row(3, 2, 2, 2, 2)];
+    expect(clipToShow(rows, undefined, classes).clip.index).toBe(2);
+    expect(clipToShow(rows.slice(0, 2), undefined, classes).clip.index).toBe(0);
+  });
+
   it('finds a clip for --show by name or path, and names --show when it is neither', () => {
     const clips = [clip(0, 0), clip(1, 1)];
     expect(namedClip(clips, 'c1')).toBe(clips[1]);

@@ -249,7 +249,7 @@ export async function handler(a: Args): Promise<void> {
   console.log(formatKws(s, set, trainedTestAccuracy(trained, set, split), summary.skipped));
   await writeCsv(join(out, 'kws.csv'), kwsCsv(rows));
 
-  const shown = clipToShow(rows, a.show);
+  const shown = clipToShow(rows, a.show, set.classes);
   // The summary first: it must not depend on the figure's extra transient succeeding.
   await writeFileAtomic(
     join(out, 'kws.json'),
