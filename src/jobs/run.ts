@@ -42,6 +42,10 @@ import {
   type Streams,
 } from './store.js';
 
+/** A plan has no --clamp: a model outside the process's ranges is retrained inside them or clamped by hand. */
+export const PLAN_RANGE_REMEDY =
+  'a batch plan cannot clamp: train the model inside the range (bmru train --process), or look at what `bmru compare --clamp` would build';
+
 export interface BatchOptions {
   /** ngspice processes at once. Default: `os.availableParallelism()`. */
   readonly workers?: number;
@@ -321,12 +325,13 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   };
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
-  // Before a deck is written: the budget and the process's ranges (a plan has no --clamp: out of range is bad input).
+  // Before a deck is written: the budget and the process's ranges (a plan cannot clamp: out of range is bad input).
   checkTransistorBudget(shapeOf(net), plan.maxTransistors, job.model.file);
   checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), {
     file: job.model.file,
     ...(overridden ? { unitField: '--unit-current' } : {}),
     ...(framed ? { frameFile: plan.file, frameField: 'framePeriods' } : {}),
+    remedy: PLAN_RANGE_REMEDY,
   });
   const hwaware = await jobHwaware(ctx, job, net);
   const corner: Partial<ReturnType<typeof cornerOptions>> =

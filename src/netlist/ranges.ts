@@ -108,7 +108,12 @@ export interface RangeSource {
   readonly frameField?: string;
   /** The file that sets the frame period when it is not the model's (a plan's `framePeriods`); default `file`. */
   readonly frameFile?: string;
+  /** What the error tells the user to do about a value out of range; default: the `--clamp` flag of the commands. */
+  readonly remedy?: string;
 }
+
+/** The commands' way out of a range error. */
+const CLAMP_REMEDY = 'use --clamp to build it at the nearest end of the range';
 
 export interface RangeCheck {
   /** The network to build: the one given, or with clamped values. */
@@ -173,7 +178,7 @@ export function checkPhysicalRanges(
     const side = value < lo ? 'below' : 'above';
     const rule = `${what.label} = ${formatSi(value, what.unit)} is ${side} the range ${what.range}`;
     if (!opts.clamp)
-      throw new InputError(`${rule}; use --clamp to build it at the nearest end of the range`, {
+      throw new InputError(`${rule}; ${opts.remedy ?? CLAMP_REMEDY}`, {
         file: what.file ?? file,
         field: what.field,
         index: what.index,

@@ -25,7 +25,11 @@ describe('compare --unit-current', () => {
   });
 
   it("refuses an I_unit outside the process's range, naming the flag rather than the model's field", async () => {
-    expectOneErrorLine(await cli.run(['compare', '--unit-current', '1e-6', '-o', 'big']), OUT_OF_RANGE);
+    expectOneErrorLine(
+      await cli.run(['compare', '--unit-current', '1e-6', '-o', 'big']),
+      OUT_OF_RANGE,
+      'use --clamp to build it at the nearest end of the range',
+    );
   });
 });
 
@@ -44,6 +48,9 @@ describe('batch run --unit-current', () => {
       class: 'bad-input',
       message: expect.stringContaining(OUT_OF_RANGE),
     });
+    // A plan has no --clamp: the error says what to do instead.
+    expect(JSON.parse(record).failure.message).toContain('a batch plan cannot clamp');
+    expect(JSON.parse(record).failure.message).not.toContain('use --clamp');
     expectOneErrorLine(await cli.run(['batch', 'run', plan, '--unit-current', '0']), '--unit-current must be');
 
     // status / report given the plan file find that run's jobs only with the same flag (they have ids of their own).
