@@ -92,6 +92,8 @@ export interface Boundary {
 
 export interface Comparison {
   readonly frames: number;
+  /** Frame period of the run (s); absent in results written before it was recorded. */
+  readonly frameS?: number;
   readonly unitFrames: number;
   readonly stateAgreement: number;
   readonly firstDivergence: { block: number; frame: number; unit: number } | null;
@@ -353,6 +355,7 @@ export function compareRun(net: Network, sw: Trace, circ: CircuitFrames, inputs?
   const first = disagreements[0];
   return {
     frames: T,
+    frameS: net.frameS,
     unitFrames: total,
     stateAgreement: total > 0 ? agree / total : 1,
     firstDivergence: first ? { block: first.block, frame: first.frame, unit: first.unit } : null,

@@ -29,6 +29,11 @@ const ToleranceSchema = strictObject({
     .default({ '>=20%': 0 }),
   /** Largest switching delay of any unit (s): a state must settle well inside a frame. */
   maxSwitchDelayS: z.number().positive().optional(),
+  /**
+   * The same as a fraction of the frame period, so one limit holds across a plan's `framePeriods` (an absolute
+   * one loosens as the frame shortens). The cell is read at 98% of the frame (DESIGN §4).
+   */
+  maxSwitchDelayFrames: z.number().positive().max(1).optional(),
 });
 
 export type Tolerances = z.infer<typeof ToleranceSchema>;
@@ -100,6 +105,20 @@ export function judge(c: Comparison, tol: Tolerances = DEFAULT_TOLERANCES): Verd
       measured: worst,
       limit: `<= ${tol.maxSwitchDelayS}`,
       pass: worst <= tol.maxSwitchDelayS,
+    });
+  }
+  if (tol.maxSwitchDelayFrames !== undefined) {
+    const worst = Math.max(0, ...c.switching.map((s) => s.maxDelayS ?? 0));
+    // A result written before the frame period was recorded cannot be judged against a fraction of it.
+    const measured = c.frameS === undefined ? Number.NaN : worst / c.frameS;
+    checks.push({
+      name: 'max switching delay (frames)',
+      measured,
+      limit:
+        c.frameS === undefined
+          ? `<= ${tol.maxSwitchDelayFrames} (frame period not recorded)`
+          : `<= ${tol.maxSwitchDelayFrames}`,
+      pass: measured <= tol.maxSwitchDelayFrames,
     });
   }
   return { pass: checks.every((k) => k.pass), checks };

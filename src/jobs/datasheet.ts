@@ -33,12 +33,17 @@ export interface JobFigures {
   readonly powerW: Partial<Record<Domain, number>>;
   /** Largest switching delay of any unit (s) after the frame edge at which the model switches; 0 when none switched. */
   readonly switchDelayMaxS: number;
+  /** The same as a fraction of the job's frame period; undefined in a record written before that was kept. */
+  readonly switchDelayMaxFrames?: number;
 }
 
 /** A job's figures from its record; `vddV` is the supply it ran at (the swept one, else the process's). */
 export function jobFigures(cosim: CosimRecord, vddV: number): JobFigures {
   const trained = cosim.references?.trained;
   const realised = cosim.references?.realised;
+  // As the tolerance check of the switching delay does (compare/tolerance.ts).
+  const delayS = Math.max(0, ...cosim.comparison.switching.map((s) => s.maxDelayS ?? 0));
+  const frameS = cosim.comparison.frameS;
   return {
     ...(trained === undefined
       ? {}
@@ -49,8 +54,8 @@ export function jobFigures(cosim: CosimRecord, vddV: number): JobFigures {
         }),
     ...(realised === undefined ? {} : { stateAgreementRealised: realised.stateAgreement }),
     powerW: Object.fromEntries(Object.entries(cosim.supplyMeanA).map(([d, a]) => [d, a * vddV])),
-    // As the tolerance check of the switching delay does (compare/tolerance.ts).
-    switchDelayMaxS: Math.max(0, ...cosim.comparison.switching.map((s) => s.maxDelayS ?? 0)),
+    switchDelayMaxS: delayS,
+    ...(frameS === undefined ? {} : { switchDelayMaxFrames: delayS / frameS }),
   };
 }
 
@@ -122,6 +127,15 @@ export const SPECS: Readonly<Record<SpecName, SpecDef>> = {
     label: 'switching delay after the model switches (max over units and inputs)',
     unit: 's',
     value: (jobs) => Math.max(...jobs.map((j) => j.switchDelayMaxS)),
+  },
+  switchDelayMaxFrames: {
+    short: 'max switching delay / frame',
+    label: 'the same as a fraction of the frame period (one limit across frame periods)',
+    unit: 'fraction',
+    value: (jobs) => {
+      const v = all(jobs.map((j) => j.switchDelayMaxFrames));
+      return v === undefined ? undefined : Math.max(...v);
+    },
   },
 };
 

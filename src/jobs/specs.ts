@@ -21,6 +21,7 @@ export const SPEC_NAMES = [
   'powerBiasW',
   'powerInW',
   'switchDelayMaxS',
+  'switchDelayMaxFrames',
 ] as const;
 export type SpecName = (typeof SPEC_NAMES)[number];
 

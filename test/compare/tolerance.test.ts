@@ -141,4 +141,24 @@ describe('judge', () => {
     expect(check(c, name, { ...DEFAULT_TOLERANCES, maxSwitchDelayS: 4e-6 })?.pass).toBe(false);
     expect(check(comparison(), name, { ...DEFAULT_TOLERANCES, maxSwitchDelayS: 1e-9 })?.measured).toBe(0);
   });
+
+  it('judges it as a fraction of the frame with maxSwitchDelayFrames, and fails a result without a frame period', () => {
+    // 4 ms of a 10 ms frame = 0.4 frames; the same delay in a 5 ms frame = 0.8 frames.
+    const slow = { switching: [{ maxDelayS: 4e-3 }, { maxDelayS: 1e-3 }] };
+    const name = 'max switching delay (frames)';
+    const tol = { ...DEFAULT_TOLERANCES, maxSwitchDelayFrames: 0.5 };
+    expect(check(comparison({ ...slow, frameS: 10e-3 }), name)).toBeUndefined();
+    expect(check(comparison({ ...slow, frameS: 10e-3 }), name, tol)).toEqual({
+      name,
+      measured: 0.4,
+      limit: '<= 0.5',
+      pass: true,
+    });
+    expect(check(comparison({ ...slow, frameS: 5e-3 }), name, tol)).toMatchObject({ measured: 0.8, pass: false });
+    expect(check(comparison(slow), name, tol)).toMatchObject({
+      limit: '<= 0.5 (frame period not recorded)',
+      pass: false,
+    });
+    expect(() => parseTolerances({ maxSwitchDelayFrames: 1.5 }, 'tol.json')).toThrow(/maxSwitchDelayFrames/);
+  });
 });

@@ -40,6 +40,8 @@ interface Fake {
   corner?: string | null;
   realised?: boolean;
   failed?: boolean;
+  /** The frame period the comparison recorded (absent in older records). */
+  frameS?: number;
 }
 
 function fakeJob(i: number, f: Fake): Job {
@@ -68,7 +70,10 @@ function fakeRecord(job: Job, f: Fake): ResultRecord {
       references: { trained: figures, ...(f.realised === false ? {} : { realised: figures }) },
       // ff 20 nA and bias 10 nA in every job: the core current is cell + 30 nA.
       supplyMeanA: { cell: f.cellA, ff: 20e-9, bias: 10e-9, in: 5e-9 },
-      comparison: { switching: f.delaysS.map((d, unit) => ({ block: 0, unit, switches: 1, maxDelayS: d })) },
+      comparison: {
+        switching: f.delaysS.map((d, unit) => ({ block: 0, unit, switches: 1, maxDelayS: d })),
+        ...(f.frameS === undefined ? {} : { frameS: f.frameS }),
+      },
     },
   } as unknown as ResultRecord;
 }
@@ -110,6 +115,19 @@ describe('datasheet: min / typ / max over the conditions', () => {
     expect(row(sheet, 'decisionMatchTrained')).toMatchObject({ min: 0.5, typ: 1, max: 1 });
     // Delays: the largest unit delay of any input, 0 for an input where no unit switched: 3, 2, 4, 1 ms.
     expect(row(sheet, 'switchDelayMaxS')).toMatchObject({ min: 1e-3, typ: 2e-3, max: 4e-3 });
+    // Records without a frame period: the fraction is not measured.
+    expect(row(sheet, 'switchDelayMaxFrames')).toMatchObject({ min: null, typ: null, max: null });
+    // With a 10 ms frame: 3, 2, 4, 1 ms are 0.3, 0.2, 0.4, 0.1 of it.
+    const framed = row(
+      sheetOf(
+        BASE.map((f) => ({ ...f, frameS: 10e-3 })),
+        { switchDelayMaxFrames: { max: 0.35 } },
+      ),
+      'switchDelayMaxFrames',
+    );
+    expect(framed).toMatchObject({ typ: 0.2, status: 'fail' });
+    expect(framed.min).toBeCloseTo(0.1, 15);
+    expect(framed.max).toBeCloseTo(0.4, 15);
     // Core power = 40 nA x VDD, or 60 nA x 0.75 V: 20, 30, 20, 45 nW.
     const core = row(sheet, 'corePowerW');
     expect(core.min).toBeCloseTo(20e-9, 20);
