@@ -10,7 +10,7 @@ import { parseSafetensors } from '../../src/model/safetensors.js';
 import { readFile } from 'node:fs/promises';
 import { checkInitShape } from '../../src/cli/commands/train.js';
 import { trainingData } from '../../src/train/data.js';
-import { trainNetwork } from '../../src/train/trainer.js';
+import { defaultMargin, trainNetwork } from '../../src/train/trainer.js';
 import { confusionHtml } from '../../src/train/report.js';
 import { confusionMatrix, matrixAccuracy, perClassAccuracy } from '../../src/util/confusion.js';
 import { toyFeatureSet, toyMultiFeatureSet } from './toy.js';
@@ -138,6 +138,12 @@ describe('N-class training', () => {
       [0, 0, 0, 0, 4],
     ]);
     expect(r.scores.test!.perClass).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('takes no margin by default for more than 2 classes (the 2-class default stalled a 6-class run)', () => {
+    expect(defaultMargin(2)).toBe(0.2);
+    expect(defaultMargin(3)).toBe(0);
+    expect(defaultMargin(12)).toBe(0);
   });
 
   it('--init must have the class count of the features file', async () => {

@@ -9,6 +9,8 @@ import { loadTrainingData, type SplitName, type TrainingData } from '../../train
 import {
   DEFAULT_CURRENT_CAP,
   DEFAULT_TRAIN,
+  N_CLASS_MARGIN,
+  defaultMargin,
   trainNetwork,
   type SplitScore,
   type TrainOptions,
@@ -162,9 +164,7 @@ export function builder(y: Argv) {
     })
     .option('margin', {
       type: 'number',
-      default: D.margin,
-      describe:
-        'units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off',
+      describe: `units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off. Default ${D.margin} for a 2-class set, ${N_CLASS_MARGIN} for N classes (at ${D.margin} a 6-class width-8 run never left a plateau: docs/kws.md)`,
     })
     .option('margin-weight', {
       type: 'number',
@@ -281,7 +281,7 @@ export function builder(y: Argv) {
         ['weight-decay', a['weight-decay'] as number],
         ['input-noise', a['input-noise'] as number],
         ['candidate-noise', a['candidate-noise'] as number],
-        ['margin', a['margin'] as number],
+        ['margin', (a['margin'] as number | undefined) ?? 0],
         ['margin-weight', a['margin-weight'] as number],
         ['select-slack', a['select-slack'] as number],
         ['current-weight', a['current-weight'] as number],
@@ -363,7 +363,7 @@ interface Args {
   annealFraction: number;
   inputNoise: number;
   candidateNoise: number;
-  margin: number;
+  margin?: number;
   marginWeight: number;
   currentCap: number;
   currentWeight: number;
@@ -442,7 +442,7 @@ export async function handler(a: Args): Promise<void> {
     annealFraction: a.annealFraction,
     inputNoise: a.inputNoise,
     candidateNoise: a.candidateNoise,
-    margin: a.margin,
+    margin: a.margin ?? defaultMargin(data.classes.length),
     marginWeight: a.marginWeight,
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
