@@ -99,7 +99,7 @@ const EXCERPT_CHARS = 60;
 
 /**
  * What a rawfile held where text was expected, safe to print: at most EXCERPT_CHARS characters, every one
- * outside printable ASCII written as an escape (`\x1b`, `\u009b`, `\ufffd` for bytes that are not UTF-8),
+ * outside printable ASCII written as an escape (`\x1b`, `\x9b` (U+009B), `\ufffd` for bytes that are not UTF-8),
  * so binary data neither floods the terminal nor sends it control sequences.
  */
 export function printableExcerpt(text: string, maxChars = EXCERPT_CHARS): string {
