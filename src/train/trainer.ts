@@ -80,6 +80,11 @@ export interface TrainOptions {
   readonly margin: number;
   /** Weight of the margin penalty relative to the per-frame cross-entropy. */
   readonly marginWeight: number;
+  /**
+   * Fraction of the steps trained without the margin penalty before it comes in (0: from the first step). A
+   * margin from the first step kept a 6-class network on its plateau (docs/kws.md).
+   */
+  readonly marginAfter: number;
   /** Penalise currents beyond this many units (bptt.ts `currentPenalty`); undefined = no penalty. */
   readonly currentCap?: number;
   /** Weight of that penalty relative to the per-frame cross-entropy; 0 = no penalty. */
@@ -154,6 +159,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   candidateNoise: 0,
   margin: 0.2,
   marginWeight: 0.3,
+  marginAfter: 0,
   currentCap: DEFAULT_CURRENT_CAP,
   currentWeight: 0.01,
   selectSlack: 0.01,
@@ -361,7 +367,7 @@ export async function trainNetwork(
         currentWeight: o.arch === 'cmru' ? o.currentWeight * (1 - fe) : o.currentWeight,
         candidateNoise: o.candidateNoise,
         noiseRng: candidateRng,
-        margin: o.margin,
+        margin: step >= o.marginAfter * totalSteps ? o.margin : 0,
         marginWeight: o.marginWeight,
       };
       const realised = o.realisations?.length && step >= o.realiseAfter * totalSteps;

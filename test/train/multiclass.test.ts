@@ -146,6 +146,24 @@ describe('N-class training', () => {
     expect(defaultMargin(12)).toBe(0);
   });
 
+  it('--margin-after holds the margin penalty back for that fraction of the steps', async () => {
+    const data = trainingData(toyMultiFeatureSet(['yes', 'no']), 'toy');
+    const base = { width: 4, epochs: 3, batchSize: 8, warmupSteps: 2, seed: 2, margin: 2, marginWeight: 1 };
+    const run = (o: object) => trainNetwork(data, { ...base, ...o });
+    const none = await run({ margin: 0 });
+    // Held back for every step: the run without a margin, bit for bit.
+    const never = await run({ marginAfter: 1 });
+    expect(never.theta).toEqual(none.theta);
+    expect(never.history.map((h) => h.penalty)).toEqual(none.history.map((h) => h.penalty));
+    // From half-way (inside epoch 2): epoch 1 is the run without a margin, epoch 3 pays the penalty.
+    const half = (await run({ marginAfter: 0.5 })).history.map((h) => h.penalty);
+    const free = none.history.map((h) => h.penalty);
+    expect(half[0]).toBe(free[0]);
+    expect(half[2]).toBeGreaterThan(free[2] + 0.1);
+    // From the first step: epoch 1 already pays it.
+    expect((await run({ marginAfter: 0 })).history[0].penalty).toBeGreaterThan(free[0] + 0.1);
+  });
+
   it('--init must have the class count of the features file', async () => {
     const two = await trainNetwork(trainingData(toyFeatureSet(), 'toy'), { epochs: 1, batchSize: 8 });
     const data = trainingData(toyMultiFeatureSet(['yes', 'no']), 'toy');

@@ -166,6 +166,11 @@ export function builder(y: Argv) {
       type: 'number',
       describe: `units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off. Default ${D.margin} for a 2-class set, ${N_CLASS_MARGIN} for N classes (at ${D.margin} a 6-class width-8 run never left a plateau: docs/kws.md)`,
     })
+    .option('margin-after', {
+      type: 'number',
+      default: D.marginAfter,
+      describe: 'fraction of the steps trained before the margin penalty comes in (0 = from the first step)',
+    })
     .option('margin-weight', {
       type: 'number',
       default: D.marginWeight,
@@ -273,6 +278,7 @@ export function builder(y: Argv) {
       const fractions: [string, number][] = [
         ['lr-floor', a['lr-floor'] as number],
         ['anneal-fraction', a['anneal-fraction'] as number],
+        ['margin-after', a['margin-after'] as number],
       ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
       if (a.arch === 'cmru-relaxed' && !((a.eps as number) > 0 && (a.eps as number) < 1))
@@ -365,6 +371,7 @@ interface Args {
   candidateNoise: number;
   margin?: number;
   marginWeight: number;
+  marginAfter: number;
   currentCap: number;
   currentWeight: number;
   unitCurrent: number;
@@ -444,6 +451,7 @@ export async function handler(a: Args): Promise<void> {
     candidateNoise: a.candidateNoise,
     margin: a.margin ?? defaultMargin(data.classes.length),
     marginWeight: a.marginWeight,
+    marginAfter: a.marginAfter,
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
     selectSlack: a.selectSlack,
