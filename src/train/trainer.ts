@@ -491,22 +491,28 @@ export function selectCheckpoint(
   allowed?: (c: Checkpoint) => boolean,
 ): { best: Checkpoint; hardware?: HardwareScored[]; excluded: number; changed: boolean } {
   const ok = allowed ? all.filter(allowed) : all;
-  const kept = pickCheckpoint(ok.length > 0 ? ok : all, layout, o);
-  const changed = ok.length > 0 && ok.length < all.length && pickCheckpoint(all, layout, o).best !== kept.best;
+  // Each checkpoint's hardware score once: the unguarded choice below scores mostly the same pool again.
+  const scores = new Map<Checkpoint, number>();
+  const scoreOf = o.hardwareScore
+    ? (c: Checkpoint) => scores.get(c) ?? scores.set(c, o.hardwareScore!(realisedNetwork(layout, c.theta))).get(c)!
+    : undefined;
+  const kept = pickCheckpoint(ok.length > 0 ? ok : all, o.selectSlack, scoreOf);
+  const changed =
+    ok.length > 0 && ok.length < all.length && pickCheckpoint(all, o.selectSlack, scoreOf).best !== kept.best;
   return { ...kept, excluded: all.length - ok.length, changed };
 }
 
 function pickCheckpoint(
   checkpoints: readonly Checkpoint[],
-  layout: ParamLayout,
-  o: Pick<TrainOptions, 'hardwareScore' | 'selectSlack'>,
+  selectSlack: number,
+  scoreOf?: (c: Checkpoint) => number,
 ): { best: Checkpoint; hardware?: HardwareScored[] } {
   const better = (a: Checkpoint, b: Checkpoint) => a.acc > b.acc || (a.acc === b.acc && a.loss < b.loss);
   const best = checkpoints.reduce((b, c) => (better(c, b) ? c : b));
-  if (!o.hardwareScore) return { best };
+  if (!scoreOf) return { best };
   // 1e-9: accuracies are ratios of clip counts; the slack is meant inclusive.
-  const pool = checkpoints.filter((c) => c.acc >= best.acc - o.selectSlack - 1e-9);
-  const scored = pool.map((c) => ({ c, score: o.hardwareScore!(realisedNetwork(layout, c.theta)) }));
+  const pool = checkpoints.filter((c) => c.acc >= best.acc - selectSlack - 1e-9);
+  const scored = pool.map((c) => ({ c, score: scoreOf(c) }));
   const top = scored.reduce((b, x) => (x.score > b.score || (x.score === b.score && better(x.c, b.c)) ? x : b));
   return { best: top.c, hardware: scored.map((x) => ({ epoch: x.c.epoch, accuracy: x.c.acc, score: x.score })) };
 }

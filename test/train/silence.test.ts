@@ -72,6 +72,15 @@ describe('selectCheckpoint with a guard', () => {
     expect(r.changed).toBe(false);
   });
 
+  it('scores each checkpoint on the hardware once, though it picks twice (with and without the guard)', () => {
+    let calls = 0;
+    const hardwareScore = () => ++calls;
+    const r = selectCheckpoint(checkpoints, layout, { selectSlack: 0.2, hardwareScore }, (c) => c.epoch !== 2);
+    // Within 0.2 of the best accuracy: all four unguarded, three guarded; four distinct checkpoints in all.
+    expect(calls).toBe(4);
+    expect(r.hardware!.map((h) => h.epoch)).toEqual([1, 3, 4]);
+  });
+
   it('falls back to every checkpoint when the guard allows none', () => {
     const r = selectCheckpoint(checkpoints, layout, { selectSlack: 0.01 }, () => false);
     expect(r.best.epoch).toBe(2);
