@@ -10,7 +10,7 @@ import { parseSafetensors } from '../../src/model/safetensors.js';
 import { readFile } from 'node:fs/promises';
 import { checkInitShape } from '../../src/cli/commands/train.js';
 import { trainingData } from '../../src/train/data.js';
-import { defaultMargin, trainNetwork } from '../../src/train/trainer.js';
+import { defaultMarginAfter, trainNetwork } from '../../src/train/trainer.js';
 import { confusionHtml } from '../../src/train/report.js';
 import { confusionMatrix, matrixAccuracy, perClassAccuracy } from '../../src/util/confusion.js';
 import { toyFeatureSet, toyMultiFeatureSet } from './toy.js';
@@ -140,10 +140,10 @@ describe('N-class training', () => {
     expect(r.scores.test!.perClass).toEqual([1, 1, 1, 1, 1]);
   });
 
-  it('takes no margin by default for more than 2 classes (the 2-class default stalled a 6-class run)', () => {
-    expect(defaultMargin(2)).toBe(0.2);
-    expect(defaultMargin(3)).toBe(0);
-    expect(defaultMargin(12)).toBe(0);
+  it('fades the margin in after 30% of the steps by default for more than 2 classes (from the start it stalled a 6-class run)', () => {
+    expect(defaultMarginAfter(2)).toBe(0);
+    expect(defaultMarginAfter(3)).toBe(0.3);
+    expect(defaultMarginAfter(12)).toBe(0.3);
   });
 
   it('--margin-after holds the margin penalty back for that fraction of the steps', async () => {

@@ -9,8 +9,8 @@ import { loadTrainingData, type SplitName, type TrainingData } from '../../train
 import {
   DEFAULT_CURRENT_CAP,
   DEFAULT_TRAIN,
-  N_CLASS_MARGIN,
-  defaultMargin,
+  N_CLASS_MARGIN_AFTER,
+  defaultMarginAfter,
   trainNetwork,
   type SplitScore,
   type TrainOptions,
@@ -164,12 +164,13 @@ export function builder(y: Argv) {
     })
     .option('margin', {
       type: 'number',
-      describe: `units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off. Default ${D.margin} for a 2-class set, ${N_CLASS_MARGIN} for N classes (at ${D.margin} a 6-class width-8 run never left a plateau: docs/kws.md)`,
+      default: D.margin,
+      describe:
+        'units of I_unit a candidate should keep from the threshold that decides its state (penalised inside); 0 = off',
     })
     .option('margin-after', {
       type: 'number',
-      default: D.marginAfter,
-      describe: 'fraction of the steps trained before the margin penalty comes in (0 = from the first step)',
+      describe: `fraction of the steps trained before the margin penalty comes in. Default ${D.marginAfter} (from the first step) for a 2-class set, ${N_CLASS_MARGIN_AFTER} for N classes (from the first step a 6-class width-8 run never left a plateau: docs/kws.md)`,
     })
     .option('margin-weight', {
       type: 'number',
@@ -278,7 +279,7 @@ export function builder(y: Argv) {
       const fractions: [string, number][] = [
         ['lr-floor', a['lr-floor'] as number],
         ['anneal-fraction', a['anneal-fraction'] as number],
-        ['margin-after', a['margin-after'] as number],
+        ['margin-after', (a['margin-after'] as number | undefined) ?? 0],
       ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
       if (a.arch === 'cmru-relaxed' && !((a.eps as number) > 0 && (a.eps as number) < 1))
@@ -287,7 +288,7 @@ export function builder(y: Argv) {
         ['weight-decay', a['weight-decay'] as number],
         ['input-noise', a['input-noise'] as number],
         ['candidate-noise', a['candidate-noise'] as number],
-        ['margin', (a['margin'] as number | undefined) ?? 0],
+        ['margin', a['margin'] as number],
         ['margin-weight', a['margin-weight'] as number],
         ['select-slack', a['select-slack'] as number],
         ['current-weight', a['current-weight'] as number],
@@ -369,9 +370,9 @@ interface Args {
   annealFraction: number;
   inputNoise: number;
   candidateNoise: number;
-  margin?: number;
+  margin: number;
   marginWeight: number;
-  marginAfter: number;
+  marginAfter?: number;
   currentCap: number;
   currentWeight: number;
   unitCurrent: number;
@@ -449,9 +450,9 @@ export async function handler(a: Args): Promise<void> {
     annealFraction: a.annealFraction,
     inputNoise: a.inputNoise,
     candidateNoise: a.candidateNoise,
-    margin: a.margin ?? defaultMargin(data.classes.length),
+    margin: a.margin,
     marginWeight: a.marginWeight,
-    marginAfter: a.marginAfter,
+    marginAfter: a.marginAfter ?? defaultMarginAfter(data.classes.length),
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
     selectSlack: a.selectSlack,
