@@ -11,7 +11,7 @@ import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
 import { checkInputs, finish, type InputSequence, type Trace } from './network.js';
 import type { Network } from './types.js';
 import { cellThresholds } from './types.js';
-import { wasmKernels, type WasmKernels } from './wasm-kernels.js';
+import { AFFINE_ENTRY_BYTES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
 
 const F64_BYTES = 8;
 const I32_BYTES = 4;
@@ -99,7 +99,8 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   const out = placeLayer(layout, packLinear(net.out));
   const maxCols = Math.max(F, H, S);
   const offsets = layout.take(maxCols * I32_BYTES);
-  const values = layout.f64(maxCols);
+  const entries = layout.take(maxCols * AFFINE_ENTRY_BYTES);
+  const cellMasks = layout.f64(S);
   const x = layout.f64(N * F);
   const hIn = layout.f64(N * H);
   const hOut = layout.f64(N * H);
@@ -144,8 +145,7 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
       at.bias,
       yAt,
       at.layer.rows * F64_BYTES,
-      offsets,
-      values,
+      entries,
       clamp ? 1 : 0,
     );
   affine(pre, x, hIn, false);
@@ -156,7 +156,7 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
     affine(at.cand, h, cand, true);
     let first = 0;
     for (const clip of clips) {
-      k.cells(cand + first * S * F64_BYTES, states + first * S, clip.frames, S, at.betaLo, at.betaHi, at.s0);
+      k.cells(cand + first * S * F64_BYTES, states + first * S, clip.frames, S, at.betaLo, at.betaHi, at.s0, cellMasks);
       first += clip.frames;
     }
     k.columns(

@@ -88,6 +88,7 @@ const op = {
   i32Eqz: [0x45],
   i32GeS: [0x4e],
   i32GtS: [0x4a],
+  i32GeU: [0x4f],
   f64Eq: [0x61],
   f64Ne: [0x62],
   f64Gt: [0x64],
@@ -97,6 +98,7 @@ const op = {
   f64Add: [0xa0],
   f64Mul: [0xa2],
   v128Load: (off = 0) => [0xfd, 0x00, 4, ...uleb(off)],
+  v128Load64Splat: (off = 0) => [0xfd, 0x0a, 3, ...uleb(off)],
   v128Store: (off = 0) => [0xfd, 0x0b, 4, ...uleb(off)],
   f64x2Splat: [0xfd, 0x14],
   f64x2Add: [0xfd, ...uleb(0xf0)],
@@ -138,25 +140,40 @@ function whileNot(exitIf: number[], body: number[], step: number[]): number[] {
   return [...op.block, ...op.loop, ...exitIf, ...op.brIf(1), ...body, ...step, ...op.br(0), ...op.end, ...op.end];
 }
 
-/** Outputs per SIMD row block: 8 two-lane accumulators, 16 rows (x86-64 has 16 vector registers). */
-const VEC_ACCUMULATORS = 8;
+/**
+ * Outputs per SIMD row block: 7 two-lane accumulators, 14 rows. V8 allocates 15 of x86-64's 16 vector registers
+ * and loads a column's weights for the whole block before the arithmetic: 7 accumulators + 7 weights + the
+ * input's splat fit, where 8 accumulators (16 rows) spilled an accumulator to the stack in every iteration.
+ */
+const VEC_ACCUMULATORS = 7;
+/** The block for the rows left over after the 14-row blocks (e.g. 64 = 4 x 14 + 8). */
+const VEC_ACCUMULATORS_TAIL = 4;
 const LANES = 2;
+/**
+ * One gathered input of `affine`: its value (f64, bytes 0-7, loaded as a splat) and its column's byte offset into
+ * wT (i32, bytes 8-11), so that the inner loop walks one pointer. `columns` gathers offsets alone, 4 bytes each.
+ */
+export const AFFINE_ENTRY_BYTES = 16;
+const AFFINE_ENTRY_OFFSET_AT = 8;
+const COLUMN_ENTRY_BYTES = 4;
 
 /**
- * Emit: y[yp + r] = bias[r] + sum over the n listed inputs (weights at byte offset off[i] + r*8 of wT, times
- * val[i] when `scaled`) for every r < rows: blocks of 16 rows, then pairs, then a single last row.
- * Locals passed in by index; `acc` are VEC_ACCUMULATORS v128 locals, `one` an f64 local.
+ * Emit: y[yp + r] = bias[r] + sum over the gathered inputs in [list, end) (column weights at byte offset
+ * entry.offset + r*8 of wT, times entry.value when `scaled`) for every r < rows: blocks of 14 rows, then 8,
+ * then pairs, then a single last row. Locals passed in by index; `acc` are VEC_ACCUMULATORS v128 locals, `one`
+ * an f64 local, `p`, `rb` and `o` i32 scratch.
  */
 function accumulateRows(L: {
   rows: number;
-  n: number;
+  list: number;
+  end: number;
   wT: number;
   bias: number;
   yp: number;
-  off: number;
-  val: number | null;
+  scaled: boolean;
   r: number;
-  i: number;
+  p: number;
+  rb: number;
   o: number;
   splat: number;
   acc: number[];
@@ -164,7 +181,9 @@ function accumulateRows(L: {
   /** Store max(y, 0) + skip[r] instead of y: `skip` a pointer local, `zero` a v128 local holding zeros. */
   reluSkip?: { skip: number; zero: number };
 }): number[] {
-  const { rows, n, wT, bias, yp, off, val, r, i, o, splat, acc, one, reluSkip } = L;
+  const { rows, list, end, wT, bias, yp, scaled, r, p, rb, o, splat, acc, one, reluSkip } = L;
+  const entryBytes = scaled ? AFFINE_ENTRY_BYTES : COLUMN_ENTRY_BYTES;
+  const offsetAt = scaled ? AFFINE_ENTRY_OFFSET_AT : 0;
   /** (v > 0 ? v : 0) + skip[r + lane]: the comparison's all-ones lanes keep v, the others become +0. */
   const vecOutput = (a: number, k: number): number[] =>
     reluSkip === undefined
@@ -193,22 +212,20 @@ function accumulateRows(L: {
           ...op.f64Load(),
           ...op.f64Add,
         ];
-  /** o = off[i] + wT + r*8; splat = f64x2(val[i]) */
+  /** o = entry.offset + rb (rb = wT + r*8, set per row block); splat = f64x2(entry.value) */
   const loadColumn = [
-    ...op.get(off),
-    ...op.get(i),
-    ...op.i32(2),
-    ...op.i32Shl,
-    ...op.i32Add,
-    ...op.i32Load(),
-    ...op.get(wT),
-    ...op.i32Add,
-    ...op.get(r),
-    ...op.i32(3),
-    ...op.i32Shl,
+    ...op.get(p),
+    ...op.i32Load(offsetAt),
+    ...op.get(rb),
     ...op.i32Add,
     ...op.set(o),
-    ...(val === null ? [] : [...addr8(val, i), ...op.f64Load(), ...op.f64x2Splat, ...op.set(splat)]),
+    ...(scaled ? [...op.get(p), ...op.v128Load64Splat(), ...op.set(splat)] : []),
+  ];
+  /** for (p = list; p < end; p += entryBytes) body */
+  const overEntries = (body: number[]): number[] => [
+    ...op.get(list),
+    ...op.set(p),
+    ...whileNot([...op.get(p), ...op.get(end), ...op.i32GeU], body, addTo(p, op.i32(entryBytes))),
   ];
   const vecBlock = (k: number): number[] => {
     const init: number[] = [];
@@ -217,21 +234,15 @@ function accumulateRows(L: {
     for (let a = 0; a < k; a++) {
       init.push(...addr8(bias, r), ...op.v128Load(a * 16), ...op.set(acc[a]));
       step.push(...op.get(acc[a]), ...op.get(o), ...op.v128Load(a * 16));
-      if (val !== null) step.push(...op.get(splat), ...op.f64x2Mul);
+      if (scaled) step.push(...op.get(splat), ...op.f64x2Mul);
       step.push(...op.f64x2Add, ...op.set(acc[a]));
       store.push(...addr8(yp, r), ...vecOutput(a, a * 16), ...op.v128Store(a * 16));
     }
-    // while (r + 2k <= rows) { init; for (i = 0; i < n; i++) step; store; r += 2k }
+    // while (r + 2k <= rows) { init; for each entry: step; store; r += 2k; rb += 16k }
     return whileNot(
       [...op.get(r), ...op.i32(k * LANES), ...op.i32Add, ...op.get(rows), ...op.i32GtS],
-      [
-        ...init,
-        ...op.i32(0),
-        ...op.set(i),
-        ...whileNot([...op.get(i), ...op.get(n), ...op.i32GeS], [...loadColumn, ...step], addTo(i, op.i32(1))),
-        ...store,
-      ],
-      addTo(r, op.i32(k * LANES)),
+      [...init, ...overEntries([...loadColumn, ...step]), ...store],
+      [...addTo(r, op.i32(k * LANES)), ...addTo(rb, op.i32(k * LANES * 8))],
     );
   };
   // The single last row of an odd row count, in scalar f64.
@@ -244,53 +255,57 @@ function accumulateRows(L: {
     ...addr8(bias, r),
     ...op.f64Load(),
     ...op.set(one),
-    ...op.i32(0),
-    ...op.set(i),
-    ...whileNot(
-      [...op.get(i), ...op.get(n), ...op.i32GeS],
-      [
-        ...loadColumn,
-        ...op.get(one),
-        ...op.get(o),
-        ...op.f64Load(),
-        ...(val === null ? [] : [...addr8(val, i), ...op.f64Load(), ...op.f64Mul]),
-        ...op.f64Add,
-        ...op.set(one),
-      ],
-      addTo(i, op.i32(1)),
-    ),
+    ...overEntries([
+      ...loadColumn,
+      ...op.get(one),
+      ...op.get(o),
+      ...op.f64Load(),
+      ...(scaled ? [...op.get(p), ...op.f64Load(), ...op.f64Mul] : []),
+      ...op.f64Add,
+      ...op.set(one),
+    ]),
     ...addr8(yp, r),
     ...scalarOutput,
     ...op.f64Store(),
     ...op.end,
   ];
-  return [...op.i32(0), ...op.set(r), ...vecBlock(VEC_ACCUMULATORS), ...vecBlock(1), ...lastRow];
+  return [
+    ...op.i32(0),
+    ...op.set(r),
+    ...op.get(wT),
+    ...op.set(rb),
+    ...vecBlock(VEC_ACCUMULATORS),
+    ...vecBlock(VEC_ACCUMULATORS_TAIL),
+    ...vecBlock(1),
+    ...lastRow,
+  ];
 }
 
 /**
- * affine(x, xStride, frames, cols, rows, wT, w, bias, y, yStride, off, val, clamp): for each frame t,
- * y_t = W x'_t + b with x' = max(x, 0) when clamp != 0 else x; strides and pointers in bytes; `off`/`val`
- * scratch for `cols` gathered inputs.
+ * affine(x, xStride, frames, cols, rows, wT, w, bias, y, yStride, list, clamp): for each frame t,
+ * y_t = W x'_t + b with x' = max(x, 0) when clamp != 0 else x; strides and pointers in bytes; `list` scratch for
+ * `cols` gathered inputs of AFFINE_ENTRY_BYTES each.
  */
 function affineFunction(): { params: number[]; locals: number[]; body: number[] } {
-  const [x, xStride, frames, cols, rows, wT, w, bias, y, yStride, off, val, clamp] = Array.from(
-    { length: 13 },
+  const [x, xStride, frames, cols, rows, wT, w, bias, y, yStride, list, clamp] = Array.from(
+    { length: 12 },
     (_, k) => k,
   );
-  const params = Array(13).fill(I32);
-  let next = 13;
+  const params = Array(12).fill(I32);
+  let next = 12;
   const t = next++,
     c = next++,
-    n = next++,
+    end = next++,
     r = next++,
-    i = next++,
+    p = next++,
+    rb = next++,
     o = next++,
     wRow = next++;
   const v = next++,
     one = next++;
   const splat = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, ...acc.map(() => V128)];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, ...acc.map(() => V128)];
   /** v = x[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
   const loadInput = [
     ...addr8(x, c),
@@ -307,31 +322,28 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     ...op.set(v),
     ...op.end,
   ];
+  // end = list + (number of non-zero inputs) * AFFINE_ENTRY_BYTES
   const gather = [
-    ...op.i32(0),
-    ...op.set(n),
+    ...op.get(list),
+    ...op.set(end),
     ...op.i32(0),
     ...op.set(c),
     ...whileNot(
       [...op.get(c), ...op.get(cols), ...op.i32GeS],
       [
         ...loadInput,
-        // off[n] = c * rows * 8; val[n] = v; n += (v != 0): written always, counted when non-zero (no branch).
-        ...op.get(off),
-        ...op.get(n),
-        ...op.i32(2),
-        ...op.i32Shl,
-        ...op.i32Add,
+        // *end = {v, c * rows * 8}; end advances when v != 0: written always, kept when non-zero (no branch).
+        ...op.get(end),
+        ...op.get(v),
+        ...op.f64Store(),
+        ...op.get(end),
         ...op.get(c),
         ...op.get(rows),
         ...op.i32Mul,
         ...op.i32(3),
         ...op.i32Shl,
-        ...op.i32Store(),
-        ...addr8(val, n),
-        ...op.get(v),
-        ...op.f64Store(),
-        ...addTo(n, [...op.get(v), ...op.f64(0), ...op.f64Ne]),
+        ...op.i32Store(AFFINE_ENTRY_OFFSET_AT),
+        ...addTo(end, [...op.get(v), ...op.f64(0), ...op.f64Ne, ...op.i32(4), ...op.i32Shl]),
       ],
       addTo(c, op.i32(1)),
     ),
@@ -387,7 +399,7 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
       [...op.get(t), ...op.get(frames), ...op.i32GeS],
       [
         ...gather,
-        ...accumulateRows({ rows, n, wT, bias, yp: y, off, val, r, i, o, splat, acc, one }),
+        ...accumulateRows({ rows, list, end, wT, bias, yp: y, scaled: true, r, p, rb, o, splat, acc, one }),
         ...op.i32(0),
         ...op.set(r),
         ...fixZeros,
@@ -405,41 +417,38 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
  * x >= +0 that the ReLU leaves, so that is the no-skip network exactly).
  */
 function columnsFunction(): { params: number[]; locals: number[]; body: number[] } {
-  const [states, frames, cells, rows, wT, bias, y, off, skip, skipStride] = Array.from({ length: 10 }, (_, k) => k);
+  const [states, frames, cells, rows, wT, bias, y, list, skip, skipStride] = Array.from({ length: 10 }, (_, k) => k);
   const params = Array(10).fill(I32);
   let next = 10;
   const t = next++,
     j = next++,
-    n = next++,
+    end = next++,
     r = next++,
-    i = next++,
+    p = next++,
+    rb = next++,
     o = next++;
   const one = next++;
   const splat = next++;
   const zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [I32, I32, I32, I32, I32, I32, F64, V128, V128, ...acc.map(() => V128)];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, F64, V128, V128, ...acc.map(() => V128)];
   const gather = [
-    ...op.i32(0),
-    ...op.set(n),
+    ...op.get(list),
+    ...op.set(end),
     ...op.i32(0),
     ...op.set(j),
     ...whileNot(
       [...op.get(j), ...op.get(cells), ...op.i32GeS],
       [
-        // off[n] = j * rows * 8; n += states[j] (0 or 1): no branch on the unpredictable state.
-        ...op.get(off),
-        ...op.get(n),
-        ...op.i32(2),
-        ...op.i32Shl,
-        ...op.i32Add,
+        // *end = j * rows * 8; end advances when states[j] is 1: no branch on the unpredictable state.
+        ...op.get(end),
         ...op.get(j),
         ...op.get(rows),
         ...op.i32Mul,
         ...op.i32(3),
         ...op.i32Shl,
         ...op.i32Store(),
-        ...addTo(n, [...op.get(states), ...op.get(j), ...op.i32Add, ...op.i32Load8u()]),
+        ...addTo(end, [...op.get(states), ...op.get(j), ...op.i32Add, ...op.i32Load8u(), ...op.i32(2), ...op.i32Shl]),
       ],
       addTo(j, op.i32(1)),
     ),
@@ -456,14 +465,15 @@ function columnsFunction(): { params: number[]; locals: number[]; body: number[]
         ...gather,
         ...accumulateRows({
           rows,
-          n,
+          list,
+          end,
           wT,
           bias,
           yp: y,
-          off,
-          val: null,
+          scaled: false,
           r,
-          i,
+          p,
+          rb,
           o,
           splat,
           acc,
@@ -483,15 +493,17 @@ function columnsFunction(): { params: number[]; locals: number[]; body: number[]
 }
 
 /**
- * cells(cand, states, frames, cells, lo, hi, s0): one clip's cell bank, in place. The candidate gets its ReLU
- * (c < 0 becomes +0; -0 stays, as `runNetwork` stores it) and s_t = (c >= beta_hi) | ((c >= beta_lo) & s_{t-1})
- * (DESIGN §1) from s_0. Cells are independent, so the loop runs over pairs of cells outside and frames inside,
- * the pair's state held in one register as two all-ones/all-zeros lanes; an odd last cell runs in scalar code.
+ * cells(cand, states, frames, cells, lo, hi, s0, mask): one clip's cell bank, in place. The candidate gets its
+ * ReLU (c < 0 becomes +0; -0 stays, as `runNetwork` stores it) and s_t = (c >= beta_hi) | ((c >= beta_lo) &
+ * s_{t-1}) (DESIGN §1) from s_0. Frames run outside and pairs of cells inside, so that every access is stride-1
+ * (the frames-inside order walked down a column of `cand` and measured slower at width 128, where one clip's
+ * candidates outgrow the L1 cache); each pair's state is kept between frames in `mask` (cells * 8 bytes) as two
+ * all-ones/all-zeros lanes. An odd last cell runs afterwards in scalar code, frames inside.
  */
 function cellsFunction(): { params: number[]; locals: number[]; body: number[] } {
-  const [cand, states, frames, cells, lo, hi, s0] = Array.from({ length: 7 }, (_, k) => k);
-  const params = Array(7).fill(I32);
-  let next = 7;
+  const [cand, states, frames, cells, lo, hi, s0, mask] = Array.from({ length: 8 }, (_, k) => k);
+  const params = Array(8).fill(I32);
+  let next = 8;
   const t = next++,
     j = next++,
     s = next++,
@@ -500,39 +512,46 @@ function cellsFunction(): { params: number[]; locals: number[]; body: number[] }
     bits = next++;
   const c = next++;
   const zero = next++,
-    lo2 = next++,
-    hi2 = next++,
     state2 = next++,
     c2 = next++;
-  const locals = [I32, I32, I32, I32, I32, I32, F64, V128, V128, V128, V128, V128];
+  const locals = [I32, I32, I32, I32, I32, I32, F64, V128, V128, V128];
   const rowBytes = [...op.get(cells), ...op.i32(3), ...op.i32Shl];
   /** cp = cand + j*8, sp = states + j: the first frame of cell j. */
   const startColumn = [...addr8(cand, j), ...op.set(cp), ...op.get(states), ...op.get(j), ...op.i32Add, ...op.set(sp)];
   const nextFrame = [...addTo(t, op.i32(1)), ...addTo(cp, rowBytes), ...addTo(sp, op.get(cells))];
+  /** Cells j, j+1 of the frame at cp/sp. */
   const pairFrame = [
     // c2 = pmax(cand, 0) = (cand < 0 ? 0 : cand) per lane; stored back.
-    ...op.get(cp),
-    ...op.get(cp),
+    ...addr8(cp, j),
+    ...addr8(cp, j),
     ...op.v128Load(),
     ...op.get(zero),
     ...op.f64x2Pmax,
     ...op.tee(c2),
     ...op.v128Store(),
-    // state2 = (c2 >= hi) | ((c2 >= lo) & state2)
+    // state2 = (c2 >= hi) | ((c2 >= lo) & state2), kept in mask
+    ...addr8(mask, j),
     ...op.get(c2),
-    ...op.get(hi2),
+    ...addr8(hi, j),
+    ...op.v128Load(),
     ...op.f64x2Ge,
     ...op.get(c2),
-    ...op.get(lo2),
+    ...addr8(lo, j),
+    ...op.v128Load(),
     ...op.f64x2Ge,
-    ...op.get(state2),
+    ...addr8(mask, j),
+    ...op.v128Load(),
     ...op.v128And,
     ...op.v128Or,
     ...op.tee(state2),
+    ...op.v128Store(),
     // The two lanes' sign bits as bytes 0/1 of cells j, j+1.
+    ...op.get(state2),
     ...op.i64x2Bitmask,
     ...op.set(bits),
     ...op.get(sp),
+    ...op.get(j),
+    ...op.i32Add,
     ...op.get(bits),
     ...op.i32(1),
     ...op.i32And,
@@ -555,26 +574,23 @@ function cellsFunction(): { params: number[]; locals: number[]; body: number[] }
     ...op.i64Sub,
     ...op.i64x2ReplaceLane(lane),
   ];
-  const pairs = whileNot(
-    [...op.get(j), ...op.i32(1), ...op.i32Add, ...op.get(cells), ...op.i32GeS],
-    [
-      ...addr8(lo, j),
-      ...op.v128Load(),
-      ...op.set(lo2),
-      ...addr8(hi, j),
-      ...op.v128Load(),
-      ...op.set(hi2),
-      ...op.get(zero),
-      ...s0Lane(0),
-      ...s0Lane(1),
-      ...op.set(state2),
-      ...startColumn,
-      ...op.i32(0),
-      ...op.set(t),
-      ...whileNot([...op.get(t), ...op.get(frames), ...op.i32GeS], pairFrame, nextFrame),
-    ],
-    addTo(j, op.i32(2)),
-  );
+  /** while (j + 1 < cells) { body; j += 2 } from j = 0 */
+  const overPairs = (body: number[]): number[] => [
+    ...op.i32(0),
+    ...op.set(j),
+    ...whileNot([...op.get(j), ...op.i32(1), ...op.i32Add, ...op.get(cells), ...op.i32GeS], body, addTo(j, op.i32(2))),
+  ];
+  const initMasks = overPairs([...addr8(mask, j), ...op.get(zero), ...s0Lane(0), ...s0Lane(1), ...op.v128Store()]);
+  // Leaves j at the first cell not in a pair (cells rounded down to even), where lastCell starts.
+  const pairs = [
+    ...op.get(cand),
+    ...op.set(cp),
+    ...op.get(states),
+    ...op.set(sp),
+    ...op.i32(0),
+    ...op.set(t),
+    ...whileNot([...op.get(t), ...op.get(frames), ...op.i32GeS], overPairs(pairFrame), nextFrame),
+  ];
   const lastCell = [
     ...op.get(j),
     ...op.get(cells),
@@ -624,7 +640,7 @@ function cellsFunction(): { params: number[]; locals: number[]; body: number[] }
     ),
     ...op.end,
   ];
-  const body = [...op.f64(0), ...op.f64x2Splat, ...op.set(zero), ...op.i32(0), ...op.set(j), ...pairs, ...lastCell];
+  const body = [...op.f64(0), ...op.f64x2Splat, ...op.set(zero), ...initMasks, ...pairs, ...lastCell];
   return { params, locals, body };
 }
 
@@ -676,8 +692,8 @@ export interface WasmKernels {
     bias: number,
     y: number,
     yStrideBytes: number,
-    offsets: number,
-    values: number,
+    /** Scratch for `cols` entries of AFFINE_ENTRY_BYTES, 16-byte aligned. */
+    list: number,
     clamp: number,
   ): void;
   /** See `columnsFunction`. */
@@ -689,12 +705,23 @@ export interface WasmKernels {
     weightT: number,
     bias: number,
     y: number,
-    offsets: number,
+    /** Scratch for `cells` i32 offsets. */
+    list: number,
     skip: number,
     skipStrideBytes: number,
   ): void;
   /** See `cellsFunction`. */
-  cells(cand: number, states: number, frames: number, cells: number, betaLo: number, betaHi: number, s0: number): void;
+  cells(
+    cand: number,
+    states: number,
+    frames: number,
+    cells: number,
+    betaLo: number,
+    betaHi: number,
+    s0: number,
+    /** Scratch for `cells` f64, 16-byte aligned. */
+    mask: number,
+  ): void;
 }
 
 let compiled: object | null = null;
