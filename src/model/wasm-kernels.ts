@@ -104,6 +104,8 @@ const op = {
   f64x2Add: [0xfd, ...uleb(0xf0)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Gt: [0xfd, ...uleb(0x4a)],
+  f64x2Eq: [0xfd, ...uleb(0x47)],
+  v128AnyTrue: [0xfd, ...uleb(0x53)],
   v128And: [0xfd, ...uleb(0x4e)],
   f64Lt: [0x63],
   f64Ge: [0x66],
@@ -180,8 +182,13 @@ function accumulateRows(L: {
   one: number;
   /** Store max(y, 0) + skip[r] instead of y: `skip` a pointer local, `zero` a v128 local holding zeros. */
   reluSkip?: { skip: number; zero: number };
+  /**
+   * Set the i32 local `flag` to 1 when an output is exactly zero, else 0 (`mask` v128 scratch, `zero` a v128
+   * local holding zeros): the outputs whose sign a skipped zero input may have changed.
+   */
+  zeroCheck?: { flag: number; mask: number; zero: number };
 }): number[] {
-  const { rows, list, end, wT, bias, yp, scaled, r, p, rb, o, splat, acc, one, reluSkip } = L;
+  const { rows, list, end, wT, bias, yp, scaled, r, p, rb, o, splat, acc, one, reluSkip, zeroCheck } = L;
   const entryBytes = scaled ? AFFINE_ENTRY_BYTES : COLUMN_ENTRY_BYTES;
   const offsetAt = scaled ? AFFINE_ENTRY_OFFSET_AT : 0;
   /** (v > 0 ? v : 0) + skip[r + lane]: the comparison's all-ones lanes keep v, the others become +0. */
@@ -237,6 +244,10 @@ function accumulateRows(L: {
       if (scaled) step.push(...op.get(splat), ...op.f64x2Mul);
       step.push(...op.f64x2Add, ...op.set(acc[a]));
       store.push(...addr8(yp, r), ...vecOutput(a, a * 16), ...op.v128Store(a * 16));
+      if (zeroCheck !== undefined) {
+        const { mask, zero } = zeroCheck;
+        store.push(...op.get(mask), ...op.get(acc[a]), ...op.get(zero), ...op.f64x2Eq, ...op.v128Or, ...op.set(mask));
+      }
     }
     // while (r + 2k <= rows) { init; for each entry: step; store; r += 2k; rb += 16k }
     return whileNot(
@@ -267,16 +278,25 @@ function accumulateRows(L: {
     ...addr8(yp, r),
     ...scalarOutput,
     ...op.f64Store(),
+    ...(zeroCheck === undefined
+      ? []
+      : [...op.get(zeroCheck.flag), ...op.get(one), ...op.f64(0), ...op.f64Eq, ...op.i32Or, ...op.set(zeroCheck.flag)]),
     ...op.end,
   ];
+  const startCheck = zeroCheck === undefined ? [] : [...op.get(zeroCheck.zero), ...op.set(zeroCheck.mask)];
+  /** flag = any lane of mask set; before lastRow, which ORs its own row in. */
+  const endVecCheck =
+    zeroCheck === undefined ? [] : [...op.get(zeroCheck.mask), ...op.v128AnyTrue, ...op.set(zeroCheck.flag)];
   return [
     ...op.i32(0),
     ...op.set(r),
     ...op.get(wT),
     ...op.set(rb),
+    ...startCheck,
     ...vecBlock(VEC_ACCUMULATORS),
     ...vecBlock(VEC_ACCUMULATORS_TAIL),
     ...vecBlock(1),
+    ...endVecCheck,
     ...lastRow,
   ];
 }
@@ -300,12 +320,15 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     p = next++,
     rb = next++,
     o = next++,
-    wRow = next++;
+    wRow = next++,
+    anyZero = next++;
   const v = next++,
     one = next++;
-  const splat = next++;
+  const splat = next++,
+    zeroMask = next++,
+    zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, ...acc.map(() => V128)];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, V128, V128, ...acc.map(() => V128)];
   /** v = x[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
   const loadInput = [
     ...addr8(x, c),
@@ -393,16 +416,38 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     addTo(r, op.i32(1)),
   );
   const body = [
+    ...op.f64(0),
+    ...op.f64x2Splat,
+    ...op.set(zero),
     ...op.i32(0),
     ...op.set(t),
     ...whileNot(
       [...op.get(t), ...op.get(frames), ...op.i32GeS],
       [
         ...gather,
-        ...accumulateRows({ rows, list, end, wT, bias, yp: y, scaled: true, r, p, rb, o, splat, acc, one }),
+        ...accumulateRows({
+          rows,
+          list,
+          end,
+          wT,
+          bias,
+          yp: y,
+          scaled: true,
+          r,
+          p,
+          rb,
+          o,
+          splat,
+          acc,
+          one,
+          zeroCheck: { flag: anyZero, mask: zeroMask, zero },
+        }),
+        ...op.get(anyZero),
+        ...op.if,
         ...op.i32(0),
         ...op.set(r),
         ...fixZeros,
+        ...op.end,
       ],
       [...addTo(t, op.i32(1)), ...addTo(x, op.get(xStride)), ...addTo(y, op.get(yStride))],
     ),
