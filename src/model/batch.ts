@@ -18,6 +18,13 @@ const I32_BYTES = 4;
 /** Every region starts 16-byte aligned, the width of one SIMD load. */
 const ALIGN_BYTES = 16;
 
+/**
+ * Layers of at most this many outputs (the classifier: one per class) run the dense kernel, two frames per
+ * instruction, instead of gathering each frame's non-zero inputs: at 2 outputs and 128 inputs the gather and the
+ * per-input loop cost more than the products they skip.
+ */
+const DENSE_MAX_ROWS = 4;
+
 /** A bump allocator over the wasm memory: byte offsets of the regions one batch needs. */
 class Layout {
   bytes = 0;
@@ -134,20 +141,32 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   const logitsAll = outF64.subarray(L * N * (S + H));
   const stateBits = net.blocks.map((_, b) => outU8.subarray(b * N * S, (b + 1) * N * S));
   const affine = (at: LayerAt, xAt: number, yAt: number, clamp: boolean) =>
-    k.affine(
-      xAt,
-      at.layer.cols * F64_BYTES,
-      N,
-      at.layer.cols,
-      at.layer.rows,
-      at.weightT,
-      at.weight,
-      at.bias,
-      yAt,
-      at.layer.rows * F64_BYTES,
-      entries,
-      clamp ? 1 : 0,
-    );
+    !clamp && at.layer.rows <= DENSE_MAX_ROWS
+      ? k.dense(
+          xAt,
+          at.layer.cols * F64_BYTES,
+          N,
+          at.layer.cols,
+          at.layer.rows,
+          at.weight,
+          at.bias,
+          yAt,
+          at.layer.rows * F64_BYTES,
+        )
+      : k.affine(
+          xAt,
+          at.layer.cols * F64_BYTES,
+          N,
+          at.layer.cols,
+          at.layer.rows,
+          at.weightT,
+          at.weight,
+          at.bias,
+          yAt,
+          at.layer.rows * F64_BYTES,
+          entries,
+          clamp ? 1 : 0,
+        );
   affine(pre, x, hIn, false);
   let h = hIn;
   let y = hOut;

@@ -121,6 +121,8 @@ const op = {
   v128Or: [0xfd, ...uleb(0x50)],
   i64x2Bitmask: [0xfd, ...uleb(0xc4)],
   i64x2ReplaceLane: (lane: number) => [0xfd, ...uleb(0x1e), lane],
+  v128Load64Lane: (lane: number, off = 0) => [0xfd, ...uleb(0x57), 3, ...uleb(off), lane],
+  v128Store64Lane: (lane: number, off = 0) => [0xfd, ...uleb(0x5b), 3, ...uleb(off), lane],
 };
 
 /** `local += k` for an i32 local. */
@@ -689,10 +691,91 @@ function cellsFunction(): { params: number[]; locals: number[]; body: number[] }
   return { params, locals, body };
 }
 
+/**
+ * dense(x, xStride, frames, cols, rows, w, bias, y, yStride): y_t = W x_t + b for each frame t, every product
+ * added in column order from the bias: `affineReference` itself, so no zero is skipped and no output needs
+ * fixing. For layers of few outputs (the classifier), where gathering the non-zero inputs of every frame cost
+ * more than the products: the two lanes are two frames (an odd last frame runs paired with itself), W row-major.
+ */
+function denseFunction(): { params: number[]; locals: number[]; body: number[] } {
+  const [x, xStride, frames, cols, rows, w, bias, y, yStride] = Array.from({ length: 9 }, (_, k) => k);
+  const params = Array(9).fill(I32);
+  let next = 9;
+  const t = next++,
+    r = next++,
+    c = next++,
+    wRow = next++,
+    x1 = next++;
+  const acc = next++;
+  const locals = [I32, I32, I32, I32, I32, V128];
+  /** y_t[r] (and y_{t+1}[r] when `pair`) for every r, x_t at x and x_{t+1} at x1. */
+  const rowsOf = (pair: boolean): number[] => [
+    ...op.get(w),
+    ...op.set(wRow),
+    ...op.i32(0),
+    ...op.set(r),
+    ...whileNot(
+      [...op.get(r), ...op.get(rows), ...op.i32GeS],
+      [
+        ...addr8(bias, r),
+        ...op.v128Load64Splat(),
+        ...op.set(acc),
+        ...op.i32(0),
+        ...op.set(c),
+        ...whileNot(
+          [...op.get(c), ...op.get(cols), ...op.i32GeS],
+          [
+            ...op.get(acc),
+            ...addr8(wRow, c),
+            ...op.v128Load64Splat(),
+            ...addr8(x1, c),
+            ...addr8(x, c),
+            ...op.v128Load64Splat(),
+            ...op.v128Load64Lane(1),
+            ...op.f64x2Mul,
+            ...op.f64x2Add,
+            ...op.set(acc),
+          ],
+          addTo(c, op.i32(1)),
+        ),
+        ...addr8(y, r),
+        ...op.get(acc),
+        ...op.v128Store64Lane(0),
+        ...(pair
+          ? [...op.get(y), ...op.get(yStride), ...op.i32Add, ...op.get(r), ...op.i32(3), ...op.i32Shl, ...op.i32Add]
+          : []),
+        ...(pair ? [...op.get(acc), ...op.v128Store64Lane(1)] : []),
+      ],
+      [...addTo(r, op.i32(1)), ...addTo(wRow, [...op.get(cols), ...op.i32(3), ...op.i32Shl])],
+    ),
+  ];
+  const twice = (l: number): number[] => [...op.get(l), ...op.i32(1), ...op.i32Shl];
+  const body = [
+    ...op.i32(0),
+    ...op.set(t),
+    // while (t + 1 < frames): frames t and t+1
+    ...whileNot(
+      [...op.get(t), ...op.i32(1), ...op.i32Add, ...op.get(frames), ...op.i32GeS],
+      [...op.get(x), ...op.get(xStride), ...op.i32Add, ...op.set(x1), ...rowsOf(true)],
+      [...addTo(t, op.i32(2)), ...addTo(x, twice(xStride)), ...addTo(y, twice(yStride))],
+    ),
+    ...op.get(t),
+    ...op.get(frames),
+    ...op.i32GeS,
+    ...op.i32Eqz,
+    ...op.if,
+    ...op.get(x),
+    ...op.set(x1),
+    ...rowsOf(false),
+    ...op.end,
+  ];
+  return { params, locals, body };
+}
+
 /** Assemble the module: memory imported as env.memory, functions `affine` and `columns` exported. */
 function moduleBytes(): Uint8Array {
-  const fns = [affineFunction(), columnsFunction(), cellsFunction()];
-  const exportsByName = ['affine', 'columns', 'cells'];
+  const fns = [affineFunction(), columnsFunction(), cellsFunction(), denseFunction()];
+  const exportsByName = ['affine', 'columns', 'cells', 'dense'];
   const types = section(1, vec(fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])])));
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]));
   const funcs = section(3, vec(fns.map((_, k) => uleb(k))));
@@ -755,6 +838,18 @@ export interface WasmKernels {
     skip: number,
     skipStrideBytes: number,
   ): void;
+  /** See `denseFunction`; W row-major. */
+  dense(
+    x: number,
+    xStrideBytes: number,
+    frames: number,
+    cols: number,
+    rows: number,
+    weight: number,
+    bias: number,
+    y: number,
+    yStrideBytes: number,
+  ): void;
   /** See `cellsFunction`. */
   cells(
     cand: number,
@@ -778,5 +873,5 @@ export function wasmKernels(bytes: number): WasmKernels {
   const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES)) });
   const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   const e = instance.exports as unknown as Omit<WasmKernels, 'memory'>;
-  return { memory, affine: e.affine, columns: e.columns, cells: e.cells };
+  return { memory, affine: e.affine, columns: e.columns, cells: e.cells, dense: e.dense };
 }
