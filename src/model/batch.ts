@@ -108,12 +108,16 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   const offsets = layout.take(maxCols * I32_BYTES);
   const entries = layout.take(maxCols * AFFINE_ENTRY_BYTES);
   const cellMasks = layout.f64(S);
-  const x = layout.f64(N * F);
-  const hIn = layout.f64(N * H);
-  const hOut = layout.f64(N * H);
-  const cand = layout.f64(N * S);
-  const states = layout.take(N * S);
-  const logits = layout.f64(N * C);
+  // Activations of one clip at a time (a clip's cell states recur, so it is the unit of work): a clip's
+  // candidates are still in cache when its cells and its copy into the trace read them. Whole-batch regions,
+  // each layer's output written out and re-read after the batch outgrew the cache, measured slower at width 128.
+  const M = clips.reduce((m, c) => Math.max(m, c.frames), 0);
+  const x = layout.f64(M * F);
+  const hIn = layout.f64(M * H);
+  const hOut = layout.f64(M * H);
+  const cand = layout.f64(M * S);
+  const states = layout.take(M * S);
+  const logits = layout.f64(M * C);
   /** One row of zeros: the skip term of a network without skip. */
   const zeros = layout.f64(H);
   const k = kernelsWith(layout.bytes);
@@ -126,11 +130,6 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
     u8.set(ths[b].s0, at.s0);
   });
   f64.fill(0, zeros / F64_BYTES, zeros / F64_BYTES + H);
-  let row = 0;
-  for (const clip of clips) {
-    f64.set(clip.data.subarray(0, clip.frames * F), x / F64_BYTES + row * F);
-    row += clip.frames;
-  }
   // What the traces hold: one array per block and kind for the whole batch, all in two allocations that skip
   // zero-filling (every element is copied in below); each trace gets views into them.
   const L = net.blocks.length;
@@ -140,12 +139,13 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   const blockOutputs = net.blocks.map((_, b) => outF64.subarray(L * N * S + b * N * H, L * N * S + (b + 1) * N * H));
   const logitsAll = outF64.subarray(L * N * (S + H));
   const stateBits = net.blocks.map((_, b) => outU8.subarray(b * N * S, (b + 1) * N * S));
-  const affine = (at: LayerAt, xAt: number, yAt: number, clamp: boolean) =>
+  /** The layer on `frames` frames from xAt to yAt. */
+  const affine = (at: LayerAt, xAt: number, yAt: number, frames: number, clamp: boolean) =>
     !clamp && at.layer.rows <= DENSE_MAX_ROWS
       ? k.dense(
           xAt,
           at.layer.cols * F64_BYTES,
-          N,
+          frames,
           at.layer.cols,
           at.layer.rows,
           at.weight,
@@ -156,7 +156,7 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
       : k.affine(
           xAt,
           at.layer.cols * F64_BYTES,
-          N,
+          frames,
           at.layer.cols,
           at.layer.rows,
           at.weightT,
@@ -167,36 +167,40 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
           entries,
           clamp ? 1 : 0,
         );
-  affine(pre, x, hIn, false);
-  let h = hIn;
-  let y = hOut;
-  net.blocks.forEach((_, b) => {
-    const at = blocks[b];
-    affine(at.cand, h, cand, true);
-    let first = 0;
-    for (const clip of clips) {
-      k.cells(cand + first * S * F64_BYTES, states + first * S, clip.frames, S, at.betaLo, at.betaHi, at.s0, cellMasks);
-      first += clip.frames;
-    }
-    k.columns(
-      states,
-      N,
-      S,
-      H,
-      at.post.weightT,
-      at.post.bias,
-      y,
-      offsets,
-      net.skip ? h : zeros,
-      net.skip ? H * F64_BYTES : 0,
-    );
-    candidates[b].set(f64.subarray(cand / F64_BYTES, cand / F64_BYTES + N * S));
-    stateBits[b].set(u8.subarray(states, states + N * S));
-    blockOutputs[b].set(f64.subarray(y / F64_BYTES, y / F64_BYTES + N * H));
-    [h, y] = [y, h];
-  });
-  affine(out, h, logits, false);
-  logitsAll.set(f64.subarray(logits / F64_BYTES, logits / F64_BYTES + N * C));
+  /** Copy `count` f64 from wasm byte offset `from` into `to` at element `at`. */
+  const copyOut = (to: Float64Array, at: number, from: number, count: number) =>
+    to.set(f64.subarray(from / F64_BYTES, from / F64_BYTES + count), at);
+  let row = 0;
+  for (const clip of clips) {
+    const T = clip.frames;
+    f64.set(clip.data.subarray(0, T * F), x / F64_BYTES);
+    affine(pre, x, hIn, T, false);
+    let h = hIn;
+    let y = hOut;
+    blocks.forEach((at, b) => {
+      affine(at.cand, h, cand, T, true);
+      k.cells(cand, states, T, S, at.betaLo, at.betaHi, at.s0, cellMasks);
+      k.columns(
+        states,
+        T,
+        S,
+        H,
+        at.post.weightT,
+        at.post.bias,
+        y,
+        offsets,
+        net.skip ? h : zeros,
+        net.skip ? H * F64_BYTES : 0,
+      );
+      copyOut(candidates[b], row * S, cand, T * S);
+      stateBits[b].set(u8.subarray(states, states + T * S), row * S);
+      copyOut(blockOutputs[b], row * H, y, T * H);
+      [h, y] = [y, h];
+    });
+    affine(out, h, logits, T, false);
+    copyOut(logitsAll, row * C, logits, T * C);
+    row += T;
+  }
   let first = 0;
   return clips.map((clip) => {
     const [from, to] = [first, first + clip.frames];
