@@ -1,11 +1,11 @@
 /**
  * `runNetworkBatch`: the network of DESIGN.md §1 over many clips at once, bit-identical to `runNetwork` per clip.
  *
- * Only the cell states recur over time; a block's input h does not. So every layer runs over all frames of all
- * clips in one call (the frames stacked as the rows of one matrix, as a numpy implementation does with one matrix
- * product), with the affine kernels in WebAssembly SIMD (wasm-kernels.ts), and only the cell update walks each
- * clip in frame order. Per layer that is one call instead of one per frame, and the weights stay in cache across
- * frames.
+ * Only the cell states recur over time; a block's input h does not. So each layer runs over all frames of a clip
+ * in one call (the frames as the rows of one matrix, as a numpy implementation does with one matrix product),
+ * with the kernels in WebAssembly SIMD (wasm-kernels.ts), and only the cell update walks the clip in frame order.
+ * Clips go through all layers one at a time, so that a clip's activations stay in cache between layers; the
+ * weights and the scratch memory are set up once per batch.
  */
 import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
 import { checkInputs, finish, type InputSequence, type Trace } from './network.js';

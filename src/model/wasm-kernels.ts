@@ -1,13 +1,14 @@
 /**
- * The two affine kernels of kernels.ts as a WebAssembly module with 128-bit SIMD (two float64 lanes), for the
- * batched model (batch.ts). Same arithmetic, bit for bit: each output r is still b[r] + the products of the
- * non-zero inputs added in column order, one output per lane, a multiply then an add (wasm has no fused
- * multiply-add, so nothing is rounded once instead of twice); zero inputs are skipped and the outputs that sum to
- * exactly zero are recomputed with the plain dot product, as `affineFrame` does.
+ * The batched model's kernels (batch.ts) as a WebAssembly module with 128-bit SIMD (two float64 lanes): `affine`
+ * (the zero-skipping layer of kernels.ts), `columns` (the post layer over binary cells), `cells` (the cell bank)
+ * and `dense` (a layer of few outputs). Same arithmetic as `runNetwork`, bit for bit: each output r is still b[r]
+ * + the products added in column order, one output per lane, a multiply then an add (wasm has no fused
+ * multiply-add, so nothing is rounded once instead of twice); where zero inputs are skipped, the outputs that sum
+ * to exactly zero are recomputed with the plain dot product, as `affineFrame` does.
  *
  * Why wasm: V8 compiles JS typed-array loops to scalar code, one float per instruction with a bounds check per
  * load; wasm SIMD does two per instruction with no checks. The module is assembled here from its opcodes (no
- * toolchain needed at build or install time) and is ~600 bytes.
+ * toolchain needed at build or install time) and is ~3.7 kB.
  */
 
 /** A wasm linear memory, as the JS API exposes it. */
