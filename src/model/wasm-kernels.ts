@@ -324,14 +324,18 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     rb = next++,
     o = next++,
     wRow = next++,
-    anyZero = next++;
+    anyZero = next++,
+    xp = next++,
+    xEnd = next++,
+    colOff = next++,
+    unclamped = next++;
   const v = next++,
     one = next++;
   const splat = next++,
     zeroMask = next++,
     zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, V128, V128, V128, ...acc.map(() => V128)];
+  const locals = [...Array(13).fill(I32), F64, F64, V128, V128, V128, ...acc.map(() => V128)];
   /** v = x[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
   const loadInput = [
     ...addr8(x, c),
@@ -348,30 +352,45 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     ...op.set(v),
     ...op.end,
   ];
-  // end = list + (number of non-zero inputs) * AFFINE_ENTRY_BYTES
+  // end = list + (number of inputs kept) * AFFINE_ENTRY_BYTES. An input is kept when its term can be non-zero:
+  // v > 0, or v != 0 when unclamped (max(v, 0) is 0 for v <= 0). A kept clamped input is positive, so its
+  // entry holds v itself. Each entry is written always and kept by advancing `end` (no branch on the input).
   const gather = [
     ...op.get(list),
     ...op.set(end),
+    ...op.get(x),
+    ...op.set(xp),
+    ...addr8(x, cols),
+    ...op.set(xEnd),
     ...op.i32(0),
-    ...op.set(c),
+    ...op.set(colOff),
     ...whileNot(
-      [...op.get(c), ...op.get(cols), ...op.i32GeS],
+      [...op.get(xp), ...op.get(xEnd), ...op.i32GeU],
       [
-        ...loadInput,
-        // *end = {v, c * rows * 8}; end advances when v != 0: written always, kept when non-zero (no branch).
         ...op.get(end),
-        ...op.get(v),
+        ...op.get(xp),
+        ...op.f64Load(),
+        ...op.tee(v),
         ...op.f64Store(),
         ...op.get(end),
-        ...op.get(c),
-        ...op.get(rows),
-        ...op.i32Mul,
-        ...op.i32(3),
-        ...op.i32Shl,
+        ...op.get(colOff),
         ...op.i32Store(AFFINE_ENTRY_OFFSET_AT),
-        ...addTo(end, [...op.get(v), ...op.f64(0), ...op.f64Ne, ...op.i32(4), ...op.i32Shl]),
+        ...addTo(end, [
+          ...op.get(v),
+          ...op.f64(0),
+          ...op.f64Gt,
+          ...op.get(v),
+          ...op.f64(0),
+          ...op.f64Ne,
+          ...op.get(unclamped),
+          ...op.i32And,
+          ...op.i32Or,
+          ...op.i32(4),
+          ...op.i32Shl,
+        ]),
+        ...addTo(colOff, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
       ],
-      addTo(c, op.i32(1)),
+      addTo(xp, op.i32(8)),
     ),
   ];
   // Outputs that came out exactly zero: recompute as the plain dot product (only their sign can differ).
@@ -422,6 +441,9 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     ...op.f64(0),
     ...op.f64x2Splat,
     ...op.set(zero),
+    ...op.get(clamp),
+    ...op.i32Eqz,
+    ...op.set(unclamped),
     ...op.i32(0),
     ...op.set(t),
     ...whileNot(
