@@ -491,36 +491,41 @@ function columnsFunction(): { params: number[]; locals: number[]; body: number[]
   const params = Array(10).fill(I32);
   let next = 10;
   const t = next++,
-    j = next++,
     end = next++,
     r = next++,
     p = next++,
     rb = next++,
-    o = next++;
+    o = next++,
+    sp = next++,
+    spEnd = next++,
+    colOff = next++;
   const one = next++;
   const splat = next++;
   const zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [I32, I32, I32, I32, I32, I32, I32, F64, V128, V128, ...acc.map(() => V128)];
+  const locals = [...Array(9).fill(I32), F64, V128, V128, ...acc.map(() => V128)];
   const gather = [
     ...op.get(list),
     ...op.set(end),
+    ...op.get(states),
+    ...op.set(sp),
+    ...op.get(states),
+    ...op.get(cells),
+    ...op.i32Add,
+    ...op.set(spEnd),
     ...op.i32(0),
-    ...op.set(j),
+    ...op.set(colOff),
     ...whileNot(
-      [...op.get(j), ...op.get(cells), ...op.i32GeS],
+      [...op.get(sp), ...op.get(spEnd), ...op.i32GeU],
       [
-        // *end = j * rows * 8; end advances when states[j] is 1: no branch on the unpredictable state.
+        // *end = the cell's column offset; end advances when its state is 1: no branch on the unpredictable state.
         ...op.get(end),
-        ...op.get(j),
-        ...op.get(rows),
-        ...op.i32Mul,
-        ...op.i32(3),
-        ...op.i32Shl,
+        ...op.get(colOff),
         ...op.i32Store(),
-        ...addTo(end, [...op.get(states), ...op.get(j), ...op.i32Add, ...op.i32Load8u(), ...op.i32(2), ...op.i32Shl]),
+        ...addTo(end, [...op.get(sp), ...op.i32Load8u(), ...op.i32(2), ...op.i32Shl]),
+        ...addTo(colOff, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
       ],
-      addTo(j, op.i32(1)),
+      addTo(sp, op.i32(1)),
     ),
   ];
   const body = [
