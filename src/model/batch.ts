@@ -11,7 +11,7 @@ import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
 import { checkInputs, finish, type InputSequence, type Trace } from './network.js';
 import type { Network } from './types.js';
 import { cellThresholds } from './types.js';
-import { AFFINE_ENTRY_BYTES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
+import { AFFINE_ENTRY_BYTES, CHUNK_FRAMES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
 
 const F64_BYTES = 8;
 const I32_BYTES = 4;
@@ -42,21 +42,38 @@ class Layout {
 interface LayerAt {
   readonly layer: PackedLinear;
   readonly weightT: number;
+  /** Elements between wT's columns: the rows, rounded up to even, plus a pad (`columnStride`). */
+  readonly weightTStride: number;
   readonly weight: number;
   readonly bias: number;
 }
 
+/**
+ * Elements between the transposed weights' columns: even (each column starts 16-byte aligned) and not a multiple
+ * of 128 bytes' worth, so that the columns of a row block do not all fall into the same few L1 cache sets (at
+ * 128 rows, 1 kB apart, they did: 4 of 64 sets); two f64 of padding shift each column by 16 bytes.
+ */
+function columnStride(rows: number): number {
+  const COLUMN_PAD = 2;
+  return rows + (rows % 2) + COLUMN_PAD;
+}
+
 function placeLayer(layout: Layout, layer: PackedLinear): LayerAt {
+  const weightTStride = columnStride(layer.rows);
   return {
     layer,
-    weightT: layout.f64(layer.weightT.length),
+    weightT: layout.f64(layer.cols * weightTStride),
+    weightTStride,
     weight: layout.f64(layer.weight.length),
     bias: layout.f64(layer.bias.length),
   };
 }
 
 function copyLayer(f64: Float64Array, at: LayerAt): void {
-  f64.set(at.layer.weightT, at.weightT / F64_BYTES);
+  const { rows, cols, weightT } = at.layer;
+  for (let c = 0; c < cols; c++) {
+    f64.set(weightT.subarray(c * rows, (c + 1) * rows), at.weightT / F64_BYTES + c * at.weightTStride);
+  }
   f64.set(at.layer.weight, at.weight / F64_BYTES);
   f64.set(at.layer.bias, at.bias / F64_BYTES);
 }
@@ -105,8 +122,10 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   }));
   const out = placeLayer(layout, packLinear(net.out));
   const maxCols = Math.max(F, H, S);
-  const offsets = layout.take(maxCols * I32_BYTES);
-  const entries = layout.take(maxCols * AFFINE_ENTRY_BYTES);
+  const offsets = layout.take(CHUNK_FRAMES * maxCols * I32_BYTES);
+  const entries = layout.take(CHUNK_FRAMES * maxCols * AFFINE_ENTRY_BYTES);
+  const ends = layout.take(CHUNK_FRAMES * I32_BYTES);
+  const flags = layout.take(CHUNK_FRAMES * I32_BYTES);
   const cellMasks = layout.f64(S);
   // Activations of one clip at a time (a clip's cell states recur, so it is the unit of work): a clip's
   // candidates are still in cache when its cells and its copy into the trace read them. Whole-batch regions,
@@ -160,11 +179,14 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
           at.layer.cols,
           at.layer.rows,
           at.weightT,
+          at.weightTStride * F64_BYTES,
           at.weight,
           at.bias,
           yAt,
           at.layer.rows * F64_BYTES,
           entries,
+          ends,
+          flags,
           clamp ? 1 : 0,
         );
   /** Copy `count` f64 from wasm byte offset `from` into `to` at element `at`. */
@@ -186,9 +208,11 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
         S,
         H,
         at.post.weightT,
+        at.post.weightTStride * F64_BYTES,
         at.post.bias,
         y,
         offsets,
+        ends,
         net.skip ? h : zeros,
         net.skip ? H * F64_BYTES : 0,
       );

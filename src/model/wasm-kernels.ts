@@ -90,10 +90,12 @@ const op = {
   i32GeS: [0x4e],
   i32GtS: [0x4a],
   i32GeU: [0x4f],
+  i32LtS: [0x48],
   f64Eq: [0x61],
   f64Ne: [0x62],
   f64Gt: [0x64],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Shl: [0x74],
   f64Add: [0xa0],
@@ -163,35 +165,59 @@ const AFFINE_ENTRY_OFFSET_AT = 8;
 const COLUMN_ENTRY_BYTES = 4;
 
 /**
- * Emit: y[yp + r] = bias[r] + sum over the gathered inputs in [list, end) (column weights at byte offset
- * entry.offset + r*8 of wT, times entry.value when `scaled`) for every r < rows: blocks of 14 rows, then 8,
- * then pairs, then a single last row. Locals passed in by index; `acc` are VEC_ACCUMULATORS v128 locals, `one`
- * an f64 local, `p`, `rb` and `o` i32 scratch.
+ * Frames per chunk in `affine` and `columns`: each chunk's inputs are gathered first, then every row block runs
+ * over all frames of the chunk, so that the block's slice of the weights (14 rows x all columns, ~14 kB at
+ * width 128) is loaded from L2 once per chunk and read from L1 by the other frames. Frame by frame, each frame
+ * streamed the whole matrix (128 kB at width 128, more than L1) and measured slower.
  */
-function accumulateRows(L: {
+export const CHUNK_FRAMES = 16;
+
+/** Locals of the chunked row loops (`accumulateRows`), by index. */
+interface RowLocals {
   rows: number;
+  /** Frames in this chunk. */
+  n: number;
+  /** The chunk's gathered lists: frame f's at list + f * listStride, ending at ends[f] (i32 byte addresses). */
   list: number;
-  end: number;
+  listStride: number;
+  ends: number;
+  /** The chunk's first output row and the byte stride between rows. */
+  yp: number;
+  yStride: number;
   wT: number;
   bias: number;
-  yp: number;
   scaled: boolean;
   r: number;
+  f: number;
   p: number;
+  lp: number;
+  endv: number;
+  yr: number;
   rb: number;
   o: number;
   splat: number;
   acc: number[];
   one: number;
-  /** Store max(y, 0) + skip[r] instead of y: `skip` a pointer local, `zero` a v128 local holding zeros. */
-  reluSkip?: { skip: number; zero: number };
   /**
-   * Set the i32 local `flag` to 1 when an output is exactly zero, else 0 (`mask` v128 scratch, `zero` a v128
-   * local holding zeros): the outputs whose sign a skipped zero input may have changed.
+   * Store max(y, 0) + skip row instead of y: `skip` the chunk's first skip row, `skipStride` its stride, `sr`
+   * scratch, `zero` a v128 local holding zeros.
    */
-  zeroCheck?: { flag: number; mask: number; zero: number };
-}): number[] {
-  const { rows, list, end, wT, bias, yp, scaled, r, p, rb, o, splat, acc, one, reluSkip, zeroCheck } = L;
+  reluSkip?: { skip: number; skipStride: number; sr: number; zero: number };
+  /**
+   * OR 1 into the i32 flags[f] when an output of frame f is exactly zero (`mask` v128 scratch, `zero` a v128
+   * local holding zeros): the frames whose outputs' signs a skipped zero input may have changed.
+   */
+  zeroCheck?: { flags: number; mask: number; zero: number };
+}
+
+/**
+ * Emit: for every frame f of the chunk, y_f[r] = bias[r] + sum over f's gathered inputs (column weights at byte
+ * offset entry.offset + r*8 of wT, times entry.value when `scaled`) for every r < rows: blocks of 14 rows, then
+ * 8, then pairs, then a single last row, each block over all frames of the chunk.
+ */
+function accumulateRows(L: RowLocals): number[] {
+  const { rows, n, list, listStride, ends, yp, yStride, wT, bias, scaled, r, f, p, lp, endv, yr, rb, o } = L;
+  const { splat, acc, one, reluSkip, zeroCheck } = L;
   const entryBytes = scaled ? AFFINE_ENTRY_BYTES : COLUMN_ENTRY_BYTES;
   const offsetAt = scaled ? AFFINE_ENTRY_OFFSET_AT : 0;
   /** (v > 0 ? v : 0) + skip[r + lane]: the comparison's all-ones lanes keep v, the others become +0. */
@@ -204,7 +230,7 @@ function accumulateRows(L: {
           ...op.get(reluSkip.zero),
           ...op.f64x2Gt,
           ...op.v128And,
-          ...addr8(reluSkip.skip, r),
+          ...addr8(reluSkip.sr, r),
           ...op.v128Load(k),
           ...op.f64x2Add,
         ];
@@ -218,7 +244,7 @@ function accumulateRows(L: {
           ...op.f64(0),
           ...op.f64Gt,
           ...op.select,
-          ...addr8(reluSkip.skip, r),
+          ...addr8(reluSkip.sr, r),
           ...op.f64Load(),
           ...op.f64Add,
         ];
@@ -231,11 +257,60 @@ function accumulateRows(L: {
     ...op.set(o),
     ...(scaled ? [...op.get(p), ...op.v128Load64Splat(), ...op.set(splat)] : []),
   ];
-  /** for (p = list; p < end; p += entryBytes) body */
+  /** for (p = lp; p < endv; p += entryBytes) body */
   const overEntries = (body: number[]): number[] => [
-    ...op.get(list),
+    ...op.get(lp),
     ...op.set(p),
-    ...whileNot([...op.get(p), ...op.get(end), ...op.i32GeU], body, addTo(p, op.i32(entryBytes))),
+    ...whileNot([...op.get(p), ...op.get(endv), ...op.i32GeU], body, addTo(p, op.i32(entryBytes))),
+  ];
+  /** flags[f] |= value (an i32 0/1 left by `value`) */
+  const orFlag = (value: number[]): number[] =>
+    zeroCheck === undefined
+      ? []
+      : [
+          ...op.get(zeroCheck.flags),
+          ...op.get(f),
+          ...op.i32(2),
+          ...op.i32Shl,
+          ...op.i32Add,
+          ...op.get(zeroCheck.flags),
+          ...op.get(f),
+          ...op.i32(2),
+          ...op.i32Shl,
+          ...op.i32Add,
+          ...op.i32Load(),
+          ...value,
+          ...op.i32Or,
+          ...op.i32Store(),
+        ];
+  /** for (f = 0, lp = list, yr = yp, sr = skip; f < n; f++, ...) { endv = ends[f]; body } */
+  const overFrames = (body: number[]): number[] => [
+    ...op.i32(0),
+    ...op.set(f),
+    ...op.get(list),
+    ...op.set(lp),
+    ...op.get(yp),
+    ...op.set(yr),
+    ...(reluSkip === undefined ? [] : [...op.get(reluSkip.skip), ...op.set(reluSkip.sr)]),
+    ...whileNot(
+      [...op.get(f), ...op.get(n), ...op.i32GeS],
+      [
+        ...op.get(ends),
+        ...op.get(f),
+        ...op.i32(2),
+        ...op.i32Shl,
+        ...op.i32Add,
+        ...op.i32Load(),
+        ...op.set(endv),
+        ...body,
+      ],
+      [
+        ...addTo(f, op.i32(1)),
+        ...addTo(lp, op.get(listStride)),
+        ...addTo(yr, op.get(yStride)),
+        ...(reluSkip === undefined ? [] : addTo(reluSkip.sr, op.get(reluSkip.skipStride))),
+      ],
+    ),
   ];
   const vecBlock = (k: number): number[] => {
     const init: number[] = [];
@@ -246,16 +321,18 @@ function accumulateRows(L: {
       step.push(...op.get(acc[a]), ...op.get(o), ...op.v128Load(a * 16));
       if (scaled) step.push(...op.get(splat), ...op.f64x2Mul);
       step.push(...op.f64x2Add, ...op.set(acc[a]));
-      store.push(...addr8(yp, r), ...vecOutput(a, a * 16), ...op.v128Store(a * 16));
+      store.push(...addr8(yr, r), ...vecOutput(a, a * 16), ...op.v128Store(a * 16));
       if (zeroCheck !== undefined) {
         const { mask, zero } = zeroCheck;
         store.push(...op.get(mask), ...op.get(acc[a]), ...op.get(zero), ...op.f64x2Eq, ...op.v128Or, ...op.set(mask));
       }
     }
-    // while (r + 2k <= rows) { init; for each entry: step; store; r += 2k; rb += 16k }
+    const startCheck = zeroCheck === undefined ? [] : [...op.get(zeroCheck.zero), ...op.set(zeroCheck.mask)];
+    const endCheck = zeroCheck === undefined ? [] : orFlag([...op.get(zeroCheck.mask), ...op.v128AnyTrue]);
+    // while (r + 2k <= rows) { for each frame: init; for each entry: step; store; r += 2k; rb += 16k }
     return whileNot(
       [...op.get(r), ...op.i32(k * LANES), ...op.i32Add, ...op.get(rows), ...op.i32GtS],
-      [...init, ...overEntries([...loadColumn, ...step]), ...store],
+      overFrames([...startCheck, ...init, ...overEntries([...loadColumn, ...step]), ...store, ...endCheck]),
       [...addTo(r, op.i32(k * LANES)), ...addTo(rb, op.i32(k * LANES * 8))],
     );
   };
@@ -266,79 +343,80 @@ function accumulateRows(L: {
     ...op.i32GeS,
     ...op.i32Eqz,
     ...op.if,
-    ...addr8(bias, r),
-    ...op.f64Load(),
-    ...op.set(one),
-    ...overEntries([
-      ...loadColumn,
-      ...op.get(one),
-      ...op.get(o),
+    ...overFrames([
+      ...addr8(bias, r),
       ...op.f64Load(),
-      ...(scaled ? [...op.get(p), ...op.f64Load(), ...op.f64Mul] : []),
-      ...op.f64Add,
       ...op.set(one),
+      ...overEntries([
+        ...loadColumn,
+        ...op.get(one),
+        ...op.get(o),
+        ...op.f64Load(),
+        ...(scaled ? [...op.get(p), ...op.f64Load(), ...op.f64Mul] : []),
+        ...op.f64Add,
+        ...op.set(one),
+      ]),
+      ...addr8(yr, r),
+      ...scalarOutput,
+      ...op.f64Store(),
+      ...orFlag([...op.get(one), ...op.f64(0), ...op.f64Eq]),
     ]),
-    ...addr8(yp, r),
-    ...scalarOutput,
-    ...op.f64Store(),
-    ...(zeroCheck === undefined
-      ? []
-      : [...op.get(zeroCheck.flag), ...op.get(one), ...op.f64(0), ...op.f64Eq, ...op.i32Or, ...op.set(zeroCheck.flag)]),
     ...op.end,
   ];
-  const startCheck = zeroCheck === undefined ? [] : [...op.get(zeroCheck.zero), ...op.set(zeroCheck.mask)];
-  /** flag = any lane of mask set; before lastRow, which ORs its own row in. */
-  const endVecCheck =
-    zeroCheck === undefined ? [] : [...op.get(zeroCheck.mask), ...op.v128AnyTrue, ...op.set(zeroCheck.flag)];
   return [
     ...op.i32(0),
     ...op.set(r),
     ...op.get(wT),
     ...op.set(rb),
-    ...startCheck,
     ...vecBlock(VEC_ACCUMULATORS),
     ...vecBlock(VEC_ACCUMULATORS_TAIL),
     ...vecBlock(1),
-    ...endVecCheck,
     ...lastRow,
   ];
 }
 
+/** n = min(CHUNK_FRAMES, frames - t) */
+function chunkSize(n: number, t: number, frames: number): number[] {
+  return [
+    ...op.i32(CHUNK_FRAMES),
+    ...op.get(frames),
+    ...op.get(t),
+    ...op.i32Sub,
+    ...op.i32(CHUNK_FRAMES),
+    ...op.get(frames),
+    ...op.get(t),
+    ...op.i32Sub,
+    ...op.i32LtS,
+    ...op.select,
+    ...op.set(n),
+  ];
+}
+
 /**
- * affine(x, xStride, frames, cols, rows, wT, w, bias, y, yStride, list, clamp): for each frame t,
- * y_t = W x'_t + b with x' = max(x, 0) when clamp != 0 else x; strides and pointers in bytes; `list` scratch for
- * `cols` gathered inputs of AFFINE_ENTRY_BYTES each.
+ * affine(x, xStride, frames, cols, rows, wT, wTStride, w, bias, y, yStride, list, ends, flags, clamp): for each
+ * frame t, y_t = W x'_t + b with x' = max(x, 0) when clamp != 0 else x; strides and pointers in bytes; wT's
+ * columns wTStride bytes apart; `list` scratch for CHUNK_FRAMES * cols entries of AFFINE_ENTRY_BYTES, `ends` and
+ * `flags` for CHUNK_FRAMES i32.
  */
 function affineFunction(): { params: number[]; locals: number[]; body: number[] } {
-  const [x, xStride, frames, cols, rows, wT, w, bias, y, yStride, list, clamp] = Array.from(
-    { length: 12 },
+  const [x, xStride, frames, cols, rows, wT, wTStride, w, bias, y, yStride, list, ends, flags, clamp] = Array.from(
+    { length: 15 },
     (_, k) => k,
   );
-  const params = Array(12).fill(I32);
-  let next = 12;
-  const t = next++,
-    c = next++,
-    end = next++,
-    r = next++,
-    p = next++,
-    rb = next++,
-    o = next++,
-    wRow = next++,
-    anyZero = next++,
-    xp = next++,
-    xEnd = next++,
-    colOff = next++,
-    unclamped = next++;
+  const params = Array(15).fill(I32);
+  let next = 15;
+  const [t, c, end, r, p, rb, o, wRow, xp, xEnd, colOff, unclamped, n, f, lp, endv, yr, xf, yf, listStride] =
+    Array.from({ length: 20 }, () => next++);
   const v = next++,
     one = next++;
   const splat = next++,
     zeroMask = next++,
     zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [...Array(13).fill(I32), F64, F64, V128, V128, V128, ...acc.map(() => V128)];
-  /** v = x[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
+  const locals = [...Array(20).fill(I32), F64, F64, V128, V128, V128, ...acc.map(() => V128)];
+  /** v = x_f[c]; clamped to max(v, 0) when clamp (v > 0 ? v : +0, as `affineReference` does). */
   const loadInput = [
-    ...addr8(x, c),
+    ...addr8(xf, c),
     ...op.f64Load(),
     ...op.set(v),
     ...op.get(clamp),
@@ -352,15 +430,16 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     ...op.set(v),
     ...op.end,
   ];
-  // end = list + (number of inputs kept) * AFFINE_ENTRY_BYTES. An input is kept when its term can be non-zero:
-  // v > 0, or v != 0 when unclamped (max(v, 0) is 0 for v <= 0). A kept clamped input is positive, so its
-  // entry holds v itself. Each entry is written always and kept by advancing `end` (no branch on the input).
+  // Frame f's list at lp; ends[f] = lp + (number of inputs kept) * AFFINE_ENTRY_BYTES. An input is kept when
+  // its term can be non-zero: v > 0, or v != 0 when unclamped (max(v, 0) is 0 for v <= 0). A kept clamped input
+  // is positive, so its entry holds v itself. Each entry is written always and kept by advancing `end` (no
+  // branch on the input).
   const gather = [
-    ...op.get(list),
+    ...op.get(lp),
     ...op.set(end),
-    ...op.get(x),
+    ...op.get(xf),
     ...op.set(xp),
-    ...addr8(x, cols),
+    ...addr8(xf, cols),
     ...op.set(xEnd),
     ...op.i32(0),
     ...op.set(colOff),
@@ -388,55 +467,92 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
           ...op.i32(4),
           ...op.i32Shl,
         ]),
-        ...addTo(colOff, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
+        ...addTo(colOff, op.get(wTStride)),
       ],
       addTo(xp, op.i32(8)),
     ),
   ];
-  // Outputs that came out exactly zero: recompute as the plain dot product (only their sign can differ).
-  const fixZeros = whileNot(
-    [...op.get(r), ...op.get(rows), ...op.i32GeS],
-    [
-      ...addr8(y, r),
-      ...op.f64Load(),
-      ...op.f64(0),
-      ...op.f64Eq,
-      ...op.if,
-      ...addr8(bias, r),
-      ...op.f64Load(),
-      ...op.set(one),
-      // wRow = w + r * cols * 8
-      ...op.get(w),
-      ...op.get(r),
-      ...op.get(cols),
-      ...op.i32Mul,
-      ...op.i32(3),
-      ...op.i32Shl,
-      ...op.i32Add,
-      ...op.set(wRow),
-      ...op.i32(0),
-      ...op.set(c),
-      ...whileNot(
-        [...op.get(c), ...op.get(cols), ...op.i32GeS],
-        [
-          ...loadInput,
-          ...op.get(one),
-          ...addr8(wRow, c),
-          ...op.f64Load(),
-          ...op.get(v),
-          ...op.f64Mul,
-          ...op.f64Add,
-          ...op.set(one),
-        ],
-        addTo(c, op.i32(1)),
-      ),
-      ...addr8(y, r),
-      ...op.get(one),
-      ...op.f64Store(),
-      ...op.end,
-    ],
-    addTo(r, op.i32(1)),
-  );
+  /** for (f = 0, xf = x, yf = y, lp = list; f < n; f++, ...) body */
+  const overChunk = (body: number[]): number[] => [
+    ...op.i32(0),
+    ...op.set(f),
+    ...op.get(x),
+    ...op.set(xf),
+    ...op.get(y),
+    ...op.set(yf),
+    ...op.get(list),
+    ...op.set(lp),
+    ...whileNot([...op.get(f), ...op.get(n), ...op.i32GeS], body, [
+      ...addTo(f, op.i32(1)),
+      ...addTo(xf, op.get(xStride)),
+      ...addTo(yf, op.get(yStride)),
+      ...addTo(lp, op.get(listStride)),
+    ]),
+  ];
+  const flagAt = [...op.get(flags), ...op.get(f), ...op.i32(2), ...op.i32Shl, ...op.i32Add];
+  const gatherChunk = overChunk([
+    ...gather,
+    ...op.get(ends),
+    ...op.get(f),
+    ...op.i32(2),
+    ...op.i32Shl,
+    ...op.i32Add,
+    ...op.get(end),
+    ...op.i32Store(),
+    ...flagAt,
+    ...op.i32(0),
+    ...op.i32Store(),
+  ]);
+  // Outputs of frame f that came out exactly zero: recompute as the plain dot product (only their sign can
+  // differ).
+  const fixZeros = [
+    ...op.i32(0),
+    ...op.set(r),
+    ...whileNot(
+      [...op.get(r), ...op.get(rows), ...op.i32GeS],
+      [
+        ...addr8(yf, r),
+        ...op.f64Load(),
+        ...op.f64(0),
+        ...op.f64Eq,
+        ...op.if,
+        ...addr8(bias, r),
+        ...op.f64Load(),
+        ...op.set(one),
+        // wRow = w + r * cols * 8
+        ...op.get(w),
+        ...op.get(r),
+        ...op.get(cols),
+        ...op.i32Mul,
+        ...op.i32(3),
+        ...op.i32Shl,
+        ...op.i32Add,
+        ...op.set(wRow),
+        ...op.i32(0),
+        ...op.set(c),
+        ...whileNot(
+          [...op.get(c), ...op.get(cols), ...op.i32GeS],
+          [
+            ...loadInput,
+            ...op.get(one),
+            ...addr8(wRow, c),
+            ...op.f64Load(),
+            ...op.get(v),
+            ...op.f64Mul,
+            ...op.f64Add,
+            ...op.set(one),
+          ],
+          addTo(c, op.i32(1)),
+        ),
+        ...addr8(yf, r),
+        ...op.get(one),
+        ...op.f64Store(),
+        ...op.end,
+      ],
+      addTo(r, op.i32(1)),
+    ),
+  ];
+  const fixChunk = overChunk([...flagAt, ...op.i32Load(), ...op.if, ...fixZeros, ...op.end]);
   const body = [
     ...op.f64(0),
     ...op.f64x2Splat,
@@ -444,72 +560,83 @@ function affineFunction(): { params: number[]; locals: number[]; body: number[] 
     ...op.get(clamp),
     ...op.i32Eqz,
     ...op.set(unclamped),
+    ...op.get(cols),
+    ...op.i32(4),
+    ...op.i32Shl,
+    ...op.set(listStride),
     ...op.i32(0),
     ...op.set(t),
     ...whileNot(
       [...op.get(t), ...op.get(frames), ...op.i32GeS],
       [
-        ...gather,
+        ...chunkSize(n, t, frames),
+        ...gatherChunk,
         ...accumulateRows({
           rows,
+          n,
           list,
-          end,
+          listStride,
+          ends,
+          yp: y,
+          yStride,
           wT,
           bias,
-          yp: y,
           scaled: true,
           r,
+          f,
           p,
+          lp,
+          endv,
+          yr,
           rb,
           o,
           splat,
           acc,
           one,
-          zeroCheck: { flag: anyZero, mask: zeroMask, zero },
+          zeroCheck: { flags, mask: zeroMask, zero },
         }),
-        ...op.get(anyZero),
-        ...op.if,
-        ...op.i32(0),
-        ...op.set(r),
-        ...fixZeros,
-        ...op.end,
+        ...fixChunk,
       ],
-      [...addTo(t, op.i32(1)), ...addTo(x, op.get(xStride)), ...addTo(y, op.get(yStride))],
+      [
+        ...addTo(t, op.get(n)),
+        ...addTo(x, [...op.get(xStride), ...op.get(n), ...op.i32Mul]),
+        ...addTo(y, [...op.get(yStride), ...op.get(n), ...op.i32Mul]),
+      ],
     ),
   ];
   return { params, locals, body };
 }
 
 /**
- * columns(states, frames, cells, rows, wT, bias, y, off, skip, skipStride): the block output for each frame t,
- * y_t = max(b + the columns of wT (pre-scaled by alpha) of the ON cells in cell order, 0) + skip_t; states are
- * bytes [frames x cells], y and skip [frames x rows] (skipStride 0 re-reads one row of zeros: x + 0 = x for the
- * x >= +0 that the ReLU leaves, so that is the no-skip network exactly).
+ * columns(states, frames, cells, rows, wT, wTStride, bias, y, list, ends, skip, skipStride): the block output
+ * for each frame t, y_t = max(b + the columns of wT (pre-scaled by alpha, wTStride bytes apart) of the ON cells in
+ * cell order, 0) + skip_t; states are bytes [frames x cells], y and skip [frames x rows] (skipStride 0 re-reads
+ * one row of zeros: x + 0 = x for the x >= +0 that the ReLU leaves, so that is the no-skip network exactly);
+ * `list` scratch for CHUNK_FRAMES * cells i32, `ends` for CHUNK_FRAMES i32.
  */
 function columnsFunction(): { params: number[]; locals: number[]; body: number[] } {
-  const [states, frames, cells, rows, wT, bias, y, list, skip, skipStride] = Array.from({ length: 10 }, (_, k) => k);
-  const params = Array(10).fill(I32);
-  let next = 10;
-  const t = next++,
-    end = next++,
-    r = next++,
-    p = next++,
-    rb = next++,
-    o = next++,
-    sp = next++,
-    spEnd = next++,
-    colOff = next++;
+  const [states, frames, cells, rows, wT, wTStride, bias, y, list, ends, skip, skipStride] = Array.from(
+    { length: 12 },
+    (_, k) => k,
+  );
+  const params = Array(12).fill(I32);
+  let next = 12;
+  const [t, end, r, p, rb, o, sp, spEnd, colOff, n, f, lp, endv, yr, sr, stf, listStride, yStride] = Array.from(
+    { length: 18 },
+    () => next++,
+  );
   const one = next++;
   const splat = next++;
   const zero = next++;
   const acc = Array.from({ length: VEC_ACCUMULATORS }, () => next++);
-  const locals = [...Array(9).fill(I32), F64, V128, V128, ...acc.map(() => V128)];
+  const locals = [...Array(18).fill(I32), F64, V128, V128, ...acc.map(() => V128)];
+  /** Frame f's list at lp from its states at stf; ends[f] = the end of the list. */
   const gather = [
-    ...op.get(list),
+    ...op.get(lp),
     ...op.set(end),
-    ...op.get(states),
+    ...op.get(stf),
     ...op.set(sp),
-    ...op.get(states),
+    ...op.get(stf),
     ...op.get(cells),
     ...op.i32Add,
     ...op.set(spEnd),
@@ -523,44 +650,80 @@ function columnsFunction(): { params: number[]; locals: number[]; body: number[]
         ...op.get(colOff),
         ...op.i32Store(),
         ...addTo(end, [...op.get(sp), ...op.i32Load8u(), ...op.i32(2), ...op.i32Shl]),
-        ...addTo(colOff, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
+        ...addTo(colOff, op.get(wTStride)),
       ],
       addTo(sp, op.i32(1)),
     ),
+    ...op.get(ends),
+    ...op.get(f),
+    ...op.i32(2),
+    ...op.i32Shl,
+    ...op.i32Add,
+    ...op.get(end),
+    ...op.i32Store(),
+  ];
+  const gatherChunk = [
+    ...op.i32(0),
+    ...op.set(f),
+    ...op.get(states),
+    ...op.set(stf),
+    ...op.get(list),
+    ...op.set(lp),
+    ...whileNot([...op.get(f), ...op.get(n), ...op.i32GeS], gather, [
+      ...addTo(f, op.i32(1)),
+      ...addTo(stf, op.get(cells)),
+      ...addTo(lp, op.get(listStride)),
+    ]),
   ];
   const body = [
     ...op.f64(0),
     ...op.f64x2Splat,
     ...op.set(zero),
+    ...op.get(rows),
+    ...op.i32(3),
+    ...op.i32Shl,
+    ...op.set(yStride),
+    ...op.get(cells),
+    ...op.i32(2),
+    ...op.i32Shl,
+    ...op.set(listStride),
     ...op.i32(0),
     ...op.set(t),
     ...whileNot(
       [...op.get(t), ...op.get(frames), ...op.i32GeS],
       [
-        ...gather,
+        ...chunkSize(n, t, frames),
+        ...gatherChunk,
         ...accumulateRows({
           rows,
+          n,
           list,
-          end,
+          listStride,
+          ends,
+          yp: y,
+          yStride,
           wT,
           bias,
-          yp: y,
           scaled: false,
           r,
+          f,
           p,
+          lp,
+          endv,
+          yr,
           rb,
           o,
           splat,
           acc,
           one,
-          reluSkip: { skip, zero },
+          reluSkip: { skip, skipStride, sr, zero },
         }),
       ],
       [
-        ...addTo(t, op.i32(1)),
-        ...addTo(states, op.get(cells)),
-        ...addTo(y, [...op.get(rows), ...op.i32(3), ...op.i32Shl]),
-        ...addTo(skip, op.get(skipStride)),
+        ...addTo(t, op.get(n)),
+        ...addTo(states, [...op.get(cells), ...op.get(n), ...op.i32Mul]),
+        ...addTo(y, [...op.get(yStride), ...op.get(n), ...op.i32Mul]),
+        ...addTo(skip, [...op.get(skipStride), ...op.get(n), ...op.i32Mul]),
       ],
     ),
   ];
@@ -844,12 +1007,18 @@ export interface WasmKernels {
     cols: number,
     rows: number,
     weightT: number,
+    /** Bytes between wT's columns (>= rows * 8, a multiple of 16). */
+    weightTStrideBytes: number,
     weight: number,
     bias: number,
     y: number,
     yStrideBytes: number,
-    /** Scratch for `cols` entries of AFFINE_ENTRY_BYTES, 16-byte aligned. */
+    /** Scratch for CHUNK_FRAMES * cols entries of AFFINE_ENTRY_BYTES, 16-byte aligned. */
     list: number,
+    /** Scratch for CHUNK_FRAMES i32. */
+    ends: number,
+    /** Scratch for CHUNK_FRAMES i32. */
+    flags: number,
     clamp: number,
   ): void;
   /** See `columnsFunction`. */
@@ -859,10 +1028,14 @@ export interface WasmKernels {
     cells: number,
     rows: number,
     weightT: number,
+    /** Bytes between wT's columns (>= rows * 8, a multiple of 16). */
+    weightTStrideBytes: number,
     bias: number,
     y: number,
-    /** Scratch for `cells` i32 offsets. */
+    /** Scratch for CHUNK_FRAMES * cells i32 offsets. */
     list: number,
+    /** Scratch for CHUNK_FRAMES i32. */
+    ends: number,
     skip: number,
     skipStrideBytes: number,
   ): void;
