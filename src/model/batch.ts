@@ -1,22 +1,29 @@
 /**
  * `runNetworkBatch`: the network of DESIGN.md §1 over many clips at once, bit-identical to `runNetwork` per clip.
  *
- * Only the cell states recur over time; a block's input h does not. So every layer runs over all frames of all
- * clips in one call (the frames stacked as the rows of one matrix, as a numpy implementation does with one matrix
- * product), with the affine kernels in WebAssembly SIMD (wasm-kernels.ts), and only the cell update walks each
- * clip in frame order. Per layer that is one call instead of one per frame, and the weights stay in cache across
- * frames.
+ * Only the cell states recur over time; a block's input h does not. So each layer runs over all frames of a clip
+ * in one call (the frames as the rows of one matrix, as a numpy implementation does with one matrix product),
+ * with the kernels in WebAssembly SIMD (wasm-kernels.ts), and only the cell update walks the clip in frame order.
+ * Clips go through all layers one at a time, so that a clip's activations stay in cache between layers; the
+ * weights and the scratch memory are set up once per batch.
  */
 import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
 import { checkInputs, finish, type InputSequence, type Trace } from './network.js';
 import type { Network } from './types.js';
 import { cellThresholds } from './types.js';
-import { wasmKernels, type WasmKernels } from './wasm-kernels.js';
+import { AFFINE_ENTRY_BYTES, CHUNK_FRAMES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
 
 const F64_BYTES = 8;
 const I32_BYTES = 4;
 /** Every region starts 16-byte aligned, the width of one SIMD load. */
 const ALIGN_BYTES = 16;
+
+/**
+ * Layers of at most this many outputs (the classifier: one per class) run the dense kernel, two frames per
+ * instruction, instead of gathering each frame's non-zero inputs: at 2 outputs and 128 inputs the gather and the
+ * per-input loop cost more than the products they skip.
+ */
+const DENSE_MAX_ROWS = 4;
 
 /** A bump allocator over the wasm memory: byte offsets of the regions one batch needs. */
 class Layout {
@@ -35,21 +42,38 @@ class Layout {
 interface LayerAt {
   readonly layer: PackedLinear;
   readonly weightT: number;
+  /** Elements between wT's columns: the rows, rounded up to even, plus a pad (`columnStride`). */
+  readonly weightTStride: number;
   readonly weight: number;
   readonly bias: number;
 }
 
+/**
+ * Elements between the transposed weights' columns: even (each column starts 16-byte aligned) and not a multiple
+ * of 128 bytes' worth, so that the columns of a row block do not all fall into the same few L1 cache sets (at
+ * 128 rows, 1 kB apart, they did: 4 of 64 sets); two f64 of padding shift each column by 16 bytes.
+ */
+function columnStride(rows: number): number {
+  const COLUMN_PAD = 2;
+  return rows + (rows % 2) + COLUMN_PAD;
+}
+
 function placeLayer(layout: Layout, layer: PackedLinear): LayerAt {
+  const weightTStride = columnStride(layer.rows);
   return {
     layer,
-    weightT: layout.f64(layer.weightT.length),
+    weightT: layout.f64(layer.cols * weightTStride),
+    weightTStride,
     weight: layout.f64(layer.weight.length),
     bias: layout.f64(layer.bias.length),
   };
 }
 
 function copyLayer(f64: Float64Array, at: LayerAt): void {
-  f64.set(at.layer.weightT, at.weightT / F64_BYTES);
+  const { rows, cols, weightT } = at.layer;
+  for (let c = 0; c < cols; c++) {
+    f64.set(weightT.subarray(c * rows, (c + 1) * rows), at.weightT / F64_BYTES + c * at.weightTStride);
+  }
   f64.set(at.layer.weight, at.weight / F64_BYTES);
   f64.set(at.layer.bias, at.bias / F64_BYTES);
 }
@@ -98,14 +122,21 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   }));
   const out = placeLayer(layout, packLinear(net.out));
   const maxCols = Math.max(F, H, S);
-  const offsets = layout.take(maxCols * I32_BYTES);
-  const values = layout.f64(maxCols);
-  const x = layout.f64(N * F);
-  const hIn = layout.f64(N * H);
-  const hOut = layout.f64(N * H);
-  const cand = layout.f64(N * S);
-  const states = layout.take(N * S);
-  const logits = layout.f64(N * C);
+  const offsets = layout.take(CHUNK_FRAMES * maxCols * I32_BYTES);
+  const entries = layout.take(CHUNK_FRAMES * maxCols * AFFINE_ENTRY_BYTES);
+  const ends = layout.take(CHUNK_FRAMES * I32_BYTES);
+  const flags = layout.take(CHUNK_FRAMES * I32_BYTES);
+  const cellMasks = layout.f64(S);
+  // Activations of one clip at a time (a clip's cell states recur, so it is the unit of work): a clip's
+  // candidates are still in cache when its cells and its copy into the trace read them. Whole-batch regions,
+  // each layer's output written out and re-read after the batch outgrew the cache, measured slower at width 128.
+  const M = clips.reduce((m, c) => Math.max(m, c.frames), 0);
+  const x = layout.f64(M * F);
+  const hIn = layout.f64(M * H);
+  const hOut = layout.f64(M * H);
+  const cand = layout.f64(M * S);
+  const states = layout.take(M * S);
+  const logits = layout.f64(M * C);
   /** One row of zeros: the skip term of a network without skip. */
   const zeros = layout.f64(H);
   const k = kernelsWith(layout.bytes);
@@ -118,11 +149,6 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
     u8.set(ths[b].s0, at.s0);
   });
   f64.fill(0, zeros / F64_BYTES, zeros / F64_BYTES + H);
-  let row = 0;
-  for (const clip of clips) {
-    f64.set(clip.data.subarray(0, clip.frames * F), x / F64_BYTES + row * F);
-    row += clip.frames;
-  }
   // What the traces hold: one array per block and kind for the whole batch, all in two allocations that skip
   // zero-filling (every element is copied in below); each trace gets views into them.
   const L = net.blocks.length;
@@ -132,52 +158,73 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   const blockOutputs = net.blocks.map((_, b) => outF64.subarray(L * N * S + b * N * H, L * N * S + (b + 1) * N * H));
   const logitsAll = outF64.subarray(L * N * (S + H));
   const stateBits = net.blocks.map((_, b) => outU8.subarray(b * N * S, (b + 1) * N * S));
-  const affine = (at: LayerAt, xAt: number, yAt: number, clamp: boolean) =>
-    k.affine(
-      xAt,
-      at.layer.cols * F64_BYTES,
-      N,
-      at.layer.cols,
-      at.layer.rows,
-      at.weightT,
-      at.weight,
-      at.bias,
-      yAt,
-      at.layer.rows * F64_BYTES,
-      offsets,
-      values,
-      clamp ? 1 : 0,
-    );
-  affine(pre, x, hIn, false);
-  let h = hIn;
-  let y = hOut;
-  net.blocks.forEach((_, b) => {
-    const at = blocks[b];
-    affine(at.cand, h, cand, true);
-    let first = 0;
-    for (const clip of clips) {
-      k.cells(cand + first * S * F64_BYTES, states + first * S, clip.frames, S, at.betaLo, at.betaHi, at.s0);
-      first += clip.frames;
-    }
-    k.columns(
-      states,
-      N,
-      S,
-      H,
-      at.post.weightT,
-      at.post.bias,
-      y,
-      offsets,
-      net.skip ? h : zeros,
-      net.skip ? H * F64_BYTES : 0,
-    );
-    candidates[b].set(f64.subarray(cand / F64_BYTES, cand / F64_BYTES + N * S));
-    stateBits[b].set(u8.subarray(states, states + N * S));
-    blockOutputs[b].set(f64.subarray(y / F64_BYTES, y / F64_BYTES + N * H));
-    [h, y] = [y, h];
-  });
-  affine(out, h, logits, false);
-  logitsAll.set(f64.subarray(logits / F64_BYTES, logits / F64_BYTES + N * C));
+  /** The layer on `frames` frames from xAt to yAt. */
+  const affine = (at: LayerAt, xAt: number, yAt: number, frames: number, clamp: boolean) =>
+    !clamp && at.layer.rows <= DENSE_MAX_ROWS
+      ? k.dense(
+          xAt,
+          at.layer.cols * F64_BYTES,
+          frames,
+          at.layer.cols,
+          at.layer.rows,
+          at.weight,
+          at.bias,
+          yAt,
+          at.layer.rows * F64_BYTES,
+        )
+      : k.affine(
+          xAt,
+          at.layer.cols * F64_BYTES,
+          frames,
+          at.layer.cols,
+          at.layer.rows,
+          at.weightT,
+          at.weightTStride * F64_BYTES,
+          at.weight,
+          at.bias,
+          yAt,
+          at.layer.rows * F64_BYTES,
+          entries,
+          ends,
+          flags,
+          clamp ? 1 : 0,
+        );
+  /** Copy `count` f64 from wasm byte offset `from` into `to` at element `at`. */
+  const copyOut = (to: Float64Array, at: number, from: number, count: number) =>
+    to.set(f64.subarray(from / F64_BYTES, from / F64_BYTES + count), at);
+  let row = 0;
+  for (const clip of clips) {
+    const T = clip.frames;
+    f64.set(clip.data.subarray(0, T * F), x / F64_BYTES);
+    affine(pre, x, hIn, T, false);
+    let h = hIn;
+    let y = hOut;
+    blocks.forEach((at, b) => {
+      affine(at.cand, h, cand, T, true);
+      k.cells(cand, states, T, S, at.betaLo, at.betaHi, at.s0, cellMasks);
+      k.columns(
+        states,
+        T,
+        S,
+        H,
+        at.post.weightT,
+        at.post.weightTStride * F64_BYTES,
+        at.post.bias,
+        y,
+        offsets,
+        ends,
+        net.skip ? h : zeros,
+        net.skip ? H * F64_BYTES : 0,
+      );
+      copyOut(candidates[b], row * S, cand, T * S);
+      stateBits[b].set(u8.subarray(states, states + T * S), row * S);
+      copyOut(blockOutputs[b], row * H, y, T * H);
+      [h, y] = [y, h];
+    });
+    affine(out, h, logits, T, false);
+    copyOut(logitsAll, row * C, logits, T * C);
+    row += T;
+  }
   let first = 0;
   return clips.map((clip) => {
     const [from, to] = [first, first + clip.frames];

@@ -8,6 +8,7 @@ import {
   type Network,
   type Trace,
 } from '../../src/model/index.js';
+import { CHUNK_FRAMES } from '../../src/model/wasm-kernels.js';
 
 /** The bytes of a typed array: equal bytes means equal values including the sign of zero (toEqual ignores it). */
 function bytes(a: Float64Array | Uint8Array): Buffer {
@@ -74,6 +75,27 @@ describe('runNetworkBatch', () => {
     const ref = runNetwork(net, zeros);
     expect(Object.is(ref.candidates[0][0], 0)).toBe(true); // the case is real: the reference has +0 here
     expectSameAsFrameLoop(net, [zeros, randomInputs(9, 3, 3), zeros], 'zero sums');
+  });
+
+  it('keeps the sign of exact-zero sums in frames deep inside a clip of several kernel chunks', () => {
+    // The kernels gather and fix up CHUNK_FRAMES frames at a time: zero frames at a chunk's start, middle and
+    // end and in the last, partial chunk must each get the reference's +0, not the -0 of the skipped sum.
+    const base = randomNetwork({ inputs: 3, width: 18, blocks: 2, classes: 3, seed: 9, weightRange: [0.5, 1] });
+    const negZero = (b: Float64Array) => b.map(() => -0);
+    const net: Network = {
+      ...base,
+      pre: { ...base.pre, bias: negZero(base.pre.bias) },
+      blocks: base.blocks.map((b) => ({ ...b, cand: { ...b.cand, bias: negZero(b.cand.bias) } })),
+      out: { ...base.out, bias: negZero(base.out.bias) },
+    };
+    const frames = 3 * CHUNK_FRAMES + 5;
+    const zeroFrames = [0, CHUNK_FRAMES - 1, CHUNK_FRAMES, CHUNK_FRAMES + 7, 3 * CHUNK_FRAMES + 2, frames - 1];
+    const clip = randomInputs(frames, 3, 4);
+    for (const t of zeroFrames) clip.data.fill(0, t * 3, (t + 1) * 3);
+    const ref = runNetwork(net, clip);
+    const S = net.cells;
+    for (const t of zeroFrames) expect(Object.is(ref.candidates[0][t * S], 0), `frame ${t} is +0`).toBe(true);
+    expectSameAsFrameLoop(net, [randomInputs(7, 3, 5), clip], 'zero frames across chunks');
   });
 
   it('returns nothing for no clips and an empty trace for a clip of no frames', () => {
