@@ -25,8 +25,10 @@ import {
   partitionElements,
   partitionWaves,
   type Handoff,
+  type Partition,
   type PartitionBy,
   type Pwl,
+  type ReplicaDrive,
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
 import { DOMAINS, SUPPLY } from './netlist/supplies.js';
@@ -374,7 +376,21 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
-  schedule: { readonly by?: PartitionBy; readonly workers?: number; readonly outputsPerPartition?: number } = {},
+  schedule: {
+    readonly by?: PartitionBy;
+    readonly workers?: number;
+    readonly outputsPerPartition?: number;
+    /** Replica drains per partition (default: V_DS = 0); `first` the first pass's plots in a second pass. */
+    readonly replicaDrive?: (
+      p: Partition,
+      first: readonly RawPlot[] | undefined,
+      tolV: number,
+    ) => ReplicaDrive | undefined;
+    /** Partitions to run again in a second pass (with `replicaDrive` given the first pass's plots); default none. */
+    readonly rerun?: (p: Partition) => boolean;
+    /** With `rerun`: the first pass's reltol and hand-off tolerance times this (default 1). */
+    readonly firstPassLoosen?: number;
+  } = {},
 ): Promise<PartitionedRun> {
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
   if (!Number.isInteger(workers) || workers < 1)
@@ -395,10 +411,12 @@ export async function runPartitioned(
   const fractions = new Float64Array(n);
   const onProgress = run.onProgress;
   const started = performance.now();
+  let first: RawPlot[] | undefined;
   const runOne = async (index: number): Promise<void> => {
     const p = plan.partitions[index];
-    const pwls = handoff(p.handoffs, plots, tolV);
-    const elements = partitionElements(p, (h) => pwls.get(h.node)!);
+    const loose = schedule.rerun !== undefined && first === undefined ? (schedule.firstPassLoosen ?? 1) : 1;
+    const pwls = handoff(p.handoffs, plots, tolV * loose);
+    const elements = partitionElements(p, (h) => pwls.get(h.node)!, schedule.replicaDrive?.(p, first, tolV));
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
     const deck = networkDeck(
       {
@@ -412,7 +430,7 @@ export async function runPartitioned(
         ...opts,
         spiceOptions: {
           ...opts.spiceOptions,
-          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
+          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1) * loose,
         },
         title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
       },
@@ -437,6 +455,7 @@ export async function runPartitioned(
     const plot = transientPlot(r.plots);
     plots[index] = plot;
     results[index] = r;
+    const before = first === undefined ? undefined : infos[index];
     infos[index] = {
       index: p.index,
       label: p.label,
@@ -444,13 +463,23 @@ export async function runPartitioned(
       replicas: p.replicas.length,
       handoffs: p.handoffs.length,
       handoffPoints,
-      durationMs: r.durationMs,
-      cpuS: analysisCpuSeconds(r.stdoutTail),
+      durationMs: r.durationMs + (before?.durationMs ?? 0),
+      cpuS:
+        before === undefined
+          ? analysisCpuSeconds(r.stdoutTail)
+          : (analysisCpuSeconds(r.stdoutTail) ?? NaN) + (before.cpuS ?? NaN),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     };
   };
   for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
+  if (schedule.rerun) {
+    first = [...plots];
+    for (const wave of partitionWaves(plan)) {
+      const again = wave.filter((i) => schedule.rerun!(plan.partitions[i]));
+      await runMany(again, runOne, { concurrency: workers });
+    }
+  }
   const merged = mergeTransientPlots(
     plots,
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),
