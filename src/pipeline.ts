@@ -19,19 +19,20 @@ import {
 import { currentProbe, voltageProbe, writeDeck } from './netlist/deck.js';
 import {
   CELL_HANDOFF_TOLERANCE_V,
+  compressPwl,
+  GLOBAL_NODES,
   HANDOFF_TOLERANCE_V,
   keptPoints,
   partitionCircuit,
   partitionElements,
   partitionWaves,
   type Handoff,
-  type Partition,
   type PartitionBy,
   type Pwl,
   type ReplicaDrive,
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
-import { DOMAINS, SUPPLY } from './netlist/supplies.js';
+import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
@@ -79,6 +80,8 @@ export interface CosimOptions extends GenerateOptions {
   readonly workers?: number;
   /** With `partitionBy: 'cell'`: a block's outputs per partition (default 1: one partition per output). */
   readonly outputsPerPartition?: number;
+  /** With `partitioned`: 2 runs every partition again with the replicas' drains following (`PartitionPasses`). */
+  readonly partitionPasses?: PartitionPasses;
 }
 
 /** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
@@ -86,11 +89,18 @@ export const DEFAULT_PARTITION_WORKERS = 2;
 
 /** How the circuit was simulated: one deck (the reference), or partition by partition. */
 export type Simulation =
-  { readonly mode: 'monolithic' } | { readonly mode: 'partitioned'; readonly partitions: readonly PartitionRunInfo[] };
+  | { readonly mode: 'monolithic' }
+  | {
+      readonly mode: 'partitioned';
+      readonly partitions: readonly PartitionRunInfo[];
+      /** 1, or 2 when every partition ran again with drain-following replicas (`PartitionPasses`). */
+      readonly passes?: PartitionPasses;
+    };
 
-/** "monolithic" or "partitioned (N partitions)", as reports say it. */
+/** "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were), as reports say it. */
 export function simulationLabel(s: Simulation): string {
-  return s.mode === 'monolithic' ? 'monolithic' : `partitioned (${s.partitions.length} partitions)`;
+  if (s.mode === 'monolithic') return 'monolithic';
+  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
 }
 
 /** The circuit scored against one software model. */
@@ -133,9 +143,10 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
       by: opts.partitionBy,
       workers: opts.workers,
       outputsPerPartition: opts.outputsPerPartition,
+      passes: opts.partitionPasses,
     });
     run = parted.run;
-    simulation = { mode: 'partitioned', partitions: parted.partitions };
+    simulation = { mode: 'partitioned', partitions: parted.partitions, passes: opts.partitionPasses ?? 1 };
   } else
     run = opts.fromRaw
       ? storedRun(opts.fromRaw, generated.tStopS)
@@ -323,6 +334,37 @@ export const PARTITION_RELTOL_FACTOR = 0.2;
  */
 export const CELL_RELTOL_FACTOR = 0.2;
 
+/**
+ * How many passes a partitioned run makes. In one, each cut copy's replica in the partition that computes its gate
+ * rail sits at V_DS = 0, so the rail misses the copy's gate-drain coupling: where the copy's drain swings (a summing
+ * node following its current's log, e.g. the next block's ReLU input reading the input rails), the real copy injects
+ * C_gd dV_D/dt onto the rail, which on a weakly driven rail settles over the frame. A second pass runs every partition
+ * again with the replicas' drains following the first pass's copies' drains (`drivenReplicas`). Measured on the
+ * width-16 bench network (docs/partition.md): worst candidate 0.598% -> 0.123% off the monolithic run, for ~2.2x the
+ * CPU of one pass.
+ */
+export type PartitionPasses = 1 | 2;
+
+/** Both passes' CPU seconds, undefined unless ngspice printed both. */
+const bothPasses = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : a + b;
+
+/** The waveform of a copy's drain from the first pass's plot of the partition holding the copy (a global node: its DC). */
+function copyDrainWaveform(
+  plot: RawPlot,
+  node: string,
+  tolV: number,
+  globalV: (node: string) => number,
+  tStopS: number,
+): Pwl {
+  if (GLOBAL_NODES.has(node))
+    return [
+      [0, globalV(node)],
+      [tStopS, globalV(node)],
+    ];
+  return compressPwl(vector(plot, 'time'), vector(plot, voltageProbe(node)), tolV);
+}
+
 /** The reltol partitions run at: `PARTITION_RELTOL_FACTOR` x the deck's (given, or the generator's default). */
 export function partitionReltol(spiceOptions: GenerateOptions['spiceOptions']): number {
   const given = Number(spiceOptions?.reltol ?? DEFAULT_SPICE_OPTIONS.reltol);
@@ -364,7 +406,9 @@ export function handoffWaveforms(
  * `run` carries the runner settings the monolithic run would get (timeout per partition, work directories...);
  * `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it).
  * `schedule.by` cuts per block (default) or each block also per cell; the partitions run wave by wave
- * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2).
+ * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
+ * 2, all of them run again with the replicas' drains following the first pass's copies' drains (each partition's
+ * CPU seconds and wall time then cover both passes).
  *
  * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
  *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
@@ -380,16 +424,8 @@ export async function runPartitioned(
     readonly by?: PartitionBy;
     readonly workers?: number;
     readonly outputsPerPartition?: number;
-    /** Replica drains per partition (default: V_DS = 0); `first` the first pass's plots in a second pass. */
-    readonly replicaDrive?: (
-      p: Partition,
-      first: readonly RawPlot[] | undefined,
-      tolV: number,
-    ) => ReplicaDrive | undefined;
-    /** Partitions to run again in a second pass (with `replicaDrive` given the first pass's plots); default none. */
-    readonly rerun?: (p: Partition) => boolean;
-    /** With `rerun`: the first pass's reltol and hand-off tolerance times this (default 1). */
-    readonly firstPassLoosen?: number;
+    /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
+    readonly passes?: PartitionPasses;
   } = {},
 ): Promise<PartitionedRun> {
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
@@ -401,6 +437,9 @@ export async function runPartitioned(
     throw new InputError(`expected outputsPerPartition to be an integer >= 1, got ${per}`, {
       field: 'outputsPerPartition',
     });
+  const passes = schedule.passes ?? 1;
+  if (passes !== 1 && passes !== 2)
+    throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
   const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const n = plan.partitions.length;
@@ -411,12 +450,19 @@ export async function runPartitioned(
   const fractions = new Float64Array(n);
   const onProgress = run.onProgress;
   const started = performance.now();
+  // The first pass's plots, during the second pass.
   let first: RawPlot[] | undefined;
+  const globalV = (node: string): number =>
+    node === '0' ? 0 : node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : opts.process.vddV;
   const runOne = async (index: number): Promise<void> => {
     const p = plan.partitions[index];
-    const loose = schedule.rerun !== undefined && first === undefined ? (schedule.firstPassLoosen ?? 1) : 1;
-    const pwls = handoff(p.handoffs, plots, tolV * loose);
-    const elements = partitionElements(p, (h) => pwls.get(h.node)!, schedule.replicaDrive?.(p, first, tolV));
+    const pwls = handoff(p.handoffs, plots, tolV);
+    const drive: ReplicaDrive | undefined = first && {
+      tolV,
+      globalV,
+      waveform: (d) => copyDrainWaveform(first![d.from], d.node, tolV, globalV, tStopS),
+    };
+    const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
     const deck = networkDeck(
       {
@@ -430,7 +476,7 @@ export async function runPartitioned(
         ...opts,
         spiceOptions: {
           ...opts.spiceOptions,
-          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1) * loose,
+          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
         },
         title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
       },
@@ -455,7 +501,7 @@ export async function runPartitioned(
     const plot = transientPlot(r.plots);
     plots[index] = plot;
     results[index] = r;
-    const before = first === undefined ? undefined : infos[index];
+    const before = first === undefined ? undefined : (infos[index] as PartitionRunInfo | undefined);
     infos[index] = {
       index: p.index,
       label: p.label,
@@ -467,18 +513,14 @@ export async function runPartitioned(
       cpuS:
         before === undefined
           ? analysisCpuSeconds(r.stdoutTail)
-          : (analysisCpuSeconds(r.stdoutTail) ?? NaN) + (before.cpuS ?? NaN),
+          : bothPasses(before.cpuS, analysisCpuSeconds(r.stdoutTail)),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     };
   };
-  for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
-  if (schedule.rerun) {
-    first = [...plots];
-    for (const wave of partitionWaves(plan)) {
-      const again = wave.filter((i) => schedule.rerun!(plan.partitions[i]));
-      await runMany(again, runOne, { concurrency: workers });
-    }
+  for (let pass = 1; pass <= passes; pass++) {
+    if (pass > 1) first = [...plots];
+    for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
   }
   const merged = mergeTransientPlots(
     plots,

@@ -12,6 +12,8 @@
  * - in P a replica of the copy (same device, gate on the rail) keeps the rail's gate load. Its drain sits on its own
  *   source (V_DS = 0): it loads the rail with about the same gate capacitance and draws no supply current, so the
  *   supply power of a partitioned run is the plain sum over partitions (replica junctions are at zero bias too).
+ *   What V_DS = 0 misses is the copy's gate-drain coupling as its drain swings; a second pass (`drivenReplicas`,
+ *   pipeline.ts `PartitionPasses`) puts the replicas' drains on the first pass's copies' drains.
  *
  * Supplies, ground and the lifted NMOS source are global: every deck has its own ideal sources for them. Bias
  * references are rails like any other: the section that first needs one builds it and later ones get it handed off.
@@ -370,7 +372,13 @@ export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
     }
     const drain = `rd${n++}_${merged.gate}`;
     out.push({ type: 'recorded', name: drain, plus: drain, minus: '0', pwl: weightedMean(members, drive.tolV) });
-    out.push({ ...merged, name: `rep_${drain}`, drain, source });
+    out.push({
+      ...merged,
+      name: `rep_${drain}`,
+      drain,
+      source,
+      bulk: merged.bulk === merged.source ? source : merged.bulk,
+    });
   }
   return out;
 }
@@ -404,7 +412,8 @@ function weightedMean(members: readonly { r: Mosfet; w: Pwl }[], tolV: number): 
 
 /**
  * The elements of one partition's deck: its own, its replicas, and a voltage source per hand-off replaying the rail
- * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`).
+ * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`). With `drive` (a second
+ * pass), the replicas' drains follow their copies' drains (`drivenReplicas`); without, they sit at V_DS = 0.
  */
 export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl, drive?: ReplicaDrive): Element[] {
   const sources = p.handoffs.map((h): RecordedVoltage => {
@@ -418,7 +427,14 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl, d
       ? [{ type: 'comment', text: 'copies: sources every cell partition of the block holds' } as const, ...p.copies]
       : []),
     ...(p.replicas.length > 0
-      ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
+      ? [
+          {
+            type: 'comment',
+            text: drive
+              ? 'replicas: loads of copies in later partitions (drains following the copies drains)'
+              : 'replicas: gate loads of copies in later partitions (V_DS = 0)',
+          } as const,
+        ]
       : []),
     ...(drive ? drivenReplicas(p, drive) : mergeReplicas(p.replicas)),
     ...(sources.length > 0
