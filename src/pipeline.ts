@@ -464,12 +464,14 @@ export async function runPartitioned(
     };
     const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
+    // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
+    const saves = passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
     const deck = networkDeck(
       {
         transistors: p.transistors,
         flatCells: built.flatCells,
         initialConditions: p.initialConditions,
-        saves: p.saves,
+        saves,
       },
       elements,
       {
@@ -495,7 +497,7 @@ export async function runPartitioned(
       netlist: writeDeck(deck, opts.process),
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
       expectTStopS: tStopS,
-      expectVectors: [...p.saves],
+      expectVectors: saves,
     });
     fractions[index] = 1;
     const plot = transientPlot(r.plots);

@@ -71,6 +71,8 @@ export interface Partition {
   readonly replicas: readonly Mosfet[];
   /** Per replica (same index), the drain of the copy it stands for and the partition holding that copy. */
   readonly replicaDrains: readonly ReplicaDrain[];
+  /** `v(node)` of the drains of this partition's cut copies not in `saves`: what a second pass reads. */
+  readonly copyDrainSaves: readonly string[];
   /** Rails this partition reads from earlier ones, each replayed by a voltage source. */
   readonly handoffs: readonly Handoff[];
   /** The circuit's `.ic` entries for nodes of this partition. */
@@ -257,22 +259,21 @@ export function partitionCircuit(
       replicaDrains: replicaDrains[s],
       handoffs: ho,
       initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
-      saves: uniqueVectors([...savesOf[s], ...[...handedOff[s], ...copyDrains[s]].map(voltageProbe)]),
+      saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+      copyDrainSaves: newVectors(
+        [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+        [...copyDrains[s]].map(voltageProbe),
+      ),
       transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
     };
   });
   return { partitions };
 }
 
-/** Vector names once each, by their canonical spelling (a copy's drain may also be a probed or handed-off node). */
-function uniqueVectors(names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return names.filter((n) => {
-    const c = canonicalVectorName(n);
-    if (seen.has(c)) return false;
-    seen.add(c);
-    return true;
-  });
+/** The vectors of `more` not in `have` (by canonical spelling: a copy's drain may be a probed or handed-off node). */
+function newVectors(have: readonly string[], more: readonly string[]): string[] {
+  const seen = new Set(have.map(canonicalVectorName));
+  return more.filter((n) => !seen.has(canonicalVectorName(n)));
 }
 
 /**

@@ -168,6 +168,21 @@ describe('partitionCircuit', () => {
         }
       });
 
+      it("records each replica's copy drain, which the copy's partition saves for a second pass", () => {
+        for (const p of plan.partitions) {
+          expect(p.replicaDrains.length).toBe(p.replicas.length);
+          p.replicas.forEach((r, i) => {
+            const d = p.replicaDrains[i];
+            const copy = plan.partitions[d.from].own.find((e) => e.type === 'mos' && `rep_${e.name}` === r.name);
+            expect(copy?.type === 'mos' && copy.drain, r.name).toBe(d.node);
+            const q = plan.partitions[d.from];
+            if (!GLOBAL_NODES.has(d.node)) expect([...q.saves, ...q.copyDrainSaves]).toContain(`v(${d.node})`);
+          });
+          // Not saved twice, and not in a one-pass run's saves unless probed or handed on anyway.
+          expect(p.copyDrainSaves.filter((v) => p.saves.includes(v))).toEqual([]);
+        }
+      });
+
       it('saves each probe in the partition that holds it, and the rails later partitions read', () => {
         const saved = plan.partitions.flatMap((p) => p.saves);
         for (const v of built.saves) expect(saved).toContain(v);
@@ -426,6 +441,7 @@ describe('drivenReplicas (second pass)', () => {
     handoffs: [],
     initialConditions: [],
     saves: [],
+    copyDrainSaves: [],
     transistors: 0,
   };
   const waves: Record<string, [number, number][] | undefined> = {
