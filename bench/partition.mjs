@@ -44,7 +44,8 @@ const cpuOf = (r) =>
 // Each partitioned mode against the one monolithic run: per block (a chain of decks) and per cell (each block's
 // cells side by side), each with 1 and 2 ngspice workers. Wall seconds around cosimulate (generation, sampling and
 // the comparison included), CPU seconds ngspice's own.
-// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes.
+// BENCH_MODES=cell (a comma-separated list of name prefixes) runs only those partitioned modes
+// (BENCH_MODES='cell -j1,cell 2-pass': one pass and two passes per cell).
 const ALL_MODES = [
   { name: 'block -j1', partitionBy: 'block', workers: 1 },
   { name: 'block -j2', partitionBy: 'block', workers: 2 },
@@ -52,6 +53,8 @@ const ALL_MODES = [
   { name: 'cell -j2', partitionBy: 'cell', workers: 2 },
   // A block's outputs in groups of a quarter of the width (fewer ngspice starts, fewer hand-off decks).
   { name: 'cell/group -j2', partitionBy: 'cell', workers: 2, outputsPerQuarter: true },
+  // Two passes: the second with the replicas' drains following the first pass's copies' drains.
+  { name: 'cell 2-pass -j1', partitionBy: 'cell', workers: 1, partitionPasses: 2 },
 ];
 const MODES = ALL_MODES.filter(
   (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
@@ -106,6 +109,7 @@ for (const { width, frames } of cases) {
         partitionBy: m.partitionBy,
         workers: m.workers,
         outputsPerPartition: m.outputsPerQuarter ? Math.max(1, width / 4) : 1,
+        partitionPasses: m.partitionPasses ?? 1,
       }),
     );
     row(

@@ -19,6 +19,8 @@ import {
 import { currentProbe, voltageProbe, writeDeck } from './netlist/deck.js';
 import {
   CELL_HANDOFF_TOLERANCE_V,
+  compressPwl,
+  GLOBAL_NODES,
   HANDOFF_TOLERANCE_V,
   keptPoints,
   partitionCircuit,
@@ -27,9 +29,10 @@ import {
   type Handoff,
   type PartitionBy,
   type Pwl,
+  type ReplicaDrive,
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
-import { DOMAINS, SUPPLY } from './netlist/supplies.js';
+import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
 import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
@@ -77,6 +80,8 @@ export interface CosimOptions extends GenerateOptions {
   readonly workers?: number;
   /** With `partitionBy: 'cell'`: a block's outputs per partition (default 1: one partition per output). */
   readonly outputsPerPartition?: number;
+  /** With `partitioned`: 2 runs every partition again with the replicas' drains following (`PartitionPasses`). */
+  readonly partitionPasses?: PartitionPasses;
 }
 
 /** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
@@ -84,11 +89,18 @@ export const DEFAULT_PARTITION_WORKERS = 2;
 
 /** How the circuit was simulated: one deck (the reference), or partition by partition. */
 export type Simulation =
-  { readonly mode: 'monolithic' } | { readonly mode: 'partitioned'; readonly partitions: readonly PartitionRunInfo[] };
+  | { readonly mode: 'monolithic' }
+  | {
+      readonly mode: 'partitioned';
+      readonly partitions: readonly PartitionRunInfo[];
+      /** 1, or 2 when every partition ran again with drain-following replicas (`PartitionPasses`). */
+      readonly passes?: PartitionPasses;
+    };
 
-/** "monolithic" or "partitioned (N partitions)", as reports say it. */
+/** "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were), as reports say it. */
 export function simulationLabel(s: Simulation): string {
-  return s.mode === 'monolithic' ? 'monolithic' : `partitioned (${s.partitions.length} partitions)`;
+  if (s.mode === 'monolithic') return 'monolithic';
+  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
 }
 
 /** The circuit scored against one software model. */
@@ -131,9 +143,10 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
       by: opts.partitionBy,
       workers: opts.workers,
       outputsPerPartition: opts.outputsPerPartition,
+      passes: opts.partitionPasses,
     });
     run = parted.run;
-    simulation = { mode: 'partitioned', partitions: parted.partitions };
+    simulation = { mode: 'partitioned', partitions: parted.partitions, passes: opts.partitionPasses ?? 1 };
   } else
     run = opts.fromRaw
       ? storedRun(opts.fromRaw, generated.tStopS)
@@ -321,6 +334,37 @@ export const PARTITION_RELTOL_FACTOR = 0.2;
  */
 export const CELL_RELTOL_FACTOR = 0.2;
 
+/**
+ * How many passes a partitioned run makes. In one, each cut copy's replica in the partition that computes its gate
+ * rail sits at V_DS = 0, so the rail misses the copy's gate-drain coupling: where the copy's drain swings (a summing
+ * node following its current's log, e.g. the next block's ReLU input reading the input rails), the real copy injects
+ * C_gd dV_D/dt onto the rail, which on a weakly driven rail settles over the frame. A second pass runs every partition
+ * again with the replicas' drains following the first pass's copies' drains (`drivenReplicas`). Measured on the
+ * width-16 bench network (docs/partition.md): worst candidate 0.598% -> 0.123% off the monolithic run, for ~2.2x the
+ * CPU of one pass.
+ */
+export type PartitionPasses = 1 | 2;
+
+/** Both passes' CPU seconds, undefined unless ngspice printed both. */
+const bothPasses = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : a + b;
+
+/** The waveform of a copy's drain from the first pass's plot of the partition holding the copy (a global node: its DC). */
+function copyDrainWaveform(
+  plot: RawPlot,
+  node: string,
+  tolV: number,
+  globalV: (node: string) => number,
+  tStopS: number,
+): Pwl {
+  if (GLOBAL_NODES.has(node))
+    return [
+      [0, globalV(node)],
+      [tStopS, globalV(node)],
+    ];
+  return compressPwl(vector(plot, 'time'), vector(plot, voltageProbe(node)), tolV);
+}
+
 /** The reltol partitions run at: `PARTITION_RELTOL_FACTOR` x the deck's (given, or the generator's default). */
 export function partitionReltol(spiceOptions: GenerateOptions['spiceOptions']): number {
   const given = Number(spiceOptions?.reltol ?? DEFAULT_SPICE_OPTIONS.reltol);
@@ -362,7 +406,9 @@ export function handoffWaveforms(
  * `run` carries the runner settings the monolithic run would get (timeout per partition, work directories...);
  * `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it).
  * `schedule.by` cuts per block (default) or each block also per cell; the partitions run wave by wave
- * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2).
+ * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
+ * 2, all of them run again with the replicas' drains following the first pass's copies' drains (each partition's
+ * CPU seconds and wall time then cover both passes).
  *
  * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
  *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
@@ -374,7 +420,13 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
-  schedule: { readonly by?: PartitionBy; readonly workers?: number; readonly outputsPerPartition?: number } = {},
+  schedule: {
+    readonly by?: PartitionBy;
+    readonly workers?: number;
+    readonly outputsPerPartition?: number;
+    /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
+    readonly passes?: PartitionPasses;
+  } = {},
 ): Promise<PartitionedRun> {
   const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
   if (!Number.isInteger(workers) || workers < 1)
@@ -385,6 +437,9 @@ export async function runPartitioned(
     throw new InputError(`expected outputsPerPartition to be an integer >= 1, got ${per}`, {
       field: 'outputsPerPartition',
     });
+  const passes = schedule.passes ?? 1;
+  if (passes !== 1 && passes !== 2)
+    throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
   const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const n = plan.partitions.length;
@@ -395,17 +450,28 @@ export async function runPartitioned(
   const fractions = new Float64Array(n);
   const onProgress = run.onProgress;
   const started = performance.now();
+  // The first pass's plots, during the second pass.
+  let first: RawPlot[] | undefined;
+  const globalV = (node: string): number =>
+    node === '0' ? 0 : node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : opts.process.vddV;
   const runOne = async (index: number): Promise<void> => {
     const p = plan.partitions[index];
     const pwls = handoff(p.handoffs, plots, tolV);
-    const elements = partitionElements(p, (h) => pwls.get(h.node)!);
+    const drive: ReplicaDrive | undefined = first && {
+      tolV,
+      globalV,
+      waveform: (d) => copyDrainWaveform(first![d.from], d.node, tolV, globalV, tStopS),
+    };
+    const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
     const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
+    // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
+    const saves = passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
     const deck = networkDeck(
       {
         transistors: p.transistors,
         flatCells: built.flatCells,
         initialConditions: p.initialConditions,
-        saves: p.saves,
+        saves,
       },
       elements,
       {
@@ -431,12 +497,13 @@ export async function runPartitioned(
       netlist: writeDeck(deck, opts.process),
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
       expectTStopS: tStopS,
-      expectVectors: [...p.saves],
+      expectVectors: saves,
     });
     fractions[index] = 1;
     const plot = transientPlot(r.plots);
     plots[index] = plot;
     results[index] = r;
+    const before = first === undefined ? undefined : (infos[index] as PartitionRunInfo | undefined);
     infos[index] = {
       index: p.index,
       label: p.label,
@@ -444,13 +511,19 @@ export async function runPartitioned(
       replicas: p.replicas.length,
       handoffs: p.handoffs.length,
       handoffPoints,
-      durationMs: r.durationMs,
-      cpuS: analysisCpuSeconds(r.stdoutTail),
+      durationMs: r.durationMs + (before?.durationMs ?? 0),
+      cpuS:
+        before === undefined
+          ? analysisCpuSeconds(r.stdoutTail)
+          : bothPasses(before.cpuS, analysisCpuSeconds(r.stdoutTail)),
       points: plot.numPoints,
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     };
   };
-  for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
+  for (let pass = 1; pass <= passes; pass++) {
+    if (pass > 1) first = [...plots];
+    for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
+  }
   const merged = mergeTransientPlots(
     plots,
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),

@@ -12,6 +12,8 @@
  * - in P a replica of the copy (same device, gate on the rail) keeps the rail's gate load. Its drain sits on its own
  *   source (V_DS = 0): it loads the rail with about the same gate capacitance and draws no supply current, so the
  *   supply power of a partitioned run is the plain sum over partitions (replica junctions are at zero bias too).
+ *   What V_DS = 0 misses is the copy's gate-drain coupling as its drain swings; a second pass (`drivenReplicas`,
+ *   pipeline.ts `PartitionPasses`) puts the replicas' drains on the first pass's copies' drains.
  *
  * Supplies, ground and the lifted NMOS source are global: every deck has its own ideal sources for them. Bias
  * references are rails like any other: the section that first needs one builds it and later ones get it handed off.
@@ -67,6 +69,10 @@ export interface Partition {
   readonly after: readonly number[];
   /** Gate-load replicas of the copies later partitions make of this partition's rails (V_DS = 0, see above). */
   readonly replicas: readonly Mosfet[];
+  /** Per replica (same index), the drain of the copy it stands for and the partition holding that copy. */
+  readonly replicaDrains: readonly ReplicaDrain[];
+  /** `v(node)` of the drains of this partition's cut copies not in `saves`: what a second pass reads. */
+  readonly copyDrainSaves: readonly string[];
   /** Rails this partition reads from earlier ones, each replayed by a voltage source. */
   readonly handoffs: readonly Handoff[];
   /** The circuit's `.ic` entries for nodes of this partition. */
@@ -75,6 +81,12 @@ export interface Partition {
   readonly saves: readonly string[];
   /** Transistors of `own` (a cell instance counts 9), replicas not included. */
   readonly transistors: number;
+}
+
+/** Where the copy a replica stands for has its drain: `node` in partition `from` (which saves `v(node)`). */
+export interface ReplicaDrain {
+  readonly node: string;
+  readonly from: number;
 }
 
 export interface PartitionPlan {
@@ -177,6 +189,8 @@ export function partitionCircuit(
   const own: Element[][] = Array.from({ length: count }, () => []);
   const copies: Element[][] = Array.from({ length: count }, () => []);
   const replicas: Mosfet[][] = Array.from({ length: count }, () => []);
+  const replicaDrains: ReplicaDrain[][] = Array.from({ length: count }, () => []);
+  const copyDrains = Array.from({ length: count }, () => new Set<string>());
   const handoffs: Map<string, Handoff>[] = Array.from({ length: count }, () => new Map());
   const handedOff = Array.from({ length: count }, () => new Set<string>());
   const unitOfSource = new Map<string, number>();
@@ -218,6 +232,8 @@ export function partitionCircuit(
           `internal: boundary copy ${JSON.stringify(e.name)} has its source on ${JSON.stringify(e.source)}, not a supply`,
         );
       replicas[p].push({ ...e, name: `rep_${e.name}`, drain: e.source });
+      replicaDrains[p].push({ node: e.drain, from: q });
+      if (!GLOBAL_NODES.has(e.drain)) copyDrains[q].add(e.drain);
       if (!handoffs[q].has(node)) handoffs[q].set(node, { node, from: p, source: `ho_${node}` });
       handedOff[p].add(node);
     }
@@ -240,13 +256,24 @@ export function partitionCircuit(
       copies: copies[s],
       after: [...new Set(ho.map((h) => h.from))].sort((a, b) => a - b),
       replicas: replicas[s],
+      replicaDrains: replicaDrains[s],
       handoffs: ho,
       initialConditions: built.initialConditions.filter((ic) => home.get(ic.node) === s),
       saves: [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+      copyDrainSaves: newVectors(
+        [...savesOf[s], ...[...handedOff[s]].map(voltageProbe)],
+        [...copyDrains[s]].map(voltageProbe),
+      ),
       transistors: elems.reduce((n, e) => n + (e.type === 'mos' ? 1 : e.type === 'inst' ? CELL_TRANSISTORS : 0), 0),
     };
   });
   return { partitions };
+}
+
+/** The vectors of `more` not in `have` (by canonical spelling: a copy's drain may be a probed or handed-off node). */
+function newVectors(have: readonly string[], more: readonly string[]): string[] {
+  const seen = new Set(have.map(canonicalVectorName));
+  return more.filter((n) => !seen.has(canonicalVectorName(n)));
 }
 
 /**
@@ -302,11 +329,94 @@ export function mergeReplicas(replicas: readonly Mosfet[]): Mosfet[] {
 /** A piecewise-linear waveform: (time s, value) points, time strictly increasing. */
 export type Pwl = readonly (readonly [number, number])[];
 
+/** How replicas' drains are driven: per replica a waveform for its drain, or undefined to keep it at V_DS = 0. */
+export interface ReplicaDrive {
+  /** The drain waveform of the replica standing for the copy whose drain is `d`. */
+  readonly waveform: (d: ReplicaDrain, replica: Mosfet) => Pwl | undefined;
+  /** The voltage of a global node (a supply, the lifted NMOS source): a driven replica's private source. */
+  readonly globalV: (node: string) => number;
+  /** Thinning tolerance (V) of a merged drain waveform (`keptPoints`). */
+  readonly tolV: number;
+}
+
+/**
+ * Replicas with driven drains: those on one rail (same polarity, length, source, bulk) merged into one device whose
+ * width is their sum and whose drain follows the width-weighted mean of their drain waveforms, which gives the same
+ * gate-drain coupling onto the rail as the copies (C_gd ~ W at fixed L) and the same operating region. Each merged
+ * device's source is a private copy of its supply, so its current stays out of the supply probes. Replicas the drive
+ * leaves undriven stay at V_DS = 0 (`mergeReplicas`).
+ */
+export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
+  const groups = new Map<string, { r: Mosfet; w: Pwl }[]>();
+  const idle: Mosfet[] = [];
+  p.replicas.forEach((r, i) => {
+    const w = drive.waveform(p.replicaDrains[i], r);
+    if (w === undefined || w.length === 0) {
+      idle.push(r);
+      return;
+    }
+    const key = [r.gate, r.polarity, r.source, r.bulk, r.lengthUm].join('|');
+    groups.set(key, [...(groups.get(key) ?? []), { r, w }]);
+  });
+  const out: Element[] = [...mergeReplicas(idle)];
+  const privateSupplies = new Map<string, string>();
+  let n = 0;
+  for (const members of groups.values()) {
+    const merged = mergeReplicas(members.map((m) => m.r))[0];
+    let source = merged.source;
+    if (source !== '0') {
+      if (!privateSupplies.has(source)) {
+        privateSupplies.set(source, `${source}_rep`);
+        out.push({ type: 'vsrc', name: `rs_${source}`, plus: `${source}_rep`, minus: '0', dcV: drive.globalV(source) });
+      }
+      source = privateSupplies.get(source)!;
+    }
+    const drain = `rd${n++}_${merged.gate}`;
+    out.push({ type: 'recorded', name: drain, plus: drain, minus: '0', pwl: weightedMean(members, drive.tolV) });
+    out.push({
+      ...merged,
+      name: `rep_${drain}`,
+      drain,
+      source,
+      bulk: merged.bulk === merged.source ? source : merged.bulk,
+    });
+  }
+  return out;
+}
+
+/** The width-weighted mean of the members' drain waveforms on the union of their points, thinned within tolV. */
+function weightedMean(members: readonly { r: Mosfet; w: Pwl }[], tolV: number): Pwl {
+  if (members.length === 1)
+    return compressPwl(
+      members[0].w.map((x) => x[0]),
+      members[0].w.map((x) => x[1]),
+      tolV,
+    );
+  const grid = [...new Set(members.flatMap((m) => m.w.map((x) => x[0])))].sort((a, b) => a - b);
+  const total = members.reduce((s, m) => s + m.r.widthUm, 0);
+  const mean = new Float64Array(grid.length);
+  for (const { r, w } of members) {
+    let j = 0;
+    grid.forEach((t, k) => {
+      while (j < w.length - 1 && w[j + 1][0] <= t) j++;
+      const v =
+        t <= w[0][0]
+          ? w[0][1]
+          : j >= w.length - 1
+            ? w[w.length - 1][1]
+            : w[j][1] + ((t - w[j][0]) / (w[j + 1][0] - w[j][0])) * (w[j + 1][1] - w[j][1]);
+      mean[k] += (r.widthUm / total) * v;
+    });
+  }
+  return compressPwl(grid, mean, tolV);
+}
+
 /**
  * The elements of one partition's deck: its own, its replicas, and a voltage source per hand-off replaying the rail
- * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`).
+ * as `waveform(node)` gives it (from the partition that computes it; see `compressPwl`). With `drive` (a second
+ * pass), the replicas' drains follow their copies' drains (`drivenReplicas`); without, they sit at V_DS = 0.
  */
-export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): Element[] {
+export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl, drive?: ReplicaDrive): Element[] {
   const sources = p.handoffs.map((h): RecordedVoltage => {
     const pwl = waveform(h);
     if (pwl.length === 0) throw new Error(`internal: empty hand-off waveform for ${h.node}`);
@@ -318,9 +428,16 @@ export function partitionElements(p: Partition, waveform: (h: Handoff) => Pwl): 
       ? [{ type: 'comment', text: 'copies: sources every cell partition of the block holds' } as const, ...p.copies]
       : []),
     ...(p.replicas.length > 0
-      ? [{ type: 'comment', text: 'replicas: gate loads of copies in later partitions (V_DS = 0)' } as const]
+      ? [
+          {
+            type: 'comment',
+            text: drive
+              ? 'replicas: loads of copies in later partitions (drains following the copies drains)'
+              : 'replicas: gate loads of copies in later partitions (V_DS = 0)',
+          } as const,
+        ]
       : []),
-    ...mergeReplicas(p.replicas),
+    ...(drive ? drivenReplicas(p, drive) : mergeReplicas(p.replicas)),
     ...(sources.length > 0
       ? [{ type: 'comment', text: 'hand-offs: rails of earlier partitions, replayed from their rawfiles' } as const]
       : []),

@@ -9,6 +9,7 @@ import {
   keptPoints,
   loadCalibration,
   mergeReplicas,
+  drivenReplicas,
   loadProcess,
   partitionCircuit,
   partitionElements,
@@ -18,6 +19,7 @@ import {
   networkDeck,
   type Element,
   type Mosfet,
+  type Partition,
 } from '../../src/netlist/index.js';
 import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
 import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
@@ -163,6 +165,21 @@ describe('partitionCircuit', () => {
           // V_DS = 0 on a supply: the replica draws no supply current.
           expect(r.drain).toBe(r.source);
           expect(GLOBAL_NODES.has(r.source)).toBe(true);
+        }
+      });
+
+      it("records each replica's copy drain, which the copy's partition saves for a second pass", () => {
+        for (const p of plan.partitions) {
+          expect(p.replicaDrains.length).toBe(p.replicas.length);
+          p.replicas.forEach((r, i) => {
+            const d = p.replicaDrains[i];
+            const copy = plan.partitions[d.from].own.find((e) => e.type === 'mos' && `rep_${e.name}` === r.name);
+            expect(copy?.type === 'mos' && copy.drain, r.name).toBe(d.node);
+            const q = plan.partitions[d.from];
+            if (!GLOBAL_NODES.has(d.node)) expect([...q.saves, ...q.copyDrainSaves]).toContain(`v(${d.node})`);
+          });
+          // Not saved twice, and not in a one-pass run's saves unless probed or handed on anyway.
+          expect(p.copyDrainSaves.filter((v) => p.saves.includes(v))).toEqual([]);
         }
       });
 
@@ -393,6 +410,76 @@ describe('mergeReplicas', () => {
       sourcePerimeterUm: 2,
     });
     expect(merged[0].drain).toBe(merged[0].source);
+  });
+});
+
+describe('drivenReplicas (second pass)', () => {
+  const rep = (name: string, gate: string, widthUm: number): Mosfet => ({
+    type: 'mos',
+    name,
+    polarity: 'p',
+    drain: 'vdd_ff',
+    gate,
+    source: 'vdd_ff',
+    bulk: 'vdd_ff',
+    widthUm,
+    lengthUm: 8,
+  });
+  const part: Partition = {
+    index: 0,
+    label: 'front end',
+    kind: 'section',
+    own: [],
+    copies: [],
+    after: [],
+    replicas: [rep('a', 'r1', 1), rep('b', 'r1', 3), rep('c', 'r2', 2)],
+    replicaDrains: [
+      { node: 'x', from: 1 },
+      { node: 'y', from: 2 },
+      { node: 'z', from: 2 },
+    ],
+    handoffs: [],
+    initialConditions: [],
+    saves: [],
+    copyDrainSaves: [],
+    transistors: 0,
+  };
+  const waves: Record<string, [number, number][] | undefined> = {
+    x: [
+      [0, 1.0],
+      [1, 1.4],
+    ],
+    y: [
+      [0, 1.4],
+      [0.5, 1.0],
+      [1, 1.0],
+    ],
+  };
+  const elements = drivenReplicas(part, { tolV: 1e-9, globalV: () => 1.8, waveform: (d) => waves[d.node] });
+
+  it("merges a rail's replicas into one whose drain follows the width-weighted mean of their copies' drains", () => {
+    const r1 = elements.find((e): e is Mosfet => e.type === 'mos' && e.gate === 'r1')!;
+    expect(r1.widthUm).toBe(4);
+    const drain = elements.find((e) => e.type === 'recorded' && e.plus === r1.drain);
+    // 1/4 of x plus 3/4 of y at the union of their points (x at 0.5 s interpolated: 1.2 V).
+    const want = [
+      [0, 0.25 * 1.0 + 0.75 * 1.4],
+      [0.5, 0.25 * 1.2 + 0.75 * 1.0],
+      [1, 0.25 * 1.4 + 0.75 * 1.0],
+    ];
+    const pwl = drain?.type === 'recorded' ? drain.pwl : [];
+    expect(pwl.map(([t]) => t)).toEqual(want.map(([t]) => t));
+    pwl.forEach(([, v], k) => expect(v).toBeCloseTo(want[k][1], 12));
+  });
+
+  it('puts a driven replica on a private supply (its current stays out of the probes), an undriven one at V_DS = 0', () => {
+    const r1 = elements.find((e): e is Mosfet => e.type === 'mos' && e.gate === 'r1')!;
+    expect([r1.source, r1.bulk]).toEqual(['vdd_ff_rep', 'vdd_ff_rep']);
+    expect(elements).toContainEqual({ type: 'vsrc', name: 'rs_vdd_ff', plus: 'vdd_ff_rep', minus: '0', dcV: 1.8 });
+    const r2 = elements.find((e): e is Mosfet => e.type === 'mos' && e.gate === 'r2')!;
+    expect([r2.drain, r2.source, r2.widthUm]).toEqual(['vdd_ff', 'vdd_ff', 2]);
+    const onSupply = elements.filter((e) => terminals(e).some((t) => t.node === 'vdd_ff'));
+    expect(onSupply).toEqual([r2]);
   });
 });
 

@@ -86,6 +86,13 @@ export function builder(y: Argv) {
       describe:
         'with --partitioned: a partition per block, or each block split further per cell (its cells run side by side; faster, but see docs/partition.md on accuracy)',
     })
+    .option('partition-passes', {
+      type: 'number',
+      choices: [1, 2] as const,
+      default: 1 as const,
+      describe:
+        "with --partitioned: 2 runs every partition again with the gate-load replicas' drains following the first pass's copies' drains (closer to the monolithic run, ~2x the CPU; docs/partition.md)",
+    })
     .option('workers', {
       alias: 'j',
       type: 'number',
@@ -148,6 +155,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   nearTies: number;
   partitioned: boolean;
   partitionBy: 'cell' | 'block';
+  partitionPasses: 1 | 2;
   workers?: number;
   unitCurrent?: number;
   spiceOption?: string[];
@@ -193,6 +201,7 @@ export async function handler(a: Args): Promise<void> {
     fromRaw,
     partitioned: a.partitioned,
     partitionBy: a.partitionBy,
+    partitionPasses: a.partitionPasses,
     workers: a.workers,
     run: {
       name: 'compare',
