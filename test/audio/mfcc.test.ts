@@ -46,6 +46,52 @@ describe('framing', () => {
   });
 });
 
+describe('settings other than the reference pipeline', () => {
+  it('makes the symmetric Hann window (N - 1 in the denominator) and a 1-sample one of [1], as numpy.hanning does', () => {
+    // n = 0..4 over 4: 0.5 - 0.5 cos(0, pi/2, pi, 3 pi/2, 2 pi) = 0, 0.5, 1, 0.5, 0.
+    const w = Array.from(hannWindow(5, false));
+    [0, 0.5, 1, 0.5, 0].forEach((v, i) => expect(w[i]).toBeCloseTo(v, 15));
+    expect(Array.from(hannWindow(1, false))).toEqual([1]); // numpy.hanning(1) = [1.]; 0/0 otherwise
+    // The periodic one of the same length divides by 5: w[1] = 0.5 - 0.5 cos(2 pi / 5) = 0.3454915...
+    expect(hannWindow(5)[1]).toBeCloseTo(0.3454915028, 9);
+  });
+
+  it('reflect-pads by up to n - 1 samples and refuses n, naming both counts', () => {
+    expect(Array.from(reflectPad(Float64Array.from([1, 2, 3]), 2))).toEqual([3, 2, 1, 2, 3, 2, 1]);
+    expect(() => reflectPad(Float64Array.from([1, 2, 3]), 3)).toThrow(
+      new RangeError('reflect padding of 3 samples needs more than 3 samples, got 3'),
+    );
+  });
+
+  it('refuses an FFT length that is not a power of two, and a window longer than the FFT', () => {
+    const x = new Float64Array(2000);
+    expect(() => powerSpectrogram(x, { ...REFERENCE_MFCC, nFft: 500 })).toThrow(
+      new RangeError('nFft must be a power of two, got 500'),
+    );
+    expect(() => powerSpectrogram(x, { ...REFERENCE_MFCC, winSamples: 513 })).toThrow(
+      new RangeError('winSamples (513) must be <= nFft (512)'),
+    );
+  });
+
+  it('centres a window shorter than the FFT in the frame, zero-padded both sides (torch.stft)', () => {
+    // A unit impulse at sample s lands at index s + 256 - 160 t of frame t (256 samples of reflect padding);
+    // a single non-zero value v gives |X[k]|^2 = v^2 in every bin, v being the window there. The 256-sample
+    // window sits at indices 128..383 of the 512-sample frame.
+    const opts = { ...REFERENCE_MFCC, winSamples: 256 };
+    const x = new Float64Array(SR);
+    x[8040] = 1;
+    const p = powerSpectrogram(x, opts);
+    const frameBins = (t: number) => Array.from(p.data.subarray(t * 257, (t + 1) * 257));
+    // Frame 50: index 296, window sample 296 - 128 = 168 of 256.
+    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * 168) / 256);
+    frameBins(50).forEach((v) => expect(v).toBeCloseTo(w * w, 12));
+    // Frame 49: index 456, past the window's end (383); frame 51: index 136, window sample 8.
+    frameBins(49).forEach((v) => expect(v).toBe(0));
+    const w51 = 0.5 - 0.5 * Math.cos((2 * Math.PI * (136 - 128)) / 256);
+    frameBins(51).forEach((v) => expect(v).toBeCloseTo(w51 * w51, 12));
+  });
+});
+
 describe('power spectrogram', () => {
   it('puts a tone on its bin in every frame clear of the padding (1000 Hz = bin 32 at 31.25 Hz per bin)', () => {
     const p = powerSpectrogram(tone(1000));

@@ -29,6 +29,10 @@ describe('half-precision tensors', () => {
     expect(bfloat16Bits(1)).toBe(0x3f80);
     expect(bfloat16Bits(3.140625)).toBe(0x4049);
     expect(bfloat16Bits(Math.PI)).toBe(0x4049); // 3.14159... rounds to 3.140625
+    // Exactly halfway between two bfloat16 values (7 fraction bits): ties go to the even one. 1 + 3/256 lies
+    // between 1 + 1/128 (0x3f81, odd) and 1 + 2/128 (0x3f82); 1 + 1/256 between 1 (0x3f80, even) and 0x3f81.
+    expect(bfloat16Bits(1 + 3 / 256)).toBe(0x3f82);
+    expect(bfloat16Bits(1 + 1 / 256)).toBe(0x3f80);
   });
 
   it('refuses an integer (I64) tensor in a model file: only the features file takes I64', () => {

@@ -231,6 +231,10 @@ describe('parseModel tells the formats apart by content', () => {
     expect(message(() => parseModel(notEither, 'x.safetensors.bak'))).toContain(
       'expected a JSON model or a safetensors file',
     );
+    // A brace after other text is not a JSON object opening the file: still the safetensors complaint.
+    expect(message(() => parseModel(new TextEncoder().encode('ab{"c": 1}'), 'x.safetensors'))).toContain(
+      'expected a safetensors file (an 8-byte',
+    );
   });
 
   it('takes a header length of 0, or one past the end, for not safetensors', () => {
@@ -242,8 +246,11 @@ describe('parseModel tells the formats apart by content', () => {
       b.set(tail, 8);
       return b;
     };
-    expect(message(() => parseModel(bytes(0n, '{}'), 'm'))).toContain('not valid JSON');
-    expect(message(() => parseModel(bytes(3n, '{}'), 'm'))).toContain('not valid JSON');
+    // Read as JSON: the complaint names both formats (safetensors' own would be "header is not valid JSON").
+    expect(message(() => parseModel(bytes(0n, '{}'), 'm'))).toContain('expected a JSON model or a safetensors file');
+    expect(message(() => parseModel(bytes(3n, '{}'), 'm'))).toContain('expected a JSON model or a safetensors file');
+    // A length that fits but a header that does not open an object ('[' after the length) is not safetensors.
+    expect(message(() => parseModel(bytes(2n, '[]'), 'm'))).toContain('expected a JSON model or a safetensors file');
     // Read as safetensors: no tensors, so a network of no blocks.
     expect(message(() => parseModel(bytes(2n, '{}'), 'm'))).toContain('expected at least 1 block');
     // 10 bytes at least: 9 are not safetensors whatever they hold.

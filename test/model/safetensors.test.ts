@@ -75,6 +75,11 @@ describe('parseSafetensors reads', () => {
     expect(error(file({ y: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), ['I64'])).toBe(
       "m.safetensors 'y' at index 1: expected an integer within +-2^53 (read as a float64 exactly), got 9007199254740992",
     );
+    // The first value out of range is index 0 (2^53 + 1 reads as 2^53, the nearest float64).
+    new DataView(data.buffer).setBigInt64(0, -(2n ** 53n) - 1n, true);
+    expect(error(file({ y: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), ['I64'])).toContain(
+      "'y' at index 0: expected an integer within +-2^53",
+    );
   });
 });
 
@@ -98,6 +103,19 @@ describe('parseSafetensors refuses, naming the file and the field', () => {
     const bytes = new Uint8Array(16);
     new DataView(bytes.buffer).setBigUint64(0, 100_000_001n, true);
     expect(error(bytes)).toContain('header length of 100000001');
+    // A file long enough to hold it (100 MB of zero bytes): refused on the length, before the header is decoded.
+    const long = new Uint8Array(8 + 100_000_001);
+    new DataView(long.buffer).setBigUint64(0, 100_000_001n, true);
+    expect(error(long)).toContain('header length of 100000001, beyond the file size 100000009');
+    // Exactly 100 MB ("{}" and spaces, as the writer pads) is the format's limit, and read.
+    const limit = new Uint8Array(8 + 100_000_000).fill(0x20);
+    new DataView(limit.buffer).setBigUint64(0, 100_000_000n, true);
+    limit.set([0x7b, 0x7d], 8);
+    expect(parseSafetensors(limit).tensors.size).toBe(0);
+  });
+
+  it('an 8-byte file of length 0 has a header, an empty one: not JSON', () => {
+    expect(error(new Uint8Array(8))).toMatch(/^m\.safetensors 'header': header is not valid JSON \(/);
   });
 
   it('a header that is not JSON, or not an object', () => {
@@ -144,6 +162,9 @@ describe('parseSafetensors refuses, naming the file and the field', () => {
     );
     expect(at([0, 8], [3])).toBe(
       "m.safetensors 't': shape [3] of F32 is 3 values = 12 bytes, but data_offsets [0, 8] span 8 bytes",
+    );
+    expect(at([4, 12], [1, 3], f32(1, 2, 3))).toBe(
+      "m.safetensors 't': shape [1, 3] of F32 is 3 values = 12 bytes, but data_offsets [4, 12] span 8 bytes",
     );
     // The limits themselves are fine: begin = end, end = the data's length.
     expect(() =>
