@@ -42,9 +42,9 @@ import {
   type Streams,
 } from './store.js';
 
-/** A plan has no --clamp: a model outside the process's ranges is retrained inside them or clamped by hand. */
+/** Batch jobs (plans, sweeps) have no --clamp: a model outside the process's ranges is retrained inside them. */
 export const PLAN_RANGE_REMEDY =
-  'a batch plan cannot clamp: train the model inside the range (bmru train --process), or look at what `bmru compare --clamp` would build';
+  'batch jobs cannot clamp: train the model inside the range (bmru train --process) or see what bmru compare --clamp builds';
 
 export interface BatchOptions {
   /** ngspice processes at once. Default: `os.availableParallelism()`. */

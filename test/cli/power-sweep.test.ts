@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseString } from 'fast-csv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFixture, exampleClip, EXIT_ERROR, type CliFixture } from './fixture.js';
 
@@ -11,12 +12,16 @@ beforeAll(async () => {
 afterAll(() => cli.cleanUp());
 
 /** sweep.csv as objects keyed by its header. */
+/** The sweep's CSV read as CSV (a reason with a comma is a quoted field). */
 async function sweepCsv(dir: string): Promise<Record<string, string>[]> {
-  const [header, ...rows] = (await readFile(path.join(cli.dir, dir, 'sweep.csv'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => l.split(','));
-  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+  const text = await readFile(path.join(cli.dir, dir, 'sweep.csv'), 'utf8');
+  return new Promise((resolve, reject) => {
+    const rows: Record<string, string>[] = [];
+    parseString<Record<string, string>, Record<string, string>>(text, { headers: true })
+      .on('data', (r) => rows.push(r))
+      .on('error', reject)
+      .on('end', () => resolve(rows));
+  });
 }
 
 describe('bmru analyze power --sweep', () => {

@@ -49,7 +49,7 @@ describe('batch run --unit-current', () => {
       message: expect.stringContaining(OUT_OF_RANGE),
     });
     // A plan has no --clamp: the error says what to do instead.
-    expect(JSON.parse(record).failure.message).toContain('a batch plan cannot clamp');
+    expect(JSON.parse(record).failure.message).toContain('batch jobs cannot clamp');
     expect(JSON.parse(record).failure.message).not.toContain('use --clamp');
     expectOneErrorLine(await cli.run(['batch', 'run', plan, '--unit-current', '0']), '--unit-current must be');
 
