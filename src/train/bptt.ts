@@ -68,6 +68,13 @@ export interface GradOptions {
   readonly margin?: number;
   /** Weight of the margin penalty relative to the per-frame cross-entropy. */
   readonly marginWeight?: number;
+  /**
+   * Margin (units of I_unit) the path between two frames should keep from the threshold a holding cell must not
+   * cross (`transitionPenalty`); undefined / 0 = none.
+   */
+  readonly transitionMargin?: number;
+  /** Weight of the transition penalty relative to the per-frame cross-entropy. */
+  readonly transitionWeight?: number;
 }
 
 /** Activations of one clip, kept for the backward pass; reused across clips of the same length. */
@@ -263,6 +270,110 @@ function marginGrad(c: number, beta: number, opts: GradOptions, scale: number): 
   return d > 0 ? ((-2 * opts.marginWeight * d) / (m * m)) * (x < 0 ? -1 : 1) * scale : 0;
 }
 
+/**
+ * The bound of a candidate's path between frames t - 1 and t: each input term moves from its value at t - 1 to its
+ * value at t on its own schedule (in the circuit, at a speed set by its own current), so the candidate can reach
+ * b + sum_i W_i * (the end of x_i that lowers it most) on the way. `low`: that lower bound (what an ON cell must
+ * stay above); otherwise the upper bound (what an OFF cell must stay below). Returns the bound and, when `pick`
+ * is given, writes there the frame (t - 1 or t) whose value of x_i the bound takes.
+ */
+function pathBound(layer: Linear, xPos: Float64Array, t: number, j: number, low: boolean, pick?: Uint8Array): number {
+  const { cols: H, data } = layer.weight;
+  let bound = layer.bias[j];
+  for (let i = 0; i < H; i++) {
+    const w = data[j * H + i];
+    const before = xPos[(t - 1) * H + i];
+    const now = xPos[t * H + i];
+    // Lower bound: a positive weight at its smaller end, a negative one at its larger; the upper bound the reverse.
+    const takeBefore = w > 0 === low ? before < now : before > now;
+    bound += w * (takeBefore ? before : now);
+    if (pick) pick[i] = takeBefore ? 1 : 0;
+  }
+  return bound;
+}
+
+/**
+ * The excess of a holding frame's path bound over its threshold (0 when none, or when the frame is not a hold):
+ * ON at t - 1 and t, beta_lo + margin - lower bound; OFF at both, upper bound - (beta_hi - margin).
+ */
+function transitionExcess(
+  layer: Linear,
+  tape: Tape,
+  th: CellThresholds,
+  k: number,
+  t: number,
+  j: number,
+  m: number,
+  pick?: Uint8Array,
+): { excess: number; on: boolean } {
+  const S = tape.s0[k].length;
+  const on = tape.s[k][(t - 1) * S + j] >= 0.5;
+  if (on !== tape.s[k][t * S + j] >= 0.5) return { excess: 0, on };
+  const bound = pathBound(layer, tape.xPos[k], t, j, on, pick);
+  const excess = on ? th.betaLo[j] + m - bound : bound - (th.betaHi[j] - m);
+  return { excess: excess > 0 ? excess : 0, on };
+}
+
+/**
+ * Penalty on holding cells whose candidate could cross the threshold on the way between two frames, summed over
+ * the clip (as currentPenalty): weight * sum over frames t >= 1 and cells that keep their state from t - 1 to t of
+ * (max(excess, 0) / margin)^2 (`transitionExcess`). The model switches between frames instantly; the clockless
+ * circuit's terms do not arrive together, and a cell that crosses on the way latches (hysteresis) where the model
+ * held. On the shipped KWS model 0.63% of holding frames have such a path, and they are where 93 of the 99 (GF180MCU)
+ * and 30 of the 35 (c180) disagreements of the hardware-aware model that start at a holding frame start.
+ * Returns 0 without a margin.
+ */
+export function transitionPenalty(net: Network, tape: Tape, th: readonly CellThresholds[], opts: GradOptions): number {
+  const m = opts.transitionMargin;
+  if (!m || !opts.transitionWeight) return 0;
+  let sum = 0;
+  net.blocks.forEach((block, k) => {
+    const S = th[k].betaLo.length;
+    for (let t = 1; t < tape.frames; t++)
+      for (let j = 0; j < S; j++) {
+        const { excess } = transitionExcess(block.cand, tape, th[k], k, t, j, m);
+        if (excess > 0) sum += (excess / m) ** 2;
+      }
+  });
+  return opts.transitionWeight * sum;
+}
+
+/**
+ * Adds the transition penalty's gradient (times scale) for block k: into the candidate layer's weight and bias, the
+ * thresholds (gBetaLo / gBetaHi), and dPenalty/dxPos into gX [T x H].
+ */
+function transitionGrad(
+  layer: Linear,
+  tape: Tape,
+  th: CellThresholds,
+  k: number,
+  opts: GradOptions,
+  scale: number,
+  grads: { gW: Float64Array; gb: Float64Array; gBetaLo: Float64Array; gBetaHi: Float64Array; gX: Float64Array },
+): void {
+  const m = opts.transitionMargin;
+  if (!m || !opts.transitionWeight) return;
+  const { cols: H, data } = layer.weight;
+  const S = th.betaLo.length;
+  const pick = new Uint8Array(H);
+  for (let t = 1; t < tape.frames; t++)
+    for (let j = 0; j < S; j++) {
+      const { excess, on } = transitionExcess(layer, tape, th, k, t, j, m, pick);
+      if (excess === 0) continue;
+      const dExcess = ((2 * opts.transitionWeight * excess) / (m * m)) * scale;
+      // ON: excess = beta_lo + m - bound; OFF: excess = bound - beta_hi + m.
+      const dBound = on ? -dExcess : dExcess;
+      if (on) grads.gBetaLo[j] += dExcess;
+      else grads.gBetaHi[j] -= dExcess;
+      grads.gb[j] += dBound;
+      for (let i = 0; i < H; i++) {
+        const at = (pick[i] ? t - 1 : t) * H + i;
+        grads.gW[j * H + i] += dBound * tape.xPos[k][at];
+        grads.gX[at] += dBound * data[j * H + i];
+      }
+    }
+}
+
 /** Adds d(penalty)/dx * scale to g for one array of the tape (`positiveOnly` for candidates). */
 function addPenaltyGrad(
   x: Float64Array,
@@ -291,6 +402,8 @@ export interface BackwardScratch {
   readonly gAlphaAbs: Float64Array;
   readonly gBetaLo: Float64Array;
   readonly gBetaHi: Float64Array;
+  /** dPenalty/dxPos of the transition penalty [T x H]. */
+  readonly gX: Float64Array;
 }
 
 export function allocScratch(net: Network, frames: number): BackwardScratch {
@@ -304,6 +417,7 @@ export function allocScratch(net: Network, frames: number): BackwardScratch {
     gAlphaAbs: new Float64Array(S),
     gBetaLo: new Float64Array(S),
     gBetaHi: new Float64Array(S),
+    gX: new Float64Array(frames * H),
   };
 }
 
@@ -408,6 +522,15 @@ export function backwardClip(
       g(`blocks.${k}.cell.s0`)[j] +=
         carry * surrogateGrad(Math.abs(s0raw) - S0_ON_THRESHOLD, S0_SURROGATE_WIDTH) * signOf(s0raw);
     }
+    const { gX } = scratch;
+    gX.fill(0, 0, T * H);
+    transitionGrad(block.cand, tape, th[k], k, opts, scale, {
+      gW: g(`blocks.${k}.cand.weight`),
+      gb: g(`blocks.${k}.cand.bias`),
+      gBetaLo,
+      gBetaHi,
+      gX,
+    });
     // beta_lo = |beta1|, beta_hi = |beta1| + |delta|, output level |alpha|.
     const cell = block.cell;
     const gA = g(`blocks.${k}.cell.alpha`);
@@ -422,7 +545,7 @@ export function backwardClip(
     // u_t = W_c max(h_in, 0) + b_c (gU already holds dLoss/du with the ReLU applied).
     addPenaltyGrad(u, gU, T * S, opts, scale, true);
     linearBackward(block.cand, tape.xPos[k], gU, T, g(`blocks.${k}.cand.weight`), g(`blocks.${k}.cand.bias`), gH);
-    for (let i = 0; i < T * H; i++) gH[i] = gHIn[i] + (hIn[i] > 0 ? gH[i] : 0);
+    for (let i = 0; i < T * H; i++) gH[i] = gHIn[i] + (hIn[i] > 0 ? gH[i] + gX[i] : 0);
     addPenaltyGrad(hIn, gH, T * H, opts, scale, false);
   }
 

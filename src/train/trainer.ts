@@ -19,6 +19,7 @@ import {
   forwardClip,
   frameCrossEntropy,
   marginPenalty,
+  transitionPenalty,
   networkThresholds,
   type GradOptions,
   type Tape,
@@ -85,6 +86,13 @@ export interface TrainOptions {
    * margin from the first step kept a 6-class network on its plateau (docs/kws.md).
    */
   readonly marginAfter: number;
+  /**
+   * Margin (units of I_unit) the path between two frames should keep from the threshold a holding cell must not
+   * cross (bptt.ts `transitionPenalty`); 0 = none. Comes in with the margin penalty (`marginAfter`).
+   */
+  readonly transitionMargin: number;
+  /** Weight of the transition penalty relative to the per-frame cross-entropy. */
+  readonly transitionWeight: number;
   /** Penalise currents beyond this many units (bptt.ts `currentPenalty`); undefined = no penalty. */
   readonly currentCap?: number;
   /** Weight of that penalty relative to the per-frame cross-entropy; 0 = no penalty. */
@@ -160,6 +168,8 @@ export const DEFAULT_TRAIN: TrainOptions = {
   margin: 0.2,
   marginWeight: 0.3,
   marginAfter: 0,
+  transitionMargin: 0,
+  transitionWeight: 0,
   currentCap: DEFAULT_CURRENT_CAP,
   currentWeight: 0.01,
   selectSlack: 0.01,
@@ -370,6 +380,8 @@ export async function trainNetwork(
         noiseRng: candidateRng,
         margin: step >= o.marginAfter * totalSteps ? o.margin : 0,
         marginWeight: o.marginWeight,
+        transitionMargin: step >= o.marginAfter * totalSteps ? o.transitionMargin : 0,
+        transitionWeight: o.transitionWeight,
       };
       const realised = o.realisations?.length && step >= o.realiseAfter * totalSteps;
       if (realised)
@@ -397,7 +409,11 @@ export async function trainNetwork(
         forwardClip(fwdNet, th, inputs, off, tape, gradOpts);
         const scale = 1 / (data.frames * batch.length);
         batchLoss += frameCrossEntropy(tape.logits, data.frames, C, data.target[clip], scale, dLogits) / data.frames;
-        batchPenalty += (currentPenalty(tape, gradOpts) + marginPenalty(tape, th, gradOpts)) / data.frames;
+        batchPenalty +=
+          (currentPenalty(tape, gradOpts) +
+            marginPenalty(tape, th, gradOpts) +
+            transitionPenalty(fwdNet, tape, th, gradOpts)) /
+          data.frames;
         backwardClip(fwdNet, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
       }
       lossSum += batchLoss / batch.length;

@@ -8,6 +8,7 @@ import {
   frameCrossEntropy,
   marginPenalty,
   networkThresholds,
+  transitionPenalty,
   type GradOptions,
 } from '../../src/train/bptt.js';
 import { initParams, paramLayout, rawNetworkView, tensorView, type ParamLayout } from '../../src/train/params.js';
@@ -45,7 +46,8 @@ function lossAndGrad(layout: ParamLayout, theta: Float64Array, inputs: Float64Ar
   const loss =
     (frameCrossEntropy(tape.logits, FRAMES, 2, 1, 1 / FRAMES, dLogits) +
       currentPenalty(tape, opts) +
-      marginPenalty(tape, th, opts)) /
+      marginPenalty(tape, th, opts) +
+      transitionPenalty(net, tape, th, opts)) /
     FRAMES;
   const grad = new Float64Array(layout.size);
   backwardClip(net, layout, th, inputs, 0, tape, dLogits, grad, allocScratch(net, FRAMES), opts, 1 / FRAMES);
@@ -151,6 +153,66 @@ describe('backward pass', () => {
       // The penalty reaches the thresholds and every layer upstream of a candidate.
       expect(moved).toBeGreaterThan(10);
     }
+  });
+
+  it('includes the transition penalty (a margin wide enough that most holding frames have a path inside it)', () => {
+    for (const seed of [6, 8]) {
+      const { layout, theta, inputs } = setup(seed);
+      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, transitionMargin: 0.8, transitionWeight: 0.5 };
+      const net = rawNetworkView(layout, theta);
+      const th = networkThresholds(net);
+      const tape = allocTape(net, FRAMES);
+      forwardClip(net, th, inputs, 0, tape, opts);
+      expect(transitionPenalty(net, tape, th, opts)).toBeGreaterThan(0.1);
+      const grad = expectGradMatchesNumeric({ layout, theta, inputs }, opts, `seed ${seed}`);
+      const without = lossAndGrad(layout, theta, inputs, { ...opts, transitionMargin: 0 }).grad;
+      const moved = layout.slots.filter((slot) =>
+        grad
+          .subarray(slot.offset, slot.offset + slot.size)
+          .some((g, i) => Math.abs(g - without[slot.offset + i]) > 1e-6),
+      );
+      // The penalty reaches the thresholds, the candidate layers and every layer upstream of a candidate.
+      for (const name of [
+        'pre.weight',
+        'blocks.0.cand.weight',
+        'blocks.1.cand.bias',
+        'blocks.0.cell.beta1',
+        'blocks.1.cell.delta',
+      ])
+        expect(
+          moved.map((slot) => slot.name),
+          `seed ${seed}`,
+        ).toContain(name);
+    }
+  });
+
+  it('transition penalty: hand-computed path bounds, the ends each weight takes, holds only', () => {
+    // One block, one cell, candidate u = 0.1 + x0 - x1; beta_lo 0.2, beta_hi 0.9; margin 0.1, weight 2.
+    // x per frame: (0.5, 0.2) (0.2, 0.6) (0.9, 0.1) (0.9, 0.0) (0.3, 0.4) (0.3, 0.5); states 1 1 0 0 0 0.
+    // t = 1, ON -> ON: the lower bound takes x0 at its smaller end (0.2) and x1 at its larger (0.6):
+    //   0.1 + 0.2 - 0.6 = -0.3; excess 0.2 + 0.1 + 0.3 = 0.6 -> (0.6 / 0.1)^2 = 36
+    // t = 2, ON -> OFF: not a hold, 0
+    // t = 3, OFF -> OFF: the upper bound takes x0 at its larger end (0.9) and x1 at its smaller (0.0):
+    //   0.1 + 0.9 - 0 = 1.0; excess 1.0 - (0.9 - 0.1) = 0.2 -> 4
+    // t = 4, OFF -> OFF: x0 falls 0.9 -> 0.3 and x1 rises 0 -> 0.4, both ends 0.3 and 0.1 below beta_hi, but the
+    //   path can have x0 still high and x1 still low: 0.1 + 0.9 - 0 = 1.0 -> 4
+    // t = 5, OFF -> OFF: 0.1 + 0.3 - 0.4 = 0, far inside: 0
+    const tape = {
+      frames: 6,
+      xPos: [Float64Array.of(0.5, 0.2, 0.2, 0.6, 0.9, 0.1, 0.9, 0.0, 0.3, 0.4, 0.3, 0.5)],
+      s: [Float64Array.of(1, 1, 0, 0, 0, 0)],
+      s0: [Float64Array.of(1)],
+    } as unknown as Parameters<typeof transitionPenalty>[1];
+    const net = {
+      blocks: [{ cand: { weight: { rows: 1, cols: 2, data: Float64Array.of(1, -1) }, bias: Float64Array.of(0.1) } }],
+    } as unknown as Parameters<typeof transitionPenalty>[0];
+    const th = [{ alpha: [1], betaLo: [0.2], betaHi: [0.9], s0: [1] }] as unknown as Parameters<
+      typeof transitionPenalty
+    >[2];
+    const opts: GradOptions = { surrogateWidth: 0.25, transitionMargin: 0.1, transitionWeight: 2 };
+    expect(transitionPenalty(net, tape, th, opts)).toBeCloseTo(2 * (36 + 4 + 4), 9);
+    expect(transitionPenalty(net, tape, th, { ...opts, transitionMargin: 0 })).toBe(0);
+    expect(transitionPenalty(net, tape, th, { ...opts, transitionWeight: 0 })).toBe(0);
   });
 
   it('candidate noise: block 0 candidates are the clean ones plus sigma times the generator normals, frame by frame', () => {

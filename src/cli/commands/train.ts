@@ -177,6 +177,18 @@ export function builder(y: Argv) {
       default: D.marginWeight,
       describe: 'weight of that penalty (sum of ((margin - |c - beta|) / margin)^2 per frame) beside the cross-entropy',
     })
+    .option('transition-margin', {
+      type: 'number',
+      default: D.transitionMargin,
+      describe:
+        "units of I_unit the path between two frames should keep from the threshold a cell that holds its state must not cross: the bound of the candidate when every input term is at whichever of its two frames' values pushes it that way (the circuit's terms arrive at their own speeds; a crossing on the way latches). 0 = off; comes in with the margin (--margin-after)",
+    })
+    .option('transition-weight', {
+      type: 'number',
+      default: D.transitionWeight,
+      describe:
+        'weight of that penalty (sum of (excess / transition margin)^2 per holding frame) beside the cross-entropy',
+    })
     .option('process', {
       alias: 'p',
       type: 'string',
@@ -290,6 +302,8 @@ export function builder(y: Argv) {
         ['candidate-noise', a['candidate-noise'] as number],
         ['margin', a['margin'] as number],
         ['margin-weight', a['margin-weight'] as number],
+        ['transition-margin', a['transition-margin'] as number],
+        ['transition-weight', a['transition-weight'] as number],
         ['select-slack', a['select-slack'] as number],
         ['current-weight', a['current-weight'] as number],
       ];
@@ -373,6 +387,8 @@ interface Args {
   margin: number;
   marginWeight: number;
   marginAfter?: number;
+  transitionMargin: number;
+  transitionWeight: number;
   currentCap: number;
   currentWeight: number;
   unitCurrent: number;
@@ -453,6 +469,8 @@ export async function handler(a: Args): Promise<void> {
     margin: a.margin,
     marginWeight: a.marginWeight,
     marginAfter: a.marginAfter ?? defaultMarginAfter(data.classes.length),
+    transitionMargin: a.transitionMargin,
+    transitionWeight: a.transitionWeight,
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
     selectSlack: a.selectSlack,
