@@ -88,9 +88,14 @@ export interface TrainOptions {
   readonly marginAfter: number;
   /**
    * Margin (units of I_unit) the path between two frames should keep from the threshold a holding cell must not
-   * cross (bptt.ts `transitionPenalty`); 0 = none. Comes in with the margin penalty (`marginAfter`).
+   * cross (bptt.ts `transitionPenalty`); 0 = none.
    */
   readonly transitionMargin: number;
+  /**
+   * Fraction of the steps trained before the transition penalty comes in. From the first step it holds every cell
+   * still (a width-4 run at weight 0.01 ended at the majority class, 55.8%): a constant state has no path to cross.
+   */
+  readonly transitionAfter: number;
   /** Weight of the transition penalty relative to the per-frame cross-entropy. */
   readonly transitionWeight: number;
   /** Penalise currents beyond this many units (bptt.ts `currentPenalty`); undefined = no penalty. */
@@ -170,6 +175,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   marginAfter: 0,
   transitionMargin: 0,
   transitionWeight: 0,
+  transitionAfter: 0.3,
   currentCap: DEFAULT_CURRENT_CAP,
   currentWeight: 0.01,
   selectSlack: 0.01,
@@ -380,7 +386,7 @@ export async function trainNetwork(
         noiseRng: candidateRng,
         margin: step >= o.marginAfter * totalSteps ? o.margin : 0,
         marginWeight: o.marginWeight,
-        transitionMargin: step >= o.marginAfter * totalSteps ? o.transitionMargin : 0,
+        transitionMargin: step >= o.transitionAfter * totalSteps ? o.transitionMargin : 0,
         transitionWeight: o.transitionWeight,
       };
       const realised = o.realisations?.length && step >= o.realiseAfter * totalSteps;

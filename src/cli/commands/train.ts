@@ -181,7 +181,13 @@ export function builder(y: Argv) {
       type: 'number',
       default: D.transitionMargin,
       describe:
-        "units of I_unit the path between two frames should keep from the threshold a cell that holds its state must not cross: the bound of the candidate when every input term is at whichever of its two frames' values pushes it that way (the circuit's terms arrive at their own speeds; a crossing on the way latches). 0 = off; comes in with the margin (--margin-after)",
+        "units of I_unit the path between two frames should keep from the threshold a cell that holds its state must not cross: the bound of the candidate when every input term is at whichever of its two frames' values pushes it that way (the circuit's terms arrive at their own speeds; a crossing on the way latches). 0 = off",
+    })
+    .option('transition-after', {
+      type: 'number',
+      default: D.transitionAfter,
+      describe:
+        'fraction of the steps trained before the transition penalty comes in (from the first step it holds every cell still)',
     })
     .option('transition-weight', {
       type: 'number',
@@ -292,6 +298,7 @@ export function builder(y: Argv) {
         ['lr-floor', a['lr-floor'] as number],
         ['anneal-fraction', a['anneal-fraction'] as number],
         ['margin-after', (a['margin-after'] as number | undefined) ?? 0],
+        ['transition-after', a['transition-after'] as number],
       ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
       if (a.arch === 'cmru-relaxed' && !((a.eps as number) > 0 && (a.eps as number) < 1))
@@ -389,6 +396,7 @@ interface Args {
   marginAfter?: number;
   transitionMargin: number;
   transitionWeight: number;
+  transitionAfter: number;
   currentCap: number;
   currentWeight: number;
   unitCurrent: number;
@@ -471,6 +479,7 @@ export async function handler(a: Args): Promise<void> {
     marginAfter: a.marginAfter ?? defaultMarginAfter(data.classes.length),
     transitionMargin: a.transitionMargin,
     transitionWeight: a.transitionWeight,
+    transitionAfter: a.transitionAfter,
     cellLimits,
     hardwareScore: score && ((net: Network) => score({ ...net, unitCurrentA: a.unitCurrent })),
     selectSlack: a.selectSlack,
