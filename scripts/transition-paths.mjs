@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Where the hardware-aware model's disagreements with the trained model start, and how many holding frames have a
+// path between frames that crosses the threshold (the bound bptt.ts `transitionPenalty` penalises).
+//
+//   node scripts/transition-paths.mjs <model.json> [--process c180] [--clips all|N] [--features file]
+//
+// A holding frame: a cell in the same trained state at t - 1 and t. Its path crosses when the candidate with every
+// input term at whichever of its two frames' values pushes it across (an ON cell below beta_lo, an OFF cell to
+// beta_hi) would cross. A start: a frame where the hardware-aware state differs from the trained one and did not
+// the frame before, counted at holding frames (and how many of those cross) and at switching frames.
+import {
+  cellThresholds,
+  clipInputs,
+  hardwareAwareNetwork,
+  loadModel,
+  readFeatureFile,
+  runHardwareAware,
+  runNetwork,
+  selectClips,
+} from '../dist/index.js';
+import { loadProcessAndCalibration } from '../dist/cli/common.js';
+
+const args = process.argv.slice(2);
+const opt = (name, d) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
+const file = args[0];
+if (!file || file.startsWith('--')) {
+  console.error('usage: node scripts/transition-paths.mjs <model.json> [--process c180] [--clips all|N]');
+  process.exit(2);
+}
+const { process: proc, calibration } = await loadProcessAndCalibration({
+  process: opt('process', 'c180'),
+  kit: opt('kit'),
+  calibrated: true,
+});
+const net = await loadModel(file);
+const set = await readFeatureFile(opt('features', 'data/kws-synth/features.safetensors'));
+const clipsArg = opt('clips', 'all');
+const clips = selectClips(set, 'test', clipsArg === 'all' ? 'all' : Number(clipsArg));
+const hw = hardwareAwareNetwork(net, proc, calibration);
+const { cells: S, width: H, inputs: F } = net;
+const th = net.blocks.map((b) => cellThresholds(b.cell));
+const n = { hold: 0, crossing: 0, holdStarts: 0, crossingStarts: 0, switchStarts: 0 };
+
+/** Block inputs max(h, 0) per frame: the pre-projection for block 0, the previous block's output after it. */
+function blockInputs(trace, x, k) {
+  if (k > 0) return trace.blockOutputs[k - 1].map((v) => Math.max(v, 0));
+  const out = new Float64Array(x.frames * H);
+  for (let t = 0; t < x.frames; t++)
+    for (let i = 0; i < H; i++) {
+      let acc = net.pre.bias[i];
+      for (let f = 0; f < F; f++) acc += net.pre.weight.data[i * F + f] * x.data[t * F + f];
+      out[t * H + i] = Math.max(acc, 0);
+    }
+  return out;
+}
+
+for (const c of clips) {
+  const x = clipInputs(set, c.index);
+  const trained = runNetwork(net, x);
+  const aware = runHardwareAware(hw, x);
+  net.blocks.forEach((block, k) => {
+    const xPos = blockInputs(trained, x, k);
+    const W = block.cand.weight.data;
+    const [s, a] = [trained.states[k], aware.states[k]];
+    for (let t = 1; t < x.frames; t++)
+      for (let j = 0; j < S; j++) {
+        const i = t * S + j;
+        const start = a[i] !== s[i] && a[i - S] === s[i - S];
+        if (s[i - S] !== s[i]) {
+          n.switchStarts += start;
+          continue;
+        }
+        const on = s[i] === 1;
+        let bound = block.cand.bias[j];
+        for (let q = 0; q < H; q++) {
+          const [before, now] = [xPos[(t - 1) * H + q], xPos[t * H + q]];
+          const w = W[j * H + q];
+          bound += w * (w > 0 === on ? Math.min(before, now) : Math.max(before, now));
+        }
+        const crossing = on ? bound < th[k].betaLo[j] : bound >= th[k].betaHi[j];
+        n.hold++;
+        n.crossing += crossing;
+        n.holdStarts += start;
+        n.crossingStarts += start && crossing;
+      }
+  });
+}
+const pct = (a, b) => `${((100 * a) / b).toFixed(2)}%`;
+console.log(`${file} on ${proc.name}, ${clips.length} test clips`);
+console.log(`  holding frames ${n.hold}, whose path crosses ${n.crossing} (${pct(n.crossing, n.hold)})`);
+console.log(
+  `  disagreements start at ${n.holdStarts} holding frames (${n.crossingStarts} of them crossing) and at ${n.switchStarts} switching frames`,
+);
