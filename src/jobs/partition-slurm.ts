@@ -11,7 +11,8 @@
  * the run (plan, process, options): a task, a merge or a submission finding another run's fingerprint refuses.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -167,7 +168,13 @@ async function storedPlot(ctx: PartitionContext, dir: string, k: PartitionKey): 
       `partition ${k.index} (${ctx.plan.partitions[k.index].label}, pass ${k.pass}) has no result in ${dir}: its stage has not run or failed (see its log in ${slurmDir(join(dir, '..'))})`,
       'slurm-task',
     );
-  return transientPlot(await readRawfile(rawPath(dir, k)));
+  const raw = rawPath(dir, k);
+  if (!existsSync(raw))
+    throw new BmruError(
+      `partition ${k.index} (${ctx.plan.partitions[k.index].label}, pass ${k.pass}) has a record but no rawfile ${raw}: remove its record ${recordPath(dir, k)} and submit again`,
+      'slurm-task',
+    );
+  return transientPlot(await readRawfile(raw));
 }
 
 /**
@@ -365,6 +372,13 @@ export function storedPartitions(outDir: string): PartitionExecutor {
       return mergePartitionRuns(last, infos, wallMs);
     },
   };
+}
+
+/** Removes the stage scripts an earlier submission wrote (a resubmission writes only the stages with partitions left). */
+export async function removeStageScripts(outDir: string): Promise<void> {
+  const logs = slurmDir(outDir);
+  const names = await readdir(logs).catch(() => [] as string[]);
+  for (const n of names) if (/^stage-\d+\.sbatch$/.test(n)) await rm(join(logs, n), { force: true });
 }
 
 /** One stage's array script and what its tasks run. */

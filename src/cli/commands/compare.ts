@@ -22,6 +22,7 @@ import {
   missingPartitions,
   openPartitionStore,
   parsePartitionKey,
+  removeStageScripts,
   runStoredPartition,
   slurmScripts,
   storedPartitions,
@@ -524,6 +525,7 @@ async function slurmSubmit(ctx: PartitionContext, outGiven: string, a: Args): Pr
     bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'),
   });
   await makeDir(slurmDir(out));
+  await removeStageScripts(out);
   for (const f of [...scripts.stages, scripts.merge, scripts.driver])
     await writeFileAtomic(f.file, f.text, { mode: 0o755 });
   const left = todo.reduce((s, t) => s + t.missing.length, 0);
