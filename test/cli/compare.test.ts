@@ -264,6 +264,7 @@ describe('bmru compare --partitioned', () => {
     expect(r.stdout).toMatch(/^ {2}front end \d+ tr\. [\d.]+ s, block 0 .*, classifier /m);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'parted', 'report.json'), 'utf8'));
     expect(report.simulation).toBe('partitioned (4 partitions)');
+    expect(report.executor).toBe('local pool (2 workers)');
     expect(report.partitions.map((p: { label: string }) => p.label)).toEqual([
       'front end',
       'block 0',
