@@ -29,6 +29,8 @@ import {
   type PartitionStage,
 } from '../pipeline.js';
 import { readRawfile, transientPlot, type RawPlot } from '../spice/rawfile.js';
+import { voltageProbe } from '../netlist/deck.js';
+import { GLOBAL_NODES } from '../netlist/partition.js';
 import type { RunResult } from '../spice/runner.js';
 import type { SpiceMessage } from '../spice/classify.js';
 import { makeDir, readTextIfExists, writeFileAtomic } from '../util/output.js';
@@ -161,8 +163,17 @@ export async function missingPartitions(
   return out;
 }
 
-/** The transient plot of a stored partition. @throws BmruError naming the partition when it has no record yet */
-async function storedPlot(ctx: PartitionContext, dir: string, k: PartitionKey): Promise<RawPlot> {
+/**
+ * The transient plot of a stored partition (only `vectors` of it, and time, when given).
+ *
+ * @throws BmruError naming the partition when it has no record yet, or a record but no rawfile
+ */
+async function storedPlot(
+  ctx: PartitionContext,
+  dir: string,
+  k: PartitionKey,
+  vectors?: readonly string[],
+): Promise<RawPlot> {
   if ((await readRecord(dir, k)) === undefined)
     throw new BmruError(
       `partition ${k.index} (${ctx.plan.partitions[k.index].label}, pass ${k.pass}) has no result in ${dir}: its stage has not run or failed (see its log in ${slurmDir(join(dir, '..'))})`,
@@ -174,7 +185,23 @@ async function storedPlot(ctx: PartitionContext, dir: string, k: PartitionKey): 
       `partition ${k.index} (${ctx.plan.partitions[k.index].label}, pass ${k.pass}) has a record but no rawfile ${raw}: remove its record ${recordPath(dir, k)} and submit again`,
       'slurm-task',
     );
-  return transientPlot(await readRawfile(raw));
+  return transientPlot(await readRawfile(raw, vectors === undefined ? {} : { vectors }));
+}
+
+/**
+ * Per partition (`pass:index`) whose plot partition `k` reads, the vectors it reads there: its hand-offs' rails and,
+ * in a second pass, its replicas' copies' drains (a global node's is not read: it is the supply's DC).
+ */
+function vectorsRead(ctx: PartitionContext, k: PartitionKey): Map<string, string[]> {
+  const p = ctx.plan.partitions[k.index];
+  const read = new Map<string, string[]>();
+  const add = (pass: number, from: number, node: string) => {
+    const key = `${pass}:${from}`;
+    read.set(key, [...(read.get(key) ?? []), voltageProbe(node)]);
+  };
+  for (const h of p.handoffs) add(k.pass, h.from, h.node);
+  if (k.pass > 1) for (const d of p.replicaDrains) if (!GLOBAL_NODES.has(d.node)) add(1, d.from, d.node);
+  return read;
 }
 
 /**
@@ -215,9 +242,11 @@ export async function runStoredPartition(
   if ((await readRecord(dir, k)) !== undefined) return 'done';
   const startedAt = new Date().toISOString();
   const inputs = new Map<string, Promise<RawPlot>>();
+  // Only the vectors this partition reads (memory: at width 128 the front end's rawfile holds hundreds of rails).
+  const reads = vectorsRead(ctx, k);
   const plotOf = (pass: number, index: number): Promise<RawPlot> => {
     const key = `${pass}:${index}`;
-    if (!inputs.has(key)) inputs.set(key, storedPlot(ctx, dir, { pass, index }));
+    if (!inputs.has(key)) inputs.set(key, storedPlot(ctx, dir, { pass, index }, reads.get(key) ?? []));
     return inputs.get(key)!;
   };
   // Fail on a missing input before ngspice starts, naming it.
