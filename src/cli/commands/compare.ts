@@ -30,6 +30,7 @@ import {
   type Submitted,
 } from '../../jobs/partition-slurm.js';
 import { EXIT_ERROR } from '../exit.js';
+import { interruptible } from '../interrupt.js';
 import { nearTies, nearTiesCsvRows, unitFrameKey, type NearTies } from '../../compare/neartie.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
@@ -497,7 +498,12 @@ async function slurmTask(ctx: PartitionContext, out: string, a: Args): Promise<v
   const dir = await openPartitionStore(ctx, resolve(out));
   const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
   const started = performance.now();
-  const did = await runStoredPartition(ctx, dir, k, a.keep);
+  // A time limit or scancel sends SIGTERM to node (the script execs it): stop ngspice, which runs in a process group
+  // of its own, rather than leave it running after the task.
+  const did = await interruptible(
+    (signal) => runStoredPartition({ ...ctx, run: { ...ctx.run, signal } }, dir, k, a.keep),
+    (text) => console.error(text),
+  );
   console.log(
     did === 'done'
       ? `${label}: has a result in ${dir} already, nothing to do`
