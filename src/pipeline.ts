@@ -4,7 +4,9 @@
  * run through ngspice in dependency order (front end, block 0, ..., classifier) with the rails it reads replayed from
  * the rawfiles of the partitions before it, and their plots merged into the one plot the comparator reads.
  * Partitions that do not read each other (the cells of a block, split by cell) run at once, up to `workers` ngspice
- * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
+ * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`). Where they run is a
+ * `PartitionExecutor`'s business: this machine (`localPool`) or Slurm arrays (jobs/partition-slurm.ts); the merged plot
+ * is scored here either way.
  */
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
