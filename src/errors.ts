@@ -25,6 +25,7 @@ export type ErrorKind =
   | 'batch-locked' // another run holds a batch output folder
   | 'slurm-missing' // no sbatch on this machine
   | 'slurm-submit' // sbatch refused or failed
+  | 'slurm-task' // a Slurm task of a partitioned run left no result (bmru compare --slurm)
   | 'interrupted' // Ctrl-C (SIGINT/SIGTERM) ended the work
   | 'corners-failed'; // every PVT point of a corners analysis failed
 

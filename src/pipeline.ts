@@ -4,7 +4,9 @@
  * run through ngspice in dependency order (front end, block 0, ..., classifier) with the rails it reads replayed from
  * the rawfiles of the partitions before it, and their plots merged into the one plot the comparator reads.
  * Partitions that do not read each other (the cells of a block, split by cell) run at once, up to `workers` ngspice
- * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`).
+ * processes, with the monolithic deck's options but a tighter reltol (`partitionReltol`). Where they run is a
+ * `PartitionExecutor`'s business: this machine (`localPool`) or Slurm arrays (jobs/partition-slurm.ts); the merged plot
+ * is scored here either way.
  */
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
@@ -28,13 +30,14 @@ import {
   partitionWaves,
   type Handoff,
   type PartitionBy,
+  type PartitionPlan,
   type Pwl,
   type ReplicaDrive,
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
 import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots } from './spice/merge.js';
-import { runNgspice, type RunOptions, type RunResult } from './spice/runner.js';
+import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';
@@ -82,6 +85,11 @@ export interface CosimOptions extends GenerateOptions {
   readonly outputsPerPartition?: number;
   /** With `partitioned`: 2 runs every partition again with the replicas' drains following (`PartitionPasses`). */
   readonly partitionPasses?: PartitionPasses;
+  /**
+   * With `partitioned`: where the partitions run. Default: `localPool(workers)`, this machine. Whatever runs them,
+   * the merged plot is scored by the same code.
+   */
+  readonly partitionExecutor?: PartitionExecutor;
 }
 
 /** ngspice processes a partitioned run starts at once unless told (the cells of a block run side by side). */
@@ -95,6 +103,8 @@ export type Simulation =
       readonly partitions: readonly PartitionRunInfo[];
       /** 1, or 2 when every partition ran again with drain-following replicas (`PartitionPasses`). */
       readonly passes?: PartitionPasses;
+      /** Where the partitions ran (`PartitionExecutor.label`): `local pool (2 workers)`, `Slurm (...)`. */
+      readonly executor?: string;
     };
 
 /** "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were), as reports say it. */
@@ -138,15 +148,15 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   let simulation: Simulation = { mode: 'monolithic' };
   let run: RunResult;
   if (opts.partitioned) {
-    checkPartitionable(opts);
-    const parted = await runPartitioned(generated.built, net, opts, generated.tStopS, opts.run, handoffWaveforms, {
-      by: opts.partitionBy,
-      workers: opts.workers,
-      outputsPerPartition: opts.outputsPerPartition,
-      passes: opts.partitionPasses,
-    });
+    const executor = opts.partitionExecutor ?? localPool(checkedWorkers(opts.workers));
+    const parted = await executor.run(cosimPartitionContext(generated, net, opts));
     run = parted.run;
-    simulation = { mode: 'partitioned', partitions: parted.partitions, passes: opts.partitionPasses ?? 1 };
+    simulation = {
+      mode: 'partitioned',
+      partitions: parted.partitions,
+      passes: opts.partitionPasses ?? 1,
+      executor: executor.label,
+    };
   } else
     run = opts.fromRaw
       ? storedRun(opts.fromRaw, generated.tStopS)
@@ -194,6 +204,20 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
     references,
     mappingStateAgreement,
   };
+}
+
+/**
+ * What a partitioned `cosimulate` splits and runs, from its options: the Slurm tasks and the merge build the same.
+ *
+ * @throws InputError for an option a partitioned run does not support, or a bad schedule
+ */
+export function cosimPartitionContext(generated: GeneratedNetlist, net: Network, opts: CosimOptions): PartitionContext {
+  checkPartitionable(opts);
+  return partitionSetup(generated.built, net, opts, generated.tStopS, opts.run, handoffWaveforms, {
+    by: opts.partitionBy,
+    outputsPerPartition: opts.outputsPerPartition,
+    passes: opts.partitionPasses,
+  });
 }
 
 /**
@@ -401,12 +425,222 @@ export function handoffWaveforms(
   return out;
 }
 
+/** What every partition's deck of one partitioned run is built from; `partitionSetup` checks it. */
+export interface PartitionContext {
+  /** The network's circuit as `buildCircuit` placed it. */
+  readonly built: BuiltCircuit;
+  readonly net: Network;
+  readonly opts: GenerateOptions;
+  readonly tStopS: number;
+  /** Runner settings the monolithic run would get (timeout per partition, work directories...). */
+  readonly run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'>;
+  /** Makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it). */
+  readonly handoff: HandoffSource;
+  readonly plan: PartitionPlan;
+  /** Hand-off thinning tolerance (V): `CELL_HANDOFF_TOLERANCE_V` per cell, else `HANDOFF_TOLERANCE_V`. */
+  readonly tolV: number;
+  readonly passes: PartitionPasses;
+}
+
+/** How finely and how often a partitioned run cuts and runs (`runPartitioned`'s `schedule`). */
+export interface PartitionSchedule {
+  readonly by?: PartitionBy;
+  readonly workers?: number;
+  readonly outputsPerPartition?: number;
+  /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
+  readonly passes?: PartitionPasses;
+}
+
 /**
- * Run `built` (the network's circuit as `buildCircuit` placed it) partition by partition up to `tStopS`.
- * `run` carries the runner settings the monolithic run would get (timeout per partition, work directories...);
- * `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it).
- * `schedule.by` cuts per block (default) or each block also per cell; the partitions run wave by wave
- * (`partitionWaves`), each wave's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
+ * The checked plan and settings of a partitioned run of `built`.
+ *
+ * @throws InputError for outputsPerPartition not an integer >= 1 or passes not 1 or 2
+ */
+export function partitionSetup(
+  built: BuiltCircuit,
+  net: Network,
+  opts: GenerateOptions,
+  tStopS: number,
+  run: PartitionContext['run'] = {},
+  handoff: HandoffSource = handoffWaveforms,
+  schedule: PartitionSchedule = {},
+): PartitionContext {
+  const by = schedule.by ?? 'block';
+  const per = schedule.outputsPerPartition ?? 1;
+  if (!Number.isInteger(per) || per < 1)
+    throw new InputError(`expected outputsPerPartition to be an integer >= 1, got ${per}`, {
+      field: 'outputsPerPartition',
+    });
+  const passes = schedule.passes ?? 1;
+  if (passes !== 1 && passes !== 2)
+    throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
+  const plan = partitionCircuit(built, { by, outputsPerPartition: per });
+  const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
+  return { built, net, opts, tStopS, run, handoff, plan, tolV, passes };
+}
+
+/** Partitions that can run at once, in one pass: a wave of `partitionWaves` (a Slurm array each). */
+export interface PartitionStage {
+  /** 1, or 2 for the second pass's waves. */
+  readonly pass: number;
+  /** Indices into `plan.partitions`. */
+  readonly partitions: readonly number[];
+  /** `block 0 shared`, or `block 0 cell 0 .. block 0 cell 3` for several; `pass 2: ` before it in a second pass. */
+  readonly label: string;
+}
+
+/** The stages of a run in the order they must run: every pass's waves, pass by pass. */
+export function partitionStages(ctx: Pick<PartitionContext, 'plan' | 'passes'>): PartitionStage[] {
+  const waves = partitionWaves(ctx.plan);
+  const stages: PartitionStage[] = [];
+  for (let pass = 1; pass <= ctx.passes; pass++)
+    for (const wave of waves) {
+      const labels = wave.map((i) => ctx.plan.partitions[i].label);
+      const what = labels.length === 1 ? labels[0] : `${labels[0]} .. ${labels[labels.length - 1]}`;
+      stages.push({ pass, partitions: wave, label: `${pass > 1 ? `pass ${pass}: ` : ''}${what}` });
+    }
+  return stages;
+}
+
+/** The plot of partition `index` in pass `pass`, which has run before the partition asking (in memory or stored). */
+export type PlotSource = (pass: number, index: number) => Promise<RawPlot>;
+
+/** One partition's run in one pass. */
+export interface PartitionPassRun {
+  readonly result: RunResult;
+  /** This pass's figures only (`combinePasses` adds the passes up). */
+  readonly info: PartitionRunInfo;
+}
+
+/** The partitions (with their pass) whose plots partition `index` reads in pass `pass`: its hand-offs' and, in a second pass, its replicas' copies'. */
+export function partitionInputs(
+  ctx: Pick<PartitionContext, 'plan'>,
+  pass: number,
+  index: number,
+): { readonly pass: number; readonly index: number }[] {
+  const p = ctx.plan.partitions[index];
+  const drains = pass > 1 ? [...new Set(p.replicaDrains.map((d) => d.from))].map((i) => ({ pass: 1, index: i })) : [];
+  return [...p.after.map((i) => ({ pass, index: i })), ...drains];
+}
+
+/**
+ * Build partition `index`'s deck for pass `pass` from the plots of the partitions it reads (`plotOf`) and run it
+ * through ngspice. `onProgress` hears its progress (its own fraction; 1 when done).
+ *
+ * @throws whatever `runNgspice` throws (its deck kept as for any run)
+ */
+export async function runPartition(
+  ctx: PartitionContext,
+  pass: number,
+  index: number,
+  plotOf: PlotSource,
+  onProgress?: (p: RunProgress) => void,
+): Promise<PartitionPassRun> {
+  const { built, net, opts, tStopS, run, plan, tolV } = ctx;
+  const n = plan.partitions.length;
+  const p = plan.partitions[index];
+  const plots: RawPlot[] = [];
+  for (const i of p.after) plots[i] = await plotOf(pass, i);
+  const first: RawPlot[] = [];
+  if (pass > 1) for (const d of p.replicaDrains) first[d.from] ??= await plotOf(1, d.from);
+  const pwls = ctx.handoff(p.handoffs, plots, tolV);
+  const globalV = (node: string): number =>
+    node === '0' ? 0 : node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : opts.process.vddV;
+  const drive: ReplicaDrive | undefined =
+    pass > 1
+      ? { tolV, globalV, waveform: (d) => copyDrainWaveform(first[d.from], d.node, tolV, globalV, tStopS) }
+      : undefined;
+  const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
+  const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
+  // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
+  const saves = ctx.passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
+  const deck = networkDeck(
+    { transistors: p.transistors, flatCells: built.flatCells, initialConditions: p.initialConditions, saves },
+    elements,
+    {
+      ...opts,
+      spiceOptions: {
+        ...opts.spiceOptions,
+        reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
+      },
+      title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
+    },
+    net,
+    tStopS,
+  );
+  const r = await runNgspice({
+    ...run,
+    onProgress,
+    name: `${run.name ?? 'run'}-part${p.index}`,
+    netlist: writeDeck(deck, opts.process),
+    extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
+    expectTStopS: tStopS,
+    expectVectors: saves,
+  });
+  const points = transientPlot(r.plots).numPoints;
+  onProgress?.({ timeS: tStopS, fraction: 1, points });
+  return {
+    result: r,
+    info: {
+      index: p.index,
+      label: p.label,
+      transistors: p.transistors,
+      replicas: p.replicas.length,
+      handoffs: p.handoffs.length,
+      handoffPoints,
+      durationMs: r.durationMs,
+      cpuS: analysisCpuSeconds(r.stdoutTail),
+      points,
+      ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
+    },
+  };
+}
+
+/** One partition's figures over its passes (in order): time and CPU summed, the last pass's points and work directory. */
+export function combinePasses(passes: readonly PartitionRunInfo[]): PartitionRunInfo {
+  const last = passes[passes.length - 1];
+  return passes.reduce((a, b) => ({
+    ...b,
+    durationMs: a.durationMs + b.durationMs,
+    cpuS: bothPasses(a.cpuS, b.cpuS),
+    points: last.points,
+  }));
+}
+
+/**
+ * The merged run of every partition's last pass (`last[i]` for partition i): one transient plot of their vectors on
+ * the union of their time grids, supplies summed. `durationMs`: the run's wall time.
+ */
+export function mergePartitionRuns(
+  last: readonly RunResult[],
+  infos: readonly PartitionRunInfo[],
+  durationMs: number,
+): PartitionedRun {
+  const merged = mergeTransientPlots(
+    last.map((r) => transientPlot(r.plots)),
+    DOMAINS.map((d) => currentProbe(SUPPLY[d])),
+  );
+  const end = last[last.length - 1];
+  return {
+    run: {
+      plots: [merged],
+      exitCode: Math.max(...last.map((r) => r.exitCode)),
+      durationMs,
+      ngspiceVersion: end.ngspiceVersion,
+      messages: last.flatMap((r) => r.messages),
+      stdoutTail: end.stdoutTail,
+      stderrTail: end.stderrTail,
+    },
+    partitions: infos,
+  };
+}
+
+/**
+ * Run `built` (the network's circuit as `buildCircuit` placed it) partition by partition up to `tStopS`, on this
+ * machine. `run` carries the runner settings the monolithic run would get (timeout per partition, work
+ * directories...); `handoff` makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can
+ * break it). `schedule.by` cuts per block (default) or each block also per cell; the partitions run stage by stage
+ * (`partitionStages`), each stage's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
  * 2, all of them run again with the replicas' drains following the first pass's copies' drains (each partition's
  * CPU seconds and wall time then cover both passes).
  *
@@ -420,125 +654,71 @@ export async function runPartitioned(
   tStopS: number,
   run: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'> = {},
   handoff: HandoffSource = handoffWaveforms,
-  schedule: {
-    readonly by?: PartitionBy;
-    readonly workers?: number;
-    readonly outputsPerPartition?: number;
-    /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
-    readonly passes?: PartitionPasses;
-  } = {},
+  schedule: PartitionSchedule = {},
 ): Promise<PartitionedRun> {
-  const workers = schedule.workers ?? DEFAULT_PARTITION_WORKERS;
-  if (!Number.isInteger(workers) || workers < 1)
-    throw new InputError(`expected workers to be an integer >= 1, got ${workers}`, { field: 'workers' });
-  const by = schedule.by ?? 'block';
-  const per = schedule.outputsPerPartition ?? 1;
-  if (!Number.isInteger(per) || per < 1)
-    throw new InputError(`expected outputsPerPartition to be an integer >= 1, got ${per}`, {
-      field: 'outputsPerPartition',
-    });
-  const passes = schedule.passes ?? 1;
-  if (passes !== 1 && passes !== 2)
-    throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
-  const plan = partitionCircuit(built, { by, outputsPerPartition: per });
-  const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
-  const n = plan.partitions.length;
-  const plots: RawPlot[] = new Array<RawPlot>(n);
-  const results: RunResult[] = new Array<RunResult>(n);
-  const infos: PartitionRunInfo[] = new Array<PartitionRunInfo>(n);
-  // One progress across the partitions: the mean of their fractions.
-  const fractions = new Float64Array(n);
-  const onProgress = run.onProgress;
-  const started = performance.now();
-  // The first pass's plots, during the second pass.
-  let first: RawPlot[] | undefined;
-  const globalV = (node: string): number =>
-    node === '0' ? 0 : node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : opts.process.vddV;
-  const runOne = async (index: number): Promise<void> => {
-    const p = plan.partitions[index];
-    const pwls = handoff(p.handoffs, plots, tolV);
-    const drive: ReplicaDrive | undefined = first && {
-      tolV,
-      globalV,
-      waveform: (d) => copyDrainWaveform(first![d.from], d.node, tolV, globalV, tStopS),
-    };
-    const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
-    const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
-    // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
-    const saves = passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
-    const deck = networkDeck(
-      {
-        transistors: p.transistors,
-        flatCells: built.flatCells,
-        initialConditions: p.initialConditions,
-        saves,
-      },
-      elements,
-      {
-        ...opts,
-        spiceOptions: {
-          ...opts.spiceOptions,
-          reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
-        },
-        title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
-      },
-      net,
-      tStopS,
-    );
-    const r = await runNgspice({
-      ...run,
-      onProgress:
-        onProgress &&
-        ((x) => {
-          fractions[index] = x.fraction ?? 0;
-          onProgress({ ...x, fraction: fractions.reduce((s, f) => s + f, 0) / n });
-        }),
-      name: `${run.name ?? 'run'}-part${p.index}`,
-      netlist: writeDeck(deck, opts.process),
-      extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
-      expectTStopS: tStopS,
-      expectVectors: saves,
-    });
-    fractions[index] = 1;
-    const plot = transientPlot(r.plots);
-    plots[index] = plot;
-    results[index] = r;
-    const before = first === undefined ? undefined : (infos[index] as PartitionRunInfo | undefined);
-    infos[index] = {
-      index: p.index,
-      label: p.label,
-      transistors: p.transistors,
-      replicas: p.replicas.length,
-      handoffs: p.handoffs.length,
-      handoffPoints,
-      durationMs: r.durationMs + (before?.durationMs ?? 0),
-      cpuS:
-        before === undefined
-          ? analysisCpuSeconds(r.stdoutTail)
-          : bothPasses(before.cpuS, analysisCpuSeconds(r.stdoutTail)),
-      points: plot.numPoints,
-      ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
-    };
-  };
-  for (let pass = 1; pass <= passes; pass++) {
-    if (pass > 1) first = [...plots];
-    for (const wave of partitionWaves(plan)) await runMany(wave, runOne, { concurrency: workers });
-  }
-  const merged = mergeTransientPlots(
-    plots,
-    DOMAINS.map((d) => currentProbe(SUPPLY[d])),
+  return localPool(checkedWorkers(schedule.workers)).run(
+    partitionSetup(built, net, opts, tStopS, run, handoff, schedule),
   );
-  const last = results[results.length - 1];
+}
+
+/**
+ * The local pool's ngspice processes: `workers`, or `DEFAULT_PARTITION_WORKERS`.
+ *
+ * @throws InputError for workers not an integer >= 1
+ */
+function checkedWorkers(workers: number | undefined): number {
+  const w = workers ?? DEFAULT_PARTITION_WORKERS;
+  if (!Number.isInteger(w) || w < 1)
+    throw new InputError(`expected workers to be an integer >= 1, got ${w}`, { field: 'workers' });
+  return w;
+}
+
+/** Runs a partitioned simulation's partitions somewhere and returns them merged, as the comparison reads them. */
+export interface PartitionExecutor {
+  /** Where, as reports say it: `local pool (2 workers)`, `Slurm (11 job arrays)`. */
+  readonly label: string;
+  run(ctx: PartitionContext): Promise<PartitionedRun>;
+}
+
+/** This machine: each stage's partitions on up to `workers` ngspice processes at once, plots kept in memory. */
+export function localPool(workers: number = DEFAULT_PARTITION_WORKERS): PartitionExecutor {
   return {
-    run: {
-      plots: [merged],
-      exitCode: Math.max(...results.map((r) => r.exitCode)),
-      durationMs: performance.now() - started,
-      ngspiceVersion: last.ngspiceVersion,
-      messages: results.flatMap((r) => r.messages),
-      stdoutTail: last.stdoutTail,
-      stderrTail: last.stderrTail,
+    label: `local pool (${workers} worker${workers === 1 ? '' : 's'})`,
+    run: async (ctx) => {
+      const n = ctx.plan.partitions.length;
+      const byPass: PartitionPassRun[][] = [];
+      // One progress across the partitions: the mean of their fractions.
+      const fractions = new Float64Array(n);
+      const onProgress = ctx.run.onProgress;
+      const started = performance.now();
+      const plotOf: PlotSource = (pass, i) => Promise.resolve(transientPlot(byPass[pass - 1][i].result.plots));
+      for (const stage of partitionStages(ctx)) {
+        const runs = (byPass[stage.pass - 1] ??= []);
+        await runMany(
+          stage.partitions,
+          async (i) => {
+            runs[i] = await runPartition(
+              ctx,
+              stage.pass,
+              i,
+              plotOf,
+              onProgress &&
+                ((x) => {
+                  fractions[i] = x.fraction ?? 0;
+                  onProgress({ ...x, fraction: fractions.reduce((s, f) => s + f, 0) / n });
+                }),
+            );
+          },
+          { concurrency: workers },
+        );
+      }
+      const last = byPass[byPass.length - 1];
+      const infos = last.map((_, i) => combinePasses(byPass.map((runs) => runs[i].info)));
+      return mergePartitionRuns(
+        last.map((r) => r.result),
+        infos,
+        performance.now() - started,
+      );
     },
-    partitions: infos,
   };
 }

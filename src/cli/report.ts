@@ -130,7 +130,7 @@ export function formatCosim(r: CosimResult, vddV: number, near?: NearTies, liste
   const c = r.comparison;
   const out: string[] = [];
   out.push(
-    `ngspice ${r.run.ngspiceVersion}, ${simulationLabel(r.simulation)}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
+    `ngspice ${r.run.ngspiceVersion}, ${simulationLabel(r.simulation)}${r.simulation.mode === 'partitioned' && r.simulation.executor ? ` on ${r.simulation.executor}` : ''}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
   );
   if (r.simulation.mode === 'partitioned')
     out.push(

@@ -50,6 +50,7 @@ const FAILURE_OF_KIND: Readonly<
   'batch-locked': { class: 'internal', retryable: false },
   'slurm-missing': { class: 'internal', retryable: false },
   'slurm-submit': { class: 'internal', retryable: false },
+  'slurm-task': { class: 'internal', retryable: false },
   interrupted: { class: 'internal', retryable: false },
   'corners-failed': { class: 'internal', retryable: false },
 };

@@ -18,17 +18,9 @@ import { BmruError, InputError } from '../errors.js';
 /** Array tasks when `--tasks` is not given: one per job up to this many (a few dozen jobs per task is fine). */
 export const DEFAULT_MAX_TASKS = 8;
 
-/** What the script needs; every path absolute, since the task starts on another machine in another folder. */
-export interface SbatchOptions {
-  /** The plan file. */
-  readonly planFile: string;
-  /** The batch's output folder; must be on a filesystem every node sees. */
-  readonly outDir: string;
-  /** `--job-name`, e.g. `bmru-<plan name>`. */
-  readonly jobName: string;
-  /** Array tasks n (`--array=0-(n-1)`, `--slice i/n`). */
-  readonly tasks: number;
-  /** CPUs per task; also the task's ngspice workers (`-j`), one single-threaded ngspice per CPU. */
+/** Slurm settings of every array script (`bmru batch submit`, `bmru compare --slurm`); every path absolute. */
+export interface SlurmSettings {
+  /** CPUs per task. */
   readonly cpusPerTask: number;
   /** Wall-time limit per task in a Slurm time format (`90`, `2:00:00`, `1-12`); none: the partition's default. */
   readonly time?: string;
@@ -36,11 +28,39 @@ export interface SbatchOptions {
   readonly account?: string;
   /** More sbatch options, one per `#SBATCH` line (`--mem-per-cpu=2G`, `--qos=short`). */
   readonly sbatchArgs?: readonly string[];
-  /** Shell lines run before the batch in each task (`module load nodejs ngspice`). */
+  /** Shell lines run before the work in each task (`module load nodejs ngspice`). */
   readonly setup?: readonly string[];
   /** The toolkit's folder (the task runs there) and its `bin/bmru.js`. */
   readonly projectRoot: string;
   readonly bin: string;
+}
+
+/** One job array: its name, size, where its logs go, and what each task runs. */
+export interface ArrayScriptOptions extends SlurmSettings {
+  /** `--job-name`, e.g. `bmru-<plan name>`. */
+  readonly jobName: string;
+  /** Array tasks n (`--array=0-(n-1)`). */
+  readonly tasks: number;
+  /** The folder of the task logs `<jobid>_<task>.out`; on a filesystem every node sees. */
+  readonly logDir: string;
+  /** `# ` lines after the shebang: what the script is and how to submit it again. */
+  readonly comments: readonly string[];
+  /** Shell lines after `cd <projectRoot>`, the last one `exec node <bin> ...`; `$SLURM_ARRAY_TASK_ID` is the task. */
+  readonly body: readonly string[];
+  /** The option that set `logDir`, for the error when its path cannot name a log. */
+  readonly logDirFlag?: string;
+}
+
+/** What the batch script needs; every path absolute, since the task starts on another machine in another folder. */
+export interface SbatchOptions extends SlurmSettings {
+  /** The plan file. */
+  readonly planFile: string;
+  /** The batch's output folder; must be on a filesystem every node sees. */
+  readonly outDir: string;
+  /** `--job-name`, e.g. `bmru-<plan name>`. */
+  readonly jobName: string;
+  /** Array tasks n (`--array=0-(n-1)`, `--slice i/n`); each task's ngspice workers (`-j`) are its CPUs. */
+  readonly tasks: number;
   /** PDK folder passed on as `--kit`. */
   readonly kit?: string;
   /** The verdict's reference, passed on as `--reference` (absent: the plan's). */
@@ -76,6 +96,45 @@ const SLURM_NAME = /^[A-Za-z0-9_.,+-]+$/;
  * @throws InputError for an option sbatch would misread (a bad time, a name with spaces, a path with `%` or `"`)
  */
 export function sbatchScript(o: SbatchOptions): string {
+  const run = [
+    'exec node',
+    sh(o.bin),
+    'batch run',
+    sh(o.planFile),
+    '--out',
+    sh(o.outDir),
+    ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
+    ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]),
+    ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
+    ...(o.unitCurrentA === undefined ? [] : ['--unit-current', String(o.unitCurrentA)]),
+    `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`,
+    `-j ${o.cpusPerTask}`,
+    '-q',
+  ].join(' ');
+  return arrayScript({
+    ...o,
+    logDir: slurmDir(o.outDir),
+    logDirFlag: '--out',
+    comments: [
+      `Written by \`bmru batch submit --slurm\`: plan ${o.planFile} as ${o.tasks} array tasks of ${o.cpusPerTask} CPU(s).`,
+      `Task i runs the plan's jobs with index % ${o.tasks} == i and publishes each result in ${join(o.outDir, 'results')}/<id>.json.`,
+      `Submitting this file again (sbatch ${sbatchScriptPath(o.outDir)}) runs only the jobs without a result.`,
+      `When every task has ended: bmru batch report ${o.outDir}`,
+    ],
+    body: [
+      '# exec: a time limit or scancel signals node itself, which stops its ngspice processes and keeps finished jobs.',
+      run,
+    ],
+  });
+}
+
+/**
+ * A job array's script: `#SBATCH` lines from the settings, a header line per run of a task in its log, the
+ * setup lines, `cd` to the toolkit, then the body.
+ *
+ * @throws InputError for an option sbatch would misread (a bad time, a name with spaces, a path with `%` or `"`)
+ */
+export function arrayScript(o: ArrayScriptOptions): string {
   check(Number.isInteger(o.tasks) && o.tasks >= 1, '--tasks', `must be an integer >= 1, got ${o.tasks}`);
   check(
     Number.isInteger(o.cpusPerTask) && o.cpusPerTask >= 1,
@@ -107,12 +166,12 @@ export function sbatchScript(o: SbatchOptions): string {
   for (const s of o.setup ?? []) check(!/[\n\r]/.test(s), '--setup', 'expected one shell line per --setup');
   // sbatch reads #SBATCH values with double quotes but expands % patterns in file names: keep both out.
   check(
-    !/["%\n\r\\]/.test(o.outDir),
-    '--out',
-    `the output folder names the Slurm log files and cannot contain " % \\ or a newline: ${o.outDir}`,
+    !/["%\n\r\\]/.test(o.logDir),
+    o.logDirFlag ?? '--out',
+    `the output folder names the Slurm log files and cannot contain " % \\ or a newline: ${o.logDir}`,
   );
 
-  const log = join(slurmDir(o.outDir), '%A_%a.out'); // %A: the array's job id, %a: the task index
+  const log = join(o.logDir, '%A_%a.out'); // %A: the array's job id, %a: the task index
   const directives = [
     `--job-name=${o.jobName}`,
     `--array=0-${o.tasks - 1}`,
@@ -127,35 +186,16 @@ export function sbatchScript(o: SbatchOptions): string {
     '--open-mode=append',
     ...(o.sbatchArgs ?? []),
   ];
-  const run = [
-    'exec node',
-    sh(o.bin),
-    'batch run',
-    sh(o.planFile),
-    '--out',
-    sh(o.outDir),
-    ...(o.kit === undefined ? [] : ['--kit', sh(o.kit)]),
-    ...(o.reference === undefined ? [] : ['--reference', sh(o.reference)]),
-    ...(o.hwawareModel === undefined ? [] : ['--hwaware-model', sh(o.hwawareModel)]),
-    ...(o.unitCurrentA === undefined ? [] : ['--unit-current', String(o.unitCurrentA)]),
-    `--slice "$SLURM_ARRAY_TASK_ID/${o.tasks}"`,
-    `-j ${o.cpusPerTask}`,
-    '-q',
-  ].join(' ');
   return [
     '#!/bin/bash',
-    `# Written by \`bmru batch submit --slurm\`: plan ${o.planFile} as ${o.tasks} array tasks of ${o.cpusPerTask} CPU(s).`,
-    `# Task i runs the plan's jobs with index % ${o.tasks} == i and publishes each result in ${join(o.outDir, 'results')}/<id>.json.`,
-    `# Submitting this file again (sbatch ${sbatchScriptPath(o.outDir)}) runs only the jobs without a result.`,
-    `# When every task has ended: bmru batch report ${o.outDir}`,
+    ...o.comments.map((c) => `# ${c}`),
     ...directives.map((d) => `#SBATCH ${d}`),
     'set -e',
     // A header per run of the task (on stderr, which shares the log): the appended log shows where a requeued run starts.
     'echo "== bmru: array task ${SLURM_ARRAY_TASK_ID:-?}, restart ${SLURM_RESTART_COUNT:-0}, on ${HOSTNAME:-?} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2',
     ...(o.setup ?? []),
     `cd ${sh(o.projectRoot)}`,
-    '# exec: a time limit or scancel signals node itself, which stops its ngspice processes and keeps finished jobs.',
-    run,
+    ...o.body,
     '',
   ].join('\n');
 }
@@ -165,7 +205,7 @@ function check(ok: boolean, field: string, rule: string): void {
 }
 
 /** A word for bash: single-quoted, so spaces and `$` in paths stay as they are. */
-function sh(word: string): string {
+export function sh(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -184,6 +224,17 @@ export interface SubmitOptions {
   readonly onSubmitted?: (jobId: string) => void;
   /** The sbatch binary. Default: `sbatch` on the PATH. */
   readonly sbatch?: string;
+  /** More sbatch options before the script, e.g. `dependencyArgs(jobId)`. */
+  readonly args?: readonly string[];
+}
+
+/**
+ * sbatch options that hold a job until job `jobId` (every task of an array) has ended with exit code 0, and cancel
+ * it if that job fails: without the cancel, a failed stage would leave the next pending forever (reason
+ * DependencyNeverSatisfied) and `sbatch --wait` on the last one would never return.
+ */
+export function dependencyArgs(jobId: string): string[] {
+  return [`--dependency=afterok:${jobId}`, '--kill-on-invalid-dep=yes'];
 }
 
 /**
@@ -194,7 +245,7 @@ export interface SubmitOptions {
  */
 export function submitSbatch(script: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
   const bin = opts.sbatch ?? 'sbatch';
-  const args = ['--parsable', ...(opts.wait ? ['--wait'] : []), script];
+  const args = ['--parsable', ...(opts.wait ? ['--wait'] : []), ...(opts.args ?? []), script];
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

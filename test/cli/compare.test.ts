@@ -258,10 +258,13 @@ describe('bmru compare --partitioned', () => {
     const clip = await cli.write('clip3p.csv', exampleClip(3));
     const r = await cli.run(['compare', '-i', clip, '-o', 'parted', '--partitioned', '--timeout', '120']);
     expect([0, 1], r.stderr).toContain(r.exitCode);
-    expect(r.stdout).toMatch(/^ngspice [\d.]+, partitioned \(4 partitions\): \d+ transistors, 3 frames/m);
+    expect(r.stdout).toMatch(
+      /^ngspice [\d.]+, partitioned \(4 partitions\) on local pool \(2 workers\): \d+ transistors, 3 frames/m,
+    );
     expect(r.stdout).toMatch(/^ {2}front end \d+ tr\. [\d.]+ s, block 0 .*, classifier /m);
     const report = JSON.parse(await readFile(path.join(cli.dir, 'parted', 'report.json'), 'utf8'));
     expect(report.simulation).toBe('partitioned (4 partitions)');
+    expect(report.executor).toBe('local pool (2 workers)');
     expect(report.partitions.map((p: { label: string }) => p.label)).toEqual([
       'front end',
       'block 0',

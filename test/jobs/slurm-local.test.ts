@@ -1,15 +1,16 @@
 /**
- * A 5-job plan as a 3-task array on a real single-node Slurm brought up by scripts/slurm-local.sh. Needs root,
+ * A 5-job plan as a 3-task array, and a partitioned compare as a stage array per wave (against the same compare on
+ * the local pool), on a real single-node Slurm brought up by scripts/slurm-local.sh. Needs root,
  * Debian's slurm-wlm + munge, and ngspice: vitest.config.ts skips this file without them (saying why) and fails
  * the run in CI, where a pass must mean the array ran.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers.js';
-import { cliFixture, type CliFixture } from '../cli/fixture.js';
+import { cliFixture, exampleClip, type CliFixture } from '../cli/fixture.js';
 import { planText } from './slurm-plan.js';
 
 const run = promisify(execFile);
@@ -91,4 +92,74 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to submit: every job has a result');
   });
+
+  it('runs a partitioned compare as a stage array per wave: the same states, candidates and supply as the local run; a rerun resumes, a failed task is named', async () => {
+    const env = { SLURM_CONF: slurmConf! };
+    const clip = await fx.write('clip3.csv', exampleClip(3));
+    const common = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--timeout', '120'];
+    const local = await fx.run([...common, '-o', 'local']);
+    expect([0, 1], local.stderr).toContain(local.exitCode);
+
+    const r = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(local.exitCode);
+    // The example per cell: 10 waves (docs/partition.md) and the merge.
+    expect(r.stderr).toContain('sbatch submissions: 11');
+    expect(r.stdout).toMatch(/^ngspice [\d.]+, partitioned \(22 partitions\) on Slurm \(a job array per stage\): /m);
+
+    const out = path.join(fx.dir, 'onslurm');
+    const read = async (dir: string) => ({
+      report: JSON.parse(await readFile(path.join(fx.dir, dir, 'report.json'), 'utf8')),
+      frames: (await readFile(path.join(fx.dir, dir, 'frames.csv'), 'utf8')).trimEnd().split('\n'),
+    });
+    const a = await read('local');
+    const b = await read('onslurm');
+    expect(a.report.executor).toBe('local pool (2 workers)');
+    expect(b.report.executor).toBe('Slurm (a job array per stage)');
+    // The same decks through the same ngspice: every unit-frame's state and candidate, and the supply, identical.
+    const cols = (rows: string[], name: string) => {
+      const at = rows[0].split(',').indexOf(name);
+      return rows.slice(1).map((row) => row.split(',')[at]);
+    };
+    expect(b.frames).toHaveLength(1 + 3 * 2 * 4);
+    expect(cols(b.frames, 'state_circuit')).toEqual(cols(a.frames, 'state_circuit'));
+    expect(cols(b.frames, 'candidate_circuit')).toEqual(cols(a.frames, 'candidate_circuit'));
+    expect(b.report.supplyMeanA).toEqual(a.report.supplyMeanA);
+
+    // Every stage started after the one before had ended (afterok), its tasks in parallel.
+    const submitted = JSON.parse(await readFile(path.join(out, 'slurm', 'submitted.json'), 'utf8'));
+    const record = async (k: { pass: number; index: number }) =>
+      JSON.parse(await readFile(path.join(out, 'partitions', `p${k.index}.json`), 'utf8'));
+    let endedMs = 0;
+    for (const stage of submitted.stages) {
+      const recs = await Promise.all(stage.tasks.map(record));
+      for (const rec of recs) {
+        expect(Date.parse(rec.startedAt)).toBeGreaterThanOrEqual(endedMs);
+        expect(rec.ranOn.job).toBe(stage.job);
+      }
+      endedMs = Math.max(...recs.map((rec) => Date.parse(rec.endedAt)));
+    }
+    expect(submitted.stages.flatMap((s: { tasks: unknown[] }) => s.tasks)).toHaveLength(22);
+
+    // A rerun resubmits no partition, only the merge.
+    const again = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
+    expect(again.exitCode, again.stderr).toBe(local.exitCode);
+    expect(again.stderr).toContain('0 without a result: 0 stage array(s) and the merge');
+    expect(again.stderr).toContain('sbatch submissions: 1');
+
+    // Block 0's shared part to rerun, but the front end's rawfile gone: its task fails, the merge is cancelled, and
+    // the error names the stage, the task and its log.
+    await rm(path.join(out, 'partitions', 'p1.json'));
+    await rm(path.join(out, 'partitions', 'p0.raw'));
+    const failed = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
+    expect(failed.exitCode).toBe(2);
+    expect(failed.stderr).toContain('1 without a result: 1 stage array(s) and the merge');
+    const job = /^stage 1 \(block 0 shared\): Slurm job (\d+), 1 task\(s\)$/m.exec(failed.stderr)?.[1];
+    expect(job, failed.stderr).toBeDefined();
+    expect(failed.stderr).toMatch(
+      new RegExp(
+        `^error: stage 'block 0 shared' left 1 of 1 partitions without a result in .*: task 0 of Slurm job ${job} \\(partition block 0 shared\\): log ${out}/slurm/${job}_0\\.out, last line: error: partition 0 \\(front end, pass 1\\) has a record but no rawfile`,
+        'm',
+      ),
+    );
+  }, 240_000);
 });

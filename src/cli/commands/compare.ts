@@ -1,13 +1,36 @@
 import { copyFile, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import {
+  cosimPartitionContext,
   cosimulate,
   DEFAULT_PARTITION_WORKERS,
   referenceTable,
   simulationLabel,
+  type CosimOptions,
   type CosimResult,
+  type PartitionContext,
 } from '../../pipeline.js';
+import { BmruError } from '../../errors.js';
+import { generateNetlist } from '../../netlist/generate.js';
+import { makeDir, readTextIfExists } from '../../util/output.js';
+import { PACKAGE_ROOT } from '../../util/paths.js';
+import { dependencyArgs, slurmDir, submitSbatch } from '../../jobs/slurm.js';
+import {
+  missingError,
+  missingPartitions,
+  openPartitionStore,
+  parsePartitionKey,
+  removeStageScripts,
+  runStoredPartition,
+  slurmScripts,
+  storedPartitions,
+  submittedPath,
+  type Submitted,
+} from '../../jobs/partition-slurm.js';
+import { EXIT_ERROR } from '../exit.js';
+import { interruptible } from '../interrupt.js';
 import { nearTies, nearTiesCsvRows, unitFrameKey, type NearTies } from '../../compare/neartie.js';
 import { writeMappingCsv } from '../../netlist/mapping.js';
 import { ensureWritableDir, outputError, writeFileAtomic } from '../../util/output.js';
@@ -100,6 +123,62 @@ export function builder(y: Argv) {
       describe: `with --partitioned: ngspice processes at once (partitions that do not read each other); default ${DEFAULT_PARTITION_WORKERS}`,
     })
     .check((a) => intAtLeast('workers', a.workers, 1))
+    .option('slurm', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "with --partitioned: run the partitions as Slurm job arrays instead of here, one array per stage (front end, each block's cells side by side, ..., classifier), each after the one before, then a merge job that compares and writes the reports into -o (a folder every node sees)",
+    })
+    .option('slurm-partition', { type: 'string', describe: 'with --slurm: the Slurm partition (queue) to run in' })
+    .option('account', { alias: 'A', type: 'string', describe: 'with --slurm: the Slurm account to charge' })
+    .option('time', {
+      type: 'string',
+      describe: 'with --slurm: wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)',
+      defaultDescription: "the partition's default",
+    })
+    .option('sbatch-arg', {
+      type: 'string',
+      array: true,
+      describe: 'with --slurm: one more #SBATCH option, e.g. --sbatch-arg=--mem-per-cpu=2G (repeatable)',
+    })
+    .option('setup', {
+      type: 'string',
+      array: true,
+      describe: 'with --slurm: a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)',
+    })
+    .option('wait', {
+      type: 'boolean',
+      default: false,
+      describe: 'with --slurm: wait for the merge job, then print its summary and exit with its code',
+    })
+    .option('dry-run', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'with --slurm: write the scripts (<out>/slurm/: a script per stage, merge.sbatch, submit.sh), submit nothing',
+    })
+    .option('slurm-part', {
+      type: 'string',
+      hidden: true,
+      describe: 'internal, run by the stage scripts: run partition <pass>:<index> into <out>/partitions/',
+    })
+    .option('slurm-merge', {
+      type: 'boolean',
+      default: false,
+      hidden: true,
+      describe: 'internal, run by merge.sbatch: merge <out>/partitions/ and compare',
+    })
+    .check((a) =>
+      (a.slurm || a['slurm-part'] !== undefined || a['slurm-merge']) && !a.partitioned
+        ? '--slurm needs --partitioned: only a partitioned simulation is split into Slurm tasks (bmru batch submit --slurm runs whole compares as an array)'
+        : true,
+    )
+    .check((a) => {
+      const needSlurm =
+        (['slurm-partition', 'account', 'time', 'sbatch-arg', 'setup'] as const).find((f) => a[f] !== undefined) ??
+        (a.wait ? 'wait' : a['dry-run'] ? 'dry-run' : undefined);
+      return needSlurm !== undefined && !a.slurm ? `--${needSlurm} goes with --slurm` : true;
+    })
     .check((a) =>
       a.partitioned && (a['from-raw'] !== undefined || a['keep-raw'] || a.waveforms !== undefined)
         ? '--partitioned does not go with --from-raw, --keep-raw or --waveforms yet'
@@ -117,6 +196,10 @@ export function builder(y: Argv) {
       'your model on the GF180MCU kit with your tolerances',
     )
     .example('$0 compare --partitioned', 'the same comparison from a partitioned simulation (faster on wide networks)')
+    .example(
+      '$0 compare --partitioned --partition-by cell --slurm -o /scratch/$USER/cmp --wait',
+      'the partitions as Slurm arrays (the cells of a block in parallel), then the same report; --dry-run only writes the scripts',
+    )
     .example('$0 compare --reference trained', 'judge the circuit against the model as trained')
     .example('$0 compare --unit-current 5e-10', 'the same network at I_unit = 0.5 nA: half the currents')
     .example(
@@ -141,7 +224,11 @@ export function builder(y: Argv) {
         "--reference chooses another. The report lists each, and says so when another predicts the circuit better than the verdict's.",
         "Near ties: thresholds whose realised value a candidate of the clip sits within the process's resolution of (3% or 5 pA,",
         'the calibration verify rule), with the unit-frames they decide (near-ties.csv).',
-        'Exit code: 0 pass, 1 fidelity below tolerance, 2 error (bad input, ngspice failure).',
+        'On Slurm (--partitioned --slurm): each stage is a job array, one task (1 CPU) per partition, started when the stage',
+        'before has ended ok (sbatch --dependency=afterok); partitions hand their rails on through <out>/partitions/, and a',
+        'last job merges them and writes the same reports as a local run (report.json says which executor ran it). Submitting',
+        'again reruns only partitions without a result. Logs: <out>/slurm/<job>_<task>.out; docs/slurm.md.',
+        'Exit code: 0 pass, 1 fidelity below tolerance, 2 error (bad input, ngspice failure, a Slurm task that left no result).',
       ].join('\n'),
     );
 }
@@ -159,6 +246,16 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   workers?: number;
   unitCurrent?: number;
   spiceOption?: string[];
+  slurm: boolean;
+  slurmPartition?: string;
+  account?: string;
+  time?: string;
+  sbatchArg?: string[];
+  setup?: string[];
+  wait: boolean;
+  dryRun: boolean;
+  slurmPart?: string;
+  slurmMerge: boolean;
 }
 
 /** The kept rawfile's name in the output folder. */
@@ -184,12 +281,7 @@ export async function handler(a: Args): Promise<void> {
   const extraSaves = waveformVectors(a.waveforms);
   await ensureWritableDir(out); // before ngspice runs, not after
   const fromRaw = a.fromRaw === undefined ? undefined : { plots: await readRawfile(a.fromRaw), file: a.fromRaw };
-  const p = progress(
-    fromRaw
-      ? `reading ${a.fromRaw}`
-      : `ngspice${a.partitioned ? ' (partitioned)' : ''}: ${inputs.frames} frames on ${proc.name}`,
-  );
-  const r: CosimResult = await cosimulate(net, inputs, {
+  const options: CosimOptions = {
     process: proc,
     calibration,
     tolerances,
@@ -207,8 +299,24 @@ export async function handler(a: Args): Promise<void> {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
       keepWorkDir: a.keep || a.keepRaw ? 'always' : 'onFailure',
-      onProgress: transientProgress(p),
     },
+  };
+  if (a.slurmPart !== undefined || a.slurm) {
+    const ctx = cosimPartitionContext(generateNetlist(net, inputs, options), net, options);
+    if (a.slurmPart !== undefined) return slurmTask(ctx, out, a);
+    return slurmSubmit(ctx, out, a);
+  }
+  const p = progress(
+    fromRaw
+      ? `reading ${a.fromRaw}`
+      : a.slurmMerge
+        ? `merging the partitions in ${join(out, 'partitions')}`
+        : `ngspice${a.partitioned ? ' (partitioned)' : ''}: ${inputs.frames} frames on ${proc.name}`,
+  );
+  const r: CosimResult = await cosimulate(net, inputs, {
+    ...options,
+    ...(a.slurmMerge ? { partitionExecutor: storedPartitions(resolve(out)) } : {}),
+    run: { ...options.run, onProgress: transientProgress(p) },
   }).catch((e: unknown) => {
     p.stop();
     throw e;
@@ -290,6 +398,8 @@ async function writeOutputs(
     ngspiceSeconds: r.run.durationMs / 1000,
     /** `monolithic` (one deck, the reference) or `partitioned (N partitions)`, with each partition's cost. */
     simulation: simulationLabel(r.simulation),
+    /** Where the partitions ran: `local pool (N workers)` or `Slurm (...)`. */
+    ...(r.simulation.mode === 'partitioned' ? { executor: r.simulation.executor } : {}),
     ...(r.simulation.mode === 'partitioned' ? { partitions: r.simulation.partitions } : {}),
     transistors: r.generated.transistors,
     verdict: r.verdict,
@@ -351,4 +461,137 @@ async function writeOutputs(
   await writeCsv(join(out, 'frames.csv'), rows);
   await writeFileAtomic(join(out, 'report.html'), html);
   await writeFileAtomic(reportFile, JSON.stringify(report, null, 1) + '\n');
+}
+
+// --- Partitioned runs on Slurm (docs/slurm.md) ---
+
+/**
+ * The compare command line every Slurm task of this run repeats (the partition or `--slurm-merge` follows): the
+ * same model, clip, process and options, every path absolute (a task starts on another node, in the toolkit's
+ * folder).
+ */
+export function slurmTaskArgs(a: Args, out: string): string[] {
+  const shipped = existsSync(resolve(PACKAGE_ROOT, 'models', a.process, 'process.json'));
+  return [
+    ...['-m', resolve(a.model), '-i', resolve(a.inputs), '-p', shipped ? a.process : resolve(a.process)],
+    ...(a.kit === undefined ? [] : ['--kit', resolve(a.kit)]),
+    a.calibrated ? '--calibrated' : '--no-calibrated',
+    ...['--max-transistors', String(a.maxTransistors)],
+    ...(a.clamp ? ['--clamp'] : []),
+    ...['--timeout', String(a.timeout)],
+    ...(a.unitCurrent === undefined ? [] : ['--unit-current', String(a.unitCurrent)]),
+    ...(a.spiceOption ?? []).flatMap((o) => ['--spice-option', o]),
+    ...(a.reference === undefined ? [] : ['--reference', a.reference]),
+    ...(a.hwawareModel === undefined ? [] : ['--hwaware-model', resolve(a.hwawareModel)]),
+    ...(a.tolerances === undefined ? [] : ['-t', resolve(a.tolerances)]),
+    ...['--near-ties', String(a.nearTies)],
+    ...(a.keep ? ['--keep'] : []),
+    '--partitioned',
+    ...['--partition-by', a.partitionBy, '--partition-passes', String(a.partitionPasses)],
+    ...['-o', resolve(out)],
+  ];
+}
+
+/** One Slurm task: its partition into `<out>/partitions/`, unless it is there already. */
+async function slurmTask(ctx: PartitionContext, out: string, a: Args): Promise<void> {
+  const k = parsePartitionKey(a.slurmPart!);
+  const dir = await openPartitionStore(ctx, resolve(out));
+  const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
+  const started = performance.now();
+  // A time limit or scancel sends SIGTERM to node (the script execs it): stop ngspice, which runs in a process group
+  // of its own, rather than leave it running after the task.
+  const did = await interruptible(
+    (signal) => runStoredPartition({ ...ctx, run: { ...ctx.run, signal } }, dir, k, a.keep),
+    (text) => console.error(text),
+  );
+  console.log(
+    did === 'done'
+      ? `${label}: has a result in ${dir} already, nothing to do`
+      : `${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s, rawfile and record in ${dir}`,
+  );
+}
+
+/**
+ * Writes the scripts of a partitioned run on Slurm and submits them in dependency order (a stage array per stage
+ * with partitions left, then the merge); with --wait, prints the merge's summary or names the task that failed.
+ */
+async function slurmSubmit(ctx: PartitionContext, outGiven: string, a: Args): Promise<void> {
+  const out = resolve(outGiven);
+  const dir = await openPartitionStore(ctx, out);
+  const todo = await missingPartitions(ctx, dir);
+  const scripts = slurmScripts(todo, out, slurmTaskArgs(a, out), {
+    jobName: `bmru-${basename(out).replace(/[^A-Za-z0-9_.,+-]/g, '_')}`,
+    cpusPerTask: 1,
+    time: a.time,
+    partition: a.slurmPartition,
+    account: a.account,
+    sbatchArgs: a.sbatchArg,
+    setup: a.setup,
+    projectRoot: PACKAGE_ROOT,
+    bin: join(PACKAGE_ROOT, 'bin', 'bmru.js'),
+  });
+  await makeDir(slurmDir(out));
+  await removeStageScripts(out);
+  for (const f of [...scripts.stages, scripts.merge, scripts.driver])
+    await writeFileAtomic(f.file, f.text, { mode: 0o755 });
+  const left = todo.reduce((s, t) => s + t.missing.length, 0);
+  console.error(
+    `${ctx.plan.partitions.length} partitions${ctx.passes > 1 ? ` x ${ctx.passes} passes` : ''} in ${todo.length} stages, ${left} without a result: ${scripts.stages.length} stage array(s) and the merge; scripts in ${slurmDir(out)}`,
+  );
+  if (a.dryRun) {
+    console.log(`wrote the scripts (not submitted); submit them in order with: bash ${scripts.driver.file}`);
+    return;
+  }
+  const submitted: Submitted = { stages: [] };
+  let prev: string | undefined;
+  for (const st of scripts.stages) {
+    const r = await submitSbatch(st.file, { args: prev === undefined ? [] : dependencyArgs(prev) }).catch(
+      (e: unknown) => {
+        throw new BmruError(`stage ${st.stage} (${st.label}): ${(e as Error).message}`, 'slurm-submit');
+      },
+    );
+    console.error(`stage ${st.stage} (${st.label}): Slurm job ${r.jobId}, ${st.tasks.length} task(s)`);
+    submitted.stages.push({ stage: st.stage, label: st.label, job: r.jobId, tasks: [...st.tasks] });
+    await writeFileAtomic(submittedPath(out), JSON.stringify(submitted, null, 1) + '\n');
+    prev = r.jobId;
+  }
+  const merge = await submitSbatch(scripts.merge.file, {
+    args: prev === undefined ? [] : dependencyArgs(prev),
+    wait: a.wait,
+    onSubmitted: (id) => {
+      console.error(`merge: Slurm job ${id}${a.wait ? '; waiting for it to end' : ''}`);
+      submitted.merge = id;
+    },
+  }).catch((e: unknown) => {
+    throw new BmruError(`the merge job: ${(e as Error).message}`, 'slurm-submit');
+  });
+  await writeFileAtomic(submittedPath(out), JSON.stringify(submitted, null, 1) + '\n');
+  const mergeLog = join(slurmDir(out), `${merge.jobId}_0.out`);
+  console.error(`sbatch submissions: ${scripts.stages.length + 1}`);
+  if (!a.wait) {
+    console.log(
+      [
+        `submitted ${scripts.stages.length} stage array(s) and the merge (Slurm job ${merge.jobId}); logs ${slurmDir(out)}/<job>_<task>.out`,
+        `follow it: squeue -j ${[...submitted.stages.map((s) => s.job), merge.jobId].join(',')}`,
+        `when job ${merge.jobId} has ended: ${join(out, 'report.json')} (its summary: ${mergeLog})`,
+      ].join('\n'),
+    );
+    return;
+  }
+  const failed = await missingError(ctx, out);
+  if (failed) throw failed;
+  const log = await readTextIfExists(mergeLog);
+  if (log === undefined || merge.exitCode === null || merge.exitCode > 1)
+    throw new BmruError(
+      `the merge job ${merge.jobId} ended with ${merge.exitCode === null ? 'no exit code' : `exit ${merge.exitCode}`}: see ${mergeLog}`,
+      'slurm-task',
+    );
+  console.log(
+    log
+      .split('\n')
+      .filter((l) => !l.startsWith('== bmru:') && !l.startsWith('merging the partitions'))
+      .join('\n')
+      .trimEnd(),
+  );
+  process.exitCode = merge.exitCode === 0 ? 0 : merge.exitCode === 1 ? 1 : EXIT_ERROR;
 }
