@@ -9,13 +9,15 @@
 // beta_hi) would cross. A start: a frame where the hardware-aware state differs from the trained one and did not
 // the frame before, counted at holding frames (and how many of those cross) and at switching frames.
 import {
-  cellThresholds,
+  allocTape,
   clipInputs,
+  forwardClip,
   hardwareAwareNetwork,
   loadModel,
+  networkThresholds,
+  pathBound,
   readFeatureFile,
   runHardwareAware,
-  runNetwork,
   selectClips,
 } from '../dist/index.js';
 import { loadProcessAndCalibration } from '../dist/cli/common.js';
@@ -37,31 +39,18 @@ const set = await readFeatureFile(opt('features', 'data/kws-synth/features.safet
 const clipsArg = opt('clips', 'all');
 const clips = selectClips(set, 'test', clipsArg === 'all' ? 'all' : Number(clipsArg));
 const hw = hardwareAwareNetwork(net, proc, calibration);
-const { cells: S, width: H, inputs: F } = net;
-const th = net.blocks.map((b) => cellThresholds(b.cell));
+const S = net.cells;
+const th = networkThresholds(net);
+const tape = allocTape(net, set.frames);
 const n = { hold: 0, crossing: 0, holdStarts: 0, crossingStarts: 0, switchStarts: 0 };
-
-/** Block inputs max(h, 0) per frame: the pre-projection for block 0, the previous block's output after it. */
-function blockInputs(trace, x, k) {
-  if (k > 0) return trace.blockOutputs[k - 1].map((v) => Math.max(v, 0));
-  const out = new Float64Array(x.frames * H);
-  for (let t = 0; t < x.frames; t++)
-    for (let i = 0; i < H; i++) {
-      let acc = net.pre.bias[i];
-      for (let f = 0; f < F; f++) acc += net.pre.weight.data[i * F + f] * x.data[t * F + f];
-      out[t * H + i] = Math.max(acc, 0);
-    }
-  return out;
-}
 
 for (const c of clips) {
   const x = clipInputs(set, c.index);
-  const trained = runNetwork(net, x);
+  // The training forward pass: the trained states (runNetwork's, bit for bit) and each block's inputs max(h, 0).
+  forwardClip(net, th, x.data, 0, tape, { surrogateWidth: 1 });
   const aware = runHardwareAware(hw, x);
   net.blocks.forEach((block, k) => {
-    const xPos = blockInputs(trained, x, k);
-    const W = block.cand.weight.data;
-    const [s, a] = [trained.states[k], aware.states[k]];
+    const [s, a] = [tape.s[k], aware.states[k]];
     for (let t = 1; t < x.frames; t++)
       for (let j = 0; j < S; j++) {
         const i = t * S + j;
@@ -71,12 +60,7 @@ for (const c of clips) {
           continue;
         }
         const on = s[i] === 1;
-        let bound = block.cand.bias[j];
-        for (let q = 0; q < H; q++) {
-          const [before, now] = [xPos[(t - 1) * H + q], xPos[t * H + q]];
-          const w = W[j * H + q];
-          bound += w * (w > 0 === on ? Math.min(before, now) : Math.max(before, now));
-        }
+        const bound = pathBound(block.cand, tape.xPos[k], t, j, on);
         const crossing = on ? bound < th[k].betaLo[j] : bound >= th[k].betaHi[j];
         n.hold++;
         n.crossing += crossing;

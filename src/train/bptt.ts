@@ -277,7 +277,14 @@ function marginGrad(c: number, beta: number, opts: GradOptions, scale: number): 
  * stay above); otherwise the upper bound (what an OFF cell must stay below). Returns the bound and, when `pick`
  * is given, writes there the frame (t - 1 or t) whose value of x_i the bound takes.
  */
-function pathBound(layer: Linear, xPos: Float64Array, t: number, j: number, low: boolean, pick?: Uint8Array): number {
+export function pathBound(
+  layer: Linear,
+  xPos: Float64Array,
+  t: number,
+  j: number,
+  low: boolean,
+  pick?: Uint8Array,
+): number {
   const { cols: H, data } = layer.weight;
   let bound = layer.bias[j];
   for (let i = 0; i < H; i++) {
