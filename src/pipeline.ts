@@ -318,7 +318,11 @@ export interface PartitionRunInfo {
   readonly handoffPoints: number;
   /** Wall time of its ngspice run (ms). */
   readonly durationMs: number;
-  /** ngspice's own CPU time for the analysis (s; `acct`'s "Total analysis time"), when it printed one. */
+  /**
+   * ngspice's own "Total analysis time" (s), when it printed one. Despite the field's name this is wall-clock time:
+   * ngspice 39 measures it as elapsed (3.14 s reported for a run that took 1.60 s user + sys at load 7), so it grows
+   * with the machine's load and with partitions run side by side; CPU time needs rusage (jobs/partition-slurm.ts).
+   */
   readonly cpuS?: number;
   /** Time points ngspice wrote. */
   readonly points: number;
@@ -332,7 +336,7 @@ export interface PartitionedRun {
   readonly partitions: readonly PartitionRunInfo[];
 }
 
-/** The CPU seconds ngspice's `acct` statistics give for the analysis ("Total analysis time (seconds) = 1.23"). */
+/** The seconds ngspice's `acct` statistics give for the analysis ("Total analysis time (seconds) = 1.23"): elapsed, not CPU. */
 export function analysisCpuSeconds(stdout: string): number | undefined {
   const m = /Total analysis time \(seconds\)\s*=\s*([0-9.eE+-]+)/.exec(stdout);
   const v = m ? Number(m[1]) : NaN;
