@@ -1,7 +1,8 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimPath } from '../../src/util/lockfile.js';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { BmruError, InputError, OutputError } from '../../src/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   JOBS_SCHEMA,
   acquireLock,
   byFinish,
+  ensureOutDirs,
   csvRow,
   listResultIds,
   openStreams,
@@ -157,6 +159,21 @@ describe('run.lock', () => {
     )();
   });
 
+  it("says when a takeover of a dead run's lock never finished, and what to delete", async () => {
+    const deadPid = 2 ** 22 + 1; // above the kernel's pid_max: cannot be alive
+    await writeFile(
+      paths.lock,
+      JSON.stringify({ pid: deadPid, host: os.hostname(), startedAt: 'then', token: 'dead' }),
+    );
+    await writeFile(claimPath(paths.lock, 'dead'), 'a takeover that died half-way');
+    const e = await acquireLock(paths).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(BmruError);
+    expect((e as BmruError).kind).toBe('batch-locked');
+    expect((e as Error).message).toBe(
+      `${paths.lock} was left by pid ${deadPid}, which is gone, but another takeover of it never finished; if no bmru batch run is using ${paths.dir}, delete ${paths.lock} and ${paths.dir}/.run.lock.takeover-*`,
+    );
+  });
+
   it('takes over a lock whose process is gone', async () => {
     // A pid above the kernel's pid_max cannot be alive.
     await writeFile(paths.lock, JSON.stringify({ pid: 2 ** 22 + 1, host: os.hostname(), startedAt: 'then' }));
@@ -252,6 +269,16 @@ describe('the output folder at its edges', () => {
     ]);
     expect(byFinish([at(1, 'b'), at(1, 'a')]).map((r) => r.id)).toEqual(['a', 'b']);
     expect(byFinish([at(2, 'a'), at(1, 'b')]).map((r) => r.id)).toEqual(['b', 'a']);
+    // Already in order, so a sort asks whether the later one goes first: the earlier finish wins over a smaller
+    // id, and with one finishing time the smaller id stays first.
+    expect(byFinish([at(1, 'b'), at(2, 'a')]).map((r) => r.id)).toEqual(['b', 'a']);
+    expect(byFinish([at(1, 'a'), at(1, 'b')]).map((r) => r.id)).toEqual(['a', 'b']);
+  });
+
+  it('creates the output folder and its results folder before any job runs', async () => {
+    const fresh = outPaths(path.join(dir, 'new', 'out'));
+    await ensureOutDirs(fresh);
+    expect([existsSync(fresh.dir), existsSync(fresh.results)]).toEqual([true, true]);
   });
 
   it('writes the input of a file job with its frames and noise, and empty cells where there is nothing', () => {
@@ -305,6 +332,11 @@ describe('the output folder at its edges', () => {
     ]);
     await writeFile(paths.jobs, JSON.stringify({ ...file, jobs: [{ index: 0, label: 'x' }] }));
     expect(await readJobsFile(paths).catch((e: unknown) => e)).toBeInstanceOf(InputError);
+    // There but unreadable (a folder by that name): the error code, not the missing-file hint.
+    await rm(paths.jobs);
+    await mkdir(paths.jobs);
+    const unreadable = await readJobsFile(paths).catch((e: unknown) => e);
+    expect([(unreadable as InputError).file, (unreadable as InputError).rule]).toEqual([paths.jobs, 'EISDIR']);
   });
 
   it('refuses a lock file it cannot read, saying how to free the folder', async () => {
