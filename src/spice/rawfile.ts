@@ -117,6 +117,8 @@ export function printableExcerpt(text: string, maxChars = EXCERPT_CHARS): string
 
 const BYTES_PER_DOUBLE = 8;
 const NEWLINE = 0x0a;
+/** What a header error found when the bytes ran out: the streamed reader then reads a larger piece. */
+const END_OF_FILE = 'end of file';
 
 /** What the header says; `dataStart` is the byte offset just past the `Binary:`/`Values:` line. */
 interface Header {
@@ -221,17 +223,20 @@ async function readHeaderAt(
   for (let length = HEADER_GUESS_BYTES; ; length *= 2) {
     const buf = Buffer.alloc(Math.min(length, size - offset));
     await file.read(buf, 0, buf.length, offset);
+    const atEnd = offset + buf.length >= size;
     if (onlyWhitespace(buf, 0)) {
-      if (offset + buf.length >= size) return 'whitespace';
+      if (atEnd) return 'whitespace';
       continue;
     }
+    // A piece cut inside the file is read up to its last newline, so every line it holds is whole: an error there
+    // is final, and only running out of lines ("end of file") asks for a larger piece. Growing the piece on any
+    // error read a bad file to its end, and aborted Node once a read passed 2 GiB.
+    const lines = atEnd ? buf : buf.subarray(0, buf.lastIndexOf(NEWLINE) + 1);
     try {
-      const h = readHeader(buf, 0, offset === 0 ? 1 : undefined, source);
-      // Offsets in the file, not in this piece.
-      if (buf[h.dataStart - 1] === NEWLINE || offset + buf.length >= size)
-        return { ...h, dataStart: offset + h.dataStart };
+      const h = readHeader(lines, 0, offset === 0 ? 1 : undefined, source);
+      return { ...h, dataStart: offset + h.dataStart }; // offsets in the file, not in this piece
     } catch (e) {
-      if (offset + buf.length >= size) throw shifted(e, offset);
+      if (atEnd || !(e instanceof RawfileError) || e.found !== END_OF_FILE) throw shifted(e, offset);
     }
   }
 }
@@ -353,7 +358,7 @@ export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader 
       source,
       `byte ${h.dataStart}`,
       'a newline ending the "Binary:" or "Values:" line',
-      'end of file',
+      END_OF_FILE,
     );
   }
   const pointBytes = h.vectors.length * (h.complex ? 2 : 1) * BYTES_PER_DOUBLE;
@@ -450,7 +455,7 @@ function readHeader(buf: Uint8Array, start: number, startLine: number | undefine
   for (;;) {
     const here = place(line, offset);
     if (offset >= buf.length) {
-      throw new RawfileError(source, here, 'a "Binary:" or "Values:" line ending the header', 'end of file');
+      throw new RawfileError(source, here, 'a "Binary:" or "Values:" line ending the header', END_OF_FILE);
     }
     const { text, next } = readLine(buf, offset);
     offset = next;
@@ -490,7 +495,7 @@ function readVariables(buf: Uint8Array, start: number, startLine: number | undef
     const fields = text.trim().split(/\s+/);
     if (offset >= buf.length || fields.length < 3 || Number(fields[0]) !== vectors.length) {
       const expected = `variable ${vectors.length} of ${count} as "<index> <name> <type>"`;
-      throw new RawfileError(source, place(line, offset), expected, offset >= buf.length ? 'end of file' : text);
+      throw new RawfileError(source, place(line, offset), expected, offset >= buf.length ? END_OF_FILE : text);
     }
     vectors.push({ name: fields[1], type: fields[2] });
     offset = next;

@@ -6,7 +6,7 @@
  * read, and every error message's wording.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -387,6 +387,33 @@ describe('readRawfile (streamed) on files the fixtures do not cover', () => {
         `${file}: byte 0: expected a rawfile header (Title:, Plotname:, ...), found "an empty file"`,
       );
     }
+  });
+
+  // A file larger than 2 GiB - 1 bytes (the most one read may ask for: Node 20 aborts, not throws, above it) whose
+  // first line is no header line: the error is that line, read from the first 64 kB piece, however large the file.
+  // The file is sparse (one line, then a hole), so it takes no disk space.
+  it('refuses a 2.2 GB file at its first line that is not "Key: value", without reading on', async () => {
+    const file = await write('big.raw', Buffer.from('Title: t\nhello\n'));
+    await truncate(file, 2_200_000_000);
+    await expect(readRawfile(file)).rejects.toThrow(
+      `${file}: line 2 (byte 9): expected a "Key: value" header line, found "hello"`,
+    );
+  });
+
+  it('names the end of a file whose header stops before Binary:, as the whole-file parser does', async () => {
+    const file = await write('short.raw', head(['Title: t', 'Flags: real']));
+    await expect(readRawfile(file)).rejects.toThrow(
+      `${file}: line 3 (byte 21): expected a "Binary:" or "Values:" line ending the header, found "end of file"`,
+    );
+  });
+
+  it('reads a header whose first 64 kB piece has no newline after Binary:', async () => {
+    // 5000 points of (1, -0.5): float64 bytes 00 .. 00 f0 3f and 00 .. 00 e0 bf, so no 0x0a byte in 80 kB of data.
+    const values = Array.from({ length: 5000 }, () => [1, -0.5]).flat();
+    const bytes = Buffer.concat([header(TV, { points: 5000, data: 'Binary' }), doubles(...values)]);
+    expect(bytes.indexOf(0x0a, bytes.indexOf('Binary:\n') + 8)).toBe(-1);
+    const [p] = await readRawfile(await write('nolf.raw', bytes));
+    expect([p.numPoints, p.real[0][4999], p.real[1][0]]).toEqual([5000, 1, -0.5]);
   });
 
   it('names the line and byte of a bad line in the first header', async () => {

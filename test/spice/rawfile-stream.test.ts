@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MissingVectorError, parseRawfile, RawfileError, readRawfile, type RawPlot } from '../../src/spice/rawfile.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -68,6 +68,31 @@ describe('readRawfile (streamed) vs parseRawfile (whole file)', () => {
     expect(plot.vectors.map((v) => v.name)).toEqual(['time', 'i(v1)']);
     expect(plot.real[1][n - 1]).toBe(-(n - 1));
     expect(plot.real[0][123_457]).toBe(123_457 * 1e-6);
+  });
+
+  // readRawfile's contract: peak memory is the vectors read plus one chunk (CHUNK_BYTES, 4 MiB), never the file.
+  // Buffer.alloc is where the reader takes its read buffers (header pieces and data chunks); the arrays it keeps are
+  // Float64Arrays. A 7.2 MB plot is larger than one chunk, so a reader that held the plot, or read the header in
+  // pieces grown to the end of the file, would ask for more than 4 MiB at once.
+  it('reads a plot larger than one chunk without a read buffer larger than 4 MiB', async () => {
+    const chunkBytes = 4 * 1024 * 1024;
+    const n = 300_000;
+    const header = `Title: big\nDate: x\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 3\nNo. Points: ${n}\nVariables:\n\t0\ttime\ttime\n\t1\tv(a)\tvoltage\n\t2\ti(v1)\tcurrent\nBinary:\n`;
+    const data = new Float64Array(3 * n);
+    for (let p = 0; p < n; p++) data.set([p, 2 * p, -p], 3 * p);
+    const file = path.join(tmp, 'bounded.raw');
+    await writeFile(file, Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+    const alloc = vi.spyOn(Buffer, 'alloc');
+    let sizes: number[];
+    try {
+      const [plot] = await readRawfile(file, { vectors: ['v(a)'] });
+      expect([plot.real[1][0], plot.real[1][n - 1], plot.real[0][n - 1]]).toEqual([0, 2 * (n - 1), n - 1]);
+      sizes = alloc.mock.calls.map(([size]) => size);
+    } finally {
+      alloc.mockRestore();
+    }
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(chunkBytes);
   });
 
   it('says how much data is missing when a binary plot is cut short, with the byte in the file', async () => {
