@@ -91,7 +91,7 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     const again = await fx.run(['batch', 'submit', plan, '--slurm', '--tasks', '3'], env);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to submit: every job has a result');
-    // Five ngspice jobs through a real scheduler: ~60 s on an idle 2-core machine, 120 s was reached at load 7.
+    // Five ngspice jobs through a real scheduler: the default 120 s ran out in a full run at load ~7.
   }, 240_000);
 
   it('runs a partitioned compare as a stage array per wave: the same states, candidates and supply as the local run; a rerun resumes, a failed task is named', async () => {
