@@ -155,6 +155,9 @@ describe('judge', () => {
       pass: true,
     });
     expect(check(comparison({ ...slow, frameS: 5e-3 }), name, tol)).toMatchObject({ measured: 0.8, pass: false });
+    // At the limit itself: 5 ms of a 10 ms frame is 0.5 frames, which '<= 0.5' lets pass.
+    const atLimit = { switching: [{ maxDelayS: 5e-3 }] };
+    expect(check(comparison({ ...atLimit, frameS: 10e-3 }), name, tol)).toMatchObject({ measured: 0.5, pass: true });
     expect(check(comparison(slow), name, tol)).toMatchObject({
       limit: '<= 0.5 (frame period not recorded)',
       pass: false,
