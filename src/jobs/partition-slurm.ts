@@ -90,6 +90,8 @@ const RecordSchema = z.object({
   ranOn: z.object({ job: z.string().optional(), task: z.string().optional(), host: z.string() }),
   /** CPU seconds of the whole task: node (start-up, deck, hand-offs) and its ngspice. */
   taskCpuS: z.number().optional(),
+  /** Of those, its finished children's (ngspice and its version check), from the kernel's accounting (rusage). */
+  childCpuS: z.number().optional(),
 });
 export type PartitionRecord = z.infer<typeof RecordSchema>;
 
@@ -252,6 +254,15 @@ function labelOnly(index: number, label: string): Partition {
   };
 }
 
+/** The fingerprint in the store's run.json. @throws InputError when there is none */
+async function storeFingerprint(dir: string): Promise<string> {
+  const text = await readTextIfExists(runFile(dir));
+  const fingerprint = text === undefined ? undefined : (JSON.parse(text) as { fingerprint?: string }).fingerprint;
+  if (fingerprint === undefined)
+    throw new InputError(`${runFile(dir)}: missing or without a fingerprint`, { file: runFile(dir) });
+  return fingerprint;
+}
+
 /** The record of a partition, or undefined when it has none (not run, or not finished). @throws InputError for a record that is not one */
 export async function readRecord(dir: string, k: PartitionKey): Promise<PartitionRecord | undefined> {
   const file = recordPath(dir, k);
@@ -325,16 +336,19 @@ function vectorsRead(ctx: PartitionContext, k: PartitionKey): Map<string, string
 }
 
 /**
- * CPU seconds of this process and its finished children (ngspice), from /proc/self/stat (utime, stime, cutime,
- * cstime in clock ticks); undefined where there is no /proc.
+ * CPU seconds of this process and its finished children (ngspice), and of the children alone, from /proc/self/stat
+ * (utime, stime, cutime, cstime in clock ticks); undefined where there is no /proc.
  */
-async function taskCpuSeconds(): Promise<number | undefined> {
+async function taskCpuSeconds(): Promise<{ totalS: number; childrenS: number } | undefined> {
   const stat = await readTextIfExists('/proc/self/stat').catch(() => undefined);
   if (stat === undefined) return undefined;
   // Fields after the command name (which may hold spaces, so split after its closing parenthesis): state is field 3.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0); // fields 14-17 of proc(5)
-  return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
+  const ticks = (fields: number[]) => fields.reduce((s, i) => s + Number(f[i]), 0); // fields 14-17 of proc(5)
+  const [own, children] = [ticks([11, 12]), ticks([13, 14])];
+  return Number.isFinite(own + children)
+    ? { totalS: (own + children) / USER_HZ, childrenS: children / USER_HZ }
+    : undefined;
 }
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times: 100 on every architecture Node runs on (proc(5)). */
@@ -378,8 +392,11 @@ export async function runStoredPartition(
   await rename(temp, raw);
   if (!keepWorkDir && r.result.workDir) await rm(r.result.workDir, { recursive: true, force: true });
   const { workDir, ...info } = r.info;
+  const cpu = await taskCpuSeconds();
   const record: PartitionRecord = {
-    fingerprint: runFingerprint(ctx),
+    // run.json's: the store is this run's (openPartitionStore or storedTaskContext checked), and a task's context
+    // holds its own partition only, so it cannot compute the run's.
+    fingerprint: await storeFingerprint(dir),
     pass: k.pass,
     index: k.index,
     info: keepWorkDir && workDir !== undefined ? { ...info, workDir } : info,
@@ -395,7 +412,7 @@ export async function runStoredPartition(
       ...(process.env.SLURM_ARRAY_TASK_ID ? { task: process.env.SLURM_ARRAY_TASK_ID } : {}),
       host: os.hostname(),
     },
-    taskCpuS: await taskCpuSeconds(),
+    ...(cpu === undefined ? {} : { taskCpuS: cpu.totalS, childCpuS: cpu.childrenS }),
   };
   await writeFileAtomic(recordPath(dir, k), JSON.stringify(record, null, 1) + '\n');
   return 'ran';
