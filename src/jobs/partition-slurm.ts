@@ -166,7 +166,7 @@ function taskSourceHash(net: PartitionContext['net'], opts: PartitionContext['op
 
 /**
  * Stores every partition of the run (`<out>/partitions/plan/`) for the tasks to load (`storedTaskContext`); those
- * already stored are left as they are (the store is this run's: `openPartitionStore`). Returns how many it wrote.
+ * this run stored already are left as they are. Returns how many it wrote.
  */
 export async function storePartitionPlan(ctx: PartitionContext, dir: string): Promise<number> {
   const fingerprint = runFingerprint(ctx);
@@ -176,7 +176,8 @@ export async function storePartitionPlan(ctx: PartitionContext, dir: string): Pr
   let wrote = 0;
   for (const p of ctx.plan.partitions) {
     const file = planPath(dir, p.index);
-    if (existsSync(file)) continue;
+    // Stored by an earlier submission of this run (the fingerprint is written first): keep; another run's: replace.
+    if ((await readTextIfExists(file))?.startsWith(`{"fingerprint":"${fingerprint}"`)) continue;
     const stored = { fingerprint, sources, labels, tStopS: ctx.tStopS, tolV: ctx.tolV, passes: ctx.passes };
     await writeFileAtomic(file, JSON.stringify({ ...stored, flatCells: ctx.built.flatCells, partition: p }) + '\n');
     wrote++;

@@ -84,7 +84,9 @@ describe('storePartitionPlan / storedTaskContext', () => {
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace(/"fingerprint":"[0-9a-f]+"/, '"fingerprint":"0000000000000000"'));
     await expect(storedTaskContext(storeDir(), 3, base())).rejects.toThrow(/p3\.json: stored for run 0000000000000000/);
-    await writeFile(file, text);
+    // A submission of this run replaces a plan file of another run's, and only that one.
+    expect(await storePartitionPlan(ctx, storeDir())).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe(text);
     await expect(storedTaskContext(storeDir(), 99, base())).rejects.toThrow(/no stored plan for partition 99/);
   });
 });
