@@ -38,6 +38,8 @@ wait_for() { # wait_for <what> <command...>: polls every 0.5 s for WAIT_S
 
 munge_ok() { munge -n </dev/null | unmunge >/dev/null; }
 node_idle() { [ "$(sinfo -h -n "$HOST" -o %T 2>/dev/null)" = idle ]; }
+# Up and answering, busy or not: a set-up running someone's jobs is reused, not restarted (which empties its queue).
+node_up() { case "$(sinfo -h -n "$HOST" -o %T 2>/dev/null)" in idle | mixed | allocated | completing) return 0 ;; *) return 1 ;; esac; }
 
 start_munge() {
   if [ ! -s /etc/munge/munge.key ]; then
@@ -93,7 +95,7 @@ start() {
   for tool in munge munged slurmctld slurmd sinfo sbatch; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found: apt-get install -y slurm-wlm munge"
   done
-  if pid_alive "$DIR/slurmctld.pid" && pid_alive "$DIR/slurmd.pid" && node_idle; then
+  if pid_alive "$DIR/slurmctld.pid" && pid_alive "$DIR/slurmd.pid" && node_up; then
     say "already running (config $CONF)"
     echo "export SLURM_CONF=$CONF"
     return 0

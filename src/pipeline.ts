@@ -431,8 +431,8 @@ export function handoffWaveforms(
 
 /** What every partition's deck of one partitioned run is built from; `partitionSetup` checks it. */
 export interface PartitionContext {
-  /** The network's circuit as `buildCircuit` placed it. */
-  readonly built: BuiltCircuit;
+  /** What the partition decks need of the circuit as `buildCircuit` placed it (the plan holds its elements). */
+  readonly built: Pick<BuiltCircuit, 'flatCells'>;
   readonly net: Network;
   readonly opts: GenerateOptions;
   readonly tStopS: number;

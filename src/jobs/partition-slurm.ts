@@ -30,7 +30,7 @@ import {
 } from '../pipeline.js';
 import { readRawfile, transientPlot, type RawPlot } from '../spice/rawfile.js';
 import { voltageProbe } from '../netlist/deck.js';
-import { GLOBAL_NODES } from '../netlist/partition.js';
+import { GLOBAL_NODES, type Partition } from '../netlist/partition.js';
 import type { RunResult } from '../spice/runner.js';
 import type { SpiceMessage } from '../spice/classify.js';
 import { makeDir, readTextIfExists, writeFileAtomic } from '../util/output.js';
@@ -90,6 +90,8 @@ const RecordSchema = z.object({
   ranOn: z.object({ job: z.string().optional(), task: z.string().optional(), host: z.string() }),
   /** CPU seconds of the whole task: node (start-up, deck, hand-offs) and its ngspice. */
   taskCpuS: z.number().optional(),
+  /** Of those, its finished children's (ngspice and its version check), from the kernel's accounting (rusage). */
+  childCpuS: z.number().optional(),
 });
 export type PartitionRecord = z.infer<typeof RecordSchema>;
 
@@ -130,6 +132,136 @@ export async function openPartitionStore(ctx: PartitionContext, outDir: string):
     JSON.stringify({ fingerprint, passes: ctx.passes, partitions: labels }, null, 1) + '\n',
   );
   return dir;
+}
+
+/** `<out>/partitions/plan/p<i>.json`: partition i as cut at submission. */
+const planPath = (dir: string, index: number): string => join(dir, 'plan', `p${index}.json`);
+
+/**
+ * A partition as the submission cut it, with what else a task needs of the whole circuit. A task loads this instead
+ * of building and cutting the whole circuit again: at width 128 that took 2.6 of a task's ~2.9 CPU-s
+ * (generateNetlist 1.8, partitionCircuit 0.5, the run's fingerprint 0.3; docs/slurm.md).
+ */
+const StoredPartitionSchema = z.object({
+  /** The run's fingerprint (run.json's) when the plan was stored. */
+  fingerprint: z.string(),
+  /** Hash of the network and options a task builds the deck with (`taskSourceHash`): they must not have changed. */
+  sources: z.string(),
+  labels: z.array(z.string()),
+  tStopS: z.number(),
+  tolV: z.number(),
+  passes: z.union([z.literal(1), z.literal(2)]),
+  flatCells: z.boolean(),
+  partition: z.object({ index: z.number().int(), label: z.string() }).passthrough(),
+});
+
+/** What a task builds a partition's deck from besides the partition: the network and the options (runner's left out). */
+function taskSourceHash(net: PartitionContext['net'], opts: PartitionContext['opts']): string {
+  const json = JSON.stringify([net, opts], (key, v: unknown) =>
+    // Not the deck's: the runner's settings, the executor, the local pool's size (a task is not given -j).
+    key === 'run' || key === 'partitionExecutor' || key === 'workers' ? undefined : v,
+  );
+  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+}
+
+/**
+ * Stores every partition of the run (`<out>/partitions/plan/`) for the tasks to load (`storedTaskContext`); those
+ * this run stored already are left as they are. Returns how many it wrote.
+ */
+export async function storePartitionPlan(ctx: PartitionContext, dir: string): Promise<number> {
+  const fingerprint = runFingerprint(ctx);
+  const sources = taskSourceHash(ctx.net, ctx.opts);
+  const labels = ctx.plan.partitions.map((p) => p.label);
+  await makeDir(join(dir, 'plan'));
+  let wrote = 0;
+  for (const p of ctx.plan.partitions) {
+    const file = planPath(dir, p.index);
+    // Stored by an earlier submission of this run (the fingerprint is written first): keep; another run's: replace.
+    if ((await readTextIfExists(file))?.startsWith(`{"fingerprint":"${fingerprint}"`)) continue;
+    const stored = { fingerprint, sources, labels, tStopS: ctx.tStopS, tolV: ctx.tolV, passes: ctx.passes };
+    await writeFileAtomic(file, JSON.stringify({ ...stored, flatCells: ctx.built.flatCells, partition: p }) + '\n');
+    wrote++;
+  }
+  return wrote;
+}
+
+/**
+ * The context a task runs partition `index` in, from its stored plan (`storePartitionPlan`) and the network and
+ * options it was given: the other partitions are their labels only (what a task reads of them: error messages).
+ *
+ * @throws InputError when there is no stored plan for it, it is not one, or it belongs to another run or was cut
+ *   from another network or options
+ */
+export async function storedTaskContext(
+  dir: string,
+  index: number,
+  base: Pick<PartitionContext, 'net' | 'opts' | 'run' | 'handoff'>,
+): Promise<PartitionContext> {
+  const file = planPath(dir, index);
+  const text = await readTextIfExists(file);
+  const had = await readTextIfExists(runFile(dir));
+  if (text === undefined || had === undefined)
+    throw new InputError(
+      `no stored plan for partition ${index} (${file}${had === undefined ? `, nor ${runFile(dir)}` : ''}): submit with \`bmru compare --partitioned --slurm\`, which writes them`,
+      { file },
+    );
+  const r = StoredPartitionSchema.safeParse(JSON.parse(text));
+  if (!r.success)
+    throw new InputError(
+      `${file}: not a stored partition (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})`,
+      { file },
+    );
+  const s = r.data;
+  const run = (JSON.parse(had) as { fingerprint?: string }).fingerprint;
+  if (s.fingerprint !== run || s.partition.index !== index)
+    throw new InputError(
+      `${file}: stored for run ${s.fingerprint}, partition ${s.partition.index}, but ${runFile(dir)} is run ${run} and the task asks for partition ${index}: remove the folder and submit again`,
+      { file },
+    );
+  if (s.sources !== taskSourceHash(base.net, base.opts))
+    throw new InputError(
+      `${file}: cut from another network or options than this task's (model, clip or option changed since submission): submit again into another --out`,
+      { file },
+    );
+  const partitions = s.labels.map((label, i) =>
+    i === index ? (s.partition as unknown as Partition) : labelOnly(i, label),
+  );
+  return {
+    ...base,
+    built: { flatCells: s.flatCells },
+    tStopS: s.tStopS,
+    plan: { partitions },
+    tolV: s.tolV,
+    passes: s.passes,
+  };
+}
+
+/** A partition of which a task knows only the label (it runs another one). */
+function labelOnly(index: number, label: string): Partition {
+  return {
+    index,
+    label,
+    kind: 'rest',
+    own: [],
+    copies: [],
+    after: [],
+    replicas: [],
+    replicaDrains: [],
+    copyDrainSaves: [],
+    handoffs: [],
+    initialConditions: [],
+    saves: [],
+    transistors: 0,
+  };
+}
+
+/** The fingerprint in the store's run.json. @throws InputError when there is none */
+async function storeFingerprint(dir: string): Promise<string> {
+  const text = await readTextIfExists(runFile(dir));
+  const fingerprint = text === undefined ? undefined : (JSON.parse(text) as { fingerprint?: string }).fingerprint;
+  if (fingerprint === undefined)
+    throw new InputError(`${runFile(dir)}: missing or without a fingerprint`, { file: runFile(dir) });
+  return fingerprint;
 }
 
 /** The record of a partition, or undefined when it has none (not run, or not finished). @throws InputError for a record that is not one */
@@ -205,16 +337,19 @@ function vectorsRead(ctx: PartitionContext, k: PartitionKey): Map<string, string
 }
 
 /**
- * CPU seconds of this process and its finished children (ngspice), from /proc/self/stat (utime, stime, cutime,
- * cstime in clock ticks); undefined where there is no /proc.
+ * CPU seconds of this process and its finished children (ngspice), and of the children alone, from /proc/self/stat
+ * (utime, stime, cutime, cstime in clock ticks); undefined where there is no /proc.
  */
-async function taskCpuSeconds(): Promise<number | undefined> {
+async function taskCpuSeconds(): Promise<{ totalS: number; childrenS: number } | undefined> {
   const stat = await readTextIfExists('/proc/self/stat').catch(() => undefined);
   if (stat === undefined) return undefined;
   // Fields after the command name (which may hold spaces, so split after its closing parenthesis): state is field 3.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0); // fields 14-17 of proc(5)
-  return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
+  const ticks = (fields: number[]) => fields.reduce((s, i) => s + Number(f[i]), 0); // fields 14-17 of proc(5)
+  const [own, children] = [ticks([11, 12]), ticks([13, 14])];
+  return Number.isFinite(own + children)
+    ? { totalS: (own + children) / USER_HZ, childrenS: children / USER_HZ }
+    : undefined;
 }
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times: 100 on every architecture Node runs on (proc(5)). */
@@ -258,8 +393,11 @@ export async function runStoredPartition(
   await rename(temp, raw);
   if (!keepWorkDir && r.result.workDir) await rm(r.result.workDir, { recursive: true, force: true });
   const { workDir, ...info } = r.info;
+  const cpu = await taskCpuSeconds();
   const record: PartitionRecord = {
-    fingerprint: runFingerprint(ctx),
+    // run.json's: the store is this run's (openPartitionStore or storedTaskContext checked), and a task's context
+    // holds its own partition only, so it cannot compute the run's.
+    fingerprint: await storeFingerprint(dir),
     pass: k.pass,
     index: k.index,
     info: keepWorkDir && workDir !== undefined ? { ...info, workDir } : info,
@@ -275,7 +413,7 @@ export async function runStoredPartition(
       ...(process.env.SLURM_ARRAY_TASK_ID ? { task: process.env.SLURM_ARRAY_TASK_ID } : {}),
       host: os.hostname(),
     },
-    taskCpuS: await taskCpuSeconds(),
+    ...(cpu === undefined ? {} : { taskCpuS: cpu.totalS, childCpuS: cpu.childrenS }),
   };
   await writeFileAtomic(recordPath(dir, k), JSON.stringify(record, null, 1) + '\n');
   return 'ran';

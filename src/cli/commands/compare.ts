@@ -6,6 +6,7 @@ import {
   cosimPartitionContext,
   cosimulate,
   DEFAULT_PARTITION_WORKERS,
+  handoffWaveforms,
   referenceTable,
   simulationLabel,
   type CosimOptions,
@@ -14,6 +15,7 @@ import {
 } from '../../pipeline.js';
 import { BmruError } from '../../errors.js';
 import { generateNetlist } from '../../netlist/generate.js';
+import type { Network } from '../../model/types.js';
 import { makeDir, readTextIfExists } from '../../util/output.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
 import { dependencyArgs, slurmDir, submitSbatch } from '../../jobs/slurm.js';
@@ -22,10 +24,13 @@ import {
   missingPartitions,
   openPartitionStore,
   parsePartitionKey,
+  partitionStoreDir,
   removeStageScripts,
   runStoredPartition,
   slurmScripts,
   storedPartitions,
+  storedTaskContext,
+  storePartitionPlan,
   submittedPath,
   type Submitted,
 } from '../../jobs/partition-slurm.js';
@@ -301,11 +306,9 @@ export async function handler(a: Args): Promise<void> {
       keepWorkDir: a.keep || a.keepRaw ? 'always' : 'onFailure',
     },
   };
-  if (a.slurmPart !== undefined || a.slurm) {
-    const ctx = cosimPartitionContext(generateNetlist(net, inputs, options), net, options);
-    if (a.slurmPart !== undefined) return slurmTask(ctx, out, a);
-    return slurmSubmit(ctx, out, a);
-  }
+  // A task loads its partition as the submission cut it rather than building and cutting the whole circuit again.
+  if (a.slurmPart !== undefined) return slurmTask(net, options, out, a);
+  if (a.slurm) return slurmSubmit(cosimPartitionContext(generateNetlist(net, inputs, options), net, options), out, a);
   const p = progress(
     fromRaw
       ? `reading ${a.fromRaw}`
@@ -493,9 +496,15 @@ export function slurmTaskArgs(a: Args, out: string): string[] {
 }
 
 /** One Slurm task: its partition into `<out>/partitions/`, unless it is there already. */
-async function slurmTask(ctx: PartitionContext, out: string, a: Args): Promise<void> {
+async function slurmTask(net: Network, options: CosimOptions, out: string, a: Args): Promise<void> {
   const k = parsePartitionKey(a.slurmPart!);
-  const dir = await openPartitionStore(ctx, resolve(out));
+  const dir = partitionStoreDir(resolve(out));
+  const ctx = await storedTaskContext(dir, k.index, {
+    net,
+    opts: options,
+    run: options.run ?? {},
+    handoff: handoffWaveforms,
+  });
   const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
   const started = performance.now();
   // A time limit or scancel sends SIGTERM to node (the script execs it): stop ngspice, which runs in a process group
@@ -518,6 +527,7 @@ async function slurmTask(ctx: PartitionContext, out: string, a: Args): Promise<v
 async function slurmSubmit(ctx: PartitionContext, outGiven: string, a: Args): Promise<void> {
   const out = resolve(outGiven);
   const dir = await openPartitionStore(ctx, out);
+  await storePartitionPlan(ctx, dir);
   const todo = await missingPartitions(ctx, dir);
   const scripts = slurmScripts(todo, out, slurmTaskArgs(a, out), {
     jobName: `bmru-${basename(out).replace(/[^A-Za-z0-9_.,+-]/g, '_')}`,
