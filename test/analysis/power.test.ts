@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fitPowerLaw, frameAverages, powerFromPlot } from '../../src/analysis/power.js';
+import { powerFromPlot } from '../../src/analysis/power.js';
 import { runNgspice } from '../../src/spice/runner.js';
 import { close } from '../helpers.js';
 
-describe('fitPowerLaw', () => {
-  it('recovers the exponent and coefficient of an exact power law', () => {
-    const x = [2, 4, 8, 16];
-    const f = fitPowerLaw(
-      x,
-      x.map((n) => 3e-9 * n ** 1.7),
-    );
-    expect(f.exponent).toBeCloseTo(1.7, 12);
-    expect(close(f.coefficient, 3e-9, 1e-12)).toBe(true);
-    expect(f.r2).toBeCloseTo(1, 12);
-  });
-  it('names the bad value', () => {
-    expect(() => fitPowerLaw([1, 2], [1, 0])).toThrow(/value #1 of y is 0/);
-    expect(() => fitPowerLaw([1], [1])).toThrow(/>= 2/);
-  });
-});
-
-describe('frameAverages', () => {
-  it('averages a waveform that ramps across a frame edge (trapezoids, the ramp booked to its frame)', () => {
-    const time = Float64Array.from({ length: 201 }, (_, i) => i * 0.0001); // 20 ms, 0.1 ms steps
-    const y = Float64Array.from(time, (_, i) => (i < 100 ? 1 : 3)); // ramps 1 -> 3 during the step ending at 10 ms
-    const f = frameAverages(time, y, 0.01);
-    expect(f).toHaveLength(2);
-    expect(f[0]).toBeCloseTo((99 * 1 + 2) / 100, 9);
-    expect(f[1]).toBeCloseTo(3, 6);
-  });
-});
+// fitPowerLaw and frameAverages are in power-figures.test.ts, which needs no ngspice (and so runs under Stryker).
 
 // Real ngspice on a deck whose supply currents are known: resistors and a pulsed source from each domain.
 describe('powerFromPlot on an ngspice transient', () => {
