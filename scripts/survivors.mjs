@@ -15,6 +15,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Seconds one run of the test files may take with a mutant applied (they take a few seconds unmutated). */
+const CHECK_TIMEOUT_S = 120;
+/** coreutils `timeout`'s exit status when the time ran out. */
+const TIMED_OUT = 124;
 const [reportPath, flag, ...tests] = process.argv.slice(2);
 if (!reportPath || (flag !== undefined && (flag !== '--check' || tests.length === 0))) {
   console.error('usage: node scripts/survivors.mjs <stryker report .json> [--check <test file>...]');
@@ -44,12 +48,27 @@ for (const m of alive) {
   if (flag === '--check') {
     writeFileSync(path, source.slice(0, from) + m.replacement + source.slice(to));
     try {
+      // A mutant can loop forever (`i++` -> `i--`), and a synchronous loop in a vitest worker outlives any test
+      // timeout. coreutils `timeout` signals its whole process group (vitest and its workers: TERM, then KILL 10 s
+      // later) and exits 124; Stryker counts such a mutant as killed ("timeout"), and so does this.
       const run = spawnSync(
-        process.execPath,
-        [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'vitest.mutate.config.ts', ...tests],
+        'timeout',
+        [
+          '-k',
+          '10',
+          String(CHECK_TIMEOUT_S),
+          process.execPath,
+          join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+          'run',
+          '--config',
+          'vitest.mutate.config.ts',
+          ...tests,
+        ],
         { cwd: ROOT, stdio: 'ignore' },
       );
-      verdict = run.status === 0 ? 'SURVIVES ' : 'killed   ';
+      if (run.error) throw run.error;
+      verdict =
+        run.status === 0 ? 'SURVIVES ' : run.status === TIMED_OUT || run.signal !== null ? 'timeout  ' : 'killed   ';
       if (run.status !== 0) killed++;
     } finally {
       writeFileSync(path, source);

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { elementBudget, powerFromPlot } from '../../src/analysis/power.js';
-import { cosimulate } from '../../src/pipeline.js';
 import { generateNetlist } from '../../src/netlist/generate.js';
 import { SUPPLY, withSupplyProbes } from '../../src/netlist/supplies.js';
 import type { Element } from '../../src/netlist/elements.js';
-import { transientPlot } from '../../src/spice/rawfile.js';
-import { close } from '../helpers.js';
 import { oneCellNetwork } from '../networks.js';
 import { loadKit } from '../circuit/kits.js';
 
@@ -62,27 +58,4 @@ describe('withSupplyProbes', () => {
   });
 });
 
-// Real ngspice: the one-cell network over frames that switch its cell ON, hold, and OFF (c180, ~50 transistors).
-describe('element power budget on an ngspice transient (c180)', () => {
-  it('adds up to each supply domain, and books the ideal bias sources exactly', async () => {
-    const { process, calibration } = await loadKit('c180');
-    const net = oneCellNetwork({ betaLo: 1, delta: 0.5 });
-    const inputs = { frames: 4, features: 1, data: Float64Array.of(2, 1.2, 0, 0.5) };
-    const r = await cosimulate(net, inputs, { process, calibration, supplyProbes: true });
-    const plot = transientPlot(r.run.plots);
-    const report = powerFromPlot(plot, r.generated.probes.supplies, process.vddV, net.frameS);
-    const budget = elementBudget(plot, r.generated.supplyBranches!, report);
-    // KCL at each supply node: the branches are the domain's whole current. Tolerance: the solver's reltol (1e-4)
-    // on each branch, plus 1 fW for the femtoampere leaks abstol allows.
-    for (const c of budget.closure) expect(close(c.branchesW, c.supplyW, 1e-4, 1e-15), c.domain).toBe(true);
-    const kind = (k: string) => budget.kinds.filter((s) => s.key === k).reduce((s, x) => s + x.meanW, 0);
-    // The cell's three references are ideal sources into diodes: their branches draw exactly what they are set to.
-    const cellBiasA = r.generated.mapping
-      .filter((m) => m.realisation.startsWith('cell bias'))
-      .reduce((s, m) => s + Number(m.setting.slice(2)), 0);
-    expect(cellBiasA).toBeGreaterThan(0);
-    expect(close(kind('cell bias reference'), cellBiasA * process.vddV, 1e-6)).toBe(true);
-    for (const k of ['weight copy', 'node diode', 'cell', 'bias reference', 'input front end'])
-      expect(kind(k), k).toBeGreaterThan(0);
-  });
-});
+// The element budget on a real ngspice run is in power.test.ts, which the ngspice gate (vitest.config.ts) covers.

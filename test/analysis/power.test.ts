@@ -1,35 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fitPowerLaw, frameAverages, powerFromPlot } from '../../src/analysis/power.js';
+import { elementBudget, powerFromPlot } from '../../src/analysis/power.js';
+import { cosimulate } from '../../src/pipeline.js';
 import { runNgspice } from '../../src/spice/runner.js';
+import { transientPlot } from '../../src/spice/rawfile.js';
 import { close } from '../helpers.js';
+import { oneCellNetwork } from '../networks.js';
+import { loadKit } from '../circuit/kits.js';
 
-describe('fitPowerLaw', () => {
-  it('recovers the exponent and coefficient of an exact power law', () => {
-    const x = [2, 4, 8, 16];
-    const f = fitPowerLaw(
-      x,
-      x.map((n) => 3e-9 * n ** 1.7),
-    );
-    expect(f.exponent).toBeCloseTo(1.7, 12);
-    expect(close(f.coefficient, 3e-9, 1e-12)).toBe(true);
-    expect(f.r2).toBeCloseTo(1, 12);
-  });
-  it('names the bad value', () => {
-    expect(() => fitPowerLaw([1, 2], [1, 0])).toThrow(/value #1 of y is 0/);
-    expect(() => fitPowerLaw([1], [1])).toThrow(/>= 2/);
-  });
-});
-
-describe('frameAverages', () => {
-  it('averages a waveform that ramps across a frame edge (trapezoids, the ramp booked to its frame)', () => {
-    const time = Float64Array.from({ length: 201 }, (_, i) => i * 0.0001); // 20 ms, 0.1 ms steps
-    const y = Float64Array.from(time, (_, i) => (i < 100 ? 1 : 3)); // ramps 1 -> 3 during the step ending at 10 ms
-    const f = frameAverages(time, y, 0.01);
-    expect(f).toHaveLength(2);
-    expect(f[0]).toBeCloseTo((99 * 1 + 2) / 100, 9);
-    expect(f[1]).toBeCloseTo(3, 6);
-  });
-});
+// fitPowerLaw and frameAverages are in power-figures.test.ts, which needs no ngspice (and so runs under Stryker).
 
 // Real ngspice on a deck whose supply currents are known: resistors and a pulsed source from each domain.
 describe('powerFromPlot on an ngspice transient', () => {
@@ -64,5 +42,30 @@ describe('powerFromPlot on an ngspice transient', () => {
     expect(close(p.coreW, 1.8e-9 + 18e-9 + 3.6e-9, 1e-3)).toBe(true);
     expect(close(p.totalW - p.coreW, 1.8 * 1.8e-12, 1e-3)).toBe(true);
     expect(close(p.coreEnergyJ, p.coreW * 0.02, 1e-9)).toBe(true);
+  });
+});
+
+// Real ngspice: the one-cell network over frames that switch its cell ON, hold, and OFF (c180, ~50 transistors).
+describe('element power budget on an ngspice transient (c180)', () => {
+  it('adds up to each supply domain, and books the ideal bias sources exactly', async () => {
+    const { process, calibration } = await loadKit('c180');
+    const net = oneCellNetwork({ betaLo: 1, delta: 0.5 });
+    const inputs = { frames: 4, features: 1, data: Float64Array.of(2, 1.2, 0, 0.5) };
+    const r = await cosimulate(net, inputs, { process, calibration, supplyProbes: true });
+    const plot = transientPlot(r.run.plots);
+    const report = powerFromPlot(plot, r.generated.probes.supplies, process.vddV, net.frameS);
+    const budget = elementBudget(plot, r.generated.supplyBranches!, report);
+    // KCL at each supply node: the branches are the domain's whole current. Tolerance: the solver's reltol (1e-4)
+    // on each branch, plus 1 fW for the femtoampere leaks abstol allows.
+    for (const c of budget.closure) expect(close(c.branchesW, c.supplyW, 1e-4, 1e-15), c.domain).toBe(true);
+    const kind = (k: string) => budget.kinds.filter((s) => s.key === k).reduce((s, x) => s + x.meanW, 0);
+    // The cell's three references are ideal sources into diodes: their branches draw exactly what they are set to.
+    const cellBiasA = r.generated.mapping
+      .filter((m) => m.realisation.startsWith('cell bias'))
+      .reduce((s, m) => s + Number(m.setting.slice(2)), 0);
+    expect(cellBiasA).toBeGreaterThan(0);
+    expect(close(kind('cell bias reference'), cellBiasA * process.vddV, 1e-6)).toBe(true);
+    for (const k of ['weight copy', 'node diode', 'cell', 'bias reference', 'input front end'])
+      expect(kind(k), k).toBeGreaterThan(0);
   });
 });
