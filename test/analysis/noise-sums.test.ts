@@ -14,8 +14,7 @@ import {
   type BoundaryNoise,
 } from '../../src/analysis/noise.js';
 import { MARGIN_CLASS_NAMES, type MarginClass } from '../../src/compare/metrics.js';
-import { runNetwork } from '../../src/model/network.js';
-import { randomInputs, randomNetwork } from '../../src/model/random.js';
+import { randomNetwork } from '../../src/model/random.js';
 import type { Network } from '../../src/model/types.js';
 import { createRng } from '../../src/util/random.js';
 import { linear, oneCellNetwork } from '../networks.js';
@@ -239,20 +238,6 @@ describe('runWithCandidateNoise', () => {
     expect(Array.from(tr.candidates[0])).toEqual([1.8, 1.2, 0.7, 1.2].map((v) => expect.closeTo(v, 12)));
     expect(Array.from(tr.states[0])).toEqual([1, 1, 0, 0]);
     expect(Array.from(tr.votes)).toEqual([0, 0, 1, 1]);
-  });
-
-  it('with zero noise gives the reference loop block outputs and votes too (width 4)', () => {
-    const net = randomNetwork({ inputs: 5, width: 4, blocks: 2, classes: 3, seed: 11 });
-    const x = randomInputs(20, 5, 11);
-    const ref = runNetwork(net, x);
-    const got = runWithCandidateNoise(
-      net,
-      x,
-      net.blocks.map(() => new Float64Array(20 * net.cells)),
-    );
-    expect(got.blockOutputs).toEqual(ref.blockOutputs);
-    expect(got.votes).toEqual(ref.votes);
-    expect(got.decision).toBe(ref.decision);
   });
 });
 

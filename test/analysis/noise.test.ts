@@ -27,18 +27,26 @@ const alternating = (frames: number): InputSequence => ({
 });
 
 describe('software noise injection', () => {
-  it('with zero noise reproduces the reference loop exactly', () => {
-    const net = randomNetwork({ inputs: 13, width: 4, blocks: 2, classes: 2, seed: 5 });
-    const x = randomInputs(30, 13, 5);
-    const ref = runNetwork(net, x);
-    const got = runWithCandidateNoise(
-      net,
-      x,
-      net.blocks.map(() => new Float64Array(30 * net.cells)),
-    );
-    expect(got.states).toEqual(ref.states);
-    expect(got.candidates).toEqual(ref.candidates);
-    expect(got.logits).toEqual(ref.logits);
+  it('with zero noise reproduces the reference loop exactly (2 and 3 classes)', () => {
+    for (const { inputs, classes, seed, frames } of [
+      { inputs: 13, classes: 2, seed: 5, frames: 30 },
+      { inputs: 5, classes: 3, seed: 11, frames: 20 },
+    ]) {
+      const net = randomNetwork({ inputs, width: 4, blocks: 2, classes, seed });
+      const x = randomInputs(frames, inputs, seed);
+      const ref = runNetwork(net, x);
+      const got = runWithCandidateNoise(
+        net,
+        x,
+        net.blocks.map(() => new Float64Array(frames * net.cells)),
+      );
+      expect(got.states).toEqual(ref.states);
+      expect(got.candidates).toEqual(ref.candidates);
+      expect(got.logits).toEqual(ref.logits);
+      expect(got.blockOutputs).toEqual(ref.blockOutputs);
+      expect(got.votes).toEqual(ref.votes);
+      expect(got.decision).toBe(ref.decision);
+    }
   });
 
   it('a cell driven far from its thresholds (candidate 0 or 10 vs 1.0/1.5) never flips at any level', () => {
