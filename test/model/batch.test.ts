@@ -32,6 +32,18 @@ function expectSameAsFrameLoop(net: Network, clips: InputSequence[], what: strin
   clips.forEach((clip, i) => expectIdentical(got[i], runNetwork(net, clip), `${what} clip ${i}`));
 }
 
+/** A 3-input, width-18 network with positive weights and every bias -0: exact-zero sums whose sign the kernels must keep. */
+function negativeZeroBiases(seed: number): Network {
+  const base = randomNetwork({ inputs: 3, width: 18, blocks: 2, classes: 3, seed, weightRange: [0.5, 1] });
+  const negZero = (b: Float64Array) => b.map(() => -0);
+  return {
+    ...base,
+    pre: { ...base.pre, bias: negZero(base.pre.bias) },
+    blocks: base.blocks.map((b) => ({ ...b, cand: { ...b.cand, bias: negZero(b.cand.bias) } })),
+    out: { ...base.out, bias: negZero(base.out.bias) },
+  };
+}
+
 describe('runNetworkBatch', () => {
   it('gives every clip bit for bit the trace runNetwork gives it, on random networks of many shapes', () => {
     for (let seed = 1; seed <= 40; seed++) {
@@ -63,14 +75,7 @@ describe('runNetworkBatch', () => {
   it('keeps the sign of exact-zero sums as the plain dot product gives it (skipped zero inputs)', () => {
     // Bias -0 and all-zero input frames: summing only the non-zero inputs would leave -0, while the dot product
     // -0 + w * 0 with w > 0 is +0. Several layers then see exact zeros in every frame.
-    const base = randomNetwork({ inputs: 3, width: 18, blocks: 2, classes: 3, seed: 7, weightRange: [0.5, 1] });
-    const negZero = (b: Float64Array) => b.map(() => -0);
-    const net: Network = {
-      ...base,
-      pre: { ...base.pre, bias: negZero(base.pre.bias) },
-      blocks: base.blocks.map((b) => ({ ...b, cand: { ...b.cand, bias: negZero(b.cand.bias) } })),
-      out: { ...base.out, bias: negZero(base.out.bias) },
-    };
+    const net = negativeZeroBiases(7);
     const zeros: InputSequence = { frames: 5, features: 3, data: new Float64Array(15) };
     const ref = runNetwork(net, zeros);
     expect(Object.is(ref.candidates[0][0], 0)).toBe(true); // the case is real: the reference has +0 here
@@ -80,14 +85,7 @@ describe('runNetworkBatch', () => {
   it('keeps the sign of exact-zero sums in frames deep inside a clip of several kernel chunks', () => {
     // The kernels gather and fix up CHUNK_FRAMES frames at a time: zero frames at a chunk's start, middle and
     // end and in the last, partial chunk must each get the reference's +0, not the -0 of the skipped sum.
-    const base = randomNetwork({ inputs: 3, width: 18, blocks: 2, classes: 3, seed: 9, weightRange: [0.5, 1] });
-    const negZero = (b: Float64Array) => b.map(() => -0);
-    const net: Network = {
-      ...base,
-      pre: { ...base.pre, bias: negZero(base.pre.bias) },
-      blocks: base.blocks.map((b) => ({ ...b, cand: { ...b.cand, bias: negZero(b.cand.bias) } })),
-      out: { ...base.out, bias: negZero(base.out.bias) },
-    };
+    const net = negativeZeroBiases(9);
     const frames = 3 * CHUNK_FRAMES + 5;
     const zeroFrames = [0, CHUNK_FRAMES - 1, CHUNK_FRAMES, CHUNK_FRAMES + 7, 3 * CHUNK_FRAMES + 2, frames - 1];
     const clip = randomInputs(frames, 3, 4);
