@@ -321,8 +321,8 @@ export interface PartitionRunInfo {
   /**
    * ngspice's own "Total analysis time" (s), when it printed one. Despite the field's name this is wall-clock time:
    * ngspice 39 measures it as elapsed (`node bench/partition-slurm-wide.mjs 128 1`: 137.0 s reported, 72.7 CPU-s by
-   * rusage), so it grows
-   * with the machine's load and with partitions run side by side; CPU time needs rusage (jobs/partition-slurm.ts).
+   * rusage), so it grows with the machine's load and with partitions run side by side; CPU time needs rusage
+   * (jobs/partition-slurm.ts).
    */
   readonly cpuS?: number;
   /** Time points ngspice wrote. */
