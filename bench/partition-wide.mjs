@@ -1,5 +1,7 @@
-// One partitioned run of a wide random network (issue 13's width-64 target) on a short random clip: ngspice CPU
-// seconds (summed over partitions, and per kind of partition), wall seconds, states against the software model.
+// One partitioned run of a wide random network (issue 13's width-64 target) on a short random clip: the seconds
+// ngspice reports (summed over partitions, and per kind of partition; elapsed, not CPU, in Debian's build), wall
+// seconds, this process's CPU and peak memory, states against the software model. For ngspice's CPU run it under
+// `/usr/bin/time`: it counts the children this process waited for.
 // No monolithic run (at width 64 it does not finish in useful time on this machine).
 //   npm run build && node bench/partition-wide.mjs [width] [frames]     default: 64 2
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate } from '../dist/index.js';
@@ -21,11 +23,15 @@ const r = await cosimulate(net, inputs, {
   maxTransistors: 1e6, // the width-64 network is over the default budget; nothing else depends on it here
 });
 const wallS = (performance.now() - t0) / 1e3;
+// This process's own CPU and peak memory (the toolkit's share; ngspice's children are not in it).
+const usage = process.resourceUsage();
+const nodeCpuS = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
 const ps = r.simulation.partitions;
 const cpu = ps.reduce((s, p) => s + (p.cpuS ?? NaN), 0);
 console.log(
   `width ${width}, ${frames} frames: ${r.generated.transistors} transistors, ${ps.length} partitions, ` +
-    `ngspice CPU-s ${cpu.toFixed(1)}, wall s ${wallS.toFixed(1)}`,
+    `ngspice-reported s ${cpu.toFixed(1)} (elapsed per run, not CPU), wall s ${wallS.toFixed(1)}, ` +
+    `toolkit (this process) CPU-s ${nodeCpuS.toFixed(1)}, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB`,
 );
 const kinds = {};
 for (const p of ps) {

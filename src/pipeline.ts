@@ -402,32 +402,61 @@ export function partitionReltol(spiceOptions: GenerateOptions['spiceOptions']): 
   return given * PARTITION_RELTOL_FACTOR;
 }
 
-/** What turns earlier partitions' plots into the waveforms of a partition's hand-offs (node -> PWL). */
-export type HandoffSource = (handoffs: readonly Handoff[], plots: readonly RawPlot[], tolV: number) => Map<string, Pwl>;
+/**
+ * What turns earlier partitions' plots into the waveforms of a partition's hand-offs (node -> PWL). `railsFrom`:
+ * every rail any partition reads from partition `from` (default: the ones asked for).
+ */
+export type HandoffSource = (
+  handoffs: readonly Handoff[],
+  plots: readonly RawPlot[],
+  tolV: number,
+  railsFrom?: (from: number) => readonly string[],
+) => Map<string, Pwl>;
 
 /**
- * Each hand-off's rail as a PWL, from the plot of the partition that computes it: the rails from one plot on one
- * shared set of its points (`keptPoints`), so that their breakpoints coincide.
+ * Each hand-off's rail as a PWL, from the plot of the partition that computes it: the rails of one plot on one
+ * shared set of its points (`keptPoints` over every rail `railsFrom` names), so that their breakpoints coincide
+ * and so that a rail is one waveform whichever subset of them a partition reads (each output partition of a wide
+ * block reads its own subset of the shared part's rails). The same rails from the same plot come back as the same
+ * arrays, compressed once and printed once (netlist/elements.ts keeps each recorded waveform's text).
  */
 export function handoffWaveforms(
   handoffs: readonly Handoff[],
   plots: readonly RawPlot[],
   tolV: number,
+  railsFrom?: (from: number) => readonly string[],
 ): Map<string, Pwl> {
   const out = new Map<string, Pwl>();
   for (const from of new Set(handoffs.map((h) => h.from))) {
-    const group = handoffs.filter((h) => h.from === from);
-    const time = vector(plots[from], 'time');
-    const ys = group.map((h) => vector(plots[from], voltageProbe(h.node)));
-    const kept = keptPoints(time, ys, tolV);
-    group.forEach((h, w) =>
-      out.set(
-        h.node,
-        kept.map((i) => [time[i], ys[w][i]] as const),
-      ),
-    );
+    const asked = handoffs.filter((h) => h.from === from).map((h) => h.node);
+    // In one order, so that partitions reading one set of rails in another order share them.
+    const rails = [...new Set([...(railsFrom?.(from) ?? []), ...asked])].sort();
+    const plot = plots[from];
+    const key = `${tolV} ${rails.join(' ')}`;
+    let byRails = HANDOFF_PWLS.get(plot);
+    if (byRails === undefined) HANDOFF_PWLS.set(plot, (byRails = new Map()));
+    let pwls = byRails.get(key);
+    if (pwls === undefined) {
+      const time = vector(plot, 'time');
+      const ys = rails.map((node) => vector(plot, voltageProbe(node)));
+      const kept = keptPoints(time, ys, tolV);
+      pwls = new Map(rails.map((node, w) => [node, kept.map((i) => [time[i], ys[w][i]] as const)]));
+      byRails.set(key, pwls);
+    }
+    for (const node of asked) out.set(node, pwls.get(node)!);
   }
   return out;
+}
+
+/** Hand-off PWLs by source plot, then by tolerance and rail list (`handoffWaveforms`); gone with the plot. */
+const HANDOFF_PWLS = new WeakMap<RawPlot, Map<string, Map<string, Pwl>>>();
+
+/** Every rail read from each partition over the whole plan, by the partition that computes it (`railsFrom`). */
+export function railsByProducer(plan: PartitionPlan): Map<number, string[]> {
+  const sets = new Map<number, Set<string>>();
+  for (const p of plan.partitions)
+    for (const h of p.handoffs) sets.set(h.from, (sets.get(h.from) ?? new Set()).add(h.node));
+  return new Map([...sets].map(([from, nodes]) => [from, [...nodes].sort()]));
 }
 
 /** What every partition's deck of one partitioned run is built from; `partitionSetup` checks it. */
@@ -442,6 +471,11 @@ export interface PartitionContext {
   /** Makes the hand-off waveforms from the earlier partitions' plots (handed in, so a test can break it). */
   readonly handoff: HandoffSource;
   readonly plan: PartitionPlan;
+  /**
+   * Every rail any partition reads from partition `from` (`railsByProducer` of the whole plan): a hand-off's
+   * points are chosen over all of them, so one rail is one waveform in every deck that replays it.
+   */
+  readonly railsFrom: (from: number) => readonly string[];
   /** Hand-off thinning tolerance (V): `CELL_HANDOFF_TOLERANCE_V` per cell, else `HANDOFF_TOLERANCE_V`. */
   readonly tolV: number;
   readonly passes: PartitionPasses;
@@ -481,7 +515,8 @@ export function partitionSetup(
     throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
   const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
-  return { built, net, opts, tStopS, run, handoff, plan, tolV, passes };
+  const rails = railsByProducer(plan);
+  return { built, net, opts, tStopS, run, handoff, plan, railsFrom: (from) => rails.get(from) ?? [], tolV, passes };
 }
 
 /** Partitions that can run at once, in one pass: a wave of `partitionWaves` (a Slurm array each). */
@@ -548,7 +583,7 @@ export async function runPartition(
   for (const i of p.after) plots[i] = await plotOf(pass, i);
   const first: RawPlot[] = [];
   if (pass > 1) for (const d of p.replicaDrains) first[d.from] ??= await plotOf(1, d.from);
-  const pwls = ctx.handoff(p.handoffs, plots, tolV);
+  const pwls = ctx.handoff(p.handoffs, plots, tolV, ctx.railsFrom);
   const globalV = (node: string): number =>
     node === '0' ? 0 : node === NMOS_SOURCE_NODE ? (opts.process.nmosSourceV ?? 0) : opts.process.vddV;
   const drive: ReplicaDrive | undefined =

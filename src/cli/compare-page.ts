@@ -4,7 +4,7 @@
  */
 import type { CosimResult } from '../pipeline.js';
 import { cellThresholds } from '../model/types.js';
-import { vector, type RawPlot } from '../spice/rawfile.js';
+import { series, type RawPlot } from '../spice/rawfile.js';
 import { DOMAINS } from '../netlist/generate.js';
 import { amps } from './format.js';
 import type { ChartRow, Trace, WaveEvent, WavePageSpec } from '../plot/waveforms.js';
@@ -53,6 +53,12 @@ function switchingEvents(r: CosimResult): { frame: number; block: number; unit: 
 
 const rowId = (block: number, unit: number) => `b${block}u${unit}`;
 
+/** A circuit vector with its own time grid (a partitioned run's vectors keep their partitions' grids). */
+function circuitTrace(plot: RawPlot, name: string): { tS: Float64Array; y: Float64Array } {
+  const { timeS, y } = series(plot, name);
+  return { tS: timeS, y };
+}
+
 /**
  * The page's charts and events: per cell, V0 against VDD/2 (with the model's state as 0 / VDD steps) and the
  * candidate current against beta_lo and beta_hi times I_unit of the realised network (with the verdict's
@@ -62,7 +68,6 @@ export function comparePageSpec(r: CosimResult, plot: RawPlot, opts: ComparePage
   const net = r.generated.realised;
   const frameS = net.frameS;
   const tStopS = r.generated.tStopS;
-  const tS = vector(plot, 'time');
   const unitA = net.unitCurrentA;
   const S = net.cells;
   const T = r.circuit.frames;
@@ -89,7 +94,7 @@ export function comparePageSpec(r: CosimResult, plot: RawPlot, opts: ComparePage
             unit: 'V' as const,
             shadeFrames: disagreeing.get(id),
             traces: [
-              { name: `circuit ${v0}`, kind: 'circuit' as const, tS, y: vector(plot, v0) },
+              { name: `circuit ${v0}`, kind: 'circuit' as const, ...circuitTrace(plot, v0) },
               level('VDD/2 (the state threshold)', opts.vddV / 2, tStopS),
               steps(`${ref} model state (0 / VDD)`, pick(r.software.states[k], opts.vddV), frameS, tStopS),
             ],
@@ -100,7 +105,7 @@ export function comparePageSpec(r: CosimResult, plot: RawPlot, opts: ComparePage
             unit: 'A' as const,
             shadeFrames: disagreeing.get(id),
             traces: [
-              { name: `circuit ${candidate}`, kind: 'circuit' as const, tS, y: vector(plot, candidate) },
+              { name: `circuit ${candidate}`, kind: 'circuit' as const, ...circuitTrace(plot, candidate) },
               level(`beta_lo x I_unit = ${amps(th.betaLo[j] * unitA)}`, th.betaLo[j] * unitA, tStopS),
               level(`beta_hi x I_unit = ${amps(th.betaHi[j] * unitA)}`, th.betaHi[j] * unitA, tStopS),
               steps(`${ref} model candidate`, pick(r.software.candidates[k], unitA), frameS, tStopS),
@@ -116,7 +121,8 @@ export function comparePageSpec(r: CosimResult, plot: RawPlot, opts: ComparePage
     charts: DOMAINS.map((d) => {
       const name = r.generated.probes.supplies[d];
       // A source's branch current is negative when it delivers power (as sampleCircuit reports it).
-      const y = Float64Array.from(vector(plot, name), (v) => -v);
+      const { tS, y: branch } = circuitTrace(plot, name);
+      const y = Float64Array.from(branch, (v) => -v);
       return {
         id: `supply-${d}`,
         title: `${d} domain: -${name} (A)`,
@@ -140,7 +146,7 @@ export function comparePageSpec(r: CosimResult, plot: RawPlot, opts: ComparePage
               id: `extra-${i}`,
               title: name,
               unit: /^i\(|#branch$/i.test(name) ? ('A' as const) : ('V' as const),
-              traces: [{ name: `circuit ${name}`, kind: 'circuit' as const, tS, y: vector(plot, name) }],
+              traces: [{ name: `circuit ${name}`, kind: 'circuit' as const, ...circuitTrace(plot, name) }],
             })),
           },
         ];

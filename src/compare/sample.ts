@@ -3,7 +3,7 @@
  * read once per frame, late enough for the circuit to have settled (DESIGN §4).
  */
 import type { RawPlot } from '../spice/rawfile.js';
-import { vector } from '../spice/rawfile.js';
+import { series } from '../spice/rawfile.js';
 import { DEFAULT_INPUT_EDGE_S, type Probes } from '../netlist/generate.js';
 
 /** Where in a frame the circuit is read: 98% through, i.e. 0.2 ms before the next edge of a 10 ms frame. */
@@ -95,24 +95,22 @@ export function nonFiniteVectors(
   plot: RawPlot,
   probes: Probes,
 ): { name: string; point: number; timeS: number; value: number }[] {
-  const time = vector(plot, 'time');
   const bad: { name: string; point: number; timeS: number; value: number }[] = [];
   for (const name of probedVectors(probes)) {
-    const y = vector(plot, name);
+    const { timeS, y } = series(plot, name);
     const i = y.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) bad.push({ name, point: i, timeS: time[i], value: y[i] });
+    if (i >= 0) bad.push({ name, point: i, timeS: timeS[i], value: y[i] });
   }
   return bad;
 }
 
 /** Sample every probed quantity once per frame. */
 export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions): CircuitFrames {
-  const time = vector(plot, 'time');
   const T = opts.frames;
   const frac = opts.sampleFraction ?? DEFAULT_SAMPLE_FRACTION;
   const perFrame = (name: string, scale: number): Float64Array => {
-    const y = vector(plot, name);
-    return Float64Array.from({ length: T }, (_, t) => valueAt(time, y, (t + frac) * opts.frameS) * scale);
+    const { timeS, y } = series(plot, name);
+    return Float64Array.from({ length: T }, (_, t) => valueAt(timeS, y, (t + frac) * opts.frameS) * scale);
   };
   const interleave = (cols: Float64Array[]): Float64Array => {
     const out = new Float64Array(T * cols.length);
@@ -125,11 +123,12 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   const extremes = (pick: (a: number, b: number) => number) =>
     probes.candidates.map((block, k) =>
       interleave(
-        block.map((n) =>
-          frameExtreme(time, vector(plot, n), { ...window, releaseS: probes.releaseS?.[k] ?? 0 }, pick).map(
+        block.map((n) => {
+          const { timeS, y } = series(plot, n);
+          return frameExtreme(timeS, y, { ...window, releaseS: probes.releaseS?.[k] ?? 0 }, pick).map(
             (v) => v * toUnits,
-          ),
-        ),
+          );
+        }),
       ),
     );
   const candidateMax = extremes(Math.max);
@@ -143,7 +142,7 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   const releaseS = probes.releaseS ?? [];
   const switchDelaysS = probes.cellNodes.map((block, k) =>
     block.map((n, j) => {
-      const y = vector(plot, n);
+      const { timeS: time, y } = series(plot, n);
       const delays: number[] = [];
       const S = block.length;
       for (let t = 0; t < T; t++) {
@@ -172,7 +171,8 @@ export function sampleCircuit(plot: RawPlot, probes: Probes, opts: SampleOptions
   const supplyMeanA: Record<string, number> = {};
   for (const [domain, name] of Object.entries(probes.supplies)) {
     // A supply source's branch current is negative when it delivers power; report delivered current.
-    supplyMeanA[domain] = -timeAverage(time, vector(plot, name));
+    const { timeS, y } = series(plot, name);
+    supplyMeanA[domain] = -timeAverage(timeS, y);
   }
   return {
     frames: T,

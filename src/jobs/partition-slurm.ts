@@ -153,6 +153,11 @@ const StoredPartitionSchema = z.object({
   passes: z.union([z.literal(1), z.literal(2)]),
   flatCells: z.boolean(),
   partition: z.object({ index: z.number().int(), label: z.string() }).passthrough(),
+  /**
+   * Per partition this one reads from: every rail any partition reads from it (`PartitionContext.railsFrom`);
+   * absent in a plan stored before it was kept, whose tasks choose points over their own rails, as then.
+   */
+  railsFrom: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 /** What a task builds a partition's deck from besides the partition: the network and the options (runner's left out). */
@@ -179,7 +184,11 @@ export async function storePartitionPlan(ctx: PartitionContext, dir: string): Pr
     // Stored by an earlier submission of this run (the fingerprint is written first): keep; another run's: replace.
     if ((await readTextIfExists(file))?.startsWith(`{"fingerprint":"${fingerprint}"`)) continue;
     const stored = { fingerprint, sources, labels, tStopS: ctx.tStopS, tolV: ctx.tolV, passes: ctx.passes };
-    await writeFileAtomic(file, JSON.stringify({ ...stored, flatCells: ctx.built.flatCells, partition: p }) + '\n');
+    const railsFrom = Object.fromEntries([...new Set(p.handoffs.map((h) => h.from))].map((f) => [f, ctx.railsFrom(f)]));
+    await writeFileAtomic(
+      file,
+      JSON.stringify({ ...stored, flatCells: ctx.built.flatCells, partition: p, railsFrom }) + '\n',
+    );
     wrote++;
   }
   return wrote;
@@ -231,6 +240,7 @@ export async function storedTaskContext(
     built: { flatCells: s.flatCells },
     tStopS: s.tStopS,
     plan: { partitions },
+    railsFrom: (from) => s.railsFrom?.[String(from)] ?? [],
     tolV: s.tolV,
     passes: s.passes,
   };

@@ -210,6 +210,26 @@ function pwlLines(pwl: readonly (readonly [number, number])[]): string[] {
   return lines;
 }
 
+/**
+ * A recorded waveform's points as B-source arguments (an expression list: commas between every time and value),
+ * continued with '+'. Kept per waveform: one rail of a wide partitioned run is replayed in every partition it feeds
+ * (each of 64 cells at width 64), and formatting its points again for each was most of the toolkit's CPU there.
+ */
+function recordedText(pwl: readonly (readonly [number, number])[]): string {
+  let text = RECORDED_TEXT.get(pwl);
+  if (text === undefined) {
+    const pts = pwl.map(([t, v]) => `${num(t)}, ${num(v)}`);
+    const lines: string[] = [];
+    for (let k = 0; k < pts.length; k += PWL_POINTS_PER_LINE)
+      lines.push(pts.slice(k, k + PWL_POINTS_PER_LINE).join(', '));
+    text = lines.join(',\n+ ');
+    RECORDED_TEXT.set(pwl, text);
+  }
+  return text;
+}
+
+const RECORDED_TEXT = new WeakMap<readonly (readonly [number, number])[], string>();
+
 /** Print one element as a netlist line (long PWL lists are continued with '+'). */
 export function toSpice(e: Element, process: Process): string {
   switch (e.type) {
@@ -230,14 +250,8 @@ export function toSpice(e: Element, process: Process): string {
       if (e.pwl.length <= PWL_POINTS_PER_LINE)
         return `V${e.name} ${e.plus} ${e.minus} pwl(${e.pwl.map(([t, v]) => `${num(t)} ${num(v)}`).join(' ')})`;
       return `V${e.name} ${e.plus} ${e.minus} pwl(\n+ ${pwlLines(e.pwl).join('\n+ ')} )`;
-    case 'recorded': {
-      // B-source arguments are an expression list: commas between every time and value.
-      const pts = e.pwl.map(([t, v]) => `${num(t)}, ${num(v)}`);
-      const lines: string[] = [];
-      for (let k = 0; k < pts.length; k += PWL_POINTS_PER_LINE)
-        lines.push(pts.slice(k, k + PWL_POINTS_PER_LINE).join(', '));
-      return `B${e.name} ${e.plus} ${e.minus} V = pwl(time,\n+ ${lines.join(',\n+ ')} )`;
-    }
+    case 'recorded':
+      return `B${e.name} ${e.plus} ${e.minus} V = pwl(time,\n+ ${recordedText(e.pwl)} )`;
     case 'switch':
       return `S${e.name} ${e.plus} ${e.minus} ${e.ctrlPlus} ${e.ctrlMinus} ${e.model}`;
     case 'vccs':

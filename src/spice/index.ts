@@ -7,6 +7,8 @@ export {
   transientPlot,
   readRawfile,
   vector,
+  series,
+  type Series,
   type RawHeader,
   type RawPlot,
   type RawVector,

@@ -1,16 +1,17 @@
 /**
  * Transient plots of several decks over the same span merged into one, as if one deck had written them: what a
- * partitioned run (netlist/partition.ts) hands the comparator, which reads one plot. Each deck steps on its own
- * time grid; the merged plot's grid is their union and each vector is linearly interpolated onto it, which is how
- * the comparator reads a plot between its points anyway (so frame samples and extremes are unchanged). Vectors
- * that every deck has on its own share of the circuit (the supply currents) are summed; any other vector is taken
- * from the first plot that holds it.
+ * partitioned run (netlist/partition.ts) hands the comparator. Each deck steps on its own time grid, and each
+ * vector keeps it (the plot's `timeOf`; read with `series`): resampling every vector onto the union of the grids
+ * cost memory in proportion to vectors x partitions x points (5.4 GB at width 64 over 5 frames) and added nothing,
+ * since the comparator interpolates a waveform between its own points anyway. Vectors that every deck has on its
+ * own share of the circuit (the supply currents) are summed, on the union grid, which is the plot's scale; any
+ * other vector is taken from the first plot that holds it.
  */
-import { canonicalVectorName, type RawPlot, type RawVector } from './rawfile.js';
+import { canonicalVectorName, type RawPlot, type RawVector, type Series } from './rawfile.js';
 
 /**
- * One plot on the union of the plots' time grids. `summed`: vector names (any spelling `vector` accepts) to add
- * up over every plot that has them.
+ * One plot of the plots' vectors, each on its own deck's time grid; `summed`: vector names (any spelling `vector`
+ * accepts) to add up over every plot that has them, on the union of the grids (the merged plot's scale).
  *
  * @throws RangeError when a plot's scale is not time, or there is no plot
  * @example mergeTransientPlots([front, block0, block1], ['i(vvdd_ff)']) // i(vvdd_ff) = sum of the three
@@ -23,24 +24,76 @@ export function mergeTransientPlots(plots: readonly RawPlot[], summed: readonly 
   const sumSet = new Set(summed.map(canonicalVectorName));
   const vectors: RawVector[] = [plots[0].vectors[0]];
   const real: Float64Array[] = [grid];
+  const timeOf: (Float64Array | undefined)[] = [undefined];
+  const parts = new Map<string, Series[]>();
   const at = new Map<string, number>();
   for (const p of plots) {
     for (let i = 1; i < p.vectors.length; i++) {
       const c = canonicalVectorName(p.vectors[i].name);
-      const have = at.get(c);
-      if (have !== undefined && !sumSet.has(c)) continue;
-      const y = resample(p.real[0], p.real[i], grid);
-      if (have === undefined) {
-        at.set(c, real.length);
-        vectors.push(p.vectors[i]);
-        real.push(y);
+      if (sumSet.has(c)) parts.get(c)?.push({ timeS: p.real[0], y: p.real[i] });
+      if (at.has(c)) continue;
+      at.set(c, real.length);
+      vectors.push(p.vectors[i]);
+      if (sumSet.has(c)) {
+        parts.set(c, [{ timeS: p.real[0], y: p.real[i] }]);
+        real.push(grid); // replaced by the sum below
+        timeOf.push(undefined);
       } else {
-        const acc = real[have];
-        for (let k = 0; k < acc.length; k++) acc[k] += y[k];
+        real.push(p.real[i]);
+        timeOf.push(p.real[0]);
       }
     }
   }
-  return { ...plots[0], complex: false, vectors, numPoints: grid.length, real, imag: undefined };
+  for (const [c, ps] of parts) real[at.get(c)!] = sumOnGrid(ps, grid);
+  return { ...plots[0], complex: false, vectors, numPoints: grid.length, real, imag: undefined, timeOf };
+}
+
+/**
+ * The sum of piecewise-linear waveforms (each held at its end values outside its span) at every point of `grid`,
+ * a sorted superset of their time points. The sum is linear between grid points, so it is carried from point to
+ * point with the sum of the waveforms' slopes, which changes only at their own points: time in proportion to their
+ * points (x log grid) instead of waveforms x grid, which at width 64 (262 partitions) cost more than the rest of
+ * the merge. At a repeated time the later value wins, as `valueAt` reads it.
+ */
+export function sumOnGrid(parts: readonly Series[], grid: Float64Array): Float64Array {
+  const n = grid.length;
+  const slopeStep = new Float64Array(n);
+  const jump = new Float64Array(n);
+  for (const { timeS: t, y } of parts) {
+    jump[0] += y[0];
+    for (let j = 0; j + 1 < t.length; j++) {
+      const k = gridIndex(grid, t[j]);
+      if (t[j + 1] === t[j]) {
+        jump[k] += y[j + 1] - y[j];
+        continue;
+      }
+      const slope = (y[j + 1] - y[j]) / (t[j + 1] - t[j]);
+      slopeStep[k] += slope;
+      slopeStep[gridIndex(grid, t[j + 1])] -= slope;
+    }
+  }
+  const out = new Float64Array(n);
+  let value = 0;
+  let slope = 0;
+  for (let k = 0; k < n; k++) {
+    if (k > 0) value += slope * (grid[k] - grid[k - 1]);
+    value += jump[k];
+    out[k] = value;
+    slope += slopeStep[k];
+  }
+  return out;
+}
+
+/** Index of time `t` in `grid` (sorted; `t` one of its points). */
+function gridIndex(grid: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = grid.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (grid[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Sorted union of time grids, equal times once. */
@@ -55,29 +108,4 @@ export function unionGrid(times: readonly Float64Array[]): Float64Array {
   let n = 0;
   for (let i = 0; i < all.length; i++) if (n === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
   return all.slice(0, n);
-}
-
-/**
- * y(time) linearly interpolated at each point of `grid` (both ascending), held at the end values outside `time`'s
- * span; at a repeated time the later value wins, as `valueAt` reads it.
- */
-export function resample(time: Float64Array, y: Float64Array, grid: Float64Array): Float64Array {
-  const out = new Float64Array(grid.length);
-  const last = time.length - 1;
-  let j = 0;
-  for (let k = 0; k < grid.length; k++) {
-    const t = grid[k];
-    if (t <= time[0]) {
-      out[k] = y[0];
-      continue;
-    }
-    if (t >= time[last]) {
-      out[k] = y[last];
-      continue;
-    }
-    while (j < last && time[j + 1] <= t) j++;
-    const f = (t - time[j]) / (time[j + 1] - time[j]);
-    out[k] = y[j] + f * (y[j + 1] - y[j]);
-  }
-  return out;
 }

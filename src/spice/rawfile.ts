@@ -62,6 +62,18 @@ export interface RawPlot {
   real: Float64Array[];
   /** The imaginary parts, one array per vector; present only when `complex`. */
   imag?: Float64Array[];
+  /**
+   * Each vector's own time grid, where it is not `real[0]`: only a merged plot of several decks (spice/merge.ts)
+   * has it, so that each partition's waveform stays on the points its deck computed instead of being resampled
+   * onto the union of every grid. Read such vectors with `series`.
+   */
+  timeOf?: (Float64Array | undefined)[];
+}
+
+/** A waveform with its own time grid (s, ascending): what `series` reads. */
+export interface Series {
+  readonly timeS: Float64Array;
+  readonly y: Float64Array;
 }
 
 /** A rawfile that does not follow the format: names the file, the place and what was expected there. */
@@ -375,6 +387,28 @@ export function parseRawHeader(buf: Uint8Array, source = '<buffer>'): RawHeader 
  * @example vector(tran, 'V(OUT)') // same as vector(tran, 'out')
  */
 export function vector(plot: RawPlot, name: string): Float64Array {
+  const index = indexOf(plot, name);
+  const own = plot.timeOf?.[index];
+  // Paired with the plot's scale, a vector on another grid would be read at the wrong times, silently.
+  if (own !== undefined && own !== plot.real[0])
+    throw new RangeError(
+      `vector "${name}" of merged plot "${plot.plotname}" has its own time grid: read it with series()`,
+    );
+  return plot.real[index];
+}
+
+/**
+ * A transient vector with the time grid it was computed on: the plot's scale, or for a merged plot the grid of
+ * the deck that wrote it. Found by name as `vector` finds it.
+ *
+ * @throws MissingVectorError listing the plot's vector names when there is no such vector
+ */
+export function series(plot: RawPlot, name: string): Series {
+  const index = indexOf(plot, name);
+  return { timeS: plot.timeOf?.[index] ?? plot.real[0], y: plot.real[index] };
+}
+
+function indexOf(plot: RawPlot, name: string): number {
   const index = vectorIndex(plot).get(canonicalVectorName(name)) ?? -1;
   if (index < 0)
     throw new MissingVectorError(
@@ -382,7 +416,7 @@ export function vector(plot: RawPlot, name: string): Float64Array {
       plot.vectors.map((v) => v.name),
       `plot "${plot.plotname}"`,
     );
-  return plot.real[index];
+  return index;
 }
 
 /**

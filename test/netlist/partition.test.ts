@@ -21,9 +21,10 @@ import {
   type Mosfet,
   type Partition,
 } from '../../src/netlist/index.js';
-import { mergeTransientPlots, unionGrid } from '../../src/spice/merge.js';
-import { PARTITION_RELTOL_FACTOR, partitionReltol } from '../../src/pipeline.js';
-import { vector, type RawPlot } from '../../src/spice/rawfile.js';
+import { mergeTransientPlots, sumOnGrid, unionGrid } from '../../src/spice/merge.js';
+import { PARTITION_RELTOL_FACTOR, handoffWaveforms, partitionReltol } from '../../src/pipeline.js';
+import { toSpice } from '../../src/netlist/elements.js';
+import { series, vector, type RawPlot } from '../../src/spice/rawfile.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
@@ -534,18 +535,107 @@ describe('mergeTransientPlots', () => {
     real: [Float64Array.from(time), ...Object.values(vectors).map((v) => Float64Array.from(v))],
   });
 
-  it('puts every vector on the union of the time grids, sums the named ones, takes the rest from the first plot', () => {
+  it('keeps each vector on its own grid, sums the named ones on the union grid, takes the rest from the first plot', () => {
     const p0 = plot([0, 2, 4], { 'i(vvdd_ff)': [-1, -3, -5], 'v(a)': [0, 2, 4] });
     const p1 = plot([0, 1, 4], { 'vvdd_ff#branch': [-10, -10, -10], 'v(a)': [9, 9, 9], 'v(b)': [1, 2, 2] });
     const m = mergeTransientPlots([p0, p1], ['i(vvdd_ff)']);
     expect([...vector(m, 'time')]).toEqual([0, 1, 2, 4]);
+    // On the union grid, p0's supply read between its points at t = 1: -2; plus p1's -10.
     expect([...vector(m, 'i(vvdd_ff)')]).toEqual([-11, -12, -13, -15]);
-    expect([...vector(m, 'v(a)')]).toEqual([0, 1, 2, 4]);
-    expect([...vector(m, 'v(b)')]).toEqual([1, 2, 2, 2]);
+    expect(series(m, 'i(vvdd_ff)').timeS).toBe(vector(m, 'time'));
+    const a = series(m, 'v(a)');
+    expect([...a.timeS, ...a.y]).toEqual([0, 2, 4, 0, 2, 4]);
+    const b = series(m, 'v(b)');
+    expect([...b.timeS, ...b.y]).toEqual([0, 1, 4, 1, 2, 2]);
+    // Paired with the union grid, v(b)'s three points would be read at the wrong times: vector() refuses.
+    expect(() => vector(m, 'v(b)')).toThrow(/own time grid: read it with series\(\)/);
+    // Nothing is copied: the merged plot holds the partition's own arrays.
+    expect(b.y).toBe(p1.real[3]);
+  });
+
+  it('sums on the union grid as reading each waveform there and adding would, for random grids with repeated times', () => {
+    // The obvious way, written out here: each waveform read at every grid point (held outside its span; at a
+    // repeated time the later value), then added up.
+    const readAt = (t: number[], y: number[], at: number): number => {
+      if (at <= t[0]) return at === t[0] ? y[t.lastIndexOf(t[0])] : y[0];
+      if (at >= t[t.length - 1]) return y[t.length - 1];
+      let j = 0;
+      while (t[j + 1] <= at) j++;
+      return t[j] === at ? y[j] : y[j] + ((at - t[j]) / (t[j + 1] - t[j])) * (y[j + 1] - y[j]);
+    };
+    let seed = 7;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let trial = 0; trial < 20; trial++) {
+      const parts = Array.from({ length: 1 + (trial % 5) }, () => {
+        const t = [Math.floor(rand() * 3)];
+        // Steps of 0 (a repeated time, a jump) to 3, on integers so the expected sums are exact enough to compare.
+        while (t.length < 4 + Math.floor(rand() * 12)) t.push(t[t.length - 1] + Math.floor(rand() * 4));
+        while (t[t.length - 1] === t[t.length - 2]) t.push(t[t.length - 1] + 1);
+        return { t, y: t.map(() => Math.round(rand() * 200 - 100)) };
+      });
+      const grid = unionGrid(parts.map((p) => Float64Array.from(p.t)));
+      const got = sumOnGrid(
+        parts.map((p) => ({ timeS: Float64Array.from(p.t), y: Float64Array.from(p.y) })),
+        grid,
+      );
+      const want = [...grid].map((g) => parts.reduce((s, p) => s + readAt(p.t, p.y, g), 0));
+      [...got].forEach((v, k) => expect(v).toBeCloseTo(want[k], 9));
+    }
   });
 
   it('unionGrid sorts and keeps equal times once', () => {
     expect([...unionGrid([Float64Array.from([0, 1, 3]), Float64Array.from([0, 2, 3])])]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('handoffWaveforms and the deck text of recorded rails', () => {
+  const time = [0, 1, 2, 3, 4];
+  const plot: RawPlot = {
+    title: 't',
+    date: '',
+    plotname: 'Transient Analysis',
+    complex: false,
+    vectors: [
+      { name: 'time', type: 'time' },
+      { name: 'v(r1)', type: 'voltage' },
+      { name: 'v(r2)', type: 'voltage' },
+    ],
+    numPoints: time.length,
+    // r1 is straight (its middle points are not needed), r2 bends at t = 2.
+    real: [Float64Array.from(time), Float64Array.from([0, 1, 2, 3, 4]), Float64Array.from([0, 0, 1, 1, 1])],
+  };
+  const rails = (nodes: string[]) => nodes.map((node) => ({ node, from: 0, source: `h_${node}` }));
+
+  it('gives every partition that reads the same rails the same arrays, and another rail set its own points', () => {
+    const a = handoffWaveforms(rails(['r1', 'r2']), [plot], 1e-6);
+    const b = handoffWaveforms(rails(['r1', 'r2']), [plot], 1e-6);
+    expect(b.get('r1')).toBe(a.get('r1'));
+    // Kept points are shared by the rails of one source: r2's bends at 1 and 2 keep them for r1 too.
+    expect(a.get('r1')).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [4, 4],
+    ]);
+    // Alone, r1 is a straight line: two points, a different array.
+    const alone = handoffWaveforms(rails(['r1']), [plot], 1e-6);
+    expect(alone.get('r1')).toEqual([
+      [0, 0],
+      [4, 4],
+    ]);
+    expect(handoffWaveforms(rails(['r1', 'r2']), [plot], 0.5).get('r1')).not.toBe(a.get('r1'));
+    // Told that another partition reads r2 from the same plot, a partition reading r1 alone gets the pair's waveform.
+    const told = handoffWaveforms(rails(['r1']), [plot], 1e-6, () => ['r2', 'r1']);
+    expect(told.get('r1')).toBe(a.get('r1'));
+    expect([...told.keys()]).toEqual(['r1']);
+  });
+
+  it('prints a shared recorded rail the same in every deck', () => {
+    const pwl = handoffWaveforms(rails(['r1', 'r2']), [plot], 1e-6).get('r2')!;
+    const kit = { instance: 'M' } as unknown as Parameters<typeof toSpice>[1];
+    const line = (name: string) => toSpice({ type: 'recorded', name, plus: 'r2', minus: '0', pwl }, kit);
+    expect(line('h1')).toBe('Bh1 r2 0 V = pwl(time,\n+ 0, 0, 1, 0, 2, 1, 4, 1 )');
+    expect(line('h2')).toBe('Bh2 r2 0 V = pwl(time,\n+ 0, 0, 1, 0, 2, 1, 4, 1 )');
   });
 });
 
