@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RawfileError, vector, type RawPlot } from '../../src/spice/rawfile.js';
-import { parseAnyRawfile, UnsupportedRawfileError, type AnyRawfile } from '../../src/spice/rawother.js';
+import { RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
+import { parseAnyRawfile, readAnyRawfile, UnsupportedRawfileError, type AnyRawfile } from '../../src/spice/rawother.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'raw-other');
@@ -151,6 +151,21 @@ describe('rawfiles written by Xyce, LTspice and QSPICE', () => {
     expect(read('ac_xyce.ascii.raw').writerEvidence).toMatch(
       /no Command: line; values printed with 9 significant digits/,
     );
+  });
+});
+
+describe('ngspice files go to the ngspice reader unchanged', () => {
+  const NGSPICE = path.join(REPO_ROOT, 'test', 'fixtures', 'raw');
+  it.each([
+    ['ac_rc.ascii.raw', 'ngspice', 'ascii'],
+    ['multi.bin.raw', 'SPICE3', 'binary'],
+    ['aborted.ascii.raw', 'ngspice', 'ascii'],
+    ['aborted.bin.raw', 'SPICE3', 'binary'],
+  ])('%s: writer %s, %s, the same plots as readRawfile', async (name, writer, layout) => {
+    const file = path.join(NGSPICE, name);
+    const raw = await readAnyRawfile(file);
+    expect(raw).toMatchObject({ writer, layout, encoding: 'utf-8' });
+    expect(raw.plots).toEqual(await readRawfile(file));
   });
 });
 
