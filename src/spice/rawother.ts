@@ -21,15 +21,18 @@
  * QSPICE ASCII files. LTspice binary (float32 and fastaccess) is implemented from the layout above and tested only
  * on files written by the tests: no LTspice binary file was obtainable here. QSPICE binary data is refused
  * (UnsupportedRawfileError): its layout is not documented where it could be read, and no file was available.
- * ngspice files, and binary files with no `Command:` line (ngspice, or Xyce, whose binary layout is SPICE3's and
- * untested here), go to rawfile.ts's reader.
+ * ngspice files, and binary files with no `Command:` line, go to rawfile.ts's reader: that is ngspice's float64
+ * layout; Xyce's binary files (which no Xyce binary file here could confirm) are assumed to follow it.
  */
 import { open, readFile } from 'node:fs/promises';
 import { BmruError } from '../errors.js';
 import { parseRawfile, printableExcerpt, RawfileError, readRawfile, type RawPlot, type RawVector } from './rawfile.js';
 
-/** Who wrote a rawfile. `SPICE3` is a binary file with no `Command:` line: ngspice, or Xyce (same layout). */
-export type RawWriter = 'ngspice' | 'Xyce' | 'LTspice' | 'QSPICE' | 'SPICE3';
+/**
+ * Who wrote a rawfile. `ngspice or Xyce`: binary data with no `Command:` line, read in ngspice's float64 layout
+ * (assumed, untested, for Xyce). `unknown`: ASCII with no `Command:` line, printed neither as ngspice nor as Xyce prints.
+ */
+export type RawWriter = 'ngspice' | 'Xyce' | 'LTspice' | 'QSPICE' | 'ngspice or Xyce' | 'unknown';
 
 /** How the text of a rawfile is encoded. */
 export type RawEncoding = 'utf-8' | 'utf-8 with BOM' | 'utf-16le' | 'utf-16le with BOM';
@@ -194,7 +197,7 @@ function probeRawfile(buf: Uint8Array, source: string): Probe {
       'binary .qraw data is not supported (its layout is not documented where this reader was written, and no QSPICE binary file was available to test one on); write the file as ASCII instead',
     );
   }
-  if ((writer === 'ngspice' || writer === 'SPICE3') && enc.name === 'utf-8') {
+  if ((writer === 'ngspice' || writer === 'ngspice or Xyce') && enc.name === 'utf-8') {
     return { delegate: true, result: { ...base, layout: h.data === 'binary' ? 'binary' : 'ascii' } };
   }
   if (h.data === 'binary' && writer !== 'LTspice') {
@@ -233,7 +236,10 @@ function detectWriter(buf: Uint8Array, h: Header, enc: Encoding): { writer: RawW
     if (/ngspice|^version\b/i.test(command)) return { writer: 'ngspice', evidence: said };
   }
   if (h.data === 'binary') {
-    return { writer: 'SPICE3', evidence: 'binary data and no Command: line naming LTspice or QSPICE' };
+    return {
+      writer: 'ngspice or Xyce',
+      evidence: "binary data and no Command: line naming LTspice or QSPICE: read as ngspice's float64 layout",
+    };
   }
   const first = firstValue(buf, h, enc);
   const digits = first ? significantDigits(first) : 0;
@@ -250,7 +256,7 @@ function detectWriter(buf: Uint8Array, h: Header, enc: Encoding): { writer: RawW
     };
   }
   return {
-    writer: 'SPICE3',
+    writer: 'unknown',
     evidence: `no Command: line, and values printed with ${digits} digits, as neither ngspice nor Xyce does`,
   };
 }

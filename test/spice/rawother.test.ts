@@ -158,9 +158,9 @@ describe('ngspice files go to the ngspice reader unchanged', () => {
   const NGSPICE = path.join(REPO_ROOT, 'test', 'fixtures', 'raw');
   it.each([
     ['ac_rc.ascii.raw', 'ngspice', 'ascii'],
-    ['multi.bin.raw', 'SPICE3', 'binary'],
+    ['multi.bin.raw', 'ngspice or Xyce', 'binary'],
     ['aborted.ascii.raw', 'ngspice', 'ascii'],
-    ['aborted.bin.raw', 'SPICE3', 'binary'],
+    ['aborted.bin.raw', 'ngspice or Xyce', 'binary'],
   ])('%s: writer %s, %s, the same plots as readRawfile', async (name, writer, layout) => {
     const file = path.join(NGSPICE, name);
     const raw = await readAnyRawfile(file);
@@ -329,7 +329,7 @@ describe('refused rawfiles: the error names the file, the writer and the cause',
     const head = text.slice(0, text.indexOf('Values:')) + 'Binary:\n';
     const buf = Buffer.concat([Buffer.from(head, 'utf16le'), Buffer.alloc(6 * 3 * 8)]);
     expect(() => parseAnyRawfile(buf, 'x.raw')).toThrow(
-      /^x\.raw: written by SPICE3 \(binary data and no Command: line naming LTspice or QSPICE\): binary data in a utf-16le file is not supported/,
+      /^x\.raw: written by ngspice or Xyce \(binary data and no Command: line naming LTspice or QSPICE: read as ngspice's float64 layout\): binary data in a utf-16le file is not supported/,
     );
   });
 
