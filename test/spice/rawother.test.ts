@@ -5,10 +5,11 @@
  * simulators agreeing with one another. LTspice binary files could not be obtained: those tests build the bytes
  * from the layout the reader's comment describes, and say so.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
+import { parseRawfile, RawfileError, readRawfile, vector, type RawPlot } from '../../src/spice/rawfile.js';
 import { parseAnyRawfile, readAnyRawfile, UnsupportedRawfileError, type AnyRawfile } from '../../src/spice/rawother.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -359,3 +360,31 @@ function catchError(f: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
+
+describe('the ngspice reader (compare --from-raw) on these files names who wrote them', () => {
+  const HINT = '(this reader reads ngspice rawfiles; this one was written by';
+  it('QSPICE: its Command: line, where the .param line stops the ngspice reader', () => {
+    expect(() => parseRawfile(bytes('ac_qspice.ascii.qraw'), 'ac.qraw')).toThrow(
+      `${HINT} QSPICE (Command: QSPICE64, Build Feb 11 2025 08:06:48): \`bmru raw\` reads it), found ".param temp=27"`,
+    );
+  });
+
+  it('Xyce (no Command: line): by its 8-decimal values, where "re, im" stops the ngspice reader', async () => {
+    await expect(readRawfile(path.join(DIR, 'ac_xyce.ascii.raw'))).rejects.toThrow(
+      `${HINT} Xyce, most likely (values printed as %.8e; ngspice prints %.15e): \`bmru raw\` reads it)`,
+    );
+  });
+
+  it('LTspice in UTF-16LE, read from disk', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rawother-'));
+    try {
+      const file = path.join(dir, 'ac16.raw');
+      writeFileSync(file, Buffer.from(bytes('ac_ltspice.ascii.raw').toString('utf8'), 'utf16le'));
+      await expect(readRawfile(file)).rejects.toThrow(
+        `${HINT} LTspice (Command: Linear Technology Corporation LTspice): \`bmru raw\` reads it)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
