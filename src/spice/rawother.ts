@@ -153,7 +153,7 @@ export function parseAnyRawfile(buf: Uint8Array, source = '<buffer>'): AnyRawfil
       );
     }
     if (h.data === 'binary') {
-      const bin = readLtspiceBinary(buf, h, result.writer, source);
+      const bin = readLtspiceBinary(buf, h, result.writer, source, result.warnings);
       plots.push(makePlot(h, bin.real, bin.imag, h.numPoints));
       result.valueFormat = bin.valueFormat;
       result.layout = h.flags.has('fastaccess') ? 'binary fastaccess' : 'binary';
@@ -470,23 +470,52 @@ const FLOAT64_BYTES = 8;
 const FLOAT32_BYTES = 4;
 const COMPLEX_BYTES = 2 * FLOAT64_BYTES;
 
-/** Bytes of each vector's value in LTspice binary data; see the file comment. */
-function ltspiceValueBytes(h: Header): { bytes: number[]; valueFormat: string } {
+interface ValueBytes {
+  bytes: number[];
+  valueFormat: string;
+}
+
+/** Bytes of each vector's value in LTspice binary data as the flags say; see the file comment. */
+function ltspiceValueBytes(h: Header): ValueBytes {
   const n = h.vectors.length;
   if (h.complex) return { bytes: Array(n).fill(COMPLEX_BYTES), valueFormat: 'complex float64 pairs' };
-  if (h.flags.has('double')) return { bytes: Array(n).fill(FLOAT64_BYTES), valueFormat: 'float64' };
+  if (h.flags.has('double')) return ALL_FLOAT64(n);
   return {
     bytes: [FLOAT64_BYTES, ...Array(n - 1).fill(FLOAT32_BYTES)],
     valueFormat: 'float64 scale, float32 others',
   };
 }
 
+const ALL_FLOAT64 = (n: number): ValueBytes => ({ bytes: Array(n).fill(FLOAT64_BYTES), valueFormat: 'float64' });
+const ALL_FLOAT32 = (n: number): ValueBytes => ({ bytes: Array(n).fill(FLOAT32_BYTES), valueFormat: 'float32' });
+
+/**
+ * The value sizes to read a real plot with: the flags' rule when the data is exactly that size, else the other
+ * real layout (all float64, all float32) whose size the data has exactly (a `.op` plot, say, whose scale is no
+ * sweep), with a warning; else the flags' rule, which then reports short data or leaves extra bytes.
+ */
+function chooseValueBytes(h: Header, dataBytes: number, warnings: string[]): ValueBytes {
+  const stated = ltspiceValueBytes(h);
+  const size = (b: ValueBytes) => h.numPoints * b.bytes.reduce((a, x) => a + x, 0);
+  if (h.complex || size(stated) === dataBytes) return stated;
+  const n = h.vectors.length;
+  const other = [ALL_FLOAT64(n), ALL_FLOAT32(n)].find(
+    (b) => b.valueFormat !== stated.valueFormat && size(b) === dataBytes,
+  );
+  if (!other) return stated;
+  warnings.push(
+    `"Flags: ${[...h.flags].join(' ')}" means ${stated.valueFormat}, ${size(stated)} bytes of data, but the file holds ${dataBytes}, ` +
+      `exactly ${h.numPoints} points of ${other.valueFormat}: read as ${other.valueFormat}`,
+  );
+  return other;
+}
+
 /** LTspice binary data, point by point or (fastaccess) vector by vector. */
-function readLtspiceBinary(buf: Uint8Array, h: Header, writer: RawWriter, source: string) {
-  const { bytes, valueFormat } = ltspiceValueBytes(h);
+function readLtspiceBinary(buf: Uint8Array, h: Header, writer: RawWriter, source: string, warnings: string[]) {
+  const found = buf.length - h.dataStart;
+  const { bytes, valueFormat } = chooseValueBytes(h, found, warnings);
   const pointBytes = bytes.reduce((a, b) => a + b, 0);
   const needed = h.numPoints * pointBytes;
-  const found = buf.length - h.dataStart;
   if (found < needed) {
     throw new RawfileError(
       source,

@@ -298,6 +298,26 @@ describe('LTspice binary layout (files written by this test: untested on a file 
     expect([...p.imag![1]]).toEqual([-0.5, -0.125]);
   });
 
+  it('a real plot whose data has exactly the size of all-float32 values is read so, with a warning', () => {
+    const buf = ltspiceBinary({
+      flags: 'real',
+      vectors: [
+        ['V(out)', 'voltage'],
+        ['I(R1)', 'device_current'],
+      ],
+      columns: [[0.30000001], [3e-4]],
+      sizes: [4, 4],
+      fast: false,
+    });
+    const raw = parseAnyRawfile(buf, 'op.raw');
+    expect([...raw.plots[0].real[0]]).toEqual([f32(0.30000001)]);
+    expect([...raw.plots[0].real[1]]).toEqual([f32(3e-4)]);
+    expect(raw.valueFormat).toBe('float32');
+    expect(raw.warnings).toEqual([
+      '"Flags: real" means float64 scale, float32 others, 12 bytes of data, but the file holds 8, exactly 1 points of float32: read as float32',
+    ]);
+  });
+
   it('data shorter than No. Points says: an error naming the file, the byte and the layout assumed', () => {
     const buf = ltspiceBinary({
       flags: 'real forward',
