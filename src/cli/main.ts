@@ -42,6 +42,13 @@ export const COMMANDS: readonly {
     load: () => import('./commands/spice.js'),
   },
   {
+    name: 'raw',
+    usage: 'raw <file>',
+    describe:
+      'Summarise a rawfile of ngspice, Xyce, LTspice or QSPICE (which wrote it, encoding, layout; every plot) or dump it as CSV',
+    load: () => import('./commands/raw.js'),
+  },
+  {
     name: 'compare',
     describe:
       'Software model vs transistor-level circuit on the same clip: state agreement, errors, switching delay, power, pass/fail',

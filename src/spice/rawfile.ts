@@ -164,6 +164,14 @@ interface PlotData {
  *   const vOut = vector(tran, 'v(out)');
  */
 export function parseRawfile(buf: Uint8Array, source = '<buffer>'): RawPlot[] {
+  try {
+    return parseNgspiceRawfile(buf, source);
+  } catch (e) {
+    throw withForeignHint(e, buf);
+  }
+}
+
+function parseNgspiceRawfile(buf: Uint8Array, source: string): RawPlot[] {
   const plots: RawPlot[] = [];
   let offset = 0;
   let line: number | undefined = 1;
@@ -205,24 +213,61 @@ const HEADER_GUESS_BYTES = 1 << 16;
 export async function readRawfile(path: string, opts: ReadRawOptions = {}): Promise<RawPlot[]> {
   const file = await open(path, 'r');
   try {
-    const size = (await file.stat()).size;
-    const plots: RawPlot[] = [];
-    let offset = 0;
-    while (offset < size) {
-      const head = await readHeaderAt(file, offset, size, path);
-      if (head === 'whitespace') break;
-      if (head.format !== 'binary' || head.numPoints === 0)
-        return selectVectors(parseRawfile(await readFile(path), path), opts.vectors);
-      const plot = await readBinaryPlot(file, head, size, opts.vectors, path);
-      plots.push(plot.plot);
-      offset = plot.end;
-    }
-    if (plots.length === 0)
-      throw new RawfileError(path, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
-    return checkFound(plots, opts.vectors);
+    return await readNgspiceRawfile(file, path, opts);
+  } catch (e) {
+    const head = Buffer.alloc(FOREIGN_PROBE_BYTES);
+    const { bytesRead } = await file.read(head, 0, head.length, 0).catch(() => ({ bytesRead: 0 }));
+    throw withForeignHint(e, head.subarray(0, bytesRead));
   } finally {
     await file.close();
   }
+}
+
+async function readNgspiceRawfile(file: FileHandle, path: string, opts: ReadRawOptions): Promise<RawPlot[]> {
+  const size = (await file.stat()).size;
+  const plots: RawPlot[] = [];
+  let offset = 0;
+  while (offset < size) {
+    const head = await readHeaderAt(file, offset, size, path);
+    if (head === 'whitespace') break;
+    if (head.format !== 'binary' || head.numPoints === 0)
+      return selectVectors(parseNgspiceRawfile(await readFile(path), path), opts.vectors);
+    const plot = await readBinaryPlot(file, head, size, opts.vectors, path);
+    plots.push(plot.plot);
+    offset = plot.end;
+  }
+  if (plots.length === 0)
+    throw new RawfileError(path, 'byte 0', 'a rawfile header (Title:, Plotname:, ...)', 'an empty file');
+  return checkFound(plots, opts.vectors);
+}
+
+/** Bytes of a file's start searched for the signs of another simulator when the ngspice reader fails. */
+const FOREIGN_PROBE_BYTES = 4096;
+
+/**
+ * Another simulator's rawfile, from its first bytes: a `Command:` line naming LTspice or QSPICE, UTF-16 text
+ * (LTspice), or ASCII values with Xyce's 8 decimals. Undefined for anything else.
+ */
+function foreignWriter(head: Uint8Array): string | undefined {
+  const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] !== 0 && head[1] === 0 && head[3] === 0);
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString(utf16 ? 'utf16le' : 'latin1');
+  const command = /^Command:\s*(.*(?:LTspice|QSPICE).*?)\r?$/im.exec(text)?.[1];
+  if (command) return `${/qspice/i.test(command) ? 'QSPICE' : 'LTspice'} (Command: ${command.trim()})`;
+  if (utf16) return 'LTspice, most likely (UTF-16LE text, which ngspice never writes)';
+  const first = /^Values:\r?\n\s*\d+\s+[-+]?\d\.(\d+)e/im.exec(text)?.[1];
+  if (first?.length === XYCE_DECIMALS) return 'Xyce, most likely (values printed as %.8e; ngspice prints %.15e)';
+  return undefined;
+}
+
+/** Decimals of Xyce's ASCII values (`%.8e`), which ngspice never prints (`%.15e`). */
+const XYCE_DECIMALS = 8;
+
+/** A RawfileError on another simulator's file, with that named: the ngspice reader's complaint alone hides it. */
+function withForeignHint(e: unknown, head: Uint8Array): unknown {
+  const writer = foreignWriter(head);
+  if (!(e instanceof RawfileError) || writer === undefined) return e;
+  const hint = ` (this reader reads ngspice rawfiles; this one was written by ${writer}: \`bmru raw\` reads it)`;
+  return new RawfileError(e.source, e.where, e.expected + hint, e.found);
 }
 
 /** The header of the plot at `offset` (read in growing pieces), or 'whitespace' when only blanks are left. */

@@ -8,8 +8,8 @@ import { progress, transientProgress } from '../progress.js';
 import { table } from '../format.js';
 import { timeoutOption } from '../common.js';
 import { writeFileAtomic } from '../../util/output.js';
-import { absoluteIncludes, plotFileNames, plotRows, summarisePlot } from '../../spice/export.js';
-import { writeCsv } from '../csv.js';
+import { absoluteIncludes } from '../../spice/export.js';
+import { choosePlots, plotSummaryJson, printPlotSummaries, summarisePlots, writePlotCsvs } from '../plot-summary.js';
 
 export function builder(y: Argv) {
   const deck = y
@@ -111,37 +111,9 @@ export async function handler(a: Args): Promise<void> {
     throw e;
   });
   p.done();
-  const chosen = a.plot ? r.plots.filter((pl) => pl.plotname.toLowerCase().includes(a.plot!.toLowerCase())) : r.plots;
-  if (chosen.length === 0)
-    throw new InputError(
-      `no plot named like "${a.plot}"; the run wrote: ${r.plots.map((pl) => pl.plotname).join(', ')}`,
-      { field: '--plot' },
-    );
-  const summaries = chosen.map((plot) => ({ plot, vectors: summarisePlot(plot) }));
-  for (const { plot, vectors } of summaries) {
-    console.log(
-      `\n${plot.plotname}: ${plot.numPoints} points, ${plot.vectors.length} vectors${plot.complex ? ' (complex: magnitude, phase at the last point)' : ''}`,
-    );
-    const fmt = (v: number) => v.toExponential(4);
-    console.log(
-      table(
-        ['vector', 'type', 'first', 'last', 'min', 'max', ...(plot.complex ? ['phase (deg)'] : [])],
-        vectors
-          .slice(0, MAX_ROWS_SHOWN)
-          .map((v) => [
-            v.name,
-            v.type,
-            fmt(v.first),
-            fmt(v.last),
-            fmt(v.min),
-            fmt(v.max),
-            ...(plot.complex ? [v.lastPhaseDeg === undefined ? '' : v.lastPhaseDeg.toFixed(1)] : []),
-          ]),
-      ),
-    );
-    if (vectors.length > MAX_ROWS_SHOWN)
-      console.log(`... ${vectors.length - MAX_ROWS_SHOWN} more vectors (all of them in --csv / --json)`);
-  }
+  const chosen = choosePlots(r.plots, a.plot, 'the run wrote');
+  const summaries = summarisePlots(chosen);
+  printPlotSummaries(summaries);
   if (r.measurements && r.measurements.length > 0) {
     console.log('\n.meas results (second run without -r):');
     console.log(
@@ -170,21 +142,14 @@ export async function handler(a: Args): Promise<void> {
     `ngspice ${r.ngspiceVersion}, ${(r.durationMs / 1000).toFixed(2)} s${r.workDir ? `, kept in ${r.workDir}` : ''}`,
   );
   if (a.csv) {
-    const names = plotFileNames(chosen);
-    const files = chosen.length === 1 ? [a.csv] : names.map((n) => a.csv!.replace(/(\.csv)?$/i, `.${n}.csv`));
-    for (const [i, plot] of chosen.entries()) await writeCsv(files[i], plotRows(plot));
+    const files = await writePlotCsvs(a.csv, chosen);
     console.log(`wrote ${files.join(', ')}`);
   }
   if (a.json) {
     const json = {
       deck: a.deck,
       ngspiceVersion: r.ngspiceVersion,
-      plots: summaries.map(({ plot, vectors }) => ({
-        plotname: plot.plotname,
-        points: plot.numPoints,
-        complex: plot.complex,
-        vectors,
-      })),
+      plots: plotSummaryJson(summaries),
       measurements: r.measurements ?? [],
       printFile: printFile ?? null,
     };
@@ -192,6 +157,3 @@ export async function handler(a: Args): Promise<void> {
     console.log(`wrote ${a.json}`);
   }
 }
-
-/** Vectors listed per plot on the terminal; every one goes to --csv and --json. */
-const MAX_ROWS_SHOWN = 40;
