@@ -583,7 +583,8 @@ function readVariables(buf: Uint8Array, start: number, startLine: number | undef
   return { vectors, offset, line };
 }
 
-function headerInt(fields: Map<string, string>, key: string, source: string, where: string): number {
+/** A header field that must be a non-negative integer (`No. Points`, `No. Variables`). */
+export function headerInt(fields: Map<string, string>, key: string, source: string, where: string): number {
   const text = fields.get(key);
   const value = Number(text);
   if (text === undefined || text === '' || !Number.isInteger(value) || value < 0) {
@@ -736,7 +737,7 @@ function parseAsciiValue(token: string, complex: boolean, source: string, where:
 }
 
 /** A C `%e` number; glibc prints non-finite values as `nan`, `inf`, `-inf`. */
-function parseAsciiNumber(text: string, source: string, where: string): number {
+export function parseAsciiNumber(text: string, source: string, where: string): number {
   const lower = text.toLowerCase();
   if (lower === 'nan' || lower === '-nan') return Number.NaN;
   if (lower === 'inf' || lower === '+inf') return Number.POSITIVE_INFINITY;

@@ -26,7 +26,16 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { BmruError } from '../errors.js';
-import { parseRawfile, printableExcerpt, RawfileError, readRawfile, type RawPlot, type RawVector } from './rawfile.js';
+import {
+  headerInt,
+  parseAsciiNumber,
+  parseRawfile,
+  printableExcerpt,
+  RawfileError,
+  readRawfile,
+  type RawPlot,
+  type RawVector,
+} from './rawfile.js';
 
 /**
  * Who wrote a rawfile. `ngspice or Xyce`: binary data with no `Command:` line, read in ngspice's float64 layout
@@ -374,15 +383,6 @@ function readHeader(buf: Uint8Array, start: number, startLine: number, enc: Enco
   }
 }
 
-function headerInt(fields: Map<string, string>, key: string, source: string, where: string): number {
-  const text = fields.get(key);
-  const value = Number(text);
-  if (text === undefined || text === '' || !Number.isInteger(value) || value < 0) {
-    throw new RawfileError(source, where, `a "${key}:" header line with a non-negative integer before this line`, text);
-  }
-  return value;
-}
-
 function makePlot(h: Header, real: Float64Array[], imag: Float64Array[] | undefined, numPoints: number): RawPlot {
   const plot: RawPlot = {
     title: h.fields.get('title') ?? '',
@@ -438,8 +438,8 @@ function readAscii(buf: Uint8Array, h: Header, enc: Encoding, source: string) {
           : `a real value for ${h.vectors[v].name}`;
         throw new RawfileError(source, where, expected, token);
       }
-      real[v][point] = asciiNumber(parts[0], source, where);
-      if (imag) imag[v][point] = parts.length === 2 ? asciiNumber(parts[1], source, where) : 0;
+      real[v][point] = parseAsciiNumber(parts[0], source, where);
+      if (imag) imag[v][point] = parts.length === 2 ? parseAsciiNumber(parts[1], source, where) : 0;
       v += 1;
       if (v === n) {
         v = -1;
@@ -451,17 +451,6 @@ function readAscii(buf: Uint8Array, h: Header, enc: Encoding, source: string) {
     line += 1;
   }
   return { real, imag, numPoints: point, end: offset, endLine: line };
-}
-
-/** A C `%e` number, or the `nan`/`inf` spellings C libraries print. */
-function asciiNumber(text: string, source: string, where: string): number {
-  const lower = text.toLowerCase();
-  if (lower === 'nan' || lower === '-nan') return Number.NaN;
-  if (lower === 'inf' || lower === '+inf') return Number.POSITIVE_INFINITY;
-  if (lower === '-inf') return Number.NEGATIVE_INFINITY;
-  const value = Number(text);
-  if (text.trim() === '' || Number.isNaN(value)) throw new RawfileError(source, where, 'a number', text);
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------------- LTspice binary
