@@ -43,6 +43,7 @@ import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
+import { calibrate } from '../../calibrate/calibrate.js';
 
 export function builder(y: Argv) {
   return y
@@ -177,6 +178,21 @@ async function runHandler(a: RunArgs): Promise<void> {
       runBatch(expanded, {
         workers: a.workers,
         processHwaware: tableHwaware,
+        calibrateSizes: async (copy, label) => {
+          p.update(`calibrating ${label}`);
+          const run = await calibrate(copy, {
+            concurrency: a.workers,
+            run: { signal },
+            onRun: (done, total) => p.update(`calibrating ${label}: ${done}/${total} sweeps`),
+          });
+          return run.calibration;
+        },
+        onSizesCalibration: (c) =>
+          p.note(
+            c.outcome === 'failed'
+              ? `warning: calibrating ${c.label} failed (its jobs fail with it): ${c.error}`
+              : `${c.outcome === 'measured' ? 'calibrated' : 'reusing the tables of'} ${c.label}: ${shown(c.file)}`,
+          ),
         slice,
         retries: a.retries,
         timeoutS: a.timeout,
