@@ -99,8 +99,7 @@ export interface SizesCalibrationEvent {
 
 /** The tables a calibrated copy gives its jobs, or why it has none (each of its jobs fails with that error). */
 type SizesCalibration =
-  | { readonly calibration: Calibration; readonly file: string; readonly sha256: string }
-  | { readonly error: unknown };
+  { readonly calibration: Calibration; readonly file: string; readonly sha256: string } | { readonly error: unknown };
 
 /** Where a batch stands, for a progress line. */
 export interface BatchProgress {
@@ -329,7 +328,8 @@ async function sizesCalibrations(
 ): Promise<Map<string, SizesCalibration>> {
   const { plan, processes } = expanded;
   const wanted = new Map<string, Job>();
-  for (const j of todo) if (j.sizesCalibration != null && !wanted.has(j.sizesCalibration)) wanted.set(j.sizesCalibration, j);
+  for (const j of todo)
+    if (j.sizesCalibration != null && !wanted.has(j.sizesCalibration)) wanted.set(j.sizesCalibration, j);
   const found = new Map<string, SizesCalibration>();
   const measure = opts.calibrateSizes;
   for (const [k, [folder, job]] of [...wanted].entries()) {

@@ -3,13 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  defaultUnitCurrentsA,
-  defaultVddsV,
-  modelCopyName,
-  sweepPoints,
-  vddFolder,
-} from '../../src/analysis/sweep.js';
+import { defaultUnitCurrentsA, defaultVddsV, modelCopyName, sweepPoints, vddFolder } from '../../src/analysis/sweep.js';
 import { calibratedCopy, processJsonAt, writeProcessCopy } from '../../src/netlist/process-copy.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
 import type { Calibration } from '../../src/netlist/calibration.js';
@@ -46,6 +40,16 @@ describe('process copies at another supply', () => {
     expect(c).toEqual({ ...shipped, vddV: 0.6 });
     const g = JSON.parse(processJsonAt(readFileSync(GF, 'utf8'), path.dirname(GF), { vddV: 2.2 }));
     expect(g.defaultKitDir).toBe(path.resolve(REPO_ROOT, '..', 'shared', 'pdk', 'gf180mcu'));
+  });
+
+  it('merges a sizes entry into the sizing section, the other fields and vddV as shipped', () => {
+    const shipped = JSON.parse(readFileSync(C180, 'utf8'));
+    const c = JSON.parse(
+      processJsonAt(readFileSync(C180, 'utf8'), path.dirname(C180), { sizing: { mirrorLengthUm: 4 } }),
+    );
+    // models/c180/process.json sizing: unitWidthUm 2, mirrorLengthUm 8, switchWidthUm 0.22, switchLengthUm 16.
+    expect(c.sizing).toEqual({ unitWidthUm: 2, mirrorLengthUm: 4, switchWidthUm: 0.22, switchLengthUm: 16 });
+    expect({ ...c, sizing: shipped.sizing }).toEqual(shipped);
   });
 
   it('copies the files beside process.json but the tables, and keeps a copy (and its tables) that is already there', async () => {
