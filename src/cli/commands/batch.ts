@@ -14,7 +14,13 @@ import {
   submitSbatch,
 } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
-import { intAtLeast, referenceOptions, unitCurrentOption, type ReferenceArgs } from '../common.js';
+import {
+  intAtLeast,
+  referenceOptions,
+  sizesCalibrationOptions,
+  unitCurrentOption,
+  type ReferenceArgs,
+} from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import {
   buildDatasheet,
@@ -43,7 +49,6 @@ import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
-import { calibrate } from '../../calibrate/calibrate.js';
 
 export function builder(y: Argv) {
   return y
@@ -178,21 +183,7 @@ async function runHandler(a: RunArgs): Promise<void> {
       runBatch(expanded, {
         workers: a.workers,
         processHwaware: tableHwaware,
-        calibrateSizes: async (copy, label) => {
-          p.update(`calibrating ${label}`);
-          const run = await calibrate(copy, {
-            concurrency: a.workers,
-            run: { signal },
-            onRun: (done, total) => p.update(`calibrating ${label}: ${done}/${total} sweeps`),
-          });
-          return run.calibration;
-        },
-        onSizesCalibration: (c) =>
-          p.note(
-            c.outcome === 'failed'
-              ? `warning: calibrating ${c.label} failed (its jobs fail with it): ${c.error}`
-              : `${c.outcome === 'measured' ? 'calibrated' : 'reusing the tables of'} ${c.label}: ${shown(c.file)}`,
-          ),
+        ...sizesCalibrationOptions(p, a.workers, signal),
         slice,
         retries: a.retries,
         timeoutS: a.timeout,
