@@ -22,6 +22,7 @@ import {
   type CalibrationPlan,
   type CellTarget,
 } from '../../src/calibrate/calibrate.js';
+import type { CellMeasurement } from '../../src/calibrate/measure.js';
 import { expandPlan, parsePlan } from '../../src/jobs/plan.js';
 import { runBatch, type SizesCalibrationEvent } from '../../src/jobs/run.js';
 import { outPaths, readAllResults, resultPath } from '../../src/jobs/store.js';
@@ -50,6 +51,15 @@ const TARGETS: readonly CellTarget[] = [
   { betaLoA: 0.12 * nA, betaHiA: 0.2 * nA, alphaA: 1 * nA },
 ];
 
+/**
+ * How far apart (relative to the target) the two sets of tables put every threshold and ON level at 1 um: well
+ * above the DC sweep's 0.2% step, a third of the smallest gap measured (2.4%).
+ */
+const OWN_APART_REL = 0.008;
+
+/** How far apart the cell and bias supply currents of the two builds are at least (half the smaller gap measured). */
+const TABLES_APART_REL = 0.01;
+
 /** Issue 2's acceptance rule (calibrate.ts): within 3% of the target or 5 pA, whichever is larger. */
 const within = (measuredA: number, targetA: number) =>
   Math.abs(measuredA - targetA) <= Math.max(TOLERANCE_REL * targetA, TOLERANCE_ABS_A);
@@ -71,18 +81,16 @@ describe('calibrateSizes: a sizes entry built with a copy of the process calibra
   let copyDir = '';
 
   it('calibrates the copy once, builds the job with it, and reuses it when the batch resumes', async () => {
-    const plan = await parsePlan(
-      [
-        'name: sizes-cal',
-        'process: c180',
-        `models: [${path.join(EXAMPLE, 'kws-example.json')}]`,
-        `inputs: [{ file: ${path.join(EXAMPLE, 'clip-101.csv')}, frames: 2 }]`,
-        'sizes: [{ mirrorLengthUm: 1 }]',
-        'calibrateSizes: true',
-        'out: out-sizes-cal',
-      ].join('\n'),
-      path.join(dir, 'plan.yaml'),
-    );
+    const planText = [
+      'name: sizes-cal',
+      'process: c180',
+      `models: [${path.join(EXAMPLE, 'kws-example.json')}]`,
+      `inputs: [{ file: ${path.join(EXAMPLE, 'clip-101.csv')}, frames: 2 }]`,
+      'sizes: [{ mirrorLengthUm: 1 }]',
+      'calibrateSizes: true',
+      'out: out-sizes-cal',
+    ].join('\n');
+    const plan = await parsePlan(planText, path.join(dir, 'plan.yaml'));
     const expanded = await expandPlan(plan);
     expect(expanded.jobs).toHaveLength(1);
     const job = expanded.jobs[0];
@@ -106,6 +114,24 @@ describe('calibrateSizes: a sizes entry built with a copy of the process calibra
     expect(record.job.sizesCalibration).toBe(job.sizesCalibration);
     expect(record.sizesCalibrationSha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
 
+    // The same entry with c180's own tables (no calibrateSizes): another circuit, so other bias currents.
+    const ownPlan = await parsePlan(
+      planText.replace('calibrateSizes: true', 'calibrateSizes: false').replace('out-sizes-cal', 'out-sizes-own'),
+      path.join(dir, 'own.yaml'),
+    );
+    const ownExpanded = await expandPlan(ownPlan);
+    expect(ownExpanded.jobs[0].sizesCalibration).toBeUndefined();
+    expect((await runBatch(ownExpanded, { workers: 1, workRoot: dir })).ok).toBe(1);
+    const ownRecord = (await readAllResults(outPaths(ownPlan.outDir))).get(ownExpanded.jobs[0].id)!;
+    const mine = record.cosim!.supplyMeanA;
+    const theirs = ownRecord.cosim!.supplyMeanA;
+    const apart = (d: string) => Math.abs(mine[d] - theirs[d]) / theirs[d];
+    // The cells' biases come from the tables (1.9% and 2.3% apart in the run that set this); the input front end
+    // does not read them, so it stays: the difference is the tables', not the layout's (both are at 1 um).
+    expect(apart('cell'), JSON.stringify({ mine, theirs })).toBeGreaterThan(TABLES_APART_REL);
+    expect(apart('bias'), JSON.stringify({ mine, theirs })).toBeGreaterThan(TABLES_APART_REL);
+    expect(apart('in'), JSON.stringify({ mine, theirs })).toBeLessThan(1e-4);
+
     // A resumed batch (the job's record gone, as after an interrupt): the job runs again, the copy is not measured.
     await rm(resultPath(outPaths(plan.outDir), job.id));
     const second = await runBatch(expanded, opts);
@@ -128,22 +154,28 @@ describe('calibrateSizes: a sizes entry built with a copy of the process calibra
       );
     const withCopy = await cellsWith(copy);
     const withOwn = await cellsWith(own);
-    const report = (m: typeof withCopy) =>
-      m
-        .map(
-          (c, k) =>
-            `beta_hi ${c.betaHiA / nA} (target ${TARGETS[k].betaHiA / nA}), beta_lo ${c.betaLoA / nA} (target ${TARGETS[k].betaLoA / nA}) nA`,
-        )
-        .join('; ');
-    TARGETS.forEach((t, k) => {
-      expect(within(withCopy[k].betaHiA, t.betaHiA), report(withCopy)).toBe(true);
-      expect(within(withCopy[k].betaLoA, t.betaLoA), report(withCopy)).toBe(true);
-    });
-    // The own tables at the new length miss some threshold by more than the rule allows.
-    const ownMisses = TARGETS.flatMap((t, k) => [
-      within(withOwn[k].betaHiA, t.betaHiA),
-      within(withOwn[k].betaLoA, t.betaLoA),
-    ]).filter((ok) => !ok);
-    expect(ownMisses.length, report(withOwn)).toBeGreaterThan(0);
+    const pick = {
+      beta_hi: (m: CellMeasurement) => m.betaHiA,
+      beta_lo: (m: CellMeasurement) => m.betaLoA,
+      'ON level': (m: CellMeasurement) => m.onA,
+    };
+    const want = {
+      beta_hi: (t: CellTarget) => t.betaHiA,
+      beta_lo: (t: CellTarget) => t.betaLoA,
+      'ON level': (t: CellTarget) => t.alphaA,
+    };
+    for (const [k, t] of TARGETS.entries()) {
+      for (const what of ['beta_hi', 'beta_lo', 'ON level'] as const) {
+        const targetA = want[what](t);
+        const copyA = pick[what](withCopy[k]);
+        const ownA = pick[what](withOwn[k]);
+        const where = `cell ${k} ${what}: target ${targetA}, copy's tables ${copyA}, own tables ${ownA} (A)`;
+        // The copy meets the acceptance rule of bmru calibrate; the tables measured at 8 um land further away
+        // (c180 at 1 um: beta_hi 2.8-3.4% low, beta_lo 2.4-2.5% high, ON 2.9-3.5% high in the run that set this).
+        expect(within(copyA, targetA), where).toBe(true);
+        expect(Math.abs(ownA - targetA), where).toBeGreaterThan(Math.abs(copyA - targetA));
+        expect(Math.abs(ownA - copyA) / targetA, where).toBeGreaterThan(OWN_APART_REL);
+      }
+    }
   }, 600_000);
 });
