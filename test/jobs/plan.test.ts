@@ -425,6 +425,14 @@ describe('plan references', () => {
       'kws-example clip-101.csv c180 mirrorLengthUm=4',
       'kws-example clip-101.csv c180 mirrorLengthUm=16',
     ]);
+    // The same sweep re-calibrated: its 8 um job is the plain example's (c180's own sizes and tables), the others not.
+    const calibrated = await expandPlan(await loadPlan(path.join(EXAMPLE, 'sizes-calibrated-example.yaml')));
+    expect(calibrated.jobs[0].id).toBe(sizes.jobs[0].id);
+    expect(calibrated.jobs.map((j) => j.sizesCalibration?.split('/').at(-1))).toEqual([
+      undefined,
+      'mirrorLengthUm=4',
+      'mirrorLengthUm=16',
+    ]);
   });
 
   it('refuses the hwaware reference without a hardware-aware model, and an unknown reference', async () => {
