@@ -2,21 +2,18 @@
  * The operating-point sweep of `bmru analyze power --sweep`: one network on one clip at every (VDD, I_unit) of a
  * grid, scored against every reference and priced in core power, so a user sees what each nanowatt buys.
  *
- * Each VDD is a copy of the process folder with only its supply changed, calibrated there (tables measured at
- * another VDD are refused by loadCalibration); the process's own VDD uses it as shipped. Each I_unit is a copy of
+ * Each VDD is a copy of the process folder with only its supply changed, calibrated there (netlist/process-copy.ts;
+ * tables measured at another VDD are refused by loadCalibration); the process's own VDD uses it as shipped. Each I_unit is a copy of
  * the model with only its unit current changed. The circuit runs are an ordinary batch (src/jobs): models x
  * processes in one plan in the output folder, so results stream to disk as each point finishes, Ctrl-C keeps
  * them, and a rerun simulates only what is missing. Points a process cannot build (a current outside its
  * calibrated range, ngspice giving up) are failed records, shown as rows with their reason.
  */
-import { existsSync } from 'node:fs';
-import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Network } from '../model/types.js';
 import { networkToJson } from '../model/json-format.js';
-import { loadProcess, type Process } from '../netlist/process.js';
-import { CALIBRATION_FILE, loadCalibration, sameVdd, type Calibration } from '../netlist/calibration.js';
+import { sameVdd } from '../netlist/calibration.js';
 
 /** Re-exported for the sweep's callers: one rule for when two supplies are the same setting. */
 export { sameVdd };
@@ -56,64 +53,6 @@ export function vddFolder(vddV: number): string {
 /** The file of a unit current's model copy: `kws-w4-250pA.json`. */
 export function modelCopyName(stem: string, unitA: number): string {
   return `${stem}-${formatSi(unitA, 'A').replace(' ', '')}.json`;
-}
-
-/**
- * process.json of `source` with `vddV` as its supply; a relative `defaultKitDir` made absolute (the copy lives
- * elsewhere), everything else as it is.
- */
-export function processJsonAt(sourceText: string, sourceDir: string, vddV: number): string {
-  const p = JSON.parse(sourceText) as Record<string, unknown>;
-  p.vddV = vddV;
-  if (typeof p.defaultKitDir === 'string') p.defaultKitDir = resolve(sourceDir, p.defaultKitDir);
-  return JSON.stringify(p, null, 2) + '\n';
-}
-
-/**
- * Copies the process folder of `sourceFile` into `dir` with the supply set to `vddV` (processJsonAt), the files
- * beside it but calibration.json alongside (the deck lines' `{dir}` files; subfolders are not copied). A copy
- * already there with the same process.json is kept with its tables; one with another process.json is replaced
- * and its tables dropped.
- * Returns the copy's process.json.
- */
-export async function writeProcessCopy(sourceFile: string, vddV: number, dir: string): Promise<string> {
-  const sourceDir = dirname(resolve(sourceFile));
-  const text = processJsonAt(await readFile(sourceFile, 'utf8'), sourceDir, vddV);
-  const file = join(dir, 'process.json');
-  if (existsSync(file) && (await readFile(file, 'utf8')) === text) return file;
-  await makeDir(dir);
-  await rm(join(dir, CALIBRATION_FILE), { force: true });
-  const skip = new Set([basename(sourceFile), CALIBRATION_FILE]);
-  for (const f of await readdir(sourceDir, { withFileTypes: true })) {
-    if (f.isFile() && !skip.has(f.name)) await copyFile(join(sourceDir, f.name), join(dir, f.name));
-  }
-  await writeFileAtomic(file, text);
-  return file;
-}
-
-/** Measures a process's calibration tables (the CLI hands in src/calibrate's `calibrate`). */
-export type MeasureCalibration = (process: Process) => Promise<Calibration>;
-
-/**
- * The process of `sourceFile` at `vddV` in `dir`, calibrated there: the copy's stored tables when they were
- * measured at that VDD, else measured now with `measure` and stored (written whole: an interrupted
- * measurement leaves no tables, and the next run measures again). Returns the copy's process.json and
- * whether it was measured now.
- */
-export async function calibratedCopy(
-  sourceFile: string,
-  vddV: number,
-  dir: string,
-  measure: MeasureCalibration,
-  kit?: string,
-): Promise<{ file: string; measured: boolean }> {
-  const file = await writeProcessCopy(sourceFile, vddV, dir);
-  const process = await loadProcess(file, kit);
-  const stored = await loadCalibration(dir, process).catch(() => undefined); // another VDD's tables: measure again
-  if (stored !== undefined) return { file, measured: false };
-  const calibration = await measure(process);
-  await writeFileAtomic(join(dir, CALIBRATION_FILE), JSON.stringify(calibration, null, 1) + '\n');
-  return { file, measured: true };
 }
 
 /** What `prepareSweepRun` wrote: the plan and each unit current's model copy (absolute paths). */

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { requireCircuitArch } from '../model/arch.js';
 import { loadCircuitModel, loadModel } from '../model/load.js';
@@ -21,6 +21,9 @@ import {
   type ReferenceName,
 } from '../compare/references.js';
 import { tableHwaware } from '../analysis/hwmodel.js';
+import { calibrate } from '../calibrate/calibrate.js';
+import type { BatchOptions } from '../jobs/run.js';
+import type { Progress } from './progress.js';
 
 /** Options shared by every command that reads a model and an input clip. */
 export function modelOptions<T>(y: Argv<T>) {
@@ -334,4 +337,38 @@ export async function loadReferences(
   const hw = await loadCircuitModel(a.hwawareModel);
   checkHwawareFits(hw, net, a.hwawareModel);
   return { reference, hwaware: { origin: 'file', net: hw, source: a.hwawareModel } };
+}
+
+/**
+ * What `runBatch` needs for plans with `calibrateSizes`: `bmru calibrate`'s full measurement of each copy on `workers`
+ * ngspice processes, its sweeps on the progress line, a line per copy measured, reused or failed.
+ */
+export function sizesCalibrationOptions(
+  p: Progress,
+  workers: number,
+  signal?: AbortSignal,
+): Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration'> {
+  return {
+    calibrateSizes: async (copy, label) => {
+      p.update(`calibrating ${label}`);
+      const run = await calibrate(copy, {
+        concurrency: workers,
+        run: { signal },
+        onRun: (done, total) => p.update(`calibrating ${label}: ${done}/${total} sweeps`),
+      });
+      return run.calibration;
+    },
+    onSizesCalibration: (c) =>
+      p.note(
+        c.outcome === 'failed'
+          ? `warning: calibrating ${c.label} failed (its jobs fail with it): ${c.error}`
+          : `${c.outcome === 'measured' ? 'calibrated' : 'reusing the tables of'} ${c.label}: ${shownPath(c.file)}`,
+      ),
+  };
+}
+
+/** A path relative to the current folder when it lies below it, else as it is. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }

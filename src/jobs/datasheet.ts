@@ -14,7 +14,7 @@ import { CORE_DOMAINS, type Domain } from '../netlist/supplies.js';
 import { NOMINAL_TEMPERATURE_C } from '../netlist/corners.js';
 import { formatSi } from '../netlist/ranges.js';
 import { escapeHtml } from '../plot/index.js';
-import type { Job } from './plan.js';
+import { ownSizing, type Job } from './plan.js';
 import type { Sizing } from '../netlist/process.js';
 import { conditionOf } from './report.js';
 import { SPEC_NAMES, type SpecLimit, type SpecLimits, type SpecName } from './specs.js';
@@ -176,6 +176,8 @@ export interface SheetSection {
   readonly nominalVddV: number;
   /** What typical means here, e.g. `VDD 900 mV (the process's), 27 C, I_unit 1 nA (the plan's first)`. */
   readonly typicalRule: string;
+  /** Which calibration tables the conditions were built with, when the section sweeps sizes; null otherwise. */
+  readonly calibrationRule: string | null;
   readonly conditions: readonly SheetCondition[];
   readonly specs: readonly SpecRow[];
 }
@@ -248,14 +250,7 @@ function isTypical(j: Job, nominalVddV: number, firstUnitCurrentA: number | null
     (j.unitCurrentA ?? null) === firstUnitCurrentA &&
     (j.framePeriodS == null ||
       (modelFrameS !== null && Math.abs(j.framePeriodS - modelFrameS) <= FRAME_MATCH_REL * modelFrameS)) &&
-    (j.sizing == null || (own.sizing !== null && ownSizes(j.sizing, own.sizing)))
-  );
-}
-
-/** Whether every field a sizes entry sets is the process's own value. */
-function ownSizes(entry: Partial<Sizing>, sizing: Sizing): boolean {
-  return (Object.entries(entry) as [keyof Sizing, number][]).every(
-    ([field, um]) => Math.abs(um - sizing[field]) <= SIZE_MATCH_REL * sizing[field],
+    (j.sizing == null || (own.sizing !== null && ownSizing(j.sizing, own.sizing)))
   );
 }
 
@@ -263,8 +258,6 @@ function ownSizes(entry: Partial<Sizing>, sizing: Sizing): boolean {
 const VDD_MATCH_V = 1e-9;
 /** Two frame periods this close (relative) are one: 0.01 in a plan and 1e-2 from a safetensors header's text. */
 const FRAME_MATCH_REL = 1e-9;
-/** The same for device sizes (um): a plan's 8 and a process.json's 8.0. */
-const SIZE_MATCH_REL = 1e-9;
 
 function buildSection(
   jobs: readonly Job[],
@@ -322,9 +315,19 @@ function buildSection(
     process: first.process.name,
     nominalVddV,
     typicalRule: `${cornerRule}VDD ${formatSi(nominalVddV, 'V')} (the process's), ${NOMINAL_TEMPERATURE_C} C, ${unitRule}${frameRule}${sizingRule}`,
+    calibrationRule: calibrationRuleOf(jobs),
     conditions,
     specs: SPEC_NAMES.map((name) => specRow(name, conditions, limits[name] ?? null)),
   };
+}
+
+/** Which tables a section's jobs were built with, when it sweeps sizes (plan `calibrateSizes`); null otherwise. */
+function calibrationRuleOf(jobs: readonly Job[]): string | null {
+  if (!jobs.some((j) => j.sizing != null)) return null;
+  const copies = [...new Set(jobs.flatMap((j) => (j.sizesCalibration != null ? [j.sizesCalibration] : [])))];
+  if (copies.length === 0)
+    return "every condition with the process's own calibration.json, measured at the process's own sizes";
+  return `conditions marked "calibrated there" with a copy of the process calibrated at their sizes (${copies.map((c) => `${c}/calibration.json`).join(', ')}, in the output folder); the others with the process's own calibration.json`;
 }
 
 /** A condition's label: corner and sweep values (`conditionOf`), `nominal` when nothing is swept. */
@@ -418,6 +421,7 @@ export function datasheetMarkdown(sheet: Datasheet): string {
       '',
       `Typical: ${s.typicalRule}${typical ? ` = condition \`${typical.label}\`` : ' (not among the conditions run: typ is empty)'}. ${s.conditions.length} conditions.`,
       '',
+      ...(s.calibrationRule === null ? [] : [`Calibration: ${md(s.calibrationRule)}.`, '']),
       '| spec | min | typ | max | limit | result |',
       '|---|---|---|---|---|---|',
       ...s.specs.map(
@@ -514,6 +518,7 @@ export function datasheetHtml(sheet: Datasheet): string {
     body.push(
       `<h2>${e(s.model)} on ${e(s.process)}</h2>`,
       `<p>Typical: ${e(s.typicalRule)}${typical ? ` = condition <b>${e(typical.label)}</b>` : ' (not among the conditions run: typ is empty)'}. ${s.conditions.length} conditions.</p>`,
+      ...(s.calibrationRule === null ? [] : [`<p>Calibration: ${e(s.calibrationRule)}.</p>`]),
       '<table class="specs"><thead><tr><th>spec</th><th>min</th><th>typ</th><th>max</th><th>limit</th><th>result</th><th>range</th></tr></thead><tbody>',
       ...s.specs.map(
         (r) =>

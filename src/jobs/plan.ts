@@ -84,8 +84,16 @@ const PlanSchema = strictObject({
   temperatures: z.array(z.number().min(-273.15)).min(1).optional(),
   /** Frame period (s) for every model instead of its own `frameS`: input steps, reset releases and sampling follow it. */
   framePeriods: z.array(z.number().positive()).min(1).optional(),
-  /** Device sizes (um) replacing fields of each process's `sizing`, built with the process's own calibration. */
+  /**
+   * Device sizes (um) replacing fields of each process's `sizing`, built with the process's own calibration unless
+   * `calibrateSizes`.
+   */
   sizes: z.array(SizesEntrySchema).min(1).optional(),
+  /**
+   * Calibrate a copy of each process at each sizes entry (in the output folder, kept for reruns) and build the entry's
+   * jobs with it; false: every entry uses the process's own calibration, measured at its own sizes.
+   */
+  calibrateSizes: z.boolean().default(false),
   /** A tolerance JSON path or the tolerances inline. */
   tolerances: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   timeoutS: z.number().positive().default(1800),
@@ -102,10 +110,19 @@ const PlanSchema = strictObject({
   hwawareModel: z.string().min(1).optional(),
   /** Datasheet limits per spec (jobs/specs.ts): `batch report --datasheet` judges every swept condition against them. */
   specs: SpecsSchema.optional(),
-}).refine((p) => (p.process === undefined) !== (p.processes === undefined), {
-  error: 'give exactly one of process (one name or path) and processes (a list)',
-  path: ['processes'],
-});
+})
+  .refine((p) => (p.process === undefined) !== (p.processes === undefined), {
+    error: 'give exactly one of process (one name or path) and processes (a list)',
+    path: ['processes'],
+  })
+  .refine((p) => !p.calibrateSizes || p.sizes !== undefined, {
+    error: 'calibrateSizes calibrates a process copy per sizes entry: give sizes, or leave calibrateSizes out',
+    path: ['calibrateSizes'],
+  })
+  .refine((p) => !p.calibrateSizes || p.calibrated, {
+    error: 'calibrateSizes needs calibrated: true (an uncalibrated plan reads no tables)',
+    path: ['calibrateSizes'],
+  });
 
 type RawPlan = z.infer<typeof PlanSchema>;
 type InputEntry = z.infer<typeof InputEntrySchema>;
@@ -145,6 +162,8 @@ export interface Plan {
   readonly framePeriodsS?: readonly number[];
   /** Overrides of the processes' `sizing` (um), one job each; undefined: not swept. */
   readonly sizes?: readonly Partial<Sizing>[];
+  /** Each sizes entry other than a process's own sizes is built with a copy of the process calibrated there. */
+  readonly calibrateSizes: boolean;
   /** Datasheet limits per spec; empty when the plan has no `specs:`. */
   readonly specs: SpecLimits;
 }
@@ -245,6 +264,7 @@ export async function parsePlan(text: string, file: string, overrides: PlanOverr
     ...(raw.temperatures === undefined ? {} : { temperaturesC: raw.temperatures }),
     ...(raw.framePeriods === undefined ? {} : { framePeriodsS: raw.framePeriods }),
     ...(raw.sizes === undefined ? {} : { sizes: raw.sizes }),
+    calibrateSizes: raw.calibrateSizes,
     specs: (raw.specs ?? {}) as SpecLimits,
   };
 }
@@ -306,6 +326,8 @@ async function planTolerances(t: RawPlan['tolerances'], at: (p: string) => strin
 export interface PlanProcess {
   /** As written in the plan: a shipped name or a path. */
   readonly ref: string;
+  /** Its process.json (absolute). */
+  readonly file: string;
   readonly process: Process;
   readonly calibration?: Calibration;
   readonly sha256: string;
@@ -354,9 +376,14 @@ export interface Job {
   readonly framePeriodS?: number | null;
   /**
    * Fields of the process's `sizing` replaced for this job (um, plan `sizes`); null (or absent): the process's. The
-   * calibration stays the process's, measured at its own sizes.
+   * calibration stays the process's, measured at its own sizes, unless `sizesCalibration` names another.
    */
   readonly sizing?: Partial<Sizing> | null;
+  /**
+   * The folder (relative to the output folder) of the process copy calibrated at this job's sizes, whose tables the job
+   * is built with (plan `calibrateSizes`); null (or absent): the process's own calibration.
+   */
+  readonly sizesCalibration?: string | null;
 }
 
 /** An input set resolved for one job: a file's hash, or the parameters of a generated clip. */
@@ -455,6 +482,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
         for (const corner of plan.corners ?? [null]) {
           for (const seed of plan.seeds ?? [null]) {
             for (const sweep of planSweeps(plan)) {
+              const sizesCalibration = sizesCalibrationFolder(plan, p, sweep.sizing);
               const content = {
                 model,
                 input: jobInput(input, inputFileHashes[i], seed),
@@ -471,6 +499,7 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
                 reference: plan.reference ?? null,
                 hwaware,
                 ...sweep,
+                ...(sizesCalibration === null ? {} : { sizesCalibration }),
               };
               const id = jobId(content, plan.calibrated);
               if (seen.has(id)) {
@@ -488,6 +517,34 @@ export async function expandPlan(plan: Plan): Promise<ExpandedPlan> {
   }
   const modelFrameS = plan.framePeriodsS === undefined ? {} : await modelFramePeriods(plan);
   return { plan, processes, jobs, duplicates, modelFrameS };
+}
+
+/** Where calibrated process copies live, inside a batch's output folder. */
+export const SIZES_CALIBRATION_DIR = 'calibrations';
+
+/**
+ * The folder (relative to the output folder) of the copy of `p` calibrated at a sizes entry,
+ * `calibrations/<process>-<8 hex of its process.json>/<fields>` (the hash keeps two processes of one name apart);
+ * null when the plan does not calibrate sizes or the entry is the process's own sizes (its own calibration serves).
+ */
+export function sizesCalibrationFolder(
+  plan: Pick<Plan, 'calibrateSizes'>,
+  p: Pick<PlanProcess, 'process' | 'sha256'>,
+  sizing: Partial<Sizing> | null,
+): string | null {
+  if (!plan.calibrateSizes || sizing === null || ownSizing(sizing, p.process.sizing)) return null;
+  const entry = sizingText(sizing).replace(/ /g, '_');
+  return `${SIZES_CALIBRATION_DIR}/${p.process.name}-${p.sha256.slice(0, 8)}/${entry}`;
+}
+
+/** Two sizes this close (relative) are one: a plan's 8 and a process.json's 8.0. */
+const SIZE_MATCH_REL = 1e-9;
+
+/** Whether every field a sizes entry sets is the process's own value. */
+export function ownSizing(entry: Partial<Sizing>, sizing: Sizing): boolean {
+  return (Object.entries(entry) as [keyof Sizing, number][]).every(
+    ([field, um]) => Math.abs(um - sizing[field]) <= SIZE_MATCH_REL * sizing[field],
+  );
 }
 
 /** One point of a plan's sweep axes: null where the axis is not swept. */
@@ -543,6 +600,7 @@ async function planProcess(ref: string, plan: Plan, i: number): Promise<PlanProc
   const calibrationFile = join(process.dir, CALIBRATION_FILE);
   return {
     ref,
+    file,
     process,
     calibration,
     sha256: await sha256File(file, { file: plan.file, field }),
@@ -618,7 +676,8 @@ type JobContent = Omit<Job, 'id' | 'fingerprint' | 'index' | 'label'>;
  * hardware-aware model's content where the plan names them (absent otherwise, so that jobs judged against the
  * default reference keep the ids they had before references could be chosen; the default itself belongs to the
  * toolkit version), and the sweep values (I_unit, VDD, temperature, frame period, sizes entry; each absent when not
- * swept, so adding an axis leaves the ids of plans without it as they were). Paths, labels and plan order are left out so that the same work has the same id wherever the
+ * swept, so adding an axis leaves the ids of plans without it as they were; a flag where the job is built with a copy
+ * calibrated at its sizes, absent otherwise, so plans without `calibrateSizes` keep their ids). Paths, labels and plan order are left out so that the same work has the same id wherever the
  * files sit.
  */
 export function jobId(job: JobContent, calibrated: boolean, generator: string = GENERATOR): string {
@@ -652,6 +711,9 @@ export function jobId(job: JobContent, calibrated: boolean, generator: string = 
     temperatureC: job.temperatureC ?? undefined,
     framePeriodS: job.framePeriodS ?? undefined,
     sizing: job.sizing ?? undefined,
+    // A copy calibrated at the job's sizes: its tables are measured by this toolkit (the generator above) from the
+    // process's files and the sizes entry, both already in the id, so a flag says it; absent for the process's own.
+    sizesCalibration: job.sizesCalibration != null ? true : undefined,
   };
   return createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 16);
 }
@@ -685,6 +747,7 @@ function jobLabel(job: JobContent): string {
     ...(job.temperatureC != null ? [`${job.temperatureC} C`] : []),
     ...(job.framePeriodS != null ? [`frame ${formatSi(job.framePeriodS, 's')}`] : []),
     ...(job.sizing != null ? [sizingText(job.sizing)] : []),
+    ...(job.sizesCalibration != null ? ['calibrated there'] : []),
   ].join(' ');
 }
 

@@ -141,7 +141,10 @@ export function aggregate(
   });
 }
 
-/** A job's sweep values as one cell: `250 pA 800 mV 85 C frame 5 ms`, '-' when it has none. */
+/**
+ * A job's sweep values as one cell: `250 pA 800 mV 85 C frame 5 ms mirrorLengthUm=4 calibrated there` ("calibrated
+ * there": built with a copy of the process calibrated at those sizes), '-' when it has none.
+ */
 export function conditionOf(j: Job): string {
   const parts = [
     ...(j.unitCurrentA != null ? [formatSi(j.unitCurrentA, 'A')] : []),
@@ -149,6 +152,7 @@ export function conditionOf(j: Job): string {
     ...(j.temperatureC != null ? [`${j.temperatureC} C`] : []),
     ...(j.framePeriodS != null ? [`frame ${formatSi(j.framePeriodS, 's')}`] : []),
     ...(j.sizing != null ? [sizingText(j.sizing)] : []),
+    ...(j.sizesCalibration != null ? ['calibrated there'] : []),
   ];
   return parts.length === 0 ? '-' : parts.join(' ');
 }

@@ -4,7 +4,10 @@
  * Ctrl-C (an aborted signal) kills the running ngspice processes and records nothing for their jobs, so a
  * rerun does them again; everything finished before stays.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../errors.js';
 import { loadCircuitModel } from '../model/load.js';
@@ -18,11 +21,13 @@ import { checkHwawareFits, type HwawareBuilder, type HwawareSource } from '../co
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
-import type { Process, Sizing } from '../netlist/process.js';
+import { loadProcess, type Process, type Sizing } from '../netlist/process.js';
+import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
+import { calibratedCopy } from '../netlist/process-copy.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
 import { classifyFailure, type Failure } from './failure.js';
-import { GENERATOR, sliceJobs, type ExpandedPlan, type Job, type Slice } from './plan.js';
+import { GENERATOR, sizingText, sliceJobs, type ExpandedPlan, type Job, type Slice } from './plan.js';
 import {
   JOBS_SCHEMA,
   acquireLock,
@@ -72,7 +77,29 @@ export interface BatchOptions {
    * names no hardware-aware model file, and then the default reference where it returns a model.
    */
   readonly processHwaware?: HwawareBuilder;
+  /**
+   * Measures the tables of a process copy at a sizes entry (plan `calibrateSizes`; the CLI hands in src/calibrate's
+   * `calibrate`); `label` names the copy for progress lines. Needed only when such a copy has no tables yet.
+   */
+  readonly calibrateSizes?: (process: Process, label: string) => Promise<Calibration>;
+  /** Called once per calibrated copy the run's jobs need, before any job runs: measured now, reused, or failed. */
+  readonly onSizesCalibration?: (c: SizesCalibrationEvent) => void;
 }
+
+/** What became of one process copy calibrated at a sizes entry. */
+export interface SizesCalibrationEvent {
+  /** `c180 at mirrorLengthUm=4 (1/2)`. */
+  readonly label: string;
+  /** Its calibration.json (absolute). */
+  readonly file: string;
+  readonly outcome: 'measured' | 'reused' | 'failed';
+  /** Why it failed. */
+  readonly error?: string;
+}
+
+/** The tables a calibrated copy gives its jobs, or why it has none (each of its jobs fails with that error). */
+type SizesCalibration =
+  { readonly calibration: Calibration; readonly file: string; readonly sha256: string } | { readonly error: unknown };
 
 /** Where a batch stands, for a progress line. */
 export interface BatchProgress {
@@ -120,6 +147,8 @@ interface RunContext {
   readonly model: (file: string) => Promise<Network>;
   readonly inputFile: (file: string) => Promise<InputSequence>;
   readonly processHwaware?: HwawareBuilder;
+  /** The calibrated copies of the sizes entries the run's jobs use, by folder (Job `sizesCalibration`). */
+  readonly sizesCalibrations: ReadonlyMap<string, SizesCalibration>;
 }
 
 /**
@@ -155,7 +184,8 @@ export async function runBatch(expanded: ExpandedPlan, opts: BatchOptions = {}):
       await rebuildStreams(paths, kept);
       streams = await openStreams(paths);
     }
-    const ctx = runContext(expanded, opts);
+    // Before any job: each copy once, one at a time (a calibration already runs its sweeps on every worker).
+    const ctx = runContext(expanded, opts, await sizesCalibrations(expanded, todo, opts));
     const records = new Map<string, ResultRecord>();
     let running = 0;
     let failed = 0;
@@ -258,7 +288,11 @@ function progressOf(
   };
 }
 
-function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
+function runContext(
+  expanded: ExpandedPlan,
+  opts: BatchOptions,
+  sizesCalibrations: ReadonlyMap<string, SizesCalibration>,
+): RunContext {
   // One parse per file and run: every job of a model shares it (a model that does not validate fails each
   // of its jobs with the same bad-input message, at no cost).
   const cache = <T>(load: (file: string) => Promise<T>) => {
@@ -278,7 +312,56 @@ function runContext(expanded: ExpandedPlan, opts: BatchOptions): RunContext {
     model: cache(loadCircuitModel),
     inputFile: cache(loadInputs),
     processHwaware: opts.processHwaware,
+    sizesCalibrations,
   };
+}
+
+/**
+ * The calibrated copies the jobs `todo` use (plan `calibrateSizes`), in plan order: stored tables in the output
+ * folder reused, missing ones measured with `opts.calibrateSizes`. A copy whose measurement fails is recorded as that
+ * error for its jobs; an interrupt stops before the next copy (the jobs then never start).
+ */
+async function sizesCalibrations(
+  expanded: ExpandedPlan,
+  todo: readonly Job[],
+  opts: BatchOptions,
+): Promise<Map<string, SizesCalibration>> {
+  const { plan, processes } = expanded;
+  const wanted = new Map<string, Job>();
+  for (const j of todo)
+    if (j.sizesCalibration != null && !wanted.has(j.sizesCalibration)) wanted.set(j.sizesCalibration, j);
+  const found = new Map<string, SizesCalibration>();
+  const measure = opts.calibrateSizes;
+  for (const [k, [folder, job]] of [...wanted].entries()) {
+    if (opts.signal?.aborted) break;
+    const p = processes.get(job.process.ref)!;
+    const label = `${p.process.name} at ${sizingText(job.sizing!)} (${k + 1}/${wanted.size})`;
+    const dir = join(plan.outDir, folder);
+    const file = join(dir, CALIBRATION_FILE);
+    try {
+      const copy = await calibratedCopy(
+        p.file,
+        { sizing: job.sizing! },
+        dir,
+        (copyProcess) => {
+          if (measure === undefined)
+            throw new Error(`the plan calibrates sizes and this runner was given no calibrateSizes to measure ${file}`);
+          return measure(copyProcess, label);
+        },
+        plan.kit,
+      );
+      const text = await readFile(file);
+      const calibration = await loadCalibration(dir, await loadProcess(copy.file, plan.kit));
+      if (calibration === undefined) throw new Error(`no tables in ${file} after calibrating`);
+      found.set(folder, { calibration, file, sha256: createHash('sha256').update(text).digest('hex') });
+      opts.onSizesCalibration?.({ label, file, outcome: copy.measured ? 'measured' : 'reused' });
+    } catch (e) {
+      if (opts.signal?.aborted) break;
+      found.set(folder, { error: e });
+      opts.onSizesCalibration?.({ label, file, outcome: 'failed', error: (e as Error).message });
+    }
+  }
+  return found;
 }
 
 /**
@@ -297,7 +380,11 @@ async function runJob(ctx: RunContext, job: Job): Promise<ResultRecord | undefin
     try {
       const r = await attemptJob(ctx, job);
       attempts.push({ attempt, startedAt: attemptAt, wallS: (performance.now() - a0) / 1000 });
-      return record(job, 'ok', startedAt, t0, attempts, r.run.ngspiceVersion, { cosim: cosimRecord(r) });
+      const copy = job.sizesCalibration == null ? undefined : ctx.sizesCalibrations.get(job.sizesCalibration);
+      return record(job, 'ok', startedAt, t0, attempts, r.run.ngspiceVersion, {
+        cosim: cosimRecord(r),
+        ...(copy !== undefined && 'sha256' in copy ? { sizesCalibrationSha256: copy.sha256 } : {}),
+      });
     } catch (e) {
       if (ctx.signal?.aborted) return undefined;
       failure = classifyFailure(e);
@@ -325,9 +412,10 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   };
   const inputs = await jobInputs(ctx, job, net);
   const p = processes.get(job.process.ref)!;
+  const calibration = jobCalibration(ctx, job);
   // Before a deck is written: the budget and the process's ranges (a plan cannot clamp: out of range is bad input).
   checkTransistorBudget(shapeOf(net), plan.maxTransistors, job.model.file);
-  checkPhysicalRanges(net, physicalRanges(p.process, p.calibration), {
+  checkPhysicalRanges(net, physicalRanges(p.process, calibration), {
     file: job.model.file,
     ...(overridden ? { unitField: '--unit-current' } : {}),
     ...(framed ? { frameFile: plan.file, frameField: 'framePeriods' } : {}),
@@ -341,7 +429,7 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
   // The sweep axes: the calibration stays the one measured at the process's own VDD (the question is how the built
   // circuit behaves when the supply or the temperature moves, as the corners analysis asks it).
   // A sizes entry: the same calibration (measured at the process's own sizes), so the sweep asks how the circuit
-  // moves when only its layout changes.
+  // moves when only its layout changes; with calibrateSizes, the tables of a copy measured at the entry's sizes.
   const cornered = corner.process ?? p.process;
   const process = job.sizing != null ? { ...cornered, sizing: { ...cornered.sizing, ...job.sizing } } : cornered;
   return cosimulate(net, inputs, {
@@ -351,7 +439,7 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
     ...corner,
     process: job.vddV != null ? { ...process, vddV: job.vddV } : process,
     ...(job.temperatureC != null ? { temperatureC: job.temperatureC } : {}),
-    calibration: p.calibration,
+    calibration,
     tolerances: plan.tolerances,
     spiceOptions: job.spiceSeed === null ? undefined : { seed: job.spiceSeed },
     title: `bmru batch ${plan.name} job ${job.id}: ${job.label}`,
@@ -364,6 +452,15 @@ async function attemptJob(ctx: RunContext, job: Job): Promise<CosimResult> {
       workRoot: ctx.workRoot,
     },
   });
+}
+
+/** The tables a job is built with: its sizes entry's calibrated copy, else the process's own (none uncalibrated). */
+function jobCalibration(ctx: RunContext, job: Job): Calibration | undefined {
+  if (job.sizesCalibration == null) return ctx.expanded.processes.get(job.process.ref)!.calibration;
+  const c = ctx.sizesCalibrations.get(job.sizesCalibration);
+  if (c === undefined) throw new Error(`no calibrated copy for ${job.sizesCalibration}: the run did not prepare it`);
+  if ('error' in c) throw c.error;
+  return c.calibration;
 }
 
 /** The job's hardware-aware model: the plan's file (checked to be a model of the job's network), else the per-process one. */
@@ -428,7 +525,7 @@ function record(
   t0: number,
   attempts: AttemptRecord[],
   ngspiceVersion: string | null,
-  outcome: { cosim?: CosimRecord; failure?: Failure },
+  outcome: { cosim?: CosimRecord; failure?: Failure; sizesCalibrationSha256?: string },
 ): ResultRecord {
   return {
     schema: 'bmru-batch-result/1',

@@ -76,6 +76,8 @@ export interface ResultRecord {
   readonly attempts: readonly AttemptRecord[];
   readonly ngspiceVersion: string | null;
   readonly cosim?: CosimRecord;
+  /** SHA-256 of the calibration.json of the copy calibrated at the job's sizes (`job.sizesCalibration`), when it has one. */
+  readonly sizesCalibrationSha256?: string;
   /** Why the last attempt failed (status failed). */
   readonly failure?: Failure;
 }

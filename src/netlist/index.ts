@@ -9,3 +9,4 @@ export * from './corners.js';
 export * from './hardware-tables.js';
 export * from './geometry.js';
 export * from './partition.js';
+export * from './process-copy.js';

@@ -3,16 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  calibratedCopy,
-  defaultUnitCurrentsA,
-  defaultVddsV,
-  modelCopyName,
-  processJsonAt,
-  sweepPoints,
-  vddFolder,
-  writeProcessCopy,
-} from '../../src/analysis/sweep.js';
+import { defaultUnitCurrentsA, defaultVddsV, modelCopyName, sweepPoints, vddFolder } from '../../src/analysis/sweep.js';
+import { calibratedCopy, processJsonAt, writeProcessCopy } from '../../src/netlist/process-copy.js';
 import type { ResultRecord } from '../../src/jobs/store.js';
 import type { Calibration } from '../../src/netlist/calibration.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -43,23 +35,33 @@ describe('sweep grid defaults and names', () => {
 
 describe('process copies at another supply', () => {
   it('changes only vddV, and makes a relative default kit folder absolute', () => {
-    const c = JSON.parse(processJsonAt(readFileSync(C180, 'utf8'), path.dirname(C180), 0.6));
+    const c = JSON.parse(processJsonAt(readFileSync(C180, 'utf8'), path.dirname(C180), { vddV: 0.6 }));
     const shipped = JSON.parse(readFileSync(C180, 'utf8'));
     expect(c).toEqual({ ...shipped, vddV: 0.6 });
-    const g = JSON.parse(processJsonAt(readFileSync(GF, 'utf8'), path.dirname(GF), 2.2));
+    const g = JSON.parse(processJsonAt(readFileSync(GF, 'utf8'), path.dirname(GF), { vddV: 2.2 }));
     expect(g.defaultKitDir).toBe(path.resolve(REPO_ROOT, '..', 'shared', 'pdk', 'gf180mcu'));
+  });
+
+  it('merges a sizes entry into the sizing section, the other fields and vddV as shipped', () => {
+    const shipped = JSON.parse(readFileSync(C180, 'utf8'));
+    const c = JSON.parse(
+      processJsonAt(readFileSync(C180, 'utf8'), path.dirname(C180), { sizing: { mirrorLengthUm: 4 } }),
+    );
+    // models/c180/process.json sizing: unitWidthUm 2, mirrorLengthUm 8, switchWidthUm 0.22, switchLengthUm 16.
+    expect(c.sizing).toEqual({ unitWidthUm: 2, mirrorLengthUm: 4, switchWidthUm: 0.22, switchLengthUm: 16 });
+    expect({ ...c, sizing: shipped.sizing }).toEqual(shipped);
   });
 
   it('copies the files beside process.json but the tables, and keeps a copy (and its tables) that is already there', async () => {
     const dir = path.join(tmp, 'copy');
-    const file = await writeProcessCopy(C180, 0.75, dir);
+    const file = await writeProcessCopy(C180, { vddV: 0.75 }, dir);
     expect(existsSync(path.join(dir, 'c180.lib'))).toBe(true);
     expect(existsSync(path.join(dir, 'calibration.json'))).toBe(false);
     await writeFile(path.join(dir, 'calibration.json'), '{}');
-    expect(await writeProcessCopy(C180, 0.75, dir)).toBe(file);
+    expect(await writeProcessCopy(C180, { vddV: 0.75 }, dir)).toBe(file);
     expect(existsSync(path.join(dir, 'calibration.json'))).toBe(true);
     // Another supply in the same folder: the tables go with the old process.json.
-    await writeProcessCopy(C180, 0.8, dir);
+    await writeProcessCopy(C180, { vddV: 0.8 }, dir);
     expect(existsSync(path.join(dir, 'calibration.json'))).toBe(false);
     expect(JSON.parse(readFileSync(file, 'utf8')).vddV).toBe(0.8);
   });
@@ -72,8 +74,8 @@ describe('process copies at another supply', () => {
       return { ...shipped, vddV: p.vddV };
     };
     const dir = path.join(tmp, 'cal');
-    expect((await calibratedCopy(C180, 0.6, dir, measure)).measured).toBe(true);
-    expect((await calibratedCopy(C180, 0.6, dir, measure)).measured).toBe(false);
+    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure)).measured).toBe(true);
+    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure)).measured).toBe(false);
     expect(measured).toEqual([0.6]);
     expect(JSON.parse(readFileSync(path.join(dir, 'calibration.json'), 'utf8')).vddV).toBe(0.6);
   });

@@ -47,6 +47,7 @@ describe('datasheet.html in Chromium', () => {
           process: 'c180',
           nominalVddV: 0.9,
           typicalRule: "VDD 900 mV (the process's), 27 C, the model's own I_unit",
+          calibrationRule: null,
           conditions,
           specs: SPEC_NAMES.map((n) =>
             specRow(

@@ -3,13 +3,17 @@
  * once in the results; status and report read what it left; a bad plan is one error line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processesIn } from '../helpers.js';
+import { processesIn, REPO_ROOT } from '../helpers.js';
+import { writeProcessCopy } from '../../src/netlist/process-copy.js';
 import { BIN, EXAMPLE_CLIP, EXAMPLE_MODEL, cliFixture, expectOneErrorLine, type CliFixture } from './fixture.js';
+
+const C180 = path.join(REPO_ROOT, 'models', 'c180', 'process.json');
 
 let fx: CliFixture;
 beforeAll(async () => {
@@ -139,4 +143,42 @@ describe('bmru batch', () => {
     const plan = await fx.write('corner.yaml', `${PLAN}corners: [zz]\n`);
     expectOneErrorLine(await fx.run(['batch', 'status', plan]), 'corner.yaml', "'corners.0'", "no corner 'zz'");
   });
+});
+
+describe('bmru batch with calibrateSizes', () => {
+  it('says which copy it calibrated or reused, and the report and datasheet name the copy per condition', async () => {
+    const plan = await fx.write(
+      'sizescal.yaml',
+      [
+        'name: sizescal',
+        'process: c180',
+        `models: [${EXAMPLE_MODEL}]`,
+        `inputs: [{ file: ${EXAMPLE_CLIP}, frames: 2 }]`,
+        'sizes: [{ mirrorLengthUm: 8 }, { mirrorLengthUm: 4 }]',
+        'calibrateSizes: true',
+        'out: out-sizescal',
+        '',
+      ].join('\n'),
+    );
+    // The copy's tables already in place (c180's own as a stand-in: measuring them on ngspice is
+    // test/circuit/sizes-calibration.test.ts's part), so the run reuses them instead of calibrating.
+    const hash8 = createHash('sha256').update(readFileSync(C180)).digest('hex').slice(0, 8);
+    const folder = `out-sizescal/calibrations/c180-${hash8}/mirrorLengthUm=4`;
+    await writeProcessCopy(C180, { sizing: { mirrorLengthUm: 4 } }, path.join(fx.dir, folder));
+    await copyFile(path.join(path.dirname(C180), 'calibration.json'), path.join(fx.dir, folder, 'calibration.json'));
+
+    const run = await fx.run(['batch', 'run', plan, '-j', '1']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    // One copy: c180's own 8 um entry keeps c180's calibration.json.
+    expect(run.stderr).toContain(`reusing the tables of c180 at mirrorLengthUm=4 (1/1): ${folder}/calibration.json`);
+    expect(run.stderr).not.toContain('calibrated c180');
+
+    const report = await fx.run(['batch', 'report', 'out-sizescal', '--datasheet']);
+    expect(report.stdout).toMatch(/c180 +- +mirrorLengthUm=8 +1/);
+    expect(report.stdout).toMatch(/c180 +- +mirrorLengthUm=4 calibrated there +1/);
+    const sheet = await readFile(path.join(fx.dir, 'out-sizescal', 'datasheet.md'), 'utf8');
+    expect(sheet).toContain(
+      `Calibration: conditions marked "calibrated there" with a copy of the process calibrated at their sizes (calibrations/c180-${hash8}/mirrorLengthUm=4/calibration.json, in the output folder); the others with the process's own calibration.json.`,
+    );
+  }, 300_000);
 });

@@ -228,6 +228,39 @@ describe('datasheet: swept device sizes', () => {
     ]);
     expect(sized().sections[0].conditions.some((c) => c.typical)).toBe(false);
   });
+
+  it('says which calibration each condition was built with: the own tables, or the copy at the sizes (marked)', () => {
+    const own = sized({ c180: OWN });
+    expect(own.sections[0].calibrationRule).toBe(
+      "every condition with the process's own calibration.json, measured at the process's own sizes",
+    );
+    expect(datasheetMarkdown(own)).toContain("Calibration: every condition with the process's own calibration.json");
+    // The 12 um jobs built with a copy calibrated there (plan calibrateSizes), the 8 um ones with c180's own.
+    const folder = 'calibrations/c180-0123abcd/mirrorLengthUm=12';
+    const jobs = BASE.map(
+      (f, i) =>
+        ({
+          ...fakeJob(i, f),
+          temperatureC: null,
+          sizing: { mirrorLengthUm: f.temperatureC === 27 ? 8 : 12 },
+          ...(f.temperatureC === 27 ? {} : { sizesCalibration: folder }),
+        }) as Job,
+    );
+    const records = new Map(jobs.map((j, i) => [j.id, fakeRecord(j, BASE[i])]));
+    const sheet = buildDatasheet('fake', jobs, records, {}, { c180: NOMINAL_VDD_V }, { sizing: { c180: OWN } });
+    expect(sheet.sections[0].conditions.map((c) => [c.label, c.typical])).toEqual([
+      ['1 nA 500 mV mirrorLengthUm=8', false],
+      ['1 nA 750 mV mirrorLengthUm=8', true],
+      ['1 nA 500 mV mirrorLengthUm=12 calibrated there', false],
+      ['1 nA 750 mV mirrorLengthUm=12 calibrated there', false],
+    ]);
+    const rule = sheet.sections[0].calibrationRule!;
+    expect(rule).toContain(`${folder}/calibration.json`);
+    expect(rule).toContain("the others with the process's own calibration.json");
+    expect(datasheetHtml(sheet)).toContain(`${folder}/calibration.json`);
+    // Without a sizes axis there is nothing to say.
+    expect(sheetOf(BASE, {}).sections[0].calibrationRule).toBeNull();
+  });
 });
 
 describe('datasheet: limits', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -382,6 +383,37 @@ describe('plan references', () => {
     expect(narrow.message).toContain('>= 0.22 um');
   });
 
+  it("calibrateSizes: a copy folder per entry but the process's own sizes, flagged in the id; none: ids as before", async () => {
+    const sizes = `sizes: [{ mirrorLengthUm: 8 }, { mirrorLengthUm: 4, switchWidthUm: 0.5 }]\n`;
+    const own = await expandPlan(await plan('c0.yaml', `${text}${sizes}`));
+    const off = await expandPlan(await plan('c1.yaml', `${text}${sizes}calibrateSizes: false\n`));
+    const on = await expandPlan(await plan('c2.yaml', `${text}${sizes}calibrateSizes: true\n`));
+    expect(off.plan.calibrateSizes).toBe(false);
+    expect(own.plan.calibrateSizes).toBe(false);
+    expect(off.jobs.map((j) => j.id)).toEqual(own.jobs.map((j) => j.id));
+    expect(own.jobs.map((j) => j.sizesCalibration)).toEqual([undefined, undefined]);
+    // c180's own mirror length is 8 um (models/c180/process.json): that entry keeps the process's calibration and id.
+    expect(on.jobs[0].sizesCalibration).toBeUndefined();
+    expect(on.jobs[0].id).toBe(own.jobs[0].id);
+    const c180 = path.join(REPO_ROOT, 'models', 'c180', 'process.json');
+    const hash8 = createHash('sha256').update(readFileSync(c180)).digest('hex').slice(0, 8);
+    expect(on.jobs[1].sizesCalibration).toBe(`calibrations/c180-${hash8}/mirrorLengthUm=4_switchWidthUm=0.5`);
+    expect(on.jobs[1].id).not.toBe(own.jobs[1].id);
+    expect(on.jobs[1].label).toBe('kws-example clip-101.csv c180 mirrorLengthUm=4 switchWidthUm=0.5 calibrated there');
+    expect(own.jobs[1].label).toBe('kws-example clip-101.csv c180 mirrorLengthUm=4 switchWidthUm=0.5');
+  });
+
+  it('refuses calibrateSizes without sizes or on an uncalibrated plan, naming the field', async () => {
+    const none = await inputError(plan('c3.yaml', `${text}calibrateSizes: true\n`));
+    expect(none).toMatchObject({ file: path.join(dir, 'c3.yaml'), field: 'calibrateSizes' });
+    expect(none.message).toContain('give sizes');
+    const uncal = await inputError(
+      plan('c4.yaml', `${text}calibrated: false\nsizes: [{ mirrorLengthUm: 4 }]\ncalibrateSizes: true\n`),
+    );
+    expect(uncal.field).toBe('calibrateSizes');
+    expect(uncal.message).toContain('calibrated: true');
+  });
+
   it('expands the shipped frame-period and sizes examples: 3 jobs each, typ among them', async () => {
     const frames = await expandPlan(await loadPlan(path.join(EXAMPLE, 'frame-example.yaml')));
     expect(frames.jobs.map((j) => j.framePeriodS)).toEqual([0.01, 0.005, 0.0025]);
@@ -392,6 +424,14 @@ describe('plan references', () => {
       'kws-example clip-101.csv c180 mirrorLengthUm=8',
       'kws-example clip-101.csv c180 mirrorLengthUm=4',
       'kws-example clip-101.csv c180 mirrorLengthUm=16',
+    ]);
+    // The same sweep re-calibrated: its 8 um job is the plain example's (c180's own sizes and tables), the others not.
+    const calibrated = await expandPlan(await loadPlan(path.join(EXAMPLE, 'sizes-calibrated-example.yaml')));
+    expect(calibrated.jobs[0].id).toBe(sizes.jobs[0].id);
+    expect(calibrated.jobs.map((j) => j.sizesCalibration?.split('/').at(-1))).toEqual([
+      undefined,
+      'mirrorLengthUm=4',
+      'mirrorLengthUm=16',
     ]);
   });
 

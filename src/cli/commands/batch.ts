@@ -14,7 +14,13 @@ import {
   submitSbatch,
 } from '../../jobs/slurm.js';
 import { PACKAGE_ROOT } from '../../util/paths.js';
-import { intAtLeast, referenceOptions, unitCurrentOption, type ReferenceArgs } from '../common.js';
+import {
+  intAtLeast,
+  referenceOptions,
+  sizesCalibrationOptions,
+  unitCurrentOption,
+  type ReferenceArgs,
+} from '../common.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import {
   buildDatasheet,
@@ -177,6 +183,7 @@ async function runHandler(a: RunArgs): Promise<void> {
       runBatch(expanded, {
         workers: a.workers,
         processHwaware: tableHwaware,
+        ...sizesCalibrationOptions(p, a.workers, signal),
         slice,
         retries: a.retries,
         timeoutS: a.timeout,

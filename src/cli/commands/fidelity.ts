@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../util/output.js';
 import { basename, dirname, join } from 'node:path';
@@ -20,7 +21,7 @@ import {
 import type { ReferenceName } from '../../compare/references.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
-import { intAtLeast, numberIn, referenceOptions, type ReferenceArgs } from '../common.js';
+import { intAtLeast, numberIn, referenceOptions, sizesCalibrationOptions, type ReferenceArgs } from '../common.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
 
 export function builder(y: Argv) {
@@ -104,6 +105,7 @@ async function runSuite(a: SuiteArgs, loaded?: Awaited<ReturnType<typeof loadPla
   await runBatch(expanded, {
     workers: a.workers,
     processHwaware: tableHwaware,
+    ...sizesCalibrationOptions(p, a.workers ?? os.availableParallelism()),
     onProgress: (x) => p.update(batchProgressText(x)),
   }).finally(() => p.stop());
   return { plan, jobs: expanded.jobs, records: await readAllResults(outPaths(plan.outDir)) };

@@ -8,7 +8,6 @@ import { basename, join, resolve } from 'node:path';
 import { calibrate } from '../../../calibrate/calibrate.js';
 import { tableHwaware } from '../../../analysis/hwmodel.js';
 import {
-  calibratedCopy,
   defaultUnitCurrentsA,
   defaultVddsV,
   modelStem,
@@ -16,7 +15,6 @@ import {
   sameVdd,
   sweepPoints,
   vddFolder,
-  writeProcessCopy,
   type SweepCell,
   type SweepPoint,
 } from '../../../analysis/sweep.js';
@@ -28,6 +26,7 @@ import { runBatch } from '../../../jobs/run.js';
 import { readResults, type ResultRecord } from '../../../jobs/store.js';
 import { checkTransistorBudget, shapeOf } from '../../../netlist/budget.js';
 import { loadProcess } from '../../../netlist/process.js';
+import { calibratedCopy, writeProcessCopy } from '../../../netlist/process-copy.js';
 import { formatSi } from '../../../netlist/ranges.js';
 import { tradeoffPage, type TradeoffChart } from '../../../plot/pareto.js';
 import { spiceNumber } from '../../../spice/deck.js';
@@ -113,12 +112,12 @@ export async function sweepHandler(a: SweepArgs): Promise<void> {
         const where = `VDD ${vddV} V (${k + 1}/${vdds.length})`;
         try {
           if (!a.calibrated) {
-            refs.set(vddV, await writeProcessCopy(processFile, vddV, join(out, vddFolder(vddV))));
+            refs.set(vddV, await writeProcessCopy(processFile, { vddV }, join(out, vddFolder(vddV))));
             continue;
           }
           const r = await calibratedCopy(
             processFile,
-            vddV,
+            { vddV },
             join(out, vddFolder(vddV)),
             async (copy) => {
               p.update(`calibrating at ${where}`);

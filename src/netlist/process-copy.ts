@@ -1,0 +1,75 @@
+/**
+ * Copies of a process folder with a few settings changed (the supply, device sizes), each calibrated in its own
+ * folder: `bmru analyze power --sweep` keeps one per VDD, a batch plan with `calibrateSizes` one per sizes entry.
+ * A copy's tables are measured once and kept beside its process.json, so a rerun reuses them.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadProcess, type Process, type Sizing } from './process.js';
+import { CALIBRATION_FILE, loadCalibration, type Calibration } from './calibration.js';
+import { makeDir, writeFileAtomic } from '../util/output.js';
+
+/** What a copy changes: the supply (V) and fields of `sizing` (um); absent: as in the source. */
+export interface ProcessChanges {
+  readonly vddV?: number;
+  readonly sizing?: Partial<Sizing>;
+}
+
+/**
+ * process.json of `source` with `changes` applied (sizing fields merged into its `sizing`); a relative
+ * `defaultKitDir` made absolute (the copy lives elsewhere), everything else as it is.
+ */
+export function processJsonAt(sourceText: string, sourceDir: string, changes: ProcessChanges): string {
+  const p = JSON.parse(sourceText) as Record<string, unknown>;
+  if (changes.vddV !== undefined) p.vddV = changes.vddV;
+  if (changes.sizing !== undefined) p.sizing = { ...(p.sizing as object | undefined), ...changes.sizing };
+  if (typeof p.defaultKitDir === 'string') p.defaultKitDir = resolve(sourceDir, p.defaultKitDir);
+  return JSON.stringify(p, null, 2) + '\n';
+}
+
+/**
+ * Copies the process folder of `sourceFile` into `dir` with `changes` applied (processJsonAt), the files beside it
+ * but calibration.json alongside (the deck lines' `{dir}` files; subfolders are not copied). A copy already there
+ * with the same process.json is kept with its tables; one with another process.json is replaced and its tables
+ * dropped. Returns the copy's process.json.
+ */
+export async function writeProcessCopy(sourceFile: string, changes: ProcessChanges, dir: string): Promise<string> {
+  const sourceDir = dirname(resolve(sourceFile));
+  const text = processJsonAt(await readFile(sourceFile, 'utf8'), sourceDir, changes);
+  const file = join(dir, 'process.json');
+  if (existsSync(file) && (await readFile(file, 'utf8')) === text) return file;
+  await makeDir(dir);
+  await rm(join(dir, CALIBRATION_FILE), { force: true });
+  const skip = new Set([basename(sourceFile), CALIBRATION_FILE]);
+  for (const f of await readdir(sourceDir, { withFileTypes: true })) {
+    if (f.isFile() && !skip.has(f.name)) await copyFile(join(sourceDir, f.name), join(dir, f.name));
+  }
+  await writeFileAtomic(file, text);
+  return file;
+}
+
+/** Measures a process's calibration tables (the CLI hands in src/calibrate's `calibrate`). */
+export type MeasureCalibration = (process: Process) => Promise<Calibration>;
+
+/**
+ * The process of `sourceFile` with `changes` in `dir`, calibrated there: the copy's stored tables when they belong
+ * to that process.json (writeProcessCopy drops them with another) and its VDD, else measured now with `measure` and
+ * stored (written whole: an interrupted measurement leaves no tables, and the next run measures again). Returns the
+ * copy's process.json and whether it was measured now.
+ */
+export async function calibratedCopy(
+  sourceFile: string,
+  changes: ProcessChanges,
+  dir: string,
+  measure: MeasureCalibration,
+  kit?: string,
+): Promise<{ file: string; measured: boolean }> {
+  const file = await writeProcessCopy(sourceFile, changes, dir);
+  const process = await loadProcess(file, kit);
+  const stored = await loadCalibration(dir, process).catch(() => undefined); // another VDD's tables: measure again
+  if (stored !== undefined) return { file, measured: false };
+  const calibration = await measure(process);
+  await writeFileAtomic(join(dir, CALIBRATION_FILE), JSON.stringify(calibration, null, 1) + '\n');
+  return { file, measured: true };
+}
