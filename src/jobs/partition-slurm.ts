@@ -341,7 +341,13 @@ function vectorsRead(ctx: PartitionContext, k: PartitionKey): Map<string, string
     const key = `${pass}:${from}`;
     read.set(key, [...(read.get(key) ?? []), voltageProbe(node)]);
   };
-  for (const h of p.handoffs) add(k.pass, h.from, h.node);
+  // Every rail read from a source, not only this partition's: the hand-off's points are chosen over all of them.
+  for (const from of new Set(p.handoffs.map((h) => h.from)))
+    for (const node of new Set([
+      ...ctx.railsFrom(from),
+      ...p.handoffs.filter((h) => h.from === from).map((h) => h.node),
+    ]))
+      add(k.pass, from, node);
   if (k.pass > 1) for (const d of p.replicaDrains) if (!GLOBAL_NODES.has(d.node)) add(1, d.from, d.node);
   return read;
 }
