@@ -32,4 +32,18 @@ describe('power scaling, partitioned vs monolithic (c180)', () => {
     expect(Math.abs(part.power.coreW / mono.power.coreW - 1)).toBeLessThanOrEqual(MAX_POWER_REL);
     expect(part.stateAgreement).toBe(mono.stateAgreement);
   });
+
+  it('refuses a width over the transistor budget before simulating any width', async () => {
+    const kit = await loadKit('c180');
+    // With a missing ngspice, running width 2 first would fail on that instead of on width 64's budget.
+    const run = powerScaling({
+      process: kit.process,
+      calibration: kit.calibration,
+      widths: [2, 64],
+      frames: 2,
+      concurrency: 1,
+      run: { ngspiceBin: '/nonexistent/ngspice' },
+    });
+    await expect(run).rejects.toThrow(/width 64.*above the budget of 10000/);
+  });
 });
