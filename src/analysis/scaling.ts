@@ -3,17 +3,21 @@
  * seeded random clip, with power-law fits per domain. The cell bank should cost ~N (one cell per unit), the
  * feedforward mirrors ~ their weight count (N_in x N per layer: each weight is one mirror copy).
  */
-import { cosimulate, type CosimOptions } from '../pipeline.js';
+import { cosimulate, simulationLabel, type CosimOptions } from '../pipeline.js';
 import { randomInputs, randomNetwork } from '../model/random.js';
 import type { Network } from '../model/types.js';
 import { runMany, type Completion } from '../util/pool.js';
 import { transientPlot } from '../spice/rawfile.js';
 import type { Domain } from '../netlist/generate.js';
+import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 
 /** The reference keyword-spotting shape (DESIGN §1): 13 MFCC inputs, 2 blocks, 2 classes. */
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
-/** 32 takes tens of minutes per 10 frames on one core here, 64 hours: opt in with --widths. */
+/**
+ * Monolithic, 32 takes tens of minutes per 10 frames on one core here and 64 hours: opt in with --widths. Partitioned
+ * per cell, 64 took 799 s wall for 10 frames (docs/power.md, 'Power vs width').
+ */
 export const DEFAULT_SCALING_WIDTHS = [2, 4, 8, 16] as const;
 /** Frames per clip: enough for the cells to switch a few times; power is a per-second average. */
 export const DEFAULT_SCALING_FRAMES = 10;
@@ -25,7 +29,10 @@ export interface ScalingPoint {
   readonly weights: number;
   readonly power: PowerReport;
   readonly stateAgreement: number;
+  /** Wall seconds of ngspice (partitioned: the whole partitioned run, partitions side by side included). */
   readonly ngspiceS: number;
+  /** `monolithic` or `partitioned (N partitions)` (`simulationLabel`): which deck the power came from. */
+  readonly simulation: string;
 }
 
 export interface ScalingFit {
@@ -42,6 +49,7 @@ export interface ScalingOptions extends Omit<CosimOptions, 'tolerances'> {
   readonly widths?: readonly number[];
   readonly frames?: number;
   readonly seed?: number;
+  /** Widths simulated at once. Default: all cores, or 1 when `partitioned` (each run has `workers` of its own). */
   readonly concurrency?: number;
   readonly onDone?: (c: Completion<number, ScalingPoint>) => void;
 }
@@ -52,15 +60,24 @@ export function weightCount(net: Network): number {
   return layer(net.pre) + net.blocks.reduce((s, b) => s + layer(b.cand) + layer(b.post), 0) + layer(net.out);
 }
 
-/** Co-simulate one random network per width; points come back in width order. */
+/**
+ * Co-simulate one random network per width; points come back in width order. With `partitioned`, each width runs
+ * partition by partition and its power is read from the merged plot, whose supply currents are the sums over the
+ * partitions (pipeline.ts `mergePartitionRuns`): every element sits in exactly one partition, and the gate-load
+ * replicas a driving partition adds draw no supply current (V_DS = 0; a second pass's driven replicas have private
+ * supplies, netlist/partition.ts `drivenReplicas`), so nothing is counted twice.
+ */
 export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]> {
   const widths = opts.widths ?? DEFAULT_SCALING_WIDTHS;
   const frames = opts.frames ?? DEFAULT_SCALING_FRAMES;
   const seed = opts.seed ?? 1;
+  const netOf = (width: number) => randomNetwork({ ...SCALING_SHAPE, width, seed: seed * 1000 + width });
+  // Every width is checked before the first runs: a refused width 64 must not cost the hour of the widths before it.
+  for (const width of widths) checkTransistorBudget(shapeOf(netOf(width)), opts.maxTransistors);
   return runMany(
     widths,
     async (width) => {
-      const net = randomNetwork({ ...SCALING_SHAPE, width, seed: seed * 1000 + width });
+      const net = netOf(width);
       const inputs = randomInputs(frames, SCALING_SHAPE.inputs, seed);
       const r = await cosimulate(net, inputs, { ...opts, run: { name: `scaling-w${width}`, ...opts.run } });
       const plot = transientPlot(r.run.plots);
@@ -71,9 +88,10 @@ export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]
         power: powerFromPlot(plot, r.generated.probes.supplies, opts.process.vddV, net.frameS),
         stateAgreement: r.comparison.stateAgreement,
         ngspiceS: r.run.durationMs / 1000,
+        simulation: simulationLabel(r.simulation),
       };
     },
-    { concurrency: opts.concurrency, onDone: opts.onDone },
+    { concurrency: opts.concurrency ?? (opts.partitioned ? 1 : undefined), onDone: opts.onDone },
   );
 }
 

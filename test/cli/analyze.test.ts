@@ -35,10 +35,49 @@ describe('bmru analyze power', () => {
     const json = JSON.parse(await readFile(path.join(cli.dir, 'pw', 'power.json'), 'utf8'));
     expect(json.power.domains.map((d: { domain: string }) => d.domain)).toEqual(['cell', 'ff', 'bias', 'in']);
     expect(json.scaling.points.map((p: { width: number }) => p.width)).toEqual([2, 3]);
+    // The default stays the monolithic deck.
+    expect(json.scaling.points.map((p: { simulation: string }) => p.simulation)).toEqual(['monolithic', 'monolithic']);
     const csv = await readFile(path.join(cli.dir, 'pw', 'power-frames.csv'), 'utf8');
     expect(csv.trim().split('\n')).toHaveLength(1 + 5);
     const html = await readFile(path.join(cli.dir, 'pw', 'power.html'), 'utf8');
     expect(html.match(/<svg/g)).toHaveLength(2);
+  });
+
+  it('--partitioned runs each width per cell and says so in scaling.csv', async () => {
+    const clip = await cli.write('clip2.csv', exampleClip(2));
+    const r = await cli.run([
+      'analyze',
+      'power',
+      '-i',
+      clip,
+      '-o',
+      'pwp',
+      '--scaling',
+      '--partitioned',
+      '--widths',
+      '2,3',
+      '--frames',
+      '2',
+      '-j',
+      '1',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rows = (await readFile(path.join(cli.dir, 'pwp', 'scaling.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    const col = rows[0].indexOf('simulation');
+    // Per cell, 2 blocks: front end, per block a shared part, N cells, an outputs' shared part, N outputs; classifier.
+    expect(rows.slice(1).map((row) => row[col])).toEqual([
+      'partitioned (14 partitions)',
+      'partitioned (18 partitions)',
+    ]);
+  });
+
+  it('refuses --partitioned without --scaling', async () => {
+    const r = await cli.run(['analyze', 'power', '--partitioned']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/--partitioned goes with --scaling/);
   });
 
   it('rejects a single width with a message that says why', async () => {

@@ -1,6 +1,7 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { cosimulate } from '../../../pipeline.js';
+import { cosimulate, DEFAULT_PARTITION_WORKERS } from '../../../pipeline.js';
 import {
   CORE_DOMAINS,
   elementBudget,
@@ -49,12 +50,24 @@ export function builder(y: Argv) {
       type: 'string',
       default: DEFAULT_SCALING_WIDTHS.join(','),
       describe:
-        'comma-separated widths for --scaling (each run costs ~N^2 transistors: 32 takes tens of minutes, 64 hours)',
+        'comma-separated widths for --scaling (each run costs ~N^2 transistors; monolithic, 32 takes tens of minutes and 64 hours; --partitioned, 64 over 10 frames took 13 min here and needs --max-transistors 30000)',
     })
     .option('frames', {
       type: 'number',
       default: DEFAULT_SCALING_FRAMES,
       describe: 'frames per random clip in --scaling',
+    })
+    .option('partitioned', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "--scaling: simulate each width partition by partition (docs/partition.md; supply currents summed over the partitions), one width at a time on -j ngspice processes; the model's own run stays monolithic (its per-element probes are not split)",
+    })
+    .option('partition-by', {
+      choices: ['cell', 'block'] as const,
+      default: 'cell' as const,
+      describe:
+        'with --partitioned: each block split per cell (its cells side by side; the fast one at width 32-64) or a partition per block',
     })
     .option('sweep', {
       type: 'boolean',
@@ -83,7 +96,7 @@ export function builder(y: Argv) {
     .option('workers', {
       alias: 'j',
       type: 'number',
-      describe: 'ngspice processes at once for --scaling and --sweep',
+      describe: `ngspice processes at once for --scaling and --sweep (widths at once; with --partitioned, partitions of one width at once, default ${DEFAULT_PARTITION_WORKERS})`,
       defaultDescription: 'all cores',
     })
     .option('out', {
@@ -102,8 +115,18 @@ export function builder(y: Argv) {
     .check((a) => checkQuantityList('vdd', a.vdd, 'V'))
     .check((a) => checkQuantityList('unit-currents', a['unit-currents'], 'A'))
     .check((a) => !(a.sweep && a.scaling) || '--sweep and --scaling are separate runs: give one of them')
+    .check(
+      (a) =>
+        !a.partitioned ||
+        a.scaling ||
+        "--partitioned goes with --scaling (the model's own run needs per-element supply probes, which are not split yet)",
+    )
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
     .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents')
+    .example(
+      '$0 analyze power --scaling --partitioned --widths 2,4,8,16,32,64 --frames 3 -j 2',
+      'the same through width 64, each width simulated per cell (docs/power.md, "Power vs width")',
+    )
     .example(
       '$0 analyze power --sweep -m models/kws/kws-w4.json -i models/kws/clip-yes.csv --vdd 0.6,0.9,1.8 --unit-currents 125p,250p,1n -j 1',
       'the KWS model at 9 operating points; pareto.html plots core power against state agreement',
@@ -128,6 +151,8 @@ interface Args extends AnalysisArgs {
   widths: string;
   frames: number;
   workers?: number;
+  partitioned: boolean;
+  partitionBy: 'cell' | 'block';
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -182,16 +207,25 @@ export async function handler(a: Args): Promise<void> {
   let points: ScalingPoint[] | undefined;
   if (a.scaling) {
     const widths = a.widths.split(',').map(Number);
-    const sp = progress(`scaling: ${widths.length} widths x ${a.frames} frames`);
+    writeFileSync(join(out, 'scaling-points.jsonl'), ''); // this run's points only
+    const sp = progress(
+      `scaling: ${widths.length} widths x ${a.frames} frames${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}`,
+    );
     points = await powerScaling({
       process: proc,
       calibration,
       maxTransistors: a.maxTransistors,
       widths,
       frames: a.frames,
-      concurrency: a.workers,
+      ...(a.partitioned
+        ? { partitioned: true, partitionBy: a.partitionBy, workers: a.workers, concurrency: 1 }
+        : { concurrency: a.workers }),
       run: { timeoutMs: a.timeout * 1000 },
-      onDone: (c) => sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`),
+      onDone: (c) => {
+        // Each width as it finishes: at 64 the run takes long enough that a later failure must not lose the rest.
+        if (c.result) appendFileSync(join(out, 'scaling-points.jsonl'), JSON.stringify(c.result) + '\n');
+        sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`);
+      },
     }).finally(() => sp.stop());
     console.log('');
     console.log(formatScaling(points));
@@ -202,6 +236,7 @@ export async function handler(a: Args): Promise<void> {
         'weights',
         'state_agreement',
         'ngspice_s',
+        'simulation',
         ...points[0].power.domains.map((d) => `${d.domain}_w`),
         'core_w',
       ],
@@ -211,6 +246,7 @@ export async function handler(a: Args): Promise<void> {
         s.weights,
         s.stateAgreement,
         s.ngspiceS,
+        s.simulation,
         ...s.power.domains.map((d) => d.meanW),
         s.power.coreW,
       ]),
@@ -245,7 +281,7 @@ export async function handler(a: Args): Promise<void> {
     ) + '\n',
   );
   console.log(
-    `\nwritten: ${out}/power.csv, power-elements.csv, power-frames.csv${points ? ', scaling.csv' : ''}, power.json, power.html`,
+    `\nwritten: ${out}/power.csv, power-elements.csv, power-frames.csv${points ? ', scaling.csv, scaling-points.jsonl' : ''}, power.json, power.html`,
   );
 }
 
@@ -303,7 +339,8 @@ export function formatScaling(points: readonly ScalingPoint[]): string {
         ...points[0].power.domains.map((d) => d.domain),
         'core',
         'agreement',
-        'ngspice',
+        'ngspice wall',
+        'simulation',
       ],
       points.map((s) => [
         s.width,
@@ -313,6 +350,7 @@ export function formatScaling(points: readonly ScalingPoint[]): string {
         watts(s.power.coreW),
         pct(s.stateAgreement),
         `${s.ngspiceS.toFixed(0)} s`,
+        s.simulation,
       ]),
     ),
     '',
