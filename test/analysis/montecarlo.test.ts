@@ -141,14 +141,20 @@ describe('sensitivity', () => {
     // sigma 1.5%: +: 0.99 x 1.015 = 1.005 turns frame 0 ON (votes 0, 1, 0, 1: a tie, class 0: the decision
     //   changes); -: 1.02 x 0.985 = 1.005 still ON.
     // sigma 2.5%: + as above; -: 1.02 x 0.975 = 0.9945 holds frame 2 OFF (class 1 throughout: no change).
-    // Given out of rank order, so that a comparator that mis-weighs the -1 sigma changes misplaces them.
+    // The same ranking whatever order the refs come in (two orders: a comparator that mis-weighs the -1 sigma
+    // changes misplaces one or the other).
     const net = oneCellNetwork({ candWeight: 1, betaLo: 0.5, delta: 0.5 });
-    const r = sensitivity(net, frames(0.99, 0, 1.02, 0), [candWeight(0.025), candWeight(0.005), candWeight(0.015)]);
-    expect(r).toEqual([
+    const ranked = [
       { parameter: 'w 0.025', sigma: 0.025, changesUp: 1, changesDown: 1, decisionChanges: true },
       { parameter: 'w 0.015', sigma: 0.015, changesUp: 1, changesDown: 0, decisionChanges: true },
       { parameter: 'w 0.005', sigma: 0.005, changesUp: 0, changesDown: 0, decisionChanges: false },
-    ]);
+    ];
+    for (const sigmas of [
+      [0.005, 0.015, 0.025],
+      [0.025, 0.005, 0.015],
+    ]) {
+      expect(sensitivity(net, frames(0.99, 0, 1.02, 0), sigmas.map(candWeight)), `${sigmas}`).toEqual(ranked);
+    }
     expect(net.blocks[0].cand.weight.data[0]).toBe(1); // moved on a copy
   });
 
