@@ -14,7 +14,7 @@ import {
   seg,
   switchTime,
 } from '../../src/analysis/hwmodel-lookups.js';
-import type { CopyTable, KneeTable } from '../../src/netlist/hardware-tables.js';
+import { kneeAt as kneeAtAmperes, type CopyTable, type KneeTable } from '../../src/netlist/hardware-tables.js';
 
 const pA = 1e-12;
 const f64 = (...v: number[]) => Float64Array.from(v);
@@ -104,6 +104,20 @@ describe('kneeAt', () => {
     expect(kneeAt(three, 22.5, 25)).toBeCloseTo(0.5 * (1.25 + 3.25), 12); // h = -2.5 (3/4 of the way to 0), N = 25
   });
 
+  it("agrees with netlist/hardware-tables.ts's kneeAt (amperes, unpacked) on a grid, top column included", () => {
+    // Another implementation of the same lookup; a top column that is not ideal (305 pA at h = 300 pA) shows
+    // which side h = 300 pA falls on (both: ideal).
+    const table: KneeTable = { ...KNEE, diodeA: [KNEE.diodeA[0], [1, 4, 7, 13, 305].map((v) => v * pA)] };
+    const k = packKnee(table, pA);
+    for (const N of [1, 25, 50, 99, 100, 150]) {
+      for (const h of [-120, -100, -55, -10, -3, 0, 4, 10, 150, 299, 300, 301]) {
+        const P = N + h;
+        expect(kneeAt(k, P, N), `P ${P} pA, N ${N} pA`).toBeCloseTo(kneeAtAmperes(table, P * pA, N * pA) / pA, 9);
+      }
+    }
+    expect(kneeAt(k, 400, 100)).toBe(300);
+  });
+
   it('refuses a table whose rows do not match its columns', () => {
     expect(() => packKnee({ ...KNEE, diodeA: [KNEE.diodeA[0]] }, pA)).toThrow(
       'knee table: diodeA must be [opposingA.length][netA.length]',
@@ -145,6 +159,7 @@ describe('copyAt', () => {
     near(copies(n, 500), [2 + 0.5 * 998, 1 + 0.5 * 989]);
     near(copies(n, 2500, 2), [2500, 990 + 0.5 * 2970]);
     near(copies(n, 4000), [4000, 3960]);
+    near(copies(n!, n!.top), [4000, 3960]); // exactly the last point (4e-9 / 1e-12 is not exactly 4000)
     near(copies(n, 8000, 0), [8000, 7920]);
     const p = packCopy(table, 'p', pA);
     near(copies(p, 0), [3, 0]);

@@ -66,18 +66,17 @@ const NET: Network = {
 const FRAMES = 6;
 const SUNK = units(100 * pA);
 const LEAKY = units(90 * pA); // h = -10 pA against 100 pA: the knee leaks 4 pA, c = 0.516 >= beta_hi
-/** Clip 0: the knee case (trained OFF where h < 0; the leaky knee ON in frames 2 and 4). Clip 1: ON throughout. */
-const CLIPS = [
-  [
-    [2, 0],
-    [0, SUNK],
-    [LEAKY, SUNK],
-    [0, SUNK],
-    [LEAKY, SUNK],
-    [2, 0],
-  ],
-  Array.from({ length: FRAMES }, () => [2, 0]),
+/** The knee case: trained OFF where h < 0; the leaky knee ON in frames 2 and 4. */
+const KNEE_CLIP = [
+  [2, 0],
+  [0, SUNK],
+  [LEAKY, SUNK],
+  [0, SUNK],
+  [LEAKY, SUNK],
+  [2, 0],
 ];
+/** Clips 0 and 2: the knee case. Clip 1: ON throughout. */
+const CLIPS = [KNEE_CLIP, Array.from({ length: FRAMES }, () => [2, 0]), KNEE_CLIP];
 const DATA = { frames: FRAMES, features: 2, data: Float64Array.from(CLIPS.flat(2)) };
 
 describe('hardwareAgreement', () => {
@@ -93,6 +92,8 @@ describe('hardwareAgreement', () => {
     expect(hardwareAgreement([leaky], DATA, [1])(NET)).toBe(1);
     expect(hardwareAgreement([leaky], DATA, [0])(NET)).toBeCloseTo(4 / 6, 12);
     expect(hardwareAgreement([leaky], DATA, [1, 0])(NET)).toBeCloseTo(10 / 12, 12);
+    expect(hardwareAgreement([leaky], DATA, [2])(NET)).toBeCloseTo(4 / 6, 12); // the last clip, read in place
+    expect(hardwareAgreement([leaky], DATA, [1, 2, 1])(NET)).toBeCloseTo(16 / 18, 12);
     // The worst process, in either order.
     expect(hardwareAgreement([leaky, ideal], DATA, [0])(NET)).toBeCloseTo(4 / 6, 12);
     expect(hardwareAgreement([ideal, leaky], DATA, Int32Array.of(0))(NET)).toBeCloseTo(4 / 6, 12);
