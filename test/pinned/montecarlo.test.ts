@@ -50,4 +50,24 @@ describe('softwareMonteCarlo', () => {
     const far = softwareMonteCarlo(oneCell(3), ONE_FRAME, [candWeight(0.05)], DRAWS, 9);
     expect(far.filter((d) => d.decisionFlip || d.stateAgreement !== 1)).toEqual([]);
   });
+
+  it('draws p (1 + sigma N), not p / (1 + sigma N): at sigma 50% a weight of 2 flips in 15.87% of draws', () => {
+    // w = 2, beta_hi = 1: OFF when 2 (1 + 0.5 N) < 1, i.e. N < -1: 15.87%. Drawn as 2 / (1 + 0.5 N) the cell
+    // would be OFF for N > 2 or N < -2 (a negative candidate is cut to 0): 4.55%, 19 sd away.
+    const r = softwareMonteCarlo(oneCell(2), ONE_FRAME, [candWeight(0.5)], DRAWS, 10);
+    const flips = r.filter((d) => d.decisionFlip).length / DRAWS;
+    expect(flips).toBeGreaterThan(0.1587 - 0.023); // sd 0.0058, 4 sd
+    expect(flips).toBeLessThan(0.1587 + 0.023);
+  });
+
+  it('reports the fraction of unit-frames that agree: 3 of 4 when only the first frame flips', () => {
+    // Inputs 1, 2, 2, 2 with w = 1.01: ON in every frame. A draw with w < 1 (N < -1, 15.87%) leaves frame 0 OFF,
+    // and 2w >= beta_hi turns the cell ON from frame 1 on: agreement 3/4, and 3 of 4 votes keep the decision.
+    const frames: InputSequence = { frames: 4, features: 1, data: Float64Array.of(1, 2, 2, 2) };
+    const r = softwareMonteCarlo(oneCell(1.01), frames, [candWeight(0.01 / 1.01)], DRAWS, 11);
+    expect(r.filter((d) => d.decisionFlip || (d.stateAgreement !== 1 && d.stateAgreement !== 0.75))).toEqual([]);
+    const partial = r.filter((d) => d.stateAgreement === 0.75).length / DRAWS;
+    expect(partial).toBeGreaterThan(0.1587 - 0.023); // sd 0.0058, 4 sd
+    expect(partial).toBeLessThan(0.1587 + 0.023);
+  });
 });
