@@ -2,9 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hardwareAwareNetwork, railStep, runHardwareAware } from '../../src/analysis/hwmodel.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
-import type { Network } from '../../src/model/types.js';
-import type { Calibration } from '../../src/netlist/calibration.js';
-import { kneeAt, type HardwareTables, type KneeTable } from '../../src/netlist/hardware-tables.js';
+import { kneeAt, type HardwareTables } from '../../src/netlist/hardware-tables.js';
+import { IDEAL, KNEE_N, UNIT_A, calibrationWith, kneeNetwork as network, pA, units } from './knee-case.js';
 import { loadProcess } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -12,70 +11,6 @@ import { REPO_ROOT } from '../helpers.js';
 // the number its table gives, and against the same model with that table removed.
 
 const process = await loadProcess(path.join(REPO_ROOT, 'models', 'c180', 'process.json'));
-const pA = 1e-12;
-/** 250 pA, as the shipped KWS model: 1 pA is 0.004 units. */
-const UNIT_A = 250 * pA;
-const units = (a: number) => a / UNIT_A;
-
-/** A knee measured with one opposing current of 100 pA (c180's numbers, rounded), ideal with none. */
-const KNEE_N: KneeTable = {
-  opposingA: [0, 100 * pA],
-  netA: [-100, -10, 0, 10, 300].map((v) => v * pA),
-  diodeA: [[0, 0, 0, 10, 300].map((v) => v * pA), [1, 4, 7, 13, 300].map((v) => v * pA)],
-};
-/** An ideal knee (for the PMOS candidate nodes, so that only the NMOS ReLU leaks). */
-const IDEAL: KneeTable = {
-  opposingA: [0, 100 * pA],
-  netA: [-100, 0, 300].map((v) => v * pA),
-  diodeA: [
-    [0, 0, 300 * pA],
-    [0, 0, 300 * pA],
-  ],
-};
-
-const calibrationWith = (hardware: HardwareTables): Calibration => ({
-  process: 'c180',
-  cell: {},
-  mirror: {},
-  hardware,
-});
-
-/**
- * Two inputs, width 1, one block of one cell, one class, no skip: candidate = max(x0 - x1, 0) + bias, the cell's
- * state (ON level 1) drives the block output and the logit.
- */
-function network(candBias: number, betaLo: number, betaHi: number): Network {
-  const linear = (rows: number, cols: number, w: number[], b: number[]) => ({
-    weight: { rows, cols, data: Float64Array.from(w) },
-    bias: Float64Array.from(b),
-  });
-  return {
-    arch: 'fq-bmru',
-    inputs: 2,
-    width: 1,
-    cells: 1,
-    classes: 1,
-    skip: false,
-    unitCurrentA: UNIT_A,
-    frameS: 0.01,
-    cellParams: 'realised',
-    pre: linear(1, 2, [1, -1], [0]),
-    blocks: [
-      {
-        cand: linear(1, 1, [1], [candBias]),
-        cell: {
-          alpha: Float64Array.of(1),
-          beta1: Float64Array.of(betaLo),
-          delta: Float64Array.of(betaHi - betaLo),
-          s0: Float64Array.of(0),
-        },
-        post: linear(1, 1, [1], [0]),
-      },
-    ],
-    out: linear(1, 1, [1], [0]),
-  };
-}
-
 const clip = (frames: [number, number][]): InputSequence => ({
   frames: frames.length,
   features: 2,

@@ -9,59 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { hardwareAgreement } from '../../src/analysis/hwscore.js';
 import { runNetwork } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
-import type { Calibration } from '../../src/netlist/calibration.js';
-import type { HardwareTables, KneeTable } from '../../src/netlist/hardware-tables.js';
 import { loadProcess } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
-import { linear } from '../networks.js';
+import { IDEAL, KNEE_N, calibrationWith, kneeNetwork, pA, units } from './knee-case.js';
 
-const pA = 1e-12;
-/** 250 pA per unit, as hwmodel.test.ts. */
-const UNIT_A = 250 * pA;
-const units = (a: number) => a / UNIT_A;
-
-/** hwmodel.test.ts's NMOS knee (c180's numbers, rounded): 4 pA through a node at h = -10 pA with 100 pA sunk. */
-const KNEE_N: KneeTable = {
-  opposingA: [0, 100 * pA],
-  netA: [-100, -10, 0, 10, 300].map((v) => v * pA),
-  diodeA: [[0, 0, 0, 10, 300].map((v) => v * pA), [1, 4, 7, 13, 300].map((v) => v * pA)],
-};
-const IDEAL: KneeTable = {
-  opposingA: [0, 100 * pA],
-  netA: [-100, 0, 300].map((v) => v * pA),
-  diodeA: [
-    [0, 0, 300 * pA],
-    [0, 0, 300 * pA],
-  ],
-};
-const calibration = (hardware: HardwareTables): Calibration => ({ process: 'c180', cell: {}, mirror: {}, hardware });
+const calibration = calibrationWith;
 
 /** candidate = max(x0 - x1, 0) + 0.5 into one cell (beta_lo 0.505, beta_hi 0.51, starts OFF); one class. */
-const NET: Network = {
-  arch: 'fq-bmru',
-  inputs: 2,
-  width: 1,
-  cells: 1,
-  classes: 1,
-  skip: false,
-  unitCurrentA: UNIT_A,
-  frameS: 0.01,
-  cellParams: 'realised',
-  pre: linear(1, 2, [1, -1], [0]),
-  blocks: [
-    {
-      cand: linear(1, 1, [1], [0.5]),
-      cell: {
-        alpha: Float64Array.of(1),
-        beta1: Float64Array.of(0.505),
-        delta: Float64Array.of(0.005),
-        s0: Float64Array.of(0),
-      },
-      post: linear(1, 1, [1], [0]),
-    },
-  ],
-  out: linear(1, 1, [1], [0]),
-};
+const NET: Network = kneeNetwork(0.5, 0.505, 0.51);
 
 const FRAMES = 6;
 const SUNK = units(100 * pA);
