@@ -16,7 +16,7 @@ import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
 /**
  * Monolithic, 32 takes tens of minutes per 10 frames on one core here and 64 hours: opt in with --widths. Partitioned
- * per cell, 64 took 799 s wall for 10 frames (docs/power.md, 'Power vs width').
+ * per cell, 64 took 242 s of ngspice wall for 10 frames on 2 free cores (docs/power.md, 'Power vs width').
  */
 export const DEFAULT_SCALING_WIDTHS = [2, 4, 8, 16] as const;
 /** Frames per clip: enough for the cells to switch a few times; power is a per-second average. */

@@ -50,7 +50,7 @@ export function builder(y: Argv) {
       type: 'string',
       default: DEFAULT_SCALING_WIDTHS.join(','),
       describe:
-        'comma-separated widths for --scaling (each run costs ~N^2 transistors; monolithic, 32 takes tens of minutes and 64 hours; --partitioned, 64 over 10 frames took 13 min here and needs --max-transistors 30000)',
+        'comma-separated widths for --scaling (each run costs ~N^2 transistors; monolithic, 32 takes tens of minutes and 64 hours; --partitioned, 64 over 10 frames took 4 min of ngspice on 2 free cores and needs --max-transistors 30000)',
     })
     .option('frames', {
       type: 'number',
