@@ -607,7 +607,8 @@ function place(line: number | undefined, offset: number): string {
 }
 
 /** The text of the line at `offset` (without its newline) and the offset of the next line. */
-function readLine(buf: Uint8Array, offset: number): { text: string; next: number } {
+/** The UTF-8 line at `offset` (without its `\n` or `\r\n`) and where the next one starts. */
+export function readLine(buf: Uint8Array, offset: number): { text: string; next: number } {
   let end = buf.indexOf(NEWLINE, offset);
   if (end < 0) end = buf.length;
   const text = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset).toString('utf8');

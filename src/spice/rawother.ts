@@ -33,6 +33,7 @@ import {
   printableExcerpt,
   RawfileError,
   readRawfile,
+  readLine as readUtf8Line,
   type RawPlot,
   type RawVector,
 } from './rawfile.js';
@@ -299,10 +300,7 @@ function readLine(buf: Uint8Array, offset: number, enc: Encoding): { text: strin
     );
     return { text: text.replace(/\r$/, ''), next: Math.min(end + 2, buf.length) };
   }
-  end = buf.indexOf(NEWLINE, offset);
-  if (end < 0) end = buf.length;
-  const text = Buffer.from(buf.buffer, buf.byteOffset + offset, end - offset).toString('utf8');
-  return { text: text.replace(/\r$/, ''), next: Math.min(end + 1, buf.length) };
+  return readUtf8Line(buf, offset);
 }
 
 function skipBlankLines(buf: Uint8Array, start: number, startLine: number, enc: Encoding) {
