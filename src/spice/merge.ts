@@ -109,3 +109,55 @@ export function unionGrid(times: readonly Float64Array[]): Float64Array {
   for (let i = 0; i < all.length; i++) if (n === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
   return all.slice(0, n);
 }
+
+/** One time window's transient (netlist/window.ts): its plot, where its t = 0 is in clip time, what it keeps. */
+export interface WindowPlot {
+  readonly plot: RawPlot;
+  /** Clip time of the window's t = 0 (s). */
+  readonly offsetS: number;
+  /** Clip time from which its points are kept (s): the window before it ends there. */
+  readonly keepFromS: number;
+}
+
+/**
+ * How far past the window before's end a point must lie to be kept (relative to the clip time): ngspice's last point
+ * lands on tstop to rounding, and the next window's first points (an input edge starts there) must not repeat it.
+ */
+const STITCH_REL_TOL = 1e-9;
+
+/**
+ * Transient plots of consecutive time windows of one deck, as one plot on clip time: every point of the first
+ * window, then each later window's points after its `keepFromS` (its warm-up dropped), shifted by its offset.
+ *
+ * @throws RangeError when there is no window, a plot is not a transient, or the windows' vectors differ
+ */
+export function stitchTransientPlots(windows: readonly WindowPlot[]): RawPlot {
+  if (windows.length === 0) throw new RangeError('expected at least one window to stitch');
+  const names = windows[0].plot.vectors.map((v) => v.name);
+  for (const { plot } of windows) {
+    if (plot.vectors[0]?.type !== 'time') throw new RangeError(`expected transient plots, got "${plot.plotname}"`);
+    const these = plot.vectors.map((v) => v.name);
+    if (these.length !== names.length || these.some((n, i) => n !== names[i]))
+      throw new RangeError(`expected every window to hold the same vectors, got ${these.length} vs ${names.length}`);
+  }
+  const kept = windows.map(({ plot, offsetS, keepFromS }, w) => {
+    const time = plot.real[0];
+    let from = 0;
+    if (w > 0) while (from < time.length && time[from] + offsetS <= keepFromS * (1 + STITCH_REL_TOL)) from++;
+    return { from, n: time.length - from };
+  });
+  const total = kept.reduce((s, k) => s + k.n, 0);
+  const real = names.map((_, v) => {
+    const out = new Float64Array(total);
+    let o = 0;
+    windows.forEach(({ plot, offsetS }, w) => {
+      const { from, n } = kept[w];
+      const src = plot.real[v].subarray(from, from + n);
+      if (v === 0) for (let i = 0; i < n; i++) out[o + i] = src[i] + offsetS;
+      else out.set(src, o);
+      o += n;
+    });
+    return out;
+  });
+  return { ...windows[0].plot, complex: false, numPoints: total, real, imag: undefined, timeOf: undefined };
+}
