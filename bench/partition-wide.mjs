@@ -4,6 +4,8 @@
 // `/usr/bin/time`: it counts the children this process waited for.
 // No monolithic run (at width 64 it does not finish in useful time on this machine).
 //   npm run build && node bench/partition-wide.mjs [width] [frames]     default: 64 2
+// BENCH_WINDOWS=n: the partitions that forget and run alone (front end, shared parts, classifier) as n time windows
+// side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's).
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
@@ -21,6 +23,11 @@ const r = await cosimulate(net, inputs, {
   partitionBy: 'cell',
   workers: 2,
   maxTransistors: 1e6, // the width-64 network is over the default budget; nothing else depends on it here
+  timeWindows: Number(process.env.BENCH_WINDOWS ?? 1),
+  // The runner's 10-minute limit per ngspice run is for one clip's partition; a 101-frame front end at width 64
+  // takes ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each on a free core).
+  run: { timeoutMs: 2 * 3600e3 },
+  ...(process.env.BENCH_RELTOL ? { spiceOptions: { reltol: Number(process.env.BENCH_RELTOL) } } : {}),
 });
 const wallS = (performance.now() - t0) / 1e3;
 // This process's own CPU and peak memory (the toolkit's share; ngspice's children are not in it).

@@ -55,6 +55,11 @@ const ALL_MODES = [
   { name: 'cell/group -j2', partitionBy: 'cell', workers: 2, outputsPerQuarter: true },
   // Two passes: the second with the replicas' drains following the first pass's copies' drains.
   { name: 'cell 2-pass -j1', partitionBy: 'cell', workers: 1, partitionPasses: 2 },
+  // 'cell -j2' cuts the partitions that forget and run alone (front end, shared parts, classifier) into 2 time
+  // windows side by side (netlist/window.ts; the default is one per worker); this is it without them.
+  { name: 'cell -j2 one window', partitionBy: 'cell', workers: 2, timeWindows: 1 },
+  // The partitions' reltol 5x looser: the monolithic deck's 1e-4 for most, a cell's 2e-5 (they scale from the deck's).
+  { name: 'cell loose -j2', partitionBy: 'cell', workers: 2, reltol: 5e-4 },
 ];
 const MODES = ALL_MODES.filter(
   (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
@@ -110,6 +115,8 @@ for (const { width, frames } of cases) {
         workers: m.workers,
         outputsPerPartition: m.outputsPerQuarter ? Math.max(1, width / 4) : 1,
         partitionPasses: m.partitionPasses ?? 1,
+        ...(m.timeWindows === undefined ? {} : { timeWindows: m.timeWindows }),
+        ...(m.reltol === undefined ? {} : { spiceOptions: { reltol: m.reltol } }),
       }),
     );
     row(

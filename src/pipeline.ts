@@ -36,7 +36,9 @@ import {
 } from './netlist/partition.js';
 import { runMany } from './util/pool.js';
 import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
-import { mergeTransientPlots } from './spice/merge.js';
+import { mergeTransientPlots, stitchTransientPlots } from './spice/merge.js';
+import type { Element } from './netlist/elements.js';
+import { forgets, frameWindows, windowElements, type TimeWindow } from './netlist/window.js';
 import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
@@ -85,6 +87,12 @@ export interface CosimOptions extends GenerateOptions {
   readonly outputsPerPartition?: number;
   /** With `partitioned`: 2 runs every partition again with the replicas' drains following (`PartitionPasses`). */
   readonly partitionPasses?: PartitionPasses;
+  /**
+   * With `partitioned`: the partitions that forget their past and run alone in their stage (the front end, shared
+   * parts, classifier) as this many time windows side by side (`PartitionSchedule.timeWindows`). Default: `workers`
+   * on the local pool; 1 with another executor (a Slurm task runs its partition as one deck).
+   */
+  readonly timeWindows?: number;
   /**
    * With `partitioned`: where the partitions run. Default: `localPool(workers)`, this machine. Whatever runs them,
    * the merged plot is scored by the same code.
@@ -148,8 +156,11 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   let simulation: Simulation = { mode: 'monolithic' };
   let run: RunResult;
   if (opts.partitioned) {
-    const executor = opts.partitionExecutor ?? localPool(checkedWorkers(opts.workers));
-    const parted = await executor.run(cosimPartitionContext(generated, net, opts));
+    const workers = checkedWorkers(opts.workers);
+    const executor = opts.partitionExecutor ?? localPool(workers);
+    // On the local pool a stage of one partition would leave the other workers idle: its time windows use them.
+    const windows = opts.timeWindows ?? (opts.partitionExecutor === undefined ? workers : 1);
+    const parted = await executor.run(cosimPartitionContext(generated, net, { ...opts, timeWindows: windows }));
     run = parted.run;
     simulation = {
       mode: 'partitioned',
@@ -217,6 +228,7 @@ export function cosimPartitionContext(generated: GeneratedNetlist, net: Network,
     by: opts.partitionBy,
     outputsPerPartition: opts.outputsPerPartition,
     passes: opts.partitionPasses,
+    timeWindows: opts.timeWindows,
   });
 }
 
@@ -325,8 +337,10 @@ export interface PartitionRunInfo {
    * (jobs/partition-slurm.ts).
    */
   readonly cpuS?: number;
-  /** Time points ngspice wrote. */
+  /** Time points ngspice wrote (a windowed partition: kept after stitching). */
   readonly points: number;
+  /** Time windows it ran as, side by side (`PartitionContext.windows`), when more than one. */
+  readonly windows?: number;
   /** Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`). */
   readonly workDir?: string;
 }
@@ -479,6 +493,11 @@ export interface PartitionContext {
   /** Hand-off thinning tolerance (V): `CELL_HANDOFF_TOLERANCE_V` per cell, else `HANDOFF_TOLERANCE_V`. */
   readonly tolV: number;
   readonly passes: PartitionPasses;
+  /**
+   * Partitions cut into time windows that run side by side (netlist/window.ts), by index: the ones that forget their
+   * past and run alone in their stage (the front end). Absent: every partition is one deck (a Slurm task's is).
+   */
+  readonly windows?: ReadonlyMap<number, readonly TimeWindow[]>;
 }
 
 /** How finely and how often a partitioned run cuts and runs (`runPartitioned`'s `schedule`). */
@@ -488,6 +507,11 @@ export interface PartitionSchedule {
   readonly outputsPerPartition?: number;
   /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
   readonly passes?: PartitionPasses;
+  /**
+   * Time windows a partition that forgets its past and runs alone in its stage (the front end, shared parts,
+   * classifier) is cut into, run side by side (`timeWindowPlan`). Default 1: none (`runPartitioned`: the workers).
+   */
+  readonly timeWindows?: number;
 }
 
 /**
@@ -513,10 +537,50 @@ export function partitionSetup(
   const passes = schedule.passes ?? 1;
   if (passes !== 1 && passes !== 2)
     throw new InputError(`expected partition passes to be 1 or 2, got ${String(passes)}`, { field: 'partitionPasses' });
+  const windows = schedule.timeWindows ?? 1;
+  if (!Number.isInteger(windows) || windows < 1)
+    throw new InputError(`expected time windows to be an integer >= 1, got ${windows}`, { field: 'timeWindows' });
   const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const rails = railsByProducer(plan);
-  return { built, net, opts, tStopS, run, handoff, plan, railsFrom: (from) => rails.get(from) ?? [], tolV, passes };
+  return {
+    built,
+    net,
+    opts,
+    tStopS,
+    run,
+    handoff,
+    plan,
+    railsFrom: (from) => rails.get(from) ?? [],
+    tolV,
+    passes,
+    ...(windows > 1 ? { windows: timeWindowPlan(plan, windows, net.frameS, tStopS) } : {}),
+  };
+}
+
+/**
+ * Frames of warm-up before a time window's own (`frameWindows`): the front end's currents follow a new input
+ * within well under a frame (the cells' switching, which they drive, takes up to ~5 ms of a 10 ms frame at 250 pA,
+ * docs/circuit-notes.md), so from its operating point one frame before, a window is where the whole-clip run is.
+ */
+export const WARM_UP_FRAMES = 1;
+
+/**
+ * Which partitions run as `windows` time windows side by side: each that forgets its past (`forgets`) and runs
+ * alone in its stage, where the other workers would otherwise wait. By partition index.
+ */
+export function timeWindowPlan(
+  plan: PartitionPlan,
+  windows: number,
+  frameS: number,
+  tStopS: number,
+): Map<number, TimeWindow[]> {
+  const frames = Math.round(tStopS / frameS);
+  const out = new Map<number, TimeWindow[]>();
+  for (const wave of partitionWaves(plan))
+    if (wave.length === 1 && forgets(plan.partitions[wave[0]]))
+      out.set(wave[0], frameWindows(frames, windows, frameS, tStopS, WARM_UP_FRAMES));
+  return out;
 }
 
 /** Partitions that can run at once, in one pass: a wave of `partitionWaves` (a Slurm array each). */
@@ -594,29 +658,63 @@ export async function runPartition(
   const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
   // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
   const saves = ctx.passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
-  const deck = networkDeck(
-    { transistors: p.transistors, flatCells: built.flatCells, initialConditions: p.initialConditions, saves },
-    elements,
-    {
-      ...opts,
-      spiceOptions: {
-        ...opts.spiceOptions,
-        reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
-      },
-      title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
+  const deckOpts: GenerateOptions = {
+    ...opts,
+    spiceOptions: {
+      ...opts.spiceOptions,
+      reltol: partitionReltol(opts.spiceOptions) * (p.kind === 'cell' ? CELL_RELTOL_FACTOR : 1),
     },
-    net,
-    tStopS,
-  );
-  const r = await runNgspice({
-    ...run,
-    onProgress,
-    name: `${run.name ?? 'run'}-part${p.index}`,
-    netlist: writeDeck(deck, opts.process),
-    extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
-    expectTStopS: tStopS,
-    expectVectors: saves,
-  });
+    title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
+  };
+  const runDeck = (els: readonly Element[], stopS: number, name: string, progress?: (p: RunProgress) => void) =>
+    runNgspice({
+      ...run,
+      onProgress: progress,
+      name,
+      netlist: writeDeck(
+        networkDeck(
+          { transistors: p.transistors, flatCells: built.flatCells, initialConditions: p.initialConditions, saves },
+          els,
+          deckOpts,
+          net,
+          stopS,
+        ),
+        opts.process,
+      ),
+      extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
+      expectTStopS: stopS,
+      expectVectors: saves,
+    });
+  const name = `${run.name ?? 'run'}-part${p.index}`;
+  const windows = ctx.windows?.get(index) ?? [];
+  const started = performance.now();
+  let r: RunResult;
+  let cpuS: number | undefined;
+  if (windows.length > 1) {
+    // Side by side; progress: the clip time covered, summed over the windows.
+    const doneS = new Float64Array(windows.length);
+    const pieces = await runMany(
+      windows,
+      (w, k) =>
+        runDeck(
+          windowElements(elements, w.startS, w.stopS),
+          w.stopS - w.startS,
+          `${name}-w${k}`,
+          onProgress &&
+            ((x) => {
+              doneS[k] = Math.max(0, Math.min(x.timeS + w.startS, w.stopS) - w.keepFromS);
+              const timeS = doneS.reduce((a, b) => a + b, 0);
+              onProgress({ ...x, timeS, fraction: timeS / tStopS });
+            }),
+        ),
+      { concurrency: windows.length },
+    );
+    r = stitchedRun(pieces, windows, performance.now() - started);
+    cpuS = pieces.reduce<number | undefined>((a, x) => bothPasses(a, analysisCpuSeconds(x.stdoutTail)), 0);
+  } else {
+    r = await runDeck(elements, tStopS, name, onProgress);
+    cpuS = analysisCpuSeconds(r.stdoutTail);
+  }
   const points = transientPlot(r.plots).numPoints;
   onProgress?.({ timeS: tStopS, fraction: 1, points });
   return {
@@ -629,10 +727,33 @@ export async function runPartition(
       handoffs: p.handoffs.length,
       handoffPoints,
       durationMs: r.durationMs,
-      cpuS: analysisCpuSeconds(r.stdoutTail),
+      cpuS,
       points,
+      ...(windows.length > 1 ? { windows: windows.length } : {}),
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     },
+  };
+}
+
+/** One run of a partition's time windows (in clip order): their transients stitched, messages joined, the last one's tails. */
+function stitchedRun(pieces: readonly RunResult[], windows: readonly TimeWindow[], durationMs: number): RunResult {
+  const plot = stitchTransientPlots(
+    pieces.map((x, k) => ({
+      plot: transientPlot(x.plots),
+      offsetS: windows[k].startS,
+      keepFromS: windows[k].keepFromS,
+    })),
+  );
+  const last = pieces[pieces.length - 1];
+  return {
+    plots: [plot],
+    exitCode: Math.max(...pieces.map((x) => x.exitCode)),
+    durationMs,
+    ngspiceVersion: last.ngspiceVersion,
+    messages: pieces.flatMap((x) => x.messages),
+    stdoutTail: last.stdoutTail,
+    stderrTail: last.stderrTail,
+    ...(last.workDir === undefined ? {} : { workDir: last.workDir }),
   };
 }
 
@@ -682,7 +803,8 @@ export function mergePartitionRuns(
  * break it). `schedule.by` cuts per block (default) or each block also per cell; the partitions run stage by stage
  * (`partitionStages`), each stage's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
  * 2, all of them run again with the replicas' drains following the first pass's copies' drains (each partition's
- * CPU seconds and wall time then cover both passes).
+ * CPU seconds and wall time then cover both passes). A stage of one partition that forgets its past runs as
+ * `schedule.timeWindows` time windows side by side (default: the workers).
  *
  * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
  *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
@@ -696,8 +818,12 @@ export async function runPartitioned(
   handoff: HandoffSource = handoffWaveforms,
   schedule: PartitionSchedule = {},
 ): Promise<PartitionedRun> {
-  return localPool(checkedWorkers(schedule.workers)).run(
-    partitionSetup(built, net, opts, tStopS, run, handoff, schedule),
+  const workers = checkedWorkers(schedule.workers);
+  return localPool(workers).run(
+    partitionSetup(built, net, opts, tStopS, run, handoff, {
+      ...schedule,
+      timeWindows: schedule.timeWindows ?? workers,
+    }),
   );
 }
 

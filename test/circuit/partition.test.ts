@@ -28,6 +28,8 @@ const MAX_POWER_REL = 0.01;
  * of terms of ~I_unit each, and its relative error is theirs magnified, in the monolithic run as much as here.
  */
 const CANDIDATE_FLOOR_UNITS = 0.1;
+/** Time windows against one deck per partition: a fifth of the 0.5% (measured: see the test). */
+const MAX_WINDOW_CANDIDATE_REL = 0.001;
 
 /** Largest per-frame candidate difference, relative to max(|monolithic|, floor). */
 function candidateError(a: CircuitFrames, b: CircuitFrames): number {
@@ -153,6 +155,38 @@ describe('partitioned vs monolithic transient (c180)', () => {
     expect(Math.abs(totalSupplyA(two.circuit) / totalSupplyA(a) - 1)).toBeLessThanOrEqual(MAX_POWER_REL);
     // At most half the one-pass error: the drain-following replicas are what the second pass changes.
     expect(candidateError(a, two.circuit)).toBeLessThanOrEqual(candidateError(a, one.circuit) / 2);
+  }, 600_000);
+
+  // Time windows (netlist/window.ts): the partitions that forget and run alone, each cut into 3 pieces run side by
+  // side from a frame early, must give what one deck each gives. A window stitched at the wrong offset, or started
+  // from the wrong input, would move the front end's rails and with them every candidate.
+  it('the example, 10 frames, per cell: the front end, shared parts and classifier in 3 time windows give what one deck each gives', async () => {
+    const kit = await loadKit('c180');
+    const inputs = firstFrames(clip, 10);
+    const split = {
+      process: kit.process,
+      calibration: kit.calibration,
+      partitioned: true,
+      partitionBy: 'cell',
+      workers: 2,
+    } as const;
+    const whole = await cosimulate(example, inputs, { ...split, timeWindows: 1 });
+    const cut = await cosimulate(example, inputs, { ...split, timeWindows: 3 });
+    if (cut.simulation.mode !== 'partitioned' || whole.simulation.mode !== 'partitioned')
+      throw new Error('partitioned');
+    const windowed = cut.simulation.partitions.filter((p) => p.windows !== undefined).map((p) => p.label);
+    expect(windowed).toEqual(expect.arrayContaining(['front end', 'block 0 shared', 'classifier']));
+    expect(
+      cut.simulation.partitions.filter((p) => p.label.includes(' cell ')).every((p) => p.windows === undefined),
+    ).toBe(true);
+    expect(whole.simulation.partitions.every((p) => p.windows === undefined)).toBe(true);
+    const time = transientPlot(cut.run.plots).real[0];
+    expect(time.every((t, i) => i === 0 || t > time[i - 1])).toBe(true);
+    expect(sameStates(whole.circuit, cut.circuit)).toBe(1);
+    expect(candidateError(whole.circuit, cut.circuit)).toBeLessThanOrEqual(MAX_WINDOW_CANDIDATE_REL);
+    expect(Math.abs(totalSupplyA(cut.circuit) / totalSupplyA(whole.circuit) - 1)).toBeLessThanOrEqual(
+      MAX_WINDOW_CANDIDATE_REL,
+    );
   }, 600_000);
 
   it('depends on its hand-offs: rails held at their t = 0 values give other candidates', async () => {

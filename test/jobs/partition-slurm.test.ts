@@ -128,6 +128,24 @@ describe('bmru compare --partitioned --slurm --dry-run', () => {
     const noSlurm = await fx.run(['compare', '-i', clip, '--partitioned', '--wait', '-o', 'x']);
     expect(noSlurm.exitCode).toBe(2);
     expect(noSlurm.stderr).toContain('--wait goes with --slurm');
+    // A Slurm task runs its partition as one deck: time windows would be silently dropped.
+    const windows = await fx.run([
+      'compare',
+      '-i',
+      clip,
+      '--partitioned',
+      '--slurm',
+      '--time-windows',
+      '2',
+      '--dry-run',
+      '-o',
+      'x',
+    ]);
+    expect(windows.exitCode).toBe(2);
+    expect(windows.stderr).toContain('--time-windows goes with the local pool');
+    const zero = await fx.run(['compare', '-i', clip, '--partitioned', '--time-windows', '0', '-o', 'x']);
+    expect(zero.exitCode).toBe(2);
+    expect(zero.stderr).toContain('--time-windows must be an integer >= 1, got 0');
   });
 });
 

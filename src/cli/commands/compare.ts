@@ -128,6 +128,17 @@ export function builder(y: Argv) {
       describe: `with --partitioned: ngspice processes at once (partitions that do not read each other); default ${DEFAULT_PARTITION_WORKERS}`,
     })
     .check((a) => intAtLeast('workers', a.workers, 1))
+    .option('time-windows', {
+      type: 'number',
+      describe:
+        'with --partitioned: the partitions that forget their past and run alone in their stage (front end, shared parts, classifier) cut into this many time windows run side by side, each starting a frame early from its operating point (docs/partition.md); default: --workers (1 is off)',
+    })
+    .check((a) => intAtLeast('time-windows', a['time-windows'], 1))
+    .check((a) =>
+      a.slurm && a['time-windows'] !== undefined && a['time-windows'] > 1
+        ? '--time-windows goes with the local pool: with --slurm each partition runs as one task'
+        : true,
+    )
     .option('slurm', {
       type: 'boolean',
       default: false,
@@ -249,6 +260,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   partitionBy: 'cell' | 'block';
   partitionPasses: 1 | 2;
   workers?: number;
+  timeWindows?: number;
   unitCurrent?: number;
   spiceOption?: string[];
   slurm: boolean;
@@ -300,6 +312,7 @@ export async function handler(a: Args): Promise<void> {
     partitionBy: a.partitionBy,
     partitionPasses: a.partitionPasses,
     workers: a.workers,
+    timeWindows: a.timeWindows,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
