@@ -13,7 +13,10 @@ import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, submitSbatch, type SbatchO
 import { BmruError, InputError } from '../../src/errors.js';
 import { cliFixture, expectOneErrorLine, type CliFixture } from '../cli/fixture.js';
 import { planText } from './slurm-plan.js';
-import { expandPlan, loadPlan } from '../../src/jobs/plan.js';
+import { expandPlan, loadPlan, parsePlan } from '../../src/jobs/plan.js';
+import { calibrateSizesCopies, missingSizesCalibrations } from '../../src/jobs/run.js';
+import { loadCalibration } from '../../src/netlist/calibration.js';
+import type { Process } from '../../src/netlist/process.js';
 import { writeProcessCopy } from '../../src/netlist/process-copy.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -316,6 +319,46 @@ describe('bmru batch submit / calibrate / run --slice with calibrateSizes (fake 
     );
     const slice = await fx.run(['batch', 'run', plan, '--slice', '1/2', '-q']);
     expectErrorLast(slice, 'made from another process.json', 'bmru batch calibrate');
+  });
+
+  it('calibrateSizesCopies: each copy measured once at its sizes, then reused; a failed one reported, not thrown', async () => {
+    const text = `${sizedPlan('out-lib')}`.replace(
+      'sizes: [{ mirrorLengthUm: 4 }]',
+      'sizes: [{ mirrorLengthUm: 4 }, { mirrorLengthUm: 16 }]',
+    );
+    const e = await expandPlan(await parsePlan(text, path.join(fx.dir, 'lib.yaml')));
+    expect(e.jobs).toHaveLength(4); // 2 seeds x 2 sizes, each size its own copy
+    const own = (await loadCalibration(C180))!;
+    const seen: number[] = [];
+    // c180's own tables stand in for a measurement (same VDD, so the copy loads them): what is tested is who measures.
+    const measure = async (p: Process) => {
+      seen.push(p.sizing.mirrorLengthUm);
+      return own;
+    };
+    const first = await calibrateSizesCopies(e, { calibrateSizes: measure });
+    expect(seen).toEqual([4, 16]);
+    expect(first.map((x) => [x.label, x.outcome])).toEqual([
+      ['c180 at mirrorLengthUm=4 (1/2)', 'measured'],
+      ['c180 at mirrorLengthUm=16 (2/2)', 'measured'],
+    ]);
+    expect(await missingSizesCalibrations(e)).toEqual([]);
+    const again = await calibrateSizesCopies(e, { calibrateSizes: measure }); // the lock was released
+    expect(seen).toHaveLength(2);
+    expect(again.map((x) => x.outcome)).toEqual(['reused', 'reused']);
+
+    await rm(first[1].file);
+    expect((await missingSizesCalibrations(e)).map((m) => [m.file, m.why])).toEqual([
+      [first[1].file, 'no calibration.json (never calibrated, or interrupted)'],
+    ]);
+    const failed = await calibrateSizesCopies(e, {
+      calibrateSizes: async () => {
+        throw new Error('no convergence');
+      },
+    });
+    expect(failed.map((x) => [x.outcome, x.error])).toEqual([
+      ['reused', undefined],
+      ['failed', 'no convergence'],
+    ]);
   });
 
   it('calibrate on a plan without calibrateSizes has nothing to do', async () => {
