@@ -15,16 +15,60 @@ export interface PlotSummary {
 }
 
 /**
- * The plots whose name contains `name` (case-insensitive), or all of them without a name.
+ * Short `--plot` forms for the plot names ngspice 39 writes (seen in test/fixtures/raw/README.md and in a rawfile of
+ * `.noise`, `.tf`, `.pz`); the same names as LTspice, QSPICE and Xyce write them. Matched against the whole name,
+ * case-insensitively; Xyce's `.step` plots ("DC Sweep: Step 2 of 6 ... DC transfer characteristic") also count as `dc`.
+ */
+export const PLOT_SHORT_FORMS: readonly { readonly short: string; readonly name: RegExp }[] = [
+  { short: 'op', name: /^operating point$/i },
+  { short: 'dc', name: /(^|\s)dc transfer characteristic$/i },
+  { short: 'ac', name: /^ac analysis$/i },
+  { short: 'tran', name: /^transient analysis$/i },
+  { short: 'noise', name: /^noise spectral density curves$/i },
+  { short: 'inoise', name: /^integrated noise$/i },
+  { short: 'tf', name: /^transfer function$/i },
+  { short: 'pz', name: /^pole-zero analysis$/i },
+  { short: 'sens', name: /^sensitivity analysis$/i },
+];
+
+/** The short form of a plot's name (`tran` for "Transient Analysis"), or undefined for a name without one. */
+export function plotShortForm(plotname: string): string | undefined {
+  return PLOT_SHORT_FORMS.find((f) => f.name.test(plotname.trim()))?.short;
+}
+
+/** The plots as `--plot` error messages list them: `1 DC transfer characteristic (dc), 2 Operating Point (op)`. */
+export function describePlots(plots: readonly RawPlot[]): string {
+  return plots
+    .map((pl, i) => {
+      const short = plotShortForm(pl.plotname);
+      return `${i + 1} ${pl.plotname}${short ? ` (${short})` : ''}`;
+    })
+    .join(', ');
+}
+
+/**
+ * The one plot `name` picks, or all of them without a name. `name` is the plot's whole name (case-insensitive),
+ * its short form (`PLOT_SHORT_FORMS`: tran, ac, dc, op, noise, ...) or its number counted from 1 in the file.
  *
- * @throws InputError naming `--plot` and listing the plots there are, when none matches
+ * @throws InputError naming `--plot` and listing the plots there are, when none or more than one matches
  */
 export function choosePlots(plots: readonly RawPlot[], name: string | undefined, what: string): RawPlot[] {
-  const chosen = name ? plots.filter((pl) => pl.plotname.toLowerCase().includes(name.toLowerCase())) : [...plots];
-  if (chosen.length === 0)
-    throw new InputError(`no plot named like "${name}"; ${what}: ${plots.map((pl) => pl.plotname).join(', ')}`, {
+  if (name === undefined || name === '') return [...plots];
+  const wanted = name.trim().toLowerCase();
+  const fail = (why: string) =>
+    new InputError(`${why}; ${what}: ${describePlots(plots)} (give a whole name, a short form or a number)`, {
       field: '--plot',
     });
+  if (/^\d+$/.test(wanted)) {
+    const index = Number(wanted);
+    if (index < 1 || index > plots.length) throw fail(`no plot number ${wanted}`);
+    return [plots[index - 1]];
+  }
+  const chosen = plots.filter(
+    (pl) => pl.plotname.trim().toLowerCase() === wanted || plotShortForm(pl.plotname) === wanted,
+  );
+  if (chosen.length === 0) throw fail(`no plot "${name}"`);
+  if (chosen.length > 1) throw fail(`${chosen.length} plots match "${name}", choose one by number`);
   return chosen;
 }
 

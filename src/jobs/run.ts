@@ -23,7 +23,7 @@ import { checkPhysicalRanges, physicalRanges } from '../netlist/ranges.js';
 import { runMany } from '../util/pool.js';
 import { loadProcess, type Process, type Sizing } from '../netlist/process.js';
 import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
-import { calibratedCopy } from '../netlist/process-copy.js';
+import { calibratedCopy, storedCopy } from '../netlist/process-copy.js';
 import { ngspiceVersion } from '../spice/runner.js';
 import { createRng } from '../util/random.js';
 import { classifyFailure, type Failure } from './failure.js';
@@ -84,6 +84,11 @@ export interface BatchOptions {
   readonly calibrateSizes?: (process: Process, label: string) => Promise<Calibration>;
   /** Called once per calibrated copy the run's jobs need, before any job runs: measured now, reused, or failed. */
   readonly onSizesCalibration?: (c: SizesCalibrationEvent) => void;
+  /**
+   * Only read the calibrated copies, never measure or write one (a slice: the array's other tasks may need the same
+   * copy at the same moment); a missing one stops the run before any job (calibrateSizesCopies makes them).
+   */
+  readonly sizesCalibrationsReadOnly?: boolean;
 }
 
 /** What became of one process copy calibrated at a sizes entry. */
@@ -316,40 +321,134 @@ function runContext(
   };
 }
 
+/** A process copy calibrated at a sizes entry that some jobs use (plan `calibrateSizes`). */
+interface WantedCopy {
+  /** Its folder in the output folder (Job `sizesCalibration`). */
+  readonly folder: string;
+  /** The first job that uses it: its process and sizes. */
+  readonly job: Job;
+  readonly label: string;
+  readonly dir: string;
+  /** Its calibration.json (absolute). */
+  readonly file: string;
+}
+
+/** The copies the jobs `jobs` use, in plan order, each once. */
+function wantedCopies(expanded: ExpandedPlan, jobs: readonly Job[]): WantedCopy[] {
+  const first = new Map<string, Job>();
+  for (const j of jobs)
+    if (j.sizesCalibration != null && !first.has(j.sizesCalibration)) first.set(j.sizesCalibration, j);
+  return [...first].map(([folder, job], k) => {
+    const p = expanded.processes.get(job.process.ref)!;
+    const dir = join(expanded.plan.outDir, folder);
+    return {
+      folder,
+      job,
+      label: `${p.process.name} at ${sizingText(job.sizing!)} (${k + 1}/${first.size})`,
+      dir,
+      file: join(dir, CALIBRATION_FILE),
+    };
+  });
+}
+
+/**
+ * The copies the jobs `jobs` use whose tables are not stored (or not of the copy's process.json and VDD), each with
+ * why; read only. What `bmru batch submit --dry-run` reports and what stops a slice.
+ */
+export async function missingSizesCalibrations(
+  expanded: ExpandedPlan,
+  jobs: readonly Job[] = expanded.jobs,
+): Promise<{ readonly file: string; readonly why: string }[]> {
+  const missing: { file: string; why: string }[] = [];
+  for (const c of wantedCopies(expanded, jobs)) {
+    const p = expanded.processes.get(c.job.process.ref)!;
+    const stored = await storedCopy(p.file, { sizing: c.job.sizing! }, c.dir, expanded.plan.kit);
+    if ('missing' in stored) missing.push({ file: c.file, why: stored.missing });
+  }
+  return missing;
+}
+
+/** The command that calibrates a plan's copies, as the messages name it. */
+export function calibrateCommand(expanded: ExpandedPlan): string {
+  const { plan } = expanded;
+  return `bmru batch calibrate ${plan.file} --out ${plan.outDir}${plan.kit === undefined ? '' : ` --kit ${plan.kit}`}`;
+}
+
+/**
+ * Calibrates every copy the plan's jobs use (plan `calibrateSizes`), one at a time, before any job runs anywhere:
+ * what `bmru batch calibrate` and `bmru batch submit` do so that array tasks only read the copies. Stored tables are
+ * reused. Holds the output folder's lock meanwhile (a `batch run` of the whole plan writes the same copies).
+ * Returns what became of each copy; a failed one is reported, not thrown.
+ *
+ * @throws BmruError `batch-locked` when another run holds the output folder
+ */
+export async function calibrateSizesCopies(
+  expanded: ExpandedPlan,
+  opts: Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration' | 'signal'>,
+): Promise<SizesCalibrationEvent[]> {
+  const paths = outPaths(expanded.plan.outDir);
+  await ensureOutDirs(paths);
+  const release = await acquireLock(paths);
+  const events: SizesCalibrationEvent[] = [];
+  try {
+    await sizesCalibrations(expanded, expanded.jobs, {
+      ...opts,
+      onSizesCalibration: (e) => {
+        events.push(e);
+        opts.onSizesCalibration?.(e);
+      },
+    });
+  } finally {
+    await release();
+  }
+  return events;
+}
+
 /**
  * The calibrated copies the jobs `todo` use (plan `calibrateSizes`), in plan order: stored tables in the output
  * folder reused, missing ones measured with `opts.calibrateSizes`. A copy whose measurement fails is recorded as that
- * error for its jobs; an interrupt stops before the next copy (the jobs then never start).
+ * error for its jobs; an interrupt stops before the next copy (the jobs then never start). With
+ * `opts.sizesCalibrationsReadOnly` nothing is measured or written.
+ *
+ * @throws InputError read only, when a copy is missing: before any job, naming `bmru batch calibrate`
  */
 async function sizesCalibrations(
   expanded: ExpandedPlan,
   todo: readonly Job[],
-  opts: BatchOptions,
+  opts: Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration' | 'signal' | 'sizesCalibrationsReadOnly'>,
 ): Promise<Map<string, SizesCalibration>> {
   const { plan, processes } = expanded;
-  const wanted = new Map<string, Job>();
-  for (const j of todo)
-    if (j.sizesCalibration != null && !wanted.has(j.sizesCalibration)) wanted.set(j.sizesCalibration, j);
+  if (opts.sizesCalibrationsReadOnly) {
+    const missing = await missingSizesCalibrations(expanded, todo);
+    if (missing.length > 0)
+      throw new InputError(
+        `${missing.length} calibrated process copies this slice needs are not ready (${missing.map((m) => `${m.file}: ${m.why}`).join('; ')}); ` +
+          `a slice only reads them, so two tasks never measure one copy: calibrate them once with \`${calibrateCommand(expanded)}\` ` +
+          '(bmru batch submit does it unless --no-calibrate), then run the slice again; its jobs are still pending',
+        { file: plan.file, field: 'calibrateSizes' },
+      );
+  }
   const found = new Map<string, SizesCalibration>();
   const measure = opts.calibrateSizes;
-  for (const [k, [folder, job]] of [...wanted].entries()) {
+  for (const { folder, job, label, dir, file } of wantedCopies(expanded, todo)) {
     if (opts.signal?.aborted) break;
     const p = processes.get(job.process.ref)!;
-    const label = `${p.process.name} at ${sizingText(job.sizing!)} (${k + 1}/${wanted.size})`;
-    const dir = join(plan.outDir, folder);
-    const file = join(dir, CALIBRATION_FILE);
     try {
-      const copy = await calibratedCopy(
-        p.file,
-        { sizing: job.sizing! },
-        dir,
-        (copyProcess) => {
-          if (measure === undefined)
-            throw new Error(`the plan calibrates sizes and this runner was given no calibrateSizes to measure ${file}`);
-          return measure(copyProcess, label);
-        },
-        plan.kit,
-      );
+      const copy = opts.sizesCalibrationsReadOnly
+        ? { file: join(dir, 'process.json'), measured: false }
+        : await calibratedCopy(
+            p.file,
+            { sizing: job.sizing! },
+            dir,
+            (copyProcess) => {
+              if (measure === undefined)
+                throw new Error(
+                  `the plan calibrates sizes and this runner was given no calibrateSizes to measure ${file}`,
+                );
+              return measure(copyProcess, label);
+            },
+            plan.kit,
+          );
       const text = await readFile(file);
       const calibration = await loadCalibration(dir, await loadProcess(copy.file, plan.kit));
       if (calibration === undefined) throw new Error(`no tables in ${file} after calibrating`);

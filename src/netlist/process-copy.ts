@@ -73,3 +73,31 @@ export async function calibratedCopy(
   await writeFileAtomic(join(dir, CALIBRATION_FILE), JSON.stringify(calibration, null, 1) + '\n');
   return { file, measured: true };
 }
+
+/** A stored copy a reader may use (its process.json), or why there is none to use. */
+export type StoredCopy = { readonly file: string } | { readonly missing: string };
+
+/**
+ * The copy of `sourceFile` with `changes` in `dir` as it is stored, read only: its process.json when that is what
+ * writeProcessCopy would write now and calibration.json beside it holds tables of its VDD; else why not. For readers
+ * that must not write the copy (a Slurm array task: another task may be reading it).
+ */
+export async function storedCopy(
+  sourceFile: string,
+  changes: ProcessChanges,
+  dir: string,
+  kit?: string,
+): Promise<StoredCopy> {
+  const file = join(dir, 'process.json');
+  if (!existsSync(file)) return { missing: 'not made yet' };
+  const text = processJsonAt(await readFile(sourceFile, 'utf8'), dirname(resolve(sourceFile)), changes);
+  if ((await readFile(file, 'utf8')) !== text) return { missing: `made from another ${basename(sourceFile)}` };
+  try {
+    const calibration = await loadCalibration(dir, await loadProcess(file, kit));
+    return calibration === undefined
+      ? { missing: `no ${CALIBRATION_FILE} (never calibrated, or interrupted)` }
+      : { file };
+  } catch (e) {
+    return { missing: `its tables do not load: ${(e as Error).message}` };
+  }
+}

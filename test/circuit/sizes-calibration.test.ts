@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ import { outPaths, readAllResults, resultPath } from '../../src/jobs/store.js';
 import { CALIBRATION_FILE, loadCalibration } from '../../src/netlist/calibration.js';
 import { loadProcess, type Process } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
+import { cliFixture } from '../cli/fixture.js';
 
 const nA = 1e-9;
 const EXAMPLE = path.join(REPO_ROOT, 'models', 'example');
@@ -178,4 +179,63 @@ describe('calibrateSizes: a sizes entry built with a copy of the process calibra
       }
     }
   }, 600_000);
+});
+
+/**
+ * `bmru batch submit --slurm` (the built binary) on a calibrateSizes plan: it calibrates the copy on this machine
+ * before it calls sbatch (a fake one that notes whether the copy's tables are there yet), and an array task
+ * (`batch run --slice 0/1`) then builds its job from that copy without measuring. One real calibration, the CLI's
+ * full one (about 30 CPU-s on c180), with one ngspice at a time.
+ */
+describe('batch submit calibrates every copy before the array, and a slice reads it', () => {
+  it('measures the copy once, submits after, and the slice builds its job from it', async () => {
+    const f = await cliFixture();
+    try {
+      const hash8 = createHash('sha256').update(readFileSync(C180)).digest('hex').slice(0, 8);
+      const copyDir = path.join(f.dir, 'out', 'calibrations', `c180-${hash8}`, 'mirrorLengthUm=4');
+      const tables = path.join(copyDir, CALIBRATION_FILE);
+      const bin = path.join(f.dir, 'bin');
+      await mkdir(bin);
+      await writeFile(
+        path.join(bin, 'sbatch'),
+        `#!/bin/sh\nif [ -f '${tables}' ]; then echo present > '${bin}/seen'; else echo absent > '${bin}/seen'; fi\necho 77\n`,
+      );
+      await chmod(path.join(bin, 'sbatch'), 0o755);
+      const plan = await f.write(
+        'plan.yaml',
+        [
+          'name: submit-cal',
+          'process: c180',
+          `models: [${path.join(EXAMPLE, 'kws-example.json')}]`,
+          `inputs: [{ file: ${path.join(EXAMPLE, 'clip-101.csv')}, frames: 2 }]`,
+          'sizes: [{ mirrorLengthUm: 4 }]',
+          'calibrateSizes: true',
+          'out: out',
+        ].join('\n'),
+      );
+      const submit = await f.run(['batch', 'submit', plan, '--slurm', '-j', '1'], {
+        PATH: `${bin}:${process.env.PATH}`,
+      });
+      expect(submit.exitCode, submit.stderr).toBe(0);
+      expect(submit.stderr).toContain('calibrated c180 at mirrorLengthUm=4 (1/1): out/calibrations/');
+      expect(submit.stderr).toMatch(/1 calibrated, 0 reused, 0 failed of 1 copies/);
+      expect(submit.stdout).toContain('Slurm job 77');
+      expect((await readFile(path.join(bin, 'seen'), 'utf8')).trim()).toBe('present');
+      const copyProcess = JSON.parse(await readFile(path.join(copyDir, 'process.json'), 'utf8'));
+      expect(copyProcess.sizing.mirrorLengthUm).toBe(4); // c180's own: 8 um
+      const text = await readFile(tables, 'utf8');
+      expect(text).not.toBe(await readFile(path.join(path.dirname(C180), CALIBRATION_FILE), 'utf8'));
+
+      const slice = await f.run(['batch', 'run', plan, '--slice', '0/1', '-j', '1']);
+      expect(slice.exitCode, slice.stderr).toBe(0);
+      expect(slice.stderr).toContain('reusing the tables of c180 at mirrorLengthUm=4 (1/1)');
+      expect(await readFile(tables, 'utf8')).toBe(text);
+      const records = [...(await readAllResults(outPaths(path.join(f.dir, 'out')))).values()];
+      expect(records.map((r) => [r.status, r.sizesCalibrationSha256])).toEqual([
+        ['ok', createHash('sha256').update(text).digest('hex')],
+      ]);
+    } finally {
+      await f.cleanUp();
+    }
+  }, 900_000);
 });

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,12 @@ import { arrayTasks, DEFAULT_MAX_TASKS, sbatchScript, submitSbatch, type SbatchO
 import { BmruError, InputError } from '../../src/errors.js';
 import { cliFixture, expectOneErrorLine, type CliFixture } from '../cli/fixture.js';
 import { planText } from './slurm-plan.js';
+import { expandPlan, loadPlan, parsePlan } from '../../src/jobs/plan.js';
+import { calibrateSizesCopies, missingSizesCalibrations } from '../../src/jobs/run.js';
+import { loadCalibration } from '../../src/netlist/calibration.js';
+import type { Process } from '../../src/netlist/process.js';
+import { writeProcessCopy } from '../../src/netlist/process-copy.js';
+import { REPO_ROOT } from '../helpers.js';
 
 const run = promisify(execFile);
 
@@ -221,5 +227,144 @@ describe('bmru batch submit', () => {
     expect(text).toContain('#SBATCH --array=0-4');
     expect(text).toContain(`--slice "$SLURM_ARRAY_TASK_ID/5" -j 2 -q`);
     expect(existsSync(path.join(fx.dir, 'out-dry', 'jobs.json'))).toBe(true); // status works before any task ran
+  });
+});
+
+/**
+ * A calibrateSizes plan with one sizes entry (mirrors at 4 um; c180's own are 8 um), so one process copy. These tests
+ * calibrate nothing: a copy is either absent or planted with c180's own tables (same VDD, so they load), which a
+ * reuse must not re-measure. The one real calibration of `batch submit` is in test/circuit/sizes-calibration.test.ts.
+ */
+describe('bmru batch submit / calibrate / run --slice with calibrateSizes (fake sbatch, nothing measured)', () => {
+  const C180 = path.join(REPO_ROOT, 'models', 'c180');
+  const sizedPlan = (out: string) =>
+    `${planText(out).replace('seeds: { count: 5 }', 'seeds: { count: 2 }')}sizes: [{ mirrorLengthUm: 4 }]\ncalibrateSizes: true\n`;
+  /** A fake sbatch on PATH that notes its arguments and prints a job id. */
+  const fakeSbatchEnv = async (name: string) => {
+    const bin = path.join(dir, `bin-${name}`);
+    await rm(bin, { recursive: true, force: true });
+    await run('mkdir', ['-p', bin]);
+    const sbatch = path.join(bin, 'sbatch');
+    await writeFile(sbatch, `#!/bin/sh\necho "$@" > "${bin}/args"\necho 4242\n`);
+    await chmod(sbatch, 0o755);
+    return { env: { PATH: `${bin}:${process.env.PATH}` }, args: path.join(bin, 'args') };
+  };
+  /** Exit 2 and an error as the last line (after the plan line these commands print first) naming `mentions`. */
+  const expectErrorLast = (r: { exitCode: number | null; stderr: string }, ...mentions: string[]) => {
+    expect(r.exitCode, r.stderr).toBe(2);
+    const last = r.stderr.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^error: /);
+    for (const m of mentions) expect(last).toContain(m);
+  };
+  /** The copy's folder as the plan names it (jobs.json's `sizesCalibration`), absolute. */
+  const copyDir = async (planFile: string) => {
+    const e = await expandPlan(await loadPlan(path.join(fx.dir, planFile)));
+    const folders = [...new Set(e.jobs.map((j) => j.sizesCalibration))];
+    expect(folders).toHaveLength(1);
+    return path.join(e.plan.outDir, folders[0]!);
+  };
+
+  it('--dry-run writes the script, calibrates nothing and says which command makes the copies', async () => {
+    const plan = await fx.write('sized-dry.yaml', sizedPlan('out-sized-dry'));
+    const r = await fx.run(['batch', 'submit', plan, '--slurm', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `1 calibrated process copies the tasks read are not ready: run bmru batch calibrate ${path.join(fx.dir, plan)} --out ${path.join(fx.dir, 'out-sized-dry')}`,
+    );
+    expect(existsSync(path.join(fx.dir, 'out-sized-dry', 'calibrations'))).toBe(false);
+  });
+
+  it('--no-calibrate with the copy missing: exit 2 naming bmru batch calibrate, sbatch never called', async () => {
+    const plan = await fx.write('sized-nocal.yaml', sizedPlan('out-sized-nocal'));
+    const sb = await fakeSbatchEnv('nocal');
+    const r = await fx.run(['batch', 'submit', plan, '--slurm', '--no-calibrate'], sb.env);
+    expectErrorLast(r, 'not submitted: 1 calibrated process copies', 'not made yet', 'bmru batch calibrate');
+    expect(existsSync(sb.args)).toBe(false);
+  });
+
+  it('a slice without its copy stops before any job, naming the command, and writes no copy and no result', async () => {
+    const plan = await fx.write('sized-slice.yaml', sizedPlan('out-sized-slice'));
+    const r = await fx.run(['batch', 'run', plan, '--slice', '0/2', '-q']);
+    expectErrorLast(r, "'calibrateSizes': 1 calibrated process copies this slice needs", 'bmru batch calibrate');
+    const out = path.join(fx.dir, 'out-sized-slice');
+    expect(await readdir(path.join(out, 'results'))).toEqual([]);
+    expect(existsSync(path.join(await copyDir(plan), 'calibration.json'))).toBe(false);
+  });
+
+  it('a planted copy is reused by calibrate and by submit, which then calls sbatch; a stale one stops a slice', async () => {
+    const plan = await fx.write('sized-ok.yaml', sizedPlan('out-sized-ok'));
+    const copy = await copyDir(plan);
+    await writeProcessCopy(path.join(C180, 'process.json'), { sizing: { mirrorLengthUm: 4 } }, copy);
+    await copyFile(path.join(C180, 'calibration.json'), path.join(copy, 'calibration.json'));
+    const before = await readFile(path.join(copy, 'calibration.json'), 'utf8');
+
+    const cal = await fx.run(['batch', 'calibrate', plan]);
+    expect(cal.exitCode, cal.stderr).toBe(0);
+    expect(cal.stderr).toContain('reusing the tables of c180 at mirrorLengthUm=4 (1/1)');
+    expect(cal.stderr).toMatch(/0 calibrated, 1 reused, 0 failed of 1 copies/);
+
+    const sb = await fakeSbatchEnv('ok');
+    const r = await fx.run(['batch', 'submit', plan, '--slurm'], sb.env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('reusing the tables of c180 at mirrorLengthUm=4 (1/1)');
+    expect(r.stdout).toContain('Slurm job 4242');
+    expect((await readFile(sb.args, 'utf8')).trim()).toMatch(/--parsable .*submit\.sbatch$/);
+    expect(await readFile(path.join(copy, 'calibration.json'), 'utf8')).toBe(before); // reused, not re-measured
+
+    // The copy's process.json no longer what the plan makes (as after an edit of c180's): a slice says so, measures nothing.
+    const process = JSON.parse(await readFile(path.join(copy, 'process.json'), 'utf8'));
+    await writeFile(
+      path.join(copy, 'process.json'),
+      JSON.stringify({ ...process, vddV: process.vddV + 0.1 }, null, 2) + '\n',
+    );
+    const slice = await fx.run(['batch', 'run', plan, '--slice', '1/2', '-q']);
+    expectErrorLast(slice, 'made from another process.json', 'bmru batch calibrate');
+  });
+
+  it('calibrateSizesCopies: each copy measured once at its sizes, then reused; a failed one reported, not thrown', async () => {
+    const text = `${sizedPlan('out-lib')}`.replace(
+      'sizes: [{ mirrorLengthUm: 4 }]',
+      'sizes: [{ mirrorLengthUm: 4 }, { mirrorLengthUm: 16 }]',
+    );
+    const e = await expandPlan(await parsePlan(text, path.join(fx.dir, 'lib.yaml')));
+    expect(e.jobs).toHaveLength(4); // 2 seeds x 2 sizes, each size its own copy
+    const own = (await loadCalibration(C180))!;
+    const seen: number[] = [];
+    // c180's own tables stand in for a measurement (same VDD, so the copy loads them): what is tested is who measures.
+    const measure = async (p: Process) => {
+      seen.push(p.sizing.mirrorLengthUm);
+      return own;
+    };
+    const first = await calibrateSizesCopies(e, { calibrateSizes: measure });
+    expect(seen).toEqual([4, 16]);
+    expect(first.map((x) => [x.label, x.outcome])).toEqual([
+      ['c180 at mirrorLengthUm=4 (1/2)', 'measured'],
+      ['c180 at mirrorLengthUm=16 (2/2)', 'measured'],
+    ]);
+    expect(await missingSizesCalibrations(e)).toEqual([]);
+    const again = await calibrateSizesCopies(e, { calibrateSizes: measure }); // the lock was released
+    expect(seen).toHaveLength(2);
+    expect(again.map((x) => x.outcome)).toEqual(['reused', 'reused']);
+
+    await rm(first[1].file);
+    expect((await missingSizesCalibrations(e)).map((m) => [m.file, m.why])).toEqual([
+      [first[1].file, 'no calibration.json (never calibrated, or interrupted)'],
+    ]);
+    const failed = await calibrateSizesCopies(e, {
+      calibrateSizes: async () => {
+        throw new Error('no convergence');
+      },
+    });
+    expect(failed.map((x) => [x.outcome, x.error])).toEqual([
+      ['reused', undefined],
+      ['failed', 'no convergence'],
+    ]);
+  });
+
+  it('calibrate on a plan without calibrateSizes has nothing to do', async () => {
+    const plan = await fx.write('plain-cal.yaml', planText('out-plain-cal'));
+    const r = await fx.run(['batch', 'calibrate', plan]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^plan slurm has no calibrateSizes: nothing to calibrate/);
   });
 });

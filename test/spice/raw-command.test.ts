@@ -64,7 +64,7 @@ describe('bmru raw', () => {
   it('--plot that matches nothing: exit 2, the plots the file holds listed', async () => {
     const r = await f.run(['raw', 'dc_qspice.ascii.qraw', '--plot', 'Transient']);
     expect(r.exitCode).toBe(EXIT_ERROR);
-    expect(r.stderr).toMatch(/no plot named like "Transient"; the file holds: DC Transfer Characteristic/);
+    expect(r.stderr).toMatch(/no plot "Transient"; the file holds: 1 DC Transfer Characteristic \(dc\)/);
   });
 
   it('QSPICE binary data: exit 2, the file, the writer and what is unsupported named', async () => {
@@ -76,5 +76,72 @@ describe('bmru raw', () => {
     expect(r.stderr).toMatch(
       /dc\.qraw: written by QSPICE \(Command: QSPICE64, [^)]*\): binary \.qraw data is not supported/,
     );
+  });
+});
+
+/**
+ * `--plot` on a file ngspice 39 wrote with three plots (test/fixtures/raw/multi.cir: .op, .dc V1 0 1 0.25,
+ * .tran 100u 2m; the README there lists them in file order: DC transfer characteristic 5 points, Operating Point 1,
+ * Transient Analysis 78). The point counts tell which plot was chosen.
+ */
+describe('bmru raw --plot on an ngspice file with several plots', () => {
+  const NGSPICE_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'raw');
+  const POINTS = { dc: 5, op: 1, tran: 78 };
+  beforeAll(async () => {
+    for (const name of ['multi.ascii.raw', 'multi.bin.raw'])
+      await copyFile(path.join(NGSPICE_DIR, name), path.join(f.dir, name));
+  });
+  const chosen = async (file: string, plot: string) => {
+    const json = `${file}.${plot.replace(/\W/g, '_')}.json`;
+    const r = await f.run(['raw', file, '--plot', plot, '--json', json]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const s = JSON.parse(await readFile(path.join(f.dir, json), 'utf8'));
+    return s.plots.map((p: { plotname: string; points: number }) => [p.plotname, p.points]);
+  };
+
+  it.each(['multi.ascii.raw', 'multi.bin.raw'])(
+    '%s: by short form, whole name in any case, and number',
+    async (file) => {
+      expect(await chosen(file, 'dc')).toEqual([['DC transfer characteristic', POINTS.dc]]);
+      expect(await chosen(file, 'OP')).toEqual([['Operating Point', POINTS.op]]);
+      expect(await chosen(file, 'tran')).toEqual([['Transient Analysis', POINTS.tran]]);
+      expect(await chosen(file, 'transient ANALYSIS')).toEqual([['Transient Analysis', POINTS.tran]]);
+      expect(await chosen(file, '2')).toEqual([['Operating Point', POINTS.op]]);
+    },
+  );
+
+  it('"AC" no longer picks "DC transfer characteristic" (its letters are in "charACteristic"): exit 2, plots listed', async () => {
+    const r = await f.run(['raw', 'multi.ascii.raw', '--plot', 'AC']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toContain(
+      'no plot "AC"; the file holds: 1 DC transfer characteristic (dc), 2 Operating Point (op), 3 Transient Analysis (tran)',
+    );
+    expect(r.stdout).not.toContain('DC transfer characteristic:');
+  });
+
+  it('a part of a name, or a number past the last plot: exit 2, plots listed', async () => {
+    for (const [plot, why] of [
+      ['Transient', 'no plot "Transient"'],
+      ['4', 'no plot number 4'],
+      ['0', 'no plot number 0'],
+    ]) {
+      const r = await f.run(['raw', 'multi.bin.raw', '--plot', plot]);
+      expect(r.exitCode, plot).toBe(EXIT_ERROR);
+      expect(r.stderr).toContain(`${why}; the file holds: 1 DC transfer characteristic (dc), 2 Operating Point (op)`);
+    }
+  });
+
+  it('two plots of the same name: exit 2, asked to choose by number', async () => {
+    const text = await readFile(path.join(NGSPICE_DIR, 'multi.ascii.raw'), 'latin1');
+    await writeFile(
+      path.join(f.dir, 'twice.raw'),
+      text.replace('Plotname: DC transfer characteristic', 'Plotname: Transient Analysis'),
+    );
+    const r = await f.run(['raw', 'twice.raw', '--plot', 'tran']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toContain(
+      '2 plots match "tran", choose one by number; the file holds: 1 Transient Analysis (tran)',
+    );
+    expect(await chosen('twice.raw', '3')).toEqual([['Transient Analysis', POINTS.tran]]);
   });
 });

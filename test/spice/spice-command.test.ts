@@ -65,19 +65,32 @@ describe('bmru spice (real ngspice)', () => {
   });
 
   it('lists every plot of a multi-analysis deck, exports each by name, and one with --plot', async () => {
-    await f.write('multi.cir', `* rc three analyses\n${RC}\n.op\n.ac dec 5 10 1meg\n.tran 10u 2m\n.end\n`);
+    await f.write(
+      'multi.cir',
+      `* rc four analyses\n${RC}\n.op\n.dc V1 0 1 0.5\n.ac dec 5 10 1meg\n.tran 10u 2m\n.end\n`,
+    );
     const r = await f.run(['spice', 'multi.cir', '--csv', 'multi.csv']);
     expect(r.exitCode, r.stderr).toBe(0);
-    for (const name of ['Operating Point', 'AC Analysis', 'Transient Analysis']) expect(r.stdout).toContain(name);
-    for (const part of ['operating-point', 'ac-analysis', 'transient-analysis']) {
+    const names = ['Operating Point', 'DC transfer characteristic', 'AC Analysis', 'Transient Analysis'];
+    for (const name of names) expect(r.stdout).toContain(name);
+    for (const part of ['operating-point', 'dc-transfer-characteristic', 'ac-analysis', 'transient-analysis']) {
       expect((await readFile(path.join(f.dir, `multi.${part}.csv`), 'utf8')).length).toBeGreaterThan(10);
     }
+    // "ac" is in "DC transfer charACteristic" too: only the AC plot may come out.
     const only = await f.run(['spice', 'multi.cir', '--plot', 'ac', '--csv', 'only.csv']);
-    expect(only.stdout).not.toContain('Transient Analysis');
+    expect(only.exitCode, only.stderr).toBe(0);
+    for (const other of ['Transient Analysis', 'DC transfer characteristic', 'Operating Point'])
+      expect(only.stdout).not.toContain(other);
     expect((await readFile(path.join(f.dir, 'only.csv'), 'utf8')).split('\n')[0]).toContain('im(v(out))');
+    const dc = await f.run(['spice', 'multi.cir', '--plot', 'DC Transfer Characteristic', '--json', 'dc.json']);
+    expect(dc.exitCode, dc.stderr).toBe(0);
+    // .dc V1 0 1 0.5: three points; no load on out, so v(out) follows V1 to 1 V.
+    const dcPlots = (await summary('dc.json')).plots;
+    expect(dcPlots.map((p) => [p.plotname, p.points])).toEqual([['DC transfer characteristic', 3]]);
+    expect(dcPlots[0].vectors.find((v) => v.name === 'v(out)')!.last).toBeCloseTo(1, 9);
     const none = await f.run(['spice', 'multi.cir', '--plot', 'noise']);
     expect(none.exitCode).toBe(2);
-    expect(none.stderr).toMatch(/the run wrote: .*Transient Analysis/);
+    expect(none.stderr).toMatch(/no plot "noise"; the run wrote: 1 .*\(op\).*, 4 Transient Analysis \(tran\)/);
   });
 
   it("finds an include relative to the deck's own folder although the deck runs from a work folder", async () => {

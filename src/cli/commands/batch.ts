@@ -3,7 +3,15 @@ import { join, relative } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeToString } from 'fast-csv';
 import { expandPlan, loadPlan, parseSlice, type Job } from '../../jobs/plan.js';
-import { jobsFileOf, runBatch, type BatchSummary } from '../../jobs/run.js';
+import {
+  calibrateCommand,
+  calibrateSizesCopies,
+  jobsFileOf,
+  missingSizesCalibrations,
+  runBatch,
+  type BatchSummary,
+} from '../../jobs/run.js';
+import type { ExpandedPlan } from '../../jobs/plan.js';
 import { outPaths, readAllResults, writeJobsFile, type OutPaths, type ResultRecord } from '../../jobs/store.js';
 import {
   arrayTasks,
@@ -45,7 +53,7 @@ import {
 import { FAILURE_CLASSES } from '../../jobs/failure.js';
 import { batchProgressText, progress } from '../progress.js';
 import { interruptible } from '../interrupt.js';
-import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR } from '../exit.js';
+import { batchExitCode, EXIT_BELOW_TOLERANCE, EXIT_ERROR, EXIT_INTERRUPTED } from '../exit.js';
 import { pct, table } from '../format.js';
 import { makeDir, writeFileAtomic } from '../../util/output.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
@@ -53,10 +61,11 @@ import { tableHwaware } from '../../analysis/hwmodel.js';
 export function builder(y: Argv) {
   return y
     .command(runCommand)
+    .command(calibrateCommandSpec)
     .command(submitCommand)
     .command(statusCommand)
     .command(reportCommand)
-    .demandCommand(1, 'Name a batch command: run, submit, status or report.')
+    .demandCommand(1, 'Name a batch command: run, calibrate, submit, status or report.')
     .example('$0 batch run models/example/batch-example.yaml', 'the shipped example plan, one ngspice per core')
     .example(
       '$0 batch submit models/example/batch-example.yaml --slurm',
@@ -144,10 +153,15 @@ const runCommand = {
         '$0 batch run plan.yaml -j 2',
         'two ngspice processes at once; rerun the same command to finish an interrupted batch',
       )
-      .example('$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1', 'one task of an 8-way Slurm array')
+      .example(
+        '$0 batch run plan.yaml --slice $SLURM_ARRAY_TASK_ID/8 -j 1',
+        'one task of an 8-way Slurm array (with calibrateSizes: after bmru batch calibrate plan.yaml)',
+      )
       .example('$0 batch run plan.yaml --unit-current 1e-9', 'every model at I_unit = 1 nA (jobs of their own)')
       .epilogue(
         `${REFERENCE_EPILOGUE}\n` +
+          'With calibrateSizes the whole plan calibrates the copies it lacks before any job; a --slice only reads them and stops ' +
+          '(exit 2, no job run) when one is missing, naming `bmru batch calibrate`.\n' +
           'Exit code: 0 every job ran and passed its tolerances, 1 some job is below tolerance, 2 some job failed ' +
           '(after retries) or the plan is invalid, 130 interrupted (finished jobs are kept; run again to go on).',
       ),
@@ -184,6 +198,8 @@ async function runHandler(a: RunArgs): Promise<void> {
         workers: a.workers,
         processHwaware: tableHwaware,
         ...sizesCalibrationOptions(p, a.workers, signal),
+        // A slice is one of many at once (an array task): it reads the copies `batch calibrate` made, never measures one.
+        sizesCalibrationsReadOnly: slice !== undefined,
         slice,
         retries: a.retries,
         timeoutS: a.timeout,
@@ -222,6 +238,76 @@ function formatRunSummary(s: BatchSummary, sliced: boolean): string {
       : `results: ${shown(s.paths.results)}/<id>.json, ${shown(s.paths.jsonl)}, ${shown(s.paths.csv)}`,
   );
   return out.join('\n');
+}
+
+const calibrateCommandSpec = {
+  command: 'calibrate <plan>',
+  describe:
+    'Calibrate every process copy a calibrateSizes plan needs (<out>/calibrations/), once, before its jobs run; stored copies are reused',
+  builder: (y: Argv) =>
+    planOptions(y)
+      .positional('plan', { type: 'string', demandOption: true, describe: 'plan YAML file' })
+      .option('workers', {
+        alias: 'j',
+        type: 'number',
+        default: os.availableParallelism(),
+        describe: 'ngspice processes at once while calibrating (each single-threaded)',
+      })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
+      .check((a) => intAtLeast('workers', a.workers, 1))
+      .example(
+        '$0 batch calibrate models/example/sizes-calibrated-example.yaml -j 2',
+        'the example: two copies of c180',
+      )
+      .epilogue(
+        'bmru batch submit runs this step itself (unless --no-calibrate); Slurm array tasks (batch run --slice) only read the copies, ' +
+          'so no two tasks measure one copy. One copy at a time, each on -j ngspice processes (about 30 CPU-s per copy on c180). ' +
+          'Exit code: 0 every copy calibrated or reused (also for a plan without calibrateSizes), 2 some copy failed, 130 interrupted.',
+      ),
+  handler: calibrateHandler,
+};
+
+async function calibrateHandler(a: { plan: string; out?: string; kit?: string; workers: number; quiet: boolean }) {
+  const expanded = await expandPlan(await loadPlan(a.plan, { out: a.out, kit: a.kit }));
+  if (!expanded.plan.calibrateSizes) {
+    console.log(
+      `plan ${expanded.plan.name} has no calibrateSizes: nothing to calibrate (its jobs use the processes' own tables)`,
+    );
+    return;
+  }
+  const r = await calibrateCopies(expanded, a.workers, a.quiet);
+  process.exitCode = r.interrupted ? EXIT_INTERRUPTED : r.failed.length > 0 ? EXIT_ERROR : 0;
+}
+
+/**
+ * Calibrates the copies of a calibrateSizes plan with a progress line, one line per copy, then a summary line;
+ * returns the copies that failed and whether Ctrl-C stopped it.
+ */
+async function calibrateCopies(
+  expanded: ExpandedPlan,
+  workers: number,
+  quiet: boolean,
+): Promise<{ failed: string[]; interrupted: boolean }> {
+  const { plan } = expanded;
+  const p = progress(`calibrate ${plan.name}`, quiet);
+  let interrupted = false;
+  const events = await interruptible(
+    (signal) =>
+      calibrateSizesCopies(expanded, sizesCalibrationOptions(p, workers, signal)).finally(() => {
+        interrupted = signal.aborted;
+      }),
+    (text) => p.note(text),
+  ).catch((e: unknown) => {
+    p.stop();
+    throw e;
+  });
+  const count = (o: string) => events.filter((e) => e.outcome === o).length;
+  const total = new Set(expanded.jobs.map((j) => j.sizesCalibration).filter((f) => f != null)).size;
+  p.done(
+    `${count('measured')} calibrated, ${count('reused')} reused, ${count('failed')} failed of ${total} copies` +
+      `${interrupted ? ' (interrupted: run the same command again to finish)' : ''}; in ${shown(join(plan.outDir, 'calibrations'))}`,
+  );
+  return { failed: events.filter((e) => e.outcome === 'failed').map((e) => e.label), interrupted };
 }
 
 const submitCommand = {
@@ -268,6 +354,19 @@ const submitCommand = {
         describe: 'block until every task has ended (sbatch --wait), then print the batch status',
       })
       .option('dry-run', { type: 'boolean', default: false, describe: 'write the script, do not submit it' })
+      .option('calibrate', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'with calibrateSizes: calibrate the process copies the tasks read here, before submitting (--no-calibrate: only check they are there)',
+      })
+      .option('workers', {
+        alias: 'j',
+        type: 'number',
+        default: os.availableParallelism(),
+        describe: 'ngspice processes at once while calibrating here',
+      })
+      .check((a) => intAtLeast('workers', a.workers, 1))
       .check(
         (a) =>
           a.slurm ||
@@ -306,6 +405,8 @@ const submitCommand = {
           'so a task killed by its time limit loses only the jobs it was running: submit again (or sbatch <out>/slurm/submit.sbatch) ' +
           'and only jobs without a result run. When the array has ended, `bmru batch report <out>` merges the records into ' +
           'results.jsonl, results.csv and report.csv. Task logs: <out>/slurm/<jobid>_<task>.out. ' +
+          'With calibrateSizes, the process copies are calibrated on this machine first (bmru batch calibrate; --dry-run and ' +
+          '--no-calibrate only check them): tasks only read them, and one without its copy stops naming that command. ' +
           'Exit code with --wait: 0 every job ok and within tolerance, 1 some job below tolerance, 2 some job failed or has no result. See docs/slurm.md.',
       ),
   handler: submitHandler,
@@ -325,6 +426,8 @@ interface SubmitArgs extends ReferenceArgs {
   setup?: string | string[];
   wait: boolean;
   dryRun: boolean;
+  calibrate: boolean;
+  workers: number;
 }
 
 async function submitHandler(a: SubmitArgs): Promise<void> {
@@ -363,7 +466,13 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   );
   const dir = shown(plan.outDir);
   if (a.dryRun) {
-    console.log(`wrote ${shown(script)} (not submitted); submit it with: sbatch ${script}`);
+    const missing = await missingSizesCalibrations(expanded);
+    console.log(
+      `wrote ${shown(script)} (not submitted); submit it with: sbatch ${script}` +
+        (missing.length > 0
+          ? `\n${missing.length} calibrated process copies the tasks read are not ready: run ${calibrateCommand(expanded)} first`
+          : ''),
+    );
     return;
   }
   if (todo === 0) {
@@ -372,6 +481,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
     );
     return;
   }
+  if (plan.calibrateSizes && !(await readyCopies(expanded, a))) return;
   const logs = `${shown(slurmDir(plan.outDir))}/<jobid>_<task>.out`;
   const r = await submitSbatch(script, {
     wait: a.wait,
@@ -403,6 +513,39 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   out.push(`merge the results: bmru batch report ${dir}`);
   console.log(out.join('\n'));
   process.exitCode = s.pending > 0 || s.failed > 0 ? EXIT_ERROR : below > 0 ? EXIT_BELOW_TOLERANCE : 0;
+}
+
+/**
+ * Makes sure the tasks of a calibrateSizes plan find every copy: calibrates them here, or with --no-calibrate only
+ * checks. False when Ctrl-C stopped the calibration (exit code set; nothing submitted).
+ *
+ * @throws InputError naming `bmru batch calibrate` when a copy is missing (--no-calibrate) or failed
+ */
+async function readyCopies(expanded: ExpandedPlan, a: SubmitArgs): Promise<boolean> {
+  const where = { file: expanded.plan.file, field: 'calibrateSizes' };
+  if (!a.calibrate) {
+    const missing = await missingSizesCalibrations(expanded);
+    if (missing.length > 0)
+      throw new InputError(
+        `not submitted: ${missing.length} calibrated process copies the tasks read are not ready (${missing.map((m) => `${m.file}: ${m.why}`).join('; ')}); run ${calibrateCommand(expanded)}, or submit without --no-calibrate`,
+        where,
+      );
+    return true;
+  }
+  const r = await calibrateCopies(expanded, a.workers, false);
+  if (r.interrupted) {
+    console.log(
+      'not submitted: calibrating was interrupted; submit again to finish it (copies calibrated so far are kept)',
+    );
+    process.exitCode = EXIT_INTERRUPTED;
+    return false;
+  }
+  if (r.failed.length > 0)
+    throw new InputError(
+      `not submitted: calibrating ${r.failed.join(', ')} failed (the lines above say why), and the tasks would stop without those copies; fix it and submit again`,
+      where,
+    );
+  return true;
 }
 
 const statusCommand = {

@@ -19,7 +19,8 @@ export function builder(y: Argv) {
     })
     .option('plot', {
       type: 'string',
-      describe: 'only the plots whose name contains this (e.g. "AC", "Transient")',
+      describe:
+        'only this plot: its whole name (case-insensitive, "AC Analysis"), a short form (op, dc, ac, tran, noise, inoise, tf, pz, sens) or its number from 1; none or several matching is an error listing the plots',
       defaultDescription: 'every plot',
     })
     .option('json', {
