@@ -735,7 +735,7 @@ export async function runPartition(
   };
 }
 
-/** One run of a partition's time windows (in clip order): their transients stitched, messages joined, the last one's tails. */
+/** One run of a partition's time windows (in clip order): their transients stitched (`joinedRun`), the last one's work directory. */
 function stitchedRun(pieces: readonly RunResult[], windows: readonly TimeWindow[], durationMs: number): RunResult {
   const plot = stitchTransientPlots(
     pieces.map((x, k) => ({
@@ -744,16 +744,21 @@ function stitchedRun(pieces: readonly RunResult[], windows: readonly TimeWindow[
       keepFromS: windows[k].keepFromS,
     })),
   );
-  const last = pieces[pieces.length - 1];
+  const workDir = pieces[pieces.length - 1].workDir;
+  return { ...joinedRun(pieces, plot, durationMs), ...(workDir === undefined ? {} : { workDir }) };
+}
+
+/** Several ngspice runs as one result holding `plot`: the worst exit code, every message, the last run's tails. */
+function joinedRun(runs: readonly RunResult[], plot: RawPlot, durationMs: number): RunResult {
+  const last = runs[runs.length - 1];
   return {
     plots: [plot],
-    exitCode: Math.max(...pieces.map((x) => x.exitCode)),
+    exitCode: Math.max(...runs.map((r) => r.exitCode)),
     durationMs,
     ngspiceVersion: last.ngspiceVersion,
-    messages: pieces.flatMap((x) => x.messages),
+    messages: runs.flatMap((r) => r.messages),
     stdoutTail: last.stdoutTail,
     stderrTail: last.stderrTail,
-    ...(last.workDir === undefined ? {} : { workDir: last.workDir }),
   };
 }
 
@@ -781,17 +786,8 @@ export function mergePartitionRuns(
     last.map((r) => transientPlot(r.plots)),
     DOMAINS.map((d) => currentProbe(SUPPLY[d])),
   );
-  const end = last[last.length - 1];
   return {
-    run: {
-      plots: [merged],
-      exitCode: Math.max(...last.map((r) => r.exitCode)),
-      durationMs,
-      ngspiceVersion: end.ngspiceVersion,
-      messages: last.flatMap((r) => r.messages),
-      stdoutTail: end.stdoutTail,
-      stderrTail: end.stderrTail,
-    },
+    run: joinedRun(last, merged, durationMs),
     partitions: infos,
   };
 }

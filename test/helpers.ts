@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RawPlot } from '../src/spice/rawfile.js';
 
 /** Repository root (tests run from anywhere). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,4 +103,17 @@ export function fillDisk(dir: string, name = 'filler', freeBytes = 0): string {
   }
   if (freeBytes > 0) execFileSync('truncate', ['-s', `-${freeBytes}`, file]);
   return file;
+}
+
+/** A transient plot as ngspice would hand it over: `time`, then each named vector (a voltage). */
+export function tranPlot(time: readonly number[], vectors: Record<string, readonly number[]>): RawPlot {
+  return {
+    title: 't',
+    date: '',
+    plotname: 'Transient Analysis',
+    complex: false,
+    vectors: [{ name: 'time', type: 'time' }, ...Object.keys(vectors).map((name) => ({ name, type: 'voltage' }))],
+    numPoints: time.length,
+    real: [Float64Array.from(time), ...Object.values(vectors).map((v) => Float64Array.from(v))],
+  };
 }

@@ -25,7 +25,7 @@ import { mergeTransientPlots, sumOnGrid, unionGrid } from '../../src/spice/merge
 import { PARTITION_RELTOL_FACTOR, handoffWaveforms, partitionReltol } from '../../src/pipeline.js';
 import { toSpice } from '../../src/netlist/elements.js';
 import { series, vector, type RawPlot } from '../../src/spice/rawfile.js';
-import { REPO_ROOT } from '../helpers.js';
+import { REPO_ROOT, tranPlot } from '../helpers.js';
 
 const c180 = await loadProcess(resolve(REPO_ROOT, 'models/c180/process.json'));
 const calibration = await loadCalibration(c180.dir);
@@ -525,15 +525,7 @@ describe('keptPoints / compressPwl', () => {
 });
 
 describe('mergeTransientPlots', () => {
-  const plot = (time: number[], vectors: Record<string, number[]>): RawPlot => ({
-    title: 't',
-    date: '',
-    plotname: 'Transient Analysis',
-    complex: false,
-    vectors: [{ name: 'time', type: 'time' }, ...Object.keys(vectors).map((name) => ({ name, type: 'voltage' }))],
-    numPoints: time.length,
-    real: [Float64Array.from(time), ...Object.values(vectors).map((v) => Float64Array.from(v))],
-  });
+  const plot = tranPlot;
 
   it('keeps each vector on its own grid, sums the named ones on the union grid, takes the rest from the first plot', () => {
     const p0 = plot([0, 2, 4], { 'i(vvdd_ff)': [-1, -3, -5], 'v(a)': [0, 2, 4] });

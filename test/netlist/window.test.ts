@@ -10,6 +10,7 @@ import {
 import { stitchTransientPlots } from '../../src/spice/merge.js';
 import { vector, type RawPlot } from '../../src/spice/rawfile.js';
 import type { Element } from '../../src/netlist/elements.js';
+import { tranPlot } from '../helpers.js';
 
 describe('waveformAt', () => {
   const w: Waveform = [
@@ -173,18 +174,7 @@ describe('forgets', () => {
 });
 
 describe('stitchTransientPlots', () => {
-  const plot = (time: number[], a: number[]): RawPlot => ({
-    title: 't',
-    date: '',
-    plotname: 'Transient Analysis',
-    complex: false,
-    vectors: [
-      { name: 'time', type: 'time' },
-      { name: 'v(a)', type: 'voltage' },
-    ],
-    numPoints: time.length,
-    real: [Float64Array.from(time), Float64Array.from(a)],
-  });
+  const plot = (time: number[], a: number[]): RawPlot => tranPlot(time, { 'v(a)': a });
   it('keeps the first window whole and each later one after its keep point, on clip time', () => {
     // Window 1 simulates clip time 1..4 from its t = 0 and keeps from clip time 2, where window 0 stopped.
     const m = stitchTransientPlots([
