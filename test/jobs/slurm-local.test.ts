@@ -98,7 +98,8 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     const env = { SLURM_CONF: slurmConf! };
     const clip = await fx.write('clip3.csv', exampleClip(3));
     const common = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--timeout', '120'];
-    const local = await fx.run([...common, '-o', 'local']);
+    // One deck per partition here too: a Slurm task never cuts its partition in time (--time-windows).
+    const local = await fx.run([...common, '--time-windows', '1', '-o', 'local']);
     expect([0, 1], local.stderr).toContain(local.exitCode);
 
     const r = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
