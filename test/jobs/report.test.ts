@@ -18,6 +18,7 @@ import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
 import { DISAGREEMENT_CAUSES, type Comparison } from '../../src/compare/metrics.js';
 import type { Job } from '../../src/jobs/plan.js';
 import type { ReferenceName } from '../../src/compare/references.js';
+import { REPO_ROOT } from '../helpers.js';
 
 // Jobs and records built by hand: what is checked is the bookkeeping. Figures are sums of powers of two, so every
 // mean below is exact and worked out by hand in the comments.
@@ -106,6 +107,22 @@ describe('batchStatus', () => {
       pending: 2,
       failedByClass: { convergence: 0, timeout: 1, crash: 0, 'bad-input': 0, internal: 1 },
       foreign: 1,
+    });
+  });
+
+  it('adds up failures of one class', () => {
+    const k1 = job('k1');
+    const k2 = job('k2');
+    const crashes = new Map([
+      [k1.id, failed(k1, 'crash')],
+      [k2.id, failed(k2, 'crash')],
+    ]);
+    expect(batchStatus([k1, k2], crashes).failedByClass).toEqual({
+      convergence: 0,
+      timeout: 0,
+      crash: 2,
+      'bad-input': 0,
+      internal: 0,
     });
   });
 
@@ -425,6 +442,28 @@ describe('openBatch', () => {
 
       await writeJobsFile(paths, jobsFile({ specs: { noSuchSpec: { min: 1 } } }) as never);
       await expect(openBatch(dir)).rejects.toThrow(`${paths.jobs} (specs)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('expands a plan file with the options given (output folder, I_unit)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-report-'));
+    try {
+      const example = path.join(REPO_ROOT, 'models', 'example');
+      const plan = path.join(dir, 'plan.yaml');
+      await writeFile(
+        plan,
+        `name: p\nprocess: c180\nmodels: [${path.join(example, 'kws-example.json')}]\ninputs: [${path.join(example, 'clip-101.csv')}]\nout: first\n`,
+      );
+      const plain = await openBatch(plan);
+      expect(plain.name).toBe('p');
+      expect(plain.paths).toEqual(outPaths(path.join(dir, 'first')));
+      expect(plain.jobs.map((j) => j.unitCurrentA)).toEqual([null]);
+      const other = path.join(dir, 'second');
+      const at = await openBatch(plan, { out: other, unitCurrentA: 5e-10 });
+      expect(at.paths).toEqual(outPaths(other));
+      expect(at.jobs.map((j) => j.unitCurrentA)).toEqual([5e-10]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
