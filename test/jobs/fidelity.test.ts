@@ -95,20 +95,25 @@ describe('caseKey', () => {
 
 describe('fidelity check', () => {
   const jobs = [job(1), job(2), job(3)];
-  const base: Baseline = baselineFrom(
-    's.yaml',
-    's',
-    'g',
-    jobs,
-    records([jobs[0], comparison(1)], [jobs[1], comparison(1)], [jobs[2], comparison(0.95)]),
-  );
+  // Built inside each test: code run while vitest collects the file is covered by no test, and Stryker would count
+  // every mutant it reaches as static (docs/mutation.md).
+  const makeBase = (): Baseline =>
+    baselineFrom(
+      's.yaml',
+      's',
+      'g',
+      jobs,
+      records([jobs[0], comparison(1)], [jobs[1], comparison(1)], [jobs[2], comparison(0.95)]),
+    );
 
   it('keys the baseline by case and keeps the job fingerprint', () => {
+    const base = makeBase();
     expect(Object.keys(base.entries)).toEqual(jobs.map(caseKey));
     expect(base.entries[caseKey(jobs[0])].fingerprint).toBe(jobs[0].fingerprint);
   });
 
   it('passes what matches the baseline and flags drops, lost decisions and failed tolerances', () => {
+    const base = makeBase();
     const check = checkFidelity(
       's.yaml',
       jobs,
@@ -129,6 +134,7 @@ describe('fidelity check', () => {
   });
 
   it('passes a case whose code changed but not its fingerprint (new job id, same content and toolkit version)', () => {
+    const base = makeBase();
     const rebuilt = jobs.map((j) => ({ ...j, id: `f${j.id.slice(1)}` }));
     const check = checkFidelity(
       's.yaml',
@@ -141,6 +147,7 @@ describe('fidelity check', () => {
   });
 
   it('still compares a case whose fingerprint changed: changed within limits (exit 0), regression beyond', () => {
+    const base = makeBase();
     const now = [job(1, 1), job(2, 1), job(3, 1)];
     const check = checkFidelity(
       's.yaml',
@@ -167,6 +174,7 @@ describe('fidelity check', () => {
   });
 
   it('fails a case without a baseline entry (exit 1), unless new cases are allowed', () => {
+    const base = makeBase();
     const partial: Baseline = { ...base, entries: { [caseKey(jobs[0])]: base.entries[caseKey(jobs[0])] } };
     const measured = records([jobs[0], comparison(1)], [jobs[1], comparison(1)]);
     const check = checkFidelity('s.yaml', jobs.slice(0, 2), measured, partial, tol);
@@ -185,6 +193,7 @@ describe('fidelity check', () => {
   });
 
   it('reports unmeasured cases as errors (exit 2)', () => {
+    const base = makeBase();
     const check = checkFidelity('s.yaml', jobs, records([jobs[0], comparison(1)]), base, tol);
     expect(check.cases.map((c) => c.status)).toEqual(['pass', 'error', 'error']);
     expect(fidelityExitCode(check)).toBe(2);
@@ -192,6 +201,7 @@ describe('fidelity check', () => {
   });
 
   it('lists baseline entries whose case left the suite as stale, without failing', () => {
+    const base = makeBase();
     const check = checkFidelity('s.yaml', [jobs[0]], records([jobs[0], comparison(1)]), base, tol);
     expect(check.stale.map((s) => s.key)).toEqual([caseKey(jobs[1]), caseKey(jobs[2])]);
     expect(fidelityExitCode(check)).toBe(0);
@@ -204,6 +214,7 @@ describe('fidelity check', () => {
   });
 
   it('names JUnit test cases by case key, not by job id', () => {
+    const base = makeBase();
     const xml = junitXml(
       's',
       checkFidelity(
