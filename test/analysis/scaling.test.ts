@@ -63,7 +63,10 @@ describe('fitScaling', () => {
     const pts = [1, 2, 4, 8].map((width, i) => ({
       ...point(width),
       weights: [1, 2, 4, 3][i],
-      power: { domains: [{ domain: 'cell', meanW: width, peakW: 1, peakFrameW: 1 }], coreW: width } as PowerReport,
+      power: {
+        domains: [{ domain: 'cell', meanW: width, peakW: 1, peakFrameW: 1 }],
+        coreW: width,
+      } as unknown as PowerReport,
     }));
     const [cell, core] = fitScaling(pts);
     expect(cell.exponentN).toBeCloseTo(1, 12);
