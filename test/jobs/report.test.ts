@@ -347,6 +347,8 @@ describe('writeReportPage', () => {
         'Per model, process and corner',
         'Mean state agreement and decision-match rate per group',
         'group (row of report.csv)',
+        // the y axis's own title
+        '>fraction<',
         'state agreement (mean)',
         'decision match rate',
         // group 4 (no ok job) is not plotted; the model's folder is left out, and '-' for no sweep
@@ -377,6 +379,28 @@ describe('refreshStreams', () => {
       await (
         await acquireLock(paths)
       )();
+      // A job with a record: its record is written.
+      const r = {
+        schema: 'bmru-batch-result/1',
+        id: '0000000000000001',
+        status: 'failed',
+        job: { ...j1, id: '0000000000000001', index: 0, input: { kind: 'random', frames: 2, seed: 1 }, seed: null },
+        generator: 'g',
+        host: 'h',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        finishedAt: '2026-01-01T00:00:01.000Z',
+        wallS: 1,
+        attempts: [{ attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', wallS: 1 }],
+        ngspiceVersion: '39',
+        failure: { class: 'timeout', kind: 'timeout', message: 'm', retryable: true },
+      } as unknown as ResultRecord;
+      expect(await refreshStreams(paths, [r.job, ...jobs], new Map([[r.id, r]]))).toBe(true);
+      expect(
+        (await readFile(paths.jsonl, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).id),
+      ).toEqual([r.id]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
