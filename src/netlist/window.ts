@@ -28,9 +28,10 @@ export function waveformAt(w: Waveform, tS: number): number {
     if (w[mid][0] <= tS) lo = mid;
     else hi = mid;
   }
+  // w[lo] is the last point at or before tS, so t0 <= tS < t1: a step (two points at one time) is never straddled.
   const [t0, y0] = w[lo];
   const [t1, y1] = w[lo + 1];
-  return t1 === t0 ? y1 : y0 + ((y1 - y0) * (tS - t0)) / (t1 - t0);
+  return y0 + ((y1 - y0) * (tS - t0)) / (t1 - t0);
 }
 
 /**

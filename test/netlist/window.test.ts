@@ -26,7 +26,18 @@ describe('waveformAt', () => {
     expect(waveformAt(w, 4)).toBe(2);
     expect(waveformAt(w, 9)).toBe(4);
   });
-  it('refuses an empty waveform', () => expect(() => waveformAt([], 1)).toThrow(RangeError));
+  it('takes the later point of a step at the first time too', () =>
+    expect(
+      waveformAt(
+        [
+          [1, 10],
+          [1, 20],
+          [2, 20],
+        ],
+        1,
+      ),
+    ).toBe(20));
+  it('refuses an empty waveform', () => expect(() => waveformAt([], 1)).toThrow(/at least one point/));
 });
 
 describe('sliceWaveform', () => {
@@ -50,7 +61,23 @@ describe('sliceWaveform', () => {
       [2, 5],
     ]);
   });
-  it('refuses an empty span', () => expect(() => sliceWaveform([[0, 1]], 1, 1)).toThrow(RangeError));
+  it('does not repeat a point that lies on the window start', () =>
+    expect(
+      sliceWaveform(
+        [
+          [0, 0],
+          [1, 1],
+          [2, 2],
+        ],
+        1,
+        2,
+      ),
+    ).toEqual([
+      [0, 1],
+      [1, 2],
+    ]));
+  it('refuses an empty span', () =>
+    expect(() => sliceWaveform([[0, 1]], 1, 1)).toThrow('expected a window end after its start, got [1, 1]'));
 });
 
 describe('windowElements', () => {
@@ -115,6 +142,8 @@ describe('windowElements', () => {
     });
     expect(w[4]).toBe(els[4]);
   });
+  it('refuses an empty span', () =>
+    expect(() => windowElements(els, 2, 2)).toThrow('expected a window end after its start, got [2, 2]'));
 });
 
 describe('frameWindows', () => {
@@ -134,6 +163,15 @@ describe('frameWindows', () => {
     expect(ws.map((w) => [w.firstFrame, w.endFrame, w.startS])).toEqual([
       [0, 1, 0],
       [1, 2, 0],
+    ]);
+  });
+  it('accepts one window and no warm-up, and stops the last window at the clip end', () => {
+    expect(frameWindows(3, 1, 0.01, 0.035, 0)).toEqual([
+      { firstFrame: 0, endFrame: 3, startS: 0, stopS: 0.035, keepFromS: 0 },
+    ]);
+    expect(frameWindows(4, 2, 0.01, 0.045, 0).map((w) => [w.startS, w.stopS])).toEqual([
+      [0, 0.02],
+      [0.02, 0.045],
     ]);
   });
   it('refuses counts that are not whole', () => {
@@ -184,6 +222,26 @@ describe('stitchTransientPlots', () => {
     expect([...vector(m, 'time')]).toEqual([0, 1, 2, 2.5, 4]);
     expect([...vector(m, 'v(a)')]).toEqual([0, 1, 2, 2.5, 5]);
     expect(m.numPoints).toBe(5);
+    expect(m.complex).toBe(false);
+  });
+  it('refuses no windows, a plot that is not a transient, and windows with more vectors than the first', () => {
+    expect(() => stitchTransientPlots([])).toThrow(/at least one window/);
+    const op: RawPlot = {
+      ...plot([0], [1]),
+      plotname: 'Operating Point',
+      vectors: [
+        { name: 'v(a)', type: 'voltage' },
+        { name: 'v(b)', type: 'voltage' },
+      ],
+    };
+    expect(() => stitchTransientPlots([{ plot: op, offsetS: 0, keepFromS: 0 }])).toThrow(/transient/);
+    const more = tranPlot([0, 1], { 'v(a)': [0, 1], 'v(b)': [0, 1] });
+    expect(() =>
+      stitchTransientPlots([
+        { plot: plot([0, 1], [0, 1]), offsetS: 0, keepFromS: 0 },
+        { plot: more, offsetS: 0, keepFromS: 1 },
+      ]),
+    ).toThrow(/same vectors/);
   });
   it('refuses windows whose vectors differ', () => {
     const other: RawPlot = {
