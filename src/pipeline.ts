@@ -495,7 +495,8 @@ export interface PartitionContext {
   readonly passes: PartitionPasses;
   /**
    * Partitions cut into time windows that run side by side (netlist/window.ts), by index: the ones that forget their
-   * past and run alone in their stage (the front end). Absent: every partition is one deck (a Slurm task's is).
+   * past and run alone in their stage (front end, shared parts, classifier). Absent: every partition is one deck (a
+   * Slurm task's is).
    */
   readonly windows?: ReadonlyMap<number, readonly TimeWindow[]>;
 }
@@ -559,9 +560,10 @@ export function partitionSetup(
 }
 
 /**
- * Frames of warm-up before a time window's own (`frameWindows`): the front end's currents follow a new input
- * within well under a frame (the cells' switching, which they drive, takes up to ~5 ms of a 10 ms frame at 250 pA,
- * docs/circuit-notes.md), so from its operating point one frame before, a window is where the whole-clip run is.
+ * Frames of warm-up before a time window's own (`frameWindows`): a partition that forgets follows a new input within
+ * a fraction of a frame, so from its operating point one frame before, a window is where the whole-clip run is.
+ * Measured (docs/partition.md, example, 10 frames, 3 windows against one deck): worst candidate 0.049% apart with
+ * one frame, 0.051% with three, 0.079% with none.
  */
 export const WARM_UP_FRAMES = 1;
 
@@ -687,11 +689,11 @@ export async function runPartition(
     });
   const name = `${run.name ?? 'run'}-part${p.index}`;
   const windows = ctx.windows?.get(index) ?? [];
-  const started = performance.now();
   let r: RunResult;
   let cpuS: number | undefined;
   if (windows.length > 1) {
     // Side by side; progress: the clip time covered, summed over the windows.
+    const started = performance.now();
     const doneS = new Float64Array(windows.length);
     const pieces = await runMany(
       windows,
