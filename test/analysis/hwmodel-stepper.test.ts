@@ -6,6 +6,8 @@ import { randomNetwork } from '../../src/model/random.js';
 import type { HardwareTables } from '../../src/netlist/hardware-tables.js';
 import { loadProcess } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
+import type { Network } from '../../src/model/types.js';
+import { linear } from '../networks.js';
 import { UNIT_A, calibrationWith, kneeNetwork } from './knee-case.js';
 
 // The stepper of the hardware-aware model (runHardwareAware's advance and cell), on expectations worked out apart
@@ -234,8 +236,9 @@ describe('stepper, cell switching in time (rails instant)', () => {
   });
 
   it('an ON cell reads OFF t1 / d below beta_lo (d from beta_lo) and keeps its memory above the fold', () => {
-    // Fold at 0.5 beta_lo = 0.2. c = 0.32: d = 0.2 from beta_lo, 5 ms / 0.2 = 25 ms: reads OFF 5 ms into frame 3
-    // (grid 5.83 ms). Back to 0.6 (between beta_lo and beta_hi) in frame 4: memory held, reads ON at once.
+    // Fold at 0.5 beta_lo = 0.2. c = 0.3: reads OFF after 1 ms / 0.25 = 4 ms (d from beta_lo), memory kept: frame 1
+    // is stepped, and its reading done within it, so frame 2 is steady. c = 0.36: 1 ms / 0.1 = 10 ms, still pending
+    // at the end of frame 1: frame 2 is stepped too.
     const fold = { thresh: [1e-9], fractions: [0, 1], lo: [[0.5, 0.5]], hi: [[1, 1]] };
     const hw = hardwareAwareNetwork(
       net,
@@ -392,5 +395,131 @@ describe('stepper, rails in time', () => {
       if (want > 1e-4) expect(r).toBeCloseTo(want, 9);
       else expect(r).toBe(0);
     }
+  });
+});
+
+describe('stepper, which frames are stepped in time', () => {
+  /** How many steps each frame took (45 when stepped: 44 up to the sample point and the sample; 0 when steady). */
+  const stepsPerFrame = (hw: ReturnType<typeof hardwareAwareNetwork>, x: InputSequence): number[] => {
+    const n = new Array<number>(x.frames).fill(0);
+    runHardwareAware(hw, x, { onStep: (f) => n[f]++ });
+    return n;
+  };
+  const timed = (tables: Partial<HardwareTables>) =>
+    calibrationWith({ railCharge: INSTANT, cellSwitch: { on: powerLaw(1e-3), off: powerLaw(1e-3) }, ...tables });
+
+  it('a switch is stepped when it takes longer than a quarter of the frame (2.5 ms), at the overdrive of the steady end', () => {
+    // beta_hi 0.8, t = 1 ms / d: ON at c = 1.10 (d = 0.375, 2.67 ms) is stepped, at c = 1.14 (d = 0.425, 2.35 ms) not.
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 0.4, 0.8), process, timed({}));
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [0, 0],
+          [1.1, 0],
+          [1.1, 0],
+        ]),
+      ),
+    ).toEqual([0, 45, 0]);
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [0, 0],
+          [1.14, 0],
+          [1.14, 0],
+        ]),
+      ),
+    ).toEqual([0, 0, 0]);
+    // OFF from ON at c = 2 (memory lost below the fold, here beta_lo = 0.4): t = 1 ms / d, d = (0.4 - c) / 0.4.
+    // c = 0.26: d = 0.35, 2.86 ms, stepped; c = 0.22: d = 0.45, 2.22 ms, not.
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [2, 0],
+          [0.26, 0],
+          [0.26, 0],
+        ]),
+      ),
+    ).toEqual([0, 45, 0]);
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [2, 0],
+          [0.22, 0],
+          [0.22, 0],
+        ]),
+      ),
+    ).toEqual([0, 0, 0]);
+  });
+
+  it('an ON cell in its soft zone is stepped when its reading changes slowly; a switch left pending steps the next frame', () => {
+    // Fold at 0.5 beta_lo = 0.2. c = 0.3: reads OFF (d = 0.25 from beta_lo, 4 ms), memory kept: stepped; the
+    // reading is then still pending (4 ms > 4.8 us ..) only if it did not finish: it finishes at 4 ms, within the
+    // frame, so frame 2 is steady. c = 0.36 (d = 0.1, 10 ms) finishes in frame 2: stepped twice.
+    const fold = { thresh: [1e-9], fractions: [0, 1], lo: [[0.5, 0.5]], hi: [[1, 1]] };
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 0.4, 0.8), process, timed({ cellFold: fold }));
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [2, 0],
+          [0.3, 0],
+          [0.3, 0],
+        ]),
+      ),
+    ).toEqual([0, 45, 0]);
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [2, 0],
+          [0.36, 0],
+          [0.36, 0],
+          [0.36, 0],
+        ]),
+      ),
+    ).toEqual([0, 45, 45, 0]);
+    // In the soft zone and staying there with the reading unchanged (c = 0.3 -> 0.25): steady.
+    expect(
+      stepsPerFrame(
+        hw,
+        clip([
+          [2, 0],
+          [0.3, 0],
+          [0.25, 0],
+        ]),
+      ),
+    ).toEqual([0, 45, 0]);
+  });
+
+  it('a cell staying OFF is stepped when a candidate fed by sources moving apart could pass beta_hi on the way', () => {
+    // Candidate = pre0 - pre1 (pre = the inputs): from x = (0.5, 0.5) to (1, 0.9), c goes 0 -> 0.1, but with the
+    // sourcing copy at its new 1 and the opposing one at its old 0.5 it could reach 0.5 on the way: beta_hi 0.45
+    // is within reach (stepped), beta_hi 0.55 is not.
+    const twoInputs = (betaHi: number): Network => ({
+      ...kneeNetwork(0, 0.3, betaHi),
+      width: 2,
+      pre: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+      blocks: [
+        {
+          ...kneeNetwork(0, 0.3, betaHi).blocks[0],
+          cand: linear(1, 2, [1, -1], [0]),
+          post: linear(2, 1, [1, 1], [0, 0]),
+        },
+      ],
+      out: linear(1, 2, [1, 1], [0]),
+    });
+    const x = clip([
+      [0.5, 0.5],
+      [1, 0.9],
+      [1, 0.9],
+    ]);
+    const reach = hardwareAwareNetwork(twoInputs(0.45), process, timed({}));
+    expect(stepsPerFrame(reach, x)).toEqual([0, 45, 0]);
+    expect(Array.from(runHardwareAware(reach, x).states[0])).toEqual([0, 0, 0]); // instant rails: no overshoot
+    expect(stepsPerFrame(hardwareAwareNetwork(twoInputs(0.55), process, timed({})), x)).toEqual([0, 0, 0]);
   });
 });
