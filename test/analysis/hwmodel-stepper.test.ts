@@ -338,6 +338,7 @@ describe('stepper, rails in time', () => {
     // step's middle, h = 1; then h = 2. Checked until within the settling tolerance, then exactly 2.
     const t0 = gridS(0);
     const r1 = logistic(z, 1, t0 / Q);
+    expect(seen.filter(([f]) => f === 1).length).toBe(45);
     for (const [, tS, r] of seen.filter(([f]) => f === 1)) {
       const want = tS === t0 ? r1 : logistic(r1, 2, (tS - t0) / Q);
       if (Math.abs(want - 2) > 2e-3 + 1e-4) expect(r).toBeCloseTo(want, 9);
