@@ -8,7 +8,7 @@ import { loadProcess } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
 import type { Network } from '../../src/model/types.js';
 import { linear } from '../networks.js';
-import { UNIT_A, calibrationWith, kneeNetwork } from './knee-case.js';
+import { IDEAL, KNEE_N, UNIT_A, calibrationWith, kneeNetwork, pA, units } from './knee-case.js';
 
 // The stepper of the hardware-aware model (runHardwareAware's advance and cell), on expectations worked out apart
 // from it: the realised network where every hardware effect is off, the closed form of a rail's charging law, and
@@ -522,5 +522,90 @@ describe('stepper, which frames are stepped in time', () => {
     expect(stepsPerFrame(reach, x)).toEqual([0, 45, 0]);
     expect(Array.from(runHardwareAware(reach, x).states[0])).toEqual([0, 0, 0]); // instant rails: no overshoot
     expect(stepsPerFrame(hardwareAwareNetwork(twoInputs(0.55), process, timed({})), x)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('stepper, cells side by side', () => {
+  it('two cells of one block switch in time each as the same cell alone (thresholds 0.8 and 1.6)', () => {
+    const tables = calibrationWith({ railCharge: INSTANT, cellSwitch: { on: powerLaw(10e-3), off: powerLaw(10e-3) } });
+    const one = (betaLo: number, betaHi: number) => kneeNetwork(0, betaLo, betaHi);
+    const base = one(0.4, 0.8);
+    const cell = base.blocks[0].cell;
+    const two: Network = {
+      ...base,
+      cells: 2,
+      blocks: [
+        {
+          cand: linear(2, 1, [1, 1], [0, 0]),
+          cell: {
+            alpha: Float64Array.of(1, 1),
+            beta1: Float64Array.of(0.4, 1.2),
+            delta: Float64Array.of(0.4, 0.4),
+            s0: Float64Array.of(0, 0),
+          },
+          post: linear(1, 2, [1, 1], [0]),
+        },
+      ],
+    };
+    expect(Array.from(cell.beta1)).toEqual([0.4]);
+    const x = clip([
+      [0, 0],
+      [2, 0],
+      [2, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    const both = runHardwareAware(hardwareAwareNetwork(two, process, tables), x);
+    const a = runHardwareAware(hardwareAwareNetwork(one(0.4, 0.8), process, tables), x).states[0];
+    const b = runHardwareAware(hardwareAwareNetwork(one(1.2, 1.6), process, tables), x).states[0];
+    // c = 2: d = 1.5 (6.7 ms, ON in frame 1) for the first, d = 0.25 (40 ms, ON in frame 5: never here) for the second.
+    expect(Array.from(a)).toEqual([0, 1, 1, 1, 0]);
+    expect(Array.from(b)).toEqual([0, 0, 0, 0, 0]);
+    // States are [frame][cell]: the two interleaved.
+    expect(Array.from(both.states[0])).toEqual(Array.from(a).flatMap((s, t) => [s, b[t]]));
+  });
+});
+
+describe('stepper, knee in time', () => {
+  it('a stepped frame whose rails settle ends on the steady values, the knee included (sums taken at mid-step)', () => {
+    // hwmodel.test.ts's knee clip: the cell turns ON only through the leakage of the pre-layer node (NMOS) while
+    // x1 opposes x0; rails charge fast (settled in well under a frame), switches take 15 ms (every change stepped).
+    const slow = powerLaw(15e-3);
+    const flat = {
+      ...slow,
+      timeS: [
+        [
+          [15e-3, 15e-3],
+          [15e-3, 15e-3],
+        ],
+      ],
+    };
+    // (zeroA far below the 1 pA leakage: a rail that falls below zeroA charges from it again, see docs/mutation.md.)
+    const fast = { gateCPerUm2: 1e-19, drainCPerUm: 1e-19, zeroA: 1e-18 };
+    const hw = hardwareAwareNetwork(
+      kneeNetwork(0.5, 0.505, 0.51),
+      process,
+      calibrationWith({
+        knee: { n: KNEE_N, p: IDEAL },
+        railCharge: { n: fast, p: fast },
+        cellSwitch: { on: flat, off: flat },
+      }),
+    );
+    const x = clip([
+      [2, 0],
+      [0, units(100 * pA)],
+      [units(90 * pA), units(100 * pA)],
+      [units(90 * pA), units(100 * pA)],
+      [0, units(100 * pA)],
+      [units(95 * pA), units(100 * pA)],
+    ]);
+    const steps = new Array<number>(x.frames).fill(0);
+    const stepped = runHardwareAware(hw, x, { onStep: (f) => steps[f]++ });
+    const steady = runHardwareAware(hw, x, { dynamics: false });
+    expect(steps.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    // The leakage the table gives: 1 pA at h = -100 pA, 4 pA at h = -10 pA, 5.5 pA at -5 pA (N = 100 pA).
+    const leak = [0, 1, 4, 4, 1, 5.5].map((p, t) => (t === 0 ? 2.5 : 0.5 + units(p * pA)));
+    expect(Array.from(steady.candidates[0])).toEqual(leak.map((v) => expect.closeTo(v, 12)));
+    expect(Array.from(stepped.candidates[0])).toEqual(leak.map((v) => expect.closeTo(v, 12)));
   });
 });
