@@ -588,7 +588,7 @@ export function runHardwareAware(
         const c = mid ? 0.5 * (diode[cellIn[id]] + diodeStart[cellIn[id]]) : diode[cellIn[id]];
         cell(id, c, dt);
         target = h = memory[id] ? alpha[id] : curveAt(offX[id], offY[id], c);
-        if (progress[id] > 0 || readProgress[id] > 0) next[p] = 1;
+        if (progress[id] > 0 || readProgress[id] > 0 || (mid && memory[id] === 1 && c < betaLo[id])) next[p] = 1;
       }
       const r0 = diode[p];
       let r = target;
