@@ -142,8 +142,10 @@ describe('windowElements', () => {
     });
     expect(w[4]).toBe(els[4]);
   });
-  it('refuses an empty span', () =>
-    expect(() => windowElements(els, 2, 2)).toThrow('expected a window end after its start, got [2, 2]'));
+  it('refuses an empty span, with or without a PWL among the elements', () => {
+    expect(() => windowElements(els, 2, 2)).toThrow('expected a window end after its start, got [2, 2]');
+    expect(() => windowElements([els[1], els[4]], 2, 2)).toThrow('expected a window end after its start, got [2, 2]');
+  });
 });
 
 describe('frameWindows', () => {
@@ -235,6 +237,15 @@ describe('stitchTransientPlots', () => {
       ],
     };
     expect(() => stitchTransientPlots([{ plot: op, offsetS: 0, keepFromS: 0 }])).toThrow(/transient/);
+    const empty: RawPlot = { ...plot([], []), vectors: [], real: [] };
+    expect(() => stitchTransientPlots([{ plot: empty, offsetS: 0, keepFromS: 0 }])).toThrow(RangeError);
+    const fewer = tranPlot([0, 1], {});
+    expect(() =>
+      stitchTransientPlots([
+        { plot: plot([0, 1], [0, 1]), offsetS: 0, keepFromS: 0 },
+        { plot: fewer, offsetS: 0, keepFromS: 1 },
+      ]),
+    ).toThrow(/same vectors/);
     const more = tranPlot([0, 1], { 'v(a)': [0, 1], 'v(b)': [0, 1] });
     expect(() =>
       stitchTransientPlots([
