@@ -156,6 +156,27 @@ describe('stepper, cell switching in time (rails instant)', () => {
     ).toEqual([0, 1, 1]);
   });
 
+  // Cells that switch in 10 ms (ON) and 5 ms (OFF) at d = 1 and commit at `ratio` of the switch.
+  const withCommit = (ratio: number) =>
+    hardwareAwareNetwork(
+      net,
+      process,
+      calibrationWith({
+        railCharge: INSTANT,
+        cellSwitch: { on: powerLaw(10e-3), off: powerLaw(5e-3) },
+        cellCommit: {
+          thresh: [1e-9],
+          fractions: [0, 1],
+          overdrives: [0.01, 1],
+          ratio: [
+            [
+              [ratio, ratio],
+              [ratio, ratio],
+            ],
+          ],
+        },
+      }),
+    );
   it('a pulse past the commit point turns the cell ON after it has gone; a shorter one does not', () => {
     // c = 1.28 for one frame: the 16.7 ms switch is 59% done at the sample and 60% at the next edge.
     const x = clip([
@@ -164,26 +185,6 @@ describe('stepper, cell switching in time (rails instant)', () => {
       [0, 0],
       [0, 0],
     ]);
-    const withCommit = (ratio: number) =>
-      hardwareAwareNetwork(
-        net,
-        process,
-        calibrationWith({
-          railCharge: INSTANT,
-          cellSwitch: { on: powerLaw(10e-3), off: powerLaw(5e-3) },
-          cellCommit: {
-            thresh: [1e-9],
-            fractions: [0, 1],
-            overdrives: [0.01, 1],
-            ratio: [
-              [
-                [ratio, ratio],
-                [ratio, ratio],
-              ],
-            ],
-          },
-        }),
-      );
     // Committed at 40% (6.7 ms): V0 goes on and reads ON at 16.7 ms, 6.7 ms into frame 2 (grid 6.93 ms), with no
     // input left.
     const committed = flips(withCommit(0.4), x);
@@ -199,25 +200,7 @@ describe('stepper, cell switching in time (rails instant)', () => {
   // and readProgress at 0, so `advance` scheduled no further update; with its input unchanged the cell was never
   // evaluated again and stayed ON (memory and reading) at c = 0, below its fold, frame after frame.
   it('a cell ON after a committed pulse, its input at 0, turns OFF by the OFF time', () => {
-    const hw = hardwareAwareNetwork(
-      net,
-      process,
-      calibrationWith({
-        railCharge: INSTANT,
-        cellSwitch: { on: powerLaw(10e-3), off: powerLaw(5e-3) },
-        cellCommit: {
-          thresh: [1e-9],
-          fractions: [0, 1],
-          overdrives: [0.01, 1],
-          ratio: [
-            [
-              [0.4, 0.4],
-              [0.4, 0.4],
-            ],
-          ],
-        },
-      }),
-    );
+    const hw = withCommit(0.4);
     // ON at 6.93 ms into frame 2 (above); c = 0 is below beta_lo and the fold (d = 1 from each): OFF 5 ms later,
     // 11.93 ms, frame 3 at the first grid point after 1.93 ms (2.06 ms); it stays OFF.
     const r = flips(
