@@ -261,7 +261,10 @@ describe('bmru compare --partitioned', () => {
     expect(r.stdout).toMatch(
       /^ngspice [\d.]+, partitioned \(4 partitions\) on local pool \(2 workers\): \d+ transistors, 3 frames/m,
     );
-    expect(r.stdout).toMatch(/^ {2}front end \d+ tr\. [\d.]+ s, block 0 .*, classifier /m);
+    // The front end and the classifier forget and run alone: two time windows each (one per worker); blocks hold cells.
+    expect(r.stdout).toMatch(
+      /^ {2}front end \d+ tr\. [\d.]+ s \(2 time windows\), block 0 \d+ tr\. [\d.]+ s, block 1 \d+ tr\. [\d.]+ s, classifier \d+ tr\. [\d.]+ s \(2 time windows\)$/m,
+    );
     const report = JSON.parse(await readFile(path.join(cli.dir, 'parted', 'report.json'), 'utf8'));
     expect(report.simulation).toBe('partitioned (4 partitions)');
     expect(report.executor).toBe('local pool (2 workers)');
@@ -271,6 +274,7 @@ describe('bmru compare --partitioned', () => {
       'block 1',
       'classifier',
     ]);
+    expect(report.partitions.map((p: { windows?: number }) => p.windows ?? 1)).toEqual([2, 1, 1, 2]);
     const mono = await cli.run(['compare', '-i', clip, '-o', 'mono', '--timeout', '120']);
     expect(mono.stdout).toMatch(/^ngspice [\d.]+, monolithic: /m);
     const refused = await cli.run(['compare', '-i', clip, '-o', 'x', '--partitioned', '--keep-raw']);
