@@ -5,7 +5,9 @@
 // No monolithic run (at width 64 it does not finish in useful time on this machine).
 //   npm run build && node bench/partition-wide.mjs [width] [frames]     default: 64 2
 // BENCH_WINDOWS=n: the partitions that forget and run alone (front end, shared parts, classifier) as n time windows
-// side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's).
+// side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's);
+// BENCH_OUTPUTS=n: a block's outputs n to a partition (default 1); BENCH_HANDOFF_POINTS=n: hand-off points a line
+// above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never).
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
@@ -24,6 +26,8 @@ const r = await cosimulate(net, inputs, {
   workers: 2,
   maxTransistors: 1e6, // the width-64 network is over the default budget; nothing else depends on it here
   timeWindows: Number(process.env.BENCH_WINDOWS ?? 1),
+  outputsPerPartition: Number(process.env.BENCH_OUTPUTS ?? 1),
+  ...(process.env.BENCH_HANDOFF_POINTS ? { handoffPointsPerDeck: Number(process.env.BENCH_HANDOFF_POINTS) } : {}),
   // The runner's 10-minute limit per ngspice run is for one clip's partition; a 101-frame front end at width 64
   // takes ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each on a free core).
   run: { timeoutMs: 2 * 3600e3 },
@@ -42,14 +46,19 @@ console.log(
 );
 const kinds = {};
 for (const p of ps) {
-  const k = p.label.replace(/ (cell|output) \d+$/, ' $1s');
-  kinds[k] ??= { cpu: 0, n: 0, maxPoints: 0 };
+  const k = p.label.replace(/ cell \d+$/, ' cells').replace(/ outputs? \d+(-\d+)?$/, ' outputs');
+  kinds[k] ??= { cpu: 0, n: 0, maxPoints: 0, wallS: 0, inTurn: 0 };
   kinds[k].cpu += p.cpuS ?? NaN;
+  kinds[k].wallS += p.durationMs / 1e3;
+  kinds[k].inTurn += p.windowsInTurn ?? 0;
   kinds[k].n++;
   kinds[k].maxPoints = Math.max(kinds[k].maxPoints, p.points);
 }
 for (const [k, v] of Object.entries(kinds))
-  console.log(`  ${k}: ${v.n} partitions, ${v.cpu.toFixed(2)} CPU-s, max ${v.maxPoints} points`);
+  console.log(
+    `  ${k}: ${v.n} partitions, ${v.cpu.toFixed(2)} ngspice-reported s, ${v.wallS.toFixed(1)} wall s summed, ` +
+      `max ${v.maxPoints} points, ${v.inTurn} windows in turn`,
+  );
 const c = r.comparison;
 console.log(
   `states vs the software model: ${(c.stateAgreement * 100).toFixed(2)}% of ${c.unitFrames} unit-frames, ` +

@@ -60,6 +60,15 @@ const ALL_MODES = [
   { name: 'cell -j2 one window', partitionBy: 'cell', workers: 2, timeWindows: 1 },
   // The partitions' reltol 5x looser: the monolithic deck's 1e-4 for most, a cell's 2e-5 (they scale from the deck's).
   { name: 'cell loose -j2', partitionBy: 'cell', workers: 2, reltol: 5e-4 },
+  // Partitions whose hand-offs hold more than BENCH_HANDOFF_POINTS (default 300) points a line run as time windows in
+  // turn, each from the states the one before left (pipeline.ts chainedWindows); 'cell -j2' runs them only above the
+  // default HANDOFF_POINTS_PER_DECK, which these short clips do not reach.
+  {
+    name: 'cell in turn -j2',
+    partitionBy: 'cell',
+    workers: 2,
+    handoffPoints: Number(process.env.BENCH_HANDOFF_POINTS ?? 300),
+  },
 ];
 const MODES = ALL_MODES.filter(
   (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
@@ -117,6 +126,7 @@ for (const { width, frames } of cases) {
         partitionPasses: m.partitionPasses ?? 1,
         ...(m.timeWindows === undefined ? {} : { timeWindows: m.timeWindows }),
         ...(m.reltol === undefined ? {} : { spiceOptions: { reltol: m.reltol } }),
+        ...(m.handoffPoints === undefined ? {} : { handoffPointsPerDeck: m.handoffPoints }),
       }),
     );
     row(
@@ -127,6 +137,10 @@ for (const { width, frames } of cases) {
       agreement(mono.r.circuit, part.r.circuit),
     );
     if (process.env.BENCH_VERBOSE)
-      console.error(part.r.simulation.partitions.map((p) => `${p.label} ${p.cpuS}s/${p.points}pts`).join(', '));
+      console.error(
+        part.r.simulation.partitions
+          .map((p) => `${p.label} ${p.cpuS}s/${p.points}pts${p.windowsInTurn ? ` ${p.windowsInTurn} in turn` : ''}`)
+          .join(', '),
+      );
   }
 }

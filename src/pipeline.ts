@@ -29,6 +29,7 @@ import {
   partitionElements,
   partitionWaves,
   type Handoff,
+  type Partition,
   type PartitionBy,
   type PartitionPlan,
   type Pwl,
@@ -37,11 +38,11 @@ import {
 import { runMany } from './util/pool.js';
 import { DOMAINS, NMOS_SOURCE_NODE, SUPPLY } from './netlist/supplies.js';
 import { mergeTransientPlots, stitchTransientPlots } from './spice/merge.js';
-import type { Element } from './netlist/elements.js';
+import { terminals, type Element } from './netlist/elements.js';
 import { forgets, frameWindows, windowElements, type TimeWindow } from './netlist/window.js';
 import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
 import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
-import { nonFiniteVectors, sampleCircuit, type CircuitFrames } from './compare/sample.js';
+import { nonFiniteVectors, sampleCircuit, valueAt, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
@@ -93,6 +94,11 @@ export interface CosimOptions extends GenerateOptions {
    * on the local pool; 1 with another executor (a Slurm task runs its partition as one deck).
    */
   readonly timeWindows?: number;
+  /**
+   * With `partitioned`: a partition whose longest hand-off holds more points than this runs as time windows one after
+   * another, each from the states the one before left (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK`.
+   */
+  readonly handoffPointsPerDeck?: number;
   /**
    * With `partitioned`: where the partitions run. Default: `localPool(workers)`, this machine. Whatever runs them,
    * the merged plot is scored by the same code.
@@ -229,6 +235,7 @@ export function cosimPartitionContext(generated: GeneratedNetlist, net: Network,
     outputsPerPartition: opts.outputsPerPartition,
     passes: opts.partitionPasses,
     timeWindows: opts.timeWindows,
+    handoffPointsPerDeck: opts.handoffPointsPerDeck,
   });
 }
 
@@ -341,6 +348,8 @@ export interface PartitionRunInfo {
   readonly points: number;
   /** Time windows it ran as, side by side (`PartitionContext.windows`), when more than one. */
   readonly windows?: number;
+  /** Time windows it ran as one after another (`chainedWindows`: long hand-offs), when more than one. */
+  readonly windowsInTurn?: number;
   /** Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`). */
   readonly workDir?: string;
 }
@@ -499,6 +508,11 @@ export interface PartitionContext {
    * Slurm task's is).
    */
   readonly windows?: ReadonlyMap<number, readonly TimeWindow[]>;
+  /**
+   * Hand-off points per line above which a partition not cut side by side runs as time windows in turn
+   * (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK`.
+   */
+  readonly handoffPointsPerDeck?: number;
 }
 
 /** How finely and how often a partitioned run cuts and runs (`runPartitioned`'s `schedule`). */
@@ -513,6 +527,8 @@ export interface PartitionSchedule {
    * classifier) is cut into, run side by side (`timeWindowPlan`). Default 1: none (`runPartitioned`: the workers).
    */
   readonly timeWindows?: number;
+  /** Hand-off points per line above which a partition runs as time windows in turn (`PartitionContext`). */
+  readonly handoffPointsPerDeck?: number;
 }
 
 /**
@@ -541,6 +557,11 @@ export function partitionSetup(
   const windows = schedule.timeWindows ?? 1;
   if (!Number.isInteger(windows) || windows < 1)
     throw new InputError(`expected time windows to be an integer >= 1, got ${windows}`, { field: 'timeWindows' });
+  const perDeck = schedule.handoffPointsPerDeck;
+  if (perDeck !== undefined && !(Number.isInteger(perDeck) && perDeck >= 0))
+    throw new InputError(`expected hand-off points per deck to be an integer >= 0, got ${perDeck}`, {
+      field: 'handoffPointsPerDeck',
+    });
   const plan = partitionCircuit(built, { by, outputsPerPartition: per });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const rails = railsByProducer(plan);
@@ -556,6 +577,7 @@ export function partitionSetup(
     tolV,
     passes,
     ...(windows > 1 ? { windows: timeWindowPlan(plan, windows, net.frameS, tStopS) } : {}),
+    ...(schedule.handoffPointsPerDeck === undefined ? {} : { handoffPointsPerDeck: schedule.handoffPointsPerDeck }),
   };
 }
 
@@ -583,6 +605,100 @@ export function timeWindowPlan(
     if (wave.length === 1 && forgets(plan.partitions[wave[0]]))
       out.set(wave[0], frameWindows(frames, windows, frameS, tStopS, WARM_UP_FRAMES));
   return out;
+}
+
+/**
+ * Hand-off points per PWL line a partition's deck may hold before it runs in turn as time windows
+ * (`chainedWindows`). ngspice 39's expression parser is quadratic in a line's tokens: one `pwl(time, ...)` of 8k /
+ * 16k / 32k points took 0.09 / 0.41 / 1.78 CPU-s to parse (docs/partition.md), so a width-64 cell deck over the
+ * 101-frame clip (65 rails, ~13k points each) spent ~20 of its ~25 CPU-s parsing. Cut to windows of at most this
+ * many points a line, the parse falls with the window count, and so does ngspice's evaluation of each `pwl` (its
+ * cost per time point grows with the points); each window adds an ngspice start and an operating point.
+ */
+export const HANDOFF_POINTS_PER_DECK = 2000;
+
+/** The most points any one of `pwls` holds (0 for none). */
+export function longestPwl(pwls: Iterable<Pwl>): number {
+  let most = 0;
+  for (const w of pwls) most = Math.max(most, w.length);
+  return most;
+}
+
+/**
+ * The time windows a partition whose longest hand-off holds `longestPoints` points runs as, one after another:
+ * enough that each window's lines hold about `pointsPerDeck` (the points spread evenly over the clip), never more
+ * than the clip's frames; none (`[]`) when one deck is short enough, or for `pointsPerDeck` 0. No warm-up: each window
+ * starts where the one before stopped, in its node voltages (`carriedNodes`).
+ */
+export function chainedWindows(
+  longestPoints: number,
+  pointsPerDeck: number,
+  frameS: number,
+  tStopS: number,
+): TimeWindow[] {
+  if (pointsPerDeck <= 0 || longestPoints <= pointsPerDeck) return [];
+  const frames = Math.round(tStopS / frameS);
+  const n = Math.min(frames, Math.ceil(longestPoints / pointsPerDeck));
+  return n > 1 ? frameWindows(frames, n, frameS, tStopS, 0) : [];
+}
+
+/**
+ * `.ic` entries for `nodes` carried on from the plot of the window before at `atS` (that plot's own time): each node
+ * at the voltage it had there, so the next window starts where this one stopped.
+ */
+export function carriedConditions(
+  nodes: readonly string[],
+  before: RawPlot,
+  atS: number,
+): Partition['initialConditions'] {
+  const time = vector(before, 'time');
+  return nodes.map((node) => ({ node, voltageV: valueAt(time, vector(before, voltageProbe(node)), atS) }));
+}
+
+/**
+ * The nodes whose voltages a window in turn starts from (`.ic`), read from the window before: every node a device
+ * or capacitor touches, but the global ones (driven by ideal supplies) and those a voltage source sets from them
+ * (hand-offs). Carrying only the cells' state nodes and solving the rest from the operating point lost the slow tails
+ * of nodes that sit at fA currents (a ReLU long off still drifting towards its operating point), and put a few-pA
+ * candidate up to 1.1% (of 0.1 I_unit) off one deck's even after two warm-up frames (the keyword model at 250 pA, 48
+ * frames of its "yes" clip, windows of ~5 frames); every node carried, 0.147% without warm-up.
+ */
+export function carriedNodes(elements: readonly Element[]): string[] {
+  // A source from a driven node drives its other end too (a hand-off onto ground); a 0 V probe between two free
+  // nodes drives neither, and both are carried at (to interpolation) the same voltage.
+  const driven = new Set<string>(GLOBAL_NODES);
+  const sources = elements.filter((e) => e.type === 'vsrc' || e.type === 'recorded');
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const e of sources)
+      if (driven.has(e.plus) !== driven.has(e.minus)) {
+        driven.add(e.plus).add(e.minus);
+        grew = true;
+      }
+  }
+  const nodes = new Set<string>();
+  for (const e of elements) for (const t of terminals(e)) if (!driven.has(t.node)) nodes.add(t.node);
+  return [...nodes].sort();
+}
+
+/**
+ * Run `windows` one after another through `runWindow`: the first from the partition's own `.ic` entries (`ics`, the
+ * cells' initial states), each later one from the voltages `carried` nodes had in the window before where it stopped
+ * (`carriedConditions`). Returns each window's run, in order.
+ */
+export async function runWindowsInTurn(
+  windows: readonly TimeWindow[],
+  ics: Partition['initialConditions'],
+  carried: readonly string[],
+  runWindow: (w: TimeWindow, k: number, ics: Partition['initialConditions']) => Promise<RunResult>,
+): Promise<RunResult[]> {
+  const pieces: RunResult[] = [];
+  for (const [k, w] of windows.entries()) {
+    const before = k === 0 ? undefined : transientPlot(pieces[k - 1].plots);
+    const start = before ? carriedConditions(carried, before, w.startS - windows[k - 1].startS) : ics;
+    pieces.push(await runWindow(w, k, start));
+  }
+  return pieces;
 }
 
 /** Partitions that can run at once, in one pass: a wave of `partitionWaves` (a Slurm array each). */
@@ -658,8 +774,25 @@ export async function runPartition(
       : undefined;
   const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
   const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
+  const windows = ctx.windows?.get(index) ?? [];
+  const inTurn =
+    windows.length > 1
+      ? []
+      : chainedWindows(
+          longestPwl(pwls.values()),
+          ctx.handoffPointsPerDeck ?? HANDOFF_POINTS_PER_DECK,
+          net.frameS,
+          tStopS,
+        );
+  // Windows in turn hand on every node that holds charge (`carriedNodes`), so each saves them.
+  const carried = inTurn.length > 1 ? carriedNodes(elements) : [];
+  const own = new Set(p.saves);
   // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
-  const saves = ctx.passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
+  const saves = [
+    ...p.saves,
+    ...(ctx.passes === 2 ? p.copyDrainSaves : []),
+    ...carried.map(voltageProbe).filter((v) => !own.has(v)),
+  ];
   const deckOpts: GenerateOptions = {
     ...opts,
     spiceOptions: {
@@ -668,14 +801,20 @@ export async function runPartition(
     },
     title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
   };
-  const runDeck = (els: readonly Element[], stopS: number, name: string, progress?: (p: RunProgress) => void) =>
+  const runDeck = (
+    els: readonly Element[],
+    ics: Partition['initialConditions'],
+    stopS: number,
+    name: string,
+    progress?: (p: RunProgress) => void,
+  ) =>
     runNgspice({
       ...run,
       onProgress: progress,
       name,
       netlist: writeDeck(
         networkDeck(
-          { transistors: p.transistors, flatCells: built.flatCells, initialConditions: p.initialConditions, saves },
+          { transistors: p.transistors, flatCells: built.flatCells, initialConditions: ics, saves },
           els,
           deckOpts,
           net,
@@ -688,7 +827,6 @@ export async function runPartition(
       expectVectors: saves,
     });
   const name = `${run.name ?? 'run'}-part${p.index}`;
-  const windows = ctx.windows?.get(index) ?? [];
   let r: RunResult;
   let cpuS: number | undefined;
   if (windows.length > 1) {
@@ -700,6 +838,7 @@ export async function runPartition(
       (w, k) =>
         runDeck(
           windowElements(elements, w.startS, w.stopS),
+          p.initialConditions,
           w.stopS - w.startS,
           `${name}-w${k}`,
           onProgress &&
@@ -713,8 +852,21 @@ export async function runPartition(
     );
     r = stitchedRun(pieces, windows, performance.now() - started);
     cpuS = pieces.reduce<number | undefined>((a, x) => bothPasses(a, analysisCpuSeconds(x.stdoutTail)), 0);
+  } else if (inTurn.length > 1) {
+    const started = performance.now();
+    const pieces = await runWindowsInTurn(inTurn, p.initialConditions, carried, (w, k, ics) =>
+      runDeck(
+        windowElements(elements, w.startS, w.stopS),
+        ics,
+        w.stopS - w.startS,
+        `${name}-w${k}`,
+        onProgress && ((x) => onProgress({ ...x, timeS: w.startS + x.timeS, fraction: (w.startS + x.timeS) / tStopS })),
+      ),
+    );
+    r = stitchedRun(pieces, inTurn, performance.now() - started);
+    cpuS = pieces.reduce<number | undefined>((a, x) => bothPasses(a, analysisCpuSeconds(x.stdoutTail)), 0);
   } else {
-    r = await runDeck(elements, tStopS, name, onProgress);
+    r = await runDeck(elements, p.initialConditions, tStopS, name, onProgress);
     cpuS = analysisCpuSeconds(r.stdoutTail);
   }
   const points = transientPlot(r.plots).numPoints;
@@ -732,6 +884,7 @@ export async function runPartition(
       cpuS,
       points,
       ...(windows.length > 1 ? { windows: windows.length } : {}),
+      ...(inTurn.length > 1 ? { windowsInTurn: inTurn.length } : {}),
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     },
   };

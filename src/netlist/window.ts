@@ -35,6 +35,13 @@ export function waveformAt(w: Waveform, tS: number): number {
 }
 
 /**
+ * How close to a window's ends (relative to its span) a point is dropped as the end itself: a deck prints times to 12
+ * significant digits (elements.ts `num`), and a point a rounding below the end (a stitched plot's last, at ngspice's
+ * tstop) printed the same as the end, which ngspice refuses ("the abscissa of points must be ascending").
+ */
+const SLICE_EDGE_REL = 1e-9;
+
+/**
  * The waveform over [t0S, t1S], shifted by -t0S: its value at both ends as points, the points strictly between.
  *
  * @throws RangeError when t1S <= t0S or the waveform is empty
@@ -42,9 +49,14 @@ export function waveformAt(w: Waveform, tS: number): number {
  */
 export function sliceWaveform(w: Waveform, t0S: number, t1S: number): [number, number][] {
   if (!(t1S > t0S)) throw new RangeError(`expected a window end after its start, got [${t0S}, ${t1S}]`);
+  const spanS = t1S - t0S;
+  const edgeS = spanS * SLICE_EDGE_REL;
   const out: [number, number][] = [[0, waveformAt(w, t0S)]];
-  for (const [t, y] of w) if (t > t0S && t < t1S) out.push([t - t0S, y]);
-  out.push([t1S - t0S, waveformAt(w, t1S)]);
+  for (const [t, y] of w) {
+    const s = t - t0S;
+    if (s > edgeS && s < spanS - edgeS) out.push([s, y]);
+  }
+  out.push([spanS, waveformAt(w, t1S)]);
   return out;
 }
 

@@ -11,6 +11,7 @@ import { stitchTransientPlots } from '../../src/spice/merge.js';
 import { vector, type RawPlot } from '../../src/spice/rawfile.js';
 import type { Element } from '../../src/netlist/elements.js';
 import { tranPlot } from '../helpers.js';
+import { num } from '../../src/netlist/elements.js';
 
 describe('waveformAt', () => {
   const w: Waveform = [
@@ -76,6 +77,26 @@ describe('sliceWaveform', () => {
       [0, 1],
       [1, 2],
     ]));
+  it('drops a point a rounding inside an end, which a deck would print as the end itself', () => {
+    // A stitched plot's last point lands on tstop to rounding: shifted, it differs from the end only past 12 digits.
+    const justUnder = 0.39999999999999997;
+    expect(num(justUnder - 0.19)).toBe(num(0.4 - 0.19));
+    const s = sliceWaveform(
+      [
+        [0.19 + 1e-13, 0],
+        [0.3, 1],
+        [justUnder, 2],
+        [0.4, 2],
+      ],
+      0.19,
+      0.4,
+    );
+    expect(s).toEqual([
+      [0, 0],
+      [0.3 - 0.19, 1],
+      [0.4 - 0.19, 2],
+    ]);
+  });
   it('refuses an empty span', () =>
     expect(() => sliceWaveform([[0, 1]], 1, 1)).toThrow('expected a window end after its start, got [1, 1]'));
 });

@@ -6,6 +6,7 @@ import {
   cosimPartitionContext,
   cosimulate,
   DEFAULT_PARTITION_WORKERS,
+  HANDOFF_POINTS_PER_DECK,
   handoffWaveforms,
   referenceTable,
   simulationLabel,
@@ -139,6 +140,11 @@ export function builder(y: Argv) {
         ? '--time-windows goes with the local pool: with --slurm each partition runs as one task'
         : true,
     )
+    .option('handoff-points', {
+      type: 'number',
+      describe: `with --partitioned: a partition whose longest hand-off (a rail replayed from an earlier partition) holds more time points than this runs as time windows one after another, each starting a frame early in the states the one before left (ngspice's parse time grows with the square of a line's length: docs/partition.md); 0 is off; default ${HANDOFF_POINTS_PER_DECK}`,
+    })
+    .check((a) => intAtLeast('handoff-points', a['handoff-points'], 0))
     .option('slurm', {
       type: 'boolean',
       default: false,
@@ -261,6 +267,7 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   partitionPasses: 1 | 2;
   workers?: number;
   timeWindows?: number;
+  handoffPoints?: number;
   unitCurrent?: number;
   spiceOption?: string[];
   slurm: boolean;
@@ -313,6 +320,7 @@ export async function handler(a: Args): Promise<void> {
     partitionPasses: a.partitionPasses,
     workers: a.workers,
     timeWindows: a.timeWindows,
+    handoffPointsPerDeck: a.handoffPoints,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
@@ -504,6 +512,7 @@ export function slurmTaskArgs(a: Args, out: string): string[] {
     ...(a.keep ? ['--keep'] : []),
     '--partitioned',
     ...['--partition-by', a.partitionBy, '--partition-passes', String(a.partitionPasses)],
+    ...(a.handoffPoints === undefined ? [] : ['--handoff-points', String(a.handoffPoints)]),
     ...['-o', resolve(out)],
   ];
 }
@@ -512,12 +521,15 @@ export function slurmTaskArgs(a: Args, out: string): string[] {
 async function slurmTask(net: Network, options: CosimOptions, out: string, a: Args): Promise<void> {
   const k = parsePartitionKey(a.slurmPart!);
   const dir = partitionStoreDir(resolve(out));
-  const ctx = await storedTaskContext(dir, k.index, {
+  const stored = await storedTaskContext(dir, k.index, {
     net,
     opts: options,
     run: options.run ?? {},
     handoff: handoffWaveforms,
   });
+  // How a task cuts its own partition in time is a choice of run time, forwarded like --timeout.
+  const ctx: PartitionContext =
+    a.handoffPoints === undefined ? stored : { ...stored, handoffPointsPerDeck: a.handoffPoints };
   const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
   const started = performance.now();
   // A time limit or scancel sends SIGTERM to node (the script execs it): stop ngspice, which runs in a process group
