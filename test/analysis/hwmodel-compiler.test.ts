@@ -515,6 +515,45 @@ describe('hardwareAwareNetwork: cells', () => {
     expect(Array.from(hw.commitLogOverdrives)).toEqual([Math.log(0.05), Math.log(0.5)]);
     expect(hw.features).toEqual({ knee: false, copy: false, cellOff: true, cellFold: true, dynamics: true });
   });
+  it('reads them at the bias currents the cell calibration sets (I_thresh = 2 beta_hi), not at the thresholds', () => {
+    // A cell grid realising beta_hi = 0.5 I_thresh and delta = 0.5 I_width: b0c0 (beta_hi 0.8 units = 200 pA,
+    // delta 100 pA) gets I_thresh 400 pA and I_width 200 pA, fraction 0.5; read at row 1 (400 pA), halfway between
+    // the columns. At its beta_hi (200 pA) instead, and I_width / 200 pA = 1, the fold would be 0.5 x 0.9 + 0.5 x 0.94.
+    const cal: Calibration = {
+      ...calibrationWith(gridTables()),
+      cell: { grid: { thresh: [1e-9], fractions: [0, 1], betaHi: [[0.5, 0.5]], delta: [[0, 0.5]] } },
+    };
+    const hw = hardwareAwareNetwork(cellsNetwork(), process, cal);
+    expect(hw.betaHi[0]).toBeCloseTo(0.8, 9);
+    expect(hw.betaLo[0]).toBeCloseTo(0.4, 9);
+    expect(hw.foldLo[0]).toBeCloseTo(0.4 * ((0.84 + 0.94) / 2), 9);
+    expect(Array.from(hw.commitOn[0])).toEqual([(0.8 + 0.9) / 2, (0.9 + 1) / 2].map((v) => expect.closeTo(v, 9)));
+  });
+  it('reads a cell of zero thresholds (I_thresh = I_width = 0) at row 0, column 0', () => {
+    // A pruned unit: beta_lo = delta = 0. Its grid values are the first corner's, not 0 / 0.
+    const net = tinyNetwork();
+    const pruned: Network = {
+      ...net,
+      blocks: [
+        { ...net.blocks[0], cell: { ...net.blocks[0].cell, beta1: Float64Array.of(0), delta: Float64Array.of(0) } },
+      ],
+    };
+    const hw = hardwareAwareNetwork(pruned, process, calibrationWith(gridTables()));
+    expect(Array.from(hw.offX[0])).toEqual([0, 0]);
+    expect(Array.from(hw.offY[0])).toEqual([2, 6].map((v) => expect.closeTo((v * pA) / UNIT_A, 12)));
+    expect(Array.from(hw.switchOn[0])).toEqual([1e-3, 1e-4].map((t) => expect.closeTo(Math.log(t), 12)));
+    expect(Array.from(hw.commitOn[0])).toEqual([0.4, 0.5]);
+  });
+
+  it('reads a cell whose threshold bias is no current source at beta_hi x I_unit', () => {
+    // Without b0c0_thr's source (its diode left alone), b0c0 is read at 0.8 x 250 pA = 200 pA, as with it.
+    const withSource = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith(gridTables()));
+    edit.tamper = (els) => els.filter((e) => !(e.type === 'isrc' && e.name === 'b0c0_thr'));
+    const without = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith(gridTables()));
+    expect(withSource.foldLo[0]).toBeCloseTo(0.4 * ((0.8 + 0.9 + 0.84 + 0.94) / 4), 12);
+    expect(without.foldLo[0]).toBeCloseTo(withSource.foldLo[0], 12);
+    expect(Array.from(without.commitOn[0])).toEqual([0.675, 0.775].map((v) => expect.closeTo(v, 12)));
+  });
 });
 
 describe('hardwareAwareNetwork: rail charge', () => {
@@ -661,6 +700,17 @@ describe('hardwareAwareNetwork: evaluation order, readers, read-out', () => {
     expect(hw.frameS).toBe(0.02);
     expect(hw.process).toBe('c180');
     expect(Array.from(hw.realised.blocks[0].cand.weight.data)).toEqual([-1]);
+  });
+
+  it('joins nodes only across 0 V sources without a waveform: another voltage source is unmodelled', () => {
+    // A 0.5 V source between two input rails (no such source in the generator's circuits): they stay two rails.
+    const plain = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith({}));
+    edit.tamper = (els) => [...els, { type: 'vsrc', name: 'offset', plus: 'x0p_n', minus: 'x1p_n', dcV: 0.5 }];
+    const hw = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith({}));
+    expect(hw.nodes).toEqual(plain.nodes);
+    expect(rail(hw, 'x0p_n')).not.toBe(rail(hw, 'x1p_n'));
+    expect(hw.unmodelled).toEqual(['cap f_b0c0', 'vsrc offset']);
+    expect(hw.probes).toEqual(plain.probes);
   });
 
   it('sets each feature flag from its own table', () => {
