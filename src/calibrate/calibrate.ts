@@ -39,6 +39,7 @@ import {
   switchSteps,
   type CalibrationPlan,
 } from './sweeps.js';
+import { calibrationMethod } from './method.js';
 
 export { DEFAULT_PLAN, mirrorRatiosFor, type CalibrationPlan } from './sweeps.js';
 
@@ -142,6 +143,7 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
     process: process.name,
     ngspiceVersion: await ngspiceVersion(opts.run?.ngspiceBin),
     createdAt: new Date().toISOString(),
+    method: calibrationMethod(plan, hwPlan ?? false),
     vddV: process.vddV,
     cell: {
       grid: {
