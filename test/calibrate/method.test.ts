@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_HARDWARE_PLAN } from '../../src/calibrate/hardware.js';
-import { REFERENCE_PROCESSES, calibrationMethod, methodDecks, staleTablesWarning } from '../../src/calibrate/method.js';
+import {
+  REFERENCE_PROCESSES,
+  calibrationMethod,
+  methodDecks,
+  staleTablesWarning,
+  warnIfStale,
+} from '../../src/calibrate/method.js';
 import { DEFAULT_PLAN } from '../../src/calibrate/sweeps.js';
 import { methodMismatch, type Calibration } from '../../src/netlist/calibration.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -85,5 +91,20 @@ describe('methodMismatch and staleTablesWarning', () => {
     expect(line).not.toContain('\n');
     expect(line).toMatch(/^warning: \/k\/calibration\.json: measured by another calibration method \(/);
     expect(line).toMatch(/: re-measure them with bmru calibrate -p \/k\/process\.json$/);
+  });
+
+  it('warnIfStale prints that line on stderr once per file, and nothing for current tables or none', () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const current = { ...shipped('c180'), method: calibrationMethod() };
+      const old = { ...current, method: 'c'.repeat(64) };
+      warnIfStale(current, '/w/current.json', '/w/process.json');
+      warnIfStale(undefined, '/w/none.json', '/w/process.json');
+      warnIfStale(old, '/w/old.json', '/w/process.json');
+      warnIfStale(old, '/w/old.json', '/w/process.json');
+      expect(errors.mock.calls).toEqual([[staleTablesWarning(old, '/w/old.json', '/w/process.json')]]);
+    } finally {
+      errors.mockRestore();
+    }
   });
 });
