@@ -6,67 +6,44 @@ import { cellInverse, inverse, type Calibration, type Table } from '../netlist/c
 import type { Process } from '../netlist/process.js';
 import { runMany } from '../util/pool.js';
 import { runNgspice, ngspiceVersion, type RunOptions } from '../spice/runner.js';
-import { cellSweepDeck, mirrorSweepDeck, type CellBias } from './decks.js';
-import { minMirrorRatio, mirrorGeometry } from '../netlist/geometry.js';
+import { mirrorSweepDeck, type CellBias } from './decks.js';
+import { mirrorGeometry } from '../netlist/geometry.js';
 import { measureCells, measureMirrors, type CellMeasurement } from './measure.js';
 import {
-  COPY_HOLD_A,
   DEFAULT_HARDWARE_PLAN,
-  SWITCH_FROM,
   SWITCH_STEP_S,
   SWITCH_STOP_S,
   cellFoldTable,
   cellOffTable,
   cellStepDeck,
-  copySweepDeck,
   fitRailCharge,
   hardwareTables,
-  kneeSweepDeck,
   measureCopies,
   measureKnee,
   measureRailCharge,
   measureSwitchTimes,
-  railChargeDeck,
   switchTimes,
   commitRatio,
   measureEndStates,
   type HardwarePlan,
 } from './hardware.js';
 import type { CellCommit, SwitchTimes } from '../netlist/hardware-tables.js';
+import {
+  DEFAULT_PLAN,
+  cellSweepDecks,
+  commitPulses,
+  hardwareDecks,
+  mirrorRatiosFor,
+  planCells,
+  switchCells,
+  switchSteps,
+  type CalibrationPlan,
+} from './sweeps.js';
+import { calibrationMethod } from './method.js';
+
+export { DEFAULT_PLAN, mirrorRatiosFor, type CalibrationPlan } from './sweeps.js';
 
 const nA = 1e-9;
-
-/** What to sweep. Ranges cover the reference work's trained values (DESIGN §1b: beta_lo ~90 pA .. nA). */
-export interface CalibrationPlan {
-  /** I_thresh rows of the cell grid (A). */
-  readonly threshA: readonly number[];
-  /** I_width as fractions of I_thresh: the grid's columns (0 = no hysteresis). */
-  readonly widthFractions: readonly number[];
-  readonly gainA: readonly number[];
-  /** Biases held fixed while another is swept (A). */
-  readonly holdThreshA: number;
-  readonly holdWidthA: number;
-  readonly holdGainA: number;
-  readonly mirrorRatios: readonly number[];
-  readonly mirrorCurrentsA: readonly number[];
-  /** Sweep step as a fraction of the cell's I_thresh: 0.1% resolution on every threshold. */
-  readonly relStep: number;
-}
-
-export const DEFAULT_PLAN: CalibrationPlan = {
-  threshA: [0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 2.8].map((v) => v * nA),
-  widthFractions: [0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.55, 0.7, 0.85, 0.92, 0.97],
-  gainA: [0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 2.8].map((v) => v * nA),
-  holdThreshA: 0.5 * nA,
-  holdWidthA: 0.1 * nA,
-  holdGainA: 0.5 * nA,
-  mirrorRatios: [0.2, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 3.5, 4.5],
-  mirrorCurrentsA: [0.1, 0.3, 1, 3].map((v) => v * nA),
-  relStep: 1e-3,
-};
-
-/** Sweep span as a multiple of I_thresh: beta_hi sits near I_thresh; the ON level is read at 2 x beta_hi. */
-const SWEEP_SPAN = 2.2;
 
 export interface CalibrateOptions {
   readonly plan?: CalibrationPlan;
@@ -90,21 +67,13 @@ export async function measureCellsSpice(
   plan: CalibrationPlan,
   opts: CalibrateOptions & { offFractions?: readonly number[] } = {},
 ): Promise<CellMeasurement[]> {
-  const jobs = cells.flatMap((cell, k) => (['up', 'down'] as const).map((direction) => ({ cell, k, direction })));
   const plots = await runMany(
-    jobs,
-    (j) =>
+    cellSweepDecks(process, cells, plan, opts.deckLines),
+    (d) =>
       runNgspice({
         ...opts.run,
-        name: `cell${j.k}-${j.direction}`,
-        netlist: cellSweepDeck(
-          process,
-          [j.cell],
-          j.direction,
-          SWEEP_SPAN * j.cell.threshA,
-          plan.relStep * j.cell.threshA,
-          opts.deckLines,
-        ),
+        name: d.name,
+        netlist: d.netlist,
         extraArgs: [...process.ngspiceArgs, ...(opts.run?.extraArgs ?? [])],
       }).then((r) => r.plots[0]),
     { concurrency: opts.concurrency, onDone: (c) => opts.onRun?.(c.completed, c.total) },
@@ -142,30 +111,6 @@ export function monotoneTable(x: readonly number[], y: readonly number[]): Table
   return { x: xs, y: ys };
 }
 
-/** Step of the ratio ladder below the plan's ratios: ~4 points per octave of width. */
-const NARROW_RATIO_STEP = 1.25;
-
-/**
- * The plan's mirror ratios, preceded by a ladder from the smallest copy (`minMirrorRatio`: the narrowest device,
- * stretched) up to them: small weights are realised there, and narrow or long devices are where the geometry
- * codes the gain worst (GF180MCU pmos at 0.24 um of a 6 um unit copies 1.55x its ratio). Without those points the
- * inverse extrapolated linearly from the plan's first two and the realised model never knew.
- */
-export function mirrorRatiosFor(process: Process, plan: CalibrationPlan): number[] {
-  const first = plan.mirrorRatios[0];
-  const narrow: number[] = [];
-  for (let r = minMirrorRatio(process); r < first / NARROW_RATIO_STEP ** 0.5; r *= NARROW_RATIO_STEP) narrow.push(r);
-  // Distinct devices only: two ratios that snap to one size would give the table a repeated x.
-  const seen = new Set<string>();
-  return [...narrow, ...plan.mirrorRatios].filter((r) => {
-    const g = mirrorGeometry(process, r);
-    const key = `${g.widthUm}x${g.lengthUm}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
 /** Geometric mean: gains are ratios, and the currents span decades. */
 const geoMean = (v: readonly number[]) => Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length);
 
@@ -178,10 +123,7 @@ export interface CalibrationRun {
 /** Measure every transfer of a process and return the calibration tables. */
 export async function calibrate(process: Process, opts: CalibrateOptions = {}): Promise<CalibrationRun> {
   const plan = opts.plan ?? DEFAULT_PLAN;
-  const gridCells = plan.threshA.flatMap((threshA) =>
-    plan.widthFractions.map((f) => ({ threshA, widthA: f * threshA, gainA: plan.holdGainA })),
-  );
-  const gainCells = plan.gainA.map((gainA) => ({ threshA: plan.holdThreshA, widthA: plan.holdWidthA, gainA }));
+  const { gridCells, gainCells } = planCells(plan);
   const cells = [...gridCells, ...gainCells];
   const hwPlan = opts.hardwarePlan === false ? undefined : (opts.hardwarePlan ?? DEFAULT_HARDWARE_PLAN);
   const measured = await measureCellsSpice(process, cells, plan, { ...opts, offFractions: hwPlan?.offFractions });
@@ -201,6 +143,7 @@ export async function calibrate(process: Process, opts: CalibrateOptions = {}): 
     process: process.name,
     ngspiceVersion: await ngspiceVersion(opts.run?.ngspiceBin),
     createdAt: new Date().toISOString(),
+    method: calibrationMethod(plan, hwPlan ?? false),
     vddV: process.vddV,
     cell: {
       grid: {
@@ -251,51 +194,12 @@ export async function measureHardware(
   opts: CalibrateOptions = {},
 ) {
   const plan = opts.plan ?? DEFAULT_PLAN;
-  const topA = hw.kneeNetA[hw.kneeNetA.length - 1];
   // The switching-time cells' folds first: the steps are placed relative to them.
-  const switchBias = hw.switchThreshA.flatMap((threshA) =>
-    hw.switchFractions.map((f) => ({ threshA, widthA: f * threshA, gainA: plan.holdGainA })),
-  );
+  const switchBias = switchCells(hw, plan);
   const folds = await measureCellsSpice(process, switchBias, plan, { ...opts, onRun: undefined });
   const od = hw.switchOverdrives;
-  const steps = {
-    on: switchBias.flatMap((bias, k) =>
-      od.map((d) => ({
-        bias,
-        fromA: SWITCH_FROM.on * folds[k].betaHiA,
-        toA: folds[k].betaHiA * (1 + d),
-        startOn: false,
-      })),
-    ),
-    off: switchBias.flatMap((bias, k) =>
-      od.map((d) => ({
-        bias,
-        fromA: Math.min(SWITCH_FROM.off * folds[k].betaLoA, SWITCH_FROM.on * folds[k].betaHiA),
-        toA: folds[k].betaLoA * (1 - d),
-        startOn: true,
-      })),
-    ),
-  };
-  const decks = [
-    ...(['n', 'p'] as const).map((pol) => ({
-      name: `knee-${pol}`,
-      netlist: kneeSweepDeck(process, pol, hw.kneeOpposingA, topA, hw.kneePoints, opts.deckLines),
-    })),
-    ...(['n', 'p'] as const).map((pol) => ({
-      name: `rail-${pol}`,
-      netlist: railChargeDeck(process, pol, opts.deckLines),
-    })),
-    ...(['on', 'off'] as const).map((dir) => ({
-      name: `switch-${dir}`,
-      netlist: cellStepDeck(process, steps[dir], SWITCH_STEP_S, SWITCH_STOP_S, opts.deckLines),
-    })),
-    ...hw.copySweepsA.map((range, k) => ({
-      name: `copy${k}`,
-      netlist: copySweepDeck(process, range, COPY_HOLD_A, opts.deckLines),
-    })),
-  ];
   const plots = await runMany(
-    decks,
+    hardwareDecks(process, hw, switchSteps(switchBias, folds, od), opts.deckLines),
     (d) =>
       runNgspice({
         ...opts.run,
@@ -305,6 +209,7 @@ export async function measureHardware(
       }).then((r) => r.plots[0]),
     { concurrency: opts.concurrency, onDone: (c) => opts.onRun?.(c.completed, c.total) },
   );
+  const topA = hw.kneeNetA[hw.kneeNetA.length - 1];
   const knee = {
     n: measureKnee(plots[0], hw.kneeOpposingA, topA, hw.kneeNetA),
     p: measureKnee(plots[1], hw.kneeOpposingA, topA, hw.kneeNetA),
@@ -340,23 +245,7 @@ async function measureCommit(
   opts: CalibrateOptions,
 ): Promise<CellCommit> {
   const F = hw.switchFractions.length;
-  const cells = hw.commitThreshA.flatMap((threshA) => {
-    const r = hw.switchThreshA.indexOf(threshA);
-    if (r < 0) throw new RangeError(`commit row ${threshA} A is not a row of the switching grid`);
-    return hw.switchFractions.map((_, c) => ({ r, c, k: r * F + c }));
-  });
-  const pulses = cells.flatMap(({ r, c, k }) =>
-    hw.commitOverdrives.flatMap((d) => {
-      const t50 = on.timeS[r][c][hw.switchOverdrives.indexOf(d)];
-      return hw.commitRatios.map((q) => ({
-        bias: switchBias[k],
-        fromA: SWITCH_FROM.on * folds[k].betaHiA,
-        toA: folds[k].betaHiA * (1 + d),
-        startOn: false,
-        pulseS: q * t50,
-      }));
-    }),
-  );
+  const pulses = commitPulses(hw, switchBias, folds, on);
   const r = await runNgspice({
     ...opts.run,
     name: 'commit',

@@ -3,3 +3,4 @@ export * from './calibrate.js';
 export * from './decks.js';
 export * from './measure.js';
 export * from './hardware.js';
+export * from './method.js';

@@ -6,7 +6,8 @@ import { requireCircuitArch } from '../model/arch.js';
 import { loadCircuitModel, loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
 import { loadProcess, type Process } from '../netlist/process.js';
-import { loadCalibration, type Calibration } from '../netlist/calibration.js';
+import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/calibration.js';
+import { calibrationMethod, warnIfStale } from '../calibrate/method.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
 import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
@@ -23,6 +24,7 @@ import {
 import { tableHwaware } from '../analysis/hwmodel.js';
 import { calibrate } from '../calibrate/calibrate.js';
 import type { BatchOptions } from '../jobs/run.js';
+import type { ExpandedPlan } from '../jobs/plan.js';
 import type { Progress } from './progress.js';
 
 /** Options shared by every command that reads a model and an input clip. */
@@ -167,9 +169,17 @@ export async function loadProcessAndCalibration(a: {
   kit?: string;
   calibrated: boolean;
 }): Promise<{ process: Process; calibration?: Calibration }> {
-  const process = await loadProcess(resolveProcessPath(a.process), a.kit);
+  const file = resolveProcessPath(a.process);
+  const process = await loadProcess(file, a.kit);
   const calibration = a.calibrated ? await loadCalibration(process.dir, process) : undefined;
+  warnIfStale(calibration, join(process.dir, CALIBRATION_FILE), file);
   return { process, calibration };
+}
+
+/** Warns (one line each, calibrate/method.ts) about a plan's process tables measured by another calibration method. */
+export function warnStalePlanTables(expanded: ExpandedPlan): void {
+  for (const p of expanded.processes.values())
+    warnIfStale(p.calibration, join(p.process.dir, CALIBRATION_FILE), p.file);
 }
 
 /**
@@ -347,8 +357,9 @@ export function sizesCalibrationOptions(
   p: Progress,
   workers: number,
   signal?: AbortSignal,
-): Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration'> {
+): Pick<BatchOptions, 'calibrateSizes' | 'calibrationMethod' | 'onSizesCalibration'> {
   return {
+    calibrationMethod: calibrationMethod(),
     calibrateSizes: async (copy, label) => {
       p.update(`calibrating ${label}`);
       const run = await calibrate(copy, {
@@ -362,7 +373,7 @@ export function sizesCalibrationOptions(
       p.note(
         c.outcome === 'failed'
           ? `warning: calibrating ${c.label} failed (its jobs fail with it): ${c.error}`
-          : `${c.outcome === 'measured' ? 'calibrated' : 'reusing the tables of'} ${c.label}: ${shownPath(c.file)}`,
+          : `${c.outcome === 'measured' ? 'calibrated' : 'reusing the tables of'} ${c.label}${c.why === undefined ? '' : ` again (${c.why})`}: ${shownPath(c.file)}`,
       ),
   };
 }

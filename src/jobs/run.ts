@@ -82,6 +82,12 @@ export interface BatchOptions {
    * `calibrate`); `label` names the copy for progress lines. Needed only when such a copy has no tables yet.
    */
   readonly calibrateSizes?: (process: Process, label: string) => Promise<Calibration>;
+  /**
+   * The calibration method fingerprint a copy's stored tables must carry to be reused (src/calibrate's
+   * `calibrationMethod`, handed in with calibrateSizes: jobs do not import the calibration stage); needed by plans
+   * with `calibrateSizes`.
+   */
+  readonly calibrationMethod?: string;
   /** Called once per calibrated copy the run's jobs need, before any job runs: measured now, reused, or failed. */
   readonly onSizesCalibration?: (c: SizesCalibrationEvent) => void;
   /**
@@ -100,6 +106,8 @@ export interface SizesCalibrationEvent {
   readonly outcome: 'measured' | 'reused' | 'failed';
   /** Why it failed. */
   readonly error?: string;
+  /** Measured although tables were stored: why they were not used (another calibration method, say). */
+  readonly why?: string;
 }
 
 /** The tables a calibrated copy gives its jobs, or why it has none (each of its jobs fails with that error). */
@@ -352,17 +360,18 @@ function wantedCopies(expanded: ExpandedPlan, jobs: readonly Job[]): WantedCopy[
 }
 
 /**
- * The copies the jobs `jobs` use whose tables are not stored (or not of the copy's process.json and VDD), each with
- * why; read only. What `bmru batch submit --dry-run` reports and what stops a slice.
+ * The copies the jobs `jobs` use whose tables are not stored (or not of the copy's process.json, its VDD and the
+ * calibration method `method`), each with why; read only. What `bmru batch submit --dry-run` reports and what stops a slice.
  */
 export async function missingSizesCalibrations(
   expanded: ExpandedPlan,
+  method: string,
   jobs: readonly Job[] = expanded.jobs,
 ): Promise<{ readonly file: string; readonly why: string }[]> {
   const missing: { file: string; why: string }[] = [];
   for (const c of wantedCopies(expanded, jobs)) {
     const p = expanded.processes.get(c.job.process.ref)!;
-    const stored = await storedCopy(p.file, { sizing: c.job.sizing! }, c.dir, expanded.plan.kit);
+    const stored = await storedCopy(p.file, { sizing: c.job.sizing! }, c.dir, method, expanded.plan.kit);
     if ('missing' in stored) missing.push({ file: c.file, why: stored.missing });
   }
   return missing;
@@ -384,7 +393,7 @@ export function calibrateCommand(expanded: ExpandedPlan): string {
  */
 export async function calibrateSizesCopies(
   expanded: ExpandedPlan,
-  opts: Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration' | 'signal'>,
+  opts: Pick<BatchOptions, 'calibrateSizes' | 'calibrationMethod' | 'onSizesCalibration' | 'signal'>,
 ): Promise<SizesCalibrationEvent[]> {
   const paths = outPaths(expanded.plan.outDir);
   await ensureOutDirs(paths);
@@ -415,11 +424,19 @@ export async function calibrateSizesCopies(
 async function sizesCalibrations(
   expanded: ExpandedPlan,
   todo: readonly Job[],
-  opts: Pick<BatchOptions, 'calibrateSizes' | 'onSizesCalibration' | 'signal' | 'sizesCalibrationsReadOnly'>,
+  opts: Pick<
+    BatchOptions,
+    'calibrateSizes' | 'calibrationMethod' | 'onSizesCalibration' | 'signal' | 'sizesCalibrationsReadOnly'
+  >,
 ): Promise<Map<string, SizesCalibration>> {
   const { plan, processes } = expanded;
+  const method = opts.calibrationMethod;
+  if (method === undefined && wantedCopies(expanded, todo).length > 0)
+    throw new Error(
+      'the plan calibrates sizes and this runner was given no calibrationMethod to check the copies against',
+    );
   if (opts.sizesCalibrationsReadOnly) {
-    const missing = await missingSizesCalibrations(expanded, todo);
+    const missing = await missingSizesCalibrations(expanded, method!, todo);
     if (missing.length > 0)
       throw new InputError(
         `${missing.length} calibrated process copies this slice needs are not ready (${missing.map((m) => `${m.file}: ${m.why}`).join('; ')}); ` +
@@ -447,13 +464,14 @@ async function sizesCalibrations(
                 );
               return measure(copyProcess, label);
             },
+            method!,
             plan.kit,
           );
       const text = await readFile(file);
       const calibration = await loadCalibration(dir, await loadProcess(copy.file, plan.kit));
       if (calibration === undefined) throw new Error(`no tables in ${file} after calibrating`);
       found.set(folder, { calibration, file, sha256: createHash('sha256').update(text).digest('hex') });
-      opts.onSizesCalibration?.({ label, file, outcome: copy.measured ? 'measured' : 'reused' });
+      opts.onSizesCalibration?.({ label, file, outcome: copy.measured ? 'measured' : 'reused', why: copy.why });
     } catch (e) {
       if (opts.signal?.aborted) break;
       found.set(folder, { error: e });

@@ -18,6 +18,11 @@ const CalibrationSchema = z.object({
   process: z.string(),
   ngspiceVersion: z.string().optional(),
   createdAt: z.string().optional(),
+  /**
+   * Fingerprint of the method that measured the tables (calibrate/method.ts `calibrationMethod`: the sweep decks
+   * and grids); absent in files older than it. Tables of another method are stale: see `methodMismatch`.
+   */
+  method: z.string().optional(),
   /** Supply (V) the tables were measured at: every current a stack can pass depends on its headroom. Absent in older files. */
   vddV: z.number().positive().optional(),
   /**
@@ -66,6 +71,21 @@ export async function loadCalibration(processDir: string, expect?: { vddV: numbe
       { file: path, field: 'vddV' },
     );
   return calibration;
+}
+
+/** Hex digits of a method fingerprint that messages show: enough to tell two apart by eye. */
+const SHOWN_METHOD_DIGITS = 12;
+
+/**
+ * Why tables were measured by another method than `method` (the fingerprint this toolkit writes), or undefined
+ * when they carry it. Tables without a fingerprint predate it, so nothing says which method measured them.
+ */
+export function methodMismatch(calibration: Pick<Calibration, 'method'>, method: string): string | undefined {
+  if (calibration.method === method) return undefined;
+  const now = method.slice(0, SHOWN_METHOD_DIGITS);
+  return calibration.method === undefined
+    ? `measured by another calibration method (the tables carry no method fingerprint; this toolkit's is ${now})`
+    : `measured by another calibration method (fingerprint ${calibration.method.slice(0, SHOWN_METHOD_DIGITS)}, this toolkit's ${now})`;
 }
 
 /** Supplies closer than this are one setting (V): a JSON round trip of a decimal volt value. */

@@ -71,11 +71,11 @@ describe('process copies at another supply', () => {
     const measured: number[] = [];
     const measure = async (p: { vddV: number }) => {
       measured.push(p.vddV);
-      return { ...shipped, vddV: p.vddV };
+      return { ...shipped, vddV: p.vddV, method: 'method' };
     };
     const dir = path.join(tmp, 'cal');
-    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure)).measured).toBe(true);
-    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure)).measured).toBe(false);
+    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure, 'method')).measured).toBe(true);
+    expect((await calibratedCopy(C180, { vddV: 0.6 }, dir, measure, 'method')).measured).toBe(false);
     expect(measured).toEqual([0.6]);
     expect(JSON.parse(readFileSync(path.join(dir, 'calibration.json'), 'utf8')).vddV).toBe(0.6);
   });

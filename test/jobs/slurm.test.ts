@@ -16,6 +16,7 @@ import { planText } from './slurm-plan.js';
 import { expandPlan, loadPlan, parsePlan } from '../../src/jobs/plan.js';
 import { calibrateSizesCopies, missingSizesCalibrations } from '../../src/jobs/run.js';
 import { loadCalibration } from '../../src/netlist/calibration.js';
+import { calibrationMethod } from '../../src/calibrate/method.js';
 import type { Process } from '../../src/netlist/process.js';
 import { writeProcessCopy } from '../../src/netlist/process-copy.js';
 import { REPO_ROOT } from '../helpers.js';
@@ -311,6 +312,13 @@ describe('bmru batch submit / calibrate / run --slice with calibrateSizes (fake 
     expect((await readFile(sb.args, 'utf8')).trim()).toMatch(/--parsable .*submit\.sbatch$/);
     expect(await readFile(path.join(copy, 'calibration.json'), 'utf8')).toBe(before); // reused, not re-measured
 
+    // Tables of an older calibration method (no fingerprint): a slice stops, says why and names the command.
+    const { method: _, ...unmarked } = JSON.parse(before) as { method?: string };
+    await writeFile(path.join(copy, 'calibration.json'), JSON.stringify(unmarked, null, 1) + '\n');
+    const stale = await fx.run(['batch', 'run', plan, '--slice', '0/2', '-q']);
+    expectErrorLast(stale, 'its tables were measured by another calibration method', 'bmru batch calibrate');
+    await writeFile(path.join(copy, 'calibration.json'), before);
+
     // The copy's process.json no longer what the plan makes (as after an edit of c180's): a slice says so, measures nothing.
     const process = JSON.parse(await readFile(path.join(copy, 'process.json'), 'utf8'));
     await writeFile(
@@ -335,22 +343,41 @@ describe('bmru batch submit / calibrate / run --slice with calibrateSizes (fake 
       seen.push(p.sizing.mirrorLengthUm);
       return own;
     };
-    const first = await calibrateSizesCopies(e, { calibrateSizes: measure });
+    const first = await calibrateSizesCopies(e, { calibrateSizes: measure, calibrationMethod: calibrationMethod() });
     expect(seen).toEqual([4, 16]);
     expect(first.map((x) => [x.label, x.outcome])).toEqual([
       ['c180 at mirrorLengthUm=4 (1/2)', 'measured'],
       ['c180 at mirrorLengthUm=16 (2/2)', 'measured'],
     ]);
-    expect(await missingSizesCalibrations(e)).toEqual([]);
-    const again = await calibrateSizesCopies(e, { calibrateSizes: measure }); // the lock was released
+    expect(await missingSizesCalibrations(e, calibrationMethod())).toEqual([]);
+    const again = await calibrateSizesCopies(e, { calibrateSizes: measure, calibrationMethod: calibrationMethod() }); // the lock was released
     expect(seen).toHaveLength(2);
     expect(again.map((x) => x.outcome)).toEqual(['reused', 'reused']);
 
+    // The first copy's tables as an older toolkit wrote them (no method fingerprint): missing, then measured again.
+    const { method: _, ...unmarked } = JSON.parse(await readFile(first[0].file, 'utf8')) as { method?: string };
+    await writeFile(first[0].file, JSON.stringify(unmarked));
+    const why =
+      /^its tables were measured by another calibration method \(the tables carry no method fingerprint; this toolkit's is [0-9a-f]{12}\)$/;
+    expect(await missingSizesCalibrations(e, calibrationMethod())).toEqual([
+      { file: first[0].file, why: expect.stringMatching(why) },
+    ]);
+    const remeasured = await calibrateSizesCopies(e, {
+      calibrateSizes: measure,
+      calibrationMethod: calibrationMethod(),
+    });
+    expect(remeasured.map((x) => [x.outcome, x.why])).toEqual([
+      ['measured', expect.stringMatching(why)],
+      ['reused', undefined],
+    ]);
+    expect(seen).toEqual([4, 16, 4]);
+
     await rm(first[1].file);
-    expect((await missingSizesCalibrations(e)).map((m) => [m.file, m.why])).toEqual([
+    expect((await missingSizesCalibrations(e, calibrationMethod())).map((m) => [m.file, m.why])).toEqual([
       [first[1].file, 'no calibration.json (never calibrated, or interrupted)'],
     ]);
     const failed = await calibrateSizesCopies(e, {
+      calibrationMethod: calibrationMethod(),
       calibrateSizes: async () => {
         throw new Error('no convergence');
       },

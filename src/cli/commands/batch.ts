@@ -26,9 +26,11 @@ import {
   intAtLeast,
   referenceOptions,
   sizesCalibrationOptions,
+  warnStalePlanTables,
   unitCurrentOption,
   type ReferenceArgs,
 } from '../common.js';
+import { calibrationMethod } from '../../calibrate/method.js';
 import { REFERENCE_NAMES, type ReferenceName } from '../../compare/references.js';
 import {
   buildDatasheet,
@@ -185,6 +187,7 @@ async function runHandler(a: RunArgs): Promise<void> {
   const slice = a.slice === undefined ? undefined : parseSlice(a.slice);
   const plan = await loadPlan(a.plan, overrides(a));
   const expanded = await expandPlan(plan);
+  warnStalePlanTables(expanded);
   const dups = expanded.duplicates > 0 ? ` (${expanded.duplicates} duplicate jobs dropped)` : '';
   const share = slice ? `, slice ${slice.index}/${slice.count}` : '';
   console.error(
@@ -433,6 +436,7 @@ interface SubmitArgs extends ReferenceArgs {
 async function submitHandler(a: SubmitArgs): Promise<void> {
   const plan = await loadPlan(a.plan, overrides(a));
   const expanded = await expandPlan(plan);
+  warnStalePlanTables(expanded);
   const paths = outPaths(plan.outDir);
   const before = await readAllResults(paths);
   const todo = expanded.jobs.filter((j) => !before.has(j.id)).length;
@@ -466,7 +470,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
   );
   const dir = shown(plan.outDir);
   if (a.dryRun) {
-    const missing = await missingSizesCalibrations(expanded);
+    const missing = await missingSizesCalibrations(expanded, calibrationMethod());
     console.log(
       `wrote ${shown(script)} (not submitted); submit it with: sbatch ${script}` +
         (missing.length > 0
@@ -524,7 +528,7 @@ async function submitHandler(a: SubmitArgs): Promise<void> {
 async function readyCopies(expanded: ExpandedPlan, a: SubmitArgs): Promise<boolean> {
   const where = { file: expanded.plan.file, field: 'calibrateSizes' };
   if (!a.calibrate) {
-    const missing = await missingSizesCalibrations(expanded);
+    const missing = await missingSizesCalibrations(expanded, calibrationMethod());
     if (missing.length > 0)
       throw new InputError(
         `not submitted: ${missing.length} calibrated process copies the tasks read are not ready (${missing.map((m) => `${m.file}: ${m.why}`).join('; ')}); run ${calibrateCommand(expanded)}, or submit without --no-calibrate`,

@@ -1,6 +1,7 @@
 import { join, resolve, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { calibrate, verifyCalibration, type VerifyRow } from '../../calibrate/calibrate.js';
+import { warnIfStale } from '../../calibrate/method.js';
 import { CALIBRATION_FILE, loadCalibration } from '../../netlist/calibration.js';
 import { loadProcess } from '../../netlist/process.js';
 import { progress } from '../progress.js';
@@ -62,6 +63,7 @@ export async function handler(a: {
   }
   // Stored tables matter only to --verify-only; a fresh run replaces them (even ones measured at another VDD).
   let calibration = a.verifyOnly ? await loadCalibration(proc.dir, proc) : undefined;
+  warnIfStale(calibration, join(proc.dir, CALIBRATION_FILE), resolveProcessPath(a.process));
   if (!a.verifyOnly) {
     const p = progress(`calibrating ${proc.name}`);
     const run = await calibrate(proc, { onRun: (done, total) => p.update(`${done}/${total} sweeps`) }).finally(() =>

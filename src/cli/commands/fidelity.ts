@@ -21,7 +21,14 @@ import {
 import type { ReferenceName } from '../../compare/references.js';
 import { batchProgressText, progress } from '../progress.js';
 import { pct, table } from '../format.js';
-import { intAtLeast, numberIn, referenceOptions, sizesCalibrationOptions, type ReferenceArgs } from '../common.js';
+import {
+  intAtLeast,
+  numberIn,
+  referenceOptions,
+  sizesCalibrationOptions,
+  warnStalePlanTables,
+  type ReferenceArgs,
+} from '../common.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
 
 export function builder(y: Argv) {
@@ -101,6 +108,7 @@ const loadSuite = (a: SuiteArgs) =>
 async function runSuite(a: SuiteArgs, loaded?: Awaited<ReturnType<typeof loadPlan>>) {
   const plan = loaded ?? (await loadSuite(a));
   const expanded = await expandPlan(plan);
+  warnStalePlanTables(expanded);
   const p = progress(`fidelity ${plan.name}`);
   await runBatch(expanded, {
     workers: a.workers,

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { calibrate } from '../../../calibrate/calibrate.js';
+import { calibrationMethod } from '../../../calibrate/method.js';
 import { tableHwaware } from '../../../analysis/hwmodel.js';
 import {
   defaultUnitCurrentsA,
@@ -32,7 +33,7 @@ import { tradeoffPage, type TradeoffChart } from '../../../plot/pareto.js';
 import { spiceNumber } from '../../../spice/deck.js';
 import { ensureWritableDir, writeFileAtomic } from '../../../util/output.js';
 import { resolveProcessPath } from '../../../util/paths.js';
-import { loadModelAndInputs, outName, type AnalysisArgs } from '../../common.js';
+import { loadModelAndInputs, outName, warnStalePlanTables, type AnalysisArgs } from '../../common.js';
 import { writeCsv } from '../../csv.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from '../../exit.js';
 import { pct, table, watts } from '../../format.js';
@@ -128,10 +129,13 @@ export async function sweepHandler(a: SweepArgs): Promise<void> {
               });
               return run.calibration;
             },
+            calibrationMethod(),
             a.kit,
           );
           if (r.measured)
-            p.note(`calibrated ${proc.name} at ${vddV} V: ${join(out, vddFolder(vddV), 'calibration.json')}`);
+            p.note(
+              `calibrated ${proc.name} at ${vddV} V${r.why === undefined ? '' : ` again (${r.why})`}: ${join(out, vddFolder(vddV), 'calibration.json')}`,
+            );
           refs.set(vddV, r.file);
         } catch (e) {
           if (signal.aborted) break;
@@ -159,6 +163,7 @@ export async function sweepHandler(a: SweepArgs): Promise<void> {
       let skipped = 0;
       if (refs.size > 0) {
         const expanded = await expandPlan(await loadPlan(files.plan));
+        warnStalePlanTables(expanded);
         const summary = await runBatch(expanded, {
           workers,
           retryFailed: false,
