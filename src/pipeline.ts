@@ -41,7 +41,7 @@ import { mergeTransientPlots, stitchTransientPlots } from './spice/merge.js';
 import { terminals, type Element } from './netlist/elements.js';
 import { forgets, frameWindows, windowElements, type TimeWindow } from './netlist/window.js';
 import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
-import { transientPlot, vector, type RawPlot } from './spice/rawfile.js';
+import { canonicalVectorName, transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, valueAt, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
@@ -784,15 +784,13 @@ export async function runPartition(
           net.frameS,
           tStopS,
         );
-  // Windows in turn hand on every node that holds charge (`carriedNodes`), so each saves them.
-  const carried = inTurn.length > 1 ? carriedNodes(elements) : [];
-  const own = new Set(p.saves);
   // Two passes: the first saves the cut copies' drains, which the second's replicas follow.
-  const saves = [
-    ...p.saves,
-    ...(ctx.passes === 2 ? p.copyDrainSaves : []),
-    ...carried.map(voltageProbe).filter((v) => !own.has(v)),
-  ];
+  const kept = ctx.passes === 2 ? [...p.saves, ...p.copyDrainSaves] : [...p.saves];
+  // Windows in turn hand on every node that holds charge (`carriedNodes`), so each saves them too.
+  const carried = inTurn.length > 1 ? carriedNodes(elements) : [];
+  const keptSet = new Set(kept);
+  const carriedOnly = carried.map(voltageProbe).filter((v) => !keptSet.has(v));
+  const saves = [...kept, ...carriedOnly];
   const deckOpts: GenerateOptions = {
     ...opts,
     spiceOptions: {
@@ -863,7 +861,9 @@ export async function runPartition(
         onProgress && ((x) => onProgress({ ...x, timeS: w.startS + x.timeS, fraction: (w.startS + x.timeS) / tStopS })),
       ),
     );
-    r = stitchedRun(pieces, inTurn, performance.now() - started);
+    // The carried nodes were for the next window only: the partitions after this one read the kept vectors.
+    const stitched = stitchedRun(pieces, inTurn, performance.now() - started);
+    r = { ...stitched, plots: [withoutVectors(transientPlot(stitched.plots), carriedOnly)] };
     cpuS = pieces.reduce<number | undefined>((a, x) => bothPasses(a, analysisCpuSeconds(x.stdoutTail)), 0);
   } else {
     r = await runDeck(elements, p.initialConditions, tStopS, name, onProgress);
@@ -887,6 +887,19 @@ export async function runPartition(
       ...(inTurn.length > 1 ? { windowsInTurn: inTurn.length } : {}),
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     },
+  };
+}
+
+/** `plot` without the vectors named (any spelling `vector` accepts): what a partition saved for itself alone. */
+export function withoutVectors(plot: RawPlot, names: readonly string[]): RawPlot {
+  const drop = new Set(names.map(canonicalVectorName));
+  const keep = plot.vectors.flatMap((v, i) => (i > 0 && drop.has(canonicalVectorName(v.name)) ? [] : [i]));
+  return {
+    ...plot,
+    vectors: keep.map((i) => plot.vectors[i]),
+    real: keep.map((i) => plot.real[i]),
+    imag: plot.imag && keep.map((i) => plot.imag![i]),
+    timeOf: plot.timeOf && keep.map((i) => plot.timeOf![i]),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   longestPwl,
   partitionSetup,
   runWindowsInTurn,
+  withoutVectors,
 } from '../../src/pipeline.js';
 import { frameWindows } from '../../src/netlist/window.js';
 import type { Element } from '../../src/netlist/elements.js';
@@ -158,6 +159,17 @@ describe('runWindowsInTurn', () => {
       return runOf([0, 1, 2, 3], [0, 0, 0, 0], [0.1, 0.2, 0.3, 0.4]);
     });
     expect(seen).toEqual([0, 0.2, 0.3]);
+  });
+});
+
+describe('withoutVectors', () => {
+  it('drops the vectors named, in any spelling, and keeps time and the rest in order', () => {
+    const plot = tranPlot([0, 1], { 'v(a)': [1, 2], 'v(b)': [3, 4], 'v(c)': [5, 6] });
+    const out = withoutVectors(plot, ['V(B)', 'x']);
+    expect(out.vectors.map((v) => v.name)).toEqual(['time', 'v(a)', 'v(c)']);
+    expect(Array.from(out.real[2])).toEqual([5, 6]);
+    expect(out.numPoints).toBe(2);
+    expect(withoutVectors(plot, ['time']).vectors).toHaveLength(4); // time stays
   });
 });
 
