@@ -22,6 +22,7 @@ import {
   type CalibrationPlan,
   type CellTarget,
 } from '../../src/calibrate/calibrate.js';
+import { calibrationMethod } from '../../src/calibrate/method.js';
 import type { CellMeasurement } from '../../src/calibrate/measure.js';
 import { expandPlan, parsePlan } from '../../src/jobs/plan.js';
 import { runBatch, type SizesCalibrationEvent } from '../../src/jobs/run.js';
@@ -103,6 +104,8 @@ describe('calibrateSizes: a sizes entry built with a copy of the process calibra
       workers: 1,
       workRoot: dir,
       calibrateSizes,
+      // The copies are measured with the small plan, so that is the method they must carry to be reused.
+      calibrationMethod: calibrationMethod(SMALL_PLAN, false),
       onSizesCalibration: (e: SizesCalibrationEvent) => events.push(e),
     };
     const first = await runBatch(expanded, opts);
