@@ -142,7 +142,7 @@ export function builder(y: Argv) {
     )
     .option('handoff-points', {
       type: 'number',
-      describe: `with --partitioned: a partition whose longest hand-off (a rail replayed from an earlier partition) holds more time points than this runs as time windows one after another, each starting a frame early in the states the one before left (ngspice's parse time grows with the square of a line's length: docs/partition.md); 0 is off; default ${HANDOFF_POINTS_PER_DECK}`,
+      describe: `with --partitioned: a partition whose longest hand-off (a rail replayed from an earlier partition) holds more time points than this runs as time windows one after another, each starting from every node voltage the one before stopped at (ngspice parses a line in time that grows with the square of its length: docs/partition.md); 0 is off; default ${HANDOFF_POINTS_PER_DECK}`,
     })
     .check((a) => intAtLeast('handoff-points', a['handoff-points'], 0))
     .option('slurm', {
