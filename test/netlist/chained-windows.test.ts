@@ -171,6 +171,14 @@ describe('withoutVectors', () => {
     expect(out.numPoints).toBe(2);
     expect(withoutVectors(plot, ['time']).vectors).toHaveLength(4); // time stays
   });
+  it("keeps each kept vector's own time grid (a merged plot's timeOf) beside it", () => {
+    const gridA = Float64Array.of(0, 0.5, 1);
+    const gridC = Float64Array.of(0, 1);
+    const merged = { ...tranPlot([0, 1], { 'v(a)': [1, 2], 'v(b)': [3, 4], 'v(c)': [5, 6] }) };
+    merged.timeOf = [undefined, gridA, Float64Array.of(0, 0.25, 1), gridC];
+    // v(b), index 2, is dropped: time's entry (none), v(a)'s and v(c)'s grids stay, in that order.
+    expect(withoutVectors(merged, ['v(b)']).timeOf).toEqual([undefined, gridA, gridC]);
+  });
 });
 
 describe('partitionSetup hand-off points per deck', () => {
