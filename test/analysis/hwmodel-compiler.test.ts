@@ -623,6 +623,18 @@ describe('hardwareAwareNetwork: rail charge', () => {
     expect(onN.unmodelled).toEqual(['cap f_b0c0']);
   });
 
+  it('counts a modelled capacitor by its type and name: a 0.5 V source of the same name is still unmodelled', () => {
+    // SPICE tells elements apart by type letter too (Cf_b0c0, Vf_b0c0), so sharing the filter's name makes the
+    // source no capacitor: it stays in the list, the filter (on a PMOS rail with capQPerF) does not.
+    edit.tamper = (els) => [...els, { type: 'vsrc', name: 'f_b0c0', plus: 'x0p_n', minus: 'x1p_n', dcV: 0.5 }];
+    const hw = hardwareAwareNetwork(
+      tinyNetwork(),
+      process,
+      calibrationWith({ railCharge: charge(0.05), cellSwitch: { on: flat, off: flat } }),
+    );
+    expect(hw.unmodelled).toEqual(['vsrc f_b0c0']);
+  });
+
   it('is 0 without switching tables (no dynamics), whatever the rail tables say', () => {
     const hw = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith({ railCharge: charge(0.05) }));
     expect(Array.from(hw.charge).every((v) => v === 0)).toBe(true);
@@ -711,6 +723,17 @@ describe('hardwareAwareNetwork: evaluation order, readers, read-out', () => {
     expect(rail(hw, 'x0p_n')).not.toBe(rail(hw, 'x1p_n'));
     expect(hw.unmodelled).toEqual(['cap f_b0c0', 'vsrc offset']);
     expect(hw.probes).toEqual(plain.probes);
+  });
+
+  it("reads a probe's rail off its voltage source only: another element of the same name ahead of it is no probe", () => {
+    // A capacitor named m_o0p (SPICE: Cm_o0p, the probe is Vm_o0p) first in the list: the logit's probe is still the
+    // 0 V source at o0p, and the capacitor (no capQPerF) is listed as not simulated.
+    const plain = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith({}));
+    edit.tamper = (els) => [{ type: 'cap', name: 'm_o0p', plus: 'o0p', minus: '0', capacitanceF: 1e-15 }, ...els];
+    const hw = hardwareAwareNetwork(tinyNetwork(), process, calibrationWith({}));
+    expect(Array.from(hw.logitPosRail)).toEqual([rail(hw, 'o0p')]);
+    expect(Array.from(hw.logitPosRail)).toEqual(Array.from(plain.logitPosRail));
+    expect(hw.unmodelled).toEqual(['cap m_o0p', 'cap f_b0c0']);
   });
 
   it('sets each feature flag from its own table', () => {
