@@ -19,19 +19,24 @@ export type Waveform = readonly (readonly [number, number])[];
 export function waveformAt(w: Waveform, tS: number): number {
   if (w.length === 0) throw new RangeError('expected a waveform with at least one point');
   if (tS < w[0][0]) return w[0][1];
+  if (tS >= w[w.length - 1][0]) return w[w.length - 1][1];
+  const lo = lastAtOrBefore(w, tS);
+  // w[lo] is the last point at or before tS, so t0 <= tS < t1: a step (two points at one time) is never straddled.
+  const [t0, y0] = w[lo];
+  const [t1, y1] = w[lo + 1];
+  return y0 + ((y1 - y0) * (tS - t0)) / (t1 - t0);
+}
+
+/** Index of the last point of `w` at or before `tS`, for `w[0][0] <= tS < w[last][0]` (bisection). */
+function lastAtOrBefore(w: Waveform, tS: number): number {
   let lo = 0;
   let hi = w.length - 1;
-  if (tS >= w[hi][0]) return w[hi][1];
-  // Last point at or before tS.
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (w[mid][0] <= tS) lo = mid;
     else hi = mid;
   }
-  // w[lo] is the last point at or before tS, so t0 <= tS < t1: a step (two points at one time) is never straddled.
-  const [t0, y0] = w[lo];
-  const [t1, y1] = w[lo + 1];
-  return y0 + ((y1 - y0) * (tS - t0)) / (t1 - t0);
+  return lo;
 }
 
 /**
@@ -52,13 +57,32 @@ export function sliceWaveform(w: Waveform, t0S: number, t1S: number): [number, n
   const spanS = t1S - t0S;
   const edgeS = spanS * SLICE_EDGE_REL;
   const out: [number, number][] = [[0, waveformAt(w, t0S)]];
-  for (const [t, y] of w) {
-    const s = t - t0S;
-    if (s > edgeS && s < spanS - edgeS) out.push([s, y]);
+  // Start at the window (a long rail is sliced into many windows; scanning it from its start each time was O(N W)).
+  const first = w.length > 0 && w[0][0] < t0S && t0S < w[w.length - 1][0] ? lastAtOrBefore(w, t0S) : 0;
+  for (let k = first; k < w.length; k++) {
+    const s = w[k][0] - t0S;
+    if (s >= spanS - edgeS) break;
+    if (s > edgeS) out.push([s, w[k][1]]);
   }
   out.push([spanS, waveformAt(w, t1S)]);
   return out;
 }
+
+/**
+ * `sliceWaveform`, the same array for the same waveform and window. A hand-off rail is read by every cell of a
+ * block (64 at width 64), and a deck's PWL text is kept per array (elements.ts `recordedText`): sliced afresh for each
+ * cell, every window of every rail was formatted 64 times, ~40% of the toolkit's CPU in a width-64 run in turn.
+ */
+export function sliceShared(w: Waveform, t0S: number, t1S: number): Waveform {
+  let slices = SLICES.get(w);
+  if (slices === undefined) SLICES.set(w, (slices = new Map()));
+  const key = `${t0S} ${t1S}`;
+  let s = slices.get(key);
+  if (s === undefined) slices.set(key, (s = sliceWaveform(w, t0S, t1S)));
+  return s;
+}
+
+const SLICES = new WeakMap<Waveform, Map<string, Waveform>>();
 
 /**
  * The elements as they drive [t0S, t1S] of the clip, from t = 0: every piecewise-linear source sliced (a voltage
@@ -75,7 +99,7 @@ export function windowElements(elements: readonly Element[], t0S: number, t1S: n
       case 'vsrc':
         return e.pwl ? { ...e, pwl: sliceWaveform(e.pwl, t0S, t1S), dcV: waveformAt(e.pwl, t0S) } : e;
       case 'recorded':
-        return { ...e, pwl: sliceWaveform(e.pwl, t0S, t1S) };
+        return { ...e, pwl: sliceShared(e.pwl, t0S, t1S) };
       default:
         return e;
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   forgets,
   frameWindows,
+  sliceShared,
   sliceWaveform,
   waveformAt,
   windowElements,
@@ -99,6 +100,53 @@ describe('sliceWaveform', () => {
   });
   it('refuses an empty span', () =>
     expect(() => sliceWaveform([[0, 1]], 1, 1)).toThrow('expected a window end after its start, got [1, 1]'));
+  it('keeps the points inside a window that starts deep in a long waveform, and a step at its start', () => {
+    // 0, 1, 2, ... 99 at t = 0..99 s, with a step at t = 60 (two points there: 60 then -60). Cut [60, 63]: the value
+    // at the start is the step's later point (-60), then 61 and 62 strictly inside, then 63 at the end.
+    const ramp: [number, number][] = Array.from({ length: 100 }, (_, k) => [k, k]);
+    ramp.splice(61, 0, [60, -60]);
+    expect(sliceWaveform(ramp, 60, 63)).toEqual([
+      [0, -60],
+      [1, 61],
+      [2, 62],
+      [3, 63],
+    ]);
+    // A window past the last point holds the last value.
+    expect(sliceWaveform(ramp, 120, 121)).toEqual([
+      [0, 99],
+      [1, 99],
+    ]);
+  });
+});
+
+describe('sliceShared', () => {
+  const w: Waveform = [
+    [0, 0],
+    [1, 1],
+    [2, 0],
+    [3, 1],
+  ];
+  it('gives every reader of one waveform and window the same array, as sliceWaveform computes it', () => {
+    const a = sliceShared(w, 0.5, 2.5);
+    expect(a).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+      [1.5, 0],
+      [2, 0.5],
+    ]);
+    expect(sliceShared(w, 0.5, 2.5)).toBe(a);
+  });
+  it('keeps windows and waveforms apart', () => {
+    const a = sliceShared(w, 0.5, 2.5);
+    expect(sliceShared(w, 0.5, 2)).not.toBe(a);
+    expect(sliceShared(w, 0.5, 2)).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+      [1.5, 0],
+    ]);
+    const copy: Waveform = w.map(([t, y]) => [t, y]);
+    expect(sliceShared(copy, 0.5, 2.5)).not.toBe(a);
+  });
 });
 
 describe('windowElements', () => {
