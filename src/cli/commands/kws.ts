@@ -54,7 +54,7 @@ import { writeFileAtomic } from '../../util/output.js';
 import { confusionHtml } from '../../train/report.js';
 import { tableHwaware } from '../../analysis/hwmodel.js';
 import { causeTable, formatCosim } from '../report.js';
-import { comparePageSpec } from '../compare-page.js';
+import { comparePageSpec, type ComparePageOptions } from '../compare-page.js';
 import { waveformPage } from '../../plot/waveforms.js';
 import { transientPlot } from '../../spice/rawfile.js';
 
@@ -290,19 +290,21 @@ export async function handler(a: Args): Promise<void> {
   if (detail !== null)
     await writeFileAtomic(
       join(out, 'waveforms.html'),
-      waveformPage(
-        comparePageSpec(detail, transientPlot(detail.run.plots), {
-          title: `bmru kws: ${shown.clip.file}, ${basename(a.model)} on ${proc.name}`,
-          summary: formatCosim(detail, proc.vddV),
-          vddV: proc.vddV,
-        }),
-      ).html,
+      kwsWaveformsHtml(detail, {
+        title: `bmru kws: ${shown.clip.file}, ${basename(a.model)} on ${proc.name}`,
+        summary: formatCosim(detail, proc.vddV),
+        vddV: proc.vddV,
+      }),
     );
   await writePlot(
     join(out, 'kws.html'),
-    htmlPage(
+    await kwsHtml(
       `bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`,
-      await kwsSections(rows, s, shown, detail, set.keyword, set.classes),
+      rows,
+      s,
+      shown,
+      detail,
+      set,
     ),
   );
   console.log(
@@ -458,6 +460,23 @@ function kwsCsv(rows: readonly KwsRow[]): (string | number | null)[][] {
       ...REFERENCE_NAMES.flatMap((n) => [r.references[n]?.decision ?? null, r.references[n]?.stateAgreement ?? null]),
     ]),
   ];
+}
+
+/** waveforms.html: the shown clip's node voltages and currents against time, as `bmru compare` draws them. */
+export function kwsWaveformsHtml(detail: CosimResult, opts: ComparePageOptions): string {
+  return waveformPage(comparePageSpec(detail, transientPlot(detail.run.plots), opts)).html;
+}
+
+/** kws.html: the shown clip's figures (none when its run failed), then agreement, power and decisions over clips. */
+export async function kwsHtml(
+  title: string,
+  rows: readonly KwsRow[],
+  s: KwsSummary,
+  shown: KwsRow,
+  detail: CosimResult | null,
+  set: Pick<FeatureSet, 'keyword' | 'classes'>,
+): Promise<string> {
+  return htmlPage(title, await kwsSections(rows, s, shown, detail, set.keyword, set.classes));
 }
 
 /** Figures: the shown clip's logit margin and states over time (software vs circuit), then agreement and power over clips. */

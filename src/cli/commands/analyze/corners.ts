@@ -144,9 +144,7 @@ export async function handler(a: Args): Promise<void> {
     );
   await writePlot(
     join(out, 'corners.html'),
-    htmlPage(`bmru analyze corners: ${a.model} on ${proc.name}`, [
-      { heading: 'State agreement per corner', svg: await agreementPlot(results) },
-    ]),
+    await cornersHtml(`bmru analyze corners: ${a.model} on ${proc.name}`, results),
   );
   console.log(
     `\nwritten: ${out}/corners.csv, corners.json, corners.html${failed.length > 0 ? ` (${failed.length} of ${results.length} points failed)` : ''}`,
@@ -156,6 +154,11 @@ export async function handler(a: Args): Promise<void> {
 
 const label = (r: { corner: string; vddScale: number; temperatureC: number }) =>
   `${r.corner} ${Math.round(r.vddScale * 100)}% VDD ${r.temperatureC} C`;
+
+/** corners.html: the state agreement of each PVT point that ran (failed points leave their index empty). */
+export async function cornersHtml(title: string, results: readonly CornerResult[]): Promise<string> {
+  return htmlPage(title, [{ heading: 'State agreement per corner', svg: await agreementPlot(results) }]);
+}
 
 function agreementPlot(results: readonly CornerResult[]): Promise<string> {
   const ok = results.filter((r) => !r.error);

@@ -201,27 +201,37 @@ export async function handler(a: Args): Promise<void> {
   );
   await writePlot(
     join(out, 'montecarlo.html'),
-    htmlPage(`bmru analyze montecarlo: ${a.model} on ${proc.name}`, [
-      {
-        heading: 'Circuit state agreement per sample',
-        svg: await histogram({
-          title: `State agreement vs the nominal model (${samples.length} samples)`,
-          x: { label: 'state agreement (fraction)' },
-          values: agree,
-        }),
-        caption: `decision flips: ${flips}/${samples.length}`,
-      },
-      {
-        heading: 'Software model, same sigmas',
-        svg: await histogram({
-          title: `Software-model state agreement (${sw.length} draws)`,
-          x: { label: 'state agreement (fraction)' },
-          values: sw.map((s) => s.stateAgreement),
-        }),
-      },
-    ]),
+    await montecarloHtml(`bmru analyze montecarlo: ${a.model} on ${proc.name}`, samples, sw),
   );
   console.log(`\nwritten: ${out}/samples.jsonl, samples.csv, sensitivity.csv, montecarlo.json, montecarlo.html`);
+}
+
+/** montecarlo.html: the circuit samples' state agreement, then the software draws' under the same sigmas. */
+export async function montecarloHtml(
+  title: string,
+  samples: readonly Pick<McSample, 'stateAgreement' | 'decisionFlip'>[],
+  software: readonly { readonly stateAgreement: number }[],
+): Promise<string> {
+  const flips = samples.filter((s) => s.decisionFlip).length;
+  return htmlPage(title, [
+    {
+      heading: 'Circuit state agreement per sample',
+      svg: await histogram({
+        title: `State agreement vs the nominal model (${samples.length} samples)`,
+        x: { label: 'state agreement (fraction)' },
+        values: samples.map((s) => s.stateAgreement),
+      }),
+      caption: `decision flips: ${flips}/${samples.length}`,
+    },
+    {
+      heading: 'Software model, same sigmas',
+      svg: await histogram({
+        title: `Software-model state agreement (${software.length} draws)`,
+        x: { label: 'state agreement (fraction)' },
+        values: software.map((s) => s.stateAgreement),
+      }),
+    },
+  ]);
 }
 
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(v.length, 1);

@@ -192,22 +192,7 @@ export async function handler(a: Args): Promise<void> {
   );
   await writePlot(
     join(out, 'noise.html'),
-    htmlPage(`bmru analyze noise: ${a.model} on ${proc.name}`, [
-      {
-        heading: 'Suppression per cell boundary',
-        svg: await ratioPlot(rows.filter((r) => r.study === 'example')),
-        caption:
-          'input discrepancy / output discrepancy (stable unit-frames); missing points: output exact (ratio unbounded)',
-      },
-      {
-        heading: 'Output discrepancy over depth',
-        svg: await depthPlot(
-          rows.filter((r) => r.study !== 'example'),
-          a.depthLevel,
-        ),
-        caption: `state-current discrepancy per block at ${pct(a.depthLevel, 0)} noise, random width-4 networks with 1..${Math.max(...list(a.depths))} blocks`,
-      },
-    ]),
+    await noiseHtml(`bmru analyze noise: ${a.model} on ${proc.name}`, rows, a.depthLevel, Math.max(...list(a.depths))),
   );
   console.log(`\nwritten: ${out}/noise.csv, noise.json, noise.html`);
 }
@@ -298,6 +283,31 @@ function formatDepth(rows: Row[], circuitLevel: number): string {
       }),
     ),
   ].join('\n');
+}
+
+/** noise.html: suppression per cell boundary (the example), then output discrepancy over depth at `depthLevel`. */
+export async function noiseHtml(
+  title: string,
+  rows: readonly Row[],
+  depthLevel: number,
+  maxDepth: number,
+): Promise<string> {
+  return htmlPage(title, [
+    {
+      heading: 'Suppression per cell boundary',
+      svg: await ratioPlot(rows.filter((r) => r.study === 'example')),
+      caption:
+        'input discrepancy / output discrepancy (stable unit-frames); missing points: output exact (ratio unbounded)',
+    },
+    {
+      heading: 'Output discrepancy over depth',
+      svg: await depthPlot(
+        rows.filter((r) => r.study !== 'example'),
+        depthLevel,
+      ),
+      caption: `state-current discrepancy per block at ${pct(depthLevel, 0)} noise, random width-4 networks with 1..${maxDepth} blocks`,
+    },
+  ]);
 }
 
 function ratioPlot(rows: Row[]): Promise<string> {

@@ -252,20 +252,10 @@ export async function handler(a: Args): Promise<void> {
       ]),
     ]);
   }
-  const sections = [
-    {
-      heading: 'Power per frame',
-      svg: await framePlot(perFrame),
-      caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total`,
-    },
-  ];
-  if (points)
-    sections.push({
-      heading: 'Power vs width',
-      svg: await scalingPlot(points),
-      caption: 'points: measured; dashed: fitted power laws',
-    });
-  await writePlot(join(out, 'power.html'), htmlPage(`bmru analyze power: ${a.model} on ${proc.name}`, sections));
+  await writePlot(
+    join(out, 'power.html'),
+    await powerHtml(`bmru analyze power: ${a.model} on ${proc.name}`, perFrame, power, points),
+  );
   await writeFileAtomic(
     join(out, 'power.json'),
     JSON.stringify(
@@ -366,6 +356,29 @@ export function formatScaling(points: readonly ScalingPoint[]): string {
       ]),
     ),
   ].join('\n');
+}
+
+/** power.html: per-frame power of each domain, then power against width when the scaling study ran. */
+export async function powerHtml(
+  title: string,
+  perFrame: readonly (readonly [string, number[]])[],
+  power: Pick<PowerReport, 'coreW' | 'totalW'>,
+  points: readonly ScalingPoint[] | undefined,
+): Promise<string> {
+  const sections = [
+    {
+      heading: 'Power per frame',
+      svg: await framePlot(perFrame),
+      caption: `${watts(power.coreW)} core, ${watts(power.totalW)} total`,
+    },
+  ];
+  if (points)
+    sections.push({
+      heading: 'Power vs width',
+      svg: await scalingPlot(points),
+      caption: 'points: measured; dashed: fitted power laws',
+    });
+  return htmlPage(title, sections);
 }
 
 /** Per-frame power of each domain over the clip (log y: domains differ by 40x). */
