@@ -49,7 +49,7 @@ const SI_FORMAT = '~s';
 const LEGEND_LABEL_LIMIT = 400;
 
 /** Draw order: lines under points so markers stay visible. */
-const MARK_ORDER: readonly Mark[] = ['line', 'step', 'dashed', 'point'];
+const MARK_ORDER: readonly Mark[] = ['line', 'step', 'dashed', 'dashed-step', 'point'];
 
 type Row = { series: string; i: number; x: number; y: number };
 
@@ -63,6 +63,8 @@ function vlMark(mark: Mark) {
       return { ...line, interpolate: 'step-after' } as const;
     case 'dashed':
       return { ...line, strokeDash: DASH_PATTERN };
+    case 'dashed-step':
+      return { ...line, interpolate: 'step-after', strokeDash: DASH_PATTERN } as const;
     case 'point':
       return { type: 'point', filled: true, size: POINT_SIZE, clip: true } as const;
   }

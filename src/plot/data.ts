@@ -5,7 +5,8 @@
  */
 
 /** How one series is drawn: `step` holds each y until the next x (sample-and-hold frames); `dashed` suits fits. */
-export type Mark = 'line' | 'point' | 'step' | 'dashed';
+/** `dashed-step`: a sampled quantity (held between samples, as `step`) drawn dashed beside a stepped reference. */
+export type Mark = 'line' | 'point' | 'step' | 'dashed' | 'dashed-step';
 
 /** One axis: `label` carries the unit (e.g. 'width N', 'power (W)'); `format` is a d3-format specifier. */
 export interface Axis {

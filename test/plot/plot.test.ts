@@ -41,6 +41,7 @@ describe('lineChart', () => {
     { name: 'fit P = 1e-7 N^2 (power law)', x: widths, y: power, mark: 'dashed' },
     { name: 'software', x: Float64Array.from(widths), y: Float64Array.from(power), mark: 'step' },
     { name: 'reference', x: widths, y: power },
+    { name: 'sampled', x: widths, y: power, mark: 'dashed-step' },
   ];
 
   it('renders well-formed SVG with title, axis labels, a legend of every series, and each mark kind', async () => {
@@ -63,6 +64,9 @@ describe('lineChart', () => {
     // A step line turns a corner at every new x: twice the segments of a straight polyline through n points.
     expect(segments(markPaths(svg, 'step')[0].attrs.d)).toBe(2 * (n - 1));
     expect(segments(markPaths(svg, 'line')[0].attrs.d)).toBe(n - 1);
+    // A sampled series beside a stepped one: steps too, dashed (Vega names the layer's class dashed_step).
+    expect(markPaths(svg, 'dashed_step')[0].attrs['stroke-dasharray']).toBe('6,4');
+    expect(segments(markPaths(svg, 'dashed_step')[0].attrs.d)).toBe(2 * (n - 1));
   });
 
   it('joins points in the order given, not sorted by x (hysteresis loops, parametric sweeps)', async () => {

@@ -299,7 +299,7 @@ export async function handler(a: Args): Promise<void> {
   await writePlot(
     join(out, 'kws.html'),
     await kwsHtml(
-      `bmru kws: ${a.model} on ${proc.name}, ${clips.length} ${a.split} clips`,
+      `bmru kws: ${basename(a.model)} on ${proc.name}, ${clips.length} ${a.split} clips`,
       rows,
       s,
       shown,
@@ -539,7 +539,8 @@ async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
         y: { label: 'logit margin (units of I_unit)' },
         series: [
           { name: 'software', x: frames, y: margin(r.software.logits), mark: 'step' },
-          { name: 'circuit', x: frames, y: margin(r.circuit.logits), mark: 'dashed' },
+          // Both are read once per frame: held between samples, so both as steps (a slope would be invented).
+          { name: 'circuit', x: frames, y: margin(r.circuit.logits), mark: 'dashed-step' },
         ],
       }),
       caption: `label '${shown.clip.label}'; decisions: software ${r.comparison.softwareDecision}, circuit ${r.comparison.circuitDecision}; state agreement ${pct(r.comparison.stateAgreement)}`,
