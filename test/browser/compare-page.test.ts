@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { cliFixture, TINY_CLIP, tinyModel, type CliFixture } from '../cli/fixture.js';
 
 /**
@@ -8,8 +9,6 @@ import { cliFixture, TINY_CLIP, tinyModel, type CliFixture } from '../cli/fixtur
  * chart without a console error, draw each circuit trace, and keep the charts on one time window when an event is
  * picked or a chart is zoomed. A page that only parses is not enough: the charts are drawn by its script.
  */
-export const CHROMIUM = process.env.BMRU_CHROMIUM || 'chromium';
-
 /** The circuit traces' stroke (plot/waveforms.ts PALETTE[0]) as RGB. */
 const CIRCUIT_RGB = [0x1f, 0x77, 0xb4];
 
@@ -17,20 +16,12 @@ let cli: CliFixture;
 let browser: Browser;
 beforeAll(async () => {
   cli = await cliFixture();
-  // Root in a container has no user namespace for Chromium's sandbox; the page is our own file.
-  browser = await chromium.launch({ executablePath: await which(CHROMIUM), args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
   await cli?.cleanUp();
 });
-
-/** Playwright wants a path; the gate accepts a name on PATH. */
-async function which(name: string): Promise<string> {
-  if (name.includes('/')) return name;
-  const { execFileSync } = await import('node:child_process');
-  return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-}
 
 interface PageReport {
   ready?: boolean;

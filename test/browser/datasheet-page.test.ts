@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { datasheetHtml, specRow, type Datasheet, type SheetCondition } from '../../src/jobs/datasheet.js';
 import { SPEC_NAMES } from '../../src/jobs/specs.js';
 
@@ -11,18 +12,12 @@ import { SPEC_NAMES } from '../../src/jobs/specs.js';
  * one in red, a range bar per measured spec with its typ tick inside the bar, nothing fetched, no console error.
  * No ngspice: the three conditions are made up here.
  */
-const CHROMIUM = process.env.BMRU_CHROMIUM || 'chromium';
 
 let browser: Browser;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-datasheet-page-'));
-  const { execFileSync } = await import('node:child_process');
-  const bin = CHROMIUM.includes('/')
-    ? CHROMIUM
-    : execFileSync('sh', ['-c', `command -v ${CHROMIUM}`], { encoding: 'utf8' }).trim();
-  // Root in a container has no user namespace for Chromium's sandbox; the page is our own file.
-  browser = await chromium.launch({ executablePath: bin, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { kwsSummary, type KwsRow } from '../../src/analysis/kws.js';
 import type { CornerResult } from '../../src/analysis/corners.js';
 import type { NoiseStudyRow } from '../../src/analysis/noise-study.js';
@@ -26,17 +26,12 @@ import type { RawPlot } from '../../src/spice/rawfile.js';
  * the commands call, and opened in Chromium (gated in vitest.config.ts): no console error, page error or fetch,
  * every chart drawn, and what each chart draws counted against the data given here. No ngspice.
  */
-const CHROMIUM = process.env.BMRU_CHROMIUM || 'chromium';
 
 let browser: Browser;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-pages-'));
-  const bin = CHROMIUM.includes('/')
-    ? CHROMIUM
-    : execFileSync('sh', ['-c', `command -v ${CHROMIUM}`], { encoding: 'utf8' }).trim();
-  // Root in a container has no user namespace for Chromium's sandbox; the pages are our own files.
-  browser = await chromium.launch({ executablePath: bin, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { tradeoffPage } from '../../src/plot/pareto.js';
 import { paretoChart } from '../../src/cli/commands/analyze/sweep.js';
 import { sweepPoints } from '../../src/analysis/sweep.js';
@@ -12,18 +13,12 @@ import type { ResultRecord } from '../../src/jobs/store.js';
  * pareto.html as a browser runs it (gated on Chromium in vitest.config.ts): the chart is drawn by the page's script
  * from the inlined Vega, so a page that only parses is not enough. No ngspice: the points are made up here.
  */
-const CHROMIUM = process.env.BMRU_CHROMIUM || 'chromium';
 
 let browser: Browser;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bmru-pareto-page-'));
-  const { execFileSync } = await import('node:child_process');
-  const bin = CHROMIUM.includes('/')
-    ? CHROMIUM
-    : execFileSync('sh', ['-c', `command -v ${CHROMIUM}`], { encoding: 'utf8' }).trim();
-  // Root in a container has no user namespace for Chromium's sandbox; the page is our own file.
-  browser = await chromium.launch({ executablePath: bin, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
