@@ -358,9 +358,12 @@ export function kwsSummary(rows: readonly KwsRow[], clipS: number, classes = 2):
 export function namedClip(clips: readonly KwsClip[], name: string): KwsClip {
   const c = clips.find((x) => x.name === name || x.file === name);
   if (!c)
-    throw new InputError(`is not one of the ${clips.length} chosen clips (e.g. ${clips[0]?.name})`, {
-      field: '--show',
-    });
+    throw new InputError(
+      `'${name}' is not one of the ${clips.length} chosen clips (e.g. ${clips[0]?.name}); --clips all chooses every test clip`,
+      {
+        field: '--show',
+      },
+    );
   return c;
 }
 

@@ -321,7 +321,7 @@ export async function writeReportPage(
         heading: 'Per model, process and corner',
         svg: await lineChart({
           title: 'Mean state agreement and decision-match rate per group',
-          x: { label: 'group (row of report.csv)' },
+          x: { label: 'group (row of report.csv)', integer: true },
           y: { label: 'fraction' },
           series: [
             {

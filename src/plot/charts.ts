@@ -37,6 +37,8 @@ export const DEFAULT_SIZE: Size = { width: 480, height: 300 };
 
 /** Dash/gap lengths in px for `dashed` series: visibly different from solid even at thin strokes. */
 const DASH_PATTERN = [6, 4];
+/** A dash array that draws a solid line (Vega-Lite's strokeDash range needs one entry per series). */
+const SOLID = [1, 0];
 const STROKE_WIDTH = 1.5;
 const POINT_SIZE = 30;
 /** Vega's 10/11 px defaults are small once an SVG is scaled down in a page. */
@@ -47,6 +49,9 @@ const PLAIN_RANGE = [1e-3, 1e4] as const;
 const SI_FORMAT = '~s';
 /** Series names are the legend; Vega's 160 px default truncates names such as fit formulas. */
 const LEGEND_LABEL_LIMIT = 400;
+
+/** Legend symbol area in px^2: a stroke swatch is sqrt(size) long, 20 px here. */
+const LEGEND_SYMBOL_SIZE = 400;
 
 /** Draw order: lines under points so markers stay visible. */
 const MARK_ORDER: readonly Mark[] = ['line', 'step', 'dashed', 'dashed-step', 'point'];
@@ -94,6 +99,12 @@ function tickFormat(axis: Axis, data: [number, number]): string | undefined {
   return smallest < PLAIN_RANGE[0] || largest >= PLAIN_RANGE[1] ? SI_FORMAT : undefined;
 }
 
+/** Axis properties: the tick format, and whole-number ticks only on a count or index axis. */
+function vlAxisProps(axis: Axis, data: [number, number]) {
+  const format = tickFormat(axis, data) ?? (axis.integer ? 'd' : undefined);
+  return { format, grid: true, ...(axis.integer ? { tickMinStep: 1 } : {}) };
+}
+
 /** Vega-Lite positional encoding for one axis. */
 function vlAxis(field: string, axis: Axis, data: [number, number]) {
   return {
@@ -105,12 +116,12 @@ function vlAxis(field: string, axis: Axis, data: [number, number]) {
       ...(axis.log ? ({ type: 'log' } as const) : ({ type: 'linear', zero: false } as const)),
       ...(axis.domain ? { domain: [...axis.domain], nice: false } : {}),
     },
-    axis: { format: tickFormat(axis, data), grid: true },
+    axis: vlAxisProps(axis, data),
   } as const;
 }
 
 /** Shared look: fonts large enough to read when scaled, white background for viewers that show transparency. */
-function vlConfig() {
+export function vlConfig() {
   return {
     background: 'white',
     title: { fontSize: FONT.title, anchor: 'start' },
@@ -120,8 +131,19 @@ function vlConfig() {
       labelFontSize: FONT.label,
       labelLimit: LEGEND_LABEL_LIMIT,
       symbolType: 'stroke',
+      // 20 px swatches (Vega's default is 10): two 6,4 dashes, so a dashed series reads as dashed in the legend.
+      symbolSize: LEGEND_SYMBOL_SIZE,
     },
   } as const;
+}
+
+/** Whether a mark draws dashes (its legend swatch must too). */
+const isDashed = (mark: Mark): boolean => mark === 'dashed' || mark === 'dashed-step';
+
+/** How a series is drawn: a line through one point draws nothing, so a lone point is drawn as a point. */
+function drawnMark(s: Series): Mark {
+  const mark = s.mark ?? 'line';
+  return s.x.length === 1 ? 'point' : mark;
 }
 
 /** Vega-Lite spec for a line chart: one layer per mark kind in use, one colour scale over all series names. */
@@ -129,9 +151,13 @@ export function lineChartSpec(spec: LineChartSpec): TopLevelSpec {
   checkSeries(spec.series, spec.x, spec.y);
   const rows = (s: Series): Row[] =>
     Array.from({ length: s.x.length }, (_, i) => ({ series: s.name, i, x: s.x[i], y: s.y[i] }));
-  const layers = MARK_ORDER.map((mark) => ({ mark, series: spec.series.filter((s) => (s.mark ?? 'line') === mark) }))
+  const layers = MARK_ORDER.map((mark) => ({ mark, series: spec.series.filter((s) => drawnMark(s) === mark) }))
     .filter((l) => l.series.length > 0)
     .map((l) => ({ name: l.mark, data: { values: l.series.flatMap(rows) }, mark: vlMark(l.mark) }));
+  const names = spec.series.map((s) => s.name);
+  // The dash as an encoding on the series too (not only on the mark), so the legend's swatch of a dashed series
+  // is dashed: Vega-Lite merges it into the colour legend, which shares the field and the domain.
+  const dashes = spec.series.map((s) => (isDashed(drawnMark(s)) ? DASH_PATTERN : SOLID));
   const size = spec.size ?? DEFAULT_SIZE;
   return {
     title: spec.title,
@@ -142,7 +168,8 @@ export function lineChartSpec(spec: LineChartSpec): TopLevelSpec {
       x: vlAxis('x', spec.x, extent(spec.series.map((s) => s.x))),
       y: vlAxis('y', spec.y, extent(spec.series.map((s) => s.y))),
       // An explicit domain keeps colours and legend order stable across layers and equal to the input order.
-      color: { field: 'series', type: 'nominal', title: null, scale: { domain: spec.series.map((s) => s.name) } },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: names } },
+      strokeDash: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: dashes } },
       // Keep the caller's point order rather than Vega-Lite's default sort by x.
       order: { field: 'i', type: 'quantitative' },
     },
@@ -172,7 +199,8 @@ export function histogramSpec(spec: HistogramSpec): TopLevelSpec {
         field: 'count',
         type: 'quantitative',
         title: spec.y?.label ?? 'count',
-        axis: { format: spec.y?.format },
+        // Counts: whole-number ticks (a bar of 1 must not sit under ticks 0.2, 0.4 ...).
+        axis: { format: spec.y?.format ?? 'd', tickMinStep: 1 },
         scale: { zero: true },
       },
       y2: { datum: 0 },

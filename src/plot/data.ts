@@ -15,6 +15,8 @@ export interface Axis {
   /** Fixed [min, max]; without it the axis fits the data. Points outside are clipped. */
   readonly domain?: readonly [number, number];
   readonly format?: string;
+  /** Counts and indices (frames, units, widths): ticks at whole numbers only, never 0.5. */
+  readonly integer?: boolean;
 }
 
 /** One named curve; x[i] pairs with y[i], and points are joined in the order given. */

@@ -29,6 +29,8 @@
  * - `waveformPage({ title, summary, frameS, tStopS, rows, events })`: an interactive page of transient waveforms
  *   (waveforms.ts; Vega inlined, charts on one shared time window, drag/wheel/double-click, an event list), what
  *   `bmru compare` writes as report.html; `decimate(tS, y, { windowS, toleranceY })` is its display decimation.
+ * - `rasterChart({ title, xLabel, yLabel, rows, columns, categories, cells })`: a grid of categories (row per unit,
+ *   column per frame, a colour per category), what `bmru kws` draws cell states with (software vs circuit).
  * - `tradeoffPage({ title, summary, note?, chart })`: cost (log x) against value, coloured by group, shaped by
  *   series, the Pareto points joined and labelled (pareto.ts; Vega-Lite compiled here, Vega inlined), what
  *   `bmru analyze power --sweep` writes as pareto.html.
@@ -56,4 +58,5 @@ export {
   type WaveEvent,
   type WavePageSpec,
 } from './waveforms.js';
+export { rasterChart, rasterRuns, rasterSpec, type RasterCategory, type RasterRun, type RasterSpec } from './raster.js';
 export { tradeoffPage, tradeoffSpec, type TradeoffChart, type TradeoffPoint } from './pareto.js';

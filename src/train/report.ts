@@ -70,7 +70,12 @@ export async function lossPlot(history: readonly EpochRecord[], title: string): 
   ];
   if (history.every((r) => r.validation))
     series.push({ name: 'validation', x: epochs, y: history.map((r) => r.validation!.loss) });
-  return lineChart({ title, x: { label: 'epoch' }, y: { label: 'per-frame cross-entropy (nats)' }, series });
+  return lineChart({
+    title,
+    x: { label: 'epoch', integer: true },
+    y: { label: 'per-frame cross-entropy (nats)' },
+    series,
+  });
 }
 
 /** Clip and frame accuracy per epoch as an SVG. */
@@ -89,7 +94,12 @@ export async function accuracyPlot(history: readonly EpochRecord[], title: strin
       mark: 'dashed',
     });
   }
-  return lineChart({ title, x: { label: 'epoch' }, y: { label: 'accuracy (fraction)', domain: [0, 1] }, series });
+  return lineChart({
+    title,
+    x: { label: 'epoch', integer: true },
+    y: { label: 'accuracy (fraction)', domain: [0, 1] },
+    series,
+  });
 }
 
 /** A confusion matrix (`m[target][decision]` clips) as an HTML table: rows the true class, columns the decision. */

@@ -386,9 +386,17 @@ describe('kws.html in Chromium', () => {
     );
     const [margin, states, agreement, power, ...rest] = await charts(o.page);
     expect(rest).toEqual([]);
-    // Software and circuit margins: two lines; block 0: a software and a circuit line per cell.
+    // Software and circuit margins: two lines. Block 0's states as a raster, runs worked by hand from the states
+    // above (frame-major): unit 0 OFF, ON, ON, ON; unit 1 OFF, OFF, then frame 2 software ON, circuit OFF, then ON.
     expect(ofKind(margin, 'mark-line')).toHaveLength(2);
-    expect(ofKind(states, 'mark-line')).toHaveLength(2 * S);
+    const runs = ofKind(states, 'mark-rect').map((m) => [field(m.label, 'cell'), field(m.label, 'category')]);
+    expect(runs).toEqual([
+      ['unit 0', 'OFF'],
+      ['unit 0', 'ON'],
+      ['unit 1', 'OFF'],
+      ['unit 1', 'circuit OFF, software ON'],
+      ['unit 1', 'ON'],
+    ]);
     expect(histogramTotal(agreement)).toBe(3);
     expect(histogramTotal(power)).toBe(3);
     // Confusion tables (rows: true class no, yes): the circuit decided 'yes' on every clip; the software as labelled.

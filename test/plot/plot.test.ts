@@ -2,7 +2,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { binValues, histogram, htmlPage, lineChart, writePlot, type Axis, type Series } from '../../src/plot/index.js';
+import {
+  binValues,
+  histogram,
+  htmlPage,
+  lineChart,
+  rasterChart,
+  rasterRuns,
+  writePlot,
+  type Axis,
+  type RasterSpec,
+  type Series,
+} from '../../src/plot/index.js';
 import { renderSvg } from '../../src/plot/charts.js';
 import { byClass, findAll, parseXml, textOf, type XmlElement } from './xml.js';
 
@@ -17,6 +28,20 @@ function texts(svg: XmlElement, cls: string): string[] {
 /** The SVG paths Vega drew for one of our mark kinds (layers are named after them). */
 function markPaths(svg: XmlElement, mark: string): XmlElement[] {
   return byClass(svg, `${mark}_marks`).flatMap((g) => findAll(g, (e) => e.name === 'path'));
+}
+
+/** Tick labels of the axis whose title is `title` (Vega's axis group is labelled "X-axis titled '...'"). */
+function tickLabels(svg: XmlElement, title: string): string[] {
+  const axis = byClass(svg, 'role-axis').find((g) => (g.attrs['aria-label'] ?? '').includes(`titled '${title}'`));
+  if (!axis) throw new Error(`no axis titled '${title}'`);
+  return texts(axis, 'role-axis-label');
+}
+
+/** Legend swatches (stroke symbols) in legend order. */
+function legendSwatches(svg: XmlElement): XmlElement[] {
+  return byClass(svg, 'role-legend-symbol').flatMap((g) =>
+    findAll(g, (e) => e.name === 'path' && 'transform' in e.attrs),
+  );
 }
 
 /** Number of straight segments in an SVG path made of M and L commands (what Vega writes for lines). */
@@ -60,13 +85,51 @@ describe('lineChart', () => {
     const n = widths.length;
     expect(byClass(svg, 'point_marks').flatMap((g) => findAll(g, (e) => e.name === 'path'))).toHaveLength(n);
     expect(markPaths(svg, 'dashed')[0].attrs['stroke-dasharray']).toBe('6,4');
-    expect(markPaths(svg, 'line')[0].attrs['stroke-dasharray']).toBeUndefined();
+    // Solid lines carry a dash array that draws no gap (the dash is encoded per series so the legend shows it).
+    expect(markPaths(svg, 'line')[0].attrs['stroke-dasharray']).toBe('1,0');
     // A step line turns a corner at every new x: twice the segments of a straight polyline through n points.
     expect(segments(markPaths(svg, 'step')[0].attrs.d)).toBe(2 * (n - 1));
     expect(segments(markPaths(svg, 'line')[0].attrs.d)).toBe(n - 1);
     // A sampled series beside a stepped one: steps too, dashed (Vega names the layer's class dashed_step).
     expect(markPaths(svg, 'dashed_step')[0].attrs['stroke-dasharray']).toBe('6,4');
     expect(segments(markPaths(svg, 'dashed_step')[0].attrs.d)).toBe(2 * (n - 1));
+  });
+
+  it('draws the legend swatch of a dashed series dashed and of a solid one solid', async () => {
+    const svg = parseXml(await lineChart({ title: 't', x: { label: 'x' }, y: { label: 'y' }, series }));
+    const dashes = legendSwatches(svg).map((p) => p.attrs['stroke-dasharray'] ?? 'none');
+    // series order: point, dashed, step, line, dashed-step
+    expect(dashes).toEqual(['1,0', '6,4', '1,0', '1,0', '6,4']);
+  });
+
+  it('puts ticks on whole numbers only on an integer axis (frames, epochs), and not without it', async () => {
+    const chart = (x: Axis) =>
+      lineChart({ title: 't', x, y: { label: 'y' }, series: [{ name: 's', x: [0, 1, 2], y: [0, 1, 0] }] });
+    const whole = tickLabels(parseXml(await chart({ label: 'frame', integer: true })), 'frame');
+    expect(whole).toEqual(['0', '1', '2']);
+    // The same data on a plain axis gets Vega's fractional ticks: the option is what removes them.
+    const plain = tickLabels(parseXml(await chart({ label: 'x' })), 'x');
+    expect(plain.some((t) => !/^\d+$/.test(t))).toBe(true);
+  });
+
+  it('draws a series of one point as a point, not as an invisible line', async () => {
+    const svg = parseXml(
+      await lineChart({
+        title: 't',
+        x: { label: 'x' },
+        y: { label: 'y' },
+        series: [
+          { name: 'curve', x: [0, 1, 2], y: [0, 1, 0] },
+          { name: 'lone', x: [1], y: [0.5], mark: 'dashed' },
+        ],
+      }),
+    );
+    const points = markPaths(svg, 'point');
+    expect(points).toHaveLength(1);
+    expect(points[0].attrs['aria-label']).toMatch(/series: lone/);
+    expect(markPaths(svg, 'line')).toHaveLength(1);
+    // Drawn as a point, its legend swatch is not dashed either.
+    expect(legendSwatches(svg).map((p) => p.attrs['stroke-dasharray'])).toEqual(['1,0', '1,0']);
   });
 
   it('joins points in the order given, not sorted by x (hysteresis loops, parametric sweeps)', async () => {
@@ -192,6 +255,13 @@ describe('histogram', () => {
     expect(heights[2]).toBeCloseTo(heights[3], 5);
   });
 
+  it('labels the count axis with whole numbers when the counts are small', async () => {
+    const svg = parseXml(await histogram({ title: 't', x: { label: 'v' }, values: [1, 2, 2, 3], bins: 3 }));
+    const counts = tickLabels(svg, 'count');
+    expect(counts.length).toBeGreaterThan(1);
+    expect(counts.every((t) => /^\d+$/.test(t))).toBe(true);
+  });
+
   it('names the index of a value a log axis cannot show', async () => {
     await expect(histogram({ title: 't', x: { label: 'x', log: true }, values: [1, 2, -1] })).rejects.toThrow(
       /values index 2: x = -1 is not positive/,
@@ -288,5 +358,56 @@ describe('htmlPage and writePlot', () => {
     const path = join(dir, 'a', 'b', 'chart.svg');
     await writePlot(path, '<svg xmlns="http://www.w3.org/2000/svg"></svg>');
     expect(readFileSync(path, 'utf8')).toBe('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
+  });
+});
+
+describe('rasterChart', () => {
+  const spec: RasterSpec = {
+    title: 'states',
+    xLabel: 'frame',
+    yLabel: 'cell',
+    rows: ['unit 0', 'unit 1'],
+    columns: 4,
+    categories: [
+      { name: 'OFF', color: '#eeeeee' },
+      { name: 'ON', color: '#4c78a8' },
+      { name: 'differ', color: '#e45756' },
+    ],
+    // unit 0: OFF OFF ON ON; unit 1: ON differ differ ON
+    cells: [0, 0, 1, 1, 1, 2, 2, 1],
+  };
+
+  it('merges equal neighbours of a row into one run, worked by hand', () => {
+    expect(rasterRuns(spec)).toEqual([
+      { row: 'unit 0', from: 0, to: 2, category: 'OFF' },
+      { row: 'unit 0', from: 2, to: 4, category: 'ON' },
+      { row: 'unit 1', from: 0, to: 1, category: 'ON' },
+      { row: 'unit 1', from: 1, to: 3, category: 'differ' },
+      { row: 'unit 1', from: 3, to: 4, category: 'ON' },
+    ]);
+  });
+
+  it('draws one rectangle per run in its category colour, spanning its frames, rows in the given order', async () => {
+    const svg = parseXml(await rasterChart(spec));
+    const rects = byClass(svg, 'mark-rect').flatMap((g) => findAll(g, (e) => e.name === 'path'));
+    expect(rects.map((r) => r.attrs.fill)).toEqual(['#eeeeee', '#4c78a8', '#4c78a8', '#e45756', '#4c78a8']);
+    // 'M x,y h w v h h -w Z': widths in proportion to the frames each run spans (2, 2, 1, 2, 1).
+    const widthsPx = rects.map((r) => Number(/h([\d.]+)/.exec(r.attrs.d)?.[1]));
+    expect(widthsPx[0] / widthsPx[2]).toBeCloseTo(2, 5);
+    expect(widthsPx[3] / widthsPx[4]).toBeCloseTo(2, 5);
+    const top = (r: XmlElement) => Number(/M[-\d.]+,([-\d.]+)/.exec(r.attrs.d)?.[1]);
+    expect(top(rects[0])).toBeLessThan(top(rects[2]));
+    expect(texts(svg, 'role-legend-label')).toEqual(['OFF', 'ON', 'differ']);
+    expect(tickLabels(svg, 'frame')).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('names the row and column of a cell that is not a category, and refuses a grid of the wrong size', () => {
+    expect(() => rasterRuns({ ...spec, cells: [0, 0, 1, 1, 1, 3, 2, 1] })).toThrow(
+      /row 'unit 1' column 1: 3 is not a category index 0..2/,
+    );
+    expect(() => rasterRuns({ ...spec, cells: [0, 0, 1, 1, 1, 0.5, 2, 1] })).toThrow(/column 1: 0.5/);
+    expect(() => rasterRuns({ ...spec, cells: [0, 0, 1] })).toThrow(/3 values for 2 rows x 4 columns/);
+    expect(() => rasterRuns({ ...spec, rows: ['a', 'a'] })).toThrow(/unique/);
+    expect(() => rasterRuns({ ...spec, rows: [], cells: [] })).toThrow(/at least one row/);
   });
 });

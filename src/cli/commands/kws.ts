@@ -27,7 +27,16 @@ import { loadModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
 import { runNetwork } from '../../model/network.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
-import { histogram, htmlPage, lineChart, writePlot } from '../../plot/index.js';
+import {
+  histogram,
+  htmlPage,
+  lineChart,
+  rasterChart,
+  rasterRuns,
+  writePlot,
+  type RasterCategory,
+  type RasterSpec,
+} from '../../plot/index.js';
 import { PACKAGE_ROOT, resolveProcessPath } from '../../util/paths.js';
 import {
   checkCircuit,
@@ -523,6 +532,33 @@ async function kwsSections(
   return sections;
 }
 
+/** Agreement categories of a cell state pair, in legend order: the two agreeing first, then the two that differ. */
+export const STATE_CATEGORIES: readonly RasterCategory[] = [
+  { name: 'OFF', color: '#e6e6e6' },
+  { name: 'ON', color: '#4c78a8' },
+  { name: 'circuit ON, software OFF', color: '#e45756' },
+  { name: 'circuit OFF, software ON', color: '#f58518' },
+];
+
+/** One block's states (frame-major, `T` frames) as a raster: a row per unit, a column per frame, coloured by agreement. */
+export function stateRaster(
+  software: ArrayLike<number>,
+  circuit: ArrayLike<number>,
+  T: number,
+  title: string,
+): RasterSpec {
+  const S = software.length / T;
+  const cells = new Uint8Array(S * T);
+  for (let j = 0; j < S; j++)
+    for (let t = 0; t < T; t++) {
+      const sw = software[t * S + j];
+      const ckt = circuit[t * S + j];
+      cells[j * T + t] = sw === ckt ? sw : ckt === 1 ? 2 : 3;
+    }
+  const rows = Array.from({ length: S }, (_, j) => `unit ${j}`);
+  return { title, xLabel: 'frame (10 ms)', yLabel: 'cell', rows, columns: T, categories: STATE_CATEGORIES, cells };
+}
+
 /** The shown clip's logit margin and cell states over time, software vs circuit. */
 async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
   const T = r.software.frames;
@@ -535,7 +571,7 @@ async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
       heading: `Clip ${shown.clip.file}: logit margin over time`,
       svg: await lineChart({
         title: `logit('${keyword}') - logit(other), software (${r.reference} model) vs circuit`,
-        x: { label: 'frame (10 ms)' },
+        x: { label: 'frame (10 ms)', integer: true },
         y: { label: 'logit margin (units of I_unit)' },
         series: [
           { name: 'software', x: frames, y: margin(r.software.logits), mark: 'step' },
@@ -547,31 +583,12 @@ async function clipSections(shown: KwsRow, r: CosimResult, keyword: string) {
     },
   ];
   for (let k = 0; k < r.software.states.length; k++) {
-    const S = r.software.states[k].length / T;
-    // Unit j's state drawn at height j + 0.8 * state; the circuit 0.1 higher so both stay visible.
-    const series = Array.from({ length: S }, (_, j) => [
-      {
-        name: `unit ${j} software`,
-        x: frames,
-        y: frames.map((t) => j + 0.8 * r.software.states[k][t * S + j]),
-        mark: 'step' as const,
-      },
-      {
-        name: `unit ${j} circuit`,
-        x: frames,
-        y: frames.map((t) => j + 0.1 + 0.8 * r.circuit.states[k][t * S + j]),
-        mark: 'step' as const,
-      },
-    ]).flat();
+    const spec = stateRaster(r.software.states[k], r.circuit.states[k], T, `block ${k}: cell states per frame`);
+    const differ = rasterRuns(spec).filter((run) => run.category.includes(',')).length;
     sections.push({
       heading: `Clip ${shown.clip.file}: block ${k} cell states`,
-      svg: await lineChart({
-        title: `block ${k}: unit j at height j (OFF) or j + 0.8 (ON); circuit drawn 0.1 higher`,
-        x: { label: 'frame (10 ms)' },
-        y: { label: 'unit / state' },
-        series,
-      }),
-      caption: 'states sampled at the end of each frame (DESIGN §4)',
+      svg: await rasterChart(spec),
+      caption: `states sampled at the end of each frame (DESIGN §4); ${differ} run(s) of frames where the circuit and the software differ (red, orange)`,
     });
   }
   return sections;

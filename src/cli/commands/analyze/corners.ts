@@ -164,7 +164,7 @@ function agreementPlot(results: readonly CornerResult[]): Promise<string> {
   const ok = results.filter((r) => !r.error);
   return lineChart({
     title: 'State agreement with the nominal model per PVT point',
-    x: { label: 'PVT point (index in corners.csv)' },
+    x: { label: 'PVT point (index in corners.csv)', integer: true },
     y: { label: 'state agreement (fraction)' },
     series: [
       { name: 'circuit', x: ok.map((r) => results.indexOf(r)), y: ok.map((r) => r.stateAgreement), mark: 'point' },

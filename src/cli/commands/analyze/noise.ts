@@ -337,7 +337,7 @@ function depthPlot(rows: Row[], level: number): Promise<string> {
   const keys = [...new Set(sel.map((r) => `${r.source} ${r.study}`))];
   return lineChart({
     title: 'Output discrepancy per block (does error accumulate with depth?)',
-    x: { label: 'block index' },
+    x: { label: 'block index', integer: true },
     y: { label: 'state-current discrepancy (I_unit)' },
     series: keys.map((name) => {
       const s = sel.filter((r) => `${r.source} ${r.study}` === name);

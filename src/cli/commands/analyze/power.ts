@@ -385,7 +385,7 @@ export async function powerHtml(
 function framePlot(perFrame: readonly (readonly [string, number[]])[]): Promise<string> {
   return lineChart({
     title: 'Average power per frame and supply domain',
-    x: { label: 'frame' },
+    x: { label: 'frame', integer: true },
     y: { label: 'power (W)', log: true },
     series: perFrame.map(([d, v]) => ({
       name: d,
