@@ -218,7 +218,9 @@ describe('clipToShow', () => {
     const clips = [clip(0, 0), clip(1, 1)];
     expect(namedClip(clips, 'c1')).toBe(clips[1]);
     expect(namedClip(clips, 'x/c0.wav')).toBe(clips[0]);
-    expect(() => namedClip(clips, 'c7')).toThrow(/--show.*'c7' is not one of the 2 chosen clips \(e\.g\. c0\); --clips all/);
+    expect(() => namedClip(clips, 'c7')).toThrow(
+      /--show.*'c7' is not one of the 2 chosen clips \(e\.g\. c0\); --clips all/,
+    );
   });
 });
 
