@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Screenshot of a kws.html (its top: the shown clip's logit margin and cell states, software against circuit), as
 // docs/img/kws-page.png shows it:
-//   node bin/bmru.js kws --clips 10 -o out/kws-shot && node scripts/kws-screenshot.mjs out/kws-shot/kws.html docs/img/kws-page.png
+//   node bin/bmru.js kws --clips 10 --show no__ce01711a_nohash_0 --reference trained -o out/kws-shot
+//   node scripts/kws-screenshot.mjs out/kws-shot/kws.html docs/img/kws-page.png
 import { withReportPage } from './lib/report-page.mjs';
 
 const [html, png] = process.argv.slice(2);
