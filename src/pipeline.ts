@@ -26,6 +26,7 @@ import {
   HANDOFF_TOLERANCE_V,
   keptPoints,
   partitionCircuit,
+  frameEdgeBreakpoints,
   partitionElements,
   partitionWaves,
   type Handoff,
@@ -772,7 +773,12 @@ export async function runPartition(
     pass > 1
       ? { tolV, globalV, waveform: (d) => copyDrainWaveform(first[d.from], d.node, tolV, globalV, tStopS) }
       : undefined;
-  const elements = partitionElements(p, (h) => pwls.get(h.node)!, drive);
+  // Hand-offs set no breakpoints: a source of frame-edge corners makes the solver stop at each edge, as the
+  // monolithic deck does at its inputs' (`frameEdgeBreakpoints`).
+  const elements = [
+    ...partitionElements(p, (h) => pwls.get(h.node)!, drive),
+    ...(p.handoffs.length > 0 ? [frameEdgeBreakpoints(net.frameS, tStopS)] : []),
+  ];
   const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
   const windows = ctx.windows?.get(index) ?? [];
   const inTurn =

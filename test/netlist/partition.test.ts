@@ -24,6 +24,7 @@ import {
 import { mergeTransientPlots, sumOnGrid, unionGrid } from '../../src/spice/merge.js';
 import { PARTITION_RELTOL_FACTOR, handoffWaveforms, partitionReltol } from '../../src/pipeline.js';
 import { toSpice } from '../../src/netlist/elements.js';
+import { FRAME_EDGES_SOURCE, frameEdgeBreakpoints } from '../../src/netlist/partition.js';
 import { series, vector, type RawPlot } from '../../src/spice/rawfile.js';
 import { REPO_ROOT, tranPlot } from '../helpers.js';
 
@@ -640,5 +641,34 @@ describe('partitionReltol', () => {
     expect(partitionReltol({ reltol: 1e-3 })).toBeCloseTo(2e-4, 15);
     expect(partitionReltol({ reltol: '5e-4' })).toBeCloseTo(1e-4, 15);
     expect(() => partitionReltol({ reltol: 0 })).toThrow(/reltol > 0/);
+  });
+});
+
+describe('frameEdgeBreakpoints', () => {
+  it('puts a corner at every frame edge from 0 to the stop, at 0 V', () => {
+    const s = frameEdgeBreakpoints(0.01, 0.03);
+    expect(s).toMatchObject({ type: 'vsrc', name: FRAME_EDGES_SOURCE, plus: FRAME_EDGES_SOURCE, minus: '0', dcV: 0 });
+    // 3 frames: edges at 0, 10 and 20 ms, then the stop; no second corner at 30 ms from rounding.
+    expect(s.pwl).toEqual([
+      [0, 0],
+      [0.01, 0],
+      [0.02, 0],
+      [0.03, 0],
+    ]);
+  });
+
+  it('ends at a stop inside a frame (a time window) without a corner past it', () => {
+    expect(frameEdgeBreakpoints(0.01, 0.025).pwl).toEqual([
+      [0, 0],
+      [0.01, 0],
+      [0.02, 0],
+      [0.025, 0],
+    ]);
+  });
+
+  it('is written as a V source, whose PWL corners ngspice steps onto (a B source sets none)', () => {
+    const kit = { instance: 'M' } as unknown as Parameters<typeof toSpice>[1];
+    expect(toSpice(frameEdgeBreakpoints(0.01, 0.02), kit)).toBe('Vframe_edges frame_edges 0 pwl(0 0 0.01 0 0.02 0)');
+    expect(() => frameEdgeBreakpoints(0, 1)).toThrow(RangeError);
   });
 });
