@@ -460,7 +460,7 @@ export const FRAME_EDGES_SOURCE = 'frame_edges';
 export function frameEdgeBreakpoints(frameS: number, tStopS: number): VoltageSource {
   if (!(frameS > 0 && tStopS > 0)) throw new RangeError(`expected frameS, tStopS > 0, got ${frameS}, ${tStopS}`);
   const pwl: [number, number][] = [];
-  // Edges at whole frames strictly inside the run, between its two ends (the end itself would add nothing).
+  // A corner at t = 0 and at every whole frame before the stop, then one at the stop (a window may end mid-frame).
   for (let k = 0; k * frameS < tStopS * (1 - 1e-12); k++) pwl.push([k * frameS, 0]);
   pwl.push([tStopS, 0]);
   return { type: 'vsrc', name: FRAME_EDGES_SOURCE, plus: FRAME_EDGES_SOURCE, minus: '0', dcV: 0, pwl };
