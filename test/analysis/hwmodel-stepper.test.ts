@@ -592,3 +592,297 @@ describe('stepper, knee in time', () => {
     expect(Array.from(stepped.candidates[0])).toEqual(leak.map((v) => expect.closeTo(v, 12)));
   });
 });
+
+describe('stepper, knee and copy curves by rail polarity', () => {
+  // kneeNetwork's rails: x0 sources into the pre-layer node (NMOS) through a PMOS copy, x1 sinks from it through an
+  // NMOS copy; the pre-layer node's NMOS copy sources into the candidate node (PMOS diode). A negative candidate
+  // bias is a current opposing the candidate.
+  it("a PMOS node leaks as the PMOS knee table says, an NMOS node as the NMOS one's (here ideal)", () => {
+    // Candidate bias -0.4 units = 100 pA opposing: the knee table's second row. The cell stays OFF (beta 5 / 6).
+    const hw = hardwareAwareNetwork(
+      kneeNetwork(-0.4, 5, 6),
+      process,
+      calibrationWith({ knee: { n: IDEAL, p: KNEE_N } }),
+    );
+    const cand = hw.probes['i(vm_b0c0_in)'];
+    const pre = hw.probes['i(vm_r0_0)'];
+    expect([hw.polarity[pre], hw.polarity[cand]]).toEqual([0, 1]);
+    const x = clip([
+      [0, 0], // h = -100 pA: 1 pA
+      [units(90 * pA), 0], // h = -10 pA: 4 pA
+      [units(95 * pA), 0], // h = -5 pA: halfway from 4 to 7 pA
+      [units(95 * pA), units(100 * pA)], // pre: h = -5 pA with 100 pA opposing, ideal NMOS: 0; the candidate 1 pA
+      [2, 0], // h = 2 - 0.4 units, above the table: ideal
+    ]);
+    const rails = new Float64Array(x.frames * hw.nodes.length);
+    const c = runHardwareAware(hw, x, { rails }).candidates[0];
+    expect(Array.from(c)).toEqual(
+      [1, 4, 5.5, 1].map((v) => expect.closeTo(units(v * pA), 12)).concat(expect.closeTo(1.6, 12)),
+    );
+    expect(rails[3 * hw.nodes.length + pre]).toBe(0);
+  });
+
+  it('copies of NMOS rails pass the NMOS copy curve, copies of PMOS rails the PMOS one', () => {
+    // NMOS rails' copies pass twice their current, PMOS rails' once (both loads): pre = max(x0 - 2 x1, 0) (x0 through
+    // a PMOS copy, x1 through an NMOS one), candidate = 2 pre. Up to 4 units (1 nA), where the tables end.
+    const curve = (gain: number) => [0, gain * 1e-9];
+    const copy = { currentsA: [0, 1e-9], n: curve(2), nSame: curve(2), p: curve(1), pSame: curve(1) };
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 5, 6), process, calibrationWith({ copy }));
+    const pre = hw.probes['i(vm_r0_0)'];
+    const x = clip([
+      [0.5, 0],
+      [0.5, 0.25],
+      [1.5, 0.5],
+      [1, 0.1],
+    ]);
+    const rails = new Float64Array(x.frames * hw.nodes.length);
+    const tr = runHardwareAware(hw, x, { rails });
+    const wantPre = [0.5, 0, 0.5, 0.8];
+    // The copies are read from a resampled table: within 0.003 pA (1.2e-5 units) of the straight line (hwmodel-lookups.ts).
+    expect(Array.from({ length: x.frames }, (_, t) => rails[t * hw.nodes.length + pre])).toEqual(
+      wantPre.map((v) => expect.closeTo(v, 4)),
+    );
+    expect(Array.from(tr.candidates[0])).toEqual(wantPre.map((v) => expect.closeTo(2 * v, 4)));
+  });
+});
+
+describe('stepper, copy floors', () => {
+  // Found on branch mut17 (not fixed here): `pass` starts at 0 and a rail's copies are looked up only when its
+  // current changes (`if (r !== r0)` in advance), so a rail at 0 from the start passes nothing, not its copies'
+  // floor (hwmodel.ts's header: "a rail at zero still passes its copies' floor"); once it has moved and come back
+  // to 0 it passes the floor. The same inputs then give different currents depending on what came before.
+  it.fails('a rail at zero passes its copies floor from the first frame on, as after it has moved', () => {
+    // NMOS rails' copies pass a 20 pA floor at zero (both loads), PMOS rails' none. x = (0.5, 0): x0's PMOS copy
+    // sources 125 pA into the pre-layer node, the NMOS copies of x0's negative part and of x1 (both at zero) sink
+    // 20 pA each: 85 pA.
+    const floorA = 20 * pA;
+    const copy = {
+      currentsA: [0, 1e-9],
+      n: [floorA, 1e-9],
+      nSame: [floorA, 1e-9],
+      p: [0, 1e-9],
+      pSame: [0, 1e-9],
+    };
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 5, 6), process, calibrationWith({ copy }));
+    const pre = hw.probes['i(vm_r0_0)'];
+    const x = clip([
+      [0.5, 0],
+      [-0.3, 0.3],
+      [0.5, 0],
+    ]);
+    const rails = new Float64Array(x.frames * hw.nodes.length);
+    runHardwareAware(hw, x, { rails });
+    const at = (t: number) => rails[t * hw.nodes.length + pre];
+    expect(at(2)).toBeCloseTo(units(85 * pA), 4);
+    expect(at(0)).toBeCloseTo(units(85 * pA), 4);
+  });
+});
+
+describe('stepper, the frame loop: which frames are stepped (needsSteps) and which rails wake', () => {
+  /** How many steps each frame took (45 when stepped), and each cell's states per frame. */
+  const run = (hw: ReturnType<typeof hardwareAwareNetwork>, x: InputSequence) => {
+    const steps = new Array<number>(x.frames).fill(0);
+    const tr = runHardwareAware(hw, x, { onStep: (f) => steps[f]++ });
+    const S = hw.realised.cells;
+    const states = Array.from({ length: S }, (_, j) => Array.from(tr.states[0]).filter((_, i) => i % S === j));
+    return { steps, states };
+  };
+  const timed = (t1S: number, tables: Partial<HardwareTables> = {}) =>
+    calibrationWith({ railCharge: INSTANT, cellSwitch: { on: powerLaw(t1S), off: powerLaw(t1S) }, ...tables });
+  /** The fold at half of beta_lo. */
+  const fold = { thresh: [1e-9], fractions: [0, 1], lo: [[0.5, 0.5]], hi: [[1, 1]] };
+  /** One block of two cells, both fed candidate = max(x0 - x1, 0): the first at beta 0.4 / 0.8, the second's given. */
+  const twoCells = (betaLo: number, betaHi: number): Network => {
+    const base = kneeNetwork(0, 0.4, 0.8);
+    return {
+      ...base,
+      cells: 2,
+      blocks: [
+        {
+          cand: linear(2, 1, [1, 1], [0, 0]),
+          cell: {
+            alpha: Float64Array.of(1, 1),
+            beta1: Float64Array.of(0.4, betaLo),
+            delta: Float64Array.of(0.4, betaHi - betaLo),
+            s0: Float64Array.of(0, 0),
+          },
+          post: linear(1, 2, [1, 1], [0]),
+        },
+      ],
+    };
+  };
+  /** Width 2, the pre-layer passing x0 and x1 on: candidate = pre0 - pre1, one cell. */
+  const difference = (betaLo: number, betaHi: number): Network => ({
+    ...kneeNetwork(0, betaLo, betaHi),
+    width: 2,
+    pre: linear(2, 2, [1, 0, 0, 1], [0, 0]),
+    blocks: [
+      {
+        ...kneeNetwork(0, betaLo, betaHi).blocks[0],
+        cand: linear(1, 2, [1, -1], [0]),
+        post: linear(2, 1, [1, 1], [0, 0]),
+      },
+    ],
+    out: linear(1, 2, [1, 1], [0]),
+  });
+
+  it('frame 0 is the steady state of its inputs (the operating point), however slow the switch', () => {
+    // c = 1.28 from frame 0 on: d = 0.6, 16.7 ms to turn ON, but the circuit starts settled: ON, no steps.
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 0.4, 0.8), process, timed(10e-3));
+    expect(
+      run(
+        hw,
+        clip([
+          [1.28, 0],
+          [1.28, 0],
+        ]),
+      ),
+    ).toEqual({ steps: [0, 0], states: [[1, 1]] });
+  });
+
+  it('a switch pending from the last frame is stepped, though it would now be fast; the other cell idle', () => {
+    // t = 10 ms / d. Frame 1: c = 1.28, d = 0.6 (16.7 ms): stepped, 60% done at its end. Frame 2: c = 5, d = 5.25
+    // (1.9 ms, under 2.5 ms): stepped only for the switch pending; ON 0.4 x 1.9 ms into it. The second cell (beta
+    // 5 / 6) stays OFF with nothing pending (so "any cell pending" is not "every cell pending").
+    const hw = hardwareAwareNetwork(twoCells(5, 6), process, timed(10e-3));
+    expect(
+      run(
+        hw,
+        clip([
+          [0, 0],
+          [1.28, 0],
+          [5, 0],
+          [5, 0],
+        ]),
+      ),
+    ).toEqual({
+      steps: [0, 45, 45, 0],
+      states: [
+        [0, 0, 1, 1],
+        [0, 0, 0, 0],
+      ],
+    });
+  });
+
+  it('a reading pending from the last frame is stepped, though it would now change fast', () => {
+    // t = 1 ms / d, fold at 0.2. Frame 1: c = 0.38 reads OFF after 1 ms / 0.05 = 20 ms (memory kept): stepped, half
+    // done. Frame 2: c = 0.21, d = 0.475 (2.1 ms): stepped only for the reading pending; OFF 1.05 ms into it.
+    const hw = hardwareAwareNetwork(twoCells(5, 6), process, timed(1e-3, { cellFold: fold }));
+    expect(hw.foldLo[0]).toBeCloseTo(0.2, 12);
+    expect(
+      run(
+        hw,
+        clip([
+          [2, 0],
+          [0.38, 0],
+          [0.21, 0],
+          [0.21, 0],
+        ]),
+      ),
+    ).toEqual({
+      steps: [0, 45, 45, 0],
+      states: [
+        [1, 1, 0, 0],
+        [0, 0, 0, 0],
+      ],
+    });
+  });
+
+  it('every cell is looked at: a slow switch of the second cell alone steps the frame', () => {
+    // t = 3 ms / d, c = 2: the first cell (beta_hi 0.8, d = 1.5) turns ON in 2 ms, the second (beta_hi 1.6,
+    // d = 0.25) in 12 ms: ON 2 ms into frame 2.
+    const hw = hardwareAwareNetwork(twoCells(1.2, 1.6), process, timed(3e-3));
+    expect(
+      run(
+        hw,
+        clip([
+          [0, 0],
+          [2, 0],
+          [2, 0],
+        ]),
+      ),
+    ).toEqual({
+      steps: [0, 45, 45],
+      states: [
+        [0, 1, 1],
+        [0, 0, 1],
+      ],
+    });
+  });
+
+  it('an ON cell is stepped when its candidate could pass below the fold on the way (sourcing old, opposing new)', () => {
+    // beta_lo 0.25 = the fold (no fold table), beta_hi 0.5. Frame 0: x = (1.5, 0.25), c = 1.25: ON. Frame 1 ends
+    // above the fold in each case; the lowest the candidate can go is 1.5 (x0 then) - x1 (now).
+    const hw = hardwareAwareNetwork(difference(0.25, 0.5), process, timed(1e-3));
+    expect([hw.betaLo[0], hw.betaHi[0], hw.foldLo[0]]).toEqual([0.25, 0.5, 0.25]);
+    const from: [number, number] = [1.5, 0.25];
+    // x1 = 1.5: down to 0, below the fold: stepped (the cell holds: the rails are instant).
+    expect(run(hw, clip([from, [2.5, 1.5]]))).toEqual({ steps: [0, 45], states: [[1, 1]] });
+    // x1 = 1: down to 0.5 at the lowest: steady.
+    expect(run(hw, clip([from, [2.5, 1]]))).toEqual({ steps: [0, 0], states: [[1, 1]] });
+    // x1 = 1.25: down to 0.25, the fold itself, where the cell keeps its memory: steady.
+    expect(run(hw, clip([from, [2.5, 1.25]]))).toEqual({ steps: [0, 0], states: [[1, 1]] });
+  });
+
+  it('an OFF cell is stepped when its candidate could reach beta_hi on the way, sources falling (sourcing old, opposing new)', () => {
+    // From x = (1, 0.9) to (0.5, 0.5): c goes 0.1 -> 0; the highest it can go is 1 (x0 then) - 0.5 (x1 now) = 0.5.
+    const x = clip([
+      [1, 0.9],
+      [0.5, 0.5],
+    ]);
+    const at = (betaHi: number) => run(hardwareAwareNetwork(difference(0.25, betaHi), process, timed(1e-3)), x);
+    expect(at(0.45)).toEqual({ steps: [0, 45], states: [[0, 0]] });
+    // At beta_hi = 0.5 exactly the cell could turn ON (c >= beta_hi): stepped; at 0.55 out of reach.
+    expect(at(0.5)).toEqual({ steps: [0, 45], states: [[0, 0]] });
+    expect(at(0.55)).toEqual({ steps: [0, 0], states: [[0, 0]] });
+  });
+
+  it("the candidate's bound goes through the PMOS knee table (the cell input is a PMOS diode)", () => {
+    // Knee tables: NMOS ideal, PMOS KNEE_N. From x = (0, 100 pA) to (190 pA, 200 pA): c = 1 pA, then 4 pA (the
+    // table's N = 100 pA row, at h = -100 and -10 pA). The highest it can go: P = 190 pA against N = 100 pA,
+    // h = 90 pA, on the table 13 + (80 / 290) 287 = 92.17 pA (ideal: 90 pA). beta_hi 91 pA lies between.
+    const x = clip([
+      [0, units(100 * pA)],
+      [units(190 * pA), units(200 * pA)],
+    ]);
+    const net = difference(units(80 * pA), units(91 * pA));
+    const leaky = hardwareAwareNetwork(net, process, timed(1e-3, { knee: { n: IDEAL, p: KNEE_N } }));
+    expect(leaky.polarity[leaky.cellIn[0]]).toBe(1);
+    expect(run(leaky, x)).toEqual({ steps: [0, 45], states: [[0, 0]] });
+    const ideal = hardwareAwareNetwork(net, process, timed(1e-3, { knee: { n: IDEAL, p: IDEAL } }));
+    expect(run(ideal, x)).toEqual({ steps: [0, 0], states: [[0, 0]] });
+  });
+
+  it('an ON cell whose reading goes OFF within a quarter of the frame (in its soft zone) is not stepped', () => {
+    // Fold at 0.2, t = 1 ms / d. c = 0.22: d = 0.45 from beta_lo, 2.2 ms: steady (reads OFF at once); c = 0.3:
+    // d = 0.25, 4 ms: stepped (OFF at the sample point either way).
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 0.4, 0.8), process, timed(1e-3, { cellFold: fold }));
+    const x = (c: number) =>
+      clip([
+        [2, 0],
+        [c, 0],
+        [c, 0],
+      ]);
+    expect(run(hw, x(0.22))).toEqual({ steps: [0, 0, 0], states: [[1, 0, 0]] });
+    expect(run(hw, x(0.3))).toEqual({ steps: [0, 45, 0], states: [[1, 0, 0]] });
+  });
+
+  it('a change of one input wakes its rails while the other is held (every hardware effect off)', () => {
+    // candidate = max(x0 - x1, 0), worked out frame by frame; the realised network agrees.
+    const x = clip([
+      [1, 0],
+      [1, 0.5],
+      [1, 0.5],
+      [1, 0.2],
+      [0.6, 0.2],
+      [0.9, 0.2],
+      [0.9, 0.7],
+      [0.9, 0.7],
+      [0.9, 0],
+    ]);
+    const want = [1, 0.5, 0.5, 0.8, 0.4, 0.7, 0.2, 0.2, 0.9];
+    const hw = hardwareAwareNetwork(kneeNetwork(0, 5, 6), process, calibrationWith({}));
+    expect(Array.from(runHardwareAware(hw, x).candidates[0])).toEqual(want.map((v) => expect.closeTo(v, 12)));
+    expect(Array.from(runNetwork(hw.realised, x).candidates[0])).toEqual(want.map((v) => expect.closeTo(v, 12)));
+  });
+});
