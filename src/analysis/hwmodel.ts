@@ -514,6 +514,9 @@ export function runHardwareAware(
   const [copyN, copyP] = model.copy;
   const diode = new Float64Array(M);
   const pass = new Float64Array(2 * M);
+  // Every rail starts at zero, and a rail at zero still passes its copies' floor: set here, since `advance` sets a
+  // rail's copies only when its current changes (a rail at zero from the start would otherwise pass nothing).
+  for (let p = 0; p < M; p++) copyAt(polarity[p] === 0 ? copyN : copyP, 0, p, pass);
   // The rails at the start of the step: a rail's inputs over a step are taken at its middle (the mean of start and end).
   const diodeStart = new Float64Array(M);
   const passStart = new Float64Array(2 * M);

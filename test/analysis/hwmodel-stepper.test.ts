@@ -647,11 +647,11 @@ describe('stepper, knee and copy curves by rail polarity', () => {
 });
 
 describe('stepper, copy floors', () => {
-  // Found on branch mut17 (not fixed here): `pass` starts at 0 and a rail's copies are looked up only when its
-  // current changes (`if (r !== r0)` in advance), so a rail at 0 from the start passes nothing, not its copies'
-  // floor (hwmodel.ts's header: "a rail at zero still passes its copies' floor"); once it has moved and come back
-  // to 0 it passes the floor. The same inputs then give different currents depending on what came before.
-  it.fails('a rail at zero passes its copies floor from the first frame on, as after it has moved', () => {
+  // Found on branch mut17, fixed in session 17: `pass` started at 0 and a rail's copies are looked up only when its
+  // current changes (`if (r !== r0)` in advance), so a rail at 0 from the start passed nothing, not its copies'
+  // floor (hwmodel.ts's header: "a rail at zero still passes its copies' floor"); once it had moved and come back
+  // to 0 it passed the floor. The same inputs gave different currents depending on what came before.
+  it('a rail at zero passes its copies floor from the first frame on, as after it has moved', () => {
     // NMOS rails' copies pass a 20 pA floor at zero (both loads), PMOS rails' none. x = (0.5, 0): x0's PMOS copy
     // sources 125 pA into the pre-layer node, the NMOS copies of x0's negative part and of x1 (both at zero) sink
     // 20 pA each: 85 pA.

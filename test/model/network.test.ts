@@ -37,6 +37,36 @@ describe('software model', () => {
     expect(Array.from(out)).toEqual([1, 1, 1, 0, 0, 1, 1]);
   });
 
+  it('scan gives what the per-cell recurrence gives over several 32-cell words, with cells that start ON', () => {
+    // 70 cells (three words, the last partly filled), half of them ON at t = 0, candidates around both thresholds.
+    const cells = 70;
+    const frames = 40;
+    let seed = 12345;
+    const uniform = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const betaLo = Float64Array.from({ length: cells }, () => 0.2 + 0.2 * uniform());
+    const betaHi = Float64Array.from(betaLo, (lo) => lo + 0.1 + 0.3 * uniform());
+    const s0 = Uint8Array.from({ length: cells }, (_, j) => j % 2);
+    const cand = Float64Array.from({ length: frames * cells }, () => uniform());
+    // Most frames inside every band, so that the initial states carry far (a scan that loses s0 shows here).
+    for (let t = 0; t < frames; t++)
+      if (t % 5 !== 4) for (let j = 0; j < cells; j++) cand[t * cells + j] = (betaLo[j] + betaHi[j]) / 2;
+    const expected = new Uint8Array(frames * cells);
+    for (let j = 0; j < cells; j++) {
+      let s = s0[j];
+      for (let t = 0; t < frames; t++) {
+        const c = cand[t * cells + j];
+        s = c >= betaHi[j] ? 1 : c < betaLo[j] ? 0 : s;
+        expected[t * cells + j] = s;
+      }
+    }
+    const out = new Uint8Array(frames * cells);
+    scanStates(cand, betaLo, betaHi, s0, frames, cells, out);
+    expect(Array.from(out)).toEqual(Array.from(expected));
+    // The case is not trivial: some cells hold their initial ON state for several frames, some switch.
+    expect(expected.slice(3 * cells, 4 * cells).some((s, j) => s === 1 && s0[j] === 1)).toBe(true);
+    expect(expected.some((s, i) => s !== s0[i % cells])).toBe(true);
+  });
+
   it('a tied majority vote goes to the lowest class', () => {
     expect(majority([1, 0, 1, 0], 2)).toBe(0);
     expect(majority([2, 2, 1], 3)).toBe(2);
