@@ -7,6 +7,7 @@ import {
   runNetworkScan,
   scanStates,
 } from '../../src/model/index.js';
+import { createRng } from '../../src/util/random.js';
 
 describe('software model', () => {
   it('frame loop and associative scan agree exactly on random networks of many shapes', () => {
@@ -41,8 +42,8 @@ describe('software model', () => {
     // 70 cells (three words, the last partly filled), half of them ON at t = 0, candidates around both thresholds.
     const cells = 70;
     const frames = 40;
-    let seed = 12345;
-    const uniform = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rng = createRng(12345);
+    const uniform = () => rng.next();
     const betaLo = Float64Array.from({ length: cells }, () => 0.2 + 0.2 * uniform());
     const betaHi = Float64Array.from(betaLo, (lo) => lo + 0.1 + 0.3 * uniform());
     const s0 = Uint8Array.from({ length: cells }, (_, j) => j % 2);
