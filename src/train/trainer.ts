@@ -125,6 +125,11 @@ export interface TrainOptions {
    * step, 3 of 9 keyword runs never left a dead network (every cell off: the majority class), docs/kws.md.
    */
   readonly realiseAfter: number;
+  /**
+   * Fraction of the steps over which the mismatch noise rises linearly from 0 (at the first realised step) to
+   * `mismatchNoise`; 0 = full noise from the first realised step.
+   */
+  readonly mismatchRamp: number;
   /** Start from this network instead of a random one. */
   readonly init?: Network;
   /**
@@ -181,6 +186,7 @@ export const DEFAULT_TRAIN: TrainOptions = {
   selectSlack: 0.01,
   mismatchNoise: 0,
   realiseAfter: 0.2,
+  mismatchRamp: 0,
   silenceGuard: true,
 };
 
@@ -292,6 +298,21 @@ export function forwardEpsAt(
   return start * (o.anneal ? cumulativeAt(step, total, o) : 1);
 }
 
+/**
+ * Mismatch noise (multiples of the Pelgrom sigmas) at `step` of `total`: 0 before the realised steps start
+ * (`realiseAfter`), then rising linearly over `mismatchRamp` of the steps to `mismatchNoise`, which it keeps.
+ */
+export function mismatchNoiseAt(
+  step: number,
+  total: number,
+  o: Pick<TrainOptions, 'mismatchNoise' | 'realiseAfter' | 'mismatchRamp'>,
+): number {
+  const start = o.realiseAfter * total;
+  if (step < start) return 0;
+  const rampSteps = o.mismatchRamp * total;
+  return rampSteps > 0 ? o.mismatchNoise * Math.min(1, (step - start) / rampSteps) : o.mismatchNoise;
+}
+
 /** Rejects options that cannot describe a model: a relaxed eps outside (0, 1), an anneal that never reaches eps = 0. */
 export function checkArchOptions(o: TrainOptions, totalSteps: number): void {
   if (o.arch === 'cmru-relaxed' && !(o.eps > 0 && o.eps < 1))
@@ -395,7 +416,7 @@ export async function trainNetwork(
           layout,
           theta,
           o.realisations![step % o.realisations!.length],
-          o.mismatchNoise,
+          mismatchNoiseAt(step, totalSteps, o),
           mismatchRng,
           seen,
         );

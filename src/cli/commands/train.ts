@@ -230,6 +230,12 @@ export function builder(y: Argv) {
       describe:
         'fraction of the steps trained on the parameters as they are before --weight-grid (and its noise) take over',
     })
+    .option('mismatch-ramp', {
+      type: 'number',
+      default: D.mismatchRamp,
+      describe:
+        'fraction of the steps over which --mismatch-noise rises linearly from 0 (at the first --realise-after step) to its full value, so the cells learn to switch before the full mismatch hits them (full noise from the first step left some seeds a dead network: docs/kws.md); 0 = full noise at once',
+    })
     .option('hardware-select', {
       type: 'boolean',
       default: true,
@@ -410,6 +416,7 @@ interface Args {
   weightGrid: boolean;
   mismatchNoise: number;
   realiseAfter: number;
+  mismatchRamp: number;
   seed: number;
   init?: string;
 }
@@ -486,6 +493,7 @@ export async function handler(a: Args): Promise<void> {
     realisations: a.weightGrid ? processes.map(({ process }) => paramRealisation(process)) : undefined,
     mismatchNoise: a.mismatchNoise,
     realiseAfter: a.realiseAfter,
+    mismatchRamp: a.mismatchRamp,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
