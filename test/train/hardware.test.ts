@@ -8,7 +8,7 @@ import { loadProcess, type Process } from '../../src/netlist/process.js';
 import { checkPhysicalRanges, physicalRanges, processCellLimits } from '../../src/netlist/ranges.js';
 import { projectCells, realiseParams, type CellLimits, type ParamRealisation } from '../../src/train/hardware.js';
 import { initParams, paramLayout, rawNetworkView } from '../../src/train/params.js';
-import { mismatchNoiseAt, selectCheckpoint, trainNetwork } from '../../src/train/trainer.js';
+import { majorityShare, mismatchNoiseAt, selectCheckpoint, trainNetwork } from '../../src/train/trainer.js';
 import { toyData } from './toy.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -293,5 +293,35 @@ describe('trainNetwork with realisations', () => {
     expect(full.history[0].trainLoss).not.toBe(clean.history[0].trainLoss);
     // From step 1 the ramped run draws noise too.
     expect(ramped.history[1].trainLoss).not.toBe(clean.history[1].trainLoss);
+  });
+
+  it('majorityShare: the most common class among the named clips only', () => {
+    const target = [0, 1, 1, 2, 1, 0];
+    expect(majorityShare(target, [0, 1, 2, 3, 4, 5])).toBe(0.5);
+    expect(majorityShare(target, [0, 5, 3])).toBeCloseTo(2 / 3, 15);
+    expect(majorityShare(target, [])).toBe(0);
+  });
+
+  it('realiseWhenAlive: realises from the epoch after the plain run first beats the majority share', async () => {
+    const data = toyData();
+    const none: ParamRealisation = { ...exact, process: 'none', weight: () => 0 };
+    const plain = await trainNetwork(data, { ...opts, epochs: 8 });
+    const gated = await trainNetwork(data, {
+      ...opts,
+      epochs: 8,
+      realisations: [none],
+      realiseAfter: 0,
+      realiseWhenAlive: true,
+    });
+    // Counted here from the targets, not with the function under test.
+    const train = Array.from(data.splits.train);
+    const keyword = train.filter((c) => data.target[c] === 1).length;
+    const share = Math.max(keyword, train.length - keyword) / train.length;
+    const alive = plain.history.findIndex((h) => h.train.accuracy > share);
+    expect(alive).toBeGreaterThanOrEqual(0);
+    expect(alive).toBeLessThan(7);
+    const losses = (r: typeof plain) => r.history.map((h) => h.trainLoss);
+    expect(losses(gated).slice(0, alive + 1)).toEqual(losses(plain).slice(0, alive + 1));
+    expect(gated.history[alive + 1].trainLoss).not.toBe(plain.history[alive + 1].trainLoss);
   });
 });

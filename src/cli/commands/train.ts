@@ -236,6 +236,12 @@ export function builder(y: Argv) {
       describe:
         'fraction of the steps over which --mismatch-noise rises linearly from 0 (at the first --realise-after step) to its full value, so the cells learn to switch before the full mismatch hits them (full noise from the first step left some seeds a dead network: docs/kws.md); 0 = full noise at once',
     })
+    .option('realise-when-alive', {
+      type: 'boolean',
+      default: D.realiseWhenAlive,
+      describe:
+        "--weight-grid (and its noise, and --mismatch-ramp's start) wait, beyond --realise-after, for the epoch after the trained network first beats every constant decision on the training clips: every run starts on the majority-class plateau, and realised from there some seeds never left it (docs/kws.md)",
+    })
     .option('hardware-select', {
       type: 'boolean',
       default: true,
@@ -417,6 +423,7 @@ interface Args {
   mismatchNoise: number;
   realiseAfter: number;
   mismatchRamp: number;
+  realiseWhenAlive: boolean;
   seed: number;
   init?: string;
 }
@@ -494,6 +501,7 @@ export async function handler(a: Args): Promise<void> {
     mismatchNoise: a.mismatchNoise,
     realiseAfter: a.realiseAfter,
     mismatchRamp: a.mismatchRamp,
+    realiseWhenAlive: a.realiseWhenAlive,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
