@@ -125,6 +125,17 @@ export interface TrainOptions {
    * step, 3 of 9 keyword runs never left a dead network (every cell off: the majority class), docs/kws.md.
    */
   readonly realiseAfter: number;
+  /**
+   * Fraction of the steps over which the mismatch noise rises linearly from 0 (at the first realised step) to
+   * `mismatchNoise`; 0 = full noise from the first realised step.
+   */
+  readonly mismatchRamp: number;
+  /**
+   * Realise only from the epoch after the trained network first beats every constant decision on the training
+   * clips (accuracy above the majority class's share), and not before `realiseAfter`: the realised pass from the
+   * first step left some seeds on the majority-class plateau every run starts on (docs/kws.md).
+   */
+  readonly realiseWhenAlive: boolean;
   /** Start from this network instead of a random one. */
   readonly init?: Network;
   /**
@@ -181,6 +192,8 @@ export const DEFAULT_TRAIN: TrainOptions = {
   selectSlack: 0.01,
   mismatchNoise: 0,
   realiseAfter: 0.2,
+  mismatchRamp: 0,
+  realiseWhenAlive: false,
   silenceGuard: true,
 };
 
@@ -292,6 +305,35 @@ export function forwardEpsAt(
   return start * (o.anneal ? cumulativeAt(step, total, o) : 1);
 }
 
+/**
+ * Mismatch noise (multiples of the Pelgrom sigmas) at `step` of `total`: 0 before the realised steps start
+ * (`startStep`, by default `realiseAfter` of the steps), then rising linearly over `mismatchRamp` of the steps to
+ * `mismatchNoise`, which it keeps.
+ */
+export function mismatchNoiseAt(
+  step: number,
+  total: number,
+  o: Pick<TrainOptions, 'mismatchNoise' | 'realiseAfter' | 'mismatchRamp'>,
+  startStep = o.realiseAfter * total,
+): number {
+  const start = startStep;
+  if (step < start) return 0;
+  const rampSteps = o.mismatchRamp * total;
+  return rampSteps > 0 ? o.mismatchNoise * Math.min(1, (step - start) / rampSteps) : o.mismatchNoise;
+}
+
+/** The share of `clips` in their most common class: the best accuracy any constant decision reaches on them. */
+export function majorityShare(target: ArrayLike<number>, clips: ArrayLike<number>): number {
+  const counts = new Map<number, number>();
+  let most = 0;
+  for (let i = 0; i < clips.length; i++) {
+    const n = (counts.get(target[clips[i]]) ?? 0) + 1;
+    counts.set(target[clips[i]], n);
+    most = Math.max(most, n);
+  }
+  return clips.length > 0 ? most / clips.length : 0;
+}
+
 /** Rejects options that cannot describe a model: a relaxed eps outside (0, 1), an anneal that never reaches eps = 0. */
 export function checkArchOptions(o: TrainOptions, totalSteps: number): void {
   if (o.arch === 'cmru-relaxed' && !(o.eps > 0 && o.eps < 1))
@@ -360,6 +402,9 @@ export async function trainNetwork(
   const history: EpochRecord[] = [];
   const checkpoints: Checkpoint[] = [];
   let step = 0;
+  const constantBest = majorityShare(data.target, data.splits.train);
+  // The first realised step: moved on (to the next epoch's first step) by realiseWhenAlive once the network is alive.
+  let realiseFrom = o.realiseWhenAlive ? Infinity : o.realiseAfter * totalSteps;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     shuffle(train, orderRng);
     let lossSum = 0;
@@ -389,13 +434,13 @@ export async function trainNetwork(
         transitionMargin: step >= o.transitionAfter * totalSteps ? o.transitionMargin : 0,
         transitionWeight: o.transitionWeight,
       };
-      const realised = o.realisations?.length && step >= o.realiseAfter * totalSteps;
+      const realised = o.realisations?.length && step >= realiseFrom;
       if (realised)
         realiseParams(
           layout,
           theta,
           o.realisations![step % o.realisations!.length],
-          o.mismatchNoise,
+          mismatchNoiseAt(step, totalSteps, o, realiseFrom),
           mismatchRng,
           seen,
         );
@@ -430,6 +475,8 @@ export async function trainNetwork(
       if (o.cellLimits) clamped += projectCells(layout, theta, o.cellLimits);
     }
     const trainScore = scoreSplit(net, data, data.splits.train, tape, fe);
+    if (realiseFrom === Infinity && trainScore.accuracy > constantBest)
+      realiseFrom = Math.max(step, o.realiseAfter * totalSteps);
     const valScore =
       data.splits.validation.length > 0 ? scoreSplit(net, data, data.splits.validation, tape, fe) : undefined;
     const elapsedS = (performance.now() - started) / 1000;

@@ -8,7 +8,7 @@ import { loadProcess, type Process } from '../../src/netlist/process.js';
 import { checkPhysicalRanges, physicalRanges, processCellLimits } from '../../src/netlist/ranges.js';
 import { projectCells, realiseParams, type CellLimits, type ParamRealisation } from '../../src/train/hardware.js';
 import { initParams, paramLayout, rawNetworkView } from '../../src/train/params.js';
-import { selectCheckpoint, trainNetwork } from '../../src/train/trainer.js';
+import { majorityShare, mismatchNoiseAt, selectCheckpoint, trainNetwork } from '../../src/train/trainer.js';
 import { toyData } from './toy.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -264,5 +264,64 @@ describe('trainNetwork with realisations', () => {
     expect(Array.from(a.theta)).toEqual(Array.from(b.theta));
     expect(Array.from(a.theta)).not.toEqual(Array.from(c.theta));
     await expect(trainNetwork(data, { ...opts, mismatchNoise: 1 })).rejects.toThrow(/needs the processes/);
+  });
+
+  it('ramps the mismatch noise linearly from 0 at the realise start over mismatchRamp of the steps', () => {
+    // 100 steps, realised from step 20, ramp over 50 steps to k = 2: 0 until step 20, then 2 * (step - 20) / 50.
+    const o = { mismatchNoise: 2, realiseAfter: 0.2, mismatchRamp: 0.5 };
+    expect(mismatchNoiseAt(19, 100, o)).toBe(0);
+    expect(mismatchNoiseAt(20, 100, o)).toBe(0);
+    expect(mismatchNoiseAt(30, 100, o)).toBeCloseTo(0.4, 15);
+    expect(mismatchNoiseAt(45, 100, o)).toBeCloseTo(1, 15);
+    expect(mismatchNoiseAt(70, 100, o)).toBe(2);
+    expect(mismatchNoiseAt(99, 100, o)).toBe(2);
+    // No ramp: the full noise from the first realised step on, as before the option existed.
+    const flat = { ...o, mismatchRamp: 0 };
+    expect([0, 19, 20, 21, 99].map((s) => mismatchNoiseAt(s, 100, flat))).toEqual([0, 0, 2, 2, 2]);
+    expect(mismatchNoiseAt(0, 100, { ...flat, realiseAfter: 0 })).toBe(2);
+  });
+
+  it('with a ramp the first realised step is noiseless; without one it is not', async () => {
+    // 24 clips in one batch: one step per epoch, so epoch 1's loss is step 0's alone.
+    const data = toyData();
+    const noisy = { ...exact, process: 'noisy', weightSigma: () => 0.1, unitySigma: 0.05, thresholdSigma: 0.05 };
+    const base = { ...opts, batchSize: 24, realisations: [noisy], realiseAfter: 0 };
+    const clean = await trainNetwork(data, base);
+    const full = await trainNetwork(data, { ...base, mismatchNoise: 2 });
+    const ramped = await trainNetwork(data, { ...base, mismatchNoise: 2, mismatchRamp: 0.5 });
+    expect(ramped.history[0].trainLoss).toBe(clean.history[0].trainLoss);
+    expect(full.history[0].trainLoss).not.toBe(clean.history[0].trainLoss);
+    // From step 1 the ramped run draws noise too.
+    expect(ramped.history[1].trainLoss).not.toBe(clean.history[1].trainLoss);
+  });
+
+  it('majorityShare: the most common class among the named clips only', () => {
+    const target = [0, 1, 1, 2, 1, 0];
+    expect(majorityShare(target, [0, 1, 2, 3, 4, 5])).toBe(0.5);
+    expect(majorityShare(target, [0, 5, 3])).toBeCloseTo(2 / 3, 15);
+    expect(majorityShare(target, [])).toBe(0);
+  });
+
+  it('realiseWhenAlive: realises from the epoch after the plain run first beats the majority share', async () => {
+    const data = toyData();
+    const none: ParamRealisation = { ...exact, process: 'none', weight: () => 0 };
+    const plain = await trainNetwork(data, { ...opts, epochs: 8 });
+    const gated = await trainNetwork(data, {
+      ...opts,
+      epochs: 8,
+      realisations: [none],
+      realiseAfter: 0,
+      realiseWhenAlive: true,
+    });
+    // Counted here from the targets, not with the function under test.
+    const train = Array.from(data.splits.train);
+    const keyword = train.filter((c) => data.target[c] === 1).length;
+    const share = Math.max(keyword, train.length - keyword) / train.length;
+    const alive = plain.history.findIndex((h) => h.train.accuracy > share);
+    expect(alive).toBeGreaterThanOrEqual(0);
+    expect(alive).toBeLessThan(7);
+    const losses = (r: typeof plain) => r.history.map((h) => h.trainLoss);
+    expect(losses(gated).slice(0, alive + 1)).toEqual(losses(plain).slice(0, alive + 1));
+    expect(gated.history[alive + 1].trainLoss).not.toBe(plain.history[alive + 1].trainLoss);
   });
 });

@@ -230,6 +230,18 @@ export function builder(y: Argv) {
       describe:
         'fraction of the steps trained on the parameters as they are before --weight-grid (and its noise) take over',
     })
+    .option('mismatch-ramp', {
+      type: 'number',
+      default: D.mismatchRamp,
+      describe:
+        'fraction of the steps over which --mismatch-noise rises linearly from 0 (at the first --realise-after step) to its full value, so the cells learn to switch before the full mismatch hits them (full noise from the first step left some seeds a dead network: docs/kws.md); 0 = full noise at once',
+    })
+    .option('realise-when-alive', {
+      type: 'boolean',
+      default: D.realiseWhenAlive,
+      describe:
+        "--weight-grid (and its noise, and --mismatch-ramp's start) wait, beyond --realise-after, for the epoch after the trained network first beats every constant decision on the training clips: every run starts on the majority-class plateau, and realised from there some seeds never left it (docs/kws.md)",
+    })
     .option('hardware-select', {
       type: 'boolean',
       default: true,
@@ -410,6 +422,8 @@ interface Args {
   weightGrid: boolean;
   mismatchNoise: number;
   realiseAfter: number;
+  mismatchRamp: number;
+  realiseWhenAlive: boolean;
   seed: number;
   init?: string;
 }
@@ -486,6 +500,8 @@ export async function handler(a: Args): Promise<void> {
     realisations: a.weightGrid ? processes.map(({ process }) => paramRealisation(process)) : undefined,
     mismatchNoise: a.mismatchNoise,
     realiseAfter: a.realiseAfter,
+    mismatchRamp: a.mismatchRamp,
+    realiseWhenAlive: a.realiseWhenAlive,
     currentCap: a.currentCap,
     currentWeight: a.currentWeight,
     init,
