@@ -101,14 +101,38 @@ const SwitchTimesSchema = z.object({
 });
 export type SwitchTimes = z.infer<typeof SwitchTimesSchema>;
 
-const CellFoldSchema = z.object({
-  /** The cell grid's I_thresh rows (A) and I_width / I_thresh columns. */
-  thresh: z.array(z.number()).min(1),
-  fractions: z.array(z.number()).min(2),
-  /** Where the branch ends / where V0 crosses VDD/2, [row][column]: ON branch (<= 1) and OFF branch (>= 1). */
-  lo: z.array(z.array(z.number())),
-  hi: z.array(z.array(z.number())),
-});
+const CellFoldSchema = z
+  .object({
+    /** The cell grid's I_thresh rows (A) and I_width / I_thresh columns. */
+    thresh: z.array(z.number()).min(1),
+    fractions: z.array(z.number()).min(2),
+    /**
+     * Where the branch ends / where V0 crosses VDD/2, [row][column]: ON branch in (0, 1] and OFF branch >= 1. The
+     * hardware-aware model re-evaluates a frame from the state it ended in and relies on the ON branch ending at or
+     * below beta_lo: with a fold above it, a cell held between beta_lo and the fold would read ON and stay ON.
+     */
+    lo: z.array(z.array(z.number().positive().max(1))),
+    hi: z.array(z.array(z.number().min(1))),
+  })
+  .superRefine((t, ctx) => {
+    for (const key of ['lo', 'hi'] as const) {
+      const rows = t[key];
+      if (rows.length !== t.thresh.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `expected ${t.thresh.length} rows (one per thresh), got ${rows.length}`,
+        });
+      rows.forEach((row, i) => {
+        if (row.length !== t.fractions.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, i],
+            message: `expected ${t.fractions.length} columns (one per fraction), got ${row.length}`,
+          });
+      });
+    }
+  });
 export type CellFold = z.infer<typeof CellFoldSchema>;
 
 const CellCommitSchema = z.object({

@@ -9,15 +9,22 @@ import { REPO_ROOT } from '../helpers.js';
 const tmp = mkdtempSync(path.join(tmpdir(), 'bmru-cal-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of the shipped c180 calibration with its recorded supply replaced (undefined: the key removed). */
-function calibrationAt(vddV: number | undefined): string {
+/** A folder with a copy of the shipped c180 process and calibration, the calibration changed by `edit` (parsed JSON: any). */
+function calibrationWith(edit: (c: any) => void): string {
   const dir = mkdtempSync(path.join(tmp, 'p-'));
   const c = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models', 'c180', 'calibration.json'), 'utf8'));
-  if (vddV === undefined) delete c.vddV;
-  else c.vddV = vddV;
+  edit(c);
   writeFileSync(path.join(dir, 'calibration.json'), JSON.stringify(c));
   cpSync(path.join(REPO_ROOT, 'models', 'c180', 'process.json'), path.join(dir, 'process.json'));
   return dir;
+}
+
+/** The c180 calibration with its recorded supply replaced (undefined: the key removed). */
+function calibrationAt(vddV: number | undefined): string {
+  return calibrationWith((c) => {
+    if (vddV === undefined) delete c.vddV;
+    else c.vddV = vddV;
+  });
 }
 
 describe('calibration supply', () => {
@@ -41,5 +48,43 @@ describe('calibration supply', () => {
       const calibration = await loadCalibration(dir, process);
       expect(calibration?.vddV, name).toBe(process.vddV);
     }
+  });
+});
+
+describe('cell fold table', () => {
+  const fieldOf = async (dir: string) => {
+    const err = await loadCalibration(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    return (err as InputError).message;
+  };
+
+  it('refuses an ON branch that ends above beta_lo (a fold of 1.02 of it), naming the entry', async () => {
+    const msg = await fieldOf(calibrationWith((c) => (c.hardware.cellFold.lo[2][3] = 1.02)));
+    expect(msg).toMatch(/hardware\.cellFold\.lo\.2\.3/);
+    expect(msg).toMatch(/<=\s*1/);
+  });
+
+  it('refuses an OFF branch that ends below beta_hi, and an ON branch end of 0', async () => {
+    expect(await fieldOf(calibrationWith((c) => (c.hardware.cellFold.hi[0][0] = 0.99)))).toMatch(
+      /hardware\.cellFold\.hi\.0\.0/,
+    );
+    expect(await fieldOf(calibrationWith((c) => (c.hardware.cellFold.lo[0][0] = 0)))).toMatch(
+      /hardware\.cellFold\.lo\.0\.0/,
+    );
+  });
+
+  it('refuses a table whose rows or columns do not match its thresh and fractions', async () => {
+    expect(await fieldOf(calibrationWith((c) => c.hardware.cellFold.lo.pop()))).toMatch(
+      /hardware\.cellFold\.lo.*expected 7 rows \(one per thresh\), got 6/,
+    );
+    expect(await fieldOf(calibrationWith((c) => c.hardware.cellFold.hi[4].pop()))).toMatch(
+      /hardware\.cellFold\.hi\.4.*expected 11 columns \(one per fraction\), got 10/,
+    );
+  });
+
+  it('accepts the branch ends at exactly 1 (the shipped tables have both)', async () => {
+    const cal = await loadCalibration(calibrationWith(() => undefined));
+    expect(cal?.hardware?.cellFold?.lo.flat()).toContain(1);
+    expect(cal?.hardware?.cellFold?.hi.flat()).toContain(1);
   });
 });
