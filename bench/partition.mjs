@@ -73,6 +73,14 @@ const ALL_MODES = [
 const MODES = ALL_MODES.filter(
   (m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').some((x) => m.name.startsWith(x)),
 );
+// BENCH_PART_OPTIONS='trtol=20,...': ngspice .options for every partitioned mode (the monolithic reference keeps
+// the defaults), to measure a setting against it.
+const PART_OPTIONS = Object.fromEntries(
+  (process.env.BENCH_PART_OPTIONS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=')),
+);
 const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
 function agreement(a, b) {
@@ -125,7 +133,7 @@ for (const { width, frames } of cases) {
         outputsPerPartition: m.outputsPerQuarter ? Math.max(1, width / 4) : 1,
         partitionPasses: m.partitionPasses ?? 1,
         ...(m.timeWindows === undefined ? {} : { timeWindows: m.timeWindows }),
-        ...(m.reltol === undefined ? {} : { spiceOptions: { reltol: m.reltol } }),
+        spiceOptions: { ...PART_OPTIONS, ...(m.reltol === undefined ? {} : { reltol: m.reltol }) },
         ...(m.handoffPoints === undefined ? {} : { handoffPointsPerDeck: m.handoffPoints }),
       }),
     );
