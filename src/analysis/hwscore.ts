@@ -7,6 +7,10 @@ import type { Process } from '../netlist/process.js';
 import { runNetwork, type InputSequence } from '../model/network.js';
 import type { Network } from '../model/types.js';
 import { hardwareAwareNetwork, runHardwareAware } from './hwmodel.js';
+import { decisionFlipRate, parameterSigmas } from './montecarlo.js';
+
+/** Seed of the mismatch draws `mismatchStability` scores with: every checkpoint meets the same chips. */
+export const SELECT_MISMATCH_SEED = 1;
 
 /**
  * How closely the circuits of `processes` follow a network on some clips: per process, the fraction of unit-frames
@@ -44,4 +48,31 @@ export function hardwareAgreement(
     }
     return worst;
   };
+}
+
+/**
+ * How steady a network's decisions are under the processes' mismatch on some clips: 1 minus the worst process's
+ * decision flip rate over `draws` software Monte Carlo chips (montecarlo.ts `decisionFlipRate`, Pelgrom sigmas of
+ * each process). Used to pick the checkpoint (`bmru train --select-by mismatch`).
+ */
+export function mismatchStability(
+  processes: readonly { process: Process }[],
+  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+  indices: ArrayLike<number>,
+  draws: number,
+): (net: Network) => number {
+  const clipSize = data.frames * data.features;
+  const clips = Array.from({ length: indices.length }, (_, n): InputSequence => ({
+    frames: data.frames,
+    features: data.features,
+    data: data.data.subarray(indices[n] * clipSize, (indices[n] + 1) * clipSize),
+  }));
+  return (net) =>
+    1 -
+    Math.max(
+      0,
+      ...processes.map((p) =>
+        decisionFlipRate(net, clips, parameterSigmas(net, p.process), draws, SELECT_MISMATCH_SEED),
+      ),
+    );
 }

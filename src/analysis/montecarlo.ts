@@ -249,3 +249,27 @@ export function softwareMonteCarlo(
     return { stateAgreement: 1 - stateChanges(nominal, tr) / total, decisionFlip: tr.decision !== nominal.decision };
   });
 }
+
+/**
+ * Decision flips under mismatch over many clips: `draws` chips, each with every parameter drawn once as
+ * p * (1 + N(0, sigma_p)) and run on every clip (scripts/mc-kws.mjs's rule); the fraction of chip-clip pairs whose
+ * decision differs from the nominal network's.
+ */
+export function decisionFlipRate(
+  net: Network,
+  clips: readonly InputSequence[],
+  refs: readonly ParamRef[],
+  draws: number,
+  seed: number,
+): number {
+  if (clips.length === 0 || draws === 0) return 0;
+  const nominal = clips.map((c) => runNetwork(net, c).decision);
+  const rng = createRng(seed);
+  let flips = 0;
+  for (let d = 0; d < draws; d++) {
+    const work = cloneNetwork(net);
+    for (const r of refs) r.get(work)[r.index] *= 1 + r.sigma * rng.normal();
+    clips.forEach((c, n) => (flips += runNetwork(work, c).decision === nominal[n] ? 0 : 1));
+  }
+  return flips / (draws * clips.length);
+}

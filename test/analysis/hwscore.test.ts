@@ -6,11 +6,13 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hardwareAgreement } from '../../src/analysis/hwscore.js';
-import { runNetwork } from '../../src/model/network.js';
+import { decisionFlipRate, parameterSigmas } from '../../src/analysis/montecarlo.js';
+import { hardwareAgreement, mismatchStability, SELECT_MISMATCH_SEED } from '../../src/analysis/hwscore.js';
+import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
 import { loadProcess } from '../../src/netlist/process.js';
 import { REPO_ROOT } from '../helpers.js';
+import { oneCellNetwork } from '../networks.js';
 import { IDEAL, KNEE_N, calibrationWith, kneeNetwork, pA, units } from './knee-case.js';
 
 const calibration = calibrationWith;
@@ -59,5 +61,34 @@ describe('hardwareAgreement', () => {
     const leaky = { process, calibration: calibration({ knee: { n: KNEE_N, p: IDEAL } }) };
     expect(hardwareAgreement([leaky], DATA, [])(NET)).toBe(1);
     expect(hardwareAgreement([], DATA, [0])(NET)).toBe(1);
+  });
+});
+
+describe('mismatchStability', () => {
+  // One cell, candidate = w x input against beta_hi 1 (test/networks.ts); class 0 while it is ON.
+  const oneCell = (w: number) => oneCellNetwork({ candWeight: w, betaLo: 0.5, delta: 0.5 });
+  // Clips 0 and 2 sit 1% above beta_hi (input 1), clip 1 far above it (input 3, no chip flips it).
+  const data = { frames: 1, features: 1, data: Float64Array.of(1, 3, 1) };
+  const clipOf = (x: number): InputSequence => ({ frames: 1, features: 1, data: Float64Array.of(x) });
+
+  it("is 1 minus the worse process's decision flip rate on the chosen clips, the same chips for every network", async () => {
+    const processes = await Promise.all(
+      ['c180', 'gf180mcu'].map(async (name) => ({
+        process: await loadProcess(path.join(REPO_ROOT, 'models', name, 'process.json')),
+      })),
+    );
+    const net = oneCell(1.01);
+    const rates = processes.map((p) =>
+      decisionFlipRate(net, [clipOf(1), clipOf(1)], parameterSigmas(net, p.process), 40, SELECT_MISMATCH_SEED),
+    );
+    // The processes' sigmas differ, so "worse" is not the mean; both flip some chips 1% from the threshold.
+    expect(rates[0]).not.toBe(rates[1]);
+    expect(Math.min(...rates)).toBeGreaterThan(0);
+    const score = mismatchStability(processes, data, [0, 2], 40);
+    expect(score(net)).toBe(1 - Math.max(...rates));
+    expect(score(net)).toBe(score(net));
+    // Clip 1 alone never flips; with it the rate halves (every chip meets both clips).
+    expect(mismatchStability(processes, data, [1], 40)(net)).toBe(1);
+    expect(mismatchStability(processes, data, [0, 1], 40)(net)).toBe(1 - Math.max(...rates) / 2);
   });
 });

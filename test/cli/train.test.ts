@@ -66,6 +66,48 @@ describe('bmru train', () => {
     expect(await readFile(path.join(cli.dir, 'out/toy.loss.svg'), 'utf8')).toMatch(/^<svg/);
   });
 
+  it('--select-by mismatch keeps the checkpoint whose validation decisions flip least over the Monte Carlo chips', async () => {
+    const r = await cli.run([
+      'train',
+      '-f',
+      path.join(cli.dir, 'toy.safetensors'),
+      '--epochs',
+      '12',
+      '--batch-size',
+      '8',
+      '--lr',
+      '0.03',
+      '--warmup-steps',
+      '5',
+      '--select-by',
+      'mismatch',
+      '--select-draws',
+      '5',
+      '--select-slack',
+      '1',
+      '-q',
+      '-o',
+      'out/toy-mc.json',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^mismatch-aware selection on c180,gf180mcu: \d+ checkpoints within 100\.00% of the best validation accuracy; their validation decisions hold on [\d.]+% \.\. [\d.]+% of 5 Monte Carlo chips x clips/m,
+    );
+    expect(r.stdout).toContain('fewest validation decisions flipped by mismatch');
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'out/toy-mc.report.json'), 'utf8'));
+    expect(report.selectBy).toEqual({ rule: 'mismatch', draws: 5 });
+    const scored: { epoch: number; score: number }[] = report.hardwareSelection;
+    // A score is 1 - a flip fraction of 5 chips x 8 validation clips: a whole number of 40ths.
+    // With every checkpoint in the pool (--select-slack 1) some early ones flip: the scores tell them apart.
+    for (const h of scored) expect(Math.abs(h.score * 40 - Math.round(h.score * 40))).toBeLessThan(1e-9);
+    expect(Math.min(...scored.map((h) => h.score))).toBeLessThan(1);
+    const kept = scored.find((h) => h.epoch === report.bestEpoch)!;
+    expect(kept.score).toBe(Math.max(...scored.map((h) => h.score)));
+    const bad = await cli.run(['train', '--select-draws', '0']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--select-draws must be an integer >= 1, got 0');
+  });
+
   it('names the features file and the field it cannot use', async () => {
     const set = toyFeatureSet();
     set.target[2] = 3;

@@ -4,7 +4,7 @@
  * print "0/N flips" for any network; this case has a known non-zero rate.
  */
 import { describe, expect, it } from 'vitest';
-import { softwareMonteCarlo, type ParamRef } from '../../src/analysis/montecarlo.js';
+import { decisionFlipRate, softwareMonteCarlo, type ParamRef } from '../../src/analysis/montecarlo.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
 import { oneCellNetwork } from '../networks.js';
@@ -69,5 +69,32 @@ describe('softwareMonteCarlo', () => {
     const partial = r.filter((d) => d.stateAgreement === 0.75).length / DRAWS;
     expect(partial).toBeGreaterThan(0.1587 - 0.023); // sd 0.0058, 4 sd
     expect(partial).toBeLessThan(0.1587 + 0.023);
+  });
+});
+
+describe('decisionFlipRate', () => {
+  const clip = (x: number): InputSequence => ({ frames: 1, features: 1, data: Float64Array.of(x) });
+
+  it('flips a clip 1 sigma above its threshold on 15.87% of chips (P(N < -1))', () => {
+    const rate = decisionFlipRate(oneCell(1.01), [clip(1)], [candWeight(0.01 / 1.01)], DRAWS, 7);
+    expect(rate).toBeGreaterThan(0.1587 - 0.023); // binomial sd 0.0058 over 4000 chips, 4 sd
+    expect(rate).toBeLessThan(0.1587 + 0.023);
+  });
+
+  it('draws each chip once for every clip: a clip that cannot flip beside one that can halves the rate exactly', () => {
+    // Input 3: candidate 3.03, a flip needs N < -(2.03 / 3.03) / (0.01 / 1.01) = -68. Per-clip draws would use
+    // other normals for the first clip and not give exactly half.
+    const refs = [candWeight(0.01 / 1.01)];
+    const alone = decisionFlipRate(oneCell(1.01), [clip(1)], refs, 500, 3);
+    expect(alone).toBeGreaterThan(0);
+    expect(decisionFlipRate(oneCell(1.01), [clip(1), clip(3)], refs, 500, 3)).toBe(alone / 2);
+    expect(decisionFlipRate(oneCell(1.01), [clip(1), clip(1)], refs, 500, 3)).toBe(alone);
+  });
+
+  it('is 0 without draws, without clips, and with sigma 0', () => {
+    const refs = [candWeight(0.01 / 1.01)];
+    expect(decisionFlipRate(oneCell(1.01), [clip(1)], refs, 0, 1)).toBe(0);
+    expect(decisionFlipRate(oneCell(1.01), [], refs, 10, 1)).toBe(0);
+    expect(decisionFlipRate(oneCell(1), [clip(1)], [candWeight(0)], 100, 1)).toBe(0);
   });
 });

@@ -17,7 +17,7 @@ import {
   type TrainResult,
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
-import { hardwareAgreement } from '../../analysis/hwscore.js';
+import { hardwareAgreement, mismatchStability } from '../../analysis/hwscore.js';
 import { mirrorSigmas } from '../../analysis/montecarlo.js';
 import { drawnRatio } from '../../netlist/geometry.js';
 import type { ParamRealisation } from '../../train/hardware.js';
@@ -246,7 +246,18 @@ export function builder(y: Argv) {
       type: 'boolean',
       default: true,
       describe:
-        'keep the checkpoint whose circuits (each --process, by the hardware-aware model) follow it best on the validation clips, among those within --select-slack of the best validation accuracy; --no-hardware-select: the best validation accuracy',
+        'keep the checkpoint whose circuits (each --process) follow it best on the validation clips (--select-by), among those within --select-slack of the best validation accuracy; --no-hardware-select: the best validation accuracy',
+    })
+    .option('select-by', {
+      choices: ['hardware', 'mismatch'] as const,
+      default: 'hardware' as const,
+      describe:
+        "what 'follow it best' means: hardware = the most validation unit-frames where the hardware-aware model (the circuit at software speed) has the trained state; mismatch = the fewest validation decisions that flip over --select-draws software Monte Carlo chips of the processes' Pelgrom sigmas (worst process; docs/kws.md)",
+    })
+    .option('select-draws', {
+      type: 'number',
+      default: 20,
+      describe: 'Monte Carlo chips per checkpoint for --select-by mismatch (the same draws for every checkpoint)',
     })
     .option('silence-guard', {
       type: 'boolean',
@@ -295,6 +306,7 @@ export function builder(y: Argv) {
         ['batch-size', a['batch-size'] as number, 1],
         ['warmup-steps', a['warmup-steps'] as number, 0],
         ['seed', a.seed, 0],
+        ['select-draws', a['select-draws'] as number, 1],
       ];
       for (const [name, v, min] of ints)
         if (!Number.isInteger(v) || v < min) return `--${name} must be an integer >= ${min}, got ${v}`;
@@ -419,6 +431,8 @@ interface Args {
   hardwareSelect: boolean;
   silenceGuard: boolean;
   selectSlack: number;
+  selectBy: 'hardware' | 'mismatch';
+  selectDraws: number;
   weightGrid: boolean;
   mismatchNoise: number;
   realiseAfter: number;
@@ -467,7 +481,9 @@ export async function handler(a: Args): Promise<void> {
   const bmruOut = arch === 'fq-bmru' || a.anneal;
   const score =
     a.hardwareSelect && bmruOut && processes.length > 0 && data.splits.validation.length > 0
-      ? hardwareAgreement(processes, data, data.splits.validation)
+      ? a.selectBy === 'mismatch'
+        ? mismatchStability(processes, data, data.splits.validation, a.selectDraws)
+        : hardwareAgreement(processes, data, data.splits.validation)
       : undefined;
   const options: TrainOptions = {
     width: a.width,
@@ -546,7 +562,7 @@ export async function handler(a: Args): Promise<void> {
     await trainingPage(
       r.history,
       title,
-      `Kept epoch ${r.bestEpoch} (${keptRule(r)}). ${a.features}`,
+      `Kept epoch ${r.bestEpoch} (${keptRule(r, a.selectBy)}). ${a.features}`,
       confusionSections(r, data.classes),
     ),
   );
@@ -561,12 +577,19 @@ export async function handler(a: Args): Promise<void> {
   if (r.hardware) {
     const kept = r.hardware.find((h) => h.epoch === r.bestEpoch)!;
     const scores = r.hardware.map((h) => h.score);
+    const range = `${pct(Math.min(...scores))} .. ${pct(Math.max(...scores))}`;
+    const what =
+      a.selectBy === 'mismatch'
+        ? `their validation decisions hold on ${range} of ${a.selectDraws} Monte Carlo chips x clips (worst process)`
+        : `their circuits follow them on ${range} of validation unit-frames (worst process)`;
     console.log(
-      `hardware-aware selection on ${a.process}: ${r.hardware.length} checkpoints within ${pct(a.selectSlack)} of the best validation accuracy; their circuits follow them on ${pct(Math.min(...scores))} .. ${pct(Math.max(...scores))} of validation unit-frames (worst process); kept epoch ${r.bestEpoch} (${pct(kept.score)})`,
+      `${a.selectBy === 'mismatch' ? 'mismatch-aware' : 'hardware-aware'} selection on ${a.process}: ${r.hardware.length} checkpoints within ${pct(a.selectSlack)} of the best validation accuracy; ${what}; kept epoch ${r.bestEpoch} (${pct(kept.score)})`,
     );
   }
   console.log(silenceLine(r, data.classes, a.silenceGuard));
-  console.log(`kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r)}); ${r.elapsedS.toFixed(1)} s of training`);
+  console.log(
+    `kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r, a.selectBy)}); ${r.elapsedS.toFixed(1)} s of training`,
+  );
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
 }
 
@@ -585,10 +608,11 @@ export function silenceLine(r: Pick<TrainResult, 'silence'>, classes: readonly s
 }
 
 /** How the kept checkpoint was chosen, in words. */
-function keptRule(r: TrainResult): string {
-  return r.hardware
-    ? 'circuits follow it best, by the hardware-aware model on the validation clips, among checkpoints near the best validation accuracy'
-    : 'best validation accuracy, then loss';
+function keptRule(r: TrainResult, selectBy: Args['selectBy']): string {
+  if (!r.hardware) return 'best validation accuracy, then loss';
+  return selectBy === 'mismatch'
+    ? 'fewest validation decisions flipped by mismatch (software Monte Carlo of each process), among checkpoints near the best validation accuracy'
+    : 'circuits follow it best, by the hardware-aware model on the validation clips, among checkpoints near the best validation accuracy';
 }
 
 /** The final scores as a table, one row per split; 2-class: with keyword hits and false alarms. */
@@ -667,6 +691,9 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     trainingTimeS: Number(r.elapsedS.toFixed(2)),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '' },
     hardwareSelection: r.hardware,
+    selectBy: r.hardware
+      ? { rule: a.selectBy, ...(a.selectBy === 'mismatch' ? { draws: a.selectDraws } : {}) }
+      : undefined,
     silence: { ...r.silence, class: data.classes[r.silence.decision] },
     history: historyCsvRows(r.history),
   };
