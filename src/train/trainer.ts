@@ -264,6 +264,8 @@ export interface TrainResult {
   readonly bestEpoch: number;
   /** With a hardware score: every checkpoint it scored (validation accuracy within the slack of the best). */
   readonly hardware?: readonly HardwareScored[];
+  /** Every checkpoint the selection chose among, in epoch order (realise one with `realisedNetwork(layout, theta)`). */
+  readonly checkpoints: readonly Checkpoint[];
   readonly scores: Record<SplitName, SplitScore | undefined>;
   /** What the kept checkpoint decides for a digitally silent clip, and what the guard did for it. */
   readonly silence: SilenceCheck;
@@ -527,6 +529,7 @@ export async function trainNetwork(
     history,
     bestEpoch: best.epoch,
     hardware,
+    checkpoints,
     scores,
     silence: { decision: silentClass, keyword: keywords.has(silentClass), excluded, changed },
     elapsedS: (performance.now() - started) / 1000,
@@ -541,7 +544,8 @@ export interface HardwareScored {
   readonly score: number;
 }
 
-interface Checkpoint {
+/** An epoch's parameters the selection may keep, with its validation accuracy (training accuracy without one) and loss. */
+export interface Checkpoint {
   readonly epoch: number;
   readonly acc: number;
   readonly loss: number;

@@ -108,6 +108,49 @@ describe('bmru train', () => {
     expect(bad.stderr).toContain('--select-draws must be an integer >= 1, got 0');
   });
 
+  it('--checkpoints writes every checkpoint the selection chose among, the kept one as the model file holds it', async () => {
+    const r = await cli.run([
+      'train',
+      '-f',
+      path.join(cli.dir, 'toy.safetensors'),
+      '--epochs',
+      '12',
+      '--batch-size',
+      '8',
+      '--lr',
+      '0.03',
+      '--warmup-steps',
+      '5',
+      '--checkpoints',
+      'out/ck',
+      '-q',
+      '-o',
+      'out/toy-ck.json',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const csv = (await readFile(path.join(cli.dir, 'out/ck/checkpoints.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('epoch,accuracy,loss,score,kept,silence,file');
+    const rows = csv.slice(1).map((l) => l.split(','));
+    // Training without annealing: every epoch is a checkpoint.
+    expect(rows.map((c) => Number(c[0]))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(r.stdout).toContain('wrote 12 checkpoints and checkpoints.csv to out/ck');
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'out/toy-ck.report.json'), 'utf8'));
+    expect(rows.filter((c) => c[4] === '1').map((c) => Number(c[0]))).toEqual([report.bestEpoch]);
+    // The selection's scores, for the checkpoints it scored only.
+    const scored = new Map(report.hardwareSelection.map((h: { epoch: number; score: number }) => [h.epoch, h.score]));
+    for (const c of rows) expect(c[3] === '' ? undefined : Number(c[3])).toBe(scored.get(Number(c[0])));
+    expect(rows[2][6]).toBe('epoch-03.json');
+    // The kept checkpoint decides silence as the report says; a checkpoint the guard left out decides 'yes'.
+    expect(rows.find((c) => c[4] === '1')![5]).toBe(report.silence.class);
+    for (const c of rows) expect(['other', 'yes']).toContain(c[5]);
+    const kept = await loadModel(path.join(cli.dir, 'out/ck', rows.find((c) => c[4] === '1')![6]));
+    const model = await loadModel(path.join(cli.dir, 'out/toy-ck.json'));
+    expect(kept).toEqual(model);
+    // Another checkpoint is another network (epoch 1 is far from the kept one on this set).
+    const first = await loadModel(path.join(cli.dir, 'out/ck/epoch-01.json'));
+    expect(first.blocks[0].cand.weight.data).not.toEqual(model.blocks[0].cand.weight.data);
+  });
+
   it('names the features file and the field it cannot use', async () => {
     const set = toyFeatureSet();
     set.target[2] = 3;

@@ -12,11 +12,15 @@ import {
   N_CLASS_MARGIN_AFTER,
   defaultMarginAfter,
   trainNetwork,
+  forwardEpsAt,
+  silentDecision,
+  trainedArch,
   type SplitScore,
   type TrainOptions,
   type TrainResult,
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
+import { realisedNetwork } from '../../train/params.js';
 import { hardwareAgreement, mismatchStability } from '../../analysis/hwscore.js';
 import { mirrorSigmas } from '../../analysis/montecarlo.js';
 import { drawnRatio } from '../../netlist/geometry.js';
@@ -298,6 +302,11 @@ export function builder(y: Argv) {
       type: 'string',
       describe: 'start from this model file instead of random parameters (same shape)',
     })
+    .option('checkpoints', {
+      type: 'string',
+      describe:
+        'also write every checkpoint the selection chose among into this folder (epoch-NNN.json, realised, as the model file) with checkpoints.csv: epoch, validation accuracy, loss, selection score, kept, the class it decides for a digitally silent clip. To study what a rule keeps: bmru kws, scripts/accuracy-kws.mjs and scripts/mc-kws.mjs read them',
+    })
     .check((a) => {
       const ints: [string, number, number][] = [
         ['width', a.width, 1],
@@ -440,6 +449,7 @@ interface Args {
   realiseWhenAlive: boolean;
   seed: number;
   init?: string;
+  checkpoints?: string;
 }
 
 /** A model to start from must have the shape being trained (the flags, the features file's MFCCs and classes). */
@@ -567,6 +577,7 @@ export async function handler(a: Args): Promise<void> {
     ),
   );
 
+  if (a.checkpoints) console.log(await writeCheckpoints(a.checkpoints, r, options, a, data));
   console.log(scoreTable(r));
   console.log(classTable(r, data.classes));
   const last = r.scores.test ?? r.scores.validation ?? r.scores.train!;
@@ -591,6 +602,33 @@ export async function handler(a: Args): Promise<void> {
     `kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r, a.selectBy)}); ${r.elapsedS.toFixed(1)} s of training`,
   );
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
+}
+
+/** Every checkpoint of `r` as a model file in `dir`, and checkpoints.csv; returns the line that says so. */
+async function writeCheckpoints(
+  dir: string,
+  r: TrainResult,
+  o: TrainOptions,
+  a: Pick<Args, 'epochs' | 'seed' | 'unitCurrent'>,
+  data: Pick<TrainingData, 'frames' | 'classes'>,
+): Promise<string> {
+  await makeDir(dir);
+  const digits = String(a.epochs).length;
+  const scores = new Map((r.hardware ?? []).map((h) => [h.epoch, h.score]));
+  // The forward pass the file describes (trainer.ts: a checkpoint of an annealed run is at eps = 0).
+  const eps = trainedArch(o).arch === 'fq-bmru' ? 0 : forwardEpsAt(0, 1, o);
+  const rows: (string | number)[][] = [['epoch', 'accuracy', 'loss', 'score', 'kept', 'silence', 'file']];
+  for (const c of r.checkpoints) {
+    const file = `epoch-${String(c.epoch).padStart(digits, '0')}.json`;
+    const net = { ...realisedNetwork(r.layout, c.theta), ...trainedArch(o), unitCurrentA: a.unitCurrent };
+    const description = `checkpoint of bmru train (seed ${a.seed}): epoch ${c.epoch} of ${a.epochs}, validation accuracy ${pct(c.acc)}; kept: epoch ${r.bestEpoch}`;
+    await saveModel(net, path.join(dir, file), description);
+    // What it decides for all-zero features: the silence guard leaves out a checkpoint that decides a keyword.
+    const silence = data.classes[silentDecision(net, data.frames, eps)];
+    rows.push([c.epoch, c.acc, c.loss, scores.get(c.epoch) ?? '', c.epoch === r.bestEpoch ? 1 : 0, silence, file]);
+  }
+  await writeFileAtomic(path.join(dir, 'checkpoints.csv'), csvText(rows));
+  return `wrote ${r.checkpoints.length} checkpoints and checkpoints.csv to ${dir}`;
 }
 
 /** What the kept model decides for a digitally silent clip, and what the guard did. */
