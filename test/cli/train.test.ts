@@ -14,23 +14,24 @@ beforeAll(async () => {
 });
 afterAll(() => cli.cleanUp());
 
+/** A 12-epoch run on the toy set (test/train/toy.ts), which these settings learn to 100% on every split. */
+const toyTraining = () => [
+  'train',
+  '-f',
+  path.join(cli.dir, 'toy.safetensors'),
+  '--epochs',
+  '12',
+  '--batch-size',
+  '8',
+  '--lr',
+  '0.03',
+  '--warmup-steps',
+  '5',
+];
+
 describe('bmru train', () => {
   it('trains, reports the splits, and writes the model, report, loss CSV and plots', async () => {
-    const r = await cli.run([
-      'train',
-      '-f',
-      path.join(cli.dir, 'toy.safetensors'),
-      '--epochs',
-      '12',
-      '--batch-size',
-      '8',
-      '--lr',
-      '0.03',
-      '--warmup-steps',
-      '5',
-      '-o',
-      'out/toy.json',
-    ]);
+    const r = await cli.run([...toyTraining(), '-o', 'out/toy.json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^test\s+8\s+100\.00%/m);
     expect(r.stdout).toContain(
@@ -68,17 +69,7 @@ describe('bmru train', () => {
 
   it('--select-by mismatch keeps the checkpoint whose validation decisions flip least over the Monte Carlo chips', async () => {
     const r = await cli.run([
-      'train',
-      '-f',
-      path.join(cli.dir, 'toy.safetensors'),
-      '--epochs',
-      '12',
-      '--batch-size',
-      '8',
-      '--lr',
-      '0.03',
-      '--warmup-steps',
-      '5',
+      ...toyTraining(),
       '--select-by',
       'mismatch',
       '--select-draws',
@@ -109,24 +100,7 @@ describe('bmru train', () => {
   });
 
   it('--checkpoints writes every checkpoint the selection chose among, the kept one as the model file holds it', async () => {
-    const r = await cli.run([
-      'train',
-      '-f',
-      path.join(cli.dir, 'toy.safetensors'),
-      '--epochs',
-      '12',
-      '--batch-size',
-      '8',
-      '--lr',
-      '0.03',
-      '--warmup-steps',
-      '5',
-      '--checkpoints',
-      'out/ck',
-      '-q',
-      '-o',
-      'out/toy-ck.json',
-    ]);
+    const r = await cli.run([...toyTraining(), '--checkpoints', 'out/ck', '-q', '-o', 'out/toy-ck.json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const csv = (await readFile(path.join(cli.dir, 'out/ck/checkpoints.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('epoch,accuracy,loss,score,kept,silence,file');
