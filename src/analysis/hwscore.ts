@@ -76,3 +76,35 @@ export function mismatchStability(
       ),
     );
 }
+
+/**
+ * Where the circuits of `processes` leave a network, clip by clip: for each clip index, one flag array per block
+ * [frames x cells], 1 where the hardware-aware model of any process has another state than the network. What
+ * `bmru train --focus-margin` widens the margin on (trainer.ts `TrainOptions.focus`).
+ */
+export function hardwareDisagreements(
+  processes: readonly { process: Process; calibration?: Calibration }[],
+  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+): (net: Network, indices: ArrayLike<number>) => Map<number, Uint8Array[]> {
+  const clipSize = data.frames * data.features;
+  return (net, indices) => {
+    const models = processes.map((p) => hardwareAwareNetwork(net, p.process, p.calibration));
+    const out = new Map<number, Uint8Array[]>();
+    for (let n = 0; n < indices.length; n++) {
+      const c = indices[n];
+      const clip: InputSequence = {
+        frames: data.frames,
+        features: data.features,
+        data: data.data.subarray(c * clipSize, (c + 1) * clipSize),
+      };
+      const trained = runNetwork(net, clip).states;
+      const flags = trained.map((s) => new Uint8Array(s.length));
+      for (const hw of models)
+        runHardwareAware(hw, clip).states.forEach((s, k) =>
+          s.forEach((v, i) => (flags[k][i] |= v === trained[k][i] ? 0 : 1)),
+        );
+      out.set(c, flags);
+    }
+    return out;
+  };
+}

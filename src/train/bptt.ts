@@ -69,12 +69,25 @@ export interface GradOptions {
   /** Weight of the margin penalty relative to the per-frame cross-entropy. */
   readonly marginWeight?: number;
   /**
+   * Unit-frames of the clip under training that take their own margin and weight in place of the ones above: flags
+   * per block [T x S], set where the circuit (the hardware-aware model) has another state than the network, so the
+   * near ties the circuit cannot resolve are pushed further apart (trainer.ts `TrainOptions.focus`). Undefined = none.
+   */
+  readonly marginFocus?: MarginFocus;
+  /**
    * Margin (units of I_unit) the path between two frames should keep from the threshold a holding cell must not
    * cross (`transitionPenalty`); undefined / 0 = none.
    */
   readonly transitionMargin?: number;
   /** Weight of the transition penalty relative to the per-frame cross-entropy. */
   readonly transitionWeight?: number;
+}
+
+/** The unit-frames `GradOptions.marginFocus` widens the margin of, and their margin (units of I_unit) and weight. */
+export interface MarginFocus {
+  readonly flags: readonly Uint8Array[];
+  readonly margin: number;
+  readonly weight: number;
 }
 
 /** Activations of one clip, kept for the backward pass; reused across clips of the same length. */
@@ -242,32 +255,37 @@ export function currentPenalty(tape: Tape, opts: GradOptions): number {
  * Returns 0 without a margin.
  */
 export function marginPenalty(tape: Tape, th: readonly CellThresholds[], opts: GradOptions): number {
-  const m = opts.margin;
-  if (!m || !opts.marginWeight) return 0;
   let sum = 0;
   const S = tape.s0[0]?.length ?? 0;
   tape.u.forEach((u, k) => {
     for (let i = 0; i < u.length; i++) {
+      const [m, w] = marginAt(opts, k, i);
+      if (!m || !w) continue;
       const j = i % S;
       const sp = i < S ? tape.s0[k][j] : tape.s[k][i - S];
       const c = u[i] > 0 ? u[i] : 0;
       const d = m - Math.abs(c - (sp >= 0.5 ? th[k].betaLo[j] : th[k].betaHi[j]));
-      if (d > 0) sum += (d / m) ** 2;
+      if (d > 0) sum += w * (d / m) ** 2;
     }
   });
-  return opts.marginWeight * sum;
+  return sum;
+}
+
+/** The margin and weight of unit-frame i (= t S + j) of block k: the focus's where it flags it, else the usual. */
+function marginAt(opts: GradOptions, k: number, i: number): [number, number] {
+  const f = opts.marginFocus;
+  return f && f.flags[k][i] ? [f.margin, f.weight] : [opts.margin ?? 0, opts.marginWeight ?? 0];
 }
 
 /**
  * d(marginPenalty)/dc * scale of one unit-frame (0 outside the margin); dPenalty/dbeta is its negative.
  * `beta` is the threshold that decides the frame.
  */
-function marginGrad(c: number, beta: number, opts: GradOptions, scale: number): number {
-  const m = opts.margin;
-  if (!m || !opts.marginWeight) return 0;
+function marginGrad(c: number, beta: number, [m, w]: [number, number], scale: number): number {
+  if (!m || !w) return 0;
   const x = c - beta;
   const d = m - Math.abs(x);
-  return d > 0 ? ((-2 * opts.marginWeight * d) / (m * m)) * (x < 0 ? -1 : 1) * scale : 0;
+  return d > 0 ? ((-2 * w * d) / (m * m)) * (x < 0 ? -1 : 1) * scale : 0;
 }
 
 /**
@@ -515,7 +533,7 @@ export function backwardClip(
         const gHi = fe === 0 ? gs * (1 - sp) : gs * (1 - (1 - fe) * sp);
         const gLo = fe === 0 ? gs * sp : gs * ((1 - fe) * sp + fe);
         const on = sp >= 0.5;
-        const gm = marginGrad(c, on ? betaLo[j] : betaHi[j], opts, scale);
+        const gm = marginGrad(c, on ? betaLo[j] : betaHi[j], marginAt(opts, k, i), scale);
         gU[i] = u[i] > 0 ? gHi * dHi + gLo * dLo + gm : 0;
         gBetaHi[j] -= gHi * dHi + (on ? 0 : gm);
         gBetaLo[j] -= gLo * dLo + (on ? gm : 0);

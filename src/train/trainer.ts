@@ -144,6 +144,22 @@ export interface TrainOptions {
    * the usual choice, reported (`TrainResult.silence`).
    */
   readonly silenceGuard: boolean;
+  /**
+   * Margin focus: from `after` of the steps, every `every` epochs, `flagsOf` marks on each training clip the
+   * unit-frames where the circuit (the hardware-aware model of the realised network) has another state than the
+   * network; until the next marking those take `margin` and `weight` in place of the usual margin penalty's
+   * (bptt.ts `marginFocus`). Undefined = none.
+   */
+  readonly focus?: FocusOptions;
+}
+
+/** See `TrainOptions.focus`. */
+export interface FocusOptions {
+  readonly flagsOf: (net: Network, clips: Int32Array) => Map<number, Uint8Array[]>;
+  readonly every: number;
+  readonly after: number;
+  readonly margin: number;
+  readonly weight: number;
 }
 
 /**
@@ -266,6 +282,8 @@ export interface TrainResult {
   readonly hardware?: readonly HardwareScored[];
   /** Every checkpoint the selection chose among, in epoch order (realise one with `realisedNetwork(layout, theta)`). */
   readonly checkpoints: readonly Checkpoint[];
+  /** With `focus`: the epochs the circuit's disagreements were marked at, and how many unit-frames each marked. */
+  readonly focus: readonly { readonly epoch: number; readonly unitFrames: number }[];
   readonly scores: Record<SplitName, SplitScore | undefined>;
   /** What the kept checkpoint decides for a digitally silent clip, and what the guard did for it. */
   readonly silence: SilenceCheck;
@@ -407,7 +425,19 @@ export async function trainNetwork(
   const constantBest = majorityShare(data.target, data.splits.train);
   // The first realised step: moved on (to the next epoch's first step) by realiseWhenAlive once the network is alive.
   let realiseFrom = o.realiseWhenAlive ? Infinity : o.realiseAfter * totalSteps;
+  let focusFlags: Map<number, Uint8Array[]> | undefined;
+  let focusFrom = Infinity;
+  const focusMarks: { epoch: number; unitFrames: number }[] = [];
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    if (o.focus && step >= o.focus.after * totalSteps) {
+      focusFrom = Math.min(focusFrom, epoch);
+      if ((epoch - focusFrom) % o.focus.every === 0) {
+        focusFlags = o.focus.flagsOf(realisedNetwork(layout, theta), data.splits.train);
+        let unitFrames = 0;
+        for (const flags of focusFlags.values()) for (const f of flags) for (const x of f) unitFrames += x;
+        focusMarks.push({ epoch, unitFrames });
+      }
+    }
     shuffle(train, orderRng);
     let lossSum = 0;
     let penaltySum = 0;
@@ -459,15 +489,19 @@ export async function trainNetwork(
           inputs = noisy;
           off = 0;
         }
-        forwardClip(fwdNet, th, inputs, off, tape, gradOpts);
+        const flags = focusFlags?.get(clip);
+        const clipOpts: GradOptions = flags
+          ? { ...gradOpts, marginFocus: { flags, margin: o.focus!.margin, weight: o.focus!.weight } }
+          : gradOpts;
+        forwardClip(fwdNet, th, inputs, off, tape, clipOpts);
         const scale = 1 / (data.frames * batch.length);
         batchLoss += frameCrossEntropy(tape.logits, data.frames, C, data.target[clip], scale, dLogits) / data.frames;
         batchPenalty +=
-          (currentPenalty(tape, gradOpts) +
-            marginPenalty(tape, th, gradOpts) +
-            transitionPenalty(fwdNet, tape, th, gradOpts)) /
+          (currentPenalty(tape, clipOpts) +
+            marginPenalty(tape, th, clipOpts) +
+            transitionPenalty(fwdNet, tape, th, clipOpts)) /
           data.frames;
-        backwardClip(fwdNet, layout, th, inputs, off, tape, dLogits, grad, scratch, gradOpts, scale);
+        backwardClip(fwdNet, layout, th, inputs, off, tape, dLogits, grad, scratch, clipOpts, scale);
       }
       lossSum += batchLoss / batch.length;
       penaltySum += batchPenalty / batch.length;
@@ -530,6 +564,7 @@ export async function trainNetwork(
     bestEpoch: best.epoch,
     hardware,
     checkpoints,
+    focus: focusMarks,
     scores,
     silence: { decision: silentClass, keyword: keywords.has(silentClass), excluded, changed },
     elapsedS: (performance.now() - started) / 1000,

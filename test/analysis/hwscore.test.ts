@@ -7,7 +7,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decisionFlipRate, parameterSigmas } from '../../src/analysis/montecarlo.js';
-import { hardwareAgreement, mismatchStability, SELECT_MISMATCH_SEED } from '../../src/analysis/hwscore.js';
+import {
+  hardwareAgreement,
+  hardwareDisagreements,
+  mismatchStability,
+  SELECT_MISMATCH_SEED,
+} from '../../src/analysis/hwscore.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
 import { loadProcess } from '../../src/netlist/process.js';
@@ -61,6 +66,20 @@ describe('hardwareAgreement', () => {
     const leaky = { process, calibration: calibration({ knee: { n: KNEE_N, p: IDEAL } }) };
     expect(hardwareAgreement([leaky], DATA, [])(NET)).toBe(1);
     expect(hardwareAgreement([], DATA, [0])(NET)).toBe(1);
+  });
+});
+
+describe('hardwareDisagreements', () => {
+  it('flags, per clip and block, the unit-frames where any process leaves the network: frames 2 and 4 of the knee clip', async () => {
+    const process = await loadProcess(path.join(REPO_ROOT, 'models', 'c180', 'process.json'));
+    const leaky = { process, calibration: calibration({ knee: { n: KNEE_N, p: IDEAL } }) };
+    const ideal = { process, calibration: calibration({}) };
+    // The leaky knee turns the cell ON where h = -10 pA (frames 2 and 4; hwmodel.test.ts by hand).
+    const flags = hardwareDisagreements([ideal, leaky], DATA)(NET, [2, 1]);
+    expect([...flags.keys()]).toEqual([2, 1]);
+    expect(flags.get(2)!.map((f) => Array.from(f))).toEqual([[0, 0, 1, 0, 1, 0]]);
+    expect(flags.get(1)!.map((f) => Array.from(f))).toEqual([[0, 0, 0, 0, 0, 0]]);
+    expect(Array.from(hardwareDisagreements([ideal], DATA)(NET, [0]).get(0)![0])).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -125,6 +125,27 @@ describe('bmru train', () => {
     expect(first.blocks[0].cand.weight.data).not.toEqual(model.blocks[0].cand.weight.data);
   });
 
+  it('--focus-margin marks where the circuits leave the network every --focus-every epochs from --focus-after', async () => {
+    const args = [...toyTraining(), '--focus-margin', '0.5', '--focus-every', '4', '--focus-after', '0.25', '-q'];
+    const r = await cli.run([...args, '-o', 'out/toy-focus.json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const report = JSON.parse(await readFile(path.join(cli.dir, 'out/toy-focus.report.json'), 'utf8'));
+    // 12 epochs of 3 steps: the first step at or after 25% of the 36 is step 9, the first of epoch 4; then 8, 12.
+    const marks: { epoch: number; unitFrames: number }[] = report.focusMarks;
+    expect(marks.map((m) => m.epoch)).toEqual([4, 8, 12]);
+    for (const m of marks) expect(Number.isInteger(m.unitFrames) && m.unitFrames >= 0).toBe(true);
+    expect(r.stdout).toContain(
+      `margin focus: the circuits left the network on ${marks.map((m) => m.unitFrames).join(', ')} training unit-frames at epochs 4, 8, 12`,
+    );
+    expect(report.options.focus).toMatchObject({ every: 4, after: 0.25, margin: 0.5, weight: 1 });
+    // Without --focus-margin nothing is marked and the report says nothing of it.
+    const plain = JSON.parse(await readFile(path.join(cli.dir, 'out/toy.report.json'), 'utf8'));
+    expect(plain.focusMarks).toBeUndefined();
+    const none = await cli.run([...args, '--process', 'none', '-o', 'out/toy-none.json']);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('--focus-margin needs a --process');
+  });
+
   it('names the features file and the field it cannot use', async () => {
     const set = toyFeatureSet();
     set.target[2] = 3;

@@ -254,6 +254,45 @@ describe('backward pass', () => {
     expect(marginPenalty(tape, th, { ...opts, marginWeight: 0 })).toBe(0);
   });
 
+  it('margin focus: the flagged unit-frames take the focus margin and weight, the others the usual ones', () => {
+    // The cell above; frames 2 and 4 flagged, margin 0.5, weight 3:
+    // frame 2: ON, c = 0.62, beta_lo 0.42 away: 3 (0.08 / 0.5)^2 = 0.0768 (0 with the usual 0.1)
+    // frame 4: OFF, c = 0, beta_hi 0.6 away: outside 0.5, 0
+    // frames 0, 1, 3 as before: 2 (0.25 + 0.25 + 0.64)
+    const tape = {
+      u: [Float64Array.of(0.55, 0.65, 0.62, 0.18, -1)],
+      s: [Float64Array.of(0, 1, 1, 0, 0)],
+      s0: [Float64Array.of(0)],
+    } as unknown as Parameters<typeof marginPenalty>[0];
+    const th = [{ alpha: [1], betaLo: [0.2], betaHi: [0.6], s0: [0] }] as unknown as Parameters<
+      typeof marginPenalty
+    >[1];
+    const marginFocus = { flags: [Uint8Array.of(0, 0, 1, 0, 1)], margin: 0.5, weight: 3 };
+    const opts: GradOptions = { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2, marginFocus };
+    expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64) + (3 * 0.08 ** 2) / 0.25, 12);
+    // The focus holds without the usual margin (before --margin-after): frame 2 alone.
+    expect(marginPenalty(tape, th, { ...opts, margin: 0 })).toBeCloseTo((3 * 0.08 ** 2) / 0.25, 12);
+    // A flagged frame 0 (0.05 from beta_hi) in place of frame 2: (0.45 / 0.5)^2 x 3 instead of 0.25 x 2.
+    const frame0 = { ...marginFocus, flags: [Uint8Array.of(1, 0, 0, 0, 0)] };
+    expect(marginPenalty(tape, th, { ...opts, marginFocus: frame0 })).toBeCloseTo(3 * 0.81 + 2 * (0.25 + 0.64), 12);
+  });
+
+  it('includes the margin focus in the gradient (half the unit-frames flagged, a wider margin there)', () => {
+    const { layout, theta, inputs } = setup(6);
+    const net = rawNetworkView(layout, theta);
+    const flags = net.blocks.map((b) => Uint8Array.from({ length: FRAMES * b.cell.alpha.length }, (_, i) => i % 2));
+    const opts: GradOptions = {
+      surrogateWidth: 0.5,
+      soft: true,
+      margin: 0.3,
+      marginWeight: 0.5,
+      marginFocus: { flags, margin: 0.9, weight: 1.5 },
+    };
+    const grad = expectGradMatchesNumeric({ layout, theta, inputs }, opts, 'focus');
+    const without = lossAndGrad(layout, theta, inputs, { ...opts, marginFocus: undefined }).grad;
+    expect(grad.filter((g, i) => Math.abs(g - without[i]) > 1e-6).length).toBeGreaterThan(10);
+  });
+
   it('with hard steps, matches finite differences where no step lies on the path (classifier, last post layer, last alpha)', () => {
     const { layout, theta, inputs } = setup(4);
     const opts: GradOptions = { surrogateWidth: 0.25 };

@@ -21,7 +21,7 @@ import {
 } from '../../train/trainer.js';
 import { LIMITS } from '../../train/optim.js';
 import { realisedNetwork } from '../../train/params.js';
-import { hardwareAgreement, mismatchStability } from '../../analysis/hwscore.js';
+import { hardwareAgreement, hardwareDisagreements, mismatchStability } from '../../analysis/hwscore.js';
 import { mirrorSigmas } from '../../analysis/montecarlo.js';
 import { drawnRatio } from '../../netlist/geometry.js';
 import type { ParamRealisation } from '../../train/hardware.js';
@@ -302,6 +302,28 @@ export function builder(y: Argv) {
       type: 'string',
       describe: 'start from this model file instead of random parameters (same shape)',
     })
+    .option('focus-margin', {
+      type: 'number',
+      default: 0,
+      describe:
+        "margin (units of I_unit) for the unit-frames where --process's circuits (the hardware-aware model of the realised network) have another state than the network on each training clip, marked every --focus-every epochs from --focus-after: the near ties the circuit cannot resolve, pushed apart harder than --margin pushes every candidate; 0 = off (docs/kws.md)",
+    })
+    .option('focus-weight', {
+      type: 'number',
+      default: 1,
+      describe: 'weight of the --focus-margin penalty on those unit-frames (in place of --margin-weight)',
+    })
+    .option('focus-every', {
+      type: 'number',
+      default: 5,
+      describe:
+        'epochs between markings of the circuit disagreements (each marks every training clip on each --process)',
+    })
+    .option('focus-after', {
+      type: 'number',
+      default: 0.3,
+      describe: 'fraction of the steps trained before the first marking',
+    })
     .option('checkpoints', {
       type: 'string',
       describe:
@@ -316,6 +338,7 @@ export function builder(y: Argv) {
         ['warmup-steps', a['warmup-steps'] as number, 0],
         ['seed', a.seed, 0],
         ['select-draws', a['select-draws'] as number, 1],
+        ['focus-every', a['focus-every'] as number, 1],
       ];
       for (const [name, v, min] of ints)
         if (!Number.isInteger(v) || v < min) return `--${name} must be an integer >= ${min}, got ${v}`;
@@ -332,6 +355,7 @@ export function builder(y: Argv) {
         ['anneal-fraction', a['anneal-fraction'] as number],
         ['margin-after', (a['margin-after'] as number | undefined) ?? 0],
         ['transition-after', a['transition-after'] as number],
+        ['focus-after', a['focus-after'] as number],
       ];
       for (const [name, v] of fractions) if (!(v >= 0 && v <= 1)) return `--${name} must be in [0, 1], got ${v}`;
       if (a.arch === 'cmru-relaxed' && !((a.eps as number) > 0 && (a.eps as number) < 1))
@@ -345,6 +369,8 @@ export function builder(y: Argv) {
         ['transition-margin', a['transition-margin'] as number],
         ['transition-weight', a['transition-weight'] as number],
         ['select-slack', a['select-slack'] as number],
+        ['focus-margin', a['focus-margin'] as number],
+        ['focus-weight', a['focus-weight'] as number],
         ['current-weight', a['current-weight'] as number],
       ];
       for (const v of String(a['build-at'])
@@ -450,6 +476,10 @@ interface Args {
   seed: number;
   init?: string;
   checkpoints?: string;
+  focusMargin: number;
+  focusWeight: number;
+  focusEvery: number;
+  focusAfter: number;
 }
 
 /** A model to start from must have the shape being trained (the flags, the features file's MFCCs and classes). */
@@ -532,6 +562,7 @@ export async function handler(a: Args): Promise<void> {
     currentWeight: a.currentWeight,
     init,
     silenceGuard: a.silenceGuard,
+    focus: focusOptions(a, processes, data),
   };
   if (a.mismatchNoise > 0 && !options.realisations?.length)
     throw new InputError('--mismatch-noise needs --weight-grid and a --process to draw the mismatch of');
@@ -597,11 +628,36 @@ export async function handler(a: Args): Promise<void> {
       `${a.selectBy === 'mismatch' ? 'mismatch-aware' : 'hardware-aware'} selection on ${a.process}: ${r.hardware.length} checkpoints within ${pct(a.selectSlack)} of the best validation accuracy; ${what}; kept epoch ${r.bestEpoch} (${pct(kept.score)})`,
     );
   }
+  if (r.focus.length > 0)
+    console.log(
+      `margin focus: the circuits left the network on ${r.focus.map((f) => f.unitFrames).join(', ')} training unit-frames at epochs ${r.focus.map((f) => f.epoch).join(', ')}`,
+    );
   console.log(silenceLine(r, data.classes, a.silenceGuard));
   console.log(
     `kept epoch ${r.bestEpoch} of ${a.epochs} (${keptRule(r, a.selectBy)}); ${r.elapsedS.toFixed(1)} s of training`,
   );
   console.log(`wrote ${files.model}, ${files.report}, ${files.csv}, ${files.svg}, ${files.html}`);
+}
+
+/** `--focus-margin`'s options, or undefined when it is 0; it needs a --process whose circuits mark the disagreements. */
+function focusOptions(
+  a: Pick<Args, 'focusMargin' | 'focusWeight' | 'focusEvery' | 'focusAfter' | 'unitCurrent'>,
+  processes: readonly { process: Process; calibration?: Calibration }[],
+  data: TrainingData,
+): TrainOptions['focus'] {
+  if (a.focusMargin === 0) return undefined;
+  if (processes.length === 0)
+    throw new InputError('--focus-margin needs a --process whose circuits mark where they leave the network', {
+      field: 'process',
+    });
+  const disagreements = hardwareDisagreements(processes, data);
+  return {
+    flagsOf: (net, clips) => disagreements({ ...net, unitCurrentA: a.unitCurrent }, clips),
+    every: a.focusEvery,
+    after: a.focusAfter,
+    margin: a.focusMargin,
+    weight: a.focusWeight,
+  };
 }
 
 /** Every checkpoint of `r` as a model file in `dir`, and checkpoints.csv; returns the line that says so. */
@@ -729,6 +785,7 @@ function trainingReport(a: Args, o: TrainOptions, data: TrainingData, r: TrainRe
     trainingTimeS: Number(r.elapsedS.toFixed(2)),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '' },
     hardwareSelection: r.hardware,
+    focusMarks: r.focus.length > 0 ? r.focus : undefined,
     selectBy: r.hardware
       ? { rule: a.selectBy, ...(a.selectBy === 'mismatch' ? { draws: a.selectDraws } : {}) }
       : undefined,
