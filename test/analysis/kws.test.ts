@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   type KwsRow,
 } from '../../src/analysis/kws.js';
 import { DEFAULT_TOLERANCES } from '../../src/compare/tolerance.js';
+import { InputError } from '../../src/errors.js';
 import {
   DISAGREEMENT_CAUSES,
   MARGIN_CLASS_NAMES,
@@ -150,6 +151,34 @@ describe('kwsSummary', () => {
     expect(s.byCause).toEqual(causes({ glitch: { '>=20%': 6 }, carried: { '<1%': 6 } }));
   });
 
+  it('with no clip simulated, scores the trained model alone and leaves every circuit figure empty', () => {
+    const s = kwsSummary([row(0, 1, 1, 1, null), row(1, 0, 1, 0, null)], 1.01);
+    expect(s).toMatchObject({ clips: 2, simulated: 0, failed: 2, reference: null });
+    expect([s.references, s.powerW]).toEqual([{}, {}]);
+    expect(s.trained).toEqual({ correct: 1, clips: 2, accuracy: 0.5 });
+    expect(s.circuit.clips).toBe(0);
+    expect(s.circuit.accuracy).toBeNaN();
+    expect(s.stateAgreementMin).toBeNaN();
+    expect(s.stateAgreementMean).toBeNaN();
+    expect([s.coreW, s.totalW, s.totalEnergyJ, s.ngspiceS]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('reports a reference only when every simulated clip has it, and the energies as power x clip time', () => {
+    const rows = [row(0, 1, 1, 1, 1, 40e-9), row(1, 0, 0, 0, 0, 80e-9)];
+    const hw = { decision: 1, stateAgreement: 0.95, voteAgreement: 1 };
+    const one = [{ ...rows[0], references: { ...rows[0].references, hwaware: hw } }, rows[1]];
+    expect(Object.keys(kwsSummary(one, 1.01).references).sort()).toEqual(['realised', 'trained']);
+    const both = one.map((r) => ({ ...r, references: { ...r.references, hwaware: hw } }));
+    expect(kwsSummary(both, 1.01).references.hwaware).toMatchObject({
+      agreement: { correct: 1, clips: 2 },
+      stateAgreementMean: 0.95,
+    });
+    // Mean power: core 60 nW, total 70 nW (the 10 nW input domain); over a 2.5 s clip.
+    const s = kwsSummary(rows, 2.5);
+    expect(s.totalEnergyJ).toBeCloseTo(70e-9 * 2.5, 18);
+    expect(s.coreEnergyJ).toBeCloseTo(60e-9 * 2.5, 18);
+  });
+
   it("judges decision agreement against the verdict's reference", () => {
     // Judged against trained: clip 2's circuit says 0, the trained model 1.
     const rows = [row(0, 1, 1, 1, 1), row(1, 0, 0, 0, 0), row(2, 0, 1, 0, 0)].map((r) => ({
@@ -221,6 +250,8 @@ describe('clipToShow', () => {
     expect(() => namedClip(clips, 'c7')).toThrow(
       /--show.*'c7' is not one of the 2 chosen clips \(e\.g\. c0\); --clips all/,
     );
+    expect(() => namedClip([], 'c7')).toThrow(InputError);
+    expect(() => namedClip([], 'c7')).toThrow(/'c7' is not one of the 0 chosen clips/);
   });
 });
 
@@ -264,6 +295,16 @@ describe('prepareKwsRun', () => {
         (await prepareKwsRun(net, set, clips, { ...opts, reference: 'trained', hwawareModel: KWS_MODEL })).plan,
       ),
     );
+    // The plan file says what it runs: calibrated tables unless asked otherwise, the kit only when one is given;
+    // the model file says what it is.
+    const text = await readFile(files.plan, 'utf8');
+    expect(text).toMatch(/^calibrated: true$/m);
+    expect(text).not.toMatch(/^kit:/m);
+    const kitPlan = await readFile((await prepareKwsRun(net, set, clips, { ...opts, kit: '/pdk/kit' })).plan, 'utf8');
+    expect(kitPlan).toMatch(/^kit: \/pdk\/kit$/m);
+    expect(JSON.parse(await readFile(files.model, 'utf8')).description).toBe(
+      'bmru kws: the network under test (I_unit 3e-10 A)',
+    );
     expect(trained.plan.reference).toBe('trained'); // --reference and --hwaware-model reach the batch jobs
     expect(trained.jobs[0]).toMatchObject({ reference: 'trained', hwaware: { file: KWS_MODEL } });
   });
@@ -305,6 +346,9 @@ describe('prepareKwsRun', () => {
     expect(rows[0].trainedDecision).toBe(runNetwork(net, clipInputs(set, clips[0].index)).decision);
     expect(rows[1]).toMatchObject({ circuitDecision: null, failure: 'timeout: killed after 60 s' });
     expect(rows[2]).toMatchObject({ circuitDecision: null, failure: 'not run' });
+    // A failed record that says nothing of why still reads as failed.
+    const bare = { ...rec(1, 'failed'), failure: undefined } as unknown as ResultRecord;
+    expect(kwsRows(net, set, clips, [bare], 2)[1].failure).toBe('failed: ');
 
     // Clip 3 with clip 0's features: the plan keeps one job for both, and both clips get its result.
     const same = { ...set, data: Float64Array.from(set.data) };
