@@ -304,9 +304,22 @@ describe('kernel pieces, by hand', () => {
     const y = Float64Array.of(7, -0, 0, 99);
     fixZeroOutputs(p, x, 0, false, y, 1); // rows 0, 1 at y[1], y[2]
     expect(Array.from(y)).toEqual([7, 6.5, 14.5, 99]);
+    // Only rows 0 and 1: a zero just after them (the next frame's first output, say) is not this layer's.
+    const next = Float64Array.of(0, 0, 0);
+    fixZeroOutputs(p, x, 0, false, next, 0);
+    expect(Array.from(next)).toEqual([6.5, 14.5, 0]);
     const kept = Float64Array.of(1.25, 3);
     fixZeroOutputs(p, x, 0, false, kept, 0);
     expect(Array.from(kept)).toEqual([1.25, 3]);
+  });
+
+  it('affineFrame recomputes a zero sum of signed inputs without clamping them', () => {
+    // W = (1, 1, 1), b = 0, x = (1, -1, 0): 0 + 1 - 1 = 0 with the zero input skipped; the reference is
+    // 0 + 1 + (-1) + 0 = +0, where clamped inputs would give 0 + 1 + 0 + 0 = 1.
+    const p = packLinear({ weight: { rows: 1, cols: 3, data: Float64Array.of(1, 1, 1) }, bias: Float64Array.of(0) });
+    const y = Float64Array.of(NaN);
+    affineFrame(p, Float64Array.of(1, -1, 0), 0, y, 0, nonZeroInputs(3));
+    expect(Object.is(y[0], 0)).toBe(true);
   });
 
   it('affineFrame and affinePositiveFrame by hand, with and without zero inputs', () => {
