@@ -76,10 +76,13 @@ describe('trace CSV', () => {
       out: lin(m(2, 1, 1, -1), 0, 0),
     };
     // x = 1: c = (1, 2): cell 0 holds OFF, cell 1 ON; y = 1; logits (1, -1).
-    const rows = traceCsvRows(wide, runNetwork(wide, { frames: 1, features: 1, data: Float64Array.of(1) }));
+    // x = 2: c = (2, 4): both ON; y = 2; logits (2, -2). Two cells per frame: frame 1's are at 2 and 3.
+    const rows = traceCsvRows(wide, runNetwork(wide, { frames: 2, features: 1, data: Float64Array.of(1, 2) }));
     expect(rows.slice(1)).toEqual([
       [0, 0, 0, 1, 0, 0, 0, 1, 1, -1],
       [0, 0, 1, 2, 1, 1, 0, '', 1, -1],
+      [1, 0, 0, 2, 1, 1, 0, 2, 2, -2],
+      [1, 0, 1, 4, 1, 1, 0, '', 2, -2],
     ]);
   });
 });
