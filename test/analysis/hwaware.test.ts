@@ -20,18 +20,22 @@ describe('hardware-aware corrections', () => {
     })),
   );
   const truth = applyCorrections(net, known);
-  const tr = runNetwork(truth, x);
-  const circuit = {
-    frames: tr.frames,
-    candidates: tr.candidates,
-    states: tr.states,
-    logits: tr.logits,
-    stateCurrents: truth.blocks.map((b, k) =>
-      Float64Array.from(tr.states[k], (s, i) => 0.02 + b.cell.alpha[i % net.cells] * s),
-    ),
+  /** The circuit's trace: run inside each test, so that mutation testing sees which tests cover the model. */
+  const knownCircuit = () => {
+    const tr = runNetwork(truth, x);
+    return {
+      frames: tr.frames,
+      candidates: tr.candidates,
+      states: tr.states,
+      logits: tr.logits,
+      stateCurrents: truth.blocks.map((b, k) =>
+        Float64Array.from(tr.states[k], (s, i) => 0.02 + b.cell.alpha[i % net.cells] * s),
+      ),
+    };
   };
 
   it('recovers candidate gain and offset, ON level and OFF leakage per cell', () => {
+    const circuit = knownCircuit();
     const fitted = fitCorrections(net, x, circuit);
     for (const [i, f] of fitted.entries()) {
       expect(f.candidateGain).toBeCloseTo(known[i].candidateGain, 6);
@@ -42,6 +46,7 @@ describe('hardware-aware corrections', () => {
   });
 
   it('the corrected model predicts that circuit far better than the plain one', () => {
+    const circuit = knownCircuit();
     const fitted = fitCorrections(net, x, circuit);
     const aware = applyCorrections(net, fitted);
     const before = modelFit(net, runNetwork(net, x), circuit);

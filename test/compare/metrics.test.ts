@@ -31,10 +31,12 @@ function mirrorOf(tr: ReturnType<typeof runNetwork>, alpha: Float64Array[]): Cir
 
 describe('comparator', () => {
   const net = randomNetwork({ inputs: 3, width: 3, blocks: 2, classes: 2, seed: 5 });
-  const tr = runNetwork(net, randomInputs(40, 3, 9));
+  // Run in each test, not while vitest collects the file: Stryker then sees which tests cover the model.
+  const trace = () => runNetwork(net, randomInputs(40, 3, 9));
   const alpha = net.blocks.map((b) => cellThresholds(b.cell).alpha);
 
   it('scores a perfect circuit as full agreement and passes the default tolerances', () => {
+    const tr = trace();
     const c = compareRun(net, tr, mirrorOf(tr, alpha));
     expect(c.stateAgreement).toBe(1);
     expect(c.firstDivergence).toBeNull();
@@ -43,6 +45,7 @@ describe('comparator', () => {
   });
 
   it('reports a flipped state with its margin class and first divergence, and fails a 100% agreement rule', () => {
+    const tr = trace();
     const circ = mirrorOf(tr, alpha);
     const th = cellThresholds(net.blocks[1].cell);
     const i = 17 * net.cells + 2;
@@ -63,6 +66,7 @@ describe('comparator', () => {
   });
 
   it('measures suppression as candidate error over state error on agreeing frames', () => {
+    const tr = trace();
     const circ = mirrorOf(tr, alpha);
     circ.candidates[0].forEach((v, i) => (circ.candidates[0][i] = v * 1.1)); // 10% at the cell input
     circ.stateCurrents[0].forEach((v, i) => (circ.stateCurrents[0][i] = v * 1.002)); // 0.2% at its output
@@ -77,6 +81,7 @@ describe('comparator', () => {
   });
 
   it('flags a different majority decision', () => {
+    const tr = trace();
     const circ = mirrorOf(tr, alpha);
     for (let t = 0; t < tr.frames; t++) {
       circ.logits[t * 2 + tr.decision] = -10;
@@ -160,9 +165,10 @@ describe('transition latching', () => {
     out: lin(2, 2, [1, 0, 0, 1], [0, 0]),
   };
   const inputs = { frames: 2, features: 2, data: Float64Array.of(1, -1, -1, 1) };
-  const tr = runNetwork(net, inputs);
+  const trace = () => runNetwork(net, inputs);
 
   it('marks a circuit that latched on the way between frames as a transition disagreement', () => {
+    const tr = trace();
     expect(Array.from(tr.states[0])).toEqual([0, 0]);
     const circ = mirrorOf(tr, [Float64Array.of(1)]);
     circ.states[0][1] = 1;
@@ -334,12 +340,15 @@ describe('carried disagreements', () => {
   // beta_hi that frame looks 40% off. At frame 3 (0.3 < beta_lo) the model is forced OFF and the circuit stays ON:
   // a fresh miss of beta_lo by 40%.
   const net = oneCell(0.5, 0.5);
-  const tr = runNetwork(net, seq(0.2, 0.98, 0.6, 0.3));
-  const circ = mirrorOf(tr, [Float64Array.of(1)]);
-  circ.states[0].set([0, 1, 1, 1]);
-  const c = compareRun(net, tr, circ);
+  const compared = () => {
+    const tr = runNetwork(net, seq(0.2, 0.98, 0.6, 0.3));
+    const circ = mirrorOf(tr, [Float64Array.of(1)]);
+    circ.states[0].set([0, 1, 1, 1]);
+    return { tr, c: compareRun(net, tr, circ) };
+  };
 
   it('attributes a held wrong state to the frame where it started', () => {
+    const { tr, c } = compared();
     expect(Array.from(tr.states[0])).toEqual([0, 0, 0, 0]);
     expect(c.disagreements.map((d) => [d.frame, d.carried, d.sinceFrame, d.marginClass, d.cause])).toEqual([
       [1, false, 1, '1-5%', 'unexplained'],
@@ -349,6 +358,7 @@ describe('carried disagreements', () => {
   });
 
   it('counts only fresh disagreements by margin and in the tolerance rules, every unit-frame in state agreement', () => {
+    const { c } = compared();
     expect(c.stateAgreement).toBe(1 / 4);
     expect(c.disagreementsByMargin).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 1 });
     expect(c.disagreementsByCause.carried).toEqual({ '<1%': 0, '1-5%': 1, '5-20%': 0, '>=20%': 0 });

@@ -206,3 +206,20 @@ describe('cumulative models in files', () => {
     expect(() => requireCircuitArch(twoUnits('fq-bmru'))).not.toThrow();
   });
 });
+
+describe('cumulative model: refusals and thresholds', () => {
+  it('refuses a clip whose feature count differs from the model, naming both', () => {
+    const clip = { frames: 1, features: 3, data: new Float64Array(3) };
+    expect(() => runCumulative(twoUnits('cmru'), clip)).toThrow(
+      new RangeError('input has 3 features per frame, the model expects 2'),
+    );
+  });
+
+  it('forces a cell high at c = beta_hi exactly, holds it at c = beta_lo exactly, and forces it low just below', () => {
+    // Unit 0: beta_lo 0.3, beta_hi 0.3 + 0.4 = 0.7 (exact in float64: 0.3 + 0.4 === 0.7); CMRU counts the forcings.
+    // Frames: c = 0.7 (+1), 0.3 (band: hold), 0.29 (-1), 0.7 (+1) from s0 = 0: 1, 1, 0, 1.
+    const clip = { frames: 4, features: 2, data: Float64Array.of(0.7, 0, 0.3, 0, 0.29, 0, 0.7, 0) };
+    const tr = runCumulative(twoUnits('cmru'), clip);
+    expect([0, 1, 2, 3].map((t) => tr.states[0][t * 2])).toEqual([1, 1, 0, 1]);
+  });
+});

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   accumulateColumns,
+  accumulateProducts,
   affineFrame,
   affinePositiveFrame,
   affineReference,
+  fixZeroOutputs,
+  gatherNonZero,
+  gatherPositive,
   nonZeroInputs,
   packLinear,
   packLinearScaled,
@@ -172,5 +176,161 @@ describe('fast model paths on wide networks', () => {
       expectSameAsNaive(runNetwork(net, x), naive, `loop ${width}x${cells}`);
       expectSameAsNaive(runNetworkScan(net, x), naive, `scan ${width}x${cells}`);
     }
+  });
+});
+
+describe('kernel pieces, by hand', () => {
+  // W = [[1, 2, 3], [4, 5, 6]] (2 outputs, 3 inputs), b = (0.5, -0.5).
+  const W = { weight: { rows: 2, cols: 3, data: Float64Array.of(1, 2, 3, 4, 5, 6) }, bias: Float64Array.of(0.5, -0.5) };
+
+  it('packLinear stores W transposed, [c, r] at c * rows + r, and keeps the row-major weights and the bias', () => {
+    const p = packLinear(W);
+    expect(p.rows).toBe(2);
+    expect(p.cols).toBe(3);
+    expect(Array.from(p.weightT)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(p.weight).toBe(W.weight.data);
+    expect(p.bias).toBe(W.bias);
+  });
+
+  it('packLinearScaled multiplies input column c by colScale[c]', () => {
+    const p = packLinearScaled(W, Float64Array.of(2, 0.5, -1));
+    expect(Array.from(p.weightT)).toEqual([2, 8, 1, 2.5, -3, -6]);
+    expect(p.weight).toBe(W.weight.data); // the unscaled weights, for the reference
+  });
+
+  it('nonZeroInputs has room for maxCols inputs', () => {
+    const nz = nonZeroInputs(5);
+    expect(nz.offsets).toBeInstanceOf(Int32Array);
+    expect(nz.offsets.length).toBe(5);
+    expect(nz.values).toBeInstanceOf(Float64Array);
+    expect(nz.values.length).toBe(5);
+  });
+
+  it('gatherNonZero lists the non-zero inputs from xOff on, in order, with offsets c * rows; -0 is zero', () => {
+    const nz = nonZeroInputs(5);
+    const x = Float64Array.of(9, 9, 0, -2, -0, 3, 0.5, 9);
+    expect(gatherNonZero(x, 2, 5, 4, nz)).toBe(3); // x[2..6] = 0, -2, -0, 3, 0.5
+    expect(Array.from(nz.offsets.subarray(0, 3))).toEqual([4, 12, 16]); // columns 1, 3, 4 times 4 rows
+    expect(Array.from(nz.values.subarray(0, 3))).toEqual([-2, 3, 0.5]);
+    expect(gatherNonZero(Float64Array.of(0, -0), 0, 2, 4, nz)).toBe(0);
+    expect(gatherNonZero(Float64Array.of(1, 2), 0, 2, 3, nz)).toBe(2);
+    expect(Array.from(nz.offsets.subarray(0, 2))).toEqual([0, 3]);
+  });
+
+  it('gatherPositive lists only the inputs above zero (the first-quadrant clamp)', () => {
+    const nz = nonZeroInputs(5);
+    const x = Float64Array.of(0, -2, -0, 3, 0.5);
+    expect(gatherPositive(x, 0, 5, 2, nz)).toBe(2);
+    expect(Array.from(nz.offsets.subarray(0, 2))).toEqual([6, 8]);
+    expect(Array.from(nz.values.subarray(0, 2))).toEqual([3, 0.5]);
+    expect(gatherPositive(Float64Array.of(7, -1, 2), 1, 2, 1, nz)).toBe(1); // x[1..2] = -1, 2
+    expect(nz.offsets[0]).toBe(1);
+    expect(nz.values[0]).toBe(2);
+  });
+
+  it('accumulateProducts sums only the first n gathered entries, whatever a longer scratch holds', () => {
+    // 9 outputs: one block of 8 and one row alone; 13 outputs: 8 + 4 + 1. W[r, c] = r + 1 + 10 c, b[r] = r.
+    for (const rows of [1, 4, 5, 8, 9, 13]) {
+      const cols = 3;
+      const layer = packLinear({
+        weight: {
+          rows,
+          cols,
+          data: Float64Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols) + 1 + 10 * (i % cols)),
+        },
+        bias: Float64Array.from({ length: rows }, (_, r) => r),
+      });
+      const nz = nonZeroInputs(cols);
+      // A frame with every input non-zero fills the scratch; the next has only its last input non-zero (3), so the
+      // gather writes entry 0 only and entry 1 still holds column 1 (value 2) from the first frame.
+      gatherNonZero(Float64Array.of(1, 2, 3), 0, cols, rows, nz);
+      const n = gatherNonZero(Float64Array.of(0, 0, 3), 0, cols, rows, nz);
+      expect(n).toBe(1);
+      expect([nz.offsets[1], nz.values[1]]).toEqual([rows, 2]);
+      const y = new Float64Array(rows + 2).fill(NaN);
+      y[rows + 1] = 42; // the slot after the last output must stay as it is
+      accumulateProducts(layer, nz, n, y, 1);
+      // y[r] = b[r] + W[r, 2] x_2 = r + 3 (r + 21): by hand.
+      expect(y[rows + 1]).toBe(42);
+      expect(Array.from(y.subarray(1, rows + 1)), `rows ${rows}`).toEqual(
+        Array.from({ length: rows }, (_, r) => r + 3 * (r + 21)),
+      );
+      expect(y[0]).toBeNaN(); // nothing before yOff
+    }
+  });
+
+  it('accumulateColumns adds the listed columns of weightT to the bias, for every row-block remainder', () => {
+    for (const rows of [1, 3, 4, 7, 8, 12, 13]) {
+      const cols = 4;
+      // weightT[c * rows + r] = 100 c + r (packed directly), b[r] = -r.
+      const layer = {
+        rows,
+        cols,
+        weightT: Float64Array.from({ length: rows * cols }, (_, i) => 100 * Math.floor(i / rows) + (i % rows)),
+        weight: new Float64Array(rows * cols),
+        bias: Float64Array.from({ length: rows }, (_, r) => -r),
+      };
+      const y = new Float64Array(rows + 3).fill(NaN);
+      y[rows + 2] = 42; // the slot after the last output must stay as it is
+      // Columns 3 and 1 listed (offsets c * rows), then a stale column 2 beyond n.
+      accumulateColumns(layer, Int32Array.of(3 * rows, 1 * rows, 2 * rows), 2, y, 2);
+      expect(y[rows + 2]).toBe(42);
+      expect(Array.from(y.subarray(2, rows + 2)), `rows ${rows}`).toEqual(
+        Array.from({ length: rows }, (_, r) => 400 + r),
+      );
+      expect(y[1]).toBeNaN();
+    }
+  });
+
+  it('affineReference clamps negative inputs to 0 only when asked', () => {
+    const p = packLinear(W);
+    const x = Float64Array.of(5, 1, -1, 2);
+    expect(affineReference(p, x, 1, 0, false)).toBe(0.5 + 1 - 2 + 6); // x = (1, -1, 2)
+    expect(affineReference(p, x, 1, 1, false)).toBe(-0.5 + 4 - 5 + 12);
+    expect(affineReference(p, x, 1, 0, true)).toBe(0.5 + 1 + 0 + 6);
+    expect(affineReference(p, x, 1, 1, true)).toBe(-0.5 + 4 + 0 + 12);
+  });
+
+  it('affineReference clamps -0 to +0: with bias -0 and a positive weight the sum is +0, not -0', () => {
+    // -0 + 1 * (+0) = +0; an input left at -0 would give -0 + 1 * (-0) = -0.
+    const p = packLinear({ weight: { rows: 1, cols: 1, data: Float64Array.of(1) }, bias: Float64Array.of(-0) });
+    expect(Object.is(affineReference(p, Float64Array.of(-0), 0, 0, true), 0)).toBe(true);
+    expect(Object.is(affineReference(p, Float64Array.of(-0), 0, 0, false), -0)).toBe(true);
+  });
+
+  it('fixZeroOutputs recomputes exact zeros only: another value is left as it stands', () => {
+    const p = packLinear(W);
+    const x = Float64Array.of(1, 1, 1);
+    const y = Float64Array.of(7, -0, 0, 99);
+    fixZeroOutputs(p, x, 0, false, y, 1); // rows 0, 1 at y[1], y[2]
+    expect(Array.from(y)).toEqual([7, 6.5, 14.5, 99]);
+    // Only rows 0 and 1: a zero just after them (the next frame's first output, say) is not this layer's.
+    const next = Float64Array.of(0, 0, 0);
+    fixZeroOutputs(p, x, 0, false, next, 0);
+    expect(Array.from(next)).toEqual([6.5, 14.5, 0]);
+    const kept = Float64Array.of(1.25, 3);
+    fixZeroOutputs(p, x, 0, false, kept, 0);
+    expect(Array.from(kept)).toEqual([1.25, 3]);
+  });
+
+  it('affineFrame recomputes a zero sum of signed inputs without clamping them', () => {
+    // W = (1, 1, 1), b = 0, x = (1, -1, 0): 0 + 1 - 1 = 0 with the zero input skipped; the reference is
+    // 0 + 1 + (-1) + 0 = +0, where clamped inputs would give 0 + 1 + 0 + 0 = 1.
+    const p = packLinear({ weight: { rows: 1, cols: 3, data: Float64Array.of(1, 1, 1) }, bias: Float64Array.of(0) });
+    const y = Float64Array.of(NaN);
+    affineFrame(p, Float64Array.of(1, -1, 0), 0, y, 0, nonZeroInputs(3));
+    expect(Object.is(y[0], 0)).toBe(true);
+  });
+
+  it('affineFrame and affinePositiveFrame by hand, with and without zero inputs', () => {
+    const p = packLinear(W);
+    const nz = nonZeroInputs(3);
+    const y = new Float64Array(2);
+    affineFrame(p, Float64Array.of(1, -1, 2), 0, y, 0, nz);
+    expect(Array.from(y)).toEqual([5.5, 10.5]);
+    affinePositiveFrame(p, Float64Array.of(1, -1, 2), 0, y, 0, nz);
+    expect(Array.from(y)).toEqual([7.5, 15.5]);
+    affineFrame(p, Float64Array.of(0, 1, 0), 0, y, 0, nz);
+    expect(Array.from(y)).toEqual([2.5, 4.5]);
   });
 });

@@ -1,6 +1,9 @@
-/** The long-format trace CSV rows, on a network small enough to compute by hand. */
+/** The long-format trace CSV rows and the nested-array trace, on a network small enough to compute by hand. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runNetwork, traceCsvRows, type Network } from '../../src/model/index.js';
+import { runNetwork, traceCsvRows, traceToJson, writeTraceCsv, type Network } from '../../src/model/index.js';
 
 const m = (rows: number, cols: number, ...v: number[]) => ({ rows, cols, data: Float64Array.from(v) });
 const lin = (w: ReturnType<typeof m>, ...b: number[]) => ({ weight: w, bias: Float64Array.from(b) });
@@ -73,10 +76,68 @@ describe('trace CSV', () => {
       out: lin(m(2, 1, 1, -1), 0, 0),
     };
     // x = 1: c = (1, 2): cell 0 holds OFF, cell 1 ON; y = 1; logits (1, -1).
-    const rows = traceCsvRows(wide, runNetwork(wide, { frames: 1, features: 1, data: Float64Array.of(1) }));
+    // x = 2: c = (2, 4): both ON; y = 2; logits (2, -2). Two cells per frame: frame 1's are at 2 and 3.
+    const rows = traceCsvRows(wide, runNetwork(wide, { frames: 2, features: 1, data: Float64Array.of(1, 2) }));
     expect(rows.slice(1)).toEqual([
       [0, 0, 0, 1, 0, 0, 0, 1, 1, -1],
       [0, 0, 1, 2, 1, 1, 0, '', 1, -1],
+      [1, 0, 0, 2, 1, 1, 0, 2, 2, -2],
+      [1, 0, 1, 4, 1, 1, 0, '', 2, -2],
     ]);
+  });
+});
+
+describe('trace as nested arrays and as a file', () => {
+  // The frames of the first test above: x = 2, 1, 0.125.
+  const clip = { frames: 3, features: 1, data: Float64Array.of(2, 1, 0.125) };
+
+  it('traceToJson gives [L][T][S], [L][T][H], [T][C], the votes and the decision (2 of 3 frames vote 0)', () => {
+    expect(traceToJson(tiny, runNetwork(tiny, clip))).toEqual({
+      candidates: [[[2], [1], [0.25]]],
+      states: [[[1], [1], [0]]],
+      block_outputs: [
+        [
+          [2.25, 0],
+          [2.25, 0],
+          [0.25, 0.5],
+        ],
+      ],
+      logits: [
+        [2.25, 0.1],
+        [2.25, 0.1],
+        [0.25, 0.6],
+      ],
+      votes: [0, 0, 1],
+      decision: 0,
+    });
+  });
+
+  it('traceToJson of no frames is empty per block', () => {
+    expect(traceToJson(tiny, runNetwork(tiny, { frames: 0, features: 1, data: new Float64Array(0) }))).toEqual({
+      candidates: [[]],
+      states: [[]],
+      block_outputs: [[]],
+      logits: [],
+      votes: [],
+      decision: expect.any(Number),
+    });
+  });
+
+  it('writeTraceCsv writes the rows as comma-separated lines', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bmru-trace-')), 'trace.csv');
+    await writeTraceCsv(path, tiny, runNetwork(tiny, { frames: 1, features: 1, data: Float64Array.of(0.125) }));
+    // x = 0.125: c = 0.25, OFF; y = (0.25, 0.5); logits (0.25, 0.6), vote 1.
+    expect(readFileSync(path, 'utf8')).toBe(
+      'frame,block,unit,candidate,state,state_current,vote,block_output,logit_0,logit_1\n' +
+        '0,0,0,0.25,0,0,1,0.25,0.25,0.6\n' +
+        '0,0,1,,,,1,0.5,0.25,0.6',
+    );
+  });
+
+  it('writeTraceCsv rejects when the file cannot be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmru-trace-'));
+    await expect(
+      writeTraceCsv(dir, tiny, runNetwork(tiny, { frames: 1, features: 1, data: Float64Array.of(1) })),
+    ).rejects.toThrow(/EISDIR/);
   });
 });
