@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   MAX_KEYWORDS,
   chooseClasses,
   clipInputs,
+  computeFeatures,
   readFeatureFile,
   splitCounts,
   writeFeatureFile,
@@ -16,6 +17,7 @@ import {
 import { REFERENCE_MFCC } from '../../src/audio/mfcc.js';
 import { parseSafetensors, writeSafetensors } from '../../src/model/safetensors.js';
 import type { Tensor } from '../../src/model/tensors.js';
+import { writeWav } from '../../src/audio/wav.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -312,6 +314,69 @@ describe('readFeatureFile', () => {
     ).toBe("<file> 'target' at index 1: expected an index into the 3 classes (0 to 2), got 3");
     expect(await refusal(await file('i6.safetensors', {}, { split: tensor([2], [3, 0]) }))).toBe(
       "<file> 'split' at index 0: expected 0 (train), 1 (validation) or 2 (test), got 3",
+    );
+  });
+});
+
+describe('computeFeatures', () => {
+  /** A folder of 0.25 s clips (and one of 1.1 s) at 16 kHz; `bad` files are not WAV files. */
+  const folder = async (name: string, clips: string[], bad: string[] = []) => {
+    const root = path.join(dir, name);
+    for (const c of [...clips, ...bad]) await mkdir(path.dirname(path.join(root, c)), { recursive: true });
+    for (const c of clips) {
+      const n = c.includes('long') ? 17600 : 4000;
+      await writeWav(
+        path.join(root, c),
+        Float64Array.from({ length: n }, (_, i) => 0.2 * Math.sin(i / (2 + c.length))),
+        16000,
+      );
+    }
+    for (const c of bad) await writeFile(path.join(root, c), 'not a WAV file');
+    return root;
+  };
+
+  it('gives N-class targets (silence 0, unknown 1, keywords from 2), labels in code-point order, progress per clip', async () => {
+    const root = await folder('n-class', ['yes/a.wav', 'no/a.wav', 'up/a.wav', 'Up/a.wav']);
+    const progress: [number, number][] = [];
+    const s = await computeFeatures(root, { keywords: ['up', 'yes'], onProgress: (d, t) => progress.push([d, t]) });
+    expect(s.labels).toEqual(['Up', 'no', 'up', 'yes']);
+    expect(s.files).toEqual(['Up/a.wav', 'no/a.wav', 'up/a.wav', 'yes/a.wav']);
+    expect(Array.from(s.label)).toEqual([0, 1, 2, 3]);
+    expect(Array.from(s.target)).toEqual([1, 1, 2, 3]);
+    expect(s.classes).toEqual(['_silence_', '_unknown_', 'up', 'yes']);
+    expect(s.keyword).toBe('up');
+    expect(progress).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+    ]);
+    expect(s.data.length).toBe(4 * 101 * 13);
+    expect([s.frames, s.features, s.source]).toEqual([101, 13, root]);
+    expect(s.mfcc).toBe(REFERENCE_MFCC);
+  });
+
+  it('reports each clip warning with the clip, and progress for a skipped clip too', async () => {
+    const root = await folder('warned', ['yes/long.wav', 'no/a.wav'], ['no/bad.wav']);
+    const warnings: string[] = [];
+    const progress: number[] = [];
+    const skipped: string[] = [];
+    const s = await computeFeatures(root, {
+      onWarning: (f, w) => warnings.push(`${f}: ${w}`),
+      onProgress: (d) => progress.push(d),
+      onBadClip: (f) => skipped.push(f),
+    });
+    expect(warnings).toEqual(['yes/long.wav: long']);
+    expect(progress).toEqual([1, 2, 3]);
+    expect(skipped).toEqual(['no/bad.wav']);
+    expect(s.files).toEqual(['no/a.wav', 'yes/long.wav']);
+    expect(s.data.length).toBe(2 * 101 * 13);
+  });
+
+  it('names the folder when no clip can be read', async () => {
+    const root = await folder('all-bad', [], ['yes/a.wav', 'no/b.wav']);
+    await expect(computeFeatures(root, { onBadClip: () => undefined })).rejects.toThrow(
+      `${root}: has no readable clips`,
     );
   });
 });
