@@ -116,7 +116,8 @@ describe('writeFeatureFile', () => {
   const written = async (name: string, s: FeatureSet) => {
     const file = path.join(dir, name);
     await writeFeatureFile(file, s);
-    return parseSafetensors(await readFile(file), file, ['F32', 'I64']);
+    const { tensors, metadata } = parseSafetensors(await readFile(file), file, ['F32', 'I64']);
+    return { tensors, metadata: metadata as Record<string, string> };
   };
 
   it('writes the metadata the file comment lists, and the tensors in their shapes', async () => {
