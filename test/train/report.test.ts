@@ -5,6 +5,7 @@ import type { TrainingData } from '../../src/train/data.js';
 import {
   SMALL_WEIGHT,
   accuracyPlot,
+  confusionHtml,
   csvText,
   historyCsvRows,
   lossPlot,
@@ -154,6 +155,28 @@ describe('lossPlot and accuracyPlot', () => {
       'train',
     ]);
     expect((await spec(accuracyPlot(partial, 't'))).series.map((x) => x.name)).toEqual(['train clips', 'train frames']);
+  });
+});
+
+describe('confusionHtml', () => {
+  it('is one table, a header row of the decisions, then a row per true class with its diagonal cell in bold', () => {
+    expect(
+      confusionHtml(
+        [
+          [3, 1],
+          [0, 4],
+        ],
+        ['other', 'a&b'],
+      ),
+    ).toBe(
+      [
+        '<table>',
+        '<tr><th>true \\ decided</th><th>other</th><th>a&amp;b</th></tr>',
+        '<tr><th>other</th><td><b>3</b></td><td>1</td></tr>',
+        '<tr><th>a&amp;b</th><td>0</td><td><b>4</b></td></tr>',
+        '</table>',
+      ].join('\n'),
+    );
   });
 });
 
