@@ -16,10 +16,15 @@ import {
 import type { EpochRecord, SplitScore } from '../../src/train/trainer.js';
 
 // The charts' specs, not their SVG: each "SVG" is the spec as JSON, so the series, marks and axes can be read back.
-vi.mock('../../src/plot/index.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/plot/index.js')>()),
-  lineChart: async (spec: LineChartSpec) => JSON.stringify(spec),
-}));
+// The page itself is the real htmlPage (plot/html.ts); the mock keeps Vega out of this file's imports.
+vi.mock('../../src/plot/index.js', async () => {
+  const html = await import('../../src/plot/html.js');
+  return {
+    escapeHtml: html.escapeHtml,
+    htmlPage: html.htmlPage,
+    lineChart: async (spec: LineChartSpec) => JSON.stringify(spec),
+  };
+});
 
 const score = (loss: number, accuracy: number, frameAccuracy: number): SplitScore => ({
   clips: 4,
