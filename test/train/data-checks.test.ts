@@ -85,6 +85,18 @@ describe('trainingData', () => {
     );
   });
 
+  it('finds a bad value, target or split in the first clip too (index 0)', () => {
+    const data = set().data.slice();
+    data[0] = Number.NaN;
+    expect(refusal(set({ data }))).toBe("f.safetensors 'mfcc' at index [0, 0, 0]: expected a finite number, got NaN");
+    expect(refusal(set({ target: Uint8Array.from([2, 1, 1, 0, 0, 1]) }))).toBe(
+      "f.safetensors 'target' at index 0: expected 0 (other) or 1 (keyword), got 2",
+    );
+    expect(refusal(set({ split: Uint8Array.from([5, 1, 0, 2, 0, 1]) }))).toBe(
+      "f.safetensors 'split' at index 0: expected 0 (train), 1 (validation) or 2 (test), got 5",
+    );
+  });
+
   it('needs 2 classes at least, and targets below the class count, worded for 2 classes or N', () => {
     expect(refusal(set({ classes: ['yes'] }))).toBe(
       "f.safetensors '__metadata__.classes': expected at least 2 classes, got 1",
