@@ -23,7 +23,7 @@ export function historyCsvRows(history: readonly EpochRecord[]): (string | numbe
     'train_loss_batches',
     'penalty_batches',
     'train_loss',
-    'train_acc',
+    "",
     'train_frame_acc',
     'val_loss',
     'val_acc',
