@@ -25,7 +25,7 @@ export function historyCsvRows(history: readonly EpochRecord[]): (string | numbe
     'train_loss',
     'train_acc',
     'train_frame_acc',
-    "",
+    'val_loss',
     'val_acc',
     'val_frame_acc',
     'grad_norm',
