@@ -344,6 +344,30 @@ describe('signalStats', () => {
     });
   });
 
+  it('counts the share ON over every cell of the block: a second cell that never turns ON halves it', () => {
+    // H = S = 2: unit 0 as above, unit 1 fed nothing (candidate 0, OFF, output 0). Clip 1: 2 of 3 x 2 unit-frames ON.
+    const two: Network = {
+      ...net,
+      width: 2,
+      cells: 2,
+      pre: { weight: { rows: 2, cols: 1, data: f(1, 0) }, bias: f(0, 0) },
+      blocks: [
+        {
+          cand: { weight: { rows: 2, cols: 2, data: f(2, 0, 0, 0) }, bias: f(0, 0) },
+          cell: { alpha: f(1.5, 1), beta1: f(1, 1), delta: f(1, 1), s0: f(0, 0) },
+          post: { weight: { rows: 2, cols: 2, data: f(1, 0, 0, 0) }, bias: f(-0.5, 0) },
+        },
+      ],
+      out: { weight: { rows: 2, cols: 2, data: f(1, 0, -1, 0) }, bias: f(0, 0) },
+    };
+    expect(signalStats(two, data, [1])).toEqual({
+      clips: 1,
+      maxCandidate: [6],
+      maxAbsBlockOutput: [4],
+      onFraction: [2 / 6],
+    });
+  });
+
   it('gives zeros, not NaN, for no clips', () => {
     expect(signalStats(net, data, [])).toEqual({
       clips: 0,
