@@ -101,6 +101,16 @@ describe('surrogate', () => {
   });
 });
 
+/** One block, one cell (beta_lo 0.2, beta_hi 0.6, s0 OFF) over five frames: the margin penalty's hand-worked case. */
+const oneCellTape = () => ({
+  tape: {
+    u: [Float64Array.of(0.55, 0.65, 0.62, 0.18, -1)],
+    s: [Float64Array.of(0, 1, 1, 0, 0)],
+    s0: [Float64Array.of(0)],
+  } as unknown as Parameters<typeof marginPenalty>[0],
+  th: [{ alpha: [1], betaLo: [0.2], betaHi: [0.6], s0: [0] }] as unknown as Parameters<typeof marginPenalty>[1],
+});
+
 describe('backward pass', () => {
   it('matches finite differences for every parameter when the steps are smooth (surrogate path included)', () => {
     for (const seed of [1, 2, 3])
@@ -240,14 +250,7 @@ describe('backward pass', () => {
     // frame 2: ON,  c = 0.62 -> beta_lo decides, 0.42 away: 0 (beta_hi, 0.02 away, does not count)
     // frame 3: ON,  c = 0.18 -> 0.02 below beta_lo: (0.08 / 0.1)^2 = 0.64 (turns OFF)
     // frame 4: OFF, u = -1 (c = 0) -> 0.6 from beta_hi: 0
-    const tape = {
-      u: [Float64Array.of(0.55, 0.65, 0.62, 0.18, -1)],
-      s: [Float64Array.of(0, 1, 1, 0, 0)],
-      s0: [Float64Array.of(0)],
-    } as unknown as Parameters<typeof marginPenalty>[0];
-    const th = [{ alpha: [1], betaLo: [0.2], betaHi: [0.6], s0: [0] }] as unknown as Parameters<
-      typeof marginPenalty
-    >[1];
+    const { tape, th } = oneCellTape();
     const opts: GradOptions = { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2 };
     expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64), 12);
     expect(marginPenalty(tape, th, { ...opts, margin: 0 })).toBe(0);
@@ -259,14 +262,7 @@ describe('backward pass', () => {
     // frame 2: ON, c = 0.62, beta_lo 0.42 away: 3 (0.08 / 0.5)^2 = 0.0768 (0 with the usual 0.1)
     // frame 4: OFF, c = 0, beta_hi 0.6 away: outside 0.5, 0
     // frames 0, 1, 3 as before: 2 (0.25 + 0.25 + 0.64)
-    const tape = {
-      u: [Float64Array.of(0.55, 0.65, 0.62, 0.18, -1)],
-      s: [Float64Array.of(0, 1, 1, 0, 0)],
-      s0: [Float64Array.of(0)],
-    } as unknown as Parameters<typeof marginPenalty>[0];
-    const th = [{ alpha: [1], betaLo: [0.2], betaHi: [0.6], s0: [0] }] as unknown as Parameters<
-      typeof marginPenalty
-    >[1];
+    const { tape, th } = oneCellTape();
     const marginFocus = { flags: [Uint8Array.of(0, 0, 1, 0, 1)], margin: 0.5, weight: 3 };
     const opts: GradOptions = { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2, marginFocus };
     expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64) + (3 * 0.08 ** 2) / 0.25, 12);
