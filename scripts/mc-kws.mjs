@@ -5,6 +5,7 @@
 // draws (mean, min, max), and the decision flip rate (draw-clip pairs whose decision differs from the nominal one).
 //
 //   node scripts/mc-kws.mjs models/kws/kws-w4.json [other.json ...] [--process c180] [--draws 20] [--clips 50] [--seed 1]
+//                           [--split test|validation]   (validation: the clips `bmru train --select-by mismatch` scores)
 import { loadModel, loadProcess, parameterSigmas, readFeatureFile, runNetwork, selectClips } from '../dist/index.js';
 import { createRng } from '../dist/util/random.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
@@ -15,7 +16,7 @@ const opt = (name, d) => {
   return i >= 0 ? args[i + 1] : d;
 };
 const values = new Set(
-  ['--process', '--draws', '--clips', '--seed', '--features'].flatMap((f) =>
+  ['--process', '--draws', '--clips', '--seed', '--features', '--split'].flatMap((f) =>
     args.includes(f) ? [args.indexOf(f) + 1] : [],
   ),
 );
@@ -29,7 +30,12 @@ const seed = Number(opt('seed', 1));
 const proc = await loadProcess(resolveProcessPath(opt('process', 'c180')));
 const set = await readFeatureFile(opt('features', 'data/kws-synth/features.safetensors'));
 const clipsArg = opt('clips', '50');
-const clips = selectClips(set, 'test', clipsArg === 'all' ? 'all' : Number(clipsArg));
+const split = opt('split', 'test');
+if (split !== 'test' && split !== 'validation') {
+  console.error(`--split: expected test or validation, got ${split}`);
+  process.exit(2);
+}
+const clips = selectClips(set, split, clipsArg === 'all' ? 'all' : Number(clipsArg));
 const per = set.frames * set.features;
 const inputsOf = (c) => ({
   frames: set.frames,
@@ -38,7 +44,7 @@ const inputsOf = (c) => ({
 });
 const clone = (net) => structuredClone(net);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-console.log(`${clips.length} test clips, ${draws} draws, sigmas of ${proc.name} (seed ${seed})`);
+console.log(`${clips.length} ${split} clips, ${draws} draws, sigmas of ${proc.name} (seed ${seed})`);
 for (const file of models) {
   const net = await loadModel(file);
   const refs = parameterSigmas(net, proc);
