@@ -12,6 +12,19 @@ import { decisionFlipRate, parameterSigmas } from './montecarlo.js';
 /** Seed of the mismatch draws `mismatchStability` scores with: every checkpoint meets the same chips. */
 export const SELECT_MISMATCH_SEED = 1;
 
+/** Clips stored back to back, frame-major: what train/data.ts loads from a features file. */
+interface ClipSet {
+  readonly frames: number;
+  readonly features: number;
+  readonly data: Float64Array;
+}
+
+/** Clip `index` of `set`, a view into its data. */
+function clipAt(set: ClipSet, index: number): InputSequence {
+  const size = set.frames * set.features;
+  return { frames: set.frames, features: set.features, data: set.data.subarray(index * size, (index + 1) * size) };
+}
+
 /**
  * How closely the circuits of `processes` follow a network on some clips: per process, the fraction of unit-frames
  * where the hardware-aware model (analysis/hwmodel.ts, the circuit's simulator at software speed) has the trained
@@ -19,15 +32,10 @@ export const SELECT_MISMATCH_SEED = 1;
  */
 export function hardwareAgreement(
   processes: readonly { process: Process; calibration?: Calibration }[],
-  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+  data: ClipSet,
   indices: ArrayLike<number>,
 ): (net: Network) => number {
-  const clipSize = data.frames * data.features;
-  const clip = (n: number): InputSequence => ({
-    frames: data.frames,
-    features: data.features,
-    data: data.data.subarray(indices[n] * clipSize, (indices[n] + 1) * clipSize),
-  });
+  const clip = (n: number) => clipAt(data, indices[n]);
   return (net) => {
     const trained = Array.from({ length: indices.length }, (_, n) => runNetwork(net, clip(n)).states);
     let worst = 1;
@@ -57,16 +65,11 @@ export function hardwareAgreement(
  */
 export function mismatchStability(
   processes: readonly { process: Process }[],
-  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+  data: ClipSet,
   indices: ArrayLike<number>,
   draws: number,
 ): (net: Network) => number {
-  const clipSize = data.frames * data.features;
-  const clips = Array.from({ length: indices.length }, (_, n): InputSequence => ({
-    frames: data.frames,
-    features: data.features,
-    data: data.data.subarray(indices[n] * clipSize, (indices[n] + 1) * clipSize),
-  }));
+  const clips = Array.from(indices, (c) => clipAt(data, c));
   return (net) =>
     1 -
     Math.max(
@@ -84,19 +87,14 @@ export function mismatchStability(
  */
 export function hardwareDisagreements(
   processes: readonly { process: Process; calibration?: Calibration }[],
-  data: { readonly frames: number; readonly features: number; readonly data: Float64Array },
+  data: ClipSet,
 ): (net: Network, indices: ArrayLike<number>) => Map<number, Uint8Array[]> {
-  const clipSize = data.frames * data.features;
   return (net, indices) => {
     const models = processes.map((p) => hardwareAwareNetwork(net, p.process, p.calibration));
     const out = new Map<number, Uint8Array[]>();
     for (let n = 0; n < indices.length; n++) {
       const c = indices[n];
-      const clip: InputSequence = {
-        frames: data.frames,
-        features: data.features,
-        data: data.data.subarray(c * clipSize, (c + 1) * clipSize),
-      };
+      const clip = clipAt(data, c);
       const trained = runNetwork(net, clip).states;
       const flags = trained.map((s) => new Uint8Array(s.length));
       for (const hw of models)
