@@ -6,11 +6,13 @@
 //   node scripts/survivors.mjs reports/inc-rawfile.json --check test/spice/rawfile.test.ts test/spice/rawfile-format.test.ts
 //       applies each of them to the source in turn, runs those test files (vitest.mutate.config.ts), restores the
 //       source, and says which the tests now kill (vitest fails) and which still survive
+//   ... --check <test file>... --config reports/vitest.x.config.ts
+//       the same under another vitest configuration (default vitest.mutate.config.ts)
 //
 // The report is the `--incrementalFile` Stryker writes (the mutation-testing-report-schema JSON: lines and columns
 // 1-based). A full Stryker re-run is the measurement; this is the quick check between runs (docs/mutation.md).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,9 +21,22 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHECK_TIMEOUT_S = 120;
 /** coreutils `timeout`'s exit status when the time ran out. */
 const TIMED_OUT = 124;
-const [reportPath, flag, ...tests] = process.argv.slice(2);
-if (!reportPath || (flag !== undefined && (flag !== '--check' || tests.length === 0))) {
-  console.error('usage: node scripts/survivors.mjs <stryker report .json> [--check <test file>...]');
+const argv = process.argv.slice(2);
+// --config: the vitest configuration the checks run under. The default gates on the external tools (vitest.config.ts
+// probes ngspice, espeak-ng, Slurm and Chromium at start), which every check pays again; a config of one module's
+// test files, as a Stryker run limited to them uses, skips that.
+const configAt = argv.indexOf('--config');
+const config = configAt >= 0 ? argv.splice(configAt, 2)[1] : 'vitest.mutate.config.ts';
+const [reportPath, flag, ...tests] = argv;
+if (!reportPath || !config || (flag !== undefined && (flag !== '--check' || tests.length === 0))) {
+  console.error(
+    'usage: node scripts/survivors.mjs <stryker report .json> [--check <test file>...] [--config <vitest config>]',
+  );
+  process.exit(2);
+}
+// A config vitest cannot load fails every run, which would read as every mutant killed.
+if (!existsSync(resolve(ROOT, config))) {
+  console.error(`--config: no such file ${resolve(ROOT, config)}`);
   process.exit(2);
 }
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
@@ -61,7 +76,7 @@ for (const m of alive) {
           join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
           'run',
           '--config',
-          'vitest.mutate.config.ts',
+          config,
           ...tests,
         ],
         { cwd: ROOT, stdio: 'ignore' },
