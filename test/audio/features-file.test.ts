@@ -158,6 +158,10 @@ describe('writeFeatureFile', () => {
     expect((await written('c.safetensors', set({ classes: ['_silence_', 'yes'] }))).metadata.classes).toBe(
       '["_silence_","yes"]',
     );
+    // Three classes that begin with the 2-class names: written (a reader would otherwise take two classes).
+    expect((await written('d.safetensors', set({ classes: ['other', 'yes', 'no'] }))).metadata.classes).toBe(
+      '["other","yes","no"]',
+    );
   });
 });
 
@@ -372,6 +376,30 @@ describe('computeFeatures', () => {
     expect(skipped).toEqual(['no/bad.wav']);
     expect(s.files).toEqual(['no/a.wav', 'yes/long.wav']);
     expect(s.data.length).toBe(2 * 101 * 13);
+  });
+
+  it('keeps every clip: the first clip of two holds what it holds alone', async () => {
+    const two = await computeFeatures(await folder('two-clips', ['no/a.wav', 'yes/b.wav']));
+    const one = await computeFeatures(await folder('first-alone', ['no/a.wav']), { keyword: 'no' });
+    const size = one.frames * one.features;
+    expect(one.data.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(two.data.subarray(0, size))).toEqual(Array.from(one.data));
+  });
+
+  it("sorts labels across noise slices: a '_go' folder comes before the slices' '_silence_'", async () => {
+    // listClips lists folders in code-point order, so the slices of '_background_noise_' come first, labelled
+    // '_silence_'; sorted, '_go' ('g' < 's') is label 0.
+    const root = await folder('noise-order', ['_go/a.wav', 'yes/a.wav']);
+    await mkdir(path.join(root, '_background_noise_'));
+    await writeWav(
+      path.join(root, '_background_noise_', 'n.wav'),
+      Float64Array.from({ length: 16000 }, (_, i) => 0.1 * Math.sin(i / 3)),
+      16000,
+    );
+    const s = await computeFeatures(root, { backgroundNoise: 'slice' });
+    expect(s.files).toEqual(['_background_noise_/n.wav#0', '_go/a.wav', 'yes/a.wav']);
+    expect(s.labels).toEqual(['_go', '_silence_', 'yes']);
+    expect(Array.from(s.label)).toEqual([1, 0, 2]);
   });
 
   it('names the folder when no clip can be read', async () => {
