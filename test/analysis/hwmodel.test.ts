@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hardwareAwareNetwork, railStep, runHardwareAware } from '../../src/analysis/hwmodel.js';
+import { hardwareAwareNetwork, railStep, runHardwareAware, tableHwaware } from '../../src/analysis/hwmodel.js';
 import { runNetwork, type InputSequence } from '../../src/model/network.js';
 import { kneeAt, type HardwareTables } from '../../src/netlist/hardware-tables.js';
 import { IDEAL, KNEE_N, UNIT_A, calibrationWith, kneeNetwork as network, pA, units } from './knee-case.js';
@@ -192,5 +192,38 @@ describe('cell timing', () => {
       for (let i = 0; i < n; i++) r += (r * (h - r)) / n; // x = dt / Q = 1 in n steps
       expect(railStep(r0, h, 1)).toBeCloseTo(r, 4);
     }
+  });
+});
+
+describe('tableHwaware (the per-process reference of compare/references.ts)', () => {
+  const x = clip([[units(95 * pA), units(100 * pA)]]);
+
+  it('is undefined without a calibration or without its hardware tables', () => {
+    const net = network(0, 5, 6);
+    expect(tableHwaware(net, { process, calibration: undefined })).toBeUndefined();
+    expect(
+      tableHwaware(net, { process, calibration: { ...calibrationWith({}), hardware: undefined } }),
+    ).toBeUndefined();
+  });
+
+  it("runs the model the tables give: the knee table's 5.5 pA of leakage reaches the candidate", () => {
+    const net = network(0, 5, 6);
+    const ref = tableHwaware(net, { process, calibration: calibrationWith({ knee: { n: KNEE_N, p: IDEAL } }) });
+    expect(ref).toBeDefined();
+    expect(ref!.run(x).candidates[0][0]).toBeCloseTo(units(5.5 * pA), 12);
+    // Its network is the realised one the model runs on: the candidate bias as the circuit builds it.
+    expect(ref!.net.blocks[0].cand.bias).toEqual(
+      hardwareAwareNetwork(net, process, calibrationWith({})).realised.blocks[0].cand.bias,
+    );
+  });
+});
+
+describe('runHardwareAware input checks', () => {
+  it('refuses a clip whose feature count is not the network input count, naming both', () => {
+    const hw = hardwareAwareNetwork(network(0, 5, 6), process, calibrationWith({}));
+    const three: InputSequence = { frames: 1, features: 3, data: new Float64Array(3) };
+    expect(() => runHardwareAware(hw, three)).toThrow(
+      new RangeError('input has 3 features per frame, the model expects 2'),
+    );
   });
 });
