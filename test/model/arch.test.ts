@@ -42,6 +42,7 @@ describe('parseArchMeta', () => {
       ['.25', 0.25], // more than one digit after a lone point
       ['00.25', 0.25], // more than one digit before the point
       ['10e-2', 0.1],
+      ['0.5e0', 0.5], // an exponent without a sign
       ['+0.5', 0.5],
       ['5e-1', 0.5],
       ['25E-2', 0.25],
