@@ -110,6 +110,8 @@ describe('cumulative cell update, by hand on two units', () => {
     // Frame 1 ties (0, 0): the lower class. Class 0 three frames to one.
     expect(Array.from(tr.votes)).toEqual([0, 0, 0, 1]);
     expect(tr.decision).toBe(0);
+    // One frame with unit 1 in its band: it holds s0 = 1, unit 0 is low: logits (0, 2), class 1.
+    expect(runCumulative(shifted, { frames: 1, features: 2, data: Float64Array.of(0, 0.6) }).decision).toBe(1);
   });
 
   it("adds each block's input to its output on a skip path, and the later block reads the earlier one", () => {
