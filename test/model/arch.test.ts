@@ -39,6 +39,10 @@ describe('parseArchMeta', () => {
   it('reads eps written as any decimal: signs, no leading or trailing digits, exponents, surrounding blanks', () => {
     for (const [text, eps] of [
       ['.5', 0.5],
+      ['.25', 0.25], // more than one digit after a lone point
+      ['00.25', 0.25], // more than one digit before the point
+      ['10e-2', 0.1],
+      ['0.5e0', 0.5], // an exponent without a sign
       ['+0.5', 0.5],
       ['5e-1', 0.5],
       ['25E-2', 0.25],
@@ -185,6 +189,20 @@ describe('cell update', () => {
         }
       }
     }
+  });
+
+  it('eps = 0 evaluates the BMRU form hi (1 - s) + lo s itself, bit for bit, on smooth steps too', () => {
+    // The doc's promise (BMRU states and gradients unchanged by the family): the general form
+    // (lo - hi) s + hi rounds differently, e.g. at s = hi = 0.1, lo = 0.25 it gives 0.115 where
+    // 0.1 * 0.9 + 0.25 * 0.1 rounds to 0.11500000000000002.
+    for (const [s, hi, lo] of [
+      [0.1, 0.1, 0.25],
+      [0.1, 0.2, 0.5],
+      [0.3, 0.1, 0.75],
+    ]) {
+      expect(cellUpdate(s, hi, lo, 0), `s ${s}, hi ${hi}, lo ${lo}`).toBe(hi * (1 - s) + lo * s);
+    }
+    expect(cellUpdate(0.1, 0.1, 0.25, 0)).not.toBe(0.115);
   });
 
   it('cellCarry is the derivative in s_{t-1}: 1 in the band, eps where forced', () => {

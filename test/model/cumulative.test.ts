@@ -89,6 +89,52 @@ describe('cumulative cell update, by hand on two units', () => {
     expect(tr.votes[3]).toBe(1);
   });
 
+  it('returns the clamped candidates, the block outputs, the votes and the decision, frame by frame', () => {
+    // twoUnits with candidate bias (-0.25, 0): unit 0's candidates are x0 - 0.25 (exact in float64), clamped at 0.
+    const net = twoUnits('fq-bmru');
+    const block = net.blocks[0];
+    const shifted: Network = {
+      ...net,
+      blocks: [{ ...block, cand: { ...block.cand, bias: Float64Array.of(-0.25, 0) } }],
+    };
+    const tr = runCumulative(shifted, CLIP);
+    expect(tr.frames).toBe(4);
+    // Unit 0: 0.75 (high), 0.25 (below beta_lo 0.3: low), 0.75 (high), -0.25 -> 0 (low).
+    // Unit 1: 0 (low), 0.6 (band), -0.2 -> 0 (low; x is clamped before the layer), 0.9 (high).
+    expect(Array.from(tr.candidates[0])).toEqual([0.75, 0, 0.25, 0.6, 0.75, 0, 0, 0.9]);
+    // From s0 = (0, 1): unit 0 -> 1, 0, 1, 0; unit 1 -> 0, 0, 0, 1.
+    expect(Array.from(tr.states[0])).toEqual([1, 0, 0, 0, 1, 0, 0, 1]);
+    // Block output = max(alpha s, 0) with alpha = (1, 2); the out layer is the identity, so logits are the same.
+    expect(Array.from(tr.blockOutputs[0])).toEqual([1, 0, 0, 0, 1, 0, 0, 2]);
+    expect(Array.from(tr.logits)).toEqual([1, 0, 0, 0, 1, 0, 0, 2]);
+    // Frame 1 ties (0, 0): the lower class. Class 0 three frames to one.
+    expect(Array.from(tr.votes)).toEqual([0, 0, 0, 1]);
+    expect(tr.decision).toBe(0);
+    // One frame with unit 1 in its band: it holds s0 = 1, unit 0 is low: logits (0, 2), class 1.
+    expect(runCumulative(shifted, { frames: 1, features: 2, data: Float64Array.of(0, 0.6) }).decision).toBe(1);
+  });
+
+  it("adds each block's input to its output on a skip path, and the later block reads the earlier one", () => {
+    // Two blocks, skip on; block 0 as in twoUnits, block 1 with zero candidate weights and bias -1, so its
+    // candidates are 0 (low: the cells go to 0 at eps = 0) and its output is 0 + h: block 1 passes block 0's
+    // output on. Frame 0: x = (1, 0) -> states (1, 0), block 0 output = max((1, 0), 0) + (1, 0) = (2, 0).
+    const net = twoUnits('fq-bmru');
+    const block0 = net.blocks[0];
+    const block1 = {
+      ...block0,
+      cand: { weight: { rows: 2, cols: 2, data: new Float64Array(4) }, bias: Float64Array.of(-1, -1) },
+    };
+    const tr = runCumulative(
+      { ...net, skip: true, blocks: [block0, block1] },
+      { frames: 1, features: 2, data: Float64Array.of(1, 0) },
+    );
+    expect(Array.from(tr.blockOutputs[0])).toEqual([2, 0]);
+    expect(Array.from(tr.candidates[1])).toEqual([0, 0]);
+    expect(Array.from(tr.states[1])).toEqual([0, 0]);
+    expect(Array.from(tr.blockOutputs[1])).toEqual([2, 0]);
+    expect(Array.from(tr.logits)).toEqual([2, 0]);
+  });
+
   it('at eps = 0 agrees exactly with runNetwork and the associative scan (another implementation) on random networks', () => {
     for (const seed of [1, 2, 3, 4]) {
       const net = randomNetwork({ inputs: 5, width: 6, blocks: 2, classes: 3, seed });

@@ -173,7 +173,10 @@ describe('buildNetwork', () => {
     expect(inputError(() => buildNetwork(none, {}, 'm.st')).message).toBe(
       "m.st 'blocks.{k}': expected at least 1 block (a network without blocks has no cells), got 0",
     );
-    expect(inputError(() => buildNetwork(none, { blocks: '0' }, 'm.st')).field).toBe('__metadata__.blocks');
+    // '0' is a non-negative integer: refused for the count, not as a malformed number.
+    expect(inputError(() => buildNetwork(none, { blocks: '0' }, 'm.st')).message).toBe(
+      "m.st '__metadata__.blocks': expected at least 1 block (a network without blocks has no cells), got 0",
+    );
     expect(inputError(() => buildNetwork(tensorsOf(F, H, S, C, 1), { blocks: '65' }, 'm.st')).message).toBe(
       "m.st '__metadata__.blocks': expected at most 64 blocks (the toolkit's limit, src/model/limits.ts), got 65",
     );
@@ -247,6 +250,19 @@ describe('buildNetwork', () => {
     );
   });
 
+  it('names a non-finite value or a negative realised parameter at the first index too', () => {
+    const tensors = tensorsOf(F, H, S, C, 1);
+    tensors.get('pre.bias')!.data[0] = Number.NaN;
+    expect(inputError(() => buildNetwork(tensors, {}, 'm.st')).message).toBe(
+      "m.st 'pre.bias' at index 0: expected a finite number, got NaN",
+    );
+    const realised = tensorsOf(F, H, S, C, 1);
+    realised.set('blocks.0.cell.delta', t([S], -0.5, 1));
+    expect(inputError(() => buildNetwork(realised, { cell_params: 'realised' }, 'm.st')).message).toBe(
+      "m.st 'blocks.0.cell.delta' at index 0: expected >= 0 (cell_params = 'realised'), got -0.5",
+    );
+  });
+
   it('refuses pre.weight and out.weight that are not matrices', () => {
     const pre = tensorsOf(F, H, S, C, 1);
     pre.set('pre.weight', t([6], 1, 2, 3, 4, 5, 6));
@@ -297,6 +313,12 @@ describe('buildNetwork', () => {
     bias.set('out.bias', fill([C, 1], 0)); // the same count, one dimension more
     expect(inputError(() => buildNetwork(bias, {}, 'm.st')).message).toBe(
       "m.st 'out.bias': expected shape [2], got [2, 1]",
+    );
+    // One dimension fewer, matching the first: [H] where [H, S] is due.
+    const flat = tensorsOf(F, H, S, C, 1);
+    flat.set('blocks.0.post.weight', fill([H], 0));
+    expect(inputError(() => buildNetwork(flat, {}, 'm.st')).message).toBe(
+      "m.st 'blocks.0.post.weight': expected shape [3, 2], got [3]",
     );
     const cell = tensorsOf(F, H, S, C, 1);
     cell.set('blocks.0.cell.s0', t([S + 1], 0, 0, 0));
