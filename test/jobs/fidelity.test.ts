@@ -686,6 +686,17 @@ describe('baseline file, schema', () => {
     await withFile(file(full), async (f) => expect((await loadBaseline(f)).entries.k).toEqual(full));
   });
 
+  it('accepts figures inside [0, 1], not only at its ends', async () => {
+    // The other cases use 0 and 1 only, which `min(1)` or `max(0)` in place of a bound would also accept.
+    const inside = {
+      ...entry,
+      stateAgreement: 0.5,
+      voteAgreement: 0.25,
+      references: { trained: { stateAgreement: 0.75, voteAgreement: 0.125, decisionMatch: false } },
+    };
+    await withFile(file(inside), async (f) => expect((await loadBaseline(f)).entries.k).toEqual(inside));
+  });
+
   it('rejects a wrong schema, a fingerprint that is not a job id, figures outside [0, 1] and unknown fields', async () => {
     const cases: [string, string][] = [
       [file(entry, 'other'), `'schema': expected "bmru-fidelity-baseline/2"`],
