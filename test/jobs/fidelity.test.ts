@@ -502,6 +502,31 @@ describe('judging one case', () => {
     expect(none).toMatchObject({ status: 'error', reasons: ['no result'], wallS: 0 });
   });
 
+  it('reports an ok record without a co-simulation as no result', () => {
+    const noCosim = new Map([[j.id, { id: j.id, status: 'ok', job: j, wallS: 3 } as unknown as ResultRecord]]);
+    const [c] = checkFidelity('s.yaml', [j], noCosim, base(1), lax).cases;
+    expect(c).toMatchObject({ status: 'error', reasons: ['no result'], wallS: 3, stateAgreement: null });
+  });
+
+  it('names the reference a baseline entry was measured against when it has none of the verdict', () => {
+    // Measured against trained, with no figures per reference; the run is judged against realised (no `reference`).
+    const entry: BaselineEntry = { ...base(1).entries[caseKey(j)], reference: 'trained' };
+    const [c] = checkFidelity(
+      's.yaml',
+      [j],
+      records([j, comparison(1)]),
+      {
+        ...base(1),
+        entries: { [caseKey(j)]: entry },
+      },
+      lax,
+    ).cases;
+    expect(c).toMatchObject({ status: 'new', baseline: null, reference: 'realised' });
+    expect(c.reasons).toEqual([
+      'the baseline entry has no figures against the realised model (it was measured against trained): rewrite it with bmru fidelity baseline after review',
+    ]);
+  });
+
   it('scores the verdict reference alone when the run scored no others', () => {
     const trained = new Map([
       [
@@ -684,6 +709,17 @@ describe('baseline file, schema', () => {
       references: { trained: { stateAgreement: 0, voteAgreement: 1, decisionMatch: false } },
     };
     await withFile(file(full), async (f) => expect((await loadBaseline(f)).entries.k).toEqual(full));
+  });
+
+  it('accepts figures inside [0, 1], not only at its ends', async () => {
+    // The other cases use 0 and 1 only, which `min(1)` or `max(0)` in place of a bound would also accept.
+    const inside = {
+      ...entry,
+      stateAgreement: 0.5,
+      voteAgreement: 0.25,
+      references: { trained: { stateAgreement: 0.75, voteAgreement: 0.125, decisionMatch: false } },
+    };
+    await withFile(file(inside), async (f) => expect((await loadBaseline(f)).entries.k).toEqual(inside));
   });
 
   it('rejects a wrong schema, a fingerprint that is not a job id, figures outside [0, 1] and unknown fields', async () => {
