@@ -10,14 +10,10 @@ import {
 import type { InputSequence, Trace } from '../../src/model/network.js';
 import type { Network } from '../../src/model/types.js';
 import { kneeNetwork } from './knee-case.js';
+import { linear } from '../networks.js';
 
 // Hand-computed cases for the fitted hardware-aware model (`bmru analyze hwaware`): each fold and fit on numbers
 // small enough to check on paper. hwaware.test.ts fits a whole random network against a known circuit.
-
-const linear = (rows: number, cols: number, w: number[], b: number[]) => ({
-  weight: { rows, cols, data: Float64Array.from(w) },
-  bias: Float64Array.from(b),
-});
 
 /** Width 2, two cells, two classes, one block; weights are row-major (cand row j = cell j, post row i = output i). */
 function twoByTwo(): Network {
