@@ -128,6 +128,11 @@ export function simulationLabel(s: Simulation): string {
   return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
 }
 
+/** `simulationLabel` and, for partitions, where they ran: "partitioned (22 partitions) on local pool (2 workers)". */
+export function simulationWhere(s: Simulation): string {
+  return `${simulationLabel(s)}${s.mode === 'partitioned' && s.executor ? ` on ${s.executor}` : ''}`;
+}
+
 /** The circuit scored against one software model. */
 export interface ReferenceRun {
   /** The reference's network (a hardware-aware model's is the realised one, whose thresholds it reads). */
@@ -351,7 +356,10 @@ export interface PartitionRunInfo {
   readonly windows?: number;
   /** Time windows it ran as one after another (`chainedWindows`: long hand-offs), when more than one. */
   readonly windowsInTurn?: number;
-  /** Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`). */
+  /**
+   * Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`); of a partition run as
+   * time windows, the last window's, whose rawfile covers only that window (the others are kept beside it).
+   */
   readonly workDir?: string;
 }
 

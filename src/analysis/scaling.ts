@@ -3,7 +3,8 @@
  * seeded random clip, with power-law fits per domain. The cell bank should cost ~N (one cell per unit), the
  * feedforward mirrors ~ their weight count (N_in x N per layer: each weight is one mirror copy).
  */
-import { cosimulate, simulationLabel, type CosimOptions } from '../pipeline.js';
+import { cosimulate, simulationWhere, type CosimOptions, type PartitionExecutor } from '../pipeline.js';
+import type { InputSequence } from '../model/network.js';
 import { randomInputs, randomNetwork } from '../model/random.js';
 import type { Network } from '../model/types.js';
 import { runMany, type Completion } from '../util/pool.js';
@@ -31,7 +32,7 @@ export interface ScalingPoint {
   readonly stateAgreement: number;
   /** Wall seconds of ngspice (partitioned: the whole partitioned run, partitions side by side included). */
   readonly ngspiceS: number;
-  /** `monolithic` or `partitioned (N partitions)` (`simulationLabel`): which deck the power came from. */
+  /** `monolithic` or `partitioned (N partitions) on <executor>` (`simulationWhere`): which decks the power came from, run where. */
   readonly simulation: string;
 }
 
@@ -52,6 +53,8 @@ export interface ScalingOptions extends Omit<CosimOptions, 'tolerances'> {
   /** Widths simulated at once. Default: all cores, or 1 when `partitioned` (each run has `workers` of its own). */
   readonly concurrency?: number;
   readonly onDone?: (c: Completion<number, ScalingPoint>) => void;
+  /** With `partitioned`: where each width's partitions run (`slurmCompare`); default the local pool. */
+  readonly partitionExecutorFor?: (width: number, net: Network, inputs: InputSequence) => PartitionExecutor;
 }
 
 /** Feedforward weight count of a network (each is one width-coded mirror, twice for signed inputs). */
@@ -79,7 +82,11 @@ export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]
     async (width) => {
       const net = netOf(width);
       const inputs = randomInputs(frames, SCALING_SHAPE.inputs, seed);
-      const r = await cosimulate(net, inputs, { ...opts, run: { name: `scaling-w${width}`, ...opts.run } });
+      const r = await cosimulate(net, inputs, {
+        ...opts,
+        partitionExecutor: opts.partitionExecutorFor?.(width, net, inputs),
+        run: { name: `scaling-w${width}`, ...opts.run },
+      });
       const plot = transientPlot(r.run.plots);
       return {
         width,
@@ -88,7 +95,7 @@ export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]
         power: powerFromPlot(plot, r.generated.probes.supplies, opts.process.vddV, net.frameS),
         stateAgreement: r.comparison.stateAgreement,
         ngspiceS: r.run.durationMs / 1000,
-        simulation: simulationLabel(r.simulation),
+        simulation: simulationWhere(r.simulation),
       };
     },
     { concurrency: opts.concurrency ?? (opts.partitioned ? 1 : undefined), onDone: opts.onDone },

@@ -10,7 +10,7 @@ import { CALIBRATION_FILE, loadCalibration, type Calibration } from '../netlist/
 import { calibrationMethod, warnIfStale } from '../calibrate/method.js';
 import type { Network } from '../model/types.js';
 import type { InputSequence } from '../model/network.js';
-import { DEFAULTS, resolveProcessPath } from '../util/paths.js';
+import { DEFAULTS, PACKAGE_ROOT, resolveProcessPath } from '../util/paths.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/output.js';
 import { checkTransistorBudget, DEFAULT_MAX_TRANSISTORS, shapeOf } from '../netlist/budget.js';
 import { checkPhysicalRanges, physicalRanges, type Clamp, type RangeSource } from '../netlist/ranges.js';
@@ -202,6 +202,22 @@ export interface AnalysisArgs extends CircuitArgs {
   out?: string;
 }
 
+/**
+ * The flags that build the same circuit in a command this one runs (a Slurm task starts on another node, in the
+ * toolkit's folder): process, kit, calibration, transistor budget, clamping and timeout, every path absolute.
+ */
+export function circuitArgv(a: Omit<AnalysisArgs, 'model' | 'inputs' | 'out'>): string[] {
+  const shipped = existsSync(resolve(PACKAGE_ROOT, 'models', a.process, 'process.json'));
+  return [
+    ...['-p', shipped ? a.process : resolve(a.process)],
+    ...(a.kit === undefined ? [] : ['--kit', resolve(a.kit)]),
+    a.calibrated ? '--calibrated' : '--no-calibrated',
+    ...['--max-transistors', String(a.maxTransistors)],
+    ...(a.clamp ? ['--clamp'] : []),
+    ...['--timeout', String(a.timeout)],
+  ];
+}
+
 /** Load what an analysis needs and create its output folder (default `out/<analysis>-<model>-<process>`), proven writable before any simulation. */
 export async function prepareAnalysis(
   a: AnalysisArgs,
@@ -281,6 +297,51 @@ export function unitCurrentOption<T>(y: Argv<T>, modelDefault = "the model's") {
         (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) ||
         `--unit-current must be a current in A > 0, got ${a['unit-current']}`,
     );
+}
+
+/** The sbatch settings a command that submits to Slurm passes on (`slurmSubmitOptions`). */
+export interface SlurmSubmitArgs {
+  slurmPartition?: string;
+  account?: string;
+  time?: string;
+  sbatchArg?: string[];
+  setup?: string[];
+}
+
+/** Flags of `SlurmSubmitArgs`, as yargs spells them. */
+export const SLURM_SUBMIT_FLAGS = ['slurm-partition', 'account', 'time', 'sbatch-arg', 'setup'] as const;
+
+/** `--slurm-partition`, `--account`, `--time`, `--sbatch-arg`, `--setup`: what every sbatch of a `--slurm` run gets. */
+export function slurmSubmitOptions<T>(y: Argv<T>) {
+  return y
+    .option('slurm-partition', { type: 'string', describe: 'with --slurm: the Slurm partition (queue) to run in' })
+    .option('account', { alias: 'A', type: 'string', describe: 'with --slurm: the Slurm account to charge' })
+    .option('time', {
+      type: 'string',
+      describe: 'with --slurm: wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)',
+      defaultDescription: "the partition's default",
+    })
+    .option('sbatch-arg', {
+      type: 'string',
+      array: true,
+      describe: 'with --slurm: one more #SBATCH option, e.g. --sbatch-arg=--mem-per-cpu=2G (repeatable)',
+    })
+    .option('setup', {
+      type: 'string',
+      array: true,
+      describe: 'with --slurm: a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)',
+    });
+}
+
+/** `SlurmSubmitArgs` as the command-line flags that set them, for a command this one runs. */
+export function slurmSubmitArgv(a: SlurmSubmitArgs): string[] {
+  return [
+    ...(a.slurmPartition === undefined ? [] : ['--slurm-partition', a.slurmPartition]),
+    ...(a.account === undefined ? [] : ['--account', a.account]),
+    ...(a.time === undefined ? [] : ['--time', a.time]),
+    ...(a.sbatchArg ?? []).map((x) => `--sbatch-arg=${x}`),
+    ...(a.setup ?? []).flatMap((x) => ['--setup', x]),
+  ];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { referenceTable, simulationLabel, type CosimResult } from '../pipeline.js';
+import { referenceTable, simulationWhere, type CosimResult } from '../pipeline.js';
 import { betterReferences, REFERENCE_NAMES, type ReferenceName, type ReferenceTable } from '../compare/references.js';
 import { unitFrameKey, type NearTies } from '../compare/neartie.js';
 import { mappingSummary, type MappingSummary } from '../netlist/mapping.js';
@@ -130,7 +130,7 @@ export function formatCosim(r: CosimResult, vddV: number, near?: NearTies, liste
   const c = r.comparison;
   const out: string[] = [];
   out.push(
-    `ngspice ${r.run.ngspiceVersion}, ${simulationLabel(r.simulation)}${r.simulation.mode === 'partitioned' && r.simulation.executor ? ` on ${r.simulation.executor}` : ''}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
+    `ngspice ${r.run.ngspiceVersion}, ${simulationWhere(r.simulation)}: ${r.generated.transistors} transistors, ${r.generated.frames} frames, ${(r.run.durationMs / 1000).toFixed(1)} s`,
   );
   if (r.simulation.mode === 'partitioned')
     out.push(

@@ -10,6 +10,7 @@
  * does nothing, and a resubmission leaves out the partitions that have one. `run.json` there holds a fingerprint of
  * the run (plan, process, options): a task, a merge or a submission finding another run's fingerprint refuses.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readdir, rename, rm } from 'node:fs/promises';
@@ -34,6 +35,11 @@ import { GLOBAL_NODES, type Partition } from '../netlist/partition.js';
 import type { RunResult } from '../spice/runner.js';
 import type { SpiceMessage } from '../spice/classify.js';
 import { makeDir, readTextIfExists, writeFileAtomic } from '../util/output.js';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { networkToJson } from '../model/json-format.js';
+import { inputsCsv } from '../model/inputs.js';
+import type { InputSequence } from '../model/network.js';
+import type { Network } from '../model/types.js';
 import { arrayScript, dependencyArgs, sh, slurmDir, type SlurmSettings } from './slurm.js';
 
 /** `<out>/partitions/`: the partitions' rawfiles and records, on a filesystem every node sees. */
@@ -555,6 +561,83 @@ export function storedPartitions(outDir: string): PartitionExecutor {
       return mergePartitionRuns(last, infos, wallMs);
     },
   };
+}
+
+/** A network and clip run on Slurm by a `bmru compare --partitioned --slurm --wait` of their own (`slurmCompare`). */
+export interface SlurmCompareRun {
+  /** The run's folder, on a filesystem every node sees: model.json and clip.csv go there, then compare's outputs. */
+  readonly dir: string;
+  readonly net: Network;
+  readonly inputs: InputSequence;
+  /**
+   * compare's flags besides -m, -i, -o, --partitioned, --slurm and --wait: those that build the deck as the caller's
+   * run does (process, kit, partition cut, transistor budget; the merge here refuses another run's partitions) and
+   * those of the tasks (timeout, sbatch settings).
+   */
+  readonly compareArgs: readonly string[];
+  /** Each line compare writes to stderr (its submissions, their job ids), as it comes. */
+  readonly onLine?: (line: string) => void;
+}
+
+/** Lines of compare's stderr quoted in the error when it fails. */
+const COMPARE_ERROR_LINES = 5;
+
+/**
+ * An executor for callers that build their network in memory (`analyze power --scaling --slurm`): writes it and
+ * its clip into the run's folder, runs `bmru compare` on them as Slurm job arrays and waits for its merge (which
+ * writes compare's reports there), then merges the stored partitions here as `storedPartitions` does, so the caller
+ * reads the same merged plot a local run gives. compare resubmits only the partitions without a result: rerun
+ * after a failure and the work done stays done.
+ *
+ * @throws BmruError naming the folder, compare's exit code and its last stderr lines when it fails (exit 1, a
+ *   comparison outside its tolerances, is a result: the caller scores the states itself)
+ */
+export function slurmCompare(run: SlurmCompareRun): PartitionExecutor {
+  return {
+    label: 'Slurm (a job array per stage)',
+    run: async (ctx) => {
+      await makeDir(run.dir);
+      const model = join(run.dir, 'model.json');
+      const clip = join(run.dir, 'clip.csv');
+      await writeFileAtomic(model, networkToJson(run.net));
+      await writeFileAtomic(clip, inputsCsv(run.inputs, { exact: true }));
+      const args = [
+        ...['compare', '-m', model, '-i', clip, ...run.compareArgs],
+        ...['--partitioned', '--slurm', '--wait', '-o', run.dir],
+      ];
+      const { code, lines } = await runBmru(args, run.onLine);
+      if (code !== 0 && code !== 1)
+        throw new BmruError(
+          `bmru compare --slurm in ${run.dir} ended with ${code === null ? 'a signal' : `exit ${code}`}: ${lines.slice(-COMPARE_ERROR_LINES).join(' | ')}`,
+          'slurm-task',
+        );
+      return storedPartitions(run.dir).run(ctx);
+    },
+  };
+}
+
+/** Runs this toolkit's CLI as a child process: its exit code and stderr lines (each handed to `onLine` as it comes). */
+function runBmru(
+  args: readonly string[],
+  onLine?: (line: string) => void,
+): Promise<{ code: number | null; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'bmru.js'), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const lines: string[] = [];
+    let partial = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      const parts = (partial + s).split('\n');
+      partial = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        onLine?.(line);
+      }
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, lines: partial === '' ? lines : [...lines, partial] }));
+  });
 }
 
 /** Removes the stage scripts an earlier submission wrote (a resubmission writes only the stages with partitions left). */

@@ -66,11 +66,15 @@ export async function loadInputs(path: string): Promise<InputSequence & { header
   return parseInputsCsv(text, path);
 }
 
-/** An input sequence as CSV text: a `c0,c1,...` header, then one row per frame (8 significant digits). */
-export function inputsCsv(seq: InputSequence): string {
+/**
+ * An input sequence as CSV text: a `c0,c1,...` header, then one row per frame, 8 significant digits, or with `exact`
+ * the shortest text that reads back as the same double (a run another process must rebuild bit for bit).
+ */
+export function inputsCsv(seq: InputSequence, opts: { exact?: boolean } = {}): string {
   const header = Array.from({ length: seq.features }, (_, i) => `c${i}`).join(',');
+  const text = opts.exact ? String : (v: number) => v.toPrecision(8);
   const rows = Array.from({ length: seq.frames }, (_, t) =>
-    Array.from(seq.data.subarray(t * seq.features, (t + 1) * seq.features), (v) => v.toPrecision(8)).join(','),
+    Array.from(seq.data.subarray(t * seq.features, (t + 1) * seq.features), text).join(','),
   );
   return `${header}\n${rows.join('\n')}\n`;
 }

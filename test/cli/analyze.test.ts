@@ -69,9 +69,18 @@ describe('bmru analyze power', () => {
     const col = rows[0].indexOf('simulation');
     // Per cell, 2 blocks: front end, per block a shared part, N cells, an outputs' shared part, N outputs; classifier.
     expect(rows.slice(1).map((row) => row[col])).toEqual([
-      'partitioned (14 partitions)',
-      'partitioned (18 partitions)',
+      'partitioned (14 partitions) on local pool (1 worker)',
+      'partitioned (18 partitions) on local pool (1 worker)',
     ]);
+  });
+
+  it('refuses --slurm without --scaling --partitioned, and an sbatch setting without --slurm', async () => {
+    const r = await cli.run(['analyze', 'power', '--scaling', '--slurm']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/--slurm goes with --scaling --partitioned/);
+    const s = await cli.run(['analyze', 'power', '--scaling', '--partitioned', '--setup', 'module load ngspice']);
+    expect(s.exitCode).toBe(EXIT_ERROR);
+    expect(s.stderr).toMatch(/--setup goes with --slurm/);
   });
 
   it('refuses --partitioned without --scaling', async () => {

@@ -1,6 +1,6 @@
 /**
- * A 5-job plan as a 3-task array, and a partitioned compare as a stage array per wave (against the same compare on
- * the local pool), on a real single-node Slurm brought up by scripts/slurm-local.sh. Needs root,
+ * A 5-job plan as a 3-task array, a partitioned compare as a stage array per wave (against the same compare on
+ * the local pool) and `analyze power --scaling --slurm` (against the same on the local pool), on a real single-node Slurm brought up by scripts/slurm-local.sh. Needs root,
  * Debian's slurm-wlm + munge, and ngspice: vitest.config.ts skips this file without them (saying why) and fails
  * the run in CI, where a pass must mean the array ran.
  */
@@ -163,5 +163,49 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
         'm',
       ),
     );
+  }, 240_000);
+
+  it('runs analyze power --scaling per width as stage arrays: the same power per domain as the local pool; a rerun submits no partition', async () => {
+    const env = { SLURM_CONF: slurmConf! };
+    const clip = await fx.write('clip2.csv', exampleClip(2));
+    const common = ['analyze', 'power', '-i', clip, '--scaling', '--partitioned', '--widths', '2,3', '--frames', '2'];
+    // One worker: a stage of one partition is then one deck, as a Slurm task runs it (no time windows).
+    const local = await fx.run([...common, '-j', '1', '-o', 'pw-local']);
+    expect(local.exitCode, local.stderr).toBe(0);
+    const r = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
+    expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
+    // Width 2: 14 partitions in 9 stages and the merge; width 3: 18 partitions.
+    expect(r.stderr).toContain('width 2: sbatch submissions: 10');
+    expect(r.stderr).toMatch(/^width 3: sbatch submissions: \d+$/m);
+
+    const rows = async (dir: string) => {
+      const [head, ...body] = (await readFile(path.join(fx.dir, dir, 'scaling.csv'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(','));
+      return body.map((row) => Object.fromEntries(head.map((h, i) => [h, row[i]])));
+    };
+    const a = await rows('pw-local');
+    const b = await rows('pw-slurm');
+    expect(b.map((x) => x.simulation)).toEqual([
+      'partitioned (14 partitions) on Slurm (a job array per stage)',
+      'partitioned (18 partitions) on Slurm (a job array per stage)',
+    ]);
+    // The same decks through the same ngspice: every domain's power, the states too.
+    for (const col of ['cell_w', 'ff_w', 'bias_w', 'in_w', 'core_w', 'state_agreement', 'transistors'])
+      expect(
+        b.map((x) => x[col]),
+        col,
+      ).toEqual(a.map((x) => x[col]));
+    // Each width's compare wrote its own reports, merged on Slurm.
+    const report = JSON.parse(await readFile(path.join(fx.dir, 'pw-slurm', 'slurm-w3', 'report.json'), 'utf8'));
+    expect(report.executor).toBe('Slurm (a job array per stage)');
+
+    const again = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain('width 2: 14 partitions in 9 stages, 0 without a result');
+    expect(again.stderr).toContain('width 3: 18 partitions in');
+    expect(again.stderr).not.toMatch(/^width \d: stage \d+/m);
+    expect((await rows('pw-slurm')).map((x) => x.core_w)).toEqual(a.map((x) => x.core_w));
   }, 240_000);
 });

@@ -123,4 +123,14 @@ describe('inputsCsv', () => {
     expect(back.header).toEqual(['c0', 'c1']);
     expect(Array.from(back.data)).toEqual([0.125, -3, 7.5, 0.001]);
   });
+
+  it('with exact, reads back bit for bit, where 8 digits do not', async () => {
+    // The first three need 16-17 significant digits (8 give 0.3, -0.33333333, 1.2345679); the smallest subnormal
+    // has one, and reads back from 8 digits too.
+    const data = Float64Array.of(0.1 + 0.2, -1 / 3, 1.2345678901234567, 5e-324);
+    const exact = await parseInputsCsv(inputsCsv({ frames: 2, features: 2, data }, { exact: true }));
+    expect(Array.from(exact.data)).toEqual(Array.from(data));
+    const rounded = await parseInputsCsv(inputsCsv({ frames: 2, features: 2, data }));
+    expect(Array.from(rounded.data).filter((v, i) => v !== data[i])).toHaveLength(3);
+  });
 });

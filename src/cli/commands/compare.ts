@@ -1,5 +1,4 @@
 import { copyFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import {
@@ -65,12 +64,18 @@ import {
   spiceOptionsFrom,
   withUnitCurrent,
   writeClamps,
+  slurmSubmitOptions,
+  circuitArgv,
+  SLURM_SUBMIT_FLAGS,
   type AnalysisArgs,
   type ReferenceArgs,
+  type SlurmSubmitArgs,
 } from '../common.js';
 
 export function builder(y: Argv) {
-  return spiceOptionOption(unitCurrentOption(referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800))))
+  const withSlurm = spiceOptionOption(
+    unitCurrentOption(referenceOptions(timeoutOption(processOptions(modelOptions(y)), 1800))),
+  )
     .option('tolerances', {
       alias: 't',
       type: 'string',
@@ -150,24 +155,8 @@ export function builder(y: Argv) {
       default: false,
       describe:
         "with --partitioned: run the partitions as Slurm job arrays instead of here, one array per stage (front end, each block's cells side by side, ..., classifier), each after the one before, then a merge job that compares and writes the reports into -o (a folder every node sees)",
-    })
-    .option('slurm-partition', { type: 'string', describe: 'with --slurm: the Slurm partition (queue) to run in' })
-    .option('account', { alias: 'A', type: 'string', describe: 'with --slurm: the Slurm account to charge' })
-    .option('time', {
-      type: 'string',
-      describe: 'with --slurm: wall-time limit per task, as sbatch --time (90, 2:00:00, 1-12:00:00)',
-      defaultDescription: "the partition's default",
-    })
-    .option('sbatch-arg', {
-      type: 'string',
-      array: true,
-      describe: 'with --slurm: one more #SBATCH option, e.g. --sbatch-arg=--mem-per-cpu=2G (repeatable)',
-    })
-    .option('setup', {
-      type: 'string',
-      array: true,
-      describe: 'with --slurm: a shell line each task runs first, e.g. "module load nodejs ngspice" (repeatable)',
-    })
+    });
+  return slurmSubmitOptions(withSlurm)
     .option('wait', {
       type: 'boolean',
       default: false,
@@ -197,8 +186,7 @@ export function builder(y: Argv) {
     )
     .check((a) => {
       const needSlurm =
-        (['slurm-partition', 'account', 'time', 'sbatch-arg', 'setup'] as const).find((f) => a[f] !== undefined) ??
-        (a.wait ? 'wait' : a['dry-run'] ? 'dry-run' : undefined);
+        SLURM_SUBMIT_FLAGS.find((f) => a[f] !== undefined) ?? (a.wait ? 'wait' : a['dry-run'] ? 'dry-run' : undefined);
       return needSlurm !== undefined && !a.slurm ? `--${needSlurm} goes with --slurm` : true;
     })
     .check((a) =>
@@ -255,7 +243,7 @@ export function builder(y: Argv) {
     );
 }
 
-interface Args extends AnalysisArgs, ReferenceArgs {
+interface Args extends AnalysisArgs, ReferenceArgs, SlurmSubmitArgs {
   tolerances?: string;
   keep: boolean;
   keepRaw: boolean;
@@ -271,11 +259,6 @@ interface Args extends AnalysisArgs, ReferenceArgs {
   unitCurrent?: number;
   spiceOption?: string[];
   slurm: boolean;
-  slurmPartition?: string;
-  account?: string;
-  time?: string;
-  sbatchArg?: string[];
-  setup?: string[];
   wait: boolean;
   dryRun: boolean;
   slurmPart?: string;
@@ -495,14 +478,9 @@ async function writeOutputs(
  * folder).
  */
 export function slurmTaskArgs(a: Args, out: string): string[] {
-  const shipped = existsSync(resolve(PACKAGE_ROOT, 'models', a.process, 'process.json'));
   return [
-    ...['-m', resolve(a.model), '-i', resolve(a.inputs), '-p', shipped ? a.process : resolve(a.process)],
-    ...(a.kit === undefined ? [] : ['--kit', resolve(a.kit)]),
-    a.calibrated ? '--calibrated' : '--no-calibrated',
-    ...['--max-transistors', String(a.maxTransistors)],
-    ...(a.clamp ? ['--clamp'] : []),
-    ...['--timeout', String(a.timeout)],
+    ...['-m', resolve(a.model), '-i', resolve(a.inputs)],
+    ...circuitArgv(a),
     ...(a.unitCurrent === undefined ? [] : ['--unit-current', String(a.unitCurrent)]),
     ...(a.spiceOption ?? []).flatMap((o) => ['--spice-option', o]),
     ...(a.reference === undefined ? [] : ['--reference', a.reference]),

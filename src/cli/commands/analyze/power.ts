@@ -1,5 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate, DEFAULT_PARTITION_WORKERS } from '../../../pipeline.js';
 import {
@@ -23,13 +23,21 @@ import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
 import { pct, table, watts } from '../../format.js';
 import { progress, transientProgress } from '../../progress.js';
 import {
+  circuitArgv,
   intAtLeast,
   modelOptions,
   prepareAnalysis,
   processOptions,
+  slurmSubmitArgv,
+  slurmSubmitOptions,
+  SLURM_SUBMIT_FLAGS,
   timeoutOption,
   type AnalysisArgs,
+  type SlurmSubmitArgs,
 } from '../../common.js';
+import { slurmCompare } from '../../../jobs/partition-slurm.js';
+import type { Network } from '../../../model/types.js';
+import type { InputSequence } from '../../../model/network.js';
 import { writeFileAtomic } from '../../../util/output.js';
 import { REFERENCE_MEANING, REFERENCE_NAMES } from '../../../compare/references.js';
 import { DEFAULT_CURRENT_FACTORS, DEFAULT_VDD_FACTORS } from '../../../analysis/sweep.js';
@@ -40,7 +48,7 @@ export const describe =
   'Average and peak power per supply domain (cells, feedforward, bias, input) and energy per inference; --scaling fits power vs width; --sweep trades core power against state agreement over VDD and I_unit';
 
 export function builder(y: Argv) {
-  return timeoutOption(processOptions(modelOptions(y)), 3600)
+  const withSlurm = timeoutOption(processOptions(modelOptions(y)), 3600)
     .option('scaling', {
       type: 'boolean',
       default: false,
@@ -69,6 +77,13 @@ export function builder(y: Argv) {
       describe:
         'with --partitioned: each block split per cell (its cells side by side; the fast one at width 32-64) or a partition per block',
     })
+    .option('slurm', {
+      type: 'boolean',
+      default: false,
+      describe:
+        "with --scaling --partitioned: each width's partitions as Slurm job arrays (bmru compare --partitioned --slurm --wait on the width's network and clip, written to <out>/slurm-w<N>/, a folder every node sees), the widths submitted at once; power from their merged partitions here. The same command again resubmits only the partitions without a result",
+    });
+  return slurmSubmitOptions(withSlurm)
     .option('sweep', {
       type: 'boolean',
       default: false,
@@ -121,11 +136,20 @@ export function builder(y: Argv) {
         a.scaling ||
         "--partitioned goes with --scaling (the model's own run needs per-element supply probes, which are not split yet)",
     )
+    .check((a) => !a.slurm || (a.scaling && a.partitioned) || '--slurm goes with --scaling --partitioned')
+    .check((a) => {
+      const flag = SLURM_SUBMIT_FLAGS.find((f) => a[f] !== undefined);
+      return flag === undefined || a.slurm || `--${flag} goes with --slurm`;
+    })
     .example('$0 analyze power', 'power split of the shipped example on the embedded 180 nm card')
     .example('$0 analyze power --scaling --widths 2,4,8,16', 'power vs width with fitted exponents')
     .example(
       '$0 analyze power --scaling --partitioned --widths 2,4,8,16,32,64 --frames 3 -j 2',
       'the same through width 64, each width simulated per cell (docs/power.md, "Power vs width")',
+    )
+    .example(
+      '$0 analyze power --scaling --partitioned --slurm --widths 16,32,64,128 --max-transistors 100000 -o /scratch/$USER/scaling',
+      'the same through width 128 on a Slurm cluster: a job array per stage of each width (docs/slurm.md)',
     )
     .example(
       '$0 analyze power --sweep -m models/kws/kws-w4.json -i models/kws/clip-yes.csv --vdd 0.6,0.9,1.8 --unit-currents 125p,250p,1n -j 1',
@@ -142,7 +166,8 @@ export function builder(y: Argv) {
     );
 }
 
-interface Args extends AnalysisArgs {
+interface Args extends AnalysisArgs, SlurmSubmitArgs {
+  slurm: boolean;
   scaling: boolean;
   sweep: boolean;
   vdd?: string;
@@ -220,6 +245,21 @@ export async function handler(a: Args): Promise<void> {
       ...(a.partitioned
         ? { partitioned: true, partitionBy: a.partitionBy, workers: a.workers, concurrency: 1 }
         : { concurrency: a.workers }),
+      // On Slurm the widths wait on the scheduler, not on this machine: all of them submitted at once.
+      ...(a.slurm
+        ? {
+            concurrency: widths.length,
+            partitionExecutorFor: (width: number, n: Network, clip: InputSequence) =>
+              slurmCompare({
+                dir: resolve(out, `slurm-w${width}`),
+                net: n,
+                inputs: clip,
+                compareArgs: [...circuitArgv(a), '--partition-by', a.partitionBy, ...slurmSubmitArgv(a)],
+                // Few lines per width: the submissions and their job ids, to follow with squeue.
+                onLine: (line) => sp.note(`width ${width}: ${line}`),
+              }),
+          }
+        : {}),
       run: { timeoutMs: a.timeout * 1000 },
       onDone: (c) => {
         // Each width as it finishes: at 64 the run takes long enough that a later failure must not lose the rest.
