@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -30,6 +30,7 @@ import {
   type PartitionStage,
 } from '../pipeline.js';
 import { readRawfile, transientPlot, type RawPlot } from '../spice/rawfile.js';
+import { encodeRawfile } from '../spice/rawwrite.js';
 import { voltageProbe } from '../netlist/deck.js';
 import { GLOBAL_NODES, type Partition } from '../netlist/partition.js';
 import type { RunResult } from '../spice/runner.js';
@@ -411,7 +412,10 @@ export async function runStoredPartition(
   const r = await runPartition({ ...ctx, run: { ...ctx.run, keepWorkDir: 'always' } }, k.pass, k.index, plotOf);
   const raw = rawPath(dir, k);
   const temp = join(dir, `.${stem(k)}.raw.${process.pid}.tmp`);
-  await copyFile(r.result.rawFile!, temp);
+  // A partition run as time windows one after another (a long hand-off) has no rawfile of its whole transient:
+  // its stitched plot is written as one.
+  if (r.result.rawFile === undefined) await writeFile(temp, encodeRawfile(transientPlot(r.result.plots)));
+  else await copyFile(r.result.rawFile, temp);
   await rename(temp, raw);
   if (!keepWorkDir && r.result.workDir) await rm(r.result.workDir, { recursive: true, force: true });
   const { workDir, ...info } = r.info;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePartitionKey, slurmScripts } from '../../src/jobs/partition-slurm.js';
 import type { PartitionStage } from '../../src/pipeline.js';
 import { InputError } from '../../src/errors.js';
+import { parseRawfile } from '../../src/spice/rawfile.js';
 import { cliFixture, exampleClip, type CliFixture } from '../cli/fixture.js';
 
 const run = promisify(execFile);
@@ -193,5 +194,30 @@ describe('parsePartitionKey', () => {
         `'--slurm-part': expected <pass>:<partition index> (e.g. 1:5), got '${bad}'`,
       );
     }
+  });
+});
+
+describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
+  it('stores a partition that ran as time windows one after another as one rawfile of the whole clip', async () => {
+    const clip = await fx.write('clip-inturn.csv', exampleClip(3));
+    // Block 0's shared part replays the front end's rails: at 10 points per deck they take several decks in turn.
+    const common = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--handoff-points', '10'];
+    common.push('-o', 'inturn');
+    const dry = await fx.run([...common, '--slurm', '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const front = await fx.run([...common, '--slurm-part', '1:0']);
+    expect(front.exitCode, front.stderr).toBe(0);
+    const shared = await fx.run([...common, '--slurm-part', '1:1']);
+    expect(shared.exitCode, shared.stderr).toBe(0);
+    const dir = path.join(fx.dir, 'inturn', 'partitions');
+    const record = JSON.parse(await readFile(path.join(dir, 'p1.json'), 'utf8'));
+    expect(record.info.label).toBe('block 0 shared');
+    expect(record.info.windowsInTurn).toBeGreaterThan(1);
+    const [plot] = parseRawfile(await readFile(path.join(dir, 'p1.raw')), 'p1.raw');
+    const time = plot.real[0];
+    expect(plot.numPoints).toBe(record.info.points);
+    // The whole clip, from 0 to its 3 frames of 10 ms, not the last window's span.
+    expect(time[0]).toBe(0);
+    expect(time[time.length - 1]).toBeCloseTo(0.03, 9);
   });
 });
