@@ -83,6 +83,8 @@ const RecordSchema = z.object({
       durationMs: z.number(),
       cpuS: z.number().optional(),
       points: z.number(),
+      windows: z.number().int().optional(),
+      windowsInTurn: z.number().int().optional(),
       workDir: z.string().optional(),
     })
     .strict(),
@@ -101,6 +103,14 @@ const RecordSchema = z.object({
   childCpuS: z.number().optional(),
 });
 export type PartitionRecord = z.infer<typeof RecordSchema>;
+/**
+ * Every field of `PartitionRunInfo` has its place in the record's strict schema: a field added there and not here
+ * makes every record that carries it unreadable to the next stage (as `windowsInTurn` did), so the build fails.
+ */
+const INFO_FIELDS_IN_SCHEMA: [Exclude<keyof PartitionRunInfo, keyof PartitionRecord['info']>] extends [never]
+  ? true
+  : never = true;
+void INFO_FIELDS_IN_SCHEMA;
 
 /**
  * The run's fingerprint: its partition plan (every element, so the model, clip, process values and calibration),
@@ -289,7 +299,8 @@ export async function readRecord(dir: string, k: PartitionKey): Promise<Partitio
   const r = RecordSchema.safeParse(JSON.parse(text));
   if (!r.success)
     throw new InputError(
-      `${file}: not a partition record (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})`,
+      // InputError puts the file in front.
+      `not a partition record (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})`,
       {
         file,
       },

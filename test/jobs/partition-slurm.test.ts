@@ -198,7 +198,7 @@ describe('parsePartitionKey', () => {
 });
 
 describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
-  it('stores a partition that ran as time windows one after another as one rawfile of the whole clip', async () => {
+  it('stores a partition that ran as time windows one after another as one rawfile of the whole clip, which the next stage reads', async () => {
     const clip = await fx.write('clip-inturn.csv', exampleClip(3));
     // Block 0's shared part replays the front end's rails: at 10 points per deck they take several decks in turn.
     const common = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--handoff-points', '10'];
@@ -219,5 +219,11 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     // The whole clip, from 0 to its 3 frames of 10 ms, not the last window's span.
     expect(time[0]).toBe(0);
     expect(time[time.length - 1]).toBeCloseTo(0.03, 9);
+
+    // The next stage reads that record and rawfile: block 0's cell 0 replays the shared part's rails.
+    const cell = await fx.run([...common, '--slurm-part', '1:2']);
+    expect(cell.exitCode, cell.stderr).toBe(0);
+    const next = JSON.parse(await readFile(path.join(dir, 'p2.json'), 'utf8'));
+    expect(next.info.label).toBe('block 0 cell 0');
   });
 });
