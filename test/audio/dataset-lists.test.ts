@@ -129,6 +129,17 @@ describe('whichSet with its percentages', () => {
     }
   });
 
+  it('compares strictly, as the Python original does (`percentage_hash < validation_percentage`): a bound is past it', () => {
+    // hashPercent and whichSet multiply the same integer by the same factor, so p is whichSet's percent to the bit.
+    for (const speaker of ['0a7c2a8d', '9a7c1f83', 'be1e0823']) {
+      const p = hashPercent(speaker);
+      const name = `no/${speaker}_nohash_0.wav`;
+      expect(whichSet(name, p, 0), speaker).toBe('train');
+      expect(whichSet(name, 0, p), speaker).toBe('train');
+      expect(whichSet(name, p, 1), speaker).toBe('test');
+    }
+  });
+
   it('hashes the speaker only: the part of the base name before _nohash_', () => {
     const p = hashPercent('c0ffee01');
     expect(whichSet('left/c0ffee01_nohash_0.wav', p + 1e-6, 0)).toBe('validation');
