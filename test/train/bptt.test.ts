@@ -11,6 +11,7 @@ import {
   transitionPenalty,
   type GradOptions,
 } from '../../src/train/bptt.js';
+import { runNetwork } from '../../src/model/network.js';
 import { initParams, paramLayout, rawNetworkView, tensorView, type ParamLayout } from '../../src/train/params.js';
 import { softStep, surrogateGrad } from '../../src/train/surrogate.js';
 import { createRng } from '../../src/util/random.js';
@@ -19,8 +20,8 @@ import { createRng } from '../../src/util/random.js';
 const SHAPE = { inputs: 3, width: 2, blocks: 2, classes: 2, skip: true };
 const FRAMES = 7;
 
-function setup(seed: number) {
-  const layout = paramLayout(SHAPE);
+function setup(seed: number, shape: Parameters<typeof paramLayout>[0] = SHAPE) {
+  const layout = paramLayout(shape);
   const theta = initParams(layout, seed);
   const rng = createRng(seed + 100);
   // Mixed signs on the raw cell parameters and s0 values on both sides of 0.5 exercise every |.| and sign.
@@ -330,5 +331,52 @@ describe('backward pass', () => {
     expect(expected).not.toBe(0);
     // eps changes only the backward pass.
     expect(cmru.loss).toBe(bmru.loss);
+  });
+});
+
+describe('forward pass and loss, by hand', () => {
+  it('frameCrossEntropy: softmax cross-entropy per frame, its gradient times scale, stable for large logits', () => {
+    // Frame 0: logits (0, ln 3), softmax (1/4, 3/4): loss against class 1 is ln(4/3), gradient (1/4, -1/4).
+    // Frame 1: logits (1000, 0): exp(1000) overflows unless the largest logit is taken out first; loss 1000 + ln(1 +
+    //   e^-1000) = 1000, gradient (1, -1). Frame 2: logits (-1000, -1001): exp(-1000) underflows to 0 the same way;
+    //   softmax (1 / (1 + e^-1), e^-1 / (1 + e^-1)), loss ln(1 + e^-1).
+    const logits = Float64Array.of(0, Math.log(3), 1000, 0, -1000, -1001);
+    const d = new Float64Array(6);
+    const loss = frameCrossEntropy(logits, 3, 2, 1, 0.5, d);
+    const p1 = Math.exp(-1) / (1 + Math.exp(-1));
+    expect(loss).toBeCloseTo(Math.log(4 / 3) + 1000 + (1 + Math.log(1 + Math.exp(-1))), 9);
+    const want = [0.25, -0.25, 1, -1, 1 - p1, p1 - 1].map((x) => 0.5 * x);
+    want.forEach((x, i) => expect(d[i], `dLogits[${i}]`).toBeCloseTo(x, 12));
+    // Three classes, target 0: loss ln(e + e^2 + e^3) - 1, gradient softmax - (1, 0, 0).
+    const d3 = new Float64Array(3);
+    const z = Math.E + Math.E ** 2 + Math.E ** 3;
+    expect(frameCrossEntropy(Float64Array.of(1, 2, 3), 1, 3, 0, 1, d3)).toBeCloseTo(Math.log(z) - 1, 12);
+    [Math.E / z - 1, Math.E ** 2 / z, Math.E ** 3 / z].forEach((x, i) => expect(d3[i]).toBeCloseTo(x, 12));
+  });
+
+  it('currentPenalty: squared excess over the cap of |h| and of positive candidates only', () => {
+    // Cap 1, weight 2. Block inputs 0.5 (inside), -2 (1 over), 1.2 (0.2 over); candidates -3 (a negative u is no
+    // current), 1.5 (0.5 over): 2 (1 + 0.04 + 0.25) = 2.58.
+    const tape = { hIn: [Float64Array.of(0.5, -2, 1.2)], u: [Float64Array.of(-3, 1.5)] } as unknown as Parameters<
+      typeof currentPenalty
+    >[0];
+    const opts: GradOptions = { surrogateWidth: 0.25, currentCap: 1, currentWeight: 2 };
+    expect(currentPenalty(tape, opts)).toBeCloseTo(2.58, 12);
+    expect(currentPenalty(tape, { ...opts, currentWeight: 0 })).toBe(0);
+    expect(currentPenalty(tape, { ...opts, currentWeight: undefined })).toBe(0);
+    expect(currentPenalty(tape, { ...opts, currentCap: undefined })).toBe(0);
+  });
+
+  it('without the skip connection: the block output is max(v, 0) alone, as runNetwork computes, and the gradient matches finite differences', () => {
+    const shape = { ...SHAPE, skip: false };
+    const s = setup(9, shape);
+    const net = rawNetworkView(s.layout, s.theta);
+    const tape = allocTape(net, FRAMES);
+    forwardClip(net, networkThresholds(net), s.inputs, 0, tape, { surrogateWidth: 0.25 });
+    for (let k = 0; k < SHAPE.blocks; k++)
+      expect(Array.from(tape.hIn[k + 1])).toEqual(Array.from(tape.v[k], (v) => Math.max(v, 0)));
+    const tr = runNetwork(net, { frames: FRAMES, features: SHAPE.inputs, data: s.inputs });
+    expect(Array.from(tape.logits)).toEqual(Array.from(tr.logits));
+    expectGradMatchesNumeric(s, { surrogateWidth: 0.5, soft: true }, 'no skip');
   });
 });

@@ -190,6 +190,8 @@ describe('realiseParams', () => {
   it('with noise scales each value by 1 + noise x sigma x draw, one draw per weight, bias and cell value (none for s0)', () => {
     const layout = paramLayout(SHAPE);
     const theta = initParams(layout, 4);
+    // initParams starts the biases at 0, where any scaling gives 0: give them values.
+    for (const slot of layout.slots) if (slot.kind === 'bias') theta.fill(0.25, slot.offset, slot.offset + slot.size);
     const out = new Float64Array(layout.size);
     const rng = fixedDraws();
     realiseParams(layout, theta, toy, 2, rng, out);
