@@ -4,7 +4,7 @@
  * single-node Slurm is in slurm-local.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,10 +205,15 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     common.push('-o', 'inturn');
     const dry = await fx.run([...common, '--slurm', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    const front = await fx.run([...common, '--slurm-part', '1:0']);
+    // ngspice's work directories go under TMPDIR: a task keeps none of them (without --keep), windows included.
+    const tmp = path.join(fx.dir, 'tmp-inturn');
+    await mkdir(tmp);
+    const env = { TMPDIR: tmp };
+    const front = await fx.run([...common, '--slurm-part', '1:0'], env);
     expect(front.exitCode, front.stderr).toBe(0);
-    const shared = await fx.run([...common, '--slurm-part', '1:1']);
+    const shared = await fx.run([...common, '--slurm-part', '1:1'], env);
     expect(shared.exitCode, shared.stderr).toBe(0);
+    expect(await readdir(tmp)).toEqual([]);
     const dir = path.join(fx.dir, 'inturn', 'partitions');
     const record = JSON.parse(await readFile(path.join(dir, 'p1.json'), 'utf8'));
     expect(record.info.label).toBe('block 0 shared');
