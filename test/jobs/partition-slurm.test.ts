@@ -8,8 +8,11 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePartitionKey, slurmScripts } from '../../src/jobs/partition-slurm.js';
-import type { PartitionStage } from '../../src/pipeline.js';
+import { parsePartitionKey, slurmCompare, slurmScripts } from '../../src/jobs/partition-slurm.js';
+import { randomInputs, randomNetwork } from '../../src/model/random.js';
+import { loadModel } from '../../src/model/load.js';
+import { loadInputs } from '../../src/model/inputs.js';
+import type { PartitionContext, PartitionStage } from '../../src/pipeline.js';
 import { InputError } from '../../src/errors.js';
 import { parseRawfile } from '../../src/spice/rawfile.js';
 import { cliFixture, exampleClip, type CliFixture } from '../cli/fixture.js';
@@ -230,5 +233,21 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     expect(cell.exitCode, cell.stderr).toBe(0);
     const next = JSON.parse(await readFile(path.join(dir, 'p2.json'), 'utf8'));
     expect(next.info.label).toBe('block 0 cell 0');
+  });
+});
+
+describe('slurmCompare (the executor of analyze power --scaling --slurm)', () => {
+  it('writes the network and clip bit for bit, and a compare that fails names the folder, its exit and its last lines', async () => {
+    const net = randomNetwork({ inputs: 3, width: 2, blocks: 1, classes: 2, seed: 7 });
+    const inputs = randomInputs(2, 3, 7);
+    const dir = path.join(fx.dir, 'sc-fail');
+    // A budget of one transistor: compare refuses before it submits anything (no Slurm needed).
+    const ex = slurmCompare({ dir, net, inputs, compareArgs: ['--max-transistors', '1'] });
+    await expect(ex.run({} as PartitionContext)).rejects.toThrow(
+      /^bmru compare --slurm in .*sc-fail ended with exit 2: .*above the budget of 1/,
+    );
+    const back = await loadModel(path.join(dir, 'model.json'));
+    expect(Array.from(back.blocks[0].cand.weight.data)).toEqual(Array.from(net.blocks[0].cand.weight.data));
+    expect(Array.from((await loadInputs(path.join(dir, 'clip.csv'))).data)).toEqual(Array.from(inputs.data));
   });
 });
