@@ -12,6 +12,10 @@ import { transientPlot } from '../spice/rawfile.js';
 import type { Domain } from '../netlist/generate.js';
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DOMAINS } from '../netlist/supplies.js';
+import { canonicalJson } from '../jobs/plan.js';
 
 /** The reference keyword-spotting shape (DESIGN §1): 13 MFCC inputs, 2 blocks, 2 classes. */
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
@@ -22,6 +26,8 @@ export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
 export const DEFAULT_SCALING_WIDTHS = [2, 4, 8, 16] as const;
 /** Frames per clip: enough for the cells to switch a few times; power is a per-second average. */
 export const DEFAULT_SCALING_FRAMES = 10;
+/** Seed of the networks and the clip: network seed * 1000 + width, clip seed itself. */
+const DEFAULT_SCALING_SEED = 1;
 
 export interface ScalingPoint {
   readonly width: number;
@@ -55,6 +61,102 @@ export interface ScalingOptions extends Omit<CosimOptions, 'tolerances'> {
   readonly onDone?: (c: Completion<number, ScalingPoint>) => void;
   /** With `partitioned`: where each width's partitions run (`slurmCompare`); default the local pool. */
   readonly partitionExecutorFor?: (width: number, net: Network, inputs: InputSequence) => PartitionExecutor;
+  /** Points of an earlier run, by width (`keptScalingPoints`): those widths are returned as they are, not simulated. */
+  readonly kept?: ReadonlyMap<number, ScalingPoint>;
+}
+
+/**
+ * What decides a width's point, hashed: the toolkit's code (`generator`, jobs/plan.ts GENERATOR), the width, clip
+ * length, seed, and every option except those that only say how long to wait or how many at once. Where the
+ * partitions run stays in (a local pool's time windows differ from a Slurm task's by up to 0.15% in power).
+ */
+export function scalingPointKey(width: number, opts: ScalingOptions, generator: string): string {
+  const {
+    run,
+    frames,
+    seed,
+    onDone: _d,
+    concurrency: _c,
+    widths: _w,
+    maxTransistors: _m,
+    kept: _k,
+    partitionExecutorFor,
+    ...rest
+  } = opts;
+  const content = {
+    generator,
+    width,
+    frames: frames ?? DEFAULT_SCALING_FRAMES,
+    seed: seed ?? DEFAULT_SCALING_SEED,
+    options: rest,
+    runner: { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin },
+    executor: partitionExecutorFor ? 'custom' : 'local',
+  };
+  // A JSON round trip first drops the functions (onProgress and the like), which canonicalJson would write as text.
+  return createHash('sha256')
+    .update(canonicalJson(JSON.parse(JSON.stringify(content))))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+const DomainPowerSchema = z.object({
+  domain: z.enum(DOMAINS),
+  meanW: z.number(),
+  peakW: z.number(),
+  peakFrameW: z.number(),
+});
+/** One line of scaling-points.jsonl: a point and the key of what produced it. */
+const ScalingLineSchema = z.object({
+  key: z.string(),
+  width: z.number().int().positive(),
+  transistors: z.number(),
+  weights: z.number(),
+  power: z.object({
+    vddV: z.number(),
+    durationS: z.number(),
+    domains: z.array(DomainPowerSchema).min(1),
+    coreW: z.number(),
+    totalW: z.number(),
+    coreEnergyJ: z.number(),
+    totalEnergyJ: z.number(),
+  }),
+  stateAgreement: z.number(),
+  ngspiceS: z.number(),
+  simulation: z.string(),
+});
+
+/** A point as a line of scaling-points.jsonl (`keptScalingPoints` reads it back). */
+export function scalingLine(point: ScalingPoint, key: string): string {
+  return JSON.stringify({ key, ...point }) + '\n';
+}
+
+/**
+ * The points of scaling-points.jsonl text that this run would compute again: a line whose width has this run's key
+ * (`keys`, by width). Other lines (another option, code or width) and lines that do not parse (cut by a crash) are
+ * counted in `skipped`; their widths run again.
+ */
+export function keptScalingPoints(
+  text: string,
+  keys: ReadonlyMap<number, string>,
+): { kept: Map<number, ScalingPoint>; skipped: number } {
+  const kept = new Map<number, ScalingPoint>();
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let parsed;
+    try {
+      parsed = ScalingLineSchema.safeParse(JSON.parse(line));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success || keys.get(parsed.data.width) !== parsed.data.key) {
+      skipped++;
+      continue;
+    }
+    const { key: _key, ...point } = parsed.data;
+    kept.set(point.width, point);
+  }
+  return { kept, skipped };
 }
 
 /** Feedforward weight count of a network (each is one width-coded mirror, twice for signed inputs). */
@@ -73,12 +175,13 @@ export function weightCount(net: Network): number {
 export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]> {
   const widths = opts.widths ?? DEFAULT_SCALING_WIDTHS;
   const frames = opts.frames ?? DEFAULT_SCALING_FRAMES;
-  const seed = opts.seed ?? 1;
+  const seed = opts.seed ?? DEFAULT_SCALING_SEED;
   const netOf = (width: number) => randomNetwork({ ...SCALING_SHAPE, width, seed: seed * 1000 + width });
   // Every width is checked before the first runs: a refused width 64 must not cost the hour of the widths before it.
   for (const width of widths) checkTransistorBudget(shapeOf(netOf(width)), opts.maxTransistors);
-  return runMany(
-    widths,
+  const kept = opts.kept ?? new Map<number, ScalingPoint>();
+  const fresh = await runMany(
+    widths.filter((w) => !kept.has(w)),
     async (width) => {
       const net = netOf(width);
       const inputs = randomInputs(frames, SCALING_SHAPE.inputs, seed);
@@ -100,6 +203,8 @@ export async function powerScaling(opts: ScalingOptions): Promise<ScalingPoint[]
     },
     { concurrency: opts.concurrency ?? (opts.partitioned ? 1 : undefined), onDone: opts.onDone },
   );
+  const byWidth = new Map([...kept, ...fresh.map((p) => [p.width, p] as const)]);
+  return widths.map((w) => byWidth.get(w)!);
 }
 
 /** Power-law exponents per domain (and the core sum) against width and against weight count. */

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { fitScaling, weightCount, type ScalingPoint } from '../../src/analysis/scaling.js';
+import {
+  DEFAULT_SCALING_FRAMES,
+  fitScaling,
+  keptScalingPoints,
+  powerScaling,
+  scalingLine,
+  scalingPointKey,
+  weightCount,
+  type ScalingOptions,
+  type ScalingPoint,
+} from '../../src/analysis/scaling.js';
+import type { Process } from '../../src/netlist/process.js';
 import type { PowerReport } from '../../src/analysis/power.js';
 import type { Network } from '../../src/model/types.js';
 
@@ -76,5 +87,101 @@ describe('fitScaling', () => {
     expect(cell.exponentWeights).toBeCloseTo(1.275103, 5);
     expect(cell.r2Weights).toBeCloseTo(0.733808, 5);
     expect(core).toEqual({ ...cell, domain: 'core' });
+  });
+});
+
+describe('scalingPointKey', () => {
+  // Only plain values reach the hash; the process stands for any option object.
+  const opts = (extra: Partial<ScalingOptions> = {}) =>
+    ({ process: { name: 'c180', vddV: 0.9 }, frames: 10, ...extra }) as unknown as ScalingOptions;
+  const key = (extra: Partial<ScalingOptions> = {}, width = 8, generator = 'g1') =>
+    scalingPointKey(width, opts(extra), generator);
+
+  it('changes with the width, code, clip length, seed, a process value, the partitioning and where it runs', () => {
+    const base = key();
+    const others = [
+      key({}, 16),
+      key({}, 8, 'g2'),
+      key({ frames: 11 }),
+      key({ seed: 2 }),
+      key({ process: { name: 'c180', vddV: 1.0 } } as unknown as Partial<ScalingOptions>),
+      key({ partitioned: true }),
+      key({ partitioned: true, partitionBy: 'cell' }),
+      key({ run: { threads: 2 } }),
+      key({ partitionExecutorFor: () => ({}) as never }),
+    ];
+    expect(new Set([base, ...others]).size).toBe(1 + others.length);
+  });
+
+  it('ignores how long to wait, how many at once, the budget and the callbacks; defaults equal their values', () => {
+    expect(
+      key({
+        concurrency: 2,
+        maxTransistors: 99,
+        widths: [2, 4],
+        run: { timeoutMs: 5, name: 'x', onProgress: () => {} },
+        onDone: () => {},
+        kept: new Map(),
+      }),
+    ).toBe(key());
+    expect(key({ seed: 1 })).toBe(key());
+    expect(key({ frames: undefined })).toBe(key({ frames: DEFAULT_SCALING_FRAMES }));
+  });
+});
+
+describe('keptScalingPoints and scalingLine', () => {
+  const power: PowerReport = {
+    vddV: 0.9,
+    durationS: 0.1,
+    domains: [{ domain: 'cell', meanW: 1e-9, peakW: 2e-9, peakFrameW: 1.5e-9 }],
+    coreW: 1e-9,
+    totalW: 1e-9,
+    coreEnergyJ: 1e-10,
+    totalEnergyJ: 1e-10,
+  };
+  const pt = (width: number): ScalingPoint => ({
+    width,
+    transistors: 10 * width,
+    weights: width ** 2,
+    power,
+    stateAgreement: 1,
+    ngspiceS: width / 10,
+    simulation: 'monolithic',
+  });
+  const keys = new Map([
+    [2, 'k2'],
+    [4, 'k4'],
+    [8, 'k8'],
+  ]);
+
+  it('keeps the lines whose width has this run key, and counts the rest', () => {
+    const text = [
+      scalingLine(pt(2), 'k2'),
+      scalingLine(pt(4), 'old'), // another option or code
+      scalingLine(pt(16), 'k16'), // a width this run does not have
+      scalingLine(pt(8), 'k8').slice(0, 30) + '\n', // cut by a crash
+      JSON.stringify({ key: 'k4', width: 4 }) + '\n', // not a point
+      '\n',
+    ].join('');
+    const { kept, skipped } = keptScalingPoints(text, keys);
+    expect([...kept.keys()]).toEqual([2]);
+    expect(kept.get(2)).toEqual(pt(2));
+    expect(skipped).toBe(4);
+  });
+
+  it('reads back every field a line was written with', () => {
+    const { kept, skipped } = keptScalingPoints(scalingLine(pt(4), 'k4') + scalingLine(pt(8), 'k8'), keys);
+    expect(skipped).toBe(0);
+    expect([...kept.values()]).toEqual([pt(4), pt(8)]);
+  });
+
+  it('powerScaling returns kept widths as they are, in the order asked, without simulating them', async () => {
+    // Every width kept: nothing reaches cosimulate, whose process here could not build a deck.
+    const kept = new Map([
+      [4, pt(4)],
+      [2, pt(2)],
+    ]);
+    const points = await powerScaling({ process: {} as Process, widths: [2, 4], kept });
+    expect(points).toEqual([pt(2), pt(4)]);
   });
 });

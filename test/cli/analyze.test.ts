@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers.js';
@@ -41,6 +41,59 @@ describe('bmru analyze power', () => {
     expect(csv.trim().split('\n')).toHaveLength(1 + 5);
     const html = await readFile(path.join(cli.dir, 'pw', 'power.html'), 'utf8');
     expect(html.match(/<svg/g)).toHaveLength(2);
+  });
+
+  it('--scaling keeps the widths an earlier run finished and runs those another option changes', async () => {
+    const clip = await cli.write('clip2r.csv', exampleClip(2));
+    const args = (frames: string) => [
+      'analyze',
+      'power',
+      '-i',
+      clip,
+      '-o',
+      'pwr',
+      '--scaling',
+      '--widths',
+      '2,3',
+      '--frames',
+      frames,
+      '-j',
+      '1',
+    ];
+    const points = async () =>
+      (await readFile(path.join(cli.dir, 'pwr', 'scaling-points.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { width: number; ngspiceS: number; key: string });
+    const first = await cli.run(args('2'));
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/scaling: 2 of 2 widths x 2 frames to run/);
+    const ran = await points();
+    expect(ran.map((p) => p.width)).toEqual([2, 3]);
+
+    // A crash cut the last line and lost width 3: the rerun keeps width 2 as written (its ngspice time, measured
+    // once, is the proof it did not run again) and runs width 3 only.
+    const file = path.join(cli.dir, 'pwr', 'scaling-points.jsonl');
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    await writeFile(file, `${lines[0]}\n${lines[1].slice(0, 40)}`);
+    const again = await cli.run(args('2'));
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(
+      /scaling: 1 of 2 widths x 2 frames to run \(width 2 kept from .*; 1 earlier line dropped /,
+    );
+    const resumed = await points();
+    expect(resumed.map((p) => p.width)).toEqual([2, 3]);
+    expect(resumed[0]).toEqual(ran[0]);
+    const json = JSON.parse(await readFile(path.join(cli.dir, 'pwr', 'power.json'), 'utf8'));
+    expect(json.scaling.points[0].ngspiceS).toBe(ran[0].ngspiceS);
+
+    // Another clip length is another point: nothing is kept, and the file holds only this run's points.
+    const other = await cli.run(args('3'));
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/scaling: 2 of 2 widths x 3 frames to run \(2 earlier lines dropped /);
+    const rerun = await points();
+    expect(rerun.map((p) => p.width)).toEqual([2, 3]);
+    expect(rerun.map((p) => p.key)).not.toContain(ran[0].key);
   });
 
   it('--partitioned runs each width per cell and says so in scaling.csv', async () => {

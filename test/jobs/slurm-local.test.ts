@@ -165,7 +165,7 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     );
   }, 240_000);
 
-  it('runs analyze power --scaling per width as stage arrays: the same power per domain as the local pool; a rerun submits no partition', async () => {
+  it('runs analyze power --scaling per width as stage arrays: the same power per domain as the local pool; a rerun keeps its widths, and submits no partition without them', async () => {
     const env = { SLURM_CONF: slurmConf! };
     const clip = await fx.write('clip2.csv', exampleClip(2));
     const common = ['analyze', 'power', '-i', clip, '--scaling', '--partitioned', '--widths', '2,3', '--frames', '2'];
@@ -201,6 +201,17 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     const report = JSON.parse(await readFile(path.join(fx.dir, 'pw-slurm', 'slurm-w3', 'report.json'), 'utf8'));
     expect(report.executor).toBe('Slurm (a job array per stage)');
 
+    // A rerun keeps both widths from scaling-points.jsonl and submits nothing.
+    const kept = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    expect(kept.stderr).toMatch(
+      /scaling: 0 of 2 widths x 2 frames to run, partitioned by cell \(width 2, 3 kept from /,
+    );
+    expect(kept.stderr).not.toMatch(/^width \d: /m);
+    expect((await rows('pw-slurm')).map((x) => x.core_w)).toEqual(a.map((x) => x.core_w));
+
+    // Without that file (lost, or the widths never finished), each width's compare finds its stored partitions.
+    await rm(path.join(fx.dir, 'pw-slurm', 'scaling-points.jsonl'));
     const again = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stderr).toContain('width 2: 14 partitions in 9 stages, 0 without a result');

@@ -14,9 +14,14 @@ import {
   DEFAULT_SCALING_FRAMES,
   DEFAULT_SCALING_WIDTHS,
   fitScaling,
+  keptScalingPoints,
   powerScaling,
+  scalingLine,
+  scalingPointKey,
+  type ScalingOptions,
   type ScalingPoint,
 } from '../../../analysis/scaling.js';
+import { GENERATOR } from '../../../jobs/plan.js';
 import { transientPlot, vector } from '../../../spice/rawfile.js';
 import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
@@ -38,7 +43,7 @@ import {
 import { slurmCompare } from '../../../jobs/partition-slurm.js';
 import type { Network } from '../../../model/types.js';
 import type { InputSequence } from '../../../model/network.js';
-import { writeFileAtomic } from '../../../util/output.js';
+import { readTextIfExists, writeFileAtomic } from '../../../util/output.js';
 import { REFERENCE_MEANING, REFERENCE_NAMES } from '../../../compare/references.js';
 import { DEFAULT_CURRENT_FACTORS, DEFAULT_VDD_FACTORS } from '../../../analysis/sweep.js';
 import { checkQuantityList, sweepHandler } from './sweep.js';
@@ -52,7 +57,8 @@ export function builder(y: Argv) {
     .option('scaling', {
       type: 'boolean',
       default: false,
-      describe: 'also sweep random networks of the reference shape over --widths and fit power-law exponents',
+      describe:
+        'also sweep random networks of the reference shape over --widths and fit power-law exponents; each width is written to scaling-points.jsonl as it finishes, and the same command again keeps the widths it finds there (same code and options) and runs the rest',
     })
     .option('widths', {
       type: 'string',
@@ -230,13 +236,10 @@ export async function handler(a: Args): Promise<void> {
   console.log(formatBudget(budget, power));
 
   let points: ScalingPoint[] | undefined;
+  const pointsFile = join(out, 'scaling-points.jsonl');
   if (a.scaling) {
     const widths = a.widths.split(',').map(Number);
-    writeFileSync(join(out, 'scaling-points.jsonl'), ''); // this run's points only
-    const sp = progress(
-      `scaling: ${widths.length} widths x ${a.frames} frames${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}`,
-    );
-    points = await powerScaling({
+    const scalingOpts: ScalingOptions = {
       process: proc,
       calibration,
       maxTransistors: a.maxTransistors,
@@ -261,9 +264,26 @@ export async function handler(a: Args): Promise<void> {
           }
         : {}),
       run: { timeoutMs: a.timeout * 1000 },
+    };
+    const keys = new Map(widths.map((w) => [w, scalingPointKey(w, scalingOpts, GENERATOR)]));
+    const { kept, skipped } = keptScalingPoints((await readTextIfExists(pointsFile)) ?? '', keys);
+    // The file holds this run's points only: those kept, then each new one as it finishes.
+    writeFileSync(pointsFile, [...kept.values()].map((p) => scalingLine(p, keys.get(p.width)!)).join(''));
+    const notes = [
+      ...(kept.size ? [`width ${[...kept.keys()].join(', ')} kept from ${pointsFile}`] : []),
+      ...(skipped
+        ? [`${skipped} earlier line${skipped === 1 ? '' : 's'} dropped (other code or options, or cut)`]
+        : []),
+    ];
+    const plan = `scaling: ${widths.length - kept.size} of ${widths.length} widths x ${a.frames} frames to run${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    console.error(plan); // also in logs, where the live progress line is sparse
+    const sp = progress(plan);
+    points = await powerScaling({
+      ...scalingOpts,
+      kept,
       onDone: (c) => {
         // Each width as it finishes: at 64 the run takes long enough that a later failure must not lose the rest.
-        if (c.result) appendFileSync(join(out, 'scaling-points.jsonl'), JSON.stringify(c.result) + '\n');
+        if (c.result) appendFileSync(pointsFile, scalingLine(c.result, keys.get(c.item)!));
         sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`);
       },
     }).finally(() => sp.stop());
