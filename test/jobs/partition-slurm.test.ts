@@ -15,7 +15,7 @@ import { loadInputs } from '../../src/model/inputs.js';
 import type { PartitionContext, PartitionStage } from '../../src/pipeline.js';
 import { InputError } from '../../src/errors.js';
 import { parseRawfile } from '../../src/spice/rawfile.js';
-import { cliFixture, exampleClip, type CliFixture } from '../cli/fixture.js';
+import { cliFixture, exampleClip, EXIT_ERROR, type CliFixture } from '../cli/fixture.js';
 
 const run = promisify(execFile);
 
@@ -233,6 +233,12 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     expect(cell.exitCode, cell.stderr).toBe(0);
     const next = JSON.parse(await readFile(path.join(dir, 'p2.json'), 'utf8'));
     expect(next.info.label).toBe('block 0 cell 0');
+
+    // The hand-off points decide the time windows, so a task takes the submission's: given another, it is refused.
+    const other = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--handoff-points', '20'];
+    const refused = await fx.run([...other, '-o', 'inturn', '--slurm-part', '1:3']);
+    expect(refused.exitCode).toBe(EXIT_ERROR);
+    expect(refused.stderr).toMatch(/p3\.json: cut from another network or options than this task's/);
   });
 });
 

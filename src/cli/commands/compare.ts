@@ -505,7 +505,8 @@ async function slurmTask(net: Network, options: CosimOptions, out: string, a: Ar
     run: options.run ?? {},
     handoff: handoffWaveforms,
   });
-  // How a task cuts its own partition in time is a choice of run time, forwarded like --timeout.
+  // The submission's --handoff-points, which the scripts pass on: they decide the partition's time windows (and so its
+  // result, within 0.15% of power), so they are in the sources' hash and a task given another value was refused above.
   const ctx: PartitionContext =
     a.handoffPoints === undefined ? stored : { ...stored, handoffPointsPerDeck: a.handoffPoints };
   const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
