@@ -372,7 +372,10 @@ export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
       source = privateSupplies.get(source)!;
     }
     const drain = `rd${n++}_${merged.gate}`;
-    out.push({ type: 'recorded', name: drain, plus: drain, minus: '0', pwl: weightedMean(members, drive.tolV) });
+    out.push(
+      { type: 'recorded', name: drain, plus: `${drain}_w`, minus: '0', pwl: weightedMean(members, drive.tolV) },
+      ...drainLowPass(`${drain}_w`, drain),
+    );
     out.push({
       ...merged,
       name: `rep_${drain}`,
@@ -382,6 +385,37 @@ export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
     });
   }
   return out;
+}
+
+/**
+ * Time constant of the low-pass between a driven replica's recorded drain waveform and its drain. A recorded
+ * waveform is piecewise linear, and each corner is a jump in dV/dt and so in the replica's charge current, which
+ * ngspice's truncation-error control meets with a rejected step and a shorter one: the width-8 front end's second
+ * pass took 1473 accepted and 606 rejected time points, where one pass took 519 and 82 (its drains held at their
+ * mean: 514 and 77). Through 10 us of RC the corners are rounded, and what couples onto the rail (C_gd times the
+ * swing) is the same, 10 us later: a frame is 10 ms and a drain settles over milliseconds (docs/partition.md).
+ */
+export const DRIVEN_DRAIN_TAU_S = 10e-6;
+/**
+ * The low-pass's conductance (S); its capacitor is tau times this. The replica's own current (nA) flows through it:
+ * at 1 mS that moves the drain by microvolts, where 1 uS would have moved it by millivolts as the current changed.
+ */
+const DRIVEN_DRAIN_G_S = 1e-3;
+
+/** An RC low-pass from `from` (a driven node) to `to`: a conductance (a `G` on its own voltage) and a capacitor. */
+function drainLowPass(from: string, to: string): Element[] {
+  return [
+    {
+      type: 'vccs',
+      name: `lp_${to}`,
+      plus: from,
+      minus: to,
+      ctrlPlus: from,
+      ctrlMinus: to,
+      gainAPerV: DRIVEN_DRAIN_G_S,
+    },
+    { type: 'cap', name: `lp_${to}`, plus: to, minus: '0', capacitanceF: DRIVEN_DRAIN_TAU_S * DRIVEN_DRAIN_G_S },
+  ];
 }
 
 /** The width-weighted mean of the members' drain waveforms on the union of their points, thinned within tolV. */

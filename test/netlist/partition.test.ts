@@ -10,6 +10,7 @@ import {
   loadCalibration,
   mergeReplicas,
   drivenReplicas,
+  DRIVEN_DRAIN_TAU_S,
   loadProcess,
   partitionCircuit,
   partitionElements,
@@ -462,7 +463,7 @@ describe('drivenReplicas (second pass)', () => {
   it("merges a rail's replicas into one whose drain follows the width-weighted mean of their copies' drains", () => {
     const r1 = elements.find((e): e is Mosfet => e.type === 'mos' && e.gate === 'r1')!;
     expect(r1.widthUm).toBe(4);
-    const drain = elements.find((e) => e.type === 'recorded' && e.plus === r1.drain);
+    const drain = elements.find((e) => e.type === 'recorded' && e.plus === `${r1.drain}_w`);
     // 1/4 of x plus 3/4 of y at the union of their points (x at 0.5 s interpolated: 1.2 V).
     const want = [
       [0, 0.25 * 1.0 + 0.75 * 1.4],
@@ -472,6 +473,25 @@ describe('drivenReplicas (second pass)', () => {
     const pwl = drain?.type === 'recorded' ? drain.pwl : [];
     expect(pwl.map(([t]) => t)).toEqual(want.map(([t]) => t));
     pwl.forEach(([, v], k) => expect(v).toBeCloseTo(want[k][1], 12));
+  });
+
+  it('reaches each driven drain through an RC low-pass of DRIVEN_DRAIN_TAU_S from its recorded waveform', () => {
+    const drains = elements
+      .filter((e): e is Mosfet => e.type === 'mos' && e.drain.startsWith('rd'))
+      .map((m) => m.drain);
+    expect(drains).toHaveLength(1); // r2's replica has no waveform: undriven
+    for (const d of drains) {
+      // A conductance: a G between the recorded node and the drain, controlled by the same two nodes.
+      const g = elements.filter((e) => e.type === 'vccs' && e.minus === d);
+      expect(g).toEqual([expect.objectContaining({ plus: `${d}_w`, ctrlPlus: `${d}_w`, ctrlMinus: d })]);
+      const c = elements.filter((e) => e.type === 'cap' && e.plus === d);
+      expect(c).toEqual([expect.objectContaining({ minus: '0' })]);
+      const [gS, cF] = [g[0].type === 'vccs' ? g[0].gainAPerV : NaN, c[0].type === 'cap' ? c[0].capacitanceF : NaN];
+      expect(cF / gS).toBeCloseTo(DRIVEN_DRAIN_TAU_S, 15);
+      // The replica's nA through the conductance must not move its drain by more than a few microvolts.
+      expect(1e-9 / gS).toBeLessThan(1e-5);
+    }
+    expect(DRIVEN_DRAIN_TAU_S).toBeGreaterThan(0);
   });
 
   it('puts a driven replica on a private supply (its current stays out of the probes), an undriven one at V_DS = 0', () => {
