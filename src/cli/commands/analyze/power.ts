@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate, DEFAULT_PARTITION_WORKERS } from '../../../pipeline.js';
@@ -268,7 +268,7 @@ export async function handler(a: Args): Promise<void> {
     const keys = new Map(widths.map((w) => [w, scalingPointKey(w, scalingOpts, GENERATOR)]));
     const { kept, skipped } = keptScalingPoints((await readTextIfExists(pointsFile)) ?? '', keys);
     // The file holds this run's points only: those kept, then each new one as it finishes.
-    writeFileSync(pointsFile, [...kept.values()].map((p) => scalingLine(p, keys.get(p.width)!)).join(''));
+    await writeFileAtomic(pointsFile, [...kept.values()].map((p) => scalingLine(p, keys.get(p.width)!)).join(''));
     const notes = [
       ...(kept.size ? [`width ${[...kept.keys()].join(', ')} kept from ${pointsFile}`] : []),
       ...(skipped
