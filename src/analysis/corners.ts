@@ -10,6 +10,9 @@ import type { InputSequence } from '../model/network.js';
 import { cornerOptions, type CornerSpec } from '../netlist/corners.js';
 import { runMany, type Completion } from '../util/pool.js';
 import { CORE_DOMAINS } from './power.js';
+import { z } from 'zod';
+import { resultKey } from '../jobs/kept.js';
+import { deckFilesSha256 } from '../jobs/plan.js';
 
 export * from '../netlist/corners.js';
 
@@ -28,12 +31,52 @@ export interface CornersOptions extends Omit<CosimOptions, 'deckLines' | 'variat
   readonly specs: readonly CornerSpec[];
   readonly concurrency?: number;
   readonly onDone?: (c: Completion<CornerSpec, CornerResult>) => void;
+  /** A result of an earlier run for a spec (corners.jsonl), returned as it is instead of simulating the spec. */
+  readonly kept?: (spec: CornerSpec) => CornerResult | undefined;
 }
 
-/** Co-simulate every corner (in parallel); a corner where ngspice fails is reported with its error. */
+/** One line of corners.jsonl (jobs/kept.ts): a corner that ran (failed ones run again) and its key. */
+export const CornerLineSchema = z.object({
+  key: z.string(),
+  corner: z.string(),
+  vddScale: z.number(),
+  temperatureC: z.number(),
+  stateAgreement: z.number(),
+  voteAgreement: z.number(),
+  decisionMatch: z.boolean(),
+  disagreements: z.number(),
+  coreW: z.number(),
+  ngspiceS: z.number(),
+});
+
+/**
+ * What decides one corner's result, hashed with the toolkit's code (`resultKey`): the network, clip, spec, every
+ * option but the runner's waiting and the callbacks, and the content of the files its deck lines include (a kit's
+ * model files, which a path alone would not tell apart).
+ */
+export async function cornerKey(
+  net: Network,
+  inputs: InputSequence,
+  opts: CornersOptions,
+  spec: CornerSpec,
+): Promise<string> {
+  const { run, onDone: _d, concurrency: _c, specs: _s, kept: _k, maxTransistors: _m, ...rest } = opts;
+  const deckLines = cornerOptions(opts.process, spec).deckLines ?? opts.process.deckLines;
+  return resultKey({
+    net,
+    inputs,
+    spec,
+    options: rest,
+    runner: { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin },
+    deckFiles: await deckFilesSha256(deckLines),
+  });
+}
+
+/** Co-simulate every corner (in parallel) but those `kept` returns; a corner where ngspice fails is reported with its error. */
 export async function runCorners(net: Network, inputs: InputSequence, opts: CornersOptions): Promise<CornerResult[]> {
-  return runMany(
-    opts.specs,
+  const kept = opts.specs.map((spec) => opts.kept?.(spec));
+  const fresh = await runMany(
+    opts.specs.filter((_, i) => kept[i] === undefined),
     async (spec) => {
       try {
         const r = await cosimulate(net, inputs, {
@@ -69,4 +112,6 @@ export async function runCorners(net: Network, inputs: InputSequence, opts: Corn
     },
     { concurrency: opts.concurrency, onDone: opts.onDone },
   );
+  let next = 0;
+  return kept.map((k) => k ?? fresh[next++]);
 }

@@ -12,10 +12,9 @@ import { transientPlot } from '../spice/rawfile.js';
 import type { Domain } from '../netlist/generate.js';
 import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DOMAINS } from '../netlist/supplies.js';
-import { canonicalJson } from '../jobs/plan.js';
+import { resultKey } from '../jobs/kept.js';
 
 /** The reference keyword-spotting shape (DESIGN §1): 13 MFCC inputs, 2 blocks, 2 classes. */
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
@@ -61,16 +60,16 @@ export interface ScalingOptions extends Omit<CosimOptions, 'tolerances'> {
   readonly onDone?: (c: Completion<number, ScalingPoint>) => void;
   /** With `partitioned`: where each width's partitions run (`slurmCompare`); default the local pool. */
   readonly partitionExecutorFor?: (width: number, net: Network, inputs: InputSequence) => PartitionExecutor;
-  /** Points of an earlier run, by width (`keptScalingPoints`): those widths are returned as they are, not simulated. */
+  /** Points of an earlier run, by width (scaling-points.jsonl): those widths are returned as they are, not simulated. */
   readonly kept?: ReadonlyMap<number, ScalingPoint>;
 }
 
 /**
- * What decides a width's point, hashed: the toolkit's code (`generator`, jobs/plan.ts GENERATOR), the width, clip
- * length, seed, and every option except those that only say how long to wait or how many at once. Where the
- * partitions run stays in (a local pool's time windows differ from a Slurm task's by up to 0.15% in power).
+ * What decides a width's point, hashed with the toolkit's code (jobs/kept.ts `resultKey`): the width, clip length,
+ * seed, and every option except those that only say how long to wait or how many at once. Where the partitions run
+ * stays in (a local pool's time windows differ from a Slurm task's by up to 0.15% in power).
  */
-export function scalingPointKey(width: number, opts: ScalingOptions, generator: string): string {
+export function scalingPointKey(width: number, opts: ScalingOptions): string {
   const {
     run,
     frames,
@@ -83,20 +82,14 @@ export function scalingPointKey(width: number, opts: ScalingOptions, generator: 
     partitionExecutorFor,
     ...rest
   } = opts;
-  const content = {
-    generator,
+  return resultKey({
     width,
     frames: frames ?? DEFAULT_SCALING_FRAMES,
     seed: seed ?? DEFAULT_SCALING_SEED,
     options: rest,
     runner: { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin },
     executor: partitionExecutorFor ? 'custom' : 'local',
-  };
-  // A JSON round trip first drops the functions (onProgress and the like), which canonicalJson would write as text.
-  return createHash('sha256')
-    .update(canonicalJson(JSON.parse(JSON.stringify(content))))
-    .digest('hex')
-    .slice(0, 16);
+  });
 }
 
 const DomainPowerSchema = z.object({
@@ -105,8 +98,8 @@ const DomainPowerSchema = z.object({
   peakW: z.number(),
   peakFrameW: z.number(),
 });
-/** One line of scaling-points.jsonl: a point and the key of what produced it. */
-const ScalingLineSchema = z.object({
+/** One line of scaling-points.jsonl (jobs/kept.ts): a point and the key of what produced it. */
+export const ScalingLineSchema = z.object({
   key: z.string(),
   width: z.number().int().positive(),
   transistors: z.number(),
@@ -124,40 +117,6 @@ const ScalingLineSchema = z.object({
   ngspiceS: z.number(),
   simulation: z.string(),
 });
-
-/** A point as a line of scaling-points.jsonl (`keptScalingPoints` reads it back). */
-export function scalingLine(point: ScalingPoint, key: string): string {
-  return JSON.stringify({ key, ...point }) + '\n';
-}
-
-/**
- * The points of scaling-points.jsonl text that this run would compute again: a line whose width has this run's key
- * (`keys`, by width). Other lines (another option, code or width) and lines that do not parse (cut by a crash) are
- * counted in `skipped`; their widths run again.
- */
-export function keptScalingPoints(
-  text: string,
-  keys: ReadonlyMap<number, string>,
-): { kept: Map<number, ScalingPoint>; skipped: number } {
-  const kept = new Map<number, ScalingPoint>();
-  let skipped = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let parsed;
-    try {
-      parsed = ScalingLineSchema.safeParse(JSON.parse(line));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success || keys.get(parsed.data.width) !== parsed.data.key) {
-      skipped++;
-      continue;
-    }
-    const { key: _key, ...point } = parsed.data;
-    kept.set(point.width, point);
-  }
-  return { kept, skipped };
-}
 
 /** Feedforward weight count of a network (each is one width-coded mirror, twice for signed inputs). */
 export function weightCount(net: Network): number {

@@ -762,7 +762,7 @@ export function sizingText(sizing: Partial<Sizing>): string {
  * The SHA-256 of the files a process's deck lines pull in (`.include` and `.lib` targets), in order. Files
  * those include in turn are not followed: the kits name their sections from the top-level file.
  */
-async function deckFilesSha256(deckLines: readonly string[]): Promise<string> {
+export async function deckFilesSha256(deckLines: readonly string[]): Promise<string> {
   const h = createHash('sha256');
   for (const line of deckLines) {
     const target = /^\s*\.(?:include|inc|lib)\s+("?)([^"\s]+)\1/i.exec(line)?.[2];

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SCALING_FRAMES,
   fitScaling,
-  keptScalingPoints,
   powerScaling,
-  scalingLine,
+  ScalingLineSchema,
   scalingPointKey,
   weightCount,
   type ScalingOptions,
   type ScalingPoint,
 } from '../../src/analysis/scaling.js';
 import type { Process } from '../../src/netlist/process.js';
+import { keptItems, keptLine } from '../../src/jobs/kept.js';
 import type { PowerReport } from '../../src/analysis/power.js';
 import type { Network } from '../../src/model/types.js';
 
@@ -94,14 +94,12 @@ describe('scalingPointKey', () => {
   // Only plain values reach the hash; the process stands for any option object.
   const opts = (extra: Partial<ScalingOptions> = {}) =>
     ({ process: { name: 'c180', vddV: 0.9 }, frames: 10, ...extra }) as unknown as ScalingOptions;
-  const key = (extra: Partial<ScalingOptions> = {}, width = 8, generator = 'g1') =>
-    scalingPointKey(width, opts(extra), generator);
+  const key = (extra: Partial<ScalingOptions> = {}, width = 8) => scalingPointKey(width, opts(extra));
 
-  it('changes with the width, code, clip length, seed, a process value, the partitioning and where it runs', () => {
+  it('changes with the width, clip length, seed, a process value, the partitioning and where it runs', () => {
     const base = key();
     const others = [
       key({}, 16),
-      key({}, 8, 'g2'),
       key({ frames: 11 }),
       key({ seed: 2 }),
       key({ process: { name: 'c180', vddV: 1.0 } } as unknown as Partial<ScalingOptions>),
@@ -129,7 +127,7 @@ describe('scalingPointKey', () => {
   });
 });
 
-describe('keptScalingPoints and scalingLine', () => {
+describe('scaling-points.jsonl lines', () => {
   const power: PowerReport = {
     vddV: 0.9,
     durationS: 0.1,
@@ -148,31 +146,15 @@ describe('keptScalingPoints and scalingLine', () => {
     ngspiceS: width / 10,
     simulation: 'monolithic',
   });
-  const keys = new Map([
-    [2, 'k2'],
-    [4, 'k4'],
-    [8, 'k8'],
-  ]);
 
-  it('keeps the lines whose width has this run key, and counts the rest', () => {
-    const text = [
-      scalingLine(pt(2), 'k2'),
-      scalingLine(pt(4), 'old'), // another option or code
-      scalingLine(pt(16), 'k16'), // a width this run does not have
-      scalingLine(pt(8), 'k8').slice(0, 30) + '\n', // cut by a crash
-      JSON.stringify({ key: 'k4', width: 4 }) + '\n', // not a point
-      '\n',
-    ].join('');
-    const { kept, skipped } = keptScalingPoints(text, keys);
-    expect([...kept.keys()]).toEqual([2]);
-    expect(kept.get(2)).toEqual(pt(2));
-    expect(skipped).toBe(4);
-  });
-
-  it('reads back every field a line was written with', () => {
-    const { kept, skipped } = keptScalingPoints(scalingLine(pt(4), 'k4') + scalingLine(pt(8), 'k8'), keys);
-    expect(skipped).toBe(0);
-    expect([...kept.values()]).toEqual([pt(4), pt(8)]);
+  it('read back every field of a point, and refuse a line that lacks one', () => {
+    const { kept, skipped } = keptItems(
+      keptLine('k4', pt(4)) + keptLine('k8', { ...pt(8), power: { ...power, coreW: undefined } }),
+      ScalingLineSchema,
+      new Set(['k4', 'k8']),
+    );
+    expect([...kept.values()]).toEqual([pt(4)]);
+    expect(skipped).toBe(1);
   });
 
   it('powerScaling returns kept widths as they are, in the order asked, without simulating them', async () => {

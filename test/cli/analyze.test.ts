@@ -227,27 +227,67 @@ describe('bmru analyze corners', () => {
     );
   });
 
-  it("says why when every PVT point fails (a kit folder without the kit's model files), exit 2", async () => {
-    // A kit folder that does not exist is refused before any run (errors.test.ts); an empty one gets to ngspice.
-    await mkdir(path.join(cli.dir, 'empty-kit'));
-    const clip = await cli.write('clip2c.csv', exampleClip(2));
-    const r = await cli.run([
+  it('keeps the points an earlier run finished: a rerun runs only the one lost, another clip runs all', async () => {
+    const clip = await cli.write('clip2k.csv', exampleClip(2));
+    const args = (input: string) => [
       'analyze',
       'corners',
-      '-p',
-      'gf180mcu',
-      '--kit',
-      'empty-kit',
       '-i',
-      clip,
+      input,
       '--corners',
-      'ss',
+      'ff,ss',
       '--no-vdd-temp',
       '-o',
-      'pvt-bad',
-    ]);
+      'pvt-k',
+    ];
+    const file = path.join(cli.dir, 'pvt-k', 'corners.jsonl');
+    const lines = async () => (await readFile(file, 'utf8')).trim().split('\n');
+    const first = await cli.run(args(clip));
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/corners: 2 of 2 runs of 2 frames on c180 to run$/m);
+    const ran = (await lines()).map((l) => JSON.parse(l) as { corner: string; ngspiceS: number });
+    expect(ran.map((r) => r.corner).sort()).toEqual(['ff', 'ss']);
+
+    // Lose the ss point: the rerun keeps ff as written (its ngspice time, measured once, shows it did not run again).
+    const ff = (await lines()).find((l) => JSON.parse(l).corner === 'ff')!;
+    await writeFile(file, ff + '\n');
+    const again = await cli.run(args(clip));
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/corners: 1 of 2 runs of 2 frames on c180 to run \(point ff 100% VDD 27 C kept from /);
+    const json = JSON.parse(await readFile(path.join(cli.dir, 'pvt-k', 'corners.json'), 'utf8'));
+    expect(json.results.map((r: { corner: string }) => r.corner)).toEqual(['ff', 'ss']);
+    expect(json.results[0].ngspiceS).toBe(JSON.parse(ff).ngspiceS);
+
+    // Another clip is another result: nothing is kept.
+    const other = await cli.run(args(await cli.write('clip3k.csv', exampleClip(3))));
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/corners: 2 of 2 runs of 3 frames on c180 to run \(2 earlier lines dropped /);
+  });
+
+  it("names the kit file a corner's deck lacks before any run, exit 2", async () => {
+    // A kit folder that does not exist is refused at load (errors.test.ts); an empty one when the corners are keyed.
+    await mkdir(path.join(cli.dir, 'empty-kit'));
+    const clip = await cli.write('clip2c.csv', exampleClip(2));
+    const args = ['analyze', 'corners', '-p', 'gf180mcu', '-i', clip, '--corners', 'ss', '--no-vdd-temp'];
+    const r = await cli.run([...args, '--kit', 'empty-kit', '-o', 'pvt-bad']);
     expect(r.exitCode).toBe(EXIT_ERROR);
-    expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv.*could not find include file ".*empty-kit/);
+    expect(r.stderr).toMatch(
+      /empty-kit\/design\.ngspice 'deckLines': cannot read .*empty-kit\/design\.ngspice \(ENOENT\)/,
+    );
     expect(r.stderr).not.toMatch(/internal error/);
+  });
+
+  it("says why when every PVT point fails (kit files that are not the kit's), exit 2", async () => {
+    const kit = path.join(cli.dir, 'hollow-kit');
+    await mkdir(kit);
+    for (const f of ['design.ngspice', 'sm141064.ngspice']) await writeFile(path.join(kit, f), '* not a model file\n');
+    const clip = await cli.write('clip2h.csv', exampleClip(2));
+    const args = ['analyze', 'corners', '-p', 'gf180mcu', '-i', clip, '--corners', 'ss', '--no-vdd-temp'];
+    const r = await cli.run([...args, '--kit', kit, '-o', 'pvt-hollow']);
+    expect(r.exitCode).toBe(EXIT_ERROR);
+    expect(r.stderr).toMatch(/every PVT point failed .*corners\.csv/);
+    expect(r.stderr).not.toMatch(/internal error/);
+    // Nothing that failed is kept: a rerun would run it again.
+    expect(await readFile(path.join(cli.dir, 'pvt-hollow', 'corners.jsonl'), 'utf8')).toBe('');
   });
 });

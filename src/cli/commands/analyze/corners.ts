@@ -1,6 +1,14 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { cornerPlan, runCorners, type CornerResult } from '../../../analysis/corners.js';
+import {
+  CornerLineSchema,
+  cornerKey,
+  cornerPlan,
+  runCorners,
+  type CornerResult,
+  type CornersOptions,
+} from '../../../analysis/corners.js';
+import { keptNote, openKept } from '../../../jobs/kept.js';
 import { writeCsv } from '../../csv.js';
 import { BmruError, InputError } from '../../../errors.js';
 import { EXIT_ERROR } from '../../exit.js';
@@ -43,7 +51,7 @@ export function builder(y: Argv) {
     .option('out', {
       alias: 'o',
       type: 'string',
-      describe: 'output folder',
+      describe: 'output folder (a rerun keeps the points corners.jsonl holds)',
       defaultDescription: 'out/corners-<model>-<inputs>-<process>',
     })
     .check((a) => intAtLeast('workers', a.workers, 1))
@@ -52,7 +60,10 @@ export function builder(y: Argv) {
       "the GF180MCU kit's tt/ff/ss/fs/sf, then VDD and temperature extremes at tt",
     )
     .epilogue(
-      'Every corner is scored against the software model of the nominal realised network: calibration is done once, at the typical corner and 27 C.',
+      [
+        'Every corner is scored against the software model of the nominal realised network: calibration is done once, at the typical corner and 27 C.',
+        'Each point that ran is written to corners.jsonl as it finishes; the same command again keeps those (same code, model, clip, options and kit files) and runs the rest, failed points included.',
+      ].join('\n'),
     );
 }
 
@@ -79,16 +90,33 @@ export async function handler(a: Args): Promise<void> {
       field: 'corners',
     });
   }
-  const p = progress(`corners: ${specs.length} runs of ${inputs.frames} frames on ${proc.name}`);
-  const results = await runCorners(net, inputs, {
+  const options: CornersOptions = {
     process: proc,
     calibration,
     maxTransistors: a.maxTransistors,
     specs,
     concurrency: a.workers,
     run: { timeoutMs: a.timeout * 1000 },
-    onDone: (c) => p.update(`${c.completed}/${c.total} (${label(c.item)} done)`),
-  }).finally(() => p.stop());
+  };
+  const keys = await Promise.all(specs.map((spec) => cornerKey(net, inputs, options, spec)));
+  const keyOf = new Map(specs.map((spec, i) => [spec, keys[i]]));
+  // The file holds this run's corners only: those kept, then each new one as it finishes (failed ones run again).
+  const store = await openKept(join(out, 'corners.jsonl'), CornerLineSchema, new Set(keys));
+  const kept = specs.filter((spec) => store.kept.has(keyOf.get(spec)!));
+  const plan = `corners: ${specs.length - kept.length} of ${specs.length} runs of ${inputs.frames} frames on ${proc.name} to run${keptNote('point', kept.map(label), store.file, store.skipped)}`;
+  console.error(plan); // also in logs, where the live progress line is sparse
+  const p = progress(plan);
+  const results = await runCorners(net, inputs, {
+    ...options,
+    kept: (spec) => store.kept.get(keyOf.get(spec)!),
+    onDone: (c) => {
+      if (c.result && !c.result.error) store.add(keyOf.get(c.item)!, c.result);
+      p.update(`${c.completed}/${c.total} (${label(c.item)} done)`);
+    },
+  }).finally(async () => {
+    p.stop();
+    await store.flushed();
+  });
   console.log(`PVT corners on ${proc.name} (${inputs.frames} frames; calibration at the typical corner, 27 C):`);
   console.log(
     table(

@@ -1,4 +1,3 @@
-import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { cosimulate, DEFAULT_PARTITION_WORKERS } from '../../../pipeline.js';
@@ -14,14 +13,13 @@ import {
   DEFAULT_SCALING_FRAMES,
   DEFAULT_SCALING_WIDTHS,
   fitScaling,
-  keptScalingPoints,
   powerScaling,
-  scalingLine,
+  ScalingLineSchema,
   scalingPointKey,
   type ScalingOptions,
   type ScalingPoint,
 } from '../../../analysis/scaling.js';
-import { GENERATOR } from '../../../jobs/plan.js';
+import { keptNote, openKept } from '../../../jobs/kept.js';
 import { transientPlot, vector } from '../../../spice/rawfile.js';
 import { writeCsv } from '../../csv.js';
 import { htmlPage, lineChart, writePlot } from '../../../plot/index.js';
@@ -43,7 +41,7 @@ import {
 import { slurmCompare } from '../../../jobs/partition-slurm.js';
 import type { Network } from '../../../model/types.js';
 import type { InputSequence } from '../../../model/network.js';
-import { readTextIfExists, writeFileAtomic } from '../../../util/output.js';
+import { writeFileAtomic } from '../../../util/output.js';
 import { REFERENCE_MEANING, REFERENCE_NAMES } from '../../../compare/references.js';
 import { DEFAULT_CURRENT_FACTORS, DEFAULT_VDD_FACTORS } from '../../../analysis/sweep.js';
 import { checkQuantityList, sweepHandler } from './sweep.js';
@@ -265,17 +263,11 @@ export async function handler(a: Args): Promise<void> {
         : {}),
       run: { timeoutMs: a.timeout * 1000 },
     };
-    const keys = new Map(widths.map((w) => [w, scalingPointKey(w, scalingOpts, GENERATOR)]));
-    const { kept, skipped } = keptScalingPoints((await readTextIfExists(pointsFile)) ?? '', keys);
+    const keys = new Map(widths.map((w) => [w, scalingPointKey(w, scalingOpts)]));
     // The file holds this run's points only: those kept, then each new one as it finishes.
-    await writeFileAtomic(pointsFile, [...kept.values()].map((p) => scalingLine(p, keys.get(p.width)!)).join(''));
-    const notes = [
-      ...(kept.size ? [`width ${[...kept.keys()].join(', ')} kept from ${pointsFile}`] : []),
-      ...(skipped
-        ? [`${skipped} earlier line${skipped === 1 ? '' : 's'} dropped (other code or options, or cut)`]
-        : []),
-    ];
-    const plan = `scaling: ${widths.length - kept.size} of ${widths.length} widths x ${a.frames} frames to run${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    const store = await openKept(pointsFile, ScalingLineSchema, new Set(keys.values()));
+    const kept = new Map([...store.kept.values()].map((p) => [p.width, p]));
+    const plan = `scaling: ${widths.length - kept.size} of ${widths.length} widths x ${a.frames} frames to run${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}${keptNote('width', [...kept.keys()].map(String), pointsFile, store.skipped)}`;
     console.error(plan); // also in logs, where the live progress line is sparse
     const sp = progress(plan);
     points = await powerScaling({
@@ -283,10 +275,13 @@ export async function handler(a: Args): Promise<void> {
       kept,
       onDone: (c) => {
         // Each width as it finishes: at 64 the run takes long enough that a later failure must not lose the rest.
-        if (c.result) appendFileSync(pointsFile, scalingLine(c.result, keys.get(c.item)!));
+        if (c.result) store.add(keys.get(c.item)!, c.result);
         sp.update(`${c.completed}/${c.total} (width ${c.item} ${c.error ? 'failed' : 'done'})`);
       },
-    }).finally(() => sp.stop());
+    }).finally(async () => {
+      sp.stop();
+      await store.flushed(); // the widths that finished, also when a later one failed
+    });
     console.log('');
     console.log(formatScaling(points));
     await writeCsv(join(out, 'scaling.csv'), [
