@@ -167,6 +167,12 @@ describe('bmru analyze montecarlo', () => {
     const other = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '2', '-o', 'mc', '--seed', '9']);
     expect(other.exitCode).toBe(EXIT_ERROR);
     expect(other.stderr).toMatch(/campaign\.json: belongs to a different Monte Carlo campaign/);
+    // The same file name with another clip in it is another campaign too: its samples must not be mixed in.
+    const [header, , ...later] = exampleClip(4).trimEnd().split('\n');
+    await cli.write('clip3.csv', [header, ...later].join('\n') + '\n'); // frames 1-3 instead of 0-2
+    const edited = await cli.run(['analyze', 'montecarlo', '-i', clip, '-n', '2', '-o', 'mc']);
+    expect(edited.exitCode).toBe(EXIT_ERROR);
+    expect(edited.stderr).toMatch(/campaign\.json: belongs to a different Monte Carlo campaign/);
   });
 });
 

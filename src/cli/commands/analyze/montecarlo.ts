@@ -25,6 +25,7 @@ import {
   type AnalysisArgs,
 } from '../../common.js';
 import { writeFileAtomic } from '../../../util/output.js';
+import { resultKey } from '../../../jobs/kept.js';
 
 export const command = 'montecarlo';
 export const describe =
@@ -87,6 +88,8 @@ export async function handler(a: Args): Promise<void> {
     calibrated: Boolean(calibration),
     seed: a.seed,
     mismatch: proc.mismatch,
+    // What the names above do not tell apart: an edited model, clip, process.json or calibration, other toolkit code.
+    contentKey: resultKey({ net, inputs, process: proc, calibration }),
   };
   const done = await resume(out, campaign);
   const todo = Array.from({ length: a.samples }, (_, i) => i).filter((i) => !done.has(i));
@@ -246,7 +249,7 @@ async function resume(out: string, campaign: Record<string, unknown>): Promise<M
   }
   if ((await readFile(file, 'utf8')) !== text) {
     throw new InputError(
-      'belongs to a different Monte Carlo campaign (model, inputs, process, seed or coefficients differ): choose another --out or delete the folder',
+      "belongs to a different Monte Carlo campaign (model, inputs, process, seed, coefficients, their files' content or the toolkit's code differ): choose another --out or delete the folder",
       { file },
     );
   }
