@@ -93,7 +93,9 @@ export async function openKept<S extends z.ZodType<{ key: string }>>(
 export function keptNote(what: string, keptLabels: readonly string[], file: string, skipped: number): string {
   const notes = [
     ...(keptLabels.length ? [`${what} ${keptLabels.join(', ')} kept from ${file}`] : []),
-    ...(skipped ? [`${skipped} earlier line${skipped === 1 ? '' : 's'} dropped (other code or options, or cut)`] : []),
+    ...(skipped
+      ? [`${skipped} earlier line${skipped === 1 ? '' : 's'} dropped (other code, inputs or options, or cut short)`]
+      : []),
   ];
   return notes.length ? ` (${notes.join('; ')})` : '';
 }

@@ -76,9 +76,11 @@ describe('openKept', () => {
 describe('keptNote', () => {
   it('names what was kept and how many lines were dropped, or nothing', () => {
     expect(keptNote('width', ['2', '3'], 'f.jsonl', 1)).toBe(
-      ' (width 2, 3 kept from f.jsonl; 1 earlier line dropped (other code or options, or cut))',
+      ' (width 2, 3 kept from f.jsonl; 1 earlier line dropped (other code, inputs or options, or cut short))',
     );
-    expect(keptNote('corner', [], 'f.jsonl', 2)).toBe(' (2 earlier lines dropped (other code or options, or cut))');
+    expect(keptNote('corner', [], 'f.jsonl', 2)).toBe(
+      ' (2 earlier lines dropped (other code, inputs or options, or cut short))',
+    );
     expect(keptNote('width', [], 'f.jsonl', 0)).toBe('');
   });
 });
