@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { spiceNumber } from '../spice/deck.js';
 import { requireCircuitArch } from '../model/arch.js';
 import { loadCircuitModel, loadModel } from '../model/load.js';
 import { loadInputs } from '../model/inputs.js';
@@ -285,18 +286,27 @@ export function referenceOptions<T>(y: Argv<T>) {
  * `modelDefault` says what the default is in --help.
  */
 export function unitCurrentOption<T>(y: Argv<T>, modelDefault = "the model's") {
-  return y
-    .option('unit-current', {
-      type: 'number',
-      describe: "I_unit (A): override the model's; power scales with it",
-      defaultDescription: modelDefault,
-    })
-    .check(
-      (a) =>
-        a['unit-current'] === undefined ||
-        (a['unit-current'] > 0 && Number.isFinite(a['unit-current'])) ||
-        `--unit-current must be a current in A > 0, got ${a['unit-current']}`,
-    );
+  return y.option('unit-current', {
+    type: 'string',
+    coerce: currentArg('unit-current'),
+    describe: "I_unit (A, or SPICE style: 250p, 250pA): override the model's; power scales with it",
+    defaultDescription: modelDefault,
+  }) as unknown as Argv<T & { 'unit-current': number | undefined }>;
+}
+
+/**
+ * yargs `coerce` for a current flag: a number in A or SPICE notation (`250p`, `250pA`, `2.5e-10`), as ngspice reads
+ * it (src/spice/deck.ts `spiceNumber`); anything else, or a current <= 0, is refused with the flag's name.
+ */
+export function currentArg(flag: string): (v: unknown) => number {
+  return (v) => {
+    // yargs reads a flag given no value as '' (main.ts `flagsWithoutValue` words it the same way for other flags).
+    if (v === '') throw new Error(`--${flag} expects a value`);
+    const a = typeof v === 'number' ? v : spiceNumber(String(v));
+    if (a === undefined || !(a > 0) || !Number.isFinite(a))
+      throw new Error(`--${flag} must be a current in A > 0 (e.g. 250p, 250pA or 2.5e-10), got "${String(v)}"`);
+    return a;
+  };
 }
 
 /** The sbatch settings a command that submits to Slurm passes on (`slurmSubmitOptions`). */

@@ -31,7 +31,8 @@ describe('bmru compare', () => {
 describe('bmru compare --unit-current', () => {
   it("builds the network at that I_unit instead of the model's and records it in report.json", async () => {
     const clip = await cli.write('clip3.csv', exampleClip(3));
-    const r = await cli.run(['compare', '-i', clip, '-o', 'at500p', '--unit-current', '5e-10', '--timeout', '120']);
+    // SPICE notation, as ngspice reads it: 500p with the unit's letter after it.
+    const r = await cli.run(['compare', '-i', clip, '-o', 'at500p', '--unit-current', '500pA', '--timeout', '120']);
     expect([0, 1], r.stderr).toContain(r.exitCode);
     const deck = await readFile(path.join(cli.dir, 'at500p', 'deck.cir'), 'utf8');
     expect(deck.split('\n')[2]).toMatch(/; I_unit = 5e-10 A$/); // the example model's own is 1e-9

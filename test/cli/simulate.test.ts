@@ -61,7 +61,7 @@ describe('flags that need a value, and output extensions (issue 15)', () => {
     const r = await cli.run(['compare', '--unit-current=-1e-9']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(
-      'error: --unit-current must be a current in A > 0, got -1e-9 (see bmru compare --help)',
+      'error: --unit-current must be a current in A > 0 (e.g. 250p, 250pA or 2.5e-10), got "-1e-9" (see bmru compare --help)',
     );
   });
 

@@ -28,7 +28,7 @@ import type { ParamRealisation } from '../../train/hardware.js';
 import { processCellLimits } from '../../netlist/ranges.js';
 import type { Calibration } from '../../netlist/calibration.js';
 import type { Process } from '../../netlist/process.js';
-import { loadProcessAndCalibration } from '../common.js';
+import { currentArg, loadProcessAndCalibration } from '../common.js';
 import { csvText, historyCsvRows, lossPlot, parameterStats, signalStats, trainingPage } from '../../train/report.js';
 import { writePlot } from '../../plot/index.js';
 import { confusionTable, pct, table } from '../format.js';
@@ -287,10 +287,11 @@ export function builder(y: Argv) {
         'weight of that penalty (sum of (|I| - cap)^2 per frame, beside the per-frame cross-entropy); 0 turns it off',
     })
     .option('unit-current', {
-      type: 'number',
+      type: 'string',
+      coerce: currentArg('unit-current'),
       default: TRAIN_UNIT_CURRENT_A,
       describe:
-        "I_unit (A) the model file asks the circuit for: one unit of every current; power scales with it; training sees it only through --process's calibrated current range",
+        "I_unit (A, or SPICE style: 250p, 250pA) the model file asks the circuit for: one unit of every current; power scales with it; training sees it only through --process's calibrated current range",
     })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress line' })
     .option('seed', {
