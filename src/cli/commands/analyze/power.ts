@@ -267,7 +267,7 @@ export async function handler(a: Args): Promise<void> {
     // The file holds this run's points only: those kept, then each new one as it finishes.
     const store = await openKept(pointsFile, ScalingLineSchema, new Set(keys.values()));
     const kept = new Map([...store.kept.values()].map((p) => [p.width, p]));
-    const plan = `scaling: ${widths.length - kept.size} of ${widths.length} widths x ${a.frames} frames to run${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}${keptNote('width', [...kept.keys()].map(String), pointsFile, store.skipped)}`;
+    const plan = `scaling: ${widths.length - kept.size} of ${widths.length} widths x ${a.frames} frames to run${a.partitioned ? `, partitioned by ${a.partitionBy}` : ''}${keptNote('width', widths.filter((w) => kept.has(w)).map(String), pointsFile, store.skipped)}`;
     console.error(plan); // also in logs, where the live progress line is sparse
     const sp = progress(plan);
     points = await powerScaling({
