@@ -10,7 +10,11 @@ import {
   SPLITS,
   TESTING_LIST,
   VALIDATION_LIST,
+  binaryClasses,
+  classTarget,
+  isKeywordClass,
   listClips,
+  multiClasses,
   readClip,
   splitAssigner,
   whichSet,
@@ -51,6 +55,21 @@ describe('listClips', () => {
     expect(refs.map((r) => r.label)).toEqual(['Zed', 'alpha', 'yes', 'yes']);
     expect(refs[3]).toEqual({ label: 'yes', file: 'yes/b.wav', path: path.join(root, 'yes', 'b.wav') });
     expect(refs.every((r) => r.slice === undefined)).toBe(true);
+  });
+
+  it('sorts by UTF-16 code unit (JavaScript string order), not in the UTF-8 byte order the directory is read in', async () => {
+    // U+1F600 is the surrogate pair D83D DE00 in UTF-16, below U+FF01 (FF01); in UTF-8 it is F0 9F 98 80, above
+    // U+FF01's EF BC 81. libuv hands readdir's names over sorted by strcmp, i.e. by UTF-8 bytes, so a listing that
+    // kept that order would put U+FF01 first.
+    const [grin, bang] = ['\u{1F600}', '\uFF01'];
+    for (const label of [bang, grin])
+      for (const name of [bang, grin]) await put(`${label}/${name}.wav`, new Float64Array(10));
+    expect((await listClips(root)).map((r) => r.file)).toEqual([
+      `${grin}/${grin}.wav`,
+      `${grin}/${bang}.wav`,
+      `${bang}/${grin}.wav`,
+      `${bang}/${bang}.wav`,
+    ]);
   });
 
   it("slices each noise file into its whole seconds at its own rate, files in order; 'skip' (the default) leaves them out", async () => {
@@ -182,5 +201,34 @@ describe('splitAssigner', () => {
 
   it('has the three splits in code order', () => {
     expect(SPLITS).toEqual(['train', 'validation', 'test']);
+  });
+});
+
+describe('class names and targets', () => {
+  it('names the 2-class task other then the keyword, and the N-class task silence, unknown, then the keywords', () => {
+    expect(binaryClasses('no')).toEqual(['other', 'no']);
+    // TensorFlow's prepare_words_list order: [_silence_, _unknown_, *wanted_words].
+    expect(multiClasses(['yes', 'no', 'up'])).toEqual(['_silence_', '_unknown_', 'yes', 'no', 'up']);
+    expect(multiClasses([])).toEqual(['_silence_', '_unknown_']);
+  });
+
+  it('gives silence class 0, a word that is not a keyword class 1, and keyword k (from 0) class k + 2', () => {
+    const keywords = ['yes', 'no', 'up'];
+    expect(['_silence_', 'left', '_unknown_', 'yes', 'no', 'up'].map((l) => classTarget(l, keywords))).toEqual([
+      0, 1, 1, 2, 3, 4,
+    ]);
+    // Silence is class 0 even when it is listed among the keywords.
+    expect(classTarget('_silence_', ['_silence_'])).toBe(0);
+  });
+
+  it('calls every class a keyword class except other, _silence_ and _unknown_', () => {
+    expect(['other', '_silence_', '_unknown_', 'yes', 'Other', ''].map(isKeywordClass)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
   });
 });

@@ -268,4 +268,43 @@ describe('cumulative model: refusals and thresholds', () => {
     const tr = runCumulative(twoUnits('cmru'), clip);
     expect([0, 1, 2, 3].map((t) => tr.states[0][t * 2])).toEqual([1, 1, 0, 1]);
   });
+
+  it('gives a block output of +0 for a -0 sum on a -0 skip input, as runNetwork does (max(-0, 0) + -0 = +0)', () => {
+    // One unit, every bias -0, every pre/cand/post weight -1, skip on, input +0. By IEEE 754 (round to nearest):
+    // h = -0 + (-1)(+0) = -0 + -0 = -0; candidate -0 + (-1)(+0) = -0, clamped, below beta_lo: s = 0; o = 1 * 0 = +0;
+    // v = -0 + (-1)(+0) = -0; block output max(v, 0) + h = +0 + -0 = +0 (zeros of opposite sign sum to +0), where
+    // a ReLU that kept -0 would give -0 + -0 = -0. toBe compares with Object.is, so it tells +0 from -0.
+    const lin = (w: number, b: number) => ({
+      weight: { rows: 1, cols: 1, data: Float64Array.of(w) },
+      bias: Float64Array.of(b),
+    });
+    const net: Network = {
+      ...twoUnits('fq-bmru'),
+      inputs: 1,
+      width: 1,
+      cells: 1,
+      skip: true,
+      pre: lin(-1, -0),
+      blocks: [
+        {
+          cand: lin(-1, -0),
+          cell: {
+            alpha: Float64Array.of(1),
+            beta1: Float64Array.of(0.3),
+            delta: Float64Array.of(0.4),
+            s0: Float64Array.of(0),
+          },
+          post: lin(-1, -0),
+        },
+      ],
+      out: { weight: { rows: 2, cols: 1, data: Float64Array.of(1, -1) }, bias: new Float64Array(2) },
+    };
+    const clip = { frames: 1, features: 1, data: Float64Array.of(0) };
+    const tr = runCumulative(net, clip);
+    expect(tr.states[0][0]).toBe(0);
+    expect(tr.blockOutputs[0][0]).toBe(0);
+    // The reference loop (another implementation) agrees; the candidates are not compared: runNetwork stores a -0
+    // candidate as -0 (network.ts, reluInPlace), runCumulative as +0.
+    expect(runNetwork(net, clip).blockOutputs[0][0]).toBe(0);
+  });
 });
