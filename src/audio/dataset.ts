@@ -76,8 +76,8 @@ export function classTarget(label: string, keywords: readonly string[]): number 
   return k < 0 ? 1 : k + 2;
 }
 
-/** Plain code-point order, the same on every machine and locale (unlike localeCompare). */
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** UTF-16 code-unit order (JavaScript string comparison), the same on every machine and locale (unlike localeCompare). */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 async function entries(dir: string) {
   try {
@@ -95,7 +95,7 @@ const isWav = (name: string) => name.toLowerCase().endsWith('.wav') && !name.sta
 export type BackgroundNoise = 'skip' | 'slice';
 
 /**
- * Every `<root>/<label>/*.wav`, sorted by label then file name (code-point order, so the order, and what
+ * Every `<root>/<label>/*.wav`, sorted by label then file name (UTF-16 code-unit order, so the order, and what
  * a seed does with it, is the same everywhere). Folders whose name starts with `.` are skipped, and so is
  * `_background_noise_` unless `backgroundNoise` is `slice`: then each of its files gives one `_silence_`
  * clip per whole second (listed in file order, `slice` set). An InputError names the root when it cannot
@@ -107,13 +107,13 @@ export async function listClips(root: string, backgroundNoise: BackgroundNoise =
   const dirs = (await entries(root))
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort(byCodePoint);
+    .sort(byCodeUnit);
   const refs: ClipRef[] = [];
   for (const label of dirs) {
     const names = (await entries(path.join(root, label)))
       .filter((e) => e.isFile() && isWav(e.name))
       .map((e) => e.name)
-      .sort(byCodePoint);
+      .sort(byCodeUnit);
     if (label !== BACKGROUND_NOISE_DIR) {
       for (const name of names) refs.push({ label, file: `${label}/${name}`, path: path.join(root, label, name) });
     } else if (backgroundNoise === 'slice') {
