@@ -367,6 +367,52 @@ describe('forward pass and loss, by hand', () => {
     expect(currentPenalty(tape, { ...opts, currentCap: undefined })).toBe(0);
   });
 
+  it('hard steps on one cell: ON at beta_hi and above, held in the band, kept ON at beta_lo, OFF below it', () => {
+    // F = H = S = 1, one block with skip: h0 = x, u = max(x, 0), beta_lo = |-0.25| = 0.25, beta_hi = 0.25 + |0.5| =
+    // 0.75 (both exact in binary), alpha = |-2| = 2, s0 = |0.3| < 0.5: OFF; v = 1 (2 s) + 0 = 2 s, h1 = max(v, 0) + h0.
+    // x:      0.8  0.5  0.25  0.1  0.5  0.75  -1
+    // state:  1    1    1     0    0    1     0    (OFF -> ON at c >= 0.75, ON -> OFF at c < 0.25, band holds)
+    // h1:     2.8  2.5  2.25  0.1  0.5  2.75  -1   (the skip adds h0 itself, not max(h0, 0))
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 2, skip: true });
+    const theta = new Float64Array(layout.size);
+    const set = (name: string, v: number) => (tensorView(layout, theta, name)[0] = v);
+    set('pre.weight', 1);
+    set('blocks.0.cand.weight', 1);
+    set('blocks.0.cell.alpha', -2);
+    set('blocks.0.cell.beta1', -0.25);
+    set('blocks.0.cell.delta', 0.5);
+    set('blocks.0.cell.s0', 0.3);
+    set('blocks.0.post.weight', 1);
+    const net = rawNetworkView(layout, theta);
+    const x = Float64Array.of(0.8, 0.5, 0.25, 0.1, 0.5, 0.75, -1);
+    const tape = allocTape(net, x.length);
+    forwardClip(net, networkThresholds(net), x, 0, tape, { surrogateWidth: 0.25 });
+    expect(Array.from(tape.s[0])).toEqual([1, 1, 1, 0, 0, 1, 0]);
+    expect(Array.from(tape.u[0])).toEqual([0.8, 0.5, 0.25, 0.1, 0.5, 0.75, 0]);
+    expect(Array.from(tape.hIn[1])).toEqual([2.8, 2.5, 2.25, 0.1, 0.5, 2.75, -1]);
+  });
+
+  it('candidate noise: one draw per frame and cell of every block, block 1 included, and no more', () => {
+    const { layout, theta, inputs } = setup(8);
+    const net = rawNetworkView(layout, theta);
+    const noiseRng = createRng(42);
+    const tape = allocTape(net, FRAMES);
+    forwardClip(net, networkThresholds(net), inputs, 0, tape, { surrogateWidth: 0.25, candidateNoise: 0.3, noiseRng });
+    // Block 1's candidates: W_c max(h1, 0) + b_c worked out here from the tape's h1, plus the draws after block 0's.
+    const draws = createRng(42);
+    for (let i = 0; i < FRAMES * SHAPE.width; i++) draws.normal();
+    const W = tensorView(layout, theta, 'blocks.1.cand.weight');
+    const b = tensorView(layout, theta, 'blocks.1.cand.bias');
+    const h1 = tape.hIn[1];
+    for (let t = 0; t < FRAMES; t++)
+      for (let j = 0; j < 2; j++) {
+        const clean = b[j] + W[j * 2] * Math.max(h1[t * 2], 0) + W[j * 2 + 1] * Math.max(h1[t * 2 + 1], 0);
+        expect(tape.u[1][t * 2 + j] - clean, `frame ${t} cell ${j}`).toBeCloseTo(0.3 * draws.normal(), 12);
+      }
+    // 2 blocks x 7 frames x 2 cells = 28 draws in all: the generator goes on where a fresh one does after 28.
+    expect(noiseRng.normal()).toBe(draws.normal());
+  });
+
   it('without the skip connection: the block output is max(v, 0) alone, as runNetwork computes, and the gradient matches finite differences', () => {
     const shape = { ...SHAPE, skip: false };
     const s = setup(9, shape);
