@@ -226,6 +226,33 @@ describe('backward pass', () => {
     expect(transitionPenalty(net, tape, th, { ...opts, transitionWeight: 0 })).toBe(0);
   });
 
+  it('transition penalty: two cells, each read at its own index; a state of exactly 0.5 counts as ON', () => {
+    // One block, one input x, two cells: u0 = x (beta_lo 0.2, beta_hi 0.9), u1 = 1 - x (beta_lo 0.3, beta_hi 0.7);
+    // margin 0.5, weight 2. x per frame 0.95, 0.25, 0.1, 0.6; states (cell 0, cell 1): (1, 0) (1, 1) (0, 1) (0, 1).
+    // The lower bound of u0 is min(x_{t-1}, x_t), its upper max; u1's lower bound is 1 - max, its upper 1 - min.
+    // t = 1: cell 0 ON -> ON: 0.2 + 0.5 - min(0.95, 0.25) = 0.45 -> (0.45 / 0.5)^2 = 0.81; cell 1 switches: 0
+    // t = 2: cell 0 switches: 0; cell 1 ON -> ON: 0.3 + 0.5 - (1 - 0.25) = 0.05 -> 0.01
+    // t = 3: cell 0 OFF -> OFF: max(0.1, 0.6) - (0.9 - 0.5) = 0.2 -> 0.16; cell 1 ON -> ON: 0.8 - (1 - 0.6) = 0.4 -> 0.64
+    const tape = (s: number[]) =>
+      ({
+        frames: 4,
+        xPos: [Float64Array.of(0.95, 0.25, 0.1, 0.6)],
+        s: [Float64Array.from(s)],
+        s0: [Float64Array.of(1, 0)],
+      }) as unknown as Parameters<typeof transitionPenalty>[1];
+    const net = {
+      blocks: [{ cand: { weight: { rows: 2, cols: 1, data: Float64Array.of(1, -1) }, bias: Float64Array.of(0, 1) } }],
+    } as unknown as Parameters<typeof transitionPenalty>[0];
+    const th = [{ alpha: [1, 1], betaLo: [0.2, 0.3], betaHi: [0.9, 0.7], s0: [1, 0] }] as unknown as Parameters<
+      typeof transitionPenalty
+    >[2];
+    const opts: GradOptions = { surrogateWidth: 0.25, transitionMargin: 0.5, transitionWeight: 2 };
+    const want = 2 * (0.81 + 0.01 + 0.16 + 0.64);
+    expect(transitionPenalty(net, tape([1, 0, 1, 1, 0, 1, 0, 1]), th, opts)).toBeCloseTo(want, 9);
+    // Cell 1 at 0.5 in frames 2 and 3 (soft steps, or the relaxed CMRU): still ON, still the same holds.
+    expect(transitionPenalty(net, tape([1, 0, 1, 1, 0, 0.5, 0, 0.5]), th, opts)).toBeCloseTo(want, 9);
+  });
+
   it('candidate noise: block 0 candidates are the clean ones plus sigma times the generator normals, frame by frame', () => {
     const { layout, theta, inputs } = setup(8);
     const net = rawNetworkView(layout, theta);
@@ -256,6 +283,17 @@ describe('backward pass', () => {
     expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64), 12);
     expect(marginPenalty(tape, th, { ...opts, margin: 0 })).toBe(0);
     expect(marginPenalty(tape, th, { ...opts, marginWeight: 0 })).toBe(0);
+  });
+
+  it('margin penalty: a previous state of exactly 0.5 counts as ON, as in the backward pass', () => {
+    // The cell above with s0 = 0.5 (soft steps give it for |s0| = 0.5): frame 0 is decided by beta_lo, 0.35 from
+    // c = 0.55, so it adds 0; frames 1 to 4 as before: 2 (0.25 + 0.64).
+    const { tape, th } = oneCellTape();
+    tape.s0[0][0] = 0.5;
+    expect(marginPenalty(tape, th, { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2 })).toBeCloseTo(
+      2 * (0.25 + 0.64),
+      12,
+    );
   });
 
   it('margin focus: the flagged unit-frames take the focus margin and weight, the others the usual ones', () => {
