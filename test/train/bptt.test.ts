@@ -451,6 +451,79 @@ describe('forward pass and loss, by hand', () => {
     expect(noiseRng.normal()).toBe(draws.normal());
   });
 
+  it('hard steps, backward by hand on one cell: holds carry the gradient back in time, forced frames pass eps of it', () => {
+    // The one-cell network of the forward test above with post.bias 0.5 (so v > 0 in every frame), out.weight (1, -1),
+    // x = 0.5, 0.8, 0.5, 0.1 (u = x > 0), s0 OFF, beta_lo 0.25, beta_hi 0.75, surrogate width 0.5:
+    //   t  c    s_{t-1} hi lo s_t  hold (= lo - hi)   v = 2 s + 0.5   h1 = v + x
+    //   0  0.5  0       0  1  0    1                 0.5             1.0
+    //   1  0.8  0       1  1  1    0                 2.5             3.3
+    //   2  0.5  1       0  1  1    1                 2.5             3.0
+    //   3  0.1  1       0  0  0    0                 0.5             0.6
+    // logits (h1, -h1) against class 1, dLogits = scale (sig(2 h1), -sig(2 h1)) with scale 1/4, so dL/dh1 = 2 scale
+    // sig(2 h1) = gH; dL/dv = gH (v > 0); the direct dL/ds_t = W_p |alpha| gH = 2 gH.
+    // Back in time, gs_t = 2 gH_t + gs_{t+1} (hold_{t+1} + eps (1 - hold_{t+1})); dL/ds_0 = gs_0 (hold_0 = 1).
+    // An OFF cell's frame feels beta_hi (gHi = gs (1 - s_{t-1})), an ON cell's beta_lo (gLo = gs s_{t-1}).
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 2, skip: true });
+    const theta = new Float64Array(layout.size);
+    const set = (name: string, ...v: number[]) => tensorView(layout, theta, name).set(v);
+    set('pre.weight', 1);
+    set('blocks.0.cand.weight', 1);
+    set('blocks.0.cell.alpha', -2);
+    set('blocks.0.cell.beta1', -0.25);
+    set('blocks.0.cell.delta', 0.5);
+    set('blocks.0.cell.s0', 0.3);
+    set('blocks.0.post.weight', 1);
+    set('blocks.0.post.bias', 0.5);
+    set('out.weight', 1, -1);
+    const net = rawNetworkView(layout, theta);
+    const th = networkThresholds(net);
+    const x = Float64Array.of(0.5, 0.8, 0.5, 0.1);
+    const T = x.length;
+    const scale = 1 / T;
+    const h1 = [1.0, 3.3, 3.0, 0.6];
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const dLogits = Float64Array.from(h1.flatMap((h) => [scale * sig(2 * h), -scale * sig(2 * h)]));
+    const gH = h1.map((h) => 2 * scale * sig(2 * h));
+    const sg = (z: number) => surrogateGrad(z, 0.5);
+    const dHi = [0.5, 0.8].map((c) => sg(c - 0.75)); // frames 0 and 1, s_{t-1} = 0
+    const dLo = [0.5, 0.1].map((c) => sg(c - 0.25)); // frames 2 and 3, s_{t-1} = 1
+    for (const eps of [0, 0.5]) {
+      const tape = allocTape(net, T);
+      const opts: GradOptions = { surrogateWidth: 0.5, cumulative: eps };
+      forwardClip(net, th, x, 0, tape, opts);
+      expect(Array.from(tape.s[0])).toEqual([0, 1, 1, 0]);
+      expect(Array.from(tape.hIn[1]).map((h, t) => h - h1[t])).toEqual([0, 0, 0, 0].map(() => expect.closeTo(0, 12)));
+      const grad = new Float64Array(layout.size);
+      backwardClip(net, layout, th, x, 0, tape, dLogits, grad, allocScratch(net, T), opts, scale);
+      const gs3 = 2 * gH[3];
+      const gs2 = 2 * gH[2] + gs3 * eps; // hold_3 = 0
+      const gs1 = 2 * gH[1] + gs2; // hold_2 = 1
+      const gs0 = 2 * gH[0] + gs1 * eps; // hold_1 = 0
+      const gU = [gs0 * dHi[0], gs1 * dHi[1], gs2 * dLo[0], gs3 * dLo[1]];
+      const want: Record<string, number[]> = {
+        'blocks.0.cell.s0': [gs0 * surrogateGrad(0.3 - 0.5, 0.5)],
+        // beta_lo = |beta1|, beta_hi = |beta1| + |delta|; beta1 < 0 flips the sign, delta > 0 keeps it.
+        'blocks.0.cell.beta1': [gU[0] + gU[1] + gU[2] + gU[3]],
+        'blocks.0.cell.delta': [-(gU[0] + gU[1])],
+        // dL/d|alpha| = sum_t W_p gH_t s_t (frames 1 and 2); alpha < 0.
+        'blocks.0.cell.alpha': [-(gH[1] + gH[2])],
+        'blocks.0.post.weight': [2 * (gH[1] + gH[2])],
+        'blocks.0.post.bias': [gH[0] + gH[1] + gH[2] + gH[3]],
+        'blocks.0.cand.weight': [gU.reduce((a, g, t) => a + g * x[t], 0)],
+        'blocks.0.cand.bias': [gU.reduce((a, g) => a + g, 0)],
+        // h0 = x > 0 reaches h1 through the skip (gH) and the candidate (W_c gU).
+        'pre.weight': [gH.reduce((a, g, t) => a + (g + gU[t]) * x[t], 0)],
+        'pre.bias': [gH.reduce((a, g, t) => a + g + gU[t], 0)],
+        'out.weight': [0, 1].map((c) => h1.reduce((a, h, t) => a + dLogits[2 * t + c] * h, 0)),
+        'out.bias': [0, 1].map((c) => h1.reduce((a, _, t) => a + dLogits[2 * t + c], 0)),
+      };
+      for (const [name, values] of Object.entries(want))
+        values.forEach((v, i) =>
+          expect(tensorView(layout, grad, name)[i], `${name}[${i}] eps ${eps}`).toBeCloseTo(v, 12),
+        );
+    }
+  });
+
   it('without the skip connection: the block output is max(v, 0) alone, as runNetwork computes, and the gradient matches finite differences', () => {
     const shape = { ...SHAPE, skip: false };
     const s = setup(9, shape);
