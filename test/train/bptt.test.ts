@@ -72,11 +72,17 @@ function numericGrad(
   return (up - down) / (2 * h);
 }
 
-/** Every parameter's backward gradient against the finite difference; returns the gradient. */
-function expectGradMatchesNumeric(setupOut: ReturnType<typeof setup>, opts: GradOptions, label: string): Float64Array {
+/** Every parameter's backward gradient against the finite difference (but the slots `skip` names); returns the gradient. */
+function expectGradMatchesNumeric(
+  setupOut: ReturnType<typeof setup>,
+  opts: GradOptions,
+  label: string,
+  skip: readonly string[] = [],
+): Float64Array {
   const { layout, theta, inputs } = setupOut;
   const { grad } = lossAndGrad(layout, theta, inputs, opts);
   for (const slot of layout.slots) {
+    if (skip.includes(slot.name)) continue;
     for (let i = slot.offset; i < slot.offset + slot.size; i++) {
       const num = numericGrad(layout, theta, inputs, opts, i);
       expect(
@@ -163,6 +169,19 @@ describe('backward pass', () => {
       const moved = grad.filter((g, i) => Math.abs(g - without[i]) > 1e-6).length;
       // The penalty reaches the thresholds and every layer upstream of a candidate.
       expect(moved).toBeGreaterThan(10);
+    }
+  });
+
+  it('margin penalty: a previous state of exactly 0.5 (soft s0 at |s0| = 0.5) takes beta_lo in the gradient as in the penalty', () => {
+    // softStep(|0.5| - 0.5) = 0.5: frame 0 of every cell is decided by beta_lo (marginPenalty, hand-checked above),
+    // and the gradient must take the same threshold. s0 itself sits on the switch between the two thresholds, where
+    // the penalty jumps: its finite difference is left out.
+    for (const seed of [6, 7]) {
+      const s = setup(seed);
+      for (const k of [0, 1]) tensorView(s.layout, s.theta, `blocks.${k}.cell.s0`).fill(0.5);
+      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, margin: 0.8, marginWeight: 0.5 };
+      expect(Array.from(lossAndGrad(s.layout, s.theta, s.inputs, opts).tape.s0[0])).toEqual([0.5, 0.5]);
+      expectGradMatchesNumeric(s, opts, `s0 = 0.5, seed ${seed}`, ['blocks.0.cell.s0', 'blocks.1.cell.s0']);
     }
   });
 
@@ -522,6 +541,14 @@ describe('forward pass and loss, by hand', () => {
           expect(tensorView(layout, grad, name)[i], `${name}[${i}] eps ${eps}`).toBeCloseTo(v, 12),
         );
     }
+    // A raw parameter at exactly 0 takes d|x|/dx = +1 (the kink's right side), so that it can still move: s0 = 0 is
+    // OFF like 0.3, and with eps = 0 dL/ds_0 = 2 gH_0 (hold_1 = 0 stops the rest).
+    set('blocks.0.cell.s0', 0);
+    const tape = allocTape(net, T);
+    forwardClip(net, th, x, 0, tape, { surrogateWidth: 0.5 });
+    const grad = new Float64Array(layout.size);
+    backwardClip(net, layout, th, x, 0, tape, dLogits, grad, allocScratch(net, T), { surrogateWidth: 0.5 }, scale);
+    expect(tensorView(layout, grad, 'blocks.0.cell.s0')[0]).toBeCloseTo(2 * gH[0] * surrogateGrad(-0.5, 0.5), 12);
   });
 
   it('without the skip connection: the block output is max(v, 0) alone, as runNetwork computes, and the gradient matches finite differences', () => {
