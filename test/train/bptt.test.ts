@@ -72,11 +72,17 @@ function numericGrad(
   return (up - down) / (2 * h);
 }
 
-/** Every parameter's backward gradient against the finite difference; returns the gradient. */
-function expectGradMatchesNumeric(setupOut: ReturnType<typeof setup>, opts: GradOptions, label: string): Float64Array {
+/** Every parameter's backward gradient against the finite difference (but the slots `skip` names); returns the gradient. */
+function expectGradMatchesNumeric(
+  setupOut: ReturnType<typeof setup>,
+  opts: GradOptions,
+  label: string,
+  skip: readonly string[] = [],
+): Float64Array {
   const { layout, theta, inputs } = setupOut;
   const { grad } = lossAndGrad(layout, theta, inputs, opts);
   for (const slot of layout.slots) {
+    if (skip.includes(slot.name)) continue;
     for (let i = slot.offset; i < slot.offset + slot.size; i++) {
       const num = numericGrad(layout, theta, inputs, opts, i);
       expect(
@@ -166,6 +172,19 @@ describe('backward pass', () => {
     }
   });
 
+  it('margin penalty: a previous state of exactly 0.5 (soft s0 at |s0| = 0.5) takes beta_lo in the gradient as in the penalty', () => {
+    // softStep(|0.5| - 0.5) = 0.5: frame 0 of every cell is decided by beta_lo (marginPenalty, hand-checked above),
+    // and the gradient must take the same threshold. s0 itself sits on the switch between the two thresholds, where
+    // the penalty jumps: its finite difference is left out.
+    for (const seed of [6, 7]) {
+      const s = setup(seed);
+      for (const k of [0, 1]) tensorView(s.layout, s.theta, `blocks.${k}.cell.s0`).fill(0.5);
+      const opts: GradOptions = { surrogateWidth: 0.5, soft: true, margin: 0.8, marginWeight: 0.5 };
+      expect(Array.from(lossAndGrad(s.layout, s.theta, s.inputs, opts).tape.s0[0])).toEqual([0.5, 0.5]);
+      expectGradMatchesNumeric(s, opts, `s0 = 0.5, seed ${seed}`, ['blocks.0.cell.s0', 'blocks.1.cell.s0']);
+    }
+  });
+
   it('includes the transition penalty (a margin wide enough that most holding frames have a path inside it)', () => {
     for (const seed of [6, 8]) {
       const { layout, theta, inputs } = setup(seed);
@@ -226,6 +245,33 @@ describe('backward pass', () => {
     expect(transitionPenalty(net, tape, th, { ...opts, transitionWeight: 0 })).toBe(0);
   });
 
+  it('transition penalty: two cells, each read at its own index; a state of exactly 0.5 counts as ON', () => {
+    // One block, one input x, two cells: u0 = x (beta_lo 0.2, beta_hi 0.9), u1 = 1 - x (beta_lo 0.3, beta_hi 0.7);
+    // margin 0.5, weight 2. x per frame 0.95, 0.25, 0.1, 0.6; states (cell 0, cell 1): (1, 0) (1, 1) (0, 1) (0, 1).
+    // The lower bound of u0 is min(x_{t-1}, x_t), its upper max; u1's lower bound is 1 - max, its upper 1 - min.
+    // t = 1: cell 0 ON -> ON: 0.2 + 0.5 - min(0.95, 0.25) = 0.45 -> (0.45 / 0.5)^2 = 0.81; cell 1 switches: 0
+    // t = 2: cell 0 switches: 0; cell 1 ON -> ON: 0.3 + 0.5 - (1 - 0.25) = 0.05 -> 0.01
+    // t = 3: cell 0 OFF -> OFF: max(0.1, 0.6) - (0.9 - 0.5) = 0.2 -> 0.16; cell 1 ON -> ON: 0.8 - (1 - 0.6) = 0.4 -> 0.64
+    const tape = (s: number[]) =>
+      ({
+        frames: 4,
+        xPos: [Float64Array.of(0.95, 0.25, 0.1, 0.6)],
+        s: [Float64Array.from(s)],
+        s0: [Float64Array.of(1, 0)],
+      }) as unknown as Parameters<typeof transitionPenalty>[1];
+    const net = {
+      blocks: [{ cand: { weight: { rows: 2, cols: 1, data: Float64Array.of(1, -1) }, bias: Float64Array.of(0, 1) } }],
+    } as unknown as Parameters<typeof transitionPenalty>[0];
+    const th = [{ alpha: [1, 1], betaLo: [0.2, 0.3], betaHi: [0.9, 0.7], s0: [1, 0] }] as unknown as Parameters<
+      typeof transitionPenalty
+    >[2];
+    const opts: GradOptions = { surrogateWidth: 0.25, transitionMargin: 0.5, transitionWeight: 2 };
+    const want = 2 * (0.81 + 0.01 + 0.16 + 0.64);
+    expect(transitionPenalty(net, tape([1, 0, 1, 1, 0, 1, 0, 1]), th, opts)).toBeCloseTo(want, 9);
+    // Cell 1 at 0.5 in frames 2 and 3 (soft steps, or the relaxed CMRU): still ON, still the same holds.
+    expect(transitionPenalty(net, tape([1, 0, 1, 1, 0, 0.5, 0, 0.5]), th, opts)).toBeCloseTo(want, 9);
+  });
+
   it('candidate noise: block 0 candidates are the clean ones plus sigma times the generator normals, frame by frame', () => {
     const { layout, theta, inputs } = setup(8);
     const net = rawNetworkView(layout, theta);
@@ -256,6 +302,17 @@ describe('backward pass', () => {
     expect(marginPenalty(tape, th, opts)).toBeCloseTo(2 * (0.25 + 0.25 + 0.64), 12);
     expect(marginPenalty(tape, th, { ...opts, margin: 0 })).toBe(0);
     expect(marginPenalty(tape, th, { ...opts, marginWeight: 0 })).toBe(0);
+  });
+
+  it('margin penalty: a previous state of exactly 0.5 counts as ON, as in the backward pass', () => {
+    // The cell above with s0 = 0.5 (soft steps give it for |s0| = 0.5): frame 0 is decided by beta_lo, 0.35 from
+    // c = 0.55, so it adds 0; frames 1 to 4 as before: 2 (0.25 + 0.64).
+    const { tape, th } = oneCellTape();
+    tape.s0[0][0] = 0.5;
+    expect(marginPenalty(tape, th, { surrogateWidth: 0.25, margin: 0.1, marginWeight: 2 })).toBeCloseTo(
+      2 * (0.25 + 0.64),
+      12,
+    );
   });
 
   it('margin focus: the flagged unit-frames take the focus margin and weight, the others the usual ones', () => {
@@ -365,6 +422,135 @@ describe('forward pass and loss, by hand', () => {
     expect(currentPenalty(tape, { ...opts, currentWeight: 0 })).toBe(0);
     expect(currentPenalty(tape, { ...opts, currentWeight: undefined })).toBe(0);
     expect(currentPenalty(tape, { ...opts, currentCap: undefined })).toBe(0);
+  });
+
+  it('hard steps on one cell: ON at beta_hi and above, held in the band, kept ON at beta_lo, OFF below it', () => {
+    // F = H = S = 1, one block with skip: h0 = x, u = max(x, 0), beta_lo = |-0.25| = 0.25, beta_hi = 0.25 + |0.5| =
+    // 0.75 (both exact in binary), alpha = |-2| = 2, s0 = |0.3| < 0.5: OFF; v = 1 (2 s) + 0 = 2 s, h1 = max(v, 0) + h0.
+    // x:      0.8  0.5  0.25  0.1  0.5  0.75  -1
+    // state:  1    1    1     0    0    1     0    (OFF -> ON at c >= 0.75, ON -> OFF at c < 0.25, band holds)
+    // h1:     2.8  2.5  2.25  0.1  0.5  2.75  -1   (the skip adds h0 itself, not max(h0, 0))
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 2, skip: true });
+    const theta = new Float64Array(layout.size);
+    const set = (name: string, v: number) => (tensorView(layout, theta, name)[0] = v);
+    set('pre.weight', 1);
+    set('blocks.0.cand.weight', 1);
+    set('blocks.0.cell.alpha', -2);
+    set('blocks.0.cell.beta1', -0.25);
+    set('blocks.0.cell.delta', 0.5);
+    set('blocks.0.cell.s0', 0.3);
+    set('blocks.0.post.weight', 1);
+    const net = rawNetworkView(layout, theta);
+    const x = Float64Array.of(0.8, 0.5, 0.25, 0.1, 0.5, 0.75, -1);
+    const tape = allocTape(net, x.length);
+    forwardClip(net, networkThresholds(net), x, 0, tape, { surrogateWidth: 0.25 });
+    expect(Array.from(tape.s[0])).toEqual([1, 1, 1, 0, 0, 1, 0]);
+    expect(Array.from(tape.u[0])).toEqual([0.8, 0.5, 0.25, 0.1, 0.5, 0.75, 0]);
+    expect(Array.from(tape.hIn[1])).toEqual([2.8, 2.5, 2.25, 0.1, 0.5, 2.75, -1]);
+  });
+
+  it('candidate noise: one draw per frame and cell of every block, block 1 included, and no more', () => {
+    const { layout, theta, inputs } = setup(8);
+    const net = rawNetworkView(layout, theta);
+    const noiseRng = createRng(42);
+    const tape = allocTape(net, FRAMES);
+    forwardClip(net, networkThresholds(net), inputs, 0, tape, { surrogateWidth: 0.25, candidateNoise: 0.3, noiseRng });
+    // Block 1's candidates: W_c max(h1, 0) + b_c worked out here from the tape's h1, plus the draws after block 0's.
+    const draws = createRng(42);
+    for (let i = 0; i < FRAMES * SHAPE.width; i++) draws.normal();
+    const W = tensorView(layout, theta, 'blocks.1.cand.weight');
+    const b = tensorView(layout, theta, 'blocks.1.cand.bias');
+    const h1 = tape.hIn[1];
+    for (let t = 0; t < FRAMES; t++)
+      for (let j = 0; j < 2; j++) {
+        const clean = b[j] + W[j * 2] * Math.max(h1[t * 2], 0) + W[j * 2 + 1] * Math.max(h1[t * 2 + 1], 0);
+        expect(tape.u[1][t * 2 + j] - clean, `frame ${t} cell ${j}`).toBeCloseTo(0.3 * draws.normal(), 12);
+      }
+    // 2 blocks x 7 frames x 2 cells = 28 draws in all: the generator goes on where a fresh one does after 28.
+    expect(noiseRng.normal()).toBe(draws.normal());
+  });
+
+  it('hard steps, backward by hand on one cell: holds carry the gradient back in time, forced frames pass eps of it', () => {
+    // The one-cell network of the forward test above with post.bias 0.5 (so v > 0 in every frame), out.weight (1, -1),
+    // x = 0.5, 0.8, 0.5, 0.1 (u = x > 0), s0 OFF, beta_lo 0.25, beta_hi 0.75, surrogate width 0.5:
+    //   t  c    s_{t-1} hi lo s_t  hold (= lo - hi)   v = 2 s + 0.5   h1 = v + x
+    //   0  0.5  0       0  1  0    1                 0.5             1.0
+    //   1  0.8  0       1  1  1    0                 2.5             3.3
+    //   2  0.5  1       0  1  1    1                 2.5             3.0
+    //   3  0.1  1       0  0  0    0                 0.5             0.6
+    // logits (h1, -h1) against class 1, dLogits = scale (sig(2 h1), -sig(2 h1)) with scale 1/4, so dL/dh1 = 2 scale
+    // sig(2 h1) = gH; dL/dv = gH (v > 0); the direct dL/ds_t = W_p |alpha| gH = 2 gH.
+    // Back in time, gs_t = 2 gH_t + gs_{t+1} (hold_{t+1} + eps (1 - hold_{t+1})); dL/ds_0 = gs_0 (hold_0 = 1).
+    // An OFF cell's frame feels beta_hi (gHi = gs (1 - s_{t-1})), an ON cell's beta_lo (gLo = gs s_{t-1}).
+    const layout = paramLayout({ inputs: 1, width: 1, blocks: 1, classes: 2, skip: true });
+    const theta = new Float64Array(layout.size);
+    const set = (name: string, ...v: number[]) => tensorView(layout, theta, name).set(v);
+    set('pre.weight', 1);
+    set('blocks.0.cand.weight', 1);
+    set('blocks.0.cell.alpha', -2);
+    set('blocks.0.cell.beta1', -0.25);
+    set('blocks.0.cell.delta', 0.5);
+    set('blocks.0.cell.s0', 0.3);
+    set('blocks.0.post.weight', 1);
+    set('blocks.0.post.bias', 0.5);
+    set('out.weight', 1, -1);
+    const net = rawNetworkView(layout, theta);
+    const th = networkThresholds(net);
+    const x = Float64Array.of(0.5, 0.8, 0.5, 0.1);
+    const T = x.length;
+    const scale = 1 / T;
+    const h1 = [1.0, 3.3, 3.0, 0.6];
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const dLogits = Float64Array.from(h1.flatMap((h) => [scale * sig(2 * h), -scale * sig(2 * h)]));
+    const gH = h1.map((h) => 2 * scale * sig(2 * h));
+    const sg = (z: number) => surrogateGrad(z, 0.5);
+    const dHi = [0.5, 0.8].map((c) => sg(c - 0.75)); // frames 0 and 1, s_{t-1} = 0
+    const dLo = [0.5, 0.1].map((c) => sg(c - 0.25)); // frames 2 and 3, s_{t-1} = 1
+    for (const eps of [0, 0.5]) {
+      const tape = allocTape(net, T);
+      const opts: GradOptions = { surrogateWidth: 0.5, cumulative: eps };
+      forwardClip(net, th, x, 0, tape, opts);
+      expect(Array.from(tape.s[0])).toEqual([0, 1, 1, 0]);
+      h1.forEach((h, t) => expect(tape.hIn[1][t], `h1 at frame ${t}`).toBeCloseTo(h, 12));
+      const grad = new Float64Array(layout.size);
+      backwardClip(net, layout, th, x, 0, tape, dLogits, grad, allocScratch(net, T), opts, scale);
+      const gs3 = 2 * gH[3];
+      const gs2 = 2 * gH[2] + gs3 * eps; // hold_3 = 0
+      const gs1 = 2 * gH[1] + gs2; // hold_2 = 1
+      const gs0 = 2 * gH[0] + gs1 * eps; // hold_1 = 0
+      const gU = [gs0 * dHi[0], gs1 * dHi[1], gs2 * dLo[0], gs3 * dLo[1]];
+      const want: Record<string, number[]> = {
+        'blocks.0.cell.s0': [gs0 * surrogateGrad(0.3 - 0.5, 0.5)],
+        // beta_lo = |beta1|, beta_hi = |beta1| + |delta|; beta1 < 0 flips the sign, delta > 0 keeps it.
+        'blocks.0.cell.beta1': [gU[0] + gU[1] + gU[2] + gU[3]],
+        'blocks.0.cell.delta': [-(gU[0] + gU[1])],
+        // dL/d|alpha| = sum_t W_p gH_t s_t (frames 1 and 2); alpha < 0.
+        'blocks.0.cell.alpha': [-(gH[1] + gH[2])],
+        'blocks.0.post.weight': [2 * (gH[1] + gH[2])],
+        'blocks.0.post.bias': [gH[0] + gH[1] + gH[2] + gH[3]],
+        'blocks.0.cand.weight': [gU.reduce((a, g, t) => a + g * x[t], 0)],
+        'blocks.0.cand.bias': [gU.reduce((a, g) => a + g, 0)],
+        // h0 = x > 0 reaches h1 through the skip (gH) and the candidate (W_c gU).
+        'pre.weight': [gH.reduce((a, g, t) => a + (g + gU[t]) * x[t], 0)],
+        'pre.bias': [gH.reduce((a, g, t) => a + g + gU[t], 0)],
+        'out.weight': [0, 1].map((c) => h1.reduce((a, h, t) => a + dLogits[2 * t + c] * h, 0)),
+        'out.bias': [0, 1].map((c) => h1.reduce((a, _, t) => a + dLogits[2 * t + c], 0)),
+      };
+      for (const [name, values] of Object.entries(want))
+        values.forEach((v, i) =>
+          expect(tensorView(layout, grad, name)[i], `${name}[${i}] eps ${eps}`).toBeCloseTo(v, 12),
+        );
+    }
+    // A raw parameter at exactly 0 takes d|x|/dx = +1 (the kink's right side), so that it can still move: s0 = 0 is
+    // OFF like 0.3, and with eps = 0 dL/ds_0 = 2 gH_0 (hold_1 = 0 stops the rest).
+    set('blocks.0.cell.s0', 0);
+    const th0 = networkThresholds(net);
+    const tape = allocTape(net, T);
+    forwardClip(net, th0, x, 0, tape, { surrogateWidth: 0.5 });
+    expect(Array.from(tape.s[0])).toEqual([0, 1, 1, 0]);
+    const grad = new Float64Array(layout.size);
+    backwardClip(net, layout, th0, x, 0, tape, dLogits, grad, allocScratch(net, T), { surrogateWidth: 0.5 }, scale);
+    expect(tensorView(layout, grad, 'blocks.0.cell.s0')[0]).toBeCloseTo(2 * gH[0] * surrogateGrad(-0.5, 0.5), 12);
   });
 
   it('without the skip connection: the block output is max(v, 0) alone, as runNetwork computes, and the gradient matches finite differences', () => {
