@@ -1,8 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, expect, onTestFinished } from 'vitest';
 import type { RawPlot } from '../src/spice/rawfile.js';
+
+/**
+ * A new folder under the OS temp dir, removed when the calling test ends (called inside `it`) or after the calling
+ * file or `describe` (called while collecting). Stryker re-runs a file per mutant: folders left behind added up to
+ * thousands in /tmp.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (expect.getState().currentTestName === undefined) afterAll(remove);
+  else onTestFinished(remove);
+  return dir;
+}
 
 /** Repository root (tests run from anywhere). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../src/compare/index.js';
 import { randomInputs, randomNetwork, runNetwork, cellThresholds } from '../../src/model/index.js';
 import { linear, oneCellNetwork } from '../networks.js';
+import { scratchDir } from '../helpers.js';
 
 /** Circuit frames that reproduce a software trace exactly (the starting point for injected faults). */
 function mirrorOf(tr: ReturnType<typeof runNetwork>, alpha: Float64Array[]): CircuitFrames {
@@ -119,7 +119,7 @@ describe('waveform helpers', () => {
 });
 
 describe('tolerance files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bmru-tol-'));
+  const dir = scratchDir('bmru-tol-');
   it('fills absent keys with defaults', async () => {
     writeFileSync(join(dir, 't.json'), '{"minStateAgreement": 0.9}');
     const t = await loadTolerances(join(dir, 't.json'));

@@ -1,11 +1,11 @@
 /** The tolerance file and every check judge makes: each limit at its edge, each field of each check. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Comparison, Disagreement, MarginClass } from '../../src/compare/metrics.js';
 import { DEFAULT_TOLERANCES, judge, loadTolerances, parseTolerances } from '../../src/compare/tolerance.js';
 import { InputError } from '../../src/errors.js';
+import { scratchDir } from '../helpers.js';
 
 const CLASSES: readonly MarginClass[] = ['<1%', '1-5%', '5-20%', '>=20%'];
 const ZERO = { '<1%': 0, '1-5%': 0, '5-20%': 0, '>=20%': 0 } as const;
@@ -35,7 +35,7 @@ const check = (c: Comparison, name: string, tol = DEFAULT_TOLERANCES) =>
   judge(c, tol).checks.find((k) => k.name === name);
 
 describe('tolerance file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bmru-tol-'));
+  const dir = scratchDir('bmru-tol-');
 
   it('takes the documented defaults for absent keys: 99.5% states, 95% votes, decision must match, no unexplained disagreement at >= 20%', async () => {
     const file = join(dir, 'partial.json');

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -20,8 +18,9 @@ import {
   writeSafetensors,
   type Network,
 } from '../../src/model/index.js';
+import { scratchDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'bmru-cmru-'));
+const tmp = scratchDir('bmru-cmru-');
 
 /** y = x as a layer. */
 const identity = (n: number) => ({

@@ -2,13 +2,13 @@
  * Input CSV files (model/inputs.ts): the header rule, blank rows, the limits and each error, written out from
  * errors.ts's format (`<file> '<field>': <rule>`); the writer's header and 8 significant digits by hand.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { inputsCsv, loadInputs, parseInputsCsv } from '../../src/model/inputs.js';
 import { MAX_FRAMES } from '../../src/model/limits.js';
+import { scratchDir } from '../helpers.js';
 
 /** The message of the InputError the promise rejects with (fails when it resolves or rejects with another kind). */
 async function inputError(p: Promise<unknown>): Promise<string> {
@@ -94,7 +94,7 @@ describe('parseInputsCsv', () => {
 });
 
 describe('loadInputs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bmru-inputs-'));
+  const dir = scratchDir('bmru-inputs-');
 
   it('reads a file and names it in errors', async () => {
     const path = join(dir, 'clip.csv');

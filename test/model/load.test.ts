@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -15,9 +14,9 @@ import {
   writeSafetensors,
   type Tensor,
 } from '../../src/model/index.js';
-import { CONFORMANCE_DIR } from '../helpers.js';
+import { CONFORMANCE_DIR, scratchDir } from '../helpers.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'bmru-load-'));
+const tmp = scratchDir('bmru-load-');
 const net = randomNetwork({ inputs: 3, width: 4, blocks: 2, classes: 2, seed: 7 });
 const enc = new TextEncoder();
 

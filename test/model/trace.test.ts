@@ -1,9 +1,9 @@
 /** The long-format trace CSV rows and the nested-array trace, on a network small enough to compute by hand. */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNetwork, traceCsvRows, traceToJson, writeTraceCsv, type Network } from '../../src/model/index.js';
+import { scratchDir } from '../helpers.js';
 
 const m = (rows: number, cols: number, ...v: number[]) => ({ rows, cols, data: Float64Array.from(v) });
 const lin = (w: ReturnType<typeof m>, ...b: number[]) => ({ weight: w, bias: Float64Array.from(b) });
@@ -124,7 +124,7 @@ describe('trace as nested arrays and as a file', () => {
   });
 
   it('writeTraceCsv writes the rows as comma-separated lines', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bmru-trace-')), 'trace.csv');
+    const path = join(scratchDir('bmru-trace-'), 'trace.csv');
     await writeTraceCsv(path, tiny, runNetwork(tiny, { frames: 1, features: 1, data: Float64Array.of(0.125) }));
     // x = 0.125: c = 0.25, OFF; y = (0.25, 0.5); logits (0.25, 0.6), vote 1.
     expect(readFileSync(path, 'utf8')).toBe(
@@ -135,7 +135,7 @@ describe('trace as nested arrays and as a file', () => {
   });
 
   it('writeTraceCsv rejects when the file cannot be written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bmru-trace-'));
+    const dir = scratchDir('bmru-trace-');
     await expect(
       writeTraceCsv(dir, tiny, runNetwork(tiny, { frames: 1, features: 1, data: Float64Array.of(1) })),
     ).rejects.toThrow(/EISDIR/);
