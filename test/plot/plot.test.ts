@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   type RasterSpec,
   type Series,
 } from '../../src/plot/index.js';
+import { scratchDir } from '../helpers.js';
 import { renderSvg } from '../../src/plot/charts.js';
 import { byClass, findAll, parseXml, textOf, type XmlElement } from './xml.js';
 
@@ -354,7 +354,7 @@ describe('htmlPage and writePlot', () => {
   });
 
   it('writes a plot into folders it creates', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bmru-plot-'));
+    const dir = scratchDir('bmru-plot-');
     const path = join(dir, 'a', 'b', 'chart.svg');
     await writePlot(path, '<svg xmlns="http://www.w3.org/2000/svg"></svg>');
     expect(readFileSync(path, 'utf8')).toBe('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
