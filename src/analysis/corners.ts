@@ -11,7 +11,7 @@ import { cornerOptions, type CornerSpec } from '../netlist/corners.js';
 import { runMany, type Completion } from '../util/pool.js';
 import { CORE_DOMAINS } from './power.js';
 import { z } from 'zod';
-import { resultKey } from '../jobs/kept.js';
+import { resultKey, runnerKeyFields } from '../jobs/kept.js';
 import { deckFilesSha256 } from '../jobs/plan.js';
 
 export * from '../netlist/corners.js';
@@ -67,7 +67,7 @@ export async function cornerKey(
     inputs,
     spec,
     options: rest,
-    runner: { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin },
+    runner: runnerKeyFields(run),
     deckFiles: await deckFilesSha256(deckLines),
   });
 }

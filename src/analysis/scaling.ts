@@ -14,7 +14,7 @@ import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 import { z } from 'zod';
 import { DOMAINS } from '../netlist/supplies.js';
-import { resultKey } from '../jobs/kept.js';
+import { resultKey, runnerKeyFields } from '../jobs/kept.js';
 
 /** The reference keyword-spotting shape (DESIGN §1): 13 MFCC inputs, 2 blocks, 2 classes. */
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
@@ -87,7 +87,7 @@ export function scalingPointKey(width: number, opts: ScalingOptions): string {
     frames: frames ?? DEFAULT_SCALING_FRAMES,
     seed: seed ?? DEFAULT_SCALING_SEED,
     options: rest,
-    runner: { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin },
+    runner: runnerKeyFields(run),
     executor: partitionExecutorFor ? 'custom' : 'local',
   });
 }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import type { RunOptions } from '../spice/runner.js';
 import { readTextIfExists, writeFileAtomic } from '../util/output.js';
 import { canonicalJson, GENERATOR } from './plan.js';
 
@@ -19,6 +20,14 @@ export function resultKey(content: unknown): string {
     .update(canonicalJson(JSON.parse(JSON.stringify({ generator: GENERATOR, content }))))
     .digest('hex')
     .slice(0, 16);
+}
+
+/**
+ * The ngspice run options that can change a result, for a `resultKey`: threads, extra arguments, the binary. The rest
+ * (timeouts, progress callbacks, abort signals) decide whether a run finishes, not what it computes.
+ */
+export function runnerKeyFields(run: Pick<RunOptions, 'threads' | 'extraArgs' | 'ngspiceBin'> | undefined): object {
+  return { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin };
 }
 
 /** One line of a kept-results file: the item and its key. */

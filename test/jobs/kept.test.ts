@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { keptItems, keptLine, keptNote, openKept, resultKey } from '../../src/jobs/kept.js';
+import { keptItems, keptLine, keptNote, openKept, resultKey, runnerKeyFields } from '../../src/jobs/kept.js';
 
 const Item = z.object({ key: z.string(), name: z.string(), value: z.number() });
 
@@ -17,6 +17,20 @@ describe('resultKey', () => {
     expect(resultKey({ d: Float64Array.of(0.5, 1) })).toBe(resultKey({ d: Float64Array.of(0.5, 1) }));
     expect(resultKey({ d: Float64Array.of(0.5, 1) })).not.toBe(resultKey({ d: Float64Array.of(0.5, 2) }));
     expect(a).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('runnerKeyFields', () => {
+  it('keeps what can change a result (threads, arguments, binary) and leaves out when a run stops', () => {
+    const base = { threads: 2, extraArgs: ['-a'], ngspiceBin: '/usr/bin/ngspice' };
+    const withTimeout = { ...base, timeoutMs: 5000 };
+    expect(runnerKeyFields(withTimeout)).toEqual(base);
+    expect(runnerKeyFields(undefined)).toEqual({ threads: undefined, extraArgs: undefined, ngspiceBin: undefined });
+    const key = (run: object) => resultKey({ runner: runnerKeyFields(run) });
+    expect(key({ ...base, timeoutMs: 1 })).toBe(key({ ...base, timeoutMs: 2 }));
+    expect(key({ ...base, threads: 1 })).not.toBe(key(base));
+    expect(key({ ...base, extraArgs: [] })).not.toBe(key(base));
+    expect(key({ ...base, ngspiceBin: 'ngspice' })).not.toBe(key(base));
   });
 });
 
