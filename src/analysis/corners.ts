@@ -11,7 +11,7 @@ import { cornerOptions, type CornerSpec } from '../netlist/corners.js';
 import { runMany, type Completion } from '../util/pool.js';
 import { CORE_DOMAINS } from './power.js';
 import { z } from 'zod';
-import { resultKey, runnerKeyFields } from '../jobs/kept.js';
+import { processKeyFields, resultKey, runnerKeyFields } from '../jobs/kept.js';
 import { deckFilesSha256 } from '../jobs/plan.js';
 
 export * from '../netlist/corners.js';
@@ -66,7 +66,7 @@ export async function cornerKey(
     net,
     inputs,
     spec,
-    options: rest,
+    options: { ...rest, process: await processKeyFields(opts.process) },
     runner: runnerKeyFields(run),
     deckFiles: await deckFilesSha256(deckLines),
   });

@@ -9,7 +9,7 @@ import { randomInputs, randomNetwork } from '../model/random.js';
 import type { Network } from '../model/types.js';
 import { buildCircuit, type GenerateOptions } from '../netlist/generate.js';
 import type { RunOptions } from '../spice/runner.js';
-import { circuitNoise, type CircuitNoiseResult } from './noise-circuit.js';
+import { circuitNoise, noiseRunKey, type CircuitNoiseResult, type NoiseRunStore } from './noise-circuit.js';
 import { softwareNoise, type BoundaryNoise } from './noise.js';
 import { SCALING_SHAPE } from './scaling.js';
 
@@ -38,6 +38,65 @@ export interface NoiseStudyOptions extends Pick<GenerateOptions, 'process' | 'ca
   readonly run?: Omit<RunOptions, 'netlist' | 'expectTStopS' | 'expectVectors'>;
   /** Called as each circuit run of a study finishes. */
   readonly onCircuitRun?: (study: NoiseStudyRow['study'], done: number, total: number) => void;
+  /** Circuit runs kept from an earlier invocation (by `noiseStudyKeys`), and where new ones go. */
+  readonly kept?: NoiseRunStore;
+}
+
+/** One study: a network, its clip and the noise levels its circuit runs at (beside the clean run). */
+interface Study {
+  readonly name: NoiseStudyRow['study'];
+  readonly net: Network;
+  readonly inputs: InputSequence;
+  readonly circuitLevels: readonly number[];
+}
+
+/** The example study, then one per depth; every seed is derived from `opts.seed`. */
+function studies(net: Network, inputs: InputSequence, opts: NoiseStudyOptions): Study[] {
+  return [
+    { name: 'example', net, inputs, circuitLevels: opts.levels },
+    ...opts.depths.map((L): Study => ({
+      name: `depth ${L}`,
+      // A different network per depth, and per seed: seed x 100 + L keeps them apart for L < 100.
+      net: randomNetwork({ ...SCALING_SHAPE, width: 4, blocks: L, seed: opts.seed * 100 + L }),
+      inputs: randomInputs(opts.depthFrames, SCALING_SHAPE.inputs, opts.seed),
+      circuitLevels: [opts.depthLevel],
+    })),
+  ];
+}
+
+/** The options of one study's circuit runs. */
+function circuitOptions(s: Study, opts: NoiseStudyOptions) {
+  return {
+    process: opts.process,
+    calibration: opts.calibration,
+    maxTransistors: opts.maxTransistors,
+    levels: s.circuitLevels,
+    seed: opts.seed,
+    concurrency: opts.concurrency,
+    run: opts.run,
+    kept: opts.kept,
+  };
+}
+
+/**
+ * The key (noise-circuit.ts `noiseRunKey`) and a label (`example clean`, `depth 2 level 0.1`) of every circuit run
+ * `noiseStudy` would make with these arguments.
+ */
+export async function noiseStudyKeys(
+  net: Network,
+  inputs: InputSequence,
+  opts: NoiseStudyOptions,
+): Promise<Array<{ key: string; label: string }>> {
+  if (!opts.circuit) return [];
+  const runs = studies(net, inputs, opts)
+    .filter((s) => s.circuitLevels.length > 0)
+    .flatMap((s) =>
+      [0, ...s.circuitLevels].map(async (level) => ({
+        key: await noiseRunKey(s.net, s.inputs, level, circuitOptions(s, opts)),
+        label: `${s.name} ${level === 0 ? 'clean' : `level ${level}`}`,
+      })),
+    );
+  return Promise.all(runs);
 }
 
 export interface NoiseStudy {
@@ -49,37 +108,20 @@ export interface NoiseStudy {
 export async function noiseStudy(net: Network, inputs: InputSequence, opts: NoiseStudyOptions): Promise<NoiseStudy> {
   const rows: NoiseStudyRow[] = [];
   const circuit: Record<string, CircuitNoiseResult> = {};
-  const study = async (
-    name: NoiseStudyRow['study'],
-    n: Network,
-    x: InputSequence,
-    circuitLevels: readonly number[],
-  ) => {
+  for (const s of studies(net, inputs, opts)) {
     // The model the circuit realises (quantised widths, calibrated biases), so both sides see the same network.
-    const realised = buildCircuit(n, x, opts).realised;
+    const realised = buildCircuit(s.net, s.inputs, opts).realised;
     for (const level of opts.levels)
-      for (const b of softwareNoise(realised, x, { level, seed: opts.seed, draws: opts.draws }))
-        rows.push({ study: name, source: 'software', level, b });
-    if (!opts.circuit || circuitLevels.length === 0) return;
-    const r = await circuitNoise(n, x, {
-      process: opts.process,
-      calibration: opts.calibration,
-      maxTransistors: opts.maxTransistors,
-      levels: circuitLevels,
-      seed: opts.seed,
-      concurrency: opts.concurrency,
-      run: opts.run,
-      onDone: (c) => opts.onCircuitRun?.(name, c.completed, c.total),
+      for (const b of softwareNoise(realised, s.inputs, { level, seed: opts.seed, draws: opts.draws }))
+        rows.push({ study: s.name, source: 'software', level, b });
+    if (!opts.circuit || s.circuitLevels.length === 0) continue;
+    const r = await circuitNoise(s.net, s.inputs, {
+      ...circuitOptions(s, opts),
+      onDone: (c) => opts.onCircuitRun?.(s.name, c.completed, c.total),
     });
-    circuit[name] = r;
+    circuit[s.name] = r;
     for (const l of r.levels)
-      for (const b of l.boundaries) rows.push({ study: name, source: 'circuit', level: l.level, b });
-  };
-  await study('example', net, inputs, opts.levels);
-  for (const L of opts.depths) {
-    // A different network per depth, and per seed: seed x 100 + L keeps them apart for L < 100.
-    const n = randomNetwork({ ...SCALING_SHAPE, width: 4, blocks: L, seed: opts.seed * 100 + L });
-    await study(`depth ${L}`, n, randomInputs(opts.depthFrames, SCALING_SHAPE.inputs, opts.seed), [opts.depthLevel]);
+      for (const b of l.boundaries) rows.push({ study: s.name, source: 'circuit', level: l.level, b });
   }
   return { rows, circuit };
 }

@@ -14,7 +14,7 @@ import { checkTransistorBudget, shapeOf } from '../netlist/budget.js';
 import { fitPowerLaw, powerFromPlot, type PowerReport } from './power.js';
 import { z } from 'zod';
 import { DOMAINS } from '../netlist/supplies.js';
-import { resultKey, runnerKeyFields } from '../jobs/kept.js';
+import { processKeyFields, resultKey, runnerKeyFields } from '../jobs/kept.js';
 
 /** The reference keyword-spotting shape (DESIGN §1): 13 MFCC inputs, 2 blocks, 2 classes. */
 export const SCALING_SHAPE = { inputs: 13, blocks: 2, classes: 2 } as const;
@@ -66,10 +66,11 @@ export interface ScalingOptions extends Omit<CosimOptions, 'tolerances'> {
 
 /**
  * What decides a width's point, hashed with the toolkit's code (jobs/kept.ts `resultKey`): the width, clip length,
- * seed, and every option except those that only say how long to wait or how many at once. Where the partitions run
+ * seed, the process with its kit files by content, and every option except those that only say how long to wait or how
+ * many at once. Where the partitions run
  * stays in (a local pool's time windows differ from a Slurm task's by up to 0.15% in power).
  */
-export function scalingPointKey(width: number, opts: ScalingOptions): string {
+export async function scalingPointKey(width: number, opts: ScalingOptions): Promise<string> {
   const {
     run,
     frames,
@@ -86,7 +87,7 @@ export function scalingPointKey(width: number, opts: ScalingOptions): string {
     width,
     frames: frames ?? DEFAULT_SCALING_FRAMES,
     seed: seed ?? DEFAULT_SCALING_SEED,
-    options: rest,
+    options: { ...rest, process: await processKeyFields(opts.process) },
     runner: runnerKeyFields(run),
     executor: partitionExecutorFor ? 'custom' : 'local',
   });

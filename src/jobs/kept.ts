@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import type { Process } from '../netlist/process.js';
 import type { RunOptions } from '../spice/runner.js';
 import { readTextIfExists, writeFileAtomic } from '../util/output.js';
-import { canonicalJson, GENERATOR } from './plan.js';
+import { canonicalJson, deckFilesSha256, GENERATOR } from './plan.js';
 
 /**
  * SHA-256 (16 hex digits) of this toolkit's code (jobs/plan.ts GENERATOR) and `content`. A JSON round trip first:
@@ -28,6 +29,19 @@ export function resultKey(content: unknown): string {
  */
 export function runnerKeyFields(run: Pick<RunOptions, 'threads' | 'extraArgs' | 'ngspiceBin'> | undefined): object {
   return { threads: run?.threads, extraArgs: run?.extraArgs, ngspiceBin: run?.ngspiceBin };
+}
+
+/**
+ * A process as a `resultKey` sees it: every deck's lines with the files they include by content (jobs/plan.ts
+ * `deckFilesSha256`), and without its folder. A kit moved or seen from another clone keeps its results; a model card
+ * edited in place does not.
+ */
+export async function processKeyFields(process: Process): Promise<object> {
+  const { dir: _d, deckLines, corners, ...rest } = process;
+  const cornerDecks = await Promise.all(
+    Object.entries(corners).map(async ([name, lines]) => [name, await deckFilesSha256(lines)] as const),
+  );
+  return { ...rest, deckLines: await deckFilesSha256(deckLines), corners: Object.fromEntries(cornerDecks) };
 }
 
 /** One line of a kept-results file: the item and its key. */

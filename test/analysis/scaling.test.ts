@@ -9,7 +9,9 @@ import {
   type ScalingOptions,
   type ScalingPoint,
 } from '../../src/analysis/scaling.js';
-import type { Process } from '../../src/netlist/process.js';
+import path from 'node:path';
+import { loadProcess, type Process } from '../../src/netlist/process.js';
+import { REPO_ROOT } from '../helpers.js';
 import { keptItems, keptLine } from '../../src/jobs/kept.js';
 import type { PowerReport } from '../../src/analysis/power.js';
 import type { Network } from '../../src/model/types.js';
@@ -91,29 +93,29 @@ describe('fitScaling', () => {
 });
 
 describe('scalingPointKey', () => {
-  // Only plain values reach the hash; the process stands for any option object.
-  const opts = (extra: Partial<ScalingOptions> = {}) =>
-    ({ process: { name: 'c180', vddV: 0.9 }, frames: 10, ...extra }) as unknown as ScalingOptions;
-  const key = (extra: Partial<ScalingOptions> = {}, width = 8) => scalingPointKey(width, opts(extra));
+  const c180 = loadProcess(path.join(REPO_ROOT, 'models', 'c180', 'process.json'));
+  const opts = async (extra: Partial<ScalingOptions> = {}) =>
+    ({ process: await c180, frames: 10, ...extra }) as ScalingOptions;
+  const key = async (extra: Partial<ScalingOptions> = {}, width = 8) => scalingPointKey(width, await opts(extra));
 
-  it('changes with the width, clip length, seed, a process value, the partitioning and where it runs', () => {
-    const base = key();
-    const others = [
+  it('changes with the width, clip length, seed, a process value, the partitioning and where it runs', async () => {
+    const base = await key();
+    const others = await Promise.all([
       key({}, 16),
       key({ frames: 11 }),
       key({ seed: 2 }),
-      key({ process: { name: 'c180', vddV: 1.0 } } as unknown as Partial<ScalingOptions>),
+      key({ process: { ...(await c180), vddV: 1.0 } }),
       key({ partitioned: true }),
       key({ partitioned: true, partitionBy: 'cell' }),
       key({ run: { threads: 2 } }),
       key({ partitionExecutorFor: () => ({}) as never }),
-    ];
+    ]);
     expect(new Set([base, ...others]).size).toBe(1 + others.length);
   });
 
-  it('ignores how long to wait, how many at once, the budget and the callbacks; defaults equal their values', () => {
+  it('ignores how long to wait, how many at once, the budget and the callbacks; defaults equal their values', async () => {
     expect(
-      key({
+      await key({
         concurrency: 2,
         maxTransistors: 99,
         widths: [2, 4],
@@ -121,9 +123,9 @@ describe('scalingPointKey', () => {
         onDone: () => {},
         kept: new Map(),
       }),
-    ).toBe(key());
-    expect(key({ seed: 1 })).toBe(key());
-    expect(key({ frames: undefined })).toBe(key({ frames: DEFAULT_SCALING_FRAMES }));
+    ).toBe(await key());
+    expect(await key({ seed: 1 })).toBe(await key());
+    expect(await key({ frames: undefined })).toBe(await key({ frames: DEFAULT_SCALING_FRAMES }));
   });
 });
 

@@ -179,7 +179,7 @@ describe('bmru analyze montecarlo', () => {
 describe('bmru analyze noise', () => {
   it('scores software and circuit noise per boundary and writes CSV, JSON and HTML', async () => {
     const clip = await cli.write('clip4.csv', exampleClip(4));
-    const r = await cli.run([
+    const args = [
       'analyze',
       'noise',
       '-i',
@@ -194,14 +194,32 @@ describe('bmru analyze noise', () => {
       '3',
       '-o',
       'nz',
-    ]);
+    ];
+    const r = await cli.run(args);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^software +10% +0 /m);
     expect(r.stdout).toMatch(/^circuit +10% +1 /m);
     expect(r.stdout).toMatch(/noisy circuit vs model: 10% [\d.]+%/);
-    const csv = (await readFile(path.join(cli.dir, 'nz', 'noise.csv'), 'utf8')).trim().split('\n');
+    const csvText = await readFile(path.join(cli.dir, 'nz', 'noise.csv'), 'utf8');
+    const csv = csvText.trim().split('\n');
     // example: software + circuit x 2 blocks; depth 1: software + circuit x 1 block
     expect(csv).toHaveLength(1 + 4 + 2);
+
+    // Killed after three of its four transients: the rerun runs the one lost and scores exactly as before.
+    const runsFile = path.join(cli.dir, 'nz', 'noise-runs.jsonl');
+    const lines = (await readFile(runsFile, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(4); // example clean + 10%, depth 1 clean + 10%
+    const lost = lines.findIndex((l) => JSON.parse(l).level > 0);
+    await writeFile(runsFile, lines.filter((_, i) => i !== lost).join('\n') + '\n');
+    const again = await cli.run(args);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/noise: 1 of 4 ngspice runs \(clean \+ noisy\) to run \(runs .*clean.* kept from /);
+    expect(await readFile(path.join(cli.dir, 'nz', 'noise.csv'), 'utf8')).toBe(csvText);
+    // A software-only run (another seed) leaves the kept transients alone.
+    const kept = await readFile(runsFile, 'utf8');
+    const software = await cli.run([...args, '--seed', '2', '--no-circuit']);
+    expect(software.exitCode, software.stderr).toBe(0);
+    expect(await readFile(runsFile, 'utf8')).toBe(kept);
   });
 });
 

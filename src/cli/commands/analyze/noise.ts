@@ -1,8 +1,19 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { NOISE_LEVELS, type BoundaryNoise } from '../../../analysis/noise.js';
-import { DEFAULT_NOISE_SAMPLES_PER_FRAME } from '../../../analysis/noise-circuit.js';
-import { noiseStudy, type NoiseStudyRow } from '../../../analysis/noise-study.js';
+import {
+  DEFAULT_NOISE_SAMPLES_PER_FRAME,
+  NoiseRunLineSchema,
+  noiseRunFromLine,
+  noiseRunToLine,
+} from '../../../analysis/noise-circuit.js';
+import {
+  noiseStudy,
+  noiseStudyKeys,
+  type NoiseStudyOptions,
+  type NoiseStudyRow,
+} from '../../../analysis/noise-study.js';
+import { keptNote, openKept } from '../../../jobs/kept.js';
 import { MARGIN_CLASS_NAMES } from '../../../compare/metrics.js';
 import { writeCsv } from '../../csv.js';
 import { pct, table } from '../../format.js';
@@ -74,7 +85,7 @@ export function builder(y: Argv) {
     .example('$0 analyze noise', 'the shipped example at 5/10/15% noise, software and circuit, plus the depth study')
     .example('$0 analyze noise --no-circuit --draws 100', 'software model only (seconds)')
     .epilogue(
-      'Metric: mean absolute discrepancy vs the clean run over unit-frames, in units of I_unit, at the cell input (candidate) and output (state current alpha*s); ratio = input / output. "stable" excludes unit-frames where the clean state switched.',
+      'Metric: mean absolute discrepancy vs the clean run over unit-frames, in units of I_unit, at the cell input (candidate) and output (state current alpha*s); ratio = input / output. "stable" excludes unit-frames where the clean state switched. Each finished transient is kept in noise-runs.jsonl: a rerun into the same folder with the same model, clip, kit and options runs only the ones missing.',
     );
 }
 
@@ -97,9 +108,7 @@ type Row = NoiseStudyRow;
 export async function handler(a: Args): Promise<void> {
   const { net, inputs, process: proc, calibration, out } = await prepareAnalysis(a, 'noise');
   const levels = list(a.levels);
-  const circuitNote = a.circuit ? 'clean + noisy runs' : 'software only';
-  const p = progress(`noise study (${circuitNote}) on ${proc.name}`);
-  const { rows, circuit: circuitRuns } = await noiseStudy(net, inputs, {
+  const options: NoiseStudyOptions = {
     process: proc,
     calibration,
     maxTransistors: a.maxTransistors,
@@ -112,8 +121,33 @@ export async function handler(a: Args): Promise<void> {
     depthLevel: a.depthLevel,
     concurrency: a.workers,
     run: { timeoutMs: a.timeout * 1000 },
+  };
+  // The file holds this run's transients only: those kept, then each new one as it finishes. A software-only run
+  // leaves it as it is.
+  const runs = await noiseStudyKeys(net, inputs, options);
+  const store = a.circuit
+    ? await openKept(join(out, 'noise-runs.jsonl'), NoiseRunLineSchema, new Set(runs.map((r) => r.key)))
+    : undefined;
+  const kept = runs.filter((r) => store?.kept.has(r.key)).map((r) => r.label);
+  const circuitNote = store
+    ? `${runs.length - kept.length} of ${runs.length} ngspice runs (clean + noisy) to run${keptNote('runs', kept, store.file, store.skipped)}`
+    : 'software only';
+  if (store) console.error(`noise: ${circuitNote}`); // also in logs, where the live progress line is sparse
+  const p = progress(`noise study (${circuitNote}) on ${proc.name}`);
+  const { rows, circuit: circuitRuns } = await noiseStudy(net, inputs, {
+    ...options,
+    kept: store && {
+      get: (key) => {
+        const line = store.kept.get(key);
+        return line && noiseRunFromLine(line);
+      },
+      add: (key, run) => store.add(key, noiseRunToLine(run)),
+    },
     onCircuitRun: (study, done, total) => p.update(`${study}: ${done}/${total} ngspice runs`),
-  }).finally(() => p.stop());
+  }).finally(async () => {
+    p.stop();
+    await store?.flushed();
+  });
 
   console.log(
     formatRows(
@@ -194,7 +228,9 @@ export async function handler(a: Args): Promise<void> {
     join(out, 'noise.html'),
     await noiseHtml(`bmru analyze noise: ${a.model} on ${proc.name}`, rows, a.depthLevel, Math.max(...list(a.depths))),
   );
-  console.log(`\nwritten: ${out}/noise.csv, noise.json, noise.html`);
+  console.log(
+    `\nwritten: ${out}/noise.csv, noise.json, noise.html${store ? ', noise-runs.jsonl (the transients, kept for a rerun)' : ''}`,
+  );
 }
 
 /** Range of the per-cell ratio input / output over a block's cells. */

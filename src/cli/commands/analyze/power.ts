@@ -263,7 +263,9 @@ export async function handler(a: Args): Promise<void> {
         : {}),
       run: { timeoutMs: a.timeout * 1000 },
     };
-    const keys = new Map(widths.map((w) => [w, scalingPointKey(w, scalingOpts)]));
+    const keys = new Map(
+      await Promise.all(widths.map(async (w) => [w, await scalingPointKey(w, scalingOpts)] as const)),
+    );
     // The file holds this run's points only: those kept, then each new one as it finishes.
     const store = await openKept(pointsFile, ScalingLineSchema, new Set(keys.values()));
     const kept = new Map([...store.kept.values()].map((p) => [p.width, p]));
