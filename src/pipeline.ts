@@ -91,8 +91,8 @@ export interface CosimOptions extends GenerateOptions {
   readonly partitionPasses?: PartitionPasses;
   /**
    * With `partitioned`: the partitions that forget their past and run alone in their stage (the front end, shared
-   * parts, classifier) as this many time windows side by side (`PartitionSchedule.timeWindows`). Default: `workers`
-   * on the local pool; 1 with another executor (a Slurm task runs its partition as one deck).
+   * parts, classifier) as this many time windows side by side (`PartitionSchedule.timeWindows`). Default
+   * `DEFAULT_TIME_WINDOWS` (one deck each; a Slurm task runs its partition as one deck whatever this says).
    */
   readonly timeWindows?: number;
   /**
@@ -170,8 +170,7 @@ export async function cosimulate(net: Network, inputs: InputSequence, opts: Cosi
   if (opts.partitioned) {
     const workers = checkedWorkers(opts.workers);
     const executor = opts.partitionExecutor ?? localPool(workers);
-    // On the local pool a stage of one partition would leave the other workers idle: its time windows use them.
-    const windows = opts.timeWindows ?? (opts.partitionExecutor === undefined ? workers : 1);
+    const windows = opts.timeWindows ?? DEFAULT_TIME_WINDOWS;
     const parted = await executor.run(cosimPartitionContext(generated, net, { ...opts, timeWindows: windows }));
     run = parted.run;
     simulation = {
@@ -533,7 +532,7 @@ export interface PartitionSchedule {
   readonly passes?: PartitionPasses;
   /**
    * Time windows a partition that forgets its past and runs alone in its stage (the front end, shared parts,
-   * classifier) is cut into, run side by side (`timeWindowPlan`). Default 1: none (`runPartitioned`: the workers).
+   * classifier) is cut into, run side by side (`timeWindowPlan`). Default 1: none.
    */
   readonly timeWindows?: number;
   /** Hand-off points per line above which a partition runs as time windows in turn (`PartitionContext`). */
@@ -589,6 +588,18 @@ export function partitionSetup(
     ...(schedule.handoffPointsPerDeck === undefined ? {} : { handoffPointsPerDeck: schedule.handoffPointsPerDeck }),
   };
 }
+
+/**
+ * Time windows side by side for a partition that runs alone in its stage, unless asked for more: one, i.e. not cut in
+ * time. A window starts from its operating point a warm-up frame early, which is where the whole-clip run is only if
+ * every node has forgotten its past by then. On GF180MCU they have not: a ReLU rail off at fA currents is still
+ * discharging frames later (C UT / I: seconds), and how far it got decides how fast it wakes. Measured
+ * (`BENCH_PROCESS=gf180mcu node bench/partition.mjs`, per cell, against the monolithic run): the example's first 10
+ * frames with two windows 11.7% off (block 0 frame 8, unit 3: 33.4 pA where the monolithic run has 21.7), with one
+ * 0.017%; width 8, 1.24% against 0.073%. On c180 two windows had stayed within 0.05% of one (docs/partition.md);
+ * `--time-windows` still cuts there, for what it buys on wide networks (width 64, 10 frames: 1.10x).
+ */
+export const DEFAULT_TIME_WINDOWS = 1;
 
 /**
  * Frames of warm-up before a time window's own (`frameWindows`): a partition that forgets follows a new input within
@@ -982,7 +993,7 @@ export function mergePartitionRuns(
  * (`partitionStages`), each stage's on up to `schedule.workers` ngspice processes (default 2); with `schedule.passes`
  * 2, all of them run again with the replicas' drains following the first pass's copies' drains (each partition's
  * CPU seconds and wall time then cover both passes). A stage of one partition that forgets its past runs as
- * `schedule.timeWindows` time windows side by side (default: the workers).
+ * `schedule.timeWindows` time windows side by side (default `DEFAULT_TIME_WINDOWS`).
  *
  * @throws InputError for workers not an integer >= 1; whatever `runNgspice` throws for the first partition that
  *   fails (its deck is kept as for any run; the other partitions of its wave are awaited first)
@@ -1000,7 +1011,7 @@ export async function runPartitioned(
   return localPool(workers).run(
     partitionSetup(built, net, opts, tStopS, run, handoff, {
       ...schedule,
-      timeWindows: schedule.timeWindows ?? workers,
+      timeWindows: schedule.timeWindows ?? DEFAULT_TIME_WINDOWS,
     }),
   );
 }

@@ -137,7 +137,7 @@ export function builder(y: Argv) {
     .option('time-windows', {
       type: 'number',
       describe:
-        'with --partitioned: the partitions that forget their past and run alone in their stage (front end, shared parts, classifier) cut into this many time windows run side by side, each starting a frame early from its operating point (docs/partition.md); default: --workers (1 is off)',
+        'with --partitioned: the partitions that forget their past and run alone in their stage (front end, shared parts, classifier) cut into this many time windows run side by side, each starting a frame early from its operating point; default 1 (off): exact only where every node forgets within that frame, which on GF180MCU it does not (11.7% off; docs/partition.md)',
     })
     .check((a) => intAtLeast('time-windows', a['time-windows'], 1))
     .check((a) =>
