@@ -96,6 +96,13 @@ describe('runNetworkBatch', () => {
     expectSameAsFrameLoop(net, [randomInputs(7, 3, 5), clip], 'zero frames across chunks');
   });
 
+  it('runs a clip of 300 000 frames (50 min at 10 ms) as runNetwork does, in memory proportional to the batch', () => {
+    // A one-clip batch lays out about 74 bytes a frame at this shape (input, two activations, candidates, states,
+    // logits): ~22 MB, well inside wasm32's 4 GiB. Regions padded beyond 16-byte alignment would not be.
+    const net = randomNetwork({ inputs: 1, width: 2, blocks: 1, classes: 2, seed: 3 });
+    expectSameAsFrameLoop(net, [randomInputs(300_000, 1, 6)], 'long clip');
+  });
+
   it('returns nothing for no clips and an empty trace for a clip of no frames', () => {
     const net = randomNetwork({ inputs: 2, width: 4, blocks: 1, classes: 2, seed: 1 });
     expect(runNetworkBatch(net, [])).toEqual([]);
