@@ -171,7 +171,7 @@ describe('randomNetwork', () => {
     const net: Network = randomNetwork(spec);
     expect(net).toMatchObject({ arch: 'fq-bmru', inputs: 4, width: 3, cells: 3, classes: 2, skip: true });
     expect(net.cellParams).toBe('realised');
-    // DESIGN §1: one software unit is 1 nA; frames are 10 ms.
+    // DESIGN.md: one software unit is 1 nA (§1); the reference network takes a frame every 10 ms.
     expect([net.unitCurrentA, net.frameS]).toEqual([1e-9, 0.01]);
     expect(net.blocks.length).toBe(2);
     for (const block of net.blocks) {
