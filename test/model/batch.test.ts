@@ -96,6 +96,23 @@ describe('runNetworkBatch', () => {
     expectSameAsFrameLoop(net, [randomInputs(7, 3, 5), clip], 'zero frames across chunks');
   });
 
+  it('runs a clip of 300 000 frames (50 min at 10 ms) as runNetwork does, in memory proportional to the batch', () => {
+    // A one-clip batch lays out about 74 bytes a frame at this shape (input, two activations, candidates, states,
+    // logits): ~22 MB, well inside wasm32's 4 GiB. Regions padded beyond 16-byte alignment would not be.
+    const net = randomNetwork({ inputs: 1, width: 2, blocks: 1, classes: 2, seed: 3 });
+    expectSameAsFrameLoop(net, [randomInputs(300_000, 1, 6)], 'long clip');
+  });
+
+  it('keeps exact-zero sums of the first frames right in a one-cell network (the smallest scratch regions)', () => {
+    // One input and one cell: the pre layer's per-frame flags lie just before the clip's inputs, which the zero
+    // fix-up reads again; every frame of an all-zero clip sums to an exact zero there. Width 6: a layer of at most
+    // DENSE_MAX_ROWS (4) outputs runs the dense kernel, which has no flags.
+    const net = randomNetwork({ inputs: 1, width: 6, cells: 1, blocks: 1, classes: 2, seed: 5, weightRange: [0.5, 1] });
+    const preNegZero = { ...net, pre: { ...net.pre, bias: net.pre.bias.map(() => -0) } };
+    const zeros: InputSequence = { frames: 2 * CHUNK_FRAMES, features: 1, data: new Float64Array(2 * CHUNK_FRAMES) };
+    expectSameAsFrameLoop(preNegZero, [zeros], 'one cell, zero clip');
+  });
+
   it('returns nothing for no clips and an empty trace for a clip of no frames', () => {
     const net = randomNetwork({ inputs: 2, width: 4, blocks: 1, classes: 2, seed: 1 });
     expect(runNetworkBatch(net, [])).toEqual([]);
