@@ -327,4 +327,14 @@ describe('trainNetwork at learning rate 0, by hand', () => {
     expect([bmru.scores.train!.accuracy, bmru.scores.train!.frameAccuracy]).toEqual([0, 0]);
     expect(bmru.silence.decision).toBe(0);
   });
+
+  it('the transition penalty comes in at transitionAfter of the steps, worked out on the holding OFF cell', async () => {
+    // The candidate's path bound is 0 (cand 0), the cell holds OFF from frame 0 to 1: excess 0 - (beta_hi - m) = 1 at
+    // margin m = 2, (1 / 2)^2 x weight 1 = 0.25 a clip, over 2 frames: 0.125 on every clip. Two steps (one an
+    // epoch), from step 0.5 x 2 = 1: the second epoch only.
+    const opts = { ...FROZEN, epochs: 2, batchSize: 4, transitionMargin: 2, transitionWeight: 1, transitionAfter: 0.5 };
+    const r = await trainNetwork(SET, opts);
+    expect(r.history[0].penalty).toBeCloseTo(PENALTY, 12);
+    expect(r.history[1].penalty).toBeCloseTo(PENALTY + 0.125, 12);
+  });
 });
