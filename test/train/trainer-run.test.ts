@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Network } from '../../src/model/types.js';
 import type { TrainingData } from '../../src/train/data.js';
 import { paramLayout, rawNetworkView, tensorView } from '../../src/train/params.js';
+import type { ParamRealisation } from '../../src/train/hardware.js';
 import { trainNetwork, type EpochRecord } from '../../src/train/trainer.js';
 import { createRng } from '../../src/util/random.js';
 
@@ -326,6 +327,11 @@ describe('trainNetwork at learning rate 0, by hand', () => {
     const bmru = await trainNetwork(three, base);
     expect([bmru.scores.train!.accuracy, bmru.scores.train!.frameAccuracy]).toEqual([0, 0]);
     expect(bmru.silence.decision).toBe(0);
+    // Annealed to the BMRU (forward eps 1, 0.5, 0, 0 over 4 steps), the kept model is scored as the BMRU it is written as.
+    const annealed = await trainNetwork(three, { ...base, epochs: 4, arch: 'cmru', anneal: true, annealFraction: 0.5 });
+    expect(annealed.network.arch).toBe('fq-bmru');
+    expect([annealed.scores.train!.accuracy, annealed.scores.train!.frameAccuracy]).toEqual([0, 0]);
+    expect(annealed.silence.decision).toBe(0);
   });
 
   it('the transition penalty comes in at transitionAfter of the steps, worked out on the holding OFF cell', async () => {
@@ -336,5 +342,59 @@ describe('trainNetwork at learning rate 0, by hand', () => {
     const r = await trainNetwork(SET, opts);
     expect(r.history[0].penalty).toBeCloseTo(PENALTY, 12);
     expect(r.history[1].penalty).toBeCloseTo(PENALTY + 0.125, 12);
+  });
+
+  it('realiseWhenAlive: the first realised step is the later of the epoch after it beats the majority, and realiseAfter', async () => {
+    // Train on clips 0 (class 0) and 2 (class 1): the majority share is 1/2, the frozen network decides both right
+    // (accuracy 1) from epoch 1. A process that realises every weight as 0 gives logits (0, 0), loss ln 2 a frame.
+    // 4 steps (one an epoch), realiseAfter 0.5: alive after step 1, so from max(1, 2) = step 2, epoch 3.
+    const zero: ParamRealisation = {
+      process: 'zero',
+      weight: () => 0,
+      weightSigma: () => 0,
+      unitySigma: 0,
+      thresholdSigma: 0,
+    };
+    const two = {
+      ...SET,
+      splits: { train: Int32Array.from([0, 2]), validation: new Int32Array(0), test: new Int32Array(0) },
+    };
+    const r = await trainNetwork(two, {
+      ...FROZEN,
+      epochs: 4,
+      batchSize: 2,
+      realisations: [zero],
+      realiseAfter: 0.5,
+      realiseWhenAlive: true,
+    });
+    const plain = (ce(1, 0) + ce(-0.5, 1)) / 2;
+    const losses = r.history.map((h) => h.trainLoss);
+    expect(losses[0]).toBeCloseTo(plain, 12);
+    expect(losses[1]).toBeCloseTo(plain, 12);
+    expect(losses[2]).toBeCloseTo(Math.LN2, 12);
+    expect(losses[3]).toBeCloseTo(Math.LN2, 12);
+  });
+
+  it('a CMRU annealed in its forward pass keeps only the epochs at forward eps 0 as checkpoints', async () => {
+    // 4 steps (one an epoch), fraction 0.5: forward eps 1 - step / 2 = 1, 0.5, 0, 0. The cell's alpha is 0, so every
+    // epoch scores the same and the earliest checkpoint is kept: epoch 3.
+    const r = await trainNetwork(SET, {
+      ...FROZEN,
+      epochs: 4,
+      batchSize: 4,
+      arch: 'cmru',
+      anneal: true,
+      annealFraction: 0.5,
+    });
+    expect(r.history.map((h) => h.forwardEps)).toEqual([1, 0.5, 0, 0]);
+    expect(r.checkpoints.map((c) => c.epoch)).toEqual([3, 4]);
+    expect(r.bestEpoch).toBe(3);
+  });
+
+  it('keeps each checkpoint as the parameters of its epoch, and returns the best one (a run that learns, lr 0.03)', async () => {
+    const r = await trainNetwork(SET, { ...FROZEN, init: undefined, lr: 0.03, epochs: 3, batchSize: 2 });
+    const thetas = r.checkpoints.map((c) => Array.from(c.theta));
+    expect(thetas[0]).not.toEqual(thetas[2]); // the steps move the parameters between epochs
+    expect(Array.from(r.theta)).toEqual(thetas[r.checkpoints.findIndex((c) => c.epoch === r.bestEpoch)]);
   });
 });
