@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyMutant, offsetOf } from './lib/mutant.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Seconds one run of the test files may take with a mutant applied (they take a few seconds unmutated). */
@@ -41,13 +42,6 @@ if (!existsSync(resolve(ROOT, config))) {
 }
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
 
-/** Character offset in `text` of a 1-based line and column. */
-function offsetOf(text, { line, column }) {
-  let at = 0;
-  for (let l = 1; l < line; l++) at = text.indexOf('\n', at) + 1;
-  return at + column - 1;
-}
-
 const alive = [];
 for (const [file, { mutants }] of Object.entries(report.files)) {
   for (const m of mutants) if (m.status === 'Survived' || m.status === 'NoCoverage') alive.push({ file, ...m });
@@ -61,7 +55,7 @@ for (const m of alive) {
   const original = source.slice(from, to).replace(/\s+/g, ' ');
   let verdict = '';
   if (flag === '--check') {
-    writeFileSync(path, source.slice(0, from) + m.replacement + source.slice(to));
+    writeFileSync(path, applyMutant(source, m));
     try {
       // A mutant can loop forever (`i++` -> `i--`), and a synchronous loop in a vitest worker outlives any test
       // timeout. coreutils `timeout` signals its whole process group (vitest and its workers: TERM, then KILL 10 s
