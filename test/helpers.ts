@@ -9,7 +9,8 @@ import type { RawPlot } from '../src/spice/rawfile.js';
 /**
  * A new folder under the OS temp dir, removed when the calling test ends (called inside `it`) or after the calling
  * file or `describe` (called while collecting). Stryker re-runs a file per mutant: folders left behind added up to
- * thousands in /tmp.
+ * thousands in /tmp. A run that stops early skips these hooks; the run's own temp root (test/global-setup.ts) still
+ * goes.
  */
 export function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
