@@ -12,7 +12,6 @@ import { runMany, type Completion } from '../util/pool.js';
 import { CORE_DOMAINS } from './power.js';
 import { z } from 'zod';
 import { processKeyFields, resultKey, runnerKeyFields } from '../jobs/kept.js';
-import { deckFilesSha256 } from '../jobs/plan.js';
 
 export * from '../netlist/corners.js';
 
@@ -61,14 +60,13 @@ export async function cornerKey(
   spec: CornerSpec,
 ): Promise<string> {
   const { run, onDone: _d, concurrency: _c, specs: _s, kept: _k, maxTransistors: _m, ...rest } = opts;
-  const deckLines = cornerOptions(opts.process, spec).deckLines ?? opts.process.deckLines;
+  // processKeyFields hashes the files of every corner's deck, and `spec` names the one this corner includes.
   return resultKey({
     net,
     inputs,
     spec,
     options: { ...rest, process: await processKeyFields(opts.process) },
     runner: runnerKeyFields(run),
-    deckFiles: await deckFilesSha256(deckLines),
   });
 }
 
