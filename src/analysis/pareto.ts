@@ -20,9 +20,10 @@ export function paretoFront(points: readonly Tradeoff[]): number[] {
       throw new RangeError(`point ${i}: cost ${p.cost} and value ${p.value} must be finite numbers`);
   });
   // Cheapest first, and within one cost the most valuable first: each point then only needs the best value seen.
+  // Array.prototype.sort is stable (ES2019), so equal points keep their input order.
   const order = points
     .map((_, i) => i)
-    .sort((a, b) => points[a].cost - points[b].cost || points[b].value - points[a].value || a - b);
+    .sort((a, b) => points[a].cost - points[b].cost || points[b].value - points[a].value);
   const front: number[] = [];
   let best: Tradeoff | undefined;
   for (const i of order) {

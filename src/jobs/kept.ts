@@ -66,7 +66,7 @@ export function keptItems<S extends z.ZodType<{ key: string }>>(
     try {
       parsed = schema.safeParse(JSON.parse(line));
     } catch {
-      parsed = undefined;
+      // not JSON (a line cut by a kill): `parsed` stays undefined and the line counts as skipped
     }
     if (!parsed?.success || !keys.has(parsed.data.key)) {
       skipped++;

@@ -387,5 +387,14 @@ describe('plan specs: section', () => {
     expect(extra.field).toBe('specs.corePowerW');
     const list = await planError('l.yaml', '  - corePowerW\n');
     expect(list.field).toBe('specs');
+    // A bare number where the limits go: the rule says what shape a limit takes (specs.ts LimitSchema's message).
+    const bare = await planError('b.yaml', '  corePowerW: 1e-7\n');
+    expect([bare.field, bare.rule]).toEqual(['specs.corePowerW', 'expected {min?: number, max?: number}']);
+  });
+
+  it('takes a limit whose min equals its max (both ends included: "min <= v <= max")', async () => {
+    const file = path.join(dir, 'equal.yaml');
+    await writeFile(file, `${head}specs:\n  decisionMatchTrained: { min: 1, max: 1 }\n`);
+    expect((await loadPlan(file)).specs).toEqual({ decisionMatchTrained: { min: 1, max: 1 } });
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { scratchDir } from '../helpers.js';
 import { keptItems, keptLine, keptNote, openKept, resultKey, runnerKeyFields } from '../../src/jobs/kept.js';
 
 const Item = z.object({ key: z.string(), name: z.string(), value: z.number() });
@@ -51,6 +52,14 @@ describe('keptItems', () => {
     ]);
     expect(skipped).toBe(3);
   });
+
+  it('passes over blank lines, also ones of spaces or a CRLF ending: they are no item and no dropped line', () => {
+    const text = ['  \n', keptLine('k1', { name: 'a', value: 1 }), '\t\r\n', '\n'].join('');
+    expect(keptItems(text, Item, new Set(['k1']))).toEqual({
+      kept: new Map([['k1', { name: 'a', value: 1 }]]),
+      skipped: 0,
+    });
+  });
 });
 
 describe('openKept', () => {
@@ -75,6 +84,19 @@ describe('openKept', () => {
         .split('\n')
         .map((l) => JSON.parse(l).key),
     ).toEqual(['k1', 'k3', 'k2']);
+  });
+
+  it('rewrites two kept items as the two lines they were, dropping the one between them', async () => {
+    const dir = scratchDir('bmru-kept-');
+    const file = path.join(dir, 'items.jsonl');
+    const [a, b, c] = [
+      keptLine('k1', { name: 'a', value: 1 }),
+      keptLine('old', { name: 'b', value: 2 }),
+      keptLine('k2', { name: 'c', value: 3 }),
+    ];
+    await writeFile(file, a + b + c);
+    await openKept(file, Item, new Set(['k1', 'k2']));
+    expect(await readFile(file, 'utf8')).toBe(a + c);
   });
 
   it('starts an empty file where there was none', async () => {
