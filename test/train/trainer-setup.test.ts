@@ -5,48 +5,10 @@
  * from `init` with the learning rate 0, so the parameters stay put (but for the projection into the limits).
  */
 import { describe, expect, it } from 'vitest';
-import type { Network } from '../../src/model/types.js';
-import type { TrainingData } from '../../src/train/data.js';
 import type { ParamRealisation } from '../../src/train/hardware.js';
-import { paramLayout, rawNetworkView, tensorView } from '../../src/train/params.js';
 import { trainNetwork, type EpochRecord } from '../../src/train/trainer.js';
 import { createRng } from '../../src/util/random.js';
-
-const TINY = { inputs: 1, width: 1, blocks: 1, classes: 2, skip: true };
-
-/**
- * Logits (x, -x) for input x: pre is the identity and the classifier (1, -1); the cell's alpha is 0, so the block adds
- * max(post bias, 0) = 0 and the skip passes x through; beta_lo = beta_hi = 1 keep the zero candidate a full unit from
- * both thresholds. The post weight 3 is clamped to the limit 2 by the first step's projection.
- */
-function init(): Network {
-  const layout = paramLayout(TINY);
-  const theta = new Float64Array(layout.size);
-  const set = (name: string, v: number[]) => tensorView(layout, theta, name).set(v);
-  set('pre.weight', [1]);
-  set('out.weight', [1, -1]);
-  set('blocks.0.cell.beta1', [1]);
-  set('blocks.0.post.weight', [3]);
-  return rawNetworkView(layout, theta);
-}
-
-/** Two frames a clip, one feature a frame; `split[i]`: 0 train, 1 validation, 2 test. */
-function data(clips: number[][], target: number[], split: number[]): TrainingData {
-  const of = (code: number) => Int32Array.from(clips.keys()).filter((i) => split[i] === code);
-  return {
-    frames: 2,
-    features: 1,
-    data: Float64Array.from(clips.flat()),
-    target: Uint8Array.from(target),
-    classes: ['other', 'yes'],
-    splits: { train: of(0), validation: of(1), test: of(2) },
-    files: clips.map((_, i) => `clip${i}.wav`),
-    keyword: 'yes',
-  };
-}
-
-/** Per-frame cross-entropy of logits (x, -x) against `target`: ln(1 + e^(-2x)) for class 0, ln(1 + e^(2x)) for 1. */
-const ce = (x: number, target: number) => Math.log(1 + Math.exp(target === 0 ? -2 * x : 2 * x));
+import { ce, tinyData as data, tinyInit as init } from './tiny-run.js';
 
 const FROZEN = { width: 1, blocks: 1, init: init(), lr: 0, warmupSteps: 0, currentCap: 0.5, currentWeight: 1, seed: 3 };
 
