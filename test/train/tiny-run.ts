@@ -44,3 +44,32 @@ export function tinyData(clips: number[][], target: number[], split: number[]): 
 
 /** Per-frame cross-entropy of logits (x, -x) against `target`: ln(1 + e^(-2x)) for class 0, ln(1 + e^(2x)) for 1. */
 export const ce = (x: number, target: number) => Math.log(1 + Math.exp(target === 0 ? -2 * x : 2 * x));
+
+// Train: clip 0 (1, 1) -> class 0, right; clip 1 (1, -1) votes 0, 1, a tie, so 0, wrong; clip 2 (-0.5, -0.5) -> 1,
+// right; clip 3 (0, 0): logits tie, class 0, wrong. Validation: clip 4 (2, 2) -> 0, right; clip 5 (0.5, 0.5) -> 0,
+// wrong. Test: clip 6 (-1, -1) -> 1, right.
+export const SET = tinyData(
+  [
+    [1, 1],
+    [1, -1],
+    [-0.5, -0.5],
+    [0, 0],
+    [2, 2],
+    [0.5, 0.5],
+    [-1, -1],
+  ],
+  [0, 1, 1, 1, 0, 1, 1],
+  [0, 0, 0, 0, 1, 1, 2],
+);
+
+/** trainNetwork's options for a run that moves no parameter: learning rate 0, no warm-up, seed 3. */
+export const FROZEN = {
+  width: 1,
+  blocks: 1,
+  init: tinyInit(),
+  lr: 0,
+  warmupSteps: 0,
+  currentCap: 0.5,
+  currentWeight: 1,
+  seed: 3,
+};

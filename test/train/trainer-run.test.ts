@@ -9,24 +9,8 @@ import { paramLayout, rawNetworkView, tensorView } from '../../src/train/params.
 import type { ParamRealisation } from '../../src/train/hardware.js';
 import { trainNetwork, type EpochRecord } from '../../src/train/trainer.js';
 import { createRng } from '../../src/util/random.js';
-import { ce, TINY, tinyData as data, tinyInit as init } from './tiny-run.js';
+import { ce, FROZEN, SET, TINY, tinyData as data, tinyInit as init } from './tiny-run.js';
 
-// Train: clip 0 (1, 1) -> class 0, right; clip 1 (1, -1) votes 0, 1, a tie, so 0, wrong; clip 2 (-0.5, -0.5) -> 1,
-// right; clip 3 (0, 0): logits tie, class 0, wrong. Validation: clip 4 (2, 2) -> 0, right; clip 5 (0.5, 0.5) -> 0,
-// wrong. Test: clip 6 (-1, -1) -> 1, right.
-const SET = data(
-  [
-    [1, 1],
-    [1, -1],
-    [-0.5, -0.5],
-    [0, 0],
-    [2, 2],
-    [0.5, 0.5],
-    [-1, -1],
-  ],
-  [0, 1, 1, 1, 0, 1, 1],
-  [0, 0, 0, 0, 1, 1, 2],
-);
 /** Mean over the train clips of each clip's mean per-frame loss. */
 const TRAIN_LOSS = (ce(1, 0) + (ce(1, 1) + ce(-1, 1)) / 2 + ce(-0.5, 1) + Math.LN2) / 4;
 const VALIDATION_LOSS = (ce(2, 0) + ce(0.5, 1)) / 2;
@@ -36,7 +20,6 @@ const VALIDATION_LOSS = (ce(2, 0) + ce(0.5, 1)) / 2;
  * each; clips 2 and 3 none. The mean over the 4 train clips: 0.25.
  */
 const PENALTY = 0.25;
-const FROZEN = { width: 1, blocks: 1, init: init(), lr: 0, warmupSteps: 0, currentCap: 0.5, currentWeight: 1, seed: 3 };
 
 describe('trainNetwork at learning rate 0, by hand', () => {
   it('records per epoch the steps, the mean loss and penalty over the batches, the clamps and the scores', async () => {

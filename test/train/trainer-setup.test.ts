@@ -8,27 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ParamRealisation } from '../../src/train/hardware.js';
 import { trainNetwork, type EpochRecord } from '../../src/train/trainer.js';
 import { createRng } from '../../src/util/random.js';
-import { ce, tinyData as data, tinyInit as init } from './tiny-run.js';
-
-const FROZEN = { width: 1, blocks: 1, init: init(), lr: 0, warmupSteps: 0, currentCap: 0.5, currentWeight: 1, seed: 3 };
-
-/**
- * trainer-run.test.ts's set. Train: (1, 1) class 0, (1, -1) class 1, (-0.5, -0.5) class 1, (0, 0) class 1;
- * validation: (2, 2) class 0, (0.5, 0.5) class 1; test: (-1, -1) class 1.
- */
-const SET = data(
-  [
-    [1, 1],
-    [1, -1],
-    [-0.5, -0.5],
-    [0, 0],
-    [2, 2],
-    [0.5, 0.5],
-    [-1, -1],
-  ],
-  [0, 1, 1, 1, 0, 1, 1],
-  [0, 0, 0, 0, 1, 1, 2],
-);
+import { ce, FROZEN, SET, tinyData as data } from './tiny-run.js';
 
 /**
  * Train on clip (1, 1) of class 0 and clip (-0.5, -0.5) of class 1: the frozen network decides both right (accuracy 1,
