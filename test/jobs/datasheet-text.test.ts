@@ -512,6 +512,15 @@ describe('datasheet HTML range bars', () => {
     ]);
     expect(html).toContain('<td class="missing">missing</td><td></td></tr>');
   });
+
+  it('widens the scale to a lower limit below the values', () => {
+    const html = datasheetHtml(sheetOf([row({ min: 0.5, max: 1, limit: { min: 0.25 }, status: 'pass' })]));
+    // Values 0.5..1, limit 0.25: the scale spans 0.25..1 (0.75), padded by 0.06: 0.19..1.06 (0.87 wide).
+    // x(0.5) = 0.31 / 0.87 * 220 = 78.39; width 0.5 / 0.87 * 220 = 126.44; x(0.25) = 0.06 / 0.87 * 220 = 15.17.
+    expect(html).toContain(
+      '<rect x="78.4" y="5" width="126.4" height="8" fill="#2ca02c" opacity="0.6" /><line x1="15.2" y1="0" x2="15.2" y2="18" stroke="#d62728" stroke-dasharray="3,2" /></svg>',
+    );
+  });
 });
 
 describe('datasheet HTML page style', () => {
@@ -534,43 +543,5 @@ describe('datasheet HTML page style', () => {
       'p.why',
     ];
     expect(style.map((rule) => /^(.+?) \{ [^{}]+; \}$/.exec(rule)?.[1])).toEqual(selectors);
-  });
-});
-
-describe('datasheet HTML range bars: a limit outside the values', () => {
-  it('widens the scale to a lower limit below the values', () => {
-    const r: SpecRow = {
-      name: 'decisionMatchTrained',
-      label: 'l',
-      short: 's',
-      unit: 'fraction',
-      min: 0.5,
-      typ: null,
-      max: 1,
-      limit: { min: 0.25 },
-      status: 'pass',
-      reason: '',
-    };
-    const html = datasheetHtml({
-      name: 'b',
-      jobs: 1,
-      ok: 1,
-      sections: [
-        {
-          model: 'm',
-          process: 'p',
-          nominalVddV: 1,
-          typicalRule: 'T',
-          calibrationRule: null,
-          conditions: [],
-          specs: [r],
-        },
-      ],
-    });
-    // Values 0.5..1, limit 0.25: the scale spans 0.25..1 (0.75), padded by 0.06: 0.19..1.06 (0.87 wide).
-    // x(0.5) = 0.31 / 0.87 * 220 = 78.39; width 0.5 / 0.87 * 220 = 126.44; x(0.25) = 0.06 / 0.87 * 220 = 15.17.
-    expect(html).toContain(
-      '<rect x="78.4" y="5" width="126.4" height="8" fill="#2ca02c" opacity="0.6" /><line x1="15.2" y1="0" x2="15.2" y2="18" stroke="#d62728" stroke-dasharray="3,2" /></svg>',
-    );
   });
 });
