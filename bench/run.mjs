@@ -12,8 +12,8 @@
 //  (f) the batched software model (runNetworkBatch) against bench/numpy_bmru.py, an independent single-thread numpy
 //      implementation, same networks and clips, widths 64 and 128, states compared bit for bit (target >= 1.0x,
 //      issue 13 item 5); skipped with a note where python3 or numpy is missing;
-//  (g) the batched model on 1 and 2 worker threads (createModelPool): throughput ratio (target >= 1.8x on 2 cores).
-//      Like (d), it needs otherwise idle cores.
+//  (g) the batched model on 1 and 2 worker threads (createModelPool), full traces and states only: throughput ratio
+//      (target >= 1.8x on 2 cores). Like (d), it needs otherwise idle cores.
 // Each figure is the best of REPEATS runs in this one process; compare figures from the same run only.
 // BMRU_BENCH_SECTIONS=f,g (say) runs only those sections.
 import { execFileSync } from 'node:child_process';
@@ -264,7 +264,7 @@ const POOL_ROUNDS = 5;
 
 if (section('g')) {
   console.log(
-    `\n(g) software model on worker threads, ${POOL_CLIPS} clips x ${NUMPY_FRAMES} frames per batch: unit-frames/s, best of ${POOL_ROUNDS} alternating rounds x ${REPEATS} batches`,
+    `\n(g) software model on worker threads, ${POOL_CLIPS} clips x ${NUMPY_FRAMES} frames per batch: unit-frames/s, best of ${POOL_ROUNDS} alternating rounds x ${REPEATS} batches; keep all (every trace array) and keep states (states, logits, votes: what a scoring caller needs)`,
   );
   {
     // Other processes' demand for the cores during this section: the 2-worker figure cannot scale past what is free.
@@ -273,30 +273,33 @@ if (section('g')) {
     try {
       for (const width of [64, 128]) {
         const { net, inputs, unitFrames } = workload(width, POOL_CLIPS, NUMPY_FRAMES);
-        // Each worker tiers its own code up: untimed batches first, as in (a) and (f).
-        for (const pool of pools) {
-          const t0 = process.hrtime.bigint();
-          do await pool.run(net, inputs);
-          while (Number(process.hrtime.bigint() - t0) / 1e9 < WARMUP_S);
-        }
-        const bestS = [Infinity, Infinity];
-        const cpuS = [Infinity, Infinity];
-        // Each round's own ratio too: the best-of figure needs one quiet moment per side, their median most rounds.
-        const roundRatios = [];
-        for (let r = 0; r < POOL_ROUNDS; r++) {
-          const roundS = [];
-          for (const [i, pool] of pools.entries()) {
-            const t = await bestOfAsync(REPEATS, () => pool.run(net, inputs));
-            bestS[i] = Math.min(bestS[i], t.wallS);
-            cpuS[i] = Math.min(cpuS[i], t.cpuS);
-            roundS.push(t.wallS);
+        for (const keep of ['all', 'states']) {
+          const run = (pool) => pool.run(net, inputs, { keep });
+          // Each worker tiers its own code up: untimed batches first, as in (a) and (f).
+          for (const pool of pools) {
+            const t0 = process.hrtime.bigint();
+            do await run(pool);
+            while (Number(process.hrtime.bigint() - t0) / 1e9 < WARMUP_S);
           }
-          roundRatios.push(roundS[0] / roundS[1]);
+          const bestS = [Infinity, Infinity];
+          const cpuS = [Infinity, Infinity];
+          // Each round's own ratio too: the best-of figure needs one quiet moment per side, their median most rounds.
+          const roundRatios = [];
+          for (let r = 0; r < POOL_ROUNDS; r++) {
+            const roundS = [];
+            for (const [i, pool] of pools.entries()) {
+              const t = await bestOfAsync(REPEATS, () => run(pool));
+              bestS[i] = Math.min(bestS[i], t.wallS);
+              cpuS[i] = Math.min(cpuS[i], t.cpuS);
+              roundS.push(t.wallS);
+            }
+            roundRatios.push(roundS[0] / roundS[1]);
+          }
+          const sorted = [...roundRatios].sort((a, b) => a - b);
+          console.log(
+            `width ${String(width).padEnd(4)} keep ${keep.padEnd(6)} 1 worker ${(unitFrames / bestS[0] / 1e6).toFixed(1).padStart(6)} M/s, 2 workers ${(unitFrames / bestS[1] / 1e6).toFixed(1).padStart(6)} M/s: ${(bestS[0] / bestS[1]).toFixed(2)}x (target >= 1.8x on 2 idle cores); rounds ${sorted[0].toFixed(2)}-${sorted[sorted.length - 1].toFixed(2)}x, median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x; CPU s per batch 1 -> 2 workers ${cpuS[0].toFixed(3)} -> ${cpuS[1].toFixed(3)}`,
+          );
         }
-        const sorted = [...roundRatios].sort((a, b) => a - b);
-        console.log(
-          `width ${String(width).padEnd(4)} 1 worker ${(unitFrames / bestS[0] / 1e6).toFixed(1).padStart(6)} M/s, 2 workers ${(unitFrames / bestS[1] / 1e6).toFixed(1).padStart(6)} M/s: ${(bestS[0] / bestS[1]).toFixed(2)}x (target >= 1.8x on 2 idle cores); rounds ${sorted[0].toFixed(2)}-${sorted[sorted.length - 1].toFixed(2)}x, median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}x; CPU s per batch 1 -> 2 workers ${cpuS[0].toFixed(3)} -> ${cpuS[1].toFixed(3)}`,
-        );
       }
     } finally {
       await Promise.all(pools.map((p) => p.close()));

@@ -8,6 +8,7 @@
 import { cosimulate, type CosimOptions } from '../pipeline.js';
 import type { Network } from '../model/types.js';
 import { runNetwork, type InputSequence, type Trace } from '../model/network.js';
+import { runNetworkBatch } from '../model/batch.js';
 import type { Process } from '../netlist/process.js';
 import { minMirrorRatio, mirrorGeometry } from '../netlist/geometry.js';
 import { runMany, type Completion } from '../util/pool.js';
@@ -263,13 +264,15 @@ export function decisionFlipRate(
   seed: number,
 ): number {
   if (clips.length === 0 || draws === 0) return 0;
-  const nominal = clips.map((c) => runNetwork(net, c).decision);
+  // Decisions only: the batched model without its analog arrays (bit-identical to runNetwork per clip).
+  const decisions = (n: Network) => runNetworkBatch(n, clips, { keep: 'states' }).map((t) => t.decision);
+  const nominal = decisions(net);
   const rng = createRng(seed);
   let flips = 0;
   for (let d = 0; d < draws; d++) {
     const work = cloneNetwork(net);
     for (const r of refs) r.get(work)[r.index] *= 1 + r.sigma * rng.normal();
-    clips.forEach((c, n) => (flips += runNetwork(work, c).decision === nominal[n] ? 0 : 1));
+    decisions(work).forEach((decision, n) => (flips += decision === nominal[n] ? 0 : 1));
   }
   return flips / (draws * clips.length);
 }

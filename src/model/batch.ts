@@ -8,7 +8,7 @@
  * weights and the scratch memory are set up once per batch.
  */
 import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
-import { checkInputs, finish, type InputSequence, type Trace } from './network.js';
+import { checkInputs, finish, finishStates, type InputSequence, type Trace } from './network.js';
 import type { Network } from './types.js';
 import { cellThresholds } from './types.js';
 import { AFFINE_ENTRY_BYTES, CHUNK_FRAMES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
@@ -101,12 +101,43 @@ function kernelsWith(bytes: number): WasmKernels {
   return kernels;
 }
 
+/** A trace without the analog arrays: what a caller needs who scores states, votes or decisions. */
+export type StateTrace = Omit<Trace, 'candidates' | 'blockOutputs'>;
+
 /**
- * Run the network on every clip; returns one trace per clip, each bit-identical to `runNetwork(net, clip)`.
- * The traces' arrays are views into one array per block and kind for the whole batch (a few allocations instead
- * of several per clip), so a trace kept alive keeps the batch's arrays alive.
+ * What a batch returns: `all` (default) every array of a Trace; `states` only states, logits, votes and decision.
+ * The candidates and block outputs are 8 bytes per unit-frame each against the states' 1: not writing them cuts the
+ * memory a batch streams through by ~17x, which is what two workers otherwise contend for.
  */
-export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): Trace[] {
+export type TraceKeep = 'all' | 'states';
+
+export interface ModelBatchOptions {
+  readonly keep?: TraceKeep;
+}
+
+/**
+ * Run the network on every clip; returns one trace per clip, each bit-identical to `runNetwork(net, clip)` (with
+ * `keep: 'states'`, in the arrays it holds). The traces' arrays are views into one array per block and kind for
+ * the whole batch (a few allocations instead of several per clip), so a trace kept alive keeps the batch's arrays
+ * alive.
+ */
+export function runNetworkBatch(net: Network, clips: readonly InputSequence[], options?: { keep?: 'all' }): Trace[];
+export function runNetworkBatch(
+  net: Network,
+  clips: readonly InputSequence[],
+  options: { keep: 'states' },
+): StateTrace[];
+export function runNetworkBatch(
+  net: Network,
+  clips: readonly InputSequence[],
+  options?: ModelBatchOptions,
+): Trace[] | StateTrace[];
+export function runNetworkBatch(
+  net: Network,
+  clips: readonly InputSequence[],
+  options: ModelBatchOptions = {},
+): Trace[] | StateTrace[] {
+  const keepAll = (options.keep ?? 'all') === 'all';
   for (const clip of clips) checkInputs(net, clip);
   const { inputs: F, width: H, cells: S, classes: C } = net;
   const N = clips.reduce((n, c) => n + c.frames, 0);
@@ -152,11 +183,14 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   // What the traces hold: one array per block and kind for the whole batch, all in two allocations that skip
   // zero-filling (every element is copied in below); each trace gets views into them.
   const L = net.blocks.length;
-  const outF64 = uninitialisedF64(L * N * (S + H) + N * C);
+  const analogF64 = keepAll ? L * N * (S + H) : 0;
+  const outF64 = uninitialisedF64(analogF64 + N * C);
   const outU8 = uninitialisedU8(L * N * S);
-  const candidates = net.blocks.map((_, b) => outF64.subarray(b * N * S, (b + 1) * N * S));
-  const blockOutputs = net.blocks.map((_, b) => outF64.subarray(L * N * S + b * N * H, L * N * S + (b + 1) * N * H));
-  const logitsAll = outF64.subarray(L * N * (S + H));
+  const candidates = keepAll ? net.blocks.map((_, b) => outF64.subarray(b * N * S, (b + 1) * N * S)) : [];
+  const blockOutputs = keepAll
+    ? net.blocks.map((_, b) => outF64.subarray(L * N * S + b * N * H, L * N * S + (b + 1) * N * H))
+    : [];
+  const logitsAll = outF64.subarray(analogF64);
   const stateBits = net.blocks.map((_, b) => outU8.subarray(b * N * S, (b + 1) * N * S));
   /** The layer on `frames` frames from xAt to yAt. */
   const affine = (at: LayerAt, xAt: number, yAt: number, frames: number, clamp: boolean) =>
@@ -216,9 +250,11 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
         net.skip ? h : zeros,
         net.skip ? H * F64_BYTES : 0,
       );
-      copyOut(candidates[b], row * S, cand, T * S);
       stateBits[b].set(u8.subarray(states, states + T * S), row * S);
-      copyOut(blockOutputs[b], row * H, y, T * H);
+      if (keepAll) {
+        copyOut(candidates[b], row * S, cand, T * S);
+        copyOut(blockOutputs[b], row * H, y, T * H);
+      }
       [h, y] = [y, h];
     });
     affine(out, h, logits, T, false);
@@ -229,11 +265,14 @@ export function runNetworkBatch(net: Network, clips: readonly InputSequence[]): 
   return clips.map((clip) => {
     const [from, to] = [first, first + clip.frames];
     first = to;
+    const states = stateBits.map((a) => a.subarray(from * S, to * S));
+    const logits = logitsAll.subarray(from * C, to * C);
+    if (!keepAll) return finishStates({ states, logits }, clip.frames, C);
     const tr = {
       candidates: candidates.map((a) => a.subarray(from * S, to * S)),
-      states: stateBits.map((a) => a.subarray(from * S, to * S)),
+      states,
       blockOutputs: blockOutputs.map((a) => a.subarray(from * H, to * H)),
-      logits: logitsAll.subarray(from * C, to * C),
+      logits,
     };
     return finish(tr, clip.frames, C);
   });

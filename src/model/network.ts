@@ -327,6 +327,15 @@ interface TraceArrays {
 
 /** @internal Shared with batch.ts: votes and decision from the logits. */
 export function finish(tr: TraceArrays, T: number, C: number): Trace {
+  return finishStates(tr, T, C);
+}
+
+/** @internal Votes and decision from the logits, for a trace of states and logits only (batch.ts). */
+export function finishStates<A extends Pick<TraceArrays, 'states' | 'logits'>>(
+  tr: A,
+  T: number,
+  C: number,
+): A & { readonly frames: number; readonly votes: Int32Array; readonly decision: number } {
   const votes = new Int32Array(T);
   for (let t = 0; t < T; t++) votes[t] = argmax(tr.logits, t * C, C);
   return { frames: T, ...tr, votes, decision: majority(votes, C) };

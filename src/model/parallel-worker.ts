@@ -7,13 +7,12 @@ if (parentPort === null) throw new Error('parallel-worker.js runs as a worker th
 const port = parentPort;
 port.on('message', (req: BatchRequest) => {
   try {
-    const traces = runNetworkBatch(req.net, req.clips);
+    const traces = runNetworkBatch(req.net, req.clips, { keep: req.keep });
     // The traces' arrays are views into a few batch-wide buffers: hand those over instead of copying them.
     const buffers = new Set<ArrayBuffer>();
     for (const t of traces) {
-      for (const a of [...t.candidates, ...t.states, ...t.blockOutputs, t.logits, t.votes]) {
-        buffers.add(a.buffer as ArrayBuffer);
-      }
+      const analog = 'candidates' in t ? [...t.candidates, ...t.blockOutputs] : [];
+      for (const a of [...analog, ...t.states, t.logits, t.votes]) buffers.add(a.buffer as ArrayBuffer);
     }
     port.postMessage({ id: req.id, traces } satisfies BatchReply, [...buffers]);
   } catch (e) {

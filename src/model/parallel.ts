@@ -6,6 +6,7 @@
  * Workers are started once per pool: a worker costs tens of milliseconds to start, more than a typical batch.
  */
 import { Worker } from 'node:worker_threads';
+import type { ModelBatchOptions, StateTrace, TraceKeep } from './batch.js';
 import type { InputSequence, Trace } from './network.js';
 import type { Network } from './types.js';
 
@@ -14,16 +15,19 @@ export interface BatchRequest {
   readonly id: number;
   readonly net: Network;
   readonly clips: readonly InputSequence[];
+  readonly keep: TraceKeep;
 }
 
 /** What a worker answers: the traces, or the message of what it threw. */
 export type BatchReply =
-  { readonly id: number; readonly traces: Trace[] } | { readonly id: number; readonly error: string };
+  { readonly id: number; readonly traces: Trace[] | StateTrace[] } | { readonly id: number; readonly error: string };
 
 export interface ModelPool {
   readonly workers: number;
-  /** runNetworkBatch(net, clips), the clips shared out among the workers by frame count. */
-  run(net: Network, clips: readonly InputSequence[]): Promise<Trace[]>;
+  /** runNetworkBatch(net, clips, options), the clips shared out among the workers by frame count. */
+  run(net: Network, clips: readonly InputSequence[], options?: { keep?: 'all' }): Promise<Trace[]>;
+  run(net: Network, clips: readonly InputSequence[], options: { keep: 'states' }): Promise<StateTrace[]>;
+  run(net: Network, clips: readonly InputSequence[], options?: ModelBatchOptions): Promise<Trace[] | StateTrace[]>;
   /** Stop the workers; the pool cannot run after this. */
   close(): Promise<void>;
 }
@@ -62,7 +66,8 @@ export function createModelPool(workers: number): ModelPool {
   if (!Number.isInteger(workers) || workers < 1)
     throw new RangeError(`workers must be a whole number >= 1, got ${workers}`);
   const threads = Array.from({ length: workers }, () => new Worker(workerUrl()));
-  const pending = new Map<number, { resolve: (t: Trace[]) => void; reject: (e: Error) => void }>();
+  type Traces = Trace[] | StateTrace[];
+  const pending = new Map<number, { resolve: (t: Traces) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   for (const w of threads) {
     w.on('message', (m: BatchReply) => {
@@ -76,34 +81,49 @@ export function createModelPool(workers: number): ModelPool {
       pending.clear();
     });
   }
-  const runOn = (w: Worker, net: Network, clips: readonly InputSequence[]) =>
-    new Promise<Trace[]>((resolve, reject) => {
+  const runOn = (w: Worker, net: Network, clips: readonly InputSequence[], keep: TraceKeep) =>
+    new Promise<Traces>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      w.postMessage({ id, net, clips } satisfies BatchRequest);
+      w.postMessage({ id, net, clips, keep } satisfies BatchRequest);
     });
+  async function run(net: Network, clips: readonly InputSequence[], options?: { keep?: 'all' }): Promise<Trace[]>;
+  async function run(net: Network, clips: readonly InputSequence[], options: { keep: 'states' }): Promise<StateTrace[]>;
+  async function run(net: Network, clips: readonly InputSequence[], options?: ModelBatchOptions): Promise<Traces>;
+  async function run(net: Network, clips: readonly InputSequence[], options: ModelBatchOptions = {}): Promise<Traces> {
+    const keep = options.keep ?? 'all';
+    const runs = shareOut(clips, workers);
+    const parts = await Promise.all(runs.map(([a, b], i) => runOn(threads[i], net, clips.slice(a, b), keep)));
+    return parts.flat() as Traces;
+  }
   return {
     workers,
-    async run(net, clips) {
-      const runs = shareOut(clips, workers);
-      const parts = await Promise.all(runs.map(([a, b], i) => runOn(threads[i], net, clips.slice(a, b))));
-      return parts.flat();
-    },
+    run,
     async close() {
       await Promise.all(threads.map((w) => w.terminate()));
     },
   };
 }
 
-/** runNetworkBatch(net, clips) on `workers` threads, started for this call and stopped after it. */
+/** runNetworkBatch(net, clips, options) on `workers` threads, started for this call and stopped after it. */
 export async function runNetworkParallel(
   net: Network,
   clips: readonly InputSequence[],
-  options: { workers: number },
-): Promise<Trace[]> {
+  options: { workers: number; keep?: 'all' },
+): Promise<Trace[]>;
+export async function runNetworkParallel(
+  net: Network,
+  clips: readonly InputSequence[],
+  options: { workers: number; keep: 'states' },
+): Promise<StateTrace[]>;
+export async function runNetworkParallel(
+  net: Network,
+  clips: readonly InputSequence[],
+  options: { workers: number } & ModelBatchOptions,
+): Promise<Trace[] | StateTrace[]> {
   const pool = createModelPool(options.workers);
   try {
-    return await pool.run(net, clips);
+    return await pool.run(net, clips, { keep: options.keep });
   } finally {
     await pool.close();
   }

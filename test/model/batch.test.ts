@@ -124,4 +124,27 @@ describe('runNetworkBatch', () => {
     const net = randomNetwork({ inputs: 2, width: 4, blocks: 1, classes: 2, seed: 1 });
     expect(() => runNetworkBatch(net, [randomInputs(3, 2, 1), randomInputs(3, 5, 1)])).toThrow(/5 features/);
   });
+
+  it("keep: 'states' gives runNetwork's states, logits, votes and decision bit for bit, and no analog arrays", () => {
+    // Skip and no skip, three classes, clips of different lengths including one of several kernel chunks.
+    for (const [seed, skip] of [
+      [3, false],
+      [4, true],
+    ] as const) {
+      const net = randomNetwork({ inputs: 5, width: 12, cells: 9, blocks: 2, classes: 3, skip, seed });
+      const clips = [2 * CHUNK_FRAMES + 3, 1, 17].map((frames, i) => randomInputs(frames, 5, seed * 10 + i));
+      const got = runNetworkBatch(net, clips, { keep: 'states' });
+      clips.forEach((clip, i) => {
+        const want = runNetwork(net, clip);
+        const what = `seed ${seed} clip ${i}`;
+        expect(Object.keys(got[i]).sort(), what).toEqual(['decision', 'frames', 'logits', 'states', 'votes']);
+        expect(got[i].frames, what).toBe(clip.frames);
+        expect(got[i].states.length, what).toBe(2);
+        for (let k = 0; k < 2; k++) expect(bytes(got[i].states[k]).equals(bytes(want.states[k])), what).toBe(true);
+        expect(bytes(got[i].logits).equals(bytes(want.logits)), what).toBe(true);
+        expect(Array.from(got[i].votes), what).toEqual(Array.from(want.votes));
+        expect(got[i].decision, what).toBe(want.decision);
+      });
+    }
+  });
 });

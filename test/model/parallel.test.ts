@@ -63,6 +63,23 @@ describe('runNetworkParallel', () => {
     for (const workers of [1, 2, 3]) expectIdentical(await runNetworkParallel(net, clips, { workers }), want);
   });
 
+  it("passes keep: 'states' on: the workers send back states, logits, votes and decisions only", async () => {
+    const net = randomNetwork({ inputs: 4, width: 10, cells: 7, blocks: 2, classes: 3, seed: 9 });
+    const clips = Array.from({ length: 5 }, (_, i) => randomInputs(11 + 9 * i, 4, i + 1));
+    const want = runNetworkBatch(net, clips);
+    const got = await runNetworkParallel(net, clips, { workers: 2, keep: 'states' });
+    expect(got.length).toBe(clips.length);
+    got.forEach((g, i) => {
+      expect('candidates' in g || 'blockOutputs' in g, `clip ${i}`).toBe(false);
+      g.states.forEach((s, k) =>
+        expect(bytes(s).equals(bytes(want[i].states[k])), `clip ${i} states[${k}]`).toBe(true),
+      );
+      expect(bytes(g.logits).equals(bytes(want[i].logits)), `clip ${i} logits`).toBe(true);
+      expect(bytes(g.votes).equals(bytes(want[i].votes)), `clip ${i} votes`).toBe(true);
+      expect(g.decision).toBe(want[i].decision);
+    });
+  });
+
   it('a pool runs several batches and networks, and reports a worker error as a rejection', async () => {
     const pool = createModelPool(2);
     try {

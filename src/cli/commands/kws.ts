@@ -25,7 +25,7 @@ import { readResults } from '../../jobs/store.js';
 import { requireCircuitArch } from '../../model/arch.js';
 import { loadModel } from '../../model/load.js';
 import type { Network } from '../../model/types.js';
-import { runNetwork } from '../../model/network.js';
+import { runNetworkBatch } from '../../model/batch.js';
 import { cosimulate, type CosimResult } from '../../pipeline.js';
 import {
   histogram,
@@ -336,10 +336,12 @@ async function loadFeatures(file: string): Promise<FeatureSet> {
 /** The trained model's accuracy over the whole split (software only, fast), for context beside the sample. */
 function trainedTestAccuracy(net: Network, set: FeatureSet, split: Split): { correct: number; clips: number } {
   const all = selectClips(set, split, 'all');
-  return {
-    correct: all.filter((c) => runNetwork(net, clipInputs(set, c.index)).decision === c.target).length,
-    clips: all.length,
-  };
+  const traces = runNetworkBatch(
+    net,
+    all.map((c) => clipInputs(set, c.index)),
+    { keep: 'states' },
+  );
+  return { correct: all.filter((c, n) => traces[n].decision === c.target).length, clips: all.length };
 }
 
 function formatKws(
