@@ -6,7 +6,14 @@
 //
 //   node scripts/mc-kws.mjs models/kws/kws-w4.json [other.json ...] [--process c180] [--draws 20] [--clips 50] [--seed 1]
 //                           [--split test|validation]   (validation: the clips `bmru train --select-by mismatch` scores)
-import { loadModel, loadProcess, parameterSigmas, readFeatureFile, runNetwork, selectClips } from '../dist/index.js';
+import {
+  loadModel,
+  loadProcess,
+  parameterSigmas,
+  readFeatureFile,
+  runNetworkBatch,
+  selectClips,
+} from '../dist/index.js';
 import { createRng } from '../dist/util/random.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
@@ -37,18 +44,20 @@ if (split !== 'test' && split !== 'validation') {
 }
 const clips = selectClips(set, split, clipsArg === 'all' ? 'all' : Number(clipsArg));
 const per = set.frames * set.features;
-const inputsOf = (c) => ({
+const inputs = clips.map((c) => ({
   frames: set.frames,
   features: set.features,
   data: set.data.subarray(c.index * per, (c.index + 1) * per),
-});
+}));
+// Decisions only: the batched model without its analog arrays, bit-identical to runNetwork per clip.
+const decisions = (net) => runNetworkBatch(net, inputs, { keep: 'states' }).map((t) => t.decision);
 const clone = (net) => structuredClone(net);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 console.log(`${clips.length} ${split} clips, ${draws} draws, sigmas of ${proc.name} (seed ${seed})`);
 for (const file of models) {
   const net = await loadModel(file);
   const refs = parameterSigmas(net, proc);
-  const nominal = clips.map((c) => runNetwork(net, inputsOf(c)).decision);
+  const nominal = decisions(net);
   const rng = createRng(seed);
   const acc = [];
   let flips = 0;
@@ -56,8 +65,8 @@ for (const file of models) {
     const work = clone(net);
     for (const r of refs) r.get(work)[r.index] *= 1 + r.sigma * rng.normal();
     let correct = 0;
-    clips.forEach((c, n) => {
-      const dec = runNetwork(work, inputsOf(c)).decision;
+    decisions(work).forEach((dec, n) => {
+      const c = clips[n];
       correct += dec === c.target ? 1 : 0;
       flips += dec === nominal[n] ? 0 : 1;
     });
