@@ -5,7 +5,7 @@
 // draws (mean, min, max), and the decision flip rate (draw-clip pairs whose decision differs from the nominal one).
 //
 //   node scripts/mc-kws.mjs models/kws/kws-w4.json [other.json ...] [--process c180] [--draws 20] [--clips 50] [--seed 1]
-//                           [--split test|validation]   (validation: the clips `bmru train --select-by mismatch` scores)
+//                           [--split test|validation|train]   (validation: the clips `bmru train --select-by mismatch` scores)
 import {
   loadModel,
   loadProcess,
@@ -38,8 +38,8 @@ const proc = await loadProcess(resolveProcessPath(opt('process', 'c180')));
 const set = await readFeatureFile(opt('features', 'data/kws-synth/features.safetensors'));
 const clipsArg = opt('clips', '50');
 const split = opt('split', 'test');
-if (split !== 'test' && split !== 'validation') {
-  console.error(`--split: expected test or validation, got ${split}`);
+if (!['test', 'validation', 'train'].includes(split)) {
+  console.error(`--split: expected test, validation or train, got ${split}`);
   process.exit(2);
 }
 const clips = selectClips(set, split, clipsArg === 'all' ? 'all' : Number(clipsArg));
