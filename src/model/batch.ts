@@ -8,7 +8,7 @@
  * weights and the scratch memory are set up once per batch.
  */
 import { packLinear, packLinearScaled, type PackedLinear } from './kernels.js';
-import { checkInputs, finish, finishStates, type InputSequence, type Trace } from './network.js';
+import { checkInputs, finish, type InputSequence, type Trace } from './network.js';
 import type { Network } from './types.js';
 import { cellThresholds } from './types.js';
 import { AFFINE_ENTRY_BYTES, CHUNK_FRAMES, wasmKernels, type WasmKernels } from './wasm-kernels.js';
@@ -267,7 +267,7 @@ export function runNetworkBatch(
     first = to;
     const states = stateBits.map((a) => a.subarray(from * S, to * S));
     const logits = logitsAll.subarray(from * C, to * C);
-    if (!keepAll) return finishStates({ states, logits }, clip.frames, C);
+    if (!keepAll) return finish({ states, logits }, clip.frames, C);
     const tr = {
       candidates: candidates.map((a) => a.subarray(from * S, to * S)),
       states,

@@ -325,13 +325,8 @@ interface TraceArrays {
   readonly logits: Float64Array;
 }
 
-/** @internal Shared with batch.ts: votes and decision from the logits. */
-export function finish(tr: TraceArrays, T: number, C: number): Trace {
-  return finishStates(tr, T, C);
-}
-
-/** @internal Votes and decision from the logits, for a trace of states and logits only (batch.ts). */
-export function finishStates<A extends Pick<TraceArrays, 'states' | 'logits'>>(
+/** @internal Shared with batch.ts: votes and decision from the logits (of a whole trace, or of states and logits). */
+export function finish<A extends Pick<TraceArrays, 'states' | 'logits'>>(
   tr: A,
   T: number,
   C: number,
