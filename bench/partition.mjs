@@ -1,7 +1,7 @@
 // Partitioned vs monolithic transient (issue 13) on the embedded c180 card: ngspice CPU seconds (acct's "Total
 // analysis time", summed over partitions) and agreement (unit-frame states, per-frame candidates, supply current).
 //   npm run build && node bench/partition.mjs [width:frames ...]     default: 4:10 8:10 16:3
-// (BENCH_VERBOSE=1: each partition's CPU seconds and time points on stderr)
+// (BENCH_VERBOSE=1: each partition's CPU seconds and time points, and where the worst candidate is, on stderr)
 // Width 4 is the shipped example on the first frames of its clip; other widths a seeded random network of the KWS
 // shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip.
 import {
@@ -94,12 +94,19 @@ function agreement(a, b) {
       if (s === b.states[k][i]) same++;
     }),
   );
+  // Where the worst candidate is (block, frame, unit), to trace it: candidates are [block][frame * cells + unit].
+  let at = '';
   a.candidates.forEach((blk, k) =>
     blk.forEach((v, i) => {
-      cand = Math.max(cand, Math.abs(b.candidates[k][i] - v) / Math.max(Math.abs(v), FLOOR_UNITS));
+      const rel = Math.abs(b.candidates[k][i] - v) / Math.max(Math.abs(v), FLOOR_UNITS);
+      if (rel > cand) {
+        cand = rel;
+        const cells = blk.length / a.frames;
+        at = `block ${k} frame ${Math.floor(i / cells)} unit ${i % cells}: ${b.candidates[k][i].toFixed(5)} vs ${v.toFixed(5)}`;
+      }
     }),
   );
-  return { same, all, cand, supply: total(b) / total(a) - 1 };
+  return { same, all, cand, at, supply: total(b) / total(a) - 1 };
 }
 
 async function timed(f) {
@@ -138,13 +145,9 @@ for (const { width, frames } of cases) {
         ...(m.handoffPoints === undefined ? {} : { handoffPointsPerDeck: m.handoffPoints }),
       }),
     );
-    row(
-      m.name,
-      part.r.simulation.partitions.length,
-      cpuOf(part.r),
-      part.wallS,
-      agreement(mono.r.circuit, part.r.circuit),
-    );
+    const ag = agreement(mono.r.circuit, part.r.circuit);
+    row(m.name, part.r.simulation.partitions.length, cpuOf(part.r), part.wallS, ag);
+    if (process.env.BENCH_VERBOSE) console.error(`worst candidate ${m.name}: ${ag.at}`);
     if (process.env.BENCH_VERBOSE)
       console.error(
         part.r.simulation.partitions
