@@ -305,11 +305,11 @@ export function settingsProblem(s: SynthSettings): string | undefined {
     return `speakers must be an integer >= ${splitsUsed} (one per split at least), got ${s.speakers}`;
   if (s.otherClips > 0 && s.others.length === 0) return 'other clips need at least one other word';
   const words = [...synthKeywords(s), ...s.others];
-  // A word becomes a folder name and an espeak-ng argument: letters, digits, apostrophes, spaces, hyphens.
+  // A word becomes a folder name and an espeak-ng argument: letters, digits, apostrophes, spaces, hyphens. (The
+  // silence label, `_silence_`, is not one, so no word can take the silence folder.)
   for (const w of words)
     if (!/^[a-z0-9][a-z0-9' -]*$/i.test(w))
       return `a word must be letters, digits, ' - or spaces, got ${JSON.stringify(w)}`;
-  if (words.includes(SILENCE_LABEL)) return `${SILENCE_LABEL} is the silence label, not a word`;
   if (new Set(words).size !== words.length)
     return `the keywords and the other words must be distinct, got ${words.join(', ')}`;
   return undefined;
