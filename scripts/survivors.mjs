@@ -47,6 +47,43 @@ for (const [file, { mutants }] of Object.entries(report.files)) {
   for (const m of mutants) if (m.status === 'Survived' || m.status === 'NoCoverage') alive.push({ file, ...m });
 }
 
+/** Run the test files once under the config: vitest's exit status (124 when `timeout` stopped it), or its signal. */
+function runTests() {
+  // A mutant can loop forever (`i++` -> `i--`), and a synchronous loop in a vitest worker outlives any test
+  // timeout. coreutils `timeout` signals its whole process group (vitest and its workers: TERM, then KILL 10 s
+  // later) and exits 124; Stryker counts such a mutant as killed ("timeout"), and so does this.
+  const run = spawnSync(
+    'timeout',
+    [
+      '-k',
+      '10',
+      String(CHECK_TIMEOUT_S),
+      process.execPath,
+      join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--config',
+      config,
+      ...tests,
+    ],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  if (run.error) throw run.error;
+  return run;
+}
+
+// The tests must pass on the unmutated source: a run that fails anyway (a test file vitest does not find, a test
+// that fails, tests named as one comma-separated argument) would read as every mutant killed.
+if (flag === '--check') {
+  const base = runTests();
+  if (base.status !== 0) {
+    console.error(
+      `--check: ${tests.join(' ')} fail on the unmutated source (exit ${base.status ?? base.signal}) under ${config}; ` +
+        'run them alone to see why (a test file vitest does not find fails too): no mutant checked',
+    );
+    process.exit(2);
+  }
+}
+
 let killed = 0;
 for (const m of alive) {
   const path = join(ROOT, m.file);
@@ -57,25 +94,7 @@ for (const m of alive) {
   if (flag === '--check') {
     writeFileSync(path, applyMutant(source, m));
     try {
-      // A mutant can loop forever (`i++` -> `i--`), and a synchronous loop in a vitest worker outlives any test
-      // timeout. coreutils `timeout` signals its whole process group (vitest and its workers: TERM, then KILL 10 s
-      // later) and exits 124; Stryker counts such a mutant as killed ("timeout"), and so does this.
-      const run = spawnSync(
-        'timeout',
-        [
-          '-k',
-          '10',
-          String(CHECK_TIMEOUT_S),
-          process.execPath,
-          join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
-          'run',
-          '--config',
-          config,
-          ...tests,
-        ],
-        { cwd: ROOT, stdio: 'ignore' },
-      );
-      if (run.error) throw run.error;
+      const run = runTests();
       verdict =
         run.status === 0 ? 'SURVIVES ' : run.status === TIMED_OUT || run.signal !== null ? 'timeout  ' : 'killed   ';
       if (run.status !== 0) killed++;

@@ -122,6 +122,55 @@ describe('sharing out: speakers, clips per word, splits', () => {
     expect(count(['left', 'right'], 6)).toEqual([3, 3]);
   });
 
+  it("splits each other word's clips by that word's own count: 5 clips over 2 words at 50% are 3 + 2", () => {
+    const clips = planClips({
+      ...S,
+      keywordClips: 0,
+      silenceClips: 0,
+      others: ['left', 'right'],
+      otherClips: 5,
+      validationPercent: 50,
+      testPercent: 0,
+    });
+    const splitsOf = (w: string) => clips.filter((c) => c.label === w).map((c) => c.split);
+    // left: n = 3, round(1.5) = 2 validation; right: n = 2, round(1) = 1.
+    expect(splitsOf('left')).toEqual(['validation', 'validation', 'train']);
+    expect(splitsOf('right')).toEqual(['validation', 'train']);
+  });
+
+  it("keeps each clip's voice near its speaker's: speed within 15 wpm, pitch within 8 and 0-99, both varied", () => {
+    const speakers = new Map(planSpeakers(S).map((sp) => [sp.id, sp]));
+    const speech = planClips(S).flatMap((c) => (c.kind === 'speech' ? [c] : []));
+    for (const c of speech) {
+      const sp = speakers.get(c.file.split('/')[1].slice(0, 8))!;
+      expect(Math.abs(c.speedWpm - sp.speedWpm)).toBeLessThanOrEqual(15);
+      expect(Math.abs(c.pitch - sp.pitch)).toBeLessThanOrEqual(8);
+      expect(c.pitch).toBeGreaterThanOrEqual(0);
+      expect(c.pitch).toBeLessThanOrEqual(99);
+    }
+    // The jitter is drawn from [-range, range]: a speaker's clips do not all take one speed.
+    const first = speech.filter((c) => c.file.split('/')[1].startsWith(speech[0].file.split('/')[1].slice(0, 8)));
+    expect(new Set(first.map((c) => c.speedWpm)).size).toBeGreaterThan(1);
+  });
+
+  it("numbers a speaker's clips per word from 0 (Speech Commands' <speaker>_nohash_<n>)", () => {
+    const firstN = new Map<string, number>();
+    for (const c of planClips(S)) {
+      if (c.kind !== 'speech') continue;
+      const [label, name] = c.file.split('/');
+      const key = `${label}/${name.slice(0, 8)}`;
+      const n = Number(/_nohash_(\d+)\.wav$/.exec(name)![1]);
+      firstN.set(key, Math.min(firstN.get(key) ?? Infinity, n));
+    }
+    expect([...new Set(firstN.values())]).toEqual([0]);
+  });
+
+  it('cuts 1 s of noise that fits in its 30 s bed: every offset at most 29 s', () => {
+    const offsets = planClips(S).flatMap((c) => (c.noise ? [c.noise.offsetS] : []));
+    expect(Math.max(...offsets)).toBeLessThanOrEqual(29);
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+  });
+
   it("shuffles the voice pairs: the default's first 12 speakers come from more than two of the 7 base voices", () => {
     // Unshuffled, the first 12 pairs are en-us with its 11 variants (one base voice).
     const bases = planSpeakers(S)
