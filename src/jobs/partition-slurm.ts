@@ -233,20 +233,19 @@ export async function storedTaskContext(
     );
   const r = StoredPartitionSchema.safeParse(JSON.parse(text));
   if (!r.success)
-    throw new InputError(
-      `${file}: not a stored partition (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})`,
-      { file },
-    );
+    throw new InputError(`not a stored partition (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})`, {
+      file,
+    });
   const s = r.data;
   const run = (JSON.parse(had) as { fingerprint?: string }).fingerprint;
   if (s.fingerprint !== run || s.partition.index !== index)
     throw new InputError(
-      `${file}: stored for run ${s.fingerprint}, partition ${s.partition.index}, but ${runFile(dir)} is run ${run} and the task asks for partition ${index}: remove the folder and submit again`,
+      `stored for run ${s.fingerprint}, partition ${s.partition.index}, but ${runFile(dir)} is run ${run} and the task asks for partition ${index}: remove the folder and submit again`,
       { file },
     );
   if (s.sources !== taskSourceHash(base.net, base.opts))
     throw new InputError(
-      `${file}: cut from another network or options than this task's (model, clip or option changed since submission): submit again into another --out`,
+      `cut from another network or options than this task's (model, clip or option changed since submission): submit again into another --out`,
       { file },
     );
   const partitions = s.labels.map((label, i) =>

@@ -18,6 +18,7 @@ import {
 } from '../../src/pipeline.js';
 import { openPartitionStore, storePartitionPlan, storedTaskContext } from '../../src/jobs/partition-slurm.js';
 import { transientPlot, type RawPlot } from '../../src/spice/rawfile.js';
+import { InputError } from '../../src/errors.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const net = await loadModel(path.join(REPO_ROOT, 'models', 'example', 'kws-example.json'));
@@ -78,12 +79,18 @@ describe('storePartitionPlan / storedTaskContext', () => {
     await storePartitionPlan(ctx, storeDir());
     const file = path.join(storeDir(), 'plan', 'p3.json');
     const other = { ...net, unitCurrentA: net.unitCurrentA * 2 };
+    // The file once, in front (InputError puts it there; the rule named it a second time before).
     await expect(storedTaskContext(storeDir(), 3, { ...base(), net: other })).rejects.toThrow(
-      `${file}: cut from another network or options than this task's (model, clip or option changed since submission): submit again into another --out`,
+      new InputError(
+        "cut from another network or options than this task's (model, clip or option changed since submission): submit again into another --out",
+        { file },
+      ),
     );
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace(/"fingerprint":"[0-9a-f]+"/, '"fingerprint":"0000000000000000"'));
-    await expect(storedTaskContext(storeDir(), 3, base())).rejects.toThrow(/p3\.json: stored for run 0000000000000000/);
+    await expect(storedTaskContext(storeDir(), 3, base())).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.]/g, '\\.')}: stored for run 0000000000000000, partition 3, but `),
+    );
     // A submission of this run replaces a plan file of another run's, and only that one.
     expect(await storePartitionPlan(ctx, storeDir())).toBe(1);
     expect(await readFile(file, 'utf8')).toBe(text);
