@@ -285,8 +285,7 @@ function labelOnly(index: number, label: string): Partition {
 async function storeFingerprint(dir: string): Promise<string> {
   const text = await readTextIfExists(runFile(dir));
   const fingerprint = text === undefined ? undefined : (JSON.parse(text) as { fingerprint?: string }).fingerprint;
-  if (fingerprint === undefined)
-    throw new InputError(`${runFile(dir)}: missing or without a fingerprint`, { file: runFile(dir) });
+  if (fingerprint === undefined) throw new InputError('missing or without a fingerprint', { file: runFile(dir) });
   return fingerprint;
 }
 
@@ -408,6 +407,8 @@ export async function runStoredPartition(
       { field: '--slurm-part' },
     );
   if ((await readRecord(dir, k)) !== undefined) return 'done';
+  // The record carries run.json's fingerprint: read it before ngspice runs, not after minutes of it.
+  const fingerprint = await storeFingerprint(dir);
   const startedAt = new Date().toISOString();
   const inputs = new Map<string, Promise<RawPlot>>();
   // Only the vectors this partition reads (memory: at width 128 the front end's rawfile holds hundreds of rails).
@@ -438,7 +439,7 @@ export async function runStoredPartition(
   const record: PartitionRecord = {
     // run.json's: the store is this run's (openPartitionStore or storedTaskContext checked), and a task's context
     // holds its own partition only, so it cannot compute the run's.
-    fingerprint: await storeFingerprint(dir),
+    fingerprint,
     pass: k.pass,
     index: k.index,
     info: keepWorkDir && workDir !== undefined ? { ...info, workDir } : info,

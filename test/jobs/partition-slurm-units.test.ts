@@ -469,10 +469,26 @@ describe('runStoredPartition before ngspice', () => {
     expect((await readdir(dir)).sort()).toEqual(['p2-pass2.json']);
   });
 
+  /** A store's run.json as openPartitionStore writes it (only its fingerprint is read here). */
+  const withRun = async (dir: string) => {
+    await writeFile(path.join(dir, 'run.json'), JSON.stringify({ fingerprint: 'f' }));
+    return dir;
+  };
+
+  it('refuses a store without run.json or without a fingerprint before ngspice, naming the file once', async () => {
+    const dir = await fresh();
+    const want = new InputError('missing or without a fingerprint', { file: path.join(dir, 'run.json') });
+    await expect(runStoredPartition(ctx, dir, { pass: 1, index: 0 }, false)).rejects.toThrow(want);
+    await writeFile(path.join(dir, 'run.json'), '{}');
+    const e = await runStoredPartition(ctx, dir, { pass: 1, index: 0 }, false).catch((x: unknown) => x);
+    expect((e as Error).message).toBe(`${path.join(dir, 'run.json')}: missing or without a fingerprint`);
+  });
+
   it('names an input without a record, or with a record and no rawfile, before ngspice starts', async () => {
     const out = await fresh();
     const dir = path.join(out, 'partitions');
     await mkdir(dir);
+    await withRun(dir);
     await expect(runStoredPartition(ctx, dir, { pass: 1, index: 1 }, false)).rejects.toThrow(
       new BmruError(
         `partition 0 (front end, pass 1) has no result in ${dir}: its stage has not run or failed (see its log in ${out}/slurm)`,
@@ -499,7 +515,7 @@ describe('runStoredPartition before ngspice', () => {
     );
   });
   it("hands the deck its inputs' stored plots holding only what it reads: the time and its sources' rails", async () => {
-    const dir = await fresh();
+    const dir = await withRun(await fresh());
     await writeRecord(dir, 'p0.json', recordOf(1, 0));
     // Partition 0 saved rails a and c, which some partition reads (railsFrom), and z, which none reads.
     const names = ['time', 'v(a)', 'v(c)', 'v(z)'];
