@@ -4,8 +4,13 @@
 // Pelgrom coefficients of process.json), then runs the clips. Reports, per model: clip accuracy nominal and over the
 // draws (mean, min, max), and the decision flip rate (draw-clip pairs whose decision differs from the nominal one).
 //
+// With --bootstrap N and two models or more, each model after the first also gets the ratio of its flip rate to the
+// first's, a 95% interval of that ratio over N resamplings of the clips (how far the clips decide it), the clips that
+// flip at all, and the share of its flips the 5 most fragile clips carry.
+//
 //   node scripts/mc-kws.mjs models/kws/kws-w4.json [other.json ...] [--process c180] [--draws 20] [--clips 50] [--seed 1]
 //                           [--split test|validation|train]   (validation: the clips `bmru train --select-by mismatch` scores)
+//                           [--bootstrap 2000]
 import {
   loadModel,
   loadProcess,
@@ -23,7 +28,7 @@ const opt = (name, d) => {
   return i >= 0 ? args[i + 1] : d;
 };
 const values = new Set(
-  ['--process', '--draws', '--clips', '--seed', '--features', '--split'].flatMap((f) =>
+  ['--process', '--draws', '--clips', '--seed', '--features', '--split', '--bootstrap'].flatMap((f) =>
     args.includes(f) ? [args.indexOf(f) + 1] : [],
   ),
 );
@@ -53,6 +58,9 @@ const inputs = clips.map((c) => ({
 const decisions = (net) => runNetworkBatch(net, inputs, { keep: 'states' }).map((t) => t.decision);
 const clone = (net) => structuredClone(net);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const sum = (v) => v.reduce((a, b) => a + b, 0);
+/** Each model's flips per clip, over the draws. */
+const perClip = [];
 console.log(`${clips.length} ${split} clips, ${draws} draws, sigmas of ${proc.name} (seed ${seed})`);
 for (const file of models) {
   const net = await loadModel(file);
@@ -60,7 +68,7 @@ for (const file of models) {
   const nominal = decisions(net);
   const rng = createRng(seed);
   const acc = [];
-  let flips = 0;
+  const clipFlips = new Float64Array(clips.length);
   for (let d = 0; d < draws; d++) {
     const work = clone(net);
     for (const r of refs) r.get(work)[r.index] *= 1 + r.sigma * rng.normal();
@@ -68,13 +76,41 @@ for (const file of models) {
     decisions(work).forEach((dec, n) => {
       const c = clips[n];
       correct += dec === c.target ? 1 : 0;
-      flips += dec === nominal[n] ? 0 : 1;
+      clipFlips[n] += dec === nominal[n] ? 0 : 1;
     });
     acc.push(correct / clips.length);
   }
+  perClip.push(clipFlips);
+  const flips = sum(clipFlips);
   const nominalAcc = nominal.filter((d, n) => d === clips[n].target).length / clips.length;
   const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
   console.log(
     `${file}: accuracy nominal ${pct(nominalAcc)}, over draws mean ${pct(mean)} (min ${pct(Math.min(...acc))}, max ${pct(Math.max(...acc))}); decision flips ${flips} of ${draws * clips.length} (${((100 * flips) / (draws * clips.length)).toFixed(2)}%)`,
+  );
+}
+
+const bootstrapSets = Number(opt('bootstrap', 0));
+/** Seeds the clip resampling, apart from the draws' seed. */
+const BOOTSTRAP_SEED = 7;
+/** How many of the most fragile clips the share of flips is given for. */
+const FRAGILE_CLIPS = 5;
+for (let m = 1; bootstrapSets > 0 && m < models.length; m++) {
+  const [a, b] = [perClip[0], perClip[m]];
+  const rng = createRng(BOOTSTRAP_SEED);
+  const ratios = [];
+  for (let k = 0; k < bootstrapSets; k++) {
+    let [sa, sb] = [0, 0];
+    for (let i = 0; i < clips.length; i++) {
+      const j = Math.floor(rng.next() * clips.length);
+      sa += a[j];
+      sb += b[j];
+    }
+    ratios.push(sb / sa);
+  }
+  ratios.sort((x, y) => x - y);
+  const [lo, hi] = [ratios[Math.floor(0.025 * bootstrapSets) - 1], ratios[Math.ceil(0.975 * bootstrapSets) - 1]];
+  const fragile = (v) => (100 * sum([...v].sort((x, y) => y - x).slice(0, FRAGILE_CLIPS))) / sum(v);
+  console.log(
+    `${models[m]} / ${models[0]}: flip ratio ${(sum(b) / sum(a)).toFixed(3)}, 95% over clips ${lo.toFixed(3)}-${hi.toFixed(3)} (${bootstrapSets} resamplings); clips with any flip ${a.filter((x) => x > 0).length} / ${b.filter((x) => x > 0).length}; the ${FRAGILE_CLIPS} most fragile clips' share of the flips ${fragile(a).toFixed(0)}% / ${fragile(b).toFixed(0)}%`,
   );
 }
