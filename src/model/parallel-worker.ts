@@ -8,7 +8,7 @@ const port = parentPort;
 port.on('message', (req: BatchRequest) => {
   try {
     const traces = runNetworkBatch(req.net, req.clips, { keep: req.keep });
-    // The traces' arrays are views into a few batch-wide buffers: hand those over instead of copying them.
+    // Hand the traces' buffers over instead of copying them (states and logits are batch-wide, the rest per clip).
     const buffers = new Set<ArrayBuffer>();
     for (const t of traces) {
       const analog = 'candidates' in t ? [...t.candidates, ...t.blockOutputs] : [];
