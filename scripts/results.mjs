@@ -6,6 +6,7 @@
 //   npm run results                   every row (~1 h on 2 cores: the two 50-clip KWS runs dominate)
 //   npm run results -- --only example-c180,fidelity-gate
 //   npm run results -- --cheap        the rows the CI drift test re-runs
+//   npm run results -- --list         the rows' ids (--help: usage)
 //
 // A row is a command and how to read its figures from the JSON it writes (or its stdout); figures are numbers,
 // each with the tolerance within which a re-run must reproduce it.
@@ -126,6 +127,13 @@ function trainFigures(stdout, file, shipped) {
 /** Figures printed by scripts/mc-kws.mjs, per model (named by `names`, in the order given on its command line). */
 function mcFigures(stdout, names) {
   const f = {};
+  // With --bootstrap: the second model's flip rate over the first's, and its 95% interval over resampled clips.
+  const ratio = /flip ratio ([\d.]+), 95% over clips ([\d.]+)-([\d.]+)/.exec(stdout);
+  if (ratio) {
+    f[`flip ratio, ${names[1]} / ${names[0]}`] = fig(Number(ratio[1]), 'x', { abs: 0 });
+    f['flip ratio, 95% interval over clips, low'] = fig(Number(ratio[2]), 'x', { abs: 0 });
+    f['flip ratio, 95% interval over clips, high'] = fig(Number(ratio[3]), 'x', { abs: 0 });
+  }
   const lines = [
     ...stdout.matchAll(
       /over draws mean ([\d.]+)% \(min ([\d.]+)%, max ([\d.]+)%\); decision flips (\d+) of (\d+) \(([\d.]+)%\)/g,
@@ -156,6 +164,23 @@ function accuracyFigures(stdout, names) {
 
 /** The keyword model as shipped before hardware-aware training (kept as the start-up test's fixture). */
 const PLAIN_KWS = 'test/fixtures/models/kws-w4-startup.json';
+/** The default synthetic set (bmru kws-data's -o default), and ten times its clips: the same 84 speakers and splits
+ * (they depend on the seed and the speaker count only), so 1801 test clips of the same 8 test speakers. */
+const KWS_DATA_DEFAULT = join('data', 'kws-synth');
+const KWS_BIG = join('data', 'kws-big');
+const KWS_BIG_DATA = [
+  'kws-data',
+  '-o',
+  KWS_BIG,
+  '--keyword-clips',
+  '8000',
+  '--other-clips',
+  '8000',
+  '--silence-clips',
+  '2000',
+  '--features',
+  '',
+];
 
 // Each shipped process's own supply: report.json holds supply currents, and power is them times this VDD (a
 // literal 1.8 / 3.3 V here doubled every power figure once the supplies were lowered).
@@ -274,6 +299,46 @@ export const ROWS = [
     read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
   },
   {
+    id: 'mc-kws-c180-big',
+    what: "the flip ratio on ten times the held-out clips: 1000 draws (c180 sigmas) x 1801 test clips of the same 8 test speakers (bmru kws-data -o data/kws-big with 10x the clips, ~6 min), with the ratio's 95% interval over 1000 resamplings of the clips",
+    prepare: [KWS_BIG_DATA],
+    script: [
+      'scripts/mc-kws.mjs',
+      PLAIN_KWS,
+      'models/kws/kws-w4.json',
+      '--features',
+      join(KWS_BIG, 'features.safetensors'),
+      '--clips',
+      'all',
+      '--draws',
+      '1000',
+      '--bootstrap',
+      '1000',
+    ],
+    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
+    id: 'mc-kws-gf180mcu-big',
+    what: 'the same with GF180MCU sigmas',
+    prepare: [KWS_BIG_DATA],
+    script: [
+      'scripts/mc-kws.mjs',
+      PLAIN_KWS,
+      'models/kws/kws-w4.json',
+      '--features',
+      join(KWS_BIG, 'features.safetensors'),
+      '--clips',
+      'all',
+      '--draws',
+      '1000',
+      '--bootstrap',
+      '1000',
+      '--process',
+      'gf180mcu',
+    ],
+    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
     id: 'accuracy-kws',
     what: 'clip accuracy on all 181 test clips as trained, realised and by the hardware-aware model (both kits): the keyword model before (plain) and after hardware-aware training',
     prepare: [['kws-data', '--features', '']],
@@ -297,7 +362,8 @@ export const ROWS = [
 /** Run one row; returns its record (command, figures, wall time). Throws when the command fails. */
 export function runRow(row) {
   for (const p of row.prepare ?? []) {
-    if (p[0] === 'kws-data' && existsSync(join(ROOT, 'data', 'kws-synth', 'features.safetensors'))) continue;
+    const out = p.includes('-o') ? p[p.indexOf('-o') + 1] : KWS_DATA_DEFAULT;
+    if (p[0] === 'kws-data' && existsSync(join(ROOT, out, 'features.safetensors'))) continue;
     execFileSync(process.execPath, [BMRU, ...p], { cwd: ROOT, stdio: 'inherit' });
   }
   const argv = row.script ? row.script : [BMRU, ...row.args];
@@ -344,8 +410,32 @@ function markdown(doc) {
   return lines.join('\n');
 }
 
+/** What main() takes; anything else (e.g. --help) prints this and runs nothing: a full run takes about an hour. */
+const USAGE = `usage: node scripts/results.mjs [--only <id,...>] [--cheap] [--list]
+  (no option)   every row (~1 h on 2 cores), written to docs/results.md and docs/results.json after each row
+  --only ids    those rows; the others keep their earlier record
+  --cheap       the rows the CI drift test re-runs
+  --list        the rows' ids and what each measures`;
+
 async function main() {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const known = new Set(['--only', '--cheap', '--list']);
+  const unknown = args.find((a, i) => !known.has(a) && args[i - 1] !== '--only');
+  const onlyMissing = args.at(-1) === '--only';
+  if (unknown !== undefined || onlyMissing) {
+    const why = unknown !== undefined ? `unknown option ${unknown}` : '--only needs a comma-separated list of row ids';
+    process.stderr.write(`results: ${why}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.includes('--list')) {
+    for (const r of ROWS) process.stdout.write(`${r.id}${r.cheap ? ' (cheap)' : ''}: ${r.what}\n`);
+    return;
+  }
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
   const cheapOnly = args.includes('--cheap');
   const rows = ROWS.filter((r) => (only ? only.includes(r.id) : !cheapOnly || r.cheap));
