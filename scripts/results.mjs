@@ -346,6 +346,21 @@ export const ROWS = [
     read: (r) => accuracyFigures(r.stdout, ['plain', 'hardware-aware']),
   },
   {
+    id: 'accuracy-kws-big',
+    what: 'the same on the 1801 test clips of data/kws-big (mc-kws-c180-big)',
+    prepare: [KWS_BIG_DATA],
+    script: [
+      'scripts/accuracy-kws.mjs',
+      PLAIN_KWS,
+      'models/kws/kws-w4.json',
+      '--clips',
+      'all',
+      '--features',
+      join(KWS_BIG, 'features.safetensors'),
+    ],
+    read: (r) => accuracyFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
     id: 'hwaware-kws-c180',
     what: 'hardware-aware model (and the others) against the circuit states of kws-c180, pooled unit-frames',
     script: ['scripts/hwaware-kws.mjs', join(OUT, 'kws-c180')],
