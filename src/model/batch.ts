@@ -107,8 +107,7 @@ export type StateTrace = Omit<Trace, 'candidates' | 'blockOutputs'>;
 /**
  * What a batch returns: `all` (default) every array of a Trace; `states` only states, logits, votes and decision.
  * The candidates and block outputs are 8 bytes per unit-frame each against the states' 1: not writing them cuts the
- * memory a batch writes by ~17x (bench/batch-memory.mjs and docs/speed.md: what full traces cost, and why they scale
- * worse on two workers).
+ * memory a batch writes by ~17x (what full traces cost: bench/batch-memory.mjs, docs/speed.md).
  */
 export type TraceKeep = 'all' | 'states';
 
