@@ -8,10 +8,10 @@
  * seconds bounded by this process's /proc/self/stat read before and after (parsed here by proc(5)'s field numbers).
  */
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runStoredPartition } from '../../src/jobs/partition-slurm.js';
 import {
   cosimPartitionContext,
@@ -25,73 +25,15 @@ import { generateNetlist, loadProcess } from '../../src/netlist/index.js';
 import { encodeRawfile } from '../../src/spice/rawwrite.js';
 import { readRawfile, type RawPlot } from '../../src/spice/rawfile.js';
 import { REPO_ROOT } from '../helpers.js';
+import { ctxOf, part, recordOf, tempFolders } from './partition-slurm-fixtures.js';
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'bmru-pslurm-task-'));
-});
-afterAll(() => rm(root, { recursive: true, force: true }));
-
-let folders = 0;
-/** A fresh folder under the test's temporary root. */
-async function fresh(): Promise<string> {
-  const dir = path.join(root, `d${folders++}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
+const fresh = tempFolders('bmru-pslurm-task-');
 
 /** A store with run.json (only its fingerprint is read by a task). */
 async function store(fingerprint = 'f'): Promise<string> {
   const dir = await fresh();
   await writeFile(path.join(dir, 'run.json'), JSON.stringify({ fingerprint }));
   return dir;
-}
-
-/** A partition with nothing in it but what a task reads before its deck. */
-function part(index: number, label: string, after: number[] = [], more: Partial<Partition> = {}): Partition {
-  return {
-    index,
-    label,
-    kind: 'cell',
-    own: [],
-    copies: [],
-    after,
-    replicas: [],
-    replicaDrains: [],
-    copyDrainSaves: [],
-    handoffs: [],
-    initialConditions: [],
-    saves: [],
-    transistors: 9,
-    ...more,
-  };
-}
-
-/** A record (what a finished task leaves) of partition `index` in pass `pass`. */
-function recordOf(pass: number, index: number) {
-  return {
-    fingerprint: 'f',
-    pass,
-    index,
-    info: {
-      index,
-      label: `p${index}`,
-      transistors: 9,
-      replicas: 0,
-      handoffs: 0,
-      handoffPoints: 0,
-      durationMs: 1,
-      points: 2,
-    },
-    ngspiceVersion: '39',
-    exitCode: 0,
-    messages: [],
-    stdoutTail: '',
-    stderrTail: '',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: '2026-01-01T00:00:01.000Z',
-    ranOn: { host: 'node1' },
-  };
 }
 
 /** A transient plot of `names` (time first) on two points, vector i holding [i, i + 0.5]. */
@@ -109,24 +51,8 @@ function plotOf(names: string[], tStopS = 0.03): RawPlot {
 
 /** Partition `stem`'s result in the store: its record and its rawfile holding `names`. */
 async function stored(dir: string, stem: string, pass: number, index: number, names: string[]): Promise<void> {
-  await writeFile(path.join(dir, `${stem}.json`), JSON.stringify(recordOf(pass, index)));
+  await writeFile(path.join(dir, `${stem}.json`), JSON.stringify(recordOf(pass, index, { fingerprint: 'f' })));
   await writeFile(path.join(dir, `${stem}.raw`), encodeRawfile(plotOf(names)));
-}
-
-/** A context as a task sees it before its deck: network and process are stand-ins. */
-function ctxOf(partitions: Partition[], over: Record<string, unknown>): PartitionContext {
-  return {
-    built: { flatCells: false },
-    net: { name: 'n' },
-    opts: { process: { name: 'c180' } },
-    tStopS: 0.03,
-    run: {},
-    plan: { partitions },
-    railsFrom: () => [],
-    tolV: 0.001,
-    passes: 1,
-    ...over,
-  } as unknown as PartitionContext;
 }
 
 const names = (p: RawPlot | undefined) => p?.vectors.map((v) => v.name);

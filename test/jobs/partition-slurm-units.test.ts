@@ -4,10 +4,9 @@
  * missing-partition error, the merge of stored partitions and the scripts' text. Every expected text, path and hash
  * is written out by hand (the hashes by `printf '%s' '<json>' | sha256sum`), never taken from the code's output.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   lastLogLine,
   missingError,
@@ -28,94 +27,13 @@ import {
   taskOf,
   type Submitted,
 } from '../../src/jobs/partition-slurm.js';
-import type { HandoffSource, PartitionContext } from '../../src/pipeline.js';
-import type { Partition } from '../../src/netlist/partition.js';
+import type { HandoffSource } from '../../src/pipeline.js';
 import { BmruError, InputError } from '../../src/errors.js';
 import { encodeRawfile } from '../../src/spice/rawwrite.js';
 import type { RawPlot } from '../../src/spice/rawfile.js';
+import { NO_HANDOFF, ctxOf, part, recordOf, tempFolders } from './partition-slurm-fixtures.js';
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'bmru-pslurm-units-'));
-});
-afterAll(() => rm(root, { recursive: true, force: true }));
-
-let folders = 0;
-/** A fresh folder under the test's temporary root. */
-async function fresh(): Promise<string> {
-  const dir = path.join(root, `d${folders++}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** A partition with nothing in it but what the store reads. */
-function part(index: number, label: string, after: number[] = [], more: Partial<Partition> = {}): Partition {
-  return {
-    index,
-    label,
-    kind: 'cell',
-    own: [],
-    copies: [],
-    after,
-    replicas: [],
-    replicaDrains: [],
-    copyDrainSaves: [],
-    handoffs: [],
-    initialConditions: [],
-    saves: [],
-    transistors: 9,
-    ...more,
-  };
-}
-
-const NO_HANDOFF = (() => {
-  throw new Error('these tests make no hand-off');
-}) as unknown as HandoffSource;
-
-/** A context as the store sees it: the network and process are stand-ins (no deck is built here). */
-function ctxOf(partitions: Partition[], over: Record<string, unknown> = {}): PartitionContext {
-  return {
-    built: { flatCells: false },
-    net: { name: 'n' },
-    opts: { process: { name: 'c180' } },
-    tStopS: 0.03,
-    run: {},
-    handoff: NO_HANDOFF,
-    plan: { partitions },
-    railsFrom: () => [],
-    tolV: 0.001,
-    passes: 1,
-    ...over,
-  } as unknown as PartitionContext;
-}
-
-/** A valid record of partition `index` in pass `pass` (what a task writes), with `over` on top. */
-function recordOf(pass: number, index: number, over: Record<string, unknown> = {}) {
-  return {
-    fingerprint: 'f00d',
-    pass,
-    index,
-    info: {
-      index,
-      label: `p${index}`,
-      transistors: 9,
-      replicas: 0,
-      handoffs: 1,
-      handoffPoints: 10,
-      durationMs: 100,
-      points: 50,
-    },
-    ngspiceVersion: '39',
-    exitCode: 0,
-    messages: [],
-    stdoutTail: '',
-    stderrTail: '',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: '2026-01-01T00:00:01.000Z',
-    ranOn: { host: 'node1' },
-    ...over,
-  };
-}
+const fresh = tempFolders('bmru-pslurm-units-');
 
 async function writeRecord(dir: string, name: string, r: unknown): Promise<void> {
   await mkdir(dir, { recursive: true });
