@@ -182,6 +182,30 @@ const KWS_BIG_DATA = [
   '',
 ];
 
+/** The plain and the shipped keyword model through 1000 mismatch draws on data/kws-big's test clips, ratio interval. */
+function mcBigRow(id, what, extra = []) {
+  return {
+    id,
+    what,
+    prepare: [KWS_BIG_DATA],
+    script: [
+      'scripts/mc-kws.mjs',
+      PLAIN_KWS,
+      'models/kws/kws-w4.json',
+      '--features',
+      join(KWS_BIG, 'features.safetensors'),
+      '--clips',
+      'all',
+      '--draws',
+      '1000',
+      '--bootstrap',
+      '1000',
+      ...extra,
+    ],
+    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
+  };
+}
+
 // Each shipped process's own supply: report.json holds supply currents, and power is them times this VDD (a
 // literal 1.8 / 3.3 V here doubled every power figure once the supplies were lowered).
 const vddOf = (kit) => JSON.parse(readFileSync(join(ROOT, 'models', kit, 'process.json'), 'utf8')).vddV;
@@ -298,46 +322,11 @@ export const ROWS = [
     ],
     read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
   },
-  {
-    id: 'mc-kws-c180-big',
-    what: "the flip ratio on ten times the held-out clips: 1000 draws (c180 sigmas) x 1801 test clips of the same 8 test speakers (bmru kws-data -o data/kws-big with 10x the clips, ~6 min), with the ratio's 95% interval over 1000 resamplings of the clips",
-    prepare: [KWS_BIG_DATA],
-    script: [
-      'scripts/mc-kws.mjs',
-      PLAIN_KWS,
-      'models/kws/kws-w4.json',
-      '--features',
-      join(KWS_BIG, 'features.safetensors'),
-      '--clips',
-      'all',
-      '--draws',
-      '1000',
-      '--bootstrap',
-      '1000',
-    ],
-    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
-  },
-  {
-    id: 'mc-kws-gf180mcu-big',
-    what: 'the same with GF180MCU sigmas',
-    prepare: [KWS_BIG_DATA],
-    script: [
-      'scripts/mc-kws.mjs',
-      PLAIN_KWS,
-      'models/kws/kws-w4.json',
-      '--features',
-      join(KWS_BIG, 'features.safetensors'),
-      '--clips',
-      'all',
-      '--draws',
-      '1000',
-      '--bootstrap',
-      '1000',
-      '--process',
-      'gf180mcu',
-    ],
-    read: (r) => mcFigures(r.stdout, ['plain', 'hardware-aware']),
-  },
+  mcBigRow(
+    'mc-kws-c180-big',
+    "the flip ratio on ten times the held-out clips: 1000 draws (c180 sigmas) x 1801 test clips of the same 8 test speakers (bmru kws-data -o data/kws-big with 10x the clips, ~6 min), with the ratio's 95% interval over 1000 resamplings of the clips",
+  ),
+  mcBigRow('mc-kws-gf180mcu-big', 'the same with GF180MCU sigmas', ['--process', 'gf180mcu']),
   {
     id: 'accuracy-kws',
     what: 'clip accuracy on all 181 test clips as trained, realised and by the hardware-aware model (both kits): the keyword model before (plain) and after hardware-aware training',
