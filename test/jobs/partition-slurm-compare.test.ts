@@ -11,13 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPartitionStore, slurmCompare } from '../../src/jobs/partition-slurm.js';
-import type { HandoffSource, PartitionContext } from '../../src/pipeline.js';
-import type { Partition } from '../../src/netlist/partition.js';
 import { BmruError } from '../../src/errors.js';
 import { encodeRawfile } from '../../src/spice/rawwrite.js';
 import type { RawPlot } from '../../src/spice/rawfile.js';
 import { randomNetwork } from '../../src/model/random.js';
 import { loadModel } from '../../src/model/load.js';
+import { ctxOf, part } from './partition-slurm-fixtures.js';
 
 /** The CLI runBmru starts: the package root is two folders above this file's. */
 const BMRU_JS = path.resolve(import.meta.dirname, '..', '..', 'bin', 'bmru.js');
@@ -68,40 +67,9 @@ async function withExecPath<T>(exec: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-const NO_HANDOFF = (() => {
-  throw new Error('these tests make no hand-off');
-}) as unknown as HandoffSource;
-
-/** One partition with nothing in it but what the store reads. */
-const FRONT: Partition = {
-  index: 0,
-  label: 'front end',
-  kind: 'cell',
-  own: [],
-  copies: [],
-  after: [],
-  replicas: [],
-  replicaDrains: [],
-  copyDrainSaves: [],
-  handoffs: [],
-  initialConditions: [],
-  saves: [],
-  transistors: 9,
-} as unknown as Partition;
-
-/** A context as the store sees it (no deck is built here). */
-const CTX = {
-  built: { flatCells: false },
-  net: { name: 'n' },
-  opts: { process: { name: 'c180' } },
-  tStopS: 0.01,
-  run: {},
-  handoff: NO_HANDOFF,
-  plan: { partitions: [FRONT] },
-  railsFrom: () => [],
-  tolV: 0.001,
-  passes: 1,
-} as unknown as PartitionContext;
+/** One partition with nothing in it but what the store reads, and a context as the store sees it (no deck). */
+const FRONT = part(0, 'front end');
+const CTX = ctxOf([FRONT], { tStopS: 0.01 });
 
 /** The store of a one-partition run with its result: v(a) = 1, 2 at t = 0, 0.01; exit 0, 250 ms, ngspice 39. */
 async function storeWithResult(dir: string): Promise<void> {
