@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPartitionStore, slurmCompare } from '../../src/jobs/partition-slurm.js';
 import { BmruError } from '../../src/errors.js';
 import { encodeRawfile } from '../../src/spice/rawwrite.js';
-import type { RawPlot } from '../../src/spice/rawfile.js';
 import { randomNetwork } from '../../src/model/random.js';
 import { loadModel } from '../../src/model/load.js';
-import { ctxOf, part } from './partition-slurm-fixtures.js';
+import { ctxOf, part, transientPlot } from './partition-slurm-fixtures.js';
 
 /** The CLI runBmru starts: the package root is two folders above this file's. */
 const BMRU_JS = path.resolve(import.meta.dirname, '..', '..', 'bin', 'bmru.js');
@@ -74,18 +73,7 @@ const CTX = ctxOf([FRONT], { tStopS: 0.01 });
 /** The store of a one-partition run with its result: v(a) = 1, 2 at t = 0, 0.01; exit 0, 250 ms, ngspice 39. */
 async function storeWithResult(dir: string): Promise<void> {
   await openPartitionStore(CTX, dir);
-  const plot: RawPlot = {
-    title: 't',
-    date: 'd',
-    plotname: 'Transient Analysis',
-    complex: false,
-    vectors: [
-      { name: 'time', type: 'time' },
-      { name: 'v(a)', type: 'voltage' },
-    ],
-    numPoints: 2,
-    real: [Float64Array.from([0, 0.01]), Float64Array.from([1, 2])],
-  };
+  const plot = transientPlot('v(a)', [0, 0.01], [1, 2]);
   await writeFile(path.join(dir, 'partitions', 'p0.raw'), encodeRawfile(plot));
   await writeFile(
     path.join(dir, 'partitions', 'p0.json'),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Partition } from '../../src/netlist/partition.js';
 import type { HandoffSource, PartitionContext } from '../../src/pipeline.js';
+import type { RawPlot } from '../../src/spice/rawfile.js';
 
 /** Fresh folders under one temporary root (prefix `prefix`), made before and removed after the calling file. */
 export function tempFolders(prefix: string): () => Promise<string> {
@@ -87,5 +88,21 @@ export function recordOf(pass: number, index: number, over: Record<string, unkno
     endedAt: '2026-01-01T00:00:01.000Z',
     ranOn: { host: 'node1' },
     ...over,
+  };
+}
+
+/** A transient plot of one voltage `vector` over `time` (what a partition's stored rawfile holds). */
+export function transientPlot(vector: string, time: number[], values: number[]): RawPlot {
+  return {
+    title: 't',
+    date: 'd',
+    plotname: 'Transient Analysis',
+    complex: false,
+    vectors: [
+      { name: 'time', type: 'time' },
+      { name: vector, type: 'voltage' },
+    ],
+    numPoints: time.length,
+    real: [Float64Array.from(time), Float64Array.from(values)],
   };
 }

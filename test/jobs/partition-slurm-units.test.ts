@@ -31,7 +31,7 @@ import type { HandoffSource } from '../../src/pipeline.js';
 import { BmruError, InputError } from '../../src/errors.js';
 import { encodeRawfile } from '../../src/spice/rawwrite.js';
 import type { RawPlot } from '../../src/spice/rawfile.js';
-import { NO_HANDOFF, ctxOf, part, recordOf, tempFolders } from './partition-slurm-fixtures.js';
+import { NO_HANDOFF, ctxOf, part, recordOf, tempFolders, transientPlot } from './partition-slurm-fixtures.js';
 
 const fresh = tempFolders('bmru-pslurm-units-');
 
@@ -605,18 +605,6 @@ describe('missingError', () => {
 });
 
 describe('storedPartitions (the merge step)', () => {
-  const plot = (vector: string, time: number[], values: number[]): RawPlot => ({
-    title: 't',
-    date: 'd',
-    plotname: 'Transient Analysis',
-    complex: false,
-    vectors: [
-      { name: 'time', type: 'time' },
-      { name: vector, type: 'voltage' },
-    ],
-    numPoints: time.length,
-    real: [Float64Array.from(time), Float64Array.from(values)],
-  });
   const info = (index: number, durationMs: number, points: number, cpuS: number) => ({
     index,
     label: `p${index}`,
@@ -660,8 +648,8 @@ describe('storedPartitions (the merge step)', () => {
     ];
     for (const r of records) await writeRecord(dir, `p${r.index}${r.pass > 1 ? '-pass2' : ''}.json`, r);
     // Only pass 2's rawfiles are read: pass 1's are left out on purpose.
-    await writeFile(path.join(dir, 'p0-pass2.raw'), encodeRawfile(plot('v(a)', [0, 0.01], [1, 2])));
-    await writeFile(path.join(dir, 'p1-pass2.raw'), encodeRawfile(plot('v(b)', [0, 0.005, 0.01], [3, 4, 5])));
+    await writeFile(path.join(dir, 'p0-pass2.raw'), encodeRawfile(transientPlot('v(a)', [0, 0.01], [1, 2])));
+    await writeFile(path.join(dir, 'p1-pass2.raw'), encodeRawfile(transientPlot('v(b)', [0, 0.005, 0.01], [3, 4, 5])));
     const merged = await storedPartitions(out).run(ctx);
     const p = merged.run.plots[0];
     expect(merged.run.plots).toHaveLength(1);
