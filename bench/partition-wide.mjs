@@ -8,7 +8,7 @@
 // side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's);
 // BENCH_OUTPUTS=n: a block's outputs n to a partition (default 1); BENCH_HANDOFF_POINTS=n: hand-off points a line
 // above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never).
-import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate } from '../dist/index.js';
+import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate, closeLauncher } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
 const process_ = await loadProcess(resolveProcessPath('c180'));
@@ -34,15 +34,17 @@ const r = await cosimulate(net, inputs, {
   ...(process.env.BENCH_RELTOL ? { spiceOptions: { reltol: Number(process.env.BENCH_RELTOL) } } : {}),
 });
 const wallS = (performance.now() - t0) / 1e3;
-// This process's own CPU and peak memory (the toolkit's share; ngspice's children are not in it).
+// The toolkit's share: this process's own CPU and peak memory, and the CPU of the launcher that started ngspice
+// once this process had grown (src/spice/launcher.ts); ngspice's children are in neither.
+const launcherCpuS = await closeLauncher();
 const usage = process.resourceUsage();
-const nodeCpuS = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+const nodeCpuS = (usage.userCPUTime + usage.systemCPUTime) / 1e6 + launcherCpuS;
 const ps = r.simulation.partitions;
 const cpu = ps.reduce((s, p) => s + (p.cpuS ?? NaN), 0);
 console.log(
   `width ${width}, ${frames} frames: ${r.generated.transistors} transistors, ${ps.length} partitions, ` +
     `ngspice-reported s ${cpu.toFixed(1)} (elapsed per run, not CPU), wall s ${wallS.toFixed(1)}, ` +
-    `toolkit (this process) CPU-s ${nodeCpuS.toFixed(1)}, peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB`,
+    `toolkit CPU-s ${nodeCpuS.toFixed(1)} (launcher ${launcherCpuS.toFixed(1)}), peak RSS ${(usage.maxRSS / 1024).toFixed(0)} MB`,
 );
 const kinds = {};
 for (const p of ps) {

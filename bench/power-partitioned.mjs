@@ -4,7 +4,7 @@
 // ngspice CPU seconds per mode from /proc/self/stat's cutime + cstime (rusage of the ngspice processes this node
 // process has waited for), not ngspice's "Total analysis time" (elapsed in this build).
 import { readFileSync } from 'node:fs';
-import { loadCalibration, loadProcess, powerScaling } from '../dist/index.js';
+import { closeLauncher, loadCalibration, loadProcess, powerScaling } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
 const proc = await loadProcess(resolveProcessPath('c180'));
@@ -32,6 +32,7 @@ async function measured(width, frames, partitioned) {
     frames,
     ...(partitioned ? { partitioned: true, partitionBy: 'cell', workers: 2 } : {}),
   });
+  await closeLauncher(); // ngspice runs started by a launcher count once it has exited
   return { p, cpuS: childCpuS() - before };
 }
 

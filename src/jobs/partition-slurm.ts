@@ -31,6 +31,7 @@ import {
 } from '../pipeline.js';
 import { readRawfile, transientPlot, type RawPlot } from '../spice/rawfile.js';
 import { encodeRawfile } from '../spice/rawwrite.js';
+import { closeLauncher } from '../spice/launcher.js';
 import { voltageProbe } from '../netlist/deck.js';
 import { GLOBAL_NODES, type Partition } from '../netlist/partition.js';
 import type { RunResult } from '../spice/runner.js';
@@ -435,6 +436,8 @@ export async function runStoredPartition(
   await writeFile(temp, encodeRawfile(transientPlot(r.result.plots)));
   await rename(temp, raw);
   const { workDir, ...info } = r.info;
+  // A launcher (a task that grew past its threshold) still holds ngspice's CPU: once it exits, it is in cutime.
+  await closeLauncher();
   const cpu = await taskCpuSeconds();
   const record: PartitionRecord = {
     // run.json's: the store is this run's (openPartitionStore or storedTaskContext checked), and a task's context

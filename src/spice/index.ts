@@ -39,3 +39,4 @@ export { spiceNumber, transientStopS } from './deck.js';
 export { watchTransient, type RawfileWatcher } from './watch.js';
 export { controlLines } from './deck.js';
 export { mergeTransientPlots, unionGrid } from './merge.js';
+export { closeLauncher } from './launcher.js';
