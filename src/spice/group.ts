@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { launcherRunning, runViaLauncher } from './launcher.js';
+import { launcherRunning, launcherStartFailure, runViaLauncher } from './launcher.js';
 
 /** How the program ended. */
 export interface GroupOutcome {
@@ -69,7 +69,12 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
  * of its output. Rejects only if the program cannot be started (the spawn error, e.g. ENOENT).
  */
 export function runInGroup(bin: string, args: readonly string[], o: GroupOptions): Promise<GroupOutcome> {
-  if (viaLauncher(o.via ?? 'auto')) return runViaLauncher(bin, args, o);
+  const via = o.via ?? 'auto';
+  if (viaLauncher(via)) {
+    // A run that did not ask for the launcher goes on without it if it cannot start.
+    const direct = () => runInGroup(bin, args, { ...o, via: 'direct' });
+    return runViaLauncher(bin, args, o, via === 'auto' ? direct : undefined);
+  }
   return new Promise((resolve, reject) => {
     const startedMs = performance.now();
     const child = spawn(bin, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -126,6 +131,7 @@ export function runInGroup(bin: string, args: readonly string[], o: GroupOptions
 
 function viaLauncher(via: 'auto' | 'direct' | 'launcher'): boolean {
   if (via !== 'auto') return via === 'launcher';
+  if (launcherStartFailure() !== undefined) return false;
   return launcherRunning() || process.memoryUsage.rss() >= LAUNCHER_MIN_RSS_BYTES;
 }
 

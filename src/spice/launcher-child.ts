@@ -30,3 +30,4 @@ process.on('message', (m: LaunchMessage) => {
     .finally(() => aborts.delete(m.id));
 });
 process.on('disconnect', () => process.exit(0));
+reply({ type: 'ready' });

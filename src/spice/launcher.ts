@@ -11,6 +11,7 @@
  * ends, however it ends, the launcher's channel closes and the launcher kills every group it started and exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { GroupOptions, GroupOutcome } from './group.js';
 
 /** A run's request to the launcher; `options` is `GroupOptions` without the abort signal. */
@@ -21,8 +22,9 @@ export interface LaunchRequest {
   args: readonly string[];
   options: Omit<GroupOptions, 'signal' | 'via'>;
 }
-/** What a launcher sends back: a run's outcome, a spawn error, or its own CPU time. */
+/** What a launcher sends back: that it runs, a run's outcome, a spawn error, or its own CPU time. */
 export type LaunchReply =
+  | { type: 'ready' }
   | { type: 'done'; id: number; outcome: GroupOutcome }
   | { type: 'failed'; id: number; error: SpawnErrorData }
   | { type: 'usage'; cpuS: number };
@@ -40,6 +42,8 @@ export interface SpawnErrorData {
 interface Pending {
   resolve: (o: GroupOutcome) => void;
   reject: (e: Error) => void;
+  /** How to run it without a launcher, when one cannot start (runs that did not ask for the launcher). */
+  fallback?: () => Promise<GroupOutcome>;
   signal?: AbortSignal;
   onAbort?: () => void;
 }
@@ -49,6 +53,7 @@ interface Pending {
  * is the build in dist/, which `npm test` makes first: a forked node runs plain JavaScript only.
  */
 function launcherUrl(): URL {
+  if (moduleOverride) return moduleOverride;
   const here = import.meta.url;
   return here.endsWith('.ts')
     ? new URL(here.replace(/\/src\/spice\/launcher\.ts$/, '/dist/spice/launcher-child.js'))
@@ -60,11 +65,13 @@ class Launcher {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private ready = false;
   private usageWaiter?: (cpuS: number) => void;
   readonly exited: Promise<void>;
 
   constructor() {
-    this.child = fork(launcherUrl(), [], {
+    const url = launcherUrl();
+    this.child = fork(url, [], {
       detached: true,
       execArgv: [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -73,8 +80,18 @@ class Launcher {
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {
         if (current === this) current = undefined;
-        const why = `the ngspice launcher (pid ${this.child.pid}) exited (${signal ?? `code ${code}`})`;
-        for (const p of this.pending.values()) p.reject(new Error(`${why} before the run ended`));
+        const ended = signal ?? `code ${code}`;
+        if (!this.ready) {
+          // It never ran (its module missing or broken): say where it was looked for, and stop trying it by default.
+          startFailure = `the ngspice launcher ${fileURLToPath(url)} exited (${ended}) before it was ready (is the package built? npm run build)`;
+        }
+        const why = this.ready
+          ? `the ngspice launcher (pid ${this.child.pid}) exited (${ended}) before the run ended`
+          : startFailure!;
+        for (const p of this.pending.values()) {
+          if (!this.ready && p.fallback) p.fallback().then(p.resolve, p.reject);
+          else p.reject(new Error(why));
+        }
         this.pending.clear();
         resolve();
       }),
@@ -83,11 +100,16 @@ class Launcher {
     this.idle();
   }
 
-  run(bin: string, args: readonly string[], o: GroupOptions): Promise<GroupOutcome> {
+  run(
+    bin: string,
+    args: readonly string[],
+    o: GroupOptions,
+    fallback?: () => Promise<GroupOutcome>,
+  ): Promise<GroupOutcome> {
     const id = this.nextId++;
     const { signal, via: _via, ...options } = o;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, signal };
+      const p: Pending = { resolve, reject, fallback, signal };
       this.pending.set(id, p);
       this.busy();
       this.send({ type: 'run', id, bin, args, options });
@@ -116,6 +138,10 @@ class Launcher {
   }
 
   private onReply(m: LaunchReply): void {
+    if (m.type === 'ready') {
+      this.ready = true;
+      return;
+    }
     if (m.type === 'usage') {
       this.usageWaiter?.(m.cpuS);
       return;
@@ -142,11 +168,36 @@ class Launcher {
 }
 
 let current: Launcher | undefined;
+/** Why the last launcher never started, if it did not: `via: 'auto'` runs then start programs directly. */
+let startFailure: string | undefined;
+let moduleOverride: URL | undefined;
 
-/** Runs `bin args` as `runInGroup` does, from the launcher process (started on first use). */
-export function runViaLauncher(bin: string, args: readonly string[], o: GroupOptions): Promise<GroupOutcome> {
+/**
+ * Runs `bin args` as `runInGroup` does, from the launcher process (started on first use). If the launcher cannot
+ * start, the run goes to `fallback` when given, and is rejected with where the launcher was looked for otherwise.
+ */
+export function runViaLauncher(
+  bin: string,
+  args: readonly string[],
+  o: GroupOptions,
+  fallback?: () => Promise<GroupOutcome>,
+): Promise<GroupOutcome> {
   current ??= new Launcher();
-  return current.run(bin, args, o);
+  return current.run(bin, args, o, fallback);
+}
+
+/** Why the launcher could not start, or undefined when it did (or was never tried). */
+export function launcherStartFailure(): string | undefined {
+  return startFailure;
+}
+
+/**
+ * Where the launcher program is, instead of the build's launcher-child.js beside this module (a bundler that moves
+ * it; the tests). Clears a recorded start failure.
+ */
+export function setLauncherModule(url: URL | undefined): void {
+  moduleOverride = url;
+  startFailure = undefined;
 }
 
 /** Whether a launcher process is running (then every `via: 'auto'` run goes through it). */

@@ -6,10 +6,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runInGroup, type GroupOptions } from '../../src/spice/group.js';
-import { closeLauncher, launcherRunning } from '../../src/spice/launcher.js';
+import { closeLauncher, launcherRunning, launcherStartFailure, setLauncherModule } from '../../src/spice/launcher.js';
 import { groupGone } from '../helpers.js';
 
 const OPTIONS: GroupOptions = { timeoutMs: 10_000, graceMs: 500, maxOutputBytes: 1 << 20 };
@@ -23,6 +23,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await closeLauncher();
+  setLauncherModule(undefined);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -63,11 +64,11 @@ function launchersOf(ppid: number): number[] {
     .map(Number);
 }
 
-/** Runs an ES module `source` in a fresh node; resolves with its stdout, rejects if it fails or outlives `ms`. */
-function node(source: string, ms = 20_000): Promise<string> {
+/** Runs an ES module `source` in a fresh node; resolves with its output, rejects if it fails or outlives `ms`. */
+function node(source: string, ms = 20_000): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', source], { timeout: ms }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
     );
   });
 }
@@ -184,7 +185,7 @@ describe('the launcher process', () => {
   it('is used from the default once the process is past LAUNCHER_MIN_RSS_BYTES, and never keeps its parent alive', async () => {
     // A fresh node (small), one run; then resident memory past the threshold, another run. Without closeLauncher
     // the script must still end by itself (execFile's timeout would fail it).
-    const out = await node(
+    const { stdout: out } = await node(
       `const { runInGroup, LAUNCHER_MIN_RSS_BYTES } = await import(${JSON.stringify(distGroup)});
        const { launcherRunning } = await import(${JSON.stringify(distLauncher)});
        const o = { timeoutMs: 10000, graceMs: 500, maxOutputBytes: 1024 };
@@ -195,5 +196,32 @@ describe('the launcher process', () => {
        console.log(JSON.stringify({ small, large: launcherRunning(), out: r.stdout, held: held.length }));`,
     );
     expect(JSON.parse(out)).toEqual({ small: false, large: true, out: 'ran\n', held: 512 * 2 ** 20 });
+  });
+
+  it('that cannot start: a run that asked for it is refused with where it was looked for, a default run goes direct', async () => {
+    const missing = path.join(dir, 'no-launcher.js');
+    setLauncherModule(pathToFileURL(missing));
+    const error = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(
+      `the ngspice launcher ${missing} exited (code 1) before it was ready (is the package built? npm run build)`,
+    );
+    expect(launcherStartFailure()).toBe((error as Error).message);
+    expect(launcherRunning()).toBe(false);
+    // The same in a process past the threshold, where the default picks the launcher: the run goes on without it.
+    const { stdout: out, stderr } = await node(
+      `const { runInGroup, LAUNCHER_MIN_RSS_BYTES } = await import(${JSON.stringify(distGroup)});
+       const l = await import(${JSON.stringify(distLauncher)});
+       l.setLauncherModule(new URL(${JSON.stringify(pathToFileURL(missing).href)}));
+       const held = Buffer.alloc(LAUNCHER_MIN_RSS_BYTES, 1);
+       const o = { timeoutMs: 10000, graceMs: 500, maxOutputBytes: 1024 };
+       const first = await runInGroup('/bin/sh', ['-c', 'echo first'], o);
+       const failed = l.launcherStartFailure() !== undefined;
+       const second = await runInGroup('/bin/sh', ['-c', 'echo second'], o);
+       console.log(JSON.stringify({ out: first.stdout + second.stdout, failed, running: l.launcherRunning(), held: held.length > 0 }));`,
+    );
+    expect(JSON.parse(out)).toEqual({ out: 'first\nsecond\n', failed: true, running: false, held: true });
+    // Tried once: the second run did not fork another launcher that cannot start (node says so on stderr each time).
+    expect(stderr.match(/Cannot find module/g)).toHaveLength(1);
   });
 });
