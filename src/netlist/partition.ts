@@ -501,10 +501,13 @@ export function frameEdgeBreakpoints(frameS: number, tStopS: number): VoltageSou
 }
 
 /**
- * Tolerance of a hand-off's PWL against the recorded rail (V): 20 uV is 0.05% of a subthreshold copy's current
- * (n U_T ~ 36 mV per e-fold), a tenth of the 0.5% the partitioned run must hold candidates to.
+ * Tolerance of a hand-off's PWL against the recorded rail (V): 10 uV is 0.03% of a subthreshold copy's current
+ * (n U_T ~ 36 mV per e-fold). 20 uV (0.05%, a tenth of the 0.5% the partitioned run must hold candidates to) left the
+ * width-16 bench network on GF180MCU 0.547% off the monolithic run (a 0.034 I_unit candidate of block 1); 10 uV
+ * 0.229%, 5 uV 0.228%, at the same ngspice CPU (`BENCH_PROCESS=gf180mcu BENCH_MODES=block node bench/partition.mjs
+ * 16:3`, session 26; docs/partition.md).
  */
-export const HANDOFF_TOLERANCE_V = 20e-6;
+export const HANDOFF_TOLERANCE_V = 10e-6;
 
 /**
  * The hand-off tolerance split by cell (V). A block's candidates then reach the next block through more hand-offs
