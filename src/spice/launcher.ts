@@ -70,16 +70,23 @@ class Launcher {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     this.child.on('message', (m: LaunchReply) => this.onReply(m));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
+    this.exited = new Promise((resolve) => {
+      const end = (message: string) => {
         if (current === this) current = undefined;
-        const why = `the ngspice launcher (pid ${this.child.pid}) exited (${signal ?? `code ${code}`})`;
-        for (const p of this.pending.values()) p.reject(new Error(`${why} before the run ended`));
+        for (const p of this.pending.values()) p.reject(new Error(message));
         this.pending.clear();
         resolve();
-      }),
-    );
-    this.child.once('error', () => undefined); // a failed fork or send: 'exit' follows and rejects what waits
+      };
+      this.child.once('exit', (code, signal) => {
+        const why = `the ngspice launcher (pid ${this.child.pid}) exited (${signal ?? `code ${code}`})`;
+        end(`${why} before the run ended`);
+      });
+      // A failed fork (ENOENT, EAGAIN) emits 'error' and never 'exit', and each request sent to it another 'error'
+      // (EPIPE); a failed send to a started launcher is followed by its 'exit', which rejects what waits.
+      this.child.on('error', (e) => {
+        if (this.child.pid === undefined) end(`the ngspice launcher could not be started (${e.message})`);
+      });
+    });
     this.idle();
   }
 
