@@ -77,26 +77,35 @@ class Launcher {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     this.child.on('message', (m: LaunchReply) => this.onReply(m));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
+    this.exited = new Promise((resolve) => {
+      /** Settles what waits. `failure`: it never ran, so runs that did not ask for it go on without it. */
+      const end = (message: string, failure?: string) => {
         if (current === this) current = undefined;
-        const ended = signal ?? `code ${code}`;
-        if (!this.ready) {
-          // It never ran (its module missing or broken): say where it was looked for, and stop trying it by default.
-          startFailure = `the ngspice launcher ${fileURLToPath(url)} exited (${ended}) before it was ready (is the package built? npm run build)`;
-        }
-        const why = this.ready
-          ? `the ngspice launcher (pid ${this.child.pid}) exited (${ended}) before the run ended`
-          : startFailure!;
+        if (failure !== undefined) startFailure = failure; // and `via: 'auto'` stops trying it
         for (const p of this.pending.values()) {
-          if (!this.ready && p.fallback) p.fallback().then(p.resolve, p.reject);
-          else p.reject(new Error(why));
+          if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+          if (failure !== undefined && p.fallback) p.fallback().then(p.resolve, p.reject);
+          else p.reject(new Error(message));
         }
         this.pending.clear();
         resolve();
-      }),
-    );
-    this.child.once('error', () => undefined); // a failed fork or send: 'exit' follows and rejects what waits
+      };
+      this.child.once('exit', (code, signal) => {
+        const ended = signal ?? `code ${code}`;
+        if (this.ready)
+          return end(`the ngspice launcher (pid ${this.child.pid}) exited (${ended}) before the run ended`);
+        // Its module missing or broken: say where it was looked for.
+        const why = `the ngspice launcher ${fileURLToPath(url)} exited (${ended}) before it was ready (is the package built? npm run build)`;
+        end(why, why);
+      });
+      // A failed fork (ENOENT, EAGAIN) emits 'error' and never 'exit', and each request sent to it another 'error'
+      // (EPIPE); a failed send to a started launcher is followed by its 'exit', which settles what waits.
+      this.child.on('error', (e) => {
+        if (this.child.pid !== undefined) return;
+        const why = `the ngspice launcher could not be started (${e.message})`;
+        end(why, why);
+      });
+    });
     this.idle();
   }
 
@@ -121,14 +130,17 @@ class Launcher {
     });
   }
 
-  /** This launcher's own CPU seconds (user + system), then it exits. */
+  /** This launcher's own CPU seconds (user + system; NaN if it ended before it could say), then it exits. */
   async close(): Promise<number> {
     this.busy();
-    const cpuS = await new Promise<number>((resolve) => {
-      this.usageWaiter = resolve;
-      this.send({ type: 'usage' });
-    });
-    this.child.disconnect();
+    const cpuS = await Promise.race([
+      new Promise<number>((resolve) => {
+        this.usageWaiter = resolve;
+        this.send({ type: 'usage' });
+      }),
+      this.exited.then(() => NaN),
+    ]);
+    if (this.child.connected) this.child.disconnect();
     await this.exited;
     return cpuS;
   }
@@ -182,7 +194,15 @@ export function runViaLauncher(
   o: GroupOptions,
   fallback?: () => Promise<GroupOutcome>,
 ): Promise<GroupOutcome> {
-  current ??= new Launcher();
+  if (!current) {
+    try {
+      current = new Launcher();
+    } catch (e) {
+      // A fork error Node throws rather than emits (ENOMEM): the same as one it emits.
+      startFailure = `the ngspice launcher could not be started (${(e as Error).message})`;
+      return fallback ? fallback() : Promise.reject(new Error(startFailure));
+    }
+  }
   return current.run(bin, args, o, fallback);
 }
 
@@ -206,7 +226,7 @@ export function launcherRunning(): boolean {
 }
 
 /**
- * Ends the launcher, if one runs, and returns its own CPU seconds (0 when none ran). Once it has exited, the CPU of
+ * Ends the launcher, if one runs, and returns its own CPU seconds (0 when none ran, NaN when it died first). Once it has exited, the CPU of
  * the programs it ran counts among this process's children (getrusage, /proc/self/stat cutime), as direct runs do.
  */
 export async function closeLauncher(): Promise<number> {
