@@ -28,6 +28,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * SIGKILLs `pid` and waits here, without yielding to the event loop, until it is dead (a zombie: this process has
+ * not reaped it), so that neither its exit nor its channel's end has been seen when the caller goes on.
+ */
+function killUnseen(pid: number): void {
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (!/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} not dead after 5 s`);
+  }
+}
+
 /** An executable shell script `name` in the test folder. */
 async function script(name: string, body: string): Promise<string> {
   const file = path.join(dir, name);
@@ -197,13 +209,7 @@ describe('the launcher process', () => {
 
   it('rejects a run asked of it after it died, before this process saw it die, with its exit', async () => {
     const launcher = await parentOf({ ...OPTIONS, via: 'launcher' });
-    process.kill(launcher, 'SIGKILL');
-    // Wait here, without yielding to the event loop, until it is dead (a zombie: this process has not reaped it),
-    // so neither its exit nor its channel's end has been seen: the request is written to a closed channel (EPIPE).
-    const deadline = Date.now() + 5000;
-    while (!/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${launcher}/stat`, 'utf8'))) {
-      if (Date.now() > deadline) throw new Error(`launcher ${launcher} not dead after 5 s`);
-    }
+    killUnseen(launcher); // the request is written to a closed channel (EPIPE)
     const error = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe(
@@ -213,12 +219,7 @@ describe('the launcher process', () => {
   });
 
   it('closed after it died, before this process saw it die: NaN, not a wait for a reply that never comes', async () => {
-    const launcher = await parentOf({ ...OPTIONS, via: 'launcher' });
-    process.kill(launcher, 'SIGKILL');
-    const deadline = Date.now() + 5000;
-    while (!/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${launcher}/stat`, 'utf8'))) {
-      if (Date.now() > deadline) throw new Error(`launcher ${launcher} not dead after 5 s`);
-    }
+    killUnseen(await parentOf({ ...OPTIONS, via: 'launcher' }));
     expect(await closeLauncher()).toBeNaN();
     expect(launcherRunning()).toBe(false);
   });
