@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LAUNCHER_MIN_RSS_BYTES, runInGroup, type GroupOptions } from '../../src/spice/group.js';
-import { closeLauncher, launcherRunning, setLauncherModule } from '../../src/spice/launcher.js';
+import { closeLauncher, launcherRunning, launcherStartFailure, setLauncherModule } from '../../src/spice/launcher.js';
 import { groupGone } from '../helpers.js';
 
 const OPTIONS: GroupOptions = { timeoutMs: 10_000, graceMs: 500, maxOutputBytes: 1 << 20 };
@@ -96,6 +96,9 @@ describe('a launcher that cannot be started', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('the ngspice launcher could not be started (spawn /nonexistent/node ENOENT)');
     expect(launcherRunning()).toBe(false);
+    // The reason recorded is the fork's, not the EPIPE of the request that followed it (a loop turn later).
+    await new Promise((r) => setTimeout(r, 50));
+    expect(launcherStartFailure()).toBe((error as Error).message);
     const o = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' });
     expect(o.exitCode).toBe(0);
     expect(launcherRunning()).toBe(true);
