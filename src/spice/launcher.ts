@@ -78,8 +78,14 @@ class Launcher {
     });
     this.child.on('message', (m: LaunchReply) => this.onReply(m));
     this.exited = new Promise((resolve) => {
-      /** Settles what waits. `failure`: it never ran, so runs that did not ask for it go on without it. */
+      let ended = false;
+      /**
+       * Settles what waits, once: a failed fork's later 'error's (the EPIPE of each request) change nothing.
+       * `failure`: it never ran, so runs that did not ask for it go on without it.
+       */
       const end = (message: string, failure?: string) => {
+        if (ended) return;
+        ended = true;
         if (current === this) current = undefined;
         if (failure !== undefined) startFailure = failure; // and `via: 'auto'` stops trying it
         for (const p of this.pending.values()) {

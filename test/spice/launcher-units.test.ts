@@ -6,9 +6,10 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LAUNCHER_MIN_RSS_BYTES, runInGroup, type GroupOptions } from '../../src/spice/group.js';
-import { closeLauncher, launcherRunning, setLauncherModule } from '../../src/spice/launcher.js';
+import { closeLauncher, launcherRunning, launcherStartFailure, setLauncherModule } from '../../src/spice/launcher.js';
 import { groupGone } from '../helpers.js';
 
 const OPTIONS: GroupOptions = { timeoutMs: 10_000, graceMs: 500, maxOutputBytes: 1 << 20 };
@@ -96,9 +97,41 @@ describe('a launcher that cannot be started', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('the ngspice launcher could not be started (spawn /nonexistent/node ENOENT)');
     expect(launcherRunning()).toBe(false);
+    // The reason recorded is the fork's, not the EPIPE of the request that followed it (a loop turn later).
+    await new Promise((r) => setTimeout(r, 50));
+    expect(launcherStartFailure()).toBe((error as Error).message);
     const o = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' });
     expect(o.exitCode).toBe(0);
     expect(launcherRunning()).toBe(true);
+  });
+
+  it('whose fork throws (a module URL that is not a file): the run is refused, a default one goes direct', async () => {
+    // fork throws synchronously when the module is not a file URL, as it does for spawn errors Node throws (ENOMEM).
+    setLauncherModule(new URL('https://example.invalid/launcher-child.js'));
+    const why = 'the ngspice launcher could not be started (The URL must be of scheme file)';
+    const error = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(why);
+    expect(launcherStartFailure()).toBe(why);
+    expect(launcherRunning()).toBe(false);
+    setLauncherModule(new URL('https://example.invalid/launcher-child.js')); // forgets the failure: tried again
+    vi.spyOn(process.memoryUsage, 'rss').mockReturnValue(MIB_512);
+    expect(await parentOf(OPTIONS)).toBe(process.pid);
+    expect(launcherStartFailure()).toBe(why);
+  });
+
+  it('past 512 MiB: a default run goes direct, and the next is not tried from a launcher again', async () => {
+    const missing = path.join(dir, 'no-launcher.js');
+    setLauncherModule(pathToFileURL(missing));
+    vi.spyOn(process.memoryUsage, 'rss').mockReturnValue(MIB_512);
+    expect(await parentOf(OPTIONS)).toBe(process.pid); // the launcher exited before it was ready: run here
+    expect(launcherStartFailure()).toBe(
+      `the ngspice launcher ${missing} exited (code 1) before it was ready (is the package built? npm run build)`,
+    );
+    const bin = await script('parent', 'echo $PPID');
+    const next = runInGroup(bin, [], OPTIONS);
+    expect(launcherRunning()).toBe(false); // no launcher forked for it
+    expect(Number((await next).stdout)).toBe(process.pid);
   });
 });
 
@@ -188,6 +221,26 @@ describe('the launcher process', () => {
     const error = await run;
     expect(error).toBeInstanceOf(Error);
     // The launcher exits with code 0 when its channel closes (launcher-child.ts).
+    expect((error as Error).message).toBe(
+      `the ngspice launcher (pid ${launcher}) exited (code 0) before the run ended`,
+    );
+    expect(await groupGone(Number(readFileSync(`${bin}.pgid`, 'utf8')), 5000)).toEqual([]);
+  });
+
+  it('rejects a pending default run when it is closed, rather than running it again here', async () => {
+    // Run again, the script would print "again" and exit 0 at once.
+    const bin = await script(
+      'default-closed-under',
+      '[ -e "$0.ppid" ] && { echo again; exit 0; }\necho $$ > "$0.pgid"; echo $PPID > "$0.ppid"\nsh -c \'sleep 300\' &\nwait',
+    );
+    vi.spyOn(process.memoryUsage, 'rss').mockReturnValue(MIB_512);
+    const run = runInGroup(bin, [], OPTIONS).catch((e: unknown) => e);
+    await appeared(`${bin}.ppid`);
+    const launcher = Number(readFileSync(`${bin}.ppid`, 'utf8'));
+    expect(launcher).not.toBe(process.pid);
+    await closeLauncher();
+    const error = await run;
+    expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe(
       `the ngspice launcher (pid ${launcher}) exited (code 0) before the run ended`,
     );
