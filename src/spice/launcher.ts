@@ -158,6 +158,7 @@ class Launcher {
   private onReply(m: LaunchReply): void {
     if (m.type === 'ready') {
       this.ready = true;
+      startFailure = undefined; // one did start after all (a retry asked for by `via: 'launcher'`): defaults use it
       return;
     }
     if (m.type === 'usage') {

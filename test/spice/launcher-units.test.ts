@@ -103,6 +103,10 @@ describe('a launcher that cannot be started', () => {
     const o = await runInGroup('/bin/true', [], { ...OPTIONS, via: 'launcher' });
     expect(o.exitCode).toBe(0);
     expect(launcherRunning()).toBe(true);
+    // This one started: the failure is forgotten, and a default run goes through it at any size.
+    expect(launcherStartFailure()).toBeUndefined();
+    const launcher = await parentOf({ ...OPTIONS, via: 'launcher' });
+    expect(await parentOf(OPTIONS)).toBe(launcher);
   });
 
   it('whose fork throws (a module URL that is not a file): the run is refused, a default one goes direct', async () => {
