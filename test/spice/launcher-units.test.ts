@@ -41,6 +41,24 @@ function killUnseen(pid: number): void {
   }
 }
 
+/**
+ * Starts `bin` (which writes its pgid and its parent's pid beside itself) with `o`, closes the launcher under it, and
+ * checks that the run is rejected with the launcher's exit and its group is gone. Returns the launcher's pid and the
+ * CPU seconds `closeLauncher` reported.
+ */
+async function closeUnder(bin: string, o: GroupOptions): Promise<{ launcher: number; cpuS: number }> {
+  const run = runInGroup(bin, [], o).catch((e: unknown) => e);
+  await appeared(`${bin}.ppid`);
+  const launcher = Number(readFileSync(`${bin}.ppid`, 'utf8'));
+  const cpuS = await closeLauncher();
+  const error = await run;
+  expect(error).toBeInstanceOf(Error);
+  // The launcher exits with code 0 when its channel closes (launcher-child.ts).
+  expect((error as Error).message).toBe(`the ngspice launcher (pid ${launcher}) exited (code 0) before the run ended`);
+  expect(await groupGone(Number(readFileSync(`${bin}.pgid`, 'utf8')), 5000)).toEqual([]);
+  return { launcher, cpuS };
+}
+
 /** An executable shell script `name` in the test folder. */
 async function script(name: string, body: string): Promise<string> {
   const file = path.join(dir, name);
@@ -218,17 +236,7 @@ describe('the launcher process', () => {
       'closed-under',
       'echo $$ > "$0.pgid"; echo $PPID > "$0.ppid"\nsh -c \'sleep 300\' &\nwait',
     );
-    const run = runInGroup(bin, [], { ...OPTIONS, via: 'launcher' }).catch((e: unknown) => e);
-    await appeared(`${bin}.ppid`);
-    const launcher = Number(readFileSync(`${bin}.ppid`, 'utf8'));
-    expect(await closeLauncher()).toBeGreaterThan(0);
-    const error = await run;
-    expect(error).toBeInstanceOf(Error);
-    // The launcher exits with code 0 when its channel closes (launcher-child.ts).
-    expect((error as Error).message).toBe(
-      `the ngspice launcher (pid ${launcher}) exited (code 0) before the run ended`,
-    );
-    expect(await groupGone(Number(readFileSync(`${bin}.pgid`, 'utf8')), 5000)).toEqual([]);
+    expect((await closeUnder(bin, { ...OPTIONS, via: 'launcher' })).cpuS).toBeGreaterThan(0);
   });
 
   it('rejects a pending default run when it is closed, rather than running it again here', async () => {
@@ -238,17 +246,7 @@ describe('the launcher process', () => {
       '[ -e "$0.ppid" ] && { echo again; exit 0; }\necho $$ > "$0.pgid"; echo $PPID > "$0.ppid"\nsh -c \'sleep 300\' &\nwait',
     );
     vi.spyOn(process.memoryUsage, 'rss').mockReturnValue(MIB_512);
-    const run = runInGroup(bin, [], OPTIONS).catch((e: unknown) => e);
-    await appeared(`${bin}.ppid`);
-    const launcher = Number(readFileSync(`${bin}.ppid`, 'utf8'));
-    expect(launcher).not.toBe(process.pid);
-    await closeLauncher();
-    const error = await run;
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toBe(
-      `the ngspice launcher (pid ${launcher}) exited (code 0) before the run ended`,
-    );
-    expect(await groupGone(Number(readFileSync(`${bin}.pgid`, 'utf8')), 5000)).toEqual([]);
+    expect((await closeUnder(bin, OPTIONS)).launcher).not.toBe(process.pid);
   });
 
   it('started while the last one is closing, stays the current one after that one has exited', async () => {
