@@ -132,21 +132,7 @@ describe('storePartitionPlan / storedTaskContext', () => {
   const SOURCES = '351a9f82b729aa2b';
 
   /** What a task knows of a partition it does not run. */
-  const labelOnly = (index: number, label: string) => ({
-    index,
-    label,
-    kind: 'rest',
-    own: [],
-    copies: [],
-    after: [],
-    replicas: [],
-    replicaDrains: [],
-    copyDrainSaves: [],
-    handoffs: [],
-    initialConditions: [],
-    saves: [],
-    transistors: 0,
-  });
+  const labelOnly = (index: number, label: string) => part(index, label, [], { kind: 'rest', transistors: 0 });
 
   it("writes plan/p<i>.json per partition: fingerprint, sources, labels, settings, the partition, its sources' rails", async () => {
     const dir = path.join(await fresh(), 'partitions');
