@@ -28,8 +28,8 @@ const r = await cosimulate(net, inputs, {
   timeWindows: Number(process.env.BENCH_WINDOWS ?? 1),
   outputsPerPartition: Number(process.env.BENCH_OUTPUTS ?? 1),
   ...(process.env.BENCH_HANDOFF_POINTS ? { handoffPointsPerDeck: Number(process.env.BENCH_HANDOFF_POINTS) } : {}),
-  // The runner's 10-minute limit per ngspice run is for one clip's partition; a 101-frame front end at width 64
-  // takes ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each on a free core).
+  // The runner's 10-minute limit per ngspice run is for one clip's partition; before the front end was cut per output
+  // (session 27) a 101-frame front end at width 64 took ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each).
   run: { timeoutMs: 2 * 3600e3 },
   ...(process.env.BENCH_RELTOL ? { spiceOptions: { reltol: Number(process.env.BENCH_RELTOL) } } : {}),
 });

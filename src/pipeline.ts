@@ -128,7 +128,7 @@ export function simulationLabel(s: Simulation): string {
   return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
 }
 
-/** `simulationLabel` and, for partitions, where they ran: "partitioned (22 partitions) on local pool (2 workers)". */
+/** `simulationLabel` and, for partitions, where they ran: "partitioned (26 partitions) on local pool (2 workers)". */
 export function simulationWhere(s: Simulation): string {
   return `${simulationLabel(s)}${s.mode === 'partitioned' && s.executor ? ` on ${s.executor}` : ''}`;
 }

@@ -187,6 +187,12 @@ class Builder {
   stage: Stage = 'input';
   /** The cell group being built (`BuiltCircuit.cellGroups`), and where each group's run of elements starts. */
   private group: CellGroup = 'rest';
+  /**
+   * Where an output's shared infrastructure goes (`shared`): a block's outputs' shared part, which reads the block's
+   * cells; in the front end, whose outputs read nothing but its inputs, its one shared part (so that the first stage
+   * of a run split by cell is one partition, which may run as time windows side by side).
+   */
+  outputsShared: CellGroup = 'outShared';
   readonly groupMarks: { readonly start: number; readonly group: CellGroup }[] = [];
 
   /** Elements placed from now on belong to `group`; returns the previous one. */
@@ -205,7 +211,7 @@ class Builder {
   private shared<T>(make: () => T): T {
     const g = this.group;
     if (typeof g !== 'number' && !isOutputGroup(g)) return make();
-    const prev = this.setGroup(typeof g === 'number' ? 'shared' : 'outShared');
+    const prev = this.setGroup(typeof g === 'number' ? 'shared' : this.outputsShared);
     try {
       return make();
     } finally {
@@ -857,13 +863,16 @@ export interface BuiltCircuit {
    */
   readonly sections: readonly number[];
   /**
-   * Per element (same index), its group within a block's section, for splitting a block by cell: `j` cell j's own
+   * Per element (same index), its group within a block's section (or the front end's), for splitting a section by
+   * cell: `j` cell j's own
    * (its candidate's summing node, the cell, its bias references, reset switch, probes), `'shared'` rail conversions
    * and bias references a cell's candidate was the first to need (the other cells read them too), `'each'` an ideal
    * source every cell reads through a non-gate terminal (the reset control: copied into each cell's partition),
    * `'out i'` block output i's own (its post-projection node u_i, with skip h'_i and the next block's ReLU(h'_i)),
    * `'outShared'` rail conversions and bias references an output was the first to need (the cells' outputs' rail
-   * conversions: every output reads them), `'rest'` everything else (comments; every element outside blocks).
+   * conversions: every output reads them), `'rest'` everything else (comments; the classifier). In the front end,
+   * `'shared'` is the inputs (their currents and diodes) and the bias references its outputs need, and `'out i'`
+   * pre-projection output i's own (ReLU(h_i) and the skip pair of h_i).
    */
   readonly cellGroups: readonly CellGroup[];
 }
@@ -948,6 +957,10 @@ export function buildCircuit(
 
   b.elements.push({ type: 'comment', text: 'inputs: sample-and-hold currents, (pos, neg) per feature' });
   b.stage = 'input';
+  // The front end's groups, as a block's (`cellGroups`): the inputs are its shared part, and each pre-projection
+  // output i (ReLU(h_i), the skip pair of h_i) a group of its own, so a run split by cell cuts it per output.
+  b.setGroup('shared');
+  b.outputsShared = 'shared';
   const x = inputPairs(b, inputs, net.frameS, opts.inputEdgeS ?? DEFAULT_INPUT_EDGE_S);
   b.elements.push({
     type: 'comment',
@@ -959,15 +972,23 @@ export function buildCircuit(
   b.stage = 'relu';
   // ReLU(h) straight from the original terms, so the cell input is no deeper in mirrors than h itself.
   const r0 = preTerms.map((terms, i) =>
-    b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
+    b.withGroup(outputGroup(i), () =>
+      b.sumNode(`r0_${i}`, 'n', terms, { value: net.pre.bias[i], parameter: `pre.bias[${i}]` }),
+    ),
   );
   let hRelu: Signal[] = r0.map((r) => r.signal);
   b.stage = 'pre';
   // Signed h itself only travels the skip path (without it every block's output replaces h unread).
   let h: Pair[] =
     net.skip || net.blocks.length === 0
-      ? preTerms.map((terms, i) => reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`))
+      ? preTerms.map((terms, i) =>
+          b.withGroup(outputGroup(i), () =>
+            reluComplementPair(b, `h0_${i}`, r0[i], terms, net.pre.bias[i], `pre.bias[${i}]`),
+          ),
+        )
       : [];
+  b.setGroup('rest');
+  b.outputsShared = 'outShared';
 
   // The unity terms whose sum is the skip path's pos half after each block: h0's pos, then each block's u.
   const skipTerms: Term[][] = h.map((p, i) => [

@@ -24,6 +24,10 @@
  * partition per output i (u_i, skip h'_i, the next block's ReLU(h'_i); `outputsPerPartition` groups them). The cells
  * of a block read only earlier partitions, never each other, and so do its outputs, so each can run at once; the
  * reset control, which every cell reads through a switch's control (not a gate), is copied into each cell.
+ * The front end is cut the same way: its shared part (the input currents and their diodes, the bias references),
+ * then one partition per pre-projection output i (ReLU(h_i) for block 0 and the skip pair of h_i), each reading the
+ * input rails handed off; whole, at width 64 it was one 4,800-transistor deck whose dense mirror array
+ * cost more CPU than block 0's 64 cells together (docs/partition.md, session 27).
  *
  * @example
  * const built = buildCircuit(net, inputs, { process });
@@ -127,7 +131,8 @@ export function partitionCircuit(
   // `peers` names units of a block that run side by side (its cells, its outputs) and so must not read each other.
   const units: { label: string; section: number; kind: Partition['kind']; cell?: number; peers?: string }[] = [];
   const unitOf = new Map<string, number>();
-  const split = (s: number) => by === 'cell' && s > 0 && s < last;
+  // By cell, every section but the classifier is cut (the front end into its shared part and outputs).
+  const split = (s: number) => by === 'cell' && s < last;
   const keyOf = (s: number, g: CellGroup) => {
     if (!split(s)) return `${s}`;
     const o = outputIndex(g);
@@ -165,8 +170,12 @@ export function partitionCircuit(
       const label = members.length === 1 ? `output ${members[0]}` : `outputs ${members[0]}-${members.at(-1)}`;
       add(`out ${o}`, label, 'output', { peers: 'output' });
     }
-    // A block's rest: whatever is left untagged; when that is only comments, they go with the block's last unit.
-    if (restUsed || units.at(-1)?.section !== s) add('rest', 'rest', 'rest');
+    // A section's rest: whatever is left untagged; when that is only comments, they go with the section's last unit;
+    // a section with nothing but its rest stays whole, as unsplit.
+    if (units.at(-1)?.section !== s) {
+      unitOf.set(`${s}:rest`, units.length);
+      units.push({ label: sectionLabel(s, last), section: s, kind: 'section' });
+    } else if (restUsed) add('rest', 'rest', 'rest');
     else unitOf.set(`${s}:rest`, units.length - 1);
   }
   const count = units.length;
@@ -292,17 +301,27 @@ export function partitionWaves(plan: PartitionPlan): number[][] {
 }
 
 /**
- * The replicas on one rail as one device each: those of the same polarity, length, source and bulk merged into one
- * whose width (and junction geometry) is their sum. At V_DS = 0 a replica is only gate capacitance, ~linear in W at
- * fixed L; one device instead of many is what keeps a partition that hands its rails to many readers cheap (width
- * 8, per cell: the front end's input rails carried 624 replicas, 2.3 CPU-s of that partition's 2.4).
+ * Widest merged replica (um): GF180MCU's binned 3.3 V cards end at W = 100 um (sm141064.ngspice, `wmax =
+ * 0.000100001`), and a device past its kit's last bin has no model ("could not find a valid modelname"). With the
+ * front end cut per output (session 27), an input rail's replicas at width 8 summed to 109 um.
+ */
+export const MAX_MERGED_REPLICA_WIDTH_UM = 100;
+
+/**
+ * The replicas on one rail as few devices: those of the same polarity, length, source and bulk merged into one whose
+ * width (and junction geometry) is their sum, a new one begun where the sum would pass `MAX_MERGED_REPLICA_WIDTH_UM`.
+ * At V_DS = 0 a replica is only gate capacitance, ~linear in W at fixed L; one device instead of many is what keeps a
+ * partition that hands its rails to many readers cheap (width 8, per cell: the front end's input rails carried 624
+ * replicas, 2.3 CPU-s of that partition's 2.4).
  */
 export function mergeReplicas(replicas: readonly Mosfet[]): Mosfet[] {
   const merged = new Map<string, Mosfet>();
+  const done: Mosfet[] = [];
   for (const r of replicas) {
     const key = [r.gate, r.polarity, r.source, r.bulk, r.lengthUm].join('|');
     const have = merged.get(key);
-    if (!have) {
+    if (!have || have.widthUm + r.widthUm > MAX_MERGED_REPLICA_WIDTH_UM) {
+      if (have) done.push(have);
       merged.set(key, r);
       continue;
     }
@@ -323,7 +342,7 @@ export function mergeReplicas(replicas: readonly Mosfet[]): Mosfet[] {
         : {}),
     });
   }
-  return [...merged.values()];
+  return [...done, ...merged.values()];
 }
 
 /** A piecewise-linear waveform: (time s, value) points, time strictly increasing. */
@@ -362,8 +381,9 @@ export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
   const privateSupplies = new Map<string, string>();
   let n = 0;
   for (const members of groups.values()) {
-    const merged = mergeReplicas(members.map((m) => m.r))[0];
-    let source = merged.source;
+    // One group may merge into more than one device (`MAX_MERGED_REPLICA_WIDTH_UM`): all share its drain.
+    const devices = mergeReplicas(members.map((m) => m.r));
+    let source = devices[0].source;
     if (source !== '0') {
       if (!privateSupplies.has(source)) {
         privateSupplies.set(source, `${source}_rep`);
@@ -371,18 +391,20 @@ export function drivenReplicas(p: Partition, drive: ReplicaDrive): Element[] {
       }
       source = privateSupplies.get(source)!;
     }
-    const drain = `rd${n++}_${merged.gate}`;
+    const drain = `rd${n++}_${devices[0].gate}`;
     out.push(
       { type: 'recorded', name: drain, plus: `${drain}_w`, minus: '0', pwl: weightedMean(members, drive.tolV) },
       ...drainLowPass(`${drain}_w`, drain),
     );
-    out.push({
-      ...merged,
-      name: `rep_${drain}`,
-      drain,
-      source,
-      bulk: merged.bulk === merged.source ? source : merged.bulk,
-    });
+    devices.forEach((merged, k) =>
+      out.push({
+        ...merged,
+        name: k === 0 ? `rep_${drain}` : `rep_${drain}_${k}`,
+        drain,
+        source,
+        bulk: merged.bulk === merged.source ? source : merged.bulk,
+      }),
+    );
   }
   return out;
 }

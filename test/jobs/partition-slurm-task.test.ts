@@ -265,7 +265,7 @@ describe('runStoredPartition to the end, with a stand-in ngspice', () => {
       index: 0,
       info: {
         index: 0,
-        label: 'front end',
+        label: 'front end shared',
         transistors: p0.transistors,
         replicas: p0.replicas.length,
         handoffs: 0,

@@ -9,6 +9,7 @@ import {
   keptPoints,
   loadCalibration,
   mergeReplicas,
+  MAX_MERGED_REPLICA_WIDTH_UM,
   drivenReplicas,
   DRIVEN_DRAIN_TAU_S,
   loadProcess,
@@ -229,8 +230,11 @@ describe('partitionCircuit', () => {
         const labels = plan.partitions.map((p) => p.label);
         const outputs = (prefix: string) => Array.from({ length: c.net.width }, (_, i) => `${prefix} output ${i}`);
         const noShared = (l: string) => !/ (outputs )?shared$/.test(l);
-        expect(labels[0]).toBe('front end');
+        expect(labels[0]).toBe('front end shared');
         expect(labels[labels.length - 1]).toBe('classifier');
+        const front = labels.filter((l) => l.startsWith('front end '));
+        expect(front.filter(noShared)).toEqual(outputs('front end'));
+        expect(labels.slice(0, front.length)).toEqual(front);
         for (let k = 0; k < L; k++) {
           const cells = Array.from({ length: c.net.cells }, (_, j) => `block ${k} cell ${j}`);
           const got = ofBlock(k).map((p) => p.label);
@@ -253,6 +257,22 @@ describe('partitionCircuit', () => {
           );
         // The candidates need rail conversions of ReLU(h) (negative weights) in the random networks at least.
         expect(labels.some((l) => / \d+ shared$/.test(l))).toBe(true);
+      });
+
+      it('cuts the front end into its inputs and one partition per pre-projection output, which reads only the inputs', () => {
+        const front = plan.partitions.filter((p) => p.label.startsWith('front end '));
+        const shared = front.filter((p) => p.kind === 'shared').map((p) => p.index);
+        const outs = front.filter((p) => p.kind === 'output');
+        expect(outs).toHaveLength(c.net.width);
+        // The inputs' sources are all in the front end's first partition, which reads nothing.
+        expect(front[0].own.filter((e) => e.type === 'isrc' && e.role === 'input')).toHaveLength(4 * c.net.inputs);
+        expect(front[0].after).toEqual([]);
+        outs.forEach((p, i) => {
+          expect(p.label).toBe(`front end output ${i}`);
+          expect(new Set(p.own.map(key))).toContain(`vsrc:m_r0_${i}`);
+          expect(p.after.length).toBeGreaterThan(0);
+          for (const d of p.after) expect(shared).toContain(d);
+        });
       });
 
       it("keeps each output with its post-projection node, skip node and the next block's ReLU, which read no other output", () => {
@@ -414,6 +434,17 @@ describe('mergeReplicas', () => {
     });
     expect(merged[0].drain).toBe(merged[0].source);
   });
+
+  it(`begins another device where the sum would pass ${MAX_MERGED_REPLICA_WIDTH_UM} um, as a binned kit's last bin ends`, () => {
+    const wide = MAX_MERGED_REPLICA_WIDTH_UM / 2 - 5;
+    const merged = mergeReplicas([rep('a', 'r1', wide), rep('b', 'r1', wide), rep('c', 'r1', 11), rep('d', 'r1', 1)]);
+    expect(merged.map((m) => [m.name, m.widthUm])).toEqual([
+      ['a', 2 * wide],
+      ['c', 12],
+    ]);
+    const at = mergeReplicas([rep('a', 'r1', wide), rep('b', 'r1', MAX_MERGED_REPLICA_WIDTH_UM - wide)]);
+    expect(at.map((m) => m.widthUm)).toEqual([MAX_MERGED_REPLICA_WIDTH_UM]);
+  });
 });
 
 describe('drivenReplicas (second pass)', () => {
@@ -473,6 +504,18 @@ describe('drivenReplicas (second pass)', () => {
     const pwl = drain?.type === 'recorded' ? drain.pwl : [];
     expect(pwl.map(([t]) => t)).toEqual(want.map(([t]) => t));
     pwl.forEach(([, v], k) => expect(v).toBeCloseTo(want[k][1], 12));
+  });
+
+  it('drives every device of a group wider than one merged replica from the same drain', () => {
+    const wide = { ...part, replicas: [rep('a', 'r1', 70), rep('b', 'r1', 60)] };
+    const els = drivenReplicas(wide, { tolV: 1e-9, globalV: () => 1.8, waveform: (d) => waves[d.node] });
+    const devices = els.filter((e): e is Mosfet => e.type === 'mos');
+    expect(devices.map((m) => [m.widthUm, m.drain])).toEqual([
+      [70, devices[0].drain],
+      [60, devices[0].drain],
+    ]);
+    expect(new Set(devices.map((m) => m.name)).size).toBe(2);
+    expect(els.filter((e) => e.type === 'recorded')).toHaveLength(1);
   });
 
   it('reaches each driven drain through an RC low-pass of DRIVEN_DRAIN_TAU_S from its recorded waveform', () => {

@@ -79,7 +79,7 @@ export function builder(y: Argv) {
       choices: ['cell', 'block'] as const,
       default: 'cell' as const,
       describe:
-        'with --partitioned: each block split per cell (its cells side by side; the fast one at width 32-64) or a partition per block',
+        'with --partitioned: the front end split per output and each block per cell (side by side; the fast one at width 32-64) or a partition per block',
     })
     .option('slurm', {
       type: 'boolean',
