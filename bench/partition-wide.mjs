@@ -7,7 +7,8 @@
 // BENCH_WINDOWS=n: the partitions that forget and run alone (front end, shared parts, classifier) as n time windows
 // side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's);
 // BENCH_OUTPUTS=n: a block's outputs n to a partition (default 1); BENCH_HANDOFF_POINTS=n: hand-off points a line
-// above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never).
+// above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never);
+// BENCH_FRONT_END_CUT=w: cut the front end per output from width w (default FRONT_END_CUT_FROM_WIDTH; 0 = always).
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate, closeLauncher } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
@@ -27,6 +28,7 @@ const r = await cosimulate(net, inputs, {
   maxTransistors: 1e6, // the width-64 network is over the default budget; nothing else depends on it here
   timeWindows: Number(process.env.BENCH_WINDOWS ?? 1),
   outputsPerPartition: Number(process.env.BENCH_OUTPUTS ?? 1),
+  ...(process.env.BENCH_FRONT_END_CUT ? { frontEndCutFromWidth: Number(process.env.BENCH_FRONT_END_CUT) } : {}),
   ...(process.env.BENCH_HANDOFF_POINTS ? { handoffPointsPerDeck: Number(process.env.BENCH_HANDOFF_POINTS) } : {}),
   // The runner's 10-minute limit per ngspice run is for one clip's partition; before the front end was cut per output
   // (session 27) a 101-frame front end at width 64 took ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each).

@@ -87,6 +87,8 @@ export interface CosimOptions extends GenerateOptions {
   readonly workers?: number;
   /** With `partitionBy: 'cell'`: a block's outputs per partition (default 1: one partition per output). */
   readonly outputsPerPartition?: number;
+  /** With `partitionBy: 'cell'`: the width from which the front end is cut per output (`FRONT_END_CUT_FROM_WIDTH`). */
+  readonly frontEndCutFromWidth?: number;
   /** With `partitioned`: 2 runs every partition again with the replicas' drains following (`PartitionPasses`). */
   readonly partitionPasses?: PartitionPasses;
   /**
@@ -128,7 +130,7 @@ export function simulationLabel(s: Simulation): string {
   return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
 }
 
-/** `simulationLabel` and, for partitions, where they ran: "partitioned (26 partitions) on local pool (2 workers)". */
+/** `simulationLabel` and, for partitions, where they ran: "partitioned (22 partitions) on local pool (2 workers)". */
 export function simulationWhere(s: Simulation): string {
   return `${simulationLabel(s)}${s.mode === 'partitioned' && s.executor ? ` on ${s.executor}` : ''}`;
 }
@@ -238,6 +240,7 @@ export function cosimPartitionContext(generated: GeneratedNetlist, net: Network,
   return partitionSetup(generated.built, net, opts, generated.tStopS, opts.run, handoffWaveforms, {
     by: opts.partitionBy,
     outputsPerPartition: opts.outputsPerPartition,
+    frontEndCutFromWidth: opts.frontEndCutFromWidth,
     passes: opts.partitionPasses,
     timeWindows: opts.timeWindows,
     handoffPointsPerDeck: opts.handoffPointsPerDeck,
@@ -528,6 +531,8 @@ export interface PartitionSchedule {
   readonly by?: PartitionBy;
   readonly workers?: number;
   readonly outputsPerPartition?: number;
+  /** Split by cell: the width from which the front end is cut per output too (`FRONT_END_CUT_FROM_WIDTH`). */
+  readonly frontEndCutFromWidth?: number;
   /** 1, or 2: a second pass with the replicas' drains following the first pass's copies' drains (`PartitionPasses`). */
   readonly passes?: PartitionPasses;
   /**
@@ -570,7 +575,11 @@ export function partitionSetup(
     throw new InputError(`expected hand-off points per deck to be an integer >= 0, got ${perDeck}`, {
       field: 'handoffPointsPerDeck',
     });
-  const plan = partitionCircuit(built, { by, outputsPerPartition: per });
+  const plan = partitionCircuit(built, {
+    by,
+    outputsPerPartition: per,
+    frontEndCutFromWidth: schedule.frontEndCutFromWidth,
+  });
   const tolV = by === 'cell' ? CELL_HANDOFF_TOLERANCE_V : HANDOFF_TOLERANCE_V;
   const rails = railsByProducer(plan);
   return {

@@ -24,10 +24,10 @@
  * partition per output i (u_i, skip h'_i, the next block's ReLU(h'_i); `outputsPerPartition` groups them). The cells
  * of a block read only earlier partitions, never each other, and so do its outputs, so each can run at once; the
  * reset control, which every cell reads through a switch's control (not a gate), is copied into each cell.
- * The front end is cut the same way: its shared part (the input currents and their diodes, the bias references),
- * then one partition per pre-projection output i (ReLU(h_i) for block 0 and the skip pair of h_i), each reading the
- * input rails handed off; whole, at width 64 it was one 4,800-transistor deck whose dense mirror array
- * cost more CPU than block 0's 64 cells together (docs/partition.md, session 27).
+ * From `FRONT_END_CUT_FROM_WIDTH` outputs on, the front end is cut the same way: its shared part (the input currents
+ * and their diodes, the bias references), then one partition per pre-projection output i (ReLU(h_i) for block 0 and
+ * the skip pair of h_i), each reading the input rails handed off; whole, at width 64 it was one 4,800-transistor deck
+ * whose dense mirror array cost more CPU than block 0's 64 cells together (docs/partition.md, session 27).
  *
  * @example
  * const built = buildCircuit(net, inputs, { process });
@@ -98,6 +98,16 @@ export interface PartitionPlan {
   readonly partitions: readonly Partition[];
 }
 
+/**
+ * Front-end outputs (the network's width) from which a run split by cell cuts the front end per output too. Measured
+ * per cell on 2 workers, 22 frames, front end whole against cut (`BENCH_FRONT_END_CUT=1000` / `=0 BENCH_WINDOWS=2
+ * node bench/partition-wide.mjs <width> 22`, session 28): wall 4.5 / 5.1 s at width 4, 11.6 / 10.9 s at 8,
+ * 37.3 / 31.9 s at 16, 117.7 / 85.0 s at 32 (at 64, session 27: 392.9 / 293.6 s). Below 16 the cut buys nothing and
+ * its hand-offs cost accuracy (the example's whole clip, worst candidate against the monolithic run: 0.195% whole,
+ * 0.699% cut on c180; docs/partition.md).
+ */
+export const FRONT_END_CUT_FROM_WIDTH = 16;
+
 /** How finely `partitionCircuit` cuts: a partition per section, or each block further per cell. */
 export type PartitionBy = 'block' | 'cell';
 
@@ -114,7 +124,12 @@ const sectionLabel = (s: number, last: number): string =>
 export function partitionCircuit(
   built: Pick<BuiltCircuit, 'elements' | 'sections' | 'saves' | 'initialConditions'> &
     Partial<Pick<BuiltCircuit, 'cellGroups'>>,
-  options: { readonly by?: PartitionBy; readonly outputsPerPartition?: number } = {},
+  options: {
+    readonly by?: PartitionBy;
+    readonly outputsPerPartition?: number;
+    /** Split by cell: cut the front end per output once it has at least this many (`FRONT_END_CUT_FROM_WIDTH`). */
+    readonly frontEndCutFromWidth?: number;
+  } = {},
 ): PartitionPlan {
   const { elements, sections } = built;
   const by = options.by ?? 'block';
@@ -131,8 +146,14 @@ export function partitionCircuit(
   // `peers` names units of a block that run side by side (its cells, its outputs) and so must not read each other.
   const units: { label: string; section: number; kind: Partition['kind']; cell?: number; peers?: string }[] = [];
   const unitOf = new Map<string, number>();
-  // By cell, every section but the classifier is cut (the front end into its shared part and outputs).
-  const split = (s: number) => by === 'cell' && s < last;
+  // By cell, every block is cut; the front end too (into its shared part and outputs) once it is wide enough.
+  const frontEndOutputs = new Set(
+    elements.flatMap((_, i) =>
+      sections[i] === 0 && outputIndex(groups?.[i] ?? 'rest') !== undefined ? [groups![i]] : [],
+    ),
+  ).size;
+  const cutFrontEnd = frontEndOutputs >= (options.frontEndCutFromWidth ?? FRONT_END_CUT_FROM_WIDTH);
+  const split = (s: number) => by === 'cell' && s < last && (s > 0 || cutFrontEnd);
   const keyOf = (s: number, g: CellGroup) => {
     if (!split(s)) return `${s}`;
     const o = outputIndex(g);
@@ -181,7 +202,7 @@ export function partitionCircuit(
   const count = units.length;
   const unitAt = elements.map((_, i) => {
     const g = groups?.[i] ?? 'rest';
-    return g === 'each' && by === 'cell' ? -1 : unitOf.get(keyOf(sections[i], g))!;
+    return g === 'each' && split(sections[i]) ? -1 : unitOf.get(keyOf(sections[i], g))!;
   });
   // Nodes of the copied sources: local to every cell partition of their block.
   const copiedNodes = new Map<string, number>();

@@ -120,11 +120,10 @@ describe('bmru analyze power', () => {
       .split('\n')
       .map((l) => l.split(','));
     const col = rows[0].indexOf('simulation');
-    // Per cell, 2 blocks: the front end's inputs and N outputs, per block a shared part, N cells, an outputs' shared
-    // part, N outputs; classifier.
+    // Per cell, 2 blocks: front end, per block a shared part, N cells, an outputs' shared part, N outputs; classifier.
     expect(rows.slice(1).map((row) => row[col])).toEqual([
-      'partitioned (16 partitions) on local pool (1 worker)',
-      'partitioned (21 partitions) on local pool (1 worker)',
+      'partitioned (14 partitions) on local pool (1 worker)',
+      'partitioned (18 partitions) on local pool (1 worker)',
     ]);
   });
 

@@ -41,7 +41,7 @@ const storeDir = () => path.join(dir, 'partitions');
 describe('storePartitionPlan / storedTaskContext', () => {
   it('gives each task the partition the submission cut, with the run-wide settings, and every label', async () => {
     const n = ctx.plan.partitions.length;
-    expect(n).toBe(26); // the example per cell (docs/partition.md)
+    expect(n).toBe(22); // the example per cell (docs/partition.md)
     expect(await storePartitionPlan(ctx, storeDir())).toBe(n);
     expect(await storePartitionPlan(ctx, storeDir())).toBe(0); // stored once
     for (let i = 0; i < n; i++) {

@@ -265,7 +265,7 @@ describe('runStoredPartition to the end, with a stand-in ngspice', () => {
       index: 0,
       info: {
         index: 0,
-        label: 'front end shared',
+        label: 'front end',
         transistors: p0.transistors,
         replicas: p0.replicas.length,
         handoffs: 0,

@@ -33,12 +33,10 @@ async function fake(name: string, body: string): Promise<void> {
   await chmod(file, 0o755);
 }
 
-// The shipped example (width 4, 2 blocks) per cell: the front end's inputs (and bias references), its 4 outputs side
-// by side; per block its shared part, its 4 cells side by side, the outputs' shared part, its 4
-// outputs side by side; the classifier (docs/partition.md).
+// The shipped example (width 4, 2 blocks) per cell: the front end; per block its shared part, its 4 cells side by
+// side, the outputs' shared part, its 4 outputs side by side; the classifier (docs/partition.md).
 const EXAMPLE_STAGES: [string, number][] = [
-  ['front end shared', 1],
-  ['front end output 0 .. front end output 3', 4],
+  ['front end', 1],
   ['block 0 shared', 1],
   ['block 0 cell 0 .. block 0 cell 3', 4],
   ['block 0 outputs shared', 1],
@@ -68,7 +66,7 @@ describe('bmru compare --partitioned --slurm --dry-run', () => {
       'dry',
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain('26 partitions in 11 stages, 26 without a result: 11 stage array(s) and the merge');
+    expect(r.stderr).toContain('22 partitions in 10 stages, 22 without a result: 10 stage array(s) and the merge');
     const slurm = path.join(fx.dir, 'dry', 'slurm');
     expect((await readdir(slurm)).filter((n) => n.endsWith('.out'))).toEqual([]); // nothing ran
 
@@ -81,22 +79,22 @@ describe('bmru compare --partitioned --slurm --dry-run', () => {
       env: { ...process.env, PATH: `${path.join(fx.dir, 'bin')}:${process.env.PATH}` },
     });
     const calls = (await readFile(path.join(fx.dir, 'sbatch.log'), 'utf8')).trimEnd().split('\n');
-    expect(calls).toHaveLength(12); // 11 stages + the merge
+    expect(calls).toHaveLength(11); // 10 stages + the merge
     calls.forEach((c, i) => {
-      const script = i < 11 ? `stage-${String(i).padStart(2, '0')}.sbatch` : 'merge.sbatch';
+      const script = i < 10 ? `stage-0${i}.sbatch` : 'merge.sbatch';
       expect(c.endsWith(path.join(slurm, script)), c).toBe(true);
       // Job ids were 101, 102, ...: each call waits for the one before, and is cancelled if it failed.
       if (i === 0) expect(c).not.toContain('--dependency');
       else expect(c).toContain(`--dependency=afterok:${100 + i} --kill-on-invalid-dep=yes`);
     });
-    expect(driver.stdout).toContain('stage 3 (block 0 cell 0 .. block 0 cell 3): job 104, 4 task(s)');
+    expect(driver.stdout).toContain('stage 2 (block 0 cell 0 .. block 0 cell 3): job 103, 4 task(s)');
 
     // Each stage's array has one task per partition of its wave, in dependency order.
     const stages: [string, number][] = [];
     const parts: string[] = [];
-    for (let s = 0; s < 11; s++) {
-      const text = await readFile(path.join(slurm, `stage-${String(s).padStart(2, '0')}.sbatch`), 'utf8');
-      const label = /stage \d+ of 11 \((.+)\), \d+ partition/.exec(text)![1];
+    for (let s = 0; s < 10; s++) {
+      const text = await readFile(path.join(slurm, `stage-0${s}.sbatch`), 'utf8');
+      const label = /stage \d+ of 10 \((.+)\), \d+ partition/.exec(text)![1];
       const array = /^#SBATCH --array=0-(\d+)$/m.exec(text)![1];
       stages.push([label, Number(array) + 1]);
       expect(text).toMatch(/^#SBATCH --time=10$/m);
@@ -104,12 +102,12 @@ describe('bmru compare --partitioned --slurm --dry-run', () => {
       parts.push(.../^PARTS=\((.*)\)$/m.exec(text)![1].split(' '));
     }
     expect(stages).toEqual(EXAMPLE_STAGES);
-    expect(parts).toEqual(Array.from({ length: 26 }, (_, i) => `1:${i}`));
+    expect(parts).toEqual(Array.from({ length: 22 }, (_, i) => `1:${i}`));
   });
 
   it("has task i of a stage run the stage's partition i with the compare arguments made absolute", async () => {
     const slurm = path.join(fx.dir, 'dry', 'slurm');
-    const text = await readFile(path.join(slurm, 'stage-05.sbatch'), 'utf8');
+    const text = await readFile(path.join(slurm, 'stage-04.sbatch'), 'utf8');
     await fake('node', 'for a in "$@"; do echo "$a"; done');
     const body = path.join(fx.dir, 'stage4.sh');
     await writeFile(body, text.replace(/^cd .*$/m, `cd '${fx.dir}'`));
@@ -117,7 +115,7 @@ describe('bmru compare --partitioned --slurm --dry-run', () => {
       env: { ...process.env, PATH: `${path.join(fx.dir, 'bin')}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: '2' },
     });
     const args = stdout.trimEnd().split('\n');
-    expect(args.slice(-2)).toEqual(['--slurm-part', '1:13']); // stage 5 holds partitions 11-14: task 2 is 13
+    expect(args.slice(-2)).toEqual(['--slurm-part', '1:9']); // stage 4 holds partitions 7-10: task 2 is 9
     expect(args[args.indexOf('-i') + 1]).toBe(path.join(fx.dir, 'clip3.csv'));
     expect(args[args.indexOf('-o') + 1]).toBe(path.join(fx.dir, 'dry'));
     expect(args).toEqual(expect.arrayContaining(['--partitioned', '--partition-by', 'cell']));
@@ -205,7 +203,7 @@ describe('parsePartitionKey', () => {
 describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
   it('stores a partition that ran as time windows one after another as one rawfile of the whole clip, which the next stage reads', async () => {
     const clip = await fx.write('clip-inturn.csv', exampleClip(3));
-    // The front end's outputs replay its input rails: at 10 points per deck they take several decks in turn.
+    // Block 0's shared part replays the front end's rails: at 10 points per deck they take several decks in turn.
     const common = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--handoff-points', '10'];
     common.push('-o', 'inturn');
     const dry = await fx.run([...common, '--slurm', '--dry-run']);
@@ -214,15 +212,14 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     const tmp = path.join(fx.dir, 'tmp-inturn');
     await mkdir(tmp);
     const env = { TMPDIR: tmp };
-    // Stages 0 and 1: the front end's inputs and bias references, then its 4 outputs.
-    for (const part of ['1:0', '1:1', '1:2', '1:3', '1:4']) {
-      const task = await fx.run([...common, '--slurm-part', part], env);
-      expect(task.exitCode, task.stderr).toBe(0);
-    }
+    const front = await fx.run([...common, '--slurm-part', '1:0'], env);
+    expect(front.exitCode, front.stderr).toBe(0);
+    const shared = await fx.run([...common, '--slurm-part', '1:1'], env);
+    expect(shared.exitCode, shared.stderr).toBe(0);
     expect(await readdir(tmp)).toEqual([]);
     const dir = path.join(fx.dir, 'inturn', 'partitions');
     const record = JSON.parse(await readFile(path.join(dir, 'p1.json'), 'utf8'));
-    expect(record.info.label).toBe('front end output 0');
+    expect(record.info.label).toBe('block 0 shared');
     expect(record.info.windowsInTurn).toBeGreaterThan(1);
     const [plot] = parseRawfile(await readFile(path.join(dir, 'p1.raw')), 'p1.raw');
     const time = plot.real[0];
@@ -231,11 +228,11 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     expect(time[0]).toBe(0);
     expect(time[time.length - 1]).toBeCloseTo(0.03, 9);
 
-    // The next stage reads those records and rawfiles: block 0's shared part replays the outputs' rails.
-    const shared = await fx.run([...common, '--slurm-part', '1:5']);
-    expect(shared.exitCode, shared.stderr).toBe(0);
-    const next = JSON.parse(await readFile(path.join(dir, 'p5.json'), 'utf8'));
-    expect(next.info.label).toBe('block 0 shared');
+    // The next stage reads that record and rawfile: block 0's cell 0 replays the shared part's rails.
+    const cell = await fx.run([...common, '--slurm-part', '1:2']);
+    expect(cell.exitCode, cell.stderr).toBe(0);
+    const next = JSON.parse(await readFile(path.join(dir, 'p2.json'), 'utf8'));
+    expect(next.info.label).toBe('block 0 cell 0');
 
     // The hand-off points decide the time windows, so a task takes the submission's: given another, it is refused.
     const other = ['compare', '-i', clip, '--partitioned', '--partition-by', 'cell', '--handoff-points', '20'];

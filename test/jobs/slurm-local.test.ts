@@ -105,8 +105,8 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     const r = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(local.exitCode);
     // The example per cell: 10 waves (docs/partition.md) and the merge.
-    expect(r.stderr).toContain('sbatch submissions: 12');
-    expect(r.stdout).toMatch(/^ngspice [\d.]+, partitioned \(26 partitions\) on Slurm \(a job array per stage\): /m);
+    expect(r.stderr).toContain('sbatch submissions: 11');
+    expect(r.stdout).toMatch(/^ngspice [\d.]+, partitioned \(22 partitions\) on Slurm \(a job array per stage\): /m);
 
     const out = path.join(fx.dir, 'onslurm');
     const read = async (dir: string) => ({
@@ -140,7 +140,7 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
       }
       endedMs = Math.max(...recs.map((rec) => Date.parse(rec.endedAt)));
     }
-    expect(submitted.stages.flatMap((s: { tasks: unknown[] }) => s.tasks)).toHaveLength(26);
+    expect(submitted.stages.flatMap((s: { tasks: unknown[] }) => s.tasks)).toHaveLength(22);
 
     // A rerun resubmits no partition, only the merge.
     const again = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
@@ -148,19 +148,18 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     expect(again.stderr).toContain('0 without a result: 0 stage array(s) and the merge');
     expect(again.stderr).toContain('sbatch submissions: 1');
 
-    // The front end's output 0 to rerun, but its inputs' rawfile gone: its task fails, the merge is cancelled, and
+    // Block 0's shared part to rerun, but the front end's rawfile gone: its task fails, the merge is cancelled, and
     // the error names the stage, the task and its log.
     await rm(path.join(out, 'partitions', 'p1.json'));
     await rm(path.join(out, 'partitions', 'p0.raw'));
     const failed = await fx.run([...common, '--slurm', '--wait', '-o', 'onslurm'], env);
     expect(failed.exitCode).toBe(2);
     expect(failed.stderr).toContain('1 without a result: 1 stage array(s) and the merge');
-    const stage = 'front end output 0 .. front end output 3';
-    const job = new RegExp(`^stage 1 \\(${stage}\\): Slurm job (\\d+), 1 task\\(s\\)$`, 'm').exec(failed.stderr)?.[1];
+    const job = /^stage 1 \(block 0 shared\): Slurm job (\d+), 1 task\(s\)$/m.exec(failed.stderr)?.[1];
     expect(job, failed.stderr).toBeDefined();
     expect(failed.stderr).toMatch(
       new RegExp(
-        `^error: stage '${stage}' left 1 of 4 partitions without a result in .*: task 0 of Slurm job ${job} \\(partition front end output 0\\): log ${out}/slurm/${job}_0\\.out, last line: error: partition 0 \\(front end shared, pass 1\\) has a record but no rawfile`,
+        `^error: stage 'block 0 shared' left 1 of 1 partitions without a result in .*: task 0 of Slurm job ${job} \\(partition block 0 shared\\): log ${out}/slurm/${job}_0\\.out, last line: error: partition 0 \\(front end, pass 1\\) has a record but no rawfile`,
         'm',
       ),
     );
@@ -175,8 +174,8 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     expect(local.exitCode, local.stderr).toBe(0);
     const r = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
     expect(r.exitCode, `${r.stderr}\n${r.stdout}`).toBe(0);
-    // Width 2: 16 partitions in 10 stages and the merge; width 3: 21 partitions.
-    expect(r.stderr).toContain('width 2: sbatch submissions: 11');
+    // Width 2: 14 partitions in 9 stages and the merge; width 3: 18 partitions.
+    expect(r.stderr).toContain('width 2: sbatch submissions: 10');
     expect(r.stderr).toMatch(/^width 3: sbatch submissions: \d+$/m);
 
     const rows = async (dir: string) => {
@@ -189,8 +188,8 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     const a = await rows('pw-local');
     const b = await rows('pw-slurm');
     expect(b.map((x) => x.simulation)).toEqual([
-      'partitioned (16 partitions) on Slurm (a job array per stage)',
-      'partitioned (21 partitions) on Slurm (a job array per stage)',
+      'partitioned (14 partitions) on Slurm (a job array per stage)',
+      'partitioned (18 partitions) on Slurm (a job array per stage)',
     ]);
     // The same decks through the same ngspice: every domain's power, the states too.
     for (const col of ['cell_w', 'ff_w', 'bias_w', 'in_w', 'core_w', 'state_agreement', 'transistors'])
@@ -215,8 +214,8 @@ describe('on a real single-node Slurm (scripts/slurm-local.sh)', () => {
     await rm(path.join(fx.dir, 'pw-slurm', 'scaling-points.jsonl'));
     const again = await fx.run([...common, '--slurm', '-o', 'pw-slurm'], env);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stderr).toContain('width 2: 16 partitions in 10 stages, 0 without a result');
-    expect(again.stderr).toContain('width 3: 21 partitions in');
+    expect(again.stderr).toContain('width 2: 14 partitions in 9 stages, 0 without a result');
+    expect(again.stderr).toContain('width 3: 18 partitions in');
     expect(again.stderr).not.toMatch(/^width \d: stage \d+/m);
     expect((await rows('pw-slurm')).map((x) => x.core_w)).toEqual(a.map((x) => x.core_w));
   }, 240_000);

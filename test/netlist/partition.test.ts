@@ -9,6 +9,7 @@ import {
   keptPoints,
   loadCalibration,
   mergeReplicas,
+  FRONT_END_CUT_FROM_WIDTH,
   MAX_MERGED_REPLICA_WIDTH_UM,
   drivenReplicas,
   DRIVEN_DRAIN_TAU_S,
@@ -221,7 +222,8 @@ describe('partitionCircuit', () => {
 
     describe(`${c.name}, split by cell`, () => {
       const built = buildCircuit(c.net, c.inputs, { process: c180, calibration });
-      const plan = partitionCircuit(built, { by: 'cell' });
+      // The front end cut too, as from FRONT_END_CUT_FROM_WIDTH on (these networks are narrower).
+      const plan = partitionCircuit(built, { by: 'cell', frontEndCutFromWidth: 0 });
       const L = c.net.blocks.length;
       const ofBlock = (k: number) => plan.partitions.filter((p) => p.label.startsWith(`block ${k} `));
       const cellsOf = (k: number) => ofBlock(k).filter((p) => / cell \d+$/.test(p.label));
@@ -273,6 +275,21 @@ describe('partitionCircuit', () => {
           expect(p.after.length).toBeGreaterThan(0);
           for (const d of p.after) expect(shared).toContain(d);
         });
+      });
+
+      it(`keeps the front end whole below ${FRONT_END_CUT_FROM_WIDTH} outputs, and cuts it from its width on`, () => {
+        const whole = partitionCircuit(built, { by: 'cell' });
+        expect(c.net.width).toBeLessThan(FRONT_END_CUT_FROM_WIDTH);
+        expect(whole.partitions.filter((p) => p.label.startsWith('front end'))).toEqual([
+          expect.objectContaining({ index: 0, label: 'front end', kind: 'section' }),
+        ]);
+        // The rest is cut as before; the front end's outputs' elements are the one front-end partition's.
+        expect(whole.partitions.length).toBe(plan.partitions.length - c.net.width);
+        const front = plan.partitions.filter((p) => p.label.startsWith('front end '));
+        expect(whole.partitions[0].own.map(key).sort()).toEqual(front.flatMap((p) => p.own.map(key)).sort());
+        const at = (w: number) => partitionCircuit(built, { by: 'cell', frontEndCutFromWidth: w }).partitions.length;
+        expect(at(c.net.width)).toBe(plan.partitions.length);
+        expect(at(c.net.width + 1)).toBe(whole.partitions.length);
       });
 
       it("keeps each output with its post-projection node, skip node and the next block's ReLU, which read no other output", () => {

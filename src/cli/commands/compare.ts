@@ -118,7 +118,7 @@ export function builder(y: Argv) {
       choices: ['cell', 'block'] as const,
       default: 'block' as const,
       describe:
-        'with --partitioned: a partition per block, or the front end split per output and each block per cell (its cells run side by side; faster, but see docs/partition.md on accuracy)',
+        'with --partitioned: a partition per block, or each block split per cell (its cells run side by side; from width 16 the front end per output too; faster, but see docs/partition.md on accuracy)',
     })
     .option('partition-passes', {
       type: 'number',

@@ -79,7 +79,7 @@ export function builder(y: Argv) {
       choices: ['cell', 'block'] as const,
       default: 'cell' as const,
       describe:
-        'with --partitioned: the front end split per output and each block per cell (side by side; the fast one at width 32-64) or a partition per block',
+        'with --partitioned: each block split per cell (side by side; from width 16 the front end per output too; the fast one at width 32-64) or a partition per block',
     })
     .option('slurm', {
       type: 'boolean',
