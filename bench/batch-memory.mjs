@@ -3,6 +3,7 @@
 // random network, 80 clips of 101 frames). Page faults and system time are what fresh result memory costs; the
 // difference between the two keeps is the analog arrays (candidates and block outputs, 16 bytes per unit-frame).
 //   npm run build && node bench/batch-memory.mjs [width ...] [--batches N]     default: 128, 10 batches
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { createModelPool, runNetworkBatch } from '../dist/model/index.js';
 import { workload } from './numpy-compare.mjs';
@@ -12,6 +13,19 @@ const at = args.indexOf('--batches');
 const batches = at >= 0 ? Number(args.splice(at, 2)[1]) : 10;
 const widths = args.length > 0 ? args.map(Number) : [128];
 const pools = [createModelPool(1), createModelPool(2)];
+// CPU ms of this process's main thread (Linux: /proc, in clock ticks of 10 ms; NaN elsewhere): what receiving the
+// workers' traces costs the thread that is not a worker. With 1 worker it has the second core to itself; with 2 it
+// takes its time from theirs. Run enough batches (--batches 40) for the tick's resolution.
+const CLOCK_TICK_MS = 10; // USER_HZ = 100 on Linux
+function mainThreadCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS; // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return NaN;
+  }
+}
 for (const width of widths) {
   const { net, inputs } = workload(width, 80, 101);
   for (const keep of ['all', 'states']) {
@@ -29,16 +43,18 @@ for (const width of widths) {
     for (const [i, pool] of pools.entries()) {
       await pool.run(net, inputs, { keep }); // warm-up: the workers' wasm memory grown, the kernels compiled
       const r0 = process.resourceUsage();
+      const m0 = mainThreadCpuMs();
       const t0 = performance.now();
       for (let k = 0; k < batches; k++) await pool.run(net, inputs, { keep });
       const ms = (performance.now() - t0) / batches;
       const r1 = process.resourceUsage();
+      const mainMs = (mainThreadCpuMs() - m0) / batches;
       const per = (a, b) => (b - a) / batches;
       console.log(
         `width ${width}, keep ${keep}, ${i + 1} worker(s): ${ms.toFixed(1)} ms a batch, ` +
           `${per(r0.minorPageFault, r1.minorPageFault).toFixed(0)} minor page faults, ` +
           `system CPU ${(per(r0.systemCPUTime, r1.systemCPUTime) / 1000).toFixed(1)} ms, ` +
-          `user CPU ${(per(r0.userCPUTime, r1.userCPUTime) / 1000).toFixed(1)} ms`,
+          `user CPU ${(per(r0.userCPUTime, r1.userCPUTime) / 1000).toFixed(1)} ms, main thread ${mainMs.toFixed(1)} ms`,
       );
     }
   }
