@@ -146,13 +146,10 @@ export function partitionCircuit(
   // `peers` names units of a block that run side by side (its cells, its outputs) and so must not read each other.
   const units: { label: string; section: number; kind: Partition['kind']; cell?: number; peers?: string }[] = [];
   const unitOf = new Map<string, number>();
-  // By cell, every block is cut; the front end too (into its shared part and outputs) once it is wide enough.
-  const frontEndOutputs = new Set(
-    elements.flatMap((_, i) =>
-      sections[i] === 0 && outputIndex(groups?.[i] ?? 'rest') !== undefined ? [groups![i]] : [],
-    ),
-  ).size;
-  const cutFrontEnd = frontEndOutputs >= (options.frontEndCutFromWidth ?? FRONT_END_CUT_FROM_WIDTH);
+  // By cell, every block is cut; the front end too (into its shared part and outputs) once it is wide enough. Its
+  // outputs are the network's width, as every block's are: the output groups there are.
+  const width = new Set((groups ?? []).filter((g) => outputIndex(g) !== undefined)).size;
+  const cutFrontEnd = width >= (options.frontEndCutFromWidth ?? FRONT_END_CUT_FROM_WIDTH);
   const split = (s: number) => by === 'cell' && s < last && (s > 0 || cutFrontEnd);
   const keyOf = (s: number, g: CellGroup) => {
     if (!split(s)) return `${s}`;
