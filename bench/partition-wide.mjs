@@ -9,6 +9,7 @@
 // BENCH_OUTPUTS=n: a block's outputs n to a partition (default 1); BENCH_HANDOFF_POINTS=n: hand-off points a line
 // above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never);
 // BENCH_FRONT_END_CUT=w: cut the front end per output from width w (default FRONT_END_CUT_FROM_WIDTH; 0 = always).
+// BENCH_REPLAY=bsource: hand-offs as B sources in the decks (default: replayed from files where ngspice can).
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate, closeLauncher } from '../dist/index.js';
 import { resolveProcessPath } from '../dist/util/paths.js';
 
@@ -30,6 +31,7 @@ const r = await cosimulate(net, inputs, {
   outputsPerPartition: Number(process.env.BENCH_OUTPUTS ?? 1),
   ...(process.env.BENCH_FRONT_END_CUT ? { frontEndCutFromWidth: Number(process.env.BENCH_FRONT_END_CUT) } : {}),
   ...(process.env.BENCH_HANDOFF_POINTS ? { handoffPointsPerDeck: Number(process.env.BENCH_HANDOFF_POINTS) } : {}),
+  ...(process.env.BENCH_REPLAY ? { handoffReplay: process.env.BENCH_REPLAY } : {}),
   // The runner's 10-minute limit per ngspice run is for one clip's partition; before the front end was cut per output
   // (session 27) a 101-frame front end at width 64 took ~7 CPU-s a frame (2 windows of ~51 frames: ~6 min each).
   run: { timeoutMs: 2 * 3600e3 },

@@ -2,7 +2,8 @@
 // analysis time", summed over partitions) and agreement (unit-frame states, per-frame candidates, supply current).
 //   npm run build && node bench/partition.mjs [width:frames ...]     default: 4:10 8:10 16:3
 // (BENCH_VERBOSE=1: each partition's CPU seconds and time points, and where the worst candidate is, on stderr;
-// BENCH_FRONT_END_CUT=w: split by cell, cut the front end per output from width w, default FRONT_END_CUT_FROM_WIDTH)
+// BENCH_FRONT_END_CUT=w: split by cell, cut the front end per output from width w, default FRONT_END_CUT_FROM_WIDTH;
+// BENCH_REPLAY=bsource: hand-offs as B sources in the decks instead of replayed from files)
 // Width 4 is the shipped example on the first frames of its clip; other widths a seeded random network of the KWS
 // shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip.
 import {
@@ -145,6 +146,7 @@ for (const { width, frames } of cases) {
         spiceOptions: { ...PART_OPTIONS, ...(m.reltol === undefined ? {} : { reltol: m.reltol }) },
         ...(m.handoffPoints === undefined ? {} : { handoffPointsPerDeck: m.handoffPoints }),
         ...(process.env.BENCH_FRONT_END_CUT ? { frontEndCutFromWidth: Number(process.env.BENCH_FRONT_END_CUT) } : {}),
+        ...(process.env.BENCH_REPLAY ? { handoffReplay: process.env.BENCH_REPLAY } : {}),
       }),
     );
     const ag = agreement(mono.r.circuit, part.r.circuit);

@@ -18,7 +18,7 @@ import {
   type GeneratedNetlist,
   type GenerateOptions,
 } from './netlist/generate.js';
-import { currentProbe, voltageProbe, writeDeck } from './netlist/deck.js';
+import { currentProbe, voltageProbe, writeDeckFiles } from './netlist/deck.js';
 import {
   CELL_HANDOFF_TOLERANCE_V,
   compressPwl,
@@ -42,6 +42,7 @@ import { mergeTransientPlots, stitchTransientPlots } from './spice/merge.js';
 import { terminals, type Element } from './netlist/elements.js';
 import { forgets, frameWindows, windowElements, type TimeWindow } from './netlist/window.js';
 import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
+import { filesourceCodemodel } from './spice/codemodels.js';
 import { canonicalVectorName, transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, valueAt, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';
@@ -99,9 +100,12 @@ export interface CosimOptions extends GenerateOptions {
   readonly timeWindows?: number;
   /**
    * With `partitioned`: a partition whose longest hand-off holds more points than this runs as time windows one after
-   * another, each from the states the one before left (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK`.
+   * another, each from the states the one before left (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK`
+   * with hand-offs as `B` sources, 0 when they are replayed from files.
    */
   readonly handoffPointsPerDeck?: number;
+  /** With `partitioned`: how hand-offs are replayed (`HandoffReplay`). Default 'file' where ngspice can. */
+  readonly handoffReplay?: HandoffReplay;
   /**
    * With `partitioned`: where the partitions run. Default: `localPool(workers)`, this machine. Whatever runs them,
    * the merged plot is scored by the same code.
@@ -124,10 +128,14 @@ export type Simulation =
       readonly executor?: string;
     };
 
-/** "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were), as reports say it. */
+/**
+ * "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were; ", hand-offs as B sources" when they were
+ * not replayed from files), as reports say it.
+ */
 export function simulationLabel(s: Simulation): string {
   if (s.mode === 'monolithic') return 'monolithic';
-  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''})`;
+  const bsource = s.partitions.some((p) => p.handoffReplay === 'bsource') ? ', hand-offs as B sources' : '';
+  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''}${bsource})`;
 }
 
 /** `simulationLabel` and, for partitions, where they ran: "partitioned (22 partitions) on local pool (2 workers)". */
@@ -244,6 +252,7 @@ export function cosimPartitionContext(generated: GeneratedNetlist, net: Network,
     passes: opts.partitionPasses,
     timeWindows: opts.timeWindows,
     handoffPointsPerDeck: opts.handoffPointsPerDeck,
+    handoffReplay: opts.handoffReplay,
   });
 }
 
@@ -358,6 +367,8 @@ export interface PartitionRunInfo {
   readonly windows?: number;
   /** Time windows it ran as one after another (`chainedWindows`: long hand-offs), when more than one. */
   readonly windowsInTurn?: number;
+  /** How its hand-offs were replayed (`HandoffReplay`), when it had any. */
+  readonly handoffReplay?: HandoffReplay;
   /**
    * Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`); of a partition run as
    * time windows, the last window's, whose rawfile covers only that window (the others are kept beside it).
@@ -521,10 +532,19 @@ export interface PartitionContext {
   readonly windows?: ReadonlyMap<number, readonly TimeWindow[]>;
   /**
    * Hand-off points per line above which a partition not cut side by side runs as time windows in turn
-   * (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK`.
+   * (`chainedWindows`); 0: never. Default `HANDOFF_POINTS_PER_DECK` with `B` sources, 0 with files.
    */
   readonly handoffPointsPerDeck?: number;
+  /** How hand-offs are replayed; default 'file' where the ngspice in use has `filesource` (`filesourceCodemodel`). */
+  readonly handoffReplay?: HandoffReplay;
 }
+
+/**
+ * How a partition's deck replays the rails handed to it: 'file', each from a data file by an XSPICE `filesource`
+ * (read once at set-up; falls back to 'bsource' when ngspice's code models are not found), or 'bsource', each as
+ * `B ... V = pwl(time, ...)` in the deck, whose parse is quadratic in the points on ngspice 39 (docs/partition.md).
+ */
+export type HandoffReplay = 'file' | 'bsource';
 
 /** How finely and how often a partitioned run cuts and runs (`runPartitioned`'s `schedule`). */
 export interface PartitionSchedule {
@@ -542,6 +562,7 @@ export interface PartitionSchedule {
   readonly timeWindows?: number;
   /** Hand-off points per line above which a partition runs as time windows in turn (`PartitionContext`). */
   readonly handoffPointsPerDeck?: number;
+  readonly handoffReplay?: HandoffReplay;
 }
 
 /**
@@ -595,6 +616,7 @@ export function partitionSetup(
     passes,
     ...(windows > 1 ? { windows: timeWindowPlan(plan, windows, net.frameS, tStopS) } : {}),
     ...(schedule.handoffPointsPerDeck === undefined ? {} : { handoffPointsPerDeck: schedule.handoffPointsPerDeck }),
+    ...(schedule.handoffReplay === undefined ? {} : { handoffReplay: schedule.handoffReplay }),
   };
 }
 
@@ -808,13 +830,15 @@ export async function runPartition(
     ...(p.handoffs.length > 0 ? [frameEdgeBreakpoints(net.frameS, tStopS)] : []),
   ];
   const handoffPoints = [...pwls.values()].reduce((s, w) => s + w.length, 0);
+  const replayCodemodel =
+    ctx.handoffReplay === 'bsource' || p.handoffs.length === 0 ? undefined : await filesourceCodemodel(run.ngspiceBin);
   const windows = ctx.windows?.get(index) ?? [];
   const inTurn =
     windows.length > 1
       ? []
       : chainedWindows(
           longestPwl(pwls.values()),
-          ctx.handoffPointsPerDeck ?? HANDOFF_POINTS_PER_DECK,
+          ctx.handoffPointsPerDeck ?? (replayCodemodel === undefined ? HANDOFF_POINTS_PER_DECK : 0),
           net.frameS,
           tStopS,
         );
@@ -839,25 +863,26 @@ export async function runPartition(
     stopS: number,
     name: string,
     progress?: (p: RunProgress) => void,
-  ) =>
-    runNgspice({
+  ) => {
+    const deck = networkDeck(
+      { transistors: p.transistors, flatCells: built.flatCells, initialConditions: ics, saves },
+      els,
+      deckOpts,
+      net,
+      stopS,
+    );
+    const { netlist, dataFiles } = writeDeckFiles({ ...deck, replayCodemodel }, opts.process);
+    return runNgspice({
       ...run,
       onProgress: progress,
       name,
-      netlist: writeDeck(
-        networkDeck(
-          { transistors: p.transistors, flatCells: built.flatCells, initialConditions: ics, saves },
-          els,
-          deckOpts,
-          net,
-          stopS,
-        ),
-        opts.process,
-      ),
+      netlist,
+      dataFiles,
       extraArgs: [...opts.process.ngspiceArgs, ...(run.extraArgs ?? [])],
       expectTStopS: stopS,
       expectVectors: saves,
     });
+  };
   const name = `${run.name ?? 'run'}-part${p.index}`;
   let r: RunResult;
   let cpuS: number | undefined;
@@ -919,6 +944,7 @@ export async function runPartition(
       points,
       ...(windows.length > 1 ? { windows: windows.length } : {}),
       ...(inTurn.length > 1 ? { windowsInTurn: inTurn.length } : {}),
+      ...(p.handoffs.length > 0 ? { handoffReplay: replayCodemodel === undefined ? 'bsource' : 'file' } : {}),
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     },
   };

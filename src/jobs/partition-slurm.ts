@@ -86,6 +86,7 @@ const RecordSchema = z.object({
       points: z.number(),
       windows: z.number().int().optional(),
       windowsInTurn: z.number().int().optional(),
+      handoffReplay: z.enum(['file', 'bsource']).optional(),
       workDir: z.string().optional(),
     })
     .strict(),

@@ -6,8 +6,17 @@
  * commands (`shell` among them), so a newline in a model's folder name must never start a line.
  */
 import { InputError } from '../errors.js';
-import { controlLines } from '../spice/deck.js';
-import { CONTROL_CHARS, commentText, num, terminals, toSpice, type Element, type VoltageSource } from './elements.js';
+import { controlLines, preloadBlock } from '../spice/deck.js';
+import {
+  CONTROL_CHARS,
+  commentText,
+  num,
+  replayedText,
+  terminals,
+  toSpice,
+  type Element,
+  type VoltageSource,
+} from './elements.js';
 
 export { commentText } from './elements.js';
 import type { Process } from './process.js';
@@ -66,7 +75,15 @@ export interface Deck {
   /** Vectors to save, as ngspice names them (`i(vm_x)`, `v(node)`); see `currentProbe`, `voltageProbe`. */
   readonly saves: readonly string[];
   readonly analysis: Analysis;
+  /**
+   * The XSPICE code-model library with `filesource` (`analog.cm`, an absolute path): recorded voltages are then
+   * replayed from data files (`replayedText`) instead of `B` sources, and the deck is written by `writeDeckFiles`.
+   */
+  readonly replayCodemodel?: string;
 }
+
+/** ngspice's trtol when `.options` leave it (the transient's truncation-error overestimate factor). */
+const NGSPICE_DEFAULT_TRTOL = 7;
 
 /** The rawfile vector of the current through voltage source `V<name>` (e.g. a 0 V probe). */
 export const currentProbe = (vsrcName: string): string => `i(v${vsrcName})`;
@@ -109,6 +126,16 @@ export function saveVector(text: string): string {
 
 /** Write a deck as ngspice text (sections in a fixed order, `\n` line ends, `.end` last). */
 export function writeDeck(deck: Deck, process: Process): string {
+  const { netlist, dataFiles } = writeDeckFiles(deck, process);
+  if (dataFiles.size > 0) throw new Error('internal: a deck that replays from data files is written by writeDeckFiles');
+  return netlist;
+}
+
+/**
+ * Write a deck as ngspice text and the data files it reads (by name, to go beside it: the runner's `dataFiles`):
+ * with `replayCodemodel`, each recorded voltage's points and a preload block that loads the code model.
+ */
+export function writeDeckFiles(deck: Deck, process: Process): { netlist: string; dataFiles: Map<string, string> } {
   deck.modelLines.forEach((line, i) => checkModelLine(line, i, process));
   for (const field of ['nmos', 'pmos'] as const) {
     if (!NAME.test(process[field]))
@@ -125,6 +152,7 @@ export function writeDeck(deck: Deck, process: Process): string {
   const elements = deck.elements;
   for (const e of [...elements, ...(deck.supplies ?? []), ...(deck.subcircuits ?? []).flatMap((s) => s.elements)])
     checkNames(e);
+  const dataFiles = new Map<string, string>();
   const lines = [
     `* ${commentText(deck.title)}`,
     ...(deck.notes ?? []).map((n) => `* ${commentText(n)}`),
@@ -134,15 +162,41 @@ export function writeDeck(deck: Deck, process: Process): string {
     ...(deck.temperatureC !== undefined ? [`.temp ${num(deck.temperatureC)}`] : []),
     ...(deck.subcircuits ?? []).map((s) => subcircuitText(s, process)),
     ...(deck.models ?? []).map(modelLine),
-    ...elements.map((e) => toSpice(e, process)),
+    ...elements.map((e) => {
+      if (e.type !== 'recorded' || deck.replayCodemodel === undefined) return toSpice(e, process);
+      const r = replayedText(e, dataFiles.size);
+      dataFiles.set(r.fileName, r.fileText);
+      return r.lines;
+    }),
     ...(deck.initialConditions && deck.initialConditions.length > 0
       ? [`.ic ${deck.initialConditions.map((c) => `${voltageProbe(c.node)}=${num(c.voltageV)}`).join(' ')}`]
       : []),
     `.save ${deck.saves.join(' ')}`,
     analysisLine(deck.analysis),
-    '.end',
   ];
-  return lines.join('\n') + '\n';
+  if (dataFiles.size > 0)
+    lines.push(...preloadBlock({ codemodels: [deck.replayCodemodel!], xtrtol: keptTrtol(deck.options) }));
+  lines.push('.end');
+  return { netlist: lines.join('\n') + '\n', dataFiles };
+}
+
+/**
+ * The trtol a deck with XSPICE devices must ask to keep (`xtrtol`, an integer), or undefined when ngspice would not
+ * lower it (1 or less).
+ *
+ * @throws InputError for a trtol `set xtrtol` cannot carry (not an integer)
+ */
+function keptTrtol(options: SpiceOptions): number | undefined {
+  const trtol = options.trtol === undefined ? NGSPICE_DEFAULT_TRTOL : Number(options.trtol);
+  if (trtol <= 1) return undefined;
+  if (!Number.isInteger(trtol))
+    throw new InputError(
+      `expected an integer trtol with recorded voltages replayed from files, got ${JSON.stringify(options.trtol)}`,
+      {
+        field: 'options.trtol',
+      },
+    );
+  return trtol;
 }
 
 function optionsLine(options: SpiceOptions): string {

@@ -230,6 +230,42 @@ function recordedText(pwl: readonly (readonly [number, number])[]): string {
 
 const RECORDED_TEXT = new WeakMap<readonly (readonly [number, number])[], string>();
 
+/**
+ * Seconds past a replayed waveform's last point at which its data file repeats the last value: ngspice 39's
+ * `filesource` reads past its last line when the simulation time passes it, so the file ends far beyond any run.
+ */
+const REPLAY_HOLD_S = 1e3;
+
+/**
+ * A recorded voltage replayed from a data file by an XSPICE `filesource` (ngspice's code model reads the file once,
+ * at set-up, and steps through it as time advances), in place of `B ... pwl(time, ...)`, whose parse is quadratic in
+ * the points on ngspice 39 (glibc `sscanf` measures the rest of the line for every number: docs/partition.md).
+ * `k` numbers the deck's replays (model and file names). Returns the instance and model lines and the file.
+ */
+export function replayedText(e: RecordedVoltage, k: number): { lines: string; fileName: string; fileText: string } {
+  const fileName = `replay-${k}.txt`;
+  const lines =
+    `A${e.name} %vd([${e.plus} ${e.minus}]) bmru_replay_${k}\n` +
+    `.model bmru_replay_${k} filesource (file="${fileName}" amploffset=[0] amplscale=[1] timeoffset=0 timescale=1 timerelative=false amplstep=false)`;
+  return { lines, fileName, fileText: replayFileText(e.pwl) };
+}
+
+/** A waveform as `filesource` lines (time, value), held at its first value from t = 0 and at its last to the end. */
+function replayFileText(pwl: readonly (readonly [number, number])[]): string {
+  let text = REPLAY_TEXT.get(pwl);
+  if (text === undefined) {
+    if (pwl.length === 0) throw new Error('internal: an empty recorded waveform');
+    const [t0, v0] = pwl[0];
+    const [tN, vN] = pwl[pwl.length - 1];
+    const rows = pwl.map(([t, v]) => `${num(t)} ${num(v)}`);
+    text = [...(t0 > 0 ? [`0 ${num(v0)}`] : []), ...rows, `${num(tN + REPLAY_HOLD_S)} ${num(vN)}`, ''].join('\n');
+    REPLAY_TEXT.set(pwl, text);
+  }
+  return text;
+}
+
+const REPLAY_TEXT = new WeakMap<readonly (readonly [number, number])[], string>();
+
 /** Print one element as a netlist line (long PWL lists are continued with '+'). */
 export function toSpice(e: Element, process: Process): string {
   switch (e.type) {

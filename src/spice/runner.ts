@@ -39,6 +39,11 @@ export interface RunOptions {
    * and no `.control` block. It runs from its own work directory, so `.include` paths must be absolute.
    */
   netlist: string;
+  /**
+   * Files the deck reads, by name (e.g. a hand-off's points for an XSPICE `filesource`), written beside it in its
+   * work directory, from which ngspice runs. Names are plain file names. Default: none.
+   */
+  dataFiles?: ReadonlyMap<string, string>;
   /** Label used in the work directory's name. Default: `run`. */
   name?: string;
   /** Kill ngspice after this long (ms). Default: 600_000 (10 min). */
@@ -115,7 +120,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 const DECK_FILE = 'deck.cir';
 const RAW_FILE = 'out.raw';
 
-type OptionalOptions = 'expectTStopS' | 'signal' | 'onProgress' | 'readVectors';
+type OptionalOptions = 'expectTStopS' | 'signal' | 'onProgress' | 'readVectors' | 'dataFiles';
 type ResolvedOptions = Required<Omit<RunOptions, OptionalOptions>> & Pick<RunOptions, OptionalOptions>;
 
 /** The files of one run. */
@@ -149,6 +154,12 @@ export async function runNgspice(options: RunOptions): Promise<RunResult> {
   const where: SpiceErrorContext = o.keepWorkDir === 'never' ? {} : { workDir, netlistPath: files.deck };
   let outcome: 'ok' | 'failed' | 'aborted' = 'failed';
   try {
+    for (const [name, text] of o.dataFiles ?? []) {
+      const file = path.join(workDir, name);
+      await writeFile(file, text).catch((e: unknown) => {
+        throw outputError(e, file);
+      });
+    }
     await writeFile(files.deck, withThreads(o.netlist, o.threads)).catch((e: unknown) => {
       throw outputError(e, files.deck); // a full TMPDIR: say which file, the bare errno does not
     });
@@ -244,7 +255,14 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
   if (o.expectTStopS !== undefined && !(o.expectTStopS > 0)) {
     throw new RangeError(`expectTStopS must be > 0, got ${o.expectTStopS}`);
   }
-  const commands = o.allowControl ? [] : controlLines(o.netlist);
+  for (const name of o.dataFiles?.keys() ?? []) {
+    if (!DATA_FILE_NAME.test(name) || name === DECK_FILE || name === RAW_FILE)
+      throw new RangeError(
+        `expected a data file name (letters, digits, _.-; not the deck's or rawfile's), got ${JSON.stringify(name)}`,
+      );
+  }
+  // A generated deck's preload block (code models, `pre_` commands only) is set-up, not commands.
+  const commands = o.allowControl ? [] : controlLines(o.netlist, { allowPreload: true });
   if (commands.length > 0) {
     // ngspice runs these as commands (`shell` among them), and with a .control block the exit code and the
     // rawfile mean something else (DESIGN.md §7): a deck that should only describe a circuit must not have them.
@@ -259,6 +277,9 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A data file's name: one plain word, no path. */
+const DATA_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A name that is safe inside a directory name. */
 function safeName(name: string): string {

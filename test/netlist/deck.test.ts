@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { InputError } from '../../src/errors.js';
-import { cardName, commentText, currentProbe, writeDeck, type Deck } from '../../src/netlist/deck.js';
+import { cardName, commentText, currentProbe, writeDeck, writeDeckFiles, type Deck } from '../../src/netlist/deck.js';
 import { generateNetlist } from '../../src/netlist/generate.js';
 import { loadProcess } from '../../src/netlist/process.js';
 import { controlLines } from '../../src/spice/deck.js';
@@ -226,5 +226,77 @@ describe('the network deck', () => {
       .end
       "
     `);
+  });
+});
+
+describe('writeDeckFiles: recorded voltages replayed from files', () => {
+  const CM = '/usr/lib/x86_64-linux-gnu/ngspice/analog.cm';
+  const recorded = (name: string, pwl: [number, number][]) =>
+    ({ type: 'recorded', name, plus: name.slice(3), minus: '0', pwl }) as const;
+  const replaying = (over: Partial<Deck> = {}) =>
+    deck({
+      elements: [
+        recorded('ho_r1', [
+          [0, 0.1],
+          [1e-3, 0.2],
+        ]),
+        recorded('ho_r2', [
+          [2e-4, 0.3],
+          [5e-4, 0.4],
+        ]),
+      ],
+      replayCodemodel: CM,
+      ...over,
+    });
+
+  it('writes each as an XSPICE filesource with its own data file, held at its ends, and loads the code model first', () => {
+    const { netlist, dataFiles } = writeDeckFiles(replaying(), c180);
+    const lines = netlist.split('\n');
+    expect(lines).toContain('Aho_r1 %vd([r1 0]) bmru_replay_0');
+    expect(lines).toContain('Aho_r2 %vd([r2 0]) bmru_replay_1');
+    expect(netlist).toMatch(
+      /^\.model bmru_replay_1 filesource \(file="replay-1\.txt" amploffset=\[0\] amplscale=\[1\] timeoffset=0 timescale=1 timerelative=false amplstep=false\)$/m,
+    );
+    expect(netlist).not.toMatch(/pwl\(time/);
+    expect([...dataFiles.keys()]).toEqual(['replay-0.txt', 'replay-1.txt']);
+    expect(dataFiles.get('replay-0.txt')).toBe('0 0.1\n0.001 0.2\n1000.001 0.2\n');
+    // A waveform that starts late is held at its first value from t = 0 (filesource would take its second).
+    expect(dataFiles.get('replay-1.txt')).toBe('0 0.3\n0.0002 0.3\n0.0005 0.4\n1000.0005 0.4\n');
+    // ngspice 39 lowers trtol to 1 for the whole circuit when it has A devices unless xtrtol says otherwise.
+    expect(lines.slice(-8)).toEqual([
+      '.save i(vvdd)',
+      '.tran 0.00001 0.001 0 0.0001',
+      '.control',
+      'pre_set xtrtol=7',
+      `pre_codemodel ${CM}`,
+      '.endc',
+      '.end',
+      '',
+    ]);
+    expect(controlLines(netlist, { allowPreload: true })).toEqual([]);
+    expect(controlLines(netlist)).not.toEqual([]);
+  });
+
+  it("keeps the deck's own integer trtol, asks nothing at trtol 1 or less, and refuses one xtrtol cannot carry", () => {
+    const opts = (trtol: number) => ({ ...deck().options, trtol });
+    expect(writeDeckFiles(replaying({ options: opts(3) }), c180).netlist).toMatch(/^pre_set xtrtol=3$/m);
+    expect(writeDeckFiles(replaying({ options: opts(1) }), c180).netlist).not.toMatch(/xtrtol/);
+    expect(() => writeDeckFiles(replaying({ options: opts(2.5) }), c180)).toThrow(/integer trtol.*2\.5/);
+  });
+
+  it('writes B sources and no files without a code model, and writeDeck refuses a deck that needs files', () => {
+    const { netlist, dataFiles } = writeDeckFiles(replaying({ replayCodemodel: undefined }), c180);
+    expect(dataFiles.size).toBe(0);
+    expect(netlist).toMatch(/^Bho_r1 r1 0 V = pwl\(time,$/m);
+    expect(netlist).not.toMatch(/\.control/);
+    expect(writeDeck(replaying({ replayCodemodel: undefined }), c180)).toBe(netlist);
+    expect(() => writeDeck(replaying(), c180)).toThrow(/writeDeckFiles/);
+    // No recorded voltage: nothing to load, no block.
+    expect(writeDeckFiles(deck({ replayCodemodel: CM }), c180).netlist).toBe(writeDeck(deck(), c180));
+  });
+
+  it('refuses a code-model path that is not one absolute word', () => {
+    for (const bad of ['analog.cm', '/a b/analog.cm', '/x/analog.so', '/x/analog.cm\nshell ls'])
+      expect(() => writeDeckFiles(replaying({ replayCodemodel: bad }), c180)).toThrow(/code-model path/);
   });
 });

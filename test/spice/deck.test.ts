@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spiceNumber, transientStopS } from '../../src/spice/deck.js';
+import { controlLines, preloadBlock, spiceNumber, transientStopS } from '../../src/spice/deck.js';
 
 describe('spiceNumber', () => {
   it('reads plain and exponent numbers', () => {
@@ -35,5 +35,36 @@ describe('transientStopS', () => {
     expect(transientStopS('* op\nR1 a 0 1k\n.op\n.end\n')).toBeUndefined();
     expect(transientStopS('* p\n.param t=1\n.tran 1u {t}\n')).toBeUndefined();
     expect(transientStopS('* comment\n* .tran 1u 1\n')).toBeUndefined();
+  });
+});
+
+describe('controlLines and the preload block', () => {
+  const CM = '/usr/lib/x86_64-linux-gnu/ngspice/analog.cm';
+  const deckWith = (block: string[]) => ['* t', 'R1 a 0 1k', '.tran 1u 1m', ...block, '.end', ''].join('\n');
+
+  it('accepts exactly the block preloadBlock writes, and only when asked to', () => {
+    const block = preloadBlock({ codemodels: [CM], xtrtol: 7 });
+    expect(block).toEqual(['.control', 'pre_set xtrtol=7', `pre_codemodel ${CM}`, '.endc']);
+    expect(controlLines(deckWith(block), { allowPreload: true })).toEqual([]);
+    expect(controlLines(deckWith(block))).toEqual([4, 7]);
+    expect(preloadBlock({ codemodels: [CM] })).toEqual(['.control', `pre_codemodel ${CM}`, '.endc']);
+  });
+
+  it('still reports a block with any other line in it, or a code model that is not one absolute word', () => {
+    const cases = [
+      ['.control', `pre_codemodel ${CM}`, 'shell touch pwned', '.endc'],
+      ['.control', 'pre_codemodel analog.cm', '.endc'],
+      ['.control', `pre_codemodel ${CM} /tmp/evil.cm`, '.endc'],
+      ['.control', 'pre_set xtrtol=7; shell ls', '.endc'],
+      ['.control', '.endc'],
+      ['.control', `pre_codemodel ${CM}`], // never closed
+    ];
+    for (const block of cases) expect(controlLines(deckWith(block), { allowPreload: true })).not.toEqual([]);
+  });
+
+  it('refuses to write a path or an xtrtol the block could not carry', () => {
+    expect(() => preloadBlock({ codemodels: ['/x y/analog.cm'] })).toThrow(RangeError);
+    expect(() => preloadBlock({ codemodels: [CM], xtrtol: 2.5 })).toThrow(/xtrtol/);
+    expect(() => preloadBlock({ codemodels: [CM], xtrtol: 0 })).toThrow(/xtrtol/);
   });
 });

@@ -21,6 +21,8 @@ import {
   type SpiceError,
 } from '../../src/spice/index.js';
 import { runMany } from '../../src/util/pool.js';
+import { filesourceCodemodel } from '../../src/spice/codemodels.js';
+import { preloadBlock } from '../../src/spice/deck.js';
 
 // These tests run the real ngspice; vitest.config.ts's gate requires it in CI and skips this file without it elsewhere.
 const ngspiceAvailable = await ngspiceVersion().then(
@@ -239,6 +241,36 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
     expect(results.map((r) => vector(r.plots[0], 'time').at(-1))).toEqual([1e-3, 2e-3, 3e-3, 4e-3]);
     expect(completed).toEqual([1, 2, 3, 4]);
   });
+
+  it('writes data files beside the deck, where a filesource loaded by its preload block reads them', async () => {
+    const cm = await filesourceCodemodel();
+    expect(cm).toMatch(/\/analog\.cm$/); // CI installs Debian's ngspice, which has its code models
+    const netlist = [
+      '* replay',
+      'Ar %vd([n 0]) rm',
+      '.model rm filesource (file="wave.txt" amploffset=[0] amplscale=[1] timeoffset=0 timescale=1 timerelative=false amplstep=false)',
+      'R1 n 0 1k',
+      '.save v(n)',
+      '.tran 10u 1m',
+      ...preloadBlock({ codemodels: [cm!], xtrtol: 7 }),
+      '.end',
+      '',
+    ].join('\n');
+    const r = await runNgspice({
+      netlist,
+      workRoot,
+      keepWorkDir: 'always',
+      dataFiles: new Map([['wave.txt', '0 0\n5e-4 0.5\n1e-3 0.2\n2 0.2\n']]),
+    });
+    const t = vector(r.plots[0], 'time');
+    const v = vector(r.plots[0], 'v(n)');
+    // At every time point the node is the file's waveform, linearly interpolated (0 -> 0.5 -> 0.2 V).
+    const wave = (x: number) => (x <= 5e-4 ? x * 1e3 : 0.5 - (x - 5e-4) * 600);
+    expect(t.length).toBeGreaterThan(50);
+    for (let i = 0; i < t.length; i++) expect(v[i]).toBeCloseTo(wave(t[i]), 9);
+    expect(await readFile(path.join(r.workDir!, 'wave.txt'), 'utf8')).toBe('0 0\n5e-4 0.5\n1e-3 0.2\n2 0.2\n');
+    expect(await readFile(path.join(r.workDir!, 'deck.cir'), 'utf8')).toContain('pre_set xtrtol=7');
+  });
 });
 
 describe('runNgspice without a usable ngspice', () => {
@@ -349,6 +381,18 @@ describe('runNgspice without a usable ngspice', () => {
     const run = runNgspice({ netlist, workRoot, ngspiceBin: '/nonexistent/ngspice' });
     const error: SpiceError = await failureOf(run, SpiceNetlistError);
     expect(error.message).toContain('.control');
+  });
+
+  it('refuses a data file name that is a path or the deck or rawfile itself, before running anything', async () => {
+    for (const name of ['../x.txt', 'a/b.txt', 'deck.cir', 'out.raw', '.hidden', ''])
+      await expect(
+        runNgspice({
+          netlist: rcDeck('1m'),
+          workRoot,
+          ngspiceBin: '/nonexistent/ngspice',
+          dataFiles: new Map([[name, 'x']]),
+        }),
+      ).rejects.toThrow(/data file name/);
   });
 
   it('rejects invalid options with RangeError', async () => {
