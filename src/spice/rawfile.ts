@@ -197,8 +197,16 @@ export interface ReadRawOptions {
   readonly vectors?: readonly string[];
 }
 
-/** Bytes of binary data decoded per read: large enough to amortise the syscalls, small against the vectors. */
+/** Most bytes of binary data decoded per read: large enough to amortise the syscalls. */
 const CHUNK_BYTES = 1 << 22;
+/** Fewest bytes per read (unless the plot is smaller): 1,500 reads for a 100 MB file. */
+const MIN_CHUNK_BYTES = 1 << 16;
+/**
+ * The read buffer is at most this fraction of the vectors kept, so that reading 10 of 101 vectors (11 MB) does not
+ * hold a 4 MiB buffer beside them: a read after a first one in the same process peaked at 1.40x the vectors read with
+ * 4 MiB reads, 1.07x with this (`BMRU_BENCH_SECTIONS=b node bench/run.mjs`, docs/analyses.md).
+ */
+const CHUNK_FRACTION_OF_KEPT = 1 / 16;
 /** First guess at a header's size; doubled until the header fits (a plot of 10 000 vectors has ~400 kB). */
 const HEADER_GUESS_BYTES = 1 << 16;
 
@@ -323,24 +331,49 @@ async function readBinaryPlot(
   const keep = selectedIndices(h.vectors, wanted);
   const real = keep.map(() => new Float64Array(h.numPoints));
   const imag = h.complex ? keep.map(() => new Float64Array(h.numPoints)) : undefined;
-  const pointsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(pointBytes, 1)));
-  const buf = Buffer.alloc(Math.min(pointsPerChunk, h.numPoints) * pointBytes);
+  const keptBytes = keep.length * doublesPerValue * BYTES_PER_DOUBLE * h.numPoints;
+  const chunkBytes = Math.min(CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, keptBytes * CHUNK_FRACTION_OF_KEPT));
+  const pointsPerChunk = Math.max(1, Math.floor(chunkBytes / Math.max(pointBytes, 1)));
+  // Buffer.alloc never takes from the shared pool: the buffer starts an ArrayBuffer of its own, which a Float64Array
+  // can view (the offset is 0, a multiple of 8).
+  const bytes = Buffer.alloc(Math.min(pointsPerChunk, h.numPoints) * pointBytes);
+  const doubles =
+    LITTLE_ENDIAN && bytes.byteOffset % BYTES_PER_DOUBLE === 0
+      ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / BYTES_PER_DOUBLE)
+      : undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const stride = pointBytes / BYTES_PER_DOUBLE;
   for (let p0 = 0; p0 < h.numPoints; p0 += pointsPerChunk) {
     const points = Math.min(pointsPerChunk, h.numPoints - p0);
-    await file.read(buf, 0, points * pointBytes, h.dataStart + p0 * pointBytes);
-    const view = new DataView(buf.buffer, buf.byteOffset, points * pointBytes);
+    await file.read(bytes, 0, points * pointBytes, h.dataStart + p0 * pointBytes);
     for (let k = 0; k < keep.length; k++) {
-      const col = keep[k] * doublesPerValue * BYTES_PER_DOUBLE;
-      const re = real[k];
-      const im = imag?.[k];
-      for (let p = 0; p < points; p++) {
-        re[p0 + p] = view.getFloat64(p * pointBytes + col, true);
-        if (im) im[p0 + p] = view.getFloat64(p * pointBytes + col + BYTES_PER_DOUBLE, true);
-      }
+      const col = keep[k] * doublesPerValue;
+      gather(real[k], p0, doubles, view, col, stride, points);
+      if (imag) gather(imag[k], p0, doubles, view, col + 1, stride, points);
     }
   }
   const header = { ...h, vectors: keep.map((i) => h.vectors[i]) };
   return { plot: makePlot(header, { real, imag, numPoints: h.numPoints, end, endLine: undefined }), end };
+}
+
+/** Whether this machine stores doubles little-endian, as binary rawfiles hold them: they can then be read in place. */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * `count` doubles from column `col` of a chunk of points `stride` doubles apart into `dst` from `at`: from a
+ * Float64Array view where the machine is little-endian, else through the DataView.
+ */
+export function gather(
+  dst: Float64Array,
+  at: number,
+  doubles: Float64Array | undefined,
+  view: DataView,
+  col: number,
+  stride: number,
+  count: number,
+): void {
+  if (doubles) for (let p = 0; p < count; p++) dst[at + p] = doubles[p * stride + col];
+  else for (let p = 0; p < count; p++) dst[at + p] = view.getFloat64((p * stride + col) * BYTES_PER_DOUBLE, true);
 }
 
 /** Indices of the scale and those of the wanted vectors this plot has (all, when none are named). */
