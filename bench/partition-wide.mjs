@@ -7,7 +7,8 @@
 // BENCH_WINDOWS=n: the partitions that forget and run alone (front end, shared parts, classifier) as n time windows
 // side by side (default 1); BENCH_RELTOL=x: the deck reltol the partitions' own scale from (default the generator's);
 // BENCH_OUTPUTS=n: a block's outputs n to a partition (default 1); BENCH_HANDOFF_POINTS=n: hand-off points a line
-// above which a partition runs as time windows in turn (default the toolkit's HANDOFF_POINTS_PER_DECK; 0 = never);
+// above which a partition runs as time windows in turn (default the toolkit's: never with hand-offs replayed from
+// files, HANDOFF_POINTS_PER_DECK with BENCH_REPLAY=bsource; 0 = never);
 // BENCH_FRONT_END_CUT=w: cut the front end per output from width w (default FRONT_END_CUT_FROM_WIDTH; 0 = always).
 // BENCH_REPLAY=bsource: hand-offs as B sources in the decks (default: replayed from files where ngspice can).
 import { randomNetwork, randomInputs, loadProcess, loadCalibration, cosimulate, closeLauncher } from '../dist/index.js';

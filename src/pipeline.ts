@@ -664,7 +664,9 @@ export function timeWindowPlan(
  * 16k / 32k points took 0.09 / 0.41 / 1.78 CPU-s to parse (docs/partition.md), so a width-64 cell deck over the
  * 101-frame clip (65 rails, ~13k points each) spent ~20 of its ~25 CPU-s parsing. Cut to windows of at most this
  * many points a line, the parse falls with the window count, and so does ngspice's evaluation of each `pwl` (its
- * cost per time point grows with the points); each window adds an ngspice start and an operating point.
+ * cost per time point grows with the points); each window adds an ngspice start and an operating point. Applies to
+ * hand-offs as `B` sources only: replayed from files (`HandoffReplay`) they cost neither, and no partition runs in turn
+ * unless asked.
  */
 export const HANDOFF_POINTS_PER_DECK = 2000;
 

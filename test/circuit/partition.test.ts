@@ -83,6 +83,10 @@ function sameStates(a: CircuitFrames, b: CircuitFrames): number {
 
 const totalSupplyA = (c: CircuitFrames): number => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
+/** A partitioned run split by cell on 2 workers, on `kit`. */
+const perCell = (kit: Kit) =>
+  ({ process: kit.process, calibration: kit.calibration, partitioned: true, partitionBy: 'cell', workers: 2 }) as const;
+
 async function both(
   net: Network,
   inputs: InputSequence,
@@ -179,13 +183,7 @@ describe('partitioned vs monolithic transient (c180)', () => {
   it('the example, 6 frames, per cell: hand-offs replayed from files give what B sources give, and the report says which', async () => {
     const kit = await loadKit('c180');
     const inputs = firstFrames(clip, 6);
-    const opts = {
-      process: kit.process,
-      calibration: kit.calibration,
-      partitioned: true,
-      partitionBy: 'cell',
-      workers: 2,
-    } as const;
+    const opts = perCell(kit);
     const files = await cosimulate(example, inputs, opts);
     const bsource = await cosimulate(example, inputs, { ...opts, handoffReplay: 'bsource' });
     if (files.simulation.mode !== 'partitioned' || bsource.simulation.mode !== 'partitioned')
@@ -246,13 +244,7 @@ describe('partitioned vs monolithic transient (c180)', () => {
   it('the example, 10 frames, per cell: the front end, shared parts and classifier in 3 time windows give what one deck each gives', async () => {
     const kit = await loadKit('c180');
     const inputs = firstFrames(clip, 10);
-    const split = {
-      process: kit.process,
-      calibration: kit.calibration,
-      partitioned: true,
-      partitionBy: 'cell',
-      workers: 2,
-    } as const;
+    const split = perCell(kit);
     const whole = await cosimulate(example, inputs, { ...split, timeWindows: 1 });
     const cut = await cosimulate(example, inputs, { ...split, timeWindows: 3 });
     if (cut.simulation.mode !== 'partitioned' || whole.simulation.mode !== 'partitioned')
@@ -279,14 +271,7 @@ describe('partitioned vs monolithic transient (c180)', () => {
   it('the keyword model, 48 frames of its "yes" clip, per cell: cells and outputs in time windows run in turn give what one deck each gives', async () => {
     const kit = await loadKit('c180');
     const inputs = firstFrames(yes, 48);
-    const split = {
-      process: kit.process,
-      calibration: kit.calibration,
-      partitioned: true,
-      partitionBy: 'cell',
-      workers: 2,
-      timeWindows: 1,
-    } as const;
+    const split = { ...perCell(kit), timeWindows: 1 };
     const whole = await cosimulate(kws, inputs, { ...split, handoffPointsPerDeck: 0 });
     const cut = await cosimulate(kws, inputs, { ...split, handoffPointsPerDeck: 300 });
     if (cut.simulation.mode !== 'partitioned' || whole.simulation.mode !== 'partitioned')

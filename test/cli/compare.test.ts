@@ -276,6 +276,34 @@ describe('bmru compare --partitioned', () => {
       'classifier',
     ]);
     expect(report.partitions.map((p: { windows?: number }) => p.windows ?? 1)).toEqual([1, 1, 1, 1]);
+    // Hand-offs replayed from files where ngspice has its code models (it does here); the front end reads none.
+    expect(report.partitions.map((p: { handoffReplay?: string }) => p.handoffReplay)).toEqual([
+      undefined,
+      'file',
+      'file',
+      'file',
+    ]);
+    const bsource = await cli.run([
+      'compare',
+      '-i',
+      clip,
+      '-o',
+      'bsrc',
+      '--partitioned',
+      '--handoff-replay',
+      'bsource',
+    ]);
+    expect([0, 1], bsource.stderr).toContain(bsource.exitCode);
+    expect(bsource.stdout).toMatch(
+      /^ngspice [\d.]+, partitioned \(4 partitions, hand-offs as B sources\) on local pool/m,
+    );
+    const bsourceReport = JSON.parse(await readFile(path.join(cli.dir, 'bsrc', 'report.json'), 'utf8'));
+    expect(bsourceReport.partitions.map((p: { handoffReplay?: string }) => p.handoffReplay)).toEqual([
+      undefined,
+      'bsource',
+      'bsource',
+      'bsource',
+    ]);
     // Asked for, the front end and the classifier (they forget and run alone) are cut in two; blocks hold cells.
     const cut = await cli.run(['compare', '-i', clip, '-o', 'cut', '--partitioned', '--time-windows', '2']);
     expect([0, 1], cut.stderr).toContain(cut.exitCode);

@@ -221,6 +221,7 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     const record = JSON.parse(await readFile(path.join(dir, 'p1.json'), 'utf8'));
     expect(record.info.label).toBe('block 0 shared');
     expect(record.info.windowsInTurn).toBeGreaterThan(1);
+    expect(record.info.handoffReplay).toBe('file'); // the default where ngspice's code models are found, as here
     const [plot] = parseRawfile(await readFile(path.join(dir, 'p1.raw')), 'p1.raw');
     const time = plot.real[0];
     expect(plot.numPoints).toBe(record.info.points);
@@ -239,6 +240,10 @@ describe('a Slurm task run by hand (bmru compare --slurm-part)', () => {
     const refused = await fx.run([...other, '-o', 'inturn', '--slurm-part', '1:3']);
     expect(refused.exitCode).toBe(EXIT_ERROR);
     expect(refused.stderr).toMatch(/p3\.json: cut from another network or options than this task's/);
+    // So does the way hand-offs are replayed (the results differ by where the solver steps).
+    const bsource = await fx.run([...common, '--handoff-replay', 'bsource', '--slurm-part', '1:3']);
+    expect(bsource.exitCode).toBe(EXIT_ERROR);
+    expect(bsource.stderr).toMatch(/p3\.json: cut from another network or options than this task's/);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   simulationLabel,
   type CosimOptions,
   type CosimResult,
+  type HandoffReplay,
   type PartitionContext,
 } from '../../pipeline.js';
 import { BmruError } from '../../errors.js';
@@ -147,9 +148,15 @@ export function builder(y: Argv) {
     )
     .option('handoff-points', {
       type: 'number',
-      describe: `with --partitioned: a partition whose longest hand-off (a rail replayed from an earlier partition) holds more time points than this runs as time windows one after another, each starting from every node voltage the one before stopped at (ngspice parses a line in time that grows with the square of its length: docs/partition.md); 0 is off; default ${HANDOFF_POINTS_PER_DECK}`,
+      describe: `with --partitioned: a partition whose longest hand-off (a rail replayed from an earlier partition) holds more time points than this runs as time windows one after another, each starting from every node voltage the one before stopped at (ngspice 39 parses a B source's line in time that grows with the square of its length: docs/partition.md); 0 is off; default ${HANDOFF_POINTS_PER_DECK} with --handoff-replay bsource, 0 when the hand-offs are replayed from files`,
     })
     .check((a) => intAtLeast('handoff-points', a['handoff-points'], 0))
+    .option('handoff-replay', {
+      type: 'string',
+      choices: ['file', 'bsource'] as const,
+      describe:
+        "with --partitioned: how a partition's deck replays the rails handed to it: 'file', each from a data file beside the deck by ngspice's XSPICE filesource (read once; the default where ngspice's code models are found, else B sources), or 'bsource', each as a B source pwl(time, ...) in the deck (quadratic to parse in its points on ngspice 39; docs/partition.md)",
+    })
     .option('slurm', {
       type: 'boolean',
       default: false,
@@ -256,6 +263,7 @@ interface Args extends AnalysisArgs, ReferenceArgs, SlurmSubmitArgs {
   workers?: number;
   timeWindows?: number;
   handoffPoints?: number;
+  handoffReplay?: HandoffReplay;
   unitCurrent?: number;
   spiceOption?: string[];
   slurm: boolean;
@@ -304,6 +312,7 @@ export async function handler(a: Args): Promise<void> {
     workers: a.workers,
     timeWindows: a.timeWindows,
     handoffPointsPerDeck: a.handoffPoints,
+    handoffReplay: a.handoffReplay,
     run: {
       name: 'compare',
       timeoutMs: a.timeout * 1000,
@@ -491,6 +500,7 @@ export function slurmTaskArgs(a: Args, out: string): string[] {
     '--partitioned',
     ...['--partition-by', a.partitionBy, '--partition-passes', String(a.partitionPasses)],
     ...(a.handoffPoints === undefined ? [] : ['--handoff-points', String(a.handoffPoints)]),
+    ...(a.handoffReplay === undefined ? [] : ['--handoff-replay', a.handoffReplay]),
     ...['-o', resolve(out)],
   ];
 }
@@ -507,8 +517,11 @@ async function slurmTask(net: Network, options: CosimOptions, out: string, a: Ar
   });
   // The submission's --handoff-points, which the scripts pass on: they decide the partition's time windows (and so its
   // result, within 0.15% of power), so they are in the sources' hash and a task given another value was refused above.
-  const ctx: PartitionContext =
-    a.handoffPoints === undefined ? stored : { ...stored, handoffPointsPerDeck: a.handoffPoints };
+  const ctx: PartitionContext = {
+    ...stored,
+    ...(a.handoffPoints === undefined ? {} : { handoffPointsPerDeck: a.handoffPoints }),
+    ...(a.handoffReplay === undefined ? {} : { handoffReplay: a.handoffReplay }),
+  };
   const label = `partition ${k.pass}:${k.index} (${ctx.plan.partitions[k.index]?.label ?? '?'})`;
   const started = performance.now();
   // A time limit or scancel sends SIGTERM to node (the script execs it): stop ngspice, which runs in a process group
