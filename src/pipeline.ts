@@ -42,7 +42,7 @@ import { mergeTransientPlots, stitchTransientPlots } from './spice/merge.js';
 import { terminals, type Element } from './netlist/elements.js';
 import { forgets, frameWindows, windowElements, type TimeWindow } from './netlist/window.js';
 import { runNgspice, type RunOptions, type RunProgress, type RunResult } from './spice/runner.js';
-import { filesourceCodemodel } from './spice/codemodels.js';
+import { filesourceCodemodel } from './spice/filesource.js';
 import { canonicalVectorName, transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, valueAt, type CircuitFrames } from './compare/sample.js';
 import { SpiceCrashError } from './spice/errors.js';

@@ -24,6 +24,7 @@ import {
   type SpiceErrorContext,
 } from './errors.js';
 import { outputError } from '../util/output.js';
+import { CODEMODEL_ENV, codemodelCandidates } from './codemodels.js';
 import { controlLines } from './deck.js';
 import { measureLines, parseMeasurements, printedTables, type Measurement } from './measure.js';
 import { runInGroup, type GroupOutcome } from './group.js';
@@ -263,6 +264,7 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
   }
   // A generated deck's preload block (code models, `pre_` commands only) is set-up, not commands.
   const commands = o.allowControl ? [] : controlLines(o.netlist, { allowPreload: true });
+  if (!o.allowControl) checkCodemodels(o.netlist, o.ngspiceBin);
   if (commands.length > 0) {
     // ngspice runs these as commands (`shell` among them), and with a .control block the exit code and the
     // rawfile mean something else (DESIGN.md §7): a deck that should only describe a circuit must not have them.
@@ -276,6 +278,23 @@ function resolveOptions(options: RunOptions): ResolvedOptions {
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Loading a code model runs its code: a deck's preload block may load only those the ngspice installation lists
+ * (`codemodelCandidates`: `BMRU_NGSPICE_CODEMODELS`, the spinit beside the binary, the distributions' folders).
+ *
+ * @throws SpiceNetlistError naming a code model that is not one of them
+ */
+function checkCodemodels(netlist: string, bin: string): void {
+  const loaded = [...netlist.matchAll(/^pre_codemodel (\S+)$/gm)].map((m) => m[1]);
+  if (loaded.length === 0) return;
+  const known = new Set(codemodelCandidates(bin));
+  const unknown = loaded.find((cm) => !known.has(cm));
+  if (unknown !== undefined)
+    throw new SpiceNetlistError(
+      `the deck loads code model ${unknown}, which is not one this ngspice installation lists (its spinit, the usual folders, or ${CODEMODEL_ENV})`,
+    );
 }
 
 /** A data file's name: one plain word, no path. */

@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODEMODEL_ENV, codemodelCandidates, filesourceCodemodel } from '../../src/spice/codemodels.js';
+import { CODEMODEL_ENV, codemodelCandidates } from '../../src/spice/codemodels.js';
+import { filesourceCodemodel } from '../../src/spice/filesource.js';
 
 let root: string;
 beforeAll(async () => {

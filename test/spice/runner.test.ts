@@ -21,7 +21,7 @@ import {
   type SpiceError,
 } from '../../src/spice/index.js';
 import { runMany } from '../../src/util/pool.js';
-import { filesourceCodemodel } from '../../src/spice/codemodels.js';
+import { filesourceCodemodel } from '../../src/spice/filesource.js';
 import { preloadBlock } from '../../src/spice/deck.js';
 
 // These tests run the real ngspice; vitest.config.ts's gate requires it in CI and skips this file without it elsewhere.
@@ -381,6 +381,28 @@ describe('runNgspice without a usable ngspice', () => {
     const run = runNgspice({ netlist, workRoot, ngspiceBin: '/nonexistent/ngspice' });
     const error: SpiceError = await failureOf(run, SpiceNetlistError);
     expect(error.message).toContain('.control');
+  });
+
+  it('refuses a preload block that loads a code model the ngspice installation does not list, before running anything', async () => {
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'bmru-cm-'));
+    const evil = path.join(elsewhere, 'analog.cm');
+    await writeFile(evil, '');
+    const netlist = ['* c', 'R1 a 0 1k', '.tran 1u 1m', ...preloadBlock({ codemodels: [evil] }), '.end', ''].join('\n');
+    const error = await failureOf(
+      runNgspice({ netlist, workRoot, ngspiceBin: '/nonexistent/ngspice' }),
+      SpiceNetlistError,
+    );
+    expect(error.message).toContain(`loads code model ${evil}, which is not one this ngspice installation lists`);
+    // Named by BMRU_NGSPICE_CODEMODELS it is listed, and the run goes on (to the missing binary).
+    process.env.BMRU_NGSPICE_CODEMODELS = evil;
+    try {
+      await expect(runNgspice({ netlist, workRoot, ngspiceBin: '/nonexistent/ngspice' })).rejects.toThrow(
+        NgspiceNotFoundError,
+      );
+    } finally {
+      delete process.env.BMRU_NGSPICE_CODEMODELS;
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses a data file name that is a path or the deck or rawfile itself, before running anything', async () => {
