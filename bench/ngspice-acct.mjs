@@ -1,6 +1,6 @@
 // Sums what bench/ngspice-acct.sh kept of each ngspice run: its CPU seconds and acct's elapsed, transient analysis,
-// netlist loading and subcircuit/parameter expansion times; runs without acct lines (the version probe) count only
-// in the CPU total.
+// netlist loading and subcircuit/parameter expansion times; runs without all four acct lines (the version probe, the
+// code-model probe: src/spice/filesource.ts) count only in the CPU total.
 //   node bench/ngspice-acct.mjs <ACCT_DIR>
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ for (const name of readdirSync(dir).filter((n) => n.endsWith('.time'))) {
   sum.cpu += user + sys;
   const out = readFileSync(join(dir, name.replace(/\.time$/, '.out')), 'utf8');
   const value = (label) => Number(new RegExp(`${label}(?: \\(seconds\\))? = ([\\d.eE+-]+)`).exec(out)?.[1] ?? NaN);
-  if (Number.isNaN(value(ACCT.analysis))) continue;
+  if (Object.values(ACCT).some((label) => Number.isNaN(value(label)))) continue;
   runs++;
   for (const [k, label] of Object.entries(ACCT)) sum[k] += value(label);
   expansions.push(value(ACCT.expansion));
