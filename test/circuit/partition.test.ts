@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   cellThresholds,
@@ -196,6 +198,33 @@ describe('partitioned vs monolithic transient (c180)', () => {
     expect(simulationLabel(bsource.simulation)).toBe(`partitioned (${n} partitions, hand-offs as B sources)`);
     expect(sameStates(files.circuit, bsource.circuit)).toBe(1);
     expect(candidateError(bsource.circuit, files.circuit)).toBeLessThanOrEqual(MAX_REPLAY_CANDIDATE_REL);
+  }, 600_000);
+
+  // An ngspice without its code models (here a wrapper that fails every deck loading one, as a build without XSPICE
+  // would): the probe finds none, and the partitions fall back to B sources on their own, saying so.
+  it('falls back to B sources where ngspice cannot load the code model, with the same states, and says so', async () => {
+    const kit = await loadKit('c180');
+    const dir = await mkdtemp(join(tmpdir(), 'bmru-no-xspice-'));
+    try {
+      const bin = join(dir, 'ngspice');
+      const deck = '"${@: -1}"';
+      await writeFile(
+        bin,
+        `#!/bin/bash\nif grep -q '^pre_codemodel' ${deck} 2>/dev/null; then exit 1; fi\nexec ngspice "$@"\n`,
+      );
+      await chmod(bin, 0o755);
+      const inputs = firstFrames(clip, 3);
+      const opts = { ...perCell(kit), partitionBy: 'block' } as const;
+      const fallback = await cosimulate(example, inputs, { ...opts, run: { ngspiceBin: bin } });
+      const files = await cosimulate(example, inputs, opts);
+      if (fallback.simulation.mode !== 'partitioned') throw new Error('partitioned');
+      expect(simulationLabel(fallback.simulation)).toBe('partitioned (4 partitions, hand-offs as B sources)');
+      expect(simulationLabel(files.simulation)).toBe('partitioned (4 partitions)');
+      expect(sameStates(files.circuit, fallback.circuit)).toBe(1);
+      expect(candidateError(fallback.circuit, files.circuit)).toBeLessThanOrEqual(MAX_REPLAY_CANDIDATE_REL);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 600_000);
 
   // Second pass (replicas' drains following the first pass's copies' drains, `PartitionPasses`): on the example,
