@@ -562,6 +562,7 @@ export interface PartitionSchedule {
   readonly timeWindows?: number;
   /** Hand-off points per line above which a partition runs as time windows in turn (`PartitionContext`). */
   readonly handoffPointsPerDeck?: number;
+  /** How hand-offs are replayed (`PartitionContext`). */
   readonly handoffReplay?: HandoffReplay;
 }
 

@@ -16,7 +16,7 @@ const ANALOG_CM = 'analog.cm';
  * Folders distributions install ngspice's code models in (Debian and Ubuntu per architecture, Fedora, a source
  * build's default prefix, Homebrew), tried after the spinit next to the binary.
  */
-const KNOWN_CODEMODEL_DIRS = [
+export const KNOWN_CODEMODEL_DIRS = [
   '/usr/lib/x86_64-linux-gnu/ngspice',
   '/usr/lib/aarch64-linux-gnu/ngspice',
   '/usr/lib64/ngspice',
@@ -49,13 +49,11 @@ export function codemodelCandidates(bin: string, env: NodeJS.ProcessEnv = proces
 function spinitOf(bin: string, env: NodeJS.ProcessEnv): string | undefined {
   const dirs = bin.includes('/') ? [path.dirname(bin)] : (env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const dir of dirs) {
-    const exe = path.join(dir, path.basename(bin));
-    if (!existsSync(exe)) continue;
     let real: string;
     try {
-      real = realpathSync(exe);
+      real = realpathSync(path.join(dir, path.basename(bin)));
     } catch {
-      continue;
+      continue; // not in this folder
     }
     const spinit = path.join(path.dirname(real), '..', 'share', 'ngspice', 'scripts', 'spinit');
     return existsSync(spinit) ? spinit : undefined;

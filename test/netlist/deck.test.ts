@@ -295,6 +295,12 @@ describe('writeDeckFiles: recorded voltages replayed from files', () => {
     expect(writeDeckFiles(deck({ replayCodemodel: CM }), c180).netlist).toBe(writeDeck(deck(), c180));
   });
 
+  it('refuses an empty recorded waveform (nothing to replay) as an internal error', () => {
+    expect(() => writeDeckFiles(replaying({ elements: [recorded('ho_r1', [])] }), c180)).toThrow(
+      'internal: an empty recorded waveform',
+    );
+  });
+
   it('refuses a code-model path that is not one absolute word', () => {
     for (const bad of ['analog.cm', '/a b/analog.cm', '/x/analog.so', '/x/analog.cm\nshell ls'])
       expect(() => writeDeckFiles(replaying({ replayCodemodel: bad }), c180)).toThrow(/code-model path/);

@@ -58,6 +58,8 @@ describe('controlLines and the preload block', () => {
       ['.control', 'pre_set xtrtol=7; shell ls', '.endc'],
       ['.control', '.endc'],
       ['.control', `pre_codemodel ${CM}`], // never closed
+      ['.control run', `pre_codemodel ${CM}`, '.endc'], // a block opened with more on its line
+      ['* x', '.endc'].concat(['.control', `pre_codemodel ${CM}`]), // closed before it opens
     ];
     for (const block of cases) expect(controlLines(deckWith(block), { allowPreload: true })).not.toEqual([]);
   });
