@@ -3,6 +3,7 @@
  * only `toSpice` knows ngspice's syntax.
  */
 import type { Process } from './process.js';
+import { filesourceModelLine } from '../spice/deck.js';
 
 export interface Mosfet {
   readonly type: 'mos';
@@ -244,9 +245,7 @@ const REPLAY_HOLD_S = 1e3;
  */
 export function replayedText(e: RecordedVoltage, k: number): { lines: string; fileName: string; fileText: string } {
   const fileName = `replay-${k}.txt`;
-  const lines =
-    `A${e.name} %vd([${e.plus} ${e.minus}]) bmru_replay_${k}\n` +
-    `.model bmru_replay_${k} filesource (file="${fileName}" amploffset=[0] amplscale=[1] timeoffset=0 timescale=1 timerelative=false amplstep=false)`;
+  const lines = `A${e.name} %vd([${e.plus} ${e.minus}]) bmru_replay_${k}\n${filesourceModelLine(`bmru_replay_${k}`, fileName)}`;
   return { lines, fileName, fileText: replayFileText(e.pwl) };
 }
 

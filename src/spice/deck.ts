@@ -98,3 +98,11 @@ export function preloadBlock(p: Preload): string[] {
     '.endc',
   ];
 }
+
+/**
+ * An XSPICE `filesource` model card reading `file` (a plain name, beside the deck) as time and one value a line,
+ * linearly interpolated; ngspice 39 wants every parameter given ("Parameter on model has no default").
+ */
+export function filesourceModelLine(model: string, file: string): string {
+  return `.model ${model} filesource (file="${file}" amploffset=[0] amplscale=[1] timeoffset=0 timescale=1 timerelative=false amplstep=false)`;
+}

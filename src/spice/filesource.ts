@@ -3,7 +3,7 @@
  * candidate (`codemodelCandidates`) is tried on a probe deck, the first that replays the probe file right is kept.
  */
 import { codemodelCandidates } from './codemodels.js';
-import { preloadBlock } from './deck.js';
+import { filesourceModelLine, preloadBlock } from './deck.js';
 import { vector } from './rawfile.js';
 import { runNgspice } from './runner.js';
 
@@ -31,7 +31,7 @@ async function firstWorking(bin: string, candidates: readonly string[]): Promise
     const netlist = [
       '* bmru-cosim: does this code model replay a file?',
       'Aprobe %vd([n 0]) probe',
-      '.model probe filesource (file="probe.txt" amploffset=[0] amplscale=[1] timeoffset=0 timescale=1 timerelative=false amplstep=false)',
+      filesourceModelLine('probe', 'probe.txt'),
       'R1 n 0 1k',
       '.save v(n)',
       '.tran 10u 1m',
