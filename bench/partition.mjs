@@ -3,7 +3,7 @@
 //   npm run build && node bench/partition.mjs [width:frames ...]     default: 4:10 8:10 16:3
 // (BENCH_VERBOSE=1: each partition's CPU seconds and time points, and where the worst candidate is, on stderr;
 // BENCH_FRONT_END_CUT=w: split by cell, cut the front end per output from width w, default FRONT_END_CUT_FROM_WIDTH;
-// BENCH_REPLAY=bsource: hand-offs as B sources in the decks instead of replayed from files)
+// BENCH_REPLAY=bsource: hand-offs as B sources in the decks instead of replayed from files; BENCH_ALL_OPTIONS below)
 // Width 4 is the shipped example on the first frames of its clip; other widths a seeded random network of the KWS
 // shape (13 inputs, 2 blocks, 2 classes) on a seeded random clip.
 import {
@@ -84,6 +84,15 @@ const PART_OPTIONS = Object.fromEntries(
     .filter(Boolean)
     .map((kv) => kv.split('=')),
 );
+// BENCH_ALL_OPTIONS='reltol=1e-5,...': .options for the monolithic reference and every partitioned mode alike, to see
+// whether a difference between them is the integration's own error at the decks' tolerances (it shrinks when both
+// are tightened) or the cut's (it stays).
+const ALL_OPTIONS = Object.fromEntries(
+  (process.env.BENCH_ALL_OPTIONS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=')),
+);
 const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
 function agreement(a, b) {
@@ -123,7 +132,7 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const { width, frames } of cases) {
   const { net, inputs, name } = await workload(width, frames);
-  const opts = { process: process_, calibration };
+  const opts = { process: process_, calibration, spiceOptions: ALL_OPTIONS };
   const mono = await timed(() => cosimulate(net, inputs, opts));
   const row = (run, parts, cpu, wall, ag) =>
     console.log(
@@ -143,7 +152,7 @@ for (const { width, frames } of cases) {
         outputsPerPartition: m.outputsPerQuarter ? Math.max(1, width / 4) : 1,
         partitionPasses: m.partitionPasses ?? 1,
         ...(m.timeWindows === undefined ? {} : { timeWindows: m.timeWindows }),
-        spiceOptions: { ...PART_OPTIONS, ...(m.reltol === undefined ? {} : { reltol: m.reltol }) },
+        spiceOptions: { ...ALL_OPTIONS, ...PART_OPTIONS, ...(m.reltol === undefined ? {} : { reltol: m.reltol }) },
         ...(m.handoffPoints === undefined ? {} : { handoffPointsPerDeck: m.handoffPoints }),
         ...(process.env.BENCH_FRONT_END_CUT ? { frontEndCutFromWidth: Number(process.env.BENCH_FRONT_END_CUT) } : {}),
         ...(process.env.BENCH_REPLAY ? { handoffReplay: process.env.BENCH_REPLAY } : {}),

@@ -162,6 +162,82 @@ function accuracyFigures(stdout, names) {
   return { figures: f };
 }
 
+/** Figures of `bmru analyze noise` (noise.json): suppression per block and level, software and circuit, and the
+ * noisy circuit's states against the model. Its draws and transient noise are seeded, so a re-run on the same code
+ * reproduces them; the tolerance covers a rebuilt deck's different time steps. */
+function noiseFigures(dir) {
+  const r = JSON.parse(readFileSync(join(dir, 'noise.json'), 'utf8'));
+  const f = {};
+  const ratio = (x) => (x === 'inf' ? Infinity : Math.round(x * 10) / 10);
+  for (const row of r.rows.filter((x) => x.study === 'example')) {
+    const name = `${row.source} suppression, block ${row.b.block}, ${pct(row.level)}% noise`;
+    const value = ratio(row.b.ratio);
+    // An exact output (no flip, no ON-level noise) has no ratio: recorded as its flips, which must stay 0.
+    if (Number.isFinite(value)) f[name] = fig(value, 'x', { rel: 0.2 });
+    f[`${row.source} flips, block ${row.b.block}, ${pct(row.level)}% noise`] = fig(row.b.flips, '', { rel: 0.2 });
+  }
+  const run = r.circuit?.example;
+  if (run) {
+    f['clean circuit states vs model'] = statesFig(run.cleanStateAgreement);
+    for (const l of run.levels) {
+      f[`noisy circuit states vs model, ${pct(l.level)}% noise`] = statesFig(l.stateAgreement);
+      f[`noisy circuit decision matches, ${pct(l.level)}% noise`] = countFig(l.decisionMatch ? 1 : 0);
+    }
+  }
+  return { figures: f };
+}
+
+/** Figures of `bmru analyze corners` (corners.json): states, decision and core power at each PVT point. */
+function cornersFigures(dir) {
+  const r = JSON.parse(readFileSync(join(dir, 'corners.json'), 'utf8'));
+  const f = {};
+  for (const c of r.results) {
+    const at = `${c.corner}, ${Math.round(c.vddScale * 100)}% VDD, ${c.temperatureC} C`;
+    if (c.error) {
+      f[`${at}: failed`] = countFig(1);
+      continue;
+    }
+    f[`${at}: states`] = statesFig(c.stateAgreement);
+    f[`${at}: decision matches`] = countFig(c.decisionMatch ? 1 : 0);
+    f[`${at}: core power`] = powerFig(c.coreW);
+  }
+  return { figures: f };
+}
+
+/** Figures of `bmru analyze montecarlo` (montecarlo.json): the circuit samples' states and flips, and the software
+ * model's flips under the same per-parameter sigmas. */
+function monteCarloFigures(dir) {
+  const r = JSON.parse(readFileSync(join(dir, 'montecarlo.json'), 'utf8'));
+  const states = r.samples.map((s) => s.stateAgreement).sort((a, b) => a - b);
+  return {
+    figures: {
+      samples: countFig(r.samples.length),
+      'circuit decision flips': fig(pct(r.decisionFlipRate), '%', { abs: 5 }),
+      'circuit states vs nominal model, mean': statesFig(states.reduce((a, b) => a + b, 0) / states.length),
+      'circuit states vs nominal model, min': statesFig(states[0]),
+      'software decision flips (same sigmas)': fig(pct(r.softwareDecisionFlipRate), '%', { abs: 1 }),
+    },
+  };
+}
+
+/** Figures of `bmru analyze power --scaling` (power.json): each width's power per domain and states, and the fitted
+ * exponents against width. */
+function scalingFigures(dir) {
+  const r = JSON.parse(readFileSync(join(dir, 'power.json'), 'utf8'));
+  const f = {};
+  for (const p of r.scaling.points) {
+    f[`width ${p.width}: transistors`] = countFig(p.transistors);
+    f[`width ${p.width}: states vs model`] = statesFig(p.stateAgreement);
+    for (const d of p.power.domains) f[`width ${p.width}: ${d.domain} power`] = powerFig(d.meanW);
+    f[`width ${p.width}: core power`] = powerFig(p.power.coreW);
+  }
+  for (const fit of r.scaling.fits) {
+    f[`${fit.domain}: exponent vs width`] = fig(Math.round(fit.exponentN * 100) / 100, '', { abs: 0.05 });
+    f[`${fit.domain}: exponent vs weights`] = fig(Math.round(fit.exponentWeights * 100) / 100, '', { abs: 0.05 });
+  }
+  return { figures: f };
+}
+
 /** The keyword model as shipped before hardware-aware training (kept as the start-up test's fixture). */
 const PLAIN_KWS = 'test/fixtures/models/kws-w4-startup.json';
 /** The default synthetic set (bmru kws-data's -o default), and ten times its clips: the same 84 speakers and splits
@@ -348,6 +424,45 @@ export const ROWS = [
       join(KWS_BIG, 'features.safetensors'),
     ],
     read: (r) => accuracyFigures(r.stdout, ['plain', 'hardware-aware']),
+  },
+  {
+    id: 'noise-c180',
+    what: 'noise immunity of the shipped example on c180: suppression (cell input / output discrepancy) per block at 5 / 10 / 15% noise, software model and transistor-level transient noise',
+    args: ['analyze', 'noise', '-o', join(OUT, 'noise-c180')],
+    read: () => noiseFigures(join(OUT, 'noise-c180')),
+  },
+  {
+    id: 'corners-gf180mcu',
+    what: 'PVT corners of the shipped example on the GF180MCU kit: its five process corners, VDD +-10% and -20 / 85 C at tt, scored against the nominal model',
+    args: ['analyze', 'corners', '-p', 'gf180mcu', '--kit', KIT, '-o', join(OUT, 'corners-gf180mcu')],
+    read: () => cornersFigures(join(OUT, 'corners-gf180mcu')),
+  },
+  {
+    id: 'montecarlo-c180',
+    what: 'Monte Carlo device mismatch of the shipped example on c180 (its estimated Pelgrom coefficients): 20 transistor-level samples, and 1000 software draws with the same per-parameter sigmas',
+    args: ['analyze', 'montecarlo', '-n', '20', '-o', join(OUT, 'montecarlo-c180')],
+    read: () => monteCarloFigures(join(OUT, 'montecarlo-c180')),
+  },
+  {
+    id: 'power-scaling-c180',
+    what: 'power vs width through 128 (seeded random networks of the reference shape, 10-frame clips, c180, I_unit 1 nA), partitioned per cell on 2 workers: power per domain, states, fitted exponents (~25 min)',
+    args: [
+      'analyze',
+      'power',
+      '--scaling',
+      '--partitioned',
+      '--widths',
+      '16,32,64,128',
+      '--frames',
+      '10',
+      '-j',
+      '2',
+      '--max-transistors',
+      '100000',
+      '-o',
+      join(OUT, 'power-scaling-c180'),
+    ],
+    read: () => scalingFigures(join(OUT, 'power-scaling-c180')),
   },
   {
     id: 'hwaware-kws-c180',
