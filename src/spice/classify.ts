@@ -106,11 +106,13 @@ export function primaryError(messages: readonly SpiceMessage[]): SpiceMessage | 
 
 /**
  * Output lines, with messages that ngspice glued onto one line split apart: `Trying gmin = ...` and
- * `Supplies reduced to ...%` end without a newline, so the next `Note:`/`Warning:` follows on the same line.
+ * `Supplies reduced to ...%` end without a newline, so the next `Note:`/`Warning:` follows on the same line; a long
+ * transient's progress, `Reference value : <time>`, ends in a lone carriage return, so a failure follows the last
+ * one on its line.
  */
 function logicalLines(text: string): string[] {
   return text
-    .split(/\r?\n/)
+    .split(/\r?\n|\r/)
     .flatMap((line) => line.split(/(?<=\S)\s+(?=(?:Note|Warning|Error):)/))
     .map((line) => line.trimEnd());
 }

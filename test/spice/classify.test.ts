@@ -28,6 +28,15 @@ describe('classifyNgspiceOutput on ngspice 39 failures', () => {
     });
   });
 
+  it('reads a transient that stopped after progress lines, which end in a carriage return, not a newline', () => {
+    // A long run prints `Reference value : <time>\r` to stderr; the failure then follows the last one on its line.
+    const { exitCode, primary } = captured('timestep_after_progress');
+    expect(exitCode).toBe(1);
+    expect(primary).toMatchObject({ kind: 'timestep-too-small', subject: 'x' });
+    expect(primary!.text).toMatch(/^doAnalyses: TRAN: {2}Timestep too small; time = 0\.04/);
+    expect(primary!.timeS).toBeCloseTo(0.04, 6);
+  });
+
   it('reads a failed .op (gmin, source stepping and transient op all failed) as an operating-point error', () => {
     const { exitCode, messages, primary } = captured('op_failure');
     expect(exitCode).toBe(1);

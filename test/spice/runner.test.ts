@@ -154,6 +154,16 @@ describe.skipIf(!ngspiceAvailable)('runNgspice with ngspice', () => {
     expect(existsSync(path.join(error.workDir!, 'out.raw'))).toBe(true);
   });
 
+  it("raises SpiceConvergenceError when the failure follows ngspice's carriage-return progress lines", async () => {
+    // Found at width 64: "ngspice exited with code 1: run simulation(s) aborted", the cause unread behind the progress.
+    const error = await failureOf(
+      runNgspice({ netlist: deck('timestep_after_progress'), workRoot }),
+      SpiceConvergenceError,
+    );
+    expect(error).toMatchObject({ kind: 'timestep-too-small', node: 'x' });
+    expect(error.timeS).toBeCloseTo(0.04, 6);
+  });
+
   it('raises SpiceConvergenceError of kind operating-point when no operating point is found', async () => {
     const error = await failureOf(runNgspice({ netlist: deck('op_failure'), workRoot }), SpiceConvergenceError);
     expect(error.kind).toBe('operating-point');
