@@ -8,6 +8,7 @@
  * `PartitionExecutor`'s business: this machine (`localPool`) or Slurm arrays (jobs/partition-slurm.ts); the merged plot
  * is scored here either way.
  */
+import { rm } from 'node:fs/promises';
 import type { Network } from './model/types.js';
 import type { InputSequence, Trace } from './model/network.js';
 import {
@@ -45,7 +46,7 @@ import { runNgspice, type RunOptions, type RunProgress, type RunResult } from '.
 import { filesourceCodemodel } from './spice/filesource.js';
 import { canonicalVectorName, transientPlot, vector, type RawPlot } from './spice/rawfile.js';
 import { nonFiniteVectors, sampleCircuit, valueAt, type CircuitFrames } from './compare/sample.js';
-import { SpiceCrashError } from './spice/errors.js';
+import { SpiceConvergenceError, SpiceCrashError } from './spice/errors.js';
 import { compareRun, traceStateAgreement, type Comparison } from './compare/metrics.js';
 import { judge, DEFAULT_TOLERANCES, type Tolerances, type Verdict } from './compare/tolerance.js';
 import {
@@ -130,12 +131,14 @@ export type Simulation =
 
 /**
  * "monolithic" or "partitioned (N partitions)" (", 2 passes" when there were; ", hand-offs as B sources" when they were
- * not replayed from files), as reports say it.
+ * not replayed from files; ", K at a looser abstol" when K partitions ran at `RETRY_ABSTOLS_A`), as reports say it.
  */
 export function simulationLabel(s: Simulation): string {
   if (s.mode === 'monolithic') return 'monolithic';
   const bsource = s.partitions.some((p) => p.handoffReplay === 'bsource') ? ', hand-offs as B sources' : '';
-  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''}${bsource})`;
+  const retried = s.partitions.filter((p) => p.abstolRetriedA !== undefined).length;
+  const looser = retried > 0 ? `, ${retried} at a looser abstol` : '';
+  return `partitioned (${s.partitions.length} partitions${(s.passes ?? 1) > 1 ? `, ${s.passes} passes` : ''}${bsource}${looser})`;
 }
 
 /** `simulationLabel` and, for partitions, where they ran: "partitioned (22 partitions) on local pool (2 workers)". */
@@ -369,6 +372,8 @@ export interface PartitionRunInfo {
   readonly windowsInTurn?: number;
   /** How its hand-offs were replayed (`HandoffReplay`), when it had any. */
   readonly handoffReplay?: HandoffReplay;
+  /** The abstol (A) it ran at after its deck's own stopped with "Timestep too small" (`RETRY_ABSTOLS_A`), if it did. */
+  readonly abstolRetriedA?: number;
   /**
    * Its kept work directory (deck, rawfile), when the runner kept it (`keepWorkDir: 'always'`); of a partition run as
    * time windows, the last window's, whose rawfile covers only that window (the others are kept beside it).
@@ -407,6 +412,17 @@ export const PARTITION_RELTOL_FACTOR = 0.2;
  * (many rail conversions, each gate rail replayed) aborted at 4e-6 with "Timestep too small" on a hand-off's branch.
  */
 export const CELL_RELTOL_FACTOR = 0.2;
+
+/**
+ * abstol (A) for a partition whose deck stopped with "Timestep too small", tried in turn. A partition is a small
+ * circuit whose supply branches can carry little current, so their convergence test is abstol alone: the width-64
+ * power sweep's front-end partition (`analyze power --scaling`, seed 1, 10 frames; 25 PMOS bias replicas at V_DS = 0
+ * on a supply of 625 pA) stopped at t = 10 us with trouble on `vvdd_bias#branch` at the default 1e-15 A after 37 s,
+ * and ran in 1.0 s at 1e-14, 0.7 s at 1e-13 (session 30). A current convergence tolerance, not an accuracy one:
+ * node voltages still converge to vntol (1e-7 V, ~0.0003% of a subthreshold current), and the report says which
+ * partitions ran so. The monolithic reference never retries.
+ */
+export const RETRY_ABSTOLS_A: readonly number[] = [1e-14, 1e-13];
 
 /**
  * How many passes a partitioned run makes. In one, each cut copy's replica in the partition that computes its gate
@@ -860,7 +876,8 @@ export async function runPartition(
     },
     title: `${opts.title ?? 'bmru-cosim FQ-BMRU network'}: partition ${p.index + 1} of ${n} (${p.label})`,
   };
-  const runDeck = (
+  let abstolRetriedA: number | undefined;
+  const runDeckOnce = (
     els: readonly Element[],
     ics: Partition['initialConditions'],
     stopS: number,
@@ -870,7 +887,9 @@ export async function runPartition(
     const deck = networkDeck(
       { transistors: p.transistors, flatCells: built.flatCells, initialConditions: ics, saves },
       els,
-      deckOpts,
+      abstolRetriedA === undefined
+        ? deckOpts
+        : { ...deckOpts, spiceOptions: { ...deckOpts.spiceOptions, abstol: abstolRetriedA } },
       net,
       stopS,
     );
@@ -885,6 +904,21 @@ export async function runPartition(
       expectTStopS: stopS,
       expectVectors: saves,
     });
+  };
+  const deckAbstolA = Number(deckOpts.spiceOptions?.abstol ?? DEFAULT_SPICE_OPTIONS.abstol);
+  // Every window of the partition runs at the loosest abstol any of them needed (`abstolRetriedA` only grows).
+  const runDeck: typeof runDeckOnce = async (...args) => {
+    for (;;) {
+      try {
+        return await runDeckOnce(...args);
+      } catch (e) {
+        const next = RETRY_ABSTOLS_A.find((a) => a > (abstolRetriedA ?? deckAbstolA));
+        if (!(e instanceof SpiceConvergenceError) || e.kind !== 'timestep-too-small' || next === undefined) throw e;
+        // The stopped run's kept work directory: the retry is what the report gives, and says so.
+        if (e.workDir !== undefined) await rm(e.workDir, { recursive: true, force: true });
+        abstolRetriedA = next;
+      }
+    }
   };
   const name = `${run.name ?? 'run'}-part${p.index}`;
   let r: RunResult;
@@ -948,6 +982,7 @@ export async function runPartition(
       ...(windows.length > 1 ? { windows: windows.length } : {}),
       ...(inTurn.length > 1 ? { windowsInTurn: inTurn.length } : {}),
       ...(p.handoffs.length > 0 ? { handoffReplay: replayCodemodel === undefined ? 'bsource' : 'file' } : {}),
+      ...(abstolRetriedA === undefined ? {} : { abstolRetriedA }),
       ...(r.workDir === undefined ? {} : { workDir: r.workDir }),
     },
   };

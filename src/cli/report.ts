@@ -134,7 +134,7 @@ export function formatCosim(r: CosimResult, vddV: number, near?: NearTies, liste
   );
   if (r.simulation.mode === 'partitioned')
     out.push(
-      `  ${r.simulation.partitions.map((p) => `${p.label} ${p.transistors} tr. ${(p.durationMs / 1000).toFixed(1)} s${p.windows ? ` (${p.windows} time windows)` : ''}${p.windowsInTurn ? ` (${p.windowsInTurn} windows in turn)` : ''}`).join(', ')}`,
+      `  ${r.simulation.partitions.map((p) => `${p.label} ${p.transistors} tr. ${(p.durationMs / 1000).toFixed(1)} s${p.windows ? ` (${p.windows} time windows)` : ''}${p.windowsInTurn ? ` (${p.windowsInTurn} windows in turn)` : ''}${p.abstolRetriedA ? ` (abstol ${p.abstolRetriedA} A after "timestep too small")` : ''}`).join(', ')}`,
     );
   out.push('');
   out.push('circuit against each reference (software model on the same clip):');

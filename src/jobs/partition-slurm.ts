@@ -87,6 +87,7 @@ const RecordSchema = z.object({
       windows: z.number().int().optional(),
       windowsInTurn: z.number().int().optional(),
       handoffReplay: z.enum(['file', 'bsource']).optional(),
+      abstolRetriedA: z.number().optional(),
       workDir: z.string().optional(),
     })
     .strict(),

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import type { Network } from '../../src/model/types.js';
 import {
   cosimulate,
   handoffWaveforms,
+  RETRY_ABSTOLS_A,
   runPartitioned,
   simulationLabel,
   type CosimResult,
@@ -28,6 +29,7 @@ import {
 } from '../../src/netlist/index.js';
 import { sampleCircuit, type CircuitFrames } from '../../src/compare/sample.js';
 import { transientPlot } from '../../src/spice/rawfile.js';
+import { SpiceConvergenceError } from '../../src/spice/errors.js';
 import { FULL, REPO_ROOT } from '../helpers.js';
 import { loadKit, type Kit } from './kits.js';
 
@@ -226,6 +228,72 @@ describe('partitioned vs monolithic transient (c180)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 600_000);
+
+  // A partition that stops with "Timestep too small" runs again at the looser abstols of RETRY_ABSTOLS_A, in turn. Here
+  // a wrapper prints what ngspice 39 printed for such a stop (test/spice/messages/timestep_after_progress.stderr) and
+  // exits 1 for block 0's deck while it asks for an abstol below `passesFrom`; every other deck runs ngspice itself.
+  describe('a partition stopped by "Timestep too small"', () => {
+    const stopped = resolve(REPO_ROOT, 'test/spice/messages/timestep_after_progress.stderr');
+    async function withStops(passesFrom: number, body: (bin: string, log: string) => Promise<void>) {
+      const dir = await mkdtemp(join(tmpdir(), 'bmru-stops-'));
+      try {
+        const bin = join(dir, 'ngspice');
+        const log = join(dir, 'block0.log');
+        const deck = '"${@: -1}"';
+        const abstol = `$(grep -o '^.options .*abstol=[^ ]*' ${deck} | grep -o 'abstol=[^ ]*' | tail -1 | cut -d= -f2)`;
+        await writeFile(
+          bin,
+          '#!/bin/bash\n' +
+            `if grep -q '^\\* .*partition 2 of' ${deck} 2>/dev/null; then\n` +
+            `  a=${abstol}; echo "$a" >> ${log}\n` +
+            `  if awk -v a="$a" 'BEGIN { exit !(a < ${passesFrom}) }'; then cat ${stopped} >&2; exit 1; fi\n` +
+            'fi\nexec ngspice "$@"\n',
+        );
+        await chmod(bin, 0o755);
+        await body(bin, log);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    const inputs = () => firstFrames(clip, 3);
+    const perBlock = (kit: Kit) => ({ ...perCell(kit), partitionBy: 'block' }) as const;
+    const asked = async (log: string) => (await readFile(log, 'utf8')).trim().split('\n');
+
+    it('runs it again at 1e-14, says so, and gives the states of a run that never stopped', async () => {
+      const kit = await loadKit('c180');
+      await withStops(1e-14, async (bin, log) => {
+        const workRoot = await mkdtemp(join(tmpdir(), 'bmru-stops-runs-'));
+        const retried = await cosimulate(example, inputs(), { ...perBlock(kit), run: { ngspiceBin: bin, workRoot } });
+        // The stopped run's work directory, kept by the runner as any failure's, goes once the retry has run.
+        expect(await readdir(workRoot)).toEqual([]);
+        await rm(workRoot, { recursive: true, force: true });
+        const plain = await cosimulate(example, inputs(), perBlock(kit));
+        if (retried.simulation.mode !== 'partitioned') throw new Error('partitioned');
+        expect(await asked(log)).toEqual(['1e-15', '1e-14']);
+        expect(retried.simulation.partitions.map((p) => p.abstolRetriedA)).toEqual([
+          undefined,
+          1e-14,
+          undefined,
+          undefined,
+        ]);
+        expect(simulationLabel(retried.simulation)).toBe('partitioned (4 partitions, 1 at a looser abstol)');
+        expect(sameStates(plain.circuit, retried.circuit)).toBe(1);
+        expect(candidateError(plain.circuit, retried.circuit)).toBeLessThanOrEqual(MAX_CANDIDATE_REL);
+      });
+    }, 600_000);
+
+    it('gives up with the SpiceConvergenceError once the last abstol stops too', async () => {
+      const kit = await loadKit('c180');
+      await withStops(1, async (bin, log) => {
+        const error = await cosimulate(example, inputs(), { ...perBlock(kit), run: { ngspiceBin: bin } }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(SpiceConvergenceError);
+        expect(error).toMatchObject({ kind: 'timestep-too-small', node: 'x' });
+        expect(await asked(log)).toEqual(['1e-15', ...RETRY_ABSTOLS_A.map(String)]);
+      });
+    }, 600_000);
+  });
 
   // Second pass (replicas' drains following the first pass's copies' drains, `PartitionPasses`): on the example,
   // 6 frames, per cell, it brought the worst candidate from 0.188% to 0.023% off the monolithic run (width 16:
