@@ -174,6 +174,14 @@ function noiseFigures(dir) {
     const value = ratio(row.b.ratio);
     // An exact output (no flip, no ON-level noise) has no ratio: recorded as its flips, which must stay 0.
     if (Number.isFinite(value)) f[name] = fig(value, 'x', { rel: 0.2 });
+    // The output error that input noise caused (flips), without the cells' own ON-level noise.
+    const flipsOnly = ratio(row.b.ratioFlips);
+    if (Number.isFinite(flipsOnly))
+      f[`${row.source} suppression counting flips only, block ${row.b.block}, ${pct(row.level)}% noise`] = fig(
+        flipsOnly,
+        'x',
+        { rel: 0.2 },
+      );
     f[`${row.source} flips, block ${row.b.block}, ${pct(row.level)}% noise`] = fig(row.b.flips, '', { rel: 0.2 });
   }
   const run = r.circuit?.example;
