@@ -418,9 +418,10 @@ export const CELL_RELTOL_FACTOR = 0.2;
  * circuit whose supply branches can carry little current, so their convergence test is abstol alone: the width-64
  * power sweep's front-end partition (`analyze power --scaling`, seed 1, 10 frames; 25 PMOS bias replicas at V_DS = 0
  * on a supply of 625 pA) stopped at t = 10 us with trouble on `vvdd_bias#branch` at the default 1e-15 A after 37 s,
- * and ran in 1.0 s at 1e-14, 0.7 s at 1e-13 (session 30). A current convergence tolerance, not an accuracy one:
- * node voltages still converge to vntol (1e-7 V, ~0.0003% of a subthreshold current), and the report says which
- * partitions ran so. The monolithic reference never retries.
+ * and ran in 1.0 s at 1e-14, 0.7 s at 1e-13 (session 30). What it costs, with every partition of the width-16 bench
+ * network at it (bench/partition.mjs 16:3): worst candidate against the monolithic deck 0.874% -> 0.882% at 1e-14,
+ * 1.005% at 1e-13, the same states (docs/partition.md). The report says which partitions ran so; the monolithic
+ * reference never retries.
  */
 export const RETRY_ABSTOLS_A: readonly number[] = [1e-14, 1e-13];
 
@@ -906,7 +907,7 @@ export async function runPartition(
     });
   };
   const deckAbstolA = Number(deckOpts.spiceOptions?.abstol ?? DEFAULT_SPICE_OPTIONS.abstol);
-  // Every window of the partition runs at the loosest abstol any of them needed (`abstolRetriedA` only grows).
+  // A window that starts after a retry runs at its abstol too (`abstolRetriedA` only grows); the info gives the loosest.
   const runDeck: typeof runDeckOnce = async (...args) => {
     for (;;) {
       try {
