@@ -78,21 +78,19 @@ const MODES = ALL_MODES.filter(
 );
 // BENCH_PART_OPTIONS='trtol=20,...': ngspice .options for every partitioned mode (the monolithic reference keeps
 // the defaults), to measure a setting against it.
-const PART_OPTIONS = Object.fromEntries(
-  (process.env.BENCH_PART_OPTIONS ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((kv) => kv.split('=')),
-);
+/** `key=value,...` of an environment variable as ngspice .options. */
+const optionsFrom = (name) =>
+  Object.fromEntries(
+    (process.env[name] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=')),
+  );
+const PART_OPTIONS = optionsFrom('BENCH_PART_OPTIONS');
 // BENCH_ALL_OPTIONS='reltol=1e-5,...': .options for the monolithic reference and every partitioned mode alike, to see
 // whether a difference between them is the integration's own error at the decks' tolerances (it shrinks when both
 // are tightened) or the cut's (it stays).
-const ALL_OPTIONS = Object.fromEntries(
-  (process.env.BENCH_ALL_OPTIONS ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((kv) => kv.split('=')),
-);
+const ALL_OPTIONS = optionsFrom('BENCH_ALL_OPTIONS');
 const total = (c) => Object.values(c.supplyMeanA).reduce((s, x) => s + x, 0);
 
 function agreement(a, b) {

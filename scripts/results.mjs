@@ -453,7 +453,7 @@ export const ROWS = [
   },
   {
     id: 'power-scaling-c180',
-    what: 'power vs width through 128 (seeded random networks of the reference shape, 10-frame clips, c180, I_unit 1 nA), partitioned per cell on 2 workers: power per domain, states, fitted exponents (~25 min)',
+    what: 'power vs width through 128 (seeded random networks of the reference shape, 10-frame clips, c180, I_unit 1 nA), partitioned per cell on 2 workers: power per domain, states, fitted exponents (~13 min)',
     args: [
       'analyze',
       'power',
